@@ -1,0 +1,99 @@
+"""Canonical bytes (RFC 8785 JSON Canonicalization Scheme) and RFC 3339 times.
+
+Everything the log signs or hashes goes through :func:`canonical_bytes`; nothing else in the
+code base serialises protocol objects. Parsing is strict: :func:`parse_canonical` accepts
+bytes only if re-encoding them gives the same bytes, so one value has exactly one encoding.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+import rfc8785
+
+from .errors import LedgerError
+
+MAX_DEPTH = 16
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """RFC 8785 canonical UTF-8 bytes of a JSON value (dict, list, str, int, bool, None)."""
+    try:
+        return rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise LedgerError("body_invalid", detail=f"cannot canonicalise: {exc}") from exc
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """Parse JSON strictly: no duplicate keys, no NaN/Infinity, UTF-8 only."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise LedgerError("malformed_json", detail=str(exc)) from exc
+    if _depth(value) > MAX_DEPTH:
+        raise LedgerError("body_invalid", detail=f"nested deeper than {MAX_DEPTH} levels")
+    return value
+
+
+def parse_canonical(raw: bytes) -> Any:
+    """Parse bytes that must already be in RFC 8785 canonical form."""
+    value = parse_json(raw)
+    if canonical_bytes(value) != raw:
+        raise LedgerError("body_not_canonical")
+    return value
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
+
+
+# --- times ----------------------------------------------------------------------------------
+
+_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 UTC with ``Z`` and millisecond precision: ``2026-11-27T18:26:49.123Z``."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: give a timezone")
+    moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_time(text: str) -> datetime:
+    """Parse a protocol time; only the exact form :func:`format_time` writes is accepted."""
+    if not isinstance(text, str) or not _TIME_RE.match(text):
+        raise LedgerError("body_invalid", detail=f"time {text!r} is not RFC 3339 UTC like 2026-01-31T08:00:00.000Z")
+    try:
+        return datetime.strptime(text[:-1], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=timezone.utc)
+    except ValueError as exc:
+        raise LedgerError("body_invalid", detail=f"time {text!r}: {exc}") from exc
+
+
+def now() -> datetime:
+    """The current time truncated to milliseconds (what the protocol can represent)."""
+    moment = datetime.now(timezone.utc)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
