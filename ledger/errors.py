@@ -191,7 +191,7 @@ define(
     "batch_entry_refused",
     "refused",
     "Entry {position} of the batch was refused: {reason}. Nothing from the batch was written.",
-    "批次中第 {position} 条被拒绝：{reason}。整批未写入。",
+    "批次中第 {position} 条被拒绝：{reason_zh}。整批未写入。",
 )
 define(
     "not_found",

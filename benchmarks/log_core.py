@@ -1,0 +1,175 @@
+"""Benchmark of the log core: appends, full verification and proofs, next to raw limits.
+
+Prints one JSON object. Every rate is measured in this run next to the limit it is judged
+against: raw Ed25519 verifications per second on one core, and raw inserts per second of
+rows shaped like leaves into the same database.
+
+    .venv/bin/python benchmarks/log_core.py [--entries 20000] [--proof-size 100000]
+        [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, text  # noqa: E402
+
+from ledger import merkle  # noqa: E402
+from ledger.keys import KeyPair  # noqa: E402
+from ledger.store.db import make_engine  # noqa: E402
+from ledger.store.export import export_log  # noqa: E402
+from ledger.store.log_store import NODE, _SqlNodes  # noqa: E402
+from ledger.verify import read_export, verify_log  # noqa: E402
+from tests.support.ledger_factory import LedgerFactory  # noqa: E402
+
+
+def raw_ed25519_verify_per_s(n: int = 20000) -> float:
+    key = KeyPair.generate()
+    msg = b"x" * 400
+    sig = key.sign(msg)
+    pub = key.private.public_key()
+    t = time.perf_counter()
+    for _ in range(n):
+        pub.verify(sig, msg)
+    return n / (time.perf_counter() - t)
+
+
+def raw_inserts_per_s(engine, n: int = 20000, batch: int = 1000) -> float:
+    md = MetaData()
+    table = Table(f"bench_raw_{uuid.uuid4().hex[:8]}", md, Column("seq", Integer, primary_key=True), Column("h", String(64)), Column("leaf", LargeBinary))
+    md.create_all(engine)
+    rows = [{"seq": i, "h": "ab" * 32, "leaf": b"y" * 500} for i in range(n)]
+    t = time.perf_counter()
+    for i in range(0, n, batch):
+        with engine.begin() as conn:
+            conn.execute(table.insert(), rows[i : i + batch])
+    rate = n / (time.perf_counter() - t)
+    md.drop_all(engine)
+    return rate
+
+
+def append_rate(factory: LedgerFactory, n: int, batch: int) -> dict:
+    factory.with_genesis()
+    entries = [factory.org_entry(i) for i in range(n)]
+    log = factory.ledger.log
+    log.append(entries[:batch])  # warm up (process pool, caches)
+    t = time.perf_counter()
+    for i in range(batch, n, batch):
+        log.append(entries[i : i + batch])
+    elapsed = time.perf_counter() - t
+    return {"batched_per_s": round((n - batch) / elapsed), "batch": batch, "entries": n - batch}
+
+
+def single_append_rate(factory: LedgerFactory, n: int = 500) -> float:
+    entries = [factory.org_entry(10_000_000 + i) for i in range(n)]
+    log = factory.ledger.log
+    t = time.perf_counter()
+    for e in entries:
+        log.append([e])
+    return n / (time.perf_counter() - t)
+
+
+def verify_rate(factory: LedgerFactory, folder: Path) -> float:
+    size = export_log(factory.ledger.log, folder)
+    t = time.perf_counter()
+    verify_log(*read_export(folder))
+    return size / (time.perf_counter() - t)
+
+
+def proof_time_ms(source, size: int, samples: int = 300) -> dict:
+    import random
+
+    rng = random.Random(1)
+    times = []
+    for _ in range(samples):
+        i = rng.randrange(size)
+        t = time.perf_counter()
+        merkle.inclusion_proof(i, size, source)
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return {"p50_ms": round(statistics.median(times), 3), "p99_ms": round(times[int(len(times) * 0.99) - 1], 3)}
+
+
+def synthetic_tree(engine, size: int) -> None:
+    """Fill merkle_node with the perfect subtrees of ``size`` synthetic leaves."""
+    edge = merkle.CompactRange()
+    rows = []
+    with engine.begin() as conn:
+        for i in range(size):
+            for level, idx, h in edge.append(merkle.leaf_hash(i.to_bytes(8, "big"))):
+                rows.append({"level": level, "idx": idx, "hash": h})
+            if len(rows) >= 20000:
+                conn.execute(NODE.insert(), rows)
+                rows = []
+        if rows:
+            conn.execute(NODE.insert(), rows)
+
+
+def run_backend(name: str, url: str | None, args: argparse.Namespace, tmp: Path) -> dict:
+    factory = LedgerFactory(tmp / name, database_url=url)
+    engine = factory.ledger.engine
+    out = {"raw_inserts_per_s": round(raw_inserts_per_s(engine))}
+    out.update(append_rate(factory, args.entries, 1000))
+    out["single_appends_per_s"] = round(single_append_rate(factory))
+    out["full_verify_per_s"] = round(verify_rate(factory, tmp / f"{name}-export"))
+    with engine.connect() as conn:
+        size = factory.ledger.log.head().size
+        out["proof_at_log_size"] = {"size": size, **proof_time_ms(_SqlNodes(conn), size)}
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--entries", type=int, default=20000)
+    parser.add_argument("--proof-size", type=int, default=1_000_000)
+    parser.add_argument("--postgres", default=os.environ.get("CHARITY_LEDGER_TEST_POSTGRES_URL"))
+    args = parser.parse_args()
+    raw_verify = raw_ed25519_verify_per_s()
+    result: dict = {
+        "limits": {"raw_ed25519_verify_per_s_one_core": round(raw_verify), "cpus": os.cpu_count()},
+        "targets": {
+            "batched_append_per_s": round(0.7 * raw_verify),
+            "full_verify_per_s": round(0.8 * raw_verify),
+            "inclusion_proof_at_1M_ms": 2.0,
+        },
+    }
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        result["sqlite"] = run_backend("sqlite", None, args, tmp)
+        if args.postgres:
+            schema = "bench_" + uuid.uuid4().hex[:8]
+            admin = make_engine(args.postgres, pool=False)
+            with admin.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            try:
+                sep = "&" if "?" in args.postgres else "?"
+                result["postgres"] = run_backend("postgres", f"{args.postgres}{sep}options=-csearch_path%3D{schema}", args, tmp)
+            finally:
+                with admin.begin() as conn:
+                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        # proof time at a large tree: the stored perfect subtrees of synthetic leaves
+        big = make_engine(f"sqlite:///{tmp / 'big.sqlite3'}")
+        NODE.create(big)
+        synthetic_tree(big, args.proof_size)
+        with big.connect() as conn:
+            result["inclusion_proof_sqlite"] = {"size": args.proof_size, **proof_time_ms(_SqlNodes(conn), args.proof_size)}
+    for backend in ("sqlite", "postgres"):
+        if backend in result:
+            r = result[backend]
+            r["batched_vs_raw_verify"] = round(r["batched_per_s"] / raw_verify, 2)
+            r["verify_vs_raw_verify"] = round(r["full_verify_per_s"] / raw_verify, 2)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""The ``charity-ledger`` command line.
+
+Exit status 0 means success (or "valid" for ``verify``); any other status comes with a message
+on standard error saying what went wrong and where. Errors print in English and Chinese.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import LedgerError, VerificationError
+from .settings import Settings, from_env
+
+EXIT_OK = 0
+EXIT_INVALID = 1  # verification failed / refused
+EXIT_USAGE = 2
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = from_env()
+    if args.home:
+        settings = settings.with_home(Path(args.home))
+    return settings
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .store.export import log_vkey
+    from .store.runtime import init_ledger
+
+    ledger = init_ledger(_settings(args))
+    head = ledger.log.head()
+    _print_json({
+        "home": str(ledger.settings.home),
+        "database": ledger.engine.url.render_as_string(hide_password=True),
+        "origin": ledger.settings.origin,
+        "log_vkey": log_vkey(ledger.log),
+        "size": head.size,
+    })
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .store.export import export_log
+    from .store.runtime import open_ledger
+
+    ledger = open_ledger(_settings(args))
+    size = export_log(ledger.log, Path(args.dir))
+    print(f"exported {size} entries to {args.dir}")
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .remote import fetch_log_for_verify
+    from .verify import read_export, verify_log
+
+    if bool(args.dir) == bool(args.url):
+        print("give either an export folder or --url / 请提供导出目录或 --url 之一", file=sys.stderr)
+        return EXIT_USAGE
+    if args.dir:
+        leaves, note, vkey = read_export(Path(args.dir))
+    else:
+        vkey_text = _read_vkey(args.vkey) if args.vkey else None
+        leaves, note, vkey = fetch_log_for_verify(args.url, vkey_text)
+    report = verify_log(leaves, note, vkey)
+    _print_json(report.to_json())
+    return EXIT_OK
+
+
+def _read_vkey(value: str) -> str:
+    path = Path(value)
+    return path.read_text(encoding="utf-8").strip() if path.exists() else value.strip()
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from .keys import KeyPair, b64, write_key_file
+
+    passphrase = os.environ.get("CHARITY_LEDGER_KEY_PASSPHRASE")
+    pair = KeyPair.generate()
+    write_key_file(pair, Path(args.out), passphrase.encode() if passphrase else None)
+    _print_json({"key_id": pair.id, "public_key": b64(pair.public), "file": str(args.out)})
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    return serve(_settings(args), host=args.host, port=args.port, workers=args.workers, demo=args.demo)
+
+
+# --- parser -----------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="charity-ledger", description="Charity donation registry and transparency ledger")
+    parser.add_argument("--home", help="data folder (default: $CHARITY_LEDGER_HOME or ./data)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_)
+        p.set_defaults(func=func)
+        return p
+
+    add("init", cmd_init, "create the data folder, schema and log key (idempotent)")
+
+    p = add("export", cmd_export, "write entries.jsonl, checkpoint and log.vkey into DIR")
+    p.add_argument("dir")
+
+    p = add("verify", cmd_verify, "verify an export folder, or a served log with --url")
+    p.add_argument("dir", nargs="?")
+    p.add_argument("--url", help="base URL of a served log, e.g. http://127.0.0.1:8000")
+    p.add_argument("--vkey", help="the log's verifier key (a string or a file); with --url, defaults to what the server says")
+
+    p = add("keygen", cmd_keygen, "create an actor key pair in a file (mode 0600)")
+    p.add_argument("--out", required=True, help="file to write the private key to")
+
+    p = add("serve", cmd_serve, "run the site and API")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--demo", action="store_true", help="load the small demo data set first if the log is empty")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except VerificationError as exc:
+        where = "" if exc.seq is None else f" at seq {exc.seq}"
+        print(f"INVALID{where}: {exc.message_en}\n无效{where and f'（序号 {exc.seq}）'}：{exc.message_zh}", file=sys.stderr)
+        return EXIT_INVALID
+    except LedgerError as exc:
+        print(f"error [{exc.code}]: {exc.message_en}\n错误 [{exc.code}]：{exc.message_zh}", file=sys.stderr)
+        return EXIT_INVALID
+    except OSError as exc:
+        print(f"error: {exc}\n错误：{exc}", file=sys.stderr)
+        return EXIT_INVALID
+
+
+if __name__ == "__main__":
+    sys.exit(main())

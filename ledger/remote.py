@@ -1,0 +1,61 @@
+"""Reading a served log over HTTP (for ``verify --url``, the witness and the monitor)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+
+from .errors import VerificationError
+
+PAGE = 1000
+
+
+class LogClient:
+    """The public log endpoints of DESIGN section 3."""
+
+    def __init__(self, base_url: str, *, timeout: float = 30.0, client: httpx.Client | None = None) -> None:
+        self.base = base_url.rstrip("/")
+        self.http = client or httpx.Client(timeout=timeout)
+
+    def _get(self, path: str, **params: object) -> httpx.Response:
+        try:
+            response = self.http.get(self.base + path, params=params or None)
+        except httpx.HTTPError as exc:
+            raise VerificationError("log unreachable", expected=self.base + path, actual=str(exc)) from exc
+        if response.status_code != 200:
+            raise VerificationError("log answered with an error", expected=f"200 for {path}", actual=f"{response.status_code} {response.text[:200]}")
+        return response
+
+    def checkpoint(self) -> str:
+        return self._get("/api/v1/log/checkpoint").text
+
+    def vkey(self) -> str:
+        return self._get("/api/v1/log/vkey").text.strip()
+
+    def entries(self, start: int, end: int) -> Iterator[bytes]:
+        """Leaves [start, end) exactly as stored, following the server's page size."""
+        position = start
+        while position < end:
+            response = self._get("/api/v1/log/entries", start=position, end=min(end, position + PAGE))
+            lines = [line for line in response.content.split(b"\n") if line]
+            if not lines:
+                raise VerificationError("log returned no entries", seq=position, expected=f"entries {position}..{end - 1}", actual="none")
+            yield from lines
+            position += len(lines)
+
+    def consistency(self, first: int, second: int) -> list[str]:
+        return self._get("/api/v1/log/proof/consistency", first=first, second=second).json()["hashes"]
+
+    def inclusion(self, index: int, size: int) -> list[str]:
+        return self._get("/api/v1/log/proof/inclusion", index=index, size=size).json()["hashes"]
+
+
+def fetch_log_for_verify(url: str, vkey: str | None) -> tuple[Iterator[bytes], str, str]:
+    from .checkpoint import verify_checkpoint
+
+    client = LogClient(url)
+    key = vkey or client.vkey()
+    note = client.checkpoint()
+    size = verify_checkpoint(note, key).size
+    return client.entries(0, size), note, key

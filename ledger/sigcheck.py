@@ -1,0 +1,66 @@
+"""Ed25519 verification of many signatures, spread over processes for large batches.
+
+pyca/cryptography holds the GIL while it verifies, so threads do not help; a small process
+pool does. Batches under ``PARALLEL_MIN`` are verified inline (a pool round trip costs more).
+``CHARITY_LEDGER_VERIFY_PROCESSES`` sets the pool size (default: the number of CPUs;
+0 or 1 turns the pool off).
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+
+from .keys import load_public, verify
+
+PARALLEL_MIN = 256
+
+Item = tuple[bytes, bytes, bytes]  # (public key raw, signature, message)
+
+_pool: Executor | None = None
+_pool_pid: int | None = None
+
+
+def _verify_chunk(items: Sequence[Item]) -> list[bool]:
+    cache: dict[bytes, object] = {}
+    out = []
+    for public, sig, message in items:
+        key = cache.get(public)
+        if key is None:
+            key = cache[public] = load_public(public)
+        out.append(verify(key, sig, message))  # type: ignore[arg-type]
+    return out
+
+
+def pool_size() -> int:
+    value = os.environ.get("CHARITY_LEDGER_VERIFY_PROCESSES")
+    return int(value) if value else (os.cpu_count() or 1)
+
+
+def _get_pool() -> Executor | None:
+    global _pool, _pool_pid
+    size = pool_size()
+    if size <= 1:
+        return None
+    if _pool is None or _pool_pid != os.getpid():
+        _pool = ProcessPoolExecutor(max_workers=size, mp_context=multiprocessing.get_context("spawn"))
+        _pool_pid = os.getpid()
+        atexit.register(_pool.shutdown, wait=False, cancel_futures=True)
+    return _pool
+
+
+def verify_many(items: Sequence[Item]) -> list[bool]:
+    """Whether each signature verifies; order kept."""
+    pool = _get_pool() if len(items) >= PARALLEL_MIN else None
+    if pool is None:
+        return _verify_chunk(items)
+    workers = pool_size()
+    step = -(-len(items) // workers)
+    chunks = [list(items[i : i + step]) for i in range(0, len(items), step)]
+    results: list[bool] = []
+    for part in pool.map(_verify_chunk, chunks):
+        results.extend(part)
+    return results

@@ -1,0 +1,448 @@
+"""The log on SQL: one sequencer, atomic appends with proofs, checkpoints, reads.
+
+An append (one entry or a batch) is one transaction:
+
+1. take the write lock (PostgreSQL: ``SELECT … FOR UPDATE`` on the head row; SQLite:
+   ``BEGIN IMMEDIATE``), so concurrent appends from any number of processes are serialised
+   and never fork the chain, skip or repeat a seq;
+2. for each entry: idempotency (same signer and idem: same body returns the stored entry,
+   another body is refused), signer key, signature, clock, then the domain's rules on the
+   projections;
+3. write the leaves, the perfect subtrees they complete, the projection rows, the new head
+   and a signed checkpoint of the new size;
+4. return each entry's seq, leaf hash and inclusion proof against that checkpoint.
+
+Any refusal rolls the whole transaction back: nothing of a refused entry or batch is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Engine, and_, func, insert, select, tuple_, update
+
+from .. import merkle
+from ..canonical import format_time, now, parse_time
+from ..checkpoint import Checkpoint, sign_checkpoint
+from ..note import NoteSigner
+from ..entry import GENESIS_PREV, Leaf, SignedEntry, parse_submission, signature_valid
+from ..errors import LedgerError
+from ..keys import KeyPair, key_id, unb64
+from ..sigcheck import verify_many
+from .db import read_transaction, write_transaction
+from .log_tables import Cosignature, LogHead, LogLeaf, MerkleNode, SignedCheckpoint
+from .sql_state import SqlState
+
+HEAD = LogHead.__table__
+LEAF = LogLeaf.__table__
+NODE = MerkleNode.__table__
+CHECKPOINT = SignedCheckpoint.__table__
+COSIG = Cosignature.__table__
+
+MAX_BATCH = 1000
+
+
+class Domain(Protocol):
+    """What the log needs from the domain (the ``ledger.domain`` package): keys and rules."""
+
+    def signer_public_key(self, state: Any, entry: SignedEntry, seq: int) -> bytes | None: ...
+
+    def apply(self, state: Any, ctx: Any, entry: SignedEntry) -> None: ...
+
+    def AppendContext(self, seq: int, leaf_hash: str, log_time: str, origin: str) -> Any: ...  # noqa: N802
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    size: int
+    root: bytes
+    last_leaf_hash: str
+    last_time: str
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    seq: int
+    leaf_hash: str
+    time: str
+    existing: bool  # True when an identical earlier submission was returned (idempotent retry)
+    tree_size: int
+    proof: list[str]
+    checkpoint: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "leaf_hash": self.leaf_hash,
+            "time": self.time,
+            "existing": self.existing,
+            "inclusion_proof": {"index": self.seq, "size": self.tree_size, "hashes": self.proof},
+            "checkpoint": self.checkpoint,
+        }
+
+
+class _SqlNodes:
+    """NodeSource over the merkle_node table, with nodes written in this transaction on top."""
+
+    def __init__(self, conn: Connection, fresh: dict[tuple[int, int], bytes] | None = None) -> None:
+        self.conn = conn
+        self.fresh = fresh or {}
+
+    def get_nodes(self, nodes: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        found = {n: self.fresh[n] for n in nodes if n in self.fresh}
+        wanted = [n for n in nodes if n not in found]
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            rows = self.conn.execute(
+                select(NODE.c.level, NODE.c.idx, NODE.c.hash).where(tuple_(NODE.c.level, NODE.c.idx).in_(chunk))
+            )
+            for level, idx, h in rows:
+                found[(level, idx)] = bytes(h)
+        return found
+
+
+class LogStore:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        origin: str,
+        log_key: KeyPair,
+        domain: Domain,
+        max_clock_skew_s: int = 600,
+        clock: Any = now,
+    ) -> None:
+        self.engine = engine
+        self.origin = origin
+        self.log_key = log_key
+        self.domain = domain
+        self.max_clock_skew_s = max_clock_skew_s
+        self.clock = clock
+        self.is_postgres = engine.dialect.name == "postgresql"
+        self._signer = NoteSigner(origin, log_key)
+
+    # --- set-up ---------------------------------------------------------------------------
+
+    def ensure_head(self) -> None:
+        """Create the head row and the checkpoint of the empty tree (idempotent)."""
+        with write_transaction(self.engine) as conn:
+            row = conn.execute(select(HEAD.c.origin).where(HEAD.c.id == 1)).first()
+            if row is not None:
+                if row.origin != self.origin:
+                    raise LedgerError("wrong_log", got=self.origin, expected=row.origin)
+                return
+            t = format_time(self.clock())
+            conn.execute(insert(HEAD).values(id=1, origin=self.origin, size=0, last_leaf_hash=GENESIS_PREV, last_time=t, root=merkle.EMPTY_ROOT.hex()))
+            self._store_checkpoint(conn, 0, merkle.EMPTY_ROOT, t)
+
+    # --- append ---------------------------------------------------------------------------
+
+    def submit(self, submission: Any) -> AppendResult:
+        """Append one ``{"body", "sig"}`` submission (already parsed from JSON)."""
+        return self.append([parse_submission(submission, log=self.origin)])[0]
+
+    def submit_batch(self, submissions: Sequence[Any]) -> list[AppendResult]:
+        if not isinstance(submissions, list):
+            raise LedgerError("body_invalid", detail="a batch is a JSON array of submissions")
+        self._check_batch_size(len(submissions))
+        entries = []
+        for position, sub in enumerate(submissions):
+            try:
+                entries.append(parse_submission(sub, log=self.origin))
+            except LedgerError as exc:
+                raise _batch_error(position, exc) from exc
+        return self.append(entries)
+
+    @staticmethod
+    def _check_batch_size(size: int) -> None:
+        if size == 0:
+            raise LedgerError("batch_empty")
+        if size > MAX_BATCH:
+            raise LedgerError("batch_too_large", size=size, limit=MAX_BATCH)
+
+    def append(self, entries: Sequence[SignedEntry]) -> list[AppendResult]:
+        self._check_batch_size(len(entries))
+        for position, entry in enumerate(entries):
+            if entry.body["log"] != self.origin:
+                exc = LedgerError("wrong_log", got=entry.body["log"], expected=self.origin)
+                if len(entries) == 1:
+                    raise exc
+                raise _batch_error(position, exc)
+        checked = self._check_signatures_unlocked(entries)
+        with write_transaction(self.engine) as conn:
+            head = self._lock_head(conn)
+            return self._append_locked(conn, head, entries, checked)
+
+    def _check_signatures_unlocked(self, entries: Sequence[SignedEntry]) -> list[tuple[bytes, bool] | None]:
+        """Verify signatures before taking the write lock, so the lock covers only cheap work.
+
+        A key id is the SHA-256 of its public key, so a public key found for a signer — in the
+        projections now, or named by an entry of this batch that grants it — is the only key
+        that id can ever stand for. Under the lock the log asks the domain again which key
+        (if any) may sign; when it is the one checked here, the result is reused.
+        """
+        pubs: dict[str, bytes] = {}
+        for e in entries:
+            raw = _named_public_key(e)
+            if raw is not None:
+                pubs.setdefault(key_id(raw), raw)
+        missing = {e.signer for e in entries} - pubs.keys()
+        if missing:
+            with read_transaction(self.engine) as conn:
+                state = SqlState(conn)
+                for e in entries:
+                    if e.signer in missing and e.signer not in pubs:
+                        raw = self.domain.signer_public_key(state, e, 1)
+                        if raw is not None and key_id(raw) == e.signer:
+                            pubs[e.signer] = raw
+        known = [(i, pubs[e.signer]) for i, e in enumerate(entries) if e.signer in pubs]
+        valid = verify_many([(raw, entries[i].sig, entries[i].signing_message()) for i, raw in known])
+        out: list[tuple[bytes, bool] | None] = [None] * len(entries)
+        for (i, raw), ok in zip(known, valid, strict=True):
+            out[i] = (raw, ok)
+        return out
+
+    def _lock_head(self, conn: Connection) -> Head:
+        stmt = select(HEAD).where(HEAD.c.id == 1)
+        if self.is_postgres:
+            stmt = stmt.with_for_update()
+        row = conn.execute(stmt).mappings().first()
+        if row is None:
+            raise LedgerError("log_not_initialised", home="the database")
+        return Head(row["size"], bytes.fromhex(row["root"]), row["last_leaf_hash"], row["last_time"])
+
+    def _append_locked(
+        self, conn: Connection, head: Head, entries: Sequence[SignedEntry], checked: Sequence[tuple[bytes, bool] | None]
+    ) -> list[AppendResult]:
+        single = len(entries) == 1
+        known = self._existing_by_idem(conn, entries)
+        edge_keys = merkle.edge_nodes(head.size)
+        edge_hashes = _SqlNodes(conn).get_nodes(edge_keys)
+        edge = merkle.CompactRange(head.size, [edge_hashes[n] for n in edge_keys])
+        state = SqlState(conn)
+        moment = self.clock()
+        log_time = format_time(moment)
+        if log_time < head.last_time:  # the log clock never runs backwards
+            log_time = head.last_time
+        prev = head.last_leaf_hash
+        seq = head.size
+        leaf_rows: list[dict[str, Any]] = []
+        node_rows: list[dict[str, Any]] = []
+        fresh_nodes: dict[tuple[int, int], bytes] = {}
+        out: list[tuple[int, str, str, bool]] = []
+        seen_in_batch: dict[tuple[str, str], tuple[int, str, str, str]] = {}
+        for position, entry in enumerate(entries):
+            try:
+                body_hash = hashlib.sha256(entry.body_bytes).hexdigest()
+                key = (entry.signer, entry.idem)
+                previous = seen_in_batch.get(key) or known.get(key)
+                if previous is not None:
+                    p_seq, p_hash, p_time, p_body_hash = previous
+                    if p_body_hash != body_hash:
+                        raise LedgerError("idem_conflict", idem=entry.idem, seq=p_seq)
+                    out.append((p_seq, p_hash, p_time, True))
+                    continue
+                public = self.domain.signer_public_key(state, entry, seq)
+                if public is None:
+                    raise LedgerError("unknown_signer", signer=entry.signer)
+                pre = checked[position]
+                valid = pre[1] if pre is not None and pre[0] == public else signature_valid(entry, public)
+                if not valid:
+                    raise LedgerError("bad_signature", signer=entry.signer)
+                self._check_clock(entry, moment)
+                leaf = Leaf(seq, prev, log_time, entry)
+                leaf_bytes = leaf.to_bytes()
+                lh = merkle.leaf_hash(leaf_bytes)
+                lh_hex = lh.hex()
+                self.domain.apply(state, self.domain.AppendContext(seq, lh_hex, log_time, self.origin), entry)
+            except LedgerError as exc:
+                if single:
+                    raise
+                raise _batch_error(position, exc) from exc
+            for level, idx, h in edge.append(lh):
+                node_rows.append({"level": level, "idx": idx, "hash": h})
+                fresh_nodes[(level, idx)] = h
+            leaf_rows.append({
+                "seq": seq, "leaf_hash": lh_hex, "signer": entry.signer, "idem": entry.idem,
+                "body_hash": body_hash, "type": entry.type, "time": log_time, "leaf": leaf_bytes,
+            })
+            seen_in_batch[key] = (seq, lh_hex, log_time, body_hash)
+            out.append((seq, lh_hex, log_time, False))
+            prev = lh_hex
+            seq += 1
+        size = edge.size
+        root = edge.root()
+        if leaf_rows:
+            state.flush()
+            conn.execute(insert(LEAF), leaf_rows)
+            conn.execute(insert(NODE), node_rows)
+            conn.execute(
+                update(HEAD).where(HEAD.c.id == 1).values(size=size, root=root.hex(), last_leaf_hash=prev, last_time=log_time)
+            )
+            note = self._store_checkpoint(conn, size, root, log_time)
+        else:
+            note = self._checkpoint_note(conn, size)
+        source = _SqlNodes(conn, fresh_nodes)
+        proofs = self._proofs(source, [s for s, *_ in out], size)
+        return [
+            AppendResult(s, h, t, existing, size, proofs[s], note)
+            for (s, h, t, existing) in out
+        ]
+
+    def _existing_by_idem(self, conn: Connection, entries: Sequence[SignedEntry]) -> dict[tuple[str, str], tuple[int, str, str, str]]:
+        keys = list({(e.signer, e.idem) for e in entries})
+        found: dict[tuple[str, str], tuple[int, str, str, str]] = {}
+        for i in range(0, len(keys), 400):
+            chunk = keys[i : i + 400]
+            rows = conn.execute(
+                select(LEAF.c.signer, LEAF.c.idem, LEAF.c.seq, LEAF.c.leaf_hash, LEAF.c.time, LEAF.c.body_hash).where(
+                    tuple_(LEAF.c.signer, LEAF.c.idem).in_(chunk)
+                )
+            )
+            for signer, idem, s, h, t, bh in rows:
+                found[(signer, idem)] = (s, h, t, bh)
+        return found
+
+    def _check_clock(self, entry: SignedEntry, moment: datetime) -> None:
+        at = parse_time(entry.body["at"])
+        if abs((at - moment).total_seconds()) > self.max_clock_skew_s:
+            raise LedgerError("clock_skew", at=entry.body["at"], now=format_time(moment), limit_s=self.max_clock_skew_s)
+
+    @staticmethod
+    def _proofs(source: merkle.NodeSource, seqs: Sequence[int], size: int) -> dict[int, list[str]]:
+        ranges = {s: merkle.inclusion_ranges(s, size) for s in set(seqs)}
+        wanted = sorted({n for rs in ranges.values() for r in rs for n in merkle.range_nodes(*r)})
+        nodes = source.get_nodes(wanted)
+        return {
+            s: [merkle.fold([nodes[n] for n in merkle.range_nodes(*r)]).hex() for r in rs]
+            for s, rs in ranges.items()
+        }
+
+    # --- checkpoints ----------------------------------------------------------------------
+
+    def _store_checkpoint(self, conn: Connection, size: int, root: bytes, signed_at: str) -> str:
+        note = sign_checkpoint(Checkpoint(self.origin, size, root), self._signer)
+        conn.execute(insert(CHECKPOINT).values(size=size, root=root.hex(), note=note, signed_at=signed_at))
+        return note
+
+    def _checkpoint_note(self, conn: Connection, size: int) -> str:
+        row = conn.execute(select(CHECKPOINT.c.note).where(CHECKPOINT.c.size == size)).first()
+        if row is None:
+            raise LedgerError("not_found", what="checkpoint", what_zh="检查点", ref=f"size {size}")
+        return row.note
+
+    def latest_checkpoint(self) -> str:
+        with read_transaction(self.engine) as conn:
+            size = conn.execute(select(HEAD.c.size).where(HEAD.c.id == 1)).scalar_one_or_none()
+            if size is None:
+                raise LedgerError("log_not_initialised", home="the database")
+            return self._checkpoint_note(conn, size)
+
+    def checkpoint_at(self, size: int) -> str:
+        with read_transaction(self.engine) as conn:
+            return self._checkpoint_note(conn, size)
+
+    def checkpoint_sizes(self, *, before: int | None = None, limit: int = 100) -> list[int]:
+        with read_transaction(self.engine) as conn:
+            stmt = select(CHECKPOINT.c.size).order_by(CHECKPOINT.c.size.desc()).limit(limit)
+            if before is not None:
+                stmt = stmt.where(CHECKPOINT.c.size < before)
+            return list(conn.execute(stmt).scalars())
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def head(self) -> Head:
+        with read_transaction(self.engine) as conn:
+            row = conn.execute(select(HEAD).where(HEAD.c.id == 1)).mappings().first()
+            if row is None:
+                raise LedgerError("log_not_initialised", home="the database")
+            return Head(row["size"], bytes.fromhex(row["root"]), row["last_leaf_hash"], row["last_time"])
+
+    def root_at(self, size: int) -> bytes:
+        self._check_size(size)
+        with read_transaction(self.engine) as conn:
+            return merkle.root_at(size, _SqlNodes(conn))
+
+    def _check_size(self, size: int, what: str = "size") -> int:
+        current = self.head().size
+        if not 0 <= size <= current:
+            raise LedgerError("size_out_of_range", what=what, value=size, size=current)
+        return current
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        self._check_size(size)
+        if not 0 <= index < size:
+            raise LedgerError("size_out_of_range", what="index", value=index, size=size)
+        with read_transaction(self.engine) as conn:
+            return merkle.inclusion_proof(index, size, _SqlNodes(conn))
+
+    def consistency_proof(self, first: int, second: int) -> list[bytes]:
+        self._check_size(second, "second")
+        if not 0 <= first <= second:
+            raise LedgerError("size_out_of_range", what="first", value=first, size=second)
+        with read_transaction(self.engine) as conn:
+            return merkle.consistency_proof(first, second, _SqlNodes(conn))
+
+    def seq_of(self, leaf_hash: str) -> int:
+        with read_transaction(self.engine) as conn:
+            seq = conn.execute(select(LEAF.c.seq).where(LEAF.c.leaf_hash == leaf_hash)).scalar_one_or_none()
+        if seq is None:
+            raise LedgerError("not_found", what="entry", what_zh="条目", ref=leaf_hash)
+        return seq
+
+    def leaf(self, seq: int) -> bytes:
+        with read_transaction(self.engine) as conn:
+            raw = conn.execute(select(LEAF.c.leaf).where(LEAF.c.seq == seq)).scalar_one_or_none()
+        if raw is None:
+            raise LedgerError("not_found", what="entry", what_zh="条目", ref=f"seq {seq}")
+        return bytes(raw)
+
+    def leaves(self, start: int, end: int) -> list[bytes]:
+        with read_transaction(self.engine) as conn:
+            rows = conn.execute(select(LEAF.c.leaf).where(and_(LEAF.c.seq >= start, LEAF.c.seq < end)).order_by(LEAF.c.seq))
+            return [bytes(r[0]) for r in rows]
+
+    def iter_leaves(self, start: int = 0, end: int | None = None, chunk: int = 5000) -> Iterator[bytes]:
+        """All leaves in seq order, read in chunks (for export and rebuild)."""
+        end = self.head().size if end is None else end
+        position = start
+        while position < end:
+            batch = self.leaves(position, min(position + chunk, end))
+            if not batch:
+                return
+            yield from batch
+            position += len(batch)
+
+    def cosignatures(self, size: int) -> list[str]:
+        with read_transaction(self.engine) as conn:
+            rows = conn.execute(select(COSIG.c.line).where(COSIG.c.size == size).order_by(COSIG.c.witness))
+            return [r[0] for r in rows]
+
+    def add_cosignature(self, size: int, witness: str, line: str, timestamp: int) -> None:
+        with write_transaction(self.engine) as conn:
+            exists = conn.execute(select(func.count()).select_from(COSIG).where(and_(COSIG.c.size == size, COSIG.c.witness == witness))).scalar_one()
+            if exists:
+                conn.execute(update(COSIG).where(and_(COSIG.c.size == size, COSIG.c.witness == witness)).values(line=line, timestamp=timestamp))
+            else:
+                conn.execute(insert(COSIG).values(size=size, witness=witness, line=line, timestamp=timestamp))
+
+
+def _named_public_key(entry: SignedEntry) -> bytes | None:
+    """The raw public key an entry names in ``data.public_key`` (genesis, key grants), if valid."""
+    value = entry.data.get("public_key")
+    if not isinstance(value, str):
+        return None
+    try:
+        return unb64(value, length=32, what="data.public_key")
+    except LedgerError:
+        return None
+
+
+def _batch_error(position: int, exc: LedgerError) -> LedgerError:
+    err = LedgerError("batch_entry_refused", position=position, reason=exc.message_en, reason_zh=exc.message_zh, code=exc.code)
+    err.inner = exc  # type: ignore[attr-defined]
+    return err

@@ -1,0 +1,94 @@
+"""The command line of the log core: init, keygen, export, verify."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ledger.cli import main
+from tests.support.ledger_factory import ORIGIN, LedgerFactory
+
+
+@pytest.fixture(autouse=True)
+def _origin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHARITY_LEDGER_ORIGIN", ORIGIN)
+    monkeypatch.delenv("CHARITY_LEDGER_DATABASE_URL", raising=False)
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_init_is_idempotent_and_keeps_the_key_private(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    home = tmp_path / "home"
+    code, out, _ = _run(capsys, "--home", str(home), "init")
+    assert code == 0
+    first = json.loads(out)
+    key_file = home / "keys" / "log.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    pem = key_file.read_text()
+    assert "PRIVATE KEY" in pem and pem not in out
+    code, out, _ = _run(capsys, "--home", str(home), "init")
+    assert code == 0 and json.loads(out)["log_vkey"] == first["log_vkey"]
+    assert first["log_vkey"].startswith(ORIGIN + "+") and first["size"] == 0
+
+
+def test_log_key_readable_by_others_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    home = tmp_path / "home"
+    _run(capsys, "--home", str(home), "init")
+    os.chmod(home / "keys" / "log.key", 0o644)
+    code, _, err = _run(capsys, "--home", str(home), "export", str(tmp_path / "x"))
+    assert code != 0 and "chmod 600" in err and "key_file_invalid" in err
+
+
+def test_encrypted_log_key(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHARITY_LEDGER_KEY_PASSPHRASE", "correct horse")
+    home = tmp_path / "home"
+    assert _run(capsys, "--home", str(home), "init")[0] == 0
+    assert "ENCRYPTED PRIVATE KEY" in (home / "keys" / "log.key").read_text()
+    monkeypatch.setenv("CHARITY_LEDGER_KEY_PASSPHRASE", "wrong")
+    code, _, err = _run(capsys, "--home", str(home), "init")
+    assert code != 0 and "passphrase" in err
+
+
+def test_keygen_writes_a_private_file_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "actor.key"
+    code, out, _ = _run(capsys, "keygen", "--out", str(target))
+    assert code == 0
+    info = json.loads(out)
+    assert len(info["key_id"]) == 64 and stat.S_IMODE(target.stat().st_mode) == 0o600
+    from ledger.keys import read_key_file
+
+    assert read_key_file(target).id == info["key_id"]
+    code, _, err = _run(capsys, "keygen", "--out", str(target))
+    assert code != 0 and "refusing to overwrite" in err
+
+
+def test_export_and_verify_exit_codes(factory: LedgerFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    factory.with_genesis()
+    factory.append_orgs(9)
+    home = str(factory.home)
+    folder = tmp_path / "export"
+    assert _run(capsys, "--home", home, "export", str(folder))[0] == 0
+    assert len((folder / "entries.jsonl").read_bytes().splitlines()) == 10
+    code, out, _ = _run(capsys, "verify", str(folder))
+    assert code == 0 and json.loads(out)["size"] == 10 and json.loads(out)["valid"] is True
+    lines = (folder / "entries.jsonl").read_bytes().splitlines(keepends=True)
+    lines[6] = lines[6].replace(b'"seq":6', b'"seq":60')
+    (folder / "entries.jsonl").write_bytes(b"".join(lines))
+    code, _, err = _run(capsys, "verify", str(folder))
+    assert code == 1 and "seq 6" in err and "序号 6" in err
+
+
+def test_console_script_is_installed(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("charity-ledger")
+    result = subprocess.run([str(exe), "--home", str(tmp_path / "h"), "verify", str(tmp_path / "missing")], capture_output=True, text=True)
+    assert result.returncode == 1 and "export folder is incomplete" in result.stderr
