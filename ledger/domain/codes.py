@@ -1,0 +1,365 @@
+"""Every refusal code of the charity domain, registered with bilingual messages.
+
+One place, so that the list of codes can be documented and each one tested. The codes are
+stable: clients and the API key on them. Messages are for a charity clerk: what was refused
+and, where it helps, what to do instead. ``kind`` decides the HTTP status (see ledger.errors).
+"""
+
+from __future__ import annotations
+
+from ..errors import define
+
+# --- data and identifiers -------------------------------------------------------------------
+
+UNKNOWN_TYPE = define(
+    "unknown_type",
+    "invalid",
+    "The entry type {type!r} does not exist; see the list of entry types.",
+    "不存在条目类型 {type!r}，请查看条目类型列表。",
+)
+DATA_INVALID = define(
+    "data_invalid",
+    "invalid",
+    "The {type} entry has a wrong value in {field}: {detail}.",
+    "{type} 条目中的 {field} 填写有误：{detail_zh}。",
+)
+USCC_INVALID = define(
+    "uscc_invalid",
+    "invalid",
+    "{code!r} is not a valid unified social credit code: {detail}.",
+    "{code!r} 不是有效的统一社会信用代码：{detail_zh}。",
+)
+
+# --- the trust root ---------------------------------------------------------------------------
+
+GENESIS_REQUIRED = define(
+    "genesis_required",
+    "refused",
+    "The first entry of a log must be registry.genesis, not {type}.",
+    "账本的第一条条目必须是 registry.genesis（登记根），而不是 {type}。",
+)
+GENESIS_REPEATED = define(
+    "genesis_repeated",
+    "refused",
+    "This log already has its registry.genesis entry; there is only one.",
+    "本账本已有 registry.genesis（登记根）条目，只能有一条。",
+)
+GENESIS_KEY_MISMATCH = define(
+    "genesis_key_mismatch",
+    "invalid",
+    "The genesis entry must be signed by the key it names (key id {expected}), not by {signer}.",
+    "登记根条目必须由其中写明的密钥（{expected}）签名，而不是 {signer}。",
+)
+GENESIS_ORIGIN_MISMATCH = define(
+    "genesis_origin_mismatch",
+    "refused",
+    "The genesis entry names the log {got!r}, but this log is {expected!r}.",
+    "登记根条目写明的账本为 {got!r}，而本账本为 {expected!r}。",
+)
+
+# --- keys and roles -------------------------------------------------------------------------
+
+KEY_REVOKED = define(
+    "key_revoked",
+    "forbidden",
+    "The key {key} was revoked (entry {revoked_seq}) and can no longer sign; ask your administrator for a new key.",
+    "密钥 {key} 已被吊销（条目 {revoked_seq}），不能再签名；请向管理员申请新密钥。",
+)
+ROLE_NOT_ALLOWED = define(
+    "role_not_allowed",
+    "forbidden",
+    "A {role} key cannot record {type} entries (allowed: {allowed}).",
+    "{role} 角色的密钥不能记录 {type} 条目（可记录的角色：{allowed}）。",
+)
+KEY_EXISTS = define(
+    "key_exists",
+    "conflict",
+    "The key {key} was already granted (entry {seq}); generate a new key pair.",
+    "密钥 {key} 已经授权过（条目 {seq}），请生成新的密钥对。",
+)
+KEY_UNKNOWN = define(
+    "key_unknown",
+    "not_found",
+    "No key {key} was ever granted in this log.",
+    "本账本中从未授权过密钥 {key}。",
+)
+KEY_ALREADY_REVOKED = define(
+    "key_already_revoked",
+    "conflict",
+    "The key {key} is already revoked (entry {revoked_seq}).",
+    "密钥 {key} 已被吊销（条目 {revoked_seq}）。",
+)
+KEY_REVOKE_SELF = define(
+    "key_revoke_self",
+    "refused",
+    "A key cannot revoke itself; grant a new key first and revoke the old one with it, or ask the administrator.",
+    "密钥不能吊销自己；请先授权新密钥再用新密钥吊销旧密钥，或请管理员吊销。",
+)
+GRANT_NOT_ALLOWED = define(
+    "grant_not_allowed",
+    "forbidden",
+    "A {signer_role} key of {signer_org} cannot grant a {role} key in {org}: {detail}.",
+    "{signer_org} 的 {signer_role} 密钥不能在 {org} 授权 {role} 密钥：{detail_zh}。",
+)
+REVOKE_NOT_ALLOWED = define(
+    "revoke_not_allowed",
+    "forbidden",
+    "A {signer_role} key of {signer_org} cannot revoke the {role} key {key} of {org}.",
+    "{signer_org} 的 {signer_role} 密钥不能吊销 {org} 的 {role} 密钥 {key}。",
+)
+
+# --- organisations --------------------------------------------------------------------------
+
+ORG_UNKNOWN = define(
+    "org_unknown",
+    "not_found",
+    "The organisation {org} is not registered in this log; the registrar registers it first.",
+    "组织 {org} 未在本账本登记，需先由登记管理机关登记。",
+)
+ORG_EXISTS = define(
+    "org_exists",
+    "conflict",
+    "The organisation {org} is already registered (entry {seq}); use org.updated to change it.",
+    "组织 {org} 已登记（条目 {seq}），如需变更请使用 org.updated。",
+)
+ORG_INACTIVE = define(
+    "org_inactive",
+    "refused",
+    "The organisation {org} was deregistered (entry {seq}) and can take no part in new entries.",
+    "组织 {org} 已注销（条目 {seq}），不能参与新的条目。",
+)
+REGISTRAR_ORG_PROTECTED = define(
+    "registrar_org_protected",
+    "refused",
+    "The registrar's own organisation {org} cannot be deregistered or changed into another kind of organisation.",
+    "登记管理机关本身（{org}）不能被注销，也不能变更为其他组织类型。",
+)
+ORG_NOT_CHARITY = define(
+    "org_not_charity",
+    "refused",
+    "Only a charity (foundation, social group or social service organisation) can raise funds; {org} is a {legal_form}.",
+    "只有慈善组织（基金会、社会团体、社会服务机构）可以募集资金；{org} 的组织形式为 {legal_form}。",
+)
+QUALIFICATION_INVALID = define(
+    "qualification_invalid",
+    "refused",
+    "The public-fundraising qualification can only be held by a registered (not filed) charity; {org} is a {legal_form} on the {track} track.",
+    "只有已登记（非备案）的慈善组织才能具有公开募捐资格；{org} 的组织形式为 {legal_form}，类别为 {track}。",
+)
+QUALIFICATION_REQUIRED = define(
+    "qualification_required",
+    "refused",
+    "{org} does not hold the public-fundraising qualification, so it cannot raise funds publicly for {project}; register a directed (定向) project instead.",
+    "{org} 不具备公开募捐资格，不能为 {project} 公开募捐；可改为登记定向募捐项目。",
+)
+
+# --- projects and plans ---------------------------------------------------------------------
+
+PROJECT_EXISTS = define(
+    "project_exists",
+    "conflict",
+    "A project with the id {project} already exists (entry {seq}); choose another id.",
+    "项目编号 {project} 已存在（条目 {seq}），请换一个编号。",
+)
+PROJECT_UNKNOWN = define(
+    "project_unknown",
+    "not_found",
+    "There is no project {project} in this log.",
+    "本账本中没有项目 {project}。",
+)
+PROJECT_CLOSED = define(
+    "project_closed",
+    "refused",
+    "The project {project} was closed (entry {seq}); it takes no new {what}.",
+    "项目 {project} 已结项（条目 {seq}），不再接受新的{what_zh}。",
+)
+NOT_PROJECT_FUNDRAISER = define(
+    "not_project_fundraiser",
+    "forbidden",
+    "Only the fundraising organisation of {project} ({fundraiser}) can do this; the key belongs to {org}.",
+    "只有项目 {project} 的募集方（{fundraiser}）可以办理；该密钥属于 {org}。",
+)
+NOT_PROJECT_IMPLEMENTER = define(
+    "not_project_implementer",
+    "forbidden",
+    "{org} is not an implementing organisation of {project} (implementers: {implementers}).",
+    "{org} 不是项目 {project} 的执行方（执行方：{implementers}）。",
+)
+NOT_PROJECT_OVERSEER = define(
+    "not_project_overseer",
+    "forbidden",
+    "{org} is not an oversight organisation of {project} (overseers: {overseers}).",
+    "{org} 不是项目 {project} 的监督方（监督方：{overseers}）。",
+)
+SEPARATION_VIOLATION = define(
+    "separation_violation",
+    "refused",
+    "Separation of duties: {org} cannot oversee {project} because it is also its {other_role}.",
+    "职责分离：{org} 是项目 {project} 的{other_role_zh}，不能同时担任监督方。",
+)
+PLAN_REQUIRED = define(
+    "plan_required",
+    "refused",
+    "A public fundraising project needs its fundraising plan (Charity Law art. 24) in the registration.",
+    "公开募捐项目登记时必须附募捐方案（《慈善法》第二十四条）。",
+)
+PLAN_NOT_PUBLIC = define(
+    "plan_not_public",
+    "refused",
+    "The project {project} is a directed (定向) project; only public fundraising plans are filed.",
+    "项目 {project} 为定向募捐项目，只有公开募捐方案需要备案。",
+)
+PLAN_ALREADY_FILED = define(
+    "plan_already_filed",
+    "conflict",
+    "The fundraising plan of {project} was already filed (entry {seq}).",
+    "项目 {project} 的募捐方案已备案（条目 {seq}）。",
+)
+PLAN_FILED_LATE = define(
+    "plan_filed_late",
+    "refused",
+    "The plan of {project} must be filed by {deadline} (fundraising starts {start}); today is {today}.",
+    "项目 {project} 的募捐方案须在 {deadline} 前备案（募捐开始日期 {start}），今天是 {today}。",
+)
+PLAN_NOT_FILED = define(
+    "plan_not_filed",
+    "refused",
+    "The fundraising plan of {project} has not been filed, so public fundraising cannot take place yet.",
+    "项目 {project} 的募捐方案尚未备案，暂不能开展公开募捐。",
+)
+PLAN_ALREADY_ACKNOWLEDGED = define(
+    "plan_already_acknowledged",
+    "conflict",
+    "The filing of {project} was already acknowledged (entry {seq}).",
+    "项目 {project} 的备案已确认（条目 {seq}）。",
+)
+OUTSIDE_FUNDRAISING_PERIOD = define(
+    "outside_fundraising_period",
+    "refused",
+    "The donation date {date} is outside the public fundraising period of {project} ({start} to {end}).",
+    "捐赠日期 {date} 不在项目 {project} 的公开募捐期间（{start} 至 {end}）内。",
+)
+DATE_IN_FUTURE = define(
+    "date_in_future",
+    "refused",
+    "The date {field} = {date} is after today ({today}); record things once they have happened.",
+    "{field} 的日期 {date} 晚于今天（{today}），请在事项发生后再记录。",
+)
+CLOSE_SURPLUS_MISMATCH = define(
+    "close_surplus_mismatch",
+    "refused",
+    "The closing surplus of {project} is {computed}, not {stated}: received minus spent; correct the figure and close again.",
+    "项目 {project} 的结余应为 {computed}（收入减支出），而不是 {stated}；请更正后再结项。",
+)
+
+# --- money ----------------------------------------------------------------------------------
+
+CURRENCY_MISMATCH = define(
+    "currency_mismatch",
+    "refused",
+    "The project {project} keeps its accounts in {expected}; this entry is in {got}.",
+    "项目 {project} 以 {expected} 记账，本条目的币种为 {got}。",
+)
+INSUFFICIENT_FUNDS = define(
+    "insufficient_funds",
+    "refused",
+    "Cannot allocate {amount} from the {pot} funds of {project}: only {available} is available.",
+    "不能从项目 {project} 的{pot_zh}资金中拨付 {amount}：可用余额只有 {available}。",
+)
+INSUFFICIENT_ALLOCATION = define(
+    "insufficient_allocation",
+    "refused",
+    "Cannot pay {amount} for {project}: {implementer} has only {available} of allocated funds left.",
+    "项目 {project} 不能支出 {amount}：{implementer} 的已拨付余额只有 {available}。",
+)
+
+# --- corrections ----------------------------------------------------------------------------
+
+TARGET_UNKNOWN = define(
+    "target_unknown",
+    "not_found",
+    "There is no entry {target} in this log.",
+    "本账本中没有条目 {target}。",
+)
+CORRECTION_NOT_ALLOWED = define(
+    "correction_not_allowed",
+    "refused",
+    "A {target_type} entry cannot be corrected; {instead}.",
+    "{target_type} 条目不能更正；{instead_zh}。",
+)
+CORRECTION_WRONG_SIGNER = define(
+    "correction_wrong_signer",
+    "forbidden",
+    "Only a {role} key of {org} can correct this entry (it was recorded by them).",
+    "只有 {org} 的 {role} 密钥才能更正该条目（原条目由其记录）。",
+)
+ALREADY_CORRECTED = define(
+    "already_corrected",
+    "conflict",
+    "The entry {target} was already corrected by {by}; an entry is corrected only once.",
+    "条目 {target} 已被 {by} 更正，每条条目只能更正一次。",
+)
+CORRECTION_MISMATCH = define(
+    "correction_mismatch",
+    "invalid",
+    "The correction must repeat the target's {field}: expected {expected}, got {got}.",
+    "更正条目须与原条目的 {field} 一致：应为 {expected}，实际为 {got}。",
+)
+CORRECTION_OVERDRAW = define(
+    "correction_overdraw",
+    "refused",
+    "Reversing {target} would take {amount} out of {what}, which has only {available} left; reverse the later entries that used the money first.",
+    "冲销 {target} 将从{what_zh}中扣除 {amount}，但余额只有 {available}；请先冲销使用了这笔资金的后续条目。",
+)
+
+# --- oversight ------------------------------------------------------------------------------
+
+ATTEST_OWN_ENTRY = define(
+    "attest_own_entry",
+    "refused",
+    "Nobody attests their own entry: {target} was recorded by {org}.",
+    "不能对本方记录的条目出具监督意见：条目 {target} 由 {org} 记录。",
+)
+NOTHING_TO_RESOLVE = define(
+    "nothing_to_resolve",
+    "refused",
+    "The entry {target} has no open query or flag to resolve (its latest verdict is {verdict}).",
+    "条目 {target} 没有待解决的质询或标记（最新意见为 {verdict}）。",
+)
+AUDIT_OWN_ORG = define(
+    "audit_own_org",
+    "refused",
+    "{org} cannot give an audit opinion on itself.",
+    "{org} 不能对自身出具审计意见。",
+)
+REPORT_TREE_SIZE = define(
+    "report_tree_size",
+    "refused",
+    "The report says it was computed at tree size {tree_size}, but the log has only {size} entries.",
+    "报告声明的计算树大小为 {tree_size}，而账本只有 {size} 条条目。",
+)
+
+# --- donor privacy --------------------------------------------------------------------------
+
+PERSONAL_DATA_INVALID = define(
+    "personal_data_invalid",
+    "invalid",
+    "The donor's personal data is not valid: {detail}.",
+    "捐赠人个人信息有误：{detail_zh}。",
+)
+RECEIPT_CODE_INVALID = define(
+    "receipt_code_invalid",
+    "invalid",
+    "{code!r} is not a receipt code; it looks like D1234-AAAQEAYEAUDAOCAJBIFQYDIOB4-G.",
+    "{code!r} 不是有效的捐赠查询码，格式应如 D1234-AAAQEAYEAUDAOCAJBIFQYDIOB4-G。",
+)
+RECEIPT_CODE_CHECKSUM = define(
+    "receipt_code_checksum",
+    "invalid",
+    "The receipt code {code!r} has a typing error (its check character does not match); copy it again from the receipt.",
+    "捐赠查询码 {code!r} 有输入错误（校验位不符），请对照收据重新输入。",
+)
+
+ALL_CODES: tuple[str, ...] = tuple(
+    value for name, value in sorted(globals().items()) if name.isupper() and isinstance(value, str)
+)

@@ -1,0 +1,900 @@
+"""The append rules of the charity domain (DESIGN section 4, issue 3) and the projections.
+
+:func:`apply` is called by the log core inside the append transaction, after it has checked
+the body's shape, the signature (against :func:`signer_public_key`) and idempotency. It
+
+1. checks the place of ``registry.genesis`` (entry 0, and only entry 0);
+2. checks the signing key: granted at an earlier seq, not revoked (a key revoked by entry r
+   signs nothing after r), its organisation not deregistered, its role allowed for the type;
+3. validates ``data`` against the type's schema (:mod:`.schemas`);
+4. checks the type's rules: organisation and project membership, separation of duties,
+   qualification and plan filing, closed projects, money that never goes negative,
+   corrections and attestations;
+5. and only then puts the resulting projection rows (check first, then write: a refused
+   entry writes nothing).
+
+Dates that deadlines are measured in ("today") are the log time's date in China Standard
+Time (UTC+8, the jurisdiction's time zone; it has no daylight saving).
+
+Who signs what (a key holds one role in one organisation):
+
+================================  ==========================================================
+registry.genesis                  the registrar key it names (entry 0 only)
+org.registered/updated/deregistered   registrar
+key.granted / key.revoked         registrar: registrar (own org), org_admin, overseer, system
+                                  keys, and revokes any key; org_admin: fundraiser and
+                                  implementer keys of its own organisation. No key revokes itself.
+project.registered                fundraiser (its organisation becomes the project's fundraiser)
+plan.filed / project.closed       fundraiser of the project's fundraising organisation
+plan.acknowledged                 registrar
+donation.received                 fundraiser of the project's fundraising organisation
+funds.allocated                   fundraiser of the project's fundraising organisation
+funds.disbursed                   implementer whose organisation is an implementer of the project
+progress.reported                 implementer of the project (also after closing)
+attestation.recorded              overseer: of an organisation named as the project's overseer
+                                  (for project entries); never on its own organisation's entry
+audit.opinion                     overseer, not on its own organisation
+entry.corrected                   a key of the same role and organisation as the target's signer
+report.issued                     system
+================================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from datetime import date, timedelta, timezone
+from typing import Any, Callable
+
+from ..canonical import parse_time
+from ..entry import SignedEntry
+from ..errors import LedgerError
+from ..keys import key_id, unb64
+from ..money import format_amount
+from . import codes as C
+from .rows import (
+    AllocationBalanceRow,
+    AllocationRow,
+    AttestationRow,
+    AuditOpinionRow,
+    CorrectionRow,
+    DisbursementRow,
+    DonationRow,
+    EntryRow,
+    FundRow,
+    KeyRow,
+    OrgRow,
+    ProgressRow,
+    ProjectRow,
+    RegistryRow,
+    ReportRow,
+)
+from .schemas import CHARITY_FORMS, MONEY_TYPES, SCHEMAS, validate
+from .state import State
+
+GENESIS = "registry.genesis"
+CHINA = timezone(timedelta(hours=8))
+PLAN_NOTICE_DAYS = 10  # Order 74 art. 11: file 10 days before; emergency: within 10 days after
+
+TYPE_ROLES: dict[str, tuple[str, ...]] = {
+    "registry.genesis": ("registrar",),
+    "org.registered": ("registrar",),
+    "org.updated": ("registrar",),
+    "org.deregistered": ("registrar",),
+    "key.granted": ("registrar", "org_admin"),
+    "key.revoked": ("registrar", "org_admin"),
+    "project.registered": ("fundraiser",),
+    "plan.filed": ("fundraiser",),
+    "plan.acknowledged": ("registrar",),
+    "donation.received": ("fundraiser",),
+    "funds.allocated": ("fundraiser",),
+    "funds.disbursed": ("implementer",),
+    "progress.reported": ("implementer",),
+    "project.closed": ("fundraiser",),
+    "attestation.recorded": ("overseer",),
+    "audit.opinion": ("overseer",),
+    "entry.corrected": ("registrar", "org_admin", "fundraiser", "implementer", "overseer", "system"),
+    "report.issued": ("system",),
+}
+REGISTRAR_GRANTS = ("registrar", "org_admin", "overseer", "system")
+ORG_ADMIN_GRANTS = ("fundraiser", "implementer")
+
+# Types entry.corrected may target: money entries are reversed, the others withdrawn.
+CORRECTABLE = frozenset(MONEY_TYPES | {"progress.reported", "attestation.recorded", "audit.opinion"})
+_NOT_CORRECTABLE_INSTEAD: dict[str, tuple[str, str]] = {
+    "registry.genesis": ("the trust root never changes", "登记根不可更改"),
+    "org.registered": ("use org.updated or org.deregistered", "请使用 org.updated 或 org.deregistered"),
+    "org.updated": ("record another org.updated", "请再记录一条 org.updated"),
+    "org.deregistered": ("register the organisation again under the registrar", "请由登记管理机关重新登记"),
+    "key.granted": ("revoke the key with key.revoked", "请用 key.revoked 吊销该密钥"),
+    "key.revoked": ("grant a new key with key.granted", "请用 key.granted 授权新密钥"),
+    "project.registered": ("record the changes in a progress report, or close the project and register a new one",
+                           "请在进展报告中说明，或结项后重新登记项目"),
+    "plan.filed": ("a filed plan stays on record; explain changes in a progress report", "已备案的方案不可撤回，变更请在进展报告中说明"),
+    "plan.acknowledged": ("an acknowledgement stays on record", "备案确认不可撤回"),
+    "project.closed": ("a closed project stays closed", "已结项的项目不能重新开启"),
+    "entry.corrected": ("a correction is final; record the original entry again", "更正不可再更正，请重新记录原条目"),
+    "report.issued": ("issue a new report", "请重新发布报告"),
+}
+_POT_ZH = {"restricted": "定向", "unrestricted": "非定向"}
+
+
+@dataclass(frozen=True, slots=True)
+class AppendContext:
+    """What the log knows about the entry being appended."""
+
+    seq: int
+    leaf_hash: str    # hex of the new leaf's hash: the entry's id
+    log_time: str     # RFC 3339 UTC 'Z' ms
+    origin: str       # the log's origin
+
+
+@dataclass(slots=True)
+class _Call:
+    state: State
+    ctx: AppendContext
+    entry: SignedEntry
+    key: KeyRow | None
+    org: OrgRow | None
+    data: Any
+
+    @property
+    def role(self) -> str:
+        assert self.key is not None
+        return self.key.role
+
+    @property
+    def org_id(self) -> str:
+        assert self.key is not None
+        return self.key.org
+
+    def today(self) -> date:
+        return parse_time(self.ctx.log_time).astimezone(CHINA).date()
+
+    def entry_row(self, project: str | None = None, amount: int | None = None, currency: str | None = None) -> EntryRow:
+        assert self.key is not None
+        return EntryRow(
+            id=self.ctx.leaf_hash, seq=self.ctx.seq, type=self.entry.type, signer=self.entry.signer,
+            signer_role=self.key.role, signer_org=self.key.org, time=self.ctx.log_time,
+            project=project, amount_minor=amount, currency=currency,
+        )
+
+
+# --- entry points ---------------------------------------------------------------------------
+
+
+def signer_public_key(state: State, entry: SignedEntry, seq: int) -> bytes | None:
+    """The raw public key to check ``entry``'s signature against, or None if the key is unknown.
+
+    For entry 0 (``registry.genesis``) it is the key the entry names in ``data.public_key``,
+    whose id must be the entry's signer. Revocation is checked by :func:`apply`, not here.
+    """
+    if seq == 0:
+        if entry.type != GENESIS:
+            raise LedgerError(C.GENESIS_REQUIRED, type=entry.type)
+        data = entry.data
+        raw = unb64(data.get("public_key") if isinstance(data, dict) else None, length=32, what="data.public_key")
+        if key_id(raw) != entry.signer:
+            raise LedgerError(C.GENESIS_KEY_MISMATCH, expected=key_id(raw), signer=entry.signer)
+        return raw
+    row = state.get(KeyRow, entry.signer)
+    if row is None or row.granted_seq >= seq:
+        return None
+    return unb64(row.public_key, length=32, what="public_key")
+
+
+def apply(state: State, ctx: AppendContext, entry: SignedEntry) -> None:
+    """Check every rule for ``entry`` at ``ctx.seq`` and put its projection rows, or refuse."""
+    type_ = entry.type
+    if ctx.seq == 0 and type_ != GENESIS:
+        raise LedgerError(C.GENESIS_REQUIRED, type=type_)
+    if ctx.seq != 0 and type_ == GENESIS:
+        raise LedgerError(C.GENESIS_REPEATED)
+    if type_ not in SCHEMAS:
+        raise LedgerError(C.UNKNOWN_TYPE, type=type_)
+    if type_ == GENESIS:
+        call = _Call(state, ctx, entry, None, None, validate(type_, entry.data))
+    else:
+        key, org = _check_signer(state, ctx, entry)
+        call = _Call(state, ctx, entry, key, org, validate(type_, entry.data))
+    rows = _HANDLERS[type_](call)
+    for row in rows:
+        state.put(row)
+
+
+def _check_signer(state: State, ctx: AppendContext, entry: SignedEntry) -> tuple[KeyRow, OrgRow]:
+    key = state.get(KeyRow, entry.signer)
+    if key is None or key.granted_seq >= ctx.seq:
+        raise LedgerError("unknown_signer", signer=entry.signer)
+    if key.revoked_seq is not None and ctx.seq > key.revoked_seq:
+        raise LedgerError(C.KEY_REVOKED, key=key.key_id, revoked_seq=key.revoked_seq)
+    org = state.get(OrgRow, key.org)
+    if org is None:  # cannot happen: keys are only granted to registered organisations
+        raise LedgerError(C.ORG_UNKNOWN, org=key.org)
+    if org.status != "active":
+        raise LedgerError(C.ORG_INACTIVE, org=org.org, seq=org.deregistered_seq)
+    allowed = TYPE_ROLES[entry.type]
+    if key.role not in allowed:
+        raise LedgerError(C.ROLE_NOT_ALLOWED, role=key.role, type=entry.type, allowed=", ".join(allowed))
+    return key, org
+
+
+# --- shared checks --------------------------------------------------------------------------
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _active_org(state: State, org_id: str) -> OrgRow:
+    org = state.get(OrgRow, org_id)
+    if org is None:
+        raise LedgerError(C.ORG_UNKNOWN, org=org_id)
+    if org.status != "active":
+        raise LedgerError(C.ORG_INACTIVE, org=org_id, seq=org.deregistered_seq)
+    return org
+
+
+def _project(c: _Call, project_id: str) -> ProjectRow:
+    project = c.state.get(ProjectRow, project_id)
+    if project is None:
+        raise LedgerError(C.PROJECT_UNKNOWN, project=project_id)
+    return project
+
+
+def _fund(c: _Call, project: ProjectRow) -> FundRow:
+    fund = c.state.get(FundRow, project.project)
+    assert fund is not None, "every project has a fund row"
+    return fund
+
+
+def _implementers(project: ProjectRow) -> list[str]:
+    return json.loads(project.implementers_json)
+
+
+def _overseers(project: ProjectRow) -> list[str]:
+    return json.loads(project.overseers_json)
+
+
+def _require_fundraiser(c: _Call, project: ProjectRow) -> None:
+    if c.org_id != project.fundraiser_org:
+        raise LedgerError(C.NOT_PROJECT_FUNDRAISER, project=project.project, fundraiser=project.fundraiser_org, org=c.org_id)
+
+
+def _require_implementer(c: _Call, project: ProjectRow, org_id: str) -> None:
+    implementers = _implementers(project)
+    if org_id not in implementers:
+        raise LedgerError(C.NOT_PROJECT_IMPLEMENTER, org=org_id, project=project.project, implementers=", ".join(implementers))
+
+
+def _require_open(project: ProjectRow, what: str, what_zh: str) -> None:
+    if project.closed:
+        raise LedgerError(C.PROJECT_CLOSED, project=project.project, seq=project.closed_seq, what=what, what_zh=what_zh)
+
+
+def _require_currency(project: ProjectRow, currency: str) -> None:
+    if currency != project.currency:
+        raise LedgerError(C.CURRENCY_MISMATCH, project=project.project, expected=project.currency, got=currency)
+
+
+def _not_future(c: _Call, field: str, value: str) -> None:
+    today = c.today()
+    if date.fromisoformat(value) > today:
+        raise LedgerError(C.DATE_IN_FUTURE, field=field, date=value, today=today.isoformat())
+
+
+def _qualified(project: ProjectRow, org: OrgRow) -> None:
+    if not org.public_fundraising:
+        raise LedgerError(C.QUALIFICATION_REQUIRED, org=org.org, project=project.project)
+
+
+def _check_qualification_form(org: str, legal_form: str, track: str, public_fundraising: bool) -> None:
+    if public_fundraising and (legal_form not in CHARITY_FORMS or track != "registered"):
+        raise LedgerError(C.QUALIFICATION_INVALID, org=org, legal_form=legal_form, track=track)
+
+
+def _money(minor: int, currency: str) -> str:
+    return f"{format_amount(minor, currency)} {currency}"
+
+
+# --- registry, organisations, keys ----------------------------------------------------------
+
+
+def _genesis(c: _Call) -> list[Any]:
+    d = c.data
+    public_id = key_id(unb64(d.public_key, length=32))
+    if public_id != c.entry.signer:
+        raise LedgerError(C.GENESIS_KEY_MISMATCH, expected=public_id, signer=c.entry.signer)
+    if d.origin != c.ctx.origin:
+        raise LedgerError(C.GENESIS_ORIGIN_MISMATCH, got=d.origin, expected=c.ctx.origin)
+    if c.entry.body.get("log") != c.ctx.origin:
+        raise LedgerError("wrong_log", got=c.entry.body.get("log"), expected=c.ctx.origin)
+    seq, time = c.ctx.seq, c.ctx.log_time
+    key = KeyRow(key_id=public_id, public_key=d.public_key, role="registrar", org=d.org, holder=d.holder, granted_seq=seq)
+    return [
+        RegistryRow(
+            origin=d.origin, jurisdiction=d.jurisdiction, rule_sets_json=_json(list(d.rule_sets)),
+            registrar_org=d.org, registrar_key=public_id, genesis_id=c.ctx.leaf_hash, genesis_time=time,
+        ),
+        OrgRow(
+            org=d.org, name_zh=d.org_name_zh, name_en=d.org_name_en, legal_form="government", track="registered",
+            public_fundraising=False, is_registrar=True, status="active", registered_seq=seq, updated_seq=seq,
+        ),
+        key,
+        EntryRow(
+            id=c.ctx.leaf_hash, seq=seq, type=GENESIS, signer=public_id, signer_role="registrar",
+            signer_org=d.org, time=time,
+        ),
+    ]
+
+
+def _org_registered(c: _Call) -> list[Any]:
+    d = c.data
+    existing = c.state.get(OrgRow, d.org)
+    if existing is not None:
+        raise LedgerError(C.ORG_EXISTS, org=d.org, seq=existing.registered_seq)
+    _check_qualification_form(d.org, d.legal_form, d.track, d.public_fundraising)
+    row = OrgRow(
+        org=d.org, name_zh=d.name_zh, name_en=d.name_en, legal_form=d.legal_form, track=d.track,
+        public_fundraising=d.public_fundraising, is_registrar=False, status="active",
+        registered_seq=c.ctx.seq, updated_seq=c.ctx.seq, registered_on=d.registered_on,
+    )
+    return [row, c.entry_row()]
+
+
+def _org_updated(c: _Call) -> list[Any]:
+    d = c.data
+    org = _active_org(c.state, d.org)
+    changes = {
+        name: getattr(d, name)
+        for name in ("name_zh", "name_en", "legal_form", "track", "public_fundraising")
+        if getattr(d, name) is not None
+    }
+    if org.is_registrar and changes.get("legal_form", org.legal_form) != org.legal_form:
+        raise LedgerError(C.REGISTRAR_ORG_PROTECTED, org=org.org)
+    new = replace(org, updated_seq=c.ctx.seq, **changes)
+    _check_qualification_form(new.org, new.legal_form, new.track, new.public_fundraising)
+    return [new, c.entry_row()]
+
+
+def _org_deregistered(c: _Call) -> list[Any]:
+    d = c.data
+    org = _active_org(c.state, d.org)
+    if org.is_registrar:
+        raise LedgerError(C.REGISTRAR_ORG_PROTECTED, org=org.org)
+    new = replace(org, status="deregistered", deregistered_seq=c.ctx.seq, deregister_reason=d.reason, updated_seq=c.ctx.seq)
+    return [new, c.entry_row()]
+
+
+def _key_granted(c: _Call) -> list[Any]:
+    d = c.data
+    new_id = key_id(unb64(d.public_key, length=32))
+    existing = c.state.get(KeyRow, new_id)
+    if existing is not None:
+        raise LedgerError(C.KEY_EXISTS, key=new_id, seq=existing.granted_seq)
+    target_org = _active_org(c.state, d.org)
+
+    def refuse(detail: str, detail_zh: str) -> LedgerError:
+        return LedgerError(
+            C.GRANT_NOT_ALLOWED, signer_role=c.role, signer_org=c.org_id, role=d.role, org=d.org,
+            detail=detail, detail_zh=detail_zh,
+        )
+
+    if c.role == "registrar":
+        if d.role not in REGISTRAR_GRANTS:
+            raise refuse(
+                "fundraiser and implementer keys are granted by the organisation's own administrator (org_admin)",
+                "募集和执行密钥由该组织自己的管理员（org_admin）授权",
+            )
+        if d.role == "registrar" and not target_org.is_registrar:
+            raise refuse("registrar keys belong to the registrar's own organisation", "登记管理密钥只能属于登记管理机关")
+    else:  # org_admin
+        if d.role not in ORG_ADMIN_GRANTS:
+            raise refuse(
+                "an organisation administrator grants only fundraiser and implementer keys; the registrar grants the others",
+                "组织管理员只能授权募集和执行密钥，其他密钥由登记管理机关授权",
+            )
+        if d.org != c.org_id:
+            raise refuse("an organisation administrator grants keys only in its own organisation", "组织管理员只能为本组织授权密钥")
+    key = KeyRow(
+        key_id=new_id, public_key=d.public_key, role=d.role, org=d.org, holder=d.holder,
+        granted_seq=c.ctx.seq, granted_by=c.entry.signer,
+    )
+    return [key, c.entry_row()]
+
+
+def _key_revoked(c: _Call) -> list[Any]:
+    d = c.data
+    target = c.state.get(KeyRow, d.key_id)
+    if target is None:
+        raise LedgerError(C.KEY_UNKNOWN, key=d.key_id)
+    if target.revoked_seq is not None:
+        raise LedgerError(C.KEY_ALREADY_REVOKED, key=d.key_id, revoked_seq=target.revoked_seq)
+    if target.key_id == c.entry.signer:
+        raise LedgerError(C.KEY_REVOKE_SELF)
+    if c.role != "registrar" and (target.role not in ORG_ADMIN_GRANTS or target.org != c.org_id):
+        raise LedgerError(
+            C.REVOKE_NOT_ALLOWED, signer_role=c.role, signer_org=c.org_id, role=target.role, key=target.key_id, org=target.org,
+        )
+    new = replace(target, revoked_seq=c.ctx.seq, revoked_by=c.entry.signer, revoke_reason=d.reason)
+    return [new, c.entry_row()]
+
+
+# --- projects and plans ---------------------------------------------------------------------
+
+
+def _project_registered(c: _Call) -> list[Any]:
+    d = c.data
+    existing = c.state.get(ProjectRow, d.project)
+    if existing is not None:
+        raise LedgerError(C.PROJECT_EXISTS, project=d.project, seq=existing.registered_seq)
+    assert c.org is not None
+    fundraiser = c.org
+    if fundraiser.legal_form not in CHARITY_FORMS:
+        raise LedgerError(C.ORG_NOT_CHARITY, org=fundraiser.org, legal_form=fundraiser.legal_form)
+    for org_id in d.implementers + d.overseers:
+        _active_org(c.state, org_id)
+    for overseer in d.overseers:
+        if overseer == fundraiser.org:
+            raise LedgerError(C.SEPARATION_VIOLATION, org=overseer, project=d.project, other_role="fundraiser", other_role_zh="募集方")
+        if overseer in d.implementers:
+            raise LedgerError(C.SEPARATION_VIOLATION, org=overseer, project=d.project, other_role="implementer", other_role_zh="执行方")
+    if not d.directed:
+        if d.plan is None:
+            raise LedgerError(C.PLAN_REQUIRED, project=d.project)
+        if not fundraiser.public_fundraising:
+            raise LedgerError(C.QUALIFICATION_REQUIRED, org=fundraiser.org, project=d.project)
+    plan = d.plan
+    plan_fields: dict[str, Any] = {}
+    if plan is not None:
+        plan_fields = {
+            "plan_purpose": plan.purpose, "plan_fundraising_start": plan.fundraising_start,
+            "plan_fundraising_end": plan.fundraising_end, "plan_area": plan.area,
+            "plan_responsible_person": plan.responsible_person, "plan_office_address": plan.office_address,
+            "plan_receiving_methods": plan.receiving_methods, "plan_bank_account": plan.bank_account,
+            "plan_beneficiaries": plan.beneficiaries, "plan_use_of_funds": plan.use_of_funds,
+            "plan_fundraising_cost": plan.fundraising_cost, "plan_surplus_handling": plan.surplus_handling,
+        }
+    project = ProjectRow(
+        project=d.project, title_zh=d.title_zh, title_en=d.title_en, field=d.field, region=d.region,
+        start_date=d.start_date, end_date=d.end_date, currency=d.currency, target_minor=d.target,
+        fundraiser_org=fundraiser.org, registered_by=c.entry.signer, registered_id=c.ctx.leaf_hash,
+        registered_seq=c.ctx.seq, implementers_json=_json(list(d.implementers)),
+        overseers_json=_json(list(d.overseers)), directed=d.directed, emergency=d.emergency,
+        status="open", closed=False, description=d.description, **plan_fields,
+    )
+    fund = FundRow(project=d.project, currency=d.currency, fundraiser_org=fundraiser.org)
+    return [project, fund, c.entry_row(project=d.project)]
+
+
+def _plan_deadline(project: ProjectRow) -> date:
+    assert project.plan_fundraising_start is not None
+    start = date.fromisoformat(project.plan_fundraising_start)
+    days = PLAN_NOTICE_DAYS if project.emergency else -PLAN_NOTICE_DAYS
+    return start + timedelta(days=days)
+
+
+def _plan_filed(c: _Call) -> list[Any]:
+    d = c.data
+    project = _project(c, d.project)
+    _require_fundraiser(c, project)
+    _require_open(project, "plan filings", "方案备案")
+    if project.directed or project.plan_fundraising_start is None:
+        raise LedgerError(C.PLAN_NOT_PUBLIC, project=project.project)
+    if project.plan_filed_seq is not None:
+        raise LedgerError(C.PLAN_ALREADY_FILED, project=project.project, seq=project.plan_filed_seq)
+    assert c.org is not None
+    _qualified(project, c.org)
+    today, deadline = c.today(), _plan_deadline(project)
+    if today > deadline:
+        raise LedgerError(
+            C.PLAN_FILED_LATE, project=project.project, deadline=deadline.isoformat(),
+            start=project.plan_fundraising_start, today=today.isoformat(),
+        )
+    new = replace(
+        project, plan_filed_seq=c.ctx.seq, plan_filed_id=c.ctx.leaf_hash, plan_filed_time=c.ctx.log_time,
+        plan_filing_number=d.filing_number,
+    )
+    return [new, c.entry_row(project=project.project)]
+
+
+def _plan_acknowledged(c: _Call) -> list[Any]:
+    d = c.data
+    project = _project(c, d.project)
+    if project.plan_filed_seq is None:
+        raise LedgerError(C.PLAN_NOT_FILED, project=project.project)
+    if project.plan_ack_seq is not None:
+        raise LedgerError(C.PLAN_ALREADY_ACKNOWLEDGED, project=project.project, seq=project.plan_ack_seq)
+    new = replace(project, plan_ack_seq=c.ctx.seq, plan_record_number=d.record_number)
+    return [new, c.entry_row(project=project.project)]
+
+
+def _project_closed(c: _Call) -> list[Any]:
+    d = c.data
+    project = _project(c, d.project)
+    _require_fundraiser(c, project)
+    _require_open(project, "closing", "结项")
+    _require_currency(project, d.currency)
+    _not_future(c, "closed_on", d.closed_on)
+    fund = _fund(c, project)
+    if d.surplus != fund.balance_minor:
+        raise LedgerError(
+            C.CLOSE_SURPLUS_MISMATCH, project=project.project,
+            computed=_money(fund.balance_minor, project.currency), stated=_money(d.surplus, project.currency),
+        )
+    new = replace(
+        project, status="closed", closed=True, closed_seq=c.ctx.seq, closed_id=c.ctx.leaf_hash,
+        closed_on=d.closed_on, close_summary=d.summary, surplus_minor=d.surplus,
+        surplus_handling=d.surplus_handling, surplus_note=d.surplus_note,
+    )
+    return [new, c.entry_row(project=project.project)]
+
+
+# --- money ----------------------------------------------------------------------------------
+
+
+def _donation_received(c: _Call) -> list[Any]:
+    d = c.data
+    project = _project(c, d.project)
+    _require_fundraiser(c, project)
+    _require_open(project, "donations", "捐赠")
+    _require_currency(project, d.currency)
+    _not_future(c, "received_on", d.received_on)
+    if not project.directed:
+        assert c.org is not None and project.plan_fundraising_start is not None
+        _qualified(project, c.org)
+        if project.plan_filed_seq is None and not (project.emergency and c.today() <= _plan_deadline(project)):
+            raise LedgerError(C.PLAN_NOT_FILED, project=project.project)
+        start, end = project.plan_fundraising_start, project.plan_fundraising_end
+        assert end is not None
+        if not start <= d.received_on <= end:
+            raise LedgerError(C.OUTSIDE_FUNDRAISING_PERIOD, date=d.received_on, project=project.project, start=start, end=end)
+    fund = _fund(c, project)
+    amount = d.amount
+    pot = "restricted" if d.restricted else "unrestricted"
+    new_fund = replace(
+        fund,
+        raised_minor=fund.raised_minor + amount,
+        balance_minor=fund.balance_minor + amount,
+        donations_count=fund.donations_count + 1,
+        raised_in_kind_minor=fund.raised_in_kind_minor + (amount if d.kind == "in_kind" else 0),
+        **{
+            f"raised_{pot}_minor": getattr(fund, f"raised_{pot}_minor") + amount,
+            f"available_{pot}_minor": getattr(fund, f"available_{pot}_minor") + amount,
+        },
+    )
+    donation = DonationRow(
+        id=c.ctx.leaf_hash, seq=c.ctx.seq, project=project.project, amount_minor=amount, currency=d.currency,
+        kind=d.kind, channel=d.channel, donor_type=d.donor_type, commitment=d.commitment, restricted=d.restricted,
+        received_on=d.received_on, fundraiser_org=project.fundraiser_org, recorded_by=c.entry.signer,
+        time=c.ctx.log_time, in_kind_description=d.in_kind_description, receipt_no=d.receipt_no, note=d.note,
+    )
+    return [donation, new_fund, c.entry_row(project.project, amount, d.currency)]
+
+
+def _funds_allocated(c: _Call) -> list[Any]:
+    d = c.data
+    project = _project(c, d.project)
+    _require_fundraiser(c, project)
+    _require_open(project, "allocations", "拨付")
+    _require_currency(project, d.currency)
+    _require_implementer(c, project, d.implementer)
+    _active_org(c.state, d.implementer)
+    _not_future(c, "allocated_on", d.allocated_on)
+    fund = _fund(c, project)
+    amount, pot = d.amount, d.source
+    available = getattr(fund, f"available_{pot}_minor")
+    if amount > available:
+        raise LedgerError(
+            C.INSUFFICIENT_FUNDS, amount=_money(amount, d.currency), pot=pot, pot_zh=_POT_ZH[pot],
+            project=project.project, available=_money(available, d.currency),
+        )
+    new_fund = replace(
+        fund,
+        allocated_minor=fund.allocated_minor + amount,
+        **{
+            f"allocated_{pot}_minor": getattr(fund, f"allocated_{pot}_minor") + amount,
+            f"available_{pot}_minor": available - amount,
+        },
+    )
+    balance = c.state.get(AllocationBalanceRow, project.project, d.implementer) or AllocationBalanceRow(
+        project=project.project, implementer=d.implementer, currency=project.currency,
+    )
+    new_balance = replace(
+        balance, allocated_minor=balance.allocated_minor + amount, balance_minor=balance.balance_minor + amount,
+    )
+    allocation = AllocationRow(
+        id=c.ctx.leaf_hash, seq=c.ctx.seq, project=project.project, implementer=d.implementer, source=pot,
+        amount_minor=amount, currency=d.currency, allocated_on=d.allocated_on, recorded_by=c.entry.signer,
+        time=c.ctx.log_time, note=d.note,
+    )
+    return [allocation, new_fund, new_balance, c.entry_row(project.project, amount, d.currency)]
+
+
+def _funds_disbursed(c: _Call) -> list[Any]:
+    d = c.data
+    project = _project(c, d.project)
+    implementer = c.org_id
+    _require_implementer(c, project, implementer)
+    _require_open(project, "payments", "支出")
+    _require_currency(project, d.currency)
+    _not_future(c, "paid_on", d.paid_on)
+    amount = d.amount
+    balance = c.state.get(AllocationBalanceRow, project.project, implementer)
+    available = 0 if balance is None else balance.balance_minor
+    if balance is None or amount > available:
+        raise LedgerError(
+            C.INSUFFICIENT_ALLOCATION, amount=_money(amount, d.currency), project=project.project,
+            implementer=implementer, available=_money(available, d.currency),
+        )
+    fund = _fund(c, project)
+    category_field = f"disbursed_{d.category}_minor"
+    new_fund = replace(
+        fund,
+        disbursed_minor=fund.disbursed_minor + amount,
+        balance_minor=fund.balance_minor - amount,
+        **{category_field: getattr(fund, category_field) + amount},
+    )
+    new_balance = replace(
+        balance, disbursed_minor=balance.disbursed_minor + amount, balance_minor=balance.balance_minor - amount,
+    )
+    disbursement = DisbursementRow(
+        id=c.ctx.leaf_hash, seq=c.ctx.seq, project=project.project, implementer=implementer, category=d.category,
+        amount_minor=amount, currency=d.currency, payee=d.payee, purpose=d.purpose, paid_on=d.paid_on,
+        evidence_json=_json(list(d.evidence)), recorded_by=c.entry.signer, time=c.ctx.log_time,
+    )
+    return [disbursement, new_fund, new_balance, c.entry_row(project.project, amount, d.currency)]
+
+
+def _progress_reported(c: _Call) -> list[Any]:
+    d = c.data
+    project = _project(c, d.project)
+    _require_implementer(c, project, c.org_id)
+    _not_future(c, "period_start", d.period_start)
+    progress = ProgressRow(
+        id=c.ctx.leaf_hash, seq=c.ctx.seq, project=project.project, implementer=c.org_id,
+        period_start=d.period_start, period_end=d.period_end, summary=d.summary,
+        evidence_json=_json(list(d.evidence)), recorded_by=c.entry.signer, time=c.ctx.log_time,
+        beneficiaries=d.beneficiaries,
+    )
+    return [progress, c.entry_row(project=project.project)]
+
+
+# --- oversight ------------------------------------------------------------------------------
+
+
+def _target(c: _Call, target_id: str) -> EntryRow:
+    target = c.state.get(EntryRow, target_id)
+    if target is None:
+        raise LedgerError(C.TARGET_UNKNOWN, target=target_id)
+    return target
+
+
+def _attestation_recorded(c: _Call) -> list[Any]:
+    d = c.data
+    target = _target(c, d.target)
+    if target.signer == c.entry.signer or target.signer_org == c.org_id:
+        raise LedgerError(C.ATTEST_OWN_ENTRY, target=target.id, org=target.signer_org)
+    if target.project is not None:
+        project = _project(c, target.project)
+        overseers = _overseers(project)
+        if c.org_id not in overseers:
+            raise LedgerError(C.NOT_PROJECT_OVERSEER, org=c.org_id, project=project.project, overseers=", ".join(overseers))
+    if d.verdict == "resolved" and target.last_verdict not in ("queried", "flagged"):
+        raise LedgerError(C.NOTHING_TO_RESOLVE, target=target.id, verdict=target.last_verdict or "none")
+    attestation = AttestationRow(
+        id=c.ctx.leaf_hash, seq=c.ctx.seq, target=target.id, target_type=target.type, overseer_org=c.org_id,
+        verdict=d.verdict, findings=d.findings, recorded_by=c.entry.signer, time=c.ctx.log_time,
+        project=target.project, previous_verdict=target.last_verdict, previous_verdict_by=target.last_verdict_by,
+    )
+    new_target = replace(target, last_verdict=d.verdict, last_verdict_by=c.ctx.leaf_hash)
+    return [attestation, new_target, c.entry_row(project=target.project)]
+
+
+def _audit_opinion(c: _Call) -> list[Any]:
+    d = c.data
+    org = c.state.get(OrgRow, d.org)
+    if org is None:
+        raise LedgerError(C.ORG_UNKNOWN, org=d.org)
+    if d.org == c.org_id:
+        raise LedgerError(C.AUDIT_OWN_ORG, org=d.org)
+    today = c.today()
+    if d.year > today.year:
+        raise LedgerError(C.DATE_IN_FUTURE, field="year", date=str(d.year), today=today.isoformat())
+    opinion = AuditOpinionRow(
+        id=c.ctx.leaf_hash, seq=c.ctx.seq, org=d.org, year=d.year, opinion=d.opinion,
+        report_sha256=d.report_sha256, auditor_org=c.org_id, recorded_by=c.entry.signer,
+        time=c.ctx.log_time, summary=d.summary,
+    )
+    return [opinion, c.entry_row()]
+
+
+def _report_issued(c: _Call) -> list[Any]:
+    d = c.data
+    if d.tree_size > c.ctx.seq:
+        raise LedgerError(C.REPORT_TREE_SIZE, tree_size=d.tree_size, size=c.ctx.seq)
+    files = [{"name": f.name, "sha256": f.sha256, "size": f.size} for f in d.files]
+    report = ReportRow(
+        id=c.ctx.leaf_hash, seq=c.ctx.seq, kind=d.kind, subject=d.subject, period_start=d.period_start,
+        period_end=d.period_end, rule_set=d.rule_set, tree_size=d.tree_size, root=d.root,
+        files_json=_json(files), recorded_by=c.entry.signer, time=c.ctx.log_time,
+    )
+    return [report, c.entry_row()]
+
+
+# --- corrections ----------------------------------------------------------------------------
+
+
+def _overdraw(target: EntryRow, amount: int, currency: str, available: int, what: str, what_zh: str) -> LedgerError:
+    return LedgerError(
+        C.CORRECTION_OVERDRAW, target=target.id, amount=_money(amount, currency),
+        available=_money(available, currency), what=what, what_zh=what_zh,
+    )
+
+
+def _reverse_donation(c: _Call, target: EntryRow, project: ProjectRow) -> list[Any]:
+    donation = c.state.get(DonationRow, target.id)
+    assert donation is not None
+    fund = _fund(c, project)
+    amount = donation.amount_minor
+    pot = "restricted" if donation.restricted else "unrestricted"
+    available = getattr(fund, f"available_{pot}_minor")
+    if amount > available:
+        raise _overdraw(
+            target, amount, donation.currency, available,
+            f"the unallocated {pot} funds of {project.project}", f"项目 {project.project} 未拨付的{_POT_ZH[pot]}资金",
+        )
+    new_fund = replace(
+        fund,
+        raised_minor=fund.raised_minor - amount,
+        balance_minor=fund.balance_minor - amount,
+        donations_count=fund.donations_count - 1,
+        raised_in_kind_minor=fund.raised_in_kind_minor - (amount if donation.kind == "in_kind" else 0),
+        **{
+            f"raised_{pot}_minor": getattr(fund, f"raised_{pot}_minor") - amount,
+            f"available_{pot}_minor": available - amount,
+        },
+    )
+    return [replace(donation, corrected=True, corrected_by=c.ctx.leaf_hash), new_fund]
+
+
+def _reverse_allocation(c: _Call, target: EntryRow, project: ProjectRow) -> list[Any]:
+    allocation = c.state.get(AllocationRow, target.id)
+    assert allocation is not None
+    balance = c.state.get(AllocationBalanceRow, project.project, allocation.implementer)
+    assert balance is not None
+    amount, pot = allocation.amount_minor, allocation.source
+    if amount > balance.balance_minor:
+        raise _overdraw(
+            target, amount, allocation.currency, balance.balance_minor,
+            f"the allocated funds of {allocation.implementer} for {project.project}",
+            f"{allocation.implementer} 在项目 {project.project} 的已拨付资金",
+        )
+    fund = _fund(c, project)
+    new_fund = replace(
+        fund,
+        allocated_minor=fund.allocated_minor - amount,
+        **{
+            f"allocated_{pot}_minor": getattr(fund, f"allocated_{pot}_minor") - amount,
+            f"available_{pot}_minor": getattr(fund, f"available_{pot}_minor") + amount,
+        },
+    )
+    new_balance = replace(
+        balance, allocated_minor=balance.allocated_minor - amount, balance_minor=balance.balance_minor - amount,
+    )
+    return [replace(allocation, corrected=True, corrected_by=c.ctx.leaf_hash), new_fund, new_balance]
+
+
+def _reverse_disbursement(c: _Call, target: EntryRow, project: ProjectRow) -> list[Any]:
+    disbursement = c.state.get(DisbursementRow, target.id)
+    assert disbursement is not None
+    balance = c.state.get(AllocationBalanceRow, project.project, disbursement.implementer)
+    assert balance is not None
+    amount = disbursement.amount_minor
+    fund = _fund(c, project)
+    category_field = f"disbursed_{disbursement.category}_minor"
+    new_fund = replace(
+        fund,
+        disbursed_minor=fund.disbursed_minor - amount,
+        balance_minor=fund.balance_minor + amount,
+        **{category_field: getattr(fund, category_field) - amount},
+    )
+    new_balance = replace(
+        balance, disbursed_minor=balance.disbursed_minor - amount, balance_minor=balance.balance_minor + amount,
+    )
+    return [replace(disbursement, corrected=True, corrected_by=c.ctx.leaf_hash), new_fund, new_balance]
+
+
+def _withdraw_attestation(c: _Call, target: EntryRow) -> list[Any]:
+    attestation = c.state.get(AttestationRow, target.id)
+    assert attestation is not None
+    out: list[Any] = [replace(attestation, corrected=True, corrected_by=c.ctx.leaf_hash)]
+    attested = c.state.get(EntryRow, attestation.target)
+    if attested is not None and attested.last_verdict_by == attestation.id:
+        # Fall back to the latest verdict before this one that was not withdrawn itself.
+        verdict, by = attestation.previous_verdict, attestation.previous_verdict_by
+        while by is not None:
+            earlier = c.state.get(AttestationRow, by)
+            if earlier is None or not earlier.corrected:
+                break
+            verdict, by = earlier.previous_verdict, earlier.previous_verdict_by
+        out.append(replace(attested, last_verdict=verdict, last_verdict_by=by))
+    return out
+
+
+def _entry_corrected(c: _Call) -> list[Any]:
+    d = c.data
+    target = _target(c, d.target)
+    if target.type not in CORRECTABLE:
+        instead, instead_zh = _NOT_CORRECTABLE_INSTEAD.get(target.type, ("record a new entry", "请记录新的条目"))
+        raise LedgerError(C.CORRECTION_NOT_ALLOWED, target_type=target.type, instead=instead, instead_zh=instead_zh)
+    if target.corrected:
+        raise LedgerError(C.ALREADY_CORRECTED, target=target.id, by=target.corrected_by)
+    if target.signer_role != c.role or target.signer_org != c.org_id:
+        raise LedgerError(C.CORRECTION_WRONG_SIGNER, role=target.signer_role, org=target.signer_org)
+    is_money = target.type in MONEY_TYPES
+    for name, expected in (
+        ("project", target.project if is_money else None),
+        ("amount", target.amount_minor if is_money else None),
+        ("currency", target.currency if is_money else None),
+    ):
+        got = getattr(d, name)
+        if got != expected:
+            def show(value: Any) -> Any:
+                if name == "amount" and value is not None and target.currency is not None:
+                    return format_amount(value, target.currency)
+                return "(none)" if value is None else value
+            raise LedgerError(C.CORRECTION_MISMATCH, field=name, expected=show(expected), got=show(got))
+    rows: list[Any]
+    if is_money:
+        assert target.project is not None
+        project = _project(c, target.project)
+        _require_open(project, "corrections of money entries", "资金条目更正")
+        reverse: Callable[[_Call, EntryRow, ProjectRow], list[Any]] = {
+            "donation.received": _reverse_donation,
+            "funds.allocated": _reverse_allocation,
+            "funds.disbursed": _reverse_disbursement,
+        }[target.type]
+        rows = reverse(c, target, project)
+    elif target.type == "attestation.recorded":
+        rows = _withdraw_attestation(c, target)
+    else:
+        row_type = ProgressRow if target.type == "progress.reported" else AuditOpinionRow
+        row = c.state.get(row_type, target.id)
+        assert row is not None
+        rows = [replace(row, corrected=True, corrected_by=c.ctx.leaf_hash)]
+    # mark the target's entry row (keeping any change made to it above: one row per key)
+    marked = next((r for r in rows if isinstance(r, EntryRow) and r.id == target.id), target)
+    rows = [r for r in rows if not (isinstance(r, EntryRow) and r.id == target.id)]
+    rows.append(replace(marked, corrected=True, corrected_by=c.ctx.leaf_hash))
+    correction = CorrectionRow(
+        id=c.ctx.leaf_hash, seq=c.ctx.seq, target=target.id, target_type=target.type, reason=d.reason,
+        signer_org=c.org_id, recorded_by=c.entry.signer, time=c.ctx.log_time, project=target.project,
+        amount_minor=d.amount, currency=d.currency,
+    )
+    rows.append(correction)
+    rows.append(c.entry_row(project=target.project, amount=d.amount, currency=d.currency))
+    return rows
+
+
+_HANDLERS: dict[str, Callable[[_Call], list[Any]]] = {
+    "registry.genesis": _genesis,
+    "org.registered": _org_registered,
+    "org.updated": _org_updated,
+    "org.deregistered": _org_deregistered,
+    "key.granted": _key_granted,
+    "key.revoked": _key_revoked,
+    "project.registered": _project_registered,
+    "plan.filed": _plan_filed,
+    "plan.acknowledged": _plan_acknowledged,
+    "donation.received": _donation_received,
+    "funds.allocated": _funds_allocated,
+    "funds.disbursed": _funds_disbursed,
+    "progress.reported": _progress_reported,
+    "project.closed": _project_closed,
+    "attestation.recorded": _attestation_recorded,
+    "audit.opinion": _audit_opinion,
+    "entry.corrected": _entry_corrected,
+    "report.issued": _report_issued,
+}
+assert set(_HANDLERS) == set(SCHEMAS) == set(TYPE_ROLES)

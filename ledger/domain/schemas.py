@@ -1,0 +1,621 @@
+"""The data schema of every entry type (DESIGN section 4), validated into frozen dataclasses.
+
+:func:`validate` takes an entry's type and ``data`` object and returns a typed, frozen record,
+or raises a :class:`~ledger.errors.LedgerError`:
+
+- ``data_invalid`` names the field (``plan.purpose``, ``evidence[2]``) and what is wrong: unknown
+  or missing fields, wrong JSON types, strings too long or blank or with control characters,
+  malformed ids, dates and hashes, and numbers with a fraction anywhere (money is a decimal
+  string, never a float);
+- ``uscc_invalid`` for an organisation code whose check character is wrong;
+- ``amount_invalid`` / ``currency_invalid`` (from :mod:`ledger.money`) for money.
+
+Amounts come out as integer minor units (``"1234.50"`` CNY -> ``123450``), lists as tuples,
+absent optional fields as ``None`` (an explicit JSON ``null`` means the same as absent).
+
+The fields a verifier relies on are pinned by DESIGN section 3: ``public_key``, ``role`` and
+``org`` on ``registry.genesis`` and ``key.granted``; ``project``, ``amount`` and ``currency``
+on every entry that moves money (``donation.received``, ``funds.allocated``,
+``funds.disbursed``, and ``entry.corrected`` when it reverses one of them); ``target`` on
+``entry.corrected``; ``key_id`` on ``key.revoked``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from datetime import date
+from typing import Any, Callable
+
+from ..errors import LedgerError
+from ..keys import unb64
+from ..money import check_currency, parse_amount
+from .codes import DATA_INVALID, UNKNOWN_TYPE
+from .uscc import check_uscc
+
+# --- vocabularies ---------------------------------------------------------------------------
+
+ROLES = ("registrar", "org_admin", "fundraiser", "implementer", "overseer", "system")
+CHARITY_FORMS = ("foundation", "social_group", "social_service_org")
+# Overseers, auditors and the registrar itself are organisations too, but not charities.
+LEGAL_FORMS = CHARITY_FORMS + ("government", "enterprise", "other")
+TRACKS = ("registered", "filed")  # 登记 / 备案
+FIELDS = (
+    "elderly_care", "community_service", "social_work", "disaster_relief", "education", "health",
+    "poverty_relief", "children", "disability", "environment", "culture", "other",
+)
+DONATION_KINDS = ("money", "in_kind")
+CHANNELS = ("bank_transfer", "online_platform", "cash", "cheque", "delivery", "other")
+DONOR_TYPES = ("individual", "enterprise", "government_purchase", "foundation", "anonymous")
+POTS = ("restricted", "unrestricted")
+CATEGORIES = ("program", "admin", "fundraising_cost")
+VERDICTS = ("approved", "queried", "flagged", "resolved")
+OPINIONS = ("unqualified", "qualified", "adverse", "disclaimer")
+SURPLUS_HANDLING = ("none", "per_plan", "similar_purpose", "returned_to_donors", "other")
+
+
+class _Bad(Exception):
+    """A field failed validation; turned into ``data_invalid`` with the field's path."""
+
+    def __init__(self, path: str, detail: str, detail_zh: str) -> None:
+        super().__init__(path, detail)
+        self.path = path
+        self.detail = detail
+        self.detail_zh = detail_zh
+
+
+# --- field specs ----------------------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
+_IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9._/-]{0,63}$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+class Spec:
+    """Checks one JSON value; ``values`` holds the fields of the same object checked so far."""
+
+    def check(self, value: Any, path: str, values: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Text(Spec):
+    max: int
+    multiline: bool = False
+
+    def check(self, value: Any, path: str, values: dict[str, Any]) -> str:
+        if not isinstance(value, str):
+            raise _Bad(path, "write it as text", "应为文本")
+        if not value.strip():
+            raise _Bad(path, "it is empty", "不能为空")
+        if len(value) > self.max:
+            raise _Bad(path, f"it has {len(value)} characters; at most {self.max} are accepted",
+                       f"共 {len(value)} 个字符，最多 {self.max} 个")
+        pattern = _CONTROL_MULTILINE if self.multiline else _CONTROL
+        if pattern.search(value):
+            raise _Bad(path, "it contains control characters" + ("" if self.multiline else " or line breaks"),
+                       "含有控制字符" + ("" if self.multiline else "或换行"))
+        return value
+
+
+@dataclass(frozen=True)
+class Pattern(Spec):
+    regex: re.Pattern[str]
+    what: str
+    what_zh: str
+
+    def check(self, value: Any, path: str, values: dict[str, Any]) -> str:
+        if not isinstance(value, str) or not self.regex.match(value):
+            raise _Bad(path, f"it must be {self.what}", f"应为{self.what_zh}")
+        return value
+
+
+IDENT = Pattern(_IDENT, "an id of 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+                "由 1 到 64 个字母、数字、'.'、'_' 或 '-' 组成、以字母或数字开头的编号")
+SLUG = Pattern(_SLUG, "a name of 1 to 64 lowercase letters, digits, '.', '_', '/' or '-'",
+               "由 1 到 64 个小写字母、数字、'.'、'_'、'/' 或 '-' 组成的名称")
+HEX64 = Pattern(_HEX64, "a SHA-256 hash: 64 lowercase hex digits", " SHA-256 哈希值：64 位小写十六进制数字")
+FILE_NAME = Pattern(_FILE_NAME, "a file name of letters, digits, '.', '_' or '-' (no folders)",
+                    "由字母、数字、'.'、'_' 或 '-' 组成的文件名（不含目录）")
+
+
+@dataclass(frozen=True)
+class Enum(Spec):
+    values: tuple[str, ...]
+
+    def check(self, value: Any, path: str, values: dict[str, Any]) -> str:
+        if not isinstance(value, str) or value not in self.values:
+            raise _Bad(path, f"it must be one of {', '.join(self.values)}", f"应为以下之一：{'、'.join(self.values)}")
+        return value
+
+
+@dataclass(frozen=True)
+class Bool(Spec):
+    def check(self, value: Any, path: str, values: dict[str, Any]) -> bool:
+        if not isinstance(value, bool):
+            raise _Bad(path, "it must be true or false", "应为 true 或 false")
+        return value
+
+
+@dataclass(frozen=True)
+class Int(Spec):
+    lo: int
+    hi: int
+
+    def check(self, value: Any, path: str, values: dict[str, Any]) -> int:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise _Bad(path, "it must be a whole number", "应为整数")
+        if not self.lo <= value <= self.hi:
+            raise _Bad(path, f"it must be between {self.lo} and {self.hi}", f"应在 {self.lo} 到 {self.hi} 之间")
+        return value
+
+
+@dataclass(frozen=True)
+class Date(Spec):
+    def check(self, value: Any, path: str, values: dict[str, Any]) -> str:
+        if not isinstance(value, str) or not _DATE.match(value):
+            raise _Bad(path, "it must be a date like 2026-01-31", "应为日期，如 2026-01-31")
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise _Bad(path, f"{value} is not a date in the calendar", f"{value} 不是有效日期") from None
+        return value
+
+
+@dataclass(frozen=True)
+class Uscc(Spec):
+    def check(self, value: Any, path: str, values: dict[str, Any]) -> str:
+        try:
+            return check_uscc(value)
+        except LedgerError as exc:
+            exc.params["field"] = path
+            raise
+
+
+@dataclass(frozen=True)
+class PublicKey(Spec):
+    def check(self, value: Any, path: str, values: dict[str, Any]) -> str:
+        try:
+            unb64(value, length=32, what=path)
+        except LedgerError as exc:
+            raise _Bad(path, "it must be the base64 of a raw 32-byte Ed25519 public key",
+                       "应为 32 字节 Ed25519 公钥的 base64 编码") from exc
+        return value
+
+
+@dataclass(frozen=True)
+class Currency(Spec):
+    def check(self, value: Any, path: str, values: dict[str, Any]) -> str:
+        try:
+            return check_currency(value)
+        except LedgerError as exc:
+            exc.params["field"] = path
+            raise
+
+
+@dataclass(frozen=True)
+class Amount(Spec):
+    """A decimal string in the currency named by the sibling field ``currency``; gives minor units."""
+
+    currency_field: str = "currency"
+    allow_zero: bool = False
+
+    def check(self, value: Any, path: str, values: dict[str, Any]) -> int:
+        currency = values.get(self.currency_field)
+        if currency is None:
+            raise _Bad(path, f"an amount needs its currency in {self.currency_field}", f"金额须在 {self.currency_field} 中写明币种")
+        try:
+            return parse_amount(value, currency, allow_zero=self.allow_zero)
+        except LedgerError as exc:
+            exc.params["field"] = path
+            raise
+
+
+@dataclass(frozen=True)
+class ListOf(Spec):
+    item: Spec
+    min: int
+    max: int
+    unique: bool = True
+
+    def check(self, value: Any, path: str, values: dict[str, Any]) -> tuple[Any, ...]:
+        if not isinstance(value, list):
+            raise _Bad(path, "it must be a list", "应为列表")
+        if not self.min <= len(value) <= self.max:
+            raise _Bad(path, f"it must have {self.min} to {self.max} items, not {len(value)}",
+                       f"应有 {self.min} 到 {self.max} 项，实际 {len(value)} 项")
+        out = tuple(self.item.check(v, f"{path}[{i}]", values) for i, v in enumerate(value))
+        if self.unique and len(set(map(_hashable, out))) != len(out):
+            raise _Bad(path, "it lists the same item twice", "同一项重复列出")
+        return out
+
+
+@dataclass(frozen=True)
+class Obj(Spec):
+    schema: type
+
+    def check(self, value: Any, path: str, values: dict[str, Any]) -> Any:
+        return _check_object(self.schema, value, path + ".")
+
+
+def _hashable(value: Any) -> Any:
+    return value if not hasattr(value, "__dataclass_fields__") else tuple(
+        getattr(value, f.name) for f in fields(value)
+    )
+
+
+def req(spec: Spec) -> Any:
+    return field(metadata={"spec": spec, "optional": False})
+
+
+def opt(spec: Spec) -> Any:
+    return field(metadata={"spec": spec, "optional": True})
+
+
+# --- the schemas ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Genesis:
+    """registry.genesis: the trust root. Signed by the registrar key it names."""
+
+    origin: str = req(Text(200))            # the log's origin; equals the body's "log"
+    jurisdiction: str = req(Text(100))       # e.g. "CN-GD-Shenzhen"
+    rule_sets: tuple[str, ...] = req(ListOf(SLUG, 1, 16))  # rule set versions in force, "cn-charity/1"
+    public_key: str = req(PublicKey())       # the registrar key (base64, raw 32 bytes)
+    role: str = req(Enum(("registrar",)))
+    org: str = req(Uscc())                   # the registrar's organisation (civil-affairs bureau)
+    org_name_zh: str = req(Text(200))
+    org_name_en: str | None = opt(Text(200))
+    holder: str = req(Text(100))             # person or department holding the key
+
+
+@dataclass(frozen=True, slots=True)
+class OrgRegistered:
+    org: str = req(Uscc())
+    name_zh: str = req(Text(200))
+    name_en: str | None = opt(Text(200))
+    legal_form: str = req(Enum(LEGAL_FORMS))
+    track: str = req(Enum(TRACKS))
+    public_fundraising: bool = req(Bool())   # holds the public-fundraising qualification
+    registered_on: str | None = opt(Date())
+
+
+@dataclass(frozen=True, slots=True)
+class OrgUpdated:
+    """Changes the fields given (at least one); the others stay as they are."""
+
+    org: str = req(Uscc())
+    name_zh: str | None = opt(Text(200))
+    name_en: str | None = opt(Text(200))
+    legal_form: str | None = opt(Enum(LEGAL_FORMS))
+    track: str | None = opt(Enum(TRACKS))
+    public_fundraising: bool | None = opt(Bool())
+    reason: str | None = opt(Text(500))
+
+
+@dataclass(frozen=True, slots=True)
+class OrgDeregistered:
+    org: str = req(Uscc())
+    reason: str = req(Text(500))
+    effective_on: str | None = opt(Date())
+
+
+@dataclass(frozen=True, slots=True)
+class KeyGranted:
+    public_key: str = req(PublicKey())
+    role: str = req(Enum(ROLES))
+    org: str = req(Uscc())
+    holder: str = req(Text(100))             # person or department
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRevoked:
+    key_id: str = req(HEX64)
+    reason: str = req(Text(500))
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The public fundraising plan, Charity Law art. 24."""
+
+    purpose: str = req(Text(1000, multiline=True))
+    fundraising_start: str = req(Date())
+    fundraising_end: str = req(Date())
+    area: str = req(Text(200))
+    responsible_person: str = req(Text(100))
+    office_address: str = req(Text(200))
+    receiving_methods: str = req(Text(500, multiline=True))
+    bank_account: str = req(Text(200))
+    beneficiaries: str = req(Text(500, multiline=True))
+    use_of_funds: str = req(Text(1000, multiline=True))
+    fundraising_cost: str = req(Text(500, multiline=True))
+    surplus_handling: str = req(Text(500, multiline=True))
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectRegistered:
+    """A project or campaign, registered by a fundraiser key of the fundraising organisation."""
+
+    project: str = req(IDENT)
+    title_zh: str = req(Text(200))
+    title_en: str | None = opt(Text(200))
+    field: str = req(Enum(FIELDS))
+    region: str = req(Text(100))
+    start_date: str = req(Date())
+    end_date: str = req(Date())
+    currency: str = req(Currency())
+    target: int = req(Amount())              # fundraising target, minor units
+    implementers: tuple[str, ...] = req(ListOf(Uscc(), 1, 10))
+    overseers: tuple[str, ...] = req(ListOf(Uscc(), 1, 5))
+    directed: bool = req(Bool())             # 定向募捐: not public fundraising
+    emergency: bool = req(Bool())            # the plan may be filed within 10 days after the start
+    plan: Plan | None = opt(Obj(Plan))       # required unless directed
+    description: str | None = opt(Text(2000, multiline=True))
+
+
+@dataclass(frozen=True, slots=True)
+class PlanFiled:
+    project: str = req(IDENT)
+    filing_number: str | None = opt(Text(64))
+
+
+@dataclass(frozen=True, slots=True)
+class PlanAcknowledged:
+    project: str = req(IDENT)
+    record_number: str = req(Text(64))       # the registrar's filing record number
+    note: str | None = opt(Text(500))
+
+
+@dataclass(frozen=True, slots=True)
+class DonationReceived:
+    project: str = req(IDENT)
+    currency: str = req(Currency())
+    amount: int = req(Amount())              # for in-kind gifts: the valuation
+    kind: str = req(Enum(DONATION_KINDS))
+    in_kind_description: str | None = opt(Text(500))  # what, how many, how valued
+    channel: str = req(Enum(CHANNELS))
+    donor_type: str = req(Enum(DONOR_TYPES))
+    commitment: str = req(HEX64)             # privacy.donor_commitment; no personal data
+    restricted: bool = req(Bool())           # 定向: only for this project's purpose
+    received_on: str = req(Date())
+    receipt_no: str | None = opt(Text(64))   # number of the paper/e-receipt (捐赠票据)
+    note: str | None = opt(Text(500))
+
+
+@dataclass(frozen=True, slots=True)
+class FundsAllocated:
+    project: str = req(IDENT)
+    currency: str = req(Currency())
+    amount: int = req(Amount())
+    implementer: str = req(Uscc())
+    source: str = req(Enum(POTS))            # which pot of the project fund the money comes from
+    allocated_on: str = req(Date())
+    note: str | None = opt(Text(500))
+
+
+@dataclass(frozen=True, slots=True)
+class FundsDisbursed:
+    project: str = req(IDENT)
+    currency: str = req(Currency())
+    amount: int = req(Amount())
+    category: str = req(Enum(CATEGORIES))
+    payee: str = req(Text(200))
+    purpose: str = req(Text(500))
+    paid_on: str = req(Date())
+    evidence: tuple[str, ...] = req(ListOf(HEX64, 0, 20))  # SHA-256 of invoices, contracts...
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressReported:
+    project: str = req(IDENT)
+    period_start: str = req(Date())
+    period_end: str = req(Date())
+    summary: str = req(Text(2000, multiline=True))
+    beneficiaries: int | None = opt(Int(0, 10**9))
+    evidence: tuple[str, ...] = req(ListOf(HEX64, 0, 20))
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectClosed:
+    project: str = req(IDENT)
+    closed_on: str = req(Date())
+    summary: str = req(Text(2000, multiline=True))
+    currency: str = req(Currency())
+    surplus: int = req(Amount(allow_zero=True))  # money raised and not spent; must match the books
+    surplus_handling: str = req(Enum(SURPLUS_HANDLING))
+    surplus_note: str | None = opt(Text(1000, multiline=True))
+
+
+@dataclass(frozen=True, slots=True)
+class AttestationRecorded:
+    target: str = req(HEX64)                 # leaf hash of the entry attested
+    verdict: str = req(Enum(VERDICTS))
+    findings: str = req(Text(2000, multiline=True))
+
+
+@dataclass(frozen=True, slots=True)
+class AuditOpinion:
+    org: str = req(Uscc())
+    year: int = req(Int(1990, 2200))
+    opinion: str = req(Enum(OPINIONS))
+    report_sha256: str = req(HEX64)
+    summary: str | None = opt(Text(2000, multiline=True))
+
+
+@dataclass(frozen=True, slots=True)
+class EntryCorrected:
+    """Reverses a money entry (repeat its project, amount and currency) or withdraws a report."""
+
+    target: str = req(HEX64)
+    reason: str = req(Text(1000, multiline=True))
+    project: str | None = opt(IDENT)
+    currency: str | None = opt(Currency())
+    amount: int | None = opt(Amount())
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFile:
+    name: str = req(FILE_NAME)
+    sha256: str = req(HEX64)
+    size: int = req(Int(0, 2**40))
+
+
+@dataclass(frozen=True, slots=True)
+class ReportIssued:
+    kind: str = req(SLUG)
+    subject: str = req(Text(200))            # "registry", an organisation code, a project id
+    period_start: str = req(Date())
+    period_end: str = req(Date())
+    rule_set: str = req(SLUG)                # e.g. "cn-charity/1"
+    tree_size: int = req(Int(1, 2**62))
+    root: str = req(HEX64)
+    files: tuple[ReportFile, ...] = req(ListOf(Obj(ReportFile), 1, 50))
+
+
+SCHEMAS: dict[str, type] = {
+    "registry.genesis": Genesis,
+    "org.registered": OrgRegistered,
+    "org.updated": OrgUpdated,
+    "org.deregistered": OrgDeregistered,
+    "key.granted": KeyGranted,
+    "key.revoked": KeyRevoked,
+    "project.registered": ProjectRegistered,
+    "plan.filed": PlanFiled,
+    "plan.acknowledged": PlanAcknowledged,
+    "donation.received": DonationReceived,
+    "funds.allocated": FundsAllocated,
+    "funds.disbursed": FundsDisbursed,
+    "progress.reported": ProgressReported,
+    "project.closed": ProjectClosed,
+    "attestation.recorded": AttestationRecorded,
+    "audit.opinion": AuditOpinion,
+    "entry.corrected": EntryCorrected,
+    "report.issued": ReportIssued,
+}
+ENTRY_TYPES: tuple[str, ...] = tuple(SCHEMAS)
+MONEY_TYPES = frozenset({"donation.received", "funds.allocated", "funds.disbursed"})
+
+
+# --- cross-field checks ---------------------------------------------------------------------
+
+
+def _dates_in_order(first: str, second: str, path: str) -> Callable[[Any], None]:
+    def check(obj: Any) -> None:
+        if getattr(obj, second) < getattr(obj, first):
+            raise _Bad(path + second, f"it is before {first}", f"早于 {first}")
+    return check
+
+
+def _org_updated(d: OrgUpdated) -> None:
+    if all(getattr(d, name) is None for name in ("name_zh", "name_en", "legal_form", "track", "public_fundraising")):
+        raise _Bad("data", "name the fields to change (name_zh, name_en, legal_form, track, public_fundraising)",
+                   "请写明要变更的字段（name_zh、name_en、legal_form、track、public_fundraising）")
+
+
+def _project(d: ProjectRegistered) -> None:
+    if d.end_date < d.start_date:
+        raise _Bad("end_date", "it is before start_date", "早于 start_date")
+
+
+def _donation(d: DonationReceived) -> None:
+    if (d.kind == "in_kind") != (d.in_kind_description is not None):
+        raise _Bad("in_kind_description", "give it for in-kind gifts (what, how many, how valued), and only for them",
+                   "实物捐赠须填写（物品、数量、估价方式），资金捐赠不填")
+
+
+def _closed(d: ProjectClosed) -> None:
+    if d.surplus > 0 and d.surplus_handling == "none":
+        raise _Bad("surplus_handling", "there is a surplus: say how it is handled", "有结余，须说明处理方式")
+
+
+def _corrected(d: EntryCorrected) -> None:
+    given = [name for name in ("project", "currency", "amount") if getattr(d, name) is not None]
+    if given and len(given) != 3:
+        raise _Bad("data", "a reversal repeats the target's project, amount and currency, all three",
+                   "冲销须同时写明原条目的 project、amount 和 currency")
+
+
+def _report(d: ReportIssued) -> None:
+    if d.period_end < d.period_start:
+        raise _Bad("period_end", "it is before period_start", "早于 period_start")
+    names = [f.name for f in d.files]
+    if len(set(names)) != len(names):
+        raise _Bad("files", "two files have the same name", "有两个文件同名")
+
+
+_POST: dict[type, Callable[[Any], None]] = {
+    Plan: _dates_in_order("fundraising_start", "fundraising_end", "plan."),
+    OrgUpdated: _org_updated,
+    ProjectRegistered: _project,
+    DonationReceived: _donation,
+    ProgressReported: _dates_in_order("period_start", "period_end", ""),
+    ProjectClosed: _closed,
+    EntryCorrected: _corrected,
+    ReportIssued: _report,
+}
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def _check_object(schema: type, value: Any, prefix: str) -> Any:
+    if not isinstance(value, dict):
+        raise _Bad(prefix.rstrip(".") or "data", "it must be a JSON object", "应为 JSON 对象")
+    known = {f.name: f for f in fields(schema)}
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        raise _Bad(prefix + unknown[0], f"there is no field {unknown[0]!r} here (known: {', '.join(known)})",
+                   f"此处没有字段 {unknown[0]!r}（可用字段：{'、'.join(known)}）")
+    out: dict[str, Any] = {}
+    for name, f in known.items():
+        raw = value.get(name)
+        if raw is None:
+            if not f.metadata["optional"]:
+                raise _Bad(prefix + name, "it is required", "必填")
+            out[name] = None
+            continue
+        out[name] = f.metadata["spec"].check(raw, prefix + name, out)
+    obj = schema(**out)
+    post = _POST.get(schema)
+    if post is not None:
+        post(obj)
+    return obj
+
+
+def _reject_floats(value: Any, path: str) -> None:
+    if isinstance(value, float):
+        raise _Bad(path, "numbers with a fraction or exponent are not accepted; write amounts as decimal strings like \"12.50\"",
+                   "不接受带小数或指数的数字，金额请写成字符串，如 \"12.50\"")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _reject_floats(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _reject_floats(v, f"{path}[{i}]")
+
+
+def validate(type_name: str, data: Any) -> Any:
+    """Validate ``data`` for the entry type ``type_name``; return its frozen record."""
+    schema = SCHEMAS.get(type_name)
+    if schema is None:
+        raise LedgerError(UNKNOWN_TYPE, type=type_name)
+    try:
+        _reject_floats(data, "")
+        return _check_object(schema, data, "")
+    except _Bad as bad:
+        raise LedgerError(
+            DATA_INVALID, type=type_name, field=bad.path or "data", detail=bad.detail, detail_zh=bad.detail_zh,
+        ) from None
+
+
+def schema_fields(type_name: str) -> list[str]:
+    """The field names of a type's data (for documentation and forms)."""
+    return [f.name for f in fields(SCHEMAS[type_name])]
+
+
+__all__ = ["validate", "SCHEMAS", "ENTRY_TYPES", "MONEY_TYPES", "schema_fields"]

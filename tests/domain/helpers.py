@@ -1,0 +1,250 @@
+"""Test helpers: deterministic keys, signed entries, and a harness that appends them to a
+MemoryState through the domain rules with a running seq, as the log core would."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from ledger.canonical import format_time
+from ledger.entry import GENESIS_PREV, Leaf, SignedEntry, make_body, sign_entry, signature_valid
+from ledger.errors import LedgerError
+from ledger.keys import KeyPair
+from ledger.domain import AppendContext, MemoryState, apply, signer_public_key
+from ledger.domain.privacy import donor_commitment
+from ledger.domain.uscc import make_uscc
+
+ORIGIN = "ledger.test.example/charity"
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # 2026-03-02 09:00 in Shenzhen
+
+REGISTRAR_ORG = make_uscc("11440300MB2C01234")    # civil-affairs bureau (机关)
+FOUNDATION = make_uscc("53440300MJL00001A")       # public-fundraising foundation: the fundraiser
+SERVICE_ORG = make_uscc("52440300MJL00002B")      # social service organisation: implementer
+SERVICE_ORG_2 = make_uscc("52440300MJL00003C")    # a second implementer
+OVERSIGHT = make_uscc("12440300MB0000011")        # independent oversight body
+AUDITOR = make_uscc("91440300MA5F00001")          # audit firm
+SMALL_GROUP = make_uscc("51440300MJL00004D")      # filed community group, no qualification
+
+
+def key(name: str) -> KeyPair:
+    return KeyPair.from_seed(b"test-key/" + name.encode())
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Harness:
+    """Appends signed entries through signer_public_key + apply, like the log core."""
+
+    def __init__(self) -> None:
+        self.state = MemoryState()
+        self.seq = 0
+        self.prev = GENESIS_PREV
+        self.now = T0
+        self._idem = 0
+        self.types: dict[str, str] = {}  # leaf hash -> type
+
+    def sign(self, signer: KeyPair, type_: str, data: dict[str, Any], *, idem: str | None = None) -> SignedEntry:
+        self._idem += 1
+        body = make_body(ORIGIN, type_, signer.id, self.now, idem or f"idem-{self._idem}", copy.deepcopy(data))
+        return sign_entry(signer, body)
+
+    def _append(self, entry: SignedEntry) -> str:
+        public = signer_public_key(self.state, entry, self.seq)
+        if public is None:
+            raise LedgerError("unknown_signer", signer=entry.signer)
+        assert signature_valid(entry, public)
+        log_time = format_time(self.now)
+        leaf_hash = Leaf(self.seq, self.prev, log_time, entry).hash().hex()
+        apply(self.state, AppendContext(self.seq, leaf_hash, log_time, ORIGIN), entry)
+        self.seq += 1
+        self.prev = leaf_hash
+        self.now += timedelta(minutes=1)
+        self.types[leaf_hash] = entry.type
+        return leaf_hash
+
+    def append(self, signer: KeyPair, type_: str, data: dict[str, Any]) -> str:
+        """Append; returns the leaf hash (the entry's id)."""
+        return self._append(self.sign(signer, type_, data))
+
+    def refuse(self, signer: KeyPair, type_: str, data: dict[str, Any], code: str) -> LedgerError:
+        """Assert the entry is refused with ``code`` and that nothing changed."""
+        before = self.state.snapshot()
+        seq = self.seq
+        with pytest.raises(LedgerError) as info:
+            self._append(self.sign(signer, type_, data))
+        assert info.value.code == code, info.value
+        assert self.state.snapshot() == before, "a refused entry changed the state"
+        assert self.seq == seq
+        return info.value
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+    def set_date(self, day: str) -> None:
+        """Move the log clock to 10:00 Shenzhen time on ``day``."""
+        self.now = datetime.fromisoformat(day + "T02:00:00+00:00")
+
+
+# --- data builders --------------------------------------------------------------------------
+
+
+def genesis_data(registrar: KeyPair, **over: Any) -> dict[str, Any]:
+    data = {
+        "origin": ORIGIN,
+        "jurisdiction": "CN-GD-Shenzhen",
+        "rule_sets": ["cn-charity/1", "sz-donation/1"],
+        "public_key": registrar.public_b64,
+        "role": "registrar",
+        "org": REGISTRAR_ORG,
+        "org_name_zh": "深圳市民政局",
+        "org_name_en": "Shenzhen Civil Affairs Bureau",
+        "holder": "社会组织管理处",
+    }
+    data.update(over)
+    return data
+
+
+def org_data(org: str, legal_form: str = "foundation", track: str = "registered", public: bool = False, **over: Any) -> dict[str, Any]:
+    data = {
+        "org": org, "name_zh": f"组织{org[-6:]}", "name_en": f"Organisation {org[-6:]}",
+        "legal_form": legal_form, "track": track, "public_fundraising": public,
+    }
+    data.update(over)
+    return data
+
+
+def grant_data(pair: KeyPair, role: str, org: str, holder: str = "财务部") -> dict[str, Any]:
+    return {"public_key": pair.public_b64, "role": role, "org": org, "holder": holder}
+
+
+def plan_data(start: str = "2026-03-20", end: str = "2026-12-31", **over: Any) -> dict[str, Any]:
+    data = {
+        "purpose": "为社区独居老人提供助餐与探访服务",
+        "fundraising_start": start,
+        "fundraising_end": end,
+        "area": "广东省深圳市",
+        "responsible_person": "张主任",
+        "office_address": "深圳市福田区福中三路 1 号",
+        "receiving_methods": "银行转账、互联网公开募捐信息平台",
+        "bank_account": "中国银行深圳分行 7000 0000 0001",
+        "beneficiaries": "福田区 60 岁以上独居老人",
+        "use_of_funds": "助餐补贴 80%，探访服务 15%，其他 5%",
+        "fundraising_cost": "不超过募集总额的 3%",
+        "surplus_handling": "结余用于同类养老服务项目",
+    }
+    data.update(over)
+    return data
+
+
+def project_data(project: str, directed: bool = False, **over: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "project": project,
+        "title_zh": "长者助餐计划",
+        "title_en": "Meals for the elderly",
+        "field": "elderly_care",
+        "region": "440304",
+        "start_date": "2026-03-01",
+        "end_date": "2027-02-28",
+        "currency": "CNY",
+        "target": "500000.00",
+        "implementers": [SERVICE_ORG, SERVICE_ORG_2],
+        "overseers": [OVERSIGHT],
+        "directed": directed,
+        "emergency": False,
+    }
+    if not directed:
+        data["plan"] = plan_data()
+    data.update(over)
+    return data
+
+
+def donation_data(project: str, amount: str = "100.00", restricted: bool = True, **over: Any) -> dict[str, Any]:
+    data = {
+        "project": project, "currency": "CNY", "amount": amount, "kind": "money",
+        "channel": "bank_transfer", "donor_type": "individual",
+        "commitment": donor_commitment({"name": "李四"}, b"\x01" * 16),
+        "restricted": restricted, "received_on": "2026-03-21",
+    }
+    data.update(over)
+    return data
+
+
+def allocation_data(project: str, amount: str, implementer: str = SERVICE_ORG, source: str = "restricted", **over: Any) -> dict[str, Any]:
+    data = {
+        "project": project, "currency": "CNY", "amount": amount, "implementer": implementer,
+        "source": source, "allocated_on": "2026-03-21",
+    }
+    data.update(over)
+    return data
+
+
+def disbursement_data(project: str, amount: str, category: str = "program", **over: Any) -> dict[str, Any]:
+    data = {
+        "project": project, "currency": "CNY", "amount": amount, "category": category,
+        "payee": "福田区长者饭堂", "purpose": "三月助餐补贴", "paid_on": "2026-03-21",
+        "evidence": [sha("invoice-1")],
+    }
+    data.update(over)
+    return data
+
+
+class World(Harness):
+    """A registry with the usual cast: registrar, a qualified foundation raising funds, two
+    implementing service organisations, an oversight body, an auditor, the log operator's
+    system key, a filed community group; a public project ``PUB`` with a filed plan, in its
+    fundraising period; and a directed project ``DIR``."""
+
+    PUB = "P-ELDER-2026"
+    DIR = "P-DIRECT-2026"
+
+    def __init__(self, *, projects: bool = True) -> None:
+        super().__init__()
+        self.registrar = key("registrar")
+        self.k: dict[str, KeyPair] = {}
+        self.genesis = self.append(self.registrar, "registry.genesis", genesis_data(self.registrar))
+        for org, form, track, public in (
+            (FOUNDATION, "foundation", "registered", True),
+            (SERVICE_ORG, "social_service_org", "registered", False),
+            (SERVICE_ORG_2, "social_service_org", "registered", False),
+            (OVERSIGHT, "other", "registered", False),
+            (AUDITOR, "enterprise", "registered", False),
+            (SMALL_GROUP, "social_group", "filed", False),
+        ):
+            self.append(self.registrar, "org.registered", org_data(org, form, track, public))
+        for name, role, org in (
+            ("foundation_admin", "org_admin", FOUNDATION),
+            ("service_admin", "org_admin", SERVICE_ORG),
+            ("service2_admin", "org_admin", SERVICE_ORG_2),
+            ("group_admin", "org_admin", SMALL_GROUP),
+            ("overseer", "overseer", OVERSIGHT),
+            ("auditor", "overseer", AUDITOR),
+            ("system", "system", REGISTRAR_ORG),
+        ):
+            self.k[name] = key(name)
+            self.append(self.registrar, "key.granted", grant_data(self.k[name], role, org))
+        for name, role, org, admin in (
+            ("fundraiser", "fundraiser", FOUNDATION, "foundation_admin"),
+            ("fundraiser2", "fundraiser", FOUNDATION, "foundation_admin"),
+            ("implementer", "implementer", SERVICE_ORG, "service_admin"),
+            ("implementer2", "implementer", SERVICE_ORG_2, "service2_admin"),
+            ("group_fundraiser", "fundraiser", SMALL_GROUP, "group_admin"),
+        ):
+            self.k[name] = key(name)
+            self.append(self.k[admin], "key.granted", grant_data(self.k[name], role, org))
+        if projects:
+            self.project_pub = self.append(self.fundraiser, "project.registered", project_data(self.PUB))
+            self.plan = self.append(self.fundraiser, "plan.filed", {"project": self.PUB, "filing_number": "SZ-2026-001"})
+            self.project_dir = self.append(self.fundraiser, "project.registered", project_data(self.DIR, directed=True))
+            self.set_date("2026-03-21")
+
+    def __getattr__(self, name: str) -> KeyPair:
+        try:
+            return self.__dict__["k"][name]
+        except KeyError:
+            raise AttributeError(name) from None
