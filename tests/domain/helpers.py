@@ -38,6 +38,12 @@ def sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def assert_rendered(err: LedgerError) -> None:
+    """Both messages were filled in: no placeholder left, as a clerk would read them."""
+    for message in (err.message_en, err.message_zh):
+        assert "{" not in message and "}" not in message, message
+
+
 class Harness:
     """Appends signed entries through signer_public_key + apply, like the log core."""
 
@@ -79,6 +85,7 @@ class Harness:
         with pytest.raises(LedgerError) as info:
             self._append(self.sign(signer, type_, data))
         assert info.value.code == code, info.value
+        assert_rendered(info.value)
         assert self.state.snapshot() == before, "a refused entry changed the state"
         assert self.seq == seq
         return info.value

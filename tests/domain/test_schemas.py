@@ -6,7 +6,7 @@ from ledger.domain.schemas import ENTRY_TYPES, SCHEMAS, validate
 from ledger.errors import LedgerError
 
 from .helpers import (
-    FOUNDATION, SERVICE_ORG, allocation_data, disbursement_data, donation_data, genesis_data, grant_data,
+    assert_rendered, FOUNDATION, SERVICE_ORG, allocation_data, disbursement_data, donation_data, genesis_data, grant_data,
     key, org_data, plan_data, project_data, sha,
 )
 
@@ -190,4 +190,5 @@ def _refused(type_name, data, code) -> LedgerError:
     with pytest.raises(LedgerError) as info:
         validate(type_name, data)
     assert info.value.code == code, info.value
+    assert_rendered(info.value)
     return info.value
