@@ -7,6 +7,7 @@ on standard error saying what went wrong and where. Errors print in English and 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -94,8 +95,21 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    from .store.rebuild import check, rebuild
+    from .store.runtime import open_ledger
+
+    ledger = open_ledger(_settings(args))
+    report = check(ledger.log) if args.check else rebuild(ledger.log)
+    _print_json(report.to_json())
+    if args.check and not report.clean:
+        print("projections differ from the log / 投影数据与账本不一致", file=sys.stderr)
+        return EXIT_INVALID
+    return EXIT_OK
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .serve import serve
+    from api.serve import serve
 
     return serve(_settings(args), host=args.host, port=args.port, workers=args.workers, demo=args.demo)
 
@@ -131,7 +145,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--demo", action="store_true", help="load the small demo data set first if the log is empty")
+
+    p = add("rebuild", cmd_rebuild, "rebuild the projections from the log (--check: only compare)")
+    p.add_argument("--check", action="store_true", help="rebuild into a scratch schema and report differences")
+
+    for module in SUBCOMMAND_MODULES:
+        importlib.import_module(module).register(add)
     return parser
+
+
+# Other packages add their own subcommands: each module has register(add), where
+# add(name, func, help) returns the subparser to give arguments to.
+SUBCOMMAND_MODULES: list[str] = []
 
 
 def main(argv: Sequence[str] | None = None) -> int:

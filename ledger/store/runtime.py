@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from sqlalchemy import Engine
 
 from .. import domain
+from ..canonical import now
 from ..errors import LedgerError
 from ..keys import KeyPair, read_key_file, write_key_file
 from ..settings import Settings
@@ -38,6 +41,7 @@ class Ledger:
     settings: Settings
     engine: Engine
     log_key: KeyPair
+    clock: Callable[[], datetime] = now
 
     @cached_property
     def log(self) -> LogStore:
@@ -47,17 +51,18 @@ class Ledger:
             log_key=self.log_key,
             domain=domain,
             max_clock_skew_s=self.settings.max_clock_skew_s,
+            clock=self.clock,
         )
 
 
-def init_ledger(settings: Settings) -> Ledger:
+def init_ledger(settings: Settings, *, clock: Callable[[], datetime] = now) -> Ledger:
     """Create the data folder, the schema (Alembic) and the log key; idempotent."""
     settings.home.mkdir(parents=True, exist_ok=True)
     settings.log_key_path.parent.mkdir(mode=0o700, exist_ok=True)
     key = load_or_create_log_key(settings, create=True)
     engine = make_engine(settings.database_url)
     migrate.upgrade(engine)
-    ledger = Ledger(settings, engine, key)
+    ledger = Ledger(settings, engine, key, clock)
     ledger.log.ensure_head()
     return ledger
 

@@ -1,0 +1,176 @@
+"""The donor store: personal data and salts, encrypted, apart from the log, erasable.
+
+Personal data (name, ID number, phone, address) and the commitment's salt are kept as one
+Fernet token (AES-128-CBC with HMAC-SHA256, from ``cryptography``) per donation, keyed by the
+donation's seq. The log holds only the salted commitment, so:
+
+- storing checks that the data and salt open the commitment recorded in the log;
+- a receipt code (seq + salt) finds the donation; the salt it carries must match the stored one;
+- erasing deletes the token (data and salt) for good; the log and its proofs are untouched.
+
+The encryption key comes from ``CHARITY_LEDGER_PRIVACY_KEY`` or a key file in the data folder
+(mode 0600), created on first use.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import BigInteger, Column, Engine, String, Text, select, update
+from sqlmodel import Field, SQLModel
+
+from ..canonical import format_time, now
+from ..domain.privacy import ReceiptCode, check_personal_data, parse_receipt_code, verify_commitment
+from ..domain.rows import DonationRow
+from ..errors import LedgerError, define
+from ..settings import Settings
+from .projection_tables import table_for
+
+DONOR_DATA_MISMATCH = define(
+    "donor_data_mismatch",
+    "refused",
+    "The personal data and salt do not match the commitment recorded for donation {seq}.",
+    "个人信息与盐值和捐赠 {seq} 在账本中记录的承诺值不一致。",
+)
+DONOR_DATA_EXISTS = define(
+    "donor_data_exists",
+    "conflict",
+    "Personal data for donation {seq} is stored already.",
+    "捐赠 {seq} 的个人信息已存储。",
+)
+DONOR_DATA_ERASED = define(
+    "donor_data_erased",
+    "not_found",
+    "The personal data of donation {seq} was erased on {erased_at}.",
+    "捐赠 {seq} 的个人信息已于 {erased_at} 删除。",
+)
+RECEIPT_NOT_FOUND = define(
+    "receipt_not_found",
+    "not_found",
+    "No donation matches this receipt code. Check it against your receipt.",
+    "没有与该收据码对应的捐赠，请对照收据核对。",
+)
+PRIVACY_KEY_INVALID = define(
+    "privacy_key_invalid",
+    "unavailable",
+    "The donor data key cannot be used: {detail}.",
+    "捐赠人信息密钥不可用：{detail}。",
+)
+
+
+class DonorPrivate(SQLModel, table=True):
+    """One donation's personal data and salt, encrypted; ``token`` is NULL once erased."""
+
+    __tablename__ = "donor_private"
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    token: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    stored_at: str = Field(sa_column=Column(String(24), nullable=False))
+    erased_at: str | None = Field(default=None, sa_column=Column(String(24), nullable=True))
+
+
+TABLE = DonorPrivate.__table__
+DONATION = table_for(DonationRow)
+
+
+def load_privacy_key(settings: Settings, *, create: bool = True) -> Fernet:
+    if settings.privacy_key:
+        try:
+            return Fernet(settings.privacy_key.encode())
+        except ValueError as exc:
+            raise LedgerError(PRIVACY_KEY_INVALID, detail="CHARITY_LEDGER_PRIVACY_KEY is not a Fernet key") from exc
+    path: Path = settings.privacy_key_path
+    if path.exists():
+        if path.stat().st_mode & 0o077:
+            raise LedgerError(PRIVACY_KEY_INVALID, detail=f"{path} is readable by others; run chmod 600")
+        return Fernet(path.read_bytes().strip())
+    if not create:
+        raise LedgerError(PRIVACY_KEY_INVALID, detail=f"{path} does not exist")
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(Fernet.generate_key())
+    return Fernet(path.read_bytes().strip())
+
+
+@dataclass(frozen=True, slots=True)
+class DonorRecord:
+    seq: int
+    personal: dict[str, str] | None  # None once erased
+    salt: bytes | None
+    stored_at: str
+    erased_at: str | None
+
+
+class DonorStore:
+    def __init__(self, engine: Engine, fernet: Fernet) -> None:
+        self.engine = engine
+        self.fernet = fernet
+
+    def _donation(self, conn: Any, seq: int) -> dict[str, Any]:
+        row = conn.execute(select(DONATION).where(DONATION.c.seq == seq)).mappings().first()
+        if row is None:
+            raise LedgerError("not_found", what="donation", what_zh="捐赠", ref=f"seq {seq}")
+        return dict(row)
+
+    def store(self, seq: int, personal: dict[str, str], salt: bytes) -> None:
+        """Keep a donation's personal data; it must open the commitment in the log."""
+        personal = check_personal_data(personal)
+        with self.engine.begin() as conn:
+            donation = self._donation(conn, seq)
+            if not verify_commitment(donation["commitment"], personal, salt):
+                raise LedgerError(DONOR_DATA_MISMATCH, seq=seq)
+            if conn.execute(select(TABLE.c.seq).where(TABLE.c.seq == seq)).first() is not None:
+                raise LedgerError(DONOR_DATA_EXISTS, seq=seq)
+            payload = json.dumps({"personal": personal, "salt": base64.b64encode(salt).decode()}, ensure_ascii=False)
+            token = self.fernet.encrypt(payload.encode("utf-8")).decode("ascii")
+            conn.execute(TABLE.insert().values(seq=seq, token=token, stored_at=format_time(now())))
+
+    def get(self, seq: int) -> DonorRecord:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(TABLE).where(TABLE.c.seq == seq)).mappings().first()
+        if row is None:
+            raise LedgerError("not_found", what="donor record", what_zh="捐赠人记录", ref=f"seq {seq}")
+        if row["token"] is None:
+            return DonorRecord(seq, None, None, row["stored_at"], row["erased_at"])
+        try:
+            payload = json.loads(self.fernet.decrypt(row["token"].encode("ascii")))
+        except InvalidToken as exc:
+            raise LedgerError(PRIVACY_KEY_INVALID, detail="the stored data does not open with this key") from exc
+        return DonorRecord(seq, payload["personal"], base64.b64decode(payload["salt"]), row["stored_at"], None)
+
+    def find_by_receipt(self, code: str) -> tuple[ReceiptCode, dict[str, Any]]:
+        """The public donation row a receipt code names; the code's salt must be the stored one.
+
+        After erasure the salt can no longer be compared: the donation is still found (its public
+        view was never secret) and the donor proves ownership with their own data.
+        """
+        receipt = parse_receipt_code(code)
+        with self.engine.connect() as conn:
+            donation = conn.execute(select(DONATION).where(DONATION.c.seq == receipt.seq)).mappings().first()
+            stored = conn.execute(select(TABLE).where(TABLE.c.seq == receipt.seq)).mappings().first()
+        if donation is None:
+            raise LedgerError(RECEIPT_NOT_FOUND)
+        if stored is not None and stored["token"] is not None:
+            record = self.get(receipt.seq)
+            if record.salt is None or not hmac.compare_digest(record.salt, receipt.salt):
+                raise LedgerError(RECEIPT_NOT_FOUND)
+        return receipt, dict(donation)
+
+    def erase(self, seq: int) -> str:
+        """Remove the personal data and salt of a donation for good; returns the erasure time."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(TABLE).where(TABLE.c.seq == seq)).mappings().first()
+            if row is None:
+                raise LedgerError("not_found", what="donor record", what_zh="捐赠人记录", ref=f"seq {seq}")
+            if row["token"] is None:
+                raise LedgerError(DONOR_DATA_ERASED, seq=seq, erased_at=row["erased_at"])
+            when = format_time(now())
+            conn.execute(update(TABLE).where(TABLE.c.seq == seq).values(token=None, erased_at=when))
+        return when
