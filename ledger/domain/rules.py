@@ -13,6 +13,19 @@ the body's shape, the signature (against :func:`signer_public_key`) and idempote
 5. and only then puts the resulting projection rows (check first, then write: a refused
    entry writes nothing).
 
+Money lives in the project fund (:class:`~.rows.FundRow`), in two pots: restricted (定向) and
+unrestricted donations. An allocation names its pot and an implementer of the project and
+never takes more than the pot holds; a disbursement never pays more than its implementer holds
+for the project (:class:`~.rows.AllocationBalanceRow`). ``entry.corrected`` reverses a money
+entry in full (it repeats the target's project, amount and currency) and is refused when the
+money was already passed on (reverse the later entries first) or the project is closed; it
+withdraws a progress report, attestation or audit opinion; other types are not corrected
+(org.updated, key.revoked, ... say what to use instead). A target is corrected once.
+
+Storage note: the rules read the fund and allocation balance rows and write them back, so
+concurrent appends to one project must be serialised (one sequencer, or the State locking
+the rows it hands out, e.g. ``SELECT ... FOR UPDATE``).
+
 Dates that deadlines are measured in ("today") are the log time's date in China Standard
 Time (UTC+8, the jurisdiction's time zone; it has no daylight saving).
 

@@ -261,7 +261,13 @@ def opt(spec: Spec) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class Genesis:
-    """registry.genesis: the trust root. Signed by the registrar key it names."""
+    """registry.genesis: the trust root, entry 0, signed by the registrar key it names.
+
+    It registers exactly two things: the registrar's organisation (legal form ``government``,
+    no fundraising qualification) and the registrar key (``role`` is always ``registrar``).
+    Everything else, the log operator's ``system`` key included, is granted afterwards by the
+    registrar with ``key.granted``, so that every key but the root has a granting entry.
+    """
 
     origin: str = req(Text(200))            # the log's origin; equals the body's "log"
     jurisdiction: str = req(Text(100))       # e.g. "CN-GD-Shenzhen"

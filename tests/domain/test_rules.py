@@ -9,6 +9,7 @@ from ledger.domain.rows import (
     AllocationBalanceRow, AllocationRow, AttestationRow, AuditOpinionRow, CorrectionRow, DisbursementRow,
     DonationRow, EntryRow, FundRow, KeyRow, OrgRow, ProgressRow, ProjectRow, RegistryRow, ReportRow,
 )
+from ledger.domain.uscc import make_uscc
 from ledger.errors import LedgerError
 
 from .helpers import (
@@ -16,7 +17,6 @@ from .helpers import (
     World, allocation_data, disbursement_data, donation_data, genesis_data, grant_data, key, org_data,
     plan_data, project_data, sha,
 )
-from ledger.domain.uscc import make_uscc
 
 NEW_ORG = make_uscc("52440300MJL00009X")
 
@@ -679,3 +679,51 @@ def test_batch_on_an_overlay_is_all_or_nothing(w):
     overlay.flush()
     w.state = base
     assert fund(w).raised_minor == 10000
+
+
+# --- rows fit their columns -------------------------------------------------------------------
+
+
+def test_rows_fit_their_columns_with_maximal_values():
+    import dataclasses
+
+    from ledger.domain import ROW_TYPES
+    from ledger.domain.rows import max_length
+
+    w = World()
+    long = "长" * 2000
+    plan = {k: (v if k.startswith("fundraising_") else long[: {"purpose": 1000, "area": 200, "responsible_person": 100,
+            "office_address": 200, "receiving_methods": 500, "bank_account": 200, "beneficiaries": 500,
+            "use_of_funds": 1000, "fundraising_cost": 500, "surplus_handling": 500}[k]]) for k, v in plan_data().items()}
+    pid = "P" * 64
+    orgs = [make_uscc(f"52440300MJL1000{i}A") for i in range(1, 9)]
+    other_foundation = make_uscc("53440300MJL10009A")
+    for org in orgs + [other_foundation]:
+        w.append(w.registrar, "org.registered", org_data(org, "social_service_org", name_zh=long[:200], name_en="N" * 200))
+    w.append(w.fundraiser, "project.registered", project_data(
+        pid, title_zh=long[:200], title_en="T" * 200, region=long[:100], description=long,
+        implementers=[SERVICE_ORG, SERVICE_ORG_2] + orgs, plan=plan | {"fundraising_start": "2026-03-01"},
+        overseers=[OVERSIGHT, AUDITOR, SMALL_GROUP, REGISTRAR_ORG, other_foundation], directed=True))
+    w.append(w.fundraiser, "donation.received", donation_data(
+        pid, "99999999999.99", kind="in_kind", in_kind_description=long[:500], receipt_no="R" * 64, note=long[:500]))
+    w.append(w.fundraiser, "funds.allocated", allocation_data(pid, "1.00", note=long[:500]))
+    x = w.append(w.implementer, "funds.disbursed", disbursement_data(
+        pid, "1.00", payee=long[:200], purpose=long[:500], evidence=[sha(str(i)) for i in range(20)]))
+    w.append(w.implementer, "progress.reported", _progress(pid) | {"summary": long, "evidence": [sha(str(i)) for i in range(20)]})
+    w.append(w.overseer, "attestation.recorded", {"target": x, "verdict": "flagged", "findings": long})
+    w.append(w.implementer, "entry.corrected", correct(x, **_money(w, x)) | {"reason": long[:1000]})
+    w.append(w.auditor, "audit.opinion", _audit(FOUNDATION, 2025) | {"summary": long})
+    w.append(w.foundation_admin, "key.revoked", {"key_id": w.fundraiser2.id, "reason": long[:500]})
+    w.append(w.fundraiser, "project.closed", closing(pid, "99999999999.99", "other") | {
+        "summary": long, "surplus_note": long[:1000]})
+    files = [{"name": f"{i:02d}" + "f" * 126, "sha256": sha(str(i)), "size": 2**40} for i in range(50)]
+    w.append(w.system, "report.issued", _report(w.seq) | {"kind": "k" * 64, "rule_set": "r" * 64, "subject": long[:200], "files": files})
+    checked = 0
+    for row_type in ROW_TYPES:
+        for row in w.state.rows(row_type):
+            for f in dataclasses.fields(row):
+                value = getattr(row, f.name)
+                if isinstance(value, str):
+                    assert len(value) <= max_length(row_type, f.name), (row_type.__name__, f.name, len(value))
+                    checked += 1
+    assert checked > 500

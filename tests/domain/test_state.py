@@ -1,6 +1,4 @@
 import dataclasses
-import types
-import typing
 
 import pytest
 
