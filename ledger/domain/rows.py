@@ -91,6 +91,7 @@ class KeyRow:
 class ProjectRow:
     __table__name__: ClassVar[str] = "p_project"
     __pk__: ClassVar[tuple[str, ...]] = ("project",)
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('fundraiser_org',), ('field',), ('region',), ('status',))
 
     project: str = text(IDENT)
     title_zh: str = text(200)
@@ -190,6 +191,7 @@ class DonationRow:
 
     __table__name__: ClassVar[str] = "p_donation"
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('project', 'seq'), ('seq',), ('fundraiser_org', 'seq'))
 
     id: str = text(HASH)
     seq: int
@@ -216,6 +218,7 @@ class DonationRow:
 class AllocationRow:
     __table__name__: ClassVar[str] = "p_allocation"
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('project', 'seq'), ('implementer', 'seq'))
 
     id: str = text(HASH)
     seq: int
@@ -236,6 +239,7 @@ class AllocationRow:
 class DisbursementRow:
     __table__name__: ClassVar[str] = "p_disbursement"
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('project', 'seq'),)
 
     id: str = text(HASH)
     seq: int
@@ -258,6 +262,7 @@ class DisbursementRow:
 class ProgressRow:
     __table__name__: ClassVar[str] = "p_progress"
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('project', 'seq'),)
 
     id: str = text(HASH)
     seq: int
@@ -278,6 +283,7 @@ class ProgressRow:
 class AttestationRow:
     __table__name__: ClassVar[str] = "p_attestation"
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('target',), ('project', 'seq'), ('overseer_org', 'seq'))
 
     id: str = text(HASH)
     seq: int
@@ -299,6 +305,7 @@ class AttestationRow:
 class AuditOpinionRow:
     __table__name__: ClassVar[str] = "p_audit_opinion"
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('org', 'year'),)
 
     id: str = text(HASH)
     seq: int
@@ -318,6 +325,7 @@ class AuditOpinionRow:
 class CorrectionRow:
     __table__name__: ClassVar[str] = "p_correction"
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('target',),)
 
     id: str = text(HASH)
     seq: int
@@ -357,6 +365,7 @@ class EntryRow:
 
     __table__name__: ClassVar[str] = "p_entry"
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('seq',), ('project', 'seq'), ('signer_org', 'seq'), ('type', 'seq'), ('signer', 'seq'))
 
     id: str = text(HASH)
     seq: int

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select, tuple_, update
+from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
 from .. import merkle
 from ..canonical import format_time, now, parse_time
@@ -34,6 +34,7 @@ from ..errors import LedgerError
 from ..keys import KeyPair, key_id, unb64
 from ..sigcheck import verify_many
 from .db import read_transaction, write_transaction
+from .fastsql import in_list, run
 from .log_tables import Cosignature, LogHead, LogLeaf, MerkleNode, SignedCheckpoint
 from .sql_state import SqlState
 
@@ -44,6 +45,16 @@ CHECKPOINT = SignedCheckpoint.__table__
 COSIG = Cosignature.__table__
 
 MAX_BATCH = 1000
+
+_SELECT_HEAD = "SELECT size, root, last_leaf_hash, last_time, edge FROM log_head WHERE id = 1"
+_SELECT_HEAD_FOR_UPDATE = _SELECT_HEAD + " FOR UPDATE"
+_UPDATE_HEAD = "UPDATE log_head SET size = :size, root = :root, last_leaf_hash = :prev, last_time = :time, edge = :edge WHERE id = 1"
+_INSERT_LEAF = (
+    "INSERT INTO log_leaf (seq, leaf_hash, signer, idem, body_hash, type, time, leaf) "
+    "VALUES (:seq, :leaf_hash, :signer, :idem, :body_hash, :type, :time, :leaf)"
+)
+_INSERT_NODE = "INSERT INTO merkle_node (level, idx, hash) VALUES (:level, :idx, :hash)"
+_INSERT_CHECKPOINT = "INSERT INTO log_checkpoint (size, root, note, signed_at) VALUES (:size, :root, :note, :signed_at)"
 
 
 class Domain(Protocol):
@@ -94,13 +105,22 @@ class _SqlNodes:
 
     def get_nodes(self, nodes: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         found = {n: self.fresh[n] for n in nodes if n in self.fresh}
-        wanted = [n for n in nodes if n not in found]
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i : i + 500]
-            rows = self.conn.execute(
-                select(NODE.c.level, NODE.c.idx, NODE.c.hash).where(tuple_(NODE.c.level, NODE.c.idx).in_(chunk))
-            )
-            for level, idx, h in rows:
+        by_level: dict[int, list[int]] = {}
+        for level, idx in nodes:
+            if (level, idx) not in found:
+                by_level.setdefault(level, []).append(idx)
+        # one query, one indexed (level, idx IN …) term per level: SQLite does not use the
+        # primary key index for a row-value IN list
+        terms: list[str] = []
+        params: dict[str, Any] = {}
+        for level, idxs in by_level.items():
+            for i in range(0, len(idxs), 400):
+                clause, p = in_list("idx", idxs[i : i + 400], prefix=f"i{level}_{i}")
+                terms.append(f"(level = :l{level}_{i} AND {clause})")
+                params.update(p)
+                params[f"l{level}_{i}"] = level
+        if terms:
+            for level, idx, h in run(self.conn, f"SELECT level, idx, hash FROM merkle_node WHERE {' OR '.join(terms)}", params):
                 found[(level, idx)] = bytes(h)
         return found
 
@@ -124,6 +144,8 @@ class LogStore:
         self.clock = clock
         self.is_postgres = engine.dialect.name == "postgresql"
         self._signer = NoteSigner(origin, log_key)
+        # key id -> public key: a key id is the hash of its key, so this never goes stale
+        self._key_cache: dict[str, bytes] = {}
 
     # --- set-up ---------------------------------------------------------------------------
 
@@ -136,7 +158,7 @@ class LogStore:
                     raise LedgerError("wrong_log", got=self.origin, expected=row.origin)
                 return
             t = format_time(self.clock())
-            conn.execute(insert(HEAD).values(id=1, origin=self.origin, size=0, last_leaf_hash=GENESIS_PREV, last_time=t, root=merkle.EMPTY_ROOT.hex()))
+            conn.execute(insert(HEAD).values(id=1, origin=self.origin, size=0, last_leaf_hash=GENESIS_PREV, last_time=t, root=merkle.EMPTY_ROOT.hex(), edge=b""))
             self._store_checkpoint(conn, 0, merkle.EMPTY_ROOT, t)
 
     # --- append ---------------------------------------------------------------------------
@@ -174,8 +196,8 @@ class LogStore:
                 raise _batch_error(position, exc)
         checked = self._check_signatures_unlocked(entries)
         with write_transaction(self.engine) as conn:
-            head = self._lock_head(conn)
-            return self._append_locked(conn, head, entries, checked)
+            head, edge = self._lock_head(conn)
+            return self._append_locked(conn, head, edge, entries, checked)
 
     def _check_signatures_unlocked(self, entries: Sequence[SignedEntry]) -> list[tuple[bytes, bool] | None]:
         """Verify signatures before taking the write lock, so the lock covers only cheap work.
@@ -190,6 +212,10 @@ class LogStore:
             raw = _named_public_key(e)
             if raw is not None:
                 pubs.setdefault(key_id(raw), raw)
+        for signer in {e.signer for e in entries} - pubs.keys():
+            cached = self._key_cache.get(signer)
+            if cached is not None:
+                pubs[signer] = cached
         missing = {e.signer for e in entries} - pubs.keys()
         if missing:
             with read_transaction(self.engine) as conn:
@@ -198,7 +224,7 @@ class LogStore:
                     if e.signer in missing and e.signer not in pubs:
                         raw = self.domain.signer_public_key(state, e, 1)
                         if raw is not None and key_id(raw) == e.signer:
-                            pubs[e.signer] = raw
+                            pubs[e.signer] = self._key_cache[e.signer] = raw
         known = [(i, pubs[e.signer]) for i, e in enumerate(entries) if e.signer in pubs]
         valid = verify_many([(raw, entries[i].sig, entries[i].signing_message()) for i, raw in known])
         out: list[tuple[bytes, bool] | None] = [None] * len(entries)
@@ -206,23 +232,28 @@ class LogStore:
             out[i] = (raw, ok)
         return out
 
-    def _lock_head(self, conn: Connection) -> Head:
-        stmt = select(HEAD).where(HEAD.c.id == 1)
-        if self.is_postgres:
-            stmt = stmt.with_for_update()
-        row = conn.execute(stmt).mappings().first()
+    def _lock_head(self, conn: Connection) -> tuple[Head, merkle.CompactRange]:
+        row = run(conn, _SELECT_HEAD_FOR_UPDATE if self.is_postgres else _SELECT_HEAD).fetchone()
         if row is None:
             raise LedgerError("log_not_initialised", home="the database")
-        return Head(row["size"], bytes.fromhex(row["root"]), row["last_leaf_hash"], row["last_time"])
+        size, root, last_leaf_hash, last_time, edge = row
+        edge = bytes(edge)
+        hashes = [edge[i : i + 32] for i in range(0, len(edge), 32)]
+        return Head(size, bytes.fromhex(root), last_leaf_hash, last_time), merkle.CompactRange(size, hashes)
 
     def _append_locked(
-        self, conn: Connection, head: Head, entries: Sequence[SignedEntry], checked: Sequence[tuple[bytes, bool] | None]
+        self,
+        conn: Connection,
+        head: Head,
+        edge: merkle.CompactRange,
+        entries: Sequence[SignedEntry],
+        checked: Sequence[tuple[bytes, bool] | None],
     ) -> list[AppendResult]:
         single = len(entries) == 1
         known = self._existing_by_idem(conn, entries)
-        edge_keys = merkle.edge_nodes(head.size)
-        edge_hashes = _SqlNodes(conn).get_nodes(edge_keys)
-        edge = merkle.CompactRange(head.size, [edge_hashes[n] for n in edge_keys])
+        # Every proof of this append is made of nodes written now or of the tree's edge before
+        # it (a left sibling wholly before the old size is an edge node), so no reads are needed.
+        fresh_nodes: dict[tuple[int, int], bytes] = dict(zip(merkle.edge_nodes(head.size), edge.hashes, strict=True))
         state = SqlState(conn)
         moment = self.clock()
         log_time = format_time(moment)
@@ -232,7 +263,6 @@ class LogStore:
         seq = head.size
         leaf_rows: list[dict[str, Any]] = []
         node_rows: list[dict[str, Any]] = []
-        fresh_nodes: dict[tuple[int, int], bytes] = {}
         out: list[tuple[int, str, str, bool]] = []
         seen_in_batch: dict[tuple[str, str], tuple[int, str, str, str]] = {}
         for position, entry in enumerate(entries):
@@ -278,11 +308,9 @@ class LogStore:
         root = edge.root()
         if leaf_rows:
             state.flush()
-            conn.execute(insert(LEAF), leaf_rows)
-            conn.execute(insert(NODE), node_rows)
-            conn.execute(
-                update(HEAD).where(HEAD.c.id == 1).values(size=size, root=root.hex(), last_leaf_hash=prev, last_time=log_time)
-            )
+            run(conn, _INSERT_LEAF, leaf_rows)
+            run(conn, _INSERT_NODE, node_rows)
+            run(conn, _UPDATE_HEAD, {"size": size, "root": root.hex(), "prev": prev, "time": log_time, "edge": b"".join(edge.hashes)})
             note = self._store_checkpoint(conn, size, root, log_time)
         else:
             note = self._checkpoint_note(conn, size)
@@ -294,17 +322,19 @@ class LogStore:
         ]
 
     def _existing_by_idem(self, conn: Connection, entries: Sequence[SignedEntry]) -> dict[tuple[str, str], tuple[int, str, str, str]]:
-        keys = list({(e.signer, e.idem) for e in entries})
+        """Entries already stored under the batch's (signer, idem) pairs (index lookups)."""
+        by_signer: dict[str, set[str]] = {}
+        for e in entries:
+            by_signer.setdefault(e.signer, set()).add(e.idem)
         found: dict[tuple[str, str], tuple[int, str, str, str]] = {}
-        for i in range(0, len(keys), 400):
-            chunk = keys[i : i + 400]
-            rows = conn.execute(
-                select(LEAF.c.signer, LEAF.c.idem, LEAF.c.seq, LEAF.c.leaf_hash, LEAF.c.time, LEAF.c.body_hash).where(
-                    tuple_(LEAF.c.signer, LEAF.c.idem).in_(chunk)
-                )
-            )
-            for signer, idem, s, h, t, bh in rows:
-                found[(signer, idem)] = (s, h, t, bh)
+        for signer, idems in by_signer.items():
+            ordered = sorted(idems)
+            for i in range(0, len(ordered), 400):
+                clause, params = in_list("idem", ordered[i : i + 400])
+                params["signer"] = signer
+                rows = run(conn, f"SELECT idem, seq, leaf_hash, time, body_hash FROM log_leaf WHERE signer = :signer AND {clause}", params)
+                for idem, s, h, t, bh in rows:
+                    found[(signer, idem)] = (s, h, t, bh)
         return found
 
     def _check_clock(self, entry: SignedEntry, moment: datetime) -> None:
@@ -326,7 +356,7 @@ class LogStore:
 
     def _store_checkpoint(self, conn: Connection, size: int, root: bytes, signed_at: str) -> str:
         note = sign_checkpoint(Checkpoint(self.origin, size, root), self._signer)
-        conn.execute(insert(CHECKPOINT).values(size=size, root=root.hex(), note=note, signed_at=signed_at))
+        run(conn, _INSERT_CHECKPOINT, {"size": size, "root": root.hex(), "note": note, "signed_at": signed_at})
         return note
 
     def _checkpoint_note(self, conn: Connection, size: int) -> str:

@@ -16,6 +16,8 @@ class LogHead(SQLModel, table=True):
     last_leaf_hash: str = Field(sa_column=Column(String(64), nullable=False))
     last_time: str = Field(sa_column=Column(String(24), nullable=False))
     root: str = Field(sa_column=Column(String(64), nullable=False))
+    # the compact range of the tree: hashes of the perfect subtrees of [0, size), largest first
+    edge: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class LogLeaf(SQLModel, table=True):

@@ -1,17 +1,18 @@
 """The domain's State on SQL tables, cached for one transaction and flushed at its end.
 
-Rules read rows by primary key through :meth:`SqlState.get` (one SELECT on a cache miss) and
-write with :meth:`SqlState.put` (kept in memory). :meth:`SqlState.flush` writes the changed
-rows with one INSERT or UPDATE per row class, inside the append's transaction.
+Rules read rows by primary key through :meth:`SqlState.get` (one prepared SELECT on a cache
+miss) and write with :meth:`SqlState.put` (kept in memory). :meth:`SqlState.flush` writes the
+changed rows inside the append's transaction: one executemany INSERT per table for new rows,
+an UPDATE by key for changed ones.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, select
 
+from .fastsql import row_sql, run
 from .projection_tables import table_for
 
 R = TypeVar("R")
@@ -33,24 +34,22 @@ class SqlState:
         ck = (row_type, tuple(key))
         cached = self._cache.get(ck, _MISSING)
         if cached is not _MISSING:
-            return None if cached is None else dataclasses.replace(cached)
-        table = table_for(row_type)
-        cond = and_(*(table.c[name] == value for name, value in zip(row_type.__pk__, key, strict=True)))
-        found = self.conn.execute(select(table).where(cond)).mappings().first()
-        row = None if found is None else row_type(**found)
+            return cached
+        sql = row_sql(row_type, table_for(row_type))
+        found = run(self.conn, sql.select_by_pk, dict(zip(sql.pk, key, strict=True))).fetchone()
+        row = None if found is None else row_type(**sql.row_values(found))
         if row is not None:
             self._exists.add(ck)
         self._cache[ck] = row
-        return None if row is None else dataclasses.replace(row)
+        return row
 
     def put(self, row: Any) -> None:
         ck = (type(row), self._key(row))
         if ck not in self._cache:
-            # make sure we know whether it exists, to choose INSERT or UPDATE at flush
+            # learn whether it exists, to choose INSERT or UPDATE at flush
             self.get(type(row), *ck[1])
-        stored = dataclasses.replace(row)
-        self._cache[ck] = stored
-        self._dirty[ck] = stored
+        self._cache[ck] = row
+        self._dirty[ck] = row
 
     def scan(self, row_type: type[R], **equals: Any) -> list[R]:
         self.flush()
@@ -58,28 +57,21 @@ class SqlState:
         stmt = select(table)
         if equals:
             stmt = stmt.where(and_(*(table.c[k] == v for k, v in equals.items())))
-        rows = [row_type(**m) for m in self.conn.execute(stmt).mappings()]
-        return rows
+        return [row_type(**m) for m in self.conn.execute(stmt).mappings()]
 
     def flush(self) -> None:
-        """Write changed rows: bulk INSERT for new ones, UPDATE by key for existing ones."""
+        """Write changed rows: executemany INSERT for new ones, UPDATE by key for existing ones."""
         if not self._dirty:
             return
         inserts: dict[type, list[dict]] = {}
+        updates: dict[type, list[dict]] = {}
         for (row_type, key), row in self._dirty.items():
-            values = dataclasses.asdict(row)
-            if (row_type, key) in self._exists:
-                table = table_for(row_type)
-                cond = and_(*(table.c[n] == v for n, v in zip(row_type.__pk__, key, strict=True)))
-                self.conn.execute(update(table).where(cond).values(**values))
-            else:
-                inserts.setdefault(row_type, []).append(values)
-                self._exists.add((row_type, key))
+            target = updates if (row_type, key) in self._exists else inserts
+            columns = row_sql(row_type, table_for(row_type)).columns
+            target.setdefault(row_type, []).append({c: getattr(row, c) for c in columns})
+            self._exists.add((row_type, key))
         for row_type, rows in inserts.items():
-            self.conn.execute(insert(table_for(row_type)), rows)
-        self._dirty.clear()
-
-    def discard(self) -> None:
-        self._cache.clear()
-        self._exists.clear()
+            run(self.conn, row_sql(row_type, table_for(row_type)).insert, rows)
+        for row_type, rows in updates.items():
+            run(self.conn, row_sql(row_type, table_for(row_type)).update_by_pk, rows)
         self._dirty.clear()

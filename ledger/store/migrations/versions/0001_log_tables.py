@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("last_leaf_hash", sa.String(64), nullable=False),
         sa.Column("last_time", sa.String(24), nullable=False),
         sa.Column("root", sa.String(64), nullable=False),
+        sa.Column("edge", sa.LargeBinary(), nullable=False),
     )
     op.create_table(
         "log_leaf",
