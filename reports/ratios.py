@@ -1,0 +1,250 @@
+"""The annual spending and management-cost ratio checks (compliance.md items 8-12).
+
+Pure: integer fen in, a :class:`RatioResult` out that carries every number that decided it, so
+a report can print "required 700,000.00, spent 712,345.67" rather than just "passed".
+
+Integer arithmetic only. A minimum of ``bp`` basis points of a base is met when
+``spending * 10000 >= base * bp``; a cap is kept when ``management * 10000 <= total * bp``.
+The amounts shown (``required_fen``, ``cap_fen``) are the exact integer bounds of those
+comparisons: the smallest whole fen that meets a minimum (rounded up) and the largest whole fen
+within a cap (rounded down), so "actual >= required_fen" is the same test as the comparison.
+Ratios shown as percentages (``actual_basis_points``) are rounded *against* the organisation
+(down for a minimum, up for a cap), so a shown figure never looks compliant when it is not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ledger.errors import LedgerError
+from ledger.money import format_amount
+
+from .codes import RATIO_INPUT_INVALID, RATIO_RULE_MISSING
+from .rulesets import RuleSet
+
+BP = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class BaseFigure:
+    """One base a minimum may be computed on, and the minimum on it."""
+
+    name: str            # prior_year_income, prior_3y_avg_income, prior_year_end_net_assets, ...
+    amount_fen: int
+    required_fen: int    # ceil(amount * bp / 10000), never below 0
+
+
+@dataclass(frozen=True, slots=True)
+class SpendingRequirement:
+    """Charitable spending >= ``basis_points`` of one of the bases (the lowest requirement decides)."""
+
+    basis_points: int
+    bases: tuple[BaseFigure, ...]     # the bases the organisation reported (None ones left out)
+    decided_by: str                   # the base whose requirement was applied
+    required_fen: int
+    actual_fen: int
+    actual_basis_points: int | None   # of the deciding base, rounded down; None when the base <= 0
+    met: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ManagementCheck:
+    cap_basis_points: int
+    total_spending_fen: int
+    cap_fen: int                      # floor(total * bp / 10000)
+    actual_fen: int
+    actual_basis_points: int | None   # of total spending, rounded up; None when total is 0
+    exempt_below_fen: int
+    exempt: bool                      # management costs under the exemption threshold
+    within_cap: bool
+    met: bool                         # exempt or within the cap
+
+
+@dataclass(frozen=True, slots=True)
+class RatioResult:
+    ruleset: str                      # "cn-charity/1"
+    rule: str                         # "non_public_social"
+    tier: str                         # "under_1m"
+    legal_form: str
+    public_fundraising: bool
+    prior_year_end_net_assets_fen: int   # what chose the tier
+    tier_from_fen: int | None
+    tier_below_fen: int | None
+    spending: tuple[SpendingRequirement, ...]
+    management: ManagementCheck
+    spending_met: bool
+    passed: bool
+    verified: bool                    # False when the tier's figures are marked unverified
+    source: str                       # "spending-rules-2016 art. 9 (4)"
+    explanation_required: bool        # a missed ratio must be reported and explained publicly
+
+    def to_json(self, currency: str = "CNY") -> dict[str, Any]:
+        """Money as decimal strings, ratios as integer basis points."""
+        def m(v: int | None) -> str | None:
+            return None if v is None else format_amount(v, currency)
+
+        return {
+            "ruleset": self.ruleset,
+            "rule": self.rule,
+            "tier": self.tier,
+            "legal_form": self.legal_form,
+            "public_fundraising": self.public_fundraising,
+            "prior_year_end_net_assets": m(self.prior_year_end_net_assets_fen),
+            "tier_from": m(self.tier_from_fen),
+            "tier_below": m(self.tier_below_fen),
+            "spending": [
+                {
+                    "basis_points": r.basis_points,
+                    "bases": [{"name": b.name, "amount": m(b.amount_fen), "required": m(b.required_fen)} for b in r.bases],
+                    "decided_by": r.decided_by,
+                    "required": m(r.required_fen),
+                    "actual": m(r.actual_fen),
+                    "actual_basis_points": r.actual_basis_points,
+                    "met": r.met,
+                }
+                for r in self.spending
+            ],
+            "management": {
+                "cap_basis_points": self.management.cap_basis_points,
+                "total_spending": m(self.management.total_spending_fen),
+                "cap": m(self.management.cap_fen),
+                "actual": m(self.management.actual_fen),
+                "actual_basis_points": self.management.actual_basis_points,
+                "exempt_below": m(self.management.exempt_below_fen),
+                "exempt": self.management.exempt,
+                "within_cap": self.management.within_cap,
+                "met": self.management.met,
+            },
+            "spending_met": self.spending_met,
+            "passed": self.passed,
+            "verified": self.verified,
+            "source": self.source,
+            "explanation_required": self.explanation_required,
+        }
+
+
+def check_spending_ratios(
+    ruleset: RuleSet,
+    legal_form: str,
+    public_fundraising: bool,
+    prior_year_income: int,
+    prior_3y_avg_income: int | None,
+    prior_year_end_net_assets: int,
+    charitable_spending: int,
+    management_cost: int,
+    total_spending: int,
+    *,
+    prior_3y_avg_net_assets: int | None = None,
+) -> RatioResult:
+    """Check one organisation-year against the spending rules of its legal form and tier.
+
+    All amounts are integer fen of the year checked (spending, management, total) or of the
+    prior year(s) (income, net assets). ``prior_year_income`` is the adjusted total income of
+    art. 10 of the 2016 rules; the 3-year averages may be ``None`` when unknown (a young
+    organisation). The tier is chosen by ``prior_year_end_net_assets``.
+    """
+    _check_int("prior_year_income", prior_year_income)
+    _check_int("prior_year_end_net_assets", prior_year_end_net_assets)
+    for name, value in (("prior_3y_avg_income", prior_3y_avg_income), ("prior_3y_avg_net_assets", prior_3y_avg_net_assets)):
+        if value is not None:
+            _check_int(name, value)
+    for name, value in (("charitable_spending", charitable_spending), ("management_cost", management_cost), ("total_spending", total_spending)):
+        _check_int(name, value)
+        if value < 0:
+            raise LedgerError(RATIO_INPUT_INVALID, detail=f"{name} is negative ({value} fen)")
+    if not isinstance(public_fundraising, bool):
+        raise LedgerError(RATIO_INPUT_INVALID, detail="public_fundraising must be true or false")
+    if charitable_spending + management_cost > total_spending:
+        raise LedgerError(
+            RATIO_INPUT_INVALID,
+            detail=f"charitable spending ({charitable_spending} fen) plus management costs ({management_cost} fen) exceed total spending ({total_spending} fen)",
+        )
+
+    rules = ruleset.ratio_rules()
+    rule = rules.rule_for(legal_form, public_fundraising)
+    if rule is None:
+        raise LedgerError(
+            RATIO_RULE_MISSING, ruleset=ruleset.ref, legal_form=legal_form,
+            fundraising="with the public-fundraising qualification" if public_fundraising else "without the public-fundraising qualification",
+            fundraising_zh="具有公开募捐资格" if public_fundraising else "不具有公开募捐资格",
+        )
+    tier = next(t for t in rule.tiers if t.contains(prior_year_end_net_assets))  # tiers partition all amounts
+
+    figures = {
+        "prior_year_income": prior_year_income,
+        "prior_3y_avg_income": prior_3y_avg_income,
+        "prior_year_end_net_assets": prior_year_end_net_assets,
+        "prior_3y_avg_net_assets": prior_3y_avg_net_assets,
+    }
+    requirements = []
+    for minimum in tier.min_spending:
+        bases = tuple(
+            BaseFigure(name, figures[name], _min_required(figures[name], minimum.basis_points))  # type: ignore[arg-type]
+            for name in minimum.of_any
+            if figures[name] is not None
+        )
+        if not bases:
+            raise LedgerError(RATIO_INPUT_INVALID, detail=f"none of {', '.join(minimum.of_any)} was given")
+        decisive = min(bases, key=lambda b: b.required_fen)   # first listed wins a tie
+        requirements.append(SpendingRequirement(
+            basis_points=minimum.basis_points,
+            bases=bases,
+            decided_by=decisive.name,
+            required_fen=decisive.required_fen,
+            actual_fen=charitable_spending,
+            actual_basis_points=_ratio_down(charitable_spending, decisive.amount_fen),
+            met=charitable_spending >= decisive.required_fen,
+        ))
+
+    cap_fen = total_spending * tier.max_management_basis_points // BP
+    exempt = management_cost < rules.management_cost_exempt_below_fen
+    within = management_cost <= cap_fen
+    management = ManagementCheck(
+        cap_basis_points=tier.max_management_basis_points,
+        total_spending_fen=total_spending,
+        cap_fen=cap_fen,
+        actual_fen=management_cost,
+        actual_basis_points=_ratio_up(management_cost, total_spending),
+        exempt_below_fen=rules.management_cost_exempt_below_fen,
+        exempt=exempt,
+        within_cap=within,
+        met=exempt or within,
+    )
+    spending_met = all(r.met for r in requirements)
+    passed = spending_met and management.met
+    return RatioResult(
+        ruleset=ruleset.ref,
+        rule=rule.id,
+        tier=tier.id,
+        legal_form=legal_form,
+        public_fundraising=public_fundraising,
+        prior_year_end_net_assets_fen=prior_year_end_net_assets,
+        tier_from_fen=tier.net_assets_from_fen,
+        tier_below_fen=tier.net_assets_below_fen,
+        spending=tuple(requirements),
+        management=management,
+        spending_met=spending_met,
+        passed=passed,
+        verified=tier.verified,
+        source=f"{tier.source} {tier.article}" if tier.article else tier.source,
+        explanation_required=not passed,
+    )
+
+
+def _check_int(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise LedgerError(RATIO_INPUT_INVALID, detail=f"{name} must be an integer amount in fen, not {type(value).__name__}")
+
+
+def _min_required(base: int, bp: int) -> int:
+    """Smallest whole fen s with s * 10000 >= base * bp (0 when the base is not positive)."""
+    return max(0, -(-base * bp // BP))
+
+
+def _ratio_down(part: int, whole: int) -> int | None:
+    return None if whole <= 0 else part * BP // whole
+
+
+def _ratio_up(part: int, whole: int) -> int | None:
+    return None if whole <= 0 else -(-part * BP // whole)
