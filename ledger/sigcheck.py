@@ -2,8 +2,8 @@
 
 pyca/cryptography holds the GIL while it verifies, so threads do not help; a small process
 pool does. Batches under ``PARALLEL_MIN`` are verified inline (a pool round trip costs more).
-``CHARITY_LEDGER_VERIFY_PROCESSES`` sets the pool size (default: the number of CPUs;
-0 or 1 turns the pool off).
+``CHARITY_LEDGER_VERIFY_PROCESSES`` sets the pool size (default: the number of CPUs; 0 turns
+the pool off). The appending process goes on with the rules while the pool verifies.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import atexit
 import multiprocessing
 import os
 from collections.abc import Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
 from .keys import load_public, verify
 
@@ -43,7 +43,7 @@ def pool_size() -> int:
 def _get_pool() -> Executor | None:
     global _pool, _pool_pid
     size = pool_size()
-    if size <= 1:
+    if size <= 0:
         return None
     if _pool is None or _pool_pid != os.getpid():
         _pool = ProcessPoolExecutor(max_workers=size, mp_context=multiprocessing.get_context("spawn"))
@@ -52,15 +52,29 @@ def _get_pool() -> Executor | None:
     return _pool
 
 
-def verify_many(items: Sequence[Item]) -> list[bool]:
-    """Whether each signature verifies; order kept."""
+class Pending:
+    """Signature checks under way: :meth:`result` waits for them (order kept)."""
+
+    def __init__(self, done: list[bool] | None = None, futures: list[Future] | None = None) -> None:
+        self._done = done
+        self._futures = futures or []
+
+    def result(self) -> list[bool]:
+        if self._done is None:
+            self._done = [ok for f in self._futures for ok in f.result()]
+        return self._done
+
+
+def start(items: Sequence[Item]) -> Pending:
+    """Begin verifying: large batches go to the process pool and run while the caller works on;
+    small ones are verified at once."""
     pool = _get_pool() if len(items) >= PARALLEL_MIN else None
     if pool is None:
-        return _verify_chunk(items)
-    workers = pool_size()
-    step = -(-len(items) // workers)
-    chunks = [list(items[i : i + step]) for i in range(0, len(items), step)]
-    results: list[bool] = []
-    for part in pool.map(_verify_chunk, chunks):
-        results.extend(part)
-    return results
+        return Pending(done=_verify_chunk(items))
+    step = -(-len(items) // pool_size())
+    return Pending(futures=[pool.submit(_verify_chunk, list(items[i : i + step])) for i in range(0, len(items), step)])
+
+
+def verify_many(items: Sequence[Item]) -> list[bool]:
+    """Whether each signature verifies; order kept."""
+    return start(items).result()

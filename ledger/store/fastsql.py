@@ -50,6 +50,7 @@ class RowSql:
     select_by_pk: str
     insert: str
     update_by_pk: str
+    upsert: str  # INSERT … ON CONFLICT (pk) DO UPDATE: SQLite 3.24+ and PostgreSQL alike
 
     def row_values(self, raw: Sequence[Any]) -> dict[str, Any]:
         values = dict(zip(self.columns, raw, strict=True))
@@ -75,7 +76,22 @@ def row_sql(row_type: type, table: Table) -> RowSql:
         select_by_pk=f"SELECT {cols} FROM {table.name} WHERE {where}",
         insert=f"INSERT INTO {table.name} ({cols}) VALUES ({', '.join(':' + c for c in fields)})",
         update_by_pk=f"UPDATE {table.name} SET {', '.join(f'{c} = :{c}' for c in fields if c not in pk)} WHERE {where}",
+        upsert=(
+            f"INSERT INTO {table.name} ({cols}) VALUES ({', '.join(':' + c for c in fields)}) "
+            f"ON CONFLICT ({', '.join(pk)}) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in fields if c not in pk)
+        ),
     )
+
+
+def fetchone(conn: Connection, sql: str, params: dict[str, Any]) -> tuple | None:
+    """One row through the driver's own cursor, without SQLAlchemy's result machinery."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(_for_driver(sql, conn.dialect.name), params)
+        return cursor.fetchone()
+    finally:
+        cursor.close()
 
 
 def in_list(column: str, values: Iterable[Any], prefix: str | None = None) -> tuple[str, dict[str, Any]]:

@@ -32,7 +32,8 @@ from ..note import NoteSigner
 from ..entry import GENESIS_PREV, Leaf, SignedEntry, parse_submission, signature_valid
 from ..errors import LedgerError
 from ..keys import KeyPair, key_id, unb64
-from ..sigcheck import verify_many
+from ..sigcheck import Pending
+from ..sigcheck import start as start_verify
 from .db import read_transaction, write_transaction
 from .fastsql import in_list, run
 from .log_tables import Cosignature, LogHead, LogLeaf, MerkleNode, SignedCheckpoint
@@ -125,6 +126,28 @@ class _SqlNodes:
         return found
 
 
+@dataclass(slots=True)
+class _SignatureChecks:
+    """Signatures checked (or being checked) against the key each signer id must stand for."""
+
+    keys: list[bytes | None]  # per position: the key checked against, None when unknown then
+    positions: list[int]  # positions with a key, in the order of pending's results
+    pending: Pending
+
+    def first_bad(self, entries: Sequence[SignedEntry], upto: int) -> LedgerError | None:
+        """The bad_signature error of the first entry at or before ``upto`` that fails."""
+        if not self.positions or self.positions[0] > upto:
+            return None
+        for position, ok in zip(self.positions, self.pending.result(), strict=True):
+            if position > upto:
+                break
+            if not ok:
+                err = LedgerError("bad_signature", signer=entries[position].signer)
+                err.params["position"] = position
+                return err
+        return None
+
+
 class LogStore:
     def __init__(
         self,
@@ -199,13 +222,14 @@ class LogStore:
             head, edge = self._lock_head(conn)
             return self._append_locked(conn, head, edge, entries, checked)
 
-    def _check_signatures_unlocked(self, entries: Sequence[SignedEntry]) -> list[tuple[bytes, bool] | None]:
+    def _check_signatures_unlocked(self, entries: Sequence[SignedEntry]) -> _SignatureChecks:
         """Verify signatures before taking the write lock, so the lock covers only cheap work.
 
         A key id is the SHA-256 of its public key, so a public key found for a signer — in the
         projections now, or named by an entry of this batch that grants it — is the only key
         that id can ever stand for. Under the lock the log asks the domain again which key
-        (if any) may sign; when it is the one checked here, the result is reused.
+        (if any) may sign; when it is the one checked here, the result is reused. Large batches
+        are verified by a process pool while the rules run under the lock.
         """
         pubs: dict[str, bytes] = {}
         for e in entries:
@@ -225,12 +249,10 @@ class LogStore:
                         raw = self.domain.signer_public_key(state, e, 1)
                         if raw is not None and key_id(raw) == e.signer:
                             pubs[e.signer] = self._key_cache[e.signer] = raw
-        known = [(i, pubs[e.signer]) for i, e in enumerate(entries) if e.signer in pubs]
-        valid = verify_many([(raw, entries[i].sig, entries[i].signing_message()) for i, raw in known])
-        out: list[tuple[bytes, bool] | None] = [None] * len(entries)
-        for (i, raw), ok in zip(known, valid, strict=True):
-            out[i] = (raw, ok)
-        return out
+        keys = [pubs.get(e.signer) for e in entries]
+        positions = [i for i, raw in enumerate(keys) if raw is not None]
+        pending = start_verify([(keys[i], entries[i].sig, entries[i].signing_message()) for i in positions])  # type: ignore[misc]
+        return _SignatureChecks(keys, positions, pending)
 
     def _lock_head(self, conn: Connection) -> tuple[Head, merkle.CompactRange]:
         row = run(conn, _SELECT_HEAD_FOR_UPDATE if self.is_postgres else _SELECT_HEAD).fetchone()
@@ -247,7 +269,7 @@ class LogStore:
         head: Head,
         edge: merkle.CompactRange,
         entries: Sequence[SignedEntry],
-        checked: Sequence[tuple[bytes, bool] | None],
+        checked: _SignatureChecks,
     ) -> list[AppendResult]:
         single = len(entries) == 1
         known = self._existing_by_idem(conn, entries)
@@ -279,9 +301,7 @@ class LogStore:
                 public = self.domain.signer_public_key(state, entry, seq)
                 if public is None:
                     raise LedgerError("unknown_signer", signer=entry.signer)
-                pre = checked[position]
-                valid = pre[1] if pre is not None and pre[0] == public else signature_valid(entry, public)
-                if not valid:
+                if checked.keys[position] != public and not signature_valid(entry, public):
                     raise LedgerError("bad_signature", signer=entry.signer)
                 self._check_clock(entry, moment)
                 leaf = Leaf(seq, prev, log_time, entry)
@@ -290,9 +310,11 @@ class LogStore:
                 lh_hex = lh.hex()
                 self.domain.apply(state, self.domain.AppendContext(seq, lh_hex, log_time, self.origin), entry)
             except LedgerError as exc:
+                # a bad signature at or before this entry is the first thing wrong
+                exc = checked.first_bad(entries, position) or exc
                 if single:
-                    raise
-                raise _batch_error(position, exc) from exc
+                    raise exc from None
+                raise _batch_error(exc.params.get("position", position), exc) from exc
             for level, idx, h in edge.append(lh):
                 node_rows.append({"level": level, "idx": idx, "hash": h})
                 fresh_nodes[(level, idx)] = h
@@ -304,6 +326,11 @@ class LogStore:
             out.append((seq, lh_hex, log_time, False))
             prev = lh_hex
             seq += 1
+        bad = checked.first_bad(entries, len(entries) - 1)
+        if bad is not None:
+            if single:
+                raise bad
+            raise _batch_error(bad.params["position"], bad)
         size = edge.size
         root = edge.root()
         if leaf_rows:
@@ -344,13 +371,13 @@ class LogStore:
 
     @staticmethod
     def _proofs(source: merkle.NodeSource, seqs: Sequence[int], size: int) -> dict[int, list[str]]:
+        """Inclusion proofs of many leaves at one size; ranges shared between proofs are hashed once."""
         ranges = {s: merkle.inclusion_ranges(s, size) for s in set(seqs)}
-        wanted = sorted({n for rs in ranges.values() for r in rs for n in merkle.range_nodes(*r)})
-        nodes = source.get_nodes(wanted)
-        return {
-            s: [merkle.fold([nodes[n] for n in merkle.range_nodes(*r)]).hex() for r in rs]
-            for s, rs in ranges.items()
-        }
+        distinct = {r for rs in ranges.values() for r in rs}
+        nodes_of = {r: merkle.range_nodes(*r) for r in distinct}
+        nodes = source.get_nodes(sorted({n for ns in nodes_of.values() for n in ns}))
+        hashed = {r: merkle.fold([nodes[n] for n in ns]).hex() for r, ns in nodes_of.items()}
+        return {s: [hashed[r] for r in rs] for s, rs in ranges.items()}
 
     # --- checkpoints ----------------------------------------------------------------------
 

@@ -2,8 +2,8 @@
 
 Rules read rows by primary key through :meth:`SqlState.get` (one prepared SELECT on a cache
 miss) and write with :meth:`SqlState.put` (kept in memory). :meth:`SqlState.flush` writes the
-changed rows inside the append's transaction: one executemany INSERT per table for new rows,
-an UPDATE by key for changed ones.
+changed rows inside the append's transaction as one executemany upsert per table, so a put
+never needs a read to know whether the row exists.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, and_, select
 
-from .fastsql import row_sql, run
+from .fastsql import fetchone, row_sql, run
 from .projection_tables import table_for
 
 R = TypeVar("R")
@@ -23,7 +23,6 @@ class SqlState:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._cache: dict[tuple[type, tuple], Any] = {}
-        self._exists: set[tuple[type, tuple]] = set()  # keys present in the database
         self._dirty: dict[tuple[type, tuple], Any] = {}
 
     @staticmethod
@@ -36,18 +35,13 @@ class SqlState:
         if cached is not _MISSING:
             return cached
         sql = row_sql(row_type, table_for(row_type))
-        found = run(self.conn, sql.select_by_pk, dict(zip(sql.pk, key, strict=True))).fetchone()
+        found = fetchone(self.conn, sql.select_by_pk, dict(zip(sql.pk, key, strict=True)))
         row = None if found is None else row_type(**sql.row_values(found))
-        if row is not None:
-            self._exists.add(ck)
         self._cache[ck] = row
         return row
 
     def put(self, row: Any) -> None:
         ck = (type(row), self._key(row))
-        if ck not in self._cache:
-            # learn whether it exists, to choose INSERT or UPDATE at flush
-            self.get(type(row), *ck[1])
         self._cache[ck] = row
         self._dirty[ck] = row
 
@@ -60,18 +54,13 @@ class SqlState:
         return [row_type(**m) for m in self.conn.execute(stmt).mappings()]
 
     def flush(self) -> None:
-        """Write changed rows: executemany INSERT for new ones, UPDATE by key for existing ones."""
+        """Write changed rows: one executemany upsert per row class."""
         if not self._dirty:
             return
-        inserts: dict[type, list[dict]] = {}
-        updates: dict[type, list[dict]] = {}
-        for (row_type, key), row in self._dirty.items():
-            target = updates if (row_type, key) in self._exists else inserts
+        by_type: dict[type, list[dict]] = {}
+        for (row_type, _key), row in self._dirty.items():
             columns = row_sql(row_type, table_for(row_type)).columns
-            target.setdefault(row_type, []).append({c: getattr(row, c) for c in columns})
-            self._exists.add((row_type, key))
-        for row_type, rows in inserts.items():
-            run(self.conn, row_sql(row_type, table_for(row_type)).insert, rows)
-        for row_type, rows in updates.items():
-            run(self.conn, row_sql(row_type, table_for(row_type)).update_by_pk, rows)
+            by_type.setdefault(row_type, []).append({c: getattr(row, c) for c in columns})
+        for row_type, rows in by_type.items():
+            run(self.conn, row_sql(row_type, table_for(row_type)).upsert, rows)
         self._dirty.clear()
