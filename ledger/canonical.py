@@ -31,7 +31,11 @@ def canonical_bytes(value: Any) -> bytes:
     compact separators, which runs in C; anything else goes to the reference implementation.
     A property test checks the two agree.
     """
-    if _plain(value):
+    return _encode(value, _inspect(value, 0))
+
+
+def _encode(value: Any, plain: bool) -> bytes:
+    if plain:
         try:
             return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
         except UnicodeEncodeError as exc:  # lone surrogates are not JSON text
@@ -42,21 +46,29 @@ def canonical_bytes(value: Any) -> bytes:
         raise LedgerError("body_invalid", detail=f"cannot canonicalise: {exc}") from exc
 
 
-def _plain(value: Any) -> bool:
+def _inspect(value: Any, level: int) -> bool:
+    """One walk over a JSON value: refuses nesting deeper than MAX_DEPTH, and tells whether
+    the fast encoder gives RFC 8785 bytes for it."""
     kind = type(value)
     if kind is str or kind is bool or value is None:
         return True
     if kind is int:
         return -MAX_SAFE_INT <= value <= MAX_SAFE_INT
-    if kind is dict:
-        for key, item in value.items():
-            if type(key) is not str or (not key.isascii() and any(ord(c) > 0xFFFF for c in key)):
-                return False
-            if not _plain(item):
-                return False
-        return True
-    if kind is list:
-        return all(_plain(item) for item in value)
+    if kind is dict or kind is list:
+        if level >= MAX_DEPTH:
+            raise LedgerError("body_invalid", detail=f"nested deeper than {MAX_DEPTH} levels")
+        plain = True
+        if kind is dict:
+            for key, item in value.items():
+                if type(key) is not str or (not key.isascii() and any(ord(c) > 0xFFFF for c in key)):
+                    plain = False
+                if not _inspect(item, level + 1):
+                    plain = False
+        else:
+            for item in value:
+                if not _inspect(item, level + 1):
+                    plain = False
+        return plain
     return False
 
 
@@ -73,34 +85,27 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def parse_json(raw: bytes | str) -> Any:
-    """Parse JSON strictly: no duplicate keys, no NaN/Infinity, UTF-8 only."""
+def _loads(raw: bytes | str) -> Any:
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise LedgerError("malformed_json", detail=str(exc)) from exc
-    if _depth(value) > MAX_DEPTH:
-        raise LedgerError("body_invalid", detail=f"nested deeper than {MAX_DEPTH} levels")
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """Parse JSON strictly: no duplicate keys, no NaN/Infinity, UTF-8 only, bounded nesting."""
+    value = _loads(raw)
+    _inspect(value, 0)
     return value
 
 
 def parse_canonical(raw: bytes) -> Any:
     """Parse bytes that must already be in RFC 8785 canonical form."""
-    value = parse_json(raw)
-    if canonical_bytes(value) != raw:
+    value = _loads(raw)
+    if _encode(value, _inspect(value, 0)) != raw:
         raise LedgerError("body_not_canonical")
     return value
-
-
-def _depth(value: Any, level: int = 0) -> int:
-    if level > MAX_DEPTH:
-        return level
-    if isinstance(value, dict):
-        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
-    if isinstance(value, list):
-        return max((_depth(v, level + 1) for v in value), default=level + 1)
-    return level
 
 
 # --- times ----------------------------------------------------------------------------------

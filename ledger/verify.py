@@ -23,10 +23,12 @@ from typing import Any
 
 from . import merkle
 from .checkpoint import Checkpoint, verify_checkpoint
-from .entry import GENESIS_PREV, Leaf, parse_leaf, signature_valid
+from .entry import GENESIS_PREV, Leaf, SignedEntry, parse_leaf
 from .errors import LedgerError, VerificationError
 from .keys import key_id, unb64
 from .note import parse_verifier_key
+from .sigcheck import Pending
+from .sigcheck import start as start_verify
 
 
 @dataclass(slots=True)
@@ -84,11 +86,68 @@ def verify_leaves(leaves: Iterable[bytes], checkpoint: Checkpoint) -> VerifyRepo
     """Check every leaf and the root against an already verified checkpoint."""
     ring = KeyRing()
     edge = merkle.CompactRange()
-    prev = GENESIS_PREV
-    last_time = ""
     report = VerifyReport(checkpoint.size, checkpoint.root.hex(), checkpoint.origin)
     position = -1
     stream = iter(leaves)
+    signatures = _Signatures()
+    try:
+        position = _walk(stream, checkpoint, ring, edge, report, signatures)
+        signatures.settle()
+    except VerificationError:
+        signatures.settle()  # a bad signature before the problem found is the first bad entry
+        raise
+    count = position + 1
+    if count < checkpoint.size:
+        raise VerificationError("log is shorter than its checkpoint", seq=count, expected=f"{checkpoint.size} entries", actual=f"{count} entries")
+    root = edge.root()
+    if root != checkpoint.root:
+        last = checkpoint.size - 1 if checkpoint.size else None
+        raise VerificationError("Merkle root differs from the checkpoint", seq=last, expected=checkpoint.root.hex(), actual=root.hex())
+    report.keys = len(ring.keys)
+    return report
+
+
+class _Signatures:
+    """Signature checks queued in chunks and verified by the process pool while parsing goes
+    on; :meth:`settle` waits for all and raises for the first bad one, by seq."""
+
+    CHUNK = 2048
+
+    def __init__(self) -> None:
+        self.items: list[tuple[bytes, bytes, bytes]] = []
+        self.meta: list[tuple[int, str, str]] = []
+        self.pending: list[tuple[list[tuple[int, str, str]], Pending]] = []
+
+    def add(self, position: int, entry: SignedEntry, public: bytes) -> None:
+        self.items.append((public, entry.sig, entry.signing_message()))
+        self.meta.append((position, entry.signer, entry.type))
+        if len(self.items) >= self.CHUNK:
+            self._submit()
+            if len(self.pending) > 2:  # keep the pipeline short: settle the oldest chunk
+                self._check(*self.pending.pop(0))
+
+    def _submit(self) -> None:
+        if self.items:
+            self.pending.append((self.meta, start_verify(self.items)))
+            self.items, self.meta = [], []
+
+    @staticmethod
+    def _check(meta: list[tuple[int, str, str]], pending: Pending) -> None:
+        for (position, signer, type_), ok in zip(meta, pending.result(), strict=True):
+            if not ok:
+                raise VerificationError("signature does not verify", seq=position, expected=f"signature by {signer}", actual=type_)
+
+    def settle(self) -> None:
+        self._submit()
+        while self.pending:
+            self._check(*self.pending.pop(0))
+
+
+def _walk(stream: Iterator[bytes], checkpoint: Checkpoint, ring: KeyRing, edge: merkle.CompactRange, report: VerifyReport, signatures: _Signatures) -> int:
+    """The sequential checks of every leaf; signatures go to ``signatures``. Returns the last position."""
+    prev = GENESIS_PREV
+    last_time = ""
+    position = -1
     for position, raw in enumerate(stream):
         if position >= checkpoint.size:
             raise VerificationError("entry beyond the checkpoint's tree size", seq=position, expected=f"{checkpoint.size} entries", actual="more")
@@ -115,8 +174,7 @@ def verify_leaves(leaves: Iterable[bytes], checkpoint: Checkpoint) -> VerifyRepo
         public = ring.public_key_for(position, leaf.entry.signer)
         if public is None:
             raise VerificationError("signer key not granted (or revoked) at this point of the log", seq=position, expected="a granted key", actual=leaf.entry.signer)
-        if not signature_valid(leaf.entry, public):
-            raise VerificationError("signature does not verify", seq=position, expected=f"signature by {leaf.entry.signer}", actual=leaf.entry.body["type"])
+        signatures.add(position, leaf.entry, public)
         if position > 0 and body["type"] in ("key.granted", "key.revoked"):
             try:
                 ring.observe(position, body["type"], body["data"])
@@ -127,15 +185,7 @@ def verify_leaves(leaves: Iterable[bytes], checkpoint: Checkpoint) -> VerifyRepo
         edge.append(lh)
         prev = lh.hex()
         last_time = leaf.time
-    count = position + 1
-    if count < checkpoint.size:
-        raise VerificationError("log is shorter than its checkpoint", seq=count, expected=f"{checkpoint.size} entries", actual=f"{count} entries")
-    root = edge.root()
-    if root != checkpoint.root:
-        last = checkpoint.size - 1 if checkpoint.size else None
-        raise VerificationError("Merkle root differs from the checkpoint", seq=last, expected=checkpoint.root.hex(), actual=root.hex())
-    report.keys = len(ring.keys)
-    return report
+    return position
 
 
 def _chain_break(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -57,6 +58,13 @@ def _change(field: str, value: Callable[[dict], object]) -> Callable[[LedgerFact
     return apply
 
 
+def _flip(sig: str) -> str:
+    """The same signature with one bit changed: still 64 bytes, no longer valid."""
+    raw = bytearray(base64.b64decode(sig))
+    raw[10] ^= 1
+    return base64.b64encode(bytes(raw)).decode()
+
+
 def _change_data(f: LedgerFactory, seq: int) -> None:
     leaf = _leaf(f, seq)
     data = leaf["body"]["data"]
@@ -69,7 +77,7 @@ CHANGES = {
     "seq": _change("seq", lambda leaf: leaf["seq"] + 100),
     "prev": _change("prev", lambda leaf: "ab" * 32),
     "time": _change("time", lambda leaf: leaf["time"].replace("Z", "Z")[:-5] + "999Z"),
-    "sig": _change("sig", lambda leaf: leaf["sig"][:-4] + ("AAA=" if not leaf["sig"].endswith("AAA=") else "BBB=")),
+    "sig": _change("sig", lambda leaf: _flip(leaf["sig"])),
     "body.data": _change_data,
     "body.idem": _change("body", lambda leaf: dict(leaf["body"], idem="replayed")),
     "body.type": _change("body", lambda leaf: dict(leaf["body"], type="org.updated")),
@@ -147,3 +155,24 @@ def test_checkpoint_signed_by_another_key_is_refused(log: LedgerFactory, tmp_pat
     (folder / "checkpoint").write_text(sign_checkpoint(cp, NoteSigner(log.ledger.settings.origin, KeyPair.from_seed(b"mallory"))))
     with pytest.raises(VerificationError):
         verify_log(*read_export(folder))
+
+
+def test_first_bad_entry_is_named_when_signatures_are_checked_in_parallel(factory: LedgerFactory, tmp_path: Path) -> None:
+    """A bad signature early in a long log is reported before a later broken link, even though
+    signatures are verified in chunks by a process pool while the walk goes on."""
+    f = factory
+    f.with_genesis()
+    f.append_orgs(4999, batch=1000)
+    folder = tmp_path / "export"
+    export_log(f.ledger.log, folder)
+    lines = (folder / "entries.jsonl").read_bytes().splitlines()
+    bad_sig = json.loads(lines[3000])
+    bad_sig["sig"] = _flip(bad_sig["sig"])
+    lines[3000] = canonical_bytes(bad_sig)
+    broken = json.loads(lines[4500])
+    broken["prev"] = "cd" * 32
+    lines[4500] = canonical_bytes(broken)
+    (folder / "entries.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    with pytest.raises(VerificationError) as err:
+        verify_log(*read_export(folder))
+    assert err.value.seq == 3000 and "signature" in err.value.what
