@@ -1,0 +1,144 @@
+"""The application: one :func:`create_app` that lists, in one place, what the API is made of.
+
+Two other packages mount themselves here when they exist: ``public_site`` (the server-rendered
+site at ``/``) and ``reports`` (report endpoints). Each may define
+
+- ``routes() -> Sequence[route handler, Controller or Router]``: added to the app; their
+  handlers can ask for the ``ledger`` (:class:`~ledger.store.runtime.Ledger`) and
+  ``api_settings`` (:class:`~api.config.ApiSettings`) dependencies like the API's own;
+- ``on_app_init(app_config) -> app_config`` (optional): a Litestar hook to add what a package
+  needs at app level (a ``TemplateConfig``, static files routers, stores, ...).
+
+Errors raised there get the same problem details and every response the same security headers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.logging import LoggingConfig
+
+from ledger.settings import Settings, get_settings
+from ledger.store.runtime import Ledger, open_ledger
+
+from .config import ApiSettings, get_api_settings
+from .controllers.entries import EntriesController
+from .controllers.log import LogController
+from .controllers.problems import ProblemsController
+from .controllers.regulator import RegulatorController
+from .controllers.registry import (
+    AllocationsController,
+    AttestationsController,
+    DisbursementsController,
+    DonationsController,
+    OrganisationsController,
+    ProgressController,
+    ProjectsController,
+)
+from .openapi import ExampleStructPlugin, openapi_config
+from .problems import EXCEPTION_HANDLERS
+from .security import RateLimiter, add_security_headers
+
+log = logging.getLogger("api")
+
+CONTROLLERS: tuple[type, ...] = (
+    LogController,
+    EntriesController,
+    OrganisationsController,
+    ProjectsController,
+    DonationsController,
+    AllocationsController,
+    DisbursementsController,
+    ProgressController,
+    AttestationsController,
+    RegulatorController,
+    ProblemsController,
+)
+
+# Packages that mount their own routes when present (see the module docstring).
+MOUNTED_PACKAGES = ("public_site", "reports")
+
+
+def create_app(
+    ledger: Ledger | None = None,
+    *,
+    settings: Settings | None = None,
+    api_settings: ApiSettings | None = None,
+) -> Litestar:
+    """The Litestar app serving ``ledger`` (opened from ``settings`` or the environment)."""
+    owns_engine = ledger is None
+    if ledger is None:
+        ledger = open_ledger(settings or get_settings())
+    api_settings = api_settings or get_api_settings()
+    mounted = [m for m in (_optional_module(name) for name in MOUNTED_PACKAGES) if m is not None]
+
+    return Litestar(
+        route_handlers=[*CONTROLLERS, *(r for m in mounted for r in _routes_of(m))],
+        dependencies={
+            "ledger": Provide(_constant(ledger), sync_to_thread=False),
+            "api_settings": Provide(_constant(api_settings), sync_to_thread=False),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=openapi_config(),
+        plugins=[ExampleStructPlugin()],
+        before_send=[add_security_headers],
+        cors_config=_cors(api_settings),
+        # the largest body of any handler (add-checkpoint sets its own); guards apply the smaller ones
+        request_max_body_size=max(api_settings.max_entry_bytes, api_settings.max_batch_bytes),
+        state=State({"ledger": ledger, "api_settings": api_settings, "rate_limiter": RateLimiter(api_settings)}),
+        on_app_init=[hook for m in mounted if (hook := getattr(m, "on_app_init", None)) is not None],
+        on_shutdown=[ledger.engine.dispose] if owns_engine else [],
+        # Problems are logged by api.problems (server errors only); client errors are not noise.
+        logging_config=LoggingConfig(log_exceptions="debug"),
+        signature_namespace={"Ledger": Ledger, "ApiSettings": ApiSettings},
+    )
+
+
+def create_app_from_env() -> Litestar:
+    """Factory for ``uvicorn --factory api.app:create_app_from_env`` (one call per worker)."""
+    return create_app()
+
+
+def _constant(value: Any) -> Callable[[], Any]:
+    def provide() -> Any:
+        return value
+
+    return provide
+
+
+def _cors(api_settings: ApiSettings) -> CORSConfig | None:
+    if not api_settings.cors_origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(api_settings.cors_origins),
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Content-Type", "Authorization"],
+        expose_headers=["Retry-After", "X-Log-Tree-Size"],
+        max_age=600,
+    )
+
+
+def _optional_module(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            return None
+        raise
+
+
+def _routes_of(module: ModuleType) -> Sequence[Any]:
+    routes = getattr(module, "routes", None)
+    if routes is None:
+        return []
+    found = list(routes())
+    log.info("mounted %d route handler(s) from %s", len(found), module.__name__)
+    return found

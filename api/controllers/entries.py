@@ -1,0 +1,122 @@
+"""Signed entries: submit one or a batch, and read them back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+from litestar import Controller, Request, Response, get, post
+from litestar.openapi import ResponseSpec
+from litestar.params import JSONBody
+
+from ledger.canonical import parse_json
+from ledger.store.runtime import Ledger
+
+from .. import queries
+from ..openapi import READ_PROBLEMS, WRITE_PROBLEMS, problems
+from ..pagination import Cursor, Limit
+from ..params import EntryType, LeafHash, LedgerDep, Order, Org, ProjectId, Seq, Signer, Since, Until
+from ..queries import parse_time_param
+from ..schemas import AppendResult, BatchResult, Entry, EntryPage, Submission
+from ..security import body_limit, rate_limit, require_media_type
+
+JSON = "application/json"
+WRITE_GUARDS = [rate_limit, require_media_type(JSON)]
+
+
+def _append_response(result: Any) -> Response[dict[str, Any]]:
+    # The log committed before we get here: a failed commit raised and never reaches a 2xx.
+    return Response(result.to_json(), status_code=200 if result.existing else 201)
+
+
+class EntriesController(Controller):
+    """The log's entries: the signature of each is its authentication."""
+
+    path = "/api/v1/entries"
+    tags = ["entries"]
+
+    @post(
+        "/",
+        operation_id="submitEntry",
+        guards=[*WRITE_GUARDS, body_limit("max_entry_bytes")],
+        responses={
+            200: ResponseSpec(
+                data_container=AppendResult, description="An identical earlier submission (same signer, idem and body): the stored entry."
+            ),
+            **problems(*WRITE_PROBLEMS),
+        },
+        response_description="Appended: seq, leaf hash, and the inclusion proof against the signed checkpoint.",
+    )
+    async def submit(self, request: Request, data: JSONBody[Submission], ledger: LedgerDep) -> Response[AppendResult]:
+        """Append one signed entry ``{"body": {...}, "sig": base64}``.
+
+        201 with the new entry's place and proof; 200 with the same answer for an idempotent
+        retry (same signer, ``idem`` and body). A refused entry writes nothing (4xx problem
+        with the rule's code; 422 for a rule, 409 for an ``idem`` reused with another body).
+        """
+        raw = await request.body()  # parsed again strictly: no duplicate keys, exact numbers
+        submission = parse_json(raw)
+        result = await anyio.to_thread.run_sync(ledger.log.submit, submission)
+        return _append_response(result)
+
+    @post(
+        "/batch",
+        operation_id="submitEntryBatch",
+        guards=[*WRITE_GUARDS, body_limit("max_batch_bytes")],
+        responses={
+            200: ResponseSpec(
+                data_container=BatchResult, description="Every entry was an idempotent retry: nothing new was written."
+            ),
+            **problems(*WRITE_PROBLEMS),
+        },
+        response_description="The batch was appended atomically, in the order sent.",
+    )
+    async def submit_batch(self, request: Request, data: JSONBody[list[Submission]], ledger: LedgerDep) -> Response[BatchResult]:
+        """Append up to 1,000 signed entries atomically: all of them or none.
+
+        A refused entry refuses the whole batch (code ``batch_entry_refused``, with the
+        position and the inner code in ``params``). Entries may depend on earlier ones in the
+        same batch (a key granted at position 0 signs at position 1).
+        """
+        raw = await request.body()
+        submissions = parse_json(raw)
+        results = await anyio.to_thread.run_sync(ledger.log.submit_batch, submissions)
+        items = []
+        for r in results:
+            item = r.to_json()
+            del item["checkpoint"]
+            items.append(item)
+        body = {"size": results[0].tree_size, "checkpoint": results[0].checkpoint, "items": items}
+        return Response(body, status_code=200 if all(r.existing for r in results) else 201)
+
+    @get("/", operation_id="listEntries", sync_to_thread=True, responses=problems(*READ_PROBLEMS))
+    def list_entries(
+        self,
+        ledger: LedgerDep,
+        type_: EntryType = None,
+        org: Org = None,
+        project: ProjectId = None,
+        signer: Signer = None,
+        since: Since = None,
+        until: Until = None,
+        order: Order = "asc",
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> EntryPage:
+        """Entries in seq order, filtered by type, signing organisation, project, signer key and
+        log time (``since`` inclusive, ``until`` exclusive)."""
+        body = queries.list_entries(
+            ledger.engine, limit=limit, cursor=cursor, descending=order == "desc", type_=type_, signer=signer,
+            org=org, project=project, since=parse_time_param(since, "since"), until=parse_time_param(until, "until"),
+        )
+        return EntryPage(**body)
+
+    @get("/{seq:int}", operation_id="getEntryBySeq", sync_to_thread=True, responses=problems(*READ_PROBLEMS))
+    def by_seq(self, ledger: LedgerDep, seq: Seq) -> Entry:
+        """One entry by its seq."""
+        return queries.get_entry(ledger.engine, seq=seq)
+
+    @get("/by-hash/{leaf_hash:str}", operation_id="getEntryByLeafHash", sync_to_thread=True, responses=problems(*READ_PROBLEMS))
+    def by_hash(self, ledger: LedgerDep, leaf_hash: LeafHash) -> Entry:
+        """One entry by its leaf hash (its id)."""
+        return queries.get_entry(ledger.engine, leaf_hash=leaf_hash)

@@ -1,0 +1,235 @@
+"""Public reads of the registry, from the projections: one controller per resource."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from litestar import Controller, get
+from litestar.openapi.spec import Example
+from litestar.params import FromQuery, PathParameter, QueryParameter
+
+from ledger.checkpoint import Checkpoint
+from ledger.note import parse_note
+from ledger.store.runtime import Ledger
+
+from .. import queries
+from ..privacy import donor_store
+from ..openapi import READ_PROBLEMS, problems
+from ..pagination import Cursor, Limit
+from ..params import LeafHash, LedgerDep, Order, Org, OrgPath, ProjectId, ProjectPath
+from ..schemas import (
+    Allocation,
+    AllocationPage,
+    Attestation,
+    AttestationPage,
+    Disbursement,
+    DisbursementPage,
+    Donation,
+    DonationPage,
+    DonationTrace,
+    InclusionProof,
+    Organisation,
+    OrganisationPage,
+    ProgressPage,
+    ProgressReport,
+    Project,
+    ProjectPage,
+)
+
+LIST = {"sync_to_thread": True, "responses": problems(*READ_PROBLEMS)}
+ONE = {"sync_to_thread": True, "responses": problems(*READ_PROBLEMS)}
+
+
+class OrganisationsController(Controller):
+    path = "/api/v1/organisations"
+    tags = ["organisations"]
+
+    @get("/", operation_id="listOrganisations", **LIST)
+    def list_organisations(
+        self,
+        ledger: LedgerDep,
+        status: FromQuery[Literal["active", "deregistered"] | None] = None,
+        legal_form: Annotated[str | None, QueryParameter(pattern=r"^[a-z_]{1,32}$", examples=[Example(value="foundation")])] = None,
+        public_fundraising: FromQuery[bool | None] = None,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> OrganisationPage:
+        """Registered organisations, by unified social credit code."""
+        return OrganisationPage(**queries.list_organisations(
+            ledger.engine, limit=limit, cursor=cursor, status=status, legal_form=legal_form,
+            public_fundraising=public_fundraising,
+        ))
+
+    @get("/{org:str}", operation_id="getOrganisation", **ONE)
+    def get_organisation(self, ledger: LedgerDep, org: OrgPath) -> Organisation:
+        """One organisation."""
+        return queries.get_organisation(ledger.engine, org)
+
+
+class ProjectsController(Controller):
+    path = "/api/v1/projects"
+    tags = ["projects"]
+
+    @get("/", operation_id="listProjects", **LIST)
+    def list_projects(
+        self,
+        ledger: LedgerDep,
+        org: Org = None,
+        fundraiser: Org = None,
+        implementer: Org = None,
+        overseer: Org = None,
+        status: FromQuery[Literal["open", "closed"] | None] = None,
+        field: Annotated[str | None, QueryParameter(pattern=r"^[a-z_]{1,32}$", examples=[Example(value="elderly_care")])] = None,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> ProjectPage:
+        """Projects with their fund figures (raised, allocated, disbursed by category, balance).
+        ``org`` matches an organisation in any role: fundraiser, implementer or overseer."""
+        return ProjectPage(**queries.list_projects(
+            ledger.engine, limit=limit, cursor=cursor, org=org, fundraiser=fundraiser, implementer=implementer,
+            overseer=overseer, status=status, field=field,
+        ))
+
+    @get("/{project:str}", operation_id="getProject", **ONE)
+    def get_project(self, ledger: LedgerDep, project: ProjectPath) -> Project:
+        """One project, its plan, closing and fund figures, and each implementer's balance."""
+        return queries.get_project(ledger.engine, project)
+
+
+ReceiptCode = Annotated[
+    str,
+    PathParameter(
+        max_length=64, description="The receipt code on the donor's receipt, like D1234-CJ5LFXBNY3HIVR7UTO2KVAHSFE-7.",
+        examples=[Example(value="D1234-CJ5LFXBNY3HIVR7UTO2KVAHSFE-7")],
+    ),
+]
+
+
+class DonationsController(Controller):
+    path = "/api/v1/donations"
+    tags = ["donations"]
+
+    @get("/", operation_id="listDonations", **LIST)
+    def list_donations(
+        self, ledger: LedgerDep, project: ProjectId = None, org: Org = None, order: Order = "asc",
+        limit: Limit = 50, cursor: Cursor = None,
+    ) -> DonationPage:
+        """Donations in seq order (public view: no personal data, only the donor commitment).
+        ``org`` is the fundraising organisation."""
+        return DonationPage(**queries.list_donations(
+            ledger.engine, project=project, org=org, limit=limit, cursor=cursor, descending=order == "desc"
+        ))
+
+    @get("/{donation_id:str}", operation_id="getDonation", **ONE)
+    def get_donation(self, ledger: LedgerDep, donation_id: LeafHash) -> Donation:
+        """One donation by its entry id (leaf hash)."""
+        return queries.get_donation(ledger.engine, donation_id)
+
+    @get("/{donation_id:str}/trace", operation_id="traceDonation", **ONE)
+    def trace_donation(self, ledger: LedgerDep, donation_id: LeafHash) -> DonationTrace:
+        """Where a donation's money went, first in first out, with its inclusion proof."""
+        donation, t = queries.trace(ledger.engine, queries.donation_row(ledger.engine, donation_id))
+        return _trace(ledger, donation, t)
+
+    @get("/by-receipt/{code:str}/trace", operation_id="traceDonationByReceipt", **ONE)
+    def trace_by_receipt(self, ledger: LedgerDep, code: ReceiptCode) -> DonationTrace:
+        """"Where did my donation go": the trace of the donation a receipt code names.
+
+        While the donor's data is kept, the code's salt must be the stored one (else 404,
+        ``receipt_not_found``), so a code made up from a seq does not pass for a receipt.
+        """
+        _, row = donor_store(ledger).find_by_receipt(code)
+        donation, t = queries.trace(ledger.engine, row)
+        return _trace(ledger, donation, t)
+
+
+def _trace(ledger: LedgerDep, donation: Donation, t: object) -> DonationTrace:
+    note = ledger.log.latest_checkpoint()
+    size = Checkpoint.parse(parse_note(note).text).size
+    proof = InclusionProof(index=donation.seq, size=size, hashes=[h.hex() for h in ledger.log.inclusion_proof(donation.seq, size)])
+    return queries.trace_view(donation, t, proof, note)
+
+
+class AllocationsController(Controller):
+    path = "/api/v1/allocations"
+    tags = ["allocations"]
+
+    @get("/", operation_id="listAllocations", **LIST)
+    def list_allocations(
+        self, ledger: LedgerDep, project: ProjectId = None, org: Org = None, order: Order = "asc",
+        limit: Limit = 50, cursor: Cursor = None,
+    ) -> AllocationPage:
+        """Allocations in seq order. ``org`` is the implementer receiving the money."""
+        return AllocationPage(**queries.list_allocations(
+            ledger.engine, project=project, org=org, limit=limit, cursor=cursor, descending=order == "desc"
+        ))
+
+    @get("/{allocation_id:str}", operation_id="getAllocation", **ONE)
+    def get_allocation(self, ledger: LedgerDep, allocation_id: LeafHash) -> Allocation:
+        """One allocation by its entry id."""
+        return queries.get_allocation(ledger.engine, allocation_id)
+
+
+class DisbursementsController(Controller):
+    path = "/api/v1/disbursements"
+    tags = ["disbursements"]
+
+    @get("/", operation_id="listDisbursements", **LIST)
+    def list_disbursements(
+        self, ledger: LedgerDep, project: ProjectId = None, org: Org = None,
+        category: FromQuery[Literal["program", "admin", "fundraising_cost"] | None] = None, order: Order = "asc",
+        limit: Limit = 50, cursor: Cursor = None,
+    ) -> DisbursementPage:
+        """Payments in seq order. ``org`` is the implementer that paid."""
+        return DisbursementPage(**queries.list_disbursements(
+            ledger.engine, project=project, org=org, category=category, limit=limit, cursor=cursor,
+            descending=order == "desc",
+        ))
+
+    @get("/{disbursement_id:str}", operation_id="getDisbursement", **ONE)
+    def get_disbursement(self, ledger: LedgerDep, disbursement_id: LeafHash) -> Disbursement:
+        """One payment by its entry id."""
+        return queries.get_disbursement(ledger.engine, disbursement_id)
+
+
+class ProgressController(Controller):
+    path = "/api/v1/progress-reports"
+    tags = ["progress"]
+
+    @get("/", operation_id="listProgressReports", **LIST)
+    def list_progress(
+        self, ledger: LedgerDep, project: ProjectId = None, org: Org = None, order: Order = "asc",
+        limit: Limit = 50, cursor: Cursor = None,
+    ) -> ProgressPage:
+        """Progress reports in seq order. ``org`` is the implementer reporting."""
+        return ProgressPage(**queries.list_progress(
+            ledger.engine, project=project, org=org, limit=limit, cursor=cursor, descending=order == "desc"
+        ))
+
+    @get("/{report_id:str}", operation_id="getProgressReport", **ONE)
+    def get_progress(self, ledger: LedgerDep, report_id: LeafHash) -> ProgressReport:
+        """One progress report by its entry id."""
+        return queries.get_progress(ledger.engine, report_id)
+
+
+class AttestationsController(Controller):
+    path = "/api/v1/attestations"
+    tags = ["attestations"]
+
+    @get("/", operation_id="listAttestations", **LIST)
+    def list_attestations(
+        self, ledger: LedgerDep, project: ProjectId = None, org: Org = None,
+        target: Annotated[str | None, QueryParameter(pattern=r"^[0-9a-f]{64}$", description="The attested entry's id.")] = None,
+        verdict: FromQuery[Literal["approved", "queried", "flagged", "resolved"] | None] = None, order: Order = "asc",
+        limit: Limit = 50, cursor: Cursor = None,
+    ) -> AttestationPage:
+        """Oversight verdicts in seq order. ``org`` is the overseeing organisation."""
+        return AttestationPage(**queries.list_attestations(
+            ledger.engine, project=project, org=org, target=target, verdict=verdict, limit=limit, cursor=cursor,
+            descending=order == "desc",
+        ))
+
+    @get("/{attestation_id:str}", operation_id="getAttestation", **ONE)
+    def get_attestation(self, ledger: LedgerDep, attestation_id: LeafHash) -> Attestation:
+        """One attestation by its entry id."""
+        return queries.get_attestation(ledger.engine, attestation_id)

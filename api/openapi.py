@@ -1,0 +1,115 @@
+"""OpenAPI 3.1: the config, examples on every body schema, and the documented error answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.openapi import OpenAPIConfig, ResponseSpec
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin, YamlRenderPlugin
+from litestar.openapi.spec import Components, Example, SecurityScheme, Tag
+from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
+
+from .problems import PROBLEM_MEDIA_TYPE
+from .schemas import Problem
+
+API_VERSION = "1.0.0"
+BEARER = "bearer"
+
+DESCRIPTION = """\
+The charity donation registry's transparency log and its public records.
+
+* **The log** (`/api/v1/log/...`) follows the pinned public protocol: C2SP signed checkpoints,
+  RFC 9162 inclusion and consistency proofs, the leaves exactly as hashed, and the C2SP
+  tlog-witness `add-checkpoint` endpoint through which witnesses hand their cosignatures to the log.
+* **Writes** (`POST /api/v1/entries`, `POST /api/v1/entries/batch`) take entries signed with
+  Ed25519 by a key granted in the log; the signature is the authentication.
+* **Reads** of organisations, projects and money flows come from projections of the log.
+  Money is a decimal string with the currency's minor digits, never a float. Every list is
+  paginated with `limit` and an opaque `cursor` (`next_cursor` in the answer).
+* **Errors** are RFC 9457 problem details (`application/problem+json`) with a stable `code`,
+  an English `detail` and a Chinese `message_zh`; the codes are listed at `/api/v1/problems`.
+"""
+
+TAGS = [
+    Tag(name="log", description="The transparency log: checkpoints, proofs, leaves, witnesses."),
+    Tag(name="entries", description="Signed entries: submit and read."),
+    Tag(name="organisations", description="Registered organisations."),
+    Tag(name="projects", description="Projects with their fund figures."),
+    Tag(name="donations", description="Donations (public view: no personal data) and their trace."),
+    Tag(name="allocations", description="Money passed from fundraisers to implementers."),
+    Tag(name="disbursements", description="Payments by implementers."),
+    Tag(name="progress", description="Progress reports of implementers."),
+    Tag(name="attestations", description="Oversight verdicts."),
+    Tag(name="regulator", description="Cross-organisation views; need a bearer token with the regulator scope."),
+    Tag(name="problems", description="The catalogue of error codes."),
+]
+
+
+class ExampleStructPlugin(StructSchemaPlugin):
+    """The msgspec Struct schema, with the Struct's ``__example__`` as its ``examples``."""
+
+    def to_openapi_schema(self, field_definition: Any, schema_creator: Any) -> Any:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        example = getattr(field_definition.type_, "__example__", None)
+        if example is not None and not schema.examples:
+            schema.examples = [example]
+        return schema
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Charity donation registry and transparency ledger",
+        version=API_VERSION,
+        description=DESCRIPTION,
+        path="/schema",
+        render_plugins=[SwaggerRenderPlugin(path="/swagger"), JsonRenderPlugin(), YamlRenderPlugin()],
+        tags=TAGS,
+        components=Components(
+            security_schemes={
+                BEARER: SecurityScheme(
+                    type="http", scheme="bearer",
+                    description="A regulator token made with `charity-ledger token create` (stored hashed, revocable).",
+                )
+            }
+        ),
+        use_handler_docstrings=True,
+    )
+
+
+_DESCRIPTIONS = {
+    400: "The request is malformed (problem details).",
+    401: "A bearer token is needed (problem details).",
+    403: "Not allowed (problem details).",
+    404: "Not found (problem details).",
+    405: "Method not allowed (problem details).",
+    409: "Conflicts with what the log holds (problem details).",
+    413: "The request body is too large (problem details).",
+    415: "The request body has the wrong media type (problem details).",
+    422: "Refused by a rule; nothing was written (problem details).",
+    429: "Too many writes from this address (problem details).",
+    503: "Temporarily unavailable (problem details).",
+}
+
+
+def problems(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI responses for error statuses: problem details bodies."""
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            description=_DESCRIPTIONS.get(status, "Problem details."),
+            media_type=PROBLEM_MEDIA_TYPE,
+            generate_examples=False,
+            examples=[Example(summary="problem", value=_example(status))],
+        )
+        for status in statuses
+    }
+
+
+def _example(status: int) -> dict[str, Any]:
+    example = dict(Problem.__example__)
+    example["status"] = status
+    return example
+
+
+READ_PROBLEMS = (400, 404, 503)
+WRITE_PROBLEMS = (400, 409, 413, 415, 422, 429, 503)

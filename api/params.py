@@ -1,0 +1,67 @@
+"""Query and path parameters shared by the controllers, with their patterns and examples.
+
+Every free-form value a handler passes to the database is bounded here (patterns, lengths,
+integer ranges), so malformed input is a 400 problem before any query runs.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from litestar.openapi.spec import Example
+from litestar.di import NamedDependency
+from litestar.params import PathParameter, QueryParameter
+
+from ledger.store.runtime import Ledger
+
+from .config import ApiSettings
+from .schemas import HASH_EXAMPLE, KEY_EXAMPLE, ORG_EXAMPLE
+
+MAX_INT = 2**62  # far above any tree size; keeps integers inside every database's BIGINT
+
+HEX64 = r"^[0-9a-f]{64}$"
+USCC = r"^[0-9A-Z]{18}$"
+IDENT = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+ENTRY_TYPE = r"^[a-z][a-z_]*\.[a-z][a-z_]*$"
+
+# the dependencies every handler may ask for (provided by create_app)
+LedgerDep = NamedDependency[Ledger]
+ApiSettingsDep = NamedDependency[ApiSettings]
+
+Order = Annotated[
+    Literal["asc", "desc"],
+    QueryParameter(description="Order by seq: oldest first (asc, default) or newest first (desc).", examples=[Example(value="desc")]),
+]
+Org = Annotated[
+    str | None,
+    QueryParameter(pattern=USCC, description="An organisation's unified social credit code (18 characters).", examples=[Example(value=ORG_EXAMPLE)]),
+]
+ProjectId = Annotated[
+    str | None,
+    QueryParameter(pattern=IDENT, description="A project id.", examples=[Example(value="P-ELDER-2026")]),
+]
+Since = Annotated[
+    str | None,
+    QueryParameter(max_length=40, description="Log time from (inclusive): RFC 3339 or a date.", examples=[Example(value="2026-11-01T00:00:00Z")]),
+]
+Until = Annotated[
+    str | None,
+    QueryParameter(max_length=40, description="Log time before (exclusive): RFC 3339 or a date.", examples=[Example(value="2026-12-01")]),
+]
+Signer = Annotated[
+    str | None,
+    QueryParameter(pattern=HEX64, description="A key id (64 lowercase hex).", examples=[Example(value=KEY_EXAMPLE)]),
+]
+EntryType = Annotated[
+    str | None,
+    QueryParameter(name="type", pattern=ENTRY_TYPE, max_length=64, description="An entry type.", examples=[Example(value="donation.received")]),
+]
+LeafHashQuery = Annotated[
+    str | None,
+    QueryParameter(pattern=HEX64, description="A leaf hash (64 lowercase hex).", examples=[Example(value=HASH_EXAMPLE)]),
+]
+Seq = Annotated[int, PathParameter(ge=0, le=MAX_INT, description="An entry's seq.", examples=[Example(value=41)])]
+LeafHash = Annotated[str, PathParameter(pattern=HEX64, description="A leaf hash (64 lowercase hex).", examples=[Example(value=HASH_EXAMPLE)])]
+OrgPath = Annotated[str, PathParameter(pattern=USCC, description="A unified social credit code.", examples=[Example(value=ORG_EXAMPLE)])]
+ProjectPath = Annotated[str, PathParameter(pattern=IDENT, description="A project id.", examples=[Example(value="P-ELDER-2026")])]
+Size = Annotated[int, PathParameter(ge=0, le=MAX_INT, description="A tree size.", examples=[Example(value=42)])]

@@ -1,0 +1,167 @@
+"""Protections around the handlers: security headers, strict media types and body limits on
+writes, a rate limit per client address on writes, and bearer tokens for regulator reads.
+
+The write protections are guards: Litestar runs them before it reads the request body."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+from litestar.connection import ASGIConnection
+from litestar.datastructures import MutableScopeHeaders
+from litestar.handlers import BaseRouteHandler
+from litestar.types import Message, Scope
+
+from ledger.errors import LedgerError
+
+from .config import ApiSettings
+from .problems import NOT_AUTHENTICATED, RATE_LIMITED, REQUEST_TOO_LARGE, TOKEN_SCOPE_MISSING, UNSUPPORTED_MEDIA_TYPE
+from .tokens import check_token
+
+# --- security headers -----------------------------------------------------------------------
+
+CSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+# The rendered OpenAPI page (Swagger UI) loads its script and styles from jsDelivr.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://cdn.jsdelivr.net; "
+    "frame-ancestors 'none'; base-uri 'self'"
+)
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+}
+
+
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    """``before_send`` hook: on every response (errors and unknown paths included), set the
+    security headers a handler did not set itself (the public site may set a stricter CSP)."""
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    for name, value in SECURITY_HEADERS.items():
+        if name not in headers:
+            headers[name] = value
+    if "content-security-policy" not in headers:
+        path = scope.get("path", "")
+        headers["content-security-policy"] = DOCS_CSP if path == "/schema" or path.startswith("/schema/") else CSP
+
+
+# --- media types ----------------------------------------------------------------------------
+
+
+def require_media_type(*accepted: str) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
+    """A guard: the request body must be one of ``accepted`` (parameters such as charset=utf-8
+    are allowed; another charset is not); anything else is a 415 problem."""
+
+    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        raw = connection.headers.get("content-type")
+        got = (raw or "").split(";")[0].strip().lower()
+        charset_ok = True
+        if raw and ";" in raw:
+            for param in raw.split(";")[1:]:
+                key, _, value = param.strip().partition("=")
+                if key.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+                    charset_ok = False
+        if got not in accepted or not charset_ok:
+            raise LedgerError(UNSUPPORTED_MEDIA_TYPE, expected=" or ".join(accepted), got=raw or "no Content-Type")
+
+    return guard
+
+
+# --- rate limit -----------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """A token bucket per client address, in this process (each worker keeps its own).
+
+    ``rate`` writes per second refill a bucket of ``burst``; an empty bucket answers 429 with
+    Retry-After. Addresses in the settings' exempt networks are never limited.
+    """
+
+    MAX_CLIENTS = 50_000
+
+    def __init__(self, settings: ApiSettings, clock: Callable[[], float] = time.monotonic) -> None:
+        self.settings = settings
+        self.rate = settings.write_rate
+        self.burst = max(1, settings.write_burst)
+        self.clock = clock
+        self.buckets: dict[str, tuple[float, float]] = {}
+
+    def check(self, host: str) -> None:
+        if self.rate <= 0 or self.settings.is_exempt(host):
+            return
+        moment = self.clock()
+        tokens, last = self.buckets.get(host, (float(self.burst), moment))
+        tokens = min(float(self.burst), tokens + (moment - last) * self.rate)
+        if tokens < 1.0:
+            self.buckets[host] = (tokens, moment)
+            retry = max(1, int((1.0 - tokens) / self.rate + 0.999))
+            err = LedgerError(RATE_LIMITED, client=host, retry_after=retry)
+            err.headers = {"Retry-After": str(retry)}  # type: ignore[attr-defined]
+            raise err
+        self.buckets[host] = (tokens - 1.0, moment)
+        if len(self.buckets) > self.MAX_CLIENTS:
+            self._prune(moment)
+
+    def _prune(self, moment: float) -> None:
+        full = [h for h, (t, last) in self.buckets.items() if t + (moment - last) * self.rate >= self.burst]
+        for host in full:
+            del self.buckets[host]
+        if len(self.buckets) > self.MAX_CLIENTS:  # still too many: forget the oldest half
+            oldest = sorted(self.buckets, key=lambda h: self.buckets[h][1])[: len(self.buckets) // 2]
+            for host in oldest:
+                del self.buckets[host]
+
+
+def rate_limit(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """A guard for write handlers: one token of the client address's bucket per request,
+    taken before the body is read."""
+    client = connection.client
+    connection.app.state.rate_limiter.check(client.host if client else "unknown")
+
+
+def body_limit(setting: str) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
+    """A guard: a declared Content-Length above the ``setting`` of ApiSettings is a 413 before
+    anything is read. (Bodies without Content-Length are cut at the app-wide limit, the
+    largest of these, and entries are also bounded by the log's own limit.)"""
+
+    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        limit = getattr(connection.app.state.api_settings, setting)
+        declared = connection.headers.get("content-length")
+        if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+            raise LedgerError(REQUEST_TOO_LARGE, limit=limit)
+
+    return guard
+
+
+# --- bearer tokens --------------------------------------------------------------------------
+
+
+def require_scope(scope: str) -> Callable[[ASGIConnection, BaseRouteHandler], Any]:
+    """A guard: a live bearer token with ``scope`` (401 without one, 403 with the wrong scope)."""
+
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        header = connection.headers.get("authorization", "")
+        kind, _, token = header.partition(" ")
+        if kind.lower() != "bearer" or not token.strip():
+            raise _unauthenticated(scope, "no bearer token was sent", "请求未携带访问令牌")
+        ledger = connection.app.state.ledger
+        info = await anyio.to_thread.run_sync(check_token, ledger.engine, token.strip())
+        if info is None:
+            raise _unauthenticated(scope, "the token is unknown or revoked", "令牌无效或已被吊销")
+        if not info.has(scope):
+            raise LedgerError(TOKEN_SCOPE_MISSING, name=info.name, scope=scope)
+        connection.state.token = info
+
+    return guard
+
+
+def _unauthenticated(scope: str, detail: str, detail_zh: str) -> LedgerError:
+    err = LedgerError(NOT_AUTHENTICATED, scope=scope, detail=detail, detail_zh=detail_zh)
+    err.headers = {"WWW-Authenticate": f'Bearer realm="charity-ledger", scope="{scope}"'}  # type: ignore[attr-defined]
+    return err

@@ -1,0 +1,75 @@
+"""``charity-ledger serve``: the app under uvicorn, with several worker processes.
+
+The schema is brought up to date (and the log key created) once, in this process; then uvicorn
+starts ``workers`` processes, each of which builds its own app with
+:func:`api.app.create_app_from_env` (its own engine, made after the fork). The settings reach
+the workers through the environment.
+
+Extra environment: ``CHARITY_LEDGER_ACCESS_LOG=0`` turns uvicorn's per-request log off;
+``CHARITY_LEDGER_FORWARDED_ALLOW_IPS`` names the proxies whose X-Forwarded-For is trusted
+(the client address the rate limit keys on).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+from ledger.settings import Settings, get_settings
+from ledger.store.runtime import Ledger, init_ledger
+
+from .config import get_api_settings
+
+APP_FACTORY = "api.app:create_app_from_env"
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, demo: bool = False) -> int:
+    import uvicorn
+
+    ledger = init_ledger(settings)
+    if demo:
+        _load_demo(ledger)
+    ledger.engine.dispose()
+    export_settings(settings)
+    api_settings = get_api_settings()  # a malformed variable fails here, not in every worker
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=max(1, workers),
+        proxy_headers=True,
+        forwarded_allow_ips=api_settings.forwarded_allow_ips,
+        server_header=False,
+        access_log=os.environ.get("CHARITY_LEDGER_ACCESS_LOG", "1") not in ("0", "false", "no"),
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def export_settings(settings: Settings) -> None:
+    """Put ``settings`` into the environment, where the worker processes read them."""
+    os.environ["CHARITY_LEDGER_HOME"] = str(settings.home)
+    os.environ["CHARITY_LEDGER_DATABASE_URL"] = settings.database_url
+    os.environ["CHARITY_LEDGER_ORIGIN"] = settings.origin
+    os.environ["CHARITY_LEDGER_MAX_CLOCK_SKEW"] = str(settings.max_clock_skew_s)
+    if settings.privacy_key:
+        os.environ["CHARITY_LEDGER_PRIVACY_KEY"] = settings.privacy_key
+    if settings.broker_url:
+        os.environ["CHARITY_LEDGER_BROKER_URL"] = settings.broker_url
+    get_settings.cache_clear()
+
+
+def _load_demo(ledger: Ledger) -> None:
+    """Load the small demo data set into an empty log, if the demo module exists."""
+    if ledger.log.head().size > 0:
+        return
+    try:
+        demo = importlib.import_module("ledger.demo")
+    except ModuleNotFoundError as exc:
+        if exc.name != "ledger.demo":
+            raise
+        print("demo data is not available in this build; serving the empty log / 演示数据不可用", file=sys.stderr)
+        return
+    demo.load(ledger, scale="small")
