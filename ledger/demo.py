@@ -1,0 +1,1120 @@
+"""Demo data: a deterministic, realistic registry in the spirit of the Shenzhen charity reform.
+
+``load_demo(ledger, scale="small")`` signs and appends, through the ordinary log and all the
+domain rules (nothing is written behind the log's back):
+
+- the **registrar** 深圳市民政局 (registry.genesis), the log operator's **system** key;
+- **organisations** registered or filed with it: three foundations (two with the public-fundraising
+  qualification, one gaining it later by ``org.updated``), three social service organisations,
+  two filed community groups, an independent **oversight committee** and an **audit firm**;
+- **keys**: organisation administrators and overseers granted by the registrar, fundraisers and
+  implementers granted by their organisation's administrator; one implementer key is revoked
+  when its holder leaves and a successor's key is granted;
+- **projects** on elderly care, community service centres, social work, education, disability aid
+  and disaster relief, raised by one organisation and carried out by another (募集 / 使用),
+  watched by a third (监督): directed fundraising (定向募捐) with individual, enterprise,
+  foundation and anonymous donors, **government purchase of services**, **in-kind gifts**;
+  monthly **allocations**, **disbursements** with evidence hashes in the three cost categories,
+  quarterly **progress reports**, **attestations** (approved ones, a flagged one later resolved, a
+  queried one later resolved), **audit opinions**, two **corrections** (a duplicated bank line
+  reversed, a mistyped payment reversed and recorded again), a **closed project with a surplus**;
+- **public fundraising**: an emergency disaster-relief campaign (plan filed within 10 days after
+  the start, acknowledged by the registrar) and an upcoming campaign whose plan is filed 10+ days
+  before it starts;
+- a **report.issued** by the system key over a small summary file (written to
+  ``home/reports/demo/``), naming the tree size and root it was computed at.
+
+``scale="large"`` adds bulk projects (directed fundraising, the same flows) up to 1,000,000
+entries, for benchmarks.
+
+Determinism. Keys come from :meth:`KeyPair.from_seed`, idems are fixed, amounts and dates come
+from seeded generators, and business dates (``received_on``, ``paid_on``, ...) are spread over
+the two years before :data:`BASE_DATE`. Entry ``at`` times are real now (the log refuses a clock
+more than 10 minutes off), so the log times are the load's. Commitment salts are random, as every
+salt must be.
+
+Why public fundraising only appears in the last days: the rules measure the plan-filing deadline
+(10 days before the fundraising start; emergencies: within 10 days after) against the *log's*
+clock. A public campaign that started two years ago cannot have its plan filed in time by a log
+that is being written today, so the two-year history is directed fundraising, and the public
+campaigns are dated relative to the day the demo is loaded.
+
+Idempotency. Every entry has a fixed idem; before each batch the loader asks the log which of
+them exist already and skips those, so loading twice adds nothing and an interrupted load resumes.
+A log that holds anything but the demo is refused (``demo_log_not_empty``).
+
+Demo actors' private keys are written to ``home/demo-keys/<name>.key`` (mode 0600, no
+passphrase) so that the CLI can be tried with them; receipt codes of the donations whose
+(fictional) donors' personal data was stored go to ``home/demo-receipts.txt``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import itertools
+import json
+import os
+import random
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from .canonical import now
+from .client import CHINA, LocalSink, donation_data
+from .domain.privacy import donor_commitment, format_receipt_code, new_salt
+from .domain.uscc import make_uscc
+from .entry import make_body, parse_leaf_json, sign_entry
+from .errors import LedgerError, define
+from .keys import KeyPair, read_key_file, write_key_file
+from .money import format_amount
+from .store.log_store import MAX_BATCH
+
+BASE_DATE = date(2026, 9, 30)   # the fixed end of the demo's two-year history
+HISTORY_DAYS = 730
+SEED = b"charity-ledger demo v1/"
+SCALES = ("small", "large")
+LARGE_ENTRIES = 1_000_000
+CURRENCY = "CNY"
+
+DEMO_LOG_NOT_EMPTY = define(
+    "demo_log_not_empty",
+    "conflict",
+    "The log in {home} already holds {size} entries that are not the demo data; demo data is only loaded into an empty log (or one holding the demo).",
+    "{home} 中的账本已有 {size} 条非演示数据的条目；演示数据只能载入空账本（或已载入演示数据的账本）。",
+)
+DEMO_SCALE_INVALID = define(
+    "demo_scale_invalid",
+    "invalid",
+    "The demo scale {scale!r} is not known; use small or large.",
+    "演示数据规模 {scale!r} 无效，请使用 small 或 large。",
+)
+DEMO_KEY_FILE_MISMATCH = define(
+    "demo_key_file_mismatch",
+    "conflict",
+    "{path} holds another key than the demo actor {name}; move it away and run again.",
+    "{path} 中的密钥不是演示角色 {name} 的密钥，请移走该文件后重试。",
+)
+
+
+def _money(yuan: float | int) -> int:
+    return int(round(yuan * 100))
+
+
+def _amt(minor: int) -> str:
+    return format_amount(minor, CURRENCY)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --- the cast -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Org:
+    code: str
+    name_zh: str
+    name_en: str
+    legal_form: str
+    track: str
+    public_fundraising: bool
+    registered_on: str
+
+
+REGISTRAR = make_uscc("11440300MB2C01234")
+ORGS: dict[str, Org] = {
+    "F1": Org(make_uscc("53440300MJL01001A"), "深圳市鹏城公益基金会", "Shenzhen Pengcheng Public Welfare Foundation",
+              "foundation", "registered", True, "2015-06-18"),
+    "F2": Org(make_uscc("53440300MJL01002B"), "深圳市南山长者关爱基金会", "Shenzhen Nanshan Elderly Care Foundation",
+              "foundation", "registered", False, "2019-03-12"),
+    "F3": Org(make_uscc("53440300MJL01003C"), "深圳市蓝海教育基金会", "Shenzhen Blue Sea Education Foundation",
+              "foundation", "registered", True, "2016-11-02"),
+    "S1": Org(make_uscc("52440304MJL02001D"), "深圳市福田区颐康社会工作服务中心", "Futian Yikang Social Work Service Centre",
+              "social_service_org", "registered", False, "2013-08-20"),
+    "S2": Org(make_uscc("52440307MJL02002E"), "深圳市龙岗区邻里社区服务中心", "Longgang Neighbourhood Community Service Centre",
+              "social_service_org", "registered", False, "2017-05-09"),
+    "S3": Org(make_uscc("52440306MJL02003F"), "深圳市宝安区晨光社工服务社", "Bao'an Morning Light Social Work Agency",
+              "social_service_org", "registered", False, "2014-10-15"),
+    "G1": Org(make_uscc("51440305MJL03001G"), "南山区桃源街道长者互助会", "Taoyuan Street Seniors' Mutual Aid Group",
+              "social_group", "filed", False, "2021-04-01"),
+    "G2": Org(make_uscc("51440309MJL03002H"), "龙华区民治街道应急志愿服务队", "Minzhi Street Emergency Volunteer Team",
+              "social_group", "filed", False, "2020-07-22"),
+    "O1": Org(make_uscc("12440300MB0100011"), "深圳市慈善事业第三方监督委员会", "Shenzhen Independent Charity Oversight Committee",
+              "other", "registered", False, "2018-01-10"),
+    "A1": Org(make_uscc("91440300MA5F01001"), "深圳鹏信会计师事务所（特殊普通合伙）", "Pengxin Certified Public Accountants",
+              "enterprise", "registered", False, "2012-09-27"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    name: str
+    role: str
+    org: str            # key of ORGS, or "R" for the registrar
+    holder: str
+    granted_by: str     # actor name
+
+    @property
+    def key(self) -> KeyPair:
+        return demo_key(self.name)
+
+    @property
+    def org_code(self) -> str:
+        return REGISTRAR if self.org == "R" else ORGS[self.org].code
+
+
+def demo_key(name: str) -> KeyPair:
+    return KeyPair.from_seed(SEED + name.encode())
+
+
+ACTORS: dict[str, Actor] = {a.name: a for a in (
+    Actor("registrar", "registrar", "R", "深圳市民政局社会组织管理处", ""),
+    Actor("system", "system", "R", "账本运营方（深圳市民政局信息中心）", "registrar"),
+    Actor("f1-admin", "org_admin", "F1", "鹏城公益基金会秘书处", "registrar"),
+    Actor("f2-admin", "org_admin", "F2", "南山长者关爱基金会秘书处", "registrar"),
+    Actor("f3-admin", "org_admin", "F3", "蓝海教育基金会秘书处", "registrar"),
+    Actor("s1-admin", "org_admin", "S1", "颐康社工中心行政部", "registrar"),
+    Actor("s2-admin", "org_admin", "S2", "邻里社区服务中心行政部", "registrar"),
+    Actor("s3-admin", "org_admin", "S3", "晨光社工服务社行政部", "registrar"),
+    Actor("g1-admin", "org_admin", "G1", "桃源街道长者互助会理事会", "registrar"),
+    Actor("g2-admin", "org_admin", "G2", "民治街道应急志愿服务队队委会", "registrar"),
+    Actor("o1-overseer", "overseer", "O1", "监督委员会项目监督组", "registrar"),
+    Actor("a1-auditor", "overseer", "A1", "鹏信会计师事务所审计一部", "registrar"),
+    Actor("f1-fundraiser", "fundraiser", "F1", "募捐部 王芳", "f1-admin"),
+    Actor("f1-fundraiser-2", "fundraiser", "F1", "募捐部 陈磊", "f1-admin"),
+    Actor("f2-fundraiser", "fundraiser", "F2", "资源拓展部 刘洋", "f2-admin"),
+    Actor("f3-fundraiser", "fundraiser", "F3", "公众筹款部 周敏", "f3-admin"),
+    Actor("f3-implementer", "implementer", "F3", "项目部 孙杰", "f3-admin"),
+    Actor("s1-implementer", "implementer", "S1", "财务部 李明", "s1-admin"),
+    Actor("s1-implementer-2", "implementer", "S1", "财务部 赵静", "s1-admin"),
+    Actor("s2-implementer", "implementer", "S2", "财务部 黄丽", "s2-admin"),
+    Actor("s3-fundraiser", "fundraiser", "S3", "资源拓展部 吴涛", "s3-admin"),
+    Actor("s3-implementer", "implementer", "S3", "财务部 郭娟", "s3-admin"),
+    Actor("g1-fundraiser", "fundraiser", "G1", "会长 何秀英", "g1-admin"),
+    Actor("g1-implementer", "implementer", "G1", "出纳 林华", "g1-admin"),
+    Actor("g2-implementer", "implementer", "G2", "队长 罗勇", "g2-admin"),
+)}
+
+
+# --- steps ----------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Step:
+    """One entry to sign: its actor, type, fixed idem and data (or a function of the resolved
+    leaf hashes). Donations get their commitment at signing time; ``personal`` donors have their
+    data stored and a receipt written."""
+
+    actor: str
+    type: str
+    idem: str
+    data: dict[str, Any] | Callable[[Context], dict[str, Any]]
+    needs: tuple[str, ...] = ()
+    keep: bool = False          # remember the leaf hash: a later step targets this entry
+    barrier: bool = False       # everything before must be in the log first
+    personal: dict[str, str] | None = None
+    label: str = ""             # for the receipts file
+
+
+class Context:
+    """What a step's data function may ask: leaf hashes of earlier entries, the log itself."""
+
+    def __init__(self, ledger: Any, hashes: dict[str, str]) -> None:
+        self.ledger = ledger
+        self.hashes = hashes
+
+    def hash(self, idem: str) -> str:
+        return self.hashes[idem]
+
+
+# --- the registry: genesis, organisations, keys --------------------------------------------------
+
+
+def _base_steps(origin: str) -> Iterator[Step]:
+    registrar = ACTORS["registrar"]
+    yield Step("registrar", "registry.genesis", "demo:genesis", {
+        "origin": origin,
+        "jurisdiction": "CN-GD-Shenzhen",
+        "rule_sets": ["cn-charity/1", "sz-donation/1"],
+        "public_key": registrar.key.public_b64,
+        "role": "registrar",
+        "org": REGISTRAR,
+        "org_name_zh": "深圳市民政局",
+        "org_name_en": "Shenzhen Civil Affairs Bureau",
+        "holder": registrar.holder,
+    })
+    for name, org in ORGS.items():
+        yield Step("registrar", "org.registered", f"demo:org:{name}", {
+            "org": org.code, "name_zh": org.name_zh, "name_en": org.name_en, "legal_form": org.legal_form,
+            "track": org.track, "public_fundraising": org.public_fundraising, "registered_on": org.registered_on,
+        })
+    for actor in ACTORS.values():
+        if actor.granted_by == "registrar":
+            yield _grant(actor)
+    for actor in ACTORS.values():
+        if actor.granted_by not in ("", "registrar") and actor.name != "s1-implementer-2":
+            yield _grant(actor)
+
+
+def _grant(actor: Actor) -> Step:
+    return Step(actor.granted_by, "key.granted", f"demo:key:{actor.name}", {
+        "public_key": actor.key.public_b64, "role": actor.role, "org": actor.org_code, "holder": actor.holder,
+    })
+
+
+# --- fictional donors -----------------------------------------------------------------------------
+
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+_GIVEN = ("伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超", "秀英", "华", "慧",
+          "建国", "晓燕", "志强", "丽娟", "海涛", "雪梅")
+_DISTRICTS = (("440304", "福田区"), ("440305", "南山区"), ("440306", "宝安区"), ("440307", "龙岗区"), ("440303", "罗湖区"),
+              ("440309", "龙华区"))
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def _id_number(rng: random.Random, region: str) -> str:
+    """A resident ID number with a valid GB 11643 check character (fictional person)."""
+    born = date(1950, 1, 1) + timedelta(days=rng.randrange(365 * 50))
+    body = f"{region}{born:%Y%m%d}{rng.randrange(1000):03d}"
+    return body + _ID_CHECK[sum(int(c) * w for c, w in zip(body, _ID_WEIGHTS)) % 11]
+
+
+def _donor(rng: random.Random) -> dict[str, str]:
+    region, district = rng.choice(_DISTRICTS)
+    personal = {
+        "name": rng.choice(_SURNAMES) + rng.choice(_GIVEN),
+        "id_number": _id_number(rng, region),
+        "address": f"深圳市{district}示例路{rng.randrange(1, 300)}号",
+    }
+    if rng.random() < 0.6:
+        personal["phone"] = f"1390000{rng.randrange(10000):04d}"
+    return personal
+
+
+# --- projects -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    field: str
+    title_zh: str
+    title_en: str
+    description: str
+    payees: tuple[str, ...]
+    purposes: tuple[str, ...]
+    in_kind: tuple[tuple[str, int], ...] = ()   # (description, valuation in yuan)
+    government_buyer: str | None = None         # who buys services (government purchase)
+    government_quarterly: int = 0               # yuan per quarter
+    beneficiaries: str = "服务对象"
+
+
+TEMPLATES: dict[str, Template] = {
+    "elderly": Template(
+        "elderly_care", "长者助餐点运营", "Community meal points for the elderly",
+        "为辖区 60 岁以上独居、高龄长者提供每日午餐、送餐上门与定期探访。",
+        ("福田区香蜜湖街道长者饭堂", "深圳市颐膳餐饮管理有限公司", "福田区华富街道长者服务站"),
+        ("{ym} 长者助餐补贴", "助餐点食材采购", "长者探访交通补贴", "送餐保温设备购置"),
+        (("大米 200 袋（每袋 10 公斤，按市场价估价）", 12000), ("食用油 150 桶（按捐赠企业出厂价估价）", 9750)),
+        "深圳市福田区民政局", 90000, "长者",
+    ),
+    "community": Template(
+        "community_service", "邻里中心社区服务", "Neighbourhood community service centre programme",
+        "依托社区党群服务中心开展邻里互助、四点半课堂、社区议事与志愿服务。",
+        ("龙岗区布吉街道邻里中心", "深圳市邻里家政服务有限公司", "龙岗区坂田街道社区服务站"),
+        ("{ym} 社区活动物资", "社区服务中心场地维护", "社区志愿者培训", "四点半课堂耗材"),
+        (("儿童图书 800 册（按定价五折估价）", 9600),),
+        "深圳市龙岗区民政局", 150000, "社区居民",
+    ),
+    "socialwork": Template(
+        "social_work", "困境儿童社工陪伴计划", "Social work support for children in difficulty",
+        "由持证社工为困境儿童提供个案管理、成长小组与家庭支持服务。",
+        ("宝安区新安街道社工站", "深圳市晨光社工服务社", "宝安区西乡街道儿童之家"),
+        ("{ym} 困境儿童个案服务", "儿童成长小组活动", "社工督导费用", "家庭探访交通费"),
+        (("学习用品礼包 300 套（按采购发票价值估价）", 15000),),
+        "深圳市宝安区民政局", 60000, "困境儿童",
+    ),
+    "education": Template(
+        "education", "乡村学校图书角", "Reading corners for rural schools",
+        "深河对口帮扶：为河源市乡村小学建设班级图书角并开展阅读推广。",
+        ("河源市和平县林寨镇中心小学", "深圳书城图书发行有限公司", "河源市紫金县龙窝镇中心小学"),
+        ("图书角图书采购", "{ym} 阅读推广活动", "乡村教师阅读培训", "书架与阅读桌椅购置"),
+        (("儿童读物 3000 册（按定价五折估价）", 36000), ("书架 40 个（按采购价估价）", 16000)),
+    ),
+    "disability": Template(
+        "disability", "残障人士辅具适配", "Assistive devices for people with disabilities",
+        "为经济困难的残障人士适配轮椅、助行器等康复辅具并提供康复训练。",
+        ("深圳市康复辅具中心", "福田区残疾人联合会康复站", "深圳市安康医疗器械有限公司"),
+        ("轮椅及助行器采购", "{ym} 康复训练服务", "辅具适配评估", "上门康复指导"),
+        (("轮椅 20 台（按捐赠方发票价值估价）", 25600),),
+    ),
+    "disaster": Template(
+        "disaster_relief", "台风灾害受灾群众紧急救助", "Emergency relief for people affected by the typhoon",
+        "为台风受灾群众提供饮用水、食品、临时安置物资和应急救助金。",
+        ("深圳市应急物资供应有限公司", "龙华区民治街道应急安置点", "龙岗区园山街道临时安置点"),
+        ("饮用水及食品采购", "临时安置点物资", "受灾家庭应急救助金", "清淤消杀物资"),
+        (("瓶装饮用水 2000 箱（按捐赠企业出厂价估价）", 48000), ("棉被 500 床（按采购发票价值估价）", 45000)),
+    ),
+}
+
+
+@dataclass(slots=True)
+class ProjectSpec:
+    pid: str
+    template: str
+    fundraiser: str               # actor name
+    implementers: tuple[str, ...]  # actor names (implementer keys), one per implementing org
+    overseers: tuple[str, ...]     # ORGS keys
+    start: date
+    end: date
+    title_suffix: str = ""
+    donations_per_day: float = 0.4
+    disbursements_per_month: float = 4.0
+    approve_every: int = 5        # the overseer approves one disbursement in N
+    target_yuan: int = 1_000_000
+    closes_on: date | None = None
+    personal_every: int = 20      # one donation in N has a (fictional) donor with stored data
+    special: str = ""
+    title_en_suffix: str = ""
+    government: bool = False      # receives a government purchase of services every quarter
+    small_donors: bool = False    # neighbours only: small individual and anonymous gifts
+    in_kind: bool = True          # receives occasional in-kind gifts
+
+
+class ProjectFlow:
+    """The money of one project, simulated exactly as the rules will account it, so every
+    generated allocation and payment is covered."""
+
+    def __init__(self, spec: ProjectSpec, rng: random.Random) -> None:
+        self.spec = spec
+        self.t = TEMPLATES[spec.template]
+        self.rng = rng
+        self.available = {"restricted": 0, "unrestricted": 0}
+        self.held: dict[str, int] = defaultdict(int)   # implementer actor -> allocated, not yet paid
+        self.balance = 0
+        self.counter = itertools.count(1)
+        self.later: list[tuple[date, int, Step]] = []
+        self.disbursements: list[str] = []
+        self.closed = False
+
+    # ids and names
+    def idem(self, kind: str) -> str:
+        return f"demo:{self.spec.pid}:{kind}:{next(self.counter)}"
+
+    def implementer_org(self, actor: str) -> str:
+        return ACTORS[actor].org_code
+
+    # entries
+    def registered(self) -> Step:
+        s, t = self.spec, self.t
+        return Step(s.fundraiser, "project.registered", f"demo:{s.pid}:registered", {
+            "project": s.pid,
+            "title_zh": t.title_zh + s.title_suffix,
+            "title_en": t.title_en + s.title_en_suffix,
+            "field": t.field,
+            "region": "广东省深圳市" if s.template != "education" else "广东省河源市（深河对口帮扶）",
+            "start_date": s.start.isoformat(),
+            "end_date": s.end.isoformat(),
+            "currency": CURRENCY,
+            "target": _amt(_money(s.target_yuan)),
+            "implementers": [self.implementer_org(a) for a in s.implementers],
+            "overseers": [ORGS[o].code for o in s.overseers],
+            "directed": True,
+            "emergency": False,
+            "description": t.description,
+        })
+
+    def donation(self, day: date, index: int, *, kind: str | None = None, amount: int | None = None) -> Step:
+        """A donation on ``day``: ``kind`` None (a random donor), "government" (the quarterly
+        purchase of services), "in_kind", or "enterprise" (a bank transfer of ``amount``)."""
+        rng, t = self.rng, self.t
+        in_kind_description = None
+        personal = None
+        receipt_no = None
+        note = None
+        restricted = rng.random() < 0.85
+        if kind == "government":
+            donor_type, channel = "government_purchase", "bank_transfer"
+            amount = _money(t.government_quarterly)
+            note = f"{t.government_buyer}购买社会服务（{day.year}年第{(day.month - 1) // 3 + 1}季度）"
+            restricted = True
+        elif kind == "in_kind":
+            description, value = rng.choice(t.in_kind)
+            donor_type, channel, amount = "enterprise", "delivery", _money(value)
+            in_kind_description = description
+            restricted = True
+        elif kind == "enterprise":
+            assert amount is not None
+            donor_type, channel, restricted = "enterprise", "bank_transfer", True
+        elif self.spec.small_donors:
+            if rng.random() < 0.85:
+                donor_type, channel = "individual", rng.choice(("cash", "cash", "online_platform"))
+            else:
+                donor_type, channel = "anonymous", "cash"
+            amount = _money(rng.choice((10, 20, 20, 50, 50, 100, 100, 200, 500)))
+        else:
+            roll = rng.random()
+            if roll < 0.80:
+                donor_type = "individual"
+                channel = rng.choice(("online_platform", "online_platform", "bank_transfer", "cash"))
+                amount = _money(rng.choice((10, 20, 50, 66, 88, 100, 100, 200, 200, 300, 500, 500, 1000, 2000)))
+                if channel == "online_platform" and rng.random() < 0.3:
+                    amount += rng.randrange(1, 100)
+            elif roll < 0.88:
+                donor_type, channel = "enterprise", rng.choice(("bank_transfer", "bank_transfer", "cheque"))
+                amount = _money(rng.choice((2000, 5000, 5000, 10000, 20000, 50000)))
+            elif roll < 0.89:
+                donor_type, channel = "foundation", "bank_transfer"
+                amount = _money(rng.choice((20000, 50000)))
+            else:
+                donor_type, channel = "anonymous", rng.choice(("cash", "online_platform", "bank_transfer"))
+                amount = _money(rng.choice((20, 50, 100, 200, 500, 1000)))
+        if donor_type in ("enterprise", "foundation", "government_purchase"):
+            receipt_no = f"SZ{day:%Y}-{self.spec.pid[-6:]}-{index:05d}"
+        if donor_type == "individual" and self.spec.personal_every and index % self.spec.personal_every == 0:
+            personal = _donor(rng)
+        pot = "restricted" if restricted else "unrestricted"
+        self.available[pot] += amount
+        self.balance += amount
+        data = donation_data(
+            self.spec.pid, _amt(amount), CURRENCY, commitment="", received_on=day.isoformat(), channel=channel,
+            donor_type=donor_type, restricted=restricted, kind="in_kind" if in_kind_description else "money",
+            in_kind_description=in_kind_description, receipt_no=receipt_no, note=note,
+        )
+        del data["commitment"]  # made at signing time, with a fresh salt
+        label = f"{self.spec.pid}\t{_amt(amount)} {CURRENCY}\t{day.isoformat()}"
+        return Step(self.spec.fundraiser, "donation.received", self.idem("donation"), data, personal=personal, label=label)
+
+    def allocate(self, day: date, share: float | None = None) -> list[Step]:
+        """Monthly: most of the restricted pot and half the unrestricted one (or ``share`` of
+        both), split over the implementers, in whole hundreds of yuan."""
+        steps = []
+        n = len(self.spec.implementers)
+        for pot, pot_share in (("restricted", 0.85), ("unrestricted", 0.5)):
+            if share is not None:
+                pot_share = share
+            total = int(self.available[pot] * pot_share) // (10000 * n) * 10000 * n
+            if total <= 0:
+                continue
+            for actor in self.spec.implementers:
+                amount = total // n
+                self.available[pot] -= amount
+                self.held[actor] += amount
+                steps.append(Step(self.spec.fundraiser, "funds.allocated", self.idem("allocation"), {
+                    "project": self.spec.pid, "currency": CURRENCY, "amount": _amt(amount),
+                    "implementer": self.implementer_org(actor), "source": pot, "allocated_on": day.isoformat(),
+                    "note": f"{day.year}年{day.month}月拨付项目执行资金（{'定向' if pot == 'restricted' else '非定向'}）",
+                }))
+        return steps
+
+    def disburse(self, day: date, actor: str, signer: str | None = None, *, amount: int | None = None,
+                 category: str | None = None, keep: bool = False) -> Step | None:
+        rng, t = self.rng, self.t
+        held = self.held[actor]
+        if amount is None:
+            if held < _money(500):
+                return None
+            share = int(held * rng.uniform(0.08, 0.3))
+            amount = min(held, max(_money(500), share // 100 * 100 + rng.randrange(100)))
+        assert 0 < amount <= held, (self.spec.pid, amount, held)
+        if category is None:
+            roll = rng.random()
+            category = "program" if roll < 0.86 else "admin" if roll < 0.96 else "fundraising_cost"
+        org = ORGS[ACTORS[actor].org]
+        if category == "program":
+            payee = rng.choice(t.payees)
+            purpose = rng.choice(t.purposes).format(ym=f"{day.year}年{day.month}月")
+        elif category == "admin":
+            payee, purpose = f"{org.name_zh}（项目管理）", f"{day.year}年{day.month}月项目人员薪酬及办公费用"
+        else:
+            payee, purpose = "深圳市公益传播有限公司", "募捐宣传材料制作与发布"
+        self.held[actor] -= amount
+        self.balance -= amount
+        idem = self.idem("disbursement")
+        evidence = [_sha(f"demo-evidence/{idem}/invoice"), _sha(f"demo-evidence/{idem}/payment")]
+        step = Step(signer or actor, "funds.disbursed", idem, {
+            "project": self.spec.pid, "currency": CURRENCY, "amount": _amt(amount), "category": category,
+            "payee": payee, "purpose": purpose, "paid_on": day.isoformat(), "evidence": evidence,
+        }, keep=keep)
+        self.disbursements.append(idem)
+        return step
+
+    def progress(self, period_start: date, period_end: date, signer: str) -> Step:
+        people = self.rng.randrange(40, 400)
+        return Step(signer, "progress.reported", self.idem("progress"), {
+            "project": self.spec.pid, "period_start": period_start.isoformat(), "period_end": period_end.isoformat(),
+            "summary": f"{period_start.isoformat()} 至 {period_end.isoformat()}：{self.t.title_zh}按计划推进，"
+                       f"服务{self.t.beneficiaries}{people}人次，支出凭证已归档备查。",
+            "beneficiaries": people,
+            "evidence": [_sha(f"demo-evidence/{self.spec.pid}/progress/{period_end}")],
+        })
+
+    def attest(self, target: str, verdict: str, findings: str, overseer: str = "o1-overseer", keep: bool = False) -> Step:
+        return Step(overseer, "attestation.recorded", self.idem("attestation"),
+                    lambda ctx: {"target": ctx.hash(target), "verdict": verdict, "findings": findings},
+                    needs=(target,), keep=keep)
+
+    def schedule(self, day: date, step: Step) -> None:
+        heapq.heappush(self.later, (day, next(self.counter), step))
+
+    def due(self, day: date) -> Iterator[Step]:
+        while self.later and self.later[0][0] <= day:
+            yield heapq.heappop(self.later)[2]
+
+
+def _signer_for(actor: str, day: date) -> str:
+    """The S1 implementer key changes hands on the rotation date."""
+    if actor == "s1-implementer" and day >= KEY_ROTATION_DAY:
+        return "s1-implementer-2"
+    return actor
+
+
+KEY_ROTATION_DAY = BASE_DATE - timedelta(days=240)
+QUALIFICATION_DAY = BASE_DATE - timedelta(days=120)
+AUDIT_DAY = date(BASE_DATE.year, 4, 28) if BASE_DATE >= date(BASE_DATE.year, 4, 28) else BASE_DATE
+
+
+def _project_timeline(spec: ProjectSpec, seed: str) -> Iterator[tuple[date, int, Step]]:
+    """The dated steps of one project, in log order (the priority orders steps within a day)."""
+    rng = random.Random(seed)
+    flow = ProjectFlow(spec, rng)
+    t = flow.t
+    last = min(spec.closes_on or BASE_DATE, BASE_DATE)
+    yield spec.start, 1, flow.registered()
+    donation_no = 0
+    duplicate_day = spec.start + timedelta(days=200)
+    while not 10 <= duplicate_day.day <= 20:
+        duplicate_day += timedelta(days=1)
+    day = spec.start
+    while day <= last:
+        for step in flow.due(day):
+            yield day, 3, step
+        # donations
+        if spec.government and t.government_buyer and day.day == 15 and day.month in (1, 4, 7, 10):
+            donation_no += 1
+            yield day, 2, flow.donation(day, donation_no, kind="government")
+        if spec.in_kind and t.in_kind and rng.random() < 0.006:
+            donation_no += 1
+            yield day, 2, flow.donation(day, donation_no, kind="in_kind")
+        for _ in range(_poisson(rng, spec.donations_per_day)):
+            donation_no += 1
+            yield day, 2, flow.donation(day, donation_no)
+        if spec.special == "duplicate" and day == duplicate_day:
+            # an enterprise transfer typed in twice from the bank statement; reversed the next day
+            amount = _money(20000)
+            donation_no += 1
+            original = flow.donation(day, donation_no, kind="enterprise", amount=amount)
+            yield day, 2, original
+            duplicate = flow.donation(day, donation_no, kind="enterprise", amount=amount)
+            duplicate.keep = True
+            yield day, 2, duplicate
+            flow.available["restricted"] -= amount  # the reversal below, before any allocation
+            flow.balance -= amount
+            flow.schedule(day + timedelta(days=1), Step(
+                spec.fundraiser, "entry.corrected", f"demo:{spec.pid}:correction:duplicate",
+                _reversal(duplicate.idem, spec.pid, amount,
+                          "银行流水重复录入：同一笔企业捐赠（回单号相同）被记录了两次，冲销重复的一条。"),
+                needs=(duplicate.idem,),
+            ))
+        # winding down before the project closes: allocate all, pay nearly all
+        if spec.closes_on is not None and day == spec.closes_on - timedelta(days=20):
+            for step in flow.allocate(day, share=1.0):
+                yield day, 4, step
+        if spec.closes_on is not None and day == spec.closes_on - timedelta(days=10):
+            for actor in spec.implementers:
+                leftover = min(flow.held[actor], _money(rng.randrange(2000, 5000)) + rng.randrange(100))
+                if flow.held[actor] - leftover > 0:
+                    step = flow.disburse(day, actor, _signer_for(actor, day), amount=flow.held[actor] - leftover,
+                                         category="program")
+                    assert step is not None
+                    yield day, 5, step
+        # monthly allocation on the 5th
+        if day.day == 5 and day > spec.start + timedelta(days=20):
+            for step in flow.allocate(day):
+                yield day, 4, step
+        # payments, some of them checked by the overseer later
+        if rng.random() < spec.disbursements_per_month / 30:
+            actor = rng.choice(spec.implementers)
+            step = flow.disburse(day, actor, _signer_for(actor, day))
+            if step is not None:
+                count = len(flow.disbursements)
+                checks: list[tuple[int, str, str]] = []
+                if spec.special == "flag" and count == 12:
+                    checks = [(9, "flagged", "发票抬头与收款单位名称不一致，且缺少送餐签收记录，请执行方补充说明。"),
+                              (30, "resolved", "执行方已补充更正后的发票及送餐签收记录，核对一致，关闭该问题。")]
+                elif spec.special == "query" and count == 8:
+                    checks = [(7, "queried", "培训费单价高于同类服务市场价，请说明采购方式。"),
+                              (21, "resolved", "执行方提供了三家比价记录，价格合理。")]
+                elif count % spec.approve_every == 0:
+                    checks = [(14, "approved", "抽查发票、合同与付款凭证，金额与用途一致。")]
+                mistyped = spec.special == "mistyped" and count == 6
+                step.keep = bool(checks) or mistyped
+                yield day, 5, step
+                for days, verdict, findings in checks:
+                    flow.schedule(day + timedelta(days=days), flow.attest(step.idem, verdict, findings))
+                if mistyped:
+                    yield from _retype_payment(flow, day, actor, step)
+        # quarterly progress report, for the quarter just ended
+        if day.day == 1 and day.month in (1, 4, 7, 10) and day > spec.start + timedelta(days=60):
+            period_end = day - timedelta(days=1)
+            period_start = max(spec.start, date(period_end.year, period_end.month - 2, 1))
+            for actor in spec.implementers:
+                yield day, 6, flow.progress(period_start, period_end, _signer_for(actor, day))
+        day += timedelta(days=1)
+    for step in flow.due(date.max):
+        yield last, 3, step
+    if spec.closes_on is not None:
+        surplus = flow.balance
+        yield spec.closes_on, 7, Step(spec.fundraiser, "project.closed", f"demo:{spec.pid}:closed", {
+            "project": spec.pid, "closed_on": spec.closes_on.isoformat(),
+            "summary": f"{t.title_zh}{spec.title_suffix}已完成，累计服务{t.beneficiaries}{rng.randrange(300, 900)}人次。",
+            "currency": CURRENCY, "surplus": _amt(surplus),
+            "surplus_handling": "similar_purpose" if surplus else "none",
+            **({"surplus_note": "结余资金经理事会决议，转入本会下一年度长者探访服务（同类用途）。"} if surplus else {}),
+        })
+        yield spec.closes_on, 8, Step(spec.implementers[0], "progress.reported", f"demo:{spec.pid}:final-report", {
+            "project": spec.pid, "period_start": spec.start.isoformat(), "period_end": spec.closes_on.isoformat(),
+            "summary": "结项报告：项目全部活动已完成，结余资金按理事会决议转入同类用途，财务明细已公开。",
+            "beneficiaries": 520, "evidence": [_sha(f"demo-evidence/{spec.pid}/final-report")],
+        })
+
+
+def _reversal(target_idem: str, project: str, amount: int, reason: str) -> Callable[[Context], dict[str, Any]]:
+    return lambda ctx: {
+        "target": ctx.hash(target_idem), "reason": reason, "project": project, "currency": CURRENCY, "amount": _amt(amount),
+    }
+
+
+def _retype_payment(flow: ProjectFlow, day: date, actor: str, step: Step) -> Iterator[tuple[date, int, Step]]:
+    """A payment typed with the wrong amount: reversed the next day and recorded again."""
+    wrong = int(step.data["amount"].replace(".", ""))
+    right = max(wrong * 2 // 3 // 100 * 100, 100)
+    reason = f"付款金额录入错误：实付 {_amt(right)} 元，误录为 {_amt(wrong)} 元，冲销后重新记录。"
+    flow.held[actor] += wrong
+    flow.balance += wrong
+    yield day + timedelta(days=1), 5, Step(step.actor, "entry.corrected", f"demo:{flow.spec.pid}:correction:mistyped",
+                                           _reversal(step.idem, flow.spec.pid, wrong, reason), needs=(step.idem,))
+    again = flow.disburse(day, actor, step.actor, amount=right, category=step.data["category"])
+    assert again is not None
+    again.data = dict(again.data, payee=step.data["payee"], purpose=step.data["purpose"])
+    yield day + timedelta(days=1), 5, again
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    if mean <= 0:
+        return 0
+    # Knuth's method is fine for the small means used here
+    limit, k, p = pow(2.718281828459045, -mean), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+# --- the showcase: history, public campaigns, report ---------------------------------------------
+
+
+def _showcase_specs() -> list[ProjectSpec]:
+    b = BASE_DATE
+    return [
+        ProjectSpec("SZ-ELDER-MEALS", "elderly", "f1-fundraiser", ("s1-implementer",), ("O1",),
+                    b - timedelta(days=700), b + timedelta(days=180), title_suffix="（福田区）",
+                    title_en_suffix=" (Futian)", donations_per_day=0.6, special="flag", target_yuan=1_200_000, government=True),
+        ProjectSpec("LG-COMMUNITY-CENTRE", "community", "f1-fundraiser-2", ("s2-implementer",), ("O1",),
+                    b - timedelta(days=640), b + timedelta(days=90), title_suffix="（龙岗区）",
+                    title_en_suffix=" (Longgang)", donations_per_day=0.5, special="query", target_yuan=1_500_000, government=True),
+        ProjectSpec("BA-CHILD-SOCIALWORK", "socialwork", "s3-fundraiser", ("s3-implementer",), ("O1",),
+                    b - timedelta(days=600), b + timedelta(days=120), title_suffix="（宝安区）",
+                    title_en_suffix=" (Bao'an)", donations_per_day=0.45, special="mistyped", target_yuan=800_000, government=True),
+        ProjectSpec("HY-READING-CORNERS", "education", "f3-fundraiser", ("f3-implementer",), ("O1",),
+                    b - timedelta(days=560), b + timedelta(days=60), title_suffix="（深河帮扶）",
+                    title_en_suffix=" (Shenzhen-Heyuan pairing)", donations_per_day=0.5, special="duplicate",
+                    target_yuan=600_000),
+        ProjectSpec("SZ-DISABILITY-AIDS", "disability", "f2-fundraiser", ("s1-implementer",), ("O1",),
+                    b - timedelta(days=500), b + timedelta(days=200), donations_per_day=0.4, target_yuan=500_000),
+        ProjectSpec("TY-SENIOR-VISITS", "elderly", "g1-fundraiser", ("g1-implementer",), ("O1",),
+                    b - timedelta(days=720), b - timedelta(days=200), title_suffix="（桃源街道长者互助探访）",
+                    title_en_suffix=" (Taoyuan seniors' mutual visiting)", donations_per_day=0.3,
+                    disbursements_per_month=1.5, target_yuan=30_000, closes_on=b - timedelta(days=190), personal_every=0,
+                    in_kind=False, small_donors=True),
+    ]
+
+
+def _cast_events() -> Iterator[tuple[date, int, Step]]:
+    """Dated registry events: a key handed over, a qualification granted, audit opinions."""
+    old, new = ACTORS["s1-implementer"], ACTORS["s1-implementer-2"]
+    yield KEY_ROTATION_DAY, 0, Step("s1-admin", "key.revoked", "demo:key-revoked:s1-implementer", {
+        "key_id": old.key.id, "reason": "持有人李明离职，密钥停用；由财务部赵静接任。",
+    })
+    yield KEY_ROTATION_DAY, 0, _grant(new)
+    yield QUALIFICATION_DAY, 0, Step("registrar", "org.updated", "demo:org-updated:F2", {
+        "org": ORGS["F2"].code, "public_fundraising": True,
+        "reason": "经评估认定，取得公开募捐资格（深民函〔2026〕88号，示例）。",
+    })
+    for org, opinion, summary in (
+        ("F1", "unqualified", "财务报表在所有重大方面公允反映了基金会2025年度的财务状况和业务活动成果。"),
+        ("S1", "qualified", "除部分项目支出凭证归档不完整外，财务报表在所有重大方面公允反映了2025年度的财务状况。"),
+    ):
+        yield AUDIT_DAY, 8, Step("a1-auditor", "audit.opinion", f"demo:audit:{org}:2025", {
+            "org": ORGS[org].code, "year": 2025, "opinion": opinion,
+            "report_sha256": _sha(f"demo-evidence/audit/{org}/2025"), "summary": summary,
+        })
+
+
+def _history() -> Iterator[Step]:
+    """Every project's timeline and the registry events, merged by business date."""
+    streams = [_project_timeline(spec, f"demo/{spec.pid}") for spec in _showcase_specs()]
+    streams.append(_cast_events())
+    for _, step in heapq.merge(*[_keyed(stream, n) for n, stream in enumerate(streams)], key=lambda item: item[0]):
+        yield step
+
+
+def _keyed(stream: Iterator[tuple[date, int, Step]], n: int) -> Iterator[tuple[tuple[date, int, int, int], Step]]:
+    for i, (day, prio, step) in enumerate(stream):
+        yield (day, prio, n, i), step
+
+
+def _public_campaigns(today: date) -> Iterator[Step]:
+    """Public fundraising, dated relative to the load day (see the module docstring)."""
+    # an emergency campaign that started 6 days ago: plan filed within 10 days after the start
+    start = today - timedelta(days=6)
+    spec = ProjectSpec("SZ-TYPHOON-RELIEF", "disaster", "f1-fundraiser", ("s2-implementer", "g2-implementer"), ("O1",),
+                       start, today + timedelta(days=24), donations_per_day=35, approve_every=3, target_yuan=3_000_000)
+    rng = random.Random("demo/SZ-TYPHOON-RELIEF")
+    flow = ProjectFlow(spec, rng)
+    plan = {
+        "purpose": "为台风受灾群众提供饮用水、食品、临时安置物资和应急救助金。",
+        "fundraising_start": start.isoformat(), "fundraising_end": spec.end.isoformat(),
+        "area": "广东省深圳市", "responsible_person": "鹏城公益基金会秘书长 张主任",
+        "office_address": "深圳市福田区示例路 1 号公益大厦 8 楼",
+        "receiving_methods": "互联网公开募捐信息平台、银行转账、实物捐赠（需提前联系）",
+        "bank_account": "深圳市鹏城公益基金会 中国银行深圳分行 7000 0000 0001（示例）",
+        "beneficiaries": "深圳市受台风影响的困难群众及临时安置人员",
+        "use_of_funds": "应急物资 70%，受灾家庭救助金 25%，项目执行 5%",
+        "fundraising_cost": "不超过募集总额的 2%",
+        "surplus_handling": "结余用于灾后重建及同类防灾减灾项目",
+    }
+    registered = flow.registered()
+    registered.data = dict(registered.data, directed=False, emergency=True, plan=plan,
+                           title_zh="台风灾害受灾群众紧急救助（公开募捐）",
+                           title_en="Emergency relief for people affected by the typhoon (public fundraising)",
+                           region="广东省深圳市")
+    yield registered
+    yield Step("f1-fundraiser", "plan.filed", "demo:SZ-TYPHOON-RELIEF:plan-filed",
+               {"project": spec.pid, "filing_number": f"SZ-MZ-{today.year}-0917"})
+    yield Step("registrar", "plan.acknowledged", "demo:SZ-TYPHOON-RELIEF:plan-acknowledged",
+               {"project": spec.pid, "record_number": f"深民慈备〔{today.year}〕0917号（示例）",
+                "note": "紧急募捐，已于启动后十日内补办备案。"})
+    donation_no = 0
+    for offset in range(7):
+        day = start + timedelta(days=offset)
+        for _ in range(_poisson(rng, spec.donations_per_day)):
+            donation_no += 1
+            step = flow.donation(day, donation_no)
+            if step.data["channel"] in ("cash",):
+                step.data["channel"] = "online_platform"
+            if step.data["channel"] == "online_platform":
+                step.data["note"] = "互联网公开募捐信息平台（示例）"
+            yield step
+        if offset in (1, 3):
+            donation_no += 1
+            yield flow.donation(day, donation_no, kind="in_kind")
+        if offset >= 1:
+            for alloc in flow.allocate(day):
+                yield alloc
+            for actor in spec.implementers:
+                for _ in range(3):
+                    step = flow.disburse(day, actor)
+                    if step is not None:
+                        step.keep = len(flow.disbursements) % spec.approve_every == 0
+                        yield step
+                        if step.keep:
+                            yield flow.attest(step.idem, "approved", "核对采购合同、入库单与发放签收表，数量与金额一致。")
+    yield flow.progress(start, today - timedelta(days=1), "g2-implementer")
+
+    # an upcoming campaign, its plan filed more than 10 days before the start
+    start = today + timedelta(days=20)
+    upcoming = ProjectSpec("NS-SENIOR-DIGITAL", "elderly", "f2-fundraiser", ("s1-implementer",), ("O1",),
+                           start, start + timedelta(days=365), target_yuan=400_000)
+    step = ProjectFlow(upcoming, random.Random("demo/NS-SENIOR-DIGITAL")).registered()
+    step.data = dict(step.data, directed=False, title_zh="长者数字技能助老计划（公开募捐）",
+                     title_en="Digital skills for seniors (public fundraising)", region="广东省深圳市南山区",
+                     description="教长者使用智能手机就医挂号、移动支付与防范电信诈骗。", plan={
+                         "purpose": "帮助南山区长者跨越数字鸿沟。",
+                         "fundraising_start": start.isoformat(),
+                         "fundraising_end": (start + timedelta(days=90)).isoformat(),
+                         "area": "广东省深圳市南山区", "responsible_person": "南山长者关爱基金会秘书长 刘主任",
+                         "office_address": "深圳市南山区示例路 8 号",
+                         "receiving_methods": "互联网公开募捐信息平台、银行转账",
+                         "bank_account": "深圳市南山长者关爱基金会 招商银行深圳分行 7550 0000 0002（示例）",
+                         "beneficiaries": "南山区 60 岁以上长者", "use_of_funds": "课程与教材 60%，志愿者培训 30%，其他 10%",
+                         "fundraising_cost": "不超过募集总额的 3%", "surplus_handling": "结余用于同类助老服务",
+                     })
+    yield step
+    yield Step("f2-fundraiser", "plan.filed", "demo:NS-SENIOR-DIGITAL:plan-filed",
+               {"project": upcoming.pid, "filing_number": f"SZ-MZ-{today.year}-1102"})
+    yield Step("registrar", "plan.acknowledged", "demo:NS-SENIOR-DIGITAL:plan-acknowledged",
+               {"project": upcoming.pid, "record_number": f"深民慈备〔{today.year}〕1102号（示例）"})
+
+
+def _report_step(today: date) -> Step:
+    def data(ctx: Context) -> dict[str, Any]:
+        log = ctx.ledger.log
+        size = log.head().size
+        root = log.root_at(size).hex()
+        summary = _fund_summary(ctx.ledger)
+        body = json.dumps({"tree_size": size, "root": root, "projects": summary}, ensure_ascii=False, indent=2, sort_keys=True)
+        raw = body.encode("utf-8")
+        folder = ctx.ledger.settings.reports_dir / "demo" / f"summary-{size}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "demo-summary.json").write_bytes(raw)
+        return {
+            "kind": "demo-summary", "subject": "registry",
+            "period_start": (BASE_DATE - timedelta(days=HISTORY_DAYS)).isoformat(), "period_end": today.isoformat(),
+            "rule_set": "cn-charity/1", "tree_size": size, "root": root,
+            "files": [{"name": "demo-summary.json", "sha256": hashlib.sha256(raw).hexdigest(), "size": len(raw)}],
+        }
+    return Step("system", "report.issued", "demo:report:summary", data, barrier=True)
+
+
+def _fund_summary(ledger: Any) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from .domain.rows import FundRow
+    from .store.projection_tables import table_for
+
+    fund = table_for(FundRow)
+    with ledger.engine.connect() as conn:
+        rows = conn.execute(select(fund).order_by(fund.c.project)).mappings().all()
+    return {
+        r["project"]: {
+            "raised": _amt(r["raised_minor"]), "allocated": _amt(r["allocated_minor"]),
+            "disbursed": _amt(r["disbursed_minor"]), "balance": _amt(r["balance_minor"]),
+            "donations": r["donations_count"],
+        }
+        for r in rows
+    }
+
+
+# --- bulk (large scale) ---------------------------------------------------------------------------
+
+_BULK_COMBOS = (
+    ("elderly", "f1-fundraiser-2", ("s2-implementer",)),
+    ("community", "f1-fundraiser", ("s2-implementer", "g2-implementer")),
+    ("socialwork", "s3-fundraiser", ("s3-implementer",)),
+    ("education", "f3-fundraiser", ("f3-implementer",)),
+    ("disability", "f2-fundraiser", ("s3-implementer",)),
+)
+_BULK_DISTRICTS = ("福田", "罗湖", "南山", "宝安", "龙岗", "盐田", "龙华", "坪山", "光明", "大鹏")
+
+
+def _bulk(entries: int) -> Iterator[Step]:
+    """Bulk projects (directed fundraising) of about ``entries`` entries in all, merged by date.
+
+    A project over the two-year history with ``d`` donations a day yields about
+    ``d * 730 * 1.04`` entries (payments, allocations, reports, attestations on top)."""
+    if entries <= 0:
+        return
+    projects = max(1, min(100, entries // 2000))
+    per_project = entries / projects
+    per_day = max(0.05, per_project / (HISTORY_DAYS * 1.07))
+    specs = []
+    for i in range(projects):
+        template, fundraiser, implementers = _BULK_COMBOS[i % len(_BULK_COMBOS)]
+        district = _BULK_DISTRICTS[i % len(_BULK_DISTRICTS)]
+        specs.append(ProjectSpec(
+            f"BULK-{i + 1:03d}", template, fundraiser, implementers, ("O1",),
+            BASE_DATE - timedelta(days=HISTORY_DAYS - 1 - (i % 7)), BASE_DATE + timedelta(days=365),
+            title_suffix=f"（{district}第{i // len(_BULK_DISTRICTS) + 1}期）", title_en_suffix=f" ({district} {i + 1})",
+            donations_per_day=per_day, disbursements_per_month=max(3.0, per_day * 1.2), approve_every=25,
+            target_yuan=5_000_000, personal_every=2000, government=True,
+        ))
+    merged = heapq.merge(*[_keyed(_project_timeline(s, f"demo/{s.pid}"), n) for n, s in enumerate(specs)],
+                         key=lambda item: item[0])
+    for _, step in merged:
+        yield step
+
+
+def demo_steps(origin: str, scale: str, today: date, *, bulk_entries: int | None = None) -> Iterator[Step]:
+    """Every step of the demo at ``scale``, in log order. ``large`` is ``small`` plus bulk."""
+    yield from _base_steps(origin)
+    yield from _history()
+    yield from _public_campaigns(today)
+    yield _report_step(today)
+    if scale == "large":
+        yield from _bulk(LARGE_ENTRIES - 3500 if bulk_entries is None else bulk_entries)
+
+
+# --- the loader -----------------------------------------------------------------------------------
+
+
+@dataclass
+class DemoReport:
+    scale: str
+    added: int = 0
+    existing: int = 0
+    by_type: Counter[str] = field(default_factory=Counter)
+    size: int = 0
+    seconds: float = 0.0
+    keys_dir: str = ""
+    receipts_file: str = ""
+    receipts: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.added / self.seconds if self.seconds else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "scale": self.scale, "added": self.added, "already_present": self.existing, "log_size": self.size,
+            "added_by_type": dict(sorted(self.by_type.items())), "seconds": round(self.seconds, 2),
+            "entries_per_s": round(self.rate), "keys_dir": self.keys_dir, "receipts_file": self.receipts_file,
+            "receipts_written": self.receipts,
+        }
+
+
+def write_demo_keys(home: Path) -> Path:
+    """Write every demo actor's private key to ``home/demo-keys/<name>.key`` (mode 0600)."""
+    folder = Path(home) / "demo-keys"
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    for name, actor in ACTORS.items():
+        path = folder / f"{name}.key"
+        if path.exists():
+            if read_key_file(path).id != actor.key.id:
+                raise LedgerError(DEMO_KEY_FILE_MISMATCH, path=str(path), name=name)
+            continue
+        write_key_file(actor.key, path)
+    readme = folder / "README.txt"
+    if not readme.exists():
+        lines = ["Demo actors' keys (no passphrase). Try, for example:",
+                 "  charity-ledger submit --key demo-keys/o1-overseer.key attestation.recorded --data '{...}'", ""]
+        lines += [f"{name}.key\t{a.role}\t{ORGS[a.org].name_zh if a.org != 'R' else '深圳市民政局'}\t{a.holder}"
+                  for name, a in ACTORS.items()]
+        readme.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def _is_demo_log(ledger: Any) -> bool:
+    raw = ledger.log.leaf(0)
+    body = parse_leaf_json(raw)["body"]
+    return body.get("type") == "registry.genesis" and body.get("signer") == ACTORS["registrar"].key.id
+
+
+def load_demo(
+    ledger: Any,
+    scale: str = "small",
+    *,
+    progress: Callable[[str], None] | None = None,
+    bulk_entries: int | None = None,
+    batch_size: int = MAX_BATCH,
+) -> DemoReport:
+    """Load the demo data set into ``ledger`` (idempotent; see the module docstring)."""
+    if scale not in SCALES:
+        raise LedgerError(DEMO_SCALE_INVALID, scale=scale)
+    started = time.perf_counter()
+    head = ledger.log.head()
+    if head.size and not _is_demo_log(ledger):
+        raise LedgerError(DEMO_LOG_NOT_EMPTY, home=str(ledger.settings.home), size=head.size)
+    resume = head.size > 0
+    report = DemoReport(scale)
+    home = Path(ledger.settings.home)
+    report.keys_dir = str(write_demo_keys(home))
+    sink = LocalSink(ledger)
+    origin = ledger.log.origin
+    today = now().astimezone(CHINA).date()
+    hashes: dict[str, str] = {}
+    ctx = Context(ledger, hashes)
+    keys = {name: actor.key for name, actor in ACTORS.items()}
+    receipts: list[str] = []
+    pending: list[Step] = []
+    pending_idems: set[str] = set()
+    last_note = [time.perf_counter()]
+
+    def flush() -> None:
+        if not pending:
+            return
+        todo = pending[:]
+        pending.clear()
+        pending_idems.clear()
+        if resume:
+            by_signer: dict[str, list[str]] = defaultdict(list)
+            for s in todo:
+                by_signer[keys[s.actor].id].append(s.idem)
+            known: dict[str, Any] = {}
+            for signer, idems in by_signer.items():
+                known.update(sink.known([signer], idems))
+            fresh = []
+            for s in todo:
+                found = known.get(s.idem)
+                if found is None:
+                    fresh.append(s)
+                    continue
+                report.existing += 1
+                if s.keep:
+                    hashes[s.idem] = found.leaf_hash
+            todo = fresh
+            if not todo:
+                return
+        moment = now()
+        entries = []
+        salts: list[bytes | None] = []
+        for s in todo:
+            data = s.data(ctx) if callable(s.data) else s.data
+            salt = None
+            if s.type == "donation.received":
+                salt = new_salt()
+                data = dict(data, commitment=donor_commitment(s.personal or {}, salt))
+            salts.append(salt)
+            key = keys[s.actor]
+            entries.append(sign_entry(key, make_body(origin, s.type, key.id, moment, s.idem, data)))
+        results = sink.append(entries)
+        for s, result, salt in zip(todo, results, salts, strict=True):
+            if s.keep:
+                hashes[s.idem] = result.leaf_hash
+            if result.existing:
+                report.existing += 1
+                continue
+            report.added += 1
+            report.by_type[s.type] += 1
+            if s.personal is not None and salt is not None:
+                sink.store_donor(result.seq, s.personal, salt)
+                name = s.personal["name"]
+                receipts.append(f"{format_receipt_code(result.seq, salt)}\t{s.label}\t{name[0]}{'*' * (len(name) - 1)}")
+        if progress and time.perf_counter() - last_note[0] > 10:
+            last_note[0] = time.perf_counter()
+            progress(f"demo-data: {report.added + report.existing} entries so far ({report.added} added)")
+
+    for step in demo_steps(origin, scale, today, bulk_entries=bulk_entries):
+        if step.barrier or any(n not in hashes for n in step.needs):
+            flush()
+        pending.append(step)
+        pending_idems.add(step.idem)
+        if len(pending) >= batch_size:
+            flush()
+    flush()
+
+    report.receipts_file = str(home / "demo-receipts.txt")
+    if receipts:
+        path = home / "demo-receipts.txt"
+        new_file = not path.exists()
+        with open(path, "a", encoding="utf-8") as out:
+            if new_file:
+                out.write("# Demo donation receipt codes (fictional donors). Try them on the public \"verify my donation\" page.\n")
+                out.write("# receipt code\tproject\tamount\treceived on\tdonor\n")
+            out.write("\n".join(receipts) + "\n")
+        os.chmod(path, 0o600)
+    report.receipts = len(receipts)
+    report.size = ledger.log.head().size
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+__all__ = ["ACTORS", "BASE_DATE", "ORGS", "DemoReport", "demo_key", "demo_steps", "load_demo", "write_demo_keys"]
