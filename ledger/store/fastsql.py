@@ -94,6 +94,34 @@ def fetchone(conn: Connection, sql: str, params: dict[str, Any]) -> tuple | None
         cursor.close()
 
 
+Write = tuple[str, "dict[str, Any] | Sequence[dict[str, Any]]"]
+
+
+def write_all(conn: Connection, writes: Sequence[Write]) -> None:
+    """Run writes (no results wanted) in order, on the driver's cursor. PostgreSQL gets them in
+    one pipeline: one round trip to the server instead of one per statement."""
+    raw = conn.connection.dbapi_connection  # type: ignore[union-attr]
+    dialect = conn.dialect.name
+    cursor = raw.cursor()
+    try:
+        if dialect == "postgresql":
+            with raw.pipeline():
+                _send(cursor, writes, dialect)
+        else:
+            _send(cursor, writes, dialect)
+    finally:
+        cursor.close()
+
+
+def _send(cursor: Any, writes: Sequence[Write], dialect: str) -> None:
+    for sql, params in writes:
+        text = _for_driver(sql, dialect)
+        if isinstance(params, dict):
+            cursor.execute(text, params)
+        elif params:
+            cursor.executemany(text, list(params))
+
+
 def in_list(column: str, values: Iterable[Any], prefix: str | None = None) -> tuple[str, dict[str, Any]]:
     """``column IN (:p_0, :p_1, …)`` and its parameters (``p`` is ``prefix`` or the column)."""
     prefix = prefix or column

@@ -35,7 +35,7 @@ from ..keys import KeyPair, key_id, unb64
 from ..sigcheck import Pending
 from ..sigcheck import start as start_verify
 from .db import read_transaction, write_transaction
-from .fastsql import in_list, run
+from .fastsql import in_list, run, write_all
 from .log_tables import Cosignature, LogHead, LogLeaf, MerkleNode, SignedCheckpoint
 from .sql_state import SqlState
 
@@ -334,11 +334,14 @@ class LogStore:
         size = edge.size
         root = edge.root()
         if leaf_rows:
-            state.flush()
-            run(conn, _INSERT_LEAF, leaf_rows)
-            run(conn, _INSERT_NODE, node_rows)
-            run(conn, _UPDATE_HEAD, {"size": size, "root": root.hex(), "prev": prev, "time": log_time, "edge": b"".join(edge.hashes)})
-            note = self._store_checkpoint(conn, size, root, log_time)
+            note = sign_checkpoint(Checkpoint(self.origin, size, root), self._signer)
+            write_all(conn, [
+                *state.pending_writes(),
+                (_INSERT_LEAF, leaf_rows),
+                (_INSERT_NODE, node_rows),
+                (_UPDATE_HEAD, {"size": size, "root": root.hex(), "prev": prev, "time": log_time, "edge": b"".join(edge.hashes)}),
+                (_INSERT_CHECKPOINT, {"size": size, "root": root.hex(), "note": note, "signed_at": log_time}),
+            ])
         else:
             note = self._checkpoint_note(conn, size)
         source = _SqlNodes(conn, fresh_nodes)
@@ -383,7 +386,7 @@ class LogStore:
 
     def _store_checkpoint(self, conn: Connection, size: int, root: bytes, signed_at: str) -> str:
         note = sign_checkpoint(Checkpoint(self.origin, size, root), self._signer)
-        run(conn, _INSERT_CHECKPOINT, {"size": size, "root": root.hex(), "note": note, "signed_at": signed_at})
+        write_all(conn, [(_INSERT_CHECKPOINT, {"size": size, "root": root.hex(), "note": note, "signed_at": signed_at})])
         return note
 
     def _checkpoint_note(self, conn: Connection, size: int) -> str:

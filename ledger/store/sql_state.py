@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, and_, select
 
-from .fastsql import fetchone, row_sql, run
+from .fastsql import Write, fetchone, row_sql, write_all
 from .projection_tables import table_for
 
 R = TypeVar("R")
@@ -53,14 +53,17 @@ class SqlState:
             stmt = stmt.where(and_(*(table.c[k] == v for k, v in equals.items())))
         return [row_type(**m) for m in self.conn.execute(stmt).mappings()]
 
-    def flush(self) -> None:
-        """Write changed rows: one executemany upsert per row class."""
-        if not self._dirty:
-            return
+    def pending_writes(self) -> list[Write]:
+        """The changed rows as upserts (one executemany per row class), and forget them."""
         by_type: dict[type, list[dict]] = {}
         for (row_type, _key), row in self._dirty.items():
             columns = row_sql(row_type, table_for(row_type)).columns
             by_type.setdefault(row_type, []).append({c: getattr(row, c) for c in columns})
-        for row_type, rows in by_type.items():
-            run(self.conn, row_sql(row_type, table_for(row_type)).upsert, rows)
         self._dirty.clear()
+        return [(row_sql(row_type, table_for(row_type)).upsert, rows) for row_type, rows in by_type.items()]
+
+    def flush(self) -> None:
+        """Write changed rows now."""
+        writes = self.pending_writes()
+        if writes:
+            write_all(self.conn, writes)
