@@ -1,0 +1,270 @@
+"""Rendering: one autoescaping Jinja environment, HTML -> PDF with WeasyPrint, QR codes.
+
+- :func:`environment` is *the* Jinja environment of the project: autoescaping on for every
+  template (files and strings), ``StrictUndefined``, and the filters and globals reports and
+  the public site share. It loads ``reports/templates`` and, when the ``public_site`` package
+  has a ``templates`` folder, that one too (reports' templates are named ``report_*`` so the
+  two never clash). Build others with :func:`make_environment`, never with a bare
+  ``jinja2.Environment()`` (it does not escape).
+- :func:`html_to_pdf` renders A4 pages with running headers and page numbers from
+  ``report.css`` (``@page`` rules), CJK text in ``Noto Sans CJK SC`` (in every
+  ``font-family`` chain; Debian ``fonts-noto-cjk``), one ``FontConfiguration`` shared by the
+  stylesheet and ``write_pdf``, and a URL fetcher that loads only ``data:`` URLs and files
+  packaged in ``reports/templates`` (``reports-asset:NAME``). Any other reference — ``file:``,
+  ``http(s):``, a relative path — stops the rendering with ``render_url_refused``: templates
+  are ours and autoescaped, so such a reference is a bug, never something to skip quietly.
+- PDFs are for people: aggregates and bounded tables (:class:`Section` ``row_limit``). Long
+  detail goes to CSV/XLSX (:mod:`reports.formats`); WeasyPrint slows down with long tables.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from ledger.errors import LedgerError
+
+from .codes import RENDER_URL_REFUSED
+from .formats import Money, Table, _percent
+
+ASSET_SCHEME = "reports-asset:"
+ASSET_BASE = ASSET_SCHEME + "/"
+ASSET_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg"}
+STYLESHEET = "report.css"
+CJK_FONT = "Noto Sans CJK SC"
+
+
+# --- the Jinja environment ------------------------------------------------------------------
+
+
+def _templates() -> Any:
+    return resources.files("reports") / "templates"
+
+
+def _site_templates() -> Path | None:
+    """``public_site/templates`` when that package exists (found without importing it)."""
+    spec = importlib.util.find_spec("public_site")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        folder = Path(location) / "templates"
+        if folder.is_dir():
+            return folder
+    return None
+
+
+def make_environment(*extra: jinja2.BaseLoader) -> jinja2.Environment:
+    """An environment configured like :func:`environment`, looking in ``extra`` loaders first."""
+    loaders: list[jinja2.BaseLoader] = [*extra, jinja2.PackageLoader("reports", "templates")]
+    site = _site_templates()
+    if site is not None:
+        loaders.append(jinja2.FileSystemLoader(str(site)))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,                 # every template, whatever its name, and from_string too
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(money=money_text, percent=percent_text, short_hash=short_hash, cell=cell_text, iso=iso_text)
+    env.tests["money"] = lambda value: isinstance(value, Money)
+    env.globals.update(qr_svg=qr_svg, asset_url=asset_url, CJK_FONT=CJK_FONT)
+    return env
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The shared environment (created once per process)."""
+    return make_environment()
+
+
+def render_html(template: str, /, **context: Any) -> str:
+    return environment().get_template(template).render(**context)
+
+
+# --- filters --------------------------------------------------------------------------------
+
+
+def money_text(value: Money | None, with_currency: bool = False) -> str:
+    """``Money(123456750)`` -> ``1,234,567.50`` (``1,234,567.50 CNY`` with the currency)."""
+    if value is None:
+        return "—"
+    if not isinstance(value, Money):
+        raise TypeError(f"the money filter takes Money, not {type(value).__name__} (wrap fen in Money)")
+    return f"{value.grouped()} {value.currency}" if with_currency else value.grouped()
+
+
+def percent_text(bp: int | None) -> str:
+    """Basis points -> ``70.00%``."""
+    return "—" if bp is None else _percent(bp) + "%"
+
+
+def short_hash(value: str | None, length: int = 12) -> str:
+    if not value:
+        return "—"
+    return value if len(value) <= length else value[:length] + "…"
+
+
+def iso_text(value: date | datetime | None) -> str:
+    return "—" if value is None else value.isoformat()
+
+
+def cell_text(value: Any, kind: str = "text") -> str:
+    """A table cell for people: grouped money, percent, ISO dates, 是/否."""
+    if value is None:
+        return "—"
+    if kind == "money":
+        return money_text(value)
+    if kind == "bp":
+        return percent_text(value)
+    if kind == "bool":
+        return "是 Yes" if value else "否 No"
+    if kind == "date":
+        return value.isoformat()
+    if kind == "int":
+        return f"{value:,}"
+    return str(value)
+
+
+# --- QR codes -------------------------------------------------------------------------------
+
+
+def qr_svg(data: str, *, title: str | None = None, error: str = "m", border: int = 4) -> Markup:
+    """An inline SVG QR code of ``data`` (size it with CSS: ``.qr { width: 30mm }``).
+
+    Error correction at least ``m`` (segno raises it for free when the symbol has room), a
+    quiet zone of ``border`` modules, no fixed size (a ``viewBox`` instead), no XML header.
+    """
+    import segno
+
+    if not isinstance(data, str) or not data:
+        raise ValueError("a QR code needs non-empty text")
+    code = segno.make(data, error=error, micro=False)
+    svg = code.svg_inline(scale=1, border=border, omitsize=True, svgclass="qr", lineclass=None, dark="#000", title=title)
+    return Markup(svg)
+
+
+# --- HTML -> PDF ----------------------------------------------------------------------------
+
+
+def asset_url(name: str) -> str:
+    """The URL of a file packaged in ``reports/templates`` (checked when fetched)."""
+    return ASSET_SCHEME + name
+
+
+def _read_asset(name: str) -> tuple[bytes, str]:
+    parts = name.split("/")
+    suffix = Path(name).suffix.lower()
+    if not name or name.startswith("/") or any(p in ("", ".", "..") for p in parts) or suffix not in ASSET_TYPES:
+        raise FileNotFoundError(name)
+    target = _templates()
+    for part in parts:
+        target = target / part
+    if not target.is_file():
+        raise FileNotFoundError(name)
+    return target.read_bytes(), ASSET_TYPES[suffix]
+
+
+def _fetcher_class() -> type:
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class SafeURLFetcher(URLFetcher):
+        """Loads ``data:`` URLs and packaged assets; refuses (and records) everything else."""
+
+        def __init__(self) -> None:
+            super().__init__(allowed_protocols=("data",), allow_redirects=False, fail_on_errors=True, timeout=1)
+            self.refused: list[str] = []
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if url.startswith(ASSET_SCHEME):
+                name = url[len(ASSET_SCHEME):].lstrip("/")
+                try:
+                    body, media_type = _read_asset(name)
+                except FileNotFoundError:
+                    self.refused.append(url)
+                    raise
+                return URLFetcherResponse(url, body, {"Content-Type": media_type})
+            if url[:5].lower() == "data:":
+                return super().fetch(url, headers)
+            self.refused.append(url)
+            raise PermissionError(f"refused URL {url!r}")
+
+    return SafeURLFetcher
+
+
+def safe_url_fetcher() -> Any:
+    """A new fetcher for one rendering (it records what it refused)."""
+    return _fetcher_class()()
+
+
+def html_to_pdf(html: str, *, stylesheets: Sequence[str] = (STYLESHEET,)) -> bytes:
+    """Render trusted (our templates') HTML to PDF bytes. Not byte-identical across versions of
+    WeasyPrint or fonts: hash the bytes produced, never expect them."""
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.urls import FatalURLFetchingError
+
+    fetcher = safe_url_fetcher()
+    font_config = FontConfiguration()
+    try:
+        css = [
+            CSS(string=_read_asset(name)[0].decode("utf-8"), base_url=ASSET_BASE, url_fetcher=fetcher, font_config=font_config)
+            for name in stylesheets
+        ]
+        return HTML(string=html, base_url=ASSET_BASE, url_fetcher=fetcher).write_pdf(stylesheets=css, font_config=font_config)
+    except FatalURLFetchingError as exc:
+        url = fetcher.refused[0] if fetcher.refused else str(exc)
+        raise LedgerError(RENDER_URL_REFUSED, url=url) from None
+
+
+def render_pdf(template: str, /, **context: Any) -> bytes:
+    return html_to_pdf(render_html(template, **context))
+
+
+# --- what the generic templates take ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReportHeader:
+    """The cover and running header of a report PDF."""
+
+    title: str
+    subtitle: str = ""
+    subject: str = ""                # organisation, project...: who the report is about
+    period: str = ""                 # "2025-01-01 – 2025-12-31"
+    tree_size: int | None = None     # the log state the figures were computed at
+    root: str | None = None
+    ruleset: str | None = None       # "cn-charity/1"
+    as_of: str | None = None         # RFC 3339 time of that log state
+    lang: str = "zh-CN"
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One numbered section: text, label/value figures, bounded tables."""
+
+    id: str
+    title: str
+    paragraphs: tuple[str, ...] = ()
+    figures: tuple[tuple[str, Any], ...] = ()
+    tables: tuple[Table, ...] = ()
+    row_limit: int = 200             # rows per table in the PDF; the rest is in CSV/XLSX
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+CONTENTS_FROM = 3  # sections from which a contents list is printed
+
+
+def render_sections_pdf(header: ReportHeader, sections: Sequence[Section], *, notes: Sequence[str] = ()) -> bytes:
+    """A report PDF from the generic ``report_sections.html`` template."""
+    return html_to_pdf(render_html("report_sections.html", header=header, sections=list(sections), notes=list(notes), contents_from=CONTENTS_FROM))
