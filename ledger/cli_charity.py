@@ -1,0 +1,236 @@
+"""Command-line tools for charity staff: sign and submit entries, import statements, load the
+demo, erase a donor.
+
+Registered into ``charity-ledger`` by :func:`register` (``ledger.cli.SUBCOMMAND_MODULES``)::
+
+    charity-ledger submit --key FILE TYPE --data JSON [--idem ID] [--url URL]
+    charity-ledger import donations FILE.csv --key FILE --project ID [--skip-bad] [--dry-run] [--url URL]
+    charity-ledger demo-data [--scale small|large]
+    charity-ledger donor erase (--receipt CODE | --seq N)
+
+Without ``--url`` entries go to the log in the data folder (``--home``); with it, to a served
+API. Keys are PKCS#8 PEM files (``charity-ledger keygen``); an encrypted one is opened with
+``CHARITY_LEDGER_KEY_PASSPHRASE``. Results print as JSON on standard output; problems print in
+English and Chinese on standard error, and the exit status is not 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .errors import LedgerError
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+
+Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from .settings import from_env
+
+    settings = from_env()
+    if getattr(args, "home", None):
+        settings = settings.with_home(Path(args.home))
+    return settings
+
+
+def _key(path: str) -> Any:
+    from .keys import read_key_file
+
+    passphrase = os.environ.get("CHARITY_LEDGER_KEY_PASSPHRASE")
+    return read_key_file(Path(path), passphrase.encode() if passphrase else None)
+
+
+def _client(args: argparse.Namespace) -> Any:
+    """A client for the key in ``--key``, writing locally or to ``--url``."""
+    from .client import Client, HttpSink, LocalSink
+
+    key = _key(args.key)
+    if args.url:
+        sink = HttpSink(args.url, token=args.token or os.environ.get("CHARITY_LEDGER_TOKEN"))
+        return Client(key, sink.origin(), sink)
+    from .store.runtime import open_ledger
+
+    ledger = open_ledger(_settings(args))
+    return Client(key, ledger.settings.origin, LocalSink(ledger))
+
+
+def _read_data(value: str) -> Any:
+    """``--data``: JSON text, ``@file`` or ``-`` (standard input)."""
+    from .canonical import parse_json
+
+    if value == "-":
+        text = sys.stdin.read()
+    elif value.startswith("@"):
+        text = Path(value[1:]).read_text(encoding="utf-8")
+    else:
+        text = value
+    try:
+        return parse_json(text)
+    except LedgerError:
+        raise
+    except ValueError as exc:
+        raise LedgerError("malformed_json", detail=str(exc)) from exc
+
+
+# --- submit ---------------------------------------------------------------------------------------
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    data = _read_data(args.data)
+    if not isinstance(data, dict):
+        raise LedgerError("body_invalid", detail="--data must be a JSON object")
+    client = _client(args)
+    try:
+        result = client.append(args.type, data, args.idem)
+    except LedgerError as exc:
+        if exc.code == "idem_conflict" and not args.idem:
+            print("an identical entry (same type and data) was submitted before; give --idem to record it again on purpose\n"
+                  "此前已提交过完全相同的条目（类型和内容相同）；如确需再次记录，请指定 --idem", file=sys.stderr)
+        raise
+    _print_json(result.to_json())
+    return EXIT_OK
+
+
+# --- import donations -----------------------------------------------------------------------------
+
+
+def cmd_import_donations(args: argparse.Namespace) -> int:
+    from .importer import import_file, write_receipts
+
+    if args.url and not args.receipts and not args.dry_run:
+        print("over --url the donor data store is not reachable: give --receipts FILE to keep the receipt codes (salts)\n"
+              "通过 --url 导入时无法写入捐赠人信息库：请用 --receipts FILE 保存收据码（含盐值）", file=sys.stderr)
+        return EXIT_USAGE
+    client = _client(args)
+    report = import_file(
+        client, Path(args.file), project=args.project, skip_bad=args.skip_bad, dry_run=args.dry_run,
+        currency=args.currency, channel=args.channel, donor_type=args.donor_type, restricted=not args.unrestricted,
+    )
+    if args.receipts and report.imported:
+        write_receipts(report, Path(args.receipts))
+    summary = report.to_json()
+    if not args.verbose:
+        summary.pop("imported_rows")
+    _print_json(summary)
+    for warning in report.warnings:
+        print(f"warning / 提示: {warning}", file=sys.stderr)
+    for bad in report.bad:
+        print(f"line {bad.line}: {bad.reason}\n第 {bad.line} 行：{bad.reason_zh}", file=sys.stderr)
+    if report.stopped:
+        print(f"stopped / 已中止: {report.stopped}\n"
+              f"{len(report.imported)} rows were written before; run the same import again to continue.\n"
+              f"此前已写入 {len(report.imported)} 行；再次运行同一导入即可继续。", file=sys.stderr)
+        return EXIT_INVALID
+    if report.bad and not args.skip_bad:
+        err = LedgerError("import_has_bad_rows", count=len(report.bad), file=report.file)
+        print(f"error [{err.code}]: {err.message_en}\n错误 [{err.code}]：{err.message_zh}", file=sys.stderr)
+        return EXIT_INVALID
+    return EXIT_OK
+
+
+# --- demo data ------------------------------------------------------------------------------------
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from .demo import load_demo
+    from .store.runtime import init_ledger
+
+    ledger = init_ledger(_settings(args))
+    report = load_demo(ledger, args.scale, progress=lambda text: print(text, file=sys.stderr))
+    _print_json(report.to_json())
+    print(f"demo actors' keys: {report.keys_dir}\n演示角色密钥：{report.keys_dir}", file=sys.stderr)
+    if report.receipts:
+        print(f"donation receipt codes: {report.receipts_file}\n捐赠收据码：{report.receipts_file}", file=sys.stderr)
+    if not report.added:
+        print("the demo data was loaded already; nothing added\n演示数据此前已载入，未新增条目", file=sys.stderr)
+    return EXIT_OK
+
+
+# --- donor erase ----------------------------------------------------------------------------------
+
+
+def cmd_donor_erase(args: argparse.Namespace) -> int:
+    from .store.donors import DonorStore, load_privacy_key
+    from .store.runtime import open_ledger
+
+    ledger = open_ledger(_settings(args))
+    store = DonorStore(ledger.engine, load_privacy_key(ledger.settings, create=False))
+    if args.receipt:
+        receipt, _donation = store.find_by_receipt(args.receipt)
+        seq = receipt.seq
+    else:
+        seq = args.seq
+    erased_at = store.erase(seq)
+    _print_json({"seq": seq, "erased_at": erased_at,
+                 "note": "personal data and salt removed; the log and its proofs are unchanged",
+                 "note_zh": "已删除个人信息和盐值；账本及其证明不受影响"})
+    return EXIT_OK
+
+
+# --- registration ---------------------------------------------------------------------------------
+
+
+def register(add: Add) -> None:
+    """Add this module's subcommands to the ``charity-ledger`` parser."""
+    p = add("submit", cmd_submit, "sign an entry with your key and submit it (locally, or to --url)")
+    p.add_argument("--key", required=True, help="your key file (PEM, from charity-ledger keygen)")
+    p.add_argument("type", help="entry type, e.g. progress.reported")
+    p.add_argument("--data", required=True, help="the entry's data: JSON text, @file.json, or - for standard input")
+    p.add_argument("--idem", help="request id, unique for your key (default: derived from type and data)")
+    _remote_options(p)
+
+    p = add("import", _usage_placeholder, "import records from a file (see: import donations)")
+    sub = p.add_subparsers(dest="what", required=True)
+    d = sub.add_parser("donations", help="import a bank or payment-platform statement (CSV) as donations",
+                       description="Import a statement CSV (docs/import-format.md) as signed donation.received entries. "
+                                   "Re-importing the same file adds nothing.")
+    d.set_defaults(func=cmd_import_donations)
+    d.add_argument("file", help="the statement: CSV in UTF-8 or GB18030, Chinese or English headers")
+    d.add_argument("--key", required=True, help="a fundraiser key of the project's fundraising organisation")
+    d.add_argument("--project", required=True, help="the project the donations are for")
+    d.add_argument("--skip-bad", action="store_true", help="import the good rows even if some rows are bad")
+    d.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
+    d.add_argument("--channel", help="channel of every row when the file has no 渠道/channel column "
+                                     "(bank_transfer, online_platform, cash, cheque, delivery, other)")
+    d.add_argument("--currency", default="CNY", help="currency of rows without a 币种/currency column (default CNY)")
+    d.add_argument("--donor-type", help="donor type of rows without a 捐赠人类型/donor_type value "
+                                        "(default: individual with a name, else anonymous)")
+    d.add_argument("--unrestricted", action="store_true", help="rows without a 定向/restricted value are unrestricted "
+                                                               "(default: restricted to the project)")
+    d.add_argument("--receipts", help="write the receipt codes (line, reference, seq, code) to this CSV (mode 0600)")
+    d.add_argument("--verbose", action="store_true", help="list every imported row in the JSON output")
+    _remote_options(d)
+
+    p = add("demo-data", cmd_demo_data, "load the deterministic demo data set (idempotent)")
+    p.add_argument("--scale", choices=("small", "large"), default="small",
+                   help="small: a few thousand entries; large: 1,000,000 entries for benchmarks")
+
+    p = add("donor", _usage_placeholder, "donor privacy tools (see: donor erase)")
+    sub = p.add_subparsers(dest="what", required=True)
+    e = sub.add_parser("erase", help="erase a donor's personal data and salt for good (the log still verifies)")
+    e.set_defaults(func=cmd_donor_erase)
+    which = e.add_mutually_exclusive_group(required=True)
+    which.add_argument("--receipt", help="the donor's receipt code, e.g. D1234-…-G")
+    which.add_argument("--seq", type=int, help="the donation entry's seq")
+
+
+def _usage_placeholder(args: argparse.Namespace) -> int:  # replaced by the sub-subcommand's own func
+    return EXIT_USAGE
+
+
+def _remote_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--url", help="base URL of a served log (default: the log in the data folder)")
+    p.add_argument("--token", help="bearer token for the API, if it asks for one (or CHARITY_LEDGER_TOKEN)")
