@@ -181,3 +181,28 @@ def test_proof_requests_outside_the_tree_are_refused(factory: LedgerFactory) -> 
     with pytest.raises(LedgerError) as err:
         log.seq_of("00" * 32)
     assert err.value.code == "not_found"
+
+
+def test_append_each_keeps_good_entries_and_returns_refusals(any_factory: LedgerFactory) -> None:
+    f = any_factory
+    f.with_genesis()
+    first = f.org_entry(1)
+    f.ledger.log.append([first])
+    before = f.ledger.log.head()
+    good_a, good_b = f.org_entry(2), f.org_entry(3)
+    bad_sig = SignedEntry(f.org_entry(4).body, f.org_entry(4).body_bytes, bytes(64))
+    same_org = f.sign(f.registrar, "org.registered", dict(f.org_entry(5).data, org=good_a.data["org"]))
+    clash = f.sign(f.registrar, "org.registered", f.org_entry(6).data, idem=first.idem)
+    results = f.ledger.log.append_each([good_a, bad_sig, same_org, first, good_b, clash])
+    assert [getattr(r, "code", None) for r in results] == [None, "bad_signature", "org_exists", None, None, "idem_conflict"]
+    assert [r.seq for r in (results[0], results[3], results[4])] == [before.size, 1, before.size + 1]
+    assert results[3].existing and not results[0].existing
+    head = f.ledger.log.head()
+    assert head.size == before.size + 2
+    # both accepted entries are proven against the one checkpoint of this append
+    cp = verify_checkpoint(results[4].checkpoint, log_vkey(f.ledger.log))
+    for r in (results[0], results[4]):
+        merkle.verify_inclusion(bytes.fromhex(r.leaf_hash), r.seq, cp.size, [bytes.fromhex(h) for h in r.proof], cp.root)
+    from ledger.store.rebuild import check
+
+    assert check(f.ledger.log).clean

@@ -37,6 +37,7 @@ from ..sigcheck import start as start_verify
 from .db import read_transaction, write_transaction
 from .fastsql import in_list, run, write_all
 from .log_tables import Cosignature, LogHead, LogLeaf, MerkleNode, SignedCheckpoint
+from ..domain.state import Overlay
 from .sql_state import SqlState
 
 HEAD = LogHead.__table__
@@ -134,6 +135,10 @@ class _SignatureChecks:
     positions: list[int]  # positions with a key, in the order of pending's results
     pending: Pending
 
+    def verdicts(self) -> dict[int, bool]:
+        """Position -> signature valid, for the positions checked (waits for the pool)."""
+        return dict(zip(self.positions, self.pending.result(), strict=True))
+
     def first_bad(self, entries: Sequence[SignedEntry], upto: int) -> LedgerError | None:
         """The bad_signature error of the first entry at or before ``upto`` that fails."""
         if not self.positions or self.positions[0] > upto:
@@ -220,7 +225,30 @@ class LogStore:
         checked = self._check_signatures_unlocked(entries)
         with write_transaction(self.engine) as conn:
             head, edge = self._lock_head(conn)
-            return self._append_locked(conn, head, edge, entries, checked)
+            return self._append_locked(conn, head, edge, entries, checked)  # type: ignore[return-value]
+
+    def append_each(self, entries: Sequence[SignedEntry]) -> list[AppendResult | LedgerError]:
+        """Append entries that stand alone (requests from different clients) in one transaction:
+        each is checked on its own, refused ones come back as errors and write nothing, the
+        others share one lock, one commit and one checkpoint. This is how the API coalesces
+        concurrent single submissions without a batching delay."""
+        self._check_batch_size(len(entries))
+        out: list[AppendResult | LedgerError | None] = [None] * len(entries)
+        keep: list[int] = []
+        for position, entry in enumerate(entries):
+            if entry.body["log"] != self.origin:
+                out[position] = LedgerError("wrong_log", got=entry.body["log"], expected=self.origin)
+            else:
+                keep.append(position)
+        if keep:
+            chosen = [entries[i] for i in keep]
+            checked = self._check_signatures_unlocked(chosen)
+            with write_transaction(self.engine) as conn:
+                head, edge = self._lock_head(conn)
+                results = self._append_locked(conn, head, edge, chosen, checked, independent=True)
+            for i, result in zip(keep, results, strict=True):
+                out[i] = result
+        return out  # type: ignore[return-value]
 
     def _check_signatures_unlocked(self, entries: Sequence[SignedEntry]) -> _SignatureChecks:
         """Verify signatures before taking the write lock, so the lock covers only cheap work.
@@ -270,9 +298,15 @@ class LogStore:
         edge: merkle.CompactRange,
         entries: Sequence[SignedEntry],
         checked: _SignatureChecks,
-    ) -> list[AppendResult]:
-        single = len(entries) == 1
+        *,
+        independent: bool = False,
+    ) -> list[AppendResult | LedgerError]:
+        """Append under the lock. Atomic by default: the first refusal raises and nothing is
+        written. ``independent``: each entry stands alone (its rule changes are kept on an
+        overlay and dropped if it is refused); refusals come back in the result list."""
+        single = len(entries) == 1 and not independent
         known = self._existing_by_idem(conn, entries)
+        verdicts = checked.verdicts() if independent else {}
         # Every proof of this append is made of nodes written now or of the tree's edge before
         # it (a left sibling wholly before the old size is an edge node), so no reads are needed.
         fresh_nodes: dict[tuple[int, int], bytes] = dict(zip(merkle.edge_nodes(head.size), edge.hashes, strict=True))
@@ -285,9 +319,12 @@ class LogStore:
         seq = head.size
         leaf_rows: list[dict[str, Any]] = []
         node_rows: list[dict[str, Any]] = []
-        out: list[tuple[int, str, str, bool]] = []
+        out: list[tuple[int, str, str, bool] | LedgerError] = []
         seen_in_batch: dict[tuple[str, str], tuple[int, str, str, str]] = {}
+        base_state = state
         for position, entry in enumerate(entries):
+            if independent:
+                state = Overlay(base_state)
             try:
                 body_hash = hashlib.sha256(entry.body_bytes).hexdigest()
                 key = (entry.signer, entry.idem)
@@ -301,7 +338,10 @@ class LogStore:
                 public = self.domain.signer_public_key(state, entry, seq)
                 if public is None:
                     raise LedgerError("unknown_signer", signer=entry.signer)
-                if checked.keys[position] != public and not signature_valid(entry, public):
+                if checked.keys[position] == public:
+                    if independent and not verdicts[position]:
+                        raise LedgerError("bad_signature", signer=entry.signer)
+                elif not signature_valid(entry, public):
                     raise LedgerError("bad_signature", signer=entry.signer)
                 self._check_clock(entry, moment)
                 leaf = Leaf(seq, prev, log_time, entry)
@@ -310,11 +350,16 @@ class LogStore:
                 lh_hex = lh.hex()
                 self.domain.apply(state, self.domain.AppendContext(seq, lh_hex, log_time, self.origin), entry)
             except LedgerError as exc:
+                if independent:
+                    out.append(exc)
+                    continue
                 # a bad signature at or before this entry is the first thing wrong
                 exc = checked.first_bad(entries, position) or exc
                 if single:
                     raise exc from None
                 raise _batch_error(exc.params.get("position", position), exc) from exc
+            if independent:
+                state.flush()  # the overlay's rows into the transaction's state
             for level, idx, h in edge.append(lh):
                 node_rows.append({"level": level, "idx": idx, "hash": h})
                 fresh_nodes[(level, idx)] = h
@@ -326,7 +371,8 @@ class LogStore:
             out.append((seq, lh_hex, log_time, False))
             prev = lh_hex
             seq += 1
-        bad = checked.first_bad(entries, len(entries) - 1)
+        state = base_state
+        bad = None if independent else checked.first_bad(entries, len(entries) - 1)
         if bad is not None:
             if single:
                 raise bad
@@ -344,11 +390,11 @@ class LogStore:
             ])
         else:
             note = self._checkpoint_note(conn, size)
-        source = _SqlNodes(conn, fresh_nodes)
-        proofs = self._proofs(source, [s for s, *_ in out], size)
+        accepted = [o for o in out if not isinstance(o, LedgerError)]
+        proofs = self._proofs(_SqlNodes(conn, fresh_nodes), [o[0] for o in accepted], size)
         return [
-            AppendResult(s, h, t, existing, size, proofs[s], note)
-            for (s, h, t, existing) in out
+            o if isinstance(o, LedgerError) else AppendResult(o[0], o[1], o[2], o[3], size, proofs[o[0]], note)
+            for o in out
         ]
 
     def _existing_by_idem(self, conn: Connection, entries: Sequence[SignedEntry]) -> dict[tuple[str, str], tuple[int, str, str, str]]:
