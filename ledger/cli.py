@@ -95,6 +95,17 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from .store.doctor import run_checks
+
+    checks = run_checks(_settings(args), deep=args.deep)
+    _print_json([c.to_json() for c in checks])
+    failed = [c for c in checks if not c.ok]
+    for c in failed:
+        print(f"FAILED {c.name}: {c.detail}", file=sys.stderr)
+    return EXIT_INVALID if failed else EXIT_OK
+
+
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from .store.rebuild import check, rebuild
     from .store.runtime import open_ledger
@@ -145,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--demo", action="store_true", help="load the small demo data set first if the log is empty")
+
+    p = add("doctor", cmd_doctor, "check a deployment: database, migrations, keys, log, broker, fonts")
+    p.add_argument("--deep", action="store_true", help="also replay the log and compare every projection")
 
     p = add("rebuild", cmd_rebuild, "rebuild the projections from the log (--check: only compare)")
     p.add_argument("--check", action="store_true", help="rebuild into a scratch schema and report differences")

@@ -1,0 +1,128 @@
+"""``charity-ledger doctor``: checks a deployment end to end and says what is wrong.
+
+Each check returns ok or a message a person can act on; the command exits non-zero when any
+check fails. Nothing is changed by running it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from ..errors import LedgerError
+from ..settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"check": self.name, "ok": self.ok, "detail": self.detail}
+
+
+def _private_file(path: Path, what: str) -> Check:
+    if not path.exists():
+        return Check(what, False, f"{path} does not exist (run `charity-ledger init`)")
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        return Check(what, False, f"{path} has mode {mode:o}; others can read it — run chmod 600 {path}")
+    return Check(what, True, f"{path} (mode {mode:o})")
+
+
+def run_checks(settings: Settings, *, deep: bool = False) -> list[Check]:
+    checks: list[Check] = []
+
+    def attempt(name: str, func: Callable[[], str]) -> bool:
+        try:
+            checks.append(Check(name, True, func()))
+            return True
+        except LedgerError as exc:
+            checks.append(Check(name, False, f"[{exc.code}] {exc.message_en} / {exc.message_zh}"))
+        except Exception as exc:  # a check must report, not crash
+            checks.append(Check(name, False, f"{type(exc).__name__}: {exc}"))
+        return False
+
+    from . import migrate
+    from .db import make_engine
+
+    engine = make_engine(settings.database_url)
+
+    def database() -> str:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return engine.url.render_as_string(hide_password=True)
+
+    def migrations() -> str:
+        current, head = migrate.current_revision(engine), migrate.head_revision()
+        if current != head:
+            raise RuntimeError(f"schema at revision {current}, code expects {head}: run `charity-ledger init`")
+        return f"revision {current}"
+
+    db_ok = attempt("database reachable", database) and attempt("migrations current", migrations)
+    key_check = _private_file(settings.log_key_path, "log key file")
+    checks.append(key_check)
+    if settings.privacy_key:
+        checks.append(Check("donor data key", True, "from CHARITY_LEDGER_PRIVACY_KEY"))
+    else:
+        checks.append(_private_file(settings.privacy_key_path, "donor data key"))
+
+    if key_check.ok and db_ok:
+        from ..verify import verify_log
+        from .export import log_vkey
+        from .runtime import open_ledger
+
+        def log_verifies() -> str:
+            ledger = open_ledger(settings)
+            note = ledger.log.latest_checkpoint()
+            report = verify_log(ledger.log.iter_leaves(), note, log_vkey(ledger.log))
+            return f"{report.size} entries verify against the latest checkpoint (root {report.root[:16]}…)"
+
+        if attempt("log verifies", log_verifies) and deep:
+            from .rebuild import check as rebuild_check
+
+            def projections() -> str:
+                report = rebuild_check(open_ledger(settings).log)
+                if not report.clean:
+                    tables = ", ".join(d.table for d in report.diffs if not d.clean)
+                    raise RuntimeError(f"projections differ from the log in {tables}: run `charity-ledger rebuild --check`")
+                return f"{report.entries} entries replayed; every projection table matches"
+
+            attempt("projections match the log", projections)
+
+    if settings.broker_url:
+        attempt("task broker reachable", lambda: _broker(settings.broker_url or ""))
+    else:
+        checks.append(Check("task broker", True, "none configured: tasks run in-process"))
+    attempt("report fonts", _fonts)
+    engine.dispose()
+    return checks
+
+
+def _broker(url: str) -> str:
+    from kombu import Connection
+
+    with Connection(url, connect_timeout=5) as conn:
+        conn.ensure_connection(max_retries=1)
+    return url.split("@")[-1]
+
+
+def _fonts() -> str:
+    if shutil.which("fc-list") is None:
+        raise RuntimeError("fontconfig (fc-list) is missing: install fontconfig and fonts-noto-cjk")
+    out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, timeout=30).stdout
+    families = sorted({line.split(",")[0].strip() for line in out.splitlines() if line.strip()})
+    if not families:
+        raise RuntimeError("no Chinese font: install fonts-noto-cjk (reports need a CJK font)")
+    import weasyprint  # noqa: F401  (Pango must load for PDF reports)
+
+    return ", ".join(families[:3])

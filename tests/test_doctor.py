@@ -1,0 +1,67 @@
+"""`charity-ledger doctor` reports a healthy deployment as healthy and names what is broken."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from ledger.cli import main
+from ledger.store.log_tables import LogLeaf
+from tests.support.ledger_factory import LedgerFactory
+
+
+def _doctor(capsys: pytest.CaptureFixture[str], home: Path, *extra: str) -> tuple[int, dict[str, dict]]:
+    code = main(["--home", str(home), "doctor", *extra])
+    out, _ = capsys.readouterr()
+    return code, {c["check"]: c for c in json.loads(out)}
+
+
+@pytest.fixture
+def ledger_home(factory: LedgerFactory, monkeypatch: pytest.MonkeyPatch) -> LedgerFactory:
+    monkeypatch.setenv("CHARITY_LEDGER_ORIGIN", factory.settings.origin)
+    monkeypatch.delenv("CHARITY_LEDGER_DATABASE_URL", raising=False)
+    monkeypatch.delenv("CHARITY_LEDGER_BROKER_URL", raising=False)
+    factory.with_genesis()
+    factory.append_orgs(4)
+    from ledger.store.donors import load_privacy_key
+
+    load_privacy_key(factory.settings)
+    return factory
+
+
+def test_healthy_deployment(ledger_home: LedgerFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    code, checks = _doctor(capsys, ledger_home.home, "--deep")
+    assert code == 0, checks
+    assert checks["log verifies"]["detail"].startswith("5 entries verify")
+    assert checks["projections match the log"]["ok"]
+    assert checks["report fonts"]["ok"]
+
+
+def test_problems_are_named(ledger_home: LedgerFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    os.chmod(ledger_home.settings.privacy_key_path, 0o644)
+    with ledger_home.ledger.engine.begin() as conn:
+        conn.execute(update(LogLeaf.__table__).where(LogLeaf.__table__.c.seq == 2).values(leaf=b"{}"))
+    code, checks = _doctor(capsys, ledger_home.home)
+    assert code == 1
+    assert not checks["donor data key"]["ok"] and "chmod 600" in checks["donor data key"]["detail"]
+    assert not checks["log verifies"]["ok"] and "seq 2" in checks["log verifies"]["detail"]
+    assert checks["database reachable"]["ok"] and checks["migrations current"]["ok"]
+
+
+def test_uninitialised_home(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHARITY_LEDGER_DATABASE_URL", raising=False)
+    (tmp_path / "empty").mkdir()
+    code, checks = _doctor(capsys, tmp_path / "empty")
+    assert code == 1
+    assert not checks["migrations current"]["ok"] and "charity-ledger init" in checks["migrations current"]["detail"]
+    assert not checks["log key file"]["ok"]
+
+
+def test_unreachable_broker(ledger_home: LedgerFactory, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHARITY_LEDGER_BROKER_URL", "redis://127.0.0.1:1/0")
+    code, checks = _doctor(capsys, ledger_home.home)
+    assert code == 1 and not checks["task broker reachable"]["ok"]
