@@ -95,6 +95,21 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from .store.backup import backup
+
+    manifest = backup(_settings(args), Path(args.dir))
+    _print_json({k: v for k, v in manifest.items() if k != "checkpoint"})
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from .store.backup import restore
+
+    _print_json(restore(_settings(args), Path(args.dir)))
+    return EXIT_OK
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from .store.doctor import run_checks
 
@@ -156,6 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--demo", action="store_true", help="load the small demo data set first if the log is empty")
+
+    p = add("backup", cmd_backup, "back up the database and keys into an empty DIR, with the latest checkpoint")
+    p.add_argument("dir")
+    p = add("restore", cmd_restore, "restore a backup into an empty data folder or database, then verify it")
+    p.add_argument("dir")
 
     p = add("doctor", cmd_doctor, "check a deployment: database, migrations, keys, log, broker, fonts")
     p.add_argument("--deep", action="store_true", help="also replay the log and compare every projection")

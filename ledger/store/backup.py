@@ -1,0 +1,160 @@
+"""Backup and restore of a ledger, checked against the checkpoint published before the backup.
+
+``charity-ledger backup DIR`` writes:
+
+- ``manifest.json``: the origin, the log's verifier key, and the latest signed checkpoint, taken
+  *before* the database snapshot (so the snapshot holds at least that tree);
+- the database: ``ledger.sqlite3`` (SQLite's online backup API: a consistent copy while the log
+  keeps serving) or ``ledger.pgdump`` (``pg_dump --format=custom``);
+- ``keys/``: the log key and the donor data key (mode 0600; the folder is 0700). Keep backups as
+  secret as the data folder.
+
+``charity-ledger restore DIR`` puts them back into an empty data folder / empty database, then
+verifies the restored log and checks that its checkpoint is consistent with the manifest's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from .. import merkle
+from ..canonical import format_time, now
+from ..checkpoint import verify_checkpoint
+from ..errors import LedgerError, define
+from ..settings import Settings
+from ..verify import verify_log
+
+BACKUP_INVALID = define(
+    "backup_invalid",
+    "invalid",
+    "The backup cannot be used: {detail}.",
+    "备份不可用：{detail}。",
+)
+RESTORE_REFUSED = define(
+    "restore_refused",
+    "conflict",
+    "Restore refused: {detail}.",
+    "拒绝恢复：{detail}。",
+)
+
+
+def _pg_args(url: str) -> tuple[str, list[str]]:
+    """A libpq connection string for pg_dump/pg_restore, and the schema to limit them to."""
+    u = make_url(url)
+    options = u.query.get("options", "")
+    schema = []
+    if isinstance(options, str) and "search_path=" in options:
+        schema = ["--schema", options.split("search_path=")[1].split(",")[0].split()[0]]
+    conninfo = u.set(drivername="postgresql").render_as_string(hide_password=False)
+    return conninfo, schema
+
+
+def backup(settings: Settings, folder: Path) -> dict[str, Any]:
+    from .export import log_vkey
+    from .runtime import open_ledger
+
+    folder = Path(folder)
+    if folder.exists() and any(folder.iterdir()):
+        raise LedgerError(BACKUP_INVALID, detail=f"{folder} is not empty")
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ledger = open_ledger(settings)
+    note = ledger.log.latest_checkpoint()
+    cp = verify_checkpoint(note, log_vkey(ledger.log))
+    manifest = {
+        "origin": settings.origin,
+        "created_at": format_time(now()),
+        "log_vkey": log_vkey(ledger.log),
+        "checkpoint": note,
+        "size": cp.size,
+        "database": "sqlite" if settings.is_sqlite else "postgresql",
+    }
+    if settings.is_sqlite:
+        source = sqlite3.connect(make_url(settings.database_url).database)
+        target = sqlite3.connect(folder / "ledger.sqlite3")
+        with target:
+            source.backup(target)
+        source.close()
+        target.close()
+    else:
+        conninfo, schema = _pg_args(settings.database_url)
+        subprocess.run(
+            ["pg_dump", "--format=custom", "--no-owner", "--no-privileges", *schema, "--file", str(folder / "ledger.pgdump"), "--dbname", conninfo],
+            check=True, capture_output=True, text=True,
+        )
+    keys = folder / "keys"
+    keys.mkdir(mode=0o700)
+    for path in (settings.log_key_path, settings.privacy_key_path):
+        if path.exists():
+            shutil.copy2(path, keys / path.name)
+            os.chmod(keys / path.name, 0o600)
+    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    ledger.engine.dispose()
+    return manifest
+
+
+def restore(settings: Settings, folder: Path) -> dict[str, Any]:
+    """Restore into an empty data folder or database; returns what was checked."""
+    from .runtime import open_ledger
+
+    folder = Path(folder)
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise LedgerError(BACKUP_INVALID, detail=f"no readable manifest.json in {folder}") from exc
+    if manifest.get("origin") != settings.origin:
+        raise LedgerError(RESTORE_REFUSED, detail=f"the backup is of log {manifest.get('origin')!r}, settings say {settings.origin!r}")
+    for path in (settings.log_key_path, settings.privacy_key_path):
+        if path.exists():
+            raise LedgerError(RESTORE_REFUSED, detail=f"{path} exists: restore into an empty data folder")
+    settings.home.mkdir(parents=True, exist_ok=True)
+    if settings.is_sqlite:
+        target = Path(make_url(settings.database_url).database or "")
+        if target.exists():
+            raise LedgerError(RESTORE_REFUSED, detail=f"{target} exists: restore into an empty data folder")
+        if not (folder / "ledger.sqlite3").exists():
+            raise LedgerError(BACKUP_INVALID, detail="it holds no ledger.sqlite3 (a PostgreSQL backup needs a PostgreSQL URL)")
+        shutil.copy2(folder / "ledger.sqlite3", target)
+    else:
+        if not (folder / "ledger.pgdump").exists():
+            raise LedgerError(BACKUP_INVALID, detail="it holds no ledger.pgdump (a SQLite backup needs a SQLite data folder)")
+        conninfo, _schema = _pg_args(settings.database_url)
+        done = subprocess.run(
+            ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--dbname", conninfo, str(folder / "ledger.pgdump")],
+            capture_output=True, text=True,
+        )
+        if done.returncode != 0:
+            raise LedgerError(RESTORE_REFUSED, detail=f"pg_restore failed: {done.stderr.strip()[:300]}")
+    keys = settings.log_key_path.parent
+    keys.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for name in ("log.key", "privacy.key"):
+        if (folder / "keys" / name).exists():
+            shutil.copy2(folder / "keys" / name, keys / name)
+            os.chmod(keys / name, 0o600)
+    return check_restored(settings, manifest)
+
+
+def check_restored(settings: Settings, manifest: dict[str, Any]) -> dict[str, Any]:
+    """The restored log verifies, and its checkpoint extends the one published before the backup."""
+    from .export import log_vkey
+    from .runtime import open_ledger
+
+    ledger = open_ledger(settings)
+    vkey = manifest["log_vkey"]
+    if log_vkey(ledger.log) != vkey:
+        raise LedgerError(BACKUP_INVALID, detail="the restored log key is not the one in the manifest")
+    published = verify_checkpoint(manifest["checkpoint"], vkey)
+    note = ledger.log.latest_checkpoint()
+    report = verify_log(ledger.log.iter_leaves(), note, vkey)
+    current = verify_checkpoint(note, vkey)
+    proof = ledger.log.consistency_proof(published.size, current.size)
+    merkle.verify_consistency(published.size, current.size, published.root, current.root, proof)
+    ledger.engine.dispose()
+    return {"restored_size": report.size, "published_size": published.size, "consistent": True, "root": report.root}

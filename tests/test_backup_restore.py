@@ -1,0 +1,88 @@
+"""Backup and restore on SQLite and PostgreSQL: the restored log verifies and extends the
+checkpoint published before the backup; a damaged backup is refused."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from ledger.errors import LedgerError, VerificationError
+from ledger.store.backup import backup, restore
+from ledger.store.db import make_engine
+from tests.support.ledger_factory import LedgerFactory
+
+
+@pytest.fixture
+def restore_target(request: pytest.FixtureRequest, tmp_path: Path, any_factory: LedgerFactory) -> Iterator[LedgerFactory]:
+    """An empty place to restore into, of the same kind as ``any_factory``."""
+    if any_factory.database_url is None:
+        yield LedgerFactory(tmp_path / "restored")
+        return
+    source = make_url(any_factory.database_url)
+    name = "restore_" + uuid.uuid4().hex[:10]
+    admin = make_engine(request.getfixturevalue("postgres_url"), pool=False).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    target = source.set(database=name).render_as_string(hide_password=False)
+    yield LedgerFactory(tmp_path / "restored", database_url=target)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+def test_restore_verifies_and_extends_the_published_checkpoint(any_factory: LedgerFactory, restore_target: LedgerFactory, tmp_path: Path) -> None:
+    f = any_factory
+    f.with_genesis()
+    f.append_orgs(25, batch=10)
+    from ledger.store.donors import load_privacy_key
+
+    load_privacy_key(f.settings)
+    manifest = backup(f.settings, tmp_path / "backup")
+    assert manifest["size"] == 26
+    assert oct((tmp_path / "backup" / "keys" / "log.key").stat().st_mode & 0o777) == "0o600"
+    f.append_orgs(5, start=100)  # the live log goes on; the backup is what it was
+    result = restore(restore_target.settings, tmp_path / "backup")
+    published_root = base64.b64decode(manifest["checkpoint"].split("\n")[2]).hex()
+    assert result == {"restored_size": 26, "published_size": 26, "consistent": True, "root": published_root}
+    restored = restore_target.ledger
+    assert restored.log.head().size == 26
+    # the restored log takes new entries with the same key and chain
+    restored.log.append([f.org_entry(200)])
+    assert restored.log.head().size == 27
+    # restoring over an existing log is refused
+    with pytest.raises(LedgerError) as err:
+        restore(restore_target.settings, tmp_path / "backup")
+    assert err.value.code == "restore_refused"
+
+
+def test_damaged_sqlite_backup_is_refused(factory: LedgerFactory, tmp_path: Path) -> None:
+    f = factory
+    f.with_genesis()
+    f.append_orgs(6)
+    backup(f.settings, tmp_path / "backup")
+    db = sqlite3.connect(tmp_path / "backup" / "ledger.sqlite3")
+    leaf = db.execute("SELECT leaf FROM log_leaf WHERE seq = 3").fetchone()[0]
+    db.execute("UPDATE log_leaf SET leaf = ? WHERE seq = 3", (leaf.replace(b"\\u6d4b", b"\\u6d4c") if b"\\u" in leaf else leaf.replace("测".encode(), "侧".encode()),))
+    db.commit()
+    db.close()
+    with pytest.raises(VerificationError) as err:
+        restore(LedgerFactory(tmp_path / "restored").settings, tmp_path / "backup")
+    assert err.value.seq == 3
+
+
+def test_manifest_from_another_log_is_refused(factory: LedgerFactory, tmp_path: Path) -> None:
+    factory.with_genesis()
+    backup(factory.settings, tmp_path / "backup")
+    manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
+    manifest["origin"] = "other.example/log"
+    (tmp_path / "backup" / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(LedgerError) as err:
+        restore(LedgerFactory(tmp_path / "restored").settings, tmp_path / "backup")
+    assert err.value.code == "restore_refused"
