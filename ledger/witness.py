@@ -1,0 +1,525 @@
+"""A witness: follows one log, cosigns each checkpoint consistent with the last it cosigned.
+
+This is the split-view protection of Certificate Transparency and sigsum. A log could show one
+history to some readers and another to others, or rewrite its past; a witness that cosigns only
+checkpoints it has seen grow append-only from the last one it cosigned makes that detectable:
+two cosigned checkpoints that contradict each other cannot both come from the same witness.
+
+One :meth:`Witness.run_once`:
+
+1. fetches the log's latest checkpoint and checks the log's signature with the pinned log key
+   (``--log-vkey``, else the one pinned in the state, else — first run only — the key the log
+   serves at ``/api/v1/log/vkey``, trusted on first use and pinned from then on);
+2. compares it with the last checkpoint this witness cosigned (its *state*):
+
+   - same size, same root: already cosigned; the stored cosignature is submitted again (a
+     crash between saving and submitting is repaired this way);
+   - same size, another root: **split view** — refused, evidence written;
+   - larger: the log's consistency proof from the old size must verify
+     (:func:`ledger.merkle.verify_consistency`), otherwise **rewritten history** — refused,
+     evidence written;
+   - smaller: never cosigned. If the log gives a consistency proof from the smaller size to
+     the cosigned one and it fails, that is evidence too; otherwise the checkpoint is just
+     stale (a cache, a replica behind) and is refused without evidence;
+
+3. cosigns it (C2SP tlog-cosignature v1, :func:`ledger.checkpoint.cosign`), saves the new
+   state **before** the cosignature leaves the process, and
+4. submits it to the log: ``POST /api/v1/log/add-checkpoint`` with the C2SP tlog-witness body
+   (``old <size>``, the consistency proof in base64 lines, an empty line, the checkpoint with
+   the cosignature added). A 409 answer names the size the log holds this witness's latest
+   cosignature for; the witness fetches a proof from there and sends once more.
+
+State (one folder per witness and log): ``state.json`` holds the log's origin and pinned key,
+the witness name, and the last cosigned size, root, signed checkpoint and cosignature line. It
+is replaced atomically (temporary file, fsync, rename, fsync of the folder), only ever moves
+forward (a save that would lower the size or change the root of the same size is refused), and
+a ``lock`` file (``flock``) keeps two processes from using one state folder at once.
+
+Evidence: ``evidence-<UTC time>/previous.checkpoint`` (the cosigned one), ``offered.checkpoint``
+(the contradicting one, exactly as served) and ``reason.json`` (what failed: the kind, both
+sizes and roots, the proof, the log URL, the time). The same contradiction seen again is not
+written twice.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .checkpoint import Checkpoint, cosign, format_witness_key, verify_checkpoint
+from .errors import LedgerError, VerificationError, define
+from .keys import KeyPair
+from .merkle import verify_consistency
+from .note import SIG_ED25519, add_signatures, is_valid_name, parse_note, parse_verifier_key
+from .remote import LogClient
+from .witness_protocol import (
+    ADD_CHECKPOINT_PATH,
+    SIZE_CONTENT_TYPE,
+    build_add_checkpoint_request,
+    parse_cosignature_response,
+    parse_size_response,
+)
+
+STATE_FILE = "state.json"
+LOCK_FILE = "lock"
+STATE_FORMAT = 1
+SUBMIT_PATH = "/api/v1/log/" + ADD_CHECKPOINT_PATH
+
+# Exit statuses of ``charity-ledger witness --once`` (and of a loop that stops).
+EXIT_COSIGNED = 0   # cosigned (or already had) and the log took the cosignature
+EXIT_REFUSED = 1    # refused: bad signature, stale checkpoint, or a split view (evidence written)
+EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 3  # the log could not be reached, or refused the submission: try again
+
+WITNESS_STATE_INVALID = define(
+    "witness_state_invalid",
+    "invalid",
+    "The witness state in {path} cannot be used: {detail}.",
+    "见证方状态目录 {path} 无法使用：{detail}。",
+)
+WITNESS_STATE_BUSY = define(
+    "witness_state_busy",
+    "conflict",
+    "Another witness process is using the state folder {path}.",
+    "另一个见证进程正在使用状态目录 {path}。",
+)
+WITNESS_STATE_ROLLBACK = define(
+    "witness_state_rollback",
+    "refused",
+    "The witness state would go back from size {old_size} to {new_size} (or change the root of a cosigned size); refused.",
+    "见证方状态将从树大小 {old_size} 回退到 {new_size}（或改变已副署大小的根哈希），已拒绝。",
+)
+WITNESS_LOG_UNAVAILABLE = define(
+    "witness_log_unavailable",
+    "unavailable",
+    "The log at {url} could not be used: {detail}. Nothing was cosigned; try again later.",
+    "无法使用账本 {url}：{detail}。未副署任何内容，请稍后重试。",
+)
+WITNESS_SUBMIT_FAILED = define(
+    "witness_submit_failed",
+    "unavailable",
+    "The log at {url} did not take the cosignature of size {size} (HTTP {status}): {detail}. It is saved and will be sent again.",
+    "账本 {url} 未接收树大小 {size} 的副署（HTTP {status}）：{detail}。副署已保存，下次将重新提交。",
+)
+WITNESS_SPLIT_VIEW = define(
+    "witness_split_view",
+    "refused",
+    "The log showed two checkpoints that cannot both be true ({kind}): size {old_size} root {old_root} "
+    "and size {new_size} root {new_root}. Not cosigned; evidence in {evidence}.",
+    "账本出示了两个不可能同时成立的检查点（{kind}）：树大小 {old_size} 根 {old_root} 与树大小 {new_size} 根 {new_root}。"
+    "未副署；证据保存在 {evidence}。",
+)
+WITNESS_STALE = define(
+    "witness_stale_checkpoint",
+    "refused",
+    "The log offers size {new_size}, smaller than the size {old_size} this witness cosigned; a witness never cosigns a smaller tree.",
+    "账本出示的树大小 {new_size} 小于本见证方已副署的 {old_size}；见证方从不副署更小的树。",
+)
+
+
+# --- files ----------------------------------------------------------------------------------
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or a new file in ``folder`` durable."""
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomically(path: Path, data: bytes, *, mode: int = 0o600) -> None:
+    """Replace ``path`` with ``data`` so that a crash leaves either the old or the new file.
+
+    Write a temporary file next to it, fsync it, rename it over ``path``, fsync the folder.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+@contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``folder/lock`` (refuse at once if another process has it)."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LedgerError(WITNESS_STATE_BUSY, path=str(folder)) from None
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+# --- state ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessState:
+    """What a witness remembers about one log: its key, and the last checkpoint it cosigned."""
+
+    origin: str
+    log_vkey: str
+    name: str                       # the witness's key name (part of its verifier key)
+    size: int = 0                   # last cosigned tree size (0: none yet)
+    root: str = ""                  # its root, hex ("" when size is 0)
+    checkpoint: str = ""            # the signed note as the log served it
+    cosignature: str = ""           # this witness's cosignature line for it
+    cosigned_at: int = 0            # POSIX seconds in the cosignature
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": STATE_FORMAT, **asdict(self)}
+
+    @classmethod
+    def from_json(cls, obj: Any, path: Path) -> WitnessState:
+        if not isinstance(obj, dict) or obj.get("format") != STATE_FORMAT:
+            raise LedgerError(WITNESS_STATE_INVALID, path=str(path), detail=f"not a format {STATE_FORMAT} witness state")
+        try:
+            state = cls(**{k: v for k, v in obj.items() if k != "format"})
+        except TypeError as exc:
+            raise LedgerError(WITNESS_STATE_INVALID, path=str(path), detail=str(exc)) from exc
+        if state.size and Checkpoint.parse(parse_note(state.checkpoint).text).root.hex() != state.root:
+            raise LedgerError(WITNESS_STATE_INVALID, path=str(path), detail="the stored checkpoint does not match the stored root")
+        return state
+
+
+def load_state(folder: Path) -> WitnessState | None:
+    path = Path(folder) / STATE_FILE
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        obj = json.loads(raw)
+    except ValueError as exc:
+        raise LedgerError(WITNESS_STATE_INVALID, path=str(path), detail=f"not JSON ({exc})") from exc
+    return WitnessState.from_json(obj, path)
+
+
+def save_state(folder: Path, new: WitnessState, old: WitnessState | None) -> None:
+    """Write ``new`` atomically; refuse anything that would move the cosigned tree back."""
+    if old is not None and old.size and (new.size < old.size or (new.size == old.size and new.root != old.root)):
+        raise LedgerError(WITNESS_STATE_ROLLBACK, old_size=old.size, new_size=new.size)
+    data = json.dumps(new.to_json(), ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+    write_atomically(Path(folder) / STATE_FILE, data)
+
+
+# --- evidence -------------------------------------------------------------------------------
+
+
+def write_evidence(folder: Path, previous: str, offered: str, reason: dict[str, Any], *, now: float) -> Path:
+    """Keep two contradicting signed checkpoints and why; returns the evidence folder.
+
+    The same pair seen again returns the folder written the first time.
+    """
+    digest = hashlib.sha256(previous.encode() + b"\x00" + offered.encode()).hexdigest()
+    for existing in sorted(Path(folder).glob("evidence-*")):
+        try:
+            if json.loads((existing / "reason.json").read_text("utf-8")).get("pair_sha256") == digest:
+                return existing
+        except (OSError, ValueError):
+            continue
+    stamp = datetime.fromtimestamp(now, timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    final = Path(folder) / f"evidence-{stamp}"
+    tmp = Path(folder) / f".evidence-{stamp}.tmp"
+    tmp.mkdir(mode=0o700)
+    body = {**reason, "pair_sha256": digest}
+    for name, data in (
+        ("previous.checkpoint", previous.encode("utf-8")),
+        ("offered.checkpoint", offered.encode("utf-8")),
+        ("reason.json", json.dumps(body, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"),
+    ):
+        write_atomically(tmp / name, data, mode=0o644)
+    os.replace(tmp, final)
+    fsync_dir(Path(folder))
+    return final
+
+
+# --- the witness ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one run did: ``status`` is cosigned, already_cosigned, split_view, stale, refused or unavailable."""
+
+    status: str
+    exit_code: int
+    size: int | None = None
+    root: str | None = None
+    message: str = ""
+    message_zh: str = ""
+    evidence: str | None = None
+    cosignature: str | None = None
+    submitted: bool = False
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        out = {k: v for k, v in asdict(self).items() if v not in (None, {}, "")}
+        out["exit_code"] = self.exit_code
+        out["submitted"] = self.submitted
+        return out
+
+
+class _Contradiction(Exception):
+    def __init__(self, kind: str, detail: str, proof: list[bytes]) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.detail = detail
+        self.proof = proof
+
+
+def witness_name_for(key: KeyPair) -> str:
+    """The default witness name of a key: ``witness-<first 8 hex of its key id>``."""
+    return f"witness-{key.id[:8]}"
+
+
+def witness_vkey(key: KeyPair, name: str) -> str:
+    """The C2SP verifier key (type 0x04) that logs and verifiers configure for this witness."""
+    return format_witness_key(name, key.public)
+
+
+class Witness:
+    """One witness key following one log (see the module docstring)."""
+
+    def __init__(
+        self,
+        key: KeyPair,
+        state_dir: Path,
+        log: LogClient,
+        *,
+        name: str | None = None,
+        log_vkey: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if name is not None and not is_valid_name(name):
+            raise LedgerError(WITNESS_STATE_INVALID, path=str(state_dir), detail=f"the witness name {name!r} has spaces or '+'")
+        if log_vkey is not None:
+            parse_verifier_key(log_vkey, sig_types=(SIG_ED25519,))
+        self.key = key
+        self.state_dir = Path(state_dir)
+        self.log = log
+        self.name = name
+        self.log_vkey = log_vkey
+        self.clock = clock
+
+    # -- one round ------------------------------------------------------------------------
+
+    def run_once(self) -> Outcome:
+        with locked(self.state_dir):
+            state = load_state(self.state_dir)
+            try:
+                return self._round(state)
+            except _Unavailable as exc:
+                return _outcome_of(exc.error, "unavailable", EXIT_UNAVAILABLE)
+
+    def _round(self, state: WitnessState | None) -> Outcome:
+        vkey, name = self._identity(state)
+        note = self._call("fetching the checkpoint", self.log.checkpoint)
+        try:
+            checkpoint = verify_checkpoint(note, vkey)
+        except LedgerError as exc:
+            return _outcome_of(exc, "refused", EXIT_REFUSED)
+        if state is not None and checkpoint.origin != state.origin:
+            exc = VerificationError("checkpoint origin", expected=state.origin, actual=checkpoint.origin)
+            return _outcome_of(exc, "refused", EXIT_REFUSED)
+        if state is None:
+            state = WitnessState(origin=checkpoint.origin, log_vkey=vkey, name=name)
+        try:
+            proof = self._check_against(state, checkpoint)
+        except _Contradiction as c:
+            return self._split_view(state, note, checkpoint, c)
+        except _Stale:
+            err = LedgerError(WITNESS_STALE, old_size=state.size, new_size=checkpoint.size)
+            return _outcome_of(err, "stale", EXIT_REFUSED, size=checkpoint.size, root=checkpoint.root.hex())
+
+        if state.size and state.size == checkpoint.size:
+            line, status = state.cosignature, "already_cosigned"
+        else:
+            stamp = int(self.clock())
+            line = cosign(checkpoint, self.key, name, stamp)
+            new_state = replace(
+                state, size=checkpoint.size, root=checkpoint.root.hex(), checkpoint=note,
+                cosignature=line.rstrip("\n"), cosigned_at=stamp,
+            )
+            save_state(self.state_dir, new_state, state)  # stored before it is released
+            status = "cosigned"
+        cosigned_note = add_signatures(note, [line])
+        try:
+            self._submit(state.size, proof, cosigned_note, checkpoint.size)
+        except _Unavailable as exc:
+            return _outcome_of(
+                exc.error, status, EXIT_UNAVAILABLE, size=checkpoint.size, root=checkpoint.root.hex(),
+                cosignature=line.rstrip("\n"),
+            )
+        return Outcome(
+            status, EXIT_COSIGNED, checkpoint.size, checkpoint.root.hex(),
+            message=f"cosigned {checkpoint.origin} at size {checkpoint.size}",
+            message_zh=f"已副署 {checkpoint.origin} 树大小 {checkpoint.size}",
+            cosignature=line.rstrip("\n"), submitted=True,
+        )
+
+    def _identity(self, state: WitnessState | None) -> tuple[str, str]:
+        """The log key to trust and the witness name, reconciling options with the state."""
+        where = str(self.state_dir)
+        if state is not None:
+            if self.log_vkey is not None and self.log_vkey != state.log_vkey:
+                raise LedgerError(WITNESS_STATE_INVALID, path=where, detail=f"the state pins the log key {state.log_vkey}, not {self.log_vkey}")
+            if self.name is not None and self.name != state.name:
+                raise LedgerError(WITNESS_STATE_INVALID, path=where, detail=f"the state belongs to the witness {state.name!r}, not {self.name!r}")
+            return state.log_vkey, state.name
+        vkey = self.log_vkey or self._call("fetching the log key", self.log.vkey)
+        try:
+            parse_verifier_key(vkey, sig_types=(SIG_ED25519,))
+        except LedgerError as exc:
+            raise _Unavailable(self._unavailable(f"the log serves an invalid key ({exc.message_en})")) from exc
+        return vkey, self.name or witness_name_for(self.key)
+
+    def _check_against(self, state: WitnessState, checkpoint: Checkpoint) -> list[bytes]:
+        """The consistency proof from the cosigned size, verified; raises on a contradiction."""
+        old_root = bytes.fromhex(state.root) if state.size else b""
+        if state.size == 0:
+            return []
+        if checkpoint.size == state.size:
+            if checkpoint.root != old_root:
+                raise _Contradiction("same_size_different_root", "the log signed two roots for one tree size", [])
+            return []
+        if checkpoint.size > state.size:
+            proof = self._proof(state.size, checkpoint.size)
+            try:
+                verify_consistency(state.size, checkpoint.size, old_root, checkpoint.root, proof)
+            except VerificationError as exc:
+                raise _Contradiction("inconsistent_proof", f"the consistency proof does not verify: {exc.what}", proof) from exc
+            return proof
+        # smaller: never cosigned; evidence only if the log proves its own contradiction
+        try:
+            proof = self._proof(checkpoint.size, state.size)
+        except _Unavailable:
+            raise _Stale() from None
+        try:
+            verify_consistency(checkpoint.size, state.size, checkpoint.root, old_root, proof)
+        except VerificationError as exc:
+            raise _Contradiction("inconsistent_proof", f"the older checkpoint is not a prefix of the cosigned one: {exc.what}", proof) from exc
+        raise _Stale()
+
+    def _split_view(self, state: WitnessState, note: str, checkpoint: Checkpoint, c: _Contradiction) -> Outcome:
+        now = self.clock()
+        reason = {
+            "kind": c.kind,
+            "detail": c.detail,
+            "origin": state.origin,
+            "log": self.log.base,
+            "log_vkey": state.log_vkey,
+            "witness": state.name,
+            "previous": {"size": state.size, "root": state.root},
+            "offered": {"size": checkpoint.size, "root": checkpoint.root.hex()},
+            "proof": [p.hex() for p in c.proof],
+            "detected_at": datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        }
+        folder = write_evidence(self.state_dir, state.checkpoint, note, reason, now=now)
+        err = LedgerError(
+            WITNESS_SPLIT_VIEW, kind=c.kind, old_size=state.size, old_root=state.root,
+            new_size=checkpoint.size, new_root=checkpoint.root.hex(), evidence=str(folder),
+        )
+        return _outcome_of(err, "split_view", EXIT_REFUSED, size=checkpoint.size, root=checkpoint.root.hex(), evidence=str(folder), details=reason)
+
+    # -- talking to the log ---------------------------------------------------------------
+
+    def _unavailable(self, detail: str) -> LedgerError:
+        return LedgerError(WITNESS_LOG_UNAVAILABLE, url=self.log.base, detail=detail)
+
+    def _call(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except (LedgerError, httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            detail = exc.message_en if isinstance(exc, LedgerError) else str(exc)
+            raise _Unavailable(self._unavailable(f"{what}: {detail.rstrip('.')}")) from exc
+
+    def _proof(self, first: int, second: int) -> list[bytes]:
+        hashes = self._call(f"fetching the consistency proof {first}..{second}", self.log.consistency, first, second)
+        try:
+            if not isinstance(hashes, list):
+                raise ValueError("not a list")
+            return [bytes.fromhex(h) for h in hashes]
+        except (TypeError, ValueError) as exc:
+            raise _Unavailable(self._unavailable(f"the consistency proof {first}..{second} is not a list of hex hashes")) from exc
+
+    def _submit(self, old: int, proof: list[bytes], cosigned_note: str, size: int) -> None:
+        """POST the add-checkpoint request; on a 409 resend once from the size the log names."""
+        for attempt in range(2):
+            body = build_add_checkpoint_request(old, proof, cosigned_note)
+            try:
+                response = self.log.http.post(
+                    self.log.base + SUBMIT_PATH, content=body, headers={"Content-Type": "text/plain; charset=utf-8"},
+                )
+            except httpx.HTTPError as exc:
+                raise _Unavailable(LedgerError(WITNESS_SUBMIT_FAILED, url=self.log.base, size=size, status="-", detail=str(exc))) from exc
+            if response.status_code == 200:
+                try:
+                    parse_cosignature_response(response.content)
+                except LedgerError as exc:
+                    raise _Unavailable(LedgerError(WITNESS_SUBMIT_FAILED, url=self.log.base, size=size, status=200, detail=exc.message_en)) from exc
+                return
+            if response.status_code == 409 and response.headers.get("content-type", "").startswith(SIZE_CONTENT_TYPE) and attempt == 0:
+                try:
+                    held = parse_size_response(response.content)
+                except LedgerError:
+                    held = -1
+                if 0 <= held <= size and held != old:
+                    old = held
+                    proof = self._proof(held, size) if held else []
+                    continue
+            raise _Unavailable(LedgerError(
+                WITNESS_SUBMIT_FAILED, url=self.log.base, size=size, status=response.status_code, detail=response.text[:300].strip(),
+            ))
+
+
+class _Unavailable(Exception):
+    def __init__(self, error: LedgerError) -> None:
+        super().__init__(error.message_en)
+        self.error = error
+
+
+class _Stale(Exception):
+    pass
+
+
+def _outcome_of(exc: LedgerError, status: str, exit_code: int, **kw: Any) -> Outcome:
+    details = kw.pop("details", {}) or {"code": exc.code}
+    return Outcome(status, exit_code, message=exc.message_en, message_zh=exc.message_zh, details=details, **kw)
+
+
+def follow(witness: Witness, interval: float, *, report: Callable[[Outcome], None], sleep: Callable[[float], None] = time.sleep) -> int:
+    """Run rounds every ``interval`` seconds until a round is refused; returns its exit code.
+
+    A log that cannot be reached is retried; a refusal (split view, bad signature, stale tree)
+    stops the loop, because an operator must look at it.
+    """
+    while True:
+        outcome = witness.run_once()
+        report(outcome)
+        if outcome.exit_code == EXIT_REFUSED:
+            return outcome.exit_code
+        sleep(interval)
