@@ -1,0 +1,747 @@
+"""Oversight (监督) without trusting the operator: witness quorums, deadlines, the overseer's view.
+
+Three parts, each pure functions over plain values plus a thin SQL loader:
+
+1. **Witness quorum** (k of n): :func:`witnessed` checks the log's signature on a checkpoint
+   and counts the trusted witnesses that cosigned it; :func:`quorum_report` is what
+   ``charity-ledger verify --witness-key K ... --quorum N`` calls; :func:`witness_policy_from_env`
+   reads ``CHARITY_LEDGER_WITNESS_KEYS`` (comma-separated type 0x04 verifier keys) and
+   ``CHARITY_LEDGER_WITNESS_QUORUM`` (default: a majority of the keys).
+2. **Deadlines** (:func:`scan_deadlines` for the daily task; :func:`project_deadlines`,
+   :func:`annual_report_deadlines`, :func:`sz_filing_deadlines` pure): what is due within a
+   warning window or overdue, counted with the reports package's calculator
+   (``reports.deadlines``) under the rule set in force on the day of the scan.
+3. **The overseer's view** (:func:`overseer_view` and its parts): the entries of the projects an
+   oversight organisation oversees that still await its verdict, its queries and flags with
+   their resolution, overdue disclosures, and risk signals (:func:`risk_signals`). Verdicts are
+   ``attestation.recorded`` entries signed with the overseer's key (:func:`sign_verdict`).
+
+What counts as done (the log has no entry type for every filing; docs/oversight.md says why):
+
+- a recurring progress disclosure is met by a ``progress.reported`` entry (not withdrawn)
+  recorded on or after the first day of its period; each entry meets one period, oldest first,
+  so a late report clears the oldest missed period;
+- the final disclosure is met by ``project.closed`` (its closing summary and surplus handling)
+  or by a progress report whose period reaches the project's end; a project closed before its
+  end date is due from its closing date;
+- the plan filing is met by ``plan.filed``;
+- the annual report of a year is met by an ``audit.opinion`` on the organisation for that year
+  (the log has no annual-report entry; the audited financial report stands for it). Years
+  whose deadline fell before the log's genesis are not asked for;
+- campaign (募捐) disclosures are not tracked: every donation is public on the log when it is
+  recorded;
+- SEZ donation filings and the authority's replies have no entry type yet: the calculation is
+  here (:func:`sz_filing_deadlines`, from :class:`SzFiling` records) and the scan has nothing
+  to feed it.
+
+Dates are whole days in China Standard Time, like the append rules (a log time's date is its
+date in UTC+8).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, and_, exists, not_, or_, select
+
+from .canonical import parse_time
+from .checkpoint import Checkpoint, Cosigner, parse_witness_key, quorum_met, verify_checkpoint, verify_cosignatures
+from .checkpoint import COSIGNATURE_QUORUM_NOT_MET
+from .domain.rows import (
+    AttestationRow,
+    AuditOpinionRow,
+    DisbursementRow,
+    EntryRow,
+    OrgRow,
+    ProgressRow,
+    ProjectRow,
+    RegistryRow,
+)
+from .domain.rules import CHINA
+from .domain.schemas import CHARITY_FORMS, VERDICTS
+from .entry import SignedEntry, make_body, sign_entry
+from .errors import LedgerError, VerificationError
+from .keys import KeyPair
+from .note import NOTE_KEY_INVALID, NoteVerifier
+
+if TYPE_CHECKING:  # the rule sets live in the reports package; imported when used
+    from reports.rulesets import RuleSet
+
+ENV_WITNESS_KEYS = "CHARITY_LEDGER_WITNESS_KEYS"
+ENV_WITNESS_QUORUM = "CHARITY_LEDGER_WITNESS_QUORUM"
+DEFAULT_WINDOW_DAYS = 14
+
+
+# ============================================================================================
+# 1. witness quorum
+# ============================================================================================
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessPolicy:
+    """Trusted witness keys and how many of them must cosign (k of n)."""
+
+    keys: tuple[NoteVerifier, ...]
+    threshold: int
+
+    def __post_init__(self) -> None:
+        if not self.keys:
+            raise LedgerError(NOTE_KEY_INVALID, detail="a witness policy needs at least one witness key")
+        if not isinstance(self.threshold, int) or isinstance(self.threshold, bool) or not 1 <= self.threshold <= len(self.keys):
+            raise LedgerError(NOTE_KEY_INVALID, detail=f"the quorum {self.threshold!r} must be between 1 and the {len(self.keys)} witness keys")
+
+
+def majority(n: int) -> int:
+    return n // 2 + 1
+
+
+def parse_witness_keys(values: Iterable[str]) -> list[NoteVerifier]:
+    """Witness verifier keys from strings: each a key, comma-separated keys, or a file of keys
+    (one per line; blank lines and ``#`` comments skipped)."""
+    out: list[NoteVerifier] = []
+    for value in values:
+        text = value.strip()
+        path = Path(text)
+        if text and "+" not in text and path.is_file():
+            parts = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+            parts = [p for p in parts if p and not p.startswith("#")]
+        else:
+            parts = [p.strip() for p in text.split(",") if p.strip()]
+        out.extend(parse_witness_key(p) for p in parts)
+    return out
+
+
+def witness_policy_from_env(env: Mapping[str, str] | None = None) -> WitnessPolicy | None:
+    """``CHARITY_LEDGER_WITNESS_KEYS`` / ``CHARITY_LEDGER_WITNESS_QUORUM``; None when no keys."""
+    env = os.environ if env is None else env
+    keys = parse_witness_keys([env.get(ENV_WITNESS_KEYS, "")])
+    if not keys:
+        return None
+    raw = (env.get(ENV_WITNESS_QUORUM) or "").strip()
+    try:
+        threshold = int(raw) if raw else majority(len(keys))
+    except ValueError:
+        raise LedgerError(NOTE_KEY_INVALID, detail=f"{ENV_WITNESS_QUORUM}={raw!r} is not a number") from None
+    return WitnessPolicy(tuple(keys), threshold)
+
+
+def witnessed(
+    checkpoint_note: str | bytes,
+    log_vkey: NoteVerifier | str,
+    witness_keys: Iterable[NoteVerifier | str],
+    threshold: int,
+    *,
+    not_after: int | None = None,
+) -> tuple[Checkpoint, list[Cosigner], bool]:
+    """The checkpoint (log signature verified), the trusted witnesses that cosigned it, and
+    whether at least ``threshold`` of them did.
+
+    Raises when the log's signature does not verify, when a trusted witness's cosignature is
+    present but does not verify (a forged or broken line is not "not witnessed"; it is wrong),
+    and when ``threshold`` is not between 1 and the number of keys. Cosignatures by unknown
+    keys are ignored.
+    """
+    keys = [parse_witness_key(k) if isinstance(k, str) else k for k in witness_keys]
+    WitnessPolicy(tuple(keys), threshold)  # checks the threshold
+    checkpoint = verify_checkpoint(checkpoint_note, log_vkey)
+    cosigners = verify_cosignatures(checkpoint_note, keys, not_after=not_after)
+    return checkpoint, cosigners, quorum_met(cosigners, threshold)
+
+
+def quorum_report(
+    checkpoint_note: str,
+    log_vkey: str,
+    witness_keys: Sequence[str] = (),
+    quorum: int | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, Any] | None:
+    """The witness part of ``charity-ledger verify``.
+
+    ``witness_keys`` (``--witness-key``, repeatable) and ``quorum`` (``--quorum``) override
+    the environment's policy; with neither, there is no policy and this returns None. Returns
+    ``{"quorum", "witnesses", "cosigners": [{"name", "timestamp"}], "met": true}``; raises
+    VerificationError (``cosignature_quorum_not_met``) when too few cosigned.
+    """
+    if witness_keys:
+        keys = parse_witness_keys(witness_keys)
+        policy = WitnessPolicy(tuple(keys), quorum if quorum is not None else majority(len(keys)))
+    else:
+        policy = witness_policy_from_env(env)
+        if policy is None:
+            if quorum is not None:
+                raise LedgerError(NOTE_KEY_INVALID, detail=f"--quorum needs --witness-key or {ENV_WITNESS_KEYS}")
+            return None
+        if quorum is not None:
+            policy = WitnessPolicy(policy.keys, quorum)
+    _, cosigners, met = witnessed(checkpoint_note, log_vkey, policy.keys, policy.threshold)
+    report = {
+        "quorum": policy.threshold,
+        "witnesses": [k.to_string() for k in policy.keys],
+        "cosigners": [{"name": c.name, "timestamp": c.timestamp} for c in cosigners],
+        "met": met,
+    }
+    if not met:
+        raise VerificationError(
+            f"{len(cosigners)} of {len(policy.keys)} trusted witnesses cosigned",
+            expected=f"at least {policy.threshold}",
+            actual=", ".join(c.name for c in cosigners) or "none",
+            code=COSIGNATURE_QUORUM_NOT_MET,
+        )
+    return report
+
+
+# ============================================================================================
+# 2. deadlines
+# ============================================================================================
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineItem:
+    """Something due within the warning window (``due``) or past its day (``overdue``)."""
+
+    rule: str                 # the rule set's deadline key: progress_disclosure, annual_report...
+    status: str               # "overdue" or "due"
+    due_on: date
+    days: int                 # overdue: days late (> 0); due: days left (>= 0)
+    org: str                  # the organisation that has to act
+    subject: str              # project id, "<org>/<year>", or a filing reference
+    ruleset: str              # "cn-charity/1"
+    source: str               # legal source and article
+    en: str
+    zh: str
+    project: str | None = None
+    index: int | None = None  # n-th recurring disclosure
+    period_start: date | None = None
+    period_end: date | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = value.isoformat() if isinstance(value, date) else value
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class SzFiling:
+    """A donation filing under the SEZ regulations (no entry type records these yet)."""
+
+    org: str                          # the donee that files
+    ref: str                          # the filing's reference
+    authority: str                    # who must reply
+    filed_on: date | None = None
+    replied_on: date | None = None
+    accepted_on: date | None = None   # emergency donation accepted before filing
+
+
+def china_date(log_time: str) -> date:
+    """The date in China Standard Time of an RFC 3339 log time."""
+    return parse_time(log_time).astimezone(CHINA).date()
+
+
+def _item(due: Any, rules: RuleSet, on: date, window_days: int, *, org: str, subject: str, project: str | None = None) -> DeadlineItem | None:
+    """A DeadlineItem for a reports.deadlines.Due that is not met, or None if not yet relevant."""
+    if due.due_on > on + timedelta(days=window_days):
+        return None
+    rule = rules.deadline(due.rule)
+    late = (on - due.due_on).days
+    return DeadlineItem(
+        rule=due.rule, status="overdue" if late > 0 else "due", due_on=due.due_on, days=abs(late),
+        org=org, subject=subject, ruleset=due.ruleset, source=due.source, en=rule.en, zh=rule.zh,
+        project=project, index=due.index, period_start=due.period_start, period_end=due.period_end,
+    )
+
+
+def project_deadlines(
+    project: ProjectRow,
+    progress: Iterable[ProgressRow],
+    on: date,
+    rules: RuleSet,
+    *,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+) -> list[DeadlineItem]:
+    """Plan filing, recurring progress disclosures and the final disclosure of one project.
+
+    ``progress``: the project's progress reports (withdrawn ones are ignored). Pure.
+    """
+    from reports import deadlines as calc
+
+    out: list[DeadlineItem] = []
+
+    def add(due: Any, org: str) -> None:
+        item = _item(due, rules, on, window_days, org=org, subject=project.project, project=project.project)
+        if item is not None:
+            out.append(item)
+
+    doer = project.fundraiser_org  # the charity answers for its project's disclosures
+    if not project.directed and project.plan_fundraising_start and project.plan_filed_seq is None and not project.closed:
+        key = "plan_filing_emergency" if project.emergency else "plan_filing"
+        add(calc.due_after(rules, key, date.fromisoformat(project.plan_fundraising_start)), project.fundraiser_org)
+
+    start = date.fromisoformat(project.start_date)
+    planned_end = end = date.fromisoformat(project.end_date)
+    if project.closed_on is not None:  # closed early: nothing falls due after the closing day
+        end = max(start, min(end, date.fromisoformat(project.closed_on)))
+    reports = sorted((p for p in progress if not p.corrected), key=lambda p: p.seq)
+    disclosed = [china_date(p.time) for p in reports]
+    used = [False] * len(reports)
+    for due in calc.recurring_dues(rules, "progress_disclosure", start, planned_end):
+        if due.due_on > end:
+            break
+        met = False
+        for i, day in enumerate(disclosed):
+            if not used[i] and day >= due.period_start:
+                used[i] = met = True
+                break
+        if not met:
+            add(due, doer)
+
+    final_met = project.closed or any(date.fromisoformat(p.period_end) >= end for p in reports)
+    if not final_met:
+        add(calc.due_after(rules, "final_disclosure", end), doer)
+    return out
+
+
+def annual_report_deadlines(
+    org: OrgRow,
+    audited_years: Iterable[int],
+    on: date,
+    rules: RuleSet,
+    *,
+    log_started: date,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+) -> list[DeadlineItem]:
+    """The annual reports a charity owes (by 31 May of the next year under ``cn-charity/1``).
+
+    ``audited_years``: years with an ``audit.opinion`` on the organisation (not withdrawn).
+    Years whose deadline fell before ``log_started`` and years before the organisation's
+    ``registered_on`` are not asked for. Pure.
+    """
+    from reports import deadlines as calc
+
+    if org.legal_form not in CHARITY_FORMS or org.status != "active":
+        return []
+    done = set(audited_years)
+    first = date.fromisoformat(org.registered_on).year if org.registered_on else log_started.year - 1
+    out: list[DeadlineItem] = []
+    for year in range(first, on.year):
+        if year in done:
+            continue
+        due = calc.annual_report_due(rules, year)
+        if due.due_on < log_started:
+            continue
+        item = _item(due, rules, on, window_days, org=org.org, subject=f"{org.org}/{year}")
+        if item is not None:
+            out.append(item)
+    return out
+
+
+def sz_filing_deadlines(
+    filings: Iterable[SzFiling],
+    on: date,
+    rules: RuleSet,
+    *,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+) -> list[DeadlineItem]:
+    """SEZ donation filings (``sz-donation`` rule set): the emergency filing within 3 months of
+    accepting, and the authority's reply: due within 10 days (``authority_reply``, overdue
+    from day 11) and at most 30 (after day 30 the item becomes ``authority_reply_latest``,
+    overdue: no reply by then counts as approval). Pure."""
+    from reports import deadlines as calc
+
+    out: list[DeadlineItem] = []
+    for f in filings:
+        if f.filed_on is None:
+            if f.accepted_on is not None:
+                item = _item(calc.sz_emergency_filing_due(rules, f.accepted_on), rules, on, window_days, org=f.org, subject=f.ref)
+                if item is not None:
+                    out.append(item)
+            continue
+        if f.replied_on is not None:
+            continue
+        normal, latest = calc.sz_reply_dues(rules, f.filed_on)
+        due = normal if on <= latest.due_on else latest  # past the latest day: deemed approved
+        item = _item(due, rules, on, window_days, org=f.authority, subject=f.ref)
+        if item is not None:
+            out.append(item)
+    return out
+
+
+def rules_in_force(name: str, on: date) -> RuleSet:
+    """The version of a rule set in force on ``on`` (the reports package's registry)."""
+    from reports.rulesets import ruleset
+
+    return ruleset(name, on)
+
+
+def _sort(items: Iterable[DeadlineItem]) -> list[DeadlineItem]:
+    return sorted(items, key=lambda i: (i.status != "overdue", i.due_on, i.org, i.subject, i.rule, i.index or 0))
+
+
+# --- SQL ------------------------------------------------------------------------------------
+
+
+def _table(row_type: type) -> Any:
+    from .store.projection_tables import table_for
+
+    return table_for(row_type)
+
+
+def _rows(conn: Any, row_type: type, stmt: Any) -> list[Any]:
+    names = {f.name for f in fields(row_type)}
+    return [row_type(**{k: v for k, v in r.items() if k in names}) for r in conn.execute(stmt).mappings()]
+
+
+def _log_started(conn: Any) -> date | None:
+    registry = _rows(conn, RegistryRow, select(_table(RegistryRow)))
+    return china_date(registry[0].genesis_time) if registry else None
+
+
+def scan_deadlines(
+    engine: Engine,
+    on: date,
+    *,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    projects: Sequence[str] | None = None,
+    orgs: Sequence[str] | None = None,
+    rules: RuleSet | None = None,
+) -> list[DeadlineItem]:
+    """Everything due within ``window_days`` of ``on`` or overdue on ``on``, across the registry.
+
+    Reads the projection tables (projects, progress reports, organisations, audit opinions,
+    the registry row) with SQLAlchemy Core and computes with the ``cn-charity`` rule set in
+    force on ``on`` (or ``rules``). ``projects`` / ``orgs`` narrow the scan (the overseer's
+    view, a project page). Sorted: overdue first, then by due date, organisation, subject.
+    """
+    rules = rules or rules_in_force("cn-charity", on)
+    P, G, O, A = _table(ProjectRow), _table(ProgressRow), _table(OrgRow), _table(AuditOpinionRow)
+    with engine.connect() as conn:
+        started = _log_started(conn)
+        if started is None:
+            return []
+        pstmt = select(P)
+        if projects is not None:
+            pstmt = pstmt.where(P.c.project.in_(list(projects)))
+        project_rows = _rows(conn, ProjectRow, pstmt)
+        progress: dict[str, list[ProgressRow]] = {}
+        gstmt = select(G).where(G.c.corrected.is_(False))
+        if projects is not None:
+            gstmt = gstmt.where(G.c.project.in_(list(projects)))
+        for p in _rows(conn, ProgressRow, gstmt):
+            progress.setdefault(p.project, []).append(p)
+        ostmt = select(O).where(O.c.status == "active", O.c.legal_form.in_(CHARITY_FORMS))
+        if orgs is not None:
+            ostmt = ostmt.where(O.c.org.in_(list(orgs)))
+        org_rows = _rows(conn, OrgRow, ostmt)
+        audited: dict[str, set[int]] = {}
+        for org_id, year in conn.execute(select(A.c.org, A.c.year).where(A.c.corrected.is_(False))):
+            audited.setdefault(org_id, set()).add(year)
+    items: list[DeadlineItem] = []
+    for p in project_rows:
+        items += project_deadlines(p, progress.get(p.project, []), on, rules, window_days=window_days)
+    for o in org_rows:
+        items += annual_report_deadlines(o, audited.get(o.org, ()), on, rules, log_started=started, window_days=window_days)
+    return _sort(items)
+
+
+# ============================================================================================
+# 3. the overseer's view
+# ============================================================================================
+
+# Entry types an overseer gives a verdict on by default.
+VERDICT_TYPES = ("funds.allocated", "funds.disbursed", "progress.reported", "project.closed", "plan.filed", "entry.corrected")
+OPEN_VERDICTS = ("queried", "flagged")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A query or flag an overseer raised, with what became of it."""
+
+    attestation: str              # leaf hash of the queried/flagged attestation
+    seq: int
+    verdict: str                  # queried / flagged
+    findings: str
+    target: str
+    target_type: str
+    project: str | None
+    time: str
+    status: str                   # open / resolved / target_corrected
+    resolved_by: str | None = None   # the resolving attestation (or the correction)
+    resolved_time: str | None = None
+    target_last_verdict: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RiskSignal:
+    """A pattern worth a look; not a finding by itself."""
+
+    kind: str                     # near_threshold / shared_payee / own_payee
+    payee: str
+    projects: tuple[str, ...]
+    en: str
+    zh: str
+    entry: str | None = None      # the disbursement's leaf hash
+    seq: int | None = None
+    amount_minor: int | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OverseerView:
+    org: str
+    on: date
+    projects: tuple[str, ...]
+    awaiting: tuple[EntryRow, ...]
+    findings: tuple[Finding, ...]
+    overdue: tuple[DeadlineItem, ...]
+    risks: tuple[RiskSignal, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        def plain(value: Any) -> Any:
+            if hasattr(value, "to_json"):
+                return value.to_json()
+            return {f.name: getattr(value, f.name) for f in fields(value)}
+
+        return {
+            "org": self.org, "on": self.on.isoformat(), "projects": list(self.projects),
+            "awaiting": [plain(e) for e in self.awaiting], "findings": [plain(f) for f in self.findings],
+            "overdue": [plain(d) for d in self.overdue], "risks": [plain(r) for r in self.risks],
+        }
+
+
+# --- pure -----------------------------------------------------------------------------------
+
+
+def normalise_payee(payee: str) -> str:
+    """Compare payees loosely: NFKC (full-width to half-width), case, spaces and punctuation."""
+    text = unicodedata.normalize("NFKC", payee).casefold()
+    return re.sub(r"[\s\.,，。·()（）\-_/]+", "", text)
+
+
+def resolve_findings(attestations: Sequence[AttestationRow], entries: Mapping[str, EntryRow], org: str) -> list[Finding]:
+    """The queries and flags ``org`` raised, each with its resolution.
+
+    A query or flag is resolved by a later ``resolved`` verdict (by any overseer of the
+    project) on the same target, or made moot when the target entry was corrected. Withdrawn
+    attestations do not count either way.
+    """
+    live = sorted((a for a in attestations if not a.corrected), key=lambda a: a.seq)
+    out: list[Finding] = []
+    for a in live:
+        if a.overseer_org != org or a.verdict not in OPEN_VERDICTS:
+            continue
+        target = entries.get(a.target)
+        resolution = next((r for r in live if r.target == a.target and r.seq > a.seq and r.verdict == "resolved"), None)
+        status, by, when = "open", None, None
+        if resolution is not None:
+            status, by, when = "resolved", resolution.id, resolution.time
+        elif target is not None and target.corrected:
+            status, by = "target_corrected", target.corrected_by
+        out.append(Finding(
+            attestation=a.id, seq=a.seq, verdict=a.verdict, findings=a.findings, target=a.target,
+            target_type=a.target_type, project=a.project, time=a.time, status=status, resolved_by=by,
+            resolved_time=when, target_last_verdict=None if target is None else target.last_verdict,
+        ))
+    return out
+
+
+def risk_signals(
+    overseen: Sequence[ProjectRow],
+    disbursements: Sequence[DisbursementRow],
+    payee_projects: Mapping[str, set[str]],
+    orgs: Mapping[str, OrgRow],
+    *,
+    thresholds: Mapping[str, int] | None = None,
+    band_bp: int = 1000,
+    min_projects: int = 3,
+) -> list[RiskSignal]:
+    """Risk signals on the disbursements of the overseen projects. Pure.
+
+    - ``near_threshold``: an amount in ``[threshold * (1 - band), threshold)`` for its currency
+      (``thresholds``: currency -> approval threshold in minor units; ``band_bp`` in basis
+      points, 1000 = the 10 % just under the threshold);
+    - ``shared_payee``: a payee (compared with :func:`normalise_payee`) paid by at least
+      ``min_projects`` projects (``payee_projects``: normalised payee -> every project, in the
+      whole registry, that paid it);
+    - ``own_payee``: the payee is the project's fundraising organisation (its credit code
+      appears in the payee, or the payee is its Chinese or English name).
+    """
+    if not 0 < band_bp <= 10_000:
+        raise ValueError("band_bp must be in (0, 10000]")
+    by_project = {p.project: p for p in overseen}
+    out: list[RiskSignal] = []
+    shared_seen: set[str] = set()
+    for d in sorted(disbursements, key=lambda d: d.seq):
+        project = by_project.get(d.project)
+        if project is None or d.corrected:
+            continue
+        limit = (thresholds or {}).get(d.currency)
+        if limit is not None and limit * (10_000 - band_bp) <= d.amount_minor * 10_000 < limit * 10_000:
+            out.append(RiskSignal(
+                "near_threshold", d.payee, (d.project,),
+                f"Paid just under the approval threshold ({d.amount_minor} of {limit} minor units {d.currency}).",
+                f"支出金额略低于审批门槛（{d.amount_minor} / {limit}，最小货币单位，{d.currency}）。",
+                d.id, d.seq, d.amount_minor, d.currency,
+            ))
+        key = normalise_payee(d.payee)
+        paid_by = payee_projects.get(key, set())
+        if len(paid_by) >= min_projects and key not in shared_seen:
+            shared_seen.add(key)
+            out.append(RiskSignal(
+                "shared_payee", d.payee, tuple(sorted(paid_by)),
+                f"The same payee is paid by {len(paid_by)} projects.",
+                f"同一收款方由 {len(paid_by)} 个项目付款。",
+            ))
+        fundraiser = orgs.get(project.fundraiser_org)
+        names = {normalise_payee(n) for n in (fundraiser.name_zh, fundraiser.name_en) if n} if fundraiser else set()
+        if project.fundraiser_org in d.payee.upper() or key in names:
+            out.append(RiskSignal(
+                "own_payee", d.payee, (d.project,),
+                f"The payee is the project's own fundraising organisation {project.fundraiser_org}.",
+                f"收款方是本项目的募集方 {project.fundraiser_org}。",
+                d.id, d.seq, d.amount_minor, d.currency,
+            ))
+    return out
+
+
+def verdict_data(target: str, verdict: str, findings: str) -> dict[str, Any]:
+    if verdict not in VERDICTS:
+        raise LedgerError("body_invalid", detail=f"the verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
+    return {"target": target, "verdict": verdict, "findings": findings}
+
+
+def sign_verdict(
+    key: KeyPair,
+    origin: str,
+    target: str,
+    verdict: str,
+    findings: str,
+    *,
+    at: datetime | None = None,
+    idem: str | None = None,
+) -> SignedEntry:
+    """An ``attestation.recorded`` entry signed with the overseer's key, ready to submit
+    (``POST /api/v1/entries``, or ``LogStore.append``). The default ``idem`` is derived from the
+    verdict (:func:`ledger.client.auto_idem`), so sending the same verdict twice records it once."""
+    from .canonical import now
+    from .client import auto_idem
+
+    data = verdict_data(target, verdict, findings)
+    type_ = "attestation.recorded"
+    return sign_entry(key, make_body(origin, type_, key.id, at or now(), idem or auto_idem(type_, data), data))
+
+
+# --- SQL ------------------------------------------------------------------------------------
+
+
+def _oversees(column: Any, org: str) -> Any:
+    if not re.fullmatch(r"[0-9A-Z]{18}", org):
+        raise LedgerError("body_invalid", detail=f"{org!r} is not an organisation code")
+    return column.like(f'%"{org}"%')  # a JSON list of credit codes ([0-9A-Z] only)
+
+
+def overseen_projects(engine: Engine, org: str) -> list[ProjectRow]:
+    P = _table(ProjectRow)
+    with engine.connect() as conn:
+        return _rows(conn, ProjectRow, select(P).where(_oversees(P.c.overseers_json, org)).order_by(P.c.project))
+
+
+def awaiting_verdict(
+    engine: Engine,
+    org: str,
+    *,
+    types: Sequence[str] = VERDICT_TYPES,
+    after_seq: int = -1,
+    limit: int = 200,
+) -> list[EntryRow]:
+    """Entries of the projects ``org`` oversees that have no verdict of ``org`` yet (withdrawn
+    verdicts do not count), excluding corrected entries and ``org``'s own; by seq, paged with
+    ``after_seq``."""
+    P, E, A = _table(ProjectRow), _table(EntryRow), _table(AttestationRow)
+    mine = select(P.c.project).where(_oversees(P.c.overseers_json, org))
+    judged = exists().where(and_(A.c.target == E.c.id, A.c.overseer_org == org, A.c.corrected.is_(False)))
+    stmt = (
+        select(E)
+        .where(E.c.project.in_(mine), E.c.type.in_(list(types)), E.c.corrected.is_(False), E.c.signer_org != org,
+               E.c.seq > after_seq, not_(judged))
+        .order_by(E.c.seq)
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return _rows(conn, EntryRow, stmt)
+
+
+def findings_of(engine: Engine, org: str) -> list[Finding]:
+    """The queries and flags ``org`` raised, with their resolution (see :func:`resolve_findings`)."""
+    A, E = _table(AttestationRow), _table(EntryRow)
+    with engine.connect() as conn:
+        raised = select(A.c.target).where(A.c.overseer_org == org, A.c.verdict.in_(OPEN_VERDICTS))
+        attestations = _rows(conn, AttestationRow, select(A).where(A.c.target.in_(raised)).order_by(A.c.seq))
+        targets = {a.target for a in attestations}
+        entries = {e.id: e for e in _rows(conn, EntryRow, select(E).where(E.c.id.in_(list(targets))))} if targets else {}
+    return resolve_findings(attestations, entries, org)
+
+
+def overseer_risks(
+    engine: Engine,
+    org: str,
+    *,
+    thresholds: Mapping[str, int] | None = None,
+    band_bp: int = 1000,
+    min_projects: int = 3,
+) -> list[RiskSignal]:
+    """:func:`risk_signals` over the disbursements of the projects ``org`` oversees."""
+    P, D, O = _table(ProjectRow), _table(DisbursementRow), _table(OrgRow)
+    with engine.connect() as conn:
+        projects = _rows(conn, ProjectRow, select(P).where(_oversees(P.c.overseers_json, org)))
+        ids = [p.project for p in projects]
+        if not ids:
+            return []
+        disbursements = _rows(conn, DisbursementRow, select(D).where(D.c.project.in_(ids), D.c.corrected.is_(False)))
+        payee_projects: dict[str, set[str]] = {}
+        for payee, project in conn.execute(select(D.c.payee, D.c.project).where(D.c.corrected.is_(False)).distinct()):
+            payee_projects.setdefault(normalise_payee(payee), set()).add(project)
+        fundraisers = {p.fundraiser_org for p in projects}
+        orgs = {o.org: o for o in _rows(conn, OrgRow, select(O).where(O.c.org.in_(list(fundraisers))))}
+    return risk_signals(projects, disbursements, payee_projects, orgs, thresholds=thresholds, band_bp=band_bp, min_projects=min_projects)
+
+
+def overseer_view(
+    engine: Engine,
+    org: str,
+    on: date,
+    *,
+    thresholds: Mapping[str, int] | None = None,
+    band_bp: int = 1000,
+    min_projects: int = 3,
+    limit: int = 200,
+    rules: RuleSet | None = None,
+) -> OverseerView:
+    """Everything an oversight organisation's desk shows, in one call.
+
+    ``overdue`` holds the overdue (not merely due) disclosures of its projects and the overdue
+    annual reports of their fundraising and implementing organisations.
+    """
+    projects = overseen_projects(engine, org)
+    ids = [p.project for p in projects]
+    related = sorted({p.fundraiser_org for p in projects} | {i for p in projects for i in json.loads(p.implementers_json)})
+    overdue = [
+        i for i in scan_deadlines(engine, on, window_days=0, projects=ids, orgs=related, rules=rules)
+        if i.status == "overdue"
+    ] if ids else []
+    return OverseerView(
+        org=org, on=on, projects=tuple(ids),
+        awaiting=tuple(awaiting_verdict(engine, org, limit=limit)),
+        findings=tuple(findings_of(engine, org)),
+        overdue=tuple(overdue),
+        risks=tuple(overseer_risks(engine, org, thresholds=thresholds, band_bp=band_bp, min_projects=min_projects)),
+    )

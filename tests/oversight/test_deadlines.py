@@ -1,0 +1,187 @@
+"""Deadlines: what is due or overdue, at month ends, leap days and window edges; and the scan
+over a registry in the real store."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from ledger.domain.rows import OrgRow, ProgressRow, ProjectRow
+from ledger.oversight import (
+    SzFiling,
+    annual_report_deadlines,
+    project_deadlines,
+    rules_in_force,
+    scan_deadlines,
+    sz_filing_deadlines,
+)
+from tests.domain import helpers
+
+FUNDRAISER = helpers.FOUNDATION
+CN = rules_in_force("cn-charity", date(2026, 1, 1))
+SZ = rules_in_force("sz-donation", date(2026, 1, 1))
+
+
+def project(start: str, end: str, **over) -> ProjectRow:  # type: ignore[no-untyped-def]
+    row = dict(
+        project="P-1", title_zh="项目", field="elderly_care", region="440304", start_date=start, end_date=end,
+        currency="CNY", target_minor=100, fundraiser_org=FUNDRAISER, registered_by="a" * 64, registered_id="b" * 64,
+        registered_seq=1, implementers_json=f'["{helpers.SERVICE_ORG}"]', overseers_json=f'["{helpers.OVERSIGHT}"]',
+        directed=True, emergency=False, status="open", closed=False,
+    )
+    row.update(over)
+    return ProjectRow(**row)
+
+
+def report(seq: int, recorded: str, start: str = "2025-01-01", end: str = "2025-01-31", corrected: bool = False) -> ProgressRow:
+    """A progress report recorded at 10:00 China time on ``recorded``."""
+    return ProgressRow(
+        id=f"{seq:064x}", seq=seq, project="P-1", implementer=helpers.SERVICE_ORG, period_start=start, period_end=end,
+        summary="s", evidence_json="[]", recorded_by="c" * 64, time=f"{recorded}T02:00:00.000Z", corrected=corrected,
+    )
+
+
+def due(items, rule="progress_disclosure"):  # type: ignore[no-untyped-def]
+    return [(i.index, i.due_on.isoformat(), i.status, i.days) for i in items if i.rule == rule]
+
+
+def test_progress_every_three_months_from_a_month_end():
+    p = project("2025-08-31", "2026-08-31")
+    # 31 Aug + 3 months = 30 Nov; + 6 = 28 Feb; counted from the start each time, no drift
+    assert due(project_deadlines(p, [], date(2026, 3, 1), CN)) == [
+        (1, "2025-11-30", "overdue", 91),
+        (2, "2026-02-28", "overdue", 1),
+    ]
+    assert due(project_deadlines(p, [], date(2026, 2, 28), CN))[-1] == (2, "2026-02-28", "due", 0)
+    # the window: 14 days ahead by default; the 31 May one appears on 17 May, not on 16 May
+    assert due(project_deadlines(p, [], date(2026, 5, 17), CN))[-1] == (3, "2026-05-31", "due", 14)
+    assert due(project_deadlines(p, [], date(2026, 5, 16), CN))[-1][0] == 2
+    assert due(project_deadlines(p, [], date(2026, 5, 16), CN, window_days=15))[-1][0] == 3
+
+
+def test_leap_day():
+    p = project("2027-11-30", "2028-11-30")
+    assert due(project_deadlines(p, [], date(2028, 3, 1), CN)) == [(1, "2028-02-29", "overdue", 1)]
+
+
+def test_short_projects_owe_no_progress_but_a_final_disclosure():
+    p = project("2026-01-01", "2026-06-30")  # not longer than 6 months (it would have to run on 1 July)
+    items = project_deadlines(p, [], date(2026, 10, 1), CN)
+    assert due(items) == []
+    assert due(items, "final_disclosure") == [(None, "2026-09-30", "overdue", 1)]
+    assert all(i.org == FUNDRAISER and i.project == "P-1" and i.ruleset == "cn-charity/1" for i in items)
+
+
+def test_reports_meet_periods_oldest_first():
+    p = project("2025-08-31", "2026-08-31")
+    on_time = report(10, "2025-11-20")
+    assert due(project_deadlines(p, [on_time], date(2026, 3, 1), CN)) == [(2, "2026-02-28", "overdue", 1)]
+    # a late report clears the oldest missed period; the next one is still missing
+    late = report(11, "2026-01-10")
+    assert due(project_deadlines(p, [late], date(2026, 3, 1), CN)) == [(2, "2026-02-28", "overdue", 1)]
+    # dates are China dates: 16:30Z on 28 February is already 1 March in Shenzhen
+    evening = ProgressRow(
+        id="e" * 64, seq=12, project="P-1", implementer=helpers.SERVICE_ORG, period_start="2025-12-01",
+        period_end="2026-02-27", summary="s", evidence_json="[]", recorded_by="c" * 64, time="2026-02-28T16:30:00.000Z",
+    )
+    assert due(project_deadlines(p, [on_time, evening], date(2026, 3, 1), CN)) == []
+    # a withdrawn report counts for nothing
+    assert due(project_deadlines(p, [report(13, "2025-11-20", corrected=True)], date(2026, 3, 1), CN))[0][0] == 1
+
+
+def test_final_disclosure_met_by_closing_or_a_report_reaching_the_end():
+    p = project("2026-01-01", "2026-05-31")
+    assert due(project_deadlines(p, [], date(2026, 9, 1), CN), "final_disclosure") == [(None, "2026-08-31", "overdue", 1)]
+    assert due(project_deadlines(p, [], date(2026, 8, 31), CN), "final_disclosure") == [(None, "2026-08-31", "due", 0)]
+    closing = project("2026-01-01", "2026-05-31", closed=True, status="closed", closed_on="2026-06-15")
+    assert project_deadlines(closing, [], date(2026, 9, 1), CN) == []
+    final = report(20, "2026-06-20", start="2026-03-01", end="2026-05-31")
+    assert due(project_deadlines(p, [final], date(2026, 9, 1), CN), "final_disclosure") == []
+
+
+def test_a_project_closed_early_owes_nothing_after_its_closing_day():
+    p = project("2025-08-31", "2026-08-31", closed=True, status="closed", closed_on="2025-12-10")
+    # one disclosure fell due before closing (30 Nov); the closing summary is the final one
+    assert due(project_deadlines(p, [], date(2026, 6, 1), CN)) == [(1, "2025-11-30", "overdue", 183)]
+    assert due(project_deadlines(p, [], date(2026, 6, 1), CN), "final_disclosure") == []
+
+
+@pytest.mark.parametrize(
+    ("emergency", "on", "expected"),
+    [
+        (False, "2026-03-30", ("plan_filing", "2026-03-31", "due", 1)),
+        (False, "2026-03-31", ("plan_filing", "2026-03-31", "due", 0)),
+        (False, "2026-04-01", ("plan_filing", "2026-03-31", "overdue", 1)),
+        (True, "2026-04-21", ("plan_filing_emergency", "2026-04-20", "overdue", 1)),
+    ],
+)
+def test_plan_filing_ten_days_before_fundraising(emergency, on, expected):
+    p = project("2026-04-10", "2026-06-30", directed=False, emergency=emergency, plan_fundraising_start="2026-04-10",
+                plan_fundraising_end="2026-06-30")
+    items = [i for i in project_deadlines(p, [], date.fromisoformat(on), CN) if i.rule.startswith("plan_filing")]
+    assert [(i.rule, i.due_on.isoformat(), i.status, i.days) for i in items] == [expected]
+    filed = project("2026-04-10", "2026-06-30", directed=False, plan_fundraising_start="2026-04-10", plan_filed_seq=5)
+    assert [i for i in project_deadlines(filed, [], date.fromisoformat(on), CN) if i.rule.startswith("plan")] == []
+
+
+def org(**over) -> OrgRow:  # type: ignore[no-untyped-def]
+    row = dict(org=FUNDRAISER, name_zh="基金会", legal_form="foundation", track="registered", public_fundraising=True,
+               is_registrar=False, status="active", registered_seq=1, updated_seq=1)
+    row.update(over)
+    return OrgRow(**row)
+
+
+def test_annual_reports_by_31_may():
+    started = date(2026, 3, 2)
+    items = annual_report_deadlines(org(), [], date(2026, 6, 1), CN, log_started=started)
+    assert [(i.subject, i.due_on.isoformat(), i.status, i.days) for i in items] == [(f"{FUNDRAISER}/2025", "2026-05-31", "overdue", 1)]
+    assert annual_report_deadlines(org(), [2025], date(2026, 6, 1), CN, log_started=started) == []
+    assert [i.status for i in annual_report_deadlines(org(), [], date(2026, 5, 20), CN, log_started=started)] == ["due"]
+    # 2025's report was due before the log existed when the log starts in June
+    assert annual_report_deadlines(org(), [], date(2026, 6, 1), CN, log_started=date(2026, 6, 1)) == []
+    # a year before the organisation existed is not asked for; later years are
+    late = annual_report_deadlines(org(registered_on="2026-02-01"), [], date(2027, 6, 1), CN, log_started=started)
+    assert [i.subject for i in late] == [f"{FUNDRAISER}/2026"]
+    assert annual_report_deadlines(org(legal_form="enterprise"), [], date(2026, 6, 1), CN, log_started=started) == []
+
+
+def test_sz_filings_and_the_authoritys_replies():
+    regulator = helpers.REGISTRAR_ORG
+    filed = SzFiling(org=FUNDRAISER, ref="SZ-1", authority=regulator, filed_on=date(2026, 1, 31))
+
+    def at(on, *filings):  # type: ignore[no-untyped-def]
+        return [(i.rule, i.org, i.due_on.isoformat(), i.status) for i in sz_filing_deadlines(filings, date.fromisoformat(on), SZ)]
+
+    assert at("2026-02-10", filed) == [("authority_reply", regulator, "2026-02-10", "due")]
+    assert at("2026-02-11", filed) == [("authority_reply", regulator, "2026-02-10", "overdue")]
+    assert at("2026-03-02", filed) == [("authority_reply", regulator, "2026-02-10", "overdue")]
+    assert at("2026-03-03", filed) == [("authority_reply_latest", regulator, "2026-03-02", "overdue")]  # deemed approved
+    assert at("2026-02-11", SzFiling(FUNDRAISER, "SZ-2", regulator, date(2026, 1, 31), replied_on=date(2026, 2, 5))) == []
+    emergency = SzFiling(FUNDRAISER, "SZ-3", regulator, accepted_on=date(2025, 11, 30))
+    assert at("2026-03-01", emergency) == [("emergency_filing", FUNDRAISER, "2026-02-28", "overdue")]
+
+
+def test_scan_over_a_registry(world):
+    """World: PUB and DIR run 2026-03-01 .. 2027-02-28, so progress is due on 1 June; its
+    charities owe the 2025 annual report by 31 May 2026."""
+    on = date(2026, 6, 5)
+    items = scan_deadlines(world.ledger.engine, on)
+    progress = {(i.project, i.index, i.status, i.days) for i in items if i.rule == "progress_disclosure"}
+    assert progress == {(world.PUB, 1, "overdue", 4), (world.DIR, 1, "overdue", 4)}
+    annual = sorted(i.org for i in items if i.rule == "annual_report")
+    assert annual == sorted([helpers.FOUNDATION, helpers.SERVICE_ORG, helpers.SERVICE_ORG_2, helpers.SMALL_GROUP])
+    assert items[0].status == "overdue" and items == sorted(items, key=lambda i: (i.status != "overdue", i.due_on, i.org, i.subject, i.rule))
+
+    world.set_date("2026-05-20")
+    world.append(world.implementer, "progress.reported", {
+        "project": world.PUB, "period_start": "2026-03-01", "period_end": "2026-05-19", "summary": "三月至五月助餐 1200 人次",
+        "evidence": [helpers.sha("photos")],
+    })
+    world.append(world.auditor, "audit.opinion", {
+        "org": helpers.FOUNDATION, "year": 2025, "opinion": "unqualified", "report_sha256": helpers.sha("audit-2025"),
+    })
+    items = scan_deadlines(world.ledger.engine, on)
+    assert {(i.project, i.index) for i in items if i.rule == "progress_disclosure"} == {(world.DIR, 1)}
+    assert helpers.FOUNDATION not in {i.org for i in items if i.rule == "annual_report"}
+    assert [i.to_json()["due_on"] for i in scan_deadlines(world.ledger.engine, on, projects=[world.DIR], orgs=[])] == ["2026-06-01"]
