@@ -384,6 +384,7 @@ class ProjectSpec:
     title_en_suffix: str = ""
     government: bool = False      # receives a government purchase of services every quarter
     small_donors: bool = False    # neighbours only: small individual and anonymous gifts
+    title: tuple[str, str] | None = None  # (zh, en) instead of the template's title + suffix
     in_kind: bool = True          # receives occasional in-kind gifts
 
 
@@ -415,8 +416,8 @@ class ProjectFlow:
         s, t = self.spec, self.t
         return Step(s.fundraiser, "project.registered", f"demo:{s.pid}:registered", {
             "project": s.pid,
-            "title_zh": t.title_zh + s.title_suffix,
-            "title_en": t.title_en + s.title_en_suffix,
+            "title_zh": s.title[0] if s.title else t.title_zh + s.title_suffix,
+            "title_en": s.title[1] if s.title else t.title_en + s.title_en_suffix,
             "field": t.field,
             "region": "广东省深圳市" if s.template != "education" else "广东省河源市（深河对口帮扶）",
             "start_date": s.start.isoformat(),
@@ -628,7 +629,7 @@ def _project_timeline(spec: ProjectSpec, seed: str) -> Iterator[tuple[date, int,
                 yield day, 4, step
         if spec.closes_on is not None and day == spec.closes_on - timedelta(days=10):
             for actor in spec.implementers:
-                leftover = min(flow.held[actor], _money(rng.randrange(2000, 5000)) + rng.randrange(100))
+                leftover = int(flow.held[actor] * rng.uniform(0.02, 0.06))
                 if flow.held[actor] - leftover > 0:
                     step = flow.disburse(day, actor, _signer_for(actor, day), amount=flow.held[actor] - leftover,
                                          category="program")
@@ -673,7 +674,7 @@ def _project_timeline(spec: ProjectSpec, seed: str) -> Iterator[tuple[date, int,
         surplus = flow.balance
         yield spec.closes_on, 7, Step(spec.fundraiser, "project.closed", f"demo:{spec.pid}:closed", {
             "project": spec.pid, "closed_on": spec.closes_on.isoformat(),
-            "summary": f"{t.title_zh}{spec.title_suffix}已完成，累计服务{t.beneficiaries}{rng.randrange(300, 900)}人次。",
+            "summary": f"{spec.title[0] if spec.title else t.title_zh + spec.title_suffix}已完成，累计服务{t.beneficiaries}{rng.randrange(300, 900)}人次。",
             "currency": CURRENCY, "surplus": _amt(surplus),
             "surplus_handling": "similar_purpose" if surplus else "none",
             **({"surplus_note": "结余资金经理事会决议，转入本会下一年度长者探访服务（同类用途）。"} if surplus else {}),
@@ -740,8 +741,8 @@ def _showcase_specs() -> list[ProjectSpec]:
         ProjectSpec("SZ-DISABILITY-AIDS", "disability", "f2-fundraiser", ("s1-implementer",), ("O1",),
                     b - timedelta(days=500), b + timedelta(days=200), donations_per_day=0.4, target_yuan=500_000),
         ProjectSpec("TY-SENIOR-VISITS", "elderly", "g1-fundraiser", ("g1-implementer",), ("O1",),
-                    b - timedelta(days=720), b - timedelta(days=200), title_suffix="（桃源街道长者互助探访）",
-                    title_en_suffix=" (Taoyuan seniors' mutual visiting)", donations_per_day=0.3,
+                    b - timedelta(days=720), b - timedelta(days=200),
+                    title=("桃源街道长者互助探访", "Seniors' mutual visiting in Taoyuan Street"), donations_per_day=0.3,
                     disbursements_per_month=1.5, target_yuan=30_000, closes_on=b - timedelta(days=190), personal_every=0,
                     in_kind=False, small_donors=True),
     ]

@@ -1,0 +1,353 @@
+"""The demo data set: its figures, its consistency with the log, idempotency and the command."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from collections import Counter, defaultdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from ledger import cli
+from ledger.canonical import now
+from ledger.client import CHINA, LocalSink
+from ledger.demo import ACTORS, BASE_DATE, ORGS, demo_key, load_demo
+from ledger.domain.rows import (
+    AllocationBalanceRow, AttestationRow, DonationRow, EntryRow, FundRow, KeyRow, OrgRow, ProjectRow,
+)
+from ledger.entry import parse_leaf_json
+from ledger.errors import LedgerError
+from ledger.keys import read_key_file
+from ledger.merkle import leaf_hash
+from ledger.store.donors import DonorStore, load_privacy_key
+from ledger.store.export import export_log
+from ledger.store.projection_tables import table_for
+from ledger.store.rebuild import check
+from ledger.verify import read_export, verify_log
+from tests.support.ledger_factory import LedgerFactory
+
+# The small demo, entry by entry. Deterministic: a change here is a change of the demo data.
+SMALL_COUNTS = {
+    "attestation.recorded": 89, "audit.opinion": 2, "donation.received": 1939, "entry.corrected": 2,
+    "funds.allocated": 241, "funds.disbursed": 416, "key.granted": 24, "key.revoked": 1, "org.registered": 10,
+    "org.updated": 1, "plan.acknowledged": 2, "plan.filed": 2, "progress.reported": 34, "project.closed": 1,
+    "project.registered": 8, "registry.genesis": 1, "report.issued": 1,
+}
+SMALL_SIZE = sum(SMALL_COUNTS.values())
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[LedgerFactory, Any, Any]:
+    factory = LedgerFactory(tmp_path_factory.mktemp("demo") / "home")
+    report = load_demo(factory.ledger, "small")
+    return factory, factory.ledger, report
+
+
+def rows(ledger: Any, row_type: type, **where: Any) -> list[Any]:
+    table = table_for(row_type)
+    stmt = select(table)
+    for name, value in where.items():
+        stmt = stmt.where(table.c[name] == value)
+    with ledger.engine.connect() as conn:
+        return [row_type(**m) for m in conn.execute(stmt).mappings()]
+
+
+def bodies(ledger: Any) -> list[tuple[int, str, dict[str, Any]]]:
+    out = []
+    for raw in ledger.log.iter_leaves():
+        leaf = parse_leaf_json(raw)
+        out.append((leaf["seq"], leaf_hash(raw).hex(), leaf["body"]))
+    return out
+
+
+def minor(amount: str) -> int:
+    return int(amount.replace(".", ""))
+
+
+# --- figures ----------------------------------------------------------------------------------------
+
+
+def test_small_demo_counts(demo) -> None:
+    _, ledger, report = demo
+    assert report.added == SMALL_SIZE and report.existing == 0
+    assert dict(report.by_type) == SMALL_COUNTS
+    assert ledger.log.head().size == SMALL_SIZE
+    assert Counter(b["type"] for _, _, b in bodies(ledger)) == Counter(SMALL_COUNTS)
+    assert 2500 <= SMALL_SIZE <= 5000, "a few thousand entries"
+    assert report.seconds < 60
+
+
+def test_cast(demo) -> None:
+    _, ledger, _ = demo
+    orgs = {o.org: o for o in rows(ledger, OrgRow)}
+    assert len(orgs) == 11  # the registrar and ten organisations
+    assert orgs[ORGS["F1"].code].name_zh == "深圳市鹏城公益基金会" and orgs[ORGS["F1"].code].public_fundraising
+    assert orgs[ORGS["F2"].code].public_fundraising, "F2 gained the qualification by org.updated"
+    assert {(o.legal_form, o.track) for o in orgs.values()} >= {
+        ("foundation", "registered"), ("social_service_org", "registered"), ("social_group", "filed"),
+        ("other", "registered"), ("enterprise", "registered"), ("government", "registered")}
+    keys = {k.key_id: k for k in rows(ledger, KeyRow)}
+    assert len(keys) == len(ACTORS) == 25
+    for name, actor in ACTORS.items():
+        assert keys[actor.key.id].role == actor.role and keys[actor.key.id].org == actor.org_code, name
+    revoked = keys[ACTORS["s1-implementer"].key.id]
+    assert revoked.revoked_seq is not None
+    later = [seq for seq, _, b in bodies(ledger) if b["signer"] == revoked.key_id and seq > revoked.revoked_seq]
+    assert later == [], "a revoked key signs nothing after its revocation"
+    successor = ACTORS["s1-implementer-2"].key.id
+    assert any(b["signer"] == successor and b["type"] == "funds.disbursed" for _, _, b in bodies(ledger))
+
+
+def test_every_project_total_is_the_sum_of_its_entries(demo) -> None:
+    _, ledger, _ = demo
+    entries = bodies(ledger)
+    by_hash = {h: b for _, h, b in entries}
+    raised: dict[str, int] = defaultdict(int)
+    allocated: dict[str, int] = defaultdict(int)
+    disbursed: dict[str, int] = defaultdict(int)
+    donations: dict[str, int] = defaultdict(int)
+    sums = {"donation.received": raised, "funds.allocated": allocated, "funds.disbursed": disbursed}
+    for _, _, body in entries:
+        data = body["data"]
+        if body["type"] in sums:
+            sums[body["type"]][data["project"]] += minor(data["amount"])
+            donations[data["project"]] += body["type"] == "donation.received"
+        elif body["type"] == "entry.corrected" and "amount" in data:
+            target = by_hash[data["target"]]
+            assert target["data"]["amount"] == data["amount"] and target["data"]["project"] == data["project"]
+            sums[target["type"]][data["project"]] -= minor(data["amount"])
+            donations[data["project"]] -= target["type"] == "donation.received"
+    funds = {f.project: f for f in rows(ledger, FundRow)}
+    assert len(funds) == 8
+    for project, fund in funds.items():
+        assert fund.raised_minor == raised[project], project
+        assert fund.allocated_minor == allocated[project], project
+        assert fund.disbursed_minor == disbursed[project], project
+        assert fund.donations_count == donations[project], project
+        assert fund.balance_minor == raised[project] - disbursed[project], project
+        assert fund.raised_minor == fund.raised_restricted_minor + fund.raised_unrestricted_minor
+        assert fund.disbursed_minor == fund.disbursed_program_minor + fund.disbursed_admin_minor + fund.disbursed_fundraising_cost_minor
+    # figures of the data set itself (deterministic)
+    assert funds["SZ-ELDER-MEALS"].raised_minor > funds["TY-SENIOR-VISITS"].raised_minor > 0
+    assert funds["NS-SENIOR-DIGITAL"].raised_minor == 0
+    assert sum(f.raised_minor for f in funds.values()) > 500_000_000  # over 5 million yuan in all
+    for fund in funds.values():
+        if fund.raised_minor:
+            assert fund.disbursed_minor > fund.raised_minor // 2, f"{fund.project} spends most of what it raises"
+
+
+def test_no_balance_is_negative(demo) -> None:
+    _, ledger, _ = demo
+    for fund in rows(ledger, FundRow):
+        for name in ("available_restricted_minor", "available_unrestricted_minor", "balance_minor", "raised_minor",
+                     "allocated_minor", "disbursed_minor"):
+            assert getattr(fund, name) >= 0, (fund.project, name)
+        assert fund.allocated_minor <= fund.raised_minor and fund.disbursed_minor <= fund.allocated_minor
+    balances = rows(ledger, AllocationBalanceRow)
+    assert len(balances) >= 8
+    for balance in balances:
+        assert balance.balance_minor >= 0 and balance.balance_minor == balance.allocated_minor - balance.disbursed_minor
+
+
+def test_the_kinds_of_money_and_oversight(demo) -> None:
+    _, ledger, _ = demo
+    donations = rows(ledger, DonationRow)
+    assert {d.donor_type for d in donations} == {"individual", "enterprise", "foundation", "government_purchase", "anonymous"}
+    assert {d.channel for d in donations} >= {"bank_transfer", "online_platform", "cash", "cheque", "delivery"}
+    in_kind = [d for d in donations if d.kind == "in_kind"]
+    assert in_kind and all(d.in_kind_description and d.channel == "delivery" for d in in_kind)
+    assert any(not d.restricted for d in donations) and any(d.restricted for d in donations)
+    government = [d for d in donations if d.donor_type == "government_purchase"]
+    assert government and all("购买社会服务" in (d.note or "") for d in government)
+    # business dates: two years before the base date, or the last days for the public campaign
+    today = now().astimezone(CHINA).date()
+    earliest = min(date.fromisoformat(d.received_on) for d in donations)
+    assert (BASE_DATE - earliest).days >= 700
+    assert all(date.fromisoformat(d.received_on) <= today for d in donations)
+    # payments carry evidence hashes; all three cost categories occur
+    entries = bodies(ledger)
+    paid = [b["data"] for _, _, b in entries if b["type"] == "funds.disbursed"]
+    assert all(len(p["evidence"]) == 2 for p in paid)
+    assert {p["category"] for p in paid} == {"program", "admin", "fundraising_cost"}
+    # oversight: approvals, a flagged payment later resolved, a queried one later resolved
+    attestations = rows(ledger, AttestationRow)
+    verdicts = Counter(a.verdict for a in attestations)
+    assert verdicts["approved"] >= 50 and verdicts["flagged"] == 1 and verdicts["queried"] == 1 and verdicts["resolved"] == 2
+    for verdict in ("flagged", "queried"):
+        first = next(a for a in attestations if a.verdict == verdict)
+        resolution = next(a for a in attestations if a.target == first.target and a.verdict == "resolved")
+        assert resolution.previous_verdict == verdict and resolution.seq > first.seq
+        assert rows(ledger, EntryRow, id=first.target)[0].last_verdict == "resolved"
+    assert {a.overseer_org for a in attestations} == {ORGS["O1"].code}
+
+
+def test_corrections_and_the_closed_project(demo) -> None:
+    _, ledger, _ = demo
+    corrected = [e for e in rows(ledger, EntryRow) if e.corrected]
+    assert sorted(e.type for e in corrected) == ["donation.received", "funds.disbursed"]
+    closed = [p for p in rows(ledger, ProjectRow) if p.closed]
+    assert [p.project for p in closed] == ["TY-SENIOR-VISITS"]
+    project = closed[0]
+    fund = rows(ledger, FundRow, project=project.project)[0]
+    assert project.surplus_minor == fund.balance_minor and 0 < project.surplus_minor < fund.raised_minor // 10
+    assert project.surplus_handling == "similar_purpose" and project.surplus_note
+    assert project.fundraiser_org == ORGS["G1"].code
+
+
+def test_public_fundraising(demo) -> None:
+    _, ledger, _ = demo
+    projects = {p.project: p for p in rows(ledger, ProjectRow)}
+    typhoon, upcoming = projects["SZ-TYPHOON-RELIEF"], projects["NS-SENIOR-DIGITAL"]
+    for project in (typhoon, upcoming):
+        assert not project.directed and project.plan_filed_seq is not None and project.plan_ack_seq is not None
+    assert typhoon.emergency and typhoon.field == "disaster_relief"
+    received = [d.received_on for d in rows(ledger, DonationRow, project=typhoon.project)]
+    assert len(received) > 200
+    assert all(typhoon.plan_fundraising_start <= r <= typhoon.plan_fundraising_end for r in received)
+    today = now().astimezone(CHINA).date()
+    assert date.fromisoformat(upcoming.plan_fundraising_start) > today
+    directed = [p for p in projects.values() if p.directed]
+    assert len(directed) == 6 and {p.field for p in projects.values()} >= {
+        "elderly_care", "community_service", "social_work", "disaster_relief", "education"}
+    # raised by one organisation, carried out by another, watched by a third
+    assert any(p.fundraiser_org not in json.loads(p.implementers_json) for p in projects.values())
+
+
+def test_report_issued_names_the_true_root_and_file(demo) -> None:
+    _, ledger, _ = demo
+    issued = [(seq, b["data"]) for seq, _, b in bodies(ledger) if b["type"] == "report.issued"]
+    assert len(issued) == 1
+    seq, data = issued[0]
+    assert data["tree_size"] == seq and data["root"] == ledger.log.root_at(seq).hex()
+    path = ledger.settings.reports_dir / "demo" / f"summary-{seq}" / "demo-summary.json"
+    raw = path.read_bytes()
+    assert data["files"] == [{"name": "demo-summary.json", "sha256": hashlib.sha256(raw).hexdigest(), "size": len(raw)}]
+    assert json.loads(raw)["projects"]["SZ-ELDER-MEALS"]["donations"] > 0
+
+
+# --- the log stays sound ------------------------------------------------------------------------------
+
+
+def test_projections_rebuild_clean_and_the_export_verifies(demo, tmp_path: Path) -> None:
+    _, ledger, _ = demo
+    assert check(ledger.log).clean
+    size = export_log(ledger.log, tmp_path / "export")
+    result = verify_log(*read_export(tmp_path / "export"))
+    assert result.size == size == SMALL_SIZE
+    assert result.entries_by_type == SMALL_COUNTS
+
+
+# --- donors and receipts ------------------------------------------------------------------------------
+
+
+def test_receipts_open_the_donor_store_and_names_stay_out_of_the_log(demo) -> None:
+    _, ledger, report = demo
+    path = Path(report.receipts_file)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    lines = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    assert len(lines) == report.receipts >= 40
+    store = DonorStore(ledger.engine, load_privacy_key(ledger.settings))
+    leaves = b"".join(ledger.log.iter_leaves())
+    for code, project, amount, received_on, masked in lines:
+        receipt, donation = store.find_by_receipt(code)
+        assert donation["project"] == project and f"{donation['amount_minor'] / 100:.2f} CNY" == amount
+        assert donation["received_on"] == received_on
+        record = store.get(receipt.seq)
+        assert record.personal["name"][0] == masked[0] and "*" in masked
+        assert record.personal["name"].encode() not in leaves or len(record.personal["name"]) < 2
+        assert record.personal["id_number"].encode() not in leaves
+
+
+def test_demo_keys_are_written_for_the_cli(demo) -> None:
+    factory, _, report = demo
+    folder = Path(report.keys_dir)
+    assert folder == factory.home.resolve() / "demo-keys" or folder == factory.home / "demo-keys"
+    for name, actor in ACTORS.items():
+        path = folder / f"{name}.key"
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        assert read_key_file(path).id == actor.key.id == demo_key(name).id
+
+
+# --- idempotency ----------------------------------------------------------------------------------
+
+
+def test_loading_twice_adds_nothing(demo) -> None:
+    _, ledger, _ = demo
+    again = load_demo(ledger, "small")
+    assert again.added == 0 and again.existing == SMALL_SIZE and ledger.log.head().size == SMALL_SIZE
+
+
+def test_an_interrupted_load_resumes(factory: LedgerFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = {"n": 0}
+    real = LocalSink.append
+
+    def flaky(self, entries):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise LedgerError("log_not_initialised", home="(simulated crash)")
+        return real(self, entries)
+
+    monkeypatch.setattr(LocalSink, "append", flaky)
+    with pytest.raises(LedgerError):
+        load_demo(factory.ledger, "small")
+    partial = factory.ledger.log.head().size
+    assert 0 < partial < SMALL_SIZE
+    monkeypatch.setattr(LocalSink, "append", real)
+    report = load_demo(factory.ledger, "small")
+    assert report.existing == partial and report.added == SMALL_SIZE - partial
+    assert factory.ledger.log.head().size == SMALL_SIZE
+    assert check(factory.ledger.log).clean
+
+
+def test_a_log_that_is_not_the_demo_is_refused(factory: LedgerFactory) -> None:
+    factory.with_genesis()
+    with pytest.raises(LedgerError) as info:
+        load_demo(factory.ledger, "small")
+    assert info.value.code == "demo_log_not_empty" and factory.ledger.log.head().size == 1
+
+
+def test_unknown_scale(factory: LedgerFactory) -> None:
+    with pytest.raises(LedgerError) as info:
+        load_demo(factory.ledger, "medium")
+    assert info.value.code == "demo_scale_invalid"
+
+
+def test_large_adds_bulk_projects_on_top_of_small(factory: LedgerFactory) -> None:
+    ledger = factory.ledger
+    load_demo(ledger, "small")
+    report = load_demo(ledger, "large", bulk_entries=6000)
+    assert report.existing == SMALL_SIZE
+    assert 5000 <= report.added <= 7500
+    bulk = [f for f in rows(ledger, FundRow) if f.project.startswith("BULK-")]
+    assert len(bulk) == 3 and all(f.raised_minor > f.disbursed_minor > 0 for f in bulk)
+    assert check(ledger.log).clean
+    assert load_demo(ledger, "large", bulk_entries=6000).added == 0
+
+
+# --- the command ----------------------------------------------------------------------------------
+
+
+def test_cli_demo_data(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", ["ledger.cli_charity"])
+    home = str(tmp_path / "home")
+    assert cli.main(["--home", home, "demo-data", "--scale", "small"]) == 0
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert out["added"] == SMALL_SIZE and out["added_by_type"] == SMALL_COUNTS
+    assert "demo-keys" in captured.err and "demo-receipts.txt" in captured.err
+    assert cli.main(["--home", home, "demo-data"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["added"] == 0 and "nothing added" in captured.err
+    # the demo keys work with the other commands
+    erase_code = next(line.split("\t")[0] for line in (tmp_path / "home" / "demo-receipts.txt").read_text().splitlines()
+                      if not line.startswith("#"))
+    assert cli.main(["--home", home, "donor", "erase", "--receipt", erase_code]) == 0
+    assert json.loads(capsys.readouterr().out)["erased_at"]
+    assert cli.main(["--home", home, "donor", "erase", "--receipt", erase_code]) == 1
+    assert "donor_data_erased" in capsys.readouterr().err
