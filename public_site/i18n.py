@@ -1,0 +1,199 @@
+"""Languages of the site: Chinese (zh-CN, the default) and English, with gettext catalogs.
+
+Message ids are English; ``locale/zh_CN/LC_MESSAGES/messages.po`` translates them. The ``.po``
+file is the source: the compiled ``.mo`` is made from it on first use when it is missing or
+older (and kept in memory when the package folder is read-only), so a fresh clone works
+without a build step. ``docs/site.md`` tells how to extract new messages.
+
+A request's language comes from ``?lang=`` (which also sets the ``lang`` cookie), else the
+``lang`` cookie, else zh-CN. Amounts and dates are formatted per locale with Babel, from
+integer minor units and ISO dates, never through floats.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from functools import lru_cache
+from gettext import NullTranslations
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, get_currency_symbol
+from babel.support import Translations
+
+from ledger.errors import LedgerError
+from ledger.money import CURRENCY_DIGITS, parse_amount
+
+log = logging.getLogger("public_site")
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "messages"
+DEFAULT_LOCALE = "zh_CN"
+LOCALES = ("zh_CN", "en")
+# BCP 47 tags for <html lang>, hreflang and the ?lang= values we link to
+LANG_TAGS = {"zh_CN": "zh-CN", "en": "en"}
+COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+
+try:
+    from zoneinfo import ZoneInfo
+
+    CHINA = ZoneInfo("Asia/Shanghai")
+except Exception:  # noqa: BLE001 - no tz database: China has had no DST since 1991
+    CHINA = timezone(timedelta(hours=8), "CST")  # type: ignore[assignment]
+
+
+def parse_lang(value: str | None) -> str | None:
+    """A locale id for a ``lang`` value such as ``zh-CN``, ``zh``, ``en-GB``; None if unknown."""
+    if not value:
+        return None
+    tag = value.strip().replace("_", "-").lower()
+    if tag in ("zh", "zh-cn", "zh-hans", "zh-hans-cn", "cn"):
+        return "zh_CN"
+    if tag == "en" or tag.startswith("en-"):
+        return "en"
+    return None
+
+
+def compile_catalog(po_path: Path) -> bytes:
+    """The .mo bytes of a .po file (fuzzy entries left out, as msgfmt does)."""
+    with open(po_path, "rb") as f:
+        catalog = read_po(f, locale=po_path.parent.parent.name)
+    out = io.BytesIO()
+    write_mo(out, catalog, use_fuzzy=False)
+    return out.getvalue()
+
+
+def _mo_bytes(locale: str) -> bytes | None:
+    folder = LOCALE_DIR / locale / "LC_MESSAGES"
+    po, mo = folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
+    if not po.exists():
+        return mo.read_bytes() if mo.exists() else None
+    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+        return mo.read_bytes()
+    data = compile_catalog(po)
+    try:
+        tmp = mo.with_suffix(".mo.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(mo)
+    except OSError as exc:  # a read-only install: keep it in memory
+        log.info("could not write %s (%s); using the catalog compiled in memory", mo, exc)
+    return data
+
+
+@lru_cache(maxsize=None)
+def translations(locale: str) -> NullTranslations:
+    """The gettext catalog of ``locale`` (English is the message ids themselves)."""
+    if locale == "en":
+        return NullTranslations()
+    data = _mo_bytes(locale)
+    if data is None:
+        log.warning("no message catalog for %s; showing English", locale)
+        return NullTranslations()
+    return Translations(fp=io.BytesIO(data), domain=DOMAIN)
+
+
+# --- formatting -----------------------------------------------------------------------------
+
+
+def _as_date(value: date | str | None) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(CHINA).date()
+    if isinstance(value, date):
+        return value
+    text = str(value)
+    if len(text) == 10:
+        return date.fromisoformat(text)
+    return parse_log_time(text).astimezone(CHINA).date()
+
+
+def parse_log_time(text: str) -> datetime:
+    """A log time (RFC 3339 UTC with Z) as an aware datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def china_date(log_time: str) -> date:
+    """The calendar day in China of a log time (deadlines count in China Standard Time)."""
+    return parse_log_time(log_time).astimezone(CHINA).date()
+
+
+@dataclass(frozen=True, slots=True)
+class Formatter:
+    """Locale-aware formatting for one request: ``fmt.money(123450, "CNY")`` -> ``¥1,234.50``."""
+
+    locale: str
+
+    @property
+    def babel_locale(self) -> Locale:
+        return Locale.parse(self.locale)
+
+    def symbol(self, currency: str) -> str:
+        if currency == "CNY":
+            return "¥"  # the site's home currency: no "CN" prefix in English either
+        return get_currency_symbol(currency, locale=self.locale)
+
+    def money(self, minor: int | None, currency: str | None) -> str:
+        """Integer minor units as a locale amount with the currency symbol (no float anywhere)."""
+        if minor is None or currency is None:
+            return "—"
+        digits = CURRENCY_DIGITS.get(currency, 2)
+        value = Decimal(abs(int(minor))).scaleb(-digits)
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        number = format_decimal(value, format=pattern, locale=self.locale)
+        sign = "-" if minor < 0 else ""
+        return f"{sign}{self.symbol(currency)}{number}"
+
+    def amount_text(self, text: str | None, currency: str | None) -> str:
+        """A protocol amount (``"1234.50"``) formatted like :meth:`money`."""
+        if text is None or currency is None:
+            return "—"
+        try:
+            return self.money(parse_amount(text, currency, allow_zero=True), currency)
+        except LedgerError:
+            return text
+
+    def number(self, value: int | None) -> str:
+        if value is None:
+            return "—"
+        return format_decimal(int(value), format="#,##0", locale=self.locale)
+
+    def percent(self, part: int | None, whole: int | None) -> str:
+        """``part / whole`` as a percentage with one decimal, exact integer rounding (half up)."""
+        if part is None or not whole:
+            return "—"
+        tenths = (int(part) * 1000 * 2 + int(whole)) // (2 * int(whole))  # round half up
+        value = Decimal(tenths).scaleb(-1)
+        return format_decimal(value, format="#,##0.0", locale=self.locale) + "%"
+
+    def ratio_bp(self, part: int, whole: int) -> int:
+        """``part / whole`` in basis points, rounded down (for bar widths)."""
+        if whole <= 0:
+            return 0
+        return max(0, min(10_000, part * 10_000 // whole))
+
+    def date(self, value: date | str | None, style: str = "medium") -> str:
+        day = _as_date(value)
+        if day is None:
+            return "—"
+        return format_date(day, style, locale=self.locale)
+
+    def datetime(self, value: str | None) -> str:
+        """A log time shown in China Standard Time, with the zone named."""
+        if not value:
+            return "—"
+        moment = parse_log_time(value).astimezone(CHINA)
+        text = format_datetime(moment, "medium", locale=self.locale)
+        return f"{text} {'北京时间' if self.locale == 'zh_CN' else 'CST'}"
+
+    def iso_date(self, value: date | str | None) -> str:
+        day = _as_date(value)
+        return day.isoformat() if day else ""

@@ -1,0 +1,506 @@
+"""Reads the site needs that the API's queries (:mod:`api.queries`) do not have.
+
+Everything comes from the projection tables and the log's index columns, through indexed
+look-ups: a page never scans the log. Lists are bounded (``LIMIT``); per-project aggregates
+use the ``(project, seq)`` indexes; totals over all projects read ``p_fund``, one row per
+project. Organisation years are the one aggregate that reads all of an organisation's
+donations (by the ``(fundraiser_org, seq)`` index); see docs/site.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, desc, func, literal, or_, select
+from sqlalchemy.sql import ColumnElement
+
+from ledger.domain import rows as R
+from ledger.store.db import read_transaction
+from ledger.store.log_tables import Cosignature, LogHead, LogLeaf, SignedCheckpoint
+from ledger.store.projection_tables import table_for
+
+LEAF = LogLeaf.__table__
+HEAD = LogHead.__table__
+CHECKPOINT = SignedCheckpoint.__table__
+COSIG = Cosignature.__table__
+REGISTRY = table_for(R.RegistryRow)
+ENTRY = table_for(R.EntryRow)
+ORG = table_for(R.OrgRow)
+KEY = table_for(R.KeyRow)
+PROJECT = table_for(R.ProjectRow)
+FUND = table_for(R.FundRow)
+BALANCE = table_for(R.AllocationBalanceRow)
+DONATION = table_for(R.DonationRow)
+ALLOCATION = table_for(R.AllocationRow)
+DISBURSEMENT = table_for(R.DisbursementRow)
+PROGRESS = table_for(R.ProgressRow)
+ATTESTATION = table_for(R.AttestationRow)
+AUDIT = table_for(R.AuditOpinionRow)
+CORRECTION = table_for(R.CorrectionRow)
+REPORT = table_for(R.ReportRow)
+
+SORTS = {
+    "newest": (desc(PROJECT.c.registered_seq),),
+    "oldest": (PROJECT.c.registered_seq,),
+    "raised": (desc(func.coalesce(FUND.c.raised_minor, 0)), desc(PROJECT.c.registered_seq)),
+    "progress": (
+        desc(func.coalesce(FUND.c.raised_minor, 0) * 10_000 / func.nullif(PROJECT.c.target_minor, 0)),
+        desc(PROJECT.c.registered_seq),
+    ),
+    "ending": (PROJECT.c.end_date, PROJECT.c.project),
+    "title": (PROJECT.c.title_zh, PROJECT.c.project),
+}
+
+
+def head_size(conn: Connection) -> int:
+    return int(conn.execute(select(HEAD.c.size).where(HEAD.c.id == 1)).scalar_one_or_none() or 0)
+
+
+def org_names(conn: Connection, codes: Iterable[str | None]) -> dict[str, dict[str, Any]]:
+    wanted = sorted({c for c in codes if c})
+    if not wanted:
+        return {}
+    rows = conn.execute(select(ORG.c.org, ORG.c.name_zh, ORG.c.name_en).where(ORG.c.org.in_(wanted))).mappings()
+    return {r["org"]: dict(r) for r in rows}
+
+
+# --- home -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Totals:
+    currency: str
+    projects: int = 0
+    donations: int = 0
+    raised: int = 0
+    allocated: int = 0
+    disbursed: int = 0
+    balance: int = 0
+    program: int = 0
+    admin: int = 0
+    fundraising_cost: int = 0
+
+
+def totals(conn: Connection) -> list[Totals]:
+    """Sums over all project funds, per currency (CNY first)."""
+    rows = conn.execute(
+        select(
+            FUND.c.currency, func.count().label("projects"), func.sum(FUND.c.donations_count).label("donations"),
+            func.sum(FUND.c.raised_minor).label("raised"), func.sum(FUND.c.allocated_minor).label("allocated"),
+            func.sum(FUND.c.disbursed_minor).label("disbursed"), func.sum(FUND.c.balance_minor).label("balance"),
+            func.sum(FUND.c.disbursed_program_minor).label("program"), func.sum(FUND.c.disbursed_admin_minor).label("admin"),
+            func.sum(FUND.c.disbursed_fundraising_cost_minor).label("fundraising_cost"),
+        ).group_by(FUND.c.currency)
+    ).mappings().all()
+    out = [Totals(r["currency"], **{k: int(r[k] or 0) for k in r if k != "currency"}) for r in rows]
+    out.sort(key=lambda t: (t.currency != "CNY", t.currency))
+    return out or [Totals("CNY")]
+
+
+def latest_entries(conn: Connection, limit: int = 10) -> list[dict[str, Any]]:
+    rows = conn.execute(select(ENTRY).order_by(desc(ENTRY.c.seq)).limit(limit)).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def project_titles(conn: Connection, ids: Iterable[str | None]) -> dict[str, dict[str, Any]]:
+    wanted = sorted({i for i in ids if i})
+    if not wanted:
+        return {}
+    rows = conn.execute(select(PROJECT.c.project, PROJECT.c.title_zh, PROJECT.c.title_en).where(PROJECT.c.project.in_(wanted))).mappings()
+    return {r["project"]: dict(r) for r in rows}
+
+
+# --- projects -------------------------------------------------------------------------------
+
+
+@dataclass
+class ProjectFilters:
+    q: str | None = None
+    field: str | None = None
+    region: str | None = None
+    org: str | None = None
+    status: str | None = None
+    directed: bool | None = None
+    sort: str = "newest"
+    page: int = 1
+    per_page: int = 20
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        conds: list[ColumnElement[bool]] = []
+        if self.q:
+            pattern = "%" + self.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            conds.append(or_(
+                PROJECT.c.title_zh.like(pattern, escape="\\"), PROJECT.c.title_en.like(pattern, escape="\\"),
+                PROJECT.c.project.like(pattern, escape="\\"), PROJECT.c.description.like(pattern, escape="\\"),
+            ))
+        if self.field:
+            conds.append(PROJECT.c.field == self.field)
+        if self.region:
+            conds.append(PROJECT.c.region == self.region)
+        if self.org:
+            conds.append(or_(
+                PROJECT.c.fundraiser_org == self.org,
+                PROJECT.c.implementers_json.like(f'%"{self.org}"%'),
+                PROJECT.c.overseers_json.like(f'%"{self.org}"%'),
+            ))
+        if self.status:
+            conds.append(PROJECT.c.status == self.status)
+        if self.directed is not None:
+            conds.append(PROJECT.c.directed == self.directed)
+        return conds
+
+
+PROJECT_LIST_COLUMNS = (
+    PROJECT.c.project, PROJECT.c.title_zh, PROJECT.c.title_en, PROJECT.c.field, PROJECT.c.region,
+    PROJECT.c.start_date, PROJECT.c.end_date, PROJECT.c.currency, PROJECT.c.target_minor, PROJECT.c.fundraiser_org,
+    PROJECT.c.implementers_json, PROJECT.c.directed, PROJECT.c.emergency, PROJECT.c.status, PROJECT.c.registered_seq,
+    func.coalesce(FUND.c.raised_minor, 0).label("raised_minor"),
+    func.coalesce(FUND.c.allocated_minor, 0).label("allocated_minor"),
+    func.coalesce(FUND.c.disbursed_minor, 0).label("disbursed_minor"),
+    func.coalesce(FUND.c.donations_count, 0).label("donations_count"),
+)
+
+
+def search_projects(conn: Connection, f: ProjectFilters) -> tuple[list[dict[str, Any]], int]:
+    """One page of projects matching ``f`` and the number of matches."""
+    joined = PROJECT.join(FUND, FUND.c.project == PROJECT.c.project, isouter=True)
+    where = and_(literal(True), *f.conditions())
+    total = int(conn.execute(select(func.count()).select_from(joined).where(where)).scalar_one())
+    order = SORTS.get(f.sort, SORTS["newest"])
+    rows = conn.execute(
+        select(*PROJECT_LIST_COLUMNS).select_from(joined).where(where).order_by(*order)
+        .limit(f.per_page).offset((f.page - 1) * f.per_page)
+    ).mappings().all()
+    return [dict(r) for r in rows], total
+
+
+def featured_projects(conn: Connection, limit: int = 6) -> list[dict[str, Any]]:
+    """Open projects that raised the most."""
+    items, _ = search_projects(conn, ProjectFilters(status="open", sort="raised", per_page=limit))
+    return items
+
+
+@dataclass
+class Facets:
+    fields: list[str]
+    regions: list[str]
+    orgs: list[dict[str, Any]]
+
+
+def facets(conn: Connection) -> Facets:
+    fields = [r[0] for r in conn.execute(select(PROJECT.c.field).distinct().order_by(PROJECT.c.field))]
+    regions = [r[0] for r in conn.execute(select(PROJECT.c.region).distinct().order_by(PROJECT.c.region))]
+    codes = [r[0] for r in conn.execute(select(PROJECT.c.fundraiser_org).distinct())]
+    implementers: set[str] = set()
+    for (text,) in conn.execute(select(PROJECT.c.implementers_json).distinct()):
+        implementers.update(json.loads(text))
+    names = org_names(conn, [*codes, *implementers])
+    orgs = sorted(names.values(), key=lambda o: o["org"])
+    return Facets(fields, regions, orgs)
+
+
+@dataclass
+class ProjectView:
+    project: dict[str, Any]
+    fund: dict[str, Any]
+    balances: list[dict[str, Any]]
+    implementers: list[str]
+    overseers: list[str]
+    orgs: dict[str, dict[str, Any]]
+
+
+FUND_ZERO = {c.name: 0 for c in FUND.columns if c.name.endswith("_minor") or c.name == "donations_count"}
+
+
+def project_view(conn: Connection, project: str) -> ProjectView | None:
+    p = conn.execute(select(PROJECT).where(PROJECT.c.project == project)).mappings().first()
+    if p is None:
+        return None
+    fund = conn.execute(select(FUND).where(FUND.c.project == project)).mappings().first()
+    balances = [dict(b) for b in conn.execute(select(BALANCE).where(BALANCE.c.project == project).order_by(BALANCE.c.implementer)).mappings()]
+    implementers, overseers = json.loads(p["implementers_json"]), json.loads(p["overseers_json"])
+    orgs = org_names(conn, [p["fundraiser_org"], *implementers, *overseers, *(b["implementer"] for b in balances)])
+    fund_d = dict(fund) if fund is not None else {**FUND_ZERO, "currency": p["currency"], "project": project}
+    return ProjectView(dict(p), fund_d, balances, implementers, overseers, orgs)
+
+
+def donor_types(conn: Connection, project: str) -> list[dict[str, Any]]:
+    """Live (not reversed) donations of a project by donor type: amount and count."""
+    rows = conn.execute(
+        select(DONATION.c.donor_type, func.sum(DONATION.c.amount_minor).label("amount"), func.count().label("count"))
+        .where(and_(DONATION.c.project == project, DONATION.c.corrected == False))  # noqa: E712
+        .group_by(DONATION.c.donor_type).order_by(desc("amount"))
+    ).mappings().all()
+    return [{"donor_type": r["donor_type"], "amount": int(r["amount"] or 0), "count": int(r["count"])} for r in rows]
+
+
+def spending_flows(conn: Connection, project: str) -> list[dict[str, Any]]:
+    """Live disbursements of a project by implementer, category and payee."""
+    rows = conn.execute(
+        select(
+            DISBURSEMENT.c.implementer, DISBURSEMENT.c.category, DISBURSEMENT.c.payee,
+            func.sum(DISBURSEMENT.c.amount_minor).label("amount"), func.count().label("count"),
+        )
+        .where(and_(DISBURSEMENT.c.project == project, DISBURSEMENT.c.corrected == False))  # noqa: E712
+        .group_by(DISBURSEMENT.c.implementer, DISBURSEMENT.c.category, DISBURSEMENT.c.payee)
+    ).mappings().all()
+    return [dict(r, amount=int(r["amount"] or 0), count=int(r["count"])) for r in rows]
+
+
+def rows_by_project(conn: Connection, table: Any, project: str, *, limit: int, before: int | None = None) -> list[dict[str, Any]]:
+    conds = [table.c.project == project]
+    if before is not None:
+        conds.append(table.c.seq < before)
+    rows = conn.execute(select(table).where(and_(*conds)).order_by(desc(table.c.seq)).limit(limit)).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def count_by_project(conn: Connection, table: Any, project: str) -> int:
+    return int(conn.execute(select(func.count()).select_from(table).where(table.c.project == project)).scalar_one())
+
+
+def all_progress(conn: Connection, project: str) -> list[dict[str, Any]]:
+    """Every progress report of a project, oldest first (a few per year)."""
+    rows = conn.execute(select(PROGRESS).where(PROGRESS.c.project == project).order_by(PROGRESS.c.seq)).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def entry_times(conn: Connection, seqs: Iterable[int | None]) -> dict[int, str]:
+    wanted = sorted({s for s in seqs if s is not None})
+    if not wanted:
+        return {}
+    return {r[0]: r[1] for r in conn.execute(select(LEAF.c.seq, LEAF.c.time).where(LEAF.c.seq.in_(wanted)))}
+
+
+def iter_project_entries(engine: Engine, project: str, chunk: int = 1000) -> Iterator[dict[str, Any]]:
+    """Every entry of a project in seq order with its leaf bytes, read in chunks."""
+    after = -1
+    while True:
+        with read_transaction(engine) as conn:
+            rows = conn.execute(
+                select(ENTRY, LEAF.c.leaf).select_from(ENTRY.join(LEAF, LEAF.c.seq == ENTRY.c.seq))
+                .where(and_(ENTRY.c.project == project, ENTRY.c.seq > after)).order_by(ENTRY.c.seq).limit(chunk)
+            ).mappings().all()
+        if not rows:
+            return
+        for r in rows:
+            yield dict(r)
+        after = rows[-1]["seq"]
+        if len(rows) < chunk:
+            return
+
+
+# --- organisations --------------------------------------------------------------------------
+
+
+def organisation(conn: Connection, org: str) -> dict[str, Any] | None:
+    row = conn.execute(select(ORG).where(ORG.c.org == org)).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def organisations(conn: Connection) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute(select(ORG).order_by(ORG.c.is_registrar.desc(), ORG.c.legal_form, ORG.c.org)).mappings()]
+
+
+def projects_of(conn: Connection, org: str) -> dict[str, list[dict[str, Any]]]:
+    """The organisation's projects by its role in them (a scan of p_project, one row per project)."""
+    joined = PROJECT.join(FUND, FUND.c.project == PROJECT.c.project, isouter=True)
+    rows = conn.execute(
+        select(*PROJECT_LIST_COLUMNS, PROJECT.c.overseers_json).select_from(joined).where(or_(
+            PROJECT.c.fundraiser_org == org,
+            PROJECT.c.implementers_json.like(f'%"{org}"%'),
+            PROJECT.c.overseers_json.like(f'%"{org}"%'),
+        )).order_by(desc(PROJECT.c.registered_seq))
+    ).mappings().all()
+    out: dict[str, list[dict[str, Any]]] = {"fundraiser": [], "implementer": [], "overseer": []}
+    for r in rows:
+        d = dict(r)
+        if d["fundraiser_org"] == org:
+            out["fundraiser"].append(d)
+        if org in json.loads(d["implementers_json"]):
+            out["implementer"].append(d)
+        if org in json.loads(d["overseers_json"]):
+            out["overseer"].append(d)
+    return out
+
+
+@dataclass
+class OrgYear:
+    year: int
+    currency: str
+    income: int = 0
+    donations: int = 0
+    program: int = 0
+    admin: int = 0
+    fundraising_cost: int = 0
+
+    @property
+    def spending(self) -> int:
+        return self.program + self.admin + self.fundraising_cost
+
+
+def org_years(conn: Connection, org: str, implementer_projects: Sequence[str]) -> list[OrgYear]:
+    """Yearly income (donations received as fundraiser, by date received) and spending
+    (payments made as implementer, by date paid), live entries only, newest year first."""
+    years: dict[tuple[int, str], OrgYear] = {}
+
+    def get(year: int, currency: str) -> OrgYear:
+        return years.setdefault((year, currency), OrgYear(year, currency))
+
+    year_of_received = func.substr(DONATION.c.received_on, 1, 4)
+    for r in conn.execute(
+        select(year_of_received.label("y"), DONATION.c.currency, func.sum(DONATION.c.amount_minor), func.count())
+        .where(and_(DONATION.c.fundraiser_org == org, DONATION.c.corrected == False))  # noqa: E712
+        .group_by(year_of_received, DONATION.c.currency)
+    ):
+        y = get(int(r[0]), r[1])
+        y.income, y.donations = int(r[2] or 0), int(r[3])
+    if implementer_projects:
+        year_paid = func.substr(DISBURSEMENT.c.paid_on, 1, 4)
+        for r in conn.execute(
+            select(year_paid, DISBURSEMENT.c.currency, DISBURSEMENT.c.category, func.sum(DISBURSEMENT.c.amount_minor))
+            .where(and_(
+                DISBURSEMENT.c.project.in_(list(implementer_projects)), DISBURSEMENT.c.implementer == org,
+                DISBURSEMENT.c.corrected == False,  # noqa: E712
+            ))
+            .group_by(year_paid, DISBURSEMENT.c.currency, DISBURSEMENT.c.category)
+        ):
+            y = get(int(r[0]), r[1])
+            setattr(y, r[2], getattr(y, r[2]) + int(r[3] or 0))
+    return sorted(years.values(), key=lambda y: (-y.year, y.currency))
+
+
+def audit_opinions(conn: Connection, org: str) -> list[dict[str, Any]]:
+    rows = conn.execute(select(AUDIT).where(AUDIT.c.org == org).order_by(desc(AUDIT.c.year), desc(AUDIT.c.seq))).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def open_flags(conn: Connection, org: str, limit: int = 50) -> list[dict[str, Any]]:
+    """Entries signed by ``org`` whose latest oversight verdict is queried or flagged."""
+    rows = conn.execute(
+        select(ENTRY).where(and_(ENTRY.c.signer_org == org, ENTRY.c.last_verdict.in_(("queried", "flagged"))))
+        .order_by(desc(ENTRY.c.seq)).limit(limit)
+    ).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def flags_on_projects(conn: Connection, projects: Sequence[str], limit: int = 50) -> list[dict[str, Any]]:
+    if not projects:
+        return []
+    rows = conn.execute(
+        select(ENTRY).where(and_(ENTRY.c.project.in_(list(projects)), ENTRY.c.last_verdict.in_(("queried", "flagged"))))
+        .order_by(desc(ENTRY.c.seq)).limit(limit)
+    ).mappings().all()
+    return [dict(r) for r in rows]
+
+
+# --- entries --------------------------------------------------------------------------------
+
+
+def entry_by_seq(conn: Connection, seq: int) -> dict[str, Any] | None:
+    row = conn.execute(
+        select(LEAF.c.seq, LEAF.c.leaf_hash, LEAF.c.type, LEAF.c.signer, LEAF.c.time, LEAF.c.leaf,
+               ENTRY.c.signer_role, ENTRY.c.signer_org, ENTRY.c.project, ENTRY.c.amount_minor, ENTRY.c.currency,
+               ENTRY.c.corrected, ENTRY.c.corrected_by, ENTRY.c.last_verdict, ENTRY.c.last_verdict_by)
+        .select_from(LEAF.join(ENTRY, ENTRY.c.id == LEAF.c.leaf_hash, isouter=True)).where(LEAF.c.seq == seq)
+    ).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def seqs_of(conn: Connection, hashes: Iterable[str | None]) -> dict[str, int]:
+    wanted = sorted({h for h in hashes if h})
+    if not wanted:
+        return {}
+    return {r[0]: r[1] for r in conn.execute(select(LEAF.c.leaf_hash, LEAF.c.seq).where(LEAF.c.leaf_hash.in_(wanted)))}
+
+
+def key_row(conn: Connection, key_id: str) -> dict[str, Any] | None:
+    row = conn.execute(select(KEY).where(KEY.c.key_id == key_id)).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def referring(conn: Connection, leaf_hash: str) -> list[dict[str, Any]]:
+    """Entries that name this one: attestations and corrections of it (indexed on target)."""
+    out = []
+    for table, kind in ((ATTESTATION, "attestation"), (CORRECTION, "correction")):
+        for r in conn.execute(select(table).where(table.c.target == leaf_hash).order_by(table.c.seq)).mappings():
+            out.append({"kind": kind, **dict(r)})
+    out.sort(key=lambda r: r["seq"])
+    return out
+
+
+def attestations_of_project(conn: Connection, project: str, limit: int = 100) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(ATTESTATION).where(ATTESTATION.c.project == project).order_by(desc(ATTESTATION.c.seq)).limit(limit)
+    ).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def verdict_counts(conn: Connection, project: str) -> dict[str, int]:
+    """Entries of a project by their latest verdict (None: not attested)."""
+    rows = conn.execute(
+        select(ATTESTATION.c.verdict, func.count()).where(ATTESTATION.c.project == project).group_by(ATTESTATION.c.verdict)
+    ).all()
+    return {r[0]: int(r[1]) for r in rows}
+
+
+# --- checkpoints, witnesses, reports ----------------------------------------------------------
+
+
+@dataclass
+class CheckpointInfo:
+    size: int
+    root: str
+    note: str
+    signed_at: str
+    cosignatures: list[dict[str, Any]] = field(default_factory=list)
+
+
+def checkpoints(conn: Connection, *, limit: int = 30, before: int | None = None) -> list[CheckpointInfo]:
+    stmt = select(CHECKPOINT).order_by(desc(CHECKPOINT.c.size)).limit(limit)
+    if before is not None:
+        stmt = stmt.where(CHECKPOINT.c.size < before)
+    items = [CheckpointInfo(r["size"], r["root"], r["note"], r["signed_at"]) for r in conn.execute(stmt).mappings()]
+    if items:
+        by_size = {c.size: c for c in items}
+        for r in conn.execute(select(COSIG).where(COSIG.c.size.in_(list(by_size))).order_by(COSIG.c.witness)).mappings():
+            by_size[r["size"]].cosignatures.append(dict(r))
+    return items
+
+
+def checkpoint_info(conn: Connection, size: int) -> CheckpointInfo | None:
+    r = conn.execute(select(CHECKPOINT).where(CHECKPOINT.c.size == size)).mappings().first()
+    if r is None:
+        return None
+    info = CheckpointInfo(r["size"], r["root"], r["note"], r["signed_at"])
+    info.cosignatures = [dict(c) for c in conn.execute(select(COSIG).where(COSIG.c.size == size).order_by(COSIG.c.witness)).mappings()]
+    return info
+
+
+def latest_witnessed_size(conn: Connection) -> int | None:
+    size = conn.execute(select(func.max(COSIG.c.size))).scalar_one_or_none()
+    return int(size) if size is not None else None
+
+
+def witnesses(conn: Connection) -> list[dict[str, Any]]:
+    """Every witness that cosigned, with the latest size and time it cosigned."""
+    rows = conn.execute(
+        select(COSIG.c.witness, func.max(COSIG.c.size).label("size"), func.max(COSIG.c.timestamp).label("timestamp"),
+               func.count().label("count")).group_by(COSIG.c.witness).order_by(COSIG.c.witness)
+    ).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def registry(conn: Connection) -> dict[str, Any] | None:
+    row = conn.execute(select(REGISTRY)).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def reports(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:
+    rows = conn.execute(select(REPORT).order_by(desc(REPORT.c.seq)).limit(limit)).mappings().all()
+    corrected = {r[0] for r in conn.execute(select(ENTRY.c.id).where(and_(ENTRY.c.type == "report.issued", ENTRY.c.corrected == True)))}  # noqa: E712
+    return [dict(r, files=json.loads(r["files_json"]), withdrawn=r["id"] in corrected) for r in rows]
+

@@ -1,0 +1,210 @@
+"""The site's Jinja environment (autoescaping, gettext) and what every page's context holds.
+
+One environment serves the whole site: autoescape on for every template, the ``i18n``
+extension with gettext callables that read the request's catalog from the context, so one
+environment serves both languages at once. The report worker can share it:
+``make_environment()`` with its own loader added.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from litestar import Request
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import Cookie
+from litestar.response import Template
+from litestar.template.config import TemplateConfig
+from markupsafe import Markup
+
+from .i18n import COOKIE, COOKIE_MAX_AGE, DEFAULT_LOCALE, LANG_TAGS, LOCALES, Formatter, parse_lang, translations
+from .labels import LABELS, REGIONS, N_
+
+PACKAGE = Path(__file__).parent
+TEMPLATES = PACKAGE / "templates"
+STATIC = PACKAGE / "static"
+
+# Everything the site loads comes from itself: no inline script, no inline style.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+NAV = (
+    ("home", "/", N_("Home")),
+    ("projects", "/projects", N_("Projects")),
+    ("organisations", "/organisations", N_("Organisations")),
+    ("verify", "/verify", N_("Verify my donation")),
+    ("ledger", "/ledger", N_("Ledger")),
+    ("checkpoints", "/checkpoints", N_("Checkpoints")),
+    ("reports", "/reports", N_("Reports")),
+)
+
+
+@pass_context
+def _gettext(ctx: Any, message: str) -> str:
+    return ctx["_translations"].gettext(message)
+
+
+@pass_context
+def _ngettext(ctx: Any, singular: str, plural: str, n: int) -> str:
+    return ctx["_translations"].ngettext(singular, plural, n)
+
+
+def make_environment(*extra_dirs: Path) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader([TEMPLATES, *extra_dirs]),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=StrictUndefined,
+    )
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False)
+    env.globals["asset"] = asset_url
+    env.globals["NAV"] = NAV
+    return env
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    return make_environment()
+
+
+def template_config() -> TemplateConfig:
+    """The app's template configuration: Litestar's Jinja engine on the site's environment."""
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment()))
+
+
+@lru_cache(maxsize=None)
+def asset_url(name: str) -> str:
+    """``/static/<name>?v=<content hash>``: assets can be cached for long and still change."""
+    digest = hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:12]
+    return f"/static/{name}?v={digest}"
+
+
+# --- request context ------------------------------------------------------------------------
+
+
+def request_locale(request: Request) -> tuple[str, bool]:
+    """The page language and whether to (re)set the cookie (when ?lang= chose it)."""
+    chosen = parse_lang(request.query_params.get("lang"))
+    if chosen is not None:
+        return chosen, request.cookies.get(COOKIE) != LANG_TAGS[chosen]
+    from_cookie = parse_lang(request.cookies.get(COOKIE))
+    return from_cookie or DEFAULT_LOCALE, False
+
+
+def url_with(request: Request, **changes: Any) -> str:
+    """The current URL with query parameters changed (None removes one); ``lang`` is dropped."""
+    params = {k: v for k, v in request.query_params.items() if k != "lang"}
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    query = urlencode(params)
+    return request.url.path + ("?" + query if query else "")
+
+
+class Helpers:
+    """Functions templates call, bound to one request's language."""
+
+    def __init__(self, request: Request, locale: str) -> None:
+        self.request = request
+        self.locale = locale
+        self.t = translations(locale)
+        self.zh = locale == "zh_CN"
+
+    def label(self, kind: str, value: Any) -> str:
+        if value is None:
+            return "—"
+        message = LABELS.get(kind, {}).get(str(value))
+        return self.t.gettext(message) if message else str(value)
+
+    def region(self, code: str | None) -> str:
+        if not code:
+            return "—"
+        names = REGIONS.get(code)
+        return (names[0] if self.zh else names[1]) if names else code
+
+    def title(self, row: dict[str, Any] | None, fallback: str = "") -> str:
+        """A project's title in the page language (the Chinese one when there is no English)."""
+        if not row:
+            return fallback
+        if not self.zh and row.get("title_en"):
+            return row["title_en"]
+        return row.get("title_zh") or fallback
+
+    def org(self, code: str | None, names: dict[str, dict[str, Any]]) -> str:
+        if not code:
+            return "—"
+        row = names.get(code)
+        if row is None:
+            return code
+        if not self.zh and row.get("name_en"):
+            return row["name_en"]
+        return row.get("name_zh") or code
+
+    def url(self, **changes: Any) -> str:
+        return url_with(self.request, **changes)
+
+    def lang_url(self, tag: str) -> str:
+        base = url_with(self.request)
+        return base + ("&" if "?" in base else "?") + "lang=" + tag
+
+    def short(self, h: str | None, n: int = 12) -> str:
+        return (h[:n] + "…") if h and len(h) > n else (h or "")
+
+    def json_list(self, text: str | None) -> list[Any]:
+        return json.loads(text) if text else []
+
+    def paragraphs(self, text: str | None) -> Markup:
+        """Multi-line text as paragraphs, escaped."""
+        if not text:
+            return Markup("")
+        parts = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+        return Markup("").join(Markup("<p>{}</p>").format(Markup("<br>").join(p.split("\n"))) for p in parts)
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    status: int = 200,
+    title: str = "",
+    nav: str = "",
+    cache: str = "no-cache",
+    **context: Any,
+) -> Template:
+    locale, set_cookie = request_locale(request)
+    helpers = Helpers(request, locale)
+    ctx = {
+        "_translations": helpers.t,
+        "fmt": Formatter(locale),
+        "h": helpers,
+        "lang": LANG_TAGS[locale],
+        "locale": locale,
+        "locales": [(LANG_TAGS[loc], loc) for loc in LOCALES],
+        "page_title": title,
+        "nav": nav,
+        **context,
+    }
+    cookies = []
+    if set_cookie:
+        cookies.append(Cookie(key=COOKIE, value=LANG_TAGS[locale], max_age=COOKIE_MAX_AGE, path="/", samesite="lax", httponly=False))
+    headers = {
+        "Content-Security-Policy": CSP,
+        "Content-Language": LANG_TAGS[locale],
+        "Vary": "Cookie",
+        "Cache-Control": cache,
+    }
+    return Template(template_name=template, context=ctx, status_code=status, cookies=cookies, headers=headers)

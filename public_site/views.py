@@ -1,0 +1,492 @@
+"""The site's pages: one controller, handlers in page order. Each handler reads what it shows
+in one read transaction from the projections (see :mod:`.queries`) and renders a template."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.params import Body
+from litestar.response import Stream, Template
+
+from ledger.canonical import format_time, parse_json
+from ledger.checkpoint import Checkpoint, verify_cosignatures
+from ledger.domain.schemas import ENTRY_TYPES, FIELDS
+from ledger.errors import LedgerError
+from ledger.money import format_amount
+from ledger.note import add_signatures, parse_note
+from ledger.store.db import read_transaction
+from ledger.store.export import log_vkey
+from ledger.store.runtime import Ledger
+
+from . import queries as Q
+from .disclosures import check_disclosures
+from .flow import build_flow
+from .i18n import CHINA, Formatter
+from .templating import CSP, Helpers, render, request_locale
+
+_ORG = re.compile(r"^[0-9A-Z]{18}$")
+_PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+PER_PAGE = 20
+EXPLORER_PAGE = 50
+
+
+def _param(request: Request, name: str, max_len: int = 100) -> str | None:
+    value = request.query_params.get(name)
+    if value is None:
+        return None
+    value = value.strip()[:max_len]
+    return value or None
+
+
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    try:
+        return min(high, max(low, int(request.query_params.get(name, default))))
+    except (TypeError, ValueError):
+        return default
+
+
+def _today() -> Any:
+    return datetime.now(CHINA).date()
+
+
+def _with_cosignatures(ledger: Ledger, note: str, size: int) -> str:
+    lines = ledger.log.cosignatures(size)
+    return add_signatures(note, lines) if lines else note
+
+
+def _verified_cosigners(note: str, witness_keys: Any) -> dict[str, bool]:
+    """Witness name -> whether its cosignature verifies with a key this site trusts."""
+    if not witness_keys:
+        return {}
+    try:
+        return {c.name: True for c in verify_cosignatures(note, witness_keys)}
+    except LedgerError:
+        return {}
+
+
+def _witness_keys(request: Request) -> tuple[Any, ...]:
+    settings = getattr(request.app.state, "api_settings", None)
+    return tuple(getattr(settings, "witness_keys", ()) or ())
+
+
+def _proof_data(ledger: Ledger, conn: Any, seq: int, leaf_hash: str, signer: str, size: int, request: Request) -> dict[str, Any]:
+    """What the browser needs to check an entry on its own: leaf bytes, proof, signed note,
+    the log key, the signer's public key and the witness keys this site knows."""
+    note = _with_cosignatures(ledger, ledger.log.checkpoint_at(size), size)
+    key = Q.key_row(conn, signer)
+    return {
+        "index": seq,
+        "size": size,
+        "leaf_hash": leaf_hash,
+        "leaf_b64": base64.b64encode(ledger.log.leaf(seq)).decode("ascii"),
+        "proof": [h.hex() for h in ledger.log.inclusion_proof(seq, size)],
+        "note": note,
+        "vkey": log_vkey(ledger.log),
+        "signer": signer,
+        "signer_public_key": key["public_key"] if key else None,
+        "witnesses": [v.to_string() for v in _witness_keys(request)],
+    }
+
+
+def _proof_size(conn: Any, seq: int) -> tuple[int, bool]:
+    """The checkpoint to prove an entry against: the latest one a witness cosigned when it
+    covers the entry, else the latest one. Returns (size, witnessed)."""
+    witnessed = Q.latest_witnessed_size(conn)
+    if witnessed is not None and witnessed > seq:
+        return witnessed, True
+    return Q.head_size(conn), False
+
+
+def error_page(request: Request, exc: Exception) -> Response[Any]:
+    """Errors of site pages as HTML in the page language (the API answers problem JSON)."""
+    status = 500
+    message = ""
+    if isinstance(exc, LedgerError):
+        from api.problems import status_of  # the one mapping from error kinds to statuses
+
+        status = status_of(exc.code)
+        locale, _ = request_locale(request)
+        message = exc.message_zh if locale == "zh_CN" else exc.message_en
+    elif isinstance(exc, HTTPException):
+        status = exc.status_code
+    return render(request, "error.html", status=status, title=str(status), status_code=status, message=message)
+
+
+class SitePages(Controller):
+    path = "/"
+    include_in_schema = False
+    exception_handlers = {LedgerError: error_page, NotFoundException: error_page}
+    signature_namespace = {"Ledger": Ledger}
+
+    # --- home ---------------------------------------------------------------------------------
+
+    @get("/", name="site:home", sync_to_thread=True)
+    def home(self, request: Request, ledger: Ledger) -> Template:
+        with read_transaction(ledger.engine) as conn:
+            totals = Q.totals(conn)
+            latest = Q.latest_entries(conn, 8)
+            featured = Q.featured_projects(conn, 6)
+            size = Q.head_size(conn)
+            checkpoint = Q.checkpoint_info(conn, size)
+            witnessed_size = Q.latest_witnessed_size(conn)
+            witnessed = Q.checkpoint_info(conn, witnessed_size) if witnessed_size is not None and witnessed_size != size else None
+            orgs = Q.org_names(conn, [*(e["signer_org"] for e in latest), *(p["fundraiser_org"] for p in featured)])
+            titles = Q.project_titles(conn, [e["project"] for e in latest])
+        return render(
+            request, "home.html", nav="home", totals=totals, latest=latest, featured=featured, checkpoint=checkpoint,
+            witnessed=witnessed, orgs=orgs, titles=titles, size=size,
+        )
+
+    # --- projects -----------------------------------------------------------------------------
+
+    @get("/projects", name="site:projects", sync_to_thread=True)
+    def projects(self, request: Request, ledger: Ledger) -> Template:
+        field = _param(request, "field", 32)
+        org = _param(request, "org", 18)
+        status = _param(request, "status", 10)
+        directed = _param(request, "directed", 10)
+        sort = _param(request, "sort", 20) or "newest"
+        filters = Q.ProjectFilters(
+            q=_param(request, "q", 100),
+            field=field if field in FIELDS else None,
+            region=_param(request, "region", 100),
+            org=org.upper() if org and _ORG.match(org.upper()) else None,
+            status=status if status in ("open", "closed") else None,
+            directed={"yes": True, "no": False}.get(directed or ""),
+            sort=sort if sort in Q.SORTS else "newest",
+            page=_int_param(request, "page", 1, 1, 100_000),
+            per_page=PER_PAGE,
+        )
+        with read_transaction(ledger.engine) as conn:
+            items, total = Q.search_projects(conn, filters)
+            facets = Q.facets(conn)
+            orgs = Q.org_names(conn, [p["fundraiser_org"] for p in items])
+        pages = max(1, -(-total // PER_PAGE))
+        return render(
+            request, "projects.html", nav="projects", items=items, total=total, filters=filters, facets=facets,
+            orgs=orgs, pages=pages, sorts=list(Q.SORTS),
+        )
+
+    @get("/projects/{project:str}", name="site:project", sync_to_thread=True)
+    def project(self, request: Request, ledger: Ledger, project: str) -> Template:
+        if not _PROJECT.match(project):
+            raise NotFoundException()
+        with read_transaction(ledger.engine) as conn:
+            view = Q.project_view(conn, project)
+            if view is None:
+                raise LedgerError("not_found", what="project", what_zh="项目", ref=project)
+            donor_types = Q.donor_types(conn, project)
+            spending = Q.spending_flows(conn, project)
+            disbursements = Q.rows_by_project(conn, Q.DISBURSEMENT, project, limit=20)
+            disbursement_count = Q.count_by_project(conn, Q.DISBURSEMENT, project)
+            progress = Q.all_progress(conn, project)
+            attestations = Q.attestations_of_project(conn, project, limit=50)
+            timeline = Q.rows_by_project(conn, Q.ENTRY, project, limit=25)
+            entry_count = Q.count_by_project(conn, Q.ENTRY, project)
+            p = view.project
+            times = Q.entry_times(conn, [p.get("plan_filed_seq"), p.get("closed_seq"), *(r["seq"] for r in progress)])
+            targets = Q.seqs_of(conn, [a["target"] for a in attestations])
+            more_orgs = Q.org_names(conn, [*(a["overseer_org"] for a in attestations), *(d["implementer"] for d in disbursements),
+                                           *(e["signer_org"] for e in timeline)])
+        orgs = {**view.orgs, **more_orgs}
+        helpers = Helpers(request, request_locale(request)[0])
+        fund = view.fund
+
+        def label(kind: str, value: str) -> str:
+            if kind == "org":
+                return helpers.org(value, orgs)
+            if kind == "others":
+                return helpers.t.ngettext("%(num)s other payee", "%(num)s other payees", int(value)) % {"num": value}
+            return helpers.label(kind, value)
+
+        flow = build_flow(
+            project_label=helpers.title(p, project), donor_types=donor_types, balances=view.balances, spending=spending,
+            raised=sum(d["amount"] for d in donor_types), label=label,
+        )
+        disclosures = check_disclosures(p, progress, times, _today())
+        return render(
+            request, "project.html", nav="projects", title=helpers.title(p, project), v=view, p=p, fund=fund, orgs=orgs,
+            donor_types=donor_types, flow=flow, disbursements=disbursements, disbursement_count=disbursement_count,
+            progress=list(reversed(progress)), attestations=attestations, targets=targets, timeline=timeline,
+            entry_count=entry_count, disclosures=disclosures,
+        )
+
+    @get("/projects/{project:str}/entries.csv", name="site:project-csv", sync_to_thread=True)
+    def project_csv(self, ledger: Ledger, project: str) -> Stream:
+        self._require_project(ledger, project)
+
+        def rows() -> Iterator[str]:
+            out = io.StringIO()
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(["seq", "leaf_hash", "time", "type", "signer", "signer_role", "signer_org", "project", "amount",
+                             "currency", "corrected", "corrected_by", "last_verdict"])
+            for r in Q.iter_project_entries(ledger.engine, project):
+                writer.writerow([
+                    r["seq"], r["id"], r["time"], r["type"], r["signer"], r["signer_role"], r["signer_org"], r["project"],
+                    format_amount(r["amount_minor"], r["currency"]) if r["amount_minor"] is not None and r["currency"] else "",
+                    r["currency"] or "", "true" if r["corrected"] else "false", r["corrected_by"] or "", r["last_verdict"] or "",
+                ])
+                if out.tell() > 32_000:
+                    yield out.getvalue()
+                    out.seek(0)
+                    out.truncate()
+            yield out.getvalue()
+
+        return Stream(rows(), media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="{project}-entries.csv"', "Content-Security-Policy": CSP,
+        })
+
+    @get("/projects/{project:str}/entries.json", name="site:project-json", sync_to_thread=True)
+    def project_json(self, ledger: Ledger, project: str) -> Stream:
+        self._require_project(ledger, project)
+        size = ledger.log.head().size
+
+        def chunks() -> Iterator[bytes]:
+            head = {"project": project, "origin": ledger.log.origin, "tree_size": size}
+            yield json.dumps(head, ensure_ascii=False)[:-1].encode() + b', "entries": ['
+            first = True
+            for r in Q.iter_project_entries(ledger.engine, project):
+                if r["seq"] >= size:
+                    break
+                meta = {
+                    "seq": r["seq"], "leaf_hash": r["id"], "time": r["time"], "type": r["type"], "signer": r["signer"],
+                    "signer_role": r["signer_role"], "signer_org": r["signer_org"],
+                    "amount": format_amount(r["amount_minor"], r["currency"]) if r["amount_minor"] is not None and r["currency"] else None,
+                    "currency": r["currency"], "corrected": bool(r["corrected"]), "corrected_by": r["corrected_by"],
+                    "last_verdict": r["last_verdict"],
+                }
+                text = json.dumps(meta, ensure_ascii=False)[:-1].encode() + b', "leaf": ' + bytes(r["leaf"]) + b"}"
+                yield (b"\n" if first else b",\n") + text
+                first = False
+            yield b"\n]}\n"
+
+        return Stream(chunks(), media_type="application/json", headers={
+            "Content-Disposition": f'attachment; filename="{project}-entries.json"', "Content-Security-Policy": CSP,
+        })
+
+    @staticmethod
+    def _require_project(ledger: Ledger, project: str) -> None:
+        if not _PROJECT.match(project):
+            raise NotFoundException()
+        with read_transaction(ledger.engine) as conn:
+            if Q.project_titles(conn, [project]) == {}:
+                raise LedgerError("not_found", what="project", what_zh="项目", ref=project)
+
+    # --- organisations ------------------------------------------------------------------------
+
+    @get("/organisations", name="site:organisations", sync_to_thread=True)
+    def organisations(self, request: Request, ledger: Ledger) -> Template:
+        with read_transaction(ledger.engine) as conn:
+            items = Q.organisations(conn)
+        return render(request, "organisations.html", nav="organisations", items=items)
+
+    @get("/organisations/{org:str}", name="site:organisation", sync_to_thread=True)
+    def organisation(self, request: Request, ledger: Ledger, org: str) -> Template:
+        if not _ORG.match(org):
+            raise NotFoundException()
+        with read_transaction(ledger.engine) as conn:
+            row = Q.organisation(conn, org)
+            if row is None:
+                raise LedgerError("not_found", what="organisation", what_zh="组织", ref=org)
+            projects = Q.projects_of(conn, org)
+            years = Q.org_years(conn, org, [p["project"] for p in projects["implementer"]])
+            audits = Q.audit_opinions(conn, org)
+            flags = Q.open_flags(conn, org)
+            project_flags = Q.flags_on_projects(conn, [p["project"] for p in projects["fundraiser"]])
+            flags = sorted({f["id"]: f for f in [*flags, *project_flags]}.values(), key=lambda f: -f["seq"])
+            names = Q.org_names(conn, [
+                org, *(a["auditor_org"] for a in audits), *(f["signer_org"] for f in flags),
+                *(p["fundraiser_org"] for ps in projects.values() for p in ps),
+            ])
+            titles = Q.project_titles(conn, [f["project"] for f in flags])
+        ratio_rule = _ratio_thresholds(row)
+        return render(
+            request, "organisation.html", nav="organisations", title=Helpers(request, request_locale(request)[0]).org(org, names),
+            o=row, projects=projects, years=years, audits=audits, flags=flags, orgs=names, titles=titles, ratio_rule=ratio_rule,
+        )
+
+    # --- verify my donation -------------------------------------------------------------------
+
+    @get("/verify", name="site:verify", sync_to_thread=True, cache_control=None)
+    def verify_form(self, request: Request) -> Template:
+        return render(request, "verify.html", nav="verify", title="", result=None, error=None, code="", cache="no-store")
+
+    @post("/verify", name="site:verify-post", sync_to_thread=True, status_code=200)
+    def verify(
+        self,
+        request: Request,
+        ledger: Ledger,
+        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Template:
+        from api import queries as api_queries
+        from api.privacy import donor_store
+
+        code = str(data.get("code", ""))[:80].strip()
+        locale, _ = request_locale(request)
+        try:
+            _, row = donor_store(ledger).find_by_receipt(code)
+        except LedgerError as exc:
+            if exc.code not in ("receipt_code_invalid", "receipt_code_checksum", "receipt_not_found"):
+                raise
+            message = exc.message_zh if locale == "zh_CN" else exc.message_en
+            return render(request, "verify.html", nav="verify", result=None, error=message, code=code, status=404 if exc.code == "receipt_not_found" else 400, cache="no-store")
+        donation, trace = api_queries.trace(ledger.engine, row)
+        with read_transaction(ledger.engine) as conn:
+            size, witnessed = _proof_size(conn, row["seq"])
+            proof = _proof_data(ledger, conn, row["seq"], row["id"], row["recorded_by"], size, request)
+            checkpoint = Q.checkpoint_info(conn, size)
+            project = Q.project_view(conn, row["project"])
+            orgs = Q.org_names(conn, [row["fundraiser_org"], *(a.implementer for a in trace.allocations)])
+            if project is not None:
+                orgs.update(project.orgs)
+        return render(
+            request, "verify.html", nav="verify", result=row, trace=trace, proof=proof, witnessed=witnessed,
+            checkpoint=checkpoint, project=project.project if project else None, orgs=orgs, error=None, code="",
+            cache="no-store",
+        )
+
+    # --- ledger explorer ----------------------------------------------------------------------
+
+    @get("/ledger", name="site:ledger", sync_to_thread=True)
+    def ledger_list(self, request: Request, ledger: Ledger) -> Template:
+        from api import queries as api_queries
+
+        type_ = _param(request, "type", 40)
+        org = _param(request, "org", 18)
+        project = _param(request, "project", 64)
+        filters = {
+            "type": type_ if type_ in ENTRY_TYPES else None,
+            "org": org.upper() if org and _ORG.match(org.upper()) else None,
+            "project": project if project and _PROJECT.match(project) else None,
+        }
+        result = api_queries.list_entries(
+            ledger.engine, limit=EXPLORER_PAGE, cursor=_param(request, "cursor", 512), descending=True,
+            type_=filters["type"], org=filters["org"], project=filters["project"],
+        )
+        items = result["items"]
+        with read_transaction(ledger.engine) as conn:
+            orgs = Q.org_names(conn, [e.signer_org for e in items])
+            titles = Q.project_titles(conn, [e.project for e in items])
+            size = Q.head_size(conn)
+            if filters["project"]:
+                titles.update(Q.project_titles(conn, [filters["project"]]))
+            if filters["org"]:
+                orgs.update(Q.org_names(conn, [filters["org"]]))
+        return render(
+            request, "ledger.html", nav="ledger", items=items, next_cursor=result["next_cursor"], filters=filters,
+            types=ENTRY_TYPES, orgs=orgs, titles=titles, size=size,
+        )
+
+    @get("/ledger/{seq:int}", name="site:entry", sync_to_thread=True)
+    def entry(self, request: Request, ledger: Ledger, seq: int) -> Template:
+        with read_transaction(ledger.engine) as conn:
+            e = Q.entry_by_seq(conn, seq) if seq >= 0 else None
+            if e is None:
+                raise LedgerError("not_found", what="entry", what_zh="条目", ref=f"seq {seq}")
+            raw = bytes(e["leaf"])
+            leaf = parse_json(raw)
+            data = leaf["body"]["data"]
+            signer_key = Q.key_row(conn, e["signer"])
+            refs = Q.seqs_of(conn, [data.get("target"), e["corrected_by"], e["last_verdict_by"]])
+            key_target = Q.key_row(conn, data["key_id"]) if e["type"] == "key.revoked" and isinstance(data.get("key_id"), str) else None
+            named_key = Q.key_row(conn, _key_id_of(data.get("public_key"))) if e["type"] in ("key.granted", "registry.genesis") else None
+            referring = Q.referring(conn, e["leaf_hash"])
+            org_codes = [e["signer_org"], *(r.get("overseer_org") or r.get("signer_org") for r in referring)]
+            for name in ("org", "implementer"):
+                if isinstance(data.get(name), str):
+                    org_codes.append(data[name])
+            for name in ("implementers", "overseers"):
+                if isinstance(data.get(name), list):
+                    org_codes.extend(x for x in data[name] if isinstance(x, str))
+            orgs = Q.org_names(conn, org_codes)
+            titles = Q.project_titles(conn, [e["project"], data.get("project") if isinstance(data.get("project"), str) else None])
+            size = Q.head_size(conn)
+            proof = _proof_data(ledger, conn, seq, e["leaf_hash"], e["signer"], size, request)
+        return render(
+            request, "entry.html", nav="ledger", title=f"#{seq}", e=e, leaf=leaf, data=data, raw=raw.decode("utf-8"),
+            signer_key=signer_key, refs=refs, key_target=key_target, named_key=named_key, referring=referring, orgs=orgs,
+            titles=titles, proof=proof, data_json=json.dumps(data, ensure_ascii=False, indent=2),
+        )
+
+    # --- checkpoints, how to verify, reports ----------------------------------------------------
+
+    @get("/checkpoints", name="site:checkpoints", sync_to_thread=True)
+    def checkpoints(self, request: Request, ledger: Ledger) -> Template:
+        before = _int_param(request, "before", 0, 0, 2**62) or None
+        keys = _witness_keys(request)
+        with read_transaction(ledger.engine) as conn:
+            items = Q.checkpoints(conn, limit=30, before=before)
+            witnesses = Q.witnesses(conn)
+            size = Q.head_size(conn)
+        for w in witnesses:
+            w["timestamp_iso"] = format_time(datetime.fromtimestamp(int(w["timestamp"]), timezone.utc))
+        verified: dict[int, dict[str, bool]] = {}
+        for c in items:
+            if c.cosignatures:
+                verified[c.size] = _verified_cosigners(add_signatures(c.note, [s["line"] for s in c.cosignatures]), keys)
+        return render(
+            request, "checkpoints.html", nav="checkpoints", items=items, witnesses=witnesses, verified=verified,
+            witness_keys=[(k.name, k.to_string()) for k in keys], vkey=log_vkey(ledger.log), size=size,
+            next_before=items[-1].size if len(items) == 30 else None,
+        )
+
+    @get("/how-to-verify", name="site:how-to-verify", sync_to_thread=True)
+    def how_to_verify(self, request: Request, ledger: Ledger) -> Template:
+        with read_transaction(ledger.engine) as conn:
+            size = Q.head_size(conn)
+        return render(request, "how_to_verify.html", nav="checkpoints", vkey=log_vkey(ledger.log), origin=ledger.log.origin,
+                      size=size, base=str(request.base_url).rstrip("/"))
+
+    @get("/reports", name="site:reports", sync_to_thread=True)
+    def reports(self, request: Request, ledger: Ledger) -> Template:
+        with read_transaction(ledger.engine) as conn:
+            items = Q.reports(conn)
+            orgs = Q.org_names(conn, [r["subject"] for r in items])
+            titles = Q.project_titles(conn, [r["subject"] for r in items])
+        return render(request, "reports.html", nav="reports", items=items, orgs=orgs, titles=titles)
+
+
+def _key_id_of(public_b64: Any) -> str | None:
+    import hashlib
+
+    if not isinstance(public_b64, str):
+        return None
+    try:
+        return hashlib.sha256(base64.b64decode(public_b64, validate=True)).hexdigest()
+    except ValueError:
+        return None
+
+
+def _ratio_thresholds(org: dict[str, Any]) -> dict[str, Any] | None:
+    """The spending minimum and management cap of the organisation's rule (first tier), for
+    showing next to its ratios; None when the rule set has none for its legal form."""
+    try:
+        from reports.rulesets import ruleset
+
+        rs = ruleset("cn-charity", _today())
+        rule = rs.ratio_rules().rule_for(org["legal_form"], bool(org["public_fundraising"]))
+    except Exception:  # noqa: BLE001 - reports package absent or rule missing: show ratios only
+        return None
+    if rule is None or not rule.tiers:
+        return None
+    tiers = [
+        {
+            "min_bp": t.min_spending[0].basis_points if t.min_spending else None,
+            "bases": list(t.min_spending[0].of_any) if t.min_spending else [],
+            "max_admin_bp": t.max_management_basis_points,
+            "from": t.net_assets_from_fen, "below": t.net_assets_below_fen, "verified": t.verified,
+        }
+        for t in rule.tiers
+    ]
+    return {"ruleset": rs.ref, "tiers": tiers}
