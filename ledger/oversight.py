@@ -70,6 +70,7 @@ from .domain.schemas import CHARITY_FORMS, VERDICTS
 from .entry import SignedEntry, make_body, sign_entry
 from .errors import LedgerError, VerificationError
 from .keys import KeyPair
+from .money import format_amount
 from .note import NOTE_KEY_INVALID, NoteVerifier
 
 if TYPE_CHECKING:  # the rule sets live in the reports package; imported when used
@@ -509,7 +510,7 @@ class OverseerView:
         def plain(value: Any) -> Any:
             if hasattr(value, "to_json"):
                 return value.to_json()
-            return {f.name: getattr(value, f.name) for f in fields(value)}
+            return {f.name: list(v) if isinstance(v := getattr(value, f.name), tuple) else v for f in fields(value)}
 
         return {
             "org": self.org, "on": self.on.isoformat(), "projects": list(self.projects),
@@ -519,6 +520,10 @@ class OverseerView:
 
 
 # --- pure -----------------------------------------------------------------------------------
+
+
+def _money(minor: int, currency: str) -> str:
+    return f"{format_amount(minor, currency)} {currency}"
 
 
 def normalise_payee(payee: str) -> str:
@@ -588,8 +593,8 @@ def risk_signals(
         if limit is not None and limit * (10_000 - band_bp) <= d.amount_minor * 10_000 < limit * 10_000:
             out.append(RiskSignal(
                 "near_threshold", d.payee, (d.project,),
-                f"Paid just under the approval threshold ({d.amount_minor} of {limit} minor units {d.currency}).",
-                f"支出金额略低于审批门槛（{d.amount_minor} / {limit}，最小货币单位，{d.currency}）。",
+                f"Paid {_money(d.amount_minor, d.currency)}, just under the approval threshold of {_money(limit, d.currency)}.",
+                f"支出 {_money(d.amount_minor, d.currency)}，略低于审批门槛 {_money(limit, d.currency)}。",
                 d.id, d.seq, d.amount_minor, d.currency,
             ))
         key = normalise_payee(d.payee)
