@@ -207,7 +207,7 @@ def _csv_cell(col: Column, value: Any) -> str:
     if col.kind == "date":
         return value.isoformat()
     if col.kind == "bp":
-        return _percent(value)
+        return percent_from_bp(value)
     if col.kind == "bool":
         return "true" if value else "false"
     if col.kind == "int":
@@ -219,7 +219,8 @@ def _defuse(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def _percent(bp: int) -> str:
+def percent_from_bp(bp: int) -> str:
+    """7000 -> ``"70.00"`` (percent with two decimals, exact)."""
     sign = "-" if bp < 0 else ""
     whole, frac = divmod(abs(bp), 100)
     return f"{sign}{whole}.{frac:02d}"

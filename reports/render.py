@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from importlib import resources
@@ -34,7 +34,7 @@ from markupsafe import Markup
 from ledger.errors import LedgerError
 
 from .codes import RENDER_URL_REFUSED
-from .formats import Money, Table, _percent
+from .formats import Money, Table, percent_from_bp
 
 ASSET_SCHEME = "reports-asset:"
 ASSET_BASE = ASSET_SCHEME + "/"
@@ -106,7 +106,7 @@ def money_text(value: Money | None, with_currency: bool = False) -> str:
 
 def percent_text(bp: int | None) -> str:
     """Basis points -> ``70.00%``."""
-    return "—" if bp is None else _percent(bp) + "%"
+    return "—" if bp is None else percent_from_bp(bp) + "%"
 
 
 def short_hash(value: str | None, length: int = 12) -> str:
@@ -259,7 +259,6 @@ class Section:
     figures: tuple[tuple[str, Any], ...] = ()
     tables: tuple[Table, ...] = ()
     row_limit: int = 200             # rows per table in the PDF; the rest is in CSV/XLSX
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 CONTENTS_FROM = 3  # sections from which a contents list is printed
