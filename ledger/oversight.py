@@ -45,16 +45,23 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, and_, exists, not_, or_, select
+from sqlalchemy import Engine, and_, exists, not_, select
 
 from .canonical import parse_time
-from .checkpoint import Checkpoint, Cosigner, parse_witness_key, quorum_met, verify_checkpoint, verify_cosignatures
-from .checkpoint import COSIGNATURE_QUORUM_NOT_MET
+from .checkpoint import (
+    COSIGNATURE_QUORUM_NOT_MET,
+    Checkpoint,
+    Cosigner,
+    parse_witness_key,
+    quorum_met,
+    verify_checkpoint,
+    verify_cosignatures,
+)
 from .domain.rows import (
     AttestationRow,
     AuditOpinionRow,

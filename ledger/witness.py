@@ -512,14 +512,15 @@ def _outcome_of(exc: LedgerError, status: str, exit_code: int, **kw: Any) -> Out
 
 
 def follow(witness: Witness, interval: float, *, report: Callable[[Outcome], None], sleep: Callable[[float], None] = time.sleep) -> int:
-    """Run rounds every ``interval`` seconds until a round is refused; returns its exit code.
+    """Run rounds every ``interval`` seconds until the log shows a split view; returns 1 then.
 
-    A log that cannot be reached is retried; a refusal (split view, bad signature, stale tree)
-    stops the loop, because an operator must look at it.
+    Everything else is reported and tried again next round: a log that cannot be reached, a
+    stale checkpoint (a replica behind), a checkpoint the pinned key did not sign. Evidence of
+    a split view stops the loop, because an operator must look at it.
     """
     while True:
         outcome = witness.run_once()
         report(outcome)
-        if outcome.exit_code == EXIT_REFUSED:
+        if outcome.status == "split_view":
             return outcome.exit_code
         sleep(interval)

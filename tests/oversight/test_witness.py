@@ -261,3 +261,21 @@ def test_cli_witness_split_view_exit_code(world, tmp_path, run_cli, capsys):
     assert out["status"] == "split_view"
     assert sorted(p.name for p in Path(out["evidence"]).iterdir()) == ["offered.checkpoint", "previous.checkpoint", "reason.json"]
     assert Checkpoint.parse(parse_note((Path(out["evidence"]) / "offered.checkpoint").read_text()).text).size == world.ledger.log.head().size
+
+
+def test_following_stops_only_at_a_split_view(world, witness_key, tmp_path):
+    from ledger.witness import follow
+
+    twin = twin_world(tmp_path, world, "twin")
+    new_org(world, 914)
+    new_org(twin, 915)
+    seen = []
+    with served(world, vkey_of(witness_key)) as honest, served(twin, vkey_of(witness_key)) as liar:
+        witness = Witness(witness_key, tmp_path / "w", honest, name=WITNESS_NAME)
+        rounds = iter([honest, honest, liar])
+
+        def next_round(_seconds: float) -> None:  # between rounds the log starts lying
+            witness.log = next(rounds)
+
+        assert follow(witness, 0, report=seen.append, sleep=next_round) == EXIT_REFUSED
+    assert [o.status for o in seen] == ["cosigned", "already_cosigned", "already_cosigned", "split_view"]
