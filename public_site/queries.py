@@ -336,6 +336,7 @@ class OrgYear:
     program: int = 0
     admin: int = 0
     fundraising_cost: int = 0
+    prior_income: int | None = None   # income of the year before, when there was any
 
     @property
     def spending(self) -> int:
@@ -370,6 +371,9 @@ def org_years(conn: Connection, org: str, implementer_projects: Sequence[str]) -
         ):
             y = get(int(r[0]), r[1])
             setattr(y, r[2], getattr(y, r[2]) + int(r[3] or 0))
+    for (year, currency), y in years.items():
+        prior = years.get((year - 1, currency))
+        y.prior_income = prior.income if prior is not None and prior.income else None
     return sorted(years.values(), key=lambda y: (-y.year, y.currency))
 
 

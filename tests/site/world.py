@@ -18,6 +18,10 @@ from tests.domain import helpers as H
 from tests.support.store_world import StoreWorld
 
 WITNESS_NAME = "witness.example/w1"
+TRICKY_PAYEE = "A&B <script>alert(1)</script> 平台"   # must come out escaped everywhere
+FIELDS = ("education", "health", "children", "disability", "environment")
+REGIONS = ("440303", "440305", "440306", "440307")
+EXTRA_PROJECTS = 20
 
 
 @dataclass
@@ -47,15 +51,21 @@ def build_world(home: Path) -> SiteWorld:
             pub, amount, restricted=restricted, donor_type=donor_type, **over))
         return donations[name]
 
+    for n in range(EXTRA_PROJECTS):
+        w.append(w.fundraiser, "project.registered", H.project_data(
+            f"P-D-{n:02d}", directed=True, title_zh=f"定向项目{n:02d}", title_en=f"Directed project {n:02d}",
+            field=FIELDS[n % len(FIELDS)], region=REGIONS[n % len(REGIONS)], implementers=[H.SERVICE_ORG_2],
+            target=f"{(n + 1) * 1000}.00"))
+
     w.set_date("2026-03-21")
     donate("ind1", "1000.00", "individual")
-    donate("ent", "50000.00", "enterprise", channel="online_platform")
-    donate("fdn", "20000.00", "foundation")
-    donate("ind2", "2345.67", "individual")
     salt = os.urandom(16)
     personal = {"name": "王小明", "phone": "13800000000"}
     receipt_id = donate("mine", "1234.50", "individual", commitment=donor_commitment(personal, salt), receipt_no="SZ-R-0001")
     receipt_seq = w.seq - 1
+    donate("ent", "50000.00", "enterprise", channel="online_platform")
+    donate("fdn", "20000.00", "foundation")
+    donate("ind2", "2345.67", "individual")
     donate("unres", "5000.00", "individual", restricted=False)
     donate("anon", "88.00", "anonymous")
     donate("typo", "300.00", "individual")
@@ -74,7 +84,7 @@ def build_world(home: Path) -> SiteWorld:
     ids["pay4"] = w.append(w.implementer2, "funds.disbursed", H.disbursement_data(
         pub, "9000.00", payee="福田区长者饭堂", purpose="探访与助餐", paid_on="2026-04-20", evidence=[H.sha("inv-4")]))
     ids["pay5"] = w.append(w.implementer2, "funds.disbursed", H.disbursement_data(
-        pub, "500.00", category="fundraising_cost", payee="公益平台服务费", purpose="平台服务费", paid_on="2026-04-20", evidence=[]))
+        pub, "500.00", category="fundraising_cost", payee=TRICKY_PAYEE, purpose="平台服务费", paid_on="2026-04-20", evidence=[]))
 
     w.set_date("2026-05-25")
     ids["progress1"] = w.append(w.implementer, "progress.reported", {
