@@ -172,3 +172,24 @@ def test_overseer_view_in_one_call(funded, run_cli, capsys):
     assert [r["entry"] for r in printed["risks"]] == [d]
     assert run_cli("--home", str(world.ledger.settings.home), "deadlines", "--on", "2026-06-05", "--fail-on-overdue") == 1
     assert {i["rule"] for i in json.loads(capsys.readouterr().out)} == {"progress_disclosure", "annual_report"}
+
+
+@pytest.mark.postgres
+def test_the_queries_on_postgresql(pg_schema_url, tmp_path):
+    """The same SQL on PostgreSQL: the queue, findings, risks and the deadline scan."""
+    from tests.support.store_world import StoreWorld
+
+    world = StoreWorld(tmp_path / "pg", database_url=pg_schema_url)
+    world.append(world.fundraiser, "donation.received", helpers.donation_data(world.PUB, "1000.00"))
+    allocation = world.append(world.fundraiser, "funds.allocated", helpers.allocation_data(world.PUB, "1000.00"))
+    paid = spend(world, "95.00", payee=f"组织{helpers.FOUNDATION[-6:]}")
+    flag = verdict(world, paid, "flagged", "付给募集方自己")
+    engine = world.ledger.engine
+    assert [e.id for e in awaiting_verdict(engine, OVERSIGHT)] == [world.plan, allocation]
+    assert [(f.attestation, f.status) for f in findings_of(engine, OVERSIGHT)] == [(flag, "open")]
+    assert [(s.kind, s.entry) for s in overseer_risks(engine, OVERSIGHT, thresholds={"CNY": 10_000})] == [
+        ("near_threshold", paid), ("own_payee", paid),
+    ]
+    view = overseer_view(engine, OVERSIGHT, date(2026, 6, 5))
+    assert {i.project for i in view.overdue if i.rule == "progress_disclosure"} == {world.PUB, world.DIR}
+    engine.dispose()

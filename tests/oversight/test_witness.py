@@ -279,3 +279,12 @@ def test_following_stops_only_at_a_split_view(world, witness_key, tmp_path):
 
         assert follow(witness, 0, report=seen.append, sleep=next_round) == EXIT_REFUSED
     assert [o.status for o in seen] == ["cosigned", "already_cosigned", "already_cosigned", "split_view"]
+
+
+def test_one_state_folder_one_process(world, witness_key, tmp_path):
+    from ledger.witness import locked
+
+    with served(world, vkey_of(witness_key)) as log, locked(tmp_path / "w"):
+        with pytest.raises(LedgerError) as info:
+            Witness(witness_key, tmp_path / "w", log, name=WITNESS_NAME).run_once()
+    assert info.value.code == "witness_state_busy"
