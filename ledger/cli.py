@@ -110,6 +110,13 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_rotate_log_key(args: argparse.Namespace) -> int:
+    from .store.runtime import open_ledger, rotate_log_key
+
+    _print_json(rotate_log_key(open_ledger(_settings(args))))
+    return EXIT_OK
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from .store.doctor import run_checks
 
@@ -176,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir")
     p = add("restore", cmd_restore, "restore a backup into an empty data folder or database, then verify it")
     p.add_argument("dir")
+
+    add("rotate-log-key", cmd_rotate_log_key, "rotate the log's checkpoint key (announced in the log, signed by the old key)")
 
     p = add("doctor", cmd_doctor, "check a deployment: database, migrations, keys, log, broker, fonts")
     p.add_argument("--deep", action="store_true", help="also replay the log and compare every projection")

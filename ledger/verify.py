@@ -26,7 +26,9 @@ from .checkpoint import Checkpoint, verify_checkpoint
 from .entry import GENESIS_PREV, Leaf, SignedEntry, parse_leaf
 from .errors import LedgerError, VerificationError
 from .keys import key_id, unb64
-from .note import parse_verifier_key
+
+LOG_KEY_ROTATED = "log.key_rotated"
+from .note import NoteVerifier, format_verifier_key, parse_note, parse_verifier_key
 from .sigcheck import Pending
 from .sigcheck import start as start_verify
 
@@ -64,8 +66,14 @@ class KeyRing:
 
     def __init__(self) -> None:
         self.keys: dict[str, ActorKey] = {}
+        # the log's checkpoint keys as (first tree size signed, raw key): from genesis, then
+        # each log.key_rotated, which the key before signs
+        self.log_keys: list[tuple[int, bytes]] = []
 
-    def public_key_for(self, seq: int, signer: str) -> bytes | None:
+    def public_key_for(self, seq: int, signer: str, type_: str = "") -> bytes | None:
+        if type_ == LOG_KEY_ROTATED:
+            current = self.log_keys[-1][1] if self.log_keys else None
+            return current if current is not None and key_id(current) == signer else None
         key = self.keys.get(signer)
         if key is None or (key.revoked_seq is not None and seq > key.revoked_seq):
             return None
@@ -76,15 +84,21 @@ class KeyRing:
         if type_ in ("registry.genesis", "key.granted"):
             raw = unb64(data.get("public_key"), length=32, what="data.public_key")
             self.keys[key_id(raw)] = ActorKey(raw, str(data.get("role")), str(data.get("org")), seq)
+            if type_ == "registry.genesis" and data.get("log_key") is not None:
+                self.log_keys.append((0, unb64(data.get("log_key"), length=32, what="data.log_key")))
+        elif type_ == LOG_KEY_ROTATED:
+            if data.get("from_size") != seq + 1:
+                raise LedgerError("body_invalid", detail=f"from_size must be {seq + 1}")
+            self.log_keys.append((seq + 1, unb64(data.get("public_key"), length=32, what="data.public_key")))
         elif type_ == "key.revoked":
             target = self.keys.get(str(data.get("key_id")))
             if target is not None and target.revoked_seq is None:
                 target.revoked_seq = seq
 
 
-def verify_leaves(leaves: Iterable[bytes], checkpoint: Checkpoint) -> VerifyReport:
-    """Check every leaf and the root against an already verified checkpoint."""
-    ring = KeyRing()
+def verify_leaves(leaves: Iterable[bytes], checkpoint: Checkpoint, ring: KeyRing | None = None) -> VerifyReport:
+    """Check every leaf and the root against a checkpoint (whose signature the caller checks)."""
+    ring = ring if ring is not None else KeyRing()
     edge = merkle.CompactRange()
     report = VerifyReport(checkpoint.size, checkpoint.root.hex(), checkpoint.origin)
     position = -1
@@ -171,11 +185,11 @@ def _walk(stream: Iterator[bytes], checkpoint: Checkpoint, ring: KeyRing, edge: 
                 ring.observe(0, "registry.genesis", body["data"])
             except LedgerError as exc:
                 raise VerificationError("genesis names no valid public key", seq=0, expected="data.public_key", actual=exc.message_en) from exc
-        public = ring.public_key_for(position, leaf.entry.signer)
+        public = ring.public_key_for(position, leaf.entry.signer, body["type"])
         if public is None:
             raise VerificationError("signer key not granted (or revoked) at this point of the log", seq=position, expected="a granted key", actual=leaf.entry.signer)
         signatures.add(position, leaf.entry, public)
-        if position > 0 and body["type"] in ("key.granted", "key.revoked"):
+        if position > 0 and body["type"] in ("key.granted", "key.revoked", LOG_KEY_ROTATED):
             try:
                 ring.observe(position, body["type"], body["data"])
             except LedgerError as exc:
@@ -215,13 +229,43 @@ def _chain_break(
 
 
 def verify_log(leaves: Iterable[bytes], checkpoint_note: str, vkey: str, *, origin: str | None = None) -> VerifyReport:
-    """Verify the checkpoint's signature with ``vkey`` and then every leaf against it."""
+    """Verify every leaf against the checkpoint, and the checkpoint's signature.
+
+    ``vkey`` is the log key the caller trusts. When the log names its checkpoint keys (genesis
+    ``log_key`` and ``log.key_rotated`` entries), the checkpoint must be signed by the key in
+    force at its size, reached from ``vkey`` through rotations each signed by the key before.
+    """
     try:
         verifier = parse_verifier_key(vkey.strip())
     except LedgerError as exc:
         raise VerificationError("log verifier key is not valid", expected="name+hash+key", actual=exc.message_en) from exc
-    checkpoint = verify_checkpoint(checkpoint_note, verifier, origin=origin)
-    return verify_leaves(leaves, checkpoint)
+    try:
+        claimed = Checkpoint.parse(parse_note(checkpoint_note).text)
+    except LedgerError as exc:
+        raise VerificationError("checkpoint is not a signed note", expected="C2SP checkpoint", actual=exc.message_en) from exc
+    if origin is not None and claimed.origin != origin:
+        raise VerificationError("checkpoint origin", expected=origin, actual=claimed.origin)
+    ring = KeyRing()
+    report = verify_leaves(leaves, claimed, ring)
+    _check_checkpoint_key(checkpoint_note, claimed, verifier, ring)
+    return report
+
+
+def _check_checkpoint_key(note: str, checkpoint: Checkpoint, trusted: NoteVerifier, ring: KeyRing) -> None:
+    """The checkpoint is signed by the log key in force at its size, and that key is the one
+    the verifier trusts or follows from it through rotations the log recorded."""
+    chain = ring.log_keys
+    if not chain:  # the genesis named no log key: the trusted key signs every checkpoint
+        verify_checkpoint(note, trusted, origin=checkpoint.origin)
+        return
+    in_force = max(i for i, (from_size, _) in enumerate(chain) if from_size <= checkpoint.size)
+    trusted_at = [i for i, (_, raw) in enumerate(chain) if raw == trusted.public]
+    if not trusted_at or min(trusted_at) > in_force:
+        raise VerificationError(
+            "the trusted log key is not the log's key at this size, nor an earlier key it rotated from",
+            expected=key_id(chain[in_force][1]), actual=key_id(trusted.public),
+        )
+    verify_checkpoint(note, format_verifier_key(checkpoint.origin, chain[in_force][1]), origin=checkpoint.origin)
 
 
 def read_export(folder: Path) -> tuple[Iterator[bytes], str, str]:

@@ -50,6 +50,18 @@ GENESIS_KEY_MISMATCH = define(
     "The genesis entry must be signed by the key it names (key id {expected}), not by {signer}.",
     "登记根条目必须由其中写明的密钥（{expected}）签名，而不是 {signer}。",
 )
+LOG_KEY_UNKNOWN = define(
+    "log_key_unknown",
+    "refused",
+    "Only the log's current checkpoint key may rotate it; the genesis names {expected}, this entry is signed by {signer}.",
+    "只有账本当前的检查点密钥才能轮换密钥；登记根写明的是 {expected}，本条目由 {signer} 签名。",
+)
+LOG_KEY_ROTATION_INVALID = define(
+    "log_key_rotation_invalid",
+    "invalid",
+    "The key rotation is not valid: {detail}.",
+    "密钥轮换无效：{detail}。",
+)
 GENESIS_ORIGIN_MISMATCH = define(
     "genesis_origin_mismatch",
     "refused",

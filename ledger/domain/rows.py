@@ -48,6 +48,9 @@ class RegistryRow:
     registrar_key: str = text(HASH)
     genesis_id: str = text(HASH)
     genesis_time: str = text(TIME)
+    log_key: str | None = text_or_none(44)         # the current checkpoint key (base64), if named
+    log_key_id: str | None = text_or_none(HASH)
+    log_key_from_size: int | None = None           # first tree size it signs
 
 
 @dataclass(slots=True)

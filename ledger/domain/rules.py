@@ -108,7 +108,9 @@ TYPE_ROLES: dict[str, tuple[str, ...]] = {
     "audit.opinion": ("overseer",),
     "entry.corrected": ("registrar", "org_admin", "fundraiser", "implementer", "overseer", "system"),
     "report.issued": ("system",),
+    "log.key_rotated": ("log",),  # the log operator's checkpoint key, not an actor key
 }
+LOG_KEY_ROTATED = "log.key_rotated"
 REGISTRAR_GRANTS = ("registrar", "org_admin", "overseer", "system")
 ORG_ADMIN_GRANTS = ("fundraiser", "implementer")
 
@@ -190,6 +192,11 @@ def signer_public_key(state: State, entry: SignedEntry, seq: int) -> bytes | Non
         if key_id(raw) != entry.signer:
             raise LedgerError(C.GENESIS_KEY_MISMATCH, expected=key_id(raw), signer=entry.signer)
         return raw
+    if entry.type == LOG_KEY_ROTATED:
+        registry = state.get(RegistryRow, entry.body.get("log"))
+        if registry is None or registry.log_key_id != entry.signer or registry.log_key is None:
+            return None
+        return unb64(registry.log_key, length=32, what="log_key")
     row = state.get(KeyRow, entry.signer)
     if row is None or row.granted_seq >= seq:
         return None
@@ -205,7 +212,7 @@ def apply(state: State, ctx: AppendContext, entry: SignedEntry) -> None:
         raise LedgerError(C.GENESIS_REPEATED)
     if type_ not in SCHEMAS:
         raise LedgerError(C.UNKNOWN_TYPE, type=type_)
-    if type_ == GENESIS:
+    if type_ in (GENESIS, LOG_KEY_ROTATED):  # signed by keys that are named, not granted
         call = _Call(state, ctx, entry, None, None, validate(type_, entry.data))
     else:
         key, org = _check_signer(state, ctx, entry)
@@ -324,10 +331,12 @@ def _genesis(c: _Call) -> list[Any]:
         raise LedgerError("wrong_log", got=c.entry.body.get("log"), expected=c.ctx.origin)
     seq, time = c.ctx.seq, c.ctx.log_time
     key = KeyRow(key_id=public_id, public_key=d.public_key, role="registrar", org=d.org, holder=d.holder, granted_seq=seq)
+    log_key_id = key_id(unb64(d.log_key, length=32)) if d.log_key else None
     return [
         RegistryRow(
             origin=d.origin, jurisdiction=d.jurisdiction, rule_sets_json=_json(list(d.rule_sets)),
             registrar_org=d.org, registrar_key=public_id, genesis_id=c.ctx.leaf_hash, genesis_time=time,
+            log_key=d.log_key, log_key_id=log_key_id, log_key_from_size=0 if d.log_key else None,
         ),
         OrgRow(
             org=d.org, name_zh=d.org_name_zh, name_en=d.org_name_en, legal_form="government", track="registered",
@@ -337,6 +346,26 @@ def _genesis(c: _Call) -> list[Any]:
         EntryRow(
             id=c.ctx.leaf_hash, seq=seq, type=GENESIS, signer=public_id, signer_role="registrar",
             signer_org=d.org, time=time,
+        ),
+    ]
+
+
+def _log_key_rotated(c: _Call) -> list[Any]:
+    d = c.data
+    registry = c.state.get(RegistryRow, c.ctx.origin)
+    assert registry is not None, "the registry row exists from entry 0 on"
+    if registry.log_key_id is None or registry.log_key_id != c.entry.signer:
+        raise LedgerError(C.LOG_KEY_UNKNOWN, expected=registry.log_key_id or "no log key", signer=c.entry.signer)
+    if d.from_size != c.ctx.seq + 1:
+        raise LedgerError(C.LOG_KEY_ROTATION_INVALID, detail=f"from_size must be {c.ctx.seq + 1}, the size right after this entry")
+    new_id = key_id(unb64(d.public_key, length=32))
+    if new_id == registry.log_key_id:
+        raise LedgerError(C.LOG_KEY_ROTATION_INVALID, detail="the new key is the current key")
+    return [
+        replace(registry, log_key=d.public_key, log_key_id=new_id, log_key_from_size=d.from_size),
+        EntryRow(
+            id=c.ctx.leaf_hash, seq=c.ctx.seq, type=LOG_KEY_ROTATED, signer=c.entry.signer, signer_role="log",
+            signer_org=registry.registrar_org, time=c.ctx.log_time,
         ),
     ]
 
@@ -909,5 +938,6 @@ _HANDLERS: dict[str, Callable[[_Call], list[Any]]] = {
     "audit.opinion": _audit_opinion,
     "entry.corrected": _entry_corrected,
     "report.issued": _report_issued,
+    "log.key_rotated": _log_key_rotated,
 }
 assert set(_HANDLERS) == set(SCHEMAS) == set(TYPE_ROLES)

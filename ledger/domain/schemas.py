@@ -278,6 +278,18 @@ class Genesis:
     org_name_zh: str = req(Text(200))
     org_name_en: str | None = opt(Text(200))
     holder: str = req(Text(100))             # person or department holding the key
+    # the log operator's checkpoint key (base64, raw 32 bytes): named by the registrar so that
+    # verifiers can follow the log's key rotations from the trust root
+    log_key: str | None = opt(PublicKey())
+
+
+@dataclass(frozen=True, slots=True)
+class LogKeyRotated:
+    """log.key_rotated: signed by the current log key; names the key that signs checkpoints
+    from ``from_size`` (the size right after this entry) on."""
+
+    public_key: str = req(PublicKey())
+    from_size: int = req(Int(1, 2**62))
 
 
 @dataclass(frozen=True, slots=True)
@@ -502,6 +514,7 @@ SCHEMAS: dict[str, type] = {
     "audit.opinion": AuditOpinion,
     "entry.corrected": EntryCorrected,
     "report.issued": ReportIssued,
+    "log.key_rotated": LogKeyRotated,
 }
 ENTRY_TYPES: tuple[str, ...] = tuple(SCHEMAS)
 MONEY_TYPES = frozenset({"donation.received", "funds.allocated", "funds.disbursed"})

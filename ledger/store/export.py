@@ -12,7 +12,7 @@ from .log_store import LogStore
 
 def log_vkey(store: LogStore) -> str:
     """The log's note verifier key: ``name+hexkeyid+base64(0x01||pubkey)``."""
-    return format_verifier_key(store.origin, store.log_key.public)
+    return format_verifier_key(store.origin, store.current_log_key().public)
 
 
 def export_log(store: LogStore, folder: Path) -> int:

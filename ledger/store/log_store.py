@@ -29,8 +29,8 @@ from .. import merkle
 from ..canonical import format_time, now, parse_time
 from ..checkpoint import Checkpoint, sign_checkpoint
 from ..note import NoteSigner
-from ..entry import GENESIS_PREV, Leaf, SignedEntry, parse_submission, signature_valid
-from ..errors import LedgerError
+from ..entry import GENESIS_PREV, Leaf, SignedEntry, make_body, parse_submission, sign_entry, signature_valid
+from ..errors import LedgerError, define
 from ..keys import KeyPair, key_id, unb64
 from ..sigcheck import Pending
 from ..sigcheck import start as start_verify
@@ -48,9 +48,25 @@ COSIG = Cosignature.__table__
 
 MAX_BATCH = 1000
 
-_SELECT_HEAD = "SELECT size, root, last_leaf_hash, last_time, edge FROM log_head WHERE id = 1"
+_SELECT_HEAD = "SELECT size, root, last_leaf_hash, last_time, edge, log_key_id FROM log_head WHERE id = 1"
 _SELECT_HEAD_FOR_UPDATE = _SELECT_HEAD + " FOR UPDATE"
-_UPDATE_HEAD = "UPDATE log_head SET size = :size, root = :root, last_leaf_hash = :prev, last_time = :time, edge = :edge WHERE id = 1"
+_UPDATE_HEAD = (
+    "UPDATE log_head SET size = :size, root = :root, last_leaf_hash = :prev, last_time = :time, edge = :edge, "
+    "log_key_id = :log_key_id WHERE id = 1"
+)
+LOG_KEY_ROTATED = "log.key_rotated"
+ROTATION_BY_COMMAND = define(
+    "log_key_rotation_by_command",
+    "refused",
+    "The log's checkpoint key is rotated with `charity-ledger rotate-log-key` by its operator, not by submitting an entry.",
+    "账本检查点密钥须由运营方用 `charity-ledger rotate-log-key` 轮换，不能通过提交条目完成。",
+)
+LOG_KEY_MISSING = define(
+    "log_key_missing",
+    "unavailable",
+    "The log now signs with key {key_id}, which this process cannot find in the key folder.",
+    "账本现用密钥 {key_id} 签署检查点，但本进程在密钥目录中找不到该密钥。",
+)
 _INSERT_LEAF = (
     "INSERT INTO log_leaf (seq, leaf_hash, signer, idem, body_hash, type, time, leaf) "
     "VALUES (:seq, :leaf_hash, :signer, :idem, :body_hash, :type, :time, :leaf)"
@@ -163,6 +179,7 @@ class LogStore:
         domain: Domain,
         max_clock_skew_s: int = 600,
         clock: Any = now,
+        key_loader: Any = None,
     ) -> None:
         self.engine = engine
         self.origin = origin
@@ -170,6 +187,7 @@ class LogStore:
         self.domain = domain
         self.max_clock_skew_s = max_clock_skew_s
         self.clock = clock
+        self.key_loader = key_loader  # key id -> KeyPair, to follow rotations made elsewhere
         self.is_postgres = engine.dialect.name == "postgresql"
         self._signer = NoteSigner(origin, log_key)
         # key id -> public key: a key id is the hash of its key, so this never goes stale
@@ -186,7 +204,10 @@ class LogStore:
                     raise LedgerError("wrong_log", got=self.origin, expected=row.origin)
                 return
             t = format_time(self.clock())
-            conn.execute(insert(HEAD).values(id=1, origin=self.origin, size=0, last_leaf_hash=GENESIS_PREV, last_time=t, root=merkle.EMPTY_ROOT.hex(), edge=b""))
+            conn.execute(insert(HEAD).values(
+                id=1, origin=self.origin, size=0, last_leaf_hash=GENESIS_PREV, last_time=t,
+                root=merkle.EMPTY_ROOT.hex(), edge=b"", log_key_id=self.log_key.id,
+            ))
             self._store_checkpoint(conn, 0, merkle.EMPTY_ROOT, t)
 
     # --- append ---------------------------------------------------------------------------
@@ -226,6 +247,42 @@ class LogStore:
         with write_transaction(self.engine) as conn:
             head, edge = self._lock_head(conn)
             return self._append_locked(conn, head, edge, entries, checked)  # type: ignore[return-value]
+
+    # --- the log's own key -----------------------------------------------------------------
+
+    def _adopt_key(self, current_id: str) -> None:
+        """Follow a rotation made by another process: load the key the head says is in use."""
+        if current_id == self.log_key.id:
+            return
+        pair = self.key_loader(current_id) if self.key_loader else None
+        if pair is None or pair.id != current_id:
+            raise LedgerError(LOG_KEY_MISSING, key_id=current_id)
+        self.log_key = pair
+        self._signer = NoteSigner(self.origin, pair)
+
+    def current_log_key(self) -> KeyPair:
+        """The key that signs checkpoints now (after any rotation, by any process)."""
+        with read_transaction(self.engine) as conn:
+            row = run(conn, _SELECT_HEAD).fetchone()
+        if row is not None:
+            self._adopt_key(row[5])
+        return self.log_key
+
+    def rotate_log_key(self, new: KeyPair) -> AppendResult:
+        """Announce ``new`` in a log.key_rotated entry signed with the current key; the checkpoint
+        of the tree that holds the announcement, and every later one, is signed with ``new``."""
+        with write_transaction(self.engine) as conn:
+            head, edge = self._lock_head(conn)
+            old = self.log_key
+            body = make_body(self.origin, LOG_KEY_ROTATED, old.id, self.clock(), f"log-key-rotation-{new.id[:32]}", {
+                "public_key": new.public_b64, "from_size": head.size + 1,
+            })
+            entry = sign_entry(old, body)
+            checked = _SignatureChecks([old.public], [0], Pending(done=[True]))  # signed just now
+            (result,) = self._append_locked(conn, head, edge, [entry], checked, rotate_to=NoteSigner(self.origin, new))
+        self.log_key = new
+        self._signer = NoteSigner(self.origin, new)
+        return result  # type: ignore[return-value]
 
     def append_each(self, entries: Sequence[SignedEntry]) -> list[AppendResult | LedgerError]:
         """Append entries that stand alone (requests from different clients) in one transaction:
@@ -286,7 +343,8 @@ class LogStore:
         row = run(conn, _SELECT_HEAD_FOR_UPDATE if self.is_postgres else _SELECT_HEAD).fetchone()
         if row is None:
             raise LedgerError("log_not_initialised", home="the database")
-        size, root, last_leaf_hash, last_time, edge = row
+        size, root, last_leaf_hash, last_time, edge, log_key_id = row
+        self._adopt_key(log_key_id)
         edge = bytes(edge)
         hashes = [edge[i : i + 32] for i in range(0, len(edge), 32)]
         return Head(size, bytes.fromhex(root), last_leaf_hash, last_time), merkle.CompactRange(size, hashes)
@@ -300,6 +358,7 @@ class LogStore:
         checked: _SignatureChecks,
         *,
         independent: bool = False,
+        rotate_to: NoteSigner | None = None,
     ) -> list[AppendResult | LedgerError]:
         """Append under the lock. Atomic by default: the first refusal raises and nothing is
         written. ``independent``: each entry stands alone (its rule changes are kept on an
@@ -335,6 +394,8 @@ class LogStore:
                         raise LedgerError("idem_conflict", idem=entry.idem, seq=p_seq)
                     out.append((p_seq, p_hash, p_time, True))
                     continue
+                if entry.type == LOG_KEY_ROTATED and rotate_to is None:
+                    raise LedgerError(ROTATION_BY_COMMAND)
                 public = self.domain.signer_public_key(state, entry, seq)
                 if public is None:
                     raise LedgerError("unknown_signer", signer=entry.signer)
@@ -379,13 +440,17 @@ class LogStore:
             raise _batch_error(bad.params["position"], bad)
         size = edge.size
         root = edge.root()
+        signer = rotate_to or self._signer
         if leaf_rows:
-            note = sign_checkpoint(Checkpoint(self.origin, size, root), self._signer)
+            note = sign_checkpoint(Checkpoint(self.origin, size, root), signer)
             write_all(conn, [
                 *state.pending_writes(),
                 (_INSERT_LEAF, leaf_rows),
                 (_INSERT_NODE, node_rows),
-                (_UPDATE_HEAD, {"size": size, "root": root.hex(), "prev": prev, "time": log_time, "edge": b"".join(edge.hashes)}),
+                (_UPDATE_HEAD, {
+                    "size": size, "root": root.hex(), "prev": prev, "time": log_time, "edge": b"".join(edge.hashes),
+                    "log_key_id": signer.pair.id,
+                }),
                 (_INSERT_CHECKPOINT, {"size": size, "root": root.hex(), "note": note, "signed_at": log_time}),
             ])
         else:

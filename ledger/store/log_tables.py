@@ -18,6 +18,8 @@ class LogHead(SQLModel, table=True):
     root: str = Field(sa_column=Column(String(64), nullable=False))
     # the compact range of the tree: hashes of the perfect subtrees of [0, size), largest first
     edge: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # id of the key that signs checkpoints now (it changes with log.key_rotated)
+    log_key_id: str = Field(sa_column=Column(String(64), nullable=False))
 
 
 class LogLeaf(SQLModel, table=True):

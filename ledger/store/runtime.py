@@ -34,6 +34,55 @@ def load_or_create_log_key(settings: Settings, *, create: bool) -> KeyPair:
     return pair
 
 
+NEXT_KEY = "log.key.next"
+
+
+def find_log_key(settings: Settings, wanted: str) -> KeyPair | None:
+    """The log key with id ``wanted``: the one in use, or the next one of a rotation under way."""
+    folder = settings.log_key_path.parent
+    for path in (settings.log_key_path, folder / NEXT_KEY):
+        if path.exists():
+            pair = read_key_file(path, settings.key_passphrase)
+            if pair.id == wanted:
+                return pair
+    return None
+
+
+def rotate_log_key(ledger: Ledger) -> dict[str, object]:
+    """Rotate the log's checkpoint key, safely across crashes.
+
+    1. the new key is written as ``keys/log.key.next`` (reused if a crashed run left one);
+    2. the log appends ``log.key_rotated`` signed by the old key, and signs its checkpoint with
+       the new key (one transaction);
+    3. ``log.key`` is kept as ``log.key.<old id>.retired`` and ``log.key.next`` becomes ``log.key``.
+    Other processes follow at their next append or key look-up (the head names the key in use).
+    """
+    folder = ledger.settings.log_key_path.parent
+    next_path = folder / NEXT_KEY
+    current = ledger.log.current_log_key()
+    if next_path.exists():
+        new = read_key_file(next_path, ledger.settings.key_passphrase)
+    else:
+        new = KeyPair.generate()
+        write_key_file(new, next_path, ledger.settings.key_passphrase)
+    result = None
+    if current.id != new.id:
+        result = ledger.log.rotate_log_key(new)
+    key_path = ledger.settings.log_key_path
+    if key_path.exists():
+        old = read_key_file(key_path, ledger.settings.key_passphrase)
+        if old.id != new.id:
+            key_path.replace(folder / f"log.key.{old.id[:16]}.retired")
+    next_path.replace(key_path)
+    ledger.log_key = new
+    return {
+        "previous_key_id": current.id,
+        "key_id": new.id,
+        "announced_at_seq": None if result is None else result.seq,
+        "from_size": None if result is None else result.seq + 1,
+    }
+
+
 @dataclass
 class Ledger:
     """Everything a process needs to serve one log."""
@@ -52,6 +101,7 @@ class Ledger:
             domain=domain,
             max_clock_skew_s=self.settings.max_clock_skew_s,
             clock=self.clock,
+            key_loader=lambda wanted: find_log_key(self.settings, wanted),
         )
 
 

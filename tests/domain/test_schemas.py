@@ -39,12 +39,13 @@ def valid_samples() -> dict[str, dict]:
         "report.issued": {"kind": "annual-work-report", "subject": FOUNDATION, "period_start": "2025-01-01",
                           "period_end": "2025-12-31", "rule_set": "cn-charity/1", "tree_size": 10, "root": sha("root"),
                           "files": [{"name": "report.pdf", "sha256": sha("pdf"), "size": 1234}]},
+        "log.key_rotated": {"public_key": "A" * 43 + "=", "from_size": 12},
     }
 
 
 def test_every_type_has_a_sample():
     assert set(valid_samples()) == set(ENTRY_TYPES) == set(SCHEMAS)
-    assert len(ENTRY_TYPES) == 18
+    assert len(ENTRY_TYPES) == 19
 
 
 @pytest.mark.parametrize("type_name", ENTRY_TYPES)

@@ -53,6 +53,7 @@ class LedgerFactory:
             "org_name_zh": "深圳市民政局",
             "org_name_en": "Shenzhen Civil Affairs Bureau",
             "holder": "登记管理处",
+            "log_key": self.ledger.log_key.public_b64,
         }, idem="genesis")
 
     def with_genesis(self) -> Ledger:

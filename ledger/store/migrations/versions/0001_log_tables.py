@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("last_time", sa.String(24), nullable=False),
         sa.Column("root", sa.String(64), nullable=False),
         sa.Column("edge", sa.LargeBinary(), nullable=False),
+        sa.Column("log_key_id", sa.String(64), nullable=False),
     )
     op.create_table(
         "log_leaf",

@@ -315,6 +315,9 @@ def upgrade() -> None:
     sa.Column('registrar_key', sa.String(length=64), autoincrement=False, nullable=False),
     sa.Column('genesis_id', sa.String(length=64), autoincrement=False, nullable=False),
     sa.Column('genesis_time', sa.String(length=24), autoincrement=False, nullable=False),
+    sa.Column('log_key', sa.String(length=44), autoincrement=False, nullable=True),
+    sa.Column('log_key_id', sa.String(length=64), autoincrement=False, nullable=True),
+    sa.Column('log_key_from_size', sa.BigInteger(), autoincrement=False, nullable=True),
     sa.PrimaryKeyConstraint('origin')
     )
     op.create_table('p_report',
