@@ -30,6 +30,7 @@ class Settings:
     privacy_key: str | None
     broker_url: str | None
     max_clock_skew_s: int
+    origin_explicit: bool = False  # set in the environment, rather than the default
 
     @property
     def log_key_path(self) -> Path:
@@ -72,6 +73,7 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         privacy_key=env.get("CHARITY_LEDGER_PRIVACY_KEY") or None,
         broker_url=env.get("CHARITY_LEDGER_BROKER_URL") or None,
         max_clock_skew_s=int(env.get("CHARITY_LEDGER_MAX_CLOCK_SKEW", "600")),
+        origin_explicit=bool(env.get("CHARITY_LEDGER_ORIGIN")),
     )
 
 

@@ -92,3 +92,13 @@ def test_console_script_is_installed(tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("charity-ledger")
     result = subprocess.run([str(exe), "--home", str(tmp_path / "h"), "verify", str(tmp_path / "missing")], capture_output=True, text=True)
     assert result.returncode == 1 and "export folder is incomplete" in result.stderr
+
+
+def test_the_origin_comes_from_the_data_folder(factory: LedgerFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    factory.with_genesis()
+    monkeypatch.delenv("CHARITY_LEDGER_ORIGIN")  # the default origin, not the test log's
+    assert _run(capsys, "--home", str(factory.home), "export", str(tmp_path / "e"))[0] == 0
+    assert (tmp_path / "e" / "checkpoint").read_text().startswith(ORIGIN + "\n")
+    monkeypatch.setenv("CHARITY_LEDGER_ORIGIN", "another.example/log")
+    code, _, err = _run(capsys, "--home", str(factory.home), "export", str(tmp_path / "f"))
+    assert code == 1 and "wrong_log" in err

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 from sqlalchemy import Engine
@@ -123,5 +123,21 @@ def open_ledger(settings: Settings) -> Ledger:
     engine = make_engine(settings.database_url)
     if not migrate.is_current(engine):
         raise LedgerError("log_not_initialised", home=str(settings.home))
-    return Ledger(settings, engine, key)
+    return Ledger(_with_stored_origin(settings, engine), engine, key)
+
+
+def _with_stored_origin(settings: Settings, engine: Engine) -> Settings:
+    """The log's origin is the one it was created with: taken from the database unless the
+    environment names one, which must then be the same."""
+    from sqlalchemy import select
+
+    from .log_tables import LogHead
+
+    with engine.connect() as conn:
+        stored = conn.execute(select(LogHead.__table__.c.origin)).scalar_one_or_none()
+    if stored is None or stored == settings.origin:
+        return settings
+    if settings.origin_explicit:
+        raise LedgerError("wrong_log", got=settings.origin, expected=stored)
+    return replace(settings, origin=stored)
 
