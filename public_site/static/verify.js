@@ -84,10 +84,11 @@
   }
 
   function parseVkey(text) {
-    var parts = text.trim().split("+");
-    if (parts.length !== 3 || !/^[0-9a-f]{8}$/.test(parts[1])) throw new Error("bad verifier key");
-    var raw = b64(parts[2]);
-    return { name: parts[0], keyHash: parts[1], type: raw[0], pub: raw.slice(1), raw: raw };
+    // name+<8 hex key hash>+base64(type || key): the name has no '+', the base64 may
+    var m = /^([^+]+)\+([0-9a-f]{8})\+(.+)$/.exec(text.trim());
+    if (!m) throw new Error("bad verifier key");
+    var raw = b64(m[3]);
+    return { name: m[1], keyHash: m[2], type: raw[0], pub: raw.slice(1), raw: raw };
   }
   async function keyHashOk(v) {
     var h = await sha256(concat(enc.encode(v.name), new Uint8Array([10]), v.raw));
