@@ -16,6 +16,7 @@ from typing import Any
 WIDTH = 1040
 NODE_W = 12
 GAP = 12
+LABEL_H = 30   # room for a node's two label lines, however small its amount
 PLOT_H = 360
 TOP = 16
 COLUMNS_X = (170, 345, 520, 680, 800)
@@ -66,7 +67,7 @@ def _layout(flow: Flow) -> None:
     for n in flow.nodes:
         columns.setdefault(n.column, []).append(n)
     biggest = max((sum(n.value for n in col) for col in columns.values()), default=0)
-    gaps = max((len(col) - 1) * GAP for col in columns.values()) if columns else 0
+    gaps = max((len(col) - 1) * GAP + len(col) * 4 for col in columns.values()) if columns else 0
     scale = (PLOT_H - gaps) / biggest if biggest else 0.0
     height = 0.0
     for column, col in columns.items():
@@ -75,7 +76,7 @@ def _layout(flow: Flow) -> None:
             n.x = COLUMNS_X[column]
             n.y = y
             n.h = max(2.0, n.value * scale)
-            y += n.h + GAP
+            y += max(n.h, LABEL_H) + GAP
         height = max(height, y)
     flow.height = int(height + TOP)
     for link in flow.links:
