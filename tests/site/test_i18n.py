@@ -1,0 +1,86 @@
+"""Message catalogs and locale formatting."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+import public_site
+from public_site import i18n
+from public_site.i18n import Formatter, compile_catalog, parse_lang
+
+PACKAGE = Path(public_site.__file__).parent
+PO = PACKAGE / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po"
+
+
+def extracted() -> set[str]:
+    method_map = [("**.py", "python"), ("templates/**.html", "jinja2")]
+    options = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+    ids = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(str(PACKAGE), method_map, options, keywords):
+        ids.add(message[0] if isinstance(message, tuple) else message)
+    return ids
+
+
+def test_every_message_has_a_chinese_translation() -> None:
+    with open(PO, "rb") as f:
+        catalog = read_po(f, locale="zh_CN")
+    translated = {(m.id[0] if isinstance(m.id, tuple) else m.id) for m in catalog if m.id and all(m.string if isinstance(m.string, tuple) else [m.string])}
+    messages = extracted()
+    assert len(messages) > 300
+    missing = sorted(messages - translated)
+    assert not missing, f"add these to {PO.relative_to(PACKAGE.parent)}: {missing}"
+    # placeholders survive translation
+    for m in catalog:
+        if m.id and isinstance(m.id, str) and "%(" in m.id:
+            import re
+
+            assert set(re.findall(r"%\((\w+)\)s", m.id)) == set(re.findall(r"%\((\w+)\)s", m.string)), m.id
+
+
+def test_the_catalog_compiles_from_the_po_file_when_the_mo_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copy = tmp_path / "locale" / "zh_CN" / "LC_MESSAGES"
+    copy.mkdir(parents=True)
+    shutil.copy(PO, copy / "messages.po")
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path / "locale")
+    i18n.translations.cache_clear()
+    try:
+        t = i18n.translations("zh_CN")
+        assert t.gettext("Verify my donation") == "查验我的捐赠"
+        assert (copy / "messages.mo").exists()
+        # and the .mo written is what compiling gives
+        assert Translations(io.BytesIO((copy / "messages.mo").read_bytes())).gettext("Ledger") == "账本"
+        assert compile_catalog(copy / "messages.po") == (copy / "messages.mo").read_bytes()
+    finally:
+        i18n.translations.cache_clear()
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("zh-CN", "zh_CN"), ("zh", "zh_CN"), ("zh_cn", "zh_CN"), ("en", "en"), ("en-GB", "en"), ("fr", None), ("", None), (None, None),
+])
+def test_lang_values(value: str | None, expected: str | None) -> None:
+    assert parse_lang(value) == expected
+
+
+def test_amounts_from_integer_fen_and_dates_per_locale() -> None:
+    zh, en = Formatter("zh_CN"), Formatter("en")
+    assert zh.money(123450, "CNY") == en.money(123450, "CNY") == "¥1,234.50"
+    assert zh.money(-5, "CNY") == "-¥0.05"
+    assert zh.money(10**13, "CNY") == "¥100,000,000,000.00"   # the largest amount, exactly
+    assert en.money(1234, "JPY").endswith("1,234")
+    assert en.money(99, "HKD") == "HK$0.99"
+    assert zh.amount_text("1234.50", "CNY") == "¥1,234.50"
+    assert zh.date("2026-03-21") == "2026年3月21日" and en.date("2026-03-21") == "Mar 21, 2026"
+    assert zh.date(date(2026, 12, 1)) == "2026年12月1日"
+    # log times are shown in China Standard Time
+    assert zh.datetime("2026-03-20T16:30:00.000Z") == "2026年3月21日 00:30:00 北京时间"
+    assert en.datetime("2026-03-20T16:30:00.000Z").startswith("Mar 21, 2026")
+    assert zh.percent(1, 3) == "33.3%" and zh.percent(2, 3) == "66.7%" and zh.percent(1, 0) == "—"
