@@ -236,9 +236,9 @@ class Context:
 # --- the registry: genesis, organisations, keys --------------------------------------------------
 
 
-def _base_steps(origin: str) -> Iterator[Step]:
+def _base_steps(origin: str, log_key: str | None) -> Iterator[Step]:
     registrar = ACTORS["registrar"]
-    yield Step("registrar", "registry.genesis", "demo:genesis", {
+    genesis: dict[str, Any] = {
         "origin": origin,
         "jurisdiction": "CN-GD-Shenzhen",
         "rule_sets": ["cn-charity/1", "sz-donation/1"],
@@ -248,7 +248,10 @@ def _base_steps(origin: str) -> Iterator[Step]:
         "org_name_zh": "深圳市民政局",
         "org_name_en": "Shenzhen Civil Affairs Bureau",
         "holder": registrar.holder,
-    })
+    }
+    if log_key is not None:
+        genesis["log_key"] = log_key  # the log operator's checkpoint key, named by the trust root
+    yield Step("registrar", "registry.genesis", "demo:genesis", genesis)
     for name, org in ORGS.items():
         yield Step("registrar", "org.registered", f"demo:org:{name}", {
             "org": org.code, "name_zh": org.name_zh, "name_en": org.name_en, "legal_form": org.legal_form,
@@ -943,9 +946,12 @@ def _bulk(entries: int) -> Iterator[Step]:
         yield step
 
 
-def demo_steps(origin: str, scale: str, today: date, *, bulk_entries: int | None = None) -> Iterator[Step]:
-    """Every step of the demo at ``scale``, in log order. ``large`` is ``small`` plus bulk."""
-    yield from _base_steps(origin)
+def demo_steps(
+    origin: str, scale: str, today: date, *, log_key: str | None = None, bulk_entries: int | None = None,
+) -> Iterator[Step]:
+    """Every step of the demo at ``scale``, in log order. ``large`` is ``small`` plus bulk.
+    ``log_key`` (base64) is the log's checkpoint key, named in the genesis entry."""
+    yield from _base_steps(origin, log_key)
     yield from _history()
     yield from _public_campaigns(today)
     yield _report_step(today)
@@ -1093,7 +1099,7 @@ def load_demo(
             last_note[0] = time.perf_counter()
             progress(f"demo-data: {report.added + report.existing} entries so far ({report.added} added)")
 
-    for step in demo_steps(origin, scale, today, bulk_entries=bulk_entries):
+    for step in demo_steps(origin, scale, today, log_key=ledger.log_key.public_b64, bulk_entries=bulk_entries):
         if step.barrier or any(n not in hashes for n in step.needs):
             flush()
         pending.append(step)

@@ -19,7 +19,7 @@ from ledger.canonical import now
 from ledger.client import CHINA, LocalSink
 from ledger.demo import ACTORS, BASE_DATE, ORGS, demo_key, load_demo
 from ledger.domain.rows import (
-    AllocationBalanceRow, AttestationRow, DonationRow, EntryRow, FundRow, KeyRow, OrgRow, ProjectRow,
+    AllocationBalanceRow, AttestationRow, DonationRow, EntryRow, FundRow, KeyRow, OrgRow, ProjectRow, RegistryRow,
 )
 from ledger.entry import parse_leaf_json
 from ledger.errors import LedgerError
@@ -85,6 +85,9 @@ def test_small_demo_counts(demo) -> None:
 
 def test_cast(demo) -> None:
     _, ledger, _ = demo
+    registry = rows(ledger, RegistryRow)[0]
+    assert registry.registrar_key == ACTORS["registrar"].key.id and registry.jurisdiction == "CN-GD-Shenzhen"
+    assert registry.log_key == ledger.log_key.public_b64, "the trust root names the log's checkpoint key"
     orgs = {o.org: o for o in rows(ledger, OrgRow)}
     assert len(orgs) == 11  # the registrar and ten organisations
     assert orgs[ORGS["F1"].code].name_zh == "深圳市鹏城公益基金会" and orgs[ORGS["F1"].code].public_fundraising
