@@ -45,7 +45,7 @@ from .controllers.registry import (
 )
 from .openapi import ExampleStructPlugin, openapi_config
 from .problems import EXCEPTION_HANDLERS
-from .security import RateLimiter, add_security_headers
+from .security import OptionsAllowFix, RateLimiter, add_security_headers
 
 log = logging.getLogger("api")
 
@@ -80,7 +80,8 @@ def create_app(
     api_settings = api_settings or get_api_settings()
     mounted = [m for m in (_optional_module(name) for name in MOUNTED_PACKAGES) if m is not None]
 
-    return Litestar(
+    options_allow = OptionsAllowFix()
+    app = Litestar(
         route_handlers=[*CONTROLLERS, *(r for m in mounted for r in _routes_of(m))],
         dependencies={
             "ledger": Provide(_constant(ledger), sync_to_thread=False),
@@ -89,7 +90,7 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
         plugins=[ExampleStructPlugin()],
-        before_send=[add_security_headers],
+        before_send=[add_security_headers, options_allow],
         cors_config=_cors(api_settings),
         # the largest body of any handler (add-checkpoint sets its own); guards apply the smaller ones
         request_max_body_size=max(api_settings.max_entry_bytes, api_settings.max_batch_bytes),
@@ -100,6 +101,8 @@ def create_app(
         logging_config=LoggingConfig(log_exceptions="debug"),
         signature_namespace={"Ledger": Ledger, "ApiSettings": ApiSettings},
     )
+    options_allow.learn(app)
+    return app
 
 
 def create_app_from_env() -> Litestar:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from litestar.openapi.spec import Example
-from litestar.di import NamedDependency
-from litestar.params import PathParameter, QueryParameter
+from litestar.di import Dependency
+from litestar.params import PathParameter, QueryParameter, SkipValidationMarker
 
 from ledger.store.runtime import Ledger
 
@@ -24,9 +24,10 @@ USCC = r"^[0-9A-Z]{18}$"
 IDENT = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 ENTRY_TYPE = r"^[a-z][a-z_]*\.[a-z][a-z_]*$"
 
-# the dependencies every handler may ask for (provided by create_app)
-LedgerDep = NamedDependency[Ledger]
-ApiSettingsDep = NamedDependency[ApiSettings]
+# The dependencies every handler may ask for (provided by create_app): injected by name,
+# not validated (they are the app's own objects).
+LedgerDep = Annotated[Ledger, Dependency(kind="named"), SkipValidationMarker()]
+ApiSettingsDep = Annotated[ApiSettings, Dependency(kind="named"), SkipValidationMarker()]
 
 Order = Annotated[
     Literal["asc", "desc"],

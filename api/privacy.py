@@ -9,15 +9,20 @@ from ledger.store.donors import DonorStore, load_privacy_key
 from ledger.store.runtime import Ledger
 
 
-def donor_store(ledger: Ledger, *, require_key: bool = False) -> DonorStore:
+def has_privacy_key(ledger: Ledger) -> bool:
+    return bool(ledger.settings.privacy_key) or ledger.settings.privacy_key_path.exists()
+
+
+def donor_store(ledger: Ledger) -> DonorStore:
     """The donor store of ``ledger``. The API never creates the privacy key: without one no
-    donor data can have been stored, so receipt look-ups work with a throwaway key (and answer
-    503 ``privacy_key_invalid`` if stored data exists after all); reading personal data
-    (``require_key``) needs the real key."""
-    try:
-        fernet = load_privacy_key(ledger.settings, create=False)
-    except LedgerError:
-        if require_key:
-            raise
-        fernet = Fernet(Fernet.generate_key())
+    donor data can have been stored, so the store gets a throwaway key, which only ever meets
+    the receipt checks of donations without stored data (a record stored under another key
+    answers 503 ``privacy_key_invalid``)."""
+    fernet = load_privacy_key(ledger.settings, create=False) if has_privacy_key(ledger) else Fernet(Fernet.generate_key())
     return DonorStore(ledger.engine, fernet)
+
+
+def donor_record(ledger: Ledger, seq: int):  # noqa: ANN201 - ledger.store.donors.DonorRecord
+    if not has_privacy_key(ledger):  # nothing was ever stored
+        raise LedgerError("not_found", what="donor record", what_zh="捐赠人记录", ref=f"seq {seq}")
+    return donor_store(ledger).get(seq)

@@ -51,6 +51,31 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
         headers["content-security-policy"] = DOCS_CSP if path == "/schema" or path.startswith("/schema/") else CSP
 
 
+class OptionsAllowFix:
+    """``before_send`` hook: the automatic OPTIONS answer lists every method of the path.
+
+    Litestar 2 answers OPTIONS with the methods of the first handler registered for a path only
+    (litestar-org/litestar#4169, fixed in 3.0); this sets the Allow header from the app's routes.
+    """
+
+    def __init__(self) -> None:
+        self.allow: dict[str, str] = {}
+
+    def learn(self, app: Any) -> None:
+        from litestar.routes import HTTPRoute
+
+        self.allow = {r.path: ", ".join(sorted(r.methods)) for r in app.routes if isinstance(r, HTTPRoute)}
+
+    async def __call__(self, message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
+            return
+        handler = scope.get("route_handler")
+        for path in getattr(handler, "paths", ()):
+            if path in self.allow:
+                MutableScopeHeaders.from_message(message)["allow"] = self.allow[path]
+                return
+
+
 # --- media types ----------------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
@@ -9,7 +10,10 @@ from litestar.datastructures import CacheControlHeader
 from litestar.enums import MediaType
 from litestar.openapi import ResponseSpec
 from litestar.openapi.spec import Example
-from litestar.params import Body, QueryParameter
+from litestar.openapi.spec import OpenAPIMediaType
+from litestar.openapi.spec import Operation, RequestBody, Schema
+from litestar.openapi.spec.enums import OpenAPIType
+from litestar.params import QueryParameter, RawBody
 from sqlalchemy import func, select
 
 from ledger import merkle
@@ -42,6 +46,7 @@ from ..security import body_limit, rate_limit, require_media_type
 
 NDJSON = "application/x-ndjson"
 COSIG = Cosignature.__table__
+ADD_CHECKPOINT_EXAMPLE = "old 41\nq1ZCw0Yl8Ke6r3x5lF0m9f1mJ6tq0kGq2bHc3M2s0xE=\n\n" + CHECKPOINT_EXAMPLE
 IMMUTABLE = CacheControlHeader(public=True, max_age=31_536_000, immutable=True)
 NO_CACHE = CacheControlHeader(no_cache=True)
 
@@ -61,6 +66,27 @@ def latest_cosigned_size(ledger: LedgerDep, witness: str) -> int:
     with read_transaction(ledger.engine) as conn:
         size = conn.execute(select(func.max(COSIG.c.size)).where(COSIG.c.witness == witness)).scalar_one_or_none()
     return int(size or 0)
+
+
+@dataclass
+class AddCheckpointOperation(Operation):
+    """The add-checkpoint operation, with its text/plain request body documented (the handler
+    reads the raw bytes, which Litestar does not describe)."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            required=True,
+            description=(
+                "C2SP tlog-witness: 'old <size>', the consistency proof from that size (base64 lines), an empty "
+                "line, then the signed checkpoint carrying the witness's cosignature line."
+            ),
+            content={
+                "text/plain": OpenAPIMediaType(
+                    schema=Schema(type=OpenAPIType.STRING, max_length=MAX_REQUEST_BYTES, examples=[ADD_CHECKPOINT_EXAMPLE]),
+                    examples={"request": Example(value=ADD_CHECKPOINT_EXAMPLE)},
+                )
+            },
+        )
 
 
 class LogController(Controller):
@@ -213,6 +239,7 @@ class LogController(Controller):
         sync_to_thread=True,
         guards=[rate_limit, require_media_type("text/plain"), body_limit("max_witness_bytes")],
         request_max_body_size=MAX_REQUEST_BYTES,
+        operation_class=AddCheckpointOperation,
         responses={
             409: ResponseSpec(
                 data_container=str,
@@ -228,23 +255,7 @@ class LogController(Controller):
         },
         response_description="The witness cosignature lines the log stored, each ending in a newline.",
     )
-    def add_checkpoint(
-        self,
-        ledger: LedgerDep,
-        api_settings: ApiSettingsDep,
-        data: Annotated[
-            bytes,
-            Body(
-                media_type=MediaType.TEXT,
-                title="add-checkpoint request",
-                description=(
-                    "C2SP tlog-witness: 'old <size>', the consistency proof (base64 lines), an empty line, then the "
-                    "signed checkpoint with the witness's cosignature line."
-                ),
-                examples=[Example(value="old 41\n" + "q1ZCw0Yl8Ke6r3x5lF0m9f1mJ6tq0kGq2bHc3M2s0xE=\n\n" + CHECKPOINT_EXAMPLE)],
-            ),
-        ],
-    ) -> Response[bytes]:
+    def add_checkpoint(self, ledger: LedgerDep, api_settings: ApiSettingsDep, body: RawBody) -> Response[bytes]:
         """A witness hands the log its cosignature of a checkpoint the log signed.
 
         The log checks the checkpoint is its own, that the cosignature is by a witness it trusts
@@ -252,7 +263,7 @@ class LogController(Controller):
         of that witness for (else 409 with that size), and the consistency proof from there;
         then it stores the cosignature and serves it with the checkpoint.
         """
-        request = parse_add_checkpoint_request(data)
+        request = parse_add_checkpoint_request(body)
         store = ledger.log
         checkpoint = request.checkpoint
         if checkpoint.origin != store.origin:

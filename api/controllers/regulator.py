@@ -12,7 +12,7 @@ from .. import queries
 from ..openapi import BEARER, problems
 from ..pagination import Cursor, Limit
 from ..params import LedgerDep, Org, ProjectId, Seq
-from ..privacy import donor_store
+from ..privacy import donor_record
 from ..schemas import DonorPersonalData, DonorRecord, FindingPage, OrganisationFundsPage
 from ..security import require_scope
 
@@ -49,6 +49,6 @@ class RegulatorController(Controller):
         is written to the ``api.audit`` log with the token's id."""
         token = request.state.token
         audit.info("donor record of seq %d read with token %s (%s)", seq, token.id, token.name)
-        record = donor_store(ledger, require_key=True).get(seq)
+        record = donor_record(ledger, seq)
         personal = None if record.personal is None else DonorPersonalData(**record.personal)
         return DonorRecord(seq=record.seq, personal=personal, stored_at=record.stored_at, erased_at=record.erased_at)

@@ -1,0 +1,339 @@
+"""HTTP API benchmark: signed appends, batches and inclusion proofs, over HTTP and in-process.
+
+    .venv/bin/python benchmarks/http_append.py [--db sqlite|postgres|all] [--workers 2]
+        [--clients 16] [--singles 3000] [--batches 30] [--batch-size 100] [--proofs 5000]
+
+For each database it makes a fresh ledger (SQLite in a temporary folder; PostgreSQL in a new
+schema of CHARITY_LEDGER_TEST_POSTGRES_URL, dropped afterwards), registers a fundraiser and a
+project, signs every donation entry up front, then measures, in the same run:
+
+- single appends: ``clients`` concurrent clients each POSTing one signed entry at a time to
+  ``charity-ledger serve`` (api.serve.serve: uvicorn with ``workers`` processes on 127.0.0.1)
+  -> appends/s, p50/p99 latency; every answer must be a 201 holding its inclusion proof;
+  next to the same number of ``LogStore.submit`` calls from ``clients`` threads in-process;
+- batch appends: POST /api/v1/entries/batch (``clients`` / 4 concurrent senders) next to
+  ``LogStore.submit_batch`` -> entries/s and batches/s;
+- inclusion proofs: GET /api/v1/log/proof/inclusion by index against the latest size next to
+  ``LogStore.inclusion_proof`` from ``clients`` threads -> proofs/s, p50/p99.
+
+Prints one JSON document with the numbers and the target they are measured against (issue 4:
+>= 800 single appends/s with p99 under 50 ms on 2 cores with PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ledger.canonical import now  # noqa: E402
+from ledger.domain.uscc import make_uscc  # noqa: E402
+from ledger.entry import make_body, sign_entry  # noqa: E402
+from ledger.keys import KeyPair  # noqa: E402
+from ledger.settings import from_env  # noqa: E402
+from ledger.store.runtime import Ledger, init_ledger  # noqa: E402
+
+ORIGIN = "bench.charity-ledger.example/log"
+TARGET = {"single_appends_per_s": 800, "single_append_p99_ms": 50, "setting": "2 cores, PostgreSQL (issue 4)"}
+CHINA = timezone(timedelta(hours=8))
+REGISTRAR_ORG = make_uscc("11440300MB2C90001")
+FOUNDATION = make_uscc("53440300MJL90001A")
+SERVICE = make_uscc("52440300MJL90002B")
+OVERSIGHT = make_uscc("12440300MB9000031")
+PROJECT = "P-BENCH"
+
+
+# --- the ledger and its entries ---------------------------------------------------------------
+
+
+class Signer:
+    def __init__(self) -> None:
+        self.registrar = KeyPair.from_seed(b"bench registrar")
+        self.admin = KeyPair.from_seed(b"bench admin")
+        self.fundraiser = KeyPair.from_seed(b"bench fundraiser")
+        self.n = 0
+
+    def sign(self, key: KeyPair, type_: str, data: dict[str, Any], at: datetime | None = None) -> dict[str, Any]:
+        self.n += 1
+        body = make_body(ORIGIN, type_, key.id, at or now(), f"bench-{uuid.uuid4().hex}-{self.n}", data)
+        return sign_entry(key, body).to_json()
+
+    def setup(self) -> list[dict[str, Any]]:
+        today = datetime.now(CHINA).date()
+        r = self.registrar
+        entries = [self.sign(r, "registry.genesis", {
+            "origin": ORIGIN, "jurisdiction": "CN-GD-Shenzhen", "rule_sets": ["cn-charity/1"], "public_key": r.public_b64,
+            "role": "registrar", "org": REGISTRAR_ORG, "org_name_zh": "民政局", "holder": "bench",
+        })]
+        for code, form in ((FOUNDATION, "foundation"), (SERVICE, "social_service_org"), (OVERSIGHT, "other")):
+            entries.append(self.sign(r, "org.registered", {
+                "org": code, "name_zh": "机构" + code[-4:], "legal_form": form, "track": "registered", "public_fundraising": False,
+            }))
+        entries.append(self.sign(r, "key.granted", {"public_key": self.admin.public_b64, "role": "org_admin", "org": FOUNDATION, "holder": "admin"}))
+        entries.append(self.sign(self.admin, "key.granted", {"public_key": self.fundraiser.public_b64, "role": "fundraiser", "org": FOUNDATION, "holder": "fr"}))
+        entries.append(self.sign(self.fundraiser, "project.registered", {
+            "project": PROJECT, "title_zh": "基准项目", "field": "elderly_care", "region": "440304",
+            "start_date": (today - timedelta(days=10)).isoformat(), "end_date": (today + timedelta(days=300)).isoformat(),
+            "currency": "CNY", "target": "100000000.00", "implementers": [SERVICE], "overseers": [OVERSIGHT],
+            "directed": True, "emergency": False,
+        }))
+        return entries
+
+    def donations(self, count: int) -> list[dict[str, Any]]:
+        """Signed donation entries (about 700 bytes each), all dated now: sign just before use."""
+        day = datetime.now(CHINA).date().isoformat()
+        at = now()
+        return [
+            self.sign(self.fundraiser, "donation.received", {
+                "project": PROJECT, "currency": "CNY", "amount": f"{100 + i % 900}.{i % 100:02d}", "kind": "money",
+                "channel": "bank_transfer", "donor_type": "individual", "commitment": f"{i:064x}", "restricted": i % 3 != 0,
+                "received_on": day, "receipt_no": f"R-{i:08d}",
+            }, at=at)
+            for i in range(count)
+        ]
+
+
+def make_ledger(db: str, home: Path) -> tuple[Ledger, dict[str, str], Callable[[], None]]:
+    env = {"CHARITY_LEDGER_HOME": str(home), "CHARITY_LEDGER_ORIGIN": ORIGIN}
+    cleanup: Callable[[], None] = lambda: None
+    if db == "postgres":
+        from sqlalchemy import text
+
+        from ledger.store.db import make_engine
+
+        base = os.environ["CHARITY_LEDGER_TEST_POSTGRES_URL"]
+        schema = "bench_" + uuid.uuid4().hex[:10]
+        admin = make_engine(base, pool=False)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        sep = "&" if "?" in base else "?"
+        env["CHARITY_LEDGER_DATABASE_URL"] = f"{base}{sep}options=-csearch_path%3D{schema}"
+
+        def cleanup() -> None:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+    ledger = init_ledger(from_env(env))
+    return ledger, env, cleanup
+
+
+# --- measuring ----------------------------------------------------------------------------------
+
+
+def summary(latencies: Sequence[float], elapsed: float, count: int, unit: str) -> dict[str, Any]:
+    ordered = sorted(latencies)
+
+    def pct(p: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 2) if ordered else 0.0
+
+    return {
+        f"{unit}_per_s": round(count / elapsed, 1),
+        "count": count,
+        "seconds": round(elapsed, 3),
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+        "mean_ms": round(statistics.fmean(ordered) * 1000, 2) if ordered else 0.0,
+    }
+
+
+def run_threads(jobs: Sequence[Any], work: Callable[[Any], None], threads: int) -> tuple[list[float], float]:
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def timed(job: Any) -> None:
+        t0 = time.perf_counter()
+        work(job)
+        dt = time.perf_counter() - t0
+        with lock:
+            latencies.append(dt)
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(timed, jobs))
+    return latencies, time.perf_counter() - start
+
+
+async def run_http(base: str, requests: Sequence[tuple[str, str, Any]], clients: int, check: Callable[[httpx.Response], None]) -> tuple[list[float], float]:
+    """``clients`` connections, each sending one request at a time from a shared queue."""
+    queue: asyncio.Queue[tuple[str, str, Any]] = asyncio.Queue()
+    for r in requests:
+        queue.put_nowait(r)
+    latencies: list[float] = []
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        async def worker() -> None:
+            while True:
+                try:
+                    method, path, payload = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                t0 = time.perf_counter()
+                if method == "POST":
+                    response = await client.post(path, content=payload, headers={"content-type": "application/json"})
+                else:
+                    response = await client.get(path, params=payload)
+                latencies.append(time.perf_counter() - t0)
+                check(response)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        return latencies, time.perf_counter() - start
+
+
+def expect(status: int, key: str) -> Callable[[httpx.Response], None]:
+    def check(response: httpx.Response) -> None:
+        if response.status_code != status:
+            raise SystemExit(f"unexpected {response.status_code}: {response.text[:300]}")
+        if key not in response.json():
+            raise SystemExit(f"answer without {key}: {response.text[:300]}")
+
+    return check
+
+
+# --- the server ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    full_env = dict(os.environ) | env | {
+        "CHARITY_LEDGER_ACCESS_LOG": "0",
+        "CHARITY_LEDGER_RATE_LIMIT_EXEMPT": "127.0.0.1",
+        "PYTHONPATH": str(ROOT),
+    }
+    code = (
+        "import sys; from api.serve import serve; from ledger.settings import get_settings; "
+        f"sys.exit(serve(get_settings(), host='127.0.0.1', port={port}, workers={workers}))"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+        try:
+            if httpx.get(base + "/api/v1/log/checkpoint", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("server did not start")
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+# --- one database ---------------------------------------------------------------------------------
+
+
+def bench(db: str, args: argparse.Namespace) -> dict[str, Any]:
+    home = Path(tempfile.mkdtemp(prefix=f"bench-http-{db}-"))
+    ledger, env, cleanup = make_ledger(db, home / "home")
+    signer = Signer()
+    out: dict[str, Any] = {"db": db, "workers": args.workers, "clients": args.clients}
+    try:
+        for entry in signer.setup():
+            ledger.log.submit(entry)
+        proc, base = start_server(env, args.workers)
+        try:
+            # warm-up: connections, caches, the first checkpoint of each worker
+            asyncio.run(run_http(base, [("POST", "/api/v1/entries", json.dumps(e).encode()) for e in signer.donations(200)], args.clients, expect(201, "inclusion_proof")))
+
+            # single appends over HTTP, then the same in-process
+            bodies = [json.dumps(e).encode() for e in signer.donations(args.singles)]
+            lat, dt = asyncio.run(run_http(base, [("POST", "/api/v1/entries", b) for b in bodies], args.clients, expect(201, "inclusion_proof")))
+            http_single = summary(lat, dt, len(bodies), "appends")
+            entries = signer.donations(args.singles)
+            lat, dt = run_threads(entries, ledger.log.submit, args.clients)
+            out["single_append"] = {"http": http_single, "in_process": summary(lat, dt, len(entries), "appends")}
+
+            # batches
+            senders = max(1, args.clients // 4)
+            batches = [json.dumps(signer.donations(args.batch_size)).encode() for _ in range(args.batches)]
+            lat, dt = asyncio.run(run_http(base, [("POST", "/api/v1/entries/batch", b) for b in batches], senders, expect(201, "items")))
+            http_batch = summary(lat, dt, len(batches), "batches")
+            http_batch["entries_per_s"] = round(len(batches) * args.batch_size / dt, 1)
+            batch_lists = [signer.donations(args.batch_size) for _ in range(args.batches)]
+            lat, dt = run_threads(batch_lists, ledger.log.submit_batch, senders)
+            local_batch = summary(lat, dt, len(batch_lists), "batches")
+            local_batch["entries_per_s"] = round(len(batch_lists) * args.batch_size / dt, 1)
+            out["batch_append"] = {"batch_size": args.batch_size, "senders": senders, "http": http_batch, "in_process": local_batch}
+
+            # inclusion proofs against the latest tree
+            size = ledger.log.head().size
+            indexes = [(i * 7919) % size for i in range(args.proofs)]
+            lat, dt = asyncio.run(run_http(base, [("GET", "/api/v1/log/proof/inclusion", {"index": i, "size": size}) for i in indexes], args.clients, expect(200, "hashes")))
+            http_proofs = summary(lat, dt, len(indexes), "proofs")
+            lat, dt = run_threads(indexes, lambda i: ledger.log.inclusion_proof(i, size), args.clients)
+            out["inclusion_proof"] = {"tree_size": size, "http": http_proofs, "in_process": summary(lat, dt, len(indexes), "proofs")}
+        finally:
+            stop_server(proc)
+        out["final_tree_size"] = ledger.log.head().size
+    finally:
+        ledger.engine.dispose()
+        cleanup()
+        shutil.rmtree(home, ignore_errors=True)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=["sqlite", "postgres", "all"], default="all")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--singles", type=int, default=3000)
+    parser.add_argument("--batches", type=int, default=30)
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--proofs", type=int, default=5000)
+    args = parser.parse_args()
+    dbs = ["sqlite", "postgres"] if args.db == "all" else [args.db]
+    if "postgres" in dbs and not os.environ.get("CHARITY_LEDGER_TEST_POSTGRES_URL"):
+        if args.db == "postgres":
+            raise SystemExit("set CHARITY_LEDGER_TEST_POSTGRES_URL for --db postgres")
+        dbs.remove("postgres")
+    report = {
+        "benchmark": "http_append",
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "target": TARGET,
+        "results": [bench(db, args) for db in dbs],
+    }
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
