@@ -9,7 +9,10 @@ One :meth:`Witness.run_once`:
 
 1. fetches the log's latest checkpoint and checks the log's signature with the pinned log key
    (``--log-vkey``, else the one pinned in the state, else — first run only — the key the log
-   serves at ``/api/v1/log/vkey``, trusted on first use and pinned from then on);
+   serves at ``/api/v1/log/vkey``, trusted on first use and pinned from then on). When the log
+   rotated its key, the checkpoint is signed by a newer key: the witness reads the entries after
+   its cosigned size for ``log.key_rotated`` entries, each signed by the key before it, checks
+   each is in the new tree (inclusion proof), and pins the key in force at the new size;
 2. compares it with the last checkpoint this witness cosigned (its *state*):
 
    - same size, same root: already cosigned; the stored cosignature is submitted again (a
@@ -58,10 +61,12 @@ from typing import Any
 import httpx
 
 from .checkpoint import Checkpoint, cosign, format_witness_key, verify_checkpoint
+from .domain.rules import LOG_KEY_ROTATED
+from .entry import parse_leaf, signature_valid
 from .errors import LedgerError, VerificationError, define
-from .keys import KeyPair
-from .merkle import verify_consistency
-from .note import SIG_ED25519, add_signatures, is_valid_name, parse_note, parse_verifier_key
+from .keys import KeyPair, key_id, unb64
+from .merkle import leaf_hash, verify_consistency, verify_inclusion
+from .note import SIG_ED25519, add_signatures, format_verifier_key, is_valid_name, parse_note, parse_verifier_key
 from .remote import LogClient
 from .witness_protocol import (
     ADD_CHECKPOINT_PATH,
@@ -189,16 +194,19 @@ class WitnessState:
     checkpoint: str = ""            # the signed note as the log served it
     cosignature: str = ""           # this witness's cosignature line for it
     cosigned_at: int = 0            # POSIX seconds in the cosignature
+    earlier_log_vkeys: tuple[str, ...] = ()  # keys the log rotated away from, oldest first
 
     def to_json(self) -> dict[str, Any]:
-        return {"format": STATE_FORMAT, **asdict(self)}
+        return {"format": STATE_FORMAT, **asdict(self), "earlier_log_vkeys": list(self.earlier_log_vkeys)}
 
     @classmethod
     def from_json(cls, obj: Any, path: Path) -> WitnessState:
         if not isinstance(obj, dict) or obj.get("format") != STATE_FORMAT:
             raise LedgerError(WITNESS_STATE_INVALID, path=str(path), detail=f"not a format {STATE_FORMAT} witness state")
         try:
-            state = cls(**{k: v for k, v in obj.items() if k != "format"})
+            fields_ = {k: v for k, v in obj.items() if k != "format"}
+            fields_["earlier_log_vkeys"] = tuple(fields_.get("earlier_log_vkeys", ()))
+            state = cls(**fields_)
         except TypeError as exc:
             raise LedgerError(WITNESS_STATE_INVALID, path=str(path), detail=str(exc)) from exc
         if state.size and Checkpoint.parse(parse_note(state.checkpoint).text).root.hex() != state.root:
@@ -338,10 +346,15 @@ class Witness:
     def _round(self, state: WitnessState | None) -> Outcome:
         vkey, name = self._identity(state)
         note = self._call("fetching the checkpoint", self.log.checkpoint)
+        earlier: tuple[str, ...] = state.earlier_log_vkeys if state is not None else ()
         try:
             checkpoint = verify_checkpoint(note, vkey)
         except LedgerError as exc:
-            return _outcome_of(exc, "refused", EXIT_REFUSED)
+            followed = self._follow_rotations(state.size if state else 0, vkey, note)
+            if followed is None:
+                return _outcome_of(exc, "refused", EXIT_REFUSED)
+            checkpoint, keys = followed
+            earlier, vkey = earlier + (vkey, *keys[:-1]), keys[-1]
         if state is not None and checkpoint.origin != state.origin:
             exc = VerificationError("checkpoint origin", expected=state.origin, actual=checkpoint.origin)
             return _outcome_of(exc, "refused", EXIT_REFUSED)
@@ -350,7 +363,7 @@ class Witness:
         try:
             proof = self._check_against(state, checkpoint)
         except _Contradiction as c:
-            return self._split_view(state, note, checkpoint, c)
+            return self._split_view(state, note, checkpoint, c, vkey)
         except _Stale:
             err = LedgerError(WITNESS_STALE, old_size=state.size, new_size=checkpoint.size)
             return _outcome_of(err, "stale", EXIT_REFUSED, size=checkpoint.size, root=checkpoint.root.hex())
@@ -362,7 +375,7 @@ class Witness:
             line = cosign(checkpoint, self.key, name, stamp)
             new_state = replace(
                 state, size=checkpoint.size, root=checkpoint.root.hex(), checkpoint=note,
-                cosignature=line.rstrip("\n"), cosigned_at=stamp,
+                cosignature=line.rstrip("\n"), cosigned_at=stamp, log_vkey=vkey, earlier_log_vkeys=earlier,
             )
             save_state(self.state_dir, new_state, state)  # stored before it is released
             status = "cosigned"
@@ -385,7 +398,7 @@ class Witness:
         """The log key to trust and the witness name, reconciling options with the state."""
         where = str(self.state_dir)
         if state is not None:
-            if self.log_vkey is not None and self.log_vkey != state.log_vkey:
+            if self.log_vkey is not None and self.log_vkey not in (state.log_vkey, *state.earlier_log_vkeys):
                 raise LedgerError(WITNESS_STATE_INVALID, path=where, detail=f"the state pins the log key {state.log_vkey}, not {self.log_vkey}")
             if self.name is not None and self.name != state.name:
                 raise LedgerError(WITNESS_STATE_INVALID, path=where, detail=f"the state belongs to the witness {state.name!r}, not {self.name!r}")
@@ -396,6 +409,40 @@ class Witness:
         except LedgerError as exc:
             raise _Unavailable(self._unavailable(f"the log serves an invalid key ({exc.message_en})")) from exc
         return vkey, self.name or witness_name_for(self.key)
+
+    def _follow_rotations(self, cosigned: int, vkey: str, note: str) -> tuple[Checkpoint, list[str]] | None:
+        """The checkpoint and the log keys it was reached through, when the pinned key rotated.
+
+        Reads the leaves after the cosigned size for ``log.key_rotated`` entries, each signed by
+        the key before it (the first by the pinned key); the checkpoint must verify with the key
+        in force at its size, and each rotation leaf must be in its tree (inclusion proof).
+        None when no such chain leads to a key that signed the checkpoint.
+        """
+        try:
+            claimed = Checkpoint.parse(parse_note(note).text)
+        except LedgerError:
+            return None
+        if claimed.size <= cosigned:
+            return None
+        current = parse_verifier_key(vkey, sig_types=(SIG_ED25519,)).public
+        chain: list[tuple[int, bytes, bytes]] = []  # (seq, leaf hash, new key)
+        leaves = self._call("reading the entries for key rotations", lambda: list(self.log.entries(cosigned, claimed.size)))
+        for seq, raw in enumerate(leaves, start=cosigned):
+            new = rotation_in(raw, seq, claimed.origin, current)
+            if new is not None:
+                chain.append((seq, leaf_hash(raw), new))
+                current = new
+        if not chain:
+            return None
+        keys = [format_verifier_key(claimed.origin, new) for _, _, new in chain]
+        try:
+            checkpoint = verify_checkpoint(note, keys[-1])
+            for seq, lh, _ in chain:
+                proof = [bytes.fromhex(h) for h in self._call("fetching an inclusion proof", self.log.inclusion, seq, claimed.size)]
+                verify_inclusion(lh, seq, claimed.size, proof, checkpoint.root)
+        except (LedgerError, ValueError):
+            return None
+        return checkpoint, keys
 
     def _check_against(self, state: WitnessState, checkpoint: Checkpoint) -> list[bytes]:
         """The consistency proof from the cosigned size, verified; raises on a contradiction."""
@@ -424,7 +471,7 @@ class Witness:
             raise _Contradiction("inconsistent_proof", f"the older checkpoint is not a prefix of the cosigned one: {exc.what}", proof) from exc
         raise _Stale()
 
-    def _split_view(self, state: WitnessState, note: str, checkpoint: Checkpoint, c: _Contradiction) -> Outcome:
+    def _split_view(self, state: WitnessState, note: str, checkpoint: Checkpoint, c: _Contradiction, offered_vkey: str) -> Outcome:
         now = self.clock()
         reason = {
             "kind": c.kind,
@@ -432,6 +479,7 @@ class Witness:
             "origin": state.origin,
             "log": self.log.base,
             "log_vkey": state.log_vkey,
+            "offered_log_vkey": offered_vkey,
             "witness": state.name,
             "previous": {"size": state.size, "root": state.root},
             "offered": {"size": checkpoint.size, "root": checkpoint.root.hex()},
@@ -494,6 +542,23 @@ class Witness:
             raise _Unavailable(LedgerError(
                 WITNESS_SUBMIT_FAILED, url=self.log.base, size=size, status=response.status_code, detail=response.text[:300].strip(),
             ))
+
+
+def rotation_in(raw: bytes, seq: int, origin: str, current: bytes) -> bytes | None:
+    """The new log key if leaf ``raw`` (at ``seq``) is a ``log.key_rotated`` of ``origin`` signed
+    by the log key ``current`` and taking effect right after it; else None."""
+    try:
+        leaf = parse_leaf(raw)
+        entry = leaf.entry
+        if (
+            entry.type != LOG_KEY_ROTATED or leaf.seq != seq or entry.body["log"] != origin
+            or entry.signer != key_id(current) or entry.data.get("from_size") != seq + 1
+            or not signature_valid(entry, current)
+        ):
+            return None
+        return unb64(entry.data.get("public_key"), length=32, what="data.public_key")
+    except LedgerError:
+        return None
 
 
 class _Unavailable(Exception):

@@ -288,3 +288,37 @@ def test_one_state_folder_one_process(world, witness_key, tmp_path):
         with pytest.raises(LedgerError) as info:
             Witness(witness_key, tmp_path / "w", log, name=WITNESS_NAME).run_once()
     assert info.value.code == "witness_state_busy"
+
+
+def test_the_witness_follows_a_log_key_rotation(factory, witness_key, tmp_path):
+    """The log rotates its checkpoint key (announced in the log, signed by the old key): the
+    witness follows it from the key it pinned and pins the new one."""
+    from litestar.testing import TestClient
+
+    from api.app import create_app
+    from ledger.remote import LogClient
+    from ledger.store.runtime import rotate_log_key
+    from tests.oversight.conftest import BASE, api_settings
+
+    factory.with_genesis()
+    factory.append_orgs(3)
+    old_vkey = log_vkey(factory.ledger.log)
+    state_dir = tmp_path / "w"
+    app = create_app(factory.ledger, api_settings=api_settings(vkey_of(witness_key)))
+    with TestClient(app, base_url=BASE) as client:
+        log = LogClient(BASE, client=client)
+        witness = Witness(witness_key, state_dir, log, name=WITNESS_NAME, log_vkey=old_vkey)
+        assert witness.run_once().status == "cosigned"
+        rotate_log_key(factory.ledger)
+        factory.append_orgs(2, start=40)
+        new_vkey = log_vkey(factory.ledger.log)
+        assert new_vkey != old_vkey
+        outcome = witness.run_once()
+        assert (outcome.status, outcome.exit_code, outcome.size) == ("cosigned", EXIT_COSIGNED, factory.ledger.log.head().size)
+        state = load_state(state_dir)
+        assert (state.log_vkey, state.earlier_log_vkeys) == (new_vkey, (old_vkey,))
+        assert witnessed(log.checkpoint(), new_vkey, [vkey_of(witness_key)], 1)[2]
+        # the operator may still start it with the key it was first given
+        factory.append_orgs(1, start=60)
+        assert Witness(witness_key, state_dir, log, name=WITNESS_NAME, log_vkey=old_vkey).run_once().status == "cosigned"
+
