@@ -15,7 +15,8 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, NotFoundException
-from litestar.params import Body
+from litestar.di import NamedDependency
+from litestar.params import Body, FromPath
 from litestar.response import Stream, Template
 
 from ledger.canonical import format_time, parse_json
@@ -132,7 +133,7 @@ class SitePages(Controller):
     # --- home ---------------------------------------------------------------------------------
 
     @get("/", name="site:home", sync_to_thread=True)
-    def home(self, request: Request, ledger: Ledger) -> Template:
+    def home(self, request: Request, ledger: NamedDependency[Ledger]) -> Template:
         with read_transaction(ledger.engine) as conn:
             totals = Q.totals(conn)
             latest = Q.latest_entries(conn, 8)
@@ -151,7 +152,7 @@ class SitePages(Controller):
     # --- projects -----------------------------------------------------------------------------
 
     @get("/projects", name="site:projects", sync_to_thread=True)
-    def projects(self, request: Request, ledger: Ledger) -> Template:
+    def projects(self, request: Request, ledger: NamedDependency[Ledger]) -> Template:
         field = _param(request, "field", 32)
         org = _param(request, "org", 18)
         status = _param(request, "status", 10)
@@ -179,7 +180,7 @@ class SitePages(Controller):
         )
 
     @get("/projects/{project:str}", name="site:project", sync_to_thread=True)
-    def project(self, request: Request, ledger: Ledger, project: str) -> Template:
+    def project(self, request: Request, ledger: NamedDependency[Ledger], project: FromPath[str]) -> Template:
         if not _PROJECT.match(project):
             raise NotFoundException()
         with read_transaction(ledger.engine) as conn:
@@ -223,7 +224,7 @@ class SitePages(Controller):
         )
 
     @get("/projects/{project:str}/entries.csv", name="site:project-csv", sync_to_thread=True)
-    def project_csv(self, ledger: Ledger, project: str) -> Stream:
+    def project_csv(self, ledger: NamedDependency[Ledger], project: FromPath[str]) -> Stream:
         self._require_project(ledger, project)
 
         def rows() -> Iterator[str]:
@@ -248,7 +249,7 @@ class SitePages(Controller):
         })
 
     @get("/projects/{project:str}/entries.json", name="site:project-json", sync_to_thread=True)
-    def project_json(self, ledger: Ledger, project: str) -> Stream:
+    def project_json(self, ledger: NamedDependency[Ledger], project: FromPath[str]) -> Stream:
         self._require_project(ledger, project)
         size = ledger.log.head().size
 
@@ -286,13 +287,13 @@ class SitePages(Controller):
     # --- organisations ------------------------------------------------------------------------
 
     @get("/organisations", name="site:organisations", sync_to_thread=True)
-    def organisations(self, request: Request, ledger: Ledger) -> Template:
+    def organisations(self, request: Request, ledger: NamedDependency[Ledger]) -> Template:
         with read_transaction(ledger.engine) as conn:
             items = Q.organisations(conn)
         return render(request, "organisations.html", nav="organisations", items=items)
 
     @get("/organisations/{org:str}", name="site:organisation", sync_to_thread=True)
-    def organisation(self, request: Request, ledger: Ledger, org: str) -> Template:
+    def organisation(self, request: Request, ledger: NamedDependency[Ledger], org: FromPath[str]) -> Template:
         if not _ORG.match(org):
             raise NotFoundException()
         with read_transaction(ledger.engine) as conn:
@@ -326,7 +327,7 @@ class SitePages(Controller):
     def verify(
         self,
         request: Request,
-        ledger: Ledger,
+        ledger: NamedDependency[Ledger],
         data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template:
         from api import queries as api_queries
@@ -359,7 +360,7 @@ class SitePages(Controller):
     # --- ledger explorer ----------------------------------------------------------------------
 
     @get("/ledger", name="site:ledger", sync_to_thread=True)
-    def ledger_list(self, request: Request, ledger: Ledger) -> Template:
+    def ledger_list(self, request: Request, ledger: NamedDependency[Ledger]) -> Template:
         from api import queries as api_queries
 
         type_ = _param(request, "type", 40)
@@ -389,7 +390,7 @@ class SitePages(Controller):
         )
 
     @get("/ledger/{seq:int}", name="site:entry", sync_to_thread=True)
-    def entry(self, request: Request, ledger: Ledger, seq: int) -> Template:
+    def entry(self, request: Request, ledger: NamedDependency[Ledger], seq: FromPath[int]) -> Template:
         with read_transaction(ledger.engine) as conn:
             e = Q.entry_by_seq(conn, seq) if seq >= 0 else None
             if e is None:
@@ -422,7 +423,7 @@ class SitePages(Controller):
     # --- checkpoints, how to verify, reports ----------------------------------------------------
 
     @get("/checkpoints", name="site:checkpoints", sync_to_thread=True)
-    def checkpoints(self, request: Request, ledger: Ledger) -> Template:
+    def checkpoints(self, request: Request, ledger: NamedDependency[Ledger]) -> Template:
         before = _int_param(request, "before", 0, 0, 2**62) or None
         keys = _witness_keys(request)
         with read_transaction(ledger.engine) as conn:
@@ -442,14 +443,14 @@ class SitePages(Controller):
         )
 
     @get("/how-to-verify", name="site:how-to-verify", sync_to_thread=True)
-    def how_to_verify(self, request: Request, ledger: Ledger) -> Template:
+    def how_to_verify(self, request: Request, ledger: NamedDependency[Ledger]) -> Template:
         with read_transaction(ledger.engine) as conn:
             size = Q.head_size(conn)
         return render(request, "how_to_verify.html", nav="checkpoints", vkey=log_vkey(ledger.log), origin=ledger.log.origin,
                       size=size, base=str(request.base_url).rstrip("/"))
 
     @get("/reports", name="site:reports", sync_to_thread=True)
-    def reports(self, request: Request, ledger: Ledger) -> Template:
+    def reports(self, request: Request, ledger: NamedDependency[Ledger]) -> Template:
         with read_transaction(ledger.engine) as conn:
             items = Q.reports(conn)
             orgs = Q.org_names(conn, [r["subject"] for r in items])
