@@ -9,6 +9,9 @@ checkpoint with the log's key, and for every leaf, on its own :class:`~ledger.do
   the log time, and ``(signer, idem)`` is not used twice;
 - the signature verifies against the key the replayed projections hold for the signer at that
   seq (:func:`ledger.domain.signer_public_key`);
+- the checkpoint is signed by the log key in force at its size: the genesis names it and each
+  ``log.key_rotated`` (signed by the key before) moves it on; the trusted key must be that key
+  or one it rotated from, as :func:`ledger.verify.verify_log` checks;
 - every append rule (:func:`ledger.domain.apply`): roles, separation of duties, money that never
   goes negative, plan filing, corrections, attestations...
 
@@ -46,12 +49,14 @@ from typing import Any, Protocol
 
 from . import domain, merkle
 from .canonical import parse_time
-from .checkpoint import Checkpoint, verify_checkpoint
+from .checkpoint import Checkpoint
+from .domain.rules import LOG_KEY_ROTATED
 from .entry import GENESIS_PREV, parse_leaf, signature_valid
 from .errors import LedgerError, define
-from .note import SIG_ED25519, parse_verifier_key
+from .keys import unb64
+from .note import SIG_ED25519, parse_note, parse_verifier_key
 from .remote import LogClient
-from .verify import read_export
+from .verify import KeyRing, _check_checkpoint_key, read_export
 from .witness import fsync_dir, locked, write_atomically
 
 STATE_FILE = "monitor.json"
@@ -144,6 +149,9 @@ class Replay:
         self.prev = GENESIS_PREV
         self.last_time = ""
         self.idems: set[bytes] = set()
+        # the log's checkpoint keys, (first tree size signed, raw key): named by the genesis,
+        # then by each log.key_rotated, as ledger.verify.KeyRing keeps them
+        self.log_keys: list[tuple[int, bytes]] = []
 
     @property
     def size(self) -> int:
@@ -192,7 +200,19 @@ class Replay:
             domain.apply(self.state, domain.AppendContext(seq, lh_hex, leaf.time, self.origin), entry)
         except LedgerError as exc:
             out.append(Violation.of(exc, seq, entry.type, lh_hex))
+            return out
+        if entry.type == "registry.genesis" and entry.data.get("log_key"):
+            self.log_keys.append((0, unb64(entry.data["log_key"], length=32)))
+        elif entry.type == LOG_KEY_ROTATED:
+            self.log_keys.append((entry.data["from_size"], unb64(entry.data["public_key"], length=32)))
         return out
+
+    def check_checkpoint(self, note: str, checkpoint: Checkpoint, vkey: str) -> None:
+        """The checkpoint is signed by the log key in force at its size, reached from the
+        trusted ``vkey`` through the rotations replayed so far (``ledger.verify``'s rule)."""
+        ring = KeyRing()
+        ring.log_keys = list(self.log_keys)
+        _check_checkpoint_key(note, checkpoint, parse_verifier_key(vkey, sig_types=(SIG_ED25519,)), ring)
 
     def finish(self, checkpoint: Checkpoint, count: int) -> list[Violation]:
         """Compare the replayed tree with the checkpoint once all its leaves were fed."""
@@ -214,6 +234,7 @@ class Replay:
             "prev": self.prev,
             "last_time": self.last_time,
             "idems": sorted(d.hex() for d in self.idems),
+            "log_keys": [[size, raw.hex()] for size, raw in self.log_keys],
             "projections": self.state.snapshot(),
         }
 
@@ -224,6 +245,7 @@ class Replay:
         replay.prev = obj["prev"]
         replay.last_time = obj["last_time"]
         replay.idems = {bytes.fromhex(d) for d in obj["idems"]}
+        replay.log_keys = [(size, bytes.fromhex(raw)) for size, raw in obj["log_keys"]]
         by_table = {t.__table__name__: t for t in domain.ROW_TYPES}  # type: ignore[attr-defined]
         for table, rows in obj["projections"].items():
             row_type = by_table[table]
@@ -339,8 +361,8 @@ class Monitor:
         if saved is not None and saved[0] != vkey:
             raise LedgerError(MONITOR_STATE_INVALID, path=str(self.state_dir), detail=f"the state pins the log key {saved[0]}, not {vkey}")
         note = self._read("reading the checkpoint", self.source.checkpoint)
-        try:
-            checkpoint = verify_checkpoint(note, vkey)
+        try:  # its signature is checked below, with the log key in force at its size
+            checkpoint = Checkpoint.parse(parse_note(note).text)
         except LedgerError as exc:
             report.violations.append(Violation.of(exc, None, None))
             return report
@@ -349,7 +371,8 @@ class Monitor:
         if replay.origin != checkpoint.origin:
             raise LedgerError(MONITOR_STATE_INVALID, path=str(self.state_dir), detail=f"the state is of the log {replay.origin!r}, not {checkpoint.origin!r}")
         if checkpoint.size < replay.size:
-            report.violations.append(Violation.of(LedgerError(MONITOR_LOG_SHRANK, size=checkpoint.size, checked=replay.size), None, None))
+            unsigned = self._unsigned(replay, note, checkpoint, vkey)
+            report.violations = unsigned or [Violation.of(LedgerError(MONITOR_LOG_SHRANK, size=checkpoint.size, checked=replay.size), None, None)]
             return report
         report.checked_from = start = replay.size
         count = start
@@ -365,12 +388,24 @@ class Monitor:
                 raise LedgerError(MONITOR_SOURCE_UNAVAILABLE, source=self.source.name, detail=exc.message_en) from exc
             raise
         report.checked = count - start
+        unsigned = self._unsigned(replay, note, checkpoint, vkey)
+        if unsigned:  # nothing read is authenticated: report only that, save nothing
+            report.violations = unsigned
+            return report
         tail = replay.finish(checkpoint, count)
         report.violations.extend(tail)
         if self.state_dir is not None and not tail:
             self._save(vkey, replay, note, report.violations)
             report.saved = True
         return report
+
+    @staticmethod
+    def _unsigned(replay: Replay, note: str, checkpoint: Checkpoint, vkey: str) -> list[Violation]:
+        try:
+            replay.check_checkpoint(note, checkpoint, vkey)
+        except LedgerError as exc:
+            return [Violation.of(exc, None, None)]
+        return []
 
     # -- state ------------------------------------------------------------------------------
 

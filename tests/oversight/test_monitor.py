@@ -167,3 +167,30 @@ def test_cli_monitor_clean_exit_0(world, tmp_path, run_cli, capsys):
     assert run_cli("monitor", "--export", str(tmp_path / "e"), "--once", "--state", str(tmp_path / "s")) == 0
     assert capsys.readouterr().out == ""
     assert run_cli("monitor", "--export", str(tmp_path / "e"), "--log", "http://x") == 2
+
+
+def test_checkpoints_across_a_log_key_rotation(factory, tmp_path):
+    from ledger.keys import KeyPair
+    from ledger.note import format_verifier_key
+    from ledger.store.export import log_vkey
+    from ledger.store.runtime import rotate_log_key
+
+    factory.with_genesis()
+    factory.append_orgs(3)
+    old = log_vkey(factory.ledger.log)
+    export_log(factory.ledger.log, tmp_path / "e1")
+    state = tmp_path / "state"
+    assert Monitor(ExportSource(tmp_path / "e1"), state, log_vkey=old).run_once().clean
+    rotate_log_key(factory.ledger)
+    factory.append_orgs(2, start=20)
+    export_log(factory.ledger.log, tmp_path / "e2")
+    # resumed across the rotation, from the key pinned before it
+    resumed = Monitor(ExportSource(tmp_path / "e2"), state, log_vkey=old).run_once()
+    assert resumed.clean and resumed.saved and resumed.checked == 3
+    # from scratch with either key
+    for key in (old, log_vkey(factory.ledger.log)):
+        assert Monitor(ExportSource(tmp_path / "e2"), log_vkey=key).run_once().clean
+    # a key the log never named: the checkpoint is not authenticated
+    stranger = format_verifier_key(factory.ledger.log.origin, KeyPair.from_seed(b"stranger").public)
+    report = Monitor(ExportSource(tmp_path / "e2"), log_vkey=stranger).run_once()
+    assert [(v.seq, v.code) for v in report.violations] == [(None, "verification_failed")]
