@@ -6,8 +6,8 @@ disclosure, matched here from the projections:
 
 - plan filing (public fundraising only): the ``plan.filed`` entry, by its log date;
 - progress every 3 months for projects longer than 6 months: a live ``progress.reported``
-  entry recorded within the period (from the previous due date to the due date). One
-  recorded later counts as late for the first period it falls after;
+  entry recorded in the period (from its start to its due date) makes it on time; when the
+  first report recorded on or after the period's start came after the due date, it is late;
 - the final disclosure within 3 months of the end: the ``project.closed`` entry or a progress
   report covering the end date, whichever came first;
 - the surplus disclosure (a closed project with money left): the ``project.closed`` entry,

@@ -7,6 +7,7 @@
   var nodes = Array.prototype.slice.call(svg.querySelectorAll(".flow-node"));
   var links = Array.prototype.slice.call(svg.querySelectorAll(".flow-link"));
   var pinned = null;
+  svg.setAttribute("role", "group");  // its boxes become buttons: no longer a flat image
 
   function connected(id) {
     // every link upstream and downstream of the node
