@@ -166,13 +166,13 @@ def witnessed(
 
 def quorum_report(
     checkpoint_note: str,
-    log_vkey: str,
     witness_keys: Sequence[str] = (),
     quorum: int | None = None,
     *,
     env: Mapping[str, str] | None = None,
 ) -> dict[str, Any] | None:
-    """The witness part of ``charity-ledger verify``.
+    """The witness part of ``charity-ledger verify``, called after ``verify_log`` has checked
+    the log's signature on ``checkpoint_note`` (with the key in force at its size).
 
     ``witness_keys`` (``--witness-key``, repeatable) and ``quorum`` (``--quorum``) override
     the environment's policy; with neither, there is no policy and this returns None. Returns
@@ -190,7 +190,8 @@ def quorum_report(
             return None
         if quorum is not None:
             policy = WitnessPolicy(policy.keys, quorum)
-    _, cosigners, met = witnessed(checkpoint_note, log_vkey, policy.keys, policy.threshold)
+    cosigners = verify_cosignatures(checkpoint_note, policy.keys)
+    met = quorum_met(cosigners, policy.threshold)
     report = {
         "quorum": policy.threshold,
         "witnesses": [k.to_string() for k in policy.keys],

@@ -70,15 +70,34 @@ def test_policy_from_environment_defaults_to_a_majority():
 def test_quorum_report_for_verify(tmp_path):
     keys_file = tmp_path / "witnesses.txt"
     keys_file.write_text("# trusted witnesses\n" + "\n".join(KEYS) + "\n")
-    report = quorum_report(note_cosigned_by(0, 2), LOG_VKEY, [str(keys_file)], 2, env={})
+    report = quorum_report(note_cosigned_by(0, 2), [str(keys_file)], 2, env={})
     assert report is not None and report["met"] and report["quorum"] == 2
     assert [c["name"] for c in report["cosigners"]] == ["w0.test", "w2.test"]
     with pytest.raises(VerificationError) as info:
-        quorum_report(note_cosigned_by(0), LOG_VKEY, KEYS, 2, env={})
+        quorum_report(note_cosigned_by(0), KEYS, 2, env={})
     assert info.value.code == "cosignature_quorum_not_met"
     # without keys on the command line, the environment's policy applies; with neither, none
     env = {"CHARITY_LEDGER_WITNESS_KEYS": ",".join(KEYS), "CHARITY_LEDGER_WITNESS_QUORUM": "1"}
-    assert quorum_report(note_cosigned_by(1), LOG_VKEY, env=env)["quorum"] == 1
-    assert quorum_report(note_cosigned_by(), LOG_VKEY, env={}) is None
+    assert quorum_report(note_cosigned_by(1), env=env)["quorum"] == 1
+    assert quorum_report(note_cosigned_by(), env={}) is None
     with pytest.raises(LedgerError):
-        quorum_report(note_cosigned_by(), LOG_VKEY, quorum=1, env={})
+        quorum_report(note_cosigned_by(), quorum=1, env={})
+
+
+def test_verify_then_quorum_on_a_served_log(world, witness_key, tmp_path):
+    """What ``verify --url URL --witness-key K --quorum 1`` does: verify_log, then quorum_report."""
+    from ledger.store.export import log_vkey
+    from ledger.verify import verify_log
+    from ledger.witness import Witness
+    from tests.oversight.conftest import WITNESS_NAME, served, vkey_of
+
+    wkey = vkey_of(witness_key)
+    with served(world, wkey) as log:
+        before = log.checkpoint()
+        Witness(witness_key, tmp_path / "w", log, name=WITNESS_NAME).run_once()
+        note = log.checkpoint()
+        size = verify_log(log.entries(0, world.ledger.log.head().size), note, log_vkey(world.ledger.log)).size
+    assert quorum_report(note, [wkey], 1, env={})["cosigners"][0]["name"] == WITNESS_NAME
+    assert size == world.ledger.log.head().size
+    with pytest.raises(VerificationError):
+        quorum_report(before, [wkey], 1, env={})
