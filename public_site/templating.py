@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2 import Environment, FileSystemLoader, pass_context
 from litestar import Request
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import Cookie
@@ -59,16 +59,15 @@ def _ngettext(ctx: Any, singular: str, plural: str, n: int) -> str:
 
 
 def make_environment(*extra_dirs: Path) -> Environment:
-    env = Environment(
-        loader=FileSystemLoader([TEMPLATES, *extra_dirs]),
-        autoescape=True,
-        extensions=["jinja2.ext.i18n"],
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=StrictUndefined,
-    )
+    """The project's shared environment (:func:`reports.render.make_environment`: autoescape
+    everywhere, StrictUndefined, the shared filters) with the site's templates first, the
+    ``i18n`` extension and the site's globals."""
+    from reports.render import make_environment as shared_environment
+
+    env = shared_environment(FileSystemLoader([TEMPLATES, *extra_dirs]))
+    assert env.autoescape is True
+    env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False)
     env.globals["asset"] = asset_url
     env.globals["NAV"] = NAV
     return env

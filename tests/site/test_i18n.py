@@ -84,3 +84,17 @@ def test_amounts_from_integer_fen_and_dates_per_locale() -> None:
     assert zh.datetime("2026-03-20T16:30:00.000Z") == "2026年3月21日 00:30:00 北京时间"
     assert en.datetime("2026-03-20T16:30:00.000Z").startswith("Mar 21, 2026")
     assert zh.percent(1, 3) == "33.3%" and zh.percent(2, 3) == "66.7%" and zh.percent(1, 0) == "—"
+
+
+def test_the_site_environment_is_the_shared_autoescaping_one() -> None:
+    from jinja2 import StrictUndefined, UndefinedError
+
+    from public_site.templating import environment
+
+    env = environment()
+    assert env.from_string("{{ x }}").render(x="<b>&") == "&lt;b&gt;&amp;"
+    assert env.undefined is StrictUndefined
+    with pytest.raises(UndefinedError):
+        env.from_string("{{ nope }}").render()
+    assert "money" in env.filters  # the filters reports share
+    assert env.get_template("base.html") is not None
