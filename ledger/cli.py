@@ -75,8 +75,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
     else:
         vkey_text = _read_vkey(args.vkey) if args.vkey else None
         leaves, note, vkey = fetch_log_for_verify(args.url, vkey_text)
+    from .oversight import quorum_report
+
     report = verify_log(leaves, note, vkey)
-    _print_json(report.to_json())
+    out = report.to_json()
+    witnesses = quorum_report(note, args.witness_key, args.quorum)  # refuses a checkpoint short of the quorum
+    if witnesses is not None:
+        out["witnesses"] = witnesses
+    _print_json(out)
     return EXIT_OK
 
 
@@ -169,6 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", nargs="?")
     p.add_argument("--url", help="base URL of a served log, e.g. http://127.0.0.1:8000")
     p.add_argument("--vkey", help="the log's verifier key (a string or a file); with --url, defaults to what the server says")
+    p.add_argument(
+        "--witness-key", action="append", default=[],
+        help="trusted witness verifier key (type 0x04), comma-separated keys, or a file of keys; repeatable "
+        "(default: $CHARITY_LEDGER_WITNESS_KEYS)",
+    )
+    p.add_argument("--quorum", type=int, help="how many of the witness keys must have cosigned (default: $CHARITY_LEDGER_WITNESS_QUORUM, else a majority)")
 
     p = add("keygen", cmd_keygen, "create an actor key pair in a file (mode 0600)")
     p.add_argument("--out", required=True, help="file to write the private key to")
@@ -199,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Other packages add their own subcommands: each module has register(add), where
 # add(name, func, help) returns the subparser to give arguments to.
-SUBCOMMAND_MODULES: list[str] = []
+SUBCOMMAND_MODULES: list[str] = ["ledger.cli_charity", "ledger.cli_oversight"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

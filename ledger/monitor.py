@@ -56,7 +56,7 @@ from .errors import LedgerError, define
 from .keys import unb64
 from .note import SIG_ED25519, parse_note, parse_verifier_key
 from .remote import LogClient
-from .verify import KeyRing, _check_checkpoint_key, read_export
+from .verify import KeyRing, check_checkpoint_key, read_export
 from .witness import fsync_dir, locked, write_atomically
 
 STATE_FILE = "monitor.json"
@@ -212,7 +212,7 @@ class Replay:
         trusted ``vkey`` through the rotations replayed so far (``ledger.verify``'s rule)."""
         ring = KeyRing()
         ring.log_keys = list(self.log_keys)
-        _check_checkpoint_key(note, checkpoint, parse_verifier_key(vkey, sig_types=(SIG_ED25519,)), ring)
+        check_checkpoint_key(note, checkpoint, parse_verifier_key(vkey, sig_types=(SIG_ED25519,)), ring)
 
     def finish(self, checkpoint: Checkpoint, count: int) -> list[Violation]:
         """Compare the replayed tree with the checkpoint once all its leaves were fed."""

@@ -247,11 +247,11 @@ def verify_log(leaves: Iterable[bytes], checkpoint_note: str, vkey: str, *, orig
         raise VerificationError("checkpoint origin", expected=origin, actual=claimed.origin)
     ring = KeyRing()
     report = verify_leaves(leaves, claimed, ring)
-    _check_checkpoint_key(checkpoint_note, claimed, verifier, ring)
+    check_checkpoint_key(checkpoint_note, claimed, verifier, ring)
     return report
 
 
-def _check_checkpoint_key(note: str, checkpoint: Checkpoint, trusted: NoteVerifier, ring: KeyRing) -> None:
+def check_checkpoint_key(note: str, checkpoint: Checkpoint, trusted: NoteVerifier, ring: KeyRing) -> None:
     """The checkpoint is signed by the log key in force at its size, and that key is the one
     the verifier trusts or follows from it through rotations the log recorded."""
     chain = ring.log_keys

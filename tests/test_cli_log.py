@@ -102,3 +102,26 @@ def test_the_origin_comes_from_the_data_folder(factory: LedgerFactory, tmp_path:
     monkeypatch.setenv("CHARITY_LEDGER_ORIGIN", "another.example/log")
     code, _, err = _run(capsys, "--home", str(factory.home), "export", str(tmp_path / "f"))
     assert code == 1 and "wrong_log" in err
+
+
+def test_verify_counts_witness_cosignatures_in_the_export(factory: LedgerFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ledger.checkpoint import Checkpoint, cosign, format_witness_key
+    from ledger.keys import KeyPair
+
+    factory.with_genesis()
+    factory.append_orgs(3)
+    log = factory.ledger.log
+    head = log.head()
+    witnesses = [KeyPair.from_seed(f"witness {i}".encode()) for i in range(3)]
+    for i, w in enumerate(witnesses[:2]):
+        line = cosign(Checkpoint(ORIGIN, head.size, head.root), w, f"w{i}.example", 1_800_000_000 + i)
+        log.add_cosignature(head.size, f"w{i}.example", line, 1_800_000_000 + i)
+    keys = [format_witness_key(f"w{i}.example", w.public) for i, w in enumerate(witnesses)]
+    folder = tmp_path / "export"
+    assert _run(capsys, "--home", str(factory.home), "export", str(folder))[0] == 0
+    args = [a for k in keys for a in ("--witness-key", k)]
+    code, out, _ = _run(capsys, "verify", str(folder), *args, "--quorum", "2")
+    assert code == 0
+    assert sorted(c["name"] for c in json.loads(out)["witnesses"]["cosigners"]) == ["w0.example", "w1.example"]
+    code, _, err = _run(capsys, "verify", str(folder), *args, "--quorum", "3")
+    assert code == 1 and "cosign" in err

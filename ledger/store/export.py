@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from ..checkpoint import verify_checkpoint
-from ..note import format_verifier_key
+from ..note import add_signatures, format_verifier_key
 from .log_store import LogStore
 
 
@@ -26,6 +26,7 @@ def export_log(store: LogStore, folder: Path) -> int:
     note = store.latest_checkpoint()
     vkey = log_vkey(store)
     size = verify_checkpoint(note, vkey).size
+    note = add_signatures(note, store.cosignatures(size))  # the witnesses' cosignatures ride along
     entries_tmp = folder / "entries.jsonl.tmp"
     with open(entries_tmp, "wb") as out:
         for raw in store.iter_leaves(0, size):
