@@ -344,6 +344,18 @@ AUDIT_OWN_ORG = define(
     "{org} cannot give an audit opinion on itself.",
     "{org} 不能对自身出具审计意见。",
 )
+FINANCIALS_EXIST = define(
+    "financials_exist",
+    "conflict",
+    "The figures of {org} for {year} were already reported (entry {seq}); withdraw them with entry.corrected, then report them again.",
+    "{org} {year} 年度的财务数据已报送（条目 {seq}）；如需更正，请先用 entry.corrected 撤回后重新报送。",
+)
+FINANCIALS_WRONG_ORG = define(
+    "financials_wrong_org",
+    "forbidden",
+    "An organisation administrator of {signer_org} reports only its own organisation's figures, not those of {org}.",
+    "{signer_org} 的组织管理员只能报送本组织的财务数据，不能报送 {org} 的数据。",
+)
 REPORT_TREE_SIZE = define(
     "report_tree_size",
     "refused",

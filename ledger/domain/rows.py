@@ -325,6 +325,39 @@ class AuditOpinionRow:
 
 
 @dataclass(slots=True)
+class FinancialsRow:
+    """An organisation's reported figures for a year (``financials.reported``): the set in force.
+
+    One row per organisation and year. Withdrawing it (``entry.corrected``) marks it
+    ``corrected``; figures reported again afterwards replace the row (the withdrawn ones stay in
+    the log, ``p_entry`` and ``p_correction``). ``net_assets_minor`` may be negative.
+    """
+
+    __table__name__: ClassVar[str] = "p_financials"
+    __pk__: ClassVar[tuple[str, ...]] = ("org", "year")
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('id',),)
+
+    org: str = text(USCC)
+    year: int
+    id: str = text(HASH)                  # the financials.reported entry
+    seq: int
+    currency: str = text(3)
+    total_income_minor: int
+    charitable_spending_minor: int
+    management_costs_minor: int
+    fundraising_costs_minor: int
+    total_spending_minor: int
+    net_assets_minor: int                 # year-end net assets
+    signer_org: str = text(USCC)          # the organisation itself, or the registrar
+    recorded_by: str = text(HASH)
+    time: str = text(TIME)
+    audit_report_sha256: str | None = text_or_none(HASH)
+    note: str | None = text_or_none(1000)
+    corrected: bool = False
+    corrected_by: str | None = text_or_none(HASH)
+
+
+@dataclass(slots=True)
 class CorrectionRow:
     __table__name__: ClassVar[str] = "p_correction"
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
@@ -399,6 +432,7 @@ ROW_TYPES: tuple[type, ...] = (
     ProgressRow,
     AttestationRow,
     AuditOpinionRow,
+    FinancialsRow,
     CorrectionRow,
     ReportRow,
     EntryRow,

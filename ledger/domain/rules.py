@@ -19,7 +19,8 @@ never takes more than the pot holds; a disbursement never pays more than its imp
 for the project (:class:`~.rows.AllocationBalanceRow`). ``entry.corrected`` reverses a money
 entry in full (it repeats the target's project, amount and currency) and is refused when the
 money was already passed on (reverse the later entries first) or the project is closed; it
-withdraws a progress report, attestation or audit opinion; other types are not corrected
+withdraws a progress report, attestation, audit opinion or reported financial figures; other
+types are not corrected
 (org.updated, key.revoked, ... say what to use instead). A target is corrected once.
 
 Storage note: the rules read the fund and allocation balance rows and write them back, so
@@ -47,6 +48,8 @@ progress.reported                 implementer of the project (also after closing
 attestation.recorded              overseer: of an organisation named as the project's overseer
                                   (for project entries); never on its own organisation's entry
 audit.opinion                     overseer, not on its own organisation
+financials.reported               org_admin of the organisation, or the registrar; one set per
+                                  organisation and ended year
 entry.corrected                   a key of the same role and organisation as the target's signer
 report.issued                     system
 ================================  ==========================================================
@@ -74,6 +77,7 @@ from .rows import (
     DisbursementRow,
     DonationRow,
     EntryRow,
+    FinancialsRow,
     FundRow,
     KeyRow,
     OrgRow,
@@ -106,6 +110,7 @@ TYPE_ROLES: dict[str, tuple[str, ...]] = {
     "project.closed": ("fundraiser",),
     "attestation.recorded": ("overseer",),
     "audit.opinion": ("overseer",),
+    "financials.reported": ("registrar", "org_admin"),
     "entry.corrected": ("registrar", "org_admin", "fundraiser", "implementer", "overseer", "system"),
     "report.issued": ("system",),
     "log.key_rotated": ("log",),  # the log operator's checkpoint key, not an actor key
@@ -115,7 +120,7 @@ REGISTRAR_GRANTS = ("registrar", "org_admin", "overseer", "system")
 ORG_ADMIN_GRANTS = ("fundraiser", "implementer")
 
 # Types entry.corrected may target: money entries are reversed, the others withdrawn.
-CORRECTABLE = frozenset(MONEY_TYPES | {"progress.reported", "attestation.recorded", "audit.opinion"})
+CORRECTABLE = frozenset(MONEY_TYPES | {"progress.reported", "attestation.recorded", "audit.opinion", "financials.reported"})
 _NOT_CORRECTABLE_INSTEAD: dict[str, tuple[str, str]] = {
     "registry.genesis": ("the trust root never changes", "登记根不可更改"),
     "org.registered": ("use org.updated or org.deregistered", "请使用 org.updated 或 org.deregistered"),
@@ -751,6 +756,27 @@ def _audit_opinion(c: _Call) -> list[Any]:
     return [opinion, c.entry_row()]
 
 
+def _financials_reported(c: _Call) -> list[Any]:
+    d = c.data
+    _active_org(c.state, d.org)
+    if c.role == "org_admin" and d.org != c.org_id:
+        raise LedgerError(C.FINANCIALS_WRONG_ORG, org=d.org, signer_org=c.org_id)
+    today = c.today()
+    if d.year >= today.year:  # the figures of a year are known once it has ended
+        raise LedgerError(C.DATE_IN_FUTURE, field="year", date=f"{d.year}-12-31", today=today.isoformat())
+    existing = c.state.get(FinancialsRow, d.org, d.year)
+    if existing is not None and not existing.corrected:
+        raise LedgerError(C.FINANCIALS_EXIST, org=d.org, year=d.year, seq=existing.seq)
+    row = FinancialsRow(
+        org=d.org, year=d.year, id=c.ctx.leaf_hash, seq=c.ctx.seq, currency=d.currency,
+        total_income_minor=d.total_income, charitable_spending_minor=d.charitable_spending,
+        management_costs_minor=d.management_costs, fundraising_costs_minor=d.fundraising_costs,
+        total_spending_minor=d.total_spending, net_assets_minor=d.net_assets, signer_org=c.org_id,
+        recorded_by=c.entry.signer, time=c.ctx.log_time, audit_report_sha256=d.audit_report_sha256, note=d.note,
+    )
+    return [row, c.entry_row()]
+
+
 def _report_issued(c: _Call) -> list[Any]:
     d = c.data
     if d.tree_size > c.ctx.seq:
@@ -900,6 +926,11 @@ def _entry_corrected(c: _Call) -> list[Any]:
         rows = reverse(c, target, project)
     elif target.type == "attestation.recorded":
         rows = _withdraw_attestation(c, target)
+    elif target.type == "financials.reported":
+        # keyed by (org, year); the target is the set in force (a withdrawn one cannot be the
+        # target again), so exactly one row carries its id
+        (figures,) = c.state.scan(FinancialsRow, id=target.id)
+        rows = [replace(figures, corrected=True, corrected_by=c.ctx.leaf_hash)]
     else:
         row_type = ProgressRow if target.type == "progress.reported" else AuditOpinionRow
         row = c.state.get(row_type, target.id)
@@ -936,6 +967,7 @@ _HANDLERS: dict[str, Callable[[_Call], list[Any]]] = {
     "project.closed": _project_closed,
     "attestation.recorded": _attestation_recorded,
     "audit.opinion": _audit_opinion,
+    "financials.reported": _financials_reported,
     "entry.corrected": _entry_corrected,
     "report.issued": _report_issued,
     "log.key_rotated": _log_key_rotated,

@@ -10,7 +10,8 @@ or raises a :class:`~ledger.errors.LedgerError`:
 - ``uscc_invalid`` for an organisation code whose check character is wrong;
 - ``amount_invalid`` / ``currency_invalid`` (from :mod:`ledger.money`) for money.
 
-Amounts come out as integer minor units (``"1234.50"`` CNY -> ``123450``), lists as tuples,
+Amounts come out as integer minor units (``"1234.50"`` CNY -> ``123450``; only a balance such
+as ``financials.reported``'s ``net_assets`` may be negative, ``"-12.50"``), lists as tuples,
 absent optional fields as ``None`` (an explicit JSON ``null`` means the same as absent).
 
 The fields a verifier relies on are pinned by DESIGN section 3: ``public_key``, ``role`` and
@@ -203,16 +204,21 @@ class Amount(Spec):
 
     currency_field: str = "currency"
     allow_zero: bool = False
+    allow_negative: bool = False             # a balance that may be below zero ("-12.50")
 
     def check(self, value: Any, path: str, values: dict[str, Any]) -> int:
         currency = values.get(self.currency_field)
         if currency is None:
             raise _Bad(path, f"an amount needs its currency in {self.currency_field}", f"金额须在 {self.currency_field} 中写明币种")
+        negative = self.allow_negative and isinstance(value, str) and value.startswith("-")
         try:
-            return parse_amount(value, currency, allow_zero=self.allow_zero)
+            minor = parse_amount(value[1:] if negative else value, currency, allow_zero=self.allow_zero or negative)
         except LedgerError as exc:
             exc.params["field"] = path
             raise
+        if negative and minor == 0:
+            raise _Bad(path, "write zero without a sign", "零不带负号")
+        return -minor if negative else minor
 
 
 @dataclass(frozen=True)
@@ -466,6 +472,28 @@ class AuditOpinion:
 
 
 @dataclass(frozen=True, slots=True)
+class FinancialsReported:
+    """financials.reported: an organisation's figures for a year, from its annual financial
+    report (会计报表), that the spending-ratio checks need and the log does not hold: total
+    income (donations outside the log's projects, grants, investment income...), spending by
+    function, and year-end net assets. Signed by the organisation's ``org_admin`` or the
+    registrar; one set per organisation and year (withdraw it with ``entry.corrected`` to
+    report it again)."""
+
+    org: str = req(Uscc())
+    year: int = req(Int(1990, 2200))
+    currency: str = req(Currency())
+    total_income: int = req(Amount(allow_zero=True))          # 收入合计
+    charitable_spending: int = req(Amount(allow_zero=True))   # 慈善活动支出 (业务活动成本)
+    management_costs: int = req(Amount(allow_zero=True))      # 管理费用
+    fundraising_costs: int = req(Amount(allow_zero=True))     # 筹资费用
+    total_spending: int = req(Amount(allow_zero=True))        # 费用合计
+    net_assets: int = req(Amount(allow_zero=True, allow_negative=True))  # 年末净资产
+    audit_report_sha256: str | None = opt(HEX64)              # SHA-256 of the audited report
+    note: str | None = opt(Text(1000, multiline=True))
+
+
+@dataclass(frozen=True, slots=True)
 class EntryCorrected:
     """Reverses a money entry (repeat its project, amount and currency) or withdraws a report."""
 
@@ -512,6 +540,7 @@ SCHEMAS: dict[str, type] = {
     "project.closed": ProjectClosed,
     "attestation.recorded": AttestationRecorded,
     "audit.opinion": AuditOpinion,
+    "financials.reported": FinancialsReported,
     "entry.corrected": EntryCorrected,
     "report.issued": ReportIssued,
     "log.key_rotated": LogKeyRotated,
@@ -552,6 +581,12 @@ def _closed(d: ProjectClosed) -> None:
         raise _Bad("surplus_handling", "there is a surplus: say how it is handled", "有结余，须说明处理方式")
 
 
+def _financials(d: FinancialsReported) -> None:
+    if d.charitable_spending + d.management_costs + d.fundraising_costs > d.total_spending:
+        raise _Bad("total_spending", "it is less than charitable_spending + management_costs + fundraising_costs",
+                   "小于 charitable_spending、management_costs 与 fundraising_costs 之和")
+
+
 def _corrected(d: EntryCorrected) -> None:
     given = [name for name in ("project", "currency", "amount") if getattr(d, name) is not None]
     if given and len(given) != 3:
@@ -574,6 +609,7 @@ _POST: dict[type, Callable[[Any], None]] = {
     DonationReceived: _donation,
     ProgressReported: _dates_in_order("period_start", "period_end", ""),
     ProjectClosed: _closed,
+    FinancialsReported: _financials,
     EntryCorrected: _corrected,
     ReportIssued: _report,
 }

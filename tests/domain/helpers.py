@@ -201,6 +201,19 @@ def disbursement_data(project: str, amount: str, category: str = "program", **ov
     return data
 
 
+def financials_data(org: str, year: int, **over: Any) -> dict[str, Any]:
+    """Annual figures of an organisation (financials.reported): spending 820,000.00 of which
+    650,000.00 charitable, 120,000.00 management and 30,000.00 fundraising."""
+    data = {
+        "org": org, "year": year, "currency": "CNY",
+        "total_income": "1000000.00", "charitable_spending": "650000.00", "management_costs": "120000.00",
+        "fundraising_costs": "30000.00", "total_spending": "820000.00", "net_assets": "2500000.00",
+        "audit_report_sha256": sha(f"audit-report-{org}-{year}"),
+    }
+    data.update(over)
+    return data
+
+
 class World(Harness):
     """A registry with the usual cast: registrar, a qualified foundation raising funds, two
     implementing service organisations, an oversight body, an auditor, the log operator's

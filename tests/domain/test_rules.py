@@ -7,15 +7,15 @@ import pytest
 from ledger.domain import AppendContext, MemoryState, Overlay, apply, signer_public_key
 from ledger.domain.rows import (
     AllocationBalanceRow, AllocationRow, AttestationRow, AuditOpinionRow, CorrectionRow, DisbursementRow,
-    DonationRow, EntryRow, FundRow, KeyRow, OrgRow, ProgressRow, ProjectRow, RegistryRow, ReportRow,
+    DonationRow, EntryRow, FinancialsRow, FundRow, KeyRow, OrgRow, ProgressRow, ProjectRow, RegistryRow, ReportRow,
 )
 from ledger.domain.uscc import make_uscc
 from ledger.errors import LedgerError
 
 from .helpers import (
     AUDITOR, FOUNDATION, ORIGIN, OVERSIGHT, REGISTRAR_ORG, SERVICE_ORG, SERVICE_ORG_2, SMALL_GROUP, Harness,
-    World, allocation_data, disbursement_data, donation_data, genesis_data, grant_data, key, org_data,
-    plan_data, project_data, sha,
+    World, allocation_data, disbursement_data, donation_data, financials_data, genesis_data, grant_data, key,
+    org_data, plan_data, project_data, sha,
 )
 
 NEW_ORG = make_uscc("52440300MJL00009X")
@@ -543,6 +543,47 @@ def test_audit_opinion(w):
     w.refuse(w.auditor, "audit.opinion", _audit(NEW_ORG, 2025), "org_unknown")
 
 
+def test_financials_reported_by_the_org_admin_or_the_registrar(w):
+    fid = w.append(w.foundation_admin, "financials.reported", financials_data(FOUNDATION, 2025))
+    row = w.state.get(FinancialsRow, FOUNDATION, 2025)
+    assert (row.id, row.signer_org, row.total_income_minor, row.charitable_spending_minor, row.management_costs_minor,
+            row.fundraising_costs_minor, row.total_spending_minor, row.net_assets_minor, row.corrected) == (
+        fid, FOUNDATION, 100_000_000, 65_000_000, 12_000_000, 3_000_000, 82_000_000, 250_000_000, False)
+    e = w.state.get(EntryRow, fid)
+    assert (e.type, e.signer_role, e.signer_org, e.project, e.amount_minor) == ("financials.reported", "org_admin", FOUNDATION, None, None)
+    # the registrar may report them too (from the filed annual report), with negative net assets
+    rid = w.append(w.registrar, "financials.reported", financials_data(SERVICE_ORG, 2024, net_assets="-5000.00"))
+    row = w.state.get(FinancialsRow, SERVICE_ORG, 2024)
+    assert (row.id, row.signer_org, row.net_assets_minor) == (rid, REGISTRAR_ORG, -500000)
+
+
+def test_financials_rules(w):
+    w.refuse(w.service_admin, "financials.reported", financials_data(FOUNDATION, 2025), "financials_wrong_org")
+    w.refuse(w.fundraiser, "financials.reported", financials_data(FOUNDATION, 2025), "role_not_allowed")
+    w.refuse(w.overseer, "financials.reported", financials_data(FOUNDATION, 2025), "role_not_allowed")
+    w.refuse(w.registrar, "financials.reported", financials_data(NEW_ORG, 2025), "org_unknown")
+    err = w.refuse(w.foundation_admin, "financials.reported", financials_data(FOUNDATION, 2026), "date_in_future")
+    assert err.params["field"] == "year"           # the world's log date is in 2026: the year has not ended
+    fid = w.append(w.foundation_admin, "financials.reported", financials_data(FOUNDATION, 2025))
+    err = w.refuse(w.registrar, "financials.reported", financials_data(FOUNDATION, 2025), "financials_exist")
+    assert err.params["seq"] == w.state.get(EntryRow, fid).seq
+    w.append(w.foundation_admin, "financials.reported", financials_data(FOUNDATION, 2024))  # another year
+
+
+def test_withdrawing_financials_lets_them_be_reported_again(w):
+    fid = w.append(w.foundation_admin, "financials.reported", financials_data(FOUNDATION, 2025))
+    w.refuse(w.registrar, "entry.corrected", correct(fid), "correction_wrong_signer")
+    cid = w.append(w.foundation_admin, "entry.corrected", correct(fid))
+    row = w.state.get(FinancialsRow, FOUNDATION, 2025)
+    assert (row.id, row.corrected, row.corrected_by) == (fid, True, cid)
+    assert w.state.get(EntryRow, fid).corrected and w.state.get(CorrectionRow, cid).target_type == "financials.reported"
+    w.refuse(w.foundation_admin, "entry.corrected", correct(fid), "already_corrected")
+    again = w.append(w.foundation_admin, "financials.reported", financials_data(FOUNDATION, 2025, total_income="1100000.00"))
+    row = w.state.get(FinancialsRow, FOUNDATION, 2025)
+    assert (row.id, row.corrected, row.total_income_minor) == (again, False, 110_000_000)
+    w.refuse(w.foundation_admin, "entry.corrected", correct(fid), "already_corrected")
+
+
 def _report(tree_size: int) -> dict:
     return {"kind": "annual-work-report", "subject": FOUNDATION, "period_start": "2025-01-01",
             "period_end": "2025-12-31", "rule_set": "cn-charity/1", "tree_size": tree_size, "root": sha("root"),
@@ -713,6 +754,8 @@ def test_rows_fit_their_columns_with_maximal_values():
     w.append(w.overseer, "attestation.recorded", {"target": x, "verdict": "flagged", "findings": long})
     w.append(w.implementer, "entry.corrected", correct(x, **_money(w, x)) | {"reason": long[:1000]})
     w.append(w.auditor, "audit.opinion", _audit(FOUNDATION, 2025) | {"summary": long})
+    w.append(w.foundation_admin, "financials.reported", financials_data(FOUNDATION, 2025, note=long[:1000],
+             total_income="99999999999.99", net_assets="-99999999999.99"))
     w.append(w.foundation_admin, "key.revoked", {"key_id": w.fundraiser2.id, "reason": long[:500]})
     w.append(w.fundraiser, "project.closed", closing(pid, "99999999999.99", "other") | {
         "summary": long, "surplus_note": long[:1000]})

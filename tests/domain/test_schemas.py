@@ -6,8 +6,8 @@ from ledger.domain.schemas import ENTRY_TYPES, SCHEMAS, validate
 from ledger.errors import LedgerError
 
 from .helpers import (
-    assert_rendered, FOUNDATION, SERVICE_ORG, allocation_data, disbursement_data, donation_data, genesis_data, grant_data,
-    key, org_data, plan_data, project_data, sha,
+    assert_rendered, FOUNDATION, SERVICE_ORG, allocation_data, disbursement_data, donation_data, financials_data,
+    genesis_data, grant_data, key, org_data, plan_data, project_data, sha,
 )
 
 P = "P-1"
@@ -34,6 +34,7 @@ def valid_samples() -> dict[str, dict]:
                            "surplus": "0.00", "surplus_handling": "none"},
         "attestation.recorded": {"target": sha("x"), "verdict": "approved", "findings": "matches the invoices"},
         "audit.opinion": {"org": FOUNDATION, "year": 2025, "opinion": "unqualified", "report_sha256": sha("r")},
+        "financials.reported": financials_data(FOUNDATION, 2025),
         "entry.corrected": {"target": sha("x"), "reason": "typed the wrong amount", "project": P,
                             "amount": "10.00", "currency": "CNY"},
         "report.issued": {"kind": "annual-work-report", "subject": FOUNDATION, "period_start": "2025-01-01",
@@ -45,7 +46,7 @@ def valid_samples() -> dict[str, dict]:
 
 def test_every_type_has_a_sample():
     assert set(valid_samples()) == set(ENTRY_TYPES) == set(SCHEMAS)
-    assert len(ENTRY_TYPES) == 19
+    assert len(ENTRY_TYPES) == 20
 
 
 @pytest.mark.parametrize("type_name", ENTRY_TYPES)
@@ -122,6 +123,22 @@ def test_donation_field_errors(field, value, code):
     assert err.params.get("field") == field
 
 
+def test_financial_figures_become_minor_units_and_net_assets_may_be_negative():
+    f = validate("financials.reported", financials_data(FOUNDATION, 2025))
+    assert (f.total_income, f.charitable_spending, f.management_costs, f.fundraising_costs, f.total_spending, f.net_assets) == (
+        100_000_000, 65_000_000, 12_000_000, 3_000_000, 82_000_000, 250_000_000)
+    assert validate("financials.reported", financials_data(FOUNDATION, 2025, net_assets="-1234.50")).net_assets == -123450
+    assert validate("financials.reported", financials_data(FOUNDATION, 2025, net_assets="0.00")).net_assets == 0
+    zero = {k: "0.00" for k in ("total_income", "charitable_spending", "management_costs", "fundraising_costs", "total_spending")}
+    assert validate("financials.reported", financials_data(FOUNDATION, 2025, **zero)).total_spending == 0
+    for bad in ("--1.00", "-1", "+1.00"):
+        err = _refused("financials.reported", financials_data(FOUNDATION, 2025, net_assets=bad), "amount_invalid")
+        assert err.params["field"] == "net_assets"
+    # only the balance may be negative
+    err = _refused("financials.reported", financials_data(FOUNDATION, 2025, total_income="-1.00"), "amount_invalid")
+    assert err.params["field"] == "total_income"
+
+
 def test_jpy_has_no_decimals():
     assert validate("donation.received", donation_data(P, "1500", currency="JPY")).amount == 1500
     _refused("donation.received", donation_data(P, "1500.00", currency="JPY"), "amount_invalid")
@@ -163,6 +180,10 @@ def test_jpy_has_no_decimals():
                                  {"name": "a.pdf", "sha256": sha("y"), "size": 1}]}, "files"),
     ("report.issued", {"period_end": "2024-12-31"}, "period_end"),
     ("report.issued", {"tree_size": 0}, "tree_size"),
+    ("financials.reported", {"total_spending": "799999.99"}, "total_spending"),
+    ("financials.reported", {"net_assets": "-0.00"}, "net_assets"),
+    ("financials.reported", {"audit_report_sha256": "abc"}, "audit_report_sha256"),
+    ("financials.reported", {"year": 1989}, "year"),
 ])
 def test_field_rules(type_name, change, field):
     data = valid_samples()[type_name] | change

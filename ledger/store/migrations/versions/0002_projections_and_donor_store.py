@@ -184,6 +184,30 @@ def upgrade() -> None:
         batch_op.create_index('ix_p_entry_signer_seq', ['signer', 'seq'], unique=False)
         batch_op.create_index('ix_p_entry_type_seq', ['type', 'seq'], unique=False)
 
+    op.create_table('p_financials',
+    sa.Column('org', sa.String(length=18), autoincrement=False, nullable=False),
+    sa.Column('year', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('id', sa.String(length=64), autoincrement=False, nullable=False),
+    sa.Column('seq', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('currency', sa.String(length=3), autoincrement=False, nullable=False),
+    sa.Column('total_income_minor', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('charitable_spending_minor', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('management_costs_minor', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('fundraising_costs_minor', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('total_spending_minor', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('net_assets_minor', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('signer_org', sa.String(length=18), autoincrement=False, nullable=False),
+    sa.Column('recorded_by', sa.String(length=64), autoincrement=False, nullable=False),
+    sa.Column('time', sa.String(length=24), autoincrement=False, nullable=False),
+    sa.Column('audit_report_sha256', sa.String(length=64), autoincrement=False, nullable=True),
+    sa.Column('note', sa.String(length=1000), autoincrement=False, nullable=True),
+    sa.Column('corrected', sa.Boolean(), autoincrement=False, nullable=False),
+    sa.Column('corrected_by', sa.String(length=64), autoincrement=False, nullable=True),
+    sa.PrimaryKeyConstraint('org', 'year')
+    )
+    with op.batch_alter_table('p_financials', schema=None) as batch_op:
+        batch_op.create_index('ix_p_financials_id', ['id'], unique=False)
+
     op.create_table('p_fund',
     sa.Column('project', sa.String(length=64), autoincrement=False, nullable=False),
     sa.Column('currency', sa.String(length=3), autoincrement=False, nullable=False),
@@ -356,6 +380,10 @@ def downgrade() -> None:
     op.drop_table('p_org')
     op.drop_table('p_key')
     op.drop_table('p_fund')
+    with op.batch_alter_table('p_financials', schema=None) as batch_op:
+        batch_op.drop_index('ix_p_financials_id')
+
+    op.drop_table('p_financials')
     with op.batch_alter_table('p_entry', schema=None) as batch_op:
         batch_op.drop_index('ix_p_entry_type_seq')
         batch_op.drop_index('ix_p_entry_signer_seq')
