@@ -204,27 +204,28 @@ class LocalSink:
         return self.ledger.log.append(list(entries))
 
     def known(self, signers: Sequence[str], idems: Iterable[str]) -> dict[str, KnownEntry]:
-        from sqlalchemy import select, tuple_
+        from sqlalchemy import select
 
         from .entry import parse_leaf_json
         from .store.db import read_transaction
         from .store.log_store import LEAF
 
         wanted = sorted(set(idems))
-        keys = [(s, i) for s in dict.fromkeys(signers) for i in wanted]
         found: dict[str, KnownEntry] = {}
-        if not keys:
+        if not wanted:
             return found
         with read_transaction(self.ledger.engine) as conn:
-            for start in range(0, len(keys), 400):
-                chunk = keys[start : start + 400]
-                rows = conn.execute(
-                    select(LEAF.c.idem, LEAF.c.seq, LEAF.c.leaf_hash, LEAF.c.leaf)
-                    .where(tuple_(LEAF.c.signer, LEAF.c.idem).in_(chunk))
-                    .order_by(LEAF.c.seq)
-                )
-                for idem, seq, leaf_hash, leaf in rows:
-                    found.setdefault(idem, KnownEntry(seq, leaf_hash, parse_leaf_json(bytes(leaf))["body"]))
+            # one signer at a time: "signer = ? AND idem IN (...)" is a range of the unique
+            # (signer, idem) index; a row-value IN over both columns is not, on SQLite
+            for signer in dict.fromkeys(signers):
+                for start in range(0, len(wanted), 500):
+                    rows = conn.execute(
+                        select(LEAF.c.idem, LEAF.c.seq, LEAF.c.leaf_hash, LEAF.c.leaf)
+                        .where(LEAF.c.signer == signer, LEAF.c.idem.in_(wanted[start : start + 500]))
+                        .order_by(LEAF.c.seq)
+                    )
+                    for idem, seq, leaf_hash, leaf in rows:
+                        found.setdefault(idem, KnownEntry(seq, leaf_hash, parse_leaf_json(bytes(leaf))["body"]))
         return found
 
     def fellow_signers(self, key_id: str) -> list[str]:

@@ -1057,7 +1057,7 @@ def load_demo(
                 by_signer[keys[s.actor].id].append(s.idem)
             known: dict[str, Any] = {}
             for signer, idems in by_signer.items():
-                known.update(sink.known([signer], idems))
+                known.update(sink.known([signer], idems))  # idems are unique across demo signers
             fresh = []
             for s in todo:
                 found = known.get(s.idem)
