@@ -1124,4 +1124,7 @@ def load_demo(
     return report
 
 
-__all__ = ["ACTORS", "BASE_DATE", "ORGS", "DemoReport", "demo_key", "demo_steps", "load_demo", "write_demo_keys"]
+# ``api.serve`` (``charity-ledger serve --demo``) calls ``ledger.demo.load``.
+load = load_demo
+
+__all__ = ["ACTORS", "BASE_DATE", "ORGS", "DemoReport", "demo_key", "demo_steps", "load", "load_demo", "write_demo_keys"]

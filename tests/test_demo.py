@@ -315,6 +315,12 @@ def test_a_log_that_is_not_the_demo_is_refused(factory: LedgerFactory) -> None:
     assert info.value.code == "demo_log_not_empty" and factory.ledger.log.head().size == 1
 
 
+def test_serve_demo_entry_point(factory: LedgerFactory) -> None:
+    import ledger.demo
+
+    assert ledger.demo.load is load_demo  # api.serve calls ledger.demo.load(ledger, scale="small")
+
+
 def test_unknown_scale(factory: LedgerFactory) -> None:
     with pytest.raises(LedgerError) as info:
         load_demo(factory.ledger, "medium")
