@@ -29,6 +29,7 @@ from litestar.logging import LoggingConfig
 from ledger.settings import Settings, get_settings
 from ledger.store.runtime import Ledger, open_ledger
 
+from .coalescer import AppendCoalescer
 from .config import ApiSettings, get_api_settings
 from .controllers.entries import EntriesController
 from .controllers.log import LogController
@@ -94,7 +95,12 @@ def create_app(
         cors_config=_cors(api_settings),
         # the largest body of any handler (add-checkpoint sets its own); guards apply the smaller ones
         request_max_body_size=max(api_settings.max_entry_bytes, api_settings.max_batch_bytes),
-        state=State({"ledger": ledger, "api_settings": api_settings, "rate_limiter": RateLimiter(api_settings)}),
+        state=State({
+            "ledger": ledger,
+            "api_settings": api_settings,
+            "rate_limiter": RateLimiter(api_settings),
+            "appender": AppendCoalescer(ledger.log),
+        }),
         on_app_init=[hook for m in mounted if (hook := getattr(m, "on_app_init", None)) is not None],
         on_shutdown=[ledger.engine.dispose] if owns_engine else [],
         # Problems are logged by api.problems (server errors only); client errors are not noise.

@@ -10,6 +10,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
 
 from ledger.canonical import parse_json
+from ledger.entry import parse_submission
 from ledger.store.runtime import Ledger
 
 from .. import queries
@@ -55,8 +56,9 @@ class EntriesController(Controller):
         with the rule's code; 422 for a rule, 409 for an ``idem`` reused with another body).
         """
         raw = await request.body()  # parsed again strictly: no duplicate keys, exact numbers
-        submission = parse_json(raw)
-        result = await anyio.to_thread.run_sync(ledger.log.submit, submission)
+        entry = parse_submission(parse_json(raw), log=ledger.log.origin)
+        # appended together with the submissions that arrive meanwhile (api.coalescer)
+        result = await request.app.state.appender.submit(entry)
         return _append_response(result)
 
     @post(

@@ -333,3 +333,39 @@ def test_rate_limiter_refills() -> None:
     limiter.check("10.0.0.1")
     with pytest.raises(Exception):
         limiter.check("10.0.0.1")
+
+
+# --- concurrent single submissions share transactions (api.coalescer) ------------------------
+
+
+def test_concurrent_submissions_are_each_judged_and_proven(factory: LedgerFactory) -> None:
+    import asyncio
+
+    import httpx
+
+    from api.app import create_app
+    from api.config import ApiSettings
+
+    ledger = factory.with_genesis()
+    good = [factory.org_entry(n).to_json() for n in range(40, 100)]
+    bad = factory.org_entry(100).to_json()
+    bad["body"]["data"]["name_zh"] = "tampered"
+    submissions = good[:30] + [bad] + good[30:]
+
+    async def run() -> list[Any]:
+        # httpx's ASGI transport runs the requests concurrently in this event loop
+        app = create_app(ledger, api_settings=ApiSettings(write_rate=0))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+            return await asyncio.gather(*(client.post("/api/v1/entries", json=s) for s in submissions))
+
+    responses = asyncio.run(run())
+    statuses = [r.status_code for r in responses]
+    assert statuses.count(201) == len(good) and statuses[30] == 422
+    assert responses[30].json()["code"] == "bad_signature"
+    bodies = [r.json() for r in responses if r.status_code == 201]
+    assert sorted(b["seq"] for b in bodies) == list(range(1, len(good) + 1))
+    for entry, body in zip(good, bodies, strict=True):
+        _verify_append(body, ledger, entry)
+    assert log_state(ledger)[0] == len(good) + 1
+    # fewer checkpoints than appends: requests that came in together were committed together
+    assert len(ledger.log.checkpoint_sizes(limit=10_000)) < len(good) + 2
