@@ -11,7 +11,6 @@ from litestar.params import JSONBody
 
 from ledger.canonical import parse_json
 from ledger.entry import parse_submission
-from ledger.store.runtime import Ledger
 
 from .. import queries
 from ..openapi import READ_PROBLEMS, WRITE_PROBLEMS, problems

@@ -36,7 +36,7 @@ from ledger.witness_protocol import (
     size_response_body,
 )
 
-from ..config import CHECKPOINTS_PAGE_MAX, ENTRIES_PAGE_MAX, ApiSettings
+from ..config import CHECKPOINTS_PAGE_MAX, ENTRIES_PAGE_MAX
 from ..openapi import problems
 from ..pagination import Cursor, decode_cursor, page
 from ..params import MAX_INT, ApiSettingsDep, LeafHashQuery, LedgerDep, Size
@@ -55,14 +55,14 @@ def note_size(note: str) -> int:
     return Checkpoint.parse(parse_note(note).text).size
 
 
-def with_cosignatures(ledger: LedgerDep, note: str, size: int) -> str:
+def with_cosignatures(ledger: Ledger, note: str, size: int) -> str:
     """The signed note with the witness cosignatures the log holds for its size (C2SP style:
     extra signature lines, which verifiers that do not know the witness keys ignore)."""
     lines = ledger.log.cosignatures(size)
     return add_signatures(note, lines) if lines else note
 
 
-def latest_cosigned_size(ledger: LedgerDep, witness: str) -> int:
+def latest_cosigned_size(ledger: Ledger, witness: str) -> int:
     with read_transaction(ledger.engine) as conn:
         size = conn.execute(select(func.max(COSIG.c.size)).where(COSIG.c.witness == witness)).scalar_one_or_none()
     return int(size or 0)

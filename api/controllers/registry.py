@@ -143,7 +143,7 @@ class DonationsController(Controller):
         return _trace(ledger, donation, t)
 
 
-def _trace(ledger: LedgerDep, donation: Donation, t: object) -> DonationTrace:
+def _trace(ledger: Ledger, donation: Donation, t: object) -> DonationTrace:
     note = ledger.log.latest_checkpoint()
     size = Checkpoint.parse(parse_note(note).text).size
     proof = InclusionProof(index=donation.seq, size=size, hashes=[h.hex() for h in ledger.log.inclusion_proof(donation.seq, size)])

@@ -6,7 +6,6 @@ import logging
 
 from litestar import Controller, Request, get
 
-from ledger.store.runtime import Ledger
 
 from .. import queries
 from ..openapi import BEARER, problems
