@@ -920,15 +920,17 @@ _BULK_DISTRICTS = ("福田", "罗湖", "南山", "宝安", "龙岗", "盐田", "
 
 
 def _bulk(entries: int) -> Iterator[Step]:
-    """Bulk projects (directed fundraising) of about ``entries`` entries in all, merged by date.
+    """Exactly ``entries`` steps of bulk projects (directed fundraising), merged by date.
 
     A project over the two-year history with ``d`` donations a day yields about
-    ``d * 730 * 1.04`` entries (payments, allocations, reports, attestations on top)."""
+    ``d * 730 * 1.045`` entries (payments, allocations, reports, attestations on top); the
+    projects are sized to give a little more, and the merged stream is cut at ``entries``
+    (every step depends only on earlier ones, so any prefix is valid)."""
     if entries <= 0:
         return
     projects = max(1, min(100, entries // 2000))
     per_project = entries / projects
-    per_day = max(0.05, per_project / (HISTORY_DAYS * 1.07))
+    per_day = max(0.05, per_project / (HISTORY_DAYS * 1.0))
     specs = []
     for i in range(projects):
         template, fundraiser, implementers = _BULK_COMBOS[i % len(_BULK_COMBOS)]
@@ -942,21 +944,22 @@ def _bulk(entries: int) -> Iterator[Step]:
         ))
     merged = heapq.merge(*[_keyed(_project_timeline(s, f"demo/{s.pid}"), n) for n, s in enumerate(specs)],
                          key=lambda item: item[0])
-    for _, step in merged:
-        yield step
+    yield from itertools.islice((step for _, step in merged), entries)
 
 
 def demo_steps(
     origin: str, scale: str, today: date, *, log_key: str | None = None, bulk_entries: int | None = None,
 ) -> Iterator[Step]:
-    """Every step of the demo at ``scale``, in log order. ``large`` is ``small`` plus bulk.
+    """Every step of the demo at ``scale``, in log order. ``large`` is ``small`` plus bulk
+    projects up to :data:`LARGE_ENTRIES` entries in all (or plus exactly ``bulk_entries``).
     ``log_key`` (base64) is the log's checkpoint key, named in the genesis entry."""
-    yield from _base_steps(origin, log_key)
-    yield from _history()
-    yield from _public_campaigns(today)
-    yield _report_step(today)
+    small = 0
+    for part in (_base_steps(origin, log_key), _history(), _public_campaigns(today), iter([_report_step(today)])):
+        for step in part:
+            small += 1
+            yield step
     if scale == "large":
-        yield from _bulk(LARGE_ENTRIES - 3500 if bulk_entries is None else bulk_entries)
+        yield from _bulk(LARGE_ENTRIES - small if bulk_entries is None else bulk_entries)
 
 
 # --- the loader -----------------------------------------------------------------------------------
