@@ -57,6 +57,13 @@ EntryType = Annotated[
     str | None,
     QueryParameter(name="type", pattern=ENTRY_TYPE, max_length=64, description="An entry type.", examples=[Example(value="donation.received")]),
 ]
+Idem = Annotated[
+    str | None,
+    QueryParameter(
+        pattern=r"^[\x21-\x7e]{1,128}$", description="The signer's request id (with signer: at most one entry).",
+        examples=[Example(value="bank-2026-11-27-0042")],
+    ),
+]
 LeafHashQuery = Annotated[
     str | None,
     QueryParameter(pattern=HEX64, description="A leaf hash (64 lowercase hex).", examples=[Example(value=HASH_EXAMPLE)]),

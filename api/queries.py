@@ -132,6 +132,7 @@ def list_entries(
     descending: bool = False,
     type_: str | None = None,
     signer: str | None = None,
+    idem: str | None = None,
     org: str | None = None,
     project: str | None = None,
     since: str | None = None,
@@ -147,6 +148,8 @@ def list_entries(
             conds.append(LEAF.c.type == type_)
         if signer is not None:
             conds.append(LEAF.c.signer == signer)
+        if idem is not None:
+            conds.append(LEAF.c.idem == idem)
         if org is not None:
             conds.append(ENTRY.c.signer_org == org)
         if project is not None:

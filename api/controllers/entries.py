@@ -15,7 +15,7 @@ from ledger.entry import parse_submission
 from .. import queries
 from ..openapi import READ_PROBLEMS, WRITE_PROBLEMS, problems
 from ..pagination import Cursor, Limit
-from ..params import EntryType, LeafHash, LedgerDep, Order, Org, ProjectId, Seq, Signer, Since, Until
+from ..params import EntryType, Idem, LeafHash, LedgerDep, Order, Org, ProjectId, Seq, Signer, Since, Until
 from ..queries import parse_time_param
 from ..schemas import AppendResult, BatchResult, Entry, EntryPage, Submission
 from ..security import body_limit, rate_limit, require_media_type
@@ -98,16 +98,18 @@ class EntriesController(Controller):
         org: Org = None,
         project: ProjectId = None,
         signer: Signer = None,
+        idem: Idem = None,
         since: Since = None,
         until: Until = None,
         order: Order = "asc",
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> EntryPage:
-        """Entries in seq order, filtered by type, signing organisation, project, signer key and
-        log time (``since`` inclusive, ``until`` exclusive)."""
+        """Entries in seq order, filtered by type, signing organisation, project, signer key, the
+        signer's request id (``idem``: finds a submission again) and log time (``since``
+        inclusive, ``until`` exclusive)."""
         body = queries.list_entries(
-            ledger.engine, limit=limit, cursor=cursor, descending=order == "desc", type_=type_, signer=signer,
+            ledger.engine, limit=limit, cursor=cursor, descending=order == "desc", type_=type_, signer=signer, idem=idem,
             org=org, project=project, since=parse_time_param(since, "since"), until=parse_time_param(until, "until"),
         )
         return EntryPage(**body)

@@ -66,6 +66,12 @@ def test_entries_filters(shared_client: TestClient, shared_world: World) -> None
     by_signer = _all_pages(shared_client, "/api/v1/entries", signer=w.keys["overseer"].id)
     assert [e["leaf_hash"] for e in by_signer] == [w.ids["approve_p1"], w.ids["flag_p2"]]
 
+    d2 = shared_client.get(f"/api/v1/entries/by-hash/{w.ids['d2']}").json()
+    idem = d2["leaf"]["body"]["idem"]
+    found = _all_pages(shared_client, "/api/v1/entries", signer=d2["signer"], idem=idem)
+    assert [e["leaf_hash"] for e in found] == [w.ids["d2"]]
+    assert _all_pages(shared_client, "/api/v1/entries", signer=w.keys["overseer"].id, idem=idem) == []
+
     combined = _all_pages(shared_client, "/api/v1/entries", project=PROJECT, type="funds.disbursed")
     assert [e["amount"] for e in combined] == ["120.00", "30.00"]
     flagged = [e for e in combined if e["leaf_hash"] == w.ids["p2"]][0]
