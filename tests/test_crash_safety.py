@@ -74,11 +74,12 @@ def test_sigkill_during_batch_appends(any_factory: LedgerFactory, tmp_path: Path
     server = Server(f)
     server.start()
     done = threading.Event()
+    kill_points = {BATCHES * (k + 1) // (KILLS + 1): threading.Event() for k in range(KILLS)}
     sent = {"attempts": 0, "retries": 0}
 
     def load() -> None:
         with httpx.Client(timeout=10) as client:
-            for batch in batches:
+            for number, batch in enumerate(batches, start=1):
                 while True:
                     sent["attempts"] += 1
                     try:
@@ -89,13 +90,15 @@ def test_sigkill_during_batch_appends(any_factory: LedgerFactory, tmp_path: Path
                         pass
                     sent["retries"] += 1
                     time.sleep(0.05)
+                if number in kill_points:
+                    kill_points[number].set()  # the next batches are on their way as the server dies
         done.set()
 
     loader = threading.Thread(target=load)
     loader.start()
     try:
-        for _ in range(KILLS):
-            time.sleep(0.4)
+        for point in sorted(kill_points):
+            assert kill_points[point].wait(timeout=120)
             server.kill()
             server.start()
         assert done.wait(timeout=240)
