@@ -359,3 +359,13 @@ def test_cli_demo_data(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) 
     assert json.loads(capsys.readouterr().out)["erased_at"]
     assert cli.main(["--home", home, "donor", "erase", "--receipt", erase_code]) == 1
     assert "donor_data_erased" in capsys.readouterr().err
+
+
+def test_small_demo_on_postgres(pg_schema_url: str, tmp_path: Path) -> None:
+    factory = LedgerFactory(tmp_path / "home", database_url=pg_schema_url)
+    report = load_demo(factory.ledger, "small")
+    assert report.added == SMALL_SIZE and dict(report.by_type) == SMALL_COUNTS
+    assert check(factory.ledger.log).clean
+    assert load_demo(factory.ledger, "small").added == 0
+    funds = {f.project: f for f in rows(factory.ledger, FundRow)}
+    assert funds["TY-SENIOR-VISITS"].balance_minor == rows(factory.ledger, ProjectRow, project="TY-SENIOR-VISITS")[0].surplus_minor

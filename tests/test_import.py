@@ -409,3 +409,16 @@ def test_cli_import_over_url_needs_a_receipts_file(world: World, tmp_path: Path,
     code = cli.main(["import", "donations", str(statement), "--key", str(key_file), "--project", DIRECTED,
                      "--url", "http://127.0.0.1:9"])
     assert code == 2 and "--receipts" in capsys.readouterr().err
+
+
+def test_import_and_reimport_on_postgres(pg_schema_url: str, tmp_path: Path) -> None:
+    world = build_world(LedgerFactory(tmp_path / "home", database_url=pg_schema_url))
+    raw = make_csv(ZH_HEADER, good_rows(), "gb18030")
+    first = run(world, raw)
+    assert first.ok and len(first.imported) == 4
+    size = world.size()
+    again = run(world, raw)
+    assert len(again.already) == 4 and world.size() == size
+    store = DonorStore(world.ledger.engine, load_privacy_key(world.ledger.settings))
+    assert store.get(first.imported[0].seq).personal["name"] == ZHANG[0]
+    assert ZHANG[1].encode() not in b"".join(world.leaves())
