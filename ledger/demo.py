@@ -101,8 +101,9 @@ DEMO_KEY_FILE_MISMATCH = define(
 )
 
 
-def _money(yuan: float | int) -> int:
-    return int(round(yuan * 100))
+def _money(yuan: int) -> int:
+    """Whole yuan to fen (the demo's amounts are whole yuan; fen come from integer arithmetic)."""
+    return yuan * 100
 
 
 def _amt(minor: int) -> str:
