@@ -2,6 +2,16 @@
 PDF/CSV/XLSX/JSON, and the Celery app and tasks. See ``docs/reports.md``.
 
 Modules: :mod:`.rulesets` (loader, ``RuleSet``), :mod:`.ratios`, :mod:`.deadlines`,
-:mod:`.render` (Jinja environment, PDF, QR), :mod:`.formats` (Money, Table, CSV/XLSX/JSON),
-:mod:`.bundle`, :mod:`.celery_app`, :mod:`.tasks`, :mod:`.worker`.
+:mod:`.disclosures` (timeliness), :mod:`.render` (Jinja environment, PDF, QR), :mod:`.formats`
+(Money, Table, CSV/XLSX/JSON), :mod:`.bundle`, :mod:`.snapshot` (rows and log state, live or
+replayed), :mod:`.common` (request, built report, shared tables), :mod:`.kinds` (one builder per
+kind), :mod:`.issue` (write and record), :mod:`.jobs`, :mod:`.celery_app`, :mod:`.tasks`,
+:mod:`.worker`, :mod:`.cli` (``charity-ledger report``/``worker``), :mod:`.api` (:func:`routes`).
 """
+
+
+def routes() -> list[object]:
+    """The report endpoints, for ``api.app.create_app`` (which mounts them when this exists)."""
+    from .api import routes as api_routes
+
+    return api_routes()

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery
+from celery.schedules import crontab
 from celery.signals import worker_process_init, worker_process_shutdown
 
 from ledger.errors import LedgerError
@@ -46,6 +47,11 @@ from ledger.settings import Settings, get_settings
 from .codes import TASK_REF_INVALID
 
 TASK_MODULES = ("reports.tasks",)
+# Periodic tasks (run by the one beat of a deployment, in the app's time zone, China time).
+# Checkpoints need no periodic signing: the log signs one with every append.
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "deadline-scan-daily": {"task": "reports.scan_deadlines", "schedule": crontab(hour=7, minute=0)},
+}
 DEFAULT_QUEUE = "charity-ledger"
 RESULT_TTL_S = 7 * 24 * 3600
 VISIBILITY_TIMEOUT_S = 2 * 3600   # Redis redelivers an unacknowledged task after this long
@@ -107,7 +113,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "result_expires": RESULT_TTL_S,
         "result_extended": True,
         "broker_connection_retry_on_startup": True,
-        "beat_schedule": {},
+        "beat_schedule": dict(BEAT_SCHEDULE),
         "include": list(TASK_MODULES),
     }
     if settings.broker_url:

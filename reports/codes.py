@@ -82,3 +82,39 @@ RULESET_PARAM_MISSING = define(
     "The rule set {ruleset} has no parameter {param}.",
     "规则集 {ruleset} 中没有参数 {param}。",
 )
+REPORT_KIND_UNKNOWN = define(
+    "report_kind_unknown",
+    "invalid",
+    "There is no report kind {kind!r} (kinds: {kinds}).",
+    "没有 {kind!r} 这种报告（可用：{kinds}）。",
+)
+REPORT_PARAM_MISSING = define(
+    "report_param_missing",
+    "invalid",
+    "A {kind} report needs {param}.",
+    "{kind} 报告需要提供 {param}。",
+)
+REPORT_PARAM_INVALID = define(
+    "report_param_invalid",
+    "invalid",
+    "The report request is not valid: {detail}.",
+    "报告请求无效：{detail}。",
+)
+REPORT_NOT_APPLICABLE = define(
+    "report_not_applicable",
+    "refused",
+    "A {kind} report cannot be made for {subject}: {detail}.",
+    "无法为 {subject} 生成 {kind} 报告：{detail_zh}。",
+)
+REPORT_SIZE_OUT_OF_RANGE = define(
+    "report_size_out_of_range",
+    "invalid",
+    "A report can be computed at tree sizes 1 to {available} of this log, not {size}.",
+    "报告只能按本账本树大小 1 至 {available} 计算，不能按 {size} 计算。",
+)
+REPORT_FILE_MISMATCH = define(
+    "report_file_mismatch",
+    "unavailable",
+    "The file {name} of report {report} is missing or differs from the SHA-256 recorded in the log.",
+    "报告 {report} 的文件 {name} 缺失，或与账本中记录的 SHA-256 不一致。",
+)

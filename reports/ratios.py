@@ -248,3 +248,96 @@ def _ratio_down(part: int, whole: int) -> int | None:
 
 def _ratio_up(part: int, whole: int) -> int | None:
     return None if whole <= 0 else -(-part * BP // whole)
+
+
+# --- an organisation-year from its reported figures ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class YearCheck:
+    """The ratio check of one organisation-year from its ``financials.reported`` figures.
+
+    ``status``: ``passed`` / ``failed`` (with ``result``), ``not_applicable`` (not a charity:
+    no ratio rule) or ``not_computed`` (figures missing or unusable: ``reason_*`` says which).
+    ``entries``: leaf hashes of the figures used (this year's and the prior years').
+    """
+
+    status: str
+    year: int
+    result: RatioResult | None
+    inputs: dict[str, int | None]        # fen
+    currency: str | None
+    entries: tuple[str, ...]
+    missing_years: tuple[int, ...] = ()
+    reason_en: str | None = None
+    reason_zh: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        cur = self.currency or "CNY"
+        return {
+            "status": self.status,
+            "year": self.year,
+            "currency": self.currency,
+            "inputs": {k: None if v is None else format_amount(v, cur) for k, v in self.inputs.items()},
+            "entries": list(self.entries),
+            "missing_years": list(self.missing_years),
+            "reason_en": self.reason_en,
+            "reason_zh": self.reason_zh,
+            "result": None if self.result is None else self.result.to_json(cur),
+        }
+
+
+def _ceil_avg(values: list[int]) -> int:
+    """Average rounded up: a larger base never makes a missed minimum look met."""
+    return -(-sum(values) // len(values))
+
+
+def check_reported_year(ruleset: RuleSet, legal_form: str, public_fundraising: bool, figures: Any, year: int) -> YearCheck:
+    """Check ``year`` from ``figures`` ({year: FinancialsRow}, live rows only).
+
+    This year's figures give charitable spending, management costs and total spending; the
+    prior year's give prior-year income and prior-year-end net assets; the 3-year averages are
+    used when all three prior years are there (rounded up). ``total_income`` stands for the
+    adjusted income of art. 10 (the organisation reports the adjusted figure).
+    """
+    from ledger.domain.schemas import CHARITY_FORMS
+
+    if legal_form not in CHARITY_FORMS:
+        return YearCheck("not_applicable", year, None, {}, None, (),
+                         reason_en="the spending ratios apply to charities only",
+                         reason_zh="年度支出比例只适用于慈善组织")
+    this, prior = figures.get(year), figures.get(year - 1)
+    missing = tuple(y for y in (year - 1, year) if figures.get(y) is None)
+    used = [f for f in (figures.get(year - 3), figures.get(year - 2), prior, this) if f is not None]
+    entries = tuple(f.id for f in used)
+    if missing:
+        return YearCheck("not_computed", year, None, {}, None, entries, missing,
+                         reason_en="financials.reported is missing for " + ", ".join(map(str, missing)),
+                         reason_zh="缺少以下年度的财务数据（financials.reported）：" + "、".join(map(str, missing)))
+    expected = ruleset.param("currency") if "currency" in ruleset.parameters else "CNY"
+    currencies = {f.currency for f in used}
+    if currencies != {expected}:
+        return YearCheck("not_computed", year, None, {}, this.currency, entries,
+                         reason_en=f"the figures are in {', '.join(sorted(currencies))}; the rule set's amounts are in {expected}",
+                         reason_zh=f"财务数据币种为 {'、'.join(sorted(currencies))}，规则集金额以 {expected} 计")
+    three = [figures.get(y) for y in (year - 3, year - 2, year - 1)]
+    complete = all(f is not None for f in three)
+    inputs: dict[str, int | None] = {
+        "prior_year_income": prior.total_income_minor,
+        "prior_3y_avg_income": _ceil_avg([f.total_income_minor for f in three]) if complete else None,  # type: ignore[union-attr]
+        "prior_year_end_net_assets": prior.net_assets_minor,
+        "prior_3y_avg_net_assets": _ceil_avg([f.net_assets_minor for f in three]) if complete else None,  # type: ignore[union-attr]
+        "charitable_spending": this.charitable_spending_minor,
+        "management_costs": this.management_costs_minor,
+        "total_spending": this.total_spending_minor,
+    }
+    try:
+        result = check_spending_ratios(
+            ruleset, legal_form, public_fundraising, inputs["prior_year_income"], inputs["prior_3y_avg_income"],  # type: ignore[arg-type]
+            inputs["prior_year_end_net_assets"], inputs["charitable_spending"], inputs["management_costs"],  # type: ignore[arg-type]
+            inputs["total_spending"], prior_3y_avg_net_assets=inputs["prior_3y_avg_net_assets"],  # type: ignore[arg-type]
+        )
+    except LedgerError as exc:
+        return YearCheck("not_computed", year, None, inputs, this.currency, entries,
+                         reason_en=exc.message_en, reason_zh=exc.message_zh)
+    return YearCheck("passed" if result.passed else "failed", year, result, inputs, this.currency, entries)

@@ -1,19 +1,32 @@
 """Celery tasks of the reports package (conventions: :mod:`reports.celery_app`).
 
-Task names are stable (clients send them by name): ``reports.verify_log``.
+Task names are stable (clients send them by name):
+
+- ``reports.verify_log``: verify the log as an outsider would (read-only);
+- ``reports.generate``: build, write and record one report (:func:`reports.issue.issue`);
+  idempotent: the same request at the same log state finds its ``report.issued`` and records
+  nothing more. Its progress is kept in a job record (:mod:`reports.jobs`), so a client can
+  poll it in eager mode too;
+- ``reports.scan_deadlines``: the daily deadline scan of ``ledger.oversight`` (beat runs it at
+  07:00 China time), written to ``<home>/oversight/deadlines-<date>.json``.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import tempfile
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from ledger.errors import VerificationError
+from ledger.errors import LedgerError, VerificationError
 from ledger.store.export import export_log
 from ledger.verify import read_export, verify_log
 
+from . import jobs
 from .celery_app import ledger_for, ledger_task
+from .common import ReportRequest
 
 
 @ledger_task("reports.verify_log")
@@ -37,3 +50,56 @@ def verify_log_task(ref: str | dict[str, Any] | None = None) -> dict[str, Any]:
         except VerificationError as exc:
             return {"valid": False, "error": exc.to_dict(), "seq": exc.seq, "checkpoint": note}
     return {**report.to_json(), "checkpoint": note}
+
+
+@ledger_task("reports.generate", bind=True)
+def generate_report_task(task: Any, ref: str | dict[str, Any] | None, request: dict[str, Any], job: str | None = None) -> dict[str, Any]:
+    """Build, write and record the report ``request`` (a :class:`~reports.common.ReportRequest`
+    as JSON) for the ledger of ``ref``; returns :meth:`reports.issue.Issued.to_json` plus
+    ``job``. A personal receipt is written only into the job's private folder."""
+    from .issue import issue
+
+    ledger = ledger_for(ref)
+    job_id = job or task.request.id
+    settings = ledger.settings
+    try:
+        req = ReportRequest.from_json(request)
+        if job_id:
+            jobs.update(settings, job_id, status="running")
+        private = jobs.private_folder(settings, job_id) if (job_id and (req.personal or (req.donation or "").strip()[:1].upper() == "D")) else None
+        result = issue(ledger, req, folder=private, publish=private is None)
+    except LedgerError as exc:
+        if job_id:
+            jobs.update(settings, job_id, status="failed", error=exc.to_dict())
+        raise
+    out = {**result.to_json(), "job": job_id}
+    if job_id:
+        jobs.update(settings, job_id, status="done", result=out)
+    return out
+
+
+@ledger_task("reports.scan_deadlines")
+def scan_deadlines_task(ref: str | dict[str, Any] | None = None, on: str | None = None) -> dict[str, Any]:
+    """Scan every project and organisation for disclosures due within the warning window or
+    overdue on ``on`` (default: today in China Standard Time), with
+    :func:`ledger.oversight.scan_deadlines`; write the result to
+    ``<home>/oversight/deadlines-<date>.json`` and return a summary. The same day and log
+    state give the same file."""
+    from ledger.domain.rules import CHINA
+    from ledger.oversight import scan_deadlines
+
+    ledger = ledger_for(ref)
+    day = date.fromisoformat(on) if on else datetime.now(CHINA).date()
+    items = [i.to_json() for i in scan_deadlines(ledger.engine, day)]
+    summary = {
+        "on": day.isoformat(),
+        "overdue": sum(1 for i in items if i["status"] == "overdue"),
+        "due": sum(1 for i in items if i["status"] == "due"),
+    }
+    folder = ledger.settings.home / "oversight"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"deadlines-{day.isoformat()}.json"
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({**summary, "items": items}, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return {**summary, "file": str(path)}

@@ -1,0 +1,24 @@
+"""Report builders, one module per kind; :func:`build` picks the one a request names.
+
+Each module has ``build(snapshot, request, **context) -> ReportDoc``. The verification
+certificate does not read projections: it has its own entry points in :mod:`.verification`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..common import ReportDoc, ReportRequest
+from ..snapshot import Snapshot
+
+
+def build(snapshot: Snapshot, request: ReportRequest, **context: Any) -> ReportDoc:
+    """Build the report ``request`` asks for from ``snapshot`` (not ``verification``)."""
+    from . import annual, campaign, overview, project, receipt
+
+    builders = {"annual": annual.build, "project": project.build, "campaign": campaign.build,
+                "overview": overview.build, "receipt": receipt.build}
+    request = request.checked()
+    if request.kind not in builders:
+        raise ValueError(f"{request.kind} reports are built from the log, not from projections")
+    return builders[request.kind](snapshot, request, **context)

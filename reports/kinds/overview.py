@@ -1,0 +1,215 @@
+"""Regulator overview (监管总览): a compliance matrix across every charity of the registry.
+
+One row per charity (foundation, social group, social service organisation) with, for the
+reported year: the spending-ratio check, overdue and late disclosures, the annual report, the
+audit opinion, open oversight queries and flags, public fundraising plan filings and SEZ
+donation filings. One line per breach, each with the leaf hashes of the entries it rests on
+(the figures that missed a ratio, the project whose disclosure is overdue, the flagged entry and
+the flag), so a reader can look every breach up on the log.
+
+- Ratios, the annual report and the audit are those of ``year`` (default: the last whole year
+  before the log date); overdue disclosures are those past due at the log date, whatever the
+  year; late ones are those due in ``year``.
+- Public-fundraising organisations' financial reports are audited (rule set ``audit``): no live
+  ``audit.opinion`` for the year once the annual report is due is a breach.
+- SEZ donation filings (sz-donation art. 24-26) and the authority's replies have no entry type
+  in the log: the matrix says so rather than show zero.
+
+The matrix is sorted by the number of breaches (most first), then by organisation code; the
+CSV and XLSX files sort and filter on any column.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from ledger.domain.rows import AuditOpinionRow, EntryRow, FinancialsRow, OrgRow, ProgressRow, ProjectRow
+from ledger.domain.schemas import CHARITY_FORMS
+
+from .. import labels as L
+from ..common import PDF_ROWS, ReportDoc, ReportRequest, figure_pairs, rules_for
+from ..disclosures import Disclosure, annual_report_disclosure, project_disclosures
+from ..formats import Column, Table
+from ..ratios import YearCheck, check_reported_year
+from ..render import Section
+from ..snapshot import Snapshot
+
+OPEN = ("queried", "flagged")
+BREACH_KINDS = {
+    "ratio_missed": ("年度支出比例未达标", "Spending ratio missed"),
+    "disclosure_overdue": ("信息公开逾期未完成", "Disclosure overdue"),
+    "disclosure_late": ("信息公开逾期完成", "Disclosure made late"),
+    "annual_report_overdue": ("年度报告逾期未报送", "Annual report overdue"),
+    "annual_report_late": ("年度报告逾期报送", "Annual report filed late"),
+    "audit_missing": ("缺少审计意见", "No audit opinion"),
+    "open_flag": ("监督问题标记未解决", "Open oversight flag"),
+    "open_query": ("监督质询未解决", "Open oversight query"),
+}
+
+
+def _ratio_detail(check: YearCheck) -> tuple[str, str]:
+    r = check.result
+    assert r is not None
+    en, zh = [], []
+    cur = check.currency or "CNY"
+    from ..formats import Money
+
+    for req in r.spending:
+        if not req.met:
+            en.append(f"charitable spending {Money(req.actual_fen, cur).grouped()} < required {Money(req.required_fen, cur).grouped()} "
+                      f"({req.basis_points / 100:.2f}% of {req.decided_by})")
+            zh.append(f"慈善活动支出 {Money(req.actual_fen, cur).grouped()} 低于应达 {Money(req.required_fen, cur).grouped()}"
+                      f"（{L.zh('ratio_base', req.decided_by)}的 {req.basis_points / 100:.2f}%）")
+    m = r.management
+    if not m.met:
+        en.append(f"management costs {Money(m.actual_fen, cur).grouped()} > cap {Money(m.cap_fen, cur).grouped()} ({m.cap_basis_points / 100:.2f}% of total spending)")
+        zh.append(f"管理费用 {Money(m.actual_fen, cur).grouped()} 超过上限 {Money(m.cap_fen, cur).grouped()}（费用合计的 {m.cap_basis_points / 100:.2f}%）")
+    return "; ".join(en), "；".join(zh)
+
+
+def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
+    as_of = snap.at.as_of
+    year = req.year if req.year is not None else as_of.year - 1
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    rs = rules_for(end)
+    audited_rule = bool(rs.param("audit", "public_fundraising_financial_report_audited")) if "audit" in rs.parameters else False
+
+    charities = sorted((o for o in snap.rows(OrgRow) if o.legal_form in CHARITY_FORMS), key=lambda o: o.org)
+    projects: dict[str, list[ProjectRow]] = defaultdict(list)
+    for p in snap.rows(ProjectRow):
+        projects[p.fundraiser_org].append(p)
+    project_owner = {p.project: org for org, ps in projects.items() for p in ps}
+    progress: dict[str, list[ProgressRow]] = defaultdict(list)
+    for g in snap.rows(ProgressRow):
+        progress[g.project].append(g)
+    figures_of: dict[str, dict[int, FinancialsRow]] = defaultdict(dict)
+    for f in snap.rows(FinancialsRow):
+        if not f.corrected:
+            figures_of[f.org][f.year] = f
+    audits: dict[str, dict[int, list[AuditOpinionRow]]] = defaultdict(lambda: defaultdict(list))
+    for a in snap.rows(AuditOpinionRow):
+        if not a.corrected:
+            audits[a.org][a.year].append(a)
+    open_entries: dict[str, list[EntryRow]] = defaultdict(list)
+    for v in OPEN:
+        for e in snap.rows(EntryRow, last_verdict=v):
+            owner = project_owner.get(e.project) if e.project else None
+            open_entries[owner or e.signer_org].append(e)
+
+    matrix: list[list[Any]] = []
+    breaches: list[dict[str, Any]] = []
+    for org in charities:
+        mine: list[dict[str, Any]] = []
+
+        def breach(kind: str, subject: str, entries: list[str | None], detail_en: str, detail_zh: str,
+                   due_on: date | None = None, rule: str | None = None, org: OrgRow = org, mine: list = mine) -> None:
+            mine.append({"org": org.org, "name_zh": org.name_zh, "kind": kind, "subject": subject, "rule": rule, "due_on": due_on,
+                         "detail_en": detail_en, "detail_zh": detail_zh, "entries": [e for e in entries if e]})
+
+        check = check_reported_year(rs, org.legal_form, org.public_fundraising, figures_of.get(org.org, {}), year)
+        if check.status == "failed":
+            en, zh = _ratio_detail(check)
+            breach("ratio_missed", f"{org.org}/{year}", list(check.entries), en, zh)
+        items: list[Disclosure] = []
+        for p in projects.get(org.org, []):
+            closed = snap.get(EntryRow, p.closed_id) if p.closed_id else None
+            items += project_disclosures(p, progress.get(p.project, []), closed.time if closed else None, rs, as_of)
+        overdue = [d for d in items if d.status == "missing"]
+        late = [d for d in items if d.status == "late" and start <= d.due_on <= end]
+        for d in overdue:
+            breach("disclosure_overdue", d.subject, [d.anchor], f"{L.en('rule', d.rule)} due {d.due_on} not made",
+                   f"{L.zh('rule', d.rule)}应于 {d.due_on} 前完成，尚未完成", d.due_on, d.rule)
+        for d in late:
+            breach("disclosure_late", d.subject, [d.entry, d.anchor], f"{L.en('rule', d.rule)} due {d.due_on}, made {d.done_on}",
+                   f"{L.zh('rule', d.rule)}应于 {d.due_on} 前完成，实际 {d.done_on} 完成", d.due_on, d.rule)
+        annual = annual_report_disclosure(org.org, year, figures_of.get(org.org, {}).get(year), rs, as_of)
+        if annual.status in ("missing", "late"):
+            kind = "annual_report_overdue" if annual.status == "missing" else "annual_report_late"
+            breach(kind, annual.subject, [annual.entry], f"annual report {year} due {annual.due_on}"
+                   + (f", figures reported {annual.done_on}" if annual.done_on else ", figures not reported"),
+                   f"{year} 年度报告应于 {annual.due_on} 前报送" + (f"，实际 {annual.done_on} 报送" if annual.done_on else "，尚未报送"),
+                   annual.due_on, "annual_report")
+        opinions = audits.get(org.org, {}).get(year, [])
+        if audited_rule and org.public_fundraising and not opinions and as_of > annual.due_on:
+            breach("audit_missing", f"{org.org}/{year}", [], f"no audit opinion on {year} (public fundraising: the financial report is audited)",
+                   f"无 {year} 年度审计意见（具有公开募捐资格的组织财务报告须经审计）", annual.due_on, "annual_report")
+        flagged = sorted(open_entries.get(org.org, []), key=lambda e: e.seq)
+        for e in flagged:
+            breach("open_flag" if e.last_verdict == "flagged" else "open_query", e.project or e.type, [e.id, e.last_verdict_by],
+                   f"{e.type} #{e.seq} is {e.last_verdict}", f"{e.type} 条目 #{e.seq} 的监督意见为{L.zh('verdict', e.last_verdict)}，尚未解决")
+        public = [p for p in projects.get(org.org, []) if not p.directed and p.plan_fundraising_start]
+        first = check.result.spending[0] if check.result is not None and check.result.spending else None
+        matrix.append([
+            org.org, org.name_zh, org.legal_form, org.public_fundraising, org.status, len(projects.get(org.org, [])),
+            check.status, first.actual_basis_points if first else None, first.basis_points if first else None,
+            check.result.management.actual_basis_points if check.result else None,
+            check.result.management.cap_basis_points if check.result else None,
+            len(overdue), len(late), annual.status, annual.done_on,
+            ", ".join(sorted({a.opinion for a in opinions})) or None, len(flagged), len(public),
+            sum(1 for p in public if p.plan_filed_seq is not None), None, len(mine),
+        ])
+        breaches += mine
+
+    matrix.sort(key=lambda r: (-r[-1], r[0]))
+    order = {row[0]: i for i, row in enumerate(matrix)}
+    breaches.sort(key=lambda b: (order[b["org"]], b["kind"], b["subject"], str(b["due_on"] or "")))
+    matrix_table = Table("matrix", "合规矩阵", "Compliance matrix", (
+        Column("org", "统一社会信用代码", "Organisation"), Column("name_zh", "名称", "Name"), Column("legal_form", "组织形式", "Legal form"),
+        Column("public_fundraising", "公开募捐资格", "Public fundraising", "bool"), Column("status", "状态", "Status"),
+        Column("projects", "项目数", "Projects", "int"), Column("ratio_status", "支出比例检查", "Ratio check"),
+        Column("spending_bp", "慈善活动支出比例", "Spending ratio", "bp"), Column("spending_min_bp", "最低要求", "Minimum", "bp"),
+        Column("management_bp", "管理费用比例", "Management ratio", "bp"), Column("management_cap_bp", "上限", "Cap", "bp"),
+        Column("disclosures_overdue", "逾期未公开", "Disclosures overdue", "int"),
+        Column("disclosures_late", "本年逾期公开", "Late in the year", "int"),
+        Column("annual_report", "年度报告", "Annual report"), Column("annual_report_on", "年报报送日期", "Reported on", "date"),
+        Column("audit_opinion", "审计意见", "Audit opinion"), Column("open_findings", "未解决监督意见", "Open queries and flags", "int"),
+        Column("public_projects", "公开募捐项目", "Public fundraising projects", "int"), Column("plans_filed", "已备案方案", "Plans filed", "int"),
+        Column("sez_filings", "特区捐赠备案", "SEZ filings", "int"), Column("breaches", "问题数", "Breaches", "int"),
+    ), matrix)
+    breach_table = Table("breaches", "问题清单", "Breaches", (
+        Column("org", "统一社会信用代码", "Organisation"), Column("name_zh", "名称", "Name"), Column("kind", "问题类型", "Kind"),
+        Column("kind_zh", "问题", "Kind (zh)"), Column("subject", "对象", "Subject"), Column("rule", "规则", "Rule"),
+        Column("due_on", "截止日期", "Due on", "date"), Column("detail_zh", "说明", "Detail (zh)"), Column("detail_en", "说明（英文）", "Detail (en)"),
+        Column("entries", "相关条目（叶哈希）", "Entries (leaf hashes)"),
+    ), [[b["org"], b["name_zh"], b["kind"], BREACH_KINDS[b["kind"]][0], b["subject"], b["rule"], b["due_on"], b["detail_zh"],
+         b["detail_en"], " ".join(b["entries"])] for b in breaches])
+    by_kind = {k: sum(1 for b in breaches if b["kind"] == k) for k in BREACH_KINDS}
+    summary = {
+        "organisations": len(charities),
+        "with_breaches": sum(1 for r in matrix if r[-1]),
+        "ratio": {s: sum(1 for r in matrix if r[6] == s) for s in ("passed", "failed", "not_computed", "not_applicable")},
+        "breaches": by_kind,
+        "sez_filings": "not_recorded",
+    }
+    figures = {"year": year, "as_of": as_of, "summary": summary, "breaches": breaches}
+    kind_table = Table("breach_kinds", "问题类型统计", "Breaches by kind", (
+        Column("kind", "问题类型", "Kind"), Column("kind_zh", "名称", "Kind (zh)"), Column("kind_en", "名称（英文）", "Kind (en)"),
+        Column("count", "数量", "Count", "int"),
+    ), [[k, zh, en, by_kind[k]] for k, (zh, en) in BREACH_KINDS.items()])
+    sections = [
+        Section("summary", "概况 Summary", figures=figure_pairs([
+            ("报告年度 Year", str(year)), ("账本日期 Log date", as_of.isoformat()),
+            ("慈善组织 Charities", str(len(charities))), ("存在问题的组织 With breaches", str(summary["with_breaches"])),
+            *((f"支出比例 {s}", str(n)) for s, n in summary["ratio"].items()),
+        ]), tables=(kind_table,)),
+        Section("matrix", "合规矩阵 Compliance matrix", tables=(matrix_table,), row_limit=PDF_ROWS,
+                paragraphs=("按问题数从多到少排列；CSV/XLSX 文件可按任意列排序和筛选。Sorted by breaches, most first; the CSV/XLSX files sort on any column.",)),
+        Section("breaches", "问题清单 Breaches", tables=(breach_table,), row_limit=PDF_ROWS,
+                paragraphs=("每项问题列出所依据条目的叶哈希，可在账本浏览器中查验。Each breach lists the leaf hashes of its entries.",)),
+        Section("sez", "特区捐赠备案 SEZ donation filings", paragraphs=(
+            "账本尚无记录深圳经济特区捐赠备案及主管部门答复（10 日 / 30 日）的条目类型，本报告无法核查这两项；期限计算见规则集 sz-donation。",
+            "The log has no entry type for SEZ donation filings and the authority's replies (10/30 days): they are not checked here.",
+        )),
+    ]
+    notes = [
+        f"支出比例、年度报告与审计按 {year} 年度核查；逾期未公开的事项按账本日期 {as_of} 核查。Ratios, annual report and audit are checked for {year}; overdue disclosures at the log date.",
+        f"规则集 {rs.ref}。Rule set {rs.ref}.",
+    ]
+    return ReportDoc(
+        kind="overview", name=f"overview-{year}", subject="registry", subject_name="全部慈善组织 All charities",
+        title_zh=f"{year} 年度慈善组织合规总览", title_en=f"Compliance overview {year}",
+        period_start=start, period_end=end, ruleset=rs, at=snap.at, figures=figures,
+        tables=[matrix_table, breach_table, kind_table], sections=sections, notes=notes,
+    )

@@ -1,0 +1,238 @@
+"""The rows a report is computed from, and the log state (tree size, root) they belong to.
+
+A report must say at which tree size and root its figures were computed, and the figures must
+be exactly those of that log state. A :class:`Snapshot` gives both:
+
+- :func:`open_snapshot` reads the live projections and the log head in **one read
+  transaction** (SQLite WAL: the first read fixes the snapshot; PostgreSQL: ``REPEATABLE
+  READ``), so the head and the rows always agree: an append commits leaves, projections and the
+  head together;
+- :func:`replay_snapshot` replays the first ``size`` leaves through the domain rules
+  (:func:`ledger.store.rebuild.replay`, the same code ``rebuild`` uses) into a
+  :class:`~ledger.domain.MemoryState` and computes the Merkle root of those leaves. Its
+  sources are an export folder (:func:`export_snapshot`: what a regulator holds) or the log
+  in the database (:func:`log_snapshot`: a report at an earlier size).
+
+Both hand out the domain's row dataclasses, so the same builder code gives the same figures
+from either; builders sort what they read and never rely on the order rows come in.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import Connection, and_, select
+
+from ledger import merkle
+from ledger.canonical import parse_time
+from ledger.domain import MemoryState
+from ledger.domain.rules import CHINA
+from ledger.errors import LedgerError, VerificationError
+from ledger.store.log_tables import LogHead
+from ledger.store.projection_tables import table_for
+
+from .codes import REPORT_SIZE_OUT_OF_RANGE
+
+R = TypeVar("R")
+HEAD = LogHead.__table__
+IN_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class LogState:
+    """The state of the log a report was computed at."""
+
+    origin: str
+    tree_size: int
+    root: str          # hex
+    time: str          # log time of the last leaf (RFC 3339 UTC): the report's "as of"
+
+    @property
+    def as_of(self) -> date:
+        """The date of the log state in China Standard Time: "today" for deadlines."""
+        return parse_time(self.time).astimezone(CHINA).date()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"origin": self.origin, "tree_size": self.tree_size, "root": self.root, "as_of": self.time}
+
+
+class Snapshot(Protocol):
+    at: LogState
+
+    def get(self, row_type: type[R], *key: Any) -> R | None: ...
+
+    def rows(self, row_type: type[R], **equals: Any) -> list[R]: ...
+
+    def rows_in(self, row_type: type[R], field: str, values: Iterable[Any]) -> list[R]: ...
+
+
+# --- in memory ------------------------------------------------------------------------------
+
+
+class MemorySnapshot:
+    """A snapshot over a MemoryState (a replay, or a state a benchmark built directly)."""
+
+    def __init__(self, state: MemoryState, at: LogState) -> None:
+        self.state = state
+        self.at = at
+
+    def get(self, row_type: type[R], *key: Any) -> R | None:
+        return self.state.get(row_type, *key)
+
+    def rows(self, row_type: type[R], **equals: Any) -> list[R]:
+        return self.state.scan(row_type, **equals)
+
+    def rows_in(self, row_type: type[R], field: str, values: Iterable[Any]) -> list[R]:
+        wanted = set(values)
+        return [r for r in self.state.rows(row_type) if getattr(r, field) in wanted]
+
+
+# --- the live projections -----------------------------------------------------------------
+
+
+class SqlSnapshot:
+    """A snapshot over the projection tables, inside the read transaction of ``conn``."""
+
+    def __init__(self, conn: Connection, at: LogState) -> None:
+        self.conn = conn
+        self.at = at
+
+    def _build(self, row_type: type[R], stmt: Any) -> list[R]:
+        return [row_type(**m) for m in self.conn.execute(stmt).mappings()]
+
+    def get(self, row_type: type[R], *key: Any) -> R | None:
+        table = table_for(row_type)
+        pk = row_type.__pk__  # type: ignore[attr-defined]
+        if len(key) != len(pk):
+            raise TypeError(f"{row_type.__name__} has the primary key {pk}, got {key!r}")
+        found = self._build(row_type, select(table).where(and_(*(table.c[k] == v for k, v in zip(pk, key)))))
+        return found[0] if found else None
+
+    def rows(self, row_type: type[R], **equals: Any) -> list[R]:
+        table = table_for(row_type)
+        stmt = select(table)
+        if equals:
+            stmt = stmt.where(and_(*(table.c[k] == v for k, v in equals.items())))
+        return self._build(row_type, stmt)
+
+    def rows_in(self, row_type: type[R], field: str, values: Iterable[Any]) -> list[R]:
+        table = table_for(row_type)
+        wanted = sorted(set(values))
+        out: list[R] = []
+        for i in range(0, len(wanted), IN_CHUNK):
+            out += self._build(row_type, select(table).where(table.c[field].in_(wanted[i : i + IN_CHUNK])))
+        return out
+
+
+@contextmanager
+def open_snapshot(engine: Any) -> Iterator[SqlSnapshot]:
+    """The projections and the log head, read in one transaction (consistent with each other)."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        with conn.begin():
+            head = conn.execute(select(HEAD.c.origin, HEAD.c.size, HEAD.c.root, HEAD.c.last_time).where(HEAD.c.id == 1)).first()
+            if head is None:
+                raise LedgerError("log_not_initialised", home="the database")
+            yield SqlSnapshot(conn, LogState(head.origin, head.size, head.root, head.last_time))
+
+
+# --- replaying leaves -----------------------------------------------------------------------
+
+
+class _Leaves:
+    """The first ``size`` leaves, shaped for :func:`ledger.store.rebuild.replay`; hashes them
+    into a compact range on the way and keeps the last leaf's time."""
+
+    def __init__(self, origin: str, leaves: Iterable[bytes], size: int) -> None:
+        self.origin = origin
+        self._leaves = leaves
+        self.size = size
+        self.edge = merkle.CompactRange()
+        self.last_time: str | None = None
+
+    def iter_leaves(self, chunk: int = 0) -> Iterator[bytes]:
+        last = b""
+        for raw in self._leaves:
+            if self.edge.size >= self.size:
+                break
+            self.edge.append(merkle.leaf_hash(raw))
+            last = raw
+            yield raw
+        if last:
+            self.last_time = json.loads(last)["time"]
+
+
+def replay_snapshot(origin: str, leaves: Iterable[bytes], size: int) -> MemorySnapshot:
+    """Apply the first ``size`` leaves to a fresh state; the snapshot states their root."""
+    from ledger.store.rebuild import replay
+
+    source = _Leaves(origin, leaves, size)
+    state, count = replay(source)  # type: ignore[arg-type]
+    if count != size or source.last_time is None:
+        raise LedgerError(REPORT_SIZE_OUT_OF_RANGE, size=size, available=count)
+    return MemorySnapshot(state, LogState(origin, size, source.edge.root().hex(), source.last_time))
+
+
+@dataclass(frozen=True, slots=True)
+class ExportInfo:
+    """An export folder, verified: its origin, size, root and checkpoint."""
+
+    folder: Path
+    origin: str
+    size: int
+    root: str
+    checkpoint: str
+    vkey: str
+    entries_by_type: dict[str, int]
+    keys: int
+
+
+def verify_export(folder: Path) -> ExportInfo:
+    """Verify an export as an outsider would (:func:`ledger.verify.verify_log`): every leaf,
+    signature and the checkpoint. Raises VerificationError on the first problem."""
+    from ledger.verify import read_export, verify_log
+
+    leaves, note, vkey = read_export(Path(folder))
+    report = verify_log(leaves, note, vkey)
+    return ExportInfo(Path(folder), report.origin, report.size, report.root, note, vkey,
+                      dict(sorted(report.entries_by_type.items())), report.keys)
+
+
+def export_snapshot(folder: Path, size: int | None = None, *, info: ExportInfo | None = None) -> MemorySnapshot:
+    """The projections at tree size ``size`` (default: the export's) replayed from a verified export."""
+    from ledger.verify import read_export
+
+    info = info or verify_export(folder)
+    size = info.size if size is None else size
+    if not 1 <= size <= info.size:
+        raise LedgerError(REPORT_SIZE_OUT_OF_RANGE, size=size, available=info.size)
+    leaves, _, _ = read_export(Path(folder))
+    snapshot = replay_snapshot(info.origin, leaves, size)
+    if size == info.size and snapshot.at.root != info.root:  # cannot happen after verify_log
+        raise VerificationError("root of the replayed leaves", expected=info.root, actual=snapshot.at.root)
+    return snapshot
+
+
+def log_snapshot(log: Any, size: int) -> MemorySnapshot:
+    """The projections at an earlier tree size, replayed from the log in the database; the
+    root is checked against the log's own tree."""
+    head = log.head()
+    if not 1 <= size <= head.size:
+        raise LedgerError(REPORT_SIZE_OUT_OF_RANGE, size=size, available=head.size)
+    snapshot = replay_snapshot(log.origin, log.iter_leaves(0, size), size)
+    expected = log.root_at(size).hex()
+    if snapshot.at.root != expected:
+        raise VerificationError("root of the replayed leaves", expected=expected, actual=snapshot.at.root)
+    return snapshot
+
+
+def sorted_by(rows: Sequence[R], *fields: str) -> list[R]:
+    """Rows in a stable order whatever the source gave."""
+    return sorted(rows, key=lambda r: tuple(getattr(r, f) for f in fields))

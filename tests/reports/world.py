@@ -1,0 +1,129 @@
+"""A registry for the report tests, appended through the real log store (StoreWorld): a year of
+a public fundraising project and a directed one, with every kind of entry the reports read.
+
+Timeline (log dates, China time) — the figures the tests assert follow from it:
+
+- 2026-03-02: the cast (tests/domain/helpers.World); project P-ELDER-2026 (public, plan filed on
+  2026-03-02, fundraising 2026-03-20..2026-12-31, project 2026-03-01..2027-02-28) and
+  P-DIRECT-2026 (directed); a third project P-SMALL-2026 (directed, 2026-04-01..2026-06-30).
+- 2026 donations to P-ELDER-2026 (received_on in 2026):
+  bank 10,000.00 individual restricted; online 2,500.50 enterprise restricted;
+  cash 300.00 anonymous unrestricted; in-kind 1,200.00 foundation restricted (rice);
+  bank 999.99 individual restricted (reversed: typed twice).  Live total 14,000.50.
+- to P-DIRECT-2026: government purchase 50,000.00 unrestricted (bank).
+- to P-SMALL-2026: 800.00 individual restricted (bank).
+- allocations (P-ELDER-2026 -> SERVICE_ORG): 8,000.00 restricted; (P-DIRECT-2026 -> SERVICE_ORG_2) 30,000.00.
+- payments by SERVICE_ORG for P-ELDER-2026: program 5,000.00, admin 400.00, fundraising cost 100.00;
+  by SERVICE_ORG_2 for P-DIRECT-2026: program 20,000.00.
+- progress on P-ELDER-2026: 2026-05-20 (period 1, due 2026-06-01: on time); 2026-09-10
+  (period 2, due 2026-09-01: late); none for period 3 (due 2026-12-01: overdue).
+- P-SMALL-2026: allocated, paid 600.00, closed on 2026-07-10 with a surplus of 200.00.
+- oversight: the 5,000.00 payment approved; the 400.00 payment flagged (open).
+- financials.reported by the foundation's admin: 2023, 2024, 2025 (recorded 2026-03) and 2026
+  (recorded 2027-04-10, on time for 31 May 2027); by the registrar for SERVICE_ORG: 2025, 2026.
+- audit opinion on the foundation's 2026 (recorded 2027-04-20).
+- the log ends on 2027-06-15.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ledger.domain.privacy import donor_commitment
+from ledger.keys import write_key_file
+from ledger.store.donors import DonorStore, load_privacy_key
+from tests.domain import helpers as H
+from tests.support.store_world import StoreWorld
+
+PUB, DIR, SMALL = "P-ELDER-2026", "P-DIRECT-2026", "P-SMALL-2026"
+DONOR = {"name": "李四", "id_number": "440301199001011234", "phone": "13800000000"}
+SALT = bytes(range(16))
+
+
+def donation(project: str, amount: str, *, channel: str = "bank_transfer", donor_type: str = "individual",
+             restricted: bool = True, received_on: str = "2026-03-21", **over: object) -> dict:
+    return H.donation_data(project, amount, restricted=restricted, channel=channel, donor_type=donor_type,
+                           received_on=received_on, **over)
+
+
+class ReportWorld(StoreWorld):
+    """StoreWorld plus a year of flows (see the module docstring)."""
+
+    def __init__(self, home: Path, database_url: str | None = None) -> None:
+        super().__init__(home, database_url)
+        self.ids: dict[str, str] = {}
+        a = self.append
+        ids = self.ids
+        # figures of earlier years, reported in March 2026
+        for year, income, net in ((2023, "800000.00", "2000000.00"), (2024, "900000.00", "2200000.00"), (2025, "1000000.00", "2500000.00")):
+            ids[f"fin{year}"] = a(self.foundation_admin, "financials.reported", H.financials_data(H.FOUNDATION, year, total_income=income, net_assets=net))
+        ids["svc_fin2025"] = a(self.registrar, "financials.reported", H.financials_data(
+            H.SERVICE_ORG, 2025, total_income="300000.00", charitable_spending="200000.00", management_costs="50000.00",
+            fundraising_costs="0.00", total_spending="260000.00", net_assets="800000.00"))
+        a(self.fundraiser, "project.registered", H.project_data(SMALL, directed=True, start_date="2026-04-01", end_date="2026-06-30",
+                                                               title_zh="社区小微项目", target="1000.00"))
+        self.set_date("2026-03-21")
+        ids["d_bank"] = a(self.fundraiser, "donation.received", donation(
+            PUB, "10000.00", commitment=donor_commitment(DONOR, SALT), receipt_no="SZ-0001"))
+        ids["d_online"] = a(self.fundraiser, "donation.received", donation(PUB, "2500.50", channel="online_platform", donor_type="enterprise"))
+        ids["d_cash"] = a(self.fundraiser, "donation.received", donation(
+            PUB, "300.00", channel="cash", donor_type="anonymous", restricted=False, commitment=donor_commitment({}, b"\x02" * 16)))
+        ids["d_kind"] = a(self.fundraiser, "donation.received", donation(
+            PUB, "1200.00", channel="delivery", donor_type="foundation", kind="in_kind", in_kind_description="大米 100 袋（市场价）"))
+        ids["d_dup"] = a(self.fundraiser, "donation.received", donation(PUB, "999.99"))
+        ids["c_dup"] = a(self.fundraiser, "entry.corrected", {"target": ids["d_dup"], "reason": "重复录入", "project": PUB,
+                                                              "amount": "999.99", "currency": "CNY"})
+        ids["d_gov"] = a(self.fundraiser, "donation.received", donation(
+            DIR, "50000.00", donor_type="government_purchase", restricted=False))
+        ids["alloc"] = a(self.fundraiser, "funds.allocated", H.allocation_data(PUB, "8000.00"))
+        ids["alloc_dir"] = a(self.fundraiser, "funds.allocated", H.allocation_data(
+            DIR, "30000.00", implementer=H.SERVICE_ORG_2, source="unrestricted"))
+        ids["pay_program"] = a(self.implementer, "funds.disbursed", H.disbursement_data(PUB, "5000.00"))
+        ids["pay_admin"] = a(self.implementer, "funds.disbursed", H.disbursement_data(PUB, "400.00", category="admin", payee="=SUM(A1:A9)"))
+        ids["pay_fr"] = a(self.implementer, "funds.disbursed", H.disbursement_data(PUB, "100.00", category="fundraising_cost"))
+        ids["pay_dir"] = a(self.implementer2, "funds.disbursed", H.disbursement_data(DIR, "20000.00"))
+        ids["ok"] = a(self.overseer, "attestation.recorded", {"target": ids["pay_program"], "verdict": "approved", "findings": "与发票一致"})
+        ids["flag"] = a(self.overseer, "attestation.recorded", {"target": ids["pay_admin"], "verdict": "flagged", "findings": "缺少合同"})
+        self.set_date("2026-04-02")
+        ids["d_small"] = a(self.fundraiser, "donation.received", donation(SMALL, "800.00", received_on="2026-04-02"))
+        a(self.fundraiser, "funds.allocated", H.allocation_data(SMALL, "800.00", allocated_on="2026-04-02"))
+        self.set_date("2026-05-20")
+        ids["prog1"] = a(self.implementer, "progress.reported", {"project": PUB, "period_start": "2026-03-01", "period_end": "2026-05-31",
+                                                                  "summary": "助餐 1,200 份", "beneficiaries": 60, "evidence": [H.sha("p1")]})
+        a(self.implementer, "funds.disbursed", H.disbursement_data(SMALL, "600.00", paid_on="2026-05-20"))
+        self.set_date("2026-07-10")
+        ids["close_small"] = a(self.fundraiser, "project.closed", {
+            "project": SMALL, "closed_on": "2026-07-10", "summary": "项目完成", "currency": "CNY", "surplus": "200.00",
+            "surplus_handling": "similar_purpose", "surplus_note": "转入同类项目"})
+        self.set_date("2026-09-10")
+        ids["prog2"] = a(self.implementer, "progress.reported", {"project": PUB, "period_start": "2026-06-01", "period_end": "2026-08-31",
+                                                                  "summary": "探访 40 户", "beneficiaries": 40, "evidence": []})
+        self.set_date("2027-04-10")
+        ids["fin2026"] = a(self.foundation_admin, "financials.reported", H.financials_data(
+            H.FOUNDATION, 2026, total_income="1200000.00", charitable_spending="650000.00", management_costs="120000.00",
+            fundraising_costs="30000.00", total_spending="820000.00", net_assets="2600000.00"))
+        ids["svc_fin2026"] = a(self.registrar, "financials.reported", H.financials_data(
+            H.SERVICE_ORG, 2026, total_income="320000.00", charitable_spending="50000.00", management_costs="60000.00",
+            fundraising_costs="0.00", total_spending="150000.00", net_assets="700000.00"))
+        self.set_date("2027-04-20")
+        ids["audit2026"] = a(self.auditor, "audit.opinion", {"org": H.FOUNDATION, "year": 2026, "opinion": "unqualified",
+                                                              "report_sha256": H.sha("audit-2026")})
+        self.set_date("2027-06-15")
+        ids["last"] = a(self.registrar, "org.updated", {"org": H.SMALL_GROUP, "name_en": "Taoyuan Elderly Mutual Aid"})
+
+    # --- helpers for the tests -------------------------------------------------------------------
+
+    def store_donor(self) -> None:
+        """Keep the donor's personal data of the 10,000.00 donation in the donor store."""
+        store = DonorStore(self.ledger.engine, load_privacy_key(self.ledger.settings, create=True))
+        seq = self.ledger.log.seq_of(self.ids["d_bank"])
+        store.store(seq, DONOR, SALT)
+
+    def install_system_key(self) -> Path:
+        """Put the granted system key where reports look for it (keys/system.key, 0600)."""
+        path = self.ledger.settings.home / "keys" / "system.key"
+        if not path.exists():
+            write_key_file(self.system, path, None)
+        os.chmod(path, 0o600)
+        return path
