@@ -19,10 +19,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Column, Engine, Index, MetaData, String, Table, insert, select, update
+from sqlalchemy import Engine, insert, select, update
 
 from ledger.canonical import format_time, now
 from ledger.errors import LedgerError, define
+from ledger.store.api_tokens import ApiToken
 
 # Scopes the API checks today; others may be given to tokens for future uses.
 KNOWN_SCOPES = ("regulator",)
@@ -41,22 +42,7 @@ TOKEN_UNKNOWN = define(
 )
 
 
-# Its own MetaData, not SQLModel.metadata: the schema's migrations (ledger.store) do not create
-# this table yet, and the check that the migrations match SQLModel.metadata must keep passing.
-# Once a migration creates it, the table belongs with the store's tables (see docs/api.md).
-API_METADATA = MetaData()
-
-TOKEN_TABLE = Table(
-    "api_token",
-    API_METADATA,
-    Column("id", String(12), primary_key=True),              # 12 hex digits, shown in the token
-    Column("name", String(100), nullable=False),             # who holds it
-    Column("token_hash", String(64), nullable=False),        # hex SHA-256 of the whole token
-    Column("scopes", String(200), nullable=False),           # space-separated
-    Column("created_at", String(24), nullable=False),        # RFC 3339 UTC ms
-    Column("revoked_at", String(24), nullable=True),
-    Index("ux_api_token_hash", "token_hash", unique=True),
-)
+TOKEN_TABLE = ApiToken.__table__  # created by the store's migrations
 
 
 @dataclass(frozen=True, slots=True)

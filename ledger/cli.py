@@ -123,6 +123,22 @@ def cmd_rotate_log_key(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_token(args: argparse.Namespace) -> int:
+    from api.tokens import create_token, list_tokens, revoke_token
+
+    from .store.runtime import open_ledger
+
+    engine = open_ledger(_settings(args)).engine
+    if args.token_action == "create":
+        print(create_token(engine, args.name, args.scope))
+    elif args.token_action == "list":
+        _print_json([{"id": t.id, "name": t.name, "scopes": list(t.scopes), "created_at": t.created_at, "revoked_at": t.revoked_at} for t in list_tokens(engine)])
+    else:
+        info = revoke_token(engine, args.token)
+        _print_json({"id": info.id, "revoked_at": info.revoked_at})
+    return EXIT_OK
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from .store.doctor import run_checks
 
@@ -197,6 +213,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir")
 
     add("rotate-log-key", cmd_rotate_log_key, "rotate the log's checkpoint key (announced in the log, signed by the old key)")
+
+    p = add("token", cmd_token, "API bearer tokens for regulator reads: create, list, revoke")
+    actions = p.add_subparsers(dest="token_action", required=True)
+    t = actions.add_parser("create", help="make a token; it is printed once and stored hashed")
+    t.add_argument("--name", required=True, help="who holds it (a bureau, an auditor)")
+    t.add_argument("--scope", action="append", required=True, help="a scope, e.g. regulator (repeatable)")
+    actions.add_parser("list", help="tokens with their ids, holders, scopes and state (never the secret)")
+    t = actions.add_parser("revoke", help="revoke a token by its id or the token itself")
+    t.add_argument("token")
 
     p = add("doctor", cmd_doctor, "check a deployment: database, migrations, keys, log, broker, fonts")
     p.add_argument("--deep", action="store_true", help="also replay the log and compare every projection")

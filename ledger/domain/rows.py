@@ -152,6 +152,7 @@ class FundRow:
 
     __table__name__: ClassVar[str] = "p_fund"
     __pk__: ClassVar[tuple[str, ...]] = ("project",)
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (("fundraiser_org", "currency"),)
 
     project: str = text(IDENT)
     currency: str = text(3)
@@ -242,7 +243,7 @@ class AllocationRow:
 class DisbursementRow:
     __table__name__: ClassVar[str] = "p_disbursement"
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
-    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('project', 'seq'),)
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (("project", "seq"), ("implementer", "seq"))
 
     id: str = text(HASH)
     seq: int
@@ -265,7 +266,7 @@ class DisbursementRow:
 class ProgressRow:
     __table__name__: ClassVar[str] = "p_progress"
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
-    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('project', 'seq'),)
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (("project", "seq"), ("implementer", "seq"))
 
     id: str = text(HASH)
     seq: int
@@ -401,7 +402,9 @@ class EntryRow:
 
     __table__name__: ClassVar[str] = "p_entry"
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
-    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('seq',), ('project', 'seq'), ('signer_org', 'seq'), ('type', 'seq'), ('signer', 'seq'))
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (
+        ("seq",), ("project", "seq"), ("signer_org", "seq"), ("type", "seq"), ("signer", "seq"), ("last_verdict", "seq"),
+    )
 
     id: str = text(HASH)
     seq: int

@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from api.config import ApiSettings
-from api.tokens import TOKEN_TABLE, create_token
+from api.tokens import create_token
 from ledger import merkle
 from ledger.checkpoint import verify_checkpoint
 from ledger.store.export import log_vkey
@@ -23,7 +23,6 @@ from tests.support.ledger_factory import LedgerFactory
 def test_reads(any_factory: LedgerFactory) -> None:
     world = build_world(any_factory)
     ledger = any_factory.ledger
-    TOKEN_TABLE.create(ledger.engine)
     token = create_token(ledger.engine, "bureau", ["regulator"])
     with TestClient(create_app(ledger, api_settings=ApiSettings())) as client:
         first = client.get("/api/v1/entries", params={"limit": 5}).json()

@@ -18,14 +18,12 @@ from tests.api.world import DONOR, FOUNDATION, PROJECT, SALT, SERVICE, World, bu
 @pytest.fixture
 def regulated(factory: Any, make_client: Any) -> tuple[World, TestClient, str]:
     world = build_world(factory)
-    TOKEN_TABLE.create(factory.ledger.engine)  # the migration is the store's; here only this table
     token = create_token(factory.ledger.engine, "civil affairs bureau", ["regulator"])
     return world, make_client(), token
 
 
 def test_tokens_are_stored_hashed_and_revocable(factory: Any) -> None:
     engine = factory.ledger.engine
-    TOKEN_TABLE.create(engine)
     token = create_token(engine, "auditor", ["regulator"])
     assert token.startswith("clt_")
     with engine.connect() as conn:
@@ -107,3 +105,24 @@ def test_donor_personal_data(regulated: tuple[World, TestClient, str], factory: 
     assert erased["personal"] is None and erased["erased_at"]
     missing = client.get(f"/api/v1/regulator/donors/{world.seqs['d2']}", headers=auth)
     assert missing.status_code == 404
+
+
+def test_token_commands(factory: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from ledger.cli import main
+
+    monkeypatch.setenv("CHARITY_LEDGER_ORIGIN", factory.settings.origin)
+    factory.with_genesis()
+    home = str(factory.home)
+    assert main(["--home", home, "token", "create", "--name", "审计署", "--scope", "regulator"]) == 0
+    token = capsys.readouterr().out.strip()
+    info = check_token(factory.ledger.engine, token)
+    assert info is not None and info.scopes == ("regulator",) and info.name == "审计署"
+    assert main(["--home", home, "token", "list"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert listed["id"] == info.id and token not in json.dumps(listed) and listed["revoked_at"] is None
+    assert main(["--home", home, "token", "revoke", info.id]) == 0
+    capsys.readouterr()
+    assert check_token(factory.ledger.engine, token) is None
+    assert main(["--home", home, "token", "create", "--name", "x", "--scope", "Bad Scope"]) == 1

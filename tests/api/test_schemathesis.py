@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.app import create_app
 from api.config import ApiSettings
-from api.tokens import TOKEN_TABLE, create_token
+from api.tokens import create_token
 from ledger.store.donors import DonorStore, load_privacy_key
 from tests.api.world import DONOR, SALT, build_world
 from tests.support.ledger_factory import LedgerFactory
@@ -35,7 +35,6 @@ _HOME = Path(tempfile.mkdtemp(prefix="api-fuzz-"))
 _WORLD = build_world(LedgerFactory(_HOME / "home"))
 _LEDGER = _WORLD.factory.ledger
 DonorStore(_LEDGER.engine, load_privacy_key(_LEDGER.settings, create=True)).store(_WORLD.seqs["d1"], DONOR, SALT)
-TOKEN_TABLE.create(_LEDGER.engine)
 _TOKEN = create_token(_LEDGER.engine, "fuzzer", ["regulator"])
 _APP = create_app(_LEDGER, api_settings=ApiSettings(write_rate=0))  # no rate limit while fuzzing
 
