@@ -364,6 +364,21 @@ def disclosures_table(items: Sequence[Disclosure], name: str = "disclosures") ->
     ])
 
 
+def pdf_view(table: Table, *keys: str) -> Table:
+    """The same lines with fewer columns, for a PDF page (the files keep every column)."""
+    index = {c.key: i for i, c in enumerate(table.columns)}
+    picked = [index[k] for k in keys]
+    return Table(table.name, table.title_zh, table.title_en, tuple(table.columns[i] for i in picked),
+                 [[row[i] for i in picked] for row in table.rows])
+
+
+def breakdown_view(table: Table) -> Table:
+    """A breakdown table for the PDF: labels (or the key when there are none), count, amount."""
+    keys = [c.key for c in table.columns]
+    label = ("label_zh", "label_en") if "label_zh" in keys else ("key",)
+    return pdf_view(table, *label, "currency", "count", "amount")
+
+
 def figure_pairs(items: Iterable[tuple[str, Any]]) -> tuple[tuple[str, Any], ...]:
     """Label/value pairs for a PDF section; None shows as a dash."""
     return tuple((label, "—" if value is None else value) for label, value in items)

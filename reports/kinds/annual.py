@@ -47,16 +47,18 @@ from ..common import (
     allocations_table,
     attestations_table,
     breakdown,
+    breakdown_view,
     disbursements_table,
     disclosures_table,
     donations_table,
     figure_pairs,
     in_period,
+    pdf_view,
     rules_for,
     totals,
 )
 from ..disclosures import annual_report_disclosure, china_date, counts, project_disclosures
-from ..formats import Column, Money, Table
+from ..formats import Column, Money, Table, percent_from_bp
 from ..ratios import YearCheck, check_reported_year
 from ..render import Section
 from ..snapshot import Snapshot, sorted_by
@@ -105,11 +107,29 @@ def ratio_paragraphs(check: YearCheck) -> list[str]:
         return [f"未计算 Not computed: {check.reason_zh} / {check.reason_en}."]
     r = check.result
     verdict = "达标 Passed" if r.passed else "未达标 Failed"
+    cur = check.currency or "CNY"
+
+    def g(fen: int) -> str:
+        return Money(fen, cur).grouped()
+
+    def yes(met: bool) -> str:
+        return "达标 met" if met else "未达标 missed"
+
     out = [
         f"适用规则 Rule: {r.ruleset} · {r.rule} · 档次 tier {r.tier}（上年末净资产 prior-year-end net assets "
-        f"{Money(r.prior_year_end_net_assets_fen, check.currency or 'CNY').grouped()}）· 依据 {r.source}。",
+        f"{g(r.prior_year_end_net_assets_fen)}）· 依据 {r.source}。",
         f"结论 Result: {verdict}。",
     ]
+    for i, req in enumerate(r.spending, 1):
+        bases = "；".join(f"{L.zh('ratio_base', b.name)} {g(b.amount_fen)} × {percent_from_bp(req.basis_points)}% = {g(b.required_fen)}"
+                         for b in req.bases)
+        shown = "—" if req.actual_basis_points is None else f"{percent_from_bp(req.actual_basis_points)}%"
+        out.append(f"最低支出 {i} Minimum {i}：{bases}；按较低者 the lower decides（{L.zh('ratio_base', req.decided_by)}）应达 required "
+                   f"{g(req.required_fen)}，慈善活动支出 actual {g(req.actual_fen)}（{shown}）→ {yes(req.met)}。")
+    m = r.management
+    shown = "—" if m.actual_basis_points is None else f"{percent_from_bp(m.actual_basis_points)}%"
+    out.append(f"管理费用上限 Management cap：费用合计 {g(m.total_spending_fen)} × {percent_from_bp(m.cap_basis_points)}% = {g(m.cap_fen)}；"
+               f"管理费用 actual {g(m.actual_fen)}（{shown}）→ {yes(m.within_cap)}。")
     if r.management.exempt:
         out.append("管理费用低于豁免标准，不适用管理费用比例上限。Management costs are under the exemption threshold: the cap does not apply.")
     if not r.verified:
@@ -182,7 +202,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
     figures_by_year = financials_by_year(snap, code, range(year - 3, year + 1))
     check = check_reported_year(rs, org.legal_form, org.public_fundraising, figures_by_year, year)
     fin_columns = (
-        Column("year", "年度", "Year", "int"), Column("currency", "币种", "Currency"),
+        Column("year", "年度", "Year"), Column("currency", "币种", "Currency"),
         Column("total_income", "收入合计", "Total income", "money"),
         Column("charitable_spending", "慈善活动支出", "Charitable spending", "money"),
         Column("management_costs", "管理费用", "Management costs", "money"),
@@ -193,7 +213,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
         Column("audit_report_sha256", "审计报告哈希", "Audit report SHA-256"),
     )
     fin_table = Table("financials", "报送的年度财务数据", "Reported annual figures", fin_columns, [
-        [f.year, f.currency, Money(f.total_income_minor, f.currency), Money(f.charitable_spending_minor, f.currency),
+        [str(f.year), f.currency, Money(f.total_income_minor, f.currency), Money(f.charitable_spending_minor, f.currency),
          Money(f.management_costs_minor, f.currency), Money(f.fundraising_costs_minor, f.currency),
          Money(f.total_spending_minor, f.currency), Money(f.net_assets_minor, f.currency), china_date(f.time), f.id,
          f.audit_report_sha256]
@@ -289,11 +309,11 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
     # --- audit, oversight, corrections ------------------------------------------------------------
     audits = sorted_by(snap.rows(AuditOpinionRow, org=code), "year", "seq")
     audit_table = Table("audit", "审计意见", "Audit opinions", (
-        Column("year", "年度", "Year", "int"), Column("opinion", "意见类型", "Opinion"), Column("opinion_zh", "意见（中文）", "Opinion (zh)"),
+        Column("year", "年度", "Year"), Column("opinion", "意见类型", "Opinion"), Column("opinion_zh", "意见（中文）", "Opinion (zh)"),
         Column("auditor", "审计机构", "Auditor"), Column("recorded_on", "记录日期", "Recorded on", "date"),
         Column("report_sha256", "审计报告哈希", "Audit report SHA-256"), Column("entry", "条目哈希", "Entry (leaf hash)"),
         Column("withdrawn", "已撤回", "Withdrawn", "bool"),
-    ), [[a.year, a.opinion, L.zh("opinion", a.opinion), a.auditor_org, china_date(a.time), a.report_sha256, a.id, a.corrected]
+    ), [[str(a.year), a.opinion, L.zh("opinion", a.opinion), a.auditor_org, china_date(a.time), a.report_sha256, a.id, a.corrected]
         for a in audits])
     related = set(raised_ids) | set(implemented_ids)
     attestations = {a.id: a for a in snap.rows_in(AttestationRow, "project", sorted(related))}
@@ -350,6 +370,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
               recon, proj_table, impl_table, camp_table, disc_table, audit_table, over_table, open_table,
               donations_table(donations), allocations_table(allocations), disbursements_table(disbursements)]
     breaches = [d for d in disclosures if d.breach]
+    bv = breakdown_view
     sections = [
         Section("organisation", "组织概况 Organisation", figures=figure_pairs([
             ("统一社会信用代码 Code", org.org), ("名称 Name", f"{org.name_zh} {org.name_en or ''}".strip()),
@@ -360,24 +381,32 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
         Section("income", "收入 Income", figures=figure_pairs(
             money_lines(income_totals, "捐赠收入", "Donations") + money_lines(restricted, "其中定向", "of which restricted")
             + money_lines(in_kind, "其中物资", "of which in kind")),
-            tables=(by_channel, by_donor, by_pot, by_kind, by_project), row_limit=PDF_ROWS),
+            tables=(bv(by_channel), bv(by_donor), bv(by_pot), bv(by_kind), bv(by_project)), row_limit=PDF_ROWS),
         Section("allocations", "拨付 Allocations", figures=figure_pairs(money_lines(totals(live_allocations), "拨付合计", "Allocated")),
-                tables=(alloc_by_impl,), row_limit=PDF_ROWS),
+                tables=(bv(alloc_by_impl),), row_limit=PDF_ROWS),
         Section("spending", "支出 Spending", figures=figure_pairs(
             money_lines(totals(spent_raised), "所募资金支出", "Spent from funds raised") + money_lines(totals(spent_own), "作为执行方的支出", "Spent as implementer")),
-            tables=(spend_raised, spend_own), row_limit=PDF_ROWS),
+            tables=(bv(spend_raised), bv(spend_own)), row_limit=PDF_ROWS),
         Section("ratios", "年度支出与管理费用比例 Spending ratios", paragraphs=tuple(ratio_paragraphs(check)),
-                tables=(fin_table, ratios, recon), row_limit=PDF_ROWS),
-        Section("projects", "项目与募捐活动 Projects and campaigns", tables=(proj_table, impl_table, camp_table), row_limit=PDF_ROWS),
+                tables=(pdf_view(fin_table, "year", "total_income", "charitable_spending", "management_costs", "fundraising_costs",
+                                 "total_spending", "net_assets", "recorded_on"),
+                        pdf_view(recon, "item_zh", "item_en", "reported", "on_log", "on_log_bp")), row_limit=PDF_ROWS),
+        Section("projects", "项目与募捐活动 Projects and campaigns", tables=(
+            pdf_view(proj_table, "project", "title_zh", "status", "raised_in_year", "spent_in_year", "raised", "disbursed", "balance"),
+            pdf_view(impl_table, "project", "title_zh", "received", "disbursed", "balance"),
+            pdf_view(camp_table, "project", "fundraising_start", "fundraising_end", "filing_due", "filed_on", "filing_status", "raised_in_year"),
+        ), row_limit=PDF_ROWS),
         Section("disclosures", "信息公开及时性 Disclosure timeliness", figures=figure_pairs([
             (f"{L.zh('status', s)} {L.en('status', s)}", str(n)) for s, n in disc_counts.items()]),
             paragraphs=(f"逾期或逾期完成 {len(breaches)} 项；明细见下表及 CSV/XLSX。{len(breaches)} late or overdue; details below and in the CSV/XLSX.",),
-            tables=(disc_table,), row_limit=PDF_ROWS),
-        Section("audit", "审计意见 Audit opinions", tables=(audit_table,), row_limit=PDF_ROWS),
+            tables=(pdf_view(disc_table, "subject", "rule_zh", "index", "due_on", "status", "done_on"),), row_limit=PDF_ROWS),
+        Section("audit", "审计意见 Audit opinions", tables=(pdf_view(audit_table, "year", "opinion_zh", "auditor", "recorded_on", "withdrawn"),),
+                row_limit=PDF_ROWS),
         Section("oversight", "监督意见 Oversight findings", figures=figure_pairs(
             [(f"{L.zh('verdict', v)} {L.en('verdict', v)}", str(n)) for v, n in verdict_counts.items()]
             + [("未解决 Open queries and flags", str(len(open_entries))), ("本年更正 Corrections in the year", str(len(corrections)))]),
-            tables=(over_table, open_table), row_limit=PDF_ROWS),
+            tables=(pdf_view(over_table, "recorded_on", "verdict", "target_type", "project", "findings"),
+                    pdf_view(open_table, "seq", "type", "project", "verdict")), row_limit=PDF_ROWS),
     ]
     notes = [
         "收入、拨付、支出按条目的业务日期计入年度，已冲销的条目不计入合计。Sums count live entries by their business dates; reversed entries are left out.",

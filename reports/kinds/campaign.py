@@ -19,7 +19,20 @@ from ledger.errors import LedgerError
 from .. import deadlines as calc
 from .. import labels as L
 from ..codes import REPORT_NOT_APPLICABLE
-from ..common import PDF_ROWS, Orgs, ReportDoc, ReportRequest, breakdown, donations_table, figure_pairs, in_period, rules_for, totals
+from ..common import (
+    PDF_ROWS,
+    Orgs,
+    ReportDoc,
+    ReportRequest,
+    breakdown,
+    breakdown_view,
+    donations_table,
+    figure_pairs,
+    in_period,
+    pdf_view,
+    rules_for,
+    totals,
+)
 from ..disclosures import china_date
 from ..formats import Column, Money, Table
 from ..render import Section
@@ -86,7 +99,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
         Section("plan", "募捐方案 Fundraising plan", figures=figure_pairs([
             ("项目 Project", f"{pid} {project.title_zh}"), ("募集方 Fundraiser", f"{orgs.name(project.fundraiser_org)}（{project.fundraiser_org}）"),
             ("募捐期间 Fundraising period", f"{start} – {end}"), ("目标 Target", Money(project.target_minor, cur)),
-        ]), tables=(plan,), row_limit=PDF_ROWS),
+        ]), tables=(pdf_view(plan, "field_zh", "value"),), row_limit=PDF_ROWS),
         Section("filing", "方案备案（10日规则）Plan filing and the 10-day rule", paragraphs=(rule_text, f"依据 Source: {filing_due.source}"),
                 figures=figure_pairs([
                     ("备案截止 Due on", filing_due.due_on), ("备案日期 Filed on", filed_on),
@@ -96,8 +109,9 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
                 ])),
         Section("receipts", "募捐收入 Receipts", figures=figure_pairs(
             [(f"募捐收入 Receipts（{c}，{t['count']} 笔）", t["amount"]) for c, t in totals(live).items()] or [("募捐收入 Receipts", Money(0, cur))]),
-            tables=(by_channel, by_donor, by_pot, by_month), row_limit=PDF_ROWS),
-        Section("disclosure", "募捐情况公开 Campaign disclosures", tables=(dues_table,), row_limit=PDF_ROWS,
+            tables=tuple(breakdown_view(t) for t in (by_channel, by_donor, by_pot, by_month)), row_limit=PDF_ROWS),
+        Section("disclosure", "募捐情况公开 Campaign disclosures", row_limit=PDF_ROWS,
+                tables=(pdf_view(dues_table, "rule_zh", "index", "period_start", "period_end", "due_on"),),
                 paragraphs=("每笔募捐收入在记录时即在账本公开；下表列出规则集规定的公开期限。Every receipt is public on the log when recorded; the table lists the deadlines of the rule set.",)),
     ]
     tables = [plan, by_channel, by_donor, by_pot, by_month, dues_table, donations_table(donations)]

@@ -29,9 +29,9 @@ from ledger.domain.rows import AuditOpinionRow, EntryRow, FinancialsRow, OrgRow,
 from ledger.domain.schemas import CHARITY_FORMS
 
 from .. import labels as L
-from ..common import PDF_ROWS, ReportDoc, ReportRequest, figure_pairs, rules_for
+from ..common import PDF_ROWS, ReportDoc, ReportRequest, figure_pairs, pdf_view, rules_for
 from ..disclosures import Disclosure, annual_report_disclosure, project_disclosures
-from ..formats import Column, Table
+from ..formats import Column, Money, Table, percent_from_bp
 from ..ratios import YearCheck, check_reported_year
 from ..render import Section
 from ..snapshot import Snapshot
@@ -54,18 +54,16 @@ def _ratio_detail(check: YearCheck) -> tuple[str, str]:
     assert r is not None
     en, zh = [], []
     cur = check.currency or "CNY"
-    from ..formats import Money
-
     for req in r.spending:
         if not req.met:
             en.append(f"charitable spending {Money(req.actual_fen, cur).grouped()} < required {Money(req.required_fen, cur).grouped()} "
-                      f"({req.basis_points / 100:.2f}% of {req.decided_by})")
+                      f"({percent_from_bp(req.basis_points)}% of {req.decided_by})")
             zh.append(f"慈善活动支出 {Money(req.actual_fen, cur).grouped()} 低于应达 {Money(req.required_fen, cur).grouped()}"
-                      f"（{L.zh('ratio_base', req.decided_by)}的 {req.basis_points / 100:.2f}%）")
+                      f"（{L.zh('ratio_base', req.decided_by)}的 {percent_from_bp(req.basis_points)}%）")
     m = r.management
     if not m.met:
-        en.append(f"management costs {Money(m.actual_fen, cur).grouped()} > cap {Money(m.cap_fen, cur).grouped()} ({m.cap_basis_points / 100:.2f}% of total spending)")
-        zh.append(f"管理费用 {Money(m.actual_fen, cur).grouped()} 超过上限 {Money(m.cap_fen, cur).grouped()}（费用合计的 {m.cap_basis_points / 100:.2f}%）")
+        en.append(f"management costs {Money(m.actual_fen, cur).grouped()} > cap {Money(m.cap_fen, cur).grouped()} ({percent_from_bp(m.cap_basis_points)}% of total spending)")
+        zh.append(f"管理费用 {Money(m.actual_fen, cur).grouped()} 超过上限 {Money(m.cap_fen, cur).grouped()}（费用合计的 {percent_from_bp(m.cap_basis_points)}%）")
     return "; ".join(en), "；".join(zh)
 
 
@@ -193,10 +191,13 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
             ("报告年度 Year", str(year)), ("账本日期 Log date", as_of.isoformat()),
             ("慈善组织 Charities", str(len(charities))), ("存在问题的组织 With breaches", str(summary["with_breaches"])),
             *((f"支出比例 {s}", str(n)) for s, n in summary["ratio"].items()),
-        ]), tables=(kind_table,)),
-        Section("matrix", "合规矩阵 Compliance matrix", tables=(matrix_table,), row_limit=PDF_ROWS,
+        ]), tables=(pdf_view(kind_table, "kind_zh", "kind_en", "count"),)),
+        Section("matrix", "合规矩阵 Compliance matrix", row_limit=PDF_ROWS, tables=(pdf_view(
+            matrix_table, "name_zh", "ratio_status", "disclosures_overdue", "disclosures_late", "annual_report", "audit_opinion",
+            "open_findings", "breaches"),),
                 paragraphs=("按问题数从多到少排列；CSV/XLSX 文件可按任意列排序和筛选。Sorted by breaches, most first; the CSV/XLSX files sort on any column.",)),
-        Section("breaches", "问题清单 Breaches", tables=(breach_table,), row_limit=PDF_ROWS,
+        Section("breaches", "问题清单 Breaches", row_limit=PDF_ROWS,
+                tables=(pdf_view(breach_table, "name_zh", "kind_zh", "subject", "due_on", "detail_zh", "entries"),),
                 paragraphs=("每项问题列出所依据条目的叶哈希，可在账本浏览器中查验。Each breach lists the leaf hashes of its entries.",)),
         Section("sez", "特区捐赠备案 SEZ donation filings", paragraphs=(
             "账本尚无记录深圳经济特区捐赠备案及主管部门答复（10 日 / 30 日）的条目类型，本报告无法核查这两项；期限计算见规则集 sz-donation。",

@@ -36,10 +36,12 @@ from ..common import (
     allocations_table,
     attestations_table,
     breakdown,
+    breakdown_view,
     disbursements_table,
     disclosures_table,
     donations_table,
     figure_pairs,
+    pdf_view,
     rules_for,
 )
 from ..disclosures import china_date, counts, project_disclosures
@@ -185,7 +187,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
             ("期间 Dates", f"{project.start_date} – {project.end_date}"), ("目标 Target", Money(project.target_minor, cur)),
             ("定向募捐 Directed", "是 Yes" if project.directed else "否 No"), ("状态 Status", project.status),
         ])),
-        Section("plan", "募捐方案 Fundraising plan", tables=(plan,) if plan.rows else (),
+        Section("plan", "募捐方案 Fundraising plan", tables=(pdf_view(plan, "field_zh", "value"),) if plan.rows else (),
                 paragraphs=() if plan.rows else ("定向募捐项目，无公开募捐方案。A directed project: no public fundraising plan.",),
                 figures=figure_pairs([("备案日期 Filed on", figures["plan"]["filed_on"]), ("备案编号 Record number", project.plan_record_number)])
                 if figures["plan"] else ()),
@@ -194,11 +196,15 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
             ("其中物资 In kind", f["raised_in_kind"]), ("捐赠笔数 Donations", str(fund.donations_count)),
             ("拨付 Allocated", f["allocated"]), ("支出 Disbursed", f["disbursed"]), ("结余 Balance", f["balance"]),
             ("未拨付 Not yet allocated", f["unallocated"]), ("执行方结余 Held by implementers", f["with_implementers"]),
-        ]), tables=(balance_table, by_channel, by_donor, by_category), row_limit=PDF_ROWS),
-        Section("progress", "进展报告 Progress reports", tables=(prog_table,), row_limit=PDF_ROWS),
+        ]), tables=(pdf_view(balance_table, "name_zh", "allocated", "disbursed", "balance"), breakdown_view(by_channel),
+                    breakdown_view(by_donor), breakdown_view(by_category)), row_limit=PDF_ROWS),
+        Section("progress", "进展报告 Progress reports", tables=(pdf_view(
+            prog_table, "recorded_on", "period_start", "period_end", "beneficiaries", "meets", "due_on", "on_time", "summary"),),
+            row_limit=PDF_ROWS),
         Section("disclosures", "信息公开及时性 Disclosure timeliness", figures=figure_pairs(
             [(f"{L.zh('status', s)} {L.en('status', s)}", str(n)) for s, n in disc_counts.items()]),
-            tables=(disc_table,), row_limit=PDF_ROWS),
+            tables=(pdf_view(disc_table, "rule_zh", "index", "period_start", "period_end", "due_on", "status", "done_on"),),
+            row_limit=PDF_ROWS),
         Section("closing", "结项与剩余财产 Closing and surplus", figures=figure_pairs([
             ("结项日期 Closed on", project.closed_on), ("结余 Surplus", closing["surplus"]),
             ("处理方式 Handling", L.both("surplus_handling", project.surplus_handling)),
@@ -206,7 +212,8 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
         ]) if closing else (), paragraphs=() if closing else ("项目尚未结项。The project is not closed.",)),
         Section("oversight", "监督意见 Oversight", figures=figure_pairs(
             [(f"{L.zh('verdict', v)} {L.en('verdict', v)}", str(n)) for v, n in verdicts.items()]
-            + [("未解决 Open queries and flags", str(len(open_findings)))]), tables=(over_table,), row_limit=PDF_ROWS),
+            + [("未解决 Open queries and flags", str(len(open_findings)))]),
+            tables=(pdf_view(over_table, "recorded_on", "verdict", "target_type", "findings"),), row_limit=PDF_ROWS),
     ]
     tables = [plan, balance_table, by_channel, by_donor, by_category, prog_table, disc_table, over_table,
               donations_table(donations), allocations_table(allocations), disbursements_table(disbursements)]

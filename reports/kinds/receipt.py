@@ -117,8 +117,9 @@ def build(snap: Snapshot, req: ReportRequest, *, personal: dict[str, str] | None
         verify_url = f"{site}/ledger/{d.seq}"
     extra.append(("verify_url", "查验网址", "Verify at", verify_url))
 
-    rows = [[k, *values[k][:2], values[k][2] if not isinstance(values[k][2], Money) else str(values[k][2])] for k in fields if k in values]
-    rows += [[k, zh, en, str(v) if isinstance(v, Money) else v] for k, zh, en, v in extra]
+    required = [[k, *values[k]] for k in fields if k in values]
+    others = [[k, zh, en, str(v) if isinstance(v, Money) else v] for k, zh, en, v in extra]
+    rows = required + others
     table = Table("receipt", "捐赠票据", "Donation receipt", (
         Column("field", "字段", "Field"), Column("field_zh", "名称", "Field (zh)"), Column("field_en", "名称（英文）", "Field (en)"),
         Column("value", "内容", "Value"),
@@ -148,7 +149,10 @@ def build(snap: Snapshot, req: ReportRequest, *, personal: dict[str, str] | None
         kind="receipt", name=f"receipt-{d.seq}" + ("-personal" if is_personal else ""), subject=d.id,
         subject_name=f"捐赠 seq {d.seq}（{d.project}）", title_zh="公益事业捐赠票据", title_en="Donation receipt",
         period_start=received, period_end=received, ruleset=rs, at=snap.at, figures=figures, tables=[table], notes=notes,
-        template="report_receipt.html", context={"table": table, "verify_url": verify_url, "donation": d,
-                                                 "recorded_on": china_date(d.time)},
+        template="report_receipt.html", context={
+            "table": table, "required": required, "verify_url": verify_url,
+            "details": [r for r in others if r[0] in ("project", "restricted", "channel", "entry", "seq", "recorded_at", "receipt_code",
+                                                       "donor_id_number")],
+            "amount": Money(d.amount_minor, cur), "recorded_on": china_date(d.time)},
         record=not is_personal, variant="personal" if is_personal else "",
     )

@@ -35,7 +35,9 @@ def csv_rows(data: bytes) -> tuple[list[str], list[list[str]]]:
 def xlsx_rows(data: bytes, sheet: str) -> tuple[list[str], list[list[Any]]]:
     wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
     rows = [list(r) for r in wb[sheet].iter_rows(values_only=True)]
-    return [str(h) for h in rows[0]], rows[1:]
+    width = len(rows[0])
+    # a row read back ends at its last non-empty cell: pad it to the header's width
+    return [str(h) for h in rows[0]], [r + [None] * (width - len(r)) for r in rows[1:]]
 
 
 def normalise(columns: list[dict[str, Any]], row: list[Any], source: str) -> list[Any]:
