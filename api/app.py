@@ -31,6 +31,7 @@ from ledger.store.runtime import Ledger, open_ledger
 
 from .coalescer import AppendCoalescer
 from .config import ApiSettings, get_api_settings
+from .controllers.donor_data import DonorDataController
 from .controllers.entries import EntriesController
 from .controllers.log import LogController
 from .controllers.problems import ProblemsController
@@ -56,6 +57,7 @@ CONTROLLERS: tuple[type, ...] = (
     OrganisationsController,
     ProjectsController,
     DonationsController,
+    DonorDataController,
     AllocationsController,
     DisbursementsController,
     ProgressController,

@@ -85,6 +85,17 @@ def donor_commitment(personal: dict[str, str], salt: bytes) -> str:
     return hashlib.sha256(COMMITMENT_PREFIX + salt + body).hexdigest()
 
 
+DONOR_DATA_PREFIX = b"charity-ledger/donor-data/v1\n"
+
+
+def donor_data_message(donation: str, personal: dict[str, str], salt: bytes) -> bytes:
+    """What a charity's key signs to hand a donation's personal data to the donor store:
+    ``prefix || JCS({"donation": leaf hash, "personal": {...}, "salt": base64})``. The domain
+    prefix keeps it from ever being mistaken for an entry signature."""
+    body = {"donation": donation, "personal": check_personal_data(personal), "salt": base64.b64encode(salt).decode("ascii")}
+    return DONOR_DATA_PREFIX + canonical_bytes(body)
+
+
 def verify_commitment(commitment: str, personal: dict[str, str], salt: bytes) -> bool:
     return hmac.compare_digest(donor_commitment(personal, salt), commitment)
 

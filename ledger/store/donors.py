@@ -57,6 +57,12 @@ RECEIPT_NOT_FOUND = define(
     "No donation matches this receipt code. Check it against your receipt.",
     "没有与该收据码对应的捐赠，请对照收据核对。",
 )
+DONOR_DATA_SIGNER = define(
+    "donor_data_signer_not_allowed",
+    "forbidden",
+    "The key {signer} may not hand in donor data for donation {seq}: only a live fundraiser or administrator key of {org} may.",
+    "密钥 {signer} 无权提交捐赠 {seq} 的捐赠人信息：只有 {org} 未吊销的募集或管理员密钥可以提交。",
+)
 PRIVACY_KEY_INVALID = define(
     "privacy_key_invalid",
     "unavailable",
@@ -131,6 +137,28 @@ class DonorStore:
             payload = json.dumps({"personal": personal, "salt": base64.b64encode(salt).decode()}, ensure_ascii=False)
             token = self.fernet.encrypt(payload.encode("utf-8")).decode("ascii")
             conn.execute(TABLE.insert().values(seq=seq, token=token, stored_at=format_time(now())))
+
+    def store_signed(self, donation_id: str, personal: dict[str, str], salt: bytes, signer: str, signature: bytes) -> int:
+        """Keep personal data handed in over the network: signed (donor_data_message) by a live
+        fundraiser or org_admin key of the organisation that recorded the donation. Returns the seq."""
+        from ..domain.privacy import donor_data_message
+        from ..domain.rows import KeyRow
+        from ..keys import load_public, unb64, verify
+
+        keys = table_for(KeyRow)
+        with self.engine.connect() as conn:
+            donation = conn.execute(select(DONATION).where(DONATION.c.id == donation_id)).mappings().first()
+            key = conn.execute(select(keys).where(keys.c.key_id == signer)).mappings().first()
+        if donation is None:
+            raise LedgerError("not_found", what="donation", what_zh="捐赠", ref=donation_id)
+        seq, org = donation["seq"], donation["fundraiser_org"]
+        if key is None or key["org"] != org or key["role"] not in ("fundraiser", "org_admin") or key["revoked_seq"] is not None:
+            raise LedgerError(DONOR_DATA_SIGNER, signer=signer, seq=seq, org=org)
+        message = donor_data_message(donation_id, personal, salt)
+        if not verify(load_public(unb64(key["public_key"], length=32)), signature, message):
+            raise LedgerError("bad_signature", signer=signer)
+        self.store(seq, personal, salt)
+        return seq
 
     def get(self, seq: int) -> DonorRecord:
         with self.engine.connect() as conn:

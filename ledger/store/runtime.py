@@ -114,6 +114,10 @@ def init_ledger(settings: Settings, *, clock: Callable[[], datetime] = now) -> L
     migrate.upgrade(engine)
     ledger = Ledger(settings, engine, key, clock)
     ledger.log.ensure_head()
+    if not settings.privacy_key:
+        from .donors import load_privacy_key
+
+        load_privacy_key(settings, create=True)  # the donor data key exists from the start
     return ledger
 
 
