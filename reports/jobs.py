@@ -54,7 +54,7 @@ def read(settings: Settings, job: str) -> dict[str, Any] | None:
 def write(settings: Settings, job: str, record: dict[str, Any]) -> None:
     path = _path(settings, job)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")  # unique per writer, threads too
     tmp.write_text(json.dumps(record, ensure_ascii=False, sort_keys=True), encoding="utf-8")
     os.replace(tmp, path)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import uuid
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -99,7 +100,7 @@ def scan_deadlines_task(ref: str | dict[str, Any] | None = None, on: str | None 
     folder = ledger.settings.home / "oversight"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"deadlines-{day.isoformat()}.json"
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")  # unique per writer, threads too
     tmp.write_text(json.dumps({**summary, "items": items}, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, path)
     return {**summary, "file": str(path)}
