@@ -1,8 +1,8 @@
-"""``charity-ledger witness``, ``monitor``, ``deadlines`` and ``overseer``: the oversight commands.
+"""``charity-ledger witness``, ``monitor``, ``deadlines``, ``overseer`` and ``verdict``: the oversight commands.
 
 Mounted by :mod:`ledger.cli` through ``SUBCOMMAND_MODULES`` (``register(add)``). Output is JSON
-(one object, or JSON lines for the monitor's violations); exit status 0 means cosigned / clean,
-1 refused / violations found, 2 a usage error, 3 (witness) the log could not be used.
+(one object, or JSON lines for the monitor's violations); exit status 0 means cosigned / clean /
+recorded, 1 refused / violations found, 2 a usage error, 3 (witness) the log could not be used.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -134,14 +135,19 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 # --- deadlines and the overseer's view -----------------------------------------------------
 
 
-def _open_engine(args: argparse.Namespace) -> Any:
+def _settings(args: argparse.Namespace) -> Any:
     from .settings import from_env
-    from .store.runtime import open_ledger
 
     settings = from_env()
     if args.home:
         settings = settings.with_home(Path(args.home))
-    return open_ledger(settings).engine
+    return settings
+
+
+def _open_engine(args: argparse.Namespace) -> Any:
+    from .store.runtime import open_ledger
+
+    return open_ledger(_settings(args)).engine
 
 
 def _day(value: str | None) -> date:
@@ -161,19 +167,46 @@ def cmd_deadlines(args: argparse.Namespace) -> int:
 
 
 def cmd_overseer(args: argparse.Namespace) -> int:
-    from .money import parse_amount
-    from .oversight import overseer_view
+    from .oversight import overseer_view, parse_threshold
 
-    thresholds = {}
-    for value in args.threshold or ():
-        amount, _, currency = value.partition(" ")
-        currency = currency.strip() or "CNY"
-        thresholds[currency] = parse_amount(amount, currency)
+    thresholds = dict(parse_threshold(value) for value in args.threshold or ())
     view = overseer_view(
         _open_engine(args), args.org, _day(args.on), thresholds=thresholds, band_bp=args.band_bp,
         min_projects=args.min_projects, limit=args.limit,
     )
     _print(view.to_json())
+    return EXIT_OK
+
+
+def cmd_verdict(args: argparse.Namespace) -> int:
+    """Sign an oversight verdict (``attestation.recorded``) with the overseer's key and submit
+    it to the log in the data folder, or to ``--url``."""
+    from .client import HttpSink, LocalSink
+    from .errors import LedgerError
+    from .keys import read_key_file
+    from .oversight import sign_verdict
+
+    if not re.fullmatch(r"[0-9a-f]{64}", args.target):
+        return _usage(f"--target must be an entry's leaf hash (64 lowercase hex), not {args.target!r} / --target 须为条目的叶哈希（64 位小写十六进制）")
+    findings = Path(args.findings[1:]).read_text(encoding="utf-8").strip() if args.findings.startswith("@") else args.findings
+    key = read_key_file(Path(args.key), _passphrase())
+    if args.url:
+        sink: Any = HttpSink(args.url, token=args.token or os.environ.get("CHARITY_LEDGER_TOKEN"))
+        origin = sink.origin()
+    else:
+        from .store.runtime import open_ledger
+
+        sink = LocalSink(open_ledger(_settings(args)))
+        origin = sink.origin
+    entry = sign_verdict(key, origin, args.target, args.verdict, findings, idem=args.idem)
+    try:
+        result = sink.append([entry])[0]
+    except LedgerError as exc:
+        if exc.code == "idem_conflict" and not args.idem:
+            print("this key recorded the same verdict with the same findings before; give --idem to record it again on purpose\n"
+                  "此密钥此前已记录过相同的结论和意见；如确需再次记录，请指定 --idem", file=sys.stderr)
+        raise
+    _print({"verdict": args.verdict, "target": args.target, **result.to_json()})
     return EXIT_OK
 
 
@@ -220,3 +253,12 @@ def register(add: Add) -> None:
     p.add_argument("--band-bp", type=int, default=1000, help="how far under the threshold is 'just under', in basis points (default 1000 = 10%%)")
     p.add_argument("--min-projects", type=int, default=3, help="projects paying one payee before it is a signal (default 3)")
     p.add_argument("--limit", type=int, default=200, help="entries awaiting a verdict to list (default 200)")
+
+    p = add("verdict", cmd_verdict, "sign an oversight verdict on an entry with the overseer's key and submit it")
+    p.add_argument("--key", required=True, help="the overseer's key file (PEM; CHARITY_LEDGER_KEY_PASSPHRASE opens an encrypted one)")
+    p.add_argument("--target", required=True, help="the leaf hash of the entry judged")
+    p.add_argument("--verdict", required=True, choices=["approved", "queried", "flagged", "resolved"])
+    p.add_argument("--findings", required=True, help="what was checked and found (text, or @FILE)")
+    p.add_argument("--idem", help="request id (default: derived from the verdict, so sending the same verdict twice records it once)")
+    p.add_argument("--url", help="base URL of a served log (default: the log in the data folder)")
+    p.add_argument("--token", help="bearer token for the API, if it asks for one (or CHARITY_LEDGER_TOKEN)")

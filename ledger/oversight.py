@@ -7,10 +7,15 @@ Three parts, each pure functions over plain values plus a thin SQL loader:
    ``charity-ledger verify --witness-key K ... --quorum N`` calls; :func:`witness_policy_from_env`
    reads ``CHARITY_LEDGER_WITNESS_KEYS`` (comma-separated type 0x04 verifier keys) and
    ``CHARITY_LEDGER_WITNESS_QUORUM`` (default: a majority of the keys).
-2. **Deadlines** (:func:`scan_deadlines` for the daily task; :func:`project_deadlines`,
-   :func:`annual_report_deadlines`, :func:`sz_filing_deadlines` pure): what is due within a
-   warning window or overdue, counted with the reports package's calculator
-   (``reports.deadlines``) under the rule set in force on the day of the scan.
+2. **Deadlines and disclosures**: the one place that says what a charity must disclose, by
+   when, and whether the log shows it made. :func:`project_disclosures` and
+   :func:`annual_report_disclosures` (pure) give the whole history (on time, late, missing,
+   not yet due, with the entry that made each); :func:`project_deadlines`,
+   :func:`annual_report_deadlines` and :func:`sz_filing_deadlines` the items not made that are
+   overdue or due within a warning window; :func:`scan_deadlines` (the daily task, the API,
+   the site) and :func:`disclosures_of_project` / :func:`disclosures_of_org` read the
+   projections. Counted with the reports package's calculator (``reports.deadlines``) under the
+   rule set in force on the day asked about.
 3. **The overseer's view** (:func:`overseer_view` and its parts): the entries of the projects an
    oversight organisation oversees that still await its verdict, its queries and flags with
    their resolution, overdue disclosures, and risk signals (:func:`risk_signals`). Verdicts are
@@ -25,9 +30,10 @@ What counts as done (the log has no entry type for every filing; docs/oversight.
   or by a progress report whose period reaches the project's end; a project closed before its
   end date is due from its closing date;
 - the plan filing is met by ``plan.filed``;
-- the annual report of a year is met by an ``audit.opinion`` on the organisation for that year
-  (the log has no annual-report entry; the audited financial report stands for it). Years
+- the annual report of a year is met by the organisation's ``financials.reported`` for that
+  year (its figures from the annual financial report, as the reports package counts it). Years
   whose deadline fell before the log's genesis are not asked for;
+- a surplus disclosure (a closed project with money left) is met by ``project.closed``;
 - campaign (募捐) disclosures are not tracked: every donation is public on the log when it is
   recorded;
 - SEZ donation filings and the authority's replies have no entry type yet: the calculation is
@@ -44,13 +50,14 @@ import json
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, and_, exists, not_, select
+from sqlalchemy import Connection, Engine, and_, exists, not_, select
 
 from .canonical import parse_time
 from .checkpoint import (
@@ -64,9 +71,9 @@ from .checkpoint import (
 )
 from .domain.rows import (
     AttestationRow,
-    AuditOpinionRow,
     DisbursementRow,
     EntryRow,
+    FinancialsRow,
     OrgRow,
     ProgressRow,
     ProjectRow,
@@ -212,6 +219,45 @@ def quorum_report(
 # 2. deadlines
 # ============================================================================================
 
+# Statuses of a disclosure in a history (the reports package uses the same words):
+# made on or before its day, made after it, not made and its day has passed, not made yet.
+DISCLOSURE_STATUSES = ("on_time", "late", "missing", "due")
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosure:
+    """One thing a charity must disclose or file, with whether and when the log shows it made.
+
+    The history of a project (:func:`project_disclosures`) or of an organisation's annual
+    reports (:func:`annual_report_disclosures`). :class:`DeadlineItem` s are the ones not made
+    that are overdue or fall due soon.
+    """
+
+    rule: str                 # the rule set's deadline key: progress_disclosure, annual_report...
+    status: str               # on_time / late / missing / due (DISCLOSURE_STATUSES)
+    due_on: date
+    org: str                  # the organisation that has to act
+    subject: str              # project id, or "<org>/<year>"
+    ruleset: str              # "cn-charity/1"
+    source: str               # legal source and article
+    en: str
+    zh: str
+    item: int | None = None   # the item in shared/reference/compliance.md
+    project: str | None = None
+    index: int | None = None  # n-th recurring disclosure
+    period_start: date | None = None
+    period_end: date | None = None
+    done_on: date | None = None   # China date of the entry that made it
+    entry: str | None = None      # that entry's leaf hash
+    entry_seq: int | None = None
+
+    @property
+    def made(self) -> bool:
+        return self.status in ("on_time", "late")
+
+    def to_json(self) -> dict[str, Any]:
+        return _plain_json(self)
+
 
 @dataclass(frozen=True, slots=True)
 class DeadlineItem:
@@ -232,12 +278,13 @@ class DeadlineItem:
     period_start: date | None = None
     period_end: date | None = None
 
+    def sort_key(self) -> tuple[int, str, str, str, str, int]:
+        """Overdue first, then by due date, organisation, subject, rule and index: the order of
+        every list of items (unique per item, so it can serve as a page cursor)."""
+        return (int(self.status != "overdue"), self.due_on.isoformat(), self.org, self.subject, self.rule, self.index or 0)
+
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            out[f.name] = value.isoformat() if isinstance(value, date) else value
-        return out
+        return _plain_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,22 +299,143 @@ class SzFiling:
     accepted_on: date | None = None   # emergency donation accepted before filing
 
 
+def _plain_json(value: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in fields(value):
+        v = getattr(value, f.name)
+        out[f.name] = v.isoformat() if isinstance(v, date) else v
+    return out
+
+
 def china_date(log_time: str) -> date:
     """The date in China Standard Time of an RFC 3339 log time."""
     return parse_time(log_time).astimezone(CHINA).date()
 
 
-def _item(due: Any, rules: RuleSet, on: date, window_days: int, *, org: str, subject: str, project: str | None = None) -> DeadlineItem | None:
-    """A DeadlineItem for a reports.deadlines.Due that is not met, or None if not yet relevant."""
-    if due.due_on > on + timedelta(days=window_days):
-        return None
+# The deadline calculator and the rule sets live in the reports package for now (they are to
+# move into the ledger). These two functions are the only places that import them.
+
+
+def _calculator() -> Any:
+    from reports import deadlines
+
+    return deadlines
+
+
+def rules_in_force(name: str, on: date) -> RuleSet:
+    """The version of a rule set in force on ``on`` (the reports package's registry)."""
+    from reports.rulesets import ruleset
+
+    return ruleset(name, on)
+
+
+def _status(done: bool, done_on: date | None, due_on: date, on: date) -> str:
+    if done:
+        return "late" if done_on is not None and done_on > due_on else "on_time"
+    return "missing" if on > due_on else "due"
+
+
+def _disclosure(
+    due: Any, rules: RuleSet, on: date, *, org: str, subject: str, project: str | None = None,
+    done: bool = False, done_on: date | None = None, entry: str | None = None, entry_seq: int | None = None,
+) -> Disclosure:
+    """A Disclosure for a ``reports.deadlines.Due``, made or not."""
     rule = rules.deadline(due.rule)
-    late = (on - due.due_on).days
-    return DeadlineItem(
-        rule=due.rule, status="overdue" if late > 0 else "due", due_on=due.due_on, days=abs(late),
-        org=org, subject=subject, ruleset=due.ruleset, source=due.source, en=rule.en, zh=rule.zh,
-        project=project, index=due.index, period_start=due.period_start, period_end=due.period_end,
+    return Disclosure(
+        rule=due.rule, status=_status(done, done_on, due.due_on, on), due_on=due.due_on, org=org, subject=subject,
+        ruleset=due.ruleset, source=due.source, en=rule.en, zh=rule.zh, item=due.item, project=project,
+        index=due.index, period_start=due.period_start, period_end=due.period_end,
+        done_on=done_on if done else None, entry=entry if done else None, entry_seq=entry_seq if done else None,
     )
+
+
+def deadline_item(d: Disclosure, on: date, window_days: int = DEFAULT_WINDOW_DAYS) -> DeadlineItem | None:
+    """The DeadlineItem of a disclosure not made that is overdue on ``on`` or due within
+    ``window_days`` of it; None otherwise."""
+    if d.made or d.due_on > on + timedelta(days=window_days):
+        return None
+    late = (on - d.due_on).days
+    return DeadlineItem(
+        rule=d.rule, status="overdue" if late > 0 else "due", due_on=d.due_on, days=abs(late), org=d.org,
+        subject=d.subject, ruleset=d.ruleset, source=d.source, en=d.en, zh=d.zh, project=d.project, index=d.index,
+        period_start=d.period_start, period_end=d.period_end,
+    )
+
+
+def project_disclosures(
+    project: ProjectRow,
+    progress: Iterable[ProgressRow],
+    on: date,
+    rules: RuleSet,
+    *,
+    closed_time: str | None = None,
+) -> list[Disclosure]:
+    """Everything one project has to disclose, with what the log shows made, by ``on``. Pure.
+
+    ``progress``: the project's progress reports (withdrawn ones are ignored);
+    ``closed_time``: the log time of its ``project.closed`` entry (without it, the closing
+    day stands for the day it was disclosed). Sorted by due date, then rule and index.
+
+    - plan filing (public fundraising only): ``plan.filed``, by its log date;
+    - progress every 3 months for projects longer than 6 months: a live ``progress.reported``
+      recorded on or after the first day of the period; each report meets one period, oldest
+      first, so a late report clears the oldest missed period. Periods due after the closing
+      day of a project closed early are not owed;
+    - final disclosure (3 months after the end, or after the closing day of a project closed
+      early): ``project.closed`` or a progress report whose period reaches the end, whichever
+      was recorded first;
+    - surplus disclosure (a closed project with money left): ``project.closed``, which states
+      the surplus and its handling.
+    """
+    calc = _calculator()
+    doer = project.fundraiser_org  # the charity answers for its project's disclosures
+    out: list[Disclosure] = []
+
+    def add(due: Any, **made: Any) -> None:
+        out.append(_disclosure(due, rules, on, org=doer, subject=project.project, project=project.project, **made))
+
+    if not project.directed and project.plan_fundraising_start:
+        key = "plan_filing_emergency" if project.emergency else "plan_filing"
+        filed = project.plan_filed_seq is not None
+        add(calc.due_after(rules, key, date.fromisoformat(project.plan_fundraising_start)), done=filed,
+            done_on=china_date(project.plan_filed_time) if project.plan_filed_time else None,
+            entry=project.plan_filed_id, entry_seq=project.plan_filed_seq)
+
+    start = date.fromisoformat(project.start_date)
+    planned_end = end = date.fromisoformat(project.end_date)
+    if project.closed_on is not None:  # closed early: nothing falls due after the closing day
+        end = max(start, min(end, date.fromisoformat(project.closed_on)))
+    reports = sorted((p for p in progress if not p.corrected), key=lambda p: p.seq)
+    recorded = [(china_date(p.time), p) for p in reports]
+    used = [False] * len(reports)
+    for due in calc.recurring_dues(rules, "progress_disclosure", start, planned_end):
+        if due.due_on > end:
+            break
+        match = next((i for i, (day, _) in enumerate(recorded) if not used[i] and day >= due.period_start), None)
+        if match is None:
+            add(due)
+            continue
+        used[match] = True
+        day, report = recorded[match]
+        add(due, done=True, done_on=day, entry=report.id, entry_seq=report.seq)
+
+    closed_on: date | None = None
+    if project.closed:
+        closed_on = china_date(closed_time) if closed_time else date.fromisoformat(project.closed_on) if project.closed_on else None
+    finals: list[tuple[date | None, int | None, str | None]] = [
+        (day, p.seq, p.id) for day, p in recorded if date.fromisoformat(p.period_end) >= end
+    ]
+    if project.closed:
+        finals.append((closed_on, project.closed_seq, project.closed_id))
+    final = min(finals, key=lambda f: (f[0] or date.max, -1 if f[1] is None else f[1]), default=None)
+    if final is None:
+        add(calc.due_after(rules, "final_disclosure", end))
+    else:
+        add(calc.due_after(rules, "final_disclosure", end), done=True, done_on=final[0], entry=final[2], entry_seq=final[1])
+    if project.closed and project.surplus_minor:
+        add(calc.due_after(rules, "surplus_disclosure", end), done=True, done_on=closed_on, entry=project.closed_id,
+            entry_seq=project.closed_seq)
+    return sorted(out, key=lambda d: (d.due_on, d.rule, d.index or 0))
 
 
 def project_deadlines(
@@ -278,80 +446,67 @@ def project_deadlines(
     *,
     window_days: int = DEFAULT_WINDOW_DAYS,
 ) -> list[DeadlineItem]:
-    """Plan filing, recurring progress disclosures and the final disclosure of one project.
-
-    ``progress``: the project's progress reports (withdrawn ones are ignored). Pure.
-    """
-    from reports import deadlines as calc
-
-    out: list[DeadlineItem] = []
-
-    def add(due: Any, org: str) -> None:
-        item = _item(due, rules, on, window_days, org=org, subject=project.project, project=project.project)
+    """The disclosures of :func:`project_disclosures` not made that are overdue on ``on`` or due
+    within ``window_days``. A plan filing is not asked for any more once the project is closed
+    (no fundraising is left to file a plan for). Pure."""
+    items = []
+    for d in project_disclosures(project, progress, on, rules):
+        if d.rule.startswith("plan_filing") and project.closed:
+            continue
+        item = deadline_item(d, on, window_days)
         if item is not None:
-            out.append(item)
+            items.append(item)
+    return items
 
-    doer = project.fundraiser_org  # the charity answers for its project's disclosures
-    if not project.directed and project.plan_fundraising_start and project.plan_filed_seq is None and not project.closed:
-        key = "plan_filing_emergency" if project.emergency else "plan_filing"
-        add(calc.due_after(rules, key, date.fromisoformat(project.plan_fundraising_start)), project.fundraiser_org)
 
-    start = date.fromisoformat(project.start_date)
-    planned_end = end = date.fromisoformat(project.end_date)
-    if project.closed_on is not None:  # closed early: nothing falls due after the closing day
-        end = max(start, min(end, date.fromisoformat(project.closed_on)))
-    reports = sorted((p for p in progress if not p.corrected), key=lambda p: p.seq)
-    disclosed = [china_date(p.time) for p in reports]
-    used = [False] * len(reports)
-    for due in calc.recurring_dues(rules, "progress_disclosure", start, planned_end):
-        if due.due_on > end:
-            break
-        met = False
-        for i, day in enumerate(disclosed):
-            if not used[i] and day >= due.period_start:
-                used[i] = met = True
-                break
-        if not met:
-            add(due, doer)
+def annual_report_disclosures(
+    org: OrgRow,
+    reported: Iterable[FinancialsRow],
+    on: date,
+    rules: RuleSet,
+    *,
+    log_started: date,
+) -> list[Disclosure]:
+    """The annual work and financial reports a charity owes (31 May of the next year under
+    ``cn-charity/1``) for every year that ended before ``on``, with what the log shows made.
 
-    final_met = project.closed or any(date.fromisoformat(p.period_end) >= end for p in reports)
-    if not final_met:
-        add(calc.due_after(rules, "final_disclosure", end), doer)
+    ``reported``: the organisation's ``financials.reported`` rows (its figures for a year, from
+    its annual financial report; withdrawn ones are ignored). Years whose deadline fell before
+    ``log_started`` and years before the organisation's ``registered_on`` are not asked for;
+    organisations that are not charities (or not active) owe none. Pure.
+    """
+    calc = _calculator()
+    if org.legal_form not in CHARITY_FORMS or org.status != "active":
+        return []
+    done = {f.year: f for f in reported if not f.corrected and f.org == org.org}
+    first = date.fromisoformat(org.registered_on).year if org.registered_on else log_started.year - 1
+    out: list[Disclosure] = []
+    for year in range(first, on.year):
+        due = calc.annual_report_due(rules, year)
+        if due.due_on < log_started:
+            continue
+        figures = done.get(year)
+        out.append(_disclosure(
+            due, rules, on, org=org.org, subject=f"{org.org}/{year}", done=figures is not None,
+            done_on=china_date(figures.time) if figures is not None else None,
+            entry=figures.id if figures is not None else None, entry_seq=figures.seq if figures is not None else None,
+        ))
     return out
 
 
 def annual_report_deadlines(
     org: OrgRow,
-    audited_years: Iterable[int],
+    reported: Iterable[FinancialsRow],
     on: date,
     rules: RuleSet,
     *,
     log_started: date,
     window_days: int = DEFAULT_WINDOW_DAYS,
 ) -> list[DeadlineItem]:
-    """The annual reports a charity owes (by 31 May of the next year under ``cn-charity/1``).
-
-    ``audited_years``: years with an ``audit.opinion`` on the organisation (not withdrawn).
-    Years whose deadline fell before ``log_started`` and years before the organisation's
-    ``registered_on`` are not asked for. Pure.
-    """
-    from reports import deadlines as calc
-
-    if org.legal_form not in CHARITY_FORMS or org.status != "active":
-        return []
-    done = set(audited_years)
-    first = date.fromisoformat(org.registered_on).year if org.registered_on else log_started.year - 1
-    out: list[DeadlineItem] = []
-    for year in range(first, on.year):
-        if year in done:
-            continue
-        due = calc.annual_report_due(rules, year)
-        if due.due_on < log_started:
-            continue
-        item = _item(due, rules, on, window_days, org=org.org, subject=f"{org.org}/{year}")
-        if item is not None:
-            out.append(item)
-    return out
+    """The annual reports of :func:`annual_report_disclosures` not made that are overdue on
+    ``on`` or due within ``window_days``. Pure."""
+    items = (deadline_item(d, on, window_days) for d in annual_report_disclosures(org, reported, on, rules, log_started=log_started))
+    return [i for i in items if i is not None]
 
 
 def sz_filing_deadlines(
@@ -365,38 +520,40 @@ def sz_filing_deadlines(
     accepting, and the authority's reply: due within 10 days (``authority_reply``, overdue
     from day 11) and at most 30 (after day 30 the item becomes ``authority_reply_latest``,
     overdue: no reply by then counts as approval). Pure."""
-    from reports import deadlines as calc
-
+    calc = _calculator()
     out: list[DeadlineItem] = []
     for f in filings:
         if f.filed_on is None:
             if f.accepted_on is not None:
-                item = _item(calc.sz_emergency_filing_due(rules, f.accepted_on), rules, on, window_days, org=f.org, subject=f.ref)
-                if item is not None:
+                d = _disclosure(calc.sz_emergency_filing_due(rules, f.accepted_on), rules, on, org=f.org, subject=f.ref)
+                if (item := deadline_item(d, on, window_days)) is not None:
                     out.append(item)
             continue
         if f.replied_on is not None:
             continue
         normal, latest = calc.sz_reply_dues(rules, f.filed_on)
         due = normal if on <= latest.due_on else latest  # past the latest day: deemed approved
-        item = _item(due, rules, on, window_days, org=f.authority, subject=f.ref)
-        if item is not None:
+        if (item := deadline_item(_disclosure(due, rules, on, org=f.authority, subject=f.ref), on, window_days)) is not None:
             out.append(item)
     return out
 
 
-def rules_in_force(name: str, on: date) -> RuleSet:
-    """The version of a rule set in force on ``on`` (the reports package's registry)."""
-    from reports.rulesets import ruleset
-
-    return ruleset(name, on)
-
-
 def _sort(items: Iterable[DeadlineItem]) -> list[DeadlineItem]:
-    return sorted(items, key=lambda i: (i.status != "overdue", i.due_on, i.org, i.subject, i.rule, i.index or 0))
+    return sorted(items, key=DeadlineItem.sort_key)
 
 
 # --- SQL ------------------------------------------------------------------------------------
+# Every function takes an Engine (it opens its own connection) or a Connection (it reads inside
+# the caller's transaction, so a page or an API answer sees one state of the projections).
+
+
+@contextmanager
+def _connect(bind: Engine | Connection) -> Iterator[Connection]:
+    if isinstance(bind, Connection):
+        yield bind
+    else:
+        with bind.connect() as conn:
+            yield conn
 
 
 def _table(row_type: type) -> Any:
@@ -415,51 +572,100 @@ def _log_started(conn: Any) -> date | None:
     return china_date(registry[0].genesis_time) if registry else None
 
 
+def _closed_times(conn: Any, projects: Sequence[ProjectRow]) -> dict[str, str]:
+    """Log times of the closing entries of ``projects`` (by closing entry id)."""
+    ids = [p.closed_id for p in projects if p.closed_id]
+    if not ids:
+        return {}
+    E = _table(EntryRow)
+    return {i: t for start in range(0, len(ids), 500) for i, t in conn.execute(select(E.c.id, E.c.time).where(E.c.id.in_(ids[start:start + 500])))}
+
+
 def scan_deadlines(
-    engine: Engine,
+    bind: Engine | Connection,
     on: date,
     *,
     window_days: int = DEFAULT_WINDOW_DAYS,
     projects: Sequence[str] | None = None,
     orgs: Sequence[str] | None = None,
+    org: str | None = None,
     rules: RuleSet | None = None,
 ) -> list[DeadlineItem]:
     """Everything due within ``window_days`` of ``on`` or overdue on ``on``, across the registry.
 
-    Reads the projection tables (projects, progress reports, organisations, audit opinions,
-    the registry row) with SQLAlchemy Core and computes with the ``cn-charity`` rule set in
-    force on ``on`` (or ``rules``). ``projects`` / ``orgs`` narrow the scan (the overseer's
-    view, a project page). Sorted: overdue first, then by due date, organisation, subject.
+    Reads the projection tables (projects, progress reports, organisations, reported annual
+    figures, the registry row) with SQLAlchemy Core and computes with the ``cn-charity`` rule
+    set in force on ``on`` (or ``rules``). ``projects`` / ``orgs`` narrow the scan to those
+    projects and those organisations' annual reports (the overseer's view, a project page);
+    ``org`` keeps only what that organisation has to do (its projects as fundraiser, its own
+    annual reports). Sorted by :meth:`DeadlineItem.sort_key`: overdue first, then by due date.
     """
     rules = rules or rules_in_force("cn-charity", on)
-    P, G, O, A = _table(ProjectRow), _table(ProgressRow), _table(OrgRow), _table(AuditOpinionRow)
-    with engine.connect() as conn:
+    P, G, O, F = _table(ProjectRow), _table(ProgressRow), _table(OrgRow), _table(FinancialsRow)
+    with _connect(bind) as conn:
         started = _log_started(conn)
         if started is None:
             return []
         pstmt = select(P)
         if projects is not None:
             pstmt = pstmt.where(P.c.project.in_(list(projects)))
-        project_rows = _rows(conn, ProjectRow, pstmt)
+        if org is not None:
+            pstmt = pstmt.where(P.c.fundraiser_org == org)
+        project_rows = _rows(conn, ProjectRow, pstmt) if projects is None or projects else []
         progress: dict[str, list[ProgressRow]] = {}
-        gstmt = select(G).where(G.c.corrected.is_(False))
-        if projects is not None:
-            gstmt = gstmt.where(G.c.project.in_(list(projects)))
-        for p in _rows(conn, ProgressRow, gstmt):
-            progress.setdefault(p.project, []).append(p)
+        if project_rows:
+            gstmt = select(G).where(G.c.corrected.is_(False))
+            if projects is not None or org is not None:
+                gstmt = gstmt.where(G.c.project.in_([p.project for p in project_rows]))
+            for p in _rows(conn, ProgressRow, gstmt):
+                progress.setdefault(p.project, []).append(p)
         ostmt = select(O).where(O.c.status == "active", O.c.legal_form.in_(CHARITY_FORMS))
         if orgs is not None:
             ostmt = ostmt.where(O.c.org.in_(list(orgs)))
-        org_rows = _rows(conn, OrgRow, ostmt)
-        audited: dict[str, set[int]] = {}
-        for org_id, year in conn.execute(select(A.c.org, A.c.year).where(A.c.corrected.is_(False))):
-            audited.setdefault(org_id, set()).add(year)
+        if org is not None:
+            ostmt = ostmt.where(O.c.org == org)
+        org_rows = _rows(conn, OrgRow, ostmt) if orgs is None or orgs else []
+        reported: dict[str, list[FinancialsRow]] = {}
+        if org_rows:
+            fstmt = select(F).where(F.c.corrected.is_(False))
+            if orgs is not None or org is not None:
+                fstmt = fstmt.where(F.c.org.in_([o.org for o in org_rows]))
+            for f in _rows(conn, FinancialsRow, fstmt):
+                reported.setdefault(f.org, []).append(f)
     items: list[DeadlineItem] = []
     for p in project_rows:
         items += project_deadlines(p, progress.get(p.project, []), on, rules, window_days=window_days)
     for o in org_rows:
-        items += annual_report_deadlines(o, audited.get(o.org, ()), on, rules, log_started=started, window_days=window_days)
+        items += annual_report_deadlines(o, reported.get(o.org, ()), on, rules, log_started=started, window_days=window_days)
     return _sort(items)
+
+
+def disclosures_of_project(bind: Engine | Connection, project: str, on: date, *, rules: RuleSet | None = None) -> list[Disclosure]:
+    """The history of one project's disclosures (:func:`project_disclosures`) from the
+    projections, under the ``cn-charity`` rule set in force on ``on``; [] for an unknown project."""
+    rules = rules or rules_in_force("cn-charity", on)
+    P, G = _table(ProjectRow), _table(ProgressRow)
+    with _connect(bind) as conn:
+        rows = _rows(conn, ProjectRow, select(P).where(P.c.project == project))
+        if not rows:
+            return []
+        progress = _rows(conn, ProgressRow, select(G).where(G.c.project == project, G.c.corrected.is_(False)))
+        closed = _closed_times(conn, rows)
+    return project_disclosures(rows[0], progress, on, rules, closed_time=closed.get(rows[0].closed_id or ""))
+
+
+def disclosures_of_org(bind: Engine | Connection, org: str, on: date, *, rules: RuleSet | None = None) -> list[Disclosure]:
+    """The history of one organisation's annual reports (:func:`annual_report_disclosures`)
+    from the projections; [] for an unknown organisation, or one that owes none."""
+    rules = rules or rules_in_force("cn-charity", on)
+    O, F = _table(OrgRow), _table(FinancialsRow)
+    with _connect(bind) as conn:
+        started = _log_started(conn)
+        rows = _rows(conn, OrgRow, select(O).where(O.c.org == org))
+        if started is None or not rows:
+            return []
+        reported = _rows(conn, FinancialsRow, select(F).where(F.c.org == org, F.c.corrected.is_(False)))
+    return annual_report_disclosures(rows[0], reported, on, rules, log_started=started)
 
 
 # ============================================================================================
@@ -644,7 +850,9 @@ def sign_verdict(
 ) -> SignedEntry:
     """An ``attestation.recorded`` entry signed with the overseer's key, ready to submit
     (``POST /api/v1/entries``, or ``LogStore.append``). The default ``idem`` is derived from the
-    verdict (:func:`ledger.client.auto_idem`), so sending the same verdict twice records it once."""
+    verdict (:func:`ledger.client.auto_idem`): resending the same signed entry returns the stored
+    one, and the same verdict signed again (another ``at``) is refused as ``idem_conflict``
+    instead of being recorded twice; give an ``idem`` to record it again on purpose."""
     from .canonical import now
     from .client import auto_idem
 
@@ -662,14 +870,15 @@ def _oversees(column: Any, org: str) -> Any:
     return column.like(f'%"{org}"%')  # a JSON list of credit codes ([0-9A-Z] only)
 
 
-def overseen_projects(engine: Engine, org: str) -> list[ProjectRow]:
+def overseen_projects(bind: Engine | Connection, org: str) -> list[ProjectRow]:
+    """The projects naming ``org`` among their overseers, by project id."""
     P = _table(ProjectRow)
-    with engine.connect() as conn:
+    with _connect(bind) as conn:
         return _rows(conn, ProjectRow, select(P).where(_oversees(P.c.overseers_json, org)).order_by(P.c.project))
 
 
 def awaiting_verdict(
-    engine: Engine,
+    bind: Engine | Connection,
     org: str,
     *,
     types: Sequence[str] = VERDICT_TYPES,
@@ -689,14 +898,14 @@ def awaiting_verdict(
         .order_by(E.c.seq)
         .limit(limit)
     )
-    with engine.connect() as conn:
+    with _connect(bind) as conn:
         return _rows(conn, EntryRow, stmt)
 
 
-def findings_of(engine: Engine, org: str) -> list[Finding]:
+def findings_of(bind: Engine | Connection, org: str) -> list[Finding]:
     """The queries and flags ``org`` raised, with their resolution (see :func:`resolve_findings`)."""
     A, E = _table(AttestationRow), _table(EntryRow)
-    with engine.connect() as conn:
+    with _connect(bind) as conn:
         raised = select(A.c.target).where(A.c.overseer_org == org, A.c.verdict.in_(OPEN_VERDICTS))
         attestations = _rows(conn, AttestationRow, select(A).where(A.c.target.in_(raised)).order_by(A.c.seq))
         targets = {a.target for a in attestations}
@@ -705,7 +914,7 @@ def findings_of(engine: Engine, org: str) -> list[Finding]:
 
 
 def overseer_risks(
-    engine: Engine,
+    bind: Engine | Connection,
     org: str,
     *,
     thresholds: Mapping[str, int] | None = None,
@@ -714,7 +923,7 @@ def overseer_risks(
 ) -> list[RiskSignal]:
     """:func:`risk_signals` over the disbursements of the projects ``org`` oversees."""
     P, D, O = _table(ProjectRow), _table(DisbursementRow), _table(OrgRow)
-    with engine.connect() as conn:
+    with _connect(bind) as conn:
         projects = _rows(conn, ProjectRow, select(P).where(_oversees(P.c.overseers_json, org)))
         ids = [p.project for p in projects]
         if not ids:
@@ -728,8 +937,25 @@ def overseer_risks(
     return risk_signals(projects, disbursements, payee_projects, orgs, thresholds=thresholds, band_bp=band_bp, min_projects=min_projects)
 
 
+def overdue_of_projects(
+    bind: Engine | Connection,
+    projects: Sequence[ProjectRow],
+    on: date,
+    *,
+    rules: RuleSet | None = None,
+) -> list[DeadlineItem]:
+    """The overdue (not merely due) disclosures of ``projects`` and the overdue annual reports
+    of their fundraising and implementing organisations: what an overseer of them should chase."""
+    if not projects:
+        return []
+    ids = [p.project for p in projects]
+    related = sorted({p.fundraiser_org for p in projects} | {i for p in projects for i in json.loads(p.implementers_json)})
+    items = scan_deadlines(bind, on, window_days=0, projects=ids, orgs=related, rules=rules)
+    return [i for i in items if i.status == "overdue"]
+
+
 def overseer_view(
-    engine: Engine,
+    bind: Engine | Connection,
     org: str,
     on: date,
     *,
@@ -737,24 +963,33 @@ def overseer_view(
     band_bp: int = 1000,
     min_projects: int = 3,
     limit: int = 200,
+    after_seq: int = -1,
+    risks: bool = True,
     rules: RuleSet | None = None,
 ) -> OverseerView:
-    """Everything an oversight organisation's desk shows, in one call.
+    """Everything an oversight organisation's desk shows, in one call (in one transaction when
+    ``bind`` is a Connection).
 
-    ``overdue`` holds the overdue (not merely due) disclosures of its projects and the overdue
-    annual reports of their fundraising and implementing organisations.
+    ``awaiting`` holds at most ``limit`` entries after ``after_seq``. ``overdue`` holds the
+    overdue (not merely due) disclosures of its projects and the overdue annual reports of
+    their fundraising and implementing organisations. ``risks=False`` leaves the risk signals
+    out (empty), for views shown to the public.
     """
-    projects = overseen_projects(engine, org)
-    ids = [p.project for p in projects]
-    related = sorted({p.fundraiser_org for p in projects} | {i for p in projects for i in json.loads(p.implementers_json)})
-    overdue = [
-        i for i in scan_deadlines(engine, on, window_days=0, projects=ids, orgs=related, rules=rules)
-        if i.status == "overdue"
-    ] if ids else []
-    return OverseerView(
-        org=org, on=on, projects=tuple(ids),
-        awaiting=tuple(awaiting_verdict(engine, org, limit=limit)),
-        findings=tuple(findings_of(engine, org)),
-        overdue=tuple(overdue),
-        risks=tuple(overseer_risks(engine, org, thresholds=thresholds, band_bp=band_bp, min_projects=min_projects)),
-    )
+    with _connect(bind) as conn:
+        projects = overseen_projects(conn, org)
+        return OverseerView(
+            org=org, on=on, projects=tuple(p.project for p in projects),
+            awaiting=tuple(awaiting_verdict(conn, org, limit=limit, after_seq=after_seq)),
+            findings=tuple(findings_of(conn, org)),
+            overdue=tuple(overdue_of_projects(conn, projects, on, rules=rules)),
+            risks=tuple(overseer_risks(conn, org, thresholds=thresholds, band_bp=band_bp, min_projects=min_projects)) if risks else (),
+        )
+
+
+def parse_threshold(text: str) -> tuple[str, int]:
+    """An approval threshold as ``"50000.00 CNY"`` (or ``"50000.00"``, CNY): (currency, minor units)."""
+    from .money import parse_amount
+
+    amount, _, currency = text.strip().partition(" ")
+    currency = currency.strip() or "CNY"
+    return currency, parse_amount(amount, currency)

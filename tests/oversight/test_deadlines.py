@@ -7,11 +7,15 @@ from datetime import date
 
 import pytest
 
-from ledger.domain.rows import OrgRow, ProgressRow, ProjectRow
+from ledger.domain.rows import FinancialsRow, OrgRow, ProgressRow, ProjectRow
 from ledger.oversight import (
     SzFiling,
     annual_report_deadlines,
+    annual_report_disclosures,
+    disclosures_of_org,
+    disclosures_of_project,
     project_deadlines,
+    project_disclosures,
     rules_in_force,
     scan_deadlines,
     sz_filing_deadlines,
@@ -107,6 +111,42 @@ def test_a_project_closed_early_owes_nothing_after_its_closing_day():
     assert due(project_deadlines(p, [], date(2026, 6, 1), CN), "final_disclosure") == []
 
 
+def test_project_history_says_when_each_disclosure_was_made():
+    p = project("2025-08-31", "2026-08-31", directed=False, plan_fundraising_start="2025-09-20", plan_filed_seq=3,
+                plan_filed_id="f" * 64, plan_filed_time="2025-09-15T02:00:00.000Z")
+    late, on_time = report(11, "2026-01-10"), report(12, "2026-02-20")
+    history = project_disclosures(p, [on_time, late, report(13, "2025-12-01", corrected=True)], date(2026, 6, 1), CN)
+    assert [(d.rule, d.index, d.due_on.isoformat(), d.status, d.done_on and d.done_on.isoformat(), d.entry_seq) for d in history] == [
+        ("plan_filing", None, "2025-09-10", "late", "2025-09-15", 3),
+        # the late report meets the first period, the next one the second (on time)
+        ("progress_disclosure", 1, "2025-11-30", "late", "2026-01-10", 11),
+        ("progress_disclosure", 2, "2026-02-28", "on_time", "2026-02-20", 12),
+        ("progress_disclosure", 3, "2026-05-31", "missing", None, None),
+        ("progress_disclosure", 4, "2026-08-31", "due", None, None),
+        ("final_disclosure", None, "2026-11-30", "due", None, None),
+    ]
+    assert history[1].entry == f"{11:064x}" and history[1].period_start == date(2025, 8, 31)
+    assert all(d.org == FUNDRAISER and d.subject == d.project == "P-1" for d in history)
+    # the deadline items are exactly the history's entries not made, in the window
+    assert [(i.rule, i.index, i.status) for i in project_deadlines(p, [on_time, late], date(2026, 6, 1), CN)] == [
+        ("progress_disclosure", 3, "overdue"),
+    ]
+
+
+def test_closing_makes_the_final_and_surplus_disclosures():
+    p = project("2026-01-01", "2026-05-31", closed=True, status="closed", closed_on="2026-06-15", closed_seq=40,
+                closed_id="9" * 64, surplus_minor=500)
+    history = project_disclosures(p, [], date(2026, 9, 1), CN, closed_time="2026-06-20T02:00:00.000Z")
+    assert [(d.rule, d.status, d.done_on.isoformat(), d.entry, d.entry_seq) for d in history] == [
+        ("final_disclosure", "on_time", "2026-06-20", "9" * 64, 40),
+        ("surplus_disclosure", "on_time", "2026-06-20", "9" * 64, 40),
+    ]
+    # a report reaching the end, recorded before the closing, made the final disclosure first
+    final = report(20, "2026-06-10", start="2026-03-01", end="2026-05-31")
+    first = project_disclosures(p, [final], date(2026, 9, 1), CN, closed_time="2026-06-20T02:00:00.000Z")[0]
+    assert (first.rule, first.done_on.isoformat(), first.entry_seq) == ("final_disclosure", "2026-06-10", 20)
+
+
 @pytest.mark.parametrize(
     ("emergency", "on", "expected"),
     [
@@ -132,11 +172,23 @@ def org(**over) -> OrgRow:  # type: ignore[no-untyped-def]
     return OrgRow(**row)
 
 
+def figures(year: int, recorded: str = "2026-04-30", corrected: bool = False, org_code: str = FUNDRAISER) -> FinancialsRow:
+    """An organisation's financials.reported for ``year``, recorded at 10:00 China time on ``recorded``."""
+    return FinancialsRow(
+        org=org_code, year=year, id=f"{year:064x}", seq=year, currency="CNY", total_income_minor=1, charitable_spending_minor=1,
+        management_costs_minor=0, fundraising_costs_minor=0, total_spending_minor=1, net_assets_minor=1, signer_org=org_code,
+        recorded_by="c" * 64, time=f"{recorded}T02:00:00.000Z", corrected=corrected,
+    )
+
+
 def test_annual_reports_by_31_may():
     started = date(2026, 3, 2)
     items = annual_report_deadlines(org(), [], date(2026, 6, 1), CN, log_started=started)
     assert [(i.subject, i.due_on.isoformat(), i.status, i.days) for i in items] == [(f"{FUNDRAISER}/2025", "2026-05-31", "overdue", 1)]
-    assert annual_report_deadlines(org(), [2025], date(2026, 6, 1), CN, log_started=started) == []
+    assert annual_report_deadlines(org(), [figures(2025)], date(2026, 6, 1), CN, log_started=started) == []
+    # withdrawn figures, or another organisation's, do not count
+    assert len(annual_report_deadlines(org(), [figures(2025, corrected=True)], date(2026, 6, 1), CN, log_started=started)) == 1
+    assert len(annual_report_deadlines(org(), [figures(2025, org_code=helpers.SERVICE_ORG)], date(2026, 6, 1), CN, log_started=started)) == 1
     assert [i.status for i in annual_report_deadlines(org(), [], date(2026, 5, 20), CN, log_started=started)] == ["due"]
     # 2025's report was due before the log existed when the log starts in June
     assert annual_report_deadlines(org(), [], date(2026, 6, 1), CN, log_started=date(2026, 6, 1)) == []
@@ -144,6 +196,21 @@ def test_annual_reports_by_31_may():
     late = annual_report_deadlines(org(registered_on="2026-02-01"), [], date(2027, 6, 1), CN, log_started=started)
     assert [i.subject for i in late] == [f"{FUNDRAISER}/2026"]
     assert annual_report_deadlines(org(legal_form="enterprise"), [], date(2026, 6, 1), CN, log_started=started) == []
+
+
+def test_annual_report_history():
+    started = date(2025, 1, 10)
+    history = annual_report_disclosures(org(), [figures(2024, "2025-05-31"), figures(2025, "2026-06-02")], date(2027, 6, 2), CN,
+                                        log_started=started)
+    assert [(d.subject, d.due_on.isoformat(), d.status, d.done_on and d.done_on.isoformat(), d.entry_seq) for d in history] == [
+        (f"{FUNDRAISER}/2024", "2025-05-31", "on_time", "2025-05-31", 2024),
+        (f"{FUNDRAISER}/2025", "2026-05-31", "late", "2026-06-02", 2025),
+        (f"{FUNDRAISER}/2026", "2027-05-31", "missing", None, None),
+    ]
+    assert history[0].entry == f"{2024:064x}" and history[0].ruleset == "cn-charity/1" and history[0].org == FUNDRAISER
+    # what is not made becomes a deadline item; what is made, late or not, does not
+    assert [i.subject for i in annual_report_deadlines(org(), [figures(2024), figures(2025)], date(2027, 6, 2), CN,
+                                                       log_started=started)] == [f"{FUNDRAISER}/2026"]
 
 
 def test_sz_filings_and_the_authoritys_replies():
@@ -178,10 +245,26 @@ def test_scan_over_a_registry(world):
         "project": world.PUB, "period_start": "2026-03-01", "period_end": "2026-05-19", "summary": "三月至五月助餐 1200 人次",
         "evidence": [helpers.sha("photos")],
     })
+    # an audit opinion is not the annual report; the organisation's reported figures are
     world.append(world.auditor, "audit.opinion", {
-        "org": helpers.FOUNDATION, "year": 2025, "opinion": "unqualified", "report_sha256": helpers.sha("audit-2025"),
+        "org": helpers.SERVICE_ORG, "year": 2025, "opinion": "unqualified", "report_sha256": helpers.sha("audit-2025"),
     })
+    world.append(world.foundation_admin, "financials.reported", helpers.financials_data(helpers.FOUNDATION, 2025))
     items = scan_deadlines(world.ledger.engine, on)
     assert {(i.project, i.index) for i in items if i.rule == "progress_disclosure"} == {(world.DIR, 1)}
-    assert helpers.FOUNDATION not in {i.org for i in items if i.rule == "annual_report"}
+    annual = {i.org for i in items if i.rule == "annual_report"}
+    assert helpers.FOUNDATION not in annual and helpers.SERVICE_ORG in annual
     assert [i.to_json()["due_on"] for i in scan_deadlines(world.ledger.engine, on, projects=[world.DIR], orgs=[])] == ["2026-06-01"]
+    # what one organisation has to do: its projects' disclosures and its own annual report
+    mine = scan_deadlines(world.ledger.engine, on, org=helpers.SERVICE_ORG)
+    assert [(i.rule, i.subject) for i in mine] == [("annual_report", f"{helpers.SERVICE_ORG}/2025")]
+    assert {i.project for i in scan_deadlines(world.ledger.engine, on, org=helpers.FOUNDATION)} == {world.DIR}
+
+    # the histories read from the projections
+    history = disclosures_of_project(world.ledger.engine, world.PUB, on)
+    assert [(d.rule, d.index, d.status) for d in history[:2]] == [("plan_filing", None, "on_time"), ("progress_disclosure", 1, "on_time")]
+    assert history[1].done_on == date(2026, 5, 20) and history[1].entry_seq == world.ledger.log.head().size - 3
+    assert disclosures_of_project(world.ledger.engine, "P-NONE", on) == []
+    annual_history = disclosures_of_org(world.ledger.engine, helpers.FOUNDATION, on)
+    assert [(d.subject, d.status, d.done_on) for d in annual_history] == [(f"{helpers.FOUNDATION}/2025", "on_time", date(2026, 5, 20))]
+    assert disclosures_of_org(world.ledger.engine, helpers.AUDITOR, on) == []  # not a charity

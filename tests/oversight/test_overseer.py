@@ -12,11 +12,13 @@ from ledger.domain.rows import DisbursementRow, OrgRow, ProjectRow
 from ledger.errors import LedgerError
 from ledger.oversight import (
     awaiting_verdict,
+    disclosures_of_project,
     findings_of,
     normalise_payee,
     overseer_risks,
     overseer_view,
     risk_signals,
+    scan_deadlines,
     sign_verdict,
 )
 from tests.domain import helpers
@@ -192,4 +194,9 @@ def test_the_queries_on_postgresql(pg_schema_url, tmp_path):
     ]
     view = overseer_view(engine, OVERSIGHT, date(2026, 6, 5))
     assert {i.project for i in view.overdue if i.rule == "progress_disclosure"} == {world.PUB, world.DIR}
+    assert [(i.rule, i.subject) for i in scan_deadlines(engine, date(2026, 6, 5), org=helpers.SERVICE_ORG)] == [
+        ("annual_report", f"{helpers.SERVICE_ORG}/2025"),
+    ]
+    history = disclosures_of_project(engine, world.PUB, date(2026, 6, 5))
+    assert [(d.rule, d.status) for d in history[:2]] == [("plan_filing", "on_time"), ("progress_disclosure", "missing")]
     engine.dispose()
