@@ -34,6 +34,7 @@ from .config import ApiSettings, get_api_settings
 from .controllers.donor_data import DonorDataController
 from .controllers.entries import EntriesController
 from .controllers.log import LogController
+from .controllers.oversight import DeadlinesController, OverseersController
 from .controllers.problems import ProblemsController
 from .controllers.regulator import RegulatorController
 from .controllers.registry import (
@@ -62,6 +63,8 @@ CONTROLLERS: tuple[type, ...] = (
     DisbursementsController,
     ProgressController,
     AttestationsController,
+    DeadlinesController,
+    OverseersController,
     RegulatorController,
     ProblemsController,
 )

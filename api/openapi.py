@@ -40,6 +40,7 @@ TAGS = [
     Tag(name="disbursements", description="Payments by implementers."),
     Tag(name="progress", description="Progress reports of implementers."),
     Tag(name="attestations", description="Oversight verdicts."),
+    Tag(name="oversight", description="Disclosure deadlines and oversight organisations' desks; risk signals need the regulator scope."),
     Tag(name="regulator", description="Cross-organisation views; need a bearer token with the regulator scope."),
     Tag(name="problems", description="The catalogue of error codes."),
 ]

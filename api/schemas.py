@@ -708,5 +708,153 @@ class DonorRecord(_Schema):
     }
 
 
+# --- oversight ------------------------------------------------------------------------------
+
+
+class Deadline(_Schema):
+    """A disclosure or filing not yet made that is overdue (``days`` late) or due within the
+    warning window (``days`` left), under the rule set in force on the day asked about."""
+
+    rule: str
+    status: str
+    due_on: str
+    days: int
+    org: str
+    subject: str
+    ruleset: str
+    source: str
+    en: str
+    zh: str
+    project: str | None
+    index: int | None
+    period_start: str | None
+    period_end: str | None
+
+    __example__: ClassVar[Any] = {
+        "rule": "progress_disclosure", "status": "overdue", "due_on": "2026-06-01", "days": 4, "org": ORG_EXAMPLE,
+        "subject": "P-ELDER-2026", "ruleset": "cn-charity/1", "source": "charity-law art. 72 (2016 numbering, unverified)",
+        "en": "A project longer than 6 months discloses its progress and use of money at least every 3 months.",
+        "zh": "慈善项目实施周期超过六个月的，至少每三个月公开一次项目实施情况。", "project": "P-ELDER-2026", "index": 1,
+        "period_start": "2026-03-01", "period_end": "2026-05-31",
+    }
+
+
+class DeadlinePage(_Schema):
+    """Deadlines computed for the day ``on`` (China Standard Time): overdue first, then by due date."""
+
+    on: str
+    items: list[Deadline]
+    next_cursor: str | None
+
+    __example__: ClassVar[Any] = {"on": "2026-06-05", "items": [Deadline.__example__], "next_cursor": None}
+
+
+class AwaitingEntry(_Schema):
+    """An entry of an overseen project that has no verdict of this overseer yet."""
+
+    id: str
+    seq: int
+    type: str
+    time: str
+    signer_org: str
+    signer_role: str
+    project: str | None
+    amount: str | None
+    currency: str | None
+    last_verdict: str | None
+
+    __example__: ClassVar[Any] = {
+        "id": HASH_EXAMPLE, "seq": 60, "type": "funds.disbursed", "time": TIME_EXAMPLE, "signer_org": "52440300MJL00002BX",
+        "signer_role": "implementer", "project": "P-ELDER-2026", "amount": "1800.00", "currency": "CNY", "last_verdict": None,
+    }
+
+
+class AwaitingPage(_Schema):
+    items: list[AwaitingEntry]
+    next_cursor: str | None
+
+    __example__: ClassVar[Any] = {"items": [AwaitingEntry.__example__], "next_cursor": "WzYwXQ"}
+
+
+class OverseerFinding(_Schema):
+    """A query or flag the overseer raised, with what became of it: ``open``, ``resolved`` (by a
+    later ``resolved`` verdict on the same entry) or ``target_corrected``."""
+
+    attestation: str
+    seq: int
+    verdict: str
+    findings: str
+    target: str
+    target_type: str
+    project: str | None
+    time: str
+    status: str
+    resolved_by: str | None
+    resolved_time: str | None
+    target_last_verdict: str | None
+
+    __example__: ClassVar[Any] = {
+        "attestation": HASH_EXAMPLE, "seq": 75, "verdict": "flagged", "findings": "缺少发票", "target": HASH_EXAMPLE,
+        "target_type": "funds.disbursed", "project": "P-ELDER-2026", "time": TIME_EXAMPLE, "status": "open",
+        "resolved_by": None, "resolved_time": None, "target_last_verdict": "flagged",
+    }
+
+
+class OverseerView(_Schema):
+    """An oversight organisation's desk: the projects it oversees, the entries awaiting its
+    verdict (the first page), its queries and flags with their resolution, and the overdue
+    disclosures of its projects and of their organisations. Risk signals are at ``.../risks``."""
+
+    org: str
+    on: str
+    projects: list[str]
+    awaiting: AwaitingPage
+    findings: list[OverseerFinding]
+    overdue: list[Deadline]
+
+    __example__: ClassVar[Any] = {
+        "org": "12440300MB0000011X", "on": "2026-06-05", "projects": ["P-ELDER-2026"], "awaiting": AwaitingPage.__example__,
+        "findings": [OverseerFinding.__example__], "overdue": [Deadline.__example__],
+    }
+
+
+class RiskSignal(_Schema):
+    """A pattern worth a look, not a finding: ``near_threshold`` (a payment just under the
+    approval threshold), ``shared_payee`` (one payee paid by many projects), ``own_payee`` (the
+    payee is the project's own fundraising organisation)."""
+
+    kind: str
+    payee: str
+    projects: list[str]
+    en: str
+    zh: str
+    entry: str | None
+    seq: int | None
+    amount: str | None
+    currency: str | None
+
+    __example__: ClassVar[Any] = {
+        "kind": "near_threshold", "payee": "福田区长者饭堂", "projects": ["P-ELDER-2026"],
+        "en": "Paid 49000.00 CNY, just under the approval threshold of 50000.00 CNY.",
+        "zh": "支出 49000.00 CNY，略低于审批门槛 50000.00 CNY。", "entry": HASH_EXAMPLE, "seq": 60, "amount": "49000.00",
+        "currency": "CNY",
+    }
+
+
+class OverseerRisks(_Schema):
+    """Risk signals on the payments of the projects an overseer oversees, with the parameters used."""
+
+    org: str
+    thresholds: dict[str, str]
+    band_bp: int
+    min_projects: int
+    items: list[RiskSignal]
+
+    __example__: ClassVar[Any] = {
+        "org": "12440300MB0000011X", "thresholds": {"CNY": "50000.00"}, "band_bp": 1000, "min_projects": 3,
+        "items": [RiskSignal.__example__],
+    }
+
+
 def to_builtins(value: Any) -> Any:
     return msgspec.to_builtins(value)
