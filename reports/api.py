@@ -225,6 +225,7 @@ class ReportsController(Controller):
         """Ask for a report; the answer is a job to poll. ``overview`` and receipts with
         ``personal: true`` need a bearer token with the regulator scope; a receipt asked for
         with its receipt code is the holder's own (personal data included)."""
+        from . import celery_app
         from .celery_app import settings_ref
         from .tasks import generate_report_task
 
@@ -243,7 +244,9 @@ class ReportsController(Controller):
 
         def send() -> None:
             try:
-                generate_report_task.apply_async(args=[settings_ref(settings), body, job], task_id=job)
+                # the queue is read when sending, so a deployment (or a test) may change it
+                generate_report_task.apply_async(args=[settings_ref(settings), body, job], task_id=job,
+                                                 queue=celery_app.app.conf.task_default_queue)
             except Exception as exc:  # noqa: BLE001 - eager mode: the job record holds the error
                 record = jobs.read(settings, job) or {}
                 if record.get("status") != "failed":

@@ -152,7 +152,16 @@ def configure(settings: Settings) -> Celery:
     global _default
     _default = settings
     app.conf.update(celery_config(settings))
+    _drop_connections(app)
     return app
+
+
+def _drop_connections(celery: Celery) -> None:
+    """Forget the pools made under the previous broker URL: the next send takes the pools of
+    the new one (Celery keeps its pools once made; kombu shares them per URL, so they are left
+    open for whoever else uses them)."""
+    celery._pool = None
+    celery.amqp._producer_pool = None
 
 
 def default_settings() -> Settings:

@@ -53,21 +53,23 @@ def verify_log_task(ref: str | dict[str, Any] | None = None) -> dict[str, Any]:
     return {**report.to_json(), "checkpoint": note}
 
 
-@ledger_task("reports.generate", bind=True)
-def generate_report_task(task: Any, ref: str | dict[str, Any] | None, request: dict[str, Any], job: str | None = None) -> dict[str, Any]:
+@ledger_task("reports.generate")
+def generate_report_task(ref: str | dict[str, Any] | None, request: dict[str, Any], job: str | None = None) -> dict[str, Any]:
     """Build, write and record the report ``request`` (a :class:`~reports.common.ReportRequest`
     as JSON) for the ledger of ``ref``; returns :meth:`reports.issue.Issued.to_json` plus
-    ``job``. A personal receipt is written only into the job's private folder."""
+    ``job``. With ``job`` (a :mod:`reports.jobs` id, as the API sends) the job record follows
+    the task, and a personal receipt is written only into the job's private folder."""
     from .issue import issue
 
     ledger = ledger_for(ref)
-    job_id = job or task.request.id
+    job_id = job
     settings = ledger.settings
     try:
         req = ReportRequest.from_json(request)
         if job_id:
             jobs.update(settings, job_id, status="running")
-        private = jobs.private_folder(settings, job_id) if (job_id and (req.personal or (req.donation or "").strip()[:1].upper() == "D")) else None
+        personal = req.personal or (req.donation or "").strip()[:1].upper() == "D"
+        private = jobs.private_folder(settings, job_id or jobs.new_id()) if personal else None
         result = issue(ledger, req, folder=private, publish=private is None)
     except LedgerError as exc:
         if job_id:
