@@ -1,0 +1,80 @@
+"""Server time and weight of the public site's pages on a loaded ledger.
+
+    CHARITY_LEDGER_HOME=... CHARITY_LEDGER_DATABASE_URL=... \\
+        .venv/bin/python benchmarks/site_pages.py [--requests 60]
+
+Prints JSON: for each page, p50/p95 of the time the app takes to answer (in-process ASGI
+client, no network), the page's bytes with its assets, next to the targets (p95 under 30 ms,
+under 300 KB with assets), and the log size it ran against.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from litestar.testing import TestClient  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from api.app import create_app  # noqa: E402
+from ledger.domain.rows import OrgRow, ProjectRow  # noqa: E402
+from ledger.settings import get_settings  # noqa: E402
+from ledger.store.projection_tables import table_for  # noqa: E402
+from ledger.store.runtime import open_ledger  # noqa: E402
+
+ASSET = re.compile(r'(?:href|src)="(/static/[^"]+)"')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=60)
+    args = parser.parse_args()
+    ledger = open_ledger(get_settings())
+    size = ledger.log.head().size
+    P, O = table_for(ProjectRow), table_for(OrgRow)
+    with ledger.engine.connect() as conn:
+        project = conn.execute(select(P.c.project).order_by(P.c.registered_seq).limit(1)).scalar_one()
+        busiest_org = conn.execute(select(P.c.fundraiser_org, func.count()).group_by(P.c.fundraiser_org).order_by(func.count().desc()).limit(1)).first()[0]
+        org_count = conn.execute(select(func.count()).select_from(O)).scalar_one()
+    pages = {
+        "home": "/",
+        "projects": "/projects",
+        "project": f"/projects/{project}",
+        "organisation": f"/organisations/{busiest_org}",
+        "ledger": "/ledger",
+        "entry": f"/ledger/{size // 2}",
+        "checkpoints": "/checkpoints",
+        "verify": "/verify",
+    }
+    out: dict = {"log_size": size, "organisations": org_count, "targets": {"p95_ms": 30, "page_with_assets_kb": 300}, "pages": {}}
+    with TestClient(create_app(ledger)) as client:
+        for name, path in pages.items():
+            first = client.get(path)
+            assert first.status_code == 200, (path, first.status_code)
+            assets = sorted(set(ASSET.findall(first.text)))
+            weight = len(first.content) + sum(len(client.get(a).content) for a in assets)
+            times = []
+            for _ in range(args.requests):
+                t = time.perf_counter()
+                r = client.get(path)
+                times.append((time.perf_counter() - t) * 1000)
+                assert r.status_code == 200
+            times.sort()
+            out["pages"][name] = {
+                "path": path,
+                "p50_ms": round(statistics.median(times), 1),
+                "p95_ms": round(times[int(len(times) * 0.95) - 1], 1),
+                "kb_with_assets": round(weight / 1024, 1),
+            }
+    print(json.dumps(out, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
