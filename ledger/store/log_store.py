@@ -47,6 +47,9 @@ CHECKPOINT = SignedCheckpoint.__table__
 COSIG = Cosignature.__table__
 
 MAX_BATCH = 1000
+# a seq later than any key's grant: "which key does this id stand for", asked before the lock
+# (the rules ask again under the lock with the entry's real seq)
+_AFTER_EVERY_GRANT = 2**62
 
 _SELECT_HEAD = "SELECT size, root, last_leaf_hash, last_time, edge, log_key_id FROM log_head WHERE id = 1"
 _SELECT_HEAD_FOR_UPDATE = _SELECT_HEAD + " FOR UPDATE"
@@ -331,7 +334,7 @@ class LogStore:
                 state = SqlState(conn)
                 for e in entries:
                     if e.signer in missing and e.signer not in pubs:
-                        raw = self.domain.signer_public_key(state, e, 1)
+                        raw = self.domain.signer_public_key(state, e, _AFTER_EVERY_GRANT)
                         if raw is not None and key_id(raw) == e.signer:
                             pubs[e.signer] = self._key_cache[e.signer] = raw
         keys = [pubs.get(e.signer) for e in entries]
