@@ -67,8 +67,11 @@ LABELS: dict[str, dict[str, str]] = {
         "progress_disclosure": N_("Progress disclosure"),
         "final_disclosure": N_("Final disclosure (within 3 months of the end)"),
         "surplus_disclosure": N_("Surplus handling disclosed"),
+        "annual_report": N_("Annual work and financial report"),
     },
     "disclosure_status": {"on_time": N_("On time"), "late": N_("Late"), "missing": N_("Overdue"), "due": N_("Not yet due")},
+    "deadline_status": {"overdue": N_("Overdue"), "due": N_("Due soon")},
+    "finding_status": {"open": N_("Not resolved"), "resolved": N_("Resolved"), "target_corrected": N_("Entry corrected since")},
     "state": {"unallocated": N_("Not yet allocated"), "held": N_("With implementers, not yet paid out")},
 }
 

@@ -9,6 +9,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
@@ -25,12 +26,20 @@ from ledger.domain.schemas import ENTRY_TYPES, FIELDS
 from ledger.errors import LedgerError
 from ledger.money import format_amount
 from ledger.note import add_signatures, parse_note
+from ledger.oversight import (
+    DeadlineItem,
+    Disclosure,
+    disclosures_of_org,
+    disclosures_of_project,
+    overseer_view,
+    rules_in_force,
+    scan_deadlines,
+)
 from ledger.store.db import read_transaction
 from ledger.store.export import log_vkey
 from ledger.store.runtime import Ledger
 
 from . import queries as Q
-from .disclosures import check_disclosures
 from .flow import build_flow
 from .i18n import CHINA, Formatter
 from .templating import CSP, Helpers, render, request_locale
@@ -40,6 +49,7 @@ _PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 PER_PAGE = 20
 EXPLORER_PAGE = 50
+DESK_PAGE = 50
 
 
 def _param(request: Request, name: str, max_len: int = 100) -> str | None:
@@ -59,6 +69,39 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
 
 def _today() -> Any:
     return datetime.now(CHINA).date()
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosures:
+    """What a page shows of :mod:`ledger.oversight`: the history of disclosures (``items``),
+    the ones overdue or due soon (``deadlines``), the rule set applied, or why there is none."""
+
+    items: tuple[Disclosure, ...] = ()
+    deadlines: tuple[DeadlineItem, ...] = ()
+    ruleset: str | None = None
+    unavailable: str | None = None
+
+    @property
+    def overdue(self) -> list[DeadlineItem]:
+        return [d for d in self.deadlines if d.status == "overdue"]
+
+
+def _disclosures(request: Request, conn: Any, today: Any, *, project: str | None = None, org: str | None = None) -> Disclosures:
+    """A project's disclosures, or an organisation's annual reports and everything it has to
+    do, on ``today`` under the rule set in force then (the same calculation as the API's)."""
+    try:
+        rules = rules_in_force("cn-charity", today)
+        if project is not None:
+            items = disclosures_of_project(conn, project, today, rules=rules)
+            deadlines = scan_deadlines(conn, today, projects=[project], orgs=[], rules=rules)
+        else:
+            assert org is not None
+            items = disclosures_of_org(conn, org, today, rules=rules)
+            deadlines = scan_deadlines(conn, today, org=org, rules=rules)
+    except LedgerError as exc:  # no rule set in force: the rest of the page still renders
+        locale, _ = request_locale(request)
+        return Disclosures(unavailable=exc.message_zh if locale == "zh_CN" else exc.message_en)
+    return Disclosures(tuple(items), tuple(deadlines), rules.ref)
 
 
 def _with_cosignatures(ledger: Ledger, note: str, size: int) -> str:
@@ -196,7 +239,7 @@ class SitePages(Controller):
             timeline = Q.rows_by_project(conn, Q.ENTRY, project, limit=25)
             entry_count = Q.count_by_project(conn, Q.ENTRY, project)
             p = view.project
-            times = Q.entry_times(conn, [p.get("plan_filed_seq"), p.get("closed_seq"), *(r["seq"] for r in progress)])
+            disclosures = _disclosures(request, conn, _today(), project=project)
             targets = Q.seqs_of(conn, [a["target"] for a in attestations])
             more_orgs = Q.org_names(conn, [*(a["overseer_org"] for a in attestations), *(d["implementer"] for d in disbursements),
                                            *(e["signer_org"] for e in timeline)])
@@ -215,7 +258,6 @@ class SitePages(Controller):
             project_label=helpers.title(p, project), donor_types=donor_types, balances=view.balances, spending=spending,
             raised=sum(d["amount"] for d in donor_types), label=label,
         )
-        disclosures = check_disclosures(p, progress, times, _today())
         return render(
             request, "project.html", nav="projects", title=helpers.title(p, project), v=view, p=p, fund=fund, orgs=orgs,
             donor_types=donor_types, flow=flow, disbursements=disbursements, disbursement_count=disbursement_count,
@@ -310,11 +352,42 @@ class SitePages(Controller):
                 org, *(a["auditor_org"] for a in audits), *(f["signer_org"] for f in flags),
                 *(p["fundraiser_org"] for ps in projects.values() for p in ps),
             ])
-            titles = Q.project_titles(conn, [f["project"] for f in flags])
+            disclosures = _disclosures(request, conn, _today(), org=org)
+            titles = Q.project_titles(conn, [*(f["project"] for f in flags), *(d.project for d in disclosures.deadlines)])
         ratio_rule = _ratio_thresholds(row)
         return render(
             request, "organisation.html", nav="organisations", title=Helpers(request, request_locale(request)[0]).org(org, names),
             o=row, projects=projects, years=years, audits=audits, flags=flags, orgs=names, titles=titles, ratio_rule=ratio_rule,
+            disclosures=disclosures,
+        )
+
+    # --- an oversight organisation's desk -------------------------------------------------------
+
+    @get("/overseers/{org:str}", name="site:overseer", sync_to_thread=True)
+    def overseer(self, request: Request, ledger: NamedDependency[Ledger], org: FromPath[str]) -> Template:
+        """What the API's ``GET /api/v1/overseers/{org}`` answers, as a page: entries of the
+        projects it oversees awaiting its verdict, its queries and flags with their resolution,
+        overdue disclosures of those projects and their organisations. Risk signals are not
+        public (the API gives them to regulator tokens)."""
+        if not _ORG.match(org):
+            raise NotFoundException()
+        after = _int_param(request, "after", -1, -1, 2**62)
+        today = _today()
+        with read_transaction(ledger.engine) as conn:
+            row = Q.organisation(conn, org)
+            if row is None:
+                raise LedgerError("not_found", what="organisation", what_zh="组织", ref=org)
+            view = overseer_view(conn, org, today, limit=DESK_PAGE + 1, after_seq=after, risks=False)
+            awaiting = list(view.awaiting[:DESK_PAGE])
+            findings = list(reversed(view.findings))  # newest first
+            titles = Q.project_titles(conn, [*view.projects, *(f.project for f in findings), *(e.project for e in awaiting)])
+            names = Q.org_names(conn, [org, *(e.signer_org for e in awaiting), *(i.org for i in view.overdue)])
+            seqs = Q.seqs_of(conn, [*(f.target for f in findings), *(f.resolved_by for f in findings)])
+        return render(
+            request, "overseer.html", nav="organisations", title=Helpers(request, request_locale(request)[0]).org(org, names),
+            o=row, view=view, awaiting=awaiting, next_after=awaiting[-1].seq if len(view.awaiting) > DESK_PAGE else None,
+            first_page=after < 0, findings=findings, open_count=sum(1 for f in findings if f.status == "open"),
+            titles=titles, orgs=names, seqs=seqs, today=today,
         )
 
     # --- verify my donation -------------------------------------------------------------------

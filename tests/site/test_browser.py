@@ -250,7 +250,7 @@ def test_project_page_and_fund_flow(page, server):
 def test_other_pages_render_without_failed_requests(page, server, site_world):
     from tests.domain import helpers as H
 
-    for path, name in ((f"/organisations/{H.FOUNDATION}", "organisation"), ("/ledger", "ledger"),
+    for path, name in ((f"/organisations/{H.FOUNDATION}", "organisation"), (f"/overseers/{H.OVERSIGHT}", "overseer"), ("/ledger", "ledger"),
                        ("/checkpoints", "checkpoints"), ("/how-to-verify", "how-to-verify"), ("/reports", "reports")):
         page.goto(server + path)
         assert page.locator("h1").count() == 1

@@ -92,7 +92,8 @@ def test_pages_are_chinese_by_default_and_switch_to_english(client):
 
 
 def test_every_page_links_both_languages(client):
-    for url in ("/", "/projects", f"/projects/{PUB}", "/verify", "/ledger", "/ledger/3", "/checkpoints", "/how-to-verify", "/reports", "/organisations"):
+    for url in ("/", "/projects", f"/projects/{PUB}", "/verify", "/ledger", "/ledger/3", "/checkpoints", "/how-to-verify", "/reports", "/organisations",
+                f"/overseers/{H.OVERSIGHT}"):
         page = client.get(url).text
         assert 'hreflang="en"' in page and 'hreflang="zh-CN"' in page, url
 
@@ -334,7 +335,7 @@ def test_reports_page_lists_published_reports(client, site_world):
 # --- qualities --------------------------------------------------------------------------------
 
 PAGES = ("/", "/projects", f"/projects/{PUB}", f"/organisations/{H.FOUNDATION}", "/verify", "/ledger", "/ledger/30",
-         "/checkpoints", "/how-to-verify", "/reports", "/organisations")
+         "/checkpoints", "/how-to-verify", "/reports", "/organisations", f"/overseers/{H.OVERSIGHT}")
 
 
 @pytest.mark.parametrize("url", PAGES)
