@@ -32,6 +32,7 @@ API issue, not of this client.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -163,6 +164,9 @@ class KnownEntry:
     body: dict[str, Any]
 
 
+Donor = tuple[dict[str, str], bytes]  # a donation's personal data and the salt of its commitment
+
+
 class Sink(Protocol):
     """Where a client's signed entries go."""
 
@@ -183,9 +187,12 @@ class Sink(Protocol):
         position. None when the sink cannot (over HTTP)."""
         ...
 
-    def store_donor(self, seq: int, personal: dict[str, str], salt: bytes) -> bool:
-        """Keep a donation's personal data and salt in the donor store; False when this sink
-        has no donor store (over HTTP)."""
+    def append_with_donors(
+        self, entries: Sequence[SignedEntry], donors: Sequence[Donor | None], key: KeyPair
+    ) -> tuple[list[AppendResult], list[bool]]:
+        """Append entries atomically and hand each donation's personal data and salt (``donors``,
+        position by position; None for entries without) to the donor store. Returns the
+        results and, per entry, whether its donor data is now stored."""
         ...
 
 
@@ -200,8 +207,8 @@ class LocalSink:
     def origin(self) -> str:
         return self.ledger.log.origin
 
-    def append(self, entries: Sequence[SignedEntry]) -> list[AppendResult]:
-        return self.ledger.log.append(list(entries))
+    def append(self, entries: Sequence[SignedEntry], *, then: Any = None) -> list[AppendResult]:
+        return self.ledger.log.append(list(entries), then=then)
 
     def known(self, signers: Sequence[str], idems: Iterable[str]) -> dict[str, KnownEntry]:
         from sqlalchemy import select
@@ -281,9 +288,20 @@ class LocalSink:
             self._donors = DonorStore(self.ledger.engine, load_privacy_key(self.ledger.settings))
         return self._donors
 
-    def store_donor(self, seq: int, personal: dict[str, str], salt: bytes) -> bool:
-        self.donors.store(seq, personal, salt)
-        return True
+    def append_with_donors(
+        self, entries: Sequence[SignedEntry], donors: Sequence[Donor | None], key: KeyPair
+    ) -> tuple[list[AppendResult], list[bool]]:
+        """In one transaction: the donor data commits with the entries or not at all, so a
+        crash never leaves a commitment whose salt is lost."""
+        stored: list[bool] = []
+
+        def keep(conn: Any, results: list[AppendResult]) -> None:
+            for result, donor in zip(results, donors, strict=True):
+                if donor is not None and not result.existing:
+                    self.donors.store(result.seq, donor[0], donor[1], conn=conn)
+                stored.append(donor is not None and not result.existing)
+
+        return self.append(entries, then=keep), stored
 
 
 class HttpSink:
@@ -418,8 +436,33 @@ class HttpSink:
     def check(self, entries: Sequence[SignedEntry]) -> None:
         return None
 
-    def store_donor(self, seq: int, personal: dict[str, str], salt: bytes) -> bool:
-        return False
+    def append_with_donors(
+        self, entries: Sequence[SignedEntry], donors: Sequence[Donor | None], key: KeyPair
+    ) -> tuple[list[AppendResult], list[bool]]:
+        """The entries, then one ``POST /api/v1/donations/{id}/donor-data`` per new donation,
+        signed by ``key``. If one of those fails, the caller still holds the salt (in the
+        receipt) and can resend it with :meth:`store_donor_data`."""
+        results = self.append(entries)
+        stored = []
+        for result, donor in zip(results, donors, strict=True):
+            if donor is not None and not result.existing:
+                self.store_donor_data(result.leaf_hash, donor[0], donor[1], key)
+                stored.append(True)
+            else:
+                stored.append(False)
+        return results, stored
+
+    def store_donor_data(self, donation: str, personal: dict[str, str], salt: bytes, key: KeyPair) -> None:
+        from .domain.privacy import donor_data_message
+
+        body = {
+            "personal": personal,
+            "salt": base64.b64encode(salt).decode("ascii"),
+            "signer": key.id,
+            "sig": base64.b64encode(key.sign(donor_data_message(donation, personal, salt))).decode("ascii"),
+        }
+        response = self._request("POST", f"/api/v1/donations/{donation}/donor-data", json=body)
+        self._raise_for(response)
 
 
 def _retry_after(response: Any, attempt: int) -> float:
@@ -561,9 +604,10 @@ class Client:
         random salt. ``donor_type`` defaults to ``individual`` with personal data and
         ``anonymous`` without. ``received_on`` defaults to today (China time).
 
-        With a :class:`LocalSink` the personal data (``{}`` for an anonymous donor) and salt are
-        stored encrypted in the donor store, so the receipt code can be looked up and the donor
-        erased later; with an :class:`HttpSink` nothing is stored and ``receipt.stored`` is False.
+        The personal data (``{}`` for an anonymous donor) and salt go to the encrypted donor
+        store, so the receipt code can be looked up and the donor erased later: with a
+        :class:`LocalSink` in the same transaction as the entry, with an :class:`HttpSink` by the
+        signed donor-data request right after it.
         The default ``idem`` is ``donation:`` + the salt's hex: unique per call, so two equal
         gifts are two donations (retry by resending the same signed entry, not by calling again).
         """
@@ -575,8 +619,8 @@ class Client:
             donor_type=donor_type or ("individual" if personal else "anonymous"), restricted=restricted,
             kind=kind, in_kind_description=in_kind_description, receipt_no=receipt_no, note=note,
         )
-        result = self.sink.append([self.sign("donation.received", data, idem or "donation:" + salt.hex())])[0]
-        stored = False if result.existing else self.sink.store_donor(result.seq, personal, salt)
+        entry = self.sign("donation.received", data, idem or "donation:" + salt.hex())
+        (result,), (stored,) = self.sink.append_with_donors([entry], [(personal, salt)], self.key)
         return DonationReceipt(format_receipt_code(result.seq, salt), result.seq, result.leaf_hash, salt, stored, result)
 
 

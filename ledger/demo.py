@@ -1086,7 +1086,8 @@ def load_demo(
             salts.append(salt)
             key = keys[s.actor]
             entries.append(sign_entry(key, make_body(origin, s.type, key.id, moment, s.idem, data)))
-        results = sink.append(entries)
+        donors = [(s.personal, salt) if s.personal is not None and salt is not None else None for s, salt in zip(todo, salts, strict=True)]
+        results, _stored = sink.append_with_donors(entries, donors, keys[todo[0].actor] if todo else None)
         for s, result, salt in zip(todo, results, salts, strict=True):
             if s.keep:
                 hashes[s.idem] = result.leaf_hash
@@ -1096,7 +1097,6 @@ def load_demo(
             report.added += 1
             report.by_type[s.type] += 1
             if s.personal is not None and salt is not None:
-                sink.store_donor(result.seq, s.personal, salt)
                 name = s.personal["name"]
                 receipts.append(f"{format_receipt_code(result.seq, salt)}\t{s.label}\t{name[0]}{'*' * (len(name) - 1)}")
         if progress and time.perf_counter() - last_note[0] > 10:

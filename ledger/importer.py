@@ -564,7 +564,7 @@ def import_donations(
     while position_in_good < len(good):
         batch = good[position_in_good : position_in_good + batch_size]
         try:
-            results = client.sink.append(sign(batch))
+            results, stored_flags = client.sink.append_with_donors(sign(batch), [(todo[i].personal, salts[i]) for i in batch], client.key)
         except LedgerError as exc:
             where = refused_position(exc)
             if where is not None and skip_bad and 0 <= where < len(batch):
@@ -579,9 +579,8 @@ def import_donations(
                 report.bad.append(BadRow(todo[batch[where]].line, exc.message_en, exc.message_zh, refused_code(exc)))
             break
         report.written = True
-        for index, result in zip(batch, results, strict=True):
+        for index, result, stored in zip(batch, results, stored_flags, strict=True):
             row = todo[index]
-            stored = False if result.existing else sink.store_donor(result.seq, row.personal, salts[index])
             report.imported.append(Imported(row.line, result.seq, result.leaf_hash,
                                             format_receipt_code(result.seq, salts[index]), salts[index],
                                             row.reference, stored))

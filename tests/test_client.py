@@ -385,12 +385,15 @@ def test_http_sink_finds_known_idems_by_paging(world: World) -> None:
     assert found["known-2"].body["data"]["amount"] == "3.00"
 
 
-def test_record_donation_over_http_returns_the_salt(world: World) -> None:
+def test_record_donation_over_http_needs_the_donor_data_endpoint(world: World) -> None:
+    """Against an API without the donor data endpoint the entry is in, the data is not, and the
+    caller holds the salt in the receipt's error path to send it again later."""
     client = http_client(world, k("fundraiser"), FakeApi(world.ledger))
-    receipt = client.record_donation(DIRECTED, "50.00", received_on="2026-01-05", personal={"name": "李四"})
-    assert not receipt.stored
-    data = parse_leaf_json(world.ledger.log.leaf(receipt.seq))["body"]["data"]
-    assert verify_commitment(data["commitment"], {"name": "李四"}, receipt.salt)
+    with pytest.raises(RemoteError) as info:
+        client.record_donation(DIRECTED, "50.00", received_on="2026-01-05", personal={"name": "李四"})
+    assert info.value.code == "route_not_found"
+    data = parse_leaf_json(world.ledger.log.leaf(world.size() - 1))["body"]["data"]
+    assert data["amount"] == "50.00" and "李四" not in json.dumps(data, ensure_ascii=False)
 
 
 # --- the submit command -------------------------------------------------------------------------
@@ -462,7 +465,11 @@ def test_http_sink_against_the_api_app(world: World) -> None:
             client.append("donation.received", donation("3.00"), "api-3")
         assert info.value.code == "idem_conflict" and info.value.status == 409
         receipt = client.record_donation(DIRECTED, "9.00", received_on="2026-01-05", personal={"name": "赵六"})
-        assert not receipt.stored and receipt.seq == world.size() - 1
+        assert receipt.stored and receipt.seq == world.size() - 1
+        from ledger.store.donors import DonorStore, load_privacy_key
+
+        kept = DonorStore(world.ledger.engine, load_privacy_key(world.ledger.settings)).get(receipt.seq)
+        assert kept.personal == {"name": "赵六"} and kept.salt == receipt.salt
         implementer = Client(k("implementer"), ORIGIN, sink)
         with pytest.raises(RemoteError) as info:
             implementer.append("funds.disbursed", {"project": DIRECTED, "currency": "CNY", "amount": "999.00",

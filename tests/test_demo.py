@@ -290,11 +290,11 @@ def test_an_interrupted_load_resumes(factory: LedgerFactory, monkeypatch: pytest
     calls = {"n": 0}
     real = LocalSink.append
 
-    def flaky(self, entries):  # type: ignore[no-untyped-def]
+    def flaky(self, entries, **kw):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 3:
             raise LedgerError("log_not_initialised", home="(simulated crash)")
-        return real(self, entries)
+        return real(self, entries, **kw)
 
     monkeypatch.setattr(LocalSink, "append", flaky)
     with pytest.raises(LedgerError):

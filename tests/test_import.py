@@ -12,7 +12,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from ledger import cli
@@ -25,7 +24,7 @@ from ledger.importer import import_donations, parse_amount_text, parse_date, rea
 from ledger.keys import write_key_file
 from ledger.store.donors import DonorStore, load_privacy_key
 from tests.support.ledger_factory import ORIGIN, LedgerFactory
-from tests.test_client import DIRECTED, PUBLIC, FakeApi, World, build_world, k
+from tests.test_client import DIRECTED, PUBLIC, World, build_world, k
 
 ZH_HEADER = ["日期", "金额", "币种", "渠道", "捐赠人类型", "定向", "流水号", "捐赠人姓名", "证件号", "电话", "地址", "备注"]
 EN_HEADER = ["date", "amount", "currency", "channel", "donor_type", "restricted", "reference", "donor_name", "id_number",
@@ -293,9 +292,9 @@ def test_large_statements_go_in_atomic_batches_of_1000(world: World) -> None:
     calls: list[int] = []
     real = sink.append
 
-    def counting(entries):  # type: ignore[no-untyped-def]
+    def counting(entries, **kw):  # type: ignore[no-untyped-def]
         calls.append(len(entries))
-        return real(entries)
+        return real(entries, **kw)
 
     sink.append = counting  # type: ignore[method-assign]
     client = Client(k("fundraiser"), ORIGIN, sink)
@@ -308,19 +307,27 @@ def test_large_statements_go_in_atomic_batches_of_1000(world: World) -> None:
 
 
 def test_import_over_http(world: World) -> None:
-    api = FakeApi(world.ledger)
-    sink = HttpSink("http://ledger.test", client=httpx.Client(transport=httpx.MockTransport(api)), sleep=lambda s: None)
-    client = Client(k("fundraiser"), sink.origin(), sink)
-    raw = make_csv(ZH_HEADER, good_rows())
-    report = run(world, raw, client=client)
-    assert report.ok and len(report.imported) == 4 and not any(i.donor_stored for i in report.imported)
-    assert api.requests[-1].url.path == "/api/v1/entries/batch"
-    data = [d["data"] for d in donations(world)]
-    assert verify_commitment(data[0]["commitment"], {"name": ZHANG[0], "id_number": ZHANG[1], "phone": ZHANG[2],
-                                                     "address": ZHANG[3]}, report.imported[0].salt)
-    size = world.size()
-    again = run(world, raw, client=client)
-    assert len(again.already) == 4 and world.size() == size
+    """Through the real API app: entries in one batch, each donor's data by a signed request."""
+    from litestar.testing import TestClient
+
+    from api.app import create_app
+    from api.config import ApiSettings
+    from ledger.store.donors import DonorStore, load_privacy_key
+
+    with TestClient(create_app(world.ledger, api_settings=ApiSettings(write_rate=0))) as http:
+        sink = HttpSink(str(http.base_url), client=http, sleep=lambda s: None)
+        client = Client(k("fundraiser"), sink.origin(), sink)
+        raw = make_csv(ZH_HEADER, good_rows())
+        report = run(world, raw, client=client)
+        assert report.ok and len(report.imported) == 4 and all(i.donor_stored for i in report.imported)
+        data = [d["data"] for d in donations(world)]
+        zhang = {"name": ZHANG[0], "id_number": ZHANG[1], "phone": ZHANG[2], "address": ZHANG[3]}
+        assert verify_commitment(data[0]["commitment"], zhang, report.imported[0].salt)
+        kept = DonorStore(world.ledger.engine, load_privacy_key(world.ledger.settings)).get(report.imported[0].seq)
+        assert kept.personal == zhang and kept.salt == report.imported[0].salt
+        size = world.size()
+        again = run(world, raw, client=client)
+        assert len(again.already) == 4 and world.size() == size
 
 
 # --- parsing details --------------------------------------------------------------------------------

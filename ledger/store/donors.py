@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import BigInteger, Column, Engine, String, Text, select, update
+from sqlalchemy import BigInteger, Column, Connection, Engine, String, Text, select, update
 from sqlmodel import Field, SQLModel
 
 from ..canonical import format_time, now
@@ -125,18 +125,25 @@ class DonorStore:
             raise LedgerError("not_found", what="donation", what_zh="捐赠", ref=f"seq {seq}")
         return dict(row)
 
-    def store(self, seq: int, personal: dict[str, str], salt: bytes) -> None:
-        """Keep a donation's personal data; it must open the commitment in the log."""
+    def store(self, seq: int, personal: dict[str, str], salt: bytes, *, conn: Connection | None = None) -> None:
+        """Keep a donation's personal data; it must open the commitment in the log. With
+        ``conn``, inside that transaction (the one appending the donation, say)."""
         personal = check_personal_data(personal)
-        with self.engine.begin() as conn:
-            donation = self._donation(conn, seq)
-            if not verify_commitment(donation["commitment"], personal, salt):
-                raise LedgerError(DONOR_DATA_MISMATCH, seq=seq)
-            if conn.execute(select(TABLE.c.seq).where(TABLE.c.seq == seq)).first() is not None:
-                raise LedgerError(DONOR_DATA_EXISTS, seq=seq)
-            payload = json.dumps({"personal": personal, "salt": base64.b64encode(salt).decode()}, ensure_ascii=False)
-            token = self.fernet.encrypt(payload.encode("utf-8")).decode("ascii")
-            conn.execute(TABLE.insert().values(seq=seq, token=token, stored_at=format_time(now())))
+        if conn is None:
+            with self.engine.begin() as own:
+                self._store(own, seq, personal, salt)
+        else:
+            self._store(conn, seq, personal, salt)
+
+    def _store(self, conn: Connection, seq: int, personal: dict[str, str], salt: bytes) -> None:
+        donation = self._donation(conn, seq)
+        if not verify_commitment(donation["commitment"], personal, salt):
+            raise LedgerError(DONOR_DATA_MISMATCH, seq=seq)
+        if conn.execute(select(TABLE.c.seq).where(TABLE.c.seq == seq)).first() is not None:
+            raise LedgerError(DONOR_DATA_EXISTS, seq=seq)
+        payload = json.dumps({"personal": personal, "salt": base64.b64encode(salt).decode()}, ensure_ascii=False)
+        token = self.fernet.encrypt(payload.encode("utf-8")).decode("ascii")
+        conn.execute(TABLE.insert().values(seq=seq, token=token, stored_at=format_time(now())))
 
     def store_signed(self, donation_id: str, personal: dict[str, str], salt: bytes, signer: str, signature: bytes) -> int:
         """Keep personal data handed in over the network: signed (donor_data_message) by a live

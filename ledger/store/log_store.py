@@ -18,7 +18,7 @@ Any refusal rolls the whole transaction back: nothing of a refused entry or batc
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -238,7 +238,11 @@ class LogStore:
         if size > MAX_BATCH:
             raise LedgerError("batch_too_large", size=size, limit=MAX_BATCH)
 
-    def append(self, entries: Sequence[SignedEntry]) -> list[AppendResult]:
+    def append(
+        self, entries: Sequence[SignedEntry], *, then: Callable[[Connection, list[AppendResult]], None] | None = None
+    ) -> list[AppendResult]:
+        """Append entries atomically (all or none). ``then(conn, results)`` runs inside the same
+        transaction after the log's writes: what it writes commits with the entries, or not at all."""
         self._check_batch_size(len(entries))
         for position, entry in enumerate(entries):
             if entry.body["log"] != self.origin:
@@ -249,7 +253,10 @@ class LogStore:
         checked = self._check_signatures_unlocked(entries)
         with write_transaction(self.engine) as conn:
             head, edge = self._lock_head(conn)
-            return self._append_locked(conn, head, edge, entries, checked)  # type: ignore[return-value]
+            results: list[AppendResult] = self._append_locked(conn, head, edge, entries, checked)  # type: ignore[assignment]
+            if then is not None:
+                then(conn, results)
+            return results
 
     # --- the log's own key -----------------------------------------------------------------
 
