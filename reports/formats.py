@@ -115,13 +115,16 @@ class Table:
     def records(self) -> list[dict[str, Any]]:
         return [dict(zip((c.key for c in self.columns), row)) for row in self.rows]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json_head(self) -> dict[str, Any]:
+        """Everything of :meth:`to_json` but the rows."""
         return {
             "title_zh": self.title_zh,
             "title_en": self.title_en,
             "columns": [{"key": c.key, "kind": c.kind, "title_zh": c.title_zh, "title_en": c.title_en} for c in self.columns],
-            "rows": [[_json_cell(c, v) for c, v in zip(self.columns, row)] for row in self.rows],
         }
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.to_json_head(), "rows": [[_json_cell(c, v) for c, v in zip(self.columns, row)] for row in self.rows]}
 
 
 def _check_cell(table: str, i: int, col: Column, value: Any) -> None:
@@ -191,9 +194,79 @@ def to_json_bytes(document: Any) -> bytes:
     """Canonical-ish JSON: UTF-8, keys sorted, two-space indent, one trailing newline.
 
     Stable for equal input (so its SHA-256 is too), readable in a browser, and diffable. Not
-    RFC 8785: readers recompute the figures and compare values, not bytes.
+    RFC 8785: readers recompute the figures and compare values, not bytes. The same bytes as
+    ``json.dumps(jsonable(document), ensure_ascii=False, sort_keys=True, indent=2) + "\n"``,
+    written piece by piece: a table's rows are converted one at a time, so a report with
+    100,000 detail lines is not copied whole into JSON values first.
     """
-    return (json.dumps(jsonable(document), ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
+    out = io.BytesIO()
+    _emit(document, 0, out)
+    out.write(b"\n")
+    return out.getvalue()
+
+
+_PAD = "  "
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _emit(value: Any, depth: int, out: io.BytesIO) -> None:
+    if isinstance(value, Table):
+        _emit_table(value, depth, out)
+        return
+    if isinstance(value, Mapping):
+        if not value:
+            out.write(b"{}")
+            return
+        for key in value:
+            if not isinstance(key, str):
+                raise TypeError(f"JSON object keys must be strings, not {type(key).__name__}")
+        inner = "\n" + _PAD * (depth + 1)
+        out.write(b"{")
+        for i, key in enumerate(sorted(value)):
+            out.write(((inner if i == 0 else "," + inner) + _dumps(key) + ": ").encode("utf-8"))
+            _emit(value[key], depth + 1, out)
+        out.write(("\n" + _PAD * depth + "}").encode("utf-8"))
+        return
+    if isinstance(value, (list, tuple)):
+        if not value:
+            out.write(b"[]")
+            return
+        inner = "\n" + _PAD * (depth + 1)
+        out.write(b"[")
+        for i, item in enumerate(value):
+            out.write((inner if i == 0 else "," + inner).encode("utf-8"))
+            _emit(item, depth + 1, out)
+        out.write(("\n" + _PAD * depth + "]").encode("utf-8"))
+        return
+    plain = jsonable(value)
+    if isinstance(plain, (dict, list)):
+        _emit(plain, depth, out)
+    else:
+        out.write(_dumps(plain).encode("utf-8"))
+
+
+def _emit_table(table: Table, depth: int, out: io.BytesIO) -> None:
+    """A table as ``Table.to_json()`` gives it (keys sorted: columns, rows, title_en, title_zh)."""
+    head = table.to_json_head()
+    inner = "\n" + _PAD * (depth + 1)
+    out.write(("{" + inner + '"columns": ').encode("utf-8"))
+    _emit(head["columns"], depth + 1, out)
+    out.write(("," + inner + '"rows": ').encode("utf-8"))
+    if not table.rows:
+        out.write(b"[]")
+    else:
+        row_pad = "\n" + _PAD * (depth + 2)
+        out.write(b"[")
+        columns = table.columns
+        for i, row in enumerate(table.rows):
+            cells = json.dumps([_json_cell(c, v) for c, v in zip(columns, row)], ensure_ascii=False, indent=2)
+            out.write(((row_pad if i == 0 else "," + row_pad) + cells.replace("\n", row_pad)).encode("utf-8"))
+        out.write(inner.encode("utf-8") + b"]")
+    out.write(("," + inner + '"title_en": ' + _dumps(head["title_en"]) + "," + inner + '"title_zh": ' + _dumps(head["title_zh"])
+               + "\n" + _PAD * depth + "}").encode("utf-8"))
 
 
 # --- CSV ------------------------------------------------------------------------------------
@@ -243,8 +316,109 @@ def table_csv(table: Table) -> bytes:
 
 
 # --- XLSX -----------------------------------------------------------------------------------
+#
+# SpreadsheetML (ECMA-376) written directly: a sheet per table, streamed row by row into the
+# zip, with the parts openpyxl itself writes (workbook, styles, sheets, core properties).
+# openpyxl's writer costs ~35 us a cell without lxml, which puts a 100,000-donation annual
+# report (1.3 million cells) at 45 s; this writer does the same cells in a few seconds, and its
+# bytes depend only on the input. The tests read every workbook back with openpyxl.
 
 FIXED_TIME = datetime(1980, 1, 1, tzinfo=timezone.utc)
+_EPOCH = date(1899, 12, 30)           # Excel's day 0 (1900 date system, past its 1900 leap bug)
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+# cellXfs indices (styles.xml below)
+_ST_DATE, _ST_PERCENT, _ST_HEADER, _ST_MONEY0 = 1, 2, 3, 4     # money with d digits: _ST_MONEY0 + d
+_MONEY_DIGITS = 4
+_ROWS_PER_WRITE = 2000
+
+
+def _x(text: str) -> str:
+    """Text for XML character data and attributes."""
+    if _XML_ILLEGAL.search(text):
+        text = _XML_ILLEGAL.sub("\ufffd", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _decimal_text(value: Decimal) -> str:
+    """The exact decimal, shortest: 1234.50 -> "1234.5", 1E+11 -> "100000000000"."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def _cell_writer(col: Column) -> Any:
+    """A function (ref, value) -> the cell's XML, for one column (None values are skipped)."""
+    kind = col.kind
+    if kind == "money":
+        def money(ref: str, v: Money) -> str:
+            return f'<c r="{ref}" s="{_ST_MONEY0 + v.digits}"><v>{_decimal_text(v.decimal())}</v></c>'
+        return money
+    if kind == "date":
+        return lambda ref, v: f'<c r="{ref}" s="{_ST_DATE}"><v>{(v - _EPOCH).days}</v></c>'
+    if kind == "bp":
+        return lambda ref, v: f'<c r="{ref}" s="{_ST_PERCENT}"><v>{_decimal_text(Decimal(v).scaleb(-4))}</v></c>'
+    if kind == "int":
+        return lambda ref, v: f'<c r="{ref}"><v>{v}</v></c>'
+    if kind == "bool":
+        return lambda ref, v: f'<c r="{ref}" t="b"><v>{1 if v else 0}</v></c>'
+    # text: always an inline string, never a formula, whatever it starts with
+    return lambda ref, v: f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{_x(v)}</t></is></c>'
+
+
+def _sheet_xml(table: Table, out: Any) -> str:
+    """Write the worksheet XML of ``table`` to the binary stream ``out``; returns its range."""
+    letters = [_column_letter(i) for i in range(len(table.columns))]
+    last = f"{letters[-1] if letters else 'A'}{len(table.rows) + 1}"
+    area = f"A1:{last}"
+    widths = "".join(
+        f'<col min="{i + 1}" max="{i + 1}" width="{max({"money": 16, "date": 12, "bp": 10, "int": 10, "bool": 8}.get(c.kind, 24), min(40, len(header(c)) + 2))}" customWidth="1"/>'
+        for i, c in enumerate(table.columns)
+    )
+    out.write((
+        f'{_HEAD}<worksheet xmlns="{_NS}" xmlns:r="{_NS_R}"><dimension ref="{area}"/>'
+        '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+        '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
+        '<sheetFormatPr defaultRowHeight="15"/>'
+        + (f"<cols>{widths}</cols>" if widths else "") + "<sheetData>"
+    ).encode("utf-8"))
+    head = "".join(f'<c r="{letters[i]}1" s="{_ST_HEADER}" t="inlineStr"><is><t>{_x(header(c))}</t></is></c>'
+                   for i, c in enumerate(table.columns))
+    out.write(f'<row r="1">{head}</row>'.encode("utf-8"))
+    writers = [_cell_writer(c) for c in table.columns]
+    pairs = list(zip(letters, writers))
+    chunk: list[str] = []
+    for r, row in enumerate(table.rows, 2):
+        cells = "".join(w(f"{letter}{r}", v) for (letter, w), v in zip(pairs, row) if v is not None)
+        chunk.append(f'<row r="{r}">{cells}</row>')
+        if len(chunk) >= _ROWS_PER_WRITE:
+            out.write("".join(chunk).encode("utf-8"))
+            chunk.clear()
+    out.write("".join(chunk).encode("utf-8"))
+    out.write(f'</sheetData><autoFilter ref="{area}"/></worksheet>'.encode("utf-8"))
+    return area
+
+
+def _styles() -> str:
+    money = "".join(f'<numFmt numFmtId="{166 + d}" formatCode="{"#,##0" + ("." + "0" * d if d else "")}"/>' for d in range(_MONEY_DIGITS + 1))
+    xfs = [
+        '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>',
+        '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>',
+        '<xf numFmtId="10" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>',
+        '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" applyAlignment="1"><alignment wrapText="1"/></xf>',
+        *(f'<xf numFmtId="{166 + d}" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>' for d in range(_MONEY_DIGITS + 1)),
+    ]
+    return (
+        f'{_HEAD}<styleSheet xmlns="{_NS}"><numFmts count="{_MONEY_DIGITS + 2}"><numFmt numFmtId="165" formatCode="yyyy-mm-dd"/>{money}</numFmts>'
+        '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
+        '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
+        '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
+        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+        f'<cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
+    )
 
 
 def workbook_xlsx(tables: Iterable[Table], *, title: str = "", as_of: datetime | None = None) -> bytes:
@@ -254,65 +428,72 @@ def workbook_xlsx(tables: Iterable[Table], *, title: str = "", as_of: datetime |
     The bytes depend only on the input: document times are ``as_of`` (the time the report's
     figures refer to; 1980-01-01 when not given) and the zip entries carry a fixed date.
     """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
-
-    stamp = (as_of or FIXED_TIME).astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
-    wb = Workbook(write_only=True)
-    wb.properties.title = title or None
-    wb.properties.creator = "charity-ledger"
-    wb.properties.created = stamp
-    wb.properties.modified = stamp
-    bold = Font(bold=True)
-    any_sheet = False
-    for table in tables:
-        any_sheet = True
-        ws = wb.create_sheet(table.name)
-        ws.freeze_panes = "A2"
-        for i, col in enumerate(table.columns):
-            letter = _column_letter(i)
-            width = {"money": 16, "date": 12, "bp": 10, "int": 10, "bool": 8}.get(col.kind, 24)
-            ws.column_dimensions[letter].width = max(width, min(40, len(header(col)) + 2))
-        head = []
-        for col in table.columns:
-            cell = WriteOnlyCell(ws, value=header(col))
-            cell.font = bold
-            cell.alignment = Alignment(wrap_text=True)
-            cell.data_type = "s"
-            head.append(cell)
-        ws.append(head)
-        for row in table.rows:
-            ws.append([_xlsx_cell(ws, WriteOnlyCell, c, v) for c, v in zip(table.columns, row)])
-        if table.columns:  # a filter on the header row: every table sorts and filters in Excel
-            ws.auto_filter.ref = f"A1:{_column_letter(len(table.columns) - 1)}{len(table.rows) + 1}"
-    if not any_sheet:
-        wb.create_sheet("empty")
+    stamp = (as_of or FIXED_TIME).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    sheets = list(tables) or [Table("empty", "", "", ())]
     buf = io.BytesIO()
-    wb.save(buf)
-    return _normalise_zip(buf.getvalue(), stamp)
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        def put(name: str, text: str) -> None:
+            z.writestr(_zip_entry(name), text.encode("utf-8"))
+
+        areas = []
+        for i, table in enumerate(sheets, 1):
+            with z.open(_zip_entry(f"xl/worksheets/sheet{i}.xml"), "w") as out:
+                areas.append(_sheet_xml(table, out))
+        n = len(sheets)
+        put("[Content_Types].xml", (
+            f'{_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            + "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                      for i in range(1, n + 1))
+            + '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+            '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/></Types>'
+        ))
+        put("_rels/.rels", (
+            f'{_HEAD}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+            '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/>'
+            '</Relationships>'
+        ))
+        filters = "".join(
+            f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">\'{_x(t.name)}\'!{_absolute(a)}</definedName>'
+            for i, (t, a) in enumerate(zip(sheets, areas)) if t.columns
+        )
+        put("xl/workbook.xml", (
+            f'{_HEAD}<workbook xmlns="{_NS}" xmlns:r="{_NS_R}"><bookViews><workbookView activeTab="0"/></bookViews><sheets>'
+            + "".join(f'<sheet name="{_x(t.name)}" sheetId="{i}" r:id="rId{i}"/>' for i, t in enumerate(sheets, 1))
+            + "</sheets>" + (f"<definedNames>{filters}</definedNames>" if filters else "") + "</workbook>"
+        ))
+        put("xl/_rels/workbook.xml.rels", (
+            f'{_HEAD}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            + "".join(f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{i}.xml"/>'
+                      for i in range(1, n + 1))
+            + f'<Relationship Id="rId{n + 1}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
+            "</Relationships>"
+        ))
+        put("xl/styles.xml", _styles())
+        put("docProps/core.xml", (
+            f'{_HEAD}<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            + (f"<dc:title>{_x(title)}</dc:title>" if title else "")
+            + f'<dc:creator>charity-ledger</dc:creator><dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
+            f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified></cp:coreProperties>'
+        ))
+    return buf.getvalue()
 
 
-def _xlsx_cell(ws: Any, cell_type: Any, col: Column, value: Any) -> Any:
-    if value is None:
-        return None
-    if col.kind == "money":
-        cell = cell_type(ws, value=value.decimal())
-        cell.number_format = "#,##0" if value.digits == 0 else "#,##0." + "0" * value.digits
-        return cell
-    if col.kind == "date":
-        cell = cell_type(ws, value=value)
-        cell.number_format = "yyyy-mm-dd"
-        return cell
-    if col.kind == "bp":
-        cell = cell_type(ws, value=Decimal(value).scaleb(-4))
-        cell.number_format = "0.00%"
-        return cell
-    if col.kind in ("int", "bool"):
-        return value
-    cell = cell_type(ws, value=value)
-    cell.data_type = "s"     # never a formula, whatever the text starts with
-    return cell
+def _absolute(area: str) -> str:
+    """``A1:F5`` -> ``$A$1:$F$5``."""
+    return ":".join(re.sub(r"^([A-Z]+)(\d+)$", r"$\1$\2", ref) for ref in area.split(":"))
+
+
+def _zip_entry(name: str) -> zipfile.ZipInfo:
+    entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    entry.external_attr = 0o644 << 16
+    return entry
 
 
 def _column_letter(i: int) -> str:
@@ -322,19 +503,3 @@ def _column_letter(i: int) -> str:
         i, rem = divmod(i - 1, 26)
         letters = chr(65 + rem) + letters
     return letters
-
-
-def _normalise_zip(data: bytes, stamp: datetime) -> bytes:
-    """Rewrite the XLSX zip with fixed entry dates and the given document time."""
-    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            body = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                body = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)", rb"\g<1>" + iso + rb"\g<2>", body)
-            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            dst.writestr(entry, body)
-    return out.getvalue()

@@ -20,6 +20,7 @@ from either; builders sort what they read and never rely on the order rows come 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from .codes import REPORT_SIZE_OUT_OF_RANGE
 R = TypeVar("R")
 HEAD = LogHead.__table__
 IN_CHUNK = 500
+SHARED_MAX = 40     # strings up to this length are interned when read
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +106,15 @@ class SqlSnapshot:
         self.at = at
 
     def _build(self, row_type: type[R], stmt: Any) -> list[R]:
-        return [row_type(**m) for m in self.conn.execute(stmt).mappings()]
+        # Short strings (codes, dates, vocabulary values) repeat across 100,000s of rows: one
+        # object each instead of one per row keeps a large report's rows in half the memory.
+        result = self.conn.execute(stmt)
+        names = list(result.keys())
+        intern = sys.intern
+        return [
+            row_type(**dict(zip(names, [intern(v) if type(v) is str and len(v) <= SHARED_MAX else v for v in values])))
+            for values in result
+        ]
 
     def get(self, row_type: type[R], *key: Any) -> R | None:
         table = table_for(row_type)

@@ -107,6 +107,23 @@ def test_xlsx_bytes_depend_only_on_input() -> None:
     assert head[1] == "金额 amount" and len(rows) == len(ROWS)
 
 
+def test_xlsx_parts_are_well_formed_and_filters_are_defined() -> None:
+    import xml.etree.ElementTree as ET
+
+    second = Table("more", "更多", "More", COLUMNS[:2], [(date(2026, 1, 1), Money(1234, "JPY"))])
+    data = workbook_xlsx([table(), second], title="标题 <&>")
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for name in z.namelist():
+            ET.fromstring(z.read(name))                       # every part parses as XML
+        workbook = z.read("xl/workbook.xml").decode()
+    assert "'lines'!$A$1:$F$5" in workbook and "'more'!$A$1:$B$2" in workbook
+    wb = openpyxl.load_workbook(io.BytesIO(data))             # full load: styles, names, filters
+    assert wb.sheetnames == ["lines", "more"] and wb.properties.title == "标题 <&>"
+    assert wb["lines"].auto_filter.ref == "A1:F5" and wb["more"].freeze_panes == "A2"
+    assert wb["more"]["B2"].value == 1234 and wb["more"]["B2"].number_format == "#,##0"
+    assert wb["lines"]["A1"].font.b and wb["lines"].column_dimensions["B"].width == 16
+
+
 def test_xlsx_of_no_tables_is_still_a_workbook() -> None:
     wb = openpyxl.load_workbook(io.BytesIO(workbook_xlsx([])))
     assert wb.sheetnames == ["empty"]
