@@ -14,7 +14,8 @@ and the overseer's view agree on what is overdue:
 - surplus disclosure (a closed project with money left): ``project.closed``, which states the
   surplus and its handling;
 - annual report of an organisation (31 May of the next year): the ``financials.reported``
-  entry for that year (its log date).
+  entry for that year (its log date). As in the overseer's scan, an annual report due before
+  the log's first entry is not asked for (the log cannot show it).
 
 Campaign (募捐) disclosures are listed by the campaign report with their due dates but not
 matched: every receipt is public on the log when it is recorded.
@@ -144,6 +145,14 @@ def annual_report_disclosure(org: str, year: int, figures: FinancialsRow | None,
         rule=due.rule, subject=f"{org}/{year}", due_on=due.due_on, status=_status(done, due.due_on, as_of),
         done_on=done, entry=live.id if live is not None else None, source=due.source, item=due.item,
     )
+
+
+def log_started(snapshot: Any) -> date | None:
+    """The date of the log's first entry (registry.genesis), China time."""
+    from ledger.domain.rows import RegistryRow
+
+    registry = snapshot.rows(RegistryRow)
+    return china_date(registry[0].genesis_time) if registry else None
 
 
 def counts(items: Iterable[Disclosure]) -> dict[str, int]:

@@ -57,7 +57,7 @@ from ..common import (
     rules_for,
     totals,
 )
-from ..disclosures import annual_report_disclosure, china_date, counts, project_disclosures
+from ..disclosures import annual_report_disclosure, china_date, counts, log_started, project_disclosures
 from ..formats import Column, Money, Table, percent_from_bp
 from ..ratios import YearCheck, check_reported_year
 from ..render import Section
@@ -301,7 +301,9 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
 
     # --- disclosure timeliness ---------------------------------------------------------------------
     due_in_year = [d for p in raised for d in per_project[p.project] if start <= d.due_on <= end]
-    annual_dues = [annual_report_disclosure(code, y, snap.get(FinancialsRow, code, y), rs, as_of) for y in (year - 1, year)]
+    started = log_started(snap)
+    annual_dues = [d for d in (annual_report_disclosure(code, y, snap.get(FinancialsRow, code, y), rs, as_of) for y in (year - 1, year))
+                   if started is None or d.due_on >= started]   # due before the log began: not asked for
     disclosures = sorted(due_in_year + annual_dues, key=lambda d: (d.due_on, d.subject, d.rule, d.index or 0))
     disc_table = disclosures_table(disclosures)
     disc_counts = counts(disclosures)

@@ -12,6 +12,7 @@ the flag), so a reader can look every breach up on the log.
   year; late ones are those due in ``year``.
 - Public-fundraising organisations' financial reports are audited (rule set ``audit``): no live
   ``audit.opinion`` for the year once the annual report is due is a breach.
+- An annual report due before the log's first entry is not asked for (as in the overseer's scan).
 - SEZ donation filings (sz-donation art. 24-26) and the authority's replies have no entry type
   in the log: the matrix says so rather than show zero.
 
@@ -30,7 +31,7 @@ from ledger.domain.schemas import CHARITY_FORMS
 
 from .. import labels as L
 from ..common import PDF_ROWS, ReportDoc, ReportRequest, figure_pairs, pdf_view, rules_for
-from ..disclosures import Disclosure, annual_report_disclosure, project_disclosures
+from ..disclosures import Disclosure, annual_report_disclosure, log_started, project_disclosures
 from ..formats import Column, Money, Table, percent_from_bp
 from ..ratios import YearCheck, check_reported_year
 from ..render import Section
@@ -74,6 +75,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
     rs = rules_for(end)
     audited_rule = bool(rs.param("audit", "public_fundraising_financial_report_audited")) if "audit" in rs.parameters else False
 
+    started = log_started(snap)
     charities = sorted((o for o in snap.rows(OrgRow) if o.legal_form in CHARITY_FORMS), key=lambda o: o.org)
     projects: dict[str, list[ProjectRow]] = defaultdict(list)
     for p in snap.rows(ProjectRow):
@@ -123,14 +125,15 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
             breach("disclosure_late", d.subject, [d.entry, d.anchor], f"{L.en('rule', d.rule)} due {d.due_on}, made {d.done_on}",
                    f"{L.zh('rule', d.rule)}应于 {d.due_on} 前完成，实际 {d.done_on} 完成", d.due_on, d.rule)
         annual = annual_report_disclosure(org.org, year, figures_of.get(org.org, {}).get(year), rs, as_of)
-        if annual.status in ("missing", "late"):
+        asked = started is None or annual.due_on >= started    # due before the log began: not asked for
+        if asked and annual.status in ("missing", "late"):
             kind = "annual_report_overdue" if annual.status == "missing" else "annual_report_late"
             breach(kind, annual.subject, [annual.entry], f"annual report {year} due {annual.due_on}"
                    + (f", figures reported {annual.done_on}" if annual.done_on else ", figures not reported"),
                    f"{year} 年度报告应于 {annual.due_on} 前报送" + (f"，实际 {annual.done_on} 报送" if annual.done_on else "，尚未报送"),
                    annual.due_on, "annual_report")
         opinions = audits.get(org.org, {}).get(year, [])
-        if audited_rule and org.public_fundraising and not opinions and as_of > annual.due_on:
+        if asked and audited_rule and org.public_fundraising and not opinions and as_of > annual.due_on:
             breach("audit_missing", f"{org.org}/{year}", [], f"no audit opinion on {year} (public fundraising: the financial report is audited)",
                    f"无 {year} 年度审计意见（具有公开募捐资格的组织财务报告须经审计）", annual.due_on, "annual_report")
         flagged = sorted(open_entries.get(org.org, []), key=lambda e: e.seq)
@@ -144,7 +147,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
             check.status, first.actual_basis_points if first else None, first.basis_points if first else None,
             check.result.management.actual_basis_points if check.result else None,
             check.result.management.cap_basis_points if check.result else None,
-            len(overdue), len(late), annual.status, annual.done_on,
+            len(overdue), len(late), annual.status if asked else None, annual.done_on,
             ", ".join(sorted({a.opinion for a in opinions})) or None, len(flagged), len(public),
             sum(1 for p in public if p.plan_filed_seq is not None), None, len(mine),
         ])

@@ -325,3 +325,11 @@ def test_requests_are_checked() -> None:
     assert ReportRequest.from_json({"kind": "annual", "org": FOUNDATION, "year": 2026}) == ReportRequest("annual", org=FOUNDATION, year=2026)
     with pytest.raises(LedgerError):
         ReportRequest.from_json({"kind": "annual", "org": FOUNDATION, "year": 2026, "path": "/etc"})
+
+
+def test_annual_reports_due_before_the_log_began_are_not_asked_for(shared_world: ReportWorld) -> None:
+    # the log began on 2026-03-02: the reports on 2023 and 2024 were due before it
+    doc = build_from_ledger(shared_world.ledger, ReportRequest("annual", org=FOUNDATION, year=2024))
+    assert doc.figures["disclosures"]["annual_report"] == [] and doc.figures["disclosures"]["counts"]["missing"] == 0
+    overview = build_from_ledger(shared_world.ledger, ReportRequest("overview", year=2024))
+    assert not [b for b in overview.figures["breaches"] if b["kind"].startswith("annual_report")]
