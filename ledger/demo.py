@@ -763,6 +763,7 @@ def _cast_events() -> Iterator[tuple[date, int, Step]]:
         "org": ORGS["F2"].code, "public_fundraising": True,
         "reason": "经评估认定，取得公开募捐资格（深民函〔2026〕88号，示例）。",
     })
+    yield from _annual_financials()
     for org, opinion, summary in (
         ("F1", "unqualified", "财务报表在所有重大方面公允反映了基金会2025年度的财务状况和业务活动成果。"),
         ("S1", "qualified", "除部分项目支出凭证归档不完整外，财务报表在所有重大方面公允反映了2025年度的财务状况。"),
@@ -771,6 +772,39 @@ def _cast_events() -> Iterator[tuple[date, int, Step]]:
             "org": ORGS[org].code, "year": 2025, "opinion": opinion,
             "report_sha256": _sha(f"demo-evidence/audit/{org}/2025"), "summary": summary,
         })
+
+
+# Each charity's annual figures (yuan) for 2024 and 2025: income, charitable spending,
+# management costs, fundraising costs, year-end net assets. S3's management costs break the
+# 13% cap in 2025 (above the 200,000-yuan exemption), so the reports show a ratio breach.
+ANNUAL_FIGURES: dict[str, dict[int, tuple[int, int, int, int, int]]] = {
+    "F1": {2024: (38_500_000, 29_800_000, 2_650_000, 620_000, 61_000_000), 2025: (42_300_000, 31_900_000, 2_880_000, 700_000, 66_500_000)},
+    "F2": {2024: (6_200_000, 4_900_000, 410_000, 0, 9_800_000), 2025: (7_100_000, 5_300_000, 460_000, 0, 10_900_000)},
+    "F3": {2024: (15_600_000, 11_800_000, 1_150_000, 280_000, 23_400_000), 2025: (17_900_000, 13_400_000, 1_260_000, 310_000, 26_000_000)},
+    "S1": {2024: (3_900_000, 3_050_000, 420_000, 0, 1_600_000), 2025: (4_300_000, 3_380_000, 460_000, 0, 1_800_000)},
+    "S2": {2024: (2_600_000, 2_100_000, 250_000, 0, 900_000), 2025: (2_900_000, 2_300_000, 280_000, 0, 1_050_000)},
+    "S3": {2024: (2_200_000, 1_700_000, 260_000, 0, 700_000), 2025: (2_400_000, 1_650_000, 520_000, 0, 760_000)},
+    "G1": {2024: (180_000, 150_000, 21_000, 0, 90_000), 2025: (210_000, 170_000, 24_000, 0, 105_000)},
+    "G2": {2024: (320_000, 270_000, 30_000, 0, 140_000), 2025: (360_000, 300_000, 33_000, 0, 160_000)},
+}
+
+
+def _annual_financials() -> Iterator[tuple[date, int, Step]]:
+    """financials.reported by each charity's administrator, for the years before the base date."""
+    for org, years in ANNUAL_FIGURES.items():
+        admin = f"{org.lower()}-admin"
+        for year, (income, charitable, management, fundraising, net_assets) in sorted(years.items()):
+            day = date(year + 1, 4, 15)
+            if day > BASE_DATE:
+                continue
+            total = charitable + management + fundraising
+            yield day, 7, Step(admin, "financials.reported", f"demo:financials:{org}:{year}", {
+                "org": ORGS[org].code, "year": year, "currency": CURRENCY,
+                "total_income": _amt(_money(income)), "charitable_spending": _amt(_money(charitable)),
+                "management_costs": _amt(_money(management)), "fundraising_costs": _amt(_money(fundraising)),
+                "total_spending": _amt(_money(total)), "net_assets": _amt(_money(net_assets)),
+                "audit_report_sha256": _sha(f"demo-evidence/annual-report/{org}/{year}"),
+            })
 
 
 def _history() -> Iterator[Step]:

@@ -34,7 +34,7 @@ from tests.support.ledger_factory import LedgerFactory
 
 # The small demo, entry by entry. Deterministic: a change here is a change of the demo data.
 SMALL_COUNTS = {
-    "attestation.recorded": 89, "audit.opinion": 2, "donation.received": 1939, "entry.corrected": 2,
+    "attestation.recorded": 89, "audit.opinion": 2, "donation.received": 1939, "entry.corrected": 2, "financials.reported": 16,
     "funds.allocated": 241, "funds.disbursed": 416, "key.granted": 24, "key.revoked": 1, "org.registered": 10,
     "org.updated": 1, "plan.acknowledged": 2, "plan.filed": 2, "progress.reported": 34, "project.closed": 1,
     "project.registered": 8, "registry.genesis": 1, "report.issued": 1,
