@@ -25,25 +25,13 @@ from ledger.domain.tracing import trace_donation
 from ledger.errors import LedgerError
 from ledger.money import format_amount
 from ledger.store.db import read_transaction
-from ledger.store.log_tables import LogHead, LogLeaf
-from ledger.store.projection_tables import table_for
+from ledger.store.tables import ALLOCATION, ATTESTATION, BALANCE, DISBURSEMENT, DONATION, ENTRY, FUND, HEAD, LEAF, ORG, PROGRESS, PROJECT
 
 from . import schemas as S
 from .pagination import decode_cursor, page
 from .problems import PARAMETER_INVALID
 
-LEAF = LogLeaf.__table__
-HEAD = LogHead.__table__
-ENTRY = table_for(R.EntryRow)
-ORG = table_for(R.OrgRow)
-PROJECT = table_for(R.ProjectRow)
-FUND = table_for(R.FundRow)
-BALANCE = table_for(R.AllocationBalanceRow)
-DONATION = table_for(R.DonationRow)
-ALLOCATION = table_for(R.AllocationRow)
-DISBURSEMENT = table_for(R.DisbursementRow)
-PROGRESS = table_for(R.ProgressRow)
-ATTESTATION = table_for(R.AttestationRow)
+
 
 
 def _money(minor: int | None, currency: str | None) -> str | None:

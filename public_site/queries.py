@@ -17,30 +17,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, desc, func, literal, or_, select
 from sqlalchemy.sql import ColumnElement
 
-from ledger.domain import rows as R
 from ledger.store.db import read_transaction
-from ledger.store.log_tables import Cosignature, LogHead, LogLeaf, SignedCheckpoint
-from ledger.store.projection_tables import table_for
+from ledger.store.tables import ALLOCATION, ATTESTATION, AUDIT, BALANCE, CHECKPOINT, CORRECTION, COSIG, DISBURSEMENT, DONATION, ENTRY, FUND, HEAD, KEY, LEAF, ORG, PROGRESS, PROJECT, REGISTRY, REPORT
 
-LEAF = LogLeaf.__table__
-HEAD = LogHead.__table__
-CHECKPOINT = SignedCheckpoint.__table__
-COSIG = Cosignature.__table__
-REGISTRY = table_for(R.RegistryRow)
-ENTRY = table_for(R.EntryRow)
-ORG = table_for(R.OrgRow)
-KEY = table_for(R.KeyRow)
-PROJECT = table_for(R.ProjectRow)
-FUND = table_for(R.FundRow)
-BALANCE = table_for(R.AllocationBalanceRow)
-DONATION = table_for(R.DonationRow)
-ALLOCATION = table_for(R.AllocationRow)
-DISBURSEMENT = table_for(R.DisbursementRow)
-PROGRESS = table_for(R.ProgressRow)
-ATTESTATION = table_for(R.AttestationRow)
-AUDIT = table_for(R.AuditOpinionRow)
-CORRECTION = table_for(R.CorrectionRow)
-REPORT = table_for(R.ReportRow)
+
 
 SORTS = {
     "newest": (desc(PROJECT.c.registered_seq),),

@@ -1,0 +1,31 @@
+"""Every table the readers query, by one short name each: the log's own tables and the
+projections (made from the domain's row classes by :func:`projection_tables.table_for`)."""
+
+from __future__ import annotations
+
+from ..domain import rows as R
+from .log_tables import Cosignature, LogHead, LogLeaf, MerkleNode, SignedCheckpoint
+from .projection_tables import table_for
+
+LEAF = LogLeaf.__table__
+HEAD = LogHead.__table__
+NODE = MerkleNode.__table__
+CHECKPOINT = SignedCheckpoint.__table__
+COSIG = Cosignature.__table__
+
+REGISTRY = table_for(R.RegistryRow)
+ENTRY = table_for(R.EntryRow)
+ORG = table_for(R.OrgRow)
+KEY = table_for(R.KeyRow)
+PROJECT = table_for(R.ProjectRow)
+FUND = table_for(R.FundRow)
+BALANCE = table_for(R.AllocationBalanceRow)
+DONATION = table_for(R.DonationRow)
+ALLOCATION = table_for(R.AllocationRow)
+DISBURSEMENT = table_for(R.DisbursementRow)
+PROGRESS = table_for(R.ProgressRow)
+ATTESTATION = table_for(R.AttestationRow)
+AUDIT = table_for(R.AuditOpinionRow)
+CORRECTION = table_for(R.CorrectionRow)
+REPORT = table_for(R.ReportRow)
+FINANCIALS = table_for(R.FinancialsRow)
