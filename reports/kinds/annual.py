@@ -57,7 +57,7 @@ from ..common import (
     rules_for,
     totals,
 )
-from ..disclosures import annual_report_disclosure, china_date, counts, log_started, project_disclosures
+from ..disclosures import annual_reports, china_date, counts, of_project
 from ..formats import Column, Money, Table, percent_from_bp
 from ..ratios import YearCheck, check_reported_year
 from ..render import Section
@@ -276,13 +276,8 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
     progress = {}
     for row in snap.rows_in(ProgressRow, "project", raised_ids):
         progress.setdefault(row.project, []).append(row)
-    closed_times = {}
-    for p in raised:
-        if p.closed_id is not None:
-            entry = snap.get(EntryRow, p.closed_id)
-            closed_times[p.project] = entry.time if entry is not None else None
     campaigns = [p for p in raised if not p.directed and p.plan_fundraising_start]
-    per_project = {p.project: project_disclosures(p, progress.get(p.project, []), closed_times.get(p.project), rs, as_of) for p in raised}
+    per_project = {p.project: of_project(snap, p, rs, as_of, progress.get(p.project, [])) for p in raised}
     camp_rows = []
     for p in campaigns:
         plan = next((d for d in per_project[p.project] if d.rule.startswith("plan_filing")), None)
@@ -301,9 +296,8 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
 
     # --- disclosure timeliness ---------------------------------------------------------------------
     due_in_year = [d for p in raised for d in per_project[p.project] if start <= d.due_on <= end]
-    started = log_started(snap)
-    annual_dues = [d for d in (annual_report_disclosure(code, y, snap.get(FinancialsRow, code, y), rs, as_of) for y in (year - 1, year))
-                   if started is None or d.due_on >= started]   # due before the log began: not asked for
+    owed = annual_reports(snap, org, rs, as_of)       # none due before the log began
+    annual_dues = [owed[y] for y in (year - 1, year) if y in owed]
     disclosures = sorted(due_in_year + annual_dues, key=lambda d: (d.due_on, d.subject, d.rule, d.index or 0))
     disc_table = disclosures_table(disclosures)
     disc_counts = counts(disclosures)
@@ -371,7 +365,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
     tables = [by_channel, by_donor, by_pot, by_kind, by_project, alloc_by_impl, spend_raised, spend_own, fin_table, ratios,
               recon, proj_table, impl_table, camp_table, disc_table, audit_table, over_table, open_table,
               donations_table(donations), allocations_table(allocations), disbursements_table(disbursements)]
-    breaches = [d for d in disclosures if d.breach]
+    breaches = [d for d in disclosures if d.status in ("late", "missing")]
     bv = breakdown_view
     sections = [
         Section("organisation", "组织概况 Organisation", figures=figure_pairs([

@@ -31,7 +31,7 @@ from ledger.domain.schemas import CHARITY_FORMS
 
 from .. import labels as L
 from ..common import PDF_ROWS, ReportDoc, ReportRequest, figure_pairs, pdf_view, rules_for
-from ..disclosures import Disclosure, annual_report_disclosure, log_started, project_disclosures
+from ..disclosures import Disclosure, annual_reports, of_project
 from ..formats import Column, Money, Table, percent_from_bp
 from ..ratios import YearCheck, check_reported_year
 from ..render import Section
@@ -75,7 +75,6 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
     rs = rules_for(end)
     audited_rule = bool(rs.param("audit", "public_fundraising_financial_report_audited")) if "audit" in rs.parameters else False
 
-    started = log_started(snap)
     charities = sorted((o for o in snap.rows(OrgRow) if o.legal_form in CHARITY_FORMS), key=lambda o: o.org)
     projects: dict[str, list[ProjectRow]] = defaultdict(list)
     for p in snap.rows(ProjectRow):
@@ -114,26 +113,25 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
             breach("ratio_missed", f"{org.org}/{year}", list(check.entries), en, zh)
         items: list[Disclosure] = []
         for p in projects.get(org.org, []):
-            closed = snap.get(EntryRow, p.closed_id) if p.closed_id else None
-            items += project_disclosures(p, progress.get(p.project, []), closed.time if closed else None, rs, as_of)
+            items += of_project(snap, p, rs, as_of, progress.get(p.project, []))
+        registered = {p.project: p.registered_id for p in projects.get(org.org, [])}   # where a project's deadlines hang
         overdue = [d for d in items if d.status == "missing"]
         late = [d for d in items if d.status == "late" and start <= d.due_on <= end]
         for d in overdue:
-            breach("disclosure_overdue", d.subject, [d.anchor], f"{L.en('rule', d.rule)} due {d.due_on} not made",
+            breach("disclosure_overdue", d.subject, [registered.get(d.subject)], f"{L.en('rule', d.rule)} due {d.due_on} not made",
                    f"{L.zh('rule', d.rule)}应于 {d.due_on} 前完成，尚未完成", d.due_on, d.rule)
         for d in late:
-            breach("disclosure_late", d.subject, [d.entry, d.anchor], f"{L.en('rule', d.rule)} due {d.due_on}, made {d.done_on}",
+            breach("disclosure_late", d.subject, [d.entry, registered.get(d.subject)], f"{L.en('rule', d.rule)} due {d.due_on}, made {d.done_on}",
                    f"{L.zh('rule', d.rule)}应于 {d.due_on} 前完成，实际 {d.done_on} 完成", d.due_on, d.rule)
-        annual = annual_report_disclosure(org.org, year, figures_of.get(org.org, {}).get(year), rs, as_of)
-        asked = started is None or annual.due_on >= started    # due before the log began: not asked for
-        if asked and annual.status in ("missing", "late"):
+        annual = annual_reports(snap, org, rs, as_of).get(year)   # None: not owed (before the log, not ended, inactive)
+        if annual is not None and annual.status in ("missing", "late"):
             kind = "annual_report_overdue" if annual.status == "missing" else "annual_report_late"
             breach(kind, annual.subject, [annual.entry], f"annual report {year} due {annual.due_on}"
                    + (f", figures reported {annual.done_on}" if annual.done_on else ", figures not reported"),
                    f"{year} 年度报告应于 {annual.due_on} 前报送" + (f"，实际 {annual.done_on} 报送" if annual.done_on else "，尚未报送"),
                    annual.due_on, "annual_report")
         opinions = audits.get(org.org, {}).get(year, [])
-        if asked and audited_rule and org.public_fundraising and not opinions and as_of > annual.due_on:
+        if annual is not None and audited_rule and org.public_fundraising and not opinions and as_of > annual.due_on:
             breach("audit_missing", f"{org.org}/{year}", [], f"no audit opinion on {year} (public fundraising: the financial report is audited)",
                    f"无 {year} 年度审计意见（具有公开募捐资格的组织财务报告须经审计）", annual.due_on, "annual_report")
         flagged = sorted(open_entries.get(org.org, []), key=lambda e: e.seq)
@@ -147,7 +145,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
             check.status, first.actual_basis_points if first else None, first.basis_points if first else None,
             check.result.management.actual_basis_points if check.result else None,
             check.result.management.cap_basis_points if check.result else None,
-            len(overdue), len(late), annual.status if asked else None, annual.done_on,
+            len(overdue), len(late), annual.status if annual else None, annual.done_on if annual else None,
             ", ".join(sorted({a.opinion for a in opinions})) or None, len(flagged), len(public),
             sum(1 for p in public if p.plan_filed_seq is not None), None, len(mine),
         ])

@@ -3,8 +3,8 @@ left, progress reports and whether each came within the 3-month rule, closing an
 
 The fund figures are the project fund's projection (``p_fund``: every live entry to the log
 state); breakdowns and detail lines come from the entries themselves. Progress reports are
-matched to the periods of the rule set's ``progress_disclosure`` as :mod:`reports.disclosures`
-describes.
+matched to the periods of the rule set's ``progress_disclosure`` by ``ledger.oversight``
+(:mod:`reports.disclosures`).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from ..common import (
     pdf_view,
     rules_for,
 )
-from ..disclosures import china_date, counts, project_disclosures
+from ..disclosures import china_date, counts, of_project
 from ..formats import Column, Money, Table
 from ..render import Section
 from ..snapshot import Snapshot
@@ -100,7 +100,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
     live_disbursements = [x for x in disbursements if not x.corrected]
     progress = sorted(snap.rows(ProgressRow, project=pid), key=lambda p: p.seq)
     closed_entry = snap.get(EntryRow, project.closed_id) if project.closed_id else None
-    items = project_disclosures(project, progress, closed_entry.time if closed_entry else None, rs, as_of)
+    items = of_project(snap, project, rs, as_of, progress)
     met_by = {d.entry: d for d in items if d.entry is not None and d.rule == "progress_disclosure"}
 
     balances = sorted(snap.rows(AllocationBalanceRow, project=pid), key=lambda b: b.implementer)

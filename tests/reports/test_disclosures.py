@@ -1,4 +1,5 @@
-"""Disclosure timeliness and the ratio check of an organisation-year, on rows built by hand."""
+"""Disclosure timeliness (ledger.oversight's, as the reports use it) and the ratio check of an
+organisation-year, on rows built by hand."""
 
 from __future__ import annotations
 
@@ -6,85 +7,40 @@ from datetime import date
 
 import pytest
 
-from ledger.domain.rows import FinancialsRow, ProgressRow, ProjectRow
-from reports.disclosures import annual_report_disclosure, counts, project_disclosures
+from ledger.domain.rows import FinancialsRow
+from reports.common import ReportRequest
+from reports.disclosures import counts
+from reports.issue import build_from_ledger
 from reports.ratios import check_reported_year
 from reports.rulesets import ruleset
+
+from .world import DIR, PUB, SMALL, ReportWorld
 
 RS = ruleset("cn-charity", date(2026, 12, 31))
 H64 = "ab" * 32
 
 
-def project(**over: object) -> ProjectRow:
-    values: dict = dict(
-        project="P", title_zh="项目", field="elderly_care", region="440304", start_date="2026-01-01", end_date="2026-12-31",
-        currency="CNY", target_minor=1, fundraiser_org="F", registered_by=H64, registered_id="reg", registered_seq=1,
-        implementers_json='["I"]', overseers_json='["O"]', directed=True, emergency=False, status="open", closed=False,
-    )
-    values.update(over)
-    return ProjectRow(**values)
+def test_the_reports_disclosures_are_the_overseers(shared_world: ReportWorld) -> None:
+    """One owner of what is due and made (ledger.oversight): the project report's timeliness
+    table and the overseer's history of the project agree, item for item."""
+    from ledger.oversight import disclosures_of_project
+
+    for pid in (PUB, DIR, SMALL):
+        doc = build_from_ledger(shared_world.ledger, ReportRequest("project", project=pid))
+        table = next(t for t in doc.tables if t.name == "disclosures")
+        ours = [(r[1], r[3], r[6], r[7], r[8], r[9]) for r in table.rows]
+        theirs = [(d.rule, d.index, d.due_on, d.status, d.done_on, d.entry)
+                  for d in disclosures_of_project(shared_world.ledger.engine, pid, doc.at.as_of)]
+        assert ours == theirs, pid
 
 
-def report(seq: int, recorded: str, period_end: str = "2026-03-31", corrected: bool = False) -> ProgressRow:
-    return ProgressRow(id=f"p{seq}", seq=seq, project="P", implementer="I", period_start="2026-01-01", period_end=period_end,
-                       summary="s", evidence_json="[]", recorded_by=H64, time=f"{recorded}T02:00:00.000Z", corrected=corrected)
+def test_counts() -> None:
+    from reports.disclosures import Disclosure
 
+    def item(status: str) -> Disclosure:
+        return Disclosure(rule="x", status=status, due_on=date(2026, 1, 1), org="F", subject="P", ruleset="r", source="s", en="e", zh="z")
 
-def table(items: list) -> list[tuple]:
-    return [(d.rule, d.index, d.due_on.isoformat(), d.status, d.entry) for d in items]
-
-
-def test_each_report_meets_one_period_oldest_first() -> None:
-    # due 04-01, 07-01, 10-01 (and 2027-01-01 is after the end); final 2027-03-31
-    items = project_disclosures(project(), [report(1, "2026-03-15"), report(2, "2026-08-01"), report(3, "2026-08-02")], None, RS, date(2027, 4, 1))
-    assert table(items) == [
-        ("progress_disclosure", 1, "2026-04-01", "on_time", "p1"),
-        ("progress_disclosure", 2, "2026-07-01", "late", "p2"),     # the late report clears the oldest open period
-        ("progress_disclosure", 3, "2026-10-01", "on_time", "p3"),  # the next one, recorded in period 3's span, is on time
-        ("final_disclosure", None, "2027-03-31", "missing", None),
-    ]
-    assert counts(items) == {"on_time": 2, "late": 1, "missing": 1, "due": 0}
-
-
-def test_a_report_before_a_period_starts_does_not_meet_it() -> None:
-    items = project_disclosures(project(), [report(1, "2026-01-10"), report(2, "2026-01-20")], None, RS, date(2026, 7, 2))
-    assert table(items)[:3] == [
-        ("progress_disclosure", 1, "2026-04-01", "on_time", "p1"),
-        ("progress_disclosure", 2, "2026-07-01", "missing", None),   # p2 was recorded before period 2 began
-        ("progress_disclosure", 3, "2026-10-01", "due", None),
-    ]
-
-
-def test_withdrawn_reports_do_not_count_and_due_means_not_yet_late() -> None:
-    items = project_disclosures(project(), [report(1, "2026-03-15", corrected=True)], None, RS, date(2026, 4, 1))
-    assert table(items)[0] == ("progress_disclosure", 1, "2026-04-01", "due", None)      # on its due day: still due
-    items = project_disclosures(project(), [report(1, "2026-03-15", corrected=True)], None, RS, date(2026, 4, 2))
-    assert table(items)[0] == ("progress_disclosure", 1, "2026-04-01", "missing", None)
-
-
-def test_closing_early_moves_the_final_disclosure_and_meets_it() -> None:
-    closed = project(closed=True, status="closed", closed_on="2026-05-15", closed_id="close", surplus_minor=500, surplus_handling="per_plan")
-    items = project_disclosures(closed, [report(1, "2026-03-15")], "2026-05-15T02:00:00.000Z", RS, date(2026, 12, 1))
-    assert table(items) == [
-        ("progress_disclosure", 1, "2026-04-01", "on_time", "p1"),
-        ("final_disclosure", None, "2026-08-15", "on_time", "close"),
-        ("surplus_disclosure", None, "2026-08-15", "on_time", "close"),
-    ]
-
-
-def test_a_progress_report_reaching_the_end_is_the_final_disclosure() -> None:
-    short = project(end_date="2026-03-31")   # three months: no periodic disclosure
-    items = project_disclosures(short, [report(1, "2026-07-10", period_end="2026-03-31")], None, RS, date(2026, 8, 1))
-    assert table(items) == [("final_disclosure", None, "2026-06-30", "late", "p1")]
-
-
-def test_plan_filing_of_public_and_emergency_campaigns() -> None:
-    public = project(directed=False, plan_fundraising_start="2026-02-01", plan_fundraising_end="2026-03-01",
-                     plan_filed_time="2026-01-20T02:00:00.000Z", plan_filed_id="filed")
-    assert table(project_disclosures(public, [], None, RS, date(2026, 2, 1)))[0] == ("plan_filing", None, "2026-01-22", "on_time", "filed")
-    emergency = project(directed=False, emergency=True, plan_fundraising_start="2026-02-01", plan_fundraising_end="2026-03-01")
-    assert table(project_disclosures(emergency, [], None, RS, date(2026, 2, 12)))[0] == ("plan_filing_emergency", None, "2026-02-11", "missing", None)
-    assert all(d.rule != "plan_filing" for d in project_disclosures(project(), [], None, RS, date(2026, 2, 1)))
+    assert counts([item("late"), item("late"), item("due")]) == {"on_time": 0, "late": 2, "missing": 0, "due": 1}
 
 
 def figures(year: int, income: int, net: int, charitable: int = 0, management: int = 0, total: int = 0, currency: str = "CNY",
@@ -93,13 +49,6 @@ def figures(year: int, income: int, net: int, charitable: int = 0, management: i
                          charitable_spending_minor=charitable, management_costs_minor=management, fundraising_costs_minor=0,
                          total_spending_minor=total, net_assets_minor=net, signer_org="F", recorded_by=H64,
                          time=f"{year + 1}-03-01T02:00:00.000Z", corrected=corrected)
-
-
-def test_annual_report_is_met_by_the_years_figures() -> None:
-    assert annual_report_disclosure("F", 2025, figures(2025, 1, 1), RS, date(2026, 6, 1)).status == "on_time"
-    assert annual_report_disclosure("F", 2025, None, RS, date(2026, 5, 31)).status == "due"
-    assert annual_report_disclosure("F", 2025, None, RS, date(2026, 6, 1)).status == "missing"
-    assert annual_report_disclosure("F", 2025, figures(2025, 1, 1, corrected=True), RS, date(2026, 6, 1)).entry is None
 
 
 def test_year_check_uses_averages_rounded_up_when_three_years_are_there() -> None:
