@@ -3,8 +3,7 @@
 Everything comes from the projection tables and the log's index columns, through indexed
 look-ups: a page never scans the log. Lists are bounded (``LIMIT``); per-project aggregates
 use the ``(project, seq)`` indexes; totals over all projects read ``p_fund``, one row per
-project. Organisation years are the one aggregate that reads all of an organisation's
-donations (by the ``(fundraiser_org, seq)`` index); see docs/site.md.
+project; an organisation's years read ``p_org_year``, a few rows per organisation.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from sqlalchemy import Connection, Engine, and_, desc, func, literal, or_, selec
 from sqlalchemy.sql import ColumnElement
 
 from ledger.store.db import read_transaction
-from ledger.store.tables import ALLOCATION, ATTESTATION, AUDIT, BALANCE, CHECKPOINT, CORRECTION, COSIG, DISBURSEMENT, DONATION, ENTRY, FUND, HEAD, KEY, LEAF, ORG, PROGRESS, PROJECT, REGISTRY, REPORT
+from ledger.store.tables import ORG_YEAR, ALLOCATION, ATTESTATION, AUDIT, BALANCE, CHECKPOINT, CORRECTION, COSIG, DISBURSEMENT, DONATION, ENTRY, FUND, HEAD, KEY, LEAF, ORG, PROGRESS, PROJECT, REGISTRY, REPORT
 
 
 
@@ -323,38 +322,22 @@ class OrgYear:
         return self.program + self.admin + self.fundraising_cost
 
 
-def org_years(conn: Connection, org: str, implementer_projects: Sequence[str]) -> list[OrgYear]:
+def org_years(conn: Connection, org: str) -> list[OrgYear]:
     """Yearly income (donations received as fundraiser, by date received) and spending
-    (payments made as implementer, by date paid), live entries only, newest year first."""
-    years: dict[tuple[int, str], OrgYear] = {}
-
-    def get(year: int, currency: str) -> OrgYear:
-        return years.setdefault((year, currency), OrgYear(year, currency))
-
-    year_of_received = func.substr(DONATION.c.received_on, 1, 4)
-    for r in conn.execute(
-        select(year_of_received.label("y"), DONATION.c.currency, func.sum(DONATION.c.amount_minor), func.count())
-        .where(and_(DONATION.c.fundraiser_org == org, DONATION.c.corrected == False))  # noqa: E712
-        .group_by(year_of_received, DONATION.c.currency)
-    ):
-        y = get(int(r[0]), r[1])
-        y.income, y.donations = int(r[2] or 0), int(r[3])
-    if implementer_projects:
-        year_paid = func.substr(DISBURSEMENT.c.paid_on, 1, 4)
-        for r in conn.execute(
-            select(year_paid, DISBURSEMENT.c.currency, DISBURSEMENT.c.category, func.sum(DISBURSEMENT.c.amount_minor))
-            .where(and_(
-                DISBURSEMENT.c.project.in_(list(implementer_projects)), DISBURSEMENT.c.implementer == org,
-                DISBURSEMENT.c.corrected == False,  # noqa: E712
-            ))
-            .group_by(year_paid, DISBURSEMENT.c.currency, DISBURSEMENT.c.category)
-        ):
-            y = get(int(r[0]), r[1])
-            setattr(y, r[2], getattr(y, r[2]) + int(r[3] or 0))
+    (payments made as implementer, by date paid), live entries only, newest year first: read
+    from the p_org_year projection the append rules keep, never summed from the entries."""
+    years = {
+        (r["year"], r["currency"]): OrgYear(
+            r["year"], r["currency"], income=r["raised_minor"], donations=r["donations_count"],
+            program=r["disbursed_program_minor"], admin=r["disbursed_admin_minor"],
+            fundraising_cost=r["disbursed_fundraising_cost_minor"],
+        )
+        for r in conn.execute(select(ORG_YEAR).where(ORG_YEAR.c.org == org)).mappings()
+    }
     for (year, currency), y in years.items():
         prior = years.get((year - 1, currency))
         y.prior_income = prior.income if prior is not None and prior.income else None
-    return sorted(years.values(), key=lambda y: (-y.year, y.currency))
+    return sorted((y for y in years.values() if y.income or y.donations or y.spending), key=lambda y: (-y.year, y.currency))
 
 
 def audit_opinions(conn: Connection, org: str) -> list[dict[str, Any]]:

@@ -343,7 +343,7 @@ class SitePages(Controller):
             if row is None:
                 raise LedgerError("not_found", what="organisation", what_zh="组织", ref=org)
             projects = Q.projects_of(conn, org)
-            years = Q.org_years(conn, org, [p["project"] for p in projects["implementer"]])
+            years = Q.org_years(conn, org)
             audits = Q.audit_opinions(conn, org)
             flags = Q.open_flags(conn, org)
             project_flags = Q.flags_on_projects(conn, [p["project"] for p in projects["fundraiser"]])

@@ -26,3 +26,36 @@ def test_upgrade_is_idempotent(tmp_path) -> None:  # type: ignore[no-untyped-def
     migrate.upgrade(engine)
     migrate.upgrade(engine)
     assert migrate.current_revision(engine) == migrate.head_revision()
+
+
+def test_organisation_years_backfill_matches_the_rules(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Migration 0004 fills p_org_year from the projections of an existing log exactly as the
+    append rules would have."""
+    import importlib.util
+
+    from alembic.operations import Operations
+    from sqlalchemy import delete, select
+
+    from ledger.store.tables import ORG_YEAR
+    from tests.domain import helpers
+    from tests.support.store_world import StoreWorld
+
+    world = StoreWorld(tmp_path / "home")
+    world.append(world.fundraiser, "donation.received", helpers.donation_data(world.PUB, "1000.00"))
+    world.append(world.fundraiser, "funds.allocated", helpers.allocation_data(world.PUB, "600.00"))
+    world.append(world.implementer, "funds.disbursed", helpers.disbursement_data(world.PUB, "300.00"))
+    world.append(world.implementer, "funds.disbursed", helpers.disbursement_data(world.PUB, "45.00", category="admin"))
+    engine = world.ledger.engine
+    with engine.connect() as conn:
+        kept = sorted(map(tuple, conn.execute(select(ORG_YEAR))))
+    assert kept and len(kept) == 2
+    path = next(migrate.MIGRATIONS.glob("versions/0004_*.py"))
+    spec = importlib.util.spec_from_file_location("m0004", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    with engine.begin() as conn:
+        conn.execute(delete(ORG_YEAR))
+        with Operations.context(MigrationContext.configure(conn)):
+            module._backfill()
+    with engine.connect() as conn:
+        assert sorted(map(tuple, conn.execute(select(ORG_YEAR)))) == kept

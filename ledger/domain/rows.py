@@ -422,12 +422,32 @@ class EntryRow:
     last_verdict_by: str | None = text_or_none(HASH)
 
 
+@dataclass(slots=True)
+class OrgYearRow:
+    """An organisation's money on the log for a calendar year, kept at append time so the
+    organisation page never sums its entries: donations it received as fundraiser (by the
+    day received) and payments it made as implementer (by the day paid), corrections netted."""
+
+    __table__name__: ClassVar[str] = "p_org_year"
+    __pk__: ClassVar[tuple[str, ...]] = ("org", "year", "currency")
+
+    org: str = text(USCC)
+    year: int
+    currency: str = text(3)
+    raised_minor: int = 0
+    donations_count: int = 0
+    disbursed_program_minor: int = 0
+    disbursed_admin_minor: int = 0
+    disbursed_fundraising_cost_minor: int = 0
+
+
 ROW_TYPES: tuple[type, ...] = (
     RegistryRow,
     OrgRow,
     KeyRow,
     ProjectRow,
     FundRow,
+    OrgYearRow,
     AllocationBalanceRow,
     DonationRow,
     AllocationRow,

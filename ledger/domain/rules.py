@@ -81,6 +81,7 @@ from .rows import (
     FundRow,
     KeyRow,
     OrgRow,
+    OrgYearRow,
     ProgressRow,
     ProjectRow,
     RegistryRow,
@@ -580,6 +581,13 @@ def _project_closed(c: _Call) -> list[Any]:
 # --- money ----------------------------------------------------------------------------------
 
 
+def _org_year(c: _Call, org: str, day: str, currency: str, **deltas: int) -> OrgYearRow:
+    """The organisation's year row with ``deltas`` added (a day is YYYY-MM-DD)."""
+    year = int(day[:4])
+    row = c.state.get(OrgYearRow, org, year, currency) or OrgYearRow(org=org, year=year, currency=currency)
+    return replace(row, **{name: getattr(row, name) + delta for name, delta in deltas.items()})
+
+
 def _donation_received(c: _Call) -> list[Any]:
     d = c.data
     project = _project(c, d.project)
@@ -616,7 +624,8 @@ def _donation_received(c: _Call) -> list[Any]:
         received_on=d.received_on, fundraiser_org=project.fundraiser_org, recorded_by=c.entry.signer,
         time=c.ctx.log_time, in_kind_description=d.in_kind_description, receipt_no=d.receipt_no, note=d.note,
     )
-    return [donation, new_fund, c.entry_row(project.project, amount, d.currency)]
+    year = _org_year(c, project.fundraiser_org, d.received_on, d.currency, raised_minor=amount, donations_count=1)
+    return [donation, new_fund, year, c.entry_row(project.project, amount, d.currency)]
 
 
 def _funds_allocated(c: _Call) -> list[Any]:
@@ -690,7 +699,8 @@ def _funds_disbursed(c: _Call) -> list[Any]:
         amount_minor=amount, currency=d.currency, payee=d.payee, purpose=d.purpose, paid_on=d.paid_on,
         evidence_json=_json(list(d.evidence)), recorded_by=c.entry.signer, time=c.ctx.log_time,
     )
-    return [disbursement, new_fund, new_balance, c.entry_row(project.project, amount, d.currency)]
+    year = _org_year(c, implementer, d.paid_on, d.currency, **{category_field: amount})
+    return [disbursement, new_fund, new_balance, year, c.entry_row(project.project, amount, d.currency)]
 
 
 def _progress_reported(c: _Call) -> list[Any]:
@@ -823,7 +833,8 @@ def _reverse_donation(c: _Call, target: EntryRow, project: ProjectRow) -> list[A
             f"available_{pot}_minor": available - amount,
         },
     )
-    return [replace(donation, corrected=True, corrected_by=c.ctx.leaf_hash), new_fund]
+    year = _org_year(c, donation.fundraiser_org, donation.received_on, donation.currency, raised_minor=-amount, donations_count=-1)
+    return [replace(donation, corrected=True, corrected_by=c.ctx.leaf_hash), new_fund, year]
 
 
 def _reverse_allocation(c: _Call, target: EntryRow, project: ProjectRow) -> list[Any]:
@@ -870,7 +881,8 @@ def _reverse_disbursement(c: _Call, target: EntryRow, project: ProjectRow) -> li
     new_balance = replace(
         balance, disbursed_minor=balance.disbursed_minor - amount, balance_minor=balance.balance_minor + amount,
     )
-    return [replace(disbursement, corrected=True, corrected_by=c.ctx.leaf_hash), new_fund, new_balance]
+    year = _org_year(c, disbursement.implementer, disbursement.paid_on, disbursement.currency, **{category_field: -amount})
+    return [replace(disbursement, corrected=True, corrected_by=c.ctx.leaf_hash), new_fund, new_balance, year]
 
 
 def _withdraw_attestation(c: _Call, target: EntryRow) -> list[Any]:
