@@ -41,6 +41,7 @@ TAGS = [
     Tag(name="progress", description="Progress reports of implementers."),
     Tag(name="attestations", description="Oversight verdicts."),
     Tag(name="oversight", description="Disclosure deadlines and oversight organisations' desks; risk signals need the regulator scope."),
+    Tag(name="reports", description="Compliance reports: request (202 and a job), poll, download; published reports with the SHA-256 the log records."),
     Tag(name="regulator", description="Cross-organisation views; need a bearer token with the regulator scope."),
     Tag(name="problems", description="The catalogue of error codes."),
 ]
