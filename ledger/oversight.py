@@ -14,7 +14,7 @@ Three parts, each pure functions over plain values plus a thin SQL loader:
    :func:`annual_report_deadlines` and :func:`sz_filing_deadlines` the items not made that are
    overdue or due within a warning window; :func:`scan_deadlines` (the daily task, the API,
    the site) and :func:`disclosures_of_project` / :func:`disclosures_of_org` read the
-   projections. Counted with the reports package's calculator (``reports.deadlines``) under the
+   projections. Counted with the compliance calculator (``ledger.compliance.deadlines``) under the
    rule set in force on the day asked about.
 3. **The overseer's view** (:func:`overseer_view` and its parts): the entries of the projects an
    oversight organisation oversees that still await its verdict, its queries and flags with
@@ -55,11 +55,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, exists, not_, select
 
 from .canonical import parse_time
+from .compliance import deadlines
+from .compliance.rulesets import RuleSet, ruleset
 from .checkpoint import (
     COSIGNATURE_QUORUM_NOT_MET,
     Checkpoint,
@@ -87,8 +89,6 @@ from .keys import KeyPair
 from .money import format_amount
 from .note import NOTE_KEY_INVALID, NoteVerifier
 
-if TYPE_CHECKING:  # the rule sets live in the reports package; imported when used
-    from reports.rulesets import RuleSet
 
 ENV_WITNESS_KEYS = "CHARITY_LEDGER_WITNESS_KEYS"
 ENV_WITNESS_QUORUM = "CHARITY_LEDGER_WITNESS_QUORUM"
@@ -312,20 +312,12 @@ def china_date(log_time: str) -> date:
     return parse_time(log_time).astimezone(CHINA).date()
 
 
-# The deadline calculator and the rule sets live in the reports package for now (they are to
-# move into the ledger). These two functions are the only places that import them.
-
-
 def _calculator() -> Any:
-    from reports import deadlines
-
     return deadlines
 
 
 def rules_in_force(name: str, on: date) -> RuleSet:
-    """The version of a rule set in force on ``on`` (the reports package's registry)."""
-    from reports.rulesets import ruleset
-
+    """The version of a rule set in force on ``on``."""
     return ruleset(name, on)
 
 
@@ -339,7 +331,7 @@ def _disclosure(
     due: Any, rules: RuleSet, on: date, *, org: str, subject: str, project: str | None = None,
     done: bool = False, done_on: date | None = None, entry: str | None = None, entry_seq: int | None = None,
 ) -> Disclosure:
-    """A Disclosure for a ``reports.deadlines.Due``, made or not."""
+    """A Disclosure for a ``ledger.compliance.deadlines.Due``, made or not."""
     rule = rules.deadline(due.rule)
     return Disclosure(
         rule=due.rule, status=_status(done, done_on, due.due_on, on), due_on=due.due_on, org=org, subject=subject,

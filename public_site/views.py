@@ -546,7 +546,7 @@ def _ratio_thresholds(org: dict[str, Any]) -> dict[str, Any] | None:
     """The spending minimum and management cap of the organisation's rule (first tier), for
     showing next to its ratios; None when the rule set has none for its legal form."""
     try:
-        from reports.rulesets import ruleset
+        from ledger.compliance.rulesets import ruleset
 
         rs = ruleset("cn-charity", _today())
         rule = rs.ratio_rules().rule_for(org["legal_form"], bool(org["public_fundraising"]))

@@ -38,7 +38,7 @@ from .codes import REPORT_KIND_UNKNOWN, REPORT_PARAM_INVALID, REPORT_PARAM_MISSI
 from .disclosures import Disclosure
 from .formats import Column, Money, Table
 from .render import ReportHeader, Section, html_to_pdf, render_html, render_sections_pdf
-from .rulesets import RuleSet, ruleset
+from ledger.compliance.rulesets import RuleSet, ruleset
 from .snapshot import LogState, Snapshot
 
 FORMAT = "charity-ledger/report/v1"

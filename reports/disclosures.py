@@ -16,7 +16,7 @@ from typing import Any
 from ledger.domain.rows import EntryRow, FinancialsRow, OrgRow, ProgressRow, ProjectRow, RegistryRow
 from ledger.oversight import Disclosure, annual_report_disclosures, china_date, project_disclosures
 
-from .rulesets import RuleSet
+from ledger.compliance.rulesets import RuleSet
 
 __all__ = ["STATUSES", "Disclosure", "annual_reports", "china_date", "counts", "log_started", "of_project"]
 

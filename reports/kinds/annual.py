@@ -59,7 +59,7 @@ from ..common import (
 )
 from ..disclosures import annual_reports, china_date, counts, of_project
 from ..formats import Column, Money, Table, percent_from_bp
-from ..ratios import YearCheck, check_reported_year
+from ledger.compliance.ratios import YearCheck, check_reported_year
 from ..render import Section
 from ..snapshot import Snapshot, sorted_by
 

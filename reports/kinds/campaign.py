@@ -16,7 +16,7 @@ from ledger.domain.rows import DonationRow
 from ledger.domain.schemas import CHANNELS, DONOR_TYPES, POTS
 from ledger.errors import LedgerError
 
-from .. import deadlines as calc
+from ledger.compliance import deadlines as calc
 from .. import labels as L
 from ..codes import REPORT_NOT_APPLICABLE
 from ..common import (

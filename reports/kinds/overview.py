@@ -33,7 +33,7 @@ from .. import labels as L
 from ..common import PDF_ROWS, ReportDoc, ReportRequest, figure_pairs, pdf_view, rules_for
 from ..disclosures import Disclosure, annual_reports, of_project
 from ..formats import Column, Money, Table, percent_from_bp
-from ..ratios import YearCheck, check_reported_year
+from ledger.compliance.ratios import YearCheck, check_reported_year
 from ..render import Section
 from ..snapshot import Snapshot
 

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from ledger.errors import LedgerError
-from reports.deadlines import (
+from ledger.compliance.deadlines import (
     add_months,
     annual_report_due,
     due_after,
@@ -18,7 +18,7 @@ from reports.deadlines import (
     sz_emergency_filing_due,
     sz_reply_dues,
 )
-from reports.rulesets import ruleset
+from ledger.compliance.rulesets import ruleset
 
 CN = ruleset("cn-charity", date(2026, 1, 1))
 SZ = ruleset("sz-donation", date(2026, 1, 1))

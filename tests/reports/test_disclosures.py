@@ -11,8 +11,8 @@ from ledger.domain.rows import FinancialsRow
 from reports.common import ReportRequest
 from reports.disclosures import counts
 from reports.issue import build_from_ledger
-from reports.ratios import check_reported_year
-from reports.rulesets import ruleset
+from ledger.compliance.ratios import check_reported_year
+from ledger.compliance.rulesets import ruleset
 
 from .world import DIR, PUB, SMALL, ReportWorld
 

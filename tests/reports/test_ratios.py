@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import reports.ratios
+import ledger.compliance.ratios
 from ledger.errors import LedgerError
-from reports.ratios import RatioResult, check_spending_ratios
-from reports.rulesets import ruleset
+from ledger.compliance.ratios import RatioResult, check_spending_ratios
+from ledger.compliance.rulesets import ruleset
 
 YUAN = 100
 CN = ruleset("cn-charity", date(2026, 1, 1))
@@ -200,7 +200,7 @@ def test_json_has_decimal_strings_and_every_deciding_number() -> None:
 
 
 def test_module_uses_no_float_or_division() -> None:
-    tree = ast.parse(inspect.getsource(reports.ratios))
+    tree = ast.parse(inspect.getsource(ledger.compliance.ratios))
     for node in ast.walk(tree):
         assert not (isinstance(node, ast.Constant) and isinstance(node.value, float))
         assert not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)), "use // on integers"

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 
 from ledger.errors import LedgerError
-from reports.ratios import check_spending_ratios
-from reports.rulesets import RuleSetRegistry, default_registry, load_file, ruleset, ruleset_ref
+from ledger.compliance.ratios import check_spending_ratios
+from ledger.compliance.rulesets import RuleSetRegistry, default_registry, load_file, ruleset, ruleset_ref
 
 YUAN = 100  # fen
 
 
 def packaged(name: str) -> dict[str, Any]:
-    return json.loads((resources.files("reports.rulesets") / f"{name}.v1.json").read_text(encoding="utf-8"))
+    return json.loads((resources.files("ledger.compliance.rulesets") / f"{name}.v1.json").read_text(encoding="utf-8"))
 
 
 def write(folder: Path, doc: dict[str, Any], filename: str | None = None) -> Path:
@@ -190,7 +190,7 @@ def test_revised_version_applies_from_its_date(tmp_path: Path) -> None:
 
 
 def test_revised_shenzhen_regulation(tmp_path: Path) -> None:
-    from reports.deadlines import sz_reply_dues
+    from ledger.compliance.deadlines import sz_reply_dues
 
     doc = packaged("sz-donation")
     doc.update(version=2, effective_from="2027-03-01")
