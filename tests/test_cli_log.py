@@ -125,3 +125,10 @@ def test_verify_counts_witness_cosignatures_in_the_export(factory: LedgerFactory
     assert sorted(c["name"] for c in json.loads(out)["witnesses"]["cosigners"]) == ["w0.example", "w1.example"]
     code, _, err = _run(capsys, "verify", str(folder), *args, "--quorum", "3")
     assert code == 1 and "cosign" in err
+
+
+def test_init_again_keeps_the_stored_origin(factory: LedgerFactory, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    factory.with_genesis()
+    monkeypatch.delenv("CHARITY_LEDGER_ORIGIN")
+    code, out, _ = _run(capsys, "--home", str(factory.home), "init")
+    assert code == 0 and json.loads(out)["origin"] == ORIGIN and json.loads(out)["size"] == 1

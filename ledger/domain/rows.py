@@ -404,6 +404,9 @@ class EntryRow:
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
     __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (
         ("seq",), ("project", "seq"), ("signer_org", "seq"), ("type", "seq"), ("signer", "seq"), ("last_verdict", "seq"),
+        # open queries and flags of an organisation or a project, newest first, without
+        # walking all of its entries
+        ("signer_org", "last_verdict", "seq"), ("project", "last_verdict", "seq"),
     )
 
     id: str = text(HASH)

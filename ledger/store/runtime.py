@@ -112,7 +112,7 @@ def init_ledger(settings: Settings, *, clock: Callable[[], datetime] = now) -> L
     key = load_or_create_log_key(settings, create=True)
     engine = make_engine(settings.database_url)
     migrate.upgrade(engine)
-    ledger = Ledger(settings, engine, key, clock)
+    ledger = Ledger(_with_stored_origin(settings, engine), engine, key, clock)
     ledger.log.ensure_head()
     if not settings.privacy_key:
         from .donors import load_privacy_key
