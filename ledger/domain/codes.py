@@ -363,6 +363,45 @@ REPORT_TREE_SIZE = define(
     "报告声明的计算树大小为 {tree_size}，而账本只有 {size} 条条目。",
 )
 
+# --- SEZ donation filings (Shenzhen SEZ Regulations on Donations for Public Welfare) ----------
+
+SZ_FILING_EXISTS = define(
+    "sz_filing_exists",
+    "conflict",
+    "{org} already filed under the reference {ref!r} (entry {seq}); give each filing its own reference.",
+    "{org} 已使用备案编号 {ref!r}（条目 {seq}），每次备案须使用不同的编号。",
+)
+SZ_AUTHORITY_INVALID = define(
+    "sz_authority_invalid",
+    "refused",
+    "Donations are filed with the registrar {expected}, not with {got}.",
+    "捐赠应向登记管理机关 {expected} 备案，而不是 {got}。",
+)
+SZ_DONATION_INVALID = define(
+    "sz_donation_invalid",
+    "refused",
+    "The entry {donation} cannot be filed by {org}: {detail}.",
+    "{org} 不能备案条目 {donation}：{detail_zh}。",
+)
+SZ_FILING_UNKNOWN = define(
+    "sz_filing_unknown",
+    "not_found",
+    "The entry {target} is not an SEZ donation filing (sz.donation_filed).",
+    "条目 {target} 不是特区捐赠备案（sz.donation_filed）。",
+)
+SZ_FILING_REPLIED = define(
+    "sz_filing_replied",
+    "conflict",
+    "The filing {target} was already answered (entry {seq}); the authority replies once.",
+    "备案 {target} 已答复（条目 {seq}），主管部门只答复一次。",
+)
+SZ_REPLY_BEFORE_FILING = define(
+    "sz_reply_before_filing",
+    "invalid",
+    "The reply date {replied_on} is before the filing date {filed_on}.",
+    "答复日期 {replied_on} 早于备案日期 {filed_on}。",
+)
+
 # --- donor privacy --------------------------------------------------------------------------
 
 PERSONAL_DATA_INVALID = define(

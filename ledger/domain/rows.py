@@ -397,6 +397,40 @@ class ReportRow:
 
 
 @dataclass(slots=True)
+class SzFilingRow:
+    """A donation filing under the Shenzhen SEZ regulations (``sz.donation_filed``, art. 24-26)
+    and the authority's reply (``sz.filing_replied``, art. 25), keyed by the filing's leaf hash."""
+
+    __table__name__: ClassVar[str] = "p_sz_filing"
+    __pk__: ClassVar[tuple[str, ...]] = ("id",)
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (("org", "seq"), ("org", "ref"), ("authority", "seq"))
+
+    id: str = text(HASH)                  # the sz.donation_filed entry
+    seq: int
+    org: str = text(USCC)                 # the donee that files
+    ref: str = text(64)                   # the filing's reference, unique per organisation
+    authority: str = text(USCC)           # who must reply
+    filed_on: str = text(DATE)
+    emergency: bool
+    donations_json: str = text(6800)      # JSON list of the donation.received leaf hashes covered
+    purpose: str = text(1000)
+    intent_sha256: str = text(HASH)
+    declaration_sha256: str = text(HASH)
+    property_list_sha256: str = text(HASH)
+    recorded_by: str = text(HASH)
+    time: str = text(TIME)
+    accepted_on: str | None = text_or_none(DATE)   # emergency donations accepted before filing
+    note: str | None = text_or_none(500)
+    replied_on: str | None = text_or_none(DATE)
+    decision: str | None = text_or_none(ENUM)      # approved / objection
+    reply_id: str | None = text_or_none(HASH)
+    reply_seq: int | None = None
+    reply_note: str | None = text_or_none(1000)
+    corrected: bool = False
+    corrected_by: str | None = text_or_none(HASH)
+
+
+@dataclass(slots=True)
 class EntryRow:
     """An index row per log entry, keyed by its leaf hash."""
 
@@ -461,6 +495,7 @@ ROW_TYPES: tuple[type, ...] = (
     FinancialsRow,
     CorrectionRow,
     ReportRow,
+    SzFilingRow,
     EntryRow,
 )
 

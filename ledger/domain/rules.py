@@ -19,8 +19,8 @@ never takes more than the pot holds; a disbursement never pays more than its imp
 for the project (:class:`~.rows.AllocationBalanceRow`). ``entry.corrected`` reverses a money
 entry in full (it repeats the target's project, amount and currency) and is refused when the
 money was already passed on (reverse the later entries first) or the project is closed; it
-withdraws a progress report, attestation, audit opinion or reported financial figures; other
-types are not corrected
+withdraws a progress report, attestation, audit opinion, reported financial figures or an SEZ
+donation filing; other types are not corrected
 (org.updated, key.revoked, ... say what to use instead). A target is corrected once.
 
 Storage note: the rules read the fund and allocation balance rows and write them back, so
@@ -52,6 +52,8 @@ financials.reported               org_admin of the organisation, or the registra
                                   organisation and ended year
 entry.corrected                   a key of the same role and organisation as the target's signer
 report.issued                     system
+sz.donation_filed                 fundraiser or org_admin of the donee (its own donations)
+sz.filing_replied                 registrar (the authority the filing names), once per filing
 ================================  ==========================================================
 """
 
@@ -86,6 +88,7 @@ from .rows import (
     ProjectRow,
     RegistryRow,
     ReportRow,
+    SzFilingRow,
 )
 from .schemas import CHARITY_FORMS, MONEY_TYPES, SCHEMAS, validate
 from .state import State
@@ -115,13 +118,17 @@ TYPE_ROLES: dict[str, tuple[str, ...]] = {
     "entry.corrected": ("registrar", "org_admin", "fundraiser", "implementer", "overseer", "system"),
     "report.issued": ("system",),
     "log.key_rotated": ("log",),  # the log operator's checkpoint key, not an actor key
+    "sz.donation_filed": ("fundraiser", "org_admin"),
+    "sz.filing_replied": ("registrar",),
 }
 LOG_KEY_ROTATED = "log.key_rotated"
 REGISTRAR_GRANTS = ("registrar", "org_admin", "overseer", "system")
 ORG_ADMIN_GRANTS = ("fundraiser", "implementer")
 
 # Types entry.corrected may target: money entries are reversed, the others withdrawn.
-CORRECTABLE = frozenset(MONEY_TYPES | {"progress.reported", "attestation.recorded", "audit.opinion", "financials.reported"})
+CORRECTABLE = frozenset(MONEY_TYPES | {
+    "progress.reported", "attestation.recorded", "audit.opinion", "financials.reported", "sz.donation_filed",
+})
 _NOT_CORRECTABLE_INSTEAD: dict[str, tuple[str, str]] = {
     "registry.genesis": ("the trust root never changes", "登记根不可更改"),
     "org.registered": ("use org.updated or org.deregistered", "请使用 org.updated 或 org.deregistered"),
@@ -136,6 +143,7 @@ _NOT_CORRECTABLE_INSTEAD: dict[str, tuple[str, str]] = {
     "project.closed": ("a closed project stays closed", "已结项的项目不能重新开启"),
     "entry.corrected": ("a correction is final; record the original entry again", "更正不可再更正，请重新记录原条目"),
     "report.issued": ("issue a new report", "请重新发布报告"),
+    "sz.filing_replied": ("a reply stays on record", "答复不可撤回"),
 }
 _POT_ZH = {"restricted": "定向", "unrestricted": "非定向"}
 
@@ -800,6 +808,67 @@ def _report_issued(c: _Call) -> list[Any]:
     return [report, c.entry_row()]
 
 
+# --- SEZ donation filings (Shenzhen SEZ Regulations on Donations for Public Welfare) ----------
+
+
+def _sz_donation_filed(c: _Call) -> list[Any]:
+    """Art. 24-26: the donee files the donations it received (intent or agreement, declaration
+    form, list of money and goods as document hashes). An emergency filing names the day the
+    donations were accepted; whether it came within 3 months is for the deadline checks
+    (ledger.oversight, the overview report), not a refusal: a late filing is still recorded."""
+    d = c.data
+    registry = c.state.get(RegistryRow, c.ctx.origin)
+    assert registry is not None, "the registry row exists from entry 0 on"
+    if d.authority != registry.registrar_org:
+        raise LedgerError(C.SZ_AUTHORITY_INVALID, expected=registry.registrar_org, got=d.authority)
+    _active_org(c.state, d.authority)
+    _not_future(c, "filed_on", d.filed_on)
+    if d.accepted_on is not None:
+        _not_future(c, "accepted_on", d.accepted_on)
+    existing = [f for f in c.state.scan(SzFilingRow, org=c.org_id, ref=d.ref) if not f.corrected]
+    if existing:  # a withdrawn filing frees its reference
+        raise LedgerError(C.SZ_FILING_EXISTS, org=c.org_id, ref=d.ref, seq=existing[0].seq)
+    for leaf in d.donations:
+        donation = c.state.get(DonationRow, leaf)
+        if donation is None:
+            raise LedgerError(C.SZ_DONATION_INVALID, donation=leaf, org=c.org_id,
+                              detail="it is not a donation.received entry", detail_zh="该条目不是 donation.received 条目")
+        if donation.fundraiser_org != c.org_id:
+            raise LedgerError(C.SZ_DONATION_INVALID, donation=leaf, org=c.org_id,
+                              detail=f"it was received by {donation.fundraiser_org}", detail_zh=f"该捐赠由 {donation.fundraiser_org} 接受")
+        if donation.corrected:
+            raise LedgerError(C.SZ_DONATION_INVALID, donation=leaf, org=c.org_id,
+                              detail=f"it was reversed by {donation.corrected_by}", detail_zh=f"该捐赠已被 {donation.corrected_by} 冲销")
+    filing = SzFilingRow(
+        id=c.ctx.leaf_hash, seq=c.ctx.seq, org=c.org_id, ref=d.ref, authority=d.authority, filed_on=d.filed_on,
+        emergency=d.emergency, donations_json=_json(list(d.donations)), purpose=d.purpose,
+        intent_sha256=d.intent_sha256, declaration_sha256=d.declaration_sha256,
+        property_list_sha256=d.property_list_sha256, recorded_by=c.entry.signer, time=c.ctx.log_time,
+        accepted_on=d.accepted_on, note=d.note,
+    )
+    return [filing, c.entry_row()]
+
+
+def _sz_filing_replied(c: _Call) -> list[Any]:
+    """Art. 25: the authority replies within 10 days, at most 30; once per filing."""
+    d = c.data
+    filing = c.state.get(SzFilingRow, d.target)
+    if filing is None:
+        raise LedgerError(C.SZ_FILING_UNKNOWN, target=d.target)
+    if filing.corrected:
+        raise LedgerError(C.ALREADY_CORRECTED, target=filing.id, by=filing.corrected_by)
+    if filing.reply_seq is not None:
+        raise LedgerError(C.SZ_FILING_REPLIED, target=filing.id, seq=filing.reply_seq)
+    if c.org_id != filing.authority:  # cannot happen while the authority is the registrar
+        raise LedgerError(C.SZ_AUTHORITY_INVALID, expected=filing.authority, got=c.org_id)
+    _not_future(c, "replied_on", d.replied_on)
+    if d.replied_on < filing.filed_on:
+        raise LedgerError(C.SZ_REPLY_BEFORE_FILING, replied_on=d.replied_on, filed_on=filing.filed_on)
+    new = replace(filing, replied_on=d.replied_on, decision=d.decision, reply_id=c.ctx.leaf_hash,
+                  reply_seq=c.ctx.seq, reply_note=d.note)
+    return [new, c.entry_row()]
+
+
 # --- corrections ----------------------------------------------------------------------------
 
 
@@ -944,7 +1013,7 @@ def _entry_corrected(c: _Call) -> list[Any]:
         (figures,) = c.state.scan(FinancialsRow, id=target.id)
         rows = [replace(figures, corrected=True, corrected_by=c.ctx.leaf_hash)]
     else:
-        row_type = ProgressRow if target.type == "progress.reported" else AuditOpinionRow
+        row_type = {"progress.reported": ProgressRow, "sz.donation_filed": SzFilingRow}.get(target.type, AuditOpinionRow)
         row = c.state.get(row_type, target.id)
         assert row is not None
         rows = [replace(row, corrected=True, corrected_by=c.ctx.leaf_hash)]
@@ -983,5 +1052,7 @@ _HANDLERS: dict[str, Callable[[_Call], list[Any]]] = {
     "entry.corrected": _entry_corrected,
     "report.issued": _report_issued,
     "log.key_rotated": _log_key_rotated,
+    "sz.donation_filed": _sz_donation_filed,
+    "sz.filing_replied": _sz_filing_replied,
 }
 assert set(_HANDLERS) == set(SCHEMAS) == set(TYPE_ROLES)

@@ -53,6 +53,7 @@ CATEGORIES = ("program", "admin", "fundraising_cost")
 VERDICTS = ("approved", "queried", "flagged", "resolved")
 OPINIONS = ("unqualified", "qualified", "adverse", "disclaimer")
 SURPLUS_HANDLING = ("none", "per_plan", "similar_purpose", "returned_to_donors", "other")
+SZ_DECISIONS = ("approved", "objection")
 
 
 class _Bad(Exception):
@@ -523,6 +524,36 @@ class ReportIssued:
     files: tuple[ReportFile, ...] = req(ListOf(Obj(ReportFile), 1, 50))
 
 
+@dataclass(frozen=True, slots=True)
+class SzDonationFiled:
+    """sz.donation_filed: the donee files donations with the authority (Shenzhen SEZ Regulations on
+    Donations for Public Welfare, art. 24-26). Signed by a fundraiser or org_admin key of the
+    donee; it covers donation.received entries of that organisation (leaf hashes). An emergency
+    donation (art. 26) may be accepted first (``accepted_on``) and filed within 3 months."""
+
+    ref: str = req(Text(64))                         # the filing's reference, unique per organisation
+    authority: str = req(Uscc())                     # the authority that replies (the registrar)
+    donations: tuple[str, ...] = req(ListOf(HEX64, 1, 100))  # leaf hashes of donation.received entries
+    filed_on: str = req(Date())
+    emergency: bool = req(Bool())
+    accepted_on: str | None = opt(Date())            # emergency only: the day the donation was accepted
+    purpose: str = req(Text(1000, multiline=True))   # purpose and means of use (用途和方式)
+    intent_sha256: str = req(HEX64)                  # donation intent or agreement (捐赠意向书/协议书)
+    declaration_sha256: str = req(HEX64)             # declaration form (申报表)
+    property_list_sha256: str = req(HEX64)           # list of money and goods (捐赠财产清单)
+    note: str | None = opt(Text(500))
+
+
+@dataclass(frozen=True, slots=True)
+class SzFilingReplied:
+    """sz.filing_replied: the authority's reply to a filing (art. 25), signed by the registrar."""
+
+    target: str = req(HEX64)                         # leaf hash of the sz.donation_filed entry
+    decision: str = req(Enum(SZ_DECISIONS))
+    replied_on: str = req(Date())
+    note: str | None = opt(Text(1000, multiline=True))
+
+
 SCHEMAS: dict[str, type] = {
     "registry.genesis": Genesis,
     "org.registered": OrgRegistered,
@@ -544,6 +575,8 @@ SCHEMAS: dict[str, type] = {
     "entry.corrected": EntryCorrected,
     "report.issued": ReportIssued,
     "log.key_rotated": LogKeyRotated,
+    "sz.donation_filed": SzDonationFiled,
+    "sz.filing_replied": SzFilingReplied,
 }
 ENTRY_TYPES: tuple[str, ...] = tuple(SCHEMAS)
 MONEY_TYPES = frozenset({"donation.received", "funds.allocated", "funds.disbursed"})
@@ -594,6 +627,14 @@ def _corrected(d: EntryCorrected) -> None:
                    "冲销须同时写明原条目的 project、amount 和 currency")
 
 
+def _sz_filed(d: SzDonationFiled) -> None:
+    if d.emergency != (d.accepted_on is not None):
+        raise _Bad("accepted_on", "give it for emergency filings (the day the donation was accepted), and only for them",
+                   "紧急捐赠备案须填写（接受捐赠的日期），其他备案不填")
+    if d.accepted_on is not None and d.filed_on < d.accepted_on:
+        raise _Bad("filed_on", "it is before accepted_on", "早于 accepted_on")
+
+
 def _report(d: ReportIssued) -> None:
     if d.period_end < d.period_start:
         raise _Bad("period_end", "it is before period_start", "早于 period_start")
@@ -612,6 +653,7 @@ _POST: dict[type, Callable[[Any], None]] = {
     FinancialsReported: _financials,
     EntryCorrected: _corrected,
     ReportIssued: _report,
+    SzDonationFiled: _sz_filed,
 }
 
 

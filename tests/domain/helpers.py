@@ -201,6 +201,17 @@ def disbursement_data(project: str, amount: str, category: str = "program", **ov
     return data
 
 
+def sz_filing_data(ref: str, donations: list[str], filed_on: str = "2026-03-21", **over: Any) -> dict[str, Any]:
+    """An SEZ donation filing (sz.donation_filed) with the registrar as the authority."""
+    data = {
+        "ref": ref, "authority": REGISTRAR_ORG, "donations": donations, "filed_on": filed_on, "emergency": False,
+        "purpose": "长者助餐，资金按项目预算使用", "intent_sha256": sha(f"intent-{ref}"),
+        "declaration_sha256": sha(f"declaration-{ref}"), "property_list_sha256": sha(f"list-{ref}"),
+    }
+    data.update(over)
+    return data
+
+
 def financials_data(org: str, year: int, **over: Any) -> dict[str, Any]:
     """Annual figures of an organisation (financials.reported): spending 820,000.00 of which
     650,000.00 charitable, 120,000.00 management and 30,000.00 fundraising."""

@@ -8,6 +8,7 @@ from ledger.domain import AppendContext, MemoryState, Overlay, apply, signer_pub
 from ledger.domain.rows import (
     AllocationBalanceRow, AllocationRow, AttestationRow, AuditOpinionRow, CorrectionRow, DisbursementRow,
     DonationRow, EntryRow, FinancialsRow, FundRow, KeyRow, OrgRow, ProgressRow, ProjectRow, RegistryRow, ReportRow,
+    SzFilingRow,
 )
 from ledger.domain.uscc import make_uscc
 from ledger.errors import LedgerError
@@ -15,7 +16,7 @@ from ledger.errors import LedgerError
 from .helpers import (
     AUDITOR, FOUNDATION, ORIGIN, OVERSIGHT, REGISTRAR_ORG, SERVICE_ORG, SERVICE_ORG_2, SMALL_GROUP, Harness,
     World, allocation_data, disbursement_data, donation_data, financials_data, genesis_data, grant_data, key,
-    org_data, plan_data, project_data, sha,
+    org_data, plan_data, project_data, sha, sz_filing_data,
 )
 
 NEW_ORG = make_uscc("52440300MJL00009X")
@@ -582,6 +583,70 @@ def test_withdrawing_financials_lets_them_be_reported_again(w):
     row = w.state.get(FinancialsRow, FOUNDATION, 2025)
     assert (row.id, row.corrected, row.total_income_minor) == (again, False, 110_000_000)
     w.refuse(w.foundation_admin, "entry.corrected", correct(fid), "already_corrected")
+
+
+# --- SEZ donation filings -------------------------------------------------------------------
+
+
+def _reply(target: str, decision: str = "approved", replied_on: str = "2026-03-21") -> dict:
+    return {"target": target, "decision": decision, "replied_on": replied_on}
+
+
+def test_sz_filing_and_the_authoritys_reply(w):
+    d1 = w.append(w.fundraiser, "donation.received", donation_data(w.PUB, "100.00"))
+    d2 = w.append(w.fundraiser2, "donation.received", donation_data(w.DIR, "50.00"))
+    fid = w.append(w.foundation_admin, "sz.donation_filed", sz_filing_data("SZ-1", [d1, d2]))
+    row = w.state.get(SzFilingRow, fid)
+    assert (row.org, row.ref, row.authority, row.filed_on, row.emergency, json.loads(row.donations_json), row.replied_on) == (
+        FOUNDATION, "SZ-1", REGISTRAR_ORG, "2026-03-21", False, [d1, d2], None)
+    e = w.state.get(EntryRow, fid)
+    assert (e.type, e.signer_role, e.signer_org, e.project, e.amount_minor) == ("sz.donation_filed", "org_admin", FOUNDATION, None, None)
+    rid = w.append(w.registrar, "sz.filing_replied", _reply(fid) | {"note": "准予备案"})
+    row = w.state.get(SzFilingRow, fid)
+    assert (row.replied_on, row.decision, row.reply_id, row.reply_seq, row.reply_note) == (
+        "2026-03-21", "approved", rid, w.state.get(EntryRow, rid).seq, "准予备案")
+    w.refuse(w.registrar, "sz.filing_replied", _reply(fid, "objection"), "sz_filing_replied")
+    # an emergency donation accepted first and filed afterwards, by a fundraiser key
+    eid = w.append(w.fundraiser, "sz.donation_filed", sz_filing_data("SZ-2", [d1], emergency=True, accepted_on="2026-01-10"))
+    assert w.state.get(SzFilingRow, eid).accepted_on == "2026-01-10"
+
+
+def test_sz_filing_rules(w):
+    d1 = w.append(w.fundraiser, "donation.received", donation_data(w.PUB, "100.00"))
+    w.refuse(w.implementer, "sz.donation_filed", sz_filing_data("SZ-1", [d1]), "role_not_allowed")
+    w.refuse(w.registrar, "sz.donation_filed", sz_filing_data("SZ-1", [d1]), "role_not_allowed")
+    w.refuse(w.fundraiser, "sz.donation_filed", sz_filing_data("SZ-1", [d1], authority=SERVICE_ORG), "sz_authority_invalid")
+    err = w.refuse(w.fundraiser, "sz.donation_filed", sz_filing_data("SZ-1", [d1, w.plan]), "sz_donation_invalid")
+    assert err.params["donation"] == w.plan
+    w.refuse(w.fundraiser, "sz.donation_filed", sz_filing_data("SZ-1", [sha("nothing")]), "sz_donation_invalid")
+    w.refuse(w.service_admin, "sz.donation_filed", sz_filing_data("SZ-1", [d1]), "sz_donation_invalid")  # not its donation
+    err = w.refuse(w.fundraiser, "sz.donation_filed", sz_filing_data("SZ-1", [d1], filed_on="2026-03-22"), "date_in_future")
+    assert err.params["field"] == "filed_on"
+    fid = w.append(w.fundraiser, "sz.donation_filed", sz_filing_data("SZ-1", [d1]))
+    err = w.refuse(w.foundation_admin, "sz.donation_filed", sz_filing_data("SZ-1", [d1]), "sz_filing_exists")
+    assert err.params["seq"] == w.state.get(EntryRow, fid).seq
+    # replies
+    w.refuse(w.foundation_admin, "sz.filing_replied", _reply(fid), "role_not_allowed")
+    w.refuse(w.registrar, "sz.filing_replied", _reply(d1), "sz_filing_unknown")
+    w.refuse(w.registrar, "sz.filing_replied", _reply(fid, replied_on="2026-03-20"), "sz_reply_before_filing")
+    err = w.refuse(w.registrar, "sz.filing_replied", _reply(fid, replied_on="2026-03-22"), "date_in_future")
+    assert err.params["field"] == "replied_on"
+    # a reversed donation cannot be filed
+    d2 = w.append(w.fundraiser, "donation.received", donation_data(w.PUB, "7.00"))
+    w.append(w.fundraiser, "entry.corrected", correct(d2, **_money(w, d2)))
+    w.refuse(w.fundraiser, "sz.donation_filed", sz_filing_data("SZ-2", [d2]), "sz_donation_invalid")
+
+
+def test_withdrawn_sz_filing_frees_its_reference_and_gets_no_reply(w):
+    d1 = w.append(w.fundraiser, "donation.received", donation_data(w.PUB, "100.00"))
+    fid = w.append(w.fundraiser, "sz.donation_filed", sz_filing_data("SZ-1", [d1]))
+    cid = w.append(w.fundraiser, "entry.corrected", correct(fid))
+    row = w.state.get(SzFilingRow, fid)
+    assert (row.corrected, row.corrected_by) == (True, cid)
+    w.refuse(w.registrar, "sz.filing_replied", _reply(fid), "already_corrected")
+    again = w.append(w.fundraiser, "sz.donation_filed", sz_filing_data("SZ-1", [d1]))
+    rid = w.append(w.registrar, "sz.filing_replied", _reply(again))
+    w.refuse(w.registrar, "entry.corrected", correct(rid), "correction_not_allowed")
 
 
 def _report(tree_size: int) -> dict:

@@ -7,7 +7,7 @@ from ledger.errors import LedgerError
 
 from .helpers import (
     assert_rendered, FOUNDATION, SERVICE_ORG, allocation_data, disbursement_data, donation_data, financials_data,
-    genesis_data, grant_data, key, org_data, plan_data, project_data, sha,
+    genesis_data, grant_data, key, org_data, plan_data, project_data, sha, sz_filing_data,
 )
 
 P = "P-1"
@@ -41,12 +41,14 @@ def valid_samples() -> dict[str, dict]:
                           "period_end": "2025-12-31", "rule_set": "cn-charity/1", "tree_size": 10, "root": sha("root"),
                           "files": [{"name": "report.pdf", "sha256": sha("pdf"), "size": 1234}]},
         "log.key_rotated": {"public_key": "A" * 43 + "=", "from_size": 12},
+        "sz.donation_filed": sz_filing_data("SZ-2026-001", [sha("d1"), sha("d2")]),
+        "sz.filing_replied": {"target": sha("f"), "decision": "approved", "replied_on": "2026-03-25", "note": "准予备案"},
     }
 
 
 def test_every_type_has_a_sample():
     assert set(valid_samples()) == set(ENTRY_TYPES) == set(SCHEMAS)
-    assert len(ENTRY_TYPES) == 20
+    assert len(ENTRY_TYPES) == 22
 
 
 @pytest.mark.parametrize("type_name", ENTRY_TYPES)
@@ -184,6 +186,15 @@ def test_jpy_has_no_decimals():
     ("financials.reported", {"net_assets": "-0.00"}, "net_assets"),
     ("financials.reported", {"audit_report_sha256": "abc"}, "audit_report_sha256"),
     ("financials.reported", {"year": 1989}, "year"),
+    ("sz.donation_filed", {"donations": []}, "donations"),
+    ("sz.donation_filed", {"donations": [sha(str(i)) for i in range(101)]}, "donations"),
+    ("sz.donation_filed", {"donations": [sha("d")] * 2}, "donations"),
+    ("sz.donation_filed", {"ref": "x" * 65}, "ref"),
+    ("sz.donation_filed", {"emergency": True}, "accepted_on"),
+    ("sz.donation_filed", {"accepted_on": "2026-03-01"}, "accepted_on"),
+    ("sz.donation_filed", {"emergency": True, "accepted_on": "2026-03-22"}, "filed_on"),
+    ("sz.donation_filed", {"declaration_sha256": "abc"}, "declaration_sha256"),
+    ("sz.filing_replied", {"decision": "maybe"}, "decision"),
 ])
 def test_field_rules(type_name, change, field):
     data = valid_samples()[type_name] | change
