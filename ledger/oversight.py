@@ -36,9 +36,12 @@ What counts as done (the log has no entry type for every filing; docs/oversight.
 - a surplus disclosure (a closed project with money left) is met by ``project.closed``;
 - campaign (募捐) disclosures are not tracked: every donation is public on the log when it is
   recorded;
-- SEZ donation filings and the authority's replies have no entry type yet: the calculation is
-  here (:func:`sz_filing_deadlines`, from :class:`SzFiling` records) and the scan has nothing
-  to feed it.
+- an SEZ donation filing (``sz.donation_filed``, rule set ``sz-donation``) awaits the
+  authority's reply (``sz.filing_replied``): due within 10 days, at most 30, after which no
+  reply counts as approval; the authority named by the filing is the one that has to act. A
+  withdrawn filing awaits nothing. An emergency donation is recorded with the filing itself
+  (its ``accepted_on``), so the scan never sees one accepted and not yet filed; whether it was
+  filed within 3 months is checked by the overview report.
 
 Dates are whole days in China Standard Time, like the append rules (a log time's date is its
 date in UTC+8).
@@ -80,6 +83,7 @@ from .domain.rows import (
     ProgressRow,
     ProjectRow,
     RegistryRow,
+    SzFilingRow,
 )
 from .domain.rules import CHINA
 from .domain.schemas import CHARITY_FORMS, VERDICTS
@@ -289,7 +293,8 @@ class DeadlineItem:
 
 @dataclass(frozen=True, slots=True)
 class SzFiling:
-    """A donation filing under the SEZ regulations (no entry type records these yet)."""
+    """A donation filing under the SEZ regulations (:func:`sz_filing_of` makes one from a
+    ``p_sz_filing`` row)."""
 
     org: str                          # the donee that files
     ref: str                          # the filing's reference
@@ -297,6 +302,14 @@ class SzFiling:
     filed_on: date | None = None
     replied_on: date | None = None
     accepted_on: date | None = None   # emergency donation accepted before filing
+
+
+def sz_filing_of(row: SzFilingRow) -> SzFiling:
+    """The SzFiling of a ``sz.donation_filed`` projection row (with its reply, if any)."""
+    def day(value: str | None) -> date | None:
+        return date.fromisoformat(value) if value else None
+    return SzFiling(org=row.org, ref=row.ref, authority=row.authority, filed_on=day(row.filed_on),
+                    replied_on=day(row.replied_on), accepted_on=day(row.accepted_on))
 
 
 def _plain_json(value: Any) -> dict[str, Any]:
@@ -582,18 +595,23 @@ def scan_deadlines(
     orgs: Sequence[str] | None = None,
     org: str | None = None,
     rules: RuleSet | None = None,
+    sz_rules: RuleSet | None = None,
 ) -> list[DeadlineItem]:
     """Everything due within ``window_days`` of ``on`` or overdue on ``on``, across the registry.
 
     Reads the projection tables (projects, progress reports, organisations, reported annual
-    figures, the registry row) with SQLAlchemy Core and computes with the ``cn-charity`` rule
-    set in force on ``on`` (or ``rules``). ``projects`` / ``orgs`` narrow the scan to those
-    projects and those organisations' annual reports (the overseer's view, a project page);
-    ``org`` keeps only what that organisation has to do (its projects as fundraiser, its own
-    annual reports). Sorted by :meth:`DeadlineItem.sort_key`: overdue first, then by due date.
+    figures, SEZ donation filings, the registry row) with SQLAlchemy Core and computes with the
+    ``cn-charity`` rule set in force on ``on`` (or ``rules``), and the SEZ filings with the
+    ``sz-donation`` rule set in force on ``on`` (or ``sz_rules``). ``projects`` / ``orgs``
+    narrow the scan to those projects and those organisations' annual reports and SEZ filings
+    (filed by them or awaiting their reply: the overseer's view, a project page); ``org`` keeps
+    only what that organisation has to do (its projects as fundraiser, its own annual reports,
+    the replies it owes as the authority). Sorted by :meth:`DeadlineItem.sort_key`: overdue
+    first, then by due date.
     """
     rules = rules or rules_in_force("cn-charity", on)
     P, G, O, F = _table(ProjectRow), _table(ProgressRow), _table(OrgRow), _table(FinancialsRow)
+    S = _table(SzFilingRow)
     with _connect(bind) as conn:
         started = _log_started(conn)
         if started is None:
@@ -624,11 +642,24 @@ def scan_deadlines(
                 fstmt = fstmt.where(F.c.org.in_([o.org for o in org_rows]))
             for f in _rows(conn, FinancialsRow, fstmt):
                 reported.setdefault(f.org, []).append(f)
+        filings: list[SzFilingRow] = []
+        if orgs is None or orgs:
+            # awaiting a reply (an emergency acceptance is recorded with its filing: nothing else waits)
+            sstmt = select(S).where(S.c.corrected.is_(False), S.c.replied_on.is_(None))
+            if orgs is not None:
+                sstmt = sstmt.where(S.c.org.in_(list(orgs)) | S.c.authority.in_(list(orgs)))
+            if org is not None:
+                sstmt = sstmt.where((S.c.org == org) | (S.c.authority == org))
+            filings = _rows(conn, SzFilingRow, sstmt)
     items: list[DeadlineItem] = []
     for p in project_rows:
         items += project_deadlines(p, progress.get(p.project, []), on, rules, window_days=window_days)
     for o in org_rows:
         items += annual_report_deadlines(o, reported.get(o.org, ()), on, rules, log_started=started, window_days=window_days)
+    if filings:
+        sz = sz_filing_deadlines([sz_filing_of(f) for f in filings], on, sz_rules or rules_in_force("sz-donation", on),
+                                 window_days=window_days)
+        items += [i for i in sz if org is None or i.org == org]
     return _sort(items)
 
 

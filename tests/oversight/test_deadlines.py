@@ -229,6 +229,70 @@ def test_sz_filings_and_the_authoritys_replies():
     assert at("2026-03-01", emergency) == [("emergency_filing", FUNDRAISER, "2026-02-28", "overdue")]
 
 
+def test_scan_feeds_sz_filings_from_the_log(world):
+    """sz.donation_filed on 2026-03-21: the registrar's reply is due on 31 March (10 days), at
+    the latest on 20 April (30 days); after that no reply counts as approval."""
+    regulator = helpers.REGISTRAR_ORG
+    d1 = world.append(world.fundraiser, "donation.received", helpers.donation_data(world.PUB, "100.00"))
+    d2 = world.append(world.fundraiser, "donation.received", helpers.donation_data(world.DIR, "20.00"))
+    world.append(world.foundation_admin, "sz.donation_filed", helpers.sz_filing_data("SZ-1", [d1]))
+    answered = world.append(world.fundraiser, "sz.donation_filed", helpers.sz_filing_data("SZ-2", [d2]))
+    # an emergency donation accepted on 1 March, filed with the rest on 21 March (within 3 months)
+    world.append(world.fundraiser, "sz.donation_filed",
+                 helpers.sz_filing_data("SZ-3", [d1, d2], emergency=True, accepted_on="2026-03-01"))
+    world.append(world.registrar, "sz.filing_replied", {"target": answered, "decision": "objection", "replied_on": "2026-03-21",
+                                                        "note": "物资清单不全"})
+
+    def sz(on, **kw):  # type: ignore[no-untyped-def]
+        return [(i.rule, i.org, i.subject, i.due_on.isoformat(), i.status, i.ruleset)
+                for i in scan_deadlines(world.ledger.engine, date.fromisoformat(on), **kw) if i.ruleset.startswith("sz-donation")]
+
+    assert sz("2026-03-21", window_days=5) == []            # not due within the window yet
+    assert sz("2026-03-31") == [
+        ("authority_reply", regulator, "SZ-1", "2026-03-31", "due", "sz-donation/1"),
+        ("authority_reply", regulator, "SZ-3", "2026-03-31", "due", "sz-donation/1"),
+    ]
+    assert [(r, s, st) for r, _, s, _, st, _ in sz("2026-04-01")] == [
+        ("authority_reply", "SZ-1", "overdue"), ("authority_reply", "SZ-3", "overdue")]
+    assert [(r, d, st) for r, _, _, d, st, _ in sz("2026-04-20")][0] == ("authority_reply", "2026-03-31", "overdue")
+    # past day 30 the filing is deemed approved: the item is the latest day, overdue
+    assert [(r, d, st) for r, _, _, d, st, _ in sz("2026-04-21")][0] == ("authority_reply_latest", "2026-04-20", "overdue")
+    # the authority has to act, not the donee; project pages and other organisations see nothing
+    assert len(sz("2026-04-01", org=regulator)) == 2 and sz("2026-04-01", org=helpers.FOUNDATION) == []
+    assert sz("2026-04-01", projects=[world.PUB], orgs=[]) == []
+    assert len(sz("2026-04-01", orgs=[helpers.FOUNDATION])) == 2 and sz("2026-04-01", orgs=[helpers.SERVICE_ORG]) == []
+    # the reply clears the item
+    world.set_date("2026-04-02")
+    filings = {i.subject for i in scan_deadlines(world.ledger.engine, date(2026, 4, 2))}
+    assert "SZ-2" not in filings and {"SZ-1", "SZ-3"} <= filings
+
+
+def test_sz_emergency_filing_and_reply_dates_from_projection_rows():
+    """sz_filing_of turns p_sz_filing rows into the records the calculation takes: an emergency
+    acceptance not filed within 3 months is overdue; a filed one awaits only the reply."""
+    from ledger.domain.rows import SzFilingRow
+    from ledger.oversight import sz_filing_of
+
+    def row(**over):  # type: ignore[no-untyped-def]
+        base = dict(id="a" * 64, seq=9, org=FUNDRAISER, ref="SZ-9", authority=helpers.REGISTRAR_ORG, filed_on="2026-01-31",
+                    emergency=True, donations_json="[]", purpose="p", intent_sha256="b" * 64, declaration_sha256="c" * 64,
+                    property_list_sha256="d" * 64, recorded_by="e" * 64, time="2026-01-31T02:00:00.000Z",
+                    accepted_on="2025-12-01")
+        base.update(over)
+        return SzFilingRow(**base)
+
+    f = sz_filing_of(row())
+    assert (f.filed_on, f.accepted_on, f.replied_on) == (date(2026, 1, 31), date(2025, 12, 1), None)
+    items = sz_filing_deadlines([f], date(2026, 2, 10), SZ)
+    assert [(i.rule, i.due_on.isoformat(), i.status) for i in items] == [("authority_reply", "2026-02-10", "due")]
+    assert sz_filing_deadlines([sz_filing_of(row(replied_on="2026-02-03", decision="approved"))], date(2026, 2, 10), SZ) == []
+    # emergency: accepted 30 Nov, due 28 Feb (3 months, month end), overdue from 1 March
+    unfiled = SzFiling(FUNDRAISER, "SZ-10", helpers.REGISTRAR_ORG, accepted_on=date(2025, 11, 30))
+    assert [(i.rule, i.due_on.isoformat(), i.status) for i in sz_filing_deadlines([unfiled], date(2026, 2, 28), SZ)] == [
+        ("emergency_filing", "2026-02-28", "due")]
+    assert [i.status for i in sz_filing_deadlines([unfiled], date(2026, 3, 1), SZ)] == ["overdue"]
+
+
 def test_scan_over_a_registry(world):
     """World: PUB and DIR run 2026-03-01 .. 2027-02-28, so progress is due on 1 June; its
     charities owe the 2025 annual report by 31 May 2026."""
