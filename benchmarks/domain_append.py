@@ -47,23 +47,14 @@ from ledger.client import Client, LocalSink  # noqa: E402
 from ledger.demo import ACTORS, Context, demo_steps, load_demo  # noqa: E402
 from ledger.domain.privacy import donor_commitment, new_salt  # noqa: E402
 from ledger.entry import SignedEntry, make_body, sign_entry  # noqa: E402
-from ledger.keys import KeyPair  # noqa: E402
 from ledger.store.db import make_engine  # noqa: E402
 from ledger.store.rebuild import check, replay  # noqa: E402
 from tests.support.ledger_factory import LedgerFactory  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from log_core import raw_ed25519_verify_per_s  # noqa: E402
+
 BATCH = 1000
-
-
-def raw_ed25519_verify_per_s(n: int = 20000) -> float:
-    key = KeyPair.generate()
-    msg = b"x" * 500
-    sig = key.sign(msg)
-    pub = key.private.public_key()
-    t = time.perf_counter()
-    for _ in range(n):
-        pub.verify(sig, msg)
-    return n / (time.perf_counter() - t)
 
 
 def core_entries(factory: LedgerFactory, n: int, start: int) -> list[SignedEntry]:

@@ -30,6 +30,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from ledger.canonical import no_duplicates
 from ledger.errors import LedgerError
 
 from ..codes import (
@@ -164,7 +165,7 @@ def load_file(path: Path | Traversable) -> RuleSet:
     if match is None:
         raise LedgerError(RULESET_INVALID, path=where, detail="the file name must be <name>.v<version>.json")
     try:
-        raw = json.loads(path.read_bytes().decode("utf-8"), parse_float=_refuse_float, object_pairs_hook=_no_duplicates)
+        raw = json.loads(path.read_bytes().decode("utf-8"), parse_float=_refuse_float, object_pairs_hook=no_duplicates)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise LedgerError(RULESET_INVALID, path=where, detail=str(exc)) from exc
     try:
@@ -244,15 +245,6 @@ def _date(value: Any, path: str) -> date:
 
 def _refuse_float(text: str) -> Any:
     raise ValueError(f"the number {text} has a fraction: write money in fen and ratios in basis points")
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate key {key!r}")
-        out[key] = value
-    return out
 
 
 def freeze(value: Any) -> Any:
