@@ -77,6 +77,13 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "final_disclosure": ("项目结束后公开", "Final disclosure"),
         "surplus_disclosure": ("剩余财产处理公开", "Surplus disclosure"),
         "annual_report": ("年度报告", "Annual report"),
+        "authority_reply": ("特区捐赠备案答复（10 日）", "SEZ filing reply (10 days)"),
+        "authority_reply_latest": ("特区捐赠备案答复（最长 30 日）", "SEZ filing reply (at most 30 days)"),
+        "emergency_filing": ("紧急捐赠补办备案（3 个月）", "Emergency donation filing (3 months)"),
+    },
+    "sz_decision": {
+        "approved": ("同意", "Approved"),
+        "objection": ("有异议", "Objection"),
     },
     "ratio_base": {
         "prior_year_income": ("上年总收入", "Prior-year income"),

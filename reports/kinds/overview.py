@@ -13,8 +13,15 @@ the flag), so a reader can look every breach up on the log.
 - Public-fundraising organisations' financial reports are audited (rule set ``audit``): no live
   ``audit.opinion`` for the year once the annual report is due is a breach.
 - An annual report due before the log's first entry is not asked for (as in the overseer's scan).
-- SEZ donation filings (sz-donation art. 24-26) and the authority's replies have no entry type
-  in the log: the matrix says so rather than show zero.
+- SEZ donation filings (``sz.donation_filed``, rule set ``sz-donation`` art. 24-26) and the
+  authority's replies (``sz.filing_replied``): the matrix counts a charity's filings made in
+  ``year``, those awaiting a reply at the log date and, among them, those whose reply is
+  overdue (past 10 days; past 30 no reply counts as approval, the breach says so). Breaches:
+  a reply overdue at the log date, a reply made late (after 10 days) in ``year``, and an
+  emergency filing made in ``year`` more than 3 months after the donation was accepted, each
+  with the filing's (and the reply's) leaf hash. A reply is the authority's to make: its
+  breaches are listed on the row of the charity that filed, so the filing can be found.
+  Withdrawn filings are left out.
 
 The matrix is sorted by the number of breaches (most first), then by organisation code; the
 CSV and XLSX files sort and filter on any column.
@@ -26,7 +33,9 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from ledger.domain.rows import AuditOpinionRow, EntryRow, FinancialsRow, OrgRow, ProgressRow, ProjectRow
+from ledger.compliance import deadlines as calc
+from ledger.compliance.rulesets import ruleset
+from ledger.domain.rows import AuditOpinionRow, EntryRow, FinancialsRow, OrgRow, ProgressRow, ProjectRow, SzFilingRow
 from ledger.domain.schemas import CHARITY_FORMS
 
 from .. import labels as L
@@ -47,6 +56,9 @@ BREACH_KINDS = {
     "audit_missing": ("缺少审计意见", "No audit opinion"),
     "open_flag": ("监督问题标记未解决", "Open oversight flag"),
     "open_query": ("监督质询未解决", "Open oversight query"),
+    "sz_reply_overdue": ("特区捐赠备案主管部门逾期未答复", "SEZ filing: authority reply overdue"),
+    "sz_reply_late": ("特区捐赠备案主管部门逾期答复", "SEZ filing: authority replied late"),
+    "sz_emergency_filing_late": ("特区紧急捐赠逾期备案", "SEZ emergency donation filed late"),
 }
 
 
@@ -91,6 +103,11 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
     for a in snap.rows(AuditOpinionRow):
         if not a.corrected:
             audits[a.org][a.year].append(a)
+    sz_rules = ruleset("sz-donation", end)
+    filings: dict[str, list[SzFilingRow]] = defaultdict(list)
+    for sf in snap.rows(SzFilingRow):
+        if not sf.corrected:
+            filings[sf.org].append(sf)
     open_entries: dict[str, list[EntryRow]] = defaultdict(list)
     for v in OPEN:
         for e in snap.rows(EntryRow, last_verdict=v):
@@ -138,6 +155,35 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
         for e in flagged:
             breach("open_flag" if e.last_verdict == "flagged" else "open_query", e.project or e.type, [e.id, e.last_verdict_by],
                    f"{e.type} #{e.seq} is {e.last_verdict}", f"{e.type} 条目 #{e.seq} 的监督意见为{L.zh('verdict', e.last_verdict)}，尚未解决")
+        filed_in_year, awaiting, reply_overdue = 0, 0, 0
+        for sf in sorted(filings.get(org.org, []), key=lambda f: f.seq):
+            filed_on = date.fromisoformat(sf.filed_on)
+            normal, latest = calc.sz_reply_dues(sz_rules, filed_on)
+            if start <= filed_on <= end:
+                filed_in_year += 1
+            if sf.replied_on is None:
+                awaiting += 1
+                if as_of > normal.due_on:
+                    reply_overdue += 1
+                    deemed = as_of > latest.due_on
+                    breach("sz_reply_overdue", sf.ref, [sf.id],
+                           f"filed {sf.filed_on} with {sf.authority}, no reply by {normal.due_on} (10 days)"
+                           + (f"; deemed approved after {latest.due_on} (30 days)" if deemed else ""),
+                           f"{sf.filed_on} 向 {sf.authority} 备案，{normal.due_on} 前（10 日）未获答复"
+                           + (f"；{latest.due_on}（30 日）后视为同意" if deemed else ""),
+                           normal.due_on, normal.rule)
+            elif start <= date.fromisoformat(sf.replied_on) <= end and date.fromisoformat(sf.replied_on) > normal.due_on:
+                breach("sz_reply_late", sf.ref, [sf.id, sf.reply_id],
+                       f"filed {sf.filed_on}, reply due {normal.due_on}, replied {sf.replied_on} ({sf.decision})",
+                       f"{sf.filed_on} 备案，应于 {normal.due_on} 前答复，实际 {sf.replied_on} 答复（{L.zh('sz_decision', sf.decision)}）",
+                       normal.due_on, normal.rule)
+            if sf.emergency and sf.accepted_on and start <= filed_on <= end:
+                due = calc.sz_emergency_filing_due(sz_rules, date.fromisoformat(sf.accepted_on))
+                if filed_on > due.due_on:
+                    breach("sz_emergency_filing_late", sf.ref, [sf.id],
+                           f"emergency donation accepted {sf.accepted_on}, filing due {due.due_on} (3 months), filed {sf.filed_on}",
+                           f"紧急捐赠于 {sf.accepted_on} 接受，应于 {due.due_on} 前（3 个月）备案，实际 {sf.filed_on} 备案",
+                           due.due_on, due.rule)
         public = [p for p in projects.get(org.org, []) if not p.directed and p.plan_fundraising_start]
         first = check.result.spending[0] if check.result is not None and check.result.spending else None
         matrix.append([
@@ -147,7 +193,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
             check.result.management.cap_basis_points if check.result else None,
             len(overdue), len(late), annual.status if annual else None, annual.done_on if annual else None,
             ", ".join(sorted({a.opinion for a in opinions})) or None, len(flagged), len(public),
-            sum(1 for p in public if p.plan_filed_seq is not None), None, len(mine),
+            sum(1 for p in public if p.plan_filed_seq is not None), filed_in_year, awaiting, reply_overdue, len(mine),
         ])
         breaches += mine
 
@@ -165,7 +211,10 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
         Column("annual_report", "年度报告", "Annual report"), Column("annual_report_on", "年报报送日期", "Reported on", "date"),
         Column("audit_opinion", "审计意见", "Audit opinion"), Column("open_findings", "未解决监督意见", "Open queries and flags", "int"),
         Column("public_projects", "公开募捐项目", "Public fundraising projects", "int"), Column("plans_filed", "已备案方案", "Plans filed", "int"),
-        Column("sez_filings", "特区捐赠备案", "SEZ filings", "int"), Column("breaches", "问题数", "Breaches", "int"),
+        Column("sez_filings", "本年特区捐赠备案", "SEZ filings in the year", "int"),
+        Column("sez_awaiting_reply", "特区备案待答复", "SEZ filings awaiting a reply", "int"),
+        Column("sez_replies_overdue", "特区备案逾期未答复", "SEZ replies overdue", "int"),
+        Column("breaches", "问题数", "Breaches", "int"),
     ), matrix)
     breach_table = Table("breaches", "问题清单", "Breaches", (
         Column("org", "统一社会信用代码", "Organisation"), Column("name_zh", "名称", "Name"), Column("kind", "问题类型", "Kind"),
@@ -180,7 +229,10 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
         "with_breaches": sum(1 for r in matrix if r[-1]),
         "ratio": {s: sum(1 for r in matrix if r[6] == s) for s in ("passed", "failed", "not_computed", "not_applicable")},
         "breaches": by_kind,
-        "sez_filings": "not_recorded",
+        "sez_filings": {
+            "filed": sum(r[-4] for r in matrix), "awaiting_reply": sum(r[-3] for r in matrix),
+            "replies_overdue": sum(r[-2] for r in matrix),
+        },
     }
     figures = {"year": year, "as_of": as_of, "summary": summary, "breaches": breaches}
     kind_table = Table("breach_kinds", "问题类型统计", "Breaches by kind", (
@@ -200,14 +252,20 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
         Section("breaches", "问题清单 Breaches", row_limit=PDF_ROWS,
                 tables=(pdf_view(breach_table, "name_zh", "kind_zh", "subject", "due_on", "detail_zh", "entries"),),
                 paragraphs=("每项问题列出所依据条目的叶哈希，可在账本浏览器中查验。Each breach lists the leaf hashes of its entries.",)),
-        Section("sez", "特区捐赠备案 SEZ donation filings", paragraphs=(
-            "账本尚无记录深圳经济特区捐赠备案及主管部门答复（10 日 / 30 日）的条目类型，本报告无法核查这两项；期限计算见规则集 sz-donation。",
-            "The log has no entry type for SEZ donation filings and the authority's replies (10/30 days): they are not checked here.",
+        Section("sez", "特区捐赠备案 SEZ donation filings", figures=figure_pairs([
+            ("本年备案 Filed in the year", str(summary["sez_filings"]["filed"])),
+            ("待答复 Awaiting a reply", str(summary["sez_filings"]["awaiting_reply"])),
+            ("逾期未答复 Replies overdue", str(summary["sez_filings"]["replies_overdue"])),
+        ]), paragraphs=(
+            f"深圳经济特区捐赠公益事业条例第 24-26 条（规则集 {sz_rules.ref}）：主管部门应于备案后 10 日内答复，最长 30 日，逾期未答复视为同意；"
+            "紧急捐赠可先接受，3 个月内备案。逾期答复计入备案组织所在行，以便查找备案条目。",
+            f"SEZ Regulations art. 24-26 (rule set {sz_rules.ref}): the authority replies within 10 days, at most 30 (no reply counts as "
+            "approval); emergency donations are filed within 3 months. Overdue replies are listed on the row of the charity that filed.",
         )),
     ]
     notes = [
         f"支出比例、年度报告与审计按 {year} 年度核查；逾期未公开的事项按账本日期 {as_of} 核查。Ratios, annual report and audit are checked for {year}; overdue disclosures at the log date.",
-        f"规则集 {rs.ref}。Rule set {rs.ref}.",
+        f"规则集 {rs.ref}、{sz_rules.ref}。Rule sets {rs.ref}, {sz_rules.ref}.",
     ]
     return ReportDoc(
         kind="overview", name=f"overview-{year}", subject="registry", subject_name="全部慈善组织 All charities",

@@ -218,8 +218,8 @@ def test_overview_matrix_and_breaches_linked_to_entries(built: Callable, shared_
     by_org = {r["org"]: r for r in matrix}
     foundation, service = by_org[H.FOUNDATION], by_org[H.SERVICE_ORG]
     assert (foundation["ratio_status"], foundation["disclosures_overdue"], foundation["disclosures_late"], foundation["open_findings"],
-            foundation["audit_opinion"], foundation["annual_report"], foundation["breaches"]) == ("passed", 6, 1, 1, "unqualified", "on_time", 8)
-    assert (service["ratio_status"], service["breaches"], service["sez_filings"]) == ("failed", 1, None)
+            foundation["audit_opinion"], foundation["annual_report"], foundation["breaches"]) == ("passed", 6, 1, 1, "unqualified", "on_time", 11)
+    assert (service["ratio_status"], service["breaches"], service["sez_filings"]) == ("failed", 1, 0)
     assert by_org[H.SERVICE_ORG_2]["annual_report"] == "missing"
     breaches = d["figures"]["breaches"]
     ratio = next(b for b in breaches if b["kind"] == "ratio_missed")
@@ -229,11 +229,21 @@ def test_overview_matrix_and_breaches_linked_to_entries(built: Callable, shared_
     assert flag["entries"] == [ids["pay_admin"], ids["flag"]]
     late = next(b for b in breaches if b["kind"] == "disclosure_late")
     assert late["entries"][0] == ids["prog2"]
-    assert d["figures"]["summary"]["sez_filings"] == "not_recorded"
+    # SEZ filings: two by the foundation in 2026, one replied 2 days late, one never replied
+    assert (foundation["sez_filings"], foundation["sez_awaiting_reply"], foundation["sez_replies_overdue"]) == (2, 1, 1)
+    assert d["figures"]["summary"]["sez_filings"] == {"filed": 2, "awaiting_reply": 1, "replies_overdue": 1}
+    sez = {b["kind"]: b for b in breaches if b["kind"].startswith("sz_")}
+    assert (sez["sz_reply_late"]["subject"], sez["sz_reply_late"]["entries"], sez["sz_reply_late"]["due_on"]) == (
+        "SZ-2026-001", [ids["sz1"], ids["sz1_reply"]], "2026-03-31")
+    overdue = sez["sz_reply_overdue"]
+    assert (overdue["subject"], overdue["entries"], overdue["due_on"], overdue["rule"]) == (
+        "SZ-2026-002", [ids["sz2"]], "2026-04-12", "authority_reply")
+    assert "deemed approved after 2026-05-02" in overdue["detail_en"] and "视为同意" in overdue["detail_zh"]
+    assert (sez["sz_emergency_filing_late"]["entries"], sez["sz_emergency_filing_late"]["due_on"]) == ([ids["sz2"]], "2026-03-01")
     csv_entries = [line[-1] for line in filecheck.csv_rows(files[f"{doc.stem}-breaches.csv"])[1]]
     assert f"{ids['pay_admin']} {ids['flag']}" in csv_entries
     text = pdf_text(files[f"{doc.stem}.pdf"])
-    shows(text, "合规总览", "合规矩阵", "问题清单", "特区捐赠备案", ids["flag"][:12])
+    shows(text, "合规总览", "合规矩阵", "问题清单", "特区捐赠备案", "逾期未答复", ids["flag"][:12])
 
 
 def test_overview_year_defaults_to_the_last_whole_year(shared_world: ReportWorld) -> None:

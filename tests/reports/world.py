@@ -22,6 +22,10 @@ Timeline (log dates, China time) — the figures the tests assert follow from it
 - financials.reported by the foundation's admin: 2023, 2024, 2025 (recorded 2026-03) and 2026
   (recorded 2027-04-10, on time for 31 May 2027); by the registrar for SERVICE_ORG: 2025, 2026.
 - audit opinion on the foundation's 2026 (recorded 2027-04-20).
+- SEZ donation filings by the foundation: SZ-2026-001 (2026-03-21: the bank and online
+  donations), replied by the registrar on 2026-04-02 (approved, 2 days late); SZ-2026-002
+  (2026-04-02: the in-kind donation, an emergency accepted on 2025-12-01, so filed a month after
+  the 3 months), never replied (overdue, deemed approved after 2026-05-02).
 - the log ends on 2027-06-15.
 """
 
@@ -85,7 +89,11 @@ class ReportWorld(StoreWorld):
         ids["pay_dir"] = a(self.implementer2, "funds.disbursed", H.disbursement_data(DIR, "20000.00"))
         ids["ok"] = a(self.overseer, "attestation.recorded", {"target": ids["pay_program"], "verdict": "approved", "findings": "与发票一致"})
         ids["flag"] = a(self.overseer, "attestation.recorded", {"target": ids["pay_admin"], "verdict": "flagged", "findings": "缺少合同"})
+        ids["sz1"] = a(self.foundation_admin, "sz.donation_filed", H.sz_filing_data("SZ-2026-001", [ids["d_bank"], ids["d_online"]]))
         self.set_date("2026-04-02")
+        ids["sz1_reply"] = a(self.registrar, "sz.filing_replied", {"target": ids["sz1"], "decision": "approved", "replied_on": "2026-04-02"})
+        ids["sz2"] = a(self.fundraiser, "sz.donation_filed", H.sz_filing_data(
+            "SZ-2026-002", [ids["d_kind"]], filed_on="2026-04-02", emergency=True, accepted_on="2025-12-01"))
         ids["d_small"] = a(self.fundraiser, "donation.received", donation(SMALL, "800.00", received_on="2026-04-02"))
         a(self.fundraiser, "funds.allocated", H.allocation_data(SMALL, "800.00", allocated_on="2026-04-02"))
         self.set_date("2026-05-20")
