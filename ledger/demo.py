@@ -21,6 +21,10 @@ domain rules (nothing is written behind the log's back):
 - **public fundraising**: an emergency disaster-relief campaign (plan filed within 10 days after
   the start, acknowledged by the registrar) and an upcoming campaign whose plan is filed 10+ days
   before it starts;
+- **SEZ donation filings** (``sz.donation_filed``, Shenzhen SEZ Regulations on Donations for
+  Public Welfare art. 24-26) by the foundation running the disaster campaign: its in-kind gifts,
+  accepted first as emergency donations and filed afterwards, answered by the registrar
+  (``sz.filing_replied``); and its first donations, filed on the load day, awaiting the reply;
 - a **report.issued** by the system key over a small summary file (written to
   ``home/reports/demo/``), naming the tree size and root it was computed at.
 
@@ -852,6 +856,8 @@ def _public_campaigns(today: date) -> Iterator[Step]:
                {"project": spec.pid, "record_number": f"深民慈备〔{today.year}〕0917号（示例）",
                 "note": "紧急募捐，已于启动后十日内补办备案。"})
     donation_no = 0
+    in_kind: list[str] = []     # filed with the authority as emergency donations (SEZ art. 26)
+    first_days: list[str] = []  # filed in an ordinary SEZ filing (art. 24)
     for offset in range(7):
         day = start + timedelta(days=offset)
         for _ in range(_poisson(rng, spec.donations_per_day)):
@@ -861,10 +867,16 @@ def _public_campaigns(today: date) -> Iterator[Step]:
                 step.data["channel"] = "online_platform"
             if step.data["channel"] == "online_platform":
                 step.data["note"] = "互联网公开募捐信息平台（示例）"
+            if len(first_days) < 3:
+                step.keep = True
+                first_days.append(step.idem)
             yield step
         if offset in (1, 3):
             donation_no += 1
-            yield flow.donation(day, donation_no, kind="in_kind")
+            step = flow.donation(day, donation_no, kind="in_kind")
+            step.keep = True
+            in_kind.append(step.idem)
+            yield step
         if offset >= 1:
             for alloc in flow.allocate(day):
                 yield alloc
@@ -877,6 +889,7 @@ def _public_campaigns(today: date) -> Iterator[Step]:
                         if step.keep:
                             yield flow.attest(step.idem, "approved", "核对采购合同、入库单与发放签收表，数量与金额一致。")
     yield flow.progress(start, today - timedelta(days=1), "g2-implementer")
+    yield from _sz_filings(today, start, in_kind, first_days)
 
     # an upcoming campaign, its plan filed more than 10 days before the start
     start = today + timedelta(days=20)
@@ -901,6 +914,38 @@ def _public_campaigns(today: date) -> Iterator[Step]:
                {"project": upcoming.pid, "filing_number": f"SZ-MZ-{today.year}-1102"})
     yield Step("registrar", "plan.acknowledged", "demo:NS-SENIOR-DIGITAL:plan-acknowledged",
                {"project": upcoming.pid, "record_number": f"深民慈备〔{today.year}〕1102号（示例）"})
+
+
+def _sz_filings(today: date, start: date, in_kind: list[str], first_days: list[str]) -> Iterator[Step]:
+    """SEZ donation filings (Shenzhen SEZ Regulations on Donations for Public Welfare, art.
+    24-26) by the foundation F1 for the typhoon campaign: the in-kind gifts, accepted first in
+    the emergency and filed 4 days after the start, answered by the registrar the day before
+    the load; and the first donations, filed on the load day, still awaiting the reply."""
+    f1 = ORGS["F1"].code
+
+    def filing(ref: str, idems: list[str], filed_on: date, purpose: str, **extra: Any) -> Callable[[Context], dict[str, Any]]:
+        def data(ctx: Context) -> dict[str, Any]:
+            return {
+                "ref": ref, "authority": REGISTRAR, "donations": [ctx.hash(i) for i in idems],
+                "filed_on": filed_on.isoformat(), "emergency": False, "purpose": purpose,
+                "intent_sha256": _sha(f"demo-evidence/sz-filing/{ref}/intent"),
+                "declaration_sha256": _sha(f"demo-evidence/sz-filing/{ref}/declaration"),
+                "property_list_sha256": _sha(f"demo-evidence/sz-filing/{ref}/property-list"), **extra,
+            }
+        return data
+
+    emergency_ref = f"PC-JZBA-{today.year}-001"
+    yield Step("f1-admin", "sz.donation_filed", "demo:sz-filing:F1:emergency", filing(
+        emergency_ref, in_kind, start + timedelta(days=4), "台风受灾群众应急生活物资，按安置点人数直接发放。",
+        emergency=True, accepted_on=(start + timedelta(days=1)).isoformat(),
+        note="紧急救灾物资先行接受，三个月内补办备案。"), needs=tuple(in_kind), keep=True)
+    yield Step("registrar", "sz.filing_replied", "demo:sz-filing:F1:emergency:reply", lambda ctx: {
+        "target": ctx.hash("demo:sz-filing:F1:emergency"), "decision": "approved",
+        "replied_on": (today - timedelta(days=1)).isoformat(), "note": "准予备案（示例）。",
+    }, needs=("demo:sz-filing:F1:emergency",))
+    yield Step("f1-admin", "sz.donation_filed", "demo:sz-filing:F1:first-days", filing(
+        f"PC-JZBA-{today.year}-002", first_days, today, "台风应急救助金及物资采购，按募捐方案使用。",
+        note=f"{f1} 首批公开募捐捐赠备案。"), needs=tuple(first_days))
 
 
 def _report_step(today: date) -> Step:

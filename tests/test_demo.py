@@ -20,6 +20,7 @@ from ledger.client import CHINA, LocalSink
 from ledger.demo import ACTORS, BASE_DATE, ORGS, demo_key, load_demo
 from ledger.domain.rows import (
     AllocationBalanceRow, AttestationRow, DonationRow, EntryRow, FundRow, KeyRow, OrgRow, ProjectRow, RegistryRow,
+    SzFilingRow,
 )
 from ledger.entry import parse_leaf_json
 from ledger.errors import LedgerError
@@ -37,7 +38,7 @@ SMALL_COUNTS = {
     "attestation.recorded": 89, "audit.opinion": 2, "donation.received": 1939, "entry.corrected": 2, "financials.reported": 16,
     "funds.allocated": 241, "funds.disbursed": 416, "key.granted": 24, "key.revoked": 1, "org.registered": 10,
     "org.updated": 1, "plan.acknowledged": 2, "plan.filed": 2, "progress.reported": 34, "project.closed": 1,
-    "project.registered": 8, "registry.genesis": 1, "report.issued": 1,
+    "project.registered": 8, "registry.genesis": 1, "report.issued": 1, "sz.donation_filed": 2, "sz.filing_replied": 1,
 }
 SMALL_SIZE = sum(SMALL_COUNTS.values())
 
@@ -220,6 +221,27 @@ def test_public_fundraising(demo) -> None:
         "elderly_care", "community_service", "social_work", "disaster_relief", "education"}
     # raised by one organisation, carried out by another, watched by a third
     assert any(p.fundraiser_org not in json.loads(p.implementers_json) for p in projects.values())
+
+
+def test_sez_donation_filings(demo) -> None:
+    """The foundation files its typhoon donations with the registrar: the emergency in-kind gifts
+    (answered), the first donations (awaiting the reply, which the deadline scan shows due)."""
+    from ledger.oversight import scan_deadlines
+
+    _, ledger, _ = demo
+    filings = sorted(rows(ledger, SzFilingRow), key=lambda f: f.seq)
+    assert len(filings) == 2 and {f.org for f in filings} == {ORGS["F1"].code}
+    emergency, ordinary = filings
+    assert emergency.emergency and emergency.accepted_on is not None and emergency.decision == "approved"
+    assert not ordinary.emergency and ordinary.replied_on is None
+    donations = {d.id: d for d in rows(ledger, DonationRow, project="SZ-TYPHOON-RELIEF")}
+    for f in filings:
+        covered = json.loads(f.donations_json)
+        assert covered and all(donations[c].fundraiser_org == f.org for c in covered)
+    assert all(donations[c].kind == "in_kind" for c in json.loads(emergency.donations_json))
+    today = now().astimezone(CHINA).date()
+    items = [i for i in scan_deadlines(ledger.engine, today, window_days=10) if i.subject == ordinary.ref]
+    assert [(i.rule, i.org, i.status, i.days) for i in items] == [("authority_reply", ordinary.authority, "due", 10)]
 
 
 def test_report_issued_names_the_true_root_and_file(demo) -> None:
