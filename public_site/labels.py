@@ -60,6 +60,8 @@ LABELS: dict[str, dict[str, str]] = {
         "funds.disbursed": N_("Payment made"), "progress.reported": N_("Progress reported"),
         "project.closed": N_("Project closed"), "attestation.recorded": N_("Oversight verdict"),
         "audit.opinion": N_("Audit opinion"), "entry.corrected": N_("Entry corrected"), "report.issued": N_("Report issued"),
+        "financials.reported": N_("Annual financial figures reported"), "log.key_rotated": N_("Log key rotated"),
+        "sz.donation_filed": N_("SEZ donation filing"), "sz.filing_replied": N_("SEZ filing answered"),
     },
     "disclosure": {
         "plan_filing": N_("Fundraising plan filed (10 days before fundraising starts)"),
