@@ -70,6 +70,53 @@ def append_rate(factory: LedgerFactory, n: int, batch: int) -> dict:
     return {"batched_per_s": round((n - batch) / elapsed), "batch": batch, "entries": n - batch}
 
 
+class KeysOnlyDomain:
+    """The log core's own work, without the charity's rules: a key is known from the genesis
+    or a grant (the verifier's view), nothing else is checked or projected. Benchmark only: it
+    shows what the log costs, next to the same entries with every domain rule."""
+
+    from ledger.domain import AppendContext
+
+    @staticmethod
+    def signer_public_key(state, entry, seq):  # type: ignore[no-untyped-def]
+        from ledger.domain.rows import KeyRow
+        from ledger.keys import unb64
+
+        if entry.type == "registry.genesis":
+            return unb64(entry.data["public_key"], length=32)
+        row = state.get(KeyRow, entry.signer)
+        return None if row is None else unb64(row.public_key, length=32)
+
+    @staticmethod
+    def apply(state, ctx, entry) -> None:  # type: ignore[no-untyped-def]
+        from ledger.domain.rows import KeyRow
+        from ledger.keys import key_id, unb64
+
+        if entry.type in ("registry.genesis", "key.granted"):
+            raw = unb64(entry.data["public_key"], length=32)
+            state.put(KeyRow(key_id=key_id(raw), public_key=entry.data["public_key"], role=entry.data["role"],
+                             org=entry.data["org"], holder="", granted_seq=ctx.seq))
+
+
+def log_only_append_rate(factory: LedgerFactory, n: int, batch: int) -> dict:
+    """Batched appends with signature checks, the tree, leaves, checkpoints and proofs, but no
+    domain rules (KeysOnlyDomain)."""
+    log = factory.ledger.log
+    log.domain = KeysOnlyDomain
+    try:
+        entries = [factory.org_entry(20_000_000 + i) for i in range(n)]
+        log.append(entries[:batch])
+        t = time.perf_counter()
+        for i in range(batch, n, batch):
+            log.append(entries[i : i + batch])
+        elapsed = time.perf_counter() - t
+    finally:
+        from ledger import domain
+
+        log.domain = domain
+    return {"log_only_batched_per_s": round((n - batch) / elapsed)}
+
+
 def single_append_rate(factory: LedgerFactory, n: int = 500) -> float:
     entries = [factory.org_entry(10_000_000 + i) for i in range(n)]
     log = factory.ledger.log
@@ -121,6 +168,7 @@ def run_backend(name: str, url: str | None, args: argparse.Namespace, tmp: Path)
     out = {"raw_inserts_per_s": round(raw_inserts_per_s(engine))}
     out.update(append_rate(factory, args.entries, 1000))
     out["single_appends_per_s"] = round(single_append_rate(factory))
+    out.update(log_only_append_rate(factory, args.entries, 1000))
     out["full_verify_per_s"] = round(verify_rate(factory, tmp / f"{name}-export"))
     with engine.connect() as conn:
         size = factory.ledger.log.head().size
@@ -167,6 +215,7 @@ def main() -> None:
         if backend in result:
             r = result[backend]
             r["batched_vs_raw_verify"] = round(r["batched_per_s"] / raw_verify, 2)
+            r["log_only_batched_vs_raw_verify"] = round(r["log_only_batched_per_s"] / raw_verify, 2)
             r["verify_vs_raw_verify"] = round(r["full_verify_per_s"] / raw_verify, 2)
     print(json.dumps(result, indent=2))
 

@@ -145,8 +145,10 @@ def test_append_signs_with_the_clients_key_and_a_deterministic_idem(world: World
 
 def test_the_same_facts_twice_are_refused_unless_an_idem_is_given(world: World) -> None:
     world.fundraiser.append("donation.received", donation())
+    # signed again a second later (the body's "at" differs, the facts and so the idem do not)
+    later = Client(world.fundraiser.key, world.fundraiser.origin, world.fundraiser.sink, clock=lambda: now() + timedelta(seconds=1))
     with pytest.raises(LedgerError) as info:
-        world.fundraiser.append("donation.received", donation())
+        later.append("donation.received", donation())
     assert info.value.code == "idem_conflict"
     second = world.fundraiser.append("donation.received", donation(), idem="bank-2026-01-05-0002")
     assert parse_leaf_json(world.ledger.log.leaf(second.seq))["body"]["idem"] == "bank-2026-01-05-0002"
@@ -461,8 +463,9 @@ def test_http_sink_against_the_api_app(world: World) -> None:
         signed = client.sign("donation.received", donation("3.00"), "api-3")
         first, retry = sink.append([signed]), sink.append([signed])   # a retry resends the same bytes
         assert (retry[0].seq, retry[0].existing, first[0].existing) == (first[0].seq, True, False)
+        later = Client(k("fundraiser"), sink.origin(), sink, clock=lambda: now() + timedelta(seconds=1))
         with pytest.raises(RemoteError) as info:   # re-signed (a new "at"): another body, same idem
-            client.append("donation.received", donation("3.00"), "api-3")
+            later.append("donation.received", donation("3.00"), "api-3")
         assert info.value.code == "idem_conflict" and info.value.status == 409
         receipt = client.record_donation(DIRECTED, "9.00", received_on="2026-01-05", personal={"name": "赵六"})
         assert receipt.stored and receipt.seq == world.size() - 1
