@@ -74,6 +74,11 @@ _INSERT_LEAF = (
     "INSERT INTO log_leaf (seq, leaf_hash, signer, idem, body_hash, type, time, leaf) "
     "VALUES (:seq, :leaf_hash, :signer, :idem, :body_hash, :type, :time, :leaf)"
 )
+_IDEM_SELECT = "SELECT idem, seq, leaf_hash, time, body_hash FROM log_leaf WHERE signer = :signer"
+_IDEM_ANY = (
+    "SELECT l.idem, l.seq, l.leaf_hash, l.time, l.body_hash FROM unnest(CAST(:idems AS varchar[])) AS wanted(idem) "
+    "JOIN log_leaf AS l ON l.signer = :signer AND l.idem = wanted.idem"
+)
 _INSERT_NODE = "INSERT INTO merkle_node (level, idx, hash) VALUES (:level, :idx, :hash)"
 _INSERT_CHECKPOINT = "INSERT INTO log_checkpoint (size, root, note, signed_at) VALUES (:size, :root, :note, :signed_at)"
 
@@ -480,11 +485,19 @@ class LogStore:
         found: dict[tuple[str, str], tuple[int, str, str, str]] = {}
         for signer, idems in by_signer.items():
             ordered = sorted(idems)
-            for i in range(0, len(ordered), 400):
-                clause, params = in_list("idem", ordered[i : i + 400])
-                params["signer"] = signer
-                rows = run(conn, f"SELECT idem, seq, leaf_hash, time, body_hash FROM log_leaf WHERE signer = :signer AND {clause}", params)
-                for idem, s, h, t, bh in rows:
+            if self.is_postgres:
+                # one array parameter: the plan (prepared after a few runs) looks each idem up in
+                # the (signer, idem) unique index, where a long IN list ended in a scan of every
+                # entry of the signer, growing with the log
+                batches = [(_IDEM_ANY, {"signer": signer, "idems": ordered})]
+            else:
+                batches = []
+                for i in range(0, len(ordered), 400):
+                    clause, params = in_list("idem", ordered[i : i + 400])
+                    params["signer"] = signer
+                    batches.append((f"{_IDEM_SELECT} AND {clause}", params))
+            for sql, params in batches:
+                for idem, s, h, t, bh in run(conn, sql, params):
                     found[(signer, idem)] = (s, h, t, bh)
         return found
 
