@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, and_, desc, func, literal, or_, selec
 from sqlalchemy.sql import ColumnElement
 
 from ledger.store.db import read_transaction
-from ledger.store.tables import ORG_YEAR, ALLOCATION, ATTESTATION, AUDIT, BALANCE, CHECKPOINT, CORRECTION, COSIG, DISBURSEMENT, DONATION, ENTRY, FUND, HEAD, KEY, LEAF, ORG, PROGRESS, PROJECT, REGISTRY, REPORT
+from ledger.store.tables import ORG_YEAR, PROJECT_DONOR_TYPE, ALLOCATION, ATTESTATION, AUDIT, BALANCE, CHECKPOINT, CORRECTION, COSIG, DISBURSEMENT, DONATION, ENTRY, FUND, HEAD, KEY, LEAF, ORG, PROGRESS, PROJECT, REGISTRY, REPORT
 
 
 
@@ -207,13 +207,15 @@ def project_view(conn: Connection, project: str) -> ProjectView | None:
 
 
 def donor_types(conn: Connection, project: str) -> list[dict[str, Any]]:
-    """Live (not reversed) donations of a project by donor type: amount and count."""
+    """Live (not reversed) donations of a project by donor type: amount and count, from the
+    p_project_donor_type projection the append rules keep."""
+    T = PROJECT_DONOR_TYPE
     rows = conn.execute(
-        select(DONATION.c.donor_type, func.sum(DONATION.c.amount_minor).label("amount"), func.count().label("count"))
-        .where(and_(DONATION.c.project == project, DONATION.c.corrected == False))  # noqa: E712
-        .group_by(DONATION.c.donor_type).order_by(desc("amount"))
-    ).mappings().all()
-    return [{"donor_type": r["donor_type"], "amount": int(r["amount"] or 0), "count": int(r["count"])} for r in rows]
+        select(T.c.donor_type, T.c.raised_minor, T.c.donations_count)
+        .where(and_(T.c.project == project, T.c.donations_count > 0))
+        .order_by(desc(T.c.raised_minor), T.c.donor_type)
+    ).all()
+    return [{"donor_type": t, "amount": int(a), "count": int(n)} for t, a, n in rows]
 
 
 def spending_flows(conn: Connection, project: str) -> list[dict[str, Any]]:

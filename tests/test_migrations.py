@@ -59,3 +59,33 @@ def test_organisation_years_backfill_matches_the_rules(tmp_path) -> None:  # typ
             module._backfill()
     with engine.connect() as conn:
         assert sorted(map(tuple, conn.execute(select(ORG_YEAR)))) == kept
+
+
+def test_project_donor_types_backfill_matches_the_rules(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Migration 0007 fills p_project_donor_type from an existing log's donations."""
+    import importlib.util
+
+    from alembic.operations import Operations
+    from sqlalchemy import delete, select
+
+    from ledger.store.tables import PROJECT_DONOR_TYPE
+    from tests.domain import helpers
+    from tests.support.store_world import StoreWorld
+
+    world = StoreWorld(tmp_path / "home")
+    world.append(world.fundraiser, "donation.received", helpers.donation_data(world.PUB, "100.00"))
+    world.append(world.fundraiser, "donation.received", helpers.donation_data(world.PUB, "30.00", donor_type="enterprise"))
+    engine = world.ledger.engine
+    with engine.connect() as conn:
+        kept = sorted(map(tuple, conn.execute(select(PROJECT_DONOR_TYPE))))
+    assert len(kept) == 2
+    path = next(migrate.MIGRATIONS.glob("versions/0007_*.py"))
+    spec = importlib.util.spec_from_file_location("m0007", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    with engine.begin() as conn:
+        conn.execute(delete(PROJECT_DONOR_TYPE))
+        with Operations.context(MigrationContext.configure(conn)):
+            module._backfill()
+    with engine.connect() as conn:
+        assert sorted(map(tuple, conn.execute(select(PROJECT_DONOR_TYPE)))) == kept

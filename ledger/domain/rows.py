@@ -478,6 +478,20 @@ class OrgYearRow:
     disbursed_fundraising_cost_minor: int = 0
 
 
+@dataclass(slots=True)
+class ProjectDonorTypeRow:
+    """A project's live donations by donor type, kept at append (the project page's breakdown
+    and fund-flow diagram read it instead of grouping the donations)."""
+
+    __table__name__: ClassVar[str] = "p_project_donor_type"
+    __pk__: ClassVar[tuple[str, ...]] = ("project", "donor_type")
+
+    project: str = text(IDENT)
+    donor_type: str = text(ENUM)
+    raised_minor: int = 0
+    donations_count: int = 0
+
+
 ROW_TYPES: tuple[type, ...] = (
     RegistryRow,
     OrgRow,
@@ -485,6 +499,7 @@ ROW_TYPES: tuple[type, ...] = (
     ProjectRow,
     FundRow,
     OrgYearRow,
+    ProjectDonorTypeRow,
     AllocationBalanceRow,
     DonationRow,
     AllocationRow,

@@ -85,6 +85,7 @@ from .rows import (
     OrgRow,
     OrgYearRow,
     ProgressRow,
+    ProjectDonorTypeRow,
     ProjectRow,
     RegistryRow,
     ReportRow,
@@ -596,6 +597,11 @@ def _org_year(c: _Call, org: str, day: str, currency: str, **deltas: int) -> Org
     return replace(row, **{name: getattr(row, name) + delta for name, delta in deltas.items()})
 
 
+def _donor_type(c: _Call, project: str, donor_type: str, amount: int, count: int) -> ProjectDonorTypeRow:
+    row = c.state.get(ProjectDonorTypeRow, project, donor_type) or ProjectDonorTypeRow(project=project, donor_type=donor_type)
+    return replace(row, raised_minor=row.raised_minor + amount, donations_count=row.donations_count + count)
+
+
 def _donation_received(c: _Call) -> list[Any]:
     d = c.data
     project = _project(c, d.project)
@@ -633,7 +639,8 @@ def _donation_received(c: _Call) -> list[Any]:
         time=c.ctx.log_time, in_kind_description=d.in_kind_description, receipt_no=d.receipt_no, note=d.note,
     )
     year = _org_year(c, project.fundraiser_org, d.received_on, d.currency, raised_minor=amount, donations_count=1)
-    return [donation, new_fund, year, c.entry_row(project.project, amount, d.currency)]
+    by_type = _donor_type(c, project.project, d.donor_type, amount, 1)
+    return [donation, new_fund, year, by_type, c.entry_row(project.project, amount, d.currency)]
 
 
 def _funds_allocated(c: _Call) -> list[Any]:
@@ -903,7 +910,8 @@ def _reverse_donation(c: _Call, target: EntryRow, project: ProjectRow) -> list[A
         },
     )
     year = _org_year(c, donation.fundraiser_org, donation.received_on, donation.currency, raised_minor=-amount, donations_count=-1)
-    return [replace(donation, corrected=True, corrected_by=c.ctx.leaf_hash), new_fund, year]
+    by_type = _donor_type(c, project.project, donation.donor_type, -amount, -1)
+    return [replace(donation, corrected=True, corrected_by=c.ctx.leaf_hash), new_fund, year, by_type]
 
 
 def _reverse_allocation(c: _Call, target: EntryRow, project: ProjectRow) -> list[Any]:

@@ -28,3 +28,21 @@ def test_years_follow_donations_payments_and_corrections() -> None:
         "target": paid, "reason": "paid twice by mistake", "project": w.PUB, "amount": "300.00", "currency": "CNY",
     })
     assert _years(w)[(helpers.SERVICE_ORG, 2026)] == (0, 0, 0, 2000, 0)
+
+
+def test_donor_types_follow_donations_and_reversals() -> None:
+    from ledger.domain.rows import ProjectDonorTypeRow
+
+    w = helpers.World()
+    first = w.append(w.fundraiser, "donation.received", helpers.donation_data(w.PUB, "100.00"))
+    w.append(w.fundraiser, "donation.received", helpers.donation_data(w.PUB, "40.00", donor_type="enterprise"))
+    w.append(w.fundraiser, "donation.received", helpers.donation_data(w.PUB, "60.00"))
+
+    def types() -> dict[str, tuple[int, int]]:
+        return {r.donor_type: (r.raised_minor, r.donations_count) for r in w.state.rows(ProjectDonorTypeRow) if r.project == w.PUB}
+
+    assert types() == {"individual": (16000, 2), "enterprise": (4000, 1)}
+    w.append(w.fundraiser, "entry.corrected", {
+        "target": first, "reason": "bank line entered twice", "project": w.PUB, "amount": "100.00", "currency": "CNY",
+    })
+    assert types() == {"individual": (6000, 1), "enterprise": (4000, 1)}
