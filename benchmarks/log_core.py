@@ -28,7 +28,8 @@ from ledger import merkle  # noqa: E402
 from ledger.keys import KeyPair  # noqa: E402
 from ledger.store.db import make_engine  # noqa: E402
 from ledger.store.export import export_log  # noqa: E402
-from ledger.store.log_store import NODE, _SqlNodes  # noqa: E402
+from ledger.store.log_store import _SqlNodes  # noqa: E402
+from ledger.store.tables import NODE  # noqa: E402
 from ledger.verify import read_export, verify_log  # noqa: E402
 from tests.support.ledger_factory import LedgerFactory  # noqa: E402
 

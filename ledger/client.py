@@ -215,7 +215,7 @@ class LocalSink:
 
         from .entry import parse_leaf_json
         from .store.db import read_transaction
-        from .store.log_store import LEAF
+        from .store.tables import LEAF
 
         wanted = sorted(set(idems))
         found: dict[str, KnownEntry] = {}

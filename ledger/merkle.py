@@ -219,14 +219,6 @@ class MemoryTree:
         return {(lv, ix): self.levels[lv][ix] for lv, ix in nodes}
 
 
-def mth(leaf_hashes: Sequence[bytes]) -> bytes:
-    """MTH over leaf hashes, RFC 9162 section 2.1.1, by the compact range."""
-    edge = CompactRange()
-    for h in leaf_hashes:
-        edge.append(h)
-    return edge.root()
-
-
 # --- verifiers (RFC 9162 2.1.3.2 and 2.1.4.2) -----------------------------------------------
 
 

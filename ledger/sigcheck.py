@@ -74,7 +74,3 @@ def start(items: Sequence[Item]) -> Pending:
     step = -(-len(items) // pool_size())
     return Pending(futures=[pool.submit(_verify_chunk, list(items[i : i + step])) for i in range(0, len(items), step)])
 
-
-def verify_many(items: Sequence[Item]) -> list[bool]:
-    """Whether each signature verifies; order kept."""
-    return start(items).result()

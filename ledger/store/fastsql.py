@@ -48,8 +48,6 @@ class RowSql:
     pk: tuple[str, ...]
     bools: tuple[int, ...]  # positions of boolean columns
     select_by_pk: str
-    insert: str
-    update_by_pk: str
     upsert: str  # INSERT … ON CONFLICT (pk) DO UPDATE: SQLite 3.24+ and PostgreSQL alike
 
     def row_values(self, raw: Sequence[Any]) -> dict[str, Any]:
@@ -74,8 +72,6 @@ def row_sql(row_type: type, table: Table) -> RowSql:
         pk=pk,
         bools=bools,
         select_by_pk=f"SELECT {cols} FROM {table.name} WHERE {where}",
-        insert=f"INSERT INTO {table.name} ({cols}) VALUES ({', '.join(':' + c for c in fields)})",
-        update_by_pk=f"UPDATE {table.name} SET {', '.join(f'{c} = :{c}' for c in fields if c not in pk)} WHERE {where}",
         upsert=(
             f"INSERT INTO {table.name} ({cols}) VALUES ({', '.join(':' + c for c in fields)}) "
             f"ON CONFLICT ({', '.join(pk)}) DO UPDATE SET "

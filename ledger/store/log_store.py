@@ -36,15 +36,10 @@ from ..sigcheck import Pending
 from ..sigcheck import start as start_verify
 from .db import read_transaction, write_transaction
 from .fastsql import in_list, run, write_all
-from .log_tables import Cosignature, LogHead, LogLeaf, MerkleNode, SignedCheckpoint
+from .tables import CHECKPOINT, COSIG, HEAD, LEAF, NODE
 from ..domain.state import Overlay
 from .sql_state import SqlState
 
-HEAD = LogHead.__table__
-LEAF = LogLeaf.__table__
-NODE = MerkleNode.__table__
-CHECKPOINT = SignedCheckpoint.__table__
-COSIG = Cosignature.__table__
 
 MAX_BATCH = 1000
 # a seq later than any key's grant: "which key does this id stand for", asked before the lock
