@@ -64,25 +64,39 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .remote import fetch_log_for_verify
-    from .verify import read_export, verify_log
+    from .remote import fetch_chain_for_verify
+    from .verify import read_chain_export, verify_chain
 
     if bool(args.dir) == bool(args.url):
         print("give either an export folder or --url / 请提供导出目录或 --url 之一", file=sys.stderr)
         return EXIT_USAGE
     if args.dir:
-        leaves, note, vkey = read_export(Path(args.dir))
+        logs, vkey = read_chain_export(Path(args.dir))
+        if args.vkey:
+            vkey = _read_vkey(args.vkey)
     else:
         vkey_text = _read_vkey(args.vkey) if args.vkey else None
-        leaves, note, vkey = fetch_log_for_verify(args.url, vkey_text)
+        logs, vkey = fetch_chain_for_verify(args.url, vkey_text)
     from .oversight import quorum_report
 
-    report = verify_log(leaves, note, vkey)
+    report = verify_chain(logs, vkey)  # every log of the chain, oldest first
+    note = logs[-1][1]
     out = report.to_json()
     witnesses = quorum_report(note, args.witness_key, args.quorum)  # refuses a checkpoint short of the quorum
     if witnesses is not None:
         out["witnesses"] = witnesses
     _print_json(out)
+    return EXIT_OK
+
+
+def cmd_shard(args: argparse.Namespace) -> int:
+    from .store.runtime import open_ledger, roll_over
+
+    ledger = open_ledger(_settings(args))
+    if args.shard_action == "list":
+        _print_json([s.to_json() | {"checkpoint": s.checkpoint} for s in ledger.log.shards()])
+        return EXIT_OK
+    _print_json(roll_over(ledger, args.origin, year=args.year, if_due=args.if_due))
     return EXIT_OK
 
 
@@ -211,6 +225,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir")
     p = add("restore", cmd_restore, "restore a backup into an empty data folder or database, then verify it")
     p.add_argument("dir")
+
+    p = add("shard", cmd_shard, "the chain of logs (one per year): list them, or seal this one and open the next")
+    actions = p.add_subparsers(dest="shard_action", required=True)
+    actions.add_parser("list", help="every log of the chain, oldest first, with sizes and final checkpoints")
+    r = actions.add_parser("roll", help="seal the log being appended to (log.sealed) and open the next (its genesis names the final checkpoint)")
+    r.add_argument("--origin", help="the next log's origin (default: this origin with the year replaced or added)")
+    r.add_argument("--year", type=int, help="the year the next log is for (default: this year, China Standard Time)")
+    r.add_argument("--if-due", action="store_true", help="only if the log was opened in an earlier year (what the yearly task runs)")
 
     add("rotate-log-key", cmd_rotate_log_key, "rotate the log's checkpoint key (announced in the log, signed by the old key)")
 

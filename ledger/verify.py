@@ -12,11 +12,18 @@ Given the leaves (in seq order), the checkpoint note and the log's verifier key,
 
 It stops at the first problem and raises :class:`VerificationError` naming the seq and what
 was expected. It needs nothing but ``ledger`` core modules: no database, no network.
+
+A registry whose history spans several logs (shards) is verified by :func:`verify_chain`,
+oldest log first: each sealed log must end with ``log.sealed`` naming the next origin, and
+the next log's genesis must name the sealed log's final checkpoint (origin, size, root),
+restate the trust root and be signed by the log key in force. Actor keys and log keys carry
+across logs; "granted before" and "revoked from" are judged by an entry's position in the
+whole chain (the sizes of the earlier logs plus its seq).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,9 +32,11 @@ from . import merkle
 from .checkpoint import Checkpoint, verify_checkpoint
 from .entry import GENESIS_PREV, Leaf, SignedEntry, parse_leaf
 from .errors import LedgerError, VerificationError
-from .keys import key_id, unb64
+from .keys import b64, key_id, unb64
 
 LOG_KEY_ROTATED = "log.key_rotated"
+LOG_SEALED = "log.sealed"
+GENESIS = "registry.genesis"
 from .note import NoteVerifier, format_verifier_key, parse_note, parse_verifier_key
 from .sigcheck import Pending
 from .sigcheck import start as start_verify
@@ -38,8 +47,18 @@ class ActorKey:
     public: bytes
     role: str
     org: str
-    granted_seq: int
+    granted_seq: int  # positions in the chain of logs (seqs, in the first log)
     revoked_seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SealedLog:
+    """What the genesis of the log after a sealed one must name."""
+
+    origin: str
+    size: int
+    root_hash: str
+    next_origin: str
 
 
 @dataclass(slots=True)
@@ -62,16 +81,23 @@ class VerifyReport:
 
 
 class KeyRing:
-    """Actor keys as the log itself grants and revokes them."""
+    """Actor keys as the log itself grants and revokes them.
+
+    Positions are counted across the chain of logs: ``base`` is the number of entries in the
+    logs before the one being read (0 for the first), so a position is ``base + seq``.
+    """
 
     def __init__(self) -> None:
         self.keys: dict[str, ActorKey] = {}
-        # the log's checkpoint keys as (first tree size signed, raw key): from genesis, then
-        # each log.key_rotated, which the key before signs
+        # the log's checkpoint keys as (first chain position signed, raw key): from genesis,
+        # then each log.key_rotated, which the key before signs
         self.log_keys: list[tuple[int, bytes]] = []
+        self.base = 0
+        self.root: tuple[str, str] | None = None  # the trust root: registrar key id and org
 
-    def public_key_for(self, seq: int, signer: str, type_: str = "") -> bytes | None:
-        if type_ == LOG_KEY_ROTATED:
+    def public_key_for(self, seq: int, signer: str, type_: str = "", data: Any = None) -> bytes | None:
+        """The key ``signer`` stands for at position ``seq`` for an entry of ``type_``."""
+        if type_ in (LOG_KEY_ROTATED, LOG_SEALED) or (type_ == GENESIS and isinstance(data, dict) and "previous" in data):
             current = self.log_keys[-1][1] if self.log_keys else None
             return current if current is not None and key_id(current) == signer else None
         key = self.keys.get(signer)
@@ -80,15 +106,21 @@ class KeyRing:
         return key.public
 
     def observe(self, seq: int, type_: str, data: dict[str, Any]) -> None:
-        """Learn from a key-granting or key-revoking entry (after its signature checked)."""
-        if type_ in ("registry.genesis", "key.granted"):
+        """Learn from a key-granting or key-revoking entry (after its signature checked);
+        ``seq`` is the entry's position in the chain."""
+        if type_ == GENESIS and "previous" in data:
+            return  # a later log restates the trust root; keys carry over
+        if type_ in (GENESIS, "key.granted"):
             raw = unb64(data.get("public_key"), length=32, what="data.public_key")
             self.keys[key_id(raw)] = ActorKey(raw, str(data.get("role")), str(data.get("org")), seq)
-            if type_ == "registry.genesis" and data.get("log_key") is not None:
-                self.log_keys.append((0, unb64(data.get("log_key"), length=32, what="data.log_key")))
+            if type_ == GENESIS:
+                self.root = (key_id(raw), str(data.get("org")))
+                if data.get("log_key") is not None:
+                    self.log_keys.append((0, unb64(data.get("log_key"), length=32, what="data.log_key")))
         elif type_ == LOG_KEY_ROTATED:
-            if data.get("from_size") != seq + 1:
-                raise LedgerError("body_invalid", detail=f"from_size must be {seq + 1}")
+            index = seq - self.base
+            if data.get("from_size") != index + 1:
+                raise LedgerError("body_invalid", detail=f"from_size must be {index + 1}")
             self.log_keys.append((seq + 1, unb64(data.get("public_key"), length=32, what="data.public_key")))
         elif type_ == "key.revoked":
             target = self.keys.get(str(data.get("key_id")))
@@ -96,16 +128,19 @@ class KeyRing:
                 target.revoked_seq = seq
 
 
-def verify_leaves(leaves: Iterable[bytes], checkpoint: Checkpoint, ring: KeyRing | None = None) -> VerifyReport:
-    """Check every leaf and the root against a checkpoint (whose signature the caller checks)."""
+def verify_leaves(
+    leaves: Iterable[bytes], checkpoint: Checkpoint, ring: KeyRing | None = None, *, after: SealedLog | None = None
+) -> VerifyReport:
+    """Check every leaf and the root against a checkpoint (whose signature the caller checks).
+    ``after``: the sealed log this one continues (its genesis must name it)."""
     ring = ring if ring is not None else KeyRing()
     edge = merkle.CompactRange()
     report = VerifyReport(checkpoint.size, checkpoint.root.hex(), checkpoint.origin)
     position = -1
     stream = iter(leaves)
-    signatures = _Signatures()
+    signatures = _Signatures(ring.base)
     try:
-        position = _walk(stream, checkpoint, ring, edge, report, signatures)
+        position = _walk(stream, checkpoint, ring, edge, report, signatures, after)
         signatures.settle()
     except VerificationError:
         signatures.settle()  # a bad signature before the problem found is the first bad entry
@@ -127,7 +162,8 @@ class _Signatures:
 
     CHUNK = 2048
 
-    def __init__(self) -> None:
+    def __init__(self, base: int = 0) -> None:
+        self.base = base  # errors name seqs in the log being read
         self.items: list[tuple[bytes, bytes, bytes]] = []
         self.meta: list[tuple[int, str, str]] = []
         self.pending: list[tuple[list[tuple[int, str, str]], Pending]] = []
@@ -145,11 +181,10 @@ class _Signatures:
             self.pending.append((self.meta, start_verify(self.items)))
             self.items, self.meta = [], []
 
-    @staticmethod
-    def _check(meta: list[tuple[int, str, str]], pending: Pending) -> None:
+    def _check(self, meta: list[tuple[int, str, str]], pending: Pending) -> None:
         for (position, signer, type_), ok in zip(meta, pending.result(), strict=True):
             if not ok:
-                raise VerificationError("signature does not verify", seq=position, expected=f"signature by {signer}", actual=type_)
+                raise VerificationError("signature does not verify", seq=position - self.base, expected=f"signature by {signer}", actual=type_)
 
     def settle(self) -> None:
         self._submit()
@@ -157,12 +192,19 @@ class _Signatures:
             self._check(*self.pending.pop(0))
 
 
-def _walk(stream: Iterator[bytes], checkpoint: Checkpoint, ring: KeyRing, edge: merkle.CompactRange, report: VerifyReport, signatures: _Signatures) -> int:
+def _walk(
+    stream: Iterator[bytes], checkpoint: Checkpoint, ring: KeyRing, edge: merkle.CompactRange, report: VerifyReport,
+    signatures: _Signatures, after: SealedLog | None = None,
+) -> int:
     """The sequential checks of every leaf; signatures go to ``signatures``. Returns the last position."""
     prev = GENESIS_PREV
     last_time = ""
     position = -1
+    sealed_at: int | None = None
+    base = ring.base
     for position, raw in enumerate(stream):
+        if sealed_at is not None:
+            raise VerificationError("entry after log.sealed", seq=position, expected=f"the log ends at seq {sealed_at}", actual="more entries")
         if position >= checkpoint.size:
             raise VerificationError("entry beyond the checkpoint's tree size", seq=position, expected=f"{checkpoint.size} entries", actual="more")
         try:
@@ -179,21 +221,32 @@ def _walk(stream: Iterator[bytes], checkpoint: Checkpoint, ring: KeyRing, edge: 
         if body["log"] != checkpoint.origin:
             raise VerificationError("entry signed for another log", seq=position, expected=checkpoint.origin, actual=body["log"])
         if position == 0:
-            if body["type"] != "registry.genesis":
+            if body["type"] != GENESIS:
                 raise VerificationError("entry 0 must be registry.genesis", seq=0, expected="registry.genesis", actual=body["type"])
+            if after is not None:
+                _check_continuation(body["data"], after, ring, checkpoint.origin)
+            elif "previous" in body["data"]:
+                raise VerificationError("this log continues another; verify the chain from its first log", seq=0,
+                                        expected="the first log's genesis", actual=f"previous: {body['data'].get('previous', {}).get('origin') if isinstance(body['data'].get('previous'), dict) else '?'}")
             try:
-                ring.observe(0, "registry.genesis", body["data"])
+                ring.observe(base, GENESIS, body["data"])
             except LedgerError as exc:
                 raise VerificationError("genesis names no valid public key", seq=0, expected="data.public_key", actual=exc.message_en) from exc
-        public = ring.public_key_for(position, leaf.entry.signer, body["type"])
+        elif body["type"] == GENESIS:
+            raise VerificationError("registry.genesis after entry 0", seq=position, expected="one genesis per log", actual="another")
+        public = ring.public_key_for(base + position, leaf.entry.signer, body["type"], body["data"])
         if public is None:
             raise VerificationError("signer key not granted (or revoked) at this point of the log", seq=position, expected="a granted key", actual=leaf.entry.signer)
-        signatures.add(position, leaf.entry, public)
+        signatures.add(base + position, leaf.entry, public)
         if position > 0 and body["type"] in ("key.granted", "key.revoked", LOG_KEY_ROTATED):
             try:
-                ring.observe(position, body["type"], body["data"])
+                ring.observe(base + position, body["type"], body["data"])
             except LedgerError as exc:
                 raise VerificationError("key entry names no valid public key", seq=position, expected="data.public_key", actual=exc.message_en) from exc
+        if body["type"] == LOG_SEALED:
+            if body["data"].get("size") != position + 1:
+                raise VerificationError("log.sealed names the wrong final size", seq=position, expected=position + 1, actual=body["data"].get("size"))
+            sealed_at = position
         report.entries_by_type[body["type"]] = report.entries_by_type.get(body["type"], 0) + 1
         lh = merkle.leaf_hash(raw)
         edge.append(lh)
@@ -228,6 +281,122 @@ def _chain_break(
     return VerificationError("entry does not hash to the prev its successor recorded", seq=position - 1, expected=leaf.prev, actual=computed)
 
 
+def _check_continuation(data: dict[str, Any], after: SealedLog, ring: KeyRing, origin: str) -> None:
+    """The genesis of a later log names the sealed log's final checkpoint and restates the
+    trust root; the chain link the walk across years relies on."""
+    previous = data.get("previous")
+    if not isinstance(previous, dict):
+        raise VerificationError("the genesis of a later log must name the log it continues", seq=0, expected=f"previous: {after.origin}", actual="none")
+    named = (previous.get("origin"), previous.get("size"), previous.get("root_hash"))
+    if named != (after.origin, after.size, after.root_hash):
+        raise VerificationError("genesis names another final checkpoint than the sealed log's", seq=0,
+                                expected=f"{after.origin} size {after.size} root {after.root_hash}", actual=" ".join(map(str, named)))
+    if after.next_origin != origin or data.get("origin") != origin:
+        raise VerificationError("the sealed log names another next log", seq=0, expected=after.next_origin, actual=origin)
+    try:
+        note_checkpoint = Checkpoint.parse(parse_note(str(previous.get("checkpoint"))).text)
+    except LedgerError as exc:
+        raise VerificationError("previous.checkpoint is not a signed checkpoint", seq=0, expected="C2SP checkpoint", actual=exc.message_en) from exc
+    if (note_checkpoint.origin, note_checkpoint.size, note_checkpoint.root.hex()) != (after.origin, after.size, after.root_hash):
+        raise VerificationError("previous.checkpoint is not the sealed log's final checkpoint", seq=0,
+                                expected=f"{after.origin} {after.size}", actual=f"{note_checkpoint.origin} {note_checkpoint.size}")
+    try:
+        restated = key_id(unb64(data.get("public_key"), length=32, what="data.public_key"))
+    except LedgerError as exc:
+        raise VerificationError("genesis names no valid public key", seq=0, expected="data.public_key", actual=exc.message_en) from exc
+    if ring.root is None or (restated, str(data.get("org"))) != ring.root:
+        raise VerificationError("a later log must restate the trust root unchanged", seq=0,
+                                expected=ring.root[0] if ring.root else "the first genesis", actual=restated)
+    current = ring.log_keys[-1][1] if ring.log_keys else None
+    if current is None or data.get("log_key") != b64(current):
+        raise VerificationError("a later log must name the log key in force when the last was sealed", seq=0,
+                                expected=key_id(current) if current else "a log key", actual=data.get("log_key"))
+
+
+@dataclass(slots=True)
+class ChainReport:
+    logs: list[VerifyReport]
+
+    def to_json(self) -> dict[str, Any]:
+        last = self.logs[-1]
+        out = last.to_json()
+        if len(self.logs) > 1:
+            by_type: dict[str, int] = {}
+            for r in self.logs:
+                for t, n in r.entries_by_type.items():
+                    by_type[t] = by_type.get(t, 0) + n
+            out["chain"] = {
+                "logs": [{"origin": r.origin, "size": r.size, "root": r.root} for r in self.logs],
+                "entries": sum(r.size for r in self.logs),
+                "entries_by_type": dict(sorted(by_type.items())),
+            }
+        return out
+
+
+def verify_chain(logs: Sequence[tuple[Iterable[bytes], str]], vkey: str) -> ChainReport:
+    """Verify a chain of logs, oldest first: each as :func:`verify_log` does, and the links
+    between them. ``logs`` holds each log's leaves and checkpoint (a sealed log's final one).
+    ``vkey`` is the log key the caller trusts (any key of the rotation chain, from the first)."""
+    if not logs:
+        raise VerificationError("no log to verify", expected="at least one log", actual="none")
+    try:
+        verifier = parse_verifier_key(vkey.strip())
+    except LedgerError as exc:
+        raise VerificationError("log verifier key is not valid", expected="name+hash+key", actual=exc.message_en) from exc
+    ring = KeyRing()
+    reports: list[VerifyReport] = []
+    after: SealedLog | None = None
+    for number, (leaves, note) in enumerate(logs):
+        try:
+            checkpoint = Checkpoint.parse(parse_note(note).text)
+        except LedgerError as exc:
+            raise VerificationError(f"log {number}: checkpoint is not a signed note", expected="C2SP checkpoint", actual=exc.message_en) from exc
+        try:
+            if after is not None and checkpoint.origin != after.next_origin:
+                raise VerificationError("logs out of order", seq=None, expected=after.next_origin, actual=checkpoint.origin)
+            report = verify_leaves(_remember_last(leaves, last := []), checkpoint, ring, after=after)
+            if number == len(logs) - 1:
+                check_checkpoint_key(note, checkpoint, verifier, ring)
+            else:
+                # a sealed log's leaves are vouched for by the next log's genesis (which names
+                # its root) and so by the trusted latest checkpoint; its own final checkpoint
+                # must still carry the signature of the log key in force then
+                _check_signed_in_force(note, checkpoint, ring, verifier)
+        except VerificationError as exc:
+            if len(logs) == 1:
+                raise
+            raise VerificationError(f"log {checkpoint.origin}: {exc.what}", seq=exc.seq, expected=exc.expected, actual=exc.actual) from exc
+        reports.append(report)
+        ring.base += checkpoint.size
+        if number < len(logs) - 1:
+            after = _sealed(last, checkpoint)
+    return ChainReport(reports)
+
+
+def _remember_last(leaves: Iterable[bytes], box: list[bytes]) -> Iterator[bytes]:
+    for raw in leaves:
+        box[:] = [raw]
+        yield raw
+
+
+def _sealed(last: list[bytes], checkpoint: Checkpoint) -> SealedLog:
+    """The link a sealed log hands to the next: its last entry must be log.sealed."""
+    body = parse_leaf(last[0]).entry.body if last else None
+    if body is None or body["type"] != LOG_SEALED:
+        raise VerificationError(f"log {checkpoint.origin}: a log followed by another must end with log.sealed",
+                                seq=checkpoint.size - 1, expected="log.sealed", actual=body["type"] if body else "no entries")
+    return SealedLog(checkpoint.origin, checkpoint.size, checkpoint.root.hex(), str(body["data"].get("next_origin")))
+
+
+def _check_signed_in_force(note: str, checkpoint: Checkpoint, ring: KeyRing, trusted: NoteVerifier) -> None:
+    if not ring.log_keys:
+        verify_checkpoint(note, trusted, origin=checkpoint.origin)
+        return
+    at = ring.base + checkpoint.size
+    in_force = max(i for i, (from_size, _) in enumerate(ring.log_keys) if from_size <= at)
+    verify_checkpoint(note, format_verifier_key(checkpoint.origin, ring.log_keys[in_force][1]), origin=checkpoint.origin)
+
+
 def verify_log(leaves: Iterable[bytes], checkpoint_note: str, vkey: str, *, origin: str | None = None) -> VerifyReport:
     """Verify every leaf against the checkpoint, and the checkpoint's signature.
 
@@ -258,7 +427,8 @@ def check_checkpoint_key(note: str, checkpoint: Checkpoint, trusted: NoteVerifie
     if not chain:  # the genesis named no log key: the trusted key signs every checkpoint
         verify_checkpoint(note, trusted, origin=checkpoint.origin)
         return
-    in_force = max(i for i, (from_size, _) in enumerate(chain) if from_size <= checkpoint.size)
+    at = ring.base + checkpoint.size  # log keys are in force from positions in the chain
+    in_force = max(i for i, (from_size, _) in enumerate(chain) if from_size <= at)
     trusted_at = [i for i, (_, raw) in enumerate(chain) if raw == trusted.public]
     if not trusted_at or min(trusted_at) > in_force:
         raise VerificationError(
@@ -266,6 +436,24 @@ def check_checkpoint_key(note: str, checkpoint: Checkpoint, trusted: NoteVerifie
             expected=key_id(chain[in_force][1]), actual=key_id(trusted.public),
         )
     verify_checkpoint(note, format_verifier_key(checkpoint.origin, chain[in_force][1]), origin=checkpoint.origin)
+
+
+SHARDS_FOLDER = "shards"
+
+
+def read_chain_export(folder: Path) -> tuple[list[tuple[Iterator[bytes], str]], str]:
+    """Open an export of a chain of logs: ``shards/NNNN/`` for each sealed log (oldest first),
+    then the folder itself for the log being appended to. Returns the logs and the vkey."""
+    folder = Path(folder)
+    logs: list[tuple[Iterator[bytes], str]] = []
+    sealed = folder / SHARDS_FOLDER
+    if sealed.is_dir():
+        for sub in sorted(p for p in sealed.iterdir() if p.is_dir()):
+            leaves, note, _ = read_export(sub)
+            logs.append((leaves, note))
+    leaves, note, vkey = read_export(folder)
+    logs.append((leaves, note))
+    return logs, vkey
 
 
 def read_export(folder: Path) -> tuple[Iterator[bytes], str, str]:

@@ -5,7 +5,7 @@ Pure code: the standard library, ``cryptography`` and ``ledger.*`` only. Storage
 """
 
 from .rows import ROW_TYPES
-from .rules import AppendContext, apply, signer_public_key
+from .rules import AppendContext, apply, continuation_data, signer_public_key
 from .schemas import validate
 from .state import MemoryState, Overlay, State
 
@@ -16,6 +16,7 @@ __all__ = [
     "ROW_TYPES",
     "State",
     "apply",
+    "continuation_data",
     "signer_public_key",
     "validate",
 ]

@@ -62,6 +62,18 @@ LOG_KEY_ROTATION_INVALID = define(
     "The key rotation is not valid: {detail}.",
     "密钥轮换无效：{detail}。",
 )
+SHARD_CONTINUATION_INVALID = define(
+    "shard_continuation_invalid",
+    "refused",
+    "This genesis does not continue the sealed log it names: {detail}.",
+    "该登记根条目未能衔接其所指的已封存账本：{detail}。",
+)
+LOG_SEAL_INVALID = define(
+    "log_seal_invalid",
+    "refused",
+    "This log cannot be sealed this way: {detail}.",
+    "无法以此方式封存本账本：{detail}。",
+)
 GENESIS_ORIGIN_MISMATCH = define(
     "genesis_origin_mismatch",
     "refused",

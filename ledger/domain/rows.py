@@ -51,6 +51,10 @@ class RegistryRow:
     log_key: str | None = text_or_none(44)         # the current checkpoint key (base64), if named
     log_key_id: str | None = text_or_none(HASH)
     log_key_from_size: int | None = None           # first tree size it signs
+    # the chain of shards: the log this one continues, and (once sealed) the one after it
+    previous_origin: str | None = text_or_none(200)
+    next_origin: str | None = text_or_none(200)
+    sealed_size: int | None = None                 # the final tree size, set by log.sealed
 
 
 @dataclass(slots=True)

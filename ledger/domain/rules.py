@@ -119,10 +119,13 @@ TYPE_ROLES: dict[str, tuple[str, ...]] = {
     "entry.corrected": ("registrar", "org_admin", "fundraiser", "implementer", "overseer", "system"),
     "report.issued": ("system",),
     "log.key_rotated": ("log",),  # the log operator's checkpoint key, not an actor key
+    "log.sealed": ("log",),
     "sz.donation_filed": ("fundraiser", "org_admin"),
     "sz.filing_replied": ("registrar",),
 }
 LOG_KEY_ROTATED = "log.key_rotated"
+LOG_SEALED = "log.sealed"
+LOG_KEY_TYPES = (LOG_KEY_ROTATED, LOG_SEALED)  # signed by the log key in force
 REGISTRAR_GRANTS = ("registrar", "org_admin", "overseer", "system")
 ORG_ADMIN_GRANTS = ("fundraiser", "implementer")
 
@@ -153,10 +156,16 @@ _POT_ZH = {"restricted": "定向", "unrestricted": "非定向"}
 class AppendContext:
     """What the log knows about the entry being appended."""
 
-    seq: int
+    seq: int          # the entry's position in the chain of logs (its seq, in the first log)
     leaf_hash: str    # hex of the new leaf's hash: the entry's id
     log_time: str     # RFC 3339 UTC 'Z' ms
     origin: str       # the log's origin
+    index: int | None = None  # its seq in its own log (a later shard); None: the same as seq
+
+    @property
+    def log_seq(self) -> int:
+        """The entry's seq in its own log: what tree sizes are counted in."""
+        return self.seq if self.index is None else self.index
 
 
 @dataclass(slots=True)
@@ -196,38 +205,49 @@ class _Call:
 def signer_public_key(state: State, entry: SignedEntry, seq: int) -> bytes | None:
     """The raw public key to check ``entry``'s signature against, or None if the key is unknown.
 
-    For entry 0 (``registry.genesis``) it is the key the entry names in ``data.public_key``,
-    whose id must be the entry's signer. Revocation is checked by :func:`apply`, not here.
+    For ``registry.genesis`` it is the key the entry names in ``data.public_key``, whose id
+    must be the entry's signer; for the genesis of a later shard (``data.previous``) and the
+    log's own entries (``log.key_rotated``, ``log.sealed``), the log key in force. Revocation
+    is checked by :func:`apply`, not here.
     """
-    if seq == 0:
-        if entry.type != GENESIS:
-            raise LedgerError(C.GENESIS_REQUIRED, type=entry.type)
+    if seq == 0 and entry.type != GENESIS:
+        raise LedgerError(C.GENESIS_REQUIRED, type=entry.type)
+    if entry.type == GENESIS:
         data = entry.data
+        previous = data.get("previous") if isinstance(data, dict) else None
+        if previous is not None:  # a later shard: signed by the log key of the log it continues
+            origin = previous.get("origin") if isinstance(previous, dict) else None
+            return _log_key(state, origin if isinstance(origin, str) else None, entry.signer)
         raw = unb64(data.get("public_key") if isinstance(data, dict) else None, length=32, what="data.public_key")
         if key_id(raw) != entry.signer:
             raise LedgerError(C.GENESIS_KEY_MISMATCH, expected=key_id(raw), signer=entry.signer)
         return raw
-    if entry.type == LOG_KEY_ROTATED:
-        registry = state.get(RegistryRow, entry.body.get("log"))
-        if registry is None or registry.log_key_id != entry.signer or registry.log_key is None:
-            return None
-        return unb64(registry.log_key, length=32, what="log_key")
+    if entry.type in LOG_KEY_TYPES:
+        return _log_key(state, entry.body.get("log"), entry.signer)
     row = state.get(KeyRow, entry.signer)
     if row is None or row.granted_seq >= seq:
         return None
     return unb64(row.public_key, length=32, what="public_key")
 
 
+def _log_key(state: State, origin: str | None, signer: str) -> bytes | None:
+    """The checkpoint key in force for the log ``origin``, if ``signer`` is its id."""
+    registry = state.get(RegistryRow, origin) if origin else None
+    if registry is None or registry.log_key_id != signer or registry.log_key is None:
+        return None
+    return unb64(registry.log_key, length=32, what="log_key")
+
+
 def apply(state: State, ctx: AppendContext, entry: SignedEntry) -> None:
     """Check every rule for ``entry`` at ``ctx.seq`` and put its projection rows, or refuse."""
     type_ = entry.type
-    if ctx.seq == 0 and type_ != GENESIS:
+    if ctx.log_seq == 0 and type_ != GENESIS:
         raise LedgerError(C.GENESIS_REQUIRED, type=type_)
-    if ctx.seq != 0 and type_ == GENESIS:
+    if ctx.log_seq != 0 and type_ == GENESIS:
         raise LedgerError(C.GENESIS_REPEATED)
     if type_ not in SCHEMAS:
         raise LedgerError(C.UNKNOWN_TYPE, type=type_)
-    if type_ in (GENESIS, LOG_KEY_ROTATED):  # signed by keys that are named, not granted
+    if type_ in (GENESIS, *LOG_KEY_TYPES):  # signed by keys that are named, not granted
         call = _Call(state, ctx, entry, None, None, validate(type_, entry.data))
     else:
         key, org = _check_signer(state, ctx, entry)
@@ -337,6 +357,8 @@ def _money(minor: int, currency: str) -> str:
 
 def _genesis(c: _Call) -> list[Any]:
     d = c.data
+    if d.previous is not None:
+        return _continuation(c)
     public_id = key_id(unb64(d.public_key, length=32))
     if public_id != c.entry.signer:
         raise LedgerError(C.GENESIS_KEY_MISMATCH, expected=public_id, signer=c.entry.signer)
@@ -365,14 +387,87 @@ def _genesis(c: _Call) -> list[Any]:
     ]
 
 
+def _continuation(c: _Call) -> list[Any]:
+    """The genesis of a later shard: it continues the sealed log ``previous`` names, restating
+    the registry's trust root; keys, organisations and projects carry over unchanged."""
+    d = c.data
+    if d.origin != c.ctx.origin or c.entry.body.get("log") != c.ctx.origin:
+        raise LedgerError(C.GENESIS_ORIGIN_MISMATCH, got=d.origin, expected=c.ctx.origin)
+    before = c.state.get(RegistryRow, d.previous.origin)
+    problems = []
+    if before is None:
+        problems.append(f"no log {d.previous.origin} in this registry")
+    else:
+        if before.next_origin != c.ctx.origin:
+            problems.append(f"the log {before.origin} is not sealed into {c.ctx.origin}")
+        if before.sealed_size != d.previous.size:
+            problems.append(f"its final size is {before.sealed_size}, not {d.previous.size}")
+        if key_id(unb64(d.public_key, length=32)) != before.registrar_key or d.org != before.registrar_org:
+            problems.append("the trust root (public_key, org) must be restated unchanged")
+        if d.log_key is None or before.log_key != d.log_key or before.log_key_id != c.entry.signer:
+            problems.append("it must be signed by, and name as log_key, the key that sealed the log")
+    if problems:
+        raise LedgerError(C.SHARD_CONTINUATION_INVALID, detail="; ".join(problems))
+    assert before is not None
+    return [
+        replace(
+            before, origin=c.ctx.origin, jurisdiction=d.jurisdiction, rule_sets_json=_json(list(d.rule_sets)),
+            genesis_id=c.ctx.leaf_hash, genesis_time=c.ctx.log_time, log_key_from_size=0,
+            previous_origin=before.origin, next_origin=None, sealed_size=None,
+        ),
+        EntryRow(
+            id=c.ctx.leaf_hash, seq=c.ctx.seq, type=GENESIS, signer=c.entry.signer, signer_role="log",
+            signer_org=before.registrar_org, time=c.ctx.log_time,
+        ),
+    ]
+
+
+def _log_sealed(c: _Call) -> list[Any]:
+    d = c.data
+    registry = c.state.get(RegistryRow, c.ctx.origin)
+    assert registry is not None, "the registry row exists from entry 0 on"
+    if registry.log_key_id is None or registry.log_key_id != c.entry.signer:
+        raise LedgerError(C.LOG_KEY_UNKNOWN, expected=registry.log_key_id or "no log key", signer=c.entry.signer)
+    if d.size != c.ctx.log_seq + 1:
+        raise LedgerError(C.LOG_SEAL_INVALID, detail=f"size must be {c.ctx.log_seq + 1}, the size right after this entry")
+    if d.next_origin == c.ctx.origin or c.state.get(RegistryRow, d.next_origin) is not None:
+        raise LedgerError(C.LOG_SEAL_INVALID, detail=f"the origin {d.next_origin} is already a log of this registry")
+    return [
+        replace(registry, next_origin=d.next_origin, sealed_size=d.size),
+        EntryRow(
+            id=c.ctx.leaf_hash, seq=c.ctx.seq, type=LOG_SEALED, signer=c.entry.signer, signer_role="log",
+            signer_org=registry.registrar_org, time=c.ctx.log_time,
+        ),
+    ]
+
+
+def continuation_data(state: State, previous: dict[str, Any], origin: str) -> dict[str, Any]:
+    """The data of the genesis that opens ``origin`` after the sealed log ``previous`` names:
+    the registry's trust root and rule sets restated, the log key in force, and the link."""
+    before = state.get(RegistryRow, previous["origin"])
+    if before is None:
+        raise LedgerError(C.SHARD_CONTINUATION_INVALID, detail=f"no log {previous['origin']} in this registry")
+    root = state.get(KeyRow, before.registrar_key)
+    org = state.get(OrgRow, before.registrar_org)
+    assert root is not None and org is not None, "the genesis registered both"
+    data: dict[str, Any] = {
+        "origin": origin, "jurisdiction": before.jurisdiction, "rule_sets": json.loads(before.rule_sets_json),
+        "public_key": root.public_key, "role": "registrar", "org": before.registrar_org,
+        "org_name_zh": org.name_zh, "holder": root.holder, "log_key": before.log_key, "previous": dict(previous),
+    }
+    if org.name_en:
+        data["org_name_en"] = org.name_en
+    return data
+
+
 def _log_key_rotated(c: _Call) -> list[Any]:
     d = c.data
     registry = c.state.get(RegistryRow, c.ctx.origin)
     assert registry is not None, "the registry row exists from entry 0 on"
     if registry.log_key_id is None or registry.log_key_id != c.entry.signer:
         raise LedgerError(C.LOG_KEY_UNKNOWN, expected=registry.log_key_id or "no log key", signer=c.entry.signer)
-    if d.from_size != c.ctx.seq + 1:
-        raise LedgerError(C.LOG_KEY_ROTATION_INVALID, detail=f"from_size must be {c.ctx.seq + 1}, the size right after this entry")
+    if d.from_size != c.ctx.log_seq + 1:
+        raise LedgerError(C.LOG_KEY_ROTATION_INVALID, detail=f"from_size must be {c.ctx.log_seq + 1}, the size right after this entry")
     new_id = key_id(unb64(d.public_key, length=32))
     if new_id == registry.log_key_id:
         raise LedgerError(C.LOG_KEY_ROTATION_INVALID, detail="the new key is the current key")
@@ -804,8 +899,8 @@ def _financials_reported(c: _Call) -> list[Any]:
 
 def _report_issued(c: _Call) -> list[Any]:
     d = c.data
-    if d.tree_size > c.ctx.seq:
-        raise LedgerError(C.REPORT_TREE_SIZE, tree_size=d.tree_size, size=c.ctx.seq)
+    if d.tree_size > c.ctx.log_seq:
+        raise LedgerError(C.REPORT_TREE_SIZE, tree_size=d.tree_size, size=c.ctx.log_seq)
     files = [{"name": f.name, "sha256": f.sha256, "size": f.size} for f in d.files]
     report = ReportRow(
         id=c.ctx.leaf_hash, seq=c.ctx.seq, kind=d.kind, subject=d.subject, period_start=d.period_start,
@@ -1060,6 +1155,7 @@ _HANDLERS: dict[str, Callable[[_Call], list[Any]]] = {
     "entry.corrected": _entry_corrected,
     "report.issued": _report_issued,
     "log.key_rotated": _log_key_rotated,
+    "log.sealed": _log_sealed,
     "sz.donation_filed": _sz_donation_filed,
     "sz.filing_replied": _sz_filing_replied,
 }

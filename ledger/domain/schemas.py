@@ -169,6 +169,19 @@ class Date(Spec):
 
 
 @dataclass(frozen=True)
+class Origin(Spec):
+    """A log's origin: the first line of its checkpoints (printable, no spaces)."""
+
+    def check(self, value: Any, path: str, values: dict[str, Any]) -> str:
+        if not isinstance(value, str) or not value or len(value) > 200 or any(
+            ch.isspace() or not ch.isprintable() for ch in value
+        ):
+            raise _Bad(path, "it must be a log origin: 1 to 200 printable characters without spaces",
+                       "应为账本名称：1 到 200 个可打印字符，不含空格")
+        return value
+
+
+@dataclass(frozen=True)
 class Uscc(Spec):
     def check(self, value: Any, path: str, values: dict[str, Any]) -> str:
         try:
@@ -267,6 +280,16 @@ def opt(spec: Spec) -> Any:
 
 
 @dataclass(frozen=True, slots=True)
+class Previous:
+    """The sealed log a later shard continues: its origin and final checkpoint."""
+
+    origin: str = req(Origin())
+    size: int = req(Int(1, 2**62))
+    root_hash: str = req(HEX64)              # the final checkpoint's root, hex
+    checkpoint: str = req(Text(4000, multiline=True))  # the final checkpoint, a signed note
+
+
+@dataclass(frozen=True, slots=True)
 class Genesis:
     """registry.genesis: the trust root, entry 0, signed by the registrar key it names.
 
@@ -288,6 +311,20 @@ class Genesis:
     # the log operator's checkpoint key (base64, raw 32 bytes): named by the registrar so that
     # verifiers can follow the log's key rotations from the trust root
     log_key: str | None = opt(PublicKey())
+    # set only on the genesis of a log that continues a sealed one (a later shard): that log's
+    # final checkpoint. Such a genesis is signed by the log key, restates the trust root of the
+    # first log (public_key, org) and requires log_key (the key in force when it was sealed).
+    previous: Previous | None = opt(Obj(Previous))
+
+
+@dataclass(frozen=True, slots=True)
+class LogSealed:
+    """log.sealed: the last entry of a log, signed by its current log key. ``size`` is the
+    log's final tree size (this entry's seq + 1); ``next_origin`` names the log that
+    continues the chain, whose genesis names this log's final checkpoint."""
+
+    next_origin: str = req(Origin())
+    size: int = req(Int(1, 2**62))
 
 
 @dataclass(frozen=True, slots=True)
@@ -575,6 +612,7 @@ SCHEMAS: dict[str, type] = {
     "entry.corrected": EntryCorrected,
     "report.issued": ReportIssued,
     "log.key_rotated": LogKeyRotated,
+    "log.sealed": LogSealed,
     "sz.donation_filed": SzDonationFiled,
     "sz.filing_replied": SzFilingReplied,
 }

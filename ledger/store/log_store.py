@@ -13,6 +13,14 @@ An append (one entry or a batch) is one transaction:
 4. return each entry's seq, leaf hash and inclusion proof against that checkpoint.
 
 Any refusal rolls the whole transaction back: nothing of a refused entry or batch is written.
+
+Shards: the registry's history is a chain of logs. :meth:`LogStore.roll_over` seals the log
+being appended to (its last entry is ``log.sealed``, naming the next origin) and opens the
+next one (its entry 0 is a ``registry.genesis`` that names the sealed log's final
+checkpoint), in one transaction. Seqs, sizes and proofs are always those of one shard's own
+log (the active one unless a ``shard`` is named); the domain sees each entry's *position* in
+the whole chain (the shard's base plus its seq), so keys, organisations, projects and
+balances carry across shards.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 from .. import merkle
 from ..canonical import format_time, now, parse_time
 from ..checkpoint import Checkpoint, sign_checkpoint
-from ..note import NoteSigner
+from ..note import NoteSigner, parse_note
 from ..entry import GENESIS_PREV, Leaf, SignedEntry, make_body, parse_submission, sign_entry, signature_valid
 from ..errors import LedgerError, define
 from ..keys import KeyPair, key_id, unb64
@@ -36,7 +44,7 @@ from ..sigcheck import Pending
 from ..sigcheck import start as start_verify
 from .db import read_transaction, write_transaction
 from .fastsql import in_list, run, write_all
-from .tables import CHECKPOINT, COSIG, HEAD, LEAF, NODE
+from .tables import CHECKPOINT, COSIG, HEAD, LEAF, SHARD
 from ..domain.state import Overlay
 from .sql_state import SqlState
 
@@ -46,13 +54,45 @@ MAX_BATCH = 1000
 # (the rules ask again under the lock with the entry's real seq)
 _AFTER_EVERY_GRANT = 2**62
 
-_SELECT_HEAD = "SELECT size, root, last_leaf_hash, last_time, edge, log_key_id FROM log_head WHERE id = 1"
+_SELECT_HEAD = "SELECT size, root, last_leaf_hash, last_time, edge, log_key_id, origin, shard, base FROM log_head WHERE id = 1"
 _SELECT_HEAD_FOR_UPDATE = _SELECT_HEAD + " FOR UPDATE"
 _UPDATE_HEAD = (
     "UPDATE log_head SET size = :size, root = :root, last_leaf_hash = :prev, last_time = :time, edge = :edge, "
     "log_key_id = :log_key_id WHERE id = 1"
 )
 LOG_KEY_ROTATED = "log.key_rotated"
+LOG_SEALED = "log.sealed"
+GENESIS = "registry.genesis"
+SEAL_BY_COMMAND = define(
+    "log_seal_by_command",
+    "refused",
+    "A log is sealed, and the next one opened, with `charity-ledger shard roll` by its operator, not by submitting an entry.",
+    "账本须由运营方用 `charity-ledger shard roll` 封存并开启下一分片，不能通过提交条目完成。",
+)
+LOG_SEALED_ERROR = define(
+    "log_sealed",
+    "conflict",
+    "The log {origin!r} is sealed (its final size is {size}); sign the entry for the log {current!r} and submit it again.",
+    "账本 {origin!r} 已封存（最终大小 {size}）；请为账本 {current!r} 重新签署该条目后提交。",
+)
+SHARD_ORIGIN_INVALID = define(
+    "shard_origin_invalid",
+    "invalid",
+    "The next log's origin {origin!r} cannot be used: {reason}.",
+    "下一分片的账本名称 {origin!r} 不可用：{reason_zh}。",
+)
+SHARD_NO_LOG_KEY = define(
+    "shard_no_log_key",
+    "conflict",
+    "The log {origin!r} cannot be continued: its genesis names no checkpoint key (data.log_key), so a verifier could not tell who sealed it.",
+    "账本 {origin!r} 无法延续：其登记根未写明检查点密钥（data.log_key），验证者无法确认封存者。",
+)
+SHARD_EMPTY = define(
+    "shard_empty",
+    "conflict",
+    "The log {origin!r} has no entries yet; there is nothing to seal.",
+    "账本 {origin!r} 尚无条目，无需封存。",
+)
 ROTATION_BY_COMMAND = define(
     "log_key_rotation_by_command",
     "refused",
@@ -74,8 +114,14 @@ _IDEM_ANY = (
     "SELECT l.idem, l.seq, l.leaf_hash, l.time, l.body_hash FROM unnest(CAST(:idems AS varchar[])) AS wanted(idem) "
     "JOIN log_leaf AS l ON l.signer = :signer AND l.idem = wanted.idem"
 )
-_INSERT_NODE = "INSERT INTO merkle_node (level, idx, hash) VALUES (:level, :idx, :hash)"
-_INSERT_CHECKPOINT = "INSERT INTO log_checkpoint (size, root, note, signed_at) VALUES (:size, :root, :note, :signed_at)"
+_INSERT_NODE = "INSERT INTO merkle_node (shard, level, idx, hash) VALUES (:shard, :level, :idx, :hash)"
+_INSERT_CHECKPOINT = (
+    "INSERT INTO log_checkpoint (shard, size, root, note, signed_at) VALUES (:shard, :size, :root, :note, :signed_at)"
+)
+_OPEN_SHARD = (
+    "UPDATE log_head SET origin = :origin, shard = :shard, base = :base, size = 0, root = :root, "
+    "last_leaf_hash = :prev, last_time = :time, edge = :edge WHERE id = 1"
+)
 
 
 class Domain(Protocol):
@@ -85,7 +131,9 @@ class Domain(Protocol):
 
     def apply(self, state: Any, ctx: Any, entry: SignedEntry) -> None: ...
 
-    def AppendContext(self, seq: int, leaf_hash: str, log_time: str, origin: str) -> Any: ...  # noqa: N802
+    def AppendContext(self, seq: int, leaf_hash: str, log_time: str, origin: str, index: int | None = None) -> Any: ...  # noqa: N802
+
+    def continuation_data(self, state: Any, previous: dict[str, Any], origin: str) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,17 +142,50 @@ class Head:
     root: bytes
     last_leaf_hash: str
     last_time: str
+    origin: str = ""
+    shard: int = 0  # the shard being appended to
+    base: int = 0   # its first entry's position in the chain of shards
+
+
+@dataclass(frozen=True, slots=True)
+class Shard:
+    """One log of the chain: sealed (with its final checkpoint) or the one being appended to."""
+
+    index: int
+    origin: str
+    base: int
+    size: int
+    root: str
+    sealed: bool
+    next_origin: str | None = None
+    checkpoint: str | None = None  # the final checkpoint of a sealed shard
+    sealed_at: str | None = None
+
+    def contains(self, position: int) -> bool:
+        return self.base <= position < self.base + self.size
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index, "origin": self.origin, "base": self.base, "size": self.size,
+            "root_hash": self.root, "sealed": self.sealed, "next_origin": self.next_origin,
+            "sealed_at": self.sealed_at,
+        }
 
 
 @dataclass(frozen=True, slots=True)
 class AppendResult:
-    seq: int
+    seq: int  # in its own log (shard)
     leaf_hash: str
     time: str
     existing: bool  # True when an identical earlier submission was returned (idempotent retry)
     tree_size: int
     proof: list[str]
     checkpoint: str
+    position: int = -1  # in the chain of shards (the seq of the projections); -1: same as seq
+
+    @property
+    def pos(self) -> int:
+        return self.seq if self.position < 0 else self.position
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -120,9 +201,10 @@ class AppendResult:
 class _SqlNodes:
     """NodeSource over the merkle_node table, with nodes written in this transaction on top."""
 
-    def __init__(self, conn: Connection, fresh: dict[tuple[int, int], bytes] | None = None) -> None:
+    def __init__(self, conn: Connection, fresh: dict[tuple[int, int], bytes] | None = None, shard: int = 0) -> None:
         self.conn = conn
         self.fresh = fresh or {}
+        self.shard = shard
 
     def get_nodes(self, nodes: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         found = {n: self.fresh[n] for n in nodes if n in self.fresh}
@@ -141,7 +223,9 @@ class _SqlNodes:
                 params.update(p)
                 params[f"l{level}_{i}"] = level
         if terms:
-            for level, idx, h in run(self.conn, f"SELECT level, idx, hash FROM merkle_node WHERE {' OR '.join(terms)}", params):
+            params["shard"] = self.shard
+            sql = f"SELECT level, idx, hash FROM merkle_node WHERE shard = :shard AND ({' OR '.join(terms)})"
+            for level, idx, h in run(self.conn, sql, params):
                 found[(level, idx)] = bytes(h)
         return found
 
@@ -211,7 +295,7 @@ class LogStore:
                 id=1, origin=self.origin, size=0, last_leaf_hash=GENESIS_PREV, last_time=t,
                 root=merkle.EMPTY_ROOT.hex(), edge=b"", log_key_id=self.log_key.id,
             ))
-            self._store_checkpoint(conn, 0, merkle.EMPTY_ROOT, t)
+            self._store_checkpoint(conn, 0, merkle.EMPTY_ROOT, t, 0)
 
     # --- append ---------------------------------------------------------------------------
 
@@ -245,8 +329,8 @@ class LogStore:
         transaction after the log's writes: what it writes commits with the entries, or not at all."""
         self._check_batch_size(len(entries))
         for position, entry in enumerate(entries):
-            if entry.body["log"] != self.origin:
-                exc = LedgerError("wrong_log", got=entry.body["log"], expected=self.origin)
+            exc = self._log_mismatch(entry)
+            if exc is not None:
                 if len(entries) == 1:
                     raise exc
                 raise _batch_error(position, exc)
@@ -258,24 +342,44 @@ class LogStore:
                 then(conn, results)
             return results
 
+    def _log_mismatch(self, entry: SignedEntry, head: Head | None = None, *, before_lock: bool = True) -> LedgerError | None:
+        """None when the entry is signed for the log being appended to; else the error: the
+        log it names was sealed (the chain moved on, maybe in another process), or it is
+        another registry's log. Before the lock an entry for a sealed log goes on (it may be
+        the retry of one stored there, which the idem look-up under the lock returns)."""
+        current = head.origin if head is not None else self.origin
+        if entry.body["log"] == current:
+            return None
+        if head is None:  # another process may have rolled the chain over: look again
+            fresh = self.head()
+            if fresh.origin != current:
+                return self._log_mismatch(entry, fresh, before_lock=before_lock)
+        sealed = self.shard(entry.body["log"], missing_ok=True)
+        if sealed is not None and sealed.sealed:
+            return None if before_lock else LedgerError(LOG_SEALED_ERROR, origin=sealed.origin, size=sealed.size, current=current)
+        return LedgerError("wrong_log", got=entry.body["log"], expected=current)
+
     # --- the log's own key -----------------------------------------------------------------
 
-    def _adopt_key(self, current_id: str) -> None:
-        """Follow a rotation made by another process: load the key the head says is in use."""
-        if current_id == self.log_key.id:
+    def _adopt(self, origin: str, current_id: str) -> None:
+        """Follow a rotation or a roll-over made by another process: the head names the log
+        being appended to and the key that signs its checkpoints."""
+        if current_id != self.log_key.id:
+            pair = self.key_loader(current_id) if self.key_loader else None
+            if pair is None or pair.id != current_id:
+                raise LedgerError(LOG_KEY_MISSING, key_id=current_id)
+            self.log_key = pair
+        elif origin == self.origin:
             return
-        pair = self.key_loader(current_id) if self.key_loader else None
-        if pair is None or pair.id != current_id:
-            raise LedgerError(LOG_KEY_MISSING, key_id=current_id)
-        self.log_key = pair
-        self._signer = NoteSigner(self.origin, pair)
+        self.origin = origin
+        self._signer = NoteSigner(origin, self.log_key)
 
     def current_log_key(self) -> KeyPair:
         """The key that signs checkpoints now (after any rotation, by any process)."""
         with read_transaction(self.engine) as conn:
             row = run(conn, _SELECT_HEAD).fetchone()
         if row is not None:
-            self._adopt_key(row[5])
+            self._adopt(row[6], row[5])
         return self.log_key
 
     def rotate_log_key(self, new: KeyPair) -> AppendResult:
@@ -288,7 +392,7 @@ class LogStore:
                 "public_key": new.public_b64, "from_size": head.size + 1,
             })
             entry = sign_entry(old, body)
-            checked = _SignatureChecks([old.public], [0], Pending(done=[True]))  # signed just now
+            checked = _signed_now(old)
             (result,) = self._append_locked(conn, head, edge, [entry], checked, rotate_to=NoteSigner(self.origin, new))
         self.log_key = new
         self._signer = NoteSigner(self.origin, new)
@@ -303,8 +407,9 @@ class LogStore:
         out: list[AppendResult | LedgerError | None] = [None] * len(entries)
         keep: list[int] = []
         for position, entry in enumerate(entries):
-            if entry.body["log"] != self.origin:
-                out[position] = LedgerError("wrong_log", got=entry.body["log"], expected=self.origin)
+            exc = self._log_mismatch(entry)
+            if exc is not None:
+                out[position] = exc
             else:
                 keep.append(position)
         if keep:
@@ -353,11 +458,12 @@ class LogStore:
         row = run(conn, _SELECT_HEAD_FOR_UPDATE if self.is_postgres else _SELECT_HEAD).fetchone()
         if row is None:
             raise LedgerError("log_not_initialised", home="the database")
-        size, root, last_leaf_hash, last_time, edge, log_key_id = row
-        self._adopt_key(log_key_id)
+        size, root, last_leaf_hash, last_time, edge, log_key_id, origin, shard, base = row
+        self._adopt(origin, log_key_id)
         edge = bytes(edge)
         hashes = [edge[i : i + 32] for i in range(0, len(edge), 32)]
-        return Head(size, bytes.fromhex(root), last_leaf_hash, last_time), merkle.CompactRange(size, hashes)
+        head = Head(size, bytes.fromhex(root), last_leaf_hash, last_time, origin, shard, base)
+        return head, merkle.CompactRange(size, hashes)
 
     def _append_locked(
         self,
@@ -369,6 +475,7 @@ class LogStore:
         *,
         independent: bool = False,
         rotate_to: NoteSigner | None = None,
+        operator: bool = False,
     ) -> list[AppendResult | LedgerError]:
         """Append under the lock. Atomic by default: the first refusal raises and nothing is
         written. ``independent``: each entry stands alone (its rule changes are kept on an
@@ -385,10 +492,10 @@ class LogStore:
         if log_time < head.last_time:  # the log clock never runs backwards
             log_time = head.last_time
         prev = head.last_leaf_hash
-        seq = head.size
+        seq = head.size  # in this shard's log; the domain sees head.base + seq
         leaf_rows: list[dict[str, Any]] = []
         node_rows: list[dict[str, Any]] = []
-        out: list[tuple[int, str, str, bool] | LedgerError] = []
+        out: list[tuple[int, str, str, bool] | AppendResult | LedgerError] = []
         seen_in_batch: dict[tuple[str, str], tuple[int, str, str, str]] = {}
         base_state = state
         for position, entry in enumerate(entries):
@@ -402,11 +509,19 @@ class LogStore:
                     p_seq, p_hash, p_time, p_body_hash = previous
                     if p_body_hash != body_hash:
                         raise LedgerError("idem_conflict", idem=entry.idem, seq=p_seq)
-                    out.append((p_seq, p_hash, p_time, True))
+                    if p_seq < head.base:  # stored in a sealed shard before the roll-over
+                        out.append(self._stored_in_sealed_shard(conn, p_seq, p_hash, p_time))
+                    else:
+                        out.append((p_seq - head.base, p_hash, p_time, True))
                     continue
                 if entry.type == LOG_KEY_ROTATED and rotate_to is None:
                     raise LedgerError(ROTATION_BY_COMMAND)
-                public = self.domain.signer_public_key(state, entry, seq)
+                if entry.type == LOG_SEALED and not operator:
+                    raise LedgerError(SEAL_BY_COMMAND)
+                mismatch = self._log_mismatch(entry, head, before_lock=False)
+                if mismatch is not None:
+                    raise mismatch
+                public = self.domain.signer_public_key(state, entry, head.base + seq)
                 if public is None:
                     raise LedgerError("unknown_signer", signer=entry.signer)
                 if checked.keys[position] == public:
@@ -419,7 +534,8 @@ class LogStore:
                 leaf_bytes = leaf.to_bytes()
                 lh = merkle.leaf_hash(leaf_bytes)
                 lh_hex = lh.hex()
-                self.domain.apply(state, self.domain.AppendContext(seq, lh_hex, log_time, self.origin), entry)
+                ctx = self.domain.AppendContext(head.base + seq, lh_hex, log_time, head.origin, seq)
+                self.domain.apply(state, ctx, entry)
             except LedgerError as exc:
                 if independent:
                     out.append(exc)
@@ -432,13 +548,13 @@ class LogStore:
             if independent:
                 state.flush()  # the overlay's rows into the transaction's state
             for level, idx, h in edge.append(lh):
-                node_rows.append({"level": level, "idx": idx, "hash": h})
+                node_rows.append({"shard": head.shard, "level": level, "idx": idx, "hash": h})
                 fresh_nodes[(level, idx)] = h
             leaf_rows.append({
-                "seq": seq, "leaf_hash": lh_hex, "signer": entry.signer, "idem": entry.idem,
+                "seq": head.base + seq, "leaf_hash": lh_hex, "signer": entry.signer, "idem": entry.idem,
                 "body_hash": body_hash, "type": entry.type, "time": log_time, "leaf": leaf_bytes,
             })
-            seen_in_batch[key] = (seq, lh_hex, log_time, body_hash)
+            seen_in_batch[key] = (head.base + seq, lh_hex, log_time, body_hash)
             out.append((seq, lh_hex, log_time, False))
             prev = lh_hex
             seq += 1
@@ -452,7 +568,7 @@ class LogStore:
         root = edge.root()
         signer = rotate_to or self._signer
         if leaf_rows:
-            note = sign_checkpoint(Checkpoint(self.origin, size, root), signer)
+            note = sign_checkpoint(Checkpoint(head.origin, size, root), signer)
             write_all(conn, [
                 *state.pending_writes(),
                 (_INSERT_LEAF, leaf_rows),
@@ -461,14 +577,15 @@ class LogStore:
                     "size": size, "root": root.hex(), "prev": prev, "time": log_time, "edge": b"".join(edge.hashes),
                     "log_key_id": signer.pair.id,
                 }),
-                (_INSERT_CHECKPOINT, {"size": size, "root": root.hex(), "note": note, "signed_at": log_time}),
+                (_INSERT_CHECKPOINT, {"shard": head.shard, "size": size, "root": root.hex(), "note": note, "signed_at": log_time}),
             ])
         else:
-            note = self._checkpoint_note(conn, size)
-        accepted = [o for o in out if not isinstance(o, LedgerError)]
-        proofs = self._proofs(_SqlNodes(conn, fresh_nodes), [o[0] for o in accepted], size)
+            note = self._checkpoint_note(conn, size, head.shard)
+        accepted = [o for o in out if isinstance(o, tuple)]
+        proofs = self._proofs(_SqlNodes(conn, fresh_nodes, head.shard), [o[0] for o in accepted], size)
         return [
-            o if isinstance(o, LedgerError) else AppendResult(o[0], o[1], o[2], o[3], size, proofs[o[0]], note)
+            o if not isinstance(o, tuple)
+            else AppendResult(o[0], o[1], o[2], o[3], size, proofs[o[0]], note, head.base + o[0])
             for o in out
         ]
 
@@ -511,33 +628,138 @@ class LogStore:
         hashed = {r: merkle.fold([nodes[n] for n in ns]).hex() for r, ns in nodes_of.items()}
         return {s: [hashed[r] for r in rs] for s, rs in ranges.items()}
 
+    # --- shards ---------------------------------------------------------------------------
+
+    def roll_over(self, next_origin: str) -> tuple[AppendResult, AppendResult]:
+        """Seal the log being appended to and open the next one, in one transaction.
+
+        The sealed log's last entry is ``log.sealed`` (signed by the log key, naming
+        ``next_origin`` and its own final size); its checkpoint of that size is final. The
+        next log's entry 0 is a ``registry.genesis`` signed by the log key that restates the
+        registry's trust root and names the sealed log's final checkpoint in ``previous``.
+        Returns the two entries' results. A crash at any point leaves the chain as it was.
+        """
+        _check_origin(next_origin)
+        saved = (self.origin, self.log_key, self._signer)
+        try:
+            with write_transaction(self.engine) as conn:
+                head, edge = self._lock_head(conn)
+                if head.size == 0:
+                    raise LedgerError(SHARD_EMPTY, origin=head.origin)
+                taken = conn.execute(select(SHARD.c.shard).where(SHARD.c.origin == next_origin)).first()
+                if next_origin == head.origin or taken is not None:
+                    raise LedgerError(SHARD_ORIGIN_INVALID, origin=next_origin, reason="a log of this chain already has it",
+                                      reason_zh="本链中已有同名账本")
+                key = self.log_key
+                body = make_body(head.origin, LOG_SEALED, key.id, self.clock(), f"log-sealed-{head.shard}", {
+                    "next_origin": next_origin, "size": head.size + 1,
+                })
+                if self.domain.signer_public_key(SqlState(conn), sign_entry(key, body), head.base + head.size) is None:
+                    raise LedgerError(SHARD_NO_LOG_KEY, origin=head.origin)
+                (sealed,) = self._append_locked(conn, head, edge, [sign_entry(key, body)], _signed_now(key), operator=True)
+                assert isinstance(sealed, AppendResult)
+                final = sealed.tree_size
+                root_hex = Checkpoint.parse(parse_note(sealed.checkpoint).text).root.hex()
+                conn.execute(insert(SHARD).values(
+                    shard=head.shard, origin=head.origin, base=head.base, size=final, root=root_hex,
+                    last_leaf_hash=sealed.leaf_hash, checkpoint=sealed.checkpoint, log_key_id=key.id,
+                    next_origin=next_origin, sealed_at=sealed.time,
+                ))
+                write_all(conn, [(_OPEN_SHARD, {
+                    "origin": next_origin, "shard": head.shard + 1, "base": head.base + final,
+                    "root": merkle.EMPTY_ROOT.hex(), "prev": GENESIS_PREV, "time": sealed.time, "edge": b"",
+                })])
+                opened, opened_edge = self._lock_head(conn)  # adopts the new origin
+                self._store_checkpoint(conn, 0, merkle.EMPTY_ROOT, sealed.time, opened.shard)
+                previous = {"origin": head.origin, "size": final, "root_hash": root_hex, "checkpoint": sealed.checkpoint}
+                data = self.domain.continuation_data(SqlState(conn), previous, next_origin)
+                body = make_body(next_origin, GENESIS, key.id, self.clock(), f"registry-genesis-{opened.shard}", data)
+                (first,) = self._append_locked(conn, opened, opened_edge, [sign_entry(key, body)], _signed_now(key), operator=True)
+                assert isinstance(first, AppendResult)
+        except BaseException:
+            self.origin, self.log_key, self._signer = saved
+            raise
+        return sealed, first
+
+    def shards(self) -> list[Shard]:
+        """Every log of the chain, oldest first; the last is the one being appended to."""
+        with read_transaction(self.engine) as conn:
+            sealed = [_sealed_shard(r) for r in conn.execute(select(SHARD).order_by(SHARD.c.shard)).mappings()]
+            head = conn.execute(select(HEAD).where(HEAD.c.id == 1)).mappings().first()
+        if head is None:
+            raise LedgerError("log_not_initialised", home="the database")
+        return [*sealed, Shard(head["shard"], head["origin"], head["base"], head["size"], head["root"], False)]
+
+    def shard(self, which: int | str | None = None, *, missing_ok: bool = False) -> Shard | None:
+        """One log of the chain by index or origin; None: the one being appended to."""
+        if which is None:
+            return self.shards()[-1]
+        column = SHARD.c.shard if isinstance(which, int) else SHARD.c.origin
+        with read_transaction(self.engine) as conn:
+            row = conn.execute(select(SHARD).where(column == which)).mappings().first()
+        if row is not None:
+            return _sealed_shard(row)
+        current = self.shards()[-1]
+        if which in (current.index, current.origin):
+            return current
+        if missing_ok:
+            return None
+        raise LedgerError("not_found", what="log shard", what_zh="账本分片", ref=str(which))
+
+    def shard_of(self, position: int) -> Shard:
+        """The log (shard) holding the entry at ``position`` in the chain."""
+        for shard in reversed(self.shards()):
+            if shard.base <= position:
+                if position >= shard.base + shard.size:
+                    break
+                return shard
+        raise LedgerError("not_found", what="entry", what_zh="条目", ref=f"position {position}")
+
+    def _stored_in_sealed_shard(self, conn: Connection, position: int, leaf_hash: str, time: str) -> AppendResult:
+        """The answer to a retry of an entry that was stored before its log was sealed: its
+        inclusion proof against that log's final checkpoint."""
+        row = conn.execute(
+            select(SHARD).where(SHARD.c.base <= position).order_by(SHARD.c.base.desc()).limit(1)
+        ).mappings().one()
+        shard = _sealed_shard(row)
+        index = position - shard.base
+        proof = merkle.inclusion_proof(index, shard.size, _SqlNodes(conn, shard=shard.index))
+        return AppendResult(index, leaf_hash, time, True, shard.size, [h.hex() for h in proof], shard.checkpoint or "", position)
+
+    def _index(self, shard: int | None) -> int:
+        return self.head().shard if shard is None else shard
+
     # --- checkpoints ----------------------------------------------------------------------
 
-    def _store_checkpoint(self, conn: Connection, size: int, root: bytes, signed_at: str) -> str:
+    def _store_checkpoint(self, conn: Connection, size: int, root: bytes, signed_at: str, shard: int = 0) -> str:
         note = sign_checkpoint(Checkpoint(self.origin, size, root), self._signer)
-        write_all(conn, [(_INSERT_CHECKPOINT, {"size": size, "root": root.hex(), "note": note, "signed_at": signed_at})])
+        write_all(conn, [(_INSERT_CHECKPOINT, {"shard": shard, "size": size, "root": root.hex(), "note": note, "signed_at": signed_at})])
         return note
 
-    def _checkpoint_note(self, conn: Connection, size: int) -> str:
-        row = conn.execute(select(CHECKPOINT.c.note).where(CHECKPOINT.c.size == size)).first()
+    def _checkpoint_note(self, conn: Connection, size: int, shard: int) -> str:
+        row = conn.execute(select(CHECKPOINT.c.note).where(and_(CHECKPOINT.c.shard == shard, CHECKPOINT.c.size == size))).first()
         if row is None:
             raise LedgerError("not_found", what="checkpoint", what_zh="检查点", ref=f"size {size}")
         return row.note
 
-    def latest_checkpoint(self) -> str:
-        with read_transaction(self.engine) as conn:
-            size = conn.execute(select(HEAD.c.size).where(HEAD.c.id == 1)).scalar_one_or_none()
-            if size is None:
-                raise LedgerError("log_not_initialised", home="the database")
-            return self._checkpoint_note(conn, size)
+    def latest_checkpoint(self, shard: int | None = None) -> str:
+        """The latest checkpoint of a log of the chain (the active one by default); for a
+        sealed shard, its final checkpoint."""
+        target = self.shard(shard)
+        assert target is not None
+        if target.checkpoint is not None:
+            return target.checkpoint
+        return self.checkpoint_at(target.size, target.index)
 
-    def checkpoint_at(self, size: int) -> str:
+    def checkpoint_at(self, size: int, shard: int | None = None) -> str:
+        index = self._index(shard)
         with read_transaction(self.engine) as conn:
-            return self._checkpoint_note(conn, size)
+            return self._checkpoint_note(conn, size, index)
 
-    def checkpoint_sizes(self, *, before: int | None = None, limit: int = 100) -> list[int]:
+    def checkpoint_sizes(self, *, before: int | None = None, limit: int = 100, shard: int | None = None) -> list[int]:
+        index = self._index(shard)
         with read_transaction(self.engine) as conn:
-            stmt = select(CHECKPOINT.c.size).order_by(CHECKPOINT.c.size.desc()).limit(limit)
+            stmt = select(CHECKPOINT.c.size).where(CHECKPOINT.c.shard == index).order_by(CHECKPOINT.c.size.desc()).limit(limit)
             if before is not None:
                 stmt = stmt.where(CHECKPOINT.c.size < before)
             return list(conn.execute(stmt).scalars())
@@ -545,79 +767,136 @@ class LogStore:
     # --- reads ----------------------------------------------------------------------------
 
     def head(self) -> Head:
+        """The head of the log being appended to (sizes and seqs are of that log)."""
         with read_transaction(self.engine) as conn:
             row = conn.execute(select(HEAD).where(HEAD.c.id == 1)).mappings().first()
             if row is None:
                 raise LedgerError("log_not_initialised", home="the database")
-            return Head(row["size"], bytes.fromhex(row["root"]), row["last_leaf_hash"], row["last_time"])
+            return Head(row["size"], bytes.fromhex(row["root"]), row["last_leaf_hash"], row["last_time"],
+                        row["origin"], row["shard"], row["base"])
 
-    def root_at(self, size: int) -> bytes:
-        self._check_size(size)
+    def root_at(self, size: int, shard: int | None = None) -> bytes:
+        target = self._check_size(size, shard=shard)
         with read_transaction(self.engine) as conn:
-            return merkle.root_at(size, _SqlNodes(conn))
+            return merkle.root_at(size, _SqlNodes(conn, shard=target.index))
 
-    def _check_size(self, size: int, what: str = "size") -> int:
-        current = self.head().size
-        if not 0 <= size <= current:
-            raise LedgerError("size_out_of_range", what=what, value=size, size=current)
-        return current
+    def _check_size(self, size: int, what: str = "size", shard: int | None = None) -> Shard:
+        target = self.shard(shard)
+        assert target is not None
+        if not 0 <= size <= target.size:
+            raise LedgerError("size_out_of_range", what=what, value=size, size=target.size)
+        return target
 
-    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
-        self._check_size(size)
+    def inclusion_proof(self, index: int, size: int, shard: int | None = None) -> list[bytes]:
+        target = self._check_size(size, shard=shard)
         if not 0 <= index < size:
             raise LedgerError("size_out_of_range", what="index", value=index, size=size)
         with read_transaction(self.engine) as conn:
-            return merkle.inclusion_proof(index, size, _SqlNodes(conn))
+            return merkle.inclusion_proof(index, size, _SqlNodes(conn, shard=target.index))
 
-    def consistency_proof(self, first: int, second: int) -> list[bytes]:
-        self._check_size(second, "second")
+    def consistency_proof(self, first: int, second: int, shard: int | None = None) -> list[bytes]:
+        target = self._check_size(second, "second", shard=shard)
         if not 0 <= first <= second:
             raise LedgerError("size_out_of_range", what="first", value=first, size=second)
         with read_transaction(self.engine) as conn:
-            return merkle.consistency_proof(first, second, _SqlNodes(conn))
+            return merkle.consistency_proof(first, second, _SqlNodes(conn, shard=target.index))
 
-    def seq_of(self, leaf_hash: str) -> int:
+    def position_of(self, leaf_hash: str) -> int:
+        """An entry's position in the chain of shards, by its leaf hash."""
         with read_transaction(self.engine) as conn:
             seq = conn.execute(select(LEAF.c.seq).where(LEAF.c.leaf_hash == leaf_hash)).scalar_one_or_none()
         if seq is None:
             raise LedgerError("not_found", what="entry", what_zh="条目", ref=leaf_hash)
         return seq
 
-    def leaf(self, seq: int) -> bytes:
+    def seq_of(self, leaf_hash: str, shard: int | None = None) -> int:
+        """An entry's seq in its log (the active one unless ``shard`` is named), by leaf hash."""
+        target = self.shard(shard)
+        assert target is not None
+        position = self.position_of(leaf_hash)
+        if not target.contains(position):
+            raise LedgerError("not_found", what="entry", what_zh="条目", ref=f"{leaf_hash} in {target.origin}")
+        return position - target.base
+
+    def leaf(self, position: int) -> bytes:
+        """The leaf at ``position`` in the chain (its seq, in the first shard)."""
         with read_transaction(self.engine) as conn:
-            raw = conn.execute(select(LEAF.c.leaf).where(LEAF.c.seq == seq)).scalar_one_or_none()
+            raw = conn.execute(select(LEAF.c.leaf).where(LEAF.c.seq == position)).scalar_one_or_none()
         if raw is None:
-            raise LedgerError("not_found", what="entry", what_zh="条目", ref=f"seq {seq}")
+            raise LedgerError("not_found", what="entry", what_zh="条目", ref=f"seq {position}")
         return bytes(raw)
 
-    def leaves(self, start: int, end: int) -> list[bytes]:
+    def leaves(self, start: int, end: int, shard: int | None = None) -> list[bytes]:
+        """Leaves ``start`` to ``end`` (exclusive) of one log, by seq in that log."""
+        base = 0 if shard == 0 else self.shard(shard).base  # type: ignore[union-attr]
+        end = max(start, end)
         with read_transaction(self.engine) as conn:
-            rows = conn.execute(select(LEAF.c.leaf).where(and_(LEAF.c.seq >= start, LEAF.c.seq < end)).order_by(LEAF.c.seq))
+            rows = conn.execute(
+                select(LEAF.c.leaf).where(and_(LEAF.c.seq >= base + start, LEAF.c.seq < base + end)).order_by(LEAF.c.seq)
+            )
             return [bytes(r[0]) for r in rows]
 
-    def iter_leaves(self, start: int = 0, end: int | None = None, chunk: int = 5000) -> Iterator[bytes]:
-        """All leaves in seq order, read in chunks (for export and rebuild)."""
-        end = self.head().size if end is None else end
+    def iter_leaves(self, start: int = 0, end: int | None = None, chunk: int = 5000, shard: int | None = None) -> Iterator[bytes]:
+        """The leaves of one log in seq order, read in chunks (for export and verification)."""
+        target = self.shard(shard)
+        assert target is not None
+        end = target.size if end is None else end
         position = start
         while position < end:
-            batch = self.leaves(position, min(position + chunk, end))
+            batch = self.leaves(position, min(position + chunk, end), target.index)
             if not batch:
                 return
             yield from batch
             position += len(batch)
 
-    def cosignatures(self, size: int) -> list[str]:
+    def iter_chain(self, chunk: int = 5000) -> Iterator[bytes]:
+        """Every leaf of every log of the chain, in position order (for rebuilding projections)."""
         with read_transaction(self.engine) as conn:
-            rows = conn.execute(select(COSIG.c.line).where(COSIG.c.size == size).order_by(COSIG.c.witness))
+            end = conn.execute(select(func.coalesce(func.max(LEAF.c.seq), -1))).scalar_one() + 1
+        position = 0
+        while position < end:
+            with read_transaction(self.engine) as conn:
+                rows = conn.execute(
+                    select(LEAF.c.leaf).where(and_(LEAF.c.seq >= position, LEAF.c.seq < position + chunk)).order_by(LEAF.c.seq)
+                )
+                batch = [bytes(r[0]) for r in rows]
+            yield from batch
+            position += chunk
+
+    def cosignatures(self, size: int, shard: int | None = None) -> list[str]:
+        index = self._index(shard)
+        with read_transaction(self.engine) as conn:
+            rows = conn.execute(
+                select(COSIG.c.line).where(and_(COSIG.c.shard == index, COSIG.c.size == size)).order_by(COSIG.c.witness)
+            )
             return [r[0] for r in rows]
 
-    def add_cosignature(self, size: int, witness: str, line: str, timestamp: int) -> None:
+    def add_cosignature(self, size: int, witness: str, line: str, timestamp: int, shard: int | None = None) -> None:
+        index = self._index(shard)
+        where = and_(COSIG.c.shard == index, COSIG.c.size == size, COSIG.c.witness == witness)
         with write_transaction(self.engine) as conn:
-            exists = conn.execute(select(func.count()).select_from(COSIG).where(and_(COSIG.c.size == size, COSIG.c.witness == witness))).scalar_one()
+            exists = conn.execute(select(func.count()).select_from(COSIG).where(where)).scalar_one()
             if exists:
-                conn.execute(update(COSIG).where(and_(COSIG.c.size == size, COSIG.c.witness == witness)).values(line=line, timestamp=timestamp))
+                conn.execute(update(COSIG).where(where).values(line=line, timestamp=timestamp))
             else:
-                conn.execute(insert(COSIG).values(size=size, witness=witness, line=line, timestamp=timestamp))
+                conn.execute(insert(COSIG).values(shard=index, size=size, witness=witness, line=line, timestamp=timestamp))
+
+
+def _sealed_shard(row: Any) -> Shard:
+    return Shard(row["shard"], row["origin"], row["base"], row["size"], row["root"], True, row["next_origin"],
+                 row["checkpoint"], row["sealed_at"])
+
+
+def _signed_now(key: KeyPair) -> _SignatureChecks:
+    """The signature check of an entry the log signed itself, just now."""
+    return _SignatureChecks([key.public], [0], Pending(done=[True]))
+
+
+def _check_origin(origin: Any) -> None:
+    """A checkpoint origin line: printable, no spaces or line breaks (C2SP tlog-checkpoint)."""
+    if not isinstance(origin, str) or not origin or len(origin) > 200 or any(ch.isspace() or not ch.isprintable() for ch in origin):
+        raise LedgerError(SHARD_ORIGIN_INVALID, origin=origin, reason="an origin is 1 to 200 printable characters without spaces",
+                          reason_zh="账本名称须为 1 到 200 个可打印字符，不含空格")
 
 
 def _named_public_key(entry: SignedEntry) -> bytes | None:

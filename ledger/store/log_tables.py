@@ -1,4 +1,12 @@
-"""Tables of the log itself: the head, the leaves, the perfect Merkle subtrees, checkpoints."""
+"""Tables of the log itself: the head, the leaves, the perfect Merkle subtrees, checkpoints,
+and the sealed shards.
+
+The registry's history is a chain of logs (shards, one per year or as the operator rolls
+them over). One database holds them all: the head row is the shard being appended to;
+each sealed shard has a ``log_shard`` row. Leaves are stored by their *position* in the
+whole chain (``seq`` column: the shard's base plus the entry's seq in its own log), so the
+projections can order entries across shards; Merkle nodes, checkpoints and cosignatures
+belong to one shard's tree and carry its index."""
 
 from __future__ import annotations
 
@@ -20,10 +28,31 @@ class LogHead(SQLModel, table=True):
     edge: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     # id of the key that signs checkpoints now (it changes with log.key_rotated)
     log_key_id: str = Field(sa_column=Column(String(64), nullable=False))
+    # the shard being appended to (0 for the first log) and its first position in the chain
+    shard: int = Field(default=0, sa_column=Column(SmallInteger, nullable=False, server_default="0"))
+    base: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+
+
+class LogShard(SQLModel, table=True):
+    """A sealed shard: its last entry is ``log.sealed`` and nothing more is appended to it."""
+
+    __tablename__ = "log_shard"
+    shard: int = Field(sa_column=Column(SmallInteger, primary_key=True, autoincrement=False))
+    origin: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
+    base: int = Field(sa_column=Column(BigInteger, nullable=False))
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    root: str = Field(sa_column=Column(String(64), nullable=False))
+    last_leaf_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    # the final checkpoint (signed note) and the key that signed it
+    checkpoint: str = Field(sa_column=Column(Text, nullable=False))
+    log_key_id: str = Field(sa_column=Column(String(64), nullable=False))
+    next_origin: str = Field(sa_column=Column(String(200), nullable=False))
+    sealed_at: str = Field(sa_column=Column(String(24), nullable=False))
 
 
 class LogLeaf(SQLModel, table=True):
-    """One entry, exactly as hashed (``leaf``), with columns to find it by."""
+    """One entry, exactly as hashed (``leaf``), with columns to find it by. ``seq`` is the
+    entry's position in the chain of shards (equal to its seq in the first shard)."""
 
     __tablename__ = "log_leaf"
     __table_args__ = (
@@ -45,6 +74,7 @@ class MerkleNode(SQLModel, table=True):
     """A perfect subtree (level, index): written once when its last leaf arrives."""
 
     __tablename__ = "merkle_node"
+    shard: int = Field(default=0, sa_column=Column(SmallInteger, primary_key=True, autoincrement=False, server_default="0"))
     level: int = Field(sa_column=Column(SmallInteger, primary_key=True, autoincrement=False))
     idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
@@ -54,6 +84,7 @@ class SignedCheckpoint(SQLModel, table=True):
     """A checkpoint the log signed. One per size: a size is never signed with two roots."""
 
     __tablename__ = "log_checkpoint"
+    shard: int = Field(default=0, sa_column=Column(SmallInteger, primary_key=True, autoincrement=False, server_default="0"))
     size: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     root: str = Field(sa_column=Column(String(64), nullable=False))
     note: str = Field(sa_column=Column(Text, nullable=False))
@@ -64,6 +95,7 @@ class Cosignature(SQLModel, table=True):
     """A witness cosignature line (C2SP tlog-cosignature) on a signed checkpoint."""
 
     __tablename__ = "log_cosignature"
+    shard: int = Field(default=0, sa_column=Column(SmallInteger, primary_key=True, autoincrement=False, server_default="0"))
     size: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     witness: str = Field(sa_column=Column(String(200), primary_key=True))
     line: str = Field(sa_column=Column(Text, nullable=False))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -137,11 +139,61 @@ def _with_stored_origin(settings: Settings, engine: Engine) -> Settings:
 
     from .log_tables import LogHead
 
+    from .log_tables import LogShard
+
     with engine.connect() as conn:
         stored = conn.execute(select(LogHead.__table__.c.origin)).scalar_one_or_none()
+        sealed = set(conn.execute(select(LogShard.__table__.c.origin)).scalars())
     if stored is None or stored == settings.origin:
         return settings
-    if settings.origin_explicit:
+    if settings.origin_explicit and settings.origin not in sealed:  # an earlier log of the chain is fine
         raise LedgerError("wrong_log", got=settings.origin, expected=stored)
     return replace(settings, origin=stored)
+
+
+_YEAR_SUFFIX = re.compile(r"/(\d{4})$")
+
+
+def next_origin(origin: str, year: int) -> str:
+    """The origin of the log for ``year`` after ``origin``: its year suffix replaced
+    (``…/2026`` → ``…/2027``), or the year added (``…/log`` → ``…/log/2027``)."""
+    if _YEAR_SUFFIX.search(origin):
+        return _YEAR_SUFFIX.sub(f"/{year}", origin)
+    return f"{origin}/{year}"
+
+
+def roll_over(ledger: Ledger, origin: str | None = None, *, year: int | None = None, if_due: bool = False) -> dict[str, object]:
+    """Seal the log being appended to and open the next one (see :meth:`LogStore.roll_over`).
+
+    ``if_due``: only when the log was opened in an earlier year (China Standard Time) than
+    ``year`` (the current one by default) and has entries; this is what the yearly beat task
+    runs, so running it twice, or on several machines, rolls over once.
+    """
+    from ..domain.rules import CHINA
+
+    today = now().astimezone(CHINA)
+    year = year or today.year
+    shards = ledger.log.shards()
+    current = shards[-1]
+    if if_due:
+        opened = _opened_year(ledger, current)
+        if current.size <= 1 or opened is None or opened >= year:
+            return {"rolled": False, "origin": current.origin, "size": current.size, "opened_in": opened}
+    target = origin or next_origin(current.origin, year)
+    sealed, first = ledger.log.roll_over(target)
+    return {
+        "rolled": True, "sealed": current.origin, "final_size": sealed.tree_size, "final_checkpoint": sealed.checkpoint,
+        "origin": target, "genesis": first.leaf_hash, "shard": current.index + 1,
+    }
+
+
+def _opened_year(ledger: Ledger, shard: object) -> int | None:
+    from ..canonical import parse_time
+    from ..entry import parse_leaf
+    from ..domain.rules import CHINA
+
+    if getattr(shard, "size", 0) == 0:
+        return None
+    first = parse_leaf(ledger.log.leaf(shard.base))  # type: ignore[attr-defined]
+    return parse_time(first.time).astimezone(CHINA).year
 

@@ -4,7 +4,7 @@ projections (made from the domain's row classes by :func:`projection_tables.tabl
 from __future__ import annotations
 
 from ..domain import rows as R
-from .log_tables import Cosignature, LogHead, LogLeaf, MerkleNode, SignedCheckpoint
+from .log_tables import Cosignature, LogHead, LogLeaf, LogShard, MerkleNode, SignedCheckpoint
 from .projection_tables import table_for
 
 LEAF = LogLeaf.__table__
@@ -12,6 +12,7 @@ HEAD = LogHead.__table__
 NODE = MerkleNode.__table__
 CHECKPOINT = SignedCheckpoint.__table__
 COSIG = Cosignature.__table__
+SHARD = LogShard.__table__
 
 REGISTRY = table_for(R.RegistryRow)
 ENTRY = table_for(R.EntryRow)

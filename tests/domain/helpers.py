@@ -57,8 +57,13 @@ class Harness:
 
     def sign(self, signer: KeyPair, type_: str, data: dict[str, Any], *, idem: str | None = None) -> SignedEntry:
         self._idem += 1
-        body = make_body(ORIGIN, type_, signer.id, self.now, idem or f"idem-{self._idem}", copy.deepcopy(data))
+        body = make_body(self.origin, type_, signer.id, self.now, idem or f"idem-{self._idem}", copy.deepcopy(data))
         return sign_entry(signer, body)
+
+    @property
+    def origin(self) -> str:
+        """The log entries are signed for."""
+        return ORIGIN
 
     def _append(self, entry: SignedEntry) -> str:
         public = signer_public_key(self.state, entry, self.seq)
@@ -238,7 +243,7 @@ class World(Harness):
         super().__init__()
         self.registrar = key("registrar")
         self.k: dict[str, KeyPair] = {}
-        self.genesis = self.append(self.registrar, "registry.genesis", genesis_data(self.registrar))
+        self.genesis = self.append(self.registrar, "registry.genesis", genesis_data(self.registrar, **self.genesis_extra()))
         for org, form, track, public in (
             (FOUNDATION, "foundation", "registered", True),
             (SERVICE_ORG, "social_service_org", "registered", False),
@@ -273,6 +278,10 @@ class World(Harness):
             self.plan = self.append(self.fundraiser, "plan.filed", {"project": self.PUB, "filing_number": "SZ-2026-001"})
             self.project_dir = self.append(self.fundraiser, "project.registered", project_data(self.DIR, directed=True))
             self.set_date("2026-03-21")
+
+    def genesis_extra(self) -> dict[str, Any]:
+        """More genesis fields (a world on a real log names its checkpoint key)."""
+        return {}
 
     def __getattr__(self, name: str) -> KeyPair:
         try:

@@ -25,10 +25,19 @@ def world_settings(home: Path, database_url: str | None = None) -> Settings:
 
 
 class StoreWorld(helpers.World):
-    def __init__(self, home: Path, database_url: str | None = None, **kwargs: bool) -> None:
+    def __init__(self, home: Path, database_url: str | None = None, *, name_log_key: bool = False, **kwargs: bool) -> None:
         self.now = helpers.T0
         self.ledger = init_ledger(world_settings(home, database_url), clock=lambda: self.now)
+        self.name_log_key = name_log_key
         super().__init__(**kwargs)
+
+    @property
+    def origin(self) -> str:
+        return self.ledger.log.origin  # the log being appended to (it changes when the chain rolls over)
+
+    def genesis_extra(self) -> dict[str, object]:
+        """``name_log_key``: the genesis names the log's checkpoint key (needed to roll the log over)."""
+        return {"log_key": self.ledger.log_key.public_b64} if self.name_log_key else {}
 
     def _append(self, entry: SignedEntry) -> str:
         result = self.ledger.log.append([entry])[0]
