@@ -64,7 +64,7 @@ def _client(args: argparse.Namespace) -> Any:
     from .store.runtime import open_ledger
 
     ledger = open_ledger(_settings(args))
-    return Client(key, ledger.settings.origin, LocalSink(ledger))
+    return Client(key, LocalSink(ledger).origin, LocalSink(ledger))
 
 
 def _read_data(value: str) -> Any:

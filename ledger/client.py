@@ -205,7 +205,7 @@ class LocalSink:
 
     @property
     def origin(self) -> str:
-        return self.ledger.log.origin
+        return self.ledger.log.current_origin()  # the log being appended to, after any roll-over
 
     def append(self, entries: Sequence[SignedEntry], *, then: Any = None) -> list[AppendResult]:
         return self.ledger.log.append(list(entries), then=then)
@@ -266,13 +266,14 @@ class LocalSink:
         with read_transaction(self.ledger.engine) as conn:
             head = self.ledger.log.head()
             overlay = domain.Overlay(SqlState(conn))
-            seq = head.size
+            seq = head.size  # in the log being appended to; the rules see chain positions
             for position, entry in enumerate(entries):
                 fake_hash = hashlib.sha256(b"dry-run\n" + entry.body_bytes).hexdigest()
                 try:
-                    if domain.signer_public_key(overlay, entry, seq) is None:
+                    if domain.signer_public_key(overlay, entry, head.base + seq) is None:
                         raise LedgerError("unknown_signer", signer=entry.signer)
-                    domain.apply(overlay, domain.AppendContext(seq, fake_hash, log_time, self.origin), entry)
+                    ctx = domain.AppendContext(head.base + seq, fake_hash, log_time, head.origin, seq)
+                    domain.apply(overlay, ctx, entry)
                 except LedgerError as exc:
                     problems.append((position, exc))
                     continue

@@ -51,6 +51,8 @@ TASK_MODULES = ("reports.tasks",)
 # Checkpoints need no periodic signing: the log signs one with every append.
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "deadline-scan-daily": {"task": "reports.scan_deadlines", "schedule": crontab(hour=7, minute=0)},
+    # daily, just after midnight: seals last year's log and opens this year's once (idempotent)
+    "log-roll-over-yearly": {"task": "ledger.roll_over_if_due", "schedule": crontab(hour=0, minute=5)},
 }
 DEFAULT_QUEUE = "charity-ledger"
 RESULT_TTL_S = 7 * 24 * 3600

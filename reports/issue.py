@@ -266,11 +266,13 @@ def equivalent_issued(ledger: Any, doc: ReportDoc) -> ReportRow | None:
             report.c.kind == doc.kind, report.c.subject == doc.subject, report.c.period_start == doc.period_start.isoformat(),
             report.c.period_end == doc.period_end.isoformat(), report.c.rule_set == doc.ruleset.ref,
             report.c.tree_size <= doc.at.tree_size,
+            report.c.seq >= doc.at.base,  # recorded in the same log of the chain: sizes count in it
         )).order_by(report.c.seq.desc()).limit(1)).mappings().first()
         if found is None:
             return None
         others = conn.execute(select(func.count()).select_from(leaf).where(and_(
-            leaf.c.seq >= found["tree_size"], leaf.c.seq < doc.at.tree_size, leaf.c.type != "report.issued",
+            leaf.c.seq >= doc.at.base + found["tree_size"], leaf.c.seq < doc.at.base + doc.at.tree_size,
+            leaf.c.type != "report.issued",
         ))).scalar_one()
     return ReportRow(**found) if others == 0 else None
 
@@ -352,7 +354,9 @@ def issue(
             "kind": doc.kind, "subject": doc.subject, "period_start": result.period_start, "period_end": result.period_end,
             "rule_set": result.rule_set, "tree_size": size, "root": root, "files": files_json(digests),
         }
-        entry = sign_entry(key, make_body(settings.origin, "report.issued", key.id, ledger.clock(), doc.idem(), data))
+        # signed for the log the figures were computed on (refused as log_sealed if it was
+        # sealed since, rather than recorded in the next log with a size of another tree)
+        entry = sign_entry(key, make_body(doc.at.origin, "report.issued", key.id, ledger.clock(), doc.idem(), data))
         try:
             appended = ledger.log.append([entry])[0]
             result.entry = {"seq": appended.seq, "leaf_hash": appended.leaf_hash, "existing": appended.existing}

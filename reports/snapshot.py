@@ -54,6 +54,7 @@ class LogState:
     tree_size: int
     root: str          # hex
     time: str          # log time of the last leaf (RFC 3339 UTC): the report's "as of"
+    base: int = 0      # the chain position of this log's entry 0 (the sizes of the logs before it)
 
     @property
     def as_of(self) -> date:
@@ -147,27 +148,28 @@ def open_snapshot(engine: Any) -> Iterator[SqlSnapshot]:
         if engine.dialect.name == "postgresql":
             conn = conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         with conn.begin():
-            head = conn.execute(select(HEAD.c.origin, HEAD.c.size, HEAD.c.root, HEAD.c.last_time).where(HEAD.c.id == 1)).first()
+            head = conn.execute(
+                select(HEAD.c.origin, HEAD.c.size, HEAD.c.root, HEAD.c.last_time, HEAD.c.base).where(HEAD.c.id == 1)
+            ).first()
             if head is None:
                 raise LedgerError("log_not_initialised", home="the database")
-            yield SqlSnapshot(conn, LogState(head.origin, head.size, head.root, head.last_time))
+            yield SqlSnapshot(conn, LogState(head.origin, head.size, head.root, head.last_time, head.base))
 
 
 # --- replaying leaves -----------------------------------------------------------------------
 
 
 class _Leaves:
-    """The first ``size`` leaves, shaped for :func:`ledger.store.rebuild.replay`; hashes them
-    into a compact range on the way and keeps the last leaf's time."""
+    """The first ``size`` leaves of the last log of the chain: hashes them into a compact
+    range on the way and keeps the last leaf's time."""
 
-    def __init__(self, origin: str, leaves: Iterable[bytes], size: int) -> None:
-        self.origin = origin
+    def __init__(self, leaves: Iterable[bytes], size: int) -> None:
         self._leaves = leaves
         self.size = size
         self.edge = merkle.CompactRange()
         self.last_time: str | None = None
 
-    def iter_leaves(self, chunk: int = 0) -> Iterator[bytes]:
+    def __iter__(self) -> Iterator[bytes]:
         last = b""
         for raw in self._leaves:
             if self.edge.size >= self.size:
@@ -179,15 +181,20 @@ class _Leaves:
             self.last_time = json.loads(last)["time"]
 
 
-def replay_snapshot(origin: str, leaves: Iterable[bytes], size: int) -> MemorySnapshot:
-    """Apply the first ``size`` leaves to a fresh state; the snapshot states their root."""
-    from ledger.store.rebuild import replay
+Part = tuple[str, int, Iterable[bytes]]  # a log of the chain: origin, base, leaves
 
-    source = _Leaves(origin, leaves, size)
-    state, count = replay(source)  # type: ignore[arg-type]
-    if count != size or source.last_time is None:
-        raise LedgerError(REPORT_SIZE_OUT_OF_RANGE, size=size, available=count)
-    return MemorySnapshot(state, LogState(origin, size, source.edge.root().hex(), source.last_time))
+
+def replay_snapshot(parts: Sequence[Part], size: int) -> MemorySnapshot:
+    """Apply every leaf of the earlier logs of the chain, then the first ``size`` leaves of
+    the last one, to a fresh state; the snapshot states that log's root at ``size``."""
+    from ledger.store.rebuild import replay_parts
+
+    *earlier, (origin, base, leaves) = parts
+    last = _Leaves(leaves, size)
+    state, _ = replay_parts([*earlier, (origin, base, last)])
+    if last.edge.size != size or last.last_time is None:
+        raise LedgerError(REPORT_SIZE_OUT_OF_RANGE, size=size, available=last.edge.size)
+    return MemorySnapshot(state, LogState(origin, size, last.edge.root().hex(), last.last_time, base))
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,29 +209,43 @@ class ExportInfo:
     vkey: str
     entries_by_type: dict[str, int]
     keys: int
+    logs: tuple[tuple[str, int, str], ...] = ()  # every log of the chain: origin, size, root
+
+    @property
+    def base(self) -> int:
+        return sum(size for _, size, _ in self.logs[:-1])
 
 
 def verify_export(folder: Path) -> ExportInfo:
-    """Verify an export as an outsider would (:func:`ledger.verify.verify_log`): every leaf,
-    signature and the checkpoint. Raises VerificationError on the first problem."""
-    from ledger.verify import read_export, verify_log
+    """Verify an export as an outsider would (:func:`ledger.verify.verify_chain`): every log
+    of the chain, every leaf, signature and checkpoint, and the links between the logs.
+    Raises VerificationError on the first problem."""
+    from ledger.verify import read_chain_export, verify_chain
 
-    leaves, note, vkey = read_export(Path(folder))
-    report = verify_log(leaves, note, vkey)
-    return ExportInfo(Path(folder), report.origin, report.size, report.root, note, vkey,
-                      dict(sorted(report.entries_by_type.items())), report.keys)
+    logs, vkey = read_chain_export(Path(folder))
+    chain = verify_chain(logs, vkey)
+    report = chain.logs[-1]
+    by_type: dict[str, int] = {}
+    for r in chain.logs:
+        for t, n in r.entries_by_type.items():
+            by_type[t] = by_type.get(t, 0) + n
+    return ExportInfo(Path(folder), report.origin, report.size, report.root, logs[-1][1], vkey,
+                      dict(sorted(by_type.items())), report.keys, tuple((r.origin, r.size, r.root) for r in chain.logs))
 
 
 def export_snapshot(folder: Path, size: int | None = None, *, info: ExportInfo | None = None) -> MemorySnapshot:
     """The projections at tree size ``size`` (default: the export's) replayed from a verified export."""
-    from ledger.verify import read_export
+    from ledger.verify import read_chain_export
 
     info = info or verify_export(folder)
     size = info.size if size is None else size
     if not 1 <= size <= info.size:
         raise LedgerError(REPORT_SIZE_OUT_OF_RANGE, size=size, available=info.size)
-    leaves, _, _ = read_export(Path(folder))
-    snapshot = replay_snapshot(info.origin, leaves, size)
+    logs, _ = read_chain_export(Path(folder))
+    origins = [origin for origin, _, _ in info.logs] or [info.origin]
+    sizes = [n for _, n, _ in info.logs] or [info.size]
+    bases = [sum(sizes[:i]) for i in range(len(sizes))]
+    snapshot = replay_snapshot([(o, b, leaves) for o, b, (leaves, _) in zip(origins, bases, logs, strict=True)], size)
     if size == info.size and snapshot.at.root != info.root:  # cannot happen after verify_log
         raise VerificationError("root of the replayed leaves", expected=info.root, actual=snapshot.at.root)
     return snapshot
@@ -236,7 +257,10 @@ def log_snapshot(log: Any, size: int) -> MemorySnapshot:
     head = log.head()
     if not 1 <= size <= head.size:
         raise LedgerError(REPORT_SIZE_OUT_OF_RANGE, size=size, available=head.size)
-    snapshot = replay_snapshot(log.origin, log.iter_leaves(0, size), size)
+    shards = log.shards()
+    parts: list[Part] = [(s.origin, s.base, log.iter_leaves(shard=s.index, end=s.size)) for s in shards[:-1]]
+    parts.append((head.origin, head.base, log.iter_leaves(0, size, shard=head.shard)))
+    snapshot = replay_snapshot(parts, size)
     expected = log.root_at(size).hex()
     if snapshot.at.root != expected:
         raise VerificationError("root of the replayed leaves", expected=expected, actual=snapshot.at.root)

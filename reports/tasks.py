@@ -23,7 +23,9 @@ from typing import Any
 
 from ledger.errors import LedgerError, VerificationError
 from ledger.store.export import export_log
-from ledger.verify import read_export, verify_log
+from ledger.checkpoint import Checkpoint
+from ledger.note import parse_note
+from ledger.verify import read_chain_export, verify_chain
 
 from . import jobs
 from .celery_app import ledger_for, ledger_task
@@ -45,9 +47,12 @@ def verify_log_task(ref: str | dict[str, Any] | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="charity-ledger-verify-") as tmp:
         folder = Path(tmp)
         export_log(ledger.log, folder)
-        leaves, note, vkey = read_export(folder)
+        logs, vkey = read_chain_export(folder)  # every log of the chain, oldest first
+        note = logs[-1][1]
         try:
-            report = verify_log(leaves, note, vkey, origin=ledger.settings.origin)
+            if Checkpoint.parse(parse_note(note).text).origin != ledger.log.current_origin():
+                raise VerificationError("checkpoint origin", expected=ledger.log.origin, actual=note.split("\n", 1)[0])
+            report = verify_chain(logs, vkey)
         except VerificationError as exc:
             return {"valid": False, "error": exc.to_dict(), "seq": exc.seq, "checkpoint": note}
     return {**report.to_json(), "checkpoint": note}
@@ -106,3 +111,16 @@ def scan_deadlines_task(ref: str | dict[str, Any] | None = None, on: str | None 
     tmp.write_text(json.dumps({**summary, "items": items}, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, path)
     return {**summary, "file": str(path)}
+
+
+@ledger_task("ledger.roll_over_if_due")
+def roll_over_if_due_task(ref: str | dict[str, Any] | None = None, year: int | None = None) -> dict[str, Any]:
+    """Yearly log shards: seal the log being appended to and open the one for ``year`` (default:
+    this year, China Standard Time) if the log was opened in an earlier year and has entries
+    (:func:`ledger.store.runtime.roll_over` with ``if_due``). Run daily by beat; a second run,
+    or one on another machine, finds nothing due: the chain rolls over once a year."""
+    from ledger.store.runtime import roll_over
+
+    out = roll_over(ledger_for(ref), year=year, if_due=True)
+    out.pop("final_checkpoint", None)
+    return out

@@ -30,7 +30,6 @@ from ..canonical import format_time, now
 from ..checkpoint import verify_checkpoint
 from ..errors import LedgerError, define
 from ..settings import Settings
-from ..verify import verify_log
 
 BACKUP_INVALID = define(
     "backup_invalid",
@@ -69,7 +68,8 @@ def backup(settings: Settings, folder: Path) -> dict[str, Any]:
     note = ledger.log.latest_checkpoint()
     cp = verify_checkpoint(note, log_vkey(ledger.log))
     manifest = {
-        "origin": settings.origin,
+        "origin": settings.origin,  # as configured (the chain's first log, unless set otherwise)
+        "log_origin": ledger.log.origin,  # the log being appended to, whose checkpoint this is
         "created_at": format_time(now()),
         "log_vkey": log_vkey(ledger.log),
         "checkpoint": note,
@@ -143,7 +143,7 @@ def restore(settings: Settings, folder: Path) -> dict[str, Any]:
 
 def check_restored(settings: Settings, manifest: dict[str, Any]) -> dict[str, Any]:
     """The restored log verifies, and its checkpoint extends the one published before the backup."""
-    from .export import log_vkey
+    from .export import log_vkey, verify_stored_chain
     from .runtime import open_ledger
 
     ledger = open_ledger(settings)
@@ -152,7 +152,7 @@ def check_restored(settings: Settings, manifest: dict[str, Any]) -> dict[str, An
         raise LedgerError(BACKUP_INVALID, detail="the restored log key is not the one in the manifest")
     published = verify_checkpoint(manifest["checkpoint"], vkey)
     note = ledger.log.latest_checkpoint()
-    report = verify_log(ledger.log.iter_leaves(), note, vkey)
+    report = verify_stored_chain(ledger.log).logs[-1]  # every log of the chain, and their links
     current = verify_checkpoint(note, vkey)
     proof = ledger.log.consistency_proof(published.size, current.size)
     merkle.verify_consistency(published.size, current.size, published.root, current.root, proof)

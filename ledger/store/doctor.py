@@ -77,15 +77,15 @@ def run_checks(settings: Settings, *, deep: bool = False) -> list[Check]:
         checks.append(_private_file(settings.privacy_key_path, "donor data key"))
 
     if key_check.ok and db_ok:
-        from ..verify import verify_log
-        from .export import log_vkey
+        from .export import verify_stored_chain
         from .runtime import open_ledger
 
         def log_verifies() -> str:
             ledger = open_ledger(settings)
-            note = ledger.log.latest_checkpoint()
-            report = verify_log(ledger.log.iter_leaves(), note, log_vkey(ledger.log))
-            return f"{report.size} entries verify against the latest checkpoint (root {report.root[:16]}…)"
+            chain = verify_stored_chain(ledger.log)
+            report = chain.logs[-1]
+            earlier = f"; {len(chain.logs) - 1} sealed earlier logs verify and link" if len(chain.logs) > 1 else ""
+            return f"{report.size} entries verify against the latest checkpoint (root {report.root[:16]}…){earlier}"
 
         if attempt("log verifies", log_verifies) and deep:
             from .rebuild import check as rebuild_check

@@ -374,6 +374,14 @@ class LogStore:
         self.origin = origin
         self._signer = NoteSigner(origin, self.log_key)
 
+    def current_origin(self) -> str:
+        """The origin of the log being appended to now (after a roll-over by any process)."""
+        with read_transaction(self.engine) as conn:
+            row = run(conn, _SELECT_HEAD).fetchone()
+        if row is not None:
+            self._adopt(row[6], row[5])
+        return self.origin
+
     def current_log_key(self) -> KeyPair:
         """The key that signs checkpoints now (after any rotation, by any process)."""
         with read_transaction(self.engine) as conn:
@@ -630,7 +638,7 @@ class LogStore:
 
     # --- shards ---------------------------------------------------------------------------
 
-    def roll_over(self, next_origin: str) -> tuple[AppendResult, AppendResult]:
+    def roll_over(self, next_origin: str, *, only_from: str | None = None) -> tuple[AppendResult, AppendResult] | None:
         """Seal the log being appended to and open the next one, in one transaction.
 
         The sealed log's last entry is ``log.sealed`` (signed by the log key, naming
@@ -638,12 +646,16 @@ class LogStore:
         next log's entry 0 is a ``registry.genesis`` signed by the log key that restates the
         registry's trust root and names the sealed log's final checkpoint in ``previous``.
         Returns the two entries' results. A crash at any point leaves the chain as it was.
+        ``only_from``: do it only if that is still the log being appended to (else None: another
+        process rolled the chain over first).
         """
         _check_origin(next_origin)
         saved = (self.origin, self.log_key, self._signer)
         try:
             with write_transaction(self.engine) as conn:
                 head, edge = self._lock_head(conn)
+                if only_from is not None and head.origin != only_from:
+                    return None
                 if head.size == 0:
                     raise LedgerError(SHARD_EMPTY, origin=head.origin)
                 taken = conn.execute(select(SHARD.c.shard).where(SHARD.c.origin == next_origin)).first()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,17 +66,27 @@ class RebuildReport:
 
 
 def replay(log: LogStore) -> tuple[domain.MemoryState, int]:
-    """Apply every leaf of the log, in order, to a fresh in-memory state."""
-    state = domain.MemoryState()
+    """Apply every leaf of every log of the chain, in order, to a fresh in-memory state."""
+    parts = ((s.origin, s.base, log.iter_leaves(chunk=CHUNK, shard=s.index, end=s.size)) for s in log.shards())
+    return replay_parts(parts)
+
+
+def replay_parts(parts: Iterable[tuple[str, int, Iterable[bytes]]], state: domain.MemoryState | None = None) -> tuple[domain.MemoryState, int]:
+    """Apply leaves to a state, log by log of the chain: ``parts`` gives each log's origin,
+    its base (the position of its entry 0 in the chain) and its leaves in seq order; each
+    entry is applied at its position in the chain, as the log applied it."""
+    state = state if state is not None else domain.MemoryState()
     count = 0
-    for raw in log.iter_leaves(chunk=CHUNK):
-        leaf = parse_leaf(raw)
-        ctx = domain.AppendContext(leaf.seq, leaf_hash(raw).hex(), leaf.time, log.origin)
-        try:
-            domain.apply(state, ctx, leaf.entry)
-        except Exception as exc:  # a rule the log once accepted now refuses: report where
-            raise VerificationError(f"entry refused on replay ({exc})", seq=leaf.seq, expected="accepted", actual="refused") from exc
-        count += 1
+    for origin, base, leaves in parts:
+        for raw in leaves:
+            leaf = parse_leaf(raw)
+            ctx = domain.AppendContext(base + leaf.seq, leaf_hash(raw).hex(), leaf.time, origin, leaf.seq)
+            try:
+                domain.apply(state, ctx, leaf.entry)
+            except Exception as exc:  # a rule the log once accepted now refuses: report where
+                where = f" of {origin}" if base else ""
+                raise VerificationError(f"entry{where} refused on replay ({exc})", seq=leaf.seq, expected="accepted", actual="refused") from exc
+            count += 1
     return state, count
 
 

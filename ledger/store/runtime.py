@@ -180,7 +180,11 @@ def roll_over(ledger: Ledger, origin: str | None = None, *, year: int | None = N
         if current.size <= 1 or opened is None or opened >= year:
             return {"rolled": False, "origin": current.origin, "size": current.size, "opened_in": opened}
     target = origin or next_origin(current.origin, year)
-    sealed, first = ledger.log.roll_over(target)
+    done = ledger.log.roll_over(target, only_from=current.origin if if_due else None)
+    if done is None:  # another process rolled the chain over meanwhile
+        latest = ledger.log.shards()[-1]
+        return {"rolled": False, "origin": latest.origin, "size": latest.size, "opened_in": year}
+    sealed, first = done
     return {
         "rolled": True, "sealed": current.origin, "final_size": sealed.tree_size, "final_checkpoint": sealed.checkpoint,
         "origin": target, "genesis": first.leaf_hash, "shard": current.index + 1,

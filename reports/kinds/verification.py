@@ -63,6 +63,9 @@ def from_export(folder: Path, req: ReportRequest, *, witnesses: Witnesses | None
     except VerificationError as exc:
         info, error = None, {**exc.to_dict(), "seq": exc.seq}
     first, last = _edge_times(folder)
+    sealed = sorted(p for p in (folder / "shards").iterdir() if p.is_dir()) if (folder / "shards").is_dir() else []
+    if sealed:  # the chain's first entry is in its oldest log
+        first = _edge_times(sealed[0])[0] or first
     if info is not None:
         origin, size, root, note, vkey = info.origin, info.size, info.root, info.checkpoint, info.vkey
     else:
@@ -74,7 +77,7 @@ def from_export(folder: Path, req: ReportRequest, *, witnesses: Witnesses | None
         except LedgerError:
             origin, size, root = "", 0, "0" * 64
     time = last or "1970-01-01T00:00:00.000Z"
-    at = LogState(origin, size, root, time)
+    at = LogState(origin, size, root, time, info.base if info is not None else 0)
     as_of = at.as_of
     start = china_date(first) if first else as_of
     rs = rules_for(as_of)
@@ -88,6 +91,9 @@ def from_export(folder: Path, req: ReportRequest, *, witnesses: Witnesses | None
     types = Table("entries_by_type", "各类条目数量", "Entries by type", (
         Column("type", "条目类型", "Entry type"), Column("count", "数量", "Count", "int"),
     ), [[t, n] for t, n in sorted(by_type.items())])
+    chain = Table("chain", "账本各年度分片（由早到晚）", "Logs of the chain, oldest first", (
+        Column("origin", "账本 Origin", "Origin"), Column("size", "条目数", "Entries", "int"), Column("root", "最终根哈希", "Root"),
+    ), [[o, n, r] for o, n, r in (info.logs if info else ())])
     cosig_rows = [[c["size"], c["witness"], c["timestamp"], c.get("verified")] for c in witness_block.get("cosignatures", [])]
     cosigs = Table("witnesses", "见证方联署", "Witness cosignatures", (
         Column("size", "树大小", "Tree size", "int"), Column("witness", "见证方", "Witness"),
@@ -95,6 +101,8 @@ def from_export(folder: Path, req: ReportRequest, *, witnesses: Witnesses | None
     ), cosig_rows)
     figures = {
         "checkpoint": {"origin": origin, "size": size, "root": root, "note": note, "log_vkey": vkey},
+        # every log of the chain (one per year), oldest first; the last is the one above
+        "chain": [{"origin": o, "size": n, "root": r} for o, n, r in (info.logs if info else ())],
         "verification": {"valid": valid, "entries": size if valid else None, "keys": info.keys if info else None,
                          "entries_by_type": by_type, "error": error,
                          "checks": ["leaf canonical bytes and fields", "hash chain (prev)", "log time order",
@@ -113,7 +121,7 @@ def from_export(folder: Path, req: ReportRequest, *, witnesses: Witnesses | None
             ("结论 Result", result_zh), ("条目数 Entries", str(size) if valid else None),
             ("签名密钥数 Keys", str(info.keys) if info else None),
             ("失败位置 Failed at seq", str(error["seq"]) if error and error.get("seq") is not None else None),
-        ]), paragraphs=tuple(figures["verification"]["checks"]), tables=(types,)),
+        ]), paragraphs=tuple(figures["verification"]["checks"]), tables=(types, chain) if len(chain.rows) > 1 else (types,)),
         Section("witnesses", "见证方 Witnesses", figures=figure_pairs([
             ("本检查点联署 Cosignatures on this checkpoint", str(len(witness_block.get("on_checkpoint", []))) if witness_block.get("available") else None),
             ("最近见证的树大小 Latest witnessed size", str(latest.get("size")) if latest else None),
@@ -128,7 +136,7 @@ def from_export(folder: Path, req: ReportRequest, *, witnesses: Witnesses | None
         kind="verification", name="verification", subject="registry", subject_name=origin,
         title_zh="账本校验证明", title_en="Ledger verification certificate",
         period_start=min(start, as_of), period_end=as_of, ruleset=rs, at=at, figures=figures,
-        tables=[types, cosigs], sections=sections, notes=notes, record=valid,
+        tables=[types, cosigs, *([chain] if len(chain.rows) > 1 else [])], sections=sections, notes=notes, record=valid,
     )
 
 
@@ -145,10 +153,15 @@ def witness_block(ledger: Any, size: int, root: str) -> dict[str, Any]:
 
     cosig = Cosignature.__table__
     policy = witness_policy_from_env()
+    shard = ledger.log.head().shard  # cosignatures of the log being appended to
     with read_transaction(ledger.engine) as conn:
-        latest = conn.execute(select(func.max(cosig.c.size)).where(cosig.c.size <= size)).scalar_one_or_none()
+        latest = conn.execute(
+            select(func.max(cosig.c.size)).where(cosig.c.shard == shard, cosig.c.size <= size)
+        ).scalar_one_or_none()
         sizes = sorted({size} | ({latest} if latest else set()))
-        rows = conn.execute(select(cosig).where(cosig.c.size.in_(sizes)).order_by(cosig.c.size, cosig.c.witness)).mappings().all()
+        rows = conn.execute(
+            select(cosig).where(cosig.c.shard == shard, cosig.c.size.in_(sizes)).order_by(cosig.c.size, cosig.c.witness)
+        ).mappings().all()
 
     def verified(at_size: int) -> set[str]:
         if policy is None:
