@@ -31,6 +31,14 @@ root proves the old leaves are unchanged (no consistency proof needed). A run wh
 not match saves nothing. Violations found are appended to ``violations.jsonl`` in the state
 folder and printed once: a resumed run reports only what it newly checked.
 
+**Shards.** A registry's history may span several logs (one per year). The monitor replays
+the chain from its first log: it reads each sealed log to its final checkpoint (a sealed log
+must end with ``log.sealed`` naming the next origin, and nothing may follow it), then checks
+that the next log's genesis names that final checkpoint, and goes on there with the same
+replayed projections (keys, organisations and balances carry over; entries are applied at
+their position in the chain). A saved state of a log that was sealed since is carried into
+the next log the same way. Violations in a sealed log name its origin (``log``).
+
 Memory: the replayed projections are in memory (as in ``rebuild --check``), plus 32 bytes per
 entry for the idem digests.
 """
@@ -50,13 +58,13 @@ from typing import Any, Protocol
 from . import domain, merkle
 from .canonical import parse_time
 from .checkpoint import Checkpoint
-from .domain.rules import LOG_KEY_ROTATED
+from .domain.rules import LOG_KEY_ROTATED, LOG_SEALED
 from .entry import GENESIS_PREV, parse_leaf, signature_valid
 from .errors import LedgerError, define
 from .keys import unb64
 from .note import SIG_ED25519, parse_note, parse_verifier_key
 from .remote import LogClient
-from .verify import KeyRing, check_checkpoint_key, read_export
+from .verify import SHARDS_FOLDER, KeyRing, check_checkpoint_key, check_signed_in_force, read_export
 from .witness import fsync_dir, locked, write_atomically
 
 STATE_FILE = "monitor.json"
@@ -115,6 +123,18 @@ MONITOR_SOURCE_UNAVAILABLE = define(
 )
 
 
+MONITOR_AFTER_SEAL = define(
+    "monitor_entry_after_seal", "invalid",
+    "Entry {seq} follows the log.sealed entry {sealed} of {origin}: a sealed log takes nothing more.",
+    "条目 {seq} 位于 {origin} 的封存条目 {sealed} 之后：已封存的账本不得再追加条目。",
+)
+MONITOR_CHAIN_LINK = define(
+    "monitor_chain_link_broken", "invalid",
+    "The log {origin} does not continue {previous} as the chain requires: {detail}.",
+    "账本 {origin} 未按要求衔接 {previous}：{detail}。",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Violation:
     """One problem the server let through, tied to an entry when ``seq`` is not None."""
@@ -125,10 +145,11 @@ class Violation:
     message: str
     message_zh: str
     leaf_hash: str | None = None
+    log: str | None = None  # the origin of the log the entry is in (its seq counts in it)
 
     @classmethod
-    def of(cls, exc: LedgerError, seq: int | None, type_: str | None, leaf_hash: str | None = None) -> Violation:
-        return cls(seq, type_, exc.code, exc.message_en, exc.message_zh, leaf_hash)
+    def of(cls, exc: LedgerError, seq: int | None, type_: str | None, leaf_hash: str | None = None, log: str | None = None) -> Violation:
+        return cls(seq, type_, exc.code, exc.message_en, exc.message_zh, leaf_hash, log)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -149,9 +170,14 @@ class Replay:
         self.prev = GENESIS_PREV
         self.last_time = ""
         self.idems: set[bytes] = set()
-        # the log's checkpoint keys, (first tree size signed, raw key): named by the genesis,
-        # then by each log.key_rotated, as ledger.verify.KeyRing keeps them
+        # the log's checkpoint keys, (first chain position signed, raw key): named by the
+        # genesis, then by each log.key_rotated, as ledger.verify.KeyRing keeps them
         self.log_keys: list[tuple[int, bytes]] = []
+        self.base = 0                   # chain position of this log's entry 0
+        self.sealed_at: int | None = None  # seq of this log's log.sealed, once seen
+        self.next_origin: str | None = None
+        # the sealed logs before this one: origin, final size, root (hex)
+        self.earlier: list[tuple[str, int, str]] = []
 
     @property
     def size(self) -> int:
@@ -159,7 +185,12 @@ class Replay:
 
     def feed(self, raw: bytes) -> list[Violation]:
         """Check one leaf (the next one) and apply it; returns what it breaks."""
+        out = self._feed(raw)
+        return [Violation(v.seq, v.type, v.code, v.message, v.message_zh, v.leaf_hash, self.origin) for v in out] if self.base else out
+
+    def _feed(self, raw: bytes) -> list[Violation]:
         seq = self.edge.size
+        position = self.base + seq
         lh = merkle.leaf_hash(raw)
         lh_hex = lh.hex()
         self.edge.append(lh)
@@ -184,6 +215,15 @@ class Replay:
         if entry.body["log"] != self.origin:
             add("wrong_log", got=entry.body["log"], expected=self.origin)
             return out
+        if self.sealed_at is not None:
+            add(MONITOR_AFTER_SEAL, seq=seq, sealed=self.sealed_at, origin=self.origin)
+            return out
+        if seq == 0 and self.earlier:
+            problem = self._continuation_problem(entry.type, entry.data)
+            if problem:
+                previous = self.earlier[-1][0]
+                add(MONITOR_CHAIN_LINK, origin=self.origin, previous=previous, detail=problem)
+                return out
         skew = abs((parse_time(entry.body["at"]) - parse_time(leaf.time)).total_seconds())
         if skew > self.max_clock_skew_s:
             add("clock_skew", at=entry.body["at"], now=leaf.time, limit_s=self.max_clock_skew_s)
@@ -192,27 +232,61 @@ class Replay:
             add(MONITOR_IDEM_REPEATED, signer=entry.signer, idem=entry.idem)
         self.idems.add(digest)
         try:
-            public = domain.signer_public_key(self.state, entry, seq)
+            public = domain.signer_public_key(self.state, entry, position)
             if public is None:
                 raise LedgerError("unknown_signer", signer=entry.signer)
             if not signature_valid(entry, public):
                 raise LedgerError("bad_signature", signer=entry.signer)
-            domain.apply(self.state, domain.AppendContext(seq, lh_hex, leaf.time, self.origin), entry)
+            domain.apply(self.state, domain.AppendContext(position, lh_hex, leaf.time, self.origin, seq), entry)
         except LedgerError as exc:
             out.append(Violation.of(exc, seq, entry.type, lh_hex))
             return out
-        if entry.type == "registry.genesis" and entry.data.get("log_key"):
+        if entry.type == "registry.genesis" and entry.data.get("log_key") and "previous" not in entry.data:
             self.log_keys.append((0, unb64(entry.data["log_key"], length=32)))
         elif entry.type == LOG_KEY_ROTATED:
-            self.log_keys.append((entry.data["from_size"], unb64(entry.data["public_key"], length=32)))
+            self.log_keys.append((self.base + entry.data["from_size"], unb64(entry.data["public_key"], length=32)))
+        elif entry.type == LOG_SEALED:
+            self.sealed_at, self.next_origin = seq, entry.data["next_origin"]
         return out
 
-    def check_checkpoint(self, note: str, checkpoint: Checkpoint, vkey: str) -> None:
+    def _continuation_problem(self, type_: str, data: dict[str, Any]) -> str | None:
+        """What is wrong with entry 0 of a later log, if anything (the rules cannot see roots)."""
+        origin, size, root = self.earlier[-1]
+        previous = data.get("previous") if type_ == "registry.genesis" else None
+        if not isinstance(previous, dict):
+            return "its entry 0 is not a genesis naming the sealed log"
+        named = (previous.get("origin"), previous.get("size"), previous.get("root_hash"))
+        if named != (origin, size, root):
+            return f"its genesis names {named[0]} size {named[1]} root {named[2]}, not the final checkpoint {origin} size {size} root {root}"
+        return None
+
+    def continue_into(self, final: Checkpoint) -> list[Violation]:
+        """Move on from this log, sealed at ``final`` (its checkpoint, all leaves fed), to the
+        next log of the chain; returns what prevents it (then nothing moves)."""
+        if self.sealed_at is None or self.sealed_at != final.size - 1 or self.next_origin is None:
+            err = LedgerError(MONITOR_CHAIN_LINK, origin=self.next_origin or "the next log", previous=self.origin,
+                              detail=f"the log does not end with log.sealed at seq {final.size - 1}")
+            return [Violation.of(err, None, None, None, self.origin)]
+        self.earlier.append((self.origin, final.size, final.root.hex()))
+        self.base += final.size
+        self.origin, self.next_origin, self.sealed_at = self.next_origin, None, None
+        self.edge = merkle.CompactRange()
+        self.prev = GENESIS_PREV
+        return []
+
+    def check_checkpoint(self, note: str, checkpoint: Checkpoint, vkey: str, *, sealed: bool = False) -> None:
         """The checkpoint is signed by the log key in force at its size, reached from the
-        trusted ``vkey`` through the rotations replayed so far (``ledger.verify``'s rule)."""
+        trusted ``vkey`` through the rotations replayed so far (``ledger.verify``'s rule). A
+        sealed log's final checkpoint needs only the signature of the key in force then: the
+        next log's genesis names it, and the trusted latest checkpoint covers that genesis."""
         ring = KeyRing()
         ring.log_keys = list(self.log_keys)
-        check_checkpoint_key(note, checkpoint, parse_verifier_key(vkey, sig_types=(SIG_ED25519,)), ring)
+        ring.base = self.base
+        trusted = parse_verifier_key(vkey, sig_types=(SIG_ED25519,))
+        if sealed:
+            check_signed_in_force(note, checkpoint, ring, trusted)
+        else:
+            check_checkpoint_key(note, checkpoint, trusted, ring)
 
     def finish(self, checkpoint: Checkpoint, count: int) -> list[Violation]:
         """Compare the replayed tree with the checkpoint once all its leaves were fed."""
@@ -235,6 +309,10 @@ class Replay:
             "last_time": self.last_time,
             "idems": sorted(d.hex() for d in self.idems),
             "log_keys": [[size, raw.hex()] for size, raw in self.log_keys],
+            "base": self.base,
+            "sealed_at": self.sealed_at,
+            "next_origin": self.next_origin,
+            "earlier": [list(e) for e in self.earlier],
             "projections": self.state.snapshot(),
         }
 
@@ -246,6 +324,10 @@ class Replay:
         replay.last_time = obj["last_time"]
         replay.idems = {bytes.fromhex(d) for d in obj["idems"]}
         replay.log_keys = [(size, bytes.fromhex(raw)) for size, raw in obj["log_keys"]]
+        replay.base = obj.get("base", 0)  # states saved before shards: the first log
+        replay.sealed_at = obj.get("sealed_at")
+        replay.next_origin = obj.get("next_origin")
+        replay.earlier = [(o, n, r) for o, n, r in obj.get("earlier", [])]
         by_table = {t.__table__name__: t for t in domain.ROW_TYPES}  # type: ignore[attr-defined]
         for table, rows in obj["projections"].items():
             row_type = by_table[table]
@@ -260,45 +342,72 @@ class Replay:
 class Source(Protocol):
     name: str
 
-    def checkpoint(self) -> str: ...
+    def checkpoint(self, shard: int | None = None) -> str: ...
 
     def vkey(self) -> str: ...
 
-    def leaves(self, start: int, end: int) -> Iterator[bytes]: ...
+    def leaves(self, start: int, end: int, shard: int | None = None) -> Iterator[bytes]: ...
+
+    def shards(self) -> list[dict[str, Any]]:
+        """The logs of the chain, oldest first (``index``, ``origin``, ``sealed``); the last is
+        the log being appended to."""
+        ...
 
 
 class HttpSource:
-    """A served log's public endpoints (``/api/v1/log/...``)."""
+    """A served log's public endpoints (``/api/v1/log/...``, ``/api/v1/log/shards/N/...``)."""
 
     def __init__(self, client: LogClient) -> None:
         self.client = client
         self.name = client.base
 
-    def checkpoint(self) -> str:
-        return self.client.checkpoint()
+    def _for(self, shard: int | None) -> LogClient:
+        return self.client if shard is None else self.client.for_shard(shard)
+
+    def checkpoint(self, shard: int | None = None) -> str:
+        return self._for(shard).checkpoint()
 
     def vkey(self) -> str:
         return self.client.vkey()
 
-    def leaves(self, start: int, end: int) -> Iterator[bytes]:
-        return self.client.entries(start, end) if start < end else iter(())
+    def leaves(self, start: int, end: int, shard: int | None = None) -> Iterator[bytes]:
+        return self._for(shard).entries(start, end) if start < end else iter(())
+
+    def shards(self) -> list[dict[str, Any]]:
+        return self.client.shards()
 
 
 class ExportSource:
-    """An export folder (``entries.jsonl``, ``checkpoint``, ``log.vkey``)."""
+    """An export folder (``entries.jsonl``, ``checkpoint``, ``log.vkey``, and ``shards/NNNN/``
+    for the sealed logs of a chain)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.name = str(self.folder)
 
-    def checkpoint(self) -> str:
-        return read_export(self.folder)[1]
+    def _folder(self, shard: int | None) -> Path:
+        sealed = self._sealed()
+        return self.folder if shard is None or shard >= len(sealed) else sealed[shard]
+
+    def _sealed(self) -> list[Path]:
+        root = self.folder / SHARDS_FOLDER
+        return sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+
+    def checkpoint(self, shard: int | None = None) -> str:
+        return read_export(self._folder(shard))[1]
 
     def vkey(self) -> str:
         return read_export(self.folder)[2]
 
-    def leaves(self, start: int, end: int) -> Iterator[bytes]:
-        return itertools.islice(read_export(self.folder)[0], start, end)
+    def leaves(self, start: int, end: int, shard: int | None = None) -> Iterator[bytes]:
+        return itertools.islice(read_export(self._folder(shard))[0], start, end)
+
+    def shards(self) -> list[dict[str, Any]]:
+        folders = [*self._sealed(), self.folder]
+        return [
+            {"index": i, "origin": read_export(f)[1].split("\n", 1)[0], "sealed": i < len(folders) - 1}
+            for i, f in enumerate(folders)
+        ]
 
 
 # --- one pass -------------------------------------------------------------------------------
@@ -367,27 +476,33 @@ class Monitor:
             report.violations.append(Violation.of(exc, None, None))
             return report
         report.origin, report.size = checkpoint.origin, checkpoint.size
-        replay = saved[1] if saved else Replay(checkpoint.origin, max_clock_skew_s=self.max_clock_skew_s)
-        if replay.origin != checkpoint.origin:
-            raise LedgerError(MONITOR_STATE_INVALID, path=str(self.state_dir), detail=f"the state is of the log {replay.origin!r}, not {checkpoint.origin!r}")
+        chain = self._read("reading the chain of logs", self.source.shards)
+        first = chain[0]["origin"] if chain else checkpoint.origin
+        replay = saved[1] if saved else Replay(first, max_clock_skew_s=self.max_clock_skew_s)
+        report.checked_from = replay.size
+        while replay.origin != checkpoint.origin:  # sealed logs first, each to its final checkpoint
+            shard = next((s for s in chain if s["origin"] == replay.origin and s.get("sealed")), None)
+            if shard is None:
+                raise LedgerError(MONITOR_STATE_INVALID, path=str(self.state_dir), detail=f"the state is of the log {replay.origin!r}, not {checkpoint.origin!r}")
+            final_note = self._read("reading a sealed log's final checkpoint", lambda: self.source.checkpoint(int(shard["index"])))
+            try:
+                final = Checkpoint.parse(parse_note(final_note).text)
+            except LedgerError as exc:
+                report.violations.append(Violation.of(exc, None, None, None, replay.origin))
+                return report
+            report.checked += self._feed_to(replay, final, int(shard["index"]), report)
+            unsigned = self._unsigned(replay, final_note, final, vkey, sealed=True)
+            tail = unsigned or replay.finish(final, replay.size) or replay.continue_into(final)
+            if tail:  # nothing of this log is settled: report it, save nothing
+                report.violations.extend(Violation(v.seq, v.type, v.code, v.message, v.message_zh, v.leaf_hash, v.log or final.origin) for v in tail)
+                return report
         if checkpoint.size < replay.size:
             unsigned = self._unsigned(replay, note, checkpoint, vkey)
             report.violations = unsigned or [Violation.of(LedgerError(MONITOR_LOG_SHRANK, size=checkpoint.size, checked=replay.size), None, None)]
             return report
-        report.checked_from = start = replay.size
-        count = start
-        leaves = self._read("reading the entries", lambda: self.source.leaves(start, checkpoint.size))
-        try:
-            for raw in leaves:
-                report.violations.extend(replay.feed(raw))
-                count += 1
-                if count == checkpoint.size:
-                    break
-        except LedgerError as exc:
-            if count < checkpoint.size and exc.code == "verification_failed":  # LogClient: the log answered an error
-                raise LedgerError(MONITOR_SOURCE_UNAVAILABLE, source=self.source.name, detail=exc.message_en) from exc
-            raise
-        report.checked = count - start
+        start = replay.size
+        count = start + self._feed_to(replay, checkpoint, None, report)
+        report.checked += count - start
         unsigned = self._unsigned(replay, note, checkpoint, vkey)
         if unsigned:  # nothing read is authenticated: report only that, save nothing
             report.violations = unsigned
@@ -399,10 +514,28 @@ class Monitor:
             report.saved = True
         return report
 
-    @staticmethod
-    def _unsigned(replay: Replay, note: str, checkpoint: Checkpoint, vkey: str) -> list[Violation]:
+    def _feed_to(self, replay: Replay, checkpoint: Checkpoint, shard: int | None, report: MonitorReport) -> int:
+        """Feed the leaves after the replay's size up to the checkpoint's; returns how many."""
+        start = count = replay.size
+        if start >= checkpoint.size:
+            return 0
+        leaves = self._read("reading the entries", lambda: self.source.leaves(start, checkpoint.size, shard))
         try:
-            replay.check_checkpoint(note, checkpoint, vkey)
+            for raw in leaves:
+                report.violations.extend(replay.feed(raw))
+                count += 1
+                if count == checkpoint.size:
+                    break
+        except LedgerError as exc:
+            if count < checkpoint.size and exc.code == "verification_failed":  # LogClient: the log answered an error
+                raise LedgerError(MONITOR_SOURCE_UNAVAILABLE, source=self.source.name, detail=exc.message_en) from exc
+            raise
+        return count - start
+
+    @staticmethod
+    def _unsigned(replay: Replay, note: str, checkpoint: Checkpoint, vkey: str, *, sealed: bool = False) -> list[Violation]:
+        try:
+            replay.check_checkpoint(note, checkpoint, vkey, sealed=sealed)
         except LedgerError as exc:
             return [Violation.of(exc, None, None)]
         return []

@@ -361,7 +361,7 @@ def verify_chain(logs: Sequence[tuple[Iterable[bytes], str]], vkey: str) -> Chai
                 # a sealed log's leaves are vouched for by the next log's genesis (which names
                 # its root) and so by the trusted latest checkpoint; its own final checkpoint
                 # must still carry the signature of the log key in force then
-                _check_signed_in_force(note, checkpoint, ring, verifier)
+                check_signed_in_force(note, checkpoint, ring, verifier)
         except VerificationError as exc:
             if len(logs) == 1:
                 raise
@@ -388,7 +388,7 @@ def _sealed(last: list[bytes], checkpoint: Checkpoint) -> SealedLog:
     return SealedLog(checkpoint.origin, checkpoint.size, checkpoint.root.hex(), str(body["data"].get("next_origin")))
 
 
-def _check_signed_in_force(note: str, checkpoint: Checkpoint, ring: KeyRing, trusted: NoteVerifier) -> None:
+def check_signed_in_force(note: str, checkpoint: Checkpoint, ring: KeyRing, trusted: NoteVerifier) -> None:
     if not ring.log_keys:
         verify_checkpoint(note, trusted, origin=checkpoint.origin)
         return
