@@ -33,7 +33,7 @@ from .coalescer import AppendCoalescer
 from .config import ApiSettings, get_api_settings
 from .controllers.donor_data import DonorDataController
 from .controllers.entries import EntriesController
-from .controllers.log import LogController
+from .controllers.log import LogController, LogShardsController
 from .controllers.oversight import DeadlinesController, OverseersController
 from .controllers.problems import ProblemsController
 from .controllers.regulator import RegulatorController
@@ -54,6 +54,7 @@ log = logging.getLogger("api")
 
 CONTROLLERS: tuple[type, ...] = (
     LogController,
+    LogShardsController,
     EntriesController,
     OrganisationsController,
     ProjectsController,

@@ -117,6 +117,50 @@ class CheckpointPage(_Schema):
     __example__: ClassVar[Any] = {"items": [{"size": 42}, {"size": 41}], "next_cursor": "WzQxXQ"}
 
 
+SEALED_CHECKPOINT_EXAMPLE = CHECKPOINT_EXAMPLE.replace("example/log", "example/log/2026")
+
+
+class LogShard(_Schema):
+    """One log of the chain (a shard, normally one per year). A sealed log never changes:
+    ``size`` and ``root_hash`` are final and ``checkpoint`` is its final signed checkpoint; the
+    log being appended to (the last one) has no ``checkpoint`` here (see /api/v1/log/checkpoint).
+    Positions in the chain (the ``seq`` of the registry's reads) run from ``base`` to
+    ``base + size - 1`` in this log; its own seqs from 0 to ``size - 1``."""
+
+    index: int
+    origin: str
+    base: int
+    size: int
+    root_hash: str
+    sealed: bool
+    next_origin: str | None
+    sealed_at: str | None
+    checkpoint: str | None
+    vkey: str
+
+    __example__: ClassVar[Any] = {
+        "index": 0, "origin": "charity-ledger.example/log/2026", "base": 0, "size": 42,
+        "root_hash": HASH_EXAMPLE, "sealed": True, "next_origin": "charity-ledger.example/log/2027",
+        "sealed_at": TIME_EXAMPLE, "checkpoint": SEALED_CHECKPOINT_EXAMPLE,
+        "vkey": "charity-ledger.example/log/2026+8588bfbd+Ac2Xe7akWuUKbDefId+7J/KVvXm35t1buxhlGirgBNuI",
+    }
+
+
+class LogShardList(_Schema):
+    """Every log of the chain, oldest first; the last one is the log being appended to."""
+
+    shards: list[LogShard]
+
+    __example__: ClassVar[Any] = {"shards": [
+        LogShard.__example__,
+        LogShard.__example__ | {
+            "index": 1, "origin": "charity-ledger.example/log/2027", "base": 42, "size": 7, "sealed": False,
+            "next_origin": None, "sealed_at": None, "checkpoint": None,
+            "vkey": "charity-ledger.example/log/2027+f8180bd2+Ac2Xe7akWuUKbDefId+7J/KVvXm35t1buxhlGirgBNuI",
+        },
+    ]}
+
+
 class EntryBody(_Schema):
     """What the actor signs (DESIGN section 3)."""
 
@@ -156,7 +200,13 @@ class Submission(_Schema):
 
 
 class AppendResult(_Schema):
-    """Where the entry is in the log, with its inclusion proof against the signed checkpoint."""
+    """Where the entry is, with its inclusion proof against the signed checkpoint.
+
+    ``seq`` and the proof are of the entry's own log (``log``, the checkpoint's origin: one of
+    the chain of yearly logs); ``position`` is its place in the whole chain, the ``seq`` of
+    ``/api/v1/entries/{seq}`` and of the registry's reads (equal to ``seq`` in the first log).
+    An idempotent retry of an entry stored before its log was sealed answers that log, with the
+    proof against its final checkpoint."""
 
     seq: int
     leaf_hash: str
@@ -164,6 +214,8 @@ class AppendResult(_Schema):
     existing: bool
     inclusion_proof: InclusionProof
     checkpoint: str
+    log: str
+    position: int
 
     __example__: ClassVar[Any] = {
         "seq": 41,
@@ -172,15 +224,23 @@ class AppendResult(_Schema):
         "existing": False,
         "inclusion_proof": {"index": 41, "size": 42, "hashes": [HASH_EXAMPLE]},
         "checkpoint": CHECKPOINT_EXAMPLE,
+        "log": "charity-ledger.example/log",
+        "position": 41,
     }
 
 
 class BatchItem(_Schema):
+    """One entry of a batch; ``checkpoint`` only when its proof is against another checkpoint
+    than the batch's (the retry of an entry stored in a log sealed since)."""
+
     seq: int
     leaf_hash: str
     time: str
     existing: bool
     inclusion_proof: InclusionProof
+    log: str
+    position: int
+    checkpoint: str | None = None
 
     __example__: ClassVar[Any] = {k: v for k, v in AppendResult.__example__.items() if k != "checkpoint"}
 
@@ -211,9 +271,12 @@ class Leaf(_Schema):
 
 
 class Entry(_Schema):
-    """A log entry with what the projections know about it."""
+    """A log entry with what the projections know about it. ``seq`` is its position in the
+    chain of logs; ``log`` is the origin of the log (shard) holding it, where its own seq is
+    ``leaf.seq``."""
 
     seq: int
+    log: str
     leaf_hash: str
     type: str
     signer: str
@@ -230,7 +293,7 @@ class Entry(_Schema):
     leaf: Leaf
 
     __example__: ClassVar[Any] = {
-        "seq": 41, "leaf_hash": HASH_EXAMPLE, "type": "donation.received", "signer": KEY_EXAMPLE,
+        "seq": 41, "log": "charity-ledger.example/log", "leaf_hash": HASH_EXAMPLE, "type": "donation.received", "signer": KEY_EXAMPLE,
         "time": TIME_EXAMPLE, "signer_role": "fundraiser", "signer_org": ORG_EXAMPLE,
         "project": "P-ELDER-2026", "amount": "200.00", "currency": "CNY", "corrected": False,
         "corrected_by": None, "last_verdict": None, "last_verdict_by": None, "leaf": Leaf.__example__,
@@ -605,7 +668,9 @@ class DisbursementPortion(_Schema):
 
 class DonationTrace(_Schema):
     """Where a donation's money went (first in, first out through the project fund), with the
-    proof that the donation is in the log."""
+    proof that the donation is in the log: ``inclusion_proof`` is of the donation's entry in
+    ``log`` (the log of the chain that holds it; the index is its seq there) against
+    ``checkpoint``, that log's latest checkpoint (its final one once sealed)."""
 
     donation: Donation
     pot: str
@@ -618,12 +683,14 @@ class DonationTrace(_Schema):
     disbursements: list[DisbursementPortion]
     inclusion_proof: InclusionProof
     checkpoint: str
+    log: str
 
     __example__: ClassVar[Any] = {
         "donation": Donation.__example__, "pot": "restricted", "reversed": False, "allocated": "150.00",
         "unallocated": "50.00", "disbursed": "120.00", "undisbursed": "30.00",
         "allocations": [AllocationPortion.__example__], "disbursements": [DisbursementPortion.__example__],
         "inclusion_proof": {"index": 41, "size": 42, "hashes": [HASH_EXAMPLE]}, "checkpoint": CHECKPOINT_EXAMPLE,
+        "log": "charity-ledger.example/log",
     }
 
 

@@ -1,4 +1,6 @@
-"""The log's public protocol (DESIGN section 3): checkpoints, proofs, leaves, witnesses."""
+"""The log's public protocol (DESIGN section 3): checkpoints, proofs, leaves, witnesses; for the
+log being appended to (``/api/v1/log/...``) and for every log of the chain of yearly logs
+(``/api/v1/log/shards/{shard}/...``)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from litestar.openapi.spec import Example
 from litestar.openapi.spec import OpenAPIMediaType
 from litestar.openapi.spec import Operation, RequestBody, Schema
 from litestar.openapi.spec.enums import OpenAPIType
-from litestar.params import QueryParameter, RawBody
+from litestar.params import PathParameter, QueryParameter, RawBody
 from sqlalchemy import func, select
 
 from ledger import merkle
@@ -21,7 +23,8 @@ from ledger.checkpoint import Checkpoint, verify_checkpoint, verify_cosignatures
 from ledger.errors import LedgerError
 from ledger.note import add_signatures, parse_note
 from ledger.store.db import read_transaction
-from ledger.store.export import log_vkey
+from ledger.store.export import log_vkey, shard_vkey
+from ledger.store.log_store import Shard
 from ledger.store.log_tables import Cosignature
 from ledger.store.runtime import Ledger
 from ledger.witness_protocol import (
@@ -41,7 +44,15 @@ from ..openapi import problems
 from ..pagination import Cursor, decode_cursor, page
 from ..params import MAX_INT, ApiSettingsDep, LeafHashQuery, LedgerDep, Size
 from ..problems import PARAMETER_INVALID, WITNESS_UNKNOWN_KEY
-from ..schemas import CHECKPOINT_EXAMPLE, CheckpointPage, CheckpointRef, ConsistencyProof, InclusionProof
+from ..schemas import (
+    CHECKPOINT_EXAMPLE,
+    CheckpointPage,
+    CheckpointRef,
+    ConsistencyProof,
+    InclusionProof,
+    LogShard,
+    LogShardList,
+)
 from ..security import body_limit, rate_limit, require_media_type
 
 NDJSON = "application/x-ndjson"
@@ -51,21 +62,125 @@ IMMUTABLE = CacheControlHeader(public=True, max_age=31_536_000, immutable=True)
 NO_CACHE = CacheControlHeader(no_cache=True)
 
 
+# query parameters shared by /api/v1/log/... and /api/v1/log/shards/{shard}/...
+CheckpointLimit = Annotated[int, QueryParameter(ge=1, le=CHECKPOINTS_PAGE_MAX, examples=[Example(value=100)])]
+LeafIndex = Annotated[int | None, QueryParameter(ge=0, le=MAX_INT, description="The leaf's index (its seq).", examples=[Example(value=7)])]
+ProofSize = Annotated[int | None, QueryParameter(ge=0, le=MAX_INT, description="Tree size; the latest if omitted.", examples=[Example(value=42)])]
+First = Annotated[int, QueryParameter(ge=0, le=MAX_INT, description="The smaller tree size.", examples=[Example(value=10)])]
+Second = Annotated[int, QueryParameter(ge=0, le=MAX_INT, description="The larger tree size.", examples=[Example(value=42)])]
+Start = Annotated[int, QueryParameter(ge=0, le=MAX_INT, description="The first seq.", examples=[Example(value=0)])]
+End = Annotated[int | None, QueryParameter(ge=1, le=MAX_INT, description="One past the last seq.", examples=[Example(value=1000)])]
+
+
 def note_size(note: str) -> int:
     return Checkpoint.parse(parse_note(note).text).size
 
 
-def with_cosignatures(ledger: Ledger, note: str, size: int) -> str:
+def with_cosignatures(ledger: Ledger, note: str, size: int, shard: int | None = None) -> str:
     """The signed note with the witness cosignatures the log holds for its size (C2SP style:
-    extra signature lines, which verifiers that do not know the witness keys ignore)."""
-    lines = ledger.log.cosignatures(size)
+    extra signature lines, which verifiers that do not know the witness keys ignore).
+    ``shard``: the log of the chain the note is of (None: the one being appended to)."""
+    lines = ledger.log.cosignatures(size, shard)
     return add_signatures(note, lines) if lines else note
 
 
-def latest_cosigned_size(ledger: Ledger, witness: str) -> int:
+def latest_cosigned_size(ledger: Ledger, witness: str, shard: int | None = None) -> int:
+    """The largest size of the log ``shard`` (None: the one being appended to) that ``witness``
+    cosigned; 0 when it cosigned none. Each log of the chain is its own tree: a witness starts
+    again from 0 at a new log."""
+    index = ledger.log.head().shard if shard is None else shard
     with read_transaction(ledger.engine) as conn:
-        size = conn.execute(select(func.max(COSIG.c.size)).where(COSIG.c.witness == witness)).scalar_one_or_none()
+        size = conn.execute(
+            select(func.max(COSIG.c.size)).where(COSIG.c.witness == witness, COSIG.c.shard == index)
+        ).scalar_one_or_none()
     return int(size or 0)
+
+
+# --- the protocol, for any log of the chain ------------------------------------------------
+#
+# Each helper takes ``target``: a Shard of the chain, or None for the log being appended to
+# (the /api/v1/log/... endpoints, which keep their behaviour of before the chain had shards).
+
+
+def _index(target: Shard | None) -> int | None:
+    return None if target is None else target.index
+
+
+def _sealed(target: Shard | None) -> bool:
+    return target is not None and target.sealed
+
+
+def _size(ledger: Ledger, target: Shard | None) -> int:
+    return ledger.log.head().size if target is None else target.size
+
+
+def _cached(target: Shard | None, otherwise: CacheControlHeader | None) -> dict[str, str]:
+    """The Cache-Control header: immutable for a sealed log, ``otherwise`` for a growing one."""
+    header = IMMUTABLE if _sealed(target) else otherwise
+    return {} if header is None else {"Cache-Control": header.to_header()}
+
+
+def shard_checkpoint(ledger: Ledger, target: Shard | None) -> str:
+    """The latest checkpoint of a log (a sealed log's final one) with its cosignatures."""
+    note = ledger.log.latest_checkpoint(_index(target))
+    return with_cosignatures(ledger, note, note_size(note), _index(target))
+
+
+def shard_checkpoint_at(ledger: Ledger, target: Shard | None, size: int) -> str:
+    return with_cosignatures(ledger, ledger.log.checkpoint_at(size, _index(target)), size, _index(target))
+
+
+def shard_checkpoint_page(ledger: Ledger, target: Shard | None, cursor: str | None, limit: int) -> CheckpointPage:
+    after = decode_cursor(cursor, int)
+    sizes = ledger.log.checkpoint_sizes(before=None if after is None else after[0], limit=limit + 1, shard=_index(target))
+    items = [CheckpointRef(size=s) for s in sizes[:limit]]
+    return CheckpointPage(**page(items, len(sizes), limit, [items[-1].size] if items else None))
+
+
+def shard_vkey_text(ledger: Ledger, target: Shard | None) -> str:
+    return (log_vkey(ledger.log) if target is None else shard_vkey(ledger.log, target)) + "\n"
+
+
+def shard_inclusion(
+    ledger: Ledger, target: Shard | None, index: int | None, leaf_hash: str | None, size: int | None
+) -> Response[InclusionProof]:
+    if (index is None) == (leaf_hash is None):
+        raise LedgerError(PARAMETER_INVALID, detail="give exactly one of index and leaf_hash")
+    if index is None:
+        assert leaf_hash is not None
+        index = ledger.log.seq_of(leaf_hash, _index(target))
+    fixed = size is not None
+    if size is None:
+        size = _size(ledger, target)
+    hashes = [h.hex() for h in ledger.log.inclusion_proof(index, size, _index(target))]
+    return Response(
+        InclusionProof(index=index, size=size, hashes=hashes),
+        headers=_cached(target, IMMUTABLE if fixed else NO_CACHE),
+    )
+
+
+def shard_consistency(ledger: Ledger, target: Shard | None, first: int, second: int) -> ConsistencyProof:
+    hashes = [h.hex() for h in ledger.log.consistency_proof(first, second, _index(target))]
+    return ConsistencyProof(first=first, second=second, hashes=hashes)
+
+
+def shard_leaves(ledger: Ledger, target: Shard | None, start: int, end: int | None) -> Response[bytes]:
+    if end is None:
+        end = start + ENTRIES_PAGE_MAX
+    if end <= start:
+        raise LedgerError(PARAMETER_INVALID, detail=f"end ({end}) must be greater than start ({start})")
+    size = _size(ledger, target)
+    if start >= size:
+        raise LedgerError("size_out_of_range", what="start", value=start, size=size)
+    stop = min(end, size, start + ENTRIES_PAGE_MAX)
+    leaves = ledger.log.leaves(start, stop, _index(target))
+    body = b"".join(leaf + b"\n" for leaf in leaves)
+    complete = stop == end
+    return Response(
+        body,
+        media_type=NDJSON,
+        headers={"X-Log-Tree-Size": str(size), **_cached(target, IMMUTABLE if complete else NO_CACHE)},
+    )
 
 
 @dataclass
@@ -106,8 +221,7 @@ class LogController(Controller):
     )
     def latest_checkpoint(self, ledger: LedgerDep) -> str:
         """The latest checkpoint as a C2SP signed note, with witness cosignature lines."""
-        note = ledger.log.latest_checkpoint()
-        return with_cosignatures(ledger, note, note_size(note))
+        return shard_checkpoint(ledger, None)
 
     @get(
         "/checkpoint/{size:int}",
@@ -120,7 +234,7 @@ class LogController(Controller):
     )
     def checkpoint_at(self, ledger: LedgerDep, size: Size) -> str:
         """The signed checkpoint of one tree size (only sizes the log signed; see /checkpoints)."""
-        return with_cosignatures(ledger, ledger.log.checkpoint_at(size), size)
+        return shard_checkpoint_at(ledger, None, size)
 
     @get(
         "/checkpoints",
@@ -132,13 +246,10 @@ class LogController(Controller):
         self,
         ledger: LedgerDep,
         cursor: Cursor = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=CHECKPOINTS_PAGE_MAX, examples=[Example(value=100)])] = 100,
+        limit: CheckpointLimit = 100,
     ) -> CheckpointPage:
         """The tree sizes the log signed a checkpoint for, newest first."""
-        after = decode_cursor(cursor, int)
-        sizes = ledger.log.checkpoint_sizes(before=None if after is None else after[0], limit=limit + 1)
-        items = [CheckpointRef(size=s) for s in sizes[:limit]]
-        return CheckpointPage(**page(items, len(sizes), limit, [items[-1].size] if items else None))
+        return shard_checkpoint_page(ledger, None, cursor, limit)
 
     @get(
         "/vkey",
@@ -150,7 +261,7 @@ class LogController(Controller):
     )
     def vkey(self, ledger: LedgerDep) -> str:
         """The log's C2SP note verifier key."""
-        return log_vkey(ledger.log) + "\n"
+        return shard_vkey_text(ledger, None)
 
     @get(
         "/proof/inclusion",
@@ -161,22 +272,12 @@ class LogController(Controller):
     def inclusion(
         self,
         ledger: LedgerDep,
-        index: Annotated[int | None, QueryParameter(ge=0, le=MAX_INT, description="The leaf's index (its seq).", examples=[Example(value=7)])] = None,
+        index: LeafIndex = None,
         leaf_hash: LeafHashQuery = None,
-        size: Annotated[int | None, QueryParameter(ge=0, le=MAX_INT, description="Tree size; the latest if omitted.", examples=[Example(value=42)])] = None,
+        size: ProofSize = None,
     ) -> Response[InclusionProof]:
         """RFC 9162 inclusion proof of a leaf (by index or leaf hash) in the tree of ``size``."""
-        if (index is None) == (leaf_hash is None):
-            raise LedgerError(PARAMETER_INVALID, detail="give exactly one of index and leaf_hash")
-        if index is None:
-            assert leaf_hash is not None
-            index = ledger.log.seq_of(leaf_hash)
-        fixed = size is not None
-        if size is None:
-            size = ledger.log.head().size
-        hashes = [h.hex() for h in ledger.log.inclusion_proof(index, size)]
-        cache = IMMUTABLE if fixed else NO_CACHE
-        return Response(InclusionProof(index=index, size=size, hashes=hashes), headers={"Cache-Control": cache.to_header()})
+        return shard_inclusion(ledger, None, index, leaf_hash, size)
 
     @get(
         "/proof/consistency",
@@ -188,12 +289,11 @@ class LogController(Controller):
     def consistency(
         self,
         ledger: LedgerDep,
-        first: Annotated[int, QueryParameter(ge=0, le=MAX_INT, description="The smaller tree size.", examples=[Example(value=10)])],
-        second: Annotated[int, QueryParameter(ge=0, le=MAX_INT, description="The larger tree size.", examples=[Example(value=42)])],
+        first: First,
+        second: Second,
     ) -> ConsistencyProof:
         """RFC 9162 consistency proof that the tree of ``first`` leaves is a prefix of ``second``."""
-        hashes = [h.hex() for h in ledger.log.consistency_proof(first, second)]
-        return ConsistencyProof(first=first, second=second, hashes=hashes)
+        return shard_consistency(ledger, None, first, second)
 
     @get(
         "/entries",
@@ -210,26 +310,11 @@ class LogController(Controller):
     def leaves(
         self,
         ledger: LedgerDep,
-        start: Annotated[int, QueryParameter(ge=0, le=MAX_INT, description="The first seq.", examples=[Example(value=0)])],
-        end: Annotated[int | None, QueryParameter(ge=1, le=MAX_INT, description="One past the last seq.", examples=[Example(value=1000)])] = None,
+        start: Start,
+        end: End = None,
     ) -> Response[bytes]:
         """Leaves by seq range, as stored (the same bytes as entries.jsonl of an export)."""
-        if end is None:
-            end = start + ENTRIES_PAGE_MAX
-        if end <= start:
-            raise LedgerError(PARAMETER_INVALID, detail=f"end ({end}) must be greater than start ({start})")
-        size = ledger.log.head().size
-        if start >= size:
-            raise LedgerError("size_out_of_range", what="start", value=start, size=size)
-        stop = min(end, size, start + ENTRIES_PAGE_MAX)
-        leaves = ledger.log.leaves(start, stop)
-        body = b"".join(leaf + b"\n" for leaf in leaves)
-        complete = stop == end
-        return Response(
-            body,
-            media_type=NDJSON,
-            headers={"X-Log-Tree-Size": str(size), "Cache-Control": (IMMUTABLE if complete else NO_CACHE).to_header()},
-        )
+        return shard_leaves(ledger, None, start, end)
 
     @post(
         "/add-checkpoint",
@@ -262,15 +347,21 @@ class LogController(Controller):
         (CHARITY_LEDGER_WITNESS_KEYS), that ``old`` is the latest size it holds a cosignature
         of that witness for (else 409 with that size), and the consistency proof from there;
         then it stores the cosignature and serves it with the checkpoint.
+
+        The checkpoint may be of any log of the chain, named by its origin line: the log being
+        appended to, or a sealed one (its final checkpoint, which witnesses may cosign after
+        the roll-over); ``old`` is then a size of that log.
         """
         request = parse_add_checkpoint_request(body)
         store = ledger.log
         checkpoint = request.checkpoint
-        if checkpoint.origin != store.origin:
+        target = store.shard(checkpoint.origin, missing_ok=True)
+        if target is None:
             raise LedgerError(WITNESS_UNKNOWN_LOG, origin=checkpoint.origin)
-        vkey = log_vkey(store)
+        shard = target.index
+        vkey = shard_vkey(store, target)
         verify_checkpoint(request.checkpoint_note, vkey)
-        ours = Checkpoint.parse(parse_note(store.checkpoint_at(checkpoint.size)).text)
+        ours = Checkpoint.parse(parse_note(store.checkpoint_at(checkpoint.size, shard)).text)
         if ours.root != checkpoint.root:
             raise LedgerError(WITNESS_ROOT_MISMATCH, size=checkpoint.size)
         if not api_settings.witness_keys:
@@ -280,19 +371,165 @@ class LogController(Controller):
             raise LedgerError(WITNESS_UNKNOWN_KEY)
         trusted = {k.key for k in api_settings.witness_keys}
         signatures = [s for s in parse_note(request.checkpoint_note).signatures if s.key in trusted]
-        held = {line.rstrip("\n") for line in store.cosignatures(checkpoint.size)}
+        held = {line.rstrip("\n") for line in store.cosignatures(checkpoint.size, shard)}
         new = [s for s in signatures if s.line().rstrip("\n") not in held]
         if new:
             witness = new[0].name
-            latest = latest_cosigned_size(ledger, witness)
-            latest_root = merkle.EMPTY_ROOT if latest == 0 else store.root_at(latest)
+            latest = latest_cosigned_size(ledger, witness, shard)
+            latest_root = merkle.EMPTY_ROOT if latest == 0 else store.root_at(latest, shard)
             try:
-                check_add_checkpoint(request, {store.origin: [vkey]}, latest_size=latest, latest_root=latest_root)
+                check_add_checkpoint(request, {target.origin: [vkey]}, latest_size=latest, latest_root=latest_root)
             except LedgerError as exc:
                 if exc.code == WITNESS_OLD_SIZE_MISMATCH:
                     return Response(size_response_body(latest), status_code=409, media_type=SIZE_CONTENT_TYPE)
                 raise
             stamps = {c.name: c.timestamp for c in cosigners}
             for sig in new:
-                store.add_cosignature(checkpoint.size, sig.name, sig.line().rstrip("\n"), stamps[sig.name])
+                store.add_cosignature(checkpoint.size, sig.name, sig.line().rstrip("\n"), stamps[sig.name], shard)
         return Response(cosignature_response_body(new or signatures), media_type=MediaType.TEXT)
+
+
+ShardPath = Annotated[
+    int,
+    PathParameter(
+        ge=0, le=32_767, description="The log's index in the chain: 0 for the first, as listed by /api/v1/log/shards.",
+        examples=[Example(value=0)],
+    ),
+]
+# a sealed log's checkpoint never changes, but witnesses may still add cosignature lines to it
+COSIGNED_NOTE = CacheControlHeader(public=True, max_age=60)
+SHARD_PROBLEMS = (400, 404, 503)
+
+
+def _text(body: str, headers: dict[str, str]) -> Response[str]:
+    return Response(body, media_type=MediaType.TEXT, headers=headers)
+
+
+class LogShardsController(Controller):
+    """The chain of logs (shards, normally one per year) and the protocol of each of them.
+
+    ``/api/v1/log/shards/{shard}/...`` answers like ``/api/v1/log/...`` for one log of the
+    chain, sealed or not, with seqs and tree sizes of that log. What a sealed log answers never
+    changes (immutable caching), apart from witness cosignature lines added to its checkpoints.
+    """
+
+    path = "/api/v1/log/shards"
+    tags = ["log"]
+
+    @get(
+        "/",
+        operation_id="listLogShards",
+        sync_to_thread=True,
+        cache_control=NO_CACHE,
+        responses=problems(503),
+    )
+    def list_shards(self, ledger: LedgerDep) -> LogShardList:
+        """Every log of the chain, oldest first; the last one is the log being appended to.
+
+        Each sealed log comes with its final signed checkpoint and the verifier key of the key
+        that signed it; the next log's first entry (a ``registry.genesis``) names that checkpoint
+        in ``data.previous``, which is how a verifier links the chain.
+        """
+        store = ledger.log
+        return LogShardList(shards=[
+            LogShard(**shard.to_json(), checkpoint=shard.checkpoint if shard.sealed else None, vkey=shard_vkey(store, shard))
+            for shard in store.shards()
+        ])
+
+    @get(
+        "/{shard:int}/checkpoint",
+        operation_id="getShardCheckpoint",
+        media_type=MediaType.TEXT,
+        sync_to_thread=True,
+        responses=problems(*SHARD_PROBLEMS),
+        response_description=(
+            "The log's latest signed checkpoint (for a sealed log its final one), with the witness cosignatures "
+            "the log holds."
+        ),
+    )
+    def checkpoint(self, ledger: LedgerDep, shard: ShardPath) -> Response[str]:
+        """The latest checkpoint of one log of the chain; a sealed log's final checkpoint."""
+        target = ledger.log.shard(shard)
+        return _text(shard_checkpoint(ledger, target), {"Cache-Control": (COSIGNED_NOTE if _sealed(target) else NO_CACHE).to_header()})
+
+    @get(
+        "/{shard:int}/checkpoint/{size:int}",
+        operation_id="getShardCheckpointAtSize",
+        media_type=MediaType.TEXT,
+        sync_to_thread=True,
+        cache_control=COSIGNED_NOTE,
+        responses=problems(*SHARD_PROBLEMS),
+        response_description="The checkpoint the log signed at this tree size, with cosignatures.",
+    )
+    def checkpoint_at(self, ledger: LedgerDep, shard: ShardPath, size: Size) -> str:
+        """The signed checkpoint of one tree size of one log of the chain."""
+        return shard_checkpoint_at(ledger, ledger.log.shard(shard), size)
+
+    @get(
+        "/{shard:int}/checkpoints",
+        operation_id="listShardCheckpoints",
+        sync_to_thread=True,
+        responses=problems(*SHARD_PROBLEMS),
+    )
+    def checkpoints(
+        self, ledger: LedgerDep, shard: ShardPath, cursor: Cursor = None, limit: CheckpointLimit = 100
+    ) -> Response[CheckpointPage]:
+        """The tree sizes one log of the chain signed a checkpoint for, newest first."""
+        target = ledger.log.shard(shard)
+        return Response(shard_checkpoint_page(ledger, target, cursor, limit), headers=_cached(target, None))
+
+    @get(
+        "/{shard:int}/vkey",
+        operation_id="getShardVerifierKey",
+        media_type=MediaType.TEXT,
+        sync_to_thread=True,
+        responses=problems(*SHARD_PROBLEMS),
+        response_description=(
+            "The note verifier key of the key that signs this log's checkpoints (for a sealed log, the one that "
+            "signed its final checkpoint), and a newline."
+        ),
+    )
+    def vkey(self, ledger: LedgerDep, shard: ShardPath) -> Response[str]:
+        """The C2SP note verifier key of one log of the chain (its origin is the key's name)."""
+        target = ledger.log.shard(shard)
+        return _text(shard_vkey_text(ledger, target), _cached(target, CacheControlHeader(public=True, max_age=3600)))
+
+    @get(
+        "/{shard:int}/proof/inclusion",
+        operation_id="getShardInclusionProof",
+        sync_to_thread=True,
+        responses=problems(*SHARD_PROBLEMS),
+    )
+    def inclusion(
+        self, ledger: LedgerDep, shard: ShardPath, index: LeafIndex = None, leaf_hash: LeafHashQuery = None,
+        size: ProofSize = None,
+    ) -> Response[InclusionProof]:
+        """RFC 9162 inclusion proof of a leaf of one log (by its seq in that log, or its leaf hash)
+        in that log's tree of ``size`` (by default the log's size: a sealed log's final size)."""
+        return shard_inclusion(ledger, ledger.log.shard(shard), index, leaf_hash, size)
+
+    @get(
+        "/{shard:int}/proof/consistency",
+        operation_id="getShardConsistencyProof",
+        sync_to_thread=True,
+        cache_control=IMMUTABLE,
+        responses=problems(*SHARD_PROBLEMS),
+    )
+    def consistency(self, ledger: LedgerDep, shard: ShardPath, first: First, second: Second) -> ConsistencyProof:
+        """RFC 9162 consistency proof between two tree sizes of one log of the chain."""
+        return shard_consistency(ledger, ledger.log.shard(shard), first, second)
+
+    @get(
+        "/{shard:int}/entries",
+        operation_id="getShardLeaves",
+        media_type=NDJSON,
+        sync_to_thread=True,
+        responses=problems(*SHARD_PROBLEMS),
+        response_description=(
+            "The leaves [start, end) of this log exactly as hashed, one per line (newline-delimited JSON). At most "
+            f"{ENTRIES_PAGE_MAX} per answer and never past the log's tree; continue from start + the number of lines."
+        ),
+    )
+    def leaves(self, ledger: LedgerDep, shard: ShardPath, start: Start, end: End = None) -> Response[bytes]:
+        """Leaves of one log of the chain by seq range (seqs of that log), as stored."""
+        return shard_leaves(ledger, ledger.log.shard(shard), start, end)
