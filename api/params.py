@@ -68,7 +68,13 @@ LeafHashQuery = Annotated[
     str | None,
     QueryParameter(pattern=HEX64, description="A leaf hash (64 lowercase hex).", examples=[Example(value=HASH_EXAMPLE)]),
 ]
-Seq = Annotated[int, PathParameter(ge=0, le=MAX_INT, description="An entry's seq.", examples=[Example(value=41)])]
+Seq = Annotated[
+    int,
+    PathParameter(
+        ge=0, le=MAX_INT, description="An entry's seq: its position in the chain of logs (its seq in the first log).",
+        examples=[Example(value=41)],
+    ),
+]
 LeafHash = Annotated[str, PathParameter(pattern=HEX64, description="A leaf hash (64 lowercase hex).", examples=[Example(value=HASH_EXAMPLE)])]
 OrgPath = Annotated[str, PathParameter(pattern=USCC, description="A unified social credit code.", examples=[Example(value=ORG_EXAMPLE)])]
 ProjectPath = Annotated[str, PathParameter(pattern=IDENT, description="A project id.", examples=[Example(value="P-ELDER-2026")])]

@@ -70,15 +70,18 @@ def parse_time_param(value: str | None, name: str) -> str | None:
 
 
 def _size(conn: Connection) -> int:
-    size = conn.execute(select(HEAD.c.size).where(HEAD.c.id == 1)).scalar_one_or_none()
-    if size is None:
+    """The number of entries in the chain of logs: one past the last position (the seqs of
+    the leaf table and the projections run over every log, sealed or not)."""
+    row = conn.execute(select(HEAD.c.base, HEAD.c.size).where(HEAD.c.id == 1)).first()
+    if row is None:
         raise LedgerError("log_not_initialised", home="the database")
-    return int(size)
+    return int(row.base) + int(row.size)
 
 
 def _first_seq_from(conn: Connection, time: str, size: int) -> int:
     """The first seq whose log time is at or after ``time`` (``size`` if none): a binary search
-    over the primary key, valid because log times never decrease with seq."""
+    over the primary key, valid because log times never decrease with seq (nor from a sealed
+    log to the next: a log opens at the time its predecessor was sealed)."""
     lo, hi = 0, size
     while lo < hi:
         mid = (lo + hi) // 2
@@ -100,7 +103,7 @@ _ENTRY_COLUMNS = (
 def _entry(row: Any) -> S.Entry:
     leaf = parse_json(bytes(row.leaf))
     return S.Entry(
-        seq=row.seq, leaf_hash=row.leaf_hash, type=row.type, signer=row.signer, time=row.time,
+        seq=row.seq, log=leaf["body"]["log"], leaf_hash=row.leaf_hash, type=row.type, signer=row.signer, time=row.time,
         signer_role=row.signer_role, signer_org=row.signer_org, project=row.project,
         amount=_money(row.amount_minor, row.currency), currency=row.currency,
         corrected=bool(row.corrected), corrected_by=row.corrected_by, last_verdict=row.last_verdict,
@@ -446,7 +449,7 @@ def donation_row(engine: Engine, id_: str) -> dict[str, Any]:
     return dict(row)
 
 
-def trace_view(donation: S.Donation, t: Any, proof: S.InclusionProof, checkpoint: str) -> S.DonationTrace:
+def trace_view(donation: S.Donation, t: Any, proof: S.InclusionProof, checkpoint: str, log: str) -> S.DonationTrace:
     cur = donation.currency
     return S.DonationTrace(
         donation=donation, pot=t.pot, reversed=t.reversed,
@@ -463,7 +466,7 @@ def trace_view(donation: S.Donation, t: Any, proof: S.InclusionProof, checkpoint
             )
             for d in t.disbursements
         ],
-        inclusion_proof=proof, checkpoint=checkpoint,
+        inclusion_proof=proof, checkpoint=checkpoint, log=log,
     )
 
 

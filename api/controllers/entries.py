@@ -11,6 +11,9 @@ from litestar.params import JSONBody
 
 from ledger.canonical import parse_json
 from ledger.entry import parse_submission
+from ledger.errors import LedgerError
+from ledger.store.log_store import MAX_BATCH
+from ledger.store.log_store import AppendResult as StoredResult
 
 from .. import queries
 from ..openapi import READ_PROBLEMS, WRITE_PROBLEMS, problems
@@ -24,9 +27,43 @@ JSON = "application/json"
 WRITE_GUARDS = [rate_limit, require_media_type(JSON)]
 
 
-def _append_response(result: Any) -> Response[dict[str, Any]]:
+def _origin(checkpoint: str) -> str:
+    """The origin line of a signed checkpoint: the log it is of."""
+    return checkpoint.split("\n", 1)[0]
+
+
+def result_json(result: StoredResult) -> dict[str, Any]:
+    """An append result as answered: the store's fields (``seq`` and the proof are of the
+    entry's own log) with ``log``, that log's origin, and ``position``, the entry's place in the
+    chain of logs (the ``seq`` of /api/v1/entries/{seq} and of the registry's reads)."""
+    return result.to_json() | {"log": _origin(result.checkpoint), "position": result.pos}
+
+
+def _append_response(result: StoredResult) -> Response[dict[str, Any]]:
     # The log committed before we get here: a failed commit raised and never reaches a 2xx.
-    return Response(result.to_json(), status_code=200 if result.existing else 201)
+    return Response(result_json(result), status_code=200 if result.existing else 201)
+
+
+def _parse_batch(submissions: Any) -> list[Any]:
+    """A batch's entries, each parsed without naming the log: the store tells an entry for the
+    log being appended to from the retry of one stored in a sealed log (returned as existing),
+    one for a sealed log (``log_sealed``) and one for another registry (``wrong_log``); and it
+    knows the log's current origin even when another process rolled the chain over."""
+    if not isinstance(submissions, list):
+        raise LedgerError("body_invalid", detail="a batch is a JSON array of submissions")
+    if not submissions:
+        raise LedgerError("batch_empty")
+    if len(submissions) > MAX_BATCH:
+        raise LedgerError("batch_too_large", size=len(submissions), limit=MAX_BATCH)
+    entries = []
+    for position, sub in enumerate(submissions):
+        try:
+            entries.append(parse_submission(sub))
+        except LedgerError as exc:
+            raise LedgerError(
+                "batch_entry_refused", position=position, reason=exc.message_en, reason_zh=exc.message_zh, code=exc.code
+            ) from exc
+    return entries
 
 
 class EntriesController(Controller):
@@ -55,7 +92,8 @@ class EntriesController(Controller):
         with the rule's code; 422 for a rule, 409 for an ``idem`` reused with another body).
         """
         raw = await request.body()  # parsed again strictly: no duplicate keys, exact numbers
-        entry = parse_submission(parse_json(raw), log=ledger.log.origin)
+        # the log the entry names is checked by the store, which knows the chain (see _parse_batch)
+        entry = parse_submission(parse_json(raw))
         # appended together with the submissions that arrive meanwhile (api.coalescer)
         result = await request.app.state.appender.submit(entry)
         return _append_response(result)
@@ -80,14 +118,16 @@ class EntriesController(Controller):
         same batch (a key granted at position 0 signs at position 1).
         """
         raw = await request.body()
-        submissions = parse_json(raw)
-        results = await anyio.to_thread.run_sync(ledger.log.submit_batch, submissions)
+        entries = _parse_batch(parse_json(raw))
+        results = await anyio.to_thread.run_sync(ledger.log.append, entries)
+        checkpoint = results[0].checkpoint
         items = []
         for r in results:
-            item = r.to_json()
-            del item["checkpoint"]
+            item = result_json(r)
+            if r.checkpoint == checkpoint:  # else a retry of an entry stored in a sealed log: its own
+                del item["checkpoint"]
             items.append(item)
-        body = {"size": results[0].tree_size, "checkpoint": results[0].checkpoint, "items": items}
+        body = {"size": results[0].tree_size, "checkpoint": checkpoint, "items": items}
         return Response(body, status_code=200 if all(r.existing for r in results) else 201)
 
     @get("/", operation_id="listEntries", sync_to_thread=True, responses=problems(*READ_PROBLEMS))

@@ -144,10 +144,16 @@ class DonationsController(Controller):
 
 
 def _trace(ledger: Ledger, donation: Donation, t: object) -> DonationTrace:
-    note = ledger.log.latest_checkpoint()
+    """The trace with the donation's inclusion proof: ``donation.seq`` is its position in the
+    chain of logs; the proof is of its seq in the log holding it, against that log's latest
+    checkpoint (a sealed log's final one, which the next log's genesis names)."""
+    store = ledger.log
+    shard = store.shard_of(donation.seq)
+    index = donation.seq - shard.base
+    note = store.latest_checkpoint(shard.index)
     size = Checkpoint.parse(parse_note(note).text).size
-    proof = InclusionProof(index=donation.seq, size=size, hashes=[h.hex() for h in ledger.log.inclusion_proof(donation.seq, size)])
-    return queries.trace_view(donation, t, proof, note)
+    hashes = [h.hex() for h in store.inclusion_proof(index, size, shard.index)]
+    return queries.trace_view(donation, t, InclusionProof(index=index, size=size, hashes=hashes), note, shard.origin)
 
 
 class AllocationsController(Controller):
