@@ -182,10 +182,12 @@ def build_from_export(folder: Path, request: ReportRequest, *, tree_size: int | 
 
 
 def issued_reports(snap: Snapshot, doc: ReportDoc) -> list[ReportRow]:
-    """The report.issued entries (projection rows) for the same kind, subject and period."""
+    """The report.issued entries (projection rows) for the same kind, subject and period,
+    recorded in the log the snapshot is of (their tree sizes count in that log; one recorded
+    in an earlier year's log is checked against that log, not this one)."""
     rows = snap.rows(ReportRow, kind=doc.kind, subject=doc.subject, period_start=doc.period_start.isoformat(),
                      period_end=doc.period_end.isoformat())
-    return sorted(rows, key=lambda r: r.seq)
+    return sorted((r for r in rows if r.seq >= snap.at.base), key=lambda r: r.seq)
 
 
 def compare_with_issued(snap: Snapshot, doc: ReportDoc, files: dict[str, bytes]) -> list[dict[str, Any]]:
@@ -367,7 +369,8 @@ def issue(
                 raise
             existing = find_issued(ledger, key.id, doc.idem())  # a concurrent request recorded it first
             assert existing is not None
-    seq, leaf_hash, recorded = existing
+    position, leaf_hash, recorded = existing
+    seq = position - ledger.log.shard_of(position).base  # its seq in its own log, as an append answers
     result.entry = {"seq": seq, "leaf_hash": leaf_hash, "existing": True}
     result.files_match_record = _matches(digests, recorded)
     return result
