@@ -217,7 +217,9 @@ def signer_public_key(state: State, entry: SignedEntry, seq: int) -> bytes | Non
         previous = data.get("previous") if isinstance(data, dict) else None
         if previous is not None:  # a later shard: signed by the log key of the log it continues
             origin = previous.get("origin") if isinstance(previous, dict) else None
-            return _log_key(state, origin if isinstance(origin, str) else None, entry.signer)
+            if not isinstance(origin, str) or state.get(RegistryRow, origin) is None:
+                raise LedgerError(C.SHARD_CONTINUATION_INVALID, detail=f"no log {origin} in this registry")
+            return _log_key(state, origin, entry.signer)
         raw = unb64(data.get("public_key") if isinstance(data, dict) else None, length=32, what="data.public_key")
         if key_id(raw) != entry.signer:
             raise LedgerError(C.GENESIS_KEY_MISMATCH, expected=key_id(raw), signer=entry.signer)

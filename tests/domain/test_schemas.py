@@ -49,7 +49,7 @@ def valid_samples() -> dict[str, dict]:
 
 def test_every_type_has_a_sample():
     assert set(valid_samples()) == set(ENTRY_TYPES) == set(SCHEMAS)
-    assert len(ENTRY_TYPES) == 22
+    assert len(ENTRY_TYPES) == 23
 
 
 @pytest.mark.parametrize("type_name", ENTRY_TYPES)
