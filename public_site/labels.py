@@ -46,6 +46,7 @@ LABELS: dict[str, dict[str, str]] = {
     "role": {
         "registrar": N_("Registrar"), "org_admin": N_("Organisation administrator"), "fundraiser": N_("Fundraiser"),
         "implementer": N_("Implementer"), "overseer": N_("Overseer"), "system": N_("Log operator"),
+        "log": N_("The log (its checkpoint key)"),
     },
     "surplus": {
         "none": N_("No surplus"), "per_plan": N_("As the plan says"), "similar_purpose": N_("Used for a similar purpose"),
@@ -61,6 +62,7 @@ LABELS: dict[str, dict[str, str]] = {
         "project.closed": N_("Project closed"), "attestation.recorded": N_("Oversight verdict"),
         "audit.opinion": N_("Audit opinion"), "entry.corrected": N_("Entry corrected"), "report.issued": N_("Report issued"),
         "financials.reported": N_("Annual financial figures reported"), "log.key_rotated": N_("Log key rotated"),
+        "log.sealed": N_("Log sealed"),
         "sz.donation_filed": N_("SEZ donation filing"), "sz.filing_replied": N_("SEZ filing answered"),
     },
     "disclosure": {
@@ -74,6 +76,9 @@ LABELS: dict[str, dict[str, str]] = {
     "disclosure_status": {"on_time": N_("On time"), "late": N_("Late"), "missing": N_("Overdue"), "due": N_("Not yet due")},
     "deadline_status": {"overdue": N_("Overdue"), "due": N_("Due soon")},
     "finding_status": {"open": N_("Not resolved"), "resolved": N_("Resolved"), "target_corrected": N_("Entry corrected since")},
+    # a registry.genesis after the first entry of the chain opens the next log (data.previous)
+    "continued": {"registry.genesis": N_("Next log opened")},
+    "log_state": {"sealed": N_("Sealed"), "open": N_("Open for new entries")},
     "state": {"unallocated": N_("Not yet allocated"), "held": N_("With implementers, not yet paid out")},
 }
 

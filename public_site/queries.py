@@ -9,6 +9,7 @@ project; an organisation's years read ``p_org_year``, a few rows per organisatio
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,8 +18,8 @@ from sqlalchemy import Connection, Engine, and_, desc, func, literal, or_, selec
 from sqlalchemy.sql import ColumnElement
 
 from ledger.store.db import read_transaction
-from ledger.store.tables import ORG_YEAR, PROJECT_DONOR_TYPE, ALLOCATION, ATTESTATION, AUDIT, BALANCE, CHECKPOINT, CORRECTION, COSIG, DISBURSEMENT, DONATION, ENTRY, FUND, HEAD, KEY, LEAF, ORG, PROGRESS, PROJECT, REGISTRY, REPORT
-
+from ledger.store.log_store import Shard
+from ledger.store.tables import ORG_YEAR, PROJECT_DONOR_TYPE, ALLOCATION, ATTESTATION, AUDIT, BALANCE, CHECKPOINT, CORRECTION, COSIG, DISBURSEMENT, DONATION, ENTRY, FUND, HEAD, KEY, LEAF, ORG, PROGRESS, PROJECT, REGISTRY, REPORT, SHARD
 
 
 SORTS = {
@@ -35,7 +36,92 @@ SORTS = {
 
 
 def head_size(conn: Connection) -> int:
+    """The size of the log being appended to (the active shard's own tree size)."""
     return int(conn.execute(select(HEAD.c.size).where(HEAD.c.id == 1)).scalar_one_or_none() or 0)
+
+
+# --- the chain of logs (shards) -------------------------------------------------------------
+
+_YEAR_SUFFIX = re.compile(r"/(\d{4})$")
+
+
+@dataclass(frozen=True, slots=True)
+class ChainLog:
+    """One log of the registry's chain as the site shows it: the store's :class:`Shard` (seqs
+    in it run from 0; chain positions from ``base``), when its first entry was recorded and
+    the year it stands for (the origin's ``/YYYY`` suffix, else the year of its first entry
+    in China Standard Time)."""
+
+    shard: Shard
+    opened_at: str | None
+    year: int | None
+
+    @property
+    def index(self) -> int:
+        return self.shard.index
+
+    @property
+    def origin(self) -> str:
+        return self.shard.origin
+
+    @property
+    def base(self) -> int:
+        return self.shard.base
+
+    @property
+    def size(self) -> int:
+        return self.shard.size
+
+    @property
+    def sealed(self) -> bool:
+        return self.shard.sealed
+
+    @property
+    def last(self) -> int | None:
+        """The chain position of its last entry (``log.sealed`` when sealed)."""
+        return self.base + self.size - 1 if self.size else None
+
+    @property
+    def next_genesis(self) -> int | None:
+        """The chain position of the next log's genesis (the entry right after the seal)."""
+        return self.base + self.size if self.sealed else None
+
+    def contains(self, position: int) -> bool:
+        return self.shard.contains(position)
+
+
+def chain(conn: Connection) -> list[ChainLog]:
+    """Every log of the chain, oldest first (the last is the one being appended to), read in
+    the page's transaction: the sealed ones from ``log_shard``, the active one from the head."""
+    shards = [
+        Shard(r["shard"], r["origin"], r["base"], r["size"], r["root"], True, r["next_origin"], r["checkpoint"], r["sealed_at"])
+        for r in conn.execute(select(SHARD).order_by(SHARD.c.shard)).mappings()
+    ]
+    head = conn.execute(select(HEAD).where(HEAD.c.id == 1)).mappings().first()
+    if head is not None:
+        shards.append(Shard(head["shard"], head["origin"], head["base"], head["size"], head["root"], False))
+    firsts = entry_times(conn, [s.base for s in shards if s.size])
+    out = []
+    for s in shards:
+        opened = firsts.get(s.base) if s.size else None
+        suffix = _YEAR_SUFFIX.search(s.origin)
+        year = int(suffix.group(1)) if suffix else (_china_year(opened) if opened else None)
+        out.append(ChainLog(s, opened, year))
+    return out
+
+
+def log_of(logs: Sequence[ChainLog], position: int) -> ChainLog | None:
+    """The log holding the entry at chain ``position`` (what ``LogStore.shard_of`` answers)."""
+    for log in reversed(logs):
+        if log.base <= position:
+            return log if log.contains(position) else None
+    return None
+
+
+def _china_year(log_time: str) -> int:
+    from .i18n import china_date
+
+    return china_date(log_time).year
 
 
 def org_names(conn: Connection, codes: Iterable[str | None]) -> dict[str, dict[str, Any]]:
@@ -428,39 +514,71 @@ class CheckpointInfo:
     cosignatures: list[dict[str, Any]] = field(default_factory=list)
 
 
-def checkpoints(conn: Connection, *, limit: int = 30, before: int | None = None) -> list[CheckpointInfo]:
-    stmt = select(CHECKPOINT).order_by(desc(CHECKPOINT.c.size)).limit(limit)
+# Checkpoints and cosignatures are per log of the chain: ``shard`` None is the log being
+# appended to (the head's shard), else a shard index. Sizes are that log's own tree sizes.
+
+
+def _shard(conn: Connection, shard: int | None) -> int:
+    if shard is not None:
+        return shard
+    return int(conn.execute(select(HEAD.c.shard).where(HEAD.c.id == 1)).scalar_one_or_none() or 0)
+
+
+def checkpoints(conn: Connection, *, limit: int = 30, before: int | None = None, shard: int | None = None) -> list[CheckpointInfo]:
+    index = _shard(conn, shard)
+    stmt = select(CHECKPOINT).where(CHECKPOINT.c.shard == index).order_by(desc(CHECKPOINT.c.size)).limit(limit)
     if before is not None:
         stmt = stmt.where(CHECKPOINT.c.size < before)
     items = [CheckpointInfo(r["size"], r["root"], r["note"], r["signed_at"]) for r in conn.execute(stmt).mappings()]
     if items:
         by_size = {c.size: c for c in items}
-        for r in conn.execute(select(COSIG).where(COSIG.c.size.in_(list(by_size))).order_by(COSIG.c.witness)).mappings():
+        for r in conn.execute(
+            select(COSIG).where(and_(COSIG.c.shard == index, COSIG.c.size.in_(list(by_size)))).order_by(COSIG.c.witness)
+        ).mappings():
             by_size[r["size"]].cosignatures.append(dict(r))
     return items
 
 
-def checkpoint_info(conn: Connection, size: int) -> CheckpointInfo | None:
-    r = conn.execute(select(CHECKPOINT).where(CHECKPOINT.c.size == size)).mappings().first()
+def checkpoint_info(conn: Connection, size: int, shard: int | None = None) -> CheckpointInfo | None:
+    index = _shard(conn, shard)
+    r = conn.execute(select(CHECKPOINT).where(and_(CHECKPOINT.c.shard == index, CHECKPOINT.c.size == size))).mappings().first()
     if r is None:
         return None
     info = CheckpointInfo(r["size"], r["root"], r["note"], r["signed_at"])
-    info.cosignatures = [dict(c) for c in conn.execute(select(COSIG).where(COSIG.c.size == size).order_by(COSIG.c.witness)).mappings()]
+    info.cosignatures = [dict(c) for c in conn.execute(
+        select(COSIG).where(and_(COSIG.c.shard == index, COSIG.c.size == size)).order_by(COSIG.c.witness)
+    ).mappings()]
     return info
 
 
-def latest_witnessed_size(conn: Connection) -> int | None:
-    size = conn.execute(select(func.max(COSIG.c.size))).scalar_one_or_none()
+def latest_witnessed_size(conn: Connection, shard: int | None = None) -> int | None:
+    size = conn.execute(select(func.max(COSIG.c.size)).where(COSIG.c.shard == _shard(conn, shard))).scalar_one_or_none()
     return int(size) if size is not None else None
 
 
-def witnesses(conn: Connection) -> list[dict[str, Any]]:
-    """Every witness that cosigned, with the latest size and time it cosigned."""
+def witnesses(conn: Connection, shard: int | None = None) -> list[dict[str, Any]]:
+    """Every witness that cosigned a checkpoint of one log, with the latest size and time."""
     rows = conn.execute(
         select(COSIG.c.witness, func.max(COSIG.c.size).label("size"), func.max(COSIG.c.timestamp).label("timestamp"),
-               func.count().label("count")).group_by(COSIG.c.witness).order_by(COSIG.c.witness)
+               func.count().label("count")).where(COSIG.c.shard == _shard(conn, shard))
+        .group_by(COSIG.c.witness).order_by(COSIG.c.witness)
     ).mappings().all()
     return [dict(r) for r in rows]
+
+
+def log_key_row(conn: Connection, key_id: str) -> dict[str, Any] | None:
+    """A log's checkpoint key by id, as a key row (``public_key``), when a log of the chain
+    names it as its key now: entries the log signs itself (``log.sealed``, the genesis of a
+    continuing log) have it as their signer."""
+    key = conn.execute(select(REGISTRY.c.log_key).where(REGISTRY.c.log_key_id == key_id).limit(1)).scalar_one_or_none()
+    return {"key_id": key_id, "public_key": key} if key else None
+
+
+def log_key_from_size(conn: Connection, origin: str) -> int:
+    """The first tree size of the log ``origin`` its current checkpoint key signs (0 when the
+    key never changed in that log): checkpoints below it carry an earlier key's signature."""
+    size = conn.execute(select(REGISTRY.c.log_key_from_size).where(REGISTRY.c.origin == origin)).scalar_one_or_none()
+    return int(size or 0)
 
 
 def registry(conn: Connection) -> dict[str, Any] | None:

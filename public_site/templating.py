@@ -129,6 +129,16 @@ class Helpers:
         message = LABELS.get(kind, {}).get(str(value))
         return self.t.gettext(message) if message else str(value)
 
+    def entry_type(self, type_: str | None, seq: int | None = None) -> str:
+        """An entry type's name; a ``registry.genesis`` past position 0 of the chain is the
+        first entry of a continuing log (it names the sealed log before it), not a new registry."""
+        if type_ == "registry.genesis" and seq:
+            return self.label("continued", type_)
+        return self.label("type", type_)
+
+    def log_state(self, log: Any) -> str:
+        return self.label("log_state", "sealed" if log.sealed else "open")
+
     def region(self, code: str | None) -> str:
         if not code:
             return "—"

@@ -36,7 +36,7 @@ from ledger.oversight import (
     scan_deadlines,
 )
 from ledger.store.db import read_transaction
-from ledger.store.export import log_vkey
+from ledger.store.export import log_vkey, shard_vkey
 from ledger.store.runtime import Ledger
 
 from . import queries as Q
@@ -104,11 +104,6 @@ def _disclosures(request: Request, conn: Any, today: Any, *, project: str | None
     return Disclosures(tuple(items), tuple(deadlines), rules.ref)
 
 
-def _with_cosignatures(ledger: Ledger, note: str, size: int) -> str:
-    lines = ledger.log.cosignatures(size)
-    return add_signatures(note, lines) if lines else note
-
-
 def _verified_cosigners(note: str, witness_keys: Any) -> dict[str, bool]:
     """Witness name -> whether its cosignature verifies with a key this site trusts."""
     if not witness_keys:
@@ -124,32 +119,59 @@ def _witness_keys(request: Request) -> tuple[Any, ...]:
     return tuple(getattr(settings, "witness_keys", ()) or ())
 
 
-def _proof_data(ledger: Ledger, conn: Any, seq: int, leaf_hash: str, signer: str, size: int, request: Request) -> dict[str, Any]:
-    """What the browser needs to check an entry on its own: leaf bytes, proof, signed note,
-    the log key, the signer's public key and the witness keys this site knows."""
-    note = _with_cosignatures(ledger, ledger.log.checkpoint_at(size), size)
-    key = Q.key_row(conn, signer)
+def _proof_data(ledger: Ledger, log: Q.ChainLog, position: int, leaf_hash: str, signer: str, size: int, key: dict[str, Any] | None,
+                request: Request) -> dict[str, Any]:
+    """What the browser needs to check an entry on its own: leaf bytes, proof, signed note with
+    its cosignatures, the key of the log that holds the entry, the signer's public key and the
+    witness keys this site knows.
+
+    ``log`` is the log (shard) of the chain holding the entry at chain ``position``; the proof
+    is in that log's own tree, so its index is the entry's seq in that log (what the leaf bytes
+    say), and ``size`` is one of that log's checkpoints (a sealed log's final one)."""
+    index = position - log.base
+    store = ledger.log
+    if log.sealed and size == log.size and log.shard.checkpoint:
+        note = log.shard.checkpoint
+    else:
+        note = store.checkpoint_at(size, log.index)
+    lines = store.cosignatures(size, log.index)
     return {
-        "index": seq,
+        "index": index,
         "size": size,
+        "log": log.origin,
+        "sealed": log.sealed,
+        "position": position,
         "leaf_hash": leaf_hash,
-        "leaf_b64": base64.b64encode(ledger.log.leaf(seq)).decode("ascii"),
-        "proof": [h.hex() for h in ledger.log.inclusion_proof(seq, size)],
-        "note": note,
-        "vkey": log_vkey(ledger.log),
+        "leaf_b64": base64.b64encode(store.leaf(position)).decode("ascii"),
+        "proof": [h.hex() for h in store.inclusion_proof(index, size, log.index)],
+        "note": add_signatures(note, lines) if lines else note,
+        "vkey": shard_vkey(store, log.shard),
         "signer": signer,
         "signer_public_key": key["public_key"] if key else None,
         "witnesses": [v.to_string() for v in _witness_keys(request)],
     }
 
 
-def _proof_size(conn: Any, seq: int) -> tuple[int, bool]:
-    """The checkpoint to prove an entry against: the latest one a witness cosigned when it
-    covers the entry, else the latest one. Returns (size, witnessed)."""
-    witnessed = Q.latest_witnessed_size(conn)
-    if witnessed is not None and witnessed > seq:
+def _proof_size(conn: Any, log: Q.ChainLog, position: int) -> tuple[int, bool]:
+    """The checkpoint of ``log`` to prove the entry at chain ``position`` against. A sealed log:
+    its final checkpoint (the next log's genesis names it). The log being appended to: the
+    latest checkpoint a witness cosigned when it covers the entry and is signed with the log
+    key in force now (the key the page gives), else the latest one. Returns (size, witnessed)."""
+    if log.sealed:
+        return log.size, Q.latest_witnessed_size(conn, log.index) == log.size
+    witnessed = Q.latest_witnessed_size(conn, log.index)
+    if witnessed is not None and witnessed > position - log.base and witnessed >= Q.log_key_from_size(conn, log.origin):
         return witnessed, True
     return Q.head_size(conn), False
+
+
+def _entry_log(conn: Any, position: int) -> tuple[list[Q.ChainLog], Q.ChainLog]:
+    """The chain of logs and the one holding the entry at ``position``."""
+    logs = Q.chain(conn)
+    log = Q.log_of(logs, position)
+    if log is None:
+        raise LedgerError("not_found", what="entry", what_zh="条目", ref=f"seq {position}")
+    return logs, log
 
 
 def error_page(request: Request, exc: Exception) -> Response[Any]:
@@ -185,11 +207,12 @@ class SitePages(Controller):
             checkpoint = Q.checkpoint_info(conn, size)
             witnessed_size = Q.latest_witnessed_size(conn)
             witnessed = Q.checkpoint_info(conn, witnessed_size) if witnessed_size is not None and witnessed_size != size else None
+            logs = Q.chain(conn)
             orgs = Q.org_names(conn, [*(e["signer_org"] for e in latest), *(p["fundraiser_org"] for p in featured)])
             titles = Q.project_titles(conn, [e["project"] for e in latest])
         return render(
             request, "home.html", nav="home", totals=totals, latest=latest, featured=featured, checkpoint=checkpoint,
-            witnessed=witnessed, orgs=orgs, titles=titles, size=size,
+            witnessed=witnessed, orgs=orgs, titles=titles, size=size, log=logs[-1], logs=logs,
         )
 
     # --- projects -----------------------------------------------------------------------------
@@ -293,17 +316,26 @@ class SitePages(Controller):
     @get("/projects/{project:str}/entries.json", name="site:project-json", sync_to_thread=True)
     def project_json(self, ledger: NamedDependency[Ledger], project: FromPath[str]) -> Stream:
         self._require_project(ledger, project)
-        size = ledger.log.head().size
+        with read_transaction(ledger.engine) as conn:
+            logs = Q.chain(conn)
+        active = logs[-1]
+        end = active.base + active.size  # entries appended after this are left out
 
         def chunks() -> Iterator[bytes]:
-            head = {"project": project, "origin": ledger.log.origin, "tree_size": size}
+            # "seq" is an entry's position in the chain of logs (the site's /ledger/{seq});
+            # the leaf's own seq is its place in the log named by "log" ("log_seq")
+            head = {"project": project, "origin": active.origin, "tree_size": active.size, "logs": [
+                {"origin": g.origin, "first_seq": g.base, "size": g.size, "sealed": g.sealed} for g in logs]}
             yield json.dumps(head, ensure_ascii=False)[:-1].encode() + b', "entries": ['
             first = True
             for r in Q.iter_project_entries(ledger.engine, project):
-                if r["seq"] >= size:
+                if r["seq"] >= end:
                     break
+                log = Q.log_of(logs, r["seq"])
+                assert log is not None, "every position below the head is in a log of the chain"
                 meta = {
-                    "seq": r["seq"], "leaf_hash": r["id"], "time": r["time"], "type": r["type"], "signer": r["signer"],
+                    "seq": r["seq"], "log": log.origin, "log_seq": r["seq"] - log.base,
+                    "leaf_hash": r["id"], "time": r["time"], "type": r["type"], "signer": r["signer"],
                     "signer_role": r["signer_role"], "signer_org": r["signer_org"],
                     "amount": format_amount(r["amount_minor"], r["currency"]) if r["amount_minor"] is not None and r["currency"] else None,
                     "currency": r["currency"], "corrected": bool(r["corrected"]), "corrected_by": r["corrected_by"],
@@ -417,16 +449,17 @@ class SitePages(Controller):
             return render(request, "verify.html", nav="verify", result=None, error=message, code=code, status=404 if exc.code == "receipt_not_found" else 400, cache="no-store")
         donation, trace = api_queries.trace(ledger.engine, row)
         with read_transaction(ledger.engine) as conn:
-            size, witnessed = _proof_size(conn, row["seq"])
-            proof = _proof_data(ledger, conn, row["seq"], row["id"], row["recorded_by"], size, request)
-            checkpoint = Q.checkpoint_info(conn, size)
+            _, log = _entry_log(conn, row["seq"])
+            size, witnessed = _proof_size(conn, log, row["seq"])
+            proof = _proof_data(ledger, log, row["seq"], row["id"], row["recorded_by"], size, Q.key_row(conn, row["recorded_by"]), request)
+            checkpoint = Q.checkpoint_info(conn, size, log.index)
             project = Q.project_view(conn, row["project"])
             orgs = Q.org_names(conn, [row["fundraiser_org"], *(a.implementer for a in trace.allocations)])
             if project is not None:
                 orgs.update(project.orgs)
         return render(
             request, "verify.html", nav="verify", result=row, trace=trace, proof=proof, witnessed=witnessed,
-            checkpoint=checkpoint, project=project.project if project else None, orgs=orgs, error=None, code="",
+            checkpoint=checkpoint, log=log, project=project.project if project else None, orgs=orgs, error=None, code="",
             cache="no-store",
         )
 
@@ -452,14 +485,14 @@ class SitePages(Controller):
         with read_transaction(ledger.engine) as conn:
             orgs = Q.org_names(conn, [e.signer_org for e in items])
             titles = Q.project_titles(conn, [e.project for e in items])
-            size = Q.head_size(conn)
+            logs = Q.chain(conn)
             if filters["project"]:
                 titles.update(Q.project_titles(conn, [filters["project"]]))
             if filters["org"]:
                 orgs.update(Q.org_names(conn, [filters["org"]]))
         return render(
             request, "ledger.html", nav="ledger", items=items, next_cursor=result["next_cursor"], filters=filters,
-            types=ENTRY_TYPES, orgs=orgs, titles=titles, size=size,
+            types=ENTRY_TYPES, orgs=orgs, titles=titles, size=logs[-1].base + logs[-1].size, logs=logs,
         )
 
     @get("/ledger/{seq:int}", name="site:entry", sync_to_thread=True)
@@ -485,12 +518,17 @@ class SitePages(Controller):
                     org_codes.extend(x for x in data[name] if isinstance(x, str))
             orgs = Q.org_names(conn, org_codes)
             titles = Q.project_titles(conn, [e["project"], data.get("project") if isinstance(data.get("project"), str) else None])
-            size = Q.head_size(conn)
-            proof = _proof_data(ledger, conn, seq, e["leaf_hash"], e["signer"], size, request)
+            logs, log = _entry_log(conn, seq)
+            # the entry's own log: a sealed one's final checkpoint, else the latest checkpoint
+            # entries the log signs itself (log.sealed, a continuing genesis) are checked with its key
+            proof_key = signer_key or Q.log_key_row(conn, e["signer"])
+            proof = _proof_data(ledger, log, seq, e["leaf_hash"], e["signer"], log.size, proof_key, request)
+        by_index = {g.index: g for g in logs}
         return render(
             request, "entry.html", nav="ledger", title=f"#{seq}", e=e, leaf=leaf, data=data, raw=raw.decode("utf-8"),
             signer_key=signer_key, refs=refs, key_target=key_target, named_key=named_key, referring=referring, orgs=orgs,
             titles=titles, proof=proof, data_json=json.dumps(data, ensure_ascii=False, indent=2),
+            log=log, log_seq=seq - log.base, next_log=by_index.get(log.index + 1), previous_log=by_index.get(log.index - 1),
         )
 
     # --- checkpoints, how to verify, reports ----------------------------------------------------
@@ -500,9 +538,13 @@ class SitePages(Controller):
         before = _int_param(request, "before", 0, 0, 2**62) or None
         keys = _witness_keys(request)
         with read_transaction(ledger.engine) as conn:
-            items = Q.checkpoints(conn, limit=30, before=before)
-            witnesses = Q.witnesses(conn)
-            size = Q.head_size(conn)
+            logs = Q.chain(conn)
+            wanted = _int_param(request, "log", logs[-1].index, -1, 2**15)
+            log = next((g for g in logs if g.index == wanted), None)
+            if log is None:
+                raise LedgerError("not_found", what="log", what_zh="账本", ref=str(wanted))
+            items = Q.checkpoints(conn, limit=30, before=before, shard=log.index)
+            witnesses = Q.witnesses(conn, log.index)
         for w in witnesses:
             w["timestamp_iso"] = format_time(datetime.fromtimestamp(int(w["timestamp"]), timezone.utc))
         verified: dict[int, dict[str, bool]] = {}
@@ -511,16 +553,19 @@ class SitePages(Controller):
                 verified[c.size] = _verified_cosigners(add_signatures(c.note, [s["line"] for s in c.cosignatures]), keys)
         return render(
             request, "checkpoints.html", nav="checkpoints", items=items, witnesses=witnesses, verified=verified,
-            witness_keys=[(k.name, k.to_string()) for k in keys], vkey=log_vkey(ledger.log), size=size,
-            next_before=items[-1].size if len(items) == 30 else None,
+            witness_keys=[(k.name, k.to_string()) for k in keys], vkey=shard_vkey(ledger.log, log.shard), size=log.size,
+            next_before=items[-1].size if len(items) == 30 else None, logs=logs, log=log,
         )
 
     @get("/how-to-verify", name="site:how-to-verify", sync_to_thread=True)
     def how_to_verify(self, request: Request, ledger: NamedDependency[Ledger]) -> Template:
         with read_transaction(ledger.engine) as conn:
-            size = Q.head_size(conn)
-        return render(request, "how_to_verify.html", nav="checkpoints", vkey=log_vkey(ledger.log), origin=ledger.log.origin,
-                      size=size, base=str(request.base_url).rstrip("/"))
+            logs = Q.chain(conn)
+        active = logs[-1]
+        sealed = [(g, shard_vkey(ledger.log, g.shard)) for g in logs[:-1]]
+        return render(request, "how_to_verify.html", nav="checkpoints", vkey=log_vkey(ledger.log), origin=active.origin,
+                      size=active.size, total=active.base + active.size, logs=logs, sealed=sealed,
+                      base=str(request.base_url).rstrip("/"))
 
     @get("/reports", name="site:reports", sync_to_thread=True)
     def reports(self, request: Request, ledger: NamedDependency[Ledger]) -> Template:

@@ -1,10 +1,11 @@
 /* In-browser verification of a log entry with WebCrypto (no library, nothing fetched):
-   1. leaf hash = SHA-256(0x00 || leaf bytes) equals the entry id;
+   1. leaf hash = SHA-256(0x00 || leaf bytes) equals the entry id, and the leaf's seq is the
+      proof index (an entry's seq in its own log: each log of the chain has its own tree);
    2. the signer key id is SHA-256 of its public key, and its Ed25519 signature over
       "charity-ledger/entry/v1\n" || JCS(body) verifies (the body bytes are cut from the leaf);
    3. the RFC 9162 inclusion proof folds the leaf hash up to the checkpoint's root;
-   4. the checkpoint names this log and tree size, and the log's Ed25519 note signature
-      (C2SP signed note, key from the vkey) verifies;
+   4. the checkpoint names the log the entry was signed for (body.log) and the tree size, and
+      that log's Ed25519 note signature (C2SP signed note, key from the vkey) verifies;
    5. cosignatures (C2SP tlog-cosignature v1) by the witnesses this site lists verify.
    The result is shown on the page; #check-result gets data-state="pass|fail|unavailable". */
 (function () {
@@ -179,7 +180,8 @@
 
       // 4. the checkpoint and the log's signature
       var vkey = parseVkey(d.vkey);
-      ok = item(msgs.checkpoint, lines[0] === vkey.name && lines[1] === String(d.size) ? "ok" : "bad", lines[0] + " · " + lines[1]) && ok;
+      var sameLog = lines[0] === vkey.name && lines[0] === parsed.body.log;
+      ok = item(msgs.checkpoint, sameLog && lines[1] === String(d.size) ? "ok" : "bad", lines[0] + " · " + lines[1]) && ok;
       var logSig = note.sigs.filter(function (s) { return s.name === vkey.name && s.keyHash === vkey.keyHash; })[0];
       var logOk = vkey.type === 1 && (await keyHashOk(vkey)) && !!logSig && logSig.sig.length === 64 &&
         (await ed25519(vkey.pub, logSig.sig, enc.encode(note.text)));
