@@ -6,109 +6,32 @@ switch, filters, no failed requests; screenshots at desktop and phone widths."""
 from __future__ import annotations
 
 import re
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.site.browsing import DESKTOP, INSECURE_HOST, PHONE, chromium, serving, shoot, watched_page
+
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 360, "height": 740}
-INSECURE_HOST = "showcase.test"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(site_app: Any) -> Iterator[str]:
-    import uvicorn
-
-    port = _free_port()
-    config = uvicorn.Config(site_app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started:
-        if time.time() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(site_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser(server: str) -> Iterator[Any]:
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        pytest.fail(f"{CHROMIUM} is missing: scripts/bootstrap.sh test installs Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    port = server.rsplit(":", 1)[1]
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[*ARGS, f"--host-resolver-rules=MAP {INSECURE_HOST} 127.0.0.1"],
-        )
-        b.site_port = port  # type: ignore[attr-defined]
+    with chromium(server) as b:
         yield b
-        b.close()
-
-
-class Watch:
-    """Every request a page makes: all must stay on the site and succeed."""
-
-    def __init__(self, page: Any, origin: str) -> None:
-        self.origin = origin
-        self.failed: list[str] = []
-        self.foreign: list[str] = []
-        self.errors: list[str] = []
-        page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
-        page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.url} {r.status}"))
-        page.on("request", lambda r: not r.url.startswith(origin) and not r.url.startswith("data:") and self.foreign.append(r.url))
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-
-    def check(self, allow_status: tuple[int, ...] = ()) -> None:
-        failed = [f for f in self.failed if not any(f.endswith(f" {s}") for s in allow_status)]
-        assert not failed, failed
-        assert not self.foreign, self.foreign
-        errors = [e for e in self.errors if not any(f"status of {s}" in e for s in allow_status)]
-        assert not errors, errors
 
 
 @pytest.fixture
 def page(browser: Any, server: str) -> Iterator[Any]:
-    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
-    pg = context.new_page()
-    pg.watch = Watch(pg, server)  # type: ignore[attr-defined]
-    yield pg
-    context.close()
-
-
-def shoot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(size)
-        page.wait_for_timeout(100)
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= size["width"] + 1, f"{name} scrolls sideways at {size['width']} px ({width})"
-        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
-    page.set_viewport_size(DESKTOP)
+    with watched_page(browser, server) as pg:
+        yield pg
 
 
 def lookup(page: Any, server: str, code: str) -> None:
