@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -92,9 +93,11 @@ def run_backend(name: str, url: str | None, args: argparse.Namespace, tmp: Path)
     out = {
         "limits": {"raw_inserts_per_s": round(raw_inserts_per_s(ledger.engine))},
         "first_log_size_at_roll_over": size,
-        "before": {"batched_per_s": rate(before), "entries": half, "transactions": len(before)},
+        "before": {"batched_per_s": rate(before), "entries": half, "transactions": len(before),
+                   "mix": dict(sorted(Counter(s.type for s in steps[:half]).items()))},
         "roll_over_ms": round(roll_ms, 1),
-        "after": {"batched_per_s": rate(after), "entries": len(steps) - half, "transactions": len(after)},
+        "after": {"batched_per_s": rate(after), "entries": len(steps) - half, "transactions": len(after),
+                  "mix": dict(sorted(Counter(s.type for s in steps[half:]).items()))},
         "verify_chain": {"entries": total, "logs": len(report.logs), "per_s": round(total / verify_s)},
     }
     out["after_vs_before"] = round(out["after"]["batched_per_s"] / out["before"]["batched_per_s"], 2)

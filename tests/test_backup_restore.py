@@ -62,6 +62,28 @@ def test_restore_verifies_and_extends_the_published_checkpoint(any_factory: Ledg
     assert err.value.code == "restore_refused"
 
 
+def test_a_chain_of_logs_is_backed_up_and_restored(any_factory: LedgerFactory, restore_target: LedgerFactory, tmp_path: Path) -> None:
+    from ledger.store.donors import load_privacy_key
+    from ledger.store.export import verify_stored_chain
+    from ledger.store.runtime import roll_over
+
+    f = any_factory
+    f.with_genesis()
+    f.append_orgs(10)
+    roll_over(f.ledger, year=2027)
+    f.append_orgs(3, start=50)
+    load_privacy_key(f.settings)
+    manifest = backup(f.settings, tmp_path / "backup")
+    assert manifest["log_origin"] == f.ledger.log.origin != manifest["origin"] and manifest["size"] == 4
+    result = restore(restore_target.settings, tmp_path / "backup")
+    assert (result["restored_size"], result["published_size"], result["consistent"]) == (4, 4, True)
+    restored = restore_target.ledger
+    assert restored.log.shards() == f.ledger.log.shards()  # every log, sealed ones with their final checkpoints
+    assert [r.size for r in verify_stored_chain(restored.log).logs] == [12, 4]
+    restored.log.append([f.org_entry(300)])  # the restored chain goes on in its current log
+    assert restored.log.head().size == 5
+
+
 def test_damaged_sqlite_backup_is_refused(factory: LedgerFactory, tmp_path: Path) -> None:
     f = factory
     f.with_genesis()

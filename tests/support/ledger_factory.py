@@ -39,8 +39,10 @@ class LedgerFactory:
             self._ledger = init_ledger(self.settings)
         return self._ledger
 
-    def sign(self, key: KeyPair, type_: str, data: dict[str, Any], *, idem: str | None = None, at: Any = None, log: str = ORIGIN) -> SignedEntry:
-        return sign_entry(key, make_body(log, type_, key.id, at or now(), idem or f"t-{next(self._counter)}", data))
+    def sign(self, key: KeyPair, type_: str, data: dict[str, Any], *, idem: str | None = None, at: Any = None, log: str | None = None) -> SignedEntry:
+        """Signed for ``log``; by default the log being appended to (it changes at a roll-over)."""
+        origin = log or (self._ledger.log.origin if self._ledger is not None else ORIGIN)
+        return sign_entry(key, make_body(origin, type_, key.id, at or now(), idem or f"t-{next(self._counter)}", data))
 
     def genesis_entry(self) -> SignedEntry:
         return self.sign(self.registrar, "registry.genesis", {
