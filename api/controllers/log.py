@@ -46,6 +46,9 @@ from ..params import MAX_INT, ApiSettingsDep, LeafHashQuery, LedgerDep, Size
 from ..problems import PARAMETER_INVALID, WITNESS_UNKNOWN_KEY
 from ..schemas import (
     CHECKPOINT_EXAMPLE,
+    HASH_EXAMPLE,
+    KEY_EXAMPLE,
+    SEALED_CHECKPOINT_EXAMPLE,
     CheckpointPage,
     CheckpointRef,
     ConsistencyProof,
@@ -401,6 +404,23 @@ COSIGNED_NOTE = CacheControlHeader(public=True, max_age=60)
 SHARD_PROBLEMS = (400, 404, 503)
 
 
+SEALED_VKEY_EXAMPLE = LogShard.__example__["vkey"] + "\n"
+LEAF_LINE_EXAMPLE = (
+    '{"body":{"at":"2026-11-27T08:30:00.000Z","data":{"amount":"200.00","currency":"CNY","project":"P-ELDER-2026"},'
+    '"idem":"bank-2026-11-27-0042","log":"charity-ledger.example/log/2026","signer":"' + KEY_EXAMPLE + '",'
+    '"type":"donation.received","v":1},"prev":"' + HASH_EXAMPLE + '","seq":41,"sig":"3q2+7w' + "A" * 80 + '==",'
+    '"time":"2026-11-27T08:30:00.123Z"}\n'
+)
+
+
+def _ok(description: str, example: str, media_type: str = MediaType.TEXT) -> dict[int, ResponseSpec]:
+    """The documented 200 answer of a text endpoint, with an example."""
+    return {200: ResponseSpec(
+        data_container=str, media_type=media_type, description=description, generate_examples=False,
+        examples=[Example(summary="example", value=example)],
+    )}
+
+
 def _text(body: str, headers: dict[str, str]) -> Response[str]:
     return Response(body, media_type=MediaType.TEXT, headers=headers)
 
@@ -419,6 +439,7 @@ class LogShardsController(Controller):
     @get(
         "/",
         operation_id="listLogShards",
+        summary="The chain of logs",
         sync_to_thread=True,
         cache_control=NO_CACHE,
         responses=problems(503),
@@ -439,13 +460,14 @@ class LogShardsController(Controller):
     @get(
         "/{shard:int}/checkpoint",
         operation_id="getShardCheckpoint",
+        summary="A log's latest (or final) checkpoint",
         media_type=MediaType.TEXT,
         sync_to_thread=True,
-        responses=problems(*SHARD_PROBLEMS),
-        response_description=(
+        responses=_ok(
             "The log's latest signed checkpoint (for a sealed log its final one), with the witness cosignatures "
-            "the log holds."
-        ),
+            "the log holds.",
+            SEALED_CHECKPOINT_EXAMPLE,
+        ) | problems(*SHARD_PROBLEMS),
     )
     def checkpoint(self, ledger: LedgerDep, shard: ShardPath) -> Response[str]:
         """The latest checkpoint of one log of the chain; a sealed log's final checkpoint."""
@@ -455,11 +477,12 @@ class LogShardsController(Controller):
     @get(
         "/{shard:int}/checkpoint/{size:int}",
         operation_id="getShardCheckpointAtSize",
+        summary="A log's checkpoint at a size",
         media_type=MediaType.TEXT,
         sync_to_thread=True,
         cache_control=COSIGNED_NOTE,
-        responses=problems(*SHARD_PROBLEMS),
-        response_description="The checkpoint the log signed at this tree size, with cosignatures.",
+        responses=_ok("The checkpoint the log signed at this tree size, with cosignatures.", SEALED_CHECKPOINT_EXAMPLE)
+        | problems(*SHARD_PROBLEMS),
     )
     def checkpoint_at(self, ledger: LedgerDep, shard: ShardPath, size: Size) -> str:
         """The signed checkpoint of one tree size of one log of the chain."""
@@ -468,6 +491,7 @@ class LogShardsController(Controller):
     @get(
         "/{shard:int}/checkpoints",
         operation_id="listShardCheckpoints",
+        summary="A log's checkpoint sizes",
         sync_to_thread=True,
         responses=problems(*SHARD_PROBLEMS),
     )
@@ -481,13 +505,14 @@ class LogShardsController(Controller):
     @get(
         "/{shard:int}/vkey",
         operation_id="getShardVerifierKey",
+        summary="A log's verifier key",
         media_type=MediaType.TEXT,
         sync_to_thread=True,
-        responses=problems(*SHARD_PROBLEMS),
-        response_description=(
+        responses=_ok(
             "The note verifier key of the key that signs this log's checkpoints (for a sealed log, the one that "
-            "signed its final checkpoint), and a newline."
-        ),
+            "signed its final checkpoint), and a newline.",
+            SEALED_VKEY_EXAMPLE,
+        ) | problems(*SHARD_PROBLEMS),
     )
     def vkey(self, ledger: LedgerDep, shard: ShardPath) -> Response[str]:
         """The C2SP note verifier key of one log of the chain (its origin is the key's name)."""
@@ -497,6 +522,7 @@ class LogShardsController(Controller):
     @get(
         "/{shard:int}/proof/inclusion",
         operation_id="getShardInclusionProof",
+        summary="Inclusion proof in a log",
         sync_to_thread=True,
         responses=problems(*SHARD_PROBLEMS),
     )
@@ -511,6 +537,7 @@ class LogShardsController(Controller):
     @get(
         "/{shard:int}/proof/consistency",
         operation_id="getShardConsistencyProof",
+        summary="Consistency proof in a log",
         sync_to_thread=True,
         cache_control=IMMUTABLE,
         responses=problems(*SHARD_PROBLEMS),
@@ -522,13 +549,16 @@ class LogShardsController(Controller):
     @get(
         "/{shard:int}/entries",
         operation_id="getShardLeaves",
+        summary="A log's leaves",
         media_type=NDJSON,
         sync_to_thread=True,
-        responses=problems(*SHARD_PROBLEMS),
-        response_description=(
+        responses=_ok(
             "The leaves [start, end) of this log exactly as hashed, one per line (newline-delimited JSON). At most "
-            f"{ENTRIES_PAGE_MAX} per answer and never past the log's tree; continue from start + the number of lines."
-        ),
+            f"{ENTRIES_PAGE_MAX} per answer and never past the log's tree; continue from start + the number of lines. "
+            "X-Log-Tree-Size gives the log's size.",
+            LEAF_LINE_EXAMPLE,
+            NDJSON,
+        ) | problems(*SHARD_PROBLEMS),
     )
     def leaves(self, ledger: LedgerDep, shard: ShardPath, start: Start, end: End = None) -> Response[bytes]:
         """Leaves of one log of the chain by seq range (seqs of that log), as stored."""
