@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -28,9 +29,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def served(factory: LedgerFactory) -> Iterator[tuple[str, LedgerFactory]]:
-    build_world(factory)
+@contextmanager
+def serving(factory: LedgerFactory) -> Iterator[str]:
+    """``factory``'s ledger served by ``api.serve`` (two workers) on a free local port: its base URL."""
     factory.ledger.engine.dispose()
     port = _free_port()
     env = dict(os.environ) | {
@@ -40,6 +41,8 @@ def served(factory: LedgerFactory) -> Iterator[tuple[str, LedgerFactory]]:
         "PYTHONPATH": str(ROOT),
     }
     env.pop("CHARITY_LEDGER_DATABASE_URL", None)
+    if factory.database_url:
+        env["CHARITY_LEDGER_DATABASE_URL"] = factory.database_url
     code = (
         "import sys; from api.serve import serve; from ledger.settings import get_settings; "
         f"sys.exit(serve(get_settings(), host='127.0.0.1', port={port}, workers=2))"
@@ -59,13 +62,20 @@ def served(factory: LedgerFactory) -> Iterator[tuple[str, LedgerFactory]]:
             if time.time() > deadline:
                 raise AssertionError("server did not start")
             time.sleep(0.2)
-        yield base, factory
+        yield base
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture
+def served(factory: LedgerFactory) -> Iterator[tuple[str, LedgerFactory]]:
+    build_world(factory)
+    with serving(factory) as base:
+        yield base, factory
 
 
 def test_served_log_takes_entries_and_verifies(served: tuple[str, LedgerFactory], capsys: pytest.CaptureFixture[str]) -> None:
