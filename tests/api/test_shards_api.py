@@ -478,3 +478,34 @@ def test_openapi_documents_the_shard_operations(factory: LedgerFactory) -> None:
         if op_id != "listLogShards":
             assert "404" in op["responses"]
     assert spec["components"]["schemas"]["LogShardList"]["examples"]
+
+
+def test_the_api_follows_a_roll_over_made_elsewhere(any_factory: LedgerFactory) -> None:
+    """`charity-ledger shard roll` runs in another process than the API's workers: their
+    ledger objects still name the old log until they look at the database again."""
+    from ledger.store.runtime import open_ledger
+
+    world = build_world(any_factory)
+    served = any_factory.ledger
+    old_origin = served.log.origin
+    with TestClient(create_app(served, api_settings=ApiSettings())) as c:
+        assert c.get("/api/v1/log/checkpoint").status_code == 200
+        other = open_ledger(any_factory.settings)  # the operator's command
+        try:
+            roll_over(other, year=2027)
+            new_origin = other.log.origin
+        finally:
+            other.engine.dispose()
+        assert served.log.origin == old_origin  # not yet looked at the database
+        shards = c.get("/api/v1/log/shards").json()["shards"]
+        assert [s["origin"] for s in shards] == [old_origin, new_origin]
+        assert verify_checkpoint(c.get("/api/v1/log/checkpoint").text, c.get("/api/v1/log/vkey").text.strip()).origin == new_origin
+        entry = world.sign("fundraiser", "donation.received", donation(PROJECT, "3.00"), log=new_origin)
+        response = c.post("/api/v1/entries", json=entry.to_json())
+        assert response.status_code == 201, response.text
+        assert response.json()["log"] == new_origin and response.json()["seq"] == 1
+        batch = [world.sign("fundraiser", "donation.received", donation(PROJECT, "2.00"), log=new_origin).to_json()]
+        assert c.post("/api/v1/entries/batch", json=batch).status_code == 201
+        late = world.sign("fundraiser", "donation.received", donation(PROJECT, "1.00"), log=old_origin)
+        refused = c.post("/api/v1/entries", json=late.to_json())
+        assert refused.status_code == 409 and refused.json()["code"] == "log_sealed"
