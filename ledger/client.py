@@ -299,7 +299,7 @@ class LocalSink:
         def keep(conn: Any, results: list[AppendResult]) -> None:
             for result, donor in zip(results, donors, strict=True):
                 if donor is not None and not result.existing:
-                    self.donors.store(result.seq, donor[0], donor[1], conn=conn)
+                    self.donors.store(result.pos, donor[0], donor[1], conn=conn)  # by chain position
                 stored.append(donor is not None and not result.existing)
 
         return self.append(entries, then=keep), stored
@@ -481,6 +481,7 @@ def _append_result(item: Any, checkpoint: str | None, url: str) -> AppendResult:
             seq=int(item["seq"]), leaf_hash=str(item["leaf_hash"]), time=str(item["time"]),
             existing=bool(item.get("existing", False)), tree_size=int(proof["size"]),
             proof=list(proof["hashes"]), checkpoint=str(item.get("checkpoint") or checkpoint or ""),
+            position=int(item.get("position", item["seq"])),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise LedgerError(LOG_ANSWER_INVALID, url=url, status=200, detail=f"an append result lacks {exc}") from exc
@@ -622,7 +623,8 @@ class Client:
         )
         entry = self.sign("donation.received", data, idem or "donation:" + salt.hex())
         (result,), (stored,) = self.sink.append_with_donors([entry], [(personal, salt)], self.key)
-        return DonationReceipt(format_receipt_code(result.seq, salt), result.seq, result.leaf_hash, salt, stored, result)
+        # receipt codes and the site's /ledger/{n} name the entry's position in the chain of logs
+        return DonationReceipt(format_receipt_code(result.pos, salt), result.pos, result.leaf_hash, salt, stored, result)
 
 
 __all__ = [

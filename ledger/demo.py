@@ -1177,7 +1177,7 @@ def load_demo(
             report.by_type[s.type] += 1
             if s.personal is not None and salt is not None:
                 name = s.personal["name"]
-                receipts.append(f"{format_receipt_code(result.seq, salt)}\t{s.label}\t{name[0]}{'*' * (len(name) - 1)}")
+                receipts.append(f"{format_receipt_code(result.pos, salt)}\t{s.label}\t{name[0]}{'*' * (len(name) - 1)}")
         if progress and time.perf_counter() - last_note[0] > 10:
             last_note[0] = time.perf_counter()
             progress(f"demo-data: {report.added + report.existing} entries so far ({report.added} added)")

@@ -581,8 +581,8 @@ def import_donations(
         report.written = True
         for index, result, stored in zip(batch, results, stored_flags, strict=True):
             row = todo[index]
-            report.imported.append(Imported(row.line, result.seq, result.leaf_hash,
-                                            format_receipt_code(result.seq, salts[index]), salts[index],
+            report.imported.append(Imported(row.line, result.pos, result.leaf_hash,
+                                            format_receipt_code(result.pos, salts[index]), salts[index],
                                             row.reference, stored))
         position_in_good += len(batch)
     return report

@@ -347,3 +347,19 @@ def test_entries_after_log_sealed_are_refused_by_the_verifier(world: StoreWorld)
     with pytest.raises(VerificationError) as info:
         verify_leaves(log.iter_leaves(), current, ring, after=wrong)
     assert info.value.seq == 0 and "another next log" in info.value.what
+
+
+def test_receipts_and_donor_data_after_a_roll_over_name_the_chain_position(world: StoreWorld) -> None:
+    from ledger.client import Client, LocalSink
+    from ledger.domain.privacy import donor_commitment, parse_receipt_code
+
+    roll_over(world.ledger, year=2027)
+    sink = LocalSink(world.ledger)
+    client = Client(world.fundraiser, sink.origin, sink, clock=lambda: world.now)
+    receipt = client.record_donation(world.PUB, "88.00", personal={"name": "张三"}, received_on="2026-03-21")
+    position = world.ledger.log.position_of(receipt.leaf_hash)
+    assert position == world.ledger.log.head().base + 1 and receipt.seq == position
+    assert parse_receipt_code(receipt.code).seq == position  # the site's /ledger/{n} and the receipt agree
+    record = sink.donors.get(position)
+    assert record.personal == {"name": "张三"}
+    assert donor_commitment(record.personal, record.salt) == _leaf(world, position)["body"]["data"]["commitment"]

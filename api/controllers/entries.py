@@ -11,8 +11,6 @@ from litestar.params import JSONBody
 
 from ledger.canonical import parse_json
 from ledger.entry import parse_submission
-from ledger.errors import LedgerError
-from ledger.store.log_store import MAX_BATCH
 from ledger.store.log_store import AppendResult as StoredResult
 
 from .. import queries
@@ -44,28 +42,6 @@ def _append_response(result: StoredResult) -> Response[dict[str, Any]]:
     return Response(result_json(result), status_code=200 if result.existing else 201)
 
 
-def _parse_batch(submissions: Any) -> list[Any]:
-    """A batch's entries, each parsed without naming the log: the store tells an entry for the
-    log being appended to from the retry of one stored in a sealed log (returned as existing),
-    one for a sealed log (``log_sealed``) and one for another registry (``wrong_log``); and it
-    knows the log's current origin even when another process rolled the chain over."""
-    if not isinstance(submissions, list):
-        raise LedgerError("body_invalid", detail="a batch is a JSON array of submissions")
-    if not submissions:
-        raise LedgerError("batch_empty")
-    if len(submissions) > MAX_BATCH:
-        raise LedgerError("batch_too_large", size=len(submissions), limit=MAX_BATCH)
-    entries = []
-    for position, sub in enumerate(submissions):
-        try:
-            entries.append(parse_submission(sub))
-        except LedgerError as exc:
-            raise LedgerError(
-                "batch_entry_refused", position=position, reason=exc.message_en, reason_zh=exc.message_zh, code=exc.code
-            ) from exc
-    return entries
-
-
 class EntriesController(Controller):
     """The log's entries: the signature of each is its authentication."""
 
@@ -92,7 +68,7 @@ class EntriesController(Controller):
         with the rule's code; 422 for a rule, 409 for an ``idem`` reused with another body).
         """
         raw = await request.body()  # parsed again strictly: no duplicate keys, exact numbers
-        # the log the entry names is checked by the store, which knows the chain (see _parse_batch)
+        # the log the entry names is checked by the store, which knows the chain
         entry = parse_submission(parse_json(raw))
         # appended together with the submissions that arrive meanwhile (api.coalescer)
         result = await request.app.state.appender.submit(entry)
@@ -118,8 +94,9 @@ class EntriesController(Controller):
         same batch (a key granted at position 0 signs at position 1).
         """
         raw = await request.body()
-        entries = _parse_batch(parse_json(raw))
-        results = await anyio.to_thread.run_sync(ledger.log.append, entries)
+        # each entry is parsed without naming the log: the store judges the log an entry names
+        # (the retry of one stored in a sealed log, log_sealed, another registry's wrong_log)
+        results = await anyio.to_thread.run_sync(ledger.log.submit_batch, parse_json(raw))
         checkpoint = results[0].checkpoint
         items = []
         for r in results:

@@ -300,8 +300,10 @@ class LogStore:
     # --- append ---------------------------------------------------------------------------
 
     def submit(self, submission: Any) -> AppendResult:
-        """Append one ``{"body", "sig"}`` submission (already parsed from JSON)."""
-        return self.append([parse_submission(submission, log=self.origin)])[0]
+        """Append one ``{"body", "sig"}`` submission (already parsed from JSON). The log the
+        entry names is judged by :meth:`append`, which knows the chain (a sealed log's retry,
+        ``log_sealed``, a roll-over made by another process)."""
+        return self.append([parse_submission(submission)])[0]
 
     def submit_batch(self, submissions: Sequence[Any]) -> list[AppendResult]:
         if not isinstance(submissions, list):
@@ -310,7 +312,7 @@ class LogStore:
         entries = []
         for position, sub in enumerate(submissions):
             try:
-                entries.append(parse_submission(sub, log=self.origin))
+                entries.append(parse_submission(sub))
             except LedgerError as exc:
                 raise _batch_error(position, exc) from exc
         return self.append(entries)
