@@ -36,6 +36,7 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -88,6 +89,21 @@ class Signer:
                 self.hashes[s.idem] = r.leaf_hash
 
 
+def dependent_chunks(steps: list[Any], signer: Signer) -> Iterator[list[Any]]:
+    """Batches of up to 1,000 steps, cut early where a step targets one in the same batch
+    (its leaf hash is known only once that batch is appended and recorded)."""
+    position = 0
+    while position < len(steps):
+        chunk: list[Any] = []
+        while position < len(steps) and len(chunk) < BATCH:
+            step = steps[position]
+            if chunk and any(need not in signer.hashes for need in step.needs):
+                break
+            chunk.append(step)
+            position += 1
+        yield chunk
+
+
 def bulk_steps(ledger: Any, n: int) -> list[Any]:
     """The demo's bulk projects (the small demo is loaded already): every rule, a realistic mix."""
     steps = demo_steps(ledger.log.origin, "large", now().date(), bulk_entries=n)
@@ -115,16 +131,7 @@ def batched(core: LedgerFactory, ledger: Any, n: int) -> tuple[dict[str, Any], d
         done[kind] += len(entries)
         return results
 
-    position = 0
-    while position < len(steps):
-        # a domain batch: up to 1,000 steps, cut early where a step targets one in the batch
-        chunk: list[Any] = []
-        while position < len(steps) and len(chunk) < BATCH:
-            step = steps[position]
-            if chunk and any(need not in signer.hashes for need in step.needs):
-                break
-            chunk.append(step)
-            position += 1
+    for chunk in dependent_chunks(steps, signer):
         signer.record(chunk, timed("domain", ledger.log, signer.sign(chunk)))
         timed("core", log, core_entries(core, len(chunk), BATCH + done["core"]))
 

@@ -47,22 +47,14 @@ from ledger.store.runtime import next_origin  # noqa: E402
 from tests.support.ledger_factory import LedgerFactory  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from domain_append import BATCH, Signer  # noqa: E402
+from domain_append import Signer, dependent_chunks  # noqa: E402
 from log_core import raw_ed25519_verify_per_s, raw_inserts_per_s  # noqa: E402
 
 
 def batches(signer: Signer, ledger: Any, steps: list[Any]) -> list[float]:
     """Append ``steps`` in batches of up to 1,000; seconds per entry of each batch."""
     per_entry: list[float] = []
-    position = 0
-    while position < len(steps):
-        chunk: list[Any] = []
-        while position < len(steps) and len(chunk) < BATCH:
-            step = steps[position]
-            if chunk and any(need not in signer.hashes for need in step.needs):
-                break
-            chunk.append(step)
-            position += 1
+    for chunk in dependent_chunks(steps, signer):
         entries = signer.sign(chunk)
         t = time.perf_counter()
         results = ledger.log.append(entries)

@@ -424,12 +424,18 @@ def _continuation(c: _Call) -> list[Any]:
     ]
 
 
-def _log_sealed(c: _Call) -> list[Any]:
-    d = c.data
+def _signed_by_log_key(c: _Call) -> RegistryRow:
+    """The registry row of this log, once the entry is known to be signed by its log key."""
     registry = c.state.get(RegistryRow, c.ctx.origin)
     assert registry is not None, "the registry row exists from entry 0 on"
     if registry.log_key_id is None or registry.log_key_id != c.entry.signer:
         raise LedgerError(C.LOG_KEY_UNKNOWN, expected=registry.log_key_id or "no log key", signer=c.entry.signer)
+    return registry
+
+
+def _log_sealed(c: _Call) -> list[Any]:
+    d = c.data
+    registry = _signed_by_log_key(c)
     if d.size != c.ctx.log_seq + 1:
         raise LedgerError(C.LOG_SEAL_INVALID, detail=f"size must be {c.ctx.log_seq + 1}, the size right after this entry")
     if d.next_origin == c.ctx.origin or c.state.get(RegistryRow, d.next_origin) is not None:
@@ -464,10 +470,7 @@ def continuation_data(state: State, previous: dict[str, Any], origin: str) -> di
 
 def _log_key_rotated(c: _Call) -> list[Any]:
     d = c.data
-    registry = c.state.get(RegistryRow, c.ctx.origin)
-    assert registry is not None, "the registry row exists from entry 0 on"
-    if registry.log_key_id is None or registry.log_key_id != c.entry.signer:
-        raise LedgerError(C.LOG_KEY_UNKNOWN, expected=registry.log_key_id or "no log key", signer=c.entry.signer)
+    registry = _signed_by_log_key(c)
     if d.from_size != c.ctx.log_seq + 1:
         raise LedgerError(C.LOG_KEY_ROTATION_INVALID, detail=f"from_size must be {c.ctx.log_seq + 1}, the size right after this entry")
     new_id = key_id(unb64(d.public_key, length=32))

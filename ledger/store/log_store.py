@@ -376,20 +376,21 @@ class LogStore:
         self.origin = origin
         self._signer = NoteSigner(origin, self.log_key)
 
-    def current_origin(self) -> str:
-        """The origin of the log being appended to now (after a roll-over by any process)."""
+    def _refresh(self) -> None:
+        """Adopt the origin and key the head names now (a roll-over or rotation by any process)."""
         with read_transaction(self.engine) as conn:
             row = run(conn, _SELECT_HEAD).fetchone()
         if row is not None:
             self._adopt(row[6], row[5])
+
+    def current_origin(self) -> str:
+        """The origin of the log being appended to now (after a roll-over by any process)."""
+        self._refresh()
         return self.origin
 
     def current_log_key(self) -> KeyPair:
         """The key that signs checkpoints now (after any rotation, by any process)."""
-        with read_transaction(self.engine) as conn:
-            row = run(conn, _SELECT_HEAD).fetchone()
-        if row is not None:
-            self._adopt(row[6], row[5])
+        self._refresh()
         return self.log_key
 
     def rotate_log_key(self, new: KeyPair) -> AppendResult:
