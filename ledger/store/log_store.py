@@ -114,6 +114,10 @@ _IDEM_ANY = (
     "SELECT l.idem, l.seq, l.leaf_hash, l.time, l.body_hash FROM unnest(CAST(:idems AS varchar[])) AS wanted(idem) "
     "JOIN log_leaf AS l ON l.signer = :signer AND l.idem = wanted.idem"
 )
+_NODES_ANY = (
+    "SELECT n.level, n.idx, n.hash FROM unnest(CAST(:levels AS smallint[]), CAST(:idxs AS bigint[])) AS w(level, idx) "
+    "JOIN merkle_node AS n ON n.shard = :shard AND n.level = w.level AND n.idx = w.idx"
+)
 _INSERT_NODE = "INSERT INTO merkle_node (shard, level, idx, hash) VALUES (:shard, :level, :idx, :hash)"
 _INSERT_CHECKPOINT = (
     "INSERT INTO log_checkpoint (shard, size, root, note, signed_at) VALUES (:shard, :size, :root, :note, :signed_at)"
@@ -212,20 +216,28 @@ class _SqlNodes:
         for level, idx in nodes:
             if (level, idx) not in found:
                 by_level.setdefault(level, []).append(idx)
-        # one query, one indexed (level, idx IN …) term per level: SQLite does not use the
-        # primary key index for a row-value IN list
-        terms: list[str] = []
-        params: dict[str, Any] = {}
+        if not by_level:
+            return found
+        if self.conn.dialect.name == "postgresql":
+            # one array pair: each wanted node is one lookup of the (shard, level, idx) key (an
+            # IN list on idx, the key's last column, is only a filter in a plain index scan)
+            wanted = [(level, idx) for level, idxs in by_level.items() for idx in idxs]
+            params = {"shard": self.shard, "levels": [w[0] for w in wanted], "idxs": [w[1] for w in wanted]}
+            for level, idx, h in run(self.conn, _NODES_ANY, params):
+                found[(level, idx)] = bytes(h)
+            return found
+        # SQLite: one indexed (shard, level, idx IN …) lookup per level, joined by UNION ALL (as
+        # OR terms sharing "shard = ?", SQLite factors the shard out and scans all of it)
+        parts: list[str] = []
+        params: dict[str, Any] = {"shard": self.shard}
         for level, idxs in by_level.items():
             for i in range(0, len(idxs), 400):
                 clause, p = in_list("idx", idxs[i : i + 400], prefix=f"i{level}_{i}")
-                terms.append(f"(level = :l{level}_{i} AND {clause})")
+                parts.append(f"SELECT level, idx, hash FROM merkle_node WHERE shard = :shard AND level = :l{level}_{i} AND {clause}")
                 params.update(p)
                 params[f"l{level}_{i}"] = level
-        if terms:
-            params["shard"] = self.shard
-            sql = f"SELECT level, idx, hash FROM merkle_node WHERE shard = :shard AND ({' OR '.join(terms)})"
-            for level, idx, h in run(self.conn, sql, params):
+        if parts:
+            for level, idx, h in run(self.conn, " UNION ALL ".join(parts), params):
                 found[(level, idx)] = bytes(h)
         return found
 
@@ -705,16 +717,20 @@ class LogStore:
             raise LedgerError("log_not_initialised", home="the database")
         return [*sealed, Shard(head["shard"], head["origin"], head["base"], head["size"], head["root"], False)]
 
+    def _active(self) -> Shard:
+        head = self.head()
+        return Shard(head.shard, head.origin, head.base, head.size, head.root.hex(), False)
+
     def shard(self, which: int | str | None = None, *, missing_ok: bool = False) -> Shard | None:
         """One log of the chain by index or origin; None: the one being appended to."""
         if which is None:
-            return self.shards()[-1]
+            return self._active()
         column = SHARD.c.shard if isinstance(which, int) else SHARD.c.origin
         with read_transaction(self.engine) as conn:
             row = conn.execute(select(SHARD).where(column == which)).mappings().first()
         if row is not None:
             return _sealed_shard(row)
-        current = self.shards()[-1]
+        current = self._active()
         if which in (current.index, current.origin):
             return current
         if missing_ok:
