@@ -180,6 +180,8 @@ def roll_over(ledger: Ledger, origin: str | None = None, *, year: int | None = N
         if current.size <= 1 or opened is None or opened >= year:
             return {"rolled": False, "origin": current.origin, "size": current.size, "opened_in": opened}
     target = origin or next_origin(current.origin, year)
+    if if_due and target == current.origin:  # already the log for that year
+        return {"rolled": False, "origin": current.origin, "size": current.size, "opened_in": year}
     done = ledger.log.roll_over(target, only_from=current.origin if if_due else None)
     if done is None:  # another process rolled the chain over meanwhile
         latest = ledger.log.shards()[-1]

@@ -91,3 +91,30 @@ def test_the_verification_certificate_lists_the_chain(chain: ReportWorld) -> Non
     assert [log["origin"] for log in figures["chain"]] == [H.ORIGIN, H.ORIGIN + "/2027"]
     assert figures["chain"][0]["size"] == chain.ledger.log.shards()[0].size
     assert any(t.name == "chain" for t in doc.tables)
+
+
+def test_the_yearly_roll_over_task(chain: ReportWorld) -> None:
+    from dataclasses import replace
+
+    from reports import celery_app
+    from reports.celery_app import settings_ref
+    from reports.tasks import roll_over_if_due_task
+
+    before = celery_app.default_settings()
+    celery_app.configure(replace(chain.ledger.settings, broker_url=None))  # tasks run in the caller
+    try:
+        _roll_over_task_runs_once(chain, celery_app, settings_ref, roll_over_if_due_task)
+    finally:
+        celery_app.configure(before)
+
+
+def _roll_over_task_runs_once(chain, celery_app, settings_ref, roll_over_if_due_task) -> None:  # type: ignore[no-untyped-def]
+    ref = settings_ref(chain.ledger.settings)
+    assert roll_over_if_due_task.delay(ref, 2026).get(timeout=30)["rolled"] is False  # the log was opened in 2026
+    done = roll_over_if_due_task.delay(ref, 2027).get(timeout=30)
+    assert done["rolled"] is True and done["origin"] == H.ORIGIN + "/2027" and "final_checkpoint" not in done
+    assert roll_over_if_due_task.delay(ref, 2027).get(timeout=30)["rolled"] is False  # once a year
+    assert [s.origin for s in chain.ledger.log.shards()] == [H.ORIGIN, H.ORIGIN + "/2027"]
+    entry = celery_app.app.conf.beat_schedule["log-roll-over-yearly"]
+    assert entry["task"] == roll_over_if_due_task.name == "ledger.roll_over_if_due"
+    assert (entry["schedule"].hour, entry["schedule"].minute) == ({0}, {5}) and celery_app.app.conf.timezone == "Asia/Shanghai"
