@@ -18,6 +18,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -32,6 +34,25 @@ from ledger.store.log_store import _SqlNodes  # noqa: E402
 from ledger.store.tables import NODE  # noqa: E402
 from ledger.verify import read_export, verify_log  # noqa: E402
 from tests.support.ledger_factory import LedgerFactory  # noqa: E402
+
+
+@contextmanager
+def scratch_schemas(url: str, count: int) -> Iterator[list[str]]:
+    """``count`` empty PostgreSQL schemas, each as a database URL whose search_path is that
+    schema; dropped with everything in them afterwards."""
+    schemas = ["bench_" + uuid.uuid4().hex[:8] for _ in range(count)]
+    admin = make_engine(url, pool=False)
+    sep = "&" if "?" in url else "?"
+    try:
+        with admin.begin() as conn:
+            for schema in schemas:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        yield [f"{url}{sep}options=-csearch_path%3D{schema}" for schema in schemas]
+    finally:
+        with admin.begin() as conn:
+            for schema in schemas:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def raw_ed25519_verify_per_s(n: int = 20000) -> float:
@@ -201,19 +222,8 @@ def main() -> None:
         tmp = Path(d)
         result["sqlite"] = run_backend("sqlite", (None, None), args, tmp)
         if args.postgres:
-            schemas = ["bench_" + uuid.uuid4().hex[:8] for _ in range(2)]
-            admin = make_engine(args.postgres, pool=False)
-            with admin.begin() as conn:
-                for schema in schemas:
-                    conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            try:
-                sep = "&" if "?" in args.postgres else "?"
-                urls = tuple(f"{args.postgres}{sep}options=-csearch_path%3D{schema}" for schema in schemas)
-                result["postgres"] = run_backend("postgres", urls, args, tmp)  # type: ignore[arg-type]
-            finally:
-                with admin.begin() as conn:
-                    for schema in schemas:
-                        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            with scratch_schemas(args.postgres, 2) as urls:
+                result["postgres"] = run_backend("postgres", (urls[0], urls[1]), args, tmp)
         # proof time at a large tree: the stored perfect subtrees of synthetic leaves
         big = make_engine(f"sqlite:///{tmp / 'big.sqlite3'}")
         NODE.create(big)

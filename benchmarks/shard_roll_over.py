@@ -32,24 +32,21 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
 
 from ledger.canonical import now  # noqa: E402
 from ledger.demo import demo_steps, load_demo  # noqa: E402
-from ledger.store.db import make_engine  # noqa: E402
 from ledger.store.export import verify_stored_chain  # noqa: E402
 from ledger.store.runtime import next_origin  # noqa: E402
 from tests.support.ledger_factory import LedgerFactory  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from domain_append import Signer, dependent_chunks  # noqa: E402
-from log_core import raw_ed25519_verify_per_s, raw_inserts_per_s  # noqa: E402
+from log_core import raw_ed25519_verify_per_s, raw_inserts_per_s, scratch_schemas  # noqa: E402
 
 
 def lockstep(pairs: list[tuple[Any, Signer]], steps: list[Any], per_entry: dict[str, list[float]], names: list[str]) -> None:
@@ -120,19 +117,8 @@ def main() -> None:
         tmp = Path(d)
         result["sqlite"] = run_backend("sqlite", (None, None), args, tmp)
         if args.postgres:
-            admin = make_engine(args.postgres, pool=False)
-            schemas = ["bench_" + uuid.uuid4().hex[:8] for _ in range(2)]
-            sep = "&" if "?" in args.postgres else "?"
-            try:
-                with admin.begin() as conn:
-                    for schema in schemas:
-                        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-                urls = [f"{args.postgres}{sep}options=-csearch_path%3D{schema}" for schema in schemas]
+            with scratch_schemas(args.postgres, 2) as urls:
                 result["postgres"] = run_backend("postgres", (urls[0], urls[1]), args, tmp)
-            finally:
-                with admin.begin() as conn:
-                    for schema in schemas:
-                        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     result["limits"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(result, indent=2, ensure_ascii=False))
 
