@@ -17,9 +17,6 @@ import pytest
 
 from tests.support.ledger_factory import LedgerFactory
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-
-
 def _service_url(var: str) -> str:
     url = os.environ.get(var)
     if not url:

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from ledger import merkle
 from ledger.errors import VerificationError
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "testdata" / "rfc6962"
+# Vendored from transparency-dev/merkle (Apache-2.0): see vectors/rfc6962/README.md and LICENSE.
+VECTORS = Path(__file__).resolve().parent / "vectors" / "rfc6962"
 
 
 def _cases(kind: str) -> list[Path]:
