@@ -31,13 +31,15 @@ class AppendCoalescer:
         self.max_group = max_group
         self._pending: list[tuple[SignedEntry, asyncio.Future[AppendResult]]] = []
         self._draining = False
+        # The running drain task, kept so the event loop cannot garbage-collect it mid-flight.
+        self._drain_task: asyncio.Task[None] | None = None
 
     async def submit(self, entry: SignedEntry) -> AppendResult:
         future: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
         self._pending.append((entry, future))
         if not self._draining:
             self._draining = True
-            asyncio.ensure_future(self._drain())
+            self._drain_task = asyncio.get_running_loop().create_task(self._drain())
         return await future
 
     async def _drain(self) -> None:

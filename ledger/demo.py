@@ -291,7 +291,7 @@ def _id_number(rng: random.Random, region: str) -> str:
     """A resident ID number with a valid GB 11643 check character (fictional person)."""
     born = date(1950, 1, 1) + timedelta(days=rng.randrange(365 * 50))
     body = f"{region}{born:%Y%m%d}{rng.randrange(1000):03d}"
-    return body + _ID_CHECK[sum(int(c) * w for c, w in zip(body, _ID_WEIGHTS)) % 11]
+    return body + _ID_CHECK[sum(int(c) * w for c, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
 
 
 def _donor(rng: random.Random) -> dict[str, str]:

@@ -217,7 +217,7 @@ class ReportsController(Controller):
     """Compliance reports: request, poll, download; published reports."""
 
     path = "/api/v1/reports"
-    tags = ["reports"]
+    tags = ("reports",)
 
     @post("/", operation_id="requestReport", status_code=202, responses=problems(400, 401, 403, 404, 422, 503),
           security=[{BEARER: []}, {}])

@@ -109,11 +109,11 @@ class Table:
         for i, row in enumerate(self.rows):
             if len(row) != len(self.columns):
                 raise ValueError(f"table {self.name} row {i}: {len(row)} cells for {len(self.columns)} columns")
-            for col, value in zip(self.columns, row):
+            for col, value in zip(self.columns, row, strict=True):
                 _check_cell(self.name, i, col, value)
 
     def records(self) -> list[dict[str, Any]]:
-        return [dict(zip((c.key for c in self.columns), row)) for row in self.rows]
+        return [dict(zip((c.key for c in self.columns), row, strict=True)) for row in self.rows]
 
     def to_json_head(self) -> dict[str, Any]:
         """Everything of :meth:`to_json` but the rows."""
@@ -124,7 +124,7 @@ class Table:
         }
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.to_json_head(), "rows": [[_json_cell(c, v) for c, v in zip(self.columns, row)] for row in self.rows]}
+        return {**self.to_json_head(), "rows": [[_json_cell(c, v) for c, v in zip(self.columns, row, strict=True)] for row in self.rows]}
 
 
 def _check_cell(table: str, i: int, col: Column, value: Any) -> None:
@@ -262,7 +262,7 @@ def _emit_table(table: Table, depth: int, out: io.BytesIO) -> None:
         out.write(b"[")
         columns = table.columns
         for i, row in enumerate(table.rows):
-            cells = json.dumps([_json_cell(c, v) for c, v in zip(columns, row)], ensure_ascii=False, indent=2)
+            cells = json.dumps([_json_cell(c, v) for c, v in zip(columns, row, strict=True)], ensure_ascii=False, indent=2)
             out.write(((row_pad if i == 0 else "," + row_pad) + cells.replace("\n", row_pad)).encode("utf-8"))
         out.write(inner.encode("utf-8") + b"]")
     out.write(("," + inner + '"title_en": ' + _dumps(head["title_en"]) + "," + inner + '"title_zh": ' + _dumps(head["title_zh"])
@@ -311,7 +311,7 @@ def table_csv(table: Table) -> bytes:
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([header(c) for c in table.columns])
     for row in table.rows:
-        writer.writerow([_csv_cell(c, v) for c, v in zip(table.columns, row)])
+        writer.writerow([_csv_cell(c, v) for c, v in zip(table.columns, row, strict=True)])
     return buf.getvalue().encode("utf-8")
 
 
@@ -387,10 +387,10 @@ def _sheet_xml(table: Table, out: Any) -> str:
                    for i, c in enumerate(table.columns))
     out.write(f'<row r="1">{head}</row>'.encode("utf-8"))
     writers = [_cell_writer(c) for c in table.columns]
-    pairs = list(zip(letters, writers))
+    pairs = list(zip(letters, writers, strict=True))
     chunk: list[str] = []
     for r, row in enumerate(table.rows, 2):
-        cells = "".join(w(f"{letter}{r}", v) for (letter, w), v in zip(pairs, row) if v is not None)
+        cells = "".join(w(f"{letter}{r}", v) for (letter, w), v in zip(pairs, row, strict=True) if v is not None)
         chunk.append(f'<row r="{r}">{cells}</row>')
         if len(chunk) >= _ROWS_PER_WRITE:
             out.write("".join(chunk).encode("utf-8"))
@@ -458,7 +458,7 @@ def workbook_xlsx(tables: Iterable[Table], *, title: str = "", as_of: datetime |
         ))
         filters = "".join(
             f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">\'{_x(t.name)}\'!{_absolute(a)}</definedName>'
-            for i, (t, a) in enumerate(zip(sheets, areas)) if t.columns
+            for i, (t, a) in enumerate(zip(sheets, areas, strict=True)) if t.columns
         )
         put("xl/workbook.xml", (
             f'{_HEAD}<workbook xmlns="{_NS}" xmlns:r="{_NS_R}"><bookViews><workbookView activeTab="0"/></bookViews><sheets>'

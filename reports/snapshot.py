@@ -113,7 +113,7 @@ class SqlSnapshot:
         names = list(result.keys())
         intern = sys.intern
         return [
-            row_type(**dict(zip(names, [intern(v) if type(v) is str and len(v) <= SHARED_MAX else v for v in values])))
+            row_type(**dict(zip(names, [intern(v) if type(v) is str and len(v) <= SHARED_MAX else v for v in values], strict=True)))
             for values in result
         ]
 
@@ -122,7 +122,7 @@ class SqlSnapshot:
         pk = row_type.__pk__  # type: ignore[attr-defined]
         if len(key) != len(pk):
             raise TypeError(f"{row_type.__name__} has the primary key {pk}, got {key!r}")
-        found = self._build(row_type, select(table).where(and_(*(table.c[k] == v for k, v in zip(pk, key)))))
+        found = self._build(row_type, select(table).where(and_(*(table.c[k] == v for k, v in zip(pk, key, strict=True)))))
         return found[0] if found else None
 
     def rows(self, row_type: type[R], **equals: Any) -> list[R]:

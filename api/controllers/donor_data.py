@@ -53,7 +53,7 @@ class DonorDataStored(_Schema):
 
 class DonorDataController(Controller):
     path = "/api/v1/donations"
-    tags = ["donations"]
+    tags = ("donations",)
 
     @post(
         "/{donation_id:str}/donor-data",

@@ -46,7 +46,7 @@ class EntriesController(Controller):
     """The log's entries: the signature of each is its authentication."""
 
     path = "/api/v1/entries"
-    tags = ["entries"]
+    tags = ("entries",)
 
     @post(
         "/",

@@ -211,7 +211,7 @@ class LogController(Controller):
     """Checkpoints, proofs and leaves of the transparency log."""
 
     path = "/api/v1/log"
-    tags = ["log"]
+    tags = ("log",)
 
     @get(
         "/checkpoint",
@@ -434,7 +434,7 @@ class LogShardsController(Controller):
     """
 
     path = "/api/v1/log/shards"
-    tags = ["log"]
+    tags = ("log",)
 
     @get(
         "/",

@@ -119,7 +119,7 @@ def _awaiting(rows: list[Any], limit: int) -> AwaitingPage:
 
 class DeadlinesController(Controller):
     path = "/api/v1/deadlines"
-    tags = ["oversight"]
+    tags = ("oversight",)
 
     @get("/", operation_id="listDeadlines", sync_to_thread=True, responses=problems(*READ_PROBLEMS))
     def list_deadlines(
@@ -166,7 +166,7 @@ class DeadlinesController(Controller):
 
 class OverseersController(Controller):
     path = "/api/v1/overseers"
-    tags = ["oversight"]
+    tags = ("oversight",)
 
     @get("/{org:str}", operation_id="getOverseerView", sync_to_thread=True, responses=problems(*READ_PROBLEMS))
     def get_view(self, ledger: LedgerDep, org: OrgPath, on: Day = None, limit: Limit = 50) -> OverseerView:

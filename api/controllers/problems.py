@@ -26,7 +26,7 @@ def _problem_type(code: str) -> ProblemType:
 
 class ProblemsController(Controller):
     path = "/api/v1/problems"
-    tags = ["problems"]
+    tags = ("problems",)
 
     @get("/", operation_id="listProblemTypes", sync_to_thread=False)
     def list_problem_types(self) -> ProblemTypeList:

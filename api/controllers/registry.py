@@ -42,7 +42,7 @@ ONE = {"sync_to_thread": True, "responses": problems(*READ_PROBLEMS)}
 
 class OrganisationsController(Controller):
     path = "/api/v1/organisations"
-    tags = ["organisations"]
+    tags = ("organisations",)
 
     @get("/", operation_id="listOrganisations", **LIST)
     def list_organisations(
@@ -68,7 +68,7 @@ class OrganisationsController(Controller):
 
 class ProjectsController(Controller):
     path = "/api/v1/projects"
-    tags = ["projects"]
+    tags = ("projects",)
 
     @get("/", operation_id="listProjects", **LIST)
     def list_projects(
@@ -107,7 +107,7 @@ ReceiptCode = Annotated[
 
 class DonationsController(Controller):
     path = "/api/v1/donations"
-    tags = ["donations"]
+    tags = ("donations",)
 
     @get("/", operation_id="listDonations", **LIST)
     def list_donations(
@@ -158,7 +158,7 @@ def _trace(ledger: Ledger, donation: Donation, t: object) -> DonationTrace:
 
 class AllocationsController(Controller):
     path = "/api/v1/allocations"
-    tags = ["allocations"]
+    tags = ("allocations",)
 
     @get("/", operation_id="listAllocations", **LIST)
     def list_allocations(
@@ -178,7 +178,7 @@ class AllocationsController(Controller):
 
 class DisbursementsController(Controller):
     path = "/api/v1/disbursements"
-    tags = ["disbursements"]
+    tags = ("disbursements",)
 
     @get("/", operation_id="listDisbursements", **LIST)
     def list_disbursements(
@@ -200,7 +200,7 @@ class DisbursementsController(Controller):
 
 class ProgressController(Controller):
     path = "/api/v1/progress-reports"
-    tags = ["progress"]
+    tags = ("progress",)
 
     @get("/", operation_id="listProgressReports", **LIST)
     def list_progress(
@@ -220,7 +220,7 @@ class ProgressController(Controller):
 
 class AttestationsController(Controller):
     path = "/api/v1/attestations"
-    tags = ["attestations"]
+    tags = ("attestations",)
 
     @get("/", operation_id="listAttestations", **LIST)
     def list_attestations(

@@ -23,9 +23,9 @@ class RegulatorController(Controller):
     """Views across organisations for the registration authority and oversight bodies."""
 
     path = "/api/v1/regulator"
-    tags = ["regulator"]
-    guards = [require_scope(REGULATOR)]
-    security = [{BEARER: []}]
+    tags = ("regulator",)
+    guards = (require_scope(REGULATOR),)
+    security = ({BEARER: []},)
 
     @get("/funds-by-organisation", operation_id="regulatorFundsByOrganisation", sync_to_thread=True,
          responses=problems(400, 401, 403, 503))

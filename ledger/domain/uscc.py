@@ -26,7 +26,7 @@ def check_character(prefix: str) -> str:
             detail=f"the first 17 characters must come from {ALPHABET}",
             detail_zh=f"前 17 位只能使用 {ALPHABET} 中的字符",
         )
-    total = sum(_VALUE[ch] * w for ch, w in zip(prefix, WEIGHTS))
+    total = sum(_VALUE[ch] * w for ch, w in zip(prefix, WEIGHTS, strict=True))
     return ALPHABET[(31 - total % 31) % 31]
 
 

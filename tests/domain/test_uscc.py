@@ -29,7 +29,7 @@ def test_check_character_by_hand():
     # 9 1 3 5 0 1 0 0 M 0 0 0 1 0 0 Y 4: sum(value * weight) = 834 = 26*31 + 28, 31 - 28 = 3
     values = [ALPHABET.index(c) for c in "91350100M000100Y4"]
     from ledger.domain.uscc import WEIGHTS
-    assert sum(v * w for v, w in zip(values, WEIGHTS)) % 31 == 28
+    assert sum(v * w for v, w in zip(values, WEIGHTS, strict=True)) % 31 == 28
     assert check_character("91350100M000100Y4") == "3"
 
 

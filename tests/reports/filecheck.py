@@ -43,7 +43,7 @@ def xlsx_rows(data: bytes, sheet: str) -> tuple[list[str], list[list[Any]]]:
 def normalise(columns: list[dict[str, Any]], row: list[Any], source: str) -> list[Any]:
     """A row from CSV, XLSX or JSON in the JSON's terms."""
     out: list[Any] = []
-    for col, value in zip(columns, row):
+    for col, value in zip(columns, row, strict=True):
         kind = col["kind"]
         if value is None or value == "":
             out.append(None)

@@ -70,7 +70,7 @@ def fonts_pdffonts(data: bytes) -> list[PdfFont]:
     heads = [lines[0][a:b if i + 1 < len(spans) else None].strip() for i, (a, b) in enumerate(spans)]
     result = []
     for line in lines[2:]:
-        cells = dict(zip(heads, (line[a:b if i + 1 < len(spans) else None].strip() for i, (a, b) in enumerate(spans))))
+        cells = dict(zip(heads, (line[a:b if i + 1 < len(spans) else None].strip() for i, (a, b) in enumerate(spans)), strict=True))
         raw = cells.get("name", "")
         subset = bool(re.match(r"^[A-Z]{6}\+", raw))
         result.append(PdfFont(

@@ -40,7 +40,7 @@ def doc_json(files: dict[str, bytes], stem: str) -> dict[str, Any]:
 def rows(document: dict[str, Any], table: str) -> list[dict[str, Any]]:
     t = document["tables"][table]
     keys = [c["key"] for c in t["columns"]]
-    return [dict(zip(keys, r)) for r in t["rows"]]
+    return [dict(zip(keys, r, strict=True)) for r in t["rows"]]
 
 
 def assert_files(doc: Any, files: dict[str, bytes]) -> dict[str, Any]:

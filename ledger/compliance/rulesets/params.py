@@ -8,6 +8,8 @@ Money is integer fen and ratios are integer basis points (1 bp = 0.01 %): no flo
 
 from __future__ import annotations
 
+import itertools
+
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -225,7 +227,7 @@ def _check_tiers_partition(tiers: tuple[RatioTier, ...], path: str) -> None:
         raise ParamError(path, "the first (lowest) tier must have net_assets_from_fen null")
     if tiers[-1].net_assets_below_fen is not None:
         raise ParamError(path, "the last (highest) tier must have net_assets_below_fen null")
-    for lower, upper in zip(tiers, tiers[1:]):
+    for lower, upper in itertools.pairwise(tiers):
         if lower.net_assets_below_fen is None or lower.net_assets_below_fen != upper.net_assets_from_fen:
             raise ParamError(path, f"tier {upper.id!r} must start where tier {lower.id!r} ends ({lower.net_assets_below_fen})")
     ids = [t.id for t in tiers]
