@@ -8,9 +8,9 @@ log's final checkpoint, verified with the sealed log's own verifier key.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -75,7 +75,9 @@ def build_chain(factory: LedgerFactory) -> Chain:
     sealed_origin = ledger.log.origin
     rolled = roll_over(ledger, year=2027)
     assert rolled["rolled"] and ledger.log.origin != sealed_origin
-    time.sleep(0.01)  # a log time of its own for the next entry (the since test)
+    # A log time of its own for the next entries (the since test): the log's clock moves on a second.
+    moved = ledger.log.clock() + timedelta(seconds=1)
+    ledger.log.clock = lambda: moved
     later = _append_now(world, "fundraiser", "donation.received", donation(PROJECT, "30.00"))
     _append_now(world, "implementer", "funds.disbursed", disbursement(PROJECT, "5.00"))
     return Chain(world, kept, stored.pos, sealed_origin, later.leaf_hash, later.pos)
