@@ -8,10 +8,8 @@ from litestar import Controller, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.openapi.spec import Example
 from litestar.params import FromQuery, JSONBody, QueryParameter
-from msgspec import Meta
 
 from ledger.checkpoint import Checkpoint
-from ledger.domain.privacy import RECEIPT_TEXT_MAX
 from ledger.note import parse_note
 from ledger.store.runtime import Ledger
 
@@ -104,9 +102,9 @@ class ProjectsController(Controller):
 class ReceiptLookup(_Schema):
     """A receipt code as the donor typed it (full-width characters, spaces and any dash are read
     as the code's ASCII form). It travels in the body so that it never appears in an address or
-    an access log."""
+    an access log. Text longer than 120 characters is ``receipt_code_invalid``."""
 
-    code: Annotated[str, Meta(max_length=RECEIPT_TEXT_MAX)]
+    code: str
 
     __example__: ClassVar[Any] = {"code": "D1234-CJ5LFXBNY3HIVR7UTO2KVAHSFE-7"}
 
