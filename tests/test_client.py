@@ -18,7 +18,7 @@ from ledger.client import (
     Client, DonationReceipt, HttpSink, LocalSink, RemoteError, amount_text, auto_idem, china_today, refused_code,
     refused_position,
 )
-from ledger.domain.privacy import parse_receipt_code, receipt_commitment, verify_commitment
+from ledger.domain.privacy import format_receipt_code, parse_receipt_code, receipt_commitment, verify_commitment
 from ledger.domain.rows import FundRow
 from ledger.domain.uscc import make_uscc
 from ledger.entry import parse_leaf_json
@@ -433,6 +433,24 @@ def test_cli_submit(world: World, tmp_path, capsys, charity_cli, monkeypatch) ->
     assert json.loads(capsys.readouterr().out)["seq"] == world.size() - 1
     assert cli.main(["--home", home, "submit", "--key", str(key_file), "funds.disbursed", "--data", "{\"project\": 1}"]) == 1
     assert "data_invalid" in capsys.readouterr().err
+
+
+def test_cli_submit_wants_the_receipt_commitment_on_a_donation(world: World, tmp_path, capsys, charity_cli, monkeypatch) -> None:
+    from ledger.domain.privacy import donor_fields, new_salt
+
+    monkeypatch.setenv("CHARITY_LEDGER_ORIGIN", ORIGIN)
+    key_file = tmp_path / "fundraiser.key"
+    write_key_file(k("fundraiser"), key_file)
+    salt = new_salt()
+    data = {"project": DIRECTED, "currency": "CNY", "amount": "12.00", "kind": "money", "channel": "cash",
+            "donor_type": "anonymous", "restricted": True, "received_on": "2026-01-05", **donor_fields({}, salt)}
+    home, size = str(world.factory.home), world.size()
+    without = {k_: v for k_, v in data.items() if k_ != "receipt"}
+    assert cli.main(["--home", home, "submit", "--key", str(key_file), "donation.received", "--data", json.dumps(without)]) == 2
+    assert "data.receipt" in capsys.readouterr().err and world.size() == size  # nothing written
+    assert cli.main(["--home", home, "submit", "--key", str(key_file), "donation.received", "--data", json.dumps(data)]) == 0
+    seq = json.loads(capsys.readouterr().out)["seq"]
+    assert find_donation_by_receipt(world.ledger.engine, format_receipt_code(seq, salt))[1]["amount_minor"] == 1200
 
 
 def test_cli_submit_refuses_an_unknown_key(world: World, tmp_path, capsys, charity_cli, monkeypatch) -> None:
