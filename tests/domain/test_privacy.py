@@ -185,7 +185,8 @@ def test_a_trailing_newline_is_whitespace_not_part_of_the_code():
 
 
 def test_redaction_recognises_codes_as_typed():
-    for text in (CODE, CODE.lower(), "D1234 - AAAQ EAYE AUDA OCAJ BIFQ YDIO B4", "Ｄ１２３４－ＡＡＡＱＥＡＹＥＡＵＤＡＯＣＡＪＢＩＦＱＹＤＩＯＢ４"):
+    for text in (CODE, CODE.lower(), "D1234 - AAAQ EAYE AUDA OCAJ BIFQ YDIO B4", "Ｄ１２３４－ＡＡＡＱＥＡＹＥＡＵＤＡＯＣＡＪＢＩＦＱＹＤＩＯＢ４",
+                 "x" * 1000 + CODE + "y" * 1000):
         assert looks_like_receipt_code(text)
     for text in ("/api/v1/donations", "P-2026-MEALS", "D12-ABC-G", "0" * 64):
         assert not looks_like_receipt_code(text)
