@@ -48,6 +48,7 @@ from .controllers.registry import (
 )
 from .openapi import ExampleStructPlugin, openapi_config
 from .problems import EXCEPTION_HANDLERS
+from .redaction import install as install_log_redaction
 from .security import OptionsAllowFix, RateLimiter, add_security_headers
 
 log = logging.getLogger("api")
@@ -87,6 +88,7 @@ def create_app(
     api_settings = api_settings or get_api_settings()
     mounted = [m for m in (_optional_module(name) for name in MOUNTED_PACKAGES) if m is not None]
 
+    install_log_redaction()  # receipt codes never reach the access log (api.redaction)
     options_allow = OptionsAllowFix()
     app = Litestar(
         route_handlers=[*CONTROLLERS, *(r for m in mounted for r in _routes_of(m))],

@@ -15,8 +15,9 @@ def has_privacy_key(ledger: Ledger) -> bool:
 
 def donor_store(ledger: Ledger) -> DonorStore:
     """The donor store of ``ledger``. The API never creates the privacy key: without one no
-    donor data can have been stored, so the store gets a throwaway key, which only ever meets
-    the receipt checks of donations without stored data (a record stored under another key
+    donor data can have been stored, so the store gets a throwaway key. Receipt codes are
+    checked against the log and need no key; the store is asked only for donations recorded
+    without a receipt commitment, and then finds no record (a record stored under another key
     answers 503 ``privacy_key_invalid``)."""
     fernet = load_privacy_key(ledger.settings, create=False) if has_privacy_key(ledger) else Fernet(Fernet.generate_key())
     return DonorStore(ledger.engine, fernet)

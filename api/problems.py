@@ -30,6 +30,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from ledger.errors import CATALOGUE, LedgerError, define
 
+from .redaction import redact
+
 log = logging.getLogger("api")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -160,7 +162,7 @@ def problem_response(
     instance: str | None = None,
 ) -> Response[dict[str, Any]]:
     status = status or status_of(err.code)
-    where = instance or (request.url.path if request is not None else "")
+    where = instance or (redact(request.url.path) if request is not None else "")  # a receipt code is never echoed
     return Response(
         problem_body(err, status=status, instance=where),
         status_code=status,
@@ -198,9 +200,9 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response[dic
     if status == 400:  # Litestar could not decode the body (the only 400 it raises besides validation)
         return problem_response(request, LedgerError("malformed_json", detail=str(exc.detail)), status=400)
     if status == 404:
-        err = LedgerError(ROUTE_NOT_FOUND, path=request.url.path)
+        err = LedgerError(ROUTE_NOT_FOUND, path=redact(request.url.path))
     elif status == 405:
-        err = LedgerError(METHOD_NOT_ALLOWED, method=request.method, path=request.url.path)
+        err = LedgerError(METHOD_NOT_ALLOWED, method=request.method, path=redact(request.url.path))
     elif status == 413:
         limit = request.route_handler.resolve_request_max_body_size() if _has_handler(request) else None
         err = LedgerError(REQUEST_TOO_LARGE, limit=limit if limit is not None else "allowed")

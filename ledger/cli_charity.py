@@ -92,6 +92,11 @@ def cmd_submit(args: argparse.Namespace) -> int:
     data = _read_data(args.data)
     if not isinstance(data, dict):
         raise LedgerError("body_invalid", detail="--data must be a JSON object")
+    if args.type == "donation.received" and not data.get("receipt"):
+        print("a donation needs data.receipt, the hash of its receipt code's salt (docs/protocol.md, \"Donations\"), or the\n"
+              "donor's code proves nothing against the log; `import donations` draws the salt and writes both fields\n"
+              "捐赠须含 data.receipt（收据码盐值的哈希，见 docs/protocol.md）；可用 import donations 自动生成", file=sys.stderr)
+        return EXIT_USAGE
     client = _client(args)
     try:
         result = client.append(args.type, data, args.idem)

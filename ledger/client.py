@@ -42,7 +42,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from .canonical import canonical_bytes, now
-from .domain.privacy import donor_commitment, format_receipt_code, new_salt
+from .domain.privacy import donor_fields, format_receipt_code, new_salt
 from .entry import SignedEntry, make_body, sign_entry
 from .errors import KINDS, LedgerError, define
 from .keys import KeyPair
@@ -516,6 +516,7 @@ def donation_data(
     currency: str,
     *,
     commitment: str,
+    receipt: str,
     received_on: str,
     channel: str,
     donor_type: str,
@@ -525,11 +526,12 @@ def donation_data(
     receipt_no: str | None = None,
     note: str | None = None,
 ) -> dict[str, Any]:
-    """The ``data`` of a ``donation.received`` entry (optional fields only when given)."""
+    """The ``data`` of a ``donation.received`` entry (optional fields only when given).
+    ``commitment`` and ``receipt`` come from :func:`~ledger.domain.privacy.donor_fields`."""
     data: dict[str, Any] = {
         "project": project, "currency": currency, "amount": amount_text(amount, currency), "kind": kind,
-        "channel": channel, "donor_type": donor_type, "commitment": commitment, "restricted": restricted,
-        "received_on": received_on,
+        "channel": channel, "donor_type": donor_type, "commitment": commitment, "receipt": receipt,
+        "restricted": restricted, "received_on": received_on,
     }
     for name, value in (("in_kind_description", in_kind_description), ("receipt_no", receipt_no), ("note", note)):
         if value is not None:
@@ -603,7 +605,8 @@ class Client:
 
         ``personal`` (name, id_number, phone, address — all optional) never enters the log: the
         entry carries only ``commitment = donor_commitment(personal or {}, salt)`` with a fresh
-        random salt. ``donor_type`` defaults to ``individual`` with personal data and
+        random salt, and ``receipt = receipt_commitment(salt)``, which the receipt code is checked
+        against. ``donor_type`` defaults to ``individual`` with personal data and
         ``anonymous`` without. ``received_on`` defaults to today (China time).
 
         The personal data (``{}`` for an anonymous donor) and salt go to the encrypted donor
@@ -616,7 +619,7 @@ class Client:
         personal = dict(personal or {})
         salt = new_salt()
         data = donation_data(
-            project, amount, currency, commitment=donor_commitment(personal, salt),
+            project, amount, currency, **donor_fields(personal, salt),
             received_on=received_on or china_today(), channel=channel,
             donor_type=donor_type or ("individual" if personal else "anonymous"), restricted=restricted,
             kind=kind, in_kind_description=in_kind_description, receipt_no=receipt_no, note=note,

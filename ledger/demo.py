@@ -70,7 +70,7 @@ from typing import Any
 
 from .canonical import now
 from .client import CHINA, LocalSink, donation_data
-from .domain.privacy import donor_commitment, format_receipt_code, new_salt
+from .domain.privacy import donor_fields, format_receipt_code, new_salt
 from .domain.uscc import make_uscc
 from .entry import make_body, parse_leaf_json, sign_entry
 from .errors import LedgerError, define
@@ -492,11 +492,11 @@ class ProjectFlow:
         self.available[pot] += amount
         self.balance += amount
         data = donation_data(
-            self.spec.pid, _amt(amount), CURRENCY, commitment="", received_on=day.isoformat(), channel=channel,
+            self.spec.pid, _amt(amount), CURRENCY, commitment="", receipt="", received_on=day.isoformat(), channel=channel,
             donor_type=donor_type, restricted=restricted, kind="in_kind" if in_kind_description else "money",
             in_kind_description=in_kind_description, receipt_no=receipt_no, note=note,
         )
-        del data["commitment"]  # made at signing time, with a fresh salt
+        del data["commitment"], data["receipt"]  # made at signing time, with a fresh salt
         label = f"{self.spec.pid}\t{_amt(amount)} {CURRENCY}\t{day.isoformat()}"
         return Step(self.spec.fundraiser, "donation.received", self.idem("donation"), data, personal=personal, label=label)
 
@@ -1161,7 +1161,7 @@ def load_demo(
             salt = None
             if s.type == "donation.received":
                 salt = new_salt()
-                data = dict(data, commitment=donor_commitment(s.personal or {}, salt))
+                data = dict(data, **donor_fields(s.personal or {}, salt))
             salts.append(salt)
             key = keys[s.actor]
             entries.append(sign_entry(key, make_body(origin, s.type, key.id, moment, s.idem, data)))

@@ -44,7 +44,7 @@ from typing import Any
 
 from .canonical import canonical_bytes, now
 from .client import CHINA, Client, donation_data, refused_code, refused_position
-from .domain.privacy import check_personal_data, donor_commitment, format_receipt_code, new_salt
+from .domain.privacy import check_personal_data, donor_fields, format_receipt_code, new_salt
 from .domain.schemas import CHANNELS, DONOR_TYPES, validate
 from .entry import SignedEntry
 from .errors import LedgerError, define
@@ -474,7 +474,7 @@ def _row(
     if reference is not None and len(reference) > 128:
         raise _RowError("the reference is longer than 128 characters", "流水号超过 128 个字符")
     data = donation_data(
-        project, amount, row_currency, commitment="0" * 64, received_on=received_on, channel=row_channel,
+        project, amount, row_currency, commitment="0" * 64, receipt="0" * 64, received_on=received_on, channel=row_channel,
         donor_type=row_donor_type, restricted=row_restricted, receipt_no=cell("receipt_no") or None, note=note,
     )
     try:
@@ -482,7 +482,7 @@ def _row(
     except LedgerError as exc:
         field_name = exc.params.get("field", "")
         raise _RowError(f"{field_name}: {exc.message_en}", f"{field_name}：{exc.message_zh}", exc.code) from None
-    del data["commitment"]
+    del data["commitment"], data["receipt"]
     return Row(line, data, personal, "", reference)
 
 
@@ -541,11 +541,11 @@ def import_donations(
 
     # 3. dry-run the rules on the new rows
     salts = [new_salt() for _ in todo]
-    commitments = [donor_commitment(row.personal, salt) for row, salt in zip(todo, salts, strict=True)]
+    commitments = [donor_fields(row.personal, salt) for row, salt in zip(todo, salts, strict=True)]
 
     def sign(rows: Sequence[int]) -> list[SignedEntry]:
         moment = now()
-        return [client.sign("donation.received", dict(todo[i].data, commitment=commitments[i]), todo[i].idem, at=moment)
+        return [client.sign("donation.received", dict(todo[i].data, **commitments[i]), todo[i].idem, at=moment)
                 for i in rows]
 
     refused = sink.check(sign(range(len(todo)))) if todo else []

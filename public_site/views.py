@@ -18,10 +18,11 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.di import NamedDependency
 from litestar.params import Body, FromPath
-from litestar.response import Stream, Template
+from litestar.response import Redirect, Stream, Template
 
 from ledger.canonical import format_time, parse_json
 from ledger.checkpoint import Checkpoint, verify_cosignatures
+from ledger.domain.privacy import RECEIPT_TEXT_MAX
 from ledger.domain.schemas import ENTRY_TYPES, FIELDS
 from ledger.errors import LedgerError
 from ledger.money import format_amount
@@ -425,7 +426,11 @@ class SitePages(Controller):
     # --- verify my donation -------------------------------------------------------------------
 
     @get("/verify", name="site:verify", sync_to_thread=True, cache_control=None)
-    def verify_form(self, request: Request) -> Template:
+    def verify_form(self, request: Request) -> Template | Redirect:
+        """The look-up form. A receipt code never travels in an address: a query string (a
+        hand-made ``?code=``) is dropped by a redirect to the bare form, not read or echoed."""
+        if request.url.query:
+            return Redirect("/verify", status_code=303, headers={"Cache-Control": "no-store"})
         return render(request, "verify.html", nav="verify", title="", result=None, error=None, code="", cache="no-store")
 
     @post("/verify", name="site:verify-post", sync_to_thread=True, status_code=200)
@@ -438,15 +443,17 @@ class SitePages(Controller):
         from api import queries as api_queries
         from api.privacy import donor_store
 
-        code = str(data.get("code", ""))[:80].strip()
+        code = str(data.get("code", ""))
         locale, _ = request_locale(request)
         try:
+            # the code must prove itself against the log (ledger.store.donors.find_donation_by_receipt)
             _, row = donor_store(ledger).find_by_receipt(code)
         except LedgerError as exc:
             if exc.code not in ("receipt_code_invalid", "receipt_code_checksum", "receipt_not_found"):
                 raise
             message = exc.message_zh if locale == "zh_CN" else exc.message_en
-            return render(request, "verify.html", nav="verify", result=None, error=message, code=code, status=404 if exc.code == "receipt_not_found" else 400, cache="no-store")
+            return render(request, "verify.html", nav="verify", result=None, error=message, code=code[:RECEIPT_TEXT_MAX],
+                          status=404 if exc.code == "receipt_not_found" else 400, cache="no-store")
         donation, trace = api_queries.trace(ledger.engine, row)
         with read_transaction(ledger.engine) as conn:
             _, log = _entry_log(conn, row["seq"])

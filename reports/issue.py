@@ -100,10 +100,11 @@ class Issued:
 
 
 def _receipt_context(ledger: Any, snap: Snapshot, request: ReportRequest) -> tuple[ReportRequest, dict[str, Any]]:
-    """Personal data for a receipt: a receipt code proves the holder (its salt must be the stored
-    one); ``personal`` with a seq or leaf hash is for callers already entitled (the CLI operator
-    of the data folder, a regulator through the API)."""
-    from ledger.store.donors import DonorStore, load_privacy_key
+    """Personal data for a receipt: a receipt code proves the holder (against the donation's
+    receipt commitment in the log, or for an older donation the stored salt:
+    :func:`ledger.store.donors.find_donation_by_receipt`); ``personal`` with a seq or leaf hash is
+    for callers already entitled (the CLI operator of the data folder, a regulator through the API)."""
+    from ledger.store.donors import DonorStore, find_donation_by_receipt, load_privacy_key
 
     from .kinds.receipt import find_donation
 
@@ -115,9 +116,7 @@ def _receipt_context(ledger: Any, snap: Snapshot, request: ReportRequest) -> tup
     settings = ledger.settings
     has_key = bool(settings.privacy_key) or settings.privacy_key_path.exists()
     if holder:
-        if not has_key:
-            raise LedgerError("receipt_not_found")
-        DonorStore(ledger.engine, load_privacy_key(settings, create=False)).find_by_receipt(ref)
+        find_donation_by_receipt(ledger.engine, ref, DonorStore(ledger.engine, load_privacy_key(settings, create=False)) if has_key else None)
     donation = find_donation(snap, ref)
     request = replace(request, personal=True, donation=str(donation.seq))
     if not has_key:

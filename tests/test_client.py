@@ -21,13 +21,13 @@ from ledger.client import (
     Client, DonationReceipt, HttpSink, LocalSink, RemoteError, amount_text, auto_idem, china_today, refused_code,
     refused_position,
 )
-from ledger.domain.privacy import parse_receipt_code, verify_commitment
+from ledger.domain.privacy import format_receipt_code, parse_receipt_code, receipt_commitment, verify_commitment
 from ledger.domain.rows import FundRow
 from ledger.domain.uscc import make_uscc
 from ledger.entry import parse_leaf_json
 from ledger.errors import LedgerError
 from ledger.keys import KeyPair, write_key_file
-from ledger.store.donors import DonorStore, load_privacy_key
+from ledger.store.donors import DonorStore, find_donation_by_receipt, load_privacy_key
 from ledger.store.log_store import MAX_BATCH
 from tests.support.ledger_factory import ORIGIN, LedgerFactory
 
@@ -221,6 +221,10 @@ def test_record_donation_keeps_personal_data_out_of_the_log(world: World) -> Non
     assert store.get(receipt.seq).personal == personal
     found, row = store.find_by_receipt(receipt.code)
     assert found.seq == receipt.seq and row["amount_minor"] == 8880
+    # the entry commits to the code's secret, so the code proves itself against the log alone
+    assert body["data"]["receipt"] == receipt_commitment(receipt.salt)
+    store.erase(receipt.seq)
+    assert find_donation_by_receipt(world.ledger.engine, receipt.code)[1]["seq"] == receipt.seq
 
 
 def test_record_donation_anonymous_and_in_kind(world: World) -> None:
@@ -232,6 +236,10 @@ def test_record_donation_anonymous_and_in_kind(world: World) -> None:
     assert (first["donor_type"], first["amount"]) == ("anonymous", "20.00")
     store = DonorStore(world.ledger.engine, load_privacy_key(world.ledger.settings))
     assert store.get(anonymous.seq).personal == {}
+    for made in (anonymous, gift):
+        data = parse_leaf_json(world.ledger.log.leaf(made.seq))["body"]["data"]
+        assert data["receipt"] == receipt_commitment(made.salt)
+        assert find_donation_by_receipt(world.ledger.engine, made.code)[1]["seq"] == made.seq
     fund = world.fund()
     assert (fund.raised_minor, fund.raised_in_kind_minor) == (362000, 360000)
     assert gift.code != anonymous.code
@@ -430,6 +438,24 @@ def test_cli_submit(world: World, tmp_path, capsys, charity_cli, monkeypatch) ->
     assert "data_invalid" in capsys.readouterr().err
 
 
+def test_cli_submit_wants_the_receipt_commitment_on_a_donation(world: World, tmp_path, capsys, charity_cli, monkeypatch) -> None:
+    from ledger.domain.privacy import donor_fields, new_salt
+
+    monkeypatch.setenv("CHARITY_LEDGER_ORIGIN", ORIGIN)
+    key_file = tmp_path / "fundraiser.key"
+    write_key_file(k("fundraiser"), key_file)
+    salt = new_salt()
+    data = {"project": DIRECTED, "currency": "CNY", "amount": "12.00", "kind": "money", "channel": "cash",
+            "donor_type": "anonymous", "restricted": True, "received_on": "2026-01-05", **donor_fields({}, salt)}
+    home, size = str(world.factory.home), world.size()
+    without = {k_: v for k_, v in data.items() if k_ != "receipt"}
+    assert cli.main(["--home", home, "submit", "--key", str(key_file), "donation.received", "--data", json.dumps(without)]) == 2
+    assert "data.receipt" in capsys.readouterr().err and world.size() == size  # nothing written
+    assert cli.main(["--home", home, "submit", "--key", str(key_file), "donation.received", "--data", json.dumps(data)]) == 0
+    seq = json.loads(capsys.readouterr().out)["seq"]
+    assert find_donation_by_receipt(world.ledger.engine, format_receipt_code(seq, salt))[1]["amount_minor"] == 1200
+
+
 def test_cli_submit_refuses_an_unknown_key(world: World, tmp_path, capsys, charity_cli, monkeypatch) -> None:
     monkeypatch.setenv("CHARITY_LEDGER_ORIGIN", ORIGIN)
     key_file = tmp_path / "stranger.key"
@@ -465,7 +491,7 @@ def test_http_sink_against_the_api_app(world: World) -> None:
         assert info.value.code == "idem_conflict" and info.value.status == 409
         receipt = client.record_donation(DIRECTED, "9.00", received_on="2026-01-05", personal={"name": "赵六"})
         assert receipt.stored and receipt.seq == world.size() - 1
-        from ledger.store.donors import DonorStore, load_privacy_key
+        from ledger.store.donors import DonorStore, find_donation_by_receipt, load_privacy_key
 
         kept = DonorStore(world.ledger.engine, load_privacy_key(world.ledger.settings)).get(receipt.seq)
         assert kept.personal == {"name": "赵六"} and kept.salt == receipt.salt

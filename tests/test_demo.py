@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 
 from ledger import cli
 from ledger.canonical import now
@@ -23,12 +23,14 @@ from ledger.domain.rows import (
     SzFilingRow,
 )
 from ledger.entry import parse_leaf_json
+from ledger.domain.privacy import receipt_commitment
 from ledger.errors import LedgerError
 from ledger.keys import read_key_file
 from ledger.merkle import leaf_hash
-from ledger.store.donors import DonorStore, load_privacy_key
+from ledger.store.donors import DonorStore, find_donation_by_receipt, load_privacy_key
 from ledger.store.export import export_log
 from ledger.store.projection_tables import table_for
+from ledger.settings import sqlite_url
 from ledger.store.rebuild import check
 from ledger.verify import read_export, verify_log
 from tests.support.ledger_factory import LedgerFactory
@@ -285,6 +287,7 @@ def test_receipts_open_the_donor_store_and_names_stay_out_of_the_log(demo) -> No
         assert donation["received_on"] == received_on
         record = store.get(receipt.seq)
         assert record.personal["name"][0] == masked[0] and "*" in masked
+        assert parse_leaf_json(ledger.log.leaf(receipt.seq))["body"]["data"]["receipt"] == receipt_commitment(receipt.salt)
         assert record.personal["name"].encode() not in leaves or len(record.personal["name"]) < 2
         assert record.personal["id_number"].encode() not in leaves
 
@@ -378,7 +381,14 @@ def test_cli_demo_data(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) 
     erase_code = next(line.split("\t")[0] for line in (tmp_path / "home" / "demo-receipts.txt").read_text().splitlines()
                       if not line.startswith("#"))
     assert cli.main(["--home", home, "donor", "erase", "--receipt", erase_code]) == 0
-    assert json.loads(capsys.readouterr().out)["erased_at"]
+    erased = json.loads(capsys.readouterr().out)
+    assert erased["erased_at"]
+    # after `donor erase` the donor's code still proves the donation, against the log alone
+    engine = create_engine(sqlite_url(tmp_path / "home"))
+    try:
+        assert find_donation_by_receipt(engine, erase_code)[1]["seq"] == erased["seq"]
+    finally:
+        engine.dispose()
     assert cli.main(["--home", home, "donor", "erase", "--receipt", erase_code]) == 1
     assert "donor_data_erased" in capsys.readouterr().err
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from ledger.domain.privacy import donor_commitment, format_receipt_code, new_salt
+from ledger.domain.privacy import donor_commitment, donor_fields, format_receipt_code, new_salt
 from ledger.errors import LedgerError
 from ledger.store.donors import TABLE, DonorStore, load_privacy_key
 from ledger.store.export import export_log
@@ -23,8 +23,9 @@ def world(tmp_path: Path) -> StoreWorld:
     return StoreWorld(tmp_path / "home")
 
 
-def _donate(world: StoreWorld, personal: dict, salt: bytes) -> int:
-    data = helpers.donation_data(world.PUB, "250.00", commitment=donor_commitment(personal, salt))
+def _donate(world: StoreWorld, personal: dict, salt: bytes, *, with_receipt: bool = False) -> int:
+    fields = donor_fields(personal, salt) if with_receipt else {"commitment": donor_commitment(personal, salt)}
+    data = helpers.donation_data(world.PUB, "250.00", **fields)
     world.append(world.fundraiser, "donation.received", data)
     return world.seq - 1
 
@@ -96,3 +97,34 @@ def test_privacy_key_file_is_private_and_stable(world: StoreWorld) -> None:
     token = first.encrypt(b"x")
     assert load_privacy_key(settings).decrypt(token) == b"x"
     assert settings.privacy_key_path.stat().st_mode & 0o777 == 0o600
+
+
+def _forged(seq: int) -> str:
+    """A well-formed code for ``seq`` (correct check character) without the donation's secret."""
+    return format_receipt_code(seq, new_salt())
+
+
+def test_a_made_up_code_never_finds_a_donation_without_a_record_or_after_erasure(world: StoreWorld) -> None:
+    """The reviewer's finding: before, a code made from the public seq found the donation when no
+    donor record held a salt to compare (never stored, or erased)."""
+    store = DonorStore(world.ledger.engine, load_privacy_key(world.ledger.settings))
+    salts = [new_salt() for _ in range(3)]
+    committed = _donate(world, PERSONAL, salts[0], with_receipt=True)      # the log commits to the salt
+    legacy = _donate(world, PERSONAL, salts[1])                            # recorded before the field existed
+    legacy_kept = _donate(world, PERSONAL, salts[2])
+    store.store(committed, PERSONAL, salts[0])
+    store.store(legacy, PERSONAL, salts[1])
+    store.store(legacy_kept, PERSONAL, salts[2])
+    for seq in (committed, legacy):
+        store.erase(seq)
+    for seq in (committed, legacy, legacy_kept):
+        with pytest.raises(LedgerError) as err:
+            store.find_by_receipt(_forged(seq))
+        assert err.value.code == "receipt_not_found"
+    # the donor's own codes: checked against the log (after erasure too) or against the kept salt
+    assert store.find_by_receipt(format_receipt_code(committed, salts[0]))[1]["seq"] == committed
+    assert store.find_by_receipt(format_receipt_code(legacy_kept, salts[2]))[1]["seq"] == legacy_kept
+    # a legacy donation whose salt is erased: nothing proves the code any more
+    with pytest.raises(LedgerError) as err:
+        store.find_by_receipt(format_receipt_code(legacy, salts[1]))
+    assert err.value.code == "receipt_not_found"

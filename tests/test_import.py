@@ -17,12 +17,12 @@ import pytest
 from ledger import cli
 from ledger.canonical import now
 from ledger.client import Client, HttpSink, LocalSink
-from ledger.domain.privacy import parse_receipt_code, verify_commitment
+from ledger.domain.privacy import parse_receipt_code, receipt_commitment, verify_commitment
 from ledger.entry import parse_leaf_json
 from ledger.errors import LedgerError
 from ledger.importer import import_donations, parse_amount_text, parse_date, read_statement, _RowError
 from ledger.keys import write_key_file
-from ledger.store.donors import DonorStore, load_privacy_key
+from ledger.store.donors import DonorStore, find_donation_by_receipt, load_privacy_key
 from tests.support.ledger_factory import ORIGIN, LedgerFactory
 from tests.test_client import DIRECTED, PUBLIC, World, build_world, k
 
@@ -97,6 +97,10 @@ def test_statement_imports_in_every_encoding_and_header_language(world: World, e
     assert store.get(report.imported[1].seq).personal == {}
     receipt = parse_receipt_code(first.receipt_code)
     assert receipt.seq == first.seq and verify_commitment(data[0]["commitment"], store.get(first.seq).personal, receipt.salt)
+    # every imported donation commits to its receipt code's secret: the codes prove themselves against the log
+    for item, entry in zip(report.imported, data, strict=True):
+        assert entry["receipt"] == receipt_commitment(item.salt)
+        assert find_donation_by_receipt(world.ledger.engine, item.receipt_code)[1]["seq"] == item.seq
 
 
 def test_personal_data_never_reaches_the_log(world: World) -> None:
@@ -312,7 +316,7 @@ def test_import_over_http(world: World) -> None:
 
     from api.app import create_app
     from api.config import ApiSettings
-    from ledger.store.donors import DonorStore, load_privacy_key
+    from ledger.store.donors import DonorStore, find_donation_by_receipt, load_privacy_key
 
     with TestClient(create_app(world.ledger, api_settings=ApiSettings(write_rate=0))) as http:
         sink = HttpSink(str(http.base_url), client=http, sleep=lambda s: None)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from litestar import Controller, get
+from litestar import Controller, get, post
+from litestar.datastructures import CacheControlHeader
 from litestar.openapi.spec import Example
-from litestar.params import FromQuery, PathParameter, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from ledger.checkpoint import Checkpoint
 from ledger.note import parse_note
@@ -17,7 +18,9 @@ from ..privacy import donor_store
 from ..openapi import READ_PROBLEMS, problems
 from ..pagination import Cursor, Limit
 from ..params import LeafHash, LedgerDep, Order, Org, OrgPath, ProjectId, ProjectPath
+from ..security import body_limit, rate_limit, require_media_type
 from ..schemas import (
+    _Schema,
     Allocation,
     AllocationPage,
     Attestation,
@@ -96,13 +99,14 @@ class ProjectsController(Controller):
         return queries.get_project(ledger.engine, project)
 
 
-ReceiptCode = Annotated[
-    str,
-    PathParameter(
-        max_length=64, description="The receipt code on the donor's receipt, like D1234-CJ5LFXBNY3HIVR7UTO2KVAHSFE-7.",
-        examples=[Example(value="D1234-CJ5LFXBNY3HIVR7UTO2KVAHSFE-7")],
-    ),
-]
+class ReceiptLookup(_Schema):
+    """A receipt code as the donor typed it (full-width characters, spaces and any dash are read
+    as the code's ASCII form). It travels in the body so that it never appears in an address or
+    an access log. Text longer than 120 characters is ``receipt_code_invalid``."""
+
+    code: str
+
+    __example__: ClassVar[Any] = {"code": "D1234-CJ5LFXBNY3HIVR7UTO2KVAHSFE-7"}
 
 
 class DonationsController(Controller):
@@ -131,14 +135,26 @@ class DonationsController(Controller):
         donation, t = queries.trace(ledger.engine, queries.donation_row(ledger.engine, donation_id))
         return _trace(ledger, donation, t)
 
-    @get("/by-receipt/{code:str}/trace", operation_id="traceDonationByReceipt", **ONE)
-    def trace_by_receipt(self, ledger: LedgerDep, code: ReceiptCode) -> DonationTrace:
+    @post(
+        "/by-receipt/trace",
+        operation_id="traceDonationByReceipt",
+        sync_to_thread=True,
+        status_code=200,
+        cache_control=CacheControlHeader(no_store=True),  # a donor's own view: no shared cache keeps it
+        guards=[rate_limit, require_media_type("application/json"), body_limit("max_entry_bytes")],
+        responses=problems(400, 404, 413, 415, 429, 503),
+    )
+    def trace_by_receipt(self, ledger: LedgerDep, data: JSONBody[ReceiptLookup]) -> DonationTrace:
         """"Where did my donation go": the trace of the donation a receipt code names.
 
-        While the donor's data is kept, the code's salt must be the stored one (else 404,
-        ``receipt_not_found``), so a code made up from a seq does not pass for a receipt.
+        The code must prove itself against the log: the donation's ``receipt`` field is the
+        SHA-256 of the code's salt (docs/protocol.md, "Receipt codes"). A code made up from a
+        public seq and the public check character is a 404 ``receipt_not_found``, the same
+        answer as for a seq with no donation. A donation recorded without ``receipt`` is found
+        only while the donor store holds its salt. 400 ``receipt_code_invalid`` /
+        ``receipt_code_checksum`` for a code that is not one or has a typing error.
         """
-        _, row = donor_store(ledger).find_by_receipt(code)
+        _, row = donor_store(ledger).find_by_receipt(data.code)
         donation, t = queries.trace(ledger.engine, row)
         return _trace(ledger, donation, t)
 

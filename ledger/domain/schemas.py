@@ -443,6 +443,7 @@ class DonationReceived:
     channel: str = req(Enum(CHANNELS))
     donor_type: str = req(Enum(DONOR_TYPES))
     commitment: str = req(HEX64)             # privacy.donor_commitment; no personal data
+    receipt: str | None = opt(HEX64)         # privacy.receipt_commitment: a receipt code is checked against it
     restricted: bool = req(Bool())           # 定向: only for this project's purpose
     received_on: str = req(Date())
     receipt_no: str | None = opt(Text(64))   # number of the paper/e-receipt (捐赠票据)

@@ -5,8 +5,11 @@ Fernet token (AES-128-CBC with HMAC-SHA256, from ``cryptography``) per donation,
 donation's seq. The log holds only the salted commitment, so:
 
 - storing checks that the data and salt open the commitment recorded in the log;
-- a receipt code (seq + salt) finds the donation; the salt it carries must match the stored one;
-- erasing deletes the token (data and salt) for good; the log and its proofs are untouched.
+- a receipt code (seq + salt) finds the donation only if it proves itself
+  (:func:`find_donation_by_receipt`): against the donation's ``receipt`` commitment in the log,
+  or, for a donation recorded without one, against the salt this store still holds;
+- erasing deletes the token (data and salt) for good; the log and its proofs are untouched, and
+  a code checked against the log still works.
 
 The encryption key comes from ``CHARITY_LEDGER_PRIVACY_KEY`` or a key file in the data folder
 (mode 0600), created on first use.
@@ -26,12 +29,13 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import BigInteger, Column, Connection, Engine, String, Text, select, update
 from sqlmodel import Field, SQLModel
 
-from ..canonical import format_time, now
-from ..domain.privacy import ReceiptCode, check_personal_data, parse_receipt_code, verify_commitment
+from ..canonical import format_time, now, parse_json
+from ..domain.privacy import ReceiptCode, check_personal_data, parse_receipt_code, receipt_matches, verify_commitment
 from ..domain.rows import DonationRow
 from ..errors import LedgerError, define
 from ..settings import Settings
 from .projection_tables import table_for
+from .tables import LEAF
 
 DONOR_DATA_MISMATCH = define(
     "donor_data_mismatch",
@@ -181,22 +185,20 @@ class DonorStore:
         return DonorRecord(seq, payload["personal"], base64.b64decode(payload["salt"]), row["stored_at"], None)
 
     def find_by_receipt(self, code: str) -> tuple[ReceiptCode, dict[str, Any]]:
-        """The public donation row a receipt code names; the code's salt must be the stored one.
+        """The public donation row a receipt code names, once the code has proved itself (see
+        :func:`find_donation_by_receipt`); ``receipt_not_found`` otherwise."""
+        return find_donation_by_receipt(self.engine, code, self)
 
-        After erasure the salt can no longer be compared: the donation is still found (its public
-        view was never secret) and the donor proves ownership with their own data.
-        """
-        receipt = parse_receipt_code(code)
-        with self.engine.connect() as conn:
-            donation = conn.execute(select(DONATION).where(DONATION.c.seq == receipt.seq)).mappings().first()
-            stored = conn.execute(select(TABLE).where(TABLE.c.seq == receipt.seq)).mappings().first()
-        if donation is None:
-            raise LedgerError(RECEIPT_NOT_FOUND)
-        if stored is not None and stored["token"] is not None:
-            record = self.get(receipt.seq)
-            if record.salt is None or not hmac.compare_digest(record.salt, receipt.salt):
-                raise LedgerError(RECEIPT_NOT_FOUND)
-        return receipt, dict(donation)
+    def holds_salt(self, seq: int, salt: bytes) -> bool:
+        """Whether this store still holds ``salt`` for donation ``seq`` (compared in constant
+        time); False once erased or never stored."""
+        try:
+            record = self.get(seq)
+        except LedgerError as exc:
+            if exc.code != "not_found":
+                raise
+            return False
+        return record.salt is not None and hmac.compare_digest(record.salt, salt)
 
     def erase(self, seq: int) -> str:
         """Remove the personal data and salt of a donation for good; returns the erasure time."""
@@ -209,3 +211,31 @@ class DonorStore:
             when = format_time(now())
             conn.execute(update(TABLE).where(TABLE.c.seq == seq).values(token=None, erased_at=when))
         return when
+
+
+def find_donation_by_receipt(engine: Engine, code: str, store: DonorStore | None = None) -> tuple[ReceiptCode, dict[str, Any]]:
+    """The public donation row a receipt code names, if the code proves it holds the donation's
+    secret; else ``receipt_not_found``, the same answer as for a seq with no donation, so a code
+    made up from a public seq and the public check formula learns nothing.
+
+    The proof is against the log: the ``donation.received`` leaf at the code's seq carries
+    ``receipt`` = hash of the salt, and the code's salt must hash to it (constant-time compare).
+    This holds with or without a donor record, and after erasure. A donation recorded without
+    that field (before it existed) can be found only while ``store`` holds its salt.
+    """
+    receipt = parse_receipt_code(code)
+    with engine.connect() as conn:
+        donation = conn.execute(select(DONATION).where(DONATION.c.seq == receipt.seq)).mappings().first()
+        leaf = conn.execute(
+            select(LEAF.c.leaf).where(LEAF.c.seq == receipt.seq, LEAF.c.type == "donation.received")
+        ).scalar_one_or_none()
+    if donation is None or leaf is None:
+        raise LedgerError(RECEIPT_NOT_FOUND)
+    committed = parse_json(bytes(leaf))["body"]["data"].get("receipt")
+    if committed is not None:
+        proved = receipt_matches(committed, receipt.salt)
+    else:
+        proved = store is not None and store.holds_salt(receipt.seq, receipt.salt)
+    if not proved:
+        raise LedgerError(RECEIPT_NOT_FOUND)
+    return receipt, dict(donation)

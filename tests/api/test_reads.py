@@ -238,6 +238,8 @@ def test_trace_by_donation_id(shared_client: TestClient, shared_world: World) ->
 
 
 def test_trace_by_receipt_code(factory, make_client) -> None:
+    """The world's donations carry no receipt commitment (recorded before the field): the code is
+    found only while the donor store holds its salt (the log-committed case: tests/site/test_receipts.py)."""
     from tests.api.world import build_world
 
     w = build_world(factory)
@@ -246,20 +248,29 @@ def test_trace_by_receipt_code(factory, make_client) -> None:
     seq = w.seqs["d2"]
     store.store(seq, DONOR, SALT)
     code = format_receipt_code(seq, SALT)
-    response = client.get(f"/api/v1/donations/by-receipt/{code}/trace")
+
+    def lookup(typed: str):  # noqa: ANN202
+        return client.post("/api/v1/donations/by-receipt/trace", json={"code": typed})
+
+    response = lookup(code)
     assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
     body = response.json()
     assert body["donation"]["id"] == w.ids["d2"] and body["disbursed"] == "50.00"
     _check_trace(body, factory.ledger, w.ids["d2"])
     # typed in lower case with spaces around: still found
-    assert client.get(f"/api/v1/donations/by-receipt/ {code.lower()} /trace").status_code == 200
+    assert lookup(f" {code.lower()} ").status_code == 200
     # a code with another salt for the same seq is not this donor's receipt
-    forged = format_receipt_code(seq, bytes(16))
-    refused = client.get(f"/api/v1/donations/by-receipt/{forged}/trace")
+    refused = lookup(format_receipt_code(seq, bytes(16)))
     assert refused.status_code == 404 and refused.json()["code"] == "receipt_not_found"
     # a mistyped character fails the check digit
     typo = code[:-3] + ("A" if code[-3] != "A" else "B") + code[-2:]
-    assert client.get(f"/api/v1/donations/by-receipt/{typo}/trace").json()["code"] in ("receipt_code_checksum", "receipt_code_invalid")
+    assert lookup(typo).json()["code"] in ("receipt_code_checksum", "receipt_code_invalid")
     # a code for an entry that is not a donation
-    other = format_receipt_code(w.seqs["a1"], SALT)
-    assert client.get(f"/api/v1/donations/by-receipt/{other}/trace").json()["code"] == "receipt_not_found"
+    assert lookup(format_receipt_code(w.seqs["a1"], SALT)).json()["code"] == "receipt_not_found"
+    # the body is JSON with a code in it
+    assert client.post("/api/v1/donations/by-receipt/trace", content=code, headers={"content-type": "text/plain"}).status_code == 415
+    assert client.post("/api/v1/donations/by-receipt/trace", json={}).json()["code"] == "body_invalid"
+    # once erased, nothing proves this (uncommitted) donation's code any more
+    store.erase(seq)
+    assert lookup(code).json()["code"] == "receipt_not_found"

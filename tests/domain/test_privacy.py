@@ -4,9 +4,10 @@ import pytest
 
 from ledger.canonical import canonical_bytes
 from ledger.domain.privacy import (
-    ReceiptCode, check_personal_data, donor_commitment, format_receipt_code, new_salt, parse_receipt_code,
-    verify_commitment,
+    ReceiptCode, check_personal_data, donor_commitment, donor_fields, format_receipt_code, looks_like_receipt_code,
+    new_salt, normalise_receipt_text, parse_receipt_code, receipt_commitment, receipt_matches, verify_commitment,
 )
+from ledger.domain.schemas import validate
 from ledger.errors import LedgerError
 
 SALT = bytes(range(16))
@@ -103,3 +104,89 @@ def test_malformed_receipt_codes(bad):
     with pytest.raises(LedgerError) as info:
         parse_receipt_code(bad)
     assert info.value.code == "receipt_code_invalid"
+
+
+# --- the receipt commitment in the log --------------------------------------------------------
+
+
+def test_receipt_commitment_is_the_documented_hash():
+    assert receipt_commitment(SALT) == hashlib.sha256(b"charity-ledger/receipt/v1\n" + SALT).hexdigest()
+    # domain-separated from the donor commitment, even for an anonymous donor
+    assert receipt_commitment(SALT) != donor_commitment({}, SALT)
+    assert donor_fields({"name": "李四"}, SALT) == {"commitment": donor_commitment({"name": "李四"}, SALT), "receipt": receipt_commitment(SALT)}
+    with pytest.raises(ValueError):
+        receipt_commitment(b"short")
+
+
+def test_receipt_matches_only_its_own_salt():
+    committed = receipt_commitment(SALT)
+    assert receipt_matches(committed, SALT)
+    assert not receipt_matches(committed, bytes(16))
+    for other in (None, 42, committed.upper(), committed + "\n", "é" * 64):
+        assert not receipt_matches(other, SALT)
+
+
+@pytest.mark.parametrize("value", ["A" * 64, "ab" * 31, "ab" * 33, "０" * 64, "ab" * 31 + "a\u200b", 12, ["ab" * 32]])
+def test_receipt_field_grammar(value):
+    from tests.domain.helpers import donation_data
+
+    assert validate("donation.received", donation_data("P-1") | {"receipt": receipt_commitment(SALT)}).receipt == receipt_commitment(SALT)
+    assert validate("donation.received", donation_data("P-1")).receipt is None  # optional: older entries lack it
+    with pytest.raises(LedgerError) as info:
+        validate("donation.received", donation_data("P-1") | {"receipt": value})
+    assert info.value.code == "data_invalid" and info.value.params["field"] == "receipt"
+
+
+# --- what donors type ---------------------------------------------------------------------------
+
+CODE = "D1234-AAAQEAYEAUDAOCAJBIFQYDIOB4-G"
+
+
+@pytest.mark.parametrize("typed", [
+    "Ｄ１２３４－ＡＡＡＱＥＡＹＥＡＵＤＡＯＣＡＪＢＩＦＱＹＤＩＯＢ４－Ｇ",   # full width (Chinese input methods)
+    "ｄ１２３４－ａａａｑｅａｙｅａｕｄａｏｃａｊｂｉｆｑｙｄｉｏｂ４－ｇ",   # full width, lower case
+    "D 1234 - AAAQ EAYE AUDA OCAJ BIFQ YDIO B4 - G",
+    "\u3000D1234-AAAQEAYEAUDAOCAJBIFQYDIOB4-G\u3000",                   # ideographic spaces
+    "D1234\u2013AAAQEAYEAUDAOCAJBIFQYDIOB4\u2013G",                     # en dash
+    "D1234\u2014AAAQEAYEAUDAOCAJBIFQYDIOB4\u2014G",                     # em dash
+    "D1234\u2014\u2014AAAQEAYEAUDAOCAJBIFQYDIOB4\u2014\u2014G",         # a Chinese IME's ——
+    "D1234\u2212AAAQEAYEAUDAOCAJBIFQYDIOB4\u2212G",                     # minus sign
+    "D1234\uff0dAAAQEAYEAUDAOCAJBIFQYDIOB4\uff0dG",                     # full-width hyphen-minus
+    "D1234\u2010AAAQEAYEAUDAOCAJBIFQYDIOB4\u2011G",                     # hyphen, non-breaking hyphen
+    "d1234-aaaqeayeaudaocajbifqydiob4-g",
+    "D1234-AAAQEAYEAUDA0CAJ8IFQYD10B4-G",                                # 0/1/8 for O/I/B in the salt
+])
+def test_what_donors_type_is_read_as_the_code(typed):
+    assert normalise_receipt_text(typed) == CODE
+    assert parse_receipt_code(typed) == ReceiptCode(1234, SALT)
+
+
+@pytest.mark.parametrize("typed", [
+    "D١٢٣٤-AAAQEAYEAUDAOCAJBIFQYDIOB4-G",          # Arabic-Indic digits: not [0-9]
+    "D1234-AAAQEAYEAUDAOCAJBIFQYDIOB4-G\u200b",    # zero-width space
+    "\u202eD1234-AAAQEAYEAUDAOCAJBIFQYDIOB4-G",    # bidi override
+    "D1234-AAAQEAYEAUDAOCAJBIFQYDIOB4-G\x00",
+    "D1234-AAAQEAYEAUDAOCAJBIFQYDIOB4-G-",
+    "D1234_AAAQEAYEAUDAOCAJBIFQYDIOB4_G",
+    "D1234-AAAQEAYEAUDAOCAJBIFQYDIOB4-G" + " " * 200,  # longer than any typed code
+])
+def test_lookalikes_outside_the_grammar_are_refused(typed):
+    with pytest.raises(LedgerError) as info:
+        parse_receipt_code(typed)
+    assert info.value.code == "receipt_code_invalid"
+
+
+def test_a_trailing_newline_is_whitespace_not_part_of_the_code():
+    """The grammar is matched in full (no ``$`` that lets a newline through): the newline goes
+    as whitespace, a character after it does not."""
+    assert parse_receipt_code(CODE + "\n").seq == 1234
+    with pytest.raises(LedgerError):
+        parse_receipt_code(CODE + "\nX")
+
+
+def test_redaction_recognises_codes_as_typed():
+    for text in (CODE, CODE.lower(), "D1234 - AAAQ EAYE AUDA OCAJ BIFQ YDIO B4", "Ｄ１２３４－ＡＡＡＱＥＡＹＥＡＵＤＡＯＣＡＪＢＩＦＱＹＤＩＯＢ４",
+                 "x" * 1000 + CODE + "y" * 1000):
+        assert looks_like_receipt_code(text)
+    for text in ("/api/v1/donations", "P-2026-MEALS", "D12-ABC-G", "0" * 64):
+        assert not looks_like_receipt_code(text)

@@ -1,7 +1,9 @@
 """A registry with enough in it for every page: a public project with donations of every
 donor type, allocations to two implementers, payments in every category, progress reports,
 oversight verdicts, an audit opinion, a correction, a report, a witness cosignature, and one
-donor with personal data in the donor store (so a real receipt code exists)."""
+donor with personal data in the donor store (so a real receipt code exists); other donations
+with genuine receipt codes with and without the log's receipt commitment, a donor record or an
+erased one (``SiteWorld.receipts``)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ledger.checkpoint import cosign, format_witness_key
-from ledger.domain.privacy import donor_commitment, format_receipt_code
+from ledger.domain.privacy import donor_commitment, donor_fields, format_receipt_code
 from ledger.keys import KeyPair
 from ledger.note import parse_note
 from ledger.store.donors import DonorStore, load_privacy_key
@@ -34,6 +36,10 @@ class SiteWorld:
     witnessed_size: int
     donations: dict[str, str] = field(default_factory=dict)   # name -> entry id
     ids: dict[str, str] = field(default_factory=dict)
+    # genuine receipt codes of other cases, by name: "no_record" (the log's receipt commitment, no
+    # donor record), "erased" (commitment, record erased), "legacy" (no commitment, record kept),
+    # "legacy_erased" (no commitment, record erased): name -> (code, seq, amount in minor units)
+    receipts: dict[str, tuple[str, int, int]] = field(default_factory=dict)
 
     @property
     def ledger(self):  # type: ignore[no-untyped-def]
@@ -57,17 +63,25 @@ def build_world(home: Path) -> SiteWorld:
             field=FIELDS[n % len(FIELDS)], region=REGIONS[n % len(REGIONS)], implementers=[H.SERVICE_ORG_2],
             target=f"{(n + 1) * 1000}.00"))
 
+    salts = {name: os.urandom(16) for name in ("no_record", "erased", "legacy", "legacy_erased")}
+    cases: dict[str, tuple[str, int]] = {}   # case -> (donation name, amount in minor units)
+
+    def donate_case(case: str, name: str, amount: str, donor_type: str, *, committed: bool, **over: object) -> None:
+        fields = donor_fields({}, salts[case]) if committed else {"commitment": donor_commitment({}, salts[case])}
+        donate(name, amount, donor_type, **fields, **over)
+        cases[case] = (name, int(amount.replace(".", "")))
+
     w.set_date("2026-03-21")
     donate("ind1", "1000.00", "individual")
     salt = os.urandom(16)
     personal = {"name": "王小明", "phone": "13800000000"}
-    receipt_id = donate("mine", "1234.50", "individual", commitment=donor_commitment(personal, salt), receipt_no="SZ-R-0001")
+    receipt_id = donate("mine", "1234.50", "individual", **donor_fields(personal, salt), receipt_no="SZ-R-0001")
     receipt_seq = w.seq - 1
-    donate("ent", "50000.00", "enterprise", channel="online_platform")
-    donate("fdn", "20000.00", "foundation")
-    donate("ind2", "2345.67", "individual")
+    donate_case("legacy_erased", "ent", "50000.00", "enterprise", committed=False, channel="online_platform")
+    donate_case("legacy", "fdn", "20000.00", "foundation", committed=False)
+    donate_case("erased", "ind2", "2345.67", "individual", committed=True)
     donate("unres", "5000.00", "individual", restricted=False)
-    donate("anon", "88.00", "anonymous")
+    donate_case("no_record", "anon", "88.00", "anonymous", committed=True)
     donate("typo", "300.00", "individual")
 
     w.set_date("2026-04-02")
@@ -117,7 +131,16 @@ def build_world(home: Path) -> SiteWorld:
 
     donor_store = DonorStore(w.ledger.engine, load_privacy_key(w.ledger.settings))
     donor_store.store(receipt_seq, personal, salt)
+    receipts = {}
+    for case, (name, minor) in cases.items():
+        seq = w.ledger.log.position_of(donations[name])
+        if case != "no_record":
+            donor_store.store(seq, {}, salts[case])
+        if case.endswith("erased"):
+            donor_store.erase(seq)
+        receipts[case] = (format_receipt_code(seq, salts[case]), seq, minor)
     return SiteWorld(
         world=w, receipt_code=format_receipt_code(receipt_seq, salt), receipt_seq=receipt_seq, receipt_id=receipt_id,
         witness_key=format_witness_key(WITNESS_NAME, witness.public), witnessed_size=size, donations=donations, ids=ids,
+        receipts=receipts,
     )
