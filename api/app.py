@@ -37,6 +37,7 @@ from .controllers.log import LogController, LogShardsController
 from .controllers.oversight import DeadlinesController, OverseersController
 from .controllers.problems import ProblemsController
 from .controllers.regulator import RegulatorController
+from .controllers.tiles import TilesController
 from .controllers.registry import (
     AllocationsController,
     AttestationsController,
@@ -56,6 +57,7 @@ log = logging.getLogger("api")
 CONTROLLERS: tuple[type, ...] = (
     LogController,
     LogShardsController,
+    TilesController,
     EntriesController,
     OrganisationsController,
     ProjectsController,

@@ -137,9 +137,10 @@ class LogShard(_Schema):
     sealed_at: str | None
     checkpoint: str | None
     vkey: str
+    tiles: str  # the prefix of the log's C2SP tlog-tiles: <prefix>checkpoint, <prefix>tile/...
 
     __example__: ClassVar[Any] = {
-        "index": 0, "origin": "charity-ledger.example/log/2026", "base": 0, "size": 42,
+        "index": 0, "origin": "charity-ledger.example/log/2026", "base": 0, "size": 42, "tiles": "/tlog/shards/0/",
         "root_hash": HASH_EXAMPLE, "sealed": True, "next_origin": "charity-ledger.example/log/2027",
         "sealed_at": TIME_EXAMPLE, "checkpoint": SEALED_CHECKPOINT_EXAMPLE,
         "vkey": "charity-ledger.example/log/2026+8588bfbd+Ac2Xe7akWuUKbDefId+7J/KVvXm35t1buxhlGirgBNuI",

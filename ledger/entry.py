@@ -23,7 +23,9 @@ ENTRY_PREFIX = b"charity-ledger/entry/v1\n"
 GENESIS_PREV = "0" * 64
 BODY_KEYS = frozenset({"v", "log", "type", "signer", "at", "idem", "data"})
 LEAF_KEYS = frozenset({"seq", "prev", "time", "body", "sig"})
-MAX_BODY_BYTES = 64 * 1024
+# Every leaf (the body plus at most 240 bytes of seq, prev, time and sig; a seq is at most 2**53 - 1) must fit the uint16
+# length prefix of a C2SP tlog-tiles entry bundle (65,535 bytes).
+MAX_BODY_BYTES = 65_000
 MAX_IDEM = 128
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")

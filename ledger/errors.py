@@ -206,6 +206,12 @@ define(
     "{what} {value} 超出范围：当前树大小为 {size}。",
 )
 define(
+    "tile_path_invalid",
+    "invalid",
+    "{path} is not a tile path: {detail}.",
+    "{path} 不是有效的瓦片路径：{detail_zh}。",
+)
+define(
     "checkpoint_invalid",
     "invalid",
     "The checkpoint is not valid: {detail}.",

@@ -453,7 +453,10 @@ class LogShardsController(Controller):
         """
         store = ledger.log
         return LogShardList(shards=[
-            LogShard(**shard.to_json(), checkpoint=shard.checkpoint if shard.sealed else None, vkey=shard_vkey(store, shard))
+            LogShard(
+                **shard.to_json(), checkpoint=shard.checkpoint if shard.sealed else None, vkey=shard_vkey(store, shard),
+                tiles=f"/tlog/shards/{shard.index}/",
+            )
             for shard in store.shards()
         ])
 

@@ -122,7 +122,7 @@ def test_openapi_schema(shared_client: TestClient) -> None:
     assert len(set(ids)) == len(ids) and all(ids)
     assert not any(i.startswith(("Api", "api")) for i in ids)  # our names, not generated ones
     for path, method, op in operations:
-        assert path.startswith("/api/v1/"), path
+        assert path.startswith(("/api/v1/", "/tlog/")), path  # the API, and the log as C2SP tiles
         for status, response in op["responses"].items():
             if status.startswith(("4", "5")):
                 assert "application/problem+json" in response["content"] or path.endswith("add-checkpoint"), (path, status)

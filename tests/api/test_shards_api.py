@@ -33,6 +33,7 @@ from ledger.note import add_signatures, parse_note
 from ledger.remote import LogClient
 from ledger.store.export import log_vkey, shard_vkey
 from ledger.store.runtime import roll_over
+from ledger.tiles import decode_bundle
 from ledger.witness_protocol import build_add_checkpoint_request
 from tests.api.conftest import log_state
 from tests.api.test_serve import serving
@@ -113,14 +114,24 @@ def test_shard_list(chain: Chain, client: TestClient) -> None:
     assert response.headers["cache-control"] == "no-cache"
     sealed, active = response.json()["shards"]
     first, current = store.shards()
-    assert sealed == first.to_json() | {"checkpoint": first.checkpoint, "vkey": shard_vkey(store, first)}
+    tiles_0, tiles_1 = "/tlog/shards/0/", "/tlog/shards/1/"
+    assert sealed == first.to_json() | {"checkpoint": first.checkpoint, "vkey": shard_vkey(store, first), "tiles": tiles_0}
     assert sealed["sealed"] and sealed["origin"] == chain.sealed_origin and sealed["next_origin"] == current.origin
-    assert active == current.to_json() | {"checkpoint": None, "vkey": log_vkey(store)}
+    assert active == current.to_json() | {"checkpoint": None, "vkey": log_vkey(store), "tiles": tiles_1}
     assert (active["index"], active["base"], active["sealed"]) == (1, sealed["size"], False)
     assert active["vkey"] + "\n" == client.get("/api/v1/log/vkey").text
     # the final checkpoint is signed by the sealed log's key, and is that log's final tree
     final = verify_checkpoint(sealed["checkpoint"], sealed["vkey"])
     assert (final.origin, final.size, final.root.hex()) == (sealed["origin"], sealed["size"], sealed["root_hash"])
+    # each log's tiles: the sealed log's final tree, and the log being appended to (also at /tlog/)
+    assert client.get(tiles_0 + "checkpoint").text.startswith(sealed["checkpoint"].rstrip("\n"))
+    assert client.get(tiles_1 + "checkpoint").text == client.get("/tlog/checkpoint").text
+    for prefix, shard in ((tiles_0, first), (tiles_1, current)):
+        bundle = client.get(f"{prefix}tile/entries/000.p/{shard.size}").content
+        assert decode_bundle(bundle) == store.leaves(0, shard.size, shard.index)
+        hashes = client.get(f"{prefix}tile/0/000.p/{shard.size}").content
+        assert hashes == b"".join(merkle.leaf_hash(leaf) for leaf in decode_bundle(bundle))
+    assert client.get(f"{tiles_0}tile/0/000.p/{first.size + 1}").status_code == 404
 
 
 def test_a_single_log_is_a_chain_of_one(factory: LedgerFactory) -> None:
