@@ -100,6 +100,14 @@ def cmd_shard(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_tiles(args: argparse.Namespace) -> int:
+    from .store.runtime import open_ledger
+    from .store.tile_writer import write_tiles
+
+    _print_json(write_tiles(open_ledger(_settings(args)).log, Path(args.dir)).to_json())
+    return EXIT_OK
+
+
 def _read_vkey(value: str) -> str:
     path = Path(value)
     return path.read_text(encoding="utf-8").strip() if path.exists() else value.strip()
@@ -233,6 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--origin", help="the next log's origin (default: this origin with the year replaced or added)")
     r.add_argument("--year", type=int, help="the year the next log is for (default: this year, China Standard Time)")
     r.add_argument("--if-due", action="store_true", help="only if the log was opened in an earlier year (what the yearly task runs)")
+
+    p = add("tiles", cmd_tiles, "write the chain of logs as C2SP tlog-tiles files into DIR, for a static server (new tiles only)")
+    actions = p.add_subparsers(dest="tiles_action", required=True)
+    t = actions.add_parser("write", help="bring DIR up to the latest checkpoint of every log (DIR/shards/<I>/…, DIR/tile and DIR/checkpoint for the active log)")
+    t.add_argument("dir")
 
     add("rotate-log-key", cmd_rotate_log_key, "rotate the log's checkpoint key (announced in the log, signed by the old key)")
 

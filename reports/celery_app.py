@@ -29,6 +29,7 @@ Task conventions (every task in :mod:`reports.tasks` follows them):
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -54,6 +55,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # daily, just after midnight: seals last year's log and opens this year's once (idempotent)
     "log-roll-over-yearly": {"task": "ledger.roll_over_if_due", "schedule": crontab(hour=0, minute=5)},
 }
+# With a static tile folder configured (served by the front at /tlog/), beat keeps it up to date.
+TILES_DIR_ENV = "CHARITY_LEDGER_TILES_DIR"
+TILES_EVERY_S = 5.0
+if os.environ.get(TILES_DIR_ENV):
+    BEAT_SCHEDULE["tiles-write"] = {"task": "ledger.write_tiles", "schedule": TILES_EVERY_S}
 DEFAULT_QUEUE = "charity-ledger"
 RESULT_TTL_S = 7 * 24 * 3600
 VISIBILITY_TIMEOUT_S = 2 * 3600   # Redis redelivers an unacknowledged task after this long

@@ -28,6 +28,12 @@ WORKER_NEEDS_BROKER = define(
     "启动工作进程需要消息代理：请设置 CHARITY_LEDGER_BROKER_URL（redis://... 或 amqp://...）。"
     "未设置时任务在调用进程内执行，无需工作进程。",
 )
+TILES_DIR_MISSING = define(
+    "tiles_dir_missing",
+    "invalid",
+    "No folder to write the tiles to: give one, or set CHARITY_LEDGER_TILES_DIR.",
+    "未指定写入瓦片的目录：请给出目录，或设置 CHARITY_LEDGER_TILES_DIR。",
+)
 TASK_REF_INVALID = define(
     "task_ref_invalid",
     "invalid",

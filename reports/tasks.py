@@ -28,7 +28,8 @@ from ledger.note import parse_note
 from ledger.verify import read_chain_export, verify_chain
 
 from . import jobs
-from .celery_app import ledger_for, ledger_task
+from .celery_app import TILES_DIR_ENV, ledger_for, ledger_task
+from .codes import TILES_DIR_MISSING
 from .common import ReportRequest
 
 
@@ -124,3 +125,17 @@ def roll_over_if_due_task(ref: str | dict[str, Any] | None = None, year: int | N
     out = roll_over(ledger_for(ref), year=year, if_due=True)
     out.pop("final_checkpoint", None)
     return out
+
+
+@ledger_task("ledger.write_tiles")
+def write_tiles_task(ref: str | dict[str, Any] | None = None, folder: str | None = None) -> dict[str, Any]:
+    """Bring the static tile folder (``folder``, else ``$CHARITY_LEDGER_TILES_DIR``) up to the
+    latest checkpoint of every log: :func:`ledger.store.tile_writer.write_tiles`. Only new tiles
+    are written, so running it often is cheap; beat runs it every few seconds when the folder is
+    configured. Two runs at once write the same bytes under the same names."""
+    from ledger.store.tile_writer import write_tiles
+
+    target = folder or os.environ.get(TILES_DIR_ENV)
+    if not target:
+        raise LedgerError(TILES_DIR_MISSING)
+    return write_tiles(ledger_for(ref).log, Path(target)).to_json()
