@@ -48,6 +48,7 @@ from .controllers.registry import (
     ProjectsController,
 )
 from .openapi import ExampleStructPlugin, openapi_config
+from .http_caching import http_caching
 from .problems import EXCEPTION_HANDLERS
 from .redaction import install as install_log_redaction
 from .security import OptionsAllowFix, RateLimiter, add_security_headers
@@ -118,6 +119,9 @@ def create_app(
         signature_namespace={"Ledger": Ledger, "ApiSettings": ApiSettings},
     )
     options_allow.learn(app)
+    # ETag, 304, HEAD and gzip for every GET (api.http_caching). Around the router, not in the
+    # middleware list: Litestar's routing refuses HEAD on a GET route before route middleware runs.
+    app.asgi_handler = http_caching(app.asgi_handler)
     return app
 
 
