@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     from .store.export import log_vkey
     from .store.runtime import init_ledger
 
-    ledger = init_ledger(_settings(args))
+    settings = _settings(args)
+    if args.origin:
+        settings = replace(settings, origin=args.origin, origin_explicit=True)
+    ledger = init_ledger(settings, allow_example_origin=args.example_origin)
     head = ledger.log.head()
     _print_json({
         "home": str(ledger.settings.home),
@@ -167,6 +171,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     checks = run_checks(_settings(args), deep=args.deep)
     _print_json([c.to_json() for c in checks])
     failed = [c for c in checks if not c.ok]
+    for c in checks:
+        if c.warning:
+            print(f"WARNING {c.name}: {c.detail}", file=sys.stderr)
     for c in failed:
         print(f"FAILED {c.name}: {c.detail}", file=sys.stderr)
     return EXIT_INVALID if failed else EXIT_OK
@@ -204,7 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    add("init", cmd_init, "create the data folder, schema and log key (idempotent)")
+    p = add("init", cmd_init, "create the data folder, schema and log key (idempotent)")
+    p.add_argument("--origin", help="the log's name, e.g. registry.example-charity.org.cn/log (or CHARITY_LEDGER_ORIGIN)")
+    p.add_argument(
+        "--example-origin", action="store_true",
+        help="allow the example origin charity-ledger.example/log (demos and tests only)",
+    )
 
     p = add("export", cmd_export, "write entries.jsonl, checkpoint and log.vkey into DIR")
     p.add_argument("dir")

@@ -224,6 +224,16 @@ define(
     "{home} 中的账本尚未初始化，请先运行 `charity-ledger init`。",
 )
 define(
+    "example_origin",
+    "refused",
+    "{origin} is the example origin: a registry's log needs its own name, which every checkpoint "
+    "carries for ever. Run `charity-ledger init --origin <your domain>/log` (or set "
+    "CHARITY_LEDGER_ORIGIN); for a demo or a test, pass --example-origin.",
+    "{origin} 是示例名称：账本需要自己的名称（写入每个检查点，永久不变）。请运行 "
+    "`charity-ledger init --origin <贵机构域名>/log`（或设置 CHARITY_LEDGER_ORIGIN）；"
+    "仅作演示或测试时，请加 --example-origin。",
+)
+define(
     "key_file_invalid",
     "invalid",
     "The key file {path} cannot be read: {detail}.",

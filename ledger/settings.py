@@ -21,6 +21,13 @@ from pathlib import Path
 DEFAULT_ORIGIN = "charity-ledger.example/log"
 
 
+def is_example_origin(origin: str) -> bool:
+    """The origin shipped as a default (or any under the reserved ``.example`` name, RFC 2606):
+    fine for demos and tests, never for a registry the public relies on."""
+    host = origin.split("/", 1)[0].lower()
+    return origin == DEFAULT_ORIGIN or host == "example" or host.endswith(".example")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     home: Path

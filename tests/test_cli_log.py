@@ -29,21 +29,21 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
 
 def test_init_is_idempotent_and_keeps_the_key_private(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     home = tmp_path / "home"
-    code, out, _ = _run(capsys, "--home", str(home), "init")
+    code, out, _ = _run(capsys, "--home", str(home), "init", "--example-origin")
     assert code == 0
     first = json.loads(out)
     key_file = home / "keys" / "log.key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     pem = key_file.read_text()
     assert "PRIVATE KEY" in pem and pem not in out
-    code, out, _ = _run(capsys, "--home", str(home), "init")
+    code, out, _ = _run(capsys, "--home", str(home), "init", "--example-origin")
     assert code == 0 and json.loads(out)["log_vkey"] == first["log_vkey"]
     assert first["log_vkey"].startswith(ORIGIN + "+") and first["size"] == 0
 
 
 def test_log_key_readable_by_others_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     home = tmp_path / "home"
-    _run(capsys, "--home", str(home), "init")
+    _run(capsys, "--home", str(home), "init", "--example-origin")
     os.chmod(home / "keys" / "log.key", 0o644)
     code, _, err = _run(capsys, "--home", str(home), "export", str(tmp_path / "x"))
     assert code != 0 and "chmod 600" in err and "key_file_invalid" in err
@@ -52,10 +52,10 @@ def test_log_key_readable_by_others_is_refused(tmp_path: Path, capsys: pytest.Ca
 def test_encrypted_log_key(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHARITY_LEDGER_KEY_PASSPHRASE", "correct horse")
     home = tmp_path / "home"
-    assert _run(capsys, "--home", str(home), "init")[0] == 0
+    assert _run(capsys, "--home", str(home), "init", "--example-origin")[0] == 0
     assert "ENCRYPTED PRIVATE KEY" in (home / "keys" / "log.key").read_text()
     monkeypatch.setenv("CHARITY_LEDGER_KEY_PASSPHRASE", "wrong")
-    code, _, err = _run(capsys, "--home", str(home), "init")
+    code, _, err = _run(capsys, "--home", str(home), "init", "--example-origin")
     assert code != 0 and "passphrase" in err
 
 
@@ -132,3 +132,46 @@ def test_init_again_keeps_the_stored_origin(factory: LedgerFactory, capsys: pyte
     monkeypatch.delenv("CHARITY_LEDGER_ORIGIN")
     code, out, _ = _run(capsys, "--home", str(factory.home), "init")
     assert code == 0 and json.loads(out)["origin"] == ORIGIN and json.loads(out)["size"] == 1
+
+
+def test_init_refuses_the_example_origin_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CHARITY_LEDGER_ORIGIN")
+    home = tmp_path / "home"
+    code, out, err = _run(capsys, "--home", str(home), "init")
+    assert code == 1 and out == ""
+    assert "[example_origin]" in err and "--origin" in err and "示例名称" in err
+    assert not home.exists()  # no folder, no key, no database
+
+    code, out, _ = _run(capsys, "--home", str(home), "init", "--origin", "registry.charity-a.org.cn/log")
+    assert code == 0
+    info = json.loads(out)
+    assert info["origin"] == "registry.charity-a.org.cn/log"
+    assert info["log_vkey"].startswith("registry.charity-a.org.cn/log+")
+    # a later init names no origin: the log keeps the one it was created with
+    code, out, _ = _run(capsys, "--home", str(home), "init")
+    assert code == 0 and json.loads(out)["log_vkey"] == info["log_vkey"]
+
+
+def test_init_with_the_example_origin_on_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CHARITY_LEDGER_ORIGIN")
+    home = tmp_path / "home"
+    code, out, _ = _run(capsys, "--home", str(home), "init", "--example-origin")
+    assert code == 0 and json.loads(out)["origin"] == "charity-ledger.example/log"
+    # an existing log under the example origin is reopened, not refused (doctor warns instead)
+    assert _run(capsys, "--home", str(home), "init")[0] == 0
+    code, out, err = _run(capsys, "--home", str(home), "doctor")
+    checks = {c["check"]: c for c in json.loads(out)}
+    assert checks["log origin"]["ok"] and checks["log origin"]["warning"]
+    assert "WARNING log origin: charity-ledger.example/log is the example origin" in err
+
+
+@pytest.mark.parametrize("origin", ["charity-ledger.example/log", "ledger.example/x", "EXAMPLE/log"])
+def test_example_origins_are_recognised(origin: str) -> None:
+    from ledger.settings import is_example_origin
+
+    assert is_example_origin(origin)
+    assert not is_example_origin("registry.example-charity.org.cn/log")

@@ -65,3 +65,27 @@ def test_unreachable_broker(ledger_home: LedgerFactory, capsys: pytest.CaptureFi
     monkeypatch.setenv("CHARITY_LEDGER_BROKER_URL", "redis://127.0.0.1:1/0")
     code, checks = _doctor(capsys, ledger_home.home)
     assert code == 1 and not checks["task broker reachable"]["ok"]
+
+
+
+def test_example_origin_is_a_warning(ledger_home: LedgerFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    code, checks = _doctor(capsys, ledger_home.home)
+    assert code == 0  # a warning does not fail the deployment
+    check = checks["log origin"]
+    assert check["ok"] and check["warning"]
+    assert check["detail"].startswith(f"{ledger_home.settings.origin} is the example origin")
+
+
+def test_own_origin_gives_no_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CHARITY_LEDGER_ORIGIN", raising=False)
+    monkeypatch.delenv("CHARITY_LEDGER_DATABASE_URL", raising=False)
+    home = tmp_path / "home"
+    assert main(["--home", str(home), "init", "--origin", "registry.charity-a.org.cn/log"]) == 0
+    capsys.readouterr()
+    code, checks = _doctor(capsys, home)
+    assert code == 0, checks
+    assert checks["log origin"] == {
+        "check": "log origin", "ok": True, "warning": False, "detail": "registry.charity-a.org.cn/log",
+    }

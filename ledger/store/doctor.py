@@ -25,9 +25,10 @@ class Check:
     name: str
     ok: bool
     detail: str
+    warning: bool = False  # passes, but a person should act on it
 
     def to_json(self) -> dict[str, Any]:
-        return {"check": self.name, "ok": self.ok, "detail": self.detail}
+        return {"check": self.name, "ok": self.ok, "warning": self.warning, "detail": self.detail}
 
 
 def _private_file(path: Path, what: str) -> Check:
@@ -69,6 +70,8 @@ def run_checks(settings: Settings, *, deep: bool = False) -> list[Check]:
         return f"revision {current}"
 
     db_ok = attempt("database reachable", database) and attempt("migrations current", migrations)
+    if db_ok:
+        checks.append(_origin_check(settings))
     key_check = _private_file(settings.log_key_path, "log key file")
     checks.append(key_check)
     if settings.privacy_key:
@@ -106,6 +109,22 @@ def run_checks(settings: Settings, *, deep: bool = False) -> list[Check]:
     attempt("report fonts", _fonts)
     engine.dispose()
     return checks
+
+
+def _origin_check(settings: Settings) -> Check:
+    from ..settings import is_example_origin
+    from .runtime import stored_origin
+
+    origin = stored_origin(settings) or settings.origin
+    if is_example_origin(origin):
+        return Check(
+            "log origin", True,
+            f"{origin} is the example origin: fine for a demo, but a public registry needs its own "
+            "(start a new data folder with `charity-ledger init --origin <your domain>/log`) / "
+            "这是示例名称，仅适合演示；公开运行的登记平台需要自己的账本名称",
+            warning=True,
+        )
+    return Check("log origin", True, origin)
 
 
 def _broker(url: str) -> str:

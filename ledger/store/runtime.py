@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import re
-
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
+from pathlib import Path
+
 from sqlalchemy import Engine
 
 from .. import domain
 from ..canonical import now
 from ..errors import LedgerError
 from ..keys import KeyPair, read_key_file, write_key_file
-from ..settings import Settings
+from ..settings import Settings, is_example_origin
 from . import migrate
 from .db import make_engine
 from .log_store import LogStore
@@ -107,8 +108,16 @@ class Ledger:
         )
 
 
-def init_ledger(settings: Settings, *, clock: Callable[[], datetime] = now) -> Ledger:
-    """Create the data folder, the schema (Alembic) and the log key; idempotent."""
+def init_ledger(
+    settings: Settings, *, clock: Callable[[], datetime] = now, allow_example_origin: bool = True
+) -> Ledger:
+    """Create the data folder, the schema (Alembic) and the log key; idempotent.
+
+    ``allow_example_origin=False`` (the ``init`` command) refuses, before anything is written,
+    to start a new log under the example origin; a log that already exists keeps its origin.
+    """
+    if not allow_example_origin and is_example_origin(settings.origin) and stored_origin(settings) is None:
+        raise LedgerError("example_origin", origin=settings.origin)
     settings.home.mkdir(parents=True, exist_ok=True)
     settings.log_key_path.parent.mkdir(mode=0o700, exist_ok=True)
     key = load_or_create_log_key(settings, create=True)
@@ -132,14 +141,33 @@ def open_ledger(settings: Settings) -> Ledger:
     return Ledger(_with_stored_origin(settings, engine), engine, key)
 
 
+def stored_origin(settings: Settings) -> str | None:
+    """The origin of the log being appended to, as the database records it; None when there is
+    no log yet. Reads only: a missing SQLite file is not created."""
+    from sqlalchemy import inspect, select
+
+    from .log_tables import LogHead
+
+    if settings.is_sqlite:
+        path = settings.database_url.removeprefix("sqlite:///")
+        if not path or not Path(path).exists():
+            return None
+    engine = make_engine(settings.database_url)
+    try:
+        if not inspect(engine).has_table(LogHead.__table__.name):
+            return None
+        with engine.connect() as conn:
+            return conn.execute(select(LogHead.__table__.c.origin)).scalar_one_or_none()
+    finally:
+        engine.dispose()
+
+
 def _with_stored_origin(settings: Settings, engine: Engine) -> Settings:
     """The log's origin is the one it was created with: taken from the database unless the
     environment names one, which must then be the same."""
     from sqlalchemy import select
 
-    from .log_tables import LogHead
-
-    from .log_tables import LogShard
+    from .log_tables import LogHead, LogShard
 
     with engine.connect() as conn:
         stored = conn.execute(select(LogHead.__table__.c.origin)).scalar_one_or_none()
@@ -195,8 +223,8 @@ def roll_over(ledger: Ledger, origin: str | None = None, *, year: int | None = N
 
 def _opened_year(ledger: Ledger, shard: object) -> int | None:
     from ..canonical import parse_time
-    from ..entry import parse_leaf
     from ..domain.rules import CHINA
+    from ..entry import parse_leaf
 
     if getattr(shard, "size", 0) == 0:
         return None
