@@ -80,7 +80,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             vkey = _read_vkey(args.vkey)
     else:
         vkey_text = _read_vkey(args.vkey) if args.vkey else None
-        logs, vkey = fetch_chain_for_verify(args.url, vkey_text)
+        logs, vkey = fetch_chain_for_verify(args.url, vkey_text, use_tiles=args.entries_from == "tiles")
     from .oversight import quorum_report
 
     report = verify_chain(logs, vkey)  # every log of the chain, oldest first
@@ -231,6 +231,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: $CHARITY_LEDGER_WITNESS_KEYS)",
     )
     p.add_argument("--quorum", type=int, help="how many of the witness keys must have cosigned (default: $CHARITY_LEDGER_WITNESS_QUORUM, else a majority)")
+    p.add_argument(
+        "--entries-from", choices=("tiles", "api"), default="tiles",
+        help="with --url, read the leaves from the logs' entry bundles (static tiles, the default, when the "
+        "server lists them) or from the paged entries endpoint",
+    )
 
     p = add("keygen", cmd_keygen, "create an actor key pair in a file (mode 0600)")
     p.add_argument("--out", required=True, help="file to write the private key to")

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 
+from . import tiles
 from .errors import VerificationError
 
 PAGE = 1000
@@ -55,6 +56,23 @@ class LogClient:
             yield from lines
             position += len(lines)
 
+    def bundled_entries(self, tiles_prefix: str, start: int, end: int) -> Iterator[bytes]:
+        """Leaves [start, end) read from the log's C2SP entry bundles under ``tiles_prefix``
+        (e.g. ``/tlog/shards/0/``): static files a front or CDN serves without the API. A bundle
+        holding other than the leaves its path names is refused; the leaves themselves are
+        checked by the caller against a signed root, like those of :meth:`entries`."""
+        prefix = "/" + tiles_prefix.strip("/") + "/"
+        for index in range(start // tiles.TILE_WIDTH, -(-end // tiles.TILE_WIDTH)):
+            first = index * tiles.TILE_WIDTH
+            tile = tiles.Tile(tiles.ENTRIES, index, min(tiles.TILE_WIDTH, end - first))
+            leaves = tiles.decode_bundle(self._get(prefix + tile.path).content)
+            if len(leaves) != tile.width:
+                raise VerificationError(
+                    "entry bundle has the wrong number of leaves", seq=first,
+                    expected=f"{tile.width} leaves in {tile.path}", actual=str(len(leaves)),
+                )
+            yield from leaves[max(start - first, 0) :]
+
     def consistency(self, first: int, second: int) -> list[str]:
         return self._get(self.prefix + "/proof/consistency", first=first, second=second).json()["hashes"]
 
@@ -62,29 +80,32 @@ class LogClient:
         return self._get(self.prefix + "/proof/inclusion", index=index, size=size).json()["hashes"]
 
 
-def fetch_log_for_verify(url: str, vkey: str | None) -> tuple[Iterator[bytes], str, str]:
-    from .checkpoint import verify_checkpoint
-
-    client = LogClient(url)
-    key = vkey or client.vkey()
-    note = client.checkpoint()
-    size = verify_checkpoint(note, key).size
-    return client.entries(0, size), note, key
-
-
-def fetch_chain_for_verify(url: str, vkey: str | None) -> tuple[list[tuple[Iterator[bytes], str]], str]:
+def fetch_chain_for_verify(
+    url: str, vkey: str | None, *, use_tiles: bool = True, client: httpx.Client | None = None
+) -> tuple[list[tuple[Iterator[bytes], str]], str]:
     """Every log of a served chain, oldest first: each with its leaves (streamed) and its
-    checkpoint (a sealed log's final one), and the vkey to trust."""
+    checkpoint (a sealed log's final one), and the vkey to trust.
+
+    Leaves come from the entry bundles of each log's tiles when the server lists them (and
+    ``use_tiles``), else from the paged entries endpoint; either way they are only trusted once
+    the verifier has rebuilt the signed root from them."""
     from .checkpoint import verify_checkpoint
 
-    client = LogClient(url)
-    key = vkey or client.vkey()
+    remote = LogClient(url, client=client)
+    key = vkey or remote.vkey()
+    shards = remote.shards()
+
+    def leaves(log: LogClient, shard: dict[str, object], size: int) -> Iterator[bytes]:
+        prefix = shard.get("tiles")
+        if use_tiles and isinstance(prefix, str) and prefix:
+            return log.bundled_entries(prefix, 0, size)
+        return log.entries(0, size)
+
     logs: list[tuple[Iterator[bytes], str]] = []
-    for shard in client.shards()[:-1]:
-        sealed = client.for_shard(int(shard["index"]))  # type: ignore[call-overload]
-        note = sealed.checkpoint()
-        logs.append((sealed.entries(0, int(shard["size"])), note))  # type: ignore[call-overload]
-    note = client.checkpoint()
+    for shard in shards[:-1]:
+        sealed = remote.for_shard(int(str(shard["index"])))
+        logs.append((leaves(sealed, shard, int(str(shard["size"]))), sealed.checkpoint()))
+    note = remote.checkpoint()
     size = verify_checkpoint(note, key).size
-    logs.append((client.entries(0, size), note))
+    logs.append((leaves(remote, shards[-1], size), note))
     return logs, key

@@ -140,3 +140,72 @@ def test_checkpoint_root_matches_level_one_tile(tiled: tuple[World, TestClient])
     (level1,) = tiles.split_hashes(client.get("/tlog/tile/1/000.p/1").content, 1)
     assert merkle.fold([merkle.MemoryTree(level0).root()]) == level1
     assert base64.b64encode(level1)  # 32 bytes, as the format says
+
+
+# --- verify --url reads leaves from the entry bundles ------------------------------------------
+
+
+def _recording(client: TestClient) -> list[str]:
+    paths: list[str] = []
+    client.event_hooks["request"] = [lambda request: paths.append(request.url.path)]
+    return paths
+
+
+def test_verify_url_reads_leaves_from_entry_bundles(tiled: tuple[World, TestClient]) -> None:
+    from ledger.remote import fetch_chain_for_verify
+    from ledger.verify import verify_chain
+
+    _, client = tiled
+    size = _checkpoint(client).size
+    paths = _recording(client)
+    try:
+        logs, vkey = fetch_chain_for_verify(str(client.base_url), None, client=client)
+        report = verify_chain(logs, vkey)
+    finally:
+        client.event_hooks["request"] = []
+    assert report.logs[-1].size == size
+    assert not [p for p in paths if p.startswith("/api/v1/log/entries")]
+    full, rest = divmod(size, tiles.TILE_WIDTH)
+    bundles = [p for p in paths if "/tile/entries/" in p]
+    assert len(bundles) == full + 1 and bundles[-1].endswith(f".p/{rest}")  # each bundle read once
+
+
+def test_bundled_entries_equal_the_paged_entries(tiled: tuple[World, TestClient]) -> None:
+    from ledger.remote import LogClient
+
+    _, client = tiled
+    size = _checkpoint(client).size
+    log = LogClient(str(client.base_url), client=client)
+    assert list(log.bundled_entries("/tlog/shards/0/", 250, size)) == list(log.entries(250, size))
+    assert list(log.bundled_entries("/tlog/", 0, 3)) == list(log.entries(0, 3))
+
+
+def test_verify_url_refuses_a_tampered_bundle(tiled: tuple[World, TestClient], monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+
+    from ledger.errors import VerificationError
+    from ledger.remote import LogClient, fetch_chain_for_verify
+    from ledger.verify import verify_chain
+
+    _, client = tiled
+    real_get = LogClient._get
+
+    def lying(change: object) -> None:
+        def get(self: LogClient, path: str, **params: object) -> httpx.Response:
+            answer = real_get(self, path, **params)
+            if path.endswith("/tile/entries/000"):  # the first full bundle
+                return httpx.Response(200, content=change(answer.content))  # type: ignore[operator]
+            return answer
+
+        monkeypatch.setattr(LogClient, "_get", get)
+
+    # one amount changed inside a leaf: the rebuilt root is not the signed one
+    lying(lambda body: body.replace(b'"amount":"1.00"', b'"amount":"9.00"', 1))
+    logs, vkey = fetch_chain_for_verify(str(client.base_url), None, client=client)
+    with pytest.raises(VerificationError):
+        verify_chain(logs, vkey)
+    # a leaf dropped from a bundle: refused as a bundle that does not hold what its path names
+    lying(lambda body: tiles.encode_bundle(tiles.decode_bundle(body)[1:]))
+    logs, vkey = fetch_chain_for_verify(str(client.base_url), None, client=client)
+    with pytest.raises(VerificationError, match="wrong number of leaves"):
+        verify_chain(logs, vkey)
