@@ -7,6 +7,7 @@
 | CHARITY_LEDGER_WITNESS_KEYS | (none) | comma-separated C2SP witness verifier keys (type 0x04) whose cosignatures the log accepts |
 | CHARITY_LEDGER_WRITE_RATE | 50 | write requests per second per client address (0: no limit) |
 | CHARITY_LEDGER_WRITE_BURST | 300 | writes a client address may send at once before the rate applies |
+| CHARITY_LEDGER_RATE_LIMIT_STORE | memory:// | where write counts are kept: `memory://` (one process) or `redis://host:6379/N` (shared by every API process) |
 | CHARITY_LEDGER_RATE_LIMIT_EXEMPT | (none) | comma-separated addresses or networks (CIDR) that are never rate limited |
 | CHARITY_LEDGER_MAX_ENTRY_BYTES | 262144 | largest request body of POST /api/v1/entries |
 | CHARITY_LEDGER_MAX_BATCH_BYTES | 16777216 | largest request body of POST /api/v1/entries/batch |
@@ -43,6 +44,7 @@ class ApiSettings:
     write_rate: float = 50.0
     write_burst: int = 300
     rate_limit_exempt: tuple[Network, ...] = ()
+    rate_limit_store: str = "memory://"
     max_entry_bytes: int = 256 * 1024
     max_batch_bytes: int = 16 * 1024 * 1024
     forwarded_allow_ips: str = "127.0.0.1"
@@ -93,12 +95,16 @@ def from_env(env: Mapping[str, str] | None = None) -> ApiSettings:
             exempt.append(ipaddress.ip_network(text, strict=False))
         except ValueError:
             raise ValueError(f"CHARITY_LEDGER_RATE_LIMIT_EXEMPT: {text!r} is not an address or network") from None
+    store = env.get("CHARITY_LEDGER_RATE_LIMIT_STORE", "").strip() or "memory://"
+    if not store.startswith(("memory://", "redis://", "rediss://", "redis+unix://", "redis+sentinel://")):
+        raise ValueError(f"CHARITY_LEDGER_RATE_LIMIT_STORE={store!r} is not memory:// or a redis:// URL")
     return ApiSettings(
         cors_origins=tuple(_split(env.get("CHARITY_LEDGER_CORS_ORIGINS"))),
         witness_keys=tuple(witness_keys),
         write_rate=float(number("CHARITY_LEDGER_WRITE_RATE", 50.0, float)),
         write_burst=int(number("CHARITY_LEDGER_WRITE_BURST", 300)),
         rate_limit_exempt=tuple(exempt),
+        rate_limit_store=store,
         max_entry_bytes=int(number("CHARITY_LEDGER_MAX_ENTRY_BYTES", 256 * 1024)),
         max_batch_bytes=int(number("CHARITY_LEDGER_MAX_BATCH_BYTES", 16 * 1024 * 1024)),
         forwarded_allow_ips=env.get("CHARITY_LEDGER_FORWARDED_ALLOW_IPS", "127.0.0.1"),

@@ -5,11 +5,16 @@ The write protections are guards: Litestar runs them before it reads the request
 
 from __future__ import annotations
 
+import logging
+import math
 import time
 from collections.abc import Callable
 from typing import Any
 
 import anyio
+from limits import RateLimitItemPerSecond
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
 from litestar.handlers import BaseRouteHandler
@@ -20,6 +25,8 @@ from ledger.errors import LedgerError
 from .config import ApiSettings
 from .problems import NOT_AUTHENTICATED, RATE_LIMITED, REQUEST_TOO_LARGE, TOKEN_SCOPE_MISSING, UNSUPPORTED_MEDIA_TYPE
 from .tokens import check_token
+
+log = logging.getLogger(__name__)
 
 # --- security headers -----------------------------------------------------------------------
 
@@ -102,45 +109,42 @@ def require_media_type(*accepted: str) -> Callable[[ASGIConnection, BaseRouteHan
 
 
 class RateLimiter:
-    """A token bucket per client address, in this process (each worker keeps its own).
+    """Writes per client address, counted where every API process sees the same count.
 
-    ``rate`` writes per second refill a bucket of ``burst``; an empty bucket answers 429 with
-    Retry-After. Addresses in the settings' exempt networks are never limited.
+    At most ``burst`` writes in any moving window of ``burst / rate`` seconds (so ``rate`` per
+    second in the long run), counted by the ``limits`` library in the store the settings name:
+    ``memory://`` (this process only: one worker) or ``redis://…`` (shared by every worker and
+    machine, so N processes do not allow N times the rate). A refused write answers 429 with
+    Retry-After; addresses in the settings' exempt networks are never limited. When the shared
+    store cannot be reached the write goes through and the failure is logged: the limit protects
+    the service, it must not take writes down with it.
     """
 
-    MAX_CLIENTS = 50_000
+    NAMESPACE = "charity-ledger-writes"
 
-    def __init__(self, settings: ApiSettings, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, settings: ApiSettings) -> None:
         self.settings = settings
-        self.rate = settings.write_rate
-        self.burst = max(1, settings.write_burst)
-        self.clock = clock
-        self.buckets: dict[str, tuple[float, float]] = {}
+        self.enabled = settings.write_rate > 0
+        burst = max(1, settings.write_burst)
+        window = max(1, math.ceil(burst / settings.write_rate)) if self.enabled else 1
+        self.item = RateLimitItemPerSecond(burst, window)
+        self.limiter = MovingWindowRateLimiter(storage_from_string(settings.rate_limit_store))
 
     def check(self, host: str) -> None:
-        if self.rate <= 0 or self.settings.is_exempt(host):
+        if not self.enabled or self.settings.is_exempt(host):
             return
-        moment = self.clock()
-        tokens, last = self.buckets.get(host, (float(self.burst), moment))
-        tokens = min(float(self.burst), tokens + (moment - last) * self.rate)
-        if tokens < 1.0:
-            self.buckets[host] = (tokens, moment)
-            retry = max(1, int((1.0 - tokens) / self.rate + 0.999))
-            err = LedgerError(RATE_LIMITED, client=host, retry_after=retry)
-            err.headers = {"Retry-After": str(retry)}  # type: ignore[attr-defined]
-            raise err
-        self.buckets[host] = (tokens - 1.0, moment)
-        if len(self.buckets) > self.MAX_CLIENTS:
-            self._prune(moment)
-
-    def _prune(self, moment: float) -> None:
-        full = [h for h, (t, last) in self.buckets.items() if t + (moment - last) * self.rate >= self.burst]
-        for host in full:
-            del self.buckets[host]
-        if len(self.buckets) > self.MAX_CLIENTS:  # still too many: forget the oldest half
-            oldest = sorted(self.buckets, key=lambda h: self.buckets[h][1])[: len(self.buckets) // 2]
-            for host in oldest:
-                del self.buckets[host]
+        try:
+            allowed = self.limiter.hit(self.item, self.NAMESPACE, host)
+            if allowed:
+                return
+            reset = self.limiter.get_window_stats(self.item, self.NAMESPACE, host).reset_time
+        except Exception:  # the shared store is down: log it, let the write through
+            log.warning("rate limit store %s unreachable; write from %s not counted", self.settings.rate_limit_store, host, exc_info=True)
+            return
+        retry = max(1, math.ceil(reset - time.time()))
+        err = LedgerError(RATE_LIMITED, client=host, retry_after=retry)
+        err.headers = {"Retry-After": str(retry)}  # type: ignore[attr-defined]
+        raise err
 
 
 def rate_limit(connection: ASGIConnection, _: BaseRouteHandler) -> None:

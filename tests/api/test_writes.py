@@ -317,22 +317,64 @@ def test_exempt_addresses_are_not_limited() -> None:
     assert info.value.code == "rate_limited"
 
 
-def test_rate_limiter_refills() -> None:
+def test_rate_limiter_refills(monkeypatch: pytest.MonkeyPatch) -> None:
+    import limits.storage.memory
+
     from api.config import ApiSettings
     from api.security import RateLimiter
 
-    moment = [100.0]
-    limiter = RateLimiter(ApiSettings(write_rate=2.0, write_burst=2), clock=lambda: moment[0])
+    moment = [1_000_000.0]
+    monkeypatch.setattr(limits.storage.memory, "time", type("Clock", (), {"time": staticmethod(lambda: moment[0])}))
+    limiter = RateLimiter(ApiSettings(write_rate=2.0, write_burst=2))  # 2 writes in any 1 s
     limiter.check("10.0.0.1")
+    moment[0] += 0.5
     limiter.check("10.0.0.1")
     with pytest.raises(Exception) as info:
         limiter.check("10.0.0.1")
     assert info.value.code == "rate_limited"
-    limiter.check("10.0.0.2")  # another address has its own bucket
-    moment[0] += 0.5  # one token back
+    limiter.check("10.0.0.2")  # another address has its own count
+    moment[0] += 0.6  # the first write left the window
     limiter.check("10.0.0.1")
     with pytest.raises(Exception):
         limiter.check("10.0.0.1")
+
+
+def test_rate_limit_is_shared_by_api_processes_through_redis(redis_url: str) -> None:
+    """Two API processes (two limiters) on one Redis share each address's count: a client that
+    spreads its writes over the workers gets the rate once, not once per worker."""
+    import uuid
+
+    from api.config import ApiSettings
+    from api.security import RateLimiter
+
+    settings = ApiSettings(write_rate=0.01, write_burst=3, rate_limit_store=redis_url)
+    first, second = RateLimiter(settings), RateLimiter(settings)
+    host = f"198.51.100.{uuid.uuid4().int % 250}-{uuid.uuid4().hex[:8]}"  # a count no other run touched
+    first.check(host)
+    second.check(host)
+    first.check(host)
+    with pytest.raises(Exception) as info:
+        second.check(host)
+    assert info.value.code == "rate_limited" and 1 <= int(info.value.headers["Retry-After"]) <= 300
+
+
+def test_rate_limit_store_down_lets_writes_through(caplog: pytest.LogCaptureFixture) -> None:
+    from api.config import ApiSettings
+    from api.security import RateLimiter
+
+    limiter = RateLimiter(ApiSettings(write_rate=0.01, write_burst=1, rate_limit_store="redis://127.0.0.1:1/0"))
+    limiter.check("192.0.2.9")
+    limiter.check("192.0.2.9")  # not refused: the count could not be kept
+    assert "rate limit store redis://127.0.0.1:1/0 unreachable" in caplog.text
+
+
+def test_rate_limit_store_setting_is_checked() -> None:
+    from api.config import from_env
+
+    assert from_env({"CHARITY_LEDGER_RATE_LIMIT_STORE": "redis://10.0.0.5:6379/2"}).rate_limit_store == "redis://10.0.0.5:6379/2"
+    assert from_env({}).rate_limit_store == "memory://"
+    with pytest.raises(ValueError, match="CHARITY_LEDGER_RATE_LIMIT_STORE"):
+        from_env({"CHARITY_LEDGER_RATE_LIMIT_STORE": "mongodb://x"})
 
 
 # --- concurrent single submissions share transactions (api.coalescer) ------------------------
