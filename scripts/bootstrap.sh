@@ -27,9 +27,11 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
 fi
 
 PY="${PYTHON:-python3}"
-if [ ! -x "$VENV/bin/python" ]; then
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
+  # missing, or left half made by an interrupted run (no pip): make it afresh
   echo "creating virtual environment in $VENV"
-  "$PY" -m venv "$VENV"
+  "$PY" -m venv --clear "$VENV"
+  rm -f "$VENV"/.installed-*
 fi
 stamp="$VENV/.installed-$PURPOSE"
 if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
