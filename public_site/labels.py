@@ -36,6 +36,10 @@ LABELS: dict[str, dict[str, str]] = {
         "cheque": N_("Cheque"), "delivery": N_("Delivered in kind"), "other": N_("Other"),
     },
     "kind": {"money": N_("Money"), "in_kind": N_("In kind")},
+    "ratio_status": {
+        "passed": N_("Met"), "failed": N_("Missed"), "not_applicable": N_("Not applicable"),
+        "not_computed": N_("Not computed"),
+    },
     "pot": {"restricted": N_("Restricted"), "unrestricted": N_("Unrestricted")},
     "category": {"program": N_("Programme activities"), "admin": N_("Administration"), "fundraising_cost": N_("Fundraising costs")},
     "verdict": {"approved": N_("Approved"), "queried": N_("Queried"), "flagged": N_("Flagged"), "resolved": N_("Resolved")},

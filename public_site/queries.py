@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, desc, func, literal, or_, select
@@ -19,7 +19,7 @@ from sqlalchemy.sql import ColumnElement
 
 from ledger.store.db import read_transaction
 from ledger.store.log_store import Shard
-from ledger.store.tables import ORG_YEAR, PROJECT_DONOR_TYPE, ALLOCATION, ATTESTATION, AUDIT, BALANCE, CHECKPOINT, CORRECTION, COSIG, DISBURSEMENT, DONATION, ENTRY, FUND, HEAD, KEY, LEAF, ORG, PROGRESS, PROJECT, REGISTRY, REPORT, SHARD
+from ledger.store.tables import FINANCIALS, ORG_YEAR, PROJECT_DONOR_TYPE, ALLOCATION, ATTESTATION, AUDIT, BALANCE, CHECKPOINT, CORRECTION, COSIG, DISBURSEMENT, DONATION, ENTRY, FUND, HEAD, KEY, LEAF, ORG, PROGRESS, PROJECT, REGISTRY, REPORT, SHARD
 
 
 SORTS = {
@@ -403,7 +403,6 @@ class OrgYear:
     program: int = 0
     admin: int = 0
     fundraising_cost: int = 0
-    prior_income: int | None = None   # income of the year before, when there was any
 
     @property
     def spending(self) -> int:
@@ -422,10 +421,17 @@ def org_years(conn: Connection, org: str) -> list[OrgYear]:
         )
         for r in conn.execute(select(ORG_YEAR).where(ORG_YEAR.c.org == org)).mappings()
     }
-    for (year, currency), y in years.items():
-        prior = years.get((year - 1, currency))
-        y.prior_income = prior.income if prior is not None and prior.income else None
     return sorted((y for y in years.values() if y.income or y.donations or y.spending), key=lambda y: (-y.year, y.currency))
+
+
+def org_financials(conn: Connection, org: str) -> dict[int, Any]:
+    """The organisation's reported annual figures in force ({year: FinancialsRow}, withdrawn
+    ones left out): what the annual report's ratio check reads."""
+    from ledger.domain.rows import FinancialsRow
+
+    names = {f.name for f in fields(FinancialsRow)}
+    rows = conn.execute(select(FINANCIALS).where(and_(FINANCIALS.c.org == org, FINANCIALS.c.corrected.is_(False)))).mappings()
+    return {r["year"]: FinancialsRow(**{k: v for k, v in r.items() if k in names}) for r in rows}
 
 
 def audit_opinions(conn: Connection, org: str) -> list[dict[str, Any]]:

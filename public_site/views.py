@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -377,6 +377,7 @@ class SitePages(Controller):
                 raise LedgerError("not_found", what="organisation", what_zh="组织", ref=org)
             projects = Q.projects_of(conn, org)
             years = Q.org_years(conn, org)
+            figures = Q.org_financials(conn, org)
             audits = Q.audit_opinions(conn, org)
             flags = Q.open_flags(conn, org)
             project_flags = Q.flags_on_projects(conn, [p["project"] for p in projects["fundraiser"]])
@@ -391,7 +392,7 @@ class SitePages(Controller):
         return render(
             request, "organisation.html", nav="organisations", title=Helpers(request, request_locale(request)[0]).org(org, names),
             o=row, projects=projects, years=years, audits=audits, flags=flags, orgs=names, titles=titles, ratio_rule=ratio_rule,
-            disclosures=disclosures,
+            disclosures=disclosures, ratio_checks=_ratio_checks(row, figures), fin_seq={f.id: f.seq for f in figures.values()},
         )
 
     # --- an oversight organisation's desk -------------------------------------------------------
@@ -592,6 +593,24 @@ def _key_id_of(public_b64: Any) -> str | None:
         return hashlib.sha256(base64.b64decode(public_b64, validate=True)).hexdigest()
     except ValueError:
         return None
+
+
+def _ratio_checks(org: dict[str, Any], figures: dict[int, Any]) -> list[Any]:
+    """The spending-ratio check of every year the organisation reported figures for, newest
+    first: the annual report's own calculator (``check_reported_year``) with the rule set in
+    force at each year's end, so the page and the report can never disagree."""
+    from ledger.compliance.ratios import YearCheck, check_reported_year
+    from ledger.compliance.rulesets import ruleset
+
+    checks = []
+    for year in sorted(figures, reverse=True):
+        try:
+            rs = ruleset("cn-charity", date(year, 12, 31))
+        except LedgerError as exc:  # no rule set in force that year
+            checks.append(YearCheck("not_computed", year, None, {}, None, (), reason_en=exc.message_en, reason_zh=exc.message_zh))
+            continue
+        checks.append(check_reported_year(rs, org["legal_form"], bool(org["public_fundraising"]), figures, year))
+    return checks
 
 
 def _ratio_thresholds(org: dict[str, Any]) -> dict[str, Any] | None:

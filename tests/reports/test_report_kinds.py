@@ -343,3 +343,27 @@ def test_annual_reports_due_before_the_log_began_are_not_asked_for(shared_world:
     assert doc.figures["disclosures"]["annual_report"] == [] and doc.figures["disclosures"]["counts"]["missing"] == 0
     overview = build_from_ledger(shared_world.ledger, ReportRequest("overview", year=2024))
     assert not [b for b in overview.figures["breaches"] if b["kind"].startswith("annual_report")]
+
+
+def test_the_organisation_page_shows_the_annual_reports_ratio_figures(built: Callable, shared_world: ReportWorld) -> None:
+    """One calculator: the site's ratio row for a year is the annual report's check of that
+    year (status, both ratios, the figures used), not a separate sum of the log's flows."""
+    from litestar.testing import TestClient
+
+    from api.app import create_app
+
+    with TestClient(create_app(shared_world.ledger)) as client:
+        page = client.get(f"/organisations/{FOUNDATION}", headers={"Accept-Language": "zh-CN"}).text
+    for year in (2026, 2025):
+        doc, files = built("annual", org=FOUNDATION, year=year)
+        ratio = doc_json(files, doc.stem)["figures"]["ratios"]
+        row = re.search(rf'<tr data-year="{year}" data-status="([a-z_]+)">(.*?)</tr>', page, re.S)
+        assert row is not None, f"no ratio row for {year}"
+        assert row.group(1) == ratio["status"]
+        if ratio["result"] is not None:
+            spending_bp = ratio["result"]["spending"][0]["actual_basis_points"]
+            management_bp = ratio["result"]["management"]["actual_basis_points"]
+            assert re.findall(r'data-actual-bp="(\d*)"', row.group(2)) == [str(spending_bp), str(management_bp)]
+    assert '<tr data-year="2026" data-status="passed">' in page and "达标" in page
+    # the foundation reported 2023-2026: 2023 has no prior year's figures, so it is not computed
+    assert '<tr data-year="2023" data-status="not_computed">' in page
