@@ -81,7 +81,7 @@ def from_env(env: Mapping[str, str] | None = None) -> ApiSettings:
             raise ValueError(f"{name}={raw!r} is not a number") from None
         if value < 0:
             raise ValueError(f"{name}={raw!r} must not be negative")
-        return value
+        return float(value)
 
     witness_keys = []
     for text in _split(env.get("CHARITY_LEDGER_WITNESS_KEYS")):

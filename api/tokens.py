@@ -24,6 +24,7 @@ from sqlalchemy import Engine, insert, select, update
 from ledger.canonical import format_time, now
 from ledger.errors import LedgerError, define
 from ledger.store.api_tokens import ApiToken
+from ledger.store.db import table_of
 
 # Scopes the API checks today; others may be given to tokens for future uses.
 KNOWN_SCOPES = ("regulator",)
@@ -42,7 +43,7 @@ TOKEN_UNKNOWN = define(
 )
 
 
-TOKEN_TABLE = ApiToken.__table__  # created by the store's migrations
+TOKEN_TABLE = table_of(ApiToken)  # created by the store's migrations
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +63,7 @@ def _hash(token: str) -> str:
 
 
 def _check_scopes(scopes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
-    if isinstance(scopes, str) or not scopes:
+    if isinstance(scopes, str) or not scopes:  # type: ignore[unreachable]  # a str is a sequence of scopes to a careless caller
         raise LedgerError(TOKEN_INVALID, detail="give at least one scope")
     out = tuple(dict.fromkeys(scopes))
     for scope in out:
@@ -104,7 +105,7 @@ def revoke_token(engine: Engine, token_or_id: str, *, at: datetime | None = None
         if row["revoked_at"] is None:
             stamp = format_time(at or now())
             conn.execute(update(TOKEN_TABLE).where(TOKEN_TABLE.c.id == token_id).values(revoked_at=stamp))
-            row = {**row, "revoked_at": stamp}
+            return _info({**row, "revoked_at": stamp})
     return _info(row)
 
 

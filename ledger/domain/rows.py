@@ -13,7 +13,8 @@ it never mutates a row it got from a state. Entry ids are leaf hashes (64 lowerc
 Nothing here holds personal data: donors appear only as a commitment (see :mod:`.privacy`).
 """
 
-from dataclasses import dataclass, field, fields
+import dataclasses as dc
+from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 DEFAULT_MAX = 200
@@ -26,14 +27,6 @@ TIME = 24      # RFC 3339 with ms: 2026-01-31T08:00:00.000Z
 DATE = 10      # 2026-01-31
 
 
-def text(max_len: int = DEFAULT_MAX) -> Any:
-    return field(metadata={"max": max_len})
-
-
-def text_or_none(max_len: int = DEFAULT_MAX) -> Any:
-    return field(default=None, metadata={"max": max_len})
-
-
 @dataclass(slots=True)
 class RegistryRow:
     """The trust root named by entry 0 (one row)."""
@@ -41,19 +34,19 @@ class RegistryRow:
     __table__name__: ClassVar[str] = "p_registry"
     __pk__: ClassVar[tuple[str, ...]] = ("origin",)
 
-    origin: str = text(200)
-    jurisdiction: str = text(100)
-    rule_sets_json: str = text(1100)
-    registrar_org: str = text(USCC)
-    registrar_key: str = text(HASH)
-    genesis_id: str = text(HASH)
-    genesis_time: str = text(TIME)
-    log_key: str | None = text_or_none(44)         # the current checkpoint key (base64), if named
-    log_key_id: str | None = text_or_none(HASH)
+    origin: str = dc.field(metadata={"max": 200})
+    jurisdiction: str = dc.field(metadata={"max": 100})
+    rule_sets_json: str = dc.field(metadata={"max": 1100})
+    registrar_org: str = dc.field(metadata={"max": USCC})
+    registrar_key: str = dc.field(metadata={"max": HASH})
+    genesis_id: str = dc.field(metadata={"max": HASH})
+    genesis_time: str = dc.field(metadata={"max": TIME})
+    log_key: str | None = dc.field(default=None, metadata={"max": 44})         # the current checkpoint key (base64), if named
+    log_key_id: str | None = dc.field(default=None, metadata={"max": HASH})
     log_key_from_size: int | None = None           # first tree size it signs
     # the chain of shards: the log this one continues, and (once sealed) the one after it
-    previous_origin: str | None = text_or_none(200)
-    next_origin: str | None = text_or_none(200)
+    previous_origin: str | None = dc.field(default=None, metadata={"max": 200})
+    next_origin: str | None = dc.field(default=None, metadata={"max": 200})
     sealed_size: int | None = None                 # the final tree size, set by log.sealed
 
 
@@ -62,19 +55,19 @@ class OrgRow:
     __table__name__: ClassVar[str] = "p_org"
     __pk__: ClassVar[tuple[str, ...]] = ("org",)
 
-    org: str = text(USCC)                 # unified social credit code
-    name_zh: str = text(200)
-    legal_form: str = text(ENUM)
-    track: str = text(ENUM)               # registered (登记) / filed (备案)
+    org: str = dc.field(metadata={"max": USCC})                 # unified social credit code
+    name_zh: str = dc.field(metadata={"max": 200})
+    legal_form: str = dc.field(metadata={"max": ENUM})
+    track: str = dc.field(metadata={"max": ENUM})               # registered (登记) / filed (备案)
     public_fundraising: bool
     is_registrar: bool
-    status: str = text(ENUM)              # active / deregistered
+    status: str = dc.field(metadata={"max": ENUM})              # active / deregistered
     registered_seq: int
     updated_seq: int
-    name_en: str | None = text_or_none(200)
-    registered_on: str | None = text_or_none(DATE)
+    name_en: str | None = dc.field(default=None, metadata={"max": 200})
+    registered_on: str | None = dc.field(default=None, metadata={"max": DATE})
     deregistered_seq: int | None = None
-    deregister_reason: str | None = text_or_none(500)
+    deregister_reason: str | None = dc.field(default=None, metadata={"max": 500})
 
 
 @dataclass(slots=True)
@@ -82,16 +75,16 @@ class KeyRow:
     __table__name__: ClassVar[str] = "p_key"
     __pk__: ClassVar[tuple[str, ...]] = ("key_id",)
 
-    key_id: str = text(HASH)
-    public_key: str = text(44)            # base64 of the raw 32 bytes
-    role: str = text(ENUM)
-    org: str = text(USCC)
-    holder: str = text(100)
+    key_id: str = dc.field(metadata={"max": HASH})
+    public_key: str = dc.field(metadata={"max": 44})            # base64 of the raw 32 bytes
+    role: str = dc.field(metadata={"max": ENUM})
+    org: str = dc.field(metadata={"max": USCC})
+    holder: str = dc.field(metadata={"max": 100})
     granted_seq: int
-    granted_by: str | None = text_or_none(HASH)   # None for the genesis key
+    granted_by: str | None = dc.field(default=None, metadata={"max": HASH})   # None for the genesis key
     revoked_seq: int | None = None        # refused when seq > revoked_seq
-    revoked_by: str | None = text_or_none(HASH)
-    revoke_reason: str | None = text_or_none(500)
+    revoked_by: str | None = dc.field(default=None, metadata={"max": HASH})
+    revoke_reason: str | None = dc.field(default=None, metadata={"max": 500})
 
 
 @dataclass(slots=True)
@@ -100,54 +93,54 @@ class ProjectRow:
     __pk__: ClassVar[tuple[str, ...]] = ("project",)
     __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('fundraiser_org',), ('field',), ('region',), ('status',))
 
-    project: str = text(IDENT)
-    title_zh: str = text(200)
-    field: str = text(ENUM)
-    region: str = text(100)
-    start_date: str = text(DATE)
-    end_date: str = text(DATE)
-    currency: str = text(3)
+    project: str = dc.field(metadata={"max": IDENT})
+    title_zh: str = dc.field(metadata={"max": 200})
+    field: str = dc.field(metadata={"max": ENUM})
+    region: str = dc.field(metadata={"max": 100})
+    start_date: str = dc.field(metadata={"max": DATE})
+    end_date: str = dc.field(metadata={"max": DATE})
+    currency: str = dc.field(metadata={"max": 3})
     target_minor: int
-    fundraiser_org: str = text(USCC)
-    registered_by: str = text(HASH)
-    registered_id: str = text(HASH)
+    fundraiser_org: str = dc.field(metadata={"max": USCC})
+    registered_by: str = dc.field(metadata={"max": HASH})
+    registered_id: str = dc.field(metadata={"max": HASH})
     registered_seq: int
-    implementers_json: str = text(220)    # JSON list of organisation codes
-    overseers_json: str = text(120)       # JSON list of organisation codes
+    implementers_json: str = dc.field(metadata={"max": 220})    # JSON list of organisation codes
+    overseers_json: str = dc.field(metadata={"max": 120})       # JSON list of organisation codes
     directed: bool                        # 定向: not public fundraising
     emergency: bool
-    status: str = text(ENUM)              # open / closed
+    status: str = dc.field(metadata={"max": ENUM})              # open / closed
     closed: bool
-    title_en: str | None = text_or_none(200)
-    description: str | None = text_or_none(2000)
+    title_en: str | None = dc.field(default=None, metadata={"max": 200})
+    description: str | None = dc.field(default=None, metadata={"max": 2000})
     # the fundraising plan (Charity Law art. 24), None for directed projects without a plan
-    plan_purpose: str | None = text_or_none(1000)
-    plan_fundraising_start: str | None = text_or_none(DATE)
-    plan_fundraising_end: str | None = text_or_none(DATE)
-    plan_area: str | None = text_or_none(200)
-    plan_responsible_person: str | None = text_or_none(100)
-    plan_office_address: str | None = text_or_none(200)
-    plan_receiving_methods: str | None = text_or_none(500)
-    plan_bank_account: str | None = text_or_none(200)
-    plan_beneficiaries: str | None = text_or_none(500)
-    plan_use_of_funds: str | None = text_or_none(1000)
-    plan_fundraising_cost: str | None = text_or_none(500)
-    plan_surplus_handling: str | None = text_or_none(500)
+    plan_purpose: str | None = dc.field(default=None, metadata={"max": 1000})
+    plan_fundraising_start: str | None = dc.field(default=None, metadata={"max": DATE})
+    plan_fundraising_end: str | None = dc.field(default=None, metadata={"max": DATE})
+    plan_area: str | None = dc.field(default=None, metadata={"max": 200})
+    plan_responsible_person: str | None = dc.field(default=None, metadata={"max": 100})
+    plan_office_address: str | None = dc.field(default=None, metadata={"max": 200})
+    plan_receiving_methods: str | None = dc.field(default=None, metadata={"max": 500})
+    plan_bank_account: str | None = dc.field(default=None, metadata={"max": 200})
+    plan_beneficiaries: str | None = dc.field(default=None, metadata={"max": 500})
+    plan_use_of_funds: str | None = dc.field(default=None, metadata={"max": 1000})
+    plan_fundraising_cost: str | None = dc.field(default=None, metadata={"max": 500})
+    plan_surplus_handling: str | None = dc.field(default=None, metadata={"max": 500})
     # filing
     plan_filed_seq: int | None = None
-    plan_filed_id: str | None = text_or_none(HASH)
-    plan_filed_time: str | None = text_or_none(TIME)
-    plan_filing_number: str | None = text_or_none(64)
+    plan_filed_id: str | None = dc.field(default=None, metadata={"max": HASH})
+    plan_filed_time: str | None = dc.field(default=None, metadata={"max": TIME})
+    plan_filing_number: str | None = dc.field(default=None, metadata={"max": 64})
     plan_ack_seq: int | None = None
-    plan_record_number: str | None = text_or_none(64)
+    plan_record_number: str | None = dc.field(default=None, metadata={"max": 64})
     # closing
     closed_seq: int | None = None
-    closed_id: str | None = text_or_none(HASH)
-    closed_on: str | None = text_or_none(DATE)
-    close_summary: str | None = text_or_none(2000)
+    closed_id: str | None = dc.field(default=None, metadata={"max": HASH})
+    closed_on: str | None = dc.field(default=None, metadata={"max": DATE})
+    close_summary: str | None = dc.field(default=None, metadata={"max": 2000})
     surplus_minor: int | None = None
-    surplus_handling: str | None = text_or_none(ENUM)
-    surplus_note: str | None = text_or_none(1000)
+    surplus_handling: str | None = dc.field(default=None, metadata={"max": ENUM})
+    surplus_note: str | None = dc.field(default=None, metadata={"max": 1000})
 
 
 @dataclass(slots=True)
@@ -158,9 +151,9 @@ class FundRow:
     __pk__: ClassVar[tuple[str, ...]] = ("project",)
     __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (("fundraiser_org", "currency"),)
 
-    project: str = text(IDENT)
-    currency: str = text(3)
-    fundraiser_org: str = text(USCC)
+    project: str = dc.field(metadata={"max": IDENT})
+    currency: str = dc.field(metadata={"max": 3})
+    fundraiser_org: str = dc.field(metadata={"max": USCC})
     raised_restricted_minor: int = 0
     raised_unrestricted_minor: int = 0
     raised_in_kind_minor: int = 0         # part of the two above given in kind (valuation)
@@ -185,9 +178,9 @@ class AllocationBalanceRow:
     __table__name__: ClassVar[str] = "p_allocation_balance"
     __pk__: ClassVar[tuple[str, ...]] = ("project", "implementer")
 
-    project: str = text(IDENT)
-    implementer: str = text(USCC)
-    currency: str = text(3)
+    project: str = dc.field(metadata={"max": IDENT})
+    implementer: str = dc.field(metadata={"max": USCC})
+    currency: str = dc.field(metadata={"max": 3})
     allocated_minor: int = 0
     disbursed_minor: int = 0
     balance_minor: int = 0
@@ -201,25 +194,25 @@ class DonationRow:
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
     __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('project', 'seq'), ('seq',), ('fundraiser_org', 'seq'))
 
-    id: str = text(HASH)
+    id: str = dc.field(metadata={"max": HASH})
     seq: int
-    project: str = text(IDENT)
+    project: str = dc.field(metadata={"max": IDENT})
     amount_minor: int
-    currency: str = text(3)
-    kind: str = text(ENUM)                # money / in_kind
-    channel: str = text(ENUM)
-    donor_type: str = text(ENUM)
-    commitment: str = text(HASH)
+    currency: str = dc.field(metadata={"max": 3})
+    kind: str = dc.field(metadata={"max": ENUM})                # money / in_kind
+    channel: str = dc.field(metadata={"max": ENUM})
+    donor_type: str = dc.field(metadata={"max": ENUM})
+    commitment: str = dc.field(metadata={"max": HASH})
     restricted: bool
-    received_on: str = text(DATE)
-    fundraiser_org: str = text(USCC)
-    recorded_by: str = text(HASH)
-    time: str = text(TIME)
-    in_kind_description: str | None = text_or_none(500)
-    receipt_no: str | None = text_or_none(64)
-    note: str | None = text_or_none(500)
+    received_on: str = dc.field(metadata={"max": DATE})
+    fundraiser_org: str = dc.field(metadata={"max": USCC})
+    recorded_by: str = dc.field(metadata={"max": HASH})
+    time: str = dc.field(metadata={"max": TIME})
+    in_kind_description: str | None = dc.field(default=None, metadata={"max": 500})
+    receipt_no: str | None = dc.field(default=None, metadata={"max": 64})
+    note: str | None = dc.field(default=None, metadata={"max": 500})
     corrected: bool = False
-    corrected_by: str | None = text_or_none(HASH)
+    corrected_by: str | None = dc.field(default=None, metadata={"max": HASH})
 
 
 @dataclass(slots=True)
@@ -228,19 +221,19 @@ class AllocationRow:
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
     __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('project', 'seq'), ('implementer', 'seq'))
 
-    id: str = text(HASH)
+    id: str = dc.field(metadata={"max": HASH})
     seq: int
-    project: str = text(IDENT)
-    implementer: str = text(USCC)
-    source: str = text(ENUM)              # restricted / unrestricted pot of the project fund
+    project: str = dc.field(metadata={"max": IDENT})
+    implementer: str = dc.field(metadata={"max": USCC})
+    source: str = dc.field(metadata={"max": ENUM})              # restricted / unrestricted pot of the project fund
     amount_minor: int
-    currency: str = text(3)
-    allocated_on: str = text(DATE)
-    recorded_by: str = text(HASH)
-    time: str = text(TIME)
-    note: str | None = text_or_none(500)
+    currency: str = dc.field(metadata={"max": 3})
+    allocated_on: str = dc.field(metadata={"max": DATE})
+    recorded_by: str = dc.field(metadata={"max": HASH})
+    time: str = dc.field(metadata={"max": TIME})
+    note: str | None = dc.field(default=None, metadata={"max": 500})
     corrected: bool = False
-    corrected_by: str | None = text_or_none(HASH)
+    corrected_by: str | None = dc.field(default=None, metadata={"max": HASH})
 
 
 @dataclass(slots=True)
@@ -249,21 +242,21 @@ class DisbursementRow:
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
     __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (("project", "seq"), ("implementer", "seq"))
 
-    id: str = text(HASH)
+    id: str = dc.field(metadata={"max": HASH})
     seq: int
-    project: str = text(IDENT)
-    implementer: str = text(USCC)
-    category: str = text(ENUM)            # program / admin / fundraising_cost
+    project: str = dc.field(metadata={"max": IDENT})
+    implementer: str = dc.field(metadata={"max": USCC})
+    category: str = dc.field(metadata={"max": ENUM})            # program / admin / fundraising_cost
     amount_minor: int
-    currency: str = text(3)
-    payee: str = text(200)
-    purpose: str = text(500)
-    paid_on: str = text(DATE)
-    evidence_json: str = text(1400)       # JSON list of SHA-256 hex
-    recorded_by: str = text(HASH)
-    time: str = text(TIME)
+    currency: str = dc.field(metadata={"max": 3})
+    payee: str = dc.field(metadata={"max": 200})
+    purpose: str = dc.field(metadata={"max": 500})
+    paid_on: str = dc.field(metadata={"max": DATE})
+    evidence_json: str = dc.field(metadata={"max": 1400})       # JSON list of SHA-256 hex
+    recorded_by: str = dc.field(metadata={"max": HASH})
+    time: str = dc.field(metadata={"max": TIME})
     corrected: bool = False
-    corrected_by: str | None = text_or_none(HASH)
+    corrected_by: str | None = dc.field(default=None, metadata={"max": HASH})
 
 
 @dataclass(slots=True)
@@ -272,19 +265,19 @@ class ProgressRow:
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
     __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (("project", "seq"), ("implementer", "seq"))
 
-    id: str = text(HASH)
+    id: str = dc.field(metadata={"max": HASH})
     seq: int
-    project: str = text(IDENT)
-    implementer: str = text(USCC)
-    period_start: str = text(DATE)
-    period_end: str = text(DATE)
-    summary: str = text(2000)
-    evidence_json: str = text(1400)
-    recorded_by: str = text(HASH)
-    time: str = text(TIME)
+    project: str = dc.field(metadata={"max": IDENT})
+    implementer: str = dc.field(metadata={"max": USCC})
+    period_start: str = dc.field(metadata={"max": DATE})
+    period_end: str = dc.field(metadata={"max": DATE})
+    summary: str = dc.field(metadata={"max": 2000})
+    evidence_json: str = dc.field(metadata={"max": 1400})
+    recorded_by: str = dc.field(metadata={"max": HASH})
+    time: str = dc.field(metadata={"max": TIME})
     beneficiaries: int | None = None
     corrected: bool = False
-    corrected_by: str | None = text_or_none(HASH)
+    corrected_by: str | None = dc.field(default=None, metadata={"max": HASH})
 
 
 @dataclass(slots=True)
@@ -293,20 +286,20 @@ class AttestationRow:
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
     __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('target',), ('project', 'seq'), ('overseer_org', 'seq'))
 
-    id: str = text(HASH)
+    id: str = dc.field(metadata={"max": HASH})
     seq: int
-    target: str = text(HASH)
-    target_type: str = text(40)
-    overseer_org: str = text(USCC)
-    verdict: str = text(ENUM)             # approved / queried / flagged / resolved
-    findings: str = text(2000)
-    recorded_by: str = text(HASH)
-    time: str = text(TIME)
-    project: str | None = text_or_none(IDENT)
-    previous_verdict: str | None = text_or_none(ENUM)   # the target's verdict before this one
-    previous_verdict_by: str | None = text_or_none(HASH)
+    target: str = dc.field(metadata={"max": HASH})
+    target_type: str = dc.field(metadata={"max": 40})
+    overseer_org: str = dc.field(metadata={"max": USCC})
+    verdict: str = dc.field(metadata={"max": ENUM})             # approved / queried / flagged / resolved
+    findings: str = dc.field(metadata={"max": 2000})
+    recorded_by: str = dc.field(metadata={"max": HASH})
+    time: str = dc.field(metadata={"max": TIME})
+    project: str | None = dc.field(default=None, metadata={"max": IDENT})
+    previous_verdict: str | None = dc.field(default=None, metadata={"max": ENUM})   # the target's verdict before this one
+    previous_verdict_by: str | None = dc.field(default=None, metadata={"max": HASH})
     corrected: bool = False
-    corrected_by: str | None = text_or_none(HASH)
+    corrected_by: str | None = dc.field(default=None, metadata={"max": HASH})
 
 
 @dataclass(slots=True)
@@ -315,18 +308,18 @@ class AuditOpinionRow:
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
     __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('org', 'year'),)
 
-    id: str = text(HASH)
+    id: str = dc.field(metadata={"max": HASH})
     seq: int
-    org: str = text(USCC)                 # the audited organisation
+    org: str = dc.field(metadata={"max": USCC})                 # the audited organisation
     year: int
-    opinion: str = text(ENUM)
-    report_sha256: str = text(HASH)
-    auditor_org: str = text(USCC)
-    recorded_by: str = text(HASH)
-    time: str = text(TIME)
-    summary: str | None = text_or_none(2000)
+    opinion: str = dc.field(metadata={"max": ENUM})
+    report_sha256: str = dc.field(metadata={"max": HASH})
+    auditor_org: str = dc.field(metadata={"max": USCC})
+    recorded_by: str = dc.field(metadata={"max": HASH})
+    time: str = dc.field(metadata={"max": TIME})
+    summary: str | None = dc.field(default=None, metadata={"max": 2000})
     corrected: bool = False
-    corrected_by: str | None = text_or_none(HASH)
+    corrected_by: str | None = dc.field(default=None, metadata={"max": HASH})
 
 
 @dataclass(slots=True)
@@ -342,24 +335,24 @@ class FinancialsRow:
     __pk__: ClassVar[tuple[str, ...]] = ("org", "year")
     __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('id',),)
 
-    org: str = text(USCC)
+    org: str = dc.field(metadata={"max": USCC})
     year: int
-    id: str = text(HASH)                  # the financials.reported entry
+    id: str = dc.field(metadata={"max": HASH})                  # the financials.reported entry
     seq: int
-    currency: str = text(3)
+    currency: str = dc.field(metadata={"max": 3})
     total_income_minor: int
     charitable_spending_minor: int
     management_costs_minor: int
     fundraising_costs_minor: int
     total_spending_minor: int
     net_assets_minor: int                 # year-end net assets
-    signer_org: str = text(USCC)          # the organisation itself, or the registrar
-    recorded_by: str = text(HASH)
-    time: str = text(TIME)
-    audit_report_sha256: str | None = text_or_none(HASH)
-    note: str | None = text_or_none(1000)
+    signer_org: str = dc.field(metadata={"max": USCC})          # the organisation itself, or the registrar
+    recorded_by: str = dc.field(metadata={"max": HASH})
+    time: str = dc.field(metadata={"max": TIME})
+    audit_report_sha256: str | None = dc.field(default=None, metadata={"max": HASH})
+    note: str | None = dc.field(default=None, metadata={"max": 1000})
     corrected: bool = False
-    corrected_by: str | None = text_or_none(HASH)
+    corrected_by: str | None = dc.field(default=None, metadata={"max": HASH})
 
 
 @dataclass(slots=True)
@@ -368,17 +361,17 @@ class CorrectionRow:
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
     __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('target',),)
 
-    id: str = text(HASH)
+    id: str = dc.field(metadata={"max": HASH})
     seq: int
-    target: str = text(HASH)
-    target_type: str = text(40)
-    reason: str = text(1000)
-    signer_org: str = text(USCC)
-    recorded_by: str = text(HASH)
-    time: str = text(TIME)
-    project: str | None = text_or_none(IDENT)
+    target: str = dc.field(metadata={"max": HASH})
+    target_type: str = dc.field(metadata={"max": 40})
+    reason: str = dc.field(metadata={"max": 1000})
+    signer_org: str = dc.field(metadata={"max": USCC})
+    recorded_by: str = dc.field(metadata={"max": HASH})
+    time: str = dc.field(metadata={"max": TIME})
+    project: str | None = dc.field(default=None, metadata={"max": IDENT})
     amount_minor: int | None = None       # the amount reversed, for money entries
-    currency: str | None = text_or_none(3)
+    currency: str | None = dc.field(default=None, metadata={"max": 3})
 
 
 @dataclass(slots=True)
@@ -386,18 +379,18 @@ class ReportRow:
     __table__name__: ClassVar[str] = "p_report"
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
 
-    id: str = text(HASH)
+    id: str = dc.field(metadata={"max": HASH})
     seq: int
-    kind: str = text(64)
-    subject: str = text(200)
-    period_start: str = text(DATE)
-    period_end: str = text(DATE)
-    rule_set: str = text(64)
+    kind: str = dc.field(metadata={"max": 64})
+    subject: str = dc.field(metadata={"max": 200})
+    period_start: str = dc.field(metadata={"max": DATE})
+    period_end: str = dc.field(metadata={"max": DATE})
+    rule_set: str = dc.field(metadata={"max": 64})
     tree_size: int
-    root: str = text(HASH)
-    files_json: str = text(12000)         # JSON list of {"name", "sha256", "size"}
-    recorded_by: str = text(HASH)
-    time: str = text(TIME)
+    root: str = dc.field(metadata={"max": HASH})
+    files_json: str = dc.field(metadata={"max": 12000})         # JSON list of {"name", "sha256", "size"}
+    recorded_by: str = dc.field(metadata={"max": HASH})
+    time: str = dc.field(metadata={"max": TIME})
 
 
 @dataclass(slots=True)
@@ -409,29 +402,29 @@ class SzFilingRow:
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
     __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (("org", "seq"), ("org", "ref"), ("authority", "seq"))
 
-    id: str = text(HASH)                  # the sz.donation_filed entry
+    id: str = dc.field(metadata={"max": HASH})                  # the sz.donation_filed entry
     seq: int
-    org: str = text(USCC)                 # the donee that files
-    ref: str = text(64)                   # the filing's reference, unique per organisation
-    authority: str = text(USCC)           # who must reply
-    filed_on: str = text(DATE)
+    org: str = dc.field(metadata={"max": USCC})                 # the donee that files
+    ref: str = dc.field(metadata={"max": 64})                   # the filing's reference, unique per organisation
+    authority: str = dc.field(metadata={"max": USCC})           # who must reply
+    filed_on: str = dc.field(metadata={"max": DATE})
     emergency: bool
-    donations_json: str = text(6800)      # JSON list of the donation.received leaf hashes covered
-    purpose: str = text(1000)
-    intent_sha256: str = text(HASH)
-    declaration_sha256: str = text(HASH)
-    property_list_sha256: str = text(HASH)
-    recorded_by: str = text(HASH)
-    time: str = text(TIME)
-    accepted_on: str | None = text_or_none(DATE)   # emergency donations accepted before filing
-    note: str | None = text_or_none(500)
-    replied_on: str | None = text_or_none(DATE)
-    decision: str | None = text_or_none(ENUM)      # approved / objection
-    reply_id: str | None = text_or_none(HASH)
+    donations_json: str = dc.field(metadata={"max": 6800})      # JSON list of the donation.received leaf hashes covered
+    purpose: str = dc.field(metadata={"max": 1000})
+    intent_sha256: str = dc.field(metadata={"max": HASH})
+    declaration_sha256: str = dc.field(metadata={"max": HASH})
+    property_list_sha256: str = dc.field(metadata={"max": HASH})
+    recorded_by: str = dc.field(metadata={"max": HASH})
+    time: str = dc.field(metadata={"max": TIME})
+    accepted_on: str | None = dc.field(default=None, metadata={"max": DATE})   # emergency donations accepted before filing
+    note: str | None = dc.field(default=None, metadata={"max": 500})
+    replied_on: str | None = dc.field(default=None, metadata={"max": DATE})
+    decision: str | None = dc.field(default=None, metadata={"max": ENUM})      # approved / objection
+    reply_id: str | None = dc.field(default=None, metadata={"max": HASH})
     reply_seq: int | None = None
-    reply_note: str | None = text_or_none(1000)
+    reply_note: str | None = dc.field(default=None, metadata={"max": 1000})
     corrected: bool = False
-    corrected_by: str | None = text_or_none(HASH)
+    corrected_by: str | None = dc.field(default=None, metadata={"max": HASH})
 
 
 @dataclass(slots=True)
@@ -447,20 +440,20 @@ class EntryRow:
         ("signer_org", "last_verdict", "seq"), ("project", "last_verdict", "seq"),
     )
 
-    id: str = text(HASH)
+    id: str = dc.field(metadata={"max": HASH})
     seq: int
-    type: str = text(40)
-    signer: str = text(HASH)              # key id
-    signer_role: str = text(ENUM)
-    signer_org: str = text(USCC)
-    time: str = text(TIME)                # log time
-    project: str | None = text_or_none(IDENT)
+    type: str = dc.field(metadata={"max": 40})
+    signer: str = dc.field(metadata={"max": HASH})              # key id
+    signer_role: str = dc.field(metadata={"max": ENUM})
+    signer_org: str = dc.field(metadata={"max": USCC})
+    time: str = dc.field(metadata={"max": TIME})                # log time
+    project: str | None = dc.field(default=None, metadata={"max": IDENT})
     amount_minor: int | None = None       # the entry's data.amount (reversals too: positive)
-    currency: str | None = text_or_none(3)
+    currency: str | None = dc.field(default=None, metadata={"max": 3})
     corrected: bool = False
-    corrected_by: str | None = text_or_none(HASH)
-    last_verdict: str | None = text_or_none(ENUM)       # latest oversight verdict on this entry
-    last_verdict_by: str | None = text_or_none(HASH)
+    corrected_by: str | None = dc.field(default=None, metadata={"max": HASH})
+    last_verdict: str | None = dc.field(default=None, metadata={"max": ENUM})       # latest oversight verdict on this entry
+    last_verdict_by: str | None = dc.field(default=None, metadata={"max": HASH})
 
 
 @dataclass(slots=True)
@@ -472,9 +465,9 @@ class OrgYearRow:
     __table__name__: ClassVar[str] = "p_org_year"
     __pk__: ClassVar[tuple[str, ...]] = ("org", "year", "currency")
 
-    org: str = text(USCC)
+    org: str = dc.field(metadata={"max": USCC})
     year: int
-    currency: str = text(3)
+    currency: str = dc.field(metadata={"max": 3})
     raised_minor: int = 0
     donations_count: int = 0
     disbursed_program_minor: int = 0
@@ -490,8 +483,8 @@ class ProjectDonorTypeRow:
     __table__name__: ClassVar[str] = "p_project_donor_type"
     __pk__: ClassVar[tuple[str, ...]] = ("project", "donor_type")
 
-    project: str = text(IDENT)
-    donor_type: str = text(ENUM)
+    project: str = dc.field(metadata={"max": IDENT})
+    donor_type: str = dc.field(metadata={"max": ENUM})
     raised_minor: int = 0
     donations_count: int = 0
 

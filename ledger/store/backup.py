@@ -77,7 +77,7 @@ def backup(settings: Settings, folder: Path) -> dict[str, Any]:
         "database": "sqlite" if settings.is_sqlite else "postgresql",
     }
     if settings.is_sqlite:
-        source = sqlite3.connect(make_url(settings.database_url).database)
+        source = sqlite3.connect(make_url(settings.database_url).database or ":memory:")
         target = sqlite3.connect(folder / "ledger.sqlite3")
         with target:
             source.backup(target)

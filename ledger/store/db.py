@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.pool import NullPool
+from sqlmodel import SQLModel
 
 
 def make_engine(url: str, *, pool: bool = True) -> Engine:
@@ -36,10 +39,15 @@ def make_engine(url: str, *, pool: bool = True) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    kwargs = {"pool_pre_ping": True}
-    if not pool:
-        kwargs = {"poolclass": NullPool}
+    kwargs: dict[str, Any] = {"pool_pre_ping": True} if pool else {"poolclass": NullPool}
     return create_engine(url, **kwargs)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The table SQLModel made for a model class (its ``__table__``, which type checkers do not
+    see): looked up by the class's table name in the shared metadata."""
+    name = model.__tablename__
+    return SQLModel.metadata.tables[name if isinstance(name, str) else name()]
 
 
 @contextmanager

@@ -128,9 +128,9 @@ def _origin_check(settings: Settings) -> Check:
 
 
 def _broker(url: str) -> str:
-    from kombu import Connection
+    from kombu.connection import Connection
 
-    with Connection(url, connect_timeout=5) as conn:
+    with Connection(url, connect_timeout=5) as conn:  # type: ignore[no-untyped-call]  # kombu's constructor is untyped
         conn.ensure_connection(max_retries=1)
     return url.split("@")[-1]
 

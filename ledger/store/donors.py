@@ -34,6 +34,7 @@ from ..domain.privacy import ReceiptCode, check_personal_data, parse_receipt_cod
 from ..domain.rows import DonationRow
 from ..errors import LedgerError, define
 from ..settings import Settings
+from .db import table_of
 from .projection_tables import table_for
 from .tables import LEAF
 
@@ -85,7 +86,7 @@ class DonorPrivate(SQLModel, table=True):
     erased_at: str | None = Field(default=None, sa_column=Column(String(24), nullable=True))
 
 
-TABLE = DonorPrivate.__table__
+TABLE = table_of(DonorPrivate)
 DONATION = table_for(DonationRow)
 
 
@@ -169,7 +170,7 @@ class DonorStore:
         if not verify(load_public(unb64(key["public_key"], length=32)), signature, message):
             raise LedgerError("bad_signature", signer=signer)
         self.store(seq, personal, salt)
-        return seq
+        return int(seq)
 
     def get(self, seq: int) -> DonorRecord:
         with self.engine.connect() as conn:

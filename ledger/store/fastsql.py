@@ -59,8 +59,18 @@ class RowSql:
         return values
 
 
-@lru_cache(maxsize=None)
-def row_sql(row_type: type, table: Table) -> RowSql:
+_ROW_SQL: dict[tuple[type[Any], Table], RowSql] = {}
+
+
+def row_sql(row_type: type[Any], table: Table) -> RowSql:
+    """The SQL of a row class's table (made once per class)."""
+    found = _ROW_SQL.get((row_type, table))
+    if found is None:
+        found = _ROW_SQL[(row_type, table)] = _make_row_sql(row_type, table)
+    return found
+
+
+def _make_row_sql(row_type: type[Any], table: Table) -> RowSql:
     fields = [f.name for f in dataclasses.fields(row_type)]
     hints = typing.get_type_hints(row_type)
     bools = tuple(i for i, name in enumerate(fields) if hints[name] is bool or hints[name] == (bool | None))
@@ -80,12 +90,13 @@ def row_sql(row_type: type, table: Table) -> RowSql:
     )
 
 
-def fetchone(conn: Connection, sql: str, params: dict[str, Any]) -> tuple | None:
+def fetchone(conn: Connection, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
     """One row through the driver's own cursor, without SQLAlchemy's result machinery."""
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor = driver_connection(conn).cursor()
     try:
         cursor.execute(_for_driver(sql, conn.dialect.name), params)
-        return cursor.fetchone()
+        row: tuple[Any, ...] | None = cursor.fetchone()
+        return row
     finally:
         cursor.close()
 
@@ -93,10 +104,18 @@ def fetchone(conn: Connection, sql: str, params: dict[str, Any]) -> tuple | None
 Write = tuple[str, "dict[str, Any] | Sequence[dict[str, Any]]"]
 
 
+def driver_connection(conn: Connection) -> Any:
+    """The DB-API connection under a live SQLAlchemy connection."""
+    raw = conn.connection.dbapi_connection
+    if raw is None:
+        raise RuntimeError("the database connection is closed")
+    return raw
+
+
 def write_all(conn: Connection, writes: Sequence[Write]) -> None:
     """Run writes (no results wanted) in order, on the driver's cursor. PostgreSQL gets them in
     one pipeline: one round trip to the server instead of one per statement."""
-    raw = conn.connection.dbapi_connection  # type: ignore[union-attr]
+    raw = driver_connection(conn)
     dialect = conn.dialect.name
     cursor = raw.cursor()
     try:

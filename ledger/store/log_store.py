@@ -222,8 +222,8 @@ class _SqlNodes:
             # one array pair: each wanted node is one lookup of the (shard, level, idx) key (an
             # IN list on idx, the key's last column, is only a filter in a plain index scan)
             wanted = [(level, idx) for level, idxs in by_level.items() for idx in idxs]
-            params = {"shard": self.shard, "levels": [w[0] for w in wanted], "idxs": [w[1] for w in wanted]}
-            for level, idx, h in run(self.conn, _NODES_ANY, params):
+            pairs = {"shard": self.shard, "levels": [w[0] for w in wanted], "idxs": [w[1] for w in wanted]}
+            for level, idx, h in run(self.conn, _NODES_ANY, pairs):
                 found[(level, idx)] = bytes(h)
             return found
         # SQLite: one indexed (shard, level, idx IN …) lookup per level, joined by UNION ALL (as
@@ -509,7 +509,8 @@ class LogStore:
         # Every proof of this append is made of nodes written now or of the tree's edge before
         # it (a left sibling wholly before the old size is an edge node), so no reads are needed.
         fresh_nodes: dict[tuple[int, int], bytes] = dict(zip(merkle.edge_nodes(head.size), edge.hashes, strict=True))
-        state = SqlState(conn)
+        base_state = SqlState(conn)
+        state: SqlState | Overlay = base_state
         moment = self.clock()
         log_time = format_time(moment)
         if log_time < head.last_time:  # the log clock never runs backwards
@@ -520,7 +521,6 @@ class LogStore:
         node_rows: list[dict[str, Any]] = []
         out: list[tuple[int, str, str, bool] | AppendResult | LedgerError] = []
         seen_in_batch: dict[tuple[str, str], tuple[int, str, str, str]] = {}
-        base_state = state
         for position, entry in enumerate(entries):
             if independent:
                 state = Overlay(base_state)
@@ -593,7 +593,7 @@ class LogStore:
         if leaf_rows:
             note = sign_checkpoint(Checkpoint(head.origin, size, root), signer)
             write_all(conn, [
-                *state.pending_writes(),
+                *base_state.pending_writes(),
                 (_INSERT_LEAF, leaf_rows),
                 (_INSERT_NODE, node_rows),
                 (_UPDATE_HEAD, {
@@ -771,7 +771,7 @@ class LogStore:
         row = conn.execute(select(CHECKPOINT.c.note).where(and_(CHECKPOINT.c.shard == shard, CHECKPOINT.c.size == size))).first()
         if row is None:
             raise LedgerError("not_found", what="checkpoint", what_zh="检查点", ref=f"size {size}")
-        return row.note
+        return str(row.note)
 
     def latest_checkpoint(self, shard: int | None = None) -> str:
         """The latest checkpoint of a log of the chain (the active one by default); for a
@@ -838,7 +838,7 @@ class LogStore:
             seq = conn.execute(select(LEAF.c.seq).where(LEAF.c.leaf_hash == leaf_hash)).scalar_one_or_none()
         if seq is None:
             raise LedgerError("not_found", what="entry", what_zh="条目", ref=leaf_hash)
-        return seq
+        return int(seq)
 
     def seq_of(self, leaf_hash: str, shard: int | None = None) -> int:
         """An entry's seq in its log (the active one unless ``shard`` is named), by leaf hash."""

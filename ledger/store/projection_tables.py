@@ -18,7 +18,7 @@ from sqlmodel import SQLModel
 _TABLES: dict[type, Table] = {}
 
 
-def _column(f: dataclasses.Field, hints: dict[str, Any], pk: tuple[str, ...]) -> Column:
+def _column(f: dataclasses.Field[Any], hints: dict[str, Any], pk: tuple[str, ...]) -> Column[Any]:
     hint = hints[f.name]
     nullable = False
     args = typing.get_args(hint)
@@ -36,7 +36,7 @@ def _column(f: dataclasses.Field, hints: dict[str, Any], pk: tuple[str, ...]) ->
     return Column(f.name, sa_type, primary_key=f.name in pk, nullable=nullable and f.name not in pk, autoincrement=False)
 
 
-def table_for(row_type: type) -> Table:
+def table_for(row_type: type[Any]) -> Table:
     """The table of a row class (created in SQLModel.metadata on first use)."""
     table = _TABLES.get(row_type)
     if table is None:

@@ -25,6 +25,7 @@ from .. import domain
 from ..entry import parse_leaf
 from ..errors import VerificationError
 from ..merkle import leaf_hash
+from .fastsql import driver_connection
 from .log_store import LogStore
 from .projection_tables import table_for
 
@@ -95,7 +96,7 @@ def _scratch(conn: Connection) -> Iterator[str]:
     """A scratch schema on the live connection; nothing of it outlives the check."""
     if conn.dialect.name == "sqlite":
         # ATTACH is refused inside a transaction: issue it on the driver connection first.
-        raw = conn.connection.dbapi_connection
+        raw = driver_connection(conn)
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "scratch.sqlite3"
             raw.execute("ATTACH DATABASE ? AS scratch", (str(path),))
@@ -114,7 +115,7 @@ def _scratch(conn: Connection) -> Iterator[str]:
             conn.rollback()
 
 
-def _rows(state: domain.MemoryState, row_type: type) -> list[dict[str, Any]]:
+def _rows(state: domain.MemoryState, row_type: type[Any]) -> list[dict[str, Any]]:
     return [dataclasses.asdict(r) for r in state.rows(row_type)]
 
 

@@ -146,7 +146,7 @@ def stored_origin(settings: Settings) -> str | None:
     no log yet. Reads only: a missing SQLite file is not created."""
     from sqlalchemy import inspect, select
 
-    from .log_tables import LogHead
+    from .tables import HEAD
 
     if settings.is_sqlite:
         path = settings.database_url.removeprefix("sqlite:///")
@@ -154,10 +154,10 @@ def stored_origin(settings: Settings) -> str | None:
             return None
     engine = make_engine(settings.database_url)
     try:
-        if not inspect(engine).has_table(LogHead.__table__.name):
+        if not inspect(engine).has_table(HEAD.name):
             return None
         with engine.connect() as conn:
-            return conn.execute(select(LogHead.__table__.c.origin)).scalar_one_or_none()
+            return conn.execute(select(HEAD.c.origin)).scalar_one_or_none()
     finally:
         engine.dispose()
 
@@ -167,11 +167,11 @@ def _with_stored_origin(settings: Settings, engine: Engine) -> Settings:
     environment names one, which must then be the same."""
     from sqlalchemy import select
 
-    from .log_tables import LogHead, LogShard
+    from .tables import HEAD, SHARD
 
     with engine.connect() as conn:
-        stored = conn.execute(select(LogHead.__table__.c.origin)).scalar_one_or_none()
-        sealed = set(conn.execute(select(LogShard.__table__.c.origin)).scalars())
+        stored = conn.execute(select(HEAD.c.origin)).scalar_one_or_none()
+        sealed = set(conn.execute(select(SHARD.c.origin)).scalars())
     if stored is None or stored == settings.origin:
         return settings
     if settings.origin_explicit and settings.origin not in sealed:  # an earlier log of the chain is fine

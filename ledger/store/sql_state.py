@@ -22,19 +22,20 @@ _MISSING = object()
 class SqlState:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self._cache: dict[tuple[type, tuple], Any] = {}
-        self._dirty: dict[tuple[type, tuple], Any] = {}
+        self._cache: dict[tuple[type, tuple[Any, ...]], Any] = {}
+        self._dirty: dict[tuple[type, tuple[Any, ...]], Any] = {}
 
     @staticmethod
-    def _key(row: Any) -> tuple:
+    def _key(row: Any) -> tuple[Any, ...]:
         return tuple(getattr(row, name) for name in type(row).__pk__)
 
     def get(self, row_type: type[R], *key: Any) -> R | None:
         ck = (row_type, tuple(key))
         cached = self._cache.get(ck, _MISSING)
         if cached is not _MISSING:
-            return cached
-        sql = row_sql(row_type, table_for(row_type))
+            return cached  # type: ignore[no-any-return]  # the cache holds rows of the key's type
+        kind: type[Any] = row_type
+        sql = row_sql(kind, table_for(kind))
         found = fetchone(self.conn, sql.select_by_pk, dict(zip(sql.pk, key, strict=True)))
         row = None if found is None else row_type(**sql.row_values(found))
         self._cache[ck] = row
@@ -55,7 +56,7 @@ class SqlState:
 
     def pending_writes(self) -> list[Write]:
         """The changed rows as upserts (one executemany per row class), and forget them."""
-        by_type: dict[type, list[dict]] = {}
+        by_type: dict[type, list[dict[str, Any]]] = {}
         for (row_type, _key), row in self._dirty.items():
             columns = row_sql(row_type, table_for(row_type)).columns
             by_type.setdefault(row_type, []).append({c: getattr(row, c) for c in columns})

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from ..domain import rows as R
 from .log_tables import Cosignature, LogHead, LogLeaf, LogShard, MerkleNode, SignedCheckpoint
+from .db import table_of
 from .projection_tables import table_for
 
-LEAF = LogLeaf.__table__
-HEAD = LogHead.__table__
-NODE = MerkleNode.__table__
-CHECKPOINT = SignedCheckpoint.__table__
-COSIG = Cosignature.__table__
-SHARD = LogShard.__table__
+LEAF = table_of(LogLeaf)
+HEAD = table_of(LogHead)
+NODE = table_of(MerkleNode)
+CHECKPOINT = table_of(SignedCheckpoint)
+COSIG = table_of(Cosignature)
+SHARD = table_of(LogShard)
 
 REGISTRY = table_for(R.RegistryRow)
 ENTRY = table_for(R.EntryRow)

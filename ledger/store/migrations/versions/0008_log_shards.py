@@ -11,6 +11,8 @@ cosignatures (every existing row belongs to shard 0), and the chain's links on
 """
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -37,8 +39,8 @@ def _primary_key_name(table: str) -> str:
 def _shape(table: str, *, sharded: bool) -> sa.Table:
     """The table as it is before (``sharded=False``) or after this migration, for SQLite,
     which cannot change a primary key in place: the rows are copied into the new shape."""
-    shard = [sa.Column('shard', sa.SmallInteger(), server_default='0', autoincrement=False, nullable=False)] if sharded else []
-    columns = {
+    shard: list[sa.Column[Any]] = [sa.Column('shard', sa.SmallInteger(), server_default='0', autoincrement=False, nullable=False)] if sharded else []
+    shapes: dict[str, list[sa.Column[Any]]] = {
         'merkle_node': [
             sa.Column('level', sa.SmallInteger(), autoincrement=False, nullable=False),
             sa.Column('idx', sa.BigInteger(), autoincrement=False, nullable=False),
@@ -56,7 +58,8 @@ def _shape(table: str, *, sharded: bool) -> sa.Table:
             sa.Column('line', sa.Text(), nullable=False),
             sa.Column('timestamp', sa.BigInteger(), nullable=False),
         ],
-    }[table]
+    }
+    columns = shapes[table]
     key = _SHARDED[table][1 if sharded else 0]
     return sa.Table(table, sa.MetaData(), *shard, *columns, sa.PrimaryKeyConstraint(*key, name=f'{table}_pkey'))
 
@@ -82,7 +85,7 @@ def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == 'sqlite'
     for table, (_old, new) in _SHARDED.items():
         name = _primary_key_name(table)
-        shape = {'copy_from': _shape(table, sharded=False), 'recreate': 'always'} if sqlite else {}
+        shape: dict[str, Any] = {'copy_from': _shape(table, sharded=False), 'recreate': 'always'} if sqlite else {}
         with op.batch_alter_table(table, schema=None, **shape) as batch_op:
             batch_op.add_column(sa.Column('shard', sa.SmallInteger(), server_default='0', autoincrement=False, nullable=False))
             batch_op.drop_constraint(name, type_='primary')
@@ -104,7 +107,7 @@ def downgrade() -> None:
     sqlite = bind.dialect.name == 'sqlite'
     for table, (old, _new) in _SHARDED.items():
         name = _primary_key_name(table)
-        shape = {'copy_from': _shape(table, sharded=True), 'recreate': 'always'} if sqlite else {}
+        shape: dict[str, Any] = {'copy_from': _shape(table, sharded=True), 'recreate': 'always'} if sqlite else {}
         with op.batch_alter_table(table, schema=None, **shape) as batch_op:
             batch_op.drop_constraint(name, type_='primary')
             batch_op.drop_column('shard')
