@@ -63,7 +63,7 @@ def _hash(token: str) -> str:
 
 
 def _check_scopes(scopes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
-    if isinstance(scopes, str) or not scopes:  # type: ignore[unreachable]  # a str is a sequence of scopes to a careless caller
+    if isinstance(scopes, str) or not scopes:
         raise LedgerError(TOKEN_INVALID, detail="give at least one scope")
     out = tuple(dict.fromkeys(scopes))
     for scope in out:

@@ -295,7 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        return int(args.func(args))
     except VerificationError as exc:
         where = "" if exc.seq is None else f" at seq {exc.seq}"
         print(f"INVALID{where}: {exc.message_en}\n无效{where and f'（序号 {exc.seq}）'}：{exc.message_zh}", file=sys.stderr)

@@ -205,10 +205,11 @@ class LocalSink:
 
     @property
     def origin(self) -> str:
-        return self.ledger.log.current_origin()  # the log being appended to, after any roll-over
+        return str(self.ledger.log.current_origin())  # the log being appended to, after any roll-over
 
     def append(self, entries: Sequence[SignedEntry], *, then: Any = None) -> list[AppendResult]:
-        return self.ledger.log.append(list(entries), then=then)
+        results: list[AppendResult] = self.ledger.log.append(list(entries), then=then)
+        return results
 
     def known(self, signers: Sequence[str], idems: Iterable[str]) -> dict[str, KnownEntry]:
         from sqlalchemy import select
@@ -385,7 +386,7 @@ class HttpSink:
         """The log's origin: the first line of its latest checkpoint."""
         response = self._request("GET", "/api/v1/log/checkpoint")
         self._raise_for(response)
-        return response.text.split("\n", 1)[0].strip()
+        return str(response.text).split("\n", 1)[0].strip()
 
     def append(self, entries: Sequence[SignedEntry]) -> list[AppendResult]:
         if len(entries) == 1:
@@ -467,11 +468,11 @@ class HttpSink:
 
 
 def _retry_after(response: Any, attempt: int) -> float:
-    value = response.headers.get("Retry-After")
+    value = str(response.headers.get("Retry-After") or "")
     try:
         return min(max(float(value), 0.0), 30.0)
     except (TypeError, ValueError):
-        return min(0.25 * 2**attempt, 5.0)
+        return min(0.25 * 2.0**attempt, 5.0)
 
 
 def _append_result(item: Any, checkpoint: str | None, url: str) -> AppendResult:

@@ -226,6 +226,12 @@ class Step:
     personal: dict[str, str] | None = None
     label: str = ""             # for the receipts file
 
+    def fields(self) -> dict[str, Any]:
+        """The data of a step whose data is already known (not a function of earlier entries)."""
+        if callable(self.data):
+            raise TypeError(f"step {self.idem} has data computed at signing time")
+        return self.data
+
 
 class Context:
     """What a step's data function may ask: leaf hashes of earlier entries, the log itself."""
@@ -639,10 +645,10 @@ def _project_timeline(spec: ProjectSpec, seed: str) -> Iterator[tuple[date, int,
             for actor in spec.implementers:
                 leftover = int(flow.held[actor] * rng.uniform(0.02, 0.06))
                 if flow.held[actor] - leftover > 0:
-                    step = flow.disburse(day, actor, _signer_for(actor, day), amount=flow.held[actor] - leftover,
-                                         category="program")
-                    assert step is not None
-                    yield day, 5, step
+                    final = flow.disburse(day, actor, _signer_for(actor, day), amount=flow.held[actor] - leftover,
+                                          category="program")
+                    if final is not None:  # there is money held to pay with (checked just above)
+                        yield day, 5, final
         # monthly allocation on the 5th
         if day.day == 5 and day > spec.start + timedelta(days=20):
             for step in flow.allocate(day):
@@ -650,8 +656,9 @@ def _project_timeline(spec: ProjectSpec, seed: str) -> Iterator[tuple[date, int,
         # payments, some of them checked by the overseer later
         if rng.random() < spec.disbursements_per_month / 30:
             actor = rng.choice(spec.implementers)
-            step = flow.disburse(day, actor, _signer_for(actor, day))
-            if step is not None:
+            payment = flow.disburse(day, actor, _signer_for(actor, day))
+            if payment is not None:
+                step = payment
                 count = len(flow.disbursements)
                 checks: list[tuple[int, str, str]] = []
                 if spec.special == "flag" and count == 12:
@@ -702,16 +709,16 @@ def _reversal(target_idem: str, project: str, amount: int, reason: str) -> Calla
 
 def _retype_payment(flow: ProjectFlow, day: date, actor: str, step: Step) -> Iterator[tuple[date, int, Step]]:
     """A payment typed with the wrong amount: reversed the next day and recorded again."""
-    wrong = int(step.data["amount"].replace(".", ""))
+    wrong = int(step.fields()["amount"].replace(".", ""))
     right = max(wrong * 2 // 3 // 100 * 100, 100)
     reason = f"付款金额录入错误：实付 {_amt(right)} 元，误录为 {_amt(wrong)} 元，冲销后重新记录。"
     flow.held[actor] += wrong
     flow.balance += wrong
     yield day + timedelta(days=1), 5, Step(step.actor, "entry.corrected", f"demo:{flow.spec.pid}:correction:mistyped",
                                            _reversal(step.idem, flow.spec.pid, wrong, reason), needs=(step.idem,))
-    again = flow.disburse(day, actor, step.actor, amount=right, category=step.data["category"])
+    again = flow.disburse(day, actor, step.actor, amount=right, category=step.fields()["category"])
     assert again is not None
-    again.data = dict(again.data, payee=step.data["payee"], purpose=step.data["purpose"])
+    again.data = dict(again.fields(), payee=step.fields()["payee"], purpose=step.fields()["purpose"])
     yield day + timedelta(days=1), 5, again
 
 
@@ -845,7 +852,7 @@ def _public_campaigns(today: date) -> Iterator[Step]:
         "surplus_handling": "结余用于灾后重建及同类防灾减灾项目",
     }
     registered = flow.registered()
-    registered.data = dict(registered.data, directed=False, emergency=True, plan=plan,
+    registered.data = dict(registered.fields(), directed=False, emergency=True, plan=plan,
                            title_zh="台风灾害受灾群众紧急救助（公开募捐）",
                            title_en="Emergency relief for people affected by the typhoon (public fundraising)",
                            region="广东省深圳市")
@@ -863,10 +870,10 @@ def _public_campaigns(today: date) -> Iterator[Step]:
         for _ in range(_poisson(rng, spec.donations_per_day)):
             donation_no += 1
             step = flow.donation(day, donation_no)
-            if step.data["channel"] in ("cash",):
-                step.data["channel"] = "online_platform"
-            if step.data["channel"] == "online_platform":
-                step.data["note"] = "互联网公开募捐信息平台（示例）"
+            if step.fields()["channel"] in ("cash",):
+                step.fields()["channel"] = "online_platform"
+            if step.fields()["channel"] == "online_platform":
+                step.fields()["note"] = "互联网公开募捐信息平台（示例）"
             if len(first_days) < 3:
                 step.keep = True
                 first_days.append(step.idem)
@@ -882,8 +889,9 @@ def _public_campaigns(today: date) -> Iterator[Step]:
                 yield alloc
             for actor in spec.implementers:
                 for _ in range(3):
-                    step = flow.disburse(day, actor)
-                    if step is not None:
+                    payment = flow.disburse(day, actor)
+                    if payment is not None:
+                        step = payment
                         step.keep = len(flow.disbursements) % spec.approve_every == 0
                         yield step
                         if step.keep:
@@ -896,7 +904,7 @@ def _public_campaigns(today: date) -> Iterator[Step]:
     upcoming = ProjectSpec("NS-SENIOR-DIGITAL", "elderly", "f2-fundraiser", ("s1-implementer",), ("O1",),
                            start, start + timedelta(days=365), target_yuan=400_000)
     step = ProjectFlow(upcoming, random.Random("demo/NS-SENIOR-DIGITAL")).registered()
-    step.data = dict(step.data, directed=False, title_zh="长者数字技能助老计划（公开募捐）",
+    step.data = dict(step.fields(), directed=False, title_zh="长者数字技能助老计划（公开募捐）",
                      title_en="Digital skills for seniors (public fundraising)", region="广东省深圳市南山区",
                      description="教长者使用智能手机就医挂号、移动支付与防范电信诈骗。", plan={
                          "purpose": "帮助南山区长者跨越数字鸿沟。",
@@ -1095,7 +1103,7 @@ def write_demo_keys(home: Path) -> Path:
 def _is_demo_log(ledger: Any) -> bool:
     raw = ledger.log.leaf(0)
     body = parse_leaf_json(raw)["body"]
-    return body.get("type") == "registry.genesis" and body.get("signer") == ACTORS["registrar"].key.id
+    return bool(body.get("type") == "registry.genesis" and body.get("signer") == ACTORS["registrar"].key.id)
 
 
 def load_demo(
@@ -1166,7 +1174,7 @@ def load_demo(
             key = keys[s.actor]
             entries.append(sign_entry(key, make_body(origin, s.type, key.id, moment, s.idem, data)))
         donors = [(s.personal, salt) if s.personal is not None and salt is not None else None for s, salt in zip(todo, salts, strict=True)]
-        results, _stored = sink.append_with_donors(entries, donors, keys[todo[0].actor] if todo else None)
+        results, _stored = sink.append_with_donors(entries, donors, keys[todo[0].actor])  # todo is never empty here
         for s, result, salt in zip(todo, results, salts, strict=True):
             if s.keep:
                 hashes[s.idem] = result.leaf_hash

@@ -194,11 +194,12 @@ def quorum_report(
         keys = parse_witness_keys(witness_keys)
         policy = WitnessPolicy(tuple(keys), quorum if quorum is not None else majority(len(keys)))
     else:
-        policy = witness_policy_from_env(env)
-        if policy is None:
+        configured = witness_policy_from_env(env)
+        if configured is None:
             if quorum is not None:
                 raise LedgerError(NOTE_KEY_INVALID, detail=f"--quorum needs --witness-key or {ENV_WITNESS_KEYS}")
             return None
+        policy = configured
         if quorum is not None:
             policy = WitnessPolicy(policy.keys, quorum)
     cosigners = verify_cosignatures(checkpoint_note, policy.keys)

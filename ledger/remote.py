@@ -20,7 +20,7 @@ class LogClient:
         self.http = client or httpx.Client(timeout=timeout)
         self.prefix = "/api/v1/log"  # the log being appended to; for a sealed one see for_shard
 
-    def _get(self, path: str, **params: object) -> httpx.Response:
+    def _get(self, path: str, **params: int | str) -> httpx.Response:
         try:
             response = self.http.get(self.base + path, params=params or None)
         except httpx.HTTPError as exc:
@@ -34,7 +34,8 @@ class LogClient:
 
     def shards(self) -> list[dict[str, object]]:
         """The chain of logs, oldest first (``GET /api/v1/log/shards``)."""
-        return self._get("/api/v1/log/shards").json()["shards"]
+        shards: list[dict[str, object]] = self._get("/api/v1/log/shards").json()["shards"]
+        return shards
 
     def for_shard(self, index: int) -> "LogClient":
         """The same endpoints for a sealed log of the chain (``/api/v1/log/shards/N/...``)."""
@@ -74,10 +75,12 @@ class LogClient:
             yield from leaves[max(start - first, 0) :]
 
     def consistency(self, first: int, second: int) -> list[str]:
-        return self._get(self.prefix + "/proof/consistency", first=first, second=second).json()["hashes"]
+        hashes: list[str] = self._get(self.prefix + "/proof/consistency", first=first, second=second).json()["hashes"]
+        return hashes
 
     def inclusion(self, index: int, size: int) -> list[str]:
-        return self._get(self.prefix + "/proof/inclusion", index=index, size=size).json()["hashes"]
+        hashes: list[str] = self._get(self.prefix + "/proof/inclusion", index=index, size=size).json()["hashes"]
+        return hashes
 
 
 def fetch_chain_for_verify(

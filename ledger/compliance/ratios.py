@@ -324,9 +324,9 @@ def check_reported_year(ruleset: RuleSet, legal_form: str, public_fundraising: b
     complete = all(f is not None for f in three)
     inputs: dict[str, int | None] = {
         "prior_year_income": prior.total_income_minor,
-        "prior_3y_avg_income": _ceil_avg([f.total_income_minor for f in three]) if complete else None,  # type: ignore[union-attr]
+        "prior_3y_avg_income": _ceil_avg([f.total_income_minor for f in three]) if complete else None,
         "prior_year_end_net_assets": prior.net_assets_minor,
-        "prior_3y_avg_net_assets": _ceil_avg([f.net_assets_minor for f in three]) if complete else None,  # type: ignore[union-attr]
+        "prior_3y_avg_net_assets": _ceil_avg([f.net_assets_minor for f in three]) if complete else None,
         "charitable_spending": this.charitable_spending_minor,
         "management_costs": this.management_costs_minor,
         "total_spending": this.total_spending_minor,

@@ -89,7 +89,7 @@ class Overlay:
         self._rows: dict[tuple[type, tuple[Any, ...]], Any] = {}  # insertion order = first put
 
     def get(self, row_type: type[R], *key: Any) -> R | None:
-        found = self._rows.get((row_type, _check_key(row_type, key)))
+        found: R | None = self._rows.get((row_type, _check_key(row_type, key)))
         if found is not None:
             return found
         return self.base.get(row_type, *key)

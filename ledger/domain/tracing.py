@@ -115,7 +115,7 @@ def trace_project(
     donations = sorted(donations, key=lambda r: r.seq)
     allocations = sorted(allocations, key=lambda r: r.seq)
     disbursements = sorted(disbursements, key=lambda r: r.seq)
-    projects = {r.project for r in (*donations, *allocations, *disbursements)}
+    projects = {d.project for d in donations} | {a.project for a in allocations} | {x.project for x in disbursements}
     if len(projects) > 1:
         raise ValueError(f"rows of more than one project: {sorted(projects)}")
 
@@ -139,9 +139,9 @@ def trace_project(
     by_id = {d.id: d for d in live_disbursements}
     implementers = {a.implementer for a in live_allocations} | {d.implementer for d in live_disbursements}
     for implementer in sorted(implementers):
-        sources = [(p, p.amount) for a in live_allocations if a.implementer == implementer for p in pieces[a.id]]
-        sinks = [(d.id, d.amount_minor) for d in live_disbursements if d.implementer == implementer]
-        for piece, disbursement_id, amount in _pour(sources, sinks):
+        held: list[tuple[object, int]] = [(p, p.amount) for a in live_allocations if a.implementer == implementer for p in pieces[a.id]]
+        spent: list[tuple[object, int]] = [(d.id, d.amount_minor) for d in live_disbursements if d.implementer == implementer]
+        for piece, disbursement_id, amount in _pour(held, spent):
             if isinstance(piece, _Piece) and piece.donation is not None:
                 parts = paid_parts[piece.donation]
                 parts[disbursement_id] = parts.get(disbursement_id, 0) + amount  # type: ignore[index, call-overload]

@@ -315,7 +315,7 @@ def _int(value: Any, path: str, *, minimum: int | None = None, maximum: int | No
         raise ParamError(path, f"must be at least {minimum}")
     if maximum is not None and value > maximum:
         raise ParamError(path, f"must be at most {maximum}")
-    return value
+    return int(value)
 
 
 def _opt_int(value: Any, path: str) -> int | None:
