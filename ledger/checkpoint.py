@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .errors import LedgerError, VerificationError, define
+from .errors import InvariantBroken, LedgerError, VerificationError, define
 from .keys import KeyPair, b64, unb64
 from .merkle import HASH_SIZE
 from .note import (
@@ -260,7 +260,8 @@ def verify_cosignatures(
         if verifier is None:
             continue
         timestamp = verifier.check(text, sig)
-        assert timestamp is not None
+        if timestamp is None:
+            raise InvariantBroken("timestamp is missing")
         if not_after is not None and timestamp > not_after:
             raise VerificationError(
                 f"cosignature by {sig.name} is dated in the future", expected=f"<= {not_after}", actual=timestamp

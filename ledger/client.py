@@ -44,7 +44,7 @@ from typing import Any, Protocol
 from .canonical import canonical_bytes, now
 from .domain.privacy import donor_fields, format_receipt_code, new_salt
 from .entry import SignedEntry, make_body, sign_entry
-from .errors import KINDS, LedgerError, define
+from .errors import KINDS, InvariantBroken, LedgerError, define
 from .keys import KeyPair
 from .money import CURRENCY_DIGITS, check_currency, parse_amount
 from .store.log_store import MAX_BATCH, AppendResult
@@ -125,7 +125,8 @@ class RemoteError(LedgerError):
         self.code = str(problem.get("code") or f"http_{status}")
         self.status = status
         self.kind = _STATUS_KIND.get(status, "unavailable")
-        assert self.kind in KINDS
+        if self.kind not in KINDS:
+            raise InvariantBroken("broken: self.kind in KINDS")
         params = problem.get("params")
         self.params = params if isinstance(params, dict) else {}
         self.message_en = str(problem.get("detail") or problem.get("title") or f"HTTP {status}")

@@ -73,7 +73,7 @@ from .client import CHINA, LocalSink, donation_data
 from .domain.privacy import donor_fields, format_receipt_code, new_salt
 from .domain.uscc import make_uscc
 from .entry import make_body, parse_leaf_json, sign_entry
-from .errors import LedgerError, define
+from .errors import InvariantBroken, LedgerError, define
 from .keys import KeyPair, read_key_file, write_key_file
 from .money import format_amount
 from .store.log_store import MAX_BATCH
@@ -465,7 +465,8 @@ class ProjectFlow:
             in_kind_description = description
             restricted = True
         elif kind == "enterprise":
-            assert amount is not None
+            if amount is None:
+                raise InvariantBroken("amount is missing")
             donor_type, channel, restricted = "enterprise", "bank_transfer", True
         elif self.spec.small_donors:
             if rng.random() < 0.85:
@@ -537,7 +538,8 @@ class ProjectFlow:
                 return None
             share = int(held * rng.uniform(0.08, 0.3))
             amount = min(held, max(_money(500), share // 100 * 100 + rng.randrange(100)))
-        assert 0 < amount <= held, (self.spec.pid, amount, held)
+        if not (0 < amount <= held):
+            raise InvariantBroken("broken: 0 < amount <= held")
         if category is None:
             roll = rng.random()
             category = "program" if roll < 0.86 else "admin" if roll < 0.96 else "fundraising_cost"
@@ -717,7 +719,8 @@ def _retype_payment(flow: ProjectFlow, day: date, actor: str, step: Step) -> Ite
     yield day + timedelta(days=1), 5, Step(step.actor, "entry.corrected", f"demo:{flow.spec.pid}:correction:mistyped",
                                            _reversal(step.idem, flow.spec.pid, wrong, reason), needs=(step.idem,))
     again = flow.disburse(day, actor, step.actor, amount=right, category=step.fields()["category"])
-    assert again is not None
+    if again is None:
+        raise InvariantBroken("again is missing")
     again.data = dict(again.fields(), payee=step.fields()["payee"], purpose=step.fields()["purpose"])
     yield day + timedelta(days=1), 5, again
 

@@ -39,6 +39,12 @@ def define(code: str, kind: str, en: str, zh: str) -> str:
     return code
 
 
+class InvariantBroken(RuntimeError):
+    """A condition the code relies on does not hold: a bug or a damaged store, never a client's
+    mistake. Raised where ``assert`` would be stripped by ``python -O``; the API answers 500 and
+    logs it."""
+
+
 class LedgerError(Exception):
     """A refusal with a stable code, bilingual message and structured details."""
 

@@ -19,7 +19,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from .errors import VerificationError
+from .errors import InvariantBroken, VerificationError
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -209,7 +209,8 @@ class MemoryTree:
         for level, index, h in self.edge.append(leaf):
             if level == len(self.levels):
                 self.levels.append([])
-            assert len(self.levels[level]) == index
+            if len(self.levels[level]) != index:
+                raise InvariantBroken("broken: len(self.levels[level]) == index")
             self.levels[level].append(h)
 
     def root(self) -> bytes:
@@ -265,7 +266,7 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes],
 def verify_consistency(first: int, second: int, first_root: bytes, second_root: bytes, proof: Sequence[bytes]) -> None:
     """Raise VerificationError unless ``proof`` shows tree ``first`` is a prefix of ``second``."""
     if first < 0 or second < first:
-        raise VerificationError("sizes are not in order", expected=f"0 <= first <= second", actual=f"{first}, {second}")
+        raise VerificationError("sizes are not in order", expected="0 <= first <= second", actual=f"{first}, {second}")
     if first == second:
         if proof:
             raise VerificationError("proof between equal sizes must be empty", expected=0, actual=len(proof))

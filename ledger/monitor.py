@@ -60,7 +60,7 @@ from .canonical import parse_time
 from .checkpoint import Checkpoint
 from .domain.rules import LOG_KEY_ROTATED, LOG_SEALED
 from .entry import GENESIS_PREV, parse_leaf, signature_valid
-from .errors import LedgerError, define
+from .errors import InvariantBroken, LedgerError, define
 from .keys import unb64
 from .note import SIG_ED25519, parse_note, parse_verifier_key
 from .remote import LogClient
@@ -543,7 +543,8 @@ class Monitor:
     # -- state ------------------------------------------------------------------------------
 
     def _load(self) -> tuple[str, Replay, str] | None:
-        assert self.state_dir is not None
+        if self.state_dir is None:
+            raise InvariantBroken("self.state_dir is missing")
         path = self.state_dir / STATE_FILE
         try:
             obj = json.loads(path.read_bytes())
@@ -559,7 +560,8 @@ class Monitor:
             raise LedgerError(MONITOR_STATE_INVALID, path=str(path), detail=f"incomplete ({exc})") from exc
 
     def _save(self, vkey: str, replay: Replay, note: str, violations: list[Violation]) -> None:
-        assert self.state_dir is not None
+        if self.state_dir is None:
+            raise InvariantBroken("self.state_dir is missing")
         if violations:
             with open(self.state_dir / VIOLATIONS_FILE, "a", encoding="utf-8") as f:
                 for v in violations:

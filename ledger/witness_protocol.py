@@ -35,7 +35,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .checkpoint import Checkpoint
-from .errors import LedgerError, VerificationError, define
+from .errors import InvariantBroken, LedgerError, VerificationError, define
 from .keys import b64, unb64
 from .merkle import EMPTY_ROOT, HASH_SIZE, verify_consistency
 from .note import (
@@ -232,7 +232,8 @@ def check_add_checkpoint(
     if latest_size > 0 and latest_root is None:
         raise ValueError("latest_root is needed when latest_size > 0")
     old_root = EMPTY_ROOT if latest_size == 0 else latest_root
-    assert old_root is not None
+    if old_root is None:
+        raise InvariantBroken("old_root is missing")
     if request.old_size == checkpoint.size and latest_size > 0 and checkpoint.root != old_root:
         raise LedgerError(WITNESS_ROOT_MISMATCH, size=checkpoint.size)
     try:

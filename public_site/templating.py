@@ -18,14 +18,16 @@ from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, pass_context
 from litestar import Request
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import Cookie
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
 from markupsafe import Markup
 
+from ledger.errors import InvariantBroken
+
 from .i18n import COOKIE, COOKIE_MAX_AGE, DEFAULT_LOCALE, LANG_TAGS, LOCALES, Formatter, parse_lang, translations
-from .labels import LABELS, REGIONS, N_
+from .labels import LABELS, N_, REGIONS
 
 PACKAGE = Path(__file__).parent
 TEMPLATES = PACKAGE / "templates"
@@ -65,7 +67,8 @@ def make_environment(*extra_dirs: Path) -> Environment:
     from reports.render import make_environment as shared_environment
 
     env = shared_environment(FileSystemLoader([TEMPLATES, *extra_dirs]))
-    assert env.autoescape is True
+    if env.autoescape is not True:
+        raise InvariantBroken("broken: env.autoescape is True")
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["asset"] = asset_url

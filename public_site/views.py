@@ -14,19 +14,19 @@ from datetime import date, datetime, timezone
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, NotFoundException
-from litestar.di import NamedDependency
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Stream, Template
 
 from ledger.canonical import format_time, parse_json
-from ledger.checkpoint import Checkpoint, verify_cosignatures
+from ledger.checkpoint import verify_cosignatures
 from ledger.domain.privacy import RECEIPT_TEXT_MAX
 from ledger.domain.schemas import ENTRY_TYPES, FIELDS
-from ledger.errors import LedgerError
+from ledger.errors import InvariantBroken, LedgerError
 from ledger.money import format_amount
-from ledger.note import add_signatures, parse_note
+from ledger.note import add_signatures
 from ledger.oversight import (
     DeadlineItem,
     Disclosure,
@@ -42,7 +42,7 @@ from ledger.store.runtime import Ledger
 
 from . import queries as Q
 from .flow import build_flow
-from .i18n import CHINA, Formatter
+from .i18n import CHINA
 from .templating import CSP, Helpers, render, request_locale
 
 _ORG = re.compile(r"^[0-9A-Z]{18}$")
@@ -96,7 +96,8 @@ def _disclosures(request: Request, conn: Any, today: Any, *, project: str | None
             items = disclosures_of_project(conn, project, today, rules=rules)
             deadlines = scan_deadlines(conn, today, projects=[project], orgs=[], rules=rules)
         else:
-            assert org is not None
+            if org is None:
+                raise InvariantBroken("org is missing")
             items = disclosures_of_org(conn, org, today, rules=rules)
             deadlines = scan_deadlines(conn, today, org=org, rules=rules)
     except LedgerError as exc:  # no rule set in force: the rest of the page still renders
@@ -333,7 +334,8 @@ class SitePages(Controller):
                 if r["seq"] >= end:
                     break
                 log = Q.log_of(logs, r["seq"])
-                assert log is not None, "every position below the head is in a log of the chain"
+                if log is None:
+                    raise InvariantBroken("every position below the head is in a log of the chain")
                 meta = {
                     "seq": r["seq"], "log": log.origin, "log_seq": r["seq"] - log.base,
                     "leaf_hash": r["id"], "time": r["time"], "type": r["type"], "signer": r["signer"],

@@ -41,7 +41,7 @@ from api.openapi import BEARER, problems
 from api.params import LedgerDep
 from api.security import require_scope
 from ledger.domain.rows import EntryRow, OrgRow, ProjectRow, ReportRow
-from ledger.errors import LedgerError
+from ledger.errors import InvariantBroken, LedgerError
 from ledger.store.db import read_transaction
 from ledger.store.projection_tables import table_for
 
@@ -254,7 +254,8 @@ class ReportsController(Controller):
 
         await anyio.to_thread.run_sync(send)
         record = jobs.read(settings, job)
-        assert record is not None
+        if record is None:
+            raise InvariantBroken("record is missing")
         return _job_view(record)
 
     @get("/jobs/{job:str}", operation_id="getReportJob", cache_control=NO_STORE, responses=problems(400, 401, 403, 404, 503))

@@ -31,7 +31,7 @@ from sqlalchemy import and_, select
 from ledger.domain.privacy import format_receipt_code
 from ledger.domain.rows import KeyRow, ReportRow
 from ledger.entry import make_body, sign_entry
-from ledger.errors import LedgerError
+from ledger.errors import InvariantBroken, LedgerError
 from ledger.keys import KeyPair, read_key_file
 from ledger.settings import Settings
 from ledger.store.db import read_transaction
@@ -108,7 +108,8 @@ def _receipt_context(ledger: Any, snap: Snapshot, request: ReportRequest) -> tup
 
     from .kinds.receipt import find_donation
 
-    assert request.donation is not None
+    if request.donation is None:
+        raise InvariantBroken("request.donation is missing")
     ref = request.donation.strip()
     holder = ref[:1].upper() == "D"
     if not (request.personal or holder):
@@ -347,7 +348,8 @@ def issue(
         folders=[str(t) for t in targets], restricted=doc.restricted,
     )
     if key is None:
-        assert reason is not None
+        if reason is None:
+            raise InvariantBroken("reason is missing")
         result.not_recorded_en, result.not_recorded_zh = reason
         return result
     if existing is None:
@@ -367,7 +369,8 @@ def issue(
             if exc.code != "idem_conflict":
                 raise
             existing = find_issued(ledger, key.id, doc.idem())  # a concurrent request recorded it first
-            assert existing is not None
+            if existing is None:
+                raise InvariantBroken("existing is missing")
     position, leaf_hash, recorded = existing
     seq = position - ledger.log.shard_of(position).base  # its seq in its own log, as an append answers
     result.entry = {"seq": seq, "leaf_hash": leaf_hash, "existing": True}

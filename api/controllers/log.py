@@ -11,16 +11,14 @@ from litestar import Controller, Response, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.enums import MediaType
 from litestar.openapi import ResponseSpec
-from litestar.openapi.spec import Example
-from litestar.openapi.spec import OpenAPIMediaType
-from litestar.openapi.spec import Operation, RequestBody, Schema
+from litestar.openapi.spec import Example, OpenAPIMediaType, Operation, RequestBody, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import PathParameter, QueryParameter, RawBody
 from sqlalchemy import func, select
 
 from ledger import merkle
 from ledger.checkpoint import Checkpoint, verify_checkpoint, verify_cosignatures
-from ledger.errors import LedgerError
+from ledger.errors import InvariantBroken, LedgerError
 from ledger.note import add_signatures, parse_note
 from ledger.store.db import read_transaction
 from ledger.store.export import log_vkey, shard_vkey
@@ -150,7 +148,8 @@ def shard_inclusion(
     if (index is None) == (leaf_hash is None):
         raise LedgerError(PARAMETER_INVALID, detail="give exactly one of index and leaf_hash")
     if index is None:
-        assert leaf_hash is not None
+        if leaf_hash is None:
+            raise InvariantBroken("leaf_hash is missing")
         index = ledger.log.seq_of(leaf_hash, _index(target))
     fixed = size is not None
     if size is None:

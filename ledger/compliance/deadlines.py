@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from ledger.errors import LedgerError
+from ledger.errors import InvariantBroken, LedgerError
 
 from .codes import DEADLINE_INPUT_INVALID, RULESET_PARAM_MISSING
 from .rulesets import DeadlineRule, RuleSet
@@ -76,7 +76,8 @@ def due_after(rules: RuleSet, key: str, anchor_date: date) -> Due:
     if rule.days is not None:
         due = anchor_date + timedelta(days=rule.days)
     else:
-        assert rule.months is not None
+        if rule.months is None:
+            raise InvariantBroken("rule.months is missing")
         due = add_months(anchor_date, rule.months)
     return _due(rules, rule, due, anchor_date)
 
@@ -87,7 +88,8 @@ def recurring_dues(rules: RuleSet, key: str, start: date, end: date) -> tuple[Du
     _check_order(start, end, "start", "end")
     if rule.applies_when_longer_than_months is not None and not is_longer_than(start, end, rule.applies_when_longer_than_months):
         return ()
-    assert rule.every_months is not None
+    if rule.every_months is None:
+        raise InvariantBroken("rule.every_months is missing")
     out = []
     k = 1
     while (due := add_months(start, rule.every_months * k)) <= end:
@@ -100,7 +102,8 @@ def recurring_dues(rules: RuleSet, key: str, start: date, end: date) -> tuple[Du
 def fixed_due(rules: RuleSet, key: str, year: int) -> Due:
     """A deadline on a fixed day after a reported year (``annual_report``: 31 May of year + 1)."""
     rule = _rule(rules, key, "fixed")
-    assert rule.fixed_month is not None and rule.fixed_day is not None and rule.fixed_years_after is not None
+    if not (rule.fixed_month is not None and rule.fixed_day is not None and rule.fixed_years_after is not None):
+        raise InvariantBroken("broken: rule.fixed_month is not None and rule.fixed_day is not None and rule.fixed_years_after is not None")
     due_year = year + rule.fixed_years_after
     day = min(rule.fixed_day, calendar.monthrange(due_year, rule.fixed_month)[1])
     return _due(rules, rule, date(due_year, rule.fixed_month, day), date(year, 12, 31))

@@ -30,6 +30,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ..errors import InvariantBroken
 from .rows import AllocationRow, DisbursementRow, DonationRow
 
 
@@ -129,7 +130,8 @@ def trace_project(
         sources = [(d.id, d.amount_minor) for d in donations if d.restricted is restricted and not d.corrected]
         sinks = [(a, a.amount_minor) for a in live_allocations if a.source == pot]
         for donation_id, allocation, amount in _pour(sources, sinks):
-            assert isinstance(allocation, AllocationRow)
+            if not isinstance(allocation, AllocationRow):
+                raise InvariantBroken("allocation is not a AllocationRow")
             pieces[allocation.id].append(_Piece(donation_id, allocation, amount))  # type: ignore[arg-type]
             if donation_id is not None:
                 alloc_parts[donation_id].append(AllocationPortion(allocation.id, allocation.seq, allocation.implementer, amount))  # type: ignore[index]

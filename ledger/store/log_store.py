@@ -36,18 +36,17 @@ from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 from .. import merkle
 from ..canonical import format_time, now, parse_time
 from ..checkpoint import Checkpoint, sign_checkpoint
-from ..note import NoteSigner, parse_note
+from ..domain.state import Overlay
 from ..entry import GENESIS_PREV, Leaf, SignedEntry, make_body, parse_submission, sign_entry, signature_valid
-from ..errors import LedgerError, define
+from ..errors import InvariantBroken, LedgerError, define
 from ..keys import KeyPair, key_id, unb64
+from ..note import NoteSigner, parse_note
 from ..sigcheck import Pending
 from ..sigcheck import start as start_verify
 from .db import read_transaction, write_transaction
 from .fastsql import in_list, run, write_all
-from .tables import CHECKPOINT, COSIG, HEAD, LEAF, SHARD
-from ..domain.state import Overlay
 from .sql_state import SqlState
-
+from .tables import CHECKPOINT, COSIG, HEAD, LEAF, SHARD
 
 MAX_BATCH = 1000
 # a seq later than any key's grant: "which key does this id stand for", asked before the lock
@@ -684,7 +683,8 @@ class LogStore:
                 if self.domain.signer_public_key(SqlState(conn), sign_entry(key, body), head.base + head.size) is None:
                     raise LedgerError(SHARD_NO_LOG_KEY, origin=head.origin)
                 (sealed,) = self._append_locked(conn, head, edge, [sign_entry(key, body)], _signed_now(key), operator=True)
-                assert isinstance(sealed, AppendResult)
+                if not isinstance(sealed, AppendResult):
+                    raise InvariantBroken("sealed is not a AppendResult")
                 final = sealed.tree_size
                 root_hex = Checkpoint.parse(parse_note(sealed.checkpoint).text).root.hex()
                 conn.execute(insert(SHARD).values(
@@ -702,7 +702,8 @@ class LogStore:
                 data = self.domain.continuation_data(SqlState(conn), previous, next_origin)
                 body = make_body(next_origin, GENESIS, key.id, self.clock(), f"registry-genesis-{opened.shard}", data)
                 (first,) = self._append_locked(conn, opened, opened_edge, [sign_entry(key, body)], _signed_now(key), operator=True)
-                assert isinstance(first, AppendResult)
+                if not isinstance(first, AppendResult):
+                    raise InvariantBroken("first is not a AppendResult")
         except BaseException:
             self.origin, self.log_key, self._signer = saved
             raise
@@ -777,7 +778,8 @@ class LogStore:
         """The latest checkpoint of a log of the chain (the active one by default); for a
         sealed shard, its final checkpoint."""
         target = self.shard(shard)
-        assert target is not None
+        if target is None:
+            raise InvariantBroken("target is missing")
         if target.checkpoint is not None:
             return target.checkpoint
         return self.checkpoint_at(target.size, target.index)
@@ -813,7 +815,8 @@ class LogStore:
 
     def _check_size(self, size: int, what: str = "size", shard: int | None = None) -> Shard:
         target = self.shard(shard)
-        assert target is not None
+        if target is None:
+            raise InvariantBroken("target is missing")
         if not 0 <= size <= target.size:
             raise LedgerError("size_out_of_range", what=what, value=size, size=target.size)
         return target
@@ -843,7 +846,8 @@ class LogStore:
     def seq_of(self, leaf_hash: str, shard: int | None = None) -> int:
         """An entry's seq in its log (the active one unless ``shard`` is named), by leaf hash."""
         target = self.shard(shard)
-        assert target is not None
+        if target is None:
+            raise InvariantBroken("target is missing")
         position = self.position_of(leaf_hash)
         if not target.contains(position):
             raise LedgerError("not_found", what="entry", what_zh="条目", ref=f"{leaf_hash} in {target.origin}")
@@ -870,7 +874,8 @@ class LogStore:
     def iter_leaves(self, start: int = 0, end: int | None = None, chunk: int = 5000, shard: int | None = None) -> Iterator[bytes]:
         """The leaves of one log in seq order, read in chunks (for export and verification)."""
         target = self.shard(shard)
-        assert target is not None
+        if target is None:
+            raise InvariantBroken("target is missing")
         end = target.size if end is None else end
         position = start
         while position < end:

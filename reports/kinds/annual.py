@@ -21,6 +21,7 @@ import json
 from datetime import date
 from typing import Any
 
+from ledger.compliance.ratios import YearCheck, check_reported_year
 from ledger.domain.rows import (
     AllocationBalanceRow,
     AllocationRow,
@@ -36,7 +37,7 @@ from ledger.domain.rows import (
     ProjectRow,
 )
 from ledger.domain.schemas import CATEGORIES, CHANNELS, DONATION_KINDS, DONOR_TYPES, POTS, VERDICTS
-from ledger.errors import LedgerError
+from ledger.errors import InvariantBroken, LedgerError
 
 from .. import labels as L
 from ..common import (
@@ -59,7 +60,6 @@ from ..common import (
 )
 from ..disclosures import annual_reports, china_date, counts, of_project
 from ..formats import Column, Money, Table, percent_from_bp
-from ledger.compliance.ratios import YearCheck, check_reported_year
 from ..render import Section
 from ..snapshot import Snapshot, sorted_by
 
@@ -146,7 +146,8 @@ def _balance(b: AllocationBalanceRow | None, currency: str) -> list[Money]:
 
 
 def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
-    assert req.org is not None and req.year is not None
+    if not (req.org is not None and req.year is not None):
+        raise InvariantBroken("broken: req.org is not None and req.year is not None")
     code, year = req.org, req.year
     orgs = Orgs(snap)
     org = orgs.row(code)

@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from ledger.compliance import deadlines as calc
 from ledger.domain.rows import DonationRow
 from ledger.domain.schemas import CHANNELS, DONOR_TYPES, POTS
-from ledger.errors import LedgerError
+from ledger.errors import InvariantBroken, LedgerError
 
-from ledger.compliance import deadlines as calc
 from .. import labels as L
 from ..codes import REPORT_NOT_APPLICABLE
 from ..common import (
@@ -41,7 +41,8 @@ from .project import plan_of, plan_table, project_or_404
 
 
 def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
-    assert req.project is not None
+    if req.project is None:
+        raise InvariantBroken("req.project is missing")
     project = project_or_404(snap, req.project)
     pid, cur = project.project, project.currency
     if project.directed or project.plan_fundraising_start is None or project.plan_fundraising_end is None:

@@ -34,15 +34,16 @@ from datetime import date
 from typing import Any
 
 from ledger.compliance import deadlines as calc
+from ledger.compliance.ratios import YearCheck, check_reported_year
 from ledger.compliance.rulesets import ruleset
 from ledger.domain.rows import AuditOpinionRow, EntryRow, FinancialsRow, OrgRow, ProgressRow, ProjectRow, SzFilingRow
 from ledger.domain.schemas import CHARITY_FORMS
+from ledger.errors import InvariantBroken
 
 from .. import labels as L
 from ..common import PDF_ROWS, ReportDoc, ReportRequest, figure_pairs, pdf_view, rules_for
 from ..disclosures import Disclosure, annual_reports, of_project
 from ..formats import Column, Money, Table, percent_from_bp
-from ledger.compliance.ratios import YearCheck, check_reported_year
 from ..render import Section
 from ..snapshot import Snapshot
 
@@ -64,7 +65,8 @@ BREACH_KINDS = {
 
 def _ratio_detail(check: YearCheck) -> tuple[str, str]:
     r = check.result
-    assert r is not None
+    if r is None:
+        raise InvariantBroken("r is missing")
     en, zh = [], []
     cur = check.currency or "CNY"
     for req in r.spending:

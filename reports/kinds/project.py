@@ -25,7 +25,7 @@ from ledger.domain.rows import (
     ProjectRow,
 )
 from ledger.domain.schemas import CATEGORIES, CHANNELS, DONOR_TYPES, VERDICTS
-from ledger.errors import LedgerError
+from ledger.errors import InvariantBroken, LedgerError
 
 from .. import labels as L
 from ..common import (
@@ -81,7 +81,8 @@ def plan_table(project: ProjectRow) -> Table:
 
 
 def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
-    assert req.project is not None
+    if req.project is None:
+        raise InvariantBroken("req.project is missing")
     project = project_or_404(snap, req.project)
     pid, cur = project.project, project.currency
     orgs = Orgs(snap)
@@ -89,7 +90,8 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
     rs = rules_for(end)
     as_of = snap.at.as_of
     fund = snap.get(FundRow, pid)
-    assert fund is not None
+    if fund is None:
+        raise InvariantBroken("fund is missing")
     implementers = json.loads(project.implementers_json)
     overseers = json.loads(project.overseers_json)
 

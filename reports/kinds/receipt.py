@@ -22,7 +22,7 @@ from typing import Any
 
 from ledger.domain.privacy import parse_receipt_code
 from ledger.domain.rows import DonationRow, KeyRow, OrgRow, ProjectRow
-from ledger.errors import LedgerError
+from ledger.errors import InvariantBroken, LedgerError
 
 from .. import labels as L
 from ..common import ReportDoc, ReportRequest, default_site_url, rules_for
@@ -63,7 +63,8 @@ def build(snap: Snapshot, req: ReportRequest, *, personal: dict[str, str] | None
           **_: Any) -> ReportDoc:
     """``personal``/``receipt_code``: the donor's data and code from the donor store, given only
     for a personal receipt (the caller checks who may have them)."""
-    assert req.donation is not None
+    if req.donation is None:
+        raise InvariantBroken("req.donation is missing")
     d = find_donation(snap, req.donation)
     cur = d.currency
     received = date.fromisoformat(d.received_on)
