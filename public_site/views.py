@@ -335,7 +335,7 @@ class SitePages(Controller):
                     break
                 log = Q.log_of(logs, r["seq"])
                 if log is None:
-                    raise InvariantBroken("every position below the head is in a log of the chain")
+                    raise InvariantBroken("broken: every position below the head is in a log of the chain")
                 meta = {
                     "seq": r["seq"], "log": log.origin, "log_seq": r["seq"] - log.base,
                     "leaf_hash": r["id"], "time": r["time"], "type": r["type"], "signer": r["signer"],

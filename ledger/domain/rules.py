@@ -66,7 +66,7 @@ from typing import Any, Callable
 
 from ..canonical import parse_time
 from ..entry import SignedEntry
-from ..errors import LedgerError
+from ..errors import InvariantBroken, LedgerError
 from ..keys import key_id, unb64
 from ..money import format_amount
 from . import codes as C
@@ -179,19 +179,22 @@ class _Call:
 
     @property
     def role(self) -> str:
-        assert self.key is not None
+        if self.key is None:
+            raise InvariantBroken("self.key is missing")
         return self.key.role
 
     @property
     def org_id(self) -> str:
-        assert self.key is not None
+        if self.key is None:
+            raise InvariantBroken("self.key is missing")
         return self.key.org
 
     def today(self) -> date:
         return parse_time(self.ctx.log_time).astimezone(CHINA).date()
 
     def entry_row(self, project: str | None = None, amount: int | None = None, currency: str | None = None) -> EntryRow:
-        assert self.key is not None
+        if self.key is None:
+            raise InvariantBroken("self.key is missing")
         return EntryRow(
             id=self.ctx.leaf_hash, seq=self.ctx.seq, type=self.entry.type, signer=self.entry.signer,
             signer_role=self.key.role, signer_org=self.key.org, time=self.ctx.log_time,
@@ -301,7 +304,8 @@ def _project(c: _Call, project_id: str) -> ProjectRow:
 
 def _fund(c: _Call, project: ProjectRow) -> FundRow:
     fund = c.state.get(FundRow, project.project)
-    assert fund is not None, "every project has a fund row"
+    if fund is None:
+        raise InvariantBroken("broken: every project has a fund row")
     return fund
 
 
@@ -410,7 +414,8 @@ def _continuation(c: _Call) -> list[Any]:
             problems.append("it must be signed by, and name as log_key, the key that sealed the log")
     if problems:
         raise LedgerError(C.SHARD_CONTINUATION_INVALID, detail="; ".join(problems))
-    assert before is not None
+    if before is None:
+        raise InvariantBroken("before is missing")
     return [
         replace(
             before, origin=c.ctx.origin, jurisdiction=d.jurisdiction, rule_sets_json=_json(list(d.rule_sets)),
@@ -427,7 +432,8 @@ def _continuation(c: _Call) -> list[Any]:
 def _signed_by_log_key(c: _Call) -> RegistryRow:
     """The registry row of this log, once the entry is known to be signed by its log key."""
     registry = c.state.get(RegistryRow, c.ctx.origin)
-    assert registry is not None, "the registry row exists from entry 0 on"
+    if registry is None:
+        raise InvariantBroken("broken: the registry row exists from entry 0 on")
     if registry.log_key_id is None or registry.log_key_id != c.entry.signer:
         raise LedgerError(C.LOG_KEY_UNKNOWN, expected=registry.log_key_id or "no log key", signer=c.entry.signer)
     return registry
@@ -457,7 +463,8 @@ def continuation_data(state: State, previous: dict[str, Any], origin: str) -> di
         raise LedgerError(C.SHARD_CONTINUATION_INVALID, detail=f"no log {previous['origin']} in this registry")
     root = state.get(KeyRow, before.registrar_key)
     org = state.get(OrgRow, before.registrar_org)
-    assert root is not None and org is not None, "the genesis registered both"
+    if not (root is not None and org is not None):
+        raise InvariantBroken("broken: the genesis registered both")
     data: dict[str, Any] = {
         "origin": origin, "jurisdiction": before.jurisdiction, "rule_sets": json.loads(before.rule_sets_json),
         "public_key": root.public_key, "role": "registrar", "org": before.registrar_org,
@@ -585,7 +592,8 @@ def _project_registered(c: _Call) -> list[Any]:
     existing = c.state.get(ProjectRow, d.project)
     if existing is not None:
         raise LedgerError(C.PROJECT_EXISTS, project=d.project, seq=existing.registered_seq)
-    assert c.org is not None
+    if c.org is None:
+        raise InvariantBroken("c.org is missing")
     fundraiser = c.org
     if fundraiser.legal_form not in CHARITY_FORMS:
         raise LedgerError(C.ORG_NOT_CHARITY, org=fundraiser.org, legal_form=fundraiser.legal_form)
@@ -625,7 +633,8 @@ def _project_registered(c: _Call) -> list[Any]:
 
 
 def _plan_deadline(project: ProjectRow) -> date:
-    assert project.plan_fundraising_start is not None
+    if project.plan_fundraising_start is None:
+        raise InvariantBroken("project.plan_fundraising_start is missing")
     start = date.fromisoformat(project.plan_fundraising_start)
     days = PLAN_NOTICE_DAYS if project.emergency else -PLAN_NOTICE_DAYS
     return start + timedelta(days=days)
@@ -640,7 +649,8 @@ def _plan_filed(c: _Call) -> list[Any]:
         raise LedgerError(C.PLAN_NOT_PUBLIC, project=project.project)
     if project.plan_filed_seq is not None:
         raise LedgerError(C.PLAN_ALREADY_FILED, project=project.project, seq=project.plan_filed_seq)
-    assert c.org is not None
+    if c.org is None:
+        raise InvariantBroken("c.org is missing")
     _qualified(project, c.org)
     today, deadline = c.today(), _plan_deadline(project)
     if today > deadline:
@@ -710,12 +720,14 @@ def _donation_received(c: _Call) -> list[Any]:
     _require_currency(project, d.currency)
     _not_future(c, "received_on", d.received_on)
     if not project.directed:
-        assert c.org is not None and project.plan_fundraising_start is not None
+        if not (c.org is not None and project.plan_fundraising_start is not None):
+            raise InvariantBroken("broken: c.org is not None and project.plan_fundraising_start is not None")
         _qualified(project, c.org)
         if project.plan_filed_seq is None and not (project.emergency and c.today() <= _plan_deadline(project)):
             raise LedgerError(C.PLAN_NOT_FILED, project=project.project)
         start, end = project.plan_fundraising_start, project.plan_fundraising_end
-        assert end is not None
+        if end is None:
+            raise InvariantBroken("end is missing")
         if not start <= d.received_on <= end:
             raise LedgerError(C.OUTSIDE_FUNDRAISING_PERIOD, date=d.received_on, project=project.project, start=start, end=end)
     fund = _fund(c, project)
@@ -925,7 +937,8 @@ def _sz_donation_filed(c: _Call) -> list[Any]:
     (ledger.oversight, the overview report), not a refusal: a late filing is still recorded."""
     d = c.data
     registry = c.state.get(RegistryRow, c.ctx.origin)
-    assert registry is not None, "the registry row exists from entry 0 on"
+    if registry is None:
+        raise InvariantBroken("broken: the registry row exists from entry 0 on")
     if d.authority != registry.registrar_org:
         raise LedgerError(C.SZ_AUTHORITY_INVALID, expected=registry.registrar_org, got=d.authority)
     _active_org(c.state, d.authority)
@@ -988,7 +1001,8 @@ def _overdraw(target: EntryRow, amount: int, currency: str, available: int, what
 
 def _reverse_donation(c: _Call, target: EntryRow, project: ProjectRow) -> list[Any]:
     donation = c.state.get(DonationRow, target.id)
-    assert donation is not None
+    if donation is None:
+        raise InvariantBroken("donation is missing")
     fund = _fund(c, project)
     amount = donation.amount_minor
     pot = "restricted" if donation.restricted else "unrestricted"
@@ -1016,9 +1030,11 @@ def _reverse_donation(c: _Call, target: EntryRow, project: ProjectRow) -> list[A
 
 def _reverse_allocation(c: _Call, target: EntryRow, project: ProjectRow) -> list[Any]:
     allocation = c.state.get(AllocationRow, target.id)
-    assert allocation is not None
+    if allocation is None:
+        raise InvariantBroken("allocation is missing")
     balance = c.state.get(AllocationBalanceRow, project.project, allocation.implementer)
-    assert balance is not None
+    if balance is None:
+        raise InvariantBroken("balance is missing")
     amount, pot = allocation.amount_minor, allocation.source
     if amount > balance.balance_minor:
         raise _overdraw(
@@ -1043,9 +1059,11 @@ def _reverse_allocation(c: _Call, target: EntryRow, project: ProjectRow) -> list
 
 def _reverse_disbursement(c: _Call, target: EntryRow, project: ProjectRow) -> list[Any]:
     disbursement = c.state.get(DisbursementRow, target.id)
-    assert disbursement is not None
+    if disbursement is None:
+        raise InvariantBroken("disbursement is missing")
     balance = c.state.get(AllocationBalanceRow, project.project, disbursement.implementer)
-    assert balance is not None
+    if balance is None:
+        raise InvariantBroken("balance is missing")
     amount = disbursement.amount_minor
     fund = _fund(c, project)
     category_field = f"disbursed_{disbursement.category}_minor"
@@ -1064,7 +1082,8 @@ def _reverse_disbursement(c: _Call, target: EntryRow, project: ProjectRow) -> li
 
 def _withdraw_attestation(c: _Call, target: EntryRow) -> list[Any]:
     attestation = c.state.get(AttestationRow, target.id)
-    assert attestation is not None
+    if attestation is None:
+        raise InvariantBroken("attestation is missing")
     out: list[Any] = [replace(attestation, corrected=True, corrected_by=c.ctx.leaf_hash)]
     attested = c.state.get(EntryRow, attestation.target)
     if attested is not None and attested.last_verdict_by == attestation.id:
@@ -1104,7 +1123,8 @@ def _entry_corrected(c: _Call) -> list[Any]:
             raise LedgerError(C.CORRECTION_MISMATCH, field=name, expected=show(expected), got=show(got))
     rows: list[Any]
     if is_money:
-        assert target.project is not None
+        if target.project is None:
+            raise InvariantBroken("target.project is missing")
         project = _project(c, target.project)
         _require_open(project, "corrections of money entries", "资金条目更正")
         reverse: Callable[[_Call, EntryRow, ProjectRow], list[Any]] = {
@@ -1123,7 +1143,8 @@ def _entry_corrected(c: _Call) -> list[Any]:
     else:
         row_type = {"progress.reported": ProgressRow, "sz.donation_filed": SzFilingRow}.get(target.type, AuditOpinionRow)
         row = c.state.get(row_type, target.id)
-        assert row is not None
+        if row is None:
+            raise InvariantBroken("row is missing")
         rows = [replace(row, corrected=True, corrected_by=c.ctx.leaf_hash)]
     # mark the target's entry row (keeping any change made to it above: one row per key)
     marked = next((r for r in rows if isinstance(r, EntryRow) and r.id == target.id), target)
@@ -1164,4 +1185,5 @@ _HANDLERS: dict[str, Callable[[_Call], list[Any]]] = {
     "sz.donation_filed": _sz_donation_filed,
     "sz.filing_replied": _sz_filing_replied,
 }
-assert set(_HANDLERS) == set(SCHEMAS) == set(TYPE_ROLES)
+if not (set(_HANDLERS) == set(SCHEMAS) == set(TYPE_ROLES)):
+    raise InvariantBroken("broken: set(_HANDLERS) == set(SCHEMAS) == set(TYPE_ROLES)")
