@@ -1,0 +1,392 @@
+"""Surge benchmark: the day a relief campaign makes the news, through a real front (nginx).
+
+    CHARITY_LEDGER_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
+        .venv/bin/python benchmarks/surge.py [--db postgres|sqlite] [--workers 2]
+        [--seconds 30] [--connections 64] [--append-rate 200]
+
+It makes a fresh ledger with the small demo data set plus a benchmark project, writes the
+chain's C2SP tiles to a folder (``charity-ledger tiles write``), starts the API with
+``--workers`` processes and Debian's nginx in front of it (tiles and a probe file from disk,
+checkpoints and writes proxied, pages through nginx's cache as docs/operations.md describes),
+then, for ``--seconds``:
+
+- reads (wrk, ``--connections`` keep-alive connections, C, so the load generator is not the
+  bottleneck): home and project pages, entry pages, receipt look-ups (POST), checkpoints and
+  tiles of every level, in fixed proportions;
+- signed appends (an asyncio client in this process) at ``--append-rate`` per second, each
+  timed from the moment it was due, so a slow server cannot hide its queue (no coordinated
+  omission); every answer must be a 201 holding its inclusion proof.
+
+Then the same nginx serves one static file to wrk for the same time: the most this machine
+can answer through this front, the limit every figure is printed beside. Prints one JSON
+document. The target (issue 15, on 2 cores, load generator included): >= 2,000 requests/s,
+reads p99 < 100 ms, appends p99 < 250 ms, no error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from http_append import PROJECT, Signer, free_port, make_ledger, start_server, stop_server  # noqa: E402
+
+from ledger import tiles  # noqa: E402
+from ledger.demo import demo_key, load_demo  # noqa: E402
+from ledger.store.tile_writer import write_tiles  # noqa: E402
+
+TARGET = {
+    "requests_per_s": 2000,
+    "read_p99_ms": 100,
+    "append_p99_ms": 250,
+    "errors": 0,
+    "setting": "2 cores, load generator included (issue 15)",
+}
+# the read mix: (share, kind)
+MIX = (
+    (10, "home"),
+    (20, "project"),
+    (20, "entry"),
+    (10, "receipt"),
+    (10, "checkpoint"),
+    (30, "tile"),
+)
+
+WRK_SCRIPT = r"""
+local reqs = {}
+init = function(args)
+  for line in io.lines(args[1]) do
+    local method, path, body = line:match("^(%u+) (%S+) ?(.*)$")
+    if method == "POST" then
+      reqs[#reqs + 1] = wrk.format("POST", path, {["Content-Type"] = "application/json"}, body)
+    else
+      reqs[#reqs + 1] = wrk.format("GET", path)
+    end
+  end
+  counter = math.random(#reqs)
+end
+request = function()
+  counter = counter + 1
+  return reqs[(counter % #reqs) + 1]
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{"requests": %d, "duration_us": %d, "errors": {"connect": %d, "read": %d, '
+    .. '"write": %d, "status": %d, "timeout": %d}, "p50_us": %d, "p90_us": %d, "p99_us": %d, "max_us": %d}\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+end
+"""
+
+NGINX_CONF = """
+worker_processes {workers};
+user root;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000;
+  client_body_temp_path {tmp}/body;
+  proxy_temp_path {tmp}/proxy;
+  fastcgi_temp_path {tmp}/fastcgi;
+  uwsgi_temp_path {tmp}/uwsgi;
+  scgi_temp_path {tmp}/scgi;
+  proxy_cache_path {tmp}/cache levels=1:2 keys_zone=pages:10m max_size=200m inactive=60s use_temp_path=off;
+  upstream charity_ledger_api {{ server 127.0.0.1:{api_port}; keepalive 64; }}
+  proxy_http_version 1.1;
+  proxy_set_header Connection "";
+  proxy_set_header Host $host;
+  proxy_set_header X-Forwarded-For $remote_addr;
+  server {{
+    listen 127.0.0.1:{port} backlog=4096;
+    location = /probe.bin {{ root {www}; }}
+    location ~ ^/tlog/(shards/[0-9]+/)?checkpoint$ {{ proxy_pass http://charity_ledger_api; }}
+    location /tlog/ {{
+      root {www};
+      add_header Cache-Control "public, max-age=31536000, immutable";
+      try_files $uri @api;
+    }}
+    location /api/ {{ proxy_pass http://charity_ledger_api; }}
+    location / {{
+      proxy_pass http://charity_ledger_api;
+      proxy_cache pages;
+      proxy_cache_valid 200 1s;       # pages name no lifetime: micro-cached; a stale page is an older, signed state
+      proxy_cache_lock on;
+      proxy_cache_use_stale updating;
+      proxy_cache_revalidate on;
+    }}
+    location @api {{ proxy_pass http://charity_ledger_api; }}
+  }}
+}}
+"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(len(values) * q))] * 1000, 2) if values else 0.0
+
+
+def read_requests(ledger: Any, receipts_file: str, size: int, count: int = 20000) -> list[str]:
+    """Lines ``METHOD PATH [BODY]`` in the read mix, shuffled with a fixed seed."""
+    rng = random.Random(15)
+    codes = (
+        [
+            line.split("\t")[0].strip()
+            for line in Path(receipts_file).read_text(encoding="utf-8").splitlines()
+            if line.strip() and line[:1] == "D"
+        ]
+        if receipts_file
+        else []
+    )
+    projects = [PROJECT, "TY-SENIOR-VISITS", "SZ-TYPHOON-RELIEF"]
+    tile_paths = [t.path for t in tiles.tiles_for_size(size)]
+    total = sum(share for share, _ in MIX)
+    out: list[str] = []
+    for share, kind in MIX:
+        for _ in range(count * share // total):
+            if kind == "home":
+                out.append("GET /")
+            elif kind == "project":
+                out.append(f"GET /projects/{rng.choice(projects)}")
+            elif kind == "entry":
+                out.append(f"GET /ledger/{rng.randrange(size)}")
+            elif kind == "receipt" and codes:
+                out.append("POST /api/v1/donations/by-receipt/trace " + json.dumps({"code": rng.choice(codes)}))
+            elif kind == "checkpoint":
+                out.append("GET /tlog/checkpoint")
+            elif kind == "tile":
+                out.append(f"GET /tlog/{rng.choice(tile_paths)}")
+    rng.shuffle(out)
+    return out
+
+
+def wrk(url: str, script: Path, lines: Path | None, seconds: float, connections: int) -> dict[str, Any]:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{int(seconds)}s", "--timeout", "5s", "-s", str(script), url]
+    if lines is not None:
+        cmd += ["--", str(lines)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    seconds_run = result["duration_us"] / 1e6
+    errors = sum(result["errors"].values())
+    return {
+        "requests": result["requests"],
+        "per_s": round(result["requests"] / seconds_run, 1),
+        "errors": errors,
+        "error_kinds": result["errors"],
+        "p50_ms": round(result["p50_us"] / 1000, 2),
+        "p90_ms": round(result["p90_us"] / 1000, 2),
+        "p99_ms": round(result["p99_us"] / 1000, 2),
+        "max_ms": round(result["max_us"] / 1000, 2),
+    }
+
+
+async def appends(base: str, bodies: list[bytes], rate: float, seconds: float) -> dict[str, Any]:
+    """Send ``bodies`` at ``rate`` per second over 8 keep-alive connections; latency from the
+    moment each was due."""
+    host, port = base.split("//")[1].split(":")
+    start = time.perf_counter() + 0.2
+    due = [start + i / rate for i in range(min(len(bodies), int(rate * seconds)))]
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(len(due)):
+        queue.put_nowait(i)
+    latencies: list[float] = []
+    failures: list[str] = []
+
+    async def sender() -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            while True:
+                try:
+                    i = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                wait = due[i] - time.perf_counter()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                body = bodies[i]
+                writer.write(
+                    (
+                        f"POST /api/v1/entries HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                        f"Content-Length: {len(body)}\r\n\r\n"
+                    ).encode()
+                    + body
+                )
+                header = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    (int(line[15:]) for line in header.split(b"\r\n") if line[:15].lower() == b"content-length:"), 0
+                )
+                answer = await reader.readexactly(length)
+                latencies.append(time.perf_counter() - due[i])
+                if header[9:12] != b"201" or b'"inclusion_proof"' not in answer:
+                    failures.append(f"{header[9:12].decode()} {answer[:120]!r}")
+        finally:
+            writer.close()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(sender() for _ in range(8)))
+    elapsed = time.perf_counter() - t0
+    return {
+        "offered_per_s": rate,
+        "count": len(latencies),
+        "per_s": round(len(latencies) / elapsed, 1),
+        "errors": len(failures),
+        "first_error": failures[0] if failures else None,
+        "p50_ms": percentile(latencies, 0.5),
+        "p90_ms": percentile(latencies, 0.9),
+        "p99_ms": percentile(latencies, 0.99),
+    }
+
+
+def start_nginx(tmp: Path, www: Path, api_base: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi", "cache"):
+        (tmp / sub).mkdir(parents=True, exist_ok=True)
+    conf = tmp / "nginx.conf"
+    conf.write_text(
+        NGINX_CONF.format(workers=workers, tmp=tmp, www=www, port=port, api_port=api_base.rsplit(":", 1)[1])
+    )
+    proc = subprocess.Popen(
+        [shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(conf), "-p", str(tmp)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    import httpx
+
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("nginx did not start: " + (proc.stderr.read().decode() if proc.stderr else ""))
+        try:
+            if httpx.get(base + "/tlog/checkpoint", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise SystemExit("nginx did not answer")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", choices=("postgres", "sqlite"), default="postgres")
+    parser.add_argument("--workers", type=int, default=2, help="API processes (nginx gets as many)")
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--append-rate", type=float, default=200.0)
+    args = parser.parse_args()
+    for tool in ("nginx", "wrk"):
+        if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
+            raise SystemExit(f"{tool} is missing: apt-get install nginx wrk")
+    tmp = Path(tempfile.mkdtemp(prefix="surge-"))
+    ledger, env, cleanup = make_ledger(args.db, tmp / "home")
+    api = nginx = None
+    try:
+        report = load_demo(ledger, "small")
+        signer = Signer()
+        signer.registrar = demo_key("registrar")
+        for entry in signer.setup()[1:]:
+            ledger.log.submit(entry)
+        size = ledger.log.head().size
+        www = tmp / "www"
+        write_tiles(ledger.log, www / "tlog")
+        (www / "probe.bin").write_bytes(os.urandom(4096))
+        os.chmod(tmp, 0o755)
+        lines = tmp / "reads.txt"
+        lines.write_text("\n".join(read_requests(ledger, report.receipts_file, size)) + "\n", encoding="utf-8")
+        script = tmp / "mix.lua"
+        script.write_text(WRK_SCRIPT)
+        bodies = [json.dumps(e).encode() for e in signer.donations(int(args.append_rate * args.seconds) + 100)]
+        api, api_base = start_server(env, args.workers)
+        nginx, front = start_nginx(tmp, www, api_base, args.workers)
+        wrk(front, script, lines, 3, args.connections)  # warm the caches and the connection pools
+
+        loop = asyncio.new_event_loop()
+        reader = subprocess.Popen(
+            [
+                "wrk",
+                "-t2",
+                f"-c{args.connections}",
+                f"-d{int(args.seconds)}s",
+                "--timeout",
+                "5s",
+                "-s",
+                str(script),
+                front,
+                "--",
+                str(lines),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        written = loop.run_until_complete(appends(front, bodies, args.append_rate, args.seconds))
+        out, _ = reader.communicate()
+        raw = json.loads(out.strip().splitlines()[-1])
+        reads = {
+            "requests": raw["requests"],
+            "per_s": round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
+            "errors": sum(raw["errors"].values()),
+            "error_kinds": raw["errors"],
+            "p50_ms": round(raw["p50_us"] / 1000, 2),
+            "p90_ms": round(raw["p90_us"] / 1000, 2),
+            "p99_ms": round(raw["p99_us"] / 1000, 2),
+            "max_ms": round(raw["max_us"] / 1000, 2),
+        }
+        probe = tmp / "probe.lua"
+        probe.write_text(WRK_SCRIPT)
+        probe_lines = tmp / "probe.txt"
+        probe_lines.write_text("GET /probe.bin\n")
+        static = wrk(front, probe, probe_lines, args.seconds, args.connections)
+        total = reads["per_s"] + written["per_s"]
+        result = {
+            "db": args.db,
+            "api_workers": args.workers,
+            "connections": args.connections,
+            "seconds": args.seconds,
+            "tree_size_before": size,
+            "tree_size_after": ledger.log.head().size,
+            "read_mix_percent": {kind: share for share, kind in MIX},
+            "reads": reads,
+            "appends": written,
+            "all_requests_per_s": round(total, 1),
+            "limit_static_file_same_front": static,
+            "share_of_static_limit": round(total / static["per_s"], 3) if static["per_s"] else None,
+            "target": TARGET,
+            "met": {
+                "requests_per_s": total >= TARGET["requests_per_s"],
+                "read_p99_ms": reads["p99_ms"] < TARGET["read_p99_ms"],
+                "append_p99_ms": written["p99_ms"] < TARGET["append_p99_ms"],
+                "errors": reads["errors"] + written["errors"] == 0,
+            },
+        }
+        print(json.dumps(result, indent=2))
+    finally:
+        if nginx is not None:
+            nginx.send_signal(signal.SIGQUIT)
+            nginx.wait(timeout=20)
+        if api is not None:
+            stop_server(api)
+        ledger.engine.dispose()
+        cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
