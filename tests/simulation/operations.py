@@ -231,15 +231,11 @@ OP_WEIGHTS = {
 
 
 class Generator:
-    def __init__(self, rng: random.Random, model: Model, *, kills: bool = True, backups: bool = True) -> None:
+    def __init__(self, rng: random.Random, model: Model, *, exclude: tuple[str, ...] = ()) -> None:
         self.rng = rng
         self.model = model
         self.n = 0
-        self.weights = dict(OP_WEIGHTS)
-        if not kills:
-            self.weights["kill"] = 0
-        if not backups:
-            self.weights["backup"] = 0
+        self.weights = {k: 0 if k in exclude else w for k, w in OP_WEIGHTS.items()}
 
     def idem(self, what: str) -> str:
         self.n += 1

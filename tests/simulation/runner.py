@@ -56,6 +56,7 @@ class Config:
     admin_url: str | None = None  # PostgreSQL: where restore databases are created
     kills: bool = True  # the SIGKILLed child process fault (starts a Python process each time)
     backups: bool = True
+    exclude: tuple[str, ...] = ()  # operation kinds left out (the golden export leaves out races)
     full_check_every: int = 20  # rebuild --check and more inclusion proofs, every n steps and after crashes
 
     def replay_command(self, steps: int | None = None) -> str:
@@ -101,7 +102,8 @@ class Simulation:
         self.crash = CrashPoint(self.ledger.engine)
         self.other: Ledger | None = None
         self.model = Model(ORIGIN, REGISTRAR_ORG, 2026)
-        self.gen = Generator(self.rng, self.model, kills=cfg.kills, backups=cfg.backups)
+        exclude = cfg.exclude + (() if cfg.kills else ("kill",)) + (() if cfg.backups else ("backup",))
+        self.gen = Generator(self.rng, self.model, exclude=exclude)
         self.signed: dict[int, SignedEntry] = {}  # position -> the entry as submitted
         self.seen: dict[int, tuple[int, bytes]] = {}  # shard -> the last checkpoint seen (size, root)
         self.rotations = 0
