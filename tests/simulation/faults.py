@@ -19,6 +19,8 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +58,25 @@ class CrashPoint:
             if self.action == "kill":
                 os.kill(os.getpid(), signal.SIGKILL)
             raise SimulatedCrash(statement.split()[0] if statement else "?")
+
+
+@contextmanager
+def crash_at_rename(n: int) -> Iterator[None]:
+    """The process dies just before its n-th ``Path.replace`` (a rename of a key file)."""
+    real = Path.replace
+    count = [0]
+
+    def replace(self: Path, target: Any) -> Path:
+        count[0] += 1
+        if count[0] == n:
+            raise SimulatedCrash(f"before renaming {self.name} to {Path(target).name}")
+        return real(self, target)
+
+    Path.replace = replace  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Path.replace = real  # type: ignore[method-assign]
 
 
 def run_killed(job: dict[str, Any], folder: Path) -> dict[str, Any] | None:

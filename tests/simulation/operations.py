@@ -576,6 +576,9 @@ class Generator:
         return d
 
     def _stranger(self) -> Draft:
+        """An entry by a key that may not sign anything: never granted, revoked, or of a
+        deregistered organisation."""
         d = self._donation_received()
-        d.signer = "stranger"
+        dead = sorted(k.name for k in self.model.keys.values() if k.revoked or not self.model.orgs[k.org].active)
+        d.signer = self.rng.choice(dead) if dead and self.rng.random() < 0.7 else "stranger"
         return d

@@ -40,7 +40,7 @@ from ledger.settings import from_env
 from ledger.store.log_store import AppendResult
 from ledger.store.runtime import Ledger, init_ledger, open_ledger, roll_over, rotate_log_key
 
-from .faults import CrashPoint, SimulatedCrash, run_killed
+from .faults import CrashPoint, SimulatedCrash, crash_at_rename, run_killed
 from .model import Model
 from .operations import ORIGIN, REGISTRAR_ORG, T0, T1, Draft, Generator, Op, key, setup_drafts
 
@@ -479,11 +479,12 @@ class Simulation:
         self.rotate(op.arg % 3)
 
     def op_rotate_crash(self, op: Op) -> None:
-        self.rotate(1 + op.arg % 2, crash_at=op.arg)
+        self.rotate(1 + op.arg % 3, crash_at=op.arg)
 
     def rotate(self, mode: int, crash_at: int = 1) -> None:
         """mode 0: a plain rotation; 1: a crash inside its transaction; 2: a crash after the
-        commit, before the key files are moved (the next run of the command finishes it)."""
+        commit, before the key files are moved; 3: a crash between the two renames of the key
+        files (2 and 3: a restart, then the next run of the command finishes it)."""
         new = log_key(self.cfg.seed, self.rotations + 1)
         folder = self.settings.log_key_path.parent
         if not (folder / "log.key.next").exists():
@@ -500,8 +501,13 @@ class Simulation:
                 return
             finally:
                 self.crash.disarm()
-        elif mode == 2:
-            self.ledger.log.rotate_log_key(new)
+        elif mode in (2, 3):
+            with crash_at_rename(mode - 1):
+                try:
+                    rotate_log_key(self.ledger)
+                    check(False, "the rotation did not reach the crash point")
+                except SimulatedCrash:
+                    pass
             self.restart()
             info = rotate_log_key(self.ledger)
             check(
