@@ -206,7 +206,7 @@ APPEND_WEIGHTS = {
     "plan.acknowledged": 1,
     "wrong_role": 3,
     "invalid": 1,
-    "stranger": 1,
+    "stranger": 2,
 }
 OP_WEIGHTS = {
     "append": 60,
