@@ -107,3 +107,46 @@ def test_crash_between_commit_and_key_files_recovers(factory: LedgerFactory, cap
     assert read_key_file(f.settings.log_key_path).id == new.id and not (keys / "log.key.next").exists()
     assert len(list(keys.glob("log.key.*.retired"))) == 1
     assert f.ledger.log.head().size == 2
+
+
+@pytest.mark.parametrize("crash_before_rename", [1, 2])
+def test_a_crash_while_the_key_files_move_leaves_a_ledger_that_opens(
+    factory: LedgerFactory,
+    crash_before_rename: int,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by the simulation (tests/simulation): a crash between retiring the old key file and
+    renaming the new one left no log.key, and every restart, the rotate command included, said
+    the log was not initialised."""
+
+    class Crash(Exception):
+        pass
+
+    f = factory
+    f.with_genesis()
+    monkeypatch.setenv("CHARITY_LEDGER_ORIGIN", ORIGIN)
+    keys = f.settings.log_key_path.parent
+    real, renames = Path.replace, []
+
+    def dying_replace(self: Path, target: Path) -> Path:
+        renames.append(self.name)
+        if len(renames) == crash_before_rename:
+            raise Crash
+        return real(self, target)
+
+    monkeypatch.setattr(Path, "replace", dying_replace)
+    with pytest.raises(Crash):
+        rotate_log_key(f.ledger)  # committed in the log; the process dies while moving files
+    monkeypatch.setattr(Path, "replace", real)
+    new = read_key_file(keys / "log.key.next")
+    reopened = open_ledger(f.settings)  # a restart opens the ledger and follows the rotation
+    assert reopened.log.current_log_key().id == new.id
+    assert reopened.log.append([f.org_entry(1)])[0].seq == 2
+    reopened.engine.dispose()
+    assert main(["--home", str(f.home), "rotate-log-key"]) == 0  # the command finishes the rotation
+    info = json.loads(capsys.readouterr().out)
+    assert info["key_id"] == new.id and info["announced_at_seq"] is None
+    assert read_key_file(f.settings.log_key_path).id == new.id and not (keys / "log.key.next").exists()
+    assert len(list(keys.glob("log.key.*.retired"))) == 1 and not list(keys.glob("*.tmp"))
+    assert oct(f.settings.log_key_path.stat().st_mode & 0o777) == "0o600"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -57,7 +59,9 @@ def rotate_log_key(ledger: Ledger) -> dict[str, object]:
     1. the new key is written as ``keys/log.key.next`` (reused if a crashed run left one);
     2. the log appends ``log.key_rotated`` signed by the old key, and signs its checkpoint with
        the new key (one transaction);
-    3. ``log.key`` is kept as ``log.key.<old id>.retired`` and ``log.key.next`` becomes ``log.key``.
+    3. ``log.key`` is copied to ``log.key.<old id>.retired`` and ``log.key.next`` replaces
+       ``log.key`` in one rename, so a crash at any point leaves a ``log.key`` that opens the
+       ledger, and running the command again finishes the rotation.
     Other processes follow at their next append or key look-up (the head names the key in use).
     """
     folder = ledger.settings.log_key_path.parent
@@ -75,7 +79,13 @@ def rotate_log_key(ledger: Ledger) -> dict[str, object]:
     if key_path.exists():
         old = read_key_file(key_path, ledger.settings.key_passphrase)
         if old.id != new.id:
-            key_path.replace(folder / f"log.key.{old.id[:16]}.retired")
+            # copy, not move: ``log.key`` must exist at every moment (a process that starts
+            # without it refuses to open the ledger), so the new key replaces it in one rename
+            retired = folder / f"log.key.{old.id[:16]}.retired"
+            tmp = retired.with_name(retired.name + ".tmp")
+            shutil.copy2(key_path, tmp)
+            os.chmod(tmp, 0o600)
+            tmp.replace(retired)
     next_path.replace(key_path)
     ledger.log_key = new
     return {
