@@ -27,8 +27,8 @@ What it finds (on the NFKC form of the text, so full-width digits and letters co
     unless what follows is an organisation (…公司, …基金会, …协会);
   * a surname with up to two more characters before 先生, 女士 or 小姐 (王女士, 张小明先生);
   * 代 + a surname and one or two characters + 捐/汇/转/付 (代李四捐);
-  * a Latin name after ``Mr``/``Mrs``/``Ms``/``Miss``/``Dr`` or a ``name:``/``donor:``/
-    ``payer:`` label;
+  * a capitalised Latin name after ``Mr``/``Mrs``/``Ms``/``Miss``/``Dr`` or a ``name:``/
+    ``donor:``/``payer:``/``contact:`` label;
   * with ``strict`` (the importer's statement remarks), also a surname and one or two
     characters standing alone, or before 捐款/捐赠/捐助/汇款/转账 (张三捐款, "李四 爱心捐款").
 
@@ -234,7 +234,7 @@ _LABELLED = re.compile("(?:" + "|".join(_LABELS) + r")\s*[:：=]?\s*(?:为|是)?
 _HONORIFIC = re.compile(f"{_SURNAME}(?:(?![{_NOT_GIVEN}])[{_HAN}]){{0,2}}?(?:先生|女士|小姐)")
 _ON_BEHALF = re.compile(f"代{_NAME_LAZY}(?:捐|汇|转|付)")
 _LATIN_TITLE = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Mx)\.?\s+[A-Z][A-Za-z'-]+")
-_LATIN_LABEL = re.compile(r"\b(?:name|donor|payer|from)\s*[:：]\s*([A-Za-z][A-Za-z .'&-]{0,80})", re.IGNORECASE)
+_LATIN_LABEL = re.compile(r"\b(?i:name|donor|payer|contact)\s*[:：]\s*([A-Z][A-Za-z .'&-]{0,80})")
 _STRICT_GIFT = re.compile(f"(?:^|(?<=[^{_HAN}])){_NAME_LAZY}(?:的)?(?:爱心)?(?:捐款|捐赠|捐助|汇款|转账|善款)")
 _STRICT_ALONE = re.compile(f"(?:^|(?<=[^{_HAN}])){_NAME}(?=$|[^{_HAN}])")
 
@@ -245,7 +245,8 @@ _LANDLINE = re.compile(r"(?<![0-9])(?:\(0[0-9]{2,3}\)\s?|0[0-9]{2,3}[ \-])[2-9][
 _PHONE_LABEL = re.compile(r"(?:电话|手机|联系方式|tel|phone|mobile)\s*[:：]?\s*[2-9][0-9]{6,7}(?![0-9])", re.IGNORECASE)
 _ID_GROUPED = re.compile(r"(?<![0-9])([0-9]{6})[ \-]([0-9]{8})[ \-]([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
 _CARD_GROUPED = re.compile(r"(?<![0-9])[0-9]{4}(?:[ \-][0-9]{4}){3}(?:[ \-][0-9]{1,3})?(?![0-9])")
-_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]{11,}(?:[Xx](?![A-Za-z]))?(?![0-9])")
+# a run of digits; not one followed by a decimal part (an amount such as 100000000000.00)
+_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]{11,}(?:[Xx](?![A-Za-z]))?(?![0-9])(?!\.[0-9])")
 _USCC_LIKE = re.compile(f"(?<![0-9A-Z])[{_USCC_ALPHABET}]{{18}}(?![0-9A-Z])")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"

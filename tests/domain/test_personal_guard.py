@@ -96,6 +96,8 @@ def test_personal_data_is_found(text: str, expected: list[str]) -> None:
         "长" * 50,
         "2025年第1季度",
         "电话会议纪要",
+        "拨款 100000000000.00 元",  # an amount, not an account number
+        "see :func:`donation_data`, from: the client",
     ],
 )
 def test_ordinary_text_passes(text: str) -> None:
