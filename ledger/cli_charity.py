@@ -124,6 +124,7 @@ def cmd_import_donations(args: argparse.Namespace) -> int:
         client, Path(args.file), project=args.project, skip_bad=args.skip_bad, dry_run=args.dry_run,
         currency=args.currency, channel=args.channel, donor_type=args.donor_type, restricted=not args.unrestricted,
         preset=args.preset, drop_personal_text=args.drop_personal_text,
+        organisation_donor_type=args.organisation_donor_type,
     )
     if args.receipts and report.imported:
         write_receipts(report, Path(args.receipts))
@@ -230,6 +231,9 @@ def register(add: Add) -> None:
     d.add_argument("--drop-personal-text", action="store_true",
                    help="leave out a remark (备注/附言) that holds personal data instead of refusing its row; "
                         "the report lists each one")
+    d.add_argument("--organisation-donor-type", choices=("enterprise", "foundation", "government_purchase"),
+                   help="donor type of paying organisations that are neither companies nor foundations "
+                        "(associations, schools, public bodies); without it such rows need a 捐赠人类型 value")
     d.add_argument("--receipts", help="write the receipt codes (line, reference, seq, code) to this CSV (mode 0600)")
     d.add_argument("--verbose", action="store_true", help="list every imported row in the JSON output")
     _remote_options(d)

@@ -392,11 +392,17 @@ def _map_header(header: list[str], preset: Preset | None) -> _Header:
     columns: dict[str, int] = {}
     multi: dict[str, list[int]] = {}
     unknown: list[str] = []
+    # under a preset, its own columns come first: a column it does not name is read by its name
+    # only for what the preset's columns leave open (else it is ignored, with a warning)
+    taken = {v for k, v in preset_map.items() if v and k in {_norm(h) for h in header}}
     for index, name in enumerate(header):
         key = _norm(name)
         if not name.strip():
             continue
         canonical = preset_map[key] if key in preset_map else _ALIASES.get(key)
+        if preset and key not in preset_map and canonical in taken:
+            unknown.append(name.strip())
+            continue
         if canonical == "":
             continue
         if canonical is None:
@@ -570,11 +576,14 @@ _ENTERPRISE_ENDINGS = ("公司", "集团", "银行", "支行", "分行", "企业
                        "group", "bank")
 
 
-def organisation_donor_type(name: str, uscc: str | None = None) -> str | None:
+ORGANISATION_DONOR_TYPES = ("enterprise", "foundation", "government_purchase")
+
+
+def organisation_donor_type(name: str, uscc: str | None = None, other: str | None = None) -> str | None:
     """The donor type of an organisation's name (or its unified social credit code), if the
-    domain has one for it: ``foundation`` or ``enterprise``; None for a person's name; raises
-    _RowError for an organisation the domain's donor types do not fit (an association, a school,
-    a public body)."""
+    domain has one for it: ``foundation`` or ``enterprise``; None for a person's name. For an
+    organisation the domain's donor types do not fit (an association, a school, a public body):
+    ``other`` if given (``--organisation-donor-type``), else _RowError."""
     if uscc:
         head = uscc[:2]
         if head == "53":
@@ -588,12 +597,16 @@ def organisation_donor_type(name: str, uscc: str | None = None) -> str | None:
         return "foundation"
     if text.endswith(_ENTERPRISE_ENDINGS):
         return "enterprise"
+    if other is not None:
+        return other
     raise _RowError(
         "the payer is an organisation that is neither an enterprise nor a foundation (an association, a school, a "
         "public body...); the ledger's donor types are individual, enterprise, foundation, government_purchase and "
-        "anonymous: write the right one in a 捐赠人类型/donor_type column for this line",
+        "anonymous: write the right one in a 捐赠人类型/donor_type column for this line, or give "
+        "--organisation-donor-type for all such payers",
         "付款方是既非企业也非基金会的组织（协会、学校、机关等）；账本的捐赠人类型只有 个人、企业、基金会、政府购买服务、"
-        "匿名：请在本行的 捐赠人类型/donor_type 列中填写合适的类型", "donor_type_undecided")
+        "匿名：请在本行的 捐赠人类型/donor_type 列中填写合适的类型，或用 --organisation-donor-type 为所有此类付款方指定",
+        "donor_type_undecided")
 
 
 def _split_combined(value: str) -> tuple[str, str]:
@@ -710,12 +723,17 @@ def read_statement(
     today: date | None = None,
     preset: str | None = None,
     drop_personal_text: bool = False,
+    organisation_donor_type: str | None = None,
 ) -> Statement:
     """Read and check a statement: every row is a donation (good or bad) or a skipped row."""
     today = today or now().astimezone(CHINA).date()
     default_currency = CURRENCY_NAMES.get(currency.strip().lower())
     if default_currency is None:
         raise LedgerError("currency_invalid", currency=currency, accepted=", ".join(sorted(CURRENCY_DIGITS)))
+    if organisation_donor_type is not None and organisation_donor_type not in ORGANISATION_DONOR_TYPES:
+        raise LedgerError(IMPORT_FILE_INVALID, file=file,
+                          detail=f"--organisation-donor-type is one of {', '.join(ORGANISATION_DONOR_TYPES)}",
+                          detail_zh=f"--organisation-donor-type 只能是 {'、'.join(ORGANISATION_DONOR_TYPES)} 之一")
     chosen = None
     if preset is not None:
         chosen = PRESETS.get(preset)
@@ -783,7 +801,7 @@ def read_statement(
                 continue
             row, dropped = _row(cells, amount_text, project=project, currency=default_currency, channel=channel,
                                 donor_type=donor_type, restricted=restricted, today=today, names=known,
-                                drop_personal_text=drop_personal_text)
+                                drop_personal_text=drop_personal_text, organisation_type=organisation_donor_type)
         except _RowError as bad:
             statement.bad.append(BadRow(cells.line, bad.reason, bad.reason_zh, bad.code))
             continue
@@ -820,6 +838,7 @@ _NOTE_COLUMN = "note (备注/附言/用途)"
 def _row(
     cells: _Cells, amount_text: str | None, *, project: str, currency: str, channel: str | None,
     donor_type: str | None, restricted: bool, today: date, names: list[str], drop_personal_text: bool,
+    organisation_type: str | None = None,
 ) -> tuple[Row, list[DroppedText]]:
     currency_text = cells.get("currency")
     row_currency = currency
@@ -843,7 +862,7 @@ def _row(
             raise _RowError(f"the payer's credit code: {exc.message_en}", f"付款方统一社会信用代码：{exc.message_zh}") from None
     type_text = cells.get("donor_type")
     who = payer or personal.get("name", "")
-    inferred = organisation_donor_type(who, uscc) if (who or uscc) and not type_text else None
+    inferred = organisation_donor_type(who, uscc, organisation_type) if (who or uscc) and not type_text else None
     if payer and "name" not in personal:
         personal["name"] = payer[: PERSONAL_FIELDS["name"]]
     if inferred is not None and uscc and "id_number" not in personal:
@@ -861,7 +880,7 @@ def _row(
     elif inferred is not None:
         row_donor_type = inferred
     else:
-        row_donor_type = donor_type or ("individual" if personal.get("name") else "anonymous")
+        row_donor_type = donor_type or ("individual" if personal else "anonymous")
     restricted_text = cells.get("restricted")
     row_restricted = _flag(restricted_text) if restricted_text else restricted
     note = cells.get("note") or None
@@ -927,6 +946,7 @@ def import_donations(
     batch_size: int = MAX_BATCH,
     preset: str | None = None,
     drop_personal_text: bool = False,
+    organisation_donor_type: str | None = None,
 ) -> ImportReport:
     """Import a statement's rows as donations signed by ``client``'s key (see the module doc).
 
@@ -936,7 +956,7 @@ def import_donations(
     """
     statement = read_statement(raw, project=project, file=file, currency=currency, channel=channel,
                                donor_type=donor_type, restricted=restricted, preset=preset,
-                               drop_personal_text=drop_personal_text)
+                               drop_personal_text=drop_personal_text, organisation_donor_type=organisation_donor_type)
     report = ImportReport(file, statement.encoding, project, rows=statement.total, bad=list(statement.bad),
                           skipped=list(statement.skipped), dropped=list(statement.dropped), classes=statement.classes(),
                           preset=preset, warnings=list(statement.warnings), dry_run=dry_run)

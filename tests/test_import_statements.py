@@ -365,6 +365,33 @@ def test_an_organisation_without_a_fitting_donor_type_asks_for_one() -> None:
     assert [(r.line, r.data["donor_type"]) for r in s.rows] == [(3, "enterprise")]
 
 
+def test_other_organisations_can_be_typed_for_the_whole_file() -> None:
+    raw = make_csv(
+        ["日期", "收入", "对方户名"], [["2025-03-01", "10.00", "深圳市示例慈善协会"], ["2025-03-02", "10.00", "王芳"]]
+    )
+    s = read_statement(raw, project=DIRECTED, channel="bank_transfer", organisation_donor_type="enterprise")
+    assert [(r.line, r.data["donor_type"]) for r in s.rows] == [(2, "enterprise"), (3, "individual")]
+    with pytest.raises(LedgerError) as info:
+        read_statement(raw, project=DIRECTED, channel="bank_transfer", organisation_donor_type="individual")
+    assert info.value.code == "import_file_invalid" and "--organisation-donor-type" in info.value.message_en
+
+
+def test_a_preset_keeps_its_own_columns_when_another_would_clash() -> None:
+    """An ICBC export with a 用途 column beside 附言: the preset reads 附言 as the remark and
+    ignores 用途 with a warning, instead of refusing the file."""
+    text = statement("icbc").decode("gb18030")
+    text = text.replace("对方账号,附言\r\n", "对方账号,附言,用途\r\n")
+    s = read_statement(text.encode("gb18030"), project=DIRECTED, preset="icbc", drop_personal_text=True)
+    assert any("用途" in w for w in s.warnings) and len(s.rows) == 4
+
+
+def test_an_alipay_payer_known_by_a_phone_number_only_is_an_individual() -> None:
+    text = statement("alipay").decode("gb18030").replace("吴*", "139****0000")
+    s = read_statement(text.encode("gb18030"), project=DIRECTED, preset="alipay", drop_personal_text=True)
+    row = next(r for r in s.rows if r.line == 12)
+    assert row.data["donor_type"] == "individual" and row.personal == {"phone": "139****0000"}
+
+
 def test_a_remark_naming_the_payer_of_another_row_is_caught() -> None:
     raw = make_csv(
         ["日期", "收入", "对方户名", "附言"],
