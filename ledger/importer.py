@@ -1,17 +1,24 @@
 """Import a bank or payment-platform statement (CSV) as signed ``donation.received`` entries.
 
-The layout is documented in ``docs/import-format.md``. In short: one donation per row; a header
-row in Chinese or English; UTF-8 (with or without BOM) or GB18030; the columns 日期/date and
-金额/amount required, the others optional; personal columns (姓名, 证件号, 电话, 地址) go only to
-the encrypted donor store, never into an entry.
+The layout is documented in ``docs/import-format.md``. In short: one transaction per row, below
+any title rows; a header row in Chinese or English (or a bank's export as downloaded, with
+``preset`` = ``cmb``, ``icbc`` or ``alipay``); UTF-8 (with or without BOM) or GB18030; a date
+column and an amount column (signed, or 收入/支出 columns) required, the others optional. Every
+row is classified (:class:`RowClass`): only donations are recorded; interest, fees, refunds,
+money paid out, totals and balances are listed in the report and skipped. The payer's name and
+the personal columns (姓名, 证件号, 电话, 地址) go only to the encrypted donor store, never into an
+entry; a paying company or foundation is recorded as such, never as anonymous. A remark bound
+for the public note passes the personal-data guard (:mod:`ledger.domain.personal_guard`, with
+every name of the statement): a hit refuses the row, or with ``drop_personal_text`` leaves the
+note out and says so.
 
 How an import runs (:func:`import_donations`):
 
-1. **Read and check every row** (:func:`read_statement`): encoding, header, dates, amounts
-   (decimal text, never a float or an exponent), channel, donor type, duplicate references,
-   personal data limits; each row becomes the ``data`` of a ``donation.received`` and is checked
-   against the entry schema. Each bad row is reported with its line number and a reason in
-   English and Chinese.
+1. **Read, classify and check every row** (:func:`read_statement`): encoding, header, class,
+   dates, amounts (decimal text, never a float or an exponent), channel, donor type, duplicate
+   references, personal data limits, the remark; each donation row becomes the ``data`` of a
+   ``donation.received`` and is checked against the entry schema. Each bad row is reported with
+   its line number and a reason in English and Chinese; each skipped row with its class.
 2. **Skip what is already in the log.** Each row has a deterministic ``idem``: ``import:`` +
    SHA-256 of the project and the statement's reference (流水号), or — for a row without a
    reference — of the row's public fields and its occurrence number among identical rows.
