@@ -844,7 +844,7 @@ _NOTE_COLUMN = "note (备注/附言/用途)"
 
 def _row(
     cells: _Cells, amount_text: str | None, *, project: str, currency: str, channel: str | None,
-    donor_type: str | None, restricted: bool, today: date, names: list[str], drop_personal_text: bool,
+    donor_type: str | None, restricted: bool, today: date, names: personal_guard.NameSet, drop_personal_text: bool,
     organisation_type: str | None = None,
 ) -> tuple[Row, list[DroppedText]]:
     currency_text = cells.get("currency")
@@ -893,9 +893,9 @@ def _row(
     note = cells.get("note") or None
     dropped: list[DroppedText] = []
     if note is not None:
-        row_names = [*names, *(v for k, v in personal.items() if k == "name" and inferred is None)]
-        found = personal_guard.find_personal_data(note, row_names, strict=True)
-        repeated = ((personal_guard.ID_NUMBER, personal.get("id_number")), (personal_guard.PHONE, personal.get("phone")))
+        found = personal_guard.find_personal_data(note, names, strict=True)  # the row's own payer is in names
+        repeated = ((personal_guard.ID_NUMBER, personal.get("id_number")),
+                    (personal_guard.PHONE, personal.get("phone")))
         for kind, value in repeated:
             if value and value in note and not found:
                 found = [personal_guard.Finding(kind, 0, len(note))]
@@ -1060,5 +1060,5 @@ def write_receipts(report: ImportReport, path: Path) -> None:
 
 
 __all__ = ["PRESETS", "BadRow", "DroppedText", "ImportReport", "Imported", "Preset", "RowClass", "SkippedRow",
-           "Statement", "classify", "decode", "import_donations", "import_file", "organisation_donor_type", "parse_amount_text",
-           "parse_date", "read_statement", "write_receipts"]
+           "Statement", "classify", "decode", "import_donations", "import_file", "organisation_donor_type",
+           "parse_amount_text", "parse_date", "read_statement", "write_receipts"]

@@ -328,9 +328,35 @@ def _fold(text: str) -> str:
     return _SPACES.sub("", normalise(text)).casefold()
 
 
-def usable_names(names: Iterable[str]) -> list[str]:
-    """The names worth looking for: folded, two characters or more (Chinese) or four or more
-    (Latin), without masking stars, longest first."""
+class NameSet:
+    """Personal names to look for in texts, folded (no spaces, case-folded), two characters or
+    more (Chinese) or four or more (Latin), masked names (with ``*``) left out. Finding them is
+    linear in the text's length (one set look-up per position and name length), so a statement's
+    thousands of payers cost no more per remark than a few."""
+
+    __slots__ = ("lengths", "names")
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        self.names: frozenset[str] = frozenset(_usable(names))
+        self.lengths: tuple[int, ...] = tuple(sorted({len(n) for n in self.names}, reverse=True))
+
+    def __bool__(self) -> bool:
+        return bool(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def spans(self, folded: str) -> list[tuple[int, int]]:
+        """Where the names occur in ``folded`` (a text folded like the names), longest first."""
+        out: list[tuple[int, int]] = []
+        for length in self.lengths:
+            for start in range(len(folded) - length + 1):
+                if folded[start : start + length] in self.names:
+                    out.append((start, start + length))
+        return out
+
+
+def _usable(names: Iterable[str]) -> set[str]:
     out: set[str] = set()
     for name in names:
         folded = _fold(name)
@@ -339,7 +365,12 @@ def usable_names(names: Iterable[str]) -> list[str]:
         han = sum(1 for ch in folded if "\u4e00" <= ch <= "\u9fff")
         if (han >= 2) or (han == 0 and len(folded) >= 4):
             out.add(folded)
-    return sorted(out, key=len, reverse=True)
+    return out
+
+
+def usable_names(names: Iterable[str]) -> NameSet:
+    """The names worth looking for, ready to be found (see :class:`NameSet`)."""
+    return names if isinstance(names, NameSet) else NameSet(names)
 
 
 def looks_like_organisation(name: str) -> bool:
@@ -407,15 +438,10 @@ def _find_names(value: str, names: Iterable[str], strict: bool, add: Any) -> Non
         index = [i for i, ch in enumerate(value) if not ch.isspace()]
         folded = "".join(value[i] for i in index).casefold()
         if len(folded) == len(index):  # casefold kept the length (it does for Han and ASCII)
-            for name in known:
-                start = folded.find(name)
-                while start >= 0:
-                    add(PERSONAL_NAME, index[start], index[start + len(name) - 1] + 1)
-                    start = folded.find(name, start + 1)
-        else:
-            for name in known:
-                if name in folded:
-                    add(PERSONAL_NAME, 0, len(value))
+            for start, end in known.spans(folded):
+                add(PERSONAL_NAME, index[start], index[end - 1] + 1)
+        elif known.spans(folded):
+            add(PERSONAL_NAME, 0, len(value))
     for match in _LABELLED.finditer(value):
         following = re.split(r"[\s,，。;；、:：()（）/]", match.group(1))[0]
         if not looks_like_organisation(following):
@@ -482,7 +508,7 @@ def free_text_of(type_name: str, data: Any) -> list[tuple[str, str, frozenset[st
 
 def check_entry_text(type_name: str, data: Any, names: Iterable[str] = ()) -> None:
     """The append rule: refuse an entry whose free text holds personal data."""
-    names = list(names)
+    names = usable_names(names)  # folded once for every field
     for path, value, kinds in free_text_of(type_name, data):
         check_text(path, value, names, type_name=type_name, kinds=kinds)
 
@@ -492,6 +518,7 @@ __all__ = [
     "KINDS",
     "NAME_FIELDS",
     "Finding",
+    "NameSet",
     "check_entry_text",
     "check_text",
     "find_personal_data",

@@ -8,6 +8,7 @@ import pytest
 from ledger.domain import AppendContext, apply
 from ledger.domain.personal_guard import (
     FREE_TEXT_FIELDS,
+    NameSet,
     check_text,
     find_personal_data,
     is_resident_id,
@@ -110,6 +111,15 @@ def test_names_from_the_same_statement_are_found_anywhere() -> None:
     assert kinds("from ZHANG SAN with love", names=["Zhang San"]) == ["personal_name"]
     assert kinds("感谢张三丰", names=["张*"]) == []  # a masked name finds nothing
     assert kinds("感谢捐助", names=["张三丰"]) == []
+
+
+def test_a_statement_s_many_names_are_all_looked_for() -> None:
+    surnames, given = "王李张刘陈杨黄赵吴周", "一二三四五六七八九十百千万亿兆"
+    names = NameSet(f"{s}{a}{b}" for s in surnames for a in given for b in given)
+    assert len(names) == 10 * 15 * 15
+    assert kinds("感谢周万亿的支持", names=names) == ["personal_name"]
+    assert kinds("感谢大家的支持", names=names) == []
+    assert [(f.start, f.end) for f in find_personal_data("李四五 and 王一一", names=names)] == [(0, 3), (8, 11)]
 
 
 def test_strict_mode_also_takes_bare_name_shapes() -> None:
