@@ -3,6 +3,8 @@ entry whose notes, reasons, purposes or summaries hold personal data (any entry 
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from ledger.domain import AppendContext, apply
@@ -243,3 +245,34 @@ def test_replay_accepts_what_the_log_accepted_before(w: World) -> None:
     assert info.value.code == "personal_data_in_text" and w.state.get(DonationRow, sha("replayed")) is None
     apply(w.state, AppendContext(w.seq, sha("replayed"), "2026-03-21T02:00:00.000Z", ORIGIN, replay=True), entry)
     assert w.state.get(DonationRow, sha("replayed")).amount_minor == 10000
+
+
+# --- any text -------------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402 -- kept beside the property tests
+from hypothesis import strategies as st  # noqa: E402
+
+_TEXT = st.text(alphabet=st.sampled_from("王李张三丰先生女士捐款代 0123456789-+@.*:：aZß（）"), max_size=60) | st.text(
+    max_size=60
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_TEXT, names=st.lists(st.text(max_size=6), max_size=4))
+def test_any_text_is_checked_without_error_and_never_echoed(text: str, names: list[str]) -> None:
+    normal = unicodedata.normalize("NFKC", text)
+    for strict in (False, True):
+        for finding in find_personal_data(text, names, strict=strict):
+            assert 0 <= finding.start < finding.end <= len(normal)
+    found = find_personal_data(text, names, strict=True)
+    try:
+        check_text("note", text, names, type_name="donation.received", strict=True)
+    except LedgerError as err:
+        assert err.code == "personal_data_in_text" and found and err.params["kind"] == found[0].kind
+        shown = err.message_en + err.message_zh + repr(err.params)
+        for finding in found:
+            piece = normal[finding.start : finding.end]
+            if (len(piece) >= 5 and not piece.isascii()) or any(ch.isdigit() for ch in piece):
+                assert piece not in shown
+    else:
+        assert not found
