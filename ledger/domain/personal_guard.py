@@ -216,21 +216,19 @@ _LABELS = (
     "爱心人士",
     "汇款人",
     "付款人",
-    "付款方",
     "转账人",
     "户名",
     "联系人",
     "收款人",
     "受助人",
-    "受益人",
-    "受助者",
     "患者",
     "病人",
     "家属",
     "持卡人",
     "经手人",
 )
-_LABELLED = re.compile("(?:" + "|".join(_LABELS) + r")\s*[:：=]?\s*(?:为|是)?\s*" + f"({_SURNAME}[{_HAN}]{{1,30}})")
+# a label, then the name (after a colon or straight away: "受益人为高龄老人" is no name)
+_LABELLED = re.compile("(?:" + "|".join(_LABELS) + r")\s*[:：=]?\s*" + f"({_SURNAME}[{_HAN}]{{1,30}})")
 _HONORIFIC = re.compile(f"{_SURNAME}(?:(?![{_NOT_GIVEN}])[{_HAN}]){{0,2}}?(?:先生|女士|小姐)")
 _ON_BEHALF = re.compile(f"代{_NAME_LAZY}(?:捐|汇|转|付)")
 _LATIN_TITLE = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr|Mx)\.?\s+[A-Z][A-Za-z'-]+")

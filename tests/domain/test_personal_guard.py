@@ -99,6 +99,9 @@ def test_personal_data_is_found(text: str, expected: list[str]) -> None:
         "长" * 50,
         "2025年第1季度",
         "电话会议纪要",
+        "受益人为高龄老人",
+        "付款方向为对公账户",
+        "捐赠人数 120 人",
         "拨款 100000000000.00 元",  # an amount, not an account number
         "see :func:`donation_data`, from: the client",
     ],
