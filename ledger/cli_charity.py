@@ -123,6 +123,8 @@ def cmd_import_donations(args: argparse.Namespace) -> int:
     report = import_file(
         client, Path(args.file), project=args.project, skip_bad=args.skip_bad, dry_run=args.dry_run,
         currency=args.currency, channel=args.channel, donor_type=args.donor_type, restricted=not args.unrestricted,
+        preset=args.preset, drop_personal_text=args.drop_personal_text,
+        organisation_donor_type=args.organisation_donor_type,
     )
     if args.receipts and report.imported:
         write_receipts(report, Path(args.receipts))
@@ -132,6 +134,14 @@ def cmd_import_donations(args: argparse.Namespace) -> int:
     _print_json(summary)
     for warning in report.warnings:
         print(f"warning / 提示: {warning}", file=sys.stderr)
+    for skipped in report.skipped:
+        item = skipped.to_json()
+        amount = f" {item['amount']}" if item["amount"] else ""
+        print(f"line {item['line']}: skipped [{item['class']}]{amount}: {item['reason']}\n"
+              f"第 {item['line']} 行：已跳过（{item['reason_zh']}）{amount}", file=sys.stderr)
+    for dropped in report.dropped:
+        item = dropped.to_json()
+        print(f"line {item['line']}: {item['reason']}\n第 {item['line']} 行：{item['reason_zh']}", file=sys.stderr)
     for bad in report.bad:
         print(f"line {bad.line}: {bad.reason}\n第 {bad.line} 行：{bad.reason_zh}", file=sys.stderr)
     if report.stopped:
@@ -215,6 +225,15 @@ def register(add: Add) -> None:
                                         "(default: individual with a name, else anonymous)")
     d.add_argument("--unrestricted", action="store_true", help="rows without a 定向/restricted value are unrestricted "
                                                                "(default: restricted to the project)")
+    d.add_argument("--preset", choices=("cmb", "icbc", "alipay"),
+                   help="the statement is a bank's or platform's export as downloaded: cmb (招商银行), icbc (工商银行), "
+                        "alipay (支付宝账务明细); its columns and channel are known")
+    d.add_argument("--drop-personal-text", action="store_true",
+                   help="leave out a remark (备注/附言) that holds personal data instead of refusing its row; "
+                        "the report lists each one")
+    d.add_argument("--organisation-donor-type", choices=("enterprise", "foundation", "government_purchase"),
+                   help="donor type of paying organisations that are neither companies nor foundations "
+                        "(associations, schools, public bodies); without it such rows need a 捐赠人类型 value")
     d.add_argument("--receipts", help="write the receipt codes (line, reference, seq, code) to this CSV (mode 0600)")
     d.add_argument("--verbose", action="store_true", help="list every imported row in the JSON output")
     _remote_options(d)

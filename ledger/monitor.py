@@ -237,7 +237,7 @@ class Replay:
                 raise LedgerError("unknown_signer", signer=entry.signer)
             if not signature_valid(entry, public):
                 raise LedgerError("bad_signature", signer=entry.signer)
-            domain.apply(self.state, domain.AppendContext(position, lh_hex, leaf.time, self.origin, seq), entry)
+            domain.apply(self.state, domain.AppendContext(position, lh_hex, leaf.time, self.origin, seq, replay=True), entry)
         except LedgerError as exc:
             out.append(Violation.of(exc, seq, entry.type, lh_hex))
             return out

@@ -20,7 +20,7 @@ from ledger.client import Client, HttpSink, LocalSink
 from ledger.domain.privacy import parse_receipt_code, receipt_commitment, verify_commitment
 from ledger.entry import parse_leaf_json
 from ledger.errors import LedgerError
-from ledger.importer import import_donations, parse_amount_text, parse_date, read_statement, _RowError
+from ledger.importer import RowClass, import_donations, parse_amount_text, parse_date, read_statement, _RowError
 from ledger.keys import write_key_file
 from ledger.store.donors import DonorStore, find_donation_by_receipt, load_privacy_key
 from tests.support.ledger_factory import ORIGIN, LedgerFactory
@@ -119,16 +119,28 @@ def test_personal_data_never_reaches_the_log(world: World) -> None:
 
 def test_a_note_repeating_the_donors_name_is_refused(world: World) -> None:
     row = ["2026-01-05", "10.00", "", "现金", "个人", "是", "C1", ZHANG[0], "", "", "", f"{ZHANG[0]}捐款"]
+    size = world.size()
     report = run(world, make_csv(ZH_HEADER, [row]))
-    assert [(b.line, b.reason_zh) for b in report.bad] == [(2, "备注中含有捐赠人的个人信息（姓名、证件号或电话）；备注会公开，请删除")]
+    assert [(b.line, b.code) for b in report.bad] == [(2, "personal_data_in_text")] and world.size() == size
+    bad = report.bad[0]
+    assert "a person's name" in bad.reason and "--drop-personal-text" in bad.reason and "个人姓名" in bad.reason_zh
+    assert ZHANG[0] not in bad.reason + bad.reason_zh
+    # with --drop-personal-text the donation is recorded without the remark, and the report says so
+    dropped = run(world, make_csv(ZH_HEADER, [row]), drop_personal_text=True)
+    assert dropped.ok and len(dropped.imported) == 1
+    assert [d.to_json()["kind"] for d in dropped.dropped] == ["personal_name"] and dropped.dropped[0].line == 2
+    assert "note" not in donations(world)[-1]["data"]
+    assert ZHANG[0].encode() not in b"".join(world.leaves())
 
 
 def test_unknown_columns_are_ignored_with_a_warning(world: World) -> None:
-    raw = make_csv(["日期", "金额", "渠道", "余额", "对方账号"], [["2026-01-05", "10.00", "现金", "99999.00", "6222 0000"]])
+    raw = make_csv(["日期", "金额", "渠道", "余额", "对方账号", "柜员号"],
+                   [["2026-01-05", "10.00", "现金", "99999.00", "6222 0000", "G0042"]])
     report = run(world, raw)
     assert report.ok and len(report.imported) == 1
-    assert "余额" in report.warnings[0] and "对方账号" in report.warnings[0]
-    assert b"6222 0000" not in b"".join(world.leaves())
+    # columns a statement always has (balance, account numbers) are known and unused: no warning for them
+    assert report.warnings == ["ignored columns (they never reach the log) / 已忽略的列（不会写入账本）: 柜员号"]
+    assert b"6222 0000" not in b"".join(world.leaves()) and b"G0042" not in b"".join(world.leaves())
 
 
 def test_channel_for_the_whole_file(world: World) -> None:
@@ -165,7 +177,7 @@ def bad_file() -> bytes:
         ["", "100.00", "", "现金", "个人", "是", "R4", "", "", "", "", ""],                    # 5: no date
         ["2026-01-06", "50.00", "", "现金", "个人", "是", "R1", "", "", "", "", ""],           # 6: duplicate reference
         ["2026-01-06", "12.345", "", "现金", "个人", "是", "R6", "", "", "", "", ""],          # 7: 3 decimals
-        ["2026-01-06", "-80.00", "", "现金", "个人", "是", "R7", "", "", "", "", ""],          # 8: negative
+        ["2026-01-06", "-80.00", "", "现金", "个人", "是", "R7", "", "", "", "", ""],          # 8: outgoing: skipped
         [future, "80.00", "", "现金", "个人", "是", "R8", "", "", "", "", ""],                 # 9: future
         ["2026-01-06", "80.00", "", "现金", "外星人", "是", "R9", "", "", "", "", ""],         # 10: donor type
         ["2026-01-06", "80.00", "", "现金", "个人", "也许", "R10", "", "", "", "", ""],        # 11: restricted
@@ -182,13 +194,14 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_written(world: World) -> N
     assert not report.ok and not report.written and report.imported == []
     assert world.size() == size
     reasons = {b.line: b.reason for b in report.bad}
-    assert sorted(reasons) == list(range(3, 15))
+    assert sorted(reasons) == [3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14]
     assert "1e3" in reasons[3] and "exponent" in reasons[3]
     assert "unknown channel '信鸽'" in reasons[4]
     assert reasons[5] == "the date is missing"
     assert "duplicate reference 'R1': line 2" in reasons[6]
     assert "more than 2 decimals" in reasons[7]
-    assert "negative" in reasons[8]
+    # a negative amount is money paid out: not a bad row, not a donation, listed as skipped
+    assert [(r.line, r.row_class, r.amount) for r in report.skipped] == [(8, RowClass.OUTGOING, "80.00")]
     assert "in the future" in reasons[9]
     assert "unknown donor type '外星人'" in reasons[10]
     assert "restricted must be yes or no" in reasons[11]
@@ -204,7 +217,7 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_written(world: World) -> N
 def test_skip_bad_writes_the_good_rows(world: World) -> None:
     report = run(world, bad_file(), skip_bad=True)
     assert report.written and [i.line for i in report.imported] == [2, 15]
-    assert len(report.bad) == 12
+    assert len(report.bad) == 11 and len(report.skipped) == 1
     assert [d["data"]["amount"] for d in donations(world)] == ["100.00", "80.00"]
 
 
@@ -340,14 +353,14 @@ def test_import_over_http(world: World) -> None:
 @pytest.mark.parametrize("text, currency, expected", [
     ("1234.5", "CNY", "1234.50"), ("1,234.50", "CNY", "1234.50"), ("1,234,567", "CNY", "1234567.00"),
     ("¥100", "CNY", "100.00"), ("￥ 0.01", "CNY", "0.01"), ("007.10", "CNY", "7.10"), ("1000", "JPY", "1000"),
-    (" 66 ", "CNY", "66.00"),
+    (" 66 ", "CNY", "66.00"), ("100元", "CNY", "100.00"), ("1,234.50 元", "CNY", "1234.50"),
 ])
 def test_amounts(text: str, currency: str, expected: str) -> None:
     assert parse_amount_text(text, currency) == expected
 
 
 @pytest.mark.parametrize("text", ["1e3", "1E3", "12.345", "1,00.00", "1.234,50", "1 000.00", "-5.00", "+5.00", "0",
-                                  "0.00", "", "abc", "NaN", "inf", "12,5", "$100", "100元"])
+                                  "0.00", "", "abc", "NaN", "inf", "12,5", "$100", "100美元"])
 def test_amounts_refused(text: str) -> None:
     with pytest.raises(_RowError):
         parse_amount_text(text, "CNY")
@@ -393,7 +406,7 @@ def test_cli_import(world: World, tmp_path: Path, capsys, charity_cli) -> None:
 
     assert cli.main(base) == 1
     captured = capsys.readouterr()
-    assert json.loads(captured.out)["bad"] == 12 and world.size() == size
+    assert json.loads(captured.out)["bad"] == 11 and world.size() == size
     assert "line 3:" in captured.err and "第 3 行" in captured.err and "import_has_bad_rows" in captured.err
 
     assert cli.main(base + ["--skip-bad", "--dry-run"]) == 0

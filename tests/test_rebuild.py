@@ -46,3 +46,26 @@ def test_changed_deleted_and_added_rows_are_reported(any_factory: LedgerFactory)
     # rebuilding restores the projections from the log
     rebuild(f.ledger.log)
     assert check(f.ledger.log).clean
+
+
+def test_an_entry_accepted_before_the_personal_data_guard_still_replays(factory: LedgerFactory, monkeypatch) -> None:
+    """The guard is an admission check: a log holding a note the guard would now refuse (written
+    before it existed) still rebuilds and checks clean; a new entry like it is refused."""
+    import pytest
+
+    import ledger.domain.rules as rules
+    from ledger.errors import LedgerError
+    from tests.test_client import DIRECTED, build_world
+
+    world = build_world(factory)
+    note = "联系 13912345678"
+    with monkeypatch.context() as m:
+        m.setattr(rules, "check_entry_text", lambda *a, **k: None)
+        world.fundraiser.record_donation(DIRECTED, "10.00", received_on="2026-01-05", note=note)
+    assert check(world.ledger.log).clean
+    rebuild(world.ledger.log)
+    assert check(world.ledger.log).clean
+    size = world.size()
+    with pytest.raises(LedgerError) as info:
+        world.fundraiser.record_donation(DIRECTED, "10.00", received_on="2026-01-05", note=note)
+    assert info.value.code == "personal_data_in_text" and world.size() == size

@@ -435,6 +435,17 @@ RECEIPT_CODE_CHECKSUM = define(
     "捐赠查询码 {code!r} 有输入错误（校验位不符），请对照收据重新输入。",
 )
 
+# --- import ---
+
+PERSONAL_DATA_IN_TEXT = define(
+    "personal_data_in_text",
+    "invalid",
+    "The {type} entry's {field} contains what looks like {kind_en}. The log is public and permanent: "
+    "remove it from {field} (a donor's personal data belongs in the donor store only).",
+    "{type} 条目的 {field} 中含有疑似{kind_zh}的内容。账本公开且不可删除：请从 {field} 中删去"
+    "（捐赠人个人信息只能存入捐赠人信息库）。",
+)
+
 ALL_CODES: tuple[str, ...] = tuple(
     value for name, value in sorted(globals().items()) if name.isupper() and isinstance(value, str)
 )

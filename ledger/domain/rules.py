@@ -6,7 +6,8 @@ the body's shape, the signature (against :func:`signer_public_key`) and idempote
 1. checks the place of ``registry.genesis`` (entry 0, and only entry 0);
 2. checks the signing key: granted at an earlier seq, not revoked (a key revoked by entry r
    signs nothing after r), its organisation not deregistered, its role allowed for the type;
-3. validates ``data`` against the type's schema (:mod:`.schemas`);
+3. validates ``data`` against the type's schema (:mod:`.schemas`), and refuses free text that
+   holds personal data (:mod:`.personal_guard`; not on replay, see ``AppendContext.replay``);
 4. checks the type's rules: organisation and project membership, separation of duties,
    qualification and plan filing, closed projects, money that never goes negative,
    corrections and attestations;
@@ -70,6 +71,7 @@ from ..errors import InvariantBroken, LedgerError
 from ..keys import key_id, unb64
 from ..money import format_amount
 from . import codes as C
+from .personal_guard import check_entry_text
 from .rows import (
     AllocationBalanceRow,
     AllocationRow,
@@ -161,6 +163,10 @@ class AppendContext:
     log_time: str     # RFC 3339 UTC 'Z' ms
     origin: str       # the log's origin
     index: int | None = None  # its seq in its own log (a later shard); None: the same as seq
+    # True when an entry the log accepted before is applied again (rebuild, monitor): the
+    # admission checks that are not part of the protocol (the personal-data guard) are skipped,
+    # so that improving them never turns an accepted entry into a refused one
+    replay: bool = False
 
     @property
     def log_seq(self) -> int:
@@ -257,6 +263,8 @@ def apply(state: State, ctx: AppendContext, entry: SignedEntry) -> None:
     else:
         key, org = _check_signer(state, ctx, entry)
         call = _Call(state, ctx, entry, key, org, validate(type_, entry.data))
+    if not ctx.replay:
+        check_entry_text(type_, entry.data)
     rows = _HANDLERS[type_](call)
     for row in rows:
         state.put(row)

@@ -81,7 +81,7 @@ def replay_parts(parts: Iterable[tuple[str, int, Iterable[bytes]]], state: domai
     for origin, base, leaves in parts:
         for raw in leaves:
             leaf = parse_leaf(raw)
-            ctx = domain.AppendContext(base + leaf.seq, leaf_hash(raw).hex(), leaf.time, origin, leaf.seq)
+            ctx = domain.AppendContext(base + leaf.seq, leaf_hash(raw).hex(), leaf.time, origin, leaf.seq, replay=True)
             try:
                 domain.apply(state, ctx, leaf.entry)
             except Exception as exc:  # a rule the log once accepted now refuses: report where

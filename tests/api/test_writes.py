@@ -268,6 +268,19 @@ def test_a_float_amount_is_refused_by_the_domain(factory: LedgerFactory, client:
     assert problem["params"]["field"] == "amount"
 
 
+def test_personal_data_in_a_note_is_refused_without_echoing_it(factory: LedgerFactory, client: TestClient) -> None:
+    world = build_people(factory)
+    client.post("/api/v1/entries", json=world.sign("fundraiser", "project.registered", project(PROJECT)).to_json())
+    before = log_state(factory.ledger)
+    data = donation(PROJECT, "10.00")
+    data["note"] = "张三捐赠，联系电话 13912345678"
+    entry = world.sign("fundraiser", "donation.received", data)
+    response = client.post("/api/v1/entries", json=entry.to_json())
+    problem = _assert_refused(response, 400, "personal_data_in_text", factory.ledger, before)
+    assert (problem["params"]["field"], problem["params"]["kind"]) == ("note", "phone")
+    assert "13912345678" not in response.text and "张三" not in response.text
+
+
 def test_money_rules_refuse_over_allocation(factory: LedgerFactory, client: TestClient) -> None:
     world = build_people(factory)
     for entry in (
