@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
-from .keys import load_public, verify
+from .keys import verify
 
 PARALLEL_MIN = 256
 
@@ -25,14 +25,8 @@ _pool_pid: int | None = None
 
 
 def _verify_chunk(items: Sequence[Item]) -> list[bool]:
-    cache: dict[bytes, object] = {}
-    out = []
-    for public, sig, message in items:
-        key = cache.get(public)
-        if key is None:
-            key = cache[public] = load_public(public)
-        out.append(verify(key, sig, message))  # type: ignore[arg-type]
-    return out
+    # ledger.keys.verify: libsodium's strictness before the equation
+    return [len(public) == 32 and verify(public, sig, message) for public, sig, message in items]
 
 
 def pool_size() -> int:
