@@ -33,12 +33,15 @@ def b64(raw: bytes) -> str:
 
 
 @pytest.mark.parametrize("raw", WEAK, ids=lambda raw: raw.hex()[:8] + "…" + raw.hex()[-4:])
-@pytest.mark.parametrize(("type_name", "data", "field"), [
-    ("key.granted", grant_data(key("x"), "fundraiser", FOUNDATION), "public_key"),
-    ("registry.genesis", genesis_data(key("r")), "public_key"),
-    ("registry.genesis", genesis_data(key("r"), log_key=key("l").public_b64), "log_key"),
-    ("log.key_rotated", {"public_key": key("l").public_b64, "from_size": 12}, "public_key"),
-])
+@pytest.mark.parametrize(
+    ("type_name", "data", "field"),
+    [
+        ("key.granted", grant_data(key("x"), "fundraiser", FOUNDATION), "public_key"),
+        ("registry.genesis", genesis_data(key("r")), "public_key"),
+        ("registry.genesis", genesis_data(key("r"), log_key=key("l").public_b64), "log_key"),
+        ("log.key_rotated", {"public_key": key("l").public_b64, "from_size": 12}, "public_key"),
+    ],
+)
 def test_weak_keys_are_refused_in_every_key_field(raw, type_name, data, field):
     with pytest.raises(LedgerError) as info:
         validate(type_name, data | {field: b64(raw)})
@@ -50,17 +53,33 @@ def test_weak_keys_are_refused_in_every_key_field(raw, type_name, data, field):
 
 def test_key_granted_of_a_small_order_key_is_refused_and_nothing_changes():
     w = World(projects=False)
-    err = w.refuse(w.registrar, "key.granted", grant_data(key("x"), "fundraiser", FOUNDATION) | {"public_key": b64(IDENTITY)},
-                   "data_invalid")
+    err = w.refuse(
+        w.registrar,
+        "key.granted",
+        grant_data(key("x"), "fundraiser", FOUNDATION) | {"public_key": b64(IDENTITY)},
+        "data_invalid",
+    )
     assert "small order" in err.message_en
     assert w.state.get(KeyRow, key_id(IDENTITY)) is None
 
 
 def test_genesis_naming_a_small_order_key_is_refused_by_name():
     h = Harness()
-    body = make_body(ORIGIN, "registry.genesis", key_id(IDENTITY), T0, "genesis", genesis_data(key("r"), public_key=b64(IDENTITY)))
+    body = make_body(
+        ORIGIN, "registry.genesis", key_id(IDENTITY), T0, "genesis", genesis_data(key("r"), public_key=b64(IDENTITY))
+    )
     entry = parse_submission({"body": body, "sig": b64(FORGED)})
     with pytest.raises(LedgerError) as info:
         signer_public_key(h.state, entry, 0)
     assert info.value.code == "data_invalid" and info.value.params["field"] == "data.public_key"
     assert "small order" in info.value.message_en
+
+
+def test_the_frozen_log_refusal_reads_in_both_languages():
+    # raised by the log store (tests/test_weak_key_log.py) for a log granted a weak key earlier
+    err = LedgerError(
+        "log_holds_weak_key", seq=7, key_id=key_id(IDENTITY), problem="the public key is a point of small order"
+    )
+    assert err.kind == "conflict"
+    assert "entry 7" in err.message_en and "第 7 号条目" in err.message_zh
+    assert_rendered(err)
