@@ -135,3 +135,11 @@ def test_log_and_witness_keys_cannot_be_weak(encoding):
         with pytest.raises(LedgerError) as info:
             NoteVerifier.create("example.org/log", encoding, sig_type)
         assert info.value.code == "note_key_invalid"
+
+
+def test_batch_verification_is_strict_too():
+    from ledger.sigcheck import _verify_chunk
+
+    pair = KeyPair.from_seed(b"batch")
+    items = [(IDENTITY, FORGED, b"x"), (pair.public, pair.sign(b"y"), b"y"), (b"short", FORGED, b"x")]
+    assert _verify_chunk(items) == [False, True, False]
