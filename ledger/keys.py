@@ -14,10 +14,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from . import ed25519_strict
 from .errors import LedgerError
 
 
@@ -56,12 +56,20 @@ def load_public(raw: bytes) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(raw)
 
 
-def verify(public: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
-    try:
-        public.verify(signature, message)
-    except InvalidSignature:
-        return False
-    return True
+def verify(public: Ed25519PublicKey | bytes, signature: bytes, message: bytes) -> bool:
+    """Ed25519 verification with libsodium's strictness (:mod:`ledger.ed25519_strict`)."""
+    if isinstance(public, bytes | bytearray):
+        return ed25519_strict.verify(bytes(public), signature, message)
+    return ed25519_strict.verify(public_raw(public), signature, message, key=public)
+
+
+def check_public_key(raw: bytes, *, what: str = "public key") -> bytes:
+    """``raw`` if it may enter the log as an Ed25519 key (32 bytes, canonical, not of small
+    order, on the curve), else a typed ``body_invalid`` naming why."""
+    problem = ed25519_strict.public_key_problem(raw)
+    if problem is not None:
+        raise LedgerError("body_invalid", detail=f"{what}: {problem}")
+    return raw
 
 
 @dataclass(frozen=True, slots=True)

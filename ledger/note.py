@@ -42,8 +42,9 @@ from typing import NamedTuple
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from .ed25519_strict import public_key_problem
 from .errors import LedgerError, VerificationError, define
-from .keys import KeyPair, b64, load_public, unb64, verify
+from .keys import KeyPair, b64, unb64, verify
 
 SIG_ED25519 = 0x01
 SIG_COSIGNATURE_V1 = 0x04
@@ -274,6 +275,9 @@ class NoteVerifier:
         if not isinstance(self.public, (bytes, bytearray)) or len(self.public) != 32:
             raise LedgerError(NOTE_KEY_INVALID, detail="an Ed25519 public key is 32 bytes")
         object.__setattr__(self, "public", bytes(self.public))
+        problem = public_key_problem(self.public)  # libsodium's strictness (ledger.ed25519_strict)
+        if problem is not None:
+            raise LedgerError(NOTE_KEY_INVALID, detail=problem)
         expected = key_hash(self.name, self.sig_type, self.public)
         if self.key_hash != expected or isinstance(self.key_hash, bool):
             claimed = f"{self.key_hash:08x}" if isinstance(self.key_hash, int) else repr(self.key_hash)
@@ -309,7 +313,7 @@ class NoteVerifier:
                 "signature is by another key", expected=f"{self.name}+{self.key_hash:08x}",
                 actual=f"{sig.name}+{sig.key_hash:08x}", code=NOTE_BAD_SIGNATURE,
             )
-        public = load_public(self.public)
+        public = self.public
         timestamp: int | None = None
         if self.sig_type == SIG_COSIGNATURE_V1:
             if len(sig.signature) != 8 + ED25519_SIG_SIZE:

@@ -14,7 +14,9 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
-from .keys import load_public, verify
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from . import ed25519_strict
 
 PARALLEL_MIN = 256
 
@@ -25,13 +27,16 @@ _pool_pid: int | None = None
 
 
 def _verify_chunk(items: Sequence[Item]) -> list[bool]:
-    cache: dict[bytes, object] = {}
+    cache: dict[bytes, Ed25519PublicKey] = {}
     out = []
     for public, sig, message in items:
+        if len(public) != 32:
+            out.append(False)
+            continue
         key = cache.get(public)
         if key is None:
-            key = cache[public] = load_public(public)
-        out.append(verify(key, sig, message))  # type: ignore[arg-type]
+            key = cache[public] = Ed25519PublicKey.from_public_bytes(public)
+        out.append(ed25519_strict.verify(public, sig, message, key=key))  # libsodium's strictness
     return out
 
 

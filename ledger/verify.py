@@ -32,7 +32,7 @@ from . import merkle
 from .checkpoint import Checkpoint, verify_checkpoint
 from .entry import GENESIS_PREV, Leaf, SignedEntry, parse_leaf
 from .errors import LedgerError, VerificationError
-from .keys import b64, key_id, unb64
+from .keys import b64, check_public_key, key_id, unb64
 
 LOG_KEY_ROTATED = "log.key_rotated"
 LOG_SEALED = "log.sealed"
@@ -111,21 +111,27 @@ class KeyRing:
         if type_ == GENESIS and "previous" in data:
             return  # a later log restates the trust root; keys carry over
         if type_ in (GENESIS, "key.granted"):
-            raw = unb64(data.get("public_key"), length=32, what="data.public_key")
+            raw = _strict_key(data.get("public_key"), "data.public_key")
             self.keys[key_id(raw)] = ActorKey(raw, str(data.get("role")), str(data.get("org")), seq)
             if type_ == GENESIS:
                 self.root = (key_id(raw), str(data.get("org")))
                 if data.get("log_key") is not None:
-                    self.log_keys.append((0, unb64(data.get("log_key"), length=32, what="data.log_key")))
+                    self.log_keys.append((0, _strict_key(data.get("log_key"), "data.log_key")))
         elif type_ == LOG_KEY_ROTATED:
             index = seq - self.base
             if data.get("from_size") != index + 1:
                 raise LedgerError("body_invalid", detail=f"from_size must be {index + 1}")
-            self.log_keys.append((seq + 1, unb64(data.get("public_key"), length=32, what="data.public_key")))
+            self.log_keys.append((seq + 1, _strict_key(data.get("public_key"), "data.public_key")))
         elif type_ == "key.revoked":
             target = self.keys.get(str(data.get("key_id")))
             if target is not None and target.revoked_seq is None:
                 target.revoked_seq = seq
+
+
+def _strict_key(value: Any, what: str) -> bytes:
+    """A key entering the log: base64 of 32 bytes, canonical, not of small order, on the curve
+    (libsodium's rule, :mod:`ledger.ed25519_strict`); else LedgerError naming why."""
+    return check_public_key(unb64(value, length=32, what=what), what=what)
 
 
 def verify_leaves(

@@ -87,7 +87,7 @@ from .checkpoint import Checkpoint, cosign, format_witness_key, verify_checkpoin
 from .domain.rules import GENESIS, LOG_KEY_ROTATED, LOG_SEALED
 from .entry import parse_leaf, signature_valid
 from .errors import LedgerError, VerificationError, define
-from .keys import KeyPair, b64, key_id, unb64
+from .keys import KeyPair, b64, check_public_key, key_id, unb64
 from .merkle import leaf_hash, verify_consistency, verify_inclusion
 from .note import SIG_ED25519, add_signatures, format_verifier_key, is_valid_name, parse_note, parse_verifier_key
 from .remote import LogClient
@@ -905,7 +905,7 @@ def rotation_in(raw: bytes, seq: int, origin: str, current: bytes) -> bytes | No
             or not signature_valid(entry, current)
         ):
             return None
-        return unb64(entry.data.get("public_key"), length=32, what="data.public_key")
+        return check_public_key(unb64(entry.data.get("public_key"), length=32, what="data.public_key"))
     except LedgerError:
         return None
 

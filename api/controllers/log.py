@@ -383,7 +383,9 @@ class LogController(Controller):
                 check_add_checkpoint(request, {target.origin: [vkey]}, latest_size=latest, latest_root=latest_root)
             except LedgerError as exc:
                 if exc.code == WITNESS_OLD_SIZE_MISMATCH:
-                    return Response(size_response_body(latest), status_code=409, media_type=SIZE_CONTENT_TYPE)
+                    # exactly text/x.tlog.size (C2SP tlog-witness): no charset parameter appended
+                    return Response(size_response_body(latest), status_code=409, media_type=SIZE_CONTENT_TYPE,
+                                    headers={"content-type": SIZE_CONTENT_TYPE})
                 raise
             stamps = {c.name: c.timestamp for c in cosigners}
             for sig in new:

@@ -446,6 +446,18 @@ PERSONAL_DATA_IN_TEXT = define(
     "（捐赠人个人信息只能存入捐赠人信息库）。",
 )
 
+# --- ed25519 ---------------------------------------------------------------------------------
+
+LOG_HOLDS_WEAK_KEY = define(
+    "log_holds_weak_key",
+    "conflict",
+    "Nothing more is appended to this log: entry {seq} put the key {key_id} into it, and that key is not usable "
+    "({problem}), so entries could be signed with it without any private key. The operator must decide how to "
+    "recover (see the operations guide); strict verifiers report the log as invalid at entry {seq}.",
+    "本账本不再追加条目：第 {seq} 号条目写入了密钥 {key_id}，该密钥不可用（小阶点、编码不规范或不在曲线上），"
+    "无需私钥即可冒签条目。须由运营方决定如何恢复（见运维指南）；严格的验证程序会报告本账本自第 {seq} 号条目起无效。",
+)
+
 ALL_CODES: tuple[str, ...] = tuple(
     value for name, value in sorted(globals().items()) if name.isupper() and isinstance(value, str)
 )

@@ -66,6 +66,7 @@ from datetime import date, timedelta, timezone
 from typing import Any, Callable
 
 from ..canonical import parse_time
+from ..ed25519_strict import public_key_problem
 from ..entry import SignedEntry
 from ..errors import InvariantBroken, LedgerError
 from ..keys import key_id, unb64
@@ -230,6 +231,10 @@ def signer_public_key(state: State, entry: SignedEntry, seq: int) -> bytes | Non
                 raise LedgerError(C.SHARD_CONTINUATION_INVALID, detail=f"no log {origin} in this registry")
             return _log_key(state, origin, entry.signer)
         raw = unb64(data.get("public_key") if isinstance(data, dict) else None, length=32, what="data.public_key")
+        problem = public_key_problem(raw)  # refused before its signature is checked, by name
+        if problem is not None:
+            raise LedgerError(C.DATA_INVALID, type=GENESIS, field="data.public_key", detail=problem,
+                              detail_zh="应为可用的 Ed25519 公钥（编码规范、非小阶点、在曲线上）")
         if key_id(raw) != entry.signer:
             raise LedgerError(C.GENESIS_KEY_MISMATCH, expected=key_id(raw), signer=entry.signer)
         return raw

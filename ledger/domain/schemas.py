@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any, Callable
 
+from ..ed25519_strict import public_key_problem
 from ..errors import LedgerError
 from ..keys import unb64
 from ..money import check_currency, parse_amount
@@ -195,10 +196,14 @@ class Uscc(Spec):
 class PublicKey(Spec):
     def check(self, value: Any, path: str, values: dict[str, Any]) -> str:
         try:
-            unb64(value, length=32, what=path)
+            raw = unb64(value, length=32, what=path)
         except LedgerError as exc:
             raise _Bad(path, "it must be the base64 of a raw 32-byte Ed25519 public key",
                        "应为 32 字节 Ed25519 公钥的 base64 编码") from exc
+        problem = public_key_problem(raw)  # libsodium's strictness (ledger.ed25519_strict)
+        if problem is not None:
+            raise _Bad(path, f"it must be a usable Ed25519 public key: {problem}",
+                       "应为可用的 Ed25519 公钥（编码规范、非小阶点、在曲线上）")
         return value
 
 

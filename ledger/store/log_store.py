@@ -33,7 +33,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
-from .. import merkle
+from .. import ed25519_strict, merkle
 from ..canonical import format_time, now, parse_time
 from ..checkpoint import Checkpoint, sign_checkpoint
 from ..domain.state import Overlay
@@ -290,6 +290,7 @@ class LogStore:
         self._signer = NoteSigner(origin, log_key)
         # key id -> public key: a key id is the hash of its key, so this never goes stale
         self._key_cache: dict[str, bytes] = {}
+        self._keys_checked = False  # no weak key in the log (see _refuse_if_weak_key)
 
     # --- set-up ---------------------------------------------------------------------------
 
@@ -476,6 +477,35 @@ class LogStore:
         pending = start_verify([(keys[i], entries[i].sig, entries[i].signing_message()) for i in positions])  # type: ignore[misc]
         return _SignatureChecks(keys, positions, pending)
 
+    def _refuse_if_weak_key(self, conn: Connection) -> None:
+        """Refuse to append to a log that already holds a key of small order, non-canonical or
+        off the curve (put there before the strict rule, ledger.ed25519_strict): strict
+        verifiers call such a log invalid from that entry on, so it must not grow as if it
+        were sound (docs/protocol.md). No such key can enter any more, so a clean scan of the
+        keys is remembered for the life of the process."""
+        if self._keys_checked:
+            return
+        from ..domain.codes import LOG_HOLDS_WEAK_KEY
+        from ..domain.rows import KeyRow, RegistryRow
+        from .projection_tables import table_for
+
+        keys, registry = table_for(KeyRow), table_for(RegistryRow)
+        found: list[tuple[int, str, str]] = []
+        for key_id_, public, granted_seq in conn.execute(select(keys.c.key_id, keys.c.public_key, keys.c.granted_seq)):
+            problem = _key_problem(public)
+            if problem is not None:
+                found.append((granted_seq, key_id_, problem))
+        for log_key, log_key_id, from_size in conn.execute(
+            select(registry.c.log_key, registry.c.log_key_id, registry.c.log_key_from_size)
+        ):
+            problem = _key_problem(log_key) if log_key is not None else None
+            if problem is not None:
+                found.append((max((from_size or 1) - 1, 0), log_key_id or "?", problem))
+        if found:
+            seq, bad_id, problem = min(found)
+            raise LedgerError(LOG_HOLDS_WEAK_KEY, seq=seq, key_id=bad_id, problem=problem)
+        self._keys_checked = True
+
     def _lock_head(self, conn: Connection) -> tuple[Head, merkle.CompactRange]:
         row = run(conn, _SELECT_HEAD_FOR_UPDATE if self.is_postgres else _SELECT_HEAD).fetchone()
         if row is None:
@@ -502,6 +532,7 @@ class LogStore:
         """Append under the lock. Atomic by default: the first refusal raises and nothing is
         written. ``independent``: each entry stands alone (its rule changes are kept on an
         overlay and dropped if it is refused); refusals come back in the result list."""
+        self._refuse_if_weak_key(conn)
         single = len(entries) == 1 and not independent
         known = self._existing_by_idem(conn, entries)
         verdicts = checked.verdicts() if independent else {}
@@ -933,6 +964,14 @@ def _check_origin(origin: Any) -> None:
     if not isinstance(origin, str) or not origin or len(origin) > 200 or any(ch.isspace() or not ch.isprintable() for ch in origin):
         raise LedgerError(SHARD_ORIGIN_INVALID, origin=origin, reason="an origin is 1 to 200 printable characters without spaces",
                           reason_zh="账本名称须为 1 到 200 个可打印字符，不含空格")
+
+
+def _key_problem(public: str) -> str | None:
+    """Why a stored base64 public key is not usable (ledger.ed25519_strict), or None."""
+    try:
+        return ed25519_strict.public_key_problem(unb64(public, length=32, what="public_key"))
+    except LedgerError as exc:
+        return exc.message_en
 
 
 def _named_public_key(entry: SignedEntry) -> bytes | None:

@@ -57,6 +57,7 @@
     return crypto.subtle.digest("SHA-256", bytes).then(function (d) { return new Uint8Array(d); });
   }
   function ed25519(publicKey, signature, message) {
+    if (ed25519StrictPrecheck(publicKey, signature) !== null) return Promise.resolve(false); // ed25519_strict.js
     return crypto.subtle.importKey("raw", publicKey, { name: "Ed25519" }, false, ["verify"]).then(function (key) {
       return crypto.subtle.verify({ name: "Ed25519" }, key, signature, message);
     });

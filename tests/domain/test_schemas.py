@@ -40,7 +40,7 @@ def valid_samples() -> dict[str, dict]:
         "report.issued": {"kind": "annual-work-report", "subject": FOUNDATION, "period_start": "2025-01-01",
                           "period_end": "2025-12-31", "rule_set": "cn-charity/1", "tree_size": 10, "root": sha("root"),
                           "files": [{"name": "report.pdf", "sha256": sha("pdf"), "size": 1234}]},
-        "log.key_rotated": {"public_key": "A" * 43 + "=", "from_size": 12},
+        "log.key_rotated": {"public_key": k.public_b64, "from_size": 12},
         "log.sealed": {"next_origin": "charity-ledger.example/2027", "size": 12},
         "sz.donation_filed": sz_filing_data("SZ-2026-001", [sha("d1"), sha("d2")]),
         "sz.filing_replied": {"target": sha("f"), "decision": "approved", "replied_on": "2026-03-25", "note": "准予备案"},
