@@ -129,6 +129,11 @@ class Helpers:
         message = LABELS.get(kind, {}).get(str(value))
         return self.t.gettext(message) if message else str(value)
 
+    def leaf_labels(self) -> dict[str, dict[str, str]]:
+        """Names of the vocabulary values verify.js shows from a verified leaf (translations,
+        not claims: the values themselves come from the leaf)."""
+        return {kind: {value: self.t.gettext(message) for value, message in LABELS[kind].items()} for kind in ("channel", "kind")}
+
     def entry_type(self, type_: str | None, seq: int | None = None) -> str:
         """An entry type's name; a ``registry.genesis`` past position 0 of the chain is the
         first entry of a continuing log (it names the sealed log before it), not a new registry."""
