@@ -305,7 +305,7 @@
     listEl.appendChild(li);
   }
   function setBox(el, state, message) {
-    el.className = el.className.replace(/\s*\bstate-\S+/g, "") + " state-" + state;
+    el.className = el.className.replace(/\s*\b(state-\S+|pending)\b/g, "") + " state-" + state;
     el.setAttribute("data-state", state);
     el.textContent = message;
   }
