@@ -42,7 +42,7 @@ from ledger.store.runtime import Ledger
 
 from . import queries as Q
 from .flow import build_flow
-from .i18n import CHINA, Formatter
+from .i18n import CHINA, LANG_TAGS, Formatter
 from .templating import CSP, Helpers, render, request_locale
 
 _ORG = re.compile(r"^[0-9A-Z]{18}$")
@@ -573,6 +573,19 @@ class SitePages(Controller):
         return render(request, "how_to_verify.html", nav="checkpoints", vkey=log_vkey(ledger.log), origin=active.origin,
                       size=active.size, total=active.base + active.size, logs=logs, sealed=sealed,
                       base=str(request.base_url).rstrip("/"))
+
+    @get("/verifier.html", name="site:verifier", sync_to_thread=True)
+    def verifier(self, request: Request) -> Response[str]:
+        """The standalone verifier (:mod:`.standalone`): one file, to save and open offline. Its
+        policy allows its own inline blocks and no connection, here as in the saved copy."""
+        from .standalone import build_verifier
+
+        locale, _ = request_locale(request)
+        page, csp = build_verifier(locale)
+        return Response(page, media_type="text/html; charset=utf-8", headers={
+            "Content-Security-Policy": csp + "; frame-ancestors 'none'", "Content-Language": LANG_TAGS[locale],
+            "Vary": "Cookie", "Cache-Control": "no-cache",
+        })
 
     @get("/reports", name="site:reports", sync_to_thread=True)
     def reports(self, request: Request, ledger: NamedDependency[Ledger]) -> Template:
