@@ -69,6 +69,7 @@ def make_environment(*extra_dirs: Path) -> Environment:
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["asset"] = asset_url
+    env.globals["verify_scripts"] = verify_scripts
     env.globals["NAV"] = NAV
     return env
 
@@ -88,6 +89,13 @@ def asset_url(name: str) -> str:
     """``/static/<name>?v=<content hash>``: assets can be cached for long and still change."""
     digest = hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:12]
     return f"/static/{name}?v={digest}"
+
+
+def verify_scripts() -> Markup:
+    """The scripts of a page that checks in the browser: ``ed25519_strict.js`` first when it is
+    there (verify.js's one Ed25519 function calls its precheck), then ``verify.js``."""
+    names = [n for n in ("ed25519_strict.js", "verify.js") if (STATIC / n).exists()]
+    return Markup("").join(Markup('<script src="{}" defer></script>').format(asset_url(n)) for n in names)
 
 
 # --- request context ------------------------------------------------------------------------

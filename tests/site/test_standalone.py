@@ -143,9 +143,7 @@ def test_offline_from_file_with_every_request_blocked(api: TestClient, site_worl
         page.locator("#fingerprint").fill(fingerprint)
         page.locator("#entry-file").set_input_files(str(tmp_path / "entries.jsonl"))
         page.locator("#checkpoint-file").set_input_files(str(tmp_path / "checkpoint"))
-        page.wait_for_function(
-            "['checkpoint', 'entry'].every(id => document.getElementById(id).value.length > 0)"
-        )
+        page.wait_for_function("['checkpoint', 'entry'].every(id => document.getElementById(id).value.length > 0)")
         page.locator("#proof").fill(pieces["proof"])
         page.locator("#witnesses").fill(site_world.witness_key)
         page.locator("#entry-id").fill(site_world.receipt_id)
@@ -183,3 +181,22 @@ def test_offline_from_file_with_every_request_blocked(api: TestClient, site_worl
         assert errors == [], errors
         context.close()
         browser.close()
+
+
+def test_pages_load_the_strict_precheck_before_verify_js_when_it_exists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from public_site import templating
+
+    (tmp_path / "verify.js").write_text("/* verify */", encoding="utf-8")
+    monkeypatch.setattr(templating, "STATIC", tmp_path)
+    templating.asset_url.cache_clear()
+    try:
+        assert re.findall(r'src="/static/([^"?]+)', str(templating.verify_scripts())) == ["verify.js"]
+        (tmp_path / "ed25519_strict.js").write_text("/* strict */", encoding="utf-8")
+        assert re.findall(r'src="/static/([^"?]+)', str(templating.verify_scripts())) == [
+            "ed25519_strict.js",
+            "verify.js",
+        ]
+    finally:
+        templating.asset_url.cache_clear()
