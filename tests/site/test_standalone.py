@@ -19,7 +19,7 @@ from litestar.testing import TestClient
 from ledger.cli import main as cli
 from public_site import standalone
 from public_site.templating import STATIC
-from tests.site.browsing import ARGS, CHROMIUM
+from tests.site.browsing import ARGS, CHROMIUM, shoot
 from tests.site.world import WITNESS_NAME, SiteWorld
 
 SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
@@ -158,6 +158,7 @@ def test_offline_from_file_with_every_request_blocked(api: TestClient, site_worl
         )
         assert page.locator("#check-list li.bad").count() == 0
         assert page.locator("#check-list li[data-check='receipt'].ok").count() == 1
+        shoot(page, "verifier-offline")
 
         # a tampered proof hash fails, visibly, and nothing of the entry is shown
         proof = json.loads(pieces["proof"])
