@@ -372,6 +372,10 @@
       case "entry-id": return leafHash;
       case "seq": return String(leaf.seq);
       case "log": return leaf.body.log;
+      case "type": return leaf.body.type;
+      case "signature": return leaf.sig;
+      case "prev": return leaf.prev;
+      case "data-json": return JSON.stringify(data, null, 2);
       case "project": return data.project;
       case "received-on": return data.received_on;
       case "channel": return data.channel !== undefined ? (labels.channel && labels.channel[data.channel]) || data.channel : null;

@@ -347,6 +347,20 @@ def test_the_entry_page_pins_and_compares_too(browser, server, site_world):
         assert state(pg, "#check-result") == "pass" and state(pg, "#key-pin") == "receipt-match"
         assert pg.locator("#entry-amount").inner_text().strip() == "¥15,000.00"
         assert pg.locator("#entry-id").get_attribute("data-verified") == "yes"
+        leaf = json.loads(site_world.ledger.log.leaf(seq))
+        assert json.loads(pg.locator("#entry-data").inner_text()) == leaf["body"]["data"]
+        assert pg.locator("#signature").inner_text() == leaf["sig"]
+        # a lie about the type beside the proof is caught
+        pg.route(
+            f"{server}/ledger/{seq}",
+            lambda route: route.fulfill(
+                response=(r := route.fetch()),
+                body=r.text().replace('data-claim="funds.disbursed"', 'data-claim="funds.allocated"'),
+            ),
+        )
+        pg.reload()
+        pg.wait_for_selector("#check-result[data-state]")
+        assert state(pg, "#check-result") == "fail" and bad_checks(pg) == ["figures"]
 
 
 def test_the_strict_ed25519_precheck_is_called_for_every_signature(browser, server, site_world):
