@@ -401,6 +401,13 @@
       el.textContent = value === null || value === undefined ? msgs.unverifiedValue : value;
       el.setAttribute("data-verified", result ? "yes" : "no");
     }
+    // the site's trace of the money: its parts must add up to the signed amount (BigInt: no float)
+    var parts = document.querySelectorAll("[data-part-of='amount'][data-minor]");
+    if (result && parts.length) {
+      var sum = BigInt(0);
+      for (var j = 0; j < parts.length; j++) sum += BigInt(parts[j].getAttribute("data-minor"));
+      if (String(sum) !== minorUnits((result.leaf.body.data || {}).amount)) mismatches.push("trace");
+    }
     return mismatches;
   }
 

@@ -161,6 +161,18 @@ def test_a_changed_figure_beside_the_proof_is_caught(page, server, site_world):
     assert "12,345.00" not in page.locator("#donation").inner_text()
 
 
+def test_a_trace_that_does_not_add_up_to_the_signed_amount_is_caught(page, server, site_world):
+    def lie(body: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        found = re.search(r'id="tr-unallocated" data-minor="(\d+)"', body)
+        assert found
+        return body.replace(found.group(0), f'id="tr-unallocated" data-minor="{int(found.group(1)) + 100}"'), data
+
+    lying(page, server, lie)
+    lookup(page, server, site_world.receipt_code)
+    assert state(page, "#check-result") == "fail" and bad_checks(page) == ["figures"]
+    assert "trace" in page.locator("#check-list li[data-check='figures']").inner_text()
+
+
 def test_a_changed_amount_in_the_leaf_is_caught_and_not_shown(page, server, site_world):
     def lie(body: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         leaf = base64.b64decode(data["leaf_b64"])

@@ -90,7 +90,7 @@ def test_the_verify_page_shows_no_server_figures_beside_the_proof(client: TestCl
     assert "<noscript>" in donation and "not checked: JavaScript is off" in donation
     # what the site adds is labelled as such
     assert "What this site adds (not checked in your browser)" in shown
-    assert "your browser does not check this part" in visible(page)
+    assert "your browser checks only that the two parts add up to the signed amount" in visible(page)
 
 
 def test_without_witness_keys_the_site_suggests_none_and_claims_none(site_world: SiteWorld) -> None:
