@@ -137,6 +137,12 @@ class Helpers:
         message = LABELS.get(kind, {}).get(str(value))
         return self.t.gettext(message) if message else str(value)
 
+    def fingerprint(self, vkey: str) -> str:
+        """A log key's fingerprint, as receipts print it: hex SHA-256 of the raw public key."""
+        from ledger.note import parse_verifier_key
+
+        return hashlib.sha256(parse_verifier_key(vkey).public).hexdigest()
+
     def leaf_labels(self) -> dict[str, dict[str, str]]:
         """Names of the vocabulary values verify.js shows from a verified leaf (translations,
         not claims: the values themselves come from the leaf)."""

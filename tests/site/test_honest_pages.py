@@ -106,3 +106,11 @@ def test_without_witness_keys_the_site_suggests_none_and_claims_none(site_world:
     # no claim of witnessing: that is the browser's finding, over the witnesses the user trusts
     assert "Witnessed:" not in shown and "cosigned by" not in shown.lower()
     assert "This site suggests: (none)" in shown
+
+
+def test_the_how_to_page_gives_the_fingerprint_receipts_print(client: TestClient, site_world: SiteWorld) -> None:
+    import hashlib
+
+    page = client.get("/how-to-verify?lang=en").text
+    fingerprint = hashlib.sha256(site_world.ledger.log.current_log_key().public).hexdigest()
+    assert f'<code class="wrap-any" id="vkey-fingerprint">{fingerprint}</code>' in page
