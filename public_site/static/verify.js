@@ -269,7 +269,7 @@
     } catch (e) { return fallback; }
   }
   function save(name, value) {
-    try { localStorage.setItem(name, JSON.stringify(value)); } catch (e) { /* storage off: nothing pinned */ }
+    try { localStorage.setItem(name, JSON.stringify(value)); return true; } catch (e) { return false; }   // storage off
   }
   function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, function (m, k) { return values[k] === undefined ? m : values[k]; });
@@ -324,8 +324,7 @@
     if (fragFp) result.fragment = fragFp === fp ? "match" : "mismatch";
     if (!known.length) {
       if (result.fragment !== "mismatch") {
-        save(PIN_KEY, [{ fp: fp, origin: origin, since: new Date().toISOString() }]);
-        result.pin = "first-use";
+        result.pin = save(PIN_KEY, [{ fp: fp, origin: origin, since: new Date().toISOString() }]) ? "first-use" : "no-storage";
       } else {
         result.pin = "not-pinned";
       }
@@ -356,6 +355,9 @@
     } else if (p.pin === "first-use") {
       state = "first-use";
       message = fill(msgs.pinFirstUse, { key: fp });
+    } else if (p.pin === "no-storage") {
+      state = "no-storage";
+      message = fill(msgs.pinNoStorage, { key: fp });
     } else {
       state = "match";
       message = fill(msgs.pinMatch, { key: fp });

@@ -383,3 +383,15 @@ def test_the_strict_ed25519_precheck_is_called_for_every_signature(browser, serv
         lookup(pg, server, site_world.receipt_code)
         assert state(pg, "#check-result") == "fail"
         assert set(bad_checks(pg)) == {"sig", "logsig", "witness"}
+
+
+def test_a_browser_that_keeps_nothing_is_told_the_key_is_not_pinned(browser, server, site_world):
+    with watched_page(browser, server) as pg:
+        pg.add_init_script(
+            "Storage.prototype.setItem = function () { throw new DOMException('blocked', 'SecurityError'); };"
+        )
+        lookup(pg, server, site_world.receipt_code)
+        assert state(pg, "#check-result") == "pass"
+        assert state(pg, "#key-pin") == "no-storage"
+        assert "账本公钥未被固定" in pg.locator("#key-pin").inner_text()
+        assert real_fingerprint(site_world) in pg.locator("#key-pin").inner_text()
