@@ -72,6 +72,7 @@ def make_environment(*extra_dirs: Path) -> Environment:
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["asset"] = asset_url
+    env.globals["verify_scripts"] = verify_scripts
     env.globals["NAV"] = NAV
     return env
 
@@ -91,6 +92,13 @@ def asset_url(name: str) -> str:
     """``/static/<name>?v=<content hash>``: assets can be cached for long and still change."""
     digest = hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:12]
     return f"/static/{name}?v={digest}"
+
+
+def verify_scripts() -> Markup:
+    """The scripts of a page that checks in the browser: ``ed25519_strict.js`` first when it is
+    there (verify.js's one Ed25519 function calls its precheck), then ``verify.js``."""
+    names = [n for n in ("ed25519_strict.js", "verify.js") if (STATIC / n).exists()]
+    return Markup("").join(Markup('<script src="{}" defer></script>').format(asset_url(n)) for n in names)
 
 
 # --- request context ------------------------------------------------------------------------
@@ -131,6 +139,17 @@ class Helpers:
             return "—"
         message = LABELS.get(kind, {}).get(str(value))
         return self.t.gettext(message) if message else str(value)
+
+    def fingerprint(self, vkey: str) -> str:
+        """A log key's fingerprint, as receipts print it: hex SHA-256 of the raw public key."""
+        from ledger.note import parse_verifier_key
+
+        return hashlib.sha256(parse_verifier_key(vkey).public).hexdigest()
+
+    def leaf_labels(self) -> dict[str, dict[str, str]]:
+        """Names of the vocabulary values verify.js shows from a verified leaf (translations,
+        not claims: the values themselves come from the leaf)."""
+        return {kind: {value: self.t.gettext(message) for value, message in LABELS[kind].items()} for kind in ("channel", "kind")}
 
     def entry_type(self, type_: str | None, seq: int | None = None) -> str:
         """An entry type's name; a ``registry.genesis`` past position 0 of the chain is the

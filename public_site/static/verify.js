@@ -1,30 +1,28 @@
-/* In-browser verification of a log entry with WebCrypto (no library, nothing fetched):
-   1. leaf hash = SHA-256(0x00 || leaf bytes) equals the entry id, and the leaf's seq is the
-      proof index (an entry's seq in its own log: each log of the chain has its own tree);
-   2. the signer key id is SHA-256 of its public key, and its Ed25519 signature over
-      "charity-ledger/entry/v1\n" || JCS(body) verifies (the body bytes are cut from the leaf);
+/* Verification of a log entry with WebCrypto (no library, nothing fetched).
+
+   CharityVerify.check(d, options) checks, from the data d alone:
+   1. leaf hash = SHA-256(0x00 || leaf bytes) (equal to the entry id when one is given), and the
+      leaf's seq is the proof index (an entry's seq in its own log: each log has its own tree);
+   2. when a signer public key is given: its key id is SHA-256 of the key and the body's signer,
+      and its Ed25519 signature over "charity-ledger/entry/v1\n" || JCS(body) verifies (the
+      body bytes are cut from the leaf);
    3. the RFC 9162 inclusion proof folds the leaf hash up to the checkpoint's root;
    4. the checkpoint names the log the entry was signed for (body.log) and the tree size, and
-      that log's Ed25519 note signature (C2SP signed note, key from the vkey) verifies;
-   5. cosignatures (C2SP tlog-cosignature v1) by the witnesses this site lists verify.
-   The result is shown on the page; #check-result gets data-state="pass|fail|unavailable". */
-(function () {
+      the log's Ed25519 note signature (C2SP signed note, key from the vkey) verifies;
+   5. cosignatures (C2SP tlog-cosignature v1) by the witnesses the USER trusts (options.trusted,
+      a list of witness vkeys): k of n.
+   Only the leaf bytes that pass these checks are used for the figures a page shows.
+
+   The page part (when the page has #proof-data) adds what a page served by the log's operator
+   needs to be honest: the log key is pinned in this browser on first use (localStorage) and
+   compared with the fingerprint a receipt carries in the address fragment (#logkey=<hex>); the
+   trusted witnesses are the user's list (localStorage; the site's list is only the default);
+   the figures are rendered from the verified leaf and compared with the site's own. */
+(function (root) {
   "use strict";
   var enc = new TextEncoder();
-
-  // receipt code from the address fragment (#code=...): never sent to the server by the browser
-  var form = document.getElementById("verify-form");
-  if (form && location.hash.indexOf("#code=") === 0) {
-    var input = document.getElementById("code");
-    if (input && !input.value) input.value = decodeURIComponent(location.hash.slice(6));
-  }
-
-  var dataEl = document.getElementById("proof-data");
-  if (!dataEl) return;
-  var msgs = document.getElementById("check-messages").dataset;
-  var resultEl = document.getElementById("check-result");
-  var listEl = document.getElementById("check-list");
-  var againEl = document.getElementById("check-again");
+  var PIN_KEY = "charity-ledger.logkeys";          // JSON [{"fp": hex, "origin": str, "since": iso}]
+  var WITNESS_KEY = "charity-ledger.witnesses";    // JSON [witness vkey, ...]
 
   function b64(text) {
     var bin = atob(text), out = new Uint8Array(bin.length);
@@ -56,11 +54,14 @@
   function sha256(bytes) {
     return crypto.subtle.digest("SHA-256", bytes).then(function (d) { return new Uint8Array(d); });
   }
-  function ed25519(publicKey, signature, message) {
-    if (ed25519StrictPrecheck(publicKey, signature) !== null) return Promise.resolve(false); // ed25519_strict.js
-    return crypto.subtle.importKey("raw", publicKey, { name: "Ed25519" }, false, ["verify"]).then(function (key) {
-      return crypto.subtle.verify({ name: "Ed25519" }, key, signature, message);
-    });
+  // The one place an Ed25519 signature is verified (entry, checkpoint and cosignatures alike).
+  async function ed25519(publicKey, signature, message) {
+    // libsodium's rules first (ed25519_strict.js, loaded before this file): without them, refuse
+    if (typeof root.ed25519StrictPrecheck !== "function" || root.ed25519StrictPrecheck(publicKey, signature) !== null) {
+      return false;
+    }
+    var key = await crypto.subtle.importKey("raw", publicKey, { name: "Ed25519" }, false, ["verify"]);
+    return crypto.subtle.verify({ name: "Ed25519" }, key, signature, message);
   }
 
   // RFC 9162 section 2.1.3.2
@@ -87,14 +88,19 @@
 
   function parseVkey(text) {
     // name+<8 hex key hash>+base64(type || key): the name has no '+', the base64 may
-    var m = /^([^+]+)\+([0-9a-f]{8})\+(.+)$/.exec(text.trim());
+    var m = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/=]+)$/.exec(String(text).trim());
     if (!m) throw new Error("bad verifier key");
     var raw = b64(m[3]);
-    return { name: m[1], keyHash: m[2], type: raw[0], pub: raw.slice(1), raw: raw };
+    return { name: m[1], keyHash: m[2], type: raw[0], pub: raw.slice(1), raw: raw, text: String(text).trim() };
   }
   async function keyHashOk(v) {
     var h = await sha256(concat(enc.encode(v.name), new Uint8Array([10]), v.raw));
     return hex(h.slice(0, 4)) === v.keyHash;
+  }
+  // The fingerprint of a log key: lowercase hex SHA-256 of its raw 32-byte Ed25519 public key
+  // (the key id of docs/protocol.md), what receipts print and carry as #logkey=.
+  async function fingerprint(vkeyText) {
+    return hex(await sha256(parseVkey(vkeyText).pub));
   }
   function parseNote(note) {
     var cut = note.lastIndexOf("\n\n");
@@ -109,29 +115,303 @@
     return { text: text, sigs: sigs };
   }
 
-  function item(label, state, detail) {
+  /* d: {leaf_b64, index, size, proof: [hex], note, vkey, leaf_hash?, signer?, signer_public_key?}
+     options.trusted: witness vkeys the user trusts. Returns {ok, items, leaf, leafHash, fp,
+     origin, witnesses: {k, n, bad, untrusted}}; items are {key, state: ok|bad|skipped, detail,
+     name}. A NotSupportedError (no Ed25519 in WebCrypto) is thrown to the caller. */
+  async function check(d, options) {
+    var items = [], ok = true, out = { items: items, leaf: null, leafHash: null, fp: null, origin: null };
+    function add(key, state, detail, name) {
+      items.push({ key: key, state: state, detail: detail || "", name: name || "" });
+      if (state === "bad") ok = false;
+    }
+    var trusted = (options && options.trusted) || [];
+    try {
+      // 1. the leaf hash
+      var leaf = b64(d.leaf_b64);
+      var lh = await sha256(concat(new Uint8Array([0]), leaf));
+      var text = new TextDecoder("utf-8", { fatal: true }).decode(leaf);
+      var parsed = JSON.parse(text);
+      var leafOk = parsed.seq === d.index && (!d.leaf_hash || hex(lh) === d.leaf_hash);
+      add("leaf", leafOk ? "ok" : "bad", hex(lh));
+      out.leafHash = hex(lh);
+
+      // 2. the signer's signature on the body (cut from the leaf: {"body":<JCS body>,"prev":...)
+      if (d.signer_public_key) {
+        var pub = b64(d.signer_public_key);
+        var kid = hex(await sha256(pub));
+        add("keyid", kid === parsed.body.signer && (!d.signer || kid === d.signer) ? "ok" : "bad");
+        var start = '{"body":'.length, end = text.lastIndexOf(',"prev":"');
+        var body = enc.encode(text.slice(start, end));
+        var sigOk = text.indexOf('{"body":') === 0 && end > start &&
+          (await ed25519(pub, b64(parsed.sig), concat(enc.encode("charity-ledger/entry/v1\n"), body)));
+        add("sig", sigOk ? "ok" : "bad");
+      } else {
+        add("sig", "skipped");
+      }
+
+      // 3. the inclusion proof
+      var note = parseNote(d.note);
+      var lines = note.text.split("\n");
+      var root = null;
+      try {
+        root = await rootFromInclusion(lh, d.index, d.size, d.proof.map(unhex));
+      } catch (e) {
+        root = null;
+      }
+      var cpRoot = b64(lines[2] || "");
+      add("inclusion", root && equal(root, cpRoot) ? "ok" : "bad", root ? hex(root) : "");
+
+      // 4. the checkpoint and the log's signature
+      var vkey = parseVkey(d.vkey);
+      out.fp = hex(await sha256(vkey.pub));
+      out.origin = vkey.name;
+      var sameLog = lines[0] === vkey.name && lines[0] === parsed.body.log;
+      add("checkpoint", sameLog && lines[1] === String(d.size) ? "ok" : "bad", lines[0] + " \u00b7 " + lines[1]);
+      var logSig = note.sigs.filter(function (s) { return s.name === vkey.name && s.keyHash === vkey.keyHash; })[0];
+      var logOk = vkey.type === 1 && vkey.pub.length === 32 && (await keyHashOk(vkey)) && !!logSig && logSig.sig.length === 64 &&
+        (await ed25519(vkey.pub, logSig.sig, enc.encode(note.text)));
+      add("logsig", logOk ? "ok" : "bad");
+
+      // 5. cosignatures by the witnesses the user trusts, k of n
+      var k = 0, n = 0, seen = {};
+      for (var i = 0; i < trusted.length; i++) {
+        var w;
+        try { w = parseVkey(trusted[i]); } catch (e) { continue; }
+        if (w.type !== 4 || w.pub.length !== 32 || seen[w.name + "+" + w.keyHash]) continue;
+        seen[w.name + "+" + w.keyHash] = true;
+        n++;
+        var cs = note.sigs.filter(function (s) { return s.name === w.name && s.keyHash === w.keyHash; })[0];
+        if (!cs) { add("witness", "skipped", "", w.name); continue; }
+        var wOk = false;
+        if (cs.sig.length === 72 && (await keyHashOk(w))) {
+          var ts = 0;
+          for (var j = 0; j < 8; j++) ts = ts * 256 + cs.sig[j];
+          var msg = concat(enc.encode("cosignature/v1\ntime " + ts + "\n"), enc.encode(note.text));
+          wOk = await ed25519(w.pub, cs.sig.slice(8), msg);
+        }
+        if (wOk) k++;
+        add("witness", wOk ? "ok" : "bad", "", w.name);
+      }
+      var untrusted = note.sigs.filter(function (s) {
+        return !(s.name === vkey.name && s.keyHash === vkey.keyHash) && !seen[s.name + "+" + s.keyHash];
+      }).map(function (s) { return s.name; });
+      out.witnesses = { k: k, n: n, untrusted: untrusted };
+      out.leaf = parsed;
+    } catch (e) {
+      if (e && e.name === "NotSupportedError") throw e;
+      add("error", "bad", String(e && e.message || e));
+      out.witnesses = out.witnesses || { k: 0, n: 0, untrusted: [] };
+    }
+    out.ok = ok;
+    return out;
+  }
+
+  // "1234.50" -> "1,234.50" (string digits only: amounts never go through a float)
+  function groupDigits(amount) {
+    var m = /^(-?)(\d+)(\.\d+)?$/.exec(String(amount));
+    if (!m) return String(amount);
+    return m[1] + m[2].replace(/\B(?=(\d{3})+(?!\d))/g, ",") + (m[3] || "");
+  }
+  function formatMoney(amount, currency) {
+    return (currency === "CNY" ? "\u00a5" : (currency || "") + "\u00a0") + groupDigits(amount);
+  }
+  function minorUnits(amount) {
+    var m = /^(\d+)(?:\.(\d+))?$/.exec(String(amount));
+    return m ? (m[1] + (m[2] || "")).replace(/^0+(?=\d)/, "") : null;   // the minor units, as a decimal string
+  }
+
+  root.CharityVerify = {
+    check: check, fingerprint: fingerprint, parseVkey: parseVkey, ed25519: ed25519, formatMoney: formatMoney,
+    minorUnits: minorUnits, hex: hex, b64: b64, sha256: sha256,
+  };
+
+  // --- the page ---------------------------------------------------------------------------------
+  if (typeof document === "undefined") return;
+
+  function fragment() {
+    var out = {};
+    (location.hash || "").replace(/^#/, "").split("&").forEach(function (part) {
+      var eq = part.indexOf("=");
+      if (eq > 0) {
+        try { out[part.slice(0, eq)] = decodeURIComponent(part.slice(eq + 1)); } catch (e) { /* ignore */ }
+      }
+    });
+    return out;
+  }
+  var frag = fragment();
+  var fragFp = /^[0-9a-f]{64}$/.test((frag.logkey || "").toLowerCase()) ? frag.logkey.toLowerCase() : null;
+
+  // the receipt code from the address fragment (#code=...): never sent to the server by the
+  // browser; the receipt's log key fingerprint (#logkey=...) is carried on to the result page
+  var form = document.getElementById("verify-form");
+  if (form) {
+    var input = document.getElementById("code");
+    if (input && !input.value && frag.code) input.value = frag.code;
+    if (fragFp) form.setAttribute("action", "/verify#logkey=" + fragFp);
+  }
+
+  var dataEl = document.getElementById("proof-data");
+  if (!dataEl) return;
+  var msgs = document.getElementById("check-messages").dataset;
+  var resultEl = document.getElementById("check-result");
+  var listEl = document.getElementById("check-list");
+  var againEl = document.getElementById("check-again");
+  var pinEl = document.getElementById("key-pin");
+  var witnessEl = document.getElementById("witness-result");
+  var trustedEl = document.getElementById("trusted-witnesses");
+  var labels = {};
+  try { labels = JSON.parse(document.getElementById("leaf-labels").textContent); } catch (e) { labels = {}; }
+
+  function load(name, fallback) {
+    try {
+      var v = JSON.parse(localStorage.getItem(name));
+      return Array.isArray(v) ? v : fallback;
+    } catch (e) { return fallback; }
+  }
+  function save(name, value) {
+    try { localStorage.setItem(name, JSON.stringify(value)); return true; } catch (e) { return false; }   // storage off
+  }
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (m, k) { return values[k] === undefined ? m : values[k]; });
+  }
+  function trustedWitnesses(d) {
+    var list = load(WITNESS_KEY, null);
+    if (list === null) {          // first use: the site's list becomes the user's (visible, editable)
+      list = d.witnesses.slice();
+      save(WITNESS_KEY, list);
+    }
+    return list;
+  }
+  function showTrusted(list) {
+    if (trustedEl) trustedEl.value = list.join("\n");
+  }
+
+  function item(it) {
     var li = document.createElement("li");
-    li.className = state;
-    li.textContent = label + " — ";
+    li.className = it.state;
+    li.setAttribute("data-check", it.key);
+    var label = it.key === "witness" ? fill(msgs.witness, { name: it.name }) : it.key === "error" ? it.detail : msgs[it.key];
+    li.textContent = label + " \u2014 ";
     var res = document.createElement("span");
     res.className = "res";
-    res.textContent = state === "ok" ? msgs.ok : state === "bad" ? msgs.bad : msgs.skip;
+    res.textContent = it.state === "ok" ? msgs.ok : it.state === "bad" ? msgs.bad : it.key === "witness" ? msgs.missing : msgs.notchecked;
     li.appendChild(res);
-    if (detail) {
+    if (it.detail && it.key !== "error") {
       var small = document.createElement("span");
-      small.className = "small";
-      small.textContent = " (" + detail + ")";
+      small.className = "small wrap-any";
+      small.textContent = " (" + it.detail + ")";
       li.appendChild(small);
     }
     listEl.appendChild(li);
-    return state !== "bad";
   }
-
+  function setBox(el, state, message) {
+    el.className = el.className.replace(/\s*\b(state-\S+|pending)\b/g, "") + " state-" + state;
+    el.setAttribute("data-state", state);
+    el.textContent = message;
+  }
   function finish(state, message) {
     resultEl.className = "check-result " + state;
     resultEl.setAttribute("data-state", state);
     resultEl.textContent = message;
     againEl.hidden = state === "unavailable";
+  }
+
+  // the log key: the receipt's fingerprint (from the fragment), then what this browser pinned
+  function pinKey(fp, origin) {
+    var pins = load(PIN_KEY, []);
+    var known = pins.map(function (p) { return p.fp; });
+    var result = { fragment: null, pin: null, old: known };
+    if (fragFp) result.fragment = fragFp === fp ? "match" : "mismatch";
+    if (!known.length) {
+      if (result.fragment !== "mismatch") {
+        result.pin = save(PIN_KEY, [{ fp: fp, origin: origin, since: new Date().toISOString() }]) ? "first-use" : "no-storage";
+      } else {
+        result.pin = "not-pinned";
+      }
+    } else {
+      result.pin = known.indexOf(fp) >= 0 ? "match" : "changed";
+    }
+    return result;
+  }
+  function acceptKey(fp, origin) {
+    var pins = load(PIN_KEY, []);
+    pins.push({ fp: fp, origin: origin, since: new Date().toISOString() });
+    save(PIN_KEY, pins);
+  }
+  function showPin(p, fp) {
+    var acceptBtn = document.getElementById("key-accept");
+    if (acceptBtn) acceptBtn.hidden = true;
+    var state, message;
+    if (p.fragment === "mismatch") {
+      state = "receipt-mismatch";
+      message = fill(msgs.pinReceiptMismatch, { receipt: fragFp, key: fp });
+    } else if (p.pin === "changed") {
+      state = "changed";
+      message = fill(msgs.pinChanged, { old: p.old.join(", "), key: fp });
+      if (acceptBtn) acceptBtn.hidden = false;
+    } else if (p.fragment === "match") {
+      state = "receipt-match";
+      message = fill(msgs.pinReceiptMatch, { key: fp });
+    } else if (p.pin === "first-use") {
+      state = "first-use";
+      message = fill(msgs.pinFirstUse, { key: fp });
+    } else if (p.pin === "no-storage") {
+      state = "no-storage";
+      message = fill(msgs.pinNoStorage, { key: fp });
+    } else {
+      state = "match";
+      message = fill(msgs.pinMatch, { key: fp });
+    }
+    setBox(pinEl, state, message);
+    return state;
+  }
+
+  // figures and ids, rendered from the verified leaf; the site's own figures are compared
+  function leafValue(leaf, leafHash, name) {
+    var data = leaf.body.data || {};
+    switch (name) {
+      case "amount": return data.amount !== undefined ? formatMoney(data.amount, data.currency) : null;
+      case "entry-id": return leafHash;
+      case "seq": return String(leaf.seq);
+      case "log": return leaf.body.log;
+      case "type": return leaf.body.type;
+      case "signature": return leaf.sig;
+      case "prev": return leaf.prev;
+      case "data-json": return JSON.stringify(data, null, 2);
+      case "project": return data.project;
+      case "received-on": return data.received_on;
+      case "channel": return data.channel !== undefined ? (labels.channel && labels.channel[data.channel]) || data.channel : null;
+      case "kind": return data.kind !== undefined ? (labels.kind && labels.kind[data.kind]) || data.kind : null;
+      case "restricted": return data.restricted === true ? msgs.yes : data.restricted === false ? msgs.no : null;
+      default: return null;
+    }
+  }
+  function renderFigures(result) {
+    var mismatches = [];
+    var els = document.querySelectorAll("[data-leaf]");
+    for (var i = 0; i < els.length; i++) {
+      var el = els[i], name = el.getAttribute("data-leaf");
+      var value = result ? leafValue(result.leaf, result.leafHash, name) : null;
+      var claim = el.getAttribute("data-claim");
+      if (name === "amount" && el.hasAttribute("data-minor") && result) {
+        claim = el.getAttribute("data-minor");
+        var minor = minorUnits((result.leaf.body.data || {}).amount);
+        if (minor !== claim) mismatches.push(name);
+      } else if (claim !== null && value !== null && claim !== value && result) {
+        mismatches.push(name);
+      }
+      el.textContent = value === null || value === undefined ? msgs.unverifiedValue : value;
+      el.setAttribute("data-verified", result ? "yes" : "no");
+    }
+    // the site's trace of the money: its parts must add up to the signed amount (BigInt: no float)
+    var parts = document.querySelectorAll("[data-part-of='amount'][data-minor]");
+    if (result && parts.length) {
+      var sum = BigInt(0);
+      for (var j = 0; j < parts.length; j++) sum += BigInt(parts[j].getAttribute("data-minor"));
+      if (String(sum) !== minorUnits((result.leaf.body.data || {}).amount)) mismatches.push("trace");
+    }
+    return mismatches;
   }
 
   async function run() {
@@ -140,82 +420,69 @@
     resultEl.removeAttribute("data-state");
     if (!window.isSecureContext || !window.crypto || !crypto.subtle) {
       finish("unavailable", msgs.insecure);
+      renderFigures(null);
       return;
     }
     var d = JSON.parse(dataEl.textContent);
-    var ok = true;
+    var trusted = trustedWitnesses(d);
+    showTrusted(trusted);
+    var result;
     try {
-      // 1. the leaf hash
-      var leaf = b64(d.leaf_b64);
-      var lh = await sha256(concat(new Uint8Array([0]), leaf));
-      var leafOk = hex(lh) === d.leaf_hash;
-      var parsed = JSON.parse(new TextDecoder().decode(leaf));
-      leafOk = leafOk && parsed.seq === d.index;
-      ok = item(msgs.leaf, leafOk ? "ok" : "bad", hex(lh).slice(0, 16) + "…") && ok;
-
-      // 2. the signer's signature on the body (cut from the leaf: {"body":<JCS body>,"prev":...)
-      if (d.signer_public_key) {
-        var pub = b64(d.signer_public_key);
-        var kid = hex(await sha256(pub));
-        ok = item(msgs.keyid, kid === d.signer && parsed.body.signer === d.signer ? "ok" : "bad") && ok;
-        var text = new TextDecoder().decode(leaf);
-        var start = '{"body":'.length, end = text.lastIndexOf(',"prev":"');
-        var body = enc.encode(text.slice(start, end));
-        var sigOk = await ed25519(pub, b64(parsed.sig), concat(enc.encode("charity-ledger/entry/v1\n"), body));
-        ok = item(msgs.sig, sigOk ? "ok" : "bad") && ok;
-      } else {
-        item(msgs.sig, "skip");
-      }
-
-      // 3. the inclusion proof
-      var note = parseNote(d.note);
-      var lines = note.text.split("\n");
-      var root;
-      try {
-        root = await rootFromInclusion(lh, d.index, d.size, d.proof.map(unhex));
-      } catch (e) {
-        root = null;
-      }
-      var cpRoot = b64(lines[2]);
-      ok = item(msgs.inclusion, root && equal(root, cpRoot) ? "ok" : "bad", root ? hex(root).slice(0, 16) + "…" : "") && ok;
-
-      // 4. the checkpoint and the log's signature
-      var vkey = parseVkey(d.vkey);
-      var sameLog = lines[0] === vkey.name && lines[0] === parsed.body.log;
-      ok = item(msgs.checkpoint, sameLog && lines[1] === String(d.size) ? "ok" : "bad", lines[0] + " · " + lines[1]) && ok;
-      var logSig = note.sigs.filter(function (s) { return s.name === vkey.name && s.keyHash === vkey.keyHash; })[0];
-      var logOk = vkey.type === 1 && (await keyHashOk(vkey)) && !!logSig && logSig.sig.length === 64 &&
-        (await ed25519(vkey.pub, logSig.sig, enc.encode(note.text)));
-      ok = item(msgs.logsig, logOk ? "ok" : "bad") && ok;
-
-      // 5. witness cosignatures
-      var anyWitness = false;
-      for (var i = 0; i < d.witnesses.length; i++) {
-        var w = parseVkey(d.witnesses[i]);
-        var cs = note.sigs.filter(function (s) { return s.name === w.name && s.keyHash === w.keyHash; })[0];
-        if (!cs) continue;
-        anyWitness = true;
-        var wOk = false;
-        if (w.type === 4 && cs.sig.length === 72 && (await keyHashOk(w))) {
-          var ts = 0;
-          for (var k = 0; k < 8; k++) ts = ts * 256 + cs.sig[k];
-          var msg = concat(enc.encode("cosignature/v1\ntime " + ts + "\n"), enc.encode(note.text));
-          wOk = await ed25519(w.pub, cs.sig.slice(8), msg);
-        }
-        ok = item(msgs.witness.replace("{name}", w.name), wOk ? "ok" : "bad") && ok;
-      }
-      if (!anyWitness) item(msgs.nowitness, "skip");
+      result = await check(d, { trusted: trusted });
     } catch (e) {
-      if (e && e.name === "NotSupportedError") {
-        finish("unavailable", msgs.unsupported);
-        return;
-      }
-      item(String(e && e.message || e), "bad");
-      ok = false;
+      finish("unavailable", msgs.unsupported);
+      renderFigures(null);
+      return;
     }
-    finish(ok ? "pass" : "fail", ok ? msgs.pass : msgs.fail);
+    result.items.forEach(item);
+    var ok = result.ok, pinState = null;
+    if (result.fp) {
+      var p = pinKey(result.fp, result.origin);
+      pinState = showPin(p, result.fp);
+      if (p.fragment) item({ key: "receipt", state: p.fragment === "match" ? "ok" : "bad", detail: fragFp });
+      if (p.fragment === "mismatch") ok = false;
+    }
+    if (document.querySelector("[data-leaf]")) {
+      var mismatches = ok ? renderFigures(result) : renderFigures(null);
+      if (ok) {
+        item({ key: "figures", state: mismatches.length ? "bad" : "ok", detail: mismatches.join(", ") });
+        if (mismatches.length) ok = false;
+      }
+    }
+    var w = result.witnesses;
+    if (ok && w.k > 0) {
+      setBox(witnessEl, "witnessed", fill(msgs.witnessed, { k: w.k, n: w.n }));
+    } else {
+      setBox(witnessEl, "not-witnessed", fill(w.n ? msgs.notWitnessed : msgs.noTrusted, { k: ok ? w.k : 0, n: w.n }));
+    }
+    witnessEl.setAttribute("data-k", String(ok ? w.k : 0));
+    witnessEl.setAttribute("data-n", String(w.n));
+    if (!ok) finish("fail", msgs.fail);
+    else if (pinState === "changed") finish("keychange", msgs.keychange);
+    else finish("pass", msgs.pass);
   }
 
   againEl.addEventListener("click", run);
+  var acceptBtn = document.getElementById("key-accept");
+  if (acceptBtn) {
+    acceptBtn.addEventListener("click", function () {
+      var d = JSON.parse(dataEl.textContent);
+      fingerprint(d.vkey).then(function (fp) { acceptKey(fp, parseVkey(d.vkey).name); run(); });
+    });
+  }
+  var saveBtn = document.getElementById("witnesses-save");
+  if (saveBtn && trustedEl) {
+    saveBtn.addEventListener("click", function () {
+      save(WITNESS_KEY, trustedEl.value.split("\n").map(function (l) { return l.trim(); }).filter(function (l) { return l; }));
+      run();
+    });
+  }
+  var resetBtn = document.getElementById("witnesses-reset");
+  if (resetBtn) {
+    resetBtn.addEventListener("click", function () {
+      save(WITNESS_KEY, JSON.parse(dataEl.textContent).witnesses);
+      run();
+    });
+  }
   run();
-})();
+})(typeof window !== "undefined" ? window : this);

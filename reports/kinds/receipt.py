@@ -9,7 +9,10 @@ Two variants (docs/reports.md, "Receipts and personal data"):
   opens the entry's public page ``<site>/ledger/<seq>``;
 - **personal** (the receipt holder, who proves it with the receipt code, or a regulator): the
   donor's name from the encrypted donor store, the receipt code, and a QR code that opens
-  ``<site>/verify#code=<receipt code>`` (the fragment never reaches the server). Personal
+  ``<site>/verify#code=<receipt code>&logkey=<fingerprint>`` (the fragment never reaches the
+  server). Both variants print the log key's fingerprint (``p_registry.log_key_id``, SHA-256 of
+  the raw public key) and carry it in the link's fragment (``#logkey=``), so the site's in-browser
+  check compares the key it is handed with the one on paper. Personal
   receipts are never recorded in the log (a hash of a file with a name in it would let anyone
   test guesses of the name) and never listed.
 """
@@ -21,7 +24,7 @@ from datetime import date
 from typing import Any
 
 from ledger.domain.privacy import parse_receipt_code
-from ledger.domain.rows import DonationRow, KeyRow, OrgRow, ProjectRow
+from ledger.domain.rows import DonationRow, KeyRow, OrgRow, ProjectRow, RegistryRow
 from ledger.errors import InvariantBroken, LedgerError
 
 from .. import labels as L
@@ -111,11 +114,18 @@ def build(snap: Snapshot, req: ReportRequest, *, personal: dict[str, str] | None
     id_number = mask_id_number(personal.get("id_number")) if is_personal and personal else None
     if id_number:
         extra.append(("donor_id_number", "证件号码", "ID number", id_number))
+    # the log key's fingerprint (its key id, SHA-256 of the raw public key), printed and carried in
+    # the link's fragment: the site's check compares it with the key the page hands the browser
+    registry = snap.get(RegistryRow, snap.at.origin)
+    fingerprint = registry.log_key_id if registry is not None else None
+    if fingerprint:
+        extra.append(("log_key_fingerprint", "账本公钥指纹", "Log key fingerprint", fingerprint))
+    logkey = f"logkey={fingerprint}" if fingerprint else ""
     if is_personal and receipt_code:
         extra.append(("receipt_code", "查询码", "Receipt code", receipt_code))
-        verify_url = f"{site}/verify#code={receipt_code}"
+        verify_url = f"{site}/verify#code={receipt_code}" + (f"&{logkey}" if logkey else "")
     else:
-        verify_url = f"{site}/ledger/{d.seq}"
+        verify_url = f"{site}/ledger/{d.seq}" + (f"#{logkey}" if logkey else "")
     extra.append(("verify_url", "查验网址", "Verify at", verify_url))
 
     required = [[k, *values[k]] for k in fields if k in values]

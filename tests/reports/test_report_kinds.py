@@ -263,6 +263,7 @@ def test_public_receipt(built: Callable, shared_world: ReportWorld) -> None:
         "donor", "property_kind", "property_quantity", "organisation_name", "handler", "date", "receipt_number"}
     assert receipt["donor"] == "（不公开） (not disclosed)" and receipt["receipt_number"] == "SZ-0001"
     assert receipt["property_quantity"] == "10,000.00 CNY" and receipt["handler"] == "财务部" and receipt["date"] == "2026-03-21"
+    # this registry's genesis names no log key: no fingerprint to print or carry (test_report_shards has one)
     assert d["figures"]["verify_url"] == f"https://ledger.test.example/ledger/{seq}"
     assert "holder" not in d["figures"] and doc.record
     text = pdf_text(files[f"{doc.stem}.pdf"])

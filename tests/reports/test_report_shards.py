@@ -118,3 +118,21 @@ def _roll_over_task_runs_once(chain, celery_app, settings_ref, roll_over_if_due_
     entry = celery_app.app.conf.beat_schedule["log-roll-over-yearly"]
     assert entry["task"] == roll_over_if_due_task.name == "ledger.roll_over_if_due"
     assert (entry["schedule"].hour, entry["schedule"].minute) == ({0}, {5}) and celery_app.app.conf.timezone == "Asia/Shanghai"
+
+
+def test_receipts_carry_the_log_key_fingerprint_the_genesis_names(chain: ReportWorld, tmp_path: Path) -> None:
+    """The fingerprint (SHA-256 of the log key the trust root names) is printed on the receipt and
+    carried in its link's fragment, where the site's check compares it with the key it is handed;
+    it comes from the log itself, so the public receipt is still recomputable from an export."""
+    import hashlib
+
+    fingerprint = hashlib.sha256(chain.ledger.log.current_log_key().public).hexdigest()
+    seq = chain.ledger.log.seq_of(chain.ids["d_bank"])
+    doc = build_from_ledger(chain.ledger, ReportRequest("receipt", donation=str(seq), site_url="https://site.example"))
+    assert doc.figures["verify_url"] == f"https://site.example/ledger/{seq}#logkey={fingerprint}"
+    rows = [r for t in doc.tables if t.name == "receipt" for r in t.rows if r[0] == "log_key_fingerprint"]
+    assert rows and rows[0][3] == fingerprint
+    assert doc.figures["verify_url"] in render_report(doc, pdf=False)[f"{doc.stem}.json"].decode()
+    export_log(chain.ledger.log, tmp_path / "export")
+    again, _, _ = build_from_export(tmp_path / "export", ReportRequest("receipt", donation=str(seq), site_url="https://site.example"))
+    assert again.figures["verify_url"] == doc.figures["verify_url"]

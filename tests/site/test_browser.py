@@ -47,9 +47,12 @@ def test_verify_passes_for_a_real_receipt_code(page, server, site_world):
     assert result.get_attribute("data-state") == "pass", page.locator("#check-list").inner_text()
     assert "验证通过" in result.inner_text()
     items = page.locator("#check-list li")
-    # leaf hash, key id, entry signature, inclusion proof, checkpoint, log signature, witness
-    assert items.count() == 7
-    assert page.locator("#check-list li.ok").count() == 7
+    # leaf hash, key id, entry signature, inclusion proof, checkpoint, log signature, witness,
+    # the site's figures against the signed entry
+    assert items.count() == 8
+    assert page.locator("#check-list li.ok").count() == 8
+    witnessed = page.locator("#witness-result")
+    assert witnessed.get_attribute("data-state") == "witnessed" and "1 个见证方中有 1 个" in witnessed.inner_text()
     assert page.locator("#check-list li").filter(has_text="witness.example/w1").count() == 1
     assert page.locator("#check-list li.bad").count() == 0
     assert page.locator("#don-amount").inner_text().strip() == "¥1,234.50"

@@ -56,9 +56,9 @@ def test_entry_of_the_sealed_log_checks_in_the_browser(page, server, sharded):
     page.goto(f"{server}/ledger/{position}")
     state, ok, bad = checked(page)
     assert state == "pass", bad
-    # leaf hash, key id, signature, inclusion, checkpoint, log signature, and the witness on
-    # the sealed log's final checkpoint
-    assert len(ok) == 7 and not bad
+    # leaf hash, key id, signature, inclusion, checkpoint, log signature, the witness on the
+    # sealed log's final checkpoint, and the page's entry id and amount against the signed leaf
+    assert len(ok) == 8 and not bad
     assert any(WITNESS_NAME in item for item in ok)
     assert page.locator("#entry-log").get_attribute("data-origin") == H.ORIGIN
     assert page.locator("#sealed-proof").is_visible()
@@ -71,7 +71,8 @@ def test_entry_of_the_new_log_checks_in_the_browser(page, server, sharded):
     page.goto(f"{server}/ledger/{position}")
     state, ok, bad = checked(page)
     assert state == "pass", bad
-    assert len(ok) == 6 and not bad  # the latest checkpoint of the new log is not cosigned yet
+    assert len(ok) == 7 and not bad  # the latest checkpoint of the new log is not cosigned yet
+    assert page.locator("#witness-result").get_attribute("data-state") == "not-witnessed"
     assert page.locator("#entry-log").get_attribute("data-origin") == NEXT_ORIGIN
     assert page.locator("#entry-log").get_attribute("data-log-seq") == str(position - sharded.sealed_size)
     page.watch.check()
@@ -96,7 +97,7 @@ def test_verify_passes_for_receipt_codes_of_both_logs(page, server, sharded, whi
     page.get_by_role("button", name="查询").click()
     state, ok, bad = checked(page)
     assert state == "pass", bad
-    assert not bad and len(ok) == (7 if which == "old" else 6)
+    assert not bad and len(ok) == (8 if which == "old" else 7)
     assert (H.ORIGIN if which == "old" else NEXT_ORIGIN) in page.locator("#cp-log").inner_text()
     page.watch.check()
     shoot(page, f"shards-verify-{which}")
