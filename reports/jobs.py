@@ -72,11 +72,22 @@ def write(settings: Settings, job: str, record: dict[str, Any]) -> None:
     write_private(path, json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8"))
 
 
-def create(settings: Settings, job: str, request: dict[str, Any], *, restricted: bool, requester: str | None) -> dict[str, Any]:
+def create(
+    settings: Settings, job: str, request: dict[str, Any], *, restricted: bool, requester: str | None,
+    scopes: list[str] | None = None,
+) -> dict[str, Any]:
+    """``scopes``: a token with one of them is needed to read the job (none: anyone)."""
     record = {"job": job, "status": "queued", "request": request, "restricted": restricted, "requester": requester,
               "created": format_time(now()), "updated": format_time(now()), "result": None, "error": None}
+    if scopes:
+        record["scopes"] = list(scopes)
     write(settings, job, record)
     return record
+
+
+def discard(settings: Settings, job: str) -> None:
+    """Remove a job record that was never sent (an identical request had one already)."""
+    _path(settings, job).unlink(missing_ok=True)
 
 
 def update(settings: Settings, job: str, **changes: Any) -> dict[str, Any]:
@@ -115,7 +126,7 @@ def expire_if_due(
         return record
     job = record["job"]
     shutil.rmtree(private_folder(settings, job), ignore_errors=True)
-    expired = {k: record.get(k) for k in ("job", "request", "restricted", "requester", "created")}
+    expired = {k: record.get(k) for k in ("job", "request", "restricted", "requester", "created", "scopes") if k in record}
     expired.update(status="expired", result=None, error=None, updated=record["updated"], expired=format_time(clock()))
     write(settings, job, expired)
     return expired
