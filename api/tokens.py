@@ -7,7 +7,8 @@ what the client sent and looks the hash up (a unique index): a stolen database g
 token, and the lookup leaks nothing about the secret.
 
 Scopes are short lowercase words; the API checks ``regulator`` (cross-organisation views and
-donor personal data).
+donor personal data) and ``receipts`` (a donor's personal receipt, asked for with the donor's
+receipt code: for the service that hands receipts to donors).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from ledger.store.api_tokens import ApiToken
 from ledger.store.db import table_of
 
 # Scopes the API checks today; others may be given to tokens for future uses.
-KNOWN_SCOPES = ("regulator",)
+KNOWN_SCOPES = ("regulator", "receipts")
 _SCOPE = re.compile(r"^[a-z][a-z_:]{0,31}$")
 _TOKEN = re.compile(r"^clt_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
 

@@ -178,7 +178,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def cmd_donor_erase(args: argparse.Namespace) -> int:
-    from .store.donors import DonorStore, load_privacy_key
+    from .store.donors import DonorStore, erase_donor, load_privacy_key
     from .store.runtime import open_ledger
 
     ledger = open_ledger(_settings(args))
@@ -188,10 +188,28 @@ def cmd_donor_erase(args: argparse.Namespace) -> int:
         seq = receipt.seq
     else:
         seq = args.seq
-    erased_at = store.erase(seq)
-    _print_json({"seq": seq, "erased_at": erased_at,
-                 "note": "personal data and salt removed; the log and its proofs are unchanged",
-                 "note_zh": "已删除个人信息和盐值；账本及其证明不受影响"})
+    try:
+        from reports.jobs import erase_personal_jobs
+    except ModuleNotFoundError:  # the reports package is not installed
+        erase_personal_jobs = None
+    more = None if erase_personal_jobs is None else (lambda s: erase_personal_jobs(ledger.settings, s))
+    try:
+        erasure = erase_donor(store, ledger.settings, seq, more_files=more)
+    finally:
+        ledger.engine.dispose()
+    if erasure.already_erased:
+        if erasure.files:
+            print(f"removed {len(erasure.files)} file(s) left from before / 已删除此前遗留的 {len(erasure.files)} 个文件",
+                  file=sys.stderr)
+        raise LedgerError("donor_data_erased", seq=seq, erased_at=erasure.erased_at)
+    out = erasure.to_json()
+    out.update(note="personal data and salt removed from the donor store, the files written with them and the "
+                    "database's free pages and journal; the log and its proofs are unchanged (it never held them)",
+               note_zh="已从捐赠人信息库、含个人信息的文件以及数据库空闲页和日志中删除个人信息和盐值；账本及其证明不受影响（账本从不含个人信息）")
+    if erasure.database.get("wal_truncated") is False:
+        print("the SQLite journal (-wal) could not be emptied while another process was reading; run the erase again "
+              "when the server is idle / 另一进程正在读取，SQLite 日志（-wal）未能清空；请在服务空闲时再次运行", file=sys.stderr)
+    _print_json(out)
     return EXIT_OK
 
 

@@ -14,11 +14,19 @@ Who may ask for what:
 
 - ``overview`` (all organisations) needs a bearer token with the ``regulator`` scope, to request
   it, poll it and download it (published ones too);
-- a receipt with the donor's personal data: the holder sends the receipt code as ``donation``
-  (its salt must match the donor store; it is not sent on to the task queue: the task gets the
-  seq), or a regulator sends a seq or leaf hash with ``personal: true``. Personal receipts are
-  not recorded or published; the random job id is what lets the requester fetch them;
+- a receipt with the donor's personal data needs a bearer token, to request it, poll it and
+  download it: with the ``receipts`` or ``regulator`` scope when the receipt code is sent as
+  ``donation`` (its salt must match the donor store; the code is not sent on to the task queue:
+  the task gets the seq), with the ``regulator`` scope for a seq or leaf hash with ``personal:
+  true``. Personal receipts are not recorded or published; ``donor erase`` removes them;
 - every other report: anyone.
+
+Limits (:mod:`reports.service`): requests per client address are rate limited (429 with
+Retry-After, checked before the body is read); a finished job lasts ``CHARITY_LEDGER_REPORT_TTL``
+seconds, then its personal files are deleted and the job answers 410; an identical request at
+the same log state gets the job already made for it (rendered once); the API renders at most
+``CHARITY_LEDGER_REPORT_RENDERS`` reports at once, in threads of their own, so reads of the log
+keep being answered while reports render.
 
 The task runs in a worker (``CHARITY_LEDGER_BROKER_URL``) or, in the embedded default, inside
 the request; either way the job record in the data folder answers the polls.
@@ -39,7 +47,9 @@ from sqlalchemy import desc, select
 
 from api.openapi import BEARER, problems
 from api.params import LedgerDep
-from api.security import require_scope
+from api.problems import CODE_STATUS, TOKEN_SCOPE_MISSING
+from api.security import _unauthenticated, require_scope
+from api.tokens import check_token
 from ledger.domain.rows import EntryRow, OrgRow, ProjectRow, ReportRow
 from ledger.errors import InvariantBroken, LedgerError
 from ledger.store.db import read_transaction
@@ -47,10 +57,16 @@ from ledger.store.projection_tables import table_for
 
 from . import jobs
 from .bundle import CHECKSUMS, digest
-from .codes import REPORT_FILE_MISMATCH
+from .codes import REPORT_FILE_MISMATCH, REPORT_JOB_EXPIRED, REPORT_RATE_LIMITED
 from .common import REGULATOR_KINDS, ReportRequest
+from .service import ReportService, service_of
 
 REGULATOR = "regulator"
+RECEIPTS = "receipts"
+PERSONAL_SCOPES = (RECEIPTS, REGULATOR)  # a holder's receipt code asks for a personal receipt with either
+# codes of these endpoints whose HTTP status is not their kind's
+CODE_STATUS.setdefault(REPORT_JOB_EXPIRED, 410)
+CODE_STATUS.setdefault(REPORT_RATE_LIMITED, 429)
 HASH = r"^[0-9a-f]{64}$"
 JOB = r"^[0-9a-f]{32}$"
 FILE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$"
@@ -162,6 +178,61 @@ async def _regulator(request: Request) -> None:
     await require_scope(REGULATOR)(request, None)  # type: ignore[arg-type]
 
 
+async def _any_scope(request: Request, scopes: tuple[str, ...]) -> None:
+    """Raise 401 without a live bearer token, 403 unless it has one of ``scopes``."""
+    if scopes == (REGULATOR,):
+        await _regulator(request)
+        return
+    wanted = " or ".join(scopes)
+    kind, _, token = request.headers.get("authorization", "").partition(" ")
+    if kind.lower() != "bearer" or not token.strip():
+        raise _unauthenticated(wanted, "no bearer token was sent", "请求未携带访问令牌")
+    info = await anyio.to_thread.run_sync(check_token, request.app.state.ledger.engine, token.strip())
+    if info is None:
+        raise _unauthenticated(wanted, "the token is unknown or revoked", "令牌无效或已被吊销")
+    if not any(info.has(scope) for scope in scopes):
+        raise LedgerError(TOKEN_SCOPE_MISSING, name=info.name, scope=wanted)
+
+
+async def _may_read(request: Request, record: dict[str, Any]) -> None:
+    """Poll and download need what the request needed (the scopes are kept in the record)."""
+    scopes = tuple(record.get("scopes") or ((REGULATOR,) if record.get("restricted") else ()))
+    if scopes:
+        await _any_scope(request, scopes)
+
+
+def _rate_guard(connection: Any, _: Any) -> None:
+    """A guard (before the body is read): one request from the client's report bucket."""
+    client = connection.client
+    service_of(connection.app).check_rate(client.host if client else "unknown")
+
+
+def _state_of(ledger: Any, body: dict[str, Any], personal: bool) -> list[Any]:
+    """What a report's content depends on besides the request: the last entry other than a
+    report.issued (recording a report does not change the next answer) and, for a personal
+    receipt, the donor record's state."""
+    from ledger.store.donors import TABLE as DONORS
+    from ledger.store.log_tables import LogLeaf
+
+    leaf = LogLeaf.__table__
+    with read_transaction(ledger.engine) as conn:
+        mark = conn.execute(select(leaf.c.seq).where(leaf.c.type != "report.issued").order_by(desc(leaf.c.seq)).limit(1)
+                            ).scalar_one_or_none()
+        donor = None
+        if personal and str(body.get("donation", "")).isdigit():
+            row = conn.execute(select(DONORS.c.stored_at, DONORS.c.erased_at).where(DONORS.c.seq == int(body["donation"]))).first()
+            donor = None if row is None else [row.stored_at, row.erased_at]
+    return [mark, donor]
+
+
+def _expired(service: ReportService, ledger: Any, record: dict[str, Any]) -> dict[str, Any]:
+    """The record, expired when its time is up (410 for polls and downloads)."""
+    record = jobs.expire_if_due(ledger.settings, record, service.limits.ttl_s, service.clock)
+    if record.get("status") == "expired":
+        raise LedgerError(REPORT_JOB_EXPIRED, job=record["job"], finished=record.get("updated"), expired=record.get("expired"))
+    return record
+
+
 def _check_subject(ledger: Any, req: ReportRequest) -> ReportRequest:
     """Refuse (404) a request about something the registry does not hold, before any work;
     turn a receipt code into the donation's seq after checking it against the donor store."""
@@ -181,7 +252,9 @@ def _check_subject(ledger: Any, req: ReportRequest) -> ReportRequest:
             if (req.donation or "")[:1].upper() == "D":
                 checked, _ = _receipt_context(ledger, snap, req)  # 404 unless the code's salt is the stored one
                 return replace(checked, personal=True)
-            find_donation(snap, req.donation or "")
+            found = find_donation(snap, req.donation or "")
+            if req.personal:  # by its seq, so donor erase finds the job
+                return replace(req, donation=str(found.seq))
     return req
 
 
@@ -219,30 +292,56 @@ class ReportsController(Controller):
     path = "/api/v1/reports"
     tags = ("reports",)
 
-    @post("/", operation_id="requestReport", status_code=202, responses=problems(400, 401, 403, 404, 422, 503),
-          security=[{BEARER: []}, {}])
+    @post("/", operation_id="requestReport", status_code=202, responses=problems(400, 401, 403, 404, 422, 429, 503),
+          security=[{BEARER: []}, {}], guards=[_rate_guard])
     async def request_report(self, request: Request, ledger: LedgerDep, data: JSONBody[ReportRequestBody]) -> ReportJob:
         """Ask for a report; the answer is a job to poll. ``overview`` and receipts with
         ``personal: true`` need a bearer token with the regulator scope; a receipt asked for
-        with its receipt code is the holder's own (personal data included)."""
+        with its receipt code (the holder's, personal data included) a token with the receipts
+        or regulator scope. An identical request at the same log state is answered with the
+        job already made for it. Rate limited per client (429 with Retry-After)."""
         from . import celery_app
         from .celery_app import settings_ref
         from .tasks import generate_report_task
 
+        service = service_of(request.app)
         req = ReportRequest(kind=data.kind, org=data.org, project=data.project, year=data.year, donation=data.donation,
                             personal=data.personal, site_url=data.site_url).checked()
         holder = req.kind == "receipt" and (req.donation or "")[:1].upper() == "D"
         regulator = req.kind in REGULATOR_KINDS or (req.personal and not holder)
-        if regulator:
-            await _regulator(request)
+        scopes: tuple[str, ...] = PERSONAL_SCOPES if holder else ((REGULATOR,) if regulator else ())
+        if scopes:
+            await _any_scope(request, scopes)  # before anything is looked up or rendered
         req = await anyio.to_thread.run_sync(_check_subject, ledger, req)
-        job = jobs.new_id()
         settings = ledger.settings
         body = req.to_json()
         requester = "regulator" if regulator else ("holder" if holder else None)
-        await anyio.to_thread.run_sync(lambda: jobs.create(settings, job, body, restricted=regulator, requester=requester))
+        key = jobs.request_key(body, requester, await anyio.to_thread.run_sync(_state_of, ledger, body, bool(scopes)))
+        job = jobs.new_id()
+
+        def create() -> dict[str, Any] | None:
+            """Make the job, or find the live one made for the same request (then None)."""
+            if service.purge_due():
+                jobs.purge_expired(settings, service.limits.ttl_s, service.clock)
+            jobs.create(settings, job, body, restricted=bool(scopes), requester=requester, scopes=list(scopes))
+            found = jobs.claim(settings, key, job)
+            if found is None:
+                return None
+            record = jobs.read(settings, found) if found else None
+            if record is not None:
+                record = jobs.expire_if_due(settings, record, service.limits.ttl_s, service.clock)
+                if record.get("status") in ("queued", "running", "done"):
+                    jobs.discard(settings, job)
+                    return record
+            jobs.reclaim(settings, key, job)
+            return None
+
+        existing = await anyio.to_thread.run_sync(create)
+        if existing is not None:
+            return _job_view(existing)
 
         def send() -> None:
+            service.renders_started += 1
             try:
                 # the queue is read when sending, so a deployment (or a test) may change it
                 generate_report_task.apply_async(args=[settings_ref(settings), body, job], task_id=job,
@@ -252,31 +351,33 @@ class ReportsController(Controller):
                 if record.get("status") != "failed":
                     jobs.update(settings, job, status="failed", error={"code": "task_failed", "message": str(exc)})
 
-        await anyio.to_thread.run_sync(send)
+        # in the embedded default the task renders here: in a thread, at most `renders` at once,
+        # with threads of their own (the log's reads keep theirs)
+        await anyio.to_thread.run_sync(send, limiter=service.render_limiter())
         record = jobs.read(settings, job)
         if record is None:
             raise InvariantBroken("record is missing")
         return _job_view(record)
 
-    @get("/jobs/{job:str}", operation_id="getReportJob", cache_control=NO_STORE, responses=problems(400, 401, 403, 404, 503))
+    @get("/jobs/{job:str}", operation_id="getReportJob", cache_control=NO_STORE, responses=problems(400, 401, 403, 404, 410, 503))
     async def job_status(self, request: Request, ledger: LedgerDep, job: JobId) -> ReportJob:
-        """The job's status; once done, its files and the report.issued entry."""
+        """The job's status; once done, its files and the report.issued entry. 410 once expired."""
         record = await anyio.to_thread.run_sync(jobs.read, ledger.settings, job)
         if record is None:
             raise LedgerError("not_found", what="report job", what_zh="报告任务", ref=job)
-        if record.get("restricted"):
-            await _regulator(request)
+        await _may_read(request, record)
+        record = await anyio.to_thread.run_sync(_expired, service_of(request.app), ledger, record)
         return _job_view(record)
 
     @get("/jobs/{job:str}/files/{name:str}", operation_id="getReportJobFile", cache_control=NO_STORE,
-         responses=problems(400, 401, 403, 404, 503), **FILE_RESPONSE)
+         responses=problems(400, 401, 403, 404, 410, 503), **FILE_RESPONSE)
     async def job_file(self, request: Request, ledger: LedgerDep, job: JobId, name: FileName) -> Response[bytes]:
-        """A file of a finished job (personal receipts are only here)."""
+        """A file of a finished job (personal receipts are only here). 410 once expired."""
         record = await anyio.to_thread.run_sync(jobs.read, ledger.settings, job)
         if record is None:
             raise LedgerError("not_found", what="report job", what_zh="报告任务", ref=job)
-        if record.get("restricted"):
-            await _regulator(request)
+        await _may_read(request, record)
+        record = await anyio.to_thread.run_sync(_expired, service_of(request.app), ledger, record)
         result = record.get("result") or {}
         listed = {f["name"]: f for f in result.get("files") or []}
         folders = result.get("folders") or []

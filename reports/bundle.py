@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.errors import LedgerError
+from ledger.store.personal_files import private_dir, write_private
 
 from .codes import BUNDLE_INVALID
 from .formats import Table, table_csv, to_json_bytes, workbook_xlsx
@@ -86,8 +86,7 @@ def write_bundle(folder: Path, files: Mapping[str, bytes], *, checksums: bool = 
             raise LedgerError(BUNDLE_INVALID, detail=f"{CHECKSUMS} is written by the bundle itself")
         if not isinstance(data, (bytes, bytearray)):
             raise LedgerError(BUNDLE_INVALID, detail=f"{name} is {type(data).__name__}, not bytes")
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(Path(folder))  # report outputs are the registry's own: 0700 folders, 0600 files
     out = tuple(digest(name, bytes(files[name])) for name in sorted(files))
     for name in sorted(files):
         _write_atomic(folder / name, bytes(files[name]))
@@ -108,12 +107,7 @@ def _check_name(name: str) -> None:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")  # unique per writer, threads too
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_private(path, data, sync=True)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -76,3 +76,18 @@ REPORT_FILE_MISMATCH = define(
     "The file {name} of report {report} is missing or differs from the SHA-256 recorded in the log.",
     "报告 {report} 的文件 {name} 缺失，或与账本中记录的 SHA-256 不一致。",
 )
+
+# --- erasure ---
+
+REPORT_JOB_EXPIRED = define(
+    "report_job_expired",
+    "not_found",
+    "The report job {job} finished at {finished} and expired at {expired}; its files are deleted. Ask for the report again.",
+    "报告任务 {job} 已于 {finished} 完成，并于 {expired} 过期，其文件已删除。请重新申请该报告。",
+)
+REPORT_RATE_LIMITED = define(
+    "report_rate_limited",
+    "unavailable",
+    "Too many report requests from {client} (at most {burst} at once, then {per_minute} a minute); try again in {retry_after} s.",
+    "来自 {client} 的报告申请过多（一次最多 {burst} 个，之后每分钟 {per_minute} 个），请 {retry_after} 秒后重试。",
+)

@@ -37,7 +37,7 @@ from ledger.settings import Settings
 from ledger.store.db import read_transaction
 from ledger.store.log_tables import LogLeaf
 
-from .bundle import BundleFile, digest, files_json, write_bundle
+from .bundle import CHECKSUMS, BundleFile, digest, files_json, write_bundle
 from .common import ReportDoc, ReportRequest, render_report
 from .kinds import build
 from .snapshot import ExportInfo, Snapshot, export_snapshot, log_snapshot, open_snapshot, verify_export
@@ -339,6 +339,14 @@ def issue(
     if out is not None:
         targets.append(Path(out))
     digests = sorted((digest(n, b) for n, b in files.items()), key=lambda f: f.name)
+    if doc.variant == "personal" and targets:  # noted before writing, so donor erase finds them even after a crash
+        from ledger.store.personal_files import record as note_personal
+
+        seq = int(doc.figures["donation"]["seq"])
+        for target in targets:
+            named = [Path(target) / n for n in [*files, CHECKSUMS]]
+            note_personal(settings, seq, named, by=f"report {doc.kind} {stem}",
+                          root=Path(target) if folder is not None and Path(target) == Path(folder) else None)
     for target in targets:
         digests = list(write_bundle(target, files))
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import uuid
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -76,6 +75,11 @@ def generate_report_task(ref: str | dict[str, Any] | None, request: dict[str, An
             jobs.update(settings, job_id, status="running")
         personal = req.personal or (req.donation or "").strip()[:1].upper() == "D"
         private = jobs.private_folder(settings, job_id or jobs.new_id()) if personal else None
+        if private is not None and job_id and (req.donation or "").isdigit():  # the API sends the seq
+            from ledger.store.personal_files import record as note_personal
+
+            note_personal(settings, int(req.donation or 0), [private, jobs.record_path(settings, job_id)],
+                          by=f"report job {job_id}")
         result = issue(ledger, req, folder=private, publish=private is None)
     except LedgerError as exc:
         if job_id:
@@ -105,12 +109,12 @@ def scan_deadlines_task(ref: str | dict[str, Any] | None = None, on: str | None 
         "overdue": sum(1 for i in items if i["status"] == "overdue"),
         "due": sum(1 for i in items if i["status"] == "due"),
     }
-    folder = ledger.settings.home / "oversight"
-    folder.mkdir(parents=True, exist_ok=True)
+    from ledger.store.personal_files import private_dir, write_private
+
+    folder = private_dir(ledger.settings.home / "oversight")
     path = folder / f"deadlines-{day.isoformat()}.json"
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")  # unique per writer, threads too
-    tmp.write_text(json.dumps({**summary, "items": items}, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    text = json.dumps({**summary, "items": items}, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    write_private(path, text.encode("utf-8"))
     return {**summary, "file": str(path)}
 
 

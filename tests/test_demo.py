@@ -383,6 +383,8 @@ def test_cli_demo_data(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) 
     assert cli.main(["--home", home, "donor", "erase", "--receipt", erase_code]) == 0
     erased = json.loads(capsys.readouterr().out)
     assert erased["erased_at"]
+    receipts = (tmp_path / "home" / "demo-receipts.txt").read_text()
+    assert erase_code not in receipts and receipts.count("\n") > 3   # its line (the donor's name) is gone
     # after `donor erase` the donor's code still proves the donation, against the log alone
     engine = create_engine(sqlite_url(tmp_path / "home"))
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,145 @@ def test_a_made_up_code_never_finds_a_donation_without_a_record_or_after_erasure
     with pytest.raises(LedgerError) as err:
         store.find_by_receipt(format_receipt_code(legacy, salts[1]))
     assert err.value.code == "receipt_not_found"
+
+
+# --- erasure that erases (issue 12) -----------------------------------------------------------
+
+
+def _raw_database(home: Path) -> bytes:
+    """The bytes of the SQLite file and its journal, as someone with a copy of the folder has them."""
+    db = home / "ledger.sqlite3"
+    return b"".join(p.read_bytes() for p in (db, db.with_name(db.name + "-wal")) if p.exists())
+
+
+def _pieces(token: str, size: int = 40) -> list[bytes]:
+    """Pieces of the token: freed space keeps most of a row even when its first bytes are reused."""
+    return [token[i : i + size].encode() for i in range(0, len(token) - size, size // 2)]
+
+
+def _raw_folder(home: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(home.rglob("*")) if p.is_file())
+
+
+def test_erase_leaves_no_copy_in_the_database_file_or_its_journal(world: StoreWorld) -> None:
+    from ledger.store.donors import erase_donor
+
+    settings = world.ledger.settings
+    store = DonorStore(world.ledger.engine, load_privacy_key(settings))
+    salt, other_salt = new_salt(), new_salt()
+    seq = _donate(world, PERSONAL, salt)
+    other = _donate(world, dict(PERSONAL, name="李雷"), other_salt)
+    store.store(seq, PERSONAL, salt)
+    store.store(other, dict(PERSONAL, name="李雷"), other_salt)
+    with world.ledger.engine.connect() as conn:
+        token = conn.execute(select(TABLE.c.token).where(TABLE.c.seq == seq)).scalar_one()
+    # the token opens to the donor's data with the key beside it: it is what must not survive
+    world.ledger.engine.raw_connection().driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    assert token.encode() in _raw_database(settings.home)
+    erasure = erase_donor(store, settings, seq)
+    raw = _raw_database(settings.home)
+    assert [piece for piece in _pieces(token) if piece in raw] == []
+    wal = settings.home / "ledger.sqlite3-wal"
+    assert erasure.database["wal_truncated"] is True and (not wal.exists() or wal.stat().st_size == 0)
+    assert store.get(seq).personal is None and store.get(other).personal["name"] == "李雷"   # the others are kept
+
+
+def test_donor_erase_removes_the_personal_receipts_written_for_the_donor(
+    world: StoreWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ledger import cli
+    from reports.common import ReportRequest
+    from reports.issue import issue
+
+    settings = world.ledger.settings
+    store = DonorStore(world.ledger.engine, load_privacy_key(settings))
+    salt = new_salt()
+    seq = _donate(world, PERSONAL, salt)
+    store.store(seq, PERSONAL, salt)
+    name = PERSONAL["name"].encode("utf-8")
+    public = issue(world.ledger, ReportRequest("receipt", donation=str(seq)), record=False)
+    personal = issue(world.ledger, ReportRequest("receipt", donation=str(seq), personal=True),
+                     out=settings.home / "printed", record=False)
+    assert public.folders and personal.folders == [str(settings.home / "printed")]
+    assert name in _raw_folder(settings.home)                      # the receipt's JSON and CSV name the donor
+    assert name not in _raw_folder(Path(public.folders[0]))       # the public receipt does not
+    world.ledger.engine.dispose()
+    assert cli.main(["--home", str(settings.home), "donor", "erase", "--seq", str(seq)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["seq"] == seq and out["database"]["wal_truncated"] is True
+    written = [f["name"] for f in personal.to_json()["files"]] + ["SHA256SUMS"]
+    assert sorted(Path(p).name for p in out["files_removed"]) == sorted(written)
+    assert name not in _raw_folder(settings.home)
+    assert not any((settings.home / "printed").iterdir())          # the folder given to --out is left, empty
+    assert all(Path(public.folders[0], f.name).exists() for f in public.files)   # the public receipt stays
+    # again: refused as erased, nothing left to remove
+    assert cli.main(["--home", str(settings.home), "donor", "erase", "--seq", str(seq)]) == 1
+    assert "donor_data_erased" in capsys.readouterr().err
+
+
+def test_data_folder_files_are_private(world: StoreWorld) -> None:
+    from reports.common import ReportRequest
+    from reports.issue import issue
+
+    settings = world.ledger.settings
+    store = DonorStore(world.ledger.engine, load_privacy_key(settings))
+    salt = new_salt()
+    seq = _donate(world, PERSONAL, salt)
+    store.store(seq, PERSONAL, salt)
+    issue(world.ledger, ReportRequest("receipt", donation=str(seq), personal=True), out=settings.home / "printed" / "a",
+          record=False)
+    issue(world.ledger, ReportRequest("receipt", donation=str(seq)), record=False)
+    modes = {p.relative_to(settings.home).as_posix(): p.stat().st_mode & 0o777 for p in settings.home.rglob("*")}
+    modes["."] = settings.home.stat().st_mode & 0o777
+    assert "ledger.sqlite3" in modes and "ledger.sqlite3-wal" in modes and "printed/a" in modes and "personal" in modes
+    assert any(k.startswith("reports/receipt/") for k in modes)
+    loose = {k: oct(m) for k, m in modes.items() if m != (0o700 if (settings.home / k).is_dir() else 0o600)}
+    assert loose == {}
+
+
+def test_erase_on_postgresql_rewrites_the_donor_table(pg_schema_url: str, tmp_path: Path) -> None:
+    """PostgreSQL keeps an updated row's old version in the table file until it is vacuumed:
+    the erase rewrites the table (VACUUM FULL), and the old pages hold the token no more."""
+    from sqlalchemy import text
+
+    from ledger.store.donors import erase_donor
+
+    world = StoreWorld(tmp_path / "home", pg_schema_url)
+    engine = world.ledger.engine
+    store = DonorStore(engine, load_privacy_key(world.ledger.settings))
+    salt = new_salt()
+    seq = _donate(world, PERSONAL, salt)
+    store.store(seq, PERSONAL, salt)
+    with engine.connect() as conn:
+        token = conn.execute(select(TABLE.c.token).where(TABLE.c.seq == seq)).scalar_one()
+
+    def table_bytes() -> bytes | None:
+        """The donor table's pages as stored (pageinspect, when the server has it)."""
+        with engine.connect() as conn:
+            try:
+                with conn.begin_nested():
+                    conn.execute(text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
+            except Exception:  # noqa: BLE001 - the extension is not installed on this server: check the rewrite only
+                return None
+            size = "SELECT pg_relation_size('donor_private') / current_setting('block_size')::int"
+            page = text("SELECT get_raw_page('donor_private', 'main', :n)")
+            pages = conn.execute(text(size)).scalar_one()
+            raw = b"".join(bytes(conn.execute(page, {"n": n}).scalar_one()) for n in range(pages))
+            conn.commit()
+            return raw
+
+    def filenode() -> int:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT pg_relation_filenode('donor_private')")).scalar_one()
+
+    before, node = table_bytes(), filenode()
+    assert before is None or token.encode() in before
+    store.erase(seq)                                   # the update alone leaves the old row version behind
+    left = table_bytes()
+    assert left is None or any(piece in left for piece in _pieces(token))
+    erasure = erase_donor(store, world.ledger.settings, seq)
+    assert erasure.already_erased and erasure.database == {"database": "postgresql", "vacuum_full": "donor_private"}
+    assert filenode() != node                          # a new table file; the old one is gone
+    after = table_bytes()
+    assert after is None or [piece for piece in _pieces(token) if piece in after] == []
+    engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from litestar import Controller, Request, get
+from litestar.datastructures import CacheControlHeader
 
 
 from .. import queries
@@ -42,6 +43,7 @@ class RegulatorController(Controller):
         return FindingPage(**queries.open_findings(ledger.engine, limit=limit, cursor=cursor, org=org, project=project))
 
     @get("/donors/{seq:int}", operation_id="regulatorDonorRecord", sync_to_thread=True,
+         cache_control=CacheControlHeader(no_store=True),  # personal data: no cache keeps a copy
          responses=problems(400, 401, 403, 404, 503))
     def donor_record(self, request: Request, ledger: LedgerDep, seq: Seq) -> DonorRecord:
         """The personal data a donation's donor gave (decrypted from the donor store). Every read

@@ -16,7 +16,9 @@ def make_engine(url: str, *, pool: bool = True) -> Engine:
     """An engine tuned for the log.
 
     SQLite: WAL, a generous busy timeout, and explicit BEGIN so that writers can take the
-    write lock up front (``BEGIN IMMEDIATE``) — the sequencer of the embedded default.
+    write lock up front (``BEGIN IMMEDIATE``) — the sequencer of the embedded default. Deleted
+    and overwritten content is zeroed (``secure_delete``), so an erased donor's record leaves
+    no bytes behind in free space (``ledger.store.donors.scrub_database`` empties the WAL).
     """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
@@ -29,6 +31,7 @@ def make_engine(url: str, *, pool: bool = True) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=60000")
             cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
         @event.listens_for(engine, "begin")

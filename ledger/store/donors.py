@@ -9,7 +9,9 @@ donation's seq. The log holds only the salted commitment, so:
   (:func:`find_donation_by_receipt`): against the donation's ``receipt`` commitment in the log,
   or, for a donation recorded without one, against the salt this store still holds;
 - erasing deletes the token (data and salt) for good; the log and its proofs are untouched, and
-  a code checked against the log still works.
+  a code checked against the log still works. :func:`erase_donor` (``charity-ledger donor
+  erase``) also removes the files written with the donor's data (:mod:`.personal_files`) and
+  the database's own leftovers of the token (:func:`scrub_database`).
 
 The encryption key comes from ``CHARITY_LEDGER_PRIVACY_KEY`` or a key file in the data folder
 (mode 0600), created on first use.
@@ -202,7 +204,9 @@ class DonorStore:
         return record.salt is not None and hmac.compare_digest(record.salt, salt)
 
     def erase(self, seq: int) -> str:
-        """Remove the personal data and salt of a donation for good; returns the erasure time."""
+        """Remove the personal data and salt of a donation from the table; returns the erasure
+        time. (SQLite connections run with ``secure_delete``, so the old row's bytes are zeroed
+        in its page; :func:`erase_donor` also clears the WAL and, on PostgreSQL, the dead row.)"""
         with self.engine.begin() as conn:
             row = conn.execute(select(TABLE).where(TABLE.c.seq == seq)).mappings().first()
             if row is None:
@@ -240,3 +244,101 @@ def find_donation_by_receipt(engine: Engine, code: str, store: DonorStore | None
     if not proved:
         raise LedgerError(RECEIPT_NOT_FOUND)
     return receipt, dict(donation)
+
+
+# --- erasure that erases --------------------------------------------------------------------------
+
+
+def scrub_database(engine: Engine) -> dict[str, Any]:
+    """Remove the database's own copies of erased rows (run after :meth:`DonorStore.erase`).
+
+    SQLite: every connection runs with ``PRAGMA secure_delete=ON`` (:func:`ledger.store.db.make_engine`),
+    so the update zeroed the old token in its page; ``wal_checkpoint(TRUNCATE)`` then copies the
+    pages into the database file and empties the ``-wal`` file, which still held earlier
+    versions of the page. A reader of another process can hold the checkpoint back: the result
+    says so (``wal_truncated: false``); run the erase again once it is gone.
+
+    PostgreSQL: an UPDATE leaves the old row version in the table file until it is vacuumed;
+    ``VACUUM (FULL) donor_private`` rewrites the table into a new file and drops the old one
+    (it locks only that table, for a time proportional to its size; docs/operations.md).
+    """
+    name = engine.dialect.name
+    if name == "sqlite":
+        raw = engine.raw_connection()
+        try:
+            busy, frames, done = raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            raw.close()
+        return {"database": "sqlite", "wal_truncated": busy == 0, "wal_frames": frames, "checkpointed": done}
+    if name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql(f"VACUUM (FULL) {TABLE.name}")
+        return {"database": "postgresql", "vacuum_full": TABLE.name}
+    return {"database": name}
+
+
+DEMO_RECEIPTS = "demo-receipts.txt"
+
+
+def _scrub_demo_receipts(settings: Settings, seq: int) -> list[str]:
+    """Drop the donation's line from the demo's receipt list (it names the donor)."""
+    from .personal_files import write_private
+
+    path = settings.home / DEMO_RECEIPTS
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = []
+    for line in lines:
+        code = line.split("\t", 1)[0].strip()
+        try:
+            mine = not line.startswith("#") and parse_receipt_code(code).seq == seq
+        except LedgerError:
+            mine = False
+        if not mine:
+            kept.append(line)
+    if len(kept) == len(lines):
+        return []
+    write_private(path, "".join(kept).encode("utf-8"))
+    return [f"{path} (one line)"]
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """What :func:`erase_donor` removed."""
+
+    seq: int
+    erased_at: str
+    already_erased: bool
+    files: tuple[str, ...]
+    database: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "erased_at": self.erased_at, "already_erased": self.already_erased,
+                "files_removed": list(self.files), "database": self.database}
+
+
+def erase_donor(store: DonorStore, settings: Settings, seq: int, *, more_files: Any = None) -> Erasure:
+    """Erase every copy of a donation's personal data this registry holds: the donor store's
+    row, the files noted for it (:mod:`.personal_files`: personal receipts, the API's report
+    jobs), its line in the demo receipt list, ``more_files(seq)`` (a callable returning the
+    paths it removed: the report jobs' own sweep), and the database's leftovers
+    (:func:`scrub_database`). The log is untouched: it never held personal data.
+
+    Run again on an erased donation, it removes what is left (after a crash, say) and reports
+    ``already_erased``."""
+    from .personal_files import erase_files
+
+    already = False
+    try:
+        when = store.erase(seq)
+    except LedgerError as exc:
+        if exc.code != DONOR_DATA_ERASED:
+            raise
+        already, when = True, str(exc.params.get("erased_at"))
+    files = list(erase_files(settings, seq))
+    files += _scrub_demo_receipts(settings, seq)
+    if more_files is not None:
+        files += list(more_files(seq))
+    database = scrub_database(store.engine)
+    return Erasure(seq, when, already, tuple(files), database)

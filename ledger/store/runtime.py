@@ -121,15 +121,21 @@ class Ledger:
 def init_ledger(
     settings: Settings, *, clock: Callable[[], datetime] = now, allow_example_origin: bool = True
 ) -> Ledger:
-    """Create the data folder, the schema (Alembic) and the log key; idempotent.
+    """Create the data folder, the schema (Alembic) and the log key; idempotent. The data
+    folder and its folders are made 0700 and the SQLite file 0600 (its -wal and -shm files
+    take the same mode): only the account running the registry reads them.
 
     ``allow_example_origin=False`` (the ``init`` command) refuses, before anything is written,
     to start a new log under the example origin; a log that already exists keeps its origin.
     """
+    from .personal_files import private_dir
+
     if not allow_example_origin and is_example_origin(settings.origin) and stored_origin(settings) is None:
         raise LedgerError("example_origin", origin=settings.origin)
-    settings.home.mkdir(parents=True, exist_ok=True)
-    settings.log_key_path.parent.mkdir(mode=0o700, exist_ok=True)
+    private_dir(settings.home)
+    private_dir(settings.log_key_path.parent)
+    if settings.is_sqlite:
+        _create_private_sqlite(settings.database_url)
     key = load_or_create_log_key(settings, create=True)
     engine = make_engine(settings.database_url)
     migrate.upgrade(engine)
@@ -140,6 +146,21 @@ def init_ledger(
 
         load_privacy_key(settings, create=True)  # the donor data key exists from the start
     return ledger
+
+
+def _create_private_sqlite(url: str) -> None:
+    """Create the SQLite file empty with mode 0600 before SQLite does (with 0644)."""
+    import os
+
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def open_ledger(settings: Settings) -> Ledger:

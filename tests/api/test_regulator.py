@@ -96,7 +96,9 @@ def test_donor_personal_data(regulated: tuple[World, TestClient, str], factory: 
     seq = world.seqs["d1"]
     store = DonorStore(factory.ledger.engine, load_privacy_key(factory.ledger.settings, create=True))
     store.store(seq, DONOR, SALT)
-    record = client.get(f"/api/v1/regulator/donors/{seq}", headers=auth).json()
+    answer = client.get(f"/api/v1/regulator/donors/{seq}", headers=auth)
+    assert "no-store" in answer.headers["cache-control"]                 # no cache keeps personal data
+    record = answer.json()
     assert record["seq"] == seq and record["personal"]["name"] == "李四" and record["erased_at"] is None
     # the public never sees it
     assert "李四" not in client.get(f"/api/v1/donations/{world.ids['d1']}").text

@@ -47,9 +47,9 @@ def test_request_poll_download(client: TestClient, world: ReportWorld) -> None:
     assert got.status_code == 200 and got.headers["content-type"] == "application/octet-stream"
     assert hashlib.sha256(got.content).hexdigest() == pdf["sha256"] == got.headers["x-content-sha256"]
     assert got.content.startswith(b"%PDF")
-    # the same request again: the same report.issued
+    # the same request again at the same log state: the same job, not rendered again
     again = client.post("/api/v1/reports", json={"kind": "annual", "org": H.FOUNDATION, "year": 2026}).json()
-    assert again["job"] != job["job"] and again["result"]["entry"] == {**job["result"]["entry"], "existing": True}
+    assert again["job"] == job["job"] and again["result"]["entry"] == job["result"]["entry"]
 
 
 def test_published_reports_are_listed_and_served_as_recorded(client: TestClient, world: ReportWorld) -> None:
@@ -92,16 +92,23 @@ def test_overview_is_for_regulators(client: TestClient, world: ReportWorld) -> N
 def test_receipts_with_personal_data(client: TestClient, world: ReportWorld) -> None:
     seq = world.ledger.log.seq_of(world.ids["d_bank"])
     code = format_receipt_code(seq, SALT)
-    job = client.post("/api/v1/reports", json={"kind": "receipt", "donation": code}).json()
+    receipts = bearer(world, "receipts")
+    r = client.post("/api/v1/reports", json={"kind": "receipt", "donation": code})
+    assert r.status_code == 401 and r.json()["code"] == "not_authenticated"           # personal data needs a token
+    r = client.post("/api/v1/reports", json={"kind": "receipt", "donation": code}, headers=bearer(world, "auditor"))
+    assert r.status_code == 403 and r.json()["code"] == "token_scope_missing"
+    job = client.post("/api/v1/reports", json={"kind": "receipt", "donation": code}, headers=receipts).json()
     assert job["status"] == "done" and job["result"]["recorded"] is False
     assert job["request"] == {"kind": "receipt", "donation": str(seq), "personal": True}     # the code is not kept
     record = jobs.read(world.ledger.settings, job["job"])
     assert code not in json.dumps(record)
     document = next(f for f in job["files"] if f["name"].endswith(".json"))
-    assert json.loads(client.get(document["url"]).content)["figures"]["holder"]["name"] == "李四"
+    assert client.get(document["url"]).status_code == 401                                  # nor read without one
+    assert client.get(f"/api/v1/reports/jobs/{job['job']}").status_code == 401
+    assert json.loads(client.get(document["url"], headers=receipts).content)["figures"]["holder"]["name"] == "李四"
     assert client.get("/api/v1/reports").json()["items"] == []          # never published
     wrong = format_receipt_code(seq, b"\x07" * 16)
-    r = client.post("/api/v1/reports", json={"kind": "receipt", "donation": wrong})
+    r = client.post("/api/v1/reports", json={"kind": "receipt", "donation": wrong}, headers=receipts)
     assert r.status_code == 404 and r.json()["code"] == "receipt_not_found"
     assert client.post("/api/v1/reports", json={"kind": "receipt", "donation": str(seq), "personal": True}).status_code == 401
     ok = client.post("/api/v1/reports", json={"kind": "receipt", "donation": str(seq), "personal": True}, headers=bearer(world, "regulator"))
