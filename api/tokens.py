@@ -7,7 +7,7 @@ what the client sent and looks the hash up (a unique index): a stolen database g
 token, and the lookup leaks nothing about the secret.
 
 Scopes are short lowercase words; the API checks ``regulator`` (cross-organisation views and
-donor personal data).
+donor personal data, restricted evidence files) and ``overseer`` (restricted evidence files).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from ledger.errors import LedgerError, define
 from ledger.store.api_tokens import ApiToken
 
 # Scopes the API checks today; others may be given to tokens for future uses.
-KNOWN_SCOPES = ("regulator",)
+KNOWN_SCOPES = ("regulator", "overseer")
 _SCOPE = re.compile(r"^[a-z][a-z_:]{0,31}$")
 _TOKEN = re.compile(r"^clt_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
 
