@@ -288,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Other packages add their own subcommands: each module has register(add), where
 # add(name, func, help) returns the subparser to give arguments to.
-SUBCOMMAND_MODULES: list[str] = ["ledger.cli_charity", "ledger.cli_oversight", "reports.cli"]
+SUBCOMMAND_MODULES: list[str] = ["ledger.cli_charity", "ledger.cli_oversight", "reports.cli", "ledger.cli_evidence"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
