@@ -110,6 +110,10 @@ class Backend(Protocol):
     def put(self, sha256: str, data: bytes, media_type: str) -> None:
         """Keep ``data`` under ``sha256`` (idempotent: an existing copy is kept)."""
 
+    def put_many(self, items: list[tuple[str, bytes, str]], *, durable: bool = True) -> None:
+        """:meth:`put` for several ``(sha256, data, media_type)``; ``durable=False`` leaves the
+        flush to disk to the caller (a bulk load that syncs once at its end)."""
+
     def get(self, sha256: str) -> bytes | None:
         """The bytes kept under ``sha256``, or None."""
 
@@ -134,27 +138,35 @@ class DiskBackend:
         return self.root / sha256[:2] / sha256[2:]
 
     def put(self, sha256: str, data: bytes, media_type: str) -> None:
-        path = self._path(sha256)
-        if path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == sha256:
-            return
-        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path.parent.mkdir(mode=0o700, exist_ok=True)
-        tmp = path.parent / f".{sha256[2:18]}.{secrets.token_hex(6)}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        self.put_many([(sha256, data, media_type)])
+
+    def put_many(self, items: list[tuple[str, bytes, str]], *, durable: bool = True) -> None:
+        folders: set[Path] = set()
+        for sha256, data, _media_type in items:
+            path = self._path(sha256)
+            if path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == sha256:
+                continue
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, exist_ok=True)
+            tmp = path.parent / f".{sha256[2:18]}.{secrets.token_hex(6)}.tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    if durable:
+                        os.fdatasync(f.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+            folders.add(path.parent)
+        for folder in sorted(folders) if durable else ():  # the renames are durable once their folders are
+            dir_fd = os.open(folder, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
 
     def get(self, sha256: str) -> bytes | None:
         try:
@@ -198,6 +210,10 @@ class S3Backend:
             self.client.put_object(Bucket=self.bucket, Key=self._key(sha256), Body=data, ContentType=media_type)
         except (BotoCoreError, ClientError) as exc:
             raise LedgerError("evidence_store_unavailable", sha256=sha256) from exc
+
+    def put_many(self, items: list[tuple[str, bytes, str]], *, durable: bool = True) -> None:
+        for sha256, data, media_type in items:
+            self.put(sha256, data, media_type)
 
     def _exists(self, sha256: str) -> bool:
         from botocore.exceptions import ClientError
@@ -264,36 +280,61 @@ class EvidenceStore:
         """Check ``data``, keep the copy the public gets, and record it; the record and whether it
         is new. Idempotent: the same file again answers the stored record (a restricted file sent
         again as public becomes public; a public one cannot become restricted)."""
-        visibility = check_visibility(visibility)
-        if len(data) > self.max_bytes:
-            raise LedgerError("evidence_too_large", limit=self.max_bytes)
-        original = hashlib.sha256(data).hexdigest()
-        kept = content.check(data, filename)
-        sha = hashlib.sha256(kept.data).hexdigest()
-        existing = self.info(sha)
-        if existing is not None and existing.visibility == "public" and visibility == "restricted":
-            raise LedgerError("evidence_visibility_conflict", sha256=sha)
-        self.backend.put(sha, kept.data, kept.media_type)
+        return self.add_many([(data, visibility, filename)], uploaded_by=uploaded_by, at=at)[0]
+
+    def add_many(
+        self,
+        files: Iterable[tuple[bytes, str, str | None]],
+        *,
+        uploaded_by: str | None = None,
+        at: datetime | None = None,
+        durable: bool = True,
+    ) -> list[tuple[StoredEvidence, bool]]:
+        """:meth:`add` for several ``(data, visibility, filename)`` at once: every file is checked
+        before anything is kept, and the records are written in one transaction."""
+        checked: list[tuple[str, content.Checked, str, str]] = []
+        for data, visibility, filename in files:
+            visibility = check_visibility(visibility)
+            if len(data) > self.max_bytes:
+                raise LedgerError("evidence_too_large", limit=self.max_bytes)
+            kept = content.check(data, filename)
+            checked.append((hashlib.sha256(kept.data).hexdigest(), kept, visibility, hashlib.sha256(data).hexdigest()))
+        held = self.info_many(sha for sha, *_ in checked)
+        for sha, _kept, visibility, _original in checked:
+            existing = held.get(sha)
+            if existing is not None and existing.public and visibility == "restricted":
+                raise LedgerError("evidence_visibility_conflict", sha256=sha)
+        self.backend.put_many([(sha, kept.data, kept.media_type) for sha, kept, _, _ in checked], durable=durable)
+        stamp = format_time(at or now())
+        new: dict[str, dict[str, Any]] = {}
+        publish: set[str] = set()
         with self.engine.begin() as conn:
-            row = conn.execute(select(TABLE).where(TABLE.c.sha256 == sha)).mappings().first()
-            created = row is None
-            if row is None:
-                conn.execute(
-                    insert(TABLE).values(
-                        sha256=sha,
-                        size=len(kept.data),
-                        media_type=kept.media_type,
-                        visibility=visibility,
-                        original_sha256=original,
-                        uploaded_by=uploaded_by,
-                        uploaded_at=format_time(at or now()),
-                    )
-                )
-            elif row["visibility"] == "restricted" and visibility == "public":
-                conn.execute(update(TABLE).where(TABLE.c.sha256 == sha).values(visibility="public"))
-        stored = self.info(sha)
-        assert stored is not None
-        return stored, created
+            wanted = sorted({sha for sha, *_ in checked})
+            found = dict(
+                conn.execute(select(TABLE.c.sha256, TABLE.c.visibility).where(TABLE.c.sha256.in_(wanted))).all()
+            )
+            for sha, kept, visibility, original in checked:
+                if sha not in found and sha not in new:
+                    new[sha] = {
+                        "sha256": sha,
+                        "size": len(kept.data),
+                        "media_type": kept.media_type,
+                        "visibility": visibility,
+                        "original_sha256": original,
+                        "uploaded_by": uploaded_by,
+                        "uploaded_at": stamp,
+                    }
+                elif visibility == "public" and sha in new:
+                    new[sha]["visibility"] = "public"
+                elif visibility == "public" and found.get(sha) == "restricted":
+                    publish.add(sha)
+            if new:
+                conn.execute(insert(TABLE), list(new.values()))
+            if publish:
+                conn.execute(update(TABLE).where(TABLE.c.sha256.in_(sorted(publish))).values(visibility="public"))
+        created = set(new)
+        stored = self.info_many(sha for sha, *_ in checked)
+        return [(stored[sha], sha in created) for sha, *_ in checked]
 
     def info(self, sha256: str) -> StoredEvidence | None:
         with self.engine.connect() as conn:

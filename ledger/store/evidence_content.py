@@ -148,6 +148,36 @@ def _check_pdf(data: bytes) -> None:
         )
 
 
+def simple_pdf(lines: list[str]) -> bytes:
+    """A one-page PDF showing ``lines`` of ASCII text in Helvetica, with a correct cross-reference
+    table: deterministic (no dates, no ids), for demo data and tests."""
+
+    def escape(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    shown = " ".join(f"({escape(line)}) Tj T*" for line in lines)
+    stream = f"BT /F1 12 Tf 16 TL 72 720 Td {shown} ET".encode("ascii")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
 def _unescape(name: bytes) -> bytes:
     """A PDF name with its ``#xx`` escapes decoded (``/J#61vaScript`` is ``/JavaScript``)."""
     return _HEX_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), name)
