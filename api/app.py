@@ -145,7 +145,7 @@ def _cors(api_settings: ApiSettings) -> CORSConfig | None:
     return CORSConfig(
         allow_origins=list(api_settings.cors_origins),
         allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["Content-Type", "Authorization"],
+        allow_headers=["Content-Type", "Authorization", "X-Evidence-Signature"],
         expose_headers=["Retry-After", "X-Log-Tree-Size"],
         max_age=600,
     )
