@@ -104,3 +104,19 @@ def test_disk_writes_leave_no_temporary_files(factory: LedgerFactory) -> None:
     assert len(files) == 3 and not [p for p in files if p.name.endswith(".tmp")]
     for path in files:
         assert hashlib.sha256(path.read_bytes()).hexdigest() == path.parent.name + path.name
+
+
+def test_records_on_sqlite_and_postgresql(any_factory: LedgerFactory) -> None:
+    """The metadata table behaves the same on both databases: batch insert, publish, conflict."""
+    store = open_evidence(any_factory.ledger)
+    a, b = pdf_bytes("a"), pdf_bytes("b")
+    results = store.add_many(
+        [(a, "restricted", "a.pdf"), (b, "public", "b.pdf"), (a, "restricted", None)], uploaded_by="k" * 64
+    )
+    assert [created for _, created in results] == [True, True, True]  # the same file twice in one batch: one row
+    assert len(store.info_many([r.sha256 for r, _ in results])) == 2
+    published, created = store.add(a, "public")
+    assert not created and published.visibility == "public" and published.uploaded_by == "k" * 64
+    with pytest.raises(LedgerError) as conflict:
+        store.add(a, "restricted")
+    assert conflict.value.code == "evidence_visibility_conflict"
