@@ -33,6 +33,7 @@ from .coalescer import AppendCoalescer
 from .config import ApiSettings, get_api_settings
 from .controllers.donor_data import DonorDataController
 from .controllers.entries import EntriesController
+from .controllers.evidence import EvidenceController
 from .controllers.log import LogController, LogShardsController
 from .controllers.oversight import DeadlinesController, OverseersController
 from .controllers.problems import ProblemsController
@@ -71,6 +72,7 @@ CONTROLLERS: tuple[type, ...] = (
     DeadlinesController,
     OverseersController,
     RegulatorController,
+    EvidenceController,
     ProblemsController,
 )
 
@@ -143,7 +145,7 @@ def _cors(api_settings: ApiSettings) -> CORSConfig | None:
     return CORSConfig(
         allow_origins=list(api_settings.cors_origins),
         allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["Content-Type", "Authorization"],
+        allow_headers=["Content-Type", "Authorization", "X-Evidence-Signature"],
         expose_headers=["Retry-After", "X-Log-Tree-Size"],
         max_age=600,
     )

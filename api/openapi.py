@@ -43,6 +43,7 @@ TAGS = [
     Tag(name="oversight", description="Disclosure deadlines and oversight organisations' desks; risk signals need the regulator scope."),
     Tag(name="reports", description="Compliance reports: request (202 and a job), poll, download; published reports with the SHA-256 the log records."),
     Tag(name="regulator", description="Cross-organisation views; need a bearer token with the regulator scope."),
+    Tag(name="evidence", description="Evidence files by SHA-256: signed uploads (GET /evidence/{sha256} serves them)."),
     Tag(name="problems", description="The catalogue of error codes."),
 ]
 

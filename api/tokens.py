@@ -6,9 +6,10 @@ table ``api_token``; the token itself is shown once, when it is made. Checking a
 what the client sent and looks the hash up (a unique index): a stolen database gives no usable
 token, and the lookup leaks nothing about the secret.
 
-Scopes are short lowercase words; the API checks ``regulator`` (cross-organisation views and
-donor personal data) and ``receipts`` (a donor's personal receipt, asked for with the donor's
-receipt code: for the service that hands receipts to donors).
+Scopes are short lowercase words; the API checks ``regulator`` (cross-organisation views,
+donor personal data, restricted evidence files), ``receipts`` (a donor's personal receipt, asked
+for with the donor's receipt code: for the service that hands receipts to donors) and
+``overseer`` (restricted evidence files).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from ledger.store.api_tokens import ApiToken
 from ledger.store.db import table_of
 
 # Scopes the API checks today; others may be given to tokens for future uses.
-KNOWN_SCOPES = ("regulator", "receipts")
+KNOWN_SCOPES = ("regulator", "receipts", "overseer")
 _SCOPE = re.compile(r"^[a-z][a-z_:]{0,31}$")
 _TOKEN = re.compile(r"^clt_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
 

@@ -288,7 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Other packages add their own subcommands: each module has register(add), where
 # add(name, func, help) returns the subparser to give arguments to.
-SUBCOMMAND_MODULES: list[str] = ["ledger.cli_charity", "ledger.cli_oversight", "reports.cli", "public_site.cli"]
+SUBCOMMAND_MODULES: list[str] = [
+    "ledger.cli_charity", "ledger.cli_oversight", "ledger.cli_evidence", "reports.cli", "public_site.cli",
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

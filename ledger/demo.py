@@ -27,6 +27,12 @@ domain rules (nothing is written behind the log's back):
   (``sz.filing_replied``); and its first donations, filed on the load day, awaiting the reply;
 - a **report.issued** by the system key over a small summary file (written to
   ``home/reports/demo/``), naming the tree size and root it was computed at.
+- **evidence files** in the evidence store (``ledger.store.evidence``), made from the entries'
+  own figures: each payment names its invoice (a one-page PDF, public) and its bank slip (UTF-8
+  text, restricted), each quarterly progress report a site "photo" (a small PNG without
+  metadata); the hashes in the entries are those files'. Other hashes (audit reports, annual
+  reports, SEZ filing papers, the closing report) name no file (the site shows "not uploaded").
+  Bulk projects (``large``) keep placeholder hashes.
 
 ``scale="large"`` adds bulk projects (directed fundraising, the same flows) up to 1,000,000
 entries, for benchmarks.
@@ -56,6 +62,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import io
 import itertools
 import json
 import os
@@ -76,6 +83,7 @@ from .entry import make_body, parse_leaf_json, sign_entry
 from .errors import InvariantBroken, LedgerError, define
 from .keys import KeyPair, read_key_file, write_key_file
 from .money import format_amount
+from .store.evidence import open_evidence
 from .store.log_store import MAX_BATCH
 
 BASE_DATE = date(2026, 9, 30)   # the fixed end of the demo's two-year history
@@ -116,6 +124,46 @@ def _amt(minor: int) -> str:
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _sha_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _payment_files(
+    idem: str, project: str, payer: str, payee: str, purpose: str, amount: int, category: str, day: date,
+) -> tuple[tuple[bytes, str, str], ...]:
+    """A payment's evidence: the invoice (a PDF, public) and the bank slip (UTF-8 text,
+    restricted: it would carry account numbers). Made from the payment alone: deterministic."""
+    from .store.evidence_content import simple_pdf
+
+    invoice = simple_pdf([
+        "DEMO INVOICE - fictional, for the charity-ledger demonstration", f"Reference: {idem}", f"Project: {project}",
+        f"Amount: {CURRENCY} {_amt(amount)}", f"Paid on: {day.isoformat()}", f"Category: {category}",
+    ])
+    slip = (
+        f"银行转账回单（演示数据，虚构）\n参考号：{idem}\n付款方：{payer}\n收款方：{payee}\n"
+        f"金额：{CURRENCY} {_amt(amount)}\n日期：{day.isoformat()}\n用途：{purpose}\n"
+    ).encode()
+    return ((invoice, "public", "invoice.pdf"), (slip, "restricted", "bank-slip.txt"))
+
+
+def _progress_photo(seed: str) -> bytes:
+    """A small "site photo" (a PNG of coloured bands from ``seed``), already as the evidence store
+    keeps images (encoded again from its pixels), so its hash is the one the store answers."""
+    from PIL import Image, ImageDraw
+
+    from .store.evidence_content import PNG, clean_image
+
+    digest = hashlib.sha256(seed.encode("utf-8")).digest()
+    image = Image.new("RGB", (96, 64), (digest[0], digest[1], digest[2]))
+    draw = ImageDraw.Draw(image)
+    for band in range(8):
+        colour = (digest[3 + band * 3], digest[4 + band * 3], digest[5 + band * 3])
+        draw.rectangle((band * 12, 40, band * 12 + 11, 63), fill=colour)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return clean_image(out.getvalue(), PNG)
 
 
 # --- the cast -----------------------------------------------------------------------------------
@@ -225,6 +273,7 @@ class Step:
     barrier: bool = False       # everything before must be in the log first
     personal: dict[str, str] | None = None
     label: str = ""             # for the receipts file
+    files: tuple[tuple[bytes, str, str], ...] = ()  # evidence files the entry names: (bytes, visibility, name)
 
     def fields(self) -> dict[str, Any]:
         """The data of a step whose data is already known (not a function of earlier entries)."""
@@ -400,6 +449,7 @@ class ProjectSpec:
     small_donors: bool = False    # neighbours only: small individual and anonymous gifts
     title: tuple[str, str] | None = None  # (zh, en) instead of the template's title + suffix
     in_kind: bool = True          # receives occasional in-kind gifts
+    evidence_files: bool = True   # payments and reports name real files put into the evidence store
 
 
 class ProjectFlow:
@@ -554,23 +604,34 @@ class ProjectFlow:
         self.held[actor] -= amount
         self.balance -= amount
         idem = self.idem("disbursement")
-        evidence = [_sha(f"demo-evidence/{idem}/invoice"), _sha(f"demo-evidence/{idem}/payment")]
+        files: tuple[tuple[bytes, str, str], ...] = ()
+        if self.spec.evidence_files:
+            files = _payment_files(idem, self.spec.pid, org.name_zh, payee, purpose, amount, category, day)
+            evidence = [_sha_bytes(data) for data, _, _ in files]
+        else:
+            evidence = [_sha(f"demo-evidence/{idem}/invoice"), _sha(f"demo-evidence/{idem}/payment")]
         step = Step(signer or actor, "funds.disbursed", idem, {
             "project": self.spec.pid, "currency": CURRENCY, "amount": _amt(amount), "category": category,
             "payee": payee, "purpose": purpose, "paid_on": day.isoformat(), "evidence": evidence,
-        }, keep=keep)
+        }, keep=keep, files=files)
         self.disbursements.append(idem)
         return step
 
     def progress(self, period_start: date, period_end: date, signer: str) -> Step:
         people = self.rng.randrange(40, 400)
+        files: tuple[tuple[bytes, str, str], ...] = ()
+        if self.spec.evidence_files:
+            files = ((_progress_photo(f"{self.spec.pid}/{period_end}"), "public", "photo.png"),)
+            evidence = [_sha_bytes(files[0][0])]
+        else:
+            evidence = [_sha(f"demo-evidence/{self.spec.pid}/progress/{period_end}")]
         return Step(signer, "progress.reported", self.idem("progress"), {
             "project": self.spec.pid, "period_start": period_start.isoformat(), "period_end": period_end.isoformat(),
             "summary": f"{period_start.isoformat()} 至 {period_end.isoformat()}：{self.t.title_zh}按计划推进，"
                        f"服务{self.t.beneficiaries}{people}人次，支出凭证已归档备查。",
             "beneficiaries": people,
-            "evidence": [_sha(f"demo-evidence/{self.spec.pid}/progress/{period_end}")],
-        })
+            "evidence": evidence,
+        }, files=files)
 
     def attest(self, target: str, verdict: str, findings: str, overseer: str = "o1-overseer", keep: bool = False) -> Step:
         return Step(overseer, "attestation.recorded", self.idem("attestation"),
@@ -1031,7 +1092,7 @@ def _bulk(entries: int) -> Iterator[Step]:
             BASE_DATE - timedelta(days=HISTORY_DAYS - 1 - (i % 7)), BASE_DATE + timedelta(days=365),
             title_suffix=f"（{district}第{i // len(_BULK_DISTRICTS) + 1}期）", title_en_suffix=f" ({district} {i + 1})",
             donations_per_day=per_day, disbursements_per_month=max(3.0, per_day * 1.2), approve_every=25,
-            target_yuan=5_000_000, personal_every=2000, government=True,
+            target_yuan=5_000_000, personal_every=2000, government=True, evidence_files=False,
         ))
     merged = heapq.merge(*[_keyed(_project_timeline(s, f"demo/{s.pid}"), n) for n, s in enumerate(specs)],
                          key=lambda item: item[0])
@@ -1067,6 +1128,7 @@ class DemoReport:
     keys_dir: str = ""
     receipts_file: str = ""
     receipts: int = 0
+    evidence_files: int = 0     # files put into the evidence store by this load
 
     @property
     def rate(self) -> float:
@@ -1077,7 +1139,7 @@ class DemoReport:
             "scale": self.scale, "added": self.added, "already_present": self.existing, "log_size": self.size,
             "added_by_type": dict(sorted(self.by_type.items())), "seconds": round(self.seconds, 2),
             "entries_per_s": round(self.rate), "keys_dir": self.keys_dir, "receipts_file": self.receipts_file,
-            "receipts_written": self.receipts,
+            "receipts_written": self.receipts, "evidence_files_added": self.evidence_files,
         }
 
 
@@ -1129,6 +1191,7 @@ def load_demo(
     home = Path(ledger.settings.home)
     report.keys_dir = str(write_demo_keys(home))
     sink = LocalSink(ledger)
+    evidence = open_evidence(ledger)
     origin = ledger.log.origin
     today = now().astimezone(CHINA).date()
     hashes: dict[str, str] = {}
@@ -1164,6 +1227,10 @@ def load_demo(
             todo = fresh
             if not todo:
                 return
+        files = [f for s in todo for f in s.files]
+        if files:  # the files an entry names are in the store before the entry is in the log
+            # flushed to disk once, at the end of the load (an fsync per file would triple its time)
+            report.evidence_files += sum(created for _, created in evidence.add_many(files, durable=False))
         moment = now()
         entries = []
         salts: list[bytes | None] = []
@@ -1202,6 +1269,8 @@ def load_demo(
             flush()
     flush()
 
+    if report.evidence_files:
+        os.sync()  # the evidence files written without a flush of their own
     report.receipts_file = str(home / "demo-receipts.txt")
     if receipts:
         path = home / "demo-receipts.txt"

@@ -41,6 +41,8 @@ from ledger.store.export import log_vkey, shard_vkey
 from ledger.store.runtime import Ledger
 
 from . import queries as Q
+from .evidence import hashes_of
+from .evidence import held as held_evidence
 from .flow import build_flow
 from .i18n import CHINA, LANG_TAGS, Formatter
 from .templating import CSP, Helpers, render, request_locale
@@ -268,6 +270,7 @@ class SitePages(Controller):
             more_orgs = Q.org_names(conn, [*(a["overseer_org"] for a in attestations), *(d["implementer"] for d in disbursements),
                                            *(e["signer_org"] for e in timeline)])
         orgs = {**view.orgs, **more_orgs}
+        evidence = held_evidence(ledger, hashes_of([*disbursements, *progress]))
         helpers = Helpers(request, request_locale(request)[0])
         fund = view.fund
 
@@ -286,7 +289,7 @@ class SitePages(Controller):
             request, "project.html", nav="projects", title=helpers.title(p, project), v=view, p=p, fund=fund, orgs=orgs,
             donor_types=donor_types, flow=flow, disbursements=disbursements, disbursement_count=disbursement_count,
             progress=list(reversed(progress)), attestations=attestations, targets=targets, timeline=timeline,
-            entry_count=entry_count, disclosures=disclosures,
+            entry_count=entry_count, disclosures=disclosures, evidence=evidence,
         )
 
     @get("/projects/{project:str}/entries.csv", name="site:project-csv", sync_to_thread=True)
@@ -531,11 +534,13 @@ class SitePages(Controller):
             proof_key = signer_key or Q.log_key_row(conn, e["signer"])
             proof = _proof_data(ledger, log, seq, e["leaf_hash"], e["signer"], log.size, proof_key, request)
         by_index = {g.index: g for g in logs}
+        named = data.get("evidence") if isinstance(data.get("evidence"), list) else []
         return render(
             request, "entry.html", nav="ledger", title=f"#{seq}", e=e, leaf=leaf, data=data, raw=raw.decode("utf-8"),
             signer_key=signer_key, refs=refs, key_target=key_target, named_key=named_key, referring=referring, orgs=orgs,
             titles=titles, proof=proof, data_json=json.dumps(data, ensure_ascii=False, indent=2),
             log=log, log_seq=seq - log.base, next_log=by_index.get(log.index + 1), previous_log=by_index.get(log.index - 1),
+            evidence_hashes=named, evidence=held_evidence(ledger, named),
         )
 
     # --- checkpoints, how to verify, reports ----------------------------------------------------

@@ -309,6 +309,7 @@ def test_loading_twice_adds_nothing(demo) -> None:
     _, ledger, _ = demo
     again = load_demo(ledger, "small")
     assert again.added == 0 and again.existing == SMALL_SIZE and ledger.log.head().size == SMALL_SIZE
+    assert again.evidence_files == 0  # the files are held already
 
 
 def test_an_interrupted_load_resumes(factory: LedgerFactory, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -403,3 +404,38 @@ def test_small_demo_on_postgres(pg_schema_url: str, tmp_path: Path) -> None:
     assert load_demo(factory.ledger, "small").added == 0
     funds = {f.project: f for f in rows(factory.ledger, FundRow)}
     assert funds["TY-SENIOR-VISITS"].balance_minor == rows(factory.ledger, ProjectRow, project="TY-SENIOR-VISITS")[0].surplus_minor
+
+
+def test_payments_and_reports_name_files_the_evidence_store_holds(demo) -> None:
+    """Every payment names its invoice (a public PDF) and bank slip (restricted text), every
+    quarterly report a photo (a PNG without metadata): files in the evidence store whose bytes
+    hash to the names; loading again adds none."""
+    import io
+
+    from PIL import Image
+
+    from ledger.store.evidence import open_evidence
+
+    _factory, ledger, report = demo
+    store = open_evidence(ledger)
+    entries = bodies(ledger)
+    paid = [b["data"] for _, _, b in entries if b["type"] == "funds.disbursed"]
+    held = store.info_many(h for p in paid for h in p["evidence"])
+    for p in paid:
+        invoice, slip = (held[h] for h in p["evidence"])
+        assert (invoice.media_type, invoice.visibility) == ("application/pdf", "public")
+        assert (slip.media_type, slip.visibility) == ("text/plain; charset=utf-8", "restricted")
+    sample = paid[7]
+    info, pdf = store.read(sample["evidence"][0])
+    assert hashlib.sha256(pdf).hexdigest() == info.sha256 and f"CNY {sample['amount']}".encode() in pdf
+    _info, slip = store.read(sample["evidence"][1])
+    assert sample["payee"] in slip.decode("utf-8")
+    reports = [
+        b["data"] for _, _, b in entries if b["type"] == "progress.reported" and not b["idem"].endswith("final-report")
+    ]
+    photos = store.info_many(h for r in reports for h in r["evidence"])
+    assert len(photos) == len({h for r in reports for h in r["evidence"]}) > 30
+    _info, png = store.read(reports[0]["evidence"][0])
+    with Image.open(io.BytesIO(png)) as image:
+        assert image.format == "PNG" and not image.info
+    assert report.evidence_files == len(held) + len(photos)

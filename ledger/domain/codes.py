@@ -458,6 +458,87 @@ LOG_HOLDS_WEAK_KEY = define(
     "无需私钥即可冒签条目。须由运营方决定如何恢复（见运维指南）；严格的验证程序会报告本账本自第 {seq} 号条目起无效。",
 )
 
+# --- evidence ---------------------------------------------------------------------------------
+
+EVIDENCE_HASH_INVALID = define(
+    "evidence_hash_invalid",
+    "invalid",
+    "{value!r} is not an evidence hash; it is 64 lowercase hex digits (SHA-256).",
+    "{value!r} 不是凭证哈希值；应为 64 位小写十六进制数字（SHA-256）。",
+)
+EVIDENCE_NOT_FOUND = define(
+    "evidence_not_found",
+    "not_found",
+    "No file with SHA-256 {sha256} is held here (it may never have been uploaded).",
+    "此处没有 SHA-256 为 {sha256} 的文件（可能从未上传）。",
+)
+EVIDENCE_RESTRICTED = define(
+    "evidence_restricted",
+    "forbidden",
+    "The file {sha256} is held for overseers and regulators only; sign in with a token with the {scope} scope.",
+    "文件 {sha256} 仅供监督方和主管部门查阅，请使用具有 {scope} 权限的令牌访问。",
+)
+EVIDENCE_TYPE_REFUSED = define(
+    "evidence_type_refused",
+    "refused",
+    "This file is not accepted as evidence: {detail}. Send a PDF, JPEG, PNG or WebP image, or UTF-8 text/CSV.",
+    "不接受此文件作为凭证：{detail_zh}。请上传 PDF、JPEG、PNG 或 WebP 图片，或 UTF-8 文本/CSV。",
+)
+EVIDENCE_TOO_LARGE = define(
+    "evidence_too_large",
+    "invalid",
+    "The file is larger than the {limit} bytes accepted for evidence; nothing was stored.",
+    "文件超过凭证允许的 {limit} 字节上限，未保存任何内容。",
+)
+EVIDENCE_UPLOAD_INVALID = define(
+    "evidence_upload_invalid",
+    "invalid",
+    "The upload is not valid: {detail}.",
+    "上传请求无效：{detail_zh}。",
+)
+EVIDENCE_VISIBILITY_INVALID = define(
+    "evidence_visibility_invalid",
+    "invalid",
+    "visibility is public or restricted, not {value!r}.",
+    "visibility 只能是 public 或 restricted，而不是 {value!r}。",
+)
+EVIDENCE_VISIBILITY_CONFLICT = define(
+    "evidence_visibility_conflict",
+    "conflict",
+    "The file {sha256} is public already; a published file cannot be made restricted again.",
+    "文件 {sha256} 已公开，已公开的文件不能再改为限制查阅。",
+)
+EVIDENCE_SIGNATURE_MISSING = define(
+    "evidence_signature_missing",
+    "forbidden",
+    "An evidence upload needs an X-Evidence-Signature header (key id:base64 signature); nothing was stored.",
+    "上传凭证须附 X-Evidence-Signature 请求头（密钥编号:base64 签名），未保存任何内容。",
+)
+EVIDENCE_SIGNATURE_INVALID = define(
+    "evidence_signature_invalid",
+    "forbidden",
+    "The upload signature does not check: {detail}; nothing was stored.",
+    "上传签名校验未通过：{detail_zh}，未保存任何内容。",
+)
+EVIDENCE_SIGNER_UNKNOWN = define(
+    "evidence_signer_unknown",
+    "forbidden",
+    "The key {key} is not granted in this log; nothing was stored.",
+    "密钥 {key} 未在本账本中授权，未保存任何内容。",
+)
+EVIDENCE_SIGNER_REVOKED = define(
+    "evidence_signer_revoked",
+    "forbidden",
+    "The key {key} may no longer sign: {detail}; nothing was stored.",
+    "密钥 {key} 已不能签名：{detail_zh}，未保存任何内容。",
+)
+EVIDENCE_STORE_UNAVAILABLE = define(
+    "evidence_store_unavailable",
+    "unavailable",
+    "The evidence store cannot be reached or holds a damaged copy of {sha256}; try again later.",
+    "凭证存储暂时无法访问或 {sha256} 的副本已损坏，请稍后重试。",
+)
+
 ALL_CODES: tuple[str, ...] = tuple(
     value for name, value in sorted(globals().items()) if name.isupper() and isinstance(value, str)
 )
