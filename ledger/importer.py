@@ -839,9 +839,6 @@ def _amount_or_none(text: str | None, currency: str) -> str | None:
         return None
 
 
-_NOTE_COLUMN = "note (备注/附言/用途)"
-
-
 def _row(
     cells: _Cells, amount_text: str | None, *, project: str, currency: str, channel: str | None,
     donor_type: str | None, restricted: bool, today: date, names: personal_guard.NameSet, drop_personal_text: bool,

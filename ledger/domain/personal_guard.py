@@ -85,6 +85,8 @@ FREE_TEXT_FIELDS: dict[str, tuple[str, ...]] = {
     "org.deregistered": ("reason",),
     "key.revoked": ("reason",),
     "project.registered": (
+        "title_zh",
+        "title_en",
         "description",
         "plan.purpose",
         "plan.beneficiaries",

@@ -207,6 +207,7 @@ def test_every_type_with_free_text_is_guarded(w: World) -> None:
             project_data("P-NEW", plan=plan_data(beneficiaries="患者李小红及其家属")),
         ),
         ("project.registered", w.fundraiser, "description", project_data("P-NEW", description=phone)),
+        ("project.registered", w.fundraiser, "title_zh", project_data("P-NEW", title_zh="王小明女士大病救助")),
         ("key.revoked", w.foundation_admin, "reason", {"key_id": w.fundraiser2.id, "reason": phone}),
     ]
     for type_, signer, field, data in cases:
