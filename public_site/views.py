@@ -10,23 +10,23 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, NotFoundException
-from litestar.di import NamedDependency
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Stream, Template
 
 from ledger.canonical import format_time, parse_json
-from ledger.checkpoint import Checkpoint, verify_cosignatures
+from ledger.checkpoint import verify_cosignatures
 from ledger.domain.privacy import RECEIPT_TEXT_MAX
 from ledger.domain.schemas import ENTRY_TYPES, FIELDS
-from ledger.errors import LedgerError
+from ledger.errors import InvariantBroken, LedgerError
 from ledger.money import format_amount
-from ledger.note import add_signatures, parse_note
+from ledger.note import add_signatures
 from ledger.oversight import (
     DeadlineItem,
     Disclosure,
@@ -98,7 +98,8 @@ def _disclosures(request: Request, conn: Any, today: Any, *, project: str | None
             items = disclosures_of_project(conn, project, today, rules=rules)
             deadlines = scan_deadlines(conn, today, projects=[project], orgs=[], rules=rules)
         else:
-            assert org is not None
+            if org is None:
+                raise InvariantBroken("org is missing")
             items = disclosures_of_org(conn, org, today, rules=rules)
             deadlines = scan_deadlines(conn, today, org=org, rules=rules)
     except LedgerError as exc:  # no rule set in force: the rest of the page still renders
@@ -336,7 +337,8 @@ class SitePages(Controller):
                 if r["seq"] >= end:
                     break
                 log = Q.log_of(logs, r["seq"])
-                assert log is not None, "every position below the head is in a log of the chain"
+                if log is None:
+                    raise InvariantBroken("broken: every position below the head is in a log of the chain")
                 meta = {
                     "seq": r["seq"], "log": log.origin, "log_seq": r["seq"] - log.base,
                     "leaf_hash": r["id"], "time": r["time"], "type": r["type"], "signer": r["signer"],
@@ -380,6 +382,7 @@ class SitePages(Controller):
                 raise LedgerError("not_found", what="organisation", what_zh="组织", ref=org)
             projects = Q.projects_of(conn, org)
             years = Q.org_years(conn, org)
+            figures = Q.org_financials(conn, org)
             audits = Q.audit_opinions(conn, org)
             flags = Q.open_flags(conn, org)
             project_flags = Q.flags_on_projects(conn, [p["project"] for p in projects["fundraiser"]])
@@ -394,7 +397,7 @@ class SitePages(Controller):
         return render(
             request, "organisation.html", nav="organisations", title=Helpers(request, request_locale(request)[0]).org(org, names),
             o=row, projects=projects, years=years, audits=audits, flags=flags, orgs=names, titles=titles, ratio_rule=ratio_rule,
-            disclosures=disclosures,
+            disclosures=disclosures, ratio_checks=_ratio_checks(row, figures), fin_seq={f.id: f.seq for f in figures.values()},
         )
 
     # --- an oversight organisation's desk -------------------------------------------------------
@@ -610,6 +613,24 @@ def _key_id_of(public_b64: Any) -> str | None:
         return hashlib.sha256(base64.b64decode(public_b64, validate=True)).hexdigest()
     except ValueError:
         return None
+
+
+def _ratio_checks(org: dict[str, Any], figures: dict[int, Any]) -> list[Any]:
+    """The spending-ratio check of every year the organisation reported figures for, newest
+    first: the annual report's own calculator (``check_reported_year``) with the rule set in
+    force at each year's end, so the page and the report can never disagree."""
+    from ledger.compliance.ratios import YearCheck, check_reported_year
+    from ledger.compliance.rulesets import ruleset
+
+    checks = []
+    for year in sorted(figures, reverse=True):
+        try:
+            rs = ruleset("cn-charity", date(year, 12, 31))
+        except LedgerError as exc:  # no rule set in force that year
+            checks.append(YearCheck("not_computed", year, None, {}, None, (), reason_en=exc.message_en, reason_zh=exc.message_zh))
+            continue
+        checks.append(check_reported_year(rs, org["legal_form"], bool(org["public_fundraising"]), figures, year))
+    return checks
 
 
 def _ratio_thresholds(org: dict[str, Any]) -> dict[str, Any] | None:
