@@ -128,7 +128,8 @@ def _evidence(settings: Settings, *, deep: bool) -> str:
         if isinstance(backend, DiskBackend) and backend.root.exists():
             mode = stat.S_IMODE(backend.root.stat().st_mode)
             if mode & 0o077:
-                raise RuntimeError(f"{backend.root} has mode {mode:o}; others can list it — run chmod 700 {backend.root}")
+                root = backend.root
+                raise RuntimeError(f"{root} has mode {mode:o}; others can list it — run chmod 700 {root}")
         with ledger.engine.connect() as conn:
             names = list(conn.execute(select(TABLE.c.sha256)).scalars())
         for sha in names:
