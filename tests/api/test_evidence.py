@@ -116,6 +116,38 @@ def test_pdf_roundtrip_serves_the_bytes_that_hash_to_their_name(
     assert record is not None and record.uploaded_by == people.keys["implementer"].id
 
 
+def test_a_pdf_with_xmp_metadata_is_accepted(people: World, client: TestClient) -> None:
+    xmp = b'<?xml version="1.0" encoding="UTF-8"?><x:xmpmeta xmlns:x="adobe:ns:meta/"></x:xmpmeta>'
+    pdf = pdf_bytes("with metadata").replace(b"%PDF-1.4\n", b"%PDF-1.4\n%" + xmp + b"\n", 1)
+    answer = upload(client, pdf, key=people.keys["implementer"], name="e-invoice.pdf")
+    assert answer.status_code == 201, answer.text
+
+
+def test_a_zip_appended_to_a_photo_is_dropped(people: World, client: TestClient) -> None:
+    from tests.evidence_files import polyglot_pdf_zip
+
+    jpeg = exif_jpeg() + polyglot_pdf_zip()
+    answer = upload(client, jpeg, key=people.keys["implementer"], name="photo.jpg")
+    assert answer.status_code == 201, answer.text
+    served = client.get(f"/evidence/{answer.json()['sha256']}").content
+    assert b"PK\x03\x04" not in served and b"<script" not in served and served.startswith(b"\xff\xd8\xff")
+
+
+def test_the_signed_bytes(people: World) -> None:
+    """The exact bytes an uploader signs (docs/protocol.md), with a known answer."""
+    from ledger.keys import load_public, unb64, verify
+    from ledger.store.evidence import parse_signature_header, upload_message
+
+    data = b"date,amount\n2026-12-01,12.00\n"
+    sha = hashlib.sha256(data).hexdigest()
+    assert upload_message(sha, "restricted") == b"charity-ledger/evidence/v1\n" + sha.encode() + b"\nrestricted\n"
+    key = people.keys["implementer"]
+    key_id, signature = parse_signature_header(sign_upload(key, data, "restricted"))
+    assert key_id == key.id
+    assert verify(load_public(unb64(key.public_b64, length=32)), signature, upload_message(sha, "restricted"))
+    assert not verify(load_public(unb64(key.public_b64, length=32)), signature, upload_message(sha, "public"))
+
+
 def test_text_is_served_sandboxed(people: World, client: TestClient) -> None:
     csv = "date,payee,amount\n2026-11-30,长者饭堂,120.00\n".encode()
     answer = upload(client, csv, key=people.keys["implementer"], name="payments.csv")
@@ -211,6 +243,8 @@ HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></bod
         ("invoice.pdf", b"%PDF-1.4\n%%EOF\n<script>x</script>", "%%EOF"),
         ("report.docx", b"PK\x03\x04" + b"\x00" * 60, "ZIP"),
         ("a.gif", b"GIF89a" + b"\x00" * 20, "GIF"),
+        ("photo.png", SVG, "SVG"),  # an SVG with a script behind an image's name
+        ("invoice.pdf", b"%PDF-1.4\n<!DOCTYPE html><p>hi</p>\n%%EOF\n", "markup"),
         ("blob.bin", bytes(range(256)), "not a PDF"),
     ],
 )
