@@ -123,6 +123,21 @@ def test_a_pdf_with_xmp_metadata_is_accepted(people: World, client: TestClient) 
     assert answer.status_code == 201, answer.text
 
 
+def test_webp_is_served_without_exif(people: World, client: TestClient) -> None:
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    exif.get_ifd(0x8825)[2] = (22.0, 32.0, 10.0)
+    out = io.BytesIO()
+    Image.new("RGB", (20, 20), (10, 20, 30)).save(out, "WEBP", exif=exif)
+    assert b"PhoneMaker" in out.getvalue()
+    answer = upload(client, out.getvalue(), key=people.keys["implementer"], name="photo.webp")
+    assert answer.status_code == 201 and answer.json()["media_type"] == "image/webp", answer.text
+    served = client.get(f"/evidence/{answer.json()['sha256']}").content
+    assert b"PhoneMaker" not in served and b"EXIF" not in served
+    with Image.open(io.BytesIO(served)) as image:
+        assert image.format == "WEBP" and dict(image.getexif()) == {}
+
+
 def test_a_zip_appended_to_a_photo_is_dropped(people: World, client: TestClient) -> None:
     from tests.evidence_files import polyglot_pdf_zip
 
