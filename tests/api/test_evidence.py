@@ -358,3 +358,15 @@ def test_a_damaged_copy_is_not_served(people: World, client: TestClient, factory
     path.write_bytes(pdf.replace(b"damaged", b"DAMAGED"))
     answer = client.get(f"/evidence/{sha}")
     assert (answer.status_code, answer.json()["code"]) == (503, "evidence_store_unavailable")
+
+
+def test_a_key_of_a_deregistered_organisation_cannot_upload(
+    people: World, client: TestClient, factory: LedgerFactory
+) -> None:
+    from tests.api.world import OVERSIGHT
+
+    people.append("dereg", "registrar", "org.deregistered", {"org": OVERSIGHT, "reason": "dissolved"})
+    answer = upload(client, pdf_bytes("late"), key=people.keys["overseer"], name="late.pdf")
+    assert (answer.status_code, answer.json()["code"]) == (403, "evidence_signer_revoked")
+    assert OVERSIGHT in answer.json()["detail"]
+    assert stored_files(factory) == [] and rows(factory) == 0
