@@ -108,3 +108,41 @@ def test_manifest_from_another_log_is_refused(factory: LedgerFactory, tmp_path: 
     with pytest.raises(LedgerError) as err:
         restore(LedgerFactory(tmp_path / "restored").settings, tmp_path / "backup")
     assert err.value.code == "restore_refused"
+
+
+def test_evidence_files_are_backed_up_and_restored(any_factory: LedgerFactory, restore_target: LedgerFactory, tmp_path: Path) -> None:
+    import hashlib
+
+    from ledger.store.evidence import open_evidence
+    from tests.evidence_files import pdf_bytes
+
+    f = any_factory
+    f.with_genesis()
+    store = open_evidence(f.ledger)
+    public, _ = store.add(pdf_bytes("invoice kept"), "public")
+    restricted, _ = store.add(pdf_bytes("contract kept"), "restricted")
+    manifest = backup(f.settings, tmp_path / "backup")
+    assert manifest["evidence_files"] == 2
+    copied = sorted(p for p in (tmp_path / "backup" / "evidence").rglob("*") if p.is_file())
+    assert [p.parent.name + p.name for p in copied] == sorted([public.sha256, restricted.sha256])
+    restore(restore_target.settings, tmp_path / "backup")
+    again = open_evidence(restore_target.ledger)
+    for kept in (public, restricted):
+        info, data = again.read(kept.sha256)
+        assert hashlib.sha256(data).hexdigest() == kept.sha256 and info.visibility == kept.visibility
+
+
+def test_a_damaged_evidence_file_in_a_backup_is_refused(factory: LedgerFactory, tmp_path: Path) -> None:
+    from ledger.store.evidence import open_evidence
+    from tests.evidence_files import pdf_bytes
+
+    factory.with_genesis()
+    stored, _ = open_evidence(factory.ledger).add(pdf_bytes("to be damaged"), "public")
+    backup(factory.settings, tmp_path / "backup")
+    path = tmp_path / "backup" / "evidence" / stored.sha256[:2] / stored.sha256[2:]
+    path.write_bytes(path.read_bytes() + b"\n")
+    target = LedgerFactory(tmp_path / "restored").settings
+    with pytest.raises(LedgerError) as err:
+        restore(target, tmp_path / "backup")
+    assert err.value.code == "restore_refused" and stored.sha256 in err.value.message_en
+    assert not target.log_key_path.exists() and not (target.home / "ledger.sqlite3").exists()  # nothing restored

@@ -89,3 +89,19 @@ def test_own_origin_gives_no_warning(
     assert checks["log origin"] == {
         "check": "log origin", "ok": True, "warning": False, "detail": "registry.charity-a.org.cn/log",
     }
+
+
+def test_evidence_files_are_checked(ledger_home: LedgerFactory, capsys: pytest.CaptureFixture[str]) -> None:
+    from ledger.store.evidence import open_evidence
+    from tests.evidence_files import pdf_bytes
+
+    stored, _ = open_evidence(ledger_home.ledger).add(pdf_bytes("checked by doctor"), "public")
+    code, checks = _doctor(capsys, ledger_home.home, "--deep")
+    assert code == 0 and checks["evidence files"]["detail"].startswith("1 file in ")
+    path = ledger_home.home / "evidence" / stored.sha256[:2] / stored.sha256[2:]
+    path.write_bytes(b"%PDF-1.4 replaced")
+    code, checks = _doctor(capsys, ledger_home.home, "--deep")
+    assert code == 1 and stored.sha256 in checks["evidence files"]["detail"]
+    path.unlink()
+    code, checks = _doctor(capsys, ledger_home.home)
+    assert code == 1 and "evidence_store_unavailable" in checks["evidence files"]["detail"]

@@ -58,7 +58,8 @@ CODE_STATUS.update(
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 # Nothing in a served file may run: no script, no plugin, no form, no frame around it. Images
-# and text are also sandboxed; PDFs are not, since browsers' PDF viewers refuse sandboxed pages.
+# and text are also sandboxed; PDFs are not, as a browser's built-in PDF viewer may refuse to open
+# a sandboxed document (PDF JavaScript and other active content are refused at upload instead).
 _NOTHING_RUNS = "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 CSP_PDF = f"default-src 'none'; script-src 'none'; object-src 'none'; {_NOTHING_RUNS}"
 CSP_OTHER = f"default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; {_NOTHING_RUNS}; sandbox"

@@ -8,6 +8,9 @@
   keeps serving) or ``ledger.pgdump`` (``pg_dump --format=custom``);
 - ``keys/``: the log key and the donor data key (mode 0600; the folder is 0700). Keep backups as
   secret as the data folder.
+- ``evidence/ab/cdef…``: every evidence file the database names, read from the evidence store
+  (a folder or an object store) after the database copy and checked against its name; restore
+  puts them into the store the settings name.
 
 ``charity-ledger restore DIR`` puts them back into an empty data folder / empty database, then
 verifies the restored log and checks that its checkpoint is consistent with the manifest's.
@@ -95,9 +98,71 @@ def backup(settings: Settings, folder: Path) -> dict[str, Any]:
         if path.exists():
             shutil.copy2(path, keys / path.name)
             os.chmod(keys / path.name, 0o600)
+    manifest["evidence_files"] = _backup_evidence(ledger, folder / "evidence")
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     ledger.engine.dispose()
     return manifest
+
+
+def _backup_evidence(ledger: Any, target: Path) -> int:
+    """Copy every evidence file the (already copied) database names into ``target/ab/cdef…``,
+    from whichever backend holds them. The database is copied first and a file is stored before
+    its row, so every row in the backup has its file."""
+    from sqlalchemy import select
+
+    from .evidence import TABLE, DiskBackend, open_evidence
+
+    store = open_evidence(ledger)
+    with ledger.engine.connect() as conn:
+        names = list(conn.execute(select(TABLE.c.sha256).order_by(TABLE.c.sha256)).scalars())
+    copy = DiskBackend(target)
+    for sha in names:
+        _info, data = store.read(sha)  # refuses a copy that does not hash to its name
+        copy.put(sha, data, "")
+    return len(names)
+
+
+def _restore_evidence(settings: Settings, source: Path) -> int:
+    """Put the backup's evidence files into the store the settings name, each checked against
+    its name first."""
+    import hashlib
+
+    from sqlalchemy import select
+
+    from .db import make_engine
+    from .evidence import TABLE, backend_from_env
+
+    files = _evidence_in_backup(source)
+    if not files:
+        return 0
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.connect() as conn:
+            media_types = dict(conn.execute(select(TABLE.c.sha256, TABLE.c.media_type)).all())
+    finally:
+        engine.dispose()
+    backend = backend_from_env(settings.home)
+    for sha, path in files:
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != sha:  # changed since it was checked
+            raise LedgerError(RESTORE_REFUSED, detail=f"the evidence file {sha} does not hash to its name")
+        backend.put(sha, data, media_types.get(sha, "application/octet-stream"))
+    return len(files)
+
+
+def _evidence_in_backup(source: Path) -> list[tuple[str, Path]]:
+    """The backup's evidence files, each checked against its name (before anything is restored)."""
+    import hashlib
+
+    if not source.is_dir():
+        return []
+    files = []
+    for path in sorted(source.glob("??/*")):
+        sha = path.parent.name + path.name
+        if hashlib.sha256(path.read_bytes()).hexdigest() != sha:
+            raise LedgerError(RESTORE_REFUSED, detail=f"the evidence file {sha} does not hash to its name")
+        files.append((sha, path))
+    return files
 
 
 def restore(settings: Settings, folder: Path) -> dict[str, Any]:
@@ -111,6 +176,7 @@ def restore(settings: Settings, folder: Path) -> dict[str, Any]:
         raise LedgerError(BACKUP_INVALID, detail=f"no readable manifest.json in {folder}") from exc
     if manifest.get("origin") != settings.origin:
         raise LedgerError(RESTORE_REFUSED, detail=f"the backup is of log {manifest.get('origin')!r}, settings say {settings.origin!r}")
+    _evidence_in_backup(folder / "evidence")  # a damaged evidence file refuses the restore before it starts
     for path in (settings.log_key_path, settings.privacy_key_path):
         if path.exists():
             raise LedgerError(RESTORE_REFUSED, detail=f"{path} exists: restore into an empty data folder")
@@ -138,6 +204,7 @@ def restore(settings: Settings, folder: Path) -> dict[str, Any]:
         if (folder / "keys" / name).exists():
             shutil.copy2(folder / "keys" / name, keys / name)
             os.chmod(keys / name, 0o600)
+    _restore_evidence(settings, folder / "evidence")
     return check_restored(settings, manifest)
 
 

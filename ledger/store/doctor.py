@@ -102,6 +102,8 @@ def run_checks(settings: Settings, *, deep: bool = False) -> list[Check]:
 
             attempt("projections match the log", projections)
 
+        attempt("evidence files", lambda: _evidence(settings, deep=deep))
+
     if settings.broker_url:
         attempt("task broker reachable", lambda: _broker(settings.broker_url or ""))
     else:
@@ -109,6 +111,36 @@ def run_checks(settings: Settings, *, deep: bool = False) -> list[Check]:
     attempt("report fonts", _fonts)
     engine.dispose()
     return checks
+
+
+def _evidence(settings: Settings, *, deep: bool) -> str:
+    """The evidence store: every file the database names is there (``deep``: and hashes to its
+    name); a folder store is private (0700)."""
+    from sqlalchemy import select
+
+    from .evidence import TABLE, DiskBackend, open_evidence
+    from .runtime import open_ledger
+
+    ledger = open_ledger(settings)
+    try:
+        store = open_evidence(ledger)
+        backend = store.backend
+        if isinstance(backend, DiskBackend) and backend.root.exists():
+            mode = stat.S_IMODE(backend.root.stat().st_mode)
+            if mode & 0o077:
+                root = backend.root
+                raise RuntimeError(f"{root} has mode {mode:o}; others can list it — run chmod 700 {root}")
+        with ledger.engine.connect() as conn:
+            names = list(conn.execute(select(TABLE.c.sha256)).scalars())
+        for sha in names:
+            if deep:
+                store.read(sha)  # evidence_store_unavailable when missing or damaged
+            elif isinstance(backend, DiskBackend) and not (backend.root / sha[:2] / sha[2:]).exists():
+                raise LedgerError("evidence_store_unavailable", sha256=sha)
+        checked = ", each hashes to its name" if deep else ""
+        return f"{len(names)} file{'' if len(names) == 1 else 's'} in {backend.describe()}{checked}"
+    finally:
+        ledger.engine.dispose()
 
 
 def _origin_check(settings: Settings) -> Check:

@@ -42,6 +42,8 @@ _CLAIMS = {
 MAX_PIXELS = 40_000_000  # a larger image is refused (decompression bombs)
 
 _MARKUP = re.compile(rb"<\s*(?:script|html|svg|iframe|body|object|embed|!doctype|\?xml)\b", re.IGNORECASE)
+# Inside a PDF only HTML itself counts (XMP metadata is XML and may carry an <?xml ...?> line).
+_PDF_MARKUP = re.compile(rb"<\s*(?:script|html|svg|iframe|body|object|embed|!doctype\s+html)\b", re.IGNORECASE)
 # PDF names of active content (JavaScript, launching programs, embedded files, Flash, XFA forms).
 _PDF_ACTIVE = re.compile(rb"/(?:JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA|GoToE)(?=[\s/<>\[\]()%{}]|$)")
 _PDF_ESCAPED_NAME = re.compile(rb"/[^\s/<>\[\]()%{}]*#[0-9A-Fa-f]{2}[^\s/<>\[\]()%{}]*")
@@ -137,7 +139,7 @@ def _check_pdf(data: bytes) -> None:
         )
     if b"PK\x05\x06" in data[-(65535 + 22 + 1024) :] or b"PK\x03\x04" in data[:1024]:
         raise _refuse("the PDF is also a ZIP file (a polyglot)", "该 PDF 同时也是 ZIP 文件（多重格式文件）")
-    if _MARKUP.search(data):
+    if _PDF_MARKUP.search(data):
         raise _refuse("the PDF carries HTML or SVG markup (a polyglot)", "该 PDF 含有 HTML 或 SVG 标记（多重格式文件）")
     if _PDF_ACTIVE.search(data) or any(
         _PDF_ACTIVE.fullmatch(_unescape(m.group())) for m in _PDF_ESCAPED_NAME.finditer(data)

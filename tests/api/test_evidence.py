@@ -116,6 +116,53 @@ def test_pdf_roundtrip_serves_the_bytes_that_hash_to_their_name(
     assert record is not None and record.uploaded_by == people.keys["implementer"].id
 
 
+def test_a_pdf_with_xmp_metadata_is_accepted(people: World, client: TestClient) -> None:
+    xmp = b'<?xml version="1.0" encoding="UTF-8"?><x:xmpmeta xmlns:x="adobe:ns:meta/"></x:xmpmeta>'
+    pdf = pdf_bytes("with metadata").replace(b"%PDF-1.4\n", b"%PDF-1.4\n%" + xmp + b"\n", 1)
+    answer = upload(client, pdf, key=people.keys["implementer"], name="e-invoice.pdf")
+    assert answer.status_code == 201, answer.text
+
+
+def test_webp_is_served_without_exif(people: World, client: TestClient) -> None:
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    exif.get_ifd(0x8825)[2] = (22.0, 32.0, 10.0)
+    out = io.BytesIO()
+    Image.new("RGB", (20, 20), (10, 20, 30)).save(out, "WEBP", exif=exif)
+    assert b"PhoneMaker" in out.getvalue()
+    answer = upload(client, out.getvalue(), key=people.keys["implementer"], name="photo.webp")
+    assert answer.status_code == 201 and answer.json()["media_type"] == "image/webp", answer.text
+    served = client.get(f"/evidence/{answer.json()['sha256']}").content
+    assert b"PhoneMaker" not in served and b"EXIF" not in served
+    with Image.open(io.BytesIO(served)) as image:
+        assert image.format == "WEBP" and dict(image.getexif()) == {}
+
+
+def test_a_zip_appended_to_a_photo_is_dropped(people: World, client: TestClient) -> None:
+    from tests.evidence_files import polyglot_pdf_zip
+
+    jpeg = exif_jpeg() + polyglot_pdf_zip()
+    answer = upload(client, jpeg, key=people.keys["implementer"], name="photo.jpg")
+    assert answer.status_code == 201, answer.text
+    served = client.get(f"/evidence/{answer.json()['sha256']}").content
+    assert b"PK\x03\x04" not in served and b"<script" not in served and served.startswith(b"\xff\xd8\xff")
+
+
+def test_the_signed_bytes(people: World) -> None:
+    """The exact bytes an uploader signs (docs/protocol.md), with a known answer."""
+    from ledger.keys import load_public, unb64, verify
+    from ledger.store.evidence import parse_signature_header, upload_message
+
+    data = b"date,amount\n2026-12-01,12.00\n"
+    sha = hashlib.sha256(data).hexdigest()
+    assert upload_message(sha, "restricted") == b"charity-ledger/evidence/v1\n" + sha.encode() + b"\nrestricted\n"
+    key = people.keys["implementer"]
+    key_id, signature = parse_signature_header(sign_upload(key, data, "restricted"))
+    assert key_id == key.id
+    assert verify(load_public(unb64(key.public_b64, length=32)), signature, upload_message(sha, "restricted"))
+    assert not verify(load_public(unb64(key.public_b64, length=32)), signature, upload_message(sha, "public"))
+
+
 def test_text_is_served_sandboxed(people: World, client: TestClient) -> None:
     csv = "date,payee,amount\n2026-11-30,长者饭堂,120.00\n".encode()
     answer = upload(client, csv, key=people.keys["implementer"], name="payments.csv")
@@ -211,6 +258,8 @@ HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></bod
         ("invoice.pdf", b"%PDF-1.4\n%%EOF\n<script>x</script>", "%%EOF"),
         ("report.docx", b"PK\x03\x04" + b"\x00" * 60, "ZIP"),
         ("a.gif", b"GIF89a" + b"\x00" * 20, "GIF"),
+        ("photo.png", SVG, "SVG"),  # an SVG with a script behind an image's name
+        ("invoice.pdf", b"%PDF-1.4\n<!DOCTYPE html><p>hi</p>\n%%EOF\n", "markup"),
         ("blob.bin", bytes(range(256)), "not a PDF"),
     ],
 )
@@ -309,3 +358,15 @@ def test_a_damaged_copy_is_not_served(people: World, client: TestClient, factory
     path.write_bytes(pdf.replace(b"damaged", b"DAMAGED"))
     answer = client.get(f"/evidence/{sha}")
     assert (answer.status_code, answer.json()["code"]) == (503, "evidence_store_unavailable")
+
+
+def test_a_key_of_a_deregistered_organisation_cannot_upload(
+    people: World, client: TestClient, factory: LedgerFactory
+) -> None:
+    from tests.api.world import OVERSIGHT
+
+    people.append("dereg", "registrar", "org.deregistered", {"org": OVERSIGHT, "reason": "dissolved"})
+    answer = upload(client, pdf_bytes("late"), key=people.keys["overseer"], name="late.pdf")
+    assert (answer.status_code, answer.json()["code"]) == (403, "evidence_signer_revoked")
+    assert OVERSIGHT in answer.json()["detail"]
+    assert stored_files(factory) == [] and rows(factory) == 0
