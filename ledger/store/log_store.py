@@ -41,6 +41,7 @@ from ..entry import GENESIS_PREV, Leaf, SignedEntry, make_body, parse_submission
 from ..errors import LedgerError, define
 from ..keys import KeyPair, key_id, unb64
 from ..sigcheck import Pending
+from ..witness_protocol import COSIGNATURE_OLDER
 from ..sigcheck import start as start_verify
 from .db import read_transaction, write_transaction
 from .fastsql import in_list, run, write_all
@@ -937,8 +938,10 @@ class LogStore:
         index = self._index(shard)
         where = and_(COSIG.c.shard == index, COSIG.c.size == size, COSIG.c.witness == witness)
         with write_transaction(self.engine) as conn:
-            exists = conn.execute(select(func.count()).select_from(COSIG).where(where)).scalar_one()
-            if exists:
+            held = conn.execute(select(COSIG.c.timestamp).where(where)).scalar_one_or_none()
+            if held is not None:
+                if timestamp < held:  # never replaced by an older one (a replay, or a clock gone back)
+                    raise LedgerError(COSIGNATURE_OLDER, witness=witness, size=size, held=held, timestamp=timestamp)
                 conn.execute(update(COSIG).where(where).values(line=line, timestamp=timestamp))
             else:
                 conn.execute(insert(COSIG).values(shard=index, size=size, witness=witness, line=line, timestamp=timestamp))
