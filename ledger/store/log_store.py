@@ -564,6 +564,13 @@ class LogStore:
                     p_seq, p_hash, p_time, p_body_hash = previous
                     if p_body_hash != body_hash:
                         raise LedgerError("idem_conflict", idem=entry.idem, seq=p_seq)
+                    # a retry is answered with the stored entry only if its own signature holds
+                    if checked.keys[position] is None:
+                        raise LedgerError("unknown_signer", signer=entry.signer)
+                    if not verdicts:
+                        verdicts = checked.verdicts()
+                    if not verdicts[position]:
+                        raise LedgerError("bad_signature", signer=entry.signer)
                     if p_seq < head.base:  # stored in a sealed shard before the roll-over
                         out.append(self._stored_in_sealed_shard(conn, p_seq, p_hash, p_time))
                     else:
