@@ -92,6 +92,37 @@ WITNESS_INCONSISTENT_PROOF = define(
     "The consistency proof from size {old} to {size} does not verify: {detail}.",
     "从树大小 {old} 到 {size} 的一致性证明校验失败：{detail}。",
 )
+# --- ed25519 (issue 12, item 8): cosignature times --------------------------------------------
+COSIGNATURE_MAX_AHEAD_S = 600  # a cosignature may be dated at most 10 minutes after the receiver's clock
+COSIGNATURE_TIME_INVALID = define(
+    "cosignature_time_invalid",
+    "invalid",
+    "The cosignature by {witness} is dated {timestamp} (seconds since 1970), which is {why}; a cosignature is "
+    "dated after 0 and at most {limit_s} seconds ahead of this server's clock ({now}).",
+    "见证方 {witness} 的副署时间为 {timestamp}（1970 年起的秒数），{why_zh}；"
+    "副署时间须大于 0，且不得晚于本服务器时钟（{now}）{limit_s} 秒以上。",
+)
+COSIGNATURE_OLDER = define(
+    "cosignature_older",
+    "conflict",
+    "The log already holds a cosignature by {witness} of size {size} dated {held}; the one dated {timestamp} is older "
+    "and does not replace it.",
+    "本账本已存有见证方 {witness} 对树大小 {size} 的副署（时间 {held}）；时间为 {timestamp} 的副署更旧，不予替换。",
+)
+
+
+def check_cosignature_time(witness: str, timestamp: int, now: int, limit_s: int = COSIGNATURE_MAX_AHEAD_S) -> None:
+    """Refuse a cosignature dated 0 or more than ``limit_s`` seconds after ``now`` (both in
+    seconds since 1970): neither can be a witness's honest clock reading."""
+    if timestamp <= 0:
+        why, why_zh = "zero", "为零"
+    elif timestamp > now + limit_s:
+        why, why_zh = f"{timestamp - now} seconds in the future", f"比当前时间晚 {timestamp - now} 秒"
+    else:
+        return
+    raise LedgerError(COSIGNATURE_TIME_INVALID, witness=witness, timestamp=timestamp, why=why, why_zh=why_zh,
+                      limit_s=limit_s, now=now)
+
 
 # The status each refusal of this exchange gets (the API also maps kinds to the same statuses).
 STATUS_BY_CODE: dict[str, int] = {
@@ -104,6 +135,8 @@ STATUS_BY_CODE: dict[str, int] = {
     WITNESS_OLD_SIZE_MISMATCH: STATUS_CONFLICT,
     WITNESS_ROOT_MISMATCH: STATUS_CONFLICT,
     WITNESS_INCONSISTENT_PROOF: STATUS_UNPROCESSABLE,
+    COSIGNATURE_TIME_INVALID: STATUS_BAD_REQUEST,
+    COSIGNATURE_OLDER: STATUS_CONFLICT,
 }
 
 

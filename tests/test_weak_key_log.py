@@ -38,8 +38,10 @@ def _verify(f: LedgerFactory, folder: Path) -> None:
 
 
 @pytest.fixture
-def poisoned(factory: LedgerFactory, tmp_path: Path) -> Iterator[LedgerFactory]:
-    """seq 1 grants the identity point as a registrar key; seq 2 is "signed" by it."""
+def poisoned(any_factory: LedgerFactory, tmp_path: Path) -> Iterator[LedgerFactory]:
+    """seq 1 grants the identity point as a registrar key; seq 2 is "signed" by it (SQLite and
+    PostgreSQL)."""
+    factory = any_factory
     factory.with_genesis()
     with pytest.MonkeyPatch.context() as mp:
         _lenient(mp)

@@ -4,6 +4,7 @@ log being appended to (``/api/v1/log/...``) and for every log of the chain of ye
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -32,6 +33,7 @@ from ledger.witness_protocol import (
     WITNESS_ROOT_MISMATCH,
     WITNESS_UNKNOWN_LOG,
     check_add_checkpoint,
+    check_cosignature_time,
     cosignature_response_body,
     parse_add_checkpoint_request,
     size_response_body,
@@ -376,6 +378,10 @@ class LogController(Controller):
         held = {line.rstrip("\n") for line in store.cosignatures(checkpoint.size, shard)}
         new = [s for s in signatures if s.line().rstrip("\n") not in held]
         if new:
+            stamps = {c.name: c.timestamp for c in cosigners}
+            clock = wall_clock()
+            for sig in new:  # dated 0 or over 10 minutes ahead of this clock: refused, nothing stored
+                check_cosignature_time(sig.name, stamps[sig.name], clock)
             witness = new[0].name
             latest = latest_cosigned_size(ledger, witness, shard)
             latest_root = merkle.EMPTY_ROOT if latest == 0 else store.root_at(latest, shard)
@@ -387,10 +393,15 @@ class LogController(Controller):
                     return Response(size_response_body(latest), status_code=409, media_type=SIZE_CONTENT_TYPE,
                                     headers={"content-type": SIZE_CONTENT_TYPE})
                 raise
-            stamps = {c.name: c.timestamp for c in cosigners}
             for sig in new:
                 store.add_cosignature(checkpoint.size, sig.name, sig.line().rstrip("\n"), stamps[sig.name], shard)
         return Response(cosignature_response_body(new or signatures), media_type=MediaType.TEXT)
+
+
+def wall_clock() -> int:
+    """This server's clock in seconds since 1970, against which cosignature times are judged
+    (witnesses date cosignatures by their own wall clocks, not by the log's time)."""
+    return int(time.time())
 
 
 ShardPath = Annotated[

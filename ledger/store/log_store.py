@@ -42,6 +42,7 @@ from ..errors import InvariantBroken, LedgerError, define
 from ..keys import KeyPair, key_id, unb64
 from ..note import NoteSigner, parse_note
 from ..sigcheck import Pending
+from ..witness_protocol import COSIGNATURE_OLDER
 from ..sigcheck import start as start_verify
 from .db import read_transaction, write_transaction
 from .fastsql import in_list, run, write_all
@@ -562,6 +563,13 @@ class LogStore:
                     p_seq, p_hash, p_time, p_body_hash = previous
                     if p_body_hash != body_hash:
                         raise LedgerError("idem_conflict", idem=entry.idem, seq=p_seq)
+                    # a retry is answered with the stored entry only if its own signature holds
+                    if checked.keys[position] is None:
+                        raise LedgerError("unknown_signer", signer=entry.signer)
+                    if not verdicts:
+                        verdicts = checked.verdicts()
+                    if not verdicts[position]:
+                        raise LedgerError("bad_signature", signer=entry.signer)
                     if p_seq < head.base:  # stored in a sealed shard before the roll-over
                         out.append(self._stored_in_sealed_shard(conn, p_seq, p_hash, p_time))
                     else:
@@ -942,8 +950,10 @@ class LogStore:
         index = self._index(shard)
         where = and_(COSIG.c.shard == index, COSIG.c.size == size, COSIG.c.witness == witness)
         with write_transaction(self.engine) as conn:
-            exists = conn.execute(select(func.count()).select_from(COSIG).where(where)).scalar_one()
-            if exists:
+            held = conn.execute(select(COSIG.c.timestamp).where(where)).scalar_one_or_none()
+            if held is not None:
+                if timestamp < held:  # never replaced by an older one (a replay, or a clock gone back)
+                    raise LedgerError(COSIGNATURE_OLDER, witness=witness, size=size, held=held, timestamp=timestamp)
                 conn.execute(update(COSIG).where(where).values(line=line, timestamp=timestamp))
             else:
                 conn.execute(insert(COSIG).values(shard=index, size=size, witness=witness, line=line, timestamp=timestamp))

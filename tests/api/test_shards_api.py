@@ -418,7 +418,7 @@ def test_donation_trace_proofs_verify_in_either_log(chain: Chain, client: TestCl
 # --- witnesses -----------------------------------------------------------------------------
 
 
-def _cosigned(note: str, at: int = 1_800_000_000) -> str:
+def _cosigned(note: str, at: int = 1_790_000_000) -> str:
     return add_signatures(note, [cosign(parse_note(note).text, WITNESS, WITNESS_NAME, at)])
 
 
@@ -437,7 +437,7 @@ def test_witness_cosigns_the_sealed_log_final_checkpoint(chain: Chain, client: T
     served = client.get("/api/v1/log/shards/0/checkpoint")
     assert "immutable" not in served.headers["cache-control"]  # cosignatures may still be added
     assert verify_checkpoint(served.text, shard_vkey(store, sealed)).size == sealed.size
-    assert verify_cosignatures(served.text, [WITNESS_KEY]) == [(WITNESS_NAME, 1_800_000_000)]
+    assert verify_cosignatures(served.text, [WITNESS_KEY]) == [(WITNESS_NAME, 1_790_000_000)]
     assert verify_cosignatures(client.get(f"/api/v1/log/shards/0/checkpoint/{sealed.size}").text, [WITNESS_KEY])
     # the next log is a tree of its own: the witness starts there from 0, not from the sealed size
     current = store.latest_checkpoint()
@@ -449,7 +449,7 @@ def test_witness_cosigns_the_sealed_log_final_checkpoint(chain: Chain, client: T
     assert verify_cosignatures(client.get("/api/v1/log/checkpoint").text, [WITNESS_KEY])
     assert store.cosignatures(size, 0) == []  # nothing stored under the sealed log for that size
     # a later cosignature of the final checkpoint goes on from the size the witness holds in that log
-    again = _add(client, sealed.size, [], _cosigned(sealed.checkpoint, at=1_800_000_001))
+    again = _add(client, sealed.size, [], _cosigned(sealed.checkpoint, at=1_790_000_001))
     assert again.status_code == 200, again.text
 
 

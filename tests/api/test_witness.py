@@ -44,7 +44,7 @@ def test_cosignature_is_stored_and_served(factory: LedgerFactory, wclient: TestC
     log = factory.ledger.log
     note = log.latest_checkpoint()
     size = verify_checkpoint(note, log_vkey(log)).size
-    response = _post(wclient, 0, [], _cosigned(note, at=1_800_000_000))
+    response = _post(wclient, 0, [], _cosigned(note, at=1_790_000_000))
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/plain")
     (line,) = parse_cosignature_response(response.content)
@@ -53,10 +53,10 @@ def test_cosignature_is_stored_and_served(factory: LedgerFactory, wclient: TestC
 
     served = wclient.get("/api/v1/log/checkpoint").text
     assert verify_checkpoint(served, log_vkey(log)).size == size  # still the log's valid note
-    assert verify_cosignatures(served, [WITNESS_KEY]) == [(WITNESS_NAME, 1_800_000_000)]
+    assert verify_cosignatures(served, [WITNESS_KEY]) == [(WITNESS_NAME, 1_790_000_000)]
     assert verify_cosignatures(wclient.get(f"/api/v1/log/checkpoint/{size}").text, [WITNESS_KEY])
     # a retry of the same request stores nothing new and answers the same line
-    again = _post(wclient, 0, [], _cosigned(note, at=1_800_000_000))
+    again = _post(wclient, 0, [], _cosigned(note, at=1_790_000_000))
     assert again.status_code == 200 and again.content == response.content
 
 
@@ -105,7 +105,7 @@ def test_forged_cosignature_is_forbidden(factory: LedgerFactory, wclient: TestCl
     log = factory.ledger.log
     note = log.latest_checkpoint()
     text = parse_note(note).text
-    line = cosign(text, WITNESS, WITNESS_NAME, 1_800_000_000)
+    line = cosign(text, WITNESS, WITNESS_NAME, 1_790_000_000)
     name, _, b64sig = line.rstrip("\n").rpartition(" ")
     import base64
 
@@ -144,3 +144,54 @@ def test_wrong_media_type_and_no_witnesses_configured(factory: LedgerFactory, wc
     no_witnesses = make_client()
     response = _post(no_witnesses, 0, [], _cosigned(note))
     assert response.status_code == 403 and response.json()["code"] == "witness_unknown_key"
+
+
+NOW = 1_790_000_000  # the log's clock in the tests below (seconds since 1970)
+
+
+@pytest.fixture
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> int:
+    import api.controllers.log
+
+    monkeypatch.setattr(api.controllers.log, "wall_clock", lambda: NOW)
+    return NOW
+
+
+@pytest.mark.parametrize(
+    ("at", "why"), [(0, "zero"), (NOW + 601, "601 seconds in the future"), (2**62, "in the future")]
+)
+def test_cosignature_dated_zero_or_far_ahead_is_refused(factory, wclient, fixed_clock, at, why) -> None:
+    log = factory.ledger.log
+    note = log.latest_checkpoint()
+    size = verify_checkpoint(note, log_vkey(log)).size
+    text = parse_note(note).text
+    response = _post(wclient, 0, [], add_signatures(note, [cosign(text, WITNESS, WITNESS_NAME, at)]))
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "cosignature_time_invalid"
+    assert why in response.json()["detail"] or why in response.text
+    assert log.cosignatures(size) == []
+
+
+def test_cosignature_up_to_ten_minutes_ahead_is_accepted(factory, wclient, fixed_clock) -> None:
+    log = factory.ledger.log
+    note = log.latest_checkpoint()
+    size = verify_checkpoint(note, log_vkey(log)).size
+    assert _post(wclient, 0, [], _cosigned(note, at=NOW + 600)).status_code == 200
+    assert len(log.cosignatures(size)) == 1
+
+
+def test_a_stored_cosignature_is_never_replaced_by_an_older_one(factory, wclient, fixed_clock) -> None:
+    log = factory.ledger.log
+    note = log.latest_checkpoint()
+    size = verify_checkpoint(note, log_vkey(log)).size
+    assert _post(wclient, 0, [], _cosigned(note, at=NOW - 10)).status_code == 200
+    (newer,) = log.cosignatures(size)
+    older = _post(wclient, size, [], _cosigned(note, at=NOW - 20))  # old = the size it cosigned
+    assert older.status_code == 409 and older.json()["code"] == "cosignature_older", older.text
+    assert log.cosignatures(size) == [newer]
+    # a later one does replace it
+    assert _post(wclient, size, [], _cosigned(note, at=NOW - 5)).status_code == 200
+    (latest,) = log.cosignatures(size)
+    assert latest != newer
+    served = wclient.get(f"/api/v1/log/checkpoint/{size}").text
+    assert verify_cosignatures(served, [WITNESS_KEY]) == [(WITNESS_NAME, NOW - 5)]

@@ -424,3 +424,34 @@ def test_concurrent_submissions_are_each_judged_and_proven(factory: LedgerFactor
     assert log_state(ledger)[0] == len(good) + 1
     # fewer checkpoints than appends: requests that came in together were committed together
     assert len(ledger.log.checkpoint_sizes(limit=10_000)) < len(good) + 2
+
+
+def _bad_sig(entry: dict[str, Any]) -> dict[str, Any]:
+    """The same entry with a signature that does not verify (one bit of S changed)."""
+    import base64
+
+    raw = bytearray(base64.b64decode(entry["sig"]))
+    raw[40] ^= 1
+    return {"body": entry["body"], "sig": base64.b64encode(bytes(raw)).decode()}
+
+
+def test_a_retry_with_a_bad_signature_is_refused_not_answered_existing(factory: LedgerFactory, client: TestClient):
+    ledger = factory.with_genesis()
+    entry = factory.org_entry(3).to_json()
+    assert client.post("/api/v1/entries", json=entry).status_code == 201
+    size = log_state(ledger)[0]
+    forged = client.post("/api/v1/entries", json=_bad_sig(entry))
+    assert forged.status_code in (400, 403, 422) and forged.json()["code"] == "bad_signature", forged.text
+    # the reviewer's forgery (identity R, S = 0) as a retry is refused too
+    import base64
+
+    identity_sig = base64.b64encode(bytes([1]) + bytes(63)).decode()
+    forged_retry = client.post("/api/v1/entries", json={"body": entry["body"], "sig": identity_sig})
+    assert forged_retry.json()["code"] == "bad_signature"
+    batch = client.post("/api/v1/entries/batch", json=[_bad_sig(entry)])
+    assert batch.json()["code"] in ("bad_signature", "batch_entry_refused"), batch.text
+    assert "bad_signature" in batch.text
+    assert log_state(ledger)[0] == size
+    # the genuine retry is still answered with the stored entry
+    again = client.post("/api/v1/entries", json=entry)
+    assert again.status_code == 200 and again.json()["existing"] is True
