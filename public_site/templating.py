@@ -95,9 +95,10 @@ def asset_url(name: str) -> str:
 
 
 def verify_scripts() -> Markup:
-    """The scripts of a page that checks in the browser: ``ed25519_strict.js`` first when it is
-    there (verify.js's one Ed25519 function calls its precheck), then ``verify.js``."""
-    names = [n for n in ("ed25519_strict.js", "verify.js") if (STATIC / n).exists()]
+    """The scripts of a page that checks in the browser: ``ed25519_strict.js`` first (verify.js's
+    one Ed25519 function calls its precheck, and refuses every signature without it), then
+    ``verify.js``."""
+    names = ("ed25519_strict.js", "verify.js")
     return Markup("").join(Markup('<script src="{}" defer></script>').format(asset_url(n)) for n in names)
 
 
