@@ -188,11 +188,13 @@ def cmd_donor_erase(args: argparse.Namespace) -> int:
         seq = receipt.seq
     else:
         seq = args.seq
+    more: Callable[[int], list[str]] | None
     try:
         from reports.jobs import erase_personal_jobs
     except ModuleNotFoundError:  # the reports package is not installed
-        erase_personal_jobs = None
-    more = None if erase_personal_jobs is None else (lambda s: erase_personal_jobs(ledger.settings, s))
+        more = None
+    else:
+        more = lambda s: erase_personal_jobs(ledger.settings, s)  # noqa: E731
     try:
         erasure = erase_donor(store, ledger.settings, seq, more_files=more)
     finally:

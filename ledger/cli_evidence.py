@@ -97,7 +97,8 @@ def _upload(url: str, key_path: str | None, data: bytes, visibility: str, name: 
             file=sys.stderr,
         )
         return None
-    return body
+    answer_body: dict[str, Any] = body
+    return answer_body
 
 
 def register(add: Add) -> None:

@@ -35,7 +35,7 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def unb64(text: str, *, length: int | None = None, what: str = "value") -> bytes:
+def unb64(text: object, *, length: int | None = None, what: str = "value") -> bytes:
     """Strict standard base64 (with padding); optionally of an exact decoded length."""
     if not isinstance(text, str):
         raise LedgerError("body_invalid", detail=f"{what} must be a base64 string")

@@ -13,6 +13,7 @@ import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -60,7 +61,7 @@ def _get_pool() -> Executor | None:
 class Pending:
     """Signature checks under way: :meth:`result` waits for them (order kept)."""
 
-    def __init__(self, done: list[bool] | None = None, futures: list[Future] | None = None) -> None:
+    def __init__(self, done: list[bool] | None = None, futures: list[Future[Any]] | None = None) -> None:
         self._done = done
         self._futures = futures or []
 

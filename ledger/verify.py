@@ -360,7 +360,8 @@ def verify_chain(logs: Sequence[tuple[Iterable[bytes], str]], vkey: str) -> Chai
         try:
             if after is not None and checkpoint.origin != after.next_origin:
                 raise VerificationError("logs out of order", seq=None, expected=after.next_origin, actual=checkpoint.origin)
-            report = verify_leaves(_remember_last(leaves, last := []), checkpoint, ring, after=after)
+            last: list[bytes] = []
+            report = verify_leaves(_remember_last(leaves, last), checkpoint, ring, after=after)
             if number == len(logs) - 1:
                 check_checkpoint_key(note, checkpoint, verifier, ring)
             else:

@@ -457,8 +457,8 @@ class Witness:
                 checkpoint, keys = followed
                 earlier, vkey = earlier + (vkey, *keys[:-1]), keys[-1]
             if state is not None and checkpoint.origin != state.origin:
-                exc = VerificationError("checkpoint origin", expected=state.origin, actual=checkpoint.origin)
-                return _outcome_of(exc, "refused", EXIT_REFUSED)
+                wrong = VerificationError("checkpoint origin", expected=state.origin, actual=checkpoint.origin)
+                return _outcome_of(wrong, "refused", EXIT_REFUSED)
             if state is None:
                 state = WitnessState(origin=checkpoint.origin, log_vkey=vkey, name=name)
         try:
@@ -481,7 +481,7 @@ class Witness:
             save_state(self.state_dir, current, loaded)  # stored before it is released
             status = "cosigned"
         cosigned_note = add_signatures(note, [line])
-        result = {"size": checkpoint.size, "root": checkpoint.root.hex(), "cosignature": line.rstrip("\n")}
+        result: dict[str, Any] = {"size": checkpoint.size, "root": checkpoint.root.hex(), "cosignature": line.rstrip("\n")}
         if crossed:
             result["details"] = {"earlier_logs": [{"origin": e.origin, "size": e.size, "root": e.root} for e in crossed]}
         pending: LedgerError | None = None
@@ -648,11 +648,11 @@ class Witness:
                 except _Contradiction as c:
                     raise _Done(self._split_view(state, this_note, checkpoint, c, vkey)) from None
                 except _Stale:
-                    c = _Contradiction(
+                    below = _Contradiction(
                         "sealed_below_cosigned",
                         f"the log sealed {origin} at size {checkpoint.size}, below the size {state.size} this witness cosigned", [],
                     )
-                    raise _Done(self._split_view(state, this_note, checkpoint, c, vkey)) from None
+                    raise _Done(self._split_view(state, this_note, checkpoint, below, vkey)) from None
             if pos == 0 and state.size == checkpoint.size:  # its final checkpoint was cosigned already
                 line, stamp = state.cosignature, state.cosigned_at
             else:
@@ -801,7 +801,7 @@ class Witness:
         ))
 
     def _leaf(self, client: LogClient, seq: int, origin: str) -> bytes:
-        leaves = self._call(f"reading entry {seq} of {origin}", lambda: list(client.entries(seq, seq + 1)))
+        leaves: list[bytes] = self._call(f"reading entry {seq} of {origin}", lambda: list(client.entries(seq, seq + 1)))
         return leaves[0]
 
     def _included(self, client: LogClient, raw: bytes, index: int, checkpoint: Checkpoint) -> list[bytes] | None:

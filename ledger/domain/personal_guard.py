@@ -368,7 +368,7 @@ def _usable(names: Iterable[str]) -> set[str]:
     return out
 
 
-def usable_names(names: Iterable[str]) -> NameSet:
+def usable_names(names: Iterable[str] | NameSet) -> NameSet:
     """The names worth looking for, ready to be found (see :class:`NameSet`)."""
     return names if isinstance(names, NameSet) else NameSet(names)
 
@@ -389,7 +389,7 @@ def looks_like_organisation(name: str) -> bool:
 
 def find_personal_data(
     text: str,
-    names: Iterable[str] = (),
+    names: Iterable[str] | NameSet = (),
     *,
     strict: bool = False,
     kinds: Iterable[str] | None = None,
@@ -431,7 +431,7 @@ def find_personal_data(
     return sorted(found, key=lambda f: f.start)
 
 
-def _find_names(value: str, names: Iterable[str], strict: bool, add: Any) -> None:
+def _find_names(value: str, names: Iterable[str] | NameSet, strict: bool, add: Any) -> None:
     known = usable_names(names)
     if known:
         # compare without spaces and case: map positions of the folded text back to the text
@@ -469,7 +469,7 @@ def kind_names(kind: str) -> tuple[str, str]:
 def check_text(
     field: str,
     text: str,
-    names: Iterable[str] = (),
+    names: Iterable[str] | NameSet = (),
     *,
     type_name: str = "entry",
     strict: bool = False,
@@ -506,11 +506,11 @@ def free_text_of(type_name: str, data: Any) -> list[tuple[str, str, frozenset[st
     return out
 
 
-def check_entry_text(type_name: str, data: Any, names: Iterable[str] = ()) -> None:
+def check_entry_text(type_name: str, data: Any, names: Iterable[str] | NameSet = ()) -> None:
     """The append rule: refuse an entry whose free text holds personal data."""
-    names = usable_names(names)  # folded once for every field
+    folded = usable_names(names)  # folded once for every field
     for path, value, kinds in free_text_of(type_name, data):
-        check_text(path, value, names, type_name=type_name, kinds=kinds)
+        check_text(path, value, folded, type_name=type_name, kinds=kinds)
 
 
 __all__ = [

@@ -138,7 +138,7 @@ def _restore_evidence(settings: Settings, source: Path) -> int:
     engine = make_engine(settings.database_url)
     try:
         with engine.connect() as conn:
-            media_types = dict(conn.execute(select(TABLE.c.sha256, TABLE.c.media_type)).all())
+            media_types: dict[str, str] = {row.sha256: row.media_type for row in conn.execute(select(TABLE.c.sha256, TABLE.c.media_type))}
     finally:
         engine.dispose()
     backend = backend_from_env(settings.home)

@@ -266,7 +266,8 @@ def scrub_database(engine: Engine) -> dict[str, Any]:
     if name == "sqlite":
         raw = engine.raw_connection()
         try:
-            busy, frames, done = raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            driver: Any = raw.driver_connection
+            busy, frames, done = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         finally:
             raw.close()
         return {"database": "sqlite", "wal_truncated": busy == 0, "wal_frames": frames, "checkpointed": done}

@@ -44,6 +44,7 @@ from ..canonical import format_time, now
 from ..errors import LedgerError
 from ..keys import load_public, unb64, verify
 from . import evidence_content as content
+from .db import table_of
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 VISIBILITIES = ("public", "restricted")
@@ -64,7 +65,7 @@ class EvidenceFile(SQLModel, table=True):
     uploaded_at: str = Field(sa_column=Column(String(24), nullable=False))  # RFC 3339 UTC ms
 
 
-TABLE = EvidenceFile.__table__  # created by the store's migrations
+TABLE = table_of(EvidenceFile)  # created by the store's migrations
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +232,8 @@ class S3Backend:
 
         try:
             answer = self.client.get_object(Bucket=self.bucket, Key=self._key(sha256))
-            return answer["Body"].read()
+            data: bytes = answer["Body"].read()
+            return data
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
@@ -310,9 +312,10 @@ class EvidenceStore:
         publish: set[str] = set()
         with self.engine.begin() as conn:
             wanted = sorted({sha for sha, *_ in checked})
-            found = dict(
-                conn.execute(select(TABLE.c.sha256, TABLE.c.visibility).where(TABLE.c.sha256.in_(wanted))).all()
-            )
+            found: dict[str, str] = {
+                row.sha256: row.visibility
+                for row in conn.execute(select(TABLE.c.sha256, TABLE.c.visibility).where(TABLE.c.sha256.in_(wanted)))
+            }
             for sha, kept, visibility, original in checked:
                 if sha not in found and sha not in new:
                     new[sha] = {
@@ -364,7 +367,7 @@ class EvidenceStore:
 
 def open_evidence(ledger: Any, env: dict[str, str] | None = None) -> EvidenceStore:
     """The evidence store of an open :class:`~ledger.store.runtime.Ledger` (made once per ledger)."""
-    cached = ledger.__dict__.get("_evidence_store")
+    cached: EvidenceStore | None = ledger.__dict__.get("_evidence_store")
     if cached is None or env is not None:
         cached = EvidenceStore(
             ledger.engine,
