@@ -51,6 +51,7 @@ from .openapi import ExampleStructPlugin, openapi_config
 from .http_caching import http_caching
 from .problems import EXCEPTION_HANDLERS
 from .redaction import install as install_log_redaction
+from .requests import LedgerRequest
 from .security import OptionsAllowFix, RateLimiter, add_security_headers
 
 log = logging.getLogger("api")
@@ -100,6 +101,7 @@ def create_app(
             "api_settings": Provide(_constant(api_settings), sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=LedgerRequest,  # every body is read by api.requests: failures are typed 4xx
         openapi_config=openapi_config(),
         plugins=[ExampleStructPlugin()],
         before_send=[add_security_headers, options_allow],

@@ -120,11 +120,24 @@ INTERNAL_ERROR = define(
     "服务器内部出错，已记录为 {instance}。这不是您提交的内容造成的。",
 )
 
+# --- fuzz ---
+REQUEST_UNREADABLE = define(
+    "request_unreadable", "invalid",
+    "The request cannot be read: {detail}; nothing was written.",
+    "无法读取该请求：{detail_zh}；未写入任何内容。",
+)
+CONTENT_ENCODING_UNSUPPORTED = define(
+    "content_encoding_unsupported", "invalid",
+    "Send the request body as it is, without a Content-Encoding (this one says {encoding!r}).",
+    "请求内容须按原样发送，不带 Content-Encoding（本次为 {encoding!r}）。",
+)
+
 # Codes whose status is not their kind's.
 CODE_STATUS: dict[str, int] = {
     METHOD_NOT_ALLOWED: 405,
     REQUEST_TOO_LARGE: 413,
     UNSUPPORTED_MEDIA_TYPE: 415,
+    CONTENT_ENCODING_UNSUPPORTED: 415,
     RATE_LIMITED: 429,
     NOT_AUTHENTICATED: 401,
     INTERNAL_ERROR: 500,
@@ -197,8 +210,9 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response[dic
     headers = dict(exc.headers or {})
     if isinstance(exc, ValidationException):
         return problem_response(request, _validation_problem(exc), status=400)
-    if status == 400:  # Litestar could not decode the body (the only 400 it raises besides validation)
-        return problem_response(request, LedgerError("malformed_json", detail=str(exc.detail)), status=400)
+    if status == 400:  # bodies are read by api.requests; any other 400 of Litestar's is about reading the request
+        detail = str(exc.detail)[:200]
+        return problem_response(request, LedgerError(REQUEST_UNREADABLE, detail=detail, detail_zh=detail), status=400)
     if status == 404:
         err = LedgerError(ROUTE_NOT_FOUND, path=redact(request.url.path))
     elif status == 405:

@@ -1,0 +1,208 @@
+"""Hostile input, one class at a time: each is answered with a typed, bilingual 4xx problem on
+the API (an HTML page on the site) and writes nothing. The route-by-route sweep is
+tests/test_route_fuzz.py; this file pins the code each class gets and why."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from api.app import create_app
+from api.config import ApiSettings
+from ledger.canonical import MAX_JSON_DEPTH, check_depth, json_depth_exceeds, parse_json
+from ledger.errors import LedgerError
+from tests.api.world import World
+from tests.support.hostile import BODIES, written
+
+JSON_ROUTES = [
+    "/api/v1/entries",
+    "/api/v1/entries/batch",
+    "/api/v1/donations/by-receipt/trace",
+    "/api/v1/reports",
+]
+
+
+@pytest.fixture(scope="module")
+def hostile_client(shared_world: World) -> Iterator[TestClient]:
+    """A client that gets a 500 as an answer (not as an exception), so the test can say which."""
+    app = create_app(shared_world.factory.ledger, api_settings=ApiSettings())
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text[:300]
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert (problem["code"], problem["status"], problem["type"]) == (code, status, f"/api/v1/problems/{code}")
+    assert problem["detail"] and problem["message_zh"] and problem["detail"] != problem["message_zh"]
+    return problem
+
+
+def _nest(levels: int) -> str:
+    return "[" * levels + "]" * levels
+
+
+# --- nesting depth: found on the bytes, before a decoder recurses ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "deep"),
+    [
+        (_nest(MAX_JSON_DEPTH), False),
+        (_nest(MAX_JSON_DEPTH + 1), True),
+        (_nest(1_000_000), True),
+        ('{"a":' * MAX_JSON_DEPTH + "1" + "}" * MAX_JSON_DEPTH, False),
+        ('{"a":' * (MAX_JSON_DEPTH + 1) + "1" + "}" * (MAX_JSON_DEPTH + 1), True),
+        (
+            "[{}," * MAX_JSON_DEPTH + "1" + "]" * MAX_JSON_DEPTH,
+            True,
+        ),  # the {} inside the deepest list is one more level
+        ("[" + "[]," * 10_000 + "1]", False),  # long and flat
+        (("[" + _nest(MAX_JSON_DEPTH - 1) + "],") * 2_000 + "1", False),
+        (("[" + _nest(MAX_JSON_DEPTH) + "],") * 2_000 + "1", True),
+        ('["' + "[" * 1_000 + '"]', False),  # brackets in a string do not nest
+        ('["\\"' + "[" * 1_000 + '"]', False),  # nor after an escaped quote
+        ('["\\\\", ' + _nest(MAX_JSON_DEPTH) + "]", True),  # an escaped backslash ends no string
+    ],
+)
+def test_depth_is_measured_on_the_text(text: str, deep: bool) -> None:
+    assert json_depth_exceeds(text) is deep
+    assert json_depth_exceeds(text.encode()) is deep
+
+
+def test_too_deep_is_refused_before_decoding() -> None:
+    with pytest.raises(LedgerError) as caught:
+        parse_json(_nest(200_000))  # the stdlib decoder would recurse 200 000 times
+    assert caught.value.code == "json_too_deep" and caught.value.params == {"limit": MAX_JSON_DEPTH}
+    with pytest.raises(LedgerError):
+        check_depth(b'{"a":' * 65 + b"1" + b"}" * 65)
+    check_depth(b"[" * 64 + b"]" * 64)
+
+
+@pytest.mark.parametrize("path", JSON_ROUTES)
+@pytest.mark.parametrize("body", ["deep-array", "deep-object", "deep-in-field"])
+def test_deep_json_bodies_are_400_json_too_deep(
+    hostile_client: TestClient, shared_world: World, path: str, body: str
+) -> None:
+    before = written(shared_world.factory.ledger)
+    sent = BODIES[body]
+    problem = assert_problem(
+        hostile_client.post(path, content=sent.content, headers={"content-type": sent.content_type}),
+        400,
+        "json_too_deep",
+    )
+    assert problem["params"] == {"limit": MAX_JSON_DEPTH}
+    assert written(shared_world.factory.ledger) == before
+
+
+def test_deep_donor_data_is_400(hostile_client: TestClient, shared_world: World) -> None:
+    url = f"/api/v1/donations/{shared_world.ids['d1']}/donor-data"
+    assert_problem(
+        hostile_client.post(url, content=_nest(50_000).encode(), headers={"content-type": "application/json"}),
+        400,
+        "json_too_deep",
+    )
+
+
+# --- numbers, literals, encodings ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["[1e400]", "[-1e999]", '{"a": NaN}', "[Infinity]", "[-Infinity]", "[" + "9" * 5000 + "]"]
+)
+def test_numbers_beyond_range_are_malformed(text: str) -> None:
+    with pytest.raises(LedgerError) as caught:
+        parse_json(text)
+    assert caught.value.code == "malformed_json"
+
+
+@pytest.mark.parametrize("path", JSON_ROUTES)
+@pytest.mark.parametrize(
+    "body", ["invalid-utf8", "utf16", "utf8-bom", "nan", "1e400", "huge-int", "lone-surrogate", "bytes", "empty"]
+)
+def test_undecodable_json_is_400_malformed_json(
+    hostile_client: TestClient, shared_world: World, path: str, body: str
+) -> None:
+    before = written(shared_world.factory.ledger)
+    sent = BODIES[body]
+    assert_problem(
+        hostile_client.post(path, content=sent.content, headers={"content-type": sent.content_type}),
+        400,
+        "malformed_json",
+    )
+    assert written(shared_world.factory.ledger) == before
+
+
+def test_duplicate_keys_are_refused(hostile_client: TestClient) -> None:
+    raw = b'{"code": "D1-AAAA-A", "code": "D2-BBBB-B"}'
+    response = hostile_client.post(
+        "/api/v1/donations/by-receipt/trace", content=raw, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400 and response.json()["code"] in ("malformed_json", "body_invalid")
+
+
+# --- how the body is sent ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", JSON_ROUTES)
+@pytest.mark.parametrize("body", ["gzip", "gzip-claimed"])
+def test_encoded_bodies_are_415(hostile_client: TestClient, shared_world: World, path: str, body: str) -> None:
+    before = written(shared_world.factory.ledger)
+    sent = BODIES[body]
+    problem = assert_problem(
+        hostile_client.post(path, content=sent.content, headers={"content-type": sent.content_type, **sent.headers}),
+        415,
+        "content_encoding_unsupported",
+    )
+    assert problem["params"] == {"encoding": "gzip"}
+    assert written(shared_world.factory.ledger) == before
+
+
+def test_identity_encoding_is_read(hostile_client: TestClient) -> None:
+    response = hostile_client.post(
+        "/api/v1/donations/by-receipt/trace",
+        json={"code": "not a code"},
+        headers={"content-encoding": "identity"},
+    )
+    assert response.status_code == 400 and response.json()["code"] == "receipt_code_invalid"
+
+
+def test_content_length_that_is_no_number_is_400(hostile_client: TestClient) -> None:
+    response = hostile_client.post(
+        "/api/v1/donations/by-receipt/trace",
+        content=b'{"code": "x"}',
+        headers={"content-type": "application/json", "content-length": "lots"},
+    )
+    assert_problem(response, 400, "request_unreadable")
+
+
+def test_huge_content_length_is_413_before_reading(hostile_client: TestClient) -> None:
+    response = hostile_client.post(
+        "/api/v1/entries",
+        content=b"{}",
+        headers={"content-type": "application/json", "content-length": "99999999999999999999"},
+    )
+    assert_problem(response, 413, "request_too_large")
+
+
+def test_site_form_with_encoded_body_is_an_html_page(hostile_client: TestClient) -> None:
+    response = hostile_client.post(
+        "/verify",
+        content=b"code=x",
+        headers={"content-type": "application/x-www-form-urlencoded", "content-encoding": "gzip"},
+    )
+    assert response.status_code == 415
+    assert response.headers["content-type"].startswith("text/html")
+    assert "<html" in response.text and "Content-Encoding" in response.text
+
+
+def test_catalogue_lists_the_new_codes(hostile_client: TestClient) -> None:
+    for code, status in (("json_too_deep", 400), ("request_unreadable", 400), ("content_encoding_unsupported", 415)):
+        entry = hostile_client.get(f"/api/v1/problems/{code}")
+        assert entry.status_code == 200, code
+        assert json.dumps(entry.json()).count(str(status)) >= 1
