@@ -111,15 +111,16 @@ def _fill(path: str, values: dict[str, str]) -> str:
     return re.sub(r"\{(\w+):[^}]+\}", lambda m: values[m.group(1)], path)
 
 
-def _check(response: Any, method: str, url: str) -> str | None:
+def _check(response: Any, method: str, url: str, label: str = "") -> str | None:
     """Why the answer is wrong, or None."""
     status = response.status_code
+    path = url.split("?", 1)[0]
+    url = f"{url} {label}".strip()
     if status >= 500:
         return f"{method} {url[:120]}: {status} {response.text[:200]!r}"
     if status < 400:
         return None
     media = response.headers.get("content-type", "")
-    path = url.split("?", 1)[0]
     if path.startswith("/schema/"):  # Litestar's OpenAPI pages answer their own 404 page
         return None if media.startswith(("text/html", "application/problem+json")) else f"{method} {url[:120]}: {media}"
     if is_api_path(path):
@@ -208,13 +209,31 @@ def test_hostile_queries_and_headers(sweep: Sweep) -> None:
             response = sweep.client.request(method, f"{url}?{HOSTILE_QUERY}")
             failures.append(_check(response, method, f"{url}?{HOSTILE_QUERY}"))
             failures.append(
-                _check(sweep.client.request(method, url, headers=ALL_ODD_HEADERS), method, f"{url} [odd headers]")
+                _check(sweep.client.request(method, url, headers=ALL_ODD_HEADERS), method, url, "[odd headers]")
             )
             if path in HEADER_ROUTES:
                 for name, headers in HEADERS.items():
                     failures.append(
-                        _check(sweep.client.request(method, url, headers=headers), method, f"{url} [{name}]")
+                        _check(sweep.client.request(method, url, headers=headers), method, url, f"[{name}]")
                     )
+    _assert_nothing_wrong([f for f in failures if f])
+    assert written(sweep.world.factory.ledger) == before
+
+
+def test_odd_methods(sweep: Sweep) -> None:
+    """Methods no route has (and ones it lacks) are 405s of the right side, never 5xx."""
+    before = written(sweep.world.factory.ledger)
+    failures = []
+    for path, methods, params in _routes(sweep.app):
+        url = _fill(path, {name: _valid(sweep.world, name, kind) for name, kind in params.items()})
+        for method in ("FOO", "TRACE", "PROPFIND", "DELETE", "PUT"):
+            if method not in methods:
+                response = sweep.client.request(
+                    method, url, content=b"{}", headers={"content-type": "application/json"}
+                )
+                failures.append(_check(response, method, url))
+                if response.status_code < 400:
+                    failures.append(f"{method} {url}: {response.status_code}, not refused")
     _assert_nothing_wrong([f for f in failures if f])
     assert written(sweep.world.factory.ledger) == before
 
