@@ -4,6 +4,7 @@ tests/test_route_fuzz.py; this file pins the code each class gets and why."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -335,3 +336,42 @@ def test_caching_layer_takes_odd_conditional_headers(
     assert response.status_code in (200, 304, 404), response.status_code
     if headers.get(b"if-none-match") == b"*" and response.status_code != 404:
         assert response.status_code == 304 and response.content == b""
+
+
+def test_a_body_cut_off_is_400_request_unreadable(shared_world: World) -> None:
+    """A client that leaves mid-body: Litestar's "client disconnected" (a 500 of its own) is a 400."""
+    app = create_app(shared_world.factory.ledger, api_settings=ApiSettings(write_rate=0))
+    before = written(shared_world.factory.ledger)
+    messages = iter(
+        [
+            {"type": "http.request", "body": b'{"body": {"v": 1, "lo', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/v1/entries",
+        "raw_path": b"/api/v1/entries",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver"), (b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+        "state": {},
+    }
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 400
+    assert json.loads(b"".join(m.get("body", b"") for m in sent[1:]))["code"] == "request_unreadable"
+    assert written(shared_world.factory.ledger) == before
