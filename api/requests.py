@@ -8,6 +8,9 @@ all go through it:
   are read as they are sent; a gzip-claimed body is not unpacked, nor taken for JSON);
 - a ``Content-Length`` that is not a number, or a client gone before its body arrived: 400
   ``request_unreadable``;
+- a body read as JSON whose ``Content-Type`` is not ``application/json`` (UTF-8): 415
+  ``unsupported_media_type`` (the write routes check this in a guard before reading; this
+  covers every other route with a JSON body);
 - JSON nested deeper than :data:`ledger.canonical.MAX_JSON_DEPTH`: 400 ``json_too_deep``,
   found on the raw bytes before any decoder recurses into them;
 - JSON that does not decode strictly (:func:`ledger.canonical.loads_strict`: invalid UTF-8,
@@ -36,8 +39,10 @@ from ledger.canonical import loads_strict
 from ledger.errors import LedgerError
 
 from .problems import CONTENT_ENCODING_UNSUPPORTED, PROBLEM_MEDIA_TYPE, REQUEST_UNREADABLE, is_api_path, problem_body
+from .security import require_media_type
 
 IDENTITY = ("", "identity")
+_JSON_ONLY = require_media_type("application/json")
 
 
 class LedgerRequest(Request[Any, Any, Any]):
@@ -64,6 +69,7 @@ class LedgerRequest(Request[Any, Any, Any]):
 
     async def json(self) -> Any:
         if self._json is Empty and self._connection_state.json is Empty:
+            _JSON_ONLY(self, self.route_handler)  # a body read as JSON must say it is JSON
             body = await self.body()
             value = loads_strict(body) if body else None  # no body: Litestar's "missing data"
             self._json = self._connection_state.json = value

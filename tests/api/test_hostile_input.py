@@ -375,3 +375,16 @@ def test_a_body_cut_off_is_400_request_unreadable(shared_world: World) -> None:
     assert sent[0]["status"] == 400
     assert json.loads(b"".join(m.get("body", b"") for m in sent[1:]))["code"] == "request_unreadable"
     assert written(shared_world.factory.ledger) == before
+
+
+@pytest.mark.parametrize("body", ["wrong-type", "xml", "no-content-type", "charset-utf16", "form-bad"])
+@pytest.mark.parametrize("path", JSON_ROUTES)
+def test_json_routes_refuse_other_media_types_with_415(
+    hostile_client: TestClient, shared_world: World, path: str, body: str
+) -> None:
+    """Every route reading a JSON body, the guarded writes and the others alike."""
+    before = written(shared_world.factory.ledger)
+    sent = BODIES[body]
+    headers = {"content-type": sent.content_type} if sent.content_type else {}
+    assert_problem(hostile_client.post(path, content=sent.content, headers=headers), 415, "unsupported_media_type")
+    assert written(shared_world.factory.ledger) == before
