@@ -18,6 +18,7 @@ from ledger.canonical import MAX_JSON_DEPTH, check_depth, json_depth_exceeds, pa
 from ledger.errors import LedgerError
 from tests.api.world import World
 from tests.support.hostile import BODIES, written
+from tests.support.ledger_factory import LedgerFactory
 
 JSON_ROUTES = [
     "/api/v1/entries",
@@ -388,3 +389,12 @@ def test_json_routes_refuse_other_media_types_with_415(
     headers = {"content-type": sent.content_type} if sent.content_type else {}
     assert_problem(hostile_client.post(path, content=sent.content, headers=headers), 415, "unsupported_media_type")
     assert written(shared_world.factory.ledger) == before
+
+
+def test_the_snapshot_sees_a_write(factory: LedgerFactory) -> None:
+    """``written`` is what the "nothing written" checks compare: an append changes it."""
+    ledger = factory.with_genesis()
+    before = written(ledger)
+    ledger.log.append([factory.org_entry(7)])
+    after = written(ledger)
+    assert after["log"] != before["log"] and after["files"] != before["files"]
