@@ -219,7 +219,8 @@ class ReportsController(Controller):
     path = "/api/v1/reports"
     tags = ("reports",)
 
-    @post("/", operation_id="requestReport", status_code=202, responses=problems(400, 401, 403, 404, 422, 503),
+    @post("/", operation_id="requestReport", status_code=202,
+          responses=problems(400, 401, 403, 404, 413, 415, 422, 503),
           security=[{BEARER: []}, {}])
     async def request_report(self, request: Request, ledger: LedgerDep, data: JSONBody[ReportRequestBody]) -> ReportJob:
         """Ask for a report; the answer is a job to poll. ``overview`` and receipts with
