@@ -52,6 +52,7 @@ from .openapi import ExampleStructPlugin, openapi_config
 from .http_caching import http_caching
 from .problems import EXCEPTION_HANDLERS
 from .redaction import install as install_log_redaction
+from .requests import LedgerRequest, host_guard
 from .security import OptionsAllowFix, RateLimiter, add_security_headers
 
 log = logging.getLogger("api")
@@ -102,6 +103,7 @@ def create_app(
             "api_settings": Provide(_constant(api_settings), sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=LedgerRequest,  # every body is read by api.requests: failures are typed 4xx
         openapi_config=openapi_config(),
         plugins=[ExampleStructPlugin()],
         before_send=[add_security_headers, options_allow],
@@ -123,7 +125,8 @@ def create_app(
     options_allow.learn(app)
     # ETag, 304, HEAD and gzip for every GET (api.http_caching). Around the router, not in the
     # middleware list: Litestar's routing refuses HEAD on a GET route before route middleware runs.
-    app.asgi_handler = http_caching(app.asgi_handler)
+    # A Host header that is no host is refused before anything builds the request's URL from it.
+    app.asgi_handler = host_guard(http_caching(app.asgi_handler))
     return app
 
 

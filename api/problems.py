@@ -15,12 +15,17 @@ Every error the API returns has the media type ``application/problem+json`` and 
   nothing was written).
 - Anything else is a bug: it is logged with a fresh ``urn:uuid`` and answered with a 500
   problem that names that id and nothing of the internals.
+
+:func:`problem_of` is that mapping, used by the API (:func:`problem_json`) and by the site
+(``public_site.views.error_page``, which shows the same problem as an HTML page on paths
+outside :data:`API_PREFIXES`).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -120,11 +125,24 @@ INTERNAL_ERROR = define(
     "服务器内部出错，已记录为 {instance}。这不是您提交的内容造成的。",
 )
 
+# --- fuzz ---
+REQUEST_UNREADABLE = define(
+    "request_unreadable", "invalid",
+    "The request cannot be read: {detail}; nothing was written.",
+    "无法读取该请求：{detail_zh}；未写入任何内容。",
+)
+CONTENT_ENCODING_UNSUPPORTED = define(
+    "content_encoding_unsupported", "invalid",
+    "Send the request body as it is, without a Content-Encoding (this one says {encoding!r}).",
+    "请求内容须按原样发送，不带 Content-Encoding（本次为 {encoding!r}）。",
+)
+
 # Codes whose status is not their kind's.
 CODE_STATUS: dict[str, int] = {
     METHOD_NOT_ALLOWED: 405,
     REQUEST_TOO_LARGE: 413,
     UNSUPPORTED_MEDIA_TYPE: 415,
+    CONTENT_ENCODING_UNSUPPORTED: 415,
     RATE_LIMITED: 429,
     NOT_AUTHENTICATED: 401,
     INTERNAL_ERROR: 500,
@@ -162,7 +180,7 @@ def problem_response(
     instance: str | None = None,
 ) -> Response[dict[str, Any]]:
     status = status or status_of(err.code)
-    where = instance or (redact(request.url.path) if request is not None else "")  # a receipt code is never echoed
+    where = instance or (_where(request) if request is not None else "")  # a receipt code is never echoed
     return Response(
         problem_body(err, status=status, instance=where),
         status_code=status,
@@ -173,10 +191,40 @@ def problem_response(
 
 # --- exception handlers ---------------------------------------------------------------------
 
+# Paths answered with problem JSON whatever failed; any other path belongs to the site (when
+# public_site is mounted), which answers errors with an HTML page built from the same Problem.
+API_PREFIXES = ("/api/", "/tlog/", "/schema/")
 
-def ledger_error_handler(request: Request, exc: LedgerError) -> Response[dict[str, Any]]:
-    headers = getattr(exc, "headers", None)
-    return problem_response(request, exc, headers=headers)
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(API_PREFIXES) or path.rstrip("/") in ("/api", "/tlog", "/schema")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """What went wrong, as the API and the site both tell it: a typed error, the HTTP status,
+    headers to send (``Allow``, ``Retry-After``, ...) and the ``instance`` it names (None: the
+    request path, redacted)."""
+
+    error: LedgerError
+    status: int
+    headers: dict[str, str] | None = None
+    instance: str | None = None
+
+
+def problem_of(request: Request, exc: Exception) -> Problem:
+    """The one mapping from any exception to a :class:`Problem` (server errors are logged here)."""
+    if isinstance(exc, LedgerError):
+        return Problem(exc, status_of(exc.code), getattr(exc, "headers", None))
+    if isinstance(exc, HTTPException):
+        return _http_problem(request, exc)
+    if isinstance(exc, IntegrityError):
+        log.warning("write conflict on %s %s: %s", request.method, _where(request), exc.orig)
+        return Problem(LedgerError(WRITE_CONFLICT), status_of(WRITE_CONFLICT))
+    if isinstance(exc, OperationalError):
+        log.warning("database unavailable on %s %s: %s", request.method, _where(request), exc.orig)
+        return Problem(LedgerError(DATABASE_UNAVAILABLE), status_of(DATABASE_UNAVAILABLE), {"Retry-After": "1"})
+    return _internal_problem(request, exc)
 
 
 def _validation_problem(exc: ValidationException) -> LedgerError:
@@ -185,24 +233,26 @@ def _validation_problem(exc: ValidationException) -> LedgerError:
     if any(e.get("message") == "'data'" for e in body_errors):  # Litestar's word for "no body at all"
         return LedgerError("malformed_json", detail="the request body is empty")
     messages = "; ".join(
-        str(e.get("message")) if e.get("key") in (None, "data") else f"{e.get('key')}: {e.get('message')}" for e in errors
+        str(e.get("message")) if e.get("key") in (None, "data") else f"{e.get('key')}: {e.get('message')}"
+        for e in errors
     ) or str(exc.detail)
     if body_errors:
         return LedgerError("body_invalid", detail=messages)
     return LedgerError(PARAMETER_INVALID, detail=messages, errors=errors)
 
 
-def http_exception_handler(request: Request, exc: HTTPException) -> Response[dict[str, Any]]:
+def _http_problem(request: Request, exc: HTTPException) -> Problem:
     status = exc.status_code
     headers = dict(exc.headers or {})
     if isinstance(exc, ValidationException):
-        return problem_response(request, _validation_problem(exc), status=400)
-    if status == 400:  # Litestar could not decode the body (the only 400 it raises besides validation)
-        return problem_response(request, LedgerError("malformed_json", detail=str(exc.detail)), status=400)
+        return Problem(_validation_problem(exc), 400)
+    if status == 400:  # bodies are read by api.requests; any other 400 of Litestar's is about reading the request
+        detail = str(exc.detail)[:200]
+        return Problem(LedgerError(REQUEST_UNREADABLE, detail=detail, detail_zh=detail), 400)
     if status == 404:
-        err = LedgerError(ROUTE_NOT_FOUND, path=redact(request.url.path))
+        err = LedgerError(ROUTE_NOT_FOUND, path=_where(request))
     elif status == 405:
-        err = LedgerError(METHOD_NOT_ALLOWED, method=request.method, path=redact(request.url.path))
+        err = LedgerError(METHOD_NOT_ALLOWED, method=request.method, path=_where(request))
     elif status == 413:
         limit = request.route_handler.resolve_request_max_body_size() if _has_handler(request) else None
         err = LedgerError(REQUEST_TOO_LARGE, limit=limit if limit is not None else "allowed")
@@ -213,38 +263,42 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response[dic
         err = LedgerError(NOT_AUTHENTICATED, scope="required", detail=str(exc.detail), detail_zh=str(exc.detail))
         headers.setdefault("WWW-Authenticate", "Bearer")
     elif status >= 500:
-        return internal_error_handler(request, exc)
+        return _internal_problem(request, exc)
     else:
         err = LedgerError(REQUEST_INVALID, detail=str(exc.detail))
-    return problem_response(request, err, status=status, headers=headers or None)
+    return Problem(err, status, headers or None)
+
+
+def _internal_problem(request: Request, exc: Exception) -> Problem:
+    instance = f"urn:uuid:{uuid.uuid4()}"
+    log.error("unhandled error %s on %s %s", instance, request.method, _where(request), exc_info=exc)
+    return Problem(LedgerError(INTERNAL_ERROR, instance=instance), 500, None, instance)
+
+
+def _where(request: Request) -> str:
+    """The request path as problems echo it: receipt codes redacted, at most 300 characters."""
+    path = redact(request.scope["path"])  # the scope's: request.url fails on a Host it cannot parse
+    return path if len(path) <= 300 else path[:300] + "…"
 
 
 def _has_handler(request: Request) -> bool:
     try:
         return request.route_handler is not None
-    except Exception:  # noqa: BLE001 - no route matched
+    except Exception:  # no route matched
         return False
 
 
-def database_error_handler(request: Request, exc: DBAPIError) -> Response[dict[str, Any]]:
-    if isinstance(exc, IntegrityError):
-        log.warning("write conflict on %s %s: %s", request.method, request.url.path, exc.orig)
-        return problem_response(request, LedgerError(WRITE_CONFLICT))
-    if isinstance(exc, OperationalError):
-        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig)
-        return problem_response(request, LedgerError(DATABASE_UNAVAILABLE), headers={"Retry-After": "1"})
-    return internal_error_handler(request, exc)
-
-
-def internal_error_handler(request: Request, exc: Exception) -> Response[dict[str, Any]]:
-    instance = f"urn:uuid:{uuid.uuid4()}"
-    log.error("unhandled error %s on %s %s", instance, request.method, request.url.path, exc_info=exc)
-    return problem_response(request, LedgerError(INTERNAL_ERROR, instance=instance), status=500, instance=instance)
+def problem_json(request: Request, exc: Exception) -> Response[dict[str, Any]]:
+    """The API's exception handler: every failure as ``application/problem+json``."""
+    problem = problem_of(request, exc)
+    return problem_response(
+        request, problem.error, status=problem.status, headers=problem.headers, instance=problem.instance
+    )
 
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
-    LedgerError: ledger_error_handler,
-    HTTPException: http_exception_handler,
-    DBAPIError: database_error_handler,
-    Exception: internal_error_handler,
+    LedgerError: problem_json,
+    HTTPException: problem_json,
+    DBAPIError: problem_json,
+    Exception: problem_json,
 }

@@ -17,7 +17,10 @@ import rfc8785
 from .errors import LedgerError
 
 MAX_DEPTH = 16
-
+# How deep any JSON text may nest before it is decoded at all: decoders recurse, so a text of
+# a million "[" would exhaust the stack. Far above MAX_DEPTH (a protocol value plus the
+# envelopes of a request); :func:`check_depth` enforces it on the raw bytes.
+MAX_JSON_DEPTH = 64
 
 MAX_SAFE_INT = 2**53 - 1
 
@@ -86,24 +89,103 @@ def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _loads(raw: bytes | str) -> Any:
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_STRING = re.compile(rb'"[^"]*"')
+# every byte but brackets goes; "{" and "}" count as "[" and "]" (which closes which is the
+# decoder's business, not the depth's)
+_BRACKETS = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_RUN = re.compile(rb"\[+|\]+")
+_CHEAP_PASSES = 10  # passes (in C) cost less than walking the runs (in Python) up to about here
+
+
+def json_depth_exceeds(raw: bytes | str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the JSON text ``raw`` nests arrays and objects deeper than ``limit``, found
+    without decoding it (so without recursion) in time linear in its length.
+
+    Escapes and then strings are cut out (brackets inside strings do not nest) and everything
+    but brackets is dropped. A pass removes the innermost empty pairs, one level of nesting
+    (flat lists vanish in the first); after the first ten, passes go on only while they
+    shrink the text by a quarter, then one walk over the runs of brackets adds the depth that remains."""
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False
+    brackets = _STRING.sub(b"", _ESCAPE.sub(b"", data)).translate(_BRACKETS, _NOT_BRACKET)
+    passes = 0
+    while brackets and passes <= limit:
+        reduced = brackets.replace(b"[]", b"")
+        if len(reduced) == len(brackets) or (passes >= _CHEAP_PASSES and len(reduced) > len(brackets) * 3 // 4):
+            break
+        brackets, passes = reduced, passes + 1
+    depth = deepest = passes
+    for run in _RUN.finditer(brackets):
+        width = run.end() - run.start()
+        depth += width if brackets[run.start()] == 0x5B else -width
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return True
+    return deepest > limit
+
+
+def check_depth(raw: bytes | str, limit: int = MAX_JSON_DEPTH) -> None:
+    """Refuse (``json_too_deep``) a JSON text nested deeper than ``limit``, before decoding it."""
+    if json_depth_exceeds(raw, limit):
+        raise LedgerError("json_too_deep", limit=limit)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
+_SURROGATE_ESCAPE = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"  # a pair
+    rb"|(\\u[dD][89a-fA-F][0-9a-fA-F]{2})"  # half of one
+)
+
+
+def _lone_surrogate(data: bytes) -> bytes | None:
+    """The first ``\\uD800``-``\\uDFFF`` escape of ``data`` that is not half of a pair (such a
+    string is not Unicode text: it cannot be stored, hashed or shown), or None."""
+    if b"\\ud" not in data and b"\\uD" not in data:
+        return None
+    for match in _SURROGATE_ESCAPE.finditer(data.replace(b"\\\\", b"")):
+        if match.group(1):
+            return match.group(1)
+    return None
+
+
+def loads_strict(raw: bytes | str) -> Any:
+    """Decode any JSON text strictly (what every request body goes through): nesting checked
+    on the text first, then no duplicate keys, no NaN/Infinity nor numbers beyond them, UTF-8
+    only, no unpaired surrogate escapes. Unlike :func:`parse_json` it sets no limit of the
+    protocol on the value."""
+    check_depth(raw)
+    lone = _lone_surrogate(raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass"))
+    if lone is not None:
+        raise LedgerError("malformed_json", detail=f"{lone.decode('ascii')} is half of a surrogate pair")
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        return json.loads(text, object_pairs_hook=no_duplicates, parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise LedgerError("malformed_json", detail=str(exc)) from exc
+        return json.loads(text, object_pairs_hook=no_duplicates, parse_constant=_reject_constant, parse_float=_finite)
+    except RecursionError as exc:  # check_depth keeps this from happening; a decoder's limit is still ours
+        raise LedgerError("json_too_deep", limit=MAX_JSON_DEPTH) from exc
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise LedgerError("malformed_json", detail=str(exc)[:200]) from exc
 
 
 def parse_json(raw: bytes | str) -> Any:
-    """Parse JSON strictly: no duplicate keys, no NaN/Infinity, UTF-8 only, bounded nesting."""
-    value = _loads(raw)
+    """Parse JSON strictly: no duplicate keys, no NaN/Infinity (nor numbers beyond them, like
+    1e400), UTF-8 only, bounded nesting (checked before decoding)."""
+    value = loads_strict(raw)
     _inspect(value, 0)
     return value
 
 
 def parse_canonical(raw: bytes) -> Any:
     """Parse bytes that must already be in RFC 8785 canonical form."""
-    value = _loads(raw)
+    value = loads_strict(raw)
     if _encode(value, _inspect(value, 0)) != raw:
         raise LedgerError("body_not_canonical")
     return value

@@ -245,3 +245,11 @@ define(
     "The key file {path} cannot be read: {detail}.",
     "无法读取密钥文件 {path}：{detail}。",
 )
+
+# --- fuzz ---
+define(
+    "json_too_deep",
+    "invalid",
+    "The JSON nests arrays and objects more than {limit} levels deep; nothing was read.",
+    "JSON 的数组和对象嵌套超过 {limit} 层，未读取任何内容。",
+)

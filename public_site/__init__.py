@@ -8,10 +8,13 @@ Handlers take the ``ledger`` dependency the app provides, and read the witness k
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from litestar import Request, Response
 from litestar.config.app import AppConfig
 from litestar.datastructures import CacheControlHeader
+from litestar.file_system import BaseLocalFileSystem
 from litestar.static_files import create_static_files_router
 
 from .templating import STATIC, template_config
@@ -29,13 +32,52 @@ def routes() -> list[Any]:
         name="site:static",
         cache_control=CacheControlHeader(public=True, max_age=86_400),
         include_in_schema=False,
+        file_system=GuardedFileSystem(),
     )
     return [SitePages, static]
 
 
 def on_app_init(app_config: AppConfig) -> AppConfig:
-    """Give the app the site's template engine (one Jinja environment, autoescaping)."""
+    """Give the app the site's template engine (one Jinja environment, autoescaping), and make
+    the app's error handlers answer paths of the site with the site's HTML error page."""
     if app_config.template_config is not None:
         raise RuntimeError("public_site needs the app's template_config; another package set one already")
     app_config.template_config = template_config()
+    handlers = app_config.exception_handlers
+    app_config.exception_handlers = {kind: _site_aware(handler) for kind, handler in handlers.items()}
     return app_config
+
+
+Handler = Callable[[Request, Exception], Response[Any]]
+
+
+def _site_aware(handler: Handler) -> Handler:
+    """The app's handler on the API's paths (problem JSON), the site's error page elsewhere: an
+    unknown address, a wrong method or an unreadable body on the site is a page, not JSON."""
+    from api.problems import is_api_path
+
+    from .views import error_page
+
+    def handle(request: Request, exc: Exception) -> Response[Any]:
+        if is_api_path(request.scope["path"]):
+            return handler(request, exc)
+        return error_page(request, exc)
+
+    return handle
+
+
+class GuardedFileSystem(BaseLocalFileSystem):
+    """The static files' file system: a name the operating system cannot look up (a NUL byte,
+    a name longer than the system allows, bytes that are not a file name) is a missing file,
+    so the site answers its 404 page instead of a 500."""
+
+    async def info(self, path: Any, **kwargs: Any) -> Any:
+        text = str(path)
+        if "\x00" in text or "\ufffd" in text or any(len(part) > 255 for part in text.split("/")):
+            raise FileNotFoundError(text[:100])
+        try:
+            return await super().info(path, **kwargs)
+        except (ValueError, OSError) as exc:
+            if isinstance(exc, PermissionError):
+                raise
+            raise FileNotFoundError(text[:100]) from exc

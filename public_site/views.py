@@ -17,7 +17,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, NotFoundException
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, Parameter
 from litestar.response import Redirect, Stream, Template
 
 from ledger.canonical import format_time, parse_json
@@ -51,6 +51,9 @@ _ORG = re.compile(r"^[0-9A-Z]{18}$")
 _PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 PER_PAGE = 20
+# a seq in an address: bounded like the API's (api.params.MAX_INT), so a number beyond what the
+# database holds is a 400 page, not a query that overflows
+SeqPath = Annotated[int, Parameter(ge=0, le=2**62)]
 EXPLORER_PAGE = 50
 DESK_PAGE = 50
 
@@ -179,24 +182,32 @@ def _entry_log(conn: Any, position: int) -> tuple[list[Q.ChainLog], Q.ChainLog]:
 
 
 def error_page(request: Request, exc: Exception) -> Response[Any]:
-    """Errors of site pages as HTML in the page language (the API answers problem JSON)."""
-    status = 500
-    message = ""
-    if isinstance(exc, LedgerError):
-        from api.problems import status_of  # the one mapping from error kinds to statuses
+    """Errors of the site as an HTML page (the API answers problem JSON): the same Problem the
+    API would give (:func:`api.problems.problem_of`: status, typed code, headers), its message
+    in the page's language and, below it, in the other one."""
+    from api.problems import problem_of
 
-        status = status_of(exc.code)
+    problem = problem_of(request, exc)
+    err = problem.error
+    try:
         locale, _ = request_locale(request)
-        message = exc.message_zh if locale == "zh_CN" else exc.message_en
-    elif isinstance(exc, HTTPException):
-        status = exc.status_code
-    return render(request, "error.html", status=status, title=str(status), status_code=status, message=message)
+    except Exception:  # a header or query too odd to read: the default language
+        locale = "zh_CN"
+    first, second = (err.message_zh, err.message_en) if locale == "zh_CN" else (err.message_en, err.message_zh)
+    response = render(
+        request, "error.html", status=problem.status, title=str(problem.status), status_code=problem.status,
+        message=first, message_other=second, other_lang="en" if locale == "zh_CN" else "zh-CN", code=err.code,
+        cache="no-store",
+    )
+    for name, value in (problem.headers or {}).items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 class SitePages(Controller):
     path = "/"
     include_in_schema = False
-    exception_handlers = {LedgerError: error_page, NotFoundException: error_page}
+    exception_handlers = {LedgerError: error_page, HTTPException: error_page, Exception: error_page}
     signature_namespace = {"Ledger": Ledger}
 
     # --- home ---------------------------------------------------------------------------------
@@ -509,7 +520,7 @@ class SitePages(Controller):
         )
 
     @get("/ledger/{seq:int}", name="site:entry", sync_to_thread=True)
-    def entry(self, request: Request, ledger: NamedDependency[Ledger], seq: FromPath[int]) -> Template:
+    def entry(self, request: Request, ledger: NamedDependency[Ledger], seq: SeqPath) -> Template:
         with read_transaction(ledger.engine) as conn:
             e = Q.entry_by_seq(conn, seq) if seq >= 0 else None
             if e is None:

@@ -292,7 +292,8 @@ class ReportsController(Controller):
     path = "/api/v1/reports"
     tags = ("reports",)
 
-    @post("/", operation_id="requestReport", status_code=202, responses=problems(400, 401, 403, 404, 422, 429, 503),
+    @post("/", operation_id="requestReport", status_code=202,
+          responses=problems(400, 401, 403, 404, 413, 415, 422, 429, 503),
           security=[{BEARER: []}, {}], guards=[_rate_guard])
     async def request_report(self, request: Request, ledger: LedgerDep, data: JSONBody[ReportRequestBody]) -> ReportJob:
         """Ask for a report; the answer is a job to poll. ``overview`` and receipts with
