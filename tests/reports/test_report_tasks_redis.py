@@ -164,7 +164,8 @@ def test_api_request_served_by_a_real_redis_worker(redis_url: str, world: Report
             assert DONOR["name"].encode() in b"".join(p.read_bytes() for p in private.iterdir())
             store = DonorStore(world.ledger.engine, load_privacy_key(world.ledger.settings, create=False))
             erase_donor(store, world.ledger.settings, int(personal["request"]["donation"]))
-            assert not private.exists() and api.get(f"/api/v1/reports/jobs/{personal['job']}", headers=token).status_code == 404
+            assert not private.exists()
+            assert api.get(f"/api/v1/reports/jobs/{personal['job']}", headers=token).status_code == 404
     finally:
         celery_app.configure(before)
         if job_id:
