@@ -354,7 +354,8 @@ class ReportsController(Controller):
             """The client left before the job was sent: never leave it queued for others to wait on."""
             record = jobs.read(settings, job) or {}
             if record.get("status") == "queued":
-                jobs.update(settings, job, status="failed", error={"code": "task_cancelled", "message": "the request was cancelled"})
+                jobs.update(settings, job, status="failed",
+                            error={"code": "task_cancelled", "message": "the request was cancelled"})
 
         # in the embedded default the task renders here: in a thread, at most `renders` at once,
         # with threads of their own (the log's reads keep theirs)
