@@ -142,6 +142,7 @@ def test_finished_jobs_expire_with_410_and_personal_files_are_deleted(
     problem = gone.json()
     assert problem["code"] == "report_job_expired" and problem["type"] == "/api/v1/problems/report_job_expired"
     assert problem["message_zh"] and problem["params"]["job"] == job["job"]
+    assert client.get("/api/v1/problems/report_job_expired").json()["status"] == 410  # the catalogue agrees
     assert client.get(document["url"], headers=receipts).status_code == 410
     assert not private.exists() and NAME not in raw_folder(world.ledger.settings.home)
     assert client.get(f"/api/v1/reports/jobs/{job['job']}").status_code == 401  # still the token's, expired or not
@@ -164,6 +165,7 @@ def test_the_request_after_the_burst_is_refused_with_429_and_nothing_is_queued(
     problem = r.json()
     assert problem["code"] == "report_rate_limited" and problem["type"] == "/api/v1/problems/report_rate_limited"
     assert problem["message_zh"] and problem["params"]["retry_after"] == int(r.headers["retry-after"])
+    assert client.get("/api/v1/problems/report_rate_limited").json()["status"] == 429
     assert renders.count == 2 and job_records(world) == records  # nothing queued, nothing rendered
     assert (
         client.post("/api/v1/reports", content=b"not json", headers={"content-type": "application/json"}).status_code

@@ -162,9 +162,11 @@ def test_api_request_served_by_a_real_redis_worker(redis_url: str, world: Report
             assert done["status"] == "done" and api.get(done["files"][0]["url"]).status_code == 401
             from celery.result import AsyncResult
 
-            kept = AsyncResult(personal["job"], app=celery_app.app)   # what the result backend holds, for days
+            backend = make_app(replace(world.ledger.settings, broker_url=redis_url))
+            kept = AsyncResult(personal["job"], app=backend)   # what the result backend holds, for days
             assert kept.get(timeout=TIMEOUT_S)["job"] == personal["job"] and "sha256" not in json.dumps(kept.result)
             kept.forget()
+            backend.close()
             private = jobs.private_folder(world.ledger.settings, personal["job"])
             assert DONOR["name"].encode() in b"".join(p.read_bytes() for p in private.iterdir())
             store = DonorStore(world.ledger.engine, load_privacy_key(world.ledger.settings, create=False))
