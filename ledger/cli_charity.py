@@ -6,7 +6,7 @@ Registered into ``charity-ledger`` by :func:`register` (``ledger.cli.SUBCOMMAND_
     charity-ledger submit --key FILE TYPE --data JSON [--idem ID] [--url URL]
     charity-ledger import donations FILE.csv --key FILE --project ID [--skip-bad] [--dry-run] [--url URL]
     charity-ledger demo-data [--scale small|large]
-    charity-ledger donor erase (--receipt CODE | --seq N)
+    charity-ledger donor erase (--receipt CODE | --seq N) [--vacuum]
 
 Without ``--url`` entries go to the log in the data folder (``--home``); with it, to a served
 API. Keys are PKCS#8 PEM files (``charity-ledger keygen``); an encrypted one is opened with
@@ -196,7 +196,7 @@ def cmd_donor_erase(args: argparse.Namespace) -> int:
     else:
         more = lambda s: erase_personal_jobs(ledger.settings, s)  # noqa: E731
     try:
-        erasure = erase_donor(store, ledger.settings, seq, more_files=more)
+        erasure = erase_donor(store, ledger.settings, seq, more_files=more, vacuum=args.vacuum)
     finally:
         ledger.engine.dispose()
     if erasure.already_erased:
@@ -269,6 +269,9 @@ def register(add: Add) -> None:
     which = e.add_mutually_exclusive_group(required=True)
     which.add_argument("--receipt", help="the donor's receipt code, e.g. D1234-…-G")
     which.add_argument("--seq", type=int, help="the donation entry's seq")
+    e.add_argument("--vacuum", action="store_true",
+                   help="SQLite: also rebuild the whole database file (VACUUM), for a database used before "
+                        "erasure zeroed free space; stop the server first")
 
 
 def _usage_placeholder(args: argparse.Namespace) -> int:  # replaced by the sub-subcommand's own func

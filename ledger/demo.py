@@ -1028,9 +1028,10 @@ def _report_step(today: date) -> Step:
         summary = _fund_summary(ctx.ledger)
         body = json.dumps({"tree_size": size, "root": root, "projects": summary}, ensure_ascii=False, indent=2, sort_keys=True)
         raw = body.encode("utf-8")
-        folder = ctx.ledger.settings.reports_dir / "demo" / f"summary-{size}"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "demo-summary.json").write_bytes(raw)
+        from .store.personal_files import private_dir, write_private
+
+        folder = private_dir(ctx.ledger.settings.reports_dir / "demo" / f"summary-{size}")
+        write_private(folder / "demo-summary.json", raw)
         return {
             "kind": "demo-summary", "subject": "registry",
             "period_start": (BASE_DATE - timedelta(days=HISTORY_DAYS)).isoformat(), "period_end": today.isoformat(),

@@ -342,7 +342,6 @@ class ReportsController(Controller):
             return _job_view(existing)
 
         def send() -> None:
-            service.renders_started += 1
             try:
                 # the queue is read when sending, so a deployment (or a test) may change it
                 generate_report_task.apply_async(args=[settings_ref(settings), body, job], task_id=job,
@@ -352,9 +351,21 @@ class ReportsController(Controller):
                 if record.get("status") != "failed":
                     jobs.update(settings, job, status="failed", error={"code": "task_failed", "message": str(exc)})
 
+        def dropped() -> None:
+            """The client left before the job was sent: never leave it queued for others to wait on."""
+            record = jobs.read(settings, job) or {}
+            if record.get("status") == "queued":
+                jobs.update(settings, job, status="failed",
+                            error={"code": "task_cancelled", "message": "the request was cancelled"})
+
         # in the embedded default the task renders here: in a thread, at most `renders` at once,
         # with threads of their own (the log's reads keep theirs)
-        await anyio.to_thread.run_sync(send, limiter=service.render_limiter())
+        try:
+            await anyio.to_thread.run_sync(send, limiter=service.render_limiter())
+        except anyio.get_cancelled_exc_class():
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(dropped)
+            raise
         record = jobs.read(settings, job)
         if record is None:
             raise InvariantBroken("record is missing")

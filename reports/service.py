@@ -86,7 +86,6 @@ class ReportService:
         )
         self._limiter: Any = None
         self._last_purge = float("-inf")
-        self.renders_started = 0
 
     def check_rate(self, host: str) -> None:
         """Take one request from the client's bucket, or refuse with 429 and Retry-After."""

@@ -247,7 +247,7 @@ def test_erase_on_postgresql_rewrites_the_donor_table(pg_schema_url: str, tmp_pa
             try:
                 with conn.begin_nested():
                     conn.execute(text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
-            except Exception:  # noqa: BLE001 - the extension is not installed on this server: check the rewrite only
+            except Exception:  # the server has no pageinspect: check the rewrite only
                 return None
             size = "SELECT pg_relation_size('donor_private') / current_setting('block_size')::int"
             page = text("SELECT get_raw_page('donor_private', 'main', :n)")
@@ -271,3 +271,32 @@ def test_erase_on_postgresql_rewrites_the_donor_table(pg_schema_url: str, tmp_pa
     after = table_bytes()
     assert after is None or [piece for piece in _pieces(token) if piece in after] == []
     engine.dispose()
+
+
+def test_vacuum_clears_what_a_database_without_secure_delete_kept(world: StoreWorld) -> None:
+    """A database erased before secure_delete (here: by a connection without it) keeps the old
+    row in free space; ``donor erase --vacuum`` rebuilds the file without it."""
+    import sqlite3
+
+    from ledger.store.donors import erase_donor
+
+    settings = world.ledger.settings
+    store = DonorStore(world.ledger.engine, load_privacy_key(settings))
+    salt = new_salt()
+    seq = _donate(world, PERSONAL, salt)
+    store.store(seq, PERSONAL, salt)
+    with world.ledger.engine.connect() as conn:
+        token = conn.execute(select(TABLE.c.token).where(TABLE.c.seq == seq)).scalar_one()
+    world.ledger.engine.dispose()
+    legacy = sqlite3.connect(settings.home / "ledger.sqlite3", isolation_level=None)
+    legacy.execute("PRAGMA secure_delete=OFF")
+    legacy.execute("UPDATE donor_private SET token = NULL, erased_at = '2026-01-01T00:00:00.000Z' WHERE seq = ?",
+                   (seq,))
+    legacy.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    legacy.close()
+    assert any(piece in _raw_database(settings.home) for piece in _pieces(token))  # what an old erase left
+    erasure = erase_donor(store, settings, seq)
+    assert erasure.already_erased and any(piece in _raw_database(settings.home) for piece in _pieces(token))
+    erasure = erase_donor(store, settings, seq, vacuum=True)
+    assert erasure.database["vacuumed"] is True
+    assert [piece for piece in _pieces(token) if piece in _raw_database(settings.home)] == []

@@ -249,7 +249,7 @@ def find_donation_by_receipt(engine: Engine, code: str, store: DonorStore | None
 # --- erasure that erases --------------------------------------------------------------------------
 
 
-def scrub_database(engine: Engine) -> dict[str, Any]:
+def scrub_database(engine: Engine, *, vacuum: bool = False) -> dict[str, Any]:
     """Remove the database's own copies of erased rows (run after :meth:`DonorStore.erase`).
 
     SQLite: every connection runs with ``PRAGMA secure_delete=ON`` (:func:`ledger.store.db.make_engine`),
@@ -261,16 +261,24 @@ def scrub_database(engine: Engine) -> dict[str, Any]:
     PostgreSQL: an UPDATE leaves the old row version in the table file until it is vacuumed;
     ``VACUUM (FULL) donor_private`` rewrites the table into a new file and drops the old one
     (it locks only that table, for a time proportional to its size; docs/operations.md).
+
+    ``vacuum`` (SQLite): rebuild the whole file first (``VACUUM``), for a database that ran
+    without ``secure_delete`` before (free space may hold rows erased back then).
     """
     name = engine.dialect.name
     if name == "sqlite":
         raw = engine.raw_connection()
         try:
             driver: Any = raw.driver_connection
+            if vacuum:
+                driver.execute("VACUUM")
             busy, frames, done = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         finally:
             raw.close()
-        return {"database": "sqlite", "wal_truncated": busy == 0, "wal_frames": frames, "checkpointed": done}
+        out = {"database": "sqlite", "wal_truncated": busy == 0, "wal_frames": frames, "checkpointed": done}
+        if vacuum:
+            out["vacuumed"] = True
+        return out
     if name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql(f"VACUUM (FULL) {TABLE.name}")
@@ -319,12 +327,15 @@ class Erasure:
                 "files_removed": list(self.files), "database": self.database}
 
 
-def erase_donor(store: DonorStore, settings: Settings, seq: int, *, more_files: Any = None) -> Erasure:
+def erase_donor(
+    store: DonorStore, settings: Settings, seq: int, *, more_files: Any = None, vacuum: bool = False
+) -> Erasure:
     """Erase every copy of a donation's personal data this registry holds: the donor store's
     row, the files noted for it (:mod:`.personal_files`: personal receipts, the API's report
     jobs), its line in the demo receipt list, ``more_files(seq)`` (a callable returning the
     paths it removed: the report jobs' own sweep), and the database's leftovers
-    (:func:`scrub_database`). The log is untouched: it never held personal data.
+    (:func:`scrub_database`; ``vacuum``: the whole SQLite file rebuilt too). The log is
+    untouched: it never held personal data.
 
     Run again on an erased donation, it removes what is left (after a crash, say) and reports
     ``already_erased``."""
@@ -341,5 +352,5 @@ def erase_donor(store: DonorStore, settings: Settings, seq: int, *, more_files: 
     files += _scrub_demo_receipts(settings, seq)
     if more_files is not None:
         files += list(more_files(seq))
-    database = scrub_database(store.engine)
+    database = scrub_database(store.engine, vacuum=vacuum)
     return Erasure(seq, when, already, tuple(files), database)

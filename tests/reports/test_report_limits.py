@@ -142,6 +142,7 @@ def test_finished_jobs_expire_with_410_and_personal_files_are_deleted(
     problem = gone.json()
     assert problem["code"] == "report_job_expired" and problem["type"] == "/api/v1/problems/report_job_expired"
     assert problem["message_zh"] and problem["params"]["job"] == job["job"]
+    assert client.get("/api/v1/problems/report_job_expired").json()["status"] == 410  # the catalogue agrees
     assert client.get(document["url"], headers=receipts).status_code == 410
     assert not private.exists() and NAME not in raw_folder(world.ledger.settings.home)
     assert client.get(f"/api/v1/reports/jobs/{job['job']}").status_code == 401  # still the token's, expired or not
@@ -164,6 +165,7 @@ def test_the_request_after_the_burst_is_refused_with_429_and_nothing_is_queued(
     problem = r.json()
     assert problem["code"] == "report_rate_limited" and problem["type"] == "/api/v1/problems/report_rate_limited"
     assert problem["message_zh"] and problem["params"]["retry_after"] == int(r.headers["retry-after"])
+    assert client.get("/api/v1/problems/report_rate_limited").json()["status"] == 429
     assert renders.count == 2 and job_records(world) == records  # nothing queued, nothing rendered
     assert (
         client.post("/api/v1/reports", content=b"not json", headers={"content-type": "application/json"}).status_code
@@ -260,3 +262,44 @@ def test_donor_erase_removes_the_receipts_made_by_api_jobs(
         assert not jobs.private_folder(settings, job["job"]).exists()
     # what was public stays: the log, and receipts without personal data
     assert client.post("/api/v1/reports", json={"kind": "receipt", "donation": str(seq)}).json()["status"] == "done"
+
+
+def test_on_postgresql_identical_requests_share_a_job_and_erase_removes_the_receipt(
+    pg_schema_url: str, tmp_path: Path, renders: Renders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    from ledger.store.donors import DonorStore, erase_donor, load_privacy_key
+    from reports import celery_app
+
+    monkeypatch.setenv("CHARITY_LEDGER_DATABASE_URL", pg_schema_url)  # what the task opens, as in a deployment
+    world = ReportWorld(tmp_path / "home", pg_schema_url)
+    world.install_system_key()
+    world.store_donor()
+    TOKEN_TABLE.create(world.ledger.engine, checkfirst=True)
+    before = celery_app.default_settings()
+    celery_app.configure(replace(world.ledger.settings, broker_url=None))
+    app = create_app(world.ledger, api_settings=ApiSettings(write_rate=0))
+    app.state[STATE_KEY] = ReportService(ReportLimits(ttl_s=600, per_minute=0.001, burst=100, renders=1))
+    try:
+        with TestClient(app) as client:
+            receipts = bearer(world, "receipts")
+            code = format_receipt_code(world.ledger.log.seq_of(world.ids["d_bank"]), SALT)
+            body = {"kind": "receipt", "donation": code}
+            one = client.post("/api/v1/reports", json=body, headers=receipts).json()
+            two = client.post("/api/v1/reports", json=body, headers=receipts).json()
+            assert one["status"] == "done", one["error"]
+            assert two["job"] == one["job"] and renders.count == 1
+            private = jobs.private_folder(world.ledger.settings, one["job"])
+            assert NAME in raw_folder(private)
+            store = DonorStore(world.ledger.engine, load_privacy_key(world.ledger.settings, create=False))
+            erasure = erase_donor(store, world.ledger.settings, int(one["request"]["donation"]))
+            assert erasure.database == {"database": "postgresql", "vacuum_full": "donor_private"}
+            assert not private.exists() and NAME not in raw_folder(world.ledger.settings.home)
+            assert client.get(f"/api/v1/reports/jobs/{one['job']}", headers=receipts).status_code == 404
+            # the donation predates receipt commitments: with its salt erased, the code finds nothing
+            again = client.post("/api/v1/reports", json=body, headers=receipts)
+            assert again.status_code == 404 and again.json()["code"] == "receipt_not_found" and renders.count == 1
+    finally:
+        celery_app.configure(before)
+        world.ledger.engine.dispose()

@@ -18,7 +18,10 @@ from sqlalchemy import func, select
 
 from api.app import create_app
 from api.config import ApiSettings
+from api.tokens import TOKEN_TABLE, create_token
+from ledger.domain.privacy import format_receipt_code
 from ledger.domain.rows import ReportRow
+from ledger.store.donors import DonorStore, erase_donor, load_privacy_key
 from ledger.store.projection_tables import table_for
 from reports import celery_app, jobs
 from reports.celery_app import make_app, settings_ref
@@ -26,7 +29,7 @@ from reports.tasks import generate_report_task, scan_deadlines_task
 from tests.domain import helpers as H
 
 from .test_worker_redis import TIMEOUT_S, _cleanup, _get, _worker_env, running
-from .world import PUB, ReportWorld
+from .world import DONOR, PUB, SALT, ReportWorld
 
 ANNUAL = {"kind": "annual", "org": H.FOUNDATION, "year": 2026}
 
@@ -114,10 +117,20 @@ def test_generate_report_on_a_real_redis_worker(redis_url: str, world: ReportWor
         client.close()
 
 
+def _wait(api: TestClient, job: str, headers: dict[str, str], log: Path) -> dict:  # type: ignore[type-arg]
+    deadline = time.monotonic() + TIMEOUT_S
+    status = api.get(f"/api/v1/reports/jobs/{job}", headers=headers).json()
+    while status["status"] not in ("done", "failed") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        status = api.get(f"/api/v1/reports/jobs/{job}", headers=headers).json()
+    return status
+
+
 def test_api_request_served_by_a_real_redis_worker(redis_url: str, world: ReportWorld, tmp_path: Path) -> None:
     """POST /api/v1/reports queues the task on Redis (202, queued); a worker makes the report;
     polling the job shows it done, and its files download."""
     world.install_system_key()
+    TOKEN_TABLE.create(world.ledger.engine, checkfirst=True)
     queue = f"test-report-api-{uuid.uuid4().hex[:12]}"
     before = celery_app.default_settings()
     celery_app.configure(replace(world.ledger.settings, broker_url=redis_url))
@@ -130,15 +143,36 @@ def test_api_request_served_by_a_real_redis_worker(redis_url: str, world: Report
             r = api.post("/api/v1/reports", json={"kind": "project", "project": PUB})
             assert r.status_code == 202 and r.json()["status"] in ("queued", "running", "done")
             job_id = r.json()["job"]
-            deadline = time.monotonic() + TIMEOUT_S
-            status = r.json()
-            while status["status"] not in ("done", "failed") and time.monotonic() < deadline:
-                time.sleep(0.2)
-                status = api.get(f"/api/v1/reports/jobs/{job_id}").json()
+            # the same request while it is queued or running: the same job, no second task
+            assert api.post("/api/v1/reports", json={"kind": "project", "project": PUB}).json()["job"] == job_id
+            status = _wait(api, job_id, {}, log)
             assert status["status"] == "done", (status, log.read_text(errors="replace")[-3000:])
             assert status["result"]["recorded"] and proc.poll() is None
             csv = next(f for f in status["files"] if f["name"].endswith("-donations.csv"))
             assert api.get(csv["url"]).content.startswith("\ufeff".encode())
+            assert api.post("/api/v1/reports", json={"kind": "project", "project": PUB}).json()["job"] == job_id
+            assert len(list(jobs.folder(world.ledger.settings).glob("*.json"))) == 1
+            # a personal receipt made by the worker: the token's, and erased with the donor
+            world.store_donor()
+            code = format_receipt_code(world.ledger.log.seq_of(world.ids["d_bank"]), SALT)
+            assert api.post("/api/v1/reports", json={"kind": "receipt", "donation": code}).status_code == 401
+            token = {"Authorization": f"Bearer {create_token(world.ledger.engine, 'desk', ['receipts'])}"}
+            personal = api.post("/api/v1/reports", json={"kind": "receipt", "donation": code}, headers=token).json()
+            done = _wait(api, personal["job"], token, log)
+            assert done["status"] == "done" and api.get(done["files"][0]["url"]).status_code == 401
+            from celery.result import AsyncResult
+
+            backend = make_app(replace(world.ledger.settings, broker_url=redis_url))
+            kept = AsyncResult(personal["job"], app=backend)   # what the result backend holds, for days
+            assert kept.get(timeout=TIMEOUT_S)["job"] == personal["job"] and "sha256" not in json.dumps(kept.result)
+            kept.forget()
+            backend.close()
+            private = jobs.private_folder(world.ledger.settings, personal["job"])
+            assert DONOR["name"].encode() in b"".join(p.read_bytes() for p in private.iterdir())
+            store = DonorStore(world.ledger.engine, load_privacy_key(world.ledger.settings, create=False))
+            erase_donor(store, world.ledger.settings, int(personal["request"]["donation"]))
+            assert not private.exists()
+            assert api.get(f"/api/v1/reports/jobs/{personal['job']}", headers=token).status_code == 404
     finally:
         celery_app.configure(before)
         if job_id:
