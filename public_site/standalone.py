@@ -19,8 +19,8 @@ from markupsafe import Markup
 from .i18n import DEFAULT_LOCALE, LANG_TAGS, translations
 from .templating import STATIC, environment
 
-# Every script the check uses, in load order. ed25519_strict.js (the strict-encoding precheck
-# verify.js calls from its one Ed25519 function) is inlined when it is there.
+# Every script the check uses, in load order: ed25519_strict.js first (the strict-encoding
+# precheck verify.js calls from its one Ed25519 function, refusing every signature without it).
 SCRIPTS = ("ed25519_strict.js", "verify.js", "verifier.js")
 STYLES = ("site.css",)
 
@@ -46,7 +46,7 @@ def policy(scripts: list[str], styles: list[str]) -> str:
 
 
 def assets(static: Path = STATIC) -> tuple[list[str], list[str]]:
-    scripts = [(static / name).read_text(encoding="utf-8") for name in SCRIPTS if (static / name).exists()]
+    scripts = [(static / name).read_text(encoding="utf-8") for name in SCRIPTS]
     styles = [(static / name).read_text(encoding="utf-8") for name in STYLES]
     return scripts, styles
 

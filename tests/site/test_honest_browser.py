@@ -376,10 +376,16 @@ def test_the_entry_page_pins_and_compares_too(browser, server, site_world):
 
 
 def test_the_strict_ed25519_precheck_is_called_for_every_signature(browser, server, site_world):
-    """verify.js has one Ed25519 function; when ed25519_strict.js defines the precheck, a reason
-    from it refuses the signature (here a stand-in that refuses every one)."""
+    """verify.js has one Ed25519 function; a reason from the precheck of ed25519_strict.js
+    refuses the signature (here the file is replaced by a stand-in that refuses every one)."""
     with watched_page(browser, server) as pg:
-        pg.add_init_script("window.ed25519StrictPrecheck = function (key, sig) { return 'refused by the precheck'; };")
+        pg.route(
+            "**/static/ed25519_strict.js*",
+            lambda route: route.fulfill(
+                content_type="application/javascript",
+                body="window.ed25519StrictPrecheck = function (key, sig) { return 'refused by the precheck'; };",
+            ),
+        )
         lookup(pg, server, site_world.receipt_code)
         assert state(pg, "#check-result") == "fail"
         assert set(bad_checks(pg)) == {"sig", "logsig", "witness"}
