@@ -219,6 +219,7 @@ OP_WEIGHTS = {
     "skew": 1,
     "stale_log": 1,
     "race": 4,
+    "race_operator": 2,
     "interleave": 4,
     "crash": 5,
     "lost_ack": 3,
@@ -275,6 +276,8 @@ class Generator:
             return Op(kind, drafts)
         if kind == "race":
             return Op(kind, [self.draft(), self.draft()])
+        if kind == "race_operator":
+            return Op(kind, [self.draft()], arg=self.rng.randint(1, 12))
         if kind in ("retry", "conflict"):
             actors = [e for e in self.model.entries if e.role != "log" and e.idem != "genesis"]
             return Op(kind, arg=self.rng.choice(actors).position)

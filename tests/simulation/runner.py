@@ -487,10 +487,8 @@ class Simulation:
         )
         self.model.commit(body, leaf.entry.sig, seq=leaf.seq, time=leaf.time, leaf_hash=merkle.leaf_hash(raw).hex())
 
-    def op_roll_over(self, op: Op, *, crash: bool = False) -> None:
+    def op_roll_over(self, op: Op) -> None:
         year = self.years + 1
-        old = len(self.model.logs) - 1
-        size = len(self.model.log.leaves)
         shards = self.ledger.log.shards()
         if op.arg % 4 == 0:  # a crash somewhere inside the roll-over's transaction
             self.crash.arm(op.arg * 3)
@@ -504,6 +502,12 @@ class Simulation:
                 self.crash.disarm()
         else:
             roll_over(self.ledger, year=year)
+        self.commit_roll_over(year)
+
+    def commit_roll_over(self, year: int) -> None:
+        """The model follows a roll-over the store made: log.sealed, then the next genesis."""
+        old = len(self.model.logs) - 1
+        size = len(self.model.log.leaves)
         self.years = year
         origin = self.model.origin
         target = expected_next_origin(origin, year)
@@ -546,7 +550,6 @@ class Simulation:
         folder = self.settings.log_key_path.parent
         if not (folder / "log.key.next").exists():
             write_key_file(new, folder / "log.key.next")
-        size = len(self.model.log.leaves)
         head = self.ledger.log.head()
         if mode == 1:
             self.crash.arm(crash_at)
@@ -573,6 +576,10 @@ class Simulation:
             )
         else:
             rotate_log_key(self.ledger)
+        self.commit_rotation(new)
+
+    def commit_rotation(self, new: KeyPair) -> None:
+        size = len(self.model.log.leaves)
         self.rotations += 1
         self.commit_operator_entry(
             self.model.entries[-1].position + 1,
@@ -580,6 +587,63 @@ class Simulation:
             {"public_key": new.public_b64, "from_size": size + 1},
         )
         check(self.ledger.log.current_log_key().id == new.id, "the log does not sign with the new key")
+
+    def op_race_operator(self, op: Op) -> None:
+        """The operator rolls the log over (even ``arg``) or rotates its key (odd) while another
+        process appends; the outcome must be one of the two orders."""
+        (draft,) = op.drafts
+        entry = self.sign(draft)
+        rolling = op.arg % 2 == 0
+        new = log_key(self.cfg.seed, self.rotations + 1)
+        folder = self.settings.log_key_path.parent
+        if not rolling and not (folder / "log.key.next").exists():
+            write_key_file(new, folder / "log.key.next")
+        before = self.model.judge(entry.body, entry.body_bytes)
+        position = len(self.model.entries)
+        other = self.other_ledger()
+        out: list[Any] = [None, None]
+
+        def operator() -> None:
+            try:
+                out[0] = roll_over(self.ledger, year=self.years + 1) if rolling else rotate_log_key(self.ledger)
+            except Exception as exc:  # raised below, in the simulation's thread
+                out[0] = exc
+
+        def writer() -> None:
+            try:
+                out[1] = other.log.append([entry])[0]
+            except Exception as exc:  # a refusal is judged below
+                out[1] = exc
+
+        threads = [threading.Thread(target=operator), threading.Thread(target=writer)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if isinstance(out[0], Exception):
+            raise out[0]
+        result = out[1]
+        if not isinstance(result, (AppendResult, LedgerError)):
+            raise result
+        first = isinstance(result, AppendResult) and result.pos == position
+        if first:  # the entry went in before the operator's
+            check(before is None, f"the racing entry was accepted first; the model says {before}")
+            self.accept([entry], [draft], [result])
+        operator_commit = (
+            (lambda: self.commit_roll_over(self.years + 1)) if rolling else (lambda: self.commit_rotation(new))
+        )
+        operator_commit()
+        if first:
+            return
+        after = self.model.judge(entry.body, entry.body_bytes)
+        if isinstance(result, AppendResult):
+            check(after is None, f"the racing entry was accepted after the operator; the model says {after}")
+            self.accept([entry], [draft], [result])
+        else:
+            check(
+                result.code in (before, after),
+                f"the racing entry was refused with {result.code}; model: {before} / {after}",
+            )
 
     def op_rebuild(self, op: Op) -> None:
         from ledger.store.rebuild import rebuild
