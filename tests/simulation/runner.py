@@ -63,6 +63,7 @@ class Config:
         extra = " --postgres" if self.database_url else ""
         extra += "" if self.kills else " --no-kills"
         extra += "" if self.backups else " --no-backups"
+        extra += f" --exclude {','.join(self.exclude)}" if self.exclude else ""
         return f"python -m tests.simulation.runner --seed {self.seed} --steps {steps or self.steps}{extra}"
 
 
@@ -850,6 +851,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-kills", action="store_true", help="skip the SIGKILLed child process fault")
     parser.add_argument("--no-backups", action="store_true")
+    parser.add_argument(
+        "--exclude", default="", help="operation kinds to leave out, comma-separated (e.g. race,race_operator)"
+    )
     args = parser.parse_args(argv)
     postgres = None
     if args.postgres:
@@ -857,7 +861,8 @@ def main(argv: list[str] | None = None) -> int:
         if not postgres:
             print("--postgres needs CHARITY_LEDGER_TEST_POSTGRES_URL", file=sys.stderr)
             return 2
-    cfg = Config(args.seed, args.steps, kills=not args.no_kills, backups=not args.no_backups)
+    exclude = tuple(k for k in args.exclude.split(",") if k)
+    cfg = Config(args.seed, args.steps, kills=not args.no_kills, backups=not args.no_backups, exclude=exclude)
     try:
         counts = simulate(cfg, postgres=postgres)
     except SimulationFailed as exc:
