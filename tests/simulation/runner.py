@@ -570,11 +570,15 @@ class Simulation:
                 except SimulatedCrash:
                     pass
             self.restart()
+            self.commit_rotation(new)  # committed in the log; the key files are not swapped yet
+            if self.cfg.backups and crash_at % 2 == 0:
+                self.op_backup(Op("backup"))  # a backup now must carry the key the log signs with
             info = rotate_log_key(self.ledger)
             check(
                 info["announced_at_seq"] is None and info["key_id"] == new.id,
                 f"finishing a rotation announced it again: {info}",
             )
+            return
         else:
             rotate_log_key(self.ledger)
         self.commit_rotation(new)
