@@ -772,6 +772,34 @@ class Simulation:
         check(held == want["held"], f"allocations {held} != model {want['held']}")
         if full:
             self.check_projections(product_check=final)
+        if final:
+            self.check_export()
+
+    def check_export(self) -> None:
+        """At the end: the export of the chain verifies offline, from the log key in use and from
+        the first one, and holds exactly the model's logs, leaf for leaf."""
+        from ledger.store.export import export_log
+        from ledger.verify import SHARDS_FOLDER, read_chain_export, verify_chain
+
+        from .model import mth
+
+        folder = self.workdir / "export"
+        export_log(self.ledger.log, folder)
+        logs, vkey = read_chain_export(folder)
+        report = verify_chain(logs, vkey)
+        want = [(log.origin, len(log.leaves), mth(log.leaves).hex()) for log in self.model.logs]
+        check(
+            [(r.origin, r.size, r.root) for r in report.logs] == want,
+            f"the export verifies as {report.logs}; model: {want}",
+        )
+        first = self.model.logs[0]
+        verify_chain(read_chain_export(folder)[0], format_verifier_key(first.origin, first.log_keys[0][1]))
+        folders = [folder / SHARDS_FOLDER / f"{i:04d}" for i in range(len(self.model.logs) - 1)] + [folder]
+        for shard, where in enumerate(folders):
+            lines = (where / "entries.jsonl").read_bytes().splitlines()
+            check(
+                lines == [e.leaf for e in self.model.entries if e.shard == shard], f"the export of log {shard} differs"
+            )
 
     def check_projections(self, *, product_check: bool) -> None:
         """Projections equal a rebuild: every projection table, row for row, equals a replay of
