@@ -653,7 +653,15 @@ class Simulation:
     def op_rebuild(self, op: Op) -> None:
         from ledger.store.rebuild import rebuild
 
-        rebuild(self.ledger.log)
+        if op.arg % 2 == 0:  # a crash in the middle of the rebuild's transaction changes nothing
+            self.crash.arm(op.arg * 4)
+            try:
+                rebuild(self.ledger.log)
+            except SimulatedCrash:
+                self.restart()
+            self.crash.disarm()
+        else:
+            rebuild(self.ledger.log)
         self.check_projections(product_check=True)
 
     def op_backup(self, op: Op) -> None:
