@@ -217,6 +217,7 @@ OP_WEIGHTS = {
     "conflict": 2,
     "bad_sig": 1,
     "skew": 1,
+    "clock_back": 1,
     "stale_log": 1,
     "race": 4,
     "race_operator": 2,
@@ -255,7 +256,7 @@ class Generator:
 
     def next_op(self) -> Op:
         kind = self.tour.pop(0) if self.tour else self.pick(self.weights)
-        if kind in ("append", "crash", "lost_ack", "kill", "interleave", "bad_sig", "skew", "stale_log"):
+        if kind in ("append", "crash", "lost_ack", "kill", "interleave", "bad_sig", "skew", "stale_log", "clock_back"):
             draft = self.draft()
             if kind == "bad_sig":
                 draft.bad_sig = True

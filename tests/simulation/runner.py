@@ -266,6 +266,12 @@ class Simulation:
 
     op_batch = op_bad_sig = op_skew = op_stale_log = op_append
 
+    def op_clock_back(self, op: Op) -> None:
+        """The machine's clock steps back a few minutes (within the accepted skew): the entry is
+        accepted and the log's time does not run backwards."""
+        self.now -= timedelta(minutes=op.arg % 5 + 1)
+        self.append(op.drafts)
+
     def op_interleave(self, op: Op) -> None:
         self.append(op.drafts, self.other_ledger())
 
@@ -736,6 +742,8 @@ class Simulation:
             f"head is {head.origin} #{head.shard} size {head.size}; the model has {m.origin} #{shard} size {size}",
         )
         check(head.root == m.root(), "the head's root is not the model's")
+        times = [e.time for e in m.entries]
+        check(times == sorted(times), "the log's time ran backwards")
         # no lost acknowledged entry: every leaf at its position, byte-equal, and nothing else
         with self.ledger.engine.connect() as conn:
             rows = conn.execute(text("SELECT seq, leaf FROM log_leaf ORDER BY seq")).all()

@@ -16,7 +16,7 @@ from .operations import OP_WEIGHTS, ORIGIN, REGISTRAR_ORG
 from .runner import Config, SimulationFailed, simulate
 
 SEEDS = (1, 2, 3)
-STEPS = 30  # every run starts with a tour of every kind of operation (20 of them), then random ones
+STEPS = 30  # every run starts with a tour of every kind of operation (21 of them), then random ones
 
 
 def run_seed(seed: int, tmp_path: Path, postgres: str | None = None) -> None:
