@@ -146,3 +146,32 @@ def test_a_damaged_evidence_file_in_a_backup_is_refused(factory: LedgerFactory, 
         restore(target, tmp_path / "backup")
     assert err.value.code == "restore_refused" and stored.sha256 in err.value.message_en
     assert not target.log_key_path.exists() and not (target.home / "ledger.sqlite3").exists()  # nothing restored
+
+
+def test_a_backup_taken_in_the_middle_of_a_key_rotation_restores_with_the_new_key(
+    any_factory: LedgerFactory, restore_target: LedgerFactory, tmp_path: Path
+) -> None:
+    """A rotation committed in the log whose key files were not swapped yet (a crash): the log
+    signs with keys/log.key.next. Found by the simulation: the backup left that key out, so
+    the restore failed (log_key_missing) and the announced key existed nowhere else."""
+    from ledger.keys import KeyPair, write_key_file
+    from ledger.store.donors import load_privacy_key
+    from ledger.store.runtime import rotate_log_key
+
+    f = any_factory
+    f.with_genesis()
+    f.append_orgs(3)
+    load_privacy_key(f.settings)
+    new = KeyPair.from_seed(b"rotated log key")
+    write_key_file(new, f.settings.log_key_path.parent / "log.key.next")
+    f.ledger.log.rotate_log_key(new)  # committed; the process dies before moving the key files
+    manifest = backup(f.settings, tmp_path / "backup")
+    assert (tmp_path / "backup" / "keys" / "log.key.next").exists()
+    result = restore(restore_target.settings, tmp_path / "backup")
+    assert (result["restored_size"], result["published_size"], result["consistent"]) == (5, 5, True)
+    restored = restore_target.ledger
+    assert restored.log.current_log_key().id == new.id and manifest["log_vkey"].endswith(
+        base64.b64encode(b"\x01" + new.public).decode()
+    )
+    rotate_log_key(restored)  # the operator finishes the rotation on the restored copy
+    assert restored.log.append([f.org_entry(100)])[0].seq == 5

@@ -150,3 +150,29 @@ def test_a_crash_while_the_key_files_move_leaves_a_ledger_that_opens(
     assert read_key_file(f.settings.log_key_path).id == new.id and not (keys / "log.key.next").exists()
     assert len(list(keys.glob("log.key.*.retired"))) == 1 and not list(keys.glob("*.tmp"))
     assert oct(f.settings.log_key_path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_process_looking_up_the_key_while_another_renames_it_finds_it(
+    factory: LedgerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process finishes a rotation (log.key.next renamed onto log.key) at the moment this
+    one looks the new key up: it must find it in one place or the other, never in neither."""
+    from ledger.store import runtime
+
+    f = factory
+    f.with_genesis()
+    keys = f.settings.log_key_path.parent
+    new = KeyPair.from_seed(b"next log key")
+    write_key_file(new, keys / "log.key.next")
+    real, reads = runtime.read_key_file, []
+
+    def read_then_rename(path: Path, passphrase: bytes | None = None) -> KeyPair:
+        pair = real(path, passphrase)
+        reads.append(path.name)
+        if len(reads) == 1:  # the other process renames right after this process's first read
+            (keys / "log.key.next").replace(f.settings.log_key_path)
+        return pair
+
+    monkeypatch.setattr(runtime, "read_key_file", read_then_rename)
+    found = runtime.find_log_key(f.settings, new.id)
+    assert found is not None and found.id == new.id

@@ -6,8 +6,9 @@
   *before* the database snapshot (so the snapshot holds at least that tree);
 - the database: ``ledger.sqlite3`` (SQLite's online backup API: a consistent copy while the log
   keeps serving) or ``ledger.pgdump`` (``pg_dump --format=custom``);
-- ``keys/``: the log key and the donor data key (mode 0600; the folder is 0700). Keep backups as
-  secret as the data folder.
+- ``keys/``: the log key (and the next one, ``log.key.next``, while a key rotation is half
+  done) and the donor data key (mode 0600; the folder is 0700). Keep backups as secret as the
+  data folder.
 - ``evidence/ab/cdef…``: every evidence file the database names, read from the evidence store
   (a folder or an object store) after the database copy and checked against its name; restore
   puts them into the store the settings name.
@@ -33,6 +34,7 @@ from ..canonical import format_time, now
 from ..checkpoint import verify_checkpoint
 from ..errors import LedgerError, define
 from ..settings import Settings
+from .runtime import NEXT_KEY
 
 BACKUP_INVALID = define(
     "backup_invalid",
@@ -94,7 +96,8 @@ def backup(settings: Settings, folder: Path) -> dict[str, Any]:
         )
     keys = folder / "keys"
     keys.mkdir(mode=0o700)
-    for path in (settings.log_key_path, settings.privacy_key_path):
+    # log.key.next too: after a crash in the middle of a key rotation the log signs with it
+    for path in (settings.log_key_path, settings.log_key_path.parent / NEXT_KEY, settings.privacy_key_path):
         if path.exists():
             shutil.copy2(path, keys / path.name)
             os.chmod(keys / path.name, 0o600)
@@ -177,7 +180,7 @@ def restore(settings: Settings, folder: Path) -> dict[str, Any]:
     if manifest.get("origin") != settings.origin:
         raise LedgerError(RESTORE_REFUSED, detail=f"the backup is of log {manifest.get('origin')!r}, settings say {settings.origin!r}")
     _evidence_in_backup(folder / "evidence")  # a damaged evidence file refuses the restore before it starts
-    for path in (settings.log_key_path, settings.privacy_key_path):
+    for path in (settings.log_key_path, settings.log_key_path.parent / NEXT_KEY, settings.privacy_key_path):
         if path.exists():
             raise LedgerError(RESTORE_REFUSED, detail=f"{path} exists: restore into an empty data folder")
     settings.home.mkdir(parents=True, exist_ok=True)
@@ -200,7 +203,7 @@ def restore(settings: Settings, folder: Path) -> dict[str, Any]:
             raise LedgerError(RESTORE_REFUSED, detail=f"pg_restore failed: {done.stderr.strip()[:300]}")
     keys = settings.log_key_path.parent
     keys.mkdir(parents=True, exist_ok=True, mode=0o700)
-    for name in ("log.key", "privacy.key"):
+    for name in ("log.key", NEXT_KEY, "privacy.key"):
         if (folder / "keys" / name).exists():
             shutil.copy2(folder / "keys" / name, keys / name)
             os.chmod(keys / name, 0o600)

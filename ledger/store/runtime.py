@@ -43,13 +43,21 @@ NEXT_KEY = "log.key.next"
 
 
 def find_log_key(settings: Settings, wanted: str) -> KeyPair | None:
-    """The log key with id ``wanted``: the one in use, or the next one of a rotation under way."""
+    """The log key with id ``wanted``: the next one of a rotation under way, or the one in use.
+
+    Looked up in that order because a rotation in another process renames ``log.key.next``
+    onto ``log.key``: whenever the next file is gone, ``log.key`` already holds the new key.
+    A file that disappears between the look-up and the read is passed over."""
     folder = settings.log_key_path.parent
-    for path in (settings.log_key_path, folder / NEXT_KEY):
-        if path.exists():
+    for path in (folder / NEXT_KEY, settings.log_key_path):
+        try:
             pair = read_key_file(path, settings.key_passphrase)
-            if pair.id == wanted:
-                return pair
+        except LedgerError:
+            if path.exists():
+                raise
+            continue
+        if pair.id == wanted:
+            return pair
     return None
 
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "export"
 FILES = ("entries.jsonl", "checkpoint", "log.vkey")
-SEED, STEPS = 2026, 80
-LEFT_OUT = ("race", "roll_over", "kill", "backup", "stale_log")
+SEED, STEPS = 2030, 80
+LEFT_OUT = ("race", "race_operator", "roll_over", "kill", "backup", "stale_log")
 
 
 def build(folder: Path) -> int:

@@ -121,7 +121,8 @@ class Entry:
     corrected: bool = False
     verdicts: list[tuple[int, str]] = field(default_factory=list)  # (attestation position, verdict)
     replied: bool = False
-    project: str | None = None  # the project the entry is about (a correction's: its target's)
+    project: str | None = None
+    time: str = ""  # the log's time  # the project the entry is about (a correction's: its target's)
 
 
 @dataclass
@@ -496,6 +497,7 @@ class Model:
             body["idem"],
             rfc8785.dumps(body),
             project=project,
+            time=time,
         )
         self.entries.append(e)
         self.by_hash[leaf_hash] = e

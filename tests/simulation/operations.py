@@ -211,12 +211,16 @@ APPEND_WEIGHTS = {
 OP_WEIGHTS = {
     "append": 60,
     "batch": 6,
+    "each": 4,
     "retry": 5,
+    "batch_retry": 2,
     "conflict": 2,
     "bad_sig": 1,
     "skew": 1,
+    "clock_back": 1,
     "stale_log": 1,
     "race": 4,
+    "race_operator": 2,
     "interleave": 4,
     "crash": 5,
     "lost_ack": 3,
@@ -236,6 +240,11 @@ class Generator:
         self.model = model
         self.n = 0
         self.weights = {k: 0 if k in exclude else w for k, w in OP_WEIGHTS.items()}
+        # every run starts with a tour of every kind of operation, in a seeded order (a
+        # roll-over first, so that the later ones meet a chain of logs); then random ones
+        kinds = [k for k, w in self.weights.items() if w > 0 and k != "roll_over"]
+        rng.shuffle(kinds)
+        self.tour = (["roll_over"] if self.weights["roll_over"] else []) + kinds
 
     def idem(self, what: str) -> str:
         self.n += 1
@@ -246,8 +255,8 @@ class Generator:
         return self.rng.choices(names, [weights[k] for k in names])[0]
 
     def next_op(self) -> Op:
-        kind = self.pick(self.weights)
-        if kind in ("append", "crash", "lost_ack", "kill", "interleave", "bad_sig", "skew", "stale_log"):
+        kind = self.tour.pop(0) if self.tour else self.pick(self.weights)
+        if kind in ("append", "crash", "lost_ack", "kill", "interleave", "bad_sig", "skew", "stale_log", "clock_back"):
             draft = self.draft()
             if kind == "bad_sig":
                 draft.bad_sig = True
@@ -261,11 +270,21 @@ class Generator:
             return Op(kind, [draft], arg=self.rng.randint(1, 14))
         if kind == "batch":
             return Op(kind, [self.draft() for _ in range(self.rng.randint(2, 4))])
+        if kind == "each":  # independent entries in one transaction, as the API coalesces them
+            drafts = [self.draft() for _ in range(self.rng.randint(2, 5))]
+            if self.rng.random() < 0.25:
+                self.rng.choice(drafts).bad_sig = True
+            return Op(kind, drafts)
         if kind == "race":
             return Op(kind, [self.draft(), self.draft()])
+        if kind == "race_operator":
+            return Op(kind, [self.draft()], arg=self.rng.randint(1, 12))
         if kind in ("retry", "conflict"):
             actors = [e for e in self.model.entries if e.role != "log" and e.idem != "genesis"]
             return Op(kind, arg=self.rng.choice(actors).position)
+        if kind == "batch_retry":  # an acknowledged entry sent again inside a batch of new ones
+            actors = [e for e in self.model.entries if e.role != "log" and e.idem != "genesis"]
+            return Op(kind, [self.draft() for _ in range(self.rng.randint(1, 3))], arg=self.rng.choice(actors).position)
         return Op(kind, arg=self.rng.randint(1, 12))
 
     # --- single entries -------------------------------------------------------------------

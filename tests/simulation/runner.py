@@ -57,12 +57,13 @@ class Config:
     kills: bool = True  # the SIGKILLed child process fault (starts a Python process each time)
     backups: bool = True
     exclude: tuple[str, ...] = ()  # operation kinds left out (the golden export leaves out races)
-    full_check_every: int = 20  # rebuild --check and more inclusion proofs, every n steps and after crashes
+    full_check_every: int = 10  # projections against a replay, more proofs: every n steps and after crashes
 
     def replay_command(self, steps: int | None = None) -> str:
         extra = " --postgres" if self.database_url else ""
         extra += "" if self.kills else " --no-kills"
         extra += "" if self.backups else " --no-backups"
+        extra += f" --exclude {','.join(self.exclude)}" if self.exclude else ""
         return f"python -m tests.simulation.runner --seed {self.seed} --steps {steps or self.steps}{extra}"
 
 
@@ -132,7 +133,7 @@ class Simulation:
                 self.counts[op.kind] = self.counts.get(op.kind, 0) + 1
                 getattr(self, "op_" + op.kind)(op)
                 self.verify(full=self.step % self.cfg.full_check_every == 0 or op.kind in FULL_CHECK_AFTER)
-            self.verify(full=True)
+            self.verify(full=True, final=True)
         except Exception as exc:
             last = "\n  ".join(self.trace[-8:])
             raise SimulationFailed(
@@ -265,6 +266,12 @@ class Simulation:
 
     op_batch = op_bad_sig = op_skew = op_stale_log = op_append
 
+    def op_clock_back(self, op: Op) -> None:
+        """The machine's clock steps back a few minutes (within the accepted skew): the entry is
+        accepted and the log's time does not run backwards."""
+        self.now -= timedelta(minutes=op.arg % 5 + 1)
+        self.append(op.drafts)
+
     def op_interleave(self, op: Op) -> None:
         self.append(op.drafts, self.other_ledger())
 
@@ -306,6 +313,63 @@ class Simulation:
             f"a retry of position {e.position} was answered with seq {r.seq}, existing={r.existing}",
         )
         self.check_receipt(r, e.shard)
+
+    def op_each(self, op: Op) -> None:
+        """Independent entries in one transaction (``append_each``, how the API coalesces
+        concurrent submissions): each is judged on its own, in order."""
+        entries = [self.sign(d) for d in op.drafts]
+        trial = self.model.copy()
+        verdicts = []
+        for entry, d in zip(entries, op.drafts, strict=True):
+            verdict = trial.judge(entry.body, entry.body_bytes, sig_ok=not d.bad_sig, skewed=d.skew)
+            verdicts.append(verdict)
+            if verdict is None:
+                trial.commit(
+                    entry.body,
+                    entry.sig,
+                    seq=len(trial.log.leaves),
+                    time=format_time(self.now),
+                    leaf_hash=None,
+                    name=d.grants,
+                )
+        out = self.ledger.log.append_each(entries)
+        for i, (o, verdict) in enumerate(zip(out, verdicts, strict=True)):
+            got = o.code if isinstance(o, LedgerError) else None
+            check(
+                got == verdict,
+                f"entry {i} ({op.drafts[i].type}) of an independent batch: {got or 'accepted'}; "
+                f"model: {verdict or 'accept'}",
+            )
+        accepted = [i for i, o in enumerate(out) if isinstance(o, AppendResult)]
+        self.accept([entries[i] for i in accepted], [op.drafts[i] for i in accepted], [out[i] for i in accepted])  # type: ignore[misc]
+
+    def op_batch_retry(self, op: Op) -> None:
+        """A batch of new entries with an acknowledged one among them (sent by either store):
+        the new ones are appended (or all refused), the old one comes back as it was."""
+        old, e = self.signed[op.arg], self.model.entries[op.arg]
+        entries = [self.sign(d) for d in op.drafts]
+        at = op.arg % (len(entries) + 1)
+        batch = [*entries[:at], old, *entries[at:]]
+        verdict = self.expect(entries, op.drafts)
+        ledger = self.ledger if op.arg % 2 else self.other_ledger()
+        head = ledger.log.head()
+        try:
+            results = ledger.log.append(batch)
+        except LedgerError as exc:
+            check(
+                verdict is not None and self.code(exc) == verdict,
+                f"the batch was refused with {self.code(exc)}; model: {verdict}",
+            )
+            check(ledger.log.head() == head, "a refused batch changed the head")
+            return
+        check(verdict is None, f"the batch was accepted; the model says {verdict}")
+        again = results.pop(at)
+        self.accept(entries, op.drafts, results)
+        check(
+            again.existing and (again.leaf_hash, again.seq, again.pos) == (e.leaf_hash, e.seq, e.position),
+            f"the retried entry came back as seq {again.seq} existing={again.existing}",
+        )
+        self.check_receipt(again, e.shard)
 
     def op_conflict(self, op: Op) -> None:
         """The same idem with another body is refused."""
@@ -430,10 +494,8 @@ class Simulation:
         )
         self.model.commit(body, leaf.entry.sig, seq=leaf.seq, time=leaf.time, leaf_hash=merkle.leaf_hash(raw).hex())
 
-    def op_roll_over(self, op: Op, *, crash: bool = False) -> None:
+    def op_roll_over(self, op: Op) -> None:
         year = self.years + 1
-        old = len(self.model.logs) - 1
-        size = len(self.model.log.leaves)
         shards = self.ledger.log.shards()
         if op.arg % 4 == 0:  # a crash somewhere inside the roll-over's transaction
             self.crash.arm(op.arg * 3)
@@ -447,6 +509,12 @@ class Simulation:
                 self.crash.disarm()
         else:
             roll_over(self.ledger, year=year)
+        self.commit_roll_over(year)
+
+    def commit_roll_over(self, year: int) -> None:
+        """The model follows a roll-over the store made: log.sealed, then the next genesis."""
+        old = len(self.model.logs) - 1
+        size = len(self.model.log.leaves)
         self.years = year
         origin = self.model.origin
         target = expected_next_origin(origin, year)
@@ -489,7 +557,6 @@ class Simulation:
         folder = self.settings.log_key_path.parent
         if not (folder / "log.key.next").exists():
             write_key_file(new, folder / "log.key.next")
-        size = len(self.model.log.leaves)
         head = self.ledger.log.head()
         if mode == 1:
             self.crash.arm(crash_at)
@@ -509,13 +576,21 @@ class Simulation:
                 except SimulatedCrash:
                     pass
             self.restart()
+            self.commit_rotation(new)  # committed in the log; the key files are not swapped yet
+            if self.cfg.backups and crash_at % 2 == 0:
+                self.op_backup(Op("backup"))  # a backup now must carry the key the log signs with
             info = rotate_log_key(self.ledger)
             check(
                 info["announced_at_seq"] is None and info["key_id"] == new.id,
                 f"finishing a rotation announced it again: {info}",
             )
+            return
         else:
             rotate_log_key(self.ledger)
+        self.commit_rotation(new)
+
+    def commit_rotation(self, new: KeyPair) -> None:
+        size = len(self.model.log.leaves)
         self.rotations += 1
         self.commit_operator_entry(
             self.model.entries[-1].position + 1,
@@ -524,10 +599,76 @@ class Simulation:
         )
         check(self.ledger.log.current_log_key().id == new.id, "the log does not sign with the new key")
 
+    def op_race_operator(self, op: Op) -> None:
+        """The operator rolls the log over (even ``arg``) or rotates its key (odd) while another
+        process appends; the outcome must be one of the two orders."""
+        (draft,) = op.drafts
+        entry = self.sign(draft)
+        rolling = op.arg % 2 == 0
+        new = log_key(self.cfg.seed, self.rotations + 1)
+        folder = self.settings.log_key_path.parent
+        if not rolling and not (folder / "log.key.next").exists():
+            write_key_file(new, folder / "log.key.next")
+        before = self.model.judge(entry.body, entry.body_bytes)
+        position = len(self.model.entries)
+        other = self.other_ledger()
+        out: list[Any] = [None, None]
+
+        def operator() -> None:
+            try:
+                out[0] = roll_over(self.ledger, year=self.years + 1) if rolling else rotate_log_key(self.ledger)
+            except Exception as exc:  # raised below, in the simulation's thread
+                out[0] = exc
+
+        def writer() -> None:
+            try:
+                out[1] = other.log.append([entry])[0]
+            except Exception as exc:  # a refusal is judged below
+                out[1] = exc
+
+        threads = [threading.Thread(target=operator), threading.Thread(target=writer)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if isinstance(out[0], Exception):
+            raise out[0]
+        result = out[1]
+        if not isinstance(result, (AppendResult, LedgerError)):
+            raise result
+        first = isinstance(result, AppendResult) and result.pos == position
+        if first:  # the entry went in before the operator's
+            check(before is None, f"the racing entry was accepted first; the model says {before}")
+            self.accept([entry], [draft], [result])
+        operator_commit = (
+            (lambda: self.commit_roll_over(self.years + 1)) if rolling else (lambda: self.commit_rotation(new))
+        )
+        operator_commit()
+        if first:
+            return
+        after = self.model.judge(entry.body, entry.body_bytes)
+        if isinstance(result, AppendResult):
+            check(after is None, f"the racing entry was accepted after the operator; the model says {after}")
+            self.accept([entry], [draft], [result])
+        else:
+            check(
+                result.code in (before, after),
+                f"the racing entry was refused with {result.code}; model: {before} / {after}",
+            )
+
     def op_rebuild(self, op: Op) -> None:
         from ledger.store.rebuild import rebuild
 
-        rebuild(self.ledger.log)
+        if op.arg % 2 == 0:  # a crash in the middle of the rebuild's transaction changes nothing
+            self.crash.arm(op.arg * 4)
+            try:
+                rebuild(self.ledger.log)
+            except SimulatedCrash:
+                self.restart()
+            self.crash.disarm()
+        else:
+            rebuild(self.ledger.log)
+        self.check_projections(product_check=True)
 
     def op_backup(self, op: Op) -> None:
         """Back up, restore into an empty place, and check the copy holds every entry
@@ -591,7 +732,7 @@ class Simulation:
             merkle.verify_consistency(seen[0], size, seen[1], root, proof)
         self.seen[shard] = (size, root)
 
-    def verify(self, *, full: bool) -> None:
+    def verify(self, *, full: bool, final: bool = False) -> None:
         m, log = self.model, self.ledger.log
         shard = len(m.logs) - 1
         head = log.head()
@@ -601,6 +742,8 @@ class Simulation:
             f"head is {head.origin} #{head.shard} size {head.size}; the model has {m.origin} #{shard} size {size}",
         )
         check(head.root == m.root(), "the head's root is not the model's")
+        times = [e.time for e in m.entries]
+        check(times == sorted(times), "the log's time ran backwards")
         # no lost acknowledged entry: every leaf at its position, byte-equal, and nothing else
         with self.ledger.engine.connect() as conn:
             rows = conn.execute(text("SELECT seq, leaf FROM log_leaf ORDER BY seq")).all()
@@ -615,7 +758,7 @@ class Simulation:
         self.check_consistent(shard, cp.size, cp.root)
         # every inclusion proof verifies against the latest checkpoint (a sample between full checks)
         mine = [e for e in m.entries if e.shard == shard]
-        limit = 48 if full else 8
+        limit = 16 if full else 4
         if len(mine) > limit:
             mine = self.sample.sample(mine, limit)
         for e in mine:
@@ -644,10 +787,63 @@ class Simulation:
         check(funds == want["funds"], f"funds {funds} != model {want['funds']}")
         check(held == want["held"], f"allocations {held} != model {want['held']}")
         if full:
-            from ledger.store.rebuild import check as rebuild_check
+            self.check_projections(product_check=final)
+        if final:
+            self.check_export()
 
-            report = rebuild_check(log)
-            check(report.clean, f"the projections differ from a rebuild: {report.to_json(limit=3)}")
+    def check_export(self) -> None:
+        """At the end: the export of the chain verifies offline, from the log key in use and from
+        the first one, and holds exactly the model's logs, leaf for leaf."""
+        from ledger.store.export import export_log
+        from ledger.verify import SHARDS_FOLDER, read_chain_export, verify_chain
+
+        from .model import mth
+
+        folder = self.workdir / "export"
+        export_log(self.ledger.log, folder)
+        logs, vkey = read_chain_export(folder)
+        report = verify_chain(logs, vkey)
+        want = [(log.origin, len(log.leaves), mth(log.leaves).hex()) for log in self.model.logs]
+        check(
+            [(r.origin, r.size, r.root) for r in report.logs] == want,
+            f"the export verifies as {report.logs}; model: {want}",
+        )
+        first = self.model.logs[0]
+        verify_chain(read_chain_export(folder)[0], format_verifier_key(first.origin, first.log_keys[0][1]))
+        folders = [folder / SHARDS_FOLDER / f"{i:04d}" for i in range(len(self.model.logs) - 1)] + [folder]
+        for shard, where in enumerate(folders):
+            lines = (where / "entries.jsonl").read_bytes().splitlines()
+            check(
+                lines == [e.leaf for e in self.model.entries if e.shard == shard], f"the export of log {shard} differs"
+            )
+
+    def check_projections(self, *, product_check: bool) -> None:
+        """Projections equal a rebuild: every projection table, row for row, equals a replay of
+        the whole chain. ``product_check``: also through ``rebuild --check`` itself (scratch
+        tables and SQL EXCEPT; slower, so at the end of a run and after a rebuild)."""
+        import dataclasses
+
+        from sqlalchemy import select
+
+        from ledger import domain
+        from ledger.store.projection_tables import table_for
+        from ledger.store.rebuild import check as rebuild_check
+        from ledger.store.rebuild import replay
+
+        state, count = replay(self.ledger.log)
+        check(count == len(self.model.entries), f"a replay applied {count} entries of {len(self.model.entries)}")
+        with self.ledger.engine.connect() as conn:
+            for row_type in domain.ROW_TYPES:
+                table = table_for(row_type)
+                names = [c.name for c in table.columns]
+                live = sorted(map(tuple, conn.execute(select(*table.columns)).all()), key=repr)
+                rebuilt = sorted(
+                    (tuple(dataclasses.asdict(r)[n] for n in names) for r in state.rows(row_type)), key=repr
+                )
+                check(live == rebuilt, f"{table.name} differs from a rebuild: {set(live) ^ set(rebuilt)}")
+        if product_check:
+            report = rebuild_check(self.ledger.log)
+            check(report.clean, f"rebuild --check finds differences: {report.to_json(limit=3)}")
 
 
 def key_id_of(public: bytes) -> str:
@@ -703,6 +899,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-kills", action="store_true", help="skip the SIGKILLed child process fault")
     parser.add_argument("--no-backups", action="store_true")
+    parser.add_argument(
+        "--exclude", default="", help="operation kinds to leave out, comma-separated (e.g. race,race_operator)"
+    )
     args = parser.parse_args(argv)
     postgres = None
     if args.postgres:
@@ -710,7 +909,8 @@ def main(argv: list[str] | None = None) -> int:
         if not postgres:
             print("--postgres needs CHARITY_LEDGER_TEST_POSTGRES_URL", file=sys.stderr)
             return 2
-    cfg = Config(args.seed, args.steps, kills=not args.no_kills, backups=not args.no_backups)
+    exclude = tuple(k for k in args.exclude.split(",") if k)
+    cfg = Config(args.seed, args.steps, kills=not args.no_kills, backups=not args.no_backups, exclude=exclude)
     try:
         counts = simulate(cfg, postgres=postgres)
     except SimulationFailed as exc:
