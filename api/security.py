@@ -120,10 +120,9 @@ class RateLimiter:
     the service, it must not take writes down with it.
     """
 
-    NAMESPACE = "charity-ledger-writes"
-
-    def __init__(self, settings: ApiSettings) -> None:
+    def __init__(self, settings: ApiSettings, namespace: str = "charity-ledger-writes") -> None:
         self.settings = settings
+        self.namespace = namespace  # one count per address and namespace (writes, report requests)
         self.enabled = settings.write_rate > 0
         burst = max(1, settings.write_burst)
         window = max(1, math.ceil(burst / settings.write_rate)) if self.enabled else 1
@@ -134,10 +133,10 @@ class RateLimiter:
         if not self.enabled or self.settings.is_exempt(host):
             return
         try:
-            allowed = self.limiter.hit(self.item, self.NAMESPACE, host)
+            allowed = self.limiter.hit(self.item, self.namespace, host)
             if allowed:
                 return
-            reset = self.limiter.get_window_stats(self.item, self.NAMESPACE, host).reset_time
+            reset = self.limiter.get_window_stats(self.item, self.namespace, host).reset_time
         except Exception:  # the shared store is down: log it, let the write through
             log.warning("rate limit store %s unreachable; write from %s not counted", self.settings.rate_limit_store, host, exc_info=True)
             return

@@ -82,7 +82,7 @@ class ReportService:
         self.monotonic = monotonic
         base = api_settings if api_settings is not None else ApiSettings()
         self._rate = RateLimiter(
-            replace(base, write_rate=limits.per_minute / 60.0, write_burst=limits.burst), monotonic
+            replace(base, write_rate=limits.per_minute / 60.0, write_burst=limits.burst), "charity-ledger-reports"
         )
         self._limiter: Any = None
         self._last_purge = float("-inf")
