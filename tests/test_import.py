@@ -347,7 +347,9 @@ def test_amounts(text: str, currency: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["1e3", "1E3", "12.345", "1,00.00", "1.234,50", "1 000.00", "-5.00", "+5.00", "0",
-                                  "0.00", "", "abc", "NaN", "inf", "12,5", "$100", "100元"])
+                                  "0.00", "", "abc", "NaN", "inf", "12,5", "$100", "100元",
+                                  # digits of other scripts, which int() would convert
+                                  "١٢٣.00", "１２３.00", "12٣.00", "1\u200b00.00", "1" * 40])
 def test_amounts_refused(text: str) -> None:
     with pytest.raises(_RowError):
         parse_amount_text(text, "CNY")
@@ -367,7 +369,8 @@ def test_dates(text: str, expected: str) -> None:
     assert parse_date(text, date(2026, 6, 1)) == expected
 
 
-@pytest.mark.parametrize("text", ["05/01/2026", "1/5/2026", "2026-13-01", "2026-02-29", "yesterday", "2026-1"])
+@pytest.mark.parametrize("text", ["05/01/2026", "1/5/2026", "2026-13-01", "2026-02-29", "yesterday", "2026-1",
+                                  "２０２６-01-05", "٢٠٢٦-01-05", "2026年１月5日", "20260105\u0661"])
 def test_dates_refused(text: str) -> None:
     with pytest.raises(_RowError):
         parse_date(text, date(2026, 6, 1))

@@ -739,7 +739,6 @@ def _donation_received(c: _Call) -> list[Any]:
     _require_currency(project, d.currency)
     _not_future(c, "received_on", d.received_on)
     _not_before_org(c, "received_on", d.received_on, project.fundraiser_org)
-    _not_before_project("received_on", d.received_on, project)
     if not project.directed:
         assert c.org is not None and project.plan_fundraising_start is not None
         _qualified(project, c.org)
@@ -749,6 +748,7 @@ def _donation_received(c: _Call) -> list[Any]:
         assert end is not None
         if not start <= d.received_on <= end:
             raise LedgerError(C.OUTSIDE_FUNDRAISING_PERIOD, date=d.received_on, project=project.project, start=start, end=end)
+    _not_before_project("received_on", d.received_on, project)
     fund = _fund(c, project)
     amount = d.amount
     pot = "restricted" if d.restricted else "unrestricted"
