@@ -47,6 +47,42 @@ TAGS = [
 ]
 
 
+_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
+
+
+def integer_bounds(node: Any) -> Any:
+    """Litestar writes the bounds of parameters as floats (``4.611686018427388e+18``): in an
+    integer schema they are integers again (exactly: every bound here is an integer that a
+    float holds exactly, such as 2**62). Changes ``node`` in place and returns it."""
+    if isinstance(node, dict):
+        kind = node.get("type")
+        if kind == "integer" or (isinstance(kind, list) and "integer" in kind):
+            for name in _BOUNDS:
+                value = node.get(name)
+                if isinstance(value, float) and value.is_integer():
+                    node[name] = int(value)
+        for value in node.values():
+            integer_bounds(value)
+    elif isinstance(node, list):
+        for value in node:
+            integer_bounds(value)
+    return node
+
+
+class IntegerJsonRenderPlugin(JsonRenderPlugin):
+    """``/schema/openapi.json`` with integer bounds written as integers."""
+
+    def render(self, request: Any, openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, integer_bounds(openapi_schema))
+
+
+class IntegerYamlRenderPlugin(YamlRenderPlugin):
+    """``/schema/openapi.yaml`` with integer bounds written as integers."""
+
+    def render(self, request: Any, openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, integer_bounds(openapi_schema))
+
+
 class ExampleStructPlugin(StructSchemaPlugin):
     """The msgspec Struct schema, with the Struct's ``__example__`` as its ``examples``."""
 
@@ -64,7 +100,7 @@ def openapi_config() -> OpenAPIConfig:
         version=API_VERSION,
         description=DESCRIPTION,
         path="/schema",
-        render_plugins=[SwaggerRenderPlugin(path="/swagger"), JsonRenderPlugin(), YamlRenderPlugin()],
+        render_plugins=[SwaggerRenderPlugin(path="/swagger"), IntegerJsonRenderPlugin(), IntegerYamlRenderPlugin()],
         tags=TAGS,
         components=Components(
             security_schemes={

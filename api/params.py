@@ -6,12 +6,15 @@ integer ranges), so malformed input is a 400 problem before any query runs.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from litestar.openapi.spec import Example
 from litestar.di import Dependency
 from litestar.params import PathParameter, QueryParameter, SkipValidationMarker
+from litestar.routes import base as _litestar_routes
 
+from ledger.grammar import schema_pattern
 from ledger.store.runtime import Ledger
 
 from .config import ApiSettings
@@ -19,10 +22,31 @@ from .schemas import HASH_EXAMPLE, KEY_EXAMPLE, ORG_EXAMPLE
 
 MAX_INT = 2**62  # far above any tree size; keeps integers inside every database's BIGINT
 
-HEX64 = r"^[0-9a-f]{64}$"
-USCC = r"^[0-9A-Z]{18}$"
-IDENT = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-ENTRY_TYPE = r"^[a-z][a-z_]*\.[a-z][a-z_]*$"
+# The grammar of ledger.grammar, anchored for OpenAPI and for msgspec (which searches with
+# Python's re, where "$" would also match before a trailing newline: see schema_pattern).
+HEX64 = schema_pattern("hex64")
+USCC = schema_pattern("uscc")
+IDENT = schema_pattern("project")
+ENTRY_TYPE = schema_pattern("entry_type")
+IDEM = schema_pattern("idem")
+WORD = schema_pattern("word")  # a vocabulary word (legal form, field)
+
+
+_PATH_INT = re.compile(r"0|[1-9][0-9]{0,39}", re.ASCII)
+
+
+def _strict_int(text: str) -> int:
+    """Litestar's ``{name:int}`` path converter is ``int()``, which reads '١٢', '１２', ' 12', '1_2' and
+    '+12' as numbers: a path segment is a number only in its canonical ASCII form (anything else is
+    a 404: no such resource). A canonical number beyond the handler's bounds is a 400."""
+    if not isinstance(text, str) or not _PATH_INT.fullmatch(text):
+        raise ValueError(f"{text[:30]!r} is not a decimal number")
+    return int(text)
+
+
+# Every route is built after this module is imported (the controllers import it), so every
+# {name:int} segment of the API and the site uses the strict converter.
+_litestar_routes.parsers_map[int] = _strict_int
 
 # The dependencies every handler may ask for (provided by create_app): injected by name,
 # not validated (they are the app's own objects).
@@ -60,7 +84,7 @@ EntryType = Annotated[
 Idem = Annotated[
     str | None,
     QueryParameter(
-        pattern=r"^[\x21-\x7e]{1,128}$", description="The signer's request id (with signer: at most one entry).",
+        pattern=IDEM, description="The signer's request id (with signer: at most one entry).",
         examples=[Example(value="bank-2026-11-27-0042")],
     ),
 ]

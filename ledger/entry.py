@@ -16,7 +16,7 @@ from typing import Any
 from . import merkle
 from .canonical import canonical_bytes, format_time, parse_canonical, parse_json, parse_time
 from .errors import LedgerError
-from .grammar import is_clean_text, pattern
+from .grammar import matches, pattern
 from .keys import KeyPair, b64, load_public, unb64, verify
 
 ENTRY_PREFIX = b"charity-ledger/entry/v1\n"
@@ -76,10 +76,8 @@ def check_body(body: Any, *, log: str | None = None) -> dict[str, Any]:
         raise LedgerError("body_invalid", detail=f"missing fields {missing}, unknown fields {extra}")
     if body["v"] != 1 or isinstance(body["v"], bool):
         raise LedgerError("body_invalid", detail="v must be 1")
-    log_name = body["log"]
-    if (not isinstance(log_name, str) or not log_name or len(log_name) > 200 or not is_clean_text(log_name)
-            or any(ch.isspace() for ch in log_name)):
-        raise LedgerError("body_invalid", detail="log must be the log's origin")
+    if not matches("origin", body["log"]):
+        raise LedgerError("body_invalid", detail="log must be the log's origin: 1 to 200 printable ASCII characters, no spaces")
     if log is not None and body["log"] != log:
         raise LedgerError("wrong_log", got=body["log"], expected=log)
     if not isinstance(body["type"], str) or not _TYPE.fullmatch(body["type"]):

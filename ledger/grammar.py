@@ -55,6 +55,10 @@ PATTERNS: dict[str, str] = {
     # the donor-commitment salt: 32 bytes, lowercase hex
     "salt": r"[0-9a-f]{64}",
     "year": r"[0-9]{4}",
+    # a vocabulary word (legal form, field of work, category)
+    "word": r"[a-z_]{1,32}",
+    # a log's origin: printable ASCII without spaces (what the registry's own origins are)
+    "origin": r"[\x21-\x7e]{1,200}",
 }
 
 _COMPILED: dict[str, re.Pattern[str]] = {name: re.compile(text, re.ASCII) for name, text in PATTERNS.items()}
@@ -71,8 +75,12 @@ def matches(name: str, value: object) -> bool:
 
 
 def schema_pattern(name: str) -> str:
-    """The pattern anchored for JSON Schema / OpenAPI (ECMA-262): ``^(?:...)$``."""
-    return f"^(?:{PATTERNS[name]})$"
+    """The pattern anchored for JSON Schema / OpenAPI and for msgspec: ``^(?:...)$(?!\\n)``.
+
+    In ECMA-262 (JSON Schema) ``$`` is the end of the text and the lookahead is always true; in
+    Python (msgspec searches with :mod:`re`) ``$`` also matches before a final newline, which the
+    lookahead refuses. Both read the pattern as "the whole text matches"."""
+    return f"^(?:{PATTERNS[name]})$(?!\\n)"
 
 
 def parse_uint(text: object, *, limit: int = 2**63 - 1) -> int | None:

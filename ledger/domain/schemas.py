@@ -29,7 +29,7 @@ from datetime import date
 from typing import Any, Callable
 
 from ..errors import LedgerError
-from ..grammar import TEXT_PROBLEMS, is_clean_text, matches, pattern, text_problem
+from ..grammar import TEXT_PROBLEMS, matches, pattern, text_problem
 from ..keys import unb64
 from ..money import check_currency, parse_amount
 from .codes import DATA_INVALID, UNKNOWN_TYPE
@@ -178,14 +178,12 @@ class Date(Spec):
 
 @dataclass(frozen=True)
 class Origin(Spec):
-    """A log's origin: the first line of its checkpoints (printable, no spaces)."""
+    """A log's origin: the first line of its checkpoints (printable ASCII, no spaces)."""
 
     def check(self, value: Any, path: str, values: dict[str, Any]) -> str:
-        if not isinstance(value, str) or not value or len(value) > 200 or any(
-            ch.isspace() or not ch.isprintable() for ch in value
-        ) or not is_clean_text(value):
-            raise _Bad(path, "it must be a log origin: 1 to 200 printable characters without spaces",
-                       "应为账本名称：1 到 200 个可打印字符，不含空格")
+        if not matches("origin", value):
+            raise _Bad(path, "it must be a log origin: 1 to 200 printable ASCII characters without spaces",
+                       "应为账本名称：1 到 200 个可打印 ASCII 字符，不含空格")
         return value
 
 
@@ -307,7 +305,7 @@ class Genesis:
     registrar with ``key.granted``, so that every key but the root has a granting entry.
     """
 
-    origin: str = req(Text(200))            # the log's origin; equals the body's "log"
+    origin: str = req(Origin())             # the log's origin; equals the body's "log"
     jurisdiction: str = req(Text(100))       # e.g. "CN-GD-Shenzhen"
     rule_sets: tuple[str, ...] = req(ListOf(SLUG, 1, 16))  # rule set versions in force, "cn-charity/1"
     public_key: str = req(PublicKey())       # the registrar key (base64, raw 32 bytes)
