@@ -21,7 +21,7 @@ from typing import Any
 from ledger.canonical import format_time, now
 from ledger.settings import Settings
 
-JOB_RE = re.compile(r"^[0-9a-f]{32}$")
+JOB_RE = re.compile(r"[0-9a-f]{32}", re.ASCII)  # matched in full
 
 
 def new_id() -> str:
@@ -37,13 +37,13 @@ def private_folder(settings: Settings, job: str) -> Path:
 
 
 def _path(settings: Settings, job: str) -> Path:
-    if not JOB_RE.match(job):
+    if not JOB_RE.fullmatch(job):
         raise ValueError(f"not a job id: {job!r}")
     return folder(settings) / f"{job}.json"
 
 
 def read(settings: Settings, job: str) -> dict[str, Any] | None:
-    if not JOB_RE.match(job or ""):
+    if not JOB_RE.fullmatch(job or ""):
         return None
     try:
         return json.loads(_path(settings, job).read_text(encoding="utf-8"))

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import anyio
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi import ResponseSpec
-from litestar.enums import RequestEncodingType
-from litestar.params import BodyKwarg, JSONBody
+from litestar.params import JSONBody
 
 from ledger.canonical import parse_json
 from ledger.entry import parse_submission
-from ledger.store.log_store import MAX_BATCH
 from ledger.store.log_store import AppendResult as StoredResult
 
 from .. import queries
@@ -42,11 +40,6 @@ def result_json(result: StoredResult) -> dict[str, Any]:
 def _append_response(result: StoredResult) -> Response[dict[str, Any]]:
     # The log committed before we get here: a failed commit raised and never reaches a 2xx.
     return Response(result_json(result), status_code=200 if result.existing else 201)
-
-
-# A batch holds 1 to MAX_BATCH entries: stated in the schema (minItems, maxItems) and enforced
-# on decoding (msgspec), besides the store's own check.
-BatchBody = BodyKwarg(media_type=RequestEncodingType.JSON, min_items=1, max_items=MAX_BATCH)
 
 
 class EntriesController(Controller):
@@ -93,7 +86,7 @@ class EntriesController(Controller):
         },
         response_description="The batch was appended atomically, in the order sent.",
     )
-    async def submit_batch(self, request: Request, data: Annotated[list[Submission], BatchBody], ledger: LedgerDep) -> Response[BatchResult]:
+    async def submit_batch(self, request: Request, data: JSONBody[list[Submission]], ledger: LedgerDep) -> Response[BatchResult]:
         """Append up to 1,000 signed entries atomically: all of them or none.
 
         A refused entry refuses the whole batch (code ``batch_entry_refused``, with the
