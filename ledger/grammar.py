@@ -21,6 +21,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
+_DATE = (
+    r"(?:19|20|21)[0-9]{2}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
+    r"|(?:(?:19|20|21)(?:0[48]|[2468][048]|[13579][26])|2000)-02-29"
+)
+
 # name -> the pattern's text (no anchors; matched in full)
 PATTERNS: dict[str, str] = {
     # SHA-256 hashes, key ids, leaf hashes, evidence hashes: 64 lowercase hex digits
@@ -38,8 +43,12 @@ PATTERNS: dict[str, str] = {
     "entry_type": r"[a-z][a-z_]{0,30}\.[a-z][a-z_]{0,30}",
     # the signer's request id: printable ASCII without space
     "idem": r"[\x21-\x7e]{1,128}",
-    "date": r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
-    "time": r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z",
+    # a day of the Gregorian calendar from 1900-01-01 to 2199-12-31, exactly (leap years: every
+    # fourth year but 1900 and 2100), so that the OpenAPI pattern is the whole rule
+    "date": _DATE,
+    "date_shape": r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
+    # RFC 3339 UTC with milliseconds, on such a day
+    "time": rf"(?:{_DATE})T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{{3}}Z",
     "currency": r"[A-Z]{3}",
     # an amount outside: a decimal string without sign, leading zeros, exponent or grouping;
     # the exact number of decimals is the currency's (ledger.money)
@@ -52,8 +61,8 @@ PATTERNS: dict[str, str] = {
     # standard base64 (with padding) of a 32-byte key and of a 64-byte signature
     "b64_key": r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=",
     "b64_sig": r"[A-Za-z0-9+/]{85}[AQgw]==",
-    # the donor-commitment salt: 32 bytes, lowercase hex
-    "salt": r"[0-9a-f]{64}",
+    # the donor-commitment salt: standard base64 of 16 bytes
+    "salt": r"[A-Za-z0-9+/]{21}[AQgw]==",
     "year": r"[0-9]{4}",
     # a vocabulary word (legal form, field of work, category)
     "word": r"[a-z_]{1,32}",

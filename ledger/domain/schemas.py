@@ -164,7 +164,7 @@ class Int(Spec):
 @dataclass(frozen=True)
 class Date(Spec):
     def check(self, value: Any, path: str, values: dict[str, Any]) -> str:
-        if not matches("date", value):
+        if not matches("date_shape", value):
             raise _Bad(path, "it must be a date like 2026-01-31", "应为日期，如 2026-01-31")
         try:
             date.fromisoformat(value)
@@ -173,6 +173,8 @@ class Date(Spec):
         if not FIRST_DATE <= value <= LAST_DATE:
             raise _Bad(path, f"it must be between {FIRST_DATE} and {LAST_DATE}",
                        f"应在 {FIRST_DATE} 至 {LAST_DATE} 之间")
+        if not matches("date", value):  # the grammar's date: exactly the checks above
+            raise _Bad(path, f"{value} is not a date in the calendar", f"{value} 不是有效日期")
         return value
 
 
