@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .grammar import ascii_int
 from .errors import LedgerError
 
 EXIT_OK = 0
@@ -229,7 +230,7 @@ def register(add: Add) -> None:
     e.set_defaults(func=cmd_donor_erase)
     which = e.add_mutually_exclusive_group(required=True)
     which.add_argument("--receipt", help="the donor's receipt code, e.g. D1234-…-G")
-    which.add_argument("--seq", type=int, help="the donation entry's seq")
+    which.add_argument("--seq", type=ascii_int, help="the donation entry's seq")
 
 
 def _usage_placeholder(args: argparse.Namespace) -> int:  # replaced by the sub-subcommand's own func

@@ -101,6 +101,16 @@ def parse_uint(text: object, *, limit: int = 2**63 - 1) -> int | None:
     return value if value <= limit else None
 
 
+def ascii_int(text: str) -> int:
+    """An argparse ``type`` for whole numbers given on a command line: ASCII digits with an
+    optional leading '-', no spaces, underscores or other scripts' digits (ValueError)."""
+    negative = text.startswith("-")
+    value = parse_uint(text[1:] if negative else text)
+    if value is None:
+        raise ValueError(f"{text!r} is not a whole number in ASCII digits")
+    return -value if negative else value
+
+
 # --- free text ------------------------------------------------------------------------------
 
 # Characters refused in every text even though Unicode calls some of them "format" rather than
@@ -149,6 +159,7 @@ def is_clean_text(value: object, *, multiline: bool = False) -> bool:
 __all__ = [
     "PATTERNS",
     "TEXT_PROBLEMS",
+    "ascii_int",
     "is_clean_text",
     "matches",
     "parse_uint",

@@ -165,3 +165,10 @@ def test_openapi_states_the_grammar(shared_client: TestClient) -> None:
         assert body[name]["pattern"].startswith("^(?:") and body[name]["pattern"].endswith("$(?!\\n)"), name
     sig = document["components"]["schemas"]["Submission"]["properties"]["sig"]
     assert (sig["minLength"], sig["maxLength"]) == (88, 88)
+
+
+def test_time_filters_are_not_stripped(shared_client: TestClient) -> None:
+    assert shared_client.get("/api/v1/entries", params={"since": "2026-01-01"}).status_code == 200
+    for bad in ("2026-01-01\n", " 2026-01-01", "\u0662\u0660\u0662\u0666-01-01"):
+        response = shared_client.get("/api/v1/entries", params={"since": bad})
+        assert response.status_code == 400 and response.json()["code"] == "parameter_invalid", bad

@@ -268,3 +268,13 @@ def test_a_refused_hostile_entry_writes_nothing() -> None:
     w.refuse(w.fundraiser, "donation.received", donation_data(w.PUB, "\u0661\u0660.\u0660\u0660"), "amount_invalid")
     w.refuse(w.fundraiser, "donation.received", donation_data(w.PUB, note="捐赠\u202e"), "data_invalid")
     w.refuse(key("registrar"), "org.registered", {"org": ORG + "\n"}, "uscc_invalid")
+
+
+@pytest.mark.parametrize("text", ["\u0661\u0662", "\uff11\uff12", " 12", "12\n", "1_2", "+12", "012", "", "-", "1e3"])
+def test_command_line_numbers_are_ascii(text: str) -> None:
+    with pytest.raises(ValueError):
+        grammar.ascii_int(text)
+
+
+def test_command_line_numbers() -> None:
+    assert (grammar.ascii_int("8000"), grammar.ascii_int("0"), grammar.ascii_int("-3")) == (8000, 0, -3)
