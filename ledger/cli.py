@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .grammar import ascii_int
 from .errors import LedgerError, VerificationError
+from .grammar import ascii_int
 from .settings import Settings, from_env
 
 EXIT_OK = 0
@@ -240,7 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     actions.add_parser("list", help="every log of the chain, oldest first, with sizes and final checkpoints")
     r = actions.add_parser("roll", help="seal the log being appended to (log.sealed) and open the next (its genesis names the final checkpoint)")
     r.add_argument("--origin", help="the next log's origin (default: this origin with the year replaced or added)")
-    r.add_argument("--year", type=ascii_int, help="the year the next log is for (default: this year, China Standard Time)")
+    r.add_argument("--year", type=ascii_int,
+                   help="the year the next log is for (default: this year, China Standard Time)")
     r.add_argument("--if-due", action="store_true", help="only if the log was opened in an earlier year (what the yearly task runs)")
 
     p = add("tiles", cmd_tiles, "write the chain of logs as C2SP tlog-tiles files into DIR, for a static server (new tiles only)")

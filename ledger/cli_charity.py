@@ -24,8 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .grammar import ascii_int
 from .errors import LedgerError
+from .grammar import ascii_int
 
 EXIT_OK = 0
 EXIT_INVALID = 1

@@ -77,7 +77,8 @@ def check_body(body: Any, *, log: str | None = None) -> dict[str, Any]:
     if body["v"] != 1 or isinstance(body["v"], bool):
         raise LedgerError("body_invalid", detail="v must be 1")
     if not matches("origin", body["log"]):
-        raise LedgerError("body_invalid", detail="log must be the log's origin: 1 to 200 printable ASCII characters, no spaces")
+        raise LedgerError("body_invalid",
+                          detail="log must be the log's origin: 1 to 200 printable ASCII characters, no spaces")
     if log is not None and body["log"] != log:
         raise LedgerError("wrong_log", got=body["log"], expected=log)
     if not isinstance(body["type"], str) or not _TYPE.fullmatch(body["type"]):

@@ -117,7 +117,10 @@ CURRENCY_NAMES: dict[str, str] = {
 TRUE_WORDS = {"是", "定向", "true", "yes", "y", "1", "t"}
 FALSE_WORDS = {"否", "非定向", "不定向", "false", "no", "n", "0", "f"}
 
-_DATE_ISO = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?", re.ASCII)  # matched in full
+# matched in full (fullmatch); \d and \s are ASCII only (re.ASCII)
+_DATE_ISO = re.compile(
+    r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?", re.ASCII,
+)
 _DATE_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})(?:\s?\d{6})?", re.ASCII)  # matched in full
 _DATE_ZH = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日(?:\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?", re.ASCII)  # matched in full
 _AMOUNT_PLAIN = re.compile(r"(\d{1,16})(?:\.(\d{1,8}))?", re.ASCII)  # matched in full

@@ -64,7 +64,7 @@ def _param(request: Request, name: str, max_len: int = 100) -> str | None:
 
 
 def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
-    # ASCII digits only, like the API ('١٢' and '１２' are not numbers here), clamped to low..high
+    # ASCII digits only, like the API (other scripts' digits are not numbers here), clamped to low..high
     raw = request.query_params.get(name)
     if raw is None:
         return default

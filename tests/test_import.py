@@ -349,7 +349,8 @@ def test_amounts(text: str, currency: str, expected: str) -> None:
 @pytest.mark.parametrize("text", ["1e3", "1E3", "12.345", "1,00.00", "1.234,50", "1 000.00", "-5.00", "+5.00", "0",
                                   "0.00", "", "abc", "NaN", "inf", "12,5", "$100", "100元",
                                   # digits of other scripts, which int() would convert
-                                  "\u0661\u0662\u0663.00", "\uff11\uff12\uff13.00", "12\u0663.00", "1\u200b00.00", "1" * 40])
+                                  "\u0661\u0662\u0663.00", "\uff11\uff12\uff13.00", "12\u0663.00", "1\u200b00.00",
+                                  "1" * 40])
 def test_amounts_refused(text: str) -> None:
     with pytest.raises(_RowError):
         parse_amount_text(text, "CNY")
@@ -370,7 +371,8 @@ def test_dates(text: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["05/01/2026", "1/5/2026", "2026-13-01", "2026-02-29", "yesterday", "2026-1",
-                                  "\uff12\uff10\uff12\uff16-01-05", "\u0662\u0660\u0662\u0666-01-05", "2026年\uff11月5日", "20260105\u0661"])
+                                  "\uff12\uff10\uff12\uff16-01-05", "\u0662\u0660\u0662\u0666-01-05",
+                                  "2026年\uff11月5日", "20260105\u0661"])
 def test_dates_refused(text: str) -> None:
     with pytest.raises(_RowError):
         parse_date(text, date(2026, 6, 1))

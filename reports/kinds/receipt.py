@@ -19,11 +19,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ledger.grammar import matches as grammar_matches
-from ledger.grammar import pattern as grammar_pattern
 from ledger.domain.privacy import parse_receipt_code
 from ledger.domain.rows import DonationRow, KeyRow, OrgRow, ProjectRow
 from ledger.errors import LedgerError
+from ledger.grammar import matches as grammar_matches
+from ledger.grammar import pattern as grammar_pattern
 
 from .. import labels as L
 from ..common import ReportDoc, ReportRequest, default_site_url, rules_for
@@ -47,7 +47,8 @@ def find_donation(snap: Snapshot, ref: str) -> DonationRow:
         rows = snap.rows(DonationRow, seq=parse_receipt_code(ref).seq)
         found = rows[0] if rows else None
     if found is None:
-        raise LedgerError("not_found", what="donation", what_zh="捐赠", ref=ref if grammar_matches("uint", ref) or _HEX64.fullmatch(ref) else "the receipt code")
+        shown = ref if grammar_matches("uint", ref) or _HEX64.fullmatch(ref) else "the receipt code"
+        raise LedgerError("not_found", what="donation", what_zh="捐赠", ref=shown)
     return found
 
 

@@ -469,7 +469,8 @@ def test_business_dates_plausible(w):
     err = w.refuse(w.fundraiser, "donation.received", donation_data(w.DIR, received_on="2026-02-28"), "date_too_early")
     assert (err.params["field"], err.params["earliest"]) == ("received_on", "2026-03-01")
     w.append(w.fundraiser, "donation.received", donation_data(w.DIR, "50.00", received_on="2026-03-01"))
-    err = w.refuse(w.fundraiser, "funds.allocated", allocation_data(w.DIR, "1.00", allocated_on="2026-02-01"), "date_too_early")
+    err = w.refuse(w.fundraiser, "funds.allocated", allocation_data(w.DIR, "1.00", allocated_on="2026-02-01"),
+                   "date_too_early")
     assert err.params["field"] == "allocated_on"
     # not before the organisation existed (its registered_on)
     admin, fundraiser = key("new_admin"), key("new_fundraiser")
