@@ -38,9 +38,8 @@ _PATH_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,39})", re.ASCII)
 def _strict_int(text: str) -> int:
     """Litestar's ``{name:int}`` path converter is ``int()``, which reads Arabic-Indic or full-width
     digits, ' 12', '1_2' and '+12' as numbers: a path segment is a number only in its canonical
-    ASCII form (anything else is
-    a 404: no such resource). A canonical number outside the handler's bounds (negative, beyond 64
-    bits) is a 400."""
+    ASCII form (anything else is a 404: no such resource). A canonical number outside the
+    handler's bounds (negative, beyond 64 bits) is a 400."""
     if not isinstance(text, str) or not _PATH_INT.fullmatch(text):
         raise ValueError(f"{text[:30]!r} is not a decimal number")
     return int(text)
