@@ -29,6 +29,7 @@ USCC = schema_pattern("uscc")
 IDENT = schema_pattern("project")
 ENTRY_TYPE = schema_pattern("entry_type")
 IDEM = schema_pattern("idem")
+TIME_FILTER = schema_pattern("time_filter")
 WORD = schema_pattern("word")  # a vocabulary word (legal form, field)
 
 
@@ -68,11 +69,17 @@ ProjectId = Annotated[
 ]
 Since = Annotated[
     str | None,
-    QueryParameter(max_length=40, description="Log time from (inclusive): RFC 3339 or a date.", examples=[Example(value="2026-11-01T00:00:00Z")]),
+    QueryParameter(
+        max_length=40, pattern=TIME_FILTER, description="Log time from (inclusive): RFC 3339 or a date.",
+        examples=[Example(value="2026-11-01T00:00:00Z")],
+    ),
 ]
 Until = Annotated[
     str | None,
-    QueryParameter(max_length=40, description="Log time before (exclusive): RFC 3339 or a date.", examples=[Example(value="2026-12-01")]),
+    QueryParameter(
+        max_length=40, pattern=TIME_FILTER, description="Log time before (exclusive): RFC 3339 or a date.",
+        examples=[Example(value="2026-12-01")],
+    ),
 ]
 Signer = Annotated[
     str | None,

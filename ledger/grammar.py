@@ -49,6 +49,8 @@ PATTERNS: dict[str, str] = {
     "date_shape": r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
     # RFC 3339 UTC with milliseconds, on such a day
     "time": rf"(?:{_DATE})T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{{3}}Z",
+    # a time filter of a query: a date, or an RFC 3339 time with Z or an offset
+    "time_filter": r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}:[0-9]{2}))?",
     "currency": r"[A-Z]{3}",
     # an amount outside: a decimal string without sign, leading zeros, exponent or grouping;
     # the exact number of decimals is the currency's (ledger.money)
