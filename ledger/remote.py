@@ -72,6 +72,15 @@ def fetch_log_for_verify(url: str, vkey: str | None) -> tuple[Iterator[bytes], s
     return client.entries(0, size), note, key
 
 
+def _whole(shard: dict[str, object], name: str) -> int:
+    """A number of the served chain: a JSON integer, never a string or float ``int()`` would read."""
+    value = shard.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise VerificationError("log answered a malformed chain", expected=f"a whole number for {name}",
+                                actual=repr(value)[:60])
+    return value
+
+
 def fetch_chain_for_verify(url: str, vkey: str | None) -> tuple[list[tuple[Iterator[bytes], str]], str]:
     """Every log of a served chain, oldest first: each with its leaves (streamed) and its
     checkpoint (a sealed log's final one), and the vkey to trust."""
@@ -81,9 +90,9 @@ def fetch_chain_for_verify(url: str, vkey: str | None) -> tuple[list[tuple[Itera
     key = vkey or client.vkey()
     logs: list[tuple[Iterator[bytes], str]] = []
     for shard in client.shards()[:-1]:
-        sealed = client.for_shard(int(shard["index"]))  # type: ignore[call-overload]
+        sealed = client.for_shard(_whole(shard, "index"))
         note = sealed.checkpoint()
-        logs.append((sealed.entries(0, int(shard["size"])), note))  # type: ignore[call-overload]
+        logs.append((sealed.entries(0, _whole(shard, "size")), note))
     note = client.checkpoint()
     size = verify_checkpoint(note, key).size
     logs.append((client.entries(0, size), note))
