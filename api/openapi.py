@@ -9,6 +9,8 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin, Yaml
 from litestar.openapi.spec import Components, Example, SecurityScheme, Tag
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 
+from ledger.store.log_store import MAX_BATCH
+
 from .problems import PROBLEM_MEDIA_TYPE
 from .schemas import Problem
 
@@ -48,6 +50,62 @@ TAGS = [
 ]
 
 
+# Limits of request bodies that the store checks with its own codes (batch_empty,
+# batch_too_large) and the schema states: by operationId.
+BODY_LIMITS: dict[str, dict[str, int]] = {"submitEntryBatch": {"minItems": 1, "maxItems": MAX_BATCH}}
+
+_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
+
+
+def integer_bounds(node: Any) -> Any:
+    """Litestar writes the bounds of parameters as floats (``4.611686018427388e+18``): in an
+    integer schema they are integers again (exactly: every bound here is an integer that a
+    float holds exactly, such as 2**62). Changes ``node`` in place and returns it."""
+    if isinstance(node, dict):
+        kind = node.get("type")
+        if kind == "integer" or (isinstance(kind, list) and "integer" in kind):
+            for name in _BOUNDS:
+                value = node.get(name)
+                if isinstance(value, float) and value.is_integer():
+                    node[name] = int(value)
+        for value in node.values():
+            integer_bounds(value)
+    elif isinstance(node, list):
+        for value in node:
+            integer_bounds(value)
+    return node
+
+
+def body_limits(document: dict[str, Any]) -> dict[str, Any]:
+    """Add :data:`BODY_LIMITS` to the request bodies of their operations (in place)."""
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            limits = BODY_LIMITS.get(operation.get("operationId")) if isinstance(operation, dict) else None
+            if limits:
+                for media in operation.get("requestBody", {}).get("content", {}).values():
+                    media.get("schema", {}).update(limits)
+    return document
+
+
+def tidy(document: dict[str, Any]) -> dict[str, Any]:
+    """What Litestar's document lacks: integer bounds as integers, the body limits."""
+    return body_limits(integer_bounds(document))
+
+
+class TidyJsonRenderPlugin(JsonRenderPlugin):
+    """``/schema/openapi.json`` tidied (see tidy)."""
+
+    def render(self, request: Any, openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, tidy(openapi_schema))
+
+
+class TidyYamlRenderPlugin(YamlRenderPlugin):
+    """``/schema/openapi.yaml`` tidied (see tidy)."""
+
+    def render(self, request: Any, openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, tidy(openapi_schema))
+
+
 class ExampleStructPlugin(StructSchemaPlugin):
     """The msgspec Struct schema, with the Struct's ``__example__`` as its ``examples``."""
 
@@ -65,7 +123,7 @@ def openapi_config() -> OpenAPIConfig:
         version=API_VERSION,
         description=DESCRIPTION,
         path="/schema",
-        render_plugins=[SwaggerRenderPlugin(path="/swagger"), JsonRenderPlugin(), YamlRenderPlugin()],
+        render_plugins=[SwaggerRenderPlugin(path="/swagger"), TidyJsonRenderPlugin(), TidyYamlRenderPlugin()],
         tags=TAGS,
         components=Components(
             security_schemes={

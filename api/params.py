@@ -6,12 +6,15 @@ integer ranges), so malformed input is a 400 problem before any query runs.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from litestar.openapi.spec import Example
 from litestar.di import Dependency
 from litestar.params import PathParameter, QueryParameter, SkipValidationMarker
+from litestar.routes import base as _litestar_routes
 
+from ledger.grammar import schema_pattern
 from ledger.store.runtime import Ledger
 
 from .config import ApiSettings
@@ -19,10 +22,33 @@ from .schemas import HASH_EXAMPLE, KEY_EXAMPLE, ORG_EXAMPLE
 
 MAX_INT = 2**62  # far above any tree size; keeps integers inside every database's BIGINT
 
-HEX64 = r"^[0-9a-f]{64}$"
-USCC = r"^[0-9A-Z]{18}$"
-IDENT = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-ENTRY_TYPE = r"^[a-z][a-z_]*\.[a-z][a-z_]*$"
+# The grammar of ledger.grammar, anchored for OpenAPI and for msgspec (which searches with
+# Python's re, where "$" would also match before a trailing newline: see schema_pattern).
+HEX64 = schema_pattern("hex64")
+USCC = schema_pattern("uscc")
+IDENT = schema_pattern("project")
+ENTRY_TYPE = schema_pattern("entry_type")
+IDEM = schema_pattern("idem")
+TIME_FILTER = schema_pattern("time_filter")
+WORD = schema_pattern("word")  # a vocabulary word (legal form, field)
+
+
+_PATH_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,39})", re.ASCII)
+
+
+def _strict_int(text: str) -> int:
+    """Litestar's ``{name:int}`` path converter is ``int()``, which reads Arabic-Indic or full-width
+    digits, ' 12', '1_2' and '+12' as numbers: a path segment is a number only in its canonical
+    ASCII form (anything else is a 404: no such resource). A canonical number outside the
+    handler's bounds (negative, beyond 64 bits) is a 400."""
+    if not isinstance(text, str) or not _PATH_INT.fullmatch(text):
+        raise ValueError(f"{text[:30]!r} is not a decimal number")
+    return int(text)
+
+
+# Every route is built after this module is imported (the controllers import it), so every
+# {name:int} segment of the API and the site uses the strict converter.
+_litestar_routes.parsers_map[int] = _strict_int
 
 # The dependencies every handler may ask for (provided by create_app): injected by name,
 # not validated (they are the app's own objects).
@@ -43,11 +69,17 @@ ProjectId = Annotated[
 ]
 Since = Annotated[
     str | None,
-    QueryParameter(max_length=40, description="Log time from (inclusive): RFC 3339 or a date.", examples=[Example(value="2026-11-01T00:00:00Z")]),
+    QueryParameter(
+        max_length=40, pattern=TIME_FILTER, description="Log time from (inclusive): RFC 3339 or a date.",
+        examples=[Example(value="2026-11-01T00:00:00Z")],
+    ),
 ]
 Until = Annotated[
     str | None,
-    QueryParameter(max_length=40, description="Log time before (exclusive): RFC 3339 or a date.", examples=[Example(value="2026-12-01")]),
+    QueryParameter(
+        max_length=40, pattern=TIME_FILTER, description="Log time before (exclusive): RFC 3339 or a date.",
+        examples=[Example(value="2026-12-01")],
+    ),
 ]
 Signer = Annotated[
     str | None,
@@ -60,7 +92,7 @@ EntryType = Annotated[
 Idem = Annotated[
     str | None,
     QueryParameter(
-        pattern=r"^[\x21-\x7e]{1,128}$", description="The signer's request id (with signer: at most one entry).",
+        pattern=IDEM, description="The signer's request id (with signer: at most one entry).",
         examples=[Example(value="bank-2026-11-27-0042")],
     ),
 ]

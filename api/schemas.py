@@ -7,10 +7,12 @@ never a float; ids of entries are leaf hashes (64 lowercase hex).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import msgspec
-from msgspec import Struct
+from msgspec import Meta, Struct
+
+from ledger.grammar import schema_pattern
 
 HASH_EXAMPLE = "3f1c8a0e9f4b7d2c6e5a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e"
 KEY_EXAMPLE = "9a7c2f4e1b3d5c6a8e0f2b4d6c8a0e1f3b5d7c9e1a3b5c7d9e0f2a4c6b8d0e2f"
@@ -163,14 +165,15 @@ class LogShardList(_Schema):
 
 
 class EntryBody(_Schema):
-    """What the actor signs (DESIGN section 3)."""
+    """What the actor signs (DESIGN section 3). Every field is matched in full by the grammar of
+    ``ledger.grammar``; ``data`` is the entry type's data schema (DESIGN section 4)."""
 
-    v: int
-    log: str
-    type: str
-    signer: str
-    at: str
-    idem: str
+    v: Annotated[int, Meta(ge=1, le=1)]
+    log: Annotated[str, Meta(pattern=schema_pattern("origin"), min_length=1, max_length=200)]
+    type: Annotated[str, Meta(pattern=schema_pattern("entry_type"), max_length=63)]
+    signer: Annotated[str, Meta(pattern=schema_pattern("hex64"), min_length=64, max_length=64)]
+    at: Annotated[str, Meta(pattern=schema_pattern("time"), min_length=24, max_length=24)]
+    idem: Annotated[str, Meta(pattern=schema_pattern("idem"), min_length=1, max_length=128)]
     data: dict[str, Any]
 
     __example__: ClassVar[Any] = {
@@ -192,7 +195,7 @@ class Submission(_Schema):
     """One signed entry: the body and base64 Ed25519 over ``charity-ledger/entry/v1\\n`` + JCS(body)."""
 
     body: EntryBody
-    sig: str
+    sig: Annotated[str, Meta(pattern=schema_pattern("b64_sig"), min_length=88, max_length=88)]
 
     __example__: ClassVar[Any] = {
         "body": EntryBody.__example__,

@@ -161,7 +161,9 @@ def body_limit(setting: str) -> Callable[[ASGIConnection, BaseRouteHandler], Non
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         limit = getattr(connection.app.state.api_settings, setting)
         declared = connection.headers.get("content-length")
-        if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+        text = declared.strip() if declared is not None else ""
+        # ASCII digits only ('²' or '١٢' are not sizes); more than 19 digits is beyond any limit
+        if text.isascii() and text.isdigit() and (len(text) > 19 or int(text) > limit):
             raise LedgerError(REQUEST_TOO_LARGE, limit=limit)
 
     return guard

@@ -30,8 +30,8 @@ from ledger.store.db import table_of
 
 # Scopes the API checks today; others may be given to tokens for future uses.
 KNOWN_SCOPES = ("regulator", "receipts", "overseer")
-_SCOPE = re.compile(r"^[a-z][a-z_:]{0,31}$")
-_TOKEN = re.compile(r"^clt_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
+_SCOPE = re.compile(r"[a-z][a-z_:]{0,31}", re.ASCII)  # matched in full
+_TOKEN = re.compile(r"clt_([0-9a-f]{12})_([A-Za-z0-9_-]{43})", re.ASCII)  # matched in full
 
 TOKEN_INVALID = define(
     "token_invalid", "invalid",
@@ -69,7 +69,7 @@ def _check_scopes(scopes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
         raise LedgerError(TOKEN_INVALID, detail="give at least one scope")
     out = tuple(dict.fromkeys(scopes))
     for scope in out:
-        if not isinstance(scope, str) or not _SCOPE.match(scope):
+        if not isinstance(scope, str) or not _SCOPE.fullmatch(scope):
             raise LedgerError(TOKEN_INVALID, detail=f"the scope {scope!r} is not a lowercase word")
     return out
 
@@ -93,7 +93,7 @@ def create_token(engine: Engine, name: str, scopes: list[str] | tuple[str, ...],
 
 
 def token_id_of(token_or_id: str) -> str:
-    match = _TOKEN.match(token_or_id)
+    match = _TOKEN.fullmatch(token_or_id)
     return match.group(1) if match else token_or_id
 
 
@@ -119,7 +119,7 @@ def list_tokens(engine: Engine) -> list[TokenInfo]:
 
 def check_token(engine: Engine, token: str) -> TokenInfo | None:
     """The live token ``token`` is, or None (unknown, malformed or revoked)."""
-    if not isinstance(token, str) or not _TOKEN.match(token):
+    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
         return None
     with engine.connect() as conn:
         row = conn.execute(select(TOKEN_TABLE).where(TOKEN_TABLE.c.token_hash == _hash(token))).mappings().first()

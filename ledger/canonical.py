@@ -15,6 +15,7 @@ from typing import Any
 import rfc8785
 
 from .errors import LedgerError
+from .grammar import pattern
 
 MAX_DEPTH = 16
 # How deep any JSON text may nest before it is decoded at all: decoders recurse, so a text of
@@ -193,7 +194,7 @@ def parse_canonical(raw: bytes) -> Any:
 
 # --- times ----------------------------------------------------------------------------------
 
-_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+_TIME_RE = pattern("time")
 
 
 def format_time(moment: datetime) -> str:
@@ -206,8 +207,9 @@ def format_time(moment: datetime) -> str:
 
 def parse_time(text: str) -> datetime:
     """Parse a protocol time; only the exact form :func:`format_time` writes is accepted."""
-    if not isinstance(text, str) or not _TIME_RE.match(text):
-        raise LedgerError("body_invalid", detail=f"time {text!r} is not RFC 3339 UTC like 2026-01-31T08:00:00.000Z")
+    if not isinstance(text, str) or not _TIME_RE.fullmatch(text):
+        shown = str(text)[:40]
+        raise LedgerError("body_invalid", detail=f"time {shown!r} is not RFC 3339 UTC like 2026-01-31T08:00:00.000Z")
     try:
         return datetime.fromisoformat(text)
     except ValueError as exc:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import LedgerError, VerificationError
+from .grammar import ascii_int
 from .settings import Settings, from_env
 
 EXIT_OK = 0
@@ -230,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="trusted witness verifier key (type 0x04), comma-separated keys, or a file of keys; repeatable "
         "(default: $CHARITY_LEDGER_WITNESS_KEYS)",
     )
-    p.add_argument("--quorum", type=int, help="how many of the witness keys must have cosigned (default: $CHARITY_LEDGER_WITNESS_QUORUM, else a majority)")
+    p.add_argument("--quorum", type=ascii_int, help="how many of the witness keys must have cosigned (default: $CHARITY_LEDGER_WITNESS_QUORUM, else a majority)")
     p.add_argument(
         "--entries-from", choices=("tiles", "api"), default="tiles",
         help="with --url, read the leaves from the logs' entry bundles (static tiles, the default, when the "
@@ -242,8 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("serve", cmd_serve, "run the site and API")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--port", type=ascii_int, default=8000)
+    p.add_argument("--workers", type=ascii_int, default=1)
     p.add_argument("--demo", action="store_true", help="load the small demo data set first if the log is empty")
 
     p = add("backup", cmd_backup, "back up the database and keys into an empty DIR, with the latest checkpoint")
@@ -256,7 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
     actions.add_parser("list", help="every log of the chain, oldest first, with sizes and final checkpoints")
     r = actions.add_parser("roll", help="seal the log being appended to (log.sealed) and open the next (its genesis names the final checkpoint)")
     r.add_argument("--origin", help="the next log's origin (default: this origin with the year replaced or added)")
-    r.add_argument("--year", type=int, help="the year the next log is for (default: this year, China Standard Time)")
+    r.add_argument("--year", type=ascii_int,
+                   help="the year the next log is for (default: this year, China Standard Time)")
     r.add_argument("--if-due", action="store_true", help="only if the log was opened in an earlier year (what the yearly task runs)")
 
     p = add("tiles", cmd_tiles, "write the chain of logs as C2SP tlog-tiles files into DIR, for a static server (new tiles only)")

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import LedgerError
+from .grammar import ascii_int
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -268,7 +269,7 @@ def register(add: Add) -> None:
     e.set_defaults(func=cmd_donor_erase)
     which = e.add_mutually_exclusive_group(required=True)
     which.add_argument("--receipt", help="the donor's receipt code, e.g. D1234-…-G")
-    which.add_argument("--seq", type=int, help="the donation entry's seq")
+    which.add_argument("--seq", type=ascii_int, help="the donation entry's seq")
     e.add_argument("--vacuum", action="store_true",
                    help="SQLite: also rebuild the whole database file (VACUUM), for a database used before "
                         "erasure zeroed free space; stop the server first")

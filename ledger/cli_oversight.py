@@ -17,6 +17,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .grammar import ascii_int  # light: re and unicodedata only
+
 EXIT_OK = 0
 EXIT_FOUND = 1
 EXIT_USAGE = 2
@@ -239,20 +241,20 @@ def register(add: Add) -> None:
     p.add_argument("--once", action="store_true", help="check once and exit: 0 clean, 1 violations found")
     p.add_argument("--interval", type=float, default=60.0, help="seconds between checks when following (default 60)")
     p.add_argument("--log-vkey", help="the log's verifier key (string or file); default: what the source says")
-    p.add_argument("--max-clock-skew", type=int, default=600, help="seconds an entry's 'at' may be from its log time (default 600)")
+    p.add_argument("--max-clock-skew", type=ascii_int, default=600, help="seconds an entry's 'at' may be from its log time (default 600)")
 
     p = add("deadlines", cmd_deadlines, "list disclosures and filings due or overdue (JSON)")
     p.add_argument("--on", help="the day to compute for (YYYY-MM-DD; default today in China)")
-    p.add_argument("--window", type=int, default=14, help="days ahead that count as due (default 14)")
+    p.add_argument("--window", type=ascii_int, default=14, help="days ahead that count as due (default 14)")
     p.add_argument("--fail-on-overdue", action="store_true", help="exit 1 when anything is overdue")
 
     p = add("overseer", cmd_overseer, "an oversight organisation's view: awaiting verdicts, findings, overdue items, risk signals")
     p.add_argument("--org", required=True, help="the oversight organisation's credit code")
     p.add_argument("--on", help="the day (YYYY-MM-DD; default today in China)")
     p.add_argument("--threshold", action="append", help="approval threshold, e.g. '50000.00 CNY' (repeatable, one per currency)")
-    p.add_argument("--band-bp", type=int, default=1000, help="how far under the threshold is 'just under', in basis points (default 1000 = 10%%)")
-    p.add_argument("--min-projects", type=int, default=3, help="projects paying one payee before it is a signal (default 3)")
-    p.add_argument("--limit", type=int, default=200, help="entries awaiting a verdict to list (default 200)")
+    p.add_argument("--band-bp", type=ascii_int, default=1000, help="how far under the threshold is 'just under', in basis points (default 1000 = 10%%)")
+    p.add_argument("--min-projects", type=ascii_int, default=3, help="projects paying one payee before it is a signal (default 3)")
+    p.add_argument("--limit", type=ascii_int, default=200, help="entries awaiting a verdict to list (default 200)")
 
     p = add("verdict", cmd_verdict, "sign an oversight verdict on an entry with the overseer's key and submit it")
     p.add_argument("--key", required=True, help="the overseer's key file (PEM; CHARITY_LEDGER_KEY_PASSPHRASE opens an encrypted one)")

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +16,8 @@ from typing import Any
 from . import merkle
 from .canonical import canonical_bytes, format_time, parse_canonical, parse_json, parse_time
 from .errors import LedgerError
-from .keys import KeyPair, b64, unb64, verify
+from .grammar import matches, pattern
+from .keys import KeyPair, b64, load_public, unb64, verify
 
 ENTRY_PREFIX = b"charity-ledger/entry/v1\n"
 GENESIS_PREV = "0" * 64
@@ -28,9 +28,9 @@ LEAF_KEYS = frozenset({"seq", "prev", "time", "body", "sig"})
 MAX_BODY_BYTES = 65_000
 MAX_IDEM = 128
 
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_TYPE = re.compile(r"^[a-z][a-z_]*\.[a-z][a-z_]*$")
-_IDEM = re.compile(r"^[\x21-\x7e]{1,128}$")
+_HEX64 = pattern("hex64")
+_TYPE = pattern("entry_type")
+_IDEM = pattern("idem")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,16 +76,17 @@ def check_body(body: Any, *, log: str | None = None) -> dict[str, Any]:
         raise LedgerError("body_invalid", detail=f"missing fields {missing}, unknown fields {extra}")
     if body["v"] != 1 or isinstance(body["v"], bool):
         raise LedgerError("body_invalid", detail="v must be 1")
-    if not isinstance(body["log"], str) or not body["log"]:
-        raise LedgerError("body_invalid", detail="log must be the log's origin")
+    if not matches("origin", body["log"]):
+        raise LedgerError("body_invalid",
+                          detail="log must be the log's origin: 1 to 200 printable ASCII characters, no spaces")
     if log is not None and body["log"] != log:
         raise LedgerError("wrong_log", got=body["log"], expected=log)
-    if not isinstance(body["type"], str) or not _TYPE.match(body["type"]):
-        raise LedgerError("body_invalid", detail=f"type {body['type']!r} is not like 'donation.received'")
-    if not isinstance(body["signer"], str) or not _HEX64.match(body["signer"]):
+    if not isinstance(body["type"], str) or not _TYPE.fullmatch(body["type"]):
+        raise LedgerError("body_invalid", detail=f"type {str(body['type'])[:70]!r} is not like 'donation.received'")
+    if not isinstance(body["signer"], str) or not _HEX64.fullmatch(body["signer"]):
         raise LedgerError("body_invalid", detail="signer must be a key id: 64 lowercase hex digits")
     parse_time(body["at"])
-    if not isinstance(body["idem"], str) or not _IDEM.match(body["idem"]):
+    if not isinstance(body["idem"], str) or not _IDEM.fullmatch(body["idem"]):
         raise LedgerError("body_invalid", detail=f"idem must be 1 to {MAX_IDEM} printable ASCII characters")
     if not isinstance(body["data"], dict):
         raise LedgerError("body_invalid", detail="data must be a JSON object")
@@ -164,7 +165,7 @@ def parse_leaf(raw: bytes) -> Leaf:
     seq, prev, time = obj["seq"], obj["prev"], obj["time"]
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
         raise LedgerError("body_invalid", detail="leaf seq must be a non-negative integer")
-    if not isinstance(prev, str) or not _HEX64.match(prev):
+    if not isinstance(prev, str) or not _HEX64.fullmatch(prev):
         raise LedgerError("body_invalid", detail="leaf prev must be 64 lowercase hex digits")
     parse_time(time)
     body = check_body(obj["body"])

@@ -61,6 +61,7 @@ from .domain.schemas import CHANNELS, DONOR_TYPES, validate
 from .domain.uscc import check_uscc
 from .entry import SignedEntry
 from .errors import LedgerError, define
+from .grammar import text_problem
 from .money import CURRENCY_DIGITS, MAX_MINOR
 from .store.log_store import MAX_BATCH
 
@@ -188,12 +189,15 @@ CREDIT_WORDS = {"贷", "收", "收入", "入", "存入", "c", "cr", "credit", "+
 DEBIT_WORDS = {"借", "支", "支出", "出", "支取", "d", "dr", "debit", "-"}
 EMPTY_AMOUNTS = {"", "-", "--", "—", "/"}
 
-_DATE_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
-_DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\s?\d{6}|\s\d{1,2}:\d{2}(?::\d{2})?)?$")
-_DATE_ZH = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日(?:\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?$")
-_AMOUNT_PLAIN = re.compile(r"^(\d+)(?:\.(\d+))?$")
-_AMOUNT_GROUPED = re.compile(r"^(\d{1,3}(?:,\d{3})+)(?:\.(\d+))?$")
-_CN_ID = re.compile(r"^\d{17}[\dXx]$")
+# matched in full (fullmatch); \d and \s are ASCII only (re.ASCII)
+_DATE_ISO = re.compile(
+    r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?", re.ASCII,
+)
+_DATE_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})(?:\s?\d{6}|\s\d{1,2}:\d{2}(?::\d{2})?)?", re.ASCII)  # matched in full
+_DATE_ZH = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日(?:\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?", re.ASCII)  # matched in full
+_AMOUNT_PLAIN = re.compile(r"(\d{1,16})(?:\.(\d{1,8}))?", re.ASCII)  # matched in full
+_AMOUNT_GROUPED = re.compile(r"(\d{1,3}(?:,\d{3}){1,5})(?:\.(\d{1,8}))?", re.ASCII)  # matched in full
+_CN_ID = re.compile(r"\d{17}[\dXx]", re.ASCII)  # matched in full
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
@@ -482,9 +486,9 @@ def parse_date(text: str, today: date) -> str:
     value = text.strip()
     if not value:
         raise _RowError("the date is missing", "缺少日期")
-    match = _DATE_ISO.match(value) or _DATE_COMPACT.match(value) or _DATE_ZH.match(value)
+    match = _DATE_ISO.fullmatch(value) or _DATE_COMPACT.fullmatch(value) or _DATE_ZH.fullmatch(value)
     if not match:
-        raise _RowError(f"the date {value!r} is not like 2026-03-21", f"日期 {value!r} 格式不对，应如 2026-03-21")
+        raise _RowError(f"the date {value[:40]!r} is not like 2026-03-21", f"日期 {value!r} 格式不对，应如 2026-03-21")
     try:
         day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
     except ValueError:
@@ -513,7 +517,7 @@ def parse_amount_text(text: str, currency: str) -> str:
     if value.startswith("-"):
         raise _RowError(f"the amount {text.strip()!r} is negative: an outgoing payment, not a donation",
                         f"金额 {text.strip()!r} 为负数：这是支出，不是捐赠")
-    match = _AMOUNT_PLAIN.match(value) or _AMOUNT_GROUPED.match(value)
+    match = _AMOUNT_PLAIN.fullmatch(value) or _AMOUNT_GROUPED.fullmatch(value)
     if not match:
         raise _RowError(f"the amount {text.strip()!r} is not a decimal number like 1234.50 (no exponents, no spaces)",
                         f"金额 {text.strip()!r} 不是形如 1234.50 的十进制数（不能用科学计数法或空格）")
@@ -559,7 +563,7 @@ def _flag(value: str) -> bool:
 def _check_id_number(value: str) -> None:
     """An 18-character mainland resident ID number must have its GB 11643 check character;
     other documents (passports, permits) are taken as written."""
-    if _CN_ID.match(value):
+    if _CN_ID.fullmatch(value):
         body = value[:17]
         if _ID_CHECK[sum(int(c) * w for c, w in zip(body, _ID_WEIGHTS, strict=True)) % 11] != value[17].upper():
             raise _RowError("the ID number's check character is wrong; look for a typing error",
@@ -640,7 +644,7 @@ class _Cells:
         if index is None or index >= len(self.record):
             return ""
         value = self.record[index].strip()
-        if _CONTROL.search(value):
+        if _CONTROL.search(value) or text_problem(value) is not None:
             raise _RowError(f"the {name} column contains line breaks or control characters", f"{name} 一栏含有换行或控制字符")
         return value
 
@@ -715,7 +719,7 @@ def classify(cells: _Cells, has_summary: bool) -> tuple[RowClass, str | None, st
 
 def _looks_like_date(text: str) -> bool:
     value = text.strip()
-    return bool(value) and bool(_DATE_ISO.match(value) or _DATE_COMPACT.match(value) or _DATE_ZH.match(value))
+    return bool(value) and bool(_DATE_ISO.fullmatch(value) or _DATE_COMPACT.fullmatch(value) or _DATE_ZH.fullmatch(value))
 
 
 def read_statement(

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 from .errors import LedgerError, define
+from .grammar import matches
 
 # ISO 4217 minor digits of the currencies the registry accepts.
 CURRENCY_DIGITS: dict[str, int] = {"CNY": 2, "HKD": 2, "MOP": 2, "USD": 2, "EUR": 2, "GBP": 2, "JPY": 0}
@@ -28,7 +27,8 @@ CURRENCY_INVALID = define(
 
 def check_currency(currency: object) -> str:
     if not isinstance(currency, str) or currency not in CURRENCY_DIGITS:
-        raise LedgerError(CURRENCY_INVALID, currency=currency, accepted=", ".join(sorted(CURRENCY_DIGITS)))
+        shown = currency[:16] if isinstance(currency, str) else currency if isinstance(currency, int | None) else "?"
+        raise LedgerError(CURRENCY_INVALID, currency=shown, accepted=", ".join(sorted(CURRENCY_DIGITS)))
     return currency
 
 
@@ -38,11 +38,11 @@ def parse_amount(text: object, currency: object, *, allow_zero: bool = False) ->
     digits = CURRENCY_DIGITS[cur]
     if not isinstance(text, str):
         raise LedgerError(AMOUNT_INVALID, amount=text, currency=cur, detail="write it as a decimal string")
-    pattern = r"^(0|[1-9]\d{0,15})" + (rf"\.\d{{{digits}}}$" if digits else "$")
-    if not re.match(pattern, text):
+    decimals = text.partition(".")[2]
+    if not matches("amount", text) or ("." in text) != bool(digits) or len(decimals) != digits:
         example = "1234." + "5" * digits if digits else "1234"
         raise LedgerError(
-            AMOUNT_INVALID, amount=text, currency=cur,
+            AMOUNT_INVALID, amount=text if len(text) <= 40 else text[:40] + "...", currency=cur,
             detail=f"write it with exactly {digits} decimals, like {example!r}",
         )
     minor = int(text.replace(".", ""))

@@ -159,6 +159,16 @@ def _idem_digest(signer: str, idem: str) -> bytes:
     return hashlib.sha256(f"{signer}\n{idem}".encode()).digest()[:16]
 
 
+def _shard_index(shard: dict[str, Any], source: Any) -> int:
+    """A shard's index as the log's chain lists it: a JSON integer, never a string or a float
+    that ``int()`` would turn into one (Arabic-Indic '1', "1", 1.0 are not indexes)."""
+    value = shard.get("index")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**15:
+        raise LedgerError(MONITOR_SOURCE_UNAVAILABLE, source=str(source)[:200],
+                          detail=f"the chain lists a shard index {str(value)[:40]!r}, not a whole number")
+    return value
+
+
 class Replay:
     """The monitor's own view of a log: replayed projections, chain, tree edge, idems."""
 
@@ -484,13 +494,14 @@ class Monitor:
             shard = next((s for s in chain if s["origin"] == replay.origin and s.get("sealed")), None)
             if shard is None:
                 raise LedgerError(MONITOR_STATE_INVALID, path=str(self.state_dir), detail=f"the state is of the log {replay.origin!r}, not {checkpoint.origin!r}")
-            final_note = self._read("reading a sealed log's final checkpoint", lambda: self.source.checkpoint(int(shard["index"])))
+            index = _shard_index(shard, self.source)
+            final_note = self._read("reading a sealed log's final checkpoint", lambda i=index: self.source.checkpoint(i))
             try:
                 final = Checkpoint.parse(parse_note(final_note).text)
             except LedgerError as exc:
                 report.violations.append(Violation.of(exc, None, None, None, replay.origin))
                 return report
-            report.checked += self._feed_to(replay, final, int(shard["index"]), report)
+            report.checked += self._feed_to(replay, final, index, report)
             unsigned = self._unsigned(replay, final_note, final, vkey, sealed=True)
             tail = unsigned or replay.finish(final, replay.size) or replay.continue_into(final)
             if tail:  # nothing of this log is settled: report it, save nothing

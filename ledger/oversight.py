@@ -62,6 +62,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, exists, not_, select
 
+from .grammar import ascii_int
 from .canonical import parse_time
 from .compliance import deadlines
 from .compliance.rulesets import RuleSet, ruleset
@@ -146,7 +147,7 @@ def witness_policy_from_env(env: Mapping[str, str] | None = None) -> WitnessPoli
         return None
     raw = (env.get(ENV_WITNESS_QUORUM) or "").strip()
     try:
-        threshold = int(raw) if raw else majority(len(keys))
+        threshold = ascii_int(raw) if raw else majority(len(keys))
     except ValueError:
         raise LedgerError(NOTE_KEY_INVALID, detail=f"{ENV_WITNESS_QUORUM}={raw!r} is not a number") from None
     return WitnessPolicy(tuple(keys), threshold)

@@ -83,6 +83,15 @@ class LogClient:
         return hashes
 
 
+def _whole(shard: dict[str, object], name: str) -> int:
+    """A number of the served chain: a JSON integer, never a string or float ``int()`` would read."""
+    value = shard.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise VerificationError("log answered a malformed chain", expected=f"a whole number for {name}",
+                                actual=repr(value)[:60])
+    return value
+
+
 def fetch_chain_for_verify(
     url: str, vkey: str | None, *, use_tiles: bool = True, client: httpx.Client | None = None
 ) -> tuple[list[tuple[Iterator[bytes], str]], str]:
@@ -106,8 +115,8 @@ def fetch_chain_for_verify(
 
     logs: list[tuple[Iterator[bytes], str]] = []
     for shard in shards[:-1]:
-        sealed = remote.for_shard(int(str(shard["index"])))
-        logs.append((leaves(sealed, shard, int(str(shard["size"]))), sealed.checkpoint()))
+        sealed = remote.for_shard(_whole(shard, "index"))
+        logs.append((leaves(sealed, shard, _whole(shard, "size")), sealed.checkpoint()))
     note = remote.checkpoint()
     size = verify_checkpoint(note, key).size
     logs.append((leaves(remote, shards[-1], size), note))

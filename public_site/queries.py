@@ -42,7 +42,7 @@ def head_size(conn: Connection) -> int:
 
 # --- the chain of logs (shards) -------------------------------------------------------------
 
-_YEAR_SUFFIX = re.compile(r"/(\d{4})$")
+_YEAR_SUFFIX = re.compile(r"/([0-9]{4})\Z", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,6 @@ import base64
 import csv
 import io
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -20,6 +19,8 @@ from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import Body, FromPath, Parameter
 from litestar.response import Redirect, Stream, Template
 
+from ledger.grammar import parse_uint
+from ledger.grammar import pattern as grammar_pattern
 from ledger.canonical import format_time, parse_json
 from ledger.checkpoint import verify_cosignatures
 from ledger.domain.privacy import RECEIPT_TEXT_MAX
@@ -47,9 +48,10 @@ from .flow import build_flow
 from .i18n import CHINA, LANG_TAGS, Formatter
 from .templating import CSP, Helpers, render, request_locale
 
-_ORG = re.compile(r"^[0-9A-Z]{18}$")
-_PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+# matched in full (fullmatch), ASCII only: the grammar of ledger.grammar
+_ORG = grammar_pattern("uscc")
+_PROJECT = grammar_pattern("project")
+_HEX64 = grammar_pattern("hex64")
 PER_PAGE = 20
 # a seq in an address: bounded like the API's (api.params.MAX_INT), so a number beyond what the
 # database holds is a 400 page, not a query that overflows
@@ -67,10 +69,15 @@ def _param(request: Request, name: str, max_len: int = 100) -> str | None:
 
 
 def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
-    try:
-        return min(high, max(low, int(request.query_params.get(name, default))))
-    except (TypeError, ValueError):
+    # ASCII digits only, like the API (other scripts' digits are not numbers here), clamped to low..high
+    raw = request.query_params.get(name)
+    if raw is None:
         return default
+    negative = raw.startswith("-")
+    value = parse_uint(raw[1:] if negative else raw, limit=2**63)
+    if value is None:
+        return default
+    return min(high, max(low, -value if negative else value))
 
 
 def _today() -> Any:
@@ -243,7 +250,7 @@ class SitePages(Controller):
             q=_param(request, "q", 100),
             field=field if field in FIELDS else None,
             region=_param(request, "region", 100),
-            org=org.upper() if org and _ORG.match(org.upper()) else None,
+            org=org.upper() if org and _ORG.fullmatch(org.upper()) else None,
             status=status if status in ("open", "closed") else None,
             directed={"yes": True, "no": False}.get(directed or ""),
             sort=sort if sort in Q.SORTS else "newest",
@@ -262,7 +269,7 @@ class SitePages(Controller):
 
     @get("/projects/{project:str}", name="site:project", sync_to_thread=True)
     def project(self, request: Request, ledger: NamedDependency[Ledger], project: FromPath[str]) -> Template:
-        if not _PROJECT.match(project):
+        if not _PROJECT.fullmatch(project):
             raise NotFoundException()
         with read_transaction(ledger.engine) as conn:
             view = Q.project_view(conn, project)
@@ -369,7 +376,7 @@ class SitePages(Controller):
 
     @staticmethod
     def _require_project(ledger: Ledger, project: str) -> None:
-        if not _PROJECT.match(project):
+        if not _PROJECT.fullmatch(project):
             raise NotFoundException()
         with read_transaction(ledger.engine) as conn:
             if Q.project_titles(conn, [project]) == {}:
@@ -385,7 +392,7 @@ class SitePages(Controller):
 
     @get("/organisations/{org:str}", name="site:organisation", sync_to_thread=True)
     def organisation(self, request: Request, ledger: NamedDependency[Ledger], org: FromPath[str]) -> Template:
-        if not _ORG.match(org):
+        if not _ORG.fullmatch(org):
             raise NotFoundException()
         with read_transaction(ledger.engine) as conn:
             row = Q.organisation(conn, org)
@@ -419,7 +426,7 @@ class SitePages(Controller):
         projects it oversees awaiting its verdict, its queries and flags with their resolution,
         overdue disclosures of those projects and their organisations. Risk signals are not
         public (the API gives them to regulator tokens)."""
-        if not _ORG.match(org):
+        if not _ORG.fullmatch(org):
             raise NotFoundException()
         after = _int_param(request, "after", -1, -1, 2**62)
         today = _today()
@@ -498,8 +505,8 @@ class SitePages(Controller):
         project = _param(request, "project", 64)
         filters = {
             "type": type_ if type_ in ENTRY_TYPES else None,
-            "org": org.upper() if org and _ORG.match(org.upper()) else None,
-            "project": project if project and _PROJECT.match(project) else None,
+            "org": org.upper() if org and _ORG.fullmatch(org.upper()) else None,
+            "project": project if project and _PROJECT.fullmatch(project) else None,
         }
         result = api_queries.list_entries(
             ledger.engine, limit=EXPLORER_PAGE, cursor=_param(request, "cursor", 512), descending=True,

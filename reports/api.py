@@ -50,6 +50,7 @@ from api.params import LedgerDep
 from api.problems import CODE_STATUS, TOKEN_SCOPE_MISSING
 from api.security import _unauthenticated, require_scope
 from api.tokens import check_token
+from ledger.grammar import schema_pattern
 from ledger.domain.rows import EntryRow, OrgRow, ProjectRow, ReportRow
 from ledger.errors import InvariantBroken, LedgerError
 from ledger.store.db import read_transaction
@@ -58,7 +59,7 @@ from ledger.store.projection_tables import table_for
 from . import jobs
 from .bundle import CHECKSUMS, digest
 from .codes import REPORT_FILE_MISMATCH, REPORT_JOB_EXPIRED, REPORT_RATE_LIMITED
-from .common import REGULATOR_KINDS, ReportRequest
+from .common import DONATION_REF, REGULATOR_KINDS, URL, ReportRequest
 from .service import ReportService, service_of
 
 REGULATOR = "regulator"
@@ -67,9 +68,9 @@ PERSONAL_SCOPES = (RECEIPTS, REGULATOR)  # a holder's receipt code asks for a pe
 # codes of these endpoints whose HTTP status is not their kind's
 CODE_STATUS.setdefault(REPORT_JOB_EXPIRED, 410)
 CODE_STATUS.setdefault(REPORT_RATE_LIMITED, 429)
-HASH = r"^[0-9a-f]{64}$"
-JOB = r"^[0-9a-f]{32}$"
-FILE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$"
+HASH = schema_pattern("hex64")
+JOB = r"^[0-9a-f]{32}$(?!\n)"  # "(?!\n)": see ledger.grammar.schema_pattern
+FILE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$(?!\n)"
 NO_STORE = CacheControlHeader(no_store=True)
 OCTETS = "application/octet-stream"
 HASH_EXAMPLE = "3f1c8a0e9f4b7d2c6e5a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e"
@@ -85,12 +86,12 @@ class ReportRequestBody(_Schema):
     receipt code); ``verification``: nothing."""
 
     kind: Literal["annual", "project", "campaign", "overview", "receipt", "verification"]
-    org: Annotated[str, Meta(pattern=r"^[0-9A-Z]{18}$")] | None = None
-    project: Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")] | None = None
+    org: Annotated[str, Meta(pattern=schema_pattern("uscc"))] | None = None
+    project: Annotated[str, Meta(pattern=schema_pattern("project"))] | None = None
     year: Annotated[int, Meta(ge=1990, le=2200)] | None = None
-    donation: Annotated[str, Meta(pattern=r"^(?:[0-9]{1,18}|[0-9a-f]{64}|D[0-9A-Za-z-]{10,80})$")] | None = None
+    donation: Annotated[str, Meta(pattern=f"^{DONATION_REF}$(?!\\n)")] | None = None
     personal: bool = False
-    site_url: Annotated[str, Meta(max_length=200, pattern=r"^https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~/-]*)?$")] | None = None
+    site_url: Annotated[str, Meta(max_length=200, pattern=f"^{URL}$(?!\\n)")] | None = None
 
     __example__: ClassVar[Any] = {"kind": "annual", "org": "53440300MJL00001AX", "year": 2025}
 

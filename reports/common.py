@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from ledger.grammar import pattern as grammar_pattern
 from ledger.canonical import parse_time
 from ledger.domain.rows import (
     AllocationRow,
@@ -46,10 +47,13 @@ KINDS = ("annual", "project", "campaign", "overview", "receipt", "verification")
 # kinds whose files only a regulator (bearer token with the regulator scope) may request and read
 REGULATOR_KINDS = frozenset({"overview"})
 PDF_ROWS = 60          # rows of a table shown in a PDF before "see the CSV/XLSX"
-_USCC = re.compile(r"^[0-9A-Z]{18}$")
-_IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_DONATION = re.compile(r"^(?:\d{1,18}|[0-9a-f]{64}|D[0-9A-Za-z-]{10,80})$")
-_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(?::\d{1,5})?(?:/[A-Za-z0-9._~/-]*)?$")
+# matched in full (fullmatch), ASCII only (ledger.grammar)
+_USCC = grammar_pattern("uscc")
+_IDENT = grammar_pattern("project")
+DONATION_REF = r"(?:0|[1-9][0-9]{0,17}|[0-9a-f]{64}|D[0-9A-Za-z-]{10,80})"
+URL = r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~/-]*)?"
+_DONATION = re.compile(DONATION_REF, re.ASCII)
+_URL = re.compile(URL, re.ASCII)
 
 
 # --- the request ------------------------------------------------------------------------------
@@ -75,15 +79,15 @@ class ReportRequest:
         for name in need.get(self.kind, ()):
             if getattr(self, name) is None:
                 raise LedgerError(REPORT_PARAM_MISSING, kind=self.kind, param=f"--{name}")
-        if self.org is not None and not _USCC.match(self.org):
+        if self.org is not None and not _USCC.fullmatch(self.org):
             raise LedgerError(REPORT_PARAM_INVALID, detail=f"{self.org!r} is not an organisation code (18 characters)")
-        if self.project is not None and not _IDENT.match(self.project):
+        if self.project is not None and not _IDENT.fullmatch(self.project):
             raise LedgerError(REPORT_PARAM_INVALID, detail=f"{self.project!r} is not a project id")
         if self.year is not None and (isinstance(self.year, bool) or not isinstance(self.year, int) or not 1990 <= self.year <= 2200):
             raise LedgerError(REPORT_PARAM_INVALID, detail=f"{self.year!r} is not a year from 1990 to 2200")
-        if self.donation is not None and not (isinstance(self.donation, str) and _DONATION.match(self.donation.strip())):
+        if self.donation is not None and not (isinstance(self.donation, str) and _DONATION.fullmatch(self.donation.strip())):
             raise LedgerError(REPORT_PARAM_INVALID, detail="a donation is named by its seq, its leaf hash or a receipt code")
-        if self.site_url is not None and not _URL.match(self.site_url):
+        if self.site_url is not None and not _URL.fullmatch(self.site_url):
             raise LedgerError(REPORT_PARAM_INVALID, detail=f"{self.site_url!r} is not an http(s) base URL")
         if self.personal and self.kind != "receipt":
             raise LedgerError(REPORT_PARAM_INVALID, detail="only receipts carry personal data")

@@ -32,7 +32,7 @@ from ledger.canonical import format_time, now, parse_time
 from ledger.settings import Settings
 from ledger.store.personal_files import private_dir, write_private
 
-JOB_RE = re.compile(r"^[0-9a-f]{32}$")
+JOB_RE = re.compile(r"[0-9a-f]{32}", re.ASCII)  # matched in full
 
 
 def new_id() -> str:
@@ -48,13 +48,13 @@ def private_folder(settings: Settings, job: str) -> Path:
 
 
 def _path(settings: Settings, job: str) -> Path:
-    if not JOB_RE.match(job):
+    if not JOB_RE.fullmatch(job):
         raise ValueError(f"not a job id: {job!r}")
     return folder(settings) / f"{job}.json"
 
 
 def read(settings: Settings, job: str) -> dict[str, Any] | None:
-    if not JOB_RE.match(job or ""):
+    if not JOB_RE.fullmatch(job or ""):
         return None
     try:
         return json.loads(_path(settings, job).read_text(encoding="utf-8"))

@@ -46,7 +46,7 @@ def good_rows() -> list[list[str]]:
         ["2026-01-05", "1,000.00", "人民币", "银行转账", "个人", "是", "BK20260105001", *ZHANG, "助餐捐款"],
         ["2026/1/6", "200", "CNY", "微信", "匿名", "否", "WX20260106002", "", "", "", "", ""],
         ["2026年1月7日", "5000.5", "", "对公转账", "企业", "", "BK20260107003", "", "", "", "", "深圳某科技公司"],
-        ["20260108", "￥66.60", "", "支付宝", "", "定向", "AP20260108004", *LI, ""],
+        ["20260108", "\uffe566.60", "", "支付宝", "", "定向", "AP20260108004", *LI, ""],
     ]
 
 
@@ -360,7 +360,10 @@ def test_amounts(text: str, currency: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["1e3", "1E3", "12.345", "1,00.00", "1.234,50", "1 000.00", "-5.00", "+5.00", "0",
-                                  "0.00", "", "abc", "NaN", "inf", "12,5", "$100", "100美元"])
+                                  "0.00", "", "abc", "NaN", "inf", "12,5", "$100", "100美元",
+                                  # digits of other scripts, which int() would convert
+                                  "\u0661\u0662\u0663.00", "\uff11\uff12\uff13.00", "12\u0663.00", "1\u200b00.00",
+                                  "1" * 40])
 def test_amounts_refused(text: str) -> None:
     with pytest.raises(_RowError):
         parse_amount_text(text, "CNY")
@@ -380,7 +383,9 @@ def test_dates(text: str, expected: str) -> None:
     assert parse_date(text, date(2026, 6, 1)) == expected
 
 
-@pytest.mark.parametrize("text", ["05/01/2026", "1/5/2026", "2026-13-01", "2026-02-29", "yesterday", "2026-1"])
+@pytest.mark.parametrize("text", ["05/01/2026", "1/5/2026", "2026-13-01", "2026-02-29", "yesterday", "2026-1",
+                                  "\uff12\uff10\uff12\uff16-01-05", "\u0662\u0660\u0662\u0666-01-05",
+                                  "2026年\uff11月5日", "20260105\u0661"])
 def test_dates_refused(text: str) -> None:
     with pytest.raises(_RowError):
         parse_date(text, date(2026, 6, 1))

@@ -8,15 +8,17 @@ donation entry holds. The answer carries the donor's receipt code.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import anyio
 from litestar import Controller, Request, Response, post
 from litestar.params import JSONBody
+from msgspec import Meta
 
 from ledger.canonical import parse_json
 from ledger.domain.privacy import format_receipt_code
 from ledger.errors import LedgerError
+from ledger.grammar import schema_pattern
 from ledger.keys import unb64
 from ledger.store.donors import DonorStore, load_privacy_key
 
@@ -30,9 +32,9 @@ class DonorData(_Schema):
     """Personal data of a donation's donor, with the salt of its commitment, signed by the charity."""
 
     personal: dict[str, str]
-    salt: str
-    signer: str
-    sig: str
+    salt: Annotated[str, Meta(pattern=schema_pattern("salt"), min_length=24, max_length=24)]
+    signer: Annotated[str, Meta(pattern=schema_pattern("hex64"), min_length=64, max_length=64)]
+    sig: Annotated[str, Meta(pattern=schema_pattern("b64_sig"), min_length=88, max_length=88)]
 
     __example__: ClassVar[Any] = {
         "personal": {"name": "王小明", "phone": "13800138000"},

@@ -67,8 +67,13 @@ NO_CACHE = CacheControlHeader(no_cache=True)
 
 # query parameters shared by /api/v1/log/... and /api/v1/log/shards/{shard}/...
 CheckpointLimit = Annotated[int, QueryParameter(ge=1, le=CHECKPOINTS_PAGE_MAX, examples=[Example(value=100)])]
-LeafIndex = Annotated[int | None, QueryParameter(ge=0, le=MAX_INT, description="The leaf's index (its seq).", examples=[Example(value=7)])]
-ProofSize = Annotated[int | None, QueryParameter(ge=0, le=MAX_INT, description="Tree size; the latest if omitted.", examples=[Example(value=42)])]
+# schema_extra: Litestar leaves a bound of 0 out of the schema of an optional parameter
+LeafIndex = Annotated[int | None, QueryParameter(
+    ge=0, le=MAX_INT, schema_extra={"minimum": 0}, description="The leaf's index (its seq).", examples=[Example(value=7)],
+)]
+ProofSize = Annotated[int | None, QueryParameter(
+    ge=0, le=MAX_INT, schema_extra={"minimum": 0}, description="Tree size; the latest if omitted.", examples=[Example(value=42)],
+)]
 First = Annotated[int, QueryParameter(ge=0, le=MAX_INT, description="The smaller tree size.", examples=[Example(value=10)])]
 Second = Annotated[int, QueryParameter(ge=0, le=MAX_INT, description="The larger tree size.", examples=[Example(value=42)])]
 Start = Annotated[int, QueryParameter(ge=0, le=MAX_INT, description="The first seq.", examples=[Example(value=0)])]

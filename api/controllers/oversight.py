@@ -24,6 +24,7 @@ from litestar.params import FromQuery, QueryParameter
 
 from ledger.domain.rules import CHINA
 from ledger.errors import LedgerError
+from ledger.grammar import schema_pattern
 from ledger.money import format_amount
 from ledger.oversight import (
     DeadlineItem,
@@ -58,7 +59,7 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2199, 12, 31)
 Day = Annotated[
     str | None,
     QueryParameter(
-        pattern=r"^\d{4}-\d{2}-\d{2}$",
+        pattern=schema_pattern("date"),
         description="The day to compute for (YYYY-MM-DD, China Standard Time; default today). Before the first rule "
         "set's effective date there is none in force (404 ruleset_not_in_force).",
         examples=[Example(value="2026-06-05")],

@@ -10,6 +10,7 @@ from litestar.openapi.spec import Example
 from litestar.params import PathParameter
 
 from ledger.errors import CATALOGUE, LedgerError
+from ledger.grammar import schema_pattern
 
 from ..openapi import problems
 from ..problems import status_of
@@ -35,7 +36,7 @@ class ProblemsController(Controller):
 
     @get("/{code:str}", operation_id="getProblemType", sync_to_thread=False, responses=problems(400, 404))
     def get_problem_type(
-        self, code: Annotated[str, PathParameter(pattern=r"^[a-z][a-z0-9_]{0,63}$", examples=[Example(value="unknown_signer")])],
+        self, code: Annotated[str, PathParameter(pattern=schema_pattern("code"), examples=[Example(value="unknown_signer")])],
     ) -> ProblemType:
         """One error code."""
         if code not in CATALOGUE:

@@ -17,7 +17,7 @@ from .. import queries
 from ..privacy import donor_store
 from ..openapi import READ_PROBLEMS, problems
 from ..pagination import Cursor, Limit
-from ..params import LeafHash, LedgerDep, Order, Org, OrgPath, ProjectId, ProjectPath
+from ..params import HEX64, WORD, LeafHash, LedgerDep, Order, Org, OrgPath, ProjectId, ProjectPath
 from ..security import body_limit, rate_limit, require_media_type
 from ..schemas import (
     _Schema,
@@ -52,7 +52,7 @@ class OrganisationsController(Controller):
         self,
         ledger: LedgerDep,
         status: FromQuery[Literal["active", "deregistered"] | None] = None,
-        legal_form: Annotated[str | None, QueryParameter(pattern=r"^[a-z_]{1,32}$", examples=[Example(value="foundation")])] = None,
+        legal_form: Annotated[str | None, QueryParameter(pattern=WORD, examples=[Example(value="foundation")])] = None,
         public_fundraising: FromQuery[bool | None] = None,
         limit: Limit = 50,
         cursor: Cursor = None,
@@ -82,7 +82,7 @@ class ProjectsController(Controller):
         implementer: Org = None,
         overseer: Org = None,
         status: FromQuery[Literal["open", "closed"] | None] = None,
-        field: Annotated[str | None, QueryParameter(pattern=r"^[a-z_]{1,32}$", examples=[Example(value="elderly_care")])] = None,
+        field: Annotated[str | None, QueryParameter(pattern=WORD, examples=[Example(value="elderly_care")])] = None,
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> ProjectPage:
@@ -241,7 +241,7 @@ class AttestationsController(Controller):
     @get("/", operation_id="listAttestations", **LIST)
     def list_attestations(
         self, ledger: LedgerDep, project: ProjectId = None, org: Org = None,
-        target: Annotated[str | None, QueryParameter(pattern=r"^[0-9a-f]{64}$", description="The attested entry's id.")] = None,
+        target: Annotated[str | None, QueryParameter(pattern=HEX64, description="The attested entry's id.")] = None,
         verdict: FromQuery[Literal["approved", "queried", "flagged", "resolved"] | None] = None, order: Order = "asc",
         limit: Limit = 50, cursor: Cursor = None,
     ) -> AttestationPage:

@@ -539,6 +539,22 @@ EVIDENCE_STORE_UNAVAILABLE = define(
     "凭证存储暂时无法访问或 {sha256} 的副本已损坏，请稍后重试。",
 )
 
+# --- grammar ---
+
+DATE_TOO_EARLY = define(
+    "date_too_early",
+    "refused",
+    "The date {field} = {date} is before {what} ({earliest}); nothing can be recorded for a time before it existed.",
+    "{field} 的日期 {date} 早于{what_zh}（{earliest}），不能记录其存在之前的事项。",
+)
+DATE_TOO_LATE = define(
+    "date_too_late",
+    "refused",
+    "The date {field} = {date} is after {latest} (today, allowing a day for clocks and time zones); "
+    "record things once they have happened.",
+    "{field} 的日期 {date} 晚于 {latest}（今天，已留出一天的时钟与时区误差），请在事项发生后再记录。",
+)
+
 ALL_CODES: tuple[str, ...] = tuple(
     value for name, value in sorted(globals().items()) if name.isupper() and isinstance(value, str)
 )

@@ -357,6 +357,31 @@ def _not_future(c: _Call, field: str, value: str) -> None:
         raise LedgerError(C.DATE_IN_FUTURE, field=field, date=value, today=today.isoformat())
 
 
+def _not_late(c: _Call, field: str, value: str | None) -> None:
+    """A business date may be at most one day after the log's day in China (clock skew)."""
+    if value is None:
+        return
+    latest = c.today() + timedelta(days=1)
+    if date.fromisoformat(value) > latest:
+        raise LedgerError(C.DATE_TOO_LATE, field=field, date=value, latest=latest.isoformat())
+
+
+def _not_before_org(c: _Call, field: str, value: str | None, org_id: str) -> None:
+    """A business date of an organisation may not be before the day it was registered (if known)."""
+    org = c.state.get(OrgRow, org_id)
+    if value is None or org is None or org.registered_on is None or value >= org.registered_on:
+        return
+    raise LedgerError(C.DATE_TOO_EARLY, field=field, date=value, earliest=org.registered_on,
+                      what=f"the registration of {org_id}", what_zh=f"机构 {org_id} 的成立登记日期")
+
+
+def _not_before_project(field: str, value: str, project: ProjectRow) -> None:
+    """Money and reports of a project may not be dated before the project's start_date."""
+    if value < project.start_date:
+        raise LedgerError(C.DATE_TOO_EARLY, field=field, date=value, earliest=project.start_date,
+                          what=f"the start of project {project.project}", what_zh=f"项目 {project.project} 的开始日期")
+
+
 def _qualified(project: ProjectRow, org: OrgRow) -> None:
     if not org.public_fundraising:
         raise LedgerError(C.QUALIFICATION_REQUIRED, org=org.org, project=project.project)
@@ -511,6 +536,7 @@ def _org_registered(c: _Call) -> list[Any]:
     if existing is not None:
         raise LedgerError(C.ORG_EXISTS, org=d.org, seq=existing.registered_seq)
     _check_qualification_form(d.org, d.legal_form, d.track, d.public_fundraising)
+    _not_late(c, "registered_on", d.registered_on)
     row = OrgRow(
         org=d.org, name_zh=d.name_zh, name_en=d.name_en, legal_form=d.legal_form, track=d.track,
         public_fundraising=d.public_fundraising, is_registrar=False, status="active",
@@ -539,6 +565,7 @@ def _org_deregistered(c: _Call) -> list[Any]:
     org = _active_org(c.state, d.org)
     if org.is_registrar:
         raise LedgerError(C.REGISTRAR_ORG_PROTECTED, org=org.org)
+    _not_before_org(c, "effective_on", d.effective_on, org.org)
     new = replace(org, status="deregistered", deregistered_seq=c.ctx.seq, deregister_reason=d.reason, updated_seq=c.ctx.seq)
     return [new, c.entry_row()]
 
@@ -608,6 +635,7 @@ def _project_registered(c: _Call) -> list[Any]:
     if c.org is None:
         raise InvariantBroken("c.org is missing")
     fundraiser = c.org
+    _not_before_org(c, "start_date", d.start_date, fundraiser.org)
     if fundraiser.legal_form not in CHARITY_FORMS:
         raise LedgerError(C.ORG_NOT_CHARITY, org=fundraiser.org, legal_form=fundraiser.legal_form)
     for org_id in d.implementers + d.overseers:
@@ -696,6 +724,7 @@ def _project_closed(c: _Call) -> list[Any]:
     _require_open(project, "closing", "结项")
     _require_currency(project, d.currency)
     _not_future(c, "closed_on", d.closed_on)
+    _not_before_project("closed_on", d.closed_on, project)
     fund = _fund(c, project)
     if d.surplus != fund.balance_minor:
         raise LedgerError(
@@ -732,6 +761,7 @@ def _donation_received(c: _Call) -> list[Any]:
     _require_open(project, "donations", "捐赠")
     _require_currency(project, d.currency)
     _not_future(c, "received_on", d.received_on)
+    _not_before_org(c, "received_on", d.received_on, project.fundraiser_org)
     if not project.directed:
         if not (c.org is not None and project.plan_fundraising_start is not None):
             raise InvariantBroken("broken: c.org is not None and project.plan_fundraising_start is not None")
@@ -743,6 +773,7 @@ def _donation_received(c: _Call) -> list[Any]:
             raise InvariantBroken("end is missing")
         if not start <= d.received_on <= end:
             raise LedgerError(C.OUTSIDE_FUNDRAISING_PERIOD, date=d.received_on, project=project.project, start=start, end=end)
+    _not_before_project("received_on", d.received_on, project)
     fund = _fund(c, project)
     amount = d.amount
     pot = "restricted" if d.restricted else "unrestricted"
@@ -777,6 +808,9 @@ def _funds_allocated(c: _Call) -> list[Any]:
     _require_implementer(c, project, d.implementer)
     _active_org(c.state, d.implementer)
     _not_future(c, "allocated_on", d.allocated_on)
+    _not_before_project("allocated_on", d.allocated_on, project)
+    _not_before_org(c, "allocated_on", d.allocated_on, project.fundraiser_org)
+    _not_before_org(c, "allocated_on", d.allocated_on, d.implementer)
     fund = _fund(c, project)
     amount, pot = d.amount, d.source
     available = getattr(fund, f"available_{pot}_minor")
@@ -815,6 +849,8 @@ def _funds_disbursed(c: _Call) -> list[Any]:
     _require_open(project, "payments", "支出")
     _require_currency(project, d.currency)
     _not_future(c, "paid_on", d.paid_on)
+    _not_before_project("paid_on", d.paid_on, project)
+    _not_before_org(c, "paid_on", d.paid_on, implementer)
     amount = d.amount
     balance = c.state.get(AllocationBalanceRow, project.project, implementer)
     available = 0 if balance is None else balance.balance_minor
@@ -848,6 +884,7 @@ def _progress_reported(c: _Call) -> list[Any]:
     project = _project(c, d.project)
     _require_implementer(c, project, c.org_id)
     _not_future(c, "period_start", d.period_start)
+    _not_before_org(c, "period_start", d.period_start, c.org_id)
     progress = ProgressRow(
         id=c.ctx.leaf_hash, seq=c.ctx.seq, project=project.project, implementer=c.org_id,
         period_start=d.period_start, period_end=d.period_end, summary=d.summary,
@@ -956,6 +993,7 @@ def _sz_donation_filed(c: _Call) -> list[Any]:
         raise LedgerError(C.SZ_AUTHORITY_INVALID, expected=registry.registrar_org, got=d.authority)
     _active_org(c.state, d.authority)
     _not_future(c, "filed_on", d.filed_on)
+    _not_before_org(c, "filed_on", d.filed_on, c.org_id)
     if d.accepted_on is not None:
         _not_future(c, "accepted_on", d.accepted_on)
     existing = [f for f in c.state.scan(SzFilingRow, org=c.org_id, ref=d.ref) if not f.corrected]

@@ -30,6 +30,7 @@ from typing import Any, Callable
 
 from ..ed25519_strict import public_key_problem
 from ..errors import LedgerError
+from ..grammar import TEXT_PROBLEMS, matches, pattern, text_problem
 from ..keys import unb64
 from ..money import check_currency, parse_amount
 from .codes import DATA_INVALID, UNKNOWN_TYPE
@@ -69,13 +70,14 @@ class _Bad(Exception):
 
 # --- field specs ----------------------------------------------------------------------------
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
-_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
-_IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9._/-]{0,63}$")
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_IDENT = pattern("project")
+_SLUG = pattern("slug")
+_HEX64 = pattern("hex64")
+_FILE_NAME = pattern("file_name")
+
+# Business dates: the calendar the registry accepts (before and after it a date is a typing error).
+FIRST_DATE = "1900-01-01"
+LAST_DATE = "2199-12-31"
 
 
 class Spec:
@@ -98,10 +100,12 @@ class Text(Spec):
         if len(value) > self.max:
             raise _Bad(path, f"it has {len(value)} characters; at most {self.max} are accepted",
                        f"共 {len(value)} 个字符，最多 {self.max} 个")
-        pattern = _CONTROL_MULTILINE if self.multiline else _CONTROL
-        if pattern.search(value):
-            raise _Bad(path, "it contains control characters" + ("" if self.multiline else " or line breaks"),
-                       "含有控制字符" + ("" if self.multiline else "或换行"))
+        problem = text_problem(value, multiline=self.multiline)
+        if problem is not None:
+            if problem == "control" and not self.multiline:
+                problem = "control_line"
+            detail, detail_zh = TEXT_PROBLEMS[problem]
+            raise _Bad(path, detail, detail_zh)
         return value
 
 
@@ -112,13 +116,14 @@ class Pattern(Spec):
     what_zh: str
 
     def check(self, value: Any, path: str, values: dict[str, Any]) -> str:
-        if not isinstance(value, str) or not self.regex.match(value):
+        if not isinstance(value, str) or not self.regex.fullmatch(value):
             raise _Bad(path, f"it must be {self.what}", f"应为{self.what_zh}")
         return value
 
 
-IDENT = Pattern(_IDENT, "an id of 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit",
-                "由 1 到 64 个字母、数字、'.'、'_' 或 '-' 组成、以字母或数字开头的编号")
+IDENT = Pattern(_IDENT, "an id of 1 to 64 capital letters, digits, '.', '_' or '-', "
+                "starting and ending with a capital letter or digit",
+                "由 1 到 64 个大写字母、数字、'.'、'_' 或 '-' 组成、以大写字母或数字开头和结尾的编号")
 SLUG = Pattern(_SLUG, "a name of 1 to 64 lowercase letters, digits, '.', '_', '/' or '-'",
                "由 1 到 64 个小写字母、数字、'.'、'_'、'/' 或 '-' 组成的名称")
 HEX64 = Pattern(_HEX64, "a SHA-256 hash: 64 lowercase hex digits", " SHA-256 哈希值：64 位小写十六进制数字")
@@ -160,25 +165,28 @@ class Int(Spec):
 @dataclass(frozen=True)
 class Date(Spec):
     def check(self, value: Any, path: str, values: dict[str, Any]) -> str:
-        if not isinstance(value, str) or not _DATE.match(value):
+        if not matches("date_shape", value):
             raise _Bad(path, "it must be a date like 2026-01-31", "应为日期，如 2026-01-31")
         try:
             date.fromisoformat(value)
         except ValueError:
             raise _Bad(path, f"{value} is not a date in the calendar", f"{value} 不是有效日期") from None
+        if not FIRST_DATE <= value <= LAST_DATE:
+            raise _Bad(path, f"it must be between {FIRST_DATE} and {LAST_DATE}",
+                       f"应在 {FIRST_DATE} 至 {LAST_DATE} 之间")
+        if not matches("date", value):  # the grammar's date: exactly the checks above
+            raise _Bad(path, f"{value} is not a date in the calendar", f"{value} 不是有效日期")
         return value
 
 
 @dataclass(frozen=True)
 class Origin(Spec):
-    """A log's origin: the first line of its checkpoints (printable, no spaces)."""
+    """A log's origin: the first line of its checkpoints (printable ASCII, no spaces)."""
 
     def check(self, value: Any, path: str, values: dict[str, Any]) -> str:
-        if not isinstance(value, str) or not value or len(value) > 200 or any(
-            ch.isspace() or not ch.isprintable() for ch in value
-        ):
-            raise _Bad(path, "it must be a log origin: 1 to 200 printable characters without spaces",
-                       "应为账本名称：1 到 200 个可打印字符，不含空格")
+        if not matches("origin", value):
+            raise _Bad(path, "it must be a log origin: 1 to 200 printable ASCII characters without spaces",
+                       "应为账本名称：1 到 200 个可打印 ASCII 字符，不含空格")
         return value
 
 
@@ -304,7 +312,7 @@ class Genesis:
     registrar with ``key.granted``, so that every key but the root has a granting entry.
     """
 
-    origin: str = req(Text(200))            # the log's origin; equals the body's "log"
+    origin: str = req(Origin())             # the log's origin; equals the body's "log"
     jurisdiction: str = req(Text(100))       # e.g. "CN-GD-Shenzhen"
     rule_sets: tuple[str, ...] = req(ListOf(SLUG, 1, 16))  # rule set versions in force, "cn-charity/1"
     public_key: str = req(PublicKey())       # the registrar key (base64, raw 32 bytes)

@@ -36,7 +36,7 @@ def check_uscc(code: object) -> str:
         raise LedgerError(USCC_INVALID, code=code, detail="write it as a text of 18 characters",
                           detail_zh="应为 18 位字符")
     if len(code) != 18:
-        raise LedgerError(USCC_INVALID, code=code, detail=f"it has {len(code)} characters instead of 18",
+        raise LedgerError(USCC_INVALID, code=code[:40], detail=f"it has {len(code)} characters instead of 18",
                           detail_zh=f"共 {len(code)} 位，应为 18 位")
     bad = sorted({ch for ch in code if ch not in _VALUE})
     if bad:

@@ -218,7 +218,7 @@ def _with_stored_origin(settings: Settings, engine: Engine) -> Settings:
     return replace(settings, origin=stored)
 
 
-_YEAR_SUFFIX = re.compile(r"/(\d{4})$")
+_YEAR_SUFFIX = re.compile(r"/([0-9]{4})\Z", re.ASCII)
 
 
 def next_origin(origin: str, year: int) -> str:

@@ -19,13 +19,14 @@ Two variants (docs/reports.md, "Receipts and personal data"):
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
 from ledger.domain.privacy import parse_receipt_code
 from ledger.domain.rows import DonationRow, KeyRow, OrgRow, ProjectRow, RegistryRow
 from ledger.errors import InvariantBroken, LedgerError
+from ledger.grammar import matches as grammar_matches
+from ledger.grammar import pattern as grammar_pattern
 
 from .. import labels as L
 from ..common import ReportDoc, ReportRequest, default_site_url, rules_for
@@ -33,23 +34,24 @@ from ..disclosures import china_date
 from ..formats import Column, Money, Table
 from ..snapshot import Snapshot
 
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_HEX64 = grammar_pattern("hex64")
 
 
 def find_donation(snap: Snapshot, ref: str) -> DonationRow:
     """The donation a seq, a leaf hash or a receipt code names (the code's salt is not checked here)."""
     ref = ref.strip()
     found: DonationRow | None = None
-    if ref.isdigit():
+    if grammar_matches("uint", ref):
         rows = snap.rows(DonationRow, seq=int(ref))
         found = rows[0] if rows else None
-    elif _HEX64.match(ref):
+    elif _HEX64.fullmatch(ref):
         found = snap.get(DonationRow, ref)
     else:
         rows = snap.rows(DonationRow, seq=parse_receipt_code(ref).seq)
         found = rows[0] if rows else None
     if found is None:
-        raise LedgerError("not_found", what="donation", what_zh="捐赠", ref=ref if ref.isdigit() or _HEX64.match(ref) else "the receipt code")
+        shown = ref if grammar_matches("uint", ref) or _HEX64.fullmatch(ref) else "the receipt code"
+        raise LedgerError("not_found", what="donation", what_zh="捐赠", ref=shown)
     return found
 
 

@@ -8,6 +8,15 @@ schema allows. Whether input is acceptable here depends on the log's state, whic
 can say: a tree size beyond the current one, a cursor this server did not give out, an entry
 signed by an unknown key are well formed and still refused (each with a documented 4xx).
 
+What the schema does state, the server must honour: a request schemathesis generated as valid
+is never refused for its shape (``schema_valid_input_is_not_malformed`` below): not
+``parameter_invalid`` from the validation of each parameter against its declared pattern, length
+or bounds, not ``route_not_found`` for a path segment the schema allows, and not ``body_invalid``
+for a body the schema allows, whose grammar (patterns, lengths, bounds, minItems/maxItems) comes
+from ledger.grammar. Rules between parameters, which OpenAPI cannot state ("exactly one of index
+and leaf_hash"), are said in the descriptions and answered ``parameter_invalid`` without the
+per-parameter ``errors``: those are allowed.
+
 The schema is loaded when the module is imported (schemathesis's fixture-based loader does not
 run under pytest 9), over a registry built in a temporary folder removed at the end.
 """
@@ -18,6 +27,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -50,7 +60,36 @@ def _cleanup() -> Iterator[None]:
     shutil.rmtree(_HOME, ignore_errors=True)
 
 
+# the codes of "this request is malformed": what the schema alone decides
+_SHAPE_CODES = frozenset({"parameter_invalid", "route_not_found", "body_invalid"})
+
+
+@schemathesis.check
+def schema_valid_input_is_not_malformed(ctx: Any, response: Any, case: schemathesis.Case) -> bool | None:
+    """A positive (schema-valid) request may be refused for the log's state, never as malformed."""
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive or response.status_code not in (400, 404):
+        return None
+    try:
+        problem = response.json()
+    except ValueError:
+        return None
+    code = problem.get("code")
+    if code == "parameter_invalid" and "errors" not in problem.get("params", {}):
+        return None  # a rule between parameters (see the module's docstring)
+    if code in _SHAPE_CODES:
+        raise AssertionError(
+            f"{case.operation.label}: a request the schema allows was refused as malformed ({code}): "
+            f"{response.text[:300]}"
+        )
+    return None
+
+
 @schema.parametrize()
 @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_api_conforms_to_its_schema(case: schemathesis.Case) -> None:
-    case.call_and_validate(headers={"Authorization": f"Bearer {_TOKEN}"}, excluded_checks=[positive_data_acceptance])
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {_TOKEN}"},
+        excluded_checks=[positive_data_acceptance],
+        additional_checks=[schema_valid_input_is_not_malformed],
+    )

@@ -460,6 +460,39 @@ def test_business_dates_not_in_future(w):
     w.refuse(w.auditor, "audit.opinion", _audit(FOUNDATION, 2027), "date_in_future")
 
 
+def test_business_dates_plausible(w):
+    # not in the future beyond a day of clock skew: the world's day is 2026-03-21 in China
+    err = w.refuse(w.registrar, "org.registered", org_data(NEW_ORG, registered_on="2026-03-23"), "date_too_late")
+    assert (err.params["field"], err.params["latest"]) == ("registered_on", "2026-03-22")
+    w.append(w.registrar, "org.registered", org_data(NEW_ORG, "foundation", public=True, registered_on="2026-03-10"))
+    # not before the project existed (its start_date)
+    err = w.refuse(w.fundraiser, "donation.received", donation_data(w.DIR, received_on="2026-02-28"), "date_too_early")
+    assert (err.params["field"], err.params["earliest"]) == ("received_on", "2026-03-01")
+    w.append(w.fundraiser, "donation.received", donation_data(w.DIR, "50.00", received_on="2026-03-01"))
+    err = w.refuse(w.fundraiser, "funds.allocated", allocation_data(w.DIR, "1.00", allocated_on="2026-02-01"),
+                   "date_too_early")
+    assert err.params["field"] == "allocated_on"
+    # not before the organisation existed (its registered_on)
+    admin, fundraiser = key("new_admin"), key("new_fundraiser")
+    w.append(w.registrar, "key.granted", grant_data(admin, "org_admin", NEW_ORG))
+    w.append(admin, "key.granted", grant_data(fundraiser, "fundraiser", NEW_ORG))
+    err = w.refuse(fundraiser, "project.registered", project_data("P-NEW", directed=True), "date_too_early")
+    assert (err.params["field"], err.params["earliest"]) == ("start_date", "2026-03-10")
+    w.append(fundraiser, "project.registered", project_data("P-NEW", directed=True, start_date="2026-03-10"))
+    err = w.refuse(w.registrar, "org.deregistered", {"org": NEW_ORG, "reason": "注销", "effective_on": "2026-03-09"},
+                   "date_too_early")
+    assert err.params["field"] == "effective_on"
+    w.append(w.registrar, "org.deregistered", {"org": NEW_ORG, "reason": "注销", "effective_on": "2026-03-21"})
+
+
+def test_project_ids_are_canonical_uppercase(w):
+    # ids that differ only by case or trailing punctuation cannot both exist: only one spelling is accepted
+    for bad in ("p-elder-2026", "P-Elder-2026", "P-ELDER-2026-", "P-ELDER-2026.", "P-ELDER-2026\n", "P-\uff25LDER"):
+        err = w.refuse(w.fundraiser, "project.registered", project_data(bad, directed=True), "data_invalid")
+        assert err.params["field"] == "project"
+    w.refuse(w.fundraiser, "project.registered", project_data(w.PUB, directed=True), "project_exists")
+
+
 # --- progress, closing ------------------------------------------------------------------------
 
 

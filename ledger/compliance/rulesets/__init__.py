@@ -67,8 +67,9 @@ __all__ = [
 ]
 
 FORMAT = 1
-FILE_RE = re.compile(r"^(?P<name>[a-z][a-z0-9-]{0,40})\.v(?P<version>[1-9][0-9]{0,3})\.json$")
-REF_RE = re.compile(r"^(?P<name>[a-z][a-z0-9-]{0,40})/(?P<version>[1-9][0-9]{0,3})$")
+# matched in full (fullmatch), ASCII only (ledger.grammar)
+FILE_RE = re.compile(r"(?P<name>[a-z][a-z0-9-]{0,40})\.v(?P<version>[1-9][0-9]{0,3})\.json", re.ASCII)
+REF_RE = re.compile(r"(?P<name>[a-z][a-z0-9-]{0,40})/(?P<version>[1-9][0-9]{0,3})", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +162,7 @@ class RuleSet:
 def load_file(path: Path | Traversable) -> RuleSet:
     """Read and check one rule-set file (its name must be ``<name>.v<version>.json``)."""
     where = str(path)
-    match = FILE_RE.match(path.name)
+    match = FILE_RE.fullmatch(path.name)
     if match is None:
         raise LedgerError(RULESET_INVALID, path=where, detail="the file name must be <name>.v<version>.json")
     try:
@@ -235,7 +236,7 @@ def _build(raw: Any, name: str, version: int, where: str) -> RuleSet:
 
 
 def _date(value: Any, path: str) -> date:
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value, re.ASCII):
         raise ParamError(path, "a date YYYY-MM-DD is required")
     try:
         return date.fromisoformat(value)
@@ -311,7 +312,7 @@ class RuleSetRegistry:
 
     def ref(self, ref: str) -> RuleSet:
         """The version a report or the genesis entry names: ``"cn-charity/1"``."""
-        match = REF_RE.match(ref) if isinstance(ref, str) else None
+        match = REF_RE.fullmatch(ref) if isinstance(ref, str) else None
         if match is None:
             raise LedgerError(RULESET_UNKNOWN, name=ref, known=", ".join(self.names()) or "none")
         return self.get(match["name"], int(match["version"]))
