@@ -57,7 +57,7 @@ def _inspect(value: Any, level: int) -> bool:
     if kind is str or kind is bool or value is None:
         return True
     if kind is int:
-        return -MAX_SAFE_INT <= value <= MAX_SAFE_INT
+        return bool(-MAX_SAFE_INT <= value <= MAX_SAFE_INT)
     if kind is dict or kind is list:
         if level >= MAX_DEPTH:
             raise LedgerError("body_invalid", detail=f"nested deeper than {MAX_DEPTH} levels")

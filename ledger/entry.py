@@ -43,19 +43,20 @@ class SignedEntry:
 
     @property
     def type(self) -> str:
-        return self.body["type"]
+        return str(self.body["type"])
 
     @property
     def signer(self) -> str:
-        return self.body["signer"]
+        return str(self.body["signer"])
 
     @property
     def idem(self) -> str:
-        return self.body["idem"]
+        return str(self.body["idem"])
 
     @property
     def data(self) -> dict[str, Any]:
-        return self.body["data"]
+        data: dict[str, Any] = self.body["data"]
+        return data
 
     def signing_message(self) -> bytes:
         return ENTRY_PREFIX + self.body_bytes

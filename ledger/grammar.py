@@ -97,9 +97,9 @@ def schema_pattern(name: str) -> str:
 def parse_uint(text: object, *, limit: int = 2**63 - 1) -> int | None:
     """A decimal ASCII integer in ``0..limit``, or None (no sign, spaces, leading zeros,
     underscores or digits of other scripts, all of which ``int()`` would accept)."""
-    if not matches("uint", text):
+    if not isinstance(text, str) or not matches("uint", text):
         return None
-    value = int(text)  # type: ignore[arg-type]
+    value = int(text)
     return value if value <= limit else None
 
 

@@ -50,6 +50,7 @@ import itertools
 import json
 import os
 import time
+from functools import partial
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -495,7 +496,7 @@ class Monitor:
             if shard is None:
                 raise LedgerError(MONITOR_STATE_INVALID, path=str(self.state_dir), detail=f"the state is of the log {replay.origin!r}, not {checkpoint.origin!r}")
             index = _shard_index(shard, self.source)
-            final_note = self._read("reading a sealed log's final checkpoint", lambda i=index: self.source.checkpoint(i))
+            final_note = self._read("reading a sealed log's final checkpoint", partial(self.source.checkpoint, index))
             try:
                 final = Checkpoint.parse(parse_note(final_note).text)
             except LedgerError as exc:

@@ -323,11 +323,13 @@ def _fund(c: _Call, project: ProjectRow) -> FundRow:
 
 
 def _implementers(project: ProjectRow) -> list[str]:
-    return json.loads(project.implementers_json)
+    implementers: list[str] = json.loads(project.implementers_json)
+    return implementers
 
 
 def _overseers(project: ProjectRow) -> list[str]:
-    return json.loads(project.overseers_json)
+    overseers: list[str] = json.loads(project.overseers_json)
+    return overseers
 
 
 def _require_fundraiser(c: _Call, project: ProjectRow) -> None:

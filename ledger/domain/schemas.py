@@ -176,7 +176,7 @@ class Date(Spec):
                        f"应在 {FIRST_DATE} 至 {LAST_DATE} 之间")
         if not matches("date", value):  # the grammar's date: exactly the checks above
             raise _Bad(path, f"{value} is not a date in the calendar", f"{value} 不是有效日期")
-        return value
+        return str(value)
 
 
 @dataclass(frozen=True)
@@ -187,7 +187,7 @@ class Origin(Spec):
         if not matches("origin", value):
             raise _Bad(path, "it must be a log origin: 1 to 200 printable ASCII characters without spaces",
                        "应为账本名称：1 到 200 个可打印 ASCII 字符，不含空格")
-        return value
+        return str(value)
 
 
 @dataclass(frozen=True)
@@ -212,7 +212,7 @@ class PublicKey(Spec):
         if problem is not None:
             raise _Bad(path, f"it must be a usable Ed25519 public key: {problem}",
                        "应为可用的 Ed25519 公钥（编码规范、非小阶点、在曲线上）")
-        return value
+        return str(value)
 
 
 @dataclass(frozen=True)
