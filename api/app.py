@@ -37,8 +37,6 @@ from .controllers.evidence import EvidenceController
 from .controllers.log import LogController, LogShardsController
 from .controllers.oversight import DeadlinesController, OverseersController
 from .controllers.problems import ProblemsController
-from .controllers.regulator import RegulatorController
-from .controllers.tiles import TilesController
 from .controllers.registry import (
     AllocationsController,
     AttestationsController,
@@ -48,8 +46,10 @@ from .controllers.registry import (
     ProgressController,
     ProjectsController,
 )
-from .openapi import ExampleStructPlugin, openapi_config
+from .controllers.regulator import RegulatorController
+from .controllers.tiles import TilesController
 from .http_caching import http_caching
+from .openapi import ExampleStructPlugin, openapi_config
 from .problems import EXCEPTION_HANDLERS
 from .redaction import install as install_log_redaction
 from .requests import LedgerRequest, host_guard
@@ -110,12 +110,14 @@ def create_app(
         cors_config=_cors(api_settings),
         # the largest body of any handler (add-checkpoint sets its own); guards apply the smaller ones
         request_max_body_size=max(api_settings.max_entry_bytes, api_settings.max_batch_bytes),
-        state=State({
-            "ledger": ledger,
-            "api_settings": api_settings,
-            "rate_limiter": RateLimiter(api_settings),
-            "appender": AppendCoalescer(ledger.log),
-        }),
+        state=State(
+            {
+                "ledger": ledger,
+                "api_settings": api_settings,
+                "rate_limiter": RateLimiter(api_settings),
+                "appender": AppendCoalescer(ledger.log),
+            }
+        ),
         on_app_init=[hook for m in mounted if (hook := getattr(m, "on_app_init", None)) is not None],
         on_shutdown=[ledger.engine.dispose] if owns_engine else [],
         # Problems are logged by api.problems (server errors only); client errors are not noise.

@@ -33,8 +33,14 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 MAX_BUFFERED = 4 * 1024 * 1024
 MIN_COMPRESS = 512
 COMPRESSIBLE = (
-    "text/", "application/json", "application/problem+json", "application/x-ndjson", "application/javascript",
-    "application/xml", "application/atom+xml", "image/svg+xml",
+    "text/",
+    "application/json",
+    "application/problem+json",
+    "application/x-ndjson",
+    "application/javascript",
+    "application/xml",
+    "application/atom+xml",
+    "image/svg+xml",
 )
 
 

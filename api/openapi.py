@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, Example, SecurityScheme, Tag
-from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 
 from ledger.store.log_store import MAX_BATCH
 
@@ -42,8 +42,14 @@ TAGS = [
     Tag(name="disbursements", description="Payments by implementers."),
     Tag(name="progress", description="Progress reports of implementers."),
     Tag(name="attestations", description="Oversight verdicts."),
-    Tag(name="oversight", description="Disclosure deadlines and oversight organisations' desks; risk signals need the regulator scope."),
-    Tag(name="reports", description="Compliance reports: request (202 and a job), poll, download; published reports with the SHA-256 the log records."),
+    Tag(
+        name="oversight",
+        description="Disclosure deadlines and oversight organisations' desks; risk signals need the regulator scope.",
+    ),
+    Tag(
+        name="reports",
+        description="Compliance reports: request (202 and a job), poll, download; published reports with the SHA-256 the log records.",
+    ),
     Tag(name="regulator", description="Cross-organisation views; need a bearer token with the regulator scope."),
     Tag(name="evidence", description="Evidence files by SHA-256: signed uploads (GET /evidence/{sha256} serves them)."),
     Tag(name="problems", description="The catalogue of error codes."),
@@ -128,7 +134,8 @@ def openapi_config() -> OpenAPIConfig:
         components=Components(
             security_schemes={
                 BEARER: SecurityScheme(
-                    type="http", scheme="bearer",
+                    type="http",
+                    scheme="bearer",
                     description="A regulator token made with `charity-ledger token create` (stored hashed, revocable).",
                 )
             }

@@ -27,12 +27,15 @@ MAX_CURSOR = 512
 
 Limit = Annotated[
     int,
-    QueryParameter(ge=1, le=PAGE_MAX, description=f"Items per page (at most {PAGE_MAX}).", examples=[Example(value=50)]),
+    QueryParameter(
+        ge=1, le=PAGE_MAX, description=f"Items per page (at most {PAGE_MAX}).", examples=[Example(value=50)]
+    ),
 ]
 Cursor = Annotated[
     str | None,
     QueryParameter(
-        max_length=MAX_CURSOR, description="The next_cursor of the previous page; omit for the first page.",
+        max_length=MAX_CURSOR,
+        description="The next_cursor of the previous page; omit for the first page.",
         examples=[Example(value="WzQxXQ")],
     ),
 ]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from litestar.openapi.spec import Example
 from litestar.di import Dependency
+from litestar.openapi.spec import Example
 from litestar.params import PathParameter, QueryParameter, SkipValidationMarker
 from litestar.routes import base as _litestar_routes
 
@@ -57,11 +57,18 @@ ApiSettingsDep = Annotated[ApiSettings, Dependency(kind="named"), SkipValidation
 
 Order = Annotated[
     Literal["asc", "desc"],
-    QueryParameter(description="Order by seq: oldest first (asc, default) or newest first (desc).", examples=[Example(value="desc")]),
+    QueryParameter(
+        description="Order by seq: oldest first (asc, default) or newest first (desc).",
+        examples=[Example(value="desc")],
+    ),
 ]
 Org = Annotated[
     str | None,
-    QueryParameter(pattern=USCC, description="An organisation's unified social credit code (18 characters).", examples=[Example(value=ORG_EXAMPLE)]),
+    QueryParameter(
+        pattern=USCC,
+        description="An organisation's unified social credit code (18 characters).",
+        examples=[Example(value=ORG_EXAMPLE)],
+    ),
 ]
 ProjectId = Annotated[
     str | None,
@@ -70,14 +77,18 @@ ProjectId = Annotated[
 Since = Annotated[
     str | None,
     QueryParameter(
-        max_length=40, pattern=TIME_FILTER, description="Log time from (inclusive): RFC 3339 or a date.",
+        max_length=40,
+        pattern=TIME_FILTER,
+        description="Log time from (inclusive): RFC 3339 or a date.",
         examples=[Example(value="2026-11-01T00:00:00Z")],
     ),
 ]
 Until = Annotated[
     str | None,
     QueryParameter(
-        max_length=40, pattern=TIME_FILTER, description="Log time before (exclusive): RFC 3339 or a date.",
+        max_length=40,
+        pattern=TIME_FILTER,
+        description="Log time before (exclusive): RFC 3339 or a date.",
         examples=[Example(value="2026-12-01")],
     ),
 ]
@@ -87,27 +98,45 @@ Signer = Annotated[
 ]
 EntryType = Annotated[
     str | None,
-    QueryParameter(name="type", pattern=ENTRY_TYPE, max_length=64, description="An entry type.", examples=[Example(value="donation.received")]),
+    QueryParameter(
+        name="type",
+        pattern=ENTRY_TYPE,
+        max_length=64,
+        description="An entry type.",
+        examples=[Example(value="donation.received")],
+    ),
 ]
 Idem = Annotated[
     str | None,
     QueryParameter(
-        pattern=IDEM, description="The signer's request id (with signer: at most one entry).",
+        pattern=IDEM,
+        description="The signer's request id (with signer: at most one entry).",
         examples=[Example(value="bank-2026-11-27-0042")],
     ),
 ]
 LeafHashQuery = Annotated[
     str | None,
-    QueryParameter(pattern=HEX64, description="A leaf hash (64 lowercase hex).", examples=[Example(value=HASH_EXAMPLE)]),
+    QueryParameter(
+        pattern=HEX64, description="A leaf hash (64 lowercase hex).", examples=[Example(value=HASH_EXAMPLE)]
+    ),
 ]
 Seq = Annotated[
     int,
     PathParameter(
-        ge=0, le=MAX_INT, description="An entry's seq: its position in the chain of logs (its seq in the first log).",
+        ge=0,
+        le=MAX_INT,
+        description="An entry's seq: its position in the chain of logs (its seq in the first log).",
         examples=[Example(value=41)],
     ),
 ]
-LeafHash = Annotated[str, PathParameter(pattern=HEX64, description="A leaf hash (64 lowercase hex).", examples=[Example(value=HASH_EXAMPLE)])]
-OrgPath = Annotated[str, PathParameter(pattern=USCC, description="A unified social credit code.", examples=[Example(value=ORG_EXAMPLE)])]
-ProjectPath = Annotated[str, PathParameter(pattern=IDENT, description="A project id.", examples=[Example(value="P-ELDER-2026")])]
+LeafHash = Annotated[
+    str,
+    PathParameter(pattern=HEX64, description="A leaf hash (64 lowercase hex).", examples=[Example(value=HASH_EXAMPLE)]),
+]
+OrgPath = Annotated[
+    str, PathParameter(pattern=USCC, description="A unified social credit code.", examples=[Example(value=ORG_EXAMPLE)])
+]
+ProjectPath = Annotated[
+    str, PathParameter(pattern=IDENT, description="A project id.", examples=[Example(value="P-ELDER-2026")])
+]
 Size = Annotated[int, PathParameter(ge=0, le=MAX_INT, description="A tree size.", examples=[Example(value=42)])]

@@ -19,11 +19,13 @@ def donor_store(ledger: Ledger) -> DonorStore:
     checked against the log and need no key; the store is asked only for donations recorded
     without a receipt commitment, and then finds no record (a record stored under another key
     answers 503 ``privacy_key_invalid``)."""
-    fernet = load_privacy_key(ledger.settings, create=False) if has_privacy_key(ledger) else Fernet(Fernet.generate_key())
+    fernet = (
+        load_privacy_key(ledger.settings, create=False) if has_privacy_key(ledger) else Fernet(Fernet.generate_key())
+    )
     return DonorStore(ledger.engine, fernet)
 
 
-def donor_record(ledger: Ledger, seq: int):  # noqa: ANN201 - ledger.store.donors.DonorRecord
+def donor_record(ledger: Ledger, seq: int):
     if not has_privacy_key(ledger):  # nothing was ever stored
         raise LedgerError("not_found", what="donor record", what_zh="捐赠人记录", ref=f"seq {seq}")
     return donor_store(ledger).get(seq)

@@ -55,84 +55,100 @@ KIND_STATUS: dict[str, int] = {
 # --- codes of the HTTP layer ----------------------------------------------------------------
 
 ROUTE_NOT_FOUND = define(
-    "route_not_found", "not_found",
+    "route_not_found",
+    "not_found",
     "There is nothing at {path}; see /schema for the API.",
     "{path} 不存在，请查看 /schema 中的接口说明。",
 )
 METHOD_NOT_ALLOWED = define(
-    "method_not_allowed", "invalid",
+    "method_not_allowed",
+    "invalid",
     "{method} is not allowed on {path}.",
     "{path} 不支持 {method} 方法。",
 )
 PARAMETER_INVALID = define(
-    "parameter_invalid", "invalid",
+    "parameter_invalid",
+    "invalid",
     "The request has invalid parameters: {detail}.",
     "请求参数无效：{detail}。",
 )
 REQUEST_INVALID = define(
-    "request_invalid", "invalid",
+    "request_invalid",
+    "invalid",
     "The request cannot be processed: {detail}.",
     "无法处理该请求：{detail}。",
 )
 REQUEST_TOO_LARGE = define(
-    "request_too_large", "invalid",
+    "request_too_large",
+    "invalid",
     "The request body is larger than the {limit} bytes accepted here; send fewer entries per request.",
     "请求内容超过此处允许的 {limit} 字节，请减少每次提交的条目数。",
 )
 UNSUPPORTED_MEDIA_TYPE = define(
-    "unsupported_media_type", "invalid",
+    "unsupported_media_type",
+    "invalid",
     "Send the request body as {expected}, not {got}.",
     "请求内容须为 {expected}，而不是 {got}。",
 )
 RATE_LIMITED = define(
-    "rate_limited", "unavailable",
+    "rate_limited",
+    "unavailable",
     "Too many writes from {client}; try again in {retry_after} s, or send a batch.",
     "来自 {client} 的写入过于频繁，请 {retry_after} 秒后重试，或改用批量提交。",
 )
 NOT_AUTHENTICATED = define(
-    "not_authenticated", "forbidden",
+    "not_authenticated",
+    "forbidden",
     "This needs a bearer token with the {scope} scope: {detail}.",
     "此操作需要具有 {scope} 权限的访问令牌：{detail_zh}。",
 )
 TOKEN_SCOPE_MISSING = define(
-    "token_scope_missing", "forbidden",
+    "token_scope_missing",
+    "forbidden",
     "The token {name!r} does not have the {scope} scope.",
     "令牌 {name!r} 没有 {scope} 权限。",
 )
 CURSOR_INVALID = define(
-    "cursor_invalid", "invalid",
+    "cursor_invalid",
+    "invalid",
     "The cursor is not one this list gave out; start again without a cursor.",
     "翻页游标无效，请不带游标重新开始。",
 )
 WITNESS_UNKNOWN_KEY = define(
-    "witness_unknown_key", "forbidden",
+    "witness_unknown_key",
+    "forbidden",
     "The checkpoint carries no cosignature by a witness this log trusts.",
     "该检查点没有本账本信任的见证方的副署。",
 )
 DATABASE_UNAVAILABLE = define(
-    "database_unavailable", "unavailable",
+    "database_unavailable",
+    "unavailable",
     "The database is not reachable or too busy; nothing was written; try again shortly.",
     "数据库暂时无法访问或过于繁忙，未写入任何内容，请稍后重试。",
 )
 WRITE_CONFLICT = define(
-    "write_conflict", "conflict",
+    "write_conflict",
+    "conflict",
     "The write collided with another one and nothing was written; send it again.",
     "写入与另一次写入冲突，未写入任何内容，请重新提交。",
 )
 INTERNAL_ERROR = define(
-    "internal_error", "unavailable",
+    "internal_error",
+    "unavailable",
     "Something went wrong on our side; it was logged as {instance}. Nothing you sent was the cause.",
     "服务器内部出错，已记录为 {instance}。这不是您提交的内容造成的。",
 )
 
 # --- fuzz ---
 REQUEST_UNREADABLE = define(
-    "request_unreadable", "invalid",
+    "request_unreadable",
+    "invalid",
     "The request cannot be read: {detail}; nothing was written.",
     "无法读取该请求：{detail_zh}；未写入任何内容。",
 )
 CONTENT_ENCODING_UNSUPPORTED = define(
-    "content_encoding_unsupported", "invalid",
+    "content_encoding_unsupported",
+    "invalid",
     "Send the request body as it is, without a Content-Encoding (this one says {encoding!r}).",
     "请求内容须按原样发送，不带 Content-Encoding（本次为 {encoding!r}）。",
 )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, literal, or_, select, tuple_
@@ -25,13 +25,24 @@ from ledger.domain.tracing import trace_donation
 from ledger.errors import LedgerError
 from ledger.money import format_amount
 from ledger.store.db import read_transaction
-from ledger.store.tables import ALLOCATION, ATTESTATION, BALANCE, DISBURSEMENT, DONATION, ENTRY, FUND, HEAD, LEAF, ORG, PROGRESS, PROJECT
+from ledger.store.tables import (
+    ALLOCATION,
+    ATTESTATION,
+    BALANCE,
+    DISBURSEMENT,
+    DONATION,
+    ENTRY,
+    FUND,
+    HEAD,
+    LEAF,
+    ORG,
+    PROGRESS,
+    PROJECT,
+)
 
 from . import schemas as S
 from .pagination import decode_cursor, page
 from .problems import PARAMETER_INVALID
-
-
 
 
 def _money(minor: int | None, currency: str | None) -> str | None:
@@ -54,14 +65,16 @@ def parse_time_param(value: str | None, name: str) -> str | None:
     text = value  # no stripping: "2026-11-27\n" is not a time (ledger.grammar)
     try:
         if len(text) == 10:
-            moment = datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+            moment = datetime.fromisoformat(text).replace(tzinfo=UTC)
         else:
             moment = datetime.fromisoformat(text)
     except ValueError:
-        raise LedgerError(PARAMETER_INVALID, detail=f"{name}={value!r} is not an RFC 3339 time like 2026-11-27T08:00:00Z or a date") from None
+        raise LedgerError(
+            PARAMETER_INVALID, detail=f"{name}={value!r} is not an RFC 3339 time like 2026-11-27T08:00:00Z or a date"
+        ) from None
     if moment.tzinfo is None:
         raise LedgerError(PARAMETER_INVALID, detail=f"{name}={value!r} has no time zone; add Z or an offset")
-    if not 1970 <= moment.astimezone(timezone.utc).year <= 9999:
+    if not 1970 <= moment.astimezone(UTC).year <= 9999:
         raise LedgerError(PARAMETER_INVALID, detail=f"{name}={value!r} is out of range")
     return format_time(moment)
 
@@ -94,20 +107,43 @@ def _first_seq_from(conn: Connection, time: str, size: int) -> int:
 
 
 _ENTRY_COLUMNS = (
-    LEAF.c.seq, LEAF.c.leaf_hash, LEAF.c.type, LEAF.c.signer, LEAF.c.time, LEAF.c.leaf,
-    ENTRY.c.signer_role, ENTRY.c.signer_org, ENTRY.c.project, ENTRY.c.amount_minor, ENTRY.c.currency,
-    ENTRY.c.corrected, ENTRY.c.corrected_by, ENTRY.c.last_verdict, ENTRY.c.last_verdict_by,
+    LEAF.c.seq,
+    LEAF.c.leaf_hash,
+    LEAF.c.type,
+    LEAF.c.signer,
+    LEAF.c.time,
+    LEAF.c.leaf,
+    ENTRY.c.signer_role,
+    ENTRY.c.signer_org,
+    ENTRY.c.project,
+    ENTRY.c.amount_minor,
+    ENTRY.c.currency,
+    ENTRY.c.corrected,
+    ENTRY.c.corrected_by,
+    ENTRY.c.last_verdict,
+    ENTRY.c.last_verdict_by,
 )
 
 
 def _entry(row: Any) -> S.Entry:
     leaf = parse_json(bytes(row.leaf))
     return S.Entry(
-        seq=row.seq, log=leaf["body"]["log"], leaf_hash=row.leaf_hash, type=row.type, signer=row.signer, time=row.time,
-        signer_role=row.signer_role, signer_org=row.signer_org, project=row.project,
-        amount=_money(row.amount_minor, row.currency), currency=row.currency,
-        corrected=bool(row.corrected), corrected_by=row.corrected_by, last_verdict=row.last_verdict,
-        last_verdict_by=row.last_verdict_by, leaf=_leaf(leaf),
+        seq=row.seq,
+        log=leaf["body"]["log"],
+        leaf_hash=row.leaf_hash,
+        type=row.type,
+        signer=row.signer,
+        time=row.time,
+        signer_role=row.signer_role,
+        signer_org=row.signer_org,
+        project=row.project,
+        amount=_money(row.amount_minor, row.currency),
+        currency=row.currency,
+        corrected=bool(row.corrected),
+        corrected_by=row.corrected_by,
+        last_verdict=row.last_verdict,
+        last_verdict_by=row.last_verdict_by,
+        leaf=_leaf(leaf),
     )
 
 
@@ -154,8 +190,11 @@ def list_entries(
         if after is not None:
             conds.append(seq_col < after[0] if descending else seq_col > after[0])
         stmt = (
-            select(*_ENTRY_COLUMNS).select_from(joined).where(and_(literal(True), *conds))
-            .order_by(seq_col.desc() if descending else seq_col).limit(limit + 1)
+            select(*_ENTRY_COLUMNS)
+            .select_from(joined)
+            .where(and_(literal(True), *conds))
+            .order_by(seq_col.desc() if descending else seq_col)
+            .limit(limit + 1)
         )
         rows = conn.execute(stmt).all()
     items = [_entry(r) for r in rows[:limit]]
@@ -177,8 +216,13 @@ def get_entry(engine: Engine, *, seq: int | None = None, leaf_hash: str | None =
 
 
 def list_organisations(
-    engine: Engine, *, limit: int, cursor: str | None, status: str | None = None,
-    legal_form: str | None = None, public_fundraising: bool | None = None,
+    engine: Engine,
+    *,
+    limit: int,
+    cursor: str | None,
+    status: str | None = None,
+    legal_form: str | None = None,
+    public_fundraising: bool | None = None,
 ) -> dict[str, Any]:
     after = decode_cursor(cursor, str)
     conds: list[ColumnElement[bool]] = []
@@ -191,7 +235,11 @@ def list_organisations(
     if after is not None:
         conds.append(ORG.c.org > after[0])
     with read_transaction(engine) as conn:
-        rows = conn.execute(select(ORG).where(and_(literal(True), *conds)).order_by(ORG.c.org).limit(limit + 1)).mappings().all()
+        rows = (
+            conn.execute(select(ORG).where(and_(literal(True), *conds)).order_by(ORG.c.org).limit(limit + 1))
+            .mappings()
+            .all()
+        )
     items = [_pick(S.Organisation, r) for r in rows[:limit]]
     return page(items, len(rows), limit, [items[-1].org] if items else None)
 
@@ -207,8 +255,18 @@ def get_organisation(engine: Engine, org: str) -> S.Organisation:
 # --- projects -------------------------------------------------------------------------------
 
 _PLAN_FIELDS = (
-    "purpose", "fundraising_start", "fundraising_end", "area", "responsible_person", "office_address",
-    "receiving_methods", "bank_account", "beneficiaries", "use_of_funds", "fundraising_cost", "surplus_handling",
+    "purpose",
+    "fundraising_start",
+    "fundraising_end",
+    "area",
+    "responsible_person",
+    "office_address",
+    "receiving_methods",
+    "bank_account",
+    "beneficiaries",
+    "use_of_funds",
+    "fundraising_cost",
+    "surplus_handling",
 )
 
 
@@ -221,14 +279,21 @@ def _funds(f: Any) -> S.ProjectFunds | None:
         return format_amount(f[name], cur)
 
     return S.ProjectFunds(
-        currency=cur, raised=m("raised_minor"), raised_restricted=m("raised_restricted_minor"),
-        raised_unrestricted=m("raised_unrestricted_minor"), raised_in_kind=m("raised_in_kind_minor"),
-        donations_count=f["donations_count"], allocated=m("allocated_minor"),
-        allocated_restricted=m("allocated_restricted_minor"), allocated_unrestricted=m("allocated_unrestricted_minor"),
-        available_restricted=m("available_restricted_minor"), available_unrestricted=m("available_unrestricted_minor"),
+        currency=cur,
+        raised=m("raised_minor"),
+        raised_restricted=m("raised_restricted_minor"),
+        raised_unrestricted=m("raised_unrestricted_minor"),
+        raised_in_kind=m("raised_in_kind_minor"),
+        donations_count=f["donations_count"],
+        allocated=m("allocated_minor"),
+        allocated_restricted=m("allocated_restricted_minor"),
+        allocated_unrestricted=m("allocated_unrestricted_minor"),
+        available_restricted=m("available_restricted_minor"),
+        available_unrestricted=m("available_unrestricted_minor"),
         disbursed=m("disbursed_minor"),
         disbursed_by_category=S.DisbursedByCategory(
-            program=m("disbursed_program_minor"), admin=m("disbursed_admin_minor"),
+            program=m("disbursed_program_minor"),
+            admin=m("disbursed_admin_minor"),
             fundraising_cost=m("disbursed_fundraising_cost_minor"),
         ),
         balance=m("balance_minor"),
@@ -240,29 +305,52 @@ def _project(p: Any, fund: Any, balances: Sequence[Any]) -> S.Project:
     if p["plan_fundraising_start"] is not None or p["plan_filed_seq"] is not None:
         plan = S.FundraisingPlan(
             **{name: p["plan_" + name] for name in _PLAN_FIELDS},
-            filed_seq=p["plan_filed_seq"], filed_id=p["plan_filed_id"], filed_time=p["plan_filed_time"],
-            filing_number=p["plan_filing_number"], acknowledged_seq=p["plan_ack_seq"],
+            filed_seq=p["plan_filed_seq"],
+            filed_id=p["plan_filed_id"],
+            filed_time=p["plan_filed_time"],
+            filing_number=p["plan_filing_number"],
+            acknowledged_seq=p["plan_ack_seq"],
             record_number=p["plan_record_number"],
         )
     closing = None
     if p["closed_seq"] is not None:
         closing = S.ProjectClosing(
-            closed_seq=p["closed_seq"], closed_id=p["closed_id"], closed_on=p["closed_on"], summary=p["close_summary"],
-            surplus=_money(p["surplus_minor"], p["currency"]), surplus_handling=p["surplus_handling"],
+            closed_seq=p["closed_seq"],
+            closed_id=p["closed_id"],
+            closed_on=p["closed_on"],
+            summary=p["close_summary"],
+            surplus=_money(p["surplus_minor"], p["currency"]),
+            surplus_handling=p["surplus_handling"],
             surplus_note=p["surplus_note"],
         )
     cur = p["currency"]
     return S.Project(
-        project=p["project"], title_zh=p["title_zh"], title_en=p["title_en"], field=p["field"], region=p["region"],
-        start_date=p["start_date"], end_date=p["end_date"], currency=cur, target=format_amount(p["target_minor"], cur),
-        fundraiser_org=p["fundraiser_org"], implementers=json.loads(p["implementers_json"]),
-        overseers=json.loads(p["overseers_json"]), directed=bool(p["directed"]), emergency=bool(p["emergency"]),
-        status=p["status"], description=p["description"], registered_seq=p["registered_seq"],
-        registered_id=p["registered_id"], registered_by=p["registered_by"], plan=plan, closing=closing,
+        project=p["project"],
+        title_zh=p["title_zh"],
+        title_en=p["title_en"],
+        field=p["field"],
+        region=p["region"],
+        start_date=p["start_date"],
+        end_date=p["end_date"],
+        currency=cur,
+        target=format_amount(p["target_minor"], cur),
+        fundraiser_org=p["fundraiser_org"],
+        implementers=json.loads(p["implementers_json"]),
+        overseers=json.loads(p["overseers_json"]),
+        directed=bool(p["directed"]),
+        emergency=bool(p["emergency"]),
+        status=p["status"],
+        description=p["description"],
+        registered_seq=p["registered_seq"],
+        registered_id=p["registered_id"],
+        registered_by=p["registered_by"],
+        plan=plan,
+        closing=closing,
         funds=_funds(fund),
         implementer_balances=[
             S.ImplementerBalance(
-                implementer=b["implementer"], allocated=format_amount(b["allocated_minor"], b["currency"]),
+                implementer=b["implementer"],
+                allocated=format_amount(b["allocated_minor"], b["currency"]),
                 disbursed=format_amount(b["disbursed_minor"], b["currency"]),
                 balance=format_amount(b["balance_minor"], b["currency"]),
             )
@@ -277,7 +365,9 @@ def _projects_with_funds(conn: Connection, projects: Sequence[Any]) -> list[S.Pr
         return []
     funds = {f["project"]: f for f in conn.execute(select(FUND).where(FUND.c.project.in_(ids))).mappings()}
     balances: dict[str, list[Any]] = {}
-    for b in conn.execute(select(BALANCE).where(BALANCE.c.project.in_(ids)).order_by(BALANCE.c.project, BALANCE.c.implementer)).mappings():
+    for b in conn.execute(
+        select(BALANCE).where(BALANCE.c.project.in_(ids)).order_by(BALANCE.c.project, BALANCE.c.implementer)
+    ).mappings():
         balances.setdefault(b["project"], []).append(b)
     return [_project(p, funds.get(p["project"]), balances.get(p["project"], [])) for p in projects]
 
@@ -288,17 +378,27 @@ def _json_list_contains(column: Any, value: str) -> ColumnElement[bool]:
 
 
 def list_projects(
-    engine: Engine, *, limit: int, cursor: str | None, org: str | None = None, fundraiser: str | None = None,
-    implementer: str | None = None, overseer: str | None = None, status: str | None = None, field: str | None = None,
+    engine: Engine,
+    *,
+    limit: int,
+    cursor: str | None,
+    org: str | None = None,
+    fundraiser: str | None = None,
+    implementer: str | None = None,
+    overseer: str | None = None,
+    status: str | None = None,
+    field: str | None = None,
 ) -> dict[str, Any]:
     after = decode_cursor(cursor, str)
     conds: list[ColumnElement[bool]] = []
     if org is not None:
-        conds.append(or_(
-            PROJECT.c.fundraiser_org == org,
-            _json_list_contains(PROJECT.c.implementers_json, org),
-            _json_list_contains(PROJECT.c.overseers_json, org),
-        ))
+        conds.append(
+            or_(
+                PROJECT.c.fundraiser_org == org,
+                _json_list_contains(PROJECT.c.implementers_json, org),
+                _json_list_contains(PROJECT.c.overseers_json, org),
+            )
+        )
     if fundraiser is not None:
         conds.append(PROJECT.c.fundraiser_org == fundraiser)
     if implementer is not None:
@@ -312,9 +412,13 @@ def list_projects(
     if after is not None:
         conds.append(PROJECT.c.project > after[0])
     with read_transaction(engine) as conn:
-        rows = conn.execute(
-            select(PROJECT).where(and_(literal(True), *conds)).order_by(PROJECT.c.project).limit(limit + 1)
-        ).mappings().all()
+        rows = (
+            conn.execute(
+                select(PROJECT).where(and_(literal(True), *conds)).order_by(PROJECT.c.project).limit(limit + 1)
+            )
+            .mappings()
+            .all()
+        )
         items = _projects_with_funds(conn, rows[:limit])
     return page(items, len(rows), limit, [items[-1].project] if items else None)
 
@@ -331,17 +435,29 @@ def get_project(engine: Engine, project: str) -> S.Project:
 
 
 def _donation(r: Any) -> S.Donation:
-    return _pick(S.Donation, r, amount=format_amount(r["amount_minor"], r["currency"]), corrected=bool(r["corrected"]),
-                 restricted=bool(r["restricted"]))
+    return _pick(
+        S.Donation,
+        r,
+        amount=format_amount(r["amount_minor"], r["currency"]),
+        corrected=bool(r["corrected"]),
+        restricted=bool(r["restricted"]),
+    )
 
 
 def _allocation(r: Any) -> S.Allocation:
-    return _pick(S.Allocation, r, amount=format_amount(r["amount_minor"], r["currency"]), corrected=bool(r["corrected"]))
+    return _pick(
+        S.Allocation, r, amount=format_amount(r["amount_minor"], r["currency"]), corrected=bool(r["corrected"])
+    )
 
 
 def _disbursement(r: Any) -> S.Disbursement:
-    return _pick(S.Disbursement, r, amount=format_amount(r["amount_minor"], r["currency"]),
-                 evidence=json.loads(r["evidence_json"]), corrected=bool(r["corrected"]))
+    return _pick(
+        S.Disbursement,
+        r,
+        amount=format_amount(r["amount_minor"], r["currency"]),
+        evidence=json.loads(r["evidence_json"]),
+        corrected=bool(r["corrected"]),
+    )
 
 
 def _progress(r: Any) -> S.ProgressReport:
@@ -353,7 +469,13 @@ def _attestation(r: Any) -> S.Attestation:
 
 
 def _list_by_seq(
-    engine: Engine, table: Any, convert: Any, *, limit: int, cursor: str | None, descending: bool,
+    engine: Engine,
+    table: Any,
+    convert: Any,
+    *,
+    limit: int,
+    cursor: str | None,
+    descending: bool,
     equals: dict[str, Any],
 ) -> dict[str, Any]:
     after = decode_cursor(cursor, int)
@@ -361,8 +483,10 @@ def _list_by_seq(
     if after is not None:
         conds.append(table.c.seq < after[0] if descending else table.c.seq > after[0])
     stmt = (
-        select(table).where(and_(literal(True), *conds))
-        .order_by(table.c.seq.desc() if descending else table.c.seq).limit(limit + 1)
+        select(table)
+        .where(and_(literal(True), *conds))
+        .order_by(table.c.seq.desc() if descending else table.c.seq)
+        .limit(limit + 1)
     )
     with read_transaction(engine) as conn:
         rows = conn.execute(stmt).mappings().all()
@@ -378,7 +502,9 @@ def list_allocations(engine: Engine, *, project: str | None, org: str | None, **
     return _list_by_seq(engine, ALLOCATION, _allocation, equals={"project": project, "implementer": org}, **kw)
 
 
-def list_disbursements(engine: Engine, *, project: str | None, org: str | None, category: str | None, **kw: Any) -> dict[str, Any]:
+def list_disbursements(
+    engine: Engine, *, project: str | None, org: str | None, category: str | None, **kw: Any
+) -> dict[str, Any]:
     return _list_by_seq(
         engine, DISBURSEMENT, _disbursement, equals={"project": project, "implementer": org, "category": category}, **kw
     )
@@ -389,11 +515,20 @@ def list_progress(engine: Engine, *, project: str | None, org: str | None, **kw:
 
 
 def list_attestations(
-    engine: Engine, *, project: str | None, org: str | None, target: str | None, verdict: str | None, **kw: Any,
+    engine: Engine,
+    *,
+    project: str | None,
+    org: str | None,
+    target: str | None,
+    verdict: str | None,
+    **kw: Any,
 ) -> dict[str, Any]:
     return _list_by_seq(
-        engine, ATTESTATION, _attestation,
-        equals={"project": project, "overseer_org": org, "target": target, "verdict": verdict}, **kw,
+        engine,
+        ATTESTATION,
+        _attestation,
+        equals={"project": project, "overseer_org": org, "target": target, "verdict": verdict},
+        **kw,
     )
 
 
@@ -437,7 +572,11 @@ def trace(engine: Engine, donation: dict[str, Any]) -> tuple[S.Donation, Any]:
         def load(table: Any, row_type: type) -> list[Any]:
             return [row_type(**m) for m in conn.execute(select(table).where(table.c.project == project)).mappings()]
 
-        donations, allocations, disbursements = load(DONATION, R.DonationRow), load(ALLOCATION, R.AllocationRow), load(DISBURSEMENT, R.DisbursementRow)
+        donations, allocations, disbursements = (
+            load(DONATION, R.DonationRow),
+            load(ALLOCATION, R.AllocationRow),
+            load(DISBURSEMENT, R.DisbursementRow),
+        )
     return _donation(donation), trace_donation(donations, allocations, disbursements, donation["id"])
 
 
@@ -452,21 +591,33 @@ def donation_row(engine: Engine, id_: str) -> dict[str, Any]:
 def trace_view(donation: S.Donation, t: Any, proof: S.InclusionProof, checkpoint: str, log: str) -> S.DonationTrace:
     cur = donation.currency
     return S.DonationTrace(
-        donation=donation, pot=t.pot, reversed=t.reversed,
-        allocated=format_amount(t.allocated_minor, cur), unallocated=format_amount(t.unallocated_minor, cur),
-        disbursed=format_amount(t.disbursed_minor, cur), undisbursed=format_amount(t.undisbursed_minor, cur),
+        donation=donation,
+        pot=t.pot,
+        reversed=t.reversed,
+        allocated=format_amount(t.allocated_minor, cur),
+        unallocated=format_amount(t.unallocated_minor, cur),
+        disbursed=format_amount(t.disbursed_minor, cur),
+        undisbursed=format_amount(t.undisbursed_minor, cur),
         allocations=[
-            S.AllocationPortion(allocation=a.allocation, seq=a.seq, implementer=a.implementer, amount=format_amount(a.amount_minor, cur))
+            S.AllocationPortion(
+                allocation=a.allocation, seq=a.seq, implementer=a.implementer, amount=format_amount(a.amount_minor, cur)
+            )
             for a in t.allocations
         ],
         disbursements=[
             S.DisbursementPortion(
-                disbursement=d.disbursement, seq=d.seq, implementer=d.implementer, category=d.category,
-                payee=d.payee, amount=format_amount(d.amount_minor, cur),
+                disbursement=d.disbursement,
+                seq=d.seq,
+                implementer=d.implementer,
+                category=d.category,
+                payee=d.payee,
+                amount=format_amount(d.amount_minor, cur),
             )
             for d in t.disbursements
         ],
-        inclusion_proof=proof, checkpoint=checkpoint, log=log,
+        inclusion_proof=proof,
+        checkpoint=checkpoint,
+        log=log,
     )
 
 
@@ -482,9 +633,13 @@ def funds_by_organisation(engine: Engine, *, limit: int, cursor: str | None, org
         conds.append(tuple_(FUND.c.fundraiser_org, FUND.c.currency) > tuple_(literal(after[0]), literal(after[1])))
     stmt = (
         select(
-            FUND.c.fundraiser_org, FUND.c.currency, func.count().label("projects"),
-            func.sum(FUND.c.donations_count).label("donations_count"), func.sum(FUND.c.raised_minor).label("raised"),
-            func.sum(FUND.c.allocated_minor).label("allocated"), func.sum(FUND.c.disbursed_minor).label("disbursed"),
+            FUND.c.fundraiser_org,
+            FUND.c.currency,
+            func.count().label("projects"),
+            func.sum(FUND.c.donations_count).label("donations_count"),
+            func.sum(FUND.c.raised_minor).label("raised"),
+            func.sum(FUND.c.allocated_minor).label("allocated"),
+            func.sum(FUND.c.disbursed_minor).label("disbursed"),
             func.sum(FUND.c.balance_minor).label("balance"),
         )
         .where(and_(literal(True), *conds))
@@ -496,16 +651,23 @@ def funds_by_organisation(engine: Engine, *, limit: int, cursor: str | None, org
         rows = conn.execute(stmt).all()
     items = [
         S.OrganisationFunds(
-            org=r.fundraiser_org, currency=r.currency, projects=int(r.projects), donations_count=int(r.donations_count or 0),
-            raised=format_amount(int(r.raised or 0), r.currency), allocated=format_amount(int(r.allocated or 0), r.currency),
-            disbursed=format_amount(int(r.disbursed or 0), r.currency), balance=format_amount(int(r.balance or 0), r.currency),
+            org=r.fundraiser_org,
+            currency=r.currency,
+            projects=int(r.projects),
+            donations_count=int(r.donations_count or 0),
+            raised=format_amount(int(r.raised or 0), r.currency),
+            allocated=format_amount(int(r.allocated or 0), r.currency),
+            disbursed=format_amount(int(r.disbursed or 0), r.currency),
+            balance=format_amount(int(r.balance or 0), r.currency),
         )
         for r in rows[:limit]
     ]
     return page(items, len(rows), limit, [items[-1].org, items[-1].currency] if items else None)
 
 
-def open_findings(engine: Engine, *, limit: int, cursor: str | None, org: str | None = None, project: str | None = None) -> dict[str, Any]:
+def open_findings(
+    engine: Engine, *, limit: int, cursor: str | None, org: str | None = None, project: str | None = None
+) -> dict[str, Any]:
     after = decode_cursor(cursor, int)
     conds: list[ColumnElement[bool]] = [ENTRY.c.last_verdict.in_(("queried", "flagged"))]
     if org is not None:
@@ -518,9 +680,16 @@ def open_findings(engine: Engine, *, limit: int, cursor: str | None, org: str | 
         rows = conn.execute(select(ENTRY).where(and_(*conds)).order_by(ENTRY.c.seq).limit(limit + 1)).mappings().all()
     items = [
         S.Finding(
-            id=r["id"], seq=r["seq"], type=r["type"], signer_org=r["signer_org"], project=r["project"],
-            amount=_money(r["amount_minor"], r["currency"]), currency=r["currency"], time=r["time"],
-            verdict=r["last_verdict"], verdict_by=r["last_verdict_by"],
+            id=r["id"],
+            seq=r["seq"],
+            type=r["type"],
+            signer_org=r["signer_org"],
+            project=r["project"],
+            amount=_money(r["amount_minor"], r["currency"]),
+            currency=r["currency"],
+            time=r["time"],
+            verdict=r["last_verdict"],
+            verdict_by=r["last_verdict_by"],
         )
         for r in rows[:limit]
     ]

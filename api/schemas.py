@@ -142,9 +142,16 @@ class LogShard(_Schema):
     tiles: str  # the prefix of the log's C2SP tlog-tiles: <prefix>checkpoint, <prefix>tile/...
 
     __example__: ClassVar[Any] = {
-        "index": 0, "origin": "charity-ledger.example/log/2026", "base": 0, "size": 42, "tiles": "/tlog/shards/0/",
-        "root_hash": HASH_EXAMPLE, "sealed": True, "next_origin": "charity-ledger.example/log/2027",
-        "sealed_at": TIME_EXAMPLE, "checkpoint": SEALED_CHECKPOINT_EXAMPLE,
+        "index": 0,
+        "origin": "charity-ledger.example/log/2026",
+        "base": 0,
+        "size": 42,
+        "tiles": "/tlog/shards/0/",
+        "root_hash": HASH_EXAMPLE,
+        "sealed": True,
+        "next_origin": "charity-ledger.example/log/2027",
+        "sealed_at": TIME_EXAMPLE,
+        "checkpoint": SEALED_CHECKPOINT_EXAMPLE,
         "vkey": "charity-ledger.example/log/2026+8588bfbd+Ac2Xe7akWuUKbDefId+7J/KVvXm35t1buxhlGirgBNuI",
     }
 
@@ -154,14 +161,23 @@ class LogShardList(_Schema):
 
     shards: list[LogShard]
 
-    __example__: ClassVar[Any] = {"shards": [
-        LogShard.__example__,
-        LogShard.__example__ | {
-            "index": 1, "origin": "charity-ledger.example/log/2027", "base": 42, "size": 7, "sealed": False,
-            "next_origin": None, "sealed_at": None, "checkpoint": None,
-            "vkey": "charity-ledger.example/log/2027+f8180bd2+Ac2Xe7akWuUKbDefId+7J/KVvXm35t1buxhlGirgBNuI",
-        },
-    ]}
+    __example__: ClassVar[Any] = {
+        "shards": [
+            LogShard.__example__,
+            LogShard.__example__
+            | {
+                "index": 1,
+                "origin": "charity-ledger.example/log/2027",
+                "base": 42,
+                "size": 7,
+                "sealed": False,
+                "next_origin": None,
+                "sealed_at": None,
+                "checkpoint": None,
+                "vkey": "charity-ledger.example/log/2027+f8180bd2+Ac2Xe7akWuUKbDefId+7J/KVvXm35t1buxhlGirgBNuI",
+            },
+        ]
+    }
 
 
 class EntryBody(_Schema):
@@ -184,9 +200,15 @@ class EntryBody(_Schema):
         "at": TIME_EXAMPLE,
         "idem": "bank-2026-11-27-0042",
         "data": {
-            "project": "P-ELDER-2026", "currency": "CNY", "amount": "200.00", "kind": "money",
-            "channel": "bank_transfer", "donor_type": "individual", "commitment": HASH_EXAMPLE,
-            "restricted": True, "received_on": "2026-11-27",
+            "project": "P-ELDER-2026",
+            "currency": "CNY",
+            "amount": "200.00",
+            "kind": "money",
+            "channel": "bank_transfer",
+            "donor_type": "individual",
+            "commitment": HASH_EXAMPLE,
+            "restricted": True,
+            "received_on": "2026-11-27",
         },
     }
 
@@ -269,7 +291,10 @@ class Leaf(_Schema):
     sig: str
 
     __example__: ClassVar[Any] = {
-        "seq": 41, "prev": HASH_EXAMPLE, "time": TIME_EXAMPLE, "body": EntryBody.__example__,
+        "seq": 41,
+        "prev": HASH_EXAMPLE,
+        "time": TIME_EXAMPLE,
+        "body": EntryBody.__example__,
         "sig": Submission.__example__["sig"],
     }
 
@@ -297,10 +322,22 @@ class Entry(_Schema):
     leaf: Leaf
 
     __example__: ClassVar[Any] = {
-        "seq": 41, "log": "charity-ledger.example/log", "leaf_hash": HASH_EXAMPLE, "type": "donation.received", "signer": KEY_EXAMPLE,
-        "time": TIME_EXAMPLE, "signer_role": "fundraiser", "signer_org": ORG_EXAMPLE,
-        "project": "P-ELDER-2026", "amount": "200.00", "currency": "CNY", "corrected": False,
-        "corrected_by": None, "last_verdict": None, "last_verdict_by": None, "leaf": Leaf.__example__,
+        "seq": 41,
+        "log": "charity-ledger.example/log",
+        "leaf_hash": HASH_EXAMPLE,
+        "type": "donation.received",
+        "signer": KEY_EXAMPLE,
+        "time": TIME_EXAMPLE,
+        "signer_role": "fundraiser",
+        "signer_org": ORG_EXAMPLE,
+        "project": "P-ELDER-2026",
+        "amount": "200.00",
+        "currency": "CNY",
+        "corrected": False,
+        "corrected_by": None,
+        "last_verdict": None,
+        "last_verdict_by": None,
+        "leaf": Leaf.__example__,
     }
 
 
@@ -330,10 +367,19 @@ class Organisation(_Schema):
     deregister_reason: str | None
 
     __example__: ClassVar[Any] = {
-        "org": ORG_EXAMPLE, "name_zh": "深圳市长者关爱基金会", "name_en": "Shenzhen Elderly Care Foundation",
-        "legal_form": "foundation", "track": "registered", "public_fundraising": True, "is_registrar": False,
-        "status": "active", "registered_on": "2019-05-10", "registered_seq": 3, "updated_seq": 3,
-        "deregistered_seq": None, "deregister_reason": None,
+        "org": ORG_EXAMPLE,
+        "name_zh": "深圳市长者关爱基金会",
+        "name_en": "Shenzhen Elderly Care Foundation",
+        "legal_form": "foundation",
+        "track": "registered",
+        "public_fundraising": True,
+        "is_registrar": False,
+        "status": "active",
+        "registered_on": "2019-05-10",
+        "registered_seq": 3,
+        "updated_seq": 3,
+        "deregistered_seq": None,
+        "deregister_reason": None,
     }
 
 
@@ -371,10 +417,20 @@ class ProjectFunds(_Schema):
     balance: str
 
     __example__: ClassVar[Any] = {
-        "currency": "CNY", "raised": "5000.00", "raised_restricted": "4000.00", "raised_unrestricted": "1000.00",
-        "raised_in_kind": "0.00", "donations_count": 12, "allocated": "3000.00", "allocated_restricted": "3000.00",
-        "allocated_unrestricted": "0.00", "available_restricted": "1000.00", "available_unrestricted": "1000.00",
-        "disbursed": "1950.00", "disbursed_by_category": DisbursedByCategory.__example__, "balance": "3050.00",
+        "currency": "CNY",
+        "raised": "5000.00",
+        "raised_restricted": "4000.00",
+        "raised_unrestricted": "1000.00",
+        "raised_in_kind": "0.00",
+        "donations_count": 12,
+        "allocated": "3000.00",
+        "allocated_restricted": "3000.00",
+        "allocated_unrestricted": "0.00",
+        "available_restricted": "1000.00",
+        "available_unrestricted": "1000.00",
+        "disbursed": "1950.00",
+        "disbursed_by_category": DisbursedByCategory.__example__,
+        "balance": "3050.00",
     }
 
 
@@ -385,7 +441,10 @@ class ImplementerBalance(_Schema):
     balance: str
 
     __example__: ClassVar[Any] = {
-        "implementer": "52440300MJL00002BX", "allocated": "3000.00", "disbursed": "1950.00", "balance": "1050.00",
+        "implementer": "52440300MJL00002BX",
+        "allocated": "3000.00",
+        "disbursed": "1950.00",
+        "balance": "1050.00",
     }
 
 
@@ -412,13 +471,24 @@ class FundraisingPlan(_Schema):
     record_number: str | None
 
     __example__: ClassVar[Any] = {
-        "purpose": "为社区独居老人提供助餐与探访服务", "fundraising_start": "2026-03-20",
-        "fundraising_end": "2026-12-31", "area": "广东省深圳市", "responsible_person": "张主任",
-        "office_address": "深圳市福田区福中三路 1 号", "receiving_methods": "银行转账",
-        "bank_account": "中国银行深圳分行 7000 0000 0001", "beneficiaries": "福田区 60 岁以上独居老人",
-        "use_of_funds": "助餐补贴 80%，探访服务 15%，其他 5%", "fundraising_cost": "不超过募集总额的 3%",
-        "surplus_handling": "结余用于同类养老服务项目", "filed_seq": 18, "filed_id": HASH_EXAMPLE,
-        "filed_time": TIME_EXAMPLE, "filing_number": "SZ-2026-001", "acknowledged_seq": None, "record_number": None,
+        "purpose": "为社区独居老人提供助餐与探访服务",
+        "fundraising_start": "2026-03-20",
+        "fundraising_end": "2026-12-31",
+        "area": "广东省深圳市",
+        "responsible_person": "张主任",
+        "office_address": "深圳市福田区福中三路 1 号",
+        "receiving_methods": "银行转账",
+        "bank_account": "中国银行深圳分行 7000 0000 0001",
+        "beneficiaries": "福田区 60 岁以上独居老人",
+        "use_of_funds": "助餐补贴 80%，探访服务 15%，其他 5%",
+        "fundraising_cost": "不超过募集总额的 3%",
+        "surplus_handling": "结余用于同类养老服务项目",
+        "filed_seq": 18,
+        "filed_id": HASH_EXAMPLE,
+        "filed_time": TIME_EXAMPLE,
+        "filing_number": "SZ-2026-001",
+        "acknowledged_seq": None,
+        "record_number": None,
     }
 
 
@@ -432,8 +502,13 @@ class ProjectClosing(_Schema):
     surplus_note: str | None
 
     __example__: ClassVar[Any] = {
-        "closed_seq": 120, "closed_id": HASH_EXAMPLE, "closed_on": "2027-03-01", "summary": "项目按计划完成",
-        "surplus": "0.00", "surplus_handling": "none", "surplus_note": None,
+        "closed_seq": 120,
+        "closed_id": HASH_EXAMPLE,
+        "closed_on": "2027-03-01",
+        "summary": "项目按计划完成",
+        "surplus": "0.00",
+        "surplus_handling": "none",
+        "surplus_note": None,
     }
 
 
@@ -463,13 +538,29 @@ class Project(_Schema):
     implementer_balances: list[ImplementerBalance]
 
     __example__: ClassVar[Any] = {
-        "project": "P-ELDER-2026", "title_zh": "长者助餐计划", "title_en": "Meals for the elderly",
-        "field": "elderly_care", "region": "440304", "start_date": "2026-03-01", "end_date": "2027-02-28",
-        "currency": "CNY", "target": "500000.00", "fundraiser_org": ORG_EXAMPLE,
-        "implementers": ["52440300MJL00002BX"], "overseers": ["12440300MB0000011X"], "directed": False,
-        "emergency": False, "status": "open", "description": None, "registered_seq": 17,
-        "registered_id": HASH_EXAMPLE, "registered_by": KEY_EXAMPLE, "plan": FundraisingPlan.__example__,
-        "closing": None, "funds": ProjectFunds.__example__, "implementer_balances": [ImplementerBalance.__example__],
+        "project": "P-ELDER-2026",
+        "title_zh": "长者助餐计划",
+        "title_en": "Meals for the elderly",
+        "field": "elderly_care",
+        "region": "440304",
+        "start_date": "2026-03-01",
+        "end_date": "2027-02-28",
+        "currency": "CNY",
+        "target": "500000.00",
+        "fundraiser_org": ORG_EXAMPLE,
+        "implementers": ["52440300MJL00002BX"],
+        "overseers": ["12440300MB0000011X"],
+        "directed": False,
+        "emergency": False,
+        "status": "open",
+        "description": None,
+        "registered_seq": 17,
+        "registered_id": HASH_EXAMPLE,
+        "registered_by": KEY_EXAMPLE,
+        "plan": FundraisingPlan.__example__,
+        "closing": None,
+        "funds": ProjectFunds.__example__,
+        "implementer_balances": [ImplementerBalance.__example__],
     }
 
 
@@ -504,11 +595,25 @@ class Donation(_Schema):
     corrected_by: str | None
 
     __example__: ClassVar[Any] = {
-        "id": HASH_EXAMPLE, "seq": 41, "project": "P-ELDER-2026", "amount": "200.00", "currency": "CNY",
-        "kind": "money", "in_kind_description": None, "channel": "bank_transfer", "donor_type": "individual",
-        "commitment": HASH_EXAMPLE, "restricted": True, "received_on": "2026-11-27", "receipt_no": "SZ-R-000123",
-        "fundraiser_org": ORG_EXAMPLE, "recorded_by": KEY_EXAMPLE, "time": TIME_EXAMPLE, "note": None,
-        "corrected": False, "corrected_by": None,
+        "id": HASH_EXAMPLE,
+        "seq": 41,
+        "project": "P-ELDER-2026",
+        "amount": "200.00",
+        "currency": "CNY",
+        "kind": "money",
+        "in_kind_description": None,
+        "channel": "bank_transfer",
+        "donor_type": "individual",
+        "commitment": HASH_EXAMPLE,
+        "restricted": True,
+        "received_on": "2026-11-27",
+        "receipt_no": "SZ-R-000123",
+        "fundraiser_org": ORG_EXAMPLE,
+        "recorded_by": KEY_EXAMPLE,
+        "time": TIME_EXAMPLE,
+        "note": None,
+        "corrected": False,
+        "corrected_by": None,
     }
 
 
@@ -537,9 +642,19 @@ class Allocation(_Schema):
     corrected_by: str | None
 
     __example__: ClassVar[Any] = {
-        "id": HASH_EXAMPLE, "seq": 52, "project": "P-ELDER-2026", "implementer": "52440300MJL00002BX",
-        "source": "restricted", "amount": "3000.00", "currency": "CNY", "allocated_on": "2026-11-27",
-        "recorded_by": KEY_EXAMPLE, "time": TIME_EXAMPLE, "note": None, "corrected": False, "corrected_by": None,
+        "id": HASH_EXAMPLE,
+        "seq": 52,
+        "project": "P-ELDER-2026",
+        "implementer": "52440300MJL00002BX",
+        "source": "restricted",
+        "amount": "3000.00",
+        "currency": "CNY",
+        "allocated_on": "2026-11-27",
+        "recorded_by": KEY_EXAMPLE,
+        "time": TIME_EXAMPLE,
+        "note": None,
+        "corrected": False,
+        "corrected_by": None,
     }
 
 
@@ -570,10 +685,21 @@ class Disbursement(_Schema):
     corrected_by: str | None
 
     __example__: ClassVar[Any] = {
-        "id": HASH_EXAMPLE, "seq": 60, "project": "P-ELDER-2026", "implementer": "52440300MJL00002BX",
-        "category": "program", "amount": "1800.00", "currency": "CNY", "payee": "福田区长者饭堂",
-        "purpose": "十一月助餐补贴", "paid_on": "2026-11-27", "evidence": [HASH_EXAMPLE], "recorded_by": KEY_EXAMPLE,
-        "time": TIME_EXAMPLE, "corrected": False, "corrected_by": None,
+        "id": HASH_EXAMPLE,
+        "seq": 60,
+        "project": "P-ELDER-2026",
+        "implementer": "52440300MJL00002BX",
+        "category": "program",
+        "amount": "1800.00",
+        "currency": "CNY",
+        "payee": "福田区长者饭堂",
+        "purpose": "十一月助餐补贴",
+        "paid_on": "2026-11-27",
+        "evidence": [HASH_EXAMPLE],
+        "recorded_by": KEY_EXAMPLE,
+        "time": TIME_EXAMPLE,
+        "corrected": False,
+        "corrected_by": None,
     }
 
 
@@ -600,10 +726,19 @@ class ProgressReport(_Schema):
     corrected_by: str | None
 
     __example__: ClassVar[Any] = {
-        "id": HASH_EXAMPLE, "seq": 70, "project": "P-ELDER-2026", "implementer": "52440300MJL00002BX",
-        "period_start": "2026-11-01", "period_end": "2026-11-30", "summary": "本月为 120 位长者提供助餐 3,400 份",
-        "beneficiaries": 120, "evidence": [HASH_EXAMPLE], "recorded_by": KEY_EXAMPLE, "time": TIME_EXAMPLE,
-        "corrected": False, "corrected_by": None,
+        "id": HASH_EXAMPLE,
+        "seq": 70,
+        "project": "P-ELDER-2026",
+        "implementer": "52440300MJL00002BX",
+        "period_start": "2026-11-01",
+        "period_end": "2026-11-30",
+        "summary": "本月为 120 位长者提供助餐 3,400 份",
+        "beneficiaries": 120,
+        "evidence": [HASH_EXAMPLE],
+        "recorded_by": KEY_EXAMPLE,
+        "time": TIME_EXAMPLE,
+        "corrected": False,
+        "corrected_by": None,
     }
 
 
@@ -633,10 +768,20 @@ class Attestation(_Schema):
     corrected_by: str | None
 
     __example__: ClassVar[Any] = {
-        "id": HASH_EXAMPLE, "seq": 75, "target": HASH_EXAMPLE, "target_type": "funds.disbursed",
-        "overseer_org": "12440300MB0000011X", "verdict": "approved", "findings": "票据齐全，金额相符",
-        "project": "P-ELDER-2026", "previous_verdict": None, "previous_verdict_by": None, "recorded_by": KEY_EXAMPLE,
-        "time": TIME_EXAMPLE, "corrected": False, "corrected_by": None,
+        "id": HASH_EXAMPLE,
+        "seq": 75,
+        "target": HASH_EXAMPLE,
+        "target_type": "funds.disbursed",
+        "overseer_org": "12440300MB0000011X",
+        "verdict": "approved",
+        "findings": "票据齐全，金额相符",
+        "project": "P-ELDER-2026",
+        "previous_verdict": None,
+        "previous_verdict_by": None,
+        "recorded_by": KEY_EXAMPLE,
+        "time": TIME_EXAMPLE,
+        "corrected": False,
+        "corrected_by": None,
     }
 
 
@@ -653,7 +798,12 @@ class AllocationPortion(_Schema):
     implementer: str
     amount: str
 
-    __example__: ClassVar[Any] = {"allocation": HASH_EXAMPLE, "seq": 52, "implementer": "52440300MJL00002BX", "amount": "150.00"}
+    __example__: ClassVar[Any] = {
+        "allocation": HASH_EXAMPLE,
+        "seq": 52,
+        "implementer": "52440300MJL00002BX",
+        "amount": "150.00",
+    }
 
 
 class DisbursementPortion(_Schema):
@@ -665,8 +815,12 @@ class DisbursementPortion(_Schema):
     amount: str
 
     __example__: ClassVar[Any] = {
-        "disbursement": HASH_EXAMPLE, "seq": 60, "implementer": "52440300MJL00002BX", "category": "program",
-        "payee": "福田区长者饭堂", "amount": "120.00",
+        "disbursement": HASH_EXAMPLE,
+        "seq": 60,
+        "implementer": "52440300MJL00002BX",
+        "category": "program",
+        "payee": "福田区长者饭堂",
+        "amount": "120.00",
     }
 
 
@@ -690,10 +844,17 @@ class DonationTrace(_Schema):
     log: str
 
     __example__: ClassVar[Any] = {
-        "donation": Donation.__example__, "pot": "restricted", "reversed": False, "allocated": "150.00",
-        "unallocated": "50.00", "disbursed": "120.00", "undisbursed": "30.00",
-        "allocations": [AllocationPortion.__example__], "disbursements": [DisbursementPortion.__example__],
-        "inclusion_proof": {"index": 41, "size": 42, "hashes": [HASH_EXAMPLE]}, "checkpoint": CHECKPOINT_EXAMPLE,
+        "donation": Donation.__example__,
+        "pot": "restricted",
+        "reversed": False,
+        "allocated": "150.00",
+        "unallocated": "50.00",
+        "disbursed": "120.00",
+        "undisbursed": "30.00",
+        "allocations": [AllocationPortion.__example__],
+        "disbursements": [DisbursementPortion.__example__],
+        "inclusion_proof": {"index": 41, "size": 42, "hashes": [HASH_EXAMPLE]},
+        "checkpoint": CHECKPOINT_EXAMPLE,
         "log": "charity-ledger.example/log",
     }
 
@@ -714,8 +875,14 @@ class OrganisationFunds(_Schema):
     balance: str
 
     __example__: ClassVar[Any] = {
-        "org": ORG_EXAMPLE, "currency": "CNY", "projects": 3, "donations_count": 250, "raised": "125000.00",
-        "allocated": "90000.00", "disbursed": "70000.00", "balance": "55000.00",
+        "org": ORG_EXAMPLE,
+        "currency": "CNY",
+        "projects": 3,
+        "donations_count": 250,
+        "raised": "125000.00",
+        "allocated": "90000.00",
+        "disbursed": "70000.00",
+        "balance": "55000.00",
     }
 
 
@@ -741,9 +908,16 @@ class Finding(_Schema):
     verdict_by: str | None
 
     __example__: ClassVar[Any] = {
-        "id": HASH_EXAMPLE, "seq": 60, "type": "funds.disbursed", "signer_org": "52440300MJL00002BX",
-        "project": "P-ELDER-2026", "amount": "1800.00", "currency": "CNY", "time": TIME_EXAMPLE,
-        "verdict": "flagged", "verdict_by": HASH_EXAMPLE,
+        "id": HASH_EXAMPLE,
+        "seq": 60,
+        "type": "funds.disbursed",
+        "signer_org": "52440300MJL00002BX",
+        "project": "P-ELDER-2026",
+        "amount": "1800.00",
+        "currency": "CNY",
+        "time": TIME_EXAMPLE,
+        "verdict": "flagged",
+        "verdict_by": HASH_EXAMPLE,
     }
 
 
@@ -775,7 +949,10 @@ class DonorRecord(_Schema):
     erased_at: str | None
 
     __example__: ClassVar[Any] = {
-        "seq": 41, "personal": DonorPersonalData.__example__, "stored_at": TIME_EXAMPLE, "erased_at": None,
+        "seq": 41,
+        "personal": DonorPersonalData.__example__,
+        "stored_at": TIME_EXAMPLE,
+        "erased_at": None,
     }
 
 
@@ -802,11 +979,20 @@ class Deadline(_Schema):
     period_end: str | None
 
     __example__: ClassVar[Any] = {
-        "rule": "progress_disclosure", "status": "overdue", "due_on": "2026-06-01", "days": 4, "org": ORG_EXAMPLE,
-        "subject": "P-ELDER-2026", "ruleset": "cn-charity/1", "source": "charity-law art. 72 (2016 numbering, unverified)",
+        "rule": "progress_disclosure",
+        "status": "overdue",
+        "due_on": "2026-06-01",
+        "days": 4,
+        "org": ORG_EXAMPLE,
+        "subject": "P-ELDER-2026",
+        "ruleset": "cn-charity/1",
+        "source": "charity-law art. 72 (2016 numbering, unverified)",
         "en": "A project longer than 6 months discloses its progress and use of money at least every 3 months.",
-        "zh": "慈善项目实施周期超过六个月的，至少每三个月公开一次项目实施情况。", "project": "P-ELDER-2026", "index": 1,
-        "period_start": "2026-03-01", "period_end": "2026-05-31",
+        "zh": "慈善项目实施周期超过六个月的，至少每三个月公开一次项目实施情况。",
+        "project": "P-ELDER-2026",
+        "index": 1,
+        "period_start": "2026-03-01",
+        "period_end": "2026-05-31",
     }
 
 
@@ -835,8 +1021,16 @@ class AwaitingEntry(_Schema):
     last_verdict: str | None
 
     __example__: ClassVar[Any] = {
-        "id": HASH_EXAMPLE, "seq": 60, "type": "funds.disbursed", "time": TIME_EXAMPLE, "signer_org": "52440300MJL00002BX",
-        "signer_role": "implementer", "project": "P-ELDER-2026", "amount": "1800.00", "currency": "CNY", "last_verdict": None,
+        "id": HASH_EXAMPLE,
+        "seq": 60,
+        "type": "funds.disbursed",
+        "time": TIME_EXAMPLE,
+        "signer_org": "52440300MJL00002BX",
+        "signer_role": "implementer",
+        "project": "P-ELDER-2026",
+        "amount": "1800.00",
+        "currency": "CNY",
+        "last_verdict": None,
     }
 
 
@@ -865,9 +1059,18 @@ class OverseerFinding(_Schema):
     target_last_verdict: str | None
 
     __example__: ClassVar[Any] = {
-        "attestation": HASH_EXAMPLE, "seq": 75, "verdict": "flagged", "findings": "缺少发票", "target": HASH_EXAMPLE,
-        "target_type": "funds.disbursed", "project": "P-ELDER-2026", "time": TIME_EXAMPLE, "status": "open",
-        "resolved_by": None, "resolved_time": None, "target_last_verdict": "flagged",
+        "attestation": HASH_EXAMPLE,
+        "seq": 75,
+        "verdict": "flagged",
+        "findings": "缺少发票",
+        "target": HASH_EXAMPLE,
+        "target_type": "funds.disbursed",
+        "project": "P-ELDER-2026",
+        "time": TIME_EXAMPLE,
+        "status": "open",
+        "resolved_by": None,
+        "resolved_time": None,
+        "target_last_verdict": "flagged",
     }
 
 
@@ -884,8 +1087,12 @@ class OverseerView(_Schema):
     overdue: list[Deadline]
 
     __example__: ClassVar[Any] = {
-        "org": "12440300MB0000011X", "on": "2026-06-05", "projects": ["P-ELDER-2026"], "awaiting": AwaitingPage.__example__,
-        "findings": [OverseerFinding.__example__], "overdue": [Deadline.__example__],
+        "org": "12440300MB0000011X",
+        "on": "2026-06-05",
+        "projects": ["P-ELDER-2026"],
+        "awaiting": AwaitingPage.__example__,
+        "findings": [OverseerFinding.__example__],
+        "overdue": [Deadline.__example__],
     }
 
 
@@ -905,9 +1112,14 @@ class RiskSignal(_Schema):
     currency: str | None
 
     __example__: ClassVar[Any] = {
-        "kind": "near_threshold", "payee": "福田区长者饭堂", "projects": ["P-ELDER-2026"],
+        "kind": "near_threshold",
+        "payee": "福田区长者饭堂",
+        "projects": ["P-ELDER-2026"],
         "en": "Paid 49000.00 CNY, just under the approval threshold of 50000.00 CNY.",
-        "zh": "支出 49000.00 CNY，略低于审批门槛 50000.00 CNY。", "entry": HASH_EXAMPLE, "seq": 60, "amount": "49000.00",
+        "zh": "支出 49000.00 CNY，略低于审批门槛 50000.00 CNY。",
+        "entry": HASH_EXAMPLE,
+        "seq": 60,
+        "amount": "49000.00",
         "currency": "CNY",
     }
 
@@ -922,7 +1134,10 @@ class OverseerRisks(_Schema):
     items: list[RiskSignal]
 
     __example__: ClassVar[Any] = {
-        "org": "12440300MB0000011X", "thresholds": {"CNY": "50000.00"}, "band_bp": 1000, "min_projects": 3,
+        "org": "12440300MB0000011X",
+        "thresholds": {"CNY": "50000.00"},
+        "band_bp": 1000,
+        "min_projects": 3,
         "items": [RiskSignal.__example__],
     }
 

@@ -138,7 +138,12 @@ class RateLimiter:
                 return
             reset = self.limiter.get_window_stats(self.item, self.namespace, host).reset_time
         except Exception:  # the shared store is down: log it, let the write through
-            log.warning("rate limit store %s unreachable; write from %s not counted", self.settings.rate_limit_store, host, exc_info=True)
+            log.warning(
+                "rate limit store %s unreachable; write from %s not counted",
+                self.settings.rate_limit_store,
+                host,
+                exc_info=True,
+            )
             return
         retry = max(1, math.ceil(reset - time.time()))
         err = LedgerError(RATE_LIMITED, client=host, retry_after=retry)

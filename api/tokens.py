@@ -34,12 +34,14 @@ _SCOPE = re.compile(r"[a-z][a-z_:]{0,31}", re.ASCII)  # matched in full
 _TOKEN = re.compile(r"clt_([0-9a-f]{12})_([A-Za-z0-9_-]{43})", re.ASCII)  # matched in full
 
 TOKEN_INVALID = define(
-    "token_invalid", "invalid",
+    "token_invalid",
+    "invalid",
     "The token request is not valid: {detail}.",
     "令牌请求无效：{detail}。",
 )
 TOKEN_UNKNOWN = define(
-    "token_unknown", "not_found",
+    "token_unknown",
+    "not_found",
     "There is no token {token_id}.",
     "不存在令牌 {token_id}。",
 )
@@ -85,8 +87,12 @@ def create_token(engine: Engine, name: str, scopes: list[str] | tuple[str, ...],
     with engine.begin() as conn:
         conn.execute(
             insert(TOKEN_TABLE).values(
-                id=token_id, name=name.strip(), token_hash=_hash(token), scopes=" ".join(checked),
-                created_at=format_time(at or now()), revoked_at=None,
+                id=token_id,
+                name=name.strip(),
+                token_hash=_hash(token),
+                scopes=" ".join(checked),
+                created_at=format_time(at or now()),
+                revoked_at=None,
             )
         )
     return token

@@ -34,23 +34,23 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-from ledger.canonical import now  # noqa: E402
-from ledger.client import Client, LocalSink  # noqa: E402
-from ledger.demo import ACTORS, Context, demo_steps, load_demo  # noqa: E402
-from ledger.domain.privacy import donor_commitment, new_salt  # noqa: E402
-from ledger.entry import SignedEntry, make_body, sign_entry  # noqa: E402
-from ledger.store.rebuild import check, replay  # noqa: E402
-from tests.support.ledger_factory import LedgerFactory  # noqa: E402
+from ledger.canonical import now
+from ledger.client import Client, LocalSink
+from ledger.demo import ACTORS, Context, demo_steps, load_demo
+from ledger.domain.privacy import donor_commitment, new_salt
+from ledger.entry import SignedEntry, make_body, sign_entry
+from ledger.store.rebuild import check, replay
+from tests.support.ledger_factory import LedgerFactory
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from log_core import raw_ed25519_verify_per_s, scratch_schemas  # noqa: E402
+from log_core import raw_ed25519_verify_per_s, scratch_schemas
 
 BATCH = 1000
 
@@ -133,9 +133,12 @@ def batched(core: LedgerFactory, ledger: Any, n: int) -> tuple[dict[str, Any], d
         timed("core", log, core_entries(core, len(chunk), BATCH + done["core"]))
 
     def rates(kind: str) -> dict[str, Any]:
-        return {"batched_per_s": round(1 / statistics.median(per_entry[kind])),
-                "batched_per_s_mean": round(done[kind] / total_s[kind]), "entries": done[kind],
-                "transactions": len(per_entry[kind])}
+        return {
+            "batched_per_s": round(1 / statistics.median(per_entry[kind])),
+            "batched_per_s_mean": round(done[kind] / total_s[kind]),
+            "entries": done[kind],
+            "transactions": len(per_entry[kind]),
+        }
 
     return {**rates("core"), "type": "org.registered"}, {**rates("domain"), "mix": dict(sorted(mix.items()))}
 
@@ -157,14 +160,40 @@ def domain_single(ledger: Any, single: int, offset: int) -> float:
     entries = []
     for i in range(offset, offset + single):
         if i % 4 == 3:
-            entries.append(implementer.sign("funds.disbursed", {
-                "project": project, "currency": "CNY", "amount": "1.00", "category": "program",
-                "payee": "长者饭堂", "purpose": "助餐补贴", "paid_on": "2026-09-01", "evidence": []}, f"bench-pay-{i}"))
+            entries.append(
+                implementer.sign(
+                    "funds.disbursed",
+                    {
+                        "project": project,
+                        "currency": "CNY",
+                        "amount": "1.00",
+                        "category": "program",
+                        "payee": "长者饭堂",
+                        "purpose": "助餐补贴",
+                        "paid_on": "2026-09-01",
+                        "evidence": [],
+                    },
+                    f"bench-pay-{i}",
+                )
+            )
         else:
-            entries.append(fundraiser.sign("donation.received", {
-                "project": project, "currency": "CNY", "amount": "10.00", "kind": "money", "channel": "online_platform",
-                "donor_type": "anonymous", "commitment": donor_commitment({}, new_salt()), "restricted": True,
-                "received_on": "2026-09-01"}, f"bench-donation-{i}"))
+            entries.append(
+                fundraiser.sign(
+                    "donation.received",
+                    {
+                        "project": project,
+                        "currency": "CNY",
+                        "amount": "10.00",
+                        "kind": "money",
+                        "channel": "online_platform",
+                        "donor_type": "anonymous",
+                        "commitment": donor_commitment({}, new_salt()),
+                        "restricted": True,
+                        "received_on": "2026-09-01",
+                    },
+                    f"bench-donation-{i}",
+                )
+            )
     t = time.perf_counter()
     for e in entries:
         ledger.log.append([e])
@@ -178,16 +207,25 @@ def rebuild_rates(ledger: Any) -> dict[str, Any]:
     t = time.perf_counter()
     report = check(ledger.log)
     check_s = time.perf_counter() - t
-    return {"entries": count, "replay_per_s": round(count / replay_s), "check_per_s": round(count / check_s),
-            "check_clean": report.clean}
+    return {
+        "entries": count,
+        "replay_per_s": round(count / replay_s),
+        "check_per_s": round(count / check_s),
+        "check_clean": report.clean,
+    }
 
 
 def run_backend(name: str, urls: tuple[str | None, str | None], args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     core = LedgerFactory(tmp / f"{name}-core", database_url=urls[0])
     ledger = LedgerFactory(tmp / f"{name}-domain", database_url=urls[1]).ledger
     small = load_demo(ledger, "small")
-    out: dict[str, Any] = {"demo_small_load": {"entries": small.added, "seconds": round(small.seconds, 2),
-                                               "per_s_including_signing": round(small.rate)}}
+    out: dict[str, Any] = {
+        "demo_small_load": {
+            "entries": small.added,
+            "seconds": round(small.seconds, 2),
+            "per_s_including_signing": round(small.rate),
+        }
+    }
     out["log_core"], out["domain"] = batched(core, ledger, args.entries)
     half = max(1, args.single // 2)
     core_rates, domain_rates = [], []
@@ -195,8 +233,9 @@ def run_backend(name: str, urls: tuple[str | None, str | None], args: argparse.N
         core_rates.append(core_single(core, half, offset))
         domain_rates.append(domain_single(ledger, half, offset))
     out["log_core"].update(single_per_s=round(statistics.mean(core_rates)), single_entries=2 * half)
-    out["domain"].update(single_per_s=round(statistics.mean(domain_rates)), single_entries=2 * half,
-                         single_mix="3 donations : 1 payment")
+    out["domain"].update(
+        single_per_s=round(statistics.mean(domain_rates)), single_entries=2 * half, single_mix="3 donations : 1 payment"
+    )
     out["rebuild"] = rebuild_rates(ledger)
     core_rate = out["log_core"]["batched_per_s"]
     out["domain_vs_log_core_batched"] = round(out["domain"]["batched_per_s"] / core_rate, 2)
@@ -214,8 +253,11 @@ def main() -> None:
     args = parser.parse_args()
     raw = raw_ed25519_verify_per_s()
     result: dict[str, Any] = {
-        "limits": {"raw_ed25519_verify_per_s_one_core": round(raw), "cpus": os.cpu_count(),
-                   "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
+        "limits": {
+            "raw_ed25519_verify_per_s_one_core": round(raw),
+            "cpus": os.cpu_count(),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        },
         "target": "domain.batched_per_s >= 0.7 * log_core.batched_per_s (rule checks cost at most 30%)",
     }
     with tempfile.TemporaryDirectory() as d:

@@ -36,12 +36,12 @@ import tempfile
 import threading
 import time
 import uuid
-from urllib.parse import urlencode
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -83,22 +83,70 @@ class Signer:
     def setup(self) -> list[dict[str, Any]]:
         today = datetime.now(CHINA).date()
         r = self.registrar
-        entries = [self.sign(r, "registry.genesis", {
-            "origin": ORIGIN, "jurisdiction": "CN-GD-Shenzhen", "rule_sets": ["cn-charity/1"], "public_key": r.public_b64,
-            "role": "registrar", "org": REGISTRAR_ORG, "org_name_zh": "民政局", "holder": "bench",
-        })]
+        entries = [
+            self.sign(
+                r,
+                "registry.genesis",
+                {
+                    "origin": ORIGIN,
+                    "jurisdiction": "CN-GD-Shenzhen",
+                    "rule_sets": ["cn-charity/1"],
+                    "public_key": r.public_b64,
+                    "role": "registrar",
+                    "org": REGISTRAR_ORG,
+                    "org_name_zh": "民政局",
+                    "holder": "bench",
+                },
+            )
+        ]
         for code, form in ((FOUNDATION, "foundation"), (SERVICE, "social_service_org"), (OVERSIGHT, "other")):
-            entries.append(self.sign(r, "org.registered", {
-                "org": code, "name_zh": "机构" + code[-4:], "legal_form": form, "track": "registered", "public_fundraising": False,
-            }))
-        entries.append(self.sign(r, "key.granted", {"public_key": self.admin.public_b64, "role": "org_admin", "org": FOUNDATION, "holder": "admin"}))
-        entries.append(self.sign(self.admin, "key.granted", {"public_key": self.fundraiser.public_b64, "role": "fundraiser", "org": FOUNDATION, "holder": "fr"}))
-        entries.append(self.sign(self.fundraiser, "project.registered", {
-            "project": PROJECT, "title_zh": "基准项目", "field": "elderly_care", "region": "440304",
-            "start_date": (today - timedelta(days=10)).isoformat(), "end_date": (today + timedelta(days=300)).isoformat(),
-            "currency": "CNY", "target": "100000000.00", "implementers": [SERVICE], "overseers": [OVERSIGHT],
-            "directed": True, "emergency": False,
-        }))
+            entries.append(
+                self.sign(
+                    r,
+                    "org.registered",
+                    {
+                        "org": code,
+                        "name_zh": "机构" + code[-4:],
+                        "legal_form": form,
+                        "track": "registered",
+                        "public_fundraising": False,
+                    },
+                )
+            )
+        entries.append(
+            self.sign(
+                r,
+                "key.granted",
+                {"public_key": self.admin.public_b64, "role": "org_admin", "org": FOUNDATION, "holder": "admin"},
+            )
+        )
+        entries.append(
+            self.sign(
+                self.admin,
+                "key.granted",
+                {"public_key": self.fundraiser.public_b64, "role": "fundraiser", "org": FOUNDATION, "holder": "fr"},
+            )
+        )
+        entries.append(
+            self.sign(
+                self.fundraiser,
+                "project.registered",
+                {
+                    "project": PROJECT,
+                    "title_zh": "基准项目",
+                    "field": "elderly_care",
+                    "region": "440304",
+                    "start_date": (today - timedelta(days=10)).isoformat(),
+                    "end_date": (today + timedelta(days=300)).isoformat(),
+                    "currency": "CNY",
+                    "target": "100000000.00",
+                    "implementers": [SERVICE],
+                    "overseers": [OVERSIGHT],
+                    "directed": True,
+                    "emergency": False,
+                },
+            )
+        )
         return entries
 
     def donations(self, count: int) -> list[dict[str, Any]]:
@@ -106,18 +154,33 @@ class Signer:
         day = datetime.now(CHINA).date().isoformat()
         at = now()
         return [
-            self.sign(self.fundraiser, "donation.received", {
-                "project": PROJECT, "currency": "CNY", "amount": f"{100 + i % 900}.{i % 100:02d}", "kind": "money",
-                "channel": "bank_transfer", "donor_type": "individual", "commitment": f"{i:064x}", "restricted": i % 3 != 0,
-                "received_on": day, "receipt_no": f"R-{i:08d}",
-            }, at=at)
+            self.sign(
+                self.fundraiser,
+                "donation.received",
+                {
+                    "project": PROJECT,
+                    "currency": "CNY",
+                    "amount": f"{100 + i % 900}.{i % 100:02d}",
+                    "kind": "money",
+                    "channel": "bank_transfer",
+                    "donor_type": "individual",
+                    "commitment": f"{i:064x}",
+                    "restricted": i % 3 != 0,
+                    "received_on": day,
+                    "receipt_no": f"R-{i:08d}",
+                },
+                at=at,
+            )
             for i in range(count)
         ]
 
 
 def make_ledger(db: str, home: Path) -> tuple[Ledger, dict[str, str], Callable[[], None]]:
     env = {"CHARITY_LEDGER_HOME": str(home), "CHARITY_LEDGER_ORIGIN": ORIGIN}
-    cleanup: Callable[[], None] = lambda: None
+
+    def cleanup() -> None:
+        return None
+
     if db == "postgres":
         from sqlalchemy import text
 
@@ -176,7 +239,9 @@ def run_threads(jobs: Sequence[Any], work: Callable[[Any], None], threads: int) 
     return latencies, time.perf_counter() - start
 
 
-async def run_http(base: str, requests: Sequence[tuple[str, str, Any]], clients: int, check: Callable[[int, bytes], None]) -> tuple[list[float], float]:
+async def run_http(
+    base: str, requests: Sequence[tuple[str, str, Any]], clients: int, check: Callable[[int, bytes], None]
+) -> tuple[list[float], float]:
     """``clients`` keep-alive connections, each sending one request at a time from a shared queue.
 
     A minimal HTTP/1.1 client on asyncio streams: the machine's cores are shared by the client
@@ -243,16 +308,22 @@ def free_port() -> int:
 
 def start_server(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    full_env = dict(os.environ) | env | {
-        "CHARITY_LEDGER_ACCESS_LOG": "0",
-        "CHARITY_LEDGER_RATE_LIMIT_EXEMPT": "127.0.0.1",
-        "PYTHONPATH": str(ROOT),
-    }
+    full_env = (
+        dict(os.environ)
+        | env
+        | {
+            "CHARITY_LEDGER_ACCESS_LOG": "0",
+            "CHARITY_LEDGER_RATE_LIMIT_EXEMPT": "127.0.0.1",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     code = (
         "import sys; from api.serve import serve; from ledger.settings import get_settings; "
         f"sys.exit(serve(get_settings(), host='127.0.0.1', port={port}, workers={workers}))"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code], env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -290,11 +361,22 @@ def bench(db: str, args: argparse.Namespace) -> dict[str, Any]:
         proc, base = start_server(env, args.workers)
         try:
             # warm-up: connections, caches, the first checkpoint of each worker
-            asyncio.run(run_http(base, [("POST", "/api/v1/entries", json.dumps(e).encode()) for e in signer.donations(200)], args.clients, expect(201, "inclusion_proof")))
+            asyncio.run(
+                run_http(
+                    base,
+                    [("POST", "/api/v1/entries", json.dumps(e).encode()) for e in signer.donations(200)],
+                    args.clients,
+                    expect(201, "inclusion_proof"),
+                )
+            )
 
             # single appends over HTTP, then the same in-process
             bodies = [json.dumps(e).encode() for e in signer.donations(args.singles)]
-            lat, dt = asyncio.run(run_http(base, [("POST", "/api/v1/entries", b) for b in bodies], args.clients, expect(201, "inclusion_proof")))
+            lat, dt = asyncio.run(
+                run_http(
+                    base, [("POST", "/api/v1/entries", b) for b in bodies], args.clients, expect(201, "inclusion_proof")
+                )
+            )
             http_single = summary(lat, dt, len(bodies), "appends")
             entries = signer.donations(args.singles)
             lat, dt = run_threads(entries, ledger.log.submit, args.clients)
@@ -303,22 +385,40 @@ def bench(db: str, args: argparse.Namespace) -> dict[str, Any]:
             # batches
             senders = max(1, args.clients // 4)
             batches = [json.dumps(signer.donations(args.batch_size)).encode() for _ in range(args.batches)]
-            lat, dt = asyncio.run(run_http(base, [("POST", "/api/v1/entries/batch", b) for b in batches], senders, expect(201, "items")))
+            lat, dt = asyncio.run(
+                run_http(base, [("POST", "/api/v1/entries/batch", b) for b in batches], senders, expect(201, "items"))
+            )
             http_batch = summary(lat, dt, len(batches), "batches")
             http_batch["entries_per_s"] = round(len(batches) * args.batch_size / dt, 1)
             batch_lists = [signer.donations(args.batch_size) for _ in range(args.batches)]
             lat, dt = run_threads(batch_lists, ledger.log.submit_batch, senders)
             local_batch = summary(lat, dt, len(batch_lists), "batches")
             local_batch["entries_per_s"] = round(len(batch_lists) * args.batch_size / dt, 1)
-            out["batch_append"] = {"batch_size": args.batch_size, "senders": senders, "http": http_batch, "in_process": local_batch}
+            out["batch_append"] = {
+                "batch_size": args.batch_size,
+                "senders": senders,
+                "http": http_batch,
+                "in_process": local_batch,
+            }
 
             # inclusion proofs against the latest tree
             size = ledger.log.head().size
             indexes = [(i * 7919) % size for i in range(args.proofs)]
-            lat, dt = asyncio.run(run_http(base, [("GET", "/api/v1/log/proof/inclusion", {"index": i, "size": size}) for i in indexes], args.clients, expect(200, "hashes")))
+            lat, dt = asyncio.run(
+                run_http(
+                    base,
+                    [("GET", "/api/v1/log/proof/inclusion", {"index": i, "size": size}) for i in indexes],
+                    args.clients,
+                    expect(200, "hashes"),
+                )
+            )
             http_proofs = summary(lat, dt, len(indexes), "proofs")
             lat, dt = run_threads(indexes, lambda i: ledger.log.inclusion_proof(i, size), args.clients)
-            out["inclusion_proof"] = {"tree_size": size, "http": http_proofs, "in_process": summary(lat, dt, len(indexes), "proofs")}
+            out["inclusion_proof"] = {
+                "tree_size": size,
+                "http": http_proofs,
+                "in_process": summary(lat, dt, len(indexes), "proofs"),
+            }
         finally:
             stop_server(proc)
         out["final_tree_size"] = ledger.log.head().size

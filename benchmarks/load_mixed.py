@@ -29,9 +29,9 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from http_append import PROJECT, Signer, make_ledger, start_server, stop_server  # noqa: E402
+from http_append import PROJECT, Signer, make_ledger, start_server, stop_server
 
-from ledger.demo import demo_key, load_demo  # noqa: E402
+from ledger.demo import demo_key, load_demo
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -49,7 +49,7 @@ def plan(args: argparse.Namespace, signer: Signer, size: int, projects: list[str
     out: list[tuple[str, str, str, Any]] = []
     pages = ["/", "/projects", "/ledger", "/checkpoints", *(f"/projects/{p}" for p in projects)]
     for _ in range(counts.get("pages", 0)):
-        path = rng.choice(pages + [f"/ledger/{rng.randrange(size)}"])
+        path = rng.choice([*pages, f"/ledger/{rng.randrange(size)}"])
         out.append(("pages", "GET", path, None))
     for _ in range(counts.get("proofs", 0)):
         out.append(("proofs", "GET", "/api/v1/log/proof/inclusion", {"index": rng.randrange(size), "size": size}))
@@ -62,7 +62,9 @@ def plan(args: argparse.Namespace, signer: Signer, size: int, projects: list[str
 EXPECT = {"pages": (200, b"<!doctype html>"), "proofs": (200, b'"hashes"'), "appends": (201, b'"inclusion_proof"')}
 
 
-async def run(base: str, requests: list[tuple[str, str, str, Any]], clients: int, limit_s: float) -> tuple[dict[str, list[float]], float]:
+async def run(
+    base: str, requests: list[tuple[str, str, str, Any]], clients: int, limit_s: float
+) -> tuple[dict[str, list[float]], float]:
     host, port = base.split("//")[1].split(":")
     queue: asyncio.Queue = asyncio.Queue()
     for r in requests:
@@ -79,8 +81,10 @@ async def run(base: str, requests: list[tuple[str, str, str, Any]], clients: int
                 except asyncio.QueueEmpty:
                     return
                 if method == "POST":
-                    request = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-                               f"Content-Length: {len(payload)}\r\n\r\n").encode() + payload
+                    request = (
+                        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                        f"Content-Length: {len(payload)}\r\n\r\n"
+                    ).encode() + payload
                 else:
                     query = "?" + urlencode(payload) if payload else ""
                     request = f"GET {path}{query} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
@@ -88,11 +92,13 @@ async def run(base: str, requests: list[tuple[str, str, str, Any]], clients: int
                 writer.write(request)
                 header = await reader.readuntil(b"\r\n\r\n")
                 status = int(header[9:12])
-                length = next((int(line[15:]) for line in header.split(b"\r\n") if line[:15].lower() == b"content-length:"), 0)
+                length = next(
+                    (int(line[15:]) for line in header.split(b"\r\n") if line[:15].lower() == b"content-length:"), 0
+                )
                 body = await reader.readexactly(length)
                 latencies.setdefault(kind, []).append(time.perf_counter() - t0)
                 want_status, marker = EXPECT[kind]
-                if status != want_status or marker not in body[:4096] and marker not in body:
+                if status != want_status or (marker not in body[:4096] and marker not in body):
                     raise SystemExit(f"{kind} {path}: unexpected answer {status}: {body[:200]!r}")
         finally:
             writer.close()
@@ -129,11 +135,21 @@ def main() -> int:
             stop_server(proc)
         done = sum(len(v) for v in latencies.values())
         result = {
-            "db": args.db, "workers": args.workers, "clients": args.clients, "mix": args.mix,
-            "requests": done, "seconds": round(elapsed, 2), "requests_per_s": round(done / elapsed, 1),
+            "db": args.db,
+            "workers": args.workers,
+            "clients": args.clients,
+            "mix": args.mix,
+            "requests": done,
+            "seconds": round(elapsed, 2),
+            "requests_per_s": round(done / elapsed, 1),
             "kinds": {
-                kind: {"count": len(v), "per_s": round(len(v) / elapsed, 1), "p50_ms": percentile(v, 0.5),
-                       "p90_ms": percentile(v, 0.9), "p99_ms": percentile(v, 0.99)}
+                kind: {
+                    "count": len(v),
+                    "per_s": round(len(v) / elapsed, 1),
+                    "p50_ms": percentile(v, 0.5),
+                    "p90_ms": percentile(v, 0.9),
+                    "p99_ms": percentile(v, 0.99),
+                }
                 for kind, v in sorted(latencies.items())
             },
             "tree_size_after": ledger.log.head().size,

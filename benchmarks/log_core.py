@@ -24,16 +24,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, text  # noqa: E402
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, text
 
-from ledger import merkle  # noqa: E402
-from ledger.keys import KeyPair  # noqa: E402
-from ledger.store.db import make_engine  # noqa: E402
-from ledger.store.export import export_log  # noqa: E402
-from ledger.store.log_store import _SqlNodes  # noqa: E402
-from ledger.store.tables import NODE  # noqa: E402
-from ledger.verify import read_export, verify_log  # noqa: E402
-from tests.support.ledger_factory import LedgerFactory  # noqa: E402
+from ledger import merkle
+from ledger.keys import KeyPair
+from ledger.store.db import make_engine
+from ledger.store.export import export_log
+from ledger.store.log_store import _SqlNodes
+from ledger.store.tables import NODE
+from ledger.verify import read_export, verify_log
+from tests.support.ledger_factory import LedgerFactory
 
 
 @contextmanager
@@ -68,7 +68,13 @@ def raw_ed25519_verify_per_s(n: int = 20000) -> float:
 
 def raw_inserts_per_s(engine, n: int = 20000, batch: int = 1000) -> float:
     md = MetaData()
-    table = Table(f"bench_raw_{uuid.uuid4().hex[:8]}", md, Column("seq", Integer, primary_key=True), Column("h", String(64)), Column("leaf", LargeBinary))
+    table = Table(
+        f"bench_raw_{uuid.uuid4().hex[:8]}",
+        md,
+        Column("seq", Integer, primary_key=True),
+        Column("h", String(64)),
+        Column("leaf", LargeBinary),
+    )
     md.create_all(engine)
     rows = [{"seq": i, "h": "ab" * 32, "leaf": b"y" * 500} for i in range(n)]
     t = time.perf_counter()
@@ -116,8 +122,16 @@ class KeysOnlyDomain:
 
         if entry.type in ("registry.genesis", "key.granted"):
             raw = unb64(entry.data["public_key"], length=32)
-            state.put(KeyRow(key_id=key_id(raw), public_key=entry.data["public_key"], role=entry.data["role"],
-                             org=entry.data["org"], holder="", granted_seq=ctx.seq))
+            state.put(
+                KeyRow(
+                    key_id=key_id(raw),
+                    public_key=entry.data["public_key"],
+                    role=entry.data["role"],
+                    org=entry.data["org"],
+                    holder="",
+                    granted_seq=ctx.seq,
+                )
+            )
 
 
 def log_only_append_rate(factory: LedgerFactory, n: int, batch: int) -> dict:
@@ -229,7 +243,10 @@ def main() -> None:
         NODE.create(big)
         synthetic_tree(big, args.proof_size)
         with big.connect() as conn:
-            result["inclusion_proof_sqlite"] = {"size": args.proof_size, **proof_time_ms(_SqlNodes(conn), args.proof_size)}
+            result["inclusion_proof_sqlite"] = {
+                "size": args.proof_size,
+                **proof_time_ms(_SqlNodes(conn), args.proof_size),
+            }
     for backend in ("sqlite", "postgres"):
         if backend in result:
             r = result[backend]

@@ -60,14 +60,21 @@ def build_data(home: Path, donations: int, disbursements: int) -> dict[str, Any]
 
     def flush(batch: list[tuple[Any, str, dict[str, Any]]]) -> None:
         nonlocal appended
-        entries = [sign_entry(k, make_body(H.ORIGIN, t, k.id, w.now, f"bench-{appended + i}", d)) for i, (k, t, d) in enumerate(batch)]
+        entries = [
+            sign_entry(k, make_body(H.ORIGIN, t, k.id, w.now, f"bench-{appended + i}", d))
+            for i, (k, t, d) in enumerate(batch)
+        ]
         for i in range(0, len(entries), BATCH):
             log.append(entries[i : i + BATCH])
         appended += len(entries)
 
-    w.set_date("2027-01-05")        # the year 2026 is over: every business date of it is in the past
+    w.set_date("2027-01-05")  # the year 2026 is over: every business date of it is in the past
     for year, income, net in ((2024, "9000000.00", "20000000.00"), (2025, "10000000.00", "22000000.00")):
-        w.append(w.foundation_admin, "financials.reported", H.financials_data(H.FOUNDATION, year, total_income=income, net_assets=net))
+        w.append(
+            w.foundation_admin,
+            "financials.reported",
+            H.financials_data(H.FOUNDATION, year, total_income=income, net_assets=net),
+        )
     channels = ("bank_transfer", "online_platform", "cash", "cheque", "other")
     donor_types = ("individual", "enterprise", "foundation", "anonymous", "government_purchase")
     commitments = [donor_commitment({"name": f"捐赠人{i}"}, bytes([i % 256]) * 16) for i in range(64)]
@@ -76,14 +83,25 @@ def build_data(home: Path, donations: int, disbursements: int) -> dict[str, Any]
     raised = {w.PUB: 0, w.DIR: 0}
     for i in range(donations):
         project = w.PUB if i % 3 == 0 else w.DIR
-        day = date(2026, 3, 20) + timedelta(days=rng.randrange(287)) if project == w.PUB else start + timedelta(days=rng.randrange(365))
+        day = (
+            date(2026, 3, 20) + timedelta(days=rng.randrange(287))
+            if project == w.PUB
+            else start + timedelta(days=rng.randrange(365))
+        )
         cents = rng.randrange(1_000, 2_000_000)
         extra: dict[str, Any] = {"channel": channels[i % len(channels)]}
         if i % 50 == 0:
             extra = {"kind": "in_kind", "in_kind_description": f"物资 {i}", "channel": "delivery"}
-        data = H.donation_data(project, f"{cents // 100}.{cents % 100:02d}", restricted=i % 4 != 0,
-                               donor_type=donor_types[i % len(donor_types)], received_on=day.isoformat(),
-                               commitment=commitments[i % 64], receipt_no=f"R{i:07d}", **extra)
+        data = H.donation_data(
+            project,
+            f"{cents // 100}.{cents % 100:02d}",
+            restricted=i % 4 != 0,
+            donor_type=donor_types[i % len(donor_types)],
+            received_on=day.isoformat(),
+            commitment=commitments[i % 64],
+            receipt_no=f"R{i:07d}",
+            **extra,
+        )
         batch.append((w.fundraiser, "donation.received", data))
         raised[project] += cents
         if len(batch) == BATCH * 5:
@@ -96,30 +114,84 @@ def build_data(home: Path, donations: int, disbursements: int) -> dict[str, Any]
         fund = raised[project]
         for pot, share in (("restricted", 60), ("unrestricted", 20)):
             amount = fund * share // 100
-            batch.append((w.fundraiser, "funds.allocated", H.allocation_data(
-                project, f"{amount // 100}.{amount % 100:02d}", implementer=implementer, source=pot, allocated_on="2026-06-30")))
+            batch.append(
+                (
+                    w.fundraiser,
+                    "funds.allocated",
+                    H.allocation_data(
+                        project,
+                        f"{amount // 100}.{amount % 100:02d}",
+                        implementer=implementer,
+                        source=pot,
+                        allocated_on="2026-06-30",
+                    ),
+                )
+            )
     flush(batch)
     batch = []
     categories = ("program",) * 8 + ("admin", "fundraising_cost")
     for i in range(disbursements):
         project, implementer = (w.PUB, w.implementer) if i % 2 == 0 else (w.DIR, w.implementer2)
         cents = rng.randrange(100, 300_000)
-        batch.append((implementer, "funds.disbursed", H.disbursement_data(
-            project, f"{cents // 100}.{cents % 100:02d}", category=categories[i % len(categories)], payee=f"收款单位{i % 997}",
-            purpose=f"第 {i} 笔项目支出", paid_on=(date(2026, 7, 1) + timedelta(days=rng.randrange(180))).isoformat(),
-            evidence=[H.sha(f"invoice-{i}")])))
+        batch.append(
+            (
+                implementer,
+                "funds.disbursed",
+                H.disbursement_data(
+                    project,
+                    f"{cents // 100}.{cents % 100:02d}",
+                    category=categories[i % len(categories)],
+                    payee=f"收款单位{i % 997}",
+                    purpose=f"第 {i} 笔项目支出",
+                    paid_on=(date(2026, 7, 1) + timedelta(days=rng.randrange(180))).isoformat(),
+                    evidence=[H.sha(f"invoice-{i}")],
+                ),
+            )
+        )
     for k, month in enumerate(("2026-04-10", "2026-07-10", "2026-10-10")):
-        batch.append((w.implementer, "progress.reported", {"project": w.PUB, "period_start": "2026-03-01", "period_end": month,
-                                                            "summary": f"第 {k + 1} 期进展", "beneficiaries": 100 * (k + 1), "evidence": []}))
+        batch.append(
+            (
+                w.implementer,
+                "progress.reported",
+                {
+                    "project": w.PUB,
+                    "period_start": "2026-03-01",
+                    "period_end": month,
+                    "summary": f"第 {k + 1} 期进展",
+                    "beneficiaries": 100 * (k + 1),
+                    "evidence": [],
+                },
+            )
+        )
     flush(batch)
     w.set_date("2027-04-10")
-    w.append(w.foundation_admin, "financials.reported", H.financials_data(
-        H.FOUNDATION, 2026, total_income="12000000.00", charitable_spending="8000000.00", management_costs="900000.00",
-        fundraising_costs="100000.00", total_spending="9500000.00", net_assets="23000000.00"))
+    w.append(
+        w.foundation_admin,
+        "financials.reported",
+        H.financials_data(
+            H.FOUNDATION,
+            2026,
+            total_income="12000000.00",
+            charitable_spending="8000000.00",
+            management_costs="900000.00",
+            fundraising_costs="100000.00",
+            total_spending="9500000.00",
+            net_assets="23000000.00",
+        ),
+    )
     head = log.head()
-    info = {"entries": head.size, "donations": donations, "disbursements": disbursements, "org": H.FOUNDATION, "year": 2026,
-            "origin": H.ORIGIN, "build_s": round(time.perf_counter() - started, 1), "last_time": head.last_time,
-            "appended_via": "LogStore.append, batches of 1000", "clock": format_time(w.now)}
+    info = {
+        "entries": head.size,
+        "donations": donations,
+        "disbursements": disbursements,
+        "org": H.FOUNDATION,
+        "year": 2026,
+        "origin": H.ORIGIN,
+        "build_s": round(time.perf_counter() - started, 1),
+        "last_time": head.last_time,
+        "appended_via": "LogStore.append, batches of 1000",
+        "clock": format_time(w.now),
+    }
     w.ledger.engine.dispose()
     (home / READY).write_text(json.dumps(info), encoding="utf-8")
     return info
@@ -169,7 +241,11 @@ def measure(home: Path, trace: bool) -> dict[str, Any]:
         "peak_rss_mb": round(rss_kb / 1024, 1),
         "tracemalloc_peak_mb": None if peak_trace is None else round(peak_trace / 2**20, 1),
         "rows": {"donations": len(donations.rows), "disbursements": len(payments.rows)},
-        "bytes": {k: v for k, v in sorted(sizes.items()) if k in ("<stem>.pdf", "<stem>.xlsx", "<stem>.json", "<stem>-donations.csv")},
+        "bytes": {
+            k: v
+            for k, v in sorted(sizes.items())
+            if k in ("<stem>.pdf", "<stem>.xlsx", "<stem>.json", "<stem>-donations.csv")
+        },
         "tree_size": doc.at.tree_size,
     }
 
@@ -179,13 +255,17 @@ def main() -> int:
     parser.add_argument("--donations", type=int, default=100_000)
     parser.add_argument("--disbursements", type=int, default=10_000)
     parser.add_argument("--data", type=Path, help="data folder (built when missing, reused otherwise)")
-    parser.add_argument("--tracemalloc", action="store_true", help="also measure the peak of Python allocations (slower)")
+    parser.add_argument(
+        "--tracemalloc", action="store_true", help="also measure the peak of Python allocations (slower)"
+    )
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(args.measure, args.tracemalloc)))
         return 0
-    home = args.data or Path(tempfile.gettempdir()) / f"charity-ledger-bench-annual-{args.donations}-{args.disbursements}"
+    home = (
+        args.data or Path(tempfile.gettempdir()) / f"charity-ledger-bench-annual-{args.donations}-{args.disbursements}"
+    )
     if (home / READY).exists():
         info = json.loads((home / READY).read_text(encoding="utf-8"))
         info["reused"] = True
@@ -194,7 +274,7 @@ def main() -> int:
         info["reused"] = False
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHARITY_LEDGER_")}
     runs = []
-    for trace in ([False, True] if args.tracemalloc else [False]):
+    for trace in [False, True] if args.tracemalloc else [False]:
         cmd = [sys.executable, __file__, "--measure", str(home)] + (["--tracemalloc"] if trace else [])
         out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env, cwd=ROOT).stdout
         runs.append(json.loads(out.strip().splitlines()[-1]))

@@ -38,18 +38,20 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-from ledger.canonical import now  # noqa: E402
-from ledger.demo import demo_steps, load_demo  # noqa: E402
-from ledger.store.export import verify_stored_chain  # noqa: E402
-from ledger.store.runtime import next_origin  # noqa: E402
-from tests.support.ledger_factory import LedgerFactory  # noqa: E402
+from ledger.canonical import now
+from ledger.demo import demo_steps, load_demo
+from ledger.store.export import verify_stored_chain
+from ledger.store.runtime import next_origin
+from tests.support.ledger_factory import LedgerFactory
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from domain_append import Signer, dependent_chunks  # noqa: E402
-from log_core import raw_ed25519_verify_per_s, raw_inserts_per_s, scratch_schemas  # noqa: E402
+from domain_append import Signer, dependent_chunks
+from log_core import raw_ed25519_verify_per_s, raw_inserts_per_s, scratch_schemas
 
 
-def lockstep(pairs: list[tuple[Any, Signer]], steps: list[Any], per_entry: dict[str, list[float]], names: list[str]) -> None:
+def lockstep(
+    pairs: list[tuple[Any, Signer]], steps: list[Any], per_entry: dict[str, list[float]], names: list[str]
+) -> None:
     """Append ``steps`` to every ledger of ``pairs``, batch by batch, alternating which goes
     first; seconds per entry of each batch go to ``per_entry[name]``."""
     lead = pairs[0][1]
@@ -68,8 +70,11 @@ def run_backend(name: str, urls: tuple[str | None, str | None], args: argparse.N
     control = LedgerFactory(tmp / f"{name}-control", database_url=urls[1]).ledger
     for ledger in (rolled, control):
         load_demo(ledger, "small")  # names the log key in genesis, so the log can be rolled over
-    steps = [s for s in demo_steps(rolled.log.origin, "large", now().date(), bulk_entries=2 * args.entries)
-             if s.idem.startswith("demo:BULK-")]
+    steps = [
+        s
+        for s in demo_steps(rolled.log.origin, "large", now().date(), bulk_entries=2 * args.entries)
+        if s.idem.startswith("demo:BULK-")
+    ]
     half = len(steps) // 2
     pairs = [(rolled, Signer(rolled)), (control, Signer(control))]
     before: dict[str, list[float]] = {"rolled": [], "control": []}
@@ -95,8 +100,12 @@ def run_backend(name: str, urls: tuple[str | None, str | None], args: argparse.N
         "after": {k: {"batched_per_s": rate(v), "transactions": len(v)} for k, v in after.items()},
         "verify_chain": {"entries": total, "logs": len(report.logs), "per_s": round(total / verify_s)},
     }
-    out["before_rolled_vs_control"] = round(out["before"]["rolled"]["batched_per_s"] / out["before"]["control"]["batched_per_s"], 2)
-    out["after_rolled_vs_control"] = round(out["after"]["rolled"]["batched_per_s"] / out["after"]["control"]["batched_per_s"], 2)
+    out["before_rolled_vs_control"] = round(
+        out["before"]["rolled"]["batched_per_s"] / out["before"]["control"]["batched_per_s"], 2
+    )
+    out["after_rolled_vs_control"] = round(
+        out["after"]["rolled"]["batched_per_s"] / out["after"]["control"]["batched_per_s"], 2
+    )
     out["target_met"] = out["after_rolled_vs_control"] >= 0.9 and roll_ms < 1000
     for ledger in (rolled, control):
         ledger.engine.dispose()
@@ -109,8 +118,11 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("CHARITY_LEDGER_TEST_POSTGRES_URL"))
     args = parser.parse_args()
     result: dict[str, Any] = {
-        "limits": {"raw_ed25519_verify_per_s_one_core": round(raw_ed25519_verify_per_s()), "cpus": os.cpu_count(),
-                   "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
+        "limits": {
+            "raw_ed25519_verify_per_s_one_core": round(raw_ed25519_verify_per_s()),
+            "cpus": os.cpu_count(),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        },
         "target": "after.rolled.batched_per_s >= 0.9 * after.control.batched_per_s and roll_over_ms < 1000",
     }
     with tempfile.TemporaryDirectory() as d:

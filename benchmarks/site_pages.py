@@ -20,14 +20,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from litestar.testing import TestClient  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+from litestar.testing import TestClient
+from sqlalchemy import func, select
 
-from api.app import create_app  # noqa: E402
-from ledger.domain.rows import OrgRow, ProjectRow  # noqa: E402
-from ledger.settings import get_settings  # noqa: E402
-from ledger.store.projection_tables import table_for  # noqa: E402
-from ledger.store.runtime import open_ledger  # noqa: E402
+from api.app import create_app
+from ledger.domain.rows import OrgRow, ProjectRow
+from ledger.settings import get_settings
+from ledger.store.projection_tables import table_for
+from ledger.store.runtime import open_ledger
 
 ASSET = re.compile(r'(?:href|src)="(/static/[^"]+)"')
 
@@ -38,10 +38,12 @@ def main() -> None:
     args = parser.parse_args()
     ledger = open_ledger(get_settings())
     size = ledger.log.head().size
-    P, O = table_for(ProjectRow), table_for(OrgRow)
+    P, O = table_for(ProjectRow), table_for(OrgRow)  # noqa: E741 (table aliases)
     with ledger.engine.connect() as conn:
         project = conn.execute(select(P.c.project).order_by(P.c.registered_seq).limit(1)).scalar_one()
-        busiest_org = conn.execute(select(P.c.fundraiser_org, func.count()).group_by(P.c.fundraiser_org).order_by(func.count().desc()).limit(1)).first()[0]
+        busiest_org = conn.execute(
+            select(P.c.fundraiser_org, func.count()).group_by(P.c.fundraiser_org).order_by(func.count().desc()).limit(1)
+        ).first()[0]
         org_count = conn.execute(select(func.count()).select_from(O)).scalar_one()
     pages = {
         "home": "/",
@@ -53,7 +55,12 @@ def main() -> None:
         "checkpoints": "/checkpoints",
         "verify": "/verify",
     }
-    out: dict = {"log_size": size, "organisations": org_count, "targets": {"p95_ms": 30, "page_with_assets_kb": 300}, "pages": {}}
+    out: dict = {
+        "log_size": size,
+        "organisations": org_count,
+        "targets": {"p95_ms": 30, "page_with_assets_kb": 300},
+        "pages": {},
+    }
     with TestClient(create_app(ledger)) as client:
         for name, path in pages.items():
             first = client.get(path)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import rfc8785
@@ -201,7 +201,7 @@ def format_time(moment: datetime) -> str:
     """RFC 3339 UTC with ``Z`` and millisecond precision: ``2026-11-27T18:26:49.123Z``."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime: give a timezone")
-    moment = moment.astimezone(timezone.utc)
+    moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
@@ -218,5 +218,5 @@ def parse_time(text: str) -> datetime:
 
 def now() -> datetime:
     """The current time truncated to milliseconds (what the protocol can represent)."""
-    moment = datetime.now(timezone.utc)
+    moment = datetime.now(UTC)
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

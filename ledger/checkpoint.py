@@ -112,9 +112,7 @@ class Checkpoint:
         if not text.endswith("\n"):
             raise _invalid("the checkpoint text must end with a newline")
         if "\n\n" in text or text.startswith("\n"):
-            raise _invalid(
-                "the checkpoint has an empty line (pass the note text, not the signed note)"
-            )
+            raise _invalid("the checkpoint has an empty line (pass the note text, not the signed note)")
         lines = text[:-1].split("\n")
         if len(lines) < 3:
             raise _invalid(f"a checkpoint has at least 3 lines, not {len(lines)}")
@@ -200,7 +198,9 @@ def cosign(checkpoint: Checkpoint | str, witness: KeyPair, name: str, time: int)
     if not is_valid_name(name):
         raise LedgerError(NOTE_KEY_INVALID, detail=f"the witness name {name!r} is empty or has spaces or '+'")
     if not isinstance(time, int) or isinstance(time, bool) or not 0 <= time <= MAX_TIMESTAMP:
-        raise LedgerError(CHECKPOINT_INVALID, detail=f"the cosignature time must be an integer from 0 to 2^63-1, not {time!r}")
+        raise LedgerError(
+            CHECKPOINT_INVALID, detail=f"the cosignature time must be an integer from 0 to 2^63-1, not {time!r}"
+        )
     text = _checkpoint_text(checkpoint)
     check_text(text)
     signature = witness.sign(cosignature_message(text, time))

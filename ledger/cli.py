@@ -48,13 +48,15 @@ def cmd_init(args: argparse.Namespace) -> int:
         settings = replace(settings, origin=args.origin, origin_explicit=True)
     ledger = init_ledger(settings, allow_example_origin=args.example_origin)
     head = ledger.log.head()
-    _print_json({
-        "home": str(ledger.settings.home),
-        "database": ledger.engine.url.render_as_string(hide_password=True),
-        "origin": ledger.settings.origin,
-        "log_vkey": log_vkey(ledger.log),
-        "size": head.size,
-    })
+    _print_json(
+        {
+            "home": str(ledger.settings.home),
+            "database": ledger.engine.url.render_as_string(hide_password=True),
+            "origin": ledger.settings.origin,
+            "log_vkey": log_vkey(ledger.log),
+            "size": head.size,
+        }
+    )
     return EXIT_OK
 
 
@@ -159,7 +161,18 @@ def cmd_token(args: argparse.Namespace) -> int:
     if args.token_action == "create":
         print(create_token(engine, args.name, args.scope))
     elif args.token_action == "list":
-        _print_json([{"id": t.id, "name": t.name, "scopes": list(t.scopes), "created_at": t.created_at, "revoked_at": t.revoked_at} for t in list_tokens(engine)])
+        _print_json(
+            [
+                {
+                    "id": t.id,
+                    "name": t.name,
+                    "scopes": list(t.scopes),
+                    "created_at": t.created_at,
+                    "revoked_at": t.revoked_at,
+                }
+                for t in list_tokens(engine)
+            ]
+        )
     else:
         info = revoke_token(engine, args.token)
         _print_json({"id": info.id, "revoked_at": info.revoked_at})
@@ -203,7 +216,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="charity-ledger", description="Charity donation registry and transparency ledger")
+    parser = argparse.ArgumentParser(
+        prog="charity-ledger", description="Charity donation registry and transparency ledger"
+    )
     parser.add_argument("--home", help="data folder (default: $CHARITY_LEDGER_HOME or ./data)")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -213,9 +228,12 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = add("init", cmd_init, "create the data folder, schema and log key (idempotent)")
-    p.add_argument("--origin", help="the log's name, e.g. registry.example-charity.org.cn/log (or CHARITY_LEDGER_ORIGIN)")
     p.add_argument(
-        "--example-origin", action="store_true",
+        "--origin", help="the log's name, e.g. registry.example-charity.org.cn/log (or CHARITY_LEDGER_ORIGIN)"
+    )
+    p.add_argument(
+        "--example-origin",
+        action="store_true",
         help="allow the example origin charity-ledger.example/log (demos and tests only)",
     )
 
@@ -225,15 +243,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("verify", cmd_verify, "verify an export folder, or a served log with --url")
     p.add_argument("dir", nargs="?")
     p.add_argument("--url", help="base URL of a served log, e.g. http://127.0.0.1:8000")
-    p.add_argument("--vkey", help="the log's verifier key (a string or a file); with --url, defaults to what the server says")
     p.add_argument(
-        "--witness-key", action="append", default=[],
+        "--vkey", help="the log's verifier key (a string or a file); with --url, defaults to what the server says"
+    )
+    p.add_argument(
+        "--witness-key",
+        action="append",
+        default=[],
         help="trusted witness verifier key (type 0x04), comma-separated keys, or a file of keys; repeatable "
         "(default: $CHARITY_LEDGER_WITNESS_KEYS)",
     )
-    p.add_argument("--quorum", type=ascii_int, help="how many of the witness keys must have cosigned (default: $CHARITY_LEDGER_WITNESS_QUORUM, else a majority)")
     p.add_argument(
-        "--entries-from", choices=("tiles", "api"), default="tiles",
+        "--quorum",
+        type=ascii_int,
+        help="how many of the witness keys must have cosigned (default: $CHARITY_LEDGER_WITNESS_QUORUM, else a majority)",
+    )
+    p.add_argument(
+        "--entries-from",
+        choices=("tiles", "api"),
+        default="tiles",
         help="with --url, read the leaves from the logs' entry bundles (static tiles, the default, when the "
         "server lists them) or from the paged entries endpoint",
     )
@@ -255,18 +283,37 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("shard", cmd_shard, "the chain of logs (one per year): list them, or seal this one and open the next")
     actions = p.add_subparsers(dest="shard_action", required=True)
     actions.add_parser("list", help="every log of the chain, oldest first, with sizes and final checkpoints")
-    r = actions.add_parser("roll", help="seal the log being appended to (log.sealed) and open the next (its genesis names the final checkpoint)")
+    r = actions.add_parser(
+        "roll",
+        help="seal the log being appended to (log.sealed) and open the next (its genesis names the final checkpoint)",
+    )
     r.add_argument("--origin", help="the next log's origin (default: this origin with the year replaced or added)")
-    r.add_argument("--year", type=ascii_int,
-                   help="the year the next log is for (default: this year, China Standard Time)")
-    r.add_argument("--if-due", action="store_true", help="only if the log was opened in an earlier year (what the yearly task runs)")
+    r.add_argument(
+        "--year", type=ascii_int, help="the year the next log is for (default: this year, China Standard Time)"
+    )
+    r.add_argument(
+        "--if-due",
+        action="store_true",
+        help="only if the log was opened in an earlier year (what the yearly task runs)",
+    )
 
-    p = add("tiles", cmd_tiles, "write the chain of logs as C2SP tlog-tiles files into DIR, for a static server (new tiles only)")
+    p = add(
+        "tiles",
+        cmd_tiles,
+        "write the chain of logs as C2SP tlog-tiles files into DIR, for a static server (new tiles only)",
+    )
     actions = p.add_subparsers(dest="tiles_action", required=True)
-    t = actions.add_parser("write", help="bring DIR up to the latest checkpoint of every log (DIR/shards/<I>/…, DIR/tile and DIR/checkpoint for the active log)")
+    t = actions.add_parser(
+        "write",
+        help="bring DIR up to the latest checkpoint of every log (DIR/shards/<I>/…, DIR/tile and DIR/checkpoint for the active log)",
+    )
     t.add_argument("dir")
 
-    add("rotate-log-key", cmd_rotate_log_key, "rotate the log's checkpoint key (announced in the log, signed by the old key)")
+    add(
+        "rotate-log-key",
+        cmd_rotate_log_key,
+        "rotate the log's checkpoint key (announced in the log, signed by the old key)",
+    )
 
     p = add("token", cmd_token, "API bearer tokens for regulator reads: create, list, revoke")
     actions = p.add_subparsers(dest="token_action", required=True)
@@ -291,7 +338,11 @@ def build_parser() -> argparse.ArgumentParser:
 # Other packages add their own subcommands: each module has register(add), where
 # add(name, func, help) returns the subparser to give arguments to.
 SUBCOMMAND_MODULES: list[str] = [
-    "ledger.cli_charity", "ledger.cli_oversight", "ledger.cli_evidence", "reports.cli", "public_site.cli",
+    "ledger.cli_charity",
+    "ledger.cli_oversight",
+    "ledger.cli_evidence",
+    "reports.cli",
+    "public_site.cli",
 ]
 
 
@@ -302,7 +353,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except VerificationError as exc:
         where = "" if exc.seq is None else f" at seq {exc.seq}"
-        print(f"INVALID{where}: {exc.message_en}\n无效{where and f'（序号 {exc.seq}）'}：{exc.message_zh}", file=sys.stderr)
+        print(
+            f"INVALID{where}: {exc.message_en}\n无效{where and f'（序号 {exc.seq}）'}：{exc.message_zh}",
+            file=sys.stderr,
+        )
         return EXIT_INVALID
     except LedgerError as exc:
         print(f"error [{exc.code}]: {exc.message_en}\n错误 [{exc.code}]：{exc.message_zh}", file=sys.stderr)

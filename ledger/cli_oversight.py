@@ -64,7 +64,9 @@ def cmd_witness(args: argparse.Namespace) -> int:
         return _usage("witness needs --log URL --key FILE --state DIR / 见证需要 --log、--key 和 --state")
     key = read_key_file(Path(args.key), _passphrase())
     try:
-        witness = Witness(key, Path(args.state), LogClient(args.log), name=args.name, log_vkey=_text_or_file(args.log_vkey))
+        witness = Witness(
+            key, Path(args.state), LogClient(args.log), name=args.name, log_vkey=_text_or_file(args.log_vkey)
+        )
         if args.once:
             outcome = witness.run_once()
             _print(outcome.to_json())
@@ -126,7 +128,12 @@ def cmd_monitor(args: argparse.Namespace) -> int:
             result = monitor.run_once()
             report(result)
             return EXIT_OK if result.clean else EXIT_FOUND
-        follow(monitor, args.interval, report=report, warn=lambda e: print(f"warning [{e.code}]: {e.message_en}", file=sys.stderr, flush=True))
+        follow(
+            monitor,
+            args.interval,
+            report=report,
+            warn=lambda e: print(f"warning [{e.code}]: {e.message_en}", file=sys.stderr, flush=True),
+        )
         return EXIT_OK
     except LedgerError as exc:
         if exc.code == MONITOR_STATE_INVALID:
@@ -173,8 +180,13 @@ def cmd_overseer(args: argparse.Namespace) -> int:
 
     thresholds = dict(parse_threshold(value) for value in args.threshold or ())
     view = overseer_view(
-        _open_engine(args), args.org, _day(args.on), thresholds=thresholds, band_bp=args.band_bp,
-        min_projects=args.min_projects, limit=args.limit,
+        _open_engine(args),
+        args.org,
+        _day(args.on),
+        thresholds=thresholds,
+        band_bp=args.band_bp,
+        min_projects=args.min_projects,
+        limit=args.limit,
     )
     _print(view.to_json())
     return EXIT_OK
@@ -189,8 +201,12 @@ def cmd_verdict(args: argparse.Namespace) -> int:
     from .oversight import sign_verdict
 
     if not re.fullmatch(r"[0-9a-f]{64}", args.target):
-        return _usage(f"--target must be an entry's leaf hash (64 lowercase hex), not {args.target!r} / --target 须为条目的叶哈希（64 位小写十六进制）")
-    findings = Path(args.findings[1:]).read_text(encoding="utf-8").strip() if args.findings.startswith("@") else args.findings
+        return _usage(
+            f"--target must be an entry's leaf hash (64 lowercase hex), not {args.target!r} / --target 须为条目的叶哈希（64 位小写十六进制）"
+        )
+    findings = (
+        Path(args.findings[1:]).read_text(encoding="utf-8").strip() if args.findings.startswith("@") else args.findings
+    )
     key = read_key_file(Path(args.key), _passphrase())
     if args.url:
         sink: Any = HttpSink(args.url, token=args.token or os.environ.get("CHARITY_LEDGER_TOKEN"))
@@ -205,8 +221,11 @@ def cmd_verdict(args: argparse.Namespace) -> int:
         result = sink.append([entry])[0]
     except LedgerError as exc:
         if exc.code == "idem_conflict" and not args.idem:
-            print("this key recorded the same verdict with the same findings before; give --idem to record it again on purpose\n"
-                  "此密钥此前已记录过相同的结论和意见；如确需再次记录，请指定 --idem", file=sys.stderr)
+            print(
+                "this key recorded the same verdict with the same findings before; give --idem to record it again on purpose\n"
+                "此密钥此前已记录过相同的结论和意见；如确需再次记录，请指定 --idem",
+                file=sys.stderr,
+            )
         raise
     _print({"verdict": args.verdict, "target": args.target, **result.to_json()})
     return EXIT_OK
@@ -220,10 +239,19 @@ def register(add: Add) -> None:
     p.add_argument("--log", help="base URL of the log, e.g. http://127.0.0.1:8000")
     p.add_argument("--key", help="the witness's private key file (keygen / witness keygen)")
     p.add_argument("--state", help="state folder (last cosigned checkpoint, evidence)")
-    p.add_argument("--name", help="witness name in its verifier key (default: kept in the state, else witness-<key id>)")
-    p.add_argument("--once", action="store_true", help="handle the current checkpoint and exit: 0 cosigned, 1 refused, 3 log unavailable")
+    p.add_argument(
+        "--name", help="witness name in its verifier key (default: kept in the state, else witness-<key id>)"
+    )
+    p.add_argument(
+        "--once",
+        action="store_true",
+        help="handle the current checkpoint and exit: 0 cosigned, 1 refused, 3 log unavailable",
+    )
     p.add_argument("--interval", type=float, default=60.0, help="seconds between rounds when following (default 60)")
-    p.add_argument("--log-vkey", help="the log's verifier key (string or file); default: pinned in the state, or fetched on first use")
+    p.add_argument(
+        "--log-vkey",
+        help="the log's verifier key (string or file); default: pinned in the state, or fetched on first use",
+    )
     actions = p.add_subparsers(dest="witness_action", metavar="{keygen,vkey}")
     k = actions.add_parser("keygen", help="create a witness key and print its C2SP verifier key (type 0x04)")
     k.add_argument("--out", required=True, help="file to write the private key to (mode 0600)")
@@ -241,26 +269,51 @@ def register(add: Add) -> None:
     p.add_argument("--once", action="store_true", help="check once and exit: 0 clean, 1 violations found")
     p.add_argument("--interval", type=float, default=60.0, help="seconds between checks when following (default 60)")
     p.add_argument("--log-vkey", help="the log's verifier key (string or file); default: what the source says")
-    p.add_argument("--max-clock-skew", type=ascii_int, default=600, help="seconds an entry's 'at' may be from its log time (default 600)")
+    p.add_argument(
+        "--max-clock-skew",
+        type=ascii_int,
+        default=600,
+        help="seconds an entry's 'at' may be from its log time (default 600)",
+    )
 
     p = add("deadlines", cmd_deadlines, "list disclosures and filings due or overdue (JSON)")
     p.add_argument("--on", help="the day to compute for (YYYY-MM-DD; default today in China)")
     p.add_argument("--window", type=ascii_int, default=14, help="days ahead that count as due (default 14)")
     p.add_argument("--fail-on-overdue", action="store_true", help="exit 1 when anything is overdue")
 
-    p = add("overseer", cmd_overseer, "an oversight organisation's view: awaiting verdicts, findings, overdue items, risk signals")
+    p = add(
+        "overseer",
+        cmd_overseer,
+        "an oversight organisation's view: awaiting verdicts, findings, overdue items, risk signals",
+    )
     p.add_argument("--org", required=True, help="the oversight organisation's credit code")
     p.add_argument("--on", help="the day (YYYY-MM-DD; default today in China)")
-    p.add_argument("--threshold", action="append", help="approval threshold, e.g. '50000.00 CNY' (repeatable, one per currency)")
-    p.add_argument("--band-bp", type=ascii_int, default=1000, help="how far under the threshold is 'just under', in basis points (default 1000 = 10%%)")
-    p.add_argument("--min-projects", type=ascii_int, default=3, help="projects paying one payee before it is a signal (default 3)")
+    p.add_argument(
+        "--threshold", action="append", help="approval threshold, e.g. '50000.00 CNY' (repeatable, one per currency)"
+    )
+    p.add_argument(
+        "--band-bp",
+        type=ascii_int,
+        default=1000,
+        help="how far under the threshold is 'just under', in basis points (default 1000 = 10%%)",
+    )
+    p.add_argument(
+        "--min-projects", type=ascii_int, default=3, help="projects paying one payee before it is a signal (default 3)"
+    )
     p.add_argument("--limit", type=ascii_int, default=200, help="entries awaiting a verdict to list (default 200)")
 
     p = add("verdict", cmd_verdict, "sign an oversight verdict on an entry with the overseer's key and submit it")
-    p.add_argument("--key", required=True, help="the overseer's key file (PEM; CHARITY_LEDGER_KEY_PASSPHRASE opens an encrypted one)")
+    p.add_argument(
+        "--key",
+        required=True,
+        help="the overseer's key file (PEM; CHARITY_LEDGER_KEY_PASSPHRASE opens an encrypted one)",
+    )
     p.add_argument("--target", required=True, help="the leaf hash of the entry judged")
     p.add_argument("--verdict", required=True, choices=["approved", "queried", "flagged", "resolved"])
     p.add_argument("--findings", required=True, help="what was checked and found (text, or @FILE)")
-    p.add_argument("--idem", help="request id (default: derived from the verdict, so sending the same verdict twice records it once)")
+    p.add_argument(
+        "--idem",
+        help="request id (default: derived from the verdict, so sending the same verdict twice records it once)",
+    )
     p.add_argument("--url", help="base URL of a served log (default: the log in the data folder)")
     p.add_argument("--token", help="bearer token for the API, if it asks for one (or CHARITY_LEDGER_TOKEN)")

@@ -90,7 +90,9 @@ def amount_text(value: str | int | Decimal, currency: str) -> str:
     currency = check_currency(currency)
     digits = CURRENCY_DIGITS[currency]
     if isinstance(value, bool) or isinstance(value, float):
-        raise LedgerError("amount_invalid", amount=value, currency=currency, detail="write it as a decimal string, not a float")
+        raise LedgerError(
+            "amount_invalid", amount=value, currency=currency, detail="write it as a decimal string, not a float"
+        )
     if isinstance(value, int):
         value = Decimal(value)
     if isinstance(value, Decimal):
@@ -99,8 +101,9 @@ def amount_text(value: str | int | Decimal, currency: str) -> str:
         quantum = Decimal(1).scaleb(-digits)
         exact = value.quantize(quantum)
         if exact != value:
-            raise LedgerError("amount_invalid", amount=str(value), currency=currency,
-                              detail=f"it has more than {digits} decimals")
+            raise LedgerError(
+                "amount_invalid", amount=str(value), currency=currency, detail=f"it has more than {digits} decimals"
+            )
         value = format(exact, "f")
     parse_amount(value, currency)  # exact digits, positive, bounded
     return value
@@ -121,7 +124,7 @@ class RemoteError(LedgerError):
     ``params["code"]`` its own refusal code, as :class:`LedgerError` from a local batch does.
     """
 
-    def __init__(self, problem: dict[str, Any], status: int) -> None:  # noqa: D107 (no super().__init__: codes may be unknown here)
+    def __init__(self, problem: dict[str, Any], status: int) -> None:  # no super().__init__: codes may be unknown here
         self.code = str(problem.get("code") or f"http_{status}")
         self.status = status
         self.kind = _STATUS_KIND.get(status, "unavailable")
@@ -250,7 +253,9 @@ class LocalSink:
             if me is None:
                 return [key_id]
             others = conn.execute(
-                select(table.c.key_id).where(table.c.role == me.role, table.c.org == me.org).order_by(table.c.granted_seq)
+                select(table.c.key_id)
+                .where(table.c.role == me.role, table.c.org == me.org)
+                .order_by(table.c.granted_seq)
             ).scalars()
             return [key_id] + [k for k in others if k != key_id]
 
@@ -368,7 +373,9 @@ class HttpSink:
         try:
             return response.json()
         except ValueError as exc:
-            raise LedgerError(LOG_ANSWER_INVALID, url=self.base, status=response.status_code, detail=response.text[:200]) from exc
+            raise LedgerError(
+                LOG_ANSWER_INVALID, url=self.base, status=response.status_code, detail=response.text[:200]
+            ) from exc
 
     def _raise_for(self, response: Any) -> None:
         if response.status_code in (200, 201):
@@ -378,7 +385,9 @@ class HttpSink:
         except ValueError:
             problem = None
         if not isinstance(problem, dict):
-            raise LedgerError(LOG_ANSWER_INVALID, url=self.base, status=response.status_code, detail=response.text[:200])
+            raise LedgerError(
+                LOG_ANSWER_INVALID, url=self.base, status=response.status_code, detail=response.text[:200]
+            )
         raise RemoteError(problem, response.status_code)
 
     # --- the sink -----------------------------------------------------------------------------
@@ -402,10 +411,16 @@ class HttpSink:
         elif isinstance(answer, list):
             items, checkpoint = answer, None
         else:
-            raise LedgerError(LOG_ANSWER_INVALID, url=self.base, status=response.status_code, detail="a batch answer is a list")
+            raise LedgerError(
+                LOG_ANSWER_INVALID, url=self.base, status=response.status_code, detail="a batch answer is a list"
+            )
         if len(items) != len(entries):
-            raise LedgerError(LOG_ANSWER_INVALID, url=self.base, status=response.status_code,
-                              detail=f"{len(items)} results for {len(entries)} entries")
+            raise LedgerError(
+                LOG_ANSWER_INVALID,
+                url=self.base,
+                status=response.status_code,
+                detail=f"{len(items)} results for {len(entries)} entries",
+            )
         return [_append_result(item, checkpoint, self.base) for item in items]
 
     def known(self, signers: Sequence[str], idems: Iterable[str]) -> dict[str, KnownEntry]:
@@ -480,9 +495,13 @@ def _append_result(item: Any, checkpoint: str | None, url: str) -> AppendResult:
     try:
         proof = item["inclusion_proof"]
         return AppendResult(
-            seq=int(item["seq"]), leaf_hash=str(item["leaf_hash"]), time=str(item["time"]),
-            existing=bool(item.get("existing", False)), tree_size=int(proof["size"]),
-            proof=list(proof["hashes"]), checkpoint=str(item.get("checkpoint") or checkpoint or ""),
+            seq=int(item["seq"]),
+            leaf_hash=str(item["leaf_hash"]),
+            time=str(item["time"]),
+            existing=bool(item.get("existing", False)),
+            tree_size=int(proof["size"]),
+            proof=list(proof["hashes"]),
+            checkpoint=str(item.get("checkpoint") or checkpoint or ""),
             position=int(item.get("position", item["seq"])),
         )
     except (KeyError, TypeError, ValueError) as exc:
@@ -531,9 +550,16 @@ def donation_data(
     """The ``data`` of a ``donation.received`` entry (optional fields only when given).
     ``commitment`` and ``receipt`` come from :func:`~ledger.domain.privacy.donor_fields`."""
     data: dict[str, Any] = {
-        "project": project, "currency": currency, "amount": amount_text(amount, currency), "kind": kind,
-        "channel": channel, "donor_type": donor_type, "commitment": commitment, "receipt": receipt,
-        "restricted": restricted, "received_on": received_on,
+        "project": project,
+        "currency": currency,
+        "amount": amount_text(amount, currency),
+        "kind": kind,
+        "channel": channel,
+        "donor_type": donor_type,
+        "commitment": commitment,
+        "receipt": receipt,
+        "restricted": restricted,
+        "received_on": received_on,
     }
     for name, value in (("in_kind_description", in_kind_description), ("receipt_no", receipt_no), ("note", note)):
         if value is not None:
@@ -552,7 +578,9 @@ class Client:
 
     # --- signing ------------------------------------------------------------------------------
 
-    def sign(self, type_: str, data: dict[str, Any], idem: str | None = None, *, at: datetime | None = None) -> SignedEntry:
+    def sign(
+        self, type_: str, data: dict[str, Any], idem: str | None = None, *, at: datetime | None = None
+    ) -> SignedEntry:
         """A signed entry of this client's key, ``at`` = now unless given."""
         return sign_entry(
             self.key,
@@ -621,15 +649,25 @@ class Client:
         personal = dict(personal or {})
         salt = new_salt()
         data = donation_data(
-            project, amount, currency, **donor_fields(personal, salt),
-            received_on=received_on or china_today(), channel=channel,
-            donor_type=donor_type or ("individual" if personal else "anonymous"), restricted=restricted,
-            kind=kind, in_kind_description=in_kind_description, receipt_no=receipt_no, note=note,
+            project,
+            amount,
+            currency,
+            **donor_fields(personal, salt),
+            received_on=received_on or china_today(),
+            channel=channel,
+            donor_type=donor_type or ("individual" if personal else "anonymous"),
+            restricted=restricted,
+            kind=kind,
+            in_kind_description=in_kind_description,
+            receipt_no=receipt_no,
+            note=note,
         )
         entry = self.sign("donation.received", data, idem or "donation:" + salt.hex())
         (result,), (stored,) = self.sink.append_with_donors([entry], [(personal, salt)], self.key)
         # receipt codes and the site's /ledger/{n} name the entry's position in the chain of logs
-        return DonationReceipt(format_receipt_code(result.pos, salt), result.pos, result.leaf_hash, salt, stored, result)
+        return DonationReceipt(
+            format_receipt_code(result.pos, salt), result.pos, result.leaf_hash, salt, stored, result
+        )
 
 
 __all__ = [

@@ -86,7 +86,7 @@ from .money import format_amount
 from .store.evidence import open_evidence
 from .store.log_store import MAX_BATCH
 
-BASE_DATE = date(2026, 9, 30)   # the fixed end of the demo's two-year history
+BASE_DATE = date(2026, 9, 30)  # the fixed end of the demo's two-year history
 HISTORY_DAYS = 730
 SEED = b"charity-ledger demo v1/"
 SCALES = ("small", "large")
@@ -131,16 +131,29 @@ def _sha_bytes(data: bytes) -> str:
 
 
 def _payment_files(
-    idem: str, project: str, payer: str, payee: str, purpose: str, amount: int, category: str, day: date,
+    idem: str,
+    project: str,
+    payer: str,
+    payee: str,
+    purpose: str,
+    amount: int,
+    category: str,
+    day: date,
 ) -> tuple[tuple[bytes, str, str], ...]:
     """A payment's evidence: the invoice (a PDF, public) and the bank slip (UTF-8 text,
     restricted: it would carry account numbers). Made from the payment alone: deterministic."""
     from .store.evidence_content import simple_pdf
 
-    invoice = simple_pdf([
-        "DEMO INVOICE - fictional, for the charity-ledger demonstration", f"Reference: {idem}", f"Project: {project}",
-        f"Amount: {CURRENCY} {_amt(amount)}", f"Paid on: {day.isoformat()}", f"Category: {category}",
-    ])
+    invoice = simple_pdf(
+        [
+            "DEMO INVOICE - fictional, for the charity-ledger demonstration",
+            f"Reference: {idem}",
+            f"Project: {project}",
+            f"Amount: {CURRENCY} {_amt(amount)}",
+            f"Paid on: {day.isoformat()}",
+            f"Category: {category}",
+        ]
+    )
     slip = (
         f"银行转账回单（演示数据，虚构）\n参考号：{idem}\n付款方：{payer}\n收款方：{payee}\n"
         f"金额：{CURRENCY} {_amt(amount)}\n日期：{day.isoformat()}\n用途：{purpose}\n"
@@ -182,26 +195,96 @@ class Org:
 
 REGISTRAR = make_uscc("11440300MB2C01234")
 ORGS: dict[str, Org] = {
-    "F1": Org(make_uscc("53440300MJL01001A"), "深圳市鹏城公益基金会", "Shenzhen Pengcheng Public Welfare Foundation",
-              "foundation", "registered", True, "2015-06-18"),
-    "F2": Org(make_uscc("53440300MJL01002B"), "深圳市南山长者关爱基金会", "Shenzhen Nanshan Elderly Care Foundation",
-              "foundation", "registered", False, "2019-03-12"),
-    "F3": Org(make_uscc("53440300MJL01003C"), "深圳市蓝海教育基金会", "Shenzhen Blue Sea Education Foundation",
-              "foundation", "registered", True, "2016-11-02"),
-    "S1": Org(make_uscc("52440304MJL02001D"), "深圳市福田区颐康社会工作服务中心", "Futian Yikang Social Work Service Centre",
-              "social_service_org", "registered", False, "2013-08-20"),
-    "S2": Org(make_uscc("52440307MJL02002E"), "深圳市龙岗区邻里社区服务中心", "Longgang Neighbourhood Community Service Centre",
-              "social_service_org", "registered", False, "2017-05-09"),
-    "S3": Org(make_uscc("52440306MJL02003F"), "深圳市宝安区晨光社工服务社", "Bao'an Morning Light Social Work Agency",
-              "social_service_org", "registered", False, "2014-10-15"),
-    "G1": Org(make_uscc("51440305MJL03001G"), "南山区桃源街道长者互助会", "Taoyuan Street Seniors' Mutual Aid Group",
-              "social_group", "filed", False, "2021-04-01"),
-    "G2": Org(make_uscc("51440309MJL03002H"), "龙华区民治街道应急志愿服务队", "Minzhi Street Emergency Volunteer Team",
-              "social_group", "filed", False, "2020-07-22"),
-    "O1": Org(make_uscc("12440300MB0100011"), "深圳市慈善事业第三方监督委员会", "Shenzhen Independent Charity Oversight Committee",
-              "other", "registered", False, "2018-01-10"),
-    "A1": Org(make_uscc("91440300MA5F01001"), "深圳鹏信会计师事务所（特殊普通合伙）", "Pengxin Certified Public Accountants",
-              "enterprise", "registered", False, "2012-09-27"),
+    "F1": Org(
+        make_uscc("53440300MJL01001A"),
+        "深圳市鹏城公益基金会",
+        "Shenzhen Pengcheng Public Welfare Foundation",
+        "foundation",
+        "registered",
+        True,
+        "2015-06-18",
+    ),
+    "F2": Org(
+        make_uscc("53440300MJL01002B"),
+        "深圳市南山长者关爱基金会",
+        "Shenzhen Nanshan Elderly Care Foundation",
+        "foundation",
+        "registered",
+        False,
+        "2019-03-12",
+    ),
+    "F3": Org(
+        make_uscc("53440300MJL01003C"),
+        "深圳市蓝海教育基金会",
+        "Shenzhen Blue Sea Education Foundation",
+        "foundation",
+        "registered",
+        True,
+        "2016-11-02",
+    ),
+    "S1": Org(
+        make_uscc("52440304MJL02001D"),
+        "深圳市福田区颐康社会工作服务中心",
+        "Futian Yikang Social Work Service Centre",
+        "social_service_org",
+        "registered",
+        False,
+        "2013-08-20",
+    ),
+    "S2": Org(
+        make_uscc("52440307MJL02002E"),
+        "深圳市龙岗区邻里社区服务中心",
+        "Longgang Neighbourhood Community Service Centre",
+        "social_service_org",
+        "registered",
+        False,
+        "2017-05-09",
+    ),
+    "S3": Org(
+        make_uscc("52440306MJL02003F"),
+        "深圳市宝安区晨光社工服务社",
+        "Bao'an Morning Light Social Work Agency",
+        "social_service_org",
+        "registered",
+        False,
+        "2014-10-15",
+    ),
+    "G1": Org(
+        make_uscc("51440305MJL03001G"),
+        "南山区桃源街道长者互助会",
+        "Taoyuan Street Seniors' Mutual Aid Group",
+        "social_group",
+        "filed",
+        False,
+        "2021-04-01",
+    ),
+    "G2": Org(
+        make_uscc("51440309MJL03002H"),
+        "龙华区民治街道应急志愿服务队",
+        "Minzhi Street Emergency Volunteer Team",
+        "social_group",
+        "filed",
+        False,
+        "2020-07-22",
+    ),
+    "O1": Org(
+        make_uscc("12440300MB0100011"),
+        "深圳市慈善事业第三方监督委员会",
+        "Shenzhen Independent Charity Oversight Committee",
+        "other",
+        "registered",
+        False,
+        "2018-01-10",
+    ),
+    "A1": Org(
+        make_uscc("91440300MA5F01001"),
+        "深圳鹏信会计师事务所（特殊普通合伙）",
+        "Pengxin Certified Public Accountants",
+        "enterprise",
+        "registered",
+        False,
+        "2012-09-27",
+    ),
 }
 
 
@@ -209,9 +292,9 @@ ORGS: dict[str, Org] = {
 class Actor:
     name: str
     role: str
-    org: str            # key of ORGS, or "R" for the registrar
+    org: str  # key of ORGS, or "R" for the registrar
     holder: str
-    granted_by: str     # actor name
+    granted_by: str  # actor name
 
     @property
     def key(self) -> KeyPair:
@@ -226,33 +309,36 @@ def demo_key(name: str) -> KeyPair:
     return KeyPair.from_seed(SEED + name.encode())
 
 
-ACTORS: dict[str, Actor] = {a.name: a for a in (
-    Actor("registrar", "registrar", "R", "深圳市民政局社会组织管理处", ""),
-    Actor("system", "system", "R", "账本运营方（深圳市民政局信息中心）", "registrar"),
-    Actor("f1-admin", "org_admin", "F1", "鹏城公益基金会秘书处", "registrar"),
-    Actor("f2-admin", "org_admin", "F2", "南山长者关爱基金会秘书处", "registrar"),
-    Actor("f3-admin", "org_admin", "F3", "蓝海教育基金会秘书处", "registrar"),
-    Actor("s1-admin", "org_admin", "S1", "颐康社工中心行政部", "registrar"),
-    Actor("s2-admin", "org_admin", "S2", "邻里社区服务中心行政部", "registrar"),
-    Actor("s3-admin", "org_admin", "S3", "晨光社工服务社行政部", "registrar"),
-    Actor("g1-admin", "org_admin", "G1", "桃源街道长者互助会理事会", "registrar"),
-    Actor("g2-admin", "org_admin", "G2", "民治街道应急志愿服务队队委会", "registrar"),
-    Actor("o1-overseer", "overseer", "O1", "监督委员会项目监督组", "registrar"),
-    Actor("a1-auditor", "overseer", "A1", "鹏信会计师事务所审计一部", "registrar"),
-    Actor("f1-fundraiser", "fundraiser", "F1", "募捐部 王芳", "f1-admin"),
-    Actor("f1-fundraiser-2", "fundraiser", "F1", "募捐部 陈磊", "f1-admin"),
-    Actor("f2-fundraiser", "fundraiser", "F2", "资源拓展部 刘洋", "f2-admin"),
-    Actor("f3-fundraiser", "fundraiser", "F3", "公众筹款部 周敏", "f3-admin"),
-    Actor("f3-implementer", "implementer", "F3", "项目部 孙杰", "f3-admin"),
-    Actor("s1-implementer", "implementer", "S1", "财务部 李明", "s1-admin"),
-    Actor("s1-implementer-2", "implementer", "S1", "财务部 赵静", "s1-admin"),
-    Actor("s2-implementer", "implementer", "S2", "财务部 黄丽", "s2-admin"),
-    Actor("s3-fundraiser", "fundraiser", "S3", "资源拓展部 吴涛", "s3-admin"),
-    Actor("s3-implementer", "implementer", "S3", "财务部 郭娟", "s3-admin"),
-    Actor("g1-fundraiser", "fundraiser", "G1", "会长 何秀英", "g1-admin"),
-    Actor("g1-implementer", "implementer", "G1", "出纳 林华", "g1-admin"),
-    Actor("g2-implementer", "implementer", "G2", "队长 罗勇", "g2-admin"),
-)}
+ACTORS: dict[str, Actor] = {
+    a.name: a
+    for a in (
+        Actor("registrar", "registrar", "R", "深圳市民政局社会组织管理处", ""),
+        Actor("system", "system", "R", "账本运营方（深圳市民政局信息中心）", "registrar"),
+        Actor("f1-admin", "org_admin", "F1", "鹏城公益基金会秘书处", "registrar"),
+        Actor("f2-admin", "org_admin", "F2", "南山长者关爱基金会秘书处", "registrar"),
+        Actor("f3-admin", "org_admin", "F3", "蓝海教育基金会秘书处", "registrar"),
+        Actor("s1-admin", "org_admin", "S1", "颐康社工中心行政部", "registrar"),
+        Actor("s2-admin", "org_admin", "S2", "邻里社区服务中心行政部", "registrar"),
+        Actor("s3-admin", "org_admin", "S3", "晨光社工服务社行政部", "registrar"),
+        Actor("g1-admin", "org_admin", "G1", "桃源街道长者互助会理事会", "registrar"),
+        Actor("g2-admin", "org_admin", "G2", "民治街道应急志愿服务队队委会", "registrar"),
+        Actor("o1-overseer", "overseer", "O1", "监督委员会项目监督组", "registrar"),
+        Actor("a1-auditor", "overseer", "A1", "鹏信会计师事务所审计一部", "registrar"),
+        Actor("f1-fundraiser", "fundraiser", "F1", "募捐部 王芳", "f1-admin"),
+        Actor("f1-fundraiser-2", "fundraiser", "F1", "募捐部 陈磊", "f1-admin"),
+        Actor("f2-fundraiser", "fundraiser", "F2", "资源拓展部 刘洋", "f2-admin"),
+        Actor("f3-fundraiser", "fundraiser", "F3", "公众筹款部 周敏", "f3-admin"),
+        Actor("f3-implementer", "implementer", "F3", "项目部 孙杰", "f3-admin"),
+        Actor("s1-implementer", "implementer", "S1", "财务部 李明", "s1-admin"),
+        Actor("s1-implementer-2", "implementer", "S1", "财务部 赵静", "s1-admin"),
+        Actor("s2-implementer", "implementer", "S2", "财务部 黄丽", "s2-admin"),
+        Actor("s3-fundraiser", "fundraiser", "S3", "资源拓展部 吴涛", "s3-admin"),
+        Actor("s3-implementer", "implementer", "S3", "财务部 郭娟", "s3-admin"),
+        Actor("g1-fundraiser", "fundraiser", "G1", "会长 何秀英", "g1-admin"),
+        Actor("g1-implementer", "implementer", "G1", "出纳 林华", "g1-admin"),
+        Actor("g2-implementer", "implementer", "G2", "队长 罗勇", "g2-admin"),
+    )
+}
 
 
 # --- steps ----------------------------------------------------------------------------------------
@@ -269,10 +355,10 @@ class Step:
     idem: str
     data: dict[str, Any] | Callable[[Context], dict[str, Any]]
     needs: tuple[str, ...] = ()
-    keep: bool = False          # remember the leaf hash: a later step targets this entry
-    barrier: bool = False       # everything before must be in the log first
+    keep: bool = False  # remember the leaf hash: a later step targets this entry
+    barrier: bool = False  # everything before must be in the log first
     personal: dict[str, str] | None = None
-    label: str = ""             # for the receipts file
+    label: str = ""  # for the receipts file
     files: tuple[tuple[bytes, str, str], ...] = ()  # evidence files the entry names: (bytes, visibility, name)
 
     def fields(self) -> dict[str, Any]:
@@ -313,10 +399,20 @@ def _base_steps(origin: str, log_key: str | None) -> Iterator[Step]:
         genesis["log_key"] = log_key  # the log operator's checkpoint key, named by the trust root
     yield Step("registrar", "registry.genesis", "demo:genesis", genesis)
     for name, org in ORGS.items():
-        yield Step("registrar", "org.registered", f"demo:org:{name}", {
-            "org": org.code, "name_zh": org.name_zh, "name_en": org.name_en, "legal_form": org.legal_form,
-            "track": org.track, "public_fundraising": org.public_fundraising, "registered_on": org.registered_on,
-        })
+        yield Step(
+            "registrar",
+            "org.registered",
+            f"demo:org:{name}",
+            {
+                "org": org.code,
+                "name_zh": org.name_zh,
+                "name_en": org.name_en,
+                "legal_form": org.legal_form,
+                "track": org.track,
+                "public_fundraising": org.public_fundraising,
+                "registered_on": org.registered_on,
+            },
+        )
     for actor in ACTORS.values():
         if actor.granted_by == "registrar":
             yield _grant(actor)
@@ -326,18 +422,58 @@ def _base_steps(origin: str, log_key: str | None) -> Iterator[Step]:
 
 
 def _grant(actor: Actor) -> Step:
-    return Step(actor.granted_by, "key.granted", f"demo:key:{actor.name}", {
-        "public_key": actor.key.public_b64, "role": actor.role, "org": actor.org_code, "holder": actor.holder,
-    })
+    return Step(
+        actor.granted_by,
+        "key.granted",
+        f"demo:key:{actor.name}",
+        {
+            "public_key": actor.key.public_b64,
+            "role": actor.role,
+            "org": actor.org_code,
+            "holder": actor.holder,
+        },
+    )
 
 
 # --- fictional donors -----------------------------------------------------------------------------
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
-_GIVEN = ("伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超", "秀英", "华", "慧",
-          "建国", "晓燕", "志强", "丽娟", "海涛", "雪梅")
-_DISTRICTS = (("440304", "福田区"), ("440305", "南山区"), ("440306", "宝安区"), ("440307", "龙岗区"), ("440303", "罗湖区"),
-              ("440309", "龙华区"))
+_GIVEN = (
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "洋",
+    "艳",
+    "勇",
+    "军",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "华",
+    "慧",
+    "建国",
+    "晓燕",
+    "志强",
+    "丽娟",
+    "海涛",
+    "雪梅",
+)
+_DISTRICTS = (
+    ("440304", "福田区"),
+    ("440305", "南山区"),
+    ("440306", "宝安区"),
+    ("440307", "龙岗区"),
+    ("440303", "罗湖区"),
+    ("440309", "龙华区"),
+)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
@@ -372,53 +508,71 @@ class Template:
     description: str
     payees: tuple[str, ...]
     purposes: tuple[str, ...]
-    in_kind: tuple[tuple[str, int], ...] = ()   # (description, valuation in yuan)
-    government_buyer: str | None = None         # who buys services (government purchase)
-    government_quarterly: int = 0               # yuan per quarter
+    in_kind: tuple[tuple[str, int], ...] = ()  # (description, valuation in yuan)
+    government_buyer: str | None = None  # who buys services (government purchase)
+    government_quarterly: int = 0  # yuan per quarter
     beneficiaries: str = "服务对象"
 
 
 TEMPLATES: dict[str, Template] = {
     "elderly": Template(
-        "elderly_care", "长者助餐点运营", "Community meal points for the elderly",
+        "elderly_care",
+        "长者助餐点运营",
+        "Community meal points for the elderly",
         "为辖区 60 岁以上独居、高龄长者提供每日午餐、送餐上门与定期探访。",
         ("福田区香蜜湖街道长者饭堂", "深圳市颐膳餐饮管理有限公司", "福田区华富街道长者服务站"),
         ("{ym} 长者助餐补贴", "助餐点食材采购", "长者探访交通补贴", "送餐保温设备购置"),
         (("大米 200 袋（每袋 10 公斤，按市场价估价）", 12000), ("食用油 150 桶（按捐赠企业出厂价估价）", 9750)),
-        "深圳市福田区民政局", 90000, "长者",
+        "深圳市福田区民政局",
+        90000,
+        "长者",
     ),
     "community": Template(
-        "community_service", "邻里中心社区服务", "Neighbourhood community service centre programme",
+        "community_service",
+        "邻里中心社区服务",
+        "Neighbourhood community service centre programme",
         "依托社区党群服务中心开展邻里互助、四点半课堂、社区议事与志愿服务。",
         ("龙岗区布吉街道邻里中心", "深圳市邻里家政服务有限公司", "龙岗区坂田街道社区服务站"),
         ("{ym} 社区活动物资", "社区服务中心场地维护", "社区志愿者培训", "四点半课堂耗材"),
         (("儿童图书 800 册（按定价五折估价）", 9600),),
-        "深圳市龙岗区民政局", 150000, "社区居民",
+        "深圳市龙岗区民政局",
+        150000,
+        "社区居民",
     ),
     "socialwork": Template(
-        "social_work", "困境儿童社工陪伴计划", "Social work support for children in difficulty",
+        "social_work",
+        "困境儿童社工陪伴计划",
+        "Social work support for children in difficulty",
         "由持证社工为困境儿童提供个案管理、成长小组与家庭支持服务。",
         ("宝安区新安街道社工站", "深圳市晨光社工服务社", "宝安区西乡街道儿童之家"),
         ("{ym} 困境儿童个案服务", "儿童成长小组活动", "社工督导费用", "家庭探访交通费"),
         (("学习用品礼包 300 套（按采购发票价值估价）", 15000),),
-        "深圳市宝安区民政局", 60000, "困境儿童",
+        "深圳市宝安区民政局",
+        60000,
+        "困境儿童",
     ),
     "education": Template(
-        "education", "乡村学校图书角", "Reading corners for rural schools",
+        "education",
+        "乡村学校图书角",
+        "Reading corners for rural schools",
         "深河对口帮扶：为河源市乡村小学建设班级图书角并开展阅读推广。",
         ("河源市和平县林寨镇中心小学", "深圳书城图书发行有限公司", "河源市紫金县龙窝镇中心小学"),
         ("图书角图书采购", "{ym} 阅读推广活动", "乡村教师阅读培训", "书架与阅读桌椅购置"),
         (("儿童读物 3000 册（按定价五折估价）", 36000), ("书架 40 个（按采购价估价）", 16000)),
     ),
     "disability": Template(
-        "disability", "残障人士辅具适配", "Assistive devices for people with disabilities",
+        "disability",
+        "残障人士辅具适配",
+        "Assistive devices for people with disabilities",
         "为经济困难的残障人士适配轮椅、助行器等康复辅具并提供康复训练。",
         ("深圳市康复辅具中心", "福田区残疾人联合会康复站", "深圳市安康医疗器械有限公司"),
         ("轮椅及助行器采购", "{ym} 康复训练服务", "辅具适配评估", "上门康复指导"),
         (("轮椅 20 台（按捐赠方发票价值估价）", 25600),),
     ),
     "disaster": Template(
-        "disaster_relief", "台风灾害受灾群众紧急救助", "Emergency relief for people affected by the typhoon",
+        "disaster_relief",
+        "台风灾害受灾群众紧急救助",
+        "Emergency relief for people affected by the typhoon",
         "为台风受灾群众提供饮用水、食品、临时安置物资和应急救助金。",
         ("深圳市应急物资供应有限公司", "龙华区民治街道应急安置点", "龙岗区园山街道临时安置点"),
         ("饮用水及食品采购", "临时安置点物资", "受灾家庭应急救助金", "清淤消杀物资"),
@@ -431,25 +585,25 @@ TEMPLATES: dict[str, Template] = {
 class ProjectSpec:
     pid: str
     template: str
-    fundraiser: str               # actor name
+    fundraiser: str  # actor name
     implementers: tuple[str, ...]  # actor names (implementer keys), one per implementing org
-    overseers: tuple[str, ...]     # ORGS keys
+    overseers: tuple[str, ...]  # ORGS keys
     start: date
     end: date
     title_suffix: str = ""
     donations_per_day: float = 0.4
     disbursements_per_month: float = 4.0
-    approve_every: int = 5        # the overseer approves one disbursement in N
+    approve_every: int = 5  # the overseer approves one disbursement in N
     target_yuan: int = 1_000_000
     closes_on: date | None = None
-    personal_every: int = 20      # one donation in N has a (fictional) donor with stored data
+    personal_every: int = 20  # one donation in N has a (fictional) donor with stored data
     special: str = ""
     title_en_suffix: str = ""
-    government: bool = False      # receives a government purchase of services every quarter
-    small_donors: bool = False    # neighbours only: small individual and anonymous gifts
+    government: bool = False  # receives a government purchase of services every quarter
+    small_donors: bool = False  # neighbours only: small individual and anonymous gifts
     title: tuple[str, str] | None = None  # (zh, en) instead of the template's title + suffix
-    in_kind: bool = True          # receives occasional in-kind gifts
-    evidence_files: bool = True   # payments and reports name real files put into the evidence store
+    in_kind: bool = True  # receives occasional in-kind gifts
+    evidence_files: bool = True  # payments and reports name real files put into the evidence store
 
 
 class ProjectFlow:
@@ -461,7 +615,7 @@ class ProjectFlow:
         self.t = TEMPLATES[spec.template]
         self.rng = rng
         self.available = {"restricted": 0, "unrestricted": 0}
-        self.held: dict[str, int] = defaultdict(int)   # implementer actor -> allocated, not yet paid
+        self.held: dict[str, int] = defaultdict(int)  # implementer actor -> allocated, not yet paid
         self.balance = 0
         self.counter = itertools.count(1)
         self.later: list[tuple[date, int, Step]] = []
@@ -478,22 +632,27 @@ class ProjectFlow:
     # entries
     def registered(self) -> Step:
         s, t = self.spec, self.t
-        return Step(s.fundraiser, "project.registered", f"demo:{s.pid}:registered", {
-            "project": s.pid,
-            "title_zh": s.title[0] if s.title else t.title_zh + s.title_suffix,
-            "title_en": s.title[1] if s.title else t.title_en + s.title_en_suffix,
-            "field": t.field,
-            "region": "广东省深圳市" if s.template != "education" else "广东省河源市（深河对口帮扶）",
-            "start_date": s.start.isoformat(),
-            "end_date": s.end.isoformat(),
-            "currency": CURRENCY,
-            "target": _amt(_money(s.target_yuan)),
-            "implementers": [self.implementer_org(a) for a in s.implementers],
-            "overseers": [ORGS[o].code for o in s.overseers],
-            "directed": True,
-            "emergency": False,
-            "description": t.description,
-        })
+        return Step(
+            s.fundraiser,
+            "project.registered",
+            f"demo:{s.pid}:registered",
+            {
+                "project": s.pid,
+                "title_zh": s.title[0] if s.title else t.title_zh + s.title_suffix,
+                "title_en": s.title[1] if s.title else t.title_en + s.title_en_suffix,
+                "field": t.field,
+                "region": "广东省深圳市" if s.template != "education" else "广东省河源市（深河对口帮扶）",
+                "start_date": s.start.isoformat(),
+                "end_date": s.end.isoformat(),
+                "currency": CURRENCY,
+                "target": _amt(_money(s.target_yuan)),
+                "implementers": [self.implementer_org(a) for a in s.implementers],
+                "overseers": [ORGS[o].code for o in s.overseers],
+                "directed": True,
+                "emergency": False,
+                "description": t.description,
+            },
+        )
 
     def donation(self, day: date, index: int, *, kind: str | None = None, amount: int | None = None) -> Step:
         """A donation on ``day``: ``kind`` None (a random donor), "government" (the quarterly
@@ -549,13 +708,25 @@ class ProjectFlow:
         self.available[pot] += amount
         self.balance += amount
         data = donation_data(
-            self.spec.pid, _amt(amount), CURRENCY, commitment="", receipt="", received_on=day.isoformat(), channel=channel,
-            donor_type=donor_type, restricted=restricted, kind="in_kind" if in_kind_description else "money",
-            in_kind_description=in_kind_description, receipt_no=receipt_no, note=note,
+            self.spec.pid,
+            _amt(amount),
+            CURRENCY,
+            commitment="",
+            receipt="",
+            received_on=day.isoformat(),
+            channel=channel,
+            donor_type=donor_type,
+            restricted=restricted,
+            kind="in_kind" if in_kind_description else "money",
+            in_kind_description=in_kind_description,
+            receipt_no=receipt_no,
+            note=note,
         )
         del data["commitment"], data["receipt"]  # made at signing time, with a fresh salt
         label = f"{self.spec.pid}\t{_amt(amount)} {CURRENCY}\t{day.isoformat()}"
-        return Step(self.spec.fundraiser, "donation.received", self.idem("donation"), data, personal=personal, label=label)
+        return Step(
+            self.spec.fundraiser, "donation.received", self.idem("donation"), data, personal=personal, label=label
+        )
 
     def allocate(self, day: date, share: float | None = None) -> list[Step]:
         """Monthly: most of the restricted pot and half the unrestricted one (or ``share`` of
@@ -572,15 +743,34 @@ class ProjectFlow:
                 amount = total // n
                 self.available[pot] -= amount
                 self.held[actor] += amount
-                steps.append(Step(self.spec.fundraiser, "funds.allocated", self.idem("allocation"), {
-                    "project": self.spec.pid, "currency": CURRENCY, "amount": _amt(amount),
-                    "implementer": self.implementer_org(actor), "source": pot, "allocated_on": day.isoformat(),
-                    "note": f"{day.year}年{day.month}月拨付项目执行资金（{'定向' if pot == 'restricted' else '非定向'}）",
-                }))
+                steps.append(
+                    Step(
+                        self.spec.fundraiser,
+                        "funds.allocated",
+                        self.idem("allocation"),
+                        {
+                            "project": self.spec.pid,
+                            "currency": CURRENCY,
+                            "amount": _amt(amount),
+                            "implementer": self.implementer_org(actor),
+                            "source": pot,
+                            "allocated_on": day.isoformat(),
+                            "note": f"{day.year}年{day.month}月拨付项目执行资金（{'定向' if pot == 'restricted' else '非定向'}）",
+                        },
+                    )
+                )
         return steps
 
-    def disburse(self, day: date, actor: str, signer: str | None = None, *, amount: int | None = None,
-                 category: str | None = None, keep: bool = False) -> Step | None:
+    def disburse(
+        self,
+        day: date,
+        actor: str,
+        signer: str | None = None,
+        *,
+        amount: int | None = None,
+        category: str | None = None,
+        keep: bool = False,
+    ) -> Step | None:
         rng, t = self.rng, self.t
         held = self.held[actor]
         if amount is None:
@@ -610,10 +800,23 @@ class ProjectFlow:
             evidence = [_sha_bytes(data) for data, _, _ in files]
         else:
             evidence = [_sha(f"demo-evidence/{idem}/invoice"), _sha(f"demo-evidence/{idem}/payment")]
-        step = Step(signer or actor, "funds.disbursed", idem, {
-            "project": self.spec.pid, "currency": CURRENCY, "amount": _amt(amount), "category": category,
-            "payee": payee, "purpose": purpose, "paid_on": day.isoformat(), "evidence": evidence,
-        }, keep=keep, files=files)
+        step = Step(
+            signer or actor,
+            "funds.disbursed",
+            idem,
+            {
+                "project": self.spec.pid,
+                "currency": CURRENCY,
+                "amount": _amt(amount),
+                "category": category,
+                "payee": payee,
+                "purpose": purpose,
+                "paid_on": day.isoformat(),
+                "evidence": evidence,
+            },
+            keep=keep,
+            files=files,
+        )
         self.disbursements.append(idem)
         return step
 
@@ -625,18 +828,33 @@ class ProjectFlow:
             evidence = [_sha_bytes(files[0][0])]
         else:
             evidence = [_sha(f"demo-evidence/{self.spec.pid}/progress/{period_end}")]
-        return Step(signer, "progress.reported", self.idem("progress"), {
-            "project": self.spec.pid, "period_start": period_start.isoformat(), "period_end": period_end.isoformat(),
-            "summary": f"{period_start.isoformat()} 至 {period_end.isoformat()}：{self.t.title_zh}按计划推进，"
-                       f"服务{self.t.beneficiaries}{people}人次，支出凭证已归档备查。",
-            "beneficiaries": people,
-            "evidence": evidence,
-        }, files=files)
+        return Step(
+            signer,
+            "progress.reported",
+            self.idem("progress"),
+            {
+                "project": self.spec.pid,
+                "period_start": period_start.isoformat(),
+                "period_end": period_end.isoformat(),
+                "summary": f"{period_start.isoformat()} 至 {period_end.isoformat()}：{self.t.title_zh}按计划推进，"
+                f"服务{self.t.beneficiaries}{people}人次，支出凭证已归档备查。",
+                "beneficiaries": people,
+                "evidence": evidence,
+            },
+            files=files,
+        )
 
-    def attest(self, target: str, verdict: str, findings: str, overseer: str = "o1-overseer", keep: bool = False) -> Step:
-        return Step(overseer, "attestation.recorded", self.idem("attestation"),
-                    lambda ctx: {"target": ctx.hash(target), "verdict": verdict, "findings": findings},
-                    needs=(target,), keep=keep)
+    def attest(
+        self, target: str, verdict: str, findings: str, overseer: str = "o1-overseer", keep: bool = False
+    ) -> Step:
+        return Step(
+            overseer,
+            "attestation.recorded",
+            self.idem("attestation"),
+            lambda ctx: {"target": ctx.hash(target), "verdict": verdict, "findings": findings},
+            needs=(target,),
+            keep=keep,
+        )
 
     def schedule(self, day: date, step: Step) -> None:
         heapq.heappush(self.later, (day, next(self.counter), step))
@@ -694,12 +912,21 @@ def _project_timeline(spec: ProjectSpec, seed: str) -> Iterator[tuple[date, int,
             yield day, 2, duplicate
             flow.available["restricted"] -= amount  # the reversal below, before any allocation
             flow.balance -= amount
-            flow.schedule(day + timedelta(days=1), Step(
-                spec.fundraiser, "entry.corrected", f"demo:{spec.pid}:correction:duplicate",
-                _reversal(duplicate.idem, spec.pid, amount,
-                          "银行流水重复录入：同一笔企业捐赠（回单号相同）被记录了两次，冲销重复的一条。"),
-                needs=(duplicate.idem,),
-            ))
+            flow.schedule(
+                day + timedelta(days=1),
+                Step(
+                    spec.fundraiser,
+                    "entry.corrected",
+                    f"demo:{spec.pid}:correction:duplicate",
+                    _reversal(
+                        duplicate.idem,
+                        spec.pid,
+                        amount,
+                        "银行流水重复录入：同一笔企业捐赠（回单号相同）被记录了两次，冲销重复的一条。",
+                    ),
+                    needs=(duplicate.idem,),
+                ),
+            )
         # winding down before the project closes: allocate all, pay nearly all
         if spec.closes_on is not None and day == spec.closes_on - timedelta(days=20):
             for step in flow.allocate(day, share=1.0):
@@ -708,8 +935,9 @@ def _project_timeline(spec: ProjectSpec, seed: str) -> Iterator[tuple[date, int,
             for actor in spec.implementers:
                 leftover = int(flow.held[actor] * rng.uniform(0.02, 0.06))
                 if flow.held[actor] - leftover > 0:
-                    final = flow.disburse(day, actor, _signer_for(actor, day), amount=flow.held[actor] - leftover,
-                                          category="program")
+                    final = flow.disburse(
+                        day, actor, _signer_for(actor, day), amount=flow.held[actor] - leftover, category="program"
+                    )
                     if final is not None:  # there is money held to pay with (checked just above)
                         yield day, 5, final
         # monthly allocation on the 5th
@@ -725,11 +953,15 @@ def _project_timeline(spec: ProjectSpec, seed: str) -> Iterator[tuple[date, int,
                 count = len(flow.disbursements)
                 checks: list[tuple[int, str, str]] = []
                 if spec.special == "flag" and count == 12:
-                    checks = [(9, "flagged", "发票抬头与收款单位名称不一致，且缺少送餐签收记录，请执行方补充说明。"),
-                              (30, "resolved", "执行方已补充更正后的发票及送餐签收记录，核对一致，关闭该问题。")]
+                    checks = [
+                        (9, "flagged", "发票抬头与收款单位名称不一致，且缺少送餐签收记录，请执行方补充说明。"),
+                        (30, "resolved", "执行方已补充更正后的发票及送餐签收记录，核对一致，关闭该问题。"),
+                    ]
                 elif spec.special == "query" and count == 8:
-                    checks = [(7, "queried", "培训费单价高于同类服务市场价，请说明采购方式。"),
-                              (21, "resolved", "执行方提供了三家比价记录，价格合理。")]
+                    checks = [
+                        (7, "queried", "培训费单价高于同类服务市场价，请说明采购方式。"),
+                        (21, "resolved", "执行方提供了三家比价记录，价格合理。"),
+                    ]
                 elif count % spec.approve_every == 0:
                     checks = [(14, "approved", "抽查发票、合同与付款凭证，金额与用途一致。")]
                 mistyped = spec.special == "mistyped" and count == 6
@@ -750,23 +982,54 @@ def _project_timeline(spec: ProjectSpec, seed: str) -> Iterator[tuple[date, int,
         yield last, 3, step
     if spec.closes_on is not None:
         surplus = flow.balance
-        yield spec.closes_on, 7, Step(spec.fundraiser, "project.closed", f"demo:{spec.pid}:closed", {
-            "project": spec.pid, "closed_on": spec.closes_on.isoformat(),
-            "summary": f"{spec.title[0] if spec.title else t.title_zh + spec.title_suffix}已完成，累计服务{t.beneficiaries}{rng.randrange(300, 900)}人次。",
-            "currency": CURRENCY, "surplus": _amt(surplus),
-            "surplus_handling": "similar_purpose" if surplus else "none",
-            **({"surplus_note": "结余资金经理事会决议，转入本会下一年度长者探访服务（同类用途）。"} if surplus else {}),
-        })
-        yield spec.closes_on, 8, Step(spec.implementers[0], "progress.reported", f"demo:{spec.pid}:final-report", {
-            "project": spec.pid, "period_start": spec.start.isoformat(), "period_end": spec.closes_on.isoformat(),
-            "summary": "结项报告：项目全部活动已完成，结余资金按理事会决议转入同类用途，财务明细已公开。",
-            "beneficiaries": 520, "evidence": [_sha(f"demo-evidence/{spec.pid}/final-report")],
-        })
+        yield (
+            spec.closes_on,
+            7,
+            Step(
+                spec.fundraiser,
+                "project.closed",
+                f"demo:{spec.pid}:closed",
+                {
+                    "project": spec.pid,
+                    "closed_on": spec.closes_on.isoformat(),
+                    "summary": f"{spec.title[0] if spec.title else t.title_zh + spec.title_suffix}已完成，累计服务{t.beneficiaries}{rng.randrange(300, 900)}人次。",
+                    "currency": CURRENCY,
+                    "surplus": _amt(surplus),
+                    "surplus_handling": "similar_purpose" if surplus else "none",
+                    **(
+                        {"surplus_note": "结余资金经理事会决议，转入本会下一年度长者探访服务（同类用途）。"}
+                        if surplus
+                        else {}
+                    ),
+                },
+            ),
+        )
+        yield (
+            spec.closes_on,
+            8,
+            Step(
+                spec.implementers[0],
+                "progress.reported",
+                f"demo:{spec.pid}:final-report",
+                {
+                    "project": spec.pid,
+                    "period_start": spec.start.isoformat(),
+                    "period_end": spec.closes_on.isoformat(),
+                    "summary": "结项报告：项目全部活动已完成，结余资金按理事会决议转入同类用途，财务明细已公开。",
+                    "beneficiaries": 520,
+                    "evidence": [_sha(f"demo-evidence/{spec.pid}/final-report")],
+                },
+            ),
+        )
 
 
 def _reversal(target_idem: str, project: str, amount: int, reason: str) -> Callable[[Context], dict[str, Any]]:
     return lambda ctx: {
-        "target": ctx.hash(target_idem), "reason": reason, "project": project, "currency": CURRENCY, "amount": _amt(amount),
+        "target": ctx.hash(target_idem),
+        "reason": reason,
+        "project": project,
+        "currency": CURRENCY,
+        "amount": _amt(amount),
     }
 
 
@@ -777,8 +1040,17 @@ def _retype_payment(flow: ProjectFlow, day: date, actor: str, step: Step) -> Ite
     reason = f"付款金额录入错误：实付 {_amt(right)} 元，误录为 {_amt(wrong)} 元，冲销后重新记录。"
     flow.held[actor] += wrong
     flow.balance += wrong
-    yield day + timedelta(days=1), 5, Step(step.actor, "entry.corrected", f"demo:{flow.spec.pid}:correction:mistyped",
-                                           _reversal(step.idem, flow.spec.pid, wrong, reason), needs=(step.idem,))
+    yield (
+        day + timedelta(days=1),
+        5,
+        Step(
+            step.actor,
+            "entry.corrected",
+            f"demo:{flow.spec.pid}:correction:mistyped",
+            _reversal(step.idem, flow.spec.pid, wrong, reason),
+            needs=(step.idem,),
+        ),
+    )
     again = flow.disburse(day, actor, step.actor, amount=right, category=step.fields()["category"])
     if again is None:
         raise InvariantBroken("again is missing")
@@ -804,58 +1076,163 @@ def _poisson(rng: random.Random, mean: float) -> int:
 def _showcase_specs() -> list[ProjectSpec]:
     b = BASE_DATE
     return [
-        ProjectSpec("SZ-ELDER-MEALS", "elderly", "f1-fundraiser", ("s1-implementer",), ("O1",),
-                    b - timedelta(days=700), b + timedelta(days=180), title_suffix="（福田区）",
-                    title_en_suffix=" (Futian)", donations_per_day=0.6, special="flag", target_yuan=1_200_000, government=True),
-        ProjectSpec("LG-COMMUNITY-CENTRE", "community", "f1-fundraiser-2", ("s2-implementer",), ("O1",),
-                    b - timedelta(days=640), b + timedelta(days=90), title_suffix="（龙岗区）",
-                    title_en_suffix=" (Longgang)", donations_per_day=0.5, special="query", target_yuan=1_500_000, government=True),
-        ProjectSpec("BA-CHILD-SOCIALWORK", "socialwork", "s3-fundraiser", ("s3-implementer",), ("O1",),
-                    b - timedelta(days=600), b + timedelta(days=120), title_suffix="（宝安区）",
-                    title_en_suffix=" (Bao'an)", donations_per_day=0.45, special="mistyped", target_yuan=800_000, government=True),
-        ProjectSpec("HY-READING-CORNERS", "education", "f3-fundraiser", ("f3-implementer",), ("O1",),
-                    b - timedelta(days=560), b + timedelta(days=60), title_suffix="（深河帮扶）",
-                    title_en_suffix=" (Shenzhen-Heyuan pairing)", donations_per_day=0.5, special="duplicate",
-                    target_yuan=600_000),
-        ProjectSpec("SZ-DISABILITY-AIDS", "disability", "f2-fundraiser", ("s1-implementer",), ("O1",),
-                    b - timedelta(days=500), b + timedelta(days=200), donations_per_day=0.4, target_yuan=500_000),
-        ProjectSpec("TY-SENIOR-VISITS", "elderly", "g1-fundraiser", ("g1-implementer",), ("O1",),
-                    b - timedelta(days=720), b - timedelta(days=200),
-                    title=("桃源街道长者互助探访", "Seniors' mutual visiting in Taoyuan Street"), donations_per_day=0.3,
-                    disbursements_per_month=1.5, target_yuan=30_000, closes_on=b - timedelta(days=190), personal_every=0,
-                    in_kind=False, small_donors=True),
+        ProjectSpec(
+            "SZ-ELDER-MEALS",
+            "elderly",
+            "f1-fundraiser",
+            ("s1-implementer",),
+            ("O1",),
+            b - timedelta(days=700),
+            b + timedelta(days=180),
+            title_suffix="（福田区）",
+            title_en_suffix=" (Futian)",
+            donations_per_day=0.6,
+            special="flag",
+            target_yuan=1_200_000,
+            government=True,
+        ),
+        ProjectSpec(
+            "LG-COMMUNITY-CENTRE",
+            "community",
+            "f1-fundraiser-2",
+            ("s2-implementer",),
+            ("O1",),
+            b - timedelta(days=640),
+            b + timedelta(days=90),
+            title_suffix="（龙岗区）",
+            title_en_suffix=" (Longgang)",
+            donations_per_day=0.5,
+            special="query",
+            target_yuan=1_500_000,
+            government=True,
+        ),
+        ProjectSpec(
+            "BA-CHILD-SOCIALWORK",
+            "socialwork",
+            "s3-fundraiser",
+            ("s3-implementer",),
+            ("O1",),
+            b - timedelta(days=600),
+            b + timedelta(days=120),
+            title_suffix="（宝安区）",
+            title_en_suffix=" (Bao'an)",
+            donations_per_day=0.45,
+            special="mistyped",
+            target_yuan=800_000,
+            government=True,
+        ),
+        ProjectSpec(
+            "HY-READING-CORNERS",
+            "education",
+            "f3-fundraiser",
+            ("f3-implementer",),
+            ("O1",),
+            b - timedelta(days=560),
+            b + timedelta(days=60),
+            title_suffix="（深河帮扶）",
+            title_en_suffix=" (Shenzhen-Heyuan pairing)",
+            donations_per_day=0.5,
+            special="duplicate",
+            target_yuan=600_000,
+        ),
+        ProjectSpec(
+            "SZ-DISABILITY-AIDS",
+            "disability",
+            "f2-fundraiser",
+            ("s1-implementer",),
+            ("O1",),
+            b - timedelta(days=500),
+            b + timedelta(days=200),
+            donations_per_day=0.4,
+            target_yuan=500_000,
+        ),
+        ProjectSpec(
+            "TY-SENIOR-VISITS",
+            "elderly",
+            "g1-fundraiser",
+            ("g1-implementer",),
+            ("O1",),
+            b - timedelta(days=720),
+            b - timedelta(days=200),
+            title=("桃源街道长者互助探访", "Seniors' mutual visiting in Taoyuan Street"),
+            donations_per_day=0.3,
+            disbursements_per_month=1.5,
+            target_yuan=30_000,
+            closes_on=b - timedelta(days=190),
+            personal_every=0,
+            in_kind=False,
+            small_donors=True,
+        ),
     ]
 
 
 def _cast_events() -> Iterator[tuple[date, int, Step]]:
     """Dated registry events: a key handed over, a qualification granted, audit opinions."""
     old, new = ACTORS["s1-implementer"], ACTORS["s1-implementer-2"]
-    yield KEY_ROTATION_DAY, 0, Step("s1-admin", "key.revoked", "demo:key-revoked:s1-implementer", {
-        "key_id": old.key.id, "reason": "持有人李明离职，密钥停用；由财务部赵静接任。",
-    })
+    yield (
+        KEY_ROTATION_DAY,
+        0,
+        Step(
+            "s1-admin",
+            "key.revoked",
+            "demo:key-revoked:s1-implementer",
+            {
+                "key_id": old.key.id,
+                "reason": "持有人李明离职，密钥停用；由财务部赵静接任。",
+            },
+        ),
+    )
     yield KEY_ROTATION_DAY, 0, _grant(new)
-    yield QUALIFICATION_DAY, 0, Step("registrar", "org.updated", "demo:org-updated:F2", {
-        "org": ORGS["F2"].code, "public_fundraising": True,
-        "reason": "经评估认定，取得公开募捐资格（深民函〔2026〕88号，示例）。",
-    })
+    yield (
+        QUALIFICATION_DAY,
+        0,
+        Step(
+            "registrar",
+            "org.updated",
+            "demo:org-updated:F2",
+            {
+                "org": ORGS["F2"].code,
+                "public_fundraising": True,
+                "reason": "经评估认定，取得公开募捐资格（深民函〔2026〕88号，示例）。",
+            },
+        ),
+    )
     yield from _annual_financials()
     for org, opinion, summary in (
         ("F1", "unqualified", "财务报表在所有重大方面公允反映了基金会2025年度的财务状况和业务活动成果。"),
         ("S1", "qualified", "除部分项目支出凭证归档不完整外，财务报表在所有重大方面公允反映了2025年度的财务状况。"),
     ):
-        yield AUDIT_DAY, 8, Step("a1-auditor", "audit.opinion", f"demo:audit:{org}:2025", {
-            "org": ORGS[org].code, "year": 2025, "opinion": opinion,
-            "report_sha256": _sha(f"demo-evidence/audit/{org}/2025"), "summary": summary,
-        })
+        yield (
+            AUDIT_DAY,
+            8,
+            Step(
+                "a1-auditor",
+                "audit.opinion",
+                f"demo:audit:{org}:2025",
+                {
+                    "org": ORGS[org].code,
+                    "year": 2025,
+                    "opinion": opinion,
+                    "report_sha256": _sha(f"demo-evidence/audit/{org}/2025"),
+                    "summary": summary,
+                },
+            ),
+        )
 
 
 # Each charity's annual figures (yuan) for 2024 and 2025: income, charitable spending,
 # management costs, fundraising costs, year-end net assets. S3's management costs break the
 # 13% cap in 2025 (above the 200,000-yuan exemption), so the reports show a ratio breach.
 ANNUAL_FIGURES: dict[str, dict[int, tuple[int, int, int, int, int]]] = {
-    "F1": {2024: (38_500_000, 29_800_000, 2_650_000, 620_000, 61_000_000), 2025: (42_300_000, 31_900_000, 2_880_000, 700_000, 66_500_000)},
+    "F1": {
+        2024: (38_500_000, 29_800_000, 2_650_000, 620_000, 61_000_000),
+        2025: (42_300_000, 31_900_000, 2_880_000, 700_000, 66_500_000),
+    },
     "F2": {2024: (6_200_000, 4_900_000, 410_000, 0, 9_800_000), 2025: (7_100_000, 5_300_000, 460_000, 0, 10_900_000)},
-    "F3": {2024: (15_600_000, 11_800_000, 1_150_000, 280_000, 23_400_000), 2025: (17_900_000, 13_400_000, 1_260_000, 310_000, 26_000_000)},
+    "F3": {
+        2024: (15_600_000, 11_800_000, 1_150_000, 280_000, 23_400_000),
+        2025: (17_900_000, 13_400_000, 1_260_000, 310_000, 26_000_000),
+    },
     "S1": {2024: (3_900_000, 3_050_000, 420_000, 0, 1_600_000), 2025: (4_300_000, 3_380_000, 460_000, 0, 1_800_000)},
     "S2": {2024: (2_600_000, 2_100_000, 250_000, 0, 900_000), 2025: (2_900_000, 2_300_000, 280_000, 0, 1_050_000)},
     "S3": {2024: (2_200_000, 1_700_000, 260_000, 0, 700_000), 2025: (2_400_000, 1_650_000, 520_000, 0, 760_000)},
@@ -873,13 +1250,27 @@ def _annual_financials() -> Iterator[tuple[date, int, Step]]:
             if day > BASE_DATE:
                 continue
             total = charitable + management + fundraising
-            yield day, 7, Step(admin, "financials.reported", f"demo:financials:{org}:{year}", {
-                "org": ORGS[org].code, "year": year, "currency": CURRENCY,
-                "total_income": _amt(_money(income)), "charitable_spending": _amt(_money(charitable)),
-                "management_costs": _amt(_money(management)), "fundraising_costs": _amt(_money(fundraising)),
-                "total_spending": _amt(_money(total)), "net_assets": _amt(_money(net_assets)),
-                "audit_report_sha256": _sha(f"demo-evidence/annual-report/{org}/{year}"),
-            })
+            yield (
+                day,
+                7,
+                Step(
+                    admin,
+                    "financials.reported",
+                    f"demo:financials:{org}:{year}",
+                    {
+                        "org": ORGS[org].code,
+                        "year": year,
+                        "currency": CURRENCY,
+                        "total_income": _amt(_money(income)),
+                        "charitable_spending": _amt(_money(charitable)),
+                        "management_costs": _amt(_money(management)),
+                        "fundraising_costs": _amt(_money(fundraising)),
+                        "total_spending": _amt(_money(total)),
+                        "net_assets": _amt(_money(net_assets)),
+                        "audit_report_sha256": _sha(f"demo-evidence/annual-report/{org}/{year}"),
+                    },
+                ),
+            )
 
 
 def _history() -> Iterator[Step]:
@@ -899,14 +1290,26 @@ def _public_campaigns(today: date) -> Iterator[Step]:
     """Public fundraising, dated relative to the load day (see the module docstring)."""
     # an emergency campaign that started 6 days ago: plan filed within 10 days after the start
     start = today - timedelta(days=6)
-    spec = ProjectSpec("SZ-TYPHOON-RELIEF", "disaster", "f1-fundraiser", ("s2-implementer", "g2-implementer"), ("O1",),
-                       start, today + timedelta(days=24), donations_per_day=35, approve_every=3, target_yuan=3_000_000)
+    spec = ProjectSpec(
+        "SZ-TYPHOON-RELIEF",
+        "disaster",
+        "f1-fundraiser",
+        ("s2-implementer", "g2-implementer"),
+        ("O1",),
+        start,
+        today + timedelta(days=24),
+        donations_per_day=35,
+        approve_every=3,
+        target_yuan=3_000_000,
+    )
     rng = random.Random("demo/SZ-TYPHOON-RELIEF")
     flow = ProjectFlow(spec, rng)
     plan = {
         "purpose": "为台风受灾群众提供饮用水、食品、临时安置物资和应急救助金。",
-        "fundraising_start": start.isoformat(), "fundraising_end": spec.end.isoformat(),
-        "area": "广东省深圳市", "responsible_person": "鹏城公益基金会秘书长 张主任",
+        "fundraising_start": start.isoformat(),
+        "fundraising_end": spec.end.isoformat(),
+        "area": "广东省深圳市",
+        "responsible_person": "鹏城公益基金会秘书长 张主任",
         "office_address": "深圳市福田区示例路 1 号公益大厦 8 楼",
         "receiving_methods": "互联网公开募捐信息平台、银行转账、实物捐赠（需提前联系）",
         "bank_account": "深圳市鹏城公益基金会 中国银行深圳分行 7000 0000 0001（示例）",
@@ -916,18 +1319,34 @@ def _public_campaigns(today: date) -> Iterator[Step]:
         "surplus_handling": "结余用于灾后重建及同类防灾减灾项目",
     }
     registered = flow.registered()
-    registered.data = dict(registered.fields(), directed=False, emergency=True, plan=plan,
-                           title_zh="台风灾害受灾群众紧急救助（公开募捐）",
-                           title_en="Emergency relief for people affected by the typhoon (public fundraising)",
-                           region="广东省深圳市")
+    registered.data = dict(
+        registered.fields(),
+        directed=False,
+        emergency=True,
+        plan=plan,
+        title_zh="台风灾害受灾群众紧急救助（公开募捐）",
+        title_en="Emergency relief for people affected by the typhoon (public fundraising)",
+        region="广东省深圳市",
+    )
     yield registered
-    yield Step("f1-fundraiser", "plan.filed", "demo:SZ-TYPHOON-RELIEF:plan-filed",
-               {"project": spec.pid, "filing_number": f"SZ-MZ-{today.year}-0917"})
-    yield Step("registrar", "plan.acknowledged", "demo:SZ-TYPHOON-RELIEF:plan-acknowledged",
-               {"project": spec.pid, "record_number": f"深民慈备〔{today.year}〕0917号（示例）",
-                "note": "紧急募捐，已于启动后十日内补办备案。"})
+    yield Step(
+        "f1-fundraiser",
+        "plan.filed",
+        "demo:SZ-TYPHOON-RELIEF:plan-filed",
+        {"project": spec.pid, "filing_number": f"SZ-MZ-{today.year}-0917"},
+    )
+    yield Step(
+        "registrar",
+        "plan.acknowledged",
+        "demo:SZ-TYPHOON-RELIEF:plan-acknowledged",
+        {
+            "project": spec.pid,
+            "record_number": f"深民慈备〔{today.year}〕0917号（示例）",
+            "note": "紧急募捐，已于启动后十日内补办备案。",
+        },
+    )
     donation_no = 0
-    in_kind: list[str] = []     # filed with the authority as emergency donations (SEZ art. 26)
+    in_kind: list[str] = []  # filed with the authority as emergency donations (SEZ art. 26)
     first_days: list[str] = []  # filed in an ordinary SEZ filing (art. 24)
     for offset in range(7):
         day = start + timedelta(days=offset)
@@ -949,8 +1368,7 @@ def _public_campaigns(today: date) -> Iterator[Step]:
             in_kind.append(step.idem)
             yield step
         if offset >= 1:
-            for alloc in flow.allocate(day):
-                yield alloc
+            yield from flow.allocate(day)
             for actor in spec.implementers:
                 for _ in range(3):
                     payment = flow.disburse(day, actor)
@@ -959,33 +1377,60 @@ def _public_campaigns(today: date) -> Iterator[Step]:
                         step.keep = len(flow.disbursements) % spec.approve_every == 0
                         yield step
                         if step.keep:
-                            yield flow.attest(step.idem, "approved", "核对采购合同、入库单与发放签收表，数量与金额一致。")
+                            yield flow.attest(
+                                step.idem, "approved", "核对采购合同、入库单与发放签收表，数量与金额一致。"
+                            )
     yield flow.progress(start, today - timedelta(days=1), "g2-implementer")
     yield from _sz_filings(today, start, in_kind, first_days)
 
     # an upcoming campaign, its plan filed more than 10 days before the start
     start = today + timedelta(days=20)
-    upcoming = ProjectSpec("NS-SENIOR-DIGITAL", "elderly", "f2-fundraiser", ("s1-implementer",), ("O1",),
-                           start, start + timedelta(days=365), target_yuan=400_000)
+    upcoming = ProjectSpec(
+        "NS-SENIOR-DIGITAL",
+        "elderly",
+        "f2-fundraiser",
+        ("s1-implementer",),
+        ("O1",),
+        start,
+        start + timedelta(days=365),
+        target_yuan=400_000,
+    )
     step = ProjectFlow(upcoming, random.Random("demo/NS-SENIOR-DIGITAL")).registered()
-    step.data = dict(step.fields(), directed=False, title_zh="长者数字技能助老计划（公开募捐）",
-                     title_en="Digital skills for seniors (public fundraising)", region="广东省深圳市南山区",
-                     description="教长者使用智能手机就医挂号、移动支付与防范电信诈骗。", plan={
-                         "purpose": "帮助南山区长者跨越数字鸿沟。",
-                         "fundraising_start": start.isoformat(),
-                         "fundraising_end": (start + timedelta(days=90)).isoformat(),
-                         "area": "广东省深圳市南山区", "responsible_person": "南山长者关爱基金会秘书长 刘主任",
-                         "office_address": "深圳市南山区示例路 8 号",
-                         "receiving_methods": "互联网公开募捐信息平台、银行转账",
-                         "bank_account": "深圳市南山长者关爱基金会 招商银行深圳分行 7550 0000 0002（示例）",
-                         "beneficiaries": "南山区 60 岁以上长者", "use_of_funds": "课程与教材 60%，志愿者培训 30%，其他 10%",
-                         "fundraising_cost": "不超过募集总额的 3%", "surplus_handling": "结余用于同类助老服务",
-                     })
+    step.data = dict(
+        step.fields(),
+        directed=False,
+        title_zh="长者数字技能助老计划（公开募捐）",
+        title_en="Digital skills for seniors (public fundraising)",
+        region="广东省深圳市南山区",
+        description="教长者使用智能手机就医挂号、移动支付与防范电信诈骗。",
+        plan={
+            "purpose": "帮助南山区长者跨越数字鸿沟。",
+            "fundraising_start": start.isoformat(),
+            "fundraising_end": (start + timedelta(days=90)).isoformat(),
+            "area": "广东省深圳市南山区",
+            "responsible_person": "南山长者关爱基金会秘书长 刘主任",
+            "office_address": "深圳市南山区示例路 8 号",
+            "receiving_methods": "互联网公开募捐信息平台、银行转账",
+            "bank_account": "深圳市南山长者关爱基金会 招商银行深圳分行 7550 0000 0002（示例）",
+            "beneficiaries": "南山区 60 岁以上长者",
+            "use_of_funds": "课程与教材 60%，志愿者培训 30%，其他 10%",
+            "fundraising_cost": "不超过募集总额的 3%",
+            "surplus_handling": "结余用于同类助老服务",
+        },
+    )
     yield step
-    yield Step("f2-fundraiser", "plan.filed", "demo:NS-SENIOR-DIGITAL:plan-filed",
-               {"project": upcoming.pid, "filing_number": f"SZ-MZ-{today.year}-1102"})
-    yield Step("registrar", "plan.acknowledged", "demo:NS-SENIOR-DIGITAL:plan-acknowledged",
-               {"project": upcoming.pid, "record_number": f"深民慈备〔{today.year}〕1102号（示例）"})
+    yield Step(
+        "f2-fundraiser",
+        "plan.filed",
+        "demo:NS-SENIOR-DIGITAL:plan-filed",
+        {"project": upcoming.pid, "filing_number": f"SZ-MZ-{today.year}-1102"},
+    )
+    yield Step(
+        "registrar",
+        "plan.acknowledged",
+        "demo:NS-SENIOR-DIGITAL:plan-acknowledged",
+        {"project": upcoming.pid, "record_number": f"深民慈备〔{today.year}〕1102号（示例）"},
+    )
 
 
 def _sz_filings(today: date, start: date, in_kind: list[str], first_days: list[str]) -> Iterator[Step]:
@@ -995,29 +1440,67 @@ def _sz_filings(today: date, start: date, in_kind: list[str], first_days: list[s
     the load; and the first donations, filed on the load day, still awaiting the reply."""
     f1 = ORGS["F1"].code
 
-    def filing(ref: str, idems: list[str], filed_on: date, purpose: str, **extra: Any) -> Callable[[Context], dict[str, Any]]:
+    def filing(
+        ref: str, idems: list[str], filed_on: date, purpose: str, **extra: Any
+    ) -> Callable[[Context], dict[str, Any]]:
         def data(ctx: Context) -> dict[str, Any]:
             return {
-                "ref": ref, "authority": REGISTRAR, "donations": [ctx.hash(i) for i in idems],
-                "filed_on": filed_on.isoformat(), "emergency": False, "purpose": purpose,
+                "ref": ref,
+                "authority": REGISTRAR,
+                "donations": [ctx.hash(i) for i in idems],
+                "filed_on": filed_on.isoformat(),
+                "emergency": False,
+                "purpose": purpose,
                 "intent_sha256": _sha(f"demo-evidence/sz-filing/{ref}/intent"),
                 "declaration_sha256": _sha(f"demo-evidence/sz-filing/{ref}/declaration"),
-                "property_list_sha256": _sha(f"demo-evidence/sz-filing/{ref}/property-list"), **extra,
+                "property_list_sha256": _sha(f"demo-evidence/sz-filing/{ref}/property-list"),
+                **extra,
             }
+
         return data
 
     emergency_ref = f"PC-JZBA-{today.year}-001"
-    yield Step("f1-admin", "sz.donation_filed", "demo:sz-filing:F1:emergency", filing(
-        emergency_ref, in_kind, start + timedelta(days=4), "台风受灾群众应急生活物资，按安置点人数直接发放。",
-        emergency=True, accepted_on=(start + timedelta(days=1)).isoformat(),
-        note="紧急救灾物资先行接受，三个月内补办备案。"), needs=tuple(in_kind), keep=True)
-    yield Step("registrar", "sz.filing_replied", "demo:sz-filing:F1:emergency:reply", lambda ctx: {
-        "target": ctx.hash("demo:sz-filing:F1:emergency"), "decision": "approved",
-        "replied_on": (today - timedelta(days=1)).isoformat(), "note": "准予备案（示例）。",
-    }, needs=("demo:sz-filing:F1:emergency",))
-    yield Step("f1-admin", "sz.donation_filed", "demo:sz-filing:F1:first-days", filing(
-        f"PC-JZBA-{today.year}-002", first_days, today, "台风应急救助金及物资采购，按募捐方案使用。",
-        note=f"{f1} 首批公开募捐捐赠备案。"), needs=tuple(first_days))
+    yield Step(
+        "f1-admin",
+        "sz.donation_filed",
+        "demo:sz-filing:F1:emergency",
+        filing(
+            emergency_ref,
+            in_kind,
+            start + timedelta(days=4),
+            "台风受灾群众应急生活物资，按安置点人数直接发放。",
+            emergency=True,
+            accepted_on=(start + timedelta(days=1)).isoformat(),
+            note="紧急救灾物资先行接受，三个月内补办备案。",
+        ),
+        needs=tuple(in_kind),
+        keep=True,
+    )
+    yield Step(
+        "registrar",
+        "sz.filing_replied",
+        "demo:sz-filing:F1:emergency:reply",
+        lambda ctx: {
+            "target": ctx.hash("demo:sz-filing:F1:emergency"),
+            "decision": "approved",
+            "replied_on": (today - timedelta(days=1)).isoformat(),
+            "note": "准予备案（示例）。",
+        },
+        needs=("demo:sz-filing:F1:emergency",),
+    )
+    yield Step(
+        "f1-admin",
+        "sz.donation_filed",
+        "demo:sz-filing:F1:first-days",
+        filing(
+            f"PC-JZBA-{today.year}-002",
+            first_days,
+            today,
+            "台风应急救助金及物资采购，按募捐方案使用。",
+            note=f"{f1} 首批公开募捐捐赠备案。",
+        ),
+        needs=tuple(first_days),
+    )
 
 
 def _report_step(today: date) -> Step:
@@ -1026,18 +1509,25 @@ def _report_step(today: date) -> Step:
         size = log.head().size
         root = log.root_at(size).hex()
         summary = _fund_summary(ctx.ledger)
-        body = json.dumps({"tree_size": size, "root": root, "projects": summary}, ensure_ascii=False, indent=2, sort_keys=True)
+        body = json.dumps(
+            {"tree_size": size, "root": root, "projects": summary}, ensure_ascii=False, indent=2, sort_keys=True
+        )
         raw = body.encode("utf-8")
         from .store.personal_files import private_dir, write_private
 
         folder = private_dir(ctx.ledger.settings.reports_dir / "demo" / f"summary-{size}")
         write_private(folder / "demo-summary.json", raw)
         return {
-            "kind": "demo-summary", "subject": "registry",
-            "period_start": (BASE_DATE - timedelta(days=HISTORY_DAYS)).isoformat(), "period_end": today.isoformat(),
-            "rule_set": "cn-charity/1", "tree_size": size, "root": root,
+            "kind": "demo-summary",
+            "subject": "registry",
+            "period_start": (BASE_DATE - timedelta(days=HISTORY_DAYS)).isoformat(),
+            "period_end": today.isoformat(),
+            "rule_set": "cn-charity/1",
+            "tree_size": size,
+            "root": root,
             "files": [{"name": "demo-summary.json", "sha256": hashlib.sha256(raw).hexdigest(), "size": len(raw)}],
         }
+
     return Step("system", "report.issued", "demo:report:summary", data, barrier=True)
 
 
@@ -1052,8 +1542,10 @@ def _fund_summary(ledger: Any) -> dict[str, Any]:
         rows = conn.execute(select(fund).order_by(fund.c.project)).mappings().all()
     return {
         r["project"]: {
-            "raised": _amt(r["raised_minor"]), "allocated": _amt(r["allocated_minor"]),
-            "disbursed": _amt(r["disbursed_minor"]), "balance": _amt(r["balance_minor"]),
+            "raised": _amt(r["raised_minor"]),
+            "allocated": _amt(r["allocated_minor"]),
+            "disbursed": _amt(r["disbursed_minor"]),
+            "balance": _amt(r["balance_minor"]),
             "donations": r["donations_count"],
         }
         for r in rows
@@ -1088,20 +1580,39 @@ def _bulk(entries: int) -> Iterator[Step]:
     for i in range(projects):
         template, fundraiser, implementers = _BULK_COMBOS[i % len(_BULK_COMBOS)]
         district = _BULK_DISTRICTS[i % len(_BULK_DISTRICTS)]
-        specs.append(ProjectSpec(
-            f"BULK-{i + 1:03d}", template, fundraiser, implementers, ("O1",),
-            BASE_DATE - timedelta(days=HISTORY_DAYS - 1 - (i % 7)), BASE_DATE + timedelta(days=365),
-            title_suffix=f"（{district}第{i // len(_BULK_DISTRICTS) + 1}期）", title_en_suffix=f" ({district} {i + 1})",
-            donations_per_day=per_day, disbursements_per_month=max(3.0, per_day * 1.2), approve_every=25,
-            target_yuan=5_000_000, personal_every=2000, government=True, evidence_files=False,
-        ))
-    merged = heapq.merge(*[_keyed(_project_timeline(s, f"demo/{s.pid}"), n) for n, s in enumerate(specs)],
-                         key=lambda item: item[0])
+        specs.append(
+            ProjectSpec(
+                f"BULK-{i + 1:03d}",
+                template,
+                fundraiser,
+                implementers,
+                ("O1",),
+                BASE_DATE - timedelta(days=HISTORY_DAYS - 1 - (i % 7)),
+                BASE_DATE + timedelta(days=365),
+                title_suffix=f"（{district}第{i // len(_BULK_DISTRICTS) + 1}期）",
+                title_en_suffix=f" ({district} {i + 1})",
+                donations_per_day=per_day,
+                disbursements_per_month=max(3.0, per_day * 1.2),
+                approve_every=25,
+                target_yuan=5_000_000,
+                personal_every=2000,
+                government=True,
+                evidence_files=False,
+            )
+        )
+    merged = heapq.merge(
+        *[_keyed(_project_timeline(s, f"demo/{s.pid}"), n) for n, s in enumerate(specs)], key=lambda item: item[0]
+    )
     yield from itertools.islice((step for _, step in merged), entries)
 
 
 def demo_steps(
-    origin: str, scale: str, today: date, *, log_key: str | None = None, bulk_entries: int | None = None,
+    origin: str,
+    scale: str,
+    today: date,
+    *,
+    log_key: str | None = None,
+    bulk_entries: int | None = None,
 ) -> Iterator[Step]:
     """Every step of the demo at ``scale``, in log order. ``large`` is ``small`` plus bulk
     projects up to :data:`LARGE_ENTRIES` entries in all (or plus exactly ``bulk_entries``).
@@ -1129,7 +1640,7 @@ class DemoReport:
     keys_dir: str = ""
     receipts_file: str = ""
     receipts: int = 0
-    evidence_files: int = 0     # files put into the evidence store by this load
+    evidence_files: int = 0  # files put into the evidence store by this load
 
     @property
     def rate(self) -> float:
@@ -1137,10 +1648,17 @@ class DemoReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "scale": self.scale, "added": self.added, "already_present": self.existing, "log_size": self.size,
-            "added_by_type": dict(sorted(self.by_type.items())), "seconds": round(self.seconds, 2),
-            "entries_per_s": round(self.rate), "keys_dir": self.keys_dir, "receipts_file": self.receipts_file,
-            "receipts_written": self.receipts, "evidence_files_added": self.evidence_files,
+            "scale": self.scale,
+            "added": self.added,
+            "already_present": self.existing,
+            "log_size": self.size,
+            "added_by_type": dict(sorted(self.by_type.items())),
+            "seconds": round(self.seconds, 2),
+            "entries_per_s": round(self.rate),
+            "keys_dir": self.keys_dir,
+            "receipts_file": self.receipts_file,
+            "receipts_written": self.receipts,
+            "evidence_files_added": self.evidence_files,
         }
 
 
@@ -1158,10 +1676,15 @@ def write_demo_keys(home: Path) -> Path:
         write_key_file(actor.key, path)
     readme = folder / "README.txt"
     if not readme.exists():
-        lines = ["Demo actors' keys (no passphrase). Try, for example:",
-                 "  charity-ledger submit --key demo-keys/o1-overseer.key attestation.recorded --data '{...}'", ""]
-        lines += [f"{name}.key\t{a.role}\t{ORGS[a.org].name_zh if a.org != 'R' else '深圳市民政局'}\t{a.holder}"
-                  for name, a in ACTORS.items()]
+        lines = [
+            "Demo actors' keys (no passphrase). Try, for example:",
+            "  charity-ledger submit --key demo-keys/o1-overseer.key attestation.recorded --data '{...}'",
+            "",
+        ]
+        lines += [
+            f"{name}.key\t{a.role}\t{ORGS[a.org].name_zh if a.org != 'R' else '深圳市民政局'}\t{a.holder}"
+            for name, a in ACTORS.items()
+        ]
         readme.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return folder
 
@@ -1244,7 +1767,10 @@ def load_demo(
             salts.append(salt)
             key = keys[s.actor]
             entries.append(sign_entry(key, make_body(origin, s.type, key.id, moment, s.idem, data)))
-        donors = [(s.personal, salt) if s.personal is not None and salt is not None else None for s, salt in zip(todo, salts, strict=True)]
+        donors = [
+            (s.personal, salt) if s.personal is not None and salt is not None else None
+            for s, salt in zip(todo, salts, strict=True)
+        ]
         results, _stored = sink.append_with_donors(entries, donors, keys[todo[0].actor])  # todo is never empty here
         for s, result, salt in zip(todo, results, salts, strict=True):
             if s.keep:
@@ -1278,7 +1804,9 @@ def load_demo(
         new_file = not path.exists()
         with open(path, "a", encoding="utf-8") as out:
             if new_file:
-                out.write("# Demo donation receipt codes (fictional donors). Try them on the public \"verify my donation\" page.\n")
+                out.write(
+                    '# Demo donation receipt codes (fictional donors). Try them on the public "verify my donation" page.\n'
+                )
                 out.write("# receipt code\tproject\tamount\treceived on\tdonor\n")
             out.write("\n".join(receipts) + "\n")
         os.chmod(path, 0o600)
@@ -1291,4 +1819,14 @@ def load_demo(
 # ``api.serve`` (``charity-ledger serve --demo``) calls ``ledger.demo.load``.
 load = load_demo
 
-__all__ = ["ACTORS", "BASE_DATE", "ORGS", "DemoReport", "demo_key", "demo_steps", "load", "load_demo", "write_demo_keys"]
+__all__ = [
+    "ACTORS",
+    "BASE_DATE",
+    "ORGS",
+    "DemoReport",
+    "demo_key",
+    "demo_steps",
+    "load",
+    "load_demo",
+    "write_demo_keys",
+]

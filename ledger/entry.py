@@ -17,7 +17,7 @@ from . import merkle
 from .canonical import canonical_bytes, format_time, parse_canonical, parse_json, parse_time
 from .errors import LedgerError
 from .grammar import matches, pattern
-from .keys import KeyPair, b64, load_public, unb64, verify
+from .keys import KeyPair, b64, unb64, verify
 
 ENTRY_PREFIX = b"charity-ledger/entry/v1\n"
 GENESIS_PREV = "0" * 64
@@ -78,8 +78,9 @@ def check_body(body: Any, *, log: str | None = None) -> dict[str, Any]:
     if body["v"] != 1 or isinstance(body["v"], bool):
         raise LedgerError("body_invalid", detail="v must be 1")
     if not matches("origin", body["log"]):
-        raise LedgerError("body_invalid",
-                          detail="log must be the log's origin: 1 to 200 printable ASCII characters, no spaces")
+        raise LedgerError(
+            "body_invalid", detail="log must be the log's origin: 1 to 200 printable ASCII characters, no spaces"
+        )
     if log is not None and body["log"] != log:
         raise LedgerError("wrong_log", got=body["log"], expected=log)
     if not isinstance(body["type"], str) or not _TYPE.fullmatch(body["type"]):
@@ -143,19 +144,33 @@ class Leaf:
     def to_bytes(self) -> bytes:
         # JCS of {"body","prev","seq","sig","time"}: the keys sort in this order and every value
         # but the body is an ASCII string or a small integer, so concatenation is canonical.
-        return b"".join((
-            b'{"body":', self.entry.body_bytes,
-            b',"prev":"', self.prev.encode(),
-            b'","seq":', str(self.seq).encode(),
-            b',"sig":"', b64(self.entry.sig).encode(),
-            b'","time":"', self.time.encode(), b'"}',
-        ))
+        return b"".join(
+            (
+                b'{"body":',
+                self.entry.body_bytes,
+                b',"prev":"',
+                self.prev.encode(),
+                b'","seq":',
+                str(self.seq).encode(),
+                b',"sig":"',
+                b64(self.entry.sig).encode(),
+                b'","time":"',
+                self.time.encode(),
+                b'"}',
+            )
+        )
 
     def hash(self) -> bytes:
         return merkle.leaf_hash(self.to_bytes())
 
     def to_json(self) -> dict[str, Any]:
-        return {"seq": self.seq, "prev": self.prev, "time": self.time, "body": self.entry.body, "sig": b64(self.entry.sig)}
+        return {
+            "seq": self.seq,
+            "prev": self.prev,
+            "time": self.time,
+            "body": self.entry.body,
+            "sig": b64(self.entry.sig),
+        }
 
 
 def parse_leaf(raw: bytes) -> Leaf:

@@ -79,17 +79,53 @@ IMPORT_HAS_BAD_ROWS = define(
 )
 
 MAX_ROWS = 1_000_000
-HEADER_SEARCH_LINES = 60   # the header row is looked for among the first lines (bank exports put titles above it)
+HEADER_SEARCH_LINES = 60  # the header row is looked for among the first lines (bank exports put titles above it)
 
 # canonical column -> accepted header spellings (compared after normalising: lower case, no
 # spaces, underscores, hyphens, slashes or brackets). "" in a preset means: known, not used.
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "date": ("日期", "date", "交易日期", "到账日期", "收款日期", "捐赠日期", "received_on", "receivedon", "transactiondate",
-             "交易日", "记账日期", "记账日", "入账日期", "入账时间"),
+    "date": (
+        "日期",
+        "date",
+        "交易日期",
+        "到账日期",
+        "收款日期",
+        "捐赠日期",
+        "received_on",
+        "receivedon",
+        "transactiondate",
+        "交易日",
+        "记账日期",
+        "记账日",
+        "入账日期",
+        "入账时间",
+    ),
     "time": ("交易时间", "发生时间", "time", "datetime"),
     "amount": ("金额", "amount", "捐赠金额", "到账金额", "交易金额", "发生额", "金额元"),
-    "credit": ("收入", "收入金额", "贷方金额", "贷方发生额", "存入", "存入金额", "收入金额+元", "credit", "贷方", "收款金额"),
-    "debit": ("支出", "支出金额", "借方金额", "借方发生额", "支取", "支取金额", "支出金额-元", "debit", "借方", "付款金额"),
+    "credit": (
+        "收入",
+        "收入金额",
+        "贷方金额",
+        "贷方发生额",
+        "存入",
+        "存入金额",
+        "收入金额+元",
+        "credit",
+        "贷方",
+        "收款金额",
+    ),
+    "debit": (
+        "支出",
+        "支出金额",
+        "借方金额",
+        "借方发生额",
+        "支取",
+        "支取金额",
+        "支出金额-元",
+        "debit",
+        "借方",
+        "付款金额",
+    ),
     "direction": ("借贷", "借贷标志", "借/贷", "收支", "收/支", "收付方向", "交易方向", "资金方向", "direction"),
     "currency": ("币种", "currency", "货币", "交易币种"),
     "channel": ("渠道", "channel", "捐赠渠道", "收款渠道", "支付方式"),
@@ -97,8 +133,24 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "restricted": ("定向", "restricted", "是否定向", "定向捐赠"),
     "reference": ("流水号", "reference", "交易流水号", "交易号", "订单号", "ref", "transactionid", "账务流水号"),
     "summary": ("摘要", "交易类型", "业务类型", "交易摘要", "业务摘要", "交易名称", "summary", "type"),
-    "counterparty": ("对方户名", "对方名称", "对方账户名", "对方账户名称", "收/付方名称", "收付方名称", "对方单位名称",
-                     "交易对方", "付款人名称", "付款方名称", "付款人", "付款方", "汇款人", "对手信息", "counterparty", "payer"),
+    "counterparty": (
+        "对方户名",
+        "对方名称",
+        "对方账户名",
+        "对方账户名称",
+        "收/付方名称",
+        "收付方名称",
+        "对方单位名称",
+        "交易对方",
+        "付款人名称",
+        "付款方名称",
+        "付款人",
+        "付款方",
+        "汇款人",
+        "对手信息",
+        "counterparty",
+        "payer",
+    ),
     "counterparty_id": ("统一社会信用代码", "对方统一社会信用代码", "信用代码", "uscc", "creditcode"),
     "reversal": ("冲帐标志", "冲账标志", "冲正标志", "reversal"),
     "donor_name": ("捐赠人姓名", "donor_name", "donorname", "姓名", "捐赠人", "name", "捐赠者姓名"),
@@ -109,9 +161,32 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "receipt_no": ("票据号", "receipt_no", "receiptno", "捐赠票据号", "收据号"),
 }
 # columns a statement has that the import reads nothing from: accepted without a warning
-KNOWN_UNUSED = ("余额", "账户余额", "联机余额", "账户余额元", "balance", "起息日", "本方账号", "本方户名", "对方账号",
-                "收/付方帐号", "收/付方账号", "对方开户行", "收/付方开户行名", "对方行号", "交易渠道", "钞/汇", "交易场所",
-                "商户订单号", "业务流水号", "商品名称", "凭证号", "个性化信息", "对方卡号", "记账金额")
+KNOWN_UNUSED = (
+    "余额",
+    "账户余额",
+    "联机余额",
+    "账户余额元",
+    "balance",
+    "起息日",
+    "本方账号",
+    "本方户名",
+    "对方账号",
+    "收/付方帐号",
+    "收/付方账号",
+    "对方开户行",
+    "收/付方开户行名",
+    "对方行号",
+    "交易渠道",
+    "钞/汇",
+    "交易场所",
+    "商户订单号",
+    "业务流水号",
+    "商品名称",
+    "凭证号",
+    "个性化信息",
+    "对方卡号",
+    "记账金额",
+)
 _HEADER_NORMALISE = re.compile(r"[\s_\-()/+元]+")  # after NFKC: full-width brackets and plus are ASCII
 
 
@@ -124,7 +199,7 @@ for _canonical, _names in COLUMNS.items():
     for _name in _names:
         _ALIASES[_norm(_name)] = _canonical
 _UNUSED = {_norm(n) for n in KNOWN_UNUSED}
-MULTI_COLUMNS = {"summary"}   # several columns may describe the transaction; their texts are read together
+MULTI_COLUMNS = {"summary"}  # several columns may describe the transaction; their texts are read together
 
 PERSONAL_COLUMNS = {"donor_name": "name", "id_number": "id_number", "phone": "phone", "address": "address"}
 
@@ -135,53 +210,142 @@ class Preset:
 
     name: str
     title: str
-    columns: dict[str, str]          # header as printed -> canonical column ("" = not used)
-    signature: tuple[str, ...]       # headers that tell the export apart (all must be there)
+    columns: dict[str, str]  # header as printed -> canonical column ("" = not used)
+    signature: tuple[str, ...]  # headers that tell the export apart (all must be there)
     channel: str
 
 
 PRESETS: dict[str, Preset] = {
     "cmb": Preset(
-        "cmb", "招商银行 (China Merchants Bank) 企业网银 交易明细",
-        {"交易日": "date", "交易时间": "", "起息日": "", "交易类型": "summary", "借方金额": "debit", "贷方金额": "credit",
-         "余额": "", "摘要": "summary", "流水号": "reference", "流程实例号": "", "业务名称": "summary", "用途": "note",
-         "业务参考号": "", "业务摘要": "summary", "其它摘要": "summary", "收/付方分行名": "", "收/付方名称": "counterparty",
-         "收/付方帐号": "", "收/付方开户行行号": "", "收/付方开户行名": "", "收/付方开户行地址": "", "冲帐标志": "reversal"},
-        ("交易日", "借方金额", "贷方金额", "收/付方名称"), "bank_transfer"),
+        "cmb",
+        "招商银行 (China Merchants Bank) 企业网银 交易明细",
+        {
+            "交易日": "date",
+            "交易时间": "",
+            "起息日": "",
+            "交易类型": "summary",
+            "借方金额": "debit",
+            "贷方金额": "credit",
+            "余额": "",
+            "摘要": "summary",
+            "流水号": "reference",
+            "流程实例号": "",
+            "业务名称": "summary",
+            "用途": "note",
+            "业务参考号": "",
+            "业务摘要": "summary",
+            "其它摘要": "summary",
+            "收/付方分行名": "",
+            "收/付方名称": "counterparty",
+            "收/付方帐号": "",
+            "收/付方开户行行号": "",
+            "收/付方开户行名": "",
+            "收/付方开户行地址": "",
+            "冲帐标志": "reversal",
+        },
+        ("交易日", "借方金额", "贷方金额", "收/付方名称"),
+        "bank_transfer",
+    ),
     "icbc": Preset(
-        "icbc", "工商银行 (ICBC) 账户明细",
-        {"交易日期": "date", "摘要": "summary", "交易场所": "", "交易国家或地区简称": "", "钞/汇": "", "交易金额": "amount",
-         "交易币种": "currency", "余额": "", "对方户名": "counterparty", "对方账号": "", "附言": "note", "交易流水号": "reference"},
-        ("交易日期", "交易金额", "对方户名"), "bank_transfer"),
+        "icbc",
+        "工商银行 (ICBC) 账户明细",
+        {
+            "交易日期": "date",
+            "摘要": "summary",
+            "交易场所": "",
+            "交易国家或地区简称": "",
+            "钞/汇": "",
+            "交易金额": "amount",
+            "交易币种": "currency",
+            "余额": "",
+            "对方户名": "counterparty",
+            "对方账号": "",
+            "附言": "note",
+            "交易流水号": "reference",
+        },
+        ("交易日期", "交易金额", "对方户名"),
+        "bank_transfer",
+    ),
     "alipay": Preset(
-        "alipay", "支付宝 (Alipay) 账务明细",
-        {"账务流水号": "reference", "业务流水号": "", "商户订单号": "", "商品名称": "summary", "发生时间": "date",
-         "对方账号": "counterparty_combined", "收入金额（+元）": "credit", "支出金额（-元）": "debit", "账户余额（元）": "",
-         "交易渠道": "", "业务类型": "summary", "备注": "note"},
-        ("账务流水号", "发生时间", "对方账号", "收入金额（+元）", "支出金额（-元）"), "online_platform"),
+        "alipay",
+        "支付宝 (Alipay) 账务明细",
+        {
+            "账务流水号": "reference",
+            "业务流水号": "",
+            "商户订单号": "",
+            "商品名称": "summary",
+            "发生时间": "date",
+            "对方账号": "counterparty_combined",
+            "收入金额（+元）": "credit",
+            "支出金额（-元）": "debit",
+            "账户余额（元）": "",
+            "交易渠道": "",
+            "业务类型": "summary",
+            "备注": "note",
+        },
+        ("账务流水号", "发生时间", "对方账号", "收入金额（+元）", "支出金额（-元）"),
+        "online_platform",
+    ),
 }
 
 CHANNEL_NAMES: dict[str, str] = {
     **{c: c for c in CHANNELS},
-    "银行转账": "bank_transfer", "转账": "bank_transfer", "银行": "bank_transfer", "银行汇款": "bank_transfer",
-    "汇款": "bank_transfer", "对公转账": "bank_transfer", "bank": "bank_transfer", "banktransfer": "bank_transfer",
-    "网络平台": "online_platform", "互联网平台": "online_platform", "网络": "online_platform", "线上": "online_platform",
-    "在线": "online_platform", "互联网募捐平台": "online_platform", "互联网公开募捐信息平台": "online_platform",
-    "微信": "online_platform", "微信支付": "online_platform", "支付宝": "online_platform", "online": "online_platform",
+    "银行转账": "bank_transfer",
+    "转账": "bank_transfer",
+    "银行": "bank_transfer",
+    "银行汇款": "bank_transfer",
+    "汇款": "bank_transfer",
+    "对公转账": "bank_transfer",
+    "bank": "bank_transfer",
+    "banktransfer": "bank_transfer",
+    "网络平台": "online_platform",
+    "互联网平台": "online_platform",
+    "网络": "online_platform",
+    "线上": "online_platform",
+    "在线": "online_platform",
+    "互联网募捐平台": "online_platform",
+    "互联网公开募捐信息平台": "online_platform",
+    "微信": "online_platform",
+    "微信支付": "online_platform",
+    "支付宝": "online_platform",
+    "online": "online_platform",
     "onlineplatform": "online_platform",
-    "现金": "cash", "支票": "cheque", "check": "cheque", "实物交付": "delivery", "交付": "delivery",
-    "其他": "other", "其它": "other",
+    "现金": "cash",
+    "支票": "cheque",
+    "check": "cheque",
+    "实物交付": "delivery",
+    "交付": "delivery",
+    "其他": "other",
+    "其它": "other",
 }
 DONOR_TYPE_NAMES: dict[str, str] = {
     **{d: d for d in DONOR_TYPES},
-    "个人": "individual", "自然人": "individual", "企业": "enterprise", "公司": "enterprise", "单位": "enterprise",
-    "company": "enterprise", "政府购买服务": "government_purchase", "政府购买": "government_purchase",
-    "governmentpurchase": "government_purchase", "基金会": "foundation", "匿名": "anonymous",
+    "个人": "individual",
+    "自然人": "individual",
+    "企业": "enterprise",
+    "公司": "enterprise",
+    "单位": "enterprise",
+    "company": "enterprise",
+    "政府购买服务": "government_purchase",
+    "政府购买": "government_purchase",
+    "governmentpurchase": "government_purchase",
+    "基金会": "foundation",
+    "匿名": "anonymous",
 }
 CURRENCY_NAMES: dict[str, str] = {
     **{c.lower(): c for c in CURRENCY_DIGITS},
-    "人民币": "CNY", "rmb": "CNY", "元": "CNY", "人民币元": "CNY", "港币": "HKD", "港元": "HKD", "澳门元": "MOP",
-    "澳门币": "MOP", "美元": "USD", "欧元": "EUR", "英镑": "GBP", "日元": "JPY",
+    "人民币": "CNY",
+    "rmb": "CNY",
+    "元": "CNY",
+    "人民币元": "CNY",
+    "港币": "HKD",
+    "港元": "HKD",
+    "澳门元": "MOP",
+    "澳门币": "MOP",
+    "美元": "USD",
+    "欧元": "EUR",
+    "英镑": "GBP",
+    "日元": "JPY",
 }
 TRUE_WORDS = {"是", "定向", "true", "yes", "y", "1", "t"}
 FALSE_WORDS = {"否", "非定向", "不定向", "false", "no", "n", "0", "f"}
@@ -191,17 +355,22 @@ EMPTY_AMOUNTS = {"", "-", "--", "—", "/"}
 
 # matched in full (fullmatch); \d and \s are ASCII only (re.ASCII)
 _DATE_ISO = re.compile(
-    r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?", re.ASCII,
+    r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?",
+    re.ASCII,
 )
-_DATE_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})(?:\s?\d{6}|\s\d{1,2}:\d{2}(?::\d{2})?)?", re.ASCII)  # matched in full
-_DATE_ZH = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日(?:\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?", re.ASCII)  # matched in full
+_DATE_COMPACT = re.compile(
+    r"(\d{4})(\d{2})(\d{2})(?:\s?\d{6}|\s\d{1,2}:\d{2}(?::\d{2})?)?", re.ASCII
+)  # matched in full
+_DATE_ZH = re.compile(
+    r"(\d{4})年(\d{1,2})月(\d{1,2})日(?:\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?", re.ASCII
+)  # matched in full
 _AMOUNT_PLAIN = re.compile(r"(\d{1,16})(?:\.(\d{1,8}))?", re.ASCII)  # matched in full
 _AMOUNT_GROUPED = re.compile(r"(\d{1,3}(?:,\d{3}){1,5})(?:\.(\d{1,8}))?", re.ASCII)  # matched in full
 _CN_ID = re.compile(r"\d{17}[\dXx]", re.ASCII)  # matched in full
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
-_COMBINED = re.compile(r"^(.*?)\s*[(（]([^()（）]*)[)）]\s*$")   # Alipay: 陈某 (someone@example.com)
+_COMBINED = re.compile(r"^(.*?)\s*[(（]([^()（）]*)[)）]\s*$")  # Alipay: 陈某 (someone@example.com)
 
 
 # --- row classes ------------------------------------------------------------------------------
@@ -211,14 +380,14 @@ class RowClass(StrEnum):
     """What a statement row is. Only ``donation`` rows become donations; the others are listed
     in the report and skipped (the ledger has no entry types for interest or fees)."""
 
-    DONATION = "donation"          # money received from a donor
-    INTEREST = "interest"          # 利息 / 结息: the bank's interest
-    FEE = "fee"                    # 手续费 / 服务费 / 工本费: charges
-    REFUND = "refund"              # 退款 / 冲正 / 退汇: money returned, a reversal
-    OUTGOING = "outgoing"          # the debit side: money paid out
-    SUBTOTAL = "subtotal"          # 合计 / 小计 / 总计 lines
-    BALANCE = "balance"            # 余额 lines: balance brought or carried forward
-    TEXT = "text"                  # a title or footer line inside the table, no transaction
+    DONATION = "donation"  # money received from a donor
+    INTEREST = "interest"  # 利息 / 结息: the bank's interest
+    FEE = "fee"  # 手续费 / 服务费 / 工本费: charges
+    REFUND = "refund"  # 退款 / 冲正 / 退汇: money returned, a reversal
+    OUTGOING = "outgoing"  # the debit side: money paid out
+    SUBTOTAL = "subtotal"  # 合计 / 小计 / 总计 lines
+    BALANCE = "balance"  # 余额 lines: balance brought or carried forward
+    TEXT = "text"  # a title or footer line inside the table, no transaction
 
 
 CLASS_NAMES: dict[RowClass, tuple[str, str]] = {
@@ -232,14 +401,24 @@ CLASS_NAMES: dict[RowClass, tuple[str, str]] = {
     RowClass.TEXT: ("a line without a transaction", "不含交易的文字行"),
 }
 _KEYWORDS: tuple[tuple[RowClass, re.Pattern[str]], ...] = (
-    (RowClass.REFUND, re.compile(r"退款|退汇|退回|退票|冲正|冲账|冲帐|抹账|撤销|原路退|refund|reversal", re.IGNORECASE)),
+    (
+        RowClass.REFUND,
+        re.compile(r"退款|退汇|退回|退票|冲正|冲账|冲帐|抹账|撤销|原路退|refund|reversal", re.IGNORECASE),
+    ),
     (RowClass.INTEREST, re.compile(r"利息|结息|计息|付息|存息|息金|interest", re.IGNORECASE)),
-    (RowClass.FEE, re.compile(r"手续费|服务费|工本费|管理费|年费|短信费|汇划费|维护费|邮电费|收费|扣费|\bfees?\b|charges?",
-                              re.IGNORECASE)),
+    (
+        RowClass.FEE,
+        re.compile(
+            r"手续费|服务费|工本费|管理费|年费|短信费|汇划费|维护费|邮电费|收费|扣费|\bfees?\b|charges?", re.IGNORECASE
+        ),
+    ),
 )
 _SUBTOTAL = re.compile(r"合计|小计|总计|累计|共计|本页|\btotal\b|subtotal", re.IGNORECASE)
-_BALANCE = re.compile(r"期初余额|期末余额|上日余额|本日余额|承前页|过次页|余额结转|结转余额|上期结转|opening balance|closing balance|"
-                      r"balance (?:brought|carried)", re.IGNORECASE)
+_BALANCE = re.compile(
+    r"期初余额|期末余额|上日余额|本日余额|承前页|过次页|余额结转|结转余额|上期结转|opening balance|closing balance|"
+    r"balance (?:brought|carried)",
+    re.IGNORECASE,
+)
 
 
 # --- results ----------------------------------------------------------------------------------
@@ -262,7 +441,7 @@ class SkippedRow:
 
     line: int
     row_class: RowClass
-    amount: str | None          # the row's amount as a decimal string, when it has one
+    amount: str | None  # the row's amount as a decimal string, when it has one
 
     def to_json(self) -> dict[str, Any]:
         en, zh = CLASS_NAMES[self.row_class]
@@ -279,9 +458,13 @@ class DroppedText:
 
     def to_json(self) -> dict[str, Any]:
         en, zh = personal_guard.KINDS[self.kind]
-        return {"line": self.line, "field": self.field, "kind": self.kind,
-                "reason": f"the {self.field} held {en}; it was left out of the log",
-                "reason_zh": f"{self.field} 含有{zh}，未写入账本"}
+        return {
+            "line": self.line,
+            "field": self.field,
+            "kind": self.kind,
+            "reason": f"the {self.field} held {en}; it was left out of the log",
+            "reason_zh": f"{self.field} 含有{zh}，未写入账本",
+        }
 
 
 @dataclass(slots=True)
@@ -304,7 +487,7 @@ class Statement:
     skipped: list[SkippedRow] = field(default_factory=list)
     dropped: list[DroppedText] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    total: int = 0   # data rows read (good, bad and skipped)
+    total: int = 0  # data rows read (good, bad and skipped)
     header_line: int = 1
     preset: str | None = None
 
@@ -325,8 +508,14 @@ class Imported:
     donor_stored: bool
 
     def to_json(self) -> dict[str, Any]:
-        return {"line": self.line, "seq": self.seq, "leaf_hash": self.leaf_hash, "receipt_code": self.receipt_code,
-                "reference": self.reference, "donor_stored": self.donor_stored}
+        return {
+            "line": self.line,
+            "seq": self.seq,
+            "leaf_hash": self.leaf_hash,
+            "receipt_code": self.receipt_code,
+            "reference": self.reference,
+            "donor_stored": self.donor_stored,
+        }
 
 
 @dataclass(slots=True)
@@ -336,7 +525,7 @@ class ImportReport:
     project: str
     rows: int = 0
     imported: list[Imported] = field(default_factory=list)
-    already: list[tuple[int, int]] = field(default_factory=list)   # (line, seq)
+    already: list[tuple[int, int]] = field(default_factory=list)  # (line, seq)
     bad: list[BadRow] = field(default_factory=list)
     skipped: list[SkippedRow] = field(default_factory=list)
     dropped: list[DroppedText] = field(default_factory=list)
@@ -346,7 +535,7 @@ class ImportReport:
     dry_run: bool = False
     would_import: int = 0
     written: bool = False
-    stopped: str | None = None      # why submission stopped part-way (batches before it are written)
+    stopped: str | None = None  # why submission stopped part-way (batches before it are written)
 
     @property
     def ok(self) -> bool:
@@ -354,12 +543,22 @@ class ImportReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "file": self.file, "encoding": self.encoding, "project": self.project, "preset": self.preset,
-            "rows": self.rows, "classes": self.classes,
-            "imported": len(self.imported), "already_imported": len(self.already), "bad": len(self.bad),
-            "skipped": len(self.skipped), "dropped_text": len(self.dropped),
-            "dry_run": self.dry_run, "would_import": self.would_import, "written": self.written,
-            "stopped": self.stopped, "warnings": self.warnings,
+            "file": self.file,
+            "encoding": self.encoding,
+            "project": self.project,
+            "preset": self.preset,
+            "rows": self.rows,
+            "classes": self.classes,
+            "imported": len(self.imported),
+            "already_imported": len(self.already),
+            "bad": len(self.bad),
+            "skipped": len(self.skipped),
+            "dropped_text": len(self.dropped),
+            "dry_run": self.dry_run,
+            "would_import": self.would_import,
+            "written": self.written,
+            "stopped": self.stopped,
+            "warnings": self.warnings,
             "bad_rows": [b.to_json() for b in self.bad],
             "skipped_rows": [s.to_json() for s in self.skipped],
             "dropped_text_rows": [d.to_json() for d in self.dropped],
@@ -376,8 +575,12 @@ def decode(raw: bytes, file: str = "statement") -> tuple[str, str]:
     if raw.startswith(b"\xef\xbb\xbf"):
         return raw[3:].decode("utf-8", errors="strict"), "utf-8-sig"
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise LedgerError(IMPORT_FILE_INVALID, file=file, detail="it is UTF-16; save it as CSV in UTF-8 (or GB18030)",
-                          detail_zh="文件为 UTF-16 编码，请另存为 UTF-8（或 GB18030）编码的 CSV")
+        raise LedgerError(
+            IMPORT_FILE_INVALID,
+            file=file,
+            detail="it is UTF-16; save it as CSV in UTF-8 (or GB18030)",
+            detail_zh="文件为 UTF-16 编码，请另存为 UTF-8（或 GB18030）编码的 CSV",
+        )
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -385,15 +588,18 @@ def decode(raw: bytes, file: str = "statement") -> tuple[str, str]:
     try:
         return raw.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as exc:
-        raise LedgerError(IMPORT_FILE_INVALID, file=file,
-                          detail=f"it is neither UTF-8 nor GB18030 text (byte {exc.start})",
-                          detail_zh=f"文件既不是 UTF-8 也不是 GB18030 编码（第 {exc.start} 字节）") from None
+        raise LedgerError(
+            IMPORT_FILE_INVALID,
+            file=file,
+            detail=f"it is neither UTF-8 nor GB18030 text (byte {exc.start})",
+            detail_zh=f"文件既不是 UTF-8 也不是 GB18030 编码（第 {exc.start} 字节）",
+        ) from None
 
 
 @dataclass(slots=True)
 class _Header:
-    columns: dict[str, int]              # canonical -> index (one column each)
-    multi: dict[str, list[int]]          # canonical -> indexes (summary)
+    columns: dict[str, int]  # canonical -> index (one column each)
+    multi: dict[str, list[int]]  # canonical -> indexes (summary)
     unknown: list[str]
 
 
@@ -455,23 +661,32 @@ def _find_header(records: list[tuple[int, list[str]]], preset: Preset | None, fi
                 present = {_norm(c) for c in record}
                 missing = [s for s in preset.signature if _norm(s) not in present]
                 if missing:
-                    raise LedgerError(IMPORT_FILE_INVALID, file=file,
-                                      detail=f"it does not look like a {preset.title} export "
-                                             f"(no column {', '.join(missing)}); check --preset, or import without it",
-                                      detail_zh=f"文件不像{preset.title}导出的格式（缺少列 {'、'.join(missing)}）；"
-                                                "请检查 --preset，或不用 --preset 导入")
+                    raise LedgerError(
+                        IMPORT_FILE_INVALID,
+                        file=file,
+                        detail=f"it does not look like a {preset.title} export "
+                        f"(no column {', '.join(missing)}); check --preset, or import without it",
+                        detail_zh=f"文件不像{preset.title}导出的格式（缺少列 {'、'.join(missing)}）；"
+                        "请检查 --preset，或不用 --preset 导入",
+                    )
             return position, mapped
     if problem is not None:
-        raise LedgerError(IMPORT_FILE_INVALID, file=file,
-                          detail=f"two columns mean {problem.canonical} ({problem.first!r} and {problem.second!r}); "
-                                 "remove one, or use the --preset of the bank's export",
-                          detail_zh=f"有两列都表示 {problem.canonical}（{problem.first!r} 和 {problem.second!r}）；"
-                                    "请删除其中一列，或使用对应银行导出格式的 --preset")
-    raise LedgerError(IMPORT_FILE_INVALID, file=file,
-                      detail="no header row with a date column (日期/date) and an amount column (金额/amount, or "
-                             "收入/贷方金额 and 支出/借方金额) was found in its first lines",
-                      detail_zh="文件开头几行中没有找到含日期列（日期/date）和金额列（金额/amount，或 收入/贷方金额 与 "
-                                "支出/借方金额）的表头行")
+        raise LedgerError(
+            IMPORT_FILE_INVALID,
+            file=file,
+            detail=f"two columns mean {problem.canonical} ({problem.first!r} and {problem.second!r}); "
+            "remove one, or use the --preset of the bank's export",
+            detail_zh=f"有两列都表示 {problem.canonical}（{problem.first!r} 和 {problem.second!r}）；"
+            "请删除其中一列，或使用对应银行导出格式的 --preset",
+        )
+    raise LedgerError(
+        IMPORT_FILE_INVALID,
+        file=file,
+        detail="no header row with a date column (日期/date) and an amount column (金额/amount, or "
+        "收入/贷方金额 and 支出/借方金额) was found in its first lines",
+        detail_zh="文件开头几行中没有找到含日期列（日期/date）和金额列（金额/amount，或 收入/贷方金额 与 "
+        "支出/借方金额）的表头行",
+    )
 
 
 class _RowError(Exception):
@@ -515,23 +730,31 @@ def parse_amount_text(text: str, currency: str) -> str:
         if value.endswith("元"):
             value = value[:-1].strip()
     if value.startswith("-"):
-        raise _RowError(f"the amount {text.strip()!r} is negative: an outgoing payment, not a donation",
-                        f"金额 {text.strip()!r} 为负数：这是支出，不是捐赠")
+        raise _RowError(
+            f"the amount {text.strip()!r} is negative: an outgoing payment, not a donation",
+            f"金额 {text.strip()!r} 为负数：这是支出，不是捐赠",
+        )
     match = _AMOUNT_PLAIN.fullmatch(value) or _AMOUNT_GROUPED.fullmatch(value)
     if not match:
-        raise _RowError(f"the amount {text.strip()!r} is not a decimal number like 1234.50 (no exponents, no spaces)",
-                        f"金额 {text.strip()!r} 不是形如 1234.50 的十进制数（不能用科学计数法或空格）")
+        raise _RowError(
+            f"the amount {text.strip()!r} is not a decimal number like 1234.50 (no exponents, no spaces)",
+            f"金额 {text.strip()!r} 不是形如 1234.50 的十进制数（不能用科学计数法或空格）",
+        )
     whole, fraction = match.group(1).replace(",", ""), match.group(2) or ""
     digits = CURRENCY_DIGITS[currency]
     if len(fraction) > digits:
-        raise _RowError(f"the amount {text.strip()!r} has more than {digits} decimals for {currency}",
-                        f"金额 {text.strip()!r} 的小数位超过 {currency} 的 {digits} 位")
+        raise _RowError(
+            f"the amount {text.strip()!r} has more than {digits} decimals for {currency}",
+            f"金额 {text.strip()!r} 的小数位超过 {currency} 的 {digits} 位",
+        )
     minor = int(whole) * 10**digits + (int(fraction.ljust(digits, "0")) if digits else 0)
     if minor <= 0:
         raise _RowError("the amount is zero", "金额为零")
     if minor > MAX_MINOR:
-        raise _RowError(f"the amount {text.strip()!r} is larger than the accepted maximum",
-                        f"金额 {text.strip()!r} 超过允许的最大值")
+        raise _RowError(
+            f"the amount {text.strip()!r} is larger than the accepted maximum",
+            f"金额 {text.strip()!r} 超过允许的最大值",
+        )
     if digits == 0:
         return str(minor)
     return f"{minor // 10**digits}.{minor % 10**digits:0{digits}d}"
@@ -546,8 +769,10 @@ def _choice(value: str, names: dict[str, str], what: str, what_zh: str, known: S
     key = _norm(value)
     found = names.get(key) or names.get(value.strip())
     if found is None:
-        raise _RowError(f"unknown {what} {value.strip()!r} (known: {', '.join(known)})",
-                        f"未知的{what_zh} {value.strip()!r}（可用：{'、'.join(known)}）")
+        raise _RowError(
+            f"unknown {what} {value.strip()!r} (known: {', '.join(known)})",
+            f"未知的{what_zh} {value.strip()!r}（可用：{'、'.join(known)}）",
+        )
     return found
 
 
@@ -557,7 +782,10 @@ def _flag(value: str) -> bool:
         return True
     if key in FALSE_WORDS:
         return False
-    raise _RowError(f"restricted must be yes or no (是/否), not {value.strip()!r}", f"定向一栏应填 是 或 否，而不是 {value.strip()!r}")
+    raise _RowError(
+        f"restricted must be yes or no (是/否), not {value.strip()!r}",
+        f"定向一栏应填 是 或 否，而不是 {value.strip()!r}",
+    )
 
 
 def _check_id_number(value: str) -> None:
@@ -566,8 +794,10 @@ def _check_id_number(value: str) -> None:
     if _CN_ID.fullmatch(value):
         body = value[:17]
         if _ID_CHECK[sum(int(c) * w for c, w in zip(body, _ID_WEIGHTS, strict=True)) % 11] != value[17].upper():
-            raise _RowError("the ID number's check character is wrong; look for a typing error",
-                            "证件号校验位不对，请检查是否输入有误")
+            raise _RowError(
+                "the ID number's check character is wrong; look for a typing error",
+                "证件号校验位不对，请检查是否输入有误",
+            )
 
 
 def _idem(project: str, reference: str | None, data: dict[str, Any], occurrence: int) -> str:
@@ -582,9 +812,33 @@ def _idem(project: str, reference: str | None, data: dict[str, Any], occurrence:
 # --- donors ------------------------------------------------------------------------------------
 
 _FOUNDATION_ENDINGS = ("基金会", "foundation")
-_ENTERPRISE_ENDINGS = ("公司", "集团", "银行", "支行", "分行", "企业", "厂", "商行", "店", "事务所", "合作社", "工作室",
-                       "co", "co.", "ltd", "ltd.", "inc", "inc.", "llc", "limited", "corp", "corp.", "corporation",
-                       "group", "bank")
+_ENTERPRISE_ENDINGS = (
+    "公司",
+    "集团",
+    "银行",
+    "支行",
+    "分行",
+    "企业",
+    "厂",
+    "商行",
+    "店",
+    "事务所",
+    "合作社",
+    "工作室",
+    "co",
+    "co.",
+    "ltd",
+    "ltd.",
+    "inc",
+    "inc.",
+    "llc",
+    "limited",
+    "corp",
+    "corp.",
+    "corporation",
+    "group",
+    "bank",
+)
 
 
 ORGANISATION_DONOR_TYPES = ("enterprise", "foundation", "government_purchase")
@@ -617,7 +871,8 @@ def organisation_donor_type(name: str, uscc: str | None = None, other: str | Non
         "--organisation-donor-type for all such payers",
         "付款方是既非企业也非基金会的组织（协会、学校、机关等）；账本的捐赠人类型只有 个人、企业、基金会、政府购买服务、"
         "匿名：请在本行的 捐赠人类型/donor_type 列中填写合适的类型，或用 --organisation-donor-type 为所有此类付款方指定",
-        "donor_type_undecided")
+        "donor_type_undecided",
+    )
 
 
 def _split_combined(value: str) -> tuple[str, str]:
@@ -645,7 +900,9 @@ class _Cells:
             return ""
         value = self.record[index].strip()
         if _CONTROL.search(value) or text_problem(value) is not None:
-            raise _RowError(f"the {name} column contains line breaks or control characters", f"{name} 一栏含有换行或控制字符")
+            raise _RowError(
+                f"the {name} column contains line breaks or control characters", f"{name} 一栏含有换行或控制字符"
+            )
         return value
 
     def texts(self, name: str) -> str:
@@ -671,8 +928,10 @@ def _direction(cells: _Cells) -> tuple[str | None, str, str]:
     credit_given = bool(credit) and not _is_zero(credit)
     debit_given = bool(debit) and not _is_zero(debit)
     if credit_given and debit_given:
-        raise _RowError("the row has an amount in both the credit (收入/贷方) and the debit (支出/借方) column",
-                        "该行的收入（贷方）和支出（借方）两列都有金额")
+        raise _RowError(
+            "the row has an amount in both the credit (收入/贷方) and the debit (支出/借方) column",
+            "该行的收入（贷方）和支出（借方）两列都有金额",
+        )
     if credit_given:
         return "+", credit.lstrip("+").strip(), "credit"
     if debit_given:
@@ -688,8 +947,10 @@ def _direction(cells: _Cells) -> tuple[str | None, str, str]:
         if direction in DEBIT_WORDS or direction.startswith(("借", "支")):
             sign = "-" if sign == "+" else "+"
         elif not (direction in CREDIT_WORDS or direction.startswith(("贷", "收"))):
-            raise _RowError(f"the direction {cells.get('direction')!r} is neither credit (贷/收入) nor debit (借/支出)",
-                            f"收支方向 {cells.get('direction')!r} 既不是贷/收入，也不是借/支出")
+            raise _RowError(
+                f"the direction {cells.get('direction')!r} is neither credit (贷/收入) nor debit (借/支出)",
+                f"收支方向 {cells.get('direction')!r} 既不是贷/收入，也不是借/支出",
+            )
     return sign, text, "amount"
 
 
@@ -719,7 +980,9 @@ def classify(cells: _Cells, has_summary: bool) -> tuple[RowClass, str | None, st
 
 def _looks_like_date(text: str) -> bool:
     value = text.strip()
-    return bool(value) and bool(_DATE_ISO.fullmatch(value) or _DATE_COMPACT.fullmatch(value) or _DATE_ZH.fullmatch(value))
+    return bool(value) and bool(
+        _DATE_ISO.fullmatch(value) or _DATE_COMPACT.fullmatch(value) or _DATE_ZH.fullmatch(value)
+    )
 
 
 def read_statement(
@@ -742,16 +1005,22 @@ def read_statement(
     if default_currency is None:
         raise LedgerError("currency_invalid", currency=currency, accepted=", ".join(sorted(CURRENCY_DIGITS)))
     if organisation_donor_type is not None and organisation_donor_type not in ORGANISATION_DONOR_TYPES:
-        raise LedgerError(IMPORT_FILE_INVALID, file=file,
-                          detail=f"--organisation-donor-type is one of {', '.join(ORGANISATION_DONOR_TYPES)}",
-                          detail_zh=f"--organisation-donor-type 只能是 {'、'.join(ORGANISATION_DONOR_TYPES)} 之一")
+        raise LedgerError(
+            IMPORT_FILE_INVALID,
+            file=file,
+            detail=f"--organisation-donor-type is one of {', '.join(ORGANISATION_DONOR_TYPES)}",
+            detail_zh=f"--organisation-donor-type 只能是 {'、'.join(ORGANISATION_DONOR_TYPES)} 之一",
+        )
     chosen = None
     if preset is not None:
         chosen = PRESETS.get(preset)
         if chosen is None:
-            raise LedgerError(IMPORT_FILE_INVALID, file=file,
-                              detail=f"there is no preset {preset!r} (known: {', '.join(PRESETS)})",
-                              detail_zh=f"没有预设格式 {preset!r}（可用：{'、'.join(PRESETS)}）")
+            raise LedgerError(
+                IMPORT_FILE_INVALID,
+                file=file,
+                detail=f"there is no preset {preset!r} (known: {', '.join(PRESETS)})",
+                detail_zh=f"没有预设格式 {preset!r}（可用：{'、'.join(PRESETS)}）",
+            )
         channel = channel or chosen.channel
     text, encoding = decode(raw, file)
     statement = Statement(file, encoding, preset=preset)
@@ -765,8 +1034,12 @@ def read_statement(
                 continue
             records.append((start, record))
     except csv.Error as exc:
-        raise LedgerError(IMPORT_FILE_INVALID, file=file, detail=f"line {reader.line_num}: {exc}",
-                          detail_zh=f"第 {reader.line_num} 行：CSV 格式错误（{exc}）") from None
+        raise LedgerError(
+            IMPORT_FILE_INVALID,
+            file=file,
+            detail=f"line {reader.line_num}: {exc}",
+            detail_zh=f"第 {reader.line_num} 行：CSV 格式错误（{exc}）",
+        ) from None
     if not records:
         raise LedgerError(IMPORT_FILE_INVALID, file=file, detail="it is empty", detail_zh="文件为空")
     position, header = _find_header(records, chosen, file)
@@ -774,21 +1047,30 @@ def read_statement(
     if position:
         statement.warnings.append(
             f"{position} line(s) above the table were skipped (titles, account details) / "
-            f"已跳过表格上方的 {position} 行（标题、账户信息）")
+            f"已跳过表格上方的 {position} 行（标题、账户信息）"
+        )
     if header.unknown:
         statement.warnings.append(
-            f"ignored columns (they never reach the log) / 已忽略的列（不会写入账本）: {', '.join(header.unknown)}")
+            f"ignored columns (they never reach the log) / 已忽略的列（不会写入账本）: {', '.join(header.unknown)}"
+        )
     if "channel" not in header.columns and channel is None:
-        raise LedgerError(IMPORT_FILE_INVALID, file=file,
-                          detail="there is no 渠道/channel column: give the channel of the whole file with --channel "
-                                 "(or the --preset of the bank's export)",
-                          detail_zh="没有 渠道/channel 列：请用 --channel 指定整份文件的捐赠渠道（或使用对应银行导出格式的 --preset）")
+        raise LedgerError(
+            IMPORT_FILE_INVALID,
+            file=file,
+            detail="there is no 渠道/channel column: give the channel of the whole file with --channel "
+            "(or the --preset of the bank's export)",
+            detail_zh="没有 渠道/channel 列：请用 --channel 指定整份文件的捐赠渠道（或使用对应银行导出格式的 --preset）",
+        )
     if "date" not in header.columns:
         header.columns["date"] = header.columns.pop("time")
-    rows = [_Cells(line, record, header) for line, record in records[position + 1:]]
+    rows = [_Cells(line, record, header) for line, record in records[position + 1 :]]
     if len(rows) > MAX_ROWS:
-        raise LedgerError(IMPORT_FILE_INVALID, file=file, detail=f"it has more than {MAX_ROWS} rows; split it",
-                          detail_zh=f"超过 {MAX_ROWS} 行，请拆分文件")
+        raise LedgerError(
+            IMPORT_FILE_INVALID,
+            file=file,
+            detail=f"it has more than {MAX_ROWS} rows; split it",
+            detail_zh=f"超过 {MAX_ROWS} 行，请拆分文件",
+        )
     statement.total = len(rows)
 
     # the personal names of the whole statement: a remark on one line may name the payer of another
@@ -810,9 +1092,19 @@ def read_statement(
                 amount = _amount_or_none(amount_text, default_currency)
                 statement.skipped.append(SkippedRow(cells.line, row_class, amount))
                 continue
-            row, dropped = _row(cells, amount_text, project=project, currency=default_currency, channel=channel,
-                                donor_type=donor_type, restricted=restricted, today=today, names=known,
-                                drop_personal_text=drop_personal_text, organisation_type=organisation_donor_type)
+            row, dropped = _row(
+                cells,
+                amount_text,
+                project=project,
+                currency=default_currency,
+                channel=channel,
+                donor_type=donor_type,
+                restricted=restricted,
+                today=today,
+                names=known,
+                drop_personal_text=drop_personal_text,
+                organisation_type=organisation_donor_type,
+            )
         except _RowError as bad:
             statement.bad.append(BadRow(cells.line, bad.reason, bad.reason_zh, bad.code))
             continue
@@ -820,9 +1112,14 @@ def read_statement(
         if row.reference is not None:
             first = references.get(row.reference)
             if first is not None:
-                statement.bad.append(BadRow(
-                    cells.line, f"duplicate reference {row.reference!r}: line {first} has it already",
-                    f"流水号 {row.reference!r} 重复：第 {first} 行已有", "duplicate_reference"))
+                statement.bad.append(
+                    BadRow(
+                        cells.line,
+                        f"duplicate reference {row.reference!r}: line {first} has it already",
+                        f"流水号 {row.reference!r} 重复：第 {first} 行已有",
+                        "duplicate_reference",
+                    )
+                )
                 continue
             references[row.reference] = cells.line
             row.idem = _idem(project, row.reference, row.data, 0)
@@ -844,8 +1141,17 @@ def _amount_or_none(text: str | None, currency: str) -> str | None:
 
 
 def _row(
-    cells: _Cells, amount_text: str | None, *, project: str, currency: str, channel: str | None,
-    donor_type: str | None, restricted: bool, today: date, names: personal_guard.NameSet, drop_personal_text: bool,
+    cells: _Cells,
+    amount_text: str | None,
+    *,
+    project: str,
+    currency: str,
+    channel: str | None,
+    donor_type: str | None,
+    restricted: bool,
+    today: date,
+    names: personal_guard.NameSet,
+    drop_personal_text: bool,
     organisation_type: str | None = None,
 ) -> tuple[Row, list[DroppedText]]:
     currency_text = cells.get("currency")
@@ -859,7 +1165,10 @@ def _row(
     if channel_text:
         row_channel = _choice(channel_text, CHANNEL_NAMES, "channel", "捐赠渠道", CHANNELS)
     if row_channel is None:
-        raise _RowError("the channel is missing (or give --channel for the whole file)", "缺少捐赠渠道（或用 --channel 为整份文件指定）")
+        raise _RowError(
+            "the channel is missing (or give --channel for the whole file)",
+            "缺少捐赠渠道（或用 --channel 为整份文件指定）",
+        )
     personal = {field: cells.get(column) for column, field in PERSONAL_COLUMNS.items() if cells.get(column)}
     payer, account = cells.counterparty()
     uscc = cells.get("counterparty_id") or None
@@ -867,7 +1176,9 @@ def _row(
         try:
             check_uscc(uscc)
         except LedgerError as exc:
-            raise _RowError(f"the payer's credit code: {exc.message_en}", f"付款方统一社会信用代码：{exc.message_zh}") from None
+            raise _RowError(
+                f"the payer's credit code: {exc.message_en}", f"付款方统一社会信用代码：{exc.message_zh}"
+            ) from None
     type_text = cells.get("donor_type")
     who = payer or personal.get("name", "")
     inferred = organisation_donor_type(who, uscc, organisation_type) if (who or uscc) and not type_text else None
@@ -880,7 +1191,9 @@ def _row(
     try:
         check_personal_data(personal)
     except LedgerError as exc:
-        raise _RowError(f"donor data: {exc.params.get('detail')}", f"捐赠人信息：{exc.params.get('detail_zh')}") from None
+        raise _RowError(
+            f"donor data: {exc.params.get('detail')}", f"捐赠人信息：{exc.params.get('detail_zh')}"
+        ) from None
     if "id_number" in personal:
         _check_id_number(personal["id_number"])
     if type_text:
@@ -895,8 +1208,10 @@ def _row(
     dropped: list[DroppedText] = []
     if note is not None:
         found = personal_guard.find_personal_data(note, names, strict=True)  # the row's own payer is in names
-        repeated = ((personal_guard.ID_NUMBER, personal.get("id_number")),
-                    (personal_guard.PHONE, personal.get("phone")))
+        repeated = (
+            (personal_guard.ID_NUMBER, personal.get("id_number")),
+            (personal_guard.PHONE, personal.get("phone")),
+        )
         for kind, value in repeated:
             if value and value in note and not found:
                 found = [personal_guard.Finding(kind, 0, len(note))]
@@ -908,15 +1223,25 @@ def _row(
                     f"the remark (备注/附言/用途) holds what looks like {en}; remarks become public notes, so remove it, "
                     "or import with --drop-personal-text to leave such remarks out",
                     f"备注/附言/用途中含有疑似{zh}的内容；备注会公开，请删除，或使用 --drop-personal-text 导入以略去此类备注",
-                    PERSONAL_DATA_IN_TEXT)
+                    PERSONAL_DATA_IN_TEXT,
+                )
             dropped.append(DroppedText(cells.line, "note", kind))
             note = None
     reference = cells.get("reference") or None
     if reference is not None and len(reference) > 128:
         raise _RowError("the reference is longer than 128 characters", "流水号超过 128 个字符")
     data = donation_data(
-        project, amount, row_currency, commitment="0" * 64, receipt="0" * 64, received_on=received_on, channel=row_channel,
-        donor_type=row_donor_type, restricted=row_restricted, receipt_no=cells.get("receipt_no") or None, note=note,
+        project,
+        amount,
+        row_currency,
+        commitment="0" * 64,
+        receipt="0" * 64,
+        received_on=received_on,
+        channel=row_channel,
+        donor_type=row_donor_type,
+        restricted=row_restricted,
+        receipt_no=cells.get("receipt_no") or None,
+        note=note,
     )
     try:
         validate("donation.received", data)
@@ -931,8 +1256,19 @@ def _row(
 # --- importing --------------------------------------------------------------------------------
 
 
-_COMPARED = ("project", "currency", "amount", "kind", "channel", "donor_type", "restricted", "received_on",
-             "receipt_no", "note", "in_kind_description")
+_COMPARED = (
+    "project",
+    "currency",
+    "amount",
+    "kind",
+    "channel",
+    "donor_type",
+    "restricted",
+    "received_on",
+    "receipt_no",
+    "note",
+    "in_kind_description",
+)
 
 
 def _same_facts(existing: dict[str, Any], data: dict[str, Any]) -> bool:
@@ -962,12 +1298,31 @@ def import_donations(
     otherwise. ``report.ok`` is False when rows were bad (then, without ``skip_bad``, nothing was
     written) or when submission stopped part-way (``report.stopped`` says why).
     """
-    statement = read_statement(raw, project=project, file=file, currency=currency, channel=channel,
-                               donor_type=donor_type, restricted=restricted, preset=preset,
-                               drop_personal_text=drop_personal_text, organisation_donor_type=organisation_donor_type)
-    report = ImportReport(file, statement.encoding, project, rows=statement.total, bad=list(statement.bad),
-                          skipped=list(statement.skipped), dropped=list(statement.dropped), classes=statement.classes(),
-                          preset=preset, warnings=list(statement.warnings), dry_run=dry_run)
+    statement = read_statement(
+        raw,
+        project=project,
+        file=file,
+        currency=currency,
+        channel=channel,
+        donor_type=donor_type,
+        restricted=restricted,
+        preset=preset,
+        drop_personal_text=drop_personal_text,
+        organisation_donor_type=organisation_donor_type,
+    )
+    report = ImportReport(
+        file,
+        statement.encoding,
+        project,
+        rows=statement.total,
+        bad=list(statement.bad),
+        skipped=list(statement.skipped),
+        dropped=list(statement.dropped),
+        classes=statement.classes(),
+        preset=preset,
+        warnings=list(statement.warnings),
+        dry_run=dry_run,
+    )
     sink = client.sink
 
     # 2. what the log holds already
@@ -981,10 +1336,14 @@ def import_donations(
         elif found.body.get("type") == "donation.received" and _same_facts(found.body.get("data", {}), row.data):
             report.already.append((row.line, found.seq))
         else:
-            report.bad.append(BadRow(
-                row.line,
-                f"this row's reference was imported before (seq {found.seq}) with other facts; correct that entry instead",
-                f"该行流水号此前已导入（序号 {found.seq}），但内容不同；请更正原条目", "already_imported_differently"))
+            report.bad.append(
+                BadRow(
+                    row.line,
+                    f"this row's reference was imported before (seq {found.seq}) with other facts; correct that entry instead",
+                    f"该行流水号此前已导入（序号 {found.seq}），但内容不同；请更正原条目",
+                    "already_imported_differently",
+                )
+            )
 
     # 3. dry-run the rules on the new rows
     salts = [new_salt() for _ in todo]
@@ -992,8 +1351,10 @@ def import_donations(
 
     def sign(rows: Sequence[int]) -> list[SignedEntry]:
         moment = now()
-        return [client.sign("donation.received", dict(todo[i].data, **commitments[i]), todo[i].idem, at=moment)
-                for i in rows]
+        return [
+            client.sign("donation.received", dict(todo[i].data, **commitments[i]), todo[i].idem, at=moment)
+            for i in rows
+        ]
 
     refused = sink.check(sign(range(len(todo)))) if todo else []
     dropped: set[int] = set()
@@ -1011,7 +1372,9 @@ def import_donations(
     while position_in_good < len(good):
         batch = good[position_in_good : position_in_good + batch_size]
         try:
-            results, stored_flags = client.sink.append_with_donors(sign(batch), [(todo[i].personal, salts[i]) for i in batch], client.key)
+            results, stored_flags = client.sink.append_with_donors(
+                sign(batch), [(todo[i].personal, salts[i]) for i in batch], client.key
+            )
         except LedgerError as exc:
             where = refused_position(exc)
             if where is not None and skip_bad and 0 <= where < len(batch):
@@ -1028,9 +1391,17 @@ def import_donations(
         report.written = True
         for index, result, stored in zip(batch, results, stored_flags, strict=True):
             row = todo[index]
-            report.imported.append(Imported(row.line, result.pos, result.leaf_hash,
-                                            format_receipt_code(result.pos, salts[index]), salts[index],
-                                            row.reference, stored))
+            report.imported.append(
+                Imported(
+                    row.line,
+                    result.pos,
+                    result.leaf_hash,
+                    format_receipt_code(result.pos, salts[index]),
+                    salts[index],
+                    row.reference,
+                    stored,
+                )
+            )
         position_in_good += len(batch)
     return report
 
@@ -1040,8 +1411,9 @@ def import_file(client: Client, path: Path, **kwargs: Any) -> ImportReport:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise LedgerError(IMPORT_FILE_INVALID, file=str(path), detail=exc.strerror or str(exc),
-                          detail_zh=exc.strerror or str(exc)) from exc
+        raise LedgerError(
+            IMPORT_FILE_INVALID, file=str(path), detail=exc.strerror or str(exc), detail_zh=exc.strerror or str(exc)
+        ) from exc
     return import_donations(client, raw, file=path.name, **kwargs)
 
 
@@ -1056,10 +1428,35 @@ def write_receipts(report: ImportReport, path: Path) -> None:
         writer = csv.writer(out)
         writer.writerow(["line", "reference", "seq", "leaf_hash", "receipt_code", "donor_stored"])
         for item in report.imported:
-            writer.writerow([item.line, item.reference or "", item.seq, item.leaf_hash, item.receipt_code,
-                             "yes" if item.donor_stored else "no"])
+            writer.writerow(
+                [
+                    item.line,
+                    item.reference or "",
+                    item.seq,
+                    item.leaf_hash,
+                    item.receipt_code,
+                    "yes" if item.donor_stored else "no",
+                ]
+            )
 
 
-__all__ = ["PRESETS", "BadRow", "DroppedText", "ImportReport", "Imported", "Preset", "RowClass", "SkippedRow",
-           "Statement", "classify", "decode", "import_donations", "import_file", "organisation_donor_type",
-           "parse_amount_text", "parse_date", "read_statement", "write_receipts"]
+__all__ = [
+    "PRESETS",
+    "BadRow",
+    "DroppedText",
+    "ImportReport",
+    "Imported",
+    "Preset",
+    "RowClass",
+    "SkippedRow",
+    "Statement",
+    "classify",
+    "decode",
+    "import_donations",
+    "import_file",
+    "organisation_donor_type",
+    "parse_amount_text",
+    "parse_date",
+    "read_statement",
+    "write_receipts",
+]

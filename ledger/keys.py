@@ -110,9 +110,7 @@ def write_key_file(pair: KeyPair, path: Path, passphrase: bytes | None = None) -
     path = Path(path)
     if path.exists():
         raise LedgerError("key_file_invalid", path=str(path), detail="the file exists already; refusing to overwrite")
-    encryption = (
-        serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
-    )
+    encryption = serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
     pem = pair.private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -135,7 +133,9 @@ def read_key_file(path: Path, passphrase: bytes | None = None) -> KeyPair:
     try:
         key = serialization.load_pem_private_key(data, password=passphrase or None)
     except (ValueError, TypeError) as exc:
-        raise LedgerError("key_file_invalid", path=str(path), detail="not an Ed25519 PEM key, or wrong passphrase") from exc
+        raise LedgerError(
+            "key_file_invalid", path=str(path), detail="not an Ed25519 PEM key, or wrong passphrase"
+        ) from exc
     if not isinstance(key, Ed25519PrivateKey):
         raise LedgerError("key_file_invalid", path=str(path), detail="not an Ed25519 key")
     return KeyPair.from_private(key)

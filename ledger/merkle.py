@@ -161,7 +161,7 @@ class CompactRange:
     O(log n) read (:func:`edge_nodes`).
     """
 
-    __slots__ = ("size", "hashes")
+    __slots__ = ("hashes", "size")
 
     def __init__(self, size: int = 0, hashes: Sequence[bytes] = ()) -> None:
         if len(hashes) != bin(size).count("1"):
@@ -312,6 +312,10 @@ def verify_consistency(first: int, second: int, first_root: bytes, second_root: 
     if sn != 0:
         raise VerificationError("consistency proof is too short", expected="longer proof", actual=len(proof))
     if fr != first_root:
-        raise VerificationError("consistency proof leads to another first root", expected=first_root.hex(), actual=fr.hex())
+        raise VerificationError(
+            "consistency proof leads to another first root", expected=first_root.hex(), actual=fr.hex()
+        )
     if sr != second_root:
-        raise VerificationError("consistency proof leads to another second root", expected=second_root.hex(), actual=sr.hex())
+        raise VerificationError(
+            "consistency proof leads to another second root", expected=second_root.hex(), actual=sr.hex()
+        )

@@ -42,7 +42,9 @@ def parse_amount(text: object, currency: object, *, allow_zero: bool = False) ->
     if not matches("amount", text) or ("." in text) != bool(digits) or len(decimals) != digits:
         example = "1234." + "5" * digits if digits else "1234"
         raise LedgerError(
-            AMOUNT_INVALID, amount=text if len(text) <= 40 else text[:40] + "...", currency=cur,
+            AMOUNT_INVALID,
+            amount=text if len(text) <= 40 else text[:40] + "...",
+            currency=cur,
             detail=f"write it with exactly {digits} decimals, like {example!r}",
         )
     minor = int(text.replace(".", ""))

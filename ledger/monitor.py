@@ -50,9 +50,9 @@ import itertools
 import json
 import os
 import time
-from functools import partial
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -73,64 +73,76 @@ VIOLATIONS_FILE = "violations.jsonl"
 STATE_FORMAT = 1
 
 MONITOR_LEAF_MALFORMED = define(
-    "monitor_leaf_malformed", "invalid",
+    "monitor_leaf_malformed",
+    "invalid",
     "The leaf at position {seq} is not well formed: {detail}.",
     "位置 {seq} 的叶子格式不正确：{detail}。",
 )
 MONITOR_SEQ_MISMATCH = define(
-    "monitor_seq_mismatch", "invalid",
+    "monitor_seq_mismatch",
+    "invalid",
     "The leaf at position {position} says it is seq {seq}.",
     "位置 {position} 的叶子自称序号 {seq}。",
 )
 MONITOR_CHAIN_BROKEN = define(
-    "monitor_chain_broken", "invalid",
+    "monitor_chain_broken",
+    "invalid",
     "Entry {seq} does not link to the entry before it (prev {actual}, expected {expected}).",
     "条目 {seq} 未链接到前一条目（prev 为 {actual}，应为 {expected}）。",
 )
 MONITOR_TIME_BACKWARDS = define(
-    "monitor_time_backwards", "invalid",
+    "monitor_time_backwards",
+    "invalid",
     "The log time of entry {seq} ({time}) is before the one of the entry before ({before}).",
     "条目 {seq} 的账本时间（{time}）早于前一条目（{before}）。",
 )
 MONITOR_IDEM_REPEATED = define(
-    "monitor_idem_repeated", "invalid",
+    "monitor_idem_repeated",
+    "invalid",
     "The key {signer} used the request id {idem!r} twice; the log keeps one entry per request id.",
     "密钥 {signer} 两次使用请求编号 {idem!r}；账本每个请求编号只应有一条条目。",
 )
 MONITOR_ROOT_MISMATCH = define(
-    "monitor_root_mismatch", "invalid",
+    "monitor_root_mismatch",
+    "invalid",
     "The Merkle root of the {size} leaves is {actual}, but the log signed {expected}.",
     "{size} 个叶子的默克尔根为 {actual}，而账本签名的根为 {expected}。",
 )
 MONITOR_LOG_SHORT = define(
-    "monitor_log_short", "invalid",
+    "monitor_log_short",
+    "invalid",
     "The log gave {count} leaves for a checkpoint of size {size}.",
     "检查点树大小为 {size}，账本只提供了 {count} 个叶子。",
 )
 MONITOR_LOG_SHRANK = define(
-    "monitor_log_shrank", "invalid",
+    "monitor_log_shrank",
+    "invalid",
     "The log's checkpoint has size {size}, smaller than the size {checked} this monitor already checked.",
     "账本检查点的树大小为 {size}，小于本监测方已核对的 {checked}。",
 )
 MONITOR_STATE_INVALID = define(
-    "monitor_state_invalid", "invalid",
+    "monitor_state_invalid",
+    "invalid",
     "The monitor state in {path} cannot be used: {detail}.",
     "监测方状态目录 {path} 无法使用：{detail}。",
 )
 MONITOR_SOURCE_UNAVAILABLE = define(
-    "monitor_source_unavailable", "unavailable",
+    "monitor_source_unavailable",
+    "unavailable",
     "The log could not be read from {source}: {detail}.",
     "无法从 {source} 读取账本：{detail}。",
 )
 
 
 MONITOR_AFTER_SEAL = define(
-    "monitor_entry_after_seal", "invalid",
+    "monitor_entry_after_seal",
+    "invalid",
     "Entry {seq} follows the log.sealed entry {sealed} of {origin}: a sealed log takes nothing more.",
     "条目 {seq} 位于 {origin} 的封存条目 {sealed} 之后：已封存的账本不得再追加条目。",
 )
 MONITOR_CHAIN_LINK = define(
-    "monitor_chain_link_broken", "invalid",
+    "monitor_chain_link_broken",
+    "invalid",
     "The log {origin} does not continue {previous} as the chain requires: {detail}.",
     "账本 {origin} 未按要求衔接 {previous}：{detail}。",
 )
@@ -149,7 +161,9 @@ class Violation:
     log: str | None = None  # the origin of the log the entry is in (its seq counts in it)
 
     @classmethod
-    def of(cls, exc: LedgerError, seq: int | None, type_: str | None, leaf_hash: str | None = None, log: str | None = None) -> Violation:
+    def of(
+        cls, exc: LedgerError, seq: int | None, type_: str | None, leaf_hash: str | None = None, log: str | None = None
+    ) -> Violation:
         return cls(seq, type_, exc.code, exc.message_en, exc.message_zh, leaf_hash, log)
 
     def to_json(self) -> dict[str, Any]:
@@ -165,8 +179,11 @@ def _shard_index(shard: dict[str, Any], source: Any) -> int:
     that ``int()`` would turn into one (Arabic-Indic '1', "1", 1.0 are not indexes)."""
     value = shard.get("index")
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**15:
-        raise LedgerError(MONITOR_SOURCE_UNAVAILABLE, source=str(source)[:200],
-                          detail=f"the chain lists a shard index {str(value)[:40]!r}, not a whole number")
+        raise LedgerError(
+            MONITOR_SOURCE_UNAVAILABLE,
+            source=str(source)[:200],
+            detail=f"the chain lists a shard index {str(value)[:40]!r}, not a whole number",
+        )
     return value
 
 
@@ -184,7 +201,7 @@ class Replay:
         # the log's checkpoint keys, (first chain position signed, raw key): named by the
         # genesis, then by each log.key_rotated, as ledger.verify.KeyRing keeps them
         self.log_keys: list[tuple[int, bytes]] = []
-        self.base = 0                   # chain position of this log's entry 0
+        self.base = 0  # chain position of this log's entry 0
         self.sealed_at: int | None = None  # seq of this log's log.sealed, once seen
         self.next_origin: str | None = None
         # the sealed logs before this one: origin, final size, root (hex)
@@ -197,7 +214,11 @@ class Replay:
     def feed(self, raw: bytes) -> list[Violation]:
         """Check one leaf (the next one) and apply it; returns what it breaks."""
         out = self._feed(raw)
-        return [Violation(v.seq, v.type, v.code, v.message, v.message_zh, v.leaf_hash, self.origin) for v in out] if self.base else out
+        return (
+            [Violation(v.seq, v.type, v.code, v.message, v.message_zh, v.leaf_hash, self.origin) for v in out]
+            if self.base
+            else out
+        )
 
     def _feed(self, raw: bytes) -> list[Violation]:
         seq = self.edge.size
@@ -209,7 +230,9 @@ class Replay:
         try:
             leaf = parse_leaf(raw)
         except LedgerError as exc:
-            return [Violation.of(LedgerError(MONITOR_LEAF_MALFORMED, seq=seq, detail=exc.message_en), seq, None, lh_hex)]
+            return [
+                Violation.of(LedgerError(MONITOR_LEAF_MALFORMED, seq=seq, detail=exc.message_en), seq, None, lh_hex)
+            ]
         entry = leaf.entry
         out: list[Violation] = []
 
@@ -248,7 +271,9 @@ class Replay:
                 raise LedgerError("unknown_signer", signer=entry.signer)
             if not signature_valid(entry, public):
                 raise LedgerError("bad_signature", signer=entry.signer)
-            domain.apply(self.state, domain.AppendContext(position, lh_hex, leaf.time, self.origin, seq, replay=True), entry)
+            domain.apply(
+                self.state, domain.AppendContext(position, lh_hex, leaf.time, self.origin, seq, replay=True), entry
+            )
         except LedgerError as exc:
             out.append(Violation.of(exc, seq, entry.type, lh_hex))
             return out
@@ -275,8 +300,12 @@ class Replay:
         """Move on from this log, sealed at ``final`` (its checkpoint, all leaves fed), to the
         next log of the chain; returns what prevents it (then nothing moves)."""
         if self.sealed_at is None or self.sealed_at != final.size - 1 or self.next_origin is None:
-            err = LedgerError(MONITOR_CHAIN_LINK, origin=self.next_origin or "the next log", previous=self.origin,
-                              detail=f"the log does not end with log.sealed at seq {final.size - 1}")
+            err = LedgerError(
+                MONITOR_CHAIN_LINK,
+                origin=self.next_origin or "the next log",
+                previous=self.origin,
+                detail=f"the log does not end with log.sealed at seq {final.size - 1}",
+            )
             return [Violation.of(err, None, None, None, self.origin)]
         self.earlier.append((self.origin, final.size, final.root.hex()))
         self.base += final.size
@@ -305,7 +334,9 @@ class Replay:
             return [Violation.of(LedgerError(MONITOR_LOG_SHORT, count=count, size=checkpoint.size), None, None)]
         root = self.edge.root()
         if root != checkpoint.root:
-            err = LedgerError(MONITOR_ROOT_MISMATCH, size=checkpoint.size, expected=checkpoint.root.hex(), actual=root.hex())
+            err = LedgerError(
+                MONITOR_ROOT_MISMATCH, size=checkpoint.size, expected=checkpoint.root.hex(), actual=root.hex()
+            )
             return [Violation.of(err, None, None)]
         return []
 
@@ -440,8 +471,13 @@ class MonitorReport:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "source": self.source, "origin": self.origin, "size": self.size, "checked_from": self.checked_from,
-            "checked": self.checked, "violations": len(self.violations), "state_saved": self.saved,
+            "source": self.source,
+            "origin": self.origin,
+            "size": self.size,
+            "checked_from": self.checked_from,
+            "checked": self.checked,
+            "violations": len(self.violations),
+            "state_saved": self.saved,
         }
 
 
@@ -471,15 +507,25 @@ class Monitor:
         try:
             return fn()
         except LedgerError as exc:
-            raise LedgerError(MONITOR_SOURCE_UNAVAILABLE, source=self.source.name, detail=f"{what}: {exc.message_en}") from exc
+            raise LedgerError(
+                MONITOR_SOURCE_UNAVAILABLE, source=self.source.name, detail=f"{what}: {exc.message_en}"
+            ) from exc
         except Exception as exc:  # network errors, files
             raise LedgerError(MONITOR_SOURCE_UNAVAILABLE, source=self.source.name, detail=f"{what}: {exc}") from exc
 
     def _pass(self, saved: tuple[str, Replay, str] | None) -> MonitorReport:
         report = MonitorReport(self.source.name)
-        vkey = self.log_vkey or (saved[0] if saved else None) or self._read("reading the log key", self.source.vkey).strip()
+        vkey = (
+            self.log_vkey
+            or (saved[0] if saved else None)
+            or self._read("reading the log key", self.source.vkey).strip()
+        )
         if saved is not None and saved[0] != vkey:
-            raise LedgerError(MONITOR_STATE_INVALID, path=str(self.state_dir), detail=f"the state pins the log key {saved[0]}, not {vkey}")
+            raise LedgerError(
+                MONITOR_STATE_INVALID,
+                path=str(self.state_dir),
+                detail=f"the state pins the log key {saved[0]}, not {vkey}",
+            )
         note = self._read("reading the checkpoint", self.source.checkpoint)
         try:  # its signature is checked below, with the log key in force at its size
             checkpoint = Checkpoint.parse(parse_note(note).text)
@@ -494,7 +540,11 @@ class Monitor:
         while replay.origin != checkpoint.origin:  # sealed logs first, each to its final checkpoint
             shard = next((s for s in chain if s["origin"] == replay.origin and s.get("sealed")), None)
             if shard is None:
-                raise LedgerError(MONITOR_STATE_INVALID, path=str(self.state_dir), detail=f"the state is of the log {replay.origin!r}, not {checkpoint.origin!r}")
+                raise LedgerError(
+                    MONITOR_STATE_INVALID,
+                    path=str(self.state_dir),
+                    detail=f"the state is of the log {replay.origin!r}, not {checkpoint.origin!r}",
+                )
             index = _shard_index(shard, self.source)
             final_note = self._read("reading a sealed log's final checkpoint", partial(self.source.checkpoint, index))
             try:
@@ -506,11 +556,16 @@ class Monitor:
             unsigned = self._unsigned(replay, final_note, final, vkey, sealed=True)
             tail = unsigned or replay.finish(final, replay.size) or replay.continue_into(final)
             if tail:  # nothing of this log is settled: report it, save nothing
-                report.violations.extend(Violation(v.seq, v.type, v.code, v.message, v.message_zh, v.leaf_hash, v.log or final.origin) for v in tail)
+                report.violations.extend(
+                    Violation(v.seq, v.type, v.code, v.message, v.message_zh, v.leaf_hash, v.log or final.origin)
+                    for v in tail
+                )
                 return report
         if checkpoint.size < replay.size:
             unsigned = self._unsigned(replay, note, checkpoint, vkey)
-            report.violations = unsigned or [Violation.of(LedgerError(MONITOR_LOG_SHRANK, size=checkpoint.size, checked=replay.size), None, None)]
+            report.violations = unsigned or [
+                Violation.of(LedgerError(MONITOR_LOG_SHRANK, size=checkpoint.size, checked=replay.size), None, None)
+            ]
             return report
         start = replay.size
         count = start + self._feed_to(replay, checkpoint, None, report)
@@ -545,7 +600,9 @@ class Monitor:
         return count - start
 
     @staticmethod
-    def _unsigned(replay: Replay, note: str, checkpoint: Checkpoint, vkey: str, *, sealed: bool = False) -> list[Violation]:
+    def _unsigned(
+        replay: Replay, note: str, checkpoint: Checkpoint, vkey: str, *, sealed: bool = False
+    ) -> list[Violation]:
         try:
             replay.check_checkpoint(note, checkpoint, vkey, sealed=sealed)
         except LedgerError as exc:
@@ -565,9 +622,15 @@ class Monitor:
         except ValueError as exc:
             raise LedgerError(MONITOR_STATE_INVALID, path=str(path), detail=f"not JSON ({exc})") from exc
         if not isinstance(obj, dict) or obj.get("format") != STATE_FORMAT:
-            raise LedgerError(MONITOR_STATE_INVALID, path=str(path), detail=f"not a format {STATE_FORMAT} monitor state")
+            raise LedgerError(
+                MONITOR_STATE_INVALID, path=str(path), detail=f"not a format {STATE_FORMAT} monitor state"
+            )
         try:
-            return obj["log_vkey"], Replay.from_json(obj["replay"], max_clock_skew_s=self.max_clock_skew_s), obj["checkpoint"]
+            return (
+                obj["log_vkey"],
+                Replay.from_json(obj["replay"], max_clock_skew_s=self.max_clock_skew_s),
+                obj["checkpoint"],
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise LedgerError(MONITOR_STATE_INVALID, path=str(path), detail=f"incomplete ({exc})") from exc
 
@@ -582,7 +645,9 @@ class Monitor:
                 os.fsync(f.fileno())
             fsync_dir(self.state_dir)
         obj = {"format": STATE_FORMAT, "log_vkey": vkey, "checkpoint": note, "replay": replay.to_json()}
-        write_atomically(self.state_dir / STATE_FILE, json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        write_atomically(
+            self.state_dir / STATE_FILE, json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        )
 
 
 def follow(

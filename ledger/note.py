@@ -217,7 +217,9 @@ def parse_note(
     """
     if isinstance(message, (bytes, bytearray)):
         if len(message) > max_bytes:
-            raise LedgerError(NOTE_MALFORMED, detail=f"the note is {len(message)} bytes; at most {max_bytes} are accepted")
+            raise LedgerError(
+                NOTE_MALFORMED, detail=f"the note is {len(message)} bytes; at most {max_bytes} are accepted"
+            )
         try:
             message = bytes(message).decode("utf-8", errors="strict")
         except UnicodeDecodeError as exc:
@@ -310,35 +312,45 @@ class NoteVerifier:
         """
         if sig.key != self.key:
             raise VerificationError(
-                "signature is by another key", expected=f"{self.name}+{self.key_hash:08x}",
-                actual=f"{sig.name}+{sig.key_hash:08x}", code=NOTE_BAD_SIGNATURE,
+                "signature is by another key",
+                expected=f"{self.name}+{self.key_hash:08x}",
+                actual=f"{sig.name}+{sig.key_hash:08x}",
+                code=NOTE_BAD_SIGNATURE,
             )
         public = self.public
         timestamp: int | None = None
         if self.sig_type == SIG_COSIGNATURE_V1:
             if len(sig.signature) != 8 + ED25519_SIG_SIZE:
                 raise VerificationError(
-                    f"cosignature by {self.name} has the wrong length", expected=8 + ED25519_SIG_SIZE,
-                    actual=len(sig.signature), code=NOTE_BAD_SIGNATURE,
+                    f"cosignature by {self.name} has the wrong length",
+                    expected=8 + ED25519_SIG_SIZE,
+                    actual=len(sig.signature),
+                    code=NOTE_BAD_SIGNATURE,
                 )
             timestamp = int.from_bytes(sig.signature[:8], "big")
             if timestamp > MAX_TIMESTAMP:
                 raise VerificationError(
-                    f"cosignature by {self.name} has a timestamp above 2^63-1", expected=f"<= {MAX_TIMESTAMP}",
-                    actual=timestamp, code=NOTE_BAD_SIGNATURE,
+                    f"cosignature by {self.name} has a timestamp above 2^63-1",
+                    expected=f"<= {MAX_TIMESTAMP}",
+                    actual=timestamp,
+                    code=NOTE_BAD_SIGNATURE,
                 )
             ok = verify(public, sig.signature[8:], cosignature_message(text, timestamp))
         else:
             if len(sig.signature) != ED25519_SIG_SIZE:
                 raise VerificationError(
-                    f"signature by {self.name} has the wrong length", expected=ED25519_SIG_SIZE,
-                    actual=len(sig.signature), code=NOTE_BAD_SIGNATURE,
+                    f"signature by {self.name} has the wrong length",
+                    expected=ED25519_SIG_SIZE,
+                    actual=len(sig.signature),
+                    code=NOTE_BAD_SIGNATURE,
                 )
             ok = verify(public, sig.signature, text.encode("utf-8"))
         if not ok:
             raise VerificationError(
                 f"signature by {self.name}+{self.key_hash:08x} does not match the note text",
-                expected="a valid Ed25519 signature", actual=sig.base64, code=NOTE_BAD_SIGNATURE,
+                expected="a valid Ed25519 signature",
+                actual=sig.base64,
+                code=NOTE_BAD_SIGNATURE,
             )
         return timestamp
 
@@ -451,7 +463,9 @@ def verifier_map(verifiers: Iterable[NoteVerifier | str]) -> dict[tuple[str, int
             raise LedgerError(NOTE_KEY_INVALID, detail="expected a NoteVerifier or a verifier key string")
         other = known.get(v.key)
         if other is not None and other != v:
-            raise LedgerError(NOTE_KEY_INVALID, detail=f"two trusted keys share the name and key hash {v.name}+{v.key_hash:08x}")
+            raise LedgerError(
+                NOTE_KEY_INVALID, detail=f"two trusted keys share the name and key hash {v.name}+{v.key_hash:08x}"
+            )
         known[v.key] = v
     return known
 

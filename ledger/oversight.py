@@ -62,10 +62,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, exists, not_, select
 
-from .grammar import ascii_int
 from .canonical import parse_time
-from .compliance import deadlines
-from .compliance.rulesets import RuleSet, ruleset
 from .checkpoint import (
     COSIGNATURE_QUORUM_NOT_MET,
     Checkpoint,
@@ -75,6 +72,8 @@ from .checkpoint import (
     verify_checkpoint,
     verify_cosignatures,
 )
+from .compliance import deadlines
+from .compliance.rulesets import RuleSet, ruleset
 from .domain.rows import (
     AttestationRow,
     DisbursementRow,
@@ -90,10 +89,10 @@ from .domain.rules import CHINA
 from .domain.schemas import CHARITY_FORMS, VERDICTS
 from .entry import SignedEntry, make_body, sign_entry
 from .errors import LedgerError, VerificationError
+from .grammar import ascii_int
 from .keys import KeyPair
 from .money import format_amount
 from .note import NOTE_KEY_INVALID, NoteVerifier
-
 
 ENV_WITNESS_KEYS = "CHARITY_LEDGER_WITNESS_KEYS"
 ENV_WITNESS_QUORUM = "CHARITY_LEDGER_WITNESS_QUORUM"
@@ -115,8 +114,15 @@ class WitnessPolicy:
     def __post_init__(self) -> None:
         if not self.keys:
             raise LedgerError(NOTE_KEY_INVALID, detail="a witness policy needs at least one witness key")
-        if not isinstance(self.threshold, int) or isinstance(self.threshold, bool) or not 1 <= self.threshold <= len(self.keys):
-            raise LedgerError(NOTE_KEY_INVALID, detail=f"the quorum {self.threshold!r} must be between 1 and the {len(self.keys)} witness keys")
+        if (
+            not isinstance(self.threshold, int)
+            or isinstance(self.threshold, bool)
+            or not 1 <= self.threshold <= len(self.keys)
+        ):
+            raise LedgerError(
+                NOTE_KEY_INVALID,
+                detail=f"the quorum {self.threshold!r} must be between 1 and the {len(self.keys)} witness keys",
+            )
 
 
 def majority(n: int) -> int:
@@ -239,22 +245,22 @@ class Disclosure:
     that are overdue or fall due soon.
     """
 
-    rule: str                 # the rule set's deadline key: progress_disclosure, annual_report...
-    status: str               # on_time / late / missing / due (DISCLOSURE_STATUSES)
+    rule: str  # the rule set's deadline key: progress_disclosure, annual_report...
+    status: str  # on_time / late / missing / due (DISCLOSURE_STATUSES)
     due_on: date
-    org: str                  # the organisation that has to act
-    subject: str              # project id, or "<org>/<year>"
-    ruleset: str              # "cn-charity/1"
-    source: str               # legal source and article
+    org: str  # the organisation that has to act
+    subject: str  # project id, or "<org>/<year>"
+    ruleset: str  # "cn-charity/1"
+    source: str  # legal source and article
     en: str
     zh: str
-    item: int | None = None   # the item in shared/reference/compliance.md
+    item: int | None = None  # the item in shared/reference/compliance.md
     project: str | None = None
     index: int | None = None  # n-th recurring disclosure
     period_start: date | None = None
     period_end: date | None = None
-    done_on: date | None = None   # China date of the entry that made it
-    entry: str | None = None      # that entry's leaf hash
+    done_on: date | None = None  # China date of the entry that made it
+    entry: str | None = None  # that entry's leaf hash
     entry_seq: int | None = None
 
     @property
@@ -269,14 +275,14 @@ class Disclosure:
 class DeadlineItem:
     """Something due within the warning window (``due``) or past its day (``overdue``)."""
 
-    rule: str                 # the rule set's deadline key: progress_disclosure, annual_report...
-    status: str               # "overdue" or "due"
+    rule: str  # the rule set's deadline key: progress_disclosure, annual_report...
+    status: str  # "overdue" or "due"
     due_on: date
-    days: int                 # overdue: days late (> 0); due: days left (>= 0)
-    org: str                  # the organisation that has to act
-    subject: str              # project id, "<org>/<year>", or a filing reference
-    ruleset: str              # "cn-charity/1"
-    source: str               # legal source and article
+    days: int  # overdue: days late (> 0); due: days left (>= 0)
+    org: str  # the organisation that has to act
+    subject: str  # project id, "<org>/<year>", or a filing reference
+    ruleset: str  # "cn-charity/1"
+    source: str  # legal source and article
     en: str
     zh: str
     project: str | None = None
@@ -287,7 +293,14 @@ class DeadlineItem:
     def sort_key(self) -> tuple[int, str, str, str, str, int]:
         """Overdue first, then by due date, organisation, subject, rule and index: the order of
         every list of items (unique per item, so it can serve as a page cursor)."""
-        return (int(self.status != "overdue"), self.due_on.isoformat(), self.org, self.subject, self.rule, self.index or 0)
+        return (
+            int(self.status != "overdue"),
+            self.due_on.isoformat(),
+            self.org,
+            self.subject,
+            self.rule,
+            self.index or 0,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return _plain_json(self)
@@ -298,20 +311,28 @@ class SzFiling:
     """A donation filing under the SEZ regulations (:func:`sz_filing_of` makes one from a
     ``p_sz_filing`` row)."""
 
-    org: str                          # the donee that files
-    ref: str                          # the filing's reference
-    authority: str                    # who must reply
+    org: str  # the donee that files
+    ref: str  # the filing's reference
+    authority: str  # who must reply
     filed_on: date | None = None
     replied_on: date | None = None
-    accepted_on: date | None = None   # emergency donation accepted before filing
+    accepted_on: date | None = None  # emergency donation accepted before filing
 
 
 def sz_filing_of(row: SzFilingRow) -> SzFiling:
     """The SzFiling of a ``sz.donation_filed`` projection row (with its reply, if any)."""
+
     def day(value: str | None) -> date | None:
         return date.fromisoformat(value) if value else None
-    return SzFiling(org=row.org, ref=row.ref, authority=row.authority, filed_on=day(row.filed_on),
-                    replied_on=day(row.replied_on), accepted_on=day(row.accepted_on))
+
+    return SzFiling(
+        org=row.org,
+        ref=row.ref,
+        authority=row.authority,
+        filed_on=day(row.filed_on),
+        replied_on=day(row.replied_on),
+        accepted_on=day(row.accepted_on),
+    )
 
 
 def _plain_json(value: Any) -> dict[str, Any]:
@@ -343,16 +364,38 @@ def _status(done: bool, done_on: date | None, due_on: date, on: date) -> str:
 
 
 def _disclosure(
-    due: Any, rules: RuleSet, on: date, *, org: str, subject: str, project: str | None = None,
-    done: bool = False, done_on: date | None = None, entry: str | None = None, entry_seq: int | None = None,
+    due: Any,
+    rules: RuleSet,
+    on: date,
+    *,
+    org: str,
+    subject: str,
+    project: str | None = None,
+    done: bool = False,
+    done_on: date | None = None,
+    entry: str | None = None,
+    entry_seq: int | None = None,
 ) -> Disclosure:
     """A Disclosure for a ``ledger.compliance.deadlines.Due``, made or not."""
     rule = rules.deadline(due.rule)
     return Disclosure(
-        rule=due.rule, status=_status(done, done_on, due.due_on, on), due_on=due.due_on, org=org, subject=subject,
-        ruleset=due.ruleset, source=due.source, en=rule.en, zh=rule.zh, item=due.item, project=project,
-        index=due.index, period_start=due.period_start, period_end=due.period_end,
-        done_on=done_on if done else None, entry=entry if done else None, entry_seq=entry_seq if done else None,
+        rule=due.rule,
+        status=_status(done, done_on, due.due_on, on),
+        due_on=due.due_on,
+        org=org,
+        subject=subject,
+        ruleset=due.ruleset,
+        source=due.source,
+        en=rule.en,
+        zh=rule.zh,
+        item=due.item,
+        project=project,
+        index=due.index,
+        period_start=due.period_start,
+        period_end=due.period_end,
+        done_on=done_on if done else None,
+        entry=entry if done else None,
+        entry_seq=entry_seq if done else None,
     )
 
 
@@ -363,9 +406,20 @@ def deadline_item(d: Disclosure, on: date, window_days: int = DEFAULT_WINDOW_DAY
         return None
     late = (on - d.due_on).days
     return DeadlineItem(
-        rule=d.rule, status="overdue" if late > 0 else "due", due_on=d.due_on, days=abs(late), org=d.org,
-        subject=d.subject, ruleset=d.ruleset, source=d.source, en=d.en, zh=d.zh, project=d.project, index=d.index,
-        period_start=d.period_start, period_end=d.period_end,
+        rule=d.rule,
+        status="overdue" if late > 0 else "due",
+        due_on=d.due_on,
+        days=abs(late),
+        org=d.org,
+        subject=d.subject,
+        ruleset=d.ruleset,
+        source=d.source,
+        en=d.en,
+        zh=d.zh,
+        project=d.project,
+        index=d.index,
+        period_start=d.period_start,
+        period_end=d.period_end,
     )
 
 
@@ -404,9 +458,13 @@ def project_disclosures(
     if not project.directed and project.plan_fundraising_start:
         key = "plan_filing_emergency" if project.emergency else "plan_filing"
         filed = project.plan_filed_seq is not None
-        add(calc.due_after(rules, key, date.fromisoformat(project.plan_fundraising_start)), done=filed,
+        add(
+            calc.due_after(rules, key, date.fromisoformat(project.plan_fundraising_start)),
+            done=filed,
             done_on=china_date(project.plan_filed_time) if project.plan_filed_time else None,
-            entry=project.plan_filed_id, entry_seq=project.plan_filed_seq)
+            entry=project.plan_filed_id,
+            entry_seq=project.plan_filed_seq,
+        )
 
     start = date.fromisoformat(project.start_date)
     planned_end = end = date.fromisoformat(project.end_date)
@@ -428,7 +486,13 @@ def project_disclosures(
 
     closed_on: date | None = None
     if project.closed:
-        closed_on = china_date(closed_time) if closed_time else date.fromisoformat(project.closed_on) if project.closed_on else None
+        closed_on = (
+            china_date(closed_time)
+            if closed_time
+            else date.fromisoformat(project.closed_on)
+            if project.closed_on
+            else None
+        )
     finals: list[tuple[date | None, int | None, str | None]] = [
         (day, p.seq, p.id) for day, p in recorded if date.fromisoformat(p.period_end) >= end
     ]
@@ -438,10 +502,21 @@ def project_disclosures(
     if final is None:
         add(calc.due_after(rules, "final_disclosure", end))
     else:
-        add(calc.due_after(rules, "final_disclosure", end), done=True, done_on=final[0], entry=final[2], entry_seq=final[1])
+        add(
+            calc.due_after(rules, "final_disclosure", end),
+            done=True,
+            done_on=final[0],
+            entry=final[2],
+            entry_seq=final[1],
+        )
     if project.closed and project.surplus_minor:
-        add(calc.due_after(rules, "surplus_disclosure", end), done=True, done_on=closed_on, entry=project.closed_id,
-            entry_seq=project.closed_seq)
+        add(
+            calc.due_after(rules, "surplus_disclosure", end),
+            done=True,
+            done_on=closed_on,
+            entry=project.closed_id,
+            entry_seq=project.closed_seq,
+        )
     return sorted(out, key=lambda d: (d.due_on, d.rule, d.index or 0))
 
 
@@ -493,11 +568,19 @@ def annual_report_disclosures(
         if due.due_on < log_started:
             continue
         figures = done.get(year)
-        out.append(_disclosure(
-            due, rules, on, org=org.org, subject=f"{org.org}/{year}", done=figures is not None,
-            done_on=china_date(figures.time) if figures is not None else None,
-            entry=figures.id if figures is not None else None, entry_seq=figures.seq if figures is not None else None,
-        ))
+        out.append(
+            _disclosure(
+                due,
+                rules,
+                on,
+                org=org.org,
+                subject=f"{org.org}/{year}",
+                done=figures is not None,
+                done_on=china_date(figures.time) if figures is not None else None,
+                entry=figures.id if figures is not None else None,
+                entry_seq=figures.seq if figures is not None else None,
+            )
+        )
     return out
 
 
@@ -512,7 +595,10 @@ def annual_report_deadlines(
 ) -> list[DeadlineItem]:
     """The annual reports of :func:`annual_report_disclosures` not made that are overdue on
     ``on`` or due within ``window_days``. Pure."""
-    items = (deadline_item(d, on, window_days) for d in annual_report_disclosures(org, reported, on, rules, log_started=log_started))
+    items = (
+        deadline_item(d, on, window_days)
+        for d in annual_report_disclosures(org, reported, on, rules, log_started=log_started)
+    )
     return [i for i in items if i is not None]
 
 
@@ -540,7 +626,9 @@ def sz_filing_deadlines(
             continue
         normal, latest = calc.sz_reply_dues(rules, f.filed_on)
         due = normal if on <= latest.due_on else latest  # past the latest day: deemed approved
-        if (item := deadline_item(_disclosure(due, rules, on, org=f.authority, subject=f.ref), on, window_days)) is not None:
+        if (
+            item := deadline_item(_disclosure(due, rules, on, org=f.authority, subject=f.ref), on, window_days)
+        ) is not None:
             out.append(item)
     return out
 
@@ -585,7 +673,11 @@ def _closed_times(conn: Any, projects: Sequence[ProjectRow]) -> dict[str, str]:
     if not ids:
         return {}
     E = _table(EntryRow)
-    return {i: t for start in range(0, len(ids), 500) for i, t in conn.execute(select(E.c.id, E.c.time).where(E.c.id.in_(ids[start:start + 500])))}
+    return {
+        i: t
+        for start in range(0, len(ids), 500)
+        for i, t in conn.execute(select(E.c.id, E.c.time).where(E.c.id.in_(ids[start : start + 500])))
+    }
 
 
 def scan_deadlines(
@@ -612,7 +704,7 @@ def scan_deadlines(
     first, then by due date.
     """
     rules = rules or rules_in_force("cn-charity", on)
-    P, G, O, F = _table(ProjectRow), _table(ProgressRow), _table(OrgRow), _table(FinancialsRow)
+    P, G, O, F = _table(ProjectRow), _table(ProgressRow), _table(OrgRow), _table(FinancialsRow)  # noqa: E741 (table aliases)
     S = _table(SzFilingRow)
     with _connect(bind) as conn:
         started = _log_started(conn)
@@ -657,15 +749,23 @@ def scan_deadlines(
     for p in project_rows:
         items += project_deadlines(p, progress.get(p.project, []), on, rules, window_days=window_days)
     for o in org_rows:
-        items += annual_report_deadlines(o, reported.get(o.org, ()), on, rules, log_started=started, window_days=window_days)
+        items += annual_report_deadlines(
+            o, reported.get(o.org, ()), on, rules, log_started=started, window_days=window_days
+        )
     if filings:
-        sz = sz_filing_deadlines([sz_filing_of(f) for f in filings], on, sz_rules or rules_in_force("sz-donation", on),
-                                 window_days=window_days)
+        sz = sz_filing_deadlines(
+            [sz_filing_of(f) for f in filings],
+            on,
+            sz_rules or rules_in_force("sz-donation", on),
+            window_days=window_days,
+        )
         items += [i for i in sz if org is None or i.org == org]
     return _sort(items)
 
 
-def disclosures_of_project(bind: Engine | Connection, project: str, on: date, *, rules: RuleSet | None = None) -> list[Disclosure]:
+def disclosures_of_project(
+    bind: Engine | Connection, project: str, on: date, *, rules: RuleSet | None = None
+) -> list[Disclosure]:
     """The history of one project's disclosures (:func:`project_disclosures`) from the
     projections, under the ``cn-charity`` rule set in force on ``on``; [] for an unknown project."""
     rules = rules or rules_in_force("cn-charity", on)
@@ -679,11 +779,13 @@ def disclosures_of_project(bind: Engine | Connection, project: str, on: date, *,
     return project_disclosures(rows[0], progress, on, rules, closed_time=closed.get(rows[0].closed_id or ""))
 
 
-def disclosures_of_org(bind: Engine | Connection, org: str, on: date, *, rules: RuleSet | None = None) -> list[Disclosure]:
+def disclosures_of_org(
+    bind: Engine | Connection, org: str, on: date, *, rules: RuleSet | None = None
+) -> list[Disclosure]:
     """The history of one organisation's annual reports (:func:`annual_report_disclosures`)
     from the projections; [] for an unknown organisation, or one that owes none."""
     rules = rules or rules_in_force("cn-charity", on)
-    O, F = _table(OrgRow), _table(FinancialsRow)
+    O, F = _table(OrgRow), _table(FinancialsRow)  # noqa: E741 (table aliases)
     with _connect(bind) as conn:
         started = _log_started(conn)
         rows = _rows(conn, OrgRow, select(O).where(O.c.org == org))
@@ -698,7 +800,14 @@ def disclosures_of_org(bind: Engine | Connection, org: str, on: date, *, rules: 
 # ============================================================================================
 
 # Entry types an overseer gives a verdict on by default.
-VERDICT_TYPES = ("funds.allocated", "funds.disbursed", "progress.reported", "project.closed", "plan.filed", "entry.corrected")
+VERDICT_TYPES = (
+    "funds.allocated",
+    "funds.disbursed",
+    "progress.reported",
+    "project.closed",
+    "plan.filed",
+    "entry.corrected",
+)
 OPEN_VERDICTS = ("queried", "flagged")
 
 
@@ -706,16 +815,16 @@ OPEN_VERDICTS = ("queried", "flagged")
 class Finding:
     """A query or flag an overseer raised, with what became of it."""
 
-    attestation: str              # leaf hash of the queried/flagged attestation
+    attestation: str  # leaf hash of the queried/flagged attestation
     seq: int
-    verdict: str                  # queried / flagged
+    verdict: str  # queried / flagged
     findings: str
     target: str
     target_type: str
     project: str | None
     time: str
-    status: str                   # open / resolved / target_corrected
-    resolved_by: str | None = None   # the resolving attestation (or the correction)
+    status: str  # open / resolved / target_corrected
+    resolved_by: str | None = None  # the resolving attestation (or the correction)
     resolved_time: str | None = None
     target_last_verdict: str | None = None
 
@@ -724,12 +833,12 @@ class Finding:
 class RiskSignal:
     """A pattern worth a look; not a finding by itself."""
 
-    kind: str                     # near_threshold / shared_payee / own_payee
+    kind: str  # near_threshold / shared_payee / own_payee
     payee: str
     projects: tuple[str, ...]
     en: str
     zh: str
-    entry: str | None = None      # the disbursement's leaf hash
+    entry: str | None = None  # the disbursement's leaf hash
     seq: int | None = None
     amount_minor: int | None = None
     currency: str | None = None
@@ -752,9 +861,13 @@ class OverseerView:
             return {f.name: list(v) if isinstance(v := getattr(value, f.name), tuple) else v for f in fields(value)}
 
         return {
-            "org": self.org, "on": self.on.isoformat(), "projects": list(self.projects),
-            "awaiting": [plain(e) for e in self.awaiting], "findings": [plain(f) for f in self.findings],
-            "overdue": [plain(d) for d in self.overdue], "risks": [plain(r) for r in self.risks],
+            "org": self.org,
+            "on": self.on.isoformat(),
+            "projects": list(self.projects),
+            "awaiting": [plain(e) for e in self.awaiting],
+            "findings": [plain(f) for f in self.findings],
+            "overdue": [plain(d) for d in self.overdue],
+            "risks": [plain(r) for r in self.risks],
         }
 
 
@@ -771,7 +884,9 @@ def normalise_payee(payee: str) -> str:
     return re.sub(r"[\s\.,，。·()（）\-_/]+", "", text)
 
 
-def resolve_findings(attestations: Sequence[AttestationRow], entries: Mapping[str, EntryRow], org: str) -> list[Finding]:
+def resolve_findings(
+    attestations: Sequence[AttestationRow], entries: Mapping[str, EntryRow], org: str
+) -> list[Finding]:
     """The queries and flags ``org`` raised, each with its resolution.
 
     A query or flag is resolved by a later ``resolved`` verdict (by any overseer of the
@@ -790,11 +905,22 @@ def resolve_findings(attestations: Sequence[AttestationRow], entries: Mapping[st
             status, by, when = "resolved", resolution.id, resolution.time
         elif target is not None and target.corrected:
             status, by = "target_corrected", target.corrected_by
-        out.append(Finding(
-            attestation=a.id, seq=a.seq, verdict=a.verdict, findings=a.findings, target=a.target,
-            target_type=a.target_type, project=a.project, time=a.time, status=status, resolved_by=by,
-            resolved_time=when, target_last_verdict=None if target is None else target.last_verdict,
-        ))
+        out.append(
+            Finding(
+                attestation=a.id,
+                seq=a.seq,
+                verdict=a.verdict,
+                findings=a.findings,
+                target=a.target,
+                target_type=a.target_type,
+                project=a.project,
+                time=a.time,
+                status=status,
+                resolved_by=by,
+                resolved_time=when,
+                target_last_verdict=None if target is None else target.last_verdict,
+            )
+        )
     return out
 
 
@@ -830,30 +956,48 @@ def risk_signals(
             continue
         limit = (thresholds or {}).get(d.currency)
         if limit is not None and limit * (10_000 - band_bp) <= d.amount_minor * 10_000 < limit * 10_000:
-            out.append(RiskSignal(
-                "near_threshold", d.payee, (d.project,),
-                f"Paid {_money(d.amount_minor, d.currency)}, just under the approval threshold of {_money(limit, d.currency)}.",
-                f"支出 {_money(d.amount_minor, d.currency)}，略低于审批门槛 {_money(limit, d.currency)}。",
-                d.id, d.seq, d.amount_minor, d.currency,
-            ))
+            out.append(
+                RiskSignal(
+                    "near_threshold",
+                    d.payee,
+                    (d.project,),
+                    f"Paid {_money(d.amount_minor, d.currency)}, just under the approval threshold of {_money(limit, d.currency)}.",
+                    f"支出 {_money(d.amount_minor, d.currency)}，略低于审批门槛 {_money(limit, d.currency)}。",
+                    d.id,
+                    d.seq,
+                    d.amount_minor,
+                    d.currency,
+                )
+            )
         key = normalise_payee(d.payee)
         paid_by = payee_projects.get(key, set())
         if len(paid_by) >= min_projects and key not in shared_seen:
             shared_seen.add(key)
-            out.append(RiskSignal(
-                "shared_payee", d.payee, tuple(sorted(paid_by)),
-                f"The same payee is paid by {len(paid_by)} projects.",
-                f"同一收款方由 {len(paid_by)} 个项目付款。",
-            ))
+            out.append(
+                RiskSignal(
+                    "shared_payee",
+                    d.payee,
+                    tuple(sorted(paid_by)),
+                    f"The same payee is paid by {len(paid_by)} projects.",
+                    f"同一收款方由 {len(paid_by)} 个项目付款。",
+                )
+            )
         fundraiser = orgs.get(project.fundraiser_org)
         names = {normalise_payee(n) for n in (fundraiser.name_zh, fundraiser.name_en) if n} if fundraiser else set()
         if project.fundraiser_org in d.payee.upper() or key in names:
-            out.append(RiskSignal(
-                "own_payee", d.payee, (d.project,),
-                f"The payee is the project's own fundraising organisation {project.fundraiser_org}.",
-                f"收款方是本项目的募集方 {project.fundraiser_org}。",
-                d.id, d.seq, d.amount_minor, d.currency,
-            ))
+            out.append(
+                RiskSignal(
+                    "own_payee",
+                    d.payee,
+                    (d.project,),
+                    f"The payee is the project's own fundraising organisation {project.fundraiser_org}.",
+                    f"收款方是本项目的募集方 {project.fundraiser_org}。",
+                    d.id,
+                    d.seq,
+                    d.amount_minor,
+                    d.currency,
+                )
+            )
     return out
 
 
@@ -918,8 +1062,14 @@ def awaiting_verdict(
     judged = exists().where(and_(A.c.target == E.c.id, A.c.overseer_org == org, A.c.corrected.is_(False)))
     stmt = (
         select(E)
-        .where(E.c.project.in_(mine), E.c.type.in_(list(types)), E.c.corrected.is_(False), E.c.signer_org != org,
-               E.c.seq > after_seq, not_(judged))
+        .where(
+            E.c.project.in_(mine),
+            E.c.type.in_(list(types)),
+            E.c.corrected.is_(False),
+            E.c.signer_org != org,
+            E.c.seq > after_seq,
+            not_(judged),
+        )
         .order_by(E.c.seq)
         .limit(limit)
     )
@@ -934,7 +1084,9 @@ def findings_of(bind: Engine | Connection, org: str) -> list[Finding]:
         raised = select(A.c.target).where(A.c.overseer_org == org, A.c.verdict.in_(OPEN_VERDICTS))
         attestations = _rows(conn, AttestationRow, select(A).where(A.c.target.in_(raised)).order_by(A.c.seq))
         targets = {a.target for a in attestations}
-        entries = {e.id: e for e in _rows(conn, EntryRow, select(E).where(E.c.id.in_(list(targets))))} if targets else {}
+        entries = (
+            {e.id: e for e in _rows(conn, EntryRow, select(E).where(E.c.id.in_(list(targets))))} if targets else {}
+        )
     return resolve_findings(attestations, entries, org)
 
 
@@ -947,7 +1099,7 @@ def overseer_risks(
     min_projects: int = 3,
 ) -> list[RiskSignal]:
     """:func:`risk_signals` over the disbursements of the projects ``org`` oversees."""
-    P, D, O = _table(ProjectRow), _table(DisbursementRow), _table(OrgRow)
+    P, D, O = _table(ProjectRow), _table(DisbursementRow), _table(OrgRow)  # noqa: E741 (table aliases)
     with _connect(bind) as conn:
         projects = _rows(conn, ProjectRow, select(P).where(_oversees(P.c.overseers_json, org)))
         ids = [p.project for p in projects]
@@ -959,7 +1111,9 @@ def overseer_risks(
             payee_projects.setdefault(normalise_payee(payee), set()).add(project)
         fundraisers = {p.fundraiser_org for p in projects}
         orgs = {o.org: o for o in _rows(conn, OrgRow, select(O).where(O.c.org.in_(list(fundraisers))))}
-    return risk_signals(projects, disbursements, payee_projects, orgs, thresholds=thresholds, band_bp=band_bp, min_projects=min_projects)
+    return risk_signals(
+        projects, disbursements, payee_projects, orgs, thresholds=thresholds, band_bp=band_bp, min_projects=min_projects
+    )
 
 
 def overdue_of_projects(
@@ -974,7 +1128,9 @@ def overdue_of_projects(
     if not projects:
         return []
     ids = [p.project for p in projects]
-    related = sorted({p.fundraiser_org for p in projects} | {i for p in projects for i in json.loads(p.implementers_json)})
+    related = sorted(
+        {p.fundraiser_org for p in projects} | {i for p in projects for i in json.loads(p.implementers_json)}
+    )
     items = scan_deadlines(bind, on, window_days=0, projects=ids, orgs=related, rules=rules)
     return [i for i in items if i.status == "overdue"]
 
@@ -1003,11 +1159,15 @@ def overseer_view(
     with _connect(bind) as conn:
         projects = overseen_projects(conn, org)
         return OverseerView(
-            org=org, on=on, projects=tuple(p.project for p in projects),
+            org=org,
+            on=on,
+            projects=tuple(p.project for p in projects),
             awaiting=tuple(awaiting_verdict(conn, org, limit=limit, after_seq=after_seq)),
             findings=tuple(findings_of(conn, org)),
             overdue=tuple(overdue_of_projects(conn, projects, on, rules=rules)),
-            risks=tuple(overseer_risks(conn, org, thresholds=thresholds, band_bp=band_bp, min_projects=min_projects)) if risks else (),
+            risks=tuple(overseer_risks(conn, org, thresholds=thresholds, band_bp=band_bp, min_projects=min_projects))
+            if risks
+            else (),
         )
 
 

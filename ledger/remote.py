@@ -26,7 +26,11 @@ class LogClient:
         except httpx.HTTPError as exc:
             raise VerificationError("log unreachable", expected=self.base + path, actual=str(exc)) from exc
         if response.status_code != 200:
-            raise VerificationError("log answered with an error", expected=f"200 for {path}", actual=f"{response.status_code} {response.text[:200]}")
+            raise VerificationError(
+                "log answered with an error",
+                expected=f"200 for {path}",
+                actual=f"{response.status_code} {response.text[:200]}",
+            )
         return response
 
     def checkpoint(self) -> str:
@@ -37,7 +41,7 @@ class LogClient:
         shards: list[dict[str, object]] = self._get("/api/v1/log/shards").json()["shards"]
         return shards
 
-    def for_shard(self, index: int) -> "LogClient":
+    def for_shard(self, index: int) -> LogClient:
         """The same endpoints for a sealed log of the chain (``/api/v1/log/shards/N/...``)."""
         other = LogClient(self.base, client=self.http)
         other.prefix = f"/api/v1/log/shards/{index}"
@@ -53,7 +57,9 @@ class LogClient:
             response = self._get(self.prefix + "/entries", start=position, end=min(end, position + PAGE))
             lines = [line for line in response.content.split(b"\n") if line]
             if not lines:
-                raise VerificationError("log returned no entries", seq=position, expected=f"entries {position}..{end - 1}", actual="none")
+                raise VerificationError(
+                    "log returned no entries", seq=position, expected=f"entries {position}..{end - 1}", actual="none"
+                )
             yield from lines
             position += len(lines)
 
@@ -69,8 +75,10 @@ class LogClient:
             leaves = tiles.decode_bundle(self._get(prefix + tile.path).content)
             if len(leaves) != tile.width:
                 raise VerificationError(
-                    "entry bundle has the wrong number of leaves", seq=first,
-                    expected=f"{tile.width} leaves in {tile.path}", actual=str(len(leaves)),
+                    "entry bundle has the wrong number of leaves",
+                    seq=first,
+                    expected=f"{tile.width} leaves in {tile.path}",
+                    actual=str(len(leaves)),
                 )
             yield from leaves[max(start - first, 0) :]
 
@@ -87,8 +95,9 @@ def _whole(shard: dict[str, object], name: str) -> int:
     """A number of the served chain: a JSON integer, never a string or float ``int()`` would read."""
     value = shard.get(name)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise VerificationError("log answered a malformed chain", expected=f"a whole number for {name}",
-                                actual=repr(value)[:60])
+        raise VerificationError(
+            "log answered a malformed chain", expected=f"a whole number for {name}", actual=repr(value)[:60]
+        )
     return value
 
 

@@ -79,4 +79,3 @@ def start(items: Sequence[Item]) -> Pending:
         return Pending(done=_verify_chunk(items))
     step = -(-len(items) // pool_size())
     return Pending(futures=[pool.submit(_verify_chunk, list(items[i : i + step])) for i in range(0, len(items), step)])
-

@@ -33,13 +33,13 @@ from .checkpoint import Checkpoint, verify_checkpoint
 from .entry import GENESIS_PREV, Leaf, SignedEntry, parse_leaf
 from .errors import LedgerError, VerificationError
 from .keys import b64, check_public_key, key_id, unb64
+from .note import NoteVerifier, format_verifier_key, parse_note, parse_verifier_key
+from .sigcheck import Pending
+from .sigcheck import start as start_verify
 
 LOG_KEY_ROTATED = "log.key_rotated"
 LOG_SEALED = "log.sealed"
 GENESIS = "registry.genesis"
-from .note import NoteVerifier, format_verifier_key, parse_note, parse_verifier_key
-from .sigcheck import Pending
-from .sigcheck import start as start_verify
 
 
 @dataclass(slots=True)
@@ -97,7 +97,9 @@ class KeyRing:
 
     def public_key_for(self, seq: int, signer: str, type_: str = "", data: Any = None) -> bytes | None:
         """The key ``signer`` stands for at position ``seq`` for an entry of ``type_``."""
-        if type_ in (LOG_KEY_ROTATED, LOG_SEALED) or (type_ == GENESIS and isinstance(data, dict) and "previous" in data):
+        if type_ in (LOG_KEY_ROTATED, LOG_SEALED) or (
+            type_ == GENESIS and isinstance(data, dict) and "previous" in data
+        ):
             current = self.log_keys[-1][1] if self.log_keys else None
             return current if current is not None and key_id(current) == signer else None
         key = self.keys.get(signer)
@@ -153,11 +155,18 @@ def verify_leaves(
         raise
     count = position + 1
     if count < checkpoint.size:
-        raise VerificationError("log is shorter than its checkpoint", seq=count, expected=f"{checkpoint.size} entries", actual=f"{count} entries")
+        raise VerificationError(
+            "log is shorter than its checkpoint",
+            seq=count,
+            expected=f"{checkpoint.size} entries",
+            actual=f"{count} entries",
+        )
     root = edge.root()
     if root != checkpoint.root:
         last = checkpoint.size - 1 if checkpoint.size else None
-        raise VerificationError("Merkle root differs from the checkpoint", seq=last, expected=checkpoint.root.hex(), actual=root.hex())
+        raise VerificationError(
+            "Merkle root differs from the checkpoint", seq=last, expected=checkpoint.root.hex(), actual=root.hex()
+        )
     report.keys = len(ring.keys)
     return report
 
@@ -190,7 +199,12 @@ class _Signatures:
     def _check(self, meta: list[tuple[int, str, str]], pending: Pending) -> None:
         for (position, signer, type_), ok in zip(meta, pending.result(), strict=True):
             if not ok:
-                raise VerificationError("signature does not verify", seq=position - self.base, expected=f"signature by {signer}", actual=type_)
+                raise VerificationError(
+                    "signature does not verify",
+                    seq=position - self.base,
+                    expected=f"signature by {signer}",
+                    actual=type_,
+                )
 
     def settle(self) -> None:
         self._submit()
@@ -199,8 +213,13 @@ class _Signatures:
 
 
 def _walk(
-    stream: Iterator[bytes], checkpoint: Checkpoint, ring: KeyRing, edge: merkle.CompactRange, report: VerifyReport,
-    signatures: _Signatures, after: SealedLog | None = None,
+    stream: Iterator[bytes],
+    checkpoint: Checkpoint,
+    ring: KeyRing,
+    edge: merkle.CompactRange,
+    report: VerifyReport,
+    signatures: _Signatures,
+    after: SealedLog | None = None,
 ) -> int:
     """The sequential checks of every leaf; signatures go to ``signatures``. Returns the last position."""
     prev = GENESIS_PREV
@@ -210,48 +229,92 @@ def _walk(
     base = ring.base
     for position, raw in enumerate(stream):
         if sealed_at is not None:
-            raise VerificationError("entry after log.sealed", seq=position, expected=f"the log ends at seq {sealed_at}", actual="more entries")
+            raise VerificationError(
+                "entry after log.sealed",
+                seq=position,
+                expected=f"the log ends at seq {sealed_at}",
+                actual="more entries",
+            )
         if position >= checkpoint.size:
-            raise VerificationError("entry beyond the checkpoint's tree size", seq=position, expected=f"{checkpoint.size} entries", actual="more")
+            raise VerificationError(
+                "entry beyond the checkpoint's tree size",
+                seq=position,
+                expected=f"{checkpoint.size} entries",
+                actual="more",
+            )
         try:
             leaf = parse_leaf(raw)
         except LedgerError as exc:
-            raise VerificationError(f"leaf is not well formed ({exc.message_en})", seq=position, expected="canonical leaf", actual=raw[:80].decode("utf-8", "replace")) from exc
+            raise VerificationError(
+                f"leaf is not well formed ({exc.message_en})",
+                seq=position,
+                expected="canonical leaf",
+                actual=raw[:80].decode("utf-8", "replace"),
+            ) from exc
         if leaf.seq != position:
             raise VerificationError("seq out of place", seq=position, expected=position, actual=leaf.seq)
         if leaf.prev != prev:
             raise _chain_break(position, leaf, prev, stream, edge, checkpoint)
         if leaf.time < last_time:
-            raise VerificationError("log time runs backwards", seq=position, expected=f">= {last_time}", actual=leaf.time)
+            raise VerificationError(
+                "log time runs backwards", seq=position, expected=f">= {last_time}", actual=leaf.time
+            )
         body = leaf.entry.body
         if body["log"] != checkpoint.origin:
-            raise VerificationError("entry signed for another log", seq=position, expected=checkpoint.origin, actual=body["log"])
+            raise VerificationError(
+                "entry signed for another log", seq=position, expected=checkpoint.origin, actual=body["log"]
+            )
         if position == 0:
             if body["type"] != GENESIS:
-                raise VerificationError("entry 0 must be registry.genesis", seq=0, expected="registry.genesis", actual=body["type"])
+                raise VerificationError(
+                    "entry 0 must be registry.genesis", seq=0, expected="registry.genesis", actual=body["type"]
+                )
             if after is not None:
                 _check_continuation(body["data"], after, ring, checkpoint.origin)
             elif "previous" in body["data"]:
-                raise VerificationError("this log continues another; verify the chain from its first log", seq=0,
-                                        expected="the first log's genesis", actual=f"previous: {body['data'].get('previous', {}).get('origin') if isinstance(body['data'].get('previous'), dict) else '?'}")
+                raise VerificationError(
+                    "this log continues another; verify the chain from its first log",
+                    seq=0,
+                    expected="the first log's genesis",
+                    actual=f"previous: {body['data'].get('previous', {}).get('origin') if isinstance(body['data'].get('previous'), dict) else '?'}",
+                )
             try:
                 ring.observe(base, GENESIS, body["data"])
             except LedgerError as exc:
-                raise VerificationError("genesis names no valid public key", seq=0, expected="data.public_key", actual=exc.message_en) from exc
+                raise VerificationError(
+                    "genesis names no valid public key", seq=0, expected="data.public_key", actual=exc.message_en
+                ) from exc
         elif body["type"] == GENESIS:
-            raise VerificationError("registry.genesis after entry 0", seq=position, expected="one genesis per log", actual="another")
+            raise VerificationError(
+                "registry.genesis after entry 0", seq=position, expected="one genesis per log", actual="another"
+            )
         public = ring.public_key_for(base + position, leaf.entry.signer, body["type"], body["data"])
         if public is None:
-            raise VerificationError("signer key not granted (or revoked) at this point of the log", seq=position, expected="a granted key", actual=leaf.entry.signer)
+            raise VerificationError(
+                "signer key not granted (or revoked) at this point of the log",
+                seq=position,
+                expected="a granted key",
+                actual=leaf.entry.signer,
+            )
         signatures.add(base + position, leaf.entry, public)
         if position > 0 and body["type"] in ("key.granted", "key.revoked", LOG_KEY_ROTATED):
             try:
                 ring.observe(base + position, body["type"], body["data"])
             except LedgerError as exc:
-                raise VerificationError("key entry names no valid public key", seq=position, expected="data.public_key", actual=exc.message_en) from exc
+                raise VerificationError(
+                    "key entry names no valid public key",
+                    seq=position,
+                    expected="data.public_key",
+                    actual=exc.message_en,
+                ) from exc
         if body["type"] == LOG_SEALED:
             if body["data"].get("size") != position + 1:
-                raise VerificationError("log.sealed names the wrong final size", seq=position, expected=position + 1, actual=body["data"].get("size"))
+                raise VerificationError(
+                    "log.sealed names the wrong final size",
+                    seq=position,
+                    expected=position + 1,
+                    actual=body["data"].get("size"),
+                )
             sealed_at = position
         report.entries_by_type[body["type"]] = report.entries_by_type.get(body["type"], 0) + 1
         lh = merkle.leaf_hash(raw)
@@ -283,8 +346,12 @@ def _chain_break(
         except LedgerError:
             this_is_bad = False
     if this_is_bad:
-        return VerificationError("prev does not link to the entry before", seq=position, expected=computed, actual=leaf.prev)
-    return VerificationError("entry does not hash to the prev its successor recorded", seq=position - 1, expected=leaf.prev, actual=computed)
+        return VerificationError(
+            "prev does not link to the entry before", seq=position, expected=computed, actual=leaf.prev
+        )
+    return VerificationError(
+        "entry does not hash to the prev its successor recorded", seq=position - 1, expected=leaf.prev, actual=computed
+    )
 
 
 def _check_continuation(data: dict[str, Any], after: SealedLog, ring: KeyRing, origin: str) -> None:
@@ -292,31 +359,62 @@ def _check_continuation(data: dict[str, Any], after: SealedLog, ring: KeyRing, o
     trust root; the chain link the walk across years relies on."""
     previous = data.get("previous")
     if not isinstance(previous, dict):
-        raise VerificationError("the genesis of a later log must name the log it continues", seq=0, expected=f"previous: {after.origin}", actual="none")
+        raise VerificationError(
+            "the genesis of a later log must name the log it continues",
+            seq=0,
+            expected=f"previous: {after.origin}",
+            actual="none",
+        )
     named = (previous.get("origin"), previous.get("size"), previous.get("root_hash"))
     if named != (after.origin, after.size, after.root_hash):
-        raise VerificationError("genesis names another final checkpoint than the sealed log's", seq=0,
-                                expected=f"{after.origin} size {after.size} root {after.root_hash}", actual=" ".join(map(str, named)))
+        raise VerificationError(
+            "genesis names another final checkpoint than the sealed log's",
+            seq=0,
+            expected=f"{after.origin} size {after.size} root {after.root_hash}",
+            actual=" ".join(map(str, named)),
+        )
     if after.next_origin != origin or data.get("origin") != origin:
-        raise VerificationError("the sealed log names another next log", seq=0, expected=after.next_origin, actual=origin)
+        raise VerificationError(
+            "the sealed log names another next log", seq=0, expected=after.next_origin, actual=origin
+        )
     try:
         note_checkpoint = Checkpoint.parse(parse_note(str(previous.get("checkpoint"))).text)
     except LedgerError as exc:
-        raise VerificationError("previous.checkpoint is not a signed checkpoint", seq=0, expected="C2SP checkpoint", actual=exc.message_en) from exc
-    if (note_checkpoint.origin, note_checkpoint.size, note_checkpoint.root.hex()) != (after.origin, after.size, after.root_hash):
-        raise VerificationError("previous.checkpoint is not the sealed log's final checkpoint", seq=0,
-                                expected=f"{after.origin} {after.size}", actual=f"{note_checkpoint.origin} {note_checkpoint.size}")
+        raise VerificationError(
+            "previous.checkpoint is not a signed checkpoint", seq=0, expected="C2SP checkpoint", actual=exc.message_en
+        ) from exc
+    if (note_checkpoint.origin, note_checkpoint.size, note_checkpoint.root.hex()) != (
+        after.origin,
+        after.size,
+        after.root_hash,
+    ):
+        raise VerificationError(
+            "previous.checkpoint is not the sealed log's final checkpoint",
+            seq=0,
+            expected=f"{after.origin} {after.size}",
+            actual=f"{note_checkpoint.origin} {note_checkpoint.size}",
+        )
     try:
         restated = key_id(unb64(data.get("public_key"), length=32, what="data.public_key"))
     except LedgerError as exc:
-        raise VerificationError("genesis names no valid public key", seq=0, expected="data.public_key", actual=exc.message_en) from exc
+        raise VerificationError(
+            "genesis names no valid public key", seq=0, expected="data.public_key", actual=exc.message_en
+        ) from exc
     if ring.root is None or (restated, str(data.get("org"))) != ring.root:
-        raise VerificationError("a later log must restate the trust root unchanged", seq=0,
-                                expected=ring.root[0] if ring.root else "the first genesis", actual=restated)
+        raise VerificationError(
+            "a later log must restate the trust root unchanged",
+            seq=0,
+            expected=ring.root[0] if ring.root else "the first genesis",
+            actual=restated,
+        )
     current = ring.log_keys[-1][1] if ring.log_keys else None
     if current is None or data.get("log_key") != b64(current):
-        raise VerificationError("a later log must name the log key in force when the last was sealed", seq=0,
-                                expected=key_id(current) if current else "a log key", actual=data.get("log_key"))
+        raise VerificationError(
+            "a later log must name the log key in force when the last was sealed",
+            seq=0,
+            expected=key_id(current) if current else "a log key",
+            actual=data.get("log_key"),
+        )
 
 
 @dataclass(slots=True)
@@ -348,7 +446,9 @@ def verify_chain(logs: Sequence[tuple[Iterable[bytes], str]], vkey: str) -> Chai
     try:
         verifier = parse_verifier_key(vkey.strip())
     except LedgerError as exc:
-        raise VerificationError("log verifier key is not valid", expected="name+hash+key", actual=exc.message_en) from exc
+        raise VerificationError(
+            "log verifier key is not valid", expected="name+hash+key", actual=exc.message_en
+        ) from exc
     ring = KeyRing()
     reports: list[VerifyReport] = []
     after: SealedLog | None = None
@@ -356,10 +456,14 @@ def verify_chain(logs: Sequence[tuple[Iterable[bytes], str]], vkey: str) -> Chai
         try:
             checkpoint = Checkpoint.parse(parse_note(note).text)
         except LedgerError as exc:
-            raise VerificationError(f"log {number}: checkpoint is not a signed note", expected="C2SP checkpoint", actual=exc.message_en) from exc
+            raise VerificationError(
+                f"log {number}: checkpoint is not a signed note", expected="C2SP checkpoint", actual=exc.message_en
+            ) from exc
         try:
             if after is not None and checkpoint.origin != after.next_origin:
-                raise VerificationError("logs out of order", seq=None, expected=after.next_origin, actual=checkpoint.origin)
+                raise VerificationError(
+                    "logs out of order", seq=None, expected=after.next_origin, actual=checkpoint.origin
+                )
             last: list[bytes] = []
             report = verify_leaves(_remember_last(leaves, last), checkpoint, ring, after=after)
             if number == len(logs) - 1:
@@ -372,7 +476,9 @@ def verify_chain(logs: Sequence[tuple[Iterable[bytes], str]], vkey: str) -> Chai
         except VerificationError as exc:
             if len(logs) == 1:
                 raise
-            raise VerificationError(f"log {checkpoint.origin}: {exc.what}", seq=exc.seq, expected=exc.expected, actual=exc.actual) from exc
+            raise VerificationError(
+                f"log {checkpoint.origin}: {exc.what}", seq=exc.seq, expected=exc.expected, actual=exc.actual
+            ) from exc
         reports.append(report)
         ring.base += checkpoint.size
         if number < len(logs) - 1:
@@ -390,8 +496,12 @@ def _sealed(last: list[bytes], checkpoint: Checkpoint) -> SealedLog:
     """The link a sealed log hands to the next: its last entry must be log.sealed."""
     body = parse_leaf(last[0]).entry.body if last else None
     if body is None or body["type"] != LOG_SEALED:
-        raise VerificationError(f"log {checkpoint.origin}: a log followed by another must end with log.sealed",
-                                seq=checkpoint.size - 1, expected="log.sealed", actual=body["type"] if body else "no entries")
+        raise VerificationError(
+            f"log {checkpoint.origin}: a log followed by another must end with log.sealed",
+            seq=checkpoint.size - 1,
+            expected="log.sealed",
+            actual=body["type"] if body else "no entries",
+        )
     return SealedLog(checkpoint.origin, checkpoint.size, checkpoint.root.hex(), str(body["data"].get("next_origin")))
 
 
@@ -401,7 +511,9 @@ def check_signed_in_force(note: str, checkpoint: Checkpoint, ring: KeyRing, trus
         return
     at = ring.base + checkpoint.size
     in_force = max(i for i, (from_size, _) in enumerate(ring.log_keys) if from_size <= at)
-    verify_checkpoint(note, format_verifier_key(checkpoint.origin, ring.log_keys[in_force][1]), origin=checkpoint.origin)
+    verify_checkpoint(
+        note, format_verifier_key(checkpoint.origin, ring.log_keys[in_force][1]), origin=checkpoint.origin
+    )
 
 
 def verify_log(leaves: Iterable[bytes], checkpoint_note: str, vkey: str, *, origin: str | None = None) -> VerifyReport:
@@ -414,11 +526,15 @@ def verify_log(leaves: Iterable[bytes], checkpoint_note: str, vkey: str, *, orig
     try:
         verifier = parse_verifier_key(vkey.strip())
     except LedgerError as exc:
-        raise VerificationError("log verifier key is not valid", expected="name+hash+key", actual=exc.message_en) from exc
+        raise VerificationError(
+            "log verifier key is not valid", expected="name+hash+key", actual=exc.message_en
+        ) from exc
     try:
         claimed = Checkpoint.parse(parse_note(checkpoint_note).text)
     except LedgerError as exc:
-        raise VerificationError("checkpoint is not a signed note", expected="C2SP checkpoint", actual=exc.message_en) from exc
+        raise VerificationError(
+            "checkpoint is not a signed note", expected="C2SP checkpoint", actual=exc.message_en
+        ) from exc
     if origin is not None and claimed.origin != origin:
         raise VerificationError("checkpoint origin", expected=origin, actual=claimed.origin)
     ring = KeyRing()
@@ -440,7 +556,8 @@ def check_checkpoint_key(note: str, checkpoint: Checkpoint, trusted: NoteVerifie
     if not trusted_at or min(trusted_at) > in_force:
         raise VerificationError(
             "the trusted log key is not the log's key at this size, nor an earlier key it rotated from",
-            expected=key_id(chain[in_force][1]), actual=key_id(trusted.public),
+            expected=key_id(chain[in_force][1]),
+            actual=key_id(trusted.public),
         )
     verify_checkpoint(note, format_verifier_key(checkpoint.origin, chain[in_force][1]), origin=checkpoint.origin)
 
@@ -473,7 +590,9 @@ def read_export(folder: Path) -> tuple[Iterator[bytes], str, str]:
         if not entries.is_file():
             raise FileNotFoundError(str(entries))
     except (OSError, UnicodeDecodeError) as exc:
-        raise VerificationError("export folder is incomplete", expected="entries.jsonl, checkpoint, log.vkey", actual=str(exc)) from exc
+        raise VerificationError(
+            "export folder is incomplete", expected="entries.jsonl, checkpoint, log.vkey", actual=str(exc)
+        ) from exc
 
     def lines() -> Iterator[bytes]:
         with open(entries, "rb") as f:

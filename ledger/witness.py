@@ -77,7 +77,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -105,8 +105,8 @@ STATE_FORMAT = 1
 SUBMIT_PATH = "/api/v1/log/" + ADD_CHECKPOINT_PATH
 
 # Exit statuses of ``charity-ledger witness --once`` (and of a loop that stops).
-EXIT_COSIGNED = 0   # cosigned (or already had) and the log took the cosignature
-EXIT_REFUSED = 1    # refused: bad signature, stale checkpoint, or a split view (evidence written)
+EXIT_COSIGNED = 0  # cosigned (or already had) and the log took the cosignature
+EXIT_REFUSED = 1  # refused: bad signature, stale checkpoint, or a split view (evidence written)
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3  # the log could not be reached, or refused the submission: try again
 
@@ -211,7 +211,7 @@ def write_atomically(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     try:
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -242,15 +242,15 @@ class EarlierLog:
     """A sealed log of the chain the witness followed past: its final checkpoint, cosigned."""
 
     origin: str
-    shard: int                      # its index in the chain (/api/v1/log/shards/N)
-    size: int                       # final size
-    root: str                       # final root, hex
-    checkpoint: str                 # the final signed note as the log served it
-    cosignature: str                # this witness's cosignature line for it
+    shard: int  # its index in the chain (/api/v1/log/shards/N)
+    size: int  # final size
+    root: str  # final root, hex
+    checkpoint: str  # the final signed note as the log served it
+    cosignature: str  # this witness's cosignature line for it
     cosigned_at: int
-    log_vkey: str                   # the key that signed the final checkpoint (named by its origin)
-    from_size: int = 0              # the size of this log the witness had cosigned before (0: none)
-    submitted: bool = False         # the log took the cosignature
+    log_vkey: str  # the key that signed the final checkpoint (named by its origin)
+    from_size: int = 0  # the size of this log the witness had cosigned before (0: none)
+    submitted: bool = False  # the log took the cosignature
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,25 +259,29 @@ class WitnessState:
 
     origin: str
     log_vkey: str
-    name: str                       # the witness's key name (part of its verifier key)
-    size: int = 0                   # last cosigned tree size (0: none yet)
-    root: str = ""                  # its root, hex ("" when size is 0)
-    checkpoint: str = ""            # the signed note as the log served it
-    cosignature: str = ""           # this witness's cosignature line for it
-    cosigned_at: int = 0            # POSIX seconds in the cosignature
+    name: str  # the witness's key name (part of its verifier key)
+    size: int = 0  # last cosigned tree size (0: none yet)
+    root: str = ""  # its root, hex ("" when size is 0)
+    checkpoint: str = ""  # the signed note as the log served it
+    cosignature: str = ""  # this witness's cosignature line for it
+    cosigned_at: int = 0  # POSIX seconds in the cosignature
     earlier_log_vkeys: tuple[str, ...] = ()  # keys the log rotated away from, oldest first
     earlier_logs: tuple[EarlierLog, ...] = ()  # sealed logs of the chain followed past, oldest first
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "format": STATE_FORMAT, **asdict(self), "earlier_log_vkeys": list(self.earlier_log_vkeys),
+            "format": STATE_FORMAT,
+            **asdict(self),
+            "earlier_log_vkeys": list(self.earlier_log_vkeys),
             "earlier_logs": [asdict(e) for e in self.earlier_logs],
         }
 
     @classmethod
     def from_json(cls, obj: Any, path: Path) -> WitnessState:
         if not isinstance(obj, dict) or obj.get("format") != STATE_FORMAT:
-            raise LedgerError(WITNESS_STATE_INVALID, path=str(path), detail=f"not a format {STATE_FORMAT} witness state")
+            raise LedgerError(
+                WITNESS_STATE_INVALID, path=str(path), detail=f"not a format {STATE_FORMAT} witness state"
+            )
         try:
             fields_ = {k: v for k, v in obj.items() if k != "format"}
             fields_["earlier_log_vkeys"] = tuple(fields_.get("earlier_log_vkeys", ()))
@@ -289,7 +293,9 @@ class WitnessState:
         except TypeError as exc:
             raise LedgerError(WITNESS_STATE_INVALID, path=str(path), detail=str(exc)) from exc
         if state.size and Checkpoint.parse(parse_note(state.checkpoint).text).root.hex() != state.root:
-            raise LedgerError(WITNESS_STATE_INVALID, path=str(path), detail="the stored checkpoint does not match the stored root")
+            raise LedgerError(
+                WITNESS_STATE_INVALID, path=str(path), detail="the stored checkpoint does not match the stored root"
+            )
         return state
 
 
@@ -340,7 +346,7 @@ def write_evidence(folder: Path, previous: str, offered: str, reason: dict[str, 
                 return existing
         except (OSError, ValueError):
             continue
-    stamp = datetime.fromtimestamp(now, timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    stamp = datetime.fromtimestamp(now, UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     final = Path(folder) / f"evidence-{stamp}"
     tmp = Path(folder) / f".evidence-{stamp}.tmp"
     tmp.mkdir(mode=0o700)
@@ -413,7 +419,9 @@ class Witness:
         clock: Callable[[], float] = time.time,
     ) -> None:
         if name is not None and not is_valid_name(name):
-            raise LedgerError(WITNESS_STATE_INVALID, path=str(state_dir), detail=f"the witness name {name!r} has spaces or '+'")
+            raise LedgerError(
+                WITNESS_STATE_INVALID, path=str(state_dir), detail=f"the witness name {name!r} has spaces or '+'"
+            )
         if log_vkey is not None:
             parse_verifier_key(log_vkey, sig_types=(SIG_ED25519,))
         self.key = key
@@ -455,7 +463,7 @@ class Witness:
                 if followed is None:
                     return _outcome_of(exc, "refused", EXIT_REFUSED)
                 checkpoint, keys = followed
-                earlier, vkey = earlier + (vkey, *keys[:-1]), keys[-1]
+                earlier, vkey = (*earlier, vkey, *keys[:-1]), keys[-1]
             if state is not None and checkpoint.origin != state.origin:
                 wrong = VerificationError("checkpoint origin", expected=state.origin, actual=checkpoint.origin)
                 return _outcome_of(wrong, "refused", EXIT_REFUSED)
@@ -475,15 +483,27 @@ class Witness:
             stamp = int(self.clock())
             line = cosign(checkpoint, self.key, name, stamp)
             current = replace(
-                state, size=checkpoint.size, root=checkpoint.root.hex(), checkpoint=note,
-                cosignature=line.rstrip("\n"), cosigned_at=stamp, log_vkey=vkey, earlier_log_vkeys=earlier,
+                state,
+                size=checkpoint.size,
+                root=checkpoint.root.hex(),
+                checkpoint=note,
+                cosignature=line.rstrip("\n"),
+                cosigned_at=stamp,
+                log_vkey=vkey,
+                earlier_log_vkeys=earlier,
             )
             save_state(self.state_dir, current, loaded)  # stored before it is released
             status = "cosigned"
         cosigned_note = add_signatures(note, [line])
-        result: dict[str, Any] = {"size": checkpoint.size, "root": checkpoint.root.hex(), "cosignature": line.rstrip("\n")}
+        result: dict[str, Any] = {
+            "size": checkpoint.size,
+            "root": checkpoint.root.hex(),
+            "cosignature": line.rstrip("\n"),
+        }
         if crossed:
-            result["details"] = {"earlier_logs": [{"origin": e.origin, "size": e.size, "root": e.root} for e in crossed]}
+            result["details"] = {
+                "earlier_logs": [{"origin": e.origin, "size": e.size, "root": e.root} for e in crossed]
+            }
         pending: LedgerError | None = None
         try:
             self._submit_pending(current)  # cosignatures of sealed logs' final checkpoints not yet taken
@@ -498,7 +518,9 @@ class Witness:
         message = f"cosigned {checkpoint.origin} at size {checkpoint.size}"
         message_zh = f"已副署 {checkpoint.origin} 树大小 {checkpoint.size}"
         if crossed:
-            message += "; before it, the final checkpoint" + "".join(f" of {e.origin} at size {e.size}" for e in crossed)
+            message += "; before it, the final checkpoint" + "".join(
+                f" of {e.origin} at size {e.size}" for e in crossed
+            )
             message_zh += "；此前已副署最终检查点：" + "、".join(f"{e.origin} 树大小 {e.size}" for e in crossed)
         return Outcome(status, EXIT_COSIGNED, message=message, message_zh=message_zh, submitted=True, **result)
 
@@ -508,9 +530,17 @@ class Witness:
         if state is not None:
             known = (state.log_vkey, *state.earlier_log_vkeys, *(e.log_vkey for e in state.earlier_logs))
             if self.log_vkey is not None and self.log_vkey not in known:
-                raise LedgerError(WITNESS_STATE_INVALID, path=where, detail=f"the state pins the log key {state.log_vkey}, not {self.log_vkey}")
+                raise LedgerError(
+                    WITNESS_STATE_INVALID,
+                    path=where,
+                    detail=f"the state pins the log key {state.log_vkey}, not {self.log_vkey}",
+                )
             if self.name is not None and self.name != state.name:
-                raise LedgerError(WITNESS_STATE_INVALID, path=where, detail=f"the state belongs to the witness {state.name!r}, not {self.name!r}")
+                raise LedgerError(
+                    WITNESS_STATE_INVALID,
+                    path=where,
+                    detail=f"the state belongs to the witness {state.name!r}, not {self.name!r}",
+                )
             return state.log_vkey, state.name
         vkey = self.log_vkey or self._call("fetching the log key", self.log.vkey)
         try:
@@ -519,7 +549,9 @@ class Witness:
             raise _Unavailable(self._unavailable(f"the log serves an invalid key ({exc.message_en})")) from exc
         return vkey, self.name or witness_name_for(self.key)
 
-    def _follow_rotations(self, client: LogClient, cosigned: int, vkey: str, note: str) -> tuple[Checkpoint, list[str]] | None:
+    def _follow_rotations(
+        self, client: LogClient, cosigned: int, vkey: str, note: str
+    ) -> tuple[Checkpoint, list[str]] | None:
         """The checkpoint and the log keys it was reached through, when the pinned key rotated.
 
         Reads the leaves of ``client``'s log after the cosigned size for ``log.key_rotated``
@@ -535,7 +567,9 @@ class Witness:
             return None
         current = parse_verifier_key(vkey, sig_types=(SIG_ED25519,)).public
         chain: list[tuple[int, bytes, bytes]] = []  # (seq, leaf hash, new key)
-        leaves = self._call("reading the entries for key rotations", lambda: list(client.entries(cosigned, claimed.size)))
+        leaves = self._call(
+            "reading the entries for key rotations", lambda: list(client.entries(cosigned, claimed.size))
+        )
         for seq, raw in enumerate(leaves, start=cosigned):
             new = rotation_in(raw, seq, claimed.origin, current)
             if new is not None:
@@ -547,13 +581,18 @@ class Witness:
         try:
             checkpoint = verify_checkpoint(note, keys[-1])
             for seq, lh, _ in chain:
-                proof = [bytes.fromhex(h) for h in self._call("fetching an inclusion proof", client.inclusion, seq, claimed.size)]
+                proof = [
+                    bytes.fromhex(h)
+                    for h in self._call("fetching an inclusion proof", client.inclusion, seq, claimed.size)
+                ]
                 verify_inclusion(lh, seq, claimed.size, proof, checkpoint.root)
         except (LedgerError, ValueError):
             return None
         return checkpoint, keys
 
-    def _check_against(self, state: WitnessState, checkpoint: Checkpoint, client: LogClient | None = None) -> list[bytes]:
+    def _check_against(
+        self, state: WitnessState, checkpoint: Checkpoint, client: LogClient | None = None
+    ) -> list[bytes]:
         """The consistency proof from the cosigned size, verified; raises on a contradiction."""
         old_root = bytes.fromhex(state.root) if state.size else b""
         if state.size == 0:
@@ -567,7 +606,9 @@ class Witness:
             try:
                 verify_consistency(state.size, checkpoint.size, old_root, checkpoint.root, proof)
             except VerificationError as exc:
-                raise _Contradiction("inconsistent_proof", f"the consistency proof does not verify: {exc.what}", proof) from exc
+                raise _Contradiction(
+                    "inconsistent_proof", f"the consistency proof does not verify: {exc.what}", proof
+                ) from exc
             return proof
         # smaller: never cosigned; evidence only if the log proves its own contradiction
         try:
@@ -577,10 +618,14 @@ class Witness:
         try:
             verify_consistency(checkpoint.size, state.size, checkpoint.root, old_root, proof)
         except VerificationError as exc:
-            raise _Contradiction("inconsistent_proof", f"the older checkpoint is not a prefix of the cosigned one: {exc.what}", proof) from exc
+            raise _Contradiction(
+                "inconsistent_proof", f"the older checkpoint is not a prefix of the cosigned one: {exc.what}", proof
+            ) from exc
         raise _Stale()
 
-    def _split_view(self, state: WitnessState, note: str, checkpoint: Checkpoint, c: _Contradiction, offered_vkey: str) -> Outcome:
+    def _split_view(
+        self, state: WitnessState, note: str, checkpoint: Checkpoint, c: _Contradiction, offered_vkey: str
+    ) -> Outcome:
         now = self.clock()
         reason = {
             "kind": c.kind,
@@ -597,14 +642,29 @@ class Witness:
         }
         folder = write_evidence(self.state_dir, state.checkpoint, note, reason, now=now)
         err = LedgerError(
-            WITNESS_SPLIT_VIEW, kind=c.kind, old_size=state.size, old_root=state.root,
-            new_size=checkpoint.size, new_root=checkpoint.root.hex(), evidence=str(folder),
+            WITNESS_SPLIT_VIEW,
+            kind=c.kind,
+            old_size=state.size,
+            old_root=state.root,
+            new_size=checkpoint.size,
+            new_root=checkpoint.root.hex(),
+            evidence=str(folder),
         )
-        return _outcome_of(err, "split_view", EXIT_REFUSED, size=checkpoint.size, root=checkpoint.root.hex(), evidence=str(folder), details=reason)
+        return _outcome_of(
+            err,
+            "split_view",
+            EXIT_REFUSED,
+            size=checkpoint.size,
+            root=checkpoint.root.hex(),
+            evidence=str(folder),
+            details=reason,
+        )
 
     # -- across the chain of logs ---------------------------------------------------------
 
-    def _cross(self, state: WitnessState, note: str) -> tuple[WitnessState, Checkpoint, LogClient, tuple[EarlierLog, ...]]:
+    def _cross(
+        self, state: WitnessState, note: str
+    ) -> tuple[WitnessState, Checkpoint, LogClient, tuple[EarlierLog, ...]]:
         """Follow the chain from the state's log to the served checkpoint's (module docstring).
 
         Returns the state moved to the served log (not saved: size 0, the key in force, the
@@ -635,7 +695,7 @@ class Witness:
                 if followed is None or followed[0].origin != origin:
                     self._refuse(exc)
                 checkpoint, keys = followed
-                earlier, vkey = earlier + (vkey, *keys[:-1]), keys[-1]
+                earlier, vkey = (*earlier, vkey, *keys[:-1]), keys[-1]
                 key = parse_verifier_key(vkey, sig_types=(SIG_ED25519,)).public
             if before is not None:
                 self._check_genesis(client, state, this_note, checkpoint, vkey, start_key, before)
@@ -650,7 +710,8 @@ class Witness:
                 except _Stale:
                     below = _Contradiction(
                         "sealed_below_cosigned",
-                        f"the log sealed {origin} at size {checkpoint.size}, below the size {state.size} this witness cosigned", [],
+                        f"the log sealed {origin} at size {checkpoint.size}, below the size {state.size} this witness cosigned",
+                        [],
                     )
                     raise _Done(self._split_view(state, this_note, checkpoint, below, vkey)) from None
             if pos == 0 and state.size == checkpoint.size:  # its final checkpoint was cosigned already
@@ -658,14 +719,31 @@ class Witness:
             else:
                 stamp = int(self.clock())
                 line = cosign(checkpoint, self.key, state.name, stamp).rstrip("\n")
-            crossed.append(EarlierLog(
-                origin=origin, shard=shard["index"], size=checkpoint.size, root=checkpoint.root.hex(), checkpoint=this_note,
-                cosignature=line, cosigned_at=stamp, log_vkey=vkey, from_size=min(cosigned, checkpoint.size),
-            ))
+            crossed.append(
+                EarlierLog(
+                    origin=origin,
+                    shard=shard["index"],
+                    size=checkpoint.size,
+                    root=checkpoint.root.hex(),
+                    checkpoint=this_note,
+                    cosignature=line,
+                    cosigned_at=stamp,
+                    log_vkey=vkey,
+                    from_size=min(cosigned, checkpoint.size),
+                )
+            )
             before = (checkpoint, this_note, vkey)
         moved = replace(
-            state, origin=served.origin, log_vkey=vkey, size=0, root="", checkpoint="", cosignature="", cosigned_at=0,
-            earlier_log_vkeys=earlier, earlier_logs=state.earlier_logs + tuple(crossed),
+            state,
+            origin=served.origin,
+            log_vkey=vkey,
+            size=0,
+            root="",
+            checkpoint="",
+            cosignature="",
+            cosigned_at=0,
+            earlier_log_vkeys=earlier,
+            earlier_logs=state.earlier_logs + tuple(crossed),
         )
         return moved, checkpoint, client, tuple(crossed)
 
@@ -675,11 +753,17 @@ class Witness:
         try:
             shards = [_shard_listed(s) for s in listed]
         except (TypeError, ValueError, KeyError) as exc:
-            raise _Unavailable(self._unavailable(f"the list of logs at /api/v1/log/shards is not valid ({exc})")) from exc
+            raise _Unavailable(
+                self._unavailable(f"the list of logs at /api/v1/log/shards is not valid ({exc})")
+            ) from exc
         origins = [s["origin"] for s in shards]
 
         def broken(detail: str, detail_zh: str) -> NoReturn:
-            self._refuse(LedgerError(WITNESS_CHAIN_BROKEN, served=served, origin=state.origin, detail=detail, detail_zh=detail_zh))
+            self._refuse(
+                LedgerError(
+                    WITNESS_CHAIN_BROKEN, served=served, origin=state.origin, detail=detail, detail_zh=detail_zh
+                )
+            )
 
         for origin in (state.origin, served):
             if origin not in origins:
@@ -687,9 +771,14 @@ class Witness:
         start, end = origins.index(state.origin), origins.index(served)
         if end < start:
             self._refuse(LedgerError(WITNESS_EARLIER_LOG, served=served, origin=state.origin), "stale")
-        for here, after in zip(shards[start:end], shards[start + 1 : end + 1]):
+        for here, after in zip(
+            shards[start:end], shards[start + 1 : end + 1], strict=False
+        ):  # after: one shorter at the end
             if not here["sealed"] or here["next_origin"] != after["origin"]:
-                broken(f"{here['origin']} is not sealed into {after['origin']}", f"{here['origin']} 并未封存并接续到 {after['origin']}")
+                broken(
+                    f"{here['origin']} is not sealed into {after['origin']}",
+                    f"{here['origin']} 并未封存并接续到 {after['origin']}",
+                )
         return shards[start : end + 1]
 
     def _check_sealed(self, client: LogClient, checkpoint: Checkpoint, key: bytes, next_origin: str) -> None:
@@ -705,26 +794,42 @@ class Witness:
         seq = size - 1
         raw = self._leaf(client, seq, origin)
         if self._included(client, raw, seq, checkpoint) is None:
-            bad(f"the inclusion proof of its last entry (seq {seq}) does not verify", f"其最后一个条目（序号 {seq}）的包含证明无法验证")
+            bad(
+                f"the inclusion proof of its last entry (seq {seq}) does not verify",
+                f"其最后一个条目（序号 {seq}）的包含证明无法验证",
+            )
         try:
             leaf = parse_leaf(raw)
             entry = leaf.entry
             signed = (
-                leaf.seq == seq and entry.type == LOG_SEALED and entry.body["log"] == origin
-                and entry.signer == key_id(key) and signature_valid(entry, key)
+                leaf.seq == seq
+                and entry.type == LOG_SEALED
+                and entry.body["log"] == origin
+                and entry.signer == key_id(key)
+                and signature_valid(entry, key)
             )
         except LedgerError:
             signed = False
         if not signed:
-            bad(f"its last entry (seq {seq}) is not a log.sealed of {origin} signed by the log key {key_id(key)}",
-                f"其最后一个条目（序号 {seq}）不是由账本密钥 {key_id(key)} 签名的 {origin} 的 log.sealed")
+            bad(
+                f"its last entry (seq {seq}) is not a log.sealed of {origin} signed by the log key {key_id(key)}",
+                f"其最后一个条目（序号 {seq}）不是由账本密钥 {key_id(key)} 签名的 {origin} 的 log.sealed",
+            )
         named = (entry.data.get("next_origin"), entry.data.get("size"))
         if named != (next_origin, size):
-            bad(f"its log.sealed names {named[0]} at size {named[1]}, not {next_origin} at size {size}",
-                f"其 log.sealed 指明的是 {named[0]}（树大小 {named[1]}），而非 {next_origin}（树大小 {size}）")
+            bad(
+                f"its log.sealed names {named[0]} at size {named[1]}, not {next_origin} at size {size}",
+                f"其 log.sealed 指明的是 {named[0]}（树大小 {named[1]}），而非 {next_origin}（树大小 {size}）",
+            )
 
     def _check_genesis(
-        self, client: LogClient, state: WitnessState, note: str, checkpoint: Checkpoint, vkey: str, key: bytes,
+        self,
+        client: LogClient,
+        state: WitnessState,
+        note: str,
+        checkpoint: Checkpoint,
+        vkey: str,
+        key: bytes,
         before: tuple[Checkpoint, str, str],
     ) -> None:
         """Entry 0 of a later log is a genesis signed by ``key`` (the log key in force when the
@@ -733,9 +838,15 @@ class Witness:
         origin, previous = checkpoint.origin, final.origin
 
         def bad(detail: str, detail_zh: str) -> NoReturn:
-            self._refuse(LedgerError(
-                WITNESS_CONTINUATION_INVALID, origin=origin, previous=previous, detail=detail, detail_zh=detail_zh,
-            ))
+            self._refuse(
+                LedgerError(
+                    WITNESS_CONTINUATION_INVALID,
+                    origin=origin,
+                    previous=previous,
+                    detail=detail,
+                    detail_zh=detail_zh,
+                )
+            )
 
         if checkpoint.size == 0:
             bad("its checkpoint is of an empty tree", "其检查点对应空树")
@@ -746,18 +857,27 @@ class Witness:
         try:
             leaf = parse_leaf(raw)
             entry = leaf.entry
-            signed = leaf.seq == 0 and entry.body["log"] == origin and entry.signer == key_id(key) and signature_valid(entry, key)
+            signed = (
+                leaf.seq == 0
+                and entry.body["log"] == origin
+                and entry.signer == key_id(key)
+                and signature_valid(entry, key)
+            )
         except LedgerError:
             bad("its entry 0 is not a valid leaf", "其条目 0 不是有效的叶子")
         if entry.type != GENESIS:
             bad(f"its entry 0 is a {entry.type}", f"其条目 0 的类型是 {entry.type}")
         if not signed:
-            bad(f"its entry 0 is not signed by the log key {key_id(key)}, in force when {previous} was sealed",
-                f"其条目 0 不是由 {previous} 封存时有效的账本密钥 {key_id(key)} 签名")
+            bad(
+                f"its entry 0 is not signed by the log key {key_id(key)}, in force when {previous} was sealed",
+                f"其条目 0 不是由 {previous} 封存时有效的账本密钥 {key_id(key)} 签名",
+            )
         data = entry.data
         if data.get("log_key") != b64(key) or data.get("origin") != origin:
-            bad("the genesis does not name that log key as log_key, or names another origin",
-                "创世条目未将该账本密钥列为 log_key，或列出了其他 origin")
+            bad(
+                "the genesis does not name that log key as log_key, or names another origin",
+                "创世条目未将该账本密钥列为 log_key，或列出了其他 origin",
+            )
         named = data.get("previous")
         if not isinstance(named, dict):
             bad("the genesis names no log it continues (data.previous)", "创世条目未指明所接续的账本（data.previous）")
@@ -770,7 +890,7 @@ class Witness:
             bad("data.previous.checkpoint is not a signed checkpoint", "data.previous.checkpoint 不是已签名的检查点")
         # signed by the log key and in its signed tree: the log contradicts its own final checkpoint
         if got == expected:
-            got = dict(zip(expected, inner))  # type: ignore[arg-type]
+            got = dict(zip(expected, inner, strict=False))  # type: ignore[arg-type]
         now = self.clock()
         reason = {
             "kind": "genesis_names_another_checkpoint",
@@ -793,12 +913,25 @@ class Witness:
         }
         folder = write_evidence(self.state_dir, final_note, note, reason, now=now)
         err = LedgerError(
-            WITNESS_SPLIT_VIEW, kind=reason["kind"], old_size=final.size, old_root=final.root.hex(),
-            new_size=got["size"], new_root=got["root_hash"], evidence=str(folder),
+            WITNESS_SPLIT_VIEW,
+            kind=reason["kind"],
+            old_size=final.size,
+            old_root=final.root.hex(),
+            new_size=got["size"],
+            new_root=got["root_hash"],
+            evidence=str(folder),
         )
-        raise _Done(_outcome_of(
-            err, "split_view", EXIT_REFUSED, size=checkpoint.size, root=checkpoint.root.hex(), evidence=str(folder), details=reason,
-        ))
+        raise _Done(
+            _outcome_of(
+                err,
+                "split_view",
+                EXIT_REFUSED,
+                size=checkpoint.size,
+                root=checkpoint.root.hex(),
+                evidence=str(folder),
+                details=reason,
+            )
+        )
 
     def _leaf(self, client: LogClient, seq: int, origin: str) -> bytes:
         leaves: list[bytes] = self._call(f"reading entry {seq} of {origin}", lambda: list(client.entries(seq, seq + 1)))
@@ -856,7 +989,9 @@ class Witness:
                 raise ValueError("not a list")
             return [bytes.fromhex(h) for h in hashes]
         except (TypeError, ValueError) as exc:
-            raise _Unavailable(self._unavailable(f"the consistency proof {first}..{second} is not a list of hex hashes")) from exc
+            raise _Unavailable(
+                self._unavailable(f"the consistency proof {first}..{second} is not a list of hex hashes")
+            ) from exc
 
     def _submit(self, client: LogClient, old: int, proof: list[bytes], cosigned_note: str, size: int) -> None:
         """POST the add-checkpoint request; on a 409 resend once from the size the log names.
@@ -869,17 +1004,29 @@ class Witness:
             body = build_add_checkpoint_request(old, proof, cosigned_note)
             try:
                 response = self.log.http.post(
-                    self.log.base + SUBMIT_PATH, content=body, headers={"Content-Type": "text/plain; charset=utf-8"},
+                    self.log.base + SUBMIT_PATH,
+                    content=body,
+                    headers={"Content-Type": "text/plain; charset=utf-8"},
                 )
             except httpx.HTTPError as exc:
-                raise _Unavailable(LedgerError(WITNESS_SUBMIT_FAILED, url=self.log.base, size=size, status="-", detail=str(exc))) from exc
+                raise _Unavailable(
+                    LedgerError(WITNESS_SUBMIT_FAILED, url=self.log.base, size=size, status="-", detail=str(exc))
+                ) from exc
             if response.status_code == 200:
                 try:
                     parse_cosignature_response(response.content)
                 except LedgerError as exc:
-                    raise _Unavailable(LedgerError(WITNESS_SUBMIT_FAILED, url=self.log.base, size=size, status=200, detail=exc.message_en)) from exc
+                    raise _Unavailable(
+                        LedgerError(
+                            WITNESS_SUBMIT_FAILED, url=self.log.base, size=size, status=200, detail=exc.message_en
+                        )
+                    ) from exc
                 return
-            if response.status_code == 409 and response.headers.get("content-type", "").startswith(SIZE_CONTENT_TYPE) and attempt == 0:
+            if (
+                response.status_code == 409
+                and response.headers.get("content-type", "").startswith(SIZE_CONTENT_TYPE)
+                and attempt == 0
+            ):
                 try:
                     held = parse_size_response(response.content)
                 except LedgerError:
@@ -888,9 +1035,15 @@ class Witness:
                     old = held
                     proof = self._proof(held, size, client) if held else []
                     continue
-            raise _Unavailable(LedgerError(
-                WITNESS_SUBMIT_FAILED, url=self.log.base, size=size, status=response.status_code, detail=response.text[:300].strip(),
-            ))
+            raise _Unavailable(
+                LedgerError(
+                    WITNESS_SUBMIT_FAILED,
+                    url=self.log.base,
+                    size=size,
+                    status=response.status_code,
+                    detail=response.text[:300].strip(),
+                )
+            )
 
 
 def rotation_in(raw: bytes, seq: int, origin: str, current: bytes) -> bytes | None:
@@ -900,8 +1053,11 @@ def rotation_in(raw: bytes, seq: int, origin: str, current: bytes) -> bytes | No
         leaf = parse_leaf(raw)
         entry = leaf.entry
         if (
-            entry.type != LOG_KEY_ROTATED or leaf.seq != seq or entry.body["log"] != origin
-            or entry.signer != key_id(current) or entry.data.get("from_size") != seq + 1
+            entry.type != LOG_KEY_ROTATED
+            or leaf.seq != seq
+            or entry.body["log"] != origin
+            or entry.signer != key_id(current)
+            or entry.data.get("from_size") != seq + 1
             or not signature_valid(entry, current)
         ):
             return None
@@ -929,7 +1085,7 @@ class _Done(Exception):
 
 
 def _utc(now: float) -> str:
-    return datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _origin_of(note: str) -> str | None:
@@ -968,7 +1124,9 @@ def _outcome_of(exc: LedgerError, status: str, exit_code: int, **kw: Any) -> Out
     return Outcome(status, exit_code, message=exc.message_en, message_zh=exc.message_zh, details=details, **kw)
 
 
-def follow(witness: Witness, interval: float, *, report: Callable[[Outcome], None], sleep: Callable[[float], None] = time.sleep) -> int:
+def follow(
+    witness: Witness, interval: float, *, report: Callable[[Outcome], None], sleep: Callable[[float], None] = time.sleep
+) -> int:
     """Run rounds every ``interval`` seconds until the log shows a split view; returns 1 then.
 
     Everything else is reported and tried again next round: a log that cannot be reached, a

@@ -120,8 +120,9 @@ def check_cosignature_time(witness: str, timestamp: int, now: int, limit_s: int 
         why, why_zh = f"{timestamp - now} seconds in the future", f"比当前时间晚 {timestamp - now} 秒"
     else:
         return
-    raise LedgerError(COSIGNATURE_TIME_INVALID, witness=witness, timestamp=timestamp, why=why, why_zh=why_zh,
-                      limit_s=limit_s, now=now)
+    raise LedgerError(
+        COSIGNATURE_TIME_INVALID, witness=witness, timestamp=timestamp, why=why, why_zh=why_zh, limit_s=limit_s, now=now
+    )
 
 
 # The status each refusal of this exchange gets (the API also maps kinds to the same statuses).

@@ -16,7 +16,7 @@ from typing import Any
 WIDTH = 1040
 NODE_W = 12
 GAP = 12
-LABEL_H = 30   # room for a node's two label lines, however small its amount
+LABEL_H = 30  # room for a node's two label lines, however small its amount
 PLOT_H = 360
 TOP = 16
 COLUMNS_X = (170, 345, 520, 680, 800)
@@ -30,7 +30,7 @@ class Node:
     column: int
     value: int
     label: str
-    kind: str               # donor / project / implementer / unallocated / category / held / payee
+    kind: str  # donor / project / implementer / unallocated / category / held / payee
     x: float = 0.0
     y: float = 0.0
     h: float = 0.0
@@ -121,17 +121,27 @@ def build_flow(
         return flow
     project = node("project", 1, raised, project_label, "project")
     for d in donors:
-        link(node(f"donor:{d['donor_type']}", 0, d["amount"], label("donor_type", d["donor_type"]), "donor"), project, d["amount"])
+        link(
+            node(f"donor:{d['donor_type']}", 0, d["amount"], label("donor_type", d["donor_type"]), "donor"),
+            project,
+            d["amount"],
+        )
 
     allocated_total = 0
     implementers: dict[str, Node] = {}
     for b in balances:
         if b["allocated_minor"] > 0:
-            implementers[b["implementer"]] = n = node(f"org:{b['implementer']}", 2, b["allocated_minor"], label("org", b["implementer"]), "implementer")
+            implementers[b["implementer"]] = n = node(
+                f"org:{b['implementer']}", 2, b["allocated_minor"], label("org", b["implementer"]), "implementer"
+            )
             link(project, n, b["allocated_minor"])
             allocated_total += b["allocated_minor"]
     if raised - allocated_total > 0:
-        link(project, node("unallocated", 2, raised - allocated_total, label("state", "unallocated"), "unallocated"), raised - allocated_total)
+        link(
+            project,
+            node("unallocated", 2, raised - allocated_total, label("state", "unallocated"), "unallocated"),
+            raised - allocated_total,
+        )
 
     by_category: dict[str, int] = {}
     by_impl_cat: dict[tuple[str, str], int] = {}
@@ -142,8 +152,14 @@ def build_flow(
         key = (s["implementer"], s["category"])
         by_impl_cat[key] = by_impl_cat.get(key, 0) + s["amount"]
         by_payee[s["payee"]] = by_payee.get(s["payee"], 0) + s["amount"]
-    categories = {c: node(f"cat:{c}", 3, by_category[c], label("category", c), "category") for c in CATEGORIES if by_category.get(c)}
-    held_total = sum(b["balance_minor"] for b in balances if b["implementer"] in implementers and b["balance_minor"] > 0)
+    categories = {
+        c: node(f"cat:{c}", 3, by_category[c], label("category", c), "category")
+        for c in CATEGORIES
+        if by_category.get(c)
+    }
+    held_total = sum(
+        b["balance_minor"] for b in balances if b["implementer"] in implementers and b["balance_minor"] > 0
+    )
     held = node("held", 3, held_total, label("state", "held"), "held") if held_total > 0 else None
     for impl, n in implementers.items():
         for c in CATEGORIES:

@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from gettext import NullTranslations
 from pathlib import Path
 
@@ -46,7 +46,7 @@ try:
     from zoneinfo import ZoneInfo
 
     CHINA = ZoneInfo("Asia/Shanghai")
-except Exception:  # noqa: BLE001 - no tz database: China has had no DST since 1991
+except Exception:  # no tz database: China has had no DST since 1991
     CHINA = timezone(timedelta(hours=8), "CST")  # type: ignore[assignment]
 
 
@@ -88,7 +88,7 @@ def _mo_bytes(locale: str) -> bytes | None:
     return data
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(locale: str) -> NullTranslations:
     """The gettext catalog of ``locale`` (English is the message ids themselves)."""
     if locale == "en":

@@ -19,8 +19,29 @@ from sqlalchemy.sql import ColumnElement
 
 from ledger.store.db import read_transaction
 from ledger.store.log_store import Shard
-from ledger.store.tables import FINANCIALS, ORG_YEAR, PROJECT_DONOR_TYPE, ALLOCATION, ATTESTATION, AUDIT, BALANCE, CHECKPOINT, CORRECTION, COSIG, DISBURSEMENT, DONATION, ENTRY, FUND, HEAD, KEY, LEAF, ORG, PROGRESS, PROJECT, REGISTRY, REPORT, SHARD
-
+from ledger.store.tables import (
+    ATTESTATION,
+    AUDIT,
+    BALANCE,
+    CHECKPOINT,
+    CORRECTION,
+    COSIG,
+    DISBURSEMENT,
+    ENTRY,
+    FINANCIALS,
+    FUND,
+    HEAD,
+    KEY,
+    LEAF,
+    ORG,
+    ORG_YEAR,
+    PROGRESS,
+    PROJECT,
+    PROJECT_DONOR_TYPE,
+    REGISTRY,
+    REPORT,
+    SHARD,
+)
 
 SORTS = {
     "newest": (desc(PROJECT.c.registered_seq),),
@@ -94,7 +115,17 @@ def chain(conn: Connection) -> list[ChainLog]:
     """Every log of the chain, oldest first (the last is the one being appended to), read in
     the page's transaction: the sealed ones from ``log_shard``, the active one from the head."""
     shards = [
-        Shard(r["shard"], r["origin"], r["base"], r["size"], r["root"], True, r["next_origin"], r["checkpoint"], r["sealed_at"])
+        Shard(
+            r["shard"],
+            r["origin"],
+            r["base"],
+            r["size"],
+            r["root"],
+            True,
+            r["next_origin"],
+            r["checkpoint"],
+            r["sealed_at"],
+        )
         for r in conn.execute(select(SHARD).order_by(SHARD.c.shard)).mappings()
     ]
     head = conn.execute(select(HEAD).where(HEAD.c.id == 1)).mappings().first()
@@ -151,15 +182,24 @@ class Totals:
 
 def totals(conn: Connection) -> list[Totals]:
     """Sums over all project funds, per currency (CNY first)."""
-    rows = conn.execute(
-        select(
-            FUND.c.currency, func.count().label("projects"), func.sum(FUND.c.donations_count).label("donations"),
-            func.sum(FUND.c.raised_minor).label("raised"), func.sum(FUND.c.allocated_minor).label("allocated"),
-            func.sum(FUND.c.disbursed_minor).label("disbursed"), func.sum(FUND.c.balance_minor).label("balance"),
-            func.sum(FUND.c.disbursed_program_minor).label("program"), func.sum(FUND.c.disbursed_admin_minor).label("admin"),
-            func.sum(FUND.c.disbursed_fundraising_cost_minor).label("fundraising_cost"),
-        ).group_by(FUND.c.currency)
-    ).mappings().all()
+    rows = (
+        conn.execute(
+            select(
+                FUND.c.currency,
+                func.count().label("projects"),
+                func.sum(FUND.c.donations_count).label("donations"),
+                func.sum(FUND.c.raised_minor).label("raised"),
+                func.sum(FUND.c.allocated_minor).label("allocated"),
+                func.sum(FUND.c.disbursed_minor).label("disbursed"),
+                func.sum(FUND.c.balance_minor).label("balance"),
+                func.sum(FUND.c.disbursed_program_minor).label("program"),
+                func.sum(FUND.c.disbursed_admin_minor).label("admin"),
+                func.sum(FUND.c.disbursed_fundraising_cost_minor).label("fundraising_cost"),
+            ).group_by(FUND.c.currency)
+        )
+        .mappings()
+        .all()
+    )
     out = [Totals(r["currency"], **{k: int(r[k] or 0) for k in r if k != "currency"}) for r in rows]
     out.sort(key=lambda t: (t.currency != "CNY", t.currency))
     return out or [Totals("CNY")]
@@ -174,7 +214,9 @@ def project_titles(conn: Connection, ids: Iterable[str | None]) -> dict[str, dic
     wanted = sorted({i for i in ids if i})
     if not wanted:
         return {}
-    rows = conn.execute(select(PROJECT.c.project, PROJECT.c.title_zh, PROJECT.c.title_en).where(PROJECT.c.project.in_(wanted))).mappings()
+    rows = conn.execute(
+        select(PROJECT.c.project, PROJECT.c.title_zh, PROJECT.c.title_en).where(PROJECT.c.project.in_(wanted))
+    ).mappings()
     return {r["project"]: dict(r) for r in rows}
 
 
@@ -197,20 +239,26 @@ class ProjectFilters:
         conds: list[ColumnElement[bool]] = []
         if self.q:
             pattern = "%" + self.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            conds.append(or_(
-                PROJECT.c.title_zh.like(pattern, escape="\\"), PROJECT.c.title_en.like(pattern, escape="\\"),
-                PROJECT.c.project.like(pattern, escape="\\"), PROJECT.c.description.like(pattern, escape="\\"),
-            ))
+            conds.append(
+                or_(
+                    PROJECT.c.title_zh.like(pattern, escape="\\"),
+                    PROJECT.c.title_en.like(pattern, escape="\\"),
+                    PROJECT.c.project.like(pattern, escape="\\"),
+                    PROJECT.c.description.like(pattern, escape="\\"),
+                )
+            )
         if self.field:
             conds.append(PROJECT.c.field == self.field)
         if self.region:
             conds.append(PROJECT.c.region == self.region)
         if self.org:
-            conds.append(or_(
-                PROJECT.c.fundraiser_org == self.org,
-                PROJECT.c.implementers_json.like(f'%"{self.org}"%'),
-                PROJECT.c.overseers_json.like(f'%"{self.org}"%'),
-            ))
+            conds.append(
+                or_(
+                    PROJECT.c.fundraiser_org == self.org,
+                    PROJECT.c.implementers_json.like(f'%"{self.org}"%'),
+                    PROJECT.c.overseers_json.like(f'%"{self.org}"%'),
+                )
+            )
         if self.status:
             conds.append(PROJECT.c.status == self.status)
         if self.directed is not None:
@@ -219,9 +267,21 @@ class ProjectFilters:
 
 
 PROJECT_LIST_COLUMNS = (
-    PROJECT.c.project, PROJECT.c.title_zh, PROJECT.c.title_en, PROJECT.c.field, PROJECT.c.region,
-    PROJECT.c.start_date, PROJECT.c.end_date, PROJECT.c.currency, PROJECT.c.target_minor, PROJECT.c.fundraiser_org,
-    PROJECT.c.implementers_json, PROJECT.c.directed, PROJECT.c.emergency, PROJECT.c.status, PROJECT.c.registered_seq,
+    PROJECT.c.project,
+    PROJECT.c.title_zh,
+    PROJECT.c.title_en,
+    PROJECT.c.field,
+    PROJECT.c.region,
+    PROJECT.c.start_date,
+    PROJECT.c.end_date,
+    PROJECT.c.currency,
+    PROJECT.c.target_minor,
+    PROJECT.c.fundraiser_org,
+    PROJECT.c.implementers_json,
+    PROJECT.c.directed,
+    PROJECT.c.emergency,
+    PROJECT.c.status,
+    PROJECT.c.registered_seq,
     func.coalesce(FUND.c.raised_minor, 0).label("raised_minor"),
     func.coalesce(FUND.c.allocated_minor, 0).label("allocated_minor"),
     func.coalesce(FUND.c.disbursed_minor, 0).label("disbursed_minor"),
@@ -235,10 +295,18 @@ def search_projects(conn: Connection, f: ProjectFilters) -> tuple[list[dict[str,
     where = and_(literal(True), *f.conditions())
     total = int(conn.execute(select(func.count()).select_from(joined).where(where)).scalar_one())
     order = SORTS.get(f.sort, SORTS["newest"])
-    rows = conn.execute(
-        select(*PROJECT_LIST_COLUMNS).select_from(joined).where(where).order_by(*order)
-        .limit(f.per_page).offset((f.page - 1) * f.per_page)
-    ).mappings().all()
+    rows = (
+        conn.execute(
+            select(*PROJECT_LIST_COLUMNS)
+            .select_from(joined)
+            .where(where)
+            .order_by(*order)
+            .limit(f.per_page)
+            .offset((f.page - 1) * f.per_page)
+        )
+        .mappings()
+        .all()
+    )
     return [dict(r) for r in rows], total
 
 
@@ -285,7 +353,12 @@ def project_view(conn: Connection, project: str) -> ProjectView | None:
     if p is None:
         return None
     fund = conn.execute(select(FUND).where(FUND.c.project == project)).mappings().first()
-    balances = [dict(b) for b in conn.execute(select(BALANCE).where(BALANCE.c.project == project).order_by(BALANCE.c.implementer)).mappings()]
+    balances = [
+        dict(b)
+        for b in conn.execute(
+            select(BALANCE).where(BALANCE.c.project == project).order_by(BALANCE.c.implementer)
+        ).mappings()
+    ]
     implementers, overseers = json.loads(p["implementers_json"]), json.loads(p["overseers_json"])
     orgs = org_names(conn, [p["fundraiser_org"], *implementers, *overseers, *(b["implementer"] for b in balances)])
     fund_d = dict(fund) if fund is not None else {**FUND_ZERO, "currency": p["currency"], "project": project}
@@ -306,18 +379,27 @@ def donor_types(conn: Connection, project: str) -> list[dict[str, Any]]:
 
 def spending_flows(conn: Connection, project: str) -> list[dict[str, Any]]:
     """Live disbursements of a project by implementer, category and payee."""
-    rows = conn.execute(
-        select(
-            DISBURSEMENT.c.implementer, DISBURSEMENT.c.category, DISBURSEMENT.c.payee,
-            func.sum(DISBURSEMENT.c.amount_minor).label("amount"), func.count().label("count"),
+    rows = (
+        conn.execute(
+            select(
+                DISBURSEMENT.c.implementer,
+                DISBURSEMENT.c.category,
+                DISBURSEMENT.c.payee,
+                func.sum(DISBURSEMENT.c.amount_minor).label("amount"),
+                func.count().label("count"),
+            )
+            .where(and_(DISBURSEMENT.c.project == project, DISBURSEMENT.c.corrected == False))  # noqa: E712
+            .group_by(DISBURSEMENT.c.implementer, DISBURSEMENT.c.category, DISBURSEMENT.c.payee)
         )
-        .where(and_(DISBURSEMENT.c.project == project, DISBURSEMENT.c.corrected == False))  # noqa: E712
-        .group_by(DISBURSEMENT.c.implementer, DISBURSEMENT.c.category, DISBURSEMENT.c.payee)
-    ).mappings().all()
+        .mappings()
+        .all()
+    )
     return [dict(r, amount=int(r["amount"] or 0), count=int(r["count"])) for r in rows]
 
 
-def rows_by_project(conn: Connection, table: Any, project: str, *, limit: int, before: int | None = None) -> list[dict[str, Any]]:
+def rows_by_project(
+    conn: Connection, table: Any, project: str, *, limit: int, before: int | None = None
+) -> list[dict[str, Any]]:
     conds = [table.c.project == project]
     if before is not None:
         conds.append(table.c.seq < before)
@@ -347,10 +429,17 @@ def iter_project_entries(engine: Engine, project: str, chunk: int = 1000) -> Ite
     after = -1
     while True:
         with read_transaction(engine) as conn:
-            rows = conn.execute(
-                select(ENTRY, LEAF.c.leaf).select_from(ENTRY.join(LEAF, LEAF.c.seq == ENTRY.c.seq))
-                .where(and_(ENTRY.c.project == project, ENTRY.c.seq > after)).order_by(ENTRY.c.seq).limit(chunk)
-            ).mappings().all()
+            rows = (
+                conn.execute(
+                    select(ENTRY, LEAF.c.leaf)
+                    .select_from(ENTRY.join(LEAF, LEAF.c.seq == ENTRY.c.seq))
+                    .where(and_(ENTRY.c.project == project, ENTRY.c.seq > after))
+                    .order_by(ENTRY.c.seq)
+                    .limit(chunk)
+                )
+                .mappings()
+                .all()
+            )
         if not rows:
             return
         for r in rows:
@@ -369,19 +458,31 @@ def organisation(conn: Connection, org: str) -> dict[str, Any] | None:
 
 
 def organisations(conn: Connection) -> list[dict[str, Any]]:
-    return [dict(r) for r in conn.execute(select(ORG).order_by(ORG.c.is_registrar.desc(), ORG.c.legal_form, ORG.c.org)).mappings()]
+    return [
+        dict(r)
+        for r in conn.execute(select(ORG).order_by(ORG.c.is_registrar.desc(), ORG.c.legal_form, ORG.c.org)).mappings()
+    ]
 
 
 def projects_of(conn: Connection, org: str) -> dict[str, list[dict[str, Any]]]:
     """The organisation's projects by its role in them (a scan of p_project, one row per project)."""
     joined = PROJECT.join(FUND, FUND.c.project == PROJECT.c.project, isouter=True)
-    rows = conn.execute(
-        select(*PROJECT_LIST_COLUMNS, PROJECT.c.overseers_json).select_from(joined).where(or_(
-            PROJECT.c.fundraiser_org == org,
-            PROJECT.c.implementers_json.like(f'%"{org}"%'),
-            PROJECT.c.overseers_json.like(f'%"{org}"%'),
-        )).order_by(desc(PROJECT.c.registered_seq))
-    ).mappings().all()
+    rows = (
+        conn.execute(
+            select(*PROJECT_LIST_COLUMNS, PROJECT.c.overseers_json)
+            .select_from(joined)
+            .where(
+                or_(
+                    PROJECT.c.fundraiser_org == org,
+                    PROJECT.c.implementers_json.like(f'%"{org}"%'),
+                    PROJECT.c.overseers_json.like(f'%"{org}"%'),
+                )
+            )
+            .order_by(desc(PROJECT.c.registered_seq))
+        )
+        .mappings()
+        .all()
+    )
     out: dict[str, list[dict[str, Any]]] = {"fundraiser": [], "implementer": [], "overseer": []}
     for r in rows:
         d = dict(r)
@@ -415,13 +516,19 @@ def org_years(conn: Connection, org: str) -> list[OrgYear]:
     from the p_org_year projection the append rules keep, never summed from the entries."""
     years = {
         (r["year"], r["currency"]): OrgYear(
-            r["year"], r["currency"], income=r["raised_minor"], donations=r["donations_count"],
-            program=r["disbursed_program_minor"], admin=r["disbursed_admin_minor"],
+            r["year"],
+            r["currency"],
+            income=r["raised_minor"],
+            donations=r["donations_count"],
+            program=r["disbursed_program_minor"],
+            admin=r["disbursed_admin_minor"],
             fundraising_cost=r["disbursed_fundraising_cost_minor"],
         )
         for r in conn.execute(select(ORG_YEAR).where(ORG_YEAR.c.org == org)).mappings()
     }
-    return sorted((y for y in years.values() if y.income or y.donations or y.spending), key=lambda y: (-y.year, y.currency))
+    return sorted(
+        (y for y in years.values() if y.income or y.donations or y.spending), key=lambda y: (-y.year, y.currency)
+    )
 
 
 def org_financials(conn: Connection, org: str) -> dict[int, Any]:
@@ -430,31 +537,49 @@ def org_financials(conn: Connection, org: str) -> dict[int, Any]:
     from ledger.domain.rows import FinancialsRow
 
     names = {f.name for f in fields(FinancialsRow)}
-    rows = conn.execute(select(FINANCIALS).where(and_(FINANCIALS.c.org == org, FINANCIALS.c.corrected.is_(False)))).mappings()
+    rows = conn.execute(
+        select(FINANCIALS).where(and_(FINANCIALS.c.org == org, FINANCIALS.c.corrected.is_(False)))
+    ).mappings()
     return {r["year"]: FinancialsRow(**{k: v for k, v in r.items() if k in names}) for r in rows}
 
 
 def audit_opinions(conn: Connection, org: str) -> list[dict[str, Any]]:
-    rows = conn.execute(select(AUDIT).where(AUDIT.c.org == org).order_by(desc(AUDIT.c.year), desc(AUDIT.c.seq))).mappings().all()
+    rows = (
+        conn.execute(select(AUDIT).where(AUDIT.c.org == org).order_by(desc(AUDIT.c.year), desc(AUDIT.c.seq)))
+        .mappings()
+        .all()
+    )
     return [dict(r) for r in rows]
 
 
 def open_flags(conn: Connection, org: str, limit: int = 50) -> list[dict[str, Any]]:
     """Entries signed by ``org`` whose latest oversight verdict is queried or flagged."""
-    rows = conn.execute(
-        select(ENTRY).where(and_(ENTRY.c.signer_org == org, ENTRY.c.last_verdict.in_(("queried", "flagged"))))
-        .order_by(desc(ENTRY.c.seq)).limit(limit)
-    ).mappings().all()
+    rows = (
+        conn.execute(
+            select(ENTRY)
+            .where(and_(ENTRY.c.signer_org == org, ENTRY.c.last_verdict.in_(("queried", "flagged"))))
+            .order_by(desc(ENTRY.c.seq))
+            .limit(limit)
+        )
+        .mappings()
+        .all()
+    )
     return [dict(r) for r in rows]
 
 
 def flags_on_projects(conn: Connection, projects: Sequence[str], limit: int = 50) -> list[dict[str, Any]]:
     if not projects:
         return []
-    rows = conn.execute(
-        select(ENTRY).where(and_(ENTRY.c.project.in_(list(projects)), ENTRY.c.last_verdict.in_(("queried", "flagged"))))
-        .order_by(desc(ENTRY.c.seq)).limit(limit)
-    ).mappings().all()
+    rows = (
+        conn.execute(
+            select(ENTRY)
+            .where(and_(ENTRY.c.project.in_(list(projects)), ENTRY.c.last_verdict.in_(("queried", "flagged"))))
+            .order_by(desc(ENTRY.c.seq))
+            .limit(limit)
+        )
+        .mappings()
+        .all()
+    )
     return [dict(r) for r in rows]
 
 
@@ -462,12 +587,31 @@ def flags_on_projects(conn: Connection, projects: Sequence[str], limit: int = 50
 
 
 def entry_by_seq(conn: Connection, seq: int) -> dict[str, Any] | None:
-    row = conn.execute(
-        select(LEAF.c.seq, LEAF.c.leaf_hash, LEAF.c.type, LEAF.c.signer, LEAF.c.time, LEAF.c.leaf,
-               ENTRY.c.signer_role, ENTRY.c.signer_org, ENTRY.c.project, ENTRY.c.amount_minor, ENTRY.c.currency,
-               ENTRY.c.corrected, ENTRY.c.corrected_by, ENTRY.c.last_verdict, ENTRY.c.last_verdict_by)
-        .select_from(LEAF.join(ENTRY, ENTRY.c.id == LEAF.c.leaf_hash, isouter=True)).where(LEAF.c.seq == seq)
-    ).mappings().first()
+    row = (
+        conn.execute(
+            select(
+                LEAF.c.seq,
+                LEAF.c.leaf_hash,
+                LEAF.c.type,
+                LEAF.c.signer,
+                LEAF.c.time,
+                LEAF.c.leaf,
+                ENTRY.c.signer_role,
+                ENTRY.c.signer_org,
+                ENTRY.c.project,
+                ENTRY.c.amount_minor,
+                ENTRY.c.currency,
+                ENTRY.c.corrected,
+                ENTRY.c.corrected_by,
+                ENTRY.c.last_verdict,
+                ENTRY.c.last_verdict_by,
+            )
+            .select_from(LEAF.join(ENTRY, ENTRY.c.id == LEAF.c.leaf_hash, isouter=True))
+            .where(LEAF.c.seq == seq)
+        )
+        .mappings()
+        .first()
+    )
     return dict(row) if row is not None else None
 
 
@@ -494,16 +638,22 @@ def referring(conn: Connection, leaf_hash: str) -> list[dict[str, Any]]:
 
 
 def attestations_of_project(conn: Connection, project: str, limit: int = 100) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        select(ATTESTATION).where(ATTESTATION.c.project == project).order_by(desc(ATTESTATION.c.seq)).limit(limit)
-    ).mappings().all()
+    rows = (
+        conn.execute(
+            select(ATTESTATION).where(ATTESTATION.c.project == project).order_by(desc(ATTESTATION.c.seq)).limit(limit)
+        )
+        .mappings()
+        .all()
+    )
     return [dict(r) for r in rows]
 
 
 def verdict_counts(conn: Connection, project: str) -> dict[str, int]:
     """Entries of a project by their latest verdict (None: not attested)."""
     rows = conn.execute(
-        select(ATTESTATION.c.verdict, func.count()).where(ATTESTATION.c.project == project).group_by(ATTESTATION.c.verdict)
+        select(ATTESTATION.c.verdict, func.count())
+        .where(ATTESTATION.c.project == project)
+        .group_by(ATTESTATION.c.verdict)
     ).all()
     return {r[0]: int(r[1]) for r in rows}
 
@@ -530,7 +680,9 @@ def _shard(conn: Connection, shard: int | None) -> int:
     return int(conn.execute(select(HEAD.c.shard).where(HEAD.c.id == 1)).scalar_one_or_none() or 0)
 
 
-def checkpoints(conn: Connection, *, limit: int = 30, before: int | None = None, shard: int | None = None) -> list[CheckpointInfo]:
+def checkpoints(
+    conn: Connection, *, limit: int = 30, before: int | None = None, shard: int | None = None
+) -> list[CheckpointInfo]:
     index = _shard(conn, shard)
     stmt = select(CHECKPOINT).where(CHECKPOINT.c.shard == index).order_by(desc(CHECKPOINT.c.size)).limit(limit)
     if before is not None:
@@ -547,13 +699,20 @@ def checkpoints(conn: Connection, *, limit: int = 30, before: int | None = None,
 
 def checkpoint_info(conn: Connection, size: int, shard: int | None = None) -> CheckpointInfo | None:
     index = _shard(conn, shard)
-    r = conn.execute(select(CHECKPOINT).where(and_(CHECKPOINT.c.shard == index, CHECKPOINT.c.size == size))).mappings().first()
+    r = (
+        conn.execute(select(CHECKPOINT).where(and_(CHECKPOINT.c.shard == index, CHECKPOINT.c.size == size)))
+        .mappings()
+        .first()
+    )
     if r is None:
         return None
     info = CheckpointInfo(r["size"], r["root"], r["note"], r["signed_at"])
-    info.cosignatures = [dict(c) for c in conn.execute(
-        select(COSIG).where(and_(COSIG.c.shard == index, COSIG.c.size == size)).order_by(COSIG.c.witness)
-    ).mappings()]
+    info.cosignatures = [
+        dict(c)
+        for c in conn.execute(
+            select(COSIG).where(and_(COSIG.c.shard == index, COSIG.c.size == size)).order_by(COSIG.c.witness)
+        ).mappings()
+    ]
     return info
 
 
@@ -564,11 +723,21 @@ def latest_witnessed_size(conn: Connection, shard: int | None = None) -> int | N
 
 def witnesses(conn: Connection, shard: int | None = None) -> list[dict[str, Any]]:
     """Every witness that cosigned a checkpoint of one log, with the latest size and time."""
-    rows = conn.execute(
-        select(COSIG.c.witness, func.max(COSIG.c.size).label("size"), func.max(COSIG.c.timestamp).label("timestamp"),
-               func.count().label("count")).where(COSIG.c.shard == _shard(conn, shard))
-        .group_by(COSIG.c.witness).order_by(COSIG.c.witness)
-    ).mappings().all()
+    rows = (
+        conn.execute(
+            select(
+                COSIG.c.witness,
+                func.max(COSIG.c.size).label("size"),
+                func.max(COSIG.c.timestamp).label("timestamp"),
+                func.count().label("count"),
+            )
+            .where(COSIG.c.shard == _shard(conn, shard))
+            .group_by(COSIG.c.witness)
+            .order_by(COSIG.c.witness)
+        )
+        .mappings()
+        .all()
+    )
     return [dict(r) for r in rows]
 
 
@@ -594,6 +763,10 @@ def registry(conn: Connection) -> dict[str, Any] | None:
 
 def reports(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:
     rows = conn.execute(select(REPORT).order_by(desc(REPORT.c.seq)).limit(limit)).mappings().all()
-    corrected = {r[0] for r in conn.execute(select(ENTRY.c.id).where(and_(ENTRY.c.type == "report.issued", ENTRY.c.corrected == True)))}  # noqa: E712
+    corrected = {
+        r[0]
+        for r in conn.execute(
+            select(ENTRY.c.id).where(and_(ENTRY.c.type == "report.issued", ENTRY.c.corrected.is_(True)))
+        )
+    }
     return [dict(r, files=json.loads(r["files_json"]), withdrawn=r["id"] in corrected) for r in rows]
-

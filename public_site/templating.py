@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -87,7 +87,7 @@ def template_config() -> TemplateConfig:
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment()))
 
 
-@lru_cache(maxsize=None)
+@cache
 def asset_url(name: str) -> str:
     """``/static/<name>?v=<content hash>``: assets can be cached for long and still change."""
     digest = hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:12]
@@ -150,7 +150,10 @@ class Helpers:
     def leaf_labels(self) -> dict[str, dict[str, str]]:
         """Names of the vocabulary values verify.js shows from a verified leaf (translations,
         not claims: the values themselves come from the leaf)."""
-        return {kind: {value: self.t.gettext(message) for value, message in LABELS[kind].items()} for kind in ("channel", "kind")}
+        return {
+            kind: {value: self.t.gettext(message) for value, message in LABELS[kind].items()}
+            for kind in ("channel", "kind")
+        }
 
     def entry_type(self, type_: str | None, seq: int | None = None) -> str:
         """An entry type's name; a ``registry.genesis`` past position 0 of the chain is the
@@ -232,7 +235,11 @@ def render(
     }
     cookies = []
     if set_cookie:
-        cookies.append(Cookie(key=COOKIE, value=LANG_TAGS[locale], max_age=COOKIE_MAX_AGE, path="/", samesite="lax", httponly=False))
+        cookies.append(
+            Cookie(
+                key=COOKIE, value=LANG_TAGS[locale], max_age=COOKIE_MAX_AGE, path="/", samesite="lax", httponly=False
+            )
+        )
     headers = {
         "Content-Security-Policy": CSP,
         "Content-Language": LANG_TAGS[locale],

@@ -9,7 +9,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -19,13 +19,13 @@ from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import Body, FromPath, Parameter
 from litestar.response import Redirect, Stream, Template
 
-from ledger.grammar import parse_uint
-from ledger.grammar import pattern as grammar_pattern
 from ledger.canonical import format_time, parse_json
 from ledger.checkpoint import verify_cosignatures
 from ledger.domain.privacy import RECEIPT_TEXT_MAX
 from ledger.domain.schemas import ENTRY_TYPES, FIELDS
 from ledger.errors import InvariantBroken, LedgerError
+from ledger.grammar import parse_uint
+from ledger.grammar import pattern as grammar_pattern
 from ledger.money import format_amount
 from ledger.note import add_signatures
 from ledger.oversight import (
@@ -45,7 +45,7 @@ from . import queries as Q
 from .evidence import hashes_of
 from .evidence import held as held_evidence
 from .flow import build_flow
-from .i18n import CHINA, LANG_TAGS, Formatter
+from .i18n import CHINA, LANG_TAGS
 from .templating import CSP, Helpers, render, request_locale
 
 # matched in full (fullmatch), ASCII only: the grammar of ledger.grammar
@@ -99,7 +99,9 @@ class Disclosures:
         return [d for d in self.deadlines if d.status == "overdue"]
 
 
-def _disclosures(request: Request, conn: Any, today: Any, *, project: str | None = None, org: str | None = None) -> Disclosures:
+def _disclosures(
+    request: Request, conn: Any, today: Any, *, project: str | None = None, org: str | None = None
+) -> Disclosures:
     """A project's disclosures, or an organisation's annual reports and everything it has to
     do, on ``today`` under the rule set in force then (the same calculation as the API's)."""
     try:
@@ -133,8 +135,16 @@ def _witness_keys(request: Request) -> tuple[Any, ...]:
     return tuple(getattr(settings, "witness_keys", ()) or ())
 
 
-def _proof_data(ledger: Ledger, log: Q.ChainLog, position: int, leaf_hash: str, signer: str, size: int, key: dict[str, Any] | None,
-                request: Request) -> dict[str, Any]:
+def _proof_data(
+    ledger: Ledger,
+    log: Q.ChainLog,
+    position: int,
+    leaf_hash: str,
+    signer: str,
+    size: int,
+    key: dict[str, Any] | None,
+    request: Request,
+) -> dict[str, Any]:
     """What the browser needs to check an entry on its own: leaf bytes, proof, signed note with
     its cosignatures, the key of the log that holds the entry, the signer's public key and the
     witness keys this site knows.
@@ -202,8 +212,15 @@ def error_page(request: Request, exc: Exception) -> Response[Any]:
         locale = "zh_CN"
     first, second = (err.message_zh, err.message_en) if locale == "zh_CN" else (err.message_en, err.message_zh)
     response = render(
-        request, "error.html", status=problem.status, title=str(problem.status), status_code=problem.status,
-        message=first, message_other=second, other_lang="en" if locale == "zh_CN" else "zh-CN", code=err.code,
+        request,
+        "error.html",
+        status=problem.status,
+        title=str(problem.status),
+        status_code=problem.status,
+        message=first,
+        message_other=second,
+        other_lang="en" if locale == "zh_CN" else "zh-CN",
+        code=err.code,
         cache="no-store",
     )
     for name, value in (problem.headers or {}).items():
@@ -214,8 +231,8 @@ def error_page(request: Request, exc: Exception) -> Response[Any]:
 class SitePages(Controller):
     path = "/"
     include_in_schema = False
-    exception_handlers = {LedgerError: error_page, HTTPException: error_page, Exception: error_page}
-    signature_namespace = {"Ledger": Ledger}
+    exception_handlers = {LedgerError: error_page, HTTPException: error_page, Exception: error_page}  # noqa: RUF012 (Litestar reads these class attributes)
+    signature_namespace = {"Ledger": Ledger}  # noqa: RUF012 (as above)
 
     # --- home ---------------------------------------------------------------------------------
 
@@ -228,13 +245,28 @@ class SitePages(Controller):
             size = Q.head_size(conn)
             checkpoint = Q.checkpoint_info(conn, size)
             witnessed_size = Q.latest_witnessed_size(conn)
-            witnessed = Q.checkpoint_info(conn, witnessed_size) if witnessed_size is not None and witnessed_size != size else None
+            witnessed = (
+                Q.checkpoint_info(conn, witnessed_size)
+                if witnessed_size is not None and witnessed_size != size
+                else None
+            )
             logs = Q.chain(conn)
             orgs = Q.org_names(conn, [*(e["signer_org"] for e in latest), *(p["fundraiser_org"] for p in featured)])
             titles = Q.project_titles(conn, [e["project"] for e in latest])
         return render(
-            request, "home.html", nav="home", totals=totals, latest=latest, featured=featured, checkpoint=checkpoint,
-            witnessed=witnessed, orgs=orgs, titles=titles, size=size, log=logs[-1], logs=logs,
+            request,
+            "home.html",
+            nav="home",
+            totals=totals,
+            latest=latest,
+            featured=featured,
+            checkpoint=checkpoint,
+            witnessed=witnessed,
+            orgs=orgs,
+            titles=titles,
+            size=size,
+            log=logs[-1],
+            logs=logs,
         )
 
     # --- projects -----------------------------------------------------------------------------
@@ -263,8 +295,16 @@ class SitePages(Controller):
             orgs = Q.org_names(conn, [p["fundraiser_org"] for p in items])
         pages = max(1, -(-total // PER_PAGE))
         return render(
-            request, "projects.html", nav="projects", items=items, total=total, filters=filters, facets=facets,
-            orgs=orgs, pages=pages, sorts=list(Q.SORTS),
+            request,
+            "projects.html",
+            nav="projects",
+            items=items,
+            total=total,
+            filters=filters,
+            facets=facets,
+            orgs=orgs,
+            pages=pages,
+            sorts=list(Q.SORTS),
         )
 
     @get("/projects/{project:str}", name="site:project", sync_to_thread=True)
@@ -286,8 +326,14 @@ class SitePages(Controller):
             p = view.project
             disclosures = _disclosures(request, conn, _today(), project=project)
             targets = Q.seqs_of(conn, [a["target"] for a in attestations])
-            more_orgs = Q.org_names(conn, [*(a["overseer_org"] for a in attestations), *(d["implementer"] for d in disbursements),
-                                           *(e["signer_org"] for e in timeline)])
+            more_orgs = Q.org_names(
+                conn,
+                [
+                    *(a["overseer_org"] for a in attestations),
+                    *(d["implementer"] for d in disbursements),
+                    *(e["signer_org"] for e in timeline),
+                ],
+            )
         orgs = {**view.orgs, **more_orgs}
         evidence = held_evidence(ledger, hashes_of([*disbursements, *progress]))
         helpers = Helpers(request, request_locale(request)[0])
@@ -301,14 +347,33 @@ class SitePages(Controller):
             return helpers.label(kind, value)
 
         flow = build_flow(
-            project_label=helpers.title(p, project), donor_types=donor_types, balances=view.balances, spending=spending,
-            raised=sum(d["amount"] for d in donor_types), label=label,
+            project_label=helpers.title(p, project),
+            donor_types=donor_types,
+            balances=view.balances,
+            spending=spending,
+            raised=sum(d["amount"] for d in donor_types),
+            label=label,
         )
         return render(
-            request, "project.html", nav="projects", title=helpers.title(p, project), v=view, p=p, fund=fund, orgs=orgs,
-            donor_types=donor_types, flow=flow, disbursements=disbursements, disbursement_count=disbursement_count,
-            progress=list(reversed(progress)), attestations=attestations, targets=targets, timeline=timeline,
-            entry_count=entry_count, disclosures=disclosures, evidence=evidence,
+            request,
+            "project.html",
+            nav="projects",
+            title=helpers.title(p, project),
+            v=view,
+            p=p,
+            fund=fund,
+            orgs=orgs,
+            donor_types=donor_types,
+            flow=flow,
+            disbursements=disbursements,
+            disbursement_count=disbursement_count,
+            progress=list(reversed(progress)),
+            attestations=attestations,
+            targets=targets,
+            timeline=timeline,
+            entry_count=entry_count,
+            disclosures=disclosures,
+            evidence=evidence,
         )
 
     @get("/projects/{project:str}/entries.csv", name="site:project-csv", sync_to_thread=True)
@@ -318,23 +383,57 @@ class SitePages(Controller):
         def rows() -> Iterator[str]:
             out = io.StringIO()
             writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(["seq", "leaf_hash", "time", "type", "signer", "signer_role", "signer_org", "project", "amount",
-                             "currency", "corrected", "corrected_by", "last_verdict"])
+            writer.writerow(
+                [
+                    "seq",
+                    "leaf_hash",
+                    "time",
+                    "type",
+                    "signer",
+                    "signer_role",
+                    "signer_org",
+                    "project",
+                    "amount",
+                    "currency",
+                    "corrected",
+                    "corrected_by",
+                    "last_verdict",
+                ]
+            )
             for r in Q.iter_project_entries(ledger.engine, project):
-                writer.writerow([
-                    r["seq"], r["id"], r["time"], r["type"], r["signer"], r["signer_role"], r["signer_org"], r["project"],
-                    format_amount(r["amount_minor"], r["currency"]) if r["amount_minor"] is not None and r["currency"] else "",
-                    r["currency"] or "", "true" if r["corrected"] else "false", r["corrected_by"] or "", r["last_verdict"] or "",
-                ])
+                writer.writerow(
+                    [
+                        r["seq"],
+                        r["id"],
+                        r["time"],
+                        r["type"],
+                        r["signer"],
+                        r["signer_role"],
+                        r["signer_org"],
+                        r["project"],
+                        format_amount(r["amount_minor"], r["currency"])
+                        if r["amount_minor"] is not None and r["currency"]
+                        else "",
+                        r["currency"] or "",
+                        "true" if r["corrected"] else "false",
+                        r["corrected_by"] or "",
+                        r["last_verdict"] or "",
+                    ]
+                )
                 if out.tell() > 32_000:
                     yield out.getvalue()
                     out.seek(0)
                     out.truncate()
             yield out.getvalue()
 
-        return Stream(rows(), media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="{project}-entries.csv"', "Content-Security-Policy": CSP,
-        })
+        return Stream(
+            rows(),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="{project}-entries.csv"',
+                "Content-Security-Policy": CSP,
+            },
+        )
 
     @get("/projects/{project:str}/entries.json", name="site:project-json", sync_to_thread=True)
     def project_json(self, ledger: NamedDependency[Ledger], project: FromPath[str]) -> Stream:
@@ -347,8 +446,12 @@ class SitePages(Controller):
         def chunks() -> Iterator[bytes]:
             # "seq" is an entry's position in the chain of logs (the site's /ledger/{seq});
             # the leaf's own seq is its place in the log named by "log" ("log_seq")
-            head = {"project": project, "origin": active.origin, "tree_size": active.size, "logs": [
-                {"origin": g.origin, "first_seq": g.base, "size": g.size, "sealed": g.sealed} for g in logs]}
+            head = {
+                "project": project,
+                "origin": active.origin,
+                "tree_size": active.size,
+                "logs": [{"origin": g.origin, "first_seq": g.base, "size": g.size, "sealed": g.sealed} for g in logs],
+            }
             yield json.dumps(head, ensure_ascii=False)[:-1].encode() + b', "entries": ['
             first = True
             for r in Q.iter_project_entries(ledger.engine, project):
@@ -358,11 +461,21 @@ class SitePages(Controller):
                 if log is None:
                     raise InvariantBroken("broken: every position below the head is in a log of the chain")
                 meta = {
-                    "seq": r["seq"], "log": log.origin, "log_seq": r["seq"] - log.base,
-                    "leaf_hash": r["id"], "time": r["time"], "type": r["type"], "signer": r["signer"],
-                    "signer_role": r["signer_role"], "signer_org": r["signer_org"],
-                    "amount": format_amount(r["amount_minor"], r["currency"]) if r["amount_minor"] is not None and r["currency"] else None,
-                    "currency": r["currency"], "corrected": bool(r["corrected"]), "corrected_by": r["corrected_by"],
+                    "seq": r["seq"],
+                    "log": log.origin,
+                    "log_seq": r["seq"] - log.base,
+                    "leaf_hash": r["id"],
+                    "time": r["time"],
+                    "type": r["type"],
+                    "signer": r["signer"],
+                    "signer_role": r["signer_role"],
+                    "signer_org": r["signer_org"],
+                    "amount": format_amount(r["amount_minor"], r["currency"])
+                    if r["amount_minor"] is not None and r["currency"]
+                    else None,
+                    "currency": r["currency"],
+                    "corrected": bool(r["corrected"]),
+                    "corrected_by": r["corrected_by"],
                     "last_verdict": r["last_verdict"],
                 }
                 text = json.dumps(meta, ensure_ascii=False)[:-1].encode() + b', "leaf": ' + bytes(r["leaf"]) + b"}"
@@ -370,9 +483,14 @@ class SitePages(Controller):
                 first = False
             yield b"\n]}\n"
 
-        return Stream(chunks(), media_type="application/json", headers={
-            "Content-Disposition": f'attachment; filename="{project}-entries.json"', "Content-Security-Policy": CSP,
-        })
+        return Stream(
+            chunks(),
+            media_type="application/json",
+            headers={
+                "Content-Disposition": f'attachment; filename="{project}-entries.json"',
+                "Content-Security-Policy": CSP,
+            },
+        )
 
     @staticmethod
     def _require_project(ledger: Ledger, project: str) -> None:
@@ -405,17 +523,36 @@ class SitePages(Controller):
             flags = Q.open_flags(conn, org)
             project_flags = Q.flags_on_projects(conn, [p["project"] for p in projects["fundraiser"]])
             flags = sorted({f["id"]: f for f in [*flags, *project_flags]}.values(), key=lambda f: -f["seq"])
-            names = Q.org_names(conn, [
-                org, *(a["auditor_org"] for a in audits), *(f["signer_org"] for f in flags),
-                *(p["fundraiser_org"] for ps in projects.values() for p in ps),
-            ])
+            names = Q.org_names(
+                conn,
+                [
+                    org,
+                    *(a["auditor_org"] for a in audits),
+                    *(f["signer_org"] for f in flags),
+                    *(p["fundraiser_org"] for ps in projects.values() for p in ps),
+                ],
+            )
             disclosures = _disclosures(request, conn, _today(), org=org)
-            titles = Q.project_titles(conn, [*(f["project"] for f in flags), *(d.project for d in disclosures.deadlines)])
+            titles = Q.project_titles(
+                conn, [*(f["project"] for f in flags), *(d.project for d in disclosures.deadlines)]
+            )
         ratio_rule = _ratio_thresholds(row)
         return render(
-            request, "organisation.html", nav="organisations", title=Helpers(request, request_locale(request)[0]).org(org, names),
-            o=row, projects=projects, years=years, audits=audits, flags=flags, orgs=names, titles=titles, ratio_rule=ratio_rule,
-            disclosures=disclosures, ratio_checks=_ratio_checks(row, figures), fin_seq={f.id: f.seq for f in figures.values()},
+            request,
+            "organisation.html",
+            nav="organisations",
+            title=Helpers(request, request_locale(request)[0]).org(org, names),
+            o=row,
+            projects=projects,
+            years=years,
+            audits=audits,
+            flags=flags,
+            orgs=names,
+            titles=titles,
+            ratio_rule=ratio_rule,
+            disclosures=disclosures,
+            ratio_checks=_ratio_checks(row, figures),
+            fin_seq={f.id: f.seq for f in figures.values()},
         )
 
     # --- an oversight organisation's desk -------------------------------------------------------
@@ -437,14 +574,27 @@ class SitePages(Controller):
             view = overseer_view(conn, org, today, limit=DESK_PAGE + 1, after_seq=after, risks=False)
             awaiting = list(view.awaiting[:DESK_PAGE])
             findings = list(reversed(view.findings))  # newest first
-            titles = Q.project_titles(conn, [*view.projects, *(f.project for f in findings), *(e.project for e in awaiting)])
+            titles = Q.project_titles(
+                conn, [*view.projects, *(f.project for f in findings), *(e.project for e in awaiting)]
+            )
             names = Q.org_names(conn, [org, *(e.signer_org for e in awaiting), *(i.org for i in view.overdue)])
             seqs = Q.seqs_of(conn, [*(f.target for f in findings), *(f.resolved_by for f in findings)])
         return render(
-            request, "overseer.html", nav="organisations", title=Helpers(request, request_locale(request)[0]).org(org, names),
-            o=row, view=view, awaiting=awaiting, next_after=awaiting[-1].seq if len(view.awaiting) > DESK_PAGE else None,
-            first_page=after < 0, findings=findings, open_count=sum(1 for f in findings if f.status == "open"),
-            titles=titles, orgs=names, seqs=seqs, today=today,
+            request,
+            "overseer.html",
+            nav="organisations",
+            title=Helpers(request, request_locale(request)[0]).org(org, names),
+            o=row,
+            view=view,
+            awaiting=awaiting,
+            next_after=awaiting[-1].seq if len(view.awaiting) > DESK_PAGE else None,
+            first_page=after < 0,
+            findings=findings,
+            open_count=sum(1 for f in findings if f.status == "open"),
+            titles=titles,
+            orgs=names,
+            seqs=seqs,
+            today=today,
         )
 
     # --- verify my donation -------------------------------------------------------------------
@@ -455,7 +605,9 @@ class SitePages(Controller):
         hand-made ``?code=``) is dropped by a redirect to the bare form, not read or echoed."""
         if request.url.query:
             return Redirect("/verify", status_code=303, headers={"Cache-Control": "no-store"})
-        return render(request, "verify.html", nav="verify", title="", result=None, error=None, code="", cache="no-store")
+        return render(
+            request, "verify.html", nav="verify", title="", result=None, error=None, code="", cache="no-store"
+        )
 
     @post("/verify", name="site:verify-post", sync_to_thread=True, status_code=200)
     def verify(
@@ -476,21 +628,49 @@ class SitePages(Controller):
             if exc.code not in ("receipt_code_invalid", "receipt_code_checksum", "receipt_not_found"):
                 raise
             message = exc.message_zh if locale == "zh_CN" else exc.message_en
-            return render(request, "verify.html", nav="verify", result=None, error=message, code=code[:RECEIPT_TEXT_MAX],
-                          status=404 if exc.code == "receipt_not_found" else 400, cache="no-store")
-        donation, trace = api_queries.trace(ledger.engine, row)
+            return render(
+                request,
+                "verify.html",
+                nav="verify",
+                result=None,
+                error=message,
+                code=code[:RECEIPT_TEXT_MAX],
+                status=404 if exc.code == "receipt_not_found" else 400,
+                cache="no-store",
+            )
+        _donation, trace = api_queries.trace(ledger.engine, row)
         with read_transaction(ledger.engine) as conn:
             _, log = _entry_log(conn, row["seq"])
             size, witnessed = _proof_size(conn, log, row["seq"])
-            proof = _proof_data(ledger, log, row["seq"], row["id"], row["recorded_by"], size, Q.key_row(conn, row["recorded_by"]), request)
+            proof = _proof_data(
+                ledger,
+                log,
+                row["seq"],
+                row["id"],
+                row["recorded_by"],
+                size,
+                Q.key_row(conn, row["recorded_by"]),
+                request,
+            )
             checkpoint = Q.checkpoint_info(conn, size, log.index)
             project = Q.project_view(conn, row["project"])
             orgs = Q.org_names(conn, [row["fundraiser_org"], *(a.implementer for a in trace.allocations)])
             if project is not None:
                 orgs.update(project.orgs)
         return render(
-            request, "verify.html", nav="verify", result=row, trace=trace, proof=proof, witnessed=witnessed,
-            checkpoint=checkpoint, log=log, project=project.project if project else None, orgs=orgs, error=None, code="",
+            request,
+            "verify.html",
+            nav="verify",
+            result=row,
+            trace=trace,
+            proof=proof,
+            witnessed=witnessed,
+            checkpoint=checkpoint,
+            log=log,
+            project=project.project if project else None,
+            orgs=orgs,
+            error=None,
+            code="",
             cache="no-store",
         )
 
@@ -509,8 +689,13 @@ class SitePages(Controller):
             "project": project if project and _PROJECT.fullmatch(project) else None,
         }
         result = api_queries.list_entries(
-            ledger.engine, limit=EXPLORER_PAGE, cursor=_param(request, "cursor", 512), descending=True,
-            type_=filters["type"], org=filters["org"], project=filters["project"],
+            ledger.engine,
+            limit=EXPLORER_PAGE,
+            cursor=_param(request, "cursor", 512),
+            descending=True,
+            type_=filters["type"],
+            org=filters["org"],
+            project=filters["project"],
         )
         items = result["items"]
         with read_transaction(ledger.engine) as conn:
@@ -522,8 +707,17 @@ class SitePages(Controller):
             if filters["org"]:
                 orgs.update(Q.org_names(conn, [filters["org"]]))
         return render(
-            request, "ledger.html", nav="ledger", items=items, next_cursor=result["next_cursor"], filters=filters,
-            types=ENTRY_TYPES, orgs=orgs, titles=titles, size=logs[-1].base + logs[-1].size, logs=logs,
+            request,
+            "ledger.html",
+            nav="ledger",
+            items=items,
+            next_cursor=result["next_cursor"],
+            filters=filters,
+            types=ENTRY_TYPES,
+            orgs=orgs,
+            titles=titles,
+            size=logs[-1].base + logs[-1].size,
+            logs=logs,
         )
 
     @get("/ledger/{seq:int}", name="site:entry", sync_to_thread=True)
@@ -537,8 +731,16 @@ class SitePages(Controller):
             data = leaf["body"]["data"]
             signer_key = Q.key_row(conn, e["signer"])
             refs = Q.seqs_of(conn, [data.get("target"), e["corrected_by"], e["last_verdict_by"]])
-            key_target = Q.key_row(conn, data["key_id"]) if e["type"] == "key.revoked" and isinstance(data.get("key_id"), str) else None
-            named_key = Q.key_row(conn, _key_id_of(data.get("public_key"))) if e["type"] in ("key.granted", "registry.genesis") else None
+            key_target = (
+                Q.key_row(conn, data["key_id"])
+                if e["type"] == "key.revoked" and isinstance(data.get("key_id"), str)
+                else None
+            )
+            named_key = (
+                Q.key_row(conn, _key_id_of(data.get("public_key")))
+                if e["type"] in ("key.granted", "registry.genesis")
+                else None
+            )
             referring = Q.referring(conn, e["leaf_hash"])
             org_codes = [e["signer_org"], *(r.get("overseer_org") or r.get("signer_org") for r in referring)]
             for name in ("org", "implementer"):
@@ -548,7 +750,9 @@ class SitePages(Controller):
                 if isinstance(data.get(name), list):
                     org_codes.extend(x for x in data[name] if isinstance(x, str))
             orgs = Q.org_names(conn, org_codes)
-            titles = Q.project_titles(conn, [e["project"], data.get("project") if isinstance(data.get("project"), str) else None])
+            titles = Q.project_titles(
+                conn, [e["project"], data.get("project") if isinstance(data.get("project"), str) else None]
+            )
             logs, log = _entry_log(conn, seq)
             # the entry's own log: a sealed one's final checkpoint, else the latest checkpoint
             # entries the log signs itself (log.sealed, a continuing genesis) are checked with its key
@@ -557,11 +761,29 @@ class SitePages(Controller):
         by_index = {g.index: g for g in logs}
         named = data.get("evidence") if isinstance(data.get("evidence"), list) else []
         return render(
-            request, "entry.html", nav="ledger", title=f"#{seq}", e=e, leaf=leaf, data=data, raw=raw.decode("utf-8"),
-            signer_key=signer_key, refs=refs, key_target=key_target, named_key=named_key, referring=referring, orgs=orgs,
-            titles=titles, proof=proof, data_json=json.dumps(data, ensure_ascii=False, indent=2),
-            log=log, log_seq=seq - log.base, next_log=by_index.get(log.index + 1), previous_log=by_index.get(log.index - 1),
-            evidence_hashes=named, evidence=held_evidence(ledger, named),
+            request,
+            "entry.html",
+            nav="ledger",
+            title=f"#{seq}",
+            e=e,
+            leaf=leaf,
+            data=data,
+            raw=raw.decode("utf-8"),
+            signer_key=signer_key,
+            refs=refs,
+            key_target=key_target,
+            named_key=named_key,
+            referring=referring,
+            orgs=orgs,
+            titles=titles,
+            proof=proof,
+            data_json=json.dumps(data, ensure_ascii=False, indent=2),
+            log=log,
+            log_seq=seq - log.base,
+            next_log=by_index.get(log.index + 1),
+            previous_log=by_index.get(log.index - 1),
+            evidence_hashes=named,
+            evidence=held_evidence(ledger, named),
         )
 
     # --- checkpoints, how to verify, reports ----------------------------------------------------
@@ -579,15 +801,26 @@ class SitePages(Controller):
             items = Q.checkpoints(conn, limit=30, before=before, shard=log.index)
             witnesses = Q.witnesses(conn, log.index)
         for w in witnesses:
-            w["timestamp_iso"] = format_time(datetime.fromtimestamp(int(w["timestamp"]), timezone.utc))
+            w["timestamp_iso"] = format_time(datetime.fromtimestamp(int(w["timestamp"]), UTC))
         verified: dict[int, dict[str, bool]] = {}
         for c in items:
             if c.cosignatures:
-                verified[c.size] = _verified_cosigners(add_signatures(c.note, [s["line"] for s in c.cosignatures]), keys)
+                verified[c.size] = _verified_cosigners(
+                    add_signatures(c.note, [s["line"] for s in c.cosignatures]), keys
+                )
         return render(
-            request, "checkpoints.html", nav="checkpoints", items=items, witnesses=witnesses, verified=verified,
-            witness_keys=[(k.name, k.to_string()) for k in keys], vkey=shard_vkey(ledger.log, log.shard), size=log.size,
-            next_before=items[-1].size if len(items) == 30 else None, logs=logs, log=log,
+            request,
+            "checkpoints.html",
+            nav="checkpoints",
+            items=items,
+            witnesses=witnesses,
+            verified=verified,
+            witness_keys=[(k.name, k.to_string()) for k in keys],
+            vkey=shard_vkey(ledger.log, log.shard),
+            size=log.size,
+            next_before=items[-1].size if len(items) == 30 else None,
+            logs=logs,
+            log=log,
         )
 
     @get("/how-to-verify", name="site:how-to-verify", sync_to_thread=True)
@@ -596,9 +829,18 @@ class SitePages(Controller):
             logs = Q.chain(conn)
         active = logs[-1]
         sealed = [(g, shard_vkey(ledger.log, g.shard)) for g in logs[:-1]]
-        return render(request, "how_to_verify.html", nav="checkpoints", vkey=log_vkey(ledger.log), origin=active.origin,
-                      size=active.size, total=active.base + active.size, logs=logs, sealed=sealed,
-                      base=str(request.base_url).rstrip("/"))
+        return render(
+            request,
+            "how_to_verify.html",
+            nav="checkpoints",
+            vkey=log_vkey(ledger.log),
+            origin=active.origin,
+            size=active.size,
+            total=active.base + active.size,
+            logs=logs,
+            sealed=sealed,
+            base=str(request.base_url).rstrip("/"),
+        )
 
     @get("/verifier.html", name="site:verifier", sync_to_thread=True)
     def verifier(self, request: Request) -> Response[str]:
@@ -608,10 +850,16 @@ class SitePages(Controller):
 
         locale, _ = request_locale(request)
         page, csp = build_verifier(locale)
-        return Response(page, media_type="text/html; charset=utf-8", headers={
-            "Content-Security-Policy": csp + "; frame-ancestors 'none'", "Content-Language": LANG_TAGS[locale],
-            "Vary": "Cookie", "Cache-Control": "no-cache",
-        })
+        return Response(
+            page,
+            media_type="text/html; charset=utf-8",
+            headers={
+                "Content-Security-Policy": csp + "; frame-ancestors 'none'",
+                "Content-Language": LANG_TAGS[locale],
+                "Vary": "Cookie",
+                "Cache-Control": "no-cache",
+            },
+        )
 
     @get("/reports", name="site:reports", sync_to_thread=True)
     def reports(self, request: Request, ledger: NamedDependency[Ledger]) -> Template:
@@ -645,7 +893,9 @@ def _ratio_checks(org: dict[str, Any], figures: dict[int, Any]) -> list[Any]:
         try:
             rs = ruleset("cn-charity", date(year, 12, 31))
         except LedgerError as exc:  # no rule set in force that year
-            checks.append(YearCheck("not_computed", year, None, {}, None, (), reason_en=exc.message_en, reason_zh=exc.message_zh))
+            checks.append(
+                YearCheck("not_computed", year, None, {}, None, (), reason_en=exc.message_en, reason_zh=exc.message_zh)
+            )
             continue
         checks.append(check_reported_year(rs, org["legal_form"], bool(org["public_fundraising"]), figures, year))
     return checks
@@ -659,7 +909,7 @@ def _ratio_thresholds(org: dict[str, Any]) -> dict[str, Any] | None:
 
         rs = ruleset("cn-charity", _today())
         rule = rs.ratio_rules().rule_for(org["legal_form"], bool(org["public_fundraising"]))
-    except Exception:  # noqa: BLE001 - reports package absent or rule missing: show ratios only
+    except Exception:  # reports package absent or rule missing: show ratios only
         return None
     if rule is None or not rule.tiers:
         return None
@@ -668,7 +918,9 @@ def _ratio_thresholds(org: dict[str, Any]) -> dict[str, Any] | None:
             "min_bp": t.min_spending[0].basis_points if t.min_spending else None,
             "bases": list(t.min_spending[0].of_any) if t.min_spending else [],
             "max_admin_bp": t.max_management_basis_points,
-            "from": t.net_assets_from_fen, "below": t.net_assets_below_fen, "verified": t.verified,
+            "from": t.net_assets_from_fen,
+            "below": t.net_assets_below_fen,
+            "verified": t.verified,
         }
         for t in rule.tiers
     ]

@@ -50,9 +50,9 @@ from api.params import LedgerDep
 from api.problems import CODE_STATUS, TOKEN_SCOPE_MISSING
 from api.security import _unauthenticated, require_scope
 from api.tokens import check_token
-from ledger.grammar import schema_pattern
 from ledger.domain.rows import EntryRow, OrgRow, ProjectRow, ReportRow
 from ledger.errors import InvariantBroken, LedgerError
+from ledger.grammar import schema_pattern
 from ledger.store.db import read_transaction
 from ledger.store.projection_tables import table_for
 
@@ -102,8 +102,12 @@ class ReportFileLink(_Schema):
     size: int
     url: str
 
-    __example__: ClassVar[Any] = {"name": "annual-53440300MJL00001AX-2025-t42.pdf", "sha256": HASH_EXAMPLE, "size": 512345,
-                                  "url": "/api/v1/reports/jobs/0f1e2d3c4b5a69788796a5b4c3d2e1f0/files/annual-53440300MJL00001AX-2025-t42.pdf"}
+    __example__: ClassVar[Any] = {
+        "name": "annual-53440300MJL00001AX-2025-t42.pdf",
+        "sha256": HASH_EXAMPLE,
+        "size": 512345,
+        "url": "/api/v1/reports/jobs/0f1e2d3c4b5a69788796a5b4c3d2e1f0/files/annual-53440300MJL00001AX-2025-t42.pdf",
+    }
 
 
 class ReportJob(_Schema):
@@ -121,12 +125,21 @@ class ReportJob(_Schema):
     updated: str
 
     __example__: ClassVar[Any] = {
-        "job": "0f1e2d3c4b5a69788796a5b4c3d2e1f0", "status": "done", "kind": "annual",
+        "job": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+        "status": "done",
+        "kind": "annual",
         "request": {"kind": "annual", "org": "53440300MJL00001AX", "year": 2025},
-        "result": {"tree_size": 42, "root": HASH_EXAMPLE, "entry": {"seq": 42, "leaf_hash": HASH_EXAMPLE, "existing": False},
-                   "recorded": True, "not_recorded": None},
-        "error": None, "files": [ReportFileLink.__example__],
-        "created": "2026-11-27T08:30:00.000Z", "updated": "2026-11-27T08:30:04.000Z",
+        "result": {
+            "tree_size": 42,
+            "root": HASH_EXAMPLE,
+            "entry": {"seq": 42, "leaf_hash": HASH_EXAMPLE, "existing": False},
+            "recorded": True,
+            "not_recorded": None,
+        },
+        "error": None,
+        "files": [ReportFileLink.__example__],
+        "created": "2026-11-27T08:30:00.000Z",
+        "updated": "2026-11-27T08:30:04.000Z",
     }
 
 
@@ -148,10 +161,24 @@ class PublishedReport(_Schema):
     files: list[ReportFileLink]
 
     __example__: ClassVar[Any] = {
-        "id": HASH_EXAMPLE, "seq": 43, "kind": "annual", "subject": "53440300MJL00001AX", "period_start": "2025-01-01",
-        "period_end": "2025-12-31", "rule_set": "cn-charity/1", "tree_size": 42, "root": HASH_EXAMPLE,
-        "time": "2026-11-27T08:30:04.000Z", "withdrawn": False, "restricted": False,
-        "files": [{**ReportFileLink.__example__, "url": f"/api/v1/reports/{HASH_EXAMPLE}/files/annual-53440300MJL00001AX-2025-t42.pdf"}],
+        "id": HASH_EXAMPLE,
+        "seq": 43,
+        "kind": "annual",
+        "subject": "53440300MJL00001AX",
+        "period_start": "2025-01-01",
+        "period_end": "2025-12-31",
+        "rule_set": "cn-charity/1",
+        "tree_size": 42,
+        "root": HASH_EXAMPLE,
+        "time": "2026-11-27T08:30:04.000Z",
+        "withdrawn": False,
+        "restricted": False,
+        "files": [
+            {
+                **ReportFileLink.__example__,
+                "url": f"/api/v1/reports/{HASH_EXAMPLE}/files/annual-53440300MJL00001AX-2025-t42.pdf",
+            }
+        ],
     }
 
 
@@ -161,17 +188,48 @@ class PublishedReportList(_Schema):
     __example__: ClassVar[Any] = {"items": [PublishedReport.__example__]}
 
 
-JobId = Annotated[str, PathParameter(pattern=JOB, description="A report job id (32 hex digits).",
-                                     examples=[Example(value="0f1e2d3c4b5a69788796a5b4c3d2e1f0")])]
-ReportId = Annotated[str, PathParameter(pattern=HASH, description="The leaf hash of a report.issued entry.",
-                                        examples=[Example(value=HASH_EXAMPLE)])]
-FileName = Annotated[str, PathParameter(pattern=FILE, max_length=151, description="A file name of the report.",
-                                        examples=[Example(value="annual-53440300MJL00001AX-2025-t42.pdf")])]
-KindQuery = Annotated[str | None, QueryParameter(pattern=r"^[a-z][a-z0-9._/-]{0,63}$", description="Only reports of this kind.",
-                                                 examples=[Example(value="annual")])]
-SubjectQuery = Annotated[str | None, QueryParameter(max_length=200, description="Only reports on this subject (organisation code, project id...).",
-                                                    examples=[Example(value="53440300MJL00001AX")])]
-LimitQuery = Annotated[int, QueryParameter(ge=1, le=500, description="At most this many reports.", examples=[Example(value=50)])]
+JobId = Annotated[
+    str,
+    PathParameter(
+        pattern=JOB,
+        description="A report job id (32 hex digits).",
+        examples=[Example(value="0f1e2d3c4b5a69788796a5b4c3d2e1f0")],
+    ),
+]
+ReportId = Annotated[
+    str,
+    PathParameter(
+        pattern=HASH, description="The leaf hash of a report.issued entry.", examples=[Example(value=HASH_EXAMPLE)]
+    ),
+]
+FileName = Annotated[
+    str,
+    PathParameter(
+        pattern=FILE,
+        max_length=151,
+        description="A file name of the report.",
+        examples=[Example(value="annual-53440300MJL00001AX-2025-t42.pdf")],
+    ),
+]
+KindQuery = Annotated[
+    str | None,
+    QueryParameter(
+        pattern=r"^[a-z][a-z0-9._/-]{0,63}$",
+        description="Only reports of this kind.",
+        examples=[Example(value="annual")],
+    ),
+]
+SubjectQuery = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=200,
+        description="Only reports on this subject (organisation code, project id...).",
+        examples=[Example(value="53440300MJL00001AX")],
+    ),
+]
+LimitQuery = Annotated[
+    int, QueryParameter(ge=1, le=500, description="At most this many reports.", examples=[Example(value=50)])
+]
 
 
 async def _regulator(request: Request) -> None:
@@ -217,11 +275,14 @@ def _state_of(ledger: Any, body: dict[str, Any], personal: bool) -> list[Any]:
 
     leaf = LogLeaf.__table__
     with read_transaction(ledger.engine) as conn:
-        mark = conn.execute(select(leaf.c.seq).where(leaf.c.type != "report.issued").order_by(desc(leaf.c.seq)).limit(1)
-                            ).scalar_one_or_none()
+        mark = conn.execute(
+            select(leaf.c.seq).where(leaf.c.type != "report.issued").order_by(desc(leaf.c.seq)).limit(1)
+        ).scalar_one_or_none()
         donor = None
         if personal and str(body.get("donation", "")).isdigit():
-            row = conn.execute(select(DONORS.c.stored_at, DONORS.c.erased_at).where(DONORS.c.seq == int(body["donation"]))).first()
+            row = conn.execute(
+                select(DONORS.c.stored_at, DONORS.c.erased_at).where(DONORS.c.seq == int(body["donation"]))
+            ).first()
             donor = None if row is None else [row.stored_at, row.erased_at]
     return [mark, donor]
 
@@ -230,7 +291,9 @@ def _expired(service: ReportService, ledger: Any, record: dict[str, Any]) -> dic
     """The record, expired when its time is up (410 for polls and downloads)."""
     record = jobs.expire_if_due(ledger.settings, record, service.limits.ttl_s, service.clock)
     if record.get("status") == "expired":
-        raise LedgerError(REPORT_JOB_EXPIRED, job=record["job"], finished=record.get("updated"), expired=record.get("expired"))
+        raise LedgerError(
+            REPORT_JOB_EXPIRED, job=record["job"], finished=record.get("updated"), expired=record.get("expired")
+        )
     return record
 
 
@@ -260,7 +323,10 @@ def _check_subject(ledger: Any, req: ReportRequest) -> ReportRequest:
 
 
 def _links(base: str, files: list[dict[str, Any]]) -> list[ReportFileLink]:
-    return [ReportFileLink(name=f["name"], sha256=f["sha256"], size=f["size"], url=f"{base}/files/{f['name']}") for f in files]
+    return [
+        ReportFileLink(name=f["name"], sha256=f["sha256"], size=f["size"], url=f"{base}/files/{f['name']}")
+        for f in files
+    ]
 
 
 def _job_view(record: dict[str, Any]) -> ReportJob:
@@ -268,18 +334,42 @@ def _job_view(record: dict[str, Any]) -> ReportJob:
     files = (result or {}).get("files") or []
     public = None
     if result is not None:
-        public = {k: result.get(k) for k in ("kind", "subject", "period_start", "period_end", "rule_set", "stem", "tree_size",
-                                              "root", "entry", "recorded", "not_recorded", "not_recorded_zh", "files_match_record")}
+        public = {
+            k: result.get(k)
+            for k in (
+                "kind",
+                "subject",
+                "period_start",
+                "period_end",
+                "rule_set",
+                "stem",
+                "tree_size",
+                "root",
+                "entry",
+                "recorded",
+                "not_recorded",
+                "not_recorded_zh",
+                "files_match_record",
+            )
+        }
     return ReportJob(
-        job=record["job"], status=record["status"], kind=(record.get("request") or {}).get("kind", ""),
-        request=record.get("request") or {}, result=public, error=record.get("error"),
-        files=_links(f"/api/v1/reports/jobs/{record['job']}", files), created=record.get("created", ""), updated=record.get("updated", ""),
+        job=record["job"],
+        status=record["status"],
+        kind=(record.get("request") or {}).get("kind", ""),
+        request=record.get("request") or {},
+        result=public,
+        error=record.get("error"),
+        files=_links(f"/api/v1/reports/jobs/{record['job']}", files),
+        created=record.get("created", ""),
+        updated=record.get("updated", ""),
     )
 
 
 def _file_response(data: bytes, name: str, sha256: str) -> Response[bytes]:
     return Response(
-        content=data, media_type=OCTETS, status_code=200,
+        content=data,
+        media_type=OCTETS,
+        status_code=200,
         headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Content-SHA256": sha256},
     )
 
@@ -293,9 +383,14 @@ class ReportsController(Controller):
     path = "/api/v1/reports"
     tags = ("reports",)
 
-    @post("/", operation_id="requestReport", status_code=202,
-          responses=problems(400, 401, 403, 404, 413, 415, 422, 429, 503),
-          security=[{BEARER: []}, {}], guards=[_rate_guard])
+    @post(
+        "/",
+        operation_id="requestReport",
+        status_code=202,
+        responses=problems(400, 401, 403, 404, 413, 415, 422, 429, 503),
+        security=[{BEARER: []}, {}],
+        guards=[_rate_guard],
+    )
     async def request_report(self, request: Request, ledger: LedgerDep, data: JSONBody[ReportRequestBody]) -> ReportJob:
         """Ask for a report; the answer is a job to poll. ``overview`` and receipts with
         ``personal: true`` need a bearer token with the regulator scope; a receipt asked for
@@ -307,8 +402,15 @@ class ReportsController(Controller):
         from .tasks import generate_report_task
 
         service = service_of(request.app)
-        req = ReportRequest(kind=data.kind, org=data.org, project=data.project, year=data.year, donation=data.donation,
-                            personal=data.personal, site_url=data.site_url).checked()
+        req = ReportRequest(
+            kind=data.kind,
+            org=data.org,
+            project=data.project,
+            year=data.year,
+            donation=data.donation,
+            personal=data.personal,
+            site_url=data.site_url,
+        ).checked()
         holder = req.kind == "receipt" and (req.donation or "")[:1].upper() == "D"
         regulator = req.kind in REGULATOR_KINDS or (req.personal and not holder)
         scopes: tuple[str, ...] = PERSONAL_SCOPES if holder else ((REGULATOR,) if regulator else ())
@@ -345,9 +447,10 @@ class ReportsController(Controller):
         def send() -> None:
             try:
                 # the queue is read when sending, so a deployment (or a test) may change it
-                generate_report_task.apply_async(args=[settings_ref(settings), body, job], task_id=job,
-                                                 queue=celery_app.app.conf.task_default_queue)
-            except Exception as exc:  # noqa: BLE001 - eager mode: the job record holds the error
+                generate_report_task.apply_async(
+                    args=[settings_ref(settings), body, job], task_id=job, queue=celery_app.app.conf.task_default_queue
+                )
+            except Exception as exc:  # eager mode: the job record holds the error
                 record = jobs.read(settings, job) or {}
                 if record.get("status") != "failed":
                     jobs.update(settings, job, status="failed", error={"code": "task_failed", "message": str(exc)})
@@ -356,8 +459,12 @@ class ReportsController(Controller):
             """The client left before the job was sent: never leave it queued for others to wait on."""
             record = jobs.read(settings, job) or {}
             if record.get("status") == "queued":
-                jobs.update(settings, job, status="failed",
-                            error={"code": "task_cancelled", "message": "the request was cancelled"})
+                jobs.update(
+                    settings,
+                    job,
+                    status="failed",
+                    error={"code": "task_cancelled", "message": "the request was cancelled"},
+                )
 
         # in the embedded default the task renders here: in a thread, at most `renders` at once,
         # with threads of their own (the log's reads keep theirs)
@@ -372,7 +479,12 @@ class ReportsController(Controller):
             raise InvariantBroken("record is missing")
         return _job_view(record)
 
-    @get("/jobs/{job:str}", operation_id="getReportJob", cache_control=NO_STORE, responses=problems(400, 401, 403, 404, 410, 503))
+    @get(
+        "/jobs/{job:str}",
+        operation_id="getReportJob",
+        cache_control=NO_STORE,
+        responses=problems(400, 401, 403, 404, 410, 503),
+    )
     async def job_status(self, request: Request, ledger: LedgerDep, job: JobId) -> ReportJob:
         """The job's status; once done, its files and the report.issued entry. 410 once expired."""
         record = await anyio.to_thread.run_sync(jobs.read, ledger.settings, job)
@@ -382,8 +494,13 @@ class ReportsController(Controller):
         record = await anyio.to_thread.run_sync(_expired, service_of(request.app), ledger, record)
         return _job_view(record)
 
-    @get("/jobs/{job:str}/files/{name:str}", operation_id="getReportJobFile", cache_control=NO_STORE,
-         responses=problems(400, 401, 403, 404, 410, 503), **FILE_RESPONSE)
+    @get(
+        "/jobs/{job:str}/files/{name:str}",
+        operation_id="getReportJobFile",
+        cache_control=NO_STORE,
+        responses=problems(400, 401, 403, 404, 410, 503),
+        **FILE_RESPONSE,
+    )
     async def job_file(self, request: Request, ledger: LedgerDep, job: JobId, name: FileName) -> Response[bytes]:
         """A file of a finished job (personal receipts are only here). 410 once expired."""
         record = await anyio.to_thread.run_sync(jobs.read, ledger.settings, job)
@@ -410,8 +527,11 @@ class ReportsController(Controller):
         return _file_response(data, name, listed[name]["sha256"])
 
     @get("/", operation_id="listReports", responses=problems(400, 503))
-    async def list_reports(self, ledger: LedgerDep, kind: KindQuery = None, subject: SubjectQuery = None, limit: LimitQuery = 50) -> PublishedReportList:
+    async def list_reports(
+        self, ledger: LedgerDep, kind: KindQuery = None, subject: SubjectQuery = None, limit: LimitQuery = 50
+    ) -> PublishedReportList:
         """Reports recorded in the log (report.issued), newest first."""
+
         def query() -> list[PublishedReport]:
             report, entry = table_for(ReportRow), table_for(EntryRow)
             stmt = select(report).order_by(desc(report.c.seq)).limit(limit)
@@ -422,7 +542,16 @@ class ReportsController(Controller):
             with read_transaction(ledger.engine) as conn:
                 rows = [ReportRow(**m) for m in conn.execute(stmt).mappings()]
                 ids = [r.id for r in rows]
-                withdrawn = {i for (i,) in conn.execute(select(entry.c.id).where(entry.c.id.in_(ids), entry.c.corrected.is_(True)))} if ids else set()
+                withdrawn = (
+                    {
+                        i
+                        for (i,) in conn.execute(
+                            select(entry.c.id).where(entry.c.id.in_(ids), entry.c.corrected.is_(True))
+                        )
+                    }
+                    if ids
+                    else set()
+                )
             return [_published(r, r.id in withdrawn) for r in rows]
 
         return PublishedReportList(items=await anyio.to_thread.run_sync(query))
@@ -433,9 +562,15 @@ class ReportsController(Controller):
         row, withdrawn = await anyio.to_thread.run_sync(_report_row, ledger, report_id)
         return _published(row, withdrawn)
 
-    @get("/{report_id:str}/files/{name:str}", operation_id="getReportFile", responses=problems(400, 401, 403, 404, 503),
-         **FILE_RESPONSE)
-    async def report_file(self, request: Request, ledger: LedgerDep, report_id: ReportId, name: FileName) -> Response[bytes]:
+    @get(
+        "/{report_id:str}/files/{name:str}",
+        operation_id="getReportFile",
+        responses=problems(400, 401, 403, 404, 503),
+        **FILE_RESPONSE,
+    )
+    async def report_file(
+        self, request: Request, ledger: LedgerDep, report_id: ReportId, name: FileName
+    ) -> Response[bytes]:
         """A file of a recorded report, served only when its bytes have the SHA-256 the log records."""
         from .issue import published_folder
 
@@ -478,12 +613,21 @@ def _report_row(ledger: Any, report_id: str) -> tuple[ReportRow, bool]:
 def _published(row: ReportRow, withdrawn: bool) -> PublishedReport:
     files = json.loads(row.files_json)
     return PublishedReport(
-        id=row.id, seq=row.seq, kind=row.kind, subject=row.subject, period_start=row.period_start, period_end=row.period_end,
-        rule_set=row.rule_set, tree_size=row.tree_size, root=row.root, time=row.time, withdrawn=withdrawn,
-        restricted=row.kind in REGULATOR_KINDS, files=_links(f"/api/v1/reports/{row.id}", files),
+        id=row.id,
+        seq=row.seq,
+        kind=row.kind,
+        subject=row.subject,
+        period_start=row.period_start,
+        period_end=row.period_end,
+        rule_set=row.rule_set,
+        tree_size=row.tree_size,
+        root=row.root,
+        time=row.time,
+        withdrawn=withdrawn,
+        restricted=row.kind in REGULATOR_KINDS,
+        files=_links(f"/api/v1/reports/{row.id}", files),
     )
 
 
 def routes() -> list[Any]:
     return [ReportsController]
-

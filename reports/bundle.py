@@ -32,7 +32,7 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$")
 @dataclass(frozen=True, slots=True)
 class BundleFile:
     name: str
-    sha256: str   # lowercase hex
+    sha256: str  # lowercase hex
     size: int
 
     def to_json(self) -> dict[str, Any]:

@@ -62,7 +62,7 @@ if os.environ.get(TILES_DIR_ENV):
     BEAT_SCHEDULE["tiles-write"] = {"task": "ledger.write_tiles", "schedule": TILES_EVERY_S}
 DEFAULT_QUEUE = "charity-ledger"
 RESULT_TTL_S = 7 * 24 * 3600
-VISIBILITY_TIMEOUT_S = 2 * 3600   # Redis redelivers an unacknowledged task after this long
+VISIBILITY_TIMEOUT_S = 2 * 3600  # Redis redelivers an unacknowledged task after this long
 
 
 class TaskError(Exception):
@@ -71,7 +71,14 @@ class TaskError(Exception):
     ``args`` are (code, kind, message_en, message_zh, params): JSON values only.
     """
 
-    def __init__(self, code: str, kind: str = "unavailable", message_en: str = "", message_zh: str = "", params: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        kind: str = "unavailable",
+        message_en: str = "",
+        message_zh: str = "",
+        params: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(code, kind, message_en, message_zh, params or {})
         self.code = code
         self.kind = kind
@@ -85,7 +92,13 @@ class TaskError(Exception):
         return cls(d["code"], d["kind"], d["message"], d["message_zh"], d["params"])
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "kind": self.kind, "message": self.message_en, "message_zh": self.message_zh, "params": self.params}
+        return {
+            "code": self.code,
+            "kind": self.kind,
+            "message": self.message_en,
+            "message_zh": self.message_zh,
+            "params": self.params,
+        }
 
     def __str__(self) -> str:
         return f"[{self.code}] {self.message_en} / {self.message_zh}"
@@ -134,7 +147,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         )
     else:
         conf.update(
-            broker_url="memory://",     # never used: tasks run in the caller; nothing connects out
+            broker_url="memory://",  # never used: tasks run in the caller; nothing connects out
             result_backend=None,
             task_always_eager=True,
             task_eager_propagates=True,
@@ -274,7 +287,9 @@ def enqueue_after_commit(session: Any, signature: Any) -> None:
     from sqlalchemy.orm import Session
 
     if not isinstance(session, Session):
-        raise TypeError(f"enqueue_after_commit needs a SQLAlchemy Session, not {type(session).__name__}; use send_after_commit()")
+        raise TypeError(
+            f"enqueue_after_commit needs a SQLAlchemy Session, not {type(session).__name__}; use send_after_commit()"
+        )
     if not session.in_transaction():
         signature.apply_async()
         return

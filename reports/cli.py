@@ -44,8 +44,13 @@ def _print_json(value: Any) -> None:
 
 def _request(args: argparse.Namespace) -> ReportRequest:
     return ReportRequest(
-        kind=args.kind, org=args.org, project=args.project, year=args.year, donation=args.donation,
-        personal=args.personal, site_url=args.site_url,
+        kind=args.kind,
+        org=args.org,
+        project=args.project,
+        year=args.year,
+        donation=args.donation,
+        personal=args.personal,
+        site_url=args.site_url,
     ).checked()
 
 
@@ -68,10 +73,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     if result.entry is None:
         print(f"not recorded: {result.not_recorded_en}\n未登记：{result.not_recorded_zh}", file=sys.stderr)
     elif result.entry["existing"]:
-        print(f"already recorded as report.issued seq {result.entry['seq']} / 已登记（序号 {result.entry['seq']}）", file=sys.stderr)
+        print(
+            f"already recorded as report.issued seq {result.entry['seq']} / 已登记（序号 {result.entry['seq']}）",
+            file=sys.stderr,
+        )
     if result.files_match_record is False:
-        print("the files written differ from the SHA-256 recorded earlier (PDF bytes depend on WeasyPrint and font versions) / "
-              "本次生成的文件与此前登记的 SHA-256 不同", file=sys.stderr)
+        print(
+            "the files written differ from the SHA-256 recorded earlier (PDF bytes depend on WeasyPrint and font versions) / "
+            "本次生成的文件与此前登记的 SHA-256 不同",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
@@ -84,24 +95,42 @@ def _from_export(folder: Path, request: ReportRequest, out: Path, tree_size: int
     files = render_report(doc)
     digests = write_bundle(out, files)
     checks = compare_with_issued(snap, doc, files) if snap is not None else []
-    _print_json({
-        "from_export": str(folder), "kind": doc.kind, "subject": doc.subject, "stem": doc.stem,
-        "tree_size": doc.at.tree_size, "root": doc.at.root, "export_size": info.size if info else None,
-        "files": [f.to_json() for f in digests], "folder": str(out), "issued": checks,
-    })
+    _print_json(
+        {
+            "from_export": str(folder),
+            "kind": doc.kind,
+            "subject": doc.subject,
+            "stem": doc.stem,
+            "tree_size": doc.at.tree_size,
+            "root": doc.at.root,
+            "export_size": info.size if info else None,
+            "files": [f.to_json() for f in digests],
+            "folder": str(out),
+            "issued": checks,
+        }
+    )
     if not checks:
-        print(f"no report.issued in the export for this report at tree size {doc.at.tree_size}: nothing to compare / "
-              f"导出数据中没有树大小 {doc.at.tree_size} 的同一报告的登记，无可比对", file=sys.stderr)
+        print(
+            f"no report.issued in the export for this report at tree size {doc.at.tree_size}: nothing to compare / "
+            f"导出数据中没有树大小 {doc.at.tree_size} 的同一报告的登记，无可比对",
+            file=sys.stderr,
+        )
         return EXIT_OK
     bad = [c for c in checks if not (c["all_data_files_match"] and c["root_match"])]
     for c in bad:
         names = ", ".join(f["name"] for f in c["files"] if f["deterministic"] and not f["match"]) or "root"
-        print(f"INVALID: report.issued seq {c['seq']} does not match the figures recomputed from the export ({names}) / "
-              f"无效：登记的报告（序号 {c['seq']}）与由导出数据重算的结果不一致（{names}）", file=sys.stderr)
+        print(
+            f"INVALID: report.issued seq {c['seq']} does not match the figures recomputed from the export ({names}) / "
+            f"无效：登记的报告（序号 {c['seq']}）与由导出数据重算的结果不一致（{names}）",
+            file=sys.stderr,
+        )
     if bad:
         return EXIT_INVALID
-    print(f"valid: the JSON, CSV and XLSX files match report.issued seq {', '.join(str(c['seq']) for c in checks)} / "
-          "有效：JSON、CSV、XLSX 文件与登记一致", file=sys.stderr)
+    print(
+        f"valid: the JSON, CSV and XLSX files match report.issued seq {', '.join(str(c['seq']) for c in checks)} / "
+        "有效：JSON、CSV、XLSX 文件与登记一致",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
@@ -110,8 +139,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     from .worker import run_worker
 
-    return run_worker(_settings(args), beat=not args.no_beat, concurrency=args.concurrency, loglevel=args.loglevel,
-                      queues=tuple(args.queue or ()))
+    return run_worker(
+        _settings(args),
+        beat=not args.no_beat,
+        concurrency=args.concurrency,
+        loglevel=args.loglevel,
+        queues=tuple(args.queue or ()),
+    )
 
 
 def register(add: Add) -> None:
@@ -122,10 +156,15 @@ def register(add: Add) -> None:
     p.add_argument("--project", help="project id (project, campaign)")
     p.add_argument("--year", type=int, help="year (annual; overview, default: the last whole year)")
     p.add_argument("--donation", help="seq, leaf hash or receipt code of a donation (receipt)")
-    p.add_argument("--from-export", metavar="DIR", help="recompute from an export folder alone and compare with report.issued")
+    p.add_argument(
+        "--from-export", metavar="DIR", help="recompute from an export folder alone and compare with report.issued"
+    )
     p.add_argument("--tree-size", type=int, help="compute at this tree size (replays the log or the export)")
-    p.add_argument("--personal", action="store_true",
-                   help="receipt with the donor's personal data from the donor store (not recorded in the log)")
+    p.add_argument(
+        "--personal",
+        action="store_true",
+        help="receipt with the donor's personal data from the donor store (not recorded in the log)",
+    )
     p.add_argument("--site-url", help="base URL of the public site for QR codes (default: https://<origin host>)")
     p.add_argument("--no-record", action="store_true", help="write the files but do not record report.issued")
 

@@ -37,8 +37,8 @@ TILES_DIR_MISSING = define(
 TASK_REF_INVALID = define(
     "task_ref_invalid",
     "invalid",
-    "The task was given {ref!r}; give a data folder path or {{\"home\": ..., \"origin\": ...}}.",
-    "任务参数 {ref!r} 无效；请给出数据目录路径或 {{\"home\": ..., \"origin\": ...}}。",
+    'The task was given {ref!r}; give a data folder path or {{"home": ..., "origin": ...}}.',
+    '任务参数 {ref!r} 无效；请给出数据目录路径或 {{"home": ..., "origin": ...}}。',
 )
 REPORT_KIND_UNKNOWN = define(
     "report_kind_unknown",

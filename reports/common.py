@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ledger.grammar import pattern as grammar_pattern
 from ledger.canonical import parse_time
+from ledger.compliance.rulesets import RuleSet, ruleset
 from ledger.domain.rows import (
     AllocationRow,
     AttestationRow,
@@ -32,6 +32,7 @@ from ledger.domain.rows import (
     ProgressRow,
 )
 from ledger.errors import LedgerError
+from ledger.grammar import pattern as grammar_pattern
 
 from . import labels as L
 from .bundle import render_bundle
@@ -39,14 +40,13 @@ from .codes import REPORT_KIND_UNKNOWN, REPORT_PARAM_INVALID, REPORT_PARAM_MISSI
 from .disclosures import Disclosure
 from .formats import Column, Money, Table
 from .render import ReportHeader, Section, html_to_pdf, render_html, render_sections_pdf
-from ledger.compliance.rulesets import RuleSet, ruleset
 from .snapshot import LogState, Snapshot
 
 FORMAT = "charity-ledger/report/v1"
 KINDS = ("annual", "project", "campaign", "overview", "receipt", "verification")
 # kinds whose files only a regulator (bearer token with the regulator scope) may request and read
 REGULATOR_KINDS = frozenset({"overview"})
-PDF_ROWS = 60          # rows of a table shown in a PDF before "see the CSV/XLSX"
+PDF_ROWS = 60  # rows of a table shown in a PDF before "see the CSV/XLSX"
 # matched in full (fullmatch), ASCII only (ledger.grammar)
 _USCC = grammar_pattern("uscc")
 _IDENT = grammar_pattern("project")
@@ -64,12 +64,12 @@ class ReportRequest:
     """What a report is about. Plain values only: it travels to workers as JSON."""
 
     kind: str
-    org: str | None = None          # annual
-    project: str | None = None      # project, campaign
-    year: int | None = None         # annual; overview (default: the last whole year)
-    donation: str | None = None     # receipt: seq, leaf hash or receipt code (D<seq>-<salt>-<check>)
-    personal: bool = False          # receipt: with the donor's personal data (not recorded in the log)
-    site_url: str | None = None     # base URL of the public site for QR codes
+    org: str | None = None  # annual
+    project: str | None = None  # project, campaign
+    year: int | None = None  # annual; overview (default: the last whole year)
+    donation: str | None = None  # receipt: seq, leaf hash or receipt code (D<seq>-<salt>-<check>)
+    personal: bool = False  # receipt: with the donor's personal data (not recorded in the log)
+    site_url: str | None = None  # base URL of the public site for QR codes
 
     def checked(self) -> ReportRequest:
         """Refuse unknown kinds, missing and malformed parameters (before any work)."""
@@ -83,10 +83,16 @@ class ReportRequest:
             raise LedgerError(REPORT_PARAM_INVALID, detail=f"{self.org!r} is not an organisation code (18 characters)")
         if self.project is not None and not _IDENT.fullmatch(self.project):
             raise LedgerError(REPORT_PARAM_INVALID, detail=f"{self.project!r} is not a project id")
-        if self.year is not None and (isinstance(self.year, bool) or not isinstance(self.year, int) or not 1990 <= self.year <= 2200):
+        if self.year is not None and (
+            isinstance(self.year, bool) or not isinstance(self.year, int) or not 1990 <= self.year <= 2200
+        ):
             raise LedgerError(REPORT_PARAM_INVALID, detail=f"{self.year!r} is not a year from 1990 to 2200")
-        if self.donation is not None and not (isinstance(self.donation, str) and _DONATION.fullmatch(self.donation.strip())):
-            raise LedgerError(REPORT_PARAM_INVALID, detail="a donation is named by its seq, its leaf hash or a receipt code")
+        if self.donation is not None and not (
+            isinstance(self.donation, str) and _DONATION.fullmatch(self.donation.strip())
+        ):
+            raise LedgerError(
+                REPORT_PARAM_INVALID, detail="a donation is named by its seq, its leaf hash or a receipt code"
+            )
         if self.site_url is not None and not _URL.fullmatch(self.site_url):
             raise LedgerError(REPORT_PARAM_INVALID, detail=f"{self.site_url!r} is not an http(s) base URL")
         if self.personal and self.kind != "receipt":
@@ -125,8 +131,8 @@ class ReportDoc:
     """One report, built and ready to render."""
 
     kind: str
-    name: str                        # file stem without the tree size: "annual-<org>-2025"
-    subject: str                     # report.issued subject: org code, project id, "registry", leaf hash
+    name: str  # file stem without the tree size: "annual-<org>-2025"
+    subject: str  # report.issued subject: org code, project id, "registry", leaf hash
     subject_name: str
     title_zh: str
     title_en: str
@@ -138,10 +144,10 @@ class ReportDoc:
     tables: list[Table] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    template: str | None = None      # a PDF template of its own (else the generic sections)
+    template: str | None = None  # a PDF template of its own (else the generic sections)
     context: dict[str, Any] = field(default_factory=dict)
-    record: bool = True              # recorded in the log as report.issued
-    variant: str = ""                # "personal" receipts differ from public ones
+    record: bool = True  # recorded in the log as report.issued
+    variant: str = ""  # "personal" receipts differ from public ones
 
     @property
     def stem(self) -> str:
@@ -167,8 +173,13 @@ class ReportDoc:
             "title": {"zh": self.title_zh, "en": self.title_en},
             "subject": {"id": self.subject, "name": self.subject_name},
             "period": {"start": self.period_start, "end": self.period_end},
-            "rule_set": {"ref": rs.ref, "title_zh": rs.title_zh, "title_en": rs.title_en,
-                         "effective_from": rs.effective_from, "effective_to": rs.effective_to},
+            "rule_set": {
+                "ref": rs.ref,
+                "title_zh": rs.title_zh,
+                "title_en": rs.title_en,
+                "effective_from": rs.effective_from,
+                "effective_to": rs.effective_to,
+            },
             "log": self.at.to_json(),
             "figures": self.figures,
             "notes": self.notes,
@@ -176,9 +187,14 @@ class ReportDoc:
 
     def header(self) -> ReportHeader:
         return ReportHeader(
-            title=self.title_zh, subtitle=self.title_en, subject=self.subject_name,
+            title=self.title_zh,
+            subtitle=self.title_en,
+            subject=self.subject_name,
             period=f"{self.period_start.isoformat()} – {self.period_end.isoformat()}",
-            tree_size=self.at.tree_size, root=self.at.root, ruleset=self.ruleset.ref, as_of=self.at.time,
+            tree_size=self.at.tree_size,
+            root=self.at.root,
+            ruleset=self.ruleset.ref,
+            as_of=self.at.time,
         )
 
 
@@ -191,8 +207,12 @@ def render_pdf(doc: ReportDoc) -> bytes:
 def render_report(doc: ReportDoc, *, pdf: bool = True) -> dict[str, bytes]:
     """The report's files by name: PDF, CSV per table, XLSX, JSON."""
     return render_bundle(
-        doc.stem, doc.document(), tables=doc.tables, pdf=render_pdf(doc) if pdf else None,
-        title=f"{doc.title_zh} {doc.title_en}", as_of=parse_time(doc.at.time),
+        doc.stem,
+        doc.document(),
+        tables=doc.tables,
+        pdf=render_pdf(doc) if pdf else None,
+        title=f"{doc.title_zh} {doc.title_en}",
+        as_of=parse_time(doc.at.time),
     )
 
 
@@ -244,8 +264,16 @@ def totals(rows: Iterable[Any], amount: str = "amount_minor") -> dict[str, dict[
 
 
 def breakdown(
-    name: str, title_zh: str, title_en: str, rows: Iterable[Any], key: Callable[[Any], str], vocab: str | None,
-    *, amount: str = "amount_minor", key_title: tuple[str, str] = ("类别", "Category"), order: Sequence[str] = (),
+    name: str,
+    title_zh: str,
+    title_en: str,
+    rows: Iterable[Any],
+    key: Callable[[Any], str],
+    vocab: str | None,
+    *,
+    amount: str = "amount_minor",
+    key_title: tuple[str, str] = ("类别", "Category"),
+    order: Sequence[str] = (),
 ) -> Table:
     """Count and amount per key (and currency), with labels: an aggregate table."""
     sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
@@ -258,7 +286,11 @@ def breakdown(
     columns = [Column("key", key_title[0], key_title[1])]
     if vocab is not None:
         columns += [Column("label_zh", "名称", "Label (zh)"), Column("label_en", "名称（英文）", "Label (en)")]
-    columns += [Column("currency", "币种", "Currency"), Column("count", "笔数", "Count", "int"), Column("amount", "金额", "Amount", "money")]
+    columns += [
+        Column("currency", "币种", "Currency"),
+        Column("count", "笔数", "Count", "int"),
+        Column("amount", "金额", "Amount", "money"),
+    ]
     out_rows = []
     for k, cur in keys:
         c, a = sums[(k, cur)]
@@ -280,100 +312,245 @@ SEQ = Column("seq", "序号", "Seq", "int")
 
 def donations_table(rows: Sequence[DonationRow], name: str = "donations") -> Table:
     columns = (
-        SEQ, ENTRY, Column("project", "项目", "Project"), Column("received_on", "收到日期", "Received on", "date"),
-        Column("kind", "捐赠形式", "Kind"), Column("channel", "渠道", "Channel"), Column("donor_type", "捐赠人类型", "Donor type"),
-        Column("restricted", "定向", "Restricted", "bool"), Column("currency", "币种", "Currency"),
-        Column("amount", "金额", "Amount", "money"), Column("receipt_no", "票据号", "Receipt no."),
+        SEQ,
+        ENTRY,
+        Column("project", "项目", "Project"),
+        Column("received_on", "收到日期", "Received on", "date"),
+        Column("kind", "捐赠形式", "Kind"),
+        Column("channel", "渠道", "Channel"),
+        Column("donor_type", "捐赠人类型", "Donor type"),
+        Column("restricted", "定向", "Restricted", "bool"),
+        Column("currency", "币种", "Currency"),
+        Column("amount", "金额", "Amount", "money"),
+        Column("receipt_no", "票据号", "Receipt no."),
         Column("corrected", "已冲销", "Reversed", "bool"),
     )
-    return Table(name, "捐赠明细", "Donations", columns, [
-        [d.seq, d.id, d.project, date.fromisoformat(d.received_on), d.kind, d.channel, d.donor_type, d.restricted,
-         d.currency, Money(d.amount_minor, d.currency), d.receipt_no, d.corrected]
-        for d in sorted(rows, key=lambda r: r.seq)
-    ])
+    return Table(
+        name,
+        "捐赠明细",
+        "Donations",
+        columns,
+        [
+            [
+                d.seq,
+                d.id,
+                d.project,
+                date.fromisoformat(d.received_on),
+                d.kind,
+                d.channel,
+                d.donor_type,
+                d.restricted,
+                d.currency,
+                Money(d.amount_minor, d.currency),
+                d.receipt_no,
+                d.corrected,
+            ]
+            for d in sorted(rows, key=lambda r: r.seq)
+        ],
+    )
 
 
 def allocations_table(rows: Sequence[AllocationRow], name: str = "allocations") -> Table:
     columns = (
-        SEQ, ENTRY, Column("project", "项目", "Project"), Column("implementer", "执行方", "Implementer"),
-        Column("allocated_on", "拨付日期", "Allocated on", "date"), Column("source", "资金来源", "Source"),
-        Column("currency", "币种", "Currency"), Column("amount", "金额", "Amount", "money"),
+        SEQ,
+        ENTRY,
+        Column("project", "项目", "Project"),
+        Column("implementer", "执行方", "Implementer"),
+        Column("allocated_on", "拨付日期", "Allocated on", "date"),
+        Column("source", "资金来源", "Source"),
+        Column("currency", "币种", "Currency"),
+        Column("amount", "金额", "Amount", "money"),
         Column("corrected", "已冲销", "Reversed", "bool"),
     )
-    return Table(name, "拨付明细", "Allocations", columns, [
-        [a.seq, a.id, a.project, a.implementer, date.fromisoformat(a.allocated_on), a.source, a.currency,
-         Money(a.amount_minor, a.currency), a.corrected]
-        for a in sorted(rows, key=lambda r: r.seq)
-    ])
+    return Table(
+        name,
+        "拨付明细",
+        "Allocations",
+        columns,
+        [
+            [
+                a.seq,
+                a.id,
+                a.project,
+                a.implementer,
+                date.fromisoformat(a.allocated_on),
+                a.source,
+                a.currency,
+                Money(a.amount_minor, a.currency),
+                a.corrected,
+            ]
+            for a in sorted(rows, key=lambda r: r.seq)
+        ],
+    )
 
 
 def disbursements_table(rows: Sequence[DisbursementRow], name: str = "disbursements") -> Table:
     columns = (
-        SEQ, ENTRY, Column("project", "项目", "Project"), Column("implementer", "执行方", "Implementer"),
-        Column("paid_on", "支付日期", "Paid on", "date"), Column("category", "支出类别", "Category"),
-        Column("payee", "收款方", "Payee"), Column("purpose", "用途", "Purpose"), Column("currency", "币种", "Currency"),
-        Column("amount", "金额", "Amount", "money"), Column("evidence", "凭证数", "Evidence files", "int"),
+        SEQ,
+        ENTRY,
+        Column("project", "项目", "Project"),
+        Column("implementer", "执行方", "Implementer"),
+        Column("paid_on", "支付日期", "Paid on", "date"),
+        Column("category", "支出类别", "Category"),
+        Column("payee", "收款方", "Payee"),
+        Column("purpose", "用途", "Purpose"),
+        Column("currency", "币种", "Currency"),
+        Column("amount", "金额", "Amount", "money"),
+        Column("evidence", "凭证数", "Evidence files", "int"),
         Column("corrected", "已冲销", "Reversed", "bool"),
     )
-    return Table(name, "支出明细", "Disbursements", columns, [
-        [x.seq, x.id, x.project, x.implementer, date.fromisoformat(x.paid_on), x.category, x.payee, x.purpose,
-         x.currency, Money(x.amount_minor, x.currency), len(json.loads(x.evidence_json)), x.corrected]
-        for x in sorted(rows, key=lambda r: r.seq)
-    ])
+    return Table(
+        name,
+        "支出明细",
+        "Disbursements",
+        columns,
+        [
+            [
+                x.seq,
+                x.id,
+                x.project,
+                x.implementer,
+                date.fromisoformat(x.paid_on),
+                x.category,
+                x.payee,
+                x.purpose,
+                x.currency,
+                Money(x.amount_minor, x.currency),
+                len(json.loads(x.evidence_json)),
+                x.corrected,
+            ]
+            for x in sorted(rows, key=lambda r: r.seq)
+        ],
+    )
 
 
 def progress_table(rows: Sequence[ProgressRow], name: str = "progress") -> Table:
     columns = (
-        SEQ, ENTRY, Column("project", "项目", "Project"), Column("implementer", "执行方", "Implementer"),
-        Column("recorded_on", "记录日期", "Recorded on", "date"), Column("period_start", "期间开始", "Period start", "date"),
-        Column("period_end", "期间结束", "Period end", "date"), Column("beneficiaries", "受益人数", "Beneficiaries", "int"),
-        Column("evidence", "凭证数", "Evidence files", "int"), Column("summary", "摘要", "Summary"),
+        SEQ,
+        ENTRY,
+        Column("project", "项目", "Project"),
+        Column("implementer", "执行方", "Implementer"),
+        Column("recorded_on", "记录日期", "Recorded on", "date"),
+        Column("period_start", "期间开始", "Period start", "date"),
+        Column("period_end", "期间结束", "Period end", "date"),
+        Column("beneficiaries", "受益人数", "Beneficiaries", "int"),
+        Column("evidence", "凭证数", "Evidence files", "int"),
+        Column("summary", "摘要", "Summary"),
         Column("corrected", "已撤回", "Withdrawn", "bool"),
     )
     from .disclosures import china_date
 
-    return Table(name, "进展报告", "Progress reports", columns, [
-        [p.seq, p.id, p.project, p.implementer, china_date(p.time), date.fromisoformat(p.period_start),
-         date.fromisoformat(p.period_end), p.beneficiaries, len(json.loads(p.evidence_json)), p.summary, p.corrected]
-        for p in sorted(rows, key=lambda r: r.seq)
-    ])
+    return Table(
+        name,
+        "进展报告",
+        "Progress reports",
+        columns,
+        [
+            [
+                p.seq,
+                p.id,
+                p.project,
+                p.implementer,
+                china_date(p.time),
+                date.fromisoformat(p.period_start),
+                date.fromisoformat(p.period_end),
+                p.beneficiaries,
+                len(json.loads(p.evidence_json)),
+                p.summary,
+                p.corrected,
+            ]
+            for p in sorted(rows, key=lambda r: r.seq)
+        ],
+    )
 
 
 def attestations_table(rows: Sequence[AttestationRow], name: str = "oversight") -> Table:
     from .disclosures import china_date
 
     columns = (
-        SEQ, ENTRY, Column("recorded_on", "记录日期", "Recorded on", "date"), Column("overseer", "监督方", "Overseer"),
-        Column("verdict", "意见", "Verdict"), Column("target", "所涉条目", "Target entry"),
-        Column("target_type", "条目类型", "Target type"), Column("project", "项目", "Project"),
-        Column("findings", "发现", "Findings"), Column("withdrawn", "已撤回", "Withdrawn", "bool"),
+        SEQ,
+        ENTRY,
+        Column("recorded_on", "记录日期", "Recorded on", "date"),
+        Column("overseer", "监督方", "Overseer"),
+        Column("verdict", "意见", "Verdict"),
+        Column("target", "所涉条目", "Target entry"),
+        Column("target_type", "条目类型", "Target type"),
+        Column("project", "项目", "Project"),
+        Column("findings", "发现", "Findings"),
+        Column("withdrawn", "已撤回", "Withdrawn", "bool"),
     )
-    return Table(name, "监督意见", "Oversight verdicts", columns, [
-        [a.seq, a.id, china_date(a.time), a.overseer_org, a.verdict, a.target, a.target_type, a.project, a.findings, a.corrected]
-        for a in sorted(rows, key=lambda r: r.seq)
-    ])
+    return Table(
+        name,
+        "监督意见",
+        "Oversight verdicts",
+        columns,
+        [
+            [
+                a.seq,
+                a.id,
+                china_date(a.time),
+                a.overseer_org,
+                a.verdict,
+                a.target,
+                a.target_type,
+                a.project,
+                a.findings,
+                a.corrected,
+            ]
+            for a in sorted(rows, key=lambda r: r.seq)
+        ],
+    )
 
 
 def disclosures_table(items: Sequence[Disclosure], name: str = "disclosures") -> Table:
     columns = (
-        Column("subject", "对象", "Subject"), Column("rule", "事项", "Rule"), Column("rule_zh", "事项名称", "Rule (zh)"),
-        Column("index", "期次", "No.", "int"), Column("period_start", "期间开始", "Period start", "date"),
-        Column("period_end", "期间结束", "Period end", "date"), Column("due_on", "截止日期", "Due on", "date"),
-        Column("status", "状态", "Status"), Column("done_on", "完成日期", "Done on", "date"),
-        Column("entry", "完成条目", "Entry (leaf hash)"), Column("source", "依据", "Source"),
+        Column("subject", "对象", "Subject"),
+        Column("rule", "事项", "Rule"),
+        Column("rule_zh", "事项名称", "Rule (zh)"),
+        Column("index", "期次", "No.", "int"),
+        Column("period_start", "期间开始", "Period start", "date"),
+        Column("period_end", "期间结束", "Period end", "date"),
+        Column("due_on", "截止日期", "Due on", "date"),
+        Column("status", "状态", "Status"),
+        Column("done_on", "完成日期", "Done on", "date"),
+        Column("entry", "完成条目", "Entry (leaf hash)"),
+        Column("source", "依据", "Source"),
     )
-    return Table(name, "信息公开及时性", "Disclosure timeliness", columns, [
-        [d.subject, d.rule, L.zh("rule", d.rule), d.index, d.period_start, d.period_end, d.due_on, d.status, d.done_on, d.entry, d.source]
-        for d in items
-    ])
+    return Table(
+        name,
+        "信息公开及时性",
+        "Disclosure timeliness",
+        columns,
+        [
+            [
+                d.subject,
+                d.rule,
+                L.zh("rule", d.rule),
+                d.index,
+                d.period_start,
+                d.period_end,
+                d.due_on,
+                d.status,
+                d.done_on,
+                d.entry,
+                d.source,
+            ]
+            for d in items
+        ],
+    )
 
 
 def pdf_view(table: Table, *keys: str) -> Table:
     """The same lines with fewer columns, for a PDF page (the files keep every column)."""
     index = {c.key: i for i, c in enumerate(table.columns)}
     picked = [index[k] for k in keys]
-    return Table(table.name, table.title_zh, table.title_en, tuple(table.columns[i] for i in picked),
-                 [[row[i] for i in picked] for row in table.rows])
+    return Table(
+        table.name,
+        table.title_zh,
+        table.title_en,
+        tuple(table.columns[i] for i in picked),
+        [[row[i] for i in picked] for row in table.rows],
+    )
 
 
 def breakdown_view(table: Table) -> Table:

@@ -13,10 +13,9 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from ledger.compliance.rulesets import RuleSet
 from ledger.domain.rows import EntryRow, FinancialsRow, OrgRow, ProgressRow, ProjectRow, RegistryRow
 from ledger.oversight import Disclosure, annual_report_disclosures, china_date, project_disclosures
-
-from ledger.compliance.rulesets import RuleSet
 
 __all__ = ["STATUSES", "Disclosure", "annual_reports", "china_date", "counts", "log_started", "of_project"]
 
@@ -29,8 +28,9 @@ def log_started(snapshot: Any) -> date | None:
     return china_date(registry[0].genesis_time) if registry else None
 
 
-def of_project(snapshot: Any, project: ProjectRow, rules: RuleSet, as_of: date,
-               progress: Iterable[ProgressRow] | None = None) -> list[Disclosure]:
+def of_project(
+    snapshot: Any, project: ProjectRow, rules: RuleSet, as_of: date, progress: Iterable[ProgressRow] | None = None
+) -> list[Disclosure]:
     """Everything ``project`` had to disclose, with what the log shows made, at ``as_of``."""
     if progress is None:
         progress = snapshot.rows(ProgressRow, project=project.project)

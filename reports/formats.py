@@ -34,7 +34,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, is_dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -78,10 +78,10 @@ class Money:
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    key: str              # the JSON key and the machine part of the CSV header
+    key: str  # the JSON key and the machine part of the CSV header
     title_zh: str
     title_en: str
-    kind: str = "text"    # text | int | money | date | bp | bool
+    kind: str = "text"  # text | int | money | date | bp | bool
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -94,7 +94,7 @@ class Column:
 class Table:
     """Detail or summary lines; the same values go to CSV, XLSX, JSON and (bounded) the PDF."""
 
-    name: str                       # file and sheet name: lower-kebab or snake, ASCII
+    name: str  # file and sheet name: lower-kebab or snake, ASCII
     title_zh: str
     title_en: str
     columns: tuple[Column, ...]
@@ -120,11 +120,16 @@ class Table:
         return {
             "title_zh": self.title_zh,
             "title_en": self.title_en,
-            "columns": [{"key": c.key, "kind": c.kind, "title_zh": c.title_zh, "title_en": c.title_en} for c in self.columns],
+            "columns": [
+                {"key": c.key, "kind": c.kind, "title_zh": c.title_zh, "title_en": c.title_en} for c in self.columns
+            ],
         }
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.to_json_head(), "rows": [[_json_cell(c, v) for c, v in zip(self.columns, row, strict=True)] for row in self.rows]}
+        return {
+            **self.to_json_head(),
+            "rows": [[_json_cell(c, v) for c, v in zip(self.columns, row, strict=True)] for row in self.rows],
+        }
 
 
 def _check_cell(table: str, i: int, col: Column, value: Any) -> None:
@@ -168,7 +173,7 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise TypeError("naive datetime in a report: give it a time zone")
-        utc = value.astimezone(timezone.utc)
+        utc = value.astimezone(UTC)
         return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
     if isinstance(value, date):
         return value.isoformat()
@@ -262,11 +267,26 @@ def _emit_table(table: Table, depth: int, out: io.BytesIO) -> None:
         out.write(b"[")
         columns = table.columns
         for i, row in enumerate(table.rows):
-            cells = json.dumps([_json_cell(c, v) for c, v in zip(columns, row, strict=True)], ensure_ascii=False, indent=2)
+            cells = json.dumps(
+                [_json_cell(c, v) for c, v in zip(columns, row, strict=True)], ensure_ascii=False, indent=2
+            )
             out.write(((row_pad if i == 0 else "," + row_pad) + cells.replace("\n", row_pad)).encode("utf-8"))
         out.write(inner.encode("utf-8") + b"]")
-    out.write(("," + inner + '"title_en": ' + _dumps(head["title_en"]) + "," + inner + '"title_zh": ' + _dumps(head["title_zh"])
-               + "\n" + _PAD * depth + "}").encode("utf-8"))
+    out.write(
+        (
+            ","
+            + inner
+            + '"title_en": '
+            + _dumps(head["title_en"])
+            + ","
+            + inner
+            + '"title_zh": '
+            + _dumps(head["title_zh"])
+            + "\n"
+            + _PAD * depth
+            + "}"
+        ).encode("utf-8")
+    )
 
 
 # --- CSV ------------------------------------------------------------------------------------
@@ -323,14 +343,14 @@ def table_csv(table: Table) -> bytes:
 # report (1.3 million cells) at 45 s; this writer does the same cells in a few seconds, and its
 # bytes depend only on the input. The tests read every workbook back with openpyxl.
 
-FIXED_TIME = datetime(1980, 1, 1, tzinfo=timezone.utc)
-_EPOCH = date(1899, 12, 30)           # Excel's day 0 (1900 date system, past its 1900 leap bug)
+FIXED_TIME = datetime(1980, 1, 1, tzinfo=UTC)
+_EPOCH = date(1899, 12, 30)  # Excel's day 0 (1900 date system, past its 1900 leap bug)
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 # cellXfs indices (styles.xml below)
-_ST_DATE, _ST_PERCENT, _ST_HEADER, _ST_MONEY0 = 1, 2, 3, 4     # money with d digits: _ST_MONEY0 + d
+_ST_DATE, _ST_PERCENT, _ST_HEADER, _ST_MONEY0 = 1, 2, 3, 4  # money with d digits: _ST_MONEY0 + d
 _MONEY_DIGITS = 4
 _ROWS_PER_WRITE = 2000
 
@@ -352,8 +372,10 @@ def _cell_writer(col: Column) -> Any:
     """A function (ref, value) -> the cell's XML, for one column (None values are skipped)."""
     kind = col.kind
     if kind == "money":
+
         def money(ref: str, v: Money) -> str:
             return f'<c r="{ref}" s="{_ST_MONEY0 + v.digits}"><v>{_decimal_text(v.decimal())}</v></c>'
+
         return money
     if kind == "date":
         return lambda ref, v: f'<c r="{ref}" s="{_ST_DATE}"><v>{(v - _EPOCH).days}</v></c>'
@@ -376,16 +398,19 @@ def _sheet_xml(table: Table, out: Any) -> str:
         f'<col min="{i + 1}" max="{i + 1}" width="{max({"money": 16, "date": 12, "bp": 10, "int": 10, "bool": 8}.get(c.kind, 24), min(40, len(header(c)) + 2))}" customWidth="1"/>'
         for i, c in enumerate(table.columns)
     )
-    out.write((
-        f'{_HEAD}<worksheet xmlns="{_NS}" xmlns:r="{_NS_R}"><dimension ref="{area}"/>'
-        '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-        '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
-        '<sheetFormatPr defaultRowHeight="15"/>'
-        + (f"<cols>{widths}</cols>" if widths else "") + "<sheetData>"
-    ).encode("utf-8"))
-    head = "".join(f'<c r="{letters[i]}1" s="{_ST_HEADER}" t="inlineStr"><is><t>{_x(header(c))}</t></is></c>'
-                   for i, c in enumerate(table.columns))
-    out.write(f'<row r="1">{head}</row>'.encode("utf-8"))
+    out.write(
+        (
+            f'{_HEAD}<worksheet xmlns="{_NS}" xmlns:r="{_NS_R}"><dimension ref="{area}"/>'
+            '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+            '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
+            '<sheetFormatPr defaultRowHeight="15"/>' + (f"<cols>{widths}</cols>" if widths else "") + "<sheetData>"
+        ).encode("utf-8")
+    )
+    head = "".join(
+        f'<c r="{letters[i]}1" s="{_ST_HEADER}" t="inlineStr"><is><t>{_x(header(c))}</t></is></c>'
+        for i, c in enumerate(table.columns)
+    )
+    out.write(f'<row r="1">{head}</row>'.encode())
     writers = [_cell_writer(c) for c in table.columns]
     pairs = list(zip(letters, writers, strict=True))
     chunk: list[str] = []
@@ -396,18 +421,24 @@ def _sheet_xml(table: Table, out: Any) -> str:
             out.write("".join(chunk).encode("utf-8"))
             chunk.clear()
     out.write("".join(chunk).encode("utf-8"))
-    out.write(f'</sheetData><autoFilter ref="{area}"/></worksheet>'.encode("utf-8"))
+    out.write(f'</sheetData><autoFilter ref="{area}"/></worksheet>'.encode())
     return area
 
 
 def _styles() -> str:
-    money = "".join(f'<numFmt numFmtId="{166 + d}" formatCode="{"#,##0" + ("." + "0" * d if d else "")}"/>' for d in range(_MONEY_DIGITS + 1))
+    money = "".join(
+        f'<numFmt numFmtId="{166 + d}" formatCode="{"#,##0" + ("." + "0" * d if d else "")}"/>'
+        for d in range(_MONEY_DIGITS + 1)
+    )
     xfs = [
         '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>',
         '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>',
         '<xf numFmtId="10" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>',
         '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" applyAlignment="1"><alignment wrapText="1"/></xf>',
-        *(f'<xf numFmtId="{166 + d}" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>' for d in range(_MONEY_DIGITS + 1)),
+        *(
+            f'<xf numFmtId="{166 + d}" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+            for d in range(_MONEY_DIGITS + 1)
+        ),
     ]
     return (
         f'{_HEAD}<styleSheet xmlns="{_NS}"><numFmts count="{_MONEY_DIGITS + 2}"><numFmt numFmtId="165" formatCode="yyyy-mm-dd"/>{money}</numFmts>'
@@ -428,10 +459,11 @@ def workbook_xlsx(tables: Iterable[Table], *, title: str = "", as_of: datetime |
     The bytes depend only on the input: document times are ``as_of`` (the time the report's
     figures refer to; 1980-01-01 when not given) and the zip entries carry a fixed date.
     """
-    stamp = (as_of or FIXED_TIME).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = (as_of or FIXED_TIME).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     sheets = list(tables) or [Table("empty", "", "", ())]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+
         def put(name: str, text: str) -> None:
             z.writestr(_zip_entry(name), text.encode("utf-8"))
 
@@ -440,47 +472,69 @@ def workbook_xlsx(tables: Iterable[Table], *, title: str = "", as_of: datetime |
             with z.open(_zip_entry(f"xl/worksheets/sheet{i}.xml"), "w") as out:
                 areas.append(_sheet_xml(table, out))
         n = len(sheets)
-        put("[Content_Types].xml", (
-            f'{_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            + "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-                      for i in range(1, n + 1))
-            + '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-            '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/></Types>'
-        ))
-        put("_rels/.rels", (
-            f'{_HEAD}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
-            '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/>'
-            '</Relationships>'
-        ))
+        put(
+            "[Content_Types].xml",
+            (
+                f'{_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                '<Default Extension="xml" ContentType="application/xml"/>'
+                '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                + "".join(
+                    f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                    for i in range(1, n + 1)
+                )
+                + '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+                '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/></Types>'
+            ),
+        )
+        put(
+            "_rels/.rels",
+            (
+                f'{_HEAD}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+                '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/>'
+                "</Relationships>"
+            ),
+        )
         filters = "".join(
             f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">\'{_x(t.name)}\'!{_absolute(a)}</definedName>'
-            for i, (t, a) in enumerate(zip(sheets, areas, strict=True)) if t.columns
+            for i, (t, a) in enumerate(zip(sheets, areas, strict=True))
+            if t.columns
         )
-        put("xl/workbook.xml", (
-            f'{_HEAD}<workbook xmlns="{_NS}" xmlns:r="{_NS_R}"><bookViews><workbookView activeTab="0"/></bookViews><sheets>'
-            + "".join(f'<sheet name="{_x(t.name)}" sheetId="{i}" r:id="rId{i}"/>' for i, t in enumerate(sheets, 1))
-            + "</sheets>" + (f"<definedNames>{filters}</definedNames>" if filters else "") + "</workbook>"
-        ))
-        put("xl/_rels/workbook.xml.rels", (
-            f'{_HEAD}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            + "".join(f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{i}.xml"/>'
-                      for i in range(1, n + 1))
-            + f'<Relationship Id="rId{n + 1}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
-            "</Relationships>"
-        ))
+        put(
+            "xl/workbook.xml",
+            (
+                f'{_HEAD}<workbook xmlns="{_NS}" xmlns:r="{_NS_R}"><bookViews><workbookView activeTab="0"/></bookViews><sheets>'
+                + "".join(f'<sheet name="{_x(t.name)}" sheetId="{i}" r:id="rId{i}"/>' for i, t in enumerate(sheets, 1))
+                + "</sheets>"
+                + (f"<definedNames>{filters}</definedNames>" if filters else "")
+                + "</workbook>"
+            ),
+        )
+        put(
+            "xl/_rels/workbook.xml.rels",
+            (
+                f'{_HEAD}<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                + "".join(
+                    f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{i}.xml"/>'
+                    for i in range(1, n + 1)
+                )
+                + f'<Relationship Id="rId{n + 1}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
+                "</Relationships>"
+            ),
+        )
         put("xl/styles.xml", _styles())
-        put("docProps/core.xml", (
-            f'{_HEAD}<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
-            'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
-            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-            + (f"<dc:title>{_x(title)}</dc:title>" if title else "")
-            + f'<dc:creator>charity-ledger</dc:creator><dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
-            f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified></cp:coreProperties>'
-        ))
+        put(
+            "docProps/core.xml",
+            (
+                f'{_HEAD}<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+                'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+                'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+                + (f"<dc:title>{_x(title)}</dc:title>" if title else "")
+                + f'<dc:creator>charity-ledger</dc:creator><dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
+                f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified></cp:coreProperties>'
+            ),
+        )
     return buf.getvalue()
 
 

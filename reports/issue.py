@@ -43,7 +43,7 @@ from .kinds import build
 from .snapshot import ExportInfo, Snapshot, export_snapshot, log_snapshot, open_snapshot, verify_export
 
 SYSTEM_KEY = "system.key"
-DETERMINISTIC = (".json", ".csv", ".xlsx")   # bytes depend only on the figures
+DETERMINISTIC = (".json", ".csv", ".xlsx")  # bytes depend only on the figures
 
 
 def system_key_path(settings: Settings) -> Path:
@@ -57,7 +57,9 @@ def load_system_key(settings: Settings) -> KeyPair | None:
         return None
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
-        raise LedgerError("key_file_invalid", path=str(path), detail=f"permissions {mode:o} let others read it; run chmod 600")
+        raise LedgerError(
+            "key_file_invalid", path=str(path), detail=f"permissions {mode:o} let others read it; run chmod 600"
+        )
     return read_key_file(path, settings.key_passphrase)
 
 
@@ -79,20 +81,32 @@ class Issued:
     root: str
     files: list[BundleFile]
     folders: list[str]
-    entry: dict[str, Any] | None = None      # {"seq", "leaf_hash", "existing"} when recorded
+    entry: dict[str, Any] | None = None  # {"seq", "leaf_hash", "existing"} when recorded
     not_recorded_en: str | None = None
     not_recorded_zh: str | None = None
     restricted: bool = False
-    files_match_record: bool | None = None   # None when not recorded
+    files_match_record: bool | None = None  # None when not recorded
     checks: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "subject": self.subject, "period_start": self.period_start, "period_end": self.period_end,
-            "rule_set": self.rule_set, "stem": self.stem, "tree_size": self.tree_size, "root": self.root,
-            "files": files_json(self.files), "folders": self.folders, "entry": self.entry,
-            "recorded": self.entry is not None, "not_recorded": self.not_recorded_en, "not_recorded_zh": self.not_recorded_zh,
-            "restricted": self.restricted, "files_match_record": self.files_match_record, "checks": self.checks,
+            "kind": self.kind,
+            "subject": self.subject,
+            "period_start": self.period_start,
+            "period_end": self.period_end,
+            "rule_set": self.rule_set,
+            "stem": self.stem,
+            "tree_size": self.tree_size,
+            "root": self.root,
+            "files": files_json(self.files),
+            "folders": self.folders,
+            "entry": self.entry,
+            "recorded": self.entry is not None,
+            "not_recorded": self.not_recorded_en,
+            "not_recorded_zh": self.not_recorded_zh,
+            "restricted": self.restricted,
+            "files_match_record": self.files_match_record,
+            "checks": self.checks,
         }
 
 
@@ -117,7 +131,9 @@ def _receipt_context(ledger: Any, snap: Snapshot, request: ReportRequest) -> tup
     settings = ledger.settings
     has_key = bool(settings.privacy_key) or settings.privacy_key_path.exists()
     if holder:
-        find_donation_by_receipt(ledger.engine, ref, DonorStore(ledger.engine, load_privacy_key(settings, create=False)) if has_key else None)
+        find_donation_by_receipt(
+            ledger.engine, ref, DonorStore(ledger.engine, load_privacy_key(settings, create=False)) if has_key else None
+        )
     donation = find_donation(snap, ref)
     request = replace(request, personal=True, donation=str(donation.seq))
     if not has_key:
@@ -154,7 +170,9 @@ def build_from_ledger(ledger: Any, request: ReportRequest, *, tree_size: int | N
         return build(live, request, **context)
 
 
-def build_from_export(folder: Path, request: ReportRequest, *, tree_size: int | None = None) -> tuple[ReportDoc, ExportInfo | None, Snapshot | None]:
+def build_from_export(
+    folder: Path, request: ReportRequest, *, tree_size: int | None = None
+) -> tuple[ReportDoc, ExportInfo | None, Snapshot | None]:
     """Recompute a report from an export alone (verified first). Without ``tree_size``: at the
     tree size of the latest ``report.issued`` in the export for the same kind, subject and
     period, or at the export's size when there is none.
@@ -185,8 +203,13 @@ def issued_reports(snap: Snapshot, doc: ReportDoc) -> list[ReportRow]:
     """The report.issued entries (projection rows) for the same kind, subject and period,
     recorded in the log the snapshot is of (their tree sizes count in that log; one recorded
     in an earlier year's log is checked against that log, not this one)."""
-    rows = snap.rows(ReportRow, kind=doc.kind, subject=doc.subject, period_start=doc.period_start.isoformat(),
-                     period_end=doc.period_end.isoformat())
+    rows = snap.rows(
+        ReportRow,
+        kind=doc.kind,
+        subject=doc.subject,
+        period_start=doc.period_start.isoformat(),
+        period_end=doc.period_end.isoformat(),
+    )
     return sorted((r for r in rows if r.seq >= snap.at.base), key=lambda r: r.seq)
 
 
@@ -201,11 +224,25 @@ def compare_with_issued(snap: Snapshot, doc: ReportDoc, files: dict[str, bytes])
         for f in recorded:
             data = files.get(f["name"])
             match = data is not None and digest(f["name"], data).sha256 == f["sha256"]
-            results.append({"name": f["name"], "sha256": f["sha256"], "match": match,
-                            "deterministic": f["name"].endswith(DETERMINISTIC)})
-        out.append({"entry": row.id, "seq": row.seq, "tree_size": row.tree_size, "root": row.root,
-                    "root_match": row.root == doc.at.root, "files": results,
-                    "all_data_files_match": all(r["match"] for r in results if r["deterministic"])})
+            results.append(
+                {
+                    "name": f["name"],
+                    "sha256": f["sha256"],
+                    "match": match,
+                    "deterministic": f["name"].endswith(DETERMINISTIC),
+                }
+            )
+        out.append(
+            {
+                "entry": row.id,
+                "seq": row.seq,
+                "tree_size": row.tree_size,
+                "root": row.root,
+                "root_match": row.root == doc.at.root,
+                "files": results,
+                "all_data_files_match": all(r["match"] for r in results if r["deterministic"]),
+            }
+        )
     return out
 
 
@@ -219,7 +256,9 @@ def find_issued(ledger: Any, signer: str, idem: str) -> tuple[int, str, list[dic
     leaf = LogLeaf.__table__
     report = table_for(ReportRow)
     with read_transaction(ledger.engine) as conn:
-        row = conn.execute(select(leaf.c.seq, leaf.c.leaf_hash).where(and_(leaf.c.signer == signer, leaf.c.idem == idem))).first()
+        row = conn.execute(
+            select(leaf.c.seq, leaf.c.leaf_hash).where(and_(leaf.c.signer == signer, leaf.c.idem == idem))
+        ).first()
         if row is None:
             return None
         files = conn.execute(select(report.c.files_json).where(report.c.id == row.leaf_hash)).scalar_one_or_none()
@@ -264,35 +303,62 @@ def equivalent_issued(ledger: Any, doc: ReportDoc) -> ReportRow | None:
 
     report, leaf = table_for(ReportRow), LogLeaf.__table__
     with read_transaction(ledger.engine) as conn:
-        found = conn.execute(select(report).where(and_(
-            report.c.kind == doc.kind, report.c.subject == doc.subject, report.c.period_start == doc.period_start.isoformat(),
-            report.c.period_end == doc.period_end.isoformat(), report.c.rule_set == doc.ruleset.ref,
-            report.c.tree_size <= doc.at.tree_size,
-            report.c.seq >= doc.at.base,  # recorded in the same log of the chain: sizes count in it
-        )).order_by(report.c.seq.desc()).limit(1)).mappings().first()
+        found = (
+            conn.execute(
+                select(report)
+                .where(
+                    and_(
+                        report.c.kind == doc.kind,
+                        report.c.subject == doc.subject,
+                        report.c.period_start == doc.period_start.isoformat(),
+                        report.c.period_end == doc.period_end.isoformat(),
+                        report.c.rule_set == doc.ruleset.ref,
+                        report.c.tree_size <= doc.at.tree_size,
+                        report.c.seq >= doc.at.base,  # recorded in the same log of the chain: sizes count in it
+                    )
+                )
+                .order_by(report.c.seq.desc())
+                .limit(1)
+            )
+            .mappings()
+            .first()
+        )
         if found is None:
             return None
-        others = conn.execute(select(func.count()).select_from(leaf).where(and_(
-            leaf.c.seq >= doc.at.base + found["tree_size"], leaf.c.seq < doc.at.base + doc.at.tree_size,
-            leaf.c.type != "report.issued",
-        ))).scalar_one()
+        others = conn.execute(
+            select(func.count())
+            .select_from(leaf)
+            .where(
+                and_(
+                    leaf.c.seq >= doc.at.base + found["tree_size"],
+                    leaf.c.seq < doc.at.base + doc.at.tree_size,
+                    leaf.c.type != "report.issued",
+                )
+            )
+        ).scalar_one()
     return ReportRow(**found) if others == 0 else None
 
 
 def _recording_key(ledger: Any, doc: ReportDoc, record: bool) -> tuple[KeyPair | None, tuple[str, str] | None]:
     settings = ledger.settings
     if not doc.record:
-        return None, ("personal receipts and certificates of a log that fails verification are not recorded",
-                      "含个人信息的票据和未通过校验的证明不在账本中登记")
+        return None, (
+            "personal receipts and certificates of a log that fails verification are not recorded",
+            "含个人信息的票据和未通过校验的证明不在账本中登记",
+        )
     if not record:
         return None, ("not recorded on request", "按要求不登记")
     key = load_system_key(settings)
     if key is None:
-        return None, (f"no system key at {system_key_path(settings)}; the report is written but not recorded",
-                      f"{system_key_path(settings)} 处没有系统密钥；报告已生成，但未在账本中登记")
+        return None, (
+            f"no system key at {system_key_path(settings)}; the report is written but not recorded",
+            f"{system_key_path(settings)} 处没有系统密钥；报告已生成，但未在账本中登记",
+        )
     if not _granted(ledger, key):
-        return None, (f"the system key {key.id} is not granted (or is revoked) in this log; the registrar grants it with key.granted (role system)",
-                      f"系统密钥 {key.id} 未在本账本授权（或已吊销）；须由登记管理机关以 key.granted（角色 system）授权")
+        return None, (
+            f"the system key {key.id} is not granted (or is revoked) in this log; the registrar grants it with key.granted (role system)",
+            f"系统密钥 {key.id} 未在本账本授权（或已吊销）；须由登记管理机关以 key.granted（角色 system）授权",
+        )
     return key, None
 
 
@@ -345,15 +411,28 @@ def issue(
         seq = int(doc.figures["donation"]["seq"])
         for target in targets:
             named = [Path(target) / n for n in [*files, CHECKSUMS]]
-            note_personal(settings, seq, named, by=f"report {doc.kind} {stem}",
-                          root=Path(target) if folder is not None and Path(target) == Path(folder) else None)
+            note_personal(
+                settings,
+                seq,
+                named,
+                by=f"report {doc.kind} {stem}",
+                root=Path(target) if folder is not None and Path(target) == Path(folder) else None,
+            )
     for target in targets:
         digests = list(write_bundle(target, files))
 
     result = Issued(
-        kind=doc.kind, subject=doc.subject, period_start=doc.period_start.isoformat(), period_end=doc.period_end.isoformat(),
-        rule_set=doc.ruleset.ref, stem=stem, tree_size=size, root=root, files=digests,
-        folders=[str(t) for t in targets], restricted=doc.restricted,
+        kind=doc.kind,
+        subject=doc.subject,
+        period_start=doc.period_start.isoformat(),
+        period_end=doc.period_end.isoformat(),
+        rule_set=doc.ruleset.ref,
+        stem=stem,
+        tree_size=size,
+        root=root,
+        files=digests,
+        folders=[str(t) for t in targets],
+        restricted=doc.restricted,
     )
     if key is None:
         if reason is None:
@@ -362,8 +441,14 @@ def issue(
         return result
     if existing is None:
         data = {
-            "kind": doc.kind, "subject": doc.subject, "period_start": result.period_start, "period_end": result.period_end,
-            "rule_set": result.rule_set, "tree_size": size, "root": root, "files": files_json(digests),
+            "kind": doc.kind,
+            "subject": doc.subject,
+            "period_start": result.period_start,
+            "period_end": result.period_end,
+            "rule_set": result.rule_set,
+            "tree_size": size,
+            "root": root,
+            "files": files_json(digests),
         }
         # signed for the log the figures were computed on (refused as log_sealed if it was
         # sealed since, rather than recorded in the next log with a size of another tree)
@@ -378,7 +463,7 @@ def issue(
                 raise
             existing = find_issued(ledger, key.id, doc.idem())  # a concurrent request recorded it first
             if existing is None:
-                raise InvariantBroken("existing is missing")
+                raise InvariantBroken("existing is missing") from exc
     position, leaf_hash, recorded = existing
     seq = position - ledger.log.shard_of(position).base  # its seq in its own log, as an append answers
     result.entry = {"seq": seq, "leaf_hash": leaf_hash, "existing": True}

@@ -73,12 +73,26 @@ def write(settings: Settings, job: str, record: dict[str, Any]) -> None:
 
 
 def create(
-    settings: Settings, job: str, request: dict[str, Any], *, restricted: bool, requester: str | None,
+    settings: Settings,
+    job: str,
+    request: dict[str, Any],
+    *,
+    restricted: bool,
+    requester: str | None,
     scopes: list[str] | None = None,
 ) -> dict[str, Any]:
     """``scopes``: a token with one of them is needed to read the job (none: anyone)."""
-    record = {"job": job, "status": "queued", "request": request, "restricted": restricted, "requester": requester,
-              "created": format_time(now()), "updated": format_time(now()), "result": None, "error": None}
+    record = {
+        "job": job,
+        "status": "queued",
+        "request": request,
+        "restricted": restricted,
+        "requester": requester,
+        "created": format_time(now()),
+        "updated": format_time(now()),
+        "result": None,
+        "error": None,
+    }
     if scopes:
         record["scopes"] = list(scopes)
     write(settings, job, record)
@@ -91,8 +105,15 @@ def discard(settings: Settings, job: str) -> None:
 
 
 def update(settings: Settings, job: str, **changes: Any) -> dict[str, Any]:
-    record = read(settings, job) or {"job": job, "request": None, "restricted": True, "requester": None,
-                                     "created": format_time(now()), "result": None, "error": None}
+    record = read(settings, job) or {
+        "job": job,
+        "request": None,
+        "restricted": True,
+        "requester": None,
+        "created": format_time(now()),
+        "result": None,
+        "error": None,
+    }
     record.update(changes, updated=format_time(now()))
     write(settings, job, record)
     return record
@@ -126,7 +147,9 @@ def expire_if_due(
         return record
     job = record["job"]
     shutil.rmtree(private_folder(settings, job), ignore_errors=True)
-    expired = {k: record.get(k) for k in ("job", "request", "restricted", "requester", "created", "scopes") if k in record}
+    expired = {
+        k: record.get(k) for k in ("job", "request", "restricted", "requester", "created", "scopes") if k in record
+    }
     expired.update(status="expired", result=None, error=None, updated=record["updated"], expired=format_time(clock()))
     write(settings, job, expired)
     return expired

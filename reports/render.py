@@ -70,7 +70,7 @@ def make_environment(*extra: jinja2.BaseLoader) -> jinja2.Environment:
         loaders.append(jinja2.FileSystemLoader(str(site)))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
-        autoescape=True,                 # every template, whatever its name, and from_string too
+        autoescape=True,  # every template, whatever its name, and from_string too
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -150,7 +150,9 @@ def qr_svg(data: str, *, title: str | None = None, error: str = "m", border: int
     if not isinstance(data, str) or not data:
         raise ValueError("a QR code needs non-empty text")
     code = segno.make(data, error=error, micro=False)
-    svg = code.svg_inline(scale=1, border=border, omitsize=True, svgclass="qr", lineclass=None, dark="#000", title=title)
+    svg = code.svg_inline(
+        scale=1, border=border, omitsize=True, svgclass="qr", lineclass=None, dark="#000", title=title
+    )
     return Markup(svg)
 
 
@@ -187,7 +189,7 @@ def _fetcher_class() -> type:
 
         def fetch(self, url: str, headers: Any = None) -> Any:
             if url.startswith(ASSET_SCHEME):
-                name = url[len(ASSET_SCHEME):].lstrip("/")
+                name = url[len(ASSET_SCHEME) :].lstrip("/")
                 try:
                     body, media_type = _read_asset(name)
                 except FileNotFoundError:
@@ -218,10 +220,17 @@ def html_to_pdf(html: str, *, stylesheets: Sequence[str] = (STYLESHEET,)) -> byt
     font_config = FontConfiguration()
     try:
         css = [
-            CSS(string=_read_asset(name)[0].decode("utf-8"), base_url=ASSET_BASE, url_fetcher=fetcher, font_config=font_config)
+            CSS(
+                string=_read_asset(name)[0].decode("utf-8"),
+                base_url=ASSET_BASE,
+                url_fetcher=fetcher,
+                font_config=font_config,
+            )
             for name in stylesheets
         ]
-        return HTML(string=html, base_url=ASSET_BASE, url_fetcher=fetcher).write_pdf(stylesheets=css, font_config=font_config)
+        return HTML(string=html, base_url=ASSET_BASE, url_fetcher=fetcher).write_pdf(
+            stylesheets=css, font_config=font_config
+        )
     except FatalURLFetchingError as exc:
         url = fetcher.refused[0] if fetcher.refused else str(exc)
         raise LedgerError(RENDER_URL_REFUSED, url=url) from None
@@ -240,12 +249,12 @@ class ReportHeader:
 
     title: str
     subtitle: str = ""
-    subject: str = ""                # organisation, project...: who the report is about
-    period: str = ""                 # "2025-01-01 – 2025-12-31"
-    tree_size: int | None = None     # the log state the figures were computed at
+    subject: str = ""  # organisation, project...: who the report is about
+    period: str = ""  # "2025-01-01 – 2025-12-31"
+    tree_size: int | None = None  # the log state the figures were computed at
     root: str | None = None
-    ruleset: str | None = None       # "cn-charity/1"
-    as_of: str | None = None         # RFC 3339 time of that log state
+    ruleset: str | None = None  # "cn-charity/1"
+    as_of: str | None = None  # RFC 3339 time of that log state
     lang: str = "zh-CN"
 
 
@@ -258,7 +267,7 @@ class Section:
     paragraphs: tuple[str, ...] = ()
     figures: tuple[tuple[str, Any], ...] = ()
     tables: tuple[Table, ...] = ()
-    row_limit: int = 200             # rows per table in the PDF; the rest is in CSV/XLSX
+    row_limit: int = 200  # rows per table in the PDF; the rest is in CSV/XLSX
 
 
 CONTENTS_FROM = 3  # sections from which a contents list is printed
@@ -266,4 +275,12 @@ CONTENTS_FROM = 3  # sections from which a contents list is printed
 
 def render_sections_pdf(header: ReportHeader, sections: Sequence[Section], *, notes: Sequence[str] = ()) -> bytes:
     """A report PDF from the generic ``report_sections.html`` template."""
-    return html_to_pdf(render_html("report_sections.html", header=header, sections=list(sections), notes=list(notes), contents_from=CONTENTS_FROM))
+    return html_to_pdf(
+        render_html(
+            "report_sections.html",
+            header=header,
+            sections=list(sections),
+            notes=list(notes),
+            contents_from=CONTENTS_FROM,
+        )
+    )

@@ -43,7 +43,7 @@ from .codes import REPORT_SIZE_OUT_OF_RANGE
 R = TypeVar("R")
 HEAD = LogHead.__table__
 IN_CHUNK = 500
-SHARED_MAX = 40     # strings up to this length are interned when read
+SHARED_MAX = 40  # strings up to this length are interned when read
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +52,9 @@ class LogState:
 
     origin: str
     tree_size: int
-    root: str          # hex
-    time: str          # log time of the last leaf (RFC 3339 UTC): the report's "as of"
-    base: int = 0      # the chain position of this log's entry 0 (the sizes of the logs before it)
+    root: str  # hex
+    time: str  # log time of the last leaf (RFC 3339 UTC): the report's "as of"
+    base: int = 0  # the chain position of this log's entry 0 (the sizes of the logs before it)
 
     @property
     def as_of(self) -> date:
@@ -113,7 +113,15 @@ class SqlSnapshot:
         names = list(result.keys())
         intern = sys.intern
         return [
-            row_type(**dict(zip(names, [intern(v) if type(v) is str and len(v) <= SHARED_MAX else v for v in values], strict=True)))
+            row_type(
+                **dict(
+                    zip(
+                        names,
+                        [intern(v) if type(v) is str and len(v) <= SHARED_MAX else v for v in values],
+                        strict=True,
+                    )
+                )
+            )
             for values in result
         ]
 
@@ -122,7 +130,9 @@ class SqlSnapshot:
         pk = row_type.__pk__  # type: ignore[attr-defined]
         if len(key) != len(pk):
             raise TypeError(f"{row_type.__name__} has the primary key {pk}, got {key!r}")
-        found = self._build(row_type, select(table).where(and_(*(table.c[k] == v for k, v in zip(pk, key, strict=True)))))
+        found = self._build(
+            row_type, select(table).where(and_(*(table.c[k] == v for k, v in zip(pk, key, strict=True))))
+        )
         return found[0] if found else None
 
     def rows(self, row_type: type[R], **equals: Any) -> list[R]:
@@ -229,8 +239,17 @@ def verify_export(folder: Path) -> ExportInfo:
     for r in chain.logs:
         for t, n in r.entries_by_type.items():
             by_type[t] = by_type.get(t, 0) + n
-    return ExportInfo(Path(folder), report.origin, report.size, report.root, logs[-1][1], vkey,
-                      dict(sorted(by_type.items())), report.keys, tuple((r.origin, r.size, r.root) for r in chain.logs))
+    return ExportInfo(
+        Path(folder),
+        report.origin,
+        report.size,
+        report.root,
+        logs[-1][1],
+        vkey,
+        dict(sorted(by_type.items())),
+        report.keys,
+        tuple((r.origin, r.size, r.root) for r in chain.logs),
+    )
 
 
 def export_snapshot(folder: Path, size: int | None = None, *, info: ExportInfo | None = None) -> MemorySnapshot:

@@ -20,10 +20,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from ledger.errors import LedgerError, VerificationError
-from ledger.store.export import export_log
 from ledger.checkpoint import Checkpoint
+from ledger.errors import LedgerError, VerificationError
 from ledger.note import parse_note
+from ledger.store.export import export_log
 from ledger.verify import read_chain_export, verify_chain
 
 from . import jobs
@@ -59,7 +59,9 @@ def verify_log_task(ref: str | dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 @ledger_task("reports.generate")
-def generate_report_task(ref: str | dict[str, Any] | None, request: dict[str, Any], job: str | None = None) -> dict[str, Any]:
+def generate_report_task(
+    ref: str | dict[str, Any] | None, request: dict[str, Any], job: str | None = None
+) -> dict[str, Any]:
     """Build, write and record the report ``request`` (a :class:`~reports.common.ReportRequest`
     as JSON) for the ledger of ``ref``; returns :meth:`reports.issue.Issued.to_json` plus
     ``job``. With ``job`` (a :mod:`reports.jobs` id, as the API sends) the job record follows
@@ -78,8 +80,12 @@ def generate_report_task(ref: str | dict[str, Any] | None, request: dict[str, An
         if private is not None and job_id and (req.donation or "").isdigit():  # the API sends the seq
             from ledger.store.personal_files import record as note_personal
 
-            note_personal(settings, int(req.donation or 0), [private, jobs.record_path(settings, job_id)],
-                          by=f"report job {job_id}")
+            note_personal(
+                settings,
+                int(req.donation or 0),
+                [private, jobs.record_path(settings, job_id)],
+                by=f"report job {job_id}",
+            )
         result = issue(ledger, req, folder=private, publish=private is None)
     except LedgerError as exc:
         if job_id:
@@ -91,8 +97,10 @@ def generate_report_task(ref: str | dict[str, Any] | None, request: dict[str, An
     if private is not None and job_id:
         # the result backend keeps task results for days and donor erase does not reach it: no
         # paths or hashes of files holding a name there (the job record has them)
-        return {**{k: v for k, v in out.items() if k not in ("files", "folders", "checks")},
-                "files": [{"name": f["name"]} for f in out["files"]]}
+        return {
+            **{k: v for k, v in out.items() if k not in ("files", "folders", "checks")},
+            "files": [{"name": f["name"]} for f in out["files"]],
+        }
     return out
 
 

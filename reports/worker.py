@@ -71,5 +71,7 @@ def run_worker(
     # fail fast on an uninitialised data folder; the pool processes open their own engines
     open_ledger(settings).engine.dispose()
     app = configure(settings)
-    status = app.start(worker_argv(settings, beat=beat, concurrency=concurrency, loglevel=loglevel, queues=queues, hostname=hostname))
+    status = app.start(
+        worker_argv(settings, beat=beat, concurrency=concurrency, loglevel=loglevel, queues=queues, hostname=hostname)
+    )
     return int(status or 0)

@@ -17,6 +17,7 @@ import pytest
 
 from tests.support.ledger_factory import LedgerFactory
 
+
 def _service_url(var: str) -> str:
     url = os.environ.get(var)
     if not url:

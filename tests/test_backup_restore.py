@@ -21,14 +21,18 @@ from tests.support.ledger_factory import LedgerFactory
 
 
 @pytest.fixture
-def restore_target(request: pytest.FixtureRequest, tmp_path: Path, any_factory: LedgerFactory) -> Iterator[LedgerFactory]:
+def restore_target(
+    request: pytest.FixtureRequest, tmp_path: Path, any_factory: LedgerFactory
+) -> Iterator[LedgerFactory]:
     """An empty place to restore into, of the same kind as ``any_factory``."""
     if any_factory.database_url is None:
         yield LedgerFactory(tmp_path / "restored")
         return
     source = make_url(any_factory.database_url)
     name = "restore_" + uuid.uuid4().hex[:10]
-    admin = make_engine(request.getfixturevalue("postgres_url"), pool=False).execution_options(isolation_level="AUTOCOMMIT")
+    admin = make_engine(request.getfixturevalue("postgres_url"), pool=False).execution_options(
+        isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     target = source.set(database=name).render_as_string(hide_password=False)
@@ -37,7 +41,9 @@ def restore_target(request: pytest.FixtureRequest, tmp_path: Path, any_factory: 
         conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
-def test_restore_verifies_and_extends_the_published_checkpoint(any_factory: LedgerFactory, restore_target: LedgerFactory, tmp_path: Path) -> None:
+def test_restore_verifies_and_extends_the_published_checkpoint(
+    any_factory: LedgerFactory, restore_target: LedgerFactory, tmp_path: Path
+) -> None:
     f = any_factory
     f.with_genesis()
     f.append_orgs(25, batch=10)
@@ -62,7 +68,9 @@ def test_restore_verifies_and_extends_the_published_checkpoint(any_factory: Ledg
     assert err.value.code == "restore_refused"
 
 
-def test_a_chain_of_logs_is_backed_up_and_restored(any_factory: LedgerFactory, restore_target: LedgerFactory, tmp_path: Path) -> None:
+def test_a_chain_of_logs_is_backed_up_and_restored(
+    any_factory: LedgerFactory, restore_target: LedgerFactory, tmp_path: Path
+) -> None:
     from ledger.store.donors import load_privacy_key
     from ledger.store.export import verify_stored_chain
     from ledger.store.runtime import roll_over
@@ -91,7 +99,10 @@ def test_damaged_sqlite_backup_is_refused(factory: LedgerFactory, tmp_path: Path
     backup(f.settings, tmp_path / "backup")
     db = sqlite3.connect(tmp_path / "backup" / "ledger.sqlite3")
     leaf = db.execute("SELECT leaf FROM log_leaf WHERE seq = 3").fetchone()[0]
-    db.execute("UPDATE log_leaf SET leaf = ? WHERE seq = 3", (leaf.replace(b"\\u6d4b", b"\\u6d4c") if b"\\u" in leaf else leaf.replace("测".encode(), "侧".encode()),))
+    db.execute(
+        "UPDATE log_leaf SET leaf = ? WHERE seq = 3",
+        (leaf.replace(b"\\u6d4b", b"\\u6d4c") if b"\\u" in leaf else leaf.replace("测".encode(), "侧".encode()),),
+    )
     db.commit()
     db.close()
     with pytest.raises(VerificationError) as err:
@@ -110,7 +121,9 @@ def test_manifest_from_another_log_is_refused(factory: LedgerFactory, tmp_path: 
     assert err.value.code == "restore_refused"
 
 
-def test_evidence_files_are_backed_up_and_restored(any_factory: LedgerFactory, restore_target: LedgerFactory, tmp_path: Path) -> None:
+def test_evidence_files_are_backed_up_and_restored(
+    any_factory: LedgerFactory, restore_target: LedgerFactory, tmp_path: Path
+) -> None:
     import hashlib
 
     from ledger.store.evidence import open_evidence

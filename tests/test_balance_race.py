@@ -34,8 +34,22 @@ def test_racing_allocations_never_overdraw(tmp_path: Path, db_url: str | None) -
     workers, attempts = 4, 5
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.support.racing_allocator", str(tmp_path / "home"), db_url or "", str(w), str(attempts), "100.00", world.PUB],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "tests.support.racing_allocator",
+                str(tmp_path / "home"),
+                db_url or "",
+                str(w),
+                str(attempts),
+                "100.00",
+                world.PUB,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for w in range(workers)
     ]

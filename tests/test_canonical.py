@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import rfc8785
 import pytest
+import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -37,7 +37,7 @@ def test_keys_sort_by_utf16_code_units() -> None:
 
 
 def test_escapes_and_numbers_match_jcs() -> None:
-    assert canonical_bytes({"b": "a\u0001\n\"\\\u007f€", "a": [1, -0, True, None]}) == (
+    assert canonical_bytes({"b": 'a\u0001\n"\\\u007f€', "a": [1, -0, True, None]}) == (
         '{"a":[1,0,true,null],"b":"a\\u0001\\n\\"\\\\\u007f€"}'.encode()
     )
 

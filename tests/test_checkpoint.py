@@ -181,7 +181,9 @@ def test_invalid_checkpoints_cannot_be_built(args: tuple) -> None:
     origin=st.text(st.characters(min_codepoint=0x20, exclude_categories=("Cs",)), min_size=1, max_size=30),
     size=st.integers(0, 2**64 - 1),
     root=st.binary(min_size=32, max_size=32),
-    extensions=st.lists(st.text(st.characters(min_codepoint=0x20, exclude_categories=("Cs",)), min_size=1, max_size=10), max_size=3),
+    extensions=st.lists(
+        st.text(st.characters(min_codepoint=0x20, exclude_categories=("Cs",)), min_size=1, max_size=10), max_size=3
+    ),
 )
 def test_property_round_trip(origin: str, size: int, root: bytes, extensions: list[str]) -> None:
     c = Checkpoint(origin, size, root, tuple(extensions))
@@ -251,9 +253,7 @@ def test_real_checkpoint_log_signature() -> None:
 
 def test_cosignature_message_matches_the_spec_example() -> None:
     body = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"
-    assert cosignature_message(body, 1679315147) == (
-        b"cosignature/v1\ntime 1679315147\n" + body.encode()
-    )
+    assert cosignature_message(body, 1679315147) == (b"cosignature/v1\ntime 1679315147\n" + body.encode())
 
 
 def test_real_cosignatures_verify() -> None:
@@ -284,11 +284,15 @@ def test_real_cosignatures_over_a_changed_checkpoint_fail() -> None:
 
 def test_cosignature_timestamp_known_answer() -> None:
     # transparency-dev/formats note_cosigv1_test.go, TestCosignatureTimestamp
-    raw = base64.b64decode("ZGhGuQAAAABm/qTPeyKXD+R2rzyQsxPiP8mXum7qq/iF0u4vanlqJyocWODBt97w9uL+8qT7S5gxEHWWOworDcFiEBYJXORmnFBOBA==")
+    raw = base64.b64decode(
+        "ZGhGuQAAAABm/qTPeyKXD+R2rzyQsxPiP8mXum7qq/iF0u4vanlqJyocWODBt97w9uL+8qT7S5gxEHWWOworDcFiEBYJXORmnFBOBA=="
+    )
     sig = NoteSignature("w", int.from_bytes(raw[:4], "big"), raw[4:])
     assert cosignature_timestamp(sig) == 1727964367
     assert cosignature_timestamp(sig.line()) == 1727964367
-    plain = base64.b64decode("eQjRQm6eSKzFoiYalgwCPXu2y3ijtg68is9M46JKxuZB+dRfTmeQeDBoXnvxZx2ugnkyV+MUMLXpWs1hPb/W/4xkNQY=")
+    plain = base64.b64decode(
+        "eQjRQm6eSKzFoiYalgwCPXu2y3ijtg68is9M46JKxuZB+dRfTmeQeDBoXnvxZx2ugnkyV+MUMLXpWs1hPb/W/4xkNQY="
+    )
     with pytest.raises(LedgerError):
         cosignature_timestamp(NoteSignature("w", 1, plain[4:]))
 
@@ -329,7 +333,9 @@ def test_cosignature_on_altered_checkpoint_is_refused() -> None:
         Checkpoint("other.example/log", 5, ROOT),
         Checkpoint(ORIGIN, 5, ROOT, ("extension",)),
     ):
-        message = add_signatures(sign_checkpoint(other, NoteSigner(other.origin, KeyPair.from_seed(b"log key"))), [line])
+        message = add_signatures(
+            sign_checkpoint(other, NoteSigner(other.origin, KeyPair.from_seed(b"log key"))), [line]
+        )
         with pytest.raises(VerificationError):
             verify_cosignatures(message, [witness_verifier(name, pair.public)])
 
@@ -502,7 +508,7 @@ def test_real_checkpoint_quorum() -> None:
     assert len(require_quorum(REAL_CHECKPOINT, REAL_WITNESS_KEYS, 3)) == 4
     stranger = format_witness_key("stranger.example", KeyPair.from_seed(b"s").public)
     with pytest.raises(VerificationError):
-        require_quorum(REAL_CHECKPOINT, REAL_WITNESS_KEYS[:1] + [stranger], 2)
+        require_quorum(REAL_CHECKPOINT, [*REAL_WITNESS_KEYS[:1], stranger], 2)
 
 
 def test_module_exports() -> None:

@@ -72,7 +72,9 @@ def test_keygen_writes_a_private_file_once(tmp_path: Path, capsys: pytest.Captur
     assert code != 0 and "refusing to overwrite" in err
 
 
-def test_export_and_verify_exit_codes(factory: LedgerFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_and_verify_exit_codes(
+    factory: LedgerFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     factory.with_genesis()
     factory.append_orgs(9)
     home = str(factory.home)
@@ -90,11 +92,15 @@ def test_export_and_verify_exit_codes(factory: LedgerFactory, tmp_path: Path, ca
 
 def test_console_script_is_installed(tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("charity-ledger")
-    result = subprocess.run([str(exe), "--home", str(tmp_path / "h"), "verify", str(tmp_path / "missing")], capture_output=True, text=True)
+    result = subprocess.run(
+        [str(exe), "--home", str(tmp_path / "h"), "verify", str(tmp_path / "missing")], capture_output=True, text=True
+    )
     assert result.returncode == 1 and "export folder is incomplete" in result.stderr
 
 
-def test_the_origin_comes_from_the_data_folder(factory: LedgerFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_origin_comes_from_the_data_folder(
+    factory: LedgerFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     factory.with_genesis()
     monkeypatch.delenv("CHARITY_LEDGER_ORIGIN")  # the default origin, not the test log's
     assert _run(capsys, "--home", str(factory.home), "export", str(tmp_path / "e"))[0] == 0
@@ -104,7 +110,9 @@ def test_the_origin_comes_from_the_data_folder(factory: LedgerFactory, tmp_path:
     assert code == 1 and "wrong_log" in err
 
 
-def test_verify_counts_witness_cosignatures_in_the_export(factory: LedgerFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_verify_counts_witness_cosignatures_in_the_export(
+    factory: LedgerFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from ledger.checkpoint import Checkpoint, cosign, format_witness_key
     from ledger.keys import KeyPair
 
@@ -127,7 +135,9 @@ def test_verify_counts_witness_cosignatures_in_the_export(factory: LedgerFactory
     assert code == 1 and "cosign" in err
 
 
-def test_init_again_keeps_the_stored_origin(factory: LedgerFactory, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_init_again_keeps_the_stored_origin(
+    factory: LedgerFactory, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     factory.with_genesis()
     monkeypatch.delenv("CHARITY_LEDGER_ORIGIN")
     code, out, _ = _run(capsys, "--home", str(factory.home), "init")

@@ -23,8 +23,21 @@ def test_concurrent_writers_share_one_chain(any_factory: LedgerFactory, tmp_path
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.support.concurrent_writer", str(f.home), f.database_url or "", str(1000 * w), str(EACH), str(1 + w % 3)],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "tests.support.concurrent_writer",
+                str(f.home),
+                f.database_url or "",
+                str(1000 * w),
+                str(EACH),
+                str(1 + w % 3),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for w in range(WRITERS)
     ]

@@ -9,12 +9,39 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PURE = [
-    "ledger.canonical", "ledger.money", "ledger.errors", "ledger.keys", "ledger.entry", "ledger.merkle",
-    "ledger.note", "ledger.checkpoint", "ledger.witness_protocol", "ledger.verify", "ledger.sigcheck",
-    "ledger.domain", "ledger.domain.rules", "ledger.domain.tracing", "ledger.domain.privacy",
-    "ledger.compliance.rulesets", "ledger.compliance.ratios", "ledger.compliance.deadlines",
+    "ledger.canonical",
+    "ledger.money",
+    "ledger.errors",
+    "ledger.keys",
+    "ledger.entry",
+    "ledger.merkle",
+    "ledger.note",
+    "ledger.checkpoint",
+    "ledger.witness_protocol",
+    "ledger.verify",
+    "ledger.sigcheck",
+    "ledger.domain",
+    "ledger.domain.rules",
+    "ledger.domain.tracing",
+    "ledger.domain.privacy",
+    "ledger.compliance.rulesets",
+    "ledger.compliance.ratios",
+    "ledger.compliance.deadlines",
 ]
-FORBIDDEN = ("sqlalchemy", "sqlmodel", "alembic", "psycopg", "litestar", "celery", "httpx", "uvicorn", "weasyprint", "api", "public_site", "reports")
+FORBIDDEN = (
+    "sqlalchemy",
+    "sqlmodel",
+    "alembic",
+    "psycopg",
+    "litestar",
+    "celery",
+    "httpx",
+    "uvicorn",
+    "weasyprint",
+    "api",
+    "public_site",
+    "reports",
+)
 
 
 def test_pure_modules_import_nothing_heavy() -> None:

@@ -36,8 +36,14 @@ def _free_port() -> int:
 class Server:
     def __init__(self, f: LedgerFactory) -> None:
         self.port = _free_port()
-        self.env = dict(os.environ, PYTHONPATH=str(ROOT), CHARITY_LEDGER_HOME=str(f.home), CHARITY_LEDGER_ORIGIN=ORIGIN,
-                        CHARITY_LEDGER_ACCESS_LOG="0", CHARITY_LEDGER_WRITE_RATE="0")
+        self.env = dict(
+            os.environ,
+            PYTHONPATH=str(ROOT),
+            CHARITY_LEDGER_HOME=str(f.home),
+            CHARITY_LEDGER_ORIGIN=ORIGIN,
+            CHARITY_LEDGER_ACCESS_LOG="0",
+            CHARITY_LEDGER_WRITE_RATE="0",
+        )
         if f.database_url:
             self.env["CHARITY_LEDGER_DATABASE_URL"] = f.database_url
         self.proc: subprocess.Popen | None = None
@@ -49,7 +55,11 @@ class Server:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "ledger.cli", "serve", "--port", str(self.port)],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -18,29 +18,53 @@ from ledger import cli
 from ledger.canonical import now
 from ledger.client import CHINA, LocalSink
 from ledger.demo import ACTORS, BASE_DATE, ORGS, demo_key, load_demo
+from ledger.domain.privacy import receipt_commitment
 from ledger.domain.rows import (
-    AllocationBalanceRow, AttestationRow, DonationRow, EntryRow, FundRow, KeyRow, OrgRow, ProjectRow, RegistryRow,
+    AllocationBalanceRow,
+    AttestationRow,
+    DonationRow,
+    EntryRow,
+    FundRow,
+    KeyRow,
+    OrgRow,
+    ProjectRow,
+    RegistryRow,
     SzFilingRow,
 )
 from ledger.entry import parse_leaf_json
-from ledger.domain.privacy import receipt_commitment
 from ledger.errors import LedgerError
 from ledger.keys import read_key_file
 from ledger.merkle import leaf_hash
+from ledger.settings import sqlite_url
 from ledger.store.donors import DonorStore, find_donation_by_receipt, load_privacy_key
 from ledger.store.export import export_log
 from ledger.store.projection_tables import table_for
-from ledger.settings import sqlite_url
 from ledger.store.rebuild import check
 from ledger.verify import read_export, verify_log
 from tests.support.ledger_factory import LedgerFactory
 
 # The small demo, entry by entry. Deterministic: a change here is a change of the demo data.
 SMALL_COUNTS = {
-    "attestation.recorded": 89, "audit.opinion": 2, "donation.received": 1939, "entry.corrected": 2, "financials.reported": 16,
-    "funds.allocated": 241, "funds.disbursed": 416, "key.granted": 24, "key.revoked": 1, "org.registered": 10,
-    "org.updated": 1, "plan.acknowledged": 2, "plan.filed": 2, "progress.reported": 34, "project.closed": 1,
-    "project.registered": 8, "registry.genesis": 1, "report.issued": 1, "sz.donation_filed": 2, "sz.filing_replied": 1,
+    "attestation.recorded": 89,
+    "audit.opinion": 2,
+    "donation.received": 1939,
+    "entry.corrected": 2,
+    "financials.reported": 16,
+    "funds.allocated": 241,
+    "funds.disbursed": 416,
+    "key.granted": 24,
+    "key.revoked": 1,
+    "org.registered": 10,
+    "org.updated": 1,
+    "plan.acknowledged": 2,
+    "plan.filed": 2,
+    "progress.reported": 34,
+    "project.closed": 1,
+    "project.registered": 8,
+    "registry.genesis": 1,
+    "report.issued": 1,
+    "sz.donation_filed": 2,
+    "sz.filing_replied": 1,
 }
 SMALL_SIZE = sum(SMALL_COUNTS.values())
 
@@ -96,8 +120,13 @@ def test_cast(demo) -> None:
     assert orgs[ORGS["F1"].code].name_zh == "深圳市鹏城公益基金会" and orgs[ORGS["F1"].code].public_fundraising
     assert orgs[ORGS["F2"].code].public_fundraising, "F2 gained the qualification by org.updated"
     assert {(o.legal_form, o.track) for o in orgs.values()} >= {
-        ("foundation", "registered"), ("social_service_org", "registered"), ("social_group", "filed"),
-        ("other", "registered"), ("enterprise", "registered"), ("government", "registered")}
+        ("foundation", "registered"),
+        ("social_service_org", "registered"),
+        ("social_group", "filed"),
+        ("other", "registered"),
+        ("enterprise", "registered"),
+        ("government", "registered"),
+    }
     keys = {k.key_id: k for k in rows(ledger, KeyRow)}
     assert len(keys) == len(ACTORS) == 25
     for name, actor in ACTORS.items():
@@ -138,7 +167,10 @@ def test_every_project_total_is_the_sum_of_its_entries(demo) -> None:
         assert fund.donations_count == donations[project], project
         assert fund.balance_minor == raised[project] - disbursed[project], project
         assert fund.raised_minor == fund.raised_restricted_minor + fund.raised_unrestricted_minor
-        assert fund.disbursed_minor == fund.disbursed_program_minor + fund.disbursed_admin_minor + fund.disbursed_fundraising_cost_minor
+        assert (
+            fund.disbursed_minor
+            == fund.disbursed_program_minor + fund.disbursed_admin_minor + fund.disbursed_fundraising_cost_minor
+        )
     # figures of the data set itself (deterministic)
     assert funds["SZ-ELDER-MEALS"].raised_minor > funds["TY-SENIOR-VISITS"].raised_minor > 0
     assert funds["NS-SENIOR-DIGITAL"].raised_minor == 0
@@ -151,8 +183,14 @@ def test_every_project_total_is_the_sum_of_its_entries(demo) -> None:
 def test_no_balance_is_negative(demo) -> None:
     _, ledger, _ = demo
     for fund in rows(ledger, FundRow):
-        for name in ("available_restricted_minor", "available_unrestricted_minor", "balance_minor", "raised_minor",
-                     "allocated_minor", "disbursed_minor"):
+        for name in (
+            "available_restricted_minor",
+            "available_unrestricted_minor",
+            "balance_minor",
+            "raised_minor",
+            "allocated_minor",
+            "disbursed_minor",
+        ):
             assert getattr(fund, name) >= 0, (fund.project, name)
         assert fund.allocated_minor <= fund.raised_minor and fund.disbursed_minor <= fund.allocated_minor
     balances = rows(ledger, AllocationBalanceRow)
@@ -164,7 +202,13 @@ def test_no_balance_is_negative(demo) -> None:
 def test_the_kinds_of_money_and_oversight(demo) -> None:
     _, ledger, _ = demo
     donations = rows(ledger, DonationRow)
-    assert {d.donor_type for d in donations} == {"individual", "enterprise", "foundation", "government_purchase", "anonymous"}
+    assert {d.donor_type for d in donations} == {
+        "individual",
+        "enterprise",
+        "foundation",
+        "government_purchase",
+        "anonymous",
+    }
     assert {d.channel for d in donations} >= {"bank_transfer", "online_platform", "cash", "cheque", "delivery"}
     in_kind = [d for d in donations if d.kind == "in_kind"]
     assert in_kind and all(d.in_kind_description and d.channel == "delivery" for d in in_kind)
@@ -184,7 +228,12 @@ def test_the_kinds_of_money_and_oversight(demo) -> None:
     # oversight: approvals, a flagged payment later resolved, a queried one later resolved
     attestations = rows(ledger, AttestationRow)
     verdicts = Counter(a.verdict for a in attestations)
-    assert verdicts["approved"] >= 50 and verdicts["flagged"] == 1 and verdicts["queried"] == 1 and verdicts["resolved"] == 2
+    assert (
+        verdicts["approved"] >= 50
+        and verdicts["flagged"] == 1
+        and verdicts["queried"] == 1
+        and verdicts["resolved"] == 2
+    )
     for verdict in ("flagged", "queried"):
         first = next(a for a in attestations if a.verdict == verdict)
         resolution = next(a for a in attestations if a.target == first.target and a.verdict == "resolved")
@@ -220,7 +269,12 @@ def test_public_fundraising(demo) -> None:
     assert date.fromisoformat(upcoming.plan_fundraising_start) > today
     directed = [p for p in projects.values() if p.directed]
     assert len(directed) == 6 and {p.field for p in projects.values()} >= {
-        "elderly_care", "community_service", "social_work", "disaster_relief", "education"}
+        "elderly_care",
+        "community_service",
+        "social_work",
+        "disaster_relief",
+        "education",
+    }
     # raised by one organisation, carried out by another, watched by a third
     assert any(p.fundraiser_org not in json.loads(p.implementers_json) for p in projects.values())
 
@@ -287,7 +341,9 @@ def test_receipts_open_the_donor_store_and_names_stay_out_of_the_log(demo) -> No
         assert donation["received_on"] == received_on
         record = store.get(receipt.seq)
         assert record.personal["name"][0] == masked[0] and "*" in masked
-        assert parse_leaf_json(ledger.log.leaf(receipt.seq))["body"]["data"]["receipt"] == receipt_commitment(receipt.salt)
+        assert parse_leaf_json(ledger.log.leaf(receipt.seq))["body"]["data"]["receipt"] == receipt_commitment(
+            receipt.salt
+        )
         assert record.personal["name"].encode() not in leaves or len(record.personal["name"]) < 2
         assert record.personal["id_number"].encode() not in leaves
 
@@ -379,13 +435,16 @@ def test_cli_demo_data(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) 
     captured = capsys.readouterr()
     assert json.loads(captured.out)["added"] == 0 and "nothing added" in captured.err
     # the demo keys work with the other commands
-    erase_code = next(line.split("\t")[0] for line in (tmp_path / "home" / "demo-receipts.txt").read_text().splitlines()
-                      if not line.startswith("#"))
+    erase_code = next(
+        line.split("\t")[0]
+        for line in (tmp_path / "home" / "demo-receipts.txt").read_text().splitlines()
+        if not line.startswith("#")
+    )
     assert cli.main(["--home", home, "donor", "erase", "--receipt", erase_code]) == 0
     erased = json.loads(capsys.readouterr().out)
     assert erased["erased_at"]
     receipts = (tmp_path / "home" / "demo-receipts.txt").read_text()
-    assert erase_code not in receipts and receipts.count("\n") > 3   # its line (the donor's name) is gone
+    assert erase_code not in receipts and receipts.count("\n") > 3  # its line (the donor's name) is gone
     # after `donor erase` the donor's code still proves the donation, against the log alone
     engine = create_engine(sqlite_url(tmp_path / "home"))
     try:
@@ -403,7 +462,10 @@ def test_small_demo_on_postgres(pg_schema_url: str, tmp_path: Path) -> None:
     assert check(factory.ledger.log).clean
     assert load_demo(factory.ledger, "small").added == 0
     funds = {f.project: f for f in rows(factory.ledger, FundRow)}
-    assert funds["TY-SENIOR-VISITS"].balance_minor == rows(factory.ledger, ProjectRow, project="TY-SENIOR-VISITS")[0].surplus_minor
+    assert (
+        funds["TY-SENIOR-VISITS"].balance_minor
+        == rows(factory.ledger, ProjectRow, project="TY-SENIOR-VISITS")[0].surplus_minor
+    )
 
 
 def test_payments_and_reports_name_files_the_evidence_store_holds(demo) -> None:

@@ -52,7 +52,9 @@ def test_problems_are_named(ledger_home: LedgerFactory, capsys: pytest.CaptureFi
     assert checks["database reachable"]["ok"] and checks["migrations current"]["ok"]
 
 
-def test_uninitialised_home(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_uninitialised_home(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("CHARITY_LEDGER_DATABASE_URL", raising=False)
     (tmp_path / "empty").mkdir()
     code, checks = _doctor(capsys, tmp_path / "empty")
@@ -61,11 +63,12 @@ def test_uninitialised_home(tmp_path: Path, capsys: pytest.CaptureFixture[str], 
     assert not checks["log key file"]["ok"]
 
 
-def test_unreachable_broker(ledger_home: LedgerFactory, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreachable_broker(
+    ledger_home: LedgerFactory, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CHARITY_LEDGER_BROKER_URL", "redis://127.0.0.1:1/0")
     code, checks = _doctor(capsys, ledger_home.home)
     assert code == 1 and not checks["task broker reachable"]["ok"]
-
 
 
 def test_example_origin_is_a_warning(ledger_home: LedgerFactory, capsys: pytest.CaptureFixture[str]) -> None:
@@ -87,7 +90,10 @@ def test_own_origin_gives_no_warning(
     code, checks = _doctor(capsys, home)
     assert code == 0, checks
     assert checks["log origin"] == {
-        "check": "log origin", "ok": True, "warning": False, "detail": "registry.charity-a.org.cn/log",
+        "check": "log origin",
+        "ok": True,
+        "warning": False,
+        "detail": "registry.charity-a.org.cn/log",
     }
 
 

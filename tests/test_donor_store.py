@@ -16,7 +16,12 @@ from ledger.verify import read_export, verify_log
 from tests.domain import helpers
 from tests.support.store_world import StoreWorld
 
-PERSONAL = {"name": "王小明", "id_number": "440301199001011234", "phone": "13800138000", "address": "深圳市南山区科技园"}
+PERSONAL = {
+    "name": "王小明",
+    "id_number": "440301199001011234",
+    "phone": "13800138000",
+    "address": "深圳市南山区科技园",
+}
 
 
 @pytest.fixture
@@ -88,7 +93,7 @@ def test_anonymous_donation_has_a_receipt_too(world: StoreWorld) -> None:
     salt = new_salt()
     seq = _donate(world, {}, salt)
     store.store(seq, {}, salt)
-    receipt, donation = store.find_by_receipt(format_receipt_code(seq, salt))
+    _receipt, donation = store.find_by_receipt(format_receipt_code(seq, salt))
     assert donation["seq"] == seq and store.get(seq).personal == {}
 
 
@@ -110,8 +115,8 @@ def test_a_made_up_code_never_finds_a_donation_without_a_record_or_after_erasure
     donor record held a salt to compare (never stored, or erased)."""
     store = DonorStore(world.ledger.engine, load_privacy_key(world.ledger.settings))
     salts = [new_salt() for _ in range(3)]
-    committed = _donate(world, PERSONAL, salts[0], with_receipt=True)      # the log commits to the salt
-    legacy = _donate(world, PERSONAL, salts[1])                            # recorded before the field existed
+    committed = _donate(world, PERSONAL, salts[0], with_receipt=True)  # the log commits to the salt
+    legacy = _donate(world, PERSONAL, salts[1])  # recorded before the field existed
     legacy_kept = _donate(world, PERSONAL, salts[2])
     store.store(committed, PERSONAL, salts[0])
     store.store(legacy, PERSONAL, salts[1])
@@ -169,7 +174,7 @@ def test_erase_leaves_no_copy_in_the_database_file_or_its_journal(world: StoreWo
     assert [piece for piece in _pieces(token) if piece in raw] == []
     wal = settings.home / "ledger.sqlite3-wal"
     assert erasure.database["wal_truncated"] is True and (not wal.exists() or wal.stat().st_size == 0)
-    assert store.get(seq).personal is None and store.get(other).personal["name"] == "李雷"   # the others are kept
+    assert store.get(seq).personal is None and store.get(other).personal["name"] == "李雷"  # the others are kept
 
 
 def test_donor_erase_removes_the_personal_receipts_written_for_the_donor(
@@ -186,11 +191,15 @@ def test_donor_erase_removes_the_personal_receipts_written_for_the_donor(
     store.store(seq, PERSONAL, salt)
     name = PERSONAL["name"].encode("utf-8")
     public = issue(world.ledger, ReportRequest("receipt", donation=str(seq)), record=False)
-    personal = issue(world.ledger, ReportRequest("receipt", donation=str(seq), personal=True),
-                     out=settings.home / "printed", record=False)
+    personal = issue(
+        world.ledger,
+        ReportRequest("receipt", donation=str(seq), personal=True),
+        out=settings.home / "printed",
+        record=False,
+    )
     assert public.folders and personal.folders == [str(settings.home / "printed")]
-    assert name in _raw_folder(settings.home)                      # the receipt's JSON and CSV name the donor
-    assert name not in _raw_folder(Path(public.folders[0]))       # the public receipt does not
+    assert name in _raw_folder(settings.home)  # the receipt's JSON and CSV name the donor
+    assert name not in _raw_folder(Path(public.folders[0]))  # the public receipt does not
     world.ledger.engine.dispose()
     assert cli.main(["--home", str(settings.home), "donor", "erase", "--seq", str(seq)]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -198,8 +207,8 @@ def test_donor_erase_removes_the_personal_receipts_written_for_the_donor(
     written = [f["name"] for f in personal.to_json()["files"]] + ["SHA256SUMS"]
     assert sorted(Path(p).name for p in out["files_removed"]) == sorted(written)
     assert name not in _raw_folder(settings.home)
-    assert not any((settings.home / "printed").iterdir())          # the folder given to --out is left, empty
-    assert all(Path(public.folders[0], f.name).exists() for f in public.files)   # the public receipt stays
+    assert not any((settings.home / "printed").iterdir())  # the folder given to --out is left, empty
+    assert all(Path(public.folders[0], f.name).exists() for f in public.files)  # the public receipt stays
     # again: refused as erased, nothing left to remove
     assert cli.main(["--home", str(settings.home), "donor", "erase", "--seq", str(seq)]) == 1
     assert "donor_data_erased" in capsys.readouterr().err
@@ -214,8 +223,12 @@ def test_data_folder_files_are_private(world: StoreWorld) -> None:
     salt = new_salt()
     seq = _donate(world, PERSONAL, salt)
     store.store(seq, PERSONAL, salt)
-    issue(world.ledger, ReportRequest("receipt", donation=str(seq), personal=True), out=settings.home / "printed" / "a",
-          record=False)
+    issue(
+        world.ledger,
+        ReportRequest("receipt", donation=str(seq), personal=True),
+        out=settings.home / "printed" / "a",
+        record=False,
+    )
     issue(world.ledger, ReportRequest("receipt", donation=str(seq)), record=False)
     modes = {p.relative_to(settings.home).as_posix(): p.stat().st_mode & 0o777 for p in settings.home.rglob("*")}
     modes["."] = settings.home.stat().st_mode & 0o777
@@ -262,12 +275,12 @@ def test_erase_on_postgresql_rewrites_the_donor_table(pg_schema_url: str, tmp_pa
 
     before, node = table_bytes(), filenode()
     assert before is None or token.encode() in before
-    store.erase(seq)                                   # the update alone leaves the old row version behind
+    store.erase(seq)  # the update alone leaves the old row version behind
     left = table_bytes()
     assert left is None or any(piece in left for piece in _pieces(token))
     erasure = erase_donor(store, world.ledger.settings, seq)
     assert erasure.already_erased and erasure.database == {"database": "postgresql", "vacuum_full": "donor_private"}
-    assert filenode() != node                          # a new table file; the old one is gone
+    assert filenode() != node  # a new table file; the old one is gone
     after = table_bytes()
     assert after is None or [piece for piece in _pieces(token) if piece in after] == []
     engine.dispose()
@@ -290,8 +303,9 @@ def test_vacuum_clears_what_a_database_without_secure_delete_kept(world: StoreWo
     world.ledger.engine.dispose()
     legacy = sqlite3.connect(settings.home / "ledger.sqlite3", isolation_level=None)
     legacy.execute("PRAGMA secure_delete=OFF")
-    legacy.execute("UPDATE donor_private SET token = NULL, erased_at = '2026-01-01T00:00:00.000Z' WHERE seq = ?",
-                   (seq,))
+    legacy.execute(
+        "UPDATE donor_private SET token = NULL, erased_at = '2026-01-01T00:00:00.000Z' WHERE seq = ?", (seq,)
+    )
     legacy.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     legacy.close()
     assert any(piece in _raw_database(settings.home) for piece in _pieces(token))  # what an old erase left

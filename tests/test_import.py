@@ -20,15 +20,40 @@ from ledger.client import Client, HttpSink, LocalSink
 from ledger.domain.privacy import parse_receipt_code, receipt_commitment, verify_commitment
 from ledger.entry import parse_leaf_json
 from ledger.errors import LedgerError
-from ledger.importer import RowClass, import_donations, parse_amount_text, parse_date, read_statement, _RowError
+from ledger.importer import RowClass, _RowError, import_donations, parse_amount_text, parse_date, read_statement
 from ledger.keys import write_key_file
 from ledger.store.donors import DonorStore, find_donation_by_receipt, load_privacy_key
 from tests.support.ledger_factory import ORIGIN, LedgerFactory
 from tests.test_client import DIRECTED, PUBLIC, World, build_world, k
 
-ZH_HEADER = ["日期", "金额", "币种", "渠道", "捐赠人类型", "定向", "流水号", "捐赠人姓名", "证件号", "电话", "地址", "备注"]
-EN_HEADER = ["date", "amount", "currency", "channel", "donor_type", "restricted", "reference", "donor_name", "id_number",
-             "phone", "address", "note"]
+ZH_HEADER = [
+    "日期",
+    "金额",
+    "币种",
+    "渠道",
+    "捐赠人类型",
+    "定向",
+    "流水号",
+    "捐赠人姓名",
+    "证件号",
+    "电话",
+    "地址",
+    "备注",
+]
+EN_HEADER = [
+    "date",
+    "amount",
+    "currency",
+    "channel",
+    "donor_type",
+    "restricted",
+    "reference",
+    "donor_name",
+    "id_number",
+    "phone",
+    "address",
+    "note",
+]
 ZHANG = ("张三丰", "110101199003074514", "13900001111", "深圳市福田区莲花路 88 号 3 栋 502")
 LI = ("李秀英", "440304198805120027", "", "")
 
@@ -74,7 +99,9 @@ def donations(world: World) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("encoding, found", [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gb18030", "gb18030")])
 @pytest.mark.parametrize("header", [ZH_HEADER, EN_HEADER], ids=["zh", "en"])
-def test_statement_imports_in_every_encoding_and_header_language(world: World, encoding: str, found: str, header) -> None:
+def test_statement_imports_in_every_encoding_and_header_language(
+    world: World, encoding: str, found: str, header
+) -> None:
     size = world.size()
     report = run(world, make_csv(header, good_rows(), encoding))
     assert report.ok and report.encoding == found and report.rows == 4
@@ -92,11 +119,18 @@ def test_statement_imports_in_every_encoding_and_header_language(world: World, e
     # the Chinese names went through the decoding intact, into the donor store only
     store = DonorStore(world.ledger.engine, load_privacy_key(world.ledger.settings))
     first, fourth = report.imported[0], report.imported[3]
-    assert store.get(first.seq).personal == {"name": ZHANG[0], "id_number": ZHANG[1], "phone": ZHANG[2], "address": ZHANG[3]}
+    assert store.get(first.seq).personal == {
+        "name": ZHANG[0],
+        "id_number": ZHANG[1],
+        "phone": ZHANG[2],
+        "address": ZHANG[3],
+    }
     assert store.get(fourth.seq).personal == {"name": LI[0], "id_number": LI[1]}
     assert store.get(report.imported[1].seq).personal == {}
     receipt = parse_receipt_code(first.receipt_code)
-    assert receipt.seq == first.seq and verify_commitment(data[0]["commitment"], store.get(first.seq).personal, receipt.salt)
+    assert receipt.seq == first.seq and verify_commitment(
+        data[0]["commitment"], store.get(first.seq).personal, receipt.salt
+    )
     # every imported donation commits to its receipt code's secret: the codes prove themselves against the log
     for item, entry in zip(report.imported, data, strict=True):
         assert entry["receipt"] == receipt_commitment(item.salt)
@@ -134,8 +168,10 @@ def test_a_note_repeating_the_donors_name_is_refused(world: World) -> None:
 
 
 def test_unknown_columns_are_ignored_with_a_warning(world: World) -> None:
-    raw = make_csv(["日期", "金额", "渠道", "余额", "对方账号", "柜员号"],
-                   [["2026-01-05", "10.00", "现金", "99999.00", "6222 0000", "G0042"]])
+    raw = make_csv(
+        ["日期", "金额", "渠道", "余额", "对方账号", "柜员号"],
+        [["2026-01-05", "10.00", "现金", "99999.00", "6222 0000", "G0042"]],
+    )
     report = run(world, raw)
     assert report.ok and len(report.imported) == 1
     # columns a statement always has (balance, account numbers) are known and unused: no warning for them
@@ -152,13 +188,16 @@ def test_channel_for_the_whole_file(world: World) -> None:
     assert report.ok and donations(world)[-1]["data"]["channel"] == "cheque"
 
 
-@pytest.mark.parametrize("raw, detail", [
-    (b"", "empty"),
-    ("金额\n10.00\n".encode(), "日期/date"),
-    ("日期,日期\n2026-01-01,2026-01-02\n".encode(), "two columns"),
-    ("\ufeff日期,金额".encode("utf-16"), "UTF-16"),
-    (b"date,amount,channel\n2026-01-05,10.00,cash\n\xff\xfe\xfa\n", "neither UTF-8 nor GB18030"),
-])
+@pytest.mark.parametrize(
+    "raw, detail",
+    [
+        (b"", "empty"),
+        ("金额\n10.00\n".encode(), "日期/date"),
+        ("日期,日期\n2026-01-01,2026-01-02\n".encode(), "two columns"),
+        ("\ufeff日期,金额".encode("utf-16"), "UTF-16"),
+        (b"date,amount,channel\n2026-01-05,10.00,cash\n\xff\xfe\xfa\n", "neither UTF-8 nor GB18030"),
+    ],
+)
 def test_unreadable_files_are_refused_as_a_whole(world: World, raw: bytes, detail: str) -> None:
     with pytest.raises(LedgerError) as info:
         run(world, raw)
@@ -170,22 +209,38 @@ def test_unreadable_files_are_refused_as_a_whole(world: World, raw: bytes, detai
 
 def bad_file() -> bytes:
     future = (now().date() + timedelta(days=3)).isoformat()
-    return make_csv(ZH_HEADER, [
-        ["2026-01-05", "100.00", "", "银行转账", "个人", "是", "R1", "", "", "", "", ""],      # line 2: good
-        ["2026-01-05", "1e3", "", "银行转账", "个人", "是", "R2", "", "", "", "", ""],         # 3: exponent
-        ["2026-01-05", "100.00", "", "信鸽", "个人", "是", "R3", "", "", "", "", ""],          # 4: unknown channel
-        ["", "100.00", "", "现金", "个人", "是", "R4", "", "", "", "", ""],                    # 5: no date
-        ["2026-01-06", "50.00", "", "现金", "个人", "是", "R1", "", "", "", "", ""],           # 6: duplicate reference
-        ["2026-01-06", "12.345", "", "现金", "个人", "是", "R6", "", "", "", "", ""],          # 7: 3 decimals
-        ["2026-01-06", "-80.00", "", "现金", "个人", "是", "R7", "", "", "", "", ""],          # 8: outgoing: skipped
-        [future, "80.00", "", "现金", "个人", "是", "R8", "", "", "", "", ""],                 # 9: future
-        ["2026-01-06", "80.00", "", "现金", "外星人", "是", "R9", "", "", "", "", ""],         # 10: donor type
-        ["2026-01-06", "80.00", "", "现金", "个人", "也许", "R10", "", "", "", "", ""],        # 11: restricted
-        ["2026-01-06", "1,00.00", "", "现金", "个人", "是", "R11", "", "", "", "", ""],        # 12: grouping
-        ["2026-01-06", "80.00", "", "现金", "个人", "是", "R12", "王", "110101199003074515", "", "", ""],  # 13: ID check
-        ["2026-02-30", "80.00", "", "现金", "个人", "是", "R13", "", "", "", "", ""],          # 14: no such day
-        ["2026-01-06", "80.00", "", "现金", "个人", "是", "R14", "", "", "", "", ""],          # 15: good
-    ])
+    return make_csv(
+        ZH_HEADER,
+        [
+            ["2026-01-05", "100.00", "", "银行转账", "个人", "是", "R1", "", "", "", "", ""],  # line 2: good
+            ["2026-01-05", "1e3", "", "银行转账", "个人", "是", "R2", "", "", "", "", ""],  # 3: exponent
+            ["2026-01-05", "100.00", "", "信鸽", "个人", "是", "R3", "", "", "", "", ""],  # 4: unknown channel
+            ["", "100.00", "", "现金", "个人", "是", "R4", "", "", "", "", ""],  # 5: no date
+            ["2026-01-06", "50.00", "", "现金", "个人", "是", "R1", "", "", "", "", ""],  # 6: duplicate reference
+            ["2026-01-06", "12.345", "", "现金", "个人", "是", "R6", "", "", "", "", ""],  # 7: 3 decimals
+            ["2026-01-06", "-80.00", "", "现金", "个人", "是", "R7", "", "", "", "", ""],  # 8: outgoing: skipped
+            [future, "80.00", "", "现金", "个人", "是", "R8", "", "", "", "", ""],  # 9: future
+            ["2026-01-06", "80.00", "", "现金", "外星人", "是", "R9", "", "", "", "", ""],  # 10: donor type
+            ["2026-01-06", "80.00", "", "现金", "个人", "也许", "R10", "", "", "", "", ""],  # 11: restricted
+            ["2026-01-06", "1,00.00", "", "现金", "个人", "是", "R11", "", "", "", "", ""],  # 12: grouping
+            [
+                "2026-01-06",
+                "80.00",
+                "",
+                "现金",
+                "个人",
+                "是",
+                "R12",
+                "王",
+                "110101199003074515",
+                "",
+                "",
+                "",
+            ],  # 13: ID check
+            ["2026-02-30", "80.00", "", "现金", "个人", "是", "R13", "", "", "", "", ""],  # 14: no such day
+            ["2026-01-06", "80.00", "", "现金", "个人", "是", "R14", "", "", "", "", ""],  # 15: good
+        ],
+    )
 
 
 def test_bad_rows_are_reported_by_line_and_nothing_is_written(world: World) -> None:
@@ -223,13 +278,17 @@ def test_skip_bad_writes_the_good_rows(world: World) -> None:
 
 def test_rule_refusals_are_found_before_writing(world: World) -> None:
     start = date.fromisoformat(
-        parse_leaf_json(world.ledger.log.leaf(world.size() - 2))["body"]["data"]["plan"]["fundraising_start"])
+        parse_leaf_json(world.ledger.log.leaf(world.size() - 2))["body"]["data"]["plan"]["fundraising_start"]
+    )
     before = (start - timedelta(days=5)).isoformat()
-    raw = make_csv(["日期", "金额", "渠道", "流水号"], [
-        [start.isoformat(), "10.00", "网络平台", "A1"],
-        [before, "10.00", "网络平台", "A2"],                   # before the fundraising period
-        [start.isoformat(), "10.00", "网络平台", "A3"],
-    ])
+    raw = make_csv(
+        ["日期", "金额", "渠道", "流水号"],
+        [
+            [start.isoformat(), "10.00", "网络平台", "A1"],
+            [before, "10.00", "网络平台", "A2"],  # before the fundraising period
+            [start.isoformat(), "10.00", "网络平台", "A3"],
+        ],
+    )
     size = world.size()
     report = run(world, raw, project=PUBLIC)
     assert [(b.line, b.code) for b in report.bad] == [(3, "outside_fundraising_period")]
@@ -276,7 +335,7 @@ def test_rows_without_a_reference_are_told_apart_by_occurrence(world: World) -> 
     raw = make_csv(["日期", "金额", "渠道"], rows)
     assert len(run(world, raw).imported) == 3
     assert len(run(world, raw).already) == 3
-    one_more = make_csv(["日期", "金额", "渠道"], rows + [["2026-01-05", "50.00", "现金"]])
+    one_more = make_csv(["日期", "金额", "渠道"], [*rows, ["2026-01-05", "50.00", "现金"]])
     report = run(world, one_more)
     assert len(report.already) == 3 and [i.line for i in report.imported] == [5]
 
@@ -296,9 +355,10 @@ def test_the_idem_reveals_no_personal_data(world: World) -> None:
     idems = [parse_leaf_json(world.ledger.log.leaf(i.seq))["body"]["idem"] for i in report.imported]
     assert all(i.startswith("import:") and len(i) == 71 for i in idems)
     statement = read_statement(make_csv(ZH_HEADER, good_rows()), project=DIRECTED)
-    without_names = [r[:7] + ["", "", "", "", r[11]] for r in good_rows()]
-    assert [r.idem for r in statement.rows] == [r.idem for r in read_statement(
-        make_csv(ZH_HEADER, without_names), project=DIRECTED).rows]
+    without_names = [[*r[:7], "", "", "", "", r[11]] for r in good_rows()]
+    assert [r.idem for r in statement.rows] == [
+        r.idem for r in read_statement(make_csv(ZH_HEADER, without_names), project=DIRECTED).rows
+    ]
 
 
 # --- batches ----------------------------------------------------------------------------------------
@@ -329,7 +389,7 @@ def test_import_over_http(world: World) -> None:
 
     from api.app import create_app
     from api.config import ApiSettings
-    from ledger.store.donors import DonorStore, find_donation_by_receipt, load_privacy_key
+    from ledger.store.donors import DonorStore, load_privacy_key
 
     with TestClient(create_app(world.ledger, api_settings=ApiSettings(write_rate=0))) as http:
         sink = HttpSink(str(http.base_url), client=http, sleep=lambda s: None)
@@ -350,20 +410,53 @@ def test_import_over_http(world: World) -> None:
 # --- parsing details --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, currency, expected", [
-    ("1234.5", "CNY", "1234.50"), ("1,234.50", "CNY", "1234.50"), ("1,234,567", "CNY", "1234567.00"),
-    ("¥100", "CNY", "100.00"), ("￥ 0.01", "CNY", "0.01"), ("007.10", "CNY", "7.10"), ("1000", "JPY", "1000"),
-    (" 66 ", "CNY", "66.00"), ("100元", "CNY", "100.00"), ("1,234.50 元", "CNY", "1234.50"),
-])
+@pytest.mark.parametrize(
+    "text, currency, expected",
+    [
+        ("1234.5", "CNY", "1234.50"),
+        ("1,234.50", "CNY", "1234.50"),
+        ("1,234,567", "CNY", "1234567.00"),
+        ("¥100", "CNY", "100.00"),
+        ("￥ 0.01", "CNY", "0.01"),
+        ("007.10", "CNY", "7.10"),
+        ("1000", "JPY", "1000"),
+        (" 66 ", "CNY", "66.00"),
+        ("100元", "CNY", "100.00"),
+        ("1,234.50 元", "CNY", "1234.50"),
+    ],
+)
 def test_amounts(text: str, currency: str, expected: str) -> None:
     assert parse_amount_text(text, currency) == expected
 
 
-@pytest.mark.parametrize("text", ["1e3", "1E3", "12.345", "1,00.00", "1.234,50", "1 000.00", "-5.00", "+5.00", "0",
-                                  "0.00", "", "abc", "NaN", "inf", "12,5", "$100", "100美元",
-                                  # digits of other scripts, which int() would convert
-                                  "\u0661\u0662\u0663.00", "\uff11\uff12\uff13.00", "12\u0663.00", "1\u200b00.00",
-                                  "1" * 40])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1e3",
+        "1E3",
+        "12.345",
+        "1,00.00",
+        "1.234,50",
+        "1 000.00",
+        "-5.00",
+        "+5.00",
+        "0",
+        "0.00",
+        "",
+        "abc",
+        "NaN",
+        "inf",
+        "12,5",
+        "$100",
+        "100美元",
+        # digits of other scripts, which int() would convert
+        "\u0661\u0662\u0663.00",
+        "\uff11\uff12\uff13.00",
+        "12\u0663.00",
+        "1\u200b00.00",
+        "1" * 40,
+    ],
+)
 def test_amounts_refused(text: str) -> None:
     with pytest.raises(_RowError):
         parse_amount_text(text, "CNY")
@@ -374,18 +467,38 @@ def test_jpy_has_no_decimals() -> None:
         parse_amount_text("1000.5", "JPY")
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("2026-01-05", "2026-01-05"), ("2026/1/5", "2026-01-05"), ("2026.01.05", "2026-01-05"), ("20260105", "2026-01-05"),
-    ("2026年1月5日", "2026-01-05"), ("2026-01-05 14:22:31", "2026-01-05"), ("2026/01/05 09:00", "2026-01-05"),
-    ("2026年1月5日 14:22", "2026-01-05"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2026-01-05", "2026-01-05"),
+        ("2026/1/5", "2026-01-05"),
+        ("2026.01.05", "2026-01-05"),
+        ("20260105", "2026-01-05"),
+        ("2026年1月5日", "2026-01-05"),
+        ("2026-01-05 14:22:31", "2026-01-05"),
+        ("2026/01/05 09:00", "2026-01-05"),
+        ("2026年1月5日 14:22", "2026-01-05"),
+    ],
+)
 def test_dates(text: str, expected: str) -> None:
     assert parse_date(text, date(2026, 6, 1)) == expected
 
 
-@pytest.mark.parametrize("text", ["05/01/2026", "1/5/2026", "2026-13-01", "2026-02-29", "yesterday", "2026-1",
-                                  "\uff12\uff10\uff12\uff16-01-05", "\u0662\u0660\u0662\u0666-01-05",
-                                  "2026年\uff11月5日", "20260105\u0661"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "05/01/2026",
+        "1/5/2026",
+        "2026-13-01",
+        "2026-02-29",
+        "yesterday",
+        "2026-1",
+        "\uff12\uff10\uff12\uff16-01-05",
+        "\u0662\u0660\u0662\u0666-01-05",
+        "2026年\uff11月5日",
+        "20260105\u0661",
+    ],
+)
 def test_dates_refused(text: str) -> None:
     with pytest.raises(_RowError):
         parse_date(text, date(2026, 6, 1))
@@ -414,11 +527,11 @@ def test_cli_import(world: World, tmp_path: Path, capsys, charity_cli) -> None:
     assert json.loads(captured.out)["bad"] == 11 and world.size() == size
     assert "line 3:" in captured.err and "第 3 行" in captured.err and "import_has_bad_rows" in captured.err
 
-    assert cli.main(base + ["--skip-bad", "--dry-run"]) == 0
+    assert cli.main([*base, "--skip-bad", "--dry-run"]) == 0
     assert json.loads(capsys.readouterr().out)["would_import"] == 2 and world.size() == size
 
     receipts = tmp_path / "receipts.csv"
-    assert cli.main(base + ["--skip-bad", "--receipts", str(receipts)]) == 0
+    assert cli.main([*base, "--skip-bad", "--receipts", str(receipts)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert (out["imported"], out["written"]) == (2, True) and world.size() == size + 2
     assert stat.S_IMODE(os.stat(receipts).st_mode) == 0o600
@@ -426,7 +539,7 @@ def test_cli_import(world: World, tmp_path: Path, capsys, charity_cli) -> None:
     assert [row["line"] for row in lines] == ["2", "15"]
     assert parse_receipt_code(lines[0]["receipt_code"]).seq == int(lines[0]["seq"])
 
-    assert cli.main(base + ["--skip-bad"]) == 0
+    assert cli.main([*base, "--skip-bad"]) == 0
     assert json.loads(capsys.readouterr().out)["already_imported"] == 2 and world.size() == size + 2
 
 
@@ -435,8 +548,19 @@ def test_cli_import_over_url_needs_a_receipts_file(world: World, tmp_path: Path,
     write_key_file(k("fundraiser"), key_file)
     statement = tmp_path / "s.csv"
     statement.write_bytes(make_csv(ZH_HEADER, good_rows()))
-    code = cli.main(["import", "donations", str(statement), "--key", str(key_file), "--project", DIRECTED,
-                     "--url", "http://127.0.0.1:9"])
+    code = cli.main(
+        [
+            "import",
+            "donations",
+            str(statement),
+            "--key",
+            str(key_file),
+            "--project",
+            DIRECTED,
+            "--url",
+            "http://127.0.0.1:9",
+        ]
+    )
     assert code == 2 and "--receipts" in capsys.readouterr().err
 
 

@@ -55,14 +55,16 @@ def test_verifiers_with_either_key_accept_by_the_announced_sizes(rotated, tmp_pa
         verify_checkpoint(log.checkpoint_at(7), _vkey(old))
     # and the tree is one tree across the rotation
     first, latest = verify_checkpoint(published, _vkey(old)), verify_checkpoint(log.latest_checkpoint(), _vkey(new))
-    merkle.verify_consistency(first.size, latest.size, first.root, latest.root, log.consistency_proof(first.size, latest.size))
+    merkle.verify_consistency(
+        first.size, latest.size, first.root, latest.root, log.consistency_proof(first.size, latest.size)
+    )
 
 
 def test_a_checkpoint_signed_by_the_old_key_after_the_rotation_is_refused(rotated, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from ledger.checkpoint import Checkpoint, sign_checkpoint
     from ledger.note import NoteSigner
 
-    f, old, new, _ = rotated
+    f, old, _new, _ = rotated
     export_log(f.ledger.log, tmp_path / "e")
     head = f.ledger.log.head()
     stale = sign_checkpoint(Checkpoint(ORIGIN, head.size, head.root), NoteSigner(ORIGIN, old))
@@ -91,7 +93,9 @@ def test_rotation_cannot_be_submitted_as_an_entry(any_factory: LedgerFactory) ->
     assert err.value.code == "log_key_rotation_by_command" and f.ledger.log.head() == before
 
 
-def test_crash_between_commit_and_key_files_recovers(factory: LedgerFactory, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_crash_between_commit_and_key_files_recovers(
+    factory: LedgerFactory, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     f = factory
     f.with_genesis()
     monkeypatch.setenv("CHARITY_LEDGER_ORIGIN", ORIGIN)

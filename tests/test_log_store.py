@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import random
 
 import pytest
@@ -30,11 +31,13 @@ def test_append_returns_proof_against_signed_checkpoint(any_factory: LedgerFacto
     checkpoint = verify_checkpoint(last.checkpoint, log_vkey(f.ledger.log), origin=ORIGIN)
     assert checkpoint.size == 6 == last.tree_size
     for r in results:
-        merkle.verify_inclusion(bytes.fromhex(r.leaf_hash), r.seq, r.tree_size, [bytes.fromhex(h) for h in r.proof], checkpoint.root)
+        merkle.verify_inclusion(
+            bytes.fromhex(r.leaf_hash), r.seq, r.tree_size, [bytes.fromhex(h) for h in r.proof], checkpoint.root
+        )
     assert f.ledger.log.head().root == checkpoint.root
     # each leaf hashes to what the next recorded as prev
     leaves = f.ledger.log.leaves(0, 6)
-    for raw, nxt in zip(leaves, leaves[1:]):
+    for raw, nxt in itertools.pairwise(leaves):
         assert f'"prev":"{merkle.leaf_hash(raw).hex()}"'.encode() in nxt
 
 
@@ -174,7 +177,12 @@ def test_proof_requests_outside_the_tree_are_refused(factory: LedgerFactory) -> 
     f.with_genesis()
     f.append_orgs(3)
     log = f.ledger.log
-    for call in (lambda: log.inclusion_proof(4, 4), lambda: log.inclusion_proof(0, 9), lambda: log.consistency_proof(3, 2), lambda: log.consistency_proof(1, 5)):
+    for call in (
+        lambda: log.inclusion_proof(4, 4),
+        lambda: log.inclusion_proof(0, 9),
+        lambda: log.consistency_proof(3, 2),
+        lambda: log.consistency_proof(1, 5),
+    ):
         with pytest.raises(LedgerError) as err:
             call()
         assert err.value.code == "size_out_of_range"
@@ -194,7 +202,14 @@ def test_append_each_keeps_good_entries_and_returns_refusals(any_factory: Ledger
     same_org = f.sign(f.registrar, "org.registered", dict(f.org_entry(5).data, org=good_a.data["org"]))
     clash = f.sign(f.registrar, "org.registered", f.org_entry(6).data, idem=first.idem)
     results = f.ledger.log.append_each([good_a, bad_sig, same_org, first, good_b, clash])
-    assert [getattr(r, "code", None) for r in results] == [None, "bad_signature", "org_exists", None, None, "idem_conflict"]
+    assert [getattr(r, "code", None) for r in results] == [
+        None,
+        "bad_signature",
+        "org_exists",
+        None,
+        None,
+        "idem_conflict",
+    ]
     assert [r.seq for r in (results[0], results[3], results[4])] == [before.size, 1, before.size + 1]
     assert results[3].existing and not results[0].existing
     head = f.ledger.log.head()
@@ -202,7 +217,9 @@ def test_append_each_keeps_good_entries_and_returns_refusals(any_factory: Ledger
     # both accepted entries are proven against the one checkpoint of this append
     cp = verify_checkpoint(results[4].checkpoint, log_vkey(f.ledger.log))
     for r in (results[0], results[4]):
-        merkle.verify_inclusion(bytes.fromhex(r.leaf_hash), r.seq, cp.size, [bytes.fromhex(h) for h in r.proof], cp.root)
+        merkle.verify_inclusion(
+            bytes.fromhex(r.leaf_hash), r.seq, cp.size, [bytes.fromhex(h) for h in r.proof], cp.root
+        )
     from ledger.store.rebuild import check
 
     assert check(f.ledger.log).clean
@@ -218,12 +235,18 @@ def test_signatures_of_granted_keys_are_checked_before_the_lock(tmp_path, monkey
     world = StoreWorld(tmp_path / "home")
     in_lock: list[str] = []
     real = log_store.signature_valid
-    monkeypatch.setattr(log_store, "signature_valid", lambda entry, public: in_lock.append(entry.signer) or real(entry, public))
-    entries = [world.sign(world.fundraiser, "donation.received", helpers.donation_data(world.PUB, "10.00")) for _ in range(5)]
+    monkeypatch.setattr(
+        log_store, "signature_valid", lambda entry, public: in_lock.append(entry.signer) or real(entry, public)
+    )
+    entries = [
+        world.sign(world.fundraiser, "donation.received", helpers.donation_data(world.PUB, "10.00")) for _ in range(5)
+    ]
     results = world.ledger.log.append(entries)
     assert len(results) == 5 and in_lock == []
     fresh = world.sign(world.fundraiser, "donation.received", helpers.donation_data(world.PUB, "10.00"))
     bad = SignedEntry(fresh.body, fresh.body_bytes, entries[0].sig)  # another entry's signature
     with pytest.raises(LedgerError) as err:  # a wrong signature is still refused
-        world.ledger.log.append([world.sign(world.fundraiser, "donation.received", helpers.donation_data(world.PUB, "10.00")), bad])
+        world.ledger.log.append(
+            [world.sign(world.fundraiser, "donation.received", helpers.donation_data(world.PUB, "10.00")), bad]
+        )
     assert err.value.params["code"] == "bad_signature"

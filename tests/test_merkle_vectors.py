@@ -31,7 +31,13 @@ def _b(text: str | None) -> bytes:
 @pytest.mark.parametrize("path", _cases("inclusion"), ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_inclusion_vectors(path: Path) -> None:
     case = json.loads(path.read_text())
-    args = (_b(case["leafHash"]), case["leafIdx"], case["treeSize"], [_b(p) for p in case["proof"] or []], _b(case["root"]))
+    args = (
+        _b(case["leafHash"]),
+        case["leafIdx"],
+        case["treeSize"],
+        [_b(p) for p in case["proof"] or []],
+        _b(case["root"]),
+    )
     if case["wantErr"]:
         with pytest.raises(VerificationError):
             merkle.verify_inclusion(*args)
@@ -78,8 +84,8 @@ def naive_path(m: int, d: list[bytes]) -> list[bytes]:
     while k * 2 < n:
         k *= 2
     if m < k:
-        return naive_path(m, d[:k]) + [naive_mth(d[k:])]
-    return naive_path(m - k, d[k:]) + [naive_mth(d[:k])]
+        return [*naive_path(m, d[:k]), naive_mth(d[k:])]
+    return [*naive_path(m - k, d[k:]), naive_mth(d[:k])]
 
 
 def naive_subproof(m: int, d: list[bytes], b: bool) -> list[bytes]:
@@ -90,8 +96,8 @@ def naive_subproof(m: int, d: list[bytes], b: bool) -> list[bytes]:
     while k * 2 < n:
         k *= 2
     if m <= k:
-        return naive_subproof(m, d[:k], b) + [naive_mth(d[k:])]
-    return naive_subproof(m - k, d[k:], False) + [naive_mth(d[:k])]
+        return [*naive_subproof(m, d[:k], b), naive_mth(d[k:])]
+    return [*naive_subproof(m - k, d[k:], False), naive_mth(d[:k])]
 
 
 def _data(n: int) -> list[bytes]:
@@ -139,5 +145,10 @@ def test_tampered_proofs_rejected(n: int, data: st.DataObject) -> None:
 def test_compact_range_reports_completed_subtrees() -> None:
     edge = merkle.CompactRange()
     new = [edge.append(merkle.leaf_hash(bytes([i]))) for i in range(4)]
-    assert [[(lv, ix) for lv, ix, _ in n] for n in new] == [[(0, 0)], [(0, 1), (1, 0)], [(0, 2)], [(0, 3), (1, 1), (2, 0)]]
+    assert [[(lv, ix) for lv, ix, _ in n] for n in new] == [
+        [(0, 0)],
+        [(0, 1), (1, 0)],
+        [(0, 2)],
+        [(0, 3), (1, 1), (2, 0)],
+    ]
     assert merkle.edge_nodes(13) == [(3, 0), (2, 2), (0, 12)]

@@ -74,7 +74,9 @@ def test_project_donor_types_backfill_matches_the_rules(tmp_path) -> None:  # ty
 
     world = StoreWorld(tmp_path / "home")
     world.append(world.fundraiser, "donation.received", helpers.donation_data(world.PUB, "100.00"))
-    world.append(world.fundraiser, "donation.received", helpers.donation_data(world.PUB, "30.00", donor_type="enterprise"))
+    world.append(
+        world.fundraiser, "donation.received", helpers.donation_data(world.PUB, "30.00", donor_type="enterprise")
+    )
     engine = world.ledger.engine
     with engine.connect() as conn:
         kept = sorted(map(tuple, conn.execute(select(PROJECT_DONOR_TYPE))))

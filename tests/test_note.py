@@ -36,7 +36,9 @@ PETER_SIG = f"{DASH} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNI
 PETER_NOTE = PETER_TEXT + "\n" + PETER_SIG
 # The same package's doubly signed example: a second key whose signer key is not published.
 ENOCH_VKEY = "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop"
-ENOCH_SIG = f"{DASH} EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n"
+ENOCH_SIG = (
+    f"{DASH} EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n"
+)
 # The c2sp.org/signed-note test vector: key example.com/foo over "This is an example message.\n".
 EXAMPLE_VKEY = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
 EXAMPLE_NOTE = (
@@ -70,7 +72,9 @@ def test_go_vector_signs_byte_for_byte() -> None:
 def test_go_vector_opens() -> None:
     opened = open_note(PETER_NOTE, [PETER_VKEY])
     assert opened.text == PETER_TEXT
-    assert [(v.name, v.signature.key_hash, v.timestamp) for v in opened.verified] == [("PeterNeumann", 0xC74F20A3, None)]
+    assert [(v.name, v.signature.key_hash, v.timestamp) for v in opened.verified] == [
+        ("PeterNeumann", 0xC74F20A3, None)
+    ]
     assert opened.unknown == ()
     text, verified, unknown = opened  # also a plain tuple
     assert text == PETER_TEXT and len(verified) == 1 and unknown == ()

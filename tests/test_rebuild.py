@@ -28,7 +28,9 @@ def test_changed_deleted_and_added_rows_are_reported(any_factory: LedgerFactory)
     engine = f.ledger.engine
     with engine.begin() as conn:
         victim = conn.execute(select(ORG).where(ORG.c.name_zh == "测试慈善基金会3")).mappings().one()
-        conn.execute(update(ORG).where(ORG.c.org == victim["org"]).values(public_fundraising=not victim["public_fundraising"]))
+        conn.execute(
+            update(ORG).where(ORG.c.org == victim["org"]).values(public_fundraising=not victim["public_fundraising"])
+        )
         gone = conn.execute(select(ORG).where(ORG.c.name_zh == "测试慈善基金会4")).mappings().one()
         conn.execute(delete(ORG).where(ORG.c.org == gone["org"]))
         conn.execute(insert(ORG).values(dict(gone, org="53440300999999999X", name_zh="幽灵机构")))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -52,7 +52,13 @@ def test_roll_over_seals_the_log_and_opens_the_next(world: StoreWorld) -> None:
     final = before.size + 1
     sealed, current = log.shards()
     assert (sealed.index, sealed.origin, sealed.base, sealed.size, sealed.sealed, sealed.next_origin) == (
-        0, helpers.ORIGIN, 0, final, True, NEXT)
+        0,
+        helpers.ORIGIN,
+        0,
+        final,
+        True,
+        NEXT,
+    )
     assert (current.index, current.origin, current.base, current.size, current.sealed) == (1, NEXT, final, 1, False)
     # the sealed log ends with log.sealed, signed by the log key, naming the next log and its own size
     last = _leaf(world, final - 1)
@@ -68,8 +74,15 @@ def test_roll_over_seals_the_log_and_opens_the_next(world: StoreWorld) -> None:
     assert genesis["seq"] == 0 and genesis["prev"] == "0" * 64
     assert genesis["body"]["log"] == NEXT and genesis["body"]["signer"] == world.ledger.log_key.id
     data = genesis["body"]["data"]
-    assert data["previous"] == {"origin": helpers.ORIGIN, "size": final, "root_hash": sealed.root, "checkpoint": sealed.checkpoint}
-    assert data["public_key"] == world.registrar.public_b64 and data["org"] == helpers.REGISTRAR_ORG  # the trust root, restated
+    assert data["previous"] == {
+        "origin": helpers.ORIGIN,
+        "size": final,
+        "root_hash": sealed.root,
+        "checkpoint": sealed.checkpoint,
+    }
+    assert (
+        data["public_key"] == world.registrar.public_b64 and data["org"] == helpers.REGISTRAR_ORG
+    )  # the trust root, restated
     assert data["log_key"] == world.ledger.log_key.public_b64
     assert verify_checkpoint(log.latest_checkpoint(), log_vkey(log)).origin == NEXT
     with read_transaction(world.ledger.engine) as conn:
@@ -84,7 +97,9 @@ def test_keys_organisations_and_balances_carry_over(world: StoreWorld) -> None:
     # keys granted in the sealed log sign in the new one; the allocation made there is spent here
     donation = world.append(world.fundraiser, "donation.received", helpers.donation_data(world.PUB, "50.00"))
     world.append(world.implementer, "funds.disbursed", helpers.disbursement_data(world.PUB, "500.00"))
-    world.refuse(world.implementer, "funds.disbursed", helpers.disbursement_data(world.PUB, "100.01"), "insufficient_allocation")
+    world.refuse(
+        world.implementer, "funds.disbursed", helpers.disbursement_data(world.PUB, "100.01"), "insufficient_allocation"
+    )
     world.append(world.implementer, "funds.disbursed", helpers.disbursement_data(world.PUB, "100.00"))
     # projections keep positions across the chain: the donation is at base + its seq
     assert world.ledger.log.position_of(donation) == base + 1
@@ -96,7 +111,9 @@ def test_keys_organisations_and_balances_carry_over(world: StoreWorld) -> None:
 
 
 def test_the_sealed_log_takes_nothing_more(world: StoreWorld) -> None:
-    stale = world.sign(world.fundraiser, "donation.received", helpers.donation_data(world.PUB, "5.00"))  # signed for the old log
+    stale = world.sign(
+        world.fundraiser, "donation.received", helpers.donation_data(world.PUB, "5.00")
+    )  # signed for the old log
     roll_over(world.ledger, year=2027)
     log = world.ledger.log
     shards, head = log.shards(), log.head()
@@ -120,15 +137,30 @@ def test_a_retry_of_an_entry_stored_before_the_roll_over_is_answered_from_the_se
     roll_over(world.ledger, year=2027)
     count = _leaf_count(world)
     again = world.ledger.log.append([entry])[0]
-    assert again.existing and (again.seq, again.leaf_hash, again.position) == (first.seq, first.leaf_hash, first.position)
+    assert again.existing and (again.seq, again.leaf_hash, again.position) == (
+        first.seq,
+        first.leaf_hash,
+        first.position,
+    )
     sealed = world.ledger.log.shards()[0]
     assert again.tree_size == sealed.size and again.checkpoint == sealed.checkpoint
-    merkle.verify_inclusion(bytes.fromhex(again.leaf_hash), again.seq, again.tree_size,
-                            [bytes.fromhex(h) for h in again.proof], bytes.fromhex(sealed.root))
+    merkle.verify_inclusion(
+        bytes.fromhex(again.leaf_hash),
+        again.seq,
+        again.tree_size,
+        [bytes.fromhex(h) for h in again.proof],
+        bytes.fromhex(sealed.root),
+    )
     assert _leaf_count(world) == count  # nothing written
     # the same idem with a body for the new log is the same operation recorded twice: refused
     with pytest.raises(LedgerError) as info:
-        world.ledger.log.append([world.sign(world.fundraiser, "donation.received", helpers.donation_data(world.PUB, "7.00"), idem=entry.idem)])
+        world.ledger.log.append(
+            [
+                world.sign(
+                    world.fundraiser, "donation.received", helpers.donation_data(world.PUB, "7.00"), idem=entry.idem
+                )
+            ]
+        )
     assert info.value.code == "idem_conflict"
 
 
@@ -149,7 +181,9 @@ def test_proofs_of_a_sealed_log_verify_against_its_final_checkpoint(world: Store
         proof = log.inclusion_proof(index, sealed.size, shard=0)
         merkle.verify_inclusion(merkle.leaf_hash(leaves[index]), index, sealed.size, proof, final.root)
     earlier = Checkpoint.parse(parse_note(log.checkpoint_at(10, shard=0)).text)
-    merkle.verify_consistency(10, sealed.size, earlier.root, final.root, log.consistency_proof(10, sealed.size, shard=0))
+    merkle.verify_consistency(
+        10, sealed.size, earlier.root, final.root, log.consistency_proof(10, sealed.size, shard=0)
+    )
     # the active log's proofs are of its own tree, from seq 0
     current = Checkpoint.parse(parse_note(log.latest_checkpoint()).text)
     assert current.size == 2 and log.inclusion_proof(1, 2) == [merkle.leaf_hash(log.leaves(0, 1)[0])]
@@ -171,7 +205,11 @@ def test_origins_a_roll_over_refuses(world: StoreWorld, tmp_path: Path) -> None:
     bare = StoreWorld(tmp_path / "bare")  # its genesis names no checkpoint key
     with pytest.raises(LedgerError) as info:
         roll_over(bare.ledger, year=2027)
-    assert info.value.code == "shard_no_log_key" and len(bare.ledger.log.shards()) == 1 and bare.ledger.log.head().size == bare.seq
+    assert (
+        info.value.code == "shard_no_log_key"
+        and len(bare.ledger.log.shards()) == 1
+        and bare.ledger.log.head().size == bare.seq
+    )
     fresh = init_ledger(world_settings(tmp_path / "fresh"))
     with pytest.raises(LedgerError) as info:
         fresh.log.roll_over(NEXT)
@@ -202,7 +240,7 @@ def test_a_failed_roll_over_changes_nothing(world: StoreWorld, monkeypatch: pyte
 
 def test_the_yearly_roll_over_happens_once(world: StoreWorld) -> None:
     assert roll_over(world.ledger, year=2026, if_due=True)["rolled"] is False  # opened this year
-    world.now = datetime(2026, 12, 31, 16, 5, tzinfo=timezone.utc)  # 00:05 on 1 January 2027 in Shenzhen
+    world.now = datetime(2026, 12, 31, 16, 5, tzinfo=UTC)  # 00:05 on 1 January 2027 in Shenzhen
     assert roll_over(world.ledger, if_due=True, year=2027)["rolled"] is True
     assert roll_over(world.ledger, if_due=True, year=2027)["rolled"] is False  # the 2027 log was opened in 2027
     assert [s.origin for s in world.ledger.log.shards()] == [helpers.ORIGIN, NEXT]
@@ -232,15 +270,21 @@ def test_the_chain_exports_and_verifies(world: StoreWorld, tmp_path: Path, capsy
     export = tmp_path / "export"
     export_log(world.ledger.log, export)
     assert sorted(p.name for p in (export / "shards").iterdir()) == ["0000"]
-    assert (export / "shards" / "0000" / "checkpoint").read_text() .startswith(helpers.ORIGIN + "\n")
+    assert (export / "shards" / "0000" / "checkpoint").read_text().startswith(helpers.ORIGIN + "\n")
     assert (export / "checkpoint").read_text().startswith(NEXT + "\n")
     report = verify_stored_chain(world.ledger.log).to_json()
     assert report["chain"]["entries"] == sum(s.size for s in world.ledger.log.shards())
     capsys.readouterr()
     assert main(["verify", str(export)]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["origin"] == NEXT and out["size"] == 2 and [log["origin"] for log in out["chain"]["logs"]] == [helpers.ORIGIN, NEXT]
-    assert out["chain"]["entries_by_type"]["registry.genesis"] == 2 and out["chain"]["entries_by_type"]["log.sealed"] == 1
+    assert (
+        out["origin"] == NEXT
+        and out["size"] == 2
+        and [log["origin"] for log in out["chain"]["logs"]] == [helpers.ORIGIN, NEXT]
+    )
+    assert (
+        out["chain"]["entries_by_type"]["registry.genesis"] == 2 and out["chain"]["entries_by_type"]["log.sealed"] == 1
+    )
 
 
 def test_the_shard_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -254,7 +298,10 @@ def test_the_shard_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert out["rolled"] and out["origin"] == "ledger.test.example/charity-2027" and out["final_size"] == w.seq + 1
     assert main(["--home", home, "shard", "list"]) == 0
     listed = json.loads(capsys.readouterr().out)
-    assert [(s["origin"], s["sealed"]) for s in listed] == [(helpers.ORIGIN, True), ("ledger.test.example/charity-2027", False)]
+    assert [(s["origin"], s["sealed"]) for s in listed] == [
+        (helpers.ORIGIN, True),
+        ("ledger.test.example/charity-2027", False),
+    ]
     assert listed[0]["checkpoint"].startswith(helpers.ORIGIN + "\n") and listed[1]["checkpoint"] is None
     assert main(["--home", home, "shard", "roll", "--origin", helpers.ORIGIN]) == 1
     assert "shard_origin_invalid" in capsys.readouterr().err
@@ -309,7 +356,9 @@ def test_verifiers_notice_a_broken_chain(world: StoreWorld, tmp_path: Path, caps
         verify_chain(list(reversed(logs)), vkey)
 
 
-def test_a_genesis_naming_another_checkpoint_is_caught(world: StoreWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_genesis_naming_another_checkpoint_is_caught(
+    world: StoreWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The log operator itself opens the next log with a genesis naming a wrong root (the
     log key signs it, the rules cannot see roots): the chain verifier refuses it."""
     real = domain.continuation_data
@@ -333,7 +382,7 @@ def test_entries_after_log_sealed_are_refused_by_the_verifier(world: StoreWorld)
     log = world.ledger.log
     sealed = log.shards()[0]
     leaves = list(log.iter_leaves(shard=0))
-    extra = leaves + [log.leaves(0, 1)[0]]  # any leaf after log.sealed
+    extra = [*leaves, log.leaves(0, 1)[0]]  # any leaf after log.sealed
     claimed = Checkpoint(sealed.origin, len(extra), merkle.EMPTY_ROOT)
     with pytest.raises(VerificationError) as info:
         verify_leaves(extra, claimed, KeyRing())

@@ -116,10 +116,25 @@ def test_inserted_entry(log: LedgerFactory, tmp_path: Path) -> None:
     with log.ledger.engine.begin() as conn:
         rows = conn.execute(select(LEAF).where(LEAF.c.seq >= 6).order_by(LEAF.c.seq.desc())).mappings().all()
         for row in rows:
-            conn.execute(update(LEAF).where(LEAF.c.seq == row["seq"]).values(seq=row["seq"] + 1, leaf_hash="x" + row["leaf_hash"][1:]))
+            conn.execute(
+                update(LEAF)
+                .where(LEAF.c.seq == row["seq"])
+                .values(seq=row["seq"] + 1, leaf_hash="x" + row["leaf_hash"][1:])
+            )
         forged = _leaf(log, 5)
         forged["seq"] = 6
-        conn.execute(LEAF.insert().values(seq=6, leaf_hash="f" * 64, signer="0" * 64, idem="forged", body_hash="0" * 64, type="org.registered", time=forged["time"], leaf=canonical_bytes(forged)))
+        conn.execute(
+            LEAF.insert().values(
+                seq=6,
+                leaf_hash="f" * 64,
+                signer="0" * 64,
+                idem="forged",
+                body_hash="0" * 64,
+                type="org.registered",
+                time=forged["time"],
+                leaf=canonical_bytes(forged),
+            )
+        )
     with pytest.raises(VerificationError) as err:
         _verify(log, tmp_path)
     # the forged copy of 5 does not link to entry 5: it is the first bad entry
@@ -152,12 +167,16 @@ def test_checkpoint_signed_by_another_key_is_refused(log: LedgerFactory, tmp_pat
     folder = tmp_path / "export"
     export_log(log.ledger.log, folder)
     cp = Checkpoint(log.ledger.settings.origin, SIZE, log.ledger.log.head().root)
-    (folder / "checkpoint").write_text(sign_checkpoint(cp, NoteSigner(log.ledger.settings.origin, KeyPair.from_seed(b"mallory"))))
+    (folder / "checkpoint").write_text(
+        sign_checkpoint(cp, NoteSigner(log.ledger.settings.origin, KeyPair.from_seed(b"mallory")))
+    )
     with pytest.raises(VerificationError):
         verify_log(*read_export(folder))
 
 
-def test_first_bad_entry_is_named_when_signatures_are_checked_in_parallel(factory: LedgerFactory, tmp_path: Path) -> None:
+def test_first_bad_entry_is_named_when_signatures_are_checked_in_parallel(
+    factory: LedgerFactory, tmp_path: Path
+) -> None:
     """A bad signature early in a long log is reported before a later broken link, even though
     signatures are verified in chunks by a process pool while the walk goes on."""
     f = factory

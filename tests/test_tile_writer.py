@@ -67,7 +67,9 @@ def test_a_second_run_writes_only_what_is_new(tmp_path: Path, factory: LedgerFac
     }
 
 
-def test_every_tile_is_in_place_before_its_checkpoint(tmp_path: Path, factory: LedgerFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_tile_is_in_place_before_its_checkpoint(
+    tmp_path: Path, factory: LedgerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     world = build_world(factory)
     _donations(world, 20)
     order: list[str] = []

@@ -15,9 +15,16 @@ from ledger.entry import MAX_BODY_BYTES
 from ledger.errors import LedgerError, VerificationError
 
 
-@pytest.mark.parametrize(("n", "text"), [
-    (0, "000"), (5, "005"), (999, "999"), (1000, "x001/000"), (1234067, "x001/x234/067"),  # the spec's example
-])
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [
+        (0, "000"),
+        (5, "005"),
+        (999, "999"),
+        (1000, "x001/000"),
+        (1234067, "x001/x234/067"),  # the spec's example
+    ],
+)
 def test_index_encoding(n: int, text: str) -> None:
     assert tiles.encode_index(n) == text
     assert tiles.parse_tile_path(f"tile/0/{text}") == tiles.Tile(0, n)
@@ -29,11 +36,26 @@ def test_paths_round_trip() -> None:
     assert tiles.Tile(tiles.ENTRIES, 1000, 3).path == "tile/entries/x001/000.p/3"
 
 
-@pytest.mark.parametrize("path", [
-    "tile/0/x000/005", "tile/0/5", "tile/8/000", "tile/0/000.p/256", "tile/0/000.p/0", "tile/0/000.p/05",
-    "tile/00/000", "tile/0/000\n", "tile/0/\u0660\u0660\u0660", "tile/0/\uff10\uff10\uff10", "tiles/0/000", "tile/0",
-    "tile/entries/000.p/-1", "tile/0/x001", "tile/0/001/000",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "tile/0/x000/005",
+        "tile/0/5",
+        "tile/8/000",
+        "tile/0/000.p/256",
+        "tile/0/000.p/0",
+        "tile/0/000.p/05",
+        "tile/00/000",
+        "tile/0/000\n",
+        "tile/0/\u0660\u0660\u0660",
+        "tile/0/\uff10\uff10\uff10",
+        "tiles/0/000",
+        "tile/0",
+        "tile/entries/000.p/-1",
+        "tile/0/x001",
+        "tile/0/001/000",
+    ],
+)
 def test_non_canonical_paths_are_refused(path: str) -> None:
     with pytest.raises(LedgerError) as info:
         tiles.parse_tile_path(path)
@@ -45,7 +67,11 @@ def test_widths_and_the_tiles_of_a_size() -> None:
     assert tiles.available_width(1, 0, 300) == 1 and tiles.available_width(1, 0, 255) == 0
     assert tiles.tiles_for_size(0) == []
     assert [t.path for t in tiles.tiles_for_size(257)] == [
-        "tile/entries/000", "tile/entries/001.p/1", "tile/0/000", "tile/0/001.p/1", "tile/1/000.p/1",
+        "tile/entries/000",
+        "tile/entries/001.p/1",
+        "tile/0/000",
+        "tile/0/001.p/1",
+        "tile/1/000.p/1",
     ]
     with pytest.raises(LedgerError) as info:
         tiles.check_available(tiles.Tile(0, 1, 2), 257)
@@ -69,7 +95,9 @@ def test_the_largest_body_makes_a_leaf_that_fits_a_bundle() -> None:
     body = {"v": 1, "data": {"note": ""}}
     body["data"]["note"] = "x" * (MAX_BODY_BYTES - len(canonical_bytes(body)))
     assert len(canonical_bytes(body)) == MAX_BODY_BYTES
-    leaf = canonical_bytes({"seq": 2**53 - 1, "prev": "f" * 64, "time": "2026-12-31T23:59:59.999Z", "body": body, "sig": "A" * 88})
+    leaf = canonical_bytes(
+        {"seq": 2**53 - 1, "prev": "f" * 64, "time": "2026-12-31T23:59:59.999Z", "body": body, "sig": "A" * 88}
+    )
     assert len(leaf) <= tiles.MAX_LEAF_BYTES
 
 
@@ -83,6 +111,7 @@ def _fetcher(tree: merkle.MemoryTree, reads: list[tiles.Tile] | None = None):  #
             reads.append(tile)
         level = tree.levels[tile.level * tiles.TILE_HEIGHT]
         return b"".join(level[tile.first() : tile.first() + tile.width])
+
     return fetch
 
 

@@ -168,7 +168,9 @@ def test_invalid_utf8_and_oversized_bodies_are_refused() -> None:
     assert "at most" in err.value.message_en
 
 
-@pytest.mark.parametrize("args", [(-1, (), _NOTE), (True, (), _NOTE), (0, (b"short",), _NOTE), (0, b"x" * 32, _NOTE), (0, (), 5)])
+@pytest.mark.parametrize(
+    "args", [(-1, (), _NOTE), (True, (), _NOTE), (0, (b"short",), _NOTE), (0, b"x" * 32, _NOTE), (0, (), 5)]
+)
 def test_requests_cannot_be_built_from_bad_parts(args: tuple) -> None:
     with pytest.raises(LedgerError):
         AddCheckpointRequest(*args)
@@ -244,7 +246,7 @@ def test_bad_consistency_proof_is_422() -> None:
     root5 = log.tree.root()
     log.grow(4)
     good = AddCheckpointRequest.parse(log.request(5))
-    tampered = AddCheckpointRequest(5, (hashlib.sha256(b"x").digest(),) + good.proof[1:], good.checkpoint_note)
+    tampered = AddCheckpointRequest(5, (hashlib.sha256(b"x").digest(), *good.proof[1:]), good.checkpoint_note)
     with pytest.raises(LedgerError) as err:
         check_add_checkpoint(tampered, log.keys, latest_size=5, latest_root=root5)
     assert err.value.code == "witness_inconsistent_proof" and wp.STATUS_BY_CODE[err.value.code] == 422
@@ -292,7 +294,14 @@ def test_spec_example_response_parses() -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"", b"\n", SPEC_RESPONSE.encode()[:-1], SPEC_RESPONSE.encode() + b"\n", SPEC_RESPONSE.replace(DASH, "-").encode(), b"\xff\n"],
+    [
+        b"",
+        b"\n",
+        SPEC_RESPONSE.encode()[:-1],
+        SPEC_RESPONSE.encode() + b"\n",
+        SPEC_RESPONSE.replace(DASH, "-").encode(),
+        b"\xff\n",
+    ],
 )
 def test_malformed_responses_are_refused(body: bytes) -> None:
     with pytest.raises(LedgerError):

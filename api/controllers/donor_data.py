@@ -64,7 +64,9 @@ class DonorDataController(Controller):
         responses=problems(*WRITE_PROBLEMS, 403, 404),
         status_code=201,
     )
-    async def store(self, request: Request, donation_id: LeafHash, data: JSONBody[DonorData], ledger: LedgerDep) -> Response[DonorDataStored]:
+    async def store(
+        self, request: Request, donation_id: LeafHash, data: JSONBody[DonorData], ledger: LedgerDep
+    ) -> Response[DonorDataStored]:
         """Keep a donor's personal data (encrypted, erasable, never in the log or any public view).
 
         ``sig`` is Ed25519 by ``signer`` over ``charity-ledger/donor-data/v1\\n`` + JCS of
@@ -78,5 +80,7 @@ class DonorDataController(Controller):
         salt = unb64(body.get("salt"), length=16, what="salt")
         signature = unb64(body.get("sig"), length=64, what="sig")
         store = DonorStore(ledger.engine, load_privacy_key(ledger.settings, create=False))  # never a throwaway key here
-        seq = await anyio.to_thread.run_sync(store.store_signed, donation_id, body.get("personal"), salt, body.get("signer"), signature)
+        seq = await anyio.to_thread.run_sync(
+            store.store_signed, donation_id, body.get("personal"), salt, body.get("signer"), signature
+        )
         return Response(DonorDataStored(seq=seq, receipt_code=format_receipt_code(seq, salt)), status_code=201)

@@ -54,7 +54,8 @@ class EntriesController(Controller):
         guards=[*WRITE_GUARDS, body_limit("max_entry_bytes")],
         responses={
             200: ResponseSpec(
-                data_container=AppendResult, description="An identical earlier submission (same signer, idem and body): the stored entry."
+                data_container=AppendResult,
+                description="An identical earlier submission (same signer, idem and body): the stored entry.",
             ),
             **problems(*WRITE_PROBLEMS),
         },
@@ -86,7 +87,9 @@ class EntriesController(Controller):
         },
         response_description="The batch was appended atomically, in the order sent.",
     )
-    async def submit_batch(self, request: Request, data: JSONBody[list[Submission]], ledger: LedgerDep) -> Response[BatchResult]:
+    async def submit_batch(
+        self, request: Request, data: JSONBody[list[Submission]], ledger: LedgerDep
+    ) -> Response[BatchResult]:
         """Append up to 1,000 signed entries atomically: all of them or none.
 
         A refused entry refuses the whole batch (code ``batch_entry_refused``, with the
@@ -126,8 +129,17 @@ class EntriesController(Controller):
         signer's request id (``idem``: finds a submission again) and log time (``since``
         inclusive, ``until`` exclusive)."""
         body = queries.list_entries(
-            ledger.engine, limit=limit, cursor=cursor, descending=order == "desc", type_=type_, signer=signer, idem=idem,
-            org=org, project=project, since=parse_time_param(since, "since"), until=parse_time_param(until, "until"),
+            ledger.engine,
+            limit=limit,
+            cursor=cursor,
+            descending=order == "desc",
+            type_=type_,
+            signer=signer,
+            idem=idem,
+            org=org,
+            project=project,
+            since=parse_time_param(since, "since"),
+            until=parse_time_param(until, "until"),
         )
         return EntryPage(**body)
 
@@ -136,7 +148,12 @@ class EntriesController(Controller):
         """One entry by its seq."""
         return queries.get_entry(ledger.engine, seq=seq)
 
-    @get("/by-hash/{leaf_hash:str}", operation_id="getEntryByLeafHash", sync_to_thread=True, responses=problems(*READ_PROBLEMS))
+    @get(
+        "/by-hash/{leaf_hash:str}",
+        operation_id="getEntryByLeafHash",
+        sync_to_thread=True,
+        responses=problems(*READ_PROBLEMS),
+    )
     def by_hash(self, ledger: LedgerDep, leaf_hash: LeafHash) -> Entry:
         """One entry by its leaf hash (its id)."""
         return queries.get_entry(ledger.engine, leaf_hash=leaf_hash)

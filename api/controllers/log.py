@@ -68,16 +68,36 @@ NO_CACHE = CacheControlHeader(no_cache=True)
 # query parameters shared by /api/v1/log/... and /api/v1/log/shards/{shard}/...
 CheckpointLimit = Annotated[int, QueryParameter(ge=1, le=CHECKPOINTS_PAGE_MAX, examples=[Example(value=100)])]
 # schema_extra: Litestar leaves a bound of 0 out of the schema of an optional parameter
-LeafIndex = Annotated[int | None, QueryParameter(
-    ge=0, le=MAX_INT, schema_extra={"minimum": 0}, description="The leaf's index (its seq).", examples=[Example(value=7)],
-)]
-ProofSize = Annotated[int | None, QueryParameter(
-    ge=0, le=MAX_INT, schema_extra={"minimum": 0}, description="Tree size; the latest if omitted.", examples=[Example(value=42)],
-)]
-First = Annotated[int, QueryParameter(ge=0, le=MAX_INT, description="The smaller tree size.", examples=[Example(value=10)])]
-Second = Annotated[int, QueryParameter(ge=0, le=MAX_INT, description="The larger tree size.", examples=[Example(value=42)])]
+LeafIndex = Annotated[
+    int | None,
+    QueryParameter(
+        ge=0,
+        le=MAX_INT,
+        schema_extra={"minimum": 0},
+        description="The leaf's index (its seq).",
+        examples=[Example(value=7)],
+    ),
+]
+ProofSize = Annotated[
+    int | None,
+    QueryParameter(
+        ge=0,
+        le=MAX_INT,
+        schema_extra={"minimum": 0},
+        description="Tree size; the latest if omitted.",
+        examples=[Example(value=42)],
+    ),
+]
+First = Annotated[
+    int, QueryParameter(ge=0, le=MAX_INT, description="The smaller tree size.", examples=[Example(value=10)])
+]
+Second = Annotated[
+    int, QueryParameter(ge=0, le=MAX_INT, description="The larger tree size.", examples=[Example(value=42)])
+]
 Start = Annotated[int, QueryParameter(ge=0, le=MAX_INT, description="The first seq.", examples=[Example(value=0)])]
-End = Annotated[int | None, QueryParameter(ge=1, le=MAX_INT, description="One past the last seq.", examples=[Example(value=1000)])]
+End = Annotated[
+    int | None, QueryParameter(ge=1, le=MAX_INT, description="One past the last seq.", examples=[Example(value=1000)])
+]
 
 
 def note_size(note: str) -> int:
@@ -140,7 +160,9 @@ def shard_checkpoint_at(ledger: Ledger, target: Shard | None, size: int) -> str:
 
 def shard_checkpoint_page(ledger: Ledger, target: Shard | None, cursor: str | None, limit: int) -> CheckpointPage:
     after = decode_cursor(cursor, int)
-    sizes = ledger.log.checkpoint_sizes(before=None if after is None else after[0], limit=limit + 1, shard=_index(target))
+    sizes = ledger.log.checkpoint_sizes(
+        before=None if after is None else after[0], limit=limit + 1, shard=_index(target)
+    )
     items = [CheckpointRef(size=s) for s in sizes[:limit]]
     return CheckpointPage(**page(items, len(sizes), limit, [items[-1].size] if items else None))
 
@@ -206,7 +228,9 @@ class AddCheckpointOperation(Operation):
             ),
             content={
                 "text/plain": OpenAPIMediaType(
-                    schema=Schema(type=OpenAPIType.STRING, max_length=MAX_REQUEST_BYTES, examples=[ADD_CHECKPOINT_EXAMPLE]),
+                    schema=Schema(
+                        type=OpenAPIType.STRING, max_length=MAX_REQUEST_BYTES, examples=[ADD_CHECKPOINT_EXAMPLE]
+                    ),
                     examples={"request": Example(value=ADD_CHECKPOINT_EXAMPLE)},
                 )
             },
@@ -395,8 +419,12 @@ class LogController(Controller):
             except LedgerError as exc:
                 if exc.code == WITNESS_OLD_SIZE_MISMATCH:
                     # exactly text/x.tlog.size (C2SP tlog-witness): no charset parameter appended
-                    return Response(size_response_body(latest), status_code=409, media_type=SIZE_CONTENT_TYPE,
-                                    headers={"content-type": SIZE_CONTENT_TYPE})
+                    return Response(
+                        size_response_body(latest),
+                        status_code=409,
+                        media_type=SIZE_CONTENT_TYPE,
+                        headers={"content-type": SIZE_CONTENT_TYPE},
+                    )
                 raise
             for sig in new:
                 store.add_cosignature(checkpoint.size, sig.name, sig.line().rstrip("\n"), stamps[sig.name], shard)
@@ -412,7 +440,9 @@ def wall_clock() -> int:
 ShardPath = Annotated[
     int,
     PathParameter(
-        ge=0, le=32_767, description="The log's index in the chain: 0 for the first, as listed by /api/v1/log/shards.",
+        ge=0,
+        le=32_767,
+        description="The log's index in the chain: 0 for the first, as listed by /api/v1/log/shards.",
         examples=[Example(value=0)],
     ),
 ]
@@ -432,10 +462,15 @@ LEAF_LINE_EXAMPLE = (
 
 def _ok(description: str, example: str, media_type: str = MediaType.TEXT) -> dict[int, ResponseSpec]:
     """The documented 200 answer of a text endpoint, with an example."""
-    return {200: ResponseSpec(
-        data_container=str, media_type=media_type, description=description, generate_examples=False,
-        examples=[Example(summary="example", value=example)],
-    )}
+    return {
+        200: ResponseSpec(
+            data_container=str,
+            media_type=media_type,
+            description=description,
+            generate_examples=False,
+            examples=[Example(summary="example", value=example)],
+        )
+    }
 
 
 def _text(body: str, headers: dict[str, str]) -> Response[str]:
@@ -469,13 +504,17 @@ class LogShardsController(Controller):
         in ``data.previous``, which is how a verifier links the chain.
         """
         store = ledger.log
-        return LogShardList(shards=[
-            LogShard(
-                **shard.to_json(), checkpoint=shard.checkpoint if shard.sealed else None, vkey=shard_vkey(store, shard),
-                tiles=f"/tlog/shards/{shard.index}/",
-            )
-            for shard in store.shards()
-        ])
+        return LogShardList(
+            shards=[
+                LogShard(
+                    **shard.to_json(),
+                    checkpoint=shard.checkpoint if shard.sealed else None,
+                    vkey=shard_vkey(store, shard),
+                    tiles=f"/tlog/shards/{shard.index}/",
+                )
+                for shard in store.shards()
+            ]
+        )
 
     @get(
         "/{shard:int}/checkpoint",
@@ -487,12 +526,16 @@ class LogShardsController(Controller):
             "The log's latest signed checkpoint (for a sealed log its final one), with the witness cosignatures "
             "the log holds.",
             SEALED_CHECKPOINT_EXAMPLE,
-        ) | problems(*SHARD_PROBLEMS),
+        )
+        | problems(*SHARD_PROBLEMS),
     )
     def checkpoint(self, ledger: LedgerDep, shard: ShardPath) -> Response[str]:
         """The latest checkpoint of one log of the chain; a sealed log's final checkpoint."""
         target = ledger.log.shard(shard)
-        return _text(shard_checkpoint(ledger, target), {"Cache-Control": (COSIGNED_NOTE if _sealed(target) else NO_CACHE).to_header()})
+        return _text(
+            shard_checkpoint(ledger, target),
+            {"Cache-Control": (COSIGNED_NOTE if _sealed(target) else NO_CACHE).to_header()},
+        )
 
     @get(
         "/{shard:int}/checkpoint/{size:int}",
@@ -532,7 +575,8 @@ class LogShardsController(Controller):
             "The note verifier key of the key that signs this log's checkpoints (for a sealed log, the one that "
             "signed its final checkpoint), and a newline.",
             SEALED_VKEY_EXAMPLE,
-        ) | problems(*SHARD_PROBLEMS),
+        )
+        | problems(*SHARD_PROBLEMS),
     )
     def vkey(self, ledger: LedgerDep, shard: ShardPath) -> Response[str]:
         """The C2SP note verifier key of one log of the chain (its origin is the key's name)."""
@@ -547,7 +591,11 @@ class LogShardsController(Controller):
         responses=problems(*SHARD_PROBLEMS),
     )
     def inclusion(
-        self, ledger: LedgerDep, shard: ShardPath, index: LeafIndex = None, leaf_hash: LeafHashQuery = None,
+        self,
+        ledger: LedgerDep,
+        shard: ShardPath,
+        index: LeafIndex = None,
+        leaf_hash: LeafHashQuery = None,
         size: ProofSize = None,
     ) -> Response[InclusionProof]:
         """RFC 9162 inclusion proof of a leaf of one log (by its seq in that log, or its leaf hash)
@@ -578,7 +626,8 @@ class LogShardsController(Controller):
             "X-Log-Tree-Size gives the log's size.",
             LEAF_LINE_EXAMPLE,
             NDJSON,
-        ) | problems(*SHARD_PROBLEMS),
+        )
+        | problems(*SHARD_PROBLEMS),
     )
     def leaves(self, ledger: LedgerDep, shard: ShardPath, start: Start, end: End = None) -> Response[bytes]:
         """Leaves of one log of the chain by seq range (seqs of that log), as stored."""

@@ -67,7 +67,12 @@ Day = Annotated[
 ]
 Window = Annotated[
     int,
-    QueryParameter(ge=0, le=366, description="Days ahead of `on` in which a deadline counts as due (default 14).", examples=[Example(value=14)]),
+    QueryParameter(
+        ge=0,
+        le=366,
+        description="Days ahead of `on` in which a deadline counts as due (default 14).",
+        examples=[Example(value=14)],
+    ),
 ]
 Threshold = Annotated[
     list[str] | None,
@@ -80,12 +85,18 @@ Threshold = Annotated[
 ]
 BandBp = Annotated[
     int,
-    QueryParameter(ge=1, le=10_000, description="How far under the threshold is 'just under', in basis points (1000 = 10 %).",
-                   examples=[Example(value=1000)]),
+    QueryParameter(
+        ge=1,
+        le=10_000,
+        description="How far under the threshold is 'just under', in basis points (1000 = 10 %).",
+        examples=[Example(value=1000)],
+    ),
 ]
 MinProjects = Annotated[
     int,
-    QueryParameter(ge=2, le=1000, description="Projects paying one payee before it is a signal.", examples=[Example(value=3)]),
+    QueryParameter(
+        ge=2, le=1000, description="Projects paying one payee before it is a signal.", examples=[Example(value=3)]
+    ),
 ]
 
 
@@ -108,9 +119,16 @@ def _deadline(item: DeadlineItem) -> Deadline:
 def _awaiting(rows: list[Any], limit: int) -> AwaitingPage:
     items = [
         AwaitingEntry(
-            id=r.id, seq=r.seq, type=r.type, time=r.time, signer_org=r.signer_org, signer_role=r.signer_role,
-            project=r.project, amount=format_amount(r.amount_minor, r.currency) if r.amount_minor is not None and r.currency else None,
-            currency=r.currency, last_verdict=r.last_verdict,
+            id=r.id,
+            seq=r.seq,
+            type=r.type,
+            time=r.time,
+            signer_org=r.signer_org,
+            signer_role=r.signer_role,
+            project=r.project,
+            amount=format_amount(r.amount_minor, r.currency) if r.amount_minor is not None and r.currency else None,
+            currency=r.currency,
+            last_verdict=r.last_verdict,
         )
         for r in rows[:limit]
     ]
@@ -181,11 +199,20 @@ class OverseersController(Controller):
         with read_transaction(ledger.engine) as conn:
             view = overseer_view(conn, org, day, limit=limit + 1, risks=False)
         return OverseerView(
-            org=org, on=day.isoformat(), projects=list(view.projects), awaiting=_awaiting(list(view.awaiting), limit),
-            findings=[OverseerFinding(**_fields(f)) for f in view.findings], overdue=[_deadline(i) for i in view.overdue],
+            org=org,
+            on=day.isoformat(),
+            projects=list(view.projects),
+            awaiting=_awaiting(list(view.awaiting), limit),
+            findings=[OverseerFinding(**_fields(f)) for f in view.findings],
+            overdue=[_deadline(i) for i in view.overdue],
         )
 
-    @get("/{org:str}/awaiting", operation_id="listAwaitingVerdict", sync_to_thread=True, responses=problems(*READ_PROBLEMS))
+    @get(
+        "/{org:str}/awaiting",
+        operation_id="listAwaitingVerdict",
+        sync_to_thread=True,
+        responses=problems(*READ_PROBLEMS),
+    )
     def list_awaiting(self, ledger: LedgerDep, org: OrgPath, limit: Limit = 50, cursor: Cursor = None) -> AwaitingPage:
         """Entries of the projects ``org`` oversees that have no verdict of ``org`` yet, in seq
         order (withdrawn verdicts do not count; corrected entries and its own are left out)."""
@@ -194,8 +221,14 @@ class OverseersController(Controller):
         rows = awaiting_verdict(ledger.engine, org, after_seq=after[0] if after else -1, limit=limit + 1)
         return _awaiting(rows, limit)
 
-    @get("/{org:str}/risks", operation_id="getOverseerRisks", sync_to_thread=True, guards=[require_scope(REGULATOR)],
-         security=[{BEARER: []}], responses=problems(400, 401, 403, 404, 503))
+    @get(
+        "/{org:str}/risks",
+        operation_id="getOverseerRisks",
+        sync_to_thread=True,
+        guards=[require_scope(REGULATOR)],
+        security=[{BEARER: []}],
+        responses=problems(400, 401, 403, 404, 503),
+    )
     def get_risks(
         self,
         ledger: LedgerDep,
@@ -217,12 +250,22 @@ class OverseersController(Controller):
         queries.get_organisation(ledger.engine, org)
         signals = overseer_risks(ledger.engine, org, thresholds=thresholds, band_bp=band_bp, min_projects=min_projects)
         return OverseerRisks(
-            org=org, thresholds={c: format_amount(m, c) for c, m in sorted(thresholds.items())}, band_bp=band_bp,
+            org=org,
+            thresholds={c: format_amount(m, c) for c, m in sorted(thresholds.items())},
+            band_bp=band_bp,
             min_projects=min_projects,
             items=[
                 RiskSignal(
-                    kind=s.kind, payee=s.payee, projects=list(s.projects), en=s.en, zh=s.zh, entry=s.entry, seq=s.seq,
-                    amount=format_amount(s.amount_minor, s.currency) if s.amount_minor is not None and s.currency else None,
+                    kind=s.kind,
+                    payee=s.payee,
+                    projects=list(s.projects),
+                    en=s.en,
+                    zh=s.zh,
+                    entry=s.entry,
+                    seq=s.seq,
+                    amount=format_amount(s.amount_minor, s.currency)
+                    if s.amount_minor is not None and s.currency
+                    else None,
                     currency=s.currency,
                 )
                 for s in signals

@@ -21,7 +21,12 @@ def _problem_type(code: str) -> ProblemType:
     spec = CATALOGUE[code]
     status = status_of(code)
     return ProblemType(
-        code=code, kind=spec.kind, status=status, title=HTTPStatus(status).phrase, message_en=spec.en, message_zh=spec.zh,
+        code=code,
+        kind=spec.kind,
+        status=status,
+        title=HTTPStatus(status).phrase,
+        message_en=spec.en,
+        message_zh=spec.zh,
     )
 
 
@@ -36,7 +41,8 @@ class ProblemsController(Controller):
 
     @get("/{code:str}", operation_id="getProblemType", sync_to_thread=False, responses=problems(400, 404))
     def get_problem_type(
-        self, code: Annotated[str, PathParameter(pattern=schema_pattern("code"), examples=[Example(value="unknown_signer")])],
+        self,
+        code: Annotated[str, PathParameter(pattern=schema_pattern("code"), examples=[Example(value="unknown_signer")])],
     ) -> ProblemType:
         """One error code."""
         if code not in CATALOGUE:

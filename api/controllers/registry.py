@@ -14,13 +14,11 @@ from ledger.note import parse_note
 from ledger.store.runtime import Ledger
 
 from .. import queries
-from ..privacy import donor_store
 from ..openapi import READ_PROBLEMS, problems
 from ..pagination import Cursor, Limit
 from ..params import HEX64, WORD, LeafHash, LedgerDep, Order, Org, OrgPath, ProjectId, ProjectPath
-from ..security import body_limit, rate_limit, require_media_type
+from ..privacy import donor_store
 from ..schemas import (
-    _Schema,
     Allocation,
     AllocationPage,
     Attestation,
@@ -37,7 +35,9 @@ from ..schemas import (
     ProgressReport,
     Project,
     ProjectPage,
+    _Schema,
 )
+from ..security import body_limit, rate_limit, require_media_type
 
 LIST = {"sync_to_thread": True, "responses": problems(*READ_PROBLEMS)}
 ONE = {"sync_to_thread": True, "responses": problems(*READ_PROBLEMS)}
@@ -58,10 +58,16 @@ class OrganisationsController(Controller):
         cursor: Cursor = None,
     ) -> OrganisationPage:
         """Registered organisations, by unified social credit code."""
-        return OrganisationPage(**queries.list_organisations(
-            ledger.engine, limit=limit, cursor=cursor, status=status, legal_form=legal_form,
-            public_fundraising=public_fundraising,
-        ))
+        return OrganisationPage(
+            **queries.list_organisations(
+                ledger.engine,
+                limit=limit,
+                cursor=cursor,
+                status=status,
+                legal_form=legal_form,
+                public_fundraising=public_fundraising,
+            )
+        )
 
     @get("/{org:str}", operation_id="getOrganisation", **ONE)
     def get_organisation(self, ledger: LedgerDep, org: OrgPath) -> Organisation:
@@ -88,10 +94,19 @@ class ProjectsController(Controller):
     ) -> ProjectPage:
         """Projects with their fund figures (raised, allocated, disbursed by category, balance).
         ``org`` matches an organisation in any role: fundraiser, implementer or overseer."""
-        return ProjectPage(**queries.list_projects(
-            ledger.engine, limit=limit, cursor=cursor, org=org, fundraiser=fundraiser, implementer=implementer,
-            overseer=overseer, status=status, field=field,
-        ))
+        return ProjectPage(
+            **queries.list_projects(
+                ledger.engine,
+                limit=limit,
+                cursor=cursor,
+                org=org,
+                fundraiser=fundraiser,
+                implementer=implementer,
+                overseer=overseer,
+                status=status,
+                field=field,
+            )
+        )
 
     @get("/{project:str}", operation_id="getProject", **ONE)
     def get_project(self, ledger: LedgerDep, project: ProjectPath) -> Project:
@@ -115,14 +130,21 @@ class DonationsController(Controller):
 
     @get("/", operation_id="listDonations", **LIST)
     def list_donations(
-        self, ledger: LedgerDep, project: ProjectId = None, org: Org = None, order: Order = "asc",
-        limit: Limit = 50, cursor: Cursor = None,
+        self,
+        ledger: LedgerDep,
+        project: ProjectId = None,
+        org: Org = None,
+        order: Order = "asc",
+        limit: Limit = 50,
+        cursor: Cursor = None,
     ) -> DonationPage:
         """Donations in seq order (public view: no personal data, only the donor commitment).
         ``org`` is the fundraising organisation."""
-        return DonationPage(**queries.list_donations(
-            ledger.engine, project=project, org=org, limit=limit, cursor=cursor, descending=order == "desc"
-        ))
+        return DonationPage(
+            **queries.list_donations(
+                ledger.engine, project=project, org=org, limit=limit, cursor=cursor, descending=order == "desc"
+            )
+        )
 
     @get("/{donation_id:str}", operation_id="getDonation", **ONE)
     def get_donation(self, ledger: LedgerDep, donation_id: LeafHash) -> Donation:
@@ -145,7 +167,7 @@ class DonationsController(Controller):
         responses=problems(400, 404, 413, 415, 429, 503),
     )
     def trace_by_receipt(self, ledger: LedgerDep, data: JSONBody[ReceiptLookup]) -> DonationTrace:
-        """"Where did my donation go": the trace of the donation a receipt code names.
+        """ "Where did my donation go": the trace of the donation a receipt code names.
 
         The code must prove itself against the log: the donation's ``receipt`` field is the
         SHA-256 of the code's salt (docs/protocol.md, "Receipt codes"). A code made up from a
@@ -178,13 +200,20 @@ class AllocationsController(Controller):
 
     @get("/", operation_id="listAllocations", **LIST)
     def list_allocations(
-        self, ledger: LedgerDep, project: ProjectId = None, org: Org = None, order: Order = "asc",
-        limit: Limit = 50, cursor: Cursor = None,
+        self,
+        ledger: LedgerDep,
+        project: ProjectId = None,
+        org: Org = None,
+        order: Order = "asc",
+        limit: Limit = 50,
+        cursor: Cursor = None,
     ) -> AllocationPage:
         """Allocations in seq order. ``org`` is the implementer receiving the money."""
-        return AllocationPage(**queries.list_allocations(
-            ledger.engine, project=project, org=org, limit=limit, cursor=cursor, descending=order == "desc"
-        ))
+        return AllocationPage(
+            **queries.list_allocations(
+                ledger.engine, project=project, org=org, limit=limit, cursor=cursor, descending=order == "desc"
+            )
+        )
 
     @get("/{allocation_id:str}", operation_id="getAllocation", **ONE)
     def get_allocation(self, ledger: LedgerDep, allocation_id: LeafHash) -> Allocation:
@@ -198,15 +227,27 @@ class DisbursementsController(Controller):
 
     @get("/", operation_id="listDisbursements", **LIST)
     def list_disbursements(
-        self, ledger: LedgerDep, project: ProjectId = None, org: Org = None,
-        category: FromQuery[Literal["program", "admin", "fundraising_cost"] | None] = None, order: Order = "asc",
-        limit: Limit = 50, cursor: Cursor = None,
+        self,
+        ledger: LedgerDep,
+        project: ProjectId = None,
+        org: Org = None,
+        category: FromQuery[Literal["program", "admin", "fundraising_cost"] | None] = None,
+        order: Order = "asc",
+        limit: Limit = 50,
+        cursor: Cursor = None,
     ) -> DisbursementPage:
         """Payments in seq order. ``org`` is the implementer that paid."""
-        return DisbursementPage(**queries.list_disbursements(
-            ledger.engine, project=project, org=org, category=category, limit=limit, cursor=cursor,
-            descending=order == "desc",
-        ))
+        return DisbursementPage(
+            **queries.list_disbursements(
+                ledger.engine,
+                project=project,
+                org=org,
+                category=category,
+                limit=limit,
+                cursor=cursor,
+                descending=order == "desc",
+            )
+        )
 
     @get("/{disbursement_id:str}", operation_id="getDisbursement", **ONE)
     def get_disbursement(self, ledger: LedgerDep, disbursement_id: LeafHash) -> Disbursement:
@@ -220,13 +261,20 @@ class ProgressController(Controller):
 
     @get("/", operation_id="listProgressReports", **LIST)
     def list_progress(
-        self, ledger: LedgerDep, project: ProjectId = None, org: Org = None, order: Order = "asc",
-        limit: Limit = 50, cursor: Cursor = None,
+        self,
+        ledger: LedgerDep,
+        project: ProjectId = None,
+        org: Org = None,
+        order: Order = "asc",
+        limit: Limit = 50,
+        cursor: Cursor = None,
     ) -> ProgressPage:
         """Progress reports in seq order. ``org`` is the implementer reporting."""
-        return ProgressPage(**queries.list_progress(
-            ledger.engine, project=project, org=org, limit=limit, cursor=cursor, descending=order == "desc"
-        ))
+        return ProgressPage(
+            **queries.list_progress(
+                ledger.engine, project=project, org=org, limit=limit, cursor=cursor, descending=order == "desc"
+            )
+        )
 
     @get("/{report_id:str}", operation_id="getProgressReport", **ONE)
     def get_progress(self, ledger: LedgerDep, report_id: LeafHash) -> ProgressReport:
@@ -240,16 +288,29 @@ class AttestationsController(Controller):
 
     @get("/", operation_id="listAttestations", **LIST)
     def list_attestations(
-        self, ledger: LedgerDep, project: ProjectId = None, org: Org = None,
+        self,
+        ledger: LedgerDep,
+        project: ProjectId = None,
+        org: Org = None,
         target: Annotated[str | None, QueryParameter(pattern=HEX64, description="The attested entry's id.")] = None,
-        verdict: FromQuery[Literal["approved", "queried", "flagged", "resolved"] | None] = None, order: Order = "asc",
-        limit: Limit = 50, cursor: Cursor = None,
+        verdict: FromQuery[Literal["approved", "queried", "flagged", "resolved"] | None] = None,
+        order: Order = "asc",
+        limit: Limit = 50,
+        cursor: Cursor = None,
     ) -> AttestationPage:
         """Oversight verdicts in seq order. ``org`` is the overseeing organisation."""
-        return AttestationPage(**queries.list_attestations(
-            ledger.engine, project=project, org=org, target=target, verdict=verdict, limit=limit, cursor=cursor,
-            descending=order == "desc",
-        ))
+        return AttestationPage(
+            **queries.list_attestations(
+                ledger.engine,
+                project=project,
+                org=org,
+                target=target,
+                verdict=verdict,
+                limit=limit,
+                cursor=cursor,
+                descending=order == "desc",
+            )
+        )
 
     @get("/{attestation_id:str}", operation_id="getAttestation", **ONE)
     def get_attestation(self, ledger: LedgerDep, attestation_id: LeafHash) -> Attestation:

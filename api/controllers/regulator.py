@@ -7,7 +7,6 @@ import logging
 from litestar import Controller, Request, get
 from litestar.datastructures import CacheControlHeader
 
-
 from .. import queries
 from ..openapi import BEARER, problems
 from ..pagination import Cursor, Limit
@@ -28,23 +27,44 @@ class RegulatorController(Controller):
     guards = (require_scope(REGULATOR),)
     security = ({BEARER: []},)
 
-    @get("/funds-by-organisation", operation_id="regulatorFundsByOrganisation", sync_to_thread=True,
-         responses=problems(400, 401, 403, 503))
-    def funds_by_organisation(self, ledger: LedgerDep, org: Org = None, limit: Limit = 50, cursor: Cursor = None) -> OrganisationFundsPage:
+    @get(
+        "/funds-by-organisation",
+        operation_id="regulatorFundsByOrganisation",
+        sync_to_thread=True,
+        responses=problems(400, 401, 403, 503),
+    )
+    def funds_by_organisation(
+        self, ledger: LedgerDep, org: Org = None, limit: Limit = 50, cursor: Cursor = None
+    ) -> OrganisationFundsPage:
         """Raised, allocated, disbursed and balance of every fundraising organisation's projects, per currency."""
-        return OrganisationFundsPage(**queries.funds_by_organisation(ledger.engine, limit=limit, cursor=cursor, org=org))
+        return OrganisationFundsPage(
+            **queries.funds_by_organisation(ledger.engine, limit=limit, cursor=cursor, org=org)
+        )
 
-    @get("/open-findings", operation_id="regulatorOpenFindings", sync_to_thread=True,
-         responses=problems(400, 401, 403, 503))
+    @get(
+        "/open-findings",
+        operation_id="regulatorOpenFindings",
+        sync_to_thread=True,
+        responses=problems(400, 401, 403, 503),
+    )
     def open_findings(
-        self, ledger: LedgerDep, org: Org = None, project: ProjectId = None, limit: Limit = 50, cursor: Cursor = None,
+        self,
+        ledger: LedgerDep,
+        org: Org = None,
+        project: ProjectId = None,
+        limit: Limit = 50,
+        cursor: Cursor = None,
     ) -> FindingPage:
         """Entries of every organisation whose latest oversight verdict is queried or flagged."""
         return FindingPage(**queries.open_findings(ledger.engine, limit=limit, cursor=cursor, org=org, project=project))
 
-    @get("/donors/{seq:int}", operation_id="regulatorDonorRecord", sync_to_thread=True,
-         cache_control=CacheControlHeader(no_store=True),  # personal data: no cache keeps a copy
-         responses=problems(400, 401, 403, 404, 503))
+    @get(
+        "/donors/{seq:int}",
+        operation_id="regulatorDonorRecord",
+        sync_to_thread=True,
+        cache_control=CacheControlHeader(no_store=True),  # personal data: no cache keeps a copy
+        responses=problems(400, 401, 403, 404, 503),
+    )
     def donor_record(self, request: Request, ledger: LedgerDep, seq: Seq) -> DonorRecord:
         """The personal data a donation's donor gave (decrypted from the donor store). Every read
         is written to the ``api.audit`` log with the token's id."""

@@ -22,7 +22,7 @@ from ledger.store.tile_reader import read_tile
 
 from ..openapi import problems
 from ..params import LedgerDep
-from .log import IMMUTABLE, NO_CACHE, COSIGNED_NOTE, ShardPath, shard_checkpoint
+from .log import COSIGNED_NOTE, IMMUTABLE, NO_CACHE, ShardPath, shard_checkpoint
 
 TILE_MEDIA_TYPE = "application/octet-stream"
 
@@ -45,7 +45,9 @@ def _tile_path(rest: TilePath) -> str:
     return "tile" + rest  # Litestar's path parameter keeps its leading "/"
 
 
-TilePath = Annotated[str, PathParameter(description="The rest of the tile's path after tile/: <L>/<N>[.p/<W>] or entries/<N>[.p/<W>].")]
+TilePath = Annotated[
+    str, PathParameter(description="The rest of the tile's path after tile/: <L>/<N>[.p/<W>] or entries/<N>[.p/<W>].")
+]
 
 TILE_DESCRIPTION = (
     "A C2SP tlog-tiles tile: tile/<L>/<N>[.p/<W>] is W hashes of 32 bytes (tree level 8L, indexes 256N to 256N+W-1); "
@@ -60,26 +62,48 @@ class TilesController(Controller):
     path = "/tlog"
     tags = ("tiles",)
 
-    @get("/checkpoint", operation_id="getTlogCheckpoint", media_type=MediaType.TEXT, sync_to_thread=True,
-         responses=problems(503))
+    @get(
+        "/checkpoint",
+        operation_id="getTlogCheckpoint",
+        media_type=MediaType.TEXT,
+        sync_to_thread=True,
+        responses=problems(503),
+    )
     def checkpoint(self, ledger: LedgerDep) -> Response[str]:
         """The latest checkpoint of the log being appended to, with its cosignatures."""
         return checkpoint_response(ledger, None)
 
-    @get("/tile/{rest:path}", operation_id="getTlogTile", media_type=TILE_MEDIA_TYPE, sync_to_thread=True,
-         responses=problems(400, 404, 503), description=TILE_DESCRIPTION)
+    @get(
+        "/tile/{rest:path}",
+        operation_id="getTlogTile",
+        media_type=TILE_MEDIA_TYPE,
+        sync_to_thread=True,
+        responses=problems(400, 404, 503),
+        description=TILE_DESCRIPTION,
+    )
     def tile(self, ledger: LedgerDep, rest: TilePath) -> Response[bytes]:
         """A tile of the log being appended to."""
         return tile_response(ledger, ledger.log.shard(None), _tile_path(rest))  # type: ignore[arg-type]
 
-    @get("/shards/{shard:int}/checkpoint", operation_id="getTlogShardCheckpoint", media_type=MediaType.TEXT,
-         sync_to_thread=True, responses=problems(400, 404, 503))
+    @get(
+        "/shards/{shard:int}/checkpoint",
+        operation_id="getTlogShardCheckpoint",
+        media_type=MediaType.TEXT,
+        sync_to_thread=True,
+        responses=problems(400, 404, 503),
+    )
     def shard_checkpoint(self, ledger: LedgerDep, shard: ShardPath) -> Response[str]:
         """The latest (for a sealed log, the final) checkpoint of one log of the chain."""
         return checkpoint_response(ledger, ledger.log.shard(shard))
 
-    @get("/shards/{shard:int}/tile/{rest:path}", operation_id="getTlogShardTile", media_type=TILE_MEDIA_TYPE,
-         sync_to_thread=True, responses=problems(400, 404, 503), description=TILE_DESCRIPTION)
+    @get(
+        "/shards/{shard:int}/tile/{rest:path}",
+        operation_id="getTlogShardTile",
+        media_type=TILE_MEDIA_TYPE,
+        sync_to_thread=True,
+        responses=problems(400, 404, 503),
+        description=TILE_DESCRIPTION,
+    )
     def shard_tile(self, ledger: LedgerDep, shard: ShardPath, rest: TilePath) -> Response[bytes]:
         """A tile of one log of the chain."""
         return tile_response(ledger, ledger.log.shard(shard), _tile_path(rest))  # type: ignore[arg-type]

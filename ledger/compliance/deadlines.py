@@ -31,14 +31,14 @@ from .rulesets import DeadlineRule, RuleSet
 class Due:
     """One thing due by ``due_on`` (inclusive: on time if done on or before that day)."""
 
-    rule: str                    # the deadline's key in the rule set: "progress_disclosure"
+    rule: str  # the deadline's key in the rule set: "progress_disclosure"
     due_on: date
-    anchor: str                  # what it counts from: "start", "end", "fundraising_start"...
+    anchor: str  # what it counts from: "start", "end", "fundraising_start"...
     anchor_date: date
-    ruleset: str                 # "cn-charity/1"
-    source: str                  # "charity-law art. 72 (2016 numbering, unverified)"
-    item: int | None = None      # item in shared/reference/compliance.md
-    index: int | None = None     # 1, 2, ... for recurring disclosures
+    ruleset: str  # "cn-charity/1"
+    source: str  # "charity-law art. 72 (2016 numbering, unverified)"
+    item: int | None = None  # item in shared/reference/compliance.md
+    index: int | None = None  # 1, 2, ... for recurring disclosures
     period_start: date | None = None
     period_end: date | None = None
 
@@ -86,7 +86,9 @@ def recurring_dues(rules: RuleSet, key: str, start: date, end: date) -> tuple[Du
     """The periodic disclosures of a project or campaign (none when it is short enough)."""
     rule = _rule(rules, key, "recurring")
     _check_order(start, end, "start", "end")
-    if rule.applies_when_longer_than_months is not None and not is_longer_than(start, end, rule.applies_when_longer_than_months):
+    if rule.applies_when_longer_than_months is not None and not is_longer_than(
+        start, end, rule.applies_when_longer_than_months
+    ):
         return ()
     if rule.every_months is None:
         raise InvariantBroken("rule.every_months is missing")
@@ -94,7 +96,9 @@ def recurring_dues(rules: RuleSet, key: str, start: date, end: date) -> tuple[Du
     k = 1
     while (due := add_months(start, rule.every_months * k)) <= end:
         period_start = add_months(start, rule.every_months * (k - 1))
-        out.append(_due(rules, rule, due, start, index=k, period_start=period_start, period_end=due - timedelta(days=1)))
+        out.append(
+            _due(rules, rule, due, start, index=k, period_start=period_start, period_end=due - timedelta(days=1))
+        )
         k += 1
     return tuple(out)
 
@@ -103,7 +107,9 @@ def fixed_due(rules: RuleSet, key: str, year: int) -> Due:
     """A deadline on a fixed day after a reported year (``annual_report``: 31 May of year + 1)."""
     rule = _rule(rules, key, "fixed")
     if not (rule.fixed_month is not None and rule.fixed_day is not None and rule.fixed_years_after is not None):
-        raise InvariantBroken("broken: rule.fixed_month is not None and rule.fixed_day is not None and rule.fixed_years_after is not None")
+        raise InvariantBroken(
+            "broken: rule.fixed_month is not None and rule.fixed_day is not None and rule.fixed_years_after is not None"
+        )
     due_year = year + rule.fixed_years_after
     day = min(rule.fixed_day, calendar.monthrange(due_year, rule.fixed_month)[1])
     return _due(rules, rule, date(due_year, rule.fixed_month, day), date(year, 12, 31))
@@ -171,14 +177,22 @@ def sz_emergency_filing_due(rules: RuleSet, accepted_on: date) -> Due:
 def _rule(rules: RuleSet, key: str, kind: str) -> DeadlineRule:
     rule = rules.deadline(key)
     if rule.kind != kind:
-        raise LedgerError(RULESET_PARAM_MISSING, ruleset=rules.ref, param=f"deadlines.{key} as a {kind} deadline (it is {rule.kind})")
+        raise LedgerError(
+            RULESET_PARAM_MISSING, ruleset=rules.ref, param=f"deadlines.{key} as a {kind} deadline (it is {rule.kind})"
+        )
     return rule
 
 
 def _due(rules: RuleSet, rule: DeadlineRule, due: date, anchor_date: date, **extra: Any) -> Due:
     return Due(
-        rule=rule.key, due_on=due, anchor=rule.anchor, anchor_date=anchor_date, ruleset=rules.ref,
-        source=f"{rule.source} {rule.article}" if rule.article else rule.source, item=rule.item, **extra,
+        rule=rule.key,
+        due_on=due,
+        anchor=rule.anchor,
+        anchor_date=anchor_date,
+        ruleset=rules.ref,
+        source=f"{rule.source} {rule.article}" if rule.article else rule.source,
+        item=rule.item,
+        **extra,
     )
 
 

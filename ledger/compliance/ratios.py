@@ -30,9 +30,9 @@ BP = 10_000
 class BaseFigure:
     """One base a minimum may be computed on, and the minimum on it."""
 
-    name: str            # prior_year_income, prior_3y_avg_income, prior_year_end_net_assets, ...
+    name: str  # prior_year_income, prior_3y_avg_income, prior_year_end_net_assets, ...
     amount_fen: int
-    required_fen: int    # ceil(amount * bp / 10000), never below 0
+    required_fen: int  # ceil(amount * bp / 10000), never below 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +40,11 @@ class SpendingRequirement:
     """Charitable spending >= ``basis_points`` of one of the bases (the lowest requirement decides)."""
 
     basis_points: int
-    bases: tuple[BaseFigure, ...]     # the bases the organisation reported (None ones left out)
-    decided_by: str                   # the base whose requirement was applied
+    bases: tuple[BaseFigure, ...]  # the bases the organisation reported (None ones left out)
+    decided_by: str  # the base whose requirement was applied
     required_fen: int
     actual_fen: int
-    actual_basis_points: int | None   # of the deciding base, rounded down; None when the base <= 0
+    actual_basis_points: int | None  # of the deciding base, rounded down; None when the base <= 0
     met: bool
 
 
@@ -52,35 +52,36 @@ class SpendingRequirement:
 class ManagementCheck:
     cap_basis_points: int
     total_spending_fen: int
-    cap_fen: int                      # floor(total * bp / 10000)
+    cap_fen: int  # floor(total * bp / 10000)
     actual_fen: int
-    actual_basis_points: int | None   # of total spending, rounded up; None when total is 0
+    actual_basis_points: int | None  # of total spending, rounded up; None when total is 0
     exempt_below_fen: int
-    exempt: bool                      # management costs under the exemption threshold
+    exempt: bool  # management costs under the exemption threshold
     within_cap: bool
-    met: bool                         # exempt or within the cap
+    met: bool  # exempt or within the cap
 
 
 @dataclass(frozen=True, slots=True)
 class RatioResult:
-    ruleset: str                      # "cn-charity/1"
-    rule: str                         # "non_public_social"
-    tier: str                         # "under_1m"
+    ruleset: str  # "cn-charity/1"
+    rule: str  # "non_public_social"
+    tier: str  # "under_1m"
     legal_form: str
     public_fundraising: bool
-    prior_year_end_net_assets_fen: int   # what chose the tier
+    prior_year_end_net_assets_fen: int  # what chose the tier
     tier_from_fen: int | None
     tier_below_fen: int | None
     spending: tuple[SpendingRequirement, ...]
     management: ManagementCheck
     spending_met: bool
     passed: bool
-    verified: bool                    # False when the tier's figures are marked unverified
-    source: str                       # "spending-rules-2016 art. 9 (4)"
-    explanation_required: bool        # a missed ratio must be reported and explained publicly
+    verified: bool  # False when the tier's figures are marked unverified
+    source: str  # "spending-rules-2016 art. 9 (4)"
+    explanation_required: bool  # a missed ratio must be reported and explained publicly
 
     def to_json(self, currency: str = "CNY") -> dict[str, Any]:
         """Money as decimal strings, ratios as integer basis points."""
+
         def m(v: int | None) -> str | None:
             return None if v is None else format_amount(v, currency)
 
@@ -96,7 +97,9 @@ class RatioResult:
             "spending": [
                 {
                     "basis_points": r.basis_points,
-                    "bases": [{"name": b.name, "amount": m(b.amount_fen), "required": m(b.required_fen)} for b in r.bases],
+                    "bases": [
+                        {"name": b.name, "amount": m(b.amount_fen), "required": m(b.required_fen)} for b in r.bases
+                    ],
                     "decided_by": r.decided_by,
                     "required": m(r.required_fen),
                     "actual": m(r.actual_fen),
@@ -146,10 +149,17 @@ def check_spending_ratios(
     """
     _check_int("prior_year_income", prior_year_income)
     _check_int("prior_year_end_net_assets", prior_year_end_net_assets)
-    for name, value in (("prior_3y_avg_income", prior_3y_avg_income), ("prior_3y_avg_net_assets", prior_3y_avg_net_assets)):
+    for name, value in (
+        ("prior_3y_avg_income", prior_3y_avg_income),
+        ("prior_3y_avg_net_assets", prior_3y_avg_net_assets),
+    ):
         if value is not None:
             _check_int(name, value)
-    for name, value in (("charitable_spending", charitable_spending), ("management_cost", management_cost), ("total_spending", total_spending)):
+    for name, value in (
+        ("charitable_spending", charitable_spending),
+        ("management_cost", management_cost),
+        ("total_spending", total_spending),
+    ):
         _check_int(name, value)
         if value < 0:
             raise LedgerError(RATIO_INPUT_INVALID, detail=f"{name} is negative ({value} fen)")
@@ -165,8 +175,12 @@ def check_spending_ratios(
     rule = rules.rule_for(legal_form, public_fundraising)
     if rule is None:
         raise LedgerError(
-            RATIO_RULE_MISSING, ruleset=ruleset.ref, legal_form=legal_form,
-            fundraising="with the public-fundraising qualification" if public_fundraising else "without the public-fundraising qualification",
+            RATIO_RULE_MISSING,
+            ruleset=ruleset.ref,
+            legal_form=legal_form,
+            fundraising="with the public-fundraising qualification"
+            if public_fundraising
+            else "without the public-fundraising qualification",
             fundraising_zh="具有公开募捐资格" if public_fundraising else "不具有公开募捐资格",
         )
     tier = next(t for t in rule.tiers if t.contains(prior_year_end_net_assets))  # tiers partition all amounts
@@ -186,16 +200,18 @@ def check_spending_ratios(
         )
         if not bases:
             raise LedgerError(RATIO_INPUT_INVALID, detail=f"none of {', '.join(minimum.of_any)} was given")
-        decisive = min(bases, key=lambda b: b.required_fen)   # first listed wins a tie
-        requirements.append(SpendingRequirement(
-            basis_points=minimum.basis_points,
-            bases=bases,
-            decided_by=decisive.name,
-            required_fen=decisive.required_fen,
-            actual_fen=charitable_spending,
-            actual_basis_points=_ratio_down(charitable_spending, decisive.amount_fen),
-            met=charitable_spending >= decisive.required_fen,
-        ))
+        decisive = min(bases, key=lambda b: b.required_fen)  # first listed wins a tie
+        requirements.append(
+            SpendingRequirement(
+                basis_points=minimum.basis_points,
+                bases=bases,
+                decided_by=decisive.name,
+                required_fen=decisive.required_fen,
+                actual_fen=charitable_spending,
+                actual_basis_points=_ratio_down(charitable_spending, decisive.amount_fen),
+                met=charitable_spending >= decisive.required_fen,
+            )
+        )
 
     cap_fen = total_spending * tier.max_management_basis_points // BP
     exempt = management_cost < rules.management_cost_exempt_below_fen
@@ -234,7 +250,9 @@ def check_spending_ratios(
 
 def _check_int(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise LedgerError(RATIO_INPUT_INVALID, detail=f"{name} must be an integer amount in fen, not {type(value).__name__}")
+        raise LedgerError(
+            RATIO_INPUT_INVALID, detail=f"{name} must be an integer amount in fen, not {type(value).__name__}"
+        )
 
 
 def _min_required(base: int, bp: int) -> int:
@@ -265,7 +283,7 @@ class YearCheck:
     status: str
     year: int
     result: RatioResult | None
-    inputs: dict[str, int | None]        # fen
+    inputs: dict[str, int | None]  # fen
     currency: str | None
     entries: tuple[str, ...]
     missing_years: tuple[int, ...] = ()
@@ -292,7 +310,9 @@ def _ceil_avg(values: list[int]) -> int:
     return -(-sum(values) // len(values))
 
 
-def check_reported_year(ruleset: RuleSet, legal_form: str, public_fundraising: bool, figures: Any, year: int) -> YearCheck:
+def check_reported_year(
+    ruleset: RuleSet, legal_form: str, public_fundraising: bool, figures: Any, year: int
+) -> YearCheck:
     """Check ``year`` from ``figures`` ({year: FinancialsRow}, live rows only).
 
     This year's figures give charitable spending, management costs and total spending; the
@@ -303,23 +323,45 @@ def check_reported_year(ruleset: RuleSet, legal_form: str, public_fundraising: b
     from ledger.domain.schemas import CHARITY_FORMS
 
     if legal_form not in CHARITY_FORMS:
-        return YearCheck("not_applicable", year, None, {}, None, (),
-                         reason_en="the spending ratios apply to charities only",
-                         reason_zh="年度支出比例只适用于慈善组织")
+        return YearCheck(
+            "not_applicable",
+            year,
+            None,
+            {},
+            None,
+            (),
+            reason_en="the spending ratios apply to charities only",
+            reason_zh="年度支出比例只适用于慈善组织",
+        )
     this, prior = figures.get(year), figures.get(year - 1)
     missing = tuple(y for y in (year - 1, year) if figures.get(y) is None)
     used = [f for f in (figures.get(year - 3), figures.get(year - 2), prior, this) if f is not None]
     entries = tuple(f.id for f in used)
     if missing:
-        return YearCheck("not_computed", year, None, {}, None, entries, missing,
-                         reason_en="financials.reported is missing for " + ", ".join(map(str, missing)),
-                         reason_zh="缺少以下年度的财务数据（financials.reported）：" + "、".join(map(str, missing)))
+        return YearCheck(
+            "not_computed",
+            year,
+            None,
+            {},
+            None,
+            entries,
+            missing,
+            reason_en="financials.reported is missing for " + ", ".join(map(str, missing)),
+            reason_zh="缺少以下年度的财务数据（financials.reported）：" + "、".join(map(str, missing)),
+        )
     expected = ruleset.param("currency") if "currency" in ruleset.parameters else "CNY"
     currencies = {f.currency for f in used}
     if currencies != {expected}:
-        return YearCheck("not_computed", year, None, {}, this.currency, entries,
-                         reason_en=f"the figures are in {', '.join(sorted(currencies))}; the rule set's amounts are in {expected}",
-                         reason_zh=f"财务数据币种为 {'、'.join(sorted(currencies))}，规则集金额以 {expected} 计")
+        return YearCheck(
+            "not_computed",
+            year,
+            None,
+            {},
+            this.currency,
+            entries,
+            reason_en=f"the figures are in {', '.join(sorted(currencies))}; the rule set's amounts are in {expected}",
+            reason_zh=f"财务数据币种为 {'、'.join(sorted(currencies))}，规则集金额以 {expected} 计",
+        )
     three = [figures.get(y) for y in (year - 3, year - 2, year - 1)]
     complete = all(f is not None for f in three)
     inputs: dict[str, int | None] = {
@@ -333,11 +375,26 @@ def check_reported_year(ruleset: RuleSet, legal_form: str, public_fundraising: b
     }
     try:
         result = check_spending_ratios(
-            ruleset, legal_form, public_fundraising, inputs["prior_year_income"], inputs["prior_3y_avg_income"],  # type: ignore[arg-type]
-            inputs["prior_year_end_net_assets"], inputs["charitable_spending"], inputs["management_costs"],  # type: ignore[arg-type]
-            inputs["total_spending"], prior_3y_avg_net_assets=inputs["prior_3y_avg_net_assets"],  # type: ignore[arg-type]
+            ruleset,
+            legal_form,
+            public_fundraising,
+            prior.total_income_minor,
+            inputs["prior_3y_avg_income"],
+            prior.net_assets_minor,
+            this.charitable_spending_minor,
+            this.management_costs_minor,
+            this.total_spending_minor,
+            prior_3y_avg_net_assets=inputs["prior_3y_avg_net_assets"],
         )
     except LedgerError as exc:
-        return YearCheck("not_computed", year, None, inputs, this.currency, entries,
-                         reason_en=exc.message_en, reason_zh=exc.message_zh)
+        return YearCheck(
+            "not_computed",
+            year,
+            None,
+            inputs,
+            this.currency,
+            entries,
+            reason_en=exc.message_en,
+            reason_zh=exc.message_zh,
+        )
     return YearCheck("passed" if result.passed else "failed", year, result, inputs, this.currency, entries)

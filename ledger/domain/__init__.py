@@ -10,10 +10,10 @@ from .schemas import validate
 from .state import MemoryState, Overlay, State
 
 __all__ = [
+    "ROW_TYPES",
     "AppendContext",
     "MemoryState",
     "Overlay",
-    "ROW_TYPES",
     "State",
     "apply",
     "continuation_data",

@@ -64,7 +64,7 @@ _CHECK_VALUE = {ch: i for i, ch in enumerate(_CHECK_ALPHABET)}
 _RECEIPT = re.compile(r"D(0|[1-9][0-9]{0,17})-([A-Z2-7]{26})-([0-9A-Z])")  # matched in full (fullmatch)
 RECEIPT_TEXT_MAX = 120  # longer input is refused before it is normalised (NFKC can expand text)
 # dashes donors type for "-" (NFKC already folds the full-width hyphen-minus and small hyphen-minus)
-_DASHES = str.maketrans({ch: "-" for ch in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2E3A\u2E3B\u30FC\uFE58"})
+_DASHES = str.maketrans({ch: "-" for ch in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b\u30fc\ufe58"})
 _DASH_RUN = re.compile(r"-{2,}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 _SALT_TYPOS = str.maketrans({"0": "O", "1": "I", "8": "B"})
@@ -81,19 +81,28 @@ def check_personal_data(personal: Any) -> dict[str, str]:
     unknown = sorted(set(personal) - set(PERSONAL_FIELDS))
     if unknown:
         raise LedgerError(
-            PERSONAL_DATA_INVALID, detail=f"unknown fields {unknown}; known: {', '.join(PERSONAL_FIELDS)}",
+            PERSONAL_DATA_INVALID,
+            detail=f"unknown fields {unknown}; known: {', '.join(PERSONAL_FIELDS)}",
             detail_zh=f"未知字段 {unknown}；可用字段：{'、'.join(PERSONAL_FIELDS)}",
         )
     for name, value in personal.items():
         limit = PERSONAL_FIELDS[name]
         if not isinstance(value, str) or not value.strip():
-            raise LedgerError(PERSONAL_DATA_INVALID, detail=f"{name} must be non-empty text", detail_zh=f"{name} 应为非空文本")
+            raise LedgerError(
+                PERSONAL_DATA_INVALID, detail=f"{name} must be non-empty text", detail_zh=f"{name} 应为非空文本"
+            )
         if len(value) > limit:
-            raise LedgerError(PERSONAL_DATA_INVALID, detail=f"{name} has more than {limit} characters",
-                              detail_zh=f"{name} 超过 {limit} 个字符")
+            raise LedgerError(
+                PERSONAL_DATA_INVALID,
+                detail=f"{name} has more than {limit} characters",
+                detail_zh=f"{name} 超过 {limit} 个字符",
+            )
         if _CONTROL.search(value):
-            raise LedgerError(PERSONAL_DATA_INVALID, detail=f"{name} contains control characters or line breaks",
-                              detail_zh=f"{name} 含有控制字符或换行")
+            raise LedgerError(
+                PERSONAL_DATA_INVALID,
+                detail=f"{name} contains control characters or line breaks",
+                detail_zh=f"{name} 含有控制字符或换行",
+            )
     return personal
 
 
@@ -112,7 +121,11 @@ def donor_data_message(donation: str, personal: dict[str, str], salt: bytes) -> 
     """What a charity's key signs to hand a donation's personal data to the donor store:
     ``prefix || JCS({"donation": leaf hash, "personal": {...}, "salt": base64})``. The domain
     prefix keeps it from ever being mistaken for an entry signature."""
-    body = {"donation": donation, "personal": check_personal_data(personal), "salt": base64.b64encode(salt).decode("ascii")}
+    body = {
+        "donation": donation,
+        "personal": check_personal_data(personal),
+        "salt": base64.b64encode(salt).decode("ascii"),
+    }
     return DONOR_DATA_PREFIX + canonical_bytes(body)
 
 

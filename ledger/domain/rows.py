@@ -19,12 +19,12 @@ from typing import Any, ClassVar
 
 DEFAULT_MAX = 200
 
-HASH = 64      # leaf hashes, key ids, SHA-256 digests
-USCC = 18      # organisation codes
-IDENT = 64     # project ids
-ENUM = 32      # vocabulary values
-TIME = 24      # RFC 3339 with ms: 2026-01-31T08:00:00.000Z
-DATE = 10      # 2026-01-31
+HASH = 64  # leaf hashes, key ids, SHA-256 digests
+USCC = 18  # organisation codes
+IDENT = 64  # project ids
+ENUM = 32  # vocabulary values
+TIME = 24  # RFC 3339 with ms: 2026-01-31T08:00:00.000Z
+DATE = 10  # 2026-01-31
 
 
 @dataclass(slots=True)
@@ -41,13 +41,13 @@ class RegistryRow:
     registrar_key: str = dc.field(metadata={"max": HASH})
     genesis_id: str = dc.field(metadata={"max": HASH})
     genesis_time: str = dc.field(metadata={"max": TIME})
-    log_key: str | None = dc.field(default=None, metadata={"max": 44})         # the current checkpoint key (base64), if named
+    log_key: str | None = dc.field(default=None, metadata={"max": 44})  # the current checkpoint key (base64), if named
     log_key_id: str | None = dc.field(default=None, metadata={"max": HASH})
-    log_key_from_size: int | None = None           # first tree size it signs
+    log_key_from_size: int | None = None  # first tree size it signs
     # the chain of shards: the log this one continues, and (once sealed) the one after it
     previous_origin: str | None = dc.field(default=None, metadata={"max": 200})
     next_origin: str | None = dc.field(default=None, metadata={"max": 200})
-    sealed_size: int | None = None                 # the final tree size, set by log.sealed
+    sealed_size: int | None = None  # the final tree size, set by log.sealed
 
 
 @dataclass(slots=True)
@@ -55,13 +55,13 @@ class OrgRow:
     __table__name__: ClassVar[str] = "p_org"
     __pk__: ClassVar[tuple[str, ...]] = ("org",)
 
-    org: str = dc.field(metadata={"max": USCC})                 # unified social credit code
+    org: str = dc.field(metadata={"max": USCC})  # unified social credit code
     name_zh: str = dc.field(metadata={"max": 200})
     legal_form: str = dc.field(metadata={"max": ENUM})
-    track: str = dc.field(metadata={"max": ENUM})               # registered (登记) / filed (备案)
+    track: str = dc.field(metadata={"max": ENUM})  # registered (登记) / filed (备案)
     public_fundraising: bool
     is_registrar: bool
-    status: str = dc.field(metadata={"max": ENUM})              # active / deregistered
+    status: str = dc.field(metadata={"max": ENUM})  # active / deregistered
     registered_seq: int
     updated_seq: int
     name_en: str | None = dc.field(default=None, metadata={"max": 200})
@@ -76,13 +76,13 @@ class KeyRow:
     __pk__: ClassVar[tuple[str, ...]] = ("key_id",)
 
     key_id: str = dc.field(metadata={"max": HASH})
-    public_key: str = dc.field(metadata={"max": 44})            # base64 of the raw 32 bytes
+    public_key: str = dc.field(metadata={"max": 44})  # base64 of the raw 32 bytes
     role: str = dc.field(metadata={"max": ENUM})
     org: str = dc.field(metadata={"max": USCC})
     holder: str = dc.field(metadata={"max": 100})
     granted_seq: int
-    granted_by: str | None = dc.field(default=None, metadata={"max": HASH})   # None for the genesis key
-    revoked_seq: int | None = None        # refused when seq > revoked_seq
+    granted_by: str | None = dc.field(default=None, metadata={"max": HASH})  # None for the genesis key
+    revoked_seq: int | None = None  # refused when seq > revoked_seq
     revoked_by: str | None = dc.field(default=None, metadata={"max": HASH})
     revoke_reason: str | None = dc.field(default=None, metadata={"max": 500})
 
@@ -91,7 +91,7 @@ class KeyRow:
 class ProjectRow:
     __table__name__: ClassVar[str] = "p_project"
     __pk__: ClassVar[tuple[str, ...]] = ("project",)
-    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('fundraiser_org',), ('field',), ('region',), ('status',))
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (("fundraiser_org",), ("field",), ("region",), ("status",))
 
     project: str = dc.field(metadata={"max": IDENT})
     title_zh: str = dc.field(metadata={"max": 200})
@@ -105,11 +105,11 @@ class ProjectRow:
     registered_by: str = dc.field(metadata={"max": HASH})
     registered_id: str = dc.field(metadata={"max": HASH})
     registered_seq: int
-    implementers_json: str = dc.field(metadata={"max": 220})    # JSON list of organisation codes
-    overseers_json: str = dc.field(metadata={"max": 120})       # JSON list of organisation codes
-    directed: bool                        # 定向: not public fundraising
+    implementers_json: str = dc.field(metadata={"max": 220})  # JSON list of organisation codes
+    overseers_json: str = dc.field(metadata={"max": 120})  # JSON list of organisation codes
+    directed: bool  # 定向: not public fundraising
     emergency: bool
-    status: str = dc.field(metadata={"max": ENUM})              # open / closed
+    status: str = dc.field(metadata={"max": ENUM})  # open / closed
     closed: bool
     title_en: str | None = dc.field(default=None, metadata={"max": 200})
     description: str | None = dc.field(default=None, metadata={"max": 2000})
@@ -156,7 +156,7 @@ class FundRow:
     fundraiser_org: str = dc.field(metadata={"max": USCC})
     raised_restricted_minor: int = 0
     raised_unrestricted_minor: int = 0
-    raised_in_kind_minor: int = 0         # part of the two above given in kind (valuation)
+    raised_in_kind_minor: int = 0  # part of the two above given in kind (valuation)
     donations_count: int = 0
     allocated_restricted_minor: int = 0
     allocated_unrestricted_minor: int = 0
@@ -192,14 +192,14 @@ class DonationRow:
 
     __table__name__: ClassVar[str] = "p_donation"
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
-    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('project', 'seq'), ('seq',), ('fundraiser_org', 'seq'))
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (("project", "seq"), ("seq",), ("fundraiser_org", "seq"))
 
     id: str = dc.field(metadata={"max": HASH})
     seq: int
     project: str = dc.field(metadata={"max": IDENT})
     amount_minor: int
     currency: str = dc.field(metadata={"max": 3})
-    kind: str = dc.field(metadata={"max": ENUM})                # money / in_kind
+    kind: str = dc.field(metadata={"max": ENUM})  # money / in_kind
     channel: str = dc.field(metadata={"max": ENUM})
     donor_type: str = dc.field(metadata={"max": ENUM})
     commitment: str = dc.field(metadata={"max": HASH})
@@ -219,13 +219,13 @@ class DonationRow:
 class AllocationRow:
     __table__name__: ClassVar[str] = "p_allocation"
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
-    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('project', 'seq'), ('implementer', 'seq'))
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (("project", "seq"), ("implementer", "seq"))
 
     id: str = dc.field(metadata={"max": HASH})
     seq: int
     project: str = dc.field(metadata={"max": IDENT})
     implementer: str = dc.field(metadata={"max": USCC})
-    source: str = dc.field(metadata={"max": ENUM})              # restricted / unrestricted pot of the project fund
+    source: str = dc.field(metadata={"max": ENUM})  # restricted / unrestricted pot of the project fund
     amount_minor: int
     currency: str = dc.field(metadata={"max": 3})
     allocated_on: str = dc.field(metadata={"max": DATE})
@@ -246,13 +246,13 @@ class DisbursementRow:
     seq: int
     project: str = dc.field(metadata={"max": IDENT})
     implementer: str = dc.field(metadata={"max": USCC})
-    category: str = dc.field(metadata={"max": ENUM})            # program / admin / fundraising_cost
+    category: str = dc.field(metadata={"max": ENUM})  # program / admin / fundraising_cost
     amount_minor: int
     currency: str = dc.field(metadata={"max": 3})
     payee: str = dc.field(metadata={"max": 200})
     purpose: str = dc.field(metadata={"max": 500})
     paid_on: str = dc.field(metadata={"max": DATE})
-    evidence_json: str = dc.field(metadata={"max": 1400})       # JSON list of SHA-256 hex
+    evidence_json: str = dc.field(metadata={"max": 1400})  # JSON list of SHA-256 hex
     recorded_by: str = dc.field(metadata={"max": HASH})
     time: str = dc.field(metadata={"max": TIME})
     corrected: bool = False
@@ -284,19 +284,21 @@ class ProgressRow:
 class AttestationRow:
     __table__name__: ClassVar[str] = "p_attestation"
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
-    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('target',), ('project', 'seq'), ('overseer_org', 'seq'))
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (("target",), ("project", "seq"), ("overseer_org", "seq"))
 
     id: str = dc.field(metadata={"max": HASH})
     seq: int
     target: str = dc.field(metadata={"max": HASH})
     target_type: str = dc.field(metadata={"max": 40})
     overseer_org: str = dc.field(metadata={"max": USCC})
-    verdict: str = dc.field(metadata={"max": ENUM})             # approved / queried / flagged / resolved
+    verdict: str = dc.field(metadata={"max": ENUM})  # approved / queried / flagged / resolved
     findings: str = dc.field(metadata={"max": 2000})
     recorded_by: str = dc.field(metadata={"max": HASH})
     time: str = dc.field(metadata={"max": TIME})
     project: str | None = dc.field(default=None, metadata={"max": IDENT})
-    previous_verdict: str | None = dc.field(default=None, metadata={"max": ENUM})   # the target's verdict before this one
+    previous_verdict: str | None = dc.field(
+        default=None, metadata={"max": ENUM}
+    )  # the target's verdict before this one
     previous_verdict_by: str | None = dc.field(default=None, metadata={"max": HASH})
     corrected: bool = False
     corrected_by: str | None = dc.field(default=None, metadata={"max": HASH})
@@ -306,11 +308,11 @@ class AttestationRow:
 class AuditOpinionRow:
     __table__name__: ClassVar[str] = "p_audit_opinion"
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
-    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('org', 'year'),)
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (("org", "year"),)
 
     id: str = dc.field(metadata={"max": HASH})
     seq: int
-    org: str = dc.field(metadata={"max": USCC})                 # the audited organisation
+    org: str = dc.field(metadata={"max": USCC})  # the audited organisation
     year: int
     opinion: str = dc.field(metadata={"max": ENUM})
     report_sha256: str = dc.field(metadata={"max": HASH})
@@ -333,11 +335,11 @@ class FinancialsRow:
 
     __table__name__: ClassVar[str] = "p_financials"
     __pk__: ClassVar[tuple[str, ...]] = ("org", "year")
-    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('id',),)
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (("id",),)
 
     org: str = dc.field(metadata={"max": USCC})
     year: int
-    id: str = dc.field(metadata={"max": HASH})                  # the financials.reported entry
+    id: str = dc.field(metadata={"max": HASH})  # the financials.reported entry
     seq: int
     currency: str = dc.field(metadata={"max": 3})
     total_income_minor: int
@@ -345,8 +347,8 @@ class FinancialsRow:
     management_costs_minor: int
     fundraising_costs_minor: int
     total_spending_minor: int
-    net_assets_minor: int                 # year-end net assets
-    signer_org: str = dc.field(metadata={"max": USCC})          # the organisation itself, or the registrar
+    net_assets_minor: int  # year-end net assets
+    signer_org: str = dc.field(metadata={"max": USCC})  # the organisation itself, or the registrar
     recorded_by: str = dc.field(metadata={"max": HASH})
     time: str = dc.field(metadata={"max": TIME})
     audit_report_sha256: str | None = dc.field(default=None, metadata={"max": HASH})
@@ -359,7 +361,7 @@ class FinancialsRow:
 class CorrectionRow:
     __table__name__: ClassVar[str] = "p_correction"
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
-    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (('target',),)
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (("target",),)
 
     id: str = dc.field(metadata={"max": HASH})
     seq: int
@@ -370,7 +372,7 @@ class CorrectionRow:
     recorded_by: str = dc.field(metadata={"max": HASH})
     time: str = dc.field(metadata={"max": TIME})
     project: str | None = dc.field(default=None, metadata={"max": IDENT})
-    amount_minor: int | None = None       # the amount reversed, for money entries
+    amount_minor: int | None = None  # the amount reversed, for money entries
     currency: str | None = dc.field(default=None, metadata={"max": 3})
 
 
@@ -388,7 +390,7 @@ class ReportRow:
     rule_set: str = dc.field(metadata={"max": 64})
     tree_size: int
     root: str = dc.field(metadata={"max": HASH})
-    files_json: str = dc.field(metadata={"max": 12000})         # JSON list of {"name", "sha256", "size"}
+    files_json: str = dc.field(metadata={"max": 12000})  # JSON list of {"name", "sha256", "size"}
     recorded_by: str = dc.field(metadata={"max": HASH})
     time: str = dc.field(metadata={"max": TIME})
 
@@ -402,24 +404,26 @@ class SzFilingRow:
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
     __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (("org", "seq"), ("org", "ref"), ("authority", "seq"))
 
-    id: str = dc.field(metadata={"max": HASH})                  # the sz.donation_filed entry
+    id: str = dc.field(metadata={"max": HASH})  # the sz.donation_filed entry
     seq: int
-    org: str = dc.field(metadata={"max": USCC})                 # the donee that files
-    ref: str = dc.field(metadata={"max": 64})                   # the filing's reference, unique per organisation
-    authority: str = dc.field(metadata={"max": USCC})           # who must reply
+    org: str = dc.field(metadata={"max": USCC})  # the donee that files
+    ref: str = dc.field(metadata={"max": 64})  # the filing's reference, unique per organisation
+    authority: str = dc.field(metadata={"max": USCC})  # who must reply
     filed_on: str = dc.field(metadata={"max": DATE})
     emergency: bool
-    donations_json: str = dc.field(metadata={"max": 6800})      # JSON list of the donation.received leaf hashes covered
+    donations_json: str = dc.field(metadata={"max": 6800})  # JSON list of the donation.received leaf hashes covered
     purpose: str = dc.field(metadata={"max": 1000})
     intent_sha256: str = dc.field(metadata={"max": HASH})
     declaration_sha256: str = dc.field(metadata={"max": HASH})
     property_list_sha256: str = dc.field(metadata={"max": HASH})
     recorded_by: str = dc.field(metadata={"max": HASH})
     time: str = dc.field(metadata={"max": TIME})
-    accepted_on: str | None = dc.field(default=None, metadata={"max": DATE})   # emergency donations accepted before filing
+    accepted_on: str | None = dc.field(
+        default=None, metadata={"max": DATE}
+    )  # emergency donations accepted before filing
     note: str | None = dc.field(default=None, metadata={"max": 500})
     replied_on: str | None = dc.field(default=None, metadata={"max": DATE})
-    decision: str | None = dc.field(default=None, metadata={"max": ENUM})      # approved / objection
+    decision: str | None = dc.field(default=None, metadata={"max": ENUM})  # approved / objection
     reply_id: str | None = dc.field(default=None, metadata={"max": HASH})
     reply_seq: int | None = None
     reply_note: str | None = dc.field(default=None, metadata={"max": 1000})
@@ -434,25 +438,31 @@ class EntryRow:
     __table__name__: ClassVar[str] = "p_entry"
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
     __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (
-        ("seq",), ("project", "seq"), ("signer_org", "seq"), ("type", "seq"), ("signer", "seq"), ("last_verdict", "seq"),
+        ("seq",),
+        ("project", "seq"),
+        ("signer_org", "seq"),
+        ("type", "seq"),
+        ("signer", "seq"),
+        ("last_verdict", "seq"),
         # open queries and flags of an organisation or a project, newest first, without
         # walking all of its entries
-        ("signer_org", "last_verdict", "seq"), ("project", "last_verdict", "seq"),
+        ("signer_org", "last_verdict", "seq"),
+        ("project", "last_verdict", "seq"),
     )
 
     id: str = dc.field(metadata={"max": HASH})
     seq: int
     type: str = dc.field(metadata={"max": 40})
-    signer: str = dc.field(metadata={"max": HASH})              # key id
+    signer: str = dc.field(metadata={"max": HASH})  # key id
     signer_role: str = dc.field(metadata={"max": ENUM})
     signer_org: str = dc.field(metadata={"max": USCC})
-    time: str = dc.field(metadata={"max": TIME})                # log time
+    time: str = dc.field(metadata={"max": TIME})  # log time
     project: str | None = dc.field(default=None, metadata={"max": IDENT})
-    amount_minor: int | None = None       # the entry's data.amount (reversals too: positive)
+    amount_minor: int | None = None  # the entry's data.amount (reversals too: positive)
     currency: str | None = dc.field(default=None, metadata={"max": 3})
     corrected: bool = False
     corrected_by: str | None = dc.field(default=None, metadata={"max": HASH})
-    last_verdict: str | None = dc.field(default=None, metadata={"max": ENUM})       # latest oversight verdict on this entry
+    last_verdict: str | None = dc.field(default=None, metadata={"max": ENUM})  # latest oversight verdict on this entry
     last_verdict_by: str | None = dc.field(default=None, metadata={"max": HASH})
 
 

@@ -61,9 +61,10 @@ sz.filing_replied                 registrar (the authority the filing names), on
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
 
 from ..canonical import parse_time
 from ..ed25519_strict import public_key_problem
@@ -133,9 +134,16 @@ REGISTRAR_GRANTS = ("registrar", "org_admin", "overseer", "system")
 ORG_ADMIN_GRANTS = ("fundraiser", "implementer")
 
 # Types entry.corrected may target: money entries are reversed, the others withdrawn.
-CORRECTABLE = frozenset(MONEY_TYPES | {
-    "progress.reported", "attestation.recorded", "audit.opinion", "financials.reported", "sz.donation_filed",
-})
+CORRECTABLE = frozenset(
+    MONEY_TYPES
+    | {
+        "progress.reported",
+        "attestation.recorded",
+        "audit.opinion",
+        "financials.reported",
+        "sz.donation_filed",
+    }
+)
 _NOT_CORRECTABLE_INSTEAD: dict[str, tuple[str, str]] = {
     "registry.genesis": ("the trust root never changes", "登记根不可更改"),
     "org.registered": ("use org.updated or org.deregistered", "请使用 org.updated 或 org.deregistered"),
@@ -143,9 +151,14 @@ _NOT_CORRECTABLE_INSTEAD: dict[str, tuple[str, str]] = {
     "org.deregistered": ("register the organisation again under the registrar", "请由登记管理机关重新登记"),
     "key.granted": ("revoke the key with key.revoked", "请用 key.revoked 吊销该密钥"),
     "key.revoked": ("grant a new key with key.granted", "请用 key.granted 授权新密钥"),
-    "project.registered": ("record the changes in a progress report, or close the project and register a new one",
-                           "请在进展报告中说明，或结项后重新登记项目"),
-    "plan.filed": ("a filed plan stays on record; explain changes in a progress report", "已备案的方案不可撤回，变更请在进展报告中说明"),
+    "project.registered": (
+        "record the changes in a progress report, or close the project and register a new one",
+        "请在进展报告中说明，或结项后重新登记项目",
+    ),
+    "plan.filed": (
+        "a filed plan stays on record; explain changes in a progress report",
+        "已备案的方案不可撤回，变更请在进展报告中说明",
+    ),
     "plan.acknowledged": ("an acknowledgement stays on record", "备案确认不可撤回"),
     "project.closed": ("a closed project stays closed", "已结项的项目不能重新开启"),
     "entry.corrected": ("a correction is final; record the original entry again", "更正不可再更正，请重新记录原条目"),
@@ -159,10 +172,10 @@ _POT_ZH = {"restricted": "定向", "unrestricted": "非定向"}
 class AppendContext:
     """What the log knows about the entry being appended."""
 
-    seq: int          # the entry's position in the chain of logs (its seq, in the first log)
-    leaf_hash: str    # hex of the new leaf's hash: the entry's id
-    log_time: str     # RFC 3339 UTC 'Z' ms
-    origin: str       # the log's origin
+    seq: int  # the entry's position in the chain of logs (its seq, in the first log)
+    leaf_hash: str  # hex of the new leaf's hash: the entry's id
+    log_time: str  # RFC 3339 UTC 'Z' ms
+    origin: str  # the log's origin
     index: int | None = None  # its seq in its own log (a later shard); None: the same as seq
     # True when an entry the log accepted before is applied again (rebuild, monitor): the
     # admission checks that are not part of the protocol (the personal-data guard) are skipped,
@@ -203,9 +216,16 @@ class _Call:
         if self.key is None:
             raise InvariantBroken("self.key is missing")
         return EntryRow(
-            id=self.ctx.leaf_hash, seq=self.ctx.seq, type=self.entry.type, signer=self.entry.signer,
-            signer_role=self.key.role, signer_org=self.key.org, time=self.ctx.log_time,
-            project=project, amount_minor=amount, currency=currency,
+            id=self.ctx.leaf_hash,
+            seq=self.ctx.seq,
+            type=self.entry.type,
+            signer=self.entry.signer,
+            signer_role=self.key.role,
+            signer_org=self.key.org,
+            time=self.ctx.log_time,
+            project=project,
+            amount_minor=amount,
+            currency=currency,
         )
 
 
@@ -233,8 +253,13 @@ def signer_public_key(state: State, entry: SignedEntry, seq: int) -> bytes | Non
         raw = unb64(data.get("public_key") if isinstance(data, dict) else None, length=32, what="data.public_key")
         problem = public_key_problem(raw)  # refused before its signature is checked, by name
         if problem is not None:
-            raise LedgerError(C.DATA_INVALID, type=GENESIS, field="data.public_key", detail=problem,
-                              detail_zh="应为可用的 Ed25519 公钥（编码规范、非小阶点、在曲线上）")
+            raise LedgerError(
+                C.DATA_INVALID,
+                type=GENESIS,
+                field="data.public_key",
+                detail=problem,
+                detail_zh="应为可用的 Ed25519 公钥（编码规范、非小阶点、在曲线上）",
+            )
         if key_id(raw) != entry.signer:
             raise LedgerError(C.GENESIS_KEY_MISMATCH, expected=key_id(raw), signer=entry.signer)
         return raw
@@ -334,13 +359,17 @@ def _overseers(project: ProjectRow) -> list[str]:
 
 def _require_fundraiser(c: _Call, project: ProjectRow) -> None:
     if c.org_id != project.fundraiser_org:
-        raise LedgerError(C.NOT_PROJECT_FUNDRAISER, project=project.project, fundraiser=project.fundraiser_org, org=c.org_id)
+        raise LedgerError(
+            C.NOT_PROJECT_FUNDRAISER, project=project.project, fundraiser=project.fundraiser_org, org=c.org_id
+        )
 
 
 def _require_implementer(c: _Call, project: ProjectRow, org_id: str) -> None:
     implementers = _implementers(project)
     if org_id not in implementers:
-        raise LedgerError(C.NOT_PROJECT_IMPLEMENTER, org=org_id, project=project.project, implementers=", ".join(implementers))
+        raise LedgerError(
+            C.NOT_PROJECT_IMPLEMENTER, org=org_id, project=project.project, implementers=", ".join(implementers)
+        )
 
 
 def _require_open(project: ProjectRow, what: str, what_zh: str) -> None:
@@ -373,15 +402,27 @@ def _not_before_org(c: _Call, field: str, value: str | None, org_id: str) -> Non
     org = c.state.get(OrgRow, org_id)
     if value is None or org is None or org.registered_on is None or value >= org.registered_on:
         return
-    raise LedgerError(C.DATE_TOO_EARLY, field=field, date=value, earliest=org.registered_on,
-                      what=f"the registration of {org_id}", what_zh=f"机构 {org_id} 的成立登记日期")
+    raise LedgerError(
+        C.DATE_TOO_EARLY,
+        field=field,
+        date=value,
+        earliest=org.registered_on,
+        what=f"the registration of {org_id}",
+        what_zh=f"机构 {org_id} 的成立登记日期",
+    )
 
 
 def _not_before_project(field: str, value: str, project: ProjectRow) -> None:
     """Money and reports of a project may not be dated before the project's start_date."""
     if value < project.start_date:
-        raise LedgerError(C.DATE_TOO_EARLY, field=field, date=value, earliest=project.start_date,
-                          what=f"the start of project {project.project}", what_zh=f"项目 {project.project} 的开始日期")
+        raise LedgerError(
+            C.DATE_TOO_EARLY,
+            field=field,
+            date=value,
+            earliest=project.start_date,
+            what=f"the start of project {project.project}",
+            what_zh=f"项目 {project.project} 的开始日期",
+        )
 
 
 def _qualified(project: ProjectRow, org: OrgRow) -> None:
@@ -413,22 +454,44 @@ def _genesis(c: _Call) -> list[Any]:
     if c.entry.body.get("log") != c.ctx.origin:
         raise LedgerError("wrong_log", got=c.entry.body.get("log"), expected=c.ctx.origin)
     seq, time = c.ctx.seq, c.ctx.log_time
-    key = KeyRow(key_id=public_id, public_key=d.public_key, role="registrar", org=d.org, holder=d.holder, granted_seq=seq)
+    key = KeyRow(
+        key_id=public_id, public_key=d.public_key, role="registrar", org=d.org, holder=d.holder, granted_seq=seq
+    )
     log_key_id = key_id(unb64(d.log_key, length=32)) if d.log_key else None
     return [
         RegistryRow(
-            origin=d.origin, jurisdiction=d.jurisdiction, rule_sets_json=_json(list(d.rule_sets)),
-            registrar_org=d.org, registrar_key=public_id, genesis_id=c.ctx.leaf_hash, genesis_time=time,
-            log_key=d.log_key, log_key_id=log_key_id, log_key_from_size=0 if d.log_key else None,
+            origin=d.origin,
+            jurisdiction=d.jurisdiction,
+            rule_sets_json=_json(list(d.rule_sets)),
+            registrar_org=d.org,
+            registrar_key=public_id,
+            genesis_id=c.ctx.leaf_hash,
+            genesis_time=time,
+            log_key=d.log_key,
+            log_key_id=log_key_id,
+            log_key_from_size=0 if d.log_key else None,
         ),
         OrgRow(
-            org=d.org, name_zh=d.org_name_zh, name_en=d.org_name_en, legal_form="government", track="registered",
-            public_fundraising=False, is_registrar=True, status="active", registered_seq=seq, updated_seq=seq,
+            org=d.org,
+            name_zh=d.org_name_zh,
+            name_en=d.org_name_en,
+            legal_form="government",
+            track="registered",
+            public_fundraising=False,
+            is_registrar=True,
+            status="active",
+            registered_seq=seq,
+            updated_seq=seq,
         ),
         key,
         EntryRow(
-            id=c.ctx.leaf_hash, seq=seq, type=GENESIS, signer=public_id, signer_role="registrar",
-            signer_org=d.org, time=time,
+            id=c.ctx.leaf_hash,
+            seq=seq,
+            type=GENESIS,
+            signer=public_id,
+            signer_role="registrar",
+            signer_org=d.org,
+            time=time,
         ),
     ]
 
@@ -458,13 +521,25 @@ def _continuation(c: _Call) -> list[Any]:
         raise InvariantBroken("before is missing")
     return [
         replace(
-            before, origin=c.ctx.origin, jurisdiction=d.jurisdiction, rule_sets_json=_json(list(d.rule_sets)),
-            genesis_id=c.ctx.leaf_hash, genesis_time=c.ctx.log_time, log_key_from_size=0,
-            previous_origin=before.origin, next_origin=None, sealed_size=None,
+            before,
+            origin=c.ctx.origin,
+            jurisdiction=d.jurisdiction,
+            rule_sets_json=_json(list(d.rule_sets)),
+            genesis_id=c.ctx.leaf_hash,
+            genesis_time=c.ctx.log_time,
+            log_key_from_size=0,
+            previous_origin=before.origin,
+            next_origin=None,
+            sealed_size=None,
         ),
         EntryRow(
-            id=c.ctx.leaf_hash, seq=c.ctx.seq, type=GENESIS, signer=c.entry.signer, signer_role="log",
-            signer_org=before.registrar_org, time=c.ctx.log_time,
+            id=c.ctx.leaf_hash,
+            seq=c.ctx.seq,
+            type=GENESIS,
+            signer=c.entry.signer,
+            signer_role="log",
+            signer_org=before.registrar_org,
+            time=c.ctx.log_time,
         ),
     ]
 
@@ -483,14 +558,21 @@ def _log_sealed(c: _Call) -> list[Any]:
     d = c.data
     registry = _signed_by_log_key(c)
     if d.size != c.ctx.log_seq + 1:
-        raise LedgerError(C.LOG_SEAL_INVALID, detail=f"size must be {c.ctx.log_seq + 1}, the size right after this entry")
+        raise LedgerError(
+            C.LOG_SEAL_INVALID, detail=f"size must be {c.ctx.log_seq + 1}, the size right after this entry"
+        )
     if d.next_origin == c.ctx.origin or c.state.get(RegistryRow, d.next_origin) is not None:
         raise LedgerError(C.LOG_SEAL_INVALID, detail=f"the origin {d.next_origin} is already a log of this registry")
     return [
         replace(registry, next_origin=d.next_origin, sealed_size=d.size),
         EntryRow(
-            id=c.ctx.leaf_hash, seq=c.ctx.seq, type=LOG_SEALED, signer=c.entry.signer, signer_role="log",
-            signer_org=registry.registrar_org, time=c.ctx.log_time,
+            id=c.ctx.leaf_hash,
+            seq=c.ctx.seq,
+            type=LOG_SEALED,
+            signer=c.entry.signer,
+            signer_role="log",
+            signer_org=registry.registrar_org,
+            time=c.ctx.log_time,
         ),
     ]
 
@@ -506,9 +588,16 @@ def continuation_data(state: State, previous: dict[str, Any], origin: str) -> di
     if not (root is not None and org is not None):
         raise InvariantBroken("broken: the genesis registered both")
     data: dict[str, Any] = {
-        "origin": origin, "jurisdiction": before.jurisdiction, "rule_sets": json.loads(before.rule_sets_json),
-        "public_key": root.public_key, "role": "registrar", "org": before.registrar_org,
-        "org_name_zh": org.name_zh, "holder": root.holder, "log_key": before.log_key, "previous": dict(previous),
+        "origin": origin,
+        "jurisdiction": before.jurisdiction,
+        "rule_sets": json.loads(before.rule_sets_json),
+        "public_key": root.public_key,
+        "role": "registrar",
+        "org": before.registrar_org,
+        "org_name_zh": org.name_zh,
+        "holder": root.holder,
+        "log_key": before.log_key,
+        "previous": dict(previous),
     }
     if org.name_en:
         data["org_name_en"] = org.name_en
@@ -519,15 +608,22 @@ def _log_key_rotated(c: _Call) -> list[Any]:
     d = c.data
     registry = _signed_by_log_key(c)
     if d.from_size != c.ctx.log_seq + 1:
-        raise LedgerError(C.LOG_KEY_ROTATION_INVALID, detail=f"from_size must be {c.ctx.log_seq + 1}, the size right after this entry")
+        raise LedgerError(
+            C.LOG_KEY_ROTATION_INVALID, detail=f"from_size must be {c.ctx.log_seq + 1}, the size right after this entry"
+        )
     new_id = key_id(unb64(d.public_key, length=32))
     if new_id == registry.log_key_id:
         raise LedgerError(C.LOG_KEY_ROTATION_INVALID, detail="the new key is the current key")
     return [
         replace(registry, log_key=d.public_key, log_key_id=new_id, log_key_from_size=d.from_size),
         EntryRow(
-            id=c.ctx.leaf_hash, seq=c.ctx.seq, type=LOG_KEY_ROTATED, signer=c.entry.signer, signer_role="log",
-            signer_org=registry.registrar_org, time=c.ctx.log_time,
+            id=c.ctx.leaf_hash,
+            seq=c.ctx.seq,
+            type=LOG_KEY_ROTATED,
+            signer=c.entry.signer,
+            signer_role="log",
+            signer_org=registry.registrar_org,
+            time=c.ctx.log_time,
         ),
     ]
 
@@ -540,9 +636,17 @@ def _org_registered(c: _Call) -> list[Any]:
     _check_qualification_form(d.org, d.legal_form, d.track, d.public_fundraising)
     _not_late(c, "registered_on", d.registered_on)
     row = OrgRow(
-        org=d.org, name_zh=d.name_zh, name_en=d.name_en, legal_form=d.legal_form, track=d.track,
-        public_fundraising=d.public_fundraising, is_registrar=False, status="active",
-        registered_seq=c.ctx.seq, updated_seq=c.ctx.seq, registered_on=d.registered_on,
+        org=d.org,
+        name_zh=d.name_zh,
+        name_en=d.name_en,
+        legal_form=d.legal_form,
+        track=d.track,
+        public_fundraising=d.public_fundraising,
+        is_registrar=False,
+        status="active",
+        registered_seq=c.ctx.seq,
+        updated_seq=c.ctx.seq,
+        registered_on=d.registered_on,
     )
     return [row, c.entry_row()]
 
@@ -568,7 +672,9 @@ def _org_deregistered(c: _Call) -> list[Any]:
     if org.is_registrar:
         raise LedgerError(C.REGISTRAR_ORG_PROTECTED, org=org.org)
     _not_before_org(c, "effective_on", d.effective_on, org.org)
-    new = replace(org, status="deregistered", deregistered_seq=c.ctx.seq, deregister_reason=d.reason, updated_seq=c.ctx.seq)
+    new = replace(
+        org, status="deregistered", deregistered_seq=c.ctx.seq, deregister_reason=d.reason, updated_seq=c.ctx.seq
+    )
     return [new, c.entry_row()]
 
 
@@ -582,8 +688,13 @@ def _key_granted(c: _Call) -> list[Any]:
 
     def refuse(detail: str, detail_zh: str) -> LedgerError:
         return LedgerError(
-            C.GRANT_NOT_ALLOWED, signer_role=c.role, signer_org=c.org_id, role=d.role, org=d.org,
-            detail=detail, detail_zh=detail_zh,
+            C.GRANT_NOT_ALLOWED,
+            signer_role=c.role,
+            signer_org=c.org_id,
+            role=d.role,
+            org=d.org,
+            detail=detail,
+            detail_zh=detail_zh,
         )
 
     if c.role == "registrar":
@@ -593,7 +704,9 @@ def _key_granted(c: _Call) -> list[Any]:
                 "募集和执行密钥由该组织自己的管理员（org_admin）授权",
             )
         if d.role == "registrar" and not target_org.is_registrar:
-            raise refuse("registrar keys belong to the registrar's own organisation", "登记管理密钥只能属于登记管理机关")
+            raise refuse(
+                "registrar keys belong to the registrar's own organisation", "登记管理密钥只能属于登记管理机关"
+            )
     else:  # org_admin
         if d.role not in ORG_ADMIN_GRANTS:
             raise refuse(
@@ -601,10 +714,18 @@ def _key_granted(c: _Call) -> list[Any]:
                 "组织管理员只能授权募集和执行密钥，其他密钥由登记管理机关授权",
             )
         if d.org != c.org_id:
-            raise refuse("an organisation administrator grants keys only in its own organisation", "组织管理员只能为本组织授权密钥")
+            raise refuse(
+                "an organisation administrator grants keys only in its own organisation",
+                "组织管理员只能为本组织授权密钥",
+            )
     key = KeyRow(
-        key_id=new_id, public_key=d.public_key, role=d.role, org=d.org, holder=d.holder,
-        granted_seq=c.ctx.seq, granted_by=c.entry.signer,
+        key_id=new_id,
+        public_key=d.public_key,
+        role=d.role,
+        org=d.org,
+        holder=d.holder,
+        granted_seq=c.ctx.seq,
+        granted_by=c.entry.signer,
     )
     return [key, c.entry_row()]
 
@@ -620,7 +741,12 @@ def _key_revoked(c: _Call) -> list[Any]:
         raise LedgerError(C.KEY_REVOKE_SELF)
     if c.role != "registrar" and (target.role not in ORG_ADMIN_GRANTS or target.org != c.org_id):
         raise LedgerError(
-            C.REVOKE_NOT_ALLOWED, signer_role=c.role, signer_org=c.org_id, role=target.role, key=target.key_id, org=target.org,
+            C.REVOKE_NOT_ALLOWED,
+            signer_role=c.role,
+            signer_org=c.org_id,
+            role=target.role,
+            key=target.key_id,
+            org=target.org,
         )
     new = replace(target, revoked_seq=c.ctx.seq, revoked_by=c.entry.signer, revoke_reason=d.reason)
     return [new, c.entry_row()]
@@ -644,9 +770,17 @@ def _project_registered(c: _Call) -> list[Any]:
         _active_org(c.state, org_id)
     for overseer in d.overseers:
         if overseer == fundraiser.org:
-            raise LedgerError(C.SEPARATION_VIOLATION, org=overseer, project=d.project, other_role="fundraiser", other_role_zh="募集方")
+            raise LedgerError(
+                C.SEPARATION_VIOLATION, org=overseer, project=d.project, other_role="fundraiser", other_role_zh="募集方"
+            )
         if overseer in d.implementers:
-            raise LedgerError(C.SEPARATION_VIOLATION, org=overseer, project=d.project, other_role="implementer", other_role_zh="执行方")
+            raise LedgerError(
+                C.SEPARATION_VIOLATION,
+                org=overseer,
+                project=d.project,
+                other_role="implementer",
+                other_role_zh="执行方",
+            )
     if not d.directed:
         if d.plan is None:
             raise LedgerError(C.PLAN_REQUIRED, project=d.project)
@@ -656,20 +790,41 @@ def _project_registered(c: _Call) -> list[Any]:
     plan_fields: dict[str, Any] = {}
     if plan is not None:
         plan_fields = {
-            "plan_purpose": plan.purpose, "plan_fundraising_start": plan.fundraising_start,
-            "plan_fundraising_end": plan.fundraising_end, "plan_area": plan.area,
-            "plan_responsible_person": plan.responsible_person, "plan_office_address": plan.office_address,
-            "plan_receiving_methods": plan.receiving_methods, "plan_bank_account": plan.bank_account,
-            "plan_beneficiaries": plan.beneficiaries, "plan_use_of_funds": plan.use_of_funds,
-            "plan_fundraising_cost": plan.fundraising_cost, "plan_surplus_handling": plan.surplus_handling,
+            "plan_purpose": plan.purpose,
+            "plan_fundraising_start": plan.fundraising_start,
+            "plan_fundraising_end": plan.fundraising_end,
+            "plan_area": plan.area,
+            "plan_responsible_person": plan.responsible_person,
+            "plan_office_address": plan.office_address,
+            "plan_receiving_methods": plan.receiving_methods,
+            "plan_bank_account": plan.bank_account,
+            "plan_beneficiaries": plan.beneficiaries,
+            "plan_use_of_funds": plan.use_of_funds,
+            "plan_fundraising_cost": plan.fundraising_cost,
+            "plan_surplus_handling": plan.surplus_handling,
         }
     project = ProjectRow(
-        project=d.project, title_zh=d.title_zh, title_en=d.title_en, field=d.field, region=d.region,
-        start_date=d.start_date, end_date=d.end_date, currency=d.currency, target_minor=d.target,
-        fundraiser_org=fundraiser.org, registered_by=c.entry.signer, registered_id=c.ctx.leaf_hash,
-        registered_seq=c.ctx.seq, implementers_json=_json(list(d.implementers)),
-        overseers_json=_json(list(d.overseers)), directed=d.directed, emergency=d.emergency,
-        status="open", closed=False, description=d.description, **plan_fields,
+        project=d.project,
+        title_zh=d.title_zh,
+        title_en=d.title_en,
+        field=d.field,
+        region=d.region,
+        start_date=d.start_date,
+        end_date=d.end_date,
+        currency=d.currency,
+        target_minor=d.target,
+        fundraiser_org=fundraiser.org,
+        registered_by=c.entry.signer,
+        registered_id=c.ctx.leaf_hash,
+        registered_seq=c.ctx.seq,
+        implementers_json=_json(list(d.implementers)),
+        overseers_json=_json(list(d.overseers)),
+        directed=d.directed,
+        emergency=d.emergency,
+        status="open",
+        closed=False,
+        description=d.description,
+        **plan_fields,
     )
     fund = FundRow(project=d.project, currency=d.currency, fundraiser_org=fundraiser.org)
     return [project, fund, c.entry_row(project=d.project)]
@@ -698,11 +853,17 @@ def _plan_filed(c: _Call) -> list[Any]:
     today, deadline = c.today(), _plan_deadline(project)
     if today > deadline:
         raise LedgerError(
-            C.PLAN_FILED_LATE, project=project.project, deadline=deadline.isoformat(),
-            start=project.plan_fundraising_start, today=today.isoformat(),
+            C.PLAN_FILED_LATE,
+            project=project.project,
+            deadline=deadline.isoformat(),
+            start=project.plan_fundraising_start,
+            today=today.isoformat(),
         )
     new = replace(
-        project, plan_filed_seq=c.ctx.seq, plan_filed_id=c.ctx.leaf_hash, plan_filed_time=c.ctx.log_time,
+        project,
+        plan_filed_seq=c.ctx.seq,
+        plan_filed_id=c.ctx.leaf_hash,
+        plan_filed_time=c.ctx.log_time,
         plan_filing_number=d.filing_number,
     )
     return [new, c.entry_row(project=project.project)]
@@ -730,13 +891,22 @@ def _project_closed(c: _Call) -> list[Any]:
     fund = _fund(c, project)
     if d.surplus != fund.balance_minor:
         raise LedgerError(
-            C.CLOSE_SURPLUS_MISMATCH, project=project.project,
-            computed=_money(fund.balance_minor, project.currency), stated=_money(d.surplus, project.currency),
+            C.CLOSE_SURPLUS_MISMATCH,
+            project=project.project,
+            computed=_money(fund.balance_minor, project.currency),
+            stated=_money(d.surplus, project.currency),
         )
     new = replace(
-        project, status="closed", closed=True, closed_seq=c.ctx.seq, closed_id=c.ctx.leaf_hash,
-        closed_on=d.closed_on, close_summary=d.summary, surplus_minor=d.surplus,
-        surplus_handling=d.surplus_handling, surplus_note=d.surplus_note,
+        project,
+        status="closed",
+        closed=True,
+        closed_seq=c.ctx.seq,
+        closed_id=c.ctx.leaf_hash,
+        closed_on=d.closed_on,
+        close_summary=d.summary,
+        surplus_minor=d.surplus,
+        surplus_handling=d.surplus_handling,
+        surplus_note=d.surplus_note,
     )
     return [new, c.entry_row(project=project.project)]
 
@@ -752,7 +922,9 @@ def _org_year(c: _Call, org: str, day: str, currency: str, **deltas: int) -> Org
 
 
 def _donor_type(c: _Call, project: str, donor_type: str, amount: int, count: int) -> ProjectDonorTypeRow:
-    row = c.state.get(ProjectDonorTypeRow, project, donor_type) or ProjectDonorTypeRow(project=project, donor_type=donor_type)
+    row = c.state.get(ProjectDonorTypeRow, project, donor_type) or ProjectDonorTypeRow(
+        project=project, donor_type=donor_type
+    )
     return replace(row, raised_minor=row.raised_minor + amount, donations_count=row.donations_count + count)
 
 
@@ -774,7 +946,9 @@ def _donation_received(c: _Call) -> list[Any]:
         if end is None:
             raise InvariantBroken("end is missing")
         if not start <= d.received_on <= end:
-            raise LedgerError(C.OUTSIDE_FUNDRAISING_PERIOD, date=d.received_on, project=project.project, start=start, end=end)
+            raise LedgerError(
+                C.OUTSIDE_FUNDRAISING_PERIOD, date=d.received_on, project=project.project, start=start, end=end
+            )
     _not_before_project("received_on", d.received_on, project)
     fund = _fund(c, project)
     amount = d.amount
@@ -791,10 +965,23 @@ def _donation_received(c: _Call) -> list[Any]:
         },
     )
     donation = DonationRow(
-        id=c.ctx.leaf_hash, seq=c.ctx.seq, project=project.project, amount_minor=amount, currency=d.currency,
-        kind=d.kind, channel=d.channel, donor_type=d.donor_type, commitment=d.commitment, restricted=d.restricted,
-        received_on=d.received_on, fundraiser_org=project.fundraiser_org, recorded_by=c.entry.signer,
-        time=c.ctx.log_time, in_kind_description=d.in_kind_description, receipt_no=d.receipt_no, note=d.note,
+        id=c.ctx.leaf_hash,
+        seq=c.ctx.seq,
+        project=project.project,
+        amount_minor=amount,
+        currency=d.currency,
+        kind=d.kind,
+        channel=d.channel,
+        donor_type=d.donor_type,
+        commitment=d.commitment,
+        restricted=d.restricted,
+        received_on=d.received_on,
+        fundraiser_org=project.fundraiser_org,
+        recorded_by=c.entry.signer,
+        time=c.ctx.log_time,
+        in_kind_description=d.in_kind_description,
+        receipt_no=d.receipt_no,
+        note=d.note,
     )
     year = _org_year(c, project.fundraiser_org, d.received_on, d.currency, raised_minor=amount, donations_count=1)
     by_type = _donor_type(c, project.project, d.donor_type, amount, 1)
@@ -818,8 +1005,12 @@ def _funds_allocated(c: _Call) -> list[Any]:
     available = getattr(fund, f"available_{pot}_minor")
     if amount > available:
         raise LedgerError(
-            C.INSUFFICIENT_FUNDS, amount=_money(amount, d.currency), pot=pot, pot_zh=_POT_ZH[pot],
-            project=project.project, available=_money(available, d.currency),
+            C.INSUFFICIENT_FUNDS,
+            amount=_money(amount, d.currency),
+            pot=pot,
+            pot_zh=_POT_ZH[pot],
+            project=project.project,
+            available=_money(available, d.currency),
         )
     new_fund = replace(
         fund,
@@ -830,15 +1021,27 @@ def _funds_allocated(c: _Call) -> list[Any]:
         },
     )
     balance = c.state.get(AllocationBalanceRow, project.project, d.implementer) or AllocationBalanceRow(
-        project=project.project, implementer=d.implementer, currency=project.currency,
+        project=project.project,
+        implementer=d.implementer,
+        currency=project.currency,
     )
     new_balance = replace(
-        balance, allocated_minor=balance.allocated_minor + amount, balance_minor=balance.balance_minor + amount,
+        balance,
+        allocated_minor=balance.allocated_minor + amount,
+        balance_minor=balance.balance_minor + amount,
     )
     allocation = AllocationRow(
-        id=c.ctx.leaf_hash, seq=c.ctx.seq, project=project.project, implementer=d.implementer, source=pot,
-        amount_minor=amount, currency=d.currency, allocated_on=d.allocated_on, recorded_by=c.entry.signer,
-        time=c.ctx.log_time, note=d.note,
+        id=c.ctx.leaf_hash,
+        seq=c.ctx.seq,
+        project=project.project,
+        implementer=d.implementer,
+        source=pot,
+        amount_minor=amount,
+        currency=d.currency,
+        allocated_on=d.allocated_on,
+        recorded_by=c.entry.signer,
+        time=c.ctx.log_time,
+        note=d.note,
     )
     return [allocation, new_fund, new_balance, c.entry_row(project.project, amount, d.currency)]
 
@@ -858,8 +1061,11 @@ def _funds_disbursed(c: _Call) -> list[Any]:
     available = 0 if balance is None else balance.balance_minor
     if balance is None or amount > available:
         raise LedgerError(
-            C.INSUFFICIENT_ALLOCATION, amount=_money(amount, d.currency), project=project.project,
-            implementer=implementer, available=_money(available, d.currency),
+            C.INSUFFICIENT_ALLOCATION,
+            amount=_money(amount, d.currency),
+            project=project.project,
+            implementer=implementer,
+            available=_money(available, d.currency),
         )
     fund = _fund(c, project)
     category_field = f"disbursed_{d.category}_minor"
@@ -870,12 +1076,24 @@ def _funds_disbursed(c: _Call) -> list[Any]:
         **{category_field: getattr(fund, category_field) + amount},
     )
     new_balance = replace(
-        balance, disbursed_minor=balance.disbursed_minor + amount, balance_minor=balance.balance_minor - amount,
+        balance,
+        disbursed_minor=balance.disbursed_minor + amount,
+        balance_minor=balance.balance_minor - amount,
     )
     disbursement = DisbursementRow(
-        id=c.ctx.leaf_hash, seq=c.ctx.seq, project=project.project, implementer=implementer, category=d.category,
-        amount_minor=amount, currency=d.currency, payee=d.payee, purpose=d.purpose, paid_on=d.paid_on,
-        evidence_json=_json(list(d.evidence)), recorded_by=c.entry.signer, time=c.ctx.log_time,
+        id=c.ctx.leaf_hash,
+        seq=c.ctx.seq,
+        project=project.project,
+        implementer=implementer,
+        category=d.category,
+        amount_minor=amount,
+        currency=d.currency,
+        payee=d.payee,
+        purpose=d.purpose,
+        paid_on=d.paid_on,
+        evidence_json=_json(list(d.evidence)),
+        recorded_by=c.entry.signer,
+        time=c.ctx.log_time,
     )
     year = _org_year(c, implementer, d.paid_on, d.currency, **{category_field: amount})
     return [disbursement, new_fund, new_balance, year, c.entry_row(project.project, amount, d.currency)]
@@ -888,9 +1106,16 @@ def _progress_reported(c: _Call) -> list[Any]:
     _not_future(c, "period_start", d.period_start)
     _not_before_org(c, "period_start", d.period_start, c.org_id)
     progress = ProgressRow(
-        id=c.ctx.leaf_hash, seq=c.ctx.seq, project=project.project, implementer=c.org_id,
-        period_start=d.period_start, period_end=d.period_end, summary=d.summary,
-        evidence_json=_json(list(d.evidence)), recorded_by=c.entry.signer, time=c.ctx.log_time,
+        id=c.ctx.leaf_hash,
+        seq=c.ctx.seq,
+        project=project.project,
+        implementer=c.org_id,
+        period_start=d.period_start,
+        period_end=d.period_end,
+        summary=d.summary,
+        evidence_json=_json(list(d.evidence)),
+        recorded_by=c.entry.signer,
+        time=c.ctx.log_time,
         beneficiaries=d.beneficiaries,
     )
     return [progress, c.entry_row(project=project.project)]
@@ -915,13 +1140,24 @@ def _attestation_recorded(c: _Call) -> list[Any]:
         project = _project(c, target.project)
         overseers = _overseers(project)
         if c.org_id not in overseers:
-            raise LedgerError(C.NOT_PROJECT_OVERSEER, org=c.org_id, project=project.project, overseers=", ".join(overseers))
+            raise LedgerError(
+                C.NOT_PROJECT_OVERSEER, org=c.org_id, project=project.project, overseers=", ".join(overseers)
+            )
     if d.verdict == "resolved" and target.last_verdict not in ("queried", "flagged"):
         raise LedgerError(C.NOTHING_TO_RESOLVE, target=target.id, verdict=target.last_verdict or "none")
     attestation = AttestationRow(
-        id=c.ctx.leaf_hash, seq=c.ctx.seq, target=target.id, target_type=target.type, overseer_org=c.org_id,
-        verdict=d.verdict, findings=d.findings, recorded_by=c.entry.signer, time=c.ctx.log_time,
-        project=target.project, previous_verdict=target.last_verdict, previous_verdict_by=target.last_verdict_by,
+        id=c.ctx.leaf_hash,
+        seq=c.ctx.seq,
+        target=target.id,
+        target_type=target.type,
+        overseer_org=c.org_id,
+        verdict=d.verdict,
+        findings=d.findings,
+        recorded_by=c.entry.signer,
+        time=c.ctx.log_time,
+        project=target.project,
+        previous_verdict=target.last_verdict,
+        previous_verdict_by=target.last_verdict_by,
     )
     new_target = replace(target, last_verdict=d.verdict, last_verdict_by=c.ctx.leaf_hash)
     return [attestation, new_target, c.entry_row(project=target.project)]
@@ -938,9 +1174,16 @@ def _audit_opinion(c: _Call) -> list[Any]:
     if d.year > today.year:
         raise LedgerError(C.DATE_IN_FUTURE, field="year", date=str(d.year), today=today.isoformat())
     opinion = AuditOpinionRow(
-        id=c.ctx.leaf_hash, seq=c.ctx.seq, org=d.org, year=d.year, opinion=d.opinion,
-        report_sha256=d.report_sha256, auditor_org=c.org_id, recorded_by=c.entry.signer,
-        time=c.ctx.log_time, summary=d.summary,
+        id=c.ctx.leaf_hash,
+        seq=c.ctx.seq,
+        org=d.org,
+        year=d.year,
+        opinion=d.opinion,
+        report_sha256=d.report_sha256,
+        auditor_org=c.org_id,
+        recorded_by=c.entry.signer,
+        time=c.ctx.log_time,
+        summary=d.summary,
     )
     return [opinion, c.entry_row()]
 
@@ -957,11 +1200,22 @@ def _financials_reported(c: _Call) -> list[Any]:
     if existing is not None and not existing.corrected:
         raise LedgerError(C.FINANCIALS_EXIST, org=d.org, year=d.year, seq=existing.seq)
     row = FinancialsRow(
-        org=d.org, year=d.year, id=c.ctx.leaf_hash, seq=c.ctx.seq, currency=d.currency,
-        total_income_minor=d.total_income, charitable_spending_minor=d.charitable_spending,
-        management_costs_minor=d.management_costs, fundraising_costs_minor=d.fundraising_costs,
-        total_spending_minor=d.total_spending, net_assets_minor=d.net_assets, signer_org=c.org_id,
-        recorded_by=c.entry.signer, time=c.ctx.log_time, audit_report_sha256=d.audit_report_sha256, note=d.note,
+        org=d.org,
+        year=d.year,
+        id=c.ctx.leaf_hash,
+        seq=c.ctx.seq,
+        currency=d.currency,
+        total_income_minor=d.total_income,
+        charitable_spending_minor=d.charitable_spending,
+        management_costs_minor=d.management_costs,
+        fundraising_costs_minor=d.fundraising_costs,
+        total_spending_minor=d.total_spending,
+        net_assets_minor=d.net_assets,
+        signer_org=c.org_id,
+        recorded_by=c.entry.signer,
+        time=c.ctx.log_time,
+        audit_report_sha256=d.audit_report_sha256,
+        note=d.note,
     )
     return [row, c.entry_row()]
 
@@ -972,9 +1226,18 @@ def _report_issued(c: _Call) -> list[Any]:
         raise LedgerError(C.REPORT_TREE_SIZE, tree_size=d.tree_size, size=c.ctx.log_seq)
     files = [{"name": f.name, "sha256": f.sha256, "size": f.size} for f in d.files]
     report = ReportRow(
-        id=c.ctx.leaf_hash, seq=c.ctx.seq, kind=d.kind, subject=d.subject, period_start=d.period_start,
-        period_end=d.period_end, rule_set=d.rule_set, tree_size=d.tree_size, root=d.root,
-        files_json=_json(files), recorded_by=c.entry.signer, time=c.ctx.log_time,
+        id=c.ctx.leaf_hash,
+        seq=c.ctx.seq,
+        kind=d.kind,
+        subject=d.subject,
+        period_start=d.period_start,
+        period_end=d.period_end,
+        rule_set=d.rule_set,
+        tree_size=d.tree_size,
+        root=d.root,
+        files_json=_json(files),
+        recorded_by=c.entry.signer,
+        time=c.ctx.log_time,
     )
     return [report, c.entry_row()]
 
@@ -1004,20 +1267,46 @@ def _sz_donation_filed(c: _Call) -> list[Any]:
     for leaf in d.donations:
         donation = c.state.get(DonationRow, leaf)
         if donation is None:
-            raise LedgerError(C.SZ_DONATION_INVALID, donation=leaf, org=c.org_id,
-                              detail="it is not a donation.received entry", detail_zh="该条目不是 donation.received 条目")
+            raise LedgerError(
+                C.SZ_DONATION_INVALID,
+                donation=leaf,
+                org=c.org_id,
+                detail="it is not a donation.received entry",
+                detail_zh="该条目不是 donation.received 条目",
+            )
         if donation.fundraiser_org != c.org_id:
-            raise LedgerError(C.SZ_DONATION_INVALID, donation=leaf, org=c.org_id,
-                              detail=f"it was received by {donation.fundraiser_org}", detail_zh=f"该捐赠由 {donation.fundraiser_org} 接受")
+            raise LedgerError(
+                C.SZ_DONATION_INVALID,
+                donation=leaf,
+                org=c.org_id,
+                detail=f"it was received by {donation.fundraiser_org}",
+                detail_zh=f"该捐赠由 {donation.fundraiser_org} 接受",
+            )
         if donation.corrected:
-            raise LedgerError(C.SZ_DONATION_INVALID, donation=leaf, org=c.org_id,
-                              detail=f"it was reversed by {donation.corrected_by}", detail_zh=f"该捐赠已被 {donation.corrected_by} 冲销")
+            raise LedgerError(
+                C.SZ_DONATION_INVALID,
+                donation=leaf,
+                org=c.org_id,
+                detail=f"it was reversed by {donation.corrected_by}",
+                detail_zh=f"该捐赠已被 {donation.corrected_by} 冲销",
+            )
     filing = SzFilingRow(
-        id=c.ctx.leaf_hash, seq=c.ctx.seq, org=c.org_id, ref=d.ref, authority=d.authority, filed_on=d.filed_on,
-        emergency=d.emergency, donations_json=_json(list(d.donations)), purpose=d.purpose,
-        intent_sha256=d.intent_sha256, declaration_sha256=d.declaration_sha256,
-        property_list_sha256=d.property_list_sha256, recorded_by=c.entry.signer, time=c.ctx.log_time,
-        accepted_on=d.accepted_on, note=d.note,
+        id=c.ctx.leaf_hash,
+        seq=c.ctx.seq,
+        org=c.org_id,
+        ref=d.ref,
+        authority=d.authority,
+        filed_on=d.filed_on,
+        emergency=d.emergency,
+        donations_json=_json(list(d.donations)),
+        purpose=d.purpose,
+        intent_sha256=d.intent_sha256,
+        declaration_sha256=d.declaration_sha256,
+        property_list_sha256=d.property_list_sha256,
+        recorded_by=c.entry.signer,
+        time=c.ctx.log_time,
+        accepted_on=d.accepted_on,
+        note=d.note,
     )
     return [filing, c.entry_row()]
 
@@ -1037,8 +1326,14 @@ def _sz_filing_replied(c: _Call) -> list[Any]:
     _not_future(c, "replied_on", d.replied_on)
     if d.replied_on < filing.filed_on:
         raise LedgerError(C.SZ_REPLY_BEFORE_FILING, replied_on=d.replied_on, filed_on=filing.filed_on)
-    new = replace(filing, replied_on=d.replied_on, decision=d.decision, reply_id=c.ctx.leaf_hash,
-                  reply_seq=c.ctx.seq, reply_note=d.note)
+    new = replace(
+        filing,
+        replied_on=d.replied_on,
+        decision=d.decision,
+        reply_id=c.ctx.leaf_hash,
+        reply_seq=c.ctx.seq,
+        reply_note=d.note,
+    )
     return [new, c.entry_row()]
 
 
@@ -1047,8 +1342,12 @@ def _sz_filing_replied(c: _Call) -> list[Any]:
 
 def _overdraw(target: EntryRow, amount: int, currency: str, available: int, what: str, what_zh: str) -> LedgerError:
     return LedgerError(
-        C.CORRECTION_OVERDRAW, target=target.id, amount=_money(amount, currency),
-        available=_money(available, currency), what=what, what_zh=what_zh,
+        C.CORRECTION_OVERDRAW,
+        target=target.id,
+        amount=_money(amount, currency),
+        available=_money(available, currency),
+        what=what,
+        what_zh=what_zh,
     )
 
 
@@ -1062,8 +1361,12 @@ def _reverse_donation(c: _Call, target: EntryRow, project: ProjectRow) -> list[A
     available = getattr(fund, f"available_{pot}_minor")
     if amount > available:
         raise _overdraw(
-            target, amount, donation.currency, available,
-            f"the unallocated {pot} funds of {project.project}", f"项目 {project.project} 未拨付的{_POT_ZH[pot]}资金",
+            target,
+            amount,
+            donation.currency,
+            available,
+            f"the unallocated {pot} funds of {project.project}",
+            f"项目 {project.project} 未拨付的{_POT_ZH[pot]}资金",
         )
     new_fund = replace(
         fund,
@@ -1076,7 +1379,9 @@ def _reverse_donation(c: _Call, target: EntryRow, project: ProjectRow) -> list[A
             f"available_{pot}_minor": available - amount,
         },
     )
-    year = _org_year(c, donation.fundraiser_org, donation.received_on, donation.currency, raised_minor=-amount, donations_count=-1)
+    year = _org_year(
+        c, donation.fundraiser_org, donation.received_on, donation.currency, raised_minor=-amount, donations_count=-1
+    )
     by_type = _donor_type(c, project.project, donation.donor_type, -amount, -1)
     return [replace(donation, corrected=True, corrected_by=c.ctx.leaf_hash), new_fund, year, by_type]
 
@@ -1091,7 +1396,10 @@ def _reverse_allocation(c: _Call, target: EntryRow, project: ProjectRow) -> list
     amount, pot = allocation.amount_minor, allocation.source
     if amount > balance.balance_minor:
         raise _overdraw(
-            target, amount, allocation.currency, balance.balance_minor,
+            target,
+            amount,
+            allocation.currency,
+            balance.balance_minor,
             f"the allocated funds of {allocation.implementer} for {project.project}",
             f"{allocation.implementer} 在项目 {project.project} 的已拨付资金",
         )
@@ -1105,7 +1413,9 @@ def _reverse_allocation(c: _Call, target: EntryRow, project: ProjectRow) -> list
         },
     )
     new_balance = replace(
-        balance, allocated_minor=balance.allocated_minor - amount, balance_minor=balance.balance_minor - amount,
+        balance,
+        allocated_minor=balance.allocated_minor - amount,
+        balance_minor=balance.balance_minor - amount,
     )
     return [replace(allocation, corrected=True, corrected_by=c.ctx.leaf_hash), new_fund, new_balance]
 
@@ -1127,9 +1437,13 @@ def _reverse_disbursement(c: _Call, target: EntryRow, project: ProjectRow) -> li
         **{category_field: getattr(fund, category_field) - amount},
     )
     new_balance = replace(
-        balance, disbursed_minor=balance.disbursed_minor - amount, balance_minor=balance.balance_minor + amount,
+        balance,
+        disbursed_minor=balance.disbursed_minor - amount,
+        balance_minor=balance.balance_minor + amount,
     )
-    year = _org_year(c, disbursement.implementer, disbursement.paid_on, disbursement.currency, **{category_field: -amount})
+    year = _org_year(
+        c, disbursement.implementer, disbursement.paid_on, disbursement.currency, **{category_field: -amount}
+    )
     return [replace(disbursement, corrected=True, corrected_by=c.ctx.leaf_hash), new_fund, new_balance, year]
 
 
@@ -1169,10 +1483,12 @@ def _entry_corrected(c: _Call) -> list[Any]:
     ):
         got = getattr(d, name)
         if got != expected:
-            def show(value: Any) -> Any:
+
+            def show(value: Any, name: str = name) -> Any:
                 if name == "amount" and value is not None and target.currency is not None:
                     return format_amount(value, target.currency)
                 return "(none)" if value is None else value
+
             raise LedgerError(C.CORRECTION_MISMATCH, field=name, expected=show(expected), got=show(got))
     rows: list[Any]
     if is_money:
@@ -1194,7 +1510,9 @@ def _entry_corrected(c: _Call) -> list[Any]:
         (figures,) = c.state.scan(FinancialsRow, id=target.id)
         rows = [replace(figures, corrected=True, corrected_by=c.ctx.leaf_hash)]
     else:
-        row_type = {"progress.reported": ProgressRow, "sz.donation_filed": SzFilingRow}.get(target.type, AuditOpinionRow)
+        row_type = {"progress.reported": ProgressRow, "sz.donation_filed": SzFilingRow}.get(
+            target.type, AuditOpinionRow
+        )
         row = c.state.get(row_type, target.id)
         if row is None:
             raise InvariantBroken("row is missing")
@@ -1204,9 +1522,17 @@ def _entry_corrected(c: _Call) -> list[Any]:
     rows = [r for r in rows if not (isinstance(r, EntryRow) and r.id == target.id)]
     rows.append(replace(marked, corrected=True, corrected_by=c.ctx.leaf_hash))
     correction = CorrectionRow(
-        id=c.ctx.leaf_hash, seq=c.ctx.seq, target=target.id, target_type=target.type, reason=d.reason,
-        signer_org=c.org_id, recorded_by=c.entry.signer, time=c.ctx.log_time, project=target.project,
-        amount_minor=d.amount, currency=d.currency,
+        id=c.ctx.leaf_hash,
+        seq=c.ctx.seq,
+        target=target.id,
+        target_type=target.type,
+        reason=d.reason,
+        signer_org=c.org_id,
+        recorded_by=c.entry.signer,
+        time=c.ctx.log_time,
+        project=target.project,
+        amount_minor=d.amount,
+        currency=d.currency,
     )
     rows.append(correction)
     rows.append(c.entry_row(project=target.project, amount=d.amount, currency=d.currency))

@@ -24,9 +24,10 @@ on every entry that moves money (``donation.received``, ``funds.allocated``,
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 
 from ..ed25519_strict import public_key_problem
 from ..errors import LedgerError
@@ -41,11 +42,21 @@ from .uscc import check_uscc
 ROLES = ("registrar", "org_admin", "fundraiser", "implementer", "overseer", "system")
 CHARITY_FORMS = ("foundation", "social_group", "social_service_org")
 # Overseers, auditors and the registrar itself are organisations too, but not charities.
-LEGAL_FORMS = CHARITY_FORMS + ("government", "enterprise", "other")
+LEGAL_FORMS = (*CHARITY_FORMS, "government", "enterprise", "other")
 TRACKS = ("registered", "filed")  # 登记 / 备案
 FIELDS = (
-    "elderly_care", "community_service", "social_work", "disaster_relief", "education", "health",
-    "poverty_relief", "children", "disability", "environment", "culture", "other",
+    "elderly_care",
+    "community_service",
+    "social_work",
+    "disaster_relief",
+    "education",
+    "health",
+    "poverty_relief",
+    "children",
+    "disability",
+    "environment",
+    "culture",
+    "other",
 )
 DONATION_KINDS = ("money", "in_kind")
 CHANNELS = ("bank_transfer", "online_platform", "cash", "cheque", "delivery", "other")
@@ -98,8 +109,11 @@ class Text(Spec):
         if not value.strip():
             raise _Bad(path, "it is empty", "不能为空")
         if len(value) > self.max:
-            raise _Bad(path, f"it has {len(value)} characters; at most {self.max} are accepted",
-                       f"共 {len(value)} 个字符，最多 {self.max} 个")
+            raise _Bad(
+                path,
+                f"it has {len(value)} characters; at most {self.max} are accepted",
+                f"共 {len(value)} 个字符，最多 {self.max} 个",
+            )
         problem = text_problem(value, multiline=self.multiline)
         if problem is not None:
             if problem == "control" and not self.multiline:
@@ -121,14 +135,22 @@ class Pattern(Spec):
         return value
 
 
-IDENT = Pattern(_IDENT, "an id of 1 to 64 capital letters, digits, '.', '_' or '-', "
-                "starting and ending with a capital letter or digit",
-                "由 1 到 64 个大写字母、数字、'.'、'_' 或 '-' 组成、以大写字母或数字开头和结尾的编号")
-SLUG = Pattern(_SLUG, "a name of 1 to 64 lowercase letters, digits, '.', '_', '/' or '-'",
-               "由 1 到 64 个小写字母、数字、'.'、'_'、'/' 或 '-' 组成的名称")
+IDENT = Pattern(
+    _IDENT,
+    "an id of 1 to 64 capital letters, digits, '.', '_' or '-', starting and ending with a capital letter or digit",
+    "由 1 到 64 个大写字母、数字、'.'、'_' 或 '-' 组成、以大写字母或数字开头和结尾的编号",
+)
+SLUG = Pattern(
+    _SLUG,
+    "a name of 1 to 64 lowercase letters, digits, '.', '_', '/' or '-'",
+    "由 1 到 64 个小写字母、数字、'.'、'_'、'/' 或 '-' 组成的名称",
+)
 HEX64 = Pattern(_HEX64, "a SHA-256 hash: 64 lowercase hex digits", " SHA-256 哈希值：64 位小写十六进制数字")
-FILE_NAME = Pattern(_FILE_NAME, "a file name of letters, digits, '.', '_' or '-' (no folders)",
-                    "由字母、数字、'.'、'_' 或 '-' 组成的文件名（不含目录）")
+FILE_NAME = Pattern(
+    _FILE_NAME,
+    "a file name of letters, digits, '.', '_' or '-' (no folders)",
+    "由字母、数字、'.'、'_' 或 '-' 组成的文件名（不含目录）",
+)
 
 
 @dataclass(frozen=True)
@@ -172,8 +194,9 @@ class Date(Spec):
         except ValueError:
             raise _Bad(path, f"{value} is not a date in the calendar", f"{value} 不是有效日期") from None
         if not FIRST_DATE <= value <= LAST_DATE:
-            raise _Bad(path, f"it must be between {FIRST_DATE} and {LAST_DATE}",
-                       f"应在 {FIRST_DATE} 至 {LAST_DATE} 之间")
+            raise _Bad(
+                path, f"it must be between {FIRST_DATE} and {LAST_DATE}", f"应在 {FIRST_DATE} 至 {LAST_DATE} 之间"
+            )
         if not matches("date", value):  # the grammar's date: exactly the checks above
             raise _Bad(path, f"{value} is not a date in the calendar", f"{value} 不是有效日期")
         return str(value)
@@ -185,8 +208,11 @@ class Origin(Spec):
 
     def check(self, value: Any, path: str, values: dict[str, Any]) -> str:
         if not matches("origin", value):
-            raise _Bad(path, "it must be a log origin: 1 to 200 printable ASCII characters without spaces",
-                       "应为账本名称：1 到 200 个可打印 ASCII 字符，不含空格")
+            raise _Bad(
+                path,
+                "it must be a log origin: 1 to 200 printable ASCII characters without spaces",
+                "应为账本名称：1 到 200 个可打印 ASCII 字符，不含空格",
+            )
         return str(value)
 
 
@@ -206,12 +232,18 @@ class PublicKey(Spec):
         try:
             raw = unb64(value, length=32, what=path)
         except LedgerError as exc:
-            raise _Bad(path, "it must be the base64 of a raw 32-byte Ed25519 public key",
-                       "应为 32 字节 Ed25519 公钥的 base64 编码") from exc
+            raise _Bad(
+                path,
+                "it must be the base64 of a raw 32-byte Ed25519 public key",
+                "应为 32 字节 Ed25519 公钥的 base64 编码",
+            ) from exc
         problem = public_key_problem(raw)  # libsodium's strictness (ledger.ed25519_strict)
         if problem is not None:
-            raise _Bad(path, f"it must be a usable Ed25519 public key: {problem}",
-                       "应为可用的 Ed25519 公钥（编码规范、非小阶点、在曲线上）")
+            raise _Bad(
+                path,
+                f"it must be a usable Ed25519 public key: {problem}",
+                "应为可用的 Ed25519 公钥（编码规范、非小阶点、在曲线上）",
+            )
         return str(value)
 
 
@@ -231,12 +263,16 @@ class Amount(Spec):
 
     currency_field: str = "currency"
     allow_zero: bool = False
-    allow_negative: bool = False             # a balance that may be below zero ("-12.50")
+    allow_negative: bool = False  # a balance that may be below zero ("-12.50")
 
     def check(self, value: Any, path: str, values: dict[str, Any]) -> int:
         currency = values.get(self.currency_field)
         if currency is None:
-            raise _Bad(path, f"an amount needs its currency in {self.currency_field}", f"金额须在 {self.currency_field} 中写明币种")
+            raise _Bad(
+                path,
+                f"an amount needs its currency in {self.currency_field}",
+                f"金额须在 {self.currency_field} 中写明币种",
+            )
         negative = self.allow_negative and isinstance(value, str) and value.startswith("-")
         try:
             minor = parse_amount(value[1:] if negative else value, currency, allow_zero=self.allow_zero or negative)
@@ -259,8 +295,11 @@ class ListOf(Spec):
         if not isinstance(value, list):
             raise _Bad(path, "it must be a list", "应为列表")
         if not self.min <= len(value) <= self.max:
-            raise _Bad(path, f"it must have {self.min} to {self.max} items, not {len(value)}",
-                       f"应有 {self.min} 到 {self.max} 项，实际 {len(value)} 项")
+            raise _Bad(
+                path,
+                f"it must have {self.min} to {self.max} items, not {len(value)}",
+                f"应有 {self.min} 到 {self.max} 项，实际 {len(value)} 项",
+            )
         out = tuple(self.item.check(v, f"{path}[{i}]", values) for i, v in enumerate(value))
         if self.unique and len(set(map(_hashable, out))) != len(out):
             raise _Bad(path, "it lists the same item twice", "同一项重复列出")
@@ -276,9 +315,7 @@ class Obj(Spec):
 
 
 def _hashable(value: Any) -> Any:
-    return value if not hasattr(value, "__dataclass_fields__") else tuple(
-        getattr(value, f.name) for f in fields(value)
-    )
+    return value if not hasattr(value, "__dataclass_fields__") else tuple(getattr(value, f.name) for f in fields(value))
 
 
 def req(spec: Spec) -> Any:
@@ -298,7 +335,7 @@ class Previous:
 
     origin: str = req(Origin())
     size: int = req(Int(1, 2**62))
-    root_hash: str = req(HEX64)              # the final checkpoint's root, hex
+    root_hash: str = req(HEX64)  # the final checkpoint's root, hex
     checkpoint: str = req(Text(4000, multiline=True))  # the final checkpoint, a signed note
 
 
@@ -312,22 +349,22 @@ class Genesis:
     registrar with ``key.granted``, so that every key but the root has a granting entry.
     """
 
-    origin: str = req(Origin())             # the log's origin; equals the body's "log"
-    jurisdiction: str = req(Text(100))       # e.g. "CN-GD-Shenzhen"
+    origin: str = req(Origin())  # the log's origin; equals the body's "log"
+    jurisdiction: str = req(Text(100))  # e.g. "CN-GD-Shenzhen"
     rule_sets: tuple[str, ...] = req(ListOf(SLUG, 1, 16))  # rule set versions in force, "cn-charity/1"
-    public_key: str = req(PublicKey())       # the registrar key (base64, raw 32 bytes)
+    public_key: str = req(PublicKey())  # the registrar key (base64, raw 32 bytes)
     role: str = req(Enum(("registrar",)))
-    org: str = req(Uscc())                   # the registrar's organisation (civil-affairs bureau)
+    org: str = req(Uscc())  # the registrar's organisation (civil-affairs bureau)
     org_name_zh: str = req(Text(200))
     org_name_en: str | None = opt(Text(200))
-    holder: str = req(Text(100))             # person or department holding the key
+    holder: str = req(Text(100))  # person or department holding the key
     # the log operator's checkpoint key (base64, raw 32 bytes): named by the registrar so that
     # verifiers can follow the log's key rotations from the trust root
     log_key: str | None = opt(PublicKey())
     # set only on the genesis of a log that continues a sealed one (a later shard): that log's
     # final checkpoint. Such a genesis is signed by the log key, restates the trust root of the
     # first log (public_key, org) and requires log_key (the key in force when it was sealed).
-    previous: Previous | None = opt(Obj(Previous))
+    previous: Previous | None = opt(Obj(Previous))  # noqa: RUF009 (opt returns a dataclasses.field)
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,7 +393,7 @@ class OrgRegistered:
     name_en: str | None = opt(Text(200))
     legal_form: str = req(Enum(LEGAL_FORMS))
     track: str = req(Enum(TRACKS))
-    public_fundraising: bool = req(Bool())   # holds the public-fundraising qualification
+    public_fundraising: bool = req(Bool())  # holds the public-fundraising qualification
     registered_on: str | None = opt(Date())
 
 
@@ -385,7 +422,7 @@ class KeyGranted:
     public_key: str = req(PublicKey())
     role: str = req(Enum(ROLES))
     org: str = req(Uscc())
-    holder: str = req(Text(100))             # person or department
+    holder: str = req(Text(100))  # person or department
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,12 +461,12 @@ class ProjectRegistered:
     start_date: str = req(Date())
     end_date: str = req(Date())
     currency: str = req(Currency())
-    target: int = req(Amount())              # fundraising target, minor units
+    target: int = req(Amount())  # fundraising target, minor units
     implementers: tuple[str, ...] = req(ListOf(Uscc(), 1, 10))
     overseers: tuple[str, ...] = req(ListOf(Uscc(), 1, 5))
-    directed: bool = req(Bool())             # 定向募捐: not public fundraising
-    emergency: bool = req(Bool())            # the plan may be filed within 10 days after the start
-    plan: Plan | None = opt(Obj(Plan))       # required unless directed
+    directed: bool = req(Bool())  # 定向募捐: not public fundraising
+    emergency: bool = req(Bool())  # the plan may be filed within 10 days after the start
+    plan: Plan | None = opt(Obj(Plan))  # noqa: RUF009 (a dataclasses.field) - required unless directed
     description: str | None = opt(Text(2000, multiline=True))
 
 
@@ -442,7 +479,7 @@ class PlanFiled:
 @dataclass(frozen=True, slots=True)
 class PlanAcknowledged:
     project: str = req(IDENT)
-    record_number: str = req(Text(64))       # the registrar's filing record number
+    record_number: str = req(Text(64))  # the registrar's filing record number
     note: str | None = opt(Text(500))
 
 
@@ -450,16 +487,16 @@ class PlanAcknowledged:
 class DonationReceived:
     project: str = req(IDENT)
     currency: str = req(Currency())
-    amount: int = req(Amount())              # for in-kind gifts: the valuation
+    amount: int = req(Amount())  # for in-kind gifts: the valuation
     kind: str = req(Enum(DONATION_KINDS))
     in_kind_description: str | None = opt(Text(500))  # what, how many, how valued
     channel: str = req(Enum(CHANNELS))
     donor_type: str = req(Enum(DONOR_TYPES))
-    commitment: str = req(HEX64)             # privacy.donor_commitment; no personal data
-    receipt: str | None = opt(HEX64)         # privacy.receipt_commitment: a receipt code is checked against it
-    restricted: bool = req(Bool())           # 定向: only for this project's purpose
+    commitment: str = req(HEX64)  # privacy.donor_commitment; no personal data
+    receipt: str | None = opt(HEX64)  # privacy.receipt_commitment: a receipt code is checked against it
+    restricted: bool = req(Bool())  # 定向: only for this project's purpose
     received_on: str = req(Date())
-    receipt_no: str | None = opt(Text(64))   # number of the paper/e-receipt (捐赠票据)
+    receipt_no: str | None = opt(Text(64))  # number of the paper/e-receipt (捐赠票据)
     note: str | None = opt(Text(500))
 
 
@@ -469,7 +506,7 @@ class FundsAllocated:
     currency: str = req(Currency())
     amount: int = req(Amount())
     implementer: str = req(Uscc())
-    source: str = req(Enum(POTS))            # which pot of the project fund the money comes from
+    source: str = req(Enum(POTS))  # which pot of the project fund the money comes from
     allocated_on: str = req(Date())
     note: str | None = opt(Text(500))
 
@@ -509,7 +546,7 @@ class ProjectClosed:
 
 @dataclass(frozen=True, slots=True)
 class AttestationRecorded:
-    target: str = req(HEX64)                 # leaf hash of the entry attested
+    target: str = req(HEX64)  # leaf hash of the entry attested
     verdict: str = req(Enum(VERDICTS))
     findings: str = req(Text(2000, multiline=True))
 
@@ -535,13 +572,13 @@ class FinancialsReported:
     org: str = req(Uscc())
     year: int = req(Int(1990, 2200))
     currency: str = req(Currency())
-    total_income: int = req(Amount(allow_zero=True))          # 收入合计
-    charitable_spending: int = req(Amount(allow_zero=True))   # 慈善活动支出 (业务活动成本)
-    management_costs: int = req(Amount(allow_zero=True))      # 管理费用
-    fundraising_costs: int = req(Amount(allow_zero=True))     # 筹资费用
-    total_spending: int = req(Amount(allow_zero=True))        # 费用合计
+    total_income: int = req(Amount(allow_zero=True))  # 收入合计
+    charitable_spending: int = req(Amount(allow_zero=True))  # 慈善活动支出 (业务活动成本)
+    management_costs: int = req(Amount(allow_zero=True))  # 管理费用
+    fundraising_costs: int = req(Amount(allow_zero=True))  # 筹资费用
+    total_spending: int = req(Amount(allow_zero=True))  # 费用合计
     net_assets: int = req(Amount(allow_zero=True, allow_negative=True))  # 年末净资产
-    audit_report_sha256: str | None = opt(HEX64)              # SHA-256 of the audited report
+    audit_report_sha256: str | None = opt(HEX64)  # SHA-256 of the audited report
     note: str | None = opt(Text(1000, multiline=True))
 
 
@@ -566,10 +603,10 @@ class ReportFile:
 @dataclass(frozen=True, slots=True)
 class ReportIssued:
     kind: str = req(SLUG)
-    subject: str = req(Text(200))            # "registry", an organisation code, a project id
+    subject: str = req(Text(200))  # "registry", an organisation code, a project id
     period_start: str = req(Date())
     period_end: str = req(Date())
-    rule_set: str = req(SLUG)                # e.g. "cn-charity/1"
+    rule_set: str = req(SLUG)  # e.g. "cn-charity/1"
     tree_size: int = req(Int(1, 2**62))
     root: str = req(HEX64)
     files: tuple[ReportFile, ...] = req(ListOf(Obj(ReportFile), 1, 50))
@@ -582,16 +619,16 @@ class SzDonationFiled:
     donee; it covers donation.received entries of that organisation (leaf hashes). An emergency
     donation (art. 26) may be accepted first (``accepted_on``) and filed within 3 months."""
 
-    ref: str = req(Text(64))                         # the filing's reference, unique per organisation
-    authority: str = req(Uscc())                     # the authority that replies (the registrar)
+    ref: str = req(Text(64))  # the filing's reference, unique per organisation
+    authority: str = req(Uscc())  # the authority that replies (the registrar)
     donations: tuple[str, ...] = req(ListOf(HEX64, 1, 100))  # leaf hashes of donation.received entries
     filed_on: str = req(Date())
     emergency: bool = req(Bool())
-    accepted_on: str | None = opt(Date())            # emergency only: the day the donation was accepted
-    purpose: str = req(Text(1000, multiline=True))   # purpose and means of use (用途和方式)
-    intent_sha256: str = req(HEX64)                  # donation intent or agreement (捐赠意向书/协议书)
-    declaration_sha256: str = req(HEX64)             # declaration form (申报表)
-    property_list_sha256: str = req(HEX64)           # list of money and goods (捐赠财产清单)
+    accepted_on: str | None = opt(Date())  # emergency only: the day the donation was accepted
+    purpose: str = req(Text(1000, multiline=True))  # purpose and means of use (用途和方式)
+    intent_sha256: str = req(HEX64)  # donation intent or agreement (捐赠意向书/协议书)
+    declaration_sha256: str = req(HEX64)  # declaration form (申报表)
+    property_list_sha256: str = req(HEX64)  # list of money and goods (捐赠财产清单)
     note: str | None = opt(Text(500))
 
 
@@ -599,7 +636,7 @@ class SzDonationFiled:
 class SzFilingReplied:
     """sz.filing_replied: the authority's reply to a filing (art. 25), signed by the registrar."""
 
-    target: str = req(HEX64)                         # leaf hash of the sz.donation_filed entry
+    target: str = req(HEX64)  # leaf hash of the sz.donation_filed entry
     decision: str = req(Enum(SZ_DECISIONS))
     replied_on: str = req(Date())
     note: str | None = opt(Text(1000, multiline=True))
@@ -641,13 +678,17 @@ def _dates_in_order(first: str, second: str, path: str) -> Callable[[Any], None]
     def check(obj: Any) -> None:
         if getattr(obj, second) < getattr(obj, first):
             raise _Bad(path + second, f"it is before {first}", f"早于 {first}")
+
     return check
 
 
 def _org_updated(d: OrgUpdated) -> None:
     if all(getattr(d, name) is None for name in ("name_zh", "name_en", "legal_form", "track", "public_fundraising")):
-        raise _Bad("data", "name the fields to change (name_zh, name_en, legal_form, track, public_fundraising)",
-                   "请写明要变更的字段（name_zh、name_en、legal_form、track、public_fundraising）")
+        raise _Bad(
+            "data",
+            "name the fields to change (name_zh, name_en, legal_form, track, public_fundraising)",
+            "请写明要变更的字段（name_zh、name_en、legal_form、track、public_fundraising）",
+        )
 
 
 def _project(d: ProjectRegistered) -> None:
@@ -657,8 +698,11 @@ def _project(d: ProjectRegistered) -> None:
 
 def _donation(d: DonationReceived) -> None:
     if (d.kind == "in_kind") != (d.in_kind_description is not None):
-        raise _Bad("in_kind_description", "give it for in-kind gifts (what, how many, how valued), and only for them",
-                   "实物捐赠须填写（物品、数量、估价方式），资金捐赠不填")
+        raise _Bad(
+            "in_kind_description",
+            "give it for in-kind gifts (what, how many, how valued), and only for them",
+            "实物捐赠须填写（物品、数量、估价方式），资金捐赠不填",
+        )
 
 
 def _closed(d: ProjectClosed) -> None:
@@ -668,21 +712,30 @@ def _closed(d: ProjectClosed) -> None:
 
 def _financials(d: FinancialsReported) -> None:
     if d.charitable_spending + d.management_costs + d.fundraising_costs > d.total_spending:
-        raise _Bad("total_spending", "it is less than charitable_spending + management_costs + fundraising_costs",
-                   "小于 charitable_spending、management_costs 与 fundraising_costs 之和")
+        raise _Bad(
+            "total_spending",
+            "it is less than charitable_spending + management_costs + fundraising_costs",
+            "小于 charitable_spending、management_costs 与 fundraising_costs 之和",
+        )
 
 
 def _corrected(d: EntryCorrected) -> None:
     given = [name for name in ("project", "currency", "amount") if getattr(d, name) is not None]
     if given and len(given) != 3:
-        raise _Bad("data", "a reversal repeats the target's project, amount and currency, all three",
-                   "冲销须同时写明原条目的 project、amount 和 currency")
+        raise _Bad(
+            "data",
+            "a reversal repeats the target's project, amount and currency, all three",
+            "冲销须同时写明原条目的 project、amount 和 currency",
+        )
 
 
 def _sz_filed(d: SzDonationFiled) -> None:
     if d.emergency != (d.accepted_on is not None):
-        raise _Bad("accepted_on", "give it for emergency filings (the day the donation was accepted), and only for them",
-                   "紧急捐赠备案须填写（接受捐赠的日期），其他备案不填")
+        raise _Bad(
+            "accepted_on",
+            "give it for emergency filings (the day the donation was accepted), and only for them",
+            "紧急捐赠备案须填写（接受捐赠的日期），其他备案不填",
+        )
     if d.accepted_on is not None and d.filed_on < d.accepted_on:
         raise _Bad("filed_on", "it is before accepted_on", "早于 accepted_on")
 
@@ -718,8 +771,11 @@ def _check_object(schema: type, value: Any, prefix: str) -> Any:
     known = {f.name: f for f in fields(schema)}
     unknown = sorted(set(value) - set(known))
     if unknown:
-        raise _Bad(prefix + unknown[0], f"there is no field {unknown[0]!r} here (known: {', '.join(known)})",
-                   f"此处没有字段 {unknown[0]!r}（可用字段：{'、'.join(known)}）")
+        raise _Bad(
+            prefix + unknown[0],
+            f"there is no field {unknown[0]!r} here (known: {', '.join(known)})",
+            f"此处没有字段 {unknown[0]!r}（可用字段：{'、'.join(known)}）",
+        )
     out: dict[str, Any] = {}
     for name, f in known.items():
         raw = value.get(name)
@@ -738,8 +794,11 @@ def _check_object(schema: type, value: Any, prefix: str) -> Any:
 
 def _reject_floats(value: Any, path: str) -> None:
     if isinstance(value, float):
-        raise _Bad(path, "numbers with a fraction or exponent are not accepted; write amounts as decimal strings like \"12.50\"",
-                   "不接受带小数或指数的数字，金额请写成字符串，如 \"12.50\"")
+        raise _Bad(
+            path,
+            'numbers with a fraction or exponent are not accepted; write amounts as decimal strings like "12.50"',
+            '不接受带小数或指数的数字，金额请写成字符串，如 "12.50"',
+        )
     if isinstance(value, dict):
         for k, v in value.items():
             _reject_floats(v, f"{path}.{k}" if path else str(k))
@@ -758,7 +817,11 @@ def validate(type_name: str, data: Any) -> Any:
         return _check_object(schema, data, "")
     except _Bad as bad:
         raise LedgerError(
-            DATA_INVALID, type=type_name, field=bad.path or "data", detail=bad.detail, detail_zh=bad.detail_zh,
+            DATA_INVALID,
+            type=type_name,
+            field=bad.path or "data",
+            detail=bad.detail,
+            detail_zh=bad.detail_zh,
         ) from None
 
 
@@ -767,4 +830,4 @@ def schema_fields(type_name: str) -> list[str]:
     return [f.name for f in fields(SCHEMAS[type_name])]
 
 
-__all__ = ["validate", "SCHEMAS", "ENTRY_TYPES", "MONEY_TYPES", "schema_fields"]
+__all__ = ["ENTRY_TYPES", "MONEY_TYPES", "SCHEMAS", "schema_fields", "validate"]

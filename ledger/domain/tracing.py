@@ -36,7 +36,7 @@ from .rows import AllocationRow, DisbursementRow, DonationRow
 
 @dataclass(frozen=True, slots=True)
 class AllocationPortion:
-    allocation: str           # the allocation entry's id (leaf hash)
+    allocation: str  # the allocation entry's id (leaf hash)
     seq: int
     implementer: str
     amount_minor: int
@@ -44,7 +44,7 @@ class AllocationPortion:
 
 @dataclass(frozen=True, slots=True)
 class DisbursementPortion:
-    disbursement: str         # the disbursement entry's id (leaf hash)
+    disbursement: str  # the disbursement entry's id (leaf hash)
     seq: int
     implementer: str
     category: str
@@ -59,12 +59,12 @@ class DonationTrace:
     project: str
     currency: str
     amount_minor: int
-    pot: str                  # restricted / unrestricted
-    reversed: bool            # the donation was corrected away: nothing of it is traced
+    pot: str  # restricted / unrestricted
+    reversed: bool  # the donation was corrected away: nothing of it is traced
     allocations: tuple[AllocationPortion, ...]
     disbursements: tuple[DisbursementPortion, ...]
-    unallocated_minor: int    # still in the project fund
-    undisbursed_minor: int    # with an implementer, not yet paid out
+    unallocated_minor: int  # still in the project fund
+    undisbursed_minor: int  # with an implementer, not yet paid out
 
     @property
     def allocated_minor(self) -> int:
@@ -84,7 +84,9 @@ class _Piece:
     amount: int
 
 
-def _pour(sources: Iterable[tuple[object, int]], sinks: Sequence[tuple[object, int]]) -> list[tuple[object | None, object, int]]:
+def _pour(
+    sources: Iterable[tuple[object, int]], sinks: Sequence[tuple[object, int]]
+) -> list[tuple[object | None, object, int]]:
     """Lay sources and sinks out in order and return the overlaps ``(source, sink, amount)``.
 
     Sink stretches beyond the end of the sources come back with source None.
@@ -134,15 +136,21 @@ def trace_project(
                 raise InvariantBroken("allocation is not a AllocationRow")
             pieces[allocation.id].append(_Piece(donation_id, allocation, amount))  # type: ignore[arg-type]
             if donation_id is not None:
-                alloc_parts[donation_id].append(AllocationPortion(allocation.id, allocation.seq, allocation.implementer, amount))  # type: ignore[index]
+                alloc_parts[str(donation_id)].append(
+                    AllocationPortion(allocation.id, allocation.seq, allocation.implementer, amount)
+                )
 
     # 2. allocation pieces -> disbursements, per implementer
     paid_parts: dict[str, dict[str, int]] = {d.id: {} for d in donations}  # donation -> {disbursement: amount}
     by_id = {d.id: d for d in live_disbursements}
     implementers = {a.implementer for a in live_allocations} | {d.implementer for d in live_disbursements}
     for implementer in sorted(implementers):
-        held: list[tuple[object, int]] = [(p, p.amount) for a in live_allocations if a.implementer == implementer for p in pieces[a.id]]
-        spent: list[tuple[object, int]] = [(d.id, d.amount_minor) for d in live_disbursements if d.implementer == implementer]
+        held: list[tuple[object, int]] = [
+            (p, p.amount) for a in live_allocations if a.implementer == implementer for p in pieces[a.id]
+        ]
+        spent: list[tuple[object, int]] = [
+            (d.id, d.amount_minor) for d in live_disbursements if d.implementer == implementer
+        ]
         for piece, disbursement_id, amount in _pour(held, spent):
             if isinstance(piece, _Piece) and piece.donation is not None:
                 parts = paid_parts[piece.donation]
@@ -157,9 +165,15 @@ def trace_project(
         )
         allocated_sum = sum(p.amount_minor for p in allocated)
         out[d.id] = DonationTrace(
-            donation=d.id, seq=d.seq, project=d.project, currency=d.currency, amount_minor=d.amount_minor,
-            pot="restricted" if d.restricted else "unrestricted", reversed=d.corrected,
-            allocations=allocated, disbursements=paid,
+            donation=d.id,
+            seq=d.seq,
+            project=d.project,
+            currency=d.currency,
+            amount_minor=d.amount_minor,
+            pot="restricted" if d.restricted else "unrestricted",
+            reversed=d.corrected,
+            allocations=allocated,
+            disbursements=paid,
             unallocated_minor=0 if d.corrected else d.amount_minor - allocated_sum,
             undisbursed_minor=allocated_sum - sum(p.amount_minor for p in paid),
         )

@@ -22,7 +22,8 @@ def check_character(prefix: str) -> str:
     """The check character for the first 17 characters of a code."""
     if len(prefix) != 17 or any(ch not in _VALUE for ch in prefix):
         raise LedgerError(
-            USCC_INVALID, code=prefix,
+            USCC_INVALID,
+            code=prefix,
             detail=f"the first 17 characters must come from {ALPHABET}",
             detail_zh=f"前 17 位只能使用 {ALPHABET} 中的字符",
         )
@@ -33,22 +34,29 @@ def check_character(prefix: str) -> str:
 def check_uscc(code: object) -> str:
     """Return ``code`` if it is a well-formed code with the right check character."""
     if not isinstance(code, str):
-        raise LedgerError(USCC_INVALID, code=code, detail="write it as a text of 18 characters",
-                          detail_zh="应为 18 位字符")
+        raise LedgerError(
+            USCC_INVALID, code=code, detail="write it as a text of 18 characters", detail_zh="应为 18 位字符"
+        )
     if len(code) != 18:
-        raise LedgerError(USCC_INVALID, code=code[:40], detail=f"it has {len(code)} characters instead of 18",
-                          detail_zh=f"共 {len(code)} 位，应为 18 位")
+        raise LedgerError(
+            USCC_INVALID,
+            code=code[:40],
+            detail=f"it has {len(code)} characters instead of 18",
+            detail_zh=f"共 {len(code)} 位，应为 18 位",
+        )
     bad = sorted({ch for ch in code if ch not in _VALUE})
     if bad:
         raise LedgerError(
-            USCC_INVALID, code=code,
+            USCC_INVALID,
+            code=code,
             detail=f"it contains {''.join(bad)!r}; only digits and capitals other than I, O, Z, S, V are used",
             detail_zh=f"含有字符 {''.join(bad)!r}；只能使用数字和除 I、O、Z、S、V 外的大写字母",
         )
     expected = check_character(code[:17])
     if code[17] != expected:
         raise LedgerError(
-            USCC_INVALID, code=code,
+            USCC_INVALID,
+            code=code,
             detail=f"the check character is {code[17]!r} but should be {expected!r}; look for a typing error",
             detail_zh=f"校验位为 {code[17]!r}，应为 {expected!r}，请检查是否输入有误",
         )

@@ -91,8 +91,20 @@ def backup(settings: Settings, folder: Path) -> dict[str, Any]:
     else:
         conninfo, schema = _pg_args(settings.database_url)
         subprocess.run(
-            ["pg_dump", "--format=custom", "--no-owner", "--no-privileges", *schema, "--file", str(folder / "ledger.pgdump"), "--dbname", conninfo],
-            check=True, capture_output=True, text=True,
+            [
+                "pg_dump",
+                "--format=custom",
+                "--no-owner",
+                "--no-privileges",
+                *schema,
+                "--file",
+                str(folder / "ledger.pgdump"),
+                "--dbname",
+                conninfo,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
     keys = folder / "keys"
     keys.mkdir(mode=0o700)
@@ -141,7 +153,9 @@ def _restore_evidence(settings: Settings, source: Path) -> int:
     engine = make_engine(settings.database_url)
     try:
         with engine.connect() as conn:
-            media_types: dict[str, str] = {row.sha256: row.media_type for row in conn.execute(select(TABLE.c.sha256, TABLE.c.media_type))}
+            media_types: dict[str, str] = {
+                row.sha256: row.media_type for row in conn.execute(select(TABLE.c.sha256, TABLE.c.media_type))
+            }
     finally:
         engine.dispose()
     backend = backend_from_env(settings.home)
@@ -170,7 +184,6 @@ def _evidence_in_backup(source: Path) -> list[tuple[str, Path]]:
 
 def restore(settings: Settings, folder: Path) -> dict[str, Any]:
     """Restore into an empty data folder or database; returns what was checked."""
-    from .runtime import open_ledger
 
     folder = Path(folder)
     try:
@@ -178,7 +191,9 @@ def restore(settings: Settings, folder: Path) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         raise LedgerError(BACKUP_INVALID, detail=f"no readable manifest.json in {folder}") from exc
     if manifest.get("origin") != settings.origin:
-        raise LedgerError(RESTORE_REFUSED, detail=f"the backup is of log {manifest.get('origin')!r}, settings say {settings.origin!r}")
+        raise LedgerError(
+            RESTORE_REFUSED, detail=f"the backup is of log {manifest.get('origin')!r}, settings say {settings.origin!r}"
+        )
     _evidence_in_backup(folder / "evidence")  # a damaged evidence file refuses the restore before it starts
     for path in (settings.log_key_path, settings.log_key_path.parent / NEXT_KEY, settings.privacy_key_path):
         if path.exists():
@@ -189,15 +204,28 @@ def restore(settings: Settings, folder: Path) -> dict[str, Any]:
         if target.exists():
             raise LedgerError(RESTORE_REFUSED, detail=f"{target} exists: restore into an empty data folder")
         if not (folder / "ledger.sqlite3").exists():
-            raise LedgerError(BACKUP_INVALID, detail="it holds no ledger.sqlite3 (a PostgreSQL backup needs a PostgreSQL URL)")
+            raise LedgerError(
+                BACKUP_INVALID, detail="it holds no ledger.sqlite3 (a PostgreSQL backup needs a PostgreSQL URL)"
+            )
         shutil.copy2(folder / "ledger.sqlite3", target)
     else:
         if not (folder / "ledger.pgdump").exists():
-            raise LedgerError(BACKUP_INVALID, detail="it holds no ledger.pgdump (a SQLite backup needs a SQLite data folder)")
+            raise LedgerError(
+                BACKUP_INVALID, detail="it holds no ledger.pgdump (a SQLite backup needs a SQLite data folder)"
+            )
         conninfo, _schema = _pg_args(settings.database_url)
         done = subprocess.run(
-            ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--dbname", conninfo, str(folder / "ledger.pgdump")],
-            capture_output=True, text=True,
+            [
+                "pg_restore",
+                "--no-owner",
+                "--no-privileges",
+                "--exit-on-error",
+                "--dbname",
+                conninfo,
+                str(folder / "ledger.pgdump"),
+            ],
+            capture_output=True,
+            text=True,
         )
         if done.returncode != 0:
             raise LedgerError(RESTORE_REFUSED, detail=f"pg_restore failed: {done.stderr.strip()[:300]}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
@@ -41,7 +40,7 @@ def make_engine(url: str, *, pool: bool = True) -> Engine:
 
         return engine
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     kwargs: dict[str, Any] = {"pool_pre_ping": True} if pool else {"poolclass": NullPool}
     return create_engine(url, **kwargs)
 

@@ -97,7 +97,9 @@ def run_checks(settings: Settings, *, deep: bool = False) -> list[Check]:
                 report = rebuild_check(open_ledger(settings).log)
                 if not report.clean:
                     tables = ", ".join(d.table for d in report.diffs if not d.clean)
-                    raise RuntimeError(f"projections differ from the log in {tables}: run `charity-ledger rebuild --check`")
+                    raise RuntimeError(
+                        f"projections differ from the log in {tables}: run `charity-ledger rebuild --check`"
+                    )
                 return f"{report.entries} entries replayed; every projection table matches"
 
             attempt("projections match the log", projections)
@@ -150,7 +152,8 @@ def _origin_check(settings: Settings) -> Check:
     origin = stored_origin(settings) or settings.origin
     if is_example_origin(origin):
         return Check(
-            "log origin", True,
+            "log origin",
+            True,
             f"{origin} is the example origin: fine for a demo, but a public registry needs its own "
             "(start a new data folder with `charity-ledger init --origin <your domain>/log`) / "
             "这是示例名称，仅适合演示；公开运行的登记平台需要自己的账本名称",

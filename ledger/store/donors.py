@@ -152,7 +152,9 @@ class DonorStore:
         token = self.fernet.encrypt(payload.encode("utf-8")).decode("ascii")
         conn.execute(TABLE.insert().values(seq=seq, token=token, stored_at=format_time(now())))
 
-    def store_signed(self, donation_id: str, personal: dict[str, str], salt: bytes, signer: str, signature: bytes) -> int:
+    def store_signed(
+        self, donation_id: str, personal: dict[str, str], salt: bytes, signer: str, signature: bytes
+    ) -> int:
         """Keep personal data handed in over the network: signed (donor_data_message) by a live
         fundraiser or org_admin key of the organisation that recorded the donation. Returns the seq."""
         from ..domain.privacy import donor_data_message
@@ -166,7 +168,12 @@ class DonorStore:
         if donation is None:
             raise LedgerError("not_found", what="donation", what_zh="捐赠", ref=donation_id)
         seq, org = donation["seq"], donation["fundraiser_org"]
-        if key is None or key["org"] != org or key["role"] not in ("fundraiser", "org_admin") or key["revoked_seq"] is not None:
+        if (
+            key is None
+            or key["org"] != org
+            or key["role"] not in ("fundraiser", "org_admin")
+            or key["revoked_seq"] is not None
+        ):
             raise LedgerError(DONOR_DATA_SIGNER, signer=signer, seq=seq, org=org)
         message = donor_data_message(donation_id, personal, salt)
         if not verify(load_public(unb64(key["public_key"], length=32)), signature, message):
@@ -218,7 +225,9 @@ class DonorStore:
         return when
 
 
-def find_donation_by_receipt(engine: Engine, code: str, store: DonorStore | None = None) -> tuple[ReceiptCode, dict[str, Any]]:
+def find_donation_by_receipt(
+    engine: Engine, code: str, store: DonorStore | None = None
+) -> tuple[ReceiptCode, dict[str, Any]]:
     """The public donation row a receipt code names, if the code proves it holds the donation's
     secret; else ``receipt_not_found``, the same answer as for a seq with no donation, so a code
     made up from a public seq and the public check formula learns nothing.
@@ -323,8 +332,13 @@ class Erasure:
     database: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
-        return {"seq": self.seq, "erased_at": self.erased_at, "already_erased": self.already_erased,
-                "files_removed": list(self.files), "database": self.database}
+        return {
+            "seq": self.seq,
+            "erased_at": self.erased_at,
+            "already_erased": self.already_erased,
+            "files_removed": list(self.files),
+            "database": self.database,
+        }
 
 
 def erase_donor(

@@ -8,9 +8,8 @@ can walk the chain from the first log (:func:`ledger.verify.read_chain_export`).
 from __future__ import annotations
 
 import os
-from pathlib import Path
-
 from collections.abc import Iterator
+from pathlib import Path
 
 from sqlalchemy import select
 

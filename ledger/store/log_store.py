@@ -42,8 +42,8 @@ from ..errors import InvariantBroken, LedgerError, define
 from ..keys import KeyPair, key_id, unb64
 from ..note import NoteSigner, parse_note
 from ..sigcheck import Pending
-from ..witness_protocol import COSIGNATURE_OLDER
 from ..sigcheck import start as start_verify
+from ..witness_protocol import COSIGNATURE_OLDER
 from .db import read_transaction, write_transaction
 from .fastsql import in_list, run, write_all
 from .sql_state import SqlState
@@ -54,7 +54,9 @@ MAX_BATCH = 1000
 # (the rules ask again under the lock with the entry's real seq)
 _AFTER_EVERY_GRANT = 2**62
 
-_SELECT_HEAD = "SELECT size, root, last_leaf_hash, last_time, edge, log_key_id, origin, shard, base FROM log_head WHERE id = 1"
+_SELECT_HEAD = (
+    "SELECT size, root, last_leaf_hash, last_time, edge, log_key_id, origin, shard, base FROM log_head WHERE id = 1"
+)
 _SELECT_HEAD_FOR_UPDATE = _SELECT_HEAD + " FOR UPDATE"
 _UPDATE_HEAD = (
     "UPDATE log_head SET size = :size, root = :root, last_leaf_hash = :prev, last_time = :time, edge = :edge, "
@@ -135,7 +137,7 @@ class Domain(Protocol):
 
     def apply(self, state: Any, ctx: Any, entry: SignedEntry) -> None: ...
 
-    def AppendContext(self, seq: int, leaf_hash: str, log_time: str, origin: str, index: int | None = None) -> Any: ...  # noqa: N802
+    def AppendContext(self, seq: int, leaf_hash: str, log_time: str, origin: str, index: int | None = None) -> Any: ...
 
     def continuation_data(self, state: Any, previous: dict[str, Any], origin: str) -> dict[str, Any]: ...
 
@@ -148,7 +150,7 @@ class Head:
     last_time: str
     origin: str = ""
     shard: int = 0  # the shard being appended to
-    base: int = 0   # its first entry's position in the chain of shards
+    base: int = 0  # its first entry's position in the chain of shards
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,8 +172,13 @@ class Shard:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "index": self.index, "origin": self.origin, "base": self.base, "size": self.size,
-            "root_hash": self.root, "sealed": self.sealed, "next_origin": self.next_origin,
+            "index": self.index,
+            "origin": self.origin,
+            "base": self.base,
+            "size": self.size,
+            "root_hash": self.root,
+            "sealed": self.sealed,
+            "next_origin": self.next_origin,
             "sealed_at": self.sealed_at,
         }
 
@@ -233,7 +240,9 @@ class _SqlNodes:
         for level, idxs in by_level.items():
             for i in range(0, len(idxs), 400):
                 clause, p = in_list("idx", idxs[i : i + 400], prefix=f"i{level}_{i}")
-                parts.append(f"SELECT level, idx, hash FROM merkle_node WHERE shard = :shard AND level = :l{level}_{i} AND {clause}")
+                parts.append(
+                    f"SELECT level, idx, hash FROM merkle_node WHERE shard = :shard AND level = :l{level}_{i} AND {clause}"
+                )
                 params.update(p)
                 params[f"l{level}_{i}"] = level
         if parts:
@@ -304,10 +313,18 @@ class LogStore:
                     raise LedgerError("wrong_log", got=self.origin, expected=row.origin)
                 return
             t = format_time(self.clock())
-            conn.execute(insert(HEAD).values(
-                id=1, origin=self.origin, size=0, last_leaf_hash=GENESIS_PREV, last_time=t,
-                root=merkle.EMPTY_ROOT.hex(), edge=b"", log_key_id=self.log_key.id,
-            ))
+            conn.execute(
+                insert(HEAD).values(
+                    id=1,
+                    origin=self.origin,
+                    size=0,
+                    last_leaf_hash=GENESIS_PREV,
+                    last_time=t,
+                    root=merkle.EMPTY_ROOT.hex(),
+                    edge=b"",
+                    log_key_id=self.log_key.id,
+                )
+            )
             self._store_checkpoint(conn, 0, merkle.EMPTY_ROOT, t, 0)
 
     # --- append ---------------------------------------------------------------------------
@@ -357,7 +374,9 @@ class LogStore:
                 then(conn, results)
             return results
 
-    def _log_mismatch(self, entry: SignedEntry, head: Head | None = None, *, before_lock: bool = True) -> LedgerError | None:
+    def _log_mismatch(
+        self, entry: SignedEntry, head: Head | None = None, *, before_lock: bool = True
+    ) -> LedgerError | None:
         """None when the entry is signed for the log being appended to; else the error: the
         log it names was sealed (the chain moved on, maybe in another process), or it is
         another registry's log. Before the lock an entry for a sealed log goes on (it may be
@@ -371,7 +390,11 @@ class LogStore:
                 return self._log_mismatch(entry, fresh, before_lock=before_lock)
         sealed = self.shard(entry.body["log"], missing_ok=True)
         if sealed is not None and sealed.sealed:
-            return None if before_lock else LedgerError(LOG_SEALED_ERROR, origin=sealed.origin, size=sealed.size, current=current)
+            return (
+                None
+                if before_lock
+                else LedgerError(LOG_SEALED_ERROR, origin=sealed.origin, size=sealed.size, current=current)
+            )
         return LedgerError("wrong_log", got=entry.body["log"], expected=current)
 
     # --- the log's own key -----------------------------------------------------------------
@@ -412,9 +435,17 @@ class LogStore:
         with write_transaction(self.engine) as conn:
             head, edge = self._lock_head(conn)
             old = self.log_key
-            body = make_body(self.origin, LOG_KEY_ROTATED, old.id, self.clock(), f"log-key-rotation-{new.id[:32]}", {
-                "public_key": new.public_b64, "from_size": head.size + 1,
-            })
+            body = make_body(
+                self.origin,
+                LOG_KEY_ROTATED,
+                old.id,
+                self.clock(),
+                f"log-key-rotation-{new.id[:32]}",
+                {
+                    "public_key": new.public_b64,
+                    "from_size": head.size + 1,
+                },
+            )
             entry = sign_entry(old, body)
             checked = _signed_now(old)
             (result,) = self._append_locked(conn, head, edge, [entry], checked, rotate_to=NoteSigner(self.origin, new))
@@ -611,10 +642,18 @@ class LogStore:
             for level, idx, h in edge.append(lh):
                 node_rows.append({"shard": head.shard, "level": level, "idx": idx, "hash": h})
                 fresh_nodes[(level, idx)] = h
-            leaf_rows.append({
-                "seq": head.base + seq, "leaf_hash": lh_hex, "signer": entry.signer, "idem": entry.idem,
-                "body_hash": body_hash, "type": entry.type, "time": log_time, "leaf": leaf_bytes,
-            })
+            leaf_rows.append(
+                {
+                    "seq": head.base + seq,
+                    "leaf_hash": lh_hex,
+                    "signer": entry.signer,
+                    "idem": entry.idem,
+                    "body_hash": body_hash,
+                    "type": entry.type,
+                    "time": log_time,
+                    "leaf": leaf_bytes,
+                }
+            )
             seen_in_batch[key] = (head.base + seq, lh_hex, log_time, body_hash)
             out.append((seq, lh_hex, log_time, False))
             prev = lh_hex
@@ -630,27 +669,43 @@ class LogStore:
         signer = rotate_to or self._signer
         if leaf_rows:
             note = sign_checkpoint(Checkpoint(head.origin, size, root), signer)
-            write_all(conn, [
-                *base_state.pending_writes(),
-                (_INSERT_LEAF, leaf_rows),
-                (_INSERT_NODE, node_rows),
-                (_UPDATE_HEAD, {
-                    "size": size, "root": root.hex(), "prev": prev, "time": log_time, "edge": b"".join(edge.hashes),
-                    "log_key_id": signer.pair.id,
-                }),
-                (_INSERT_CHECKPOINT, {"shard": head.shard, "size": size, "root": root.hex(), "note": note, "signed_at": log_time}),
-            ])
+            write_all(
+                conn,
+                [
+                    *base_state.pending_writes(),
+                    (_INSERT_LEAF, leaf_rows),
+                    (_INSERT_NODE, node_rows),
+                    (
+                        _UPDATE_HEAD,
+                        {
+                            "size": size,
+                            "root": root.hex(),
+                            "prev": prev,
+                            "time": log_time,
+                            "edge": b"".join(edge.hashes),
+                            "log_key_id": signer.pair.id,
+                        },
+                    ),
+                    (
+                        _INSERT_CHECKPOINT,
+                        {"shard": head.shard, "size": size, "root": root.hex(), "note": note, "signed_at": log_time},
+                    ),
+                ],
+            )
         else:
             note = self._checkpoint_note(conn, size, head.shard)
         accepted = [o for o in out if isinstance(o, tuple)]
         proofs = self._proofs(_SqlNodes(conn, fresh_nodes, head.shard), [o[0] for o in accepted], size)
         return [
-            o if not isinstance(o, tuple)
+            o
+            if not isinstance(o, tuple)
             else AppendResult(o[0], o[1], o[2], o[3], size, proofs[o[0]], note, head.base + o[0])
             for o in out
         ]
 
-    def _existing_by_idem(self, conn: Connection, entries: Sequence[SignedEntry]) -> dict[tuple[str, str], tuple[int, str, str, str]]:
+    def _existing_by_idem(
+        self, conn: Connection, entries: Sequence[SignedEntry]
+    ) -> dict[tuple[str, str], tuple[int, str, str, str]]:
         """Entries already stored under the batch's (signer, idem) pairs (index lookups)."""
         by_signer: dict[str, set[str]] = {}
         for e in entries:
@@ -713,34 +768,77 @@ class LogStore:
                     raise LedgerError(SHARD_EMPTY, origin=head.origin)
                 taken = conn.execute(select(SHARD.c.shard).where(SHARD.c.origin == next_origin)).first()
                 if next_origin == head.origin or taken is not None:
-                    raise LedgerError(SHARD_ORIGIN_INVALID, origin=next_origin, reason="a log of this chain already has it",
-                                      reason_zh="本链中已有同名账本")
+                    raise LedgerError(
+                        SHARD_ORIGIN_INVALID,
+                        origin=next_origin,
+                        reason="a log of this chain already has it",
+                        reason_zh="本链中已有同名账本",
+                    )
                 key = self.log_key
-                body = make_body(head.origin, LOG_SEALED, key.id, self.clock(), f"log-sealed-{head.shard}", {
-                    "next_origin": next_origin, "size": head.size + 1,
-                })
+                body = make_body(
+                    head.origin,
+                    LOG_SEALED,
+                    key.id,
+                    self.clock(),
+                    f"log-sealed-{head.shard}",
+                    {
+                        "next_origin": next_origin,
+                        "size": head.size + 1,
+                    },
+                )
                 if self.domain.signer_public_key(SqlState(conn), sign_entry(key, body), head.base + head.size) is None:
                     raise LedgerError(SHARD_NO_LOG_KEY, origin=head.origin)
-                (sealed,) = self._append_locked(conn, head, edge, [sign_entry(key, body)], _signed_now(key), operator=True)
+                (sealed,) = self._append_locked(
+                    conn, head, edge, [sign_entry(key, body)], _signed_now(key), operator=True
+                )
                 if not isinstance(sealed, AppendResult):
                     raise InvariantBroken("sealed is not a AppendResult")
                 final = sealed.tree_size
                 root_hex = Checkpoint.parse(parse_note(sealed.checkpoint).text).root.hex()
-                conn.execute(insert(SHARD).values(
-                    shard=head.shard, origin=head.origin, base=head.base, size=final, root=root_hex,
-                    last_leaf_hash=sealed.leaf_hash, checkpoint=sealed.checkpoint, log_key_id=key.id,
-                    next_origin=next_origin, sealed_at=sealed.time,
-                ))
-                write_all(conn, [(_OPEN_SHARD, {
-                    "origin": next_origin, "shard": head.shard + 1, "base": head.base + final,
-                    "root": merkle.EMPTY_ROOT.hex(), "prev": GENESIS_PREV, "time": sealed.time, "edge": b"",
-                })])
+                conn.execute(
+                    insert(SHARD).values(
+                        shard=head.shard,
+                        origin=head.origin,
+                        base=head.base,
+                        size=final,
+                        root=root_hex,
+                        last_leaf_hash=sealed.leaf_hash,
+                        checkpoint=sealed.checkpoint,
+                        log_key_id=key.id,
+                        next_origin=next_origin,
+                        sealed_at=sealed.time,
+                    )
+                )
+                write_all(
+                    conn,
+                    [
+                        (
+                            _OPEN_SHARD,
+                            {
+                                "origin": next_origin,
+                                "shard": head.shard + 1,
+                                "base": head.base + final,
+                                "root": merkle.EMPTY_ROOT.hex(),
+                                "prev": GENESIS_PREV,
+                                "time": sealed.time,
+                                "edge": b"",
+                            },
+                        )
+                    ],
+                )
                 opened, opened_edge = self._lock_head(conn)  # adopts the new origin
                 self._store_checkpoint(conn, 0, merkle.EMPTY_ROOT, sealed.time, opened.shard)
-                previous = {"origin": head.origin, "size": final, "root_hash": root_hex, "checkpoint": sealed.checkpoint}
+                previous = {
+                    "origin": head.origin,
+                    "size": final,
+                    "root_hash": root_hex,
+                    "checkpoint": sealed.checkpoint,
+                }
                 data = self.domain.continuation_data(SqlState(conn), previous, next_origin)
                 body = make_body(next_origin, GENESIS, key.id, self.clock(), f"registry-genesis-{opened.shard}", data)
-                (first,) = self._append_locked(conn, opened, opened_edge, [sign_entry(key, body)], _signed_now(key), operator=True)
+                (first,) = self._append_locked(
+                    conn, opened, opened_edge, [sign_entry(key, body)], _signed_now(key), operator=True
+                )
                 if not isinstance(first, AppendResult):
                     raise InvariantBroken("first is not a AppendResult")
         except BaseException:
@@ -789,13 +887,17 @@ class LogStore:
     def _stored_in_sealed_shard(self, conn: Connection, position: int, leaf_hash: str, time: str) -> AppendResult:
         """The answer to a retry of an entry that was stored before its log was sealed: its
         inclusion proof against that log's final checkpoint."""
-        row = conn.execute(
-            select(SHARD).where(SHARD.c.base <= position).order_by(SHARD.c.base.desc()).limit(1)
-        ).mappings().one()
+        row = (
+            conn.execute(select(SHARD).where(SHARD.c.base <= position).order_by(SHARD.c.base.desc()).limit(1))
+            .mappings()
+            .one()
+        )
         shard = _sealed_shard(row)
         index = position - shard.base
         proof = merkle.inclusion_proof(index, shard.size, _SqlNodes(conn, shard=shard.index))
-        return AppendResult(index, leaf_hash, time, True, shard.size, [h.hex() for h in proof], shard.checkpoint or "", position)
+        return AppendResult(
+            index, leaf_hash, time, True, shard.size, [h.hex() for h in proof], shard.checkpoint or "", position
+        )
 
     def _index(self, shard: int | None) -> int:
         return self.head().shard if shard is None else shard
@@ -804,11 +906,21 @@ class LogStore:
 
     def _store_checkpoint(self, conn: Connection, size: int, root: bytes, signed_at: str, shard: int = 0) -> str:
         note = sign_checkpoint(Checkpoint(self.origin, size, root), self._signer)
-        write_all(conn, [(_INSERT_CHECKPOINT, {"shard": shard, "size": size, "root": root.hex(), "note": note, "signed_at": signed_at})])
+        write_all(
+            conn,
+            [
+                (
+                    _INSERT_CHECKPOINT,
+                    {"shard": shard, "size": size, "root": root.hex(), "note": note, "signed_at": signed_at},
+                )
+            ],
+        )
         return note
 
     def _checkpoint_note(self, conn: Connection, size: int, shard: int) -> str:
-        row = conn.execute(select(CHECKPOINT.c.note).where(and_(CHECKPOINT.c.shard == shard, CHECKPOINT.c.size == size))).first()
+        row = conn.execute(
+            select(CHECKPOINT.c.note).where(and_(CHECKPOINT.c.shard == shard, CHECKPOINT.c.size == size))
+        ).first()
         if row is None:
             raise LedgerError("not_found", what="checkpoint", what_zh="检查点", ref=f"size {size}")
         return str(row.note)
@@ -831,7 +943,12 @@ class LogStore:
     def checkpoint_sizes(self, *, before: int | None = None, limit: int = 100, shard: int | None = None) -> list[int]:
         index = self._index(shard)
         with read_transaction(self.engine) as conn:
-            stmt = select(CHECKPOINT.c.size).where(CHECKPOINT.c.shard == index).order_by(CHECKPOINT.c.size.desc()).limit(limit)
+            stmt = (
+                select(CHECKPOINT.c.size)
+                .where(CHECKPOINT.c.shard == index)
+                .order_by(CHECKPOINT.c.size.desc())
+                .limit(limit)
+            )
             if before is not None:
                 stmt = stmt.where(CHECKPOINT.c.size < before)
             return list(conn.execute(stmt).scalars())
@@ -844,8 +961,15 @@ class LogStore:
             row = conn.execute(select(HEAD).where(HEAD.c.id == 1)).mappings().first()
             if row is None:
                 raise LedgerError("log_not_initialised", home="the database")
-            return Head(row["size"], bytes.fromhex(row["root"]), row["last_leaf_hash"], row["last_time"],
-                        row["origin"], row["shard"], row["base"])
+            return Head(
+                row["size"],
+                bytes.fromhex(row["root"]),
+                row["last_leaf_hash"],
+                row["last_time"],
+                row["origin"],
+                row["shard"],
+                row["base"],
+            )
 
     def root_at(self, size: int, shard: int | None = None) -> bytes:
         target = self._check_size(size, shard=shard)
@@ -906,11 +1030,15 @@ class LogStore:
         end = max(start, end)
         with read_transaction(self.engine) as conn:
             rows = conn.execute(
-                select(LEAF.c.leaf).where(and_(LEAF.c.seq >= base + start, LEAF.c.seq < base + end)).order_by(LEAF.c.seq)
+                select(LEAF.c.leaf)
+                .where(and_(LEAF.c.seq >= base + start, LEAF.c.seq < base + end))
+                .order_by(LEAF.c.seq)
             )
             return [bytes(r[0]) for r in rows]
 
-    def iter_leaves(self, start: int = 0, end: int | None = None, chunk: int = 5000, shard: int | None = None) -> Iterator[bytes]:
+    def iter_leaves(
+        self, start: int = 0, end: int | None = None, chunk: int = 5000, shard: int | None = None
+    ) -> Iterator[bytes]:
         """The leaves of one log in seq order, read in chunks (for export and verification)."""
         target = self.shard(shard)
         if target is None:
@@ -932,7 +1060,9 @@ class LogStore:
         while position < end:
             with read_transaction(self.engine) as conn:
                 rows = conn.execute(
-                    select(LEAF.c.leaf).where(and_(LEAF.c.seq >= position, LEAF.c.seq < position + chunk)).order_by(LEAF.c.seq)
+                    select(LEAF.c.leaf)
+                    .where(and_(LEAF.c.seq >= position, LEAF.c.seq < position + chunk))
+                    .order_by(LEAF.c.seq)
                 )
                 batch = [bytes(r[0]) for r in rows]
             yield from batch
@@ -956,12 +1086,23 @@ class LogStore:
                     raise LedgerError(COSIGNATURE_OLDER, witness=witness, size=size, held=held, timestamp=timestamp)
                 conn.execute(update(COSIG).where(where).values(line=line, timestamp=timestamp))
             else:
-                conn.execute(insert(COSIG).values(shard=index, size=size, witness=witness, line=line, timestamp=timestamp))
+                conn.execute(
+                    insert(COSIG).values(shard=index, size=size, witness=witness, line=line, timestamp=timestamp)
+                )
 
 
 def _sealed_shard(row: Any) -> Shard:
-    return Shard(row["shard"], row["origin"], row["base"], row["size"], row["root"], True, row["next_origin"],
-                 row["checkpoint"], row["sealed_at"])
+    return Shard(
+        row["shard"],
+        row["origin"],
+        row["base"],
+        row["size"],
+        row["root"],
+        True,
+        row["next_origin"],
+        row["checkpoint"],
+        row["sealed_at"],
+    )
 
 
 def _signed_now(key: KeyPair) -> _SignatureChecks:
@@ -971,9 +1112,18 @@ def _signed_now(key: KeyPair) -> _SignatureChecks:
 
 def _check_origin(origin: Any) -> None:
     """A checkpoint origin line: printable, no spaces or line breaks (C2SP tlog-checkpoint)."""
-    if not isinstance(origin, str) or not origin or len(origin) > 200 or any(ch.isspace() or not ch.isprintable() for ch in origin):
-        raise LedgerError(SHARD_ORIGIN_INVALID, origin=origin, reason="an origin is 1 to 200 printable characters without spaces",
-                          reason_zh="账本名称须为 1 到 200 个可打印字符，不含空格")
+    if (
+        not isinstance(origin, str)
+        or not origin
+        or len(origin) > 200
+        or any(ch.isspace() or not ch.isprintable() for ch in origin)
+    ):
+        raise LedgerError(
+            SHARD_ORIGIN_INVALID,
+            origin=origin,
+            reason="an origin is 1 to 200 printable characters without spaces",
+            reason_zh="账本名称须为 1 到 200 个可打印字符，不含空格",
+        )
 
 
 def _key_problem(public: str) -> str | None:
@@ -996,6 +1146,8 @@ def _named_public_key(entry: SignedEntry) -> bytes | None:
 
 
 def _batch_error(position: int, exc: LedgerError) -> LedgerError:
-    err = LedgerError("batch_entry_refused", position=position, reason=exc.message_en, reason_zh=exc.message_zh, code=exc.code)
+    err = LedgerError(
+        "batch_entry_refused", position=position, reason=exc.message_en, reason_zh=exc.message_zh, code=exc.code
+    )
     err.inner = exc  # type: ignore[attr-defined]
     return err

@@ -74,7 +74,9 @@ class MerkleNode(SQLModel, table=True):
     """A perfect subtree (level, index): written once when its last leaf arrives."""
 
     __tablename__ = "merkle_node"
-    shard: int = Field(default=0, sa_column=Column(SmallInteger, primary_key=True, autoincrement=False, server_default="0"))
+    shard: int = Field(
+        default=0, sa_column=Column(SmallInteger, primary_key=True, autoincrement=False, server_default="0")
+    )
     level: int = Field(sa_column=Column(SmallInteger, primary_key=True, autoincrement=False))
     idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
@@ -84,7 +86,9 @@ class SignedCheckpoint(SQLModel, table=True):
     """A checkpoint the log signed. One per size: a size is never signed with two roots."""
 
     __tablename__ = "log_checkpoint"
-    shard: int = Field(default=0, sa_column=Column(SmallInteger, primary_key=True, autoincrement=False, server_default="0"))
+    shard: int = Field(
+        default=0, sa_column=Column(SmallInteger, primary_key=True, autoincrement=False, server_default="0")
+    )
     size: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     root: str = Field(sa_column=Column(String(64), nullable=False))
     note: str = Field(sa_column=Column(Text, nullable=False))
@@ -95,7 +99,9 @@ class Cosignature(SQLModel, table=True):
     """A witness cosignature line (C2SP tlog-cosignature) on a signed checkpoint."""
 
     __tablename__ = "log_cosignature"
-    shard: int = Field(default=0, sa_column=Column(SmallInteger, primary_key=True, autoincrement=False, server_default="0"))
+    shard: int = Field(
+        default=0, sa_column=Column(SmallInteger, primary_key=True, autoincrement=False, server_default="0")
+    )
     size: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     witness: str = Field(sa_column=Column(String(200), primary_key=True))
     line: str = Field(sa_column=Column(Text, nullable=False))

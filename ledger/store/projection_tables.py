@@ -33,7 +33,9 @@ def _column(f: dataclasses.Field[Any], hints: dict[str, Any], pk: tuple[str, ...
         sa_type = String(int(f.metadata.get("max", 200)))
     else:
         raise TypeError(f"projection field {f.name} has unsupported type {hint!r}")
-    return Column(f.name, sa_type, primary_key=f.name in pk, nullable=nullable and f.name not in pk, autoincrement=False)
+    return Column(
+        f.name, sa_type, primary_key=f.name in pk, nullable=nullable and f.name not in pk, autoincrement=False
+    )
 
 
 def table_for(row_type: type[Any]) -> Table:

@@ -59,9 +59,15 @@ class RebuildReport:
             "rows": self.rows,
             "clean": self.clean,
             "differences": [
-                {"table": d.table, "missing_live": d.missing[:limit], "extra_live": d.extra[:limit],
-                 "missing_count": len(d.missing), "extra_count": len(d.extra)}
-                for d in self.diffs if not d.clean
+                {
+                    "table": d.table,
+                    "missing_live": d.missing[:limit],
+                    "extra_live": d.extra[:limit],
+                    "missing_count": len(d.missing),
+                    "extra_count": len(d.extra),
+                }
+                for d in self.diffs
+                if not d.clean
             ],
         }
 
@@ -72,7 +78,9 @@ def replay(log: LogStore) -> tuple[domain.MemoryState, int]:
     return replay_parts(parts)
 
 
-def replay_parts(parts: Iterable[tuple[str, int, Iterable[bytes]]], state: domain.MemoryState | None = None) -> tuple[domain.MemoryState, int]:
+def replay_parts(
+    parts: Iterable[tuple[str, int, Iterable[bytes]]], state: domain.MemoryState | None = None
+) -> tuple[domain.MemoryState, int]:
     """Apply leaves to a state, log by log of the chain: ``parts`` gives each log's origin,
     its base (the position of its entry 0 in the chain) and its leaves in seq order; each
     entry is applied at its position in the chain, as the log applied it."""
@@ -86,7 +94,9 @@ def replay_parts(parts: Iterable[tuple[str, int, Iterable[bytes]]], state: domai
                 domain.apply(state, ctx, leaf.entry)
             except Exception as exc:  # a rule the log once accepted now refuses: report where
                 where = f" of {origin}" if base else ""
-                raise VerificationError(f"entry{where} refused on replay ({exc})", seq=leaf.seq, expected="accepted", actual="refused") from exc
+                raise VerificationError(
+                    f"entry{where} refused on replay ({exc})", seq=leaf.seq, expected="accepted", actual="refused"
+                ) from exc
             count += 1
     return state, count
 

@@ -30,7 +30,9 @@ def load_or_create_log_key(settings: Settings, *, create: bool) -> KeyPair:
     if path.exists():
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077:
-            raise LedgerError("key_file_invalid", path=str(path), detail=f"permissions {mode:o} let others read it; run chmod 600")
+            raise LedgerError(
+                "key_file_invalid", path=str(path), detail=f"permissions {mode:o} let others read it; run chmod 600"
+            )
         return read_key_file(path, settings.key_passphrase)
     if not create:
         raise LedgerError("log_not_initialised", home=str(settings.home))
@@ -229,7 +231,9 @@ def next_origin(origin: str, year: int) -> str:
     return f"{origin}/{year}"
 
 
-def roll_over(ledger: Ledger, origin: str | None = None, *, year: int | None = None, if_due: bool = False) -> dict[str, object]:
+def roll_over(
+    ledger: Ledger, origin: str | None = None, *, year: int | None = None, if_due: bool = False
+) -> dict[str, object]:
     """Seal the log being appended to and open the next one (see :meth:`LogStore.roll_over`).
 
     ``if_due``: only when the log was opened in an earlier year (China Standard Time) than
@@ -255,8 +259,13 @@ def roll_over(ledger: Ledger, origin: str | None = None, *, year: int | None = N
         return {"rolled": False, "origin": latest.origin, "size": latest.size, "opened_in": year}
     sealed, first = done
     return {
-        "rolled": True, "sealed": current.origin, "final_size": sealed.tree_size, "final_checkpoint": sealed.checkpoint,
-        "origin": target, "genesis": first.leaf_hash, "shard": current.index + 1,
+        "rolled": True,
+        "sealed": current.origin,
+        "final_size": sealed.tree_size,
+        "final_checkpoint": sealed.checkpoint,
+        "origin": target,
+        "genesis": first.leaf_hash,
+        "shard": current.index + 1,
     }
 
 
@@ -269,4 +278,3 @@ def _opened_year(ledger: Ledger, shard: object) -> int | None:
         return None
     first = parse_leaf(ledger.log.leaf(shard.base))  # type: ignore[attr-defined]
     return parse_time(first.time).astimezone(CHINA).year
-

@@ -4,8 +4,8 @@ projections (made from the domain's row classes by :func:`projection_tables.tabl
 from __future__ import annotations
 
 from ..domain import rows as R
-from .log_tables import Cosignature, LogHead, LogLeaf, LogShard, MerkleNode, SignedCheckpoint
 from .db import table_of
+from .log_tables import Cosignature, LogHead, LogLeaf, LogShard, MerkleNode, SignedCheckpoint
 from .projection_tables import table_for
 
 LEAF = table_of(LogLeaf)

@@ -26,7 +26,14 @@ def read_tile(log: LogStore, shard: Shard, tile: tiles.Tile) -> bytes:
     with read_transaction(log.engine) as conn:
         rows = conn.execute(
             select(NODE.c.hash)
-            .where(and_(NODE.c.shard == shard.index, NODE.c.level == level, NODE.c.idx >= first, NODE.c.idx < first + tile.width))
+            .where(
+                and_(
+                    NODE.c.shard == shard.index,
+                    NODE.c.level == level,
+                    NODE.c.idx >= first,
+                    NODE.c.idx < first + tile.width,
+                )
+            )
             .order_by(NODE.c.idx)
         ).all()
     if len(rows) != tile.width:  # the tree says they exist: a damaged database, not a client's mistake

@@ -16,8 +16,13 @@ def build(snapshot: Snapshot, request: ReportRequest, **context: Any) -> ReportD
     """Build the report ``request`` asks for from ``snapshot`` (not ``verification``)."""
     from . import annual, campaign, overview, project, receipt
 
-    builders = {"annual": annual.build, "project": project.build, "campaign": campaign.build,
-                "overview": overview.build, "receipt": receipt.build}
+    builders = {
+        "annual": annual.build,
+        "project": project.build,
+        "campaign": campaign.build,
+        "overview": overview.build,
+        "receipt": receipt.build,
+    }
     request = request.checked()
     if request.kind not in builders:
         raise ValueError(f"{request.kind} reports are built from the log, not from projections")

@@ -64,8 +64,14 @@ def mask_id_number(value: str | None) -> str | None:
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
 
 
-def build(snap: Snapshot, req: ReportRequest, *, personal: dict[str, str] | None = None, receipt_code: str | None = None,
-          **_: Any) -> ReportDoc:
+def build(
+    snap: Snapshot,
+    req: ReportRequest,
+    *,
+    personal: dict[str, str] | None = None,
+    receipt_code: str | None = None,
+    **_: Any,
+) -> ReportDoc:
     """``personal``/``receipt_code``: the donor's data and code from the donor store, given only
     for a personal receipt (the caller checks who may have them)."""
     if req.donation is None:
@@ -97,7 +103,11 @@ def build(snap: Snapshot, req: ReportRequest, *, personal: dict[str, str] | None
         "donor": ("捐赠人", "Donor", donor_zh if donor_zh == donor_en else f"{donor_zh} {donor_en}"),
         "property_kind": ("捐赠财产种类", "Kind of property", L.both("kind", d.kind)),
         "property_quantity": ("数量 / 金额", "Quantity / amount", quantity),
-        "organisation_name": ("受赠单位", "Organisation", f"{org.name_zh if org else d.fundraiser_org}（{d.fundraiser_org}）"),
+        "organisation_name": (
+            "受赠单位",
+            "Organisation",
+            f"{org.name_zh if org else d.fundraiser_org}（{d.fundraiser_org}）",
+        ),
         "handler": ("经手人", "Handler", handler.holder if handler else d.recorded_by),
         "date": ("捐赠日期", "Date", d.received_on),
         "receipt_number": ("票据号码", "Receipt number", d.receipt_no or f"（账本序号 seq {d.seq}）"),
@@ -133,39 +143,99 @@ def build(snap: Snapshot, req: ReportRequest, *, personal: dict[str, str] | None
     required = [[k, *values[k]] for k in fields if k in values]
     others = [[k, zh, en, str(v) if isinstance(v, Money) else v] for k, zh, en, v in extra]
     rows = required + others
-    table = Table("receipt", "捐赠票据", "Donation receipt", (
-        Column("field", "字段", "Field"), Column("field_zh", "名称", "Field (zh)"), Column("field_en", "名称（英文）", "Field (en)"),
-        Column("value", "内容", "Value"),
-    ), rows)
+    table = Table(
+        "receipt",
+        "捐赠票据",
+        "Donation receipt",
+        (
+            Column("field", "字段", "Field"),
+            Column("field_zh", "名称", "Field (zh)"),
+            Column("field_en", "名称（英文）", "Field (en)"),
+            Column("value", "内容", "Value"),
+        ),
+        rows,
+    )
     figures = {
-        "donation": {"entry": d.id, "seq": d.seq, "project": d.project, "amount": Money(d.amount_minor, cur), "currency": cur,
-                     "kind": d.kind, "in_kind_description": d.in_kind_description, "channel": d.channel, "donor_type": d.donor_type,
-                     "restricted": d.restricted, "received_on": d.received_on, "receipt_no": d.receipt_no,
-                     "commitment": d.commitment, "recorded_at": d.time, "recorded_by": d.recorded_by,
-                     "reversed": d.corrected, "reversed_by": d.corrected_by},
+        "donation": {
+            "entry": d.id,
+            "seq": d.seq,
+            "project": d.project,
+            "amount": Money(d.amount_minor, cur),
+            "currency": cur,
+            "kind": d.kind,
+            "in_kind_description": d.in_kind_description,
+            "channel": d.channel,
+            "donor_type": d.donor_type,
+            "restricted": d.restricted,
+            "received_on": d.received_on,
+            "receipt_no": d.receipt_no,
+            "commitment": d.commitment,
+            "recorded_at": d.time,
+            "recorded_by": d.recorded_by,
+            "reversed": d.corrected,
+            "reversed_by": d.corrected_by,
+        },
         "receipt": {k: values[k][2] for k in fields if k in values},
         "required_fields": list(fields),
         "variant": "personal" if is_personal else "public",
         "verify_url": verify_url,
     }
     if is_personal:
-        figures["holder"] = {"name": personal.get("name") if personal else None, "id_number": id_number, "receipt_code": receipt_code}
+        figures["holder"] = {
+            "name": personal.get("name") if personal else None,
+            "id_number": id_number,
+            "receipt_code": receipt_code,
+        }
     notes = [
         "本票据的捐赠记录可在账本中查验：条目哈希、包含证明与签名检查点。The donation can be checked on the log: its entry, inclusion proof and signed checkpoint.",
         "捐赠人个人信息不进入账本；账本仅记录其承诺值（加盐哈希）。Personal data never enters the log; it holds a salted commitment.",
     ]
     if d.corrected:
-        notes.insert(0, f"注意：此捐赠已被条目 {d.corrected_by} 冲销。Note: this donation was reversed by entry {d.corrected_by}.")
+        notes.insert(
+            0,
+            f"注意：此捐赠已被条目 {d.corrected_by} 冲销。Note: this donation was reversed by entry {d.corrected_by}.",
+        )
     if is_personal:
-        notes.append("本票据含个人信息，仅供捐赠人本人或监管机关使用，不在账本中登记。This receipt holds personal data: for the donor or a regulator only; it is not recorded in the log.")
+        notes.append(
+            "本票据含个人信息，仅供捐赠人本人或监管机关使用，不在账本中登记。This receipt holds personal data: for the donor or a regulator only; it is not recorded in the log."
+        )
     return ReportDoc(
-        kind="receipt", name=f"receipt-{d.seq}" + ("-personal" if is_personal else ""), subject=d.id,
-        subject_name=f"捐赠 seq {d.seq}（{d.project}）", title_zh="公益事业捐赠票据", title_en="Donation receipt",
-        period_start=received, period_end=received, ruleset=rs, at=snap.at, figures=figures, tables=[table], notes=notes,
-        template="report_receipt.html", context={
-            "table": table, "required": required, "verify_url": verify_url,
-            "details": [r for r in others if r[0] in ("project", "restricted", "channel", "entry", "seq", "recorded_at", "receipt_code",
-                                                       "donor_id_number")],
-            "amount": Money(d.amount_minor, cur), "recorded_on": china_date(d.time)},
-        record=not is_personal, variant="personal" if is_personal else "",
+        kind="receipt",
+        name=f"receipt-{d.seq}" + ("-personal" if is_personal else ""),
+        subject=d.id,
+        subject_name=f"捐赠 seq {d.seq}（{d.project}）",
+        title_zh="公益事业捐赠票据",
+        title_en="Donation receipt",
+        period_start=received,
+        period_end=received,
+        ruleset=rs,
+        at=snap.at,
+        figures=figures,
+        tables=[table],
+        notes=notes,
+        template="report_receipt.html",
+        context={
+            "table": table,
+            "required": required,
+            "verify_url": verify_url,
+            "details": [
+                r
+                for r in others
+                if r[0]
+                in (
+                    "project",
+                    "restricted",
+                    "channel",
+                    "entry",
+                    "seq",
+                    "recorded_at",
+                    "receipt_code",
+                    "donor_id_number",
+                )
+            ],
+            "amount": Money(d.amount_minor, cur),
+            "recorded_on": china_date(d.time),
+        },
+        record=not is_personal,
+        variant="personal" if is_personal else "",
     )

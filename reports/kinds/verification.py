@@ -83,60 +83,154 @@ def from_export(folder: Path, req: ReportRequest, *, witnesses: Witnesses | None
     rs = rules_for(as_of)
     valid = info is not None
     by_type = info.entries_by_type if info else {}
-    witness_block = witnesses(size, root) if (witnesses and valid) else {
-        "available": False,
-        "reason_en": "an export holds no witness cosignatures" if witnesses is None else "the log failed verification",
-        "reason_zh": "导出数据不含见证方联署签名" if witnesses is None else "账本校验未通过",
-    }
-    types = Table("entries_by_type", "各类条目数量", "Entries by type", (
-        Column("type", "条目类型", "Entry type"), Column("count", "数量", "Count", "int"),
-    ), [[t, n] for t, n in sorted(by_type.items())])
-    chain = Table("chain", "账本各年度分片（由早到晚）", "Logs of the chain, oldest first", (
-        Column("origin", "账本 Origin", "Origin"), Column("size", "条目数", "Entries", "int"), Column("root", "最终根哈希", "Root"),
-    ), [[o, n, r] for o, n, r in (info.logs if info else ())])
-    cosig_rows = [[c["size"], c["witness"], c["timestamp"], c.get("verified")] for c in witness_block.get("cosignatures", [])]
-    cosigs = Table("witnesses", "见证方联署", "Witness cosignatures", (
-        Column("size", "树大小", "Tree size", "int"), Column("witness", "见证方", "Witness"),
-        Column("timestamp", "时间戳（秒）", "Timestamp (s)", "int"), Column("verified", "已用可信密钥验证", "Verified with a trusted key", "bool"),
-    ), cosig_rows)
+    witness_block = (
+        witnesses(size, root)
+        if (witnesses and valid)
+        else {
+            "available": False,
+            "reason_en": "an export holds no witness cosignatures"
+            if witnesses is None
+            else "the log failed verification",
+            "reason_zh": "导出数据不含见证方联署签名" if witnesses is None else "账本校验未通过",
+        }
+    )
+    types = Table(
+        "entries_by_type",
+        "各类条目数量",
+        "Entries by type",
+        (
+            Column("type", "条目类型", "Entry type"),
+            Column("count", "数量", "Count", "int"),
+        ),
+        [[t, n] for t, n in sorted(by_type.items())],
+    )
+    chain = Table(
+        "chain",
+        "账本各年度分片（由早到晚）",
+        "Logs of the chain, oldest first",
+        (
+            Column("origin", "账本 Origin", "Origin"),
+            Column("size", "条目数", "Entries", "int"),
+            Column("root", "最终根哈希", "Root"),
+        ),
+        [[o, n, r] for o, n, r in (info.logs if info else ())],
+    )
+    cosig_rows = [
+        [c["size"], c["witness"], c["timestamp"], c.get("verified")] for c in witness_block.get("cosignatures", [])
+    ]
+    cosigs = Table(
+        "witnesses",
+        "见证方联署",
+        "Witness cosignatures",
+        (
+            Column("size", "树大小", "Tree size", "int"),
+            Column("witness", "见证方", "Witness"),
+            Column("timestamp", "时间戳（秒）", "Timestamp (s)", "int"),
+            Column("verified", "已用可信密钥验证", "Verified with a trusted key", "bool"),
+        ),
+        cosig_rows,
+    )
     figures = {
         "checkpoint": {"origin": origin, "size": size, "root": root, "note": note, "log_vkey": vkey},
         # every log of the chain (one per year), oldest first; the last is the one above
         "chain": [{"origin": o, "size": n, "root": r} for o, n, r in (info.logs if info else ())],
-        "verification": {"valid": valid, "entries": size if valid else None, "keys": info.keys if info else None,
-                         "entries_by_type": by_type, "error": error,
-                         "checks": ["leaf canonical bytes and fields", "hash chain (prev)", "log time order",
-                                    "entry signatures by keys granted in the log", "Merkle root (RFC 9162)",
-                                    "checkpoint signature by the log key in force at its size"]},
+        "verification": {
+            "valid": valid,
+            "entries": size if valid else None,
+            "keys": info.keys if info else None,
+            "entries_by_type": by_type,
+            "error": error,
+            "checks": [
+                "leaf canonical bytes and fields",
+                "hash chain (prev)",
+                "log time order",
+                "entry signatures by keys granted in the log",
+                "Merkle root (RFC 9162)",
+                "checkpoint signature by the log key in force at its size",
+            ],
+        },
         "witnesses": witness_block,
         "first_entry_at": first,
     }
     result_zh = "通过 VALID" if valid else f"未通过 INVALID（{error['message_zh'] if error else ''}）"
     latest = witness_block.get("latest_witnessed") or {}
     sections = [
-        Section("checkpoint", "检查点 Checkpoint", figures=figure_pairs([
-            ("账本 Origin", origin), ("树大小 Tree size", str(size)), ("根哈希 Root", root), ("账本公钥 Log key", vkey),
-        ]), paragraphs=(note,)),
-        Section("verification", "完整校验结果 Full verification", figures=figure_pairs([
-            ("结论 Result", result_zh), ("条目数 Entries", str(size) if valid else None),
-            ("签名密钥数 Keys", str(info.keys) if info else None),
-            ("失败位置 Failed at seq", str(error["seq"]) if error and error.get("seq") is not None else None),
-        ]), paragraphs=tuple(figures["verification"]["checks"]), tables=(types, chain) if len(chain.rows) > 1 else (types,)),
-        Section("witnesses", "见证方 Witnesses", figures=figure_pairs([
-            ("本检查点联署 Cosignatures on this checkpoint", str(len(witness_block.get("on_checkpoint", []))) if witness_block.get("available") else None),
-            ("最近见证的树大小 Latest witnessed size", str(latest.get("size")) if latest else None),
-            ("与本检查点一致 Consistent with this checkpoint", {True: "是 Yes", False: "否 No"}.get(latest.get("consistent")) if latest else None),
-            ("法定见证数 Quorum", f"{witness_block['quorum']['met']} ({witness_block['quorum']['cosigned']}/{witness_block['quorum']['threshold']})"
-             if witness_block.get("quorum") else None),
-        ]), paragraphs=(() if witness_block.get("available") else (f"{witness_block['reason_zh']}。{witness_block['reason_en']}.",)),
-            tables=(cosigs,)),
+        Section(
+            "checkpoint",
+            "检查点 Checkpoint",
+            figures=figure_pairs(
+                [
+                    ("账本 Origin", origin),
+                    ("树大小 Tree size", str(size)),
+                    ("根哈希 Root", root),
+                    ("账本公钥 Log key", vkey),
+                ]
+            ),
+            paragraphs=(note,),
+        ),
+        Section(
+            "verification",
+            "完整校验结果 Full verification",
+            figures=figure_pairs(
+                [
+                    ("结论 Result", result_zh),
+                    ("条目数 Entries", str(size) if valid else None),
+                    ("签名密钥数 Keys", str(info.keys) if info else None),
+                    ("失败位置 Failed at seq", str(error["seq"]) if error and error.get("seq") is not None else None),
+                ]
+            ),
+            paragraphs=tuple(figures["verification"]["checks"]),
+            tables=(types, chain) if len(chain.rows) > 1 else (types,),
+        ),
+        Section(
+            "witnesses",
+            "见证方 Witnesses",
+            figures=figure_pairs(
+                [
+                    (
+                        "本检查点联署 Cosignatures on this checkpoint",
+                        str(len(witness_block.get("on_checkpoint", []))) if witness_block.get("available") else None,
+                    ),
+                    ("最近见证的树大小 Latest witnessed size", str(latest.get("size")) if latest else None),
+                    (
+                        "与本检查点一致 Consistent with this checkpoint",
+                        {True: "是 Yes", False: "否 No"}.get(latest.get("consistent")) if latest else None,
+                    ),
+                    (
+                        "法定见证数 Quorum",
+                        f"{witness_block['quorum']['met']} ({witness_block['quorum']['cosigned']}/{witness_block['quorum']['threshold']})"
+                        if witness_block.get("quorum")
+                        else None,
+                    ),
+                ]
+            ),
+            paragraphs=(
+                ()
+                if witness_block.get("available")
+                else (f"{witness_block['reason_zh']}。{witness_block['reason_en']}.",)
+            ),
+            tables=(cosigs,),
+        ),
     ]
-    notes = ["任何人可用 `charity-ledger verify DIR` 对导出数据重复本校验。Anyone can repeat this check on an export with `charity-ledger verify DIR`."]
+    notes = [
+        "任何人可用 `charity-ledger verify DIR` 对导出数据重复本校验。Anyone can repeat this check on an export with `charity-ledger verify DIR`."
+    ]
     return ReportDoc(
-        kind="verification", name="verification", subject="registry", subject_name=origin,
-        title_zh="账本校验证明", title_en="Ledger verification certificate",
-        period_start=min(start, as_of), period_end=as_of, ruleset=rs, at=at, figures=figures,
-        tables=[types, cosigs, *([chain] if len(chain.rows) > 1 else [])], sections=sections, notes=notes, record=valid,
+        kind="verification",
+        name="verification",
+        subject="registry",
+        subject_name=origin,
+        title_zh="账本校验证明",
+        title_en="Ledger verification certificate",
+        period_start=min(start, as_of),
+        period_end=as_of,
+        ruleset=rs,
+        at=at,
+        figures=figures,
+        tables=[types, cosigs, *([chain] if len(chain.rows) > 1 else [])],
+        sections=sections,
+        notes=notes,
+        record=valid,
     )
 
 
@@ -159,9 +253,15 @@ def witness_block(ledger: Any, size: int, root: str) -> dict[str, Any]:
             select(func.max(cosig.c.size)).where(cosig.c.shard == shard, cosig.c.size <= size)
         ).scalar_one_or_none()
         sizes = sorted({size} | ({latest} if latest else set()))
-        rows = conn.execute(
-            select(cosig).where(cosig.c.shard == shard, cosig.c.size.in_(sizes)).order_by(cosig.c.size, cosig.c.witness)
-        ).mappings().all()
+        rows = (
+            conn.execute(
+                select(cosig)
+                .where(cosig.c.shard == shard, cosig.c.size.in_(sizes))
+                .order_by(cosig.c.size, cosig.c.witness)
+            )
+            .mappings()
+            .all()
+        )
 
     def verified(at_size: int) -> set[str]:
         if policy is None:
@@ -174,13 +274,20 @@ def witness_block(ledger: Any, size: int, root: str) -> dict[str, Any]:
 
     trusted = {s: verified(s) for s in sizes}
     cosignatures = [
-        {"size": r["size"], "witness": r["witness"], "timestamp": r["timestamp"], "line": r["line"],
-         "verified": (r["witness"] in trusted[r["size"]]) if policy is not None else None}
+        {
+            "size": r["size"],
+            "witness": r["witness"],
+            "timestamp": r["timestamp"],
+            "line": r["line"],
+            "verified": (r["witness"] in trusted[r["size"]]) if policy is not None else None,
+        }
         for r in rows
     ]
     block: dict[str, Any] = {
         "available": True,
-        "policy": None if policy is None else {"keys": [k.to_string() for k in policy.keys], "threshold": policy.threshold},
+        "policy": None
+        if policy is None
+        else {"keys": [k.to_string() for k in policy.keys], "threshold": policy.threshold},
         "on_checkpoint": [c for c in cosignatures if c["size"] == size],
         "cosignatures": cosignatures,
         "latest_witnessed": None,
@@ -194,11 +301,20 @@ def witness_block(ledger: Any, size: int, root: str) -> dict[str, Any]:
             consistent = True
         except LedgerError:
             consistent = False
-        block["latest_witnessed"] = {"size": latest, "root": first_root.hex(), "consistent": consistent,
-                                     "proof": [h.hex() for h in proof]}
+        block["latest_witnessed"] = {
+            "size": latest,
+            "root": first_root.hex(),
+            "consistent": consistent,
+            "proof": [h.hex() for h in proof],
+        }
         if policy is not None:
             n = len(trusted[latest])
-            block["quorum"] = {"size": latest, "cosigned": n, "threshold": policy.threshold, "met": n >= policy.threshold}
+            block["quorum"] = {
+                "size": latest,
+                "cosigned": n,
+                "threshold": policy.threshold,
+                "met": n >= policy.threshold,
+            }
     return block
 
 

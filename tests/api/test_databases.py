@@ -39,7 +39,9 @@ def test_reads(any_factory: LedgerFactory) -> None:
         auth = {"authorization": f"Bearer {token}"}
         page = client.get("/api/v1/regulator/funds-by-organisation", headers=auth, params={"limit": 1}).json()
         assert page["items"][0]["org"] == FOUNDATION and page["items"][0]["raised"] == "1407.50"
-        rest = client.get("/api/v1/regulator/funds-by-organisation", headers=auth, params={"cursor": page["next_cursor"] or ""}).json()
+        rest = client.get(
+            "/api/v1/regulator/funds-by-organisation", headers=auth, params={"cursor": page["next_cursor"] or ""}
+        ).json()
         assert page["next_cursor"] is None or rest["items"] == []
         trace = client.get(f"/api/v1/donations/{world.ids['d2']}/trace").json()
         assert trace["disbursed"] == "50.00"
@@ -64,8 +66,11 @@ def test_concurrent_writes(any_factory: LedgerFactory) -> None:
         body: dict[str, Any] = r.json()
         checkpoint = verify_checkpoint(body["checkpoint"], vkey)
         merkle.verify_inclusion(
-            bytes.fromhex(body["leaf_hash"]), body["seq"], checkpoint.size,
-            [bytes.fromhex(h) for h in body["inclusion_proof"]["hashes"]], checkpoint.root,
+            bytes.fromhex(body["leaf_hash"]),
+            body["seq"],
+            checkpoint.size,
+            [bytes.fromhex(h) for h in body["inclusion_proof"]["hashes"]],
+            checkpoint.root,
         )
         seqs.append(body["seq"])
     seqs += [i["seq"] for i in responses[30].json()["items"]]

@@ -13,7 +13,9 @@ from ledger.store.donors import DonorStore, load_privacy_key
 from tests.api.world import DONOR, SALT, World
 
 
-def _body(world: World, signer: str, personal: dict[str, str] = DONOR, salt: bytes = SALT, donation: str | None = None) -> dict[str, Any]:
+def _body(
+    world: World, signer: str, personal: dict[str, str] = DONOR, salt: bytes = SALT, donation: str | None = None
+) -> dict[str, Any]:
     donation = donation or world.ids["d1"]
     key = world.keys[signer]
     return {

@@ -70,7 +70,9 @@ def test_problem_catalogue(shared_client: TestClient) -> None:
     assert shared_client.get("/api/v1/problems/no_such_code").status_code == 404
 
 
-def test_a_bug_is_a_500_without_internals(shared_client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: Any) -> None:
+def test_a_bug_is_a_500_without_internals(
+    shared_client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("secret internal detail /etc/passwd")
 
@@ -104,7 +106,10 @@ def test_cors_only_when_configured(factory: Any, make_client: Any) -> None:
     factory.with_genesis()
     closed = make_client()
     preflight = {"origin": "https://site.example", "access-control-request-method": "POST"}
-    assert "access-control-allow-origin" not in closed.get("/api/v1/log/checkpoint", headers={"origin": "https://site.example"}).headers
+    assert (
+        "access-control-allow-origin"
+        not in closed.get("/api/v1/log/checkpoint", headers={"origin": "https://site.example"}).headers
+    )
     assert "access-control-allow-origin" not in closed.options("/api/v1/entries", headers=preflight).headers
     opened = make_client(cors_origins=("https://site.example",))
     response = opened.get("/api/v1/log/checkpoint", headers={"origin": "https://site.example"})
@@ -121,11 +126,14 @@ def test_openapi_schema(shared_client: TestClient) -> None:
     ids = [op["operationId"] for _, _, op in operations]
     assert len(set(ids)) == len(ids) and all(ids)
     assert not any(i.startswith(("Api", "api")) for i in ids)  # our names, not generated ones
-    for path, method, op in operations:
+    for path, _method, op in operations:
         assert path.startswith(("/api/v1/", "/tlog/")), path  # the API, and the log as C2SP tiles
         for status, response in op["responses"].items():
             if status.startswith(("4", "5")):
-                assert "application/problem+json" in response["content"] or path.endswith("add-checkpoint"), (path, status)
+                assert "application/problem+json" in response["content"] or path.endswith("add-checkpoint"), (
+                    path,
+                    status,
+                )
     for name, component in schema["components"]["schemas"].items():
         assert component.get("examples"), f"{name} has no example"
     assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
@@ -133,7 +141,9 @@ def test_openapi_schema(shared_client: TestClient) -> None:
     assert regulator["security"] == [{"bearer": []}]
     add = schema["paths"]["/api/v1/log/add-checkpoint"]["post"]
     assert "text/plain" in add["requestBody"]["content"]
-    assert schema["paths"]["/api/v1/log/entries"]["get"]["responses"]["200"]["content"].keys() == {"application/x-ndjson"}
+    assert schema["paths"]["/api/v1/log/entries"]["get"]["responses"]["200"]["content"].keys() == {
+        "application/x-ndjson"
+    }
 
 
 def test_openapi_page_renders(shared_client: TestClient) -> None:

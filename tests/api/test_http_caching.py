@@ -12,8 +12,17 @@ from litestar.testing import TestClient
 
 from tests.api.world import PROJECT, World, donation
 
-PATHS = ["/api/v1/log/checkpoint", "/api/v1/projects", f"/api/v1/projects/{PROJECT}", "/api/v1/log/entries?start=0",
-         "/tlog/tile/0/000.p/3", "/schema/openapi.json", "/", "/projects", "/ledger"]
+PATHS = [
+    "/api/v1/log/checkpoint",
+    "/api/v1/projects",
+    f"/api/v1/projects/{PROJECT}",
+    "/api/v1/log/entries?start=0",
+    "/tlog/tile/0/000.p/3",
+    "/schema/openapi.json",
+    "/",
+    "/projects",
+    "/ledger",
+]
 
 
 def _raw(client: TestClient, method: str, path: str, **headers: str) -> tuple[httpx.Response, bytes]:
@@ -55,9 +64,9 @@ def test_gzip_is_the_same_bytes_with_its_own_tag(shared_client: TestClient) -> N
     assert int(zipped.headers["content-length"]) == len(zipped_body) < len(plain_body)
     assert zipped.headers["etag"] == plain.headers["etag"][:-1] + '-gzip"'
     assert "accept-encoding" in zipped.headers["vary"].lower() and "accept-encoding" in plain.headers["vary"].lower()
-    again, again_body = _raw(shared_client, "GET", "/api/v1/projects", **{"accept-encoding": "gzip"})
+    _again, again_body = _raw(shared_client, "GET", "/api/v1/projects", **{"accept-encoding": "gzip"})
     assert again_body == zipped_body  # no timestamp in the gzip header: one body, one tag
-    refused, refused_body = _raw(shared_client, "GET", "/api/v1/projects", **{"accept-encoding": "gzip;q=0"})
+    refused, _refused_body = _raw(shared_client, "GET", "/api/v1/projects", **{"accept-encoding": "gzip;q=0"})
     assert "content-encoding" not in refused.headers
 
 

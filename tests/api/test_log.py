@@ -58,7 +58,9 @@ def test_checkpoint_at_size_and_list(shared_client: TestClient, shared_world: Wo
 
 
 @pytest.mark.parametrize("by", ["index", "leaf_hash"])
-def test_inclusion_proofs_verify_against_the_signed_root(shared_client: TestClient, shared_world: World, by: str) -> None:
+def test_inclusion_proofs_verify_against_the_signed_root(
+    shared_client: TestClient, shared_world: World, by: str
+) -> None:
     ledger = shared_world.factory.ledger
     checkpoint, _ = _checkpoint(shared_client)
     for seq in range(checkpoint.size):
@@ -70,7 +72,9 @@ def test_inclusion_proofs_verify_against_the_signed_root(shared_client: TestClie
         body = response.json()
         assert set(body) == {"index", "size", "hashes"}
         assert (body["index"], body["size"]) == (seq, checkpoint.size)
-        merkle.verify_inclusion(leaf_hash, seq, checkpoint.size, [bytes.fromhex(h) for h in body["hashes"]], checkpoint.root)
+        merkle.verify_inclusion(
+            leaf_hash, seq, checkpoint.size, [bytes.fromhex(h) for h in body["hashes"]], checkpoint.root
+        )
 
 
 def test_inclusion_proof_at_an_older_size(shared_client: TestClient, shared_world: World) -> None:
@@ -137,7 +141,11 @@ def test_leaves_are_the_stored_bytes(shared_client: TestClient, shared_world: Wo
 
 @pytest.mark.parametrize(
     ("params", "code"),
-    [({"start": 5, "end": 5}, "parameter_invalid"), ({"start": 10_000}, "size_out_of_range"), ({}, "parameter_invalid")],
+    [
+        ({"start": 5, "end": 5}, "parameter_invalid"),
+        ({"start": 10_000}, "size_out_of_range"),
+        ({}, "parameter_invalid"),
+    ],
 )
 def test_leaves_bad_ranges(shared_client: TestClient, params: dict, code: str) -> None:
     response = shared_client.get("/api/v1/log/entries", params=params)

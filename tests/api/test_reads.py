@@ -74,7 +74,7 @@ def test_entries_filters(shared_client: TestClient, shared_world: World) -> None
 
     combined = _all_pages(shared_client, "/api/v1/entries", project=PROJECT, type="funds.disbursed")
     assert [e["amount"] for e in combined] == ["120.00", "30.00"]
-    flagged = [e for e in combined if e["leaf_hash"] == w.ids["p2"]][0]
+    flagged = next(e for e in combined if e["leaf_hash"] == w.ids["p2"])
     assert flagged["last_verdict"] == "flagged" and flagged["last_verdict_by"] == w.ids["flag_p2"]
 
 
@@ -103,16 +103,28 @@ def test_entry_by_seq_and_by_hash(shared_client: TestClient, shared_world: World
     assert by_seq["leaf"]["body"]["data"]["receipt_no"] == "R-0002"
     assert by_seq["leaf"]["seq"] == seq
     assert by_seq["leaf"]["prev"] == merkle.leaf_hash(w.factory.ledger.log.leaf(seq - 1)).hex()
-    for path, code in (("/api/v1/entries/99999", "not_found"), (f"/api/v1/entries/by-hash/{'0' * 64}", "not_found"),
-                       ("/api/v1/entries/by-hash/xyz", "parameter_invalid"), ("/api/v1/entries/-3", "parameter_invalid")):
+    for path, code in (
+        ("/api/v1/entries/99999", "not_found"),
+        (f"/api/v1/entries/by-hash/{'0' * 64}", "not_found"),
+        ("/api/v1/entries/by-hash/xyz", "parameter_invalid"),
+        ("/api/v1/entries/-3", "parameter_invalid"),
+    ):
         response = shared_client.get(path)
         assert response.json()["code"] == code, path
 
 
 @pytest.mark.parametrize(
     "params",
-    [{"cursor": "not a cursor"}, {"cursor": "WyJ4Il0"}, {"limit": 0}, {"limit": 501}, {"order": "sideways"},
-     {"type": "Donation"}, {"org": "x"}, {"signer": "12"}],
+    [
+        {"cursor": "not a cursor"},
+        {"cursor": "WyJ4Il0"},
+        {"limit": 0},
+        {"limit": 501},
+        {"order": "sideways"},
+        {"type": "Donation"},
+        {"org": "x"},
+        {"signer": "12"},
+    ],
 )
 def test_entries_bad_parameters(shared_client: TestClient, params: dict[str, Any]) -> None:
     response = shared_client.get("/api/v1/entries", params=params)
@@ -144,20 +156,37 @@ def test_project_figures(shared_client: TestClient, shared_world: World) -> None
     f = p["funds"]
     # donations 100.00 + 250.50 + 1000.00 restricted, 50.00 unrestricted; 300.00 allocated; 120 + 30 paid
     assert f == {
-        "currency": "CNY", "raised": "1400.50", "raised_restricted": "1350.50", "raised_unrestricted": "50.00",
-        "raised_in_kind": "0.00", "donations_count": 4, "allocated": "300.00", "allocated_restricted": "300.00",
-        "allocated_unrestricted": "0.00", "available_restricted": "1050.50", "available_unrestricted": "50.00",
-        "disbursed": "150.00", "disbursed_by_category": {"program": "120.00", "admin": "30.00", "fundraising_cost": "0.00"},
+        "currency": "CNY",
+        "raised": "1400.50",
+        "raised_restricted": "1350.50",
+        "raised_unrestricted": "50.00",
+        "raised_in_kind": "0.00",
+        "donations_count": 4,
+        "allocated": "300.00",
+        "allocated_restricted": "300.00",
+        "allocated_unrestricted": "0.00",
+        "available_restricted": "1050.50",
+        "available_unrestricted": "50.00",
+        "disbursed": "150.00",
+        "disbursed_by_category": {"program": "120.00", "admin": "30.00", "fundraising_cost": "0.00"},
         "balance": "1250.50",
     }
-    assert p["implementer_balances"] == [{"implementer": SERVICE, "allocated": "300.00", "disbursed": "150.00", "balance": "150.00"}]
+    assert p["implementer_balances"] == [
+        {"implementer": SERVICE, "allocated": "300.00", "disbursed": "150.00", "balance": "150.00"}
+    ]
 
 
 def test_projects_list_and_filters(shared_client: TestClient) -> None:
     all_projects = _all_pages(shared_client, "/api/v1/projects", limit=1)
     assert [p["project"] for p in all_projects] == sorted([PROJECT, OTHER_PROJECT])
     assert next(p for p in all_projects if p["project"] == OTHER_PROJECT)["funds"]["raised"] == "7.00"
-    for params in ({"org": SERVICE}, {"org": OVERSIGHT}, {"fundraiser": FOUNDATION}, {"implementer": SERVICE}, {"status": "open"}):
+    for params in (
+        {"org": SERVICE},
+        {"org": OVERSIGHT},
+        {"fundraiser": FOUNDATION},
+        {"implementer": SERVICE},
+        {"status": "open"},
+    ):
         assert len(_all_pages(shared_client, "/api/v1/projects", **params)) == 2, params
     assert _all_pages(shared_client, "/api/v1/projects", implementer=OVERSIGHT) == []
     assert _all_pages(shared_client, "/api/v1/projects", status="closed") == []
@@ -187,12 +216,17 @@ def test_donations(shared_client: TestClient, shared_world: World) -> None:
 def test_allocations_disbursements_progress_attestations(shared_client: TestClient, shared_world: World) -> None:
     w = shared_world
     allocations = _all_pages(shared_client, "/api/v1/allocations", project=PROJECT)
-    assert [(a["id"], a["amount"], a["implementer"], a["source"]) for a in allocations] == [(w.ids["a1"], "300.00", SERVICE, "restricted")]
+    assert [(a["id"], a["amount"], a["implementer"], a["source"]) for a in allocations] == [
+        (w.ids["a1"], "300.00", SERVICE, "restricted")
+    ]
     assert _all_pages(shared_client, "/api/v1/allocations", org=SERVICE) == allocations
     assert shared_client.get(f"/api/v1/allocations/{w.ids['a1']}").json() == allocations[0]
 
     payments = _all_pages(shared_client, "/api/v1/disbursements", project=PROJECT)
-    assert [(p["amount"], p["category"], p["evidence"]) for p in payments] == [("120.00", "program", ["ab" * 32]), ("30.00", "admin", ["ab" * 32])]
+    assert [(p["amount"], p["category"], p["evidence"]) for p in payments] == [
+        ("120.00", "program", ["ab" * 32]),
+        ("30.00", "admin", ["ab" * 32]),
+    ]
     assert [p["id"] for p in _all_pages(shared_client, "/api/v1/disbursements", category="admin")] == [w.ids["p2"]]
     assert shared_client.get(f"/api/v1/disbursements/{w.ids['p1']}").json() == payments[0]
 
@@ -201,9 +235,14 @@ def test_allocations_disbursements_progress_attestations(shared_client: TestClie
     assert shared_client.get(f"/api/v1/progress-reports/{w.ids['progress']}").json() == reports[0]
 
     verdicts = _all_pages(shared_client, "/api/v1/attestations", project=PROJECT)
-    assert [(a["target"], a["verdict"], a["overseer_org"]) for a in verdicts] == [(w.ids["p1"], "approved", OVERSIGHT), (w.ids["p2"], "flagged", OVERSIGHT)]
+    assert [(a["target"], a["verdict"], a["overseer_org"]) for a in verdicts] == [
+        (w.ids["p1"], "approved", OVERSIGHT),
+        (w.ids["p2"], "flagged", OVERSIGHT),
+    ]
     assert [a["id"] for a in _all_pages(shared_client, "/api/v1/attestations", verdict="flagged")] == [w.ids["flag_p2"]]
-    assert [a["id"] for a in _all_pages(shared_client, "/api/v1/attestations", target=w.ids["p1"])] == [w.ids["approve_p1"]]
+    assert [a["id"] for a in _all_pages(shared_client, "/api/v1/attestations", target=w.ids["p1"])] == [
+        w.ids["approve_p1"]
+    ]
     assert shared_client.get(f"/api/v1/attestations/{w.ids['approve_p1']}").json() == verdicts[0]
 
     for path in ("allocations", "disbursements", "progress-reports", "attestations", "donations"):
@@ -218,7 +257,13 @@ def _check_trace(body: dict[str, Any], ledger: Any, donation_id: str) -> None:
     checkpoint = verify_checkpoint(body["checkpoint"], log_vkey(ledger.log))
     proof = body["inclusion_proof"]
     assert proof["size"] == checkpoint.size and proof["index"] == body["donation"]["seq"]
-    merkle.verify_inclusion(bytes.fromhex(donation_id), proof["index"], proof["size"], [bytes.fromhex(h) for h in proof["hashes"]], checkpoint.root)
+    merkle.verify_inclusion(
+        bytes.fromhex(donation_id),
+        proof["index"],
+        proof["size"],
+        [bytes.fromhex(h) for h in proof["hashes"]],
+        checkpoint.root,
+    )
 
 
 def test_trace_by_donation_id(shared_client: TestClient, shared_world: World) -> None:
@@ -226,11 +271,24 @@ def test_trace_by_donation_id(shared_client: TestClient, shared_world: World) ->
     # FIFO over the restricted pot: the allocation of 300.00 takes d1 (100.00) then 200.00 of d2;
     # the implementer's payments (120.00 then 30.00) take the allocation's money in that order.
     d1 = shared_client.get(f"/api/v1/donations/{w.ids['d1']}/trace").json()
-    assert (d1["allocated"], d1["unallocated"], d1["disbursed"], d1["undisbursed"]) == ("100.00", "0.00", "100.00", "0.00")
+    assert (d1["allocated"], d1["unallocated"], d1["disbursed"], d1["undisbursed"]) == (
+        "100.00",
+        "0.00",
+        "100.00",
+        "0.00",
+    )
     assert [(p["disbursement"], p["amount"]) for p in d1["disbursements"]] == [(w.ids["p1"], "100.00")]
     d2 = shared_client.get(f"/api/v1/donations/{w.ids['d2']}/trace").json()
-    assert (d2["allocated"], d2["unallocated"], d2["disbursed"], d2["undisbursed"]) == ("200.00", "50.50", "50.00", "150.00")
-    assert [(p["disbursement"], p["amount"]) for p in d2["disbursements"]] == [(w.ids["p1"], "20.00"), (w.ids["p2"], "30.00")]
+    assert (d2["allocated"], d2["unallocated"], d2["disbursed"], d2["undisbursed"]) == (
+        "200.00",
+        "50.50",
+        "50.00",
+        "150.00",
+    )
+    assert [(p["disbursement"], p["amount"]) for p in d2["disbursements"]] == [
+        (w.ids["p1"], "20.00"),
+        (w.ids["p2"], "30.00"),
+    ]
     assert [(a["allocation"], a["amount"]) for a in d2["allocations"]] == [(w.ids["a1"], "200.00")]
     _check_trace(d2, w.factory.ledger, w.ids["d2"])
     d4 = shared_client.get(f"/api/v1/donations/{w.ids['d4']}/trace").json()
@@ -249,7 +307,7 @@ def test_trace_by_receipt_code(factory, make_client) -> None:
     store.store(seq, DONOR, SALT)
     code = format_receipt_code(seq, SALT)
 
-    def lookup(typed: str):  # noqa: ANN202
+    def lookup(typed: str):
         return client.post("/api/v1/donations/by-receipt/trace", json={"code": typed})
 
     response = lookup(code)
@@ -269,7 +327,12 @@ def test_trace_by_receipt_code(factory, make_client) -> None:
     # a code for an entry that is not a donation
     assert lookup(format_receipt_code(w.seqs["a1"], SALT)).json()["code"] == "receipt_not_found"
     # the body is JSON with a code in it
-    assert client.post("/api/v1/donations/by-receipt/trace", content=code, headers={"content-type": "text/plain"}).status_code == 415
+    assert (
+        client.post(
+            "/api/v1/donations/by-receipt/trace", content=code, headers={"content-type": "text/plain"}
+        ).status_code
+        == 415
+    )
     assert client.post("/api/v1/donations/by-receipt/trace", json={}).json()["code"] == "body_invalid"
     # once erased, nothing proves this (uncommitted) donation's code any more
     store.erase(seq)

@@ -25,13 +25,24 @@ def test_codes_in_paths_and_queries_are_replaced_whatever_the_form() -> None:
 
 
 def test_other_addresses_are_left_alone() -> None:
-    for path in ("/api/v1/donations/" + "ab" * 32 + "/trace", "/projects/P-2026-MEALS", "/ledger?type=donation.received&cursor=abc"):
+    for path in (
+        "/api/v1/donations/" + "ab" * 32 + "/trace",
+        "/projects/P-2026-MEALS",
+        "/ledger?type=donation.received&cursor=abc",
+    ):
         assert redact(path) == path
 
 
 def test_the_filter_rewrites_uvicorns_access_record_and_is_installed_once() -> None:
-    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
-                               ("127.0.0.1:5000", "GET", f"/verify?code={CODE}", "1.1", 303), None)
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", f"/verify?code={CODE}", "1.1", 303),
+        None,
+    )
     assert ReceiptCodeRedactor().filter(record) is True
     assert record.getMessage() == f'127.0.0.1:5000 - "GET /verify?code={REDACTED} HTTP/1.1" 303'
     install()

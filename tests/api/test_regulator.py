@@ -54,7 +54,12 @@ def test_tokens_are_stored_hashed_and_revocable(factory: Any) -> None:
 )
 def test_without_a_token_401(regulated: tuple[World, TestClient, str], path: str) -> None:
     _, client, token = regulated
-    for headers in ({}, {"authorization": "Basic dXNlcjpwYXNz"}, {"authorization": "Bearer "}, {"authorization": f"Bearer {token}x"}):
+    for headers in (
+        {},
+        {"authorization": "Basic dXNlcjpwYXNz"},
+        {"authorization": "Bearer "},
+        {"authorization": f"Bearer {token}x"},
+    ):
         response = client.get(path, headers=headers)
         assert response.status_code == 401, headers
         assert response.json()["code"] == "not_authenticated"
@@ -68,9 +73,13 @@ def test_wrong_scope_403_and_revoked_401(regulated: tuple[World, TestClient, str
     response = client.get("/api/v1/regulator/open-findings", headers={"authorization": f"Bearer {other}"})
     assert response.status_code == 403
     assert response.json()["code"] == "token_scope_missing" and response.json()["params"]["scope"] == "regulator"
-    assert client.get("/api/v1/regulator/open-findings", headers={"authorization": f"Bearer {token}"}).status_code == 200
+    assert (
+        client.get("/api/v1/regulator/open-findings", headers={"authorization": f"Bearer {token}"}).status_code == 200
+    )
     revoke_token(engine, token)
-    assert client.get("/api/v1/regulator/open-findings", headers={"authorization": f"Bearer {token}"}).status_code == 401
+    assert (
+        client.get("/api/v1/regulator/open-findings", headers={"authorization": f"Bearer {token}"}).status_code == 401
+    )
 
 
 def test_cross_organisation_views(regulated: tuple[World, TestClient, str]) -> None:
@@ -78,15 +87,28 @@ def test_cross_organisation_views(regulated: tuple[World, TestClient, str]) -> N
     auth = {"authorization": f"Bearer {token}"}
     funds = client.get("/api/v1/regulator/funds-by-organisation", headers=auth).json()
     assert funds == {
-        "items": [{
-            "org": FOUNDATION, "currency": "CNY", "projects": 2, "donations_count": 5, "raised": "1407.50",
-            "allocated": "300.00", "disbursed": "150.00", "balance": "1257.50",
-        }],
+        "items": [
+            {
+                "org": FOUNDATION,
+                "currency": "CNY",
+                "projects": 2,
+                "donations_count": 5,
+                "raised": "1407.50",
+                "allocated": "300.00",
+                "disbursed": "150.00",
+                "balance": "1257.50",
+            }
+        ],
         "next_cursor": None,
     }
     findings = client.get("/api/v1/regulator/open-findings", headers=auth).json()["items"]
-    assert [(f["id"], f["verdict"], f["signer_org"], f["amount"]) for f in findings] == [(world.ids["p2"], "flagged", SERVICE, "30.00")]
-    assert client.get("/api/v1/regulator/open-findings", headers=auth, params={"project": PROJECT}).json()["items"] == findings
+    assert [(f["id"], f["verdict"], f["signer_org"], f["amount"]) for f in findings] == [
+        (world.ids["p2"], "flagged", SERVICE, "30.00")
+    ]
+    assert (
+        client.get("/api/v1/regulator/open-findings", headers=auth, params={"project": PROJECT}).json()["items"]
+        == findings
+    )
     assert client.get("/api/v1/regulator/open-findings", headers=auth, params={"org": FOUNDATION}).json()["items"] == []
 
 
@@ -97,7 +119,7 @@ def test_donor_personal_data(regulated: tuple[World, TestClient, str], factory: 
     store = DonorStore(factory.ledger.engine, load_privacy_key(factory.ledger.settings, create=True))
     store.store(seq, DONOR, SALT)
     answer = client.get(f"/api/v1/regulator/donors/{seq}", headers=auth)
-    assert "no-store" in answer.headers["cache-control"]                 # no cache keeps personal data
+    assert "no-store" in answer.headers["cache-control"]  # no cache keeps personal data
     record = answer.json()
     assert record["seq"] == seq and record["personal"]["name"] == "李四" and record["erased_at"] is None
     # the public never sees it

@@ -48,7 +48,7 @@ _LEDGER = _WORLD.factory.ledger
 DonorStore(_LEDGER.engine, load_privacy_key(_LEDGER.settings, create=True)).store(_WORLD.seqs["d1"], DONOR, SALT)
 _TOKEN = create_token(_LEDGER.engine, "fuzzer", ["regulator"])
 _APP = create_app(_LEDGER, api_settings=ApiSettings(write_rate=0))  # no rate limit while fuzzing
-_APP.state[STATE_KEY] = ReportService(ReportLimits(per_minute=0))    # none on report requests either
+_APP.state[STATE_KEY] = ReportService(ReportLimits(per_minute=0))  # none on report requests either
 
 schema = schemathesis.openapi.from_asgi("/schema/openapi.json", _APP)
 

@@ -78,7 +78,9 @@ def served(factory: LedgerFactory) -> Iterator[tuple[str, LedgerFactory]]:
         yield base, factory
 
 
-def test_served_log_takes_entries_and_verifies(served: tuple[str, LedgerFactory], capsys: pytest.CaptureFixture[str]) -> None:
+def test_served_log_takes_entries_and_verifies(
+    served: tuple[str, LedgerFactory], capsys: pytest.CaptureFixture[str]
+) -> None:
     base, factory = served
     entry = factory.org_entry(77).to_json()
     response = httpx.post(base + "/api/v1/entries", json=entry, timeout=30)

@@ -115,7 +115,11 @@ def test_shard_list(chain: Chain, client: TestClient) -> None:
     sealed, active = response.json()["shards"]
     first, current = store.shards()
     tiles_0, tiles_1 = "/tlog/shards/0/", "/tlog/shards/1/"
-    assert sealed == first.to_json() | {"checkpoint": first.checkpoint, "vkey": shard_vkey(store, first), "tiles": tiles_0}
+    assert sealed == first.to_json() | {
+        "checkpoint": first.checkpoint,
+        "vkey": shard_vkey(store, first),
+        "tiles": tiles_0,
+    }
     assert sealed["sealed"] and sealed["origin"] == chain.sealed_origin and sealed["next_origin"] == current.origin
     assert active == current.to_json() | {"checkpoint": None, "vkey": log_vkey(store), "tiles": tiles_1}
     assert (active["index"], active["base"], active["sealed"]) == (1, sealed["size"], False)
@@ -232,7 +236,9 @@ def test_sealed_checkpoint_list(chain: Chain, client: TestClient) -> None:
     sizes: list[int] = []
     cursor = None
     while True:
-        response = client.get("/api/v1/log/shards/0/checkpoints", params={"limit": 7} | ({"cursor": cursor} if cursor else {}))
+        response = client.get(
+            "/api/v1/log/shards/0/checkpoints", params={"limit": 7} | ({"cursor": cursor} if cursor else {})
+        )
         assert response.status_code == 200 and "immutable" in response.headers["cache-control"]
         sizes += [item["size"] for item in response.json()["items"]]
         cursor = response.json()["next_cursor"]
@@ -268,8 +274,15 @@ def test_the_active_log_by_index_answers_like_the_log(chain: Chain, client: Test
 
 @pytest.mark.parametrize(
     "path",
-    ["checkpoint", "checkpoint/1", "checkpoints", "vkey", "proof/inclusion?index=0", "proof/consistency?first=0&second=1",
-     "entries?start=0"],
+    [
+        "checkpoint",
+        "checkpoint/1",
+        "checkpoints",
+        "vkey",
+        "proof/inclusion?index=0",
+        "proof/consistency?first=0&second=1",
+        "entries?start=0",
+    ],
 )
 def test_unknown_shard_is_404(chain: Chain, client: TestClient, path: str) -> None:
     response = client.get(f"/api/v1/log/shards/7/{path}")
@@ -280,7 +293,10 @@ def test_unknown_shard_is_404(chain: Chain, client: TestClient, path: str) -> No
     assert body["detail"] and body["message_zh"] and body["message_zh"] != body["detail"]
 
 
-@pytest.mark.parametrize(("shard", "status", "code"), [("-1", 400, "parameter_invalid"), ("40000", 400, "parameter_invalid"), ("x", 404, "route_not_found")])
+@pytest.mark.parametrize(
+    ("shard", "status", "code"),
+    [("-1", 400, "parameter_invalid"), ("40000", 400, "parameter_invalid"), ("x", 404, "route_not_found")],
+)
 def test_malformed_shard(chain: Chain, client: TestClient, shard: str, status: int, code: str) -> None:
     response = client.get(f"/api/v1/log/shards/{shard}/checkpoint")
     assert response.status_code == status, response.text
@@ -350,7 +366,9 @@ def test_retry_of_an_entry_stored_before_the_roll_over(chain: Chain, client: Tes
     assert "checkpoint" not in new and new["log"] == ledger.log.origin and not new["existing"]
     current = verify_checkpoint(batch.json()["checkpoint"], log_vkey(ledger.log))
     assert current.origin == ledger.log.origin and new["position"] == ledger.log.shard().base + new["seq"]
-    merkle.verify_inclusion(bytes.fromhex(new["leaf_hash"]), new["seq"], current.size, _hashes(new["inclusion_proof"]), current.root)
+    merkle.verify_inclusion(
+        bytes.fromhex(new["leaf_hash"]), new["seq"], current.size, _hashes(new["inclusion_proof"]), current.root
+    )
     # a retry of an entry of the new log answers its seq there and its place in the chain
     again = client.post("/api/v1/entries", json=fresh.to_json())
     assert again.status_code == 200 and (again.json()["seq"], again.json()["position"]) == (new["seq"], new["position"])
@@ -365,7 +383,11 @@ def test_new_entries_go_to_the_new_log(chain: Chain, client: TestClient) -> None
     head = ledger.log.head()
     assert body["log"] == head.origin and body["seq"] == head.size - 1 and body["position"] == head.base + body["seq"]
     stored = client.get(f"/api/v1/entries/{body['position']}").json()
-    assert stored["leaf_hash"] == body["leaf_hash"] and stored["log"] == head.origin and stored["leaf"]["seq"] == body["seq"]
+    assert (
+        stored["leaf_hash"] == body["leaf_hash"]
+        and stored["log"] == head.origin
+        and stored["leaf"]["seq"] == body["seq"]
+    )
 
 
 # --- reads across a roll-over --------------------------------------------------------------
@@ -512,7 +534,10 @@ def test_the_api_follows_a_roll_over_made_elsewhere(any_factory: LedgerFactory) 
         assert served.log.origin == old_origin  # not yet looked at the database
         shards = c.get("/api/v1/log/shards").json()["shards"]
         assert [s["origin"] for s in shards] == [old_origin, new_origin]
-        assert verify_checkpoint(c.get("/api/v1/log/checkpoint").text, c.get("/api/v1/log/vkey").text.strip()).origin == new_origin
+        assert (
+            verify_checkpoint(c.get("/api/v1/log/checkpoint").text, c.get("/api/v1/log/vkey").text.strip()).origin
+            == new_origin
+        )
         entry = world.sign("fundraiser", "donation.received", donation(PROJECT, "3.00"), log=new_origin)
         response = c.post("/api/v1/entries", json=entry.to_json())
         assert response.status_code == 201, response.text

@@ -109,12 +109,27 @@ def test_partial_tiles_are_prefixes_and_missing_ones_are_404(tiled: tuple[World,
         assert answer.json()["code"] == "not_found"
 
 
-@pytest.mark.parametrize("path", [
-    "tile/0/x000/000",  # the same tile under a longer name
-    "tile/0/0", "tile/0/0000", "tile/0/x1/000", "tile/0/000.p/0", "tile/0/000.p/256", "tile/0/000.p/007",
-    "tile/8/000", "tile/01/000", "tile/-1/000", "tile/data/000", "tile/0/000.p/", "tile/0/", "tile/0/%D9%A0%D9%A0%D9%A0",
-    "tile/0/000%0A", "tile/0/x999999999999999999/000",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "tile/0/x000/000",  # the same tile under a longer name
+        "tile/0/0",
+        "tile/0/0000",
+        "tile/0/x1/000",
+        "tile/0/000.p/0",
+        "tile/0/000.p/256",
+        "tile/0/000.p/007",
+        "tile/8/000",
+        "tile/01/000",
+        "tile/-1/000",
+        "tile/data/000",
+        "tile/0/000.p/",
+        "tile/0/",
+        "tile/0/%D9%A0%D9%A0%D9%A0",
+        "tile/0/000%0A",
+        "tile/0/x999999999999999999/000",
+    ],
+)
 def test_non_canonical_tile_paths_are_refused(tiled: tuple[World, TestClient], path: str) -> None:
     _, client = tiled
     answer = client.get("/tlog/" + path)

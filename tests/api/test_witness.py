@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from ledger.checkpoint import Checkpoint, cosign, format_witness_key, parse_witness_key, sign_checkpoint, verify_checkpoint, verify_cosignatures
+from ledger.checkpoint import (
+    Checkpoint,
+    cosign,
+    format_witness_key,
+    parse_witness_key,
+    sign_checkpoint,
+    verify_checkpoint,
+    verify_cosignatures,
+)
 from ledger.keys import KeyPair
 from ledger.note import NoteSigner, add_signatures, parse_note
 from ledger.store.export import log_vkey
@@ -123,7 +131,9 @@ def test_checkpoint_not_signed_by_this_log(factory: LedgerFactory, wclient: Test
     fake = sign_checkpoint(Checkpoint(real.origin, real.size, bytes(32)), impostor)
     response = _post(wclient, 0, [], _cosigned(fake))
     assert response.status_code == 403 and response.json()["code"] == "note_unverified"
-    elsewhere = sign_checkpoint(Checkpoint("other.example/log", 1, bytes(32)), NoteSigner("other.example/log", KeyPair.from_seed(b"o")))
+    elsewhere = sign_checkpoint(
+        Checkpoint("other.example/log", 1, bytes(32)), NoteSigner("other.example/log", KeyPair.from_seed(b"o"))
+    )
     response = _post(wclient, 0, [], _cosigned(elsewhere))
     assert response.status_code == 404 and response.json()["code"] == "witness_unknown_log"
 
@@ -138,7 +148,9 @@ def test_malformed_requests(wclient: TestClient, body: bytes) -> None:
     assert response.json()["code"] in ("witness_request_invalid", "note_malformed", "checkpoint_invalid")
 
 
-def test_wrong_media_type_and_no_witnesses_configured(factory: LedgerFactory, wclient: TestClient, make_client: Any) -> None:
+def test_wrong_media_type_and_no_witnesses_configured(
+    factory: LedgerFactory, wclient: TestClient, make_client: Any
+) -> None:
     note = factory.ledger.log.latest_checkpoint()
     assert _post(wclient, 0, [], _cosigned(note), content_type="application/json").status_code == 415
     no_witnesses = make_client()

@@ -53,7 +53,14 @@ class World:
 
 
 def org(code: str, name: str, form: str, public: bool) -> dict[str, Any]:
-    return {"org": code, "name_zh": name, "name_en": None, "legal_form": form, "track": "registered", "public_fundraising": public}
+    return {
+        "org": code,
+        "name_zh": name,
+        "name_en": None,
+        "legal_form": form,
+        "track": "registered",
+        "public_fundraising": public,
+    }
 
 
 def grant(pair: KeyPair, role: str, org_code: str) -> dict[str, Any]:
@@ -64,16 +71,32 @@ def project(project_id: str) -> dict[str, Any]:
     start = (datetime.now(CHINA).date() - timedelta(days=30)).isoformat()
     end = (datetime.now(CHINA).date() + timedelta(days=300)).isoformat()
     return {
-        "project": project_id, "title_zh": "社区助餐", "title_en": "Community meals", "field": "elderly_care",
-        "region": "440304", "start_date": start, "end_date": end, "currency": "CNY", "target": "10000.00",
-        "implementers": [SERVICE], "overseers": [OVERSIGHT], "directed": True, "emergency": False,
+        "project": project_id,
+        "title_zh": "社区助餐",
+        "title_en": "Community meals",
+        "field": "elderly_care",
+        "region": "440304",
+        "start_date": start,
+        "end_date": end,
+        "currency": "CNY",
+        "target": "10000.00",
+        "implementers": [SERVICE],
+        "overseers": [OVERSIGHT],
+        "directed": True,
+        "emergency": False,
     }
 
 
 def donation(project_id: str, amount: str, restricted: bool = True, **over: Any) -> dict[str, Any]:
     data = {
-        "project": project_id, "currency": "CNY", "amount": amount, "kind": "money", "channel": "bank_transfer",
-        "donor_type": "individual", "commitment": donor_commitment(DONOR, SALT), "restricted": restricted,
+        "project": project_id,
+        "currency": "CNY",
+        "amount": amount,
+        "kind": "money",
+        "channel": "bank_transfer",
+        "donor_type": "individual",
+        "commitment": donor_commitment(DONOR, SALT),
+        "restricted": restricted,
         "received_on": today(),
     }
     data.update(over)
@@ -81,13 +104,26 @@ def donation(project_id: str, amount: str, restricted: bool = True, **over: Any)
 
 
 def allocation(project_id: str, amount: str) -> dict[str, Any]:
-    return {"project": project_id, "currency": "CNY", "amount": amount, "implementer": SERVICE, "source": "restricted", "allocated_on": today()}
+    return {
+        "project": project_id,
+        "currency": "CNY",
+        "amount": amount,
+        "implementer": SERVICE,
+        "source": "restricted",
+        "allocated_on": today(),
+    }
 
 
 def disbursement(project_id: str, amount: str, category: str = "program") -> dict[str, Any]:
     return {
-        "project": project_id, "currency": "CNY", "amount": amount, "category": category, "payee": "长者饭堂",
-        "purpose": "助餐补贴", "paid_on": today(), "evidence": ["ab" * 32],
+        "project": project_id,
+        "currency": "CNY",
+        "amount": amount,
+        "category": category,
+        "payee": "长者饭堂",
+        "purpose": "助餐补贴",
+        "paid_on": today(),
+        "evidence": ["ab" * 32],
     }
 
 
@@ -96,7 +132,9 @@ def build_people(factory: LedgerFactory) -> World:
     world = World(factory)
     factory.with_genesis()
     world.append("org_foundation", "registrar", "org.registered", org(FOUNDATION, "助老基金会", "foundation", True))
-    world.append("org_service", "registrar", "org.registered", org(SERVICE, "社区服务中心", "social_service_org", False))
+    world.append(
+        "org_service", "registrar", "org.registered", org(SERVICE, "社区服务中心", "social_service_org", False)
+    )
     world.append("org_oversight", "registrar", "org.registered", org(OVERSIGHT, "监督委员会", "other", False))
     for name, role, code, by in (
         ("foundation_admin", "org_admin", FOUNDATION, "registrar"),
@@ -123,10 +161,29 @@ def build_world(factory: LedgerFactory) -> World:
     world.append("a1", "fundraiser", "funds.allocated", allocation(PROJECT, "300.00"))
     world.append("p1", "implementer", "funds.disbursed", disbursement(PROJECT, "120.00"))
     world.append("p2", "implementer", "funds.disbursed", disbursement(PROJECT, "30.00", "admin"))
-    world.append("progress", "implementer", "progress.reported", {
-        "project": PROJECT, "period_start": today(), "period_end": today(), "summary": "本周送餐 40 份",
-        "beneficiaries": 12, "evidence": [],
-    })
-    world.append("approve_p1", "overseer", "attestation.recorded", {"target": world.ids["p1"], "verdict": "approved", "findings": "票据齐全"})
-    world.append("flag_p2", "overseer", "attestation.recorded", {"target": world.ids["p2"], "verdict": "flagged", "findings": "缺少发票"})
+    world.append(
+        "progress",
+        "implementer",
+        "progress.reported",
+        {
+            "project": PROJECT,
+            "period_start": today(),
+            "period_end": today(),
+            "summary": "本周送餐 40 份",
+            "beneficiaries": 12,
+            "evidence": [],
+        },
+    )
+    world.append(
+        "approve_p1",
+        "overseer",
+        "attestation.recorded",
+        {"target": world.ids["p1"], "verdict": "approved", "findings": "票据齐全"},
+    )
+    world.append(
+        "flag_p2",
+        "overseer",
+        "attestation.recorded",
+        {"target": world.ids["p2"], "verdict": "flagged", "findings": "缺少发票"},
+    )
     return world

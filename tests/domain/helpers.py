@@ -5,29 +5,29 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from ledger.canonical import format_time
-from ledger.entry import GENESIS_PREV, Leaf, SignedEntry, make_body, sign_entry, signature_valid
-from ledger.errors import LedgerError
-from ledger.keys import KeyPair
 from ledger.domain import AppendContext, MemoryState, apply, signer_public_key
 from ledger.domain.privacy import donor_commitment
 from ledger.domain.uscc import make_uscc
+from ledger.entry import GENESIS_PREV, Leaf, SignedEntry, make_body, sign_entry, signature_valid
+from ledger.errors import LedgerError
+from ledger.keys import KeyPair
 
 ORIGIN = "ledger.test.example/charity"
-T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # 2026-03-02 09:00 in Shenzhen
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 2026-03-02 09:00 in Shenzhen
 
-REGISTRAR_ORG = make_uscc("11440300MB2C01234")    # civil-affairs bureau (机关)
-FOUNDATION = make_uscc("53440300MJL00001A")       # public-fundraising foundation: the fundraiser
-SERVICE_ORG = make_uscc("52440300MJL00002B")      # social service organisation: implementer
-SERVICE_ORG_2 = make_uscc("52440300MJL00003C")    # a second implementer
-OVERSIGHT = make_uscc("12440300MB0000011")        # independent oversight body
-AUDITOR = make_uscc("91440300MA5F00001")          # audit firm
-SMALL_GROUP = make_uscc("51440300MJL00004D")      # filed community group, no qualification
+REGISTRAR_ORG = make_uscc("11440300MB2C01234")  # civil-affairs bureau (机关)
+FOUNDATION = make_uscc("53440300MJL00001A")  # public-fundraising foundation: the fundraiser
+SERVICE_ORG = make_uscc("52440300MJL00002B")  # social service organisation: implementer
+SERVICE_ORG_2 = make_uscc("52440300MJL00003C")  # a second implementer
+OVERSIGHT = make_uscc("12440300MB0000011")  # independent oversight body
+AUDITOR = make_uscc("91440300MA5F00001")  # audit firm
+SMALL_GROUP = make_uscc("51440300MJL00004D")  # filed community group, no qualification
 
 
 def key(name: str) -> KeyPair:
@@ -122,10 +122,16 @@ def genesis_data(registrar: KeyPair, **over: Any) -> dict[str, Any]:
     return data
 
 
-def org_data(org: str, legal_form: str = "foundation", track: str = "registered", public: bool = False, **over: Any) -> dict[str, Any]:
+def org_data(
+    org: str, legal_form: str = "foundation", track: str = "registered", public: bool = False, **over: Any
+) -> dict[str, Any]:
     data = {
-        "org": org, "name_zh": f"组织{org[-6:]}", "name_en": f"Organisation {org[-6:]}",
-        "legal_form": legal_form, "track": track, "public_fundraising": public,
+        "org": org,
+        "name_zh": f"组织{org[-6:]}",
+        "name_en": f"Organisation {org[-6:]}",
+        "legal_form": legal_form,
+        "track": track,
+        "public_fundraising": public,
     }
     data.update(over)
     return data
@@ -178,19 +184,30 @@ def project_data(project: str, directed: bool = False, **over: Any) -> dict[str,
 
 def donation_data(project: str, amount: str = "100.00", restricted: bool = True, **over: Any) -> dict[str, Any]:
     data = {
-        "project": project, "currency": "CNY", "amount": amount, "kind": "money",
-        "channel": "bank_transfer", "donor_type": "individual",
+        "project": project,
+        "currency": "CNY",
+        "amount": amount,
+        "kind": "money",
+        "channel": "bank_transfer",
+        "donor_type": "individual",
         "commitment": donor_commitment({"name": "李四"}, b"\x01" * 16),
-        "restricted": restricted, "received_on": "2026-03-21",
+        "restricted": restricted,
+        "received_on": "2026-03-21",
     }
     data.update(over)
     return data
 
 
-def allocation_data(project: str, amount: str, implementer: str = SERVICE_ORG, source: str = "restricted", **over: Any) -> dict[str, Any]:
+def allocation_data(
+    project: str, amount: str, implementer: str = SERVICE_ORG, source: str = "restricted", **over: Any
+) -> dict[str, Any]:
     data = {
-        "project": project, "currency": "CNY", "amount": amount, "implementer": implementer,
-        "source": source, "allocated_on": "2026-03-21",
+        "project": project,
+        "currency": "CNY",
+        "amount": amount,
+        "implementer": implementer,
+        "source": source,
+        "allocated_on": "2026-03-21",
     }
     data.update(over)
     return data
@@ -198,8 +215,13 @@ def allocation_data(project: str, amount: str, implementer: str = SERVICE_ORG, s
 
 def disbursement_data(project: str, amount: str, category: str = "program", **over: Any) -> dict[str, Any]:
     data = {
-        "project": project, "currency": "CNY", "amount": amount, "category": category,
-        "payee": "福田区长者饭堂", "purpose": "三月助餐补贴", "paid_on": "2026-03-21",
+        "project": project,
+        "currency": "CNY",
+        "amount": amount,
+        "category": category,
+        "payee": "福田区长者饭堂",
+        "purpose": "三月助餐补贴",
+        "paid_on": "2026-03-21",
         "evidence": [sha("invoice-1")],
     }
     data.update(over)
@@ -209,9 +231,15 @@ def disbursement_data(project: str, amount: str, category: str = "program", **ov
 def sz_filing_data(ref: str, donations: list[str], filed_on: str = "2026-03-21", **over: Any) -> dict[str, Any]:
     """An SEZ donation filing (sz.donation_filed) with the registrar as the authority."""
     data = {
-        "ref": ref, "authority": REGISTRAR_ORG, "donations": donations, "filed_on": filed_on, "emergency": False,
-        "purpose": "长者助餐，资金按项目预算使用", "intent_sha256": sha(f"intent-{ref}"),
-        "declaration_sha256": sha(f"declaration-{ref}"), "property_list_sha256": sha(f"list-{ref}"),
+        "ref": ref,
+        "authority": REGISTRAR_ORG,
+        "donations": donations,
+        "filed_on": filed_on,
+        "emergency": False,
+        "purpose": "长者助餐，资金按项目预算使用",
+        "intent_sha256": sha(f"intent-{ref}"),
+        "declaration_sha256": sha(f"declaration-{ref}"),
+        "property_list_sha256": sha(f"list-{ref}"),
     }
     data.update(over)
     return data
@@ -221,9 +249,15 @@ def financials_data(org: str, year: int, **over: Any) -> dict[str, Any]:
     """Annual figures of an organisation (financials.reported): spending 820,000.00 of which
     650,000.00 charitable, 120,000.00 management and 30,000.00 fundraising."""
     data = {
-        "org": org, "year": year, "currency": "CNY",
-        "total_income": "1000000.00", "charitable_spending": "650000.00", "management_costs": "120000.00",
-        "fundraising_costs": "30000.00", "total_spending": "820000.00", "net_assets": "2500000.00",
+        "org": org,
+        "year": year,
+        "currency": "CNY",
+        "total_income": "1000000.00",
+        "charitable_spending": "650000.00",
+        "management_costs": "120000.00",
+        "fundraising_costs": "30000.00",
+        "total_spending": "820000.00",
+        "net_assets": "2500000.00",
         "audit_report_sha256": sha(f"audit-report-{org}-{year}"),
     }
     data.update(over)
@@ -243,7 +277,9 @@ class World(Harness):
         super().__init__()
         self.registrar = key("registrar")
         self.k: dict[str, KeyPair] = {}
-        self.genesis = self.append(self.registrar, "registry.genesis", genesis_data(self.registrar, **self.genesis_extra()))
+        self.genesis = self.append(
+            self.registrar, "registry.genesis", genesis_data(self.registrar, **self.genesis_extra())
+        )
         for org, form, track, public in (
             (FOUNDATION, "foundation", "registered", True),
             (SERVICE_ORG, "social_service_org", "registered", False),
@@ -275,7 +311,9 @@ class World(Harness):
             self.append(self.k[admin], "key.granted", grant_data(self.k[name], role, org))
         if projects:
             self.project_pub = self.append(self.fundraiser, "project.registered", project_data(self.PUB))
-            self.plan = self.append(self.fundraiser, "plan.filed", {"project": self.PUB, "filing_number": "SZ-2026-001"})
+            self.plan = self.append(
+                self.fundraiser, "plan.filed", {"project": self.PUB, "filing_number": "SZ-2026-001"}
+            )
             self.project_dir = self.append(self.fundraiser, "project.registered", project_data(self.DIR, directed=True))
             self.set_date("2026-03-21")
 

@@ -32,22 +32,40 @@ def test_rotation_by_the_named_key(world: helpers.Harness) -> None:
     assert (row.log_key, row.log_key_id, row.log_key_from_size) == (new.public_b64, new.id, 3)
     # the old key can no longer rotate; the new one can
     newer = helpers.key("log key 3")
-    assert helpers.signer_public_key(world.state, world.sign(world.log_key, "log.key_rotated", {"public_key": newer.public_b64, "from_size": 4}), 3) is None  # type: ignore[attr-defined]
+    assert (
+        helpers.signer_public_key(
+            world.state,
+            world.sign(world.log_key, "log.key_rotated", {"public_key": newer.public_b64, "from_size": 4}),
+            3,
+        )
+        is None
+    )  # type: ignore[attr-defined]
     world.append(new, "log.key_rotated", {"public_key": newer.public_b64, "from_size": world.seq + 1})
     assert _registry(world).log_key_id == newer.id
 
 
 def test_rotation_refusals(world: helpers.Harness) -> None:
     new = helpers.key("log key 2")
-    world.refuse(world.log_key, "log.key_rotated", {"public_key": new.public_b64, "from_size": 99}, "log_key_rotation_invalid")  # type: ignore[attr-defined]
-    world.refuse(world.log_key, "log.key_rotated", {"public_key": world.log_key.public_b64, "from_size": world.seq + 1}, "log_key_rotation_invalid")  # type: ignore[attr-defined]
+    world.refuse(
+        world.log_key, "log.key_rotated", {"public_key": new.public_b64, "from_size": 99}, "log_key_rotation_invalid"
+    )  # type: ignore[attr-defined]
+    world.refuse(
+        world.log_key,
+        "log.key_rotated",
+        {"public_key": world.log_key.public_b64, "from_size": world.seq + 1},
+        "log_key_rotation_invalid",
+    )  # type: ignore[attr-defined]
     # another key is not even offered for the signature check ...
     entry = world.sign(world.registrar, "log.key_rotated", {"public_key": new.public_b64, "from_size": world.seq + 1})  # type: ignore[attr-defined]
     assert helpers.signer_public_key(world.state, entry, world.seq) is None
     # ... and the rule itself refuses it too (what a monitor replaying a log relies on)
     before = world.state.snapshot()
     with pytest.raises(helpers.LedgerError) as err:
-        helpers.apply(world.state, helpers.AppendContext(world.seq, "ab" * 32, helpers.format_time(world.now), helpers.ORIGIN), entry)
+        helpers.apply(
+            world.state,
+            helpers.AppendContext(world.seq, "ab" * 32, helpers.format_time(world.now), helpers.ORIGIN),
+            entry,
+        )
     assert err.value.code == "log_key_unknown" and world.state.snapshot() == before
 
 

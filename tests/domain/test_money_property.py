@@ -19,6 +19,7 @@ IMPLEMENTERS = (SERVICE_ORG, SERVICE_ORG_2)
 POTS = ("restricted", "unrestricted")
 CATEGORIES = ("program", "admin", "fundraising_cost")
 
+
 def amounts(top: int) -> st.SearchStrategy[int]:
     """Minor units: small, so that balances run out often."""
     return st.integers(min_value=1, max_value=top)
@@ -49,12 +50,18 @@ class Naive:
         return sum(f["amount"] for f in self.live("donation") if f["pot"] == pot)
 
     def allocated(self, pot: str | None = None, implementer: str | None = None) -> int:
-        return sum(f["amount"] for f in self.live("allocation")
-                   if pot in (None, f["pot"]) and implementer in (None, f["implementer"]))
+        return sum(
+            f["amount"]
+            for f in self.live("allocation")
+            if pot in (None, f["pot"]) and implementer in (None, f["implementer"])
+        )
 
     def disbursed(self, implementer: str | None = None, category: str | None = None) -> int:
-        return sum(f["amount"] for f in self.live("disbursement")
-                   if implementer in (None, f["implementer"]) and category in (None, f["category"]))
+        return sum(
+            f["amount"]
+            for f in self.live("disbursement")
+            if implementer in (None, f["implementer"]) and category in (None, f["category"])
+        )
 
     def available(self, pot: str) -> int:
         return self.raised(pot) - self.allocated(pot)
@@ -78,7 +85,11 @@ def run(history) -> tuple[World, Naive]:
         if kind == "donate":
             _, amount, restricted = op
             pot = "restricted" if restricted else "unrestricted"
-            signer, type_, data = w.fundraiser, "donation.received", donation_data(p, cny(amount), restricted=restricted)
+            signer, type_, data = (
+                w.fundraiser,
+                "donation.received",
+                donation_data(p, cny(amount), restricted=restricted),
+            )
             facts = {"kind": "donation", "amount": amount, "pot": pot}
         elif kind == "allocate":
             _, amount, implementer, pot = op

@@ -8,7 +8,13 @@ from tests.domain import helpers
 
 def _years(world: helpers.World) -> dict[tuple[str, int], tuple[int, int, int, int, int]]:
     return {
-        (r.org, r.year): (r.raised_minor, r.donations_count, r.disbursed_program_minor, r.disbursed_admin_minor, r.disbursed_fundraising_cost_minor)
+        (r.org, r.year): (
+            r.raised_minor,
+            r.donations_count,
+            r.disbursed_program_minor,
+            r.disbursed_admin_minor,
+            r.disbursed_fundraising_cost_minor,
+        )
         for r in world.state.rows(OrgYearRow)
     }
 
@@ -24,9 +30,17 @@ def test_years_follow_donations_payments_and_corrections() -> None:
         (helpers.FOUNDATION, 2026): (125050, 2, 0, 0, 0),
         (helpers.SERVICE_ORG, 2026): (0, 0, 30000, 2000, 0),
     }
-    w.append(w.implementer, "entry.corrected", {
-        "target": paid, "reason": "paid twice by mistake", "project": w.PUB, "amount": "300.00", "currency": "CNY",
-    })
+    w.append(
+        w.implementer,
+        "entry.corrected",
+        {
+            "target": paid,
+            "reason": "paid twice by mistake",
+            "project": w.PUB,
+            "amount": "300.00",
+            "currency": "CNY",
+        },
+    )
     assert _years(w)[(helpers.SERVICE_ORG, 2026)] == (0, 0, 0, 2000, 0)
 
 
@@ -39,10 +53,22 @@ def test_donor_types_follow_donations_and_reversals() -> None:
     w.append(w.fundraiser, "donation.received", helpers.donation_data(w.PUB, "60.00"))
 
     def types() -> dict[str, tuple[int, int]]:
-        return {r.donor_type: (r.raised_minor, r.donations_count) for r in w.state.rows(ProjectDonorTypeRow) if r.project == w.PUB}
+        return {
+            r.donor_type: (r.raised_minor, r.donations_count)
+            for r in w.state.rows(ProjectDonorTypeRow)
+            if r.project == w.PUB
+        }
 
     assert types() == {"individual": (16000, 2), "enterprise": (4000, 1)}
-    w.append(w.fundraiser, "entry.corrected", {
-        "target": first, "reason": "bank line entered twice", "project": w.PUB, "amount": "100.00", "currency": "CNY",
-    })
+    w.append(
+        w.fundraiser,
+        "entry.corrected",
+        {
+            "target": first,
+            "reason": "bank line entered twice",
+            "project": w.PUB,
+            "amount": "100.00",
+            "currency": "CNY",
+        },
+    )
     assert types() == {"individual": (6000, 1), "enterprise": (4000, 1)}

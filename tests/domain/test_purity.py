@@ -23,9 +23,21 @@ def test_domain_imports_only_stdlib_cryptography_and_ledger():
                 continue
             for name in names:
                 top = name.split(".")[0]
-                assert top == "ledger" or top in ALLOWED_THIRD_PARTY or top in sys.stdlib_module_names, (path.name, name)
+                assert top == "ledger" or top in ALLOWED_THIRD_PARTY or top in sys.stdlib_module_names, (
+                    path.name,
+                    name,
+                )
 
 
 def test_public_names():
-    for name in ("apply", "signer_public_key", "AppendContext", "State", "MemoryState", "Overlay", "ROW_TYPES", "validate"):
+    for name in (
+        "apply",
+        "signer_public_key",
+        "AppendContext",
+        "State",
+        "MemoryState",
+        "Overlay",
+        "ROW_TYPES",
+        "validate",
+    ):
         assert hasattr(domain, name), name

@@ -6,17 +6,50 @@ import pytest
 
 from ledger.domain import AppendContext, MemoryState, Overlay, apply, signer_public_key
 from ledger.domain.rows import (
-    AllocationBalanceRow, AllocationRow, AttestationRow, AuditOpinionRow, CorrectionRow, DisbursementRow,
-    DonationRow, EntryRow, FinancialsRow, FundRow, KeyRow, OrgRow, ProgressRow, ProjectRow, RegistryRow, ReportRow,
+    AllocationBalanceRow,
+    AllocationRow,
+    AttestationRow,
+    AuditOpinionRow,
+    CorrectionRow,
+    DisbursementRow,
+    DonationRow,
+    EntryRow,
+    FinancialsRow,
+    FundRow,
+    KeyRow,
+    OrgRow,
+    ProgressRow,
+    ProjectRow,
+    RegistryRow,
+    ReportRow,
     SzFilingRow,
 )
 from ledger.domain.uscc import make_uscc
 from ledger.errors import LedgerError
 
 from .helpers import (
-    AUDITOR, FOUNDATION, ORIGIN, OVERSIGHT, REGISTRAR_ORG, SERVICE_ORG, SERVICE_ORG_2, SMALL_GROUP, Harness,
-    World, allocation_data, disbursement_data, donation_data, financials_data, genesis_data, grant_data, key,
-    org_data, plan_data, project_data, sha, sz_filing_data,
+    AUDITOR,
+    FOUNDATION,
+    ORIGIN,
+    OVERSIGHT,
+    REGISTRAR_ORG,
+    SERVICE_ORG,
+    SERVICE_ORG_2,
+    SMALL_GROUP,
+    Harness,
+    World,
+    allocation_data,
+    disbursement_data,
+    donation_data,
+    financials_data,
+    genesis_data,
+    grant_data,
+    key,
+    org_data,
+    plan_data,
+    project_data,
+    sha,
+    sz_filing_data,
 )
 
 NEW_ORG = make_uscc("52440300MJL00009X")
@@ -32,8 +65,14 @@ def fund(w: World, project: str = World.PUB) -> FundRow:
 
 
 def closing(project: str, surplus: str = "0.00", handling: str = "none") -> dict:
-    return {"project": project, "closed_on": "2026-03-21", "summary": "项目完成", "currency": "CNY",
-            "surplus": surplus, "surplus_handling": handling}
+    return {
+        "project": project,
+        "closed_on": "2026-03-21",
+        "summary": "项目完成",
+        "currency": "CNY",
+        "surplus": surplus,
+        "surplus_handling": handling,
+    }
 
 
 def attest(target: str, verdict: str = "approved") -> dict:
@@ -93,7 +132,12 @@ def test_genesis_signed_by_another_key():
 def test_genesis_names_this_log():
     h = Harness()
     registrar = key("registrar")
-    h.refuse(registrar, "registry.genesis", genesis_data(registrar, origin="elsewhere.example/log"), "genesis_origin_mismatch")
+    h.refuse(
+        registrar,
+        "registry.genesis",
+        genesis_data(registrar, origin="elsewhere.example/log"),
+        "genesis_origin_mismatch",
+    )
 
 
 def test_genesis_data_is_validated():
@@ -120,7 +164,12 @@ def test_signer_public_key(w):
 def test_org_registered_updated_deregistered(w):
     w.append(w.registrar, "org.registered", org_data(NEW_ORG, "social_service_org", registered_on="2020-05-01"))
     org = w.state.get(OrgRow, NEW_ORG)
-    assert (org.status, org.legal_form, org.registered_on, org.is_registrar) == ("active", "social_service_org", "2020-05-01", False)
+    assert (org.status, org.legal_form, org.registered_on, org.is_registrar) == (
+        "active",
+        "social_service_org",
+        "2020-05-01",
+        False,
+    )
     w.append(w.registrar, "org.updated", {"org": NEW_ORG, "name_zh": "新名称", "public_fundraising": True})
     org = w.state.get(OrgRow, NEW_ORG)
     assert org.name_zh == "新名称" and org.public_fundraising and org.legal_form == "social_service_org"
@@ -139,7 +188,9 @@ def test_org_update_unknown(w):
 
 def test_qualification_only_for_registered_charities(w):
     w.refuse(w.registrar, "org.registered", org_data(NEW_ORG, "enterprise", public=True), "qualification_invalid")
-    w.refuse(w.registrar, "org.registered", org_data(NEW_ORG, "social_group", "filed", public=True), "qualification_invalid")
+    w.refuse(
+        w.registrar, "org.registered", org_data(NEW_ORG, "social_group", "filed", public=True), "qualification_invalid"
+    )
     w.refuse(w.registrar, "org.updated", {"org": SMALL_GROUP, "public_fundraising": True}, "qualification_invalid")
     w.refuse(w.registrar, "org.updated", {"org": FOUNDATION, "legal_form": "enterprise"}, "qualification_invalid")
 
@@ -183,14 +234,17 @@ def test_key_granted_twice(w):
     w.refuse(w.foundation_admin, "key.granted", grant_data(w.fundraiser, "fundraiser", FOUNDATION), "key_exists")
 
 
-@pytest.mark.parametrize("signer,role,org", [
-    ("registrar", "fundraiser", FOUNDATION),        # org_admin grants fundraisers
-    ("registrar", "implementer", SERVICE_ORG),
-    ("registrar", "registrar", FOUNDATION),         # registrar keys stay in the registrar org
-    ("foundation_admin", "overseer", FOUNDATION),   # only the registrar grants overseers
-    ("foundation_admin", "org_admin", FOUNDATION),
-    ("foundation_admin", "fundraiser", SERVICE_ORG),  # not in another organisation
-])
+@pytest.mark.parametrize(
+    "signer,role,org",
+    [
+        ("registrar", "fundraiser", FOUNDATION),  # org_admin grants fundraisers
+        ("registrar", "implementer", SERVICE_ORG),
+        ("registrar", "registrar", FOUNDATION),  # registrar keys stay in the registrar org
+        ("foundation_admin", "overseer", FOUNDATION),  # only the registrar grants overseers
+        ("foundation_admin", "org_admin", FOUNDATION),
+        ("foundation_admin", "fundraiser", SERVICE_ORG),  # not in another organisation
+    ],
+)
 def test_grant_not_allowed(w, signer, role, org):
     signer_key = w.registrar if signer == "registrar" else w.k[signer]
     w.refuse(signer_key, "key.granted", grant_data(key("new"), role, org), "grant_not_allowed")
@@ -239,19 +293,22 @@ def test_unknown_signer(w):
     assert info.value.code == "unknown_signer"
 
 
-@pytest.mark.parametrize("signer,type_,data_fn", [
-    ("fundraiser", "funds.disbursed", lambda w: disbursement_data(w.PUB, "1.00")),
-    ("implementer", "donation.received", lambda w: donation_data(w.PUB)),
-    ("implementer", "funds.allocated", lambda w: allocation_data(w.PUB, "1.00")),
-    ("overseer", "funds.allocated", lambda w: allocation_data(w.PUB, "1.00")),
-    ("overseer", "donation.received", lambda w: donation_data(w.PUB)),
-    ("overseer", "funds.disbursed", lambda w: disbursement_data(w.PUB, "1.00")),
-    ("foundation_admin", "project.registered", lambda w: project_data("P-X")),
-    ("fundraiser", "attestation.recorded", lambda w: attest(w.genesis)),
-    ("system", "donation.received", lambda w: donation_data(w.PUB)),
-    ("overseer", "report.issued", lambda w: _report(1)),
-    ("fundraiser", "plan.acknowledged", lambda w: {"project": w.PUB, "record_number": "x"}),
-])
+@pytest.mark.parametrize(
+    "signer,type_,data_fn",
+    [
+        ("fundraiser", "funds.disbursed", lambda w: disbursement_data(w.PUB, "1.00")),
+        ("implementer", "donation.received", lambda w: donation_data(w.PUB)),
+        ("implementer", "funds.allocated", lambda w: allocation_data(w.PUB, "1.00")),
+        ("overseer", "funds.allocated", lambda w: allocation_data(w.PUB, "1.00")),
+        ("overseer", "donation.received", lambda w: donation_data(w.PUB)),
+        ("overseer", "funds.disbursed", lambda w: disbursement_data(w.PUB, "1.00")),
+        ("foundation_admin", "project.registered", lambda w: project_data("P-X")),
+        ("fundraiser", "attestation.recorded", lambda w: attest(w.genesis)),
+        ("system", "donation.received", lambda w: donation_data(w.PUB)),
+        ("overseer", "report.issued", lambda w: _report(1)),
+        ("fundraiser", "plan.acknowledged", lambda w: {"project": w.PUB, "record_number": "x"}),
+    ],
+)
 def test_role_not_allowed(w, signer, type_, data_fn):
     w.refuse(w.k[signer], type_, data_fn(w), "role_not_allowed")
 
@@ -303,9 +360,13 @@ def test_project_needs_known_orgs(w):
 
 
 def test_separation_overseer_is_not_fundraiser_or_implementer(w):
-    err = w.refuse(w.fundraiser, "project.registered", project_data("P-X", overseers=[SERVICE_ORG]), "separation_violation")
+    err = w.refuse(
+        w.fundraiser, "project.registered", project_data("P-X", overseers=[SERVICE_ORG]), "separation_violation"
+    )
     assert err.params["other_role"] == "implementer"
-    err = w.refuse(w.fundraiser, "project.registered", project_data("P-X", overseers=[FOUNDATION]), "separation_violation")
+    err = w.refuse(
+        w.fundraiser, "project.registered", project_data("P-X", overseers=[FOUNDATION]), "separation_violation"
+    )
     assert err.params["other_role"] == "fundraiser"
 
 
@@ -348,14 +409,18 @@ def test_deadline_uses_china_time(w):
 
 
 def test_emergency_plan_within_ten_days_after_start(w):
-    w.append(w.fundraiser, "project.registered", project_data(
-        "P-FLOOD", emergency=True, field="disaster_relief", plan=plan_data(start="2026-03-15")))
+    w.append(
+        w.fundraiser,
+        "project.registered",
+        project_data("P-FLOOD", emergency=True, field="disaster_relief", plan=plan_data(start="2026-03-15")),
+    )
     # donations may come in before the filing, within the ten days
     w.append(w.fundraiser, "donation.received", donation_data("P-FLOOD", received_on="2026-03-16"))
     w.set_date("2026-03-25")
     w.append(w.fundraiser, "plan.filed", {"project": "P-FLOOD"})
-    w.append(w.fundraiser, "project.registered", project_data(
-        "P-STORM", emergency=True, plan=plan_data(start="2026-03-14")))
+    w.append(
+        w.fundraiser, "project.registered", project_data("P-STORM", emergency=True, plan=plan_data(start="2026-03-14"))
+    )
     w.refuse(w.fundraiser, "donation.received", donation_data("P-STORM", received_on="2026-03-20"), "plan_not_filed")
     w.refuse(w.fundraiser, "plan.filed", {"project": "P-STORM"}, "plan_filed_late")
 
@@ -365,7 +430,9 @@ def test_public_donation_needs_filed_plan_and_period(w):
     w.refuse(w.fundraiser, "donation.received", donation_data("P-A"), "plan_not_filed")
     w.append(w.fundraiser, "plan.filed", {"project": "P-A"})
     w.refuse(w.fundraiser, "donation.received", donation_data("P-A"), "outside_fundraising_period")
-    w.refuse(w.fundraiser, "donation.received", donation_data(w.PUB, received_on="2026-03-19"), "outside_fundraising_period")
+    w.refuse(
+        w.fundraiser, "donation.received", donation_data(w.PUB, received_on="2026-03-19"), "outside_fundraising_period"
+    )
 
 
 def test_public_donation_needs_qualification_still_held(w):
@@ -380,8 +447,13 @@ def test_public_donation_needs_qualification_still_held(w):
 def test_donation_allocation_disbursement(w):
     did = w.append(w.fundraiser, "donation.received", donation_data(w.PUB, "1000.00", receipt_no="NO.0001"))
     w.append(w.fundraiser, "donation.received", donation_data(w.PUB, "300.00", restricted=False))
-    w.append(w.fundraiser, "donation.received", donation_data(
-        w.PUB, "200.00", kind="in_kind", channel="delivery", in_kind_description="大米 20 袋，按市价估值"))
+    w.append(
+        w.fundraiser,
+        "donation.received",
+        donation_data(
+            w.PUB, "200.00", kind="in_kind", channel="delivery", in_kind_description="大米 20 袋，按市价估值"
+        ),
+    )
     aid = w.append(w.fundraiser, "funds.allocated", allocation_data(w.PUB, "1100.00"))
     w.append(w.fundraiser, "funds.allocated", allocation_data(w.PUB, "100.00", SERVICE_ORG_2, source="unrestricted"))
     xid = w.append(w.implementer, "funds.disbursed", disbursement_data(w.PUB, "700.00"))
@@ -391,7 +463,11 @@ def test_donation_allocation_disbursement(w):
     assert (f.raised_restricted_minor, f.raised_unrestricted_minor, f.raised_in_kind_minor) == (120000, 30000, 20000)
     assert (f.allocated_restricted_minor, f.allocated_unrestricted_minor) == (110000, 10000)
     assert (f.available_restricted_minor, f.available_unrestricted_minor) == (10000, 20000)
-    assert (f.disbursed_program_minor, f.disbursed_admin_minor, f.disbursed_fundraising_cost_minor) == (70000, 5000, 3000)
+    assert (f.disbursed_program_minor, f.disbursed_admin_minor, f.disbursed_fundraising_cost_minor) == (
+        70000,
+        5000,
+        3000,
+    )
     assert (f.raised_minor, f.allocated_minor, f.disbursed_minor, f.balance_minor) == (150000, 120000, 78000, 72000)
     assert f.donations_count == 3
     b1 = w.state.get(AllocationBalanceRow, w.PUB, SERVICE_ORG)
@@ -404,7 +480,13 @@ def test_donation_allocation_disbursement(w):
     x = w.state.get(DisbursementRow, xid)
     assert x.implementer == SERVICE_ORG and json.loads(x.evidence_json) == [sha("invoice-1")]
     e = w.state.get(EntryRow, xid)
-    assert (e.project, e.amount_minor, e.currency, e.signer_org, e.corrected) == (w.PUB, 70000, "CNY", SERVICE_ORG, False)
+    assert (e.project, e.amount_minor, e.currency, e.signer_org, e.corrected) == (
+        w.PUB,
+        70000,
+        "CNY",
+        SERVICE_ORG,
+        False,
+    )
 
 
 def test_allocations_never_exceed_the_pot(w):
@@ -412,7 +494,9 @@ def test_allocations_never_exceed_the_pot(w):
     w.append(w.fundraiser, "donation.received", donation_data(w.PUB, "50.00", restricted=False))
     err = w.refuse(w.fundraiser, "funds.allocated", allocation_data(w.PUB, "100.01"), "insufficient_funds")
     assert err.params["available"] == "100.00 CNY"
-    w.refuse(w.fundraiser, "funds.allocated", allocation_data(w.PUB, "50.01", source="unrestricted"), "insufficient_funds")
+    w.refuse(
+        w.fundraiser, "funds.allocated", allocation_data(w.PUB, "50.01", source="unrestricted"), "insufficient_funds"
+    )
     w.append(w.fundraiser, "funds.allocated", allocation_data(w.PUB, "100.00"))
     w.refuse(w.fundraiser, "funds.allocated", allocation_data(w.PUB, "0.01"), "insufficient_funds")
 
@@ -456,7 +540,9 @@ def test_currency_mismatch(w):
 def test_business_dates_not_in_future(w):
     w.refuse(w.fundraiser, "donation.received", donation_data(w.PUB, received_on="2026-03-22"), "date_in_future")
     w.append(w.fundraiser, "donation.received", donation_data(w.PUB, "10.00"))
-    w.refuse(w.fundraiser, "funds.allocated", allocation_data(w.PUB, "1.00", allocated_on="2027-01-01"), "date_in_future")
+    w.refuse(
+        w.fundraiser, "funds.allocated", allocation_data(w.PUB, "1.00", allocated_on="2027-01-01"), "date_in_future"
+    )
     w.refuse(w.auditor, "audit.opinion", _audit(FOUNDATION, 2027), "date_in_future")
 
 
@@ -469,8 +555,9 @@ def test_business_dates_plausible(w):
     err = w.refuse(w.fundraiser, "donation.received", donation_data(w.DIR, received_on="2026-02-28"), "date_too_early")
     assert (err.params["field"], err.params["earliest"]) == ("received_on", "2026-03-01")
     w.append(w.fundraiser, "donation.received", donation_data(w.DIR, "50.00", received_on="2026-03-01"))
-    err = w.refuse(w.fundraiser, "funds.allocated", allocation_data(w.DIR, "1.00", allocated_on="2026-02-01"),
-                   "date_too_early")
+    err = w.refuse(
+        w.fundraiser, "funds.allocated", allocation_data(w.DIR, "1.00", allocated_on="2026-02-01"), "date_too_early"
+    )
     assert err.params["field"] == "allocated_on"
     # not before the organisation existed (its registered_on)
     admin, fundraiser = key("new_admin"), key("new_fundraiser")
@@ -479,8 +566,12 @@ def test_business_dates_plausible(w):
     err = w.refuse(fundraiser, "project.registered", project_data("P-NEW", directed=True), "date_too_early")
     assert (err.params["field"], err.params["earliest"]) == ("start_date", "2026-03-10")
     w.append(fundraiser, "project.registered", project_data("P-NEW", directed=True, start_date="2026-03-10"))
-    err = w.refuse(w.registrar, "org.deregistered", {"org": NEW_ORG, "reason": "注销", "effective_on": "2026-03-09"},
-                   "date_too_early")
+    err = w.refuse(
+        w.registrar,
+        "org.deregistered",
+        {"org": NEW_ORG, "reason": "注销", "effective_on": "2026-03-09"},
+        "date_too_early",
+    )
     assert err.params["field"] == "effective_on"
     w.append(w.registrar, "org.deregistered", {"org": NEW_ORG, "reason": "注销", "effective_on": "2026-03-21"})
 
@@ -497,8 +588,14 @@ def test_project_ids_are_canonical_uppercase(w):
 
 
 def _progress(project: str) -> dict:
-    return {"project": project, "period_start": "2026-03-01", "period_end": "2026-03-31",
-            "summary": "本月助餐 1200 人次", "beneficiaries": 85, "evidence": [sha("photo")]}
+    return {
+        "project": project,
+        "period_start": "2026-03-01",
+        "period_end": "2026-03-31",
+        "summary": "本月助餐 1200 人次",
+        "beneficiaries": 85,
+        "evidence": [sha("photo")],
+    }
 
 
 def test_progress_reported(w):
@@ -513,11 +610,22 @@ def test_project_closed_with_surplus(w):
     w.append(w.implementer, "funds.disbursed", disbursement_data(w.PUB, "70.00"))
     err = w.refuse(w.fundraiser, "project.closed", closing(w.PUB, "20.00", "similar_purpose"), "close_surplus_mismatch")
     assert err.params["computed"] == "30.00 CNY"
-    w.refuse(w.fundraiser, "project.closed", closing(w.PUB, "30.00", "similar_purpose") | {"currency": "HKD"}, "currency_mismatch")
+    w.refuse(
+        w.fundraiser,
+        "project.closed",
+        closing(w.PUB, "30.00", "similar_purpose") | {"currency": "HKD"},
+        "currency_mismatch",
+    )
     w.refuse(w.group_fundraiser, "project.closed", closing(w.PUB, "30.00", "similar_purpose"), "not_project_fundraiser")
     cid = w.append(w.fundraiser, "project.closed", closing(w.PUB, "30.00", "similar_purpose"))
     p = w.state.get(ProjectRow, w.PUB)
-    assert (p.status, p.closed, p.surplus_minor, p.surplus_handling, p.closed_id) == ("closed", True, 3000, "similar_purpose", cid)
+    assert (p.status, p.closed, p.surplus_minor, p.surplus_handling, p.closed_id) == (
+        "closed",
+        True,
+        3000,
+        "similar_purpose",
+        cid,
+    )
     # closed: no new money, no second closing, no plan; progress disclosure goes on
     w.refuse(w.fundraiser, "donation.received", donation_data(w.PUB), "project_closed")
     w.refuse(w.fundraiser, "funds.allocated", allocation_data(w.PUB, "1.00"), "project_closed")
@@ -543,7 +651,12 @@ def test_attestations_and_resolution(w):
     a2 = w.append(w.overseer, "attestation.recorded", attest(did, "resolved"))
     row = w.state.get(AttestationRow, a2)
     assert (row.overseer_org, row.target_type, row.project, row.previous_verdict, row.previous_verdict_by) == (
-        OVERSIGHT, "donation.received", w.PUB, "flagged", a1)
+        OVERSIGHT,
+        "donation.received",
+        w.PUB,
+        "flagged",
+        a1,
+    )
     assert w.state.get(EntryRow, did).last_verdict_by == a2
     w.refuse(w.overseer, "attestation.recorded", attest(did, "resolved"), "nothing_to_resolve")
 
@@ -580,11 +693,25 @@ def test_audit_opinion(w):
 def test_financials_reported_by_the_org_admin_or_the_registrar(w):
     fid = w.append(w.foundation_admin, "financials.reported", financials_data(FOUNDATION, 2025))
     row = w.state.get(FinancialsRow, FOUNDATION, 2025)
-    assert (row.id, row.signer_org, row.total_income_minor, row.charitable_spending_minor, row.management_costs_minor,
-            row.fundraising_costs_minor, row.total_spending_minor, row.net_assets_minor, row.corrected) == (
-        fid, FOUNDATION, 100_000_000, 65_000_000, 12_000_000, 3_000_000, 82_000_000, 250_000_000, False)
+    assert (
+        row.id,
+        row.signer_org,
+        row.total_income_minor,
+        row.charitable_spending_minor,
+        row.management_costs_minor,
+        row.fundraising_costs_minor,
+        row.total_spending_minor,
+        row.net_assets_minor,
+        row.corrected,
+    ) == (fid, FOUNDATION, 100_000_000, 65_000_000, 12_000_000, 3_000_000, 82_000_000, 250_000_000, False)
     e = w.state.get(EntryRow, fid)
-    assert (e.type, e.signer_role, e.signer_org, e.project, e.amount_minor) == ("financials.reported", "org_admin", FOUNDATION, None, None)
+    assert (e.type, e.signer_role, e.signer_org, e.project, e.amount_minor) == (
+        "financials.reported",
+        "org_admin",
+        FOUNDATION,
+        None,
+        None,
+    )
     # the registrar may report them too (from the filed annual report), with negative net assets
     rid = w.append(w.registrar, "financials.reported", financials_data(SERVICE_ORG, 2024, net_assets="-5000.00"))
     row = w.state.get(FinancialsRow, SERVICE_ORG, 2024)
@@ -597,7 +724,7 @@ def test_financials_rules(w):
     w.refuse(w.overseer, "financials.reported", financials_data(FOUNDATION, 2025), "role_not_allowed")
     w.refuse(w.registrar, "financials.reported", financials_data(NEW_ORG, 2025), "org_unknown")
     err = w.refuse(w.foundation_admin, "financials.reported", financials_data(FOUNDATION, 2026), "date_in_future")
-    assert err.params["field"] == "year"           # the world's log date is in 2026: the year has not ended
+    assert err.params["field"] == "year"  # the world's log date is in 2026: the year has not ended
     fid = w.append(w.foundation_admin, "financials.reported", financials_data(FOUNDATION, 2025))
     err = w.refuse(w.registrar, "financials.reported", financials_data(FOUNDATION, 2025), "financials_exist")
     assert err.params["seq"] == w.state.get(EntryRow, fid).seq
@@ -612,7 +739,9 @@ def test_withdrawing_financials_lets_them_be_reported_again(w):
     assert (row.id, row.corrected, row.corrected_by) == (fid, True, cid)
     assert w.state.get(EntryRow, fid).corrected and w.state.get(CorrectionRow, cid).target_type == "financials.reported"
     w.refuse(w.foundation_admin, "entry.corrected", correct(fid), "already_corrected")
-    again = w.append(w.foundation_admin, "financials.reported", financials_data(FOUNDATION, 2025, total_income="1100000.00"))
+    again = w.append(
+        w.foundation_admin, "financials.reported", financials_data(FOUNDATION, 2025, total_income="1100000.00")
+    )
     row = w.state.get(FinancialsRow, FOUNDATION, 2025)
     assert (row.id, row.corrected, row.total_income_minor) == (again, False, 110_000_000)
     w.refuse(w.foundation_admin, "entry.corrected", correct(fid), "already_corrected")
@@ -630,17 +759,37 @@ def test_sz_filing_and_the_authoritys_reply(w):
     d2 = w.append(w.fundraiser2, "donation.received", donation_data(w.DIR, "50.00"))
     fid = w.append(w.foundation_admin, "sz.donation_filed", sz_filing_data("SZ-1", [d1, d2]))
     row = w.state.get(SzFilingRow, fid)
-    assert (row.org, row.ref, row.authority, row.filed_on, row.emergency, json.loads(row.donations_json), row.replied_on) == (
-        FOUNDATION, "SZ-1", REGISTRAR_ORG, "2026-03-21", False, [d1, d2], None)
+    assert (
+        row.org,
+        row.ref,
+        row.authority,
+        row.filed_on,
+        row.emergency,
+        json.loads(row.donations_json),
+        row.replied_on,
+    ) == (FOUNDATION, "SZ-1", REGISTRAR_ORG, "2026-03-21", False, [d1, d2], None)
     e = w.state.get(EntryRow, fid)
-    assert (e.type, e.signer_role, e.signer_org, e.project, e.amount_minor) == ("sz.donation_filed", "org_admin", FOUNDATION, None, None)
+    assert (e.type, e.signer_role, e.signer_org, e.project, e.amount_minor) == (
+        "sz.donation_filed",
+        "org_admin",
+        FOUNDATION,
+        None,
+        None,
+    )
     rid = w.append(w.registrar, "sz.filing_replied", _reply(fid) | {"note": "准予备案"})
     row = w.state.get(SzFilingRow, fid)
     assert (row.replied_on, row.decision, row.reply_id, row.reply_seq, row.reply_note) == (
-        "2026-03-21", "approved", rid, w.state.get(EntryRow, rid).seq, "准予备案")
+        "2026-03-21",
+        "approved",
+        rid,
+        w.state.get(EntryRow, rid).seq,
+        "准予备案",
+    )
     w.refuse(w.registrar, "sz.filing_replied", _reply(fid, "objection"), "sz_filing_replied")
     # an emergency donation accepted first and filed afterwards, by a fundraiser key
-    eid = w.append(w.fundraiser, "sz.donation_filed", sz_filing_data("SZ-2", [d1], emergency=True, accepted_on="2026-01-10"))
+    eid = w.append(
+        w.fundraiser, "sz.donation_filed", sz_filing_data("SZ-2", [d1], emergency=True, accepted_on="2026-01-10")
+    )
     assert w.state.get(SzFilingRow, eid).accepted_on == "2026-01-10"
 
 
@@ -648,12 +797,18 @@ def test_sz_filing_rules(w):
     d1 = w.append(w.fundraiser, "donation.received", donation_data(w.PUB, "100.00"))
     w.refuse(w.implementer, "sz.donation_filed", sz_filing_data("SZ-1", [d1]), "role_not_allowed")
     w.refuse(w.registrar, "sz.donation_filed", sz_filing_data("SZ-1", [d1]), "role_not_allowed")
-    w.refuse(w.fundraiser, "sz.donation_filed", sz_filing_data("SZ-1", [d1], authority=SERVICE_ORG), "sz_authority_invalid")
+    w.refuse(
+        w.fundraiser, "sz.donation_filed", sz_filing_data("SZ-1", [d1], authority=SERVICE_ORG), "sz_authority_invalid"
+    )
     err = w.refuse(w.fundraiser, "sz.donation_filed", sz_filing_data("SZ-1", [d1, w.plan]), "sz_donation_invalid")
     assert err.params["donation"] == w.plan
     w.refuse(w.fundraiser, "sz.donation_filed", sz_filing_data("SZ-1", [sha("nothing")]), "sz_donation_invalid")
-    w.refuse(w.service_admin, "sz.donation_filed", sz_filing_data("SZ-1", [d1]), "sz_donation_invalid")  # not its donation
-    err = w.refuse(w.fundraiser, "sz.donation_filed", sz_filing_data("SZ-1", [d1], filed_on="2026-03-22"), "date_in_future")
+    w.refuse(
+        w.service_admin, "sz.donation_filed", sz_filing_data("SZ-1", [d1]), "sz_donation_invalid"
+    )  # not its donation
+    err = w.refuse(
+        w.fundraiser, "sz.donation_filed", sz_filing_data("SZ-1", [d1], filed_on="2026-03-22"), "date_in_future"
+    )
     assert err.params["field"] == "filed_on"
     fid = w.append(w.fundraiser, "sz.donation_filed", sz_filing_data("SZ-1", [d1]))
     err = w.refuse(w.foundation_admin, "sz.donation_filed", sz_filing_data("SZ-1", [d1]), "sz_filing_exists")
@@ -683,16 +838,28 @@ def test_withdrawn_sz_filing_frees_its_reference_and_gets_no_reply(w):
 
 
 def _report(tree_size: int) -> dict:
-    return {"kind": "annual-work-report", "subject": FOUNDATION, "period_start": "2025-01-01",
-            "period_end": "2025-12-31", "rule_set": "cn-charity/1", "tree_size": tree_size, "root": sha("root"),
-            "files": [{"name": "report.pdf", "sha256": sha("pdf"), "size": 1000},
-                      {"name": "report.csv", "sha256": sha("csv"), "size": 200}]}
+    return {
+        "kind": "annual-work-report",
+        "subject": FOUNDATION,
+        "period_start": "2025-01-01",
+        "period_end": "2025-12-31",
+        "rule_set": "cn-charity/1",
+        "tree_size": tree_size,
+        "root": sha("root"),
+        "files": [
+            {"name": "report.pdf", "sha256": sha("pdf"), "size": 1000},
+            {"name": "report.csv", "sha256": sha("csv"), "size": 200},
+        ],
+    }
 
 
 def test_report_issued(w):
     rid = w.append(w.system, "report.issued", _report(w.seq))
     row = w.state.get(ReportRow, rid)
-    assert row.tree_size == w.seq - 1 and [f["name"] for f in json.loads(row.files_json)] == ["report.pdf", "report.csv"]
+    assert row.tree_size == w.seq - 1 and [f["name"] for f in json.loads(row.files_json)] == [
+        "report.pdf",
+        "report.csv",
+    ]
     w.refuse(w.system, "report.issued", _report(w.seq + 1), "report_tree_size")
 
 
@@ -702,6 +869,7 @@ def test_report_issued(w):
 def _money(w: World, target: str) -> dict:
     e = w.state.get(EntryRow, target)
     from ledger.money import format_amount
+
     return {"project": e.project, "amount": format_amount(e.amount_minor, e.currency), "currency": e.currency}
 
 
@@ -754,8 +922,15 @@ def test_correction_rules(w):
     wrong = _money(w, did) | {"amount": "10.00"}
     err = w.refuse(w.fundraiser, "entry.corrected", correct(did, **wrong), "correction_mismatch")
     assert (err.params["field"], err.params["expected"], err.params["got"]) == ("amount", "100.00", "10.00")
-    w.refuse(w.fundraiser, "entry.corrected", correct(did, **(_money(w, did) | {"project": w.DIR})), "correction_mismatch")
-    w.refuse(w.fundraiser, "entry.corrected", correct(did, **(_money(w, did) | {"currency": "HKD", "amount": "100.00"})), "correction_mismatch")
+    w.refuse(
+        w.fundraiser, "entry.corrected", correct(did, **(_money(w, did) | {"project": w.DIR})), "correction_mismatch"
+    )
+    w.refuse(
+        w.fundraiser,
+        "entry.corrected",
+        correct(did, **(_money(w, did) | {"currency": "HKD", "amount": "100.00"})),
+        "correction_mismatch",
+    )
 
 
 def test_corrections_on_a_closed_project_refused(w):
@@ -766,7 +941,12 @@ def test_corrections_on_a_closed_project_refused(w):
 
 def test_withdraw_progress_report_and_audit_opinion(w):
     pid = w.append(w.implementer, "progress.reported", _progress(w.PUB))
-    w.refuse(w.implementer, "entry.corrected", correct(pid, **{"project": w.PUB, "amount": "1.00", "currency": "CNY"}), "correction_mismatch")
+    w.refuse(
+        w.implementer,
+        "entry.corrected",
+        correct(pid, **{"project": w.PUB, "amount": "1.00", "currency": "CNY"}),
+        "correction_mismatch",
+    )
     w.append(w.implementer, "entry.corrected", correct(pid))
     assert w.state.get(ProgressRow, pid).corrected
     oid = w.append(w.auditor, "audit.opinion", _audit(FOUNDATION, 2025))
@@ -831,34 +1011,89 @@ def test_rows_fit_their_columns_with_maximal_values():
 
     w = World()
     long = "长" * 2000
-    plan = {k: (v if k.startswith("fundraising_") else long[: {"purpose": 1000, "area": 200, "responsible_person": 100,
-            "office_address": 200, "receiving_methods": 500, "bank_account": 200, "beneficiaries": 500,
-            "use_of_funds": 1000, "fundraising_cost": 500, "surplus_handling": 500}[k]]) for k, v in plan_data().items()}
+    plan = {
+        k: (
+            v
+            if k.startswith("fundraising_")
+            else long[
+                : {
+                    "purpose": 1000,
+                    "area": 200,
+                    "responsible_person": 100,
+                    "office_address": 200,
+                    "receiving_methods": 500,
+                    "bank_account": 200,
+                    "beneficiaries": 500,
+                    "use_of_funds": 1000,
+                    "fundraising_cost": 500,
+                    "surplus_handling": 500,
+                }[k]
+            ]
+        )
+        for k, v in plan_data().items()
+    }
     pid = "P" * 64
     orgs = [make_uscc(f"52440300MJL1000{i}A") for i in range(1, 9)]
     other_foundation = make_uscc("53440300MJL10009A")
-    for org in orgs + [other_foundation]:
-        w.append(w.registrar, "org.registered", org_data(org, "social_service_org", name_zh=long[:200], name_en="N" * 200))
-    w.append(w.fundraiser, "project.registered", project_data(
-        pid, title_zh=long[:200], title_en="T" * 200, region=long[:100], description=long,
-        implementers=[SERVICE_ORG, SERVICE_ORG_2] + orgs, plan=plan | {"fundraising_start": "2026-03-01"},
-        overseers=[OVERSIGHT, AUDITOR, SMALL_GROUP, REGISTRAR_ORG, other_foundation], directed=True))
-    w.append(w.fundraiser, "donation.received", donation_data(
-        pid, "99999999999.99", kind="in_kind", in_kind_description=long[:500], receipt_no="R" * 64, note=long[:500]))
+    for org in [*orgs, other_foundation]:
+        w.append(
+            w.registrar, "org.registered", org_data(org, "social_service_org", name_zh=long[:200], name_en="N" * 200)
+        )
+    w.append(
+        w.fundraiser,
+        "project.registered",
+        project_data(
+            pid,
+            title_zh=long[:200],
+            title_en="T" * 200,
+            region=long[:100],
+            description=long,
+            implementers=[SERVICE_ORG, SERVICE_ORG_2, *orgs],
+            plan=plan | {"fundraising_start": "2026-03-01"},
+            overseers=[OVERSIGHT, AUDITOR, SMALL_GROUP, REGISTRAR_ORG, other_foundation],
+            directed=True,
+        ),
+    )
+    w.append(
+        w.fundraiser,
+        "donation.received",
+        donation_data(
+            pid, "99999999999.99", kind="in_kind", in_kind_description=long[:500], receipt_no="R" * 64, note=long[:500]
+        ),
+    )
     w.append(w.fundraiser, "funds.allocated", allocation_data(pid, "1.00", note=long[:500]))
-    x = w.append(w.implementer, "funds.disbursed", disbursement_data(
-        pid, "1.00", payee=long[:200], purpose=long[:500], evidence=[sha(str(i)) for i in range(20)]))
-    w.append(w.implementer, "progress.reported", _progress(pid) | {"summary": long, "evidence": [sha(str(i)) for i in range(20)]})
+    x = w.append(
+        w.implementer,
+        "funds.disbursed",
+        disbursement_data(pid, "1.00", payee=long[:200], purpose=long[:500], evidence=[sha(str(i)) for i in range(20)]),
+    )
+    w.append(
+        w.implementer,
+        "progress.reported",
+        _progress(pid) | {"summary": long, "evidence": [sha(str(i)) for i in range(20)]},
+    )
     w.append(w.overseer, "attestation.recorded", {"target": x, "verdict": "flagged", "findings": long})
     w.append(w.implementer, "entry.corrected", correct(x, **_money(w, x)) | {"reason": long[:1000]})
     w.append(w.auditor, "audit.opinion", _audit(FOUNDATION, 2025) | {"summary": long})
-    w.append(w.foundation_admin, "financials.reported", financials_data(FOUNDATION, 2025, note=long[:1000],
-             total_income="99999999999.99", net_assets="-99999999999.99"))
+    w.append(
+        w.foundation_admin,
+        "financials.reported",
+        financials_data(
+            FOUNDATION, 2025, note=long[:1000], total_income="99999999999.99", net_assets="-99999999999.99"
+        ),
+    )
     w.append(w.foundation_admin, "key.revoked", {"key_id": w.fundraiser2.id, "reason": long[:500]})
-    w.append(w.fundraiser, "project.closed", closing(pid, "99999999999.99", "other") | {
-        "summary": long, "surplus_note": long[:1000]})
+    w.append(
+        w.fundraiser,
+        "project.closed",
+        closing(pid, "99999999999.99", "other") | {"summary": long, "surplus_note": long[:1000]},
+    )
     files = [{"name": f"{i:02d}" + "f" * 126, "sha256": sha(str(i)), "size": 2**40} for i in range(50)]
-    w.append(w.system, "report.issued", _report(w.seq) | {"kind": "k" * 64, "rule_set": "r" * 64, "subject": long[:200], "files": files})
+    w.append(
+        w.system,
+        "report.issued",
+        _report(w.seq) | {"kind": "k" * 64, "rule_set": "r" * 64, "subject": long[:200], "files": files},
+    )
     checked = 0
     for row_type in ROW_TYPES:
         for row in w.state.rows(row_type):

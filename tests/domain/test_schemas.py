@@ -6,8 +6,21 @@ from ledger.domain.schemas import ENTRY_TYPES, SCHEMAS, validate
 from ledger.errors import LedgerError
 
 from .helpers import (
-    assert_rendered, FOUNDATION, SERVICE_ORG, allocation_data, disbursement_data, donation_data, financials_data,
-    genesis_data, grant_data, key, org_data, plan_data, project_data, sha, sz_filing_data,
+    FOUNDATION,
+    SERVICE_ORG,
+    allocation_data,
+    assert_rendered,
+    disbursement_data,
+    donation_data,
+    financials_data,
+    genesis_data,
+    grant_data,
+    key,
+    org_data,
+    plan_data,
+    project_data,
+    sha,
+    sz_filing_data,
 )
 
 P = "P-1"
@@ -28,22 +41,51 @@ def valid_samples() -> dict[str, dict]:
         "donation.received": donation_data(P),
         "funds.allocated": allocation_data(P, "10.00"),
         "funds.disbursed": disbursement_data(P, "10.00"),
-        "progress.reported": {"project": P, "period_start": "2026-01-01", "period_end": "2026-03-31",
-                              "summary": "served 1,200 meals\nvisited 40 homes", "beneficiaries": 40, "evidence": []},
-        "project.closed": {"project": P, "closed_on": "2026-12-31", "summary": "done", "currency": "CNY",
-                           "surplus": "0.00", "surplus_handling": "none"},
+        "progress.reported": {
+            "project": P,
+            "period_start": "2026-01-01",
+            "period_end": "2026-03-31",
+            "summary": "served 1,200 meals\nvisited 40 homes",
+            "beneficiaries": 40,
+            "evidence": [],
+        },
+        "project.closed": {
+            "project": P,
+            "closed_on": "2026-12-31",
+            "summary": "done",
+            "currency": "CNY",
+            "surplus": "0.00",
+            "surplus_handling": "none",
+        },
         "attestation.recorded": {"target": sha("x"), "verdict": "approved", "findings": "matches the invoices"},
         "audit.opinion": {"org": FOUNDATION, "year": 2025, "opinion": "unqualified", "report_sha256": sha("r")},
         "financials.reported": financials_data(FOUNDATION, 2025),
-        "entry.corrected": {"target": sha("x"), "reason": "typed the wrong amount", "project": P,
-                            "amount": "10.00", "currency": "CNY"},
-        "report.issued": {"kind": "annual-work-report", "subject": FOUNDATION, "period_start": "2025-01-01",
-                          "period_end": "2025-12-31", "rule_set": "cn-charity/1", "tree_size": 10, "root": sha("root"),
-                          "files": [{"name": "report.pdf", "sha256": sha("pdf"), "size": 1234}]},
+        "entry.corrected": {
+            "target": sha("x"),
+            "reason": "typed the wrong amount",
+            "project": P,
+            "amount": "10.00",
+            "currency": "CNY",
+        },
+        "report.issued": {
+            "kind": "annual-work-report",
+            "subject": FOUNDATION,
+            "period_start": "2025-01-01",
+            "period_end": "2025-12-31",
+            "rule_set": "cn-charity/1",
+            "tree_size": 10,
+            "root": sha("root"),
+            "files": [{"name": "report.pdf", "sha256": sha("pdf"), "size": 1234}],
+        },
         "log.key_rotated": {"public_key": k.public_b64, "from_size": 12},
         "log.sealed": {"next_origin": "charity-ledger.example/2027", "size": 12},
         "sz.donation_filed": sz_filing_data("SZ-2026-001", [sha("d1"), sha("d2")]),
-        "sz.filing_replied": {"target": sha("f"), "decision": "approved", "replied_on": "2026-03-25", "note": "准予备案"},
+        "sz.filing_replied": {
+            "target": sha("f"),
+            "decision": "approved",
+            "replied_on": "2026-03-25",
+            "note": "准予备案",
+        },
     }
 
 
@@ -93,34 +135,37 @@ def test_explicit_null_means_absent():
     assert validate("donation.received", donation_data(P, receipt_no=None)).receipt_no is None
 
 
-@pytest.mark.parametrize("field,value,code", [
-    ("amount", "100", "amount_invalid"),          # CNY needs two decimals
-    ("amount", "100.5", "amount_invalid"),
-    ("amount", "0.00", "amount_invalid"),
-    ("amount", "-1.00", "amount_invalid"),
-    ("amount", 100, "amount_invalid"),
-    ("amount", 100.5, "data_invalid"),           # a float is refused before anything else
-    ("amount", "100000000000.01", "amount_invalid"),
-    ("currency", "RMB", "currency_invalid"),
-    ("project", "has space", "data_invalid"),
-    ("project", "-leading", "data_invalid"),
-    ("project", "x" * 65, "data_invalid"),
-    ("commitment", "ABC", "data_invalid"),
-    ("commitment", "A" * 64, "data_invalid"),     # hashes are lowercase
-    ("received_on", "2026-02-30", "data_invalid"),
-    ("received_on", "2026-3-1", "data_invalid"),
-    ("received_on", "2026-03-01T00:00:00Z", "data_invalid"),
-    ("restricted", "yes", "data_invalid"),
-    ("restricted", 1, "data_invalid"),
-    ("kind", "crypto", "data_invalid"),
-    ("donor_type", "", "data_invalid"),
-    ("receipt_no", "", "data_invalid"),
-    ("receipt_no", "   ", "data_invalid"),
-    ("receipt_no", "x" * 65, "data_invalid"),
-    ("note", "line\nbreak", "data_invalid"),
-    ("note", "nul\x00", "data_invalid"),
-    ("note", ["a"], "data_invalid"),
-])
+@pytest.mark.parametrize(
+    "field,value,code",
+    [
+        ("amount", "100", "amount_invalid"),  # CNY needs two decimals
+        ("amount", "100.5", "amount_invalid"),
+        ("amount", "0.00", "amount_invalid"),
+        ("amount", "-1.00", "amount_invalid"),
+        ("amount", 100, "amount_invalid"),
+        ("amount", 100.5, "data_invalid"),  # a float is refused before anything else
+        ("amount", "100000000000.01", "amount_invalid"),
+        ("currency", "RMB", "currency_invalid"),
+        ("project", "has space", "data_invalid"),
+        ("project", "-leading", "data_invalid"),
+        ("project", "x" * 65, "data_invalid"),
+        ("commitment", "ABC", "data_invalid"),
+        ("commitment", "A" * 64, "data_invalid"),  # hashes are lowercase
+        ("received_on", "2026-02-30", "data_invalid"),
+        ("received_on", "2026-3-1", "data_invalid"),
+        ("received_on", "2026-03-01T00:00:00Z", "data_invalid"),
+        ("restricted", "yes", "data_invalid"),
+        ("restricted", 1, "data_invalid"),
+        ("kind", "crypto", "data_invalid"),
+        ("donor_type", "", "data_invalid"),
+        ("receipt_no", "", "data_invalid"),
+        ("receipt_no", "   ", "data_invalid"),
+        ("receipt_no", "x" * 65, "data_invalid"),
+        ("note", "line\nbreak", "data_invalid"),
+        ("note", "nul\x00", "data_invalid"),
+        ("note", ["a"], "data_invalid"),
+    ],
+)
 def test_donation_field_errors(field, value, code):
     err = _refused("donation.received", donation_data(P) | {field: value}, code)
     assert err.params.get("field") == field
@@ -128,11 +173,22 @@ def test_donation_field_errors(field, value, code):
 
 def test_financial_figures_become_minor_units_and_net_assets_may_be_negative():
     f = validate("financials.reported", financials_data(FOUNDATION, 2025))
-    assert (f.total_income, f.charitable_spending, f.management_costs, f.fundraising_costs, f.total_spending, f.net_assets) == (
-        100_000_000, 65_000_000, 12_000_000, 3_000_000, 82_000_000, 250_000_000)
-    assert validate("financials.reported", financials_data(FOUNDATION, 2025, net_assets="-1234.50")).net_assets == -123450
+    assert (
+        f.total_income,
+        f.charitable_spending,
+        f.management_costs,
+        f.fundraising_costs,
+        f.total_spending,
+        f.net_assets,
+    ) == (100_000_000, 65_000_000, 12_000_000, 3_000_000, 82_000_000, 250_000_000)
+    assert (
+        validate("financials.reported", financials_data(FOUNDATION, 2025, net_assets="-1234.50")).net_assets == -123450
+    )
     assert validate("financials.reported", financials_data(FOUNDATION, 2025, net_assets="0.00")).net_assets == 0
-    zero = {k: "0.00" for k in ("total_income", "charitable_spending", "management_costs", "fundraising_costs", "total_spending")}
+    zero = {
+        k: "0.00"
+        for k in ("total_income", "charitable_spending", "management_costs", "fundraising_costs", "total_spending")
+    }
     assert validate("financials.reported", financials_data(FOUNDATION, 2025, **zero)).total_spending == 0
     for bad in ("--1.00", "-1", "+1.00"):
         err = _refused("financials.reported", financials_data(FOUNDATION, 2025, net_assets=bad), "amount_invalid")
@@ -147,56 +203,67 @@ def test_jpy_has_no_decimals():
     _refused("donation.received", donation_data(P, "1500.00", currency="JPY"), "amount_invalid")
 
 
-@pytest.mark.parametrize("type_name,change,field", [
-    ("registry.genesis", {"role": "fundraiser"}, "role"),
-    ("registry.genesis", {"public_key": "AAAA"}, "public_key"),
-    ("registry.genesis", {"rule_sets": []}, "rule_sets"),
-    ("registry.genesis", {"rule_sets": ["cn-charity/1", "cn-charity/1"]}, "rule_sets"),
-    ("registry.genesis", {"rule_sets": ["CN Charity"]}, "rule_sets[0]"),
-    ("key.granted", {"role": "king"}, "role"),
-    ("key.revoked", {"key_id": "00"}, "key_id"),
-    ("project.registered", {"end_date": "2026-01-01"}, "end_date"),
-    ("project.registered", {"implementers": []}, "implementers"),
-    ("project.registered", {"overseers": [FOUNDATION] * 2}, "overseers"),
-    ("project.registered", {"plan": plan_data(start="2026-05-01", end="2026-04-01")}, "plan.fundraising_end"),
-    ("project.registered", {"plan": plan_data(area="")}, "plan.area"),
-    ("project.registered", {"plan": plan_data() | {"bonus": "x"}}, "plan.bonus"),
-    ("project.registered", {"plan": "see attachment"}, "plan"),
-    ("project.registered", {"field": "crypto"}, "field"),
-    ("project.registered", {"description": "x" * 2001}, "description"),
-    ("org.updated", {"public_fundraising": None}, "data"),
-    ("donation.received", {"kind": "in_kind"}, "in_kind_description"),
-    ("donation.received", {"in_kind_description": "10 boxes of rice"}, "in_kind_description"),
-    ("funds.disbursed", {"evidence": [sha("a")] * 2}, "evidence"),
-    ("funds.disbursed", {"evidence": [sha(str(i)) for i in range(21)]}, "evidence"),
-    ("funds.disbursed", {"category": "salary"}, "category"),
-    ("progress.reported", {"period_end": "2025-12-31"}, "period_end"),
-    ("progress.reported", {"beneficiaries": -1}, "beneficiaries"),
-    ("progress.reported", {"beneficiaries": True}, "beneficiaries"),
-    ("project.closed", {"surplus": "5.00"}, "surplus_handling"),
-    ("attestation.recorded", {"verdict": "maybe"}, "verdict"),
-    ("audit.opinion", {"year": 1800}, "year"),
-    ("entry.corrected", {"amount": None}, "data"),
-    ("report.issued", {"files": []}, "files"),
-    ("report.issued", {"files": [{"name": "../etc/passwd", "sha256": sha("x"), "size": 1}]}, "files[0].name"),
-    ("report.issued", {"files": [{"name": "a.pdf", "sha256": sha("x"), "size": 1},
-                                 {"name": "a.pdf", "sha256": sha("y"), "size": 1}]}, "files"),
-    ("report.issued", {"period_end": "2024-12-31"}, "period_end"),
-    ("report.issued", {"tree_size": 0}, "tree_size"),
-    ("financials.reported", {"total_spending": "799999.99"}, "total_spending"),
-    ("financials.reported", {"net_assets": "-0.00"}, "net_assets"),
-    ("financials.reported", {"audit_report_sha256": "abc"}, "audit_report_sha256"),
-    ("financials.reported", {"year": 1989}, "year"),
-    ("sz.donation_filed", {"donations": []}, "donations"),
-    ("sz.donation_filed", {"donations": [sha(str(i)) for i in range(101)]}, "donations"),
-    ("sz.donation_filed", {"donations": [sha("d")] * 2}, "donations"),
-    ("sz.donation_filed", {"ref": "x" * 65}, "ref"),
-    ("sz.donation_filed", {"emergency": True}, "accepted_on"),
-    ("sz.donation_filed", {"accepted_on": "2026-03-01"}, "accepted_on"),
-    ("sz.donation_filed", {"emergency": True, "accepted_on": "2026-03-22"}, "filed_on"),
-    ("sz.donation_filed", {"declaration_sha256": "abc"}, "declaration_sha256"),
-    ("sz.filing_replied", {"decision": "maybe"}, "decision"),
-])
+@pytest.mark.parametrize(
+    "type_name,change,field",
+    [
+        ("registry.genesis", {"role": "fundraiser"}, "role"),
+        ("registry.genesis", {"public_key": "AAAA"}, "public_key"),
+        ("registry.genesis", {"rule_sets": []}, "rule_sets"),
+        ("registry.genesis", {"rule_sets": ["cn-charity/1", "cn-charity/1"]}, "rule_sets"),
+        ("registry.genesis", {"rule_sets": ["CN Charity"]}, "rule_sets[0]"),
+        ("key.granted", {"role": "king"}, "role"),
+        ("key.revoked", {"key_id": "00"}, "key_id"),
+        ("project.registered", {"end_date": "2026-01-01"}, "end_date"),
+        ("project.registered", {"implementers": []}, "implementers"),
+        ("project.registered", {"overseers": [FOUNDATION] * 2}, "overseers"),
+        ("project.registered", {"plan": plan_data(start="2026-05-01", end="2026-04-01")}, "plan.fundraising_end"),
+        ("project.registered", {"plan": plan_data(area="")}, "plan.area"),
+        ("project.registered", {"plan": plan_data() | {"bonus": "x"}}, "plan.bonus"),
+        ("project.registered", {"plan": "see attachment"}, "plan"),
+        ("project.registered", {"field": "crypto"}, "field"),
+        ("project.registered", {"description": "x" * 2001}, "description"),
+        ("org.updated", {"public_fundraising": None}, "data"),
+        ("donation.received", {"kind": "in_kind"}, "in_kind_description"),
+        ("donation.received", {"in_kind_description": "10 boxes of rice"}, "in_kind_description"),
+        ("funds.disbursed", {"evidence": [sha("a")] * 2}, "evidence"),
+        ("funds.disbursed", {"evidence": [sha(str(i)) for i in range(21)]}, "evidence"),
+        ("funds.disbursed", {"category": "salary"}, "category"),
+        ("progress.reported", {"period_end": "2025-12-31"}, "period_end"),
+        ("progress.reported", {"beneficiaries": -1}, "beneficiaries"),
+        ("progress.reported", {"beneficiaries": True}, "beneficiaries"),
+        ("project.closed", {"surplus": "5.00"}, "surplus_handling"),
+        ("attestation.recorded", {"verdict": "maybe"}, "verdict"),
+        ("audit.opinion", {"year": 1800}, "year"),
+        ("entry.corrected", {"amount": None}, "data"),
+        ("report.issued", {"files": []}, "files"),
+        ("report.issued", {"files": [{"name": "../etc/passwd", "sha256": sha("x"), "size": 1}]}, "files[0].name"),
+        (
+            "report.issued",
+            {
+                "files": [
+                    {"name": "a.pdf", "sha256": sha("x"), "size": 1},
+                    {"name": "a.pdf", "sha256": sha("y"), "size": 1},
+                ]
+            },
+            "files",
+        ),
+        ("report.issued", {"period_end": "2024-12-31"}, "period_end"),
+        ("report.issued", {"tree_size": 0}, "tree_size"),
+        ("financials.reported", {"total_spending": "799999.99"}, "total_spending"),
+        ("financials.reported", {"net_assets": "-0.00"}, "net_assets"),
+        ("financials.reported", {"audit_report_sha256": "abc"}, "audit_report_sha256"),
+        ("financials.reported", {"year": 1989}, "year"),
+        ("sz.donation_filed", {"donations": []}, "donations"),
+        ("sz.donation_filed", {"donations": [sha(str(i)) for i in range(101)]}, "donations"),
+        ("sz.donation_filed", {"donations": [sha("d")] * 2}, "donations"),
+        ("sz.donation_filed", {"ref": "x" * 65}, "ref"),
+        ("sz.donation_filed", {"emergency": True}, "accepted_on"),
+        ("sz.donation_filed", {"accepted_on": "2026-03-01"}, "accepted_on"),
+        ("sz.donation_filed", {"emergency": True, "accepted_on": "2026-03-22"}, "filed_on"),
+        ("sz.donation_filed", {"declaration_sha256": "abc"}, "declaration_sha256"),
+        ("sz.filing_replied", {"decision": "maybe"}, "decision"),
+    ],
+)
 def test_field_rules(type_name, change, field):
     data = valid_samples()[type_name] | change
     assert _refused(type_name, data, "data_invalid").params["field"] == field

@@ -27,7 +27,9 @@ class Chain(helpers.Harness):
         self.log_key = helpers.key("log key")
         self.current = helpers.ORIGIN
         self.base = 0
-        self.append(self.registrar, "registry.genesis", helpers.genesis_data(self.registrar, log_key=self.log_key.public_b64))
+        self.append(
+            self.registrar, "registry.genesis", helpers.genesis_data(self.registrar, log_key=self.log_key.public_b64)
+        )
         self.append(self.registrar, "org.registered", helpers.org_data(helpers.FOUNDATION, public=True))
 
     @property
@@ -48,7 +50,12 @@ class Chain(helpers.Harness):
     def seal(self) -> dict:
         size = self.seq - self.base + 1
         self.append(self.log_key, "log.sealed", {"next_origin": NEXT, "size": size})
-        return {"origin": self.current, "size": size, "root_hash": "ab" * 32, "checkpoint": f"{self.current}\n{size}\nq1Z=\n\n— x y\n"}
+        return {
+            "origin": self.current,
+            "size": size,
+            "root_hash": "ab" * 32,
+            "checkpoint": f"{self.current}\n{size}\nq1Z=\n\n— x y\n",
+        }
 
     def open_next(self) -> None:
         self.base, self.current = self.seq, NEXT
@@ -71,11 +78,19 @@ def test_sealing_and_continuing(chain: Chain) -> None:
     chain.open_next()
     data = continuation_data(chain.state, previous, NEXT)
     assert data["public_key"] == chain.registrar.public_b64 and data["log_key"] == chain.log_key.public_b64
-    assert data["previous"] == previous and data["origin"] == NEXT and data["rule_sets"] == ["cn-charity/1", "sz-donation/1"]
+    assert (
+        data["previous"] == previous
+        and data["origin"] == NEXT
+        and data["rule_sets"] == ["cn-charity/1", "sz-donation/1"]
+    )
     genesis = chain.append(chain.log_key, "registry.genesis", data)
     row = _registry(chain, NEXT)
     assert (row.previous_origin, row.genesis_id, row.registrar_key, row.log_key_id) == (
-        helpers.ORIGIN, genesis, chain.registrar.id, chain.log_key.id)
+        helpers.ORIGIN,
+        genesis,
+        chain.registrar.id,
+        chain.log_key.id,
+    )
     assert chain.state.get(EntryRow, genesis).signer_role == "log"
     # the keys of the first log carry over: the registrar registers an organisation in the next
     chain.append(chain.registrar, "org.registered", helpers.org_data(helpers.SERVICE_ORG))
@@ -96,13 +111,16 @@ def test_only_the_log_key_seals_at_the_true_size_into_a_new_origin(chain: Chain)
     assert _registry(chain, helpers.ORIGIN).next_origin is None
 
 
-@pytest.mark.parametrize(("change", "says"), [
-    (lambda d: d["previous"].update(size=2), "final size is 3, not 2"),
-    (lambda d: d["previous"].update(origin="another.registry/log"), "no log another.registry/log"),
-    (lambda d: d.update(public_key=helpers.key("someone").public_b64), "trust root"),
-    (lambda d: d.update(org=helpers.SERVICE_ORG), "trust root"),
-    (lambda d: d.update(log_key=helpers.key("other log key").public_b64), "key that sealed the log"),
-])
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (lambda d: d["previous"].update(size=2), "final size is 3, not 2"),
+        (lambda d: d["previous"].update(origin="another.registry/log"), "no log another.registry/log"),
+        (lambda d: d.update(public_key=helpers.key("someone").public_b64), "trust root"),
+        (lambda d: d.update(org=helpers.SERVICE_ORG), "trust root"),
+        (lambda d: d.update(log_key=helpers.key("other log key").public_b64), "key that sealed the log"),
+    ],
+)
 def test_a_genesis_that_does_not_continue_the_sealed_log_is_refused(chain: Chain, change, says) -> None:  # type: ignore[no-untyped-def]
     previous = chain.seal()
     chain.open_next()
@@ -123,7 +141,19 @@ def test_a_continuing_genesis_is_signed_by_the_log_key_only(chain: Chain) -> Non
     # and a log that was never sealed cannot be continued
     fresh = Chain()
     with pytest.raises(LedgerError) as info:
-        continuation_data(fresh.state, {"origin": NEXT, "size": 1, "root_hash": "ab" * 32, "checkpoint": "x"}, NEXT + "/x")
+        continuation_data(
+            fresh.state, {"origin": NEXT, "size": 1, "root_hash": "ab" * 32, "checkpoint": "x"}, NEXT + "/x"
+        )
     assert info.value.code == "shard_continuation_invalid"
     stranger = KeyPair.from_seed(b"stranger")
-    assert signer_public_key(fresh.state, sign_entry(stranger, make_body(helpers.ORIGIN, "log.sealed", stranger.id, helpers.T0, "s", {"next_origin": NEXT, "size": 3})), 2) is None
+    assert (
+        signer_public_key(
+            fresh.state,
+            sign_entry(
+                stranger,
+                make_body(helpers.ORIGIN, "log.sealed", stranger.id, helpers.T0, "s", {"next_origin": NEXT, "size": 3}),
+            ),
+            2,
+        )
+        is None
+    )

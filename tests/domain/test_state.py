@@ -3,7 +3,7 @@ import dataclasses
 import pytest
 
 from ledger.domain import ROW_TYPES, MemoryState, Overlay
-from ledger.domain.rows import ALLOWED_TYPES, DEFAULT_MAX, KeyRow, AllocationBalanceRow, max_length, pk_of
+from ledger.domain.rows import ALLOWED_TYPES, DEFAULT_MAX, AllocationBalanceRow, KeyRow, max_length, pk_of
 
 
 def test_row_types_are_sql_friendly():

@@ -5,7 +5,9 @@ import pytest
 from ledger.domain.rows import AllocationRow, DisbursementRow, DonationRow
 from ledger.domain.tracing import trace_donation, trace_project
 
-from .helpers import FOUNDATION, SERVICE_ORG as X, SERVICE_ORG_2 as Y
+from .helpers import FOUNDATION
+from .helpers import SERVICE_ORG as X
+from .helpers import SERVICE_ORG_2 as Y
 
 P = "P-1"
 T = "2026-03-21T02:00:00.000Z"
@@ -13,23 +15,55 @@ T = "2026-03-21T02:00:00.000Z"
 
 def donation(id_, seq, amount, restricted=True, corrected=False, project=P):
     return DonationRow(
-        id=id_, seq=seq, project=project, amount_minor=amount, currency="CNY", kind="money", channel="bank_transfer",
-        donor_type="individual", commitment="0" * 64, restricted=restricted, received_on="2026-03-21",
-        fundraiser_org=FOUNDATION, recorded_by="k", time=T, corrected=corrected,
+        id=id_,
+        seq=seq,
+        project=project,
+        amount_minor=amount,
+        currency="CNY",
+        kind="money",
+        channel="bank_transfer",
+        donor_type="individual",
+        commitment="0" * 64,
+        restricted=restricted,
+        received_on="2026-03-21",
+        fundraiser_org=FOUNDATION,
+        recorded_by="k",
+        time=T,
+        corrected=corrected,
     )
 
 
 def allocation(id_, seq, amount, implementer, source="restricted", corrected=False):
     return AllocationRow(
-        id=id_, seq=seq, project=P, implementer=implementer, source=source, amount_minor=amount, currency="CNY",
-        allocated_on="2026-03-21", recorded_by="k", time=T, corrected=corrected,
+        id=id_,
+        seq=seq,
+        project=P,
+        implementer=implementer,
+        source=source,
+        amount_minor=amount,
+        currency="CNY",
+        allocated_on="2026-03-21",
+        recorded_by="k",
+        time=T,
+        corrected=corrected,
     )
 
 
 def disbursement(id_, seq, amount, implementer, category="program", corrected=False):
     return DisbursementRow(
-        id=id_, seq=seq, project=P, implementer=implementer, category=category, amount_minor=amount, currency="CNY",
-        payee=f"payee {id_}", purpose="p", paid_on="2026-03-21", evidence_json="[]", recorded_by="k", time=T,
+        id=id_,
+        seq=seq,
+        project=P,
+        implementer=implementer,
+        category=category,
+        amount_minor=amount,
+        currency="CNY",
+        payee=f"payee {id_}",
+        purpose="p",
+        paid_on="2026-03-21",
+        evidence_json="[]",
+        recorded_by="k",
+        time=T,
         corrected=corrected,
     )
 
@@ -40,9 +74,12 @@ DISBURSEMENTS = [disbursement("X1", 7, 70, X), disbursement("X2", 8, 50, X, "adm
 
 
 def parts(trace):
-    return ([(p.allocation, p.amount_minor) for p in trace.allocations],
-            [(p.disbursement, p.amount_minor) for p in trace.disbursements],
-            trace.unallocated_minor, trace.undisbursed_minor)
+    return (
+        [(p.allocation, p.amount_minor) for p in trace.allocations],
+        [(p.disbursement, p.amount_minor) for p in trace.disbursements],
+        trace.unallocated_minor,
+        trace.undisbursed_minor,
+    )
 
 
 def test_worked_example():
@@ -68,9 +105,9 @@ def test_trace_one_donation():
 
 
 def test_reversed_entries_are_left_out():
-    donations = [donation("D0", 0, 100, corrected=True)] + DONATIONS
-    allocations = ALLOCATIONS + [allocation("A9", 10, 5, X, corrected=True)]
-    disbursements = [disbursement("X0", 6, 10, X, corrected=True)] + DISBURSEMENTS
+    donations = [donation("D0", 0, 100, corrected=True), *DONATIONS]
+    allocations = [*ALLOCATIONS, allocation("A9", 10, 5, X, corrected=True)]
+    disbursements = [disbursement("X0", 6, 10, X, corrected=True), *DISBURSEMENTS]
     traces = trace_project(donations, allocations, disbursements)
     assert traces["D0"].reversed and parts(traces["D0"]) == ([], [], 0, 0)
     for id_ in ("D1", "D2", "D3"):
@@ -84,4 +121,4 @@ def test_money_still_in_the_fund():
 
 def test_rows_of_one_project_only():
     with pytest.raises(ValueError):
-        trace_project(DONATIONS + [donation("E1", 10, 5, project="P-2")], ALLOCATIONS, DISBURSEMENTS)
+        trace_project([*DONATIONS, donation("E1", 10, 5, project="P-2")], ALLOCATIONS, DISBURSEMENTS)

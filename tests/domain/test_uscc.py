@@ -15,6 +15,7 @@ def test_published_codes_are_valid(code):
 
 def test_weights_are_powers_of_three_mod_31():
     from ledger.domain.uscc import WEIGHTS
+
     assert WEIGHTS == tuple(pow(3, i, 31) for i in range(17))
 
 
@@ -29,19 +30,23 @@ def test_check_character_by_hand():
     # 9 1 3 5 0 1 0 0 M 0 0 0 1 0 0 Y 4: sum(value * weight) = 834 = 26*31 + 28, 31 - 28 = 3
     values = [ALPHABET.index(c) for c in "91350100M000100Y4"]
     from ledger.domain.uscc import WEIGHTS
+
     assert sum(v * w for v, w in zip(values, WEIGHTS, strict=True)) % 31 == 28
     assert check_character("91350100M000100Y4") == "3"
 
 
-@pytest.mark.parametrize("bad", [
-    "914403001922038217",      # wrong check character
-    "91440300192203821",       # 17 characters
-    "9144030019220382160",     # 19 characters
-    "914403001922O38216",      # letter O is not used
-    "914403001922038I16",      # letter I is not used
-    "914403001922038s16",      # lower case
-    914403001922038216,        # not text
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "914403001922038217",  # wrong check character
+        "91440300192203821",  # 17 characters
+        "9144030019220382160",  # 19 characters
+        "914403001922O38216",  # letter O is not used
+        "914403001922038I16",  # letter I is not used
+        "914403001922038s16",  # lower case
+        914403001922038216,  # not text
+    ],
+)
 def test_bad_codes_refused(bad):
     with pytest.raises(LedgerError) as info:
         check_uscc(bad)
@@ -56,4 +61,4 @@ def test_every_single_substitution_is_caught():
             if ch == code[i]:
                 continue
             with pytest.raises(LedgerError):
-                check_uscc(code[:i] + ch + code[i + 1:])
+                check_uscc(code[:i] + ch + code[i + 1 :])

@@ -36,9 +36,17 @@ def _go() -> str:
     return go
 
 
-def _run(go: str, folder: Path, size: int, root: bytes, records: list[int], olds: list[int], tmp: Path) -> subprocess.CompletedProcess[str]:
+def _run(
+    go: str, folder: Path, size: int, root: bytes, records: list[int], olds: list[int], tmp: Path
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GO111MODULE": "off", "GOPATH": str(GOPATH), "GOCACHE": str(tmp / "gocache"), "GOFLAGS": ""}
-    args = [str(folder), str(size), base64.b64encode(root).decode(), ",".join(map(str, records)), ",".join(map(str, olds))]
+    args = [
+        str(folder),
+        str(size),
+        base64.b64encode(root).decode(),
+        ",".join(map(str, records)),
+        ",".join(map(str, olds)),
+    ]
     return subprocess.run([go, "run", str(PROGRAM), *args], capture_output=True, text=True, env=env, timeout=300)
 
 
@@ -59,9 +67,7 @@ def test_go_tlog_checks_our_tiles(tmp_path: Path) -> None:
             assert answer.status_code == 200, tile.path
             path.write_bytes(answer.content)
         olds = [1, 255, 256, 257, 512, checkpoint.size - 1]
-        old_roots = {
-            str(n): base64.b64encode(world.factory.ledger.log.root_at(n)).decode() for n in olds
-        }
+        old_roots = {str(n): base64.b64encode(world.factory.ledger.log.root_at(n)).decode() for n in olds}
     size = checkpoint.size
     records = [0, 1, 255, 256, 511, 512, size - 1]
     done = _run(go, folder, size, checkpoint.root, records, olds, tmp_path)

@@ -20,10 +20,10 @@ from litestar.testing import TestClient
 from api.app import create_app
 from api.config import ApiSettings
 from ledger import cli
+from ledger.checkpoint import parse_witness_key
 from ledger.keys import KeyPair
 from ledger.remote import LogClient
 from ledger.witness import witness_vkey
-from ledger.checkpoint import parse_witness_key
 from tests.support.store_world import StoreWorld
 
 BASE = "http://testserver.local"

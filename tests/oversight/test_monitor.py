@@ -10,9 +10,9 @@ from sqlalchemy import text
 
 from ledger import domain
 from ledger.merkle import leaf_hash
+from ledger.monitor import ExportSource, HttpSource, Monitor
 from ledger.store.export import export_log
 from ledger.store.log_store import LogStore
-from ledger.monitor import ExportSource, HttpSource, Monitor
 from tests.domain import helpers
 from tests.oversight.conftest import served, twin_world
 
@@ -40,7 +40,9 @@ def bypass_rules(world, entry) -> int:  # type: ignore[no-untyped-def]
 
 def overdraw(world) -> int:  # type: ignore[no-untyped-def]
     """A disbursement of 500.00 from an allocation of 100.00, signed correctly, past the rules."""
-    return bypass_rules(world, world.sign(world.implementer, "funds.disbursed", helpers.disbursement_data(world.PUB, "500.00")))
+    return bypass_rules(
+        world, world.sign(world.implementer, "funds.disbursed", helpers.disbursement_data(world.PUB, "500.00"))
+    )
 
 
 def test_a_clean_log_has_no_violation(world, tmp_path):
@@ -78,7 +80,12 @@ def test_every_rule_not_just_money(world, tmp_path):
     funded(world)
     a = bypass_rules(world, world.sign(world.implementer, "project.registered", helpers.project_data("P-ROGUE-1")))
     donation = world.append(world.fundraiser, "donation.received", helpers.donation_data(world.PUB, "5.00"))
-    b = bypass_rules(world, world.sign(world.implementer, "attestation.recorded", {"target": donation, "verdict": "approved", "findings": "ok"}))
+    b = bypass_rules(
+        world,
+        world.sign(
+            world.implementer, "attestation.recorded", {"target": donation, "verdict": "approved", "findings": "ok"}
+        ),
+    )
     export_log(world.ledger.log, tmp_path / "e")
     report = Monitor(ExportSource(tmp_path / "e")).run_once()
     assert [(v.seq, v.code) for v in report.violations] == [(a, "role_not_allowed"), (b, "role_not_allowed")]

@@ -62,13 +62,17 @@ def test_an_overdraft_of_a_carried_balance_is_reported_with_its_log(chain_world:
     w = chain_world
     roll_over(w.ledger, year=2027)
     w.append(w.implementer, "funds.disbursed", helpers.disbursement_data(w.PUB, "80.00"))
-    bad = bypass_rules(w, w.sign(w.implementer, "funds.disbursed", helpers.disbursement_data(w.PUB, "30.00")))  # 110 > 100
+    bad = bypass_rules(
+        w, w.sign(w.implementer, "funds.disbursed", helpers.disbursement_data(w.PUB, "30.00"))
+    )  # 110 > 100
     export_log(w.ledger.log, tmp_path / "export")
     report = Monitor(ExportSource(tmp_path / "export")).run_once()
     assert [(v.log, v.seq, v.code) for v in report.violations] == [(NEXT, bad, "insufficient_allocation")]
 
 
-def test_a_genesis_naming_another_checkpoint_breaks_the_chain(chain_world: StoreWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_genesis_naming_another_checkpoint_breaks_the_chain(
+    chain_world: StoreWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     w = chain_world
     real = domain.continuation_data
 
@@ -82,7 +86,9 @@ def test_a_genesis_naming_another_checkpoint_breaks_the_chain(chain_world: Store
     export_log(w.ledger.log, tmp_path / "export")
     report = Monitor(ExportSource(tmp_path / "export")).run_once()
     assert [(v.log, v.seq, v.code) for v in report.violations] == [(NEXT, 0, "monitor_chain_link_broken")]
-    assert "not the final checkpoint" in report.violations[0].message and "未按要求衔接" in report.violations[0].message_zh
+    assert (
+        "not the final checkpoint" in report.violations[0].message and "未按要求衔接" in report.violations[0].message_zh
+    )
 
 
 def test_entries_after_log_sealed_are_reported(chain_world: StoreWorld) -> None:

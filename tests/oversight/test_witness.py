@@ -217,7 +217,9 @@ def test_a_checkpoint_not_signed_by_the_pinned_key_is_refused(world, witness_key
 def test_unreachable_log_is_exit_3_and_changes_nothing(witness_key, tmp_path):
     from ledger.remote import LogClient
 
-    outcome = Witness(witness_key, tmp_path / "w", LogClient("http://127.0.0.1:9", timeout=2), name=WITNESS_NAME).run_once()
+    outcome = Witness(
+        witness_key, tmp_path / "w", LogClient("http://127.0.0.1:9", timeout=2), name=WITNESS_NAME
+    ).run_once()
     assert (outcome.status, outcome.exit_code) == ("unavailable", EXIT_UNAVAILABLE)
     assert not (tmp_path / "w" / STATE_FILE).exists()
 
@@ -231,7 +233,9 @@ def test_cli_witness_against_uvicorn(world, tmp_path, run_cli, capsys):
     assert os.stat(key_file).st_mode & 0o777 == 0o600
     state = tmp_path / "state"
     with uvicorn_served(world, made["vkey"]) as url:
-        code = run_cli("witness", "--log", url, "--key", str(key_file), "--state", str(state), "--name", "w.example", "--once")
+        code = run_cli(
+            "witness", "--log", url, "--key", str(key_file), "--state", str(state), "--name", "w.example", "--once"
+        )
         out = json.loads(capsys.readouterr().out)
         assert (code, out["status"], out["size"]) == (0, "cosigned", world.ledger.log.head().size)
         import httpx
@@ -239,7 +243,9 @@ def test_cli_witness_against_uvicorn(world, tmp_path, run_cli, capsys):
         note = httpx.get(f"{url}/api/v1/log/checkpoint").text
         assert witnessed(note, log_vkey(world.ledger.log), [made["vkey"]], 1)[2]
         # a state folder belongs to one witness name
-        code = run_cli("witness", "--log", url, "--key", str(key_file), "--state", str(state), "--name", "other", "--once")
+        code = run_cli(
+            "witness", "--log", url, "--key", str(key_file), "--state", str(state), "--name", "other", "--once"
+        )
         assert code == 2
 
 
@@ -259,8 +265,15 @@ def test_cli_witness_split_view_exit_code(world, tmp_path, run_cli, capsys):
         assert run_cli("witness", "--log", url, *args) == 1
     out = json.loads(capsys.readouterr().out)
     assert out["status"] == "split_view"
-    assert sorted(p.name for p in Path(out["evidence"]).iterdir()) == ["offered.checkpoint", "previous.checkpoint", "reason.json"]
-    assert Checkpoint.parse(parse_note((Path(out["evidence"]) / "offered.checkpoint").read_text()).text).size == world.ledger.log.head().size
+    assert sorted(p.name for p in Path(out["evidence"]).iterdir()) == [
+        "offered.checkpoint",
+        "previous.checkpoint",
+        "reason.json",
+    ]
+    assert (
+        Checkpoint.parse(parse_note((Path(out["evidence"]) / "offered.checkpoint").read_text()).text).size
+        == world.ledger.log.head().size
+    )
 
 
 def test_following_stops_only_at_a_split_view(world, witness_key, tmp_path):
@@ -314,11 +327,16 @@ def test_the_witness_follows_a_log_key_rotation(factory, witness_key, tmp_path):
         new_vkey = log_vkey(factory.ledger.log)
         assert new_vkey != old_vkey
         outcome = witness.run_once()
-        assert (outcome.status, outcome.exit_code, outcome.size) == ("cosigned", EXIT_COSIGNED, factory.ledger.log.head().size)
+        assert (outcome.status, outcome.exit_code, outcome.size) == (
+            "cosigned",
+            EXIT_COSIGNED,
+            factory.ledger.log.head().size,
+        )
         state = load_state(state_dir)
         assert (state.log_vkey, state.earlier_log_vkeys) == (new_vkey, (old_vkey,))
         assert witnessed(log.checkpoint(), new_vkey, [vkey_of(witness_key)], 1)[2]
         # the operator may still start it with the key it was first given
         factory.append_orgs(1, start=60)
-        assert Witness(witness_key, state_dir, log, name=WITNESS_NAME, log_vkey=old_vkey).run_once().status == "cosigned"
-
+        assert (
+            Witness(witness_key, state_dir, log, name=WITNESS_NAME, log_vkey=old_vkey).run_once().status == "cosigned"
+        )

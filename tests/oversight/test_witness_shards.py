@@ -82,7 +82,9 @@ def test_the_witness_follows_a_roll_over(chain, witness_key, tmp_path):
 
         state = load_state(state_dir)
         assert (state.origin, state.size, state.root, state.name) == (NEXT, current.size, current.root, WITNESS_NAME)
-        assert state.log_vkey == log_vkey(store) and state.log_vkey.startswith(NEXT + "+")  # the same key, named by the new log
+        assert state.log_vkey == log_vkey(store) and state.log_vkey.startswith(
+            NEXT + "+"
+        )  # the same key, named by the new log
         (record,) = state.earlier_logs
         assert (record.origin, record.shard, record.size, record.root) == (helpers.ORIGIN, 0, sealed.size, sealed.root)
         assert (record.from_size, record.submitted, record.log_vkey) == (cosigned, True, first_vkey)
@@ -100,7 +102,9 @@ def test_the_witness_follows_a_roll_over(chain, witness_key, tmp_path):
         assert witness.run_once().status == "cosigned"  # and it goes on in the new log
         # the operator may keep starting it with the key it was first given
         donate(chain, "12.00")
-        assert Witness(witness_key, state_dir, log, name=WITNESS_NAME, log_vkey=first_vkey).run_once().status == "cosigned"
+        assert (
+            Witness(witness_key, state_dir, log, name=WITNESS_NAME, log_vkey=first_vkey).run_once().status == "cosigned"
+        )
 
 
 def test_rolled_twice_while_the_witness_was_offline(world, witness_key, tmp_path):
@@ -209,7 +213,9 @@ def test_a_final_checkpoint_inconsistent_with_the_cosigned_one_is_evidence(world
     reason = json.loads((Path(outcome.evidence) / "reason.json").read_text())
     assert reason["kind"] == "inconsistent_proof" and reason["origin"] == helpers.ORIGIN
     sealed = world.ledger.log.shards()[0]
-    offered = verify_checkpoint((Path(outcome.evidence) / "offered.checkpoint").read_text(), shard_vkey(world.ledger.log, sealed))
+    offered = verify_checkpoint(
+        (Path(outcome.evidence) / "offered.checkpoint").read_text(), shard_vkey(world.ledger.log, sealed)
+    )
     assert (offered.origin, offered.size) == (helpers.ORIGIN, sealed.size)  # the sealed log's final checkpoint
     assert (state_dir / STATE_FILE).read_bytes() == before
 
@@ -239,13 +245,17 @@ def test_a_chain_that_does_not_lead_to_the_served_log_is_refused(world, witness_
         roll_over(world.ledger, year=2027)
         real = log.shards()
         for listed in (
-            real[1:],                                      # the witness's log is not listed
-            [{**real[0], "sealed": False}, real[1]],        # not sealed
-            [{**real[0], "next_origin": AFTER}, real[1]],   # sealed into another log
+            real[1:],  # the witness's log is not listed
+            [{**real[0], "sealed": False}, real[1]],  # not sealed
+            [{**real[0], "next_origin": AFTER}, real[1]],  # sealed into another log
         ):
             monkeypatch.setattr(log, "shards", lambda listed=listed: listed)
             outcome = witness.run_once()
-            assert (outcome.status, outcome.exit_code, outcome.details["code"]) == ("refused", EXIT_REFUSED, "witness_chain_broken")
+            assert (outcome.status, outcome.exit_code, outcome.details["code"]) == (
+                "refused",
+                EXIT_REFUSED,
+                "witness_chain_broken",
+            )
             assert "未副署" in outcome.message_zh
         assert (state_dir / STATE_FILE).read_bytes() == before
         assert not list(state_dir.glob("evidence-*"))
@@ -350,7 +360,10 @@ def test_proofs_that_do_not_check_out_are_refused(world, witness_key, tmp_path, 
         witness.run_once()
         before = (state_dir / STATE_FILE).read_bytes()
         roll_over(world.ledger, year=2027)
-        for broken_prefix, code in (("/api/v1/log/shards/0", "witness_seal_invalid"), ("/api/v1/log", "witness_continuation_invalid")):
+        for broken_prefix, code in (
+            ("/api/v1/log/shards/0", "witness_seal_invalid"),
+            ("/api/v1/log", "witness_continuation_invalid"),
+        ):
 
             def wrong(self, index, size, broken_prefix=broken_prefix):  # type: ignore[no-untyped-def]
                 hashes = real(self, index, size)

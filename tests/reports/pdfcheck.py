@@ -22,10 +22,10 @@ CJK_FAMILY = "Noto Sans CJK SC"
 
 @dataclass(frozen=True, slots=True)
 class PdfFont:
-    name: str          # base font name without the subset tag: "Noto-Sans-CJK-SC-Bold"
+    name: str  # base font name without the subset tag: "Noto-Sans-CJK-SC-Bold"
     embedded: bool
-    subset: bool       # a subset ("ABCDEF+" tag): only the glyphs used
-    unicode: bool | None = None   # has a ToUnicode map (text extraction works); None if unknown
+    subset: bool  # a subset ("ABCDEF+" tag): only the glyphs used
+    unicode: bool | None = None  # has a ToUnicode map (text extraction works); None if unknown
 
     @property
     def family_key(self) -> str:
@@ -33,7 +33,7 @@ class PdfFont:
 
 
 def _key(name: str) -> str:
-    """"Noto Sans CJK SC" and "Noto-Sans-CJK-SC-Bold" compare on "notosanscjksc..."."""
+    """ "Noto Sans CJK SC" and "Noto-Sans-CJK-SC-Bold" compare on "notosanscjksc..."."""
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
@@ -67,18 +67,26 @@ def fonts_pdffonts(data: bytes) -> list[PdfFont]:
         return []
     # column spans from the dashes under the header
     spans = [(m.start(), m.end()) for m in re.finditer(r"-+", lines[1])]
-    heads = [lines[0][a:b if i + 1 < len(spans) else None].strip() for i, (a, b) in enumerate(spans)]
+    heads = [lines[0][a : b if i + 1 < len(spans) else None].strip() for i, (a, b) in enumerate(spans)]
     result = []
     for line in lines[2:]:
-        cells = dict(zip(heads, (line[a:b if i + 1 < len(spans) else None].strip() for i, (a, b) in enumerate(spans)), strict=True))
+        cells = dict(
+            zip(
+                heads,
+                (line[a : b if i + 1 < len(spans) else None].strip() for i, (a, b) in enumerate(spans)),
+                strict=True,
+            )
+        )
         raw = cells.get("name", "")
         subset = bool(re.match(r"^[A-Z]{6}\+", raw))
-        result.append(PdfFont(
-            name=raw.split("+", 1)[1] if subset else raw,
-            embedded=cells.get("emb") == "yes",
-            subset=subset,
-            unicode=cells.get("uni") == "yes",
-        ))
+        result.append(
+            PdfFont(
+                name=raw.split("+", 1)[1] if subset else raw,
+                embedded=cells.get("emb") == "yes",
+                subset=subset,
+                unicode=cells.get("uni") == "yes",
+            )
+        )
     return result
 
 

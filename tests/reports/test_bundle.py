@@ -6,7 +6,7 @@ import hashlib
 import json
 import shutil
 import subprocess
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -18,31 +18,53 @@ from reports.formats import Column, Money, Table
 from .filecheck import assert_tables_agree
 
 DONATIONS = Table(
-    "donations", "捐赠明细", "Donations",
-    (Column("received_on", "收款日期", "Received on", "date"), Column("channel", "渠道", "Channel"),
-     Column("amount", "金额", "Amount", "money"), Column("restricted", "定向", "Restricted", "bool")),
-    [(date(2026, 1, d), ch, Money(d * 10_001), d % 2 == 0) for d in range(1, 29) for ch in ("bank_transfer", "-online")],
+    "donations",
+    "捐赠明细",
+    "Donations",
+    (
+        Column("received_on", "收款日期", "Received on", "date"),
+        Column("channel", "渠道", "Channel"),
+        Column("amount", "金额", "Amount", "money"),
+        Column("restricted", "定向", "Restricted", "bool"),
+    ),
+    [
+        (date(2026, 1, d), ch, Money(d * 10_001), d % 2 == 0)
+        for d in range(1, 29)
+        for ch in ("bank_transfer", "-online")
+    ],
 )
 SUMMARY = Table(
-    "summary", "汇总", "Summary",
-    (Column("channel", "渠道", "Channel"), Column("total", "合计", "Total", "money"), Column("share", "占比", "Share", "bp")),
+    "summary",
+    "汇总",
+    "Summary",
+    (
+        Column("channel", "渠道", "Channel"),
+        Column("total", "合计", "Total", "money"),
+        Column("share", "占比", "Share", "bp"),
+    ),
     [("bank_transfer", Money(4_060_406), 5000), ("-online", Money(4_060_406), 5000)],
 )
 
 
 def bundle() -> dict[str, bytes]:
     return render_bundle(
-        "annual-2026-test", {"kind": "annual", "raised": Money(8_120_812), "currency": "CNY"},
-        tables=[SUMMARY, DONATIONS], pdf=b"%PDF-1.7 stand-in", title="年度报告",
-        as_of=datetime(2026, 12, 31, 16, 0, tzinfo=timezone.utc),
+        "annual-2026-test",
+        {"kind": "annual", "raised": Money(8_120_812), "currency": "CNY"},
+        tables=[SUMMARY, DONATIONS],
+        pdf=b"%PDF-1.7 stand-in",
+        title="年度报告",
+        as_of=datetime(2026, 12, 31, 16, 0, tzinfo=UTC),
     )
 
 
 def test_render_bundle_names_and_figures_agree() -> None:
     files = bundle()
     assert sorted(files) == [
-        "annual-2026-test-donations.csv", "annual-2026-test-summary.csv",
-        "annual-2026-test.json", "annual-2026-test.pdf", "annual-2026-test.xlsx",
+        "annual-2026-test-donations.csv",
+        "annual-2026-test-summary.csv",
+        "annual-2026-test.json",
+        "annual-2026-test.pdf",
+        "annual-2026-test.xlsx",
     ]
     doc = json.loads(files["annual-2026-test.json"])
     assert doc["raised"] == "81208.12" and set(doc["tables"]) == {"summary", "donations"}

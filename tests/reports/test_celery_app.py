@@ -38,11 +38,14 @@ def test_embedded_default_runs_tasks_in_process(tmp_path: Path) -> None:
     assert conf["include"] == ["reports.tasks"]
 
 
-@pytest.mark.parametrize(("broker", "backend"), [
-    ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
-    ("rediss://cache.example:6380/1", "rediss://cache.example:6380/1"),
-    ("amqp://guest@mq.example//", "rpc://"),
-])
+@pytest.mark.parametrize(
+    ("broker", "backend"),
+    [
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+        ("rediss://cache.example:6380/1", "rediss://cache.example:6380/1"),
+        ("amqp://guest@mq.example//", "rpc://"),
+    ],
+)
 def test_broker_from_settings(tmp_path: Path, broker: str, backend: str) -> None:
     app = make_app(settings(tmp_path, CHARITY_LEDGER_BROKER_URL=broker))
     assert app.conf.broker_url == broker and app.conf.result_backend == backend
@@ -62,7 +65,9 @@ def test_tasks_are_registered_with_their_conventions() -> None:
 
 
 def test_settings_ref_carries_no_secrets(tmp_path: Path) -> None:
-    s = settings(tmp_path, CHARITY_LEDGER_KEY_PASSPHRASE="secret", CHARITY_LEDGER_DATABASE_URL="postgresql+psycopg://u:pw@db/x")
+    s = settings(
+        tmp_path, CHARITY_LEDGER_KEY_PASSPHRASE="secret", CHARITY_LEDGER_DATABASE_URL="postgresql+psycopg://u:pw@db/x"
+    )
     ref = settings_ref(s)
     assert ref == {"home": str((tmp_path / "home").resolve()), "origin": s.origin}
     assert "secret" not in repr(ref) and "pw" not in repr(ref)
@@ -83,7 +88,7 @@ def test_resolve_ref(tmp_path: Path) -> None:
 def test_task_error_round_trips_through_its_args() -> None:
     original = LedgerError("log_not_initialised", home="/srv/x")
     err = TaskError.from_ledger_error(original)
-    rebuilt = TaskError(*err.args)            # what Celery does with the JSON it stored
+    rebuilt = TaskError(*err.args)  # what Celery does with the JSON it stored
     assert rebuilt.to_dict() == err.to_dict() == original.to_dict()
     assert rebuilt.code == "log_not_initialised" and "/srv/x" in str(rebuilt)
 
@@ -100,10 +105,10 @@ def test_ledgers_are_cached_per_process_and_reset_after_fork(factory: LedgerFact
     original = first.engine.dispose
     first.engine.dispose = lambda close=True: disposed.append(close)  # type: ignore[method-assign]
     try:
-        celery_app._after_fork()                 # what worker_process_init triggers in a pool child
+        celery_app._after_fork()  # what worker_process_init triggers in a pool child
     finally:
-        first.engine.dispose = original          # type: ignore[method-assign]
-    assert disposed == [False]                   # the parent's connections are left alone
+        first.engine.dispose = original  # type: ignore[method-assign]
+    assert disposed == [False]  # the parent's connections are left alone
     second = ledger_for(ref)
     assert second is not first and second.engine is not first.engine
     celery_app._on_shutdown()
@@ -157,10 +162,10 @@ def test_enqueue_after_commit_with_a_session(tmp_path: Path) -> None:
         enqueue_after_commit(session, rolled_back)
         session.rollback()
         session.execute(text("INSERT INTO t VALUES (2)"))
-        session.commit()                         # a later commit does not send the dropped one
+        session.commit()  # a later commit does not send the dropped one
         assert (committed.sent, rolled_back.sent) == (1, 0)
         now = Recorder()
-        enqueue_after_commit(session, now)       # no transaction open: sent at once
+        enqueue_after_commit(session, now)  # no transaction open: sent at once
         assert now.sent == 1
     with pytest.raises(TypeError):
         enqueue_after_commit(engine.connect(), Recorder())

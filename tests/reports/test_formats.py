@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import openpyxl
@@ -26,7 +26,7 @@ COLUMNS = (
 )
 ROWS = [
     (date(2026, 1, 5), Money(123450), "深圳市某某社工服务中心", 3, 7000, True),
-    (date(2026, 2, 28), Money(-99), "=HYPERLINK(\"http://evil\",\"x\")", 0, -5, False),
+    (date(2026, 2, 28), Money(-99), '=HYPERLINK("http://evil","x")', 0, -5, False),
     (None, Money(10**13), "+86 755 0000", 1_000_000, 10_000, None),
     (date(2026, 3, 1), Money(1), "@SUM(A1)", 1, 1, True),
 ]
@@ -53,7 +53,7 @@ def test_money_value() -> None:
 
 def test_table_checks_cells() -> None:
     with pytest.raises(TypeError, match="column amount"):
-        Table("t", "t", "t", COLUMNS[:2], [(date(2026, 1, 1), 100)])     # fen not wrapped in Money
+        Table("t", "t", "t", COLUMNS[:2], [(date(2026, 1, 1), 100)])  # fen not wrapped in Money
     with pytest.raises(TypeError):
         Table("t", "t", "t", COLUMNS[:1], [(datetime(2026, 1, 1),)])
     with pytest.raises(ValueError, match="cells"):
@@ -67,10 +67,17 @@ def test_csv_bom_crlf_and_cells() -> None:
     assert data.startswith("\ufeff".encode("utf-8"))
     assert b"\r\n" in data and data.endswith(b"\r\n")
     head, rows = csv_rows(data)
-    assert head == ["收款日期 received_on", "金额 amount", "收款人 payee", "笔数 count", "占比 share", "定向 restricted"]
+    assert head == [
+        "收款日期 received_on",
+        "金额 amount",
+        "收款人 payee",
+        "笔数 count",
+        "占比 share",
+        "定向 restricted",
+    ]
     assert rows[0] == ["2026-01-05", "1234.50", "深圳市某某社工服务中心", "3", "70.00", "true"]
-    assert rows[1][1] == "-0.99" and rows[1][4] == "-0.05"          # numbers are never defused
-    assert rows[1][2].startswith("'=HYPERLINK")                       # text that would be a formula
+    assert rows[1][1] == "-0.99" and rows[1][4] == "-0.05"  # numbers are never defused
+    assert rows[1][2].startswith("'=HYPERLINK")  # text that would be a formula
     assert rows[2] == ["", "100000000000.00", "'+86 755 0000", "1000000", "100.00", ""]
     assert rows[3][2] == "'@SUM(A1)"
 
@@ -114,10 +121,10 @@ def test_xlsx_parts_are_well_formed_and_filters_are_defined() -> None:
     data = workbook_xlsx([table(), second], title="标题 <&>")
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         for name in z.namelist():
-            ET.fromstring(z.read(name))                       # every part parses as XML
+            ET.fromstring(z.read(name))  # every part parses as XML
         workbook = z.read("xl/workbook.xml").decode()
     assert "'lines'!$A$1:$F$5" in workbook and "'more'!$A$1:$B$2" in workbook
-    wb = openpyxl.load_workbook(io.BytesIO(data))             # full load: styles, names, filters
+    wb = openpyxl.load_workbook(io.BytesIO(data))  # full load: styles, names, filters
     assert wb.sheetnames == ["lines", "more"] and wb.properties.title == "标题 <&>"
     assert wb["lines"].auto_filter.ref == "A1:F5" and wb["more"].freeze_panes == "A2"
     assert wb["more"]["B2"].value == 1234 and wb["more"]["B2"].number_format == "#,##0"
@@ -134,7 +141,7 @@ def test_json_conventions() -> None:
         "org": "深圳市测试慈善基金会",
         "raised": Money(123450),
         "on": date(2026, 1, 5),
-        "at": datetime(2026, 1, 5, 8, 0, 0, 123456, tzinfo=timezone.utc),
+        "at": datetime(2026, 1, 5, 8, 0, 0, 123456, tzinfo=UTC),
         "ratios": [7000, None, True],
         "lines": table(),
     }
@@ -145,14 +152,21 @@ def test_json_conventions() -> None:
     assert list(parsed) == sorted(parsed)
     assert parsed["raised"] == "1234.50" and parsed["on"] == "2026-01-05" and parsed["at"] == "2026-01-05T08:00:00.123Z"
     assert parsed["lines"]["rows"][0] == ["2026-01-05", "1234.50", "深圳市某某社工服务中心", 3, 7000, True]
-    assert parsed["lines"]["rows"][1][2] == "=HYPERLINK(\"http://evil\",\"x\")"   # JSON keeps the text as is
+    assert parsed["lines"]["rows"][1][2] == '=HYPERLINK("http://evil","x")'  # JSON keeps the text as is
     assert [c["kind"] for c in parsed["lines"]["columns"]] == ["date", "money", "text", "int", "bp", "bool"]
     assert to_json_bytes(doc) == data
 
 
-@pytest.mark.parametrize("bad", [
-    {"x": 1.5}, {"x": [1, {"y": 0.1}]}, {"x": datetime(2026, 1, 1)}, {1: "a"}, {"x": object()},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"x": 1.5},
+        {"x": [1, {"y": 0.1}]},
+        {"x": datetime(2026, 1, 1)},
+        {1: "a"},
+        {"x": object()},
+    ],
+)
 def test_json_refuses_floats_naive_times_and_unknown_types(bad: dict) -> None:
     with pytest.raises(TypeError):
         to_json_bytes(bad)

@@ -18,27 +18,50 @@ import segno
 from ledger.errors import LedgerError
 from reports import render
 from reports.formats import Column, Money, Table
-from reports.render import ReportHeader, Section, environment, html_to_pdf, make_environment, qr_svg, render_sections_pdf
+from reports.render import (
+    ReportHeader,
+    Section,
+    environment,
+    html_to_pdf,
+    make_environment,
+    qr_svg,
+    render_sections_pdf,
+)
 
 from . import pdfcheck
 
 HEADER = ReportHeader(
-    "深圳市测试慈善基金会 2025 年度报告", subtitle="年度工作报告和财务会计报告",
-    subject="测试慈善基金会 53440300MJL00001A", period="2025-01-01 – 2025-12-31",
-    tree_size=1234, root="ab" * 32, ruleset="cn-charity/1", as_of="2026-01-05T08:00:00.000Z",
+    "深圳市测试慈善基金会 2025 年度报告",
+    subtitle="年度工作报告和财务会计报告",
+    subject="测试慈善基金会 53440300MJL00001A",
+    period="2025-01-01 – 2025-12-31",
+    tree_size=1234,
+    root="ab" * 32,
+    ruleset="cn-charity/1",
+    as_of="2026-01-05T08:00:00.000Z",
 )
 LINES = Table(
-    "disbursements", "支出明细", "Disbursements",
-    (Column("paid_on", "日期", "Paid on", "date"), Column("payee", "收款人", "Payee"), Column("amount", "金额", "Amount", "money"),
-     Column("share", "占比", "Share", "bp")),
+    "disbursements",
+    "支出明细",
+    "Disbursements",
+    (
+        Column("paid_on", "日期", "Paid on", "date"),
+        Column("payee", "收款人", "Payee"),
+        Column("amount", "金额", "Amount", "money"),
+        Column("share", "占比", "Share", "bp"),
+    ),
     [(date(2025, 1 + i % 12, 1 + i % 28), f"受益人 <b>{i}</b>", Money(100_000 + i), 10 + i) for i in range(120)],
 )
 
 
 def sections(n: int = 3) -> list[Section]:
     base = [
-        Section("income", "收入 Income", paragraphs=("按来源统计的捐赠收入。",),
-                figures=(("捐赠收入 Donations", Money(123_456_789)), ("笔数 Count", "1,234"))),
+        Section(
+            "income",
+            "收入 Income",
+            paragraphs=("按来源统计的捐赠收入。",),
+            figures=(("捐赠收入 Donations", Money(123_456_789)), ("笔数 Count", "1,234")),
+        ),
         Section("spending", "支出 Spending", tables=(LINES,), row_limit=50),
         Section("ratios", "比例 Ratios", paragraphs=("慈善活动支出 72.35%，符合规定。",)),
     ]
@@ -67,7 +90,7 @@ def test_make_environment_keeps_the_configuration_and_looks_in_extra_loaders_fir
     env = make_environment(jinja2.DictLoader({"report_base.html": "override {{ x }}", "mine.html": "{{ x|money }}"}))
     assert env.get_template("report_base.html").render(x="<i>") == "override &lt;i&gt;"
     assert env.get_template("mine.html").render(x=Money(123456789)) == "1,234,567.89"
-    assert env.get_template("report_sections.html") is not None   # the packaged ones still load
+    assert env.get_template("report_sections.html") is not None  # the packaged ones still load
 
 
 def test_filters() -> None:
@@ -76,7 +99,7 @@ def test_filters() -> None:
     assert env.from_string("{{ 7000|percent }}").render() == "70.00%"
     assert env.from_string("{{ h|short_hash(8) }}").render(h="0123456789abcdef") == "01234567…"
     with pytest.raises(TypeError):
-        env.from_string("{{ 100|money }}").render()   # fen must be wrapped in Money
+        env.from_string("{{ 100|money }}").render()  # fen must be wrapped in Money
 
 
 # --- PDFs ------------------------------------------------------------------------------------
@@ -84,16 +107,25 @@ def test_filters() -> None:
 
 def test_pdf_text_fonts_and_page_size(report_pdf: bytes) -> None:
     text = pdfcheck.pdf_text(report_pdf)
-    for expected in ("深圳市测试慈善基金会 2025 年度报告", "年度工作报告和财务会计报告", "cn-charity/1",
-                     "1,234,567.89 CNY", "慈善活动支出 72.35%，符合规定", "ab" * 32, "受益人 <b>3</b>",
-                     "注：本报告依据 cn-charity/1 规则集"):
+    for expected in (
+        "深圳市测试慈善基金会 2025 年度报告",
+        "年度工作报告和财务会计报告",
+        "cn-charity/1",
+        "1,234,567.89 CNY",
+        "慈善活动支出 72.35%，符合规定",
+        "ab" * 32,
+        "受益人 <b>3</b>",
+        "注：本报告依据 cn-charity/1 规则集",
+    ):
         assert expected in text, expected
     font = pdfcheck.assert_cjk_font_embedded(report_pdf)
     assert font.subset and font.unicode
     pdfcheck.assert_all_fonts_embedded(report_pdf)
     assert {f.name for f in pdfcheck.fonts_pypdf(report_pdf)} == {f.name for f in pdfcheck.fonts(report_pdf)}
-    from pypdf import PdfReader
     import io
+
+    from pypdf import PdfReader
+
     box = PdfReader(io.BytesIO(report_pdf)).pages[0].mediabox
     assert (round(float(box.width) * 25.4 / 72), round(float(box.height) * 25.4 / 72)) == (210, 297)
     assert pdfcheck.metadata(report_pdf)["Title"] == HEADER.title
@@ -105,7 +137,7 @@ def test_page_numbers_running_header_and_contents(report_pdf: bytes) -> None:
     assert n >= 2
     for i, page in enumerate(pages, start=1):
         assert f"第 {i} 页 / 共 {n} 页" in page and f"Page {i} of {n}" in page
-    assert HEADER.title in pages[1]          # page 2 has no cover: the title comes from the running header
+    assert HEADER.title in pages[1]  # page 2 has no cover: the title comes from the running header
     assert "tree 1234 · root abababababababab…" in pages[1]
     contents = re.findall(r"(\d)\. (\S+ \S+) ?\.+ ?(\d+)", pages[0])
     assert [(c[0], c[1]) for c in contents] == [("1", "收入 Income"), ("2", "支出 Spending"), ("3", "比例 Ratios")]
@@ -129,7 +161,9 @@ def test_every_font_family_chain_has_the_cjk_font() -> None:
     chains = []
     for entry in templates.iterdir():
         if entry.name.endswith((".css", ".html")):
-            chains += re.findall(r"font-family\s*:\s*([^;}\"]+(?:\"[^\"]*\"[^;}\"]*)*)", entry.read_text(encoding="utf-8"))
+            chains += re.findall(
+                r"font-family\s*:\s*([^;}\"]+(?:\"[^\"]*\"[^;}\"]*)*)", entry.read_text(encoding="utf-8")
+            )
     assert len(chains) >= 5
     for chain in chains:
         assert "Noto Sans CJK SC" in chain, chain
@@ -169,16 +203,19 @@ def _html(body: str, head: str = "") -> str:
     return f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">{head}</head><body><p>测试</p>{body}</body></html>'
 
 
-@pytest.mark.parametrize("make", [
-    lambda hp: _html('<img src="file:///etc/hostname">'),
-    lambda hp: _html(f'<img src="http://{hp}/logo.png">'),
-    lambda hp: _html("", f'<link rel="stylesheet" href="https://{hp}/x.css">'),
-    lambda hp: _html("", f'<style>@import url("http://{hp}/y.css");</style>'),
-    lambda hp: _html('<div style="background: url(file:///etc/passwd)">x</div>'),
-    lambda hp: _html('<img src="logo.png">'),
-    lambda hp: _html('<img src="reports-asset:../codes.py">'),
-    lambda hp: _html('<img src="reports-asset:report_base.html">'),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda hp: _html('<img src="file:///etc/hostname">'),
+        lambda hp: _html(f'<img src="http://{hp}/logo.png">'),
+        lambda hp: _html("", f'<link rel="stylesheet" href="https://{hp}/x.css">'),
+        lambda hp: _html("", f'<style>@import url("http://{hp}/y.css");</style>'),
+        lambda hp: _html('<div style="background: url(file:///etc/passwd)">x</div>'),
+        lambda hp: _html('<img src="logo.png">'),
+        lambda hp: _html('<img src="reports-asset:../codes.py">'),
+        lambda hp: _html('<img src="reports-asset:report_base.html">'),
+    ],
+)
 def test_refuses_files_and_remote_urls(make, listener) -> None:  # type: ignore[no-untyped-def]
     hostport, hits = listener
     with pytest.raises(LedgerError) as err:
@@ -189,7 +226,11 @@ def test_refuses_files_and_remote_urls(make, listener) -> None:  # type: ignore[
 
 def test_loads_data_urls_and_packaged_assets() -> None:
     dot = "data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' width='4' height='4'><rect width='4' height='4'/></svg>"
-    pdf = html_to_pdf(_html(f'<img src="{dot}" style="width:4mm">', f'<link rel="stylesheet" href="{render.asset_url("report.css")}">'))
+    pdf = html_to_pdf(
+        _html(
+            f'<img src="{dot}" style="width:4mm">', f'<link rel="stylesheet" href="{render.asset_url("report.css")}">'
+        )
+    )
     assert "测试" in pdfcheck.pdf_text(pdf)
 
 
@@ -240,8 +281,9 @@ def test_qr_is_drawn_in_the_pdf() -> None:
     )
     plain = html_to_pdf(template.render(q=False, url=""))
     with_qr = html_to_pdf(template.render(q=True, url="https://charity.example.org/verify?r=1"))
-    from pypdf import PdfReader
     import io
+
+    from pypdf import PdfReader
 
     def ops(pdf: bytes) -> int:
         content = PdfReader(io.BytesIO(pdf)).pages[0].get_contents().get_data()

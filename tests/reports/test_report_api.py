@@ -39,7 +39,7 @@ def test_request_poll_download(client: TestClient, world: ReportWorld) -> None:
     job = r.json()
     assert job["status"] == "done" and job["request"] == {"kind": "annual", "org": H.FOUNDATION, "year": 2026}
     assert job["result"]["recorded"] is True and job["result"]["entry"]["existing"] is False
-    assert "folders" not in job["result"]                               # no server paths in answers
+    assert "folders" not in job["result"]  # no server paths in answers
     polled = client.get(f"/api/v1/reports/jobs/{job['job']}").json()
     assert polled["files"] == job["files"] and polled["status"] == "done"
     pdf = next(f for f in job["files"] if f["name"].endswith(".pdf"))
@@ -55,7 +55,9 @@ def test_request_poll_download(client: TestClient, world: ReportWorld) -> None:
 def test_published_reports_are_listed_and_served_as_recorded(client: TestClient, world: ReportWorld) -> None:
     made = client.post("/api/v1/reports", json={"kind": "project", "project": PUB}).json()
     listing = client.get("/api/v1/reports").json()["items"]
-    assert [(i["kind"], i["subject"], i["id"]) for i in listing] == [("project", PUB, made["result"]["entry"]["leaf_hash"])]
+    assert [(i["kind"], i["subject"], i["id"]) for i in listing] == [
+        ("project", PUB, made["result"]["entry"]["leaf_hash"])
+    ]
     report = client.get(f"/api/v1/reports/{listing[0]['id']}").json()
     assert report["tree_size"] == made["result"]["tree_size"] and not report["restricted"] and not report["withdrawn"]
     json_file = next(f for f in report["files"] if f["name"].endswith(".json"))
@@ -83,7 +85,7 @@ def test_overview_is_for_regulators(client: TestClient, world: ReportWorld) -> N
     assert client.get(f"/api/v1/reports/jobs/{job['job']}", headers=regulator).status_code == 200
     assert client.get(job["files"][0]["url"]).status_code == 401
     assert client.get(job["files"][0]["url"], headers=regulator).status_code == 200
-    (published,) = client.get("/api/v1/reports").json()["items"]         # listed (its hashes are public)...
+    (published,) = client.get("/api/v1/reports").json()["items"]  # listed (its hashes are public)...
     assert published["restricted"] is True
     assert client.get(published["files"][0]["url"]).status_code == 401  # ...its files are the regulator's
     assert client.get(published["files"][0]["url"], headers=regulator).status_code == 200
@@ -94,24 +96,31 @@ def test_receipts_with_personal_data(client: TestClient, world: ReportWorld) -> 
     code = format_receipt_code(seq, SALT)
     receipts = bearer(world, "receipts")
     r = client.post("/api/v1/reports", json={"kind": "receipt", "donation": code})
-    assert r.status_code == 401 and r.json()["code"] == "not_authenticated"           # personal data needs a token
+    assert r.status_code == 401 and r.json()["code"] == "not_authenticated"  # personal data needs a token
     r = client.post("/api/v1/reports", json={"kind": "receipt", "donation": code}, headers=bearer(world, "auditor"))
     assert r.status_code == 403 and r.json()["code"] == "token_scope_missing"
     job = client.post("/api/v1/reports", json={"kind": "receipt", "donation": code}, headers=receipts).json()
     assert job["status"] == "done" and job["result"]["recorded"] is False
-    assert job["request"] == {"kind": "receipt", "donation": str(seq), "personal": True}     # the code is not kept
+    assert job["request"] == {"kind": "receipt", "donation": str(seq), "personal": True}  # the code is not kept
     record = jobs.read(world.ledger.settings, job["job"])
     assert code not in json.dumps(record)
     document = next(f for f in job["files"] if f["name"].endswith(".json"))
-    assert client.get(document["url"]).status_code == 401                                  # nor read without one
+    assert client.get(document["url"]).status_code == 401  # nor read without one
     assert client.get(f"/api/v1/reports/jobs/{job['job']}").status_code == 401
     assert json.loads(client.get(document["url"], headers=receipts).content)["figures"]["holder"]["name"] == "李四"
-    assert client.get("/api/v1/reports").json()["items"] == []          # never published
+    assert client.get("/api/v1/reports").json()["items"] == []  # never published
     wrong = format_receipt_code(seq, b"\x07" * 16)
     r = client.post("/api/v1/reports", json={"kind": "receipt", "donation": wrong}, headers=receipts)
     assert r.status_code == 404 and r.json()["code"] == "receipt_not_found"
-    assert client.post("/api/v1/reports", json={"kind": "receipt", "donation": str(seq), "personal": True}).status_code == 401
-    ok = client.post("/api/v1/reports", json={"kind": "receipt", "donation": str(seq), "personal": True}, headers=bearer(world, "regulator"))
+    assert (
+        client.post("/api/v1/reports", json={"kind": "receipt", "donation": str(seq), "personal": True}).status_code
+        == 401
+    )
+    ok = client.post(
+        "/api/v1/reports",
+        json={"kind": "receipt", "donation": str(seq), "personal": True},
+        headers=bearer(world, "regulator"),
+    )
     assert ok.status_code == 202 and ok.json()["status"] == "done"
     public = client.post("/api/v1/reports", json={"kind": "receipt", "donation": str(seq)}).json()
     assert public["result"]["recorded"] is True

@@ -26,7 +26,9 @@ def run(world: ReportWorld, *argv: str) -> int:
     return cli.main(["--home", str(world.ledger.settings.home), *argv])
 
 
-def test_report_writes_the_files_and_records_them(world: ReportWorld, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_report_writes_the_files_and_records_them(
+    world: ReportWorld, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     world.install_system_key()
     out = tmp_path / "out"
     assert run(world, "report", "project", "--project", PUB, "--out", str(out)) == 0
@@ -36,7 +38,9 @@ def test_report_writes_the_files_and_records_them(world: ReportWorld, tmp_path: 
     names = sorted(p.name for p in out.iterdir())
     stem = result["stem"]
     assert names == sorted([f["name"] for f in result["files"]] + ["SHA256SUMS"])
-    assert {f"{stem}.pdf", f"{stem}.json", f"{stem}.xlsx", f"{stem}-donations.csv", f"{stem}-progress.csv"} <= set(names)
+    assert {f"{stem}.pdf", f"{stem}.json", f"{stem}.xlsx", f"{stem}-donations.csv", f"{stem}-progress.csv"} <= set(
+        names
+    )
     pdfcheck.assert_cjk_font_embedded((out / f"{stem}.pdf").read_bytes())
     # asked again: the same report, recorded once
     assert run(world, "report", "project", "--project", PUB, "--out", str(tmp_path / "again")) == 0
@@ -45,7 +49,9 @@ def test_report_writes_the_files_and_records_them(world: ReportWorld, tmp_path: 
     assert "already recorded" in printed.err
 
 
-def test_without_the_system_key_the_cli_says_it_did_not_record(world: ReportWorld, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_without_the_system_key_the_cli_says_it_did_not_record(
+    world: ReportWorld, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     assert run(world, "report", "annual", "--org", H.FOUNDATION, "--year", "2026", "--out", str(tmp_path / "out")) == 0
     printed = capsys.readouterr()
     assert json.loads(printed.out)["recorded"] is False
@@ -55,28 +61,73 @@ def test_without_the_system_key_the_cli_says_it_did_not_record(world: ReportWorl
 def test_receipt_for_the_holder_from_the_cli(world: ReportWorld, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     world.store_donor()
     code = format_receipt_code(world.ledger.log.seq_of(world.ids["d_bank"]), SALT)
-    assert run(world, "report", "receipt", "--donation", code, "--out", str(tmp_path / "r"), "--site-url", "https://charity.example") == 0
+    assert (
+        run(
+            world,
+            "report",
+            "receipt",
+            "--donation",
+            code,
+            "--out",
+            str(tmp_path / "r"),
+            "--site-url",
+            "https://charity.example",
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     document = json.loads((tmp_path / "r" / f"{result['stem']}.json").read_text(encoding="utf-8"))
     assert document["figures"]["holder"]["name"] == "李四"
     assert document["figures"]["verify_url"] == f"https://charity.example/verify#code={code}"
 
 
-def test_report_errors_are_bilingual_with_a_status(world: ReportWorld, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_report_errors_are_bilingual_with_a_status(
+    world: ReportWorld, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     assert run(world, "report", "annual", "--org", H.FOUNDATION, "--out", str(tmp_path / "x")) == 1
     err = capsys.readouterr().err
     assert "report_param_missing" in err and "--year" in err and "需要提供" in err
     assert run(world, "report", "project", "--project", "NO-SUCH", "--out", str(tmp_path / "x")) == 1
     assert "not_found" in capsys.readouterr().err
-    assert run(world, "report", "annual", "--org", H.FOUNDATION, "--year", "2026", "--tree-size", "100000", "--out", str(tmp_path / "x")) == 1
+    assert (
+        run(
+            world,
+            "report",
+            "annual",
+            "--org",
+            H.FOUNDATION,
+            "--year",
+            "2026",
+            "--tree-size",
+            "100000",
+            "--out",
+            str(tmp_path / "x"),
+        )
+        == 1
+    )
     assert "report_size_out_of_range" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
 
 
 def test_report_at_an_earlier_tree_size(world: ReportWorld, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     size = world.ledger.log.seq_of(world.ids["fin2026"])
-    assert run(world, "report", "annual", "--org", H.FOUNDATION, "--year", "2026", "--tree-size", str(size), "--no-record",
-               "--out", str(tmp_path / "then")) == 0
+    assert (
+        run(
+            world,
+            "report",
+            "annual",
+            "--org",
+            H.FOUNDATION,
+            "--year",
+            "2026",
+            "--tree-size",
+            str(size),
+            "--no-record",
+            "--out",
+            str(tmp_path / "then"),
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     assert result["tree_size"] == size and result["root"] == world.ledger.log.root_at(size).hex()
 

@@ -39,11 +39,23 @@ def test_report_issued_records_the_files_and_the_log_state(world: ReportWorld, t
     assert (result.tree_size, result.root) == (head.size, head.root.hex()) and result.files_match_record
     (row,) = issued_rows(world)
     assert (row.id, row.kind, row.subject, row.period_start, row.period_end, row.rule_set, row.tree_size, row.root) == (
-        result.entry["leaf_hash"], "annual", H.FOUNDATION, "2026-01-01", "2026-12-31", "cn-charity/1", head.size, head.root.hex())
+        result.entry["leaf_hash"],
+        "annual",
+        H.FOUNDATION,
+        "2026-01-01",
+        "2026-12-31",
+        "cn-charity/1",
+        head.size,
+        head.root.hex(),
+    )
     assert row.recorded_by == world.system.id
     recorded = json.loads(row.files_json)
-    assert {f["name"] for f in recorded} >= {f"{result.stem}.pdf", f"{result.stem}.json", f"{result.stem}.xlsx",
-                                               f"{result.stem}-donations.csv"}
+    assert {f["name"] for f in recorded} >= {
+        f"{result.stem}.pdf",
+        f"{result.stem}.json",
+        f"{result.stem}.xlsx",
+        f"{result.stem}-donations.csv",
+    }
     for folder in (published_folder(world.ledger.settings, "annual", result.stem), tmp_path / "out"):
         for f in recorded:
             data = (folder / f["name"]).read_bytes()
@@ -56,14 +68,16 @@ def test_one_report_issued_for_a_repeated_request(world: ReportWorld, tmp_path: 
     world.install_system_key()
     first = issue(world.ledger, ANNUAL)
     size = world.ledger.log.head().size
-    again = issue(world.ledger, ANNUAL, out=tmp_path / "again")      # the log grew by the first report only
+    again = issue(world.ledger, ANNUAL, out=tmp_path / "again")  # the log grew by the first report only
     assert again.entry == {**first.entry, "existing": True} and again.files == first.files and again.stem == first.stem
     other = issue(world.ledger, ReportRequest("project", project=PUB))  # another report in between changes nothing
     assert other.entry["seq"] == size
     third = issue(world.ledger, ANNUAL)
     assert third.entry == {**first.entry, "existing": True} and third.tree_size == first.tree_size
     assert [r.kind for r in issued_rows(world)] == ["annual", "project"]
-    assert (tmp_path / "again" / f"{first.stem}.json").read_bytes() == (Path(first.folders[0]) / f"{first.stem}.json").read_bytes()
+    assert (tmp_path / "again" / f"{first.stem}.json").read_bytes() == (
+        Path(first.folders[0]) / f"{first.stem}.json"
+    ).read_bytes()
     # a new fact: a new report, at the new tree size
     world.append(world.fundraiser, "donation.received", H.donation_data(PUB, "10.00", received_on="2026-12-30"))
     fourth = issue(world.ledger, ANNUAL)
@@ -79,7 +93,7 @@ def test_racing_requests_record_one_entry(world: ReportWorld) -> None:
     def run() -> None:
         try:
             results.append(issue(world.ledger, ANNUAL))
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(3)]
@@ -92,7 +106,9 @@ def test_racing_requests_record_one_entry(world: ReportWorld) -> None:
     assert len(issued_rows(world)) == 1
 
 
-def test_a_conflicting_idem_answers_with_the_recorded_entry(world: ReportWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_conflicting_idem_answers_with_the_recorded_entry(
+    world: ReportWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Two requests built at the same log state, recorded a moment apart (another signing time):
     the log refuses the second body under the same idem; the answer is the first entry."""
     world.install_system_key()
@@ -100,7 +116,7 @@ def test_a_conflicting_idem_answers_with_the_recorded_entry(world: ReportWorld, 
     monkeypatch.setattr(issuing, "build_from_ledger", lambda *a, **k: doc)
     monkeypatch.setattr(issuing, "equivalent_issued", lambda *a, **k: None)
     first = issue(world.ledger, ANNUAL)
-    world.now += H.timedelta(seconds=30)           # another signing time: another body under the same idem
+    world.now += H.timedelta(seconds=30)  # another signing time: another body under the same idem
     second = issue(world.ledger, ANNUAL)
     assert second.entry == {**first.entry, "existing": True} and second.files_match_record is True
     assert len(issued_rows(world)) == 1
@@ -109,7 +125,11 @@ def test_a_conflicting_idem_answers_with_the_recorded_entry(world: ReportWorld, 
 def test_without_a_system_key_the_report_is_written_not_recorded(world: ReportWorld, tmp_path: Path) -> None:
     size = world.ledger.log.head().size
     result = issue(world.ledger, ANNUAL, out=tmp_path / "out")
-    assert result.entry is None and "keys/system.key" in result.not_recorded_en and "未在账本中登记" in result.not_recorded_zh
+    assert (
+        result.entry is None
+        and "keys/system.key" in result.not_recorded_en
+        and "未在账本中登记" in result.not_recorded_zh
+    )
     assert (tmp_path / "out" / f"{result.stem}.pdf").exists() and world.ledger.log.head().size == size
 
 

@@ -53,8 +53,13 @@ def assert_files(doc: Any, files: dict[str, bytes]) -> dict[str, Any]:
     pdf = files[f"{doc.stem}.pdf"]
     pdfcheck.assert_cjk_font_embedded(pdf)
     text = pdf_text(pdf)
-    shows(text, doc.at.root[:16], f"tree {doc.at.tree_size}", "第 1 页", "Page 1 of")   # the log state; page numbers
-    assert document["log"] == {"origin": H.ORIGIN, "tree_size": doc.at.tree_size, "root": doc.at.root, "as_of": doc.at.time}
+    shows(text, doc.at.root[:16], f"tree {doc.at.tree_size}", "第 1 页", "Page 1 of")  # the log state; page numbers
+    assert document["log"] == {
+        "origin": H.ORIGIN,
+        "tree_size": doc.at.tree_size,
+        "root": doc.at.root,
+        "as_of": doc.at.time,
+    }
     assert document["format"] == "charity-ledger/report/v1" and document["rule_set"]["ref"] == "cn-charity/1"
     return document
 
@@ -67,19 +72,45 @@ def test_annual_report_figures(built: Callable, shared_world: ReportWorld) -> No
     d = assert_files(doc, files)
     head = shared_world.ledger.log.head()
     assert (doc.at.tree_size, doc.at.root) == (head.size, head.root.hex())
-    assert doc.stem == f"annual-{FOUNDATION}-2026-t{head.size}" and d["period"] == {"start": "2026-01-01", "end": "2026-12-31"}
+    assert doc.stem == f"annual-{FOUNDATION}-2026-t{head.size}" and d["period"] == {
+        "start": "2026-01-01",
+        "end": "2026-12-31",
+    }
     f = d["figures"]
-    assert f["income"]["totals"] == {"CNY": {"count": 6, "amount": "64800.50"}}   # the reversed 999.99 left out
-    assert f["income"]["restricted"]["CNY"]["amount"] == "14500.50" and f["income"]["in_kind"]["CNY"]["amount"] == "1200.00"
+    assert f["income"]["totals"] == {"CNY": {"count": 6, "amount": "64800.50"}}  # the reversed 999.99 left out
+    assert (
+        f["income"]["restricted"]["CNY"]["amount"] == "14500.50"
+        and f["income"]["in_kind"]["CNY"]["amount"] == "1200.00"
+    )
     assert f["income"]["corrected_count"] == 1
     assert [(r["key"], r["count"], r["amount"]) for r in rows(d, "income_by_channel")] == [
-        ("bank_transfer", 3, "60800.00"), ("online_platform", 1, "2500.50"), ("cash", 1, "300.00"), ("delivery", 1, "1200.00")]
+        ("bank_transfer", 3, "60800.00"),
+        ("online_platform", 1, "2500.50"),
+        ("cash", 1, "300.00"),
+        ("delivery", 1, "1200.00"),
+    ]
     assert {r["key"]: r["amount"] for r in rows(d, "income_by_donor_type")} == {
-        "individual": "10800.00", "enterprise": "2500.50", "government_purchase": "50000.00", "foundation": "1200.00", "anonymous": "300.00"}
-    assert {r["key"]: r["amount"] for r in rows(d, "income_by_restriction")} == {"restricted": "14500.50", "unrestricted": "50300.00"}
-    assert {r["key"]: r["amount"] for r in rows(d, "income_by_project")} == {PUB: "14000.50", DIR: "50000.00", SMALL: "800.00"}
+        "individual": "10800.00",
+        "enterprise": "2500.50",
+        "government_purchase": "50000.00",
+        "foundation": "1200.00",
+        "anonymous": "300.00",
+    }
+    assert {r["key"]: r["amount"] for r in rows(d, "income_by_restriction")} == {
+        "restricted": "14500.50",
+        "unrestricted": "50300.00",
+    }
+    assert {r["key"]: r["amount"] for r in rows(d, "income_by_project")} == {
+        PUB: "14000.50",
+        DIR: "50000.00",
+        SMALL: "800.00",
+    }
     assert f["allocations"]["totals"]["CNY"] == {"count": 3, "amount": "38800.00"}
-    assert {r["key"]: r["amount"] for r in rows(d, "spending_raised")} == {"program": "25600.00", "admin": "400.00", "fundraising_cost": "100.00"}
+    assert {r["key"]: r["amount"] for r in rows(d, "spending_raised")} == {
+        "program": "25600.00",
+        "admin": "400.00",
+        "fundraising_cost": "100.00",
+    }
     assert rows(d, "spending_own") == []
     assert len(rows(d, "donations")) == 7 and len(rows(d, "disbursements")) == 5
 
@@ -89,27 +120,61 @@ def test_annual_ratio_check_shows_the_deciding_numbers(built: Callable, shared_w
     d = doc_json(files, doc.stem)
     ratio = d["figures"]["ratios"]
     ids = shared_world.ids
-    assert ratio["status"] == "passed" and ratio["entries"] == [ids["fin2023"], ids["fin2024"], ids["fin2025"], ids["fin2026"]]
-    assert ratio["inputs"]["prior_3y_avg_income"] == "900000.00" and ratio["inputs"]["prior_year_income"] == "1000000.00"
+    assert ratio["status"] == "passed" and ratio["entries"] == [
+        ids["fin2023"],
+        ids["fin2024"],
+        ids["fin2025"],
+        ids["fin2026"],
+    ]
+    assert (
+        ratio["inputs"]["prior_3y_avg_income"] == "900000.00" and ratio["inputs"]["prior_year_income"] == "1000000.00"
+    )
     result = ratio["result"]
-    assert (result["rule"], result["ruleset"]) == ("public_foundation", "cn-charity/1") or result["rule"].startswith("public")
+    assert (result["rule"], result["ruleset"]) == ("public_foundation", "cn-charity/1") or result["rule"].startswith(
+        "public"
+    )
     spending = result["spending"][0]
     # 70% of the 3-year average (630,000.00) is lower than 70% of last year's income (700,000.00): it decides
-    assert (spending["basis_points"], spending["decided_by"], spending["required"], spending["actual"], spending["met"]) == (
-        7000, "prior_3y_avg_income", "630000.00", "650000.00", True)
+    assert (
+        spending["basis_points"],
+        spending["decided_by"],
+        spending["required"],
+        spending["actual"],
+        spending["met"],
+    ) == (7000, "prior_3y_avg_income", "630000.00", "650000.00", True)
     m = result["management"]
-    assert (m["cap"], m["actual"], m["within_cap"], m["exempt"], m["met"]) == ("82000.00", "120000.00", False, True, True)
+    assert (m["cap"], m["actual"], m["within_cap"], m["exempt"], m["met"]) == (
+        "82000.00",
+        "120000.00",
+        False,
+        True,
+        True,
+    )
     table = rows(d, "ratios")
     assert [(r["check"], r["base"], r["limit"], r["met"]) for r in table] == [
         ("min_spending_1_alt", "prior_year_income", "700000.00", None),
         ("min_spending_1", "prior_3y_avg_income", "630000.00", True),
         ("management_cap", "total_spending", "82000.00", True),
     ]
-    assert [(r["item"], r["reported"], r["on_log"], r["on_log_bp"]) for r in rows(d, "reconciliation")][0] == (
-        "income", "1200000.00", "64800.50", 540)
+    assert next((r["item"], r["reported"], r["on_log"], r["on_log_bp"]) for r in rows(d, "reconciliation")) == (
+        "income",
+        "1200000.00",
+        "64800.50",
+        540,
+    )
     text = pdf_text(files[f"{doc.stem}.pdf"])
-    shows(text, "年度工作报告和财务报告", "年度支出与管理费用比例", "前三年收入平均数 900,000.00 × 70.00% = 630,000.00", "630,000.00", "650,000.00", "64,800.50",
-                  "60,800.00", "达标 Passed", "管理费用低于豁免标准")
+    shows(
+        text,
+        "年度工作报告和财务报告",
+        "年度支出与管理费用比例",
+        "前三年收入平均数 900,000.00 × 70.00% = 630,000.00",
+        "630,000.00",
+        "650,000.00",
+        "64,800.50",
+        "60,800.00",
+        "达标 Passed",
+        "管理费用低于豁免标准",
+    )
 
 
 def test_annual_disclosures_audit_and_oversight(built: Callable, shared_world: ReportWorld) -> None:
@@ -119,11 +184,17 @@ def test_annual_disclosures_audit_and_oversight(built: Callable, shared_world: R
     assert f["disclosures"]["counts"] == {"on_time": 6, "late": 1, "missing": 4, "due": 0}
     late = [r for r in rows(d, "disclosures") if r["status"] == "late"]
     assert [(r["subject"], r["rule"], r["index"], r["due_on"], r["done_on"], r["entry"]) for r in late] == [
-        (PUB, "progress_disclosure", 2, "2026-09-01", "2026-09-10", shared_world.ids["prog2"])]
+        (PUB, "progress_disclosure", 2, "2026-09-01", "2026-09-10", shared_world.ids["prog2"])
+    ]
     assert [a["status"] for a in f["disclosures"]["annual_report"]] == ["on_time", "on_time"]
     assert f["audit"] == {"opinions": 1, "this_year": ["unqualified"]}
-    assert f["oversight"] == {"verdicts_in_year": {"approved": 1, "queried": 0, "flagged": 1, "resolved": 0}, "open_findings": 1}
-    assert [(r["entry"], r["verdict_entry"]) for r in rows(d, "open_findings")] == [(shared_world.ids["pay_admin"], shared_world.ids["flag"])]
+    assert f["oversight"] == {
+        "verdicts_in_year": {"approved": 1, "queried": 0, "flagged": 1, "resolved": 0},
+        "open_findings": 1,
+    }
+    assert [(r["entry"], r["verdict_entry"]) for r in rows(d, "open_findings")] == [
+        (shared_world.ids["pay_admin"], shared_world.ids["flag"])
+    ]
     assert f["corrections_in_year"] == 1
     text = pdf_text(files[f"{doc.stem}.pdf"])
     shows(text, "信息公开及时性", "目录 Contents", "审计意见")
@@ -158,18 +229,34 @@ def test_project_report(built: Callable, shared_world: ReportWorld) -> None:
     d = assert_files(doc, files)
     f = d["figures"]
     assert f["funds"] == {
-        "raised": "14000.50", "raised_restricted": "13700.50", "raised_unrestricted": "300.00", "raised_in_kind": "1200.00",
-        "donations": 4, "allocated": "8000.00", "disbursed": "5500.00", "disbursed_program": "5000.00", "disbursed_admin": "400.00",
-        "disbursed_fundraising_cost": "100.00", "balance": "8500.50", "unallocated": "6000.50", "with_implementers": "2500.00",
+        "raised": "14000.50",
+        "raised_restricted": "13700.50",
+        "raised_unrestricted": "300.00",
+        "raised_in_kind": "1200.00",
+        "donations": 4,
+        "allocated": "8000.00",
+        "disbursed": "5500.00",
+        "disbursed_program": "5000.00",
+        "disbursed_admin": "400.00",
+        "disbursed_fundraising_cost": "100.00",
+        "balance": "8500.50",
+        "unallocated": "6000.50",
+        "with_implementers": "2500.00",
     }
     assert f["plan"]["area"] == "广东省深圳市" and f["plan"]["filed_on"] == "2026-03-02"
     ids = shared_world.ids
     progress = rows(d, "progress")
     assert [(r["entry"], r["meets"], r["due_on"], r["on_time"]) for r in progress] == [
-        (ids["prog1"], 1, "2026-06-01", True), (ids["prog2"], 2, "2026-09-01", False)]
+        (ids["prog1"], 1, "2026-06-01", True),
+        (ids["prog2"], 2, "2026-09-01", False),
+    ]
     assert [(r["rule"], r["index"], r["status"]) for r in rows(d, "disclosures")] == [
-        ("plan_filing", None, "on_time"), ("progress_disclosure", 1, "on_time"), ("progress_disclosure", 2, "late"),
-        ("progress_disclosure", 3, "missing"), ("final_disclosure", None, "missing")]
+        ("plan_filing", None, "on_time"),
+        ("progress_disclosure", 1, "on_time"),
+        ("progress_disclosure", 2, "late"),
+        ("progress_disclosure", 3, "missing"),
+        ("final_disclosure", None, "missing"),
+    ]
     assert f["closing"] is None and f["oversight"]["open_findings"] == 1
     assert {r["implementer"]: r["balance"] for r in rows(d, "implementers")} == {SERVICE_ORG: "2500.00"}
     text = pdf_text(files[f"{doc.stem}.pdf"])
@@ -180,8 +267,14 @@ def test_closed_project_with_surplus(built: Callable, shared_world: ReportWorld)
     doc, files = built("project", project=SMALL)
     d = assert_files(doc, files)
     closing = d["figures"]["closing"]
-    assert (closing["surplus"], closing["surplus_handling"], closing["entry"]) == ("200.00", "similar_purpose", shared_world.ids["close_small"])
-    assert closing["surplus_disclosure"]["status"] == "on_time" and closing["surplus_disclosure"]["due_on"] == "2026-09-30"
+    assert (closing["surplus"], closing["surplus_handling"], closing["entry"]) == (
+        "200.00",
+        "similar_purpose",
+        shared_world.ids["close_small"],
+    )
+    assert (
+        closing["surplus_disclosure"]["status"] == "on_time" and closing["surplus_disclosure"]["due_on"] == "2026-09-30"
+    )
     assert d["figures"]["plan"] is None
     assert "200.00" in pdfcheck.pdf_text(files[f"{doc.stem}.pdf"])
 
@@ -190,12 +283,26 @@ def test_campaign_report(built: Callable) -> None:
     doc, files = built("campaign", project=PUB)
     d = assert_files(doc, files)
     filing = d["figures"]["filing"]
-    assert (filing["due_on"], filing["filed_on"], filing["days_before_start"], filing["status"], filing["filing_number"]) == (
-        "2026-03-10", "2026-03-02", 18, "on_time", "SZ-2026-001")
+    assert (
+        filing["due_on"],
+        filing["filed_on"],
+        filing["days_before_start"],
+        filing["status"],
+        filing["filing_number"],
+    ) == ("2026-03-10", "2026-03-02", 18, "on_time", "SZ-2026-001")
     assert d["period"] == {"start": "2026-03-20", "end": "2026-12-31"}
     assert [(r["key"], r["amount"]) for r in rows(d, "receipts_by_channel")] == [
-        ("bank_transfer", "10000.00"), ("online_platform", "2500.50"), ("cash", "300.00"), ("delivery", "1200.00")]
-    assert [r["due_on"] for r in rows(d, "campaign_disclosures")] == ["2026-06-20", "2026-09-20", "2026-12-20", "2027-03-31"]
+        ("bank_transfer", "10000.00"),
+        ("online_platform", "2500.50"),
+        ("cash", "300.00"),
+        ("delivery", "1200.00"),
+    ]
+    assert [r["due_on"] for r in rows(d, "campaign_disclosures")] == [
+        "2026-06-20",
+        "2026-09-20",
+        "2026-12-20",
+        "2027-03-31",
+    ]
     text = pdf_text(files[f"{doc.stem}.pdf"])
     shows(text, "公开募捐活动报告", "10日规则", "2026-03-10", "按时 On time", "10,000.00")
 
@@ -214,17 +321,26 @@ def test_overview_matrix_and_breaches_linked_to_entries(built: Callable, shared_
     d = assert_files(doc, files)
     ids = shared_world.ids
     matrix = rows(d, "matrix")
-    assert [r["org"] for r in matrix] == sorted([H.FOUNDATION], key=str) + sorted([H.SERVICE_ORG, H.SERVICE_ORG_2, H.SMALL_GROUP])
+    assert [r["org"] for r in matrix] == sorted([H.FOUNDATION], key=str) + sorted(
+        [H.SERVICE_ORG, H.SERVICE_ORG_2, H.SMALL_GROUP]
+    )
     by_org = {r["org"]: r for r in matrix}
     foundation, service = by_org[H.FOUNDATION], by_org[H.SERVICE_ORG]
-    assert (foundation["ratio_status"], foundation["disclosures_overdue"], foundation["disclosures_late"], foundation["open_findings"],
-            foundation["audit_opinion"], foundation["annual_report"], foundation["breaches"]) == ("passed", 6, 1, 1, "unqualified", "on_time", 11)
+    assert (
+        foundation["ratio_status"],
+        foundation["disclosures_overdue"],
+        foundation["disclosures_late"],
+        foundation["open_findings"],
+        foundation["audit_opinion"],
+        foundation["annual_report"],
+        foundation["breaches"],
+    ) == ("passed", 6, 1, 1, "unqualified", "on_time", 11)
     assert (service["ratio_status"], service["breaches"], service["sez_filings"]) == ("failed", 1, 0)
     assert by_org[H.SERVICE_ORG_2]["annual_report"] == "missing"
     breaches = d["figures"]["breaches"]
     ratio = next(b for b in breaches if b["kind"] == "ratio_missed")
     assert ratio["org"] == H.SERVICE_ORG and ratio["entries"] == [ids["svc_fin2025"], ids["svc_fin2026"]]
-    assert "64,000.00" in ratio["detail_en"] and "150,000.00" in ratio["detail_en"]   # 8% of net assets, 50% of income
+    assert "64,000.00" in ratio["detail_en"] and "150,000.00" in ratio["detail_en"]  # 8% of net assets, 50% of income
     flag = next(b for b in breaches if b["kind"] == "open_flag")
     assert flag["entries"] == [ids["pay_admin"], ids["flag"]]
     late = next(b for b in breaches if b["kind"] == "disclosure_late")
@@ -234,12 +350,22 @@ def test_overview_matrix_and_breaches_linked_to_entries(built: Callable, shared_
     assert d["figures"]["summary"]["sez_filings"] == {"filed": 2, "awaiting_reply": 1, "replies_overdue": 1}
     sez = {b["kind"]: b for b in breaches if b["kind"].startswith("sz_")}
     assert (sez["sz_reply_late"]["subject"], sez["sz_reply_late"]["entries"], sez["sz_reply_late"]["due_on"]) == (
-        "SZ-2026-001", [ids["sz1"], ids["sz1_reply"]], "2026-03-31")
+        "SZ-2026-001",
+        [ids["sz1"], ids["sz1_reply"]],
+        "2026-03-31",
+    )
     overdue = sez["sz_reply_overdue"]
     assert (overdue["subject"], overdue["entries"], overdue["due_on"], overdue["rule"]) == (
-        "SZ-2026-002", [ids["sz2"]], "2026-04-12", "authority_reply")
+        "SZ-2026-002",
+        [ids["sz2"]],
+        "2026-04-12",
+        "authority_reply",
+    )
     assert "deemed approved after 2026-05-02" in overdue["detail_en"] and "视为同意" in overdue["detail_zh"]
-    assert (sez["sz_emergency_filing_late"]["entries"], sez["sz_emergency_filing_late"]["due_on"]) == ([ids["sz2"]], "2026-03-01")
+    assert (sez["sz_emergency_filing_late"]["entries"], sez["sz_emergency_filing_late"]["due_on"]) == (
+        [ids["sz2"]],
+        "2026-03-01",
+    )
     csv_entries = [line[-1] for line in filecheck.csv_rows(files[f"{doc.stem}-breaches.csv"])[1]]
     assert f"{ids['pay_admin']} {ids['flag']}" in csv_entries
     text = pdf_text(files[f"{doc.stem}.pdf"])
@@ -248,7 +374,7 @@ def test_overview_matrix_and_breaches_linked_to_entries(built: Callable, shared_
 
 def test_overview_year_defaults_to_the_last_whole_year(shared_world: ReportWorld) -> None:
     doc = build_from_ledger(shared_world.ledger, ReportRequest("overview"))
-    assert doc.figures["year"] == 2026 and doc.name == "overview-2026"   # the log date is 2027-06-15
+    assert doc.figures["year"] == 2026 and doc.name == "overview-2026"  # the log date is 2027-06-15
 
 
 # --- receipt --------------------------------------------------------------------------------------
@@ -259,10 +385,17 @@ def test_public_receipt(built: Callable, shared_world: ReportWorld) -> None:
     doc, files = built("receipt", donation=str(seq))
     d = assert_files(doc, files)
     receipt = d["figures"]["receipt"]
-    assert set(d["figures"]["required_fields"]) == set(receipt) == {
-        "donor", "property_kind", "property_quantity", "organisation_name", "handler", "date", "receipt_number"}
+    assert (
+        set(d["figures"]["required_fields"])
+        == set(receipt)
+        == {"donor", "property_kind", "property_quantity", "organisation_name", "handler", "date", "receipt_number"}
+    )
     assert receipt["donor"] == "（不公开） (not disclosed)" and receipt["receipt_number"] == "SZ-0001"
-    assert receipt["property_quantity"] == "10,000.00 CNY" and receipt["handler"] == "财务部" and receipt["date"] == "2026-03-21"
+    assert (
+        receipt["property_quantity"] == "10,000.00 CNY"
+        and receipt["handler"] == "财务部"
+        and receipt["date"] == "2026-03-21"
+    )
     # this registry's genesis names no log key: no fingerprint to print or carry (test_report_shards has one)
     assert d["figures"]["verify_url"] == f"https://ledger.test.example/ledger/{seq}"
     assert "holder" not in d["figures"] and doc.record
@@ -271,7 +404,10 @@ def test_public_receipt(built: Callable, shared_world: ReportWorld) -> None:
     assert "李四" not in text and "李四" not in files[f"{doc.stem}.json"].decode()
     assert "<svg" not in text  # the QR code is drawn, not printed as text
     # the same receipt by leaf hash
-    assert build_from_ledger(shared_world.ledger, ReportRequest("receipt", donation=shared_world.ids["d_bank"])).figures == doc.figures
+    assert (
+        build_from_ledger(shared_world.ledger, ReportRequest("receipt", donation=shared_world.ids["d_bank"])).figures
+        == doc.figures
+    )
 
 
 def test_anonymous_and_in_kind_receipts(shared_world: ReportWorld) -> None:
@@ -285,11 +421,16 @@ def test_anonymous_and_in_kind_receipts(shared_world: ReportWorld) -> None:
 def test_personal_receipt_for_the_holder(shared_world: ReportWorld) -> None:
     seq = shared_world.ledger.log.seq_of(shared_world.ids["d_bank"])
     code = format_receipt_code(seq, SALT)
-    doc = build_from_ledger(shared_world.ledger, ReportRequest("receipt", donation=code, site_url="https://site.example"))
+    doc = build_from_ledger(
+        shared_world.ledger, ReportRequest("receipt", donation=code, site_url="https://site.example")
+    )
     assert doc.variant == "personal" and not doc.record and doc.restricted
     holder = doc.figures["holder"]
     assert holder == {"name": "李四", "id_number": "4403**********1234", "receipt_code": code}
-    assert doc.figures["receipt"]["donor"] == "李四" and doc.figures["verify_url"] == f"https://site.example/verify#code={code}"
+    assert (
+        doc.figures["receipt"]["donor"] == "李四"
+        and doc.figures["verify_url"] == f"https://site.example/verify#code={code}"
+    )
     from reports.common import render_report
 
     files = render_report(doc)
@@ -298,7 +439,9 @@ def test_personal_receipt_for_the_holder(shared_world: ReportWorld) -> None:
     assert "440301199001011234" not in text
     # a code with another salt is not the holder's
     with pytest.raises(LedgerError) as err:
-        build_from_ledger(shared_world.ledger, ReportRequest("receipt", donation=format_receipt_code(seq, b"\x09" * 16)))
+        build_from_ledger(
+            shared_world.ledger, ReportRequest("receipt", donation=format_receipt_code(seq, b"\x09" * 16))
+        )
     assert err.value.code == "receipt_not_found"
 
 
@@ -333,7 +476,9 @@ def test_requests_are_checked() -> None:
         with pytest.raises(LedgerError) as err:
             request.checked()
         assert err.value.code == code, request
-    assert ReportRequest.from_json({"kind": "annual", "org": FOUNDATION, "year": 2026}) == ReportRequest("annual", org=FOUNDATION, year=2026)
+    assert ReportRequest.from_json({"kind": "annual", "org": FOUNDATION, "year": 2026}) == ReportRequest(
+        "annual", org=FOUNDATION, year=2026
+    )
     with pytest.raises(LedgerError):
         ReportRequest.from_json({"kind": "annual", "org": FOUNDATION, "year": 2026, "path": "/etc"})
 
@@ -346,7 +491,9 @@ def test_annual_reports_due_before_the_log_began_are_not_asked_for(shared_world:
     assert not [b for b in overview.figures["breaches"] if b["kind"].startswith("annual_report")]
 
 
-def test_the_organisation_page_shows_the_annual_reports_ratio_figures(built: Callable, shared_world: ReportWorld) -> None:
+def test_the_organisation_page_shows_the_annual_reports_ratio_figures(
+    built: Callable, shared_world: ReportWorld
+) -> None:
     """One calculator: the site's ratio row for a year is the annual report's check of that
     year (status, both ratios, the figures used), not a separate sum of the log's flows."""
     from litestar.testing import TestClient

@@ -14,12 +14,14 @@ from .test_report_export import CASES, data_files
 from .world import ReportWorld
 
 
-def test_reports_on_postgres_equal_those_on_sqlite(pg_schema_url: str, tmp_path: Path, built: Callable, shared_world: ReportWorld) -> None:
+def test_reports_on_postgres_equal_those_on_sqlite(
+    pg_schema_url: str, tmp_path: Path, built: Callable, shared_world: ReportWorld
+) -> None:
     pg = ReportWorld(tmp_path / "home", database_url=pg_schema_url)
     assert pg.ledger.engine.dialect.name == "postgresql"
-    assert pg.ledger.log.head() == shared_world.ledger.log.head()          # the same leaves, the same tree
+    assert pg.ledger.log.head() == shared_world.ledger.log.head()  # the same leaves, the same tree
     for kind, params in CASES:
-        doc, files = built(kind, **params)
+        _doc, files = built(kind, **params)
         again = build_from_ledger(pg.ledger, ReportRequest(kind, **params))
         assert data_files(render_report(again, pdf=False)) == data_files(files), kind
     pg.ledger.engine.dispose()

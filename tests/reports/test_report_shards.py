@@ -5,7 +5,6 @@ the chain."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -43,9 +42,15 @@ def test_figures_hold_the_entries_of_every_log(chain: ReportWorld, tmp_path: Pat
     funds_before, funds_after = before.figures["funds"], after.figures["funds"]
     assert (funds_before["raised"].minor, funds_before["donations"]) == (1400050, 4)
     assert (funds_after["raised"].minor, funds_after["donations"], funds_after["balance"].minor) == (1410000, 5, 860000)
-    rows = lambda doc: [t for t in doc.tables if t.name == "donations"][0].rows  # noqa: E731
-    assert len(rows(after)) == len(rows(before)) + 1 and rows(after)[-1][0] == chain.ledger.log.head().base + 1  # chain position
-    assert after.at.origin == H.ORIGIN + "/2027" and after.at.tree_size == 2 and after.at.base == chain.ledger.log.head().base
+    rows = lambda doc: next(t for t in doc.tables if t.name == "donations").rows  # noqa: E731
+    assert (
+        len(rows(after)) == len(rows(before)) + 1 and rows(after)[-1][0] == chain.ledger.log.head().base + 1
+    )  # chain position
+    assert (
+        after.at.origin == H.ORIGIN + "/2027"
+        and after.at.tree_size == 2
+        and after.at.base == chain.ledger.log.head().base
+    )
     # the same report recomputed from a chain export alone: the same bytes
     export_log(chain.ledger.log, tmp_path / "export")
     again, info, _ = build_from_export(tmp_path / "export", PROJECT)
@@ -54,7 +59,9 @@ def test_figures_hold_the_entries_of_every_log(chain: ReportWorld, tmp_path: Pat
     assert data(render_report(again, pdf=False)) == data(render_report(after, pdf=False))
     # and at an earlier size of the current log, replayed from the database through the whole chain
     earlier = build_from_ledger(chain.ledger, PROJECT, tree_size=1)
-    assert data(render_report(earlier, pdf=False)) == data(render_report(build_from_export(tmp_path / "export", PROJECT, tree_size=1)[0], pdf=False))
+    assert data(render_report(earlier, pdf=False)) == data(
+        render_report(build_from_export(tmp_path / "export", PROJECT, tree_size=1)[0], pdf=False)
+    )
 
 
 def test_report_issued_is_recorded_in_the_log_it_was_computed_on(chain: ReportWorld) -> None:
@@ -67,7 +74,9 @@ def test_report_issued_is_recorded_in_the_log_it_was_computed_on(chain: ReportWo
     assert again.entry == {**second.entry, "existing": True}
 
 
-def test_a_report_computed_before_a_roll_over_is_not_recorded_in_the_next_log(chain: ReportWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_report_computed_before_a_roll_over_is_not_recorded_in_the_next_log(
+    chain: ReportWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from reports import issue as issuing
 
     real = issuing.build_from_ledger
@@ -117,7 +126,10 @@ def _roll_over_task_runs_once(chain, celery_app, settings_ref, roll_over_if_due_
     assert [s.origin for s in chain.ledger.log.shards()] == [H.ORIGIN, H.ORIGIN + "/2027"]
     entry = celery_app.app.conf.beat_schedule["log-roll-over-yearly"]
     assert entry["task"] == roll_over_if_due_task.name == "ledger.roll_over_if_due"
-    assert (entry["schedule"].hour, entry["schedule"].minute) == ({0}, {5}) and celery_app.app.conf.timezone == "Asia/Shanghai"
+    assert (entry["schedule"].hour, entry["schedule"].minute) == (
+        {0},
+        {5},
+    ) and celery_app.app.conf.timezone == "Asia/Shanghai"
 
 
 def test_receipts_carry_the_log_key_fingerprint_the_genesis_names(chain: ReportWorld, tmp_path: Path) -> None:
@@ -134,5 +146,7 @@ def test_receipts_carry_the_log_key_fingerprint_the_genesis_names(chain: ReportW
     assert rows and rows[0][3] == fingerprint
     assert doc.figures["verify_url"] in render_report(doc, pdf=False)[f"{doc.stem}.json"].decode()
     export_log(chain.ledger.log, tmp_path / "export")
-    again, _, _ = build_from_export(tmp_path / "export", ReportRequest("receipt", donation=str(seq), site_url="https://site.example"))
+    again, _, _ = build_from_export(
+        tmp_path / "export", ReportRequest("receipt", donation=str(seq), site_url="https://site.example")
+    )
     assert again.figures["verify_url"] == doc.figures["verify_url"]

@@ -42,8 +42,24 @@ def report_count(world: ReportWorld) -> int:
 
 def worker_cmd(queue: str) -> list[str]:
     return [
-        sys.executable, "-m", "celery", "-A", "reports.celery_app", "worker", "--queues", queue, "--concurrency", "1",
-        "--pool", "prefork", "--loglevel", "INFO", "--hostname", f"{queue}@%h", "--without-gossip", "--without-mingle",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "reports.celery_app",
+        "worker",
+        "--queues",
+        queue,
+        "--concurrency",
+        "1",
+        "--pool",
+        "prefork",
+        "--loglevel",
+        "INFO",
+        "--hostname",
+        f"{queue}@%h",
+        "--without-gossip",
+        "--without-mingle",
         "--without-heartbeat",
     ]
 
@@ -66,7 +82,7 @@ def test_scan_deadlines_task_in_process(world: ReportWorld, embedded_world: None
     data = json.loads(Path(result["file"]).read_text(encoding="utf-8"))
     assert result["overdue"] == data["overdue"] > 0 and data["on"] == "2026-12-20"
     overdue = {(i["subject"], i["rule"], i["index"]) for i in data["items"] if i["status"] == "overdue"}
-    assert (PUB, "progress_disclosure", 3) in overdue          # due 2026-12-01, never made
+    assert (PUB, "progress_disclosure", 3) in overdue  # due 2026-12-01, never made
     again = scan_deadlines_task.delay(settings_ref(world.ledger.settings), "2026-12-20").get(timeout=TIMEOUT_S)
     assert again == result and Path(result["file"]).name == "deadlines-2026-12-20.json"
 
@@ -74,7 +90,10 @@ def test_scan_deadlines_task_in_process(world: ReportWorld, embedded_world: None
 def test_beat_runs_the_daily_deadline_scan() -> None:
     entry = celery_app.app.conf.beat_schedule["deadline-scan-daily"]
     assert entry["task"] == "reports.scan_deadlines" and scan_deadlines_task.name == "reports.scan_deadlines"
-    assert (entry["schedule"].hour, entry["schedule"].minute) == ({7}, {0}) and celery_app.app.conf.timezone == "Asia/Shanghai"
+    assert (entry["schedule"].hour, entry["schedule"].minute) == (
+        {7},
+        {0},
+    ) and celery_app.app.conf.timezone == "Asia/Shanghai"
 
 
 # --- a real worker on Redis -------------------------------------------------------------------------
@@ -94,13 +113,15 @@ def test_generate_report_on_a_real_redis_worker(redis_url: str, world: ReportWor
             first = client.send_task("reports.generate", args=[ref, ANNUAL, job], queue=queue, task_id=job)
             second = client.send_task("reports.generate", args=[ref, ANNUAL], queue=queue)
             scan = client.send_task("reports.scan_deadlines", args=[ref, "2026-12-20"], queue=queue)
-            bad = client.send_task("reports.generate", args=[ref, {"kind": "campaign", "project": "P-DIRECT-2026"}], queue=queue)
+            bad = client.send_task(
+                "reports.generate", args=[ref, {"kind": "campaign", "project": "P-DIRECT-2026"}], queue=queue
+            )
             sent += [first, second, scan, bad]
             one = _get(first, proc, log)
             two = _get(second, proc, log)
             assert one["recorded"] and one["entry"]["existing"] is False and one["job"] == job
             assert two["entry"] == {**one["entry"], "existing": True} and two["files"] == one["files"]
-            assert report_count(world) == 1                                   # one report.issued
+            assert report_count(world) == 1  # one report.issued
             record = jobs.read(world.ledger.settings, job)
             assert record["status"] == "done" and record["result"]["entry"] == one["entry"]
             assert _get(scan, proc, log)["overdue"] > 0
@@ -138,8 +159,10 @@ def test_api_request_served_by_a_real_redis_worker(redis_url: str, world: Report
     log = tmp_path / "worker.log"
     job_id = None
     try:
-        with running(worker_cmd(queue), _worker_env(redis_url), log) as proc, \
-                TestClient(create_app(world.ledger, api_settings=ApiSettings(write_rate=0))) as api:
+        with (
+            running(worker_cmd(queue), _worker_env(redis_url), log) as proc,
+            TestClient(create_app(world.ledger, api_settings=ApiSettings(write_rate=0))) as api,
+        ):
             r = api.post("/api/v1/reports", json={"kind": "project", "project": PUB})
             assert r.status_code == 202 and r.json()["status"] in ("queued", "running", "done")
             job_id = r.json()["job"]
@@ -163,7 +186,7 @@ def test_api_request_served_by_a_real_redis_worker(redis_url: str, world: Report
             from celery.result import AsyncResult
 
             backend = make_app(replace(world.ledger.settings, broker_url=redis_url))
-            kept = AsyncResult(personal["job"], app=backend)   # what the result backend holds, for days
+            kept = AsyncResult(personal["job"], app=backend)  # what the result backend holds, for days
             assert kept.get(timeout=TIMEOUT_S)["job"] == personal["job"] and "sha256" not in json.dumps(kept.result)
             kept.forget()
             backend.close()
@@ -178,4 +201,8 @@ def test_api_request_served_by_a_real_redis_worker(redis_url: str, world: Report
         if job_id:
             from celery.result import AsyncResult
 
-            _cleanup(redis_url, queue, [AsyncResult(job_id, app=make_app(replace(world.ledger.settings, broker_url=redis_url)))])
+            _cleanup(
+                redis_url,
+                queue,
+                [AsyncResult(job_id, app=make_app(replace(world.ledger.settings, broker_url=redis_url)))],
+            )

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from ledger.errors import LedgerError
 from ledger.compliance.ratios import check_spending_ratios
 from ledger.compliance.rulesets import RuleSetRegistry, default_registry, load_file, ruleset, ruleset_ref
+from ledger.errors import LedgerError
 
 YUAN = 100  # fen
 
@@ -80,7 +80,9 @@ def test_money_thresholds_are_integer_fen_and_ratios_basis_points() -> None:
     assert rules.management_cost_exempt_below_fen == 200_000 * YUAN
     social = rules.rule_for("social_group", False)
     assert social is not None
-    assert [(t.id, t.net_assets_from_fen, t.net_assets_below_fen, t.max_management_basis_points) for t in social.tiers] == [
+    assert [
+        (t.id, t.net_assets_from_fen, t.net_assets_below_fen, t.max_management_basis_points) for t in social.tiers
+    ] == [
         ("under_1m", None, 1_000_000 * YUAN, 2000),
         ("1m_to_5m", 1_000_000 * YUAN, 5_000_000 * YUAN, 1500),
         ("5m_to_10m", 5_000_000 * YUAN, 10_000_000 * YUAN, 1400),
@@ -144,7 +146,9 @@ def test_plan_notice_agrees_with_the_append_rules() -> None:
     from ledger.domain import rules as domain_rules
 
     cn = ruleset("cn-charity", date(2026, 1, 1))
-    assert domain_rules.PLAN_NOTICE_DAYS == -cn.deadline("plan_filing").days == cn.deadline("plan_filing_emergency").days
+    assert (
+        domain_rules.PLAN_NOTICE_DAYS == -cn.deadline("plan_filing").days == cn.deadline("plan_filing_emergency").days
+    )
 
 
 def test_parameters_are_read_only_and_json_round_trips() -> None:
@@ -168,22 +172,35 @@ def test_revised_version_applies_from_its_date(tmp_path: Path) -> None:
     reg = RuleSetRegistry.load(tmp_path / "rulesets")
     v1 = reg.in_force("cn-charity", date(2026, 12, 31))
     v2 = reg.in_force("cn-charity", date(2027, 1, 1))
-    assert (v1.version, v1.effective_to) == (1, date(2026, 12, 31))   # ended by its successor
+    assert (v1.version, v1.effective_to) == (1, date(2026, 12, 31))  # ended by its successor
     assert (v2.version, v2.effective_from, v2.effective_to) == (2, date(2027, 1, 1), None)
     assert reg.in_force("sz-donation", date(2027, 1, 1)).version == 1
 
     # A public-fundraising foundation with 9 % management costs: within 10 %, above 8 %.
     figures = dict(
-        legal_form="foundation", public_fundraising=True,
-        prior_year_income=10_000_000 * YUAN, prior_3y_avg_income=None, prior_year_end_net_assets=20_000_000 * YUAN,
-        charitable_spending=8_000_000 * YUAN, management_cost=900_000 * YUAN, total_spending=10_000_000 * YUAN,
+        legal_form="foundation",
+        public_fundraising=True,
+        prior_year_income=10_000_000 * YUAN,
+        prior_3y_avg_income=None,
+        prior_year_end_net_assets=20_000_000 * YUAN,
+        charitable_spending=8_000_000 * YUAN,
+        management_cost=900_000 * YUAN,
+        total_spending=10_000_000 * YUAN,
     )
     before = check_spending_ratios(reg.in_force("cn-charity", date(2026, 12, 31)), **figures)
     after = check_spending_ratios(reg.in_force("cn-charity", date(2027, 1, 1)), **figures)
     assert (before.ruleset, before.management.cap_basis_points, before.management.cap_fen, before.passed) == (
-        "cn-charity/1", 1000, 1_000_000 * YUAN, True)
+        "cn-charity/1",
+        1000,
+        1_000_000 * YUAN,
+        True,
+    )
     assert (after.ruleset, after.management.cap_basis_points, after.management.cap_fen, after.passed) == (
-        "cn-charity/2", 800, 800_000 * YUAN, False)
+        "cn-charity/2",
+        800,
+        800_000 * YUAN,
+        False,
+    )
     assert after.explanation_required and after.spending_met
     # the packaged registry is untouched
     assert [rs.version for rs in default_registry().versions("cn-charity")] == [1]
@@ -231,7 +248,9 @@ def _tiers(doc: dict[str, Any], rule_id: str) -> list[dict[str, Any]]:
 
 
 def test_refuses_fractions(tmp_path: Path) -> None:
-    text = json.dumps(packaged("cn-charity")).replace('"management_cost_exempt_below_fen": 20000000', '"management_cost_exempt_below_fen": 200000.5')
+    text = json.dumps(packaged("cn-charity")).replace(
+        '"management_cost_exempt_below_fen": 20000000', '"management_cost_exempt_below_fen": 200000.5'
+    )
     (tmp_path / "cn-charity.v1.json").write_text(text, encoding="utf-8")
     with pytest.raises(LedgerError) as err:
         RuleSetRegistry.load(tmp_path, packaged=False)
@@ -292,7 +311,7 @@ def test_refuses_overlapping_versions(tmp_path: Path) -> None:
 def test_refuses_the_same_version_twice(tmp_path: Path) -> None:
     write(tmp_path, packaged("cn-charity"))
     with pytest.raises(LedgerError) as err:
-        RuleSetRegistry.load(tmp_path)   # packaged + a second cn-charity v1
+        RuleSetRegistry.load(tmp_path)  # packaged + a second cn-charity v1
     assert err.value.code == "ruleset_invalid" and "defined twice" in err.value.message_en
 
 

@@ -118,7 +118,7 @@ def running(cmd: list[str], env: dict[str, str], log: Path) -> Iterator[subproce
             yield proc
         finally:
             if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)        # warm shutdown: finish the task, exit
+                os.killpg(proc.pid, signal.SIGTERM)  # warm shutdown: finish the task, exit
                 try:
                     proc.wait(timeout=30)
                 except subprocess.TimeoutExpired:
@@ -155,9 +155,25 @@ def _cleanup(redis_url: str, queue: str, results: list) -> None:  # type: ignore
 def test_verify_log_task_on_a_real_redis_worker(redis_url: str, small_log: LedgerFactory, tmp_path: Path) -> None:
     queue = f"test-verify-{uuid.uuid4().hex[:12]}"
     cmd = [
-        sys.executable, "-m", "celery", "-A", "reports.celery_app", "worker",
-        "--queues", queue, "--concurrency", "1", "--pool", "prefork", "--loglevel", "INFO",
-        "--hostname", f"{queue}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "reports.celery_app",
+        "worker",
+        "--queues",
+        queue,
+        "--concurrency",
+        "1",
+        "--pool",
+        "prefork",
+        "--loglevel",
+        "INFO",
+        "--hostname",
+        f"{queue}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
     ]
     client = _client(redis_url, small_log)
     assert client.conf.result_backend == redis_url and client.conf.task_always_eager is False
@@ -171,11 +187,11 @@ def test_verify_log_task_on_a_real_redis_worker(redis_url: str, small_log: Ledge
             missing = client.send_task("reports.verify_log", args=[{"home": str(tmp_path / "none")}], queue=queue)
             sent += [first, second, missing]
             result = _get(first, proc, log)
-            assert _get(second, proc, log) == result                 # idempotent
+            assert _get(second, proc, log) == result  # idempotent
             checkpoint = result.pop("checkpoint")
             assert result == expected_report(small_log)
             assert checkpoint == small_log.ledger.log.latest_checkpoint()
-            with pytest.raises(TaskError) as err:                    # rebuilt from JSON as itself
+            with pytest.raises(TaskError) as err:  # rebuilt from JSON as itself
                 missing.get(timeout=TIMEOUT_S)
             assert err.value.code == "log_not_initialised" and str(tmp_path / "none") in err.value.message_en
             assert proc.poll() is None

@@ -45,10 +45,19 @@ DONOR = {"name": "李四", "id_number": "440301199001011234", "phone": "13800000
 SALT = bytes(range(16))
 
 
-def donation(project: str, amount: str, *, channel: str = "bank_transfer", donor_type: str = "individual",
-             restricted: bool = True, received_on: str = "2026-03-21", **over: object) -> dict:
-    return H.donation_data(project, amount, restricted=restricted, channel=channel, donor_type=donor_type,
-                           received_on=received_on, **over)
+def donation(
+    project: str,
+    amount: str,
+    *,
+    channel: str = "bank_transfer",
+    donor_type: str = "individual",
+    restricted: bool = True,
+    received_on: str = "2026-03-21",
+    **over: object,
+) -> dict:
+    return H.donation_data(
+        project, amount, restricted=restricted, channel=channel, donor_type=donor_type, received_on=received_on, **over
+    )
 
 
 class ReportWorld(StoreWorld):
@@ -60,63 +69,210 @@ class ReportWorld(StoreWorld):
         a = self.append
         ids = self.ids
         # figures of earlier years, reported in March 2026
-        for year, income, net in ((2023, "800000.00", "2000000.00"), (2024, "900000.00", "2200000.00"), (2025, "1000000.00", "2500000.00")):
-            ids[f"fin{year}"] = a(self.foundation_admin, "financials.reported", H.financials_data(H.FOUNDATION, year, total_income=income, net_assets=net))
-        ids["svc_fin2025"] = a(self.registrar, "financials.reported", H.financials_data(
-            H.SERVICE_ORG, 2025, total_income="300000.00", charitable_spending="200000.00", management_costs="50000.00",
-            fundraising_costs="0.00", total_spending="260000.00", net_assets="800000.00"))
-        a(self.fundraiser, "project.registered", H.project_data(SMALL, directed=True, start_date="2026-04-01", end_date="2026-06-30",
-                                                               title_zh="社区小微项目", target="1000.00"))
+        for year, income, net in (
+            (2023, "800000.00", "2000000.00"),
+            (2024, "900000.00", "2200000.00"),
+            (2025, "1000000.00", "2500000.00"),
+        ):
+            ids[f"fin{year}"] = a(
+                self.foundation_admin,
+                "financials.reported",
+                H.financials_data(H.FOUNDATION, year, total_income=income, net_assets=net),
+            )
+        ids["svc_fin2025"] = a(
+            self.registrar,
+            "financials.reported",
+            H.financials_data(
+                H.SERVICE_ORG,
+                2025,
+                total_income="300000.00",
+                charitable_spending="200000.00",
+                management_costs="50000.00",
+                fundraising_costs="0.00",
+                total_spending="260000.00",
+                net_assets="800000.00",
+            ),
+        )
+        a(
+            self.fundraiser,
+            "project.registered",
+            H.project_data(
+                SMALL,
+                directed=True,
+                start_date="2026-04-01",
+                end_date="2026-06-30",
+                title_zh="社区小微项目",
+                target="1000.00",
+            ),
+        )
         self.set_date("2026-03-21")
-        ids["d_bank"] = a(self.fundraiser, "donation.received", donation(
-            PUB, "10000.00", commitment=donor_commitment(DONOR, SALT), receipt_no="SZ-0001"))
-        ids["d_online"] = a(self.fundraiser, "donation.received", donation(PUB, "2500.50", channel="online_platform", donor_type="enterprise"))
-        ids["d_cash"] = a(self.fundraiser, "donation.received", donation(
-            PUB, "300.00", channel="cash", donor_type="anonymous", restricted=False, commitment=donor_commitment({}, b"\x02" * 16)))
-        ids["d_kind"] = a(self.fundraiser, "donation.received", donation(
-            PUB, "1200.00", channel="delivery", donor_type="foundation", kind="in_kind", in_kind_description="大米 100 袋（市场价）"))
+        ids["d_bank"] = a(
+            self.fundraiser,
+            "donation.received",
+            donation(PUB, "10000.00", commitment=donor_commitment(DONOR, SALT), receipt_no="SZ-0001"),
+        )
+        ids["d_online"] = a(
+            self.fundraiser,
+            "donation.received",
+            donation(PUB, "2500.50", channel="online_platform", donor_type="enterprise"),
+        )
+        ids["d_cash"] = a(
+            self.fundraiser,
+            "donation.received",
+            donation(
+                PUB,
+                "300.00",
+                channel="cash",
+                donor_type="anonymous",
+                restricted=False,
+                commitment=donor_commitment({}, b"\x02" * 16),
+            ),
+        )
+        ids["d_kind"] = a(
+            self.fundraiser,
+            "donation.received",
+            donation(
+                PUB,
+                "1200.00",
+                channel="delivery",
+                donor_type="foundation",
+                kind="in_kind",
+                in_kind_description="大米 100 袋（市场价）",
+            ),
+        )
         ids["d_dup"] = a(self.fundraiser, "donation.received", donation(PUB, "999.99"))
-        ids["c_dup"] = a(self.fundraiser, "entry.corrected", {"target": ids["d_dup"], "reason": "重复录入", "project": PUB,
-                                                              "amount": "999.99", "currency": "CNY"})
-        ids["d_gov"] = a(self.fundraiser, "donation.received", donation(
-            DIR, "50000.00", donor_type="government_purchase", restricted=False))
+        ids["c_dup"] = a(
+            self.fundraiser,
+            "entry.corrected",
+            {"target": ids["d_dup"], "reason": "重复录入", "project": PUB, "amount": "999.99", "currency": "CNY"},
+        )
+        ids["d_gov"] = a(
+            self.fundraiser,
+            "donation.received",
+            donation(DIR, "50000.00", donor_type="government_purchase", restricted=False),
+        )
         ids["alloc"] = a(self.fundraiser, "funds.allocated", H.allocation_data(PUB, "8000.00"))
-        ids["alloc_dir"] = a(self.fundraiser, "funds.allocated", H.allocation_data(
-            DIR, "30000.00", implementer=H.SERVICE_ORG_2, source="unrestricted"))
+        ids["alloc_dir"] = a(
+            self.fundraiser,
+            "funds.allocated",
+            H.allocation_data(DIR, "30000.00", implementer=H.SERVICE_ORG_2, source="unrestricted"),
+        )
         ids["pay_program"] = a(self.implementer, "funds.disbursed", H.disbursement_data(PUB, "5000.00"))
-        ids["pay_admin"] = a(self.implementer, "funds.disbursed", H.disbursement_data(PUB, "400.00", category="admin", payee="=SUM(A1:A9)"))
-        ids["pay_fr"] = a(self.implementer, "funds.disbursed", H.disbursement_data(PUB, "100.00", category="fundraising_cost"))
+        ids["pay_admin"] = a(
+            self.implementer,
+            "funds.disbursed",
+            H.disbursement_data(PUB, "400.00", category="admin", payee="=SUM(A1:A9)"),
+        )
+        ids["pay_fr"] = a(
+            self.implementer, "funds.disbursed", H.disbursement_data(PUB, "100.00", category="fundraising_cost")
+        )
         ids["pay_dir"] = a(self.implementer2, "funds.disbursed", H.disbursement_data(DIR, "20000.00"))
-        ids["ok"] = a(self.overseer, "attestation.recorded", {"target": ids["pay_program"], "verdict": "approved", "findings": "与发票一致"})
-        ids["flag"] = a(self.overseer, "attestation.recorded", {"target": ids["pay_admin"], "verdict": "flagged", "findings": "缺少合同"})
-        ids["sz1"] = a(self.foundation_admin, "sz.donation_filed", H.sz_filing_data("SZ-2026-001", [ids["d_bank"], ids["d_online"]]))
+        ids["ok"] = a(
+            self.overseer,
+            "attestation.recorded",
+            {"target": ids["pay_program"], "verdict": "approved", "findings": "与发票一致"},
+        )
+        ids["flag"] = a(
+            self.overseer,
+            "attestation.recorded",
+            {"target": ids["pay_admin"], "verdict": "flagged", "findings": "缺少合同"},
+        )
+        ids["sz1"] = a(
+            self.foundation_admin,
+            "sz.donation_filed",
+            H.sz_filing_data("SZ-2026-001", [ids["d_bank"], ids["d_online"]]),
+        )
         self.set_date("2026-04-02")
-        ids["sz1_reply"] = a(self.registrar, "sz.filing_replied", {"target": ids["sz1"], "decision": "approved", "replied_on": "2026-04-02"})
-        ids["sz2"] = a(self.fundraiser, "sz.donation_filed", H.sz_filing_data(
-            "SZ-2026-002", [ids["d_kind"]], filed_on="2026-04-02", emergency=True, accepted_on="2025-12-01"))
+        ids["sz1_reply"] = a(
+            self.registrar,
+            "sz.filing_replied",
+            {"target": ids["sz1"], "decision": "approved", "replied_on": "2026-04-02"},
+        )
+        ids["sz2"] = a(
+            self.fundraiser,
+            "sz.donation_filed",
+            H.sz_filing_data(
+                "SZ-2026-002", [ids["d_kind"]], filed_on="2026-04-02", emergency=True, accepted_on="2025-12-01"
+            ),
+        )
         ids["d_small"] = a(self.fundraiser, "donation.received", donation(SMALL, "800.00", received_on="2026-04-02"))
         a(self.fundraiser, "funds.allocated", H.allocation_data(SMALL, "800.00", allocated_on="2026-04-02"))
         self.set_date("2026-05-20")
-        ids["prog1"] = a(self.implementer, "progress.reported", {"project": PUB, "period_start": "2026-03-01", "period_end": "2026-05-31",
-                                                                  "summary": "助餐 1,200 份", "beneficiaries": 60, "evidence": [H.sha("p1")]})
+        ids["prog1"] = a(
+            self.implementer,
+            "progress.reported",
+            {
+                "project": PUB,
+                "period_start": "2026-03-01",
+                "period_end": "2026-05-31",
+                "summary": "助餐 1,200 份",
+                "beneficiaries": 60,
+                "evidence": [H.sha("p1")],
+            },
+        )
         a(self.implementer, "funds.disbursed", H.disbursement_data(SMALL, "600.00", paid_on="2026-05-20"))
         self.set_date("2026-07-10")
-        ids["close_small"] = a(self.fundraiser, "project.closed", {
-            "project": SMALL, "closed_on": "2026-07-10", "summary": "项目完成", "currency": "CNY", "surplus": "200.00",
-            "surplus_handling": "similar_purpose", "surplus_note": "转入同类项目"})
+        ids["close_small"] = a(
+            self.fundraiser,
+            "project.closed",
+            {
+                "project": SMALL,
+                "closed_on": "2026-07-10",
+                "summary": "项目完成",
+                "currency": "CNY",
+                "surplus": "200.00",
+                "surplus_handling": "similar_purpose",
+                "surplus_note": "转入同类项目",
+            },
+        )
         self.set_date("2026-09-10")
-        ids["prog2"] = a(self.implementer, "progress.reported", {"project": PUB, "period_start": "2026-06-01", "period_end": "2026-08-31",
-                                                                  "summary": "探访 40 户", "beneficiaries": 40, "evidence": []})
+        ids["prog2"] = a(
+            self.implementer,
+            "progress.reported",
+            {
+                "project": PUB,
+                "period_start": "2026-06-01",
+                "period_end": "2026-08-31",
+                "summary": "探访 40 户",
+                "beneficiaries": 40,
+                "evidence": [],
+            },
+        )
         self.set_date("2027-04-10")
-        ids["fin2026"] = a(self.foundation_admin, "financials.reported", H.financials_data(
-            H.FOUNDATION, 2026, total_income="1200000.00", charitable_spending="650000.00", management_costs="120000.00",
-            fundraising_costs="30000.00", total_spending="820000.00", net_assets="2600000.00"))
-        ids["svc_fin2026"] = a(self.registrar, "financials.reported", H.financials_data(
-            H.SERVICE_ORG, 2026, total_income="320000.00", charitable_spending="50000.00", management_costs="60000.00",
-            fundraising_costs="0.00", total_spending="150000.00", net_assets="700000.00"))
+        ids["fin2026"] = a(
+            self.foundation_admin,
+            "financials.reported",
+            H.financials_data(
+                H.FOUNDATION,
+                2026,
+                total_income="1200000.00",
+                charitable_spending="650000.00",
+                management_costs="120000.00",
+                fundraising_costs="30000.00",
+                total_spending="820000.00",
+                net_assets="2600000.00",
+            ),
+        )
+        ids["svc_fin2026"] = a(
+            self.registrar,
+            "financials.reported",
+            H.financials_data(
+                H.SERVICE_ORG,
+                2026,
+                total_income="320000.00",
+                charitable_spending="50000.00",
+                management_costs="60000.00",
+                fundraising_costs="0.00",
+                total_spending="150000.00",
+                net_assets="700000.00",
+            ),
+        )
         self.set_date("2027-04-20")
-        ids["audit2026"] = a(self.auditor, "audit.opinion", {"org": H.FOUNDATION, "year": 2026, "opinion": "unqualified",
-                                                              "report_sha256": H.sha("audit-2026")})
+        ids["audit2026"] = a(
+            self.auditor,
+            "audit.opinion",
+            {"org": H.FOUNDATION, "year": 2026, "opinion": "unqualified", "report_sha256": H.sha("audit-2026")},
+        )
         self.set_date("2027-06-15")
         ids["last"] = a(self.registrar, "org.updated", {"org": H.SMALL_GROUP, "name_en": "Taoyuan Elderly Mutual Aid"})
 

@@ -35,9 +35,9 @@ NEXT_ORIGIN = H.ORIGIN + "/2027"
 class ShardedWorld:
     world: StoreWorld
     witness_key: str
-    sealed_size: int                    # log 0's final size (= position of log 1's genesis)
-    receipts: dict[str, str] = field(default_factory=dict)   # "old" / "new" -> receipt code
-    ids: dict[str, str] = field(default_factory=dict)        # name -> leaf hash
+    sealed_size: int  # log 0's final size (= position of log 1's genesis)
+    receipts: dict[str, str] = field(default_factory=dict)  # "old" / "new" -> receipt code
+    ids: dict[str, str] = field(default_factory=dict)  # name -> leaf hash
     witnessed: dict[int, int] = field(default_factory=dict)  # shard -> latest size a witness cosigned
 
     @property
@@ -82,7 +82,9 @@ def build_sharded_world(home: Path, database_url: str | None = None) -> ShardedW
     donate("old", "1234.50", "2026-03-21", receipt=True)
     donate("old2", "500.00", "2026-03-21")
     w.set_date("2026-04-02")
-    ids["alloc"] = w.append(w.fundraiser, "funds.allocated", H.allocation_data(pub, "1000.00", allocated_on="2026-04-02"))
+    ids["alloc"] = w.append(
+        w.fundraiser, "funds.allocated", H.allocation_data(pub, "1000.00", allocated_on="2026-04-02")
+    )
     w.set_date("2026-04-20")
     ids["pay"] = w.append(w.implementer, "funds.disbursed", H.disbursement_data(pub, "600.00", paid_on="2026-04-20"))
     witness_now(0)  # a checkpoint in the middle of log 0 (the proofs use its final one)
@@ -115,8 +117,12 @@ def build_sharded_world(home: Path, database_url: str | None = None) -> ShardedW
     donate("late", "88.00", "2027-01-06", project=w.DIR)
 
     return ShardedWorld(
-        world=w, witness_key=format_witness_key(WITNESS_NAME, witness.public), sealed_size=sealed.size,
-        receipts=receipts, ids=ids, witnessed=witnessed,
+        world=w,
+        witness_key=format_witness_key(WITNESS_NAME, witness.public),
+        sealed_size=sealed.size,
+        receipts=receipts,
+        ids=ids,
+        witnessed=witnessed,
     )
 
 

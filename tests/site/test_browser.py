@@ -119,10 +119,15 @@ def test_language_switch_on_every_page(page, server):
     # the choice sticks (cookie) as one moves on, and can be switched back anywhere
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Projects").click()
     page.wait_for_load_state()
-    assert page.locator("html").get_attribute("lang") == "en" and "projects found" in page.locator("#result-count").inner_text()
+    assert (
+        page.locator("html").get_attribute("lang") == "en"
+        and "projects found" in page.locator("#result-count").inner_text()
+    )
     page.get_by_role("link", name="中文").click()
     page.wait_for_load_state()
-    assert page.locator("html").get_attribute("lang") == "zh-CN" and "找到" in page.locator("#result-count").inner_text()
+    assert (
+        page.locator("html").get_attribute("lang") == "zh-CN" and "找到" in page.locator("#result-count").inner_text()
+    )
     page.watch.check()
 
 
@@ -176,8 +181,14 @@ def test_project_page_and_fund_flow(page, server):
 def test_other_pages_render_without_failed_requests(page, server, site_world):
     from tests.domain import helpers as H
 
-    for path, name in ((f"/organisations/{H.FOUNDATION}", "organisation"), (f"/overseers/{H.OVERSIGHT}", "overseer"), ("/ledger", "ledger"),
-                       ("/checkpoints", "checkpoints"), ("/how-to-verify", "how-to-verify"), ("/reports", "reports")):
+    for path, name in (
+        (f"/organisations/{H.FOUNDATION}", "organisation"),
+        (f"/overseers/{H.OVERSIGHT}", "overseer"),
+        ("/ledger", "ledger"),
+        ("/checkpoints", "checkpoints"),
+        ("/how-to-verify", "how-to-verify"),
+        ("/reports", "reports"),
+    ):
         page.goto(server + path)
         assert page.locator("h1").count() == 1
         shoot(page, name)

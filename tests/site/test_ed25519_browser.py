@@ -4,7 +4,6 @@ Chromium, as verify.js's ed25519() does, and gets PyNaCl's verdict."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any

@@ -33,7 +33,11 @@ def extracted() -> set[str]:
 def test_every_message_has_a_chinese_translation() -> None:
     with open(PO, "rb") as f:
         catalog = read_po(f, locale="zh_CN")
-    translated = {(m.id[0] if isinstance(m.id, tuple) else m.id) for m in catalog if m.id and all(m.string if isinstance(m.string, tuple) else [m.string])}
+    translated = {
+        (m.id[0] if isinstance(m.id, tuple) else m.id)
+        for m in catalog
+        if m.id and all(m.string if isinstance(m.string, tuple) else [m.string])
+    }
     messages = extracted()
     assert len(messages) > 300
     missing = sorted(messages - translated)
@@ -46,7 +50,9 @@ def test_every_message_has_a_chinese_translation() -> None:
             assert set(re.findall(r"%\((\w+)\)s", m.id)) == set(re.findall(r"%\((\w+)\)s", m.string)), m.id
 
 
-def test_the_catalog_compiles_from_the_po_file_when_the_mo_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_catalog_compiles_from_the_po_file_when_the_mo_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     copy = tmp_path / "locale" / "zh_CN" / "LC_MESSAGES"
     copy.mkdir(parents=True)
     shutil.copy(PO, copy / "messages.po")
@@ -63,9 +69,19 @@ def test_the_catalog_compiles_from_the_po_file_when_the_mo_is_missing(tmp_path: 
         i18n.translations.cache_clear()
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("zh-CN", "zh_CN"), ("zh", "zh_CN"), ("zh_cn", "zh_CN"), ("en", "en"), ("en-GB", "en"), ("fr", None), ("", None), (None, None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("zh-CN", "zh_CN"),
+        ("zh", "zh_CN"),
+        ("zh_cn", "zh_CN"),
+        ("en", "en"),
+        ("en-GB", "en"),
+        ("fr", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_lang_values(value: str | None, expected: str | None) -> None:
     assert parse_lang(value) == expected
 
@@ -74,7 +90,7 @@ def test_amounts_from_integer_fen_and_dates_per_locale() -> None:
     zh, en = Formatter("zh_CN"), Formatter("en")
     assert zh.money(123450, "CNY") == en.money(123450, "CNY") == "¥1,234.50"
     assert zh.money(-5, "CNY") == "-¥0.05"
-    assert zh.money(10**13, "CNY") == "¥100,000,000,000.00"   # the largest amount, exactly
+    assert zh.money(10**13, "CNY") == "¥100,000,000,000.00"  # the largest amount, exactly
     assert en.money(1234, "JPY").endswith("1,234")
     assert en.money(99, "HKD") == "HK$0.99"
     assert zh.amount_text("1234.50", "CNY") == "¥1,234.50"

@@ -13,7 +13,9 @@ def test_create_app_mounts_the_site(site_world: SiteWorld) -> None:
     app_module = pytest.importorskip("api.app")
     from api.config import ApiSettings
 
-    app = app_module.create_app(site_world.ledger, api_settings=ApiSettings(witness_keys=(parse_witness_key(site_world.witness_key),)))
+    app = app_module.create_app(
+        site_world.ledger, api_settings=ApiSettings(witness_keys=(parse_witness_key(site_world.witness_key),))
+    )
     with TestClient(app) as client:
         home = client.get("/")
         assert home.status_code == 200 and "慈善透明账本" in home.text

@@ -34,7 +34,7 @@ def on_day(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def table(page: str, element_id: str) -> str:
     start = page.index(f'id="{element_id}"')
-    return page[start: page.index("</table>", start)]
+    return page[start : page.index("</table>", start)]
 
 
 def rows(page: str, element_id: str, attrs: str) -> list[tuple[str, ...]]:
@@ -55,13 +55,17 @@ def seq(site_world, name: str) -> int:  # type: ignore[no-untyped-def]
 
 def test_project_page_shows_its_overdue_disclosure(client):
     page = client.get(f"/projects/{DIR}?lang=en").text
-    notice = page[page.index('id="overdue-notice"'): page.index("</p>", page.index('id="overdue-notice"'))]
-    assert re.findall(r'data-rule="(\w+)" data-due="([\d-]+)" data-days="(\d+)"', notice) == [("progress_disclosure", "2026-06-01", "4")]
+    notice = page[page.index('id="overdue-notice"') : page.index("</p>", page.index('id="overdue-notice"'))]
+    assert re.findall(r'data-rule="(\w+)" data-due="([\d-]+)" data-days="(\d+)"', notice) == [
+        ("progress_disclosure", "2026-06-01", "4")
+    ]
     assert "1 required disclosure is overdue" in text_of(notice) and "Jun 1, 2026" in text_of(notice)
     # the table: the first period missing, the two later ones (due 1 September and 1 December;
     # 1 March 2027 is past the end) and the final disclosure not yet due
     statuses = rows(page, "disclosures", r'data-rule="(\w+)" data-status="(\w+)"')
-    assert statuses == [("progress_disclosure", "missing")] + [("progress_disclosure", "due")] * 2 + [("final_disclosure", "due")]
+    assert statuses == [("progress_disclosure", "missing")] + [("progress_disclosure", "due")] * 2 + [
+        ("final_disclosure", "due")
+    ]
     zh = client.get(f"/projects/{DIR}?lang=zh-CN").text
     assert "1 项应公开事项已逾期" in text_of(zh) and "逾期 4 天" in text_of(zh)
 
@@ -71,10 +75,12 @@ def test_project_page_without_overdue_items_says_when_each_was_made(client, site
     assert 'id="overdue-notice"' not in page
     disclosures = table(page, "disclosures")
     assert rows(page, "disclosures", r'data-rule="(\w+)" data-status="(\w+)"')[:3] == [
-        ("plan_filing", "on_time"), ("progress_disclosure", "on_time"), ("progress_disclosure", "due"),
+        ("plan_filing", "on_time"),
+        ("progress_disclosure", "on_time"),
+        ("progress_disclosure", "due"),
     ]
     # the first period was made by the progress report of 25 May, linked
-    first = disclosures[disclosures.index('data-rule="progress_disclosure"'):]
+    first = disclosures[disclosures.index('data-rule="progress_disclosure"') :]
     first = first[: first.index("</tr>")]
     assert "May 25, 2026" in text_of(first) and f'href="/ledger/{seq(site_world, "progress1")}"' in first
 
@@ -84,7 +90,9 @@ def test_project_page_without_overdue_items_says_when_each_was_made(client, site
 
 def test_foundation_page_lists_what_it_owes(client):
     page = client.get(f"/organisations/{H.FOUNDATION}?lang=en").text
-    items = rows(page, "org-deadlines", r'data-rule="(\w+)" data-status="(\w+)" data-subject="([^"]+)" data-days="(\d+)"')
+    items = rows(
+        page, "org-deadlines", r'data-rule="(\w+)" data-status="(\w+)" data-subject="([^"]+)" data-days="(\d+)"'
+    )
     # its own annual report (an audit opinion is not the report), then every project it raises
     # money for that has not disclosed its first quarter
     assert items[0] == ("annual_report", "overdue", f"{H.FOUNDATION}/2025", "5")
@@ -127,16 +135,20 @@ def test_desk_shows_the_same_view_as_the_api(client, site_world):
     assert amounts == ["4000000", "2000000", "800000", "900000", "50000", "30000"]  # the correction repeats 300.00
     # its one flag, still open, on the audit fee
     assert rows(page, "findings", r'data-attestation="(\w+)" data-status="(\w+)"') == [(ids["flag"], "open")]
-    assert "审计费用缺少合同" in table(page, "findings") and f'href="/ledger/{seq(site_world, "pay3")}"' in table(page, "findings")
+    assert "审计费用缺少合同" in table(page, "findings") and f'href="/ledger/{seq(site_world, "pay3")}"' in table(
+        page, "findings"
+    )
     assert [(f["attestation"], f["status"]) for f in view["findings"]] == [(ids["flag"], "open")]
     # overdue: every project's first progress disclosure but PUB's, and the annual reports of
     # the foundation and both implementers (not of the community group, which has no part here)
     overdue = rows(page, "overdue", r'data-rule="(\w+)" data-subject="([^"]+)" data-days="(\d+)"')
     assert overdue == [(i["rule"], i["subject"], str(i["days"])) for i in view["overdue"]]
-    assert sorted(s for r, s, d in overdue if r == "annual_report") == sorted(f"{o}/2025" for o in (H.FOUNDATION, H.SERVICE_ORG, H.SERVICE_ORG_2))
+    assert sorted(s for r, s, d in overdue if r == "annual_report") == sorted(
+        f"{o}/2025" for o in (H.FOUNDATION, H.SERVICE_ORG, H.SERVICE_ORG_2)
+    )
     assert sorted(s for r, s, d in overdue if r == "progress_disclosure") == sorted([DIR, *DIRECTED])
     assert {d for r, s, d in overdue} == {"5", "4"}
-    assert re.findall(r'<li><a href="/projects/([^"]+)"', page[page.index('id="desk-projects"'):]) == view["projects"]
+    assert re.findall(r'<li><a href="/projects/([^"]+)"', page[page.index('id="desk-projects"') :]) == view["projects"]
     assert 'id="risk-note"' in page and "near_threshold" not in page
 
 

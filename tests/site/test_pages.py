@@ -64,7 +64,11 @@ def test_home_totals_are_the_sums_of_the_project_funds(client, site_world):
     page = r.text
     raised = scalar(site_world, select(func.sum(FUND.c.raised_minor)))
     assert raised == live_sum(site_world, DONATION) > 0
-    for name, column in (("raised", FUND.c.raised_minor), ("allocated", FUND.c.allocated_minor), ("disbursed", FUND.c.disbursed_minor)):
+    for name, column in (
+        ("raised", FUND.c.raised_minor),
+        ("allocated", FUND.c.allocated_minor),
+        ("disbursed", FUND.c.disbursed_minor),
+    ):
         expected = scalar(site_world, select(func.sum(column)))
         assert re.search(rf'data-minor="{expected}"', page), name
     assert "¥79,734.17" in page  # 80,100.17 received, 300.00 reversed, 66.00 after: see world.py
@@ -92,8 +96,19 @@ def test_pages_are_chinese_by_default_and_switch_to_english(client):
 
 
 def test_every_page_links_both_languages(client):
-    for url in ("/", "/projects", f"/projects/{PUB}", "/verify", "/ledger", "/ledger/3", "/checkpoints", "/how-to-verify", "/reports", "/organisations",
-                f"/overseers/{H.OVERSIGHT}"):
+    for url in (
+        "/",
+        "/projects",
+        f"/projects/{PUB}",
+        "/verify",
+        "/ledger",
+        "/ledger/3",
+        "/checkpoints",
+        "/how-to-verify",
+        "/reports",
+        "/organisations",
+        f"/overseers/{H.OVERSIGHT}",
+    ):
         page = client.get(url).text
         assert 'hreflang="en"' in page and 'hreflang="zh-CN"' in page, url
 
@@ -148,7 +163,7 @@ def test_project_figures_match_the_projections(client, site_world):
         assert re.search(rf'data-category="{category}">.*?data-minor="{expected}"', page, flags=re.S), category
     # the fund-flow table: what donors gave adds up to what was raised; what went out of the
     # project adds up to it too (allocations + not yet allocated)
-    table = page[page.index('id="flow-table"'):]
+    table = page[page.index('id="flow-table"') :]
     table = table[: table.index("</table>")]
     rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td class=\"num\" data-minor=\"(\d+)\"", table)
     title = "长者助餐计划"
@@ -218,7 +233,7 @@ def test_organisation_page_figures(client, site_world):
     assert 'id="qualification">是<' in page
     assert "无保留意见" in page and H.sha("audit-2025")[:16] in page
     flagged = site_world.ledger.log.seq_of(site_world.ids["pay3"])
-    flags = page[page.index('id="flags"'):]
+    flags = page[page.index('id="flags"') :]
     assert f'href="/ledger/{flagged}"' in flags[: flags.index("</ul>")]
     page = client.get(f"/organisations/{H.SERVICE_ORG}").text
     spent = live_sum(site_world, DISBURSEMENT, implementer=H.SERVICE_ORG)
@@ -246,7 +261,7 @@ def test_verify_page_shows_the_donation_trace_and_a_checkable_proof(client, site
     unallocated, allocated = minor_of(page, "tr-unallocated"), minor_of(page, "tr-allocated")
     disbursed, undisbursed = minor_of(page, "tr-disbursed"), minor_of(page, "tr-undisbursed")
     assert unallocated + allocated == 123_450 and allocated == disbursed + undisbursed
-    parts = re.findall(r'<td class="num" data-minor="(\d+)">', page[page.index('id="trace-payments"'):])
+    parts = re.findall(r'<td class="num" data-minor="(\d+)">', page[page.index('id="trace-payments"') :])
     assert sum(map(int, parts)) == disbursed > 0
     # the proof data checks out with the ledger's own verifiers
     d = proof_data(page)
@@ -255,16 +270,21 @@ def test_verify_page_shows_the_donation_trace_and_a_checkable_proof(client, site
     assert d["index"] == site_world.receipt_seq and d["size"] == site_world.witnessed_size
     assert merkle.leaf_hash(leaf).hex() == d["leaf_hash"] == site_world.receipt_id
     checkpoint = verify_checkpoint(d["note"], d["vkey"])
-    merkle.verify_inclusion(merkle.leaf_hash(leaf), d["index"], d["size"], [bytes.fromhex(h) for h in d["proof"]], checkpoint.root)
+    merkle.verify_inclusion(
+        merkle.leaf_hash(leaf), d["index"], d["size"], [bytes.fromhex(h) for h in d["proof"]], checkpoint.root
+    )
     assert [c.name for c in verify_cosignatures(d["note"], d["witnesses"])] == [WITNESS_NAME]
     assert d["vkey"] == log_vkey(site_world.ledger.log)
     assert hashlib.sha256(base64.b64decode(d["signer_public_key"])).hexdigest() == d["signer"]
 
 
-@pytest.mark.parametrize(("code", "status", "message"), [
-    ("not a code", 400, "收据码"),
-    ("D25-AAAQEAYEAUDAOCAJBIFQYDIOB4-Z", 400, "收据码"),
-])
+@pytest.mark.parametrize(
+    ("code", "status", "message"),
+    [
+        ("not a code", 400, "收据码"),
+        ("D25-AAAQEAYEAUDAOCAJBIFQYDIOB4-Z", 400, "收据码"),
+    ],
+)
 def test_verify_refuses_bad_codes(client, code, status, message):
     r = client.post("/verify", data={"code": code})
     assert r.status_code == status and message in r.text and 'role="alert"' in r.text
@@ -314,7 +334,9 @@ def test_entry_page_shows_the_leaf_signature_signer_and_links(client, site_world
     assert f'href="/ledger/{seq}"' in page and "通过" in page
     d = proof_data(page)
     checkpoint = verify_checkpoint(d["note"], d["vkey"])
-    merkle.verify_inclusion(bytes.fromhex(d["leaf_hash"]), target, d["size"], [bytes.fromhex(h) for h in d["proof"]], checkpoint.root)
+    merkle.verify_inclusion(
+        bytes.fromhex(d["leaf_hash"]), target, d["size"], [bytes.fromhex(h) for h in d["proof"]], checkpoint.root
+    )
     assert client.get("/ledger/999999").status_code == 404
 
 
@@ -334,8 +356,20 @@ def test_reports_page_lists_published_reports(client, site_world):
 
 # --- qualities --------------------------------------------------------------------------------
 
-PAGES = ("/", "/projects", f"/projects/{PUB}", f"/organisations/{H.FOUNDATION}", "/verify", "/ledger", "/ledger/30",
-         "/checkpoints", "/how-to-verify", "/reports", "/organisations", f"/overseers/{H.OVERSIGHT}")
+PAGES = (
+    "/",
+    "/projects",
+    f"/projects/{PUB}",
+    f"/organisations/{H.FOUNDATION}",
+    "/verify",
+    "/ledger",
+    "/ledger/30",
+    "/checkpoints",
+    "/how-to-verify",
+    "/reports",
+    "/organisations",
+    f"/overseers/{H.OVERSIGHT}",
+)
 
 
 @pytest.mark.parametrize("url", PAGES)

@@ -64,7 +64,9 @@ def api_app(site_world: SiteWorld) -> Litestar:
     from api.config import ApiSettings
     from ledger.checkpoint import parse_witness_key
 
-    return create_app(site_world.ledger, api_settings=ApiSettings(witness_keys=(parse_witness_key(site_world.witness_key),)))
+    return create_app(
+        site_world.ledger, api_settings=ApiSettings(witness_keys=(parse_witness_key(site_world.witness_key),))
+    )
 
 
 @pytest.fixture
@@ -123,7 +125,9 @@ def test_forged_codes_are_not_found_by_the_site(site_world: SiteWorld, client: T
         no_amount(r.text, minor)
 
 
-def test_genuine_codes_prove_themselves_with_or_without_a_record_and_after_erasure(site_world: SiteWorld, api: TestClient, client: TestClient) -> None:
+def test_genuine_codes_prove_themselves_with_or_without_a_record_and_after_erasure(
+    site_world: SiteWorld, api: TestClient, client: TestClient
+) -> None:
     for name in ("record", "no_record", "erased", "legacy"):
         code, seq, minor = cases(site_world)[name]
         r = api.post(TRACE, json={"code": code})
@@ -133,7 +137,9 @@ def test_genuine_codes_prove_themselves_with_or_without_a_record_and_after_erasu
         assert page.status_code == 200 and f'id="don-amount" data-minor="{minor}"' in page.text, name
 
 
-def test_a_legacy_donation_is_not_found_once_its_salt_is_erased(site_world: SiteWorld, api: TestClient, client: TestClient) -> None:
+def test_a_legacy_donation_is_not_found_once_its_salt_is_erased(
+    site_world: SiteWorld, api: TestClient, client: TestClient
+) -> None:
     """Without the log's commitment nothing proves the code once the store forgets the salt
     (docs/protocol.md): not found, rather than shown to whoever knows the seq."""
     code, _, minor = site_world.receipts["legacy_erased"]
@@ -165,7 +171,7 @@ def test_the_secret_is_compared_in_constant_time(site_world: SiteWorld, monkeypa
         return original(a, b)
 
     monkeypatch.setattr(privacy.hmac, "compare_digest", spy)
-    code, seq, _ = site_world.receipts["no_record"]
+    _code, seq, _ = site_world.receipts["no_record"]
     committed = parse_json(site_world.ledger.log.leaf(seq))["body"]["data"]["receipt"]
     forged = forge(seq)
     with pytest.raises(LedgerError) as err:
@@ -175,18 +181,21 @@ def test_the_secret_is_compared_in_constant_time(site_world: SiteWorld, monkeypa
     assert calls == [(expected.encode(), committed.encode())]
 
 
-@pytest.mark.parametrize("typed", [
-    pytest.param(full_width, id="full-width"),
-    pytest.param(lambda c: " ".join(c), id="spaces-everywhere"),
-    pytest.param(lambda c: "\u3000" + c + " \n", id="ideographic-space-and-newline-around"),
-    pytest.param(lambda c: c.replace("-", "\u2013"), id="en-dash"),
-    pytest.param(lambda c: c.replace("-", "\u2014"), id="em-dash"),
-    pytest.param(lambda c: c.replace("-", "\u2014\u2014"), id="double-em-dash-of-chinese-ime"),
-    pytest.param(lambda c: c.replace("-", "\u2212"), id="minus-sign"),
-    pytest.param(lambda c: c.replace("-", "\uff0d"), id="full-width-hyphen"),
-    pytest.param(str.lower, id="lower-case"),
-    pytest.param(lambda c: full_width(c.lower()).replace("\uff0d", " \u2014 "), id="all-at-once"),
-])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        pytest.param(full_width, id="full-width"),
+        pytest.param(lambda c: " ".join(c), id="spaces-everywhere"),
+        pytest.param(lambda c: "\u3000" + c + " \n", id="ideographic-space-and-newline-around"),
+        pytest.param(lambda c: c.replace("-", "\u2013"), id="en-dash"),
+        pytest.param(lambda c: c.replace("-", "\u2014"), id="em-dash"),
+        pytest.param(lambda c: c.replace("-", "\u2014\u2014"), id="double-em-dash-of-chinese-ime"),
+        pytest.param(lambda c: c.replace("-", "\u2212"), id="minus-sign"),
+        pytest.param(lambda c: c.replace("-", "\uff0d"), id="full-width-hyphen"),
+        pytest.param(str.lower, id="lower-case"),
+        pytest.param(lambda c: full_width(c.lower()).replace("\uff0d", " \u2014 "), id="all-at-once"),
+    ],
+)
 def test_what_donors_type_is_read(site_world: SiteWorld, api: TestClient, client: TestClient, typed: Any) -> None:
     code, seq, minor = site_world.receipts["no_record"]
     assert api.post(TRACE, json={"code": typed(code)}).json()["donation"]["seq"] == seq
@@ -196,7 +205,7 @@ def test_what_donors_type_is_read(site_world: SiteWorld, api: TestClient, client
 
 def test_lookalikes_outside_the_grammar_are_refused(site_world: SiteWorld, api: TestClient) -> None:
     code, _, _ = site_world.receipts["no_record"]
-    arabic_digits = code[0] + "".join(chr(0x0660 + int(d)) for d in code[1:code.index("-")]) + code[code.index("-"):]
+    arabic_digits = code[0] + "".join(chr(0x0660 + int(d)) for d in code[1 : code.index("-")]) + code[code.index("-") :]
     for bad in (arabic_digits, code.replace("-", "\u200b-"), code + "\u202e", code.replace("-", ""), "x" * 500):
         r = api.post(TRACE, json={"code": bad})
         assert r.status_code == 400 and r.json()["code"] == "receipt_code_invalid", bad
@@ -217,12 +226,16 @@ def test_codes_never_travel_in_addresses(site_world: SiteWorld, api: TestClient)
     assert re.search(r'<form method="post" action="/verify"', form)
 
 
-def test_the_access_log_never_prints_a_code(site_world: SiteWorld, api_app: Litestar, capfd: pytest.CaptureFixture[str]) -> None:
+def test_the_access_log_never_prints_a_code(
+    site_world: SiteWorld, api_app: Litestar, capfd: pytest.CaptureFixture[str]
+) -> None:
     import uvicorn
 
     code = site_world.receipt_code
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(api_app, host="127.0.0.1", port=port, log_level="info", access_log=True, lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(api_app, host="127.0.0.1", port=port, log_level="info", access_log=True, lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 20

@@ -75,7 +75,9 @@ def check_proof(d: dict[str, Any], leaf: bytes, vkey: str, root_hex: str | None 
     assert checkpoint.size == d["size"]
     if root_hex is not None:
         assert checkpoint.root.hex() == root_hex
-    merkle.verify_inclusion(merkle.leaf_hash(leaf), d["index"], d["size"], [bytes.fromhex(h) for h in d["proof"]], checkpoint.root)
+    merkle.verify_inclusion(
+        merkle.leaf_hash(leaf), d["index"], d["size"], [bytes.fromhex(h) for h in d["proof"]], checkpoint.root
+    )
 
 
 # --- the entry page ---------------------------------------------------------------------------
@@ -125,7 +127,7 @@ def test_the_seal_and_the_continuing_genesis_link_the_logs(client, sharded):
     link = re.search(r'<li id="sealed-link">(.*?)</li>', zh, flags=re.S)
     assert link and f'href="/ledger/{genesis}"' in link.group(1) and NEXT_ORIGIN in link.group(1)
     en = client.get(f"/ledger/{seal}?lang=en").text
-    assert "Entry #%d: Log sealed" % seal in text_of(en) and "The log (its checkpoint key)" in text_of(en)
+    assert f"Entry #{seal}: Log sealed" in text_of(en) and "The log (its checkpoint key)" in text_of(en)
     # both are signed with the log key, which the page hands to the browser
     for position in (seal, genesis):
         d = proof_data(client.get(f"/ledger/{position}").text)
@@ -163,7 +165,10 @@ def test_verify_a_donation_in_the_sealed_log(client, sharded):
     assert f"seq {d['index']} in the log {H.ORIGIN} (year 2026)" in text
     assert "proof below is against its final checkpoint (28 entries)" in text
     # witnessing is the browser's finding (k of n witnesses the user trusts), not the site's word
-    assert "A witness cosigned it." not in text and "Whether witnesses you trust cosigned it is shown by the check below" in text
+    assert (
+        "A witness cosigned it." not in text
+        and "Whether witnesses you trust cosigned it is shown by the check below" in text
+    )
 
 
 def test_verify_a_donation_in_the_new_log(client, sharded):
@@ -185,8 +190,10 @@ def test_verify_a_donation_in_the_new_log(client, sharded):
 
 
 def chain_rows(page: str) -> list[tuple[str, str, str, str]]:
-    table = page[page.index('id="chain"'): page.index("</table>", page.index('id="chain"'))]
-    return re.findall(r'<tr data-log="(\d+)" data-origin="([^"]+)" data-sealed="(\w+)"[^>]*>(.*?)</tr>', table, flags=re.S)
+    table = page[page.index('id="chain"') : page.index("</table>", page.index('id="chain"'))]
+    return re.findall(
+        r'<tr data-log="(\d+)" data-origin="([^"]+)" data-sealed="(\w+)"[^>]*>(.*?)</tr>', table, flags=re.S
+    )
 
 
 def test_checkpoints_page_shows_the_chain_and_the_active_log(client, sharded):
@@ -231,7 +238,7 @@ def test_ledger_and_how_to_verify_show_the_chain(client, sharded):
     total = active.base + active.size
     page = client.get("/ledger?lang=en").text
     assert f"{total} entries so far" in text_of(page)
-    chain = page[page.index('id="chain-logs"'): page.index("</section>", page.index('id="chain-logs"'))]
+    chain = page[page.index('id="chain-logs"') : page.index("</section>", page.index('id="chain-logs"'))]
     assert H.ORIGIN in chain and NEXT_ORIGIN in chain and f'href="/ledger/{sharded.sealed_size}"' in chain
     assert re.findall(r'data-type="([a-z._]+)"', page)[: total - sharded.sealed_size][-1] == "registry.genesis"
     assert "Next log opened" in text_of(page) and "Log sealed" in text_of(page)
@@ -261,8 +268,16 @@ def test_project_download_holds_entries_of_every_log(client, sharded):
     assert sharded.position("new") in seqs and sharded.position("late") in seqs
     for e in body["entries"]:
         base = next(g["first_seq"] for g in body["logs"] if g["origin"] == e["log"])
-        assert e["seq"] == base + e["log_seq"] and e["leaf"]["seq"] == e["log_seq"] and e["leaf"]["body"]["log"] == e["log"]
-        assert merkle.leaf_hash(canonical_bytes(e["leaf"])).hex() == e["leaf_hash"] == merkle.leaf_hash(store.leaf(e["seq"])).hex()
+        assert (
+            e["seq"] == base + e["log_seq"]
+            and e["leaf"]["seq"] == e["log_seq"]
+            and e["leaf"]["body"]["log"] == e["log"]
+        )
+        assert (
+            merkle.leaf_hash(canonical_bytes(e["leaf"])).hex()
+            == e["leaf_hash"]
+            == merkle.leaf_hash(store.leaf(e["seq"])).hex()
+        )
 
 
 def test_pages_link_both_languages_and_translate_the_chain(client, sharded):
@@ -273,8 +288,17 @@ def test_pages_link_both_languages_and_translate_the_chain(client, sharded):
     assert "The chain of logs" in client.get("/checkpoints?lang=en").text
 
 
-SHARD_PAGES = ("/", "/ledger", "/checkpoints", "/checkpoints?log=0", "/how-to-verify", "/ledger/22", "/ledger/27", "/ledger/28",
-               "/ledger/30")
+SHARD_PAGES = (
+    "/",
+    "/ledger",
+    "/checkpoints",
+    "/checkpoints?log=0",
+    "/how-to-verify",
+    "/ledger/22",
+    "/ledger/27",
+    "/ledger/28",
+    "/ledger/30",
+)
 
 
 @pytest.mark.parametrize("url", SHARD_PAGES)

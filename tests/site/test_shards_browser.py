@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from tests.domain import helpers as H
 from tests.site.browsing import chromium, serving, shoot, watched_page
 from tests.site.conftest import make_app
 from tests.site.shard_world import NEXT_ORIGIN, WITNESS_NAME, ShardedWorld, build_sharded_world
-from tests.domain import helpers as H
 
 pytestmark = pytest.mark.browser
 
@@ -48,7 +48,11 @@ def checked(page: Any) -> tuple[str, list[str], list[str]]:
     """The check's result: its state, and the texts of the passed and failed items."""
     page.wait_for_selector("#check-result[data-state]", timeout=15_000)
     state = page.locator("#check-result").get_attribute("data-state")
-    return state, page.locator("#check-list li.ok").all_inner_texts(), page.locator("#check-list li.bad").all_inner_texts()
+    return (
+        state,
+        page.locator("#check-list li.ok").all_inner_texts(),
+        page.locator("#check-list li.bad").all_inner_texts(),
+    )
 
 
 def test_entry_of_the_sealed_log_checks_in_the_browser(page, server, sharded):
@@ -117,7 +121,7 @@ def test_the_check_fails_with_the_chain_position_as_index(page, server, sharded)
 
     page.route(f"{server}/ledger/{position}", tamper)
     page.goto(f"{server}/ledger/{position}")
-    state, ok, bad = checked(page)
+    state, _ok, bad = checked(page)
     assert state == "fail"
     assert len(bad) == 2 and any("包含证明" in b for b in bad)
     page.watch.check()

@@ -70,7 +70,9 @@ def test_served_and_written_the_same_with_everything_inline(api: TestClient, tmp
 
 def test_the_strict_ed25519_precheck_is_inlined_first(tmp_path: Path) -> None:
     scripts, styles = standalone.assets(STATIC)
-    assert len(scripts) == 3 and scripts[0] == (STATIC / "ed25519_strict.js").read_text(encoding="utf-8")  # before verify.js
+    assert len(scripts) == 3 and scripts[0] == (STATIC / "ed25519_strict.js").read_text(
+        encoding="utf-8"
+    )  # before verify.js
     csp = standalone.policy(scripts, styles)
     assert (
         "'sha256-" + __import__("base64").b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode() + "'" in csp

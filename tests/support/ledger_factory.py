@@ -39,24 +39,38 @@ class LedgerFactory:
             self._ledger = init_ledger(self.settings)
         return self._ledger
 
-    def sign(self, key: KeyPair, type_: str, data: dict[str, Any], *, idem: str | None = None, at: Any = None, log: str | None = None) -> SignedEntry:
+    def sign(
+        self,
+        key: KeyPair,
+        type_: str,
+        data: dict[str, Any],
+        *,
+        idem: str | None = None,
+        at: Any = None,
+        log: str | None = None,
+    ) -> SignedEntry:
         """Signed for ``log``; by default the log being appended to (it changes at a roll-over)."""
         origin = log or (self._ledger.log.origin if self._ledger is not None else ORIGIN)
         return sign_entry(key, make_body(origin, type_, key.id, at or now(), idem or f"t-{next(self._counter)}", data))
 
     def genesis_entry(self) -> SignedEntry:
-        return self.sign(self.registrar, "registry.genesis", {
-            "origin": ORIGIN,
-            "jurisdiction": "CN-GD-Shenzhen",
-            "rule_sets": ["cn-charity/1", "sz-donation/1"],
-            "public_key": self.registrar.public_b64,
-            "role": "registrar",
-            "org": REGISTRAR_ORG,
-            "org_name_zh": "深圳市民政局",
-            "org_name_en": "Shenzhen Civil Affairs Bureau",
-            "holder": "登记管理处",
-            "log_key": self.ledger.log_key.public_b64,
-        }, idem="genesis")
+        return self.sign(
+            self.registrar,
+            "registry.genesis",
+            {
+                "origin": ORIGIN,
+                "jurisdiction": "CN-GD-Shenzhen",
+                "rule_sets": ["cn-charity/1", "sz-donation/1"],
+                "public_key": self.registrar.public_b64,
+                "role": "registrar",
+                "org": REGISTRAR_ORG,
+                "org_name_zh": "深圳市民政局",
+                "org_name_en": "Shenzhen Civil Affairs Bureau",
+                "holder": "登记管理处",
+                "log_key": self.ledger.log_key.public_b64,
+            },
+            idem="genesis",
+        )
 
     def with_genesis(self) -> Ledger:
         self.ledger.log.append([self.genesis_entry()])

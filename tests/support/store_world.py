@@ -25,7 +25,9 @@ def world_settings(home: Path, database_url: str | None = None) -> Settings:
 
 
 class StoreWorld(helpers.World):
-    def __init__(self, home: Path, database_url: str | None = None, *, name_log_key: bool = False, **kwargs: bool) -> None:
+    def __init__(
+        self, home: Path, database_url: str | None = None, *, name_log_key: bool = False, **kwargs: bool
+    ) -> None:
         self.now = helpers.T0
         self.ledger = init_ledger(world_settings(home, database_url), clock=lambda: self.now)
         self.name_log_key = name_log_key

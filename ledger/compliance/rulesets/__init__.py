@@ -76,17 +76,20 @@ REF_RE = re.compile(r"(?P<name>[a-z][a-z0-9-]{0,40})/(?P<version>[1-9][0-9]{0,3}
 class Source:
     """A legal text a rule comes from."""
 
-    id: str               # short key the rules refer to ("charity-law")
+    id: str  # short key the rules refer to ("charity-law")
     title_zh: str
     title_en: str
-    citation: str         # issuer, order number, dates: enough to find the official text
+    citation: str  # issuer, order number, dates: enough to find the official text
     in_force: date | None  # when the cited text took effect, when known
     note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "title_zh": self.title_zh, "title_en": self.title_en,
-            "citation": self.citation, "in_force": self.in_force.isoformat() if self.in_force else None,
+            "id": self.id,
+            "title_zh": self.title_zh,
+            "title_en": self.title_en,
+            "citation": self.citation,
+            "in_force": self.in_force.isoformat() if self.in_force else None,
             "note": self.note,
         }
 
@@ -98,16 +101,18 @@ class RuleSet:
     name: str
     version: int
     effective_from: date
-    effective_to: date | None          # last day in force (inclusive); None: open-ended
-    parameters: Mapping[str, Any]      # deep-frozen copy of the file's "parameters"
+    effective_to: date | None  # last day in force (inclusive); None: open-ended
+    parameters: Mapping[str, Any]  # deep-frozen copy of the file's "parameters"
     sources: Mapping[str, Source]
     notes: tuple[str, ...]
     title_zh: str = ""
     title_en: str = ""
     # typed views of parameters["spending_ratios"] and parameters["deadlines"]
     spending_ratios: SpendingRatioRules | None = field(default=None, compare=False, repr=False)
-    deadlines: Mapping[str, DeadlineRule] = field(default_factory=lambda: MappingProxyType({}), compare=False, repr=False)
-    origin: str = field(default="", compare=False, repr=False)   # the file it was read from
+    deadlines: Mapping[str, DeadlineRule] = field(
+        default_factory=lambda: MappingProxyType({}), compare=False, repr=False
+    )
+    origin: str = field(default="", compare=False, repr=False)  # the file it was read from
 
     def __hash__(self) -> int:
         return hash((self.name, self.version))
@@ -178,14 +183,28 @@ def load_file(path: Path | Traversable) -> RuleSet:
 def _build(raw: Any, name: str, version: int, where: str) -> RuleSet:
     if not isinstance(raw, dict):
         raise ParamError("$", "the file must hold one JSON object")
-    allowed = {"format", "name", "version", "title_zh", "title_en", "effective_from", "effective_to", "sources", "notes", "parameters"}
+    allowed = {
+        "format",
+        "name",
+        "version",
+        "title_zh",
+        "title_en",
+        "effective_from",
+        "effective_to",
+        "sources",
+        "notes",
+        "parameters",
+    }
     extra = sorted(set(raw) - allowed)
     if extra:
         raise ParamError("$", f"unknown field(s) {', '.join(extra)}")
     if raw.get("format") != FORMAT:
         raise ParamError("format", f"must be {FORMAT}")
     if raw.get("name") != name or raw.get("version") != version:
-        raise ParamError("name/version", f"the file says {raw.get('name')!r} version {raw.get('version')!r}, its name says {name!r} version {version}")
+        raise ParamError(
+            "name/version",
+            f"the file says {raw.get('name')!r} version {raw.get('version')!r}, its name says {name!r} version {version}",
+        )
     effective_from = _date(raw.get("effective_from"), "effective_from")
     effective_to = None if raw.get("effective_to") is None else _date(raw.get("effective_to"), "effective_to")
     if effective_to is not None and effective_to < effective_from:
@@ -203,7 +222,10 @@ def _build(raw: Any, name: str, version: int, where: str) -> RuleSet:
         if s["id"] in sources:
             raise ParamError(f"sources[{i}].id", f"duplicate source id {s['id']!r}")
         sources[s["id"]] = Source(
-            id=s["id"], title_zh=s["title_zh"], title_en=s["title_en"], citation=s["citation"],
+            id=s["id"],
+            title_zh=s["title_zh"],
+            title_en=s["title_en"],
+            citation=s["citation"],
             in_force=None if s.get("in_force") is None else _date(s["in_force"], f"sources[{i}].in_force"),
             note=s.get("note"),
         )
@@ -330,24 +352,32 @@ def _resolve(versions: list[RuleSet]) -> tuple[RuleSet, ...]:
     out: list[RuleSet] = []
     for i, rs in enumerate(versions):
         if i and versions[i - 1].version == rs.version:
-            raise LedgerError(RULESET_INVALID, path=rs.origin, detail=f"{rs.ref} is defined twice (also in {versions[i - 1].origin})")
+            raise LedgerError(
+                RULESET_INVALID, path=rs.origin, detail=f"{rs.ref} is defined twice (also in {versions[i - 1].origin})"
+            )
         nxt = versions[i + 1] if i + 1 < len(versions) else None
         if nxt is not None and nxt.version != rs.version:
             if nxt.effective_from <= rs.effective_from:
-                raise LedgerError(RULESET_INVALID, path=nxt.origin, detail=f"{nxt.ref} must take effect after {rs.ref} ({rs.effective_from})")
+                raise LedgerError(
+                    RULESET_INVALID,
+                    path=nxt.origin,
+                    detail=f"{nxt.ref} must take effect after {rs.ref} ({rs.effective_from})",
+                )
             last_day = nxt.effective_from - timedelta(days=1)
             if rs.effective_to is None:
                 rs = replace(rs, effective_to=last_day)
             elif rs.effective_to > last_day:
-                raise LedgerError(RULESET_INVALID, path=rs.origin, detail=f"{rs.ref} (to {rs.effective_to}) overlaps {nxt.ref} (from {nxt.effective_from})")
+                raise LedgerError(
+                    RULESET_INVALID,
+                    path=rs.origin,
+                    detail=f"{rs.ref} (to {rs.effective_to}) overlaps {nxt.ref} (from {nxt.effective_from})",
+                )
         out.append(rs)
     return tuple(out)
 
 
 def _list(versions: Iterable[RuleSet]) -> str:
-    return ", ".join(
-        f"{rs.version} ({rs.effective_from}–{rs.effective_to or '…'})" for rs in versions
-    )
+    return ", ".join(f"{rs.version} ({rs.effective_from}–{rs.effective_to or '…'})" for rs in versions)
 
 
 @lru_cache(maxsize=1)

@@ -9,7 +9,6 @@ Money is integer fen and ratios are integer basis points (1 bp = 0.01 %): no flo
 from __future__ import annotations
 
 import itertools
-
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,14 +24,14 @@ SPENDING_BASES = (
 
 # The dates a deadline can count from.
 ANCHORS = (
-    "start",              # project start date
-    "end",                # project end date (its last day)
+    "start",  # project start date
+    "end",  # project end date (its last day)
     "fundraising_start",  # first day of public fundraising
-    "fundraising_end",    # last day of public fundraising
-    "event",              # the day a disclosable event happened (major asset change...)
-    "year_end",           # 31 December of the reported year
-    "filed",              # the day a filing reached the authority
-    "accepted",           # the day a donation was accepted
+    "fundraising_end",  # last day of public fundraising
+    "event",  # the day a disclosable event happened (major asset change...)
+    "year_end",  # 31 December of the reported year
+    "filed",  # the day a filing reached the authority
+    "accepted",  # the day a donation was accepted
 )
 
 MAX_BP = 10_000
@@ -120,7 +119,7 @@ class DeadlineRule:
     fixed_years_after: int | None
     source: str
     article: str | None
-    item: int | None       # the item number in shared/reference/compliance.md
+    item: int | None  # the item number in shared/reference/compliance.md
     en: str
     zh: str
     verified: bool
@@ -137,7 +136,9 @@ class DeadlineRule:
 # --- parsing --------------------------------------------------------------------------------
 
 
-def parse_spending_ratios(raw: Any, source_ids: frozenset[str], path: str = "parameters.spending_ratios") -> SpendingRatioRules:
+def parse_spending_ratios(
+    raw: Any, source_ids: frozenset[str], path: str = "parameters.spending_ratios"
+) -> SpendingRatioRules:
     obj = _mapping(raw, path)
     _only(obj, path, {"management_cost_exempt_below_fen", "exemption_source", "exemption_article", "rules", "note"})
     exempt = _int(obj.get("management_cost_exempt_below_fen"), f"{path}.management_cost_exempt_below_fen", minimum=0)
@@ -152,7 +153,10 @@ def parse_spending_ratios(raw: Any, source_ids: frozenset[str], path: str = "par
         for form in rule.legal_forms:
             other = seen.get((form, rule.public_fundraising))
             if other is not None:
-                raise ParamError(f"{path}.rules[{i}]", f"{form} (public_fundraising={rule.public_fundraising}) is already covered by rule {other!r}")
+                raise ParamError(
+                    f"{path}.rules[{i}]",
+                    f"{form} (public_fundraising={rule.public_fundraising}) is already covered by rule {other!r}",
+                )
             seen[(form, rule.public_fundraising)] = rule.id
         rules.append(rule)
     return SpendingRatioRules(
@@ -177,15 +181,28 @@ def _parse_rule(raw: Any, source_ids: frozenset[str], path: str) -> RatioRule:
         raise ParamError(f"{path}.tiers", "a non-empty list is required")
     tiers = tuple(_parse_tier(t, source_ids, f"{path}.tiers[{i}]") for i, t in enumerate(tiers_raw))
     _check_tiers_partition(tiers, f"{path}.tiers")
-    return RatioRule(id=_str(obj.get("id"), f"{path}.id"), legal_forms=tuple(forms), public_fundraising=public, tiers=tiers)
+    return RatioRule(
+        id=_str(obj.get("id"), f"{path}.id"), legal_forms=tuple(forms), public_fundraising=public, tiers=tiers
+    )
 
 
 def _parse_tier(raw: Any, source_ids: frozenset[str], path: str) -> RatioTier:
     obj = _mapping(raw, path)
-    _only(obj, path, {
-        "id", "net_assets_from_fen", "net_assets_below_fen", "min_spending",
-        "max_management_basis_points", "verified", "source", "article", "note",
-    })
+    _only(
+        obj,
+        path,
+        {
+            "id",
+            "net_assets_from_fen",
+            "net_assets_below_fen",
+            "min_spending",
+            "max_management_basis_points",
+            "verified",
+            "source",
+            "article",
+            "note",
+        },
+    )
     low = _opt_int(obj.get("net_assets_from_fen"), f"{path}.net_assets_from_fen")
     high = _opt_int(obj.get("net_assets_below_fen"), f"{path}.net_assets_below_fen")
     if low is not None and high is not None and low >= high:
@@ -204,16 +221,25 @@ def _parse_tier(raw: Any, source_ids: frozenset[str], path: str) -> RatioTier:
         for b in bases:
             if b not in SPENDING_BASES:
                 raise ParamError(f"{mpath}.of_any", f"unknown base {b!r} (known: {', '.join(SPENDING_BASES)})")
-        mins.append(SpendingMinimum(_int(m.get("basis_points"), f"{mpath}.basis_points", minimum=0, maximum=MAX_BP), tuple(bases)))
+        mins.append(
+            SpendingMinimum(
+                _int(m.get("basis_points"), f"{mpath}.basis_points", minimum=0, maximum=MAX_BP), tuple(bases)
+            )
+        )
     verified = obj.get("verified")
     if not isinstance(verified, bool):
-        raise ParamError(f"{path}.verified", "true or false is required (mark figures not checked against the official text as false)")
+        raise ParamError(
+            f"{path}.verified",
+            "true or false is required (mark figures not checked against the official text as false)",
+        )
     return RatioTier(
         id=_str(obj.get("id"), f"{path}.id"),
         net_assets_from_fen=low,
         net_assets_below_fen=high,
         min_spending=tuple(mins),
-        max_management_basis_points=_int(obj.get("max_management_basis_points"), f"{path}.max_management_basis_points", minimum=0, maximum=MAX_BP),
+        max_management_basis_points=_int(
+            obj.get("max_management_basis_points"), f"{path}.max_management_basis_points", minimum=0, maximum=MAX_BP
+        ),
         verified=verified,
         source=_source(obj.get("source"), source_ids, f"{path}.source"),
         article=_opt_str(obj.get("article"), f"{path}.article"),
@@ -229,20 +255,41 @@ def _check_tiers_partition(tiers: tuple[RatioTier, ...], path: str) -> None:
         raise ParamError(path, "the last (highest) tier must have net_assets_below_fen null")
     for lower, upper in itertools.pairwise(tiers):
         if lower.net_assets_below_fen is None or lower.net_assets_below_fen != upper.net_assets_from_fen:
-            raise ParamError(path, f"tier {upper.id!r} must start where tier {lower.id!r} ends ({lower.net_assets_below_fen})")
+            raise ParamError(
+                path, f"tier {upper.id!r} must start where tier {lower.id!r} ends ({lower.net_assets_below_fen})"
+            )
     ids = [t.id for t in tiers]
     if len(set(ids)) != len(ids):
         raise ParamError(path, "tier ids must be unique")
 
 
-def parse_deadlines(raw: Any, source_ids: frozenset[str], path: str = "parameters.deadlines") -> dict[str, DeadlineRule]:
+def parse_deadlines(
+    raw: Any, source_ids: frozenset[str], path: str = "parameters.deadlines"
+) -> dict[str, DeadlineRule]:
     obj = _mapping(raw, path)
     return {key: _parse_deadline(key, value, source_ids, f"{path}.{key}") for key, value in obj.items()}
 
 
 def _parse_deadline(key: str, raw: Any, source_ids: frozenset[str], path: str) -> DeadlineRule:
     obj = _mapping(raw, path)
-    _only(obj, path, {"anchor", "offset", "every", "applies_when_longer_than", "fixed", "source", "article", "item", "en", "zh", "verified", "note"})
+    _only(
+        obj,
+        path,
+        {
+            "anchor",
+            "offset",
+            "every",
+            "applies_when_longer_than",
+            "fixed",
+            "source",
+            "article",
+            "item",
+            "en",
+            "zh",
+            "verified",
+            "note",
+        },
+    )
     anchor = obj.get("anchor")
     if anchor not in ANCHORS:
         raise ParamError(f"{path}.anchor", f"one of {', '.join(ANCHORS)} is required")
@@ -271,7 +318,9 @@ def _parse_deadline(key: str, raw: Any, source_ids: frozenset[str], path: str) -
         fyears = _int(fx.get("years_after", 0), f"{path}.fixed.years_after", minimum=0)
     if "applies_when_longer_than" in obj:
         if every is None:
-            raise ParamError(f"{path}.applies_when_longer_than", "only a recurring deadline (every) takes a minimum length")
+            raise ParamError(
+                f"{path}.applies_when_longer_than", "only a recurring deadline (every) takes a minimum length"
+            )
         lw = _mapping(obj["applies_when_longer_than"], f"{path}.applies_when_longer_than")
         _only(lw, f"{path}.applies_when_longer_than", {"months"})
         longer = _int(lw.get("months"), f"{path}.applies_when_longer_than.months", minimum=0)
@@ -282,8 +331,15 @@ def _parse_deadline(key: str, raw: Any, source_ids: frozenset[str], path: str) -
     if item is not None:
         item = _int(item, f"{path}.item", minimum=1)
     return DeadlineRule(
-        key=key, anchor=anchor, days=days, months=months, every_months=every,
-        applies_when_longer_than_months=longer, fixed_month=fmonth, fixed_day=fday, fixed_years_after=fyears,
+        key=key,
+        anchor=anchor,
+        days=days,
+        months=months,
+        every_months=every,
+        applies_when_longer_than_months=longer,
+        fixed_month=fmonth,
+        fixed_day=fday,
+        fixed_years_after=fyears,
         source=_source(obj.get("source"), source_ids, f"{path}.source"),
         article=_opt_str(obj.get("article"), f"{path}.article"),
         item=item,
