@@ -31,26 +31,9 @@
     });
   });
 
-  function fill(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (m, k) { return values[k] === undefined ? m : values[k]; });
-  }
+  var fill = V.fill;
   function item(it) {
-    var li = document.createElement("li");
-    li.className = it.state;
-    li.setAttribute("data-check", it.key);
-    var label = it.key === "witness" ? fill(msgs.witness, { name: it.name }) : it.key === "error" ? it.detail : msgs[it.key];
-    li.textContent = label + " \u2014 ";
-    var res = document.createElement("span");
-    res.className = "res";
-    res.textContent = it.state === "ok" ? msgs.ok : it.state === "bad" ? msgs.bad : it.key === "witness" ? msgs.missing : msgs.notchecked;
-    li.appendChild(res);
-    if (it.detail && it.key !== "error") {
-      var small = document.createElement("span");
-      small.className = "small wrap-any";
-      small.textContent = " (" + it.detail + ")";
-      li.appendChild(small);
-    }
-    listEl.appendChild(li);
+    listEl.appendChild(V.checkItem(msgs, it));
   }
   function finish(state, message) {
     resultEl.className = "check-result " + state;

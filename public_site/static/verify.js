@@ -221,9 +221,33 @@
     return m ? (m[1] + (m[2] || "")).replace(/^0+(?=\d)/, "") : null;   // the minor units, as a decimal string
   }
 
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (m, k) { return values[k] === undefined ? m : values[k]; });
+  }
+  // One line of the check list: what was checked, its result and any detail (the page's own
+  // wording from msgs, the data-* messages of #check-messages).
+  function checkItem(msgs, it) {
+    var li = document.createElement("li");
+    li.className = it.state;
+    li.setAttribute("data-check", it.key);
+    var label = it.key === "witness" ? fill(msgs.witness, { name: it.name }) : it.key === "error" ? it.detail : msgs[it.key];
+    li.textContent = label + " \u2014 ";
+    var res = document.createElement("span");
+    res.className = "res";
+    res.textContent = it.state === "ok" ? msgs.ok : it.state === "bad" ? msgs.bad : it.key === "witness" ? msgs.missing : msgs.notchecked;
+    li.appendChild(res);
+    if (it.detail && it.key !== "error") {
+      var small = document.createElement("span");
+      small.className = "small wrap-any";
+      small.textContent = " (" + it.detail + ")";
+      li.appendChild(small);
+    }
+    return li;
+  }
+
   root.CharityVerify = {
     check: check, fingerprint: fingerprint, parseVkey: parseVkey, ed25519: ed25519, formatMoney: formatMoney,
-    minorUnits: minorUnits, hex: hex, b64: b64, sha256: sha256,
+    minorUnits: minorUnits, hex: hex, b64: b64, sha256: sha256, fill: fill, checkItem: checkItem,
   };
 
   // --- the page ---------------------------------------------------------------------------------
@@ -272,9 +296,6 @@
   function save(name, value) {
     try { localStorage.setItem(name, JSON.stringify(value)); return true; } catch (e) { return false; }   // storage off
   }
-  function fill(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (m, k) { return values[k] === undefined ? m : values[k]; });
-  }
   function trustedWitnesses(d) {
     var list = load(WITNESS_KEY, null);
     if (list === null) {          // first use: the site's list becomes the user's (visible, editable)
@@ -288,22 +309,7 @@
   }
 
   function item(it) {
-    var li = document.createElement("li");
-    li.className = it.state;
-    li.setAttribute("data-check", it.key);
-    var label = it.key === "witness" ? fill(msgs.witness, { name: it.name }) : it.key === "error" ? it.detail : msgs[it.key];
-    li.textContent = label + " \u2014 ";
-    var res = document.createElement("span");
-    res.className = "res";
-    res.textContent = it.state === "ok" ? msgs.ok : it.state === "bad" ? msgs.bad : it.key === "witness" ? msgs.missing : msgs.notchecked;
-    li.appendChild(res);
-    if (it.detail && it.key !== "error") {
-      var small = document.createElement("span");
-      small.className = "small wrap-any";
-      small.textContent = " (" + it.detail + ")";
-      li.appendChild(small);
-    }
-    listEl.appendChild(li);
+    listEl.appendChild(checkItem(msgs, it));
   }
   function setBox(el, state, message) {
     el.className = el.className.replace(/\s*\b(state-\S+|pending)\b/g, "") + " state-" + state;
