@@ -113,13 +113,17 @@ class TidyYamlRenderPlugin(YamlRenderPlugin):
 
 
 class ExampleStructPlugin(StructSchemaPlugin):
-    """The msgspec Struct schema, with the Struct's ``__example__`` as its ``examples``."""
+    """The msgspec Struct schema, with the Struct's ``__example__`` as its ``examples``, and
+    ``additionalProperties: false`` for a Struct that forbids unknown fields."""
 
     def to_openapi_schema(self, field_definition: Any, schema_creator: Any) -> Any:
         schema = super().to_openapi_schema(field_definition, schema_creator)
         example = getattr(field_definition.type_, "__example__", None)
         if example is not None and not schema.examples:
             schema.examples = [example]
+        config = getattr(field_definition.type_, "__struct_config__", None)
+        if config is not None and config.forbid_unknown_fields:
+            schema.additional_properties = False  # the server refuses other keys: say so
         return schema
 
 

@@ -209,11 +209,11 @@ def problem_response(
 
 # Paths answered with problem JSON whatever failed; any other path belongs to the site (when
 # public_site is mounted), which answers errors with an HTML page built from the same Problem.
-API_PREFIXES = ("/api/", "/tlog/", "/schema/")
+API_PREFIXES = ("/api/", "/tlog/", "/schema/", "/evidence/")
 
 
 def is_api_path(path: str) -> bool:
-    return path.startswith(API_PREFIXES) or path.rstrip("/") in ("/api", "/tlog", "/schema")
+    return path.startswith(API_PREFIXES) or path.rstrip("/") in ("/api", "/tlog", "/schema", "/evidence")
 
 
 @dataclass(frozen=True, slots=True)

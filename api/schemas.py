@@ -180,7 +180,7 @@ class LogShardList(_Schema):
     }
 
 
-class EntryBody(_Schema):
+class EntryBody(_Schema, forbid_unknown_fields=True):
     """What the actor signs (DESIGN section 3). Every field is matched in full by the grammar of
     ``ledger.grammar``; ``data`` is the entry type's data schema (DESIGN section 4)."""
 
@@ -213,7 +213,7 @@ class EntryBody(_Schema):
     }
 
 
-class Submission(_Schema):
+class Submission(_Schema, forbid_unknown_fields=True):
     """One signed entry: the body and base64 Ed25519 over ``charity-ledger/entry/v1\\n`` + JCS(body)."""
 
     body: EntryBody
