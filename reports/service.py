@@ -8,7 +8,8 @@ many reports the API renders at once.
 | CHARITY_LEDGER_REPORT_BURST | 10 | report requests a client address may send at once |
 | CHARITY_LEDGER_REPORT_RENDERS | 2 | reports one API process renders at once (embedded mode; a worker has its own) |
 
-The rate limit is kept per API process (like the write limit); addresses in
+The rate limit is counted like the write limit (api.security.RateLimiter, under its own
+namespace: per process, or in the shared store of ``CHARITY_LEDGER_RATE_LIMIT_STORE``); addresses in
 ``CHARITY_LEDGER_RATE_LIMIT_EXEMPT`` are not limited. The app keeps one :class:`ReportService`
 in ``app.state.report_service`` (made on first use from the environment; a test may put its own).
 """
