@@ -26,18 +26,15 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 
-from ledger.settings import Settings, get_settings
-from ledger.store.runtime import Ledger, open_ledger
-
-from .coalescer import AppendCoalescer
-from .config import ApiSettings, get_api_settings
-from .controllers.donor_data import DonorDataController
-from .controllers.entries import EntriesController
-from .controllers.evidence import EvidenceController
-from .controllers.log import LogController, LogShardsController
-from .controllers.oversight import DeadlinesController, OverseersController
-from .controllers.problems import ProblemsController
-from .controllers.registry import (
+from api.coalescer import AppendCoalescer
+from api.config import ApiSettings, get_api_settings
+from api.controllers.donor_data import DonorDataController
+from api.controllers.entries import EntriesController
+from api.controllers.evidence import EvidenceController
+from api.controllers.log import LogController, LogShardsController
+from api.controllers.oversight import DeadlinesController, OverseersController
+from api.controllers.problems import ProblemsController
+from api.controllers.registry import (
     AllocationsController,
     AttestationsController,
     DisbursementsController,
@@ -46,14 +43,16 @@ from .controllers.registry import (
     ProgressController,
     ProjectsController,
 )
-from .controllers.regulator import RegulatorController
-from .controllers.tiles import TilesController
-from .http_caching import http_caching
-from .openapi import ExampleStructPlugin, openapi_config
-from .problems import EXCEPTION_HANDLERS
-from .redaction import install as install_log_redaction
-from .requests import LedgerRequest, host_guard
-from .security import OptionsAllowFix, RateLimiter, add_security_headers
+from api.controllers.regulator import RegulatorController
+from api.controllers.tiles import TilesController
+from api.http_caching import http_caching
+from api.openapi import ExampleStructPlugin, openapi_config
+from api.problems import EXCEPTION_HANDLERS
+from api.redaction import install as install_log_redaction
+from api.requests import LedgerRequest, host_guard
+from api.security import OptionsAllowFix, RateLimiter, add_security_headers
+from ledger.settings import Settings, get_settings
+from ledger.store.runtime import Ledger, open_ledger
 
 log = logging.getLogger("api")
 

@@ -9,10 +9,9 @@ from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, Example, SecurityScheme, Tag
 
+from api.problems import PROBLEM_MEDIA_TYPE
+from api.schemas import Problem
 from ledger.store.log_store import MAX_BATCH
-
-from .problems import PROBLEM_MEDIA_TYPE
-from .schemas import Problem
 
 API_VERSION = "1.0.0"
 BEARER = "bearer"

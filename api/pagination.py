@@ -18,10 +18,9 @@ from typing import Annotated, Any
 from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
 
+from api.config import PAGE_DEFAULT, PAGE_MAX
+from api.problems import CURSOR_INVALID
 from ledger.errors import LedgerError
-
-from .config import PAGE_DEFAULT, PAGE_MAX
-from .problems import CURSOR_INVALID
 
 MAX_CURSOR = 512
 

@@ -14,11 +14,10 @@ from litestar.openapi.spec import Example
 from litestar.params import PathParameter, QueryParameter, SkipValidationMarker
 from litestar.routes import base as _litestar_routes
 
+from api.config import ApiSettings
+from api.schemas import HASH_EXAMPLE, KEY_EXAMPLE, ORG_EXAMPLE
 from ledger.grammar import schema_pattern
 from ledger.store.runtime import Ledger
-
-from .config import ApiSettings
-from .schemas import HASH_EXAMPLE, KEY_EXAMPLE, ORG_EXAMPLE
 
 MAX_INT = 2**62  # far above any tree size; keeps integers inside every database's BIGINT
 

@@ -33,9 +33,8 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from api.redaction import redact
 from ledger.errors import CATALOGUE, LedgerError, define
-
-from .redaction import redact
 
 log = logging.getLogger("api")
 

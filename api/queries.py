@@ -19,6 +19,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, func, literal, or_, select, tuple_
 from sqlalchemy.sql import ColumnElement
 
+from api import schemas as S
+from api.pagination import decode_cursor, page
+from api.problems import PARAMETER_INVALID
 from ledger.canonical import format_time, parse_json
 from ledger.domain import rows as R
 from ledger.domain.tracing import trace_donation
@@ -39,10 +42,6 @@ from ledger.store.tables import (
     PROGRESS,
     PROJECT,
 )
-
-from . import schemas as S
-from .pagination import decode_cursor, page
-from .problems import PARAMETER_INVALID
 
 
 def _money(minor: int | None, currency: str | None) -> str | None:

@@ -35,11 +35,10 @@ from litestar import Request
 from litestar.exceptions import ClientException, InternalServerException
 from litestar.types import Empty
 
+from api.problems import CONTENT_ENCODING_UNSUPPORTED, PROBLEM_MEDIA_TYPE, REQUEST_UNREADABLE, is_api_path, problem_body
+from api.security import require_media_type
 from ledger.canonical import loads_strict
 from ledger.errors import LedgerError
-
-from .problems import CONTENT_ENCODING_UNSUPPORTED, PROBLEM_MEDIA_TYPE, REQUEST_UNREADABLE, is_api_path, problem_body
-from .security import require_media_type
 
 IDENTITY = ("", "identity")
 _JSON_ONLY = require_media_type("application/json")

@@ -20,11 +20,10 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.handlers import BaseRouteHandler
 from litestar.types import Message, Scope
 
+from api.config import ApiSettings
+from api.problems import NOT_AUTHENTICATED, RATE_LIMITED, REQUEST_TOO_LARGE, TOKEN_SCOPE_MISSING, UNSUPPORTED_MEDIA_TYPE
+from api.tokens import check_token
 from ledger.errors import LedgerError
-
-from .config import ApiSettings
-from .problems import NOT_AUTHENTICATED, RATE_LIMITED, REQUEST_TOO_LARGE, TOKEN_SCOPE_MISSING, UNSUPPORTED_MEDIA_TYPE
-from .tokens import check_token
 
 log = logging.getLogger(__name__)
 

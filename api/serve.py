@@ -16,10 +16,9 @@ import importlib
 import os
 import sys
 
+from api.config import get_api_settings
 from ledger.settings import Settings, get_settings
 from ledger.store.runtime import Ledger, init_ledger
-
-from .config import get_api_settings
 
 APP_FACTORY = "api.app:create_app_from_env"
 

@@ -27,10 +27,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .errors import InvariantBroken, LedgerError, VerificationError, define
-from .keys import KeyPair, b64, unb64
-from .merkle import HASH_SIZE
-from .note import (
+from ledger.errors import InvariantBroken, LedgerError, VerificationError, define
+from ledger.keys import KeyPair, b64, unb64
+from ledger.merkle import HASH_SIZE
+from ledger.note import (
     MAX_TIMESTAMP,
     NOTE_KEY_INVALID,
     SIG_COSIGNATURE_V1,

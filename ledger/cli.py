@@ -16,9 +16,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .errors import LedgerError, VerificationError
-from .grammar import ascii_int
-from .settings import Settings, from_env
+from ledger.errors import LedgerError, VerificationError
+from ledger.grammar import ascii_int
+from ledger.settings import Settings, from_env
 
 EXIT_OK = 0
 EXIT_INVALID = 1  # verification failed / refused
@@ -40,8 +40,8 @@ def _print_json(value: Any) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from .store.export import log_vkey
-    from .store.runtime import init_ledger
+    from ledger.store.export import log_vkey
+    from ledger.store.runtime import init_ledger
 
     settings = _settings(args)
     if args.origin:
@@ -61,8 +61,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .store.export import export_log
-    from .store.runtime import open_ledger
+    from ledger.store.export import export_log
+    from ledger.store.runtime import open_ledger
 
     ledger = open_ledger(_settings(args))
     size = export_log(ledger.log, Path(args.dir))
@@ -71,8 +71,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .remote import fetch_chain_for_verify
-    from .verify import read_chain_export, verify_chain
+    from ledger.remote import fetch_chain_for_verify
+    from ledger.verify import read_chain_export, verify_chain
 
     if bool(args.dir) == bool(args.url):
         print("give either an export folder or --url / 请提供导出目录或 --url 之一", file=sys.stderr)
@@ -84,7 +84,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     else:
         vkey_text = _read_vkey(args.vkey) if args.vkey else None
         logs, vkey = fetch_chain_for_verify(args.url, vkey_text, use_tiles=args.entries_from == "tiles")
-    from .oversight import quorum_report
+    from ledger.oversight import quorum_report
 
     report = verify_chain(logs, vkey)  # every log of the chain, oldest first
     note = logs[-1][1]
@@ -97,7 +97,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_shard(args: argparse.Namespace) -> int:
-    from .store.runtime import open_ledger, roll_over
+    from ledger.store.runtime import open_ledger, roll_over
 
     ledger = open_ledger(_settings(args))
     if args.shard_action == "list":
@@ -108,8 +108,8 @@ def cmd_shard(args: argparse.Namespace) -> int:
 
 
 def cmd_tiles(args: argparse.Namespace) -> int:
-    from .store.runtime import open_ledger
-    from .store.tile_writer import write_tiles
+    from ledger.store.runtime import open_ledger
+    from ledger.store.tile_writer import write_tiles
 
     _print_json(write_tiles(open_ledger(_settings(args)).log, Path(args.dir)).to_json())
     return EXIT_OK
@@ -121,7 +121,7 @@ def _read_vkey(value: str) -> str:
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
-    from .keys import KeyPair, b64, write_key_file
+    from ledger.keys import KeyPair, b64, write_key_file
 
     passphrase = os.environ.get("CHARITY_LEDGER_KEY_PASSPHRASE")
     pair = KeyPair.generate()
@@ -131,7 +131,7 @@ def cmd_keygen(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from .store.backup import backup
+    from ledger.store.backup import backup
 
     manifest = backup(_settings(args), Path(args.dir))
     _print_json({k: v for k, v in manifest.items() if k != "checkpoint"})
@@ -139,14 +139,14 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from .store.backup import restore
+    from ledger.store.backup import restore
 
     _print_json(restore(_settings(args), Path(args.dir)))
     return EXIT_OK
 
 
 def cmd_rotate_log_key(args: argparse.Namespace) -> int:
-    from .store.runtime import open_ledger, rotate_log_key
+    from ledger.store.runtime import open_ledger, rotate_log_key
 
     _print_json(rotate_log_key(open_ledger(_settings(args))))
     return EXIT_OK
@@ -154,8 +154,7 @@ def cmd_rotate_log_key(args: argparse.Namespace) -> int:
 
 def cmd_token(args: argparse.Namespace) -> int:
     from api.tokens import create_token, list_tokens, revoke_token
-
-    from .store.runtime import open_ledger
+    from ledger.store.runtime import open_ledger
 
     engine = open_ledger(_settings(args)).engine
     if args.token_action == "create":
@@ -180,7 +179,7 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from .store.doctor import run_checks
+    from ledger.store.doctor import run_checks
 
     checks = run_checks(_settings(args), deep=args.deep)
     _print_json([c.to_json() for c in checks])
@@ -194,8 +193,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    from .store.rebuild import check, rebuild
-    from .store.runtime import open_ledger
+    from ledger.store.rebuild import check, rebuild
+    from ledger.store.runtime import open_ledger
 
     ledger = open_ledger(_settings(args))
     report = check(ledger.log) if args.check else rebuild(ledger.log)

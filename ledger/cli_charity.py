@@ -24,8 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .errors import LedgerError
-from .grammar import ascii_int
+from ledger.errors import LedgerError
+from ledger.grammar import ascii_int
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -39,7 +39,7 @@ def _print_json(value: Any) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    from .settings import from_env
+    from ledger.settings import from_env
 
     settings = from_env()
     if getattr(args, "home", None):
@@ -48,7 +48,7 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def _key(path: str) -> Any:
-    from .keys import read_key_file
+    from ledger.keys import read_key_file
 
     passphrase = os.environ.get("CHARITY_LEDGER_KEY_PASSPHRASE")
     return read_key_file(Path(path), passphrase.encode() if passphrase else None)
@@ -56,13 +56,13 @@ def _key(path: str) -> Any:
 
 def _client(args: argparse.Namespace) -> Any:
     """A client for the key in ``--key``, writing locally or to ``--url``."""
-    from .client import Client, HttpSink, LocalSink
+    from ledger.client import Client, HttpSink, LocalSink
 
     key = _key(args.key)
     if args.url:
         sink = HttpSink(args.url, token=args.token or os.environ.get("CHARITY_LEDGER_TOKEN"))
         return Client(key, sink.origin(), sink)
-    from .store.runtime import open_ledger
+    from ledger.store.runtime import open_ledger
 
     ledger = open_ledger(_settings(args))
     return Client(key, LocalSink(ledger).origin, LocalSink(ledger))
@@ -70,7 +70,7 @@ def _client(args: argparse.Namespace) -> Any:
 
 def _read_data(value: str) -> Any:
     """``--data``: JSON text, ``@file`` or ``-`` (standard input)."""
-    from .canonical import parse_json
+    from ledger.canonical import parse_json
 
     if value == "-":
         text = sys.stdin.read()
@@ -120,7 +120,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 
 def cmd_import_donations(args: argparse.Namespace) -> int:
-    from .importer import import_file, write_receipts
+    from ledger.importer import import_file, write_receipts
 
     if args.url and not args.receipts and not args.dry_run:
         print(
@@ -184,8 +184,8 @@ def cmd_import_donations(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
-    from .demo import load_demo
-    from .store.runtime import init_ledger
+    from ledger.demo import load_demo
+    from ledger.store.runtime import init_ledger
 
     ledger = init_ledger(_settings(args))
     report = load_demo(ledger, args.scale, progress=lambda text: print(text, file=sys.stderr))
@@ -202,8 +202,8 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def cmd_donor_erase(args: argparse.Namespace) -> int:
-    from .store.donors import DonorStore, erase_donor, load_privacy_key
-    from .store.runtime import open_ledger
+    from ledger.store.donors import DonorStore, erase_donor, load_privacy_key
+    from ledger.store.runtime import open_ledger
 
     ledger = open_ledger(_settings(args))
     store = DonorStore(ledger.engine, load_privacy_key(ledger.settings, create=False))

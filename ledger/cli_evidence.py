@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .errors import LedgerError
+from ledger.errors import LedgerError
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -30,7 +30,7 @@ Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.Argumen
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    from .settings import from_env
+    from ledger.settings import from_env
 
     settings = from_env()
     if getattr(args, "home", None):
@@ -46,7 +46,7 @@ def _read(path: Path, max_bytes: int) -> bytes:
 
 
 def cmd_evidence_add(args: argparse.Namespace) -> int:
-    from .store.evidence import max_bytes_from_env
+    from ledger.store.evidence import max_bytes_from_env
 
     path = Path(args.file)
     visibility = "restricted" if args.restricted else "public"
@@ -56,8 +56,8 @@ def cmd_evidence_add(args: argparse.Namespace) -> int:
         if answer is None:
             return EXIT_INVALID
     else:
-        from .store.evidence import open_evidence
-        from .store.runtime import open_ledger
+        from ledger.store.evidence import open_evidence
+        from ledger.store.runtime import open_ledger
 
         ledger = open_ledger(_settings(args))
         try:
@@ -72,8 +72,8 @@ def cmd_evidence_add(args: argparse.Namespace) -> int:
 def _upload(url: str, key_path: str | None, data: bytes, visibility: str, name: str) -> dict[str, Any] | None:
     import httpx
 
-    from .keys import read_key_file
-    from .store.evidence import SIGNATURE_HEADER, sign_upload
+    from ledger.keys import read_key_file
+    from ledger.store.evidence import SIGNATURE_HEADER, sign_upload
 
     if not key_path:
         raise LedgerError("evidence_signature_missing")

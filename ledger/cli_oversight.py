@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .grammar import ascii_int  # light: re and unicodedata only
+from ledger.grammar import ascii_int  # light: re and unicodedata only
 
 EXIT_OK = 0
 EXIT_FOUND = 1
@@ -55,10 +55,10 @@ def _usage(message: str) -> int:
 
 
 def cmd_witness(args: argparse.Namespace) -> int:
-    from .errors import LedgerError
-    from .keys import read_key_file
-    from .remote import LogClient
-    from .witness import WITNESS_STATE_BUSY, WITNESS_STATE_INVALID, Witness, follow
+    from ledger.errors import LedgerError
+    from ledger.keys import read_key_file
+    from ledger.remote import LogClient
+    from ledger.witness import WITNESS_STATE_BUSY, WITNESS_STATE_INVALID, Witness, follow
 
     if not (args.log and args.key and args.state):
         return _usage("witness needs --log URL --key FILE --state DIR / 见证需要 --log、--key 和 --state")
@@ -79,9 +79,9 @@ def cmd_witness(args: argparse.Namespace) -> int:
 
 
 def cmd_witness_keygen(args: argparse.Namespace) -> int:
-    from .keys import KeyPair, write_key_file
-    from .note import is_valid_name
-    from .witness import witness_name_for, witness_vkey
+    from ledger.keys import KeyPair, write_key_file
+    from ledger.note import is_valid_name
+    from ledger.witness import witness_name_for, witness_vkey
 
     pair = KeyPair.generate()
     name = args.name or witness_name_for(pair)
@@ -93,8 +93,8 @@ def cmd_witness_keygen(args: argparse.Namespace) -> int:
 
 
 def cmd_witness_vkey(args: argparse.Namespace) -> int:
-    from .keys import read_key_file
-    from .witness import witness_name_for, witness_vkey
+    from ledger.keys import read_key_file
+    from ledger.witness import witness_name_for, witness_vkey
 
     pair = read_key_file(Path(args.key), _passphrase())
     name = args.name or witness_name_for(pair)
@@ -106,9 +106,9 @@ def cmd_witness_vkey(args: argparse.Namespace) -> int:
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:
-    from .errors import LedgerError
-    from .monitor import MONITOR_STATE_INVALID, ExportSource, HttpSource, Monitor, MonitorReport, follow
-    from .remote import LogClient
+    from ledger.errors import LedgerError
+    from ledger.monitor import MONITOR_STATE_INVALID, ExportSource, HttpSource, Monitor, MonitorReport, follow
+    from ledger.remote import LogClient
 
     if bool(args.log) == bool(args.export):
         return _usage("give either --log URL or --export DIR / 请提供 --log 或 --export 之一")
@@ -145,7 +145,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    from .settings import from_env
+    from ledger.settings import from_env
 
     settings = from_env()
     if args.home:
@@ -154,7 +154,7 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def _open_engine(args: argparse.Namespace) -> Any:
-    from .store.runtime import open_ledger
+    from ledger.store.runtime import open_ledger
 
     return open_ledger(_settings(args)).engine
 
@@ -162,13 +162,13 @@ def _open_engine(args: argparse.Namespace) -> Any:
 def _day(value: str | None) -> date:
     from datetime import datetime
 
-    from .domain.rules import CHINA
+    from ledger.domain.rules import CHINA
 
     return date.fromisoformat(value) if value else datetime.now(CHINA).date()
 
 
 def cmd_deadlines(args: argparse.Namespace) -> int:
-    from .oversight import scan_deadlines
+    from ledger.oversight import scan_deadlines
 
     items = scan_deadlines(_open_engine(args), _day(args.on), window_days=args.window)
     _print([i.to_json() for i in items])
@@ -176,7 +176,7 @@ def cmd_deadlines(args: argparse.Namespace) -> int:
 
 
 def cmd_overseer(args: argparse.Namespace) -> int:
-    from .oversight import overseer_view, parse_threshold
+    from ledger.oversight import overseer_view, parse_threshold
 
     thresholds = dict(parse_threshold(value) for value in args.threshold or ())
     view = overseer_view(
@@ -195,10 +195,10 @@ def cmd_overseer(args: argparse.Namespace) -> int:
 def cmd_verdict(args: argparse.Namespace) -> int:
     """Sign an oversight verdict (``attestation.recorded``) with the overseer's key and submit
     it to the log in the data folder, or to ``--url``."""
-    from .client import HttpSink, LocalSink
-    from .errors import LedgerError
-    from .keys import read_key_file
-    from .oversight import sign_verdict
+    from ledger.client import HttpSink, LocalSink
+    from ledger.errors import LedgerError
+    from ledger.keys import read_key_file
+    from ledger.oversight import sign_verdict
 
     if not re.fullmatch(r"[0-9a-f]{64}", args.target):
         return _usage(
@@ -212,7 +212,7 @@ def cmd_verdict(args: argparse.Namespace) -> int:
         sink: Any = HttpSink(args.url, token=args.token or os.environ.get("CHARITY_LEDGER_TOKEN"))
         origin = sink.origin()
     else:
-        from .store.runtime import open_ledger
+        from ledger.store.runtime import open_ledger
 
         sink = LocalSink(open_ledger(_settings(args)))
         origin = sink.origin

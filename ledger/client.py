@@ -41,13 +41,13 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Protocol
 
-from .canonical import canonical_bytes, now
-from .domain.privacy import donor_fields, format_receipt_code, new_salt
-from .entry import SignedEntry, make_body, sign_entry
-from .errors import KINDS, InvariantBroken, LedgerError, define
-from .keys import KeyPair
-from .money import CURRENCY_DIGITS, check_currency, parse_amount
-from .store.log_store import MAX_BATCH, AppendResult
+from ledger.canonical import canonical_bytes, now
+from ledger.domain.privacy import donor_fields, format_receipt_code, new_salt
+from ledger.entry import SignedEntry, make_body, sign_entry
+from ledger.errors import KINDS, InvariantBroken, LedgerError, define
+from ledger.keys import KeyPair
+from ledger.money import CURRENCY_DIGITS, check_currency, parse_amount
+from ledger.store.log_store import MAX_BATCH, AppendResult
 
 CHINA = timezone(timedelta(hours=8))
 
@@ -218,9 +218,9 @@ class LocalSink:
     def known(self, signers: Sequence[str], idems: Iterable[str]) -> dict[str, KnownEntry]:
         from sqlalchemy import select
 
-        from .entry import parse_leaf_json
-        from .store.db import read_transaction
-        from .store.tables import LEAF
+        from ledger.entry import parse_leaf_json
+        from ledger.store.db import read_transaction
+        from ledger.store.tables import LEAF
 
         wanted = sorted(set(idems))
         found: dict[str, KnownEntry] = {}
@@ -243,9 +243,9 @@ class LocalSink:
     def fellow_signers(self, key_id: str) -> list[str]:
         from sqlalchemy import select
 
-        from .domain.rows import KeyRow
-        from .store.db import read_transaction
-        from .store.projection_tables import table_for
+        from ledger.domain.rows import KeyRow
+        from ledger.store.db import read_transaction
+        from ledger.store.projection_tables import table_for
 
         table = table_for(KeyRow)
         with read_transaction(self.ledger.engine) as conn:
@@ -263,10 +263,10 @@ class LocalSink:
         """Apply the domain's rules to ``entries`` on an overlay of the live projections, as if
         appended now in this order, and throw the overlay away. Entries refused here are
         left out of the simulation, so each refusal is reported once, on its own row."""
-        from . import domain
-        from .canonical import format_time
-        from .store.db import read_transaction
-        from .store.sql_state import SqlState
+        from ledger import domain
+        from ledger.canonical import format_time
+        from ledger.store.db import read_transaction
+        from ledger.store.sql_state import SqlState
 
         problems: list[tuple[int, LedgerError]] = []
         log_time = format_time(now())
@@ -291,7 +291,7 @@ class LocalSink:
     def donors(self) -> Any:
         """The ledger's :class:`~ledger.store.donors.DonorStore`."""
         if self._donors is None:
-            from .store.donors import DonorStore, load_privacy_key
+            from ledger.store.donors import DonorStore, load_privacy_key
 
             self._donors = DonorStore(self.ledger.engine, load_privacy_key(self.ledger.settings))
         return self._donors
@@ -471,7 +471,7 @@ class HttpSink:
         return results, stored
 
     def store_donor_data(self, donation: str, personal: dict[str, str], salt: bytes, key: KeyPair) -> None:
-        from .domain.privacy import donor_data_message
+        from ledger.domain.privacy import donor_data_message
 
         body = {
             "personal": personal,

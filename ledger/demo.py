@@ -75,16 +75,16 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from .canonical import now
-from .client import CHINA, LocalSink, donation_data
-from .domain.privacy import donor_fields, format_receipt_code, new_salt
-from .domain.uscc import make_uscc
-from .entry import make_body, parse_leaf_json, sign_entry
-from .errors import InvariantBroken, LedgerError, define
-from .keys import KeyPair, read_key_file, write_key_file
-from .money import format_amount
-from .store.evidence import open_evidence
-from .store.log_store import MAX_BATCH
+from ledger.canonical import now
+from ledger.client import CHINA, LocalSink, donation_data
+from ledger.domain.privacy import donor_fields, format_receipt_code, new_salt
+from ledger.domain.uscc import make_uscc
+from ledger.entry import make_body, parse_leaf_json, sign_entry
+from ledger.errors import InvariantBroken, LedgerError, define
+from ledger.keys import KeyPair, read_key_file, write_key_file
+from ledger.money import format_amount
+from ledger.store.evidence import open_evidence
+from ledger.store.log_store import MAX_BATCH
 
 BASE_DATE = date(2026, 9, 30)  # the fixed end of the demo's two-year history
 HISTORY_DAYS = 730
@@ -142,7 +142,7 @@ def _payment_files(
 ) -> tuple[tuple[bytes, str, str], ...]:
     """A payment's evidence: the invoice (a PDF, public) and the bank slip (UTF-8 text,
     restricted: it would carry account numbers). Made from the payment alone: deterministic."""
-    from .store.evidence_content import simple_pdf
+    from ledger.store.evidence_content import simple_pdf
 
     invoice = simple_pdf(
         [
@@ -166,7 +166,7 @@ def _progress_photo(seed: str) -> bytes:
     keeps images (encoded again from its pixels), so its hash is the one the store answers."""
     from PIL import Image, ImageDraw
 
-    from .store.evidence_content import PNG, clean_image
+    from ledger.store.evidence_content import PNG, clean_image
 
     digest = hashlib.sha256(seed.encode("utf-8")).digest()
     image = Image.new("RGB", (96, 64), (digest[0], digest[1], digest[2]))
@@ -1513,7 +1513,7 @@ def _report_step(today: date) -> Step:
             {"tree_size": size, "root": root, "projects": summary}, ensure_ascii=False, indent=2, sort_keys=True
         )
         raw = body.encode("utf-8")
-        from .store.personal_files import private_dir, write_private
+        from ledger.store.personal_files import private_dir, write_private
 
         folder = private_dir(ctx.ledger.settings.reports_dir / "demo" / f"summary-{size}")
         write_private(folder / "demo-summary.json", raw)
@@ -1534,8 +1534,8 @@ def _report_step(today: date) -> Step:
 def _fund_summary(ledger: Any) -> dict[str, Any]:
     from sqlalchemy import select
 
-    from .domain.rows import FundRow
-    from .store.projection_tables import table_for
+    from ledger.domain.rows import FundRow
+    from ledger.store.projection_tables import table_for
 
     fund = table_for(FundRow)
     with ledger.engine.connect() as conn:

@@ -52,18 +52,18 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from .canonical import canonical_bytes, now
-from .client import CHINA, Client, donation_data, refused_code, refused_position
-from .domain import personal_guard
-from .domain.codes import PERSONAL_DATA_IN_TEXT
-from .domain.privacy import PERSONAL_FIELDS, check_personal_data, donor_fields, format_receipt_code, new_salt
-from .domain.schemas import CHANNELS, DONOR_TYPES, validate
-from .domain.uscc import check_uscc
-from .entry import SignedEntry
-from .errors import LedgerError, define
-from .grammar import text_problem
-from .money import CURRENCY_DIGITS, MAX_MINOR
-from .store.log_store import MAX_BATCH
+from ledger.canonical import canonical_bytes, now
+from ledger.client import CHINA, Client, donation_data, refused_code, refused_position
+from ledger.domain import personal_guard
+from ledger.domain.codes import PERSONAL_DATA_IN_TEXT
+from ledger.domain.privacy import PERSONAL_FIELDS, check_personal_data, donor_fields, format_receipt_code, new_salt
+from ledger.domain.schemas import CHANNELS, DONOR_TYPES, validate
+from ledger.domain.uscc import check_uscc
+from ledger.entry import SignedEntry
+from ledger.errors import LedgerError, define
+from ledger.grammar import text_problem
+from ledger.money import CURRENCY_DIGITS, MAX_MINOR
+from ledger.store.log_store import MAX_BATCH
 
 IMPORT_FILE_INVALID = define(
     "import_file_invalid",

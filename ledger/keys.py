@@ -17,8 +17,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from . import ed25519_strict
-from .errors import LedgerError
+from ledger import ed25519_strict
+from ledger.errors import LedgerError
 
 
 def key_id(public_raw: bytes) -> str:

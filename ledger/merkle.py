@@ -19,7 +19,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from .errors import InvariantBroken, VerificationError
+from ledger.errors import InvariantBroken, VerificationError
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .errors import LedgerError, define
-from .grammar import matches
+from ledger.errors import LedgerError, define
+from ledger.grammar import matches
 
 # ISO 4217 minor digits of the currencies the registry accepts.
 CURRENCY_DIGITS: dict[str, int] = {"CNY": 2, "HKD": 2, "MOP": 2, "USD": 2, "EUR": 2, "GBP": 2, "JPY": 0}

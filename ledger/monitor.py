@@ -56,17 +56,17 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import domain, merkle
-from .canonical import parse_time
-from .checkpoint import Checkpoint
-from .domain.rules import LOG_KEY_ROTATED, LOG_SEALED
-from .entry import GENESIS_PREV, parse_leaf, signature_valid
-from .errors import InvariantBroken, LedgerError, define
-from .keys import unb64
-from .note import SIG_ED25519, parse_note, parse_verifier_key
-from .remote import LogClient
-from .verify import SHARDS_FOLDER, KeyRing, check_checkpoint_key, check_signed_in_force, read_export
-from .witness import fsync_dir, locked, write_atomically
+from ledger import domain, merkle
+from ledger.canonical import parse_time
+from ledger.checkpoint import Checkpoint
+from ledger.domain.rules import LOG_KEY_ROTATED, LOG_SEALED
+from ledger.entry import GENESIS_PREV, parse_leaf, signature_valid
+from ledger.errors import InvariantBroken, LedgerError, define
+from ledger.keys import unb64
+from ledger.note import SIG_ED25519, parse_note, parse_verifier_key
+from ledger.remote import LogClient
+from ledger.verify import SHARDS_FOLDER, KeyRing, check_checkpoint_key, check_signed_in_force, read_export
+from ledger.witness import fsync_dir, locked, write_atomically
 
 STATE_FILE = "monitor.json"
 VIOLATIONS_FILE = "violations.jsonl"

@@ -42,9 +42,9 @@ from typing import NamedTuple
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from .ed25519_strict import public_key_problem
-from .errors import LedgerError, VerificationError, define
-from .keys import KeyPair, b64, unb64, verify
+from ledger.ed25519_strict import public_key_problem
+from ledger.errors import LedgerError, VerificationError, define
+from ledger.keys import KeyPair, b64, unb64, verify
 
 SIG_ED25519 = 0x01
 SIG_COSIGNATURE_V1 = 0x04

@@ -62,8 +62,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, exists, not_, select
 
-from .canonical import parse_time
-from .checkpoint import (
+from ledger.canonical import parse_time
+from ledger.checkpoint import (
     COSIGNATURE_QUORUM_NOT_MET,
     Checkpoint,
     Cosigner,
@@ -72,9 +72,9 @@ from .checkpoint import (
     verify_checkpoint,
     verify_cosignatures,
 )
-from .compliance import deadlines
-from .compliance.rulesets import RuleSet, ruleset
-from .domain.rows import (
+from ledger.compliance import deadlines
+from ledger.compliance.rulesets import RuleSet, ruleset
+from ledger.domain.rows import (
     AttestationRow,
     DisbursementRow,
     EntryRow,
@@ -85,14 +85,14 @@ from .domain.rows import (
     RegistryRow,
     SzFilingRow,
 )
-from .domain.rules import CHINA
-from .domain.schemas import CHARITY_FORMS, VERDICTS
-from .entry import SignedEntry, make_body, sign_entry
-from .errors import LedgerError, VerificationError
-from .grammar import ascii_int
-from .keys import KeyPair
-from .money import format_amount
-from .note import NOTE_KEY_INVALID, NoteVerifier
+from ledger.domain.rules import CHINA
+from ledger.domain.schemas import CHARITY_FORMS, VERDICTS
+from ledger.entry import SignedEntry, make_body, sign_entry
+from ledger.errors import LedgerError, VerificationError
+from ledger.grammar import ascii_int
+from ledger.keys import KeyPair
+from ledger.money import format_amount
+from ledger.note import NOTE_KEY_INVALID, NoteVerifier
 
 ENV_WITNESS_KEYS = "CHARITY_LEDGER_WITNESS_KEYS"
 ENV_WITNESS_QUORUM = "CHARITY_LEDGER_WITNESS_QUORUM"
@@ -652,7 +652,7 @@ def _connect(bind: Engine | Connection) -> Iterator[Connection]:
 
 
 def _table(row_type: type) -> Any:
-    from .store.projection_tables import table_for
+    from ledger.store.projection_tables import table_for
 
     return table_for(row_type)
 
@@ -1022,8 +1022,8 @@ def sign_verdict(
     verdict (:func:`ledger.client.auto_idem`): resending the same signed entry returns the stored
     one, and the same verdict signed again (another ``at``) is refused as ``idem_conflict``
     instead of being recorded twice; give an ``idem`` to record it again on purpose."""
-    from .canonical import now
-    from .client import auto_idem
+    from ledger.canonical import now
+    from ledger.client import auto_idem
 
     data = verdict_data(target, verdict, findings)
     type_ = "attestation.recorded"
@@ -1173,7 +1173,7 @@ def overseer_view(
 
 def parse_threshold(text: str) -> tuple[str, int]:
     """An approval threshold as ``"50000.00 CNY"`` (or ``"50000.00"``, CNY): (currency, minor units)."""
-    from .money import parse_amount
+    from ledger.money import parse_amount
 
     amount, _, currency = text.strip().partition(" ")
     currency = currency.strip() or "CNY"

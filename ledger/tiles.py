@@ -29,8 +29,8 @@ import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from . import merkle
-from .errors import LedgerError, VerificationError
+from ledger import merkle
+from ledger.errors import LedgerError, VerificationError
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT  # 256

@@ -28,14 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import merkle
-from .checkpoint import Checkpoint, verify_checkpoint
-from .entry import GENESIS_PREV, Leaf, SignedEntry, parse_leaf
-from .errors import LedgerError, VerificationError
-from .keys import b64, check_public_key, key_id, unb64
-from .note import NoteVerifier, format_verifier_key, parse_note, parse_verifier_key
-from .sigcheck import Pending
-from .sigcheck import start as start_verify
+from ledger import merkle
+from ledger.checkpoint import Checkpoint, verify_checkpoint
+from ledger.entry import GENESIS_PREV, Leaf, SignedEntry, parse_leaf
+from ledger.errors import LedgerError, VerificationError
+from ledger.keys import b64, check_public_key, key_id, unb64
+from ledger.note import NoteVerifier, format_verifier_key, parse_note, parse_verifier_key
+from ledger.sigcheck import Pending
+from ledger.sigcheck import start as start_verify
 
 LOG_KEY_ROTATED = "log.key_rotated"
 LOG_SEALED = "log.sealed"

@@ -83,15 +83,15 @@ from typing import Any, NoReturn
 
 import httpx
 
-from .checkpoint import Checkpoint, cosign, format_witness_key, verify_checkpoint
-from .domain.rules import GENESIS, LOG_KEY_ROTATED, LOG_SEALED
-from .entry import parse_leaf, signature_valid
-from .errors import LedgerError, VerificationError, define
-from .keys import KeyPair, b64, check_public_key, key_id, unb64
-from .merkle import leaf_hash, verify_consistency, verify_inclusion
-from .note import SIG_ED25519, add_signatures, format_verifier_key, is_valid_name, parse_note, parse_verifier_key
-from .remote import LogClient
-from .witness_protocol import (
+from ledger.checkpoint import Checkpoint, cosign, format_witness_key, verify_checkpoint
+from ledger.domain.rules import GENESIS, LOG_KEY_ROTATED, LOG_SEALED
+from ledger.entry import parse_leaf, signature_valid
+from ledger.errors import LedgerError, VerificationError, define
+from ledger.keys import KeyPair, b64, check_public_key, key_id, unb64
+from ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
+from ledger.note import SIG_ED25519, add_signatures, format_verifier_key, is_valid_name, parse_note, parse_verifier_key
+from ledger.remote import LogClient
+from ledger.witness_protocol import (
     ADD_CHECKPOINT_PATH,
     SIZE_CONTENT_TYPE,
     build_add_checkpoint_request,

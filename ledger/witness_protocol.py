@@ -34,11 +34,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .checkpoint import Checkpoint
-from .errors import InvariantBroken, LedgerError, VerificationError, define
-from .keys import b64, unb64
-from .merkle import EMPTY_ROOT, HASH_SIZE, verify_consistency
-from .note import (
+from ledger.checkpoint import Checkpoint
+from ledger.errors import InvariantBroken, LedgerError, VerificationError, define
+from ledger.keys import b64, unb64
+from ledger.merkle import EMPTY_ROOT, HASH_SIZE, verify_consistency
+from ledger.note import (
     MAX_NOTE_BYTES,
     SIG_ED25519,
     Note,

@@ -17,14 +17,14 @@ from litestar.datastructures import CacheControlHeader
 from litestar.file_system import BaseLocalFileSystem
 from litestar.static_files import create_static_files_router
 
-from .templating import STATIC, template_config
+from public_site.templating import STATIC, template_config
 
 __all__ = ["on_app_init", "routes", "template_config"]
 
 
 def routes() -> list[Any]:
     """The site's route handlers: pages at ``/...`` and assets at ``/static``."""
-    from .views import SitePages
+    from public_site.views import SitePages
 
     static = create_static_files_router(
         path="/static",
@@ -55,8 +55,7 @@ def _site_aware(handler: Handler) -> Handler:
     """The app's handler on the API's paths (problem JSON), the site's error page elsewhere: an
     unknown address, a wrong method or an unreadable body on the site is a page, not JSON."""
     from api.problems import is_api_path
-
-    from .views import error_page
+    from public_site.views import error_page
 
     def handle(request: Request, exc: Exception) -> Response[Any]:
         if is_api_path(request.scope["path"]):

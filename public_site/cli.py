@@ -8,11 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .i18n import parse_lang
+from public_site.i18n import parse_lang
 
 
 def cmd_verifier(args: argparse.Namespace) -> int:
-    from .standalone import build_verifier
+    from public_site.standalone import build_verifier
 
     page, _ = build_verifier(parse_lang(args.lang) or "zh_CN")
     out = Path(args.out)

@@ -150,7 +150,7 @@ def log_of(logs: Sequence[ChainLog], position: int) -> ChainLog | None:
 
 
 def _china_year(log_time: str) -> int:
-    from .i18n import china_date
+    from public_site.i18n import china_date
 
     return china_date(log_time).year
 

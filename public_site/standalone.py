@@ -16,8 +16,8 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from .i18n import DEFAULT_LOCALE, LANG_TAGS, translations
-from .templating import STATIC, environment
+from public_site.i18n import DEFAULT_LOCALE, LANG_TAGS, translations
+from public_site.templating import STATIC, environment
 
 # Every script the check uses, in load order: ed25519_strict.js first (the strict-encoding
 # precheck verify.js calls from its one Ed25519 function, refusing every signature without it).

@@ -25,9 +25,17 @@ from litestar.template.config import TemplateConfig
 from markupsafe import Markup
 
 from ledger.errors import InvariantBroken
-
-from .i18n import COOKIE, COOKIE_MAX_AGE, DEFAULT_LOCALE, LANG_TAGS, LOCALES, Formatter, parse_lang, translations
-from .labels import LABELS, N_, REGIONS
+from public_site.i18n import (
+    COOKIE,
+    COOKIE_MAX_AGE,
+    DEFAULT_LOCALE,
+    LANG_TAGS,
+    LOCALES,
+    Formatter,
+    parse_lang,
+    translations,
+)
+from public_site.labels import LABELS, N_, REGIONS
 
 PACKAGE = Path(__file__).parent
 TEMPLATES = PACKAGE / "templates"

@@ -40,13 +40,12 @@ from ledger.oversight import (
 from ledger.store.db import read_transaction
 from ledger.store.export import log_vkey, shard_vkey
 from ledger.store.runtime import Ledger
-
-from . import queries as Q
-from .evidence import hashes_of
-from .evidence import held as held_evidence
-from .flow import build_flow
-from .i18n import CHINA, LANG_TAGS
-from .templating import CSP, Helpers, render, request_locale
+from public_site import queries as Q
+from public_site.evidence import hashes_of
+from public_site.evidence import held as held_evidence
+from public_site.flow import build_flow
+from public_site.i18n import CHINA, LANG_TAGS
+from public_site.templating import CSP, Helpers, render, request_locale
 
 # matched in full (fullmatch), ASCII only: the grammar of ledger.grammar
 _ORG = grammar_pattern("uscc")
@@ -846,7 +845,7 @@ class SitePages(Controller):
     def verifier(self, request: Request) -> Response[str]:
         """The standalone verifier (:mod:`.standalone`): one file, to save and open offline. Its
         policy allows its own inline blocks and no connection, here as in the saved copy."""
-        from .standalone import build_verifier
+        from public_site.standalone import build_verifier
 
         locale, _ = request_locale(request)
         page, csp = build_verifier(locale)

@@ -12,6 +12,6 @@ kind), :mod:`.issue` (write and record), :mod:`.jobs`, :mod:`.celery_app`, :mod:
 
 def routes() -> list[object]:
     """The report endpoints, for ``api.app.create_app`` (which mounts them when this exists)."""
-    from .api import routes as api_routes
+    from reports.api import routes as api_routes
 
     return api_routes()

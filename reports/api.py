@@ -55,12 +55,11 @@ from ledger.errors import InvariantBroken, LedgerError
 from ledger.grammar import schema_pattern
 from ledger.store.db import read_transaction
 from ledger.store.projection_tables import table_for
-
-from . import jobs
-from .bundle import CHECKSUMS, digest
-from .codes import REPORT_FILE_MISMATCH, REPORT_JOB_EXPIRED, REPORT_RATE_LIMITED
-from .common import DONATION_REF, REGULATOR_KINDS, URL, ReportRequest
-from .service import ReportService, service_of
+from reports import jobs
+from reports.bundle import CHECKSUMS, digest
+from reports.codes import REPORT_FILE_MISMATCH, REPORT_JOB_EXPIRED, REPORT_RATE_LIMITED
+from reports.common import DONATION_REF, REGULATOR_KINDS, URL, ReportRequest
+from reports.service import ReportService, service_of
 
 REGULATOR = "regulator"
 RECEIPTS = "receipts"
@@ -302,8 +301,8 @@ def _check_subject(ledger: Any, req: ReportRequest) -> ReportRequest:
     turn a receipt code into the donation's seq after checking it against the donor store."""
     from dataclasses import replace
 
-    from .issue import _receipt_context
-    from .snapshot import open_snapshot
+    from reports.issue import _receipt_context
+    from reports.snapshot import open_snapshot
 
     with open_snapshot(ledger.engine) as snap:
         if req.kind == "annual" and snap.get(OrgRow, req.org) is None:
@@ -311,7 +310,7 @@ def _check_subject(ledger: Any, req: ReportRequest) -> ReportRequest:
         if req.kind in ("project", "campaign") and snap.get(ProjectRow, req.project) is None:
             raise LedgerError("not_found", what="project", what_zh="项目", ref=req.project)
         if req.kind == "receipt":
-            from .kinds.receipt import find_donation
+            from reports.kinds.receipt import find_donation
 
             if (req.donation or "")[:1].upper() == "D":
                 checked, _ = _receipt_context(ledger, snap, req)  # 404 unless the code's salt is the stored one
@@ -397,9 +396,9 @@ class ReportsController(Controller):
         with its receipt code (the holder's, personal data included) a token with the receipts
         or regulator scope. An identical request at the same log state is answered with the
         job already made for it. Rate limited per client (429 with Retry-After)."""
-        from . import celery_app
-        from .celery_app import settings_ref
-        from .tasks import generate_report_task
+        from reports import celery_app
+        from reports.celery_app import settings_ref
+        from reports.tasks import generate_report_task
 
         service = service_of(request.app)
         req = ReportRequest(
@@ -572,7 +571,7 @@ class ReportsController(Controller):
         self, request: Request, ledger: LedgerDep, report_id: ReportId, name: FileName
     ) -> Response[bytes]:
         """A file of a recorded report, served only when its bytes have the SHA-256 the log records."""
-        from .issue import published_folder
+        from reports.issue import published_folder
 
         row, _ = await anyio.to_thread.run_sync(_report_row, ledger, report_id)
         if row.kind in REGULATOR_KINDS:

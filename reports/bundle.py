@@ -21,9 +21,8 @@ from typing import Any
 
 from ledger.errors import LedgerError
 from ledger.store.personal_files import private_dir, write_private
-
-from .codes import BUNDLE_INVALID
-from .formats import Table, table_csv, to_json_bytes, workbook_xlsx
+from reports.codes import BUNDLE_INVALID
+from reports.formats import Table, table_csv, to_json_bytes, workbook_xlsx
 
 CHECKSUMS = "SHA256SUMS"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$")

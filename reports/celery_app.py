@@ -44,8 +44,7 @@ from celery.signals import worker_process_init, worker_process_shutdown
 
 from ledger.errors import LedgerError
 from ledger.settings import Settings, get_settings
-
-from .codes import TASK_REF_INVALID
+from reports.codes import TASK_REF_INVALID
 
 TASK_MODULES = ("reports.tasks",)
 # Periodic tasks (run by the one beat of a deployment, in the app's time zone, China time).

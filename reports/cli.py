@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .common import KINDS, ReportRequest
+from reports.common import KINDS, ReportRequest
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -61,8 +61,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         return _from_export(Path(args.from_export), request, out, args.tree_size)
     from ledger.cli import _settings
     from ledger.store.runtime import open_ledger
-
-    from .issue import issue
+    from reports.issue import issue
 
     ledger = open_ledger(_settings(args))
     try:
@@ -87,9 +86,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _from_export(folder: Path, request: ReportRequest, out: Path, tree_size: int | None) -> int:
-    from .bundle import write_bundle
-    from .common import render_report
-    from .issue import build_from_export, compare_with_issued
+    from reports.bundle import write_bundle
+    from reports.common import render_report
+    from reports.issue import build_from_export, compare_with_issued
 
     doc, info, snap = build_from_export(folder, request, tree_size=tree_size)
     files = render_report(doc)
@@ -136,8 +135,7 @@ def _from_export(folder: Path, request: ReportRequest, out: Path, tree_size: int
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from ledger.cli import _settings
-
-    from .worker import run_worker
+    from reports.worker import run_worker
 
     return run_worker(
         _settings(args),

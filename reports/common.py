@@ -33,14 +33,13 @@ from ledger.domain.rows import (
 )
 from ledger.errors import LedgerError
 from ledger.grammar import pattern as grammar_pattern
-
-from . import labels as L
-from .bundle import render_bundle
-from .codes import REPORT_KIND_UNKNOWN, REPORT_PARAM_INVALID, REPORT_PARAM_MISSING
-from .disclosures import Disclosure
-from .formats import Column, Money, Table
-from .render import ReportHeader, Section, html_to_pdf, render_html, render_sections_pdf
-from .snapshot import LogState, Snapshot
+from reports import labels as L
+from reports.bundle import render_bundle
+from reports.codes import REPORT_KIND_UNKNOWN, REPORT_PARAM_INVALID, REPORT_PARAM_MISSING
+from reports.disclosures import Disclosure
+from reports.formats import Column, Money, Table
+from reports.render import ReportHeader, Section, html_to_pdf, render_html, render_sections_pdf
+from reports.snapshot import LogState, Snapshot
 
 FORMAT = "charity-ledger/report/v1"
 KINDS = ("annual", "project", "campaign", "overview", "receipt", "verification")
@@ -438,7 +437,7 @@ def progress_table(rows: Sequence[ProgressRow], name: str = "progress") -> Table
         Column("summary", "摘要", "Summary"),
         Column("corrected", "已撤回", "Withdrawn", "bool"),
     )
-    from .disclosures import china_date
+    from reports.disclosures import china_date
 
     return Table(
         name,
@@ -465,7 +464,7 @@ def progress_table(rows: Sequence[ProgressRow], name: str = "progress") -> Table
 
 
 def attestations_table(rows: Sequence[AttestationRow], name: str = "oversight") -> Table:
-    from .disclosures import china_date
+    from reports.disclosures import china_date
 
     columns = (
         SEQ,

@@ -36,11 +36,10 @@ from ledger.keys import KeyPair, read_key_file
 from ledger.settings import Settings
 from ledger.store.db import read_transaction
 from ledger.store.log_tables import LogLeaf
-
-from .bundle import CHECKSUMS, BundleFile, digest, files_json, write_bundle
-from .common import ReportDoc, ReportRequest, render_report
-from .kinds import build
-from .snapshot import ExportInfo, Snapshot, export_snapshot, log_snapshot, open_snapshot, verify_export
+from reports.bundle import CHECKSUMS, BundleFile, digest, files_json, write_bundle
+from reports.common import ReportDoc, ReportRequest, render_report
+from reports.kinds import build
+from reports.snapshot import ExportInfo, Snapshot, export_snapshot, log_snapshot, open_snapshot, verify_export
 
 SYSTEM_KEY = "system.key"
 DETERMINISTIC = (".json", ".csv", ".xlsx")  # bytes depend only on the figures
@@ -119,8 +118,7 @@ def _receipt_context(ledger: Any, snap: Snapshot, request: ReportRequest) -> tup
     :func:`ledger.store.donors.find_donation_by_receipt`); ``personal`` with a seq or leaf hash is
     for callers already entitled (the CLI operator of the data folder, a regulator through the API)."""
     from ledger.store.donors import DonorStore, find_donation_by_receipt, load_privacy_key
-
-    from .kinds.receipt import find_donation
+    from reports.kinds.receipt import find_donation
 
     if request.donation is None:
         raise InvariantBroken("request.donation is missing")
@@ -154,7 +152,7 @@ def build_from_ledger(ledger: Any, request: ReportRequest, *, tree_size: int | N
     by replaying the log's leaves."""
     request = request.checked()
     if request.kind == "verification":
-        from .kinds.verification import from_ledger
+        from reports.kinds.verification import from_ledger
 
         return from_ledger(ledger, request)
     if tree_size is not None:
@@ -184,7 +182,7 @@ def build_from_export(
     if request.personal or (request.donation or "").strip()[:1].upper() == "D":
         request = replace(request, personal=False, donation=(request.donation or "").strip())
     if request.kind == "verification":
-        from .kinds.verification import from_export
+        from reports.kinds.verification import from_export
 
         return from_export(folder, request), None, None
     info = verify_export(folder)

@@ -32,9 +32,8 @@ import jinja2
 from markupsafe import Markup
 
 from ledger.errors import LedgerError
-
-from .codes import RENDER_URL_REFUSED
-from .formats import Money, Table, percent_from_bp
+from reports.codes import RENDER_URL_REFUSED
+from reports.formats import Money, Table, percent_from_bp
 
 ASSET_SCHEME = "reports-asset:"
 ASSET_BASE = ASSET_SCHEME + "/"

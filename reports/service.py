@@ -25,8 +25,7 @@ from typing import Any
 
 from ledger.canonical import now
 from ledger.errors import LedgerError
-
-from .codes import REPORT_RATE_LIMITED
+from reports.codes import REPORT_RATE_LIMITED
 
 STATE_KEY = "report_service"
 PURGE_EVERY_S = 60.0

@@ -37,8 +37,7 @@ from ledger.domain.rules import CHINA
 from ledger.errors import LedgerError, VerificationError
 from ledger.store.log_tables import LogHead
 from ledger.store.projection_tables import table_for
-
-from .codes import REPORT_SIZE_OUT_OF_RANGE
+from reports.codes import REPORT_SIZE_OUT_OF_RANGE
 
 R = TypeVar("R")
 HEAD = LogHead.__table__

@@ -25,11 +25,10 @@ from ledger.errors import LedgerError, VerificationError
 from ledger.note import parse_note
 from ledger.store.export import export_log
 from ledger.verify import read_chain_export, verify_chain
-
-from . import jobs
-from .celery_app import TILES_DIR_ENV, ledger_for, ledger_task
-from .codes import TILES_DIR_MISSING
-from .common import ReportRequest
+from reports import jobs
+from reports.celery_app import TILES_DIR_ENV, ledger_for, ledger_task
+from reports.codes import TILES_DIR_MISSING
+from reports.common import ReportRequest
 
 
 @ledger_task("reports.verify_log")
@@ -66,7 +65,7 @@ def generate_report_task(
     as JSON) for the ledger of ``ref``; returns :meth:`reports.issue.Issued.to_json` plus
     ``job``. With ``job`` (a :mod:`reports.jobs` id, as the API sends) the job record follows
     the task, and a personal receipt is written only into the job's private folder."""
-    from .issue import issue
+    from reports.issue import issue
 
     ledger = ledger_for(ref)
     job_id = job

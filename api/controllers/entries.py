@@ -9,17 +9,16 @@ from litestar import Controller, Request, Response, get, post
 from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
 
+from api import queries
+from api.openapi import READ_PROBLEMS, WRITE_PROBLEMS, problems
+from api.pagination import Cursor, Limit
+from api.params import EntryType, Idem, LeafHash, LedgerDep, Order, Org, ProjectId, Seq, Signer, Since, Until
+from api.queries import parse_time_param
+from api.schemas import AppendResult, BatchResult, Entry, EntryPage, Submission
+from api.security import body_limit, rate_limit, require_media_type
 from ledger.canonical import parse_json
 from ledger.entry import parse_submission
 from ledger.store.log_store import AppendResult as StoredResult
-
-from .. import queries
-from ..openapi import READ_PROBLEMS, WRITE_PROBLEMS, problems
-from ..pagination import Cursor, Limit
-from ..params import EntryType, Idem, LeafHash, LedgerDep, Order, Org, ProjectId, Seq, Signer, Since, Until
-from ..queries import parse_time_param
-from ..schemas import AppendResult, BatchResult, Entry, EntryPage, Submission
-from ..security import body_limit, rate_limit, require_media_type
 
 JSON = "application/json"
 WRITE_GUARDS = [rate_limit, require_media_type(JSON)]

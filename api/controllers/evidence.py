@@ -24,6 +24,11 @@ from litestar.handlers import BaseRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.params import PathParameter
 
+from api.openapi import problems
+from api.params import LedgerDep
+from api.problems import CODE_STATUS
+from api.security import rate_limit, require_media_type
+from api.tokens import check_token
 from ledger.errors import LedgerError
 from ledger.store import evidence_content
 from ledger.store.evidence import (
@@ -34,12 +39,6 @@ from ledger.store.evidence import (
     max_bytes_from_env,
     open_evidence,
 )
-
-from ..openapi import problems
-from ..params import LedgerDep
-from ..problems import CODE_STATUS
-from ..security import rate_limit, require_media_type
-from ..tokens import check_token
 
 audit = logging.getLogger("api.audit")
 

@@ -17,6 +17,24 @@ from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import PathParameter, QueryParameter, RawBody
 from sqlalchemy import func, select
 
+from api.config import CHECKPOINTS_PAGE_MAX, ENTRIES_PAGE_MAX
+from api.openapi import problems
+from api.pagination import Cursor, decode_cursor, page
+from api.params import MAX_INT, ApiSettingsDep, LeafHashQuery, LedgerDep, Size
+from api.problems import PARAMETER_INVALID, WITNESS_UNKNOWN_KEY
+from api.schemas import (
+    CHECKPOINT_EXAMPLE,
+    HASH_EXAMPLE,
+    KEY_EXAMPLE,
+    SEALED_CHECKPOINT_EXAMPLE,
+    CheckpointPage,
+    CheckpointRef,
+    ConsistencyProof,
+    InclusionProof,
+    LogShard,
+    LogShardList,
+)
+from api.security import body_limit, rate_limit, require_media_type
 from ledger import merkle
 from ledger.checkpoint import Checkpoint, verify_checkpoint, verify_cosignatures
 from ledger.errors import InvariantBroken, LedgerError
@@ -38,25 +56,6 @@ from ledger.witness_protocol import (
     parse_add_checkpoint_request,
     size_response_body,
 )
-
-from ..config import CHECKPOINTS_PAGE_MAX, ENTRIES_PAGE_MAX
-from ..openapi import problems
-from ..pagination import Cursor, decode_cursor, page
-from ..params import MAX_INT, ApiSettingsDep, LeafHashQuery, LedgerDep, Size
-from ..problems import PARAMETER_INVALID, WITNESS_UNKNOWN_KEY
-from ..schemas import (
-    CHECKPOINT_EXAMPLE,
-    HASH_EXAMPLE,
-    KEY_EXAMPLE,
-    SEALED_CHECKPOINT_EXAMPLE,
-    CheckpointPage,
-    CheckpointRef,
-    ConsistencyProof,
-    InclusionProof,
-    LogShard,
-    LogShardList,
-)
-from ..security import body_limit, rate_limit, require_media_type
 
 NDJSON = "application/x-ndjson"
 COSIG = Cosignature.__table__

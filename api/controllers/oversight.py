@@ -22,6 +22,23 @@ from litestar import Controller, get
 from litestar.openapi.spec import Example
 from litestar.params import FromQuery, QueryParameter
 
+from api import queries
+from api.controllers.regulator import REGULATOR
+from api.openapi import BEARER, READ_PROBLEMS, problems
+from api.pagination import Cursor, Limit, decode_cursor, encode_cursor
+from api.params import LedgerDep, Org, OrgPath, ProjectId
+from api.problems import CURSOR_INVALID, PARAMETER_INVALID
+from api.schemas import (
+    AwaitingEntry,
+    AwaitingPage,
+    Deadline,
+    DeadlinePage,
+    OverseerFinding,
+    OverseerRisks,
+    OverseerView,
+    RiskSignal,
+)
+from api.security import require_scope
 from ledger.domain.rules import CHINA
 from ledger.errors import LedgerError
 from ledger.grammar import schema_pattern
@@ -35,24 +52,6 @@ from ledger.oversight import (
     scan_deadlines,
 )
 from ledger.store.db import read_transaction
-
-from .. import queries
-from ..openapi import BEARER, READ_PROBLEMS, problems
-from ..pagination import Cursor, Limit, decode_cursor, encode_cursor
-from ..params import LedgerDep, Org, OrgPath, ProjectId
-from ..problems import CURSOR_INVALID, PARAMETER_INVALID
-from ..schemas import (
-    AwaitingEntry,
-    AwaitingPage,
-    Deadline,
-    DeadlinePage,
-    OverseerFinding,
-    OverseerRisks,
-    OverseerView,
-    RiskSignal,
-)
-from ..security import require_scope
-from .regulator import REGULATOR
 
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2199, 12, 31)
 

@@ -9,12 +9,11 @@ from litestar import Controller, get
 from litestar.openapi.spec import Example
 from litestar.params import PathParameter
 
+from api.openapi import problems
+from api.problems import status_of
+from api.schemas import ProblemType, ProblemTypeList
 from ledger.errors import CATALOGUE, LedgerError
 from ledger.grammar import schema_pattern
-
-from ..openapi import problems
-from ..problems import status_of
-from ..schemas import ProblemType, ProblemTypeList
 
 
 def _problem_type(code: str) -> ProblemType:

@@ -9,16 +9,12 @@ from litestar.datastructures import CacheControlHeader
 from litestar.openapi.spec import Example
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
-from ledger.checkpoint import Checkpoint
-from ledger.note import parse_note
-from ledger.store.runtime import Ledger
-
-from .. import queries
-from ..openapi import READ_PROBLEMS, problems
-from ..pagination import Cursor, Limit
-from ..params import HEX64, WORD, LeafHash, LedgerDep, Order, Org, OrgPath, ProjectId, ProjectPath
-from ..privacy import donor_store
-from ..schemas import (
+from api import queries
+from api.openapi import READ_PROBLEMS, problems
+from api.pagination import Cursor, Limit
+from api.params import HEX64, WORD, LeafHash, LedgerDep, Order, Org, OrgPath, ProjectId, ProjectPath
+from api.privacy import donor_store
+from api.schemas import (
     Allocation,
     AllocationPage,
     Attestation,
@@ -37,7 +33,10 @@ from ..schemas import (
     ProjectPage,
     _Schema,
 )
-from ..security import body_limit, rate_limit, require_media_type
+from api.security import body_limit, rate_limit, require_media_type
+from ledger.checkpoint import Checkpoint
+from ledger.note import parse_note
+from ledger.store.runtime import Ledger
 
 LIST = {"sync_to_thread": True, "responses": problems(*READ_PROBLEMS)}
 ONE = {"sync_to_thread": True, "responses": problems(*READ_PROBLEMS)}

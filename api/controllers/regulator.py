@@ -7,13 +7,13 @@ import logging
 from litestar import Controller, Request, get
 from litestar.datastructures import CacheControlHeader
 
-from .. import queries
-from ..openapi import BEARER, problems
-from ..pagination import Cursor, Limit
-from ..params import LedgerDep, Org, ProjectId, Seq
-from ..privacy import donor_record
-from ..schemas import DonorPersonalData, DonorRecord, FindingPage, OrganisationFundsPage
-from ..security import require_scope
+from api import queries
+from api.openapi import BEARER, problems
+from api.pagination import Cursor, Limit
+from api.params import LedgerDep, Org, ProjectId, Seq
+from api.privacy import donor_record
+from api.schemas import DonorPersonalData, DonorRecord, FindingPage, OrganisationFundsPage
+from api.security import require_scope
 
 REGULATOR = "regulator"
 audit = logging.getLogger("api.audit")

@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from ledger.compliance.codes import DEADLINE_INPUT_INVALID, RULESET_PARAM_MISSING
+from ledger.compliance.rulesets import DeadlineRule, RuleSet
 from ledger.errors import InvariantBroken, LedgerError
-
-from .codes import DEADLINE_INPUT_INVALID, RULESET_PARAM_MISSING
-from .rulesets import DeadlineRule, RuleSet
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,11 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ledger.compliance.codes import RATIO_INPUT_INVALID, RATIO_RULE_MISSING
+from ledger.compliance.rulesets import RuleSet
 from ledger.errors import LedgerError
 from ledger.money import format_amount
-
-from .codes import RATIO_INPUT_INVALID, RATIO_RULE_MISSING
-from .rulesets import RuleSet
 
 BP = 10_000
 

@@ -4,10 +4,10 @@ Pure code: the standard library, ``cryptography`` and ``ledger.*`` only. Storage
 :func:`apply` inside its append transaction with a :class:`State` of its own.
 """
 
-from .rows import ROW_TYPES
-from .rules import AppendContext, apply, continuation_data, signer_public_key
-from .schemas import validate
-from .state import MemoryState, Overlay, State
+from ledger.domain.rows import ROW_TYPES
+from ledger.domain.rules import AppendContext, apply, continuation_data, signer_public_key
+from ledger.domain.schemas import validate
+from ledger.domain.state import MemoryState, Overlay, State
 
 __all__ = [
     "ROW_TYPES",

@@ -7,7 +7,7 @@ and, where it helps, what to do instead. ``kind`` decides the HTTP status (see l
 
 from __future__ import annotations
 
-from ..errors import define
+from ledger.errors import define
 
 # --- data and identifiers -------------------------------------------------------------------
 

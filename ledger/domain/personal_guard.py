@@ -51,10 +51,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ..errors import LedgerError
-from .codes import PERSONAL_DATA_IN_TEXT
-from .uscc import ALPHABET as _USCC_ALPHABET
-from .uscc import check_character as _uscc_check
+from ledger.domain.codes import PERSONAL_DATA_IN_TEXT
+from ledger.domain.uscc import ALPHABET as _USCC_ALPHABET
+from ledger.domain.uscc import check_character as _uscc_check
+from ledger.errors import LedgerError
 
 # --- kinds ----------------------------------------------------------------------------------
 

@@ -66,15 +66,10 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta, timezone
 from typing import Any
 
-from ..canonical import parse_time
-from ..ed25519_strict import public_key_problem
-from ..entry import SignedEntry
-from ..errors import InvariantBroken, LedgerError
-from ..keys import key_id, unb64
-from ..money import format_amount
-from . import codes as C
-from .personal_guard import check_entry_text
-from .rows import (
+from ledger.canonical import parse_time
+from ledger.domain import codes as C
+from ledger.domain.personal_guard import check_entry_text
+from ledger.domain.rows import (
     AllocationBalanceRow,
     AllocationRow,
     AttestationRow,
@@ -95,8 +90,13 @@ from .rows import (
     ReportRow,
     SzFilingRow,
 )
-from .schemas import CHARITY_FORMS, MONEY_TYPES, SCHEMAS, validate
-from .state import State
+from ledger.domain.schemas import CHARITY_FORMS, MONEY_TYPES, SCHEMAS, validate
+from ledger.domain.state import State
+from ledger.ed25519_strict import public_key_problem
+from ledger.entry import SignedEntry
+from ledger.errors import InvariantBroken, LedgerError
+from ledger.keys import key_id, unb64
+from ledger.money import format_amount
 
 GENESIS = "registry.genesis"
 CHINA = timezone(timedelta(hours=8))

@@ -29,13 +29,13 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
-from ..ed25519_strict import public_key_problem
-from ..errors import LedgerError
-from ..grammar import TEXT_PROBLEMS, matches, pattern, text_problem
-from ..keys import unb64
-from ..money import check_currency, parse_amount
-from .codes import DATA_INVALID, UNKNOWN_TYPE
-from .uscc import check_uscc
+from ledger.domain.codes import DATA_INVALID, UNKNOWN_TYPE
+from ledger.domain.uscc import check_uscc
+from ledger.ed25519_strict import public_key_problem
+from ledger.errors import LedgerError
+from ledger.grammar import TEXT_PROBLEMS, matches, pattern, text_problem
+from ledger.keys import unb64
+from ledger.money import check_currency, parse_amount
 
 # --- vocabularies ---------------------------------------------------------------------------
 

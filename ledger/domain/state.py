@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any, Protocol, TypeVar
 
-from .rows import ROW_TYPES, pk_of, row_dict
+from ledger.domain.rows import ROW_TYPES, pk_of, row_dict
 
 R = TypeVar("R")
 Row = Any

@@ -30,8 +30,8 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..errors import InvariantBroken
-from .rows import AllocationRow, DisbursementRow, DonationRow
+from ledger.domain.rows import AllocationRow, DisbursementRow, DonationRow
+from ledger.errors import InvariantBroken
 
 
 @dataclass(frozen=True, slots=True)

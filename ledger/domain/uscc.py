@@ -10,8 +10,8 @@ in the alphabet; with weights ``3**i mod 31`` (1, 3, 9, 27, 19, 26, ...) the che
 
 from __future__ import annotations
 
-from ..errors import LedgerError
-from .codes import USCC_INVALID
+from ledger.domain.codes import USCC_INVALID
+from ledger.errors import LedgerError
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)

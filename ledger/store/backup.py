@@ -29,12 +29,12 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from .. import merkle
-from ..canonical import format_time, now
-from ..checkpoint import verify_checkpoint
-from ..errors import LedgerError, define
-from ..settings import Settings
-from .runtime import NEXT_KEY
+from ledger import merkle
+from ledger.canonical import format_time, now
+from ledger.checkpoint import verify_checkpoint
+from ledger.errors import LedgerError, define
+from ledger.settings import Settings
+from ledger.store.runtime import NEXT_KEY
 
 BACKUP_INVALID = define(
     "backup_invalid",
@@ -62,8 +62,8 @@ def _pg_args(url: str) -> tuple[str, list[str]]:
 
 
 def backup(settings: Settings, folder: Path) -> dict[str, Any]:
-    from .export import log_vkey
-    from .runtime import open_ledger
+    from ledger.store.export import log_vkey
+    from ledger.store.runtime import open_ledger
 
     folder = Path(folder)
     if folder.exists() and any(folder.iterdir()):
@@ -125,7 +125,7 @@ def _backup_evidence(ledger: Any, target: Path) -> int:
     its row, so every row in the backup has its file."""
     from sqlalchemy import select
 
-    from .evidence import TABLE, DiskBackend, open_evidence
+    from ledger.store.evidence import TABLE, DiskBackend, open_evidence
 
     store = open_evidence(ledger)
     with ledger.engine.connect() as conn:
@@ -144,8 +144,8 @@ def _restore_evidence(settings: Settings, source: Path) -> int:
 
     from sqlalchemy import select
 
-    from .db import make_engine
-    from .evidence import TABLE, backend_from_env
+    from ledger.store.db import make_engine
+    from ledger.store.evidence import TABLE, backend_from_env
 
     files = _evidence_in_backup(source)
     if not files:
@@ -241,8 +241,8 @@ def restore(settings: Settings, folder: Path) -> dict[str, Any]:
 
 def check_restored(settings: Settings, manifest: dict[str, Any]) -> dict[str, Any]:
     """The restored log verifies, and its checkpoint extends the one published before the backup."""
-    from .export import log_vkey, verify_stored_chain
-    from .runtime import open_ledger
+    from ledger.store.export import log_vkey, verify_stored_chain
+    from ledger.store.runtime import open_ledger
 
     ledger = open_ledger(settings)
     vkey = manifest["log_vkey"]

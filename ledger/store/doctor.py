@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from ..errors import LedgerError
-from ..settings import Settings
+from ledger.errors import LedgerError
+from ledger.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +53,8 @@ def run_checks(settings: Settings, *, deep: bool = False) -> list[Check]:
             checks.append(Check(name, False, f"{type(exc).__name__}: {exc}"))
         return False
 
-    from . import migrate
-    from .db import make_engine
+    from ledger.store import migrate
+    from ledger.store.db import make_engine
 
     engine = make_engine(settings.database_url)
 
@@ -80,8 +80,8 @@ def run_checks(settings: Settings, *, deep: bool = False) -> list[Check]:
         checks.append(_private_file(settings.privacy_key_path, "donor data key"))
 
     if key_check.ok and db_ok:
-        from .export import verify_stored_chain
-        from .runtime import open_ledger
+        from ledger.store.export import verify_stored_chain
+        from ledger.store.runtime import open_ledger
 
         def log_verifies() -> str:
             ledger = open_ledger(settings)
@@ -91,7 +91,7 @@ def run_checks(settings: Settings, *, deep: bool = False) -> list[Check]:
             return f"{report.size} entries verify against the latest checkpoint (root {report.root[:16]}…){earlier}"
 
         if attempt("log verifies", log_verifies) and deep:
-            from .rebuild import check as rebuild_check
+            from ledger.store.rebuild import check as rebuild_check
 
             def projections() -> str:
                 report = rebuild_check(open_ledger(settings).log)
@@ -120,8 +120,8 @@ def _evidence(settings: Settings, *, deep: bool) -> str:
     name); a folder store is private (0700)."""
     from sqlalchemy import select
 
-    from .evidence import TABLE, DiskBackend, open_evidence
-    from .runtime import open_ledger
+    from ledger.store.evidence import TABLE, DiskBackend, open_evidence
+    from ledger.store.runtime import open_ledger
 
     ledger = open_ledger(settings)
     try:
@@ -146,8 +146,8 @@ def _evidence(settings: Settings, *, deep: bool) -> str:
 
 
 def _origin_check(settings: Settings) -> Check:
-    from ..settings import is_example_origin
-    from .runtime import stored_origin
+    from ledger.settings import is_example_origin
+    from ledger.store.runtime import stored_origin
 
     origin = stored_origin(settings) or settings.origin
     if is_example_origin(origin):

@@ -31,14 +31,20 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import BigInteger, Column, Connection, Engine, String, Text, select, update
 from sqlmodel import Field, SQLModel
 
-from ..canonical import format_time, now, parse_json
-from ..domain.privacy import ReceiptCode, check_personal_data, parse_receipt_code, receipt_matches, verify_commitment
-from ..domain.rows import DonationRow
-from ..errors import LedgerError, define
-from ..settings import Settings
-from .db import table_of
-from .projection_tables import table_for
-from .tables import LEAF
+from ledger.canonical import format_time, now, parse_json
+from ledger.domain.privacy import (
+    ReceiptCode,
+    check_personal_data,
+    parse_receipt_code,
+    receipt_matches,
+    verify_commitment,
+)
+from ledger.domain.rows import DonationRow
+from ledger.errors import LedgerError, define
+from ledger.settings import Settings
+from ledger.store.db import table_of
+from ledger.store.projection_tables import table_for
+from ledger.store.tables import LEAF
 
 DONOR_DATA_MISMATCH = define(
     "donor_data_mismatch",
@@ -157,9 +163,9 @@ class DonorStore:
     ) -> int:
         """Keep personal data handed in over the network: signed (donor_data_message) by a live
         fundraiser or org_admin key of the organisation that recorded the donation. Returns the seq."""
-        from ..domain.privacy import donor_data_message
-        from ..domain.rows import KeyRow
-        from ..keys import load_public, unb64, verify
+        from ledger.domain.privacy import donor_data_message
+        from ledger.domain.rows import KeyRow
+        from ledger.keys import load_public, unb64, verify
 
         keys = table_for(KeyRow)
         with self.engine.connect() as conn:
@@ -300,7 +306,7 @@ DEMO_RECEIPTS = "demo-receipts.txt"
 
 def _scrub_demo_receipts(settings: Settings, seq: int) -> list[str]:
     """Drop the donation's line from the demo's receipt list (it names the donor)."""
-    from .personal_files import write_private
+    from ledger.store.personal_files import write_private
 
     path = settings.home / DEMO_RECEIPTS
     if not path.is_file():
@@ -353,7 +359,7 @@ def erase_donor(
 
     Run again on an erased donation, it removes what is left (after a crash, say) and reports
     ``already_erased``."""
-    from .personal_files import erase_files
+    from ledger.store.personal_files import erase_files
 
     already = False
     try:

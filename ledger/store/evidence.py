@@ -40,11 +40,11 @@ from typing import Any, Protocol
 from sqlalchemy import BigInteger, Column, Engine, Index, String, insert, select, update
 from sqlmodel import Field, SQLModel
 
-from ..canonical import format_time, now
-from ..errors import LedgerError
-from ..keys import load_public, unb64, verify
-from . import evidence_content as content
-from .db import table_of
+from ledger.canonical import format_time, now
+from ledger.errors import LedgerError
+from ledger.keys import load_public, unb64, verify
+from ledger.store import evidence_content as content
+from ledger.store.db import table_of
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 VISIBILITIES = ("public", "restricted")
@@ -396,7 +396,7 @@ def upload_message(sha256: str, visibility: str) -> bytes:
 
 def sign_upload(pair: Any, data: bytes, visibility: str) -> str:
     """The ``X-Evidence-Signature`` header value for uploading ``data`` with ``pair`` (a KeyPair)."""
-    from ..keys import b64
+    from ledger.keys import b64
 
     return f"{pair.id}:{b64(pair.sign(upload_message(hashlib.sha256(data).hexdigest(), visibility)))}"
 
@@ -429,8 +429,8 @@ def parse_signature_header(value: str | None) -> tuple[str, bytes]:
 def check_upload_signature(engine: Engine, header: str | None, data: bytes, visibility: str) -> str:
     """The id of the key that signed this upload; refuses an unknown or revoked key, a key of an
     organisation no longer active, and a signature that does not check."""
-    from ..domain.rows import KeyRow, OrgRow
-    from .projection_tables import table_for
+    from ledger.domain.rows import KeyRow, OrgRow
+    from ledger.store.projection_tables import table_for
 
     key_id, signature = parse_signature_header(header)
     keys, orgs = table_for(KeyRow), table_for(OrgRow)

@@ -18,7 +18,7 @@ import re
 import warnings
 from dataclasses import dataclass
 
-from ..errors import LedgerError
+from ledger.errors import LedgerError
 
 PDF = "application/pdf"
 JPEG = "image/jpeg"

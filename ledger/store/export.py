@@ -13,13 +13,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from ..checkpoint import Checkpoint, verify_checkpoint
-from ..keys import unb64
-from ..note import add_signatures, format_verifier_key, parse_note
-from ..verify import SHARDS_FOLDER, ChainReport, verify_chain
-from .db import read_transaction
-from .log_store import LogStore, Shard
-from .tables import REGISTRY
+from ledger.checkpoint import Checkpoint, verify_checkpoint
+from ledger.keys import unb64
+from ledger.note import add_signatures, format_verifier_key, parse_note
+from ledger.store.db import read_transaction
+from ledger.store.log_store import LogStore, Shard
+from ledger.store.tables import REGISTRY
+from ledger.verify import SHARDS_FOLDER, ChainReport, verify_chain
 
 
 def log_vkey(store: LogStore) -> str:

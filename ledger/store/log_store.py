@@ -33,21 +33,21 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
-from .. import ed25519_strict, merkle
-from ..canonical import format_time, now, parse_time
-from ..checkpoint import Checkpoint, sign_checkpoint
-from ..domain.state import Overlay
-from ..entry import GENESIS_PREV, Leaf, SignedEntry, make_body, parse_submission, sign_entry, signature_valid
-from ..errors import InvariantBroken, LedgerError, define
-from ..keys import KeyPair, key_id, unb64
-from ..note import NoteSigner, parse_note
-from ..sigcheck import Pending
-from ..sigcheck import start as start_verify
-from ..witness_protocol import COSIGNATURE_OLDER
-from .db import read_transaction, write_transaction
-from .fastsql import in_list, run, write_all
-from .sql_state import SqlState
-from .tables import CHECKPOINT, COSIG, HEAD, LEAF, SHARD
+from ledger import ed25519_strict, merkle
+from ledger.canonical import format_time, now, parse_time
+from ledger.checkpoint import Checkpoint, sign_checkpoint
+from ledger.domain.state import Overlay
+from ledger.entry import GENESIS_PREV, Leaf, SignedEntry, make_body, parse_submission, sign_entry, signature_valid
+from ledger.errors import InvariantBroken, LedgerError, define
+from ledger.keys import KeyPair, key_id, unb64
+from ledger.note import NoteSigner, parse_note
+from ledger.sigcheck import Pending
+from ledger.sigcheck import start as start_verify
+from ledger.store.db import read_transaction, write_transaction
+from ledger.store.fastsql import in_list, run, write_all
+from ledger.store.sql_state import SqlState
+from ledger.store.tables import CHECKPOINT, COSIG, HEAD, LEAF, SHARD
+from ledger.witness_protocol import COSIGNATURE_OLDER
 
 MAX_BATCH = 1000
 # a seq later than any key's grant: "which key does this id stand for", asked before the lock
@@ -517,9 +517,9 @@ class LogStore:
         keys is remembered for the life of the process."""
         if self._keys_checked:
             return
-        from ..domain.codes import LOG_HOLDS_WEAK_KEY
-        from ..domain.rows import KeyRow, RegistryRow
-        from .projection_tables import table_for
+        from ledger.domain.codes import LOG_HOLDS_WEAK_KEY
+        from ledger.domain.rows import KeyRow, RegistryRow
+        from ledger.store.projection_tables import table_for
 
         keys, registry = table_for(KeyRow), table_for(RegistryRow)
         found: list[tuple[int, str, str]] = []

@@ -20,8 +20,8 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..canonical import format_time, now
-from ..settings import Settings
+from ledger.canonical import format_time, now
+from ledger.settings import Settings
 
 FOLDER = "personal"
 DIR_MODE = 0o700

@@ -21,13 +21,13 @@ from typing import Any
 
 from sqlalchemy import Connection, MetaData, Table, delete, insert, select, text
 
-from .. import domain
-from ..entry import parse_leaf
-from ..errors import VerificationError
-from ..merkle import leaf_hash
-from .fastsql import driver_connection
-from .log_store import LogStore
-from .projection_tables import table_for
+from ledger import domain
+from ledger.entry import parse_leaf
+from ledger.errors import VerificationError
+from ledger.merkle import leaf_hash
+from ledger.store.fastsql import driver_connection
+from ledger.store.log_store import LogStore
+from ledger.store.projection_tables import table_for
 
 CHUNK = 5000
 

@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, and_, select
 
-from .fastsql import Write, fetchone, row_sql, write_all
-from .projection_tables import table_for
+from ledger.store.fastsql import Write, fetchone, row_sql, write_all
+from ledger.store.projection_tables import table_for
 
 R = TypeVar("R")
 _MISSING = object()

@@ -3,10 +3,10 @@ projections (made from the domain's row classes by :func:`projection_tables.tabl
 
 from __future__ import annotations
 
-from ..domain import rows as R
-from .db import table_of
-from .log_tables import Cosignature, LogHead, LogLeaf, LogShard, MerkleNode, SignedCheckpoint
-from .projection_tables import table_for
+from ledger.domain import rows as R
+from ledger.store.db import table_of
+from ledger.store.log_tables import Cosignature, LogHead, LogLeaf, LogShard, MerkleNode, SignedCheckpoint
+from ledger.store.projection_tables import table_for
 
 LEAF = table_of(LogLeaf)
 HEAD = table_of(LogHead)

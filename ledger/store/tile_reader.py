@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from sqlalchemy import and_, select
 
-from .. import tiles
-from .db import read_transaction
-from .log_store import LogStore, Shard
-from .tables import NODE
+from ledger import tiles
+from ledger.store.db import read_transaction
+from ledger.store.log_store import LogStore, Shard
+from ledger.store.tables import NODE
 
 
 def read_tile(log: LogStore, shard: Shard, tile: tiles.Tile) -> bytes:

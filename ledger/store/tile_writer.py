@@ -21,11 +21,11 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import tiles
-from ..checkpoint import Checkpoint
-from ..note import add_signatures, parse_note
-from .log_store import LogStore, Shard
-from .tile_reader import read_tile
+from ledger import tiles
+from ledger.checkpoint import Checkpoint
+from ledger.note import add_signatures, parse_note
+from ledger.store.log_store import LogStore, Shard
+from ledger.store.tile_reader import read_tile
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..common import ReportDoc, ReportRequest
-from ..snapshot import Snapshot
+from reports.common import ReportDoc, ReportRequest
+from reports.snapshot import Snapshot
 
 
 def build(snapshot: Snapshot, request: ReportRequest, **context: Any) -> ReportDoc:
     """Build the report ``request`` asks for from ``snapshot`` (not ``verification``)."""
-    from . import annual, campaign, overview, project, receipt
+    from reports.kinds import annual, campaign, overview, project, receipt
 
     builders = {
         "annual": annual.build,

@@ -38,9 +38,8 @@ from ledger.domain.rows import (
 )
 from ledger.domain.schemas import CATEGORIES, CHANNELS, DONATION_KINDS, DONOR_TYPES, POTS, VERDICTS
 from ledger.errors import InvariantBroken, LedgerError
-
-from .. import labels as L
-from ..common import (
+from reports import labels as L
+from reports.common import (
     PDF_ROWS,
     Orgs,
     ReportDoc,
@@ -58,10 +57,10 @@ from ..common import (
     rules_for,
     totals,
 )
-from ..disclosures import annual_reports, china_date, counts, of_project
-from ..formats import Column, Money, Table, percent_from_bp
-from ..render import Section
-from ..snapshot import Snapshot, sorted_by
+from reports.disclosures import annual_reports, china_date, counts, of_project
+from reports.formats import Column, Money, Table, percent_from_bp
+from reports.render import Section
+from reports.snapshot import Snapshot, sorted_by
 
 OPEN = ("queried", "flagged")
 

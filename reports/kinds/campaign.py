@@ -16,10 +16,9 @@ from ledger.compliance import deadlines as calc
 from ledger.domain.rows import DonationRow
 from ledger.domain.schemas import CHANNELS, DONOR_TYPES, POTS
 from ledger.errors import InvariantBroken, LedgerError
-
-from .. import labels as L
-from ..codes import REPORT_NOT_APPLICABLE
-from ..common import (
+from reports import labels as L
+from reports.codes import REPORT_NOT_APPLICABLE
+from reports.common import (
     PDF_ROWS,
     Orgs,
     ReportDoc,
@@ -33,11 +32,11 @@ from ..common import (
     rules_for,
     totals,
 )
-from ..disclosures import china_date
-from ..formats import Column, Money, Table
-from ..render import Section
-from ..snapshot import Snapshot
-from .project import plan_of, plan_table, project_or_404
+from reports.disclosures import china_date
+from reports.formats import Column, Money, Table
+from reports.kinds.project import plan_of, plan_table, project_or_404
+from reports.render import Section
+from reports.snapshot import Snapshot
 
 
 def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:

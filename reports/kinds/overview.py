@@ -39,13 +39,12 @@ from ledger.compliance.rulesets import ruleset
 from ledger.domain.rows import AuditOpinionRow, EntryRow, FinancialsRow, OrgRow, ProgressRow, ProjectRow, SzFilingRow
 from ledger.domain.schemas import CHARITY_FORMS
 from ledger.errors import InvariantBroken
-
-from .. import labels as L
-from ..common import PDF_ROWS, ReportDoc, ReportRequest, figure_pairs, pdf_view, rules_for
-from ..disclosures import Disclosure, annual_reports, of_project
-from ..formats import Column, Money, Table, percent_from_bp
-from ..render import Section
-from ..snapshot import Snapshot
+from reports import labels as L
+from reports.common import PDF_ROWS, ReportDoc, ReportRequest, figure_pairs, pdf_view, rules_for
+from reports.disclosures import Disclosure, annual_reports, of_project
+from reports.formats import Column, Money, Table, percent_from_bp
+from reports.render import Section
+from reports.snapshot import Snapshot
 
 OPEN = ("queried", "flagged")
 BREACH_KINDS = {

@@ -26,9 +26,8 @@ from ledger.domain.rows import (
 )
 from ledger.domain.schemas import CATEGORIES, CHANNELS, DONOR_TYPES, VERDICTS
 from ledger.errors import InvariantBroken, LedgerError
-
-from .. import labels as L
-from ..common import (
+from reports import labels as L
+from reports.common import (
     PDF_ROWS,
     Orgs,
     ReportDoc,
@@ -44,10 +43,10 @@ from ..common import (
     pdf_view,
     rules_for,
 )
-from ..disclosures import china_date, counts, of_project
-from ..formats import Column, Money, Table
-from ..render import Section
-from ..snapshot import Snapshot
+from reports.disclosures import china_date, counts, of_project
+from reports.formats import Column, Money, Table
+from reports.render import Section
+from reports.snapshot import Snapshot
 
 PLAN_FIELDS = (
     ("purpose", "募捐目的", "Purpose"),

@@ -27,12 +27,11 @@ from ledger.domain.rows import DonationRow, KeyRow, OrgRow, ProjectRow, Registry
 from ledger.errors import InvariantBroken, LedgerError
 from ledger.grammar import matches as grammar_matches
 from ledger.grammar import pattern as grammar_pattern
-
-from .. import labels as L
-from ..common import ReportDoc, ReportRequest, default_site_url, rules_for
-from ..disclosures import china_date
-from ..formats import Column, Money, Table
-from ..snapshot import Snapshot
+from reports import labels as L
+from reports.common import ReportDoc, ReportRequest, default_site_url, rules_for
+from reports.disclosures import china_date
+from reports.formats import Column, Money, Table
+from reports.snapshot import Snapshot
 
 _HEX64 = grammar_pattern("hex64")
 

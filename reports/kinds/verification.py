@@ -25,12 +25,11 @@ from ledger import merkle
 from ledger.checkpoint import Checkpoint
 from ledger.errors import LedgerError, VerificationError
 from ledger.note import parse_note
-
-from ..common import ReportDoc, ReportRequest, figure_pairs, rules_for
-from ..disclosures import china_date
-from ..formats import Column, Table
-from ..render import Section
-from ..snapshot import ExportInfo, LogState, verify_export
+from reports.common import ReportDoc, ReportRequest, figure_pairs, rules_for
+from reports.disclosures import china_date
+from reports.formats import Column, Table
+from reports.render import Section
+from reports.snapshot import ExportInfo, LogState, verify_export
 
 Witnesses = Callable[[int, str], dict[str, Any]]
 

@@ -22,8 +22,7 @@ from ledger import grammar
 from ledger.domain import schemas as S
 from ledger.domain.uscc import make_uscc
 from ledger.errors import LedgerError
-
-from .helpers import World, donation_data, key
+from tests.domain.helpers import World, donation_data, key
 
 TYPED = {"data_invalid", "uscc_invalid", "amount_invalid", "currency_invalid"}
 ORG = make_uscc("53440300MJL00001A")

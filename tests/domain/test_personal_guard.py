@@ -19,8 +19,7 @@ from ledger.domain.personal_guard import (
 )
 from ledger.domain.rows import DonationRow
 from ledger.errors import LedgerError
-
-from .helpers import (
+from tests.domain.helpers import (
     FOUNDATION,
     ORIGIN,
     World,

@@ -26,8 +26,7 @@ from ledger.domain.rows import (
 )
 from ledger.domain.uscc import make_uscc
 from ledger.errors import LedgerError
-
-from .helpers import (
+from tests.domain.helpers import (
     AUDITOR,
     FOUNDATION,
     ORIGIN,

@@ -4,8 +4,7 @@ import pytest
 
 from ledger.domain.schemas import ENTRY_TYPES, SCHEMAS, validate
 from ledger.errors import LedgerError
-
-from .helpers import (
+from tests.domain.helpers import (
     FOUNDATION,
     SERVICE_ORG,
     allocation_data,

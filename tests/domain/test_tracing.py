@@ -4,10 +4,9 @@ import pytest
 
 from ledger.domain.rows import AllocationRow, DisbursementRow, DonationRow
 from ledger.domain.tracing import trace_donation, trace_project
-
-from .helpers import FOUNDATION
-from .helpers import SERVICE_ORG as X
-from .helpers import SERVICE_ORG_2 as Y
+from tests.domain.helpers import FOUNDATION
+from tests.domain.helpers import SERVICE_ORG as X
+from tests.domain.helpers import SERVICE_ORG_2 as Y
 
 P = "P-1"
 T = "2026-03-21T02:00:00.000Z"

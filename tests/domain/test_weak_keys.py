@@ -15,8 +15,7 @@ from ledger.domain.schemas import validate
 from ledger.entry import make_body, parse_submission
 from ledger.errors import LedgerError
 from ledger.keys import key_id
-
-from .helpers import FOUNDATION, ORIGIN, T0, Harness, World, assert_rendered, genesis_data, grant_data, key
+from tests.domain.helpers import FOUNDATION, ORIGIN, T0, Harness, World, assert_rendered, genesis_data, grant_data, key
 
 IDENTITY = ed25519_strict.SMALL_ORDER_ENCODINGS[1]
 FORGED = IDENTITY + bytes(32)  # R = identity, S = 0: "verifies" anything under a small-order key

@@ -13,8 +13,7 @@ from ledger.store.export import export_log
 from reports import celery_app
 from reports.common import ReportDoc, ReportRequest, render_report
 from reports.issue import build_from_ledger
-
-from .world import ReportWorld
+from tests.reports.world import ReportWorld
 
 Built = tuple[ReportDoc, dict[str, bytes]]
 

@@ -14,8 +14,7 @@ import pytest
 from ledger.errors import LedgerError
 from reports.bundle import CHECKSUMS, files_json, render_bundle, write_bundle
 from reports.formats import Column, Money, Table
-
-from .filecheck import assert_tables_agree
+from tests.reports.filecheck import assert_tables_agree
 
 DONATIONS = Table(
     "donations",

@@ -13,8 +13,7 @@ from ledger.domain.rows import FinancialsRow
 from reports.common import ReportRequest
 from reports.disclosures import counts
 from reports.issue import build_from_ledger
-
-from .world import DIR, PUB, SMALL, ReportWorld
+from tests.reports.world import DIR, PUB, SMALL, ReportWorld
 
 RS = ruleset("cn-charity", date(2026, 12, 31))
 H64 = "ab" * 32

@@ -13,8 +13,7 @@ import pytest
 
 from ledger.errors import LedgerError
 from reports.formats import Column, Money, Table, table_csv, to_json_bytes, workbook_xlsx
-
-from .filecheck import csv_rows, xlsx_rows
+from tests.reports.filecheck import csv_rows, xlsx_rows
 
 COLUMNS = (
     Column("received_on", "收款日期", "Received on", "date"),

@@ -27,8 +27,7 @@ from reports.render import (
     qr_svg,
     render_sections_pdf,
 )
-
-from . import pdfcheck
+from tests.reports import pdfcheck
 
 HEADER = ReportHeader(
     "深圳市测试慈善基金会 2025 年度报告",

@@ -16,8 +16,7 @@ from api.tokens import TOKEN_TABLE, create_token
 from ledger.domain.privacy import format_receipt_code
 from reports import jobs
 from tests.domain import helpers as H
-
-from .world import DIR, PUB, SALT, ReportWorld
+from tests.reports.world import DIR, PUB, SALT, ReportWorld
 
 
 @pytest.fixture

@@ -10,9 +10,8 @@ import pytest
 import ledger.cli as cli
 from ledger.domain.privacy import format_receipt_code
 from tests.domain import helpers as H
-
-from . import pdfcheck
-from .world import PUB, SALT, ReportWorld
+from tests.reports import pdfcheck
+from tests.reports.world import PUB, SALT, ReportWorld
 
 
 @pytest.fixture(autouse=True)

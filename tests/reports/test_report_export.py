@@ -17,8 +17,7 @@ from reports.bundle import files_json
 from reports.common import ReportRequest, render_report
 from reports.issue import build_from_export, build_from_ledger, issue
 from tests.domain import helpers as H
-
-from .world import PUB, SMALL, ReportWorld
+from tests.reports.world import PUB, SMALL, ReportWorld
 
 CASES: list[tuple[str, dict[str, Any]]] = [
     ("annual", {"org": H.FOUNDATION, "year": 2026}),

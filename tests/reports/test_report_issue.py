@@ -19,8 +19,7 @@ from reports.bundle import CHECKSUMS, digest
 from reports.common import ReportRequest
 from reports.issue import issue, published_folder
 from tests.domain import helpers as H
-
-from .world import PUB, ReportWorld
+from tests.reports.world import PUB, ReportWorld
 
 ANNUAL = ReportRequest("annual", org=H.FOUNDATION, year=2026)
 

@@ -16,9 +16,8 @@ from ledger.errors import LedgerError
 from reports.common import ReportRequest
 from reports.issue import build_from_ledger
 from tests.domain import helpers as H
-
-from . import filecheck, pdfcheck
-from .world import DIR, PUB, SALT, SMALL, ReportWorld
+from tests.reports import filecheck, pdfcheck
+from tests.reports.world import DIR, PUB, SALT, SMALL, ReportWorld
 
 FOUNDATION, SERVICE_ORG = H.FOUNDATION, H.SERVICE_ORG
 

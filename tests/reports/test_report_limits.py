@@ -25,8 +25,7 @@ from reports import issue as issue_module
 from reports import jobs
 from reports.service import STATE_KEY, ReportLimits, ReportService
 from tests.domain import helpers as H
-
-from .world import DONOR, PUB, SALT, ReportWorld, donation
+from tests.reports.world import DONOR, PUB, SALT, ReportWorld, donation
 
 NAME = DONOR["name"].encode("utf-8")
 

@@ -9,9 +9,8 @@ from pathlib import Path
 from reports.common import ReportRequest, render_report
 from reports.issue import build_from_ledger, issue
 from tests.domain import helpers as H
-
-from .test_report_export import CASES, data_files
-from .world import ReportWorld
+from tests.reports.test_report_export import CASES, data_files
+from tests.reports.world import ReportWorld
 
 
 def test_reports_on_postgres_equal_those_on_sqlite(

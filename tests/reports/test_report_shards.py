@@ -15,8 +15,7 @@ from ledger.store.runtime import roll_over
 from reports.common import ReportRequest, render_report
 from reports.issue import build_from_export, build_from_ledger, issue
 from tests.domain import helpers as H
-
-from .world import PUB, ReportWorld, donation
+from tests.reports.world import PUB, ReportWorld, donation
 
 ANNUAL = ReportRequest("annual", org=H.FOUNDATION, year=2026)
 PROJECT = ReportRequest("project", project=PUB)

@@ -27,9 +27,8 @@ from reports import celery_app, jobs
 from reports.celery_app import make_app, settings_ref
 from reports.tasks import generate_report_task, scan_deadlines_task
 from tests.domain import helpers as H
-
-from .test_worker_redis import TIMEOUT_S, _cleanup, _get, _worker_env, running
-from .world import DONOR, PUB, SALT, ReportWorld
+from tests.reports.test_worker_redis import TIMEOUT_S, _cleanup, _get, _worker_env, running
+from tests.reports.world import DONOR, PUB, SALT, ReportWorld
 
 ANNUAL = {"kind": "annual", "org": H.FOUNDATION, "year": 2026}
 

@@ -28,8 +28,7 @@ def build(folder: Path) -> int:
     """Run the fixed seed and export the log into ``folder``; returns the tree size."""
     from ledger.store.export import export_log
     from ledger.store.runtime import open_ledger
-
-    from .runner import Config, Simulation
+    from tests.simulation.runner import Config, Simulation
 
     with tempfile.TemporaryDirectory(prefix="golden-") as tmp:
         sim = Simulation(Config(SEED, STEPS, exclude=LEFT_OUT), Path(tmp))

@@ -16,8 +16,7 @@ from typing import Any
 from ledger.domain.privacy import donor_commitment
 from ledger.domain.uscc import make_uscc
 from ledger.keys import KeyPair
-
-from .model import ACTOR_TYPES, MONEY, Model, money
+from tests.simulation.model import ACTOR_TYPES, MONEY, Model, money
 
 ORIGIN = "sim.charity-ledger.example/log"
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # set-up: 09:00 in Shenzhen
@@ -373,7 +372,7 @@ class Generator:
         return Draft(signer, "funds.disbursed", data, self.idem("disbursement"))
 
     def _entry_corrected(self) -> Draft | None:
-        from .model import CORRECTABLE
+        from tests.simulation.model import CORRECTABLE
 
         targets = self.entries(*CORRECTABLE)
         if not targets:
@@ -579,7 +578,7 @@ class Generator:
 
     def _wrong_role(self) -> Draft:
         """Any entry type, signed by a live key whose role may not sign it."""
-        from .model import ROLES_FOR
+        from tests.simulation.model import ROLES_FOR
 
         type_ = self.rng.choice([t for t in ACTOR_TYPES if t != "entry.corrected"])  # every role may correct
         names = [

@@ -39,10 +39,9 @@ from ledger.note import format_verifier_key
 from ledger.settings import from_env
 from ledger.store.log_store import AppendResult
 from ledger.store.runtime import Ledger, init_ledger, open_ledger, roll_over, rotate_log_key
-
-from .faults import CrashPoint, SimulatedCrash, crash_at_rename, run_killed
-from .model import Model
-from .operations import ORIGIN, REGISTRAR_ORG, T0, T1, Draft, Generator, Op, key, setup_drafts
+from tests.simulation.faults import CrashPoint, SimulatedCrash, crash_at_rename, run_killed
+from tests.simulation.model import Model
+from tests.simulation.operations import ORIGIN, REGISTRAR_ORG, T0, T1, Draft, Generator, Op, key, setup_drafts
 
 # after these, the projections are compared with a rebuild at once (else every full_check_every steps)
 FULL_CHECK_AFTER = {"crash", "kill", "roll_over", "rotate_crash", "rebuild"}
@@ -796,8 +795,7 @@ class Simulation:
         the first one, and holds exactly the model's logs, leaf for leaf."""
         from ledger.store.export import export_log
         from ledger.verify import SHARDS_FOLDER, read_chain_export, verify_chain
-
-        from .model import mth
+        from tests.simulation.model import mth
 
         folder = self.workdir / "export"
         export_log(self.ledger.log, folder)

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from ledger.cli import main
-
-from .golden import FILES, GOLDEN, build, differences
+from tests.simulation.golden import FILES, GOLDEN, build, differences
 
 
 def test_the_golden_export_verifies(capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from .model import Model
-from .operations import OP_WEIGHTS, ORIGIN, REGISTRAR_ORG
-from .runner import Config, SimulationFailed, simulate
+from tests.simulation.model import Model
+from tests.simulation.operations import OP_WEIGHTS, ORIGIN, REGISTRAR_ORG
+from tests.simulation.runner import Config, SimulationFailed, simulate
 
 SEEDS = (1, 2, 3)
 STEPS = 30  # every run starts with a tour of every kind of operation (21 of them), then random ones

@@ -31,16 +31,14 @@ from types import MappingProxyType
 from typing import Any
 
 from ledger.canonical import no_duplicates
-from ledger.errors import LedgerError
-
-from ..codes import (
+from ledger.compliance.codes import (
     RULESET_INVALID,
     RULESET_NOT_IN_FORCE,
     RULESET_PARAM_MISSING,
     RULESET_UNKNOWN,
     RULESET_VERSION_UNKNOWN,
 )
-from .params import (
+from ledger.compliance.rulesets.params import (
     DeadlineRule,
     ParamError,
     RatioRule,
@@ -50,6 +48,7 @@ from .params import (
     parse_deadlines,
     parse_spending_ratios,
 )
+from ledger.errors import LedgerError
 
 __all__ = [
     "DeadlineRule",
