@@ -1,7 +1,7 @@
 """The application: one :func:`create_app` that lists, in one place, what the API is made of.
 
-Two other packages mount themselves here when they exist: ``public_site`` (the server-rendered
-site at ``/``) and ``reports`` (report endpoints). Each may define
+Other packages are mounted on it by whoever composes the product (``ledger.cli.app`` mounts the
+public site and the reports), each as a :class:`Mount`:
 
 - ``routes() -> Sequence[route handler, Controller or Router]``: added to the app; their
   handlers can ask for the ``ledger`` (:class:`~ledger.store.runtime.Ledger`) and
@@ -14,13 +14,13 @@ Errors raised there get the same problem details and every response the same sec
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Sequence
-from types import ModuleType
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Litestar
+from litestar.config.app import AppConfig
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -76,8 +76,14 @@ CONTROLLERS: tuple[type, ...] = (
     ProblemsController,
 )
 
-# Packages that mount their own routes when present (see the module docstring).
-MOUNTED_PACKAGES = ("public_site", "reports")
+
+@dataclass(frozen=True)
+class Mount:
+    """A package mounted on the API app: its routes and, optionally, an app-level hook."""
+
+    name: str
+    routes: Callable[[], Sequence[Any]]
+    on_app_init: Callable[[AppConfig], AppConfig] | None = None
 
 
 def create_app(
@@ -85,18 +91,19 @@ def create_app(
     *,
     settings: Settings | None = None,
     api_settings: ApiSettings | None = None,
+    mounts: Sequence[Mount] = (),
 ) -> Litestar:
-    """The Litestar app serving ``ledger`` (opened from ``settings`` or the environment)."""
+    """The Litestar app serving ``ledger`` (opened from ``settings`` or the environment), with
+    the API's own routes and those of every package in ``mounts``."""
     owns_engine = ledger is None
     if ledger is None:
         ledger = open_ledger(settings or get_settings())
     api_settings = api_settings or get_api_settings()
-    mounted = [m for m in (_optional_module(name) for name in MOUNTED_PACKAGES) if m is not None]
 
     install_log_redaction()  # receipt codes never reach the access log (api.redaction)
     options_allow = OptionsAllowFix()
     app = Litestar(
-        route_handlers=[*CONTROLLERS, *(r for m in mounted for r in _routes_of(m))],
+        route_handlers=[*CONTROLLERS, *(r for m in mounts for r in _routes_of(m))],
         dependencies={
             "ledger": Provide(_constant(ledger), sync_to_thread=False),
             "api_settings": Provide(_constant(api_settings), sync_to_thread=False),
@@ -117,7 +124,7 @@ def create_app(
                 "appender": AppendCoalescer(ledger.log),
             }
         ),
-        on_app_init=[hook for m in mounted if (hook := getattr(m, "on_app_init", None)) is not None],
+        on_app_init=[m.on_app_init for m in mounts if m.on_app_init is not None],
         on_shutdown=[ledger.engine.dispose] if owns_engine else [],
         # Problems are logged by api.problems (server errors only); client errors are not noise.
         logging_config=LoggingConfig(log_exceptions="debug"),
@@ -129,11 +136,6 @@ def create_app(
     # A Host header that is no host is refused before anything builds the request's URL from it.
     app.asgi_handler = host_guard(http_caching(app.asgi_handler))
     return app
-
-
-def create_app_from_env() -> Litestar:
-    """Factory for ``uvicorn --factory api.app:create_app_from_env`` (one call per worker)."""
-    return create_app()
 
 
 def _constant(value: Any) -> Callable[[], Any]:
@@ -155,19 +157,7 @@ def _cors(api_settings: ApiSettings) -> CORSConfig | None:
     )
 
 
-def _optional_module(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name == name:
-            return None
-        raise
-
-
-def _routes_of(module: ModuleType) -> Sequence[Any]:
-    routes = getattr(module, "routes", None)
-    if routes is None:
-        return []
-    found = list(routes())
-    log.info("mounted %d route handler(s) from %s", len(found), module.__name__)
+def _routes_of(mount: Mount) -> Sequence[Any]:
+    found = list(mount.routes())
+    log.info("mounted %d route handler(s) from %s", len(found), mount.name)
     return found

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 
 import anyio
 
-from ledger.entry import SignedEntry
 from ledger.errors import LedgerError
+from ledger.protocol.entry import SignedEntry
 from ledger.store.log_store import MAX_BATCH, AppendResult, LogStore
 
 

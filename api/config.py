@@ -22,9 +22,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ledger.checkpoint import parse_witness_key
-from ledger.note import NoteVerifier
-from ledger.witness_protocol import MAX_REQUEST_BYTES as MAX_WITNESS_REQUEST_BYTES
+from ledger.protocol.checkpoint import parse_witness_key
+from ledger.protocol.note import NoteVerifier
+from ledger.protocol.witness_protocol import MAX_REQUEST_BYTES as MAX_WITNESS_REQUEST_BYTES
 
 # Pagination: every list takes ?limit= (default, at most) and answers next_cursor.
 PAGE_DEFAULT = 50

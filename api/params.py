@@ -16,7 +16,7 @@ from litestar.routes import base as _litestar_routes
 
 from api.config import ApiSettings
 from api.schemas import HASH_EXAMPLE, KEY_EXAMPLE, ORG_EXAMPLE
-from ledger.grammar import schema_pattern
+from ledger.protocol.grammar import schema_pattern
 from ledger.store.runtime import Ledger
 
 MAX_INT = 2**62  # far above any tree size; keeps integers inside every database's BIGINT

@@ -22,11 +22,11 @@ from sqlalchemy.sql import ColumnElement
 from api import schemas as S
 from api.pagination import decode_cursor, page
 from api.problems import PARAMETER_INVALID
-from ledger.canonical import format_time, parse_json
 from ledger.domain import rows as R
+from ledger.domain.money import format_amount
 from ledger.domain.tracing import trace_donation
 from ledger.errors import LedgerError
-from ledger.money import format_amount
+from ledger.protocol.canonical import format_time, parse_json
 from ledger.store.db import read_transaction
 from ledger.store.tables import (
     ALLOCATION,

@@ -11,9 +11,9 @@ all go through it:
 - a body read as JSON whose ``Content-Type`` is not ``application/json`` (UTF-8): 415
   ``unsupported_media_type`` (the write routes check this in a guard before reading; this
   covers every other route with a JSON body);
-- JSON nested deeper than :data:`ledger.canonical.MAX_JSON_DEPTH`: 400 ``json_too_deep``,
+- JSON nested deeper than :data:`ledger.protocol.canonical.MAX_JSON_DEPTH`: 400 ``json_too_deep``,
   found on the raw bytes before any decoder recurses into them;
-- JSON that does not decode strictly (:func:`ledger.canonical.loads_strict`: invalid UTF-8,
+- JSON that does not decode strictly (:func:`ledger.protocol.canonical.loads_strict`: invalid UTF-8,
   UTF-16, a byte order mark, duplicate keys, ``NaN``, ``1e400``, truncated text): 400
   ``malformed_json``. The same reading for every body, so no handler sees a value that a
   stricter one would refuse.
@@ -37,8 +37,8 @@ from litestar.types import Empty
 
 from api.problems import CONTENT_ENCODING_UNSUPPORTED, PROBLEM_MEDIA_TYPE, REQUEST_UNREADABLE, is_api_path, problem_body
 from api.security import require_media_type
-from ledger.canonical import loads_strict
 from ledger.errors import LedgerError
+from ledger.protocol.canonical import loads_strict
 
 IDENTITY = ("", "identity")
 _JSON_ONLY = require_media_type("application/json")

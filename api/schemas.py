@@ -12,7 +12,7 @@ from typing import Annotated, Any, ClassVar
 import msgspec
 from msgspec import Meta, Struct
 
-from ledger.grammar import schema_pattern
+from ledger.protocol.grammar import schema_pattern
 
 HASH_EXAMPLE = "3f1c8a0e9f4b7d2c6e5a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e"
 KEY_EXAMPLE = "9a7c2f4e1b3d5c6a8e0f2b4d6c8a0e1f3b5d7c9e1a3b5c7d9e0f2a4c6b8d0e2f"
@@ -182,7 +182,7 @@ class LogShardList(_Schema):
 
 class EntryBody(_Schema, forbid_unknown_fields=True):
     """What the actor signs (DESIGN section 3). Every field is matched in full by the grammar of
-    ``ledger.grammar``; ``data`` is the entry type's data schema (DESIGN section 4)."""
+    ``ledger.protocol.grammar``; ``data`` is the entry type's data schema (DESIGN section 4)."""
 
     v: Annotated[int, Meta(ge=1, le=1)]
     log: Annotated[str, Meta(pattern=schema_pattern("origin"), min_length=1, max_length=200)]

@@ -2,7 +2,8 @@
 
 The schema is brought up to date (and the log key created) once, in this process; then uvicorn
 starts ``workers`` processes, each of which builds its own app with
-:func:`api.app.create_app_from_env` (its own engine, made after the fork). The settings reach
+the factory it is given (``ledger.cli.app.APP_FACTORY`` for the product; its own engine, made
+after the fork). The settings reach
 the workers through the environment.
 
 Extra environment: ``CHARITY_LEDGER_ACCESS_LOG=0`` turns uvicorn's per-request log off;
@@ -12,28 +13,34 @@ Extra environment: ``CHARITY_LEDGER_ACCESS_LOG=0`` turns uvicorn's per-request l
 
 from __future__ import annotations
 
-import importlib
 import os
-import sys
+from collections.abc import Callable
+
+import uvicorn
 
 from api.config import get_api_settings
 from ledger.settings import Settings, get_settings
 from ledger.store.runtime import Ledger, init_ledger
 
-APP_FACTORY = "api.app:create_app_from_env"
 
-
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, demo: bool = False) -> int:
-    import uvicorn
-
+def serve(
+    settings: Settings,
+    *,
+    factory: str,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    prepare: Callable[[Ledger], None] | None = None,
+) -> int:
+    """Run the app ``factory`` (``module:function``) under uvicorn; ``prepare`` runs once, first."""
     ledger = init_ledger(settings)
-    if demo:
-        _load_demo(ledger)
+    if prepare is not None:
+        prepare(ledger)
     ledger.engine.dispose()
     export_settings(settings)
     api_settings = get_api_settings()  # a malformed variable fails here, not in every worker
     uvicorn.run(
-        APP_FACTORY,
+        factory,
         factory=True,
         host=host,
         port=port,
@@ -58,17 +65,3 @@ def export_settings(settings: Settings) -> None:
     if settings.broker_url:
         os.environ["CHARITY_LEDGER_BROKER_URL"] = settings.broker_url
     get_settings.cache_clear()
-
-
-def _load_demo(ledger: Ledger) -> None:
-    """Load the small demo data set into an empty log, if the demo module exists."""
-    if ledger.log.head().size > 0:
-        return
-    try:
-        demo = importlib.import_module("ledger.demo")
-    except ModuleNotFoundError as exc:
-        if exc.name != "ledger.demo":
-            raise
-        print("demo data is not available in this build; serving the empty log / 演示数据不可用", file=sys.stderr)
-        return
-    demo.load(ledger, scale="small")

@@ -23,8 +23,8 @@ from datetime import datetime
 
 from sqlalchemy import Engine, insert, select, update
 
-from ledger.canonical import format_time, now
 from ledger.errors import LedgerError, define
+from ledger.protocol.canonical import format_time, now
 from ledger.store.api_tokens import ApiToken
 from ledger.store.db import table_of
 

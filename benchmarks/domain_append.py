@@ -41,11 +41,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-from ledger.canonical import now
-from ledger.client import Client, LocalSink
-from ledger.demo import ACTORS, Context, demo_steps, load_demo
 from ledger.domain.privacy import donor_commitment, new_salt
-from ledger.entry import SignedEntry, make_body, sign_entry
+from ledger.protocol.canonical import now
+from ledger.protocol.entry import SignedEntry, make_body, sign_entry
+from ledger.services.client import Client, LocalSink
+from ledger.services.demo import ACTORS, Context, demo_steps, load_demo
 from ledger.store.rebuild import check, replay
 from tests.support.ledger_factory import LedgerFactory
 

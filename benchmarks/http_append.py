@@ -48,10 +48,10 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ledger.canonical import now  # noqa: E402
 from ledger.domain.uscc import make_uscc  # noqa: E402
-from ledger.entry import make_body, sign_entry  # noqa: E402
-from ledger.keys import KeyPair  # noqa: E402
+from ledger.protocol.canonical import now  # noqa: E402
+from ledger.protocol.entry import make_body, sign_entry  # noqa: E402
+from ledger.protocol.keys import KeyPair  # noqa: E402
 from ledger.settings import from_env  # noqa: E402
 from ledger.store.runtime import Ledger, init_ledger  # noqa: E402
 
@@ -318,8 +318,9 @@ def start_server(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[by
         }
     )
     code = (
-        "import sys; from api.serve import serve; from ledger.settings import get_settings; "
-        f"sys.exit(serve(get_settings(), host='127.0.0.1', port={port}, workers={workers}))"
+        "import sys; from api.serve import serve; from ledger.cli.app import APP_FACTORY; "
+        "from ledger.settings import get_settings; "
+        f"sys.exit(serve(get_settings(), factory=APP_FACTORY, host='127.0.0.1', port={port}, workers={workers}))"
     )
     proc = subprocess.Popen(
         [sys.executable, "-c", code], env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE

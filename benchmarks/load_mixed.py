@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from http_append import PROJECT, Signer, make_ledger, start_server, stop_server
 
-from ledger.demo import demo_key, load_demo
+from ledger.services.demo import demo_key, load_demo
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -26,13 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, text
 
-from ledger import merkle
-from ledger.keys import KeyPair
+from ledger.protocol import merkle
+from ledger.protocol.keys import KeyPair
+from ledger.protocol.verify import read_export, verify_log
 from ledger.store.db import make_engine
 from ledger.store.export import export_log
 from ledger.store.log_store import _SqlNodes
 from ledger.store.tables import NODE
-from ledger.verify import read_export, verify_log
 from tests.support.ledger_factory import LedgerFactory
 
 
@@ -108,7 +108,7 @@ class KeysOnlyDomain:
     @staticmethod
     def signer_public_key(state, entry, seq):  # type: ignore[no-untyped-def]
         from ledger.domain.rows import KeyRow
-        from ledger.keys import unb64
+        from ledger.protocol.keys import unb64
 
         if entry.type == "registry.genesis":
             return unb64(entry.data["public_key"], length=32)
@@ -118,7 +118,7 @@ class KeysOnlyDomain:
     @staticmethod
     def apply(state, ctx, entry) -> None:  # type: ignore[no-untyped-def]
         from ledger.domain.rows import KeyRow
-        from ledger.keys import key_id, unb64
+        from ledger.protocol.keys import key_id, unb64
 
         if entry.type in ("registry.genesis", "key.granted"):
             raw = unb64(entry.data["public_key"], length=32)

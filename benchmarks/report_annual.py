@@ -46,9 +46,9 @@ READY = "benchmark-data-ready.json"
 
 
 def build_data(home: Path, donations: int, disbursements: int) -> dict[str, Any]:
-    from ledger.canonical import format_time
     from ledger.domain.privacy import donor_commitment
-    from ledger.entry import make_body, sign_entry
+    from ledger.protocol.canonical import format_time
+    from ledger.protocol.entry import make_body, sign_entry
     from tests.domain import helpers as H
     from tests.support.store_world import StoreWorld
 

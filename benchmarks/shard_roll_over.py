@@ -38,8 +38,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-from ledger.canonical import now
-from ledger.demo import demo_steps, load_demo
+from ledger.protocol.canonical import now
+from ledger.services.demo import demo_steps, load_demo
 from ledger.store.export import verify_stored_chain
 from ledger.store.runtime import next_origin
 from tests.support.ledger_factory import LedgerFactory

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
-from api.app import create_app
+from ledger.cli.app import create_app
 from ledger.domain.rows import OrgRow, ProjectRow
 from ledger.settings import get_settings
 from ledger.store.projection_tables import table_for

@@ -1,4 +1,4 @@
-"""The public showcase: server-rendered pages, mounted by ``api.app.create_app``.
+"""The public showcase: server-rendered pages, mounted by ``ledger.cli.app.create_app`` (on the API app).
 
 ``create_app`` calls :func:`routes` (the page controller and the static files router) and
 :func:`on_app_init` (which sets the app's template configuration to :func:`template_config`).

@@ -1,5 +1,5 @@
 """``charity-ledger verifier --out FILE``: write the standalone verifier (one HTML file, no
-network) for people to keep and open offline. Registered through ``ledger.cli.SUBCOMMAND_MODULES``."""
+network) for people to keep and open offline. Registered through ``ledger.cli.commands.SUBCOMMANDS``."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from public_site.i18n import parse_lang
+from public_site.standalone import build_verifier
 
 
 def cmd_verifier(args: argparse.Namespace) -> int:
-    from public_site.standalone import build_verifier
 
     page, _ = build_verifier(parse_lang(args.lang) or "zh_CN")
     out = Path(args.out)

@@ -28,8 +28,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, get_currency_symbol
 from babel.support import Translations
 
+from ledger.domain.money import CURRENCY_DIGITS, parse_amount
 from ledger.errors import LedgerError
-from ledger.money import CURRENCY_DIGITS, parse_amount
 
 log = logging.getLogger("public_site")
 

@@ -151,7 +151,7 @@ class Helpers:
 
     def fingerprint(self, vkey: str) -> str:
         """A log key's fingerprint, as receipts print it: hex SHA-256 of the raw public key."""
-        from ledger.note import parse_verifier_key
+        from ledger.protocol.note import parse_verifier_key
 
         return hashlib.sha256(parse_verifier_key(vkey).public).hexdigest()
 

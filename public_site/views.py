@@ -19,16 +19,16 @@ from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import Body, FromPath, Parameter
 from litestar.response import Redirect, Stream, Template
 
-from ledger.canonical import format_time, parse_json
-from ledger.checkpoint import verify_cosignatures
+from ledger.domain.money import format_amount
 from ledger.domain.privacy import RECEIPT_TEXT_MAX
 from ledger.domain.schemas import ENTRY_TYPES, FIELDS
 from ledger.errors import InvariantBroken, LedgerError
-from ledger.grammar import parse_uint
-from ledger.grammar import pattern as grammar_pattern
-from ledger.money import format_amount
-from ledger.note import add_signatures
-from ledger.oversight import (
+from ledger.protocol.canonical import format_time, parse_json
+from ledger.protocol.checkpoint import verify_cosignatures
+from ledger.protocol.grammar import parse_uint
+from ledger.protocol.grammar import pattern as grammar_pattern
+from ledger.protocol.note import add_signatures
+from ledger.services.oversight import (
     DeadlineItem,
     Disclosure,
     disclosures_of_org,
@@ -85,7 +85,7 @@ def _today() -> Any:
 
 @dataclass(frozen=True, slots=True)
 class Disclosures:
-    """What a page shows of :mod:`ledger.oversight`: the history of disclosures (``items``),
+    """What a page shows of :mod:`ledger.services.oversight`: the history of disclosures (``items``),
     the ones overdue or due soon (``deadlines``), the rule set applied, or why there is none."""
 
     items: tuple[Disclosure, ...] = ()

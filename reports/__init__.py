@@ -11,7 +11,7 @@ kind), :mod:`.issue` (write and record), :mod:`.jobs`, :mod:`.celery_app`, :mod:
 
 
 def routes() -> list[object]:
-    """The report endpoints, for ``api.app.create_app`` (which mounts them when this exists)."""
+    """The report endpoints, for ``ledger.cli.app.create_app``, which mounts them on the API app."""
     from reports.api import routes as api_routes
 
     return api_routes()

@@ -1,4 +1,4 @@
-"""Report endpoints of the API, mounted by ``api.app.create_app`` through :func:`reports.routes`.
+"""Report endpoints of the API, mounted by ``ledger.cli.app.create_app`` (on the API app) through :func:`reports.routes`.
 
 =======================================================  =====================================================
 ``POST /api/v1/reports``                                 request a report: 202 with a job id
@@ -52,7 +52,7 @@ from api.security import _unauthenticated, require_scope
 from api.tokens import check_token
 from ledger.domain.rows import EntryRow, OrgRow, ProjectRow, ReportRow
 from ledger.errors import InvariantBroken, LedgerError
-from ledger.grammar import schema_pattern
+from ledger.protocol.grammar import schema_pattern
 from ledger.store.db import read_transaction
 from ledger.store.projection_tables import table_for
 from reports import jobs

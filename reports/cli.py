@@ -1,6 +1,6 @@
 """``charity-ledger report`` and ``charity-ledger worker``.
 
-Registered by ``ledger.cli`` when ``"reports.cli"`` is in ``SUBCOMMAND_MODULES``::
+Registered by ``ledger.cli`` (listed in ``ledger.cli.commands.SUBCOMMANDS``)::
 
     charity-ledger report KIND --out DIR [--org ID] [--project ID] [--year YYYY] [--donation REF]
                           [--from-export DIR] [--tree-size N] [--personal] [--site-url URL] [--no-record]
@@ -24,22 +24,18 @@ export, else the export's size), writes the recomputed files and compares them w
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from reports.common import KINDS, ReportRequest
+from ledger.cli.common import Add, print_json, settings_of
+from ledger.store.runtime import open_ledger
+from reports.bundle import write_bundle
+from reports.common import KINDS, ReportRequest, render_report
+from reports.issue import build_from_export, compare_with_issued, issue
+from reports.worker import run_worker
 
 EXIT_OK = 0
 EXIT_INVALID = 1
-
-Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
-
-
-def _print_json(value: Any) -> None:
-    print(json.dumps(value, ensure_ascii=False, indent=2))
 
 
 def _request(args: argparse.Namespace) -> ReportRequest:
@@ -59,16 +55,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if args.from_export:
         return _from_export(Path(args.from_export), request, out, args.tree_size)
-    from ledger.cli import _settings
-    from ledger.store.runtime import open_ledger
-    from reports.issue import issue
 
-    ledger = open_ledger(_settings(args))
+    ledger = open_ledger(settings_of(args))
     try:
         result = issue(ledger, request, out=out, record=not args.no_record, tree_size=args.tree_size)
     finally:
         ledger.engine.dispose()
-    _print_json(result.to_json())
+    print_json(result.to_json())
     if result.entry is None:
         print(f"not recorded: {result.not_recorded_en}\n未登记：{result.not_recorded_zh}", file=sys.stderr)
     elif result.entry["existing"]:
@@ -86,15 +79,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _from_export(folder: Path, request: ReportRequest, out: Path, tree_size: int | None) -> int:
-    from reports.bundle import write_bundle
-    from reports.common import render_report
-    from reports.issue import build_from_export, compare_with_issued
 
     doc, info, snap = build_from_export(folder, request, tree_size=tree_size)
     files = render_report(doc)
     digests = write_bundle(out, files)
     checks = compare_with_issued(snap, doc, files) if snap is not None else []
-    _print_json(
+    print_json(
         {
             "from_export": str(folder),
             "kind": doc.kind,
@@ -134,11 +124,9 @@ def _from_export(folder: Path, request: ReportRequest, out: Path, tree_size: int
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from ledger.cli import _settings
-    from reports.worker import run_worker
 
     return run_worker(
-        _settings(args),
+        settings_of(args),
         beat=not args.no_beat,
         concurrency=args.concurrency,
         loglevel=args.loglevel,

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ledger.canonical import parse_time
 from ledger.compliance.rulesets import RuleSet, ruleset
 from ledger.domain.rows import (
     AllocationRow,
@@ -32,7 +31,8 @@ from ledger.domain.rows import (
     ProgressRow,
 )
 from ledger.errors import LedgerError
-from ledger.grammar import pattern as grammar_pattern
+from ledger.protocol.canonical import parse_time
+from ledger.protocol.grammar import pattern as grammar_pattern
 from reports import labels as L
 from reports.bundle import render_bundle
 from reports.codes import REPORT_KIND_UNKNOWN, REPORT_PARAM_INVALID, REPORT_PARAM_MISSING

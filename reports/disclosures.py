@@ -1,4 +1,4 @@
-"""Disclosure timeliness in reports, from ``ledger.oversight`` — the one owner of what is due,
+"""Disclosure timeliness in reports, from ``ledger.services.oversight`` — the one owner of what is due,
 overdue and made (project and annual-report disclosure histories; its module docstring says
 what counts as done). This module only feeds it the rows of a report's snapshot, so a report,
 the overseer's desk and the public site agree on every disclosure.
@@ -15,7 +15,7 @@ from typing import Any
 
 from ledger.compliance.rulesets import RuleSet
 from ledger.domain.rows import EntryRow, FinancialsRow, OrgRow, ProgressRow, ProjectRow, RegistryRow
-from ledger.oversight import Disclosure, annual_report_disclosures, china_date, project_disclosures
+from ledger.services.oversight import Disclosure, annual_report_disclosures, china_date, project_disclosures
 
 __all__ = ["STATUSES", "Disclosure", "annual_reports", "china_date", "counts", "log_started", "of_project"]
 

@@ -38,7 +38,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from ledger.money import CURRENCY_DIGITS, check_currency, format_amount
+from ledger.domain.money import CURRENCY_DIGITS, check_currency, format_amount
 
 KINDS = ("text", "int", "money", "date", "bp", "bool")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -30,9 +30,9 @@ from sqlalchemy import and_, select
 
 from ledger.domain.privacy import format_receipt_code
 from ledger.domain.rows import KeyRow, ReportRow
-from ledger.entry import make_body, sign_entry
 from ledger.errors import InvariantBroken, LedgerError
-from ledger.keys import KeyPair, read_key_file
+from ledger.protocol.entry import make_body, sign_entry
+from ledger.protocol.keys import KeyPair, read_key_file
 from ledger.settings import Settings
 from ledger.store.db import read_transaction
 from ledger.store.log_tables import LogLeaf

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ledger.canonical import format_time, now, parse_time
+from ledger.protocol.canonical import format_time, now, parse_time
 from ledger.settings import Settings
 from ledger.store.personal_files import private_dir, write_private
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from ledger.canonical import now
 from ledger.errors import LedgerError
+from ledger.protocol.canonical import now
 from reports.codes import REPORT_RATE_LIMITED
 
 STATE_KEY = "report_service"

@@ -30,11 +30,11 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, and_, select
 
-from ledger import merkle
-from ledger.canonical import parse_time
 from ledger.domain import MemoryState
 from ledger.domain.rules import CHINA
 from ledger.errors import LedgerError, VerificationError
+from ledger.protocol import merkle
+from ledger.protocol.canonical import parse_time
 from ledger.store.log_tables import LogHead
 from ledger.store.projection_tables import table_for
 from reports.codes import REPORT_SIZE_OUT_OF_RANGE
@@ -226,10 +226,10 @@ class ExportInfo:
 
 
 def verify_export(folder: Path) -> ExportInfo:
-    """Verify an export as an outsider would (:func:`ledger.verify.verify_chain`): every log
+    """Verify an export as an outsider would (:func:`ledger.protocol.verify.verify_chain`): every log
     of the chain, every leaf, signature and checkpoint, and the links between the logs.
     Raises VerificationError on the first problem."""
-    from ledger.verify import read_chain_export, verify_chain
+    from ledger.protocol.verify import read_chain_export, verify_chain
 
     logs, vkey = read_chain_export(Path(folder))
     chain = verify_chain(logs, vkey)
@@ -253,7 +253,7 @@ def verify_export(folder: Path) -> ExportInfo:
 
 def export_snapshot(folder: Path, size: int | None = None, *, info: ExportInfo | None = None) -> MemorySnapshot:
     """The projections at tree size ``size`` (default: the export's) replayed from a verified export."""
-    from ledger.verify import read_chain_export
+    from ledger.protocol.verify import read_chain_export
 
     info = info or verify_export(folder)
     size = info.size if size is None else size

@@ -7,7 +7,7 @@ Task names are stable (clients send them by name):
   idempotent: the same request at the same log state finds its ``report.issued`` and records
   nothing more. Its progress is kept in a job record (:mod:`reports.jobs`), so a client can
   poll it in eager mode too;
-- ``reports.scan_deadlines``: the daily deadline scan of ``ledger.oversight`` (beat runs it at
+- ``reports.scan_deadlines``: the daily deadline scan of ``ledger.services.oversight`` (beat runs it at
   07:00 China time), written to ``<home>/oversight/deadlines-<date>.json``.
 """
 
@@ -20,11 +20,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from ledger.checkpoint import Checkpoint
 from ledger.errors import LedgerError, VerificationError
-from ledger.note import parse_note
+from ledger.protocol.checkpoint import Checkpoint
+from ledger.protocol.note import parse_note
+from ledger.protocol.verify import read_chain_export, verify_chain
 from ledger.store.export import export_log
-from ledger.verify import read_chain_export, verify_chain
 from reports import jobs
 from reports.celery_app import TILES_DIR_ENV, ledger_for, ledger_task
 from reports.codes import TILES_DIR_MISSING
@@ -107,11 +107,11 @@ def generate_report_task(
 def scan_deadlines_task(ref: str | dict[str, Any] | None = None, on: str | None = None) -> dict[str, Any]:
     """Scan every project and organisation for disclosures due within the warning window or
     overdue on ``on`` (default: today in China Standard Time), with
-    :func:`ledger.oversight.scan_deadlines`; write the result to
+    :func:`ledger.services.oversight.scan_deadlines`; write the result to
     ``<home>/oversight/deadlines-<date>.json`` and return a summary. The same day and log
     state give the same file."""
     from ledger.domain.rules import CHINA
-    from ledger.oversight import scan_deadlines
+    from ledger.services.oversight import scan_deadlines
 
     ledger = ledger_for(ref)
     day = date.fromisoformat(on) if on else datetime.now(CHINA).date()

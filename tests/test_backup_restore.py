@@ -167,7 +167,7 @@ def test_a_backup_taken_in_the_middle_of_a_key_rotation_restores_with_the_new_ke
     """A rotation committed in the log whose key files were not swapped yet (a crash): the log
     signs with keys/log.key.next. Found by the simulation: the backup left that key out, so
     the restore failed (log_key_missing) and the announced key existed nowhere else."""
-    from ledger.keys import KeyPair, write_key_file
+    from ledger.protocol.keys import KeyPair, write_key_file
     from ledger.store.donors import load_privacy_key
     from ledger.store.runtime import rotate_log_key
 

@@ -7,8 +7,8 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.canonical import canonical_bytes, format_time, parse_canonical, parse_json, parse_time
 from ledger.errors import LedgerError
+from ledger.protocol.canonical import canonical_bytes, format_time, parse_canonical, parse_json, parse_time
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1) | st.text(),

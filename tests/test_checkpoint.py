@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger import checkpoint as cp
-from ledger.checkpoint import (
+from ledger.errors import LedgerError, VerificationError
+from ledger.protocol.checkpoint import (
     Checkpoint,
     Cosigner,
     cosign,
@@ -25,10 +26,9 @@ from ledger.checkpoint import (
     verify_witnessed_checkpoint,
     witness_verifier,
 )
-from ledger.errors import LedgerError, VerificationError
-from ledger.keys import KeyPair
-from ledger.merkle import EMPTY_ROOT
-from ledger.note import (
+from ledger.protocol.keys import KeyPair
+from ledger.protocol.merkle import EMPTY_ROOT
+from ledger.protocol.note import (
     NoteSignature,
     NoteSigner,
     add_signatures,
@@ -234,7 +234,7 @@ def test_log_key_must_be_type_01() -> None:
 
 
 def test_signed_note_that_is_not_a_checkpoint_is_refused() -> None:
-    from ledger.note import sign_note
+    from ledger.protocol.note import sign_note
 
     message = sign_note("just a note\n", _log())
     with pytest.raises(LedgerError) as err:

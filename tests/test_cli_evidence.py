@@ -12,10 +12,10 @@ import pytest
 from litestar.testing import TestClient
 from PIL import Image
 
-from api.app import create_app
 from api.config import ApiSettings
 from ledger.cli import main
-from ledger.keys import write_key_file
+from ledger.cli.app import create_app
+from ledger.protocol.keys import write_key_file
 from ledger.store.evidence import open_evidence
 from tests.api.world import build_people
 from tests.evidence_files import exif_jpeg, pdf_bytes
@@ -82,7 +82,7 @@ def test_signed_upload_to_an_api(
     key_file = tmp_path / "implementer.key"
     write_key_file(world.keys["implementer"], key_file)
     stranger_file = tmp_path / "stranger.key"
-    from ledger.keys import KeyPair
+    from ledger.protocol.keys import KeyPair
 
     write_key_file(KeyPair.from_seed(b"stranger"), stranger_file)
     invoice = tmp_path / "invoice.pdf"

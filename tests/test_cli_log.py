@@ -65,7 +65,7 @@ def test_keygen_writes_a_private_file_once(tmp_path: Path, capsys: pytest.Captur
     assert code == 0
     info = json.loads(out)
     assert len(info["key_id"]) == 64 and stat.S_IMODE(target.stat().st_mode) == 0o600
-    from ledger.keys import read_key_file
+    from ledger.protocol.keys import read_key_file
 
     assert read_key_file(target).id == info["key_id"]
     code, _, err = _run(capsys, "keygen", "--out", str(target))
@@ -113,8 +113,8 @@ def test_the_origin_comes_from_the_data_folder(
 def test_verify_counts_witness_cosignatures_in_the_export(
     factory: LedgerFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from ledger.checkpoint import Checkpoint, cosign, format_witness_key
-    from ledger.keys import KeyPair
+    from ledger.protocol.checkpoint import Checkpoint, cosign, format_witness_key
+    from ledger.protocol.keys import KeyPair
 
     factory.with_genesis()
     factory.append_orgs(3)

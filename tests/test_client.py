@@ -13,11 +13,17 @@ import httpx
 import pytest
 from litestar.testing import TestClient
 
-from api.app import create_app
 from api.config import ApiSettings
 from ledger import cli
-from ledger.canonical import now
-from ledger.client import (
+from ledger.cli.app import create_app
+from ledger.domain.privacy import format_receipt_code, parse_receipt_code, receipt_commitment, verify_commitment
+from ledger.domain.rows import FundRow
+from ledger.domain.uscc import make_uscc
+from ledger.errors import LedgerError
+from ledger.protocol.canonical import now
+from ledger.protocol.entry import parse_leaf_json
+from ledger.protocol.keys import KeyPair, write_key_file
+from ledger.services.client import (
     Client,
     DonationReceipt,
     HttpSink,
@@ -29,12 +35,6 @@ from ledger.client import (
     refused_code,
     refused_position,
 )
-from ledger.domain.privacy import format_receipt_code, parse_receipt_code, receipt_commitment, verify_commitment
-from ledger.domain.rows import FundRow
-from ledger.domain.uscc import make_uscc
-from ledger.entry import parse_leaf_json
-from ledger.errors import LedgerError
-from ledger.keys import KeyPair, write_key_file
 from ledger.store.donors import DonorStore, find_donation_by_receipt, load_privacy_key
 from ledger.store.log_store import MAX_BATCH
 from tests.support.ledger_factory import ORIGIN, LedgerFactory
@@ -483,7 +483,7 @@ class FakeApi:
             raw = self.ledger.log.leaf(seq)
             leaf = parse_leaf_json(raw)
             if leaf["body"]["signer"] == signer:
-                from ledger.merkle import leaf_hash
+                from ledger.protocol.merkle import leaf_hash
 
                 items.append({"seq": seq, "leaf_hash": leaf_hash(raw).hex(), "leaf": leaf})
             seq += 1
@@ -589,7 +589,7 @@ def test_record_donation_over_http_needs_the_donor_data_endpoint(world: World) -
 
 @pytest.fixture
 def charity_cli(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", ["ledger.cli_charity"])
+    monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", ["ledger.cli.charity"])
 
 
 def test_cli_submit(world: World, tmp_path, capsys, charity_cli, monkeypatch) -> None:

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ledger.protocol.verify import read_export, verify_log
 from ledger.store.export import export_log
-from ledger.verify import read_export, verify_log
 from tests.support.ledger_factory import LedgerFactory
 
 ROOT = Path(__file__).resolve().parents[1]

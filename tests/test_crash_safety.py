@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
+from ledger.protocol.verify import read_export, verify_log
 from ledger.store.export import export_log
 from ledger.store.log_tables import LogLeaf
-from ledger.verify import read_export, verify_log
 from tests.support.ledger_factory import ORIGIN, LedgerFactory
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,9 +15,6 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from ledger import cli
-from ledger.canonical import now
-from ledger.client import CHINA, LocalSink
-from ledger.demo import ACTORS, BASE_DATE, ORGS, demo_key, load_demo
 from ledger.domain.privacy import receipt_commitment
 from ledger.domain.rows import (
     AllocationBalanceRow,
@@ -31,16 +28,19 @@ from ledger.domain.rows import (
     RegistryRow,
     SzFilingRow,
 )
-from ledger.entry import parse_leaf_json
 from ledger.errors import LedgerError
-from ledger.keys import read_key_file
-from ledger.merkle import leaf_hash
+from ledger.protocol.canonical import now
+from ledger.protocol.entry import parse_leaf_json
+from ledger.protocol.keys import read_key_file
+from ledger.protocol.merkle import leaf_hash
+from ledger.protocol.verify import read_export, verify_log
+from ledger.services.client import CHINA, LocalSink
+from ledger.services.demo import ACTORS, BASE_DATE, ORGS, demo_key, load_demo
 from ledger.settings import sqlite_url
 from ledger.store.donors import DonorStore, find_donation_by_receipt, load_privacy_key
 from ledger.store.export import export_log
 from ledger.store.projection_tables import table_for
 from ledger.store.rebuild import check
-from ledger.verify import read_export, verify_log
 from tests.support.ledger_factory import LedgerFactory
 
 # The small demo, entry by entry. Deterministic: a change here is a change of the demo data.
@@ -282,7 +282,7 @@ def test_public_fundraising(demo) -> None:
 def test_sez_donation_filings(demo) -> None:
     """The foundation files its typhoon donations with the registrar: the emergency in-kind gifts
     (answered), the first donations (awaiting the reply, which the deadline scan shows due)."""
-    from ledger.oversight import scan_deadlines
+    from ledger.services.oversight import scan_deadlines
 
     _, ledger, _ = demo
     filings = sorted(rows(ledger, SzFilingRow), key=lambda f: f.seq)
@@ -397,10 +397,13 @@ def test_a_log_that_is_not_the_demo_is_refused(factory: LedgerFactory) -> None:
     assert info.value.code == "demo_log_not_empty" and factory.ledger.log.head().size == 1
 
 
-def test_serve_demo_entry_point(factory: LedgerFactory) -> None:
-    import ledger.demo
+def test_serve_demo_loads_an_empty_log_once(factory: LedgerFactory) -> None:
+    from ledger.cli.commands import _load_demo  # what `serve --demo` runs before the workers start
 
-    assert ledger.demo.load is load_demo  # api.serve calls ledger.demo.load(ledger, scale="small")
+    _load_demo(factory.ledger)
+    assert factory.ledger.log.head().size == SMALL_SIZE
+    _load_demo(factory.ledger)  # a log that holds entries is left alone
+    assert factory.ledger.log.head().size == SMALL_SIZE
 
 
 def test_unknown_scale(factory: LedgerFactory) -> None:
@@ -424,7 +427,7 @@ def test_large_adds_bulk_projects_on_top_of_small(factory: LedgerFactory) -> Non
 
 
 def test_cli_demo_data(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", ["ledger.cli_charity"])
+    monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", ["ledger.cli.charity"])
     home = str(tmp_path / "home")
     assert cli.main(["--home", home, "demo-data", "--scale", "small"]) == 0
     captured = capsys.readouterr()

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from ledger.domain.privacy import donor_commitment, donor_fields, format_receipt_code, new_salt
 from ledger.errors import LedgerError
+from ledger.protocol.verify import read_export, verify_log
 from ledger.store.donors import TABLE, DonorStore, load_privacy_key
 from ledger.store.export import export_log
-from ledger.verify import read_export, verify_log
 from tests.domain import helpers
 from tests.support.store_world import StoreWorld
 

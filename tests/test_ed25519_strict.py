@@ -8,9 +8,9 @@ import nacl.exceptions
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ledger import ed25519_strict
-from ledger.entry import make_body, parse_submission, signature_valid
-from ledger.keys import KeyPair, b64, load_public, verify
+from ledger.protocol import ed25519_strict
+from ledger.protocol.entry import make_body, parse_submission, signature_valid
+from ledger.protocol.keys import KeyPair, b64, load_public, verify
 from tests.ed25519_vectors import all_vectors
 
 VECTORS = all_vectors()
@@ -129,7 +129,7 @@ def test_entry_signatures_use_the_strict_rule():
 def test_log_and_witness_keys_cannot_be_weak(encoding):
     # verifier keys name log keys and witness keys (C2SP signed-note); a weak one is refused
     from ledger.errors import LedgerError
-    from ledger.note import SIG_COSIGNATURE_V1, NoteVerifier
+    from ledger.protocol.note import SIG_COSIGNATURE_V1, NoteVerifier
 
     for sig_type in (1, SIG_COSIGNATURE_V1):
         with pytest.raises(LedgerError) as info:
@@ -138,7 +138,7 @@ def test_log_and_witness_keys_cannot_be_weak(encoding):
 
 
 def test_batch_verification_is_strict_too():
-    from ledger.sigcheck import _verify_chunk
+    from ledger.protocol.sigcheck import _verify_chunk
 
     pair = KeyPair.from_seed(b"batch")
     items = [(IDENTITY, FORGED, b"x"), (pair.public, pair.sign(b"y"), b"y"), (b"short", FORGED, b"x")]

@@ -15,13 +15,20 @@ from typing import Any
 import pytest
 
 from ledger import cli
-from ledger.canonical import now
-from ledger.client import Client, HttpSink, LocalSink
 from ledger.domain.privacy import parse_receipt_code, receipt_commitment, verify_commitment
-from ledger.entry import parse_leaf_json
 from ledger.errors import LedgerError
-from ledger.importer import RowClass, _RowError, import_donations, parse_amount_text, parse_date, read_statement
-from ledger.keys import write_key_file
+from ledger.protocol.canonical import now
+from ledger.protocol.entry import parse_leaf_json
+from ledger.protocol.keys import write_key_file
+from ledger.services.client import Client, HttpSink, LocalSink
+from ledger.services.importer import (
+    RowClass,
+    _RowError,
+    import_donations,
+    parse_amount_text,
+    parse_date,
+    read_statement,
+)
 from ledger.store.donors import DonorStore, find_donation_by_receipt, load_privacy_key
 from tests.support.ledger_factory import ORIGIN, LedgerFactory
 from tests.test_client import DIRECTED, PUBLIC, World, build_world, k
@@ -387,8 +394,8 @@ def test_import_over_http(world: World) -> None:
     """Through the real API app: entries in one batch, each donor's data by a signed request."""
     from litestar.testing import TestClient
 
-    from api.app import create_app
     from api.config import ApiSettings
+    from ledger.cli.app import create_app
     from ledger.store.donors import DonorStore, load_privacy_key
 
     with TestClient(create_app(world.ledger, api_settings=ApiSettings(write_rate=0))) as http:
@@ -509,7 +516,7 @@ def test_dates_refused(text: str) -> None:
 
 @pytest.fixture
 def charity_cli(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", ["ledger.cli_charity"])
+    monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", ["ledger.cli.charity"])
     monkeypatch.setenv("CHARITY_LEDGER_ORIGIN", ORIGIN)
 
 

@@ -14,8 +14,8 @@ import pytest
 
 from ledger import cli
 from ledger.errors import LedgerError
-from ledger.importer import RowClass, import_donations, read_statement
-from ledger.keys import write_key_file
+from ledger.protocol.keys import write_key_file
+from ledger.services.importer import RowClass, import_donations, read_statement
 from ledger.store.donors import DonorStore, load_privacy_key
 from ledger.store.export import export_log
 from tests.support.ledger_factory import ORIGIN, LedgerFactory
@@ -405,7 +405,7 @@ def test_a_remark_naming_the_payer_of_another_row_is_caught() -> None:
 
 
 def test_cli_import_with_a_preset(world: World, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", ["ledger.cli_charity"])
+    monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", ["ledger.cli.charity"])
     monkeypatch.setenv("CHARITY_LEDGER_ORIGIN", ORIGIN)
     key_file = tmp_path / "fundraiser.key"
     write_key_file(k("fundraiser"), key_file)

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from ledger import merkle
-from ledger.checkpoint import verify_checkpoint
 from ledger.cli import main
 from ledger.errors import LedgerError, VerificationError
-from ledger.keys import KeyPair, read_key_file, write_key_file
-from ledger.note import format_verifier_key
+from ledger.protocol import merkle
+from ledger.protocol.checkpoint import verify_checkpoint
+from ledger.protocol.keys import KeyPair, read_key_file, write_key_file
+from ledger.protocol.note import format_verifier_key
+from ledger.protocol.verify import read_export, verify_log
 from ledger.store.export import export_log, log_vkey
 from ledger.store.runtime import open_ledger, rotate_log_key
-from ledger.verify import read_export, verify_log
 from tests.support.ledger_factory import ORIGIN, LedgerFactory
 
 
@@ -61,8 +61,8 @@ def test_verifiers_with_either_key_accept_by_the_announced_sizes(rotated, tmp_pa
 
 
 def test_a_checkpoint_signed_by_the_old_key_after_the_rotation_is_refused(rotated, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from ledger.checkpoint import Checkpoint, sign_checkpoint
-    from ledger.note import NoteSigner
+    from ledger.protocol.checkpoint import Checkpoint, sign_checkpoint
+    from ledger.protocol.note import NoteSigner
 
     f, old, _new, _ = rotated
     export_log(f.ledger.log, tmp_path / "e")

@@ -8,11 +8,11 @@ import random
 
 import pytest
 
-from ledger import merkle
-from ledger.checkpoint import verify_checkpoint
-from ledger.entry import MAX_BODY_BYTES, SignedEntry
 from ledger.errors import LedgerError
-from ledger.keys import KeyPair, b64
+from ledger.protocol import merkle
+from ledger.protocol.checkpoint import verify_checkpoint
+from ledger.protocol.entry import MAX_BODY_BYTES, SignedEntry
+from ledger.protocol.keys import KeyPair, b64
 from ledger.store.export import log_vkey
 from tests.support.ledger_factory import ORIGIN, LedgerFactory
 
@@ -145,7 +145,7 @@ def test_bad_input_is_refused_with_its_code_and_writes_nothing(any_factory: Ledg
 def test_clock_far_off_is_refused(factory: LedgerFactory) -> None:
     from datetime import timedelta
 
-    from ledger.canonical import now
+    from ledger.protocol.canonical import now
 
     f = factory
     f.with_genesis()

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import note
 from ledger.errors import LedgerError, VerificationError
-from ledger.keys import KeyPair
-from ledger.note import (
+from ledger.protocol import note
+from ledger.protocol.keys import KeyPair
+from ledger.protocol.note import (
     NoteSignature,
     NoteSigner,
     NoteVerifier,

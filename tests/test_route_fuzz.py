@@ -20,10 +20,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from api.app import create_app
 from api.config import ApiSettings
 from api.problems import is_api_path
 from api.tokens import create_token
+from ledger.cli.app import create_app
 from tests.api.world import FOUNDATION, OVERSIGHT, PROJECT, World, build_world
 from tests.support.hostile import BODIES, HEADERS, PATH_SEGMENTS, written
 from tests.support.ledger_factory import LedgerFactory

@@ -13,18 +13,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from ledger import domain, merkle
-from ledger.checkpoint import Checkpoint, verify_checkpoint
+from ledger import domain
 from ledger.cli import main
-from ledger.entry import parse_leaf, parse_leaf_json
 from ledger.errors import LedgerError, VerificationError
-from ledger.note import parse_note
+from ledger.protocol import merkle
+from ledger.protocol.checkpoint import Checkpoint, verify_checkpoint
+from ledger.protocol.entry import parse_leaf, parse_leaf_json
+from ledger.protocol.note import parse_note
+from ledger.protocol.verify import KeyRing, SealedLog, read_chain_export, verify_chain, verify_leaves
 from ledger.store.db import read_transaction
 from ledger.store.export import export_log, log_vkey, shard_vkey, verify_stored_chain
 from ledger.store.rebuild import check as rebuild_check
 from ledger.store.runtime import init_ledger, next_origin, open_ledger, roll_over
 from ledger.store.tables import LEAF, REGISTRY
-from ledger.verify import KeyRing, SealedLog, read_chain_export, verify_chain, verify_leaves
 from tests.domain import helpers
 from tests.support.store_world import StoreWorld, world_settings
 
@@ -399,8 +400,8 @@ def test_entries_after_log_sealed_are_refused_by_the_verifier(world: StoreWorld)
 
 
 def test_receipts_and_donor_data_after_a_roll_over_name_the_chain_position(world: StoreWorld) -> None:
-    from ledger.client import Client, LocalSink
     from ledger.domain.privacy import donor_commitment, parse_receipt_code
+    from ledger.services.client import Client, LocalSink
 
     roll_over(world.ledger, year=2027)
     sink = LocalSink(world.ledger)

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, select, update
 
-from ledger.canonical import canonical_bytes
 from ledger.errors import VerificationError
+from ledger.protocol.canonical import canonical_bytes
+from ledger.protocol.verify import read_export, verify_log
 from ledger.store.export import export_log
 from ledger.store.log_tables import LogLeaf
-from ledger.verify import read_export, verify_log
 from tests.support.ledger_factory import LedgerFactory
 
 LEAF = LogLeaf.__table__
@@ -160,9 +160,9 @@ def test_truncated_export_file(log: LedgerFactory, tmp_path: Path) -> None:
 
 
 def test_checkpoint_signed_by_another_key_is_refused(log: LedgerFactory, tmp_path: Path) -> None:
-    from ledger.checkpoint import Checkpoint, sign_checkpoint
-    from ledger.keys import KeyPair
-    from ledger.note import NoteSigner
+    from ledger.protocol.checkpoint import Checkpoint, sign_checkpoint
+    from ledger.protocol.keys import KeyPair
+    from ledger.protocol.note import NoteSigner
 
     folder = tmp_path / "export"
     export_log(log.ledger.log, folder)

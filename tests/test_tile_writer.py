@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
-from api.app import create_app
 from api.config import ApiSettings
-from ledger import cli, tiles
-from ledger.checkpoint import Checkpoint
-from ledger.note import parse_note
+from ledger import cli
+from ledger.cli.app import create_app
+from ledger.protocol import tiles
+from ledger.protocol.checkpoint import Checkpoint
+from ledger.protocol.note import parse_note
 from ledger.store import tile_writer
 from ledger.store.runtime import roll_over
 from tests.api.world import PROJECT, World, build_world, donation

@@ -1,4 +1,4 @@
-"""ledger.tiles: C2SP tlog-tiles paths, widths and encodings, and proofs read from tiles,
+"""ledger.protocol.tiles: C2SP tlog-tiles paths, widths and encodings, and proofs read from tiles,
 checked against the naive in-memory tree for many sizes."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import merkle, tiles
-from ledger.canonical import canonical_bytes
-from ledger.entry import MAX_BODY_BYTES
 from ledger.errors import LedgerError, VerificationError
+from ledger.protocol import merkle, tiles
+from ledger.protocol.canonical import canonical_bytes
+from ledger.protocol.entry import MAX_BODY_BYTES
 
 
 @pytest.mark.parametrize(

@@ -11,13 +11,13 @@ import pytest
 
 import ledger.domain.rules
 import ledger.domain.schemas
-from ledger import ed25519_strict
-from ledger.entry import make_body, parse_submission
 from ledger.errors import LedgerError, VerificationError
-from ledger.keys import b64, key_id
-from ledger.monitor import ExportSource, Monitor
+from ledger.protocol import ed25519_strict
+from ledger.protocol.entry import make_body, parse_submission
+from ledger.protocol.keys import b64, key_id
+from ledger.protocol.verify import read_export, verify_log
+from ledger.services.monitor import ExportSource, Monitor
 from ledger.store.export import export_log
-from ledger.verify import read_export, verify_log
 from tests.support.ledger_factory import ORIGIN, REGISTRAR_ORG, LedgerFactory
 
 IDENTITY = ed25519_strict.SMALL_ORDER_ENCODINGS[1]

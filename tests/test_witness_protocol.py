@@ -8,12 +8,12 @@ import hashlib
 import pytest
 
 from ledger import witness_protocol as wp
-from ledger.checkpoint import Checkpoint, cosign, require_quorum, sign_checkpoint, witness_verifier
 from ledger.errors import CATALOGUE, LedgerError, VerificationError
-from ledger.keys import KeyPair
-from ledger.merkle import MemoryTree, consistency_proof, leaf_hash
-from ledger.note import NoteSignature, NoteSigner, add_signatures
-from ledger.witness_protocol import (
+from ledger.protocol.checkpoint import Checkpoint, cosign, require_quorum, sign_checkpoint, witness_verifier
+from ledger.protocol.keys import KeyPair
+from ledger.protocol.merkle import MemoryTree, consistency_proof, leaf_hash
+from ledger.protocol.note import NoteSignature, NoteSigner, add_signatures
+from ledger.protocol.witness_protocol import (
     AddCheckpointRequest,
     build_add_checkpoint_request,
     check_add_checkpoint,

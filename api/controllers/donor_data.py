@@ -19,11 +19,11 @@ from api.openapi import WRITE_PROBLEMS, problems
 from api.params import LeafHash, LedgerDep
 from api.schemas import HASH_EXAMPLE, _Schema
 from api.security import body_limit, rate_limit, require_media_type
-from ledger.canonical import parse_json
 from ledger.domain.privacy import format_receipt_code
 from ledger.errors import LedgerError
-from ledger.grammar import schema_pattern
-from ledger.keys import unb64
+from ledger.protocol.canonical import parse_json
+from ledger.protocol.grammar import schema_pattern
+from ledger.protocol.keys import unb64
 from ledger.store.donors import DonorStore, load_privacy_key
 
 

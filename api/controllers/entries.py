@@ -16,8 +16,8 @@ from api.params import EntryType, Idem, LeafHash, LedgerDep, Order, Org, Project
 from api.queries import parse_time_param
 from api.schemas import AppendResult, BatchResult, Entry, EntryPage, Submission
 from api.security import body_limit, rate_limit, require_media_type
-from ledger.canonical import parse_json
-from ledger.entry import parse_submission
+from ledger.protocol.canonical import parse_json
+from ledger.protocol.entry import parse_submission
 from ledger.store.log_store import AppendResult as StoredResult
 
 JSON = "application/json"

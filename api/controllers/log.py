@@ -35,16 +35,11 @@ from api.schemas import (
     LogShardList,
 )
 from api.security import body_limit, rate_limit, require_media_type
-from ledger import merkle
-from ledger.checkpoint import Checkpoint, verify_checkpoint, verify_cosignatures
 from ledger.errors import InvariantBroken, LedgerError
-from ledger.note import add_signatures, parse_note
-from ledger.store.db import read_transaction
-from ledger.store.export import log_vkey, shard_vkey
-from ledger.store.log_store import Shard
-from ledger.store.log_tables import Cosignature
-from ledger.store.runtime import Ledger
-from ledger.witness_protocol import (
+from ledger.protocol import merkle
+from ledger.protocol.checkpoint import Checkpoint, verify_checkpoint, verify_cosignatures
+from ledger.protocol.note import add_signatures, parse_note
+from ledger.protocol.witness_protocol import (
     MAX_REQUEST_BYTES,
     SIZE_CONTENT_TYPE,
     WITNESS_OLD_SIZE_MISMATCH,
@@ -56,6 +51,11 @@ from ledger.witness_protocol import (
     parse_add_checkpoint_request,
     size_response_body,
 )
+from ledger.store.db import read_transaction
+from ledger.store.export import log_vkey, shard_vkey
+from ledger.store.log_store import Shard
+from ledger.store.log_tables import Cosignature
+from ledger.store.runtime import Ledger
 
 NDJSON = "application/x-ndjson"
 COSIG = Cosignature.__table__

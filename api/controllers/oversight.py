@@ -1,6 +1,6 @@
 """Oversight reads: disclosure deadlines and an oversight organisation's desk.
 
-Everything is computed by :mod:`ledger.oversight` (the one place that says what is due, overdue
+Everything is computed by :mod:`ledger.services.oversight` (the one place that says what is due, overdue
 or made) from the projections, in one read transaction per answer.
 
 - ``GET /api/v1/deadlines`` is public: disclosures a charity owes are public information.
@@ -39,11 +39,11 @@ from api.schemas import (
     RiskSignal,
 )
 from api.security import require_scope
+from ledger.domain.money import format_amount
 from ledger.domain.rules import CHINA
 from ledger.errors import LedgerError
-from ledger.grammar import schema_pattern
-from ledger.money import format_amount
-from ledger.oversight import (
+from ledger.protocol.grammar import schema_pattern
+from ledger.services.oversight import (
     DeadlineItem,
     awaiting_verdict,
     overseer_risks,

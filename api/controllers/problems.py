@@ -13,7 +13,7 @@ from api.openapi import problems
 from api.problems import status_of
 from api.schemas import ProblemType, ProblemTypeList
 from ledger.errors import CATALOGUE, LedgerError
-from ledger.grammar import schema_pattern
+from ledger.protocol.grammar import schema_pattern
 
 
 def _problem_type(code: str) -> ProblemType:

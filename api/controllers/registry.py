@@ -34,8 +34,8 @@ from api.schemas import (
     _Schema,
 )
 from api.security import body_limit, rate_limit, require_media_type
-from ledger.checkpoint import Checkpoint
-from ledger.note import parse_note
+from ledger.protocol.checkpoint import Checkpoint
+from ledger.protocol.note import parse_note
 from ledger.store.runtime import Ledger
 
 LIST = {"sync_to_thread": True, "responses": problems(*READ_PROBLEMS)}

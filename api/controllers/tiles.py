@@ -18,7 +18,7 @@ from litestar.params import PathParameter
 from api.controllers.log import COSIGNED_NOTE, IMMUTABLE, NO_CACHE, ShardPath, shard_checkpoint
 from api.openapi import problems
 from api.params import LedgerDep
-from ledger import tiles
+from ledger.protocol import tiles
 from ledger.store.log_store import Shard
 from ledger.store.runtime import Ledger
 from ledger.store.tile_reader import read_tile

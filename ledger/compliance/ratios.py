@@ -19,8 +19,8 @@ from typing import Any
 
 from ledger.compliance.codes import RATIO_INPUT_INVALID, RATIO_RULE_MISSING
 from ledger.compliance.rulesets import RuleSet
+from ledger.domain.money import format_amount
 from ledger.errors import LedgerError
-from ledger.money import format_amount
 
 BP = 10_000
 

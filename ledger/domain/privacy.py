@@ -50,9 +50,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.canonical import canonical_bytes
 from ledger.domain.codes import PERSONAL_DATA_INVALID, RECEIPT_CODE_CHECKSUM, RECEIPT_CODE_INVALID
 from ledger.errors import LedgerError
+from ledger.protocol.canonical import canonical_bytes
 
 COMMITMENT_PREFIX = b"charity-ledger/donor/v1\n"
 RECEIPT_PREFIX = b"charity-ledger/receipt/v1\n"

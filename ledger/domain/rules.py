@@ -66,8 +66,8 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta, timezone
 from typing import Any
 
-from ledger.canonical import parse_time
 from ledger.domain import codes as C
+from ledger.domain.money import format_amount
 from ledger.domain.personal_guard import check_entry_text
 from ledger.domain.rows import (
     AllocationBalanceRow,
@@ -92,11 +92,11 @@ from ledger.domain.rows import (
 )
 from ledger.domain.schemas import CHARITY_FORMS, MONEY_TYPES, SCHEMAS, validate
 from ledger.domain.state import State
-from ledger.ed25519_strict import public_key_problem
-from ledger.entry import SignedEntry
 from ledger.errors import InvariantBroken, LedgerError
-from ledger.keys import key_id, unb64
-from ledger.money import format_amount
+from ledger.protocol.canonical import parse_time
+from ledger.protocol.ed25519_strict import public_key_problem
+from ledger.protocol.entry import SignedEntry
+from ledger.protocol.keys import key_id, unb64
 
 GENESIS = "registry.genesis"
 CHINA = timezone(timedelta(hours=8))

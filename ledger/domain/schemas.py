@@ -8,7 +8,7 @@ or raises a :class:`~ledger.errors.LedgerError`:
   malformed ids, dates and hashes, and numbers with a fraction anywhere (money is a decimal
   string, never a float);
 - ``uscc_invalid`` for an organisation code whose check character is wrong;
-- ``amount_invalid`` / ``currency_invalid`` (from :mod:`ledger.money`) for money.
+- ``amount_invalid`` / ``currency_invalid`` (from :mod:`ledger.domain.money`) for money.
 
 Amounts come out as integer minor units (``"1234.50"`` CNY -> ``123450``; only a balance such
 as ``financials.reported``'s ``net_assets`` may be negative, ``"-12.50"``), lists as tuples,
@@ -30,12 +30,12 @@ from datetime import date
 from typing import Any
 
 from ledger.domain.codes import DATA_INVALID, UNKNOWN_TYPE
+from ledger.domain.money import check_currency, parse_amount
 from ledger.domain.uscc import check_uscc
-from ledger.ed25519_strict import public_key_problem
 from ledger.errors import LedgerError
-from ledger.grammar import TEXT_PROBLEMS, matches, pattern, text_problem
-from ledger.keys import unb64
-from ledger.money import check_currency, parse_amount
+from ledger.protocol.ed25519_strict import public_key_problem
+from ledger.protocol.grammar import TEXT_PROBLEMS, matches, pattern, text_problem
+from ledger.protocol.keys import unb64
 
 # --- vocabularies ---------------------------------------------------------------------------
 

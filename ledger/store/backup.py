@@ -29,10 +29,10 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from ledger import merkle
-from ledger.canonical import format_time, now
-from ledger.checkpoint import verify_checkpoint
 from ledger.errors import LedgerError, define
+from ledger.protocol import merkle
+from ledger.protocol.canonical import format_time, now
+from ledger.protocol.checkpoint import verify_checkpoint
 from ledger.settings import Settings
 from ledger.store.runtime import NEXT_KEY
 

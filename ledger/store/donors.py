@@ -31,7 +31,6 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import BigInteger, Column, Connection, Engine, String, Text, select, update
 from sqlmodel import Field, SQLModel
 
-from ledger.canonical import format_time, now, parse_json
 from ledger.domain.privacy import (
     ReceiptCode,
     check_personal_data,
@@ -41,6 +40,7 @@ from ledger.domain.privacy import (
 )
 from ledger.domain.rows import DonationRow
 from ledger.errors import LedgerError, define
+from ledger.protocol.canonical import format_time, now, parse_json
 from ledger.settings import Settings
 from ledger.store.db import table_of
 from ledger.store.projection_tables import table_for
@@ -165,7 +165,7 @@ class DonorStore:
         fundraiser or org_admin key of the organisation that recorded the donation. Returns the seq."""
         from ledger.domain.privacy import donor_data_message
         from ledger.domain.rows import KeyRow
-        from ledger.keys import load_public, unb64, verify
+        from ledger.protocol.keys import load_public, unb64, verify
 
         keys = table_for(KeyRow)
         with self.engine.connect() as conn:

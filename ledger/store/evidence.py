@@ -40,9 +40,9 @@ from typing import Any, Protocol
 from sqlalchemy import BigInteger, Column, Engine, Index, String, insert, select, update
 from sqlmodel import Field, SQLModel
 
-from ledger.canonical import format_time, now
 from ledger.errors import LedgerError
-from ledger.keys import load_public, unb64, verify
+from ledger.protocol.canonical import format_time, now
+from ledger.protocol.keys import load_public, unb64, verify
 from ledger.store import evidence_content as content
 from ledger.store.db import table_of
 
@@ -396,7 +396,7 @@ def upload_message(sha256: str, visibility: str) -> bytes:
 
 def sign_upload(pair: Any, data: bytes, visibility: str) -> str:
     """The ``X-Evidence-Signature`` header value for uploading ``data`` with ``pair`` (a KeyPair)."""
-    from ledger.keys import b64
+    from ledger.protocol.keys import b64
 
     return f"{pair.id}:{b64(pair.sign(upload_message(hashlib.sha256(data).hexdigest(), visibility)))}"
 

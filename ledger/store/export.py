@@ -3,7 +3,7 @@
 The folder itself holds the log being appended to. When the registry's history spans
 several logs (shards), each sealed log is exported the same way into ``shards/NNNN/``
 (NNNN its index in the chain, oldest first) with its final checkpoint, so that a verifier
-can walk the chain from the first log (:func:`ledger.verify.read_chain_export`)."""
+can walk the chain from the first log (:func:`ledger.protocol.verify.read_chain_export`)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from ledger.checkpoint import Checkpoint, verify_checkpoint
-from ledger.keys import unb64
-from ledger.note import add_signatures, format_verifier_key, parse_note
+from ledger.protocol.checkpoint import Checkpoint, verify_checkpoint
+from ledger.protocol.keys import unb64
+from ledger.protocol.note import add_signatures, format_verifier_key, parse_note
+from ledger.protocol.verify import SHARDS_FOLDER, ChainReport, verify_chain
 from ledger.store.db import read_transaction
 from ledger.store.log_store import LogStore, Shard
 from ledger.store.tables import REGISTRY
-from ledger.verify import SHARDS_FOLDER, ChainReport, verify_chain
 
 
 def log_vkey(store: LogStore) -> str:

@@ -33,21 +33,29 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
-from ledger import ed25519_strict, merkle
-from ledger.canonical import format_time, now, parse_time
-from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.domain.state import Overlay
-from ledger.entry import GENESIS_PREV, Leaf, SignedEntry, make_body, parse_submission, sign_entry, signature_valid
 from ledger.errors import InvariantBroken, LedgerError, define
-from ledger.keys import KeyPair, key_id, unb64
-from ledger.note import NoteSigner, parse_note
-from ledger.sigcheck import Pending
-from ledger.sigcheck import start as start_verify
+from ledger.protocol import ed25519_strict, merkle
+from ledger.protocol.canonical import format_time, now, parse_time
+from ledger.protocol.checkpoint import Checkpoint, sign_checkpoint
+from ledger.protocol.entry import (
+    GENESIS_PREV,
+    Leaf,
+    SignedEntry,
+    make_body,
+    parse_submission,
+    sign_entry,
+    signature_valid,
+)
+from ledger.protocol.keys import KeyPair, key_id, unb64
+from ledger.protocol.note import NoteSigner, parse_note
+from ledger.protocol.sigcheck import Pending
+from ledger.protocol.sigcheck import start as start_verify
+from ledger.protocol.witness_protocol import COSIGNATURE_OLDER
 from ledger.store.db import read_transaction, write_transaction
 from ledger.store.fastsql import in_list, run, write_all
 from ledger.store.sql_state import SqlState
 from ledger.store.tables import CHECKPOINT, COSIG, HEAD, LEAF, SHARD
-from ledger.witness_protocol import COSIGNATURE_OLDER
 
 MAX_BATCH = 1000
 # a seq later than any key's grant: "which key does this id stand for", asked before the lock

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
-from ledger.canonical import format_time, now
+from ledger.protocol.canonical import format_time, now
 from ledger.settings import Settings
 
 FOLDER = "personal"

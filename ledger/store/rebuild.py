@@ -22,9 +22,9 @@ from typing import Any
 from sqlalchemy import Connection, MetaData, Table, delete, insert, select, text
 
 from ledger import domain
-from ledger.entry import parse_leaf
 from ledger.errors import VerificationError
-from ledger.merkle import leaf_hash
+from ledger.protocol.entry import parse_leaf
+from ledger.protocol.merkle import leaf_hash
 from ledger.store.fastsql import driver_connection
 from ledger.store.log_store import LogStore
 from ledger.store.projection_tables import table_for

@@ -15,9 +15,9 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from ledger import domain
-from ledger.canonical import now
 from ledger.errors import LedgerError
-from ledger.keys import KeyPair, read_key_file, write_key_file
+from ledger.protocol.canonical import now
+from ledger.protocol.keys import KeyPair, read_key_file, write_key_file
 from ledger.settings import Settings, is_example_origin
 from ledger.store import migrate
 from ledger.store.db import make_engine
@@ -270,9 +270,9 @@ def roll_over(
 
 
 def _opened_year(ledger: Ledger, shard: object) -> int | None:
-    from ledger.canonical import parse_time
     from ledger.domain.rules import CHINA
-    from ledger.entry import parse_leaf
+    from ledger.protocol.canonical import parse_time
+    from ledger.protocol.entry import parse_leaf
 
     if getattr(shard, "size", 0) == 0:
         return None

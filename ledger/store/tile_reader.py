@@ -1,4 +1,4 @@
-"""C2SP tlog-tiles read from the stored tree (see :mod:`ledger.tiles` for the format).
+"""C2SP tlog-tiles read from the stored tree (see :mod:`ledger.protocol.tiles` for the format).
 
 A hash tile is a range of one level of the ``merkle_node`` table (tile level ``L`` is tree level
 ``8 * L``, every perfect subtree being stored once when its last leaf arrives); an entry bundle
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import and_, select
 
-from ledger import tiles
+from ledger.protocol import tiles
 from ledger.store.db import read_transaction
 from ledger.store.log_store import LogStore, Shard
 from ledger.store.tables import NODE

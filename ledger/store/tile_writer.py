@@ -21,9 +21,9 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger import tiles
-from ledger.checkpoint import Checkpoint
-from ledger.note import add_signatures, parse_note
+from ledger.protocol import tiles
+from ledger.protocol.checkpoint import Checkpoint
+from ledger.protocol.note import add_signatures, parse_note
 from ledger.store.log_store import LogStore, Shard
 from ledger.store.tile_reader import read_tile
 

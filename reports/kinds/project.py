@@ -3,7 +3,7 @@ left, progress reports and whether each came within the 3-month rule, closing an
 
 The fund figures are the project fund's projection (``p_fund``: every live entry to the log
 state); breakdowns and detail lines come from the entries themselves. Progress reports are
-matched to the periods of the rule set's ``progress_disclosure`` by ``ledger.oversight``
+matched to the periods of the rule set's ``progress_disclosure`` by ``ledger.services.oversight``
 (:mod:`reports.disclosures`).
 """
 

@@ -25,8 +25,8 @@ from typing import Any
 from ledger.domain.privacy import parse_receipt_code
 from ledger.domain.rows import DonationRow, KeyRow, OrgRow, ProjectRow, RegistryRow
 from ledger.errors import InvariantBroken, LedgerError
-from ledger.grammar import matches as grammar_matches
-from ledger.grammar import pattern as grammar_pattern
+from ledger.protocol.grammar import matches as grammar_matches
+from ledger.protocol.grammar import pattern as grammar_pattern
 from reports import labels as L
 from reports.common import ReportDoc, ReportRequest, default_site_url, rules_for
 from reports.disclosures import china_date

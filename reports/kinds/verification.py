@@ -21,10 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ledger import merkle
-from ledger.checkpoint import Checkpoint
 from ledger.errors import LedgerError, VerificationError
-from ledger.note import parse_note
+from ledger.protocol import merkle
+from ledger.protocol.checkpoint import Checkpoint
+from ledger.protocol.note import parse_note
 from reports.common import ReportDoc, ReportRequest, figure_pairs, rules_for
 from reports.disclosures import china_date
 from reports.formats import Column, Table
@@ -238,9 +238,9 @@ def witness_block(ledger: Any, size: int, root: str) -> dict[str, Any]:
     checkpoint at or before it, with the consistency of the two (checked here)."""
     from sqlalchemy import func, select
 
-    from ledger.checkpoint import verify_cosignatures
-    from ledger.note import add_signatures
-    from ledger.oversight import witness_policy_from_env
+    from ledger.protocol.checkpoint import verify_cosignatures
+    from ledger.protocol.note import add_signatures
+    from ledger.services.oversight import witness_policy_from_env
     from ledger.store.db import read_transaction
     from ledger.store.log_tables import Cosignature
 

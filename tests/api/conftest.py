@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from api.app import create_app
 from api.config import ApiSettings
+from ledger.cli.app import create_app
 from ledger.store.runtime import Ledger
 from tests.api.world import World, build_world
 from tests.support.ledger_factory import LedgerFactory

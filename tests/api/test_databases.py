@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 from litestar.testing import TestClient
 
-from api.app import create_app
 from api.config import ApiSettings
 from api.tokens import create_token
-from ledger import merkle
-from ledger.checkpoint import verify_checkpoint
+from ledger.cli.app import create_app
+from ledger.protocol import merkle
+from ledger.protocol.checkpoint import verify_checkpoint
 from ledger.store.export import log_vkey
 from tests.api.world import FOUNDATION, OTHER_PROJECT, PROJECT, SERVICE, build_world
 from tests.support.ledger_factory import LedgerFactory

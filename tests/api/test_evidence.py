@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 from PIL import Image
 
 from api.tokens import create_token
-from ledger.keys import KeyPair
+from ledger.protocol.keys import KeyPair
 from ledger.store.evidence import SIGNATURE_HEADER, open_evidence, sign_upload
 from tests.api.conftest import MakeClient
 from tests.api.world import World, build_people
@@ -150,7 +150,7 @@ def test_a_zip_appended_to_a_photo_is_dropped(people: World, client: TestClient)
 
 def test_the_signed_bytes(people: World) -> None:
     """The exact bytes an uploader signs (docs/protocol.md), with a known answer."""
-    from ledger.keys import load_public, unb64, verify
+    from ledger.protocol.keys import load_public, unb64, verify
     from ledger.store.evidence import parse_signature_header, upload_message
 
     data = b"date,amount\n2026-12-01,12.00\n"

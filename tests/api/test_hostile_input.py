@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from api.app import create_app
 from api.config import ApiSettings
-from ledger.canonical import MAX_JSON_DEPTH, check_depth, json_depth_exceeds, parse_json
+from ledger.cli.app import create_app
 from ledger.errors import LedgerError
+from ledger.protocol.canonical import MAX_JSON_DEPTH, check_depth, json_depth_exceeds, parse_json
 from tests.api.world import World
 from tests.support.hostile import BODIES, written
 from tests.support.ledger_factory import LedgerFactory

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from litestar.testing import TestClient
 
-from ledger import merkle
-from ledger.checkpoint import verify_checkpoint
-from ledger.entry import parse_leaf
-from ledger.remote import LogClient
+from ledger.protocol import merkle
+from ledger.protocol.checkpoint import verify_checkpoint
+from ledger.protocol.entry import parse_leaf
+from ledger.protocol.verify import verify_log
+from ledger.services.remote import LogClient
 from ledger.store.export import log_vkey
-from ledger.verify import verify_log
 from tests.api.world import World
 
 

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from api.app import create_app
 from api.config import ApiSettings
 from api.tokens import create_token
+from ledger.cli.app import create_app
 from tests.domain import helpers as H
 from tests.support.store_world import StoreWorld
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from ledger import merkle
-from ledger.checkpoint import verify_checkpoint
 from ledger.domain.privacy import format_receipt_code
+from ledger.protocol import merkle
+from ledger.protocol.checkpoint import verify_checkpoint
 from ledger.store.donors import DonorStore, load_privacy_key
 from ledger.store.export import log_vkey
 from tests.api.world import DONOR, FOUNDATION, OTHER_PROJECT, OVERSIGHT, PROJECT, SALT, SERVICE, World

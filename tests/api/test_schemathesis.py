@@ -13,7 +13,7 @@ is never refused for its shape (``schema_valid_input_is_not_malformed`` below): 
 ``parameter_invalid`` from the validation of each parameter against its declared pattern, length
 or bounds, not ``route_not_found`` for a path segment the schema allows, and not ``body_invalid``
 for a body the schema allows, whose grammar (patterns, lengths, bounds, minItems/maxItems) comes
-from ledger.grammar. Rules between parameters, which OpenAPI cannot state ("exactly one of index
+from ledger.protocol.grammar. Rules between parameters, which OpenAPI cannot state ("exactly one of index
 and leaf_hash"), are said in the descriptions and answered ``parameter_invalid`` without the
 per-parameter ``errors``: those are allowed. So is one rule about an entry's ``data``, whose
 schema is an open object (its fields depend on the entry type, see docs/protocol.md): a number
@@ -37,9 +37,9 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from api.app import create_app
 from api.config import ApiSettings
 from api.tokens import create_token
+from ledger.cli.app import create_app
 from ledger.store.donors import DonorStore, load_privacy_key
 from reports.service import STATE_KEY, ReportLimits, ReportService
 from tests.api.world import DONOR, SALT, build_world

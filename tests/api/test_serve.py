@@ -44,8 +44,9 @@ def serving(factory: LedgerFactory) -> Iterator[str]:
     if factory.database_url:
         env["CHARITY_LEDGER_DATABASE_URL"] = factory.database_url
     code = (
-        "import sys; from api.serve import serve; from ledger.settings import get_settings; "
-        f"sys.exit(serve(get_settings(), host='127.0.0.1', port={port}, workers=2))"
+        "import sys; from api.serve import serve; from ledger.cli.app import APP_FACTORY; "
+        "from ledger.settings import get_settings; "
+        f"sys.exit(serve(get_settings(), factory=APP_FACTORY, host='127.0.0.1', port={port}, workers=2))"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
@@ -94,8 +95,8 @@ def test_served_log_takes_entries_and_verifies(
     report = json.loads(capsys.readouterr().out)
     assert report["size"] == seq + 1
     # a tampered checkpoint key is caught: verifying against another key fails
-    from ledger.keys import KeyPair
-    from ledger.note import format_verifier_key
+    from ledger.protocol.keys import KeyPair
+    from ledger.protocol.note import format_verifier_key
 
     wrong = format_verifier_key(factory.settings.origin, KeyPair.from_seed(b"someone else").public)
     assert cli.main(["verify", "--url", base, "--vkey", wrong]) != 0

@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from api.app import create_app
 from api.config import ApiSettings
-from ledger import cli, merkle
-from ledger.checkpoint import (
+from ledger import cli
+from ledger.cli.app import create_app
+from ledger.protocol import merkle
+from ledger.protocol.checkpoint import (
     Checkpoint,
     cosign,
     format_witness_key,
@@ -27,14 +28,14 @@ from ledger.checkpoint import (
     verify_checkpoint,
     verify_cosignatures,
 )
-from ledger.entry import SignedEntry, parse_leaf
-from ledger.keys import KeyPair
-from ledger.note import add_signatures, parse_note
-from ledger.remote import LogClient
+from ledger.protocol.entry import SignedEntry, parse_leaf
+from ledger.protocol.keys import KeyPair
+from ledger.protocol.note import add_signatures, parse_note
+from ledger.protocol.tiles import decode_bundle
+from ledger.protocol.witness_protocol import build_add_checkpoint_request
+from ledger.services.remote import LogClient
 from ledger.store.export import log_vkey, shard_vkey
 from ledger.store.runtime import roll_over
-from ledger.tiles import decode_bundle
-from ledger.witness_protocol import build_add_checkpoint_request
 from tests.api.conftest import log_state
 from tests.api.test_serve import serving
 from tests.api.world import PROJECT, World, build_world, disbursement, donation

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 import pytest
 from litestar.testing import TestClient
 
-from api.app import create_app
 from api.config import ApiSettings
-from ledger import merkle, tiles
-from ledger.checkpoint import Checkpoint
-from ledger.note import parse_note
+from ledger.cli.app import create_app
+from ledger.protocol import merkle, tiles
+from ledger.protocol.checkpoint import Checkpoint
+from ledger.protocol.note import parse_note
 from tests.api.world import PROJECT, World, build_world, donation
 from tests.support.ledger_factory import LedgerFactory
 
@@ -167,8 +167,8 @@ def _recording(client: TestClient) -> list[str]:
 
 
 def test_verify_url_reads_leaves_from_entry_bundles(tiled: tuple[World, TestClient]) -> None:
-    from ledger.remote import fetch_chain_for_verify
-    from ledger.verify import verify_chain
+    from ledger.protocol.verify import verify_chain
+    from ledger.services.remote import fetch_chain_for_verify
 
     _, client = tiled
     size = _checkpoint(client).size
@@ -186,7 +186,7 @@ def test_verify_url_reads_leaves_from_entry_bundles(tiled: tuple[World, TestClie
 
 
 def test_bundled_entries_equal_the_paged_entries(tiled: tuple[World, TestClient]) -> None:
-    from ledger.remote import LogClient
+    from ledger.services.remote import LogClient
 
     _, client = tiled
     size = _checkpoint(client).size
@@ -199,8 +199,8 @@ def test_verify_url_refuses_a_tampered_bundle(tiled: tuple[World, TestClient], m
     import httpx
 
     from ledger.errors import VerificationError
-    from ledger.remote import LogClient, fetch_chain_for_verify
-    from ledger.verify import verify_chain
+    from ledger.protocol.verify import verify_chain
+    from ledger.services.remote import LogClient, fetch_chain_for_verify
 
     _, client = tiled
     real_get = LogClient._get

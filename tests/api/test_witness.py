@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from ledger.checkpoint import (
+from ledger.protocol.checkpoint import (
     Checkpoint,
     cosign,
     format_witness_key,
@@ -18,10 +18,10 @@ from ledger.checkpoint import (
     verify_checkpoint,
     verify_cosignatures,
 )
-from ledger.keys import KeyPair
-from ledger.note import NoteSigner, add_signatures, parse_note
+from ledger.protocol.keys import KeyPair
+from ledger.protocol.note import NoteSigner, add_signatures, parse_note
+from ledger.protocol.witness_protocol import build_add_checkpoint_request, parse_cosignature_response
 from ledger.store.export import log_vkey
-from ledger.witness_protocol import build_add_checkpoint_request, parse_cosignature_response
 from tests.support.ledger_factory import LedgerFactory
 
 WITNESS = KeyPair.from_seed(b"witness one")

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from ledger import merkle
-from ledger.checkpoint import verify_checkpoint
 from ledger.errors import LedgerError
-from ledger.keys import KeyPair
+from ledger.protocol import merkle
+from ledger.protocol.checkpoint import verify_checkpoint
+from ledger.protocol.keys import KeyPair
 from ledger.store.export import log_vkey
 from tests.api.conftest import log_state
 from tests.api.world import FOUNDATION, PROJECT, allocation, build_people, donation, key, org, project
@@ -439,8 +439,8 @@ def test_concurrent_submissions_are_each_judged_and_proven(factory: LedgerFactor
 
     import httpx
 
-    from api.app import create_app
     from api.config import ApiSettings
+    from ledger.cli.app import create_app
 
     ledger = factory.with_genesis()
     good = [factory.org_entry(n).to_json() for n in range(40, 100)]

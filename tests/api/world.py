@@ -10,8 +10,8 @@ from typing import Any
 
 from ledger.domain.privacy import donor_commitment
 from ledger.domain.uscc import make_uscc
-from ledger.entry import SignedEntry
-from ledger.keys import KeyPair
+from ledger.protocol.entry import SignedEntry
+from ledger.protocol.keys import KeyPair
 from tests.support.ledger_factory import LedgerFactory
 
 FOUNDATION = make_uscc("53440300MJL00101A")

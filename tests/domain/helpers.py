@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from ledger.canonical import format_time
 from ledger.domain import AppendContext, MemoryState, apply, signer_public_key
 from ledger.domain.privacy import donor_commitment
 from ledger.domain.uscc import make_uscc
-from ledger.entry import GENESIS_PREV, Leaf, SignedEntry, make_body, sign_entry, signature_valid
 from ledger.errors import LedgerError
-from ledger.keys import KeyPair
+from ledger.protocol.canonical import format_time
+from ledger.protocol.entry import GENESIS_PREV, Leaf, SignedEntry, make_body, sign_entry, signature_valid
+from ledger.protocol.keys import KeyPair
 
 ORIGIN = "ledger.test.example/charity"
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 2026-03-02 09:00 in Shenzhen

@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger import grammar
 from ledger.domain import schemas as S
 from ledger.domain.uscc import make_uscc
 from ledger.errors import LedgerError
+from ledger.protocol import grammar
 from tests.domain.helpers import World, donation_data, key
 
 TYPED = {"data_invalid", "uscc_invalid", "amount_invalid", "currency_invalid"}
@@ -47,7 +47,7 @@ def _sample(spec: S.Spec, i: int = 0) -> Any:
     if isinstance(spec, S.Uscc):
         return make_uscc(f"534403{i:011d}")
     if isinstance(spec, S.PublicKey):  # a real key: all-equal bytes can be a point of small order
-        from ledger.keys import KeyPair
+        from ledger.protocol.keys import KeyPair
 
         return base64.b64encode(KeyPair.from_seed(f"grammar sample {i}".encode()).public).decode()
     if isinstance(spec, S.Currency):

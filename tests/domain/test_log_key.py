@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ledger.domain.rows import RegistryRow
-from ledger.keys import KeyPair
+from ledger.protocol.keys import KeyPair
 from tests.domain import helpers
 
 

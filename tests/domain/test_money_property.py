@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ledger.domain.money import format_amount
 from ledger.domain.rows import AllocationBalanceRow, AllocationRow, DisbursementRow, DonationRow, FundRow
 from ledger.domain.tracing import trace_donation, trace_project
-from ledger.money import format_amount
 from tests.domain.helpers import SERVICE_ORG, SERVICE_ORG_2, World, allocation_data, disbursement_data, donation_data
 
 IMPLEMENTERS = (SERVICE_ORG, SERVICE_ORG_2)

@@ -2,7 +2,6 @@ import hashlib
 
 import pytest
 
-from ledger.canonical import canonical_bytes
 from ledger.domain.privacy import (
     ReceiptCode,
     check_personal_data,
@@ -19,6 +18,7 @@ from ledger.domain.privacy import (
 )
 from ledger.domain.schemas import validate
 from ledger.errors import LedgerError
+from ledger.protocol.canonical import canonical_bytes
 
 SALT = bytes(range(16))
 

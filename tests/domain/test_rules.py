@@ -867,7 +867,7 @@ def test_report_issued(w):
 
 def _money(w: World, target: str) -> dict:
     e = w.state.get(EntryRow, target)
-    from ledger.money import format_amount
+    from ledger.domain.money import format_amount
 
     return {"project": e.project, "amount": format_amount(e.amount_minor, e.currency), "currency": e.currency}
 

@@ -10,9 +10,9 @@ import pytest
 
 from ledger.domain import AppendContext, apply, continuation_data, signer_public_key
 from ledger.domain.rows import EntryRow, KeyRow, RegistryRow
-from ledger.entry import Leaf, make_body, sign_entry
 from ledger.errors import LedgerError
-from ledger.keys import KeyPair
+from ledger.protocol.entry import Leaf, make_body, sign_entry
+from ledger.protocol.keys import KeyPair
 from tests.domain import helpers
 
 NEXT = helpers.ORIGIN + "/2027"

@@ -8,13 +8,13 @@ import base64
 
 import pytest
 
-from ledger import ed25519_strict
 from ledger.domain import signer_public_key
 from ledger.domain.rows import KeyRow
 from ledger.domain.schemas import validate
-from ledger.entry import make_body, parse_submission
 from ledger.errors import LedgerError
-from ledger.keys import key_id
+from ledger.protocol import ed25519_strict
+from ledger.protocol.entry import make_body, parse_submission
+from ledger.protocol.keys import key_id
 from tests.domain.helpers import FOUNDATION, ORIGIN, T0, Harness, World, assert_rendered, genesis_data, grant_data, key
 
 IDENTITY = ed25519_strict.SMALL_ORDER_ENCODINGS[1]

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
-from api.app import create_app
 from api.config import ApiSettings
-from ledger import tiles
-from ledger.checkpoint import Checkpoint
-from ledger.note import parse_note
+from ledger.cli.app import create_app
+from ledger.protocol import tiles
+from ledger.protocol.checkpoint import Checkpoint
+from ledger.protocol.note import parse_note
 from tests.api.world import PROJECT, build_world, donation
 from tests.support.ledger_factory import LedgerFactory
 

@@ -17,13 +17,13 @@ import pytest
 import uvicorn
 from litestar.testing import TestClient
 
-from api.app import create_app
 from api.config import ApiSettings
 from ledger import cli
-from ledger.checkpoint import parse_witness_key
-from ledger.keys import KeyPair
-from ledger.remote import LogClient
-from ledger.witness import witness_vkey
+from ledger.cli.app import create_app
+from ledger.protocol.checkpoint import parse_witness_key
+from ledger.protocol.keys import KeyPair
+from ledger.services.remote import LogClient
+from ledger.services.witness import witness_vkey
 from tests.support.store_world import StoreWorld
 
 BASE = "http://testserver.local"
@@ -86,8 +86,8 @@ def uvicorn_served(world: StoreWorld, *witness_keys: str) -> Iterator[str]:
 @pytest.fixture
 def run_cli(monkeypatch: pytest.MonkeyPatch) -> Any:
     """``charity-ledger ...`` in-process, with the oversight commands mounted."""
-    if "ledger.cli_oversight" not in cli.SUBCOMMAND_MODULES:
-        monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", [*cli.SUBCOMMAND_MODULES, "ledger.cli_oversight"])
+    if "ledger.cli.oversight" not in cli.SUBCOMMAND_MODULES:
+        monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", [*cli.SUBCOMMAND_MODULES, "ledger.cli.oversight"])
 
     def run(*argv: str) -> int:
         return cli.main(list(argv))

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from ledger.domain.rows import FinancialsRow, OrgRow, ProgressRow, ProjectRow
-from ledger.oversight import (
+from ledger.services.oversight import (
     SzFiling,
     annual_report_deadlines,
     annual_report_disclosures,
@@ -394,7 +394,7 @@ def test_sz_emergency_filing_and_reply_dates_from_projection_rows():
     """sz_filing_of turns p_sz_filing rows into the records the calculation takes: an emergency
     acceptance not filed within 3 months is overdue; a filed one awaits only the reply."""
     from ledger.domain.rows import SzFilingRow
-    from ledger.oversight import sz_filing_of
+    from ledger.services.oversight import sz_filing_of
 
     def row(**over):  # type: ignore[no-untyped-def]
         base = dict(

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 from sqlalchemy import text
 
 from ledger import domain
-from ledger.merkle import leaf_hash
-from ledger.monitor import ExportSource, HttpSource, Monitor
+from ledger.protocol.merkle import leaf_hash
+from ledger.services.monitor import ExportSource, HttpSource, Monitor
 from ledger.store.export import export_log
 from ledger.store.log_store import LogStore
 from tests.domain import helpers
@@ -112,7 +112,7 @@ def test_resuming_from_state_checks_only_the_new_entries(world, tmp_path):
     assert third.clean and third.checked == 0  # reported once
 
     # the resumed replay holds the same projections as a replay from 0
-    from ledger.monitor import Replay
+    from ledger.services.monitor import Replay
 
     saved = json.loads((state / "monitor.json").read_text())
     fresh = Replay(saved["replay"]["origin"])
@@ -177,8 +177,8 @@ def test_cli_monitor_clean_exit_0(world, tmp_path, run_cli, capsys):
 
 
 def test_checkpoints_across_a_log_key_rotation(factory, tmp_path):
-    from ledger.keys import KeyPair
-    from ledger.note import format_verifier_key
+    from ledger.protocol.keys import KeyPair
+    from ledger.protocol.note import format_verifier_key
     from ledger.store.export import log_vkey
     from ledger.store.runtime import rotate_log_key
 

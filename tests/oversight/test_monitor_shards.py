@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ledger import domain
-from ledger.monitor import ExportSource, HttpSource, Monitor, Replay
+from ledger.services.monitor import ExportSource, HttpSource, Monitor, Replay
 from ledger.store.export import export_log
 from ledger.store.runtime import roll_over
 from tests.domain import helpers

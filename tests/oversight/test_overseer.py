@@ -10,7 +10,7 @@ import pytest
 
 from ledger.domain.rows import DisbursementRow, OrgRow, ProjectRow
 from ledger.errors import LedgerError
-from ledger.oversight import (
+from ledger.services.oversight import (
     awaiting_verdict,
     disclosures_of_project,
     findings_of,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.checkpoint import Checkpoint, cosign, sign_checkpoint
 from ledger.errors import LedgerError, VerificationError
-from ledger.keys import KeyPair
-from ledger.note import NoteSigner, add_signatures, format_verifier_key
-from ledger.oversight import WitnessPolicy, quorum_report, witness_policy_from_env, witnessed
-from ledger.witness import witness_vkey
+from ledger.protocol.checkpoint import Checkpoint, cosign, sign_checkpoint
+from ledger.protocol.keys import KeyPair
+from ledger.protocol.note import NoteSigner, add_signatures, format_verifier_key
+from ledger.services.oversight import WitnessPolicy, quorum_report, witness_policy_from_env, witnessed
+from ledger.services.witness import witness_vkey
 
 ORIGIN = "quorum.test/log"
 LOG = NoteSigner(ORIGIN, KeyPair.from_seed(b"quorum log"))
@@ -86,9 +86,9 @@ def test_quorum_report_for_verify(tmp_path):
 
 def test_verify_then_quorum_on_a_served_log(world, witness_key, tmp_path):
     """What ``verify --url URL --witness-key K --quorum 1`` does: verify_log, then quorum_report."""
+    from ledger.protocol.verify import verify_log
+    from ledger.services.witness import Witness
     from ledger.store.export import log_vkey
-    from ledger.verify import verify_log
-    from ledger.witness import Witness
     from tests.oversight.conftest import WITNESS_NAME, served, vkey_of
 
     wkey = vkey_of(witness_key)

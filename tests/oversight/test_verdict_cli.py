@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from ledger.domain.rows import AttestationRow, EntryRow
-from ledger.keys import write_key_file
+from ledger.protocol.keys import write_key_file
 from ledger.store.projection_tables import table_for
 from tests.domain import helpers
 from tests.oversight.conftest import uvicorn_served

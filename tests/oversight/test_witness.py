@@ -9,14 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from ledger.checkpoint import Checkpoint, verify_checkpoint
 from ledger.errors import LedgerError
-from ledger.keys import KeyPair, write_key_file
-from ledger.merkle import verify_consistency
-from ledger.note import parse_note
-from ledger.oversight import witnessed
-from ledger.store.export import log_vkey
-from ledger.witness import (
+from ledger.protocol.checkpoint import Checkpoint, verify_checkpoint
+from ledger.protocol.keys import KeyPair, write_key_file
+from ledger.protocol.merkle import verify_consistency
+from ledger.protocol.note import parse_note
+from ledger.services.oversight import witnessed
+from ledger.services.witness import (
     EXIT_COSIGNED,
     EXIT_REFUSED,
     EXIT_UNAVAILABLE,
@@ -26,6 +25,7 @@ from ledger.witness import (
     load_state,
     save_state,
 )
+from ledger.store.export import log_vkey
 from tests.domain import helpers
 from tests.oversight.conftest import WITNESS_NAME, served, twin_world, uvicorn_served, vkey_of
 
@@ -215,7 +215,7 @@ def test_a_checkpoint_not_signed_by_the_pinned_key_is_refused(world, witness_key
 
 
 def test_unreachable_log_is_exit_3_and_changes_nothing(witness_key, tmp_path):
-    from ledger.remote import LogClient
+    from ledger.services.remote import LogClient
 
     outcome = Witness(
         witness_key, tmp_path / "w", LogClient("http://127.0.0.1:9", timeout=2), name=WITNESS_NAME
@@ -277,7 +277,7 @@ def test_cli_witness_split_view_exit_code(world, tmp_path, run_cli, capsys):
 
 
 def test_following_stops_only_at_a_split_view(world, witness_key, tmp_path):
-    from ledger.witness import follow
+    from ledger.services.witness import follow
 
     twin = twin_world(tmp_path, world, "twin")
     new_org(world, 914)
@@ -295,7 +295,7 @@ def test_following_stops_only_at_a_split_view(world, witness_key, tmp_path):
 
 
 def test_one_state_folder_one_process(world, witness_key, tmp_path):
-    from ledger.witness import locked
+    from ledger.services.witness import locked
 
     with served(world, vkey_of(witness_key)) as log, locked(tmp_path / "w"):
         with pytest.raises(LedgerError) as info:
@@ -308,8 +308,8 @@ def test_the_witness_follows_a_log_key_rotation(factory, witness_key, tmp_path):
     witness follows it from the key it pinned and pins the new one."""
     from litestar.testing import TestClient
 
-    from api.app import create_app
-    from ledger.remote import LogClient
+    from ledger.cli.app import create_app
+    from ledger.services.remote import LogClient
     from ledger.store.runtime import rotate_log_key
     from tests.oversight.conftest import BASE, api_settings
 

@@ -12,15 +12,13 @@ from pathlib import Path
 import pytest
 
 from ledger import domain
-from ledger.checkpoint import Checkpoint, verify_checkpoint
-from ledger.entry import parse_leaf
 from ledger.errors import LedgerError
-from ledger.merkle import leaf_hash, verify_inclusion
-from ledger.note import parse_note
-from ledger.oversight import witnessed
-from ledger.store.export import log_vkey, shard_vkey
-from ledger.store.runtime import roll_over, rotate_log_key
-from ledger.witness import (
+from ledger.protocol.checkpoint import Checkpoint, verify_checkpoint
+from ledger.protocol.entry import parse_leaf
+from ledger.protocol.merkle import leaf_hash, verify_inclusion
+from ledger.protocol.note import parse_note
+from ledger.services.oversight import witnessed
+from ledger.services.witness import (
     EXIT_COSIGNED,
     EXIT_REFUSED,
     STATE_FILE,
@@ -29,6 +27,8 @@ from ledger.witness import (
     load_state,
     save_state,
 )
+from ledger.store.export import log_vkey, shard_vkey
+from ledger.store.runtime import roll_over, rotate_log_key
 from tests.domain import helpers
 from tests.oversight.conftest import WITNESS_NAME, served, vkey_of
 from tests.support.store_world import StoreWorld
@@ -351,7 +351,7 @@ def test_the_state_only_moves_forward_along_the_chain(world, witness_key, tmp_pa
 def test_proofs_that_do_not_check_out_are_refused(world, witness_key, tmp_path, monkeypatch):
     """A sealed log whose last entry is not proved in its final checkpoint, or a next log whose
     entry 0 is not, is refused (a typed code, no evidence: nothing the log signed contradicts)."""
-    from ledger.remote import LogClient
+    from ledger.services.remote import LogClient
 
     state_dir = tmp_path / "w"
     real = LogClient.inclusion

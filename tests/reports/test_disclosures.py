@@ -22,7 +22,7 @@ H64 = "ab" * 32
 def test_the_reports_disclosures_are_the_overseers(shared_world: ReportWorld) -> None:
     """One owner of what is due and made (ledger.oversight): the project report's timeliness
     table and the overseer's history of the project agree, item for item."""
-    from ledger.oversight import disclosures_of_project
+    from ledger.services.oversight import disclosures_of_project
 
     for pid in (PUB, DIR, SMALL):
         doc = build_from_ledger(shared_world.ledger, ReportRequest("project", project=pid))

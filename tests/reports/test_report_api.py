@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 from litestar.testing import TestClient
 
-from api.app import create_app
 from api.config import ApiSettings
 from api.tokens import TOKEN_TABLE, create_token
+from ledger.cli.app import create_app
 from ledger.domain.privacy import format_receipt_code
 from reports import jobs
 from tests.domain import helpers as H

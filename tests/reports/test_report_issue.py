@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from ledger.domain.rows import ReportRow
 from ledger.errors import LedgerError
-from ledger.keys import KeyPair, write_key_file
+from ledger.protocol.keys import KeyPair, write_key_file
 from ledger.store.projection_tables import table_for
 from reports import issue as issuing
 from reports.bundle import CHECKSUMS, digest

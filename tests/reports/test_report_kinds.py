@@ -497,7 +497,7 @@ def test_the_organisation_page_shows_the_annual_reports_ratio_figures(
     year (status, both ratios, the figures used), not a separate sum of the log's flows."""
     from litestar.testing import TestClient
 
-    from api.app import create_app
+    from ledger.cli.app import create_app
 
     with TestClient(create_app(shared_world.ledger)) as client:
         page = client.get(f"/organisations/{FOUNDATION}", headers={"Accept-Language": "zh-CN"}).text

@@ -15,12 +15,12 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from api.app import create_app
 from api.config import ApiSettings
 from api.tokens import TOKEN_TABLE, create_token
 from ledger import cli
-from ledger.canonical import now, parse_time
+from ledger.cli.app import create_app
 from ledger.domain.privacy import format_receipt_code
+from ledger.protocol.canonical import now, parse_time
 from reports import issue as issue_module
 from reports import jobs
 from reports.service import STATE_KEY, ReportLimits, ReportService

@@ -16,9 +16,9 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
-from api.app import create_app
 from api.config import ApiSettings
 from api.tokens import TOKEN_TABLE, create_token
+from ledger.cli.app import create_app
 from ledger.domain.privacy import format_receipt_code
 from ledger.domain.rows import ReportRow
 from ledger.store.donors import DonorStore, erase_donor, load_privacy_key

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from ledger.canonical import canonical_bytes
+from ledger.protocol.canonical import canonical_bytes
 from ledger.store.log_tables import LogLeaf
 from reports import celery_app
 from reports.celery_app import TaskError, make_app, settings_ref

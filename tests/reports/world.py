@@ -35,7 +35,7 @@ import os
 from pathlib import Path
 
 from ledger.domain.privacy import donor_commitment
-from ledger.keys import write_key_file
+from ledger.protocol.keys import write_key_file
 from ledger.store.donors import DonorStore, load_privacy_key
 from tests.domain import helpers as H
 from tests.support.store_world import StoreWorld

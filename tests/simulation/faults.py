@@ -101,9 +101,9 @@ def run_killed(job: dict[str, Any], folder: Path) -> dict[str, Any] | None:
 
 
 def _child(path: str) -> None:
-    from ledger.canonical import parse_time
-    from ledger.entry import parse_submission
     from ledger.errors import LedgerError
+    from ledger.protocol.canonical import parse_time
+    from ledger.protocol.entry import parse_submission
     from ledger.settings import from_env
     from ledger.store.runtime import open_ledger
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from ledger.domain.privacy import donor_commitment
 from ledger.domain.uscc import make_uscc
-from ledger.keys import KeyPair
+from ledger.protocol.keys import KeyPair
 from tests.simulation.model import ACTOR_TYPES, MONEY, Model, money
 
 ORIGIN = "sim.charity-ledger.example/log"

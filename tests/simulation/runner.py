@@ -29,13 +29,13 @@ from typing import Any
 
 from sqlalchemy import text
 
-from ledger import merkle
-from ledger.canonical import format_time
-from ledger.checkpoint import verify_checkpoint
-from ledger.entry import SignedEntry, make_body, parse_leaf, sign_entry
 from ledger.errors import LedgerError
-from ledger.keys import KeyPair, write_key_file
-from ledger.note import format_verifier_key
+from ledger.protocol import merkle
+from ledger.protocol.canonical import format_time
+from ledger.protocol.checkpoint import verify_checkpoint
+from ledger.protocol.entry import SignedEntry, make_body, parse_leaf, sign_entry
+from ledger.protocol.keys import KeyPair, write_key_file
+from ledger.protocol.note import format_verifier_key
 from ledger.settings import from_env
 from ledger.store.log_store import AppendResult
 from ledger.store.runtime import Ledger, init_ledger, open_ledger, roll_over, rotate_log_key
@@ -793,8 +793,8 @@ class Simulation:
     def check_export(self) -> None:
         """At the end: the export of the chain verifies offline, from the log key in use and from
         the first one, and holds exactly the model's logs, leaf for leaf."""
+        from ledger.protocol.verify import SHARDS_FOLDER, read_chain_export, verify_chain
         from ledger.store.export import export_log
-        from ledger.verify import SHARDS_FOLDER, read_chain_export, verify_chain
         from tests.simulation.model import mth
 
         folder = self.workdir / "export"

@@ -1,6 +1,6 @@
 """Fixtures of the site tests: one realistic registry per module and the site served from it.
 
-The app is the site mounted the way ``api.app.create_app`` mounts it (``routes()`` and
+The app is the site mounted the way ``ledger.cli.app.create_app`` mounts it (``routes()`` and
 ``on_app_init``), with the same ``ledger`` and ``api_settings`` dependencies; test_mount.py
 checks the real ``create_app`` too.
 """
@@ -18,7 +18,7 @@ from litestar.di import Provide
 from litestar.testing import TestClient
 
 import public_site
-from ledger.checkpoint import parse_witness_key
+from ledger.protocol.checkpoint import parse_witness_key
 from tests.site.world import SiteWorld, build_world
 
 

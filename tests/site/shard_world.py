@@ -18,10 +18,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ledger.checkpoint import cosign, format_witness_key
 from ledger.domain.privacy import donor_commitment, format_receipt_code
-from ledger.keys import KeyPair
-from ledger.note import parse_note
+from ledger.protocol.checkpoint import cosign, format_witness_key
+from ledger.protocol.keys import KeyPair
+from ledger.protocol.note import parse_note
 from ledger.store.donors import DonorStore, load_privacy_key
 from ledger.store.runtime import roll_over, rotate_log_key
 from tests.domain import helpers as H
@@ -127,6 +127,6 @@ def build_sharded_world(home: Path, database_url: str | None = None) -> ShardedW
 
 
 def _leaf_hash(store, position: int) -> str:  # type: ignore[no-untyped-def]
-    from ledger import merkle
+    from ledger.protocol import merkle
 
     return merkle.leaf_hash(store.leaf(position)).hex()

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from api.app import create_app
 from api.config import ApiSettings
+from ledger.cli.app import create_app
 from tests.evidence_files import pdf_bytes
 from tests.site.browsing import chromium, serving
 from tests.site.test_evidence_links import evidence_site  # noqa: F401 (the fixture)

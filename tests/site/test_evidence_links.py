@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
-from api.app import create_app
 from api.config import ApiSettings
+from ledger.cli.app import create_app
 from ledger.store.evidence import open_evidence
 from tests.domain import helpers as H
 from tests.evidence_files import pdf_bytes, png_with_text

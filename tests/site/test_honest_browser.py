@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from ledger import merkle
-from ledger.checkpoint import format_witness_key
-from ledger.keys import KeyPair
-from ledger.note import NoteSigner, format_verifier_key, sign_note
+from ledger.protocol import merkle
+from ledger.protocol.checkpoint import format_witness_key
+from ledger.protocol.keys import KeyPair
+from ledger.protocol.note import NoteSigner, format_verifier_key, sign_note
 from tests.site.browsing import chromium, serving, shoot, watched_page
 
 pytestmark = pytest.mark.browser

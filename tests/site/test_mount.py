@@ -1,19 +1,18 @@
-"""The site as ``api.app.create_app`` mounts it: pages, assets and the API side by side."""
+"""The site as the product's app (``ledger.cli.app.create_app``) mounts it: pages, assets and the API
+side by side."""
 
 from __future__ import annotations
 
-import pytest
 from litestar.testing import TestClient
 
-from ledger.checkpoint import parse_witness_key
+from api.config import ApiSettings
+from ledger.cli.app import create_app
+from ledger.protocol.checkpoint import parse_witness_key
 from tests.site.world import SiteWorld
 
 
 def test_create_app_mounts_the_site(site_world: SiteWorld) -> None:
-    app_module = pytest.importorskip("api.app")
-    from api.config import ApiSettings
-
-    app = app_module.create_app(
+    app = create_app(
         site_world.ledger, api_settings=ApiSettings(witness_keys=(parse_witness_key(site_world.witness_key),))
     )
     with TestClient(app) as client:

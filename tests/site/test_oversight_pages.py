@@ -17,8 +17,8 @@ from datetime import date
 import pytest
 from litestar.testing import TestClient
 
-from api.app import create_app
 from api.config import ApiSettings
+from ledger.cli.app import create_app
 from public_site import views
 from tests.domain import helpers as H
 

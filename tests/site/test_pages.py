@@ -13,10 +13,10 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from ledger import merkle
-from ledger.canonical import canonical_bytes
-from ledger.checkpoint import verify_checkpoint, verify_cosignatures
 from ledger.domain import rows as R
+from ledger.protocol import merkle
+from ledger.protocol.canonical import canonical_bytes
+from ledger.protocol.checkpoint import verify_checkpoint, verify_cosignatures
 from ledger.store.db import read_transaction
 from ledger.store.export import log_vkey
 from ledger.store.projection_tables import table_for

@@ -24,11 +24,11 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from ledger.canonical import parse_json
 from ledger.domain import privacy
+from ledger.domain.money import format_amount
 from ledger.domain.privacy import receipt_commitment
 from ledger.errors import LedgerError
-from ledger.money import format_amount
+from ledger.protocol.canonical import parse_json
 from ledger.store.donors import find_donation_by_receipt
 from tests.site.browsing import free_port
 from tests.site.world import SiteWorld
@@ -60,9 +60,9 @@ def full_width(code: str) -> str:
 
 @pytest.fixture(scope="module")
 def api_app(site_world: SiteWorld) -> Litestar:
-    from api.app import create_app
     from api.config import ApiSettings
-    from ledger.checkpoint import parse_witness_key
+    from ledger.cli.app import create_app
+    from ledger.protocol.checkpoint import parse_witness_key
 
     return create_app(
         site_world.ledger, api_settings=ApiSettings(witness_keys=(parse_witness_key(site_world.witness_key),))

@@ -17,12 +17,12 @@ import pytest
 from litestar.testing import TestClient
 from markupsafe import escape
 
-from ledger import merkle
-from ledger.canonical import canonical_bytes
-from ledger.checkpoint import verify_checkpoint, verify_cosignatures
-from ledger.entry import parse_leaf, signature_valid
-from ledger.keys import unb64
-from ledger.note import parse_note
+from ledger.protocol import merkle
+from ledger.protocol.canonical import canonical_bytes
+from ledger.protocol.checkpoint import verify_checkpoint, verify_cosignatures
+from ledger.protocol.entry import parse_leaf, signature_valid
+from ledger.protocol.keys import unb64
+from ledger.protocol.note import parse_note
 from ledger.store.export import log_vkey, shard_vkey
 from tests.domain import helpers as H
 from tests.site.conftest import make_app

@@ -27,9 +27,9 @@ SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 
 @pytest.fixture(scope="module")
 def api_app(site_world: SiteWorld) -> Litestar:
-    from api.app import create_app
     from api.config import ApiSettings
-    from ledger.checkpoint import parse_witness_key
+    from ledger.cli.app import create_app
+    from ledger.protocol.checkpoint import parse_witness_key
 
     return create_app(
         site_world.ledger, api_settings=ApiSettings(witness_keys=(parse_witness_key(site_world.witness_key),))
@@ -167,8 +167,8 @@ def test_offline_from_file_with_every_request_blocked(api: TestClient, site_worl
 
         # the right data against a key that is not the log's: the log signature fails
         page.locator("#proof").fill(pieces["proof"])
-        from ledger.keys import KeyPair
-        from ledger.note import format_verifier_key
+        from ledger.protocol.keys import KeyPair
+        from ledger.protocol.note import format_verifier_key
 
         # a real key that is not the log's (an all-zero one would be refused before any signature)
         other = format_verifier_key(pieces["vkey"].split("+", 1)[0], KeyPair.from_seed(b"not the log").public)

@@ -11,10 +11,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ledger.checkpoint import cosign, format_witness_key
 from ledger.domain.privacy import donor_commitment, donor_fields, format_receipt_code
-from ledger.keys import KeyPair
-from ledger.note import parse_note
+from ledger.protocol.checkpoint import cosign, format_witness_key
+from ledger.protocol.keys import KeyPair
+from ledger.protocol.note import parse_note
 from ledger.store.donors import DonorStore, load_privacy_key
 from tests.domain import helpers as H
 from tests.support.store_world import StoreWorld

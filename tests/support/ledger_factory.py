@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ledger.canonical import now
-from ledger.entry import SignedEntry, make_body, sign_entry
-from ledger.keys import KeyPair
+from ledger.protocol.canonical import now
+from ledger.protocol.entry import SignedEntry, make_body, sign_entry
+from ledger.protocol.keys import KeyPair
 from ledger.settings import Settings, from_env
 from ledger.store.log_store import AppendResult
 from ledger.store.runtime import Ledger, init_ledger

@@ -6,9 +6,9 @@ import json
 import sys
 from pathlib import Path
 
-from ledger.canonical import now
-from ledger.entry import make_body, sign_entry
 from ledger.errors import LedgerError
+from ledger.protocol.canonical import now
+from ledger.protocol.entry import make_body, sign_entry
 from ledger.store.runtime import open_ledger
 from tests.domain import helpers
 from tests.support.store_world import world_settings

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.entry import SignedEntry
 from ledger.errors import LedgerError
+from ledger.protocol.entry import SignedEntry
 from ledger.settings import Settings, from_env
 from ledger.store.runtime import init_ledger
 from tests.domain import helpers

@@ -30,7 +30,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ledger.canonical import no_duplicates
 from ledger.compliance.codes import (
     RULESET_INVALID,
     RULESET_NOT_IN_FORCE,
@@ -49,6 +48,7 @@ from ledger.compliance.rulesets.params import (
     parse_spending_ratios,
 )
 from ledger.errors import LedgerError
+from ledger.protocol.canonical import no_duplicates
 
 __all__ = [
     "DeadlineRule",

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ledger import merkle
-from ledger.canonical import canonical_bytes, format_time, parse_canonical, parse_json, parse_time
 from ledger.errors import LedgerError
-from ledger.grammar import matches, pattern
-from ledger.keys import KeyPair, b64, unb64, verify
+from ledger.protocol import merkle
+from ledger.protocol.canonical import canonical_bytes, format_time, parse_canonical, parse_json, parse_time
+from ledger.protocol.grammar import matches, pattern
+from ledger.protocol.keys import KeyPair, b64, unb64, verify
 
 ENTRY_PREFIX = b"charity-ledger/entry/v1\n"
 GENESIS_PREV = "0" * 64

@@ -7,48 +7,49 @@ on standard error saying what went wrong and where. Errors print in English and 
 from __future__ import annotations
 
 import argparse
-import importlib
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
+from api.serve import serve
+from api.tokens import create_token, list_tokens, revoke_token
+from ledger.cli import charity, evidence, oversight
+from ledger.cli.app import APP_FACTORY
+from ledger.cli.common import print_json, settings_of
 from ledger.errors import LedgerError, VerificationError
-from ledger.grammar import ascii_int
-from ledger.settings import Settings, from_env
+from ledger.protocol.grammar import ascii_int
+from ledger.protocol.keys import KeyPair, b64, write_key_file
+from ledger.protocol.verify import read_chain_export, verify_chain
+from ledger.services import demo
+from ledger.services.oversight import quorum_report
+from ledger.services.remote import fetch_chain_for_verify
+from ledger.store.backup import backup, restore
+from ledger.store.doctor import run_checks
+from ledger.store.export import export_log, log_vkey
+from ledger.store.rebuild import check, rebuild
+from ledger.store.runtime import Ledger, init_ledger, open_ledger, roll_over, rotate_log_key
+from ledger.store.tile_writer import write_tiles
+from public_site import cli as public_site_cli
+from reports import cli as reports_cli
 
 EXIT_OK = 0
 EXIT_INVALID = 1  # verification failed / refused
 EXIT_USAGE = 2
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    settings = from_env()
-    if args.home:
-        settings = settings.with_home(Path(args.home))
-    return settings
-
-
-def _print_json(value: Any) -> None:
-    print(json.dumps(value, ensure_ascii=False, indent=2))
-
-
 # --- commands ---------------------------------------------------------------------------------
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from ledger.store.export import log_vkey
-    from ledger.store.runtime import init_ledger
 
-    settings = _settings(args)
+    settings = settings_of(args)
     if args.origin:
         settings = replace(settings, origin=args.origin, origin_explicit=True)
     ledger = init_ledger(settings, allow_example_origin=args.example_origin)
     head = ledger.log.head()
-    _print_json(
+    print_json(
         {
             "home": str(ledger.settings.home),
             "database": ledger.engine.url.render_as_string(hide_password=True),
@@ -61,18 +62,14 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ledger.store.export import export_log
-    from ledger.store.runtime import open_ledger
 
-    ledger = open_ledger(_settings(args))
+    ledger = open_ledger(settings_of(args))
     size = export_log(ledger.log, Path(args.dir))
     print(f"exported {size} entries to {args.dir}")
     return EXIT_OK
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from ledger.remote import fetch_chain_for_verify
-    from ledger.verify import read_chain_export, verify_chain
 
     if bool(args.dir) == bool(args.url):
         print("give either an export folder or --url / 请提供导出目录或 --url 之一", file=sys.stderr)
@@ -84,7 +81,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
     else:
         vkey_text = _read_vkey(args.vkey) if args.vkey else None
         logs, vkey = fetch_chain_for_verify(args.url, vkey_text, use_tiles=args.entries_from == "tiles")
-    from ledger.oversight import quorum_report
 
     report = verify_chain(logs, vkey)  # every log of the chain, oldest first
     note = logs[-1][1]
@@ -92,26 +88,23 @@ def cmd_verify(args: argparse.Namespace) -> int:
     witnesses = quorum_report(note, args.witness_key, args.quorum)  # refuses a checkpoint short of the quorum
     if witnesses is not None:
         out["witnesses"] = witnesses
-    _print_json(out)
+    print_json(out)
     return EXIT_OK
 
 
 def cmd_shard(args: argparse.Namespace) -> int:
-    from ledger.store.runtime import open_ledger, roll_over
 
-    ledger = open_ledger(_settings(args))
+    ledger = open_ledger(settings_of(args))
     if args.shard_action == "list":
-        _print_json([s.to_json() | {"checkpoint": s.checkpoint} for s in ledger.log.shards()])
+        print_json([s.to_json() | {"checkpoint": s.checkpoint} for s in ledger.log.shards()])
         return EXIT_OK
-    _print_json(roll_over(ledger, args.origin, year=args.year, if_due=args.if_due))
+    print_json(roll_over(ledger, args.origin, year=args.year, if_due=args.if_due))
     return EXIT_OK
 
 
 def cmd_tiles(args: argparse.Namespace) -> int:
-    from ledger.store.runtime import open_ledger
-    from ledger.store.tile_writer import write_tiles
 
-    _print_json(write_tiles(open_ledger(_settings(args)).log, Path(args.dir)).to_json())
+    print_json(write_tiles(open_ledger(settings_of(args)).log, Path(args.dir)).to_json())
     return EXIT_OK
 
 
@@ -121,46 +114,40 @@ def _read_vkey(value: str) -> str:
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
-    from ledger.keys import KeyPair, b64, write_key_file
 
     passphrase = os.environ.get("CHARITY_LEDGER_KEY_PASSPHRASE")
     pair = KeyPair.generate()
     write_key_file(pair, Path(args.out), passphrase.encode() if passphrase else None)
-    _print_json({"key_id": pair.id, "public_key": b64(pair.public), "file": str(args.out)})
+    print_json({"key_id": pair.id, "public_key": b64(pair.public), "file": str(args.out)})
     return EXIT_OK
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from ledger.store.backup import backup
 
-    manifest = backup(_settings(args), Path(args.dir))
-    _print_json({k: v for k, v in manifest.items() if k != "checkpoint"})
+    manifest = backup(settings_of(args), Path(args.dir))
+    print_json({k: v for k, v in manifest.items() if k != "checkpoint"})
     return EXIT_OK
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from ledger.store.backup import restore
 
-    _print_json(restore(_settings(args), Path(args.dir)))
+    print_json(restore(settings_of(args), Path(args.dir)))
     return EXIT_OK
 
 
 def cmd_rotate_log_key(args: argparse.Namespace) -> int:
-    from ledger.store.runtime import open_ledger, rotate_log_key
 
-    _print_json(rotate_log_key(open_ledger(_settings(args))))
+    print_json(rotate_log_key(open_ledger(settings_of(args))))
     return EXIT_OK
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    from api.tokens import create_token, list_tokens, revoke_token
-    from ledger.store.runtime import open_ledger
 
-    engine = open_ledger(_settings(args)).engine
+    engine = open_ledger(settings_of(args)).engine
     if args.token_action == "create":
         print(create_token(engine, args.name, args.scope))
     elif args.token_action == "list":
-        _print_json(
+        print_json(
             [
                 {
                     "id": t.id,
@@ -174,15 +161,14 @@ def cmd_token(args: argparse.Namespace) -> int:
         )
     else:
         info = revoke_token(engine, args.token)
-        _print_json({"id": info.id, "revoked_at": info.revoked_at})
+        print_json({"id": info.id, "revoked_at": info.revoked_at})
     return EXIT_OK
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from ledger.store.doctor import run_checks
 
-    checks = run_checks(_settings(args), deep=args.deep)
-    _print_json([c.to_json() for c in checks])
+    checks = run_checks(settings_of(args), deep=args.deep)
+    print_json([c.to_json() for c in checks])
     failed = [c for c in checks if not c.ok]
     for c in checks:
         if c.warning:
@@ -193,12 +179,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    from ledger.store.rebuild import check, rebuild
-    from ledger.store.runtime import open_ledger
 
-    ledger = open_ledger(_settings(args))
+    ledger = open_ledger(settings_of(args))
     report = check(ledger.log) if args.check else rebuild(ledger.log)
-    _print_json(report.to_json())
+    print_json(report.to_json())
     if args.check and not report.clean:
         print("projections differ from the log / 投影数据与账本不一致", file=sys.stderr)
         return EXIT_INVALID
@@ -206,9 +190,18 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from api.serve import serve
 
-    return serve(_settings(args), host=args.host, port=args.port, workers=args.workers, demo=args.demo)
+    prepare = _load_demo if args.demo else None
+    return serve(
+        settings_of(args), factory=APP_FACTORY, host=args.host, port=args.port, workers=args.workers, prepare=prepare
+    )
+
+
+def _load_demo(ledger: Ledger) -> None:
+    """Load the small demo data set into an empty log (a log that holds entries is left alone)."""
+
+    if ledger.log.head().size == 0:
+        demo.load(ledger, scale="small")
 
 
 # --- parser -----------------------------------------------------------------------------------
@@ -329,20 +322,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("rebuild", cmd_rebuild, "rebuild the projections from the log (--check: only compare)")
     p.add_argument("--check", action="store_true", help="rebuild into a scratch schema and report differences")
 
-    for module in SUBCOMMAND_MODULES:
-        importlib.import_module(module).register(add)
+    for module in SUBCOMMANDS:
+        module.register(add)
     return parser
 
 
 # Other packages add their own subcommands: each module has register(add), where
 # add(name, func, help) returns the subparser to give arguments to.
-SUBCOMMAND_MODULES: list[str] = [
-    "ledger.cli_charity",
-    "ledger.cli_oversight",
-    "ledger.cli_evidence",
-    "reports.cli",
-    "public_site.cli",
-]
+SUBCOMMANDS = (charity, oversight, evidence, reports_cli, public_site_cli)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

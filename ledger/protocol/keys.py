@@ -17,8 +17,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ledger import ed25519_strict
 from ledger.errors import LedgerError
+from ledger.protocol import ed25519_strict
 
 
 def key_id(public_raw: bytes) -> str:
@@ -57,7 +57,7 @@ def load_public(raw: bytes) -> Ed25519PublicKey:
 
 
 def verify(public: Ed25519PublicKey | bytes, signature: bytes, message: bytes) -> bool:
-    """Ed25519 verification with libsodium's strictness (:mod:`ledger.ed25519_strict`)."""
+    """Ed25519 verification with libsodium's strictness (:mod:`ledger.protocol.ed25519_strict`)."""
     if isinstance(public, bytes | bytearray):
         return ed25519_strict.verify(bytes(public), signature, message)
     return ed25519_strict.verify(public_raw(public), signature, message, key=public)

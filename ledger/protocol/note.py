@@ -17,7 +17,7 @@ here, both Ed25519 (RFC 8032):
   checkpoints with it.
 - ``0x04`` (:data:`SIG_COSIGNATURE_V1`): a c2sp.org/tlog-cosignature v1 witness cosignature:
   the signature bytes are ``timestamp (uint64, big-endian) || Ed25519 signature`` over
-  ``"cosignature/v1\\ntime <timestamp>\\n" + note text`` (see :mod:`ledger.checkpoint`).
+  ``"cosignature/v1\\ntime <timestamp>\\n" + note text`` (see :mod:`ledger.protocol.checkpoint`).
 
 Keys are written as *verifier keys* ``name+<8 hex key hash>+base64(type || public key)`` and
 (type 0x01 only) *signer keys* ``PRIVATE+KEY+name+<8 hex key hash>+base64(0x01 || seed)``, the
@@ -42,9 +42,9 @@ from typing import NamedTuple
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.ed25519_strict import public_key_problem
 from ledger.errors import LedgerError, VerificationError, define
-from ledger.keys import KeyPair, b64, unb64, verify
+from ledger.protocol.ed25519_strict import public_key_problem
+from ledger.protocol.keys import KeyPair, b64, unb64, verify
 
 SIG_ED25519 = 0x01
 SIG_COSIGNATURE_V1 = 0x04

@@ -17,7 +17,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ledger import ed25519_strict
+from ledger.protocol import ed25519_strict
 
 PARALLEL_MIN = 256
 

@@ -15,7 +15,7 @@ from typing import Any
 import rfc8785
 
 from ledger.errors import LedgerError
-from ledger.grammar import pattern
+from ledger.protocol.grammar import pattern
 
 MAX_DEPTH = 16
 # How deep any JSON text may nest before it is decoded at all: decoders recurse, so a text of

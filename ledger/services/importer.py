@@ -33,7 +33,7 @@ How an import runs (:func:`import_donations`):
 4. **Write nothing if any row is bad**, unless ``skip_bad``: then the good rows are written.
 5. **Submit** the new rows in batches of at most 1,000 (each batch atomic, signed just before
    it is sent), then keep each donor's personal data and salt in the donor store (in-process),
-   or hand the salts and receipt codes back (over HTTP; see :class:`ledger.client.HttpSink`).
+   or hand the salts and receipt codes back (over HTTP; see :class:`ledger.services.client.HttpSink`).
 """
 
 from __future__ import annotations
@@ -52,17 +52,17 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from ledger.canonical import canonical_bytes, now
-from ledger.client import CHINA, Client, donation_data, refused_code, refused_position
 from ledger.domain import personal_guard
 from ledger.domain.codes import PERSONAL_DATA_IN_TEXT
+from ledger.domain.money import CURRENCY_DIGITS, MAX_MINOR
 from ledger.domain.privacy import PERSONAL_FIELDS, check_personal_data, donor_fields, format_receipt_code, new_salt
 from ledger.domain.schemas import CHANNELS, DONOR_TYPES, validate
 from ledger.domain.uscc import check_uscc
-from ledger.entry import SignedEntry
 from ledger.errors import LedgerError, define
-from ledger.grammar import text_problem
-from ledger.money import CURRENCY_DIGITS, MAX_MINOR
+from ledger.protocol.canonical import canonical_bytes, now
+from ledger.protocol.entry import SignedEntry
+from ledger.protocol.grammar import text_problem
+from ledger.services.client import CHINA, Client, donation_data, refused_code, refused_position
 from ledger.store.log_store import MAX_BATCH
 
 IMPORT_FILE_INVALID = define(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ledger.errors import LedgerError, define
-from ledger.grammar import matches
+from ledger.protocol.grammar import matches
 
 # ISO 4217 minor digits of the currencies the registry accepts.
 CURRENCY_DIGITS: dict[str, int] = {"CNY": 2, "HKD": 2, "MOP": 2, "USD": 2, "EUR": 2, "GBP": 2, "JPY": 0}

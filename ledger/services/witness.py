@@ -19,13 +19,13 @@ One :meth:`Witness.run_once`:
      crash between saving and submitting is repaired this way);
    - same size, another root: **split view** — refused, evidence written;
    - larger: the log's consistency proof from the old size must verify
-     (:func:`ledger.merkle.verify_consistency`), otherwise **rewritten history** — refused,
+     (:func:`ledger.protocol.merkle.verify_consistency`), otherwise **rewritten history** — refused,
      evidence written;
    - smaller: never cosigned. If the log gives a consistency proof from the smaller size to
      the cosigned one and it fails, that is evidence too; otherwise the checkpoint is just
      stale (a cache, a replica behind) and is refused without evidence;
 
-3. cosigns it (C2SP tlog-cosignature v1, :func:`ledger.checkpoint.cosign`), saves the new
+3. cosigns it (C2SP tlog-cosignature v1, :func:`ledger.protocol.checkpoint.cosign`), saves the new
    state **before** the cosignature leaves the process, and
 4. submits it to the log: ``POST /api/v1/log/add-checkpoint`` with the C2SP tlog-witness body
    (``old <size>``, the consistency proof in base64 lines, an empty line, the checkpoint with
@@ -83,21 +83,28 @@ from typing import Any, NoReturn
 
 import httpx
 
-from ledger.checkpoint import Checkpoint, cosign, format_witness_key, verify_checkpoint
 from ledger.domain.rules import GENESIS, LOG_KEY_ROTATED, LOG_SEALED
-from ledger.entry import parse_leaf, signature_valid
 from ledger.errors import LedgerError, VerificationError, define
-from ledger.keys import KeyPair, b64, check_public_key, key_id, unb64
-from ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
-from ledger.note import SIG_ED25519, add_signatures, format_verifier_key, is_valid_name, parse_note, parse_verifier_key
-from ledger.remote import LogClient
-from ledger.witness_protocol import (
+from ledger.protocol.checkpoint import Checkpoint, cosign, format_witness_key, verify_checkpoint
+from ledger.protocol.entry import parse_leaf, signature_valid
+from ledger.protocol.keys import KeyPair, b64, check_public_key, key_id, unb64
+from ledger.protocol.merkle import leaf_hash, verify_consistency, verify_inclusion
+from ledger.protocol.note import (
+    SIG_ED25519,
+    add_signatures,
+    format_verifier_key,
+    is_valid_name,
+    parse_note,
+    parse_verifier_key,
+)
+from ledger.protocol.witness_protocol import (
     ADD_CHECKPOINT_PATH,
     SIZE_CONTENT_TYPE,
     build_add_checkpoint_request,
     parse_cosignature_response,
     parse_size_response,
 )
+from ledger.services.remote import LogClient
 
 STATE_FILE = "state.json"
 LOCK_FILE = "lock"

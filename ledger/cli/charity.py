@@ -1,7 +1,7 @@
 """Command-line tools for charity staff: sign and submit entries, import statements, load the
 demo, erase a donor.
 
-Registered into ``charity-ledger`` by :func:`register` (``ledger.cli.SUBCOMMAND_MODULES``)::
+Registered into ``charity-ledger`` by :func:`register` (listed in ``ledger.cli.commands.SUBCOMMANDS``)::
 
     charity-ledger submit --key FILE TYPE --data JSON [--idem ID] [--url URL]
     charity-ledger import donations FILE.csv --key FILE --project ID [--skip-bad] [--dry-run] [--url URL]
@@ -17,38 +17,29 @@ English and Chinese on standard error, and the exit status is not 0.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ledger.cli.common import Add, print_json, settings_of
 from ledger.errors import LedgerError
-from ledger.grammar import ascii_int
+from ledger.protocol.canonical import parse_json
+from ledger.protocol.grammar import ascii_int
+from ledger.protocol.keys import read_key_file
+from ledger.services.client import Client, HttpSink, LocalSink
+from ledger.services.demo import load_demo
+from ledger.services.importer import import_file, write_receipts
+from ledger.store.donors import DonorStore, erase_donor, load_privacy_key
+from ledger.store.runtime import init_ledger, open_ledger
+from reports.jobs import erase_personal_jobs
 
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 
-Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
-
-
-def _print_json(value: Any) -> None:
-    print(json.dumps(value, ensure_ascii=False, indent=2))
-
-
-def _settings(args: argparse.Namespace) -> Any:
-    from ledger.settings import from_env
-
-    settings = from_env()
-    if getattr(args, "home", None):
-        settings = settings.with_home(Path(args.home))
-    return settings
-
 
 def _key(path: str) -> Any:
-    from ledger.keys import read_key_file
 
     passphrase = os.environ.get("CHARITY_LEDGER_KEY_PASSPHRASE")
     return read_key_file(Path(path), passphrase.encode() if passphrase else None)
@@ -56,21 +47,18 @@ def _key(path: str) -> Any:
 
 def _client(args: argparse.Namespace) -> Any:
     """A client for the key in ``--key``, writing locally or to ``--url``."""
-    from ledger.client import Client, HttpSink, LocalSink
 
     key = _key(args.key)
     if args.url:
         sink = HttpSink(args.url, token=args.token or os.environ.get("CHARITY_LEDGER_TOKEN"))
         return Client(key, sink.origin(), sink)
-    from ledger.store.runtime import open_ledger
 
-    ledger = open_ledger(_settings(args))
+    ledger = open_ledger(settings_of(args))
     return Client(key, LocalSink(ledger).origin, LocalSink(ledger))
 
 
 def _read_data(value: str) -> Any:
     """``--data``: JSON text, ``@file`` or ``-`` (standard input)."""
-    from ledger.canonical import parse_json
 
     if value == "-":
         text = sys.stdin.read()
@@ -112,7 +100,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         raise
-    _print_json(result.to_json())
+    print_json(result.to_json())
     return EXIT_OK
 
 
@@ -120,7 +108,6 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 
 def cmd_import_donations(args: argparse.Namespace) -> int:
-    from ledger.importer import import_file, write_receipts
 
     if args.url and not args.receipts and not args.dry_run:
         print(
@@ -149,7 +136,7 @@ def cmd_import_donations(args: argparse.Namespace) -> int:
     summary = report.to_json()
     if not args.verbose:
         summary.pop("imported_rows")
-    _print_json(summary)
+    print_json(summary)
     for warning in report.warnings:
         print(f"warning / 提示: {warning}", file=sys.stderr)
     for skipped in report.skipped:
@@ -184,12 +171,10 @@ def cmd_import_donations(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
-    from ledger.demo import load_demo
-    from ledger.store.runtime import init_ledger
 
-    ledger = init_ledger(_settings(args))
+    ledger = init_ledger(settings_of(args))
     report = load_demo(ledger, args.scale, progress=lambda text: print(text, file=sys.stderr))
-    _print_json(report.to_json())
+    print_json(report.to_json())
     print(f"demo actors' keys: {report.keys_dir}\n演示角色密钥：{report.keys_dir}", file=sys.stderr)
     if report.receipts:
         print(f"donation receipt codes: {report.receipts_file}\n捐赠收据码：{report.receipts_file}", file=sys.stderr)
@@ -202,23 +187,18 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def cmd_donor_erase(args: argparse.Namespace) -> int:
-    from ledger.store.donors import DonorStore, erase_donor, load_privacy_key
-    from ledger.store.runtime import open_ledger
 
-    ledger = open_ledger(_settings(args))
+    ledger = open_ledger(settings_of(args))
     store = DonorStore(ledger.engine, load_privacy_key(ledger.settings, create=False))
     if args.receipt:
         receipt, _donation = store.find_by_receipt(args.receipt)
         seq = receipt.seq
     else:
         seq = args.seq
-    more: Callable[[int], list[str]] | None
-    try:
-        from reports.jobs import erase_personal_jobs
-    except ModuleNotFoundError:  # the reports package is not installed
-        more = None
-    else:
-        more = lambda s: erase_personal_jobs(ledger.settings, s)  # noqa: E731
+
+    def more(s: int) -> list[str]:  # the report jobs' files that hold the donor's data
+        return erase_personal_jobs(ledger.settings, s)
+
     try:
         erasure = erase_donor(store, ledger.settings, seq, more_files=more, vacuum=args.vacuum)
     finally:
@@ -242,7 +222,7 @@ def cmd_donor_erase(args: argparse.Namespace) -> int:
             "when the server is idle / 另一进程正在读取，SQLite 日志（-wal）未能清空；请在服务空闲时再次运行",
             file=sys.stderr,
         )
-    _print_json(out)
+    print_json(out)
     return EXIT_OK
 
 

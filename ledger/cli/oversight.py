@@ -1,6 +1,6 @@
 """``charity-ledger witness``, ``monitor``, ``deadlines``, ``overseer`` and ``verdict``: the oversight commands.
 
-Mounted by :mod:`ledger.cli` through ``SUBCOMMAND_MODULES`` (``register(add)``). Output is JSON
+Mounted by :mod:`ledger.cli` through ``SUBCOMMANDS`` (``register(add)``). Output is JSON
 (one object, or JSON lines for the monitor's violations); exit status 0 means cosigned / clean /
 recorded, 1 refused / violations found, 2 a usage error, 3 (witness) the log could not be used.
 """
@@ -12,18 +12,34 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from ledger.grammar import ascii_int  # light: re and unicodedata only
+from ledger.cli.common import Add, settings_of
+from ledger.domain.rules import CHINA
+from ledger.errors import LedgerError
+from ledger.protocol.grammar import ascii_int  # light: re and unicodedata only
+from ledger.protocol.keys import KeyPair, read_key_file, write_key_file
+from ledger.protocol.note import is_valid_name
+from ledger.services.client import HttpSink, LocalSink
+from ledger.services.monitor import MONITOR_STATE_INVALID, ExportSource, HttpSource, Monitor, MonitorReport
+from ledger.services.monitor import follow as follow_monitor
+from ledger.services.oversight import overseer_view, parse_threshold, scan_deadlines, sign_verdict
+from ledger.services.remote import LogClient
+from ledger.services.witness import (
+    WITNESS_STATE_BUSY,
+    WITNESS_STATE_INVALID,
+    Witness,
+    follow,
+    witness_name_for,
+    witness_vkey,
+)
+from ledger.store.runtime import open_ledger
 
 EXIT_OK = 0
 EXIT_FOUND = 1
 EXIT_USAGE = 2
-
-Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
 
 
 def _print(value: Any) -> None:
@@ -55,10 +71,6 @@ def _usage(message: str) -> int:
 
 
 def cmd_witness(args: argparse.Namespace) -> int:
-    from ledger.errors import LedgerError
-    from ledger.keys import read_key_file
-    from ledger.remote import LogClient
-    from ledger.witness import WITNESS_STATE_BUSY, WITNESS_STATE_INVALID, Witness, follow
 
     if not (args.log and args.key and args.state):
         return _usage("witness needs --log URL --key FILE --state DIR / 见证需要 --log、--key 和 --state")
@@ -79,9 +91,6 @@ def cmd_witness(args: argparse.Namespace) -> int:
 
 
 def cmd_witness_keygen(args: argparse.Namespace) -> int:
-    from ledger.keys import KeyPair, write_key_file
-    from ledger.note import is_valid_name
-    from ledger.witness import witness_name_for, witness_vkey
 
     pair = KeyPair.generate()
     name = args.name or witness_name_for(pair)
@@ -93,8 +102,6 @@ def cmd_witness_keygen(args: argparse.Namespace) -> int:
 
 
 def cmd_witness_vkey(args: argparse.Namespace) -> int:
-    from ledger.keys import read_key_file
-    from ledger.witness import witness_name_for, witness_vkey
 
     pair = read_key_file(Path(args.key), _passphrase())
     name = args.name or witness_name_for(pair)
@@ -106,9 +113,6 @@ def cmd_witness_vkey(args: argparse.Namespace) -> int:
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:
-    from ledger.errors import LedgerError
-    from ledger.monitor import MONITOR_STATE_INVALID, ExportSource, HttpSource, Monitor, MonitorReport, follow
-    from ledger.remote import LogClient
 
     if bool(args.log) == bool(args.export):
         return _usage("give either --log URL or --export DIR / 请提供 --log 或 --export 之一")
@@ -128,7 +132,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
             result = monitor.run_once()
             report(result)
             return EXIT_OK if result.clean else EXIT_FOUND
-        follow(
+        follow_monitor(
             monitor,
             args.interval,
             report=report,
@@ -144,31 +148,17 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 # --- deadlines and the overseer's view -----------------------------------------------------
 
 
-def _settings(args: argparse.Namespace) -> Any:
-    from ledger.settings import from_env
-
-    settings = from_env()
-    if args.home:
-        settings = settings.with_home(Path(args.home))
-    return settings
-
-
 def _open_engine(args: argparse.Namespace) -> Any:
-    from ledger.store.runtime import open_ledger
 
-    return open_ledger(_settings(args)).engine
+    return open_ledger(settings_of(args)).engine
 
 
 def _day(value: str | None) -> date:
-    from datetime import datetime
-
-    from ledger.domain.rules import CHINA
 
     return date.fromisoformat(value) if value else datetime.now(CHINA).date()
 
 
 def cmd_deadlines(args: argparse.Namespace) -> int:
-    from ledger.oversight import scan_deadlines
 
     items = scan_deadlines(_open_engine(args), _day(args.on), window_days=args.window)
     _print([i.to_json() for i in items])
@@ -176,7 +166,6 @@ def cmd_deadlines(args: argparse.Namespace) -> int:
 
 
 def cmd_overseer(args: argparse.Namespace) -> int:
-    from ledger.oversight import overseer_view, parse_threshold
 
     thresholds = dict(parse_threshold(value) for value in args.threshold or ())
     view = overseer_view(
@@ -195,10 +184,6 @@ def cmd_overseer(args: argparse.Namespace) -> int:
 def cmd_verdict(args: argparse.Namespace) -> int:
     """Sign an oversight verdict (``attestation.recorded``) with the overseer's key and submit
     it to the log in the data folder, or to ``--url``."""
-    from ledger.client import HttpSink, LocalSink
-    from ledger.errors import LedgerError
-    from ledger.keys import read_key_file
-    from ledger.oversight import sign_verdict
 
     if not re.fullmatch(r"[0-9a-f]{64}", args.target):
         return _usage(
@@ -212,9 +197,7 @@ def cmd_verdict(args: argparse.Namespace) -> int:
         sink: Any = HttpSink(args.url, token=args.token or os.environ.get("CHARITY_LEDGER_TOKEN"))
         origin = sink.origin()
     else:
-        from ledger.store.runtime import open_ledger
-
-        sink = LocalSink(open_ledger(_settings(args)))
+        sink = LocalSink(open_ledger(settings_of(args)))
         origin = sink.origin
     entry = sign_verdict(key, origin, args.target, args.verdict, findings, idem=args.idem)
     try:

@@ -1,6 +1,6 @@
 """``charity-ledger evidence``: put an evidence file into the store, locally or through the API.
 
-Registered into ``charity-ledger`` by :func:`register` (``ledger.cli.SUBCOMMAND_MODULES``)::
+Registered into ``charity-ledger`` by :func:`register` (listed in ``ledger.cli.commands.SUBCOMMANDS``)::
 
     charity-ledger evidence add FILE [--restricted]                 # into the data folder's store
     charity-ledger evidence add FILE [--restricted] --url URL --key KEYFILE   # a signed upload
@@ -17,25 +17,19 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from ledger.cli.common import Add, settings_of
 from ledger.errors import LedgerError
+from ledger.protocol.keys import read_key_file
+from ledger.store.evidence import SIGNATURE_HEADER, max_bytes_from_env, open_evidence, sign_upload
+from ledger.store.runtime import open_ledger
 
 EXIT_OK = 0
 EXIT_INVALID = 1
-
-Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
-
-
-def _settings(args: argparse.Namespace) -> Any:
-    from ledger.settings import from_env
-
-    settings = from_env()
-    if getattr(args, "home", None):
-        settings = settings.with_home(Path(args.home))
-    return settings
 
 
 def _read(path: Path, max_bytes: int) -> bytes:
@@ -46,7 +40,6 @@ def _read(path: Path, max_bytes: int) -> bytes:
 
 
 def cmd_evidence_add(args: argparse.Namespace) -> int:
-    from ledger.store.evidence import max_bytes_from_env
 
     path = Path(args.file)
     visibility = "restricted" if args.restricted else "public"
@@ -56,10 +49,7 @@ def cmd_evidence_add(args: argparse.Namespace) -> int:
         if answer is None:
             return EXIT_INVALID
     else:
-        from ledger.store.evidence import open_evidence
-        from ledger.store.runtime import open_ledger
-
-        ledger = open_ledger(_settings(args))
+        ledger = open_ledger(settings_of(args))
         try:
             stored, _created = open_evidence(ledger).add(data, visibility, filename=path.name)
         finally:
@@ -70,10 +60,6 @@ def cmd_evidence_add(args: argparse.Namespace) -> int:
 
 
 def _upload(url: str, key_path: str | None, data: bytes, visibility: str, name: str) -> dict[str, Any] | None:
-    import httpx
-
-    from ledger.keys import read_key_file
-    from ledger.store.evidence import SIGNATURE_HEADER, sign_upload
 
     if not key_path:
         raise LedgerError("evidence_signature_missing")

@@ -75,14 +75,14 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from ledger.canonical import now
-from ledger.client import CHINA, LocalSink, donation_data
+from ledger.domain.money import format_amount
 from ledger.domain.privacy import donor_fields, format_receipt_code, new_salt
 from ledger.domain.uscc import make_uscc
-from ledger.entry import make_body, parse_leaf_json, sign_entry
 from ledger.errors import InvariantBroken, LedgerError, define
-from ledger.keys import KeyPair, read_key_file, write_key_file
-from ledger.money import format_amount
+from ledger.protocol.canonical import now
+from ledger.protocol.entry import make_body, parse_leaf_json, sign_entry
+from ledger.protocol.keys import KeyPair, read_key_file, write_key_file
+from ledger.services.client import CHINA, LocalSink, donation_data
 from ledger.store.evidence import open_evidence
 from ledger.store.log_store import MAX_BATCH
 
@@ -1816,7 +1816,7 @@ def load_demo(
     return report
 
 
-# ``api.serve`` (``charity-ledger serve --demo``) calls ``ledger.demo.load``.
+# ``api.serve`` (``charity-ledger serve --demo``) calls ``ledger.services.demo.load``.
 load = load_demo
 
 __all__ = [

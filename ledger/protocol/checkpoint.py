@@ -7,7 +7,7 @@ A checkpoint (https://c2sp.org/tlog-checkpoint) is a signed note whose text is::
     <base64 of the 32-byte RFC 9162 root hash>
     [extension lines, non-empty, opaque]
 
-The log signs it with its Ed25519 note key (type 0x01, :mod:`ledger.note`); the key name
+The log signs it with its Ed25519 note key (type 0x01, :mod:`ledger.protocol.note`); the key name
 should be the origin. Witnesses add tlog-cosignature v1 lines (https://c2sp.org/tlog-cosignature):
 key type 0x04, key hash ``SHA-256(name || 0x0A || 0x04 || public key)[:4]``, and the signature
 ``key hash || timestamp (uint64 big-endian) || Ed25519(message)`` where the message is::
@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ledger.errors import InvariantBroken, LedgerError, VerificationError, define
-from ledger.keys import KeyPair, b64, unb64
-from ledger.merkle import HASH_SIZE
-from ledger.note import (
+from ledger.protocol.keys import KeyPair, b64, unb64
+from ledger.protocol.merkle import HASH_SIZE
+from ledger.protocol.note import (
     MAX_TIMESTAMP,
     NOTE_KEY_INVALID,
     SIG_COSIGNATURE_V1,

@@ -29,8 +29,8 @@ import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ledger import merkle
 from ledger.errors import LedgerError, VerificationError
+from ledger.protocol import merkle
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT  # 256

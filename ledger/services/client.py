@@ -1,8 +1,8 @@
 """Writing entries as a charity would: sign locally with the actor's key, submit to a log.
 
 A :class:`Client` holds one actor key (a fundraiser's, an implementer's, ...) and the origin of
-the log it writes to. It signs every entry itself (:func:`ledger.entry.make_body` +
-:func:`ledger.entry.sign_entry`, ``at`` = now) and hands the signed entries to a *sink*:
+the log it writes to. It signs every entry itself (:func:`ledger.protocol.entry.make_body` +
+:func:`ledger.protocol.entry.sign_entry`, ``at`` = now) and hands the signed entries to a *sink*:
 
 - :class:`LocalSink` appends in-process through the ledger's :class:`~ledger.store.log_store.LogStore`
   (the embedded default, scripts, the demo loader, bulk imports on the server itself);
@@ -41,12 +41,12 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Protocol
 
-from ledger.canonical import canonical_bytes, now
+from ledger.domain.money import CURRENCY_DIGITS, check_currency, parse_amount
 from ledger.domain.privacy import donor_fields, format_receipt_code, new_salt
-from ledger.entry import SignedEntry, make_body, sign_entry
 from ledger.errors import KINDS, InvariantBroken, LedgerError, define
-from ledger.keys import KeyPair
-from ledger.money import CURRENCY_DIGITS, check_currency, parse_amount
+from ledger.protocol.canonical import canonical_bytes, now
+from ledger.protocol.entry import SignedEntry, make_body, sign_entry
+from ledger.protocol.keys import KeyPair
 from ledger.store.log_store import MAX_BATCH, AppendResult
 
 CHINA = timezone(timedelta(hours=8))
@@ -218,7 +218,7 @@ class LocalSink:
     def known(self, signers: Sequence[str], idems: Iterable[str]) -> dict[str, KnownEntry]:
         from sqlalchemy import select
 
-        from ledger.entry import parse_leaf_json
+        from ledger.protocol.entry import parse_leaf_json
         from ledger.store.db import read_transaction
         from ledger.store.tables import LEAF
 
@@ -264,7 +264,7 @@ class LocalSink:
         appended now in this order, and throw the overlay away. Entries refused here are
         left out of the simulation, so each refusal is reported once, on its own row."""
         from ledger import domain
-        from ledger.canonical import format_time
+        from ledger.protocol.canonical import format_time
         from ledger.store.db import read_transaction
         from ledger.store.sql_state import SqlState
 

@@ -34,11 +34,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ledger.checkpoint import Checkpoint
 from ledger.errors import InvariantBroken, LedgerError, VerificationError, define
-from ledger.keys import b64, unb64
-from ledger.merkle import EMPTY_ROOT, HASH_SIZE, verify_consistency
-from ledger.note import (
+from ledger.protocol.checkpoint import Checkpoint
+from ledger.protocol.keys import b64, unb64
+from ledger.protocol.merkle import EMPTY_ROOT, HASH_SIZE, verify_consistency
+from ledger.protocol.note import (
     MAX_NOTE_BYTES,
     SIG_ED25519,
     Note,
@@ -312,8 +312,8 @@ def cosignature_response_body(lines: Iterable[str | NoteSignature]) -> bytes:
 def parse_cosignature_response(body: bytes | str) -> tuple[NoteSignature, ...]:
     """Parse a 200 body strictly: one or more ``— <name> <base64>\\n`` lines, nothing else.
 
-    The signatures are not verified: add them to the checkpoint (:func:`ledger.note.add_signatures`)
-    and verify with :func:`ledger.checkpoint.verify_cosignatures`.
+    The signatures are not verified: add them to the checkpoint (:func:`ledger.protocol.note.add_signatures`)
+    and verify with :func:`ledger.protocol.checkpoint.verify_cosignatures`.
     """
     if isinstance(body, (bytes, bytearray)):
         try:

@@ -28,14 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ledger import merkle
-from ledger.checkpoint import Checkpoint, verify_checkpoint
-from ledger.entry import GENESIS_PREV, Leaf, SignedEntry, parse_leaf
 from ledger.errors import LedgerError, VerificationError
-from ledger.keys import b64, check_public_key, key_id, unb64
-from ledger.note import NoteVerifier, format_verifier_key, parse_note, parse_verifier_key
-from ledger.sigcheck import Pending
-from ledger.sigcheck import start as start_verify
+from ledger.protocol import merkle
+from ledger.protocol.checkpoint import Checkpoint, verify_checkpoint
+from ledger.protocol.entry import GENESIS_PREV, Leaf, SignedEntry, parse_leaf
+from ledger.protocol.keys import b64, check_public_key, key_id, unb64
+from ledger.protocol.note import NoteVerifier, format_verifier_key, parse_note, parse_verifier_key
+from ledger.protocol.sigcheck import Pending
+from ledger.protocol.sigcheck import start as start_verify
 
 LOG_KEY_ROTATED = "log.key_rotated"
 LOG_SEALED = "log.sealed"
@@ -132,7 +132,7 @@ class KeyRing:
 
 def _strict_key(value: Any, what: str) -> bytes:
     """A key entering the log: base64 of 32 bytes, canonical, not of small order, on the curve
-    (libsodium's rule, :mod:`ledger.ed25519_strict`); else LedgerError naming why."""
+    (libsodium's rule, :mod:`ledger.protocol.ed25519_strict`); else LedgerError naming why."""
     return check_public_key(unb64(value, length=32, what=what), what=what)
 
 

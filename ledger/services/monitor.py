@@ -11,7 +11,7 @@ checkpoint with the log's key, and for every leaf, on its own :class:`~ledger.do
   seq (:func:`ledger.domain.signer_public_key`);
 - the checkpoint is signed by the log key in force at its size: the genesis names it and each
   ``log.key_rotated`` (signed by the key before) moves it on; the trusted key must be that key
-  or one it rotated from, as :func:`ledger.verify.verify_log` checks;
+  or one it rotated from, as :func:`ledger.protocol.verify.verify_log` checks;
 - every append rule (:func:`ledger.domain.apply`): roles, separation of duties, money that never
   goes negative, plan filing, corrections, attestations...
 
@@ -56,17 +56,18 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
-from ledger import domain, merkle
-from ledger.canonical import parse_time
-from ledger.checkpoint import Checkpoint
+from ledger import domain
 from ledger.domain.rules import LOG_KEY_ROTATED, LOG_SEALED
-from ledger.entry import GENESIS_PREV, parse_leaf, signature_valid
 from ledger.errors import InvariantBroken, LedgerError, define
-from ledger.keys import unb64
-from ledger.note import SIG_ED25519, parse_note, parse_verifier_key
-from ledger.remote import LogClient
-from ledger.verify import SHARDS_FOLDER, KeyRing, check_checkpoint_key, check_signed_in_force, read_export
-from ledger.witness import fsync_dir, locked, write_atomically
+from ledger.protocol import merkle
+from ledger.protocol.canonical import parse_time
+from ledger.protocol.checkpoint import Checkpoint
+from ledger.protocol.entry import GENESIS_PREV, parse_leaf, signature_valid
+from ledger.protocol.keys import unb64
+from ledger.protocol.note import SIG_ED25519, parse_note, parse_verifier_key
+from ledger.protocol.verify import SHARDS_FOLDER, KeyRing, check_checkpoint_key, check_signed_in_force, read_export
+from ledger.services.remote import LogClient
+from ledger.services.witness import fsync_dir, locked, write_atomically
 
 STATE_FILE = "monitor.json"
 VIOLATIONS_FILE = "violations.jsonl"
@@ -316,7 +317,7 @@ class Replay:
 
     def check_checkpoint(self, note: str, checkpoint: Checkpoint, vkey: str, *, sealed: bool = False) -> None:
         """The checkpoint is signed by the log key in force at its size, reached from the
-        trusted ``vkey`` through the rotations replayed so far (``ledger.verify``'s rule). A
+        trusted ``vkey`` through the rotations replayed so far (``ledger.protocol.verify``'s rule). A
         sealed log's final checkpoint needs only the signature of the key in force then: the
         next log's genesis names it, and the trusted latest checkpoint covers that genesis."""
         ring = KeyRing()

@@ -62,18 +62,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, exists, not_, select
 
-from ledger.canonical import parse_time
-from ledger.checkpoint import (
-    COSIGNATURE_QUORUM_NOT_MET,
-    Checkpoint,
-    Cosigner,
-    parse_witness_key,
-    quorum_met,
-    verify_checkpoint,
-    verify_cosignatures,
-)
 from ledger.compliance import deadlines
 from ledger.compliance.rulesets import RuleSet, ruleset
+from ledger.domain.money import format_amount
 from ledger.domain.rows import (
     AttestationRow,
     DisbursementRow,
@@ -87,12 +78,21 @@ from ledger.domain.rows import (
 )
 from ledger.domain.rules import CHINA
 from ledger.domain.schemas import CHARITY_FORMS, VERDICTS
-from ledger.entry import SignedEntry, make_body, sign_entry
 from ledger.errors import LedgerError, VerificationError
-from ledger.grammar import ascii_int
-from ledger.keys import KeyPair
-from ledger.money import format_amount
-from ledger.note import NOTE_KEY_INVALID, NoteVerifier
+from ledger.protocol.canonical import parse_time
+from ledger.protocol.checkpoint import (
+    COSIGNATURE_QUORUM_NOT_MET,
+    Checkpoint,
+    Cosigner,
+    parse_witness_key,
+    quorum_met,
+    verify_checkpoint,
+    verify_cosignatures,
+)
+from ledger.protocol.entry import SignedEntry, make_body, sign_entry
+from ledger.protocol.grammar import ascii_int
+from ledger.protocol.keys import KeyPair
+from ledger.protocol.note import NOTE_KEY_INVALID, NoteVerifier
 
 ENV_WITNESS_KEYS = "CHARITY_LEDGER_WITNESS_KEYS"
 ENV_WITNESS_QUORUM = "CHARITY_LEDGER_WITNESS_QUORUM"
@@ -1019,11 +1019,11 @@ def sign_verdict(
 ) -> SignedEntry:
     """An ``attestation.recorded`` entry signed with the overseer's key, ready to submit
     (``POST /api/v1/entries``, or ``LogStore.append``). The default ``idem`` is derived from the
-    verdict (:func:`ledger.client.auto_idem`): resending the same signed entry returns the stored
+    verdict (:func:`ledger.services.client.auto_idem`): resending the same signed entry returns the stored
     one, and the same verdict signed again (another ``at``) is refused as ``idem_conflict``
     instead of being recorded twice; give an ``idem`` to record it again on purpose."""
-    from ledger.canonical import now
-    from ledger.client import auto_idem
+    from ledger.protocol.canonical import now
+    from ledger.services.client import auto_idem
 
     data = verdict_data(target, verdict, findings)
     type_ = "attestation.recorded"
@@ -1173,7 +1173,7 @@ def overseer_view(
 
 def parse_threshold(text: str) -> tuple[str, int]:
     """An approval threshold as ``"50000.00 CNY"`` (or ``"50000.00"``, CNY): (currency, minor units)."""
-    from ledger.money import parse_amount
+    from ledger.domain.money import parse_amount
 
     amount, _, currency = text.strip().partition(" ")
     currency = currency.strip() or "CNY"
