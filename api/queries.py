@@ -23,7 +23,7 @@ from api import schemas as S
 from api.pagination import decode_cursor, page
 from api.problems import PARAMETER_INVALID
 from ledger.domain import rows as R
-from ledger.domain.money import format_amount
+from ledger.domain.money import Money, format_amount
 from ledger.domain.tracing import trace_donation
 from ledger.errors import LedgerError
 from ledger.protocol.canonical import format_time, parse_json
@@ -45,9 +45,7 @@ from ledger.store.tables import (
 
 
 def _money(minor: int | None, currency: str | None) -> str | None:
-    if minor is None or currency is None:
-        return None
-    return format_amount(minor, currency)
+    return None if minor is None or currency is None else Money(minor, currency).plain()
 
 
 def _pick(cls: type, row: Any, **override: Any) -> Any:

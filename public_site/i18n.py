@@ -25,10 +25,10 @@ from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, get_currency_symbol
+from babel.numbers import format_decimal
 from babel.support import Translations
 
-from ledger.domain.money import CURRENCY_DIGITS, parse_amount
+from ledger.domain.money import Money, parse_amount
 from ledger.errors import LedgerError
 
 log = logging.getLogger("public_site")
@@ -136,21 +136,11 @@ class Formatter:
     def babel_locale(self) -> Locale:
         return Locale.parse(self.locale)
 
-    def symbol(self, currency: str) -> str:
-        if currency == "CNY":
-            return "¥"  # the site's home currency: no "CN" prefix in English either
-        return get_currency_symbol(currency, locale=self.locale)
-
     def money(self, minor: int | None, currency: str | None) -> str:
         """Integer minor units as a locale amount with the currency symbol (no float anywhere)."""
         if minor is None or currency is None:
             return "—"
-        digits = CURRENCY_DIGITS.get(currency, 2)
-        value = Decimal(abs(int(minor))).scaleb(-digits)
-        pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        number = format_decimal(value, format=pattern, locale=self.locale)
-        sign = "-" if minor < 0 else ""
-        return f"{sign}{self.symbol(currency)}{number}"
+        return Money(int(minor), currency).for_people(self.locale)
 
     def amount_text(self, text: str | None, currency: str | None) -> str:
         """A protocol amount (``"1234.50"``) formatted like :meth:`money`."""

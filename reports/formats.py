@@ -38,42 +38,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from ledger.domain.money import CURRENCY_DIGITS, check_currency, format_amount
+from ledger.domain.money import Money
 
 KINDS = ("text", "int", "money", "date", "bp", "bool")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
-
-
-@dataclass(frozen=True, slots=True)
-class Money:
-    """An amount in integer minor units (fen for CNY)."""
-
-    minor: int
-    currency: str = "CNY"
-
-    def __post_init__(self) -> None:
-        if isinstance(self.minor, bool) or not isinstance(self.minor, int):
-            raise TypeError(f"Money needs integer minor units, not {type(self.minor).__name__}")
-        check_currency(self.currency)
-
-    def __str__(self) -> str:
-        return format_amount(self.minor, self.currency)
-
-    @property
-    def digits(self) -> int:
-        return CURRENCY_DIGITS[self.currency]
-
-    def decimal(self) -> Decimal:
-        """The exact decimal value (``Decimal('1234.50')``), for spreadsheet cells."""
-        return Decimal(self.minor).scaleb(-self.digits)
-
-    def grouped(self) -> str:
-        """``1,234,567.50``: for people (PDF, site), never for data files."""
-        text = format_amount(abs(self.minor), self.currency)
-        whole, _, frac = text.partition(".")
-        grouped = f"{int(whole):,}"
-        return ("-" if self.minor < 0 else "") + (f"{grouped}.{frac}" if frac else grouped)
 
 
 @dataclass(frozen=True, slots=True)

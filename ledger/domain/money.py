@@ -1,6 +1,15 @@
-"""Money: integer minor units inside, decimal strings with the currency's exact digits outside."""
+"""Money: integer minor units inside, decimal strings with the currency's exact digits outside.
+
+:class:`Money` is the one money value of the codebase (API, site, reports, oversight): an integer
+of minor units and a currency, with one way to write it for each audience: ``plain()`` for the
+protocol and data files (``1234.50``), ``with_code()`` for messages (``1234.50 CNY``),
+``grouped()`` for tables (``1,234.50``) and ``for_people(locale)`` for pages (``¥1,234.50``).
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
 
 from ledger.errors import LedgerError, define
 from ledger.protocol.grammar import matches
@@ -64,3 +73,61 @@ def format_amount(minor: int, currency: str) -> str:
         return f"{sign}{minor}"
     whole, frac = divmod(minor, 10**digits)
     return f"{sign}{whole}.{frac:0{digits}d}"
+
+
+# The currency symbol shown to people, per site locale (the same as the CLDR symbols, except that
+# the registry's home currency is written ¥ in English too, without a "CN" prefix).
+SYMBOLS: dict[str, dict[str, str]] = {
+    "zh_CN": {"CNY": "¥", "HKD": "HK$", "MOP": "MOP", "USD": "US$", "EUR": "€", "GBP": "£", "JPY": "JP¥"},
+    "en": {"CNY": "¥", "HKD": "HK$", "MOP": "MOP", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"},
+}
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Money:
+    """An amount in integer minor units (fen for CNY) of one accepted currency."""
+
+    minor: int
+    currency: str = "CNY"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.minor, bool) or not isinstance(self.minor, int):
+            raise TypeError(f"Money needs integer minor units, not {type(self.minor).__name__}")
+        check_currency(self.currency)
+
+    @classmethod
+    def parse(cls, text: object, currency: object, *, allow_zero: bool = False) -> Money:
+        """``Money.parse("1234.50", "CNY")`` -> ``Money(123450, "CNY")``; refuses what the grammar refuses."""
+        return cls(parse_amount(text, currency, allow_zero=allow_zero), check_currency(currency))
+
+    @property
+    def digits(self) -> int:
+        return CURRENCY_DIGITS[self.currency]
+
+    def __str__(self) -> str:
+        return self.plain()
+
+    def plain(self) -> str:
+        """``1234.50``: the protocol's decimal string, for entries, JSON and CSV."""
+        return format_amount(self.minor, self.currency)
+
+    def with_code(self) -> str:
+        """``1234.50 CNY``: for messages and logs."""
+        return f"{self.plain()} {self.currency}"
+
+    def decimal(self) -> Decimal:
+        """The exact decimal value (``Decimal('1234.50')``), for spreadsheet cells."""
+        return Decimal(self.minor).scaleb(-self.digits)
+
+    def grouped(self) -> str:
+        """``1,234,567.50``: for people (PDF tables, pages), never for data files."""
+        text = format_amount(abs(self.minor), self.currency)
+        whole, _, frac = text.partition(".")
+        grouped = f"{int(whole):,}"
+        return ("-" if self.minor < 0 else "") + (f"{grouped}.{frac}" if frac else grouped)
+
+    def for_people(self, locale: str) -> str:
+        """``-¥1,234.50``: with the locale's currency symbol (``locale`` is ``zh_CN`` or ``en``)."""
+        symbol = SYMBOLS.get(locale, SYMBOLS["en"])[self.currency]
+        grouped = self.grouped()
+        return f"-{symbol}{grouped[1:]}" if grouped.startswith("-") else f"{symbol}{grouped}"

@@ -67,7 +67,7 @@ from datetime import date, timedelta, timezone
 from typing import Any
 
 from ledger.domain import codes as C
-from ledger.domain.money import format_amount
+from ledger.domain.money import Money, format_amount
 from ledger.domain.personal_guard import check_entry_text
 from ledger.domain.rows import (
     AllocationBalanceRow,
@@ -433,10 +433,6 @@ def _qualified(project: ProjectRow, org: OrgRow) -> None:
 def _check_qualification_form(org: str, legal_form: str, track: str, public_fundraising: bool) -> None:
     if public_fundraising and (legal_form not in CHARITY_FORMS or track != "registered"):
         raise LedgerError(C.QUALIFICATION_INVALID, org=org, legal_form=legal_form, track=track)
-
-
-def _money(minor: int, currency: str) -> str:
-    return f"{format_amount(minor, currency)} {currency}"
 
 
 # --- registry, organisations, keys ----------------------------------------------------------
@@ -893,8 +889,8 @@ def _project_closed(c: _Call) -> list[Any]:
         raise LedgerError(
             C.CLOSE_SURPLUS_MISMATCH,
             project=project.project,
-            computed=_money(fund.balance_minor, project.currency),
-            stated=_money(d.surplus, project.currency),
+            computed=Money(fund.balance_minor, project.currency).with_code(),
+            stated=Money(d.surplus, project.currency).with_code(),
         )
     new = replace(
         project,
@@ -1006,11 +1002,11 @@ def _funds_allocated(c: _Call) -> list[Any]:
     if amount > available:
         raise LedgerError(
             C.INSUFFICIENT_FUNDS,
-            amount=_money(amount, d.currency),
+            amount=Money(amount, d.currency).with_code(),
             pot=pot,
             pot_zh=_POT_ZH[pot],
             project=project.project,
-            available=_money(available, d.currency),
+            available=Money(available, d.currency).with_code(),
         )
     new_fund = replace(
         fund,
@@ -1062,10 +1058,10 @@ def _funds_disbursed(c: _Call) -> list[Any]:
     if balance is None or amount > available:
         raise LedgerError(
             C.INSUFFICIENT_ALLOCATION,
-            amount=_money(amount, d.currency),
+            amount=Money(amount, d.currency).with_code(),
             project=project.project,
             implementer=implementer,
-            available=_money(available, d.currency),
+            available=Money(available, d.currency).with_code(),
         )
     fund = _fund(c, project)
     category_field = f"disbursed_{d.category}_minor"
@@ -1344,8 +1340,8 @@ def _overdraw(target: EntryRow, amount: int, currency: str, available: int, what
     return LedgerError(
         C.CORRECTION_OVERDRAW,
         target=target.id,
-        amount=_money(amount, currency),
-        available=_money(available, currency),
+        amount=Money(amount, currency).with_code(),
+        available=Money(available, currency).with_code(),
         what=what,
         what_zh=what_zh,
     )

@@ -64,7 +64,7 @@ from sqlalchemy import Connection, Engine, and_, exists, not_, select
 
 from ledger.compliance import deadlines
 from ledger.compliance.rulesets import RuleSet, ruleset
-from ledger.domain.money import format_amount
+from ledger.domain.money import Money
 from ledger.domain.rows import (
     AttestationRow,
     DisbursementRow,
@@ -874,10 +874,6 @@ class OverseerView:
 # --- pure -----------------------------------------------------------------------------------
 
 
-def _money(minor: int, currency: str) -> str:
-    return f"{format_amount(minor, currency)} {currency}"
-
-
 def normalise_payee(payee: str) -> str:
     """Compare payees loosely: NFKC (full-width to half-width), case, spaces and punctuation."""
     text = unicodedata.normalize("NFKC", payee).casefold()
@@ -961,8 +957,8 @@ def risk_signals(
                     "near_threshold",
                     d.payee,
                     (d.project,),
-                    f"Paid {_money(d.amount_minor, d.currency)}, just under the approval threshold of {_money(limit, d.currency)}.",
-                    f"支出 {_money(d.amount_minor, d.currency)}，略低于审批门槛 {_money(limit, d.currency)}。",
+                    f"Paid {Money(d.amount_minor, d.currency).with_code()}, just under the approval threshold of {Money(limit, d.currency).with_code()}.",
+                    f"支出 {Money(d.amount_minor, d.currency).with_code()}，略低于审批门槛 {Money(limit, d.currency).with_code()}。",
                     d.id,
                     d.seq,
                     d.amount_minor,
