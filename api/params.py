@@ -21,7 +21,7 @@ from ledger.store.runtime import Ledger
 
 MAX_INT = 2**62  # far above any tree size; keeps integers inside every database's BIGINT
 
-# The grammar of ledger.grammar, anchored for OpenAPI and for msgspec (which searches with
+# The grammar of ledger.protocol.grammar, anchored for OpenAPI and for msgspec (which searches with
 # Python's re, where "$" would also match before a trailing newline: see schema_pattern).
 HEX64 = schema_pattern("hex64")
 USCC = schema_pattern("uscc")

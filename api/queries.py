@@ -59,7 +59,7 @@ def parse_time_param(value: str | None, name: str) -> str | None:
     """An RFC 3339 time or a date (midnight UTC) as the log writes times, or None."""
     if value is None:
         return None
-    text = value  # no stripping: "2026-11-27\n" is not a time (ledger.grammar)
+    text = value  # no stripping: "2026-11-27\n" is not a time (ledger.protocol.grammar)
     try:
         if len(text) == 10:
             moment = datetime.fromisoformat(text).replace(tzinfo=UTC)

@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from http_append import PROJECT, Signer, free_port, make_ledger, start_server, stop_server  # noqa: E402
 
-from ledger import tiles  # noqa: E402
+from ledger.protocol import tiles  # noqa: E402
 from ledger.services.demo import demo_key, load_demo  # noqa: E402
 from ledger.store.tile_writer import write_tiles  # noqa: E402
 

@@ -109,6 +109,7 @@ LABELS: dict[str, dict[str, str]] = {
         "progress.reported": N_("Progress reported"),
         "project.closed": N_("Project closed"),
         "attestation.recorded": N_("Oversight verdict"),
+        "query.answered": N_("Answer to a query"),
         "audit.opinion": N_("Audit opinion"),
         "entry.corrected": N_("Entry corrected"),
         "report.issued": N_("Report issued"),

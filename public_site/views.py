@@ -47,7 +47,7 @@ from public_site.flow import build_flow
 from public_site.i18n import CHINA, LANG_TAGS
 from public_site.templating import CSP, Helpers, render, request_locale
 
-# matched in full (fullmatch), ASCII only: the grammar of ledger.grammar
+# matched in full (fullmatch), ASCII only: the grammar of ledger.protocol.grammar
 _ORG = grammar_pattern("uscc")
 _PROJECT = grammar_pattern("project")
 _HEX64 = grammar_pattern("hex64")

@@ -68,7 +68,7 @@ PERSONAL_SCOPES = (RECEIPTS, REGULATOR)  # a holder's receipt code asks for a pe
 CODE_STATUS.setdefault(REPORT_JOB_EXPIRED, 410)
 CODE_STATUS.setdefault(REPORT_RATE_LIMITED, 429)
 HASH = schema_pattern("hex64")
-JOB = r"^[0-9a-f]{32}$(?!\n)"  # "(?!\n)": see ledger.grammar.schema_pattern
+JOB = r"^[0-9a-f]{32}$(?!\n)"  # "(?!\n)": see ledger.protocol.grammar.schema_pattern
 FILE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$(?!\n)"
 NO_STORE = CacheControlHeader(no_store=True)
 OCTETS = "application/octet-stream"

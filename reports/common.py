@@ -46,7 +46,7 @@ KINDS = ("annual", "project", "campaign", "overview", "receipt", "verification")
 # kinds whose files only a regulator (bearer token with the regulator scope) may request and read
 REGULATOR_KINDS = frozenset({"overview"})
 PDF_ROWS = 60  # rows of a table shown in a PDF before "see the CSV/XLSX"
-# matched in full (fullmatch), ASCII only (ledger.grammar)
+# matched in full (fullmatch), ASCII only (ledger.protocol.grammar)
 _USCC = grammar_pattern("uscc")
 _IDENT = grammar_pattern("project")
 DONATION_REF = r"(?:0|[1-9][0-9]{0,17}|[0-9a-f]{64}|D[0-9A-Za-z-]{10,80})"

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import checkpoint as cp
 from ledger.errors import LedgerError, VerificationError
+from ledger.protocol import checkpoint as cp
 from ledger.protocol.checkpoint import (
     Checkpoint,
     Cosigner,

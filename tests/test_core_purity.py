@@ -10,11 +10,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # Every module of the pure folders, found on disk: a new module is checked without being listed.
 PURE_FOLDERS = ("ledger/protocol", "ledger/domain", "ledger/compliance")
-PURE = sorted(
-    ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-    for folder in PURE_FOLDERS
-    for path in (ROOT / folder).rglob("*.py")
-) + ["ledger.errors", "ledger.settings"]
+PURE = [
+    *sorted(
+        ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for folder in PURE_FOLDERS
+        for path in (ROOT / folder).rglob("*.py")
+    ),
+    "ledger.errors",
+    "ledger.settings",
+]
 FORBIDDEN = (
     "sqlalchemy",
     "sqlmodel",

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import merkle
 from ledger.errors import VerificationError
+from ledger.protocol import merkle
 
 # Vendored from transparency-dev/merkle (Apache-2.0): see vectors/rfc6962/README.md and LICENSE.
 VECTORS = Path(__file__).resolve().parent / "vectors" / "rfc6962"

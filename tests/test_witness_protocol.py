@@ -7,8 +7,8 @@ import hashlib
 
 import pytest
 
-from ledger import witness_protocol as wp
 from ledger.errors import CATALOGUE, LedgerError, VerificationError
+from ledger.protocol import witness_protocol as wp
 from ledger.protocol.checkpoint import Checkpoint, cosign, require_quorum, sign_checkpoint, witness_verifier
 from ledger.protocol.keys import KeyPair
 from ledger.protocol.merkle import MemoryTree, consistency_proof, leaf_hash

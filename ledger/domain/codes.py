@@ -555,6 +555,21 @@ DATE_TOO_LATE = define(
     "{field} 的日期 {date} 晚于 {latest}（今天，已留出一天的时钟与时区误差），请在事项发生后再记录。",
 )
 
+# --- oversight threads ---
+
+NOT_A_QUERY = define(
+    "not_a_query",
+    "refused",
+    "The entry {attestation} is not an open query or flag (its verdict is {verdict}); there is nothing to answer.",
+    "条目 {attestation} 不是待答复的质询或标记（意见为 {verdict}），无需答复。",
+)
+NOT_YOUR_QUERY = define(
+    "not_your_query",
+    "forbidden",
+    "The query {attestation} is about an entry of {org}; only that organisation answers it.",
+    "质询 {attestation} 针对 {org} 的条目，只能由该组织答复。",
+)
+
 ALL_CODES: tuple[str, ...] = tuple(
     value for name, value in sorted(globals().items()) if name.isupper() and isinstance(value, str)
 )

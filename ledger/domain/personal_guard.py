@@ -101,6 +101,7 @@ FREE_TEXT_FIELDS: dict[str, tuple[str, ...]] = {
     "progress.reported": ("summary",),
     "project.closed": ("summary", "surplus_note"),
     "attestation.recorded": ("findings",),
+    "query.answered": ("answer",),
     "audit.opinion": ("summary",),
     "financials.reported": ("note",),
     "entry.corrected": ("reason",),

@@ -305,6 +305,26 @@ class AttestationRow:
 
 
 @dataclass(slots=True)
+class AnswerRow:
+    """query.answered: the answer of the queried organisation, threaded under the attestation."""
+
+    __table__name__: ClassVar[str] = "p_answer"
+    __pk__: ClassVar[tuple[str, ...]] = ("id",)
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (("attestation",), ("target",), ("org", "seq"))
+
+    id: str = dc.field(metadata={"max": HASH})
+    seq: int
+    attestation: str = dc.field(metadata={"max": HASH})
+    target: str = dc.field(metadata={"max": HASH})
+    org: str = dc.field(metadata={"max": USCC})
+    answer: str = dc.field(metadata={"max": 2000})
+    evidence_json: str = dc.field(metadata={"max": 1400})
+    recorded_by: str = dc.field(metadata={"max": HASH})
+    time: str = dc.field(metadata={"max": TIME})
+    project: str | None = dc.field(default=None, metadata={"max": IDENT})
+
+
+@dataclass(slots=True)
 class AuditOpinionRow:
     __table__name__: ClassVar[str] = "p_audit_opinion"
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
@@ -513,6 +533,7 @@ ROW_TYPES: tuple[type, ...] = (
     DisbursementRow,
     ProgressRow,
     AttestationRow,
+    AnswerRow,
     AuditOpinionRow,
     FinancialsRow,
     CorrectionRow,

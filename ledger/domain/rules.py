@@ -46,8 +46,11 @@ donation.received                 fundraiser of the project's fundraising organi
 funds.allocated                   fundraiser of the project's fundraising organisation
 funds.disbursed                   implementer whose organisation is an implementer of the project
 progress.reported                 implementer of the project (also after closing)
+query.answered                    a key of the organisation whose entry was queried or flagged
 attestation.recorded              overseer: of an organisation named as the project's overseer
-                                  (for project entries); never on its own organisation's entry
+                                  (for project entries); the registrar, or an overseer key of the
+                                  registrar's own bureau, on any project of the registry; never
+                                  on its own organisation's entry
 audit.opinion                     overseer, not on its own organisation
 financials.reported               org_admin of the organisation, or the registrar; one set per
                                   organisation and ended year
@@ -72,6 +75,7 @@ from ledger.domain.personal_guard import check_entry_text
 from ledger.domain.rows import (
     AllocationBalanceRow,
     AllocationRow,
+    AnswerRow,
     AttestationRow,
     AuditOpinionRow,
     CorrectionRow,
@@ -117,7 +121,8 @@ TYPE_ROLES: dict[str, tuple[str, ...]] = {
     "funds.disbursed": ("implementer",),
     "progress.reported": ("implementer",),
     "project.closed": ("fundraiser",),
-    "attestation.recorded": ("overseer",),
+    "attestation.recorded": ("overseer", "registrar"),
+    "query.answered": ("org_admin", "fundraiser", "implementer"),
     "audit.opinion": ("overseer",),
     "financials.reported": ("registrar", "org_admin"),
     "entry.corrected": ("registrar", "org_admin", "fundraiser", "implementer", "overseer", "system"),
@@ -1132,7 +1137,9 @@ def _attestation_recorded(c: _Call) -> list[Any]:
     target = _target(c, d.target)
     if target.signer == c.entry.signer or target.signer_org == c.org_id:
         raise LedgerError(C.ATTEST_OWN_ENTRY, target=target.id, org=target.signer_org)
-    if target.project is not None:
+    registry = c.state.get(RegistryRow, c.ctx.origin)
+    bureau = registry is not None and c.org_id == registry.registrar_org  # the registrar's jurisdiction
+    if target.project is not None and not bureau:
         project = _project(c, target.project)
         overseers = _overseers(project)
         if c.org_id not in overseers:
@@ -1157,6 +1164,31 @@ def _attestation_recorded(c: _Call) -> list[Any]:
     )
     new_target = replace(target, last_verdict=d.verdict, last_verdict_by=c.ctx.leaf_hash)
     return [attestation, new_target, c.entry_row(project=target.project)]
+
+
+def _query_answered(c: _Call) -> list[Any]:
+    d = c.data
+    query = c.state.get(AttestationRow, d.attestation)
+    if query is None:
+        raise LedgerError(C.TARGET_UNKNOWN, target=d.attestation)
+    if query.corrected or query.verdict not in ("queried", "flagged"):
+        raise LedgerError(C.NOT_A_QUERY, attestation=d.attestation, verdict=query.verdict)
+    target = _target(c, query.target)
+    if target.signer_org != c.org_id:
+        raise LedgerError(C.NOT_YOUR_QUERY, attestation=d.attestation, org=target.signer_org)
+    answer = AnswerRow(
+        id=c.ctx.leaf_hash,
+        seq=c.ctx.seq,
+        attestation=d.attestation,
+        target=query.target,
+        org=c.org_id,
+        answer=d.answer,
+        evidence_json=_json(list(d.evidence)),
+        recorded_by=c.entry.signer,
+        time=c.ctx.log_time,
+        project=target.project,
+    )
+    return [answer, c.entry_row(project=target.project)]
 
 
 def _audit_opinion(c: _Call) -> list[Any]:
@@ -1245,7 +1277,7 @@ def _sz_donation_filed(c: _Call) -> list[Any]:
     """Art. 24-26: the donee files the donations it received (intent or agreement, declaration
     form, list of money and goods as document hashes). An emergency filing names the day the
     donations were accepted; whether it came within 3 months is for the deadline checks
-    (ledger.oversight, the overview report), not a refusal: a late filing is still recorded."""
+    (ledger.services.oversight, the overview report), not a refusal: a late filing is still recorded."""
     d = c.data
     registry = c.state.get(RegistryRow, c.ctx.origin)
     if registry is None:
@@ -1551,6 +1583,7 @@ _HANDLERS: dict[str, Callable[[_Call], list[Any]]] = {
     "progress.reported": _progress_reported,
     "project.closed": _project_closed,
     "attestation.recorded": _attestation_recorded,
+    "query.answered": _query_answered,
     "audit.opinion": _audit_opinion,
     "financials.reported": _financials_reported,
     "entry.corrected": _entry_corrected,

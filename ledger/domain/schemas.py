@@ -237,7 +237,7 @@ class PublicKey(Spec):
                 "it must be the base64 of a raw 32-byte Ed25519 public key",
                 "应为 32 字节 Ed25519 公钥的 base64 编码",
             ) from exc
-        problem = public_key_problem(raw)  # libsodium's strictness (ledger.ed25519_strict)
+        problem = public_key_problem(raw)  # libsodium's strictness (ledger.protocol.ed25519_strict)
         if problem is not None:
             raise _Bad(
                 path,
@@ -552,6 +552,16 @@ class AttestationRecorded:
 
 
 @dataclass(frozen=True, slots=True)
+class QueryAnswered:
+    """query.answered: an organisation's answer to an overseer's query or flag on one of its own
+    entries; the overseer then resolves it (``attestation.recorded`` with ``resolved``) or not."""
+
+    attestation: str = req(HEX64)  # leaf hash of the attestation.recorded that queried or flagged
+    answer: str = req(Text(2000, multiline=True))
+    evidence: tuple[str, ...] = req(ListOf(HEX64, 0, 20))  # SHA-256 of documents that back it
+
+
+@dataclass(frozen=True, slots=True)
 class AuditOpinion:
     org: str = req(Uscc())
     year: int = req(Int(1990, 2200))
@@ -658,6 +668,7 @@ SCHEMAS: dict[str, type] = {
     "progress.reported": ProgressReported,
     "project.closed": ProjectClosed,
     "attestation.recorded": AttestationRecorded,
+    "query.answered": QueryAnswered,
     "audit.opinion": AuditOpinion,
     "financials.reported": FinancialsReported,
     "entry.corrected": EntryCorrected,

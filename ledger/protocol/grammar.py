@@ -53,7 +53,7 @@ PATTERNS: dict[str, str] = {
     "time_filter": r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}:[0-9]{2}))?",
     "currency": r"[A-Z]{3}",
     # an amount outside: a decimal string without sign, leading zeros, exponent or grouping;
-    # the exact number of decimals is the currency's (ledger.money)
+    # the exact number of decimals is the currency's (ledger.domain.money)
     "amount": r"(?:0|[1-9][0-9]{0,15})(?:\.[0-9]{1,4})?",
     "signed_amount": r"-?(?:0|[1-9][0-9]{0,15})(?:\.[0-9]{1,4})?",
     # a non-negative decimal integer without leading zeros (seq, sizes), at most 19 digits

@@ -277,7 +277,7 @@ class NoteVerifier:
         if not isinstance(self.public, (bytes, bytearray)) or len(self.public) != 32:
             raise LedgerError(NOTE_KEY_INVALID, detail="an Ed25519 public key is 32 bytes")
         object.__setattr__(self, "public", bytes(self.public))
-        problem = public_key_problem(self.public)  # libsodium's strictness (ledger.ed25519_strict)
+        problem = public_key_problem(self.public)  # libsodium's strictness (ledger.protocol.ed25519_strict)
         if problem is not None:
             raise LedgerError(NOTE_KEY_INVALID, detail=problem)
         expected = key_hash(self.name, self.sig_type, self.public)

@@ -200,7 +200,7 @@ class Replay:
         self.last_time = ""
         self.idems: set[bytes] = set()
         # the log's checkpoint keys, (first chain position signed, raw key): named by the
-        # genesis, then by each log.key_rotated, as ledger.verify.KeyRing keeps them
+        # genesis, then by each log.key_rotated, as ledger.protocol.verify.KeyRing keeps them
         self.log_keys: list[tuple[int, bytes]] = []
         self.base = 0  # chain position of this log's entry 0
         self.sealed_at: int | None = None  # seq of this log's log.sealed, once seen

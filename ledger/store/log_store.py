@@ -519,7 +519,7 @@ class LogStore:
 
     def _refuse_if_weak_key(self, conn: Connection) -> None:
         """Refuse to append to a log that already holds a key of small order, non-canonical or
-        off the curve (put there before the strict rule, ledger.ed25519_strict): strict
+        off the curve (put there before the strict rule, ledger.protocol.ed25519_strict): strict
         verifiers call such a log invalid from that entry on, so it must not grow as if it
         were sound (docs/protocol.md). No such key can enter any more, so a clean scan of the
         keys is remembered for the life of the process."""
@@ -1135,7 +1135,7 @@ def _check_origin(origin: Any) -> None:
 
 
 def _key_problem(public: str) -> str | None:
-    """Why a stored base64 public key is not usable (ledger.ed25519_strict), or None."""
+    """Why a stored base64 public key is not usable (ledger.protocol.ed25519_strict), or None."""
     try:
         return ed25519_strict.public_key_problem(unb64(public, length=32, what="public_key"))
     except LedgerError as exc:

@@ -1,6 +1,6 @@
 """Hostile strings at the API: in the signed entry's data, in the body around it, in paths and in
 query parameters. Each is a typed 4xx problem (never a 5xx, never a 2xx with another reading of
-the value) and nothing is written (ledger.grammar)."""
+the value) and nothing is written (ledger.protocol.grammar)."""
 
 from __future__ import annotations
 

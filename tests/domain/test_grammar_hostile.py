@@ -1,5 +1,5 @@
 """Hostile strings at every field of every entry type: each is refused with a typed error naming
-the field, and a refused entry changes nothing (ledger.grammar, ledger.domain.schemas).
+the field, and a refused entry changes nothing (ledger.protocol.grammar, ledger.domain.schemas).
 
 For every entry type a valid ``data`` object is built from its field specs; then one string field
 at a time is replaced by a generated hostile string: a trailing newline, digits of other scripts

@@ -8,6 +8,7 @@ from ledger.domain import AppendContext, MemoryState, Overlay, apply, signer_pub
 from ledger.domain.rows import (
     AllocationBalanceRow,
     AllocationRow,
+    AnswerRow,
     AttestationRow,
     AuditOpinionRow,
     CorrectionRow,
@@ -660,6 +661,18 @@ def test_attestations_and_resolution(w):
     w.refuse(w.overseer, "attestation.recorded", attest(did, "resolved"), "nothing_to_resolve")
 
 
+def test_the_bureau_gives_verdicts_on_any_project_of_the_registry(w):
+    """The registrar, and an overseer key of its own bureau it names, need not be named by the project."""
+    did = w.append(w.fundraiser, "donation.received", donation_data(w.PUB, "10.00"))
+    w.append(w.registrar, "attestation.recorded", attest(did, "queried"))
+    bureau_desk = key("bureau-oversight-desk")
+    w.append(w.registrar, "key.granted", grant_data(bureau_desk, "overseer", REGISTRAR_ORG, "监督科"))
+    aid = w.append(bureau_desk, "attestation.recorded", attest(did, "resolved"))
+    # still never on its own organisation's entry, and other overseers still need to be named
+    w.refuse(w.registrar, "attestation.recorded", attest(aid), "attest_own_entry")
+    w.refuse(w.auditor, "attestation.recorded", attest(did), "not_project_overseer")
+
+
 def test_attestation_rules(w):
     did = w.append(w.fundraiser, "donation.received", donation_data(w.PUB, "10.00"))
     w.refuse(w.overseer, "attestation.recorded", attest(sha("nothing")), "target_unknown")
@@ -1102,3 +1115,19 @@ def test_rows_fit_their_columns_with_maximal_values():
                     assert len(value) <= max_length(row_type, f.name), (row_type.__name__, f.name, len(value))
                     checked += 1
     assert checked > 500
+
+
+def test_a_queried_organisation_answers_in_the_log(w):
+    did = w.append(w.fundraiser, "donation.received", donation_data(w.PUB, "10.00"))
+    approved = w.append(w.overseer, "attestation.recorded", attest(did))
+    answer = {"attestation": approved, "answer": "收据已补充。", "evidence": [sha("receipt scan")]}
+    w.refuse(w.fundraiser, "query.answered", answer, "not_a_query")  # an approval asks nothing
+    query = w.append(w.overseer, "attestation.recorded", attest(did, "queried"))
+    w.refuse(w.fundraiser, "query.answered", dict(answer, attestation=sha("none")), "target_unknown")
+    w.refuse(w.implementer, "query.answered", dict(answer, attestation=query), "not_your_query")
+    w.refuse(w.overseer, "query.answered", dict(answer, attestation=query), "role_not_allowed")
+    aid = w.append(w.fundraiser, "query.answered", dict(answer, attestation=query))
+    row = w.state.get(AnswerRow, aid)
+    assert (row.attestation, row.target, row.org, row.answer) == (query, did, FOUNDATION, "收据已补充。")
+    assert json.loads(row.evidence_json) == [sha("receipt scan")]
+    w.append(w.overseer, "attestation.recorded", attest(did, "resolved"))

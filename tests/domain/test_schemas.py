@@ -57,6 +57,7 @@ def valid_samples() -> dict[str, dict]:
             "surplus_handling": "none",
         },
         "attestation.recorded": {"target": sha("x"), "verdict": "approved", "findings": "matches the invoices"},
+        "query.answered": {"attestation": sha("q"), "answer": "the receipt is attached", "evidence": [sha("scan")]},
         "audit.opinion": {"org": FOUNDATION, "year": 2025, "opinion": "unqualified", "report_sha256": sha("r")},
         "financials.reported": financials_data(FOUNDATION, 2025),
         "entry.corrected": {
@@ -90,7 +91,7 @@ def valid_samples() -> dict[str, dict]:
 
 def test_every_type_has_a_sample():
     assert set(valid_samples()) == set(ENTRY_TYPES) == set(SCHEMAS)
-    assert len(ENTRY_TYPES) == 23
+    assert len(ENTRY_TYPES) == 24
 
 
 @pytest.mark.parametrize("type_name", ENTRY_TYPES)

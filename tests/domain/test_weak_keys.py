@@ -1,5 +1,5 @@
 """Keys of small order, non-canonically encoded or off the curve never enter the log
-(libsodium's rule, ledger.ed25519_strict): not in the genesis, not by key.granted, not as a
+(libsodium's rule, ledger.protocol.ed25519_strict): not in the genesis, not by key.granted, not as a
 log key; and an entry "signed" by such a key without its private key is refused."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Disclosure timeliness (ledger.oversight's, as the reports use it) and the ratio check of an
+"""Disclosure timeliness (ledger.services.oversight's, as the reports use it) and the ratio check of an
 organisation-year, on rows built by hand."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ H64 = "ab" * 32
 
 
 def test_the_reports_disclosures_are_the_overseers(shared_world: ReportWorld) -> None:
-    """One owner of what is due and made (ledger.oversight): the project report's timeliness
+    """One owner of what is due and made (ledger.services.oversight): the project report's timeliness
     table and the overseer's history of the project agree, item for item."""
     from ledger.services.oversight import disclosures_of_project
 

@@ -66,7 +66,7 @@ __all__ = [
 ]
 
 FORMAT = 1
-# matched in full (fullmatch), ASCII only (ledger.grammar)
+# matched in full (fullmatch), ASCII only (ledger.protocol.grammar)
 FILE_RE = re.compile(r"(?P<name>[a-z][a-z0-9-]{0,40})\.v(?P<version>[1-9][0-9]{0,3})\.json", re.ASCII)
 REF_RE = re.compile(r"(?P<name>[a-z][a-z0-9-]{0,40})/(?P<version>[1-9][0-9]{0,3})", re.ASCII)
 
