@@ -164,6 +164,12 @@ class Formatter:
         value = Decimal(tenths).scaleb(-1)
         return format_decimal(value, format="#,##0.0", locale=self.locale) + "%"
 
+    def percent_bp(self, bp: int | None) -> str:
+        """Basis points as a percentage with two decimals, exactly as the reports print it (7000 -> 70.00%)."""
+        if bp is None:
+            return "—"
+        return format_decimal(Decimal(int(bp)).scaleb(-2), format="#,##0.00", locale=self.locale) + "%"
+
     def ratio_bp(self, part: int, whole: int) -> int:
         """``part / whole`` in basis points, rounded down (for bar widths)."""
         if whole <= 0:

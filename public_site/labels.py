@@ -143,6 +143,15 @@ LABELS: dict[str, dict[str, str]] = {
     "continued": {"registry.genesis": N_("Next log opened")},
     "log_state": {"sealed": N_("Sealed"), "open": N_("Open for new entries")},
     "state": {"unallocated": N_("Not yet allocated"), "held": N_("With implementers, not yet paid out")},
+    "report_kind": {
+        "annual": N_("Annual report"),
+        "project": N_("Project report"),
+        "campaign": N_("Campaign report"),
+        "overview": N_("Regulator overview"),
+        "receipt": N_("Donation record certificate"),
+        "verification": N_("Verification report"),
+    },
+    "sz_decision": {"approved": N_("Approved"), "objection": N_("Objection")},
 }
 
 # Administrative divisions of Shenzhen (GB/T 2260) the demo uses: (Chinese, English).

@@ -56,6 +56,7 @@ from ledger.protocol.grammar import schema_pattern
 from ledger.store.db import read_transaction
 from ledger.store.projection_tables import table_for
 from reports import jobs
+from reports.archive import stem_of
 from reports.bundle import CHECKSUMS, digest
 from reports.codes import REPORT_FILE_MISMATCH, REPORT_JOB_EXPIRED, REPORT_RATE_LIMITED
 from reports.common import DONATION_REF, REGULATOR_KINDS, URL, ReportRequest
@@ -581,7 +582,7 @@ class ReportsController(Controller):
             raise LedgerError("not_found", what="report file", what_zh="报告文件", ref=name)
 
         def read() -> bytes:
-            path = published_folder(ledger.settings, row.kind, _stem_of(recorded)) / name
+            path = published_folder(ledger.settings, row.kind, stem_of(list(recorded.values()))) / name
             data = path.read_bytes() if path.is_file() else b""
             if digest(name, data).sha256 != recorded[name]["sha256"]:
                 raise LedgerError(REPORT_FILE_MISMATCH, name=name, report=report_id)
@@ -589,14 +590,6 @@ class ReportsController(Controller):
 
         data = await anyio.to_thread.run_sync(read)
         return _file_response(data, name, recorded[name]["sha256"])
-
-
-def _stem_of(recorded: dict[str, Any]) -> str:
-    """The stem of a recorded report's files: the name of its JSON file without ``.json``."""
-    for name in recorded:
-        if name.endswith(".json"):
-            return name[: -len(".json")]
-    return next(iter(recorded)).rsplit(".", 1)[0]
 
 
 def _report_row(ledger: Any, report_id: str) -> tuple[ReportRow, bool]:

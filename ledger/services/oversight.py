@@ -66,6 +66,7 @@ from ledger.compliance import deadlines
 from ledger.compliance.rulesets import RuleSet, ruleset
 from ledger.domain.money import Money
 from ledger.domain.rows import (
+    AnswerRow,
     AttestationRow,
     DisbursementRow,
     EntryRow,
@@ -827,6 +828,7 @@ class Finding:
     resolved_by: str | None = None  # the resolving attestation (or the correction)
     resolved_time: str | None = None
     target_last_verdict: str | None = None
+    overseer_org: str | None = None  # who raised it
 
 
 @dataclass(frozen=True, slots=True)
@@ -881,9 +883,10 @@ def normalise_payee(payee: str) -> str:
 
 
 def resolve_findings(
-    attestations: Sequence[AttestationRow], entries: Mapping[str, EntryRow], org: str
+    attestations: Sequence[AttestationRow], entries: Mapping[str, EntryRow], org: str | None
 ) -> list[Finding]:
-    """The queries and flags ``org`` raised, each with its resolution.
+    """The queries and flags ``org`` raised (every overseer's when ``org`` is None), each with
+    its resolution.
 
     A query or flag is resolved by a later ``resolved`` verdict (by any overseer of the
     project) on the same target, or made moot when the target entry was corrected. Withdrawn
@@ -892,7 +895,7 @@ def resolve_findings(
     live = sorted((a for a in attestations if not a.corrected), key=lambda a: a.seq)
     out: list[Finding] = []
     for a in live:
-        if a.overseer_org != org or a.verdict not in OPEN_VERDICTS:
+        if (org is not None and a.overseer_org != org) or a.verdict not in OPEN_VERDICTS:
             continue
         target = entries.get(a.target)
         resolution = next((r for r in live if r.target == a.target and r.seq > a.seq and r.verdict == "resolved"), None)
@@ -915,6 +918,7 @@ def resolve_findings(
                 resolved_by=by,
                 resolved_time=when,
                 target_last_verdict=None if target is None else target.last_verdict,
+                overseer_org=a.overseer_org,
             )
         )
     return out
@@ -1084,6 +1088,33 @@ def findings_of(bind: Engine | Connection, org: str) -> list[Finding]:
             {e.id: e for e in _rows(conn, EntryRow, select(E).where(E.c.id.in_(list(targets))))} if targets else {}
         )
     return resolve_findings(attestations, entries, org)
+
+
+def queries_on(bind: Engine | Connection, org: str) -> list[Finding]:
+    """The queries and flags any overseer raised on ``org``'s own entries, with their resolution:
+    what the organisation has to answer (``query.answered``) in the workbench."""
+    A, E = _table(AttestationRow), _table(EntryRow)
+    with _connect(bind) as conn:
+        own = select(E.c.id).where(E.c.signer_org == org)
+        queried = select(A.c.target).where(A.c.target.in_(own), A.c.verdict.in_(OPEN_VERDICTS))
+        attestations = _rows(conn, AttestationRow, select(A).where(A.c.target.in_(queried)).order_by(A.c.seq))
+        targets = list({a.target for a in attestations})
+        entries = {e.id: e for e in _rows(conn, EntryRow, select(E).where(E.c.id.in_(targets)))} if targets else {}
+    return resolve_findings(attestations, entries, None)
+
+
+def answers_to(bind: Engine | Connection, attestations: Iterable[str]) -> dict[str, list[AnswerRow]]:
+    """The answers (``query.answered``) to each of ``attestations``, oldest first."""
+    wanted = sorted(set(attestations))
+    if not wanted:
+        return {}
+    T = _table(AnswerRow)
+    with _connect(bind) as conn:
+        rows = _rows(conn, AnswerRow, select(T).where(T.c.attestation.in_(wanted)).order_by(T.c.seq))
+    out: dict[str, list[AnswerRow]] = {}
+    for row in rows:
+        out.setdefault(row.attestation, []).append(row)
+    return out
 
 
 def overseer_risks(
