@@ -555,6 +555,27 @@ DATE_TOO_LATE = define(
     "{field} 的日期 {date} 晚于 {latest}（今天，已留出一天的时钟与时区误差），请在事项发生后再记录。",
 )
 
+# --- forms ---
+
+PROJECT_AMENDMENT_REFUSED = define(
+    "project_amendment_refused",
+    "refused",
+    "The amendment of project {project} is refused: {detail}; nothing was stored.",
+    "项目 {project} 的变更被拒绝：{detail_zh}，未保存任何内容。",
+)
+DRAFT_REFUSED = define(
+    "draft_refused",
+    "refused",
+    "Draft {draft} cannot be {action}: {detail}.",
+    "草稿 {draft} 无法{action_zh}：{detail_zh}。",
+)
+DRAFT_UNKNOWN = define(
+    "draft_unknown",
+    "not_found",
+    "There is no draft {draft} in your organisation.",
+    "您的机构中没有草稿 {draft}。",
+)
+
 ALL_CODES: tuple[str, ...] = tuple(
     value for name, value in sorted(globals().items()) if name.isupper() and isinstance(value, str)
 )
