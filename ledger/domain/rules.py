@@ -1560,7 +1560,9 @@ def _project_amended(c: _Call) -> list[Any]:
     start = d.start_date or project.start_date
     end = d.end_date or project.end_date
     if end < start:
-        raise refuse(f"the end date {end} would be before the start date {start}", f"结束日期 {end} 将早于开始日期 {start}")
+        raise refuse(
+            f"the end date {end} would be before the start date {start}", f"结束日期 {end} 将早于开始日期 {start}"
+        )
     if d.start_date is not None and d.start_date != project.start_date:
         _not_before_org(c, "start_date", d.start_date, project.fundraiser_org)
         fund = _fund(c, project)

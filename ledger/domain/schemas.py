@@ -847,9 +847,9 @@ def _check_object(schema: type, value: Any, prefix: str, problems: list[_Bad] | 
         except LedgerError as exc:  # uscc, currency and amount: their own codes
             if problems is None:
                 raise
-            bad = _Bad(str(exc.params.get("field", prefix + name)), exc.message_en, exc.message_zh)
-            bad.original = exc
-            problems.append(bad)
+            coded = _Bad(str(exc.params.get("field", prefix + name)), exc.message_en, exc.message_zh)
+            coded.original = exc
+            problems.append(coded)
             failed.add(name)
     if len(collect) > before:
         return None
