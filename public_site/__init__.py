@@ -25,6 +25,7 @@ __all__ = ["on_app_init", "routes", "template_config"]
 def routes() -> list[Any]:
     """The site's route handlers: pages at ``/...`` and assets at ``/static``."""
     from public_site.views import SitePages
+    from public_site.workbench.forms import WorkbenchForms
 
     static = create_static_files_router(
         path="/static",
@@ -34,7 +35,7 @@ def routes() -> list[Any]:
         include_in_schema=False,
         file_system=GuardedFileSystem(),
     )
-    return [SitePages, static]
+    return [SitePages, WorkbenchForms, static]
 
 
 def on_app_init(app_config: AppConfig) -> AppConfig:
