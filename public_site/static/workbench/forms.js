@@ -200,7 +200,7 @@
       box.appendChild(el("p", {"class": good ? "wb-proof-ok" : "wb-proof-bad", "data-proof": good ? "ok" : "bad"},
         good ? "包含证明与检查点的根一致。The inclusion proof leads to the checkpoint's root."
              : "包含证明与检查点不一致！The inclusion proof does not match the checkpoint!"));
-      var link = el("a", {href: "/entries/" + it.position}, "公开页面 Public page");
+      var link = el("a", {href: "/ledger/" + it.position}, "公开页面 Public page");
       box.appendChild(link);
     }
     $("wb-review").hidden = true;
