@@ -7,12 +7,15 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 
+from api.app import create_app
+from api.config import ApiSettings
 from ledger import merkle
 from ledger.canonical import canonical_bytes
 from ledger.checkpoint import verify_checkpoint
@@ -23,7 +26,8 @@ from ledger.store.drafts import WORKBENCH_TYPES
 from ledger.store.export import log_vkey
 from tests.api.conftest import log_state
 from tests.api.world import PROJECT, World, donation
-from tests.workbench.conftest import as_
+from tests.support.ledger_factory import LedgerFactory
+from tests.workbench.conftest import Signer, as_, with_test_sign_in
 
 
 class Controls(HTMLParser):
@@ -68,9 +72,19 @@ def _paths(schema: dict[str, Any], prefix: str = "") -> dict[str, dict[str, Any]
     return out
 
 
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """One app for the read-only page tests (an empty registry: forms need no data)."""
+    factory = LedgerFactory(tmp_path_factory.mktemp("forms") / "home")
+    factory.with_genesis()
+    app = with_test_sign_in(create_app(factory.ledger, api_settings=ApiSettings()), Signer("fundraiser"))
+    with TestClient(app) as c:
+        yield c
+
+
 @pytest.mark.parametrize("type_name", WORKBENCH_TYPES)
-def test_every_form_has_a_control_per_field_of_the_schema(client: TestClient, type_name: str) -> None:
-    r = client.get(f"/workbench/entries/new/{type_name}")
+def test_every_form_has_a_control_per_field_of_the_schema(pages: TestClient, type_name: str) -> None:
+    r = pages.get(f"/workbench/entries/new/{type_name}")
     assert r.status_code == 200, r.text
     page = controls_of(r.text)
     schema = entry_data_schema(type_name)

@@ -87,10 +87,12 @@
   function showProblem(problem) {
     var summary = $("wb-summary");
     summary.hidden = false;
-    summary.appendChild(el("p", {}, (problem.message_zh || "") + " " + (problem.detail || "")));
     var params = problem.params || {};
     var scopeName = params.position === 1 ? "replacement" : "main";
     var list = params.problems || (params.field ? [{field: params.field, detail: "", detail_zh: ""}] : []);
+    summary.appendChild(el("p", {}, params.problems
+      ? "请修改以下 " + list.length + " 处。Please fix these " + list.length + " fields."
+      : (problem.message_zh || "") + " " + (problem.detail || "")));
     if (list.length) {
       var ul = el("ul");
       list.forEach(function (p) {
