@@ -103,8 +103,8 @@ def entry_data_types(document: dict[str, Any]) -> dict[str, Any]:
     body = schemas.get("EntryBody")
     if body is not None:
         refs = [{"$ref": f"#/components/schemas/{component_name(t)}"} for t in ENTRY_TYPES]
-        body.setdefault("properties", {})["data"] = {
-            "oneOf": refs,
+        body.setdefault("properties", {})["data"] = {  # anyOf: two types' data may look alike
+            "anyOf": refs,
             "description": "The data of the entry's type: the schema whose title is the body's type.",
         }
         body["oneOf"] = [

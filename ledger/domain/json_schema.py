@@ -180,15 +180,35 @@ def spec_schema(spec: Spec) -> dict[str, Any]:
     raise TypeError(f"no JSON Schema for the spec {type(spec).__name__}")
 
 
+def nullable(prop: dict[str, Any]) -> dict[str, Any]:
+    """``prop`` that also accepts JSON null."""
+    out = dict(prop)
+    out["type"] = [prop["type"], "null"]
+    if "enum" in out:
+        out["enum"] = [*out["enum"], None]
+    return out
+
+
+def kind(prop: dict[str, Any]) -> str:
+    """The JSON type of a property, without the ``null`` an optional one also accepts."""
+    value = prop["type"]
+    if isinstance(value, list):
+        return str(next(t for t in value if t != "null"))
+    return str(value)
+
+
 def object_schema(record: type) -> dict[str, Any]:
     """The JSON Schema of a record class of :mod:`ledger.domain.schemas`."""
     properties: dict[str, Any] = {}
     required: list[str] = []
     for f in fields(record):
         en, zh = label(f.name)
-        properties[f.name] = {"title": en, "x-title-zh": zh, **spec_schema(f.metadata["spec"])}
-        if not f.metadata["optional"]:
+        prop = {"title": en, "x-title-zh": zh, **spec_schema(f.metadata["spec"])}
+        if f.metadata["optional"]:
+            prop = nullable(prop)  # an explicit null means the same as absent
+        else:
             required.append(f.name)
+        properties[f.name] = prop
     out: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
     if required:
         out["required"] = required
@@ -229,18 +249,18 @@ DOCS_END = "<!-- entry-data:end -->"
 
 
 def _shape(prop: dict[str, Any]) -> str:
-    kind = prop.get("type")
-    if kind == "array":
+    type_ = kind(prop)
+    if type_ == "array":
         inner = _shape(prop["items"])
         unique = ", unique" if prop.get("uniqueItems") else ""
         return f"list of {inner} ({prop['minItems']} to {prop['maxItems']}{unique})"
-    if kind == "object":
+    if type_ == "object":
         return "object (below)"
     if "enum" in prop:
-        return "one of " + ", ".join(f"`{v}`" for v in prop["enum"])
-    if kind == "boolean":
+        return "one of " + ", ".join(f"`{v}`" for v in prop["enum"] if v is not None)
+    if type_ == "boolean":
         return "true or false"
-    if kind == "integer":
+    if type_ == "integer":
         return f"integer {prop['minimum']} to {prop['maximum']}"
     if prop.get("x-amount"):
         sign = "signed " if "signed_amount" in prop["pattern"] or prop["pattern"].startswith("^(?:-") else ""
@@ -261,7 +281,7 @@ def _rows(schema: dict[str, Any], prefix: str = "") -> list[str]:
     for name, prop in schema["properties"].items():
         need = "required" if name in required else "optional"
         out.append(f"| `{prefix}{name}` | {need} | {_shape(prop)} | {prop['x-title-zh']} / {prop['title']} |")
-        if prop.get("type") == "object":
+        if kind(prop) == "object":
             nested.append((name, prop))
     for name, prop in nested:
         out.extend(_rows(prop, prefix + name + "."))
@@ -298,8 +318,10 @@ __all__ = [
     "all_entry_data_schemas",
     "component_name",
     "entry_data_schema",
+    "kind",
     "label",
     "markdown",
+    "nullable",
     "object_schema",
     "openapi_components",
     "replace_docs_section",

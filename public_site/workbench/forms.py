@@ -22,20 +22,20 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
-from litestar.params import FromPath
+from litestar.params import FromPath, Parameter
 from litestar.response import Template
 
 from api.controllers.entries import result_json
 from api.problems import problem_response, status_of
 from ledger.canonical import canonical_bytes, now, parse_json
 from ledger.domain import codes as C
-from ledger.domain.json_schema import entry_data_schema, label
+from ledger.domain.json_schema import entry_data_schema, kind, label
 from ledger.domain.schemas import SCHEMAS
 from ledger.entry import ENTRY_PREFIX, SignedEntry, make_body, parse_submission
 from ledger.errors import LedgerError
@@ -47,6 +47,7 @@ from public_site.labels import LABELS as SITE_LABELS
 from public_site.workbench.session import Account, current_account, require_roles
 
 LedgerDep = NamedDependency[Ledger]
+DraftId = Annotated[int, Parameter(ge=1, le=2**62, description="a draft's number")]
 JSON_ONLY = "application/json"
 ENTRY_BYTES_LIMIT = 256 * 1024
 
@@ -104,14 +105,14 @@ class FormField:
 
 
 def _control(prop: dict[str, Any]) -> str:
-    kind = prop.get("type")
-    if kind == "object":
+    type_ = kind(prop)
+    if type_ == "object":
         return "fieldset"
-    if kind == "boolean":
+    if type_ == "boolean":
         return "bool"
-    if kind == "integer":
+    if type_ == "integer":
         return "integer"
-    if kind == "array":
+    if type_ == "array":
         return "lines"
     if "enum" in prop:
         return "select"
@@ -143,7 +144,7 @@ def form_fields(schema: dict[str, Any], prefix: str = "") -> tuple[FormField, ..
                 label_en=en,
                 control=control,
                 required=name in required,
-                options=tuple(prop.get("enum", ())),
+                options=tuple(o for o in prop.get("enum", ()) if o is not None),
                 hint=hint,
                 max_length=prop.get("maxLength"),
                 minimum=prop.get("minimum"),
@@ -323,7 +324,7 @@ class WorkbenchForms(Controller):
         )
 
     @get("/drafts/{draft_id:int}", sync_to_thread=True)
-    def draft(self, request: Request, ledger: LedgerDep, draft_id: FromPath[int]) -> Template:  # type: ignore[type-arg]
+    def draft(self, request: Request, ledger: LedgerDep, draft_id: DraftId) -> Template:  # type: ignore[type-arg]
         account = _account(request)
         d = D.get(ledger.engine, draft_id, _org_of(account))
         zh, en = type_title(d.type)
@@ -413,7 +414,7 @@ class WorkbenchForms(Controller):
         return Response({"draft": d.to_json(), "url": f"/workbench/drafts/{d.id}"}, status_code=201)
 
     @post("/api/drafts/{draft_id:int}/approve", status_code=200)
-    async def approve(self, request: Request, ledger: LedgerDep, draft_id: FromPath[int]) -> Response[Any]:  # type: ignore[type-arg]
+    async def approve(self, request: Request, ledger: LedgerDep, draft_id: DraftId) -> Response[Any]:  # type: ignore[type-arg]
         account = _account(request)
         try:
             await _json_body(request)
@@ -427,7 +428,7 @@ class WorkbenchForms(Controller):
         return Response({"draft": d.to_json()})
 
     @post("/api/drafts/{draft_id:int}/withdraw", status_code=200)
-    async def withdraw(self, request: Request, ledger: LedgerDep, draft_id: FromPath[int]) -> Response[Any]:  # type: ignore[type-arg]
+    async def withdraw(self, request: Request, ledger: LedgerDep, draft_id: DraftId) -> Response[Any]:  # type: ignore[type-arg]
         account = _account(request)
         try:
             await _json_body(request)

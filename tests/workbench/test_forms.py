@@ -19,7 +19,7 @@ from api.config import ApiSettings
 from ledger import merkle
 from ledger.canonical import canonical_bytes
 from ledger.checkpoint import verify_checkpoint
-from ledger.domain.json_schema import entry_data_schema
+from ledger.domain.json_schema import entry_data_schema, kind
 from ledger.entry import ENTRY_PREFIX
 from ledger.keys import KeyPair
 from ledger.store.drafts import WORKBENCH_TYPES
@@ -67,7 +67,7 @@ def _paths(schema: dict[str, Any], prefix: str = "") -> dict[str, dict[str, Any]
     out = {}
     for name, prop in schema["properties"].items():
         out[prefix + name] = prop
-        if prop.get("type") == "object":
+        if kind(prop) == "object":
             out.update(_paths(prop, prefix + name + "."))
     return out
 
