@@ -884,9 +884,11 @@ def _reject_floats(value: Any, path: str) -> None:
 def validate(type_name: str, data: Any) -> Any:
     """Validate ``data`` for the entry type ``type_name``; return its frozen record.
 
-    A refusal (``data_invalid``) names the first wrong field in ``field`` and ``detail``, and
-    every wrong field in ``params["problems"]`` (``[{"field", "detail", "detail_zh"}]``), so that
-    a form can mark all of them at once; the message names them all too."""
+    A refusal names the first wrong field in ``field`` and every wrong field in
+    ``params["problems"]`` (``[{"field", "detail", "detail_zh"}]``), so that a form can mark all
+    of them at once. Its code is ``data_invalid`` (whose message names them all), or the first
+    wrong field's own code when that is an amount, a currency or an organisation code
+    (``amount_invalid``, ``currency_invalid``, ``uscc_invalid``)."""
     schema = SCHEMAS.get(type_name)
     if schema is None:
         raise LedgerError(UNKNOWN_TYPE, type=type_name)
@@ -900,7 +902,9 @@ def validate(type_name: str, data: Any) -> Any:
     if not found and record is not None:
         return record
     first = found[0]
-    if len(found) == 1 and first.original is not None:
+    listed = [{"field": b.path or "data", "detail": b.detail, "detail_zh": b.detail_zh} for b in found]
+    if first.original is not None:  # a wrong amount, currency or code first: its own code
+        first.original.params["problems"] = listed
         raise first.original
     detail, detail_zh = first.detail, first.detail_zh
     if len(found) > 1:
@@ -912,7 +916,7 @@ def validate(type_name: str, data: Any) -> Any:
         field=first.path or "data",
         detail=detail,
         detail_zh=detail_zh,
-        problems=[{"field": b.path or "data", "detail": b.detail, "detail_zh": b.detail_zh} for b in found],
+        problems=listed,
     )
 
 

@@ -93,3 +93,8 @@ def test_a_lone_money_error_keeps_its_own_code() -> None:
     with pytest.raises(LedgerError) as info:
         validate("donation.received", data)
     assert info.value.code == "amount_invalid"
+    del data["channel"]  # and the other wrong fields are listed with it
+    with pytest.raises(LedgerError) as info:
+        validate("donation.received", data)
+    assert info.value.code == "amount_invalid"
+    assert [p["field"] for p in info.value.params["problems"]] == ["amount", "channel"]
