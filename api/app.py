@@ -30,6 +30,7 @@ from api.coalescer import AppendCoalescer
 from api.config import ApiSettings, get_api_settings
 from api.controllers.donor_data import DonorDataController
 from api.controllers.entries import EntriesController
+from api.controllers.entry_check import EntryCheckController
 from api.controllers.evidence import EvidenceController
 from api.controllers.log import LogController, LogShardsController
 from api.controllers.oversight import DeadlinesController, OverseersController
@@ -61,6 +62,7 @@ CONTROLLERS: tuple[type, ...] = (
     LogShardsController,
     TilesController,
     EntriesController,
+    EntryCheckController,
     OrganisationsController,
     ProjectsController,
     DonationsController,

@@ -11,6 +11,8 @@ from litestar.openapi.spec import Components, Example, SecurityScheme, Tag
 
 from api.problems import PROBLEM_MEDIA_TYPE
 from api.schemas import Problem
+from ledger.domain.json_schema import component_name, openapi_components
+from ledger.domain.schemas import ENTRY_TYPES
 from ledger.store.log_store import MAX_BATCH
 
 API_VERSION = "1.0.0"
@@ -92,9 +94,33 @@ def body_limits(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+def entry_data_types(document: dict[str, Any]) -> dict[str, Any]:
+    """Each entry type's ``data`` schema as a component (``EntryData.<type>``, generated from the
+    field specs of ``ledger.domain.schemas`` by ``ledger.domain.json_schema``), and
+    ``EntryBody`` typed by them: ``data`` is one of them, and ``type`` picks which (in place)."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas.update(openapi_components())
+    body = schemas.get("EntryBody")
+    if body is not None:
+        refs = [{"$ref": f"#/components/schemas/{component_name(t)}"} for t in ENTRY_TYPES]
+        body.setdefault("properties", {})["data"] = {  # anyOf: two types' data may look alike
+            "anyOf": refs,
+            "description": "The data of the entry's type: the schema whose title is the body's type.",
+        }
+        body["oneOf"] = [
+            {
+                "title": t,
+                "properties": {"type": {"const": t}, "data": {"$ref": f"#/components/schemas/{component_name(t)}"}},
+            }
+            for t in ENTRY_TYPES
+        ]
+    return document
+
+
 def tidy(document: dict[str, Any]) -> dict[str, Any]:
-    """What Litestar's document lacks: integer bounds as integers, the body limits."""
-    return body_limits(integer_bounds(document))
+    """What Litestar's document lacks: integer bounds as integers, the body limits, the types of
+    every entry's data."""
+    return entry_data_types(body_limits(integer_bounds(document)))
 
 
 class TidyJsonRenderPlugin(JsonRenderPlugin):

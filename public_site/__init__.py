@@ -26,6 +26,7 @@ def routes() -> list[Any]:
     """The site's route handlers: pages at ``/...`` and assets at ``/static``."""
     from public_site.views import SitePages
     from public_site.workbench.console import Console
+    from public_site.workbench.forms import WorkbenchForms
 
     static = create_static_files_router(
         path="/static",
@@ -35,7 +36,7 @@ def routes() -> list[Any]:
         include_in_schema=False,
         file_system=GuardedFileSystem(),
     )
-    return [SitePages, Console, static]
+    return [SitePages, Console, WorkbenchForms, static]
 
 
 def on_app_init(app_config: AppConfig) -> AppConfig:

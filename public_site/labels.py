@@ -118,6 +118,7 @@ LABELS: dict[str, dict[str, str]] = {
         "log.sealed": N_("Log sealed"),
         "sz.donation_filed": N_("SEZ donation filing"),
         "sz.filing_replied": N_("SEZ filing answered"),
+        "project.amended": N_("Project amended"),
     },
     "disclosure": {
         "plan_filing": N_("Fundraising plan filed (10 days before fundraising starts)"),

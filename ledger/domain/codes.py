@@ -569,6 +569,26 @@ NOT_YOUR_QUERY = define(
     "The query {attestation} is about an entry of {org}; only that organisation answers it.",
     "质询 {attestation} 针对 {org} 的条目，只能由该组织答复。",
 )
+# --- forms ---
+
+PROJECT_AMENDMENT_REFUSED = define(
+    "project_amendment_refused",
+    "refused",
+    "The amendment of project {project} is refused: {detail}; nothing was stored.",
+    "项目 {project} 的变更被拒绝：{detail_zh}，未保存任何内容。",
+)
+DRAFT_REFUSED = define(
+    "draft_refused",
+    "refused",
+    "Draft {draft} cannot be {action}: {detail}.",
+    "草稿 {draft} 无法{action_zh}：{detail_zh}。",
+)
+DRAFT_UNKNOWN = define(
+    "draft_unknown",
+    "not_found",
+    "There is no draft {draft} in your organisation.",
+    "您的机构中没有草稿 {draft}。",
+)
 
 ALL_CODES: tuple[str, ...] = tuple(
     value for name, value in sorted(globals().items()) if name.isupper() and isinstance(value, str)

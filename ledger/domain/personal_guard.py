@@ -107,6 +107,7 @@ FREE_TEXT_FIELDS: dict[str, tuple[str, ...]] = {
     "entry.corrected": ("reason",),
     "sz.donation_filed": ("purpose", "note"),
     "sz.filing_replied": ("note",),
+    "project.amended": ("reason",),  # forms (issue 14)
 }
 # fields that name someone on purpose (a payee, a key's holder): numbers and addresses are
 # still refused there, names are not

@@ -58,6 +58,7 @@ entry.corrected                   a key of the same role and organisation as the
 report.issued                     system
 sz.donation_filed                 fundraiser or org_admin of the donee (its own donations)
 sz.filing_replied                 registrar (the authority the filing names), once per filing
+project.amended                   fundraiser of the project's fundraising organisation (open projects)
 ================================  ==========================================================
 """
 
@@ -131,6 +132,7 @@ TYPE_ROLES: dict[str, tuple[str, ...]] = {
     "log.sealed": ("log",),
     "sz.donation_filed": ("fundraiser", "org_admin"),
     "sz.filing_replied": ("registrar",),
+    "project.amended": ("fundraiser",),  # forms (issue 14)
 }
 LOG_KEY_ROTATED = "log.key_rotated"
 LOG_SEALED = "log.sealed"
@@ -169,6 +171,7 @@ _NOT_CORRECTABLE_INSTEAD: dict[str, tuple[str, str]] = {
     "entry.corrected": ("a correction is final; record the original entry again", "更正不可再更正，请重新记录原条目"),
     "report.issued": ("issue a new report", "请重新发布报告"),
     "sz.filing_replied": ("a reply stays on record", "答复不可撤回"),
+    "project.amended": ("record another project.amended", "请再记录一条 project.amended"),  # forms
 }
 _POT_ZH = {"restricted": "定向", "unrestricted": "非定向"}
 
@@ -1567,6 +1570,85 @@ def _entry_corrected(c: _Call) -> list[Any]:
     return rows
 
 
+# --- forms (issue 14): project amendments ---------------------------------------------------
+
+MAX_IMPLEMENTERS, MAX_OVERSEERS = 10, 5  # as on project.registered
+
+
+def _project_amended(c: _Call) -> list[Any]:
+    """Dates changed, organisations added; the project's other facts stay as registered."""
+    d = c.data
+    project = _project(c, d.project)
+    _require_fundraiser(c, project)
+    _require_open(project, "amendments", "项目变更")
+
+    def refuse(detail: str, detail_zh: str) -> LedgerError:
+        return LedgerError(C.PROJECT_AMENDMENT_REFUSED, project=project.project, detail=detail, detail_zh=detail_zh)
+
+    start = d.start_date or project.start_date
+    end = d.end_date or project.end_date
+    if end < start:
+        raise refuse(
+            f"the end date {end} would be before the start date {start}", f"结束日期 {end} 将早于开始日期 {start}"
+        )
+    if d.start_date is not None and d.start_date != project.start_date:
+        _not_before_org(c, "start_date", d.start_date, project.fundraiser_org)
+        fund = _fund(c, project)
+        moved_later = d.start_date > project.start_date
+        if moved_later and (fund.donations_count > 0 or fund.allocated_minor > 0 or fund.disbursed_minor > 0):
+            raise refuse(
+                "money was already recorded from the old start date; the start can only move earlier",
+                "已按原开始日期记录了资金，开始日期只能提前",
+            )
+    implementers = _implementers(project)
+    overseers = _overseers(project)
+    added_implementers = list(d.add_implementers or ())
+    added_overseers = list(d.add_overseers or ())
+    for org_id in added_implementers + added_overseers:
+        _active_org(c.state, org_id)
+    for org_id in added_implementers:
+        if org_id in implementers:
+            raise refuse(f"{org_id} is already an implementer", f"{org_id} 已是执行机构")
+    for org_id in added_overseers:
+        if org_id in overseers:
+            raise refuse(f"{org_id} is already an overseer", f"{org_id} 已是监督机构")
+    new_implementers = implementers + added_implementers
+    new_overseers = overseers + added_overseers
+    if len(new_implementers) > MAX_IMPLEMENTERS or len(new_overseers) > MAX_OVERSEERS:
+        raise refuse(
+            f"a project has at most {MAX_IMPLEMENTERS} implementers and {MAX_OVERSEERS} overseers",
+            f"一个项目最多 {MAX_IMPLEMENTERS} 个执行机构和 {MAX_OVERSEERS} 个监督机构",
+        )
+    for overseer in new_overseers:  # separation holds for the amended project as for a new one
+        if overseer == project.fundraiser_org:
+            raise LedgerError(
+                C.SEPARATION_VIOLATION,
+                org=overseer,
+                project=project.project,
+                other_role="fundraiser",
+                other_role_zh="募集方",
+            )
+        if overseer in new_implementers:
+            raise LedgerError(
+                C.SEPARATION_VIOLATION,
+                org=overseer,
+                project=project.project,
+                other_role="implementer",
+                other_role_zh="执行方",
+            )
+    new = replace(
+        project,
+        start_date=start,
+        end_date=end,
+        implementers_json=_json(new_implementers),
+        overseers_json=_json(new_overseers),
+    )
+    return [new, c.entry_row(project=project.project)]
+
+
+# --- end forms ------------------------------------------------------------------------------
+
+
 _HANDLERS: dict[str, Callable[[_Call], list[Any]]] = {
     "registry.genesis": _genesis,
     "org.registered": _org_registered,
@@ -1592,6 +1674,7 @@ _HANDLERS: dict[str, Callable[[_Call], list[Any]]] = {
     "log.sealed": _log_sealed,
     "sz.donation_filed": _sz_donation_filed,
     "sz.filing_replied": _sz_filing_replied,
+    "project.amended": _project_amended,  # forms (issue 14)
 }
 if not (set(_HANDLERS) == set(SCHEMAS) == set(TYPE_ROLES)):
     raise InvariantBroken("broken: set(_HANDLERS) == set(SCHEMAS) == set(TYPE_ROLES)")

@@ -77,6 +77,7 @@ class _Bad(Exception):
         self.path = path
         self.detail = detail
         self.detail_zh = detail_zh
+        self.original: LedgerError | None = None  # a money or code error, raised as itself when alone
 
 
 # --- field specs ----------------------------------------------------------------------------
@@ -652,6 +653,27 @@ class SzFilingReplied:
     note: str | None = opt(Text(1000, multiline=True))
 
 
+# --- forms (issue 14): project amendments --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectAmended:
+    """project.amended: changes a registered project's dates and adds implementing or oversight
+    organisations (none is ever removed: money may have moved through it). Signed by a fundraiser
+    of the project's fundraising organisation while the project is open; separation of roles
+    holds for the amended project as for a new one."""
+
+    project: str = req(IDENT)
+    reason: str = req(Text(1000, multiline=True))
+    start_date: str | None = opt(Date())
+    end_date: str | None = opt(Date())
+    add_implementers: tuple[str, ...] | None = opt(ListOf(Uscc(), 1, 10))
+    add_overseers: tuple[str, ...] | None = opt(ListOf(Uscc(), 1, 5))
+
+
+# --- end forms ------------------------------------------------------------------------------
+
+
 SCHEMAS: dict[str, type] = {
     "registry.genesis": Genesis,
     "org.registered": OrgRegistered,
@@ -677,6 +699,7 @@ SCHEMAS: dict[str, type] = {
     "log.sealed": LogSealed,
     "sz.donation_filed": SzDonationFiled,
     "sz.filing_replied": SzFilingReplied,
+    "project.amended": ProjectAmended,  # forms (issue 14)
 }
 ENTRY_TYPES: tuple[str, ...] = tuple(SCHEMAS)
 MONEY_TYPES = frozenset({"donation.received", "funds.allocated", "funds.disbursed"})
@@ -740,6 +763,18 @@ def _corrected(d: EntryCorrected) -> None:
         )
 
 
+def _amended(d: ProjectAmended) -> None:  # forms (issue 14)
+    changes = ("start_date", "end_date", "add_implementers", "add_overseers")
+    if all(getattr(d, name) is None for name in changes):
+        raise _Bad(
+            "data",
+            "name what changes (start_date, end_date, add_implementers, add_overseers)",
+            "请写明要变更的内容（start_date、end_date、add_implementers、add_overseers）",
+        )
+    if d.start_date is not None and d.end_date is not None and d.end_date < d.start_date:
+        raise _Bad("end_date", "it is before start_date", "早于 start_date")
+
+
 def _sz_filed(d: SzDonationFiled) -> None:
     if d.emergency != (d.accepted_on is not None):
         raise _Bad(
@@ -770,36 +805,75 @@ _POST: dict[type, Callable[[Any], None]] = {
     EntryCorrected: _corrected,
     ReportIssued: _report,
     SzDonationFiled: _sz_filed,
+    ProjectAmended: _amended,  # forms (issue 14)
 }
 
 
 # --- validation -----------------------------------------------------------------------------
 
 
-def _check_object(schema: type, value: Any, prefix: str) -> Any:
+def _check_object(schema: type, value: Any, prefix: str, problems: list[_Bad] | None = None) -> Any:
+    """The object's record; with ``problems`` every wrong field is added there (nested objects
+    too) and None is returned if any was, so that one answer names all of them."""
     if not isinstance(value, dict):
         raise _Bad(prefix.rstrip(".") or "data", "it must be a JSON object", "应为 JSON 对象")
+    collect: list[_Bad] = [] if problems is None else problems
+    before = len(collect)
     known = {f.name: f for f in fields(schema)}
-    unknown = sorted(set(value) - set(known))
-    if unknown:
-        raise _Bad(
-            prefix + unknown[0],
-            f"there is no field {unknown[0]!r} here (known: {', '.join(known)})",
-            f"此处没有字段 {unknown[0]!r}（可用字段：{'、'.join(known)}）",
+    for name in sorted(set(value) - set(known)):
+        collect.append(
+            _Bad(
+                prefix + name,
+                f"there is no field {name!r} here (known: {', '.join(known)})",
+                f"此处没有字段 {name!r}（可用字段：{'、'.join(known)}）",
+            )
         )
+        if problems is None:
+            raise collect[0]
     out: dict[str, Any] = {}
+    failed: set[str] = set()
     for name, f in known.items():
         raw = value.get(name)
-        if raw is None:
-            if not f.metadata["optional"]:
-                raise _Bad(prefix + name, "it is required", "必填")
-            out[name] = None
-            continue
-        out[name] = f.metadata["spec"].check(raw, prefix + name, out)
+        spec = f.metadata["spec"]
+        try:
+            if raw is None:
+                if not f.metadata["optional"]:
+                    raise _Bad(prefix + name, "it is required", "必填")
+                out[name] = None
+                continue
+            if isinstance(spec, Amount) and spec.currency_field in failed:
+                failed.add(name)  # its currency is wrong already: that is the one to fix
+                continue
+            if isinstance(spec, Obj) and problems is not None:
+                out[name] = _check_object(spec.schema, raw, prefix + name + ".", problems)
+                if out[name] is None:
+                    failed.add(name)
+                continue
+            out[name] = spec.check(raw, prefix + name, out)
+        except _Bad as bad:
+            if problems is None:
+                raise
+            problems.append(bad)
+            failed.add(name)
+        except LedgerError as exc:  # uscc, currency and amount: their own codes
+            if problems is None:
+                raise
+            coded = _Bad(str(exc.params.get("field", prefix + name)), exc.message_en, exc.message_zh)
+            coded.original = exc
+            problems.append(coded)
+            failed.add(name)
+    if len(collect) > before:
+        return None
     obj = schema(**out)
     post = _POST.get(schema)
     if post is not None:
-        post(obj)
+        try:
+            post(obj)
+        except _Bad as bad:
+            if problems is None:
+                raise
+            problems.append(bad)
+            return None
     return obj
 
 
@@ -819,21 +893,42 @@ def _reject_floats(value: Any, path: str) -> None:
 
 
 def validate(type_name: str, data: Any) -> Any:
-    """Validate ``data`` for the entry type ``type_name``; return its frozen record."""
+    """Validate ``data`` for the entry type ``type_name``; return its frozen record.
+
+    A refusal names the first wrong field in ``field`` and every wrong field in
+    ``params["problems"]`` (``[{"field", "detail", "detail_zh"}]``), so that a form can mark all
+    of them at once. Its code is ``data_invalid`` (whose message names them all), or the first
+    wrong field's own code when that is an amount, a currency or an organisation code
+    (``amount_invalid``, ``currency_invalid``, ``uscc_invalid``)."""
     schema = SCHEMAS.get(type_name)
     if schema is None:
         raise LedgerError(UNKNOWN_TYPE, type=type_name)
+    found: list[_Bad] = []
     try:
         _reject_floats(data, "")
-        return _check_object(schema, data, "")
+        record = _check_object(schema, data, "", found)
     except _Bad as bad:
-        raise LedgerError(
-            DATA_INVALID,
-            type=type_name,
-            field=bad.path or "data",
-            detail=bad.detail,
-            detail_zh=bad.detail_zh,
-        ) from None
+        found.insert(0, bad)
+        record = None
+    if not found and record is not None:
+        return record
+    first = found[0]
+    listed = [{"field": b.path or "data", "detail": b.detail, "detail_zh": b.detail_zh} for b in found]
+    if first.original is not None:  # a wrong amount, currency or code first: its own code
+        first.original.params["problems"] = listed
+        raise first.original
+    detail, detail_zh = first.detail, first.detail_zh
+    if len(found) > 1:
+        detail += "; also " + "; ".join(f"{b.path or 'data'}: {b.detail}" for b in found[1:])
+        detail_zh += "；另有 " + "；".join(f"{b.path or 'data'}：{b.detail_zh}" for b in found[1:])
+    raise LedgerError(
+        DATA_INVALID,
+        type=type_name,
+        field=first.path or "data",
+        detail=detail,
+        detail_zh=detail_zh,
+        problems=listed,
+    )
 
 
 def schema_fields(type_name: str) -> list[str]:

@@ -71,6 +71,7 @@ _FIXES: dict[str, dict[str, Any]] = {
     "project.registered": {"directed": True},
     "project.closed": {"surplus": "0.00"},
     "financials.reported": {"total_spending": "3.00"},
+    "project.amended": {"end_date": "2026-03-01"},  # an amendment changes something
 }
 
 

@@ -5,6 +5,7 @@ import pytest
 from ledger.domain.schemas import ENTRY_TYPES, SCHEMAS, validate
 from ledger.errors import LedgerError
 from tests.domain.helpers import (
+    AUDITOR,
     FOUNDATION,
     SERVICE_ORG,
     allocation_data,
@@ -86,12 +87,18 @@ def valid_samples() -> dict[str, dict]:
             "replied_on": "2026-03-25",
             "note": "准予备案",
         },
+        "project.amended": {
+            "project": P,
+            "reason": "the work takes three more months",
+            "end_date": "2027-03-31",
+            "add_overseers": [AUDITOR],
+        },
     }
 
 
 def test_every_type_has_a_sample():
     assert set(valid_samples()) == set(ENTRY_TYPES) == set(SCHEMAS)
-    assert len(ENTRY_TYPES) == 24
+    assert len(ENTRY_TYPES) == 25
 
 
 @pytest.mark.parametrize("type_name", ENTRY_TYPES)
