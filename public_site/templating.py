@@ -223,6 +223,10 @@ class Helpers:
 # seconds, so the site's pages are rendered once per few seconds whatever the load, and a cached
 # page is an older state of the log, never another one.
 PAGE_CACHE = "public, max-age=0, s-maxage=5"
+# An entry's page: the entry is fixed, and its proof is read from the tiles by the browser; what
+# can change is which later entries refer to it (a correction, a verdict), so a shared cache may
+# hold it five minutes: a held page can miss a newer reference, never show a wrong one.
+ENTRY_CACHE = "public, max-age=0, s-maxage=300"
 
 
 def render(

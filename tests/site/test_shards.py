@@ -17,7 +17,7 @@ import pytest
 from litestar.testing import TestClient
 from markupsafe import escape
 
-from ledger import merkle
+from ledger import merkle, tiles
 from ledger.canonical import canonical_bytes
 from ledger.checkpoint import verify_checkpoint, verify_cosignatures
 from ledger.entry import parse_leaf, signature_valid
@@ -60,6 +60,22 @@ def sharded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 def client(sharded: ShardedWorld) -> Iterator[TestClient]:
     with TestClient(make_app(sharded)) as c:  # type: ignore[arg-type]
         yield c
+
+
+def from_tiles(client: TestClient, d: dict[str, Any]) -> dict[str, Any]:
+    """A page of the log being appended to names its tiles, not a proof: read the latest
+    checkpoint and build the proof from the tiles, as static/verify.js does in the browser."""
+    assert "proof" not in d and "note" not in d and "size" not in d
+    note = client.get(d["tiles"] + "checkpoint").text
+    size = int(parse_note(note).text.split("\n")[1])
+
+    def fetch(tile: tiles.Tile) -> bytes:
+        r = client.get(d["tiles"] + tile.path)
+        assert r.status_code == 200, tile.path
+        return r.content
+
+    proof = merkle.inclusion_proof(d["index"], size, tiles.TileNodes(size, fetch))
+    return {**d, "note": note, "size": size, "proof": [h.hex() for h in proof]}
 
 
 def check_proof(d: dict[str, Any], leaf: bytes, vkey: str, root_hex: str | None = None) -> None:
@@ -109,6 +125,8 @@ def test_an_entry_of_the_new_log_proves_in_that_log(client, sharded):
     active = store.shards()[-1]
     position = sharded.position("new2")
     d = proof_data(client.get(f"/ledger/{position}").text)
+    assert d["tiles"] == f"/tlog/shards/{active.index}/"
+    d = from_tiles(client, d)
     # the chain position is not the index: the new log counts from 0
     assert d["index"] == position - active.base == position - sharded.sealed_size < position
     assert d["log"] == NEXT_ORIGIN and d["sealed"] is False and d["size"] == active.size
@@ -142,7 +160,7 @@ def test_the_seal_and_the_continuing_genesis_link_the_logs(client, sharded):
     # its previous-entry hash starts a new chain: no link to the seal there
     prev = re.search(r"Previous entry's hash</dt><dd>(.*?)</dd>", en, flags=re.S)
     assert prev and "href=" not in prev.group(1) and "0" * 64 in prev.group(1)
-    d = proof_data(en)
+    d = from_tiles(client, proof_data(en))
     assert d["index"] == 0 and d["log"] == NEXT_ORIGIN
     check_proof(d, store.leaf(genesis), log_vkey(store))
     assert "新账本开启" in text_of(client.get(f"/ledger/{genesis}?lang=zh-CN").text)
