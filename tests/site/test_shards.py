@@ -17,7 +17,7 @@ import pytest
 from litestar.testing import TestClient
 from markupsafe import escape
 
-from ledger import merkle, tiles
+from ledger import merkle
 from ledger.canonical import canonical_bytes
 from ledger.checkpoint import verify_checkpoint, verify_cosignatures
 from ledger.entry import parse_leaf, signature_valid
@@ -27,7 +27,7 @@ from ledger.store.export import log_vkey, shard_vkey
 from tests.domain import helpers as H
 from tests.site.conftest import make_app
 from tests.site.shard_world import NEXT_ORIGIN, WITNESS_NAME, ShardedWorld, build_sharded_world
-from tests.site.test_pages import check_self_contained_and_small, proof_data, text_of
+from tests.site.test_pages import check_self_contained_and_small, from_tiles, proof_data, text_of
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -60,22 +60,6 @@ def sharded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 def client(sharded: ShardedWorld) -> Iterator[TestClient]:
     with TestClient(make_app(sharded)) as c:  # type: ignore[arg-type]
         yield c
-
-
-def from_tiles(client: TestClient, d: dict[str, Any]) -> dict[str, Any]:
-    """A page of the log being appended to names its tiles, not a proof: read the latest
-    checkpoint and build the proof from the tiles, as static/verify.js does in the browser."""
-    assert "proof" not in d and "note" not in d and "size" not in d
-    note = client.get(d["tiles"] + "checkpoint").text
-    size = int(parse_note(note).text.split("\n")[1])
-
-    def fetch(tile: tiles.Tile) -> bytes:
-        r = client.get(d["tiles"] + tile.path)
-        assert r.status_code == 200, tile.path
-        return r.content
-
-    proof = merkle.inclusion_proof(d["index"], size, tiles.TileNodes(size, fetch))
-    return {**d, "note": note, "size": size, "proof": [h.hex() for h in proof]}
 
 
 def check_proof(d: dict[str, Any], leaf: bytes, vkey: str, root_hex: str | None = None) -> None:
