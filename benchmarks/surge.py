@@ -8,8 +8,8 @@ It makes a fresh ledger with the small demo data set plus a benchmark project, w
 chain's C2SP tiles to a folder (``charity-ledger tiles write``), starts the API with
 ``--workers`` processes and Debian's nginx in front of it (tiles and a probe file from disk,
 checkpoints, pages and API reads through nginx's cache, writes proxied: deploy/nginx.conf, the
-file docs/operations.md shows),
-then, for ``--seconds``:
+file docs/operations.md shows), asks for every page of the read mix once (the front has been up
+a while: ``warm_up_s`` says how long that took), then, for ``--seconds``:
 
 - reads (wrk, ``--connections`` keep-alive connections, C, so the load generator is not the
   bottleneck): home and project pages, entry pages, receipt look-ups (POST), checkpoints and
