@@ -225,8 +225,8 @@ class Helpers:
 PAGE_CACHE = "public, max-age=0, s-maxage=5"
 # An entry's page: the entry is fixed, and its proof is read from the tiles by the browser; what
 # can change is which later entries refer to it (a correction, a verdict), so a shared cache may
-# hold it five minutes: a held page can miss a newer reference, never show a wrong one.
-ENTRY_CACHE = "public, max-age=0, s-maxage=300"
+# hold it ten minutes: a held page can miss a newer reference, never show a wrong one.
+ENTRY_CACHE = "public, max-age=0, s-maxage=600"
 
 
 def render(

@@ -155,6 +155,6 @@ def test_brotli_is_the_same_bytes_with_its_own_tag(shared_client: TestClient, pa
 
 def test_pages_and_checkpoints_say_how_long_a_shared_cache_may_keep_them(shared_client: TestClient) -> None:
     assert shared_client.get("/").headers["cache-control"] == "public, max-age=0, s-maxage=5"
-    assert shared_client.get("/ledger/0").headers["cache-control"] == "public, max-age=0, s-maxage=300"
+    assert shared_client.get("/ledger/0").headers["cache-control"] == "public, max-age=0, s-maxage=600"
     assert shared_client.get("/tlog/checkpoint").headers["cache-control"] == "max-age=0, s-maxage=1, public"
     assert "immutable" in shared_client.get("/tlog/tile/0/000.p/3").headers["cache-control"]
