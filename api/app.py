@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import anyio.to_thread
 from litestar import Litestar
 from litestar.config.app import AppConfig
 from litestar.config.cors import CORSConfig
@@ -46,12 +47,14 @@ from api.controllers.registry import (
 )
 from api.controllers.regulator import RegulatorController
 from api.controllers.tiles import TilesController
-from api.http_caching import http_caching
+from api.http_caching import Clock, http_caching
 from api.openapi import ExampleStructPlugin, openapi_config
 from api.problems import EXCEPTION_HANDLERS
 from api.redaction import install as install_log_redaction
 from api.requests import LedgerRequest, host_guard
 from api.security import OptionsAllowFix, RateLimiter, add_security_headers
+from ledger.errors import LedgerError
+from ledger.protocol.canonical import parse_time
 from ledger.settings import Settings, get_settings
 from ledger.store.runtime import Ledger, open_ledger
 
@@ -136,8 +139,29 @@ def create_app(
     # ETag, 304, HEAD and gzip for every GET (api.http_caching). Around the router, not in the
     # middleware list: Litestar's routing refuses HEAD on a GET route before route middleware runs.
     # A Host header that is no host is refused before anything builds the request's URL from it.
-    app.asgi_handler = host_guard(http_caching(app.asgi_handler))
+    app.asgi_handler = host_guard(http_caching(app.asgi_handler, _log_clock(ledger)))
     return app
+
+
+def _log_clock(ledger: Ledger) -> Clock:
+    """Last-Modified for api.http_caching: the log clock of the latest entry (it never runs
+    backwards), for every answer but tiles and assets, whose bytes are fixed by their path."""
+
+    def read() -> float:
+        return parse_time(ledger.log.head().last_time).timestamp()
+
+    async def clock(path: str) -> float | None:
+        if path.startswith(_FIXED_BY_PATH) or "/tile/" in path:
+            return None
+        try:
+            return await anyio.to_thread.run_sync(read)
+        except LedgerError:  # no log yet: the handler answers that
+            return None
+
+    return clock
+
+
+_FIXED_BY_PATH = ("/static/", "/tlog/tile/")
 
 
 def _constant(value: Any) -> Callable[[], Any]:

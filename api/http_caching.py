@@ -8,9 +8,16 @@ An ASGI middleware around the whole app:
   ``If-None-Match`` names it gets ``304 Not Modified`` with no body. Answers marked
   ``no-store`` are left alone.
 - **HEAD** on every GET route: the GET's status and headers, no body.
-- **gzip** for text, JSON, NDJSON, JavaScript, SVG and XML bodies of 512 bytes or more when the
-  client accepts it, with ``Vary: Accept-Encoding``. The compressed bytes are deterministic
-  (no timestamp in the gzip header), so one body always has one tag.
+- **Last-Modified** on the same answers, when the app gives a clock for what they depend on
+  (``create_app``: the time of the log's latest entry, read before the handler runs, so it is
+  never later than the state the body shows). ``If-Modified-Since`` is answered ``304`` when that
+  time is not after it, and only when the request has no ``If-None-Match`` (RFC 9110 13.1.3).
+  HTTP dates have whole seconds: two appends in one second can make a 304 keep a page one entry
+  older, never a wrong one.
+- **brotli** (when the client accepts ``br``) or else **gzip** for text, JSON, NDJSON,
+  JavaScript, SVG and XML bodies of 512 bytes or more, with ``Vary: Accept-Encoding``. The
+  compressed bytes are deterministic (no timestamp in the gzip header), so one body always has
+  one tag per coding.
 
 A body is held in memory to hash it, up to :data:`MAX_BUFFERED` bytes; a longer (streamed)
 answer passes through as it is. Tiles and report files set their own caching and are bytes
@@ -22,7 +29,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 from collections.abc import Awaitable, Callable, MutableMapping
+from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
+
+import brotli  # type: ignore[import-untyped]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -55,14 +65,45 @@ def _without(headers: list[tuple[bytes, bytes]], *names: bytes) -> list[tuple[by
     return [(k, v) for k, v in headers if k.lower() not in names]
 
 
-def _accepts_gzip(request_headers: list[tuple[bytes, bytes]]) -> bool:
+def _accepts(request_headers: list[tuple[bytes, bytes]], wanted: str) -> bool:
+    """Whether Accept-Encoding allows ``wanted`` (named, or ``*``, with a q above 0)."""
     value = (_header(request_headers, b"accept-encoding") or b"").decode("latin-1").lower()
     for part in value.split(","):
         coding, _, params = part.strip().partition(";")
-        if coding.strip() in ("gzip", "*"):
+        if coding.strip() in (wanted, "*"):
             q = params.strip()
             return not (q.startswith("q=") and q[2:].strip() in ("0", "0.0", "0.00", "0.000"))
     return False
+
+
+def _coding(request_headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The content coding to answer with: brotli when accepted, else gzip, else none."""
+    if _accepts(request_headers, "br"):
+        return "br"
+    if _accepts(request_headers, "gzip"):
+        return "gzip"
+    return None
+
+
+def _encode(body: bytes, coding: str) -> bytes:
+    if coding == "br":
+        return bytes(brotli.compress(body, quality=5))
+    return gzip.compress(body, compresslevel=6, mtime=0)
+
+
+def http_date(timestamp: float) -> str:
+    """An IMF-fixdate (RFC 9110 5.6.7), whole seconds."""
+    return formatdate(int(timestamp), usegmt=True)
+
+
+def _not_modified_since(value: bytes | None, last_modified: float) -> bool:
+    if value is None:
+        return False
+    try:
+        since = parsedate_to_datetime(value.decode("latin-1")).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return False  # an unreadable date: the precondition is ignored (RFC 9110 13.1.3)
+    return int(last_modified) <= since
 
 
 def _matches(if_none_match: bytes | None, etag: str) -> bool:
@@ -91,11 +132,16 @@ def _vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     return [*_without(headers, b"vary"), (b"vary", value)]
 
 
+# The time what an answer to ``path`` depends on last changed (POSIX seconds), or None.
+Clock = Callable[[str], Awaitable[float | None]]
+
+
 class HttpCaching:
     """The middleware (see the module docstring)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, last_modified: Clock | None = None) -> None:
         self.app = app
+        self.last_modified = last_modified
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
@@ -104,16 +150,18 @@ class HttpCaching:
         head = scope["method"] == "HEAD"
         if head:
             scope = {**scope, "method": "GET"}
-        await self.app(scope, receive, _Responder(scope, send, head).send)
+        modified = await self.last_modified(scope.get("path", "")) if self.last_modified is not None else None
+        await self.app(scope, receive, _Responder(scope, send, head, modified).send)
 
 
 class _Responder:
     """Collects one answer, then sends it tagged, compressed, as a 304 or without a body."""
 
-    def __init__(self, scope: Scope, send: Send, head: bool) -> None:
+    def __init__(self, scope: Scope, send: Send, head: bool, modified: float | None = None) -> None:
         self.request_headers: list[tuple[bytes, bytes]] = list(scope.get("headers") or [])
         self.downstream = send
         self.head = head
+        self.modified = modified
         self.start: Message | None = None
         self.chunks: list[bytes] = []
         self.size = 0
@@ -160,19 +208,28 @@ class _Responder:
         headers = list(start.get("headers") or [])
         etag = (_header(headers, b"etag") or b"").decode("latin-1")
         compress = _compressible(headers, body)
+        coding = _coding(self.request_headers) if compress else None
         if compress:
             headers = _vary(headers)
         if not etag:
-            etag = '"' + hashlib.sha256(body).hexdigest()[:32] + ('-gzip"' if compress and self._gzip_ok() else '"')
+            etag = '"' + hashlib.sha256(body).hexdigest()[:32] + (f'-{coding}"' if coding else '"')
             headers = [*headers, (b"etag", etag.encode("latin-1"))]
-        if _matches(_header(self.request_headers, b"if-none-match"), etag):
+        if self.modified is not None and _header(headers, b"last-modified") is None:
+            headers = [*headers, (b"last-modified", http_date(self.modified).encode("latin-1"))]
+        if_none_match = _header(self.request_headers, b"if-none-match")
+        if (
+            _matches(if_none_match, etag)
+            if if_none_match is not None
+            else self.modified is not None
+            and _not_modified_since(_header(self.request_headers, b"if-modified-since"), self.modified)
+        ):
             kept = _without(headers, b"content-length", b"content-type", b"content-encoding")
             await self.downstream({"type": "http.response.start", "status": 304, "headers": kept})
             await self.downstream({"type": "http.response.body", "body": b"", "more_body": False})
             return
-        if compress and self._gzip_ok():
-            body = gzip.compress(body, compresslevel=6, mtime=0)
-            headers = [*_without(headers, b"content-length"), (b"content-encoding", b"gzip")]
+        if coding is not None:
+            body = _encode(body, coding)
+            headers = [*_without(headers, b"content-length"), (b"content-encoding", coding.encode("ascii"))]
         headers = [*_without(headers, b"content-length"), (b"content-length", str(len(body)).encode())]
         await self.downstream({**start, "headers": headers})
         await self.downstream({"type": "http.response.body", "body": b"" if self.head else body, "more_body": False})
@@ -182,10 +239,7 @@ class _Responder:
             raise RuntimeError("a response body came before its start")
         return self.start
 
-    def _gzip_ok(self) -> bool:
-        return _accepts_gzip(self.request_headers)
 
-
-def http_caching(app: ASGIApp) -> ASGIApp:
+def http_caching(app: ASGIApp, last_modified: Clock | None = None) -> ASGIApp:
     """Wrap an ASGI app (``create_app`` wraps the Litestar app's router with it)."""
-    return HttpCaching(app)
+    return HttpCaching(app, last_modified)

@@ -7,8 +7,9 @@
 It makes a fresh ledger with the small demo data set plus a benchmark project, writes the
 chain's C2SP tiles to a folder (``charity-ledger tiles write``), starts the API with
 ``--workers`` processes and Debian's nginx in front of it (tiles and a probe file from disk,
-checkpoints and writes proxied, pages through nginx's cache as docs/operations.md describes),
-then, for ``--seconds``:
+checkpoints, pages and API reads through nginx's cache, writes proxied: deploy/nginx.conf, the
+file docs/operations.md shows), asks for every page of the read mix once (the front has been up
+a while: ``warm_up_s`` says how long that took), then, for ``--seconds``:
 
 - reads (wrk, ``--connections`` keep-alive connections, C, so the load generator is not the
   bottleneck): home and project pages, entry pages, receipt look-ups (POST), checkpoints and
@@ -30,6 +31,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -92,51 +94,19 @@ done = function(summary, latency, requests)
 end
 """
 
-NGINX_CONF = """
-worker_processes {workers};
-user root;
-daemon off;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 100000;
-  client_body_temp_path {tmp}/body;
-  proxy_temp_path {tmp}/proxy;
-  fastcgi_temp_path {tmp}/fastcgi;
-  uwsgi_temp_path {tmp}/uwsgi;
-  scgi_temp_path {tmp}/scgi;
-  proxy_cache_path {tmp}/cache levels=1:2 keys_zone=pages:10m max_size=200m inactive=60s use_temp_path=off;
-  upstream charity_ledger_api {{ server 127.0.0.1:{api_port}; keepalive 64; }}
-  proxy_http_version 1.1;
-  proxy_set_header Connection "";
-  proxy_set_header Host $host;
-  proxy_set_header X-Forwarded-For $remote_addr;
-  server {{
-    listen 127.0.0.1:{port} backlog=4096;
-    location = /probe.bin {{ root {www}; }}
-    location ~ ^/tlog/(shards/[0-9]+/)?checkpoint$ {{ proxy_pass http://charity_ledger_api; }}
-    location /tlog/ {{
-      root {www};
-      add_header Cache-Control "public, max-age=31536000, immutable";
-      try_files $uri @api;
-    }}
-    location /api/ {{ proxy_pass http://charity_ledger_api; }}
-    location / {{
-      proxy_pass http://charity_ledger_api;
-      proxy_cache pages;
-      proxy_cache_valid 200 1s;       # pages name no lifetime: micro-cached; a stale page is an older, signed state
-      proxy_cache_lock on;
-      proxy_cache_use_stale updating;
-      proxy_cache_revalidate on;
-    }}
-    location @api {{ proxy_pass http://charity_ledger_api; }}
-  }}
-}}
-"""
+NGINX_TEMPLATE = ROOT / "deploy" / "nginx.conf"
+
+
+def nginx_conf(**tokens: object) -> str:
+    """deploy/nginx.conf with its ``@NAME@`` tokens replaced (the file the docs show)."""
+    text = NGINX_TEMPLATE.read_text(encoding="utf-8")
+    for name, value in tokens.items():
+        text = text.replace(f"@{name.upper()}@", str(value))
+    left = re.findall(r"@[A-Z]+@", "".join(line.split("#", 1)[0] for line in text.splitlines()))
+    if left:
+        raise SystemExit(f"deploy/nginx.conf has tokens this benchmark does not fill: {left}")
+    # the benchmark runs as root with its files in a private folder: workers run as root too
+    return ("user root;\n" if os.geteuid() == 0 else "") + text
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -255,13 +225,42 @@ async def appends(base: str, bodies: list[bytes], rate: float, seconds: float) -
     }
 
 
+async def warm_up(base: str, lines: list[str]) -> float:
+    """GET every distinct path of the read mix once through the front (8 at a time); seconds."""
+    import httpx
+
+    paths = sorted({line.split(" ")[1] for line in lines if line.startswith("GET ")})
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for path in paths:
+        queue.put_nowait(path)
+    t0 = time.perf_counter()
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+
+        async def worker() -> None:
+            while not queue.empty():
+                path = queue.get_nowait()
+                answer = await client.get(path)
+                if answer.status_code != 200:
+                    raise SystemExit(f"warm-up: {path} answered {answer.status_code}")
+
+        await asyncio.gather(*(worker() for _ in range(8)))
+    return round(time.perf_counter() - t0, 1)
+
+
 def start_nginx(tmp: Path, www: Path, api_base: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi", "cache"):
         (tmp / sub).mkdir(parents=True, exist_ok=True)
     conf = tmp / "nginx.conf"
     conf.write_text(
-        NGINX_CONF.format(workers=workers, tmp=tmp, www=www, port=port, api_port=api_base.rsplit(":", 1)[1])
+        nginx_conf(
+            workers=workers,
+            run=tmp,
+            listen=f"127.0.0.1:{port}",
+            api=api_base.split("//", 1)[1],
+            tiles=www,
+            static=ROOT / "public_site" / "static",
+        )
     )
     proc = subprocess.Popen(
         [shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(conf), "-p", str(tmp)],
@@ -306,16 +305,19 @@ def main() -> int:
         size = ledger.log.head().size
         www = tmp / "www"
         write_tiles(ledger.log, www / "tlog")
-        (www / "probe.bin").write_bytes(os.urandom(4096))
+        (www / "tlog" / "probe.bin").write_bytes(os.urandom(4096))  # a file from disk, like the tiles
         os.chmod(tmp, 0o755)
         lines = tmp / "reads.txt"
-        lines.write_text("\n".join(read_requests(ledger, report.receipts_file, size)) + "\n", encoding="utf-8")
+        read_lines = read_requests(ledger, report.receipts_file, size)
+        lines.write_text("\n".join(read_lines) + "\n", encoding="utf-8")
         script = tmp / "mix.lua"
         script.write_text(WRK_SCRIPT)
         bodies = [json.dumps(e).encode() for e in signer.donations(int(args.append_rate * args.seconds) + 100)]
         api, api_base = start_server(env, args.workers)
         nginx, front = start_nginx(tmp, www, api_base, args.workers)
-        wrk(front, script, lines, 3, args.connections)  # warm the caches and the connection pools
+        # the front has been up for a while: every page in the mix was asked for once
+        warm_s = asyncio.run(warm_up(front, read_lines))
+        wrk(front, script, lines, 3, args.connections)  # and the connection pools
 
         loop = asyncio.new_event_loop()
         reader = subprocess.Popen(
@@ -351,7 +353,7 @@ def main() -> int:
         probe = tmp / "probe.lua"
         probe.write_text(WRK_SCRIPT)
         probe_lines = tmp / "probe.txt"
-        probe_lines.write_text("GET /probe.bin\n")
+        probe_lines.write_text("GET /tlog/probe.bin\n")
         static = wrk(front, probe, probe_lines, args.seconds, args.connections)
         total = reads["per_s"] + written["per_s"]
         result = {
@@ -362,6 +364,7 @@ def main() -> int:
             "tree_size_before": size,
             "tree_size_after": ledger.log.head().size,
             "read_mix_percent": {kind: share for share, kind in MIX},
+            "warm_up_s": warm_s,
             "reads": reads,
             "appends": written,
             "all_requests_per_s": round(total, 1),

@@ -218,6 +218,17 @@ class Helpers:
         return Markup("").join(Markup("<p>{}</p>").format(Markup("<br>").join(p.split("\n"))) for p in parts)
 
 
+# A page is true until the next append. Browsers ask again each time (answered 304 by ETag or
+# Last-Modified when unchanged); a shared cache (the front, deploy/nginx.conf) may hold it five
+# seconds, so the site's pages are rendered once per few seconds whatever the load, and a cached
+# page is an older state of the log, never another one.
+PAGE_CACHE = "public, max-age=0, s-maxage=5"
+# An entry's page: the entry is fixed, and its proof is read from the tiles by the browser; what
+# can change is which later entries refer to it (a correction, a verdict), so a shared cache may
+# hold it ten minutes: a held page can miss a newer reference, never show a wrong one.
+ENTRY_CACHE = "public, max-age=0, s-maxage=600"
+
+
 def render(
     request: Request,
     template: str,
@@ -225,7 +236,7 @@ def render(
     status: int = 200,
     title: str = "",
     nav: str = "",
-    cache: str = "no-cache",
+    cache: str = PAGE_CACHE,
     **context: Any,
 ) -> Template:
     locale, set_cookie = request_locale(request)

@@ -45,7 +45,7 @@ from public_site.evidence import hashes_of
 from public_site.evidence import held as held_evidence
 from public_site.flow import build_flow
 from public_site.i18n import CHINA, LANG_TAGS
-from public_site.templating import CSP, Helpers, render, request_locale
+from public_site.templating import CSP, ENTRY_CACHE, Helpers, render, request_locale
 
 # matched in full (fullmatch), ASCII only: the grammar of ledger.protocol.grammar
 _ORG = grammar_pattern("uscc")
@@ -143,6 +143,7 @@ def _proof_data(
     size: int,
     key: dict[str, Any] | None,
     request: Request,
+    from_tiles: bool = False,
 ) -> dict[str, Any]:
     """What the browser needs to check an entry on its own: leaf bytes, proof, signed note with
     its cosignatures, the key of the log that holds the entry, the signer's public key and the
@@ -150,9 +151,28 @@ def _proof_data(
 
     ``log`` is the log (shard) of the chain holding the entry at chain ``position``; the proof
     is in that log's own tree, so its index is the entry's seq in that log (what the leaf bytes
-    say), and ``size`` is one of that log's checkpoints (a sealed log's final one)."""
+    say), and ``size`` is one of that log's checkpoints (a sealed log's final one).
+
+    ``from_tiles`` (a log still being appended to): no size, proof or checkpoint, but where the
+    log's tiles are; the browser reads the latest checkpoint and the proof from them
+    (static/verify.js), so the page does not change with every append and the front can keep it."""
     index = position - log.base
     store = ledger.log
+    if from_tiles and not log.sealed:
+        key_b64 = key["public_key"] if key else None
+        return {
+            "index": index,
+            "log": log.origin,
+            "sealed": False,
+            "position": position,
+            "leaf_hash": leaf_hash,
+            "leaf_b64": base64.b64encode(store.leaf(position)).decode("ascii"),
+            "tiles": f"/tlog/shards/{log.index}/",
+            "vkey": shard_vkey(store, log.shard),
+            "signer": signer,
+            "signer_public_key": key_b64,
+            "witnesses": [v.to_string() for v in _witness_keys(request)],
+        }
     if log.sealed and size == log.size and log.shard.checkpoint:
         note = log.shard.checkpoint
     else:
@@ -756,7 +776,9 @@ class SitePages(Controller):
             # the entry's own log: a sealed one's final checkpoint, else the latest checkpoint
             # entries the log signs itself (log.sealed, a continuing genesis) are checked with its key
             proof_key = signer_key or Q.log_key_row(conn, e["signer"])
-            proof = _proof_data(ledger, log, seq, e["leaf_hash"], e["signer"], log.size, proof_key, request)
+            proof = _proof_data(
+                ledger, log, seq, e["leaf_hash"], e["signer"], log.size, proof_key, request, from_tiles=True
+            )
         by_index = {g.index: g for g in logs}
         named = data.get("evidence") if isinstance(data.get("evidence"), list) else []
         return render(
@@ -783,6 +805,7 @@ class SitePages(Controller):
             previous_log=by_index.get(log.index - 1),
             evidence_hashes=named,
             evidence=held_evidence(ledger, named),
+            cache=ENTRY_CACHE,
         )
 
     # --- checkpoints, how to verify, reports ----------------------------------------------------

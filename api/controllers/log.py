@@ -62,6 +62,10 @@ COSIG = Cosignature.__table__
 ADD_CHECKPOINT_EXAMPLE = "old 41\nq1ZCw0Yl8Ke6r3x5lF0m9f1mJ6tq0kGq2bHc3M2s0xE=\n\n" + CHECKPOINT_EXAMPLE
 IMMUTABLE = CacheControlHeader(public=True, max_age=31_536_000, immutable=True)
 NO_CACHE = CacheControlHeader(no_cache=True)
+# The latest checkpoint: true until the next append. Browsers ask again each time (max-age=0,
+# answered 304 when unchanged); a shared cache (the front, a CDN) may hold it one second, so a
+# cached checkpoint is at most a second older than the log's, and always one the log signed.
+LATEST = CacheControlHeader(public=True, max_age=0, s_maxage=1)
 
 
 # query parameters shared by /api/v1/log/... and /api/v1/log/shards/{shard}/...
@@ -247,7 +251,7 @@ class LogController(Controller):
         operation_id="getLatestCheckpoint",
         media_type=MediaType.TEXT,
         sync_to_thread=True,
-        cache_control=NO_CACHE,
+        cache_control=LATEST,
         responses=problems(503),
         response_description="The latest signed checkpoint (C2SP tlog-checkpoint), with the witness cosignatures the log holds.",
     )
@@ -533,7 +537,7 @@ class LogShardsController(Controller):
         target = ledger.log.shard(shard)
         return _text(
             shard_checkpoint(ledger, target),
-            {"Cache-Control": (COSIGNED_NOTE if _sealed(target) else NO_CACHE).to_header()},
+            {"Cache-Control": (COSIGNED_NOTE if _sealed(target) else LATEST).to_header()},
         )
 
     @get(

@@ -4,7 +4,8 @@
 
 A tile's bytes are fixed by its path (a partial tile ``.p/W`` is the first W hashes forever),
 so every tile is served ``immutable``; only the checkpoint changes, and it is served
-``no-cache``. A tile the tree does not hold yet is a 404 that is not cached.
+``max-age=0, s-maxage=1`` (a shared cache may hold it one second). A tile the tree does
+not hold yet is a 404 that is not cached.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from litestar import Controller, Response, get
 from litestar.enums import MediaType
 from litestar.params import PathParameter
 
-from api.controllers.log import COSIGNED_NOTE, IMMUTABLE, NO_CACHE, ShardPath, shard_checkpoint
+from api.controllers.log import COSIGNED_NOTE, IMMUTABLE, LATEST, ShardPath, shard_checkpoint
 from api.openapi import problems
 from api.params import LedgerDep
 from ledger.protocol import tiles
@@ -36,7 +37,7 @@ def tile_response(ledger: Ledger, target: Shard, path: str) -> Response[bytes]:
 def checkpoint_response(ledger: Ledger, target: Shard | None) -> Response[str]:
     sealed = target is not None and target.sealed
     note = shard_checkpoint(ledger, target)
-    cache = COSIGNED_NOTE if sealed else NO_CACHE
+    cache = COSIGNED_NOTE if sealed else LATEST
     return Response(note, media_type=MediaType.TEXT, headers={"Cache-Control": cache.to_header()})
 
 

@@ -86,6 +86,99 @@
     return r;
   }
 
+  // --- inclusion proofs from C2SP tlog-tiles (the same files Go's golang.org/x/mod/sumdb/tlog reads)
+  var TILE_H = 8, TILE_W = 256;
+  function tileIndexPath(n) {   // 1234067 -> x001/x234/067
+    var s = String(n), parts = [];
+    while (s.length % 3) s = "0" + s;
+    for (var i = 0; i < s.length; i += 3) parts.push(s.slice(i, i + 3));
+    return parts.map(function (p, i) { return i < parts.length - 1 ? "x" + p : p; }).join("/");
+  }
+  function log2(n) { var k = 0; while ((1 << k) < n) k++; return k; }
+  /* A reader of one log's hash tiles at one tree size: prefix is where the log's tiles live
+     (".../tlog/" or ".../tlog/shards/<i>/"), fetch a function(url) -> Promise<Uint8Array>. */
+  function tileReader(prefix, size, fetchBytes) {
+    var tiles = {};
+    function tile(level, n) {      // the hashes of tile level L, index n, as wide as the tree makes it
+      var count = Math.floor(size / Math.pow(TILE_W, level));
+      var width = Math.min(TILE_W, count - n * TILE_W);
+      if (width <= 0) return Promise.reject(new Error("tile outside the tree"));
+      var path = prefix + "tile/" + level + "/" + tileIndexPath(n) + (width < TILE_W ? ".p/" + width : "");
+      if (!tiles[path]) {
+        tiles[path] = fetchBytes(path).then(function (bytes) {
+          if (bytes.length !== width * 32) throw new Error("tile " + path + " is not " + width + " hashes");
+          return bytes;
+        });
+      }
+      return tiles[path];
+    }
+    // the hash of the complete subtree at tree level `height`, index `idx` (RFC 9162 MTH)
+    async function node(height, idx) {
+      var L = Math.floor(height / TILE_H), r = height % TILE_H;
+      var first = idx * Math.pow(2, r), n = Math.floor(first / TILE_W);
+      var t = await tile(L, n);
+      var level = [];
+      for (var i = 0; i < Math.pow(2, r); i++) {
+        var at = (first - n * TILE_W + i) * 32;
+        level.push(t.slice(at, at + 32));
+      }
+      while (level.length > 1) {
+        var up = [];
+        for (var j = 0; j < level.length; j += 2) up.push(await sha256(concat(new Uint8Array([1]), level[j], level[j + 1])));
+        level = up;
+      }
+      return level[0];
+    }
+    // MTH(D[start:end]) of any range the RFC 9162 recursion makes
+    async function range(start, end) {
+      var len = end - start;
+      if ((len & (len - 1)) === 0 && start % len === 0) return node(log2(len), start / len);
+      var k = 1;
+      while (k * 2 < len) k *= 2;
+      return sha256(concat(new Uint8Array([1]), await range(start, start + k), await range(start + k, end)));
+    }
+    // PATH(m, D[start:end]) of RFC 9162 section 2.1.3.1, leaf end first
+    async function path(m, start, end) {
+      var len = end - start;
+      if (len <= 1) return [];
+      var k = 1;
+      while (k * 2 < len) k *= 2;
+      if (m < k) return (await path(m, start, start + k)).concat([await range(start + k, end)]);
+      return (await path(m - k, start + k, end)).concat([await range(start, start + k)]);
+    }
+    return {
+      inclusionProof: function (index) {
+        if (!(index >= 0 && index < size)) return Promise.reject(new Error("index outside the tree"));
+        return path(index, 0, size);
+      },
+    };
+  }
+  function fetchBytes(url) {
+    return fetch(url, { credentials: "omit" }).then(function (r) {
+      if (!r.ok) throw new Error(url + ": HTTP " + r.status);
+      return r.arrayBuffer();
+    }).then(function (b) { return new Uint8Array(b); });
+  }
+  function fetchText(url) {
+    return fetch(url, { credentials: "omit" }).then(function (r) {
+      if (!r.ok) throw new Error(url + ": HTTP " + r.status);
+      return r.text();
+    });
+  }
+  /* The latest checkpoint of the log whose tiles are at `prefix` and the inclusion proof of
+     leaf `index` against it, both read from the tiles: {note, size, proof: [Uint8Array]}. The
+     checkpoint is checked afterwards like any other (its signature, the root the proof folds to):
+     a cache that serves an older checkpoint gives an older, still signed, proof. */
+  async function proofFromTiles(prefix, index, options) {
+    var getText = (options && options.fetchText) || fetchText;
+    var getBytes = (options && options.fetchBytes) || fetchBytes;
+    var note = await getText(prefix + "checkpoint");
+    var size = parseInt(parseNote(note).text.split("\n")[1], 10);
+    if (!(size > index)) throw new Error("the checkpoint (" + size + " entries) is older than this entry: check again in a moment");
+    var proof = await tileReader(prefix, size, getBytes).inclusionProof(index);
+    return { note: note, size: size, proof: proof };
+  }
+
   function parseVkey(text) {
     // name+<8 hex key hash>+base64(type || key): the name has no '+', the base64 may
     var m = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/=]+)$/.exec(String(text).trim());
@@ -116,6 +209,9 @@
   }
 
   /* d: {leaf_b64, index, size, proof: [hex], note, vkey, leaf_hash?, signer?, signer_public_key?}
+     or, instead of size, proof and note, tiles: the URL prefix of the log's C2SP tiles (the
+     latest checkpoint and the proof are then read from there; options.fetchText/fetchBytes
+     may replace fetch).
      options.trusted: witness vkeys the user trusts. Returns {ok, items, leaf, leafHash, fp,
      origin, witnesses: {k, n, bad, untrusted}}; items are {key, state: ok|bad|skipped, detail,
      name}. A NotSupportedError (no Ed25519 in WebCrypto) is thrown to the caller. */
@@ -127,6 +223,20 @@
     }
     var trusted = (options && options.trusted) || [];
     try {
+      // 0. no proof given: the latest checkpoint and the proof come from the log's tiles
+      var tileError = "";
+      if (!d.proof && d.tiles) {
+        var cpNote = await ((options && options.fetchText) || fetchText)(d.tiles + "checkpoint");
+        var cpSize = parseInt(parseNote(cpNote).text.split("\n")[1], 10);
+        var tileProof = null;
+        try {
+          tileProof = (await tileReader(d.tiles, cpSize, (options && options.fetchBytes) || fetchBytes).inclusionProof(d.index)).map(hex);
+        } catch (e) {
+          tileError = String((e && e.message) || e);   // reported as the inclusion check's failure
+        }
+        d = Object.assign({}, d, { note: cpNote, size: cpSize, proof: tileProof });
+        out.fromTiles = { size: cpSize, note: cpNote };
+      }
       // 1. the leaf hash
       var leaf = b64(d.leaf_b64);
       var lh = await sha256(concat(new Uint8Array([0]), leaf));
@@ -155,12 +265,12 @@
       var lines = note.text.split("\n");
       var root = null;
       try {
-        root = await rootFromInclusion(lh, d.index, d.size, d.proof.map(unhex));
+        root = d.proof ? await rootFromInclusion(lh, d.index, d.size, d.proof.map(unhex)) : null;
       } catch (e) {
         root = null;
       }
       var cpRoot = b64(lines[2] || "");
-      add("inclusion", root && equal(root, cpRoot) ? "ok" : "bad", root ? hex(root) : "");
+      add("inclusion", root && equal(root, cpRoot) ? "ok" : "bad", root ? hex(root) : tileError);
 
       // 4. the checkpoint and the log's signature
       var vkey = parseVkey(d.vkey);
@@ -246,7 +356,7 @@
   }
 
   root.CharityVerify = {
-    check: check, fingerprint: fingerprint, parseVkey: parseVkey, ed25519: ed25519, formatMoney: formatMoney,
+    check: check, proofFromTiles: proofFromTiles, tileIndexPath: tileIndexPath, fingerprint: fingerprint, parseVkey: parseVkey, ed25519: ed25519, formatMoney: formatMoney,
     minorUnits: minorUnits, hex: hex, b64: b64, sha256: sha256, fill: fill, checkItem: checkItem,
   };
 

@@ -5,11 +5,14 @@ decompresses to exactly the identity bytes, and what must not be cached is left 
 from __future__ import annotations
 
 import gzip
+from email.utils import formatdate, parsedate_to_datetime
 
+import brotli  # type: ignore[import-untyped]
 import httpx
 import pytest
 from litestar.testing import TestClient
 
+from ledger.protocol.canonical import parse_time
 from tests.api.world import PROJECT, World, donation
 
 PATHS = [
@@ -87,3 +90,71 @@ def test_posts_and_errors_are_left_alone(shared_client: TestClient) -> None:
     assert missing.status_code == 404 and "etag" not in missing.headers
     posted = shared_client.post("/api/v1/entries", json={})
     assert posted.status_code == 400 and "etag" not in posted.headers
+
+
+# --- Last-Modified and brotli (issue 15) ------------------------------------------------------
+
+PAGES_AND_READS = [p for p in PATHS if "/tile/" not in p]
+
+
+def _log_time(world: World) -> int:
+    return int(parse_time(world.factory.ledger.log.head().last_time).timestamp())
+
+
+@pytest.mark.parametrize("path", PAGES_AND_READS)
+def test_last_modified_is_the_time_of_the_latest_entry(
+    shared_world: World, shared_client: TestClient, path: str
+) -> None:
+    world = shared_world
+    first = shared_client.get(path)
+    modified = first.headers["last-modified"]
+    assert parsedate_to_datetime(modified).timestamp() == _log_time(world)
+    # If-Modified-Since: 304 at or after it, 200 before it; If-None-Match wins over it
+    assert shared_client.get(path, headers={"if-modified-since": modified}).status_code == 304
+    later = formatdate(_log_time(world) + 3600, usegmt=True)
+    assert shared_client.get(path, headers={"if-modified-since": later}).status_code == 304
+    earlier = formatdate(_log_time(world) - 1, usegmt=True)
+    again = shared_client.get(path, headers={"if-modified-since": earlier})
+    assert again.status_code == 200 and again.content == first.content
+    both = shared_client.get(path, headers={"if-modified-since": modified, "if-none-match": '"not-it"'})
+    assert both.status_code == 200
+    assert shared_client.get(path, headers={"if-modified-since": "not a date"}).status_code == 200
+    head = shared_client.head(path, headers={"if-modified-since": modified})
+    assert head.status_code == 304 and head.content == b""
+
+
+def test_last_modified_moves_with_the_log(world: World, client: TestClient) -> None:
+    before = client.get("/projects")
+    world.factory.ledger.log.append([world.sign("fundraiser", "donation.received", donation(PROJECT, "2.00"))])
+    after = client.get("/projects", headers={"if-modified-since": formatdate(_log_time(world) - 1, usegmt=True)})
+    assert after.status_code == 200
+    assert parsedate_to_datetime(after.headers["last-modified"]) >= parsedate_to_datetime(
+        before.headers["last-modified"]
+    )
+
+
+def test_tiles_carry_no_last_modified(shared_client: TestClient) -> None:
+    assert "last-modified" not in shared_client.get("/tlog/tile/0/000.p/3").headers
+
+
+@pytest.mark.parametrize("path", ["/api/v1/projects", "/projects", "/ledger"])
+def test_brotli_is_the_same_bytes_with_its_own_tag(shared_client: TestClient, path: str) -> None:
+    plain, plain_body = _raw(shared_client, "GET", path)
+    br, br_body = _raw(shared_client, "GET", path, **{"accept-encoding": "gzip, br"})
+    assert br.headers["content-encoding"] == "br"
+    assert brotli.decompress(br_body) == plain_body
+    assert int(br.headers["content-length"]) == len(br_body) < len(plain_body)
+    assert br.headers["etag"] == plain.headers["etag"][:-1] + '-br"'
+    assert (
+        shared_client.get(path, headers={"accept-encoding": "br", "if-none-match": br.headers["etag"]}).status_code
+        == 304
+    )
+    no_br, _ = _raw(shared_client, "GET", path, **{"accept-encoding": "gzip, br;q=0"})
+    assert no_br.headers["content-encoding"] == "gzip"
+
+
+def test_pages_and_checkpoints_say_how_long_a_shared_cache_may_keep_them(shared_client: TestClient) -> None:
+    assert shared_client.get("/").headers["cache-control"] == "public, max-age=0, s-maxage=5"
+    assert shared_client.get("/ledger/0").headers["cache-control"] == "public, max-age=0, s-maxage=600"
+    assert shared_client.get("/tlog/checkpoint").headers["cache-control"] == "max-age=0, s-maxage=1, public"
+    assert "immutable" in shared_client.get("/tlog/tile/0/000.p/3").headers["cache-control"]

@@ -255,7 +255,7 @@ def test_the_active_log_by_index_answers_like_the_log(chain: Chain, client: Test
     size = store.head().size
     prefix = f"/api/v1/log/shards/{index}"
     assert client.get(prefix + "/checkpoint").text == client.get("/api/v1/log/checkpoint").text
-    assert client.get(prefix + "/checkpoint").headers["cache-control"] == "no-cache"
+    assert client.get(prefix + "/checkpoint").headers["cache-control"] == "max-age=0, s-maxage=1, public"
     assert client.get(prefix + "/vkey").text == client.get("/api/v1/log/vkey").text
     for path, params in (
         ("/entries", {"start": 0}),

@@ -145,7 +145,7 @@ def test_each_log_of_the_chain_names_its_tiles(tiled: tuple[World, TestClient]) 
     assert client.get(prefix + "checkpoint").text == client.get("/tlog/checkpoint").text
     assert client.get(prefix + "tile/1/000.p/1").content == client.get("/tlog/tile/1/000.p/1").content
     assert client.get("/tlog/shards/1/checkpoint").status_code == 404
-    assert client.get("/tlog/checkpoint").headers["cache-control"] == "no-cache"
+    assert client.get("/tlog/checkpoint").headers["cache-control"] == "max-age=0, s-maxage=1, public"
 
 
 def test_checkpoint_root_matches_level_one_tile(tiled: tuple[World, TestClient]) -> None:

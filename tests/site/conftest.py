@@ -39,8 +39,11 @@ def make_app(world: SiteWorld) -> Litestar:
 
         return provide
 
+    from api.controllers.tiles import TilesController
+
     return Litestar(
-        route_handlers=public_site.routes(),
+        # the site as mounted in the API, with the log's tiles its entry pages read proofs from
+        route_handlers=[*public_site.routes(), TilesController],
         dependencies={
             "ledger": Provide(constant(ledger), sync_to_thread=False),
             "api_settings": Provide(constant(api_settings), sync_to_thread=False),

@@ -27,7 +27,7 @@ from ledger.store.export import log_vkey, shard_vkey
 from tests.domain import helpers as H
 from tests.site.conftest import make_app
 from tests.site.shard_world import NEXT_ORIGIN, WITNESS_NAME, ShardedWorld, build_sharded_world
-from tests.site.test_pages import check_self_contained_and_small, proof_data, text_of
+from tests.site.test_pages import check_self_contained_and_small, from_tiles, proof_data, text_of
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -109,6 +109,8 @@ def test_an_entry_of_the_new_log_proves_in_that_log(client, sharded):
     active = store.shards()[-1]
     position = sharded.position("new2")
     d = proof_data(client.get(f"/ledger/{position}").text)
+    assert d["tiles"] == f"/tlog/shards/{active.index}/"
+    d = from_tiles(client, d)
     # the chain position is not the index: the new log counts from 0
     assert d["index"] == position - active.base == position - sharded.sealed_size < position
     assert d["log"] == NEXT_ORIGIN and d["sealed"] is False and d["size"] == active.size
@@ -142,7 +144,7 @@ def test_the_seal_and_the_continuing_genesis_link_the_logs(client, sharded):
     # its previous-entry hash starts a new chain: no link to the seal there
     prev = re.search(r"Previous entry's hash</dt><dd>(.*?)</dd>", en, flags=re.S)
     assert prev and "href=" not in prev.group(1) and "0" * 64 in prev.group(1)
-    d = proof_data(en)
+    d = from_tiles(client, proof_data(en))
     assert d["index"] == 0 and d["log"] == NEXT_ORIGIN
     check_proof(d, store.leaf(genesis), log_vkey(store))
     assert "新账本开启" in text_of(client.get(f"/ledger/{genesis}?lang=zh-CN").text)
