@@ -158,7 +158,10 @@ def cmd_token(args: argparse.Namespace) -> int:
 
     engine = open_ledger(_settings(args)).engine
     if args.token_action == "create":
-        print(create_token(engine, args.name, args.scope))
+        from datetime import timedelta
+
+        expires = timedelta(days=args.days) if args.days else None
+        print(create_token(engine, args.name, args.scope, expires_in=expires))
     elif args.token_action == "list":
         _print_json(
             [
@@ -168,6 +171,7 @@ def cmd_token(args: argparse.Namespace) -> int:
                     "scopes": list(t.scopes),
                     "created_at": t.created_at,
                     "revoked_at": t.revoked_at,
+                    "expires_at": t.expires_at,
                 }
                 for t in list_tokens(engine)
             ]
@@ -319,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     t = actions.add_parser("create", help="make a token; it is printed once and stored hashed")
     t.add_argument("--name", required=True, help="who holds it (a bureau, an auditor)")
     t.add_argument("--scope", action="append", required=True, help="a scope, e.g. regulator (repeatable)")
+    t.add_argument("--days", type=ascii_int, default=0, help="the token expires after this many days (default: never)")
     actions.add_parser("list", help="tokens with their ids, holders, scopes and state (never the secret)")
     t = actions.add_parser("revoke", help="revoke a token by its id or the token itself")
     t.add_argument("token")

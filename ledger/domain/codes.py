@@ -555,6 +555,63 @@ DATE_TOO_LATE = define(
     "{field} 的日期 {date} 晚于 {latest}（今天，已留出一天的时钟与时区误差），请在事项发生后再记录。",
 )
 
+# --- auth ---
+
+ACCOUNT_INVALID = define(
+    "account_invalid",
+    "invalid",
+    "The account details are not valid: {detail}; nothing was saved.",
+    "账户信息无效：{detail_zh}，未保存任何内容。",
+)
+ACCOUNT_EXISTS = define(
+    "account_exists",
+    "conflict",
+    "There is already an account or open invitation for {login}.",
+    "{login} 已有账户或未接受的邀请。",
+)
+ACCOUNT_UNKNOWN = define(
+    "account_unknown",
+    "not_found",
+    "There is no workbench account {account}.",
+    "不存在工作台账户 {account}。",
+)
+ACCOUNT_FORBIDDEN = define(
+    "account_forbidden",
+    "forbidden",
+    "Your account may not do this: {detail}; nothing was changed.",
+    "您的账户无权执行此操作：{detail_zh}，未做任何更改。",
+)
+INVITATION_INVALID = define(
+    "invitation_invalid",
+    "not_found",
+    "This invitation is unknown, already used or expired; ask for a new one.",
+    "该邀请不存在、已被使用或已过期，请重新申请邀请。",
+)
+SIGN_IN_FAILED = define(
+    "sign_in_failed",
+    "forbidden",
+    "The account name or password is wrong.",
+    "账户名或密码错误。",
+)
+ACCOUNT_LOCKED = define(
+    "account_locked",
+    "refused",
+    "Too many failed sign-ins: the account is locked until {until}.",
+    "登录失败次数过多，账户已锁定至 {until}。",
+)
+CSRF_FAILED = define(
+    "csrf_failed",
+    "forbidden",
+    "The form is out of date or did not come from this site; reload the page and try again. Nothing was changed.",
+    "表单已过期或并非来自本站，请刷新页面后重试，未做任何更改。",
+)
+PASSKEY_FAILED = define(
+    "passkey_failed",
+    "forbidden",
+    "The passkey could not be checked: {detail}.",
+    "通行密钥校验未通过：{detail_zh}。",
+)
+
 ALL_CODES: tuple[str, ...] = tuple(
     value for name, value in sorted(globals().items()) if name.isupper() and isinstance(value, str)
 )
