@@ -605,6 +605,12 @@ CSRF_FAILED = define(
     "The form is out of date or did not come from this site; reload the page and try again. Nothing was changed.",
     "表单已过期或并非来自本站，请刷新页面后重试，未做任何更改。",
 )
+INIT_INCOMPLETE = define(
+    "init_incomplete",
+    "invalid",
+    "`init` needs more to create the trust root: {detail}; no genesis entry was written.",
+    "init 缺少创建信任根所需的信息：{detail_zh}，未写入创世条目。",
+)
 PASSKEY_FAILED = define(
     "passkey_failed",
     "forbidden",
