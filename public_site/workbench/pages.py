@@ -127,7 +127,7 @@ class WorkbenchPages(Controller):
         keys = A.browser_keys(ledger.engine, account_id=me.id)
         status = _log_keys(ledger, [k.key_id for k in keys])
         return render(
-            request, "workbench/home.html", title="工作台 Workbench", me=me, keys=keys, status=status, cache="no-store"
+            request, "workbench/home.html", title="工作台 Workbench", me=me, keys=keys, key_states=status, cache="no-store"
         )
 
     @get("/sign-in", name="workbench:sign-in", sync_to_thread=False)
@@ -291,7 +291,7 @@ class WorkbenchPages(Controller):
             title="我的签名密钥 My signing keys",
             me=me,
             keys=keys,
-            status=_log_keys(ledger, [k.key_id for k in keys]),
+            key_states=_log_keys(ledger, [k.key_id for k in keys]),
             cache="no-store",
         )
 
