@@ -510,13 +510,14 @@ def start_session(
 
 
 def add_factor(engine: Engine, token: str, factor: str, *, client: str = "unknown", at: datetime | None = None) -> None:
-    """Record a second factor (a passkey) on the session ``token``."""
+    """Record a second factor (a passkey) on the session ``token``: a session pending it (the
+    password given, the account holding a passkey) becomes a signed-in one."""
     stamp = _stamp(at)
     with engine.begin() as conn:
         row = conn.execute(select(SESSIONS).where(SESSIONS.c.token_hash == _hash(token))).mappings().first()
         if row is None:
             return
-        factors = " ".join(sorted(set(row["factors"].split()) | {factor}))
+        factors = " ".join(sorted((set(row["factors"].split()) - {"pending"}) | {factor}))  # the second factor is in
         conn.execute(update(SESSIONS).where(SESSIONS.c.token_hash == row["token_hash"]).values(factors=factors))
         audit(
             conn, "sign_in_factor", f"{factor} added", account_id=row["account_id"], actor_id=row["account_id"], client=client, at=stamp

@@ -69,7 +69,9 @@ def _sign_in_limit(request: Request) -> None:
 
 def _safe_next(target: Any) -> str:
     text = target if isinstance(target, str) else ""
-    if text.startswith("/workbench") and not text.startswith("//") and "\\" not in text and len(text) < 500:
+    if text == "/workbench":
+        return "/workbench/"
+    if text.startswith("/workbench/") and not text.startswith("//") and "\\" not in text and len(text) < 500:
         return text
     return "/workbench/"
 
