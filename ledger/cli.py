@@ -169,14 +169,18 @@ def _print_next_steps(out: dict[str, Any]) -> None:
     else:
         steps.append("check the deployment: charity-ledger doctor / 检查部署")
         if "invitation" not in out:
-            steps.append("invite the registrar to the workbench: charity-ledger init --registrar-login NAME / 邀请登记管理机关登录工作台")
+            steps.append(
+                "invite the registrar to the workbench: charity-ledger init --registrar-login NAME / 邀请登记管理机关登录工作台"
+            )
         else:
             steps.append(f"open the invitation link on the site: {out['invitation']['link']} / 打开邀请链接设置密码")
         steps.append(
             "register the first organisation: in the workbench, or charity-ledger submit --key keys/registrar.key "
             "org.registered --data '{…}' / 登记第一家机构"
         )
-        steps.append("grant its admin's key (people page, or key.granted) and invite its admin / 授权机构管理员密钥并邀请其登录")
+        steps.append(
+            "grant its admin's key (people page, or key.granted) and invite its admin / 授权机构管理员密钥并邀请其登录"
+        )
         steps.append("serve: charity-ledger serve; see docs/operations.md / 启动服务，详见 docs/operations.md")
     print("next steps / 下一步:", file=sys.stderr)
     for n, step in enumerate(steps, 1):

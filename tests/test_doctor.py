@@ -102,7 +102,9 @@ def test_own_origin_gives_no_warning(
     assert main(["--home", str(home), "init", "--origin", "registry.charity-a.org.cn/log"]) == 0
     capsys.readouterr()
     code, checks = _doctor(capsys, home)
-    assert code == 1 and "no registry.genesis" in checks["genesis and system key"]["detail"]  # init without the registrar
+    assert (
+        code == 1 and "no registry.genesis" in checks["genesis and system key"]["detail"]
+    )  # init without the registrar
     args = ["--registrar-org", "11440300MB2C92051K", "--registrar-name-zh", "深圳市民政局"]
     args += ["--jurisdiction", "CN-GD-Shenzhen", "--registrar-holder", "登记管理处", "--unencrypted-keys"]
     assert main(["--home", str(home), "init", *args]) == 0

@@ -294,9 +294,7 @@ def accept_invitation(
     stamp = _stamp(at)
     hashed = _HASHER.hash(password)
     with engine.begin() as conn:
-        row = (
-            conn.execute(select(INVITATIONS).where(INVITATIONS.c.token_hash == _hash(token or ""))).mappings().first()
-        )
+        row = conn.execute(select(INVITATIONS).where(INVITATIONS.c.token_hash == _hash(token or ""))).mappings().first()
         if row is None or row["accepted_at"] is not None or row["expires_at"] <= stamp:
             raise LedgerError(C.INVITATION_INVALID)
         if conn.execute(select(ACCOUNTS.c.id).where(ACCOUNTS.c.login == row["login"])).first() is not None:
@@ -308,7 +306,7 @@ def accept_invitation(
         )
         if used.rowcount != 1:
             raise LedgerError(C.INVITATION_INVALID)
-        account_id = conn.execute(
+        inserted = conn.execute(
             insert(ACCOUNTS).values(
                 login=row["login"],
                 display_name=row["display_name"],
@@ -320,7 +318,10 @@ def accept_invitation(
                 failed_sign_ins=0,
                 locked_until=None,
             )
-        ).inserted_primary_key[0]
+        ).inserted_primary_key
+        if inserted is None:
+            raise LedgerError(C.INVITATION_INVALID)
+        account_id = int(inserted[0])
         audit(
             conn,
             "account_created",
@@ -422,9 +423,7 @@ def check_password_sign_in(
         raise LedgerError(C.SIGN_IN_FAILED)
     if row["locked_until"] is not None and row["locked_until"] > stamp:
         with engine.begin() as conn:
-            audit(
-                conn, "sign_in_locked", row["login"], account_id=row["id"], actor_id=None, client=client, at=stamp
-            )
+            audit(conn, "sign_in_locked", row["login"], account_id=row["id"], actor_id=None, client=client, at=stamp)
         raise LedgerError(C.ACCOUNT_LOCKED, until=row["locked_until"])
     ok = _verify(row["password_hash"], password)
     with engine.begin() as conn:
@@ -505,7 +504,15 @@ def start_session(
                 factors=used,
             )
         )
-        audit(conn, "sign_in", f"{account.login} with {used}", account_id=account.id, actor_id=account.id, client=client, at=stamp)
+        audit(
+            conn,
+            "sign_in",
+            f"{account.login} with {used}",
+            account_id=account.id,
+            actor_id=account.id,
+            client=client,
+            at=stamp,
+        )
     return token, csrf
 
 
@@ -520,7 +527,13 @@ def add_factor(engine: Engine, token: str, factor: str, *, client: str = "unknow
         factors = " ".join(sorted((set(row["factors"].split()) - {"pending"}) | {factor}))  # the second factor is in
         conn.execute(update(SESSIONS).where(SESSIONS.c.token_hash == row["token_hash"]).values(factors=factors))
         audit(
-            conn, "sign_in_factor", f"{factor} added", account_id=row["account_id"], actor_id=row["account_id"], client=client, at=stamp
+            conn,
+            "sign_in_factor",
+            f"{factor} added",
+            account_id=row["account_id"],
+            actor_id=row["account_id"],
+            client=client,
+            at=stamp,
         )
 
 
@@ -552,14 +565,22 @@ def end_session(engine: Engine, token: str | None, *, client: str = "unknown", a
         if row is None:
             return
         conn.execute(delete(SESSIONS).where(SESSIONS.c.token_hash == row["token_hash"]))
-        audit(conn, "sign_out", "", account_id=row["account_id"], actor_id=row["account_id"], client=client, at=_stamp(at))
+        audit(
+            conn, "sign_out", "", account_id=row["account_id"], actor_id=row["account_id"], client=client, at=_stamp(at)
+        )
 
 
 # --- browser keys ----------------------------------------------------------------------------
 
 
 def add_browser_key(
-    engine: Engine, account: AccountRecord, public_key: str, label: str, *, client: str = "unknown", at: datetime | None = None
+    engine: Engine,
+    account: AccountRecord,
+    public_key: str,
+    label: str,
+    *,
+    client: str = "unknown",
+    at: datetime | None = None,
 ) -> BrowserKey:
     """Attach a public key made in the person's browser to the account (audited). It signs
     nothing until the organisation's admin grants it in the log."""
@@ -609,7 +630,10 @@ def audit_log(engine: Engine, *, organisation: str | None = None, limit: int = 2
         query = query.where(AUDIT.c.account_id.in_(members) | AUDIT.c.actor_id.in_(members))
     with engine.connect() as conn:
         rows = conn.execute(query).mappings().all()
-    return [AuditRecord(r["id"], r["at"], r["account_id"], r["actor_id"], r["action"], r["detail"], r["client"]) for r in rows]
+    return [
+        AuditRecord(r["id"], r["at"], r["account_id"], r["actor_id"], r["action"], r["detail"], r["client"])
+        for r in rows
+    ]
 
 
 # --- passkeys --------------------------------------------------------------------------------
@@ -670,4 +694,3 @@ def passkey_used(engine: Engine, credential_id: str, sign_count: int) -> None:
 def account_count(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(ACCOUNTS)).scalar_one())
-

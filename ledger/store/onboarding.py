@@ -129,5 +129,7 @@ def check_trust_root(ledger: Ledger) -> str:
     except LedgerError as exc:
         raise RuntimeError(f"{system_path}: {exc.message_en}") from exc
     if pair.id not in summary["system_key_ids"]:
-        raise RuntimeError(f"{system_path} holds key {pair.id[:16]}…, which the log does not grant as a live system key")
+        raise RuntimeError(
+            f"{system_path} holds key {pair.id[:16]}…, which the log does not grant as a live system key"
+        )
     return f"genesis by registrar {summary['registrar_key_id'][:16]}… ({summary['registrar_org']}); system key {pair.id[:16]}… granted"

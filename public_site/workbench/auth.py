@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 import anyio
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.exceptions import PermissionDeniedException
-from litestar.utils.scope.state import ScopeState
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.utils.scope.state import ScopeState
 
 from ledger.store import accounts as A
 from public_site.workbench.session import SCOPE_KEY, Account

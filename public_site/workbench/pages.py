@@ -76,7 +76,9 @@ def _safe_next(target: Any) -> str:
     return "/workbench/"
 
 
-def _signed_in(request: Request, ledger: Ledger, account: A.AccountRecord, factors: set[str], target: str) -> Response[Any]:
+def _signed_in(
+    request: Request, ledger: Ledger, account: A.AccountRecord, factors: set[str], target: str
+) -> Response[Any]:
     token, _ = A.start_session(ledger.engine, account, factors, client=client_of(request.scope))
     response: Response[Any] = Redirect(path=target, status_code=303)
     response.set_cookie(session_cookie(request.scope, token, max_age=int(A.SESSION_FOR.total_seconds())))
@@ -129,7 +131,13 @@ class WorkbenchPages(Controller):
         keys = A.browser_keys(ledger.engine, account_id=me.id)
         status = _log_keys(ledger, [k.key_id for k in keys])
         return render(
-            request, "workbench/home.html", title="工作台 Workbench", me=me, keys=keys, key_states=status, cache="no-store"
+            request,
+            "workbench/home.html",
+            title="工作台 Workbench",
+            me=me,
+            keys=keys,
+            key_states=status,
+            cache="no-store",
         )
 
     @get("/sign-in", name="workbench:sign-in", sync_to_thread=False)
@@ -151,7 +159,10 @@ class WorkbenchPages(Controller):
         target = _safe_next(data.get("next"))
         try:
             account = A.check_password_sign_in(
-                ledger.engine, str(data.get("login", "")), str(data.get("password", "")), client=client_of(request.scope)
+                ledger.engine,
+                str(data.get("login", "")),
+                str(data.get("password", "")),
+                client=client_of(request.scope),
             )
         except LedgerError as exc:
             if exc.code not in (C.SIGN_IN_FAILED, C.ACCOUNT_LOCKED):
@@ -185,7 +196,9 @@ class WorkbenchPages(Controller):
 
     @get("/invitation", name="workbench:invitation", sync_to_thread=False)
     def invitation_page(self, request: Request) -> Template:
-        return render(request, "workbench/invitation.html", title="接受邀请 Accept an invitation", error=None, cache="no-store")
+        return render(
+            request, "workbench/invitation.html", title="接受邀请 Accept an invitation", error=None, cache="no-store"
+        )
 
     @post("/invitation", name="workbench:invitation-post", sync_to_thread=True)
     def accept(self, request: Request, ledger: NamedDependency[Ledger], data: Form) -> Response[Any]:
@@ -298,10 +311,16 @@ class WorkbenchPages(Controller):
         )
 
     @post("/keys", guards=[require_roles()], sync_to_thread=True)
-    def add_key(self, request: Request, ledger: NamedDependency[Ledger], data: JSONBody[dict[str, Any]]) -> Response[Any]:
+    def add_key(
+        self, request: Request, ledger: NamedDependency[Ledger], data: JSONBody[dict[str, Any]]
+    ) -> Response[Any]:
         me = _record(ledger, _me(request))
         key = A.add_browser_key(
-            ledger.engine, me, data.get("public_key"), data.get("label", ""), client=client_of(request.scope)  # type: ignore[arg-type]
+            ledger.engine,
+            me,
+            data.get("public_key"),
+            data.get("label", ""),
+            client=client_of(request.scope),  # type: ignore[arg-type]
         )
         return Response({"key_id": key.key_id, "public_key": key.public_key, "label": key.label}, status_code=201)
 
@@ -349,7 +368,8 @@ class WorkbenchPages(Controller):
         A.record_audit(
             ledger.engine,
             "key_" + ("revoked" if state == "revoked" else "granted" if state == "granted" else "enrol_failed"),
-            f"{key.key_id} of {owner.login}: {state}" + (f" as {log['role']} at seq {log['granted_seq']}" if log else ""),
+            f"{key.key_id} of {owner.login}: {state}"
+            + (f" as {log['role']} at seq {log['granted_seq']}" if log else ""),
             account_id=owner.id,
             actor_id=me.id,
             client=client_of(request.scope),
@@ -364,7 +384,9 @@ class WorkbenchPages(Controller):
         return Response(P.registration_options(request, ledger, me), media_type="application/json")
 
     @post("/passkeys/register", guards=[require_roles()], sync_to_thread=True)
-    def passkey_register(self, request: Request, ledger: NamedDependency[Ledger], data: JSONBody[dict[str, Any]]) -> Response[Any]:
+    def passkey_register(
+        self, request: Request, ledger: NamedDependency[Ledger], data: JSONBody[dict[str, Any]]
+    ) -> Response[Any]:
         me = _record(ledger, _me(request))
         P.register(request, ledger, me, data)
         return Response({"ok": True}, status_code=201)
@@ -379,14 +401,19 @@ class WorkbenchPages(Controller):
         )
 
     @post("/passkeys/sign-in", sync_to_thread=True)
-    def passkey_sign_in(self, request: Request, ledger: NamedDependency[Ledger], data: JSONBody[dict[str, Any]]) -> Response[Any]:
+    def passkey_sign_in(
+        self, request: Request, ledger: NamedDependency[Ledger], data: JSONBody[dict[str, Any]]
+    ) -> Response[Any]:
         _sign_in_limit(request)
         account = P.authenticate(request, ledger, data)
         pending = request.scope.get(SCOPE_PENDING)  # type: ignore[misc]
         target = _safe_next(data.get("next"))
         if pending is not None and pending.account.id == account.id:
             A.add_factor(
-                ledger.engine, request.cookies.get(session_cookie_name(request.scope)) or "", "passkey", client=client_of(request.scope)
+                ledger.engine,
+                request.cookies.get(session_cookie_name(request.scope)) or "",
+                "passkey",
+                client=client_of(request.scope),
             )
             return Response({"next": target})
         response = _signed_in(request, ledger, account, {"passkey"}, target)
@@ -454,7 +481,12 @@ class WorkbenchPages(Controller):
 
         info = revoke_token(ledger.engine, token_id[:20])
         A.record_audit(
-            ledger.engine, "token_revoked", info.id, account_id=None, actor_id=_me(request).id, client=client_of(request.scope)
+            ledger.engine,
+            "token_revoked",
+            info.id,
+            account_id=None,
+            actor_id=_me(request).id,
+            client=client_of(request.scope),
         )
         return Redirect(path="/workbench/tokens", status_code=303)
 

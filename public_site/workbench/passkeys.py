@@ -64,7 +64,9 @@ def _remember(request: Request, challenge: bytes, account_id: int | None) -> str
 def _take(request: Request, handle: Any) -> tuple[bytes, int | None]:
     found = _challenges(request).pop(handle, None) if isinstance(handle, str) else None
     if found is None:
-        raise LedgerError(C.PASSKEY_FAILED, detail="the challenge is unknown or expired", detail_zh="挑战值未知或已过期")
+        raise LedgerError(
+            C.PASSKEY_FAILED, detail="the challenge is unknown or expired", detail_zh="挑战值未知或已过期"
+        )
     return found[0], found[2]
 
 
@@ -94,7 +96,9 @@ def registration_options(request: Request, ledger: Ledger, account: A.AccountRec
 def register(request: Request, ledger: Ledger, account: A.AccountRecord, data: dict[str, Any]) -> None:
     challenge, owner = _take(request, data.get("handle"))
     if owner != account.id:
-        raise LedgerError(C.PASSKEY_FAILED, detail="the challenge was for another account", detail_zh="挑战值属于其他账户")
+        raise LedgerError(
+            C.PASSKEY_FAILED, detail="the challenge was for another account", detail_zh="挑战值属于其他账户"
+        )
     rp_id, origin = _rp(request)
     try:
         verified = verify_registration_response(
@@ -139,7 +143,12 @@ def authenticate(request: Request, ledger: Ledger, data: dict[str, Any]) -> A.Ac
     passkey = A.passkey_by_credential(ledger.engine, raw_id) if isinstance(raw_id, str) else None
     if passkey is None or (expected_account is not None and passkey.account_id != expected_account):
         A.record_audit(
-            ledger.engine, "sign_in_failed", "unknown passkey", account_id=expected_account, actor_id=None, client=client_of(request.scope)
+            ledger.engine,
+            "sign_in_failed",
+            "unknown passkey",
+            account_id=expected_account,
+            actor_id=None,
+            client=client_of(request.scope),
         )
         raise LedgerError(C.PASSKEY_FAILED, detail="this passkey is not registered", detail_zh="该通行密钥未登记")
     rp_id, origin = _rp(request)

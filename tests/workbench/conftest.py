@@ -17,7 +17,7 @@ from ledger.domain.uscc import make_uscc
 from ledger.keys import KeyPair
 from ledger.store import accounts as A
 from ledger.store.runtime import Ledger
-from tests.support.ledger_factory import REGISTRAR_ORG, LedgerFactory
+from tests.support.ledger_factory import LedgerFactory
 
 CHARITY = make_uscc("53440300MJL00101A")
 PASSWORD = "correct horse battery staple"

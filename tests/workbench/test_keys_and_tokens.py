@@ -21,7 +21,9 @@ def _json_post(client: TestClient, url: str, page_html: str, body: dict) -> obje
     return client.post(url, json=body, headers={"X-CSRF-Token": csrf_of(page_html)})
 
 
-def test_a_person_registers_a_public_key_and_only_their_admin_may_enrol_it(registry: Registry, client: TestClient) -> None:
+def test_a_person_registers_a_public_key_and_only_their_admin_may_enrol_it(
+    registry: Registry, client: TestClient
+) -> None:
     engine = registry.ledger.engine
     A.accept_invitation(engine, registry.invite("admin", ["org_admin"]), PASSWORD)
     A.accept_invitation(engine, registry.invite("fund", ["fundraiser"], name="李四"), PASSWORD)
@@ -86,7 +88,9 @@ def test_an_expired_token_is_refused_by_the_api(registry: Registry, client: Test
 
 def test_the_registrar_manages_tokens_in_the_workbench(registry: Registry, client: TestClient) -> None:
     engine = registry.ledger.engine
-    A.accept_invitation(engine, registry.invite("registrar", ["registrar"], organisation="11440300MB2C92051K"), PASSWORD)
+    A.accept_invitation(
+        engine, registry.invite("registrar", ["registrar"], organisation="11440300MB2C92051K"), PASSWORD
+    )
     A.accept_invitation(engine, registry.invite("admin", ["org_admin"]), PASSWORD)
     admin = TestClient(client.app, base_url="http://127.0.0.1:8000")
     sign_in(admin, "admin")

@@ -47,7 +47,9 @@ def test_init_creates_the_trust_root_and_keys(
     registrar = read_key_file(registrar_file, b"a long passphrase")
     system = read_key_file(system_file, b"a long passphrase")
 
-    ledger = open_ledger(from_env({"CHARITY_LEDGER_HOME": str(home), "CHARITY_LEDGER_KEY_PASSPHRASE": "a long passphrase"}))
+    ledger = open_ledger(
+        from_env({"CHARITY_LEDGER_HOME": str(home), "CHARITY_LEDGER_KEY_PASSPHRASE": "a long passphrase"})
+    )
     bodies = [json.loads(leaf)["body"] for leaf in ledger.log.leaves(0, 2)]
     assert [b["type"] for b in bodies] == ["registry.genesis", "key.granted"]
     assert bodies[0]["data"]["public_key"] == registrar.public_b64 and bodies[0]["log"] == ORIGIN

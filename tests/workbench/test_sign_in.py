@@ -61,7 +61,9 @@ def test_a_short_password_or_expired_invitation_opens_nothing(registry: Registry
 def test_an_org_admin_invites_only_into_their_own_organisation(registry: Registry) -> None:
     engine = registry.ledger.engine
     admin = A.accept_invitation(engine, registry.invite("admin", ["org_admin"]), PASSWORD)
-    token = A.invite(engine, login="staff1", display_name="员工", organisation=CHARITY, roles=["fundraiser"], actor=admin)
+    token = A.invite(
+        engine, login="staff1", display_name="员工", organisation=CHARITY, roles=["fundraiser"], actor=admin
+    )
     assert A.invitation(engine, token) is not None
     other = "11440300MB2C92051K"
     for org, roles in ((other, ["fundraiser"]), (CHARITY, ["registrar"]), (CHARITY, ["regulator"])):
@@ -98,7 +100,9 @@ def test_wrong_passwords_lock_the_account_and_every_attempt_is_audited(registry:
         data={"login": "zhao.liu", "password": PASSWORD, "_csrf_token": csrf_of(page.text)},
         follow_redirects=False,
     )
-    assert locked.status_code == 429 and "锁定" in locked.text and "wb_session" not in locked.headers.get("set-cookie", "")
+    assert (
+        locked.status_code == 429 and "锁定" in locked.text and "wb_session" not in locked.headers.get("set-cookie", "")
+    )
     actions = [a for a, _ in _audit(registry)]
     assert actions.count("sign_in_failed") == A.MAX_FAILED and "locked" in actions and actions[-1] == "sign_in_locked"
     # after the lock-out time it works again, and the count starts afresh
