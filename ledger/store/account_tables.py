@@ -84,3 +84,13 @@ class WorkbenchAudit(SQLModel, table=True):
     action: str = Field(sa_column=Column(String(40), nullable=False))  # sign_in, sign_in_failed, role_changed, ...
     detail: str = Field(sa_column=Column(String(500), nullable=False))
     client: str = Field(sa_column=Column(String(64), nullable=False))  # address, or "cli"
+
+
+class WorkbenchChallenge(SQLModel, table=True):
+    """A WebAuthn challenge handed out and not yet answered (used once, five minutes)."""
+
+    __tablename__ = "wb_challenge"
+    handle: str = Field(sa_column=Column(String(64), primary_key=True))  # hex SHA-256 of the handle given out
+    challenge: str = Field(sa_column=Column(String(100), nullable=False))  # base64url
+    account_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    expires_at: str = Field(sa_column=Column(String(24), nullable=False))

@@ -33,6 +33,7 @@ from ledger.keys import b64, check_public_key, key_id, unb64
 from ledger.store.account_tables import (
     WorkbenchAccount,
     WorkbenchAudit,
+    WorkbenchChallenge,
     WorkbenchInvitation,
     WorkbenchKey,
     WorkbenchPasskey,
@@ -46,6 +47,8 @@ SESSIONS = table_of(WorkbenchSession)
 PASSKEYS = table_of(WorkbenchPasskey)
 KEYS = table_of(WorkbenchKey)
 AUDIT = table_of(WorkbenchAudit)
+CHALLENGES = table_of(WorkbenchChallenge)
+CHALLENGE_FOR = timedelta(minutes=5)
 
 ROLES = frozenset({"registrar", "org_admin", "fundraiser", "implementer", "overseer", "regulator", "staff"})
 # the roles an organisation's admin may give inside the organisation; the rest only the registrar
@@ -84,6 +87,7 @@ class SessionInfo:
     csrf: str
     factors: frozenset[str]
     expires_at: str
+    key_ids: tuple[str, ...] = ()  # the browser keys registered on the account
 
 
 @dataclass(frozen=True, slots=True)
@@ -552,9 +556,14 @@ def session(engine: Engine, token: str | None, *, at: datetime | None = None) ->
             .mappings()
             .first()
         )
-    if row is None or row["expires_at"] <= stamp or row["disabled_at"] is not None:
-        return None
-    return SessionInfo(_record(row), row["csrf"], frozenset(row["factors"].split()), row["expires_at"])
+        if row is None or row["expires_at"] <= stamp or row["disabled_at"] is not None:
+            return None
+        key_ids = conn.execute(
+            select(KEYS.c.key_id).where(KEYS.c.account_id == row["account_id"]).order_by(KEYS.c.created_at)
+        ).scalars()
+        return SessionInfo(
+            _record(row), row["csrf"], frozenset(row["factors"].split()), row["expires_at"], tuple(key_ids)
+        )
 
 
 def end_session(engine: Engine, token: str | None, *, client: str = "unknown", at: datetime | None = None) -> None:
@@ -694,3 +703,38 @@ def passkey_used(engine: Engine, credential_id: str, sign_count: int) -> None:
 def account_count(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(ACCOUNTS)).scalar_one())
+
+
+def remember_challenge(engine: Engine, challenge: bytes, account_id: int | None, *, at: datetime | None = None) -> str:
+    """Keep a WebAuthn challenge for five minutes (every process sees it); returns its handle."""
+    import base64
+
+    moment = at or now()
+    handle = secrets.token_urlsafe(16)
+    with engine.begin() as conn:
+        conn.execute(delete(CHALLENGES).where(CHALLENGES.c.expires_at <= format_time(moment)))
+        conn.execute(
+            insert(CHALLENGES).values(
+                handle=_hash(handle),
+                challenge=base64.urlsafe_b64encode(challenge).decode("ascii"),
+                account_id=account_id,
+                expires_at=format_time(moment + CHALLENGE_FOR),
+            )
+        )
+    return handle
+
+
+def take_challenge(engine: Engine, handle: object, *, at: datetime | None = None) -> tuple[bytes, int | None] | None:
+    """The challenge behind ``handle`` and whom it was for, used up; None if unknown or expired."""
+    import base64
+
+    if not isinstance(handle, str) or not handle or len(handle) > 100:
+        return None
+    with engine.begin() as conn:
+        row = conn.execute(select(CHALLENGES).where(CHALLENGES.c.handle == _hash(handle))).mappings().first()
+        if row is None:
+            return None
+        gone = conn.execute(delete(CHALLENGES).where(CHALLENGES.c.handle == row["handle"]))
+    if gone.rowcount != 1 or row["expires_at"] <= _stamp(at):
+        return None
+    return base64.urlsafe_b64decode(row["challenge"]), row["account_id"]

@@ -51,6 +51,7 @@ def account_of(record: A.AccountRecord, key_ids: tuple[str, ...] = ()) -> Accoun
         display_name=record.display_name,
         organisation=record.organisation,
         roles=record.roles,
+        key_ids=key_ids,
     )
 
 
@@ -136,7 +137,7 @@ class WorkbenchAuthMiddleware:
             if "pending" in info.factors:
                 scope[SCOPE_PENDING] = info  # type: ignore[literal-required]
             else:
-                scope[SCOPE_KEY] = account_of(info.account)  # type: ignore[literal-required]
+                scope[SCOPE_KEY] = account_of(info.account, info.key_ids)  # type: ignore[literal-required]
             scope[SCOPE_SESSION] = info  # type: ignore[literal-required]
         path = scope.get("path", "")
         if not (path == PREFIX or path.startswith(PREFIX + "/")):

@@ -2,13 +2,11 @@
 the password (second factor) or alone (sole factor, the browser offering the passkeys it holds).
 
 The relying party is the site's host name; the expected origin is the request's own. Each
-challenge is 32 random bytes, kept in this process for five minutes and used once.
+challenge is random, kept in the database for five minutes (every process sees it) and used once.
 """
 
 from __future__ import annotations
 
-import secrets
-import time
 from typing import Any
 
 from litestar import Request
@@ -34,7 +32,6 @@ from ledger.store import accounts as A
 from ledger.store.runtime import Ledger
 from public_site.workbench.auth import client_of
 
-CHALLENGE_FOR = 300.0  # seconds
 RP_NAME = "慈善透明账本工作台 Charity ledger workbench"
 
 
@@ -44,30 +41,17 @@ def _rp(request: Request) -> tuple[str, str]:
     return str(url.hostname or "localhost"), f"{url.scheme}://{url.netloc}"
 
 
-def _challenges(request: Request) -> dict[str, tuple[bytes, float, int | None]]:
-    state = request.app.state
-    store = state.get("workbench_webauthn_challenges")
-    if store is None:
-        store = state["workbench_webauthn_challenges"] = {}
-    cutoff = time.monotonic()
-    for key in [k for k, v in store.items() if v[1] < cutoff]:
-        store.pop(key, None)
-    return store  # type: ignore[no-any-return]
+def _remember(request: Request, ledger: Ledger, challenge: bytes, account_id: int | None) -> str:
+    return A.remember_challenge(ledger.engine, challenge, account_id)
 
 
-def _remember(request: Request, challenge: bytes, account_id: int | None) -> str:
-    handle = secrets.token_urlsafe(16)
-    _challenges(request)[handle] = (challenge, time.monotonic() + CHALLENGE_FOR, account_id)
-    return handle
-
-
-def _take(request: Request, handle: Any) -> tuple[bytes, int | None]:
-    found = _challenges(request).pop(handle, None) if isinstance(handle, str) else None
+def _take(ledger: Ledger, handle: Any) -> tuple[bytes, int | None]:
+    found = A.take_challenge(ledger.engine, handle)
     if found is None:
         raise LedgerError(
             C.PASSKEY_FAILED, detail="the challenge is unknown or expired", detail_zh="挑战值未知或已过期"
         )
-    return found[0], found[2]
+    return found
 
 
 def _failed(exc: Exception) -> LedgerError:
@@ -89,12 +73,12 @@ def registration_options(request: Request, ledger: Ledger, account: A.AccountRec
             PublicKeyCredentialDescriptor(id=_unb64url(p.credential_id)) for p in A.passkeys(ledger.engine, account.id)
         ],
     )
-    handle = _remember(request, options.challenge, account.id)
+    handle = _remember(request, ledger, options.challenge, account.id)
     return '{"handle":"%s","options":%s}' % (handle, options_to_json(options))  # noqa: UP031 (JSON text)
 
 
 def register(request: Request, ledger: Ledger, account: A.AccountRecord, data: dict[str, Any]) -> None:
-    challenge, owner = _take(request, data.get("handle"))
+    challenge, owner = _take(ledger, data.get("handle"))
     if owner != account.id:
         raise LedgerError(
             C.PASSKEY_FAILED, detail="the challenge was for another account", detail_zh="挑战值属于其他账户"
@@ -131,13 +115,13 @@ def authentication_options(request: Request, ledger: Ledger, account: A.AccountR
     options = generate_authentication_options(
         rp_id=rp_id, allow_credentials=allow, user_verification=UserVerificationRequirement.PREFERRED
     )
-    handle = _remember(request, options.challenge, account.id if account else None)
+    handle = _remember(request, ledger, options.challenge, account.id if account else None)
     return '{"handle":"%s","options":%s}' % (handle, options_to_json(options))  # noqa: UP031 (JSON text)
 
 
 def authenticate(request: Request, ledger: Ledger, data: dict[str, Any]) -> A.AccountRecord:
     """The account whose passkey answered the challenge (its sign count moves on; audited)."""
-    challenge, expected_account = _take(request, data.get("handle"))
+    challenge, expected_account = _take(ledger, data.get("handle"))
     credential = data.get("credential")
     raw_id = credential.get("id") if isinstance(credential, dict) else None
     passkey = A.passkey_by_credential(ledger.engine, raw_id) if isinstance(raw_id, str) else None

@@ -110,6 +110,10 @@ def test_invitation_sign_in_browser_key_and_enrolment(tmp_path: Path) -> None:
                 assert row["role"] == "fundraiser" and row["granted_by"] == admin_key_id and row["revoked_seq"] is None
 
                 # the person's page says so, and the person's browser key signs what the log checks
+                signed_by_person = person.evaluate(
+                    """WorkbenchKeys.list().then(function (ks) { return ks[0].keyId; })"""
+                )
+                assert signed_by_person == row["key_id"]
                 person.goto(f"{server}/workbench/keys")
                 assert "已授权" in person.inner_text("#my-keys")
                 signed = person.evaluate(
@@ -120,8 +124,21 @@ def test_invitation_sign_in_browser_key_and_enrolment(tmp_path: Path) -> None:
                 message = b"charity-ledger/entry/v1\n" + '{"data":{"a":1,"b":"乙"},"type":"t","v":1}'.encode()
                 assert verify(unb64(public, length=32), unb64(signed["sig"], length=64), message)
                 person.watch.check()
+
+                # the device is lost: the admin revokes its key, again signing in the admin's browser
+                admin.goto(f"{server}/workbench/keys/{row['key_id']}/enrol")
+                admin.wait_for_selector("#signer-key option", state="attached")
+                admin.fill("#revoke-reason", "设备丢失")
+                admin.click("#sign-revoke")
+                admin.wait_for_selector("#enrol-app[data-done]", state="attached")
+                with engine.connect() as conn:
+                    row = conn.execute(keys.select().where(keys.c.public_key == public)).mappings().one()
+                assert row["revoked_seq"] == registry.ledger.log.head().size - 1 and row["revoke_reason"] == "设备丢失"
+                assert row["revoked_by"] == admin_key_id
+                admin.watch.check()
     audit = [r.action for r in reversed(A.audit_log(engine))]
-    assert audit.count("sign_in") == 3 and "key_granted" in audit and audit.count("key_added") == 2
+    assert audit.count("sign_in") == 3 and audit.count("key_added") == 2
+    assert "key_granted" in audit and "key_revoked" in audit
 
 
 def test_a_passkey_on_a_virtual_authenticator(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ Revises: 0009
 Create Date: 2026-12-03
 
 Adds the workbench's tables (``wb_account``, ``wb_invitation``, ``wb_session``, ``wb_passkey``,
-``wb_key``, ``wb_audit``; see ``ledger/store/account_tables.py``) and an expiry on API tokens
+``wb_key``, ``wb_audit``, ``wb_challenge``; see ``ledger/store/account_tables.py``) and an expiry on API tokens
 (``api_token.expires_at``; NULL for tokens made before, which keep not expiring).
 """
 
@@ -93,6 +93,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_wb_audit_account", "wb_audit", ["account_id"], unique=False)
+    op.create_table(
+        "wb_challenge",
+        sa.Column("handle", sa.String(length=64), nullable=False),
+        sa.Column("challenge", sa.String(length=100), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=True),
+        sa.Column("expires_at", sa.String(length=24), nullable=False),
+        sa.PrimaryKeyConstraint("handle"),
+    )
     with op.batch_alter_table("api_token", schema=None) as batch_op:
         batch_op.add_column(sa.Column("expires_at", sa.String(length=24), nullable=True))
 
@@ -108,5 +116,5 @@ def downgrade() -> None:
         ("ux_wb_account_login", "wb_account"),
     ):
         op.drop_index(index, table_name=table)
-    for table in ("wb_audit", "wb_key", "wb_passkey", "wb_session", "wb_invitation", "wb_account"):
+    for table in ("wb_challenge", "wb_audit", "wb_key", "wb_passkey", "wb_session", "wb_invitation", "wb_account"):
         op.drop_table(table)
