@@ -9,7 +9,9 @@ workbench's forms against cross-site requests.
   Litestar's own name for it) or the header ``X-CSRF-Token``; before sign-in
   (the sign-in and invitation forms) the token is the ``wb_csrf`` cookie's (double submit).
   A request whose ``Origin`` names another site is refused whatever it carries. The public
-  JSON API is not concerned: its writes are signed entries, not cookies.
+  JSON API is not concerned: its writes are signed entries, not cookies. An account already in
+  the scope when this middleware runs (tests put one there) carries no cookie, so no token is
+  asked of it.
 - Rate limit: sign-in attempts and invitation acceptances count per client address with the
   API's :class:`~api.security.RateLimiter` (the ``limits`` library, shared through the
   rate-limit store), besides the per-account lock-out.
@@ -127,6 +129,9 @@ class WorkbenchAuthMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # An account put in the scope before this middleware (by a test harness, or a future
+        # non-cookie sign-in) is not an ambient credential: no cross-site request can carry it.
+        injected = isinstance(scope.get(SCOPE_KEY), Account)  # type: ignore[misc]
         cookies = _cookies(scope)
         token = cookies.get(SECURE_SESSION_COOKIE) or cookies.get(SESSION_COOKIE)
         info = None
@@ -153,7 +158,7 @@ class WorkbenchAuthMiddleware:
         scope[SCOPE_CSRF] = expected  # type: ignore[literal-required]
         # Litestar's templates render it as {{ csrf_input|safe }} (a hidden _csrf_token field)
         ScopeState.from_scope(scope).csrf_token = expected
-        if scope.get("method") in UNSAFE:
+        if scope.get("method") in UNSAFE and not (injected and info is None):
             if _foreign_origin(scope):
                 raise PermissionDeniedException("This form came from another site. 该表单来自其他网站。")
             sent = _header(scope, CSRF_HEADER.encode())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from litestar.testing import TestClient
@@ -188,3 +189,35 @@ def test_sign_out_ends_the_session(registry: Registry, client: TestClient) -> No
     assert client.get("/workbench/", follow_redirects=False).status_code == 303
     with registry.ledger.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(A.SESSIONS)).scalar_one() == 0
+
+
+def test_an_account_put_in_the_scope_reaches_the_guards(registry: Registry) -> None:
+    """How other workbench pages are tested: an Account in scope[SCOPE_KEY] before the app runs
+    is who is signed in (no session cookie, so no CSRF token is asked of it)."""
+    from litestar import Litestar, post
+    from litestar.testing import TestClient as Client
+
+    from public_site.workbench.session import SCOPE_KEY, Account, current_account, require_roles
+    from tests.workbench.conftest import make_app
+
+    app: Litestar = make_app(registry.ledger)
+
+    @post("/workbench/echo", guards=[require_roles("fundraiser")], sync_to_thread=False)
+    def echo(request: Any) -> dict[str, Any]:
+        me = current_account(request)
+        return {"login": me.login if me else None}
+
+    app.register(echo)
+    account = Account(1, "f", "F", CHARITY, frozenset({"fundraiser"}))
+
+    def with_account(inner: Any) -> Any:
+        async def asgi(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] == "http":
+                scope[SCOPE_KEY] = account
+            await inner(scope, receive, send)
+
+        return asgi
+
+    app.asgi_handler = with_account(app.asgi_handler)
+    with Client(app, base_url="http://127.0.0.1:8000") as c:
+        assert c.post("/workbench/echo").json() == {"login": "f"}
