@@ -123,8 +123,8 @@ def _registrar_of(args: argparse.Namespace, interactive: bool) -> Any:
 
 def _key_passphrase(args: argparse.Namespace, interactive: bool) -> bytes | None:
     """Key files are encrypted by default: the passphrase from the environment, or asked for;
-    unencrypted only with --unencrypted-keys."""
-    if args.unencrypted_keys:
+    unencrypted only with --unencrypted-keys (init) or --unencrypted (keygen)."""
+    if getattr(args, "unencrypted_keys", False):
         return None
     passphrase = os.environ.get("CHARITY_LEDGER_KEY_PASSPHRASE")
     if passphrase:
@@ -137,8 +137,9 @@ def _key_passphrase(args: argparse.Namespace, interactive: bool) -> bytes | None
             return first.encode()
     raise LedgerError(
         "init_incomplete",
-        detail="key files are encrypted: set CHARITY_LEDGER_KEY_PASSPHRASE (or pass --unencrypted-keys for a test registry)",
-        detail_zh="密钥文件默认加密：请设置 CHARITY_LEDGER_KEY_PASSPHRASE（测试用账本可用 --unencrypted-keys）",
+        detail="key files are encrypted: set CHARITY_LEDGER_KEY_PASSPHRASE "
+        "(or pass --unencrypted-keys / --unencrypted for a test registry)",
+        detail_zh="密钥文件默认加密：请设置 CHARITY_LEDGER_KEY_PASSPHRASE（测试用可用 --unencrypted-keys 或 --unencrypted）",
     )
 
 
@@ -250,10 +251,13 @@ def _read_vkey(value: str) -> str:
 def cmd_keygen(args: argparse.Namespace) -> int:
     from ledger.keys import KeyPair, b64, write_key_file
 
-    passphrase = os.environ.get("CHARITY_LEDGER_KEY_PASSPHRASE")
+    # key files are encrypted by default: the passphrase from the environment, or asked for
+    passphrase = None if args.unencrypted else _key_passphrase(args, sys.stdin.isatty())
     pair = KeyPair.generate()
-    write_key_file(pair, Path(args.out), passphrase.encode() if passphrase else None)
-    _print_json({"key_id": pair.id, "public_key": b64(pair.public), "file": str(args.out)})
+    write_key_file(pair, Path(args.out), passphrase)
+    _print_json(
+        {"key_id": pair.id, "public_key": b64(pair.public), "file": str(args.out), "encrypted": passphrase is not None}
+    )
     return EXIT_OK
 
 
@@ -407,6 +411,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("keygen", cmd_keygen, "create an actor key pair in a file (mode 0600)")
     p.add_argument("--out", required=True, help="file to write the private key to")
+    p.add_argument(
+        "--unencrypted",
+        action="store_true",
+        help="no passphrase (by default the file is encrypted with CHARITY_LEDGER_KEY_PASSPHRASE, or one asked for)",
+    )
 
     p = add("serve", cmd_serve, "run the site and API")
     p.add_argument("--host", default="127.0.0.1")
