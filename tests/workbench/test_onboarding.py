@@ -100,3 +100,15 @@ def test_a_bad_registrar_code_writes_no_genesis(tmp_path: Path, capsys: pytest.C
     code, _, err = _init(capsys, home, "--origin", ORIGIN, *bad, "--unencrypted-keys")
     assert code == 1 and "error [" in err
     assert open_ledger(from_env({"CHARITY_LEDGER_HOME": str(home)})).log.head().size == 0
+
+
+def test_backup_carries_the_system_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    home, copy = tmp_path / "home", tmp_path / "restored"
+    assert _init(capsys, home, "--origin", ORIGIN, *REGISTRAR, "--unencrypted-keys")[0] == 0
+    assert main(["--home", str(home), "backup", str(tmp_path / "backup")]) == 0
+    assert main(["--home", str(copy), "restore", str(tmp_path / "backup")]) == 0
+    capsys.readouterr()
+    restored = copy / "keys" / "system.key"
+    assert stat.S_IMODE(restored.stat().st_mode) == 0o600
+    assert restored.read_bytes() == (home / "keys" / "system.key").read_bytes()
+    assert not (copy / "keys" / "registrar.key").exists()  # the registrar's key is not the operator's to keep
