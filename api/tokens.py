@@ -6,6 +6,8 @@ table ``api_token``; the token itself is shown once, when it is made. Checking a
 what the client sent and looks the hash up (a unique index): a stolen database gives no usable
 token, and the lookup leaks nothing about the secret.
 
+A token may carry an expiry (``expires_at``); past it, it is refused like a revoked one.
+
 Scopes are short lowercase words; the API checks ``regulator`` (cross-organisation views,
 donor personal data, restricted evidence files), ``receipts`` (a donor's personal receipt, asked
 for with the donor's receipt code: for the service that hands receipts to donors) and
@@ -19,7 +21,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, insert, select, update
 
@@ -47,6 +49,7 @@ TOKEN_UNKNOWN = define(
 )
 
 
+MAX_LIFETIME = timedelta(days=731)
 TOKEN_TABLE = table_of(ApiToken)  # created by the store's migrations
 
 
@@ -57,6 +60,11 @@ class TokenInfo:
     scopes: tuple[str, ...]
     created_at: str
     revoked_at: str | None
+    expires_at: str | None = None  # None: does not expire
+
+    def live(self, at: str) -> bool:
+        """Not revoked, and not expired at the RFC 3339 time ``at``."""
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > at)
 
     def has(self, scope: str) -> bool:
         return scope in self.scopes
@@ -76,11 +84,22 @@ def _check_scopes(scopes: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return out
 
 
-def create_token(engine: Engine, name: str, scopes: list[str] | tuple[str, ...], *, at: datetime | None = None) -> str:
-    """Make a token with ``scopes`` and return it (the only time it is ever visible)."""
+def create_token(
+    engine: Engine,
+    name: str,
+    scopes: list[str] | tuple[str, ...],
+    *,
+    at: datetime | None = None,
+    expires_in: timedelta | None = None,
+) -> str:
+    """Make a token with ``scopes`` and return it (the only time it is ever visible); with
+    ``expires_in`` it stops working that long after it is made."""
     if not isinstance(name, str) or not name.strip() or len(name) > 100:
         raise LedgerError(TOKEN_INVALID, detail="the name is 1 to 100 characters")
     checked = _check_scopes(scopes)
+    if expires_in is not None and not timedelta(minutes=1) <= expires_in <= MAX_LIFETIME:
+        raise LedgerError(TOKEN_INVALID, detail="a token lives from one minute to two years")
+    made = at or now()
     token_id = secrets.token_hex(6)
     secret = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode("ascii")
     token = f"clt_{token_id}_{secret}"
@@ -91,8 +110,9 @@ def create_token(engine: Engine, name: str, scopes: list[str] | tuple[str, ...],
                 name=name.strip(),
                 token_hash=_hash(token),
                 scopes=" ".join(checked),
-                created_at=format_time(at or now()),
+                created_at=format_time(made),
                 revoked_at=None,
+                expires_at=format_time(made + expires_in) if expires_in is not None else None,
             )
         )
     return token
@@ -123,17 +143,20 @@ def list_tokens(engine: Engine) -> list[TokenInfo]:
     return [_info(r) for r in rows]
 
 
-def check_token(engine: Engine, token: str) -> TokenInfo | None:
-    """The live token ``token`` is, or None (unknown, malformed or revoked)."""
+def check_token(engine: Engine, token: str, *, at: datetime | None = None) -> TokenInfo | None:
+    """The live token ``token`` is, or None (unknown, malformed, revoked or expired)."""
     if not isinstance(token, str) or not _TOKEN.fullmatch(token):
         return None
     with engine.connect() as conn:
         row = conn.execute(select(TOKEN_TABLE).where(TOKEN_TABLE.c.token_hash == _hash(token))).mappings().first()
-    if row is None or row["revoked_at"] is not None:
+    if row is None:
         return None
-    return _info(row)
+    info = _info(row)
+    return info if info.live(format_time(at or now())) else None
 
 
 def _info(row: object) -> TokenInfo:
     r = dict(row)  # type: ignore[call-overload]
-    return TokenInfo(r["id"], r["name"], tuple(r["scopes"].split()), r["created_at"], r["revoked_at"])
+    return TokenInfo(
+        r["id"], r["name"], tuple(r["scopes"].split()), r["created_at"], r["revoked_at"], r.get("expires_at")
+    )

@@ -27,6 +27,7 @@ def routes() -> list[Any]:
     from public_site.views import SitePages
     from public_site.workbench.console import Console
     from public_site.workbench.forms import WorkbenchForms
+    from public_site.workbench.pages import WorkbenchPages
 
     static = create_static_files_router(
         path="/static",
@@ -36,7 +37,7 @@ def routes() -> list[Any]:
         include_in_schema=False,
         file_system=GuardedFileSystem(),
     )
-    return [SitePages, Console, WorkbenchForms, static]
+    return [SitePages, WorkbenchPages, Console, WorkbenchForms, static]
 
 
 def on_app_init(app_config: AppConfig) -> AppConfig:
@@ -45,6 +46,9 @@ def on_app_init(app_config: AppConfig) -> AppConfig:
     if app_config.template_config is not None:
         raise RuntimeError("public_site needs the app's template_config; another package set one already")
     app_config.template_config = template_config()
+    from public_site.workbench.auth import WorkbenchAuthMiddleware
+
+    app_config.middleware = [*app_config.middleware, WorkbenchAuthMiddleware]  # who is signed in, CSRF
     handlers = app_config.exception_handlers
     app_config.exception_handlers = {kind: _site_aware(handler) for kind, handler in handlers.items()}
     return app_config

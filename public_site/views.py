@@ -221,8 +221,16 @@ def error_page(request: Request, exc: Exception) -> Response[Any]:
     """Errors of the site as an HTML page (the API answers problem JSON): the same Problem the
     API would give (:func:`api.problems.problem_of`: status, typed code, headers), its message
     in the page's language and, below it, in the other one."""
+    from litestar.exceptions import NotAuthorizedException
+
     from api.problems import problem_of
 
+    path = request.scope.get("path", "")
+    if isinstance(exc, NotAuthorizedException) and (path == "/workbench" or path.startswith("/workbench/")):
+        if request.method in ("GET", "HEAD"):  # a page of the workbench without a session: sign in first
+            from urllib.parse import quote
+
+            return Redirect(path="/workbench/sign-in?next=" + quote(path, safe="/"), status_code=303)
     problem = problem_of(request, exc)
     err = problem.error
     try:

@@ -61,15 +61,32 @@ def test_encrypted_log_key(tmp_path: Path, capsys: pytest.CaptureFixture[str], m
 
 def test_keygen_writes_a_private_file_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "actor.key"
-    code, out, _ = _run(capsys, "keygen", "--out", str(target))
+    code, out, _ = _run(capsys, "keygen", "--out", str(target), "--unencrypted")
     assert code == 0
     info = json.loads(out)
     assert len(info["key_id"]) == 64 and stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert info["encrypted"] is False
     from ledger.protocol.keys import read_key_file
 
     assert read_key_file(target).id == info["key_id"]
-    code, _, err = _run(capsys, "keygen", "--out", str(target))
+    code, _, err = _run(capsys, "keygen", "--out", str(target), "--unencrypted")
     assert code != 0 and "refusing to overwrite" in err
+
+
+def test_keygen_encrypts_by_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CHARITY_LEDGER_KEY_PASSPHRASE", raising=False)
+    target = tmp_path / "actor.key"
+    code, out, err = _run(capsys, "keygen", "--out", str(target))
+    assert code == 1 and out == "" and "CHARITY_LEDGER_KEY_PASSPHRASE" in err and not target.exists()
+    monkeypatch.setenv("CHARITY_LEDGER_KEY_PASSPHRASE", "a long passphrase")
+    code, out, _ = _run(capsys, "keygen", "--out", str(target))
+    assert code == 0 and json.loads(out)["encrypted"] is True
+    assert "ENCRYPTED PRIVATE KEY" in target.read_text()
+    from ledger.protocol.keys import read_key_file
+
+    assert read_key_file(target, b"a long passphrase").id == json.loads(out)["key_id"]
 
 
 def test_export_and_verify_exit_codes(

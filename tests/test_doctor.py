@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from ledger.cli import main
+from ledger.protocol.keys import KeyPair, write_key_file
 from ledger.store.log_tables import LogLeaf
 from tests.support.ledger_factory import LedgerFactory
 
@@ -27,16 +28,29 @@ def ledger_home(factory: LedgerFactory, monkeypatch: pytest.MonkeyPatch) -> Ledg
     monkeypatch.delenv("CHARITY_LEDGER_BROKER_URL", raising=False)
     factory.with_genesis()
     factory.append_orgs(4)
+    _grant_system_key(factory)
     from ledger.store.donors import load_privacy_key
 
     load_privacy_key(factory.settings)
     return factory
 
 
+def _grant_system_key(factory: LedgerFactory) -> KeyPair:
+    """The log operator's system key: granted by the registrar, its file in the data folder."""
+    from tests.support.ledger_factory import REGISTRAR_ORG
+
+    system = KeyPair.from_seed(b"doctor system key")
+    grant = {"public_key": system.public_b64, "role": "system", "org": REGISTRAR_ORG, "holder": "log operator"}
+    factory.ledger.log.append([factory.sign(factory.registrar, "key.granted", grant)])
+    write_key_file(system, factory.home / "keys" / "system.key")
+    return system
+
+
 def test_healthy_deployment(ledger_home: LedgerFactory, capsys: pytest.CaptureFixture[str]) -> None:
     code, checks = _doctor(capsys, ledger_home.home, "--deep")
     assert code == 0, checks
-    assert checks["log verifies"]["detail"].startswith("5 entries verify")
+    assert checks["log verifies"]["detail"].startswith("6 entries verify")
+    assert checks["genesis and system key"]["ok"]
     assert checks["projections match the log"]["ok"]
     assert checks["report fonts"]["ok"]
 
@@ -88,6 +102,14 @@ def test_own_origin_gives_no_warning(
     assert main(["--home", str(home), "init", "--origin", "registry.charity-a.org.cn/log"]) == 0
     capsys.readouterr()
     code, checks = _doctor(capsys, home)
+    assert (
+        code == 1 and "no registry.genesis" in checks["genesis and system key"]["detail"]
+    )  # init without the registrar
+    args = ["--registrar-org", "11440300MB2C92051K", "--registrar-name-zh", "深圳市民政局"]
+    args += ["--jurisdiction", "CN-GD-Shenzhen", "--registrar-holder", "登记管理处", "--unencrypted-keys"]
+    assert main(["--home", str(home), "init", *args]) == 0
+    capsys.readouterr()
+    code, checks = _doctor(capsys, home)
     assert code == 0, checks
     assert checks["log origin"] == {
         "check": "log origin",
@@ -111,3 +133,21 @@ def test_evidence_files_are_checked(ledger_home: LedgerFactory, capsys: pytest.C
     path.unlink()
     code, checks = _doctor(capsys, ledger_home.home)
     assert code == 1 and "evidence_store_unavailable" in checks["evidence files"]["detail"]
+
+
+def test_a_registry_without_a_system_key_fails(
+    factory: LedgerFactory, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHARITY_LEDGER_ORIGIN", factory.settings.origin)
+    monkeypatch.delenv("CHARITY_LEDGER_DATABASE_URL", raising=False)
+    monkeypatch.delenv("CHARITY_LEDGER_BROKER_URL", raising=False)
+    factory.with_genesis()
+    code, checks = _doctor(capsys, factory.home)
+    assert code == 1 and "no live system key" in checks["genesis and system key"]["detail"]
+    system = _grant_system_key(factory)
+    (factory.home / "keys" / "system.key").unlink()
+    code, checks = _doctor(capsys, factory.home)
+    assert code == 1 and "system.key does not exist" in checks["genesis and system key"]["detail"]
+    write_key_file(system, factory.home / "keys" / "system.key")
+    code, checks = _doctor(capsys, factory.home)
+    assert checks["genesis and system key"]["ok"], checks

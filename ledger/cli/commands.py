@@ -7,11 +7,14 @@ on standard error saying what went wrong and where. Errors print in English and 
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from api.serve import serve
 from api.tokens import create_token, list_tokens, revoke_token
@@ -25,11 +28,13 @@ from ledger.protocol.verify import read_chain_export, verify_chain
 from ledger.services import demo
 from ledger.services.oversight import quorum_report
 from ledger.services.remote import fetch_chain_for_verify
+from ledger.store import accounts
 from ledger.store.backup import backup, restore
 from ledger.store.doctor import run_checks
 from ledger.store.export import export_log, log_vkey
+from ledger.store.onboarding import Registrar, create_registry, registry_summary
 from ledger.store.rebuild import check, rebuild
-from ledger.store.runtime import Ledger, init_ledger, open_ledger, roll_over, rotate_log_key
+from ledger.store.runtime import Ledger, init_ledger, open_ledger, roll_over, rotate_log_key, stored_origin
 from ledger.store.tile_writer import write_tiles
 from public_site import cli as public_site_cli
 from reports import cli as reports_cli
@@ -43,22 +48,143 @@ EXIT_USAGE = 2
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    """Create the data folder, the schema and the log key; then (given the registrar's details,
+    as options or answers to questions) the genesis entry, the registrar's and the system's keys;
+    and print what to do next."""
 
     settings = settings_of(args)
+    interactive = sys.stdin.isatty() and not args.no_input
     if args.origin:
         settings = replace(settings, origin=args.origin, origin_explicit=True)
+    elif interactive and stored_origin(settings) is None and not settings.origin_explicit:
+        answer = _ask("the log's name (origin), e.g. registry.example-charity.org.cn/log / 账本名称", "")
+        if answer:
+            settings = replace(settings, origin=answer, origin_explicit=True)
     ledger = init_ledger(settings, allow_example_origin=args.example_origin)
     head = ledger.log.head()
-    print_json(
-        {
-            "home": str(ledger.settings.home),
-            "database": ledger.engine.url.render_as_string(hide_password=True),
-            "origin": ledger.settings.origin,
-            "log_vkey": log_vkey(ledger.log),
-            "size": head.size,
-        }
-    )
+    out: dict[str, Any] = {
+        "home": str(ledger.settings.home),
+        "database": ledger.engine.url.render_as_string(hide_password=True),
+        "origin": ledger.settings.origin,
+        "log_vkey": log_vkey(ledger.log),
+        "size": head.size,
+    }
+    registrar = _registrar_of(args, interactive) if head.size == 0 else None
+    if registrar is not None:
+        passphrase = _key_passphrase(args, interactive)
+        out["registry"] = create_registry(ledger, registrar, passphrase=passphrase)
+        out["size"] = ledger.log.head().size
+    if args.registrar_login and ledger.log.head().size > 0:
+        out["invitation"] = _first_invitation(ledger, args)
+    print_json(out)
+    _print_next_steps(out)
     return EXIT_OK
+
+
+def _ask(question: str, default: str) -> str:
+    shown = f" [{default}]" if default else ""
+    try:
+        answer = input(f"{question}{shown}: ").strip()
+    except EOFError:
+        answer = ""
+    return answer or default
+
+
+def _registrar_of(args: argparse.Namespace, interactive: bool) -> Any:
+
+    fields = {
+        "org": args.registrar_org,
+        "org_name_zh": args.registrar_name_zh,
+        "jurisdiction": args.jurisdiction,
+        "holder": args.registrar_holder,
+    }
+    if not any(fields.values()) and not interactive:
+        return None  # schema and log key only; `init` again with the registrar's details makes the genesis
+    questions = {
+        "org": "registrar's unified social credit code / 登记管理机关统一社会信用代码",
+        "org_name_zh": "registrar's name in Chinese / 登记管理机关中文名称",
+        "jurisdiction": "jurisdiction, e.g. CN-GD-Shenzhen / 管辖区域",
+        "holder": "who holds the registrar key (department) / 登记密钥持有部门",
+    }
+    for name, question in questions.items():
+        if not fields[name] and interactive:
+            fields[name] = _ask(question, "")
+    flags = {"org": "--registrar-org", "org_name_zh": "--registrar-name-zh", "jurisdiction": "--jurisdiction"}
+    flags["holder"] = "--registrar-holder"
+    missing = ", ".join(flags[n] for n, v in fields.items() if not v)
+    if missing:
+        raise LedgerError("init_incomplete", detail=f"give {missing}", detail_zh=f"请提供 {missing}")
+    return Registrar(
+        jurisdiction=fields["jurisdiction"],
+        org=fields["org"],
+        org_name_zh=fields["org_name_zh"],
+        holder=fields["holder"],
+        org_name_en=args.registrar_name_en,
+        rule_sets=tuple(args.rule_set or ["cn-charity/1"]),
+    )
+
+
+def _key_passphrase(args: argparse.Namespace, interactive: bool) -> bytes | None:
+    """Key files are encrypted by default: the passphrase from the environment, or asked for;
+    unencrypted only with --unencrypted-keys (init) or --unencrypted (keygen)."""
+    if getattr(args, "unencrypted_keys", False):
+        return None
+    passphrase = os.environ.get("CHARITY_LEDGER_KEY_PASSPHRASE")
+    if passphrase:
+        return passphrase.encode()
+    if interactive:
+        first = getpass.getpass("passphrase for the key files / 密钥文件口令: ")
+        if first and first == getpass.getpass("again / 再次输入: "):
+            return first.encode()
+    raise LedgerError(
+        "init_incomplete",
+        detail="key files are encrypted: set CHARITY_LEDGER_KEY_PASSPHRASE "
+        "(or pass --unencrypted-keys / --unencrypted for a test registry)",
+        detail_zh="密钥文件默认加密：请设置 CHARITY_LEDGER_KEY_PASSPHRASE（测试用可用 --unencrypted-keys 或 --unencrypted）",
+    )
+
+
+def _first_invitation(ledger: Any, args: argparse.Namespace) -> dict[str, str]:
+
+    org = registry_summary(ledger)["registrar_org"]
+    token = accounts.invite(
+        ledger.engine,
+        login=args.registrar_login,
+        display_name=args.registrar_holder or args.registrar_login,
+        organisation=org,
+        roles=["registrar"],
+        actor=None,
+    )
+    return {"login": args.registrar_login, "link": f"/workbench/invitation#code={token}"}
+
+
+def _print_next_steps(out: dict[str, Any]) -> None:
+    """What to do next, on standard error (standard output stays JSON)."""
+    steps: list[str] = []
+    if out["size"] == 0:
+        steps.append(
+            "create the trust root: charity-ledger init --registrar-org CODE --registrar-name-zh NAME "
+            "--jurisdiction CN-XX-City --registrar-holder DEPT / 创建信任根（创世条目）"
+        )
+    else:
+        steps.append("check the deployment: charity-ledger doctor / 检查部署")
+        if "invitation" not in out:
+            steps.append(
+                "invite the registrar to the workbench: charity-ledger init --registrar-login NAME / 邀请登记管理机关登录工作台"
+            )
+        else:
+            steps.append(f"open the invitation link on the site: {out['invitation']['link']} / 打开邀请链接设置密码")
+        steps.append(
+            "register the first organisation: in the workbench, or charity-ledger submit --key keys/registrar.key "
+            "org.registered --data '{…}' / 登记第一家机构"
+        )
+        steps.append(
+            "grant its admin's key (people page, or key.granted) and invite its admin / 授权机构管理员密钥并邀请其登录"
+        )
+        steps.append("serve: charity-ledger serve; see docs/operations.md / 启动服务，详见 docs/operations.md")
+    print("next steps / 下一步:", file=sys.stderr)
+    for n, step in enumerate(steps, 1):
+        print(f"  {n}. {step}", file=sys.stderr)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -115,10 +241,13 @@ def _read_vkey(value: str) -> str:
 
 def cmd_keygen(args: argparse.Namespace) -> int:
 
-    passphrase = os.environ.get("CHARITY_LEDGER_KEY_PASSPHRASE")
+    # key files are encrypted by default: the passphrase from the environment, or asked for
+    passphrase = None if args.unencrypted else _key_passphrase(args, sys.stdin.isatty())
     pair = KeyPair.generate()
-    write_key_file(pair, Path(args.out), passphrase.encode() if passphrase else None)
-    print_json({"key_id": pair.id, "public_key": b64(pair.public), "file": str(args.out)})
+    write_key_file(pair, Path(args.out), passphrase)
+    print_json(
+        {"key_id": pair.id, "public_key": b64(pair.public), "file": str(args.out), "encrypted": passphrase is not None}
+    )
     return EXIT_OK
 
 
@@ -145,7 +274,8 @@ def cmd_token(args: argparse.Namespace) -> int:
 
     engine = open_ledger(settings_of(args)).engine
     if args.token_action == "create":
-        print(create_token(engine, args.name, args.scope))
+        expires = timedelta(days=args.days) if args.days else None
+        print(create_token(engine, args.name, args.scope, expires_in=expires))
     elif args.token_action == "list":
         print_json(
             [
@@ -155,6 +285,7 @@ def cmd_token(args: argparse.Namespace) -> int:
                     "scopes": list(t.scopes),
                     "created_at": t.created_at,
                     "revoked_at": t.revoked_at,
+                    "expires_at": t.expires_at,
                 }
                 for t in list_tokens(engine)
             ]
@@ -228,6 +359,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow the example origin charity-ledger.example/log (demos and tests only)",
     )
+    p.add_argument("--registrar-org", help="the registrar's unified social credit code (genesis)")
+    p.add_argument("--registrar-name-zh", help="the registrar's name in Chinese (genesis)")
+    p.add_argument("--registrar-name-en", help="the registrar's name in English (optional)")
+    p.add_argument("--registrar-holder", help="the person or department holding the registrar key")
+    p.add_argument("--jurisdiction", help="e.g. CN-GD-Shenzhen (genesis)")
+    p.add_argument("--rule-set", action="append", help="a rule set in force, e.g. cn-charity/1 (repeatable)")
+    p.add_argument("--registrar-login", help="also invite this workbench account as the registrar")
+    p.add_argument("--unencrypted-keys", action="store_true", help="write the key files without a passphrase (tests)")
+    p.add_argument("--no-input", action="store_true", help="never ask questions (scripts)")
 
     p = add("export", cmd_export, "write entries.jsonl, checkpoint and log.vkey into DIR")
     p.add_argument("dir")
@@ -260,6 +400,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("keygen", cmd_keygen, "create an actor key pair in a file (mode 0600)")
     p.add_argument("--out", required=True, help="file to write the private key to")
+    p.add_argument(
+        "--unencrypted",
+        action="store_true",
+        help="no passphrase (by default the file is encrypted with CHARITY_LEDGER_KEY_PASSPHRASE, or one asked for)",
+    )
 
     p = add("serve", cmd_serve, "run the site and API")
     p.add_argument("--host", default="127.0.0.1")
@@ -312,6 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
     t = actions.add_parser("create", help="make a token; it is printed once and stored hashed")
     t.add_argument("--name", required=True, help="who holds it (a bureau, an auditor)")
     t.add_argument("--scope", action="append", required=True, help="a scope, e.g. regulator (repeatable)")
+    t.add_argument("--days", type=ascii_int, default=0, help="the token expires after this many days (default: never)")
     actions.add_parser("list", help="tokens with their ids, holders, scopes and state (never the secret)")
     t = actions.add_parser("revoke", help="revoke a token by its id or the token itself")
     t.add_argument("token")

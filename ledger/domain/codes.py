@@ -589,6 +589,68 @@ DRAFT_UNKNOWN = define(
     "There is no draft {draft} in your organisation.",
     "您的机构中没有草稿 {draft}。",
 )
+# --- auth ---
+
+ACCOUNT_INVALID = define(
+    "account_invalid",
+    "invalid",
+    "The account details are not valid: {detail}; nothing was saved.",
+    "账户信息无效：{detail_zh}，未保存任何内容。",
+)
+ACCOUNT_EXISTS = define(
+    "account_exists",
+    "conflict",
+    "There is already an account or open invitation for {login}.",
+    "{login} 已有账户或未接受的邀请。",
+)
+ACCOUNT_UNKNOWN = define(
+    "account_unknown",
+    "not_found",
+    "There is no workbench account {account}.",
+    "不存在工作台账户 {account}。",
+)
+ACCOUNT_FORBIDDEN = define(
+    "account_forbidden",
+    "forbidden",
+    "Your account may not do this: {detail}; nothing was changed.",
+    "您的账户无权执行此操作：{detail_zh}，未做任何更改。",
+)
+INVITATION_INVALID = define(
+    "invitation_invalid",
+    "not_found",
+    "This invitation is unknown, already used or expired; ask for a new one.",
+    "该邀请不存在、已被使用或已过期，请重新申请邀请。",
+)
+SIGN_IN_FAILED = define(
+    "sign_in_failed",
+    "forbidden",
+    "The account name or password is wrong.",
+    "账户名或密码错误。",
+)
+ACCOUNT_LOCKED = define(
+    "account_locked",
+    "refused",
+    "Too many failed sign-ins: the account is locked until {until}.",
+    "登录失败次数过多，账户已锁定至 {until}。",
+)
+CSRF_FAILED = define(
+    "csrf_failed",
+    "forbidden",
+    "The form is out of date or did not come from this site; reload the page and try again. Nothing was changed.",
+    "表单已过期或并非来自本站，请刷新页面后重试，未做任何更改。",
+)
+INIT_INCOMPLETE = define(
+    "init_incomplete",
+    "invalid",
+    "`init` needs more to create the trust root: {detail}; no genesis entry was written.",
+    "init 缺少创建信任根所需的信息：{detail_zh}，未写入创世条目。",
+)
+PASSKEY_FAILED = define(
+    "passkey_failed",
+    "forbidden",
+    "The passkey could not be checked: {detail}.",
+    "通行密钥校验未通过：{detail_zh}。",
+)
 
 ALL_CODES: tuple[str, ...] = tuple(
     value for name, value in sorted(globals().items()) if name.isupper() and isinstance(value, str)

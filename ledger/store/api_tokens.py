@@ -15,3 +15,4 @@ class ApiToken(SQLModel, table=True):
     scopes: str = Field(sa_column=Column(String(200), nullable=False))  # space-separated
     created_at: str = Field(sa_column=Column(String(24), nullable=False))  # RFC 3339 UTC ms
     revoked_at: str | None = Field(default=None, sa_column=Column(String(24), nullable=True))
+    expires_at: str | None = Field(default=None, sa_column=Column(String(24), nullable=True))  # None: never

@@ -7,7 +7,7 @@
 - the database: ``ledger.sqlite3`` (SQLite's online backup API: a consistent copy while the log
   keeps serving) or ``ledger.pgdump`` (``pg_dump --format=custom``);
 - ``keys/``: the log key (and the next one, ``log.key.next``, while a key rotation is half
-  done) and the donor data key (mode 0600; the folder is 0700). Keep backups as secret as the
+  done), the system key (``system.key``, when there is one) and the donor data key (mode 0600; the folder is 0700). Keep backups as secret as the
   data folder.
 - ``evidence/ab/cdef…``: every evidence file the database names, read from the evidence store
   (a folder or an object store) after the database copy and checked against its name; restore
@@ -109,7 +109,9 @@ def backup(settings: Settings, folder: Path) -> dict[str, Any]:
     keys = folder / "keys"
     keys.mkdir(mode=0o700)
     # log.key.next too: after a crash in the middle of a key rotation the log signs with it
-    for path in (settings.log_key_path, settings.log_key_path.parent / NEXT_KEY, settings.privacy_key_path):
+    # system.key: the log operator's granted system key (it signs report.issued; `init` makes it)
+    system = settings.log_key_path.parent / "system.key"
+    for path in (settings.log_key_path, settings.log_key_path.parent / NEXT_KEY, settings.privacy_key_path, system):
         if path.exists():
             shutil.copy2(path, keys / path.name)
             os.chmod(keys / path.name, 0o600)
@@ -231,7 +233,7 @@ def restore(settings: Settings, folder: Path) -> dict[str, Any]:
             raise LedgerError(RESTORE_REFUSED, detail=f"pg_restore failed: {done.stderr.strip()[:300]}")
     keys = settings.log_key_path.parent
     keys.mkdir(parents=True, exist_ok=True, mode=0o700)
-    for name in ("log.key", NEXT_KEY, "privacy.key"):
+    for name in ("log.key", NEXT_KEY, "privacy.key", "system.key"):
         if (folder / "keys" / name).exists():
             shutil.copy2(folder / "keys" / name, keys / name)
             os.chmod(keys / name, 0o600)

@@ -104,6 +104,12 @@ def run_checks(settings: Settings, *, deep: bool = False) -> list[Check]:
 
             attempt("projections match the log", projections)
 
+        def trust_root() -> str:
+            from ledger.store.onboarding import check_trust_root
+
+            return check_trust_root(open_ledger(settings))
+
+        attempt("genesis and system key", trust_root)
         attempt("evidence files", lambda: _evidence(settings, deep=deep))
 
     if settings.broker_url:

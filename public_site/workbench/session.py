@@ -30,6 +30,9 @@ class Account:
     display_name: str
     organisation: str | None  # unified social credit code; None for the registrar and regulators
     roles: frozenset[str]
+    # ids (hex SHA-256 of the raw public key) of the signing keys this person made in a browser
+    # and registered; whether the log grants them is the log's business (``p_key``)
+    key_ids: tuple[str, ...] = ()
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))

@@ -1,70 +1,97 @@
-"""Fixtures of the workbench form tests: the API's registry (tests.api.world), the real app, and
-a small test stand-in for the sign-in layer that puts an Account into the scope
-(``public_site.workbench.session.SCOPE_KEY``): the login named by the ``X-Test-Login`` header, or
-``Signer.login`` for the browser."""
+"""Fixtures of the workbench tests: a registry with the registrar's genesis and one charity,
+the real app (``api.app.create_app``) over it, and helpers to sign in through the pages."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
 from api.config import ApiSettings
-from ledger.cli.app import create_app
-from public_site.workbench.session import SCOPE_KEY, Account
-from tests.api.world import FOUNDATION, World, build_world
+from ledger.domain.uscc import make_uscc
+from ledger.protocol.keys import KeyPair
+from ledger.store import accounts as A
+from ledger.store.runtime import Ledger
 from tests.support.ledger_factory import LedgerFactory
 
-ACCOUNTS = {
-    "clerk": Account(1, "clerk", "王文员", FOUNDATION, frozenset({"staff"})),
-    "fundraiser": Account(2, "fundraiser", "李募集", FOUNDATION, frozenset({"fundraiser"})),
-    "fundraiser2": Account(3, "fundraiser2", "赵募集", FOUNDATION, frozenset({"fundraiser"})),
-    "admin": Account(4, "admin", "陈管理", FOUNDATION, frozenset({"org_admin"})),
-}
+CHARITY = make_uscc("53440300MJL00101A")
+PASSWORD = "correct horse battery staple"
 
 
 @dataclass
-class Signer:
-    """Who the browser is signed in as (the header wins for test clients)."""
+class Registry:
+    factory: LedgerFactory
+    ledger: Ledger
+    admin_key: KeyPair
 
-    login: str | None = "fundraiser"
-
-
-def with_test_sign_in(app: Litestar, signer: Signer) -> Litestar:
-    inner = app.asgi_handler
-
-    async def handler(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            header = dict(scope.get("headers", [])).get(b"x-test-login")
-            login = header.decode() if header else signer.login
-            if login in ACCOUNTS:
-                scope[SCOPE_KEY] = ACCOUNTS[login]
-        await inner(scope, receive, send)
-
-    app.asgi_handler = handler
-    return app
+    def invite(self, login: str, roles: list[str], organisation: str | None = CHARITY, name: str = "张三") -> str:
+        return A.invite(
+            self.ledger.engine, login=login, display_name=name, organisation=organisation, roles=roles, actor=None
+        )
 
 
-@pytest.fixture
-def world(factory: LedgerFactory) -> World:
-    return build_world(factory)
-
-
-@pytest.fixture
-def signer() -> Signer:
-    return Signer()
+def build_registry(home: Path) -> Registry:
+    factory = LedgerFactory(home)
+    ledger = factory.with_genesis()
+    admin_key = KeyPair.from_seed(b"workbench org admin")
+    org = {
+        "org": CHARITY,
+        "name_zh": "深圳市助学基金会",
+        "name_en": None,
+        "legal_form": "foundation",
+        "track": "registered",
+        "public_fundraising": True,
+    }
+    grant = {"public_key": admin_key.public_b64, "role": "org_admin", "org": CHARITY, "holder": "机构管理员"}
+    ledger.log.append([factory.sign(factory.registrar, "org.registered", org)])
+    ledger.log.append([factory.sign(factory.registrar, "key.granted", grant)])
+    return Registry(factory, ledger, admin_key)
 
 
 @pytest.fixture
-def client(world: World, signer: Signer) -> Iterator[TestClient]:
-    app = with_test_sign_in(create_app(world.factory.ledger, api_settings=ApiSettings()), signer)
-    with TestClient(app) as c:
+def registry(tmp_path: Path) -> Registry:
+    return build_registry(tmp_path / "home")
+
+
+def make_app(ledger: Ledger) -> Litestar:
+    from ledger.cli.app import create_app
+
+    return create_app(ledger, api_settings=ApiSettings())
+
+
+@pytest.fixture
+def client(registry: Registry) -> Iterator[TestClient]:
+    with TestClient(make_app(registry.ledger), base_url="http://127.0.0.1:8000") as c:
         yield c
 
 
-def as_(login: str) -> dict[str, str]:
-    return {"X-Test-Login": login}
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="_csrf_token" value="([^"]+)"', html)
+    if found is None:
+        raise AssertionError("no CSRF field on the page")
+    return found.group(1)
+
+
+def sign_in(client: TestClient, login: str, password: str = PASSWORD) -> None:
+    page = client.get("/workbench/sign-in")
+    answer = client.post(
+        "/workbench/sign-in",
+        data={"login": login, "password": password, "_csrf_token": csrf_of(page.text), "next": "/workbench/"},
+        follow_redirects=False,
+    )
+    if answer.status_code != 303:
+        raise AssertionError(f"sign-in refused: {answer.status_code} {answer.text[:300]}")
+
+
+def accept(client: TestClient, code: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    page = client.get("/workbench/invitation")
+    return client.post(
+        "/workbench/invitation",
+        data={"code": code, "password": password, "password2": password, "_csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )

@@ -3,9 +3,11 @@
  * sign them in the browser with window.WorkbenchKeys (the private key never leaves the browser),
  * submit, and show the answer with its inclusion proof, checked here against the checkpoint's root.
  *
- * WorkbenchKeys (public_site/static/workbench/keys.js) is used through two calls:
- *   await WorkbenchKeys.publicKey()  -> base64 (or bytes) of the raw 32-byte Ed25519 public key
- *   await WorkbenchKeys.sign(bytes)  -> base64 (or bytes) of the 64-byte Ed25519 signature over bytes
+ * WorkbenchKeys (public_site/static/workbench/keys.js) holds the person's keys; the form signs
+ * with the key chosen in #wb-key (or the signed-in person's first key in this browser):
+ *   await WorkbenchKeys.list(login)          -> [{keyId, publicKey, ...}]
+ *   await WorkbenchKeys.publicKey(keyId)     -> base64 of the raw 32-byte Ed25519 public key
+ *   await WorkbenchKeys.sign(keyId, bytes)   -> the 64-byte Ed25519 signature over bytes
  */
 (function () {
   "use strict";
@@ -33,6 +35,18 @@
       throw new Error("此浏览器中没有签名密钥。No signing key in this browser (WorkbenchKeys is missing).");
     }
     return window.WorkbenchKeys;
+  }
+  // The key this form signs with: the one chosen on the page, else the signed-in person's first.
+  async function chosenKey() {
+    var chosen = $("wb-key");
+    if (chosen && chosen.value) return chosen.value;
+    var login = document.body.dataset.login || undefined;
+    var mine = await keys().list(login);
+    if (!mine.length) {
+      throw new Error("此浏览器中没有您的签名密钥，请先在“我的签名密钥”中创建并请管理员登记。" +
+        " No signing key of yours in this browser: create one under My signing keys and have your admin enrol it.");
+    }
+    return mine[0].keyId;
   }
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
@@ -127,7 +141,8 @@
     $("wb-review").hidden = true;
     var p = payload();
     try {
-      p.public_key = asB64(await keys().publicKey());
+      var keyId = await chosenKey();
+      p.public_key = asB64(await keys().publicKey(keyId));
     } catch (e) { fail(e.message); return; }
     var r = await post("/workbench/api/prepare", p);
     if (!r.ok) { showProblem(r.body); return; }
@@ -151,7 +166,7 @@
     try {
       for (var i = 0; i < prepared.entries.length; i++) {
         var entry = prepared.entries[i];
-        var sig = asB64(await keys().sign(unb64(entry.signing_message)));
+        var sig = asB64(await keys().sign(await chosenKey(), unb64(entry.signing_message)));
         entries.push({body: entry.body, sig: sig});
       }
     } catch (e) { fail(e.message); return; }

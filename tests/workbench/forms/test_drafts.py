@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 from ledger.protocol.keys import KeyPair
 from tests.api.conftest import log_state
 from tests.api.world import PROJECT, SERVICE, World, donation
-from tests.workbench.conftest import as_
+from tests.workbench.forms.conftest import as_
 
 
 def _draft(client: TestClient, login: str, data: dict[str, Any], type_: str = "donation.received") -> dict[str, Any]:
@@ -121,7 +121,7 @@ def test_a_staff_member_cannot_sign_and_signed_data_must_be_the_drafts(world: Wo
 
 def test_another_organisations_draft_is_not_found(world: World, client: TestClient) -> None:
     from public_site.workbench.session import Account
-    from tests.workbench.conftest import ACCOUNTS
+    from tests.workbench.forms.conftest import ACCOUNTS
 
     d = _draft(client, "clerk", donation(PROJECT, "20.00"))
     ACCOUNTS["outsider"] = Account(9, "outsider", "外人", SERVICE, frozenset({"org_admin"}))

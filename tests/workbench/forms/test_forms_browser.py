@@ -22,8 +22,9 @@ from ledger.protocol.keys import KeyPair
 from tests.api.world import PROJECT, World, build_world, today
 from tests.site.browsing import chromium, serving, shoot, watched_page
 from tests.support.ledger_factory import LedgerFactory
-from tests.workbench.conftest import Signer, with_test_sign_in
+from tests.workbench.forms.conftest import Signer, with_test_sign_in
 
+# The interface of public_site/static/workbench/keys.js: keys by id, sign(keyId, bytes).
 KEYS_DOUBLE = """
 window.WorkbenchKeys = (function () {
   const pkcs8 = Uint8Array.from(atob("%(pkcs8)s"), c => c.charCodeAt(0));
@@ -35,9 +36,10 @@ window.WorkbenchKeys = (function () {
   }
   return {
     create: async function () { return pub; },
-    list: async function () { return [{publicKey: pub}]; },
-    publicKey: async function () { return pub; },
-    sign: async function (bytes) {
+    list: async function () { return [{keyId: "k1", publicKey: pub}]; },
+    publicKey: async function (keyId) { if (keyId !== "k1") throw new Error("no key " + keyId); return pub; },
+    sign: async function (keyId, bytes) {
+      if (keyId !== "k1") throw new Error("no key " + keyId);
       window.__signed = (window.__signed || 0) + 1;
       return new Uint8Array(await crypto.subtle.sign({name: "Ed25519"}, await privateKey(), bytes));
     },
