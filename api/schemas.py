@@ -1057,6 +1057,7 @@ class OverseerFinding(_Schema):
     resolved_by: str | None
     resolved_time: str | None
     target_last_verdict: str | None
+    overseer_org: str | None = None  # who raised it
 
     __example__: ClassVar[Any] = {
         "attestation": HASH_EXAMPLE,

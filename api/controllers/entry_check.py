@@ -17,7 +17,7 @@ from msgspec import Meta
 
 from api.openapi import WRITE_PROBLEMS, problems
 from api.params import LedgerDep
-from api.schemas import EntryBody, _Schema
+from api.schemas import EntryBody, Submission, _Schema
 from api.security import body_limit, rate_limit, require_media_type
 from ledger.errors import LedgerError
 from ledger.protocol.canonical import parse_json
@@ -32,6 +32,9 @@ class CheckSubmission(_Schema, forbid_unknown_fields=True):
     body: EntryBody
     sig: Annotated[str, Meta(pattern=schema_pattern("b64_sig"), min_length=88, max_length=88)] | None = None
 
+    # an unsigned body, checked before it is signed (the signed form is Submission's example)
+    __example__: ClassVar[Any] = {"body": Submission.__example__["body"]}
+
 
 class CheckedEntry(_Schema):
     """An entry the log would take now."""
@@ -41,6 +44,14 @@ class CheckedEntry(_Schema):
     canonical: str  # JCS(body) as text: what the signer reviews
     signature_checked: bool
     existing: bool  # an identical entry is stored already (a retry would answer it)
+
+    __example__: ClassVar[Any] = {
+        "type": "donation.received",
+        "signing_message": "Y2hhcml0eS1sZWRnZXIvZW50cnkvdjEKeyJhdCI6Ii4uLiJ9",
+        "canonical": '{"at":"..."}',
+        "signature_checked": False,
+        "existing": False,
+    }
 
 
 class CheckResult(_Schema):

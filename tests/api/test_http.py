@@ -135,6 +135,9 @@ def test_openapi_schema(shared_client: TestClient) -> None:
                     status,
                 )
     for name, component in schema["components"]["schemas"].items():
+        if name.startswith("EntryData."):  # generated from the entry schemas; their fields carry titles instead
+            assert component["properties"] and all(f.get("title") for f in component["properties"].values()), name
+            continue
         assert component.get("examples"), f"{name} has no example"
     assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     regulator = schema["paths"]["/api/v1/regulator/open-findings"]["get"]
