@@ -427,7 +427,6 @@ def test_large_adds_bulk_projects_on_top_of_small(factory: LedgerFactory) -> Non
 
 
 def test_cli_demo_data(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", ["ledger.cli.charity"])
     home = str(tmp_path / "home")
     assert cli.main(["--home", home, "demo-data", "--scale", "small"]) == 0
     captured = capsys.readouterr()

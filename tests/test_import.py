@@ -516,7 +516,6 @@ def test_dates_refused(text: str) -> None:
 
 @pytest.fixture
 def charity_cli(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", ["ledger.cli.charity"])
     monkeypatch.setenv("CHARITY_LEDGER_ORIGIN", ORIGIN)
 
 

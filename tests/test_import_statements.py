@@ -405,7 +405,6 @@ def test_a_remark_naming_the_payer_of_another_row_is_caught() -> None:
 
 
 def test_cli_import_with_a_preset(world: World, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", ["ledger.cli.charity"])
     monkeypatch.setenv("CHARITY_LEDGER_ORIGIN", ORIGIN)
     key_file = tmp_path / "fundraiser.key"
     write_key_file(k("fundraiser"), key_file)

@@ -86,8 +86,6 @@ def uvicorn_served(world: StoreWorld, *witness_keys: str) -> Iterator[str]:
 @pytest.fixture
 def run_cli(monkeypatch: pytest.MonkeyPatch) -> Any:
     """``charity-ledger ...`` in-process, with the oversight commands mounted."""
-    if "ledger.cli.oversight" not in cli.SUBCOMMAND_MODULES:
-        monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", [*cli.SUBCOMMAND_MODULES, "ledger.cli.oversight"])
 
     def run(*argv: str) -> int:
         return cli.main(list(argv))

@@ -16,7 +16,6 @@ from tests.reports.world import PUB, SALT, ReportWorld
 
 @pytest.fixture(autouse=True)
 def _registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", ["reports.cli"])
     monkeypatch.setenv("CHARITY_LEDGER_ORIGIN", H.ORIGIN)
     monkeypatch.delenv("CHARITY_LEDGER_BROKER_URL", raising=False)
 

@@ -93,7 +93,6 @@ def test_an_earlier_tree_size_from_the_log_and_from_the_export(shared_world: Rep
 
 @pytest.fixture
 def cli_modules(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", ["reports.cli"])
     monkeypatch.setenv("CHARITY_LEDGER_ORIGIN", H.ORIGIN)
 
 
