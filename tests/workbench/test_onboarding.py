@@ -92,6 +92,7 @@ def test_key_files_are_encrypted_unless_told_otherwise(tmp_path: Path, capsys: p
 def test_missing_registrar_details_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _init(capsys, tmp_path / "home", "--origin", ORIGIN, "--registrar-org", "11440300MB2C92051K")
     assert code == 1 and "--registrar-name-zh" in err and "--jurisdiction" in err
+    assert "[" + "init_incomplete" + "]" in err
 
 
 def test_a_bad_registrar_code_writes_no_genesis(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

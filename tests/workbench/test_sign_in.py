@@ -221,3 +221,14 @@ def test_an_account_put_in_the_scope_reaches_the_guards(registry: Registry) -> N
     app.asgi_handler = with_account(app.asgi_handler)
     with Client(app, base_url="http://127.0.0.1:8000") as c:
         assert c.post("/workbench/echo").json() == {"login": "f"}
+
+
+def test_the_store_names_a_short_password_and_an_unknown_account(registry: Registry) -> None:
+    engine = registry.ledger.engine
+    code = registry.invite("zhao.liu", ["staff"])
+    with pytest.raises(LedgerError) as short:
+        A.accept_invitation(engine, code, "short")
+    assert short.value.code == "account_invalid" and A.account_by_login(engine, "zhao.liu") is None
+    with pytest.raises(LedgerError) as unknown:
+        A.set_roles(engine, 987654, ["staff"], actor=None)
+    assert unknown.value.code == "account_unknown" and A.account_count(engine) == 0
