@@ -19,7 +19,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, NotAuthorizedException
-from litestar.params import Body, FromPath, JSONBody
+from litestar.params import Body, FromPath, JSONBody, Parameter
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
@@ -281,7 +281,11 @@ class WorkbenchPages(Controller):
 
     @post("/people/{account_id:int}/roles", guards=[require_roles("registrar", "org_admin")], sync_to_thread=True)
     def set_roles(
-        self, request: Request, ledger: NamedDependency[Ledger], account_id: FromPath[int], data: Form
+        self,
+        request: Request,
+        ledger: NamedDependency[Ledger],
+        account_id: Annotated[int, Parameter(ge=1, le=2**62)],
+        data: Form,
     ) -> Response[Any]:
         me = _record(ledger, _me(request))
         roles = data.get("roles", [])
