@@ -80,6 +80,13 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "authority_reply": ("特区捐赠备案答复（10 日）", "SEZ filing reply (10 days)"),
         "authority_reply_latest": ("特区捐赠备案答复（最长 30 日）", "SEZ filing reply (at most 30 days)"),
         "emergency_filing": ("紧急捐赠补办备案（3 个月）", "Emergency donation filing (3 months)"),
+        "major_event_disclosure": ("重大事项公开（30 日）", "Major event disclosure (30 days)"),
+        "fundraising_results": ("募捐结果公开（结束后 3 个月）", "Fundraising results (3 months after the end)"),
+    },
+    "disclosure_kind": {
+        "major_asset_change": ("重大资产变动", "Major asset change"),
+        "investment": ("投资", "Investment"),
+        "related_party_transaction": ("关联交易", "Related-party transaction"),
     },
     "sz_decision": {
         "approved": ("同意", "Approved"),
