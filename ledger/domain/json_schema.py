@@ -62,7 +62,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "receipt": ("Receipt commitment (hash)", "票据承诺值（哈希）"),
     "restricted": ("Restricted (定向)", "定向捐赠"),
     "received_on": ("Received on", "收款日期"),
-    "receipt_no": ("Receipt number", "捐赠票据号"),
+    "receipt_no": ("Fiscal receipt number", "财政票据号码"),
     "note": ("Note", "备注"),
     "implementer": ("Implementing organisation", "执行机构"),
     "source": ("From which pot", "资金来源"),

@@ -499,7 +499,7 @@ class DonationReceived:
     receipt: str | None = opt(HEX64)  # privacy.receipt_commitment: a receipt code is checked against it
     restricted: bool = req(Bool())  # 定向: only for this project's purpose
     received_on: str = req(Date())
-    receipt_no: str | None = opt(Text(64))  # number of the paper/e-receipt (捐赠票据)
+    receipt_no: str | None = opt(Text(64))  # number of the fiscal receipt the charity issued (财政票据号码)
     note: str | None = opt(Text(500))
 
 
