@@ -54,7 +54,7 @@ from reports.formats import Column, Money, Table
 from reports.render import Section
 from reports.snapshot import Snapshot, sorted_by
 
-__all__ = ["CHAPTERS", "Statutory", "arrange", "build_statutory", "certificate_number"]
+__all__ = ["CHAPTERS", "Statutory", "arrange", "build_statutory", "certificate_number", "fundraising_results_table"]
 
 # The chapters of the annual work report, in order, with the annual report's own sections that
 # belong under each (by section id).
@@ -227,11 +227,22 @@ def _status_zh(status: str) -> str:
 def _fundraising_results(
     snap: Snapshot, code: str, start: date, end: date, rs: RuleSet, as_of: date
 ) -> tuple[Table, list[FundraisingResultRow]]:
+    results = [
+        r
+        for r in snap.rows(FundraisingResultRow, org=code)
+        if in_period(r.ended_on, start, end) or in_period(r.published_on, start, end)
+    ]
+    return fundraising_results_table(snap, results, rs, as_of)
+
+
+def fundraising_results_table(
+    snap: Snapshot, results: Sequence[FundraisingResultRow], rs: RuleSet, as_of: date
+) -> tuple[Table, list[FundraisingResultRow]]:
+    """Campaign results against the 3-month deadline from the campaign's end and the plan's cost
+    cap; and the live ones over the cap."""
     rows: list[list[Any]] = []
     over: list[FundraisingResultRow] = []
-    for r in sorted_by(snap.rows(FundraisingResultRow, org=code), "ended_on", "seq"):
-        if not (in_period(r.ended_on, start, end) or in_period(r.published_on, start, end)):
-            continue
+    for r in sorted_by(results, "ended_on", "seq"):
         project = snap.get(ProjectRow, r.project)
         campaign_end = _day(project.plan_fundraising_end if project else None) or date.fromisoformat(r.ended_on)
         due = calc.due_after(rs, "campaign_final_disclosure", campaign_end).due_on

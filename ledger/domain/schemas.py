@@ -724,10 +724,10 @@ class FundraisingResults:
 
 @dataclass(frozen=True, slots=True)
 class WorkReportFiled:
-    """work_report.filed: the figures of an organisation's annual work report (慈善组织年度工作
-    报告) that the log cannot know: its people and governance, its balance sheet, income by the
-    categories of the accounting rules for non-profit organisations (民间非营利组织会计制度) and
-    spending by function. Signed by the organisation's ``org_admin`` or the registrar; one set
+    """work_report.filed: the figures of an organisation's annual work report
+    (慈善组织年度工作报告) that the log cannot know: its people and governance, its balance
+    sheet, income by the categories of the accounting rules for non-profit organisations
+    (民间非营利组织会计制度) and spending by function. Signed by the organisation's ``org_admin`` or the registrar; one set
     per organisation and ended year (withdraw it with ``entry.corrected`` to file it again).
     Totals must equal the sum of their parts, and net assets total assets less liabilities."""
 

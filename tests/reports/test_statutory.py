@@ -204,3 +204,15 @@ def test_certificate_number_is_position_and_verification_code() -> None:
     leaf = "3f2a9c01" + "0" * 56
     assert certificate_number(123, leaf) == "000123-3F2A9C01"
     assert certificate_number(1_234_567, leaf) == "1234567-3F2A9C01"
+
+
+def test_the_campaign_report_shows_its_results_against_the_cap(world: ReportWorld) -> None:
+    _add_disclosures(world)
+    doc = build_from_ledger(world.ledger, ReportRequest("campaign", project=PUB))
+    files = render_report(doc)
+    document = json.loads(files[f"{doc.stem}.json"])
+    (result,) = _rows(document, "fundraising_results")
+    assert (result["receipts"], result["excess"], result["status"]) == ("14000.50", "579.99", "on_time")
+    assert document["figures"]["results"] == {"published": 1, "over_cap": 1}
+    text = re.sub(r"\s+", "", pdfcheck.pdf_text(files[f"{doc.stem}.pdf"]))
+    assert "募捐结果" in text and "420.01" in text
