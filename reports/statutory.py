@@ -54,7 +54,17 @@ from reports.formats import Column, Money, Table
 from reports.render import Section
 from reports.snapshot import Snapshot, sorted_by
 
-__all__ = ["CHAPTERS", "Statutory", "arrange", "build_statutory", "certificate_number", "fundraising_results_table"]
+__all__ = [
+    "BREACH_KINDS",
+    "CHAPTERS",
+    "Breach",
+    "Statutory",
+    "arrange",
+    "breaches",
+    "build_statutory",
+    "certificate_number",
+    "fundraising_results_table",
+]
 
 # The chapters of the annual work report, in order, with the annual report's own sections that
 # belong under each (by section id).
@@ -654,4 +664,72 @@ def arrange(existing: Sequence[Section], st: Statutory) -> list[Section]:
                 out.append(by_id[member])
                 placed.add(member)
     out.extend(s for s in existing if s.id not in placed)
+    return out
+
+
+# --- breaches for the regulator's overview --------------------------------------------------------
+
+BREACH_KINDS = {
+    "major_event_late": ("重大事项逾期公开", "Major event disclosed late"),
+    "fundraising_cost_over_cap": ("募捐成本超出方案上限", "Fundraising costs over the plan's cap"),
+    "directed_admin": ("定向资金列支管理费用", "Directed money spent on management"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Breach:
+    kind: str
+    subject: str
+    entries: list[str]
+    detail_en: str
+    detail_zh: str
+    due_on: date | None = None
+    rule: str | None = None
+
+
+def breaches(snap: Snapshot, code: str, year: int, rs: RuleSet, as_of: date) -> list[Breach]:
+    """What the statutory chapters flag for ``code`` in ``year``, as the overview lists breaches:
+    major events disclosed late (or not yet, past the deadline), campaign costs over the plan's
+    cap, management payments from directed money."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    out: list[Breach] = []
+    for e in _major_events(snap, code, start, end, rs, as_of).records():
+        if e["status"] in ("late", "missing"):
+            out.append(
+                Breach(
+                    "major_event_late",
+                    e["ref"],
+                    [e["entry"]],
+                    f"{L.en('disclosure_kind', e['kind'])} on {e['occurred_on']}, due {e['due_on']}, "
+                    f"published {e['published_on']} ({e['days_late']} days late)",
+                    f"{e['kind_zh']}发生于 {e['occurred_on']}，应于 {e['due_on']} 前公开，"
+                    f"实际 {e['published_on']} 公开（逾期 {e['days_late']} 日）",
+                    e["due_on"],
+                    "major_change_disclosure",
+                )
+            )
+    _table, over = _fundraising_results(snap, code, start, end, rs, as_of)
+    for r in over:
+        costs, cap = Money(r.fundraising_costs_minor, r.currency), Money(r.cost_cap_minor, r.currency)
+        out.append(
+            Breach(
+                "fundraising_cost_over_cap",
+                r.project,
+                [r.id],
+                f"fundraising costs {costs.grouped()} over the plan's cap {cap.grouped()}",
+                f"募捐成本 {costs.grouped()} 超过方案上限 {cap.grouped()}",
+            )
+        )
+    for x in _directed_admin(snap, code, start, end).records():
+        if x["implementer"] != code:  # listed once, on the organisation that paid
+            continue
+        out.append(
+            Breach(
+                "directed_admin",
+                x["project"],
+                [x["entry"]],
+                f"management payment {x['amount'].grouped()} on {x['paid_on']} from directed money",
+                f"{x['paid_on']} 以定向资金列支管理费用 {x['amount'].grouped()}（{x['basis_zh']}）",
+            )
+        )
     return out

@@ -216,3 +216,17 @@ def test_the_campaign_report_shows_its_results_against_the_cap(world: ReportWorl
     assert document["figures"]["results"] == {"published": 1, "over_cap": 1}
     text = re.sub(r"\s+", "", pdfcheck.pdf_text(files[f"{doc.stem}.pdf"]))
     assert "募捐结果" in text and "420.01" in text
+
+
+def test_the_overview_lists_late_major_events_and_costs_over_the_cap(world: ReportWorld) -> None:
+    ids = _add_disclosures(world)
+    doc = build_from_ledger(world.ledger, ReportRequest("overview", year=2026))
+    breaches = doc.figures["breaches"]
+    late = [b for b in breaches if b["kind"] == "major_event_late"]
+    assert [(b["org"], b["subject"], b["entries"], str(b["due_on"])) for b in late] == [
+        (H.FOUNDATION, "RPT-2026-01", [ids["late"]], "2026-06-09")  # RPT-2026-02 was on time
+    ]
+    assert "10 days late" in late[0]["detail_en"] and "逾期 10 日" in late[0]["detail_zh"]
+    (over,) = [b for b in breaches if b["kind"] == "fundraising_cost_over_cap"]
+    assert (over["org"], over["subject"], over["entries"]) == (H.FOUNDATION, PUB, [ids["results"]])
+    assert "1,000.00" in over["detail_en"] and "420.01" in over["detail_en"]
