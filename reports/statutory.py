@@ -48,7 +48,7 @@ from ledger.domain.rows import (
     WorkReportRow,
 )
 from reports import labels as L
-from reports.common import figure_pairs, in_period
+from reports.common import PDF_ROWS, figure_pairs, in_period, pdf_view
 from reports.disclosures import china_date
 from reports.formats import Column, Money, Table
 from reports.render import Section
@@ -389,6 +389,7 @@ def _corrections(snap: Snapshot, code: str, start: date, end: date) -> Table:
                 c.seq,
                 recorded,
                 c.target_type,
+                L.zh("entry_type", c.target_type),
                 target.seq if target else None,
                 china_date(target.time) if target else None,
                 c.project,
@@ -407,7 +408,8 @@ def _corrections(snap: Snapshot, code: str, start: date, end: date) -> Table:
         (
             Column("seq", "更正序号", "Correction seq", "int"),
             Column("recorded_on", "更正日期", "Corrected on", "date"),
-            Column("target_type", "原条目类型", "Corrected entry type"),
+            Column("target_type", "原条目类型代码", "Corrected entry type (code)"),
+            Column("target_type_zh", "原条目类型", "Corrected entry type"),
             Column("target_seq", "原条目序号", "Corrected entry seq", "int"),
             Column("target_recorded_on", "原条目日期", "Corrected entry recorded on", "date"),
             Column("project", "项目", "Project"),
@@ -590,7 +592,7 @@ def build_statutory(
                     *((work.activities,) if work.activities else ()),
                 )
             ),
-            tables=(people,),
+            tables=(pdf_view(people, "item_zh", "item_en", "count"),),
         ),
         "programmes": Section(
             "programmes",
@@ -612,9 +614,29 @@ def build_statutory(
                 f"募捐成本超出方案上限 {len(over_cap)} 项；逾期公开 {late_results} 项。"
                 f"{len(over_cap)} over the plan's cost cap; {late_results} published late.",
             ),
-            tables=(results,),
+            tables=(
+                pdf_view(
+                    results,
+                    "project",
+                    "ended_on",
+                    "due_on",
+                    "published_on",
+                    "status_zh",
+                    "receipts",
+                    "used",
+                    "fundraising_costs",
+                    "cost_cap",
+                    "excess",
+                ),
+            ),
+            row_limit=PDF_ROWS,
         ),
-        "finances": Section("finances", CHAPTERS[4][1], paragraphs=missing_work, tables=(finance,)),
+        "finances": Section(
+            "finances",
+            CHAPTERS[4][1],
+            paragraphs=missing_work,
+            tables=(pdf_view(finance, "item_zh", "item_en", "amount"),),
+        ),
         "disclosures_major": Section(
             "disclosures_major",
             CHAPTERS[5][1],
@@ -622,10 +644,51 @@ def build_statutory(
                 f"重大资产变动、投资与关联交易应于事项发生后 30 日内公开（规则集 {rs.ref}）；逾期 {late_events} 项。"
                 f"Major events are disclosed within 30 days (rule set {rs.ref}); {late_events} late.",
             ),
-            tables=(events,),
+            tables=(
+                pdf_view(
+                    events,
+                    "ref",
+                    "kind_zh",
+                    "title",
+                    "occurred_on",
+                    "due_on",
+                    "published_on",
+                    "recorded_on",
+                    "days_late",
+                    "status_zh",
+                ),
+            ),
+            row_limit=PDF_ROWS,
         ),
-        "sez_filings": Section("sez_filings", "特区捐赠备案及答复 SEZ donation filings", tables=(filings,)),
-        "corrections": Section("corrections", "更正说明 Corrections", tables=(corrections,)),
+        "sez_filings": Section(
+            "sez_filings",
+            "特区捐赠备案及答复 SEZ donation filings",
+            tables=(
+                pdf_view(
+                    filings,
+                    "ref",
+                    "filed_on",
+                    "emergency",
+                    "donations",
+                    "reply_due",
+                    "reply_latest",
+                    "replied_on",
+                    "decision_zh",
+                    "status_zh",
+                ),
+            ),
+            row_limit=PDF_ROWS,
+        ),
+        "corrections": Section(
+            "corrections",
+            "更正说明 Corrections",
+            tables=(
+                pdf_view(
+                    corrections, "seq", "recorded_on", "target_type_zh", "target_seq", "amount", "action_zh", "reason"
+                ),
+            ),
+            row_limit=PDF_ROWS,
+        ),
         "directed_admin": Section(
             "directed_admin",
             "定向资金列支管理费用 Directed money spent on management",
@@ -633,9 +696,12 @@ def build_statutory(
                 "定向捐赠应专款专用；下列管理费用支出来自定向募捐项目或定向资金拨付，请对照捐赠协议核查。"
                 "Restricted gifts are spent on their purpose only; these management payments came from directed money.",
             ),
-            tables=(directed,),
+            tables=(pdf_view(directed, "seq", "paid_on", "project", "implementer", "amount", "purpose", "basis_zh"),),
+            row_limit=PDF_ROWS,
         ),
-        "compliance": Section("compliance", CHAPTERS[6][1], tables=(compliance,)),
+        "compliance": Section(
+            "compliance", CHAPTERS[6][1], tables=(pdf_view(compliance, "item_zh", "item_en", "value"),)
+        ),
     }
     figures = {
         "work_report": None if work is None else {"entry": work.id, "currency": work.currency},

@@ -202,7 +202,7 @@ def build(
             "receipt_code": receipt_code,
         }
     notes = [
-        "本证明证明捐赠已记入账本，不是财政部门监制的公益事业捐赠票据；财政票据号码栏为本组织登记的票据号码。"
+        "本证明用于证明该笔捐赠已记入账本，不是财政部门监制的公益事业捐赠票据；财政票据号码栏为本组织登记的票据号码。"
         "This certifies the donation's record on the log; it is not the fiscal donation receipt.",
         "证明编号为账本序号与校验码（条目哈希前 8 位）。The number is the entry's position and a verification code (the first 8 hex digits of its hash).",
         "本证明的捐赠记录可在账本中查验：条目哈希、包含证明与签名检查点。The donation can be checked on the log: its entry, inclusion proof and signed checkpoint.",
