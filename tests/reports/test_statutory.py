@@ -230,3 +230,16 @@ def test_the_overview_lists_late_major_events_and_costs_over_the_cap(world: Repo
     (over,) = [b for b in breaches if b["kind"] == "fundraising_cost_over_cap"]
     assert (over["org"], over["subject"], over["entries"]) == (H.FOUNDATION, PUB, [ids["results"]])
     assert "1,000.00" in over["detail_en"] and "420.01" in over["detail_en"]
+
+
+def test_a_withdrawn_disclosure_is_listed_as_withdrawn_and_not_counted(world: ReportWorld) -> None:
+    ids = _add_disclosures(world)
+    world.append(world.foundation_admin, "entry.corrected", {"target": ids["late"], "reason": "公开文件附错"})
+    doc = build_from_ledger(world.ledger, ReportRequest("annual", org=H.FOUNDATION, year=2026))
+    document = json.loads(render_report(doc, pdf=False)[f"{doc.stem}.json"])
+    assert [(e["ref"], e["status"], e["status_zh"]) for e in _rows(document, "major_events")] == [
+        ("RPT-2026-01", "withdrawn", "已撤回"),
+        ("RPT-2026-02", "on_time", "按时"),
+    ]
+    assert {r["item"]: r["value"] for r in _rows(document, "compliance")}["major_events_late"] == "0"
+    assert document["figures"]["statutory"]["major_events"] == {"count": 2, "late": 0}
