@@ -41,6 +41,7 @@ from ledger.domain.rows import (
     DisbursementRow,
     DisclosureRow,
     EntryRow,
+    FinancialsRow,
     FundraisingResultRow,
     OrgRow,
     ProjectRow,
@@ -166,6 +167,25 @@ def _work_report_tables(w: WorkReportRow | None) -> tuple[Table, Table]:
         [] if w is None else [[k, zh, en, getattr(w, k)] for k, zh, en in _PEOPLE_LINES],
     )
     return finance, people
+
+
+_SHARED_FIGURES = (
+    "total_income",
+    "charitable_spending",
+    "management_costs",
+    "fundraising_costs",
+    "total_spending",
+    "net_assets",
+)
+
+
+def _differs_from_financials(work: WorkReportRow | None, fin: FinancialsRow | None) -> list[str] | None:
+    """The Chinese names of the figures the work report and ``financials.reported`` both give
+    for the year and give differently; None when one of them is missing (or in another currency)."""
+    if work is None or fin is None or fin.corrected or fin.currency != work.currency:
+        return None
+    names = {k: zh for k, zh, _en in _FINANCE_LINES}
+    return [names[k] for k in _SHARED_FIGURES if getattr(work, f"{k}_minor") != getattr(fin, f"{k}_minor")]
 
 
 # --- disclosure.recorded: major events with the 30-day deadline ---------------------------------
@@ -520,11 +540,18 @@ def build_statutory(
         i = [c.key for c in table.columns].index(key)
         return sum(1 for r in table.rows if r[i] in values)
 
+    mismatch = _differs_from_financials(work, snap.get(FinancialsRow, code, year))
     late_events = count(events, "status", "late", "missing")
     late_results = count(results, "status", "late", "missing")
     sz_open = count(filings, "status", "late", "missing", "deemed_approved")
     findings = [
         ("work_report_filed", "已报送年度工作报告数据", "Work report figures filed", "是" if work else "否"),
+        (
+            "work_report_matches_financials",
+            "工作报告与报送财务数据一致",
+            "Work report agrees with the reported financial figures",
+            "—" if mismatch is None else ("一致" if not mismatch else "不一致：" + "、".join(mismatch)),
+        ),
         ("major_events_late", "重大事项逾期公开", "Major events disclosed late", str(late_events)),
         ("results_late", "募捐结果逾期公开", "Fundraising results late", str(late_results)),
         ("costs_over_cap", "募捐成本超出方案上限", "Fundraising costs over the plan's cap", str(len(over_cap))),

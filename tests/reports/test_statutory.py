@@ -165,6 +165,8 @@ def test_the_annual_work_report_has_the_statutory_chapters(world: ReportWorld) -
         "directed_admin": "1",
     }
     assert (summary["sez_replies"], summary["corrections"], summary["results_late"]) == ("2", "1", "0")
+    # financials.reported for 2026 says income 1,200,000.00 and net assets 2,600,000.00; the work report 1,000,000.00 and 2,500,000.00
+    assert summary["work_report_matches_financials"] == "不一致：收入合计、净资产合计"
 
     # the PDF: the seven chapters in order, and what a reader checks in them
     text = re.sub(r"\s+", "", pdfcheck.pdf_text(files[f"{doc.stem}.pdf"]))
@@ -195,7 +197,8 @@ def test_without_a_work_report_the_finances_chapter_says_so(world: ReportWorld) 
     doc = build_from_ledger(world.ledger, ReportRequest("annual", org=H.FOUNDATION, year=2026))
     document = json.loads(render_report(doc, pdf=False)[f"{doc.stem}.json"])
     assert _rows(document, "work_report_finances") == [] and _rows(document, "major_events") == []
-    assert {r["item"]: r["value"] for r in _rows(document, "compliance")}["work_report_filed"] == "否"
+    summary = {r["item"]: r["value"] for r in _rows(document, "compliance")}
+    assert (summary["work_report_filed"], summary["work_report_matches_financials"]) == ("否", "—")
     finances = next(s for s in doc.sections if s.id == "finances")
     assert any("work_report.filed" in p for p in finances.paragraphs)
 
