@@ -67,7 +67,7 @@ from ledger.protocol.keys import unb64
 from ledger.protocol.note import SIG_ED25519, parse_note, parse_verifier_key
 from ledger.protocol.verify import SHARDS_FOLDER, KeyRing, check_checkpoint_key, check_signed_in_force, read_export
 from ledger.services.remote import LogClient
-from ledger.services.witness import fsync_dir, locked, write_atomically
+from ledger.services.witness import fsync_dir, locked, read_json_file, write_atomically
 
 STATE_FILE = "monitor.json"
 VIOLATIONS_FILE = "violations.jsonl"
@@ -616,12 +616,9 @@ class Monitor:
         if self.state_dir is None:
             raise InvariantBroken("self.state_dir is missing")
         path = self.state_dir / STATE_FILE
-        try:
-            obj = json.loads(path.read_bytes())
-        except FileNotFoundError:
+        obj = read_json_file(path, MONITOR_STATE_INVALID)
+        if obj is None:
             return None
-        except ValueError as exc:
-            raise LedgerError(MONITOR_STATE_INVALID, path=str(path), detail=f"not JSON ({exc})") from exc
         if not isinstance(obj, dict) or obj.get("format") != STATE_FORMAT:
             raise LedgerError(
                 MONITOR_STATE_INVALID, path=str(path), detail=f"not a format {STATE_FORMAT} monitor state"
