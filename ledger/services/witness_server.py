@@ -57,6 +57,7 @@ from ledger.protocol.witness_protocol import (
 from ledger.services.witness import locked, read_json_file, write_atomically
 
 TEXT = "text/plain; charset=utf-8"
+STATUS_SERVER_ERROR = 500
 CHECKPOINT_CONTENT_TYPE = "text/plain; charset=utf-8"
 LOG_STATE_FORMAT = 1
 
@@ -129,17 +130,22 @@ class WitnessService:
         self.clock = clock
         self._lock = threading.Lock()
         self._exit = ExitStack()
+        self._open = False
 
     # -- the process holds the state folder while it serves --------------------------------
 
     def open(self) -> WitnessService:
-        self._exit.enter_context(locked(self.state_dir))
-        (self.state_dir / "logs").mkdir(mode=0o700, exist_ok=True)
-        (self.state_dir / "refused").mkdir(mode=0o700, exist_ok=True)
+        """Take the state folder (its ``flock``); opening an open service does nothing."""
+        if not self._open:
+            self._exit.enter_context(locked(self.state_dir))
+            (self.state_dir / "logs").mkdir(mode=0o700, exist_ok=True)
+            (self.state_dir / "refused").mkdir(mode=0o700, exist_ok=True)
+            self._open = True
         return self
 
     def close(self) -> None:
         self._exit.close()
+        self._open = False
 
     def __enter__(self) -> WitnessService:
         return self.open()
@@ -192,7 +198,10 @@ class WitnessService:
         with self._lock:
             try:
                 record = self.record(request.checkpoint.origin)
-                latest, root = (record.size, bytes.fromhex(record.root)) if record else (0, None)
+            except LedgerError as exc:  # the witness's own state is broken: not the client's mistake
+                return Answer(STATUS_SERVER_ERROR, TEXT, f"{exc.code}: {exc.message_en}\n".encode())
+            latest, root = (record.size, bytes.fromhex(record.root)) if record else (0, None)
+            try:
                 checkpoint = check_add_checkpoint(request, self.log_keys, latest_size=latest, latest_root=root)
             except LedgerError as exc:
                 if STATUS_BY_CODE.get(exc.code) not in (

@@ -31,7 +31,9 @@ from ledger.store.db import write_transaction
 from ledger.store.export import log_vkey
 from ledger.store.runtime import Ledger
 from ledger.store.tables import WITNESS_PUSH
-from ledger.store.witness_push import push_status
+from ledger.store.witness_push import push_status, push_statuses
+from reports import celery_app
+from reports.tasks import push_to_witness_task, push_to_witnesses_task
 from tests.api.world import PROJECT, World, build_world, donation
 from tests.interop import spec_tlog as t
 from tests.interop.witness_fixtures import Running, our_witness, spec_only_witness
@@ -169,3 +171,32 @@ def test_a_burst_of_appends_is_cosigned_by_both_witnesses(tmp_path: Path) -> Non
         assert names == {"witness.test/ours", "witness.test/spec"}
         assert len(_spec_cosigned(served, spec_running)) == 1
         assert spec.requests and all(status in (200, 409) for status, _ in spec.requests)
+
+
+def test_in_production_celery_pushes_one_task_per_witness(tmp_path: Path) -> None:
+    """The beat task queues one push per witness (run in-process here, as without a broker);
+    each brings its witness up to the latest checkpoint."""
+    world = _world(tmp_path)
+    ledger = world.factory.ledger
+    vkey = log_vkey(ledger.log)
+    before = celery_app.default_settings()
+    with (
+        our_witness(tmp_path / "ours", [vkey]) as (ours, _),
+        spec_only_witness(tmp_path / "spec.json", [vkey]) as (spec, _),
+    ):
+        pairs = ((ours.vkey, ours.url), (spec.vkey, spec.url))
+        celery_app.configure(replace(ledger.settings, witnesses=pairs, broker_url=None))
+        try:
+            ref = celery_app.settings_ref(ledger.settings)
+            queued = push_to_witnesses_task.delay(ref).get(timeout=60)
+            assert queued == {"witnesses": ["witness.test/ours", "witness.test/spec"]}
+            size = ledger.log.head().size
+            again = push_to_witness_task.delay(ref, spec.vkey).get(timeout=60)
+            assert again == {"witness": "witness.test/spec", "status": "up_to_date", "size": size, "code": None}
+        finally:
+            celery_app.configure(before)
+    assert {s.witness: s.size for s in push_statuses(ledger.engine)} == {
+        "witness.test/ours": size,
+        "witness.test/spec": size,
+    }
+    assert len(ledger.log.cosignatures(size)) == 2
