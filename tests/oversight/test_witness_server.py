@@ -34,12 +34,12 @@ def test_racing_requests_from_one_old_size_get_one_cosignature(tmp_path: Path) -
             barrier = threading.Barrier(2)
             statuses: dict[int, int] = {}
 
-            def send(size: int, service: WitnessService = service, barrier: threading.Barrier = barrier) -> None:
+            def send(size: int, service: WitnessService, barrier: threading.Barrier, out: dict[int, int]) -> None:
                 body = log.body(0, size)
                 barrier.wait()
-                statuses[size] = service.add_checkpoint(body).status
+                out[size] = service.add_checkpoint(body).status
 
-            threads = [threading.Thread(target=send, args=(n,)) for n in (5, 10)]
+            threads = [threading.Thread(target=send, args=(n, service, barrier, statuses)) for n in (5, 10)]
             for thread in threads:
                 thread.start()
             for thread in threads:
