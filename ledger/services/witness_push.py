@@ -37,7 +37,6 @@ from ledger.protocol.checkpoint import Checkpoint, parse_witness_key, verify_cos
 from ledger.protocol.note import NoteSignature, NoteVerifier, add_signatures, parse_note
 from ledger.protocol.witness_protocol import (
     ADD_CHECKPOINT_PATH,
-    COSIGNATURE_OLDER,
     SIZE_CONTENT_TYPE,
     build_add_checkpoint_request,
     check_cosignature_time,
@@ -45,7 +44,7 @@ from ledger.protocol.witness_protocol import (
     parse_size_response,
 )
 from ledger.store.log_store import LogStore
-from ledger.store.witness_push import PushStatus, push_status, record_cosigned, record_failure
+from ledger.store.witness_push import PushStatus, push_status, record_failure, store_cosignature
 
 log = logging.getLogger("ledger.witness_push")
 
@@ -191,12 +190,9 @@ class WitnessPusher:
             if now < due:
                 return PushResult(self.target.name, "waiting", cosigned, held.error_code, held.error_status, due - now)
         try:
-            timestamp = self._exchange(min(cosigned, checkpoint.size), note, checkpoint)
+            self._exchange(min(cosigned, checkpoint.size), note, checkpoint)
         except _Failed as failed:
             return self._failed(failed, checkpoint, cosigned, held)
-        record_cosigned(
-            self.log.engine, self.target.name, self.target.url, checkpoint.origin, checkpoint.size, timestamp, int(now)
-        )
         return PushResult(self.target.name, "cosigned", checkpoint.size)
 
     def _failed(self, failed: _Failed, checkpoint: Checkpoint, cosigned: int, held: PushStatus | None) -> PushResult:
@@ -216,8 +212,8 @@ class WitnessPusher:
         failures = (held.failures if held is not None else 0) + 1
         return PushResult(self.target.name, status, cosigned, exc.code, failed.http_status, backoff_s(failures))
 
-    def _exchange(self, old: int, note: str, checkpoint: Checkpoint) -> int:
-        """POST add-checkpoint, following 409s; store the cosignature; returns its time."""
+    def _exchange(self, old: int, note: str, checkpoint: Checkpoint) -> None:
+        """POST add-checkpoint, following 409s; store the cosignature."""
         for _ in range(MAX_REPROVE + 1):
             proof = self.log.consistency_proof(old, checkpoint.size) if 0 < old < checkpoint.size else []
             response = self._post(build_add_checkpoint_request(old, proof, note))
@@ -255,7 +251,7 @@ class WitnessPusher:
         except LedgerError as exc:
             raise self._unavailable(409, exc.message_en) from exc
 
-    def _answer(self, response: httpx.Response, old: int, note: str, checkpoint: Checkpoint) -> int:
+    def _answer(self, response: httpx.Response, old: int, note: str, checkpoint: Checkpoint) -> None:
         name = self.target.name
         if response.status_code in _BY_STATUS:
             code = _BY_STATUS[response.status_code]
@@ -265,10 +261,11 @@ class WitnessPusher:
         if response.status_code != 200:
             detail = response.text[:300].strip() or f"HTTP {response.status_code}"
             raise _Failed(WITNESS_PUSH_MALFORMED, response.status_code, witness=name, detail=detail)
-        return self._keep(response.content, note, checkpoint)
+        self._keep(response.content, note, checkpoint)
 
-    def _keep(self, body: bytes, note: str, checkpoint: Checkpoint) -> int:
-        """Verify the witness's cosignature on the checkpoint and store it; returns its time."""
+    def _keep(self, body: bytes, note: str, checkpoint: Checkpoint) -> None:
+        """Verify the witness's cosignature on the checkpoint; store it and the witness's new
+        size in one transaction."""
         name = self.target.name
         try:
             signatures = parse_cosignature_response(body)
@@ -280,15 +277,12 @@ class WitnessPusher:
             check_cosignature_time(name, timestamp, int(self.clock()))
         except LedgerError as exc:  # VerificationError too: a line by its key that does not verify
             raise _Failed(WITNESS_PUSH_BAD_COSIGNATURE, 200, witness=name, detail=exc.message_en) from exc
-        self._store(ours[0], checkpoint.size, timestamp)
-        return timestamp
+        self._store(ours[0], checkpoint, timestamp)
 
-    def _store(self, signature: NoteSignature, size: int, timestamp: int) -> None:
-        try:
-            self.log.add_cosignature(size, signature.name, signature.line().rstrip("\n"), timestamp)
-        except LedgerError as exc:
-            if exc.code != COSIGNATURE_OLDER:  # a newer one by the same witness is kept
-                raise
+    def _store(self, signature: NoteSignature, checkpoint: Checkpoint, timestamp: int) -> None:
+        line = signature.line().rstrip("\n")
+        where = (self.target.url, checkpoint.origin, checkpoint.size)
+        store_cosignature(self.log, signature.name, line, timestamp, where, int(self.clock()))
 
     def _unavailable(self, status: int | None, detail: str) -> _Failed:
         return _Failed(WITNESS_PUSH_UNAVAILABLE, status, witness=self.target.name, status=status or "-", detail=detail)
@@ -363,14 +357,18 @@ class PushPool:
         *,
         poll_s: float = 5.0,
         clock: Callable[[], float] = time.time,
+        on_result: Callable[[PushResult], None] | None = None,
     ) -> None:
         self._changed = threading.Condition()
         self.last: dict[str, PushResult] = {}
+        self.on_result = on_result  # told of every push (benchmarks time the cosignatures)
         self.workers = [
             PushWorker(WitnessPusher(log_store, t, clock=clock), poll_s=poll_s, on_result=self._record) for t in targets
         ]
 
     def _record(self, result: PushResult) -> None:
+        if self.on_result is not None:
+            self.on_result(result)
         with self._changed:
             self.last[result.witness] = result
             self._changed.notify_all()

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
+from ledger.errors import LedgerError
+from ledger.protocol.witness_protocol import COSIGNATURE_OLDER
 from ledger.store.db import read_transaction, write_transaction
+from ledger.store.log_store import LogStore
 from ledger.store.tables import WITNESS_PUSH
 
 
@@ -42,17 +45,37 @@ def push_statuses(engine: Engine) -> list[PushStatus]:
     return [PushStatus(**dict(r)) for r in rows]
 
 
-def record_cosigned(engine: Engine, witness: str, url: str, origin: str, size: int, at: int, now: int) -> None:
-    """The witness cosigned ``origin`` at ``size``: the size only moves forward within one origin."""
+def record_cosigned(conn: Connection, witness: str, url: str, origin: str, size: int, at: int, now: int) -> None:
+    """The witness cosigned ``origin`` at ``size`` (in the caller's transaction, the one storing
+    the cosignature): the size only moves forward within one origin."""
     values = {"url": url, "origin": origin, "cosigned_at": at, "attempted_at": now, "failures": 0}
     values |= {"error_code": None, "error_status": None, "error_detail": None}
     where = WITNESS_PUSH.c.witness == witness
-    with write_transaction(engine) as conn:
-        held = conn.execute(select(WITNESS_PUSH.c.origin, WITNESS_PUSH.c.size).where(where)).first()
-        if held is None:
-            conn.execute(insert(WITNESS_PUSH).values(witness=witness, size=size, **values))
-        elif held.origin != origin or size >= held.size:
-            conn.execute(update(WITNESS_PUSH).where(where).values(size=size, **values))
+    held = conn.execute(select(WITNESS_PUSH.c.origin, WITNESS_PUSH.c.size).where(where)).first()
+    if held is None:
+        conn.execute(insert(WITNESS_PUSH).values(witness=witness, size=size, **values))
+    elif held.origin != origin or size >= held.size:
+        conn.execute(update(WITNESS_PUSH).where(where).values(size=size, **values))
+
+
+def store_cosignature(
+    log: LogStore, witness: str, line: str, timestamp: int, where: tuple[str, str, int], now: int
+) -> None:
+    """Keep a witness's cosignature of the checkpoint of size ``where[2]`` and move the witness's
+    record (URL ``where[0]``, origin ``where[1]``) forward, in one transaction. A newer
+    cosignature by the same witness for that size is kept; the record moves all the same."""
+    url, origin, size = where
+
+    def record(conn: Connection) -> None:
+        record_cosigned(conn, witness, url, origin, size, timestamp, now)
+
+    try:
+        log.add_cosignature(size, witness, line, timestamp, then=record)
+    except LedgerError as exc:
+        if exc.code != COSIGNATURE_OLDER:
+            raise
+        with write_transaction(log.engine) as conn:
+            record(conn)
 
 
 def record_failure(

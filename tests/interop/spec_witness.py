@@ -11,6 +11,7 @@ same size with another root, 422; else persist, then 200 with timestamped cosign
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
 import os
@@ -128,8 +129,8 @@ class SpecWitness:
         return line
 
 
-def serve(witness: SpecWitness) -> ThreadingHTTPServer:
-    """An HTTP server on 127.0.0.1 and a free port; run ``serve_forever`` in a thread."""
+def serve(witness: SpecWitness, port: int = 0) -> ThreadingHTTPServer:
+    """An HTTP server on 127.0.0.1 and ``port`` (0: a free one); run ``serve_forever`` in a thread."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -150,4 +151,23 @@ def serve(witness: SpecWitness) -> ThreadingHTTPServer:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    return ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    return ThreadingHTTPServer(("127.0.0.1", port), Handler)
+
+
+def main() -> None:
+    """``python -m tests.interop.spec_witness --state FILE --name N --port P --log-vkey V …``:
+    serve until killed; the first line printed is the witness's vkey and URL as JSON."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--state", required=True)
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--log-vkey", action="append", required=True)
+    args = parser.parse_args()
+    witness = SpecWitness(t.Signer.generate(args.name), args.log_vkey, Path(args.state))
+    server = serve(witness, args.port)
+    print(json.dumps({"vkey": witness.vkey, "url": f"http://127.0.0.1:{server.server_address[1]}"}), flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
