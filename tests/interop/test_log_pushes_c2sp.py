@@ -65,8 +65,10 @@ def _spec_cosigned(note: str, running: Running) -> list[int]:
     return [ts for n, k, s in sigs if (n, k) == (name, kid) and (ts := t.verify_cosignature(body, n, public, s))]
 
 
-def test_the_log_pushes_to_a_spec_witness_and_serves_the_cosignature(tmp_path: Path) -> None:
-    world = _world(tmp_path)
+def test_the_log_pushes_to_a_spec_witness_and_serves_the_cosignature(
+    tmp_path: Path, any_factory: LedgerFactory
+) -> None:
+    world = build_world(any_factory)  # SQLite, and PostgreSQL when configured
     ledger = world.factory.ledger
     with spec_only_witness(tmp_path / "spec.json", [log_vkey(ledger.log)]) as (running, spec):
         pusher = _pusher(ledger, running)
@@ -86,8 +88,10 @@ def test_the_log_pushes_to_a_spec_witness_and_serves_the_cosignature(tmp_path: P
     assert status is not None and (status.size, status.error_code, status.failures) == (grown, None, 0)
 
 
-def test_a_409_is_followed_by_a_proof_from_the_size_the_witness_names(tmp_path: Path) -> None:
-    world = _world(tmp_path)
+def test_a_409_is_followed_by_a_proof_from_the_size_the_witness_names(
+    tmp_path: Path, any_factory: LedgerFactory
+) -> None:
+    world = build_world(any_factory)  # SQLite, and PostgreSQL when configured
     ledger = world.factory.ledger
     with spec_only_witness(tmp_path / "spec.json", [log_vkey(ledger.log)]) as (running, spec):
         pusher = _pusher(ledger, running)
@@ -99,8 +103,8 @@ def test_a_409_is_followed_by_a_proof_from_the_size_the_witness_names(tmp_path: 
         assert [s for s, _ in spec.requests] == [200, 409, 200]
 
 
-def test_refusals_are_recorded_with_their_meaning_and_backed_off(tmp_path: Path) -> None:
-    world = _world(tmp_path)
+def test_refusals_are_recorded_with_their_meaning_and_backed_off(tmp_path: Path, any_factory: LedgerFactory) -> None:
+    world = build_world(any_factory)  # SQLite, and PostgreSQL when configured
     ledger = world.factory.ledger
     clock = [1_800_000_000.0]
     stranger = t.Signer.generate(ledger.log.origin).vkey()  # the right name, another key
