@@ -87,3 +87,21 @@ def test_the_witness_list_setting() -> None:
     with pytest.raises(LedgerError) as err:
         witness_targets([(log_key, "https://w.test")])
     assert err.value.code == WITNESS_CONFIG_INVALID
+
+
+def test_size_zero_extra_signatures_and_proofs_from_zero(tmp_path: Path) -> None:
+    """tlog-witness: a size-0 checkpoint must have the empty tree's root (else 422); a proof
+    from 0 must be empty (else 422); signatures by keys the witness does not know are ignored."""
+    log = SpecLog(t.Signer.generate("zero.test/log"))
+    with _service(tmp_path / "w", log, KeyPair.generate()) as service:
+        wrong = log.checkpoint(0, root=t.leaf_hash(b"not empty"))
+        assert service.add_checkpoint(log.body(0, 0, note=wrong)).status == 422
+        log.grow(4)
+        assert service.add_checkpoint(log.body(0, 4, proof=[t.leaf_hash(b"x")])).status == 422
+        assert service.record(log.origin) is None  # nothing written by either refusal
+        assert service.add_checkpoint(log.body(0, 0)).status == 200
+        other = t.Signer.generate("witness.elsewhere.test")
+        body, _ = t.split_note(log.checkpoint(4))
+        with_cosignature = log.checkpoint(4) + other.cosign_line(body, 1_800_000_000)
+        answer = service.add_checkpoint(log.body(0, 4, note=with_cosignature))
+        assert answer.status == 200 and answer.body.decode().startswith("\u2014 witness.test/unit ")
