@@ -34,7 +34,7 @@ import httpx
 
 from ledger.errors import LedgerError, define
 from ledger.protocol.checkpoint import Checkpoint, parse_witness_key, verify_cosignatures
-from ledger.protocol.note import NoteSignature, NoteVerifier, add_signatures, parse_note
+from ledger.protocol.note import NoteVerifier, add_signatures, parse_note
 from ledger.protocol.witness_protocol import (
     ADD_CHECKPOINT_PATH,
     SIZE_CONTENT_TYPE,
@@ -142,6 +142,7 @@ class PushResult:
     code: str | None = None
     http_status: int | None = None
     retry_in: float | None = None  # seconds until the next try is due (failures)
+    origin: str | None = None  # the log cosigned (a sealed one's final checkpoint comes first)
 
 
 def backoff_s(failures: int) -> float:
@@ -175,11 +176,23 @@ class WitnessPusher:
     def status(self) -> PushStatus | None:
         return push_status(self.log.engine, self.target.name)
 
+    def _sealed_behind(self, held: PushStatus | None) -> int | None:
+        """The index of the sealed log the witness last cosigned short of its final checkpoint
+        (the chain rolled over meanwhile): that final checkpoint is pushed first, once; if the
+        witness refuses it, the log being appended to is pushed after all."""
+        if held is None or held.error_code is not None:
+            return None
+        shard = self.log.shard(held.origin, missing_ok=True)
+        if shard is None or not shard.sealed or held.size >= shard.size:
+            return None
+        return shard.index
+
     def push_once(self, *, force: bool = False) -> PushResult:
         """Push the latest checkpoint unless the witness has it, or a backoff is running."""
-        note = self.log.latest_checkpoint()
-        checkpoint = Checkpoint.parse(parse_note(note).text)
         held = self.status()
+        shard = self._sealed_behind(held)
+        note = self.log.latest_checkpoint(shard)
+        checkpoint = Checkpoint.parse(parse_note(note).text)
         same_log = held is not None and held.origin == checkpoint.origin
         cosigned = held.size if held is not None and same_log else 0
         if held is not None and same_log and cosigned >= checkpoint.size and held.error_code is None:
@@ -190,10 +203,10 @@ class WitnessPusher:
             if now < due:
                 return PushResult(self.target.name, "waiting", cosigned, held.error_code, held.error_status, due - now)
         try:
-            self._exchange(min(cosigned, checkpoint.size), note, checkpoint)
+            self._exchange(min(cosigned, checkpoint.size), note, checkpoint, shard)
         except _Failed as failed:
             return self._failed(failed, checkpoint, cosigned, held)
-        return PushResult(self.target.name, "cosigned", checkpoint.size)
+        return PushResult(self.target.name, "cosigned", checkpoint.size, origin=checkpoint.origin)
 
     def _failed(self, failed: _Failed, checkpoint: Checkpoint, cosigned: int, held: PushStatus | None) -> PushResult:
         exc = failed.error
@@ -212,13 +225,13 @@ class WitnessPusher:
         failures = (held.failures if held is not None else 0) + 1
         return PushResult(self.target.name, status, cosigned, exc.code, failed.http_status, backoff_s(failures))
 
-    def _exchange(self, old: int, note: str, checkpoint: Checkpoint) -> None:
+    def _exchange(self, old: int, note: str, checkpoint: Checkpoint, shard: int | None) -> None:
         """POST add-checkpoint, following 409s; store the cosignature."""
         for _ in range(MAX_REPROVE + 1):
-            proof = self.log.consistency_proof(old, checkpoint.size) if 0 < old < checkpoint.size else []
+            proof = self.log.consistency_proof(old, checkpoint.size, shard) if 0 < old < checkpoint.size else []
             response = self._post(build_add_checkpoint_request(old, proof, note))
             if response.status_code != 409:
-                return self._answer(response, old, note, checkpoint)
+                return self._answer(response, old, note, checkpoint, shard)
             latest = self._size_of(response)
             if latest > checkpoint.size:
                 raise _Failed(
@@ -251,7 +264,7 @@ class WitnessPusher:
         except LedgerError as exc:
             raise self._unavailable(409, exc.message_en) from exc
 
-    def _answer(self, response: httpx.Response, old: int, note: str, checkpoint: Checkpoint) -> None:
+    def _answer(self, response: httpx.Response, old: int, note: str, checkpoint: Checkpoint, shard: int | None) -> None:
         name = self.target.name
         if response.status_code in _BY_STATUS:
             code = _BY_STATUS[response.status_code]
@@ -261,9 +274,9 @@ class WitnessPusher:
         if response.status_code != 200:
             detail = response.text[:300].strip() or f"HTTP {response.status_code}"
             raise _Failed(WITNESS_PUSH_MALFORMED, response.status_code, witness=name, detail=detail)
-        self._keep(response.content, note, checkpoint)
+        self._keep(response.content, note, checkpoint, shard)
 
-    def _keep(self, body: bytes, note: str, checkpoint: Checkpoint) -> None:
+    def _keep(self, body: bytes, note: str, checkpoint: Checkpoint, shard: int | None) -> None:
         """Verify the witness's cosignature on the checkpoint; store it and the witness's new
         size in one transaction."""
         name = self.target.name
@@ -277,12 +290,9 @@ class WitnessPusher:
             check_cosignature_time(name, timestamp, int(self.clock()))
         except LedgerError as exc:  # VerificationError too: a line by its key that does not verify
             raise _Failed(WITNESS_PUSH_BAD_COSIGNATURE, 200, witness=name, detail=exc.message_en) from exc
-        self._store(ours[0], checkpoint, timestamp)
-
-    def _store(self, signature: NoteSignature, checkpoint: Checkpoint, timestamp: int) -> None:
-        line = signature.line().rstrip("\n")
-        where = (self.target.url, checkpoint.origin, checkpoint.size)
-        store_cosignature(self.log, signature.name, line, timestamp, where, int(self.clock()))
+        line = ours[0].line().rstrip("\n")
+        where = (self.target.url, checkpoint.origin, checkpoint.size, shard)
+        store_cosignature(self.log, ours[0].name, line, timestamp, where, int(self.clock()))
 
     def _unavailable(self, status: int | None, detail: str) -> _Failed:
         return _Failed(WITNESS_PUSH_UNAVAILABLE, status, witness=self.target.name, status=status or "-", detail=detail)
@@ -359,6 +369,7 @@ class PushPool:
         clock: Callable[[], float] = time.time,
         on_result: Callable[[PushResult], None] | None = None,
     ) -> None:
+        self.log = log_store
         self._changed = threading.Condition()
         self.last: dict[str, PushResult] = {}
         self.on_result = on_result  # told of every push (benchmarks time the cosignatures)
@@ -388,8 +399,13 @@ class PushPool:
     def wait_until_cosigned(self, size: int, timeout: float) -> bool:
         """Block until every witness cosigned ``size`` or more of the current log (or ``timeout``)."""
 
-        def done() -> bool:
-            return all((r := self.last.get(w.pusher.target.name)) is not None and r.size >= size for w in self.workers)
+        origin = self.log.current_origin()
+
+        def done() -> bool:  # results of a sealed log's final checkpoint do not count
+            return all(
+                (r := self.last.get(w.pusher.target.name)) is not None and r.size >= size and r.origin in (None, origin)
+                for w in self.workers
+            )
 
         with self._changed:
             return self._changed.wait_for(done, timeout)

@@ -59,18 +59,19 @@ def record_cosigned(conn: Connection, witness: str, url: str, origin: str, size:
 
 
 def store_cosignature(
-    log: LogStore, witness: str, line: str, timestamp: int, where: tuple[str, str, int], now: int
+    log: LogStore, witness: str, line: str, timestamp: int, where: tuple[str, str, int, int | None], now: int
 ) -> None:
-    """Keep a witness's cosignature of the checkpoint of size ``where[2]`` and move the witness's
-    record (URL ``where[0]``, origin ``where[1]``) forward, in one transaction. A newer
-    cosignature by the same witness for that size is kept; the record moves all the same."""
-    url, origin, size = where
+    """Keep a witness's cosignature of the checkpoint of size ``where[2]`` of the log ``where[3]``
+    (None: the one being appended to) and move the witness's record (URL ``where[0]``, origin
+    ``where[1]``) forward, in one transaction. A newer cosignature by the same witness for that
+    size is kept; the record moves all the same."""
+    url, origin, size, shard = where
 
     def record(conn: Connection) -> None:
         record_cosigned(conn, witness, url, origin, size, timestamp, now)
 
     try:
-        log.add_cosignature(size, witness, line, timestamp, then=record)
+        log.add_cosignature(size, witness, line, timestamp, shard, then=record)
     except LedgerError as exc:
         if exc.code != COSIGNATURE_OLDER:
             raise

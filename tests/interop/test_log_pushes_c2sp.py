@@ -29,7 +29,7 @@ from ledger.services.witness_push import (
 )
 from ledger.store.db import write_transaction
 from ledger.store.export import log_vkey
-from ledger.store.runtime import Ledger
+from ledger.store.runtime import Ledger, roll_over
 from ledger.store.tables import WITNESS_PUSH
 from ledger.store.witness_push import push_status, push_statuses
 from reports import celery_app
@@ -204,3 +204,28 @@ def test_in_production_celery_pushes_one_task_per_witness(tmp_path: Path) -> Non
         "witness.test/spec": size,
     }
     assert len(ledger.log.cosignatures(size)) == 2
+
+
+def test_after_a_roll_over_the_sealed_logs_final_checkpoint_is_pushed_first(tmp_path: Path) -> None:
+    """The witness cosigned log 0 at some size; the log grew and rolled over before the next
+    push: the sealed log's final checkpoint goes first (a proof from the size the witness holds),
+    then the new log from 0. Each cosignature is kept with its own log's checkpoint."""
+    world = _world(tmp_path)
+    ledger = world.factory.ledger
+    first_vkey = log_vkey(ledger.log)
+    with spec_only_witness(tmp_path / "spec.json", [first_vkey]) as (running, _):
+        assert _pusher(ledger, running).push_once().status == "cosigned"
+    _grow(world, 4)
+    roll_over(ledger, year=2099)
+    sealed = ledger.log.shard(0)
+    assert sealed is not None and sealed.sealed
+    with spec_only_witness(tmp_path / "spec.json", [first_vkey, log_vkey(ledger.log)]) as (again, spec):
+        pusher = _pusher(ledger, again)  # the same state file, a new witness key: the log asks by name
+        final = pusher.push_once()
+        assert (final.status, final.origin, final.size) == ("cosigned", sealed.origin, sealed.size)
+        current = pusher.push_once()
+        assert (current.status, current.origin, current.size) == ("cosigned", ledger.log.origin, ledger.log.head().size)
+        assert [s for s, _ in spec.requests] == [200, 200]
+        state = spec.state()
+    assert state[sealed.origin]["size"] == sealed.size and state[ledger.log.origin]["size"] == ledger.log.head().size
+    assert len(ledger.log.cosignatures(sealed.size, 0)) == 1
