@@ -106,6 +106,8 @@ def cmd_witness_serve(args: argparse.Namespace) -> int:
 
     if not args.serve_log_vkeys:
         return _usage("witness serve needs at least one --log-vkey / 见证服务至少需要一个 --log-vkey")
+    if args.name is not None and not is_valid_name(args.name):
+        return _usage(f"the witness name {args.name!r} must have no spaces or '+' / 见证方名称不能含空格或“+”")
     key = read_key_file(Path(args.key), _passphrase())
     vkeys = [v for value in args.serve_log_vkeys for v in (_text_or_file(value) or "").splitlines() if v.strip()]
     try:

@@ -328,6 +328,8 @@ class PushWorker:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        if self._thread is None or not self._thread.is_alive():
+            self.pusher.client.close()
 
     def run(self) -> None:
         wait = 0.0

@@ -130,3 +130,8 @@ def test_witness_serve_needs_a_log_key(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["witness", "keygen", "--out", str(key)]) == 0
     assert main(["witness", "serve", "--key", str(key), "--state", str(tmp_path / "s")]) == 2
     assert "--log-vkey" in capsys.readouterr().err
+    log_key = t.Signer.generate("log.test").vkey()
+    serve = ["witness", "serve", "--key", str(key), "--state", str(tmp_path / "s"), "--log-vkey"]
+    assert main([*serve, log_key, "--name", "a b"]) == 2
+    assert main([*serve, "not-a-key+zz+AAAA"]) == 2
+    assert "note_key_invalid" in capsys.readouterr().err
