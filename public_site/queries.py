@@ -41,6 +41,7 @@ from ledger.store.tables import (
     REGISTRY,
     REPORT,
     SHARD,
+    WITNESS_PUSH,
 )
 
 SORTS = {
@@ -739,6 +740,19 @@ def witnesses(conn: Connection, shard: int | None = None) -> list[dict[str, Any]
         .all()
     )
     return [dict(r) for r in rows]
+
+
+def witness_pushes(conn: Connection) -> list[dict[str, Any]]:
+    """The witnesses the log pushes checkpoints to (``CHARITY_LEDGER_WITNESSES``): the size each
+    last cosigned, of which log, and the last error (its detail is Chinese, a newline, English)."""
+    rows = conn.execute(select(WITNESS_PUSH).order_by(WITNESS_PUSH.c.witness)).mappings().all()
+    out = []
+    for row in rows:
+        item = dict(row)
+        zh, _, en = (item["error_detail"] or "").partition("\n")
+        item["error_zh"], item["error_en"] = zh, en
+        out.append(item)
+    return out
 
 
 def log_key_row(conn: Connection, key_id: str) -> dict[str, Any] | None:

@@ -830,6 +830,7 @@ class SitePages(Controller):
                 raise LedgerError("not_found", what="log", what_zh="账本", ref=str(wanted))
             items = Q.checkpoints(conn, limit=30, before=before, shard=log.index)
             witnesses = Q.witnesses(conn, log.index)
+            pushes = Q.witness_pushes(conn)
         for w in witnesses:
             w["timestamp_iso"] = format_time(datetime.fromtimestamp(int(w["timestamp"]), UTC))
         verified: dict[int, dict[str, bool]] = {}
@@ -844,6 +845,7 @@ class SitePages(Controller):
             nav="checkpoints",
             items=items,
             witnesses=witnesses,
+            pushes=pushes,
             verified=verified,
             witness_keys=[(k.name, k.to_string()) for k in keys],
             vkey=shard_vkey(ledger.log, log.shard),
