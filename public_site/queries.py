@@ -20,6 +20,7 @@ from sqlalchemy.sql import ColumnElement
 from ledger.store.db import read_transaction
 from ledger.store.log_store import Shard
 from ledger.store.tables import (
+    ALLOCATION,
     ATTESTATION,
     AUDIT,
     BALANCE,
@@ -27,6 +28,7 @@ from ledger.store.tables import (
     CORRECTION,
     COSIG,
     DISBURSEMENT,
+    DONATION,
     ENTRY,
     FINANCIALS,
     FUND,
@@ -223,6 +225,10 @@ def project_titles(conn: Connection, ids: Iterable[str | None]) -> dict[str, dic
 # --- projects -------------------------------------------------------------------------------
 
 
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 @dataclass
 class ProjectFilters:
     q: str | None = None
@@ -238,7 +244,7 @@ class ProjectFilters:
     def conditions(self) -> list[ColumnElement[bool]]:
         conds: list[ColumnElement[bool]] = []
         if self.q:
-            pattern = "%" + self.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            pattern = _like(self.q)
             conds.append(
                 or_(
                     PROJECT.c.title_zh.like(pattern, escape="\\"),
@@ -457,11 +463,19 @@ def organisation(conn: Connection, org: str) -> dict[str, Any] | None:
     return dict(row) if row is not None else None
 
 
-def organisations(conn: Connection) -> list[dict[str, Any]]:
-    return [
-        dict(r)
-        for r in conn.execute(select(ORG).order_by(ORG.c.is_registrar.desc(), ORG.c.legal_form, ORG.c.org)).mappings()
-    ]
+def organisations(conn: Connection, q: str | None = None) -> list[dict[str, Any]]:
+    """Every organisation, or those whose Chinese or English name or code contains ``q``."""
+    stmt = select(ORG).order_by(ORG.c.is_registrar.desc(), ORG.c.legal_form, ORG.c.org)
+    if q:
+        pattern = _like(q)
+        stmt = stmt.where(
+            or_(
+                ORG.c.name_zh.like(pattern, escape="\\"),
+                func.lower(ORG.c.name_en).like(pattern.lower(), escape="\\"),
+                ORG.c.org.like(pattern.upper(), escape="\\"),
+            )
+        )
+    return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
 def projects_of(conn: Connection, org: str) -> dict[str, list[dict[str, Any]]]:
@@ -770,3 +784,49 @@ def reports(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:
         )
     }
     return [dict(r, files=json.loads(r["files_json"]), withdrawn=r["id"] in corrected) for r in rows]
+
+
+# --- business dates and months ----------------------------------------------------------------
+
+_BUSINESS_DATES = (
+    (DONATION, DONATION.c.received_on),
+    (ALLOCATION, ALLOCATION.c.allocated_on),
+    (DISBURSEMENT, DISBURSEMENT.c.paid_on),
+    (PROGRESS, PROGRESS.c.period_end),
+)
+
+
+def business_dates(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
+    """Entry id -> the date the entry is about (received, allocated, paid, period end), for
+    the entries that have one: one indexed look-up per projection, by primary key."""
+    wanted = sorted(set(ids))
+    out: dict[str, str] = {}
+    if not wanted:
+        return out
+    for table, column in _BUSINESS_DATES:
+        out.update({r[0]: r[1] for r in conn.execute(select(table.c.id, column).where(table.c.id.in_(wanted)))})
+    return out
+
+
+def monthly_in_out(
+    conn: Connection, *, project: str | None = None, org: str | None = None
+) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
+    """Live money in (donations, by month received) and out (payments, by month paid) of a
+    project, or of an organisation (donations it raised, payments it made as implementer):
+    ``{(YYYY-MM, currency): minor}`` each. Read through the (project, seq), (fundraiser_org,
+    seq) and (implementer, seq) indexes."""
+    month_in = func.substr(DONATION.c.received_on, 1, 7)
+    month_out = func.substr(DISBURSEMENT.c.paid_on, 1, 7)
+    where_in = DONATION.c.project == project if project else DONATION.c.fundraiser_org == org
+    where_out = DISBURSEMENT.c.project == project if project else DISBURSEMENT.c.implementer == org
+    money_in = conn.execute(
+        select(month_in, DONATION.c.currency, func.sum(DONATION.c.amount_minor))
+        .where(and_(where_in, DONATION.c.corrected.is_(False)))
+        .group_by(month_in, DONATION.c.currency)
+    ).all()
+    money_out = conn.execute(
+        select(month_out, DISBURSEMENT.c.currency, func.sum(DISBURSEMENT.c.amount_minor))
+        .where(and_(where_out, DISBURSEMENT.c.corrected.is_(False)))
+        .group_by(month_out, DISBURSEMENT.c.currency)
+    ).all()
+    return ({(m, c): int(v or 0) for m, c, v in money_in}, {(m, c): int(v or 0) for m, c, v in money_out})
