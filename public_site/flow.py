@@ -21,7 +21,8 @@ LABEL_UNITS = 24  # a label line's width: a Latin letter counts 1, a CJK charact
 LABEL_LINES = 3
 PLOT_H = 360
 TOP = 16
-COLUMNS_X = (170, 345, 520, 680, 800)
+COLUMNS_X = (170, 340, 510, 680, 850)
+UNIT_PX = 7.0  # the width of one label unit (a Latin letter) at the diagram's 12 px, bold
 MAX_PAYEES = 8
 CATEGORIES = ("program", "admin", "fundraising_cost")
 
@@ -48,6 +49,17 @@ class Node:
     def room(self) -> float:
         """The height its label needs: the wrapped lines and the amount under them."""
         return LINE_H * (len(self.lines) + 1) + 4
+
+
+def _label_units(column: int) -> int:
+    """How many units a label line of ``column`` has room for: left of the first column, else
+    up to the next column (or the right edge)."""
+    if column == 0:
+        room = COLUMNS_X[0] - 8
+    else:
+        right = COLUMNS_X[column + 1] if column + 1 < len(COLUMNS_X) else WIDTH
+        room = right - COLUMNS_X[column] - NODE_W - 14
+    return int(room / UNIT_PX)
 
 
 def _units(ch: str) -> int:
@@ -150,7 +162,7 @@ def build_flow(
     flow = Flow()
 
     def node(id_: str, column: int, value: int, text: str, kind: str) -> Node:
-        n = Node(id_, column, value, text, kind, lines=wrap_label(text))
+        n = Node(id_, column, value, text, kind, lines=wrap_label(text, _label_units(column)))
         flow.nodes.append(n)
         return n
 

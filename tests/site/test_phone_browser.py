@@ -101,13 +101,19 @@ def test_project_page_on_a_phone(page, server):
         """() => [...document.querySelectorAll('#flow .flow-node')].map(g => ({
              text: [...g.querySelectorAll('.flow-label tspan')].map(t => t.textContent).join(''),
              title: g.querySelector('title').textContent,
+             column: +g.dataset.column,
+             next: Math.min(...[...document.querySelectorAll(`#flow .flow-node[data-column="${+g.dataset.column + 1}"] rect`)]
+                              .map(r => r.x.baseVal.value), Infinity),
              box: (b => ({x: b.x, width: b.width}))(g.querySelector('.flow-label').getBBox())}))"""
     )
     view = page.evaluate("() => document.getElementById('flow').viewBox.baseVal.width")
     for label in labels:
         # the lines joined are the name (the spaces they broke at aside), whole or cut with "…"
         assert label["title"].replace(" ", "").startswith(label["text"].replace("…", "").replace(" ", "")), label
-        assert label["box"]["x"] >= 0 and label["box"]["x"] + label["box"]["width"] <= view, label
+        right = label["box"]["x"] + label["box"]["width"]
+        assert label["box"]["x"] >= 0 and right <= view, label
+        # nor does a label run into the next column's boxes
+        assert label["next"] is None or right <= label["next"], label
 
 
 def test_ledger_and_organisation_on_a_phone(page, server):
