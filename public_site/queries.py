@@ -35,6 +35,7 @@ from ledger.store.tables import (
     HEAD,
     KEY,
     LEAF,
+    MONTH,
     ORG,
     ORG_YEAR,
     PROGRESS,
@@ -813,20 +814,12 @@ def monthly_in_out(
 ) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
     """Live money in (donations, by month received) and out (payments, by month paid) of a
     project, or of an organisation (donations it raised, payments it made as implementer):
-    ``{(YYYY-MM, currency): minor}`` each. Read through the (project, seq), (fundraiser_org,
-    seq) and (implementer, seq) indexes."""
-    month_in = func.substr(DONATION.c.received_on, 1, 7)
-    month_out = func.substr(DISBURSEMENT.c.paid_on, 1, 7)
-    where_in = DONATION.c.project == project if project else DONATION.c.fundraiser_org == org
-    where_out = DISBURSEMENT.c.project == project if project else DISBURSEMENT.c.implementer == org
-    money_in = conn.execute(
-        select(month_in, DONATION.c.currency, func.sum(DONATION.c.amount_minor))
-        .where(and_(where_in, DONATION.c.corrected.is_(False)))
-        .group_by(month_in, DONATION.c.currency)
+    ``{(YYYY-MM, currency): minor}`` each, read from the p_month projection the append rules
+    keep (a few rows a month), never summed from the entries."""
+    kind, subject = ("project", project) if project else ("org", org)
+    rows = conn.execute(
+        select(MONTH.c.month, MONTH.c.currency, MONTH.c.in_minor, MONTH.c.out_minor).where(
+            and_(MONTH.c.kind == kind, MONTH.c.subject == subject)
+        )
     ).all()
-    money_out = conn.execute(
-        select(month_out, DISBURSEMENT.c.currency, func.sum(DISBURSEMENT.c.amount_minor))
-        .where(and_(where_out, DISBURSEMENT.c.corrected.is_(False)))
-        .group_by(month_out, DISBURSEMENT.c.currency)
-    ).all()
-    return ({(m, c): int(v or 0) for m, c, v in money_in}, {(m, c): int(v or 0) for m, c, v in money_out})
+    return ({(m, c): int(i) for m, c, i, _ in rows if i}, {(m, c): int(o) for m, c, _, o in rows if o})
