@@ -629,6 +629,25 @@ class WorkReportRow:
     corrected_by: str | None = dc.field(default=None, metadata={"max": HASH})
 
 
+@dataclass(slots=True)
+class MonthRow:
+    """Money in and out of a project or an organisation in a calendar month, kept at append (the
+    monthly chart of the project and organisation pages reads it instead of grouping entries):
+    ``kind`` "project" (donations to it by the day received, payments from it by the day paid)
+    or "org" (donations it received as fundraiser, payments it made as implementer); live
+    entries only, corrections netted."""
+
+    __table__name__: ClassVar[str] = "p_month"
+    __pk__: ClassVar[tuple[str, ...]] = ("kind", "subject", "month", "currency")
+
+    kind: str = dc.field(metadata={"max": ENUM})
+    subject: str = dc.field(metadata={"max": IDENT})
+    month: str = dc.field(metadata={"max": 7})  # YYYY-MM
+    currency: str = dc.field(metadata={"max": 3})
+    in_minor: int = 0
+    out_minor: int = 0
+
+
 ROW_TYPES: tuple[type, ...] = (
     RegistryRow,
     OrgRow,
@@ -637,6 +656,7 @@ ROW_TYPES: tuple[type, ...] = (
     FundRow,
     OrgYearRow,
     ProjectDonorTypeRow,
+    MonthRow,
     AllocationBalanceRow,
     DonationRow,
     AllocationRow,

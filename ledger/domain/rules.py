@@ -93,6 +93,7 @@ from ledger.domain.rows import (
     FundraisingResultRow,
     FundRow,
     KeyRow,
+    MonthRow,
     OrgRow,
     OrgYearRow,
     ProgressRow,
@@ -946,6 +947,18 @@ def _org_year(c: _Call, org: str, day: str, currency: str, **deltas: int) -> Org
     return replace(row, **{name: getattr(row, name) + delta for name, delta in deltas.items()})
 
 
+def _months(
+    c: _Call, day: str, currency: str, project: str, org: str, *, money_in: int = 0, money_out: int = 0
+) -> list[MonthRow]:
+    """The month rows of the project and of the organisation with the amounts added."""
+    out = []
+    for kind, subject in (("project", project), ("org", org)):
+        key = (kind, subject, day[:7], currency)
+        row = c.state.get(MonthRow, *key) or MonthRow(*key)
+        out.append(replace(row, in_minor=row.in_minor + money_in, out_minor=row.out_minor + money_out))
+    return out
+
+
 def _donor_type(c: _Call, project: str, donor_type: str, amount: int, count: int) -> ProjectDonorTypeRow:
     row = c.state.get(ProjectDonorTypeRow, project, donor_type) or ProjectDonorTypeRow(
         project=project, donor_type=donor_type
@@ -1010,7 +1023,8 @@ def _donation_received(c: _Call) -> list[Any]:
     )
     year = _org_year(c, project.fundraiser_org, d.received_on, d.currency, raised_minor=amount, donations_count=1)
     by_type = _donor_type(c, project.project, d.donor_type, amount, 1)
-    return [donation, new_fund, year, by_type, c.entry_row(project.project, amount, d.currency)]
+    months = _months(c, d.received_on, d.currency, project.project, project.fundraiser_org, money_in=amount)
+    return [donation, new_fund, year, by_type, *months, c.entry_row(project.project, amount, d.currency)]
 
 
 def _funds_allocated(c: _Call) -> list[Any]:
@@ -1121,7 +1135,8 @@ def _funds_disbursed(c: _Call) -> list[Any]:
         time=c.ctx.log_time,
     )
     year = _org_year(c, implementer, d.paid_on, d.currency, **{category_field: amount})
-    return [disbursement, new_fund, new_balance, year, c.entry_row(project.project, amount, d.currency)]
+    months = _months(c, d.paid_on, d.currency, project.project, implementer, money_out=amount)
+    return [disbursement, new_fund, new_balance, year, *months, c.entry_row(project.project, amount, d.currency)]
 
 
 def _progress_reported(c: _Call) -> list[Any]:
@@ -1435,7 +1450,10 @@ def _reverse_donation(c: _Call, target: EntryRow, project: ProjectRow) -> list[A
         c, donation.fundraiser_org, donation.received_on, donation.currency, raised_minor=-amount, donations_count=-1
     )
     by_type = _donor_type(c, project.project, donation.donor_type, -amount, -1)
-    return [replace(donation, corrected=True, corrected_by=c.ctx.leaf_hash), new_fund, year, by_type]
+    months = _months(
+        c, donation.received_on, donation.currency, project.project, donation.fundraiser_org, money_in=-amount
+    )
+    return [replace(donation, corrected=True, corrected_by=c.ctx.leaf_hash), new_fund, year, by_type, *months]
 
 
 def _reverse_allocation(c: _Call, target: EntryRow, project: ProjectRow) -> list[Any]:
@@ -1496,7 +1514,10 @@ def _reverse_disbursement(c: _Call, target: EntryRow, project: ProjectRow) -> li
     year = _org_year(
         c, disbursement.implementer, disbursement.paid_on, disbursement.currency, **{category_field: -amount}
     )
-    return [replace(disbursement, corrected=True, corrected_by=c.ctx.leaf_hash), new_fund, new_balance, year]
+    months = _months(
+        c, disbursement.paid_on, disbursement.currency, project.project, disbursement.implementer, money_out=-amount
+    )
+    return [replace(disbursement, corrected=True, corrected_by=c.ctx.leaf_hash), new_fund, new_balance, year, *months]
 
 
 def _withdraw_attestation(c: _Call, target: EntryRow) -> list[Any]:
