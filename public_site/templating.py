@@ -32,6 +32,7 @@ from public_site.i18n import (
     LANG_TAGS,
     LOCALES,
     Formatter,
+    accepted_lang,
     parse_lang,
     translations,
 )
@@ -114,12 +115,15 @@ def verify_scripts() -> Markup:
 
 
 def request_locale(request: Request) -> tuple[str, bool]:
-    """The page language and whether to (re)set the cookie (when ?lang= chose it)."""
+    """The page language and whether to (re)set the cookie (when ?lang= chose it): ``?lang=``,
+    else the cookie, else the browser's ``Accept-Language`` (a first visit), else Chinese."""
     chosen = parse_lang(request.query_params.get("lang"))
     if chosen is not None:
         return chosen, request.cookies.get(COOKIE) != LANG_TAGS[chosen]
     from_cookie = parse_lang(request.cookies.get(COOKIE))
-    return from_cookie or DEFAULT_LOCALE, False
+    if from_cookie is not None:
+        return from_cookie, False
+    return accepted_lang(request.headers.get("accept-language")) or DEFAULT_LOCALE, False
 
 
 def url_with(request: Request, **changes: Any) -> str:
@@ -197,6 +201,12 @@ class Helpers:
             return row["name_en"]
         return row.get("name_zh") or code
 
+    def subject_part(self, item: Any) -> str:
+        """What a disclosure is about, as a row shows it: the year of an annual report's
+        ``<org>/<year>``, anything else (a filing's reference) as it is."""
+        prefix = f"{item.org}/"
+        return item.subject[len(prefix) :] if item.subject.startswith(prefix) else item.subject
+
     def url(self, **changes: Any) -> str:
         return url_with(self.request, **changes)
 
@@ -222,6 +232,8 @@ class Helpers:
 # Last-Modified when unchanged); a shared cache (the front, deploy/nginx.conf) may hold it five
 # seconds, so the site's pages are rendered once per few seconds whatever the load, and a cached
 # page is an older state of the log, never another one.
+# what a page's language depends on (a shared cache keeps one copy per language)
+VARY = "Cookie, Accept-Language"
 PAGE_CACHE = "public, max-age=0, s-maxage=5"
 # An entry's page: the entry is fixed, and its proof is read from the tiles by the browser; what
 # can change is which later entries refer to it (a correction, a verdict), so a shared cache may
@@ -262,7 +274,7 @@ def render(
     headers = {
         "Content-Security-Policy": CSP,
         "Content-Language": LANG_TAGS[locale],
-        "Vary": "Cookie",
+        "Vary": VARY,
         "Cache-Control": cache,
     }
     return Template(template_name=template, context=ctx, status_code=status, cookies=cookies, headers=headers)

@@ -45,7 +45,7 @@ from public_site.evidence import hashes_of
 from public_site.evidence import held as held_evidence
 from public_site.flow import build_flow
 from public_site.i18n import CHINA, LANG_TAGS
-from public_site.templating import CSP, ENTRY_CACHE, Helpers, render, request_locale
+from public_site.templating import CSP, ENTRY_CACHE, VARY, Helpers, render, request_locale
 
 # matched in full (fullmatch), ASCII only: the grammar of ledger.protocol.grammar
 _ORG = grammar_pattern("uscc")
@@ -810,6 +810,8 @@ class SitePages(Controller):
             log=log,
             log_seq=seq - log.base,
             next_log=by_index.get(log.index + 1),
+            # the last entry links to no next one (a held page may miss a newer entry, never name a missing one)
+            has_next=seq + 1 < logs[-1].base + logs[-1].size,
             previous_log=by_index.get(log.index - 1),
             evidence_hashes=named,
             evidence=held_evidence(ledger, named),
@@ -886,7 +888,7 @@ class SitePages(Controller):
             headers={
                 "Content-Security-Policy": csp + "; frame-ancestors 'none'",
                 "Content-Language": LANG_TAGS[locale],
-                "Vary": "Cookie",
+                "Vary": VARY,
                 "Cache-Control": "no-cache",
             },
         )
