@@ -138,6 +138,10 @@ def url_with(request: Request, **changes: Any) -> str:
     return request.url.path + ("?" + query if query else "")
 
 
+# Han characters (CJK unified ideographs, extension A, compatibility) and CJK punctuation
+_CJK = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
 class Helpers:
     """Functions templates call, bound to one request's language."""
 
@@ -207,6 +211,28 @@ class Helpers:
         prefix = f"{item.org}/"
         return item.subject[len(prefix) :] if item.subject.startswith(prefix) else item.subject
 
+    def data(self, value: Any) -> Markup:
+        """Text entered by an organisation (a name, a payee, a purpose), escaped; on an English
+        page, text in Chinese is marked ``lang="zh-CN"`` so screen readers and fonts treat it
+        as Chinese."""
+        text = "—" if value is None else str(value)
+        if not self.zh and self.is_chinese(text):
+            return Markup('<span lang="zh-CN">{}</span>').format(text)
+        return Markup("{}").format(text)
+
+    @staticmethod
+    def is_chinese(text: str | None) -> bool:
+        """Whether ``text`` holds Chinese characters (for ``lang="zh-CN"`` on English pages)."""
+        return bool(text) and _CJK.search(str(text)) is not None
+
+    def org_tag(self, code: str | None, names: dict[str, dict[str, Any]]) -> Markup:
+        """:meth:`org` for a page's content, marked as Chinese when it is (:meth:`data`)."""
+        return self.data(self.org(code, names))
+
+    def title_tag(self, row: dict[str, Any] | None, fallback: str = "") -> Markup:
+        """:meth:`title` for a page's content, marked as Chinese when it is (:meth:`data`)."""
+        return self.data(self.title(row, fallback))
+
     def url(self, **changes: Any) -> str:
         return url_with(self.request, **changes)
 
@@ -221,11 +247,12 @@ class Helpers:
         return json.loads(text) if text else []
 
     def paragraphs(self, text: str | None) -> Markup:
-        """Multi-line text as paragraphs, escaped."""
+        """Multi-line text as paragraphs, escaped (marked Chinese on an English page when it is)."""
         if not text:
             return Markup("")
         parts = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
-        return Markup("").join(Markup("<p>{}</p>").format(Markup("<br>").join(p.split("\n"))) for p in parts)
+        tag = Markup('<p lang="zh-CN">') if not self.zh and self.is_chinese(text) else Markup("<p>")
+        return Markup("").join(tag + Markup("{}</p>").format(Markup("<br>").join(p.split("\n"))) for p in parts)
 
 
 # A page is true until the next append. Browsers ask again each time (answered 304 by ETag or
@@ -261,6 +288,8 @@ def render(
         "locale": locale,
         "locales": [(LANG_TAGS[loc], loc) for loc in LOCALES],
         "page_title": title,
+        "site_url": str(request.base_url).rstrip("/"),
+        "page_url": str(request.base_url).rstrip("/") + request.url.path,
         "nav": nav,
         **context,
     }

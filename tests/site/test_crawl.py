@@ -44,22 +44,52 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Litestar, L
     yield create_app(factory.ledger, settings=factory.settings), factory
 
 
+CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+# text that is code or data as signed (JSON, leaf bytes), a drawing (phones' fund-flow SVG), or
+# a control whose content cannot carry markup
+NOT_PROSE = {"pre", "code", "script", "svg", "option"}
+# English labels that name the Chinese legal term on purpose, e.g. "Raises the money (募集)"
+GLOSSED = re.compile(r"^[\x00-\x7f]*\((募集|使用|监督|定向)\)[\x00-\x7f]*$")
+
+
 class Links(HTMLParser):
+    """The addresses a page names, and its Chinese text not marked ``lang="zh-CN"``."""
+
     def __init__(self) -> None:
         super().__init__()
         self.found: list[str] = []
+        self.stack: list[tuple[str, str | None]] = []
+        self.unmarked: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         for name, value in attrs:
-            if name in ("href", "src", "action") and value and not (tag == "form" and name != "action"):
+            if name in ("href", "src", "action") and value:
                 self.found.append(value)
+        if tag not in VOID:
+            self.stack.append((tag, dict(attrs).get("lang")))
+
+    def handle_endtag(self, tag: str) -> None:
+        while tag not in VOID and self.stack:
+            if self.stack.pop()[0] == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        if not CJK.search(data) or GLOSSED.match(data) or any(tag in NOT_PROSE for tag, _ in self.stack):
+            return
+        langs = [lang for _, lang in self.stack if lang]
+        if not langs or not langs[-1].startswith("zh"):
+            self.unmarked.append(data.strip()[:60])
 
 
-def links_of(content_type: str, text: str) -> list[str]:
-    """The addresses a page, feed or sitemap names."""
+def links_of(content_type: str, text: str, unmarked: list[str] | None = None) -> list[str]:
+    """The addresses a page, feed or sitemap names; an English page's Chinese text outside a
+    ``lang="zh-CN"`` element goes to ``unmarked``."""
     if content_type.startswith(HTML):
         parser = Links()
         parser.feed(text)
+        if unmarked is not None and 'lang="en"' in text[:200]:
+            unmarked.extend(parser.unmarked)
         return parser.found
     if "xml" in content_type:
         root = ElementTree.fromstring(text.encode())
@@ -91,6 +121,7 @@ def crawl(app: Litestar, lang: str, size: int, entry_types: dict[int, str]) -> d
     entries_linked: set[int] = set()
     follow = {0, size - 1, *entry_types}
     shapes: Counter[str] = Counter()
+    unmarked: list[str] = []
     todo: list[tuple[str, str]] = [("/", "(start)")]
     with TestClient(app, base_url=ORIGIN) as client:
         client.get("/?lang=" + lang)  # the language cookie
@@ -113,11 +144,14 @@ def crawl(app: Litestar, lang: str, size: int, entry_types: dict[int, str]) -> d
             if response.status_code >= 400 and not url.startswith("/api/"):
                 assert content_type.startswith(HTML), (url, content_type)
             if response.status_code < 300 and url not in ("/schema",):
-                for href in links_of(content_type, response.text if "octet" not in content_type else ""):
+                page_unmarked: list[str] = []
+                text = response.text if "octet" not in content_type else ""
+                for href in links_of(content_type, text, page_unmarked):
                     target = local(url, href)
                     if target is not None and target not in fetched:
                         todo.append((target, url))
-    return {"fetched": fetched, "broken": broken, "entries": entries_linked, "shapes": shapes}
+                unmarked.extend(f"{url}: {t}" for t in page_unmarked)
+    return {"fetched": fetched, "broken": broken, "entries": entries_linked, "shapes": shapes, "unmarked": unmarked}
 
 
 def _size_and_types(factory: LedgerFactory) -> tuple[int, dict[int, str]]:
@@ -133,6 +167,8 @@ def test_every_link_of_every_page_answers(demo: tuple[Litestar, LedgerFactory], 
     size, types = _size_and_types(factory)
     seen = crawl(app, lang, size, types)
     assert seen["broken"] == []
+    # names and text entered in Chinese are marked as Chinese on English pages
+    assert seen["unmarked"] == []
     assert not [u for u, status in seen["fetched"].items() if status >= 500]
     fetched = seen["fetched"]
     # the crawl reached every kind of page, the assets, the exports and the registrar's own page
