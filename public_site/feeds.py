@@ -20,7 +20,7 @@ from xml.etree import ElementTree as ET
 import segno
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath
 
 from ledger.errors import LedgerError
@@ -30,7 +30,7 @@ from ledger.store.runtime import Ledger
 from public_site import queries as Q
 from public_site.i18n import LANG_TAGS, Formatter, translations
 from public_site.templating import PAGE_CACHE, VARY, Helpers, request_locale
-from public_site.views import SeqPath
+from public_site.views import SeqPath, error_page
 
 ATOM = "http://www.w3.org/2005/Atom"
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -162,7 +162,8 @@ class SiteFeeds(Controller):
 
     path = "/"
     include_in_schema = False
-    signature_namespace = {"Ledger": Ledger}  # noqa: RUF012 (Litestar reads this class attribute)
+    exception_handlers = {LedgerError: error_page, HTTPException: error_page, Exception: error_page}  # noqa: RUF012 (Litestar reads these class attributes)
+    signature_namespace = {"Ledger": Ledger}  # noqa: RUF012 (as above)
 
     @get("/feed.atom", name="site:feed", sync_to_thread=True)
     def feed(self, request: Request, ledger: NamedDependency[Ledger]) -> Response[bytes]:

@@ -223,3 +223,22 @@ def test_errors_off_the_api_are_the_site_page(demo: tuple[Litestar, LedgerFactor
             assert "<!doctype html>" in r.text and f"{status}" in r.text
         api = client.get("/api/v1/no-such")
         assert api.status_code == 404 and api.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_bug_is_a_500_page_without_its_details(
+    demo: tuple[Litestar, LedgerFactory], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from public_site import queries
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("secret detail /srv/data/ledger.db")
+
+    monkeypatch.setattr(queries, "reports", broken)
+    monkeypatch.setattr(queries, "feed_entries", broken)
+    app, _ = demo
+    with TestClient(app, base_url=ORIGIN, raise_server_exceptions=False) as client:
+        for url in ("/reports?lang=en", "/feed.atom"):
+            r = client.get(url)
+            assert r.status_code == 500 and r.headers["content-type"].startswith(HTML), url
+            assert "secret detail" not in r.text and "/srv/data" not in r.text and "Traceback" not in r.text
+            assert "Something went wrong" in r.text or "出错" in r.text
