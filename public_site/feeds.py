@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -143,15 +144,21 @@ def _atom_response(request: Request, body: bytes) -> Response[bytes]:
     )
 
 
-def _qr_response(url: str, title: str) -> Response[bytes]:
+@lru_cache(maxsize=1024)
+def qr_svg_file(url: str, title: str) -> bytes:
     """An SVG file of a QR code of ``url`` (error correction at least M, a quiet zone of four
-    modules, dark on white so phones read it whatever the page's colours)."""
+    modules, dark on white so phones read it whatever the page's colours); kept, as an
+    address's code never changes."""
     out = io.BytesIO()
     segno.make(url, error="m", micro=False).save(
         out, kind="svg", scale=4, border=4, dark="#000", light="#fff", title=title, svgclass="qr", lineclass=None
     )
+    return out.getvalue()
+
+
+def _qr_response(url: str, title: str) -> Response[bytes]:
     return Response(
-        out.getvalue(),
+        qr_svg_file(url, title),
         media_type="image/svg+xml",
         headers={"Cache-Control": "public, max-age=86400", "Content-Security-Policy": "default-src 'none'"},
     )
