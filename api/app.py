@@ -48,7 +48,7 @@ from api.controllers.registry import (
 from api.controllers.regulator import RegulatorController
 from api.controllers.tiles import TilesController
 from api.http_caching import Clock, http_caching
-from api.openapi import ExampleStructPlugin, openapi_config
+from api.openapi import ExampleStructPlugin, docs_asset, openapi_config
 from api.problems import EXCEPTION_HANDLERS
 from api.redaction import install as install_log_redaction
 from api.requests import LedgerRequest, host_guard
@@ -80,6 +80,7 @@ CONTROLLERS: tuple[type, ...] = (
     RegulatorController,
     EvidenceController,
     ProblemsController,
+    docs_asset,
 )
 
 

@@ -53,6 +53,12 @@ class Settings:
     def reports_dir(self) -> Path:
         return self.home / "reports"
 
+    def published_report_dir(self, kind: str, stem: str) -> Path:
+        """Where the files of a report recorded in the log (``report.issued``) are kept: the
+        report pipeline writes them there, the API serves them from there, checked against the
+        SHA-256 the entry records (the demo's summary report goes there too)."""
+        return self.reports_dir / kind / stem
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

@@ -837,3 +837,34 @@ def monthly_in_out(
         )
     ).all()
     return ({(m, c): int(i) for m, c, i, _ in rows if i}, {(m, c): int(o) for m, c, _, o in rows if o})
+
+
+# --- feeds and the sitemap ------------------------------------------------------------------
+
+
+def feed_entries(
+    conn: Connection, *, project: str | None = None, org: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The newest entries of a feed, newest first: the whole log, one project's entries, or an
+    organisation's (those it signed and those of the projects it raises money for). Each
+    query walks an index newest first and stops at ``limit``."""
+    if project is not None:
+        return rows_by_project(conn, ENTRY, project, limit=limit)
+    if org is None:
+        return latest_entries(conn, limit)
+    signed = conn.execute(
+        select(ENTRY).where(ENTRY.c.signer_org == org).order_by(desc(ENTRY.c.seq)).limit(limit)
+    ).mappings()
+    found = {r["seq"]: dict(r) for r in signed}
+    raised = conn.execute(select(PROJECT.c.project).where(PROJECT.c.fundraiser_org == org)).scalars().all()
+    for p in raised:
+        for r in rows_by_project(conn, ENTRY, p, limit=limit):
+            found[r["seq"]] = r
+    return [found[seq] for seq in sorted(found, reverse=True)[:limit]]
+
+
+def sitemap_ids(conn: Connection) -> tuple[list[str], list[str]]:
+    """Every project id and organisation code, for the sitemap."""
+    projects = conn.execute(select(PROJECT.c.project).order_by(PROJECT.c.project)).scalars().all()
+    orgs = conn.execute(select(ORG.c.org).order_by(ORG.c.org)).scalars().all()
+    return list(projects), list(orgs)

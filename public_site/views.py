@@ -45,7 +45,8 @@ from public_site.evidence import held as held_evidence
 from public_site.exports import csv_chunks, parse_filters, xlsx_chunks
 from public_site.flow import build_flow
 from public_site.i18n import CHINA, LANG_TAGS
-from public_site.templating import CSP, ENTRY_CACHE, Helpers, render, request_locale
+from public_site.templating import CSP, ENTRY_CACHE, VARY, Helpers, render, request_locale
+from reports.common import REGULATOR_KINDS
 
 # matched in full (fullmatch), ASCII only: the grammar of ledger.protocol.grammar
 _ORG = grammar_pattern("uscc")
@@ -559,7 +560,8 @@ class SitePages(Controller):
         """What the API's ``GET /api/v1/overseers/{org}`` answers, as a page: entries of the
         projects it oversees awaiting its verdict, its queries and flags with their resolution,
         overdue disclosures of those projects and their organisations. Risk signals are not
-        public (the API gives them to regulator tokens)."""
+        public (the API gives them to regulator tokens). An organisation that oversees no project and
+        made no finding has no desk (404)."""
         if not _ORG.fullmatch(org):
             raise NotFoundException()
         after = _int_param(request, "after", -1, -1, 2**62)
@@ -569,6 +571,8 @@ class SitePages(Controller):
             if row is None:
                 raise LedgerError("not_found", what="organisation", what_zh="组织", ref=org)
             view = overseer_view(conn, org, today, limit=DESK_PAGE + 1, after_seq=after, risks=False)
+            if not view.projects and not view.findings:  # oversees nothing, never did: no desk
+                raise LedgerError("not_found", what="oversight desk", what_zh="监督工作台", ref=org)
             awaiting = list(view.awaiting[:DESK_PAGE])
             findings = list(reversed(view.findings))  # newest first
             titles = Q.project_titles(
@@ -780,6 +784,8 @@ class SitePages(Controller):
             log=log,
             log_seq=seq - log.base,
             next_log=by_index.get(log.index + 1),
+            # the last entry links to no next one (a held page may miss a newer entry, never name a missing one)
+            has_next=seq + 1 < logs[-1].base + logs[-1].size,
             previous_log=by_index.get(log.index - 1),
             evidence_hashes=named,
             evidence=held_evidence(ledger, named),
@@ -858,17 +864,23 @@ class SitePages(Controller):
             headers={
                 "Content-Security-Policy": csp + "; frame-ancestors 'none'",
                 "Content-Language": LANG_TAGS[locale],
-                "Vary": "Cookie",
+                "Vary": VARY,
                 "Cache-Control": "no-cache",
             },
         )
 
     @get("/reports", name="site:reports", sync_to_thread=True)
     def reports(self, request: Request, ledger: NamedDependency[Ledger]) -> Template:
+        """Every published report (``report.issued``) with its files: each downloads from the API
+        (which serves only bytes with the recorded SHA-256), and the browser can check a download
+        against the hash read from the entry's own leaf bytes (static/report-check.js)."""
         with read_transaction(ledger.engine) as conn:
             items = Q.reports(conn)
             orgs = Q.org_names(conn, [r["subject"] for r in items])
             titles = Q.project_titles(conn, [r["subject"] for r in items])
+        for r in items:
+            r["leaf_b64"] = base64.b64encode(ledger.log.leaf(r["seq"])).decode("ascii")
+            r["restricted"] = r["kind"] in REGULATOR_KINDS
         return render(request, "reports.html", nav="reports", items=items, orgs=orgs, titles=titles)
 
 
