@@ -171,6 +171,8 @@ def test_hostile_strings_are_refused_with_a_typed_error(
         valid_data["kind"] = "in_kind"
     if type_name == "sz.donation_filed" and path == ("accepted_on",):
         valid_data["emergency"] = True
+    if path in (("published_on",), ("publication_sha256",)):  # the two go together
+        valid_data |= {"published_on": "2026-03-01", "publication_sha256": "a" * 64}
     if type_name == "entry.corrected" and path == ("project",):
         valid_data |= {"currency": "CNY", "amount": "1.00"}
     if type_name == "entry.corrected" and path == ("amount",):
