@@ -20,10 +20,20 @@ from ledger.services.oversight import (
     annual_report_disclosures,
     china_date,
     covered_from,
+    disclosed_on,
     project_disclosures,
 )
 
-__all__ = ["STATUSES", "Disclosure", "annual_reports", "china_date", "counts", "log_started", "of_project"]
+__all__ = [
+    "STATUSES",
+    "Disclosure",
+    "annual_reports",
+    "china_date",
+    "counts",
+    "disclosed_on",
+    "log_started",
+    "of_project",
+]
 
 STATUSES = ("on_time", "late", "missing", "due")
 
