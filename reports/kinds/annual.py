@@ -627,7 +627,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
             "corrected_count": sum(1 for x in disbursements if x.corrected),
         },
         "financials": {str(y): {"entry": f.id, "currency": f.currency} for y, f in sorted(figures_by_year.items())},
-        "ratios": check.to_json(),
+        "ratios": org_check.to_json(),
         "projects": {
             "raised": len(raised),
             "implemented": len(implemented),
