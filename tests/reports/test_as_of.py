@@ -186,3 +186,16 @@ def test_a_publication_date_needs_its_document_and_may_not_lie_ahead(tmp_path: P
         H.financials_data(GROWER, 2022, published_on="2022-12-31", publication_sha256=H.sha("y")),
         "date_too_early",
     )
+
+
+def test_the_overview_judges_each_year_by_what_held_then(grown: tuple[ThreeYearWorld, dict[str, Any]]) -> None:
+    world, _ = grown
+
+    def breaches(year: int) -> list[tuple[str, str]]:
+        doc = build_from_ledger(world.ledger, ReportRequest("overview", year=year))
+        return sorted((b["kind"], b["subject"]) for b in doc.figures["breaches"] if b["org"] == GROWER)
+
+    # 2024: the annual report published late; 2025: progress 3 published late. No audit is asked
+    # for 2025 (no public fundraising then), no ratio missed, nothing late of the back-loaded rest.
+    assert breaches(2024) == [("annual_report_late", f"{GROWER}/2024")]
+    assert breaches(2025) == [("disclosure_late", HIST)]
