@@ -71,6 +71,7 @@ from datetime import date, timedelta, timezone
 from typing import Any
 
 from ledger.domain import codes as C
+from ledger.domain.history import org_on
 from ledger.domain.money import Money, format_amount
 from ledger.domain.personal_guard import check_entry_text
 from ledger.domain.rows import (
@@ -437,6 +438,14 @@ def _not_before_project(field: str, value: str, project: ProjectRow) -> None:
 def _qualified(project: ProjectRow, org: OrgRow) -> None:
     if not org.public_fundraising:
         raise LedgerError(C.QUALIFICATION_REQUIRED, org=org.org, project=project.project)
+
+
+def _qualified_on(c: _Call, org: OrgRow, project: str, day: str) -> None:
+    """Public fundraising starting on ``day`` needs the qualification in force that day (its
+    effective date, from the organisation's history); a day before the history begins is not judged."""
+    held = org_on(c.state.scan(OrgChangeRow, org=org.org), date.fromisoformat(day), org)
+    if held is not None and held.entries and not held.public_fundraising:
+        raise LedgerError(C.QUALIFICATION_REQUIRED, org=org.org, project=project)
 
 
 def _check_qualification_form(org: str, legal_form: str, track: str, public_fundraising: bool) -> None:
@@ -836,6 +845,7 @@ def _project_registered(c: _Call) -> list[Any]:
             raise LedgerError(C.PLAN_REQUIRED, project=d.project)
         if not fundraiser.public_fundraising:
             raise LedgerError(C.QUALIFICATION_REQUIRED, org=fundraiser.org, project=d.project)
+        _qualified_on(c, fundraiser, d.project, d.plan.fundraising_start)
     plan = d.plan
     plan_fields: dict[str, Any] = {}
     if plan is not None:

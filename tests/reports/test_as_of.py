@@ -199,3 +199,19 @@ def test_the_overview_judges_each_year_by_what_held_then(grown: tuple[ThreeYearW
     # for 2025 (no public fundraising then), no ratio missed, nothing late of the back-loaded rest.
     assert breaches(2024) == [("annual_report_late", f"{GROWER}/2024")]
     assert breaches(2025) == [("disclosure_late", HIST)]
+
+
+def test_public_fundraising_before_the_qualification_took_effect_is_refused(
+    grown: tuple[ThreeYearWorld, dict[str, Any]],
+) -> None:
+    world, _ = grown
+    head = world.ledger.log.head()
+    early = H.project_data(
+        "P-EARLY-2025",
+        start_date="2025-11-01",
+        end_date="2026-02-28",
+        implementers=[H.SERVICE_ORG],
+        plan=H.plan_data("2025-11-01", "2026-02-28"),
+    )
+    world.refuse(world.grower_fundraiser, "project.registered", early, "qualification_required")
+    assert world.ledger.log.head() == head
