@@ -102,7 +102,9 @@ def _ratio_detail(check: YearCheck) -> tuple[str, str]:
 
 def _charities_at(snap: Snapshot, end: date) -> tuple[list[OrgRow], dict[str, OrgRow], dict[str, list[OrgChangeRow]]]:
     """The charities registered by ``end`` with the facts they held that day (legal form,
-    qualification, names, status: their history), their current rows and their history."""
+    qualification, names, status: their history), their current rows and their history. An
+    organisation whose registration day is unknown (no ``registered_on``) and that was entered
+    on the log after ``end`` is listed with the facts it was registered with."""
     changes: dict[str, list[OrgChangeRow]] = defaultdict(list)
     for c in snap.rows(OrgChangeRow):
         changes[c.org].append(c)
@@ -110,6 +112,8 @@ def _charities_at(snap: Snapshot, end: date) -> tuple[list[OrgRow], dict[str, Or
     out = []
     for o in current.values():
         held = org_on(changes.get(o.org, []), end, o)
+        if held is None and o.registered_on is None:  # registration day unknown: its facts as recorded
+            held = org_on([], end, o)
         if held is None or held.legal_form not in CHARITY_FORMS:
             continue
         out.append(
