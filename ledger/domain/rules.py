@@ -1053,14 +1053,8 @@ def _donation_received(c: _Call) -> list[Any]:
     )
     year = _org_year(c, project.fundraiser_org, d.received_on, d.currency, raised_minor=amount, donations_count=1)
     by_type = _donor_type(c, project.project, d.donor_type, amount, 1)
-    return [
-        donation,
-        new_fund,
-        year,
-        by_type,
-        *_business_day(c, d.received_on),
-        c.entry_row(project.project, amount, d.currency),
-    ]
+    entry = c.entry_row(project.project, amount, d.currency)
+    return [donation, new_fund, year, by_type, *_business_day(c, d.received_on), entry]
 
 
 def _funds_allocated(c: _Call) -> list[Any]:
@@ -1118,13 +1112,8 @@ def _funds_allocated(c: _Call) -> list[Any]:
         time=c.ctx.log_time,
         note=d.note,
     )
-    return [
-        allocation,
-        new_fund,
-        new_balance,
-        *_business_day(c, d.allocated_on),
-        c.entry_row(project.project, amount, d.currency),
-    ]
+    entry = c.entry_row(project.project, amount, d.currency)
+    return [allocation, new_fund, new_balance, *_business_day(c, d.allocated_on), entry]
 
 
 def _funds_disbursed(c: _Call) -> list[Any]:
@@ -1177,14 +1166,8 @@ def _funds_disbursed(c: _Call) -> list[Any]:
         time=c.ctx.log_time,
     )
     year = _org_year(c, implementer, d.paid_on, d.currency, **{category_field: amount})
-    return [
-        disbursement,
-        new_fund,
-        new_balance,
-        year,
-        *_business_day(c, d.paid_on),
-        c.entry_row(project.project, amount, d.currency),
-    ]
+    entry = c.entry_row(project.project, amount, d.currency)
+    return [disbursement, new_fund, new_balance, year, *_business_day(c, d.paid_on), entry]
 
 
 def _progress_reported(c: _Call) -> list[Any]:
