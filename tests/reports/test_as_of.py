@@ -215,3 +215,17 @@ def test_public_fundraising_before_the_qualification_took_effect_is_refused(
     )
     world.refuse(world.grower_fundraiser, "project.registered", early, "qualification_required")
     assert world.ledger.log.head() == head
+
+
+def test_the_campaign_and_project_reports_use_the_publication_dates(
+    grown: tuple[ThreeYearWorld, dict[str, Any]],
+) -> None:
+    world, _ = grown
+    campaign = build_from_ledger(world.ledger, ReportRequest("campaign", project=CAMP))
+    assert (campaign.figures["filing"]["status"], campaign.figures["filing"]["days_before_start"]) == ("on_time", 31)
+    project = build_from_ledger(world.ledger, ReportRequest("project", project=HIST))
+    doc = json.loads(render_report(project, pdf=False)[f"{project.stem}.json"])
+    made = [
+        (d["index"], d["status"], d["done_on"]) for d in rows(doc, "disclosures") if d["rule"] == "progress_disclosure"
+    ]
+    assert made == [(1, "on_time", "2024-09-28"), (2, "on_time", "2024-12-20"), (3, "late", "2025-04-20")]
