@@ -453,6 +453,9 @@ def _check_qualification_form(org: str, legal_form: str, track: str, public_fund
         raise LedgerError(C.QUALIFICATION_INVALID, org=org, legal_form=legal_form, track=track)
 
 
+REGISTERED_FACTS = ("legal_form", "name_en", "name_zh", "public_fundraising", "track")  # what org.registered sets
+
+
 def _org_change(c: _Call, row: OrgRow, kind: str, changed: list[str], effective_on: str) -> OrgChangeRow:
     """The history row of an organisation entry: the values after it, the fields it set and
     the day they take effect."""
@@ -700,9 +703,7 @@ def _org_registered(c: _Call) -> list[Any]:
         registered_on=d.registered_on,
     )
     effective = d.effective_on or d.registered_on or c.today().isoformat()
-    change = _org_change(
-        c, row, "registered", ["name_zh", "name_en", "legal_form", "track", "public_fundraising"], effective
-    )
+    change = _org_change(c, row, "registered", list(REGISTERED_FACTS), effective)
     return [row, change, c.entry_row()]
 
 

@@ -10,10 +10,11 @@ business date on the log), and the publication date and document hash of disclos
 (``published_on``, ``publication_sha256`` on ``p_progress`` and ``p_financials``; the plan
 filing's and the closing's on ``p_project``).
 
-Existing organisations get one ``registered`` history row with their current facts, effective
-from their ``registered_on`` (else the day of their registration entry); ``charity-ledger
-rebuild`` replays the log for the exact history. ``business_from`` stays empty until the next
-money entry or a rebuild (deadlines then count from the genesis, as before).
+Existing organisations (the registrar named by the genesis aside, as the rules do) get one
+``registered`` history row with their current facts, effective from their ``registered_on``
+(else the China date of their registration entry); ``charity-ledger
+rebuild`` replays the log for the exact history. ``business_from`` is the earliest business
+date of the projections (empty for a log without money or projects).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ PUBLISHED = {
     "p_financials": ("published_on", "publication_sha256"),
     "p_project": ("plan_published_on", "plan_publication_sha256", "closed_published_on", "closed_publication_sha256"),
 }
-FACTS = '["legal_form", "name_en", "name_zh", "public_fundraising", "track"]'
+FACTS = '["legal_form","name_en","name_zh","public_fundraising","track"]'  # as the rules write it
 
 
 def upgrade() -> None:
@@ -60,13 +61,32 @@ def upgrade() -> None:
             for name in columns:
                 length = 10 if name.endswith("_on") else 64
                 batch_op.add_column(sa.Column(name, sa.String(length=length), autoincrement=False, nullable=True))
+    _backfill()
+
+
+def _backfill() -> None:
+    """Fill ``p_registry.business_from`` and one ``registered`` history row per organisation
+    from the projections of an existing log."""
+    op.execute(
+        sa.text(
+            "UPDATE p_registry SET business_from = (SELECT MIN(d) FROM ("
+            " SELECT MIN(received_on) AS d FROM p_donation UNION ALL SELECT MIN(allocated_on) FROM p_allocation"
+            " UNION ALL SELECT MIN(paid_on) FROM p_disbursement UNION ALL SELECT MIN(start_date) FROM p_project"
+            ") AS business)"
+        )
+    )
+    china_day = (  # the date of a log time in China Standard Time, as the rules count days
+        "TO_CHAR(CAST(e.time AS TIMESTAMPTZ) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')"
+        if op.get_bind().dialect.name == "postgresql"
+        else "DATE(e.time, '+8 hours')"
+    )
     op.execute(
         sa.text(
             "INSERT INTO p_org_change (org, seq, id, kind, effective_on, time, changed_json, name_zh, legal_form,"
             " track, public_fundraising, status, name_en, reason)"
-            " SELECT o.org, o.registered_seq, e.id, 'registered', COALESCE(o.registered_on, SUBSTR(e.time, 1, 10)),"
+            f" SELECT o.org, o.registered_seq, e.id, 'registered', COALESCE(o.registered_on, {china_day}),"
             " e.time, :facts, o.name_zh, o.legal_form, o.track, o.public_fundraising, 'active', o.name_en, NULL"
-            " FROM p_org o JOIN p_entry e ON e.seq = o.registered_seq"
+            " FROM p_org o JOIN p_entry e ON e.seq = o.registered_seq WHERE NOT o.is_registrar"
         ).bindparams(facts=FACTS)
     )
 
