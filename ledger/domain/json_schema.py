@@ -99,6 +99,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "public_fundraising": ("Public fundraising qualification", "公开募捐资格"),
     "registered_on": ("Registered on", "登记日期"),
     "effective_on": ("Effective on", "生效日期"),
+    "published_on": ("Published on", "公开日期"),
+    "publication_sha256": ("Published document (SHA-256)", "公开文件哈希（SHA-256）"),
     "filing_number": ("Filing number", "备案编号"),
     "record_number": ("Record number", "备案记录号"),
     "origin": ("Log origin", "账本名称"),
