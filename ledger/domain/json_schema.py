@@ -124,7 +124,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "ref": ("Reference", "编号"),
     "title": ("Title", "标题"),
     "occurred_on": ("Occurred on", "事项发生日期"),
-    "published_on": ("Published on", "公开日期"),
     "counterparty": ("Counterparty (organisation)", "交易对方（机构）"),
     "receipts": ("Receipts", "募得款物合计"),
     "used": ("Used for the purpose", "已使用金额"),
