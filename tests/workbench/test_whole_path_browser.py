@@ -29,6 +29,7 @@ from ledger.store.onboarding import SYSTEM_KEY
 from reports.common import ReportRequest
 from reports.issue import issue
 from tests.evidence_files import exif_jpeg, pdf_bytes
+from tests.site.accessibility import serious_findings
 from tests.site.browsing import chromium, serving, watched_page
 from tests.support.ledger_factory import REGISTRAR_ORG
 from tests.workbench.conftest import CHARITY, PASSWORD, Registry, build_registry, make_app
@@ -152,7 +153,7 @@ def test_from_invitation_to_the_public_proof(tmp_path: Path) -> None:
         with (
             watched_page(browser, server) as fund,
             watched_page(browser, server) as sadmin,
-            watched_page(browser, server) as staff,
+            watched_page(browser, server, bypass_csp=True) as staff,  # axe is injected into its pages
             watched_page(browser, server) as officer,
         ):
             # --- people: invitations, passwords, keys made in the browser -----------------------
@@ -175,6 +176,7 @@ def test_from_invitation_to_the_public_proof(tmp_path: Path) -> None:
             staff.wait_for_url(f"{server}/workbench/keys")
             staff.wait_for_load_state("load")
             staff_public = _make_key(staff, server, "周执行的笔记本")
+            assert serious_findings(staff) == []  # the keys page
             sadmin.goto(f"{server}/workbench/people")
             sadmin.click("a.enrol")
             sadmin.wait_for_selector("#signer-key option", state="attached")
@@ -251,7 +253,9 @@ def test_from_invitation_to_the_public_proof(tmp_path: Path) -> None:
             photo_sha = _upload(staff, photo)
             assert invoice_sha == hashlib.sha256(invoice.read_bytes()).hexdigest()
             assert photo_sha != hashlib.sha256(photo.read_bytes()).hexdigest()  # kept without its EXIF
+            assert serious_findings(staff) == []  # the form, filled, with its uploads listed
             payment_pos = _sign(staff)
+            assert serious_findings(staff) == []  # the answer with its proof
             payment = _leaf(registry, payment_pos)
             assert payment["data"]["evidence"] == [invoice_sha, photo_sha]
 
