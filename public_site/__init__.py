@@ -27,6 +27,7 @@ def routes() -> list[Any]:
     from public_site.views import SitePages
     from public_site.workbench.console import Console
     from public_site.workbench.forms import WorkbenchForms
+    from public_site.workbench.imports import WorkbenchImports
     from public_site.workbench.pages import WorkbenchPages
 
     static = create_static_files_router(
@@ -37,7 +38,7 @@ def routes() -> list[Any]:
         include_in_schema=False,
         file_system=GuardedFileSystem(),
     )
-    return [SitePages, WorkbenchPages, Console, WorkbenchForms, static]
+    return [SitePages, WorkbenchPages, Console, WorkbenchForms, WorkbenchImports, static]
 
 
 def on_app_init(app_config: AppConfig) -> AppConfig:

@@ -20,7 +20,7 @@ never takes more than the pot holds; a disbursement never pays more than its imp
 for the project (:class:`~.rows.AllocationBalanceRow`). ``entry.corrected`` reverses a money
 entry in full (it repeats the target's project, amount and currency) and is refused when the
 money was already passed on (reverse the later entries first) or the project is closed; it
-withdraws a progress report, attestation, audit opinion, reported financial figures or an SEZ
+withdraws a progress report, attestation, audit opinion, reported financial figures, interest, a fee or an SEZ
 donation filing; other types are not corrected
 (org.updated, key.revoked, ... say what to use instead). A target is corrected once.
 
@@ -59,6 +59,8 @@ report.issued                     system
 sz.donation_filed                 fundraiser or org_admin of the donee (its own donations)
 sz.filing_replied                 registrar (the authority the filing names), once per filing
 project.amended                   fundraiser of the project's fundraising organisation (open projects)
+interest.received / fee.charged   fundraiser or org_admin of the organisation (its own accounts; a
+                                  project of its own, in the project's currency)
 ================================  ==========================================================
 """
 
@@ -74,6 +76,7 @@ from ledger.domain import codes as C
 from ledger.domain.money import Money, format_amount
 from ledger.domain.personal_guard import check_entry_text
 from ledger.domain.rows import (
+    AccountMovementRow,
     AllocationBalanceRow,
     AllocationRow,
     AnswerRow,
@@ -133,6 +136,8 @@ TYPE_ROLES: dict[str, tuple[str, ...]] = {
     "sz.donation_filed": ("fundraiser", "org_admin"),
     "sz.filing_replied": ("registrar",),
     "project.amended": ("fundraiser",),  # forms (issue 14)
+    "interest.received": ("fundraiser", "org_admin"),  # import wizard (issue 14)
+    "fee.charged": ("fundraiser", "org_admin"),
 }
 LOG_KEY_ROTATED = "log.key_rotated"
 LOG_SEALED = "log.sealed"
@@ -149,6 +154,8 @@ CORRECTABLE = frozenset(
         "audit.opinion",
         "financials.reported",
         "sz.donation_filed",
+        "interest.received",
+        "fee.charged",
     }
 )
 _NOT_CORRECTABLE_INSTEAD: dict[str, tuple[str, str]] = {
@@ -1541,9 +1548,12 @@ def _entry_corrected(c: _Call) -> list[Any]:
         (figures,) = c.state.scan(FinancialsRow, id=target.id)
         rows = [replace(figures, corrected=True, corrected_by=c.ctx.leaf_hash)]
     else:
-        row_type = {"progress.reported": ProgressRow, "sz.donation_filed": SzFilingRow}.get(
-            target.type, AuditOpinionRow
-        )
+        row_type = {
+            "progress.reported": ProgressRow,
+            "sz.donation_filed": SzFilingRow,
+            "interest.received": AccountMovementRow,
+            "fee.charged": AccountMovementRow,
+        }.get(target.type, AuditOpinionRow)
         row = c.state.get(row_type, target.id)
         if row is None:
             raise InvariantBroken("row is missing")
@@ -1649,6 +1659,52 @@ def _project_amended(c: _Call) -> list[Any]:
 # --- end forms ------------------------------------------------------------------------------
 
 
+# --- import wizard (issue 14): interest and fees ---------------------------------------------
+
+
+def _account_movement(c: _Call, kind: str, on_date: str, fee_kind: str | None) -> list[Any]:
+    """interest.received / fee.charged: the organisation's own account (and project), a date
+    not in the future nor before the organisation's registration."""
+    d = c.data
+    _active_org(c.state, d.org)
+    if d.org != c.org_id:
+        raise LedgerError(C.ACCOUNT_WRONG_ORG, signer_org=c.org_id, other=d.org)
+    field = "received_on" if kind == "interest" else "charged_on"
+    _not_future(c, field, on_date)
+    _not_before_org(c, field, on_date, d.org)
+    if d.project is not None:
+        project = _project(c, d.project)
+        if project.fundraiser_org != d.org:
+            raise LedgerError(C.ACCOUNT_WRONG_ORG, signer_org=c.org_id, other=d.project)
+        _require_currency(project, d.currency)
+    row = AccountMovementRow(
+        id=c.ctx.leaf_hash,
+        seq=c.ctx.seq,
+        org=d.org,
+        kind=kind,
+        amount_minor=d.amount,
+        currency=d.currency,
+        on_date=on_date,
+        recorded_by=c.entry.signer,
+        time=c.ctx.log_time,
+        project=d.project,
+        fee_kind=fee_kind,
+        note=d.note,
+    )
+    return [row, c.entry_row(project=d.project, amount=d.amount, currency=d.currency)]
+
+
+def _interest_received(c: _Call) -> list[Any]:
+    return _account_movement(c, "interest", c.data.received_on, None)
+
+
+def _fee_charged(c: _Call) -> list[Any]:
+    return _account_movement(c, "fee", c.data.charged_on, c.data.fee_kind)
+
+
+# --- end import wizard ------------------------------------------------------------------------
+
+
 _HANDLERS: dict[str, Callable[[_Call], list[Any]]] = {
     "registry.genesis": _genesis,
     "org.registered": _org_registered,
@@ -1675,6 +1731,8 @@ _HANDLERS: dict[str, Callable[[_Call], list[Any]]] = {
     "sz.donation_filed": _sz_donation_filed,
     "sz.filing_replied": _sz_filing_replied,
     "project.amended": _project_amended,  # forms (issue 14)
+    "interest.received": _interest_received,  # import wizard (issue 14)
+    "fee.charged": _fee_charged,
 }
 if not (set(_HANDLERS) == set(SCHEMAS) == set(TYPE_ROLES)):
     raise InvariantBroken("broken: set(_HANDLERS) == set(SCHEMAS) == set(TYPE_ROLES)")

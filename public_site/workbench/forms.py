@@ -73,6 +73,9 @@ TYPE_ZH: dict[str, str] = {
     "entry.corrected": "更正条目",
     "sz.donation_filed": "特区捐赠备案",
     "sz.filing_replied": "特区备案答复",
+    "query.answered": "答复质询",
+    "interest.received": "利息收入",
+    "fee.charged": "手续费支出",
 }
 
 

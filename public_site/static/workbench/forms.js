@@ -129,8 +129,14 @@
     showProblem({message_zh: message, detail: "", params: {}});
   }
 
+  function csrfHeaders(extra) {
+    var headers = extra || {};
+    var token = document.querySelector('input[name="_csrf_token"]');
+    if (token && token.value) headers["X-CSRF-Token"] = token.value;
+    return headers;
+  }
   async function post(url, body) {
-    var r = await fetch(url, {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body), credentials: "same-origin"});
+    var r = await fetch(url, {method: "POST", headers: csrfHeaders({"Content-Type": "application/json"}), body: JSON.stringify(body), credentials: "same-origin"});
     var answer = await r.json().catch(function () { return {message_zh: "服务器应答无法读取", detail: "unreadable answer (" + r.status + ")"}; });
     return {ok: r.ok, status: r.status, body: answer};
   }
@@ -159,17 +165,23 @@
     if (sign) sign.focus();
   }
 
+  // Sign prepared entries ({body, signing_message}) with the chosen browser key: [{body, sig}].
+  async function signEntries(list) {
+    var keyId = await chosenKey(), out = [];
+    for (var i = 0; i < list.length; i++) {
+      out.push({body: list[i].body, sig: asB64(await keys().sign(keyId, unb64(list[i].signing_message)))});
+    }
+    return out;
+  }
+  async function publicKey() { return asB64(await keys().publicKey(await chosenKey())); }
+  // the import wizard (import.js) signs with this very code
+  window.WorkbenchSigning = {signEntries: signEntries, publicKey: publicKey, post: post, csrfHeaders: csrfHeaders, showProblem: showProblem};
+
   async function signAndSubmit() {
     clearErrors();
     if (!prepared) return;
-    var entries = [];
-    try {
-      for (var i = 0; i < prepared.entries.length; i++) {
-        var entry = prepared.entries[i];
-        var sig = asB64(await keys().sign(await chosenKey(), unb64(entry.signing_message)));
-        entries.push({body: entry.body, sig: sig});
-      }
-    } catch (e) { fail(e.message); return; }
+    var entries;
+    try { entries = await signEntries(prepared.entries); } catch (e) { fail(e.message); return; }
     var r = await post("/workbench/api/submit", {entries: entries, draft: prepared.draft});
     if (!r.ok) { showProblem(r.body); return; }
     await showAnswer(r.body.items);
