@@ -30,7 +30,10 @@ donor store and the order numbers in ``donor_order``.
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
+import io
+import itertools
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -50,12 +53,15 @@ from ledger.protocol.entry import SignedEntry, make_body
 from ledger.services.client import LocalSink
 from ledger.services.importer import (
     CLASS_NAMES,
+    HEADER_SEARCH_LINES,
     IMPORT_FILE_INVALID,
+    PRESETS,
     BadRow,
     Preset,
     RowClass,
     SkippedRow,
     Statement,
+    decode,
     read_statement,
 )
 from ledger.store import imports as I
@@ -268,6 +274,23 @@ def _settlements(ledger: Any, plan: Plan, statement: Statement, org: str, projec
                 row.detail = f"the platform donations of {found[0]} to {found[1]}; not counted again"
                 row.detail_zh = f"对应 {found[0]} 至 {found[1]} 的平台捐赠，不重复计入"
         plan.rows.append(row)
+
+
+def remembered(ledger: Any, raw: bytes, org: str) -> tuple[Preset, str | None] | None:
+    """The column mapping ``org`` gave before for this statement's layout (any of its first
+    lines may be the header), as a preset, with the preset chosen then."""
+    try:
+        text, _encoding = decode(raw)
+        records = list(itertools.islice(csv.reader(io.StringIO(text, newline="")), HEADER_SEARCH_LINES))
+    except (LedgerError, csv.Error):
+        return None
+    for record in records:
+        found = I.mapping_for(ledger.engine, org, I.layout_of(record)) if any(c.strip() for c in record) else None
+        if found is not None:
+            columns, preset = found
+            channel = PRESETS[preset].channel if preset in PRESETS else "bank_transfer"
+            return Preset("custom", "自定义列对应 custom columns", columns, (), channel), preset
+    return None
 
 
 def plan_import(

@@ -10,7 +10,7 @@ numbers of imported donations (for the donor's look-up on ``/verify``).
   row's cells), the meaning the person gave each column; the next statement of that layout is
   read with it.
 - ``donor_order``: HMAC-SHA256 (keyed from the donor data key) of a platform order number ->
-  the donation's seq. The order number itself is kept nowhere in clear, never in the log.
+  the donation's seq (erasing the donor's data removes it too). The order number itself is kept nowhere in clear, never in the log.
 """
 
 from __future__ import annotations
@@ -26,12 +26,18 @@ from sqlalchemy import BigInteger, Column, Connection, Engine, Integer, String, 
 from sqlmodel import Field, SQLModel
 
 from ledger.domain import codes as C
-from ledger.errors import InvariantBroken, LedgerError
+from ledger.errors import InvariantBroken, LedgerError, define
 from ledger.protocol.canonical import format_time, now
 from ledger.settings import Settings
 from ledger.store.db import read_transaction, table_of, write_transaction
 
 ORDER_PREFIX = b"charity-ledger/order-lookup/v1\n"
+ORDER_NOT_FOUND = define(
+    "order_not_found",
+    "not_found",
+    "No donation recorded here was paid with this order number. Check it in your payment app, or ask the charity for your receipt code.",
+    "本站没有用该订单号支付的捐赠记录。请在支付应用中核对订单号，或向慈善组织索取捐赠码。",
+)
 
 
 class WorkbenchImport(SQLModel, table=True):
@@ -193,27 +199,28 @@ def order_key(settings: Settings) -> bytes:
     return hashlib.sha256(ORDER_PREFIX + material).digest()
 
 
-def order_digest(key: bytes, org: str, order_no: str) -> str:
-    return hmac.new(key, f"{org}\n{order_no.strip()}".encode(), hashlib.sha256).hexdigest()
+def order_digest(key: bytes, order_no: str) -> str:
+    """Platform order numbers are unique at the platform: the digest needs no organisation."""
+    return hmac.new(key, order_no.strip().encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def keep_order(conn: Connection, key: bytes, org: str, order_no: str, seq: int) -> None:
-    digest = order_digest(key, org, order_no)
+def keep_order(conn: Connection, key: bytes, order_no: str, seq: int) -> None:
+    digest = order_digest(key, order_no)
     if conn.execute(select(ORDER.c.seq).where(ORDER.c.digest == digest)).first() is None:
         conn.execute(ORDER.insert().values(digest=digest, seq=seq))
 
 
-def find_order(engine: Engine, key: bytes, orgs: list[str], order_no: str) -> int | None:
-    """The seq of the donation paid with ``order_no`` to one of ``orgs``, if it was imported."""
-    digests = [order_digest(key, org, order_no) for org in orgs]
-    if not digests:
+def find_order(engine: Engine, key: bytes, order_no: str) -> int | None:
+    """The seq of the donation paid with ``order_no``, if a statement recorded it."""
+    if not order_no.strip() or len(order_no) > 128:
         return None
     with read_transaction(engine) as conn:
-        value = conn.execute(select(ORDER.c.seq).where(ORDER.c.digest.in_(digests))).scalar()
+        value = conn.execute(select(ORDER.c.seq).where(ORDER.c.digest == order_digest(key, order_no))).scalar()
     return None if value is None else int(value)
 
 
 __all__ = [
+    "ORDER_NOT_FOUND",
     "DonorOrder",
     "PendingImport",
     "WorkbenchImport",

@@ -37,7 +37,7 @@ from ledger.domain.privacy import format_receipt_code
 from ledger.domain.rows import DonationRow, OrgRow
 from ledger.errors import LedgerError
 from ledger.protocol.entry import parse_submission
-from ledger.services.import_wizard import commit_import, plan_import
+from ledger.services.import_wizard import commit_import, plan_import, remembered
 from ledger.services.importer import COLUMNS, IMPORT_FILE_INVALID, PRESETS, Preset
 from ledger.store import imports as I
 from ledger.store.db import read_transaction
@@ -112,6 +112,11 @@ def _prepare(ledger: Ledger, form: dict[str, Any], raw: bytes, org: str, login: 
             detail_zh=f"没有预设格式 {preset!r}",
         )
     custom = _custom(form.get("mapping"), preset)
+    given = custom is not None
+    if custom is None:
+        found = remembered(ledger, raw, org)
+        if found is not None:
+            custom, preset = found
     project = str(form.get("project") or "")
     plan = plan_import(
         ledger,
@@ -125,9 +130,16 @@ def _prepare(ledger: Ledger, form: dict[str, Any], raw: bytes, org: str, login: 
         drop_personal_text=form.get("drop_personal_text") in ("1", "true", "on"),
     )
     layout = I.layout_of(list(plan.header))
-    if custom is not None:
+    if given and custom is not None:
         I.remember_mapping(ledger.engine, org=org, layout=layout, columns=custom.columns, preset=preset, login=login)
-    answer: dict[str, Any] = {"ok": plan.ok, "preview": plan.preview(), "layout": layout, "import": None}
+    answer: dict[str, Any] = {
+        "ok": plan.ok,
+        "preview": plan.preview(),
+        "layout": layout,
+        "mapping": None if custom is None else custom.columns,
+        "mapping_remembered": custom is not None and not given,
+        "import": None,
+    }
     if plan.ok and plan.bodies:
         answer["import"] = I.save_pending(
             ledger.engine,
@@ -144,14 +156,14 @@ def _prepare(ledger: Ledger, form: dict[str, Any], raw: bytes, org: str, login: 
     return answer
 
 
-def _keep(ledger: Ledger, org: str) -> Any:
+def _keep(ledger: Ledger) -> Any:
     donors = DonorStore(ledger.engine, _fernet(ledger))
     key = I.order_key(ledger.settings)
 
     def keep(conn: Any, seq: int, private: dict[str, Any]) -> None:
         donors.store(seq, private["personal"], base64.b64decode(private["salt"]), conn=conn)
         if private.get("order"):
-            I.keep_order(conn, key, org, private["order"], seq)
+            I.keep_order(conn, key, private["order"], seq)
 
     return keep
 
@@ -160,7 +172,7 @@ def _commit(ledger: Ledger, import_id: int, org: str, items: list[Any]) -> dict[
     fernet = _fernet(ledger)
     pending = I.load_pending(ledger.engine, fernet, import_id, org)
     entries = [parse_submission(item) for item in items]
-    done = commit_import(ledger, pending, entries, _keep(ledger, org))
+    done = commit_import(ledger, pending, entries, _keep(ledger))
     return {
         "items": [
             {"line": c.line, "seq": c.seq, "leaf_hash": c.leaf_hash, "type": c.type, "receipt_code": c.receipt_code}

@@ -214,3 +214,50 @@ def test_the_page_offers_every_preset(client: TestClient) -> None:
         assert f'value="{name}"' in page.text
     assert "WorkbenchSigning" not in page.text  # the signing code is the forms' script, loaded once
     assert "/static/workbench/forms.js" in page.text and "/static/workbench/import.js" in page.text
+
+
+def test_a_column_mapping_is_remembered_for_the_organisation(world: World, client: TestClient) -> None:
+    key = world.keys["fundraiser"]
+    odd = f"某农商行对账单\n入账日,来款金额,来款单位,说明\n{_d(TODAY)},88.00,{NAMES[1]},助学\n".encode("gb18030")
+    unknown = prepare(client, key, odd, "")
+    assert unknown.status_code == 400 and unknown.json()["code"] == "import_file_invalid"
+    mapping = '{"入账日": "date", "来款金额": "credit", "来款单位": "counterparty", "说明": "note"}'
+    first = prepare(client, key, odd, "", mapping=mapping)
+    assert first.status_code == 200, first.text
+    assert first.json()["mapping_remembered"] is False
+    again = prepare(client, key, odd, "")  # no mapping sent: the organisation's is used
+    assert again.status_code == 200, again.text
+    assert again.json()["mapping_remembered"] is True
+    assert [e["body"]["data"]["amount"] for e in again.json()["entries"]] == ["88.00"]
+    bad = prepare(client, key, odd, "", mapping='{"入账日": "birthday"}')
+    assert bad.status_code == 400 and bad.json()["code"] == "import_file_invalid"
+
+
+def test_a_donor_finds_the_gift_by_order_number_and_downloads_the_certificate(world: World, client: TestClient) -> None:
+    key = world.keys["fundraiser"]
+    done = commit(client, key, prepare(client, key, wechat_export(), "wechat").json()).json()
+    order = "4200000001202612030001"
+    assert order.encode() not in b"".join(leaves(world))  # the order number is never public
+    with read_transaction(world.factory.ledger.engine) as conn:
+        kept = [tuple(r) for r in conn.execute(select(I.ORDER))]
+    assert len(kept) == 2 and all(order not in str(r) for r in kept)  # only keyed hashes
+
+    page = client.post("/verify/order", data={"order_no": order})
+    assert page.status_code == 200
+    seq = done["items"][0]["seq"]
+    assert f'href="/ledger/{seq}"' in page.text and 'id="order-note"' in page.text
+    assert order not in page.text
+    missing = client.post("/verify/order", data={"order_no": "4200000001209999999999"})
+    assert I.ORDER_NOT_FOUND == "order_not_found"
+    assert missing.status_code == 404 and ("订单号" in missing.text or "order number" in missing.text)
+    assert 'id="donation"' not in missing.text
+
+    code = done["items"][0]["receipt_code"]
+    found = client.post("/verify", data={"code": code})
+    assert found.status_code == 200 and 'formaction="/verify/certificate"' in found.text and code not in found.text
+    pdf = client.post("/verify/certificate", data={"code": code})
+    assert pdf.status_code == 200, pdf.text[:500]
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["cache-control"] == "no-store"
+    wrong = client.post("/verify/certificate", data={"code": code[:-1] + ("A" if code[-1] != "A" else "B")})
+    assert wrong.status_code == 400 and "application/pdf" not in wrong.headers["content-type"]
