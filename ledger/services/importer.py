@@ -498,7 +498,8 @@ _COMBINED = re.compile(r"^(.*?)\s*[(（]([^()（）]*)[)）]\s*$")  # Alipay: �
 
 class RowClass(StrEnum):
     """What a statement row is. Only ``donation`` rows become donations; the others are listed
-    in the report and skipped (the ledger has no entry types for interest or fees)."""
+    in the report and skipped here (the workbench wizard, :mod:`ledger.services.import_wizard`, records
+    interest and fees as interest.received and fee.charged; settlements are reconciled, never recorded)."""
 
     DONATION = "donation"  # money received from a donor
     INTEREST = "interest"  # 利息 / 结息: the bank's interest
