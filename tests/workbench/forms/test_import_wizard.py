@@ -261,3 +261,17 @@ def test_a_donor_finds_the_gift_by_order_number_and_downloads_the_certificate(wo
     assert pdf.headers["cache-control"] == "no-store"
     wrong = client.post("/verify/certificate", data={"code": code[:-1] + ("A" if code[-1] != "A" else "B")})
     assert wrong.status_code == 400 and "application/pdf" not in wrong.headers["content-type"]
+
+
+def test_interest_and_fee_entries_show_on_the_public_site(world: World, client: TestClient) -> None:
+    key = world.keys["fundraiser"]
+    items = commit(client, key, prepare(client, key, cmb_statement(), "cmb").json()).json()["items"]
+    for item in items:
+        page = client.get(f"/ledger/{item['seq']}")
+        assert page.status_code == 200, (item["type"], page.text[:300])
+    interest = next(i for i in items if i["type"] == "interest.received")
+    assert "利息收入" in client.get(f"/ledger/{interest['seq']}", headers={"Accept-Language": "zh-CN"}).text
+    for path in ("/ledger", f"/projects/{PROJECT}", f"/api/v1/entries/{interest['seq']}"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert all(name not in page.text for name in NAMES), path
