@@ -27,6 +27,7 @@ def routes() -> list[Any]:
     from public_site.receipts import DonorReceipts
     from public_site.views import SitePages
     from public_site.workbench.console import Console
+    from public_site.workbench.evidence_files import WorkbenchEvidence
     from public_site.workbench.forms import WorkbenchForms
     from public_site.workbench.imports import WorkbenchImports
     from public_site.workbench.pages import WorkbenchPages
@@ -39,7 +40,16 @@ def routes() -> list[Any]:
         include_in_schema=False,
         file_system=GuardedFileSystem(),
     )
-    return [SitePages, DonorReceipts, WorkbenchPages, Console, WorkbenchForms, WorkbenchImports, static]
+    return [
+        SitePages,
+        DonorReceipts,
+        WorkbenchPages,
+        Console,
+        WorkbenchForms,
+        WorkbenchEvidence,
+        WorkbenchImports,
+        static,
+    ]
 
 
 def on_app_init(app_config: AppConfig) -> AppConfig:
@@ -57,6 +67,8 @@ def on_app_init(app_config: AppConfig) -> AppConfig:
 
 
 Handler = Callable[[Request, Exception], Response[Any]]
+# the workbench's JSON endpoints, called by its pages' scripts: their errors are problem JSON
+WORKBENCH_JSON_PREFIX = "/workbench/api/"
 
 
 def _site_aware(handler: Handler) -> Handler:
@@ -66,7 +78,8 @@ def _site_aware(handler: Handler) -> Handler:
     from public_site.views import error_page
 
     def handle(request: Request, exc: Exception) -> Response[Any]:
-        if is_api_path(request.scope["path"]):
+        path = request.scope["path"]
+        if is_api_path(path) or path.startswith(WORKBENCH_JSON_PREFIX):
             return handler(request, exc)
         return error_page(request, exc)
 
