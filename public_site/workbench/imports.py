@@ -301,7 +301,7 @@ class WorkbenchImports(Controller):
             return _problem(request, exc)
         return Response(answer, status_code=201)
 
-    @get("/import/{import_id:int}/receipts.csv", sync_to_thread=True)
+    @get("/import/{import_id:int}/receipts.csv", sync_to_thread=True, guards=[require_roles("fundraiser", "org_admin")])
     def receipts(self, request: Request, ledger: LedgerDep, import_id: ImportId) -> Response[str]:  # type: ignore[type-arg]
         account = _account(request)
         org = _org_of(account)

@@ -152,8 +152,9 @@ def test_the_wizard_records_donations_interest_and_fees_and_reconciles_the_settl
     assert world.factory.ledger.log.head().size == before + 4
 
     # the mail-merge file: contact from the donor store, the code, the message in both languages
+    assert client.get(done.json()["receipts_csv"], headers={"X-Test-Login": "clerk"}).status_code == 403
     sheet = client.get(done.json()["receipts_csv"])
-    assert sheet.status_code == 200
+    assert sheet.status_code == 200 and sheet.headers["cache-control"] == "no-store"
     rows = list(csv.DictReader(io.StringIO(sheet.text.lstrip("\ufeff"))))
     assert {r["name"] for r in rows} == {NAMES[0], NAMES[2]}
     assert all(r["receipt_code"] in r["message_zh"] and r["receipt_code"] in r["message_en"] for r in rows)
