@@ -24,6 +24,7 @@ __all__ = ["on_app_init", "routes", "template_config"]
 
 def routes() -> list[Any]:
     """The site's route handlers: pages at ``/...`` and assets at ``/static``."""
+    from public_site.feeds import SiteFeeds
     from public_site.receipts import DonorReceipts
     from public_site.views import SitePages
     from public_site.workbench.console import Console
@@ -42,6 +43,7 @@ def routes() -> list[Any]:
     )
     return [
         SitePages,
+        SiteFeeds,
         DonorReceipts,
         WorkbenchPages,
         Console,

@@ -121,6 +121,9 @@ LABELS: dict[str, dict[str, str]] = {
         "project.amended": N_("Project amended"),
         "interest.received": N_("Interest received"),
         "fee.charged": N_("Fee charged"),
+        "disclosure.recorded": N_("Disclosure of a major event"),
+        "fundraising.results": N_("Fundraising results published"),
+        "work_report.filed": N_("Annual work report filed"),
     },
     "disclosure": {
         "plan_filing": N_("Fundraising plan filed (10 days before fundraising starts)"),

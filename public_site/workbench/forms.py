@@ -76,6 +76,9 @@ TYPE_ZH: dict[str, str] = {
     "query.answered": "答复质询",
     "interest.received": "利息收入",
     "fee.charged": "手续费支出",
+    "disclosure.recorded": "重大事项信息公开",
+    "fundraising.results": "公开募捐结果公开",
+    "work_report.filed": "年度工作报告报送",
 }
 
 

@@ -1,7 +1,7 @@
 """import wizard: interest and fees, pending imports, remembered column mappings, order numbers
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-03
 
 Adds ``p_account_movement`` (the projection of ``interest.received`` and ``fee.charged``),
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
-down_revision = "0012"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
