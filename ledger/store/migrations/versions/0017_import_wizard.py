@@ -1,7 +1,7 @@
 """import wizard: interest and fees, pending imports, remembered column mappings, order numbers
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-03
 
 Adds ``p_account_movement`` (the projection of ``interest.received`` and ``fee.charged``),
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
