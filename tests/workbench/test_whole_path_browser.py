@@ -33,6 +33,7 @@ from tests.site.accessibility import serious_findings
 from tests.site.browsing import chromium, serving, watched_page
 from tests.support.ledger_factory import REGISTRAR_ORG
 from tests.workbench.conftest import CHARITY, PASSWORD, Registry, build_registry, make_app
+from tests.workbench.forms.test_import_wizard import NAMES, cmb_statement
 
 pytestmark = pytest.mark.browser
 
@@ -221,6 +222,41 @@ def test_from_invitation_to_the_public_proof(tmp_path: Path) -> None:
                 },
             )
             _sign(fund)
+            # the bank statement (GB18030, CMB's layout): donations, interest and a fee each become
+            # their own entry type; a refund and the platform settlement are not donations
+            size_before_import = registry.ledger.log.head().size
+            fund.goto(f"{server}/workbench/import")
+            fund.wait_for_function("document.documentElement.dataset.workbenchReady === 'true'")
+            fund.set_input_files(
+                "#imp-file", files=[{"name": "招商银行交易明细.csv", "mimeType": "text/csv", "buffer": cmb_statement()}]
+            )
+            fund.select_option("#imp-preset", "cmb")
+            fund.fill("#imp-project", PROJECT)
+            fund.click("#imp-preview")
+            fund.locator("#imp-review").wait_for(state="visible")
+            actions = fund.locator("#imp-rows tr").evaluate_all("rows => rows.map(r => r.dataset.action)")
+            assert sorted(a for a in actions if a.endswith((".received", ".charged"))) == [
+                "donation.received",
+                "donation.received",
+                "fee.charged",
+                "interest.received",
+            ]
+            fund.click("#imp-sign")
+            fund.locator("#imp-answer").wait_for(state="visible")
+            imported = [_leaf(registry, p) for p in range(size_before_import, registry.ledger.log.head().size)]
+            assert sorted(e["type"] for e in imported) == [
+                "donation.received",
+                "donation.received",
+                "fee.charged",
+                "interest.received",
+            ]
+            assert {e["data"].get("donor_type") for e in imported if e["type"] == "donation.received"} == {
+                "individual",
+                "enterprise",
+            }
+            imported_bytes = json.dumps(imported, ensure_ascii=False)
+            assert all(name not in imported_bytes for name in NAMES)  # counterparties stay private
+
             _open_form(fund, f"{server}/workbench/entries/new/funds.allocated")
             _fill(
                 fund,
@@ -311,7 +347,7 @@ def test_from_invitation_to_the_public_proof(tmp_path: Path) -> None:
         with watched_page(browser, server) as public:
             public.goto(f"{server}/projects/{PROJECT}")
             text = public.inner_text("main")
-            for shown in ("社区图书角", "5,000.00", "3,000.00", "1,180.00", "新华书店", "图书角开放"):
+            for shown in ("社区图书角", "5,000.00", "2,000.00", "3,000.00", "1,180.00", "新华书店", "图书角开放"):
                 assert shown in text, shown
             for position in (project_pos, allocation_pos, replacement_pos, progress_pos, verdict_pos):
                 public.goto(f"{server}/ledger/{position}")
