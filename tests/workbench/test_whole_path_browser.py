@@ -1,6 +1,7 @@
 """The whole path, in Chromium, as the people who use the registry walk it (issue 14): a charity's
 staff by invitation and password, keys made in their browsers and enrolled by their admin's
-browser, a project, a donation, an allocation, a payment with an invoice PDF and a photo
+browser, a project, a donation, a bank statement imported with its interest and fee rows, an
+allocation, a payment with an invoice PDF and a photo
 uploaded from the form, a progress report, a correction, a regulator's verdict signed in the
 regulator's browser and the regulator's report download; then the public site shows each entry,
 its evidence (the hash checked in the browser) and a passing proof.
