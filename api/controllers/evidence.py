@@ -31,6 +31,7 @@ from api.security import rate_limit, require_media_type
 from api.tokens import check_token
 from ledger.errors import LedgerError
 from ledger.store import evidence_content
+from ledger.store.evidence_thumbnails import thumbnail
 from ledger.store.evidence import (
     SIGNATURE_HEADER,
     check_hash,
@@ -156,6 +157,29 @@ class EvidenceController(Controller):
 
         stored, created = await anyio.to_thread.run_sync(store_it)
         return Response(stored.answer(), status_code=201 if created else 200)
+
+    @get(
+        "/evidence/{sha256:str}/thumbnail.png",
+        operation_id="getEvidenceThumbnail",
+        sync_to_thread=True,
+        include_in_schema=False,
+        responses=problems(400, 403, 404, 503),
+        media_type="image/png",
+    )
+    def thumbnail(self, ledger: LedgerDep, sha256: Sha256) -> Response[bytes]:
+        """A small PNG of a public file: a PDF's first page, or the photo (404 for text)."""
+        check_hash(sha256)
+        store = open_evidence(ledger)
+        info = store.info(sha256)
+        if info is None:
+            raise LedgerError("evidence_not_found", sha256=sha256)
+        if not info.public:
+            raise LedgerError("evidence_restricted", sha256=sha256, scope=" or ".join(READ_SCOPES))
+        info, data = store.read(sha256)
+        png = thumbnail(sha256, data, info.media_type)
+        if png is None:
+            raise LedgerError("evidence_not_found", sha256=sha256)
+        return Response(png, media_type="image/png", headers=served_headers(sha256, "image/png", public=True))
 
     @get(
         "/evidence/{sha256:str}",
