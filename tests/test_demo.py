@@ -399,6 +399,48 @@ def test_the_same_salts_and_log_key_give_the_same_bytes(tmp_path: Path) -> None:
     assert exports[0] == exports[1] and len(exports[0]["entries.jsonl"]) > 1_000_000
 
 
+def test_the_log_itself_keeps_the_real_clock(demo) -> None:
+    """The simulated clock is the demo loader's alone: after the load, an entry a client dates
+    at the demo's last log time (days before the real now) is refused, and nothing is written."""
+    factory, ledger, _ = demo
+    head = ledger.log.head()
+    key = demo_key("o1-overseer")
+    target = parse_leaf_json(ledger.log.leaf(head.size - 1))
+    entry = factory.sign(
+        key,
+        "attestation.recorded",
+        {"target": leaf_hash(ledger.log.leaf(head.size - 2)).hex(), "verdict": "approved", "findings": "复核一致。"},
+        at=parse_time(target["time"]),
+    )
+    with pytest.raises(LedgerError) as info:
+        ledger.log.append([entry])
+    assert info.value.code == "clock_skew" and ledger.log.head() == head
+
+
+def test_only_an_empty_log_has_its_clock_started_earlier(factory: LedgerFactory) -> None:
+    ledger = factory.with_genesis()
+    head = ledger.log.head()
+    with pytest.raises(LedgerError) as info:
+        ledger.log.start_clock_at(parse_time("2024-01-01T00:00:00.000Z"))
+    assert info.value.code == "log_holds_entries" and ledger.log.head() == head
+
+
+def test_large_into_an_empty_log_spreads_the_bulk_over_the_two_years(factory: LedgerFactory) -> None:
+    ledger = factory.ledger
+    report = load_demo(ledger, "large", bulk_entries=3000)
+    assert report.added == SMALL_SIZE + 3000
+    days: set[date] = set()
+    previous = ""
+    for raw in ledger.log.iter_leaves():
+        leaf = parse_leaf_json(raw)
+        assert leaf["time"] >= previous
+        previous = leaf["time"]
+        if leaf["body"]["idem"].startswith("demo:BULK-"):
+            days.add(parse_time(leaf["time"]).astimezone(CHINA).date())
+    assert len(days) > 300 and max(days) - min(days) > timedelta(days=HISTORY_DAYS - 60)
+    assert check(ledger.log).clean
+
+
 # --- the log stays sound ------------------------------------------------------------------------------
 
 

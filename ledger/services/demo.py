@@ -18,13 +18,18 @@ domain rules (nothing is written behind the log's back):
   quarterly **progress reports**, **attestations** (approved ones, a flagged one later resolved, a
   queried one later resolved), **audit opinions**, two **corrections** (a duplicated bank line
   reversed, a mistyped payment reversed and recorded again), a **closed project with a surplus**;
-- **public fundraising**: an emergency disaster-relief campaign (plan filed within 10 days after
-  the start, acknowledged by the registrar) and an upcoming campaign whose plan is filed 10+ days
-  before it starts;
+- **public fundraising**: an emergency typhoon-relief campaign from mid-September 2026 (gifts
+  from the first day, plan filed on the third, within the 10 days after the start an emergency
+  has, acknowledged by the registrar; a month of fundraising, two of relief work, a final
+  report), and an upcoming campaign whose plan is filed 30 days before it starts;
 - **SEZ donation filings** (``sz.donation_filed``, Shenzhen SEZ Regulations on Donations for
-  Public Welfare art. 24-26) by the foundation running the disaster campaign: its in-kind gifts,
+  Public Welfare art. 24-26) by the foundation running the typhoon campaign: its in-kind gifts,
   accepted first as emergency donations and filed afterwards, answered by the registrar
-  (``sz.filing_replied``); and its first donations, filed on the load day, awaiting the reply;
+  (``sz.filing_replied``) 5 days later; and its first donations, filed 4 days before
+  :data:`BASE_DATE`, awaiting the reply;
+- **disclosures mostly on time**: every progress disclosure is filed in the last days of its
+  period or on its due date except three (6, 11 and 17 days late), every annual report in April
+  or May except the volunteer team G2's for 2025 (9 June, 9 days late);
 - a **report.issued** by the system key over a small summary file (written to
   ``home/reports/demo/``), naming the tree size and root it was computed at.
 - **evidence files** in the evidence store (``ledger.store.evidence``), made from the entries'
@@ -35,19 +40,36 @@ domain rules (nothing is written behind the log's back):
   Bulk projects (``large``) keep placeholder hashes.
 
 ``scale="large"`` adds bulk projects (directed fundraising, the same flows) up to 1,000,000
-entries, for benchmarks.
+entries, for benchmarks, merged into the same two years. Loaded over a small demo already in the
+log, the bulk is logged at the small demo's last time (the clock never runs backwards); load
+``large`` into an empty log for true times.
 
-Determinism. Keys come from :meth:`KeyPair.from_seed`, idems are fixed, amounts and dates come
-from seeded generators, and business dates (``received_on``, ``paid_on``, ...) are spread over
-the two years before :data:`BASE_DATE`. Entry ``at`` times are real now (the log refuses a clock
-more than 10 minutes off), so the log times are the load's. Commitment salts are random, as every
-salt must be.
+The demo's clock. Every step is dated: the day the log records it (a payment or a bank line
+a few days after its business date, a report on its due date). The loader appends the steps
+to the same log through a sequencer whose clock is simulated (:class:`SimulatedClock`, given
+to a copy of the :class:`~ledger.store.runtime.Ledger`; nothing else changes): each entry is
+signed and logged at a moment of a working day in China on the day it is recorded
+(:func:`timed_steps`), the entries of a day in up to :data:`SLOTS_PER_DAY` appends, each with
+its checkpoint. So timelines, "latest activity" and checkpoints span the two years before
+:data:`BASE_DATE` (from :data:`SETUP_DAY`, when the registry is set up), and the disclosure
+deadlines, measured against the log's time, read true. The log's rules hold for this clock as
+for the real one: ``at`` within the skew of the clock, business dates not after the log's day,
+plans filed in time, the clock never backwards (a step dated before one already logged would be
+logged at the later time: :func:`_merged` refuses streams out of date order). The production
+log's clock is the real one; only the demo's loader sets another, and only for its own appends.
+An empty log's tree is dated at the start of the simulated clock first
+(:meth:`~ledger.store.log_store.LogStore.start_clock_at`).
 
-Why public fundraising only appears in the last days: the rules measure the plan-filing deadline
-(10 days before the fundraising start; emergencies: within 10 days after) against the *log's*
-clock. A public campaign that started two years ago cannot have its plan filed in time by a log
-that is being written today, so the two-year history is directed fundraising, and the public
-campaigns are dated relative to the day the demo is loaded.
+Today. The demo's story ends on :data:`BASE_DATE`, whatever the day of the load. The site and
+the deadline scans measure against the real today: viewed later, a disclosure that fell due
+after the base date shows as due, then missing, as it would in a registry whose charities
+stopped filing (they did: the demo stops). The authority's reply to the last SEZ filing is due
+6 days after the base date; the next progress disclosures within weeks.
+
+Determinism. Keys come from :meth:`KeyPair.from_seed`, idems are fixed, amounts, dates and log
+times come from seeded generators. Commitment salts are random, as every salt must be
+(``load_demo(salt_source=...)`` lets a test pass its own), and so is the log key of a new data
+folder: with the same salts and log key, two loads export the same bytes.
 
 Idempotency. Every entry has a fixed idem; before each batch the loader asks the log which of
 them exist already and skips those, so loading twice adds nothing and an interrupted load resumes.
