@@ -114,8 +114,8 @@ HISTORY_DAYS = 730
 SETUP_DAY = BASE_DATE - timedelta(days=HISTORY_DAYS + 3)  # the registry is set up before the first project
 WORK_START = timedelta(hours=8, minutes=30)  # log times fall in a working day in China...
 WORK_SPAN_MS = 10 * 3600 * 1000  # ...of ten hours
-SLOTS_PER_DAY = 24  # at most this many appends (log times, checkpoints) a day...
-ENTRIES_PER_SLOT = 4  # ...of at least this many entries each, as a client's batch (or all the day has)
+SLOTS_PER_DAY = 8  # at most this many appends (log times, checkpoints) a day...
+ENTRIES_PER_SLOT = 8  # ...of at least this many entries each, as a client's batch (or all the day has)
 SEED = b"charity-ledger demo v1/"
 SCALES = ("small", "large")
 LARGE_ENTRIES = 1_000_000
