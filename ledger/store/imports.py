@@ -19,10 +19,11 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.fernet import Fernet
-from sqlalchemy import BigInteger, Column, Connection, Engine, Integer, String, Text, select, update
+from sqlalchemy import BigInteger, Column, Connection, Engine, Integer, String, Text, delete, select, update
 from sqlmodel import Field, SQLModel
 
 from ledger.domain import codes as C
@@ -95,6 +96,24 @@ def _refused(detail: str, detail_zh: str) -> LedgerError:
     )
 
 
+# A prepared import holds its donors' personal data (encrypted) until it is signed; one not signed
+# within this time is deleted, personal data and all, and must be uploaded again.
+PENDING_LIFETIME = timedelta(hours=24)
+
+
+def _expiry_cutoff(at: datetime) -> str:
+    return format_time(at - PENDING_LIFETIME)
+
+
+def purge_expired(conn: Connection, at: datetime | None = None) -> int:
+    """Delete the prepared imports older than :data:`PENDING_LIFETIME` (committed ones keep only
+    their preview, no personal data); how many were deleted. Run on every new upload."""
+    gone = conn.execute(
+        delete(IMPORT).where(IMPORT.c.status == "prepared", IMPORT.c.created_at < _expiry_cutoff(at or now()))
+    )
+    return int(gone.rowcount or 0)
+
+
 def save_pending(
     engine: Engine,
     fernet: Fernet,
@@ -109,6 +128,7 @@ def save_pending(
 ) -> int:
     token = fernet.encrypt(json.dumps(private, ensure_ascii=False).encode("utf-8")).decode("ascii")
     with write_transaction(engine) as conn:
+        purge_expired(conn)
         inserted = conn.execute(
             IMPORT.insert().values(
                 org=org,
@@ -130,7 +150,8 @@ def save_pending(
 def load_pending(engine: Engine, fernet: Fernet, import_id: int, org: str) -> PendingImport:
     with read_transaction(engine) as conn:
         row = conn.execute(select(IMPORT).where(IMPORT.c.id == import_id, IMPORT.c.org == org)).mappings().first()
-    if row is None:
+    if row is None or (row["status"] == "prepared" and row["created_at"] < _expiry_cutoff(now())):
+        # an expired one is as good as gone: its personal data is not read again
         raise LedgerError("not_found", what="import", what_zh="导入", ref=str(import_id))
     private = json.loads(fernet.decrypt(row["private_token"].encode("ascii"))) if row["private_token"] else []
     return PendingImport(

@@ -12,9 +12,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from litestar.testing import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from ledger.protocol.canonical import canonical_bytes
+from ledger.protocol.canonical import canonical_bytes, format_time, now
 from ledger.protocol.entry import ENTRY_PREFIX
 from ledger.protocol.keys import KeyPair
 from ledger.store import imports as I
@@ -208,6 +208,23 @@ def test_a_commit_must_sign_exactly_what_was_prepared(world: World, client: Test
     assert world.factory.ledger.log.head().size == size
     assert commit(client, key, answer).status_code == 201
     assert commit(client, key, answer).json()["code"] == "draft_refused"  # committed once
+
+
+def test_an_unsigned_import_expires_with_its_personal_data(world: World, client: TestClient) -> None:
+    key = world.keys["fundraiser"]
+    stale = prepare(client, key, cmb_statement(), "cmb").json()
+    # a day and a minute later (the clock of the stored row is moved back instead of waiting)
+    old = format_time(now() - I.PENDING_LIFETIME - timedelta(minutes=1))
+    with world.factory.ledger.engine.begin() as conn:
+        conn.execute(update(I.IMPORT).where(I.IMPORT.c.id == stale["import"]).values(created_at=old))
+    size = world.factory.ledger.log.head().size
+    refused = commit(client, key, stale)
+    assert refused.status_code == 404 and world.factory.ledger.log.head().size == size
+    fresh = prepare(client, key, cmb_statement(), "cmb").json()  # any new upload sweeps the old ones
+    with read_transaction(world.factory.ledger.engine) as conn:
+        kept = conn.execute(select(I.IMPORT.c.created_at, I.IMPORT.c.private_token)).all()
+    assert all(at > old for at, _ in kept)  # the stale one is gone, its encrypted personal data with it
+    assert commit(client, key, fresh).status_code == 201
 
 
 def test_the_page_offers_every_preset(client: TestClient) -> None:
