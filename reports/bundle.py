@@ -22,7 +22,7 @@ from typing import Any
 from ledger.errors import LedgerError
 from ledger.store.personal_files import private_dir, write_private
 from reports.codes import BUNDLE_INVALID
-from reports.formats import Table, table_csv, to_json_bytes, workbook_xlsx
+from reports.formats import SUMMARY_SHEET, Table, summary_table, table_csv, to_json_bytes, workbook_xlsx
 
 CHECKSUMS = "SHA256SUMS"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$")
@@ -66,9 +66,19 @@ def render_bundle(
     for table in tables:
         files[f"{stem}-{table.name}.csv"] = table_csv(table)
     if tables:
-        files[f"{stem}.xlsx"] = workbook_xlsx(tables, title=title, as_of=as_of)
+        files[f"{stem}.xlsx"] = workbook_xlsx(
+            tables, title=title, as_of=as_of, summary=summary_table(document, _unclashed(tables))
+        )
     files[f"{stem}.json"] = to_json_bytes({**document, "tables": {t.name: t for t in tables}})
     return files
+
+
+def _unclashed(tables: Sequence[Table]) -> Sequence[Table]:
+    if any(t.name == SUMMARY_SHEET for t in tables):
+        raise LedgerError(
+            BUNDLE_INVALID, detail=f"a table may not be named {SUMMARY_SHEET!r}: the workbook's first sheet is"
+        )
+    return tables
 
 
 def digest(name: str, data: bytes) -> BundleFile:

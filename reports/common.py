@@ -38,7 +38,7 @@ from reports.bundle import render_bundle
 from reports.codes import REPORT_KIND_UNKNOWN, REPORT_PARAM_INVALID, REPORT_PARAM_MISSING
 from reports.disclosures import Disclosure
 from reports.formats import Column, Money, Table
-from reports.render import ReportHeader, Section, html_to_pdf, render_html, render_sections_pdf
+from reports.render import IssuedRef, ReportHeader, Section, html_to_pdf, render_html, render_sections_pdf
 from reports.snapshot import LogState, Snapshot
 
 FORMAT = "charity-ledger/report/v1"
@@ -147,6 +147,7 @@ class ReportDoc:
     context: dict[str, Any] = field(default_factory=dict)
     record: bool = True  # recorded in the log as report.issued
     variant: str = ""  # "personal" receipts differ from public ones
+    org_names: dict[str, str] = field(default_factory=dict)  # credit code -> name, printed beside codes
 
     @property
     def stem(self) -> str:
@@ -184,8 +185,10 @@ class ReportDoc:
             "notes": self.notes,
         }
 
-    def header(self) -> ReportHeader:
+    def header(self, issued: IssuedRef | None = None) -> ReportHeader:
         return ReportHeader(
+            subject_id=self.subject if len(self.subject) < 64 else "",
+            issued=issued,
             title=self.title_zh,
             subtitle=self.title_en,
             subject=self.subject_name,
@@ -197,22 +200,41 @@ class ReportDoc:
         )
 
 
-def render_pdf(doc: ReportDoc) -> bytes:
+def render_pdf(
+    doc: ReportDoc, *, issued: IssuedRef | None = None, attachments: Mapping[str, bytes] | None = None
+) -> bytes:
+    """The PDF of a report (PDF/A-3b), with ``attachments`` (its data files) inside."""
+    header = doc.header(issued)
     if doc.template is not None:
-        return html_to_pdf(render_html(doc.template, header=doc.header(), doc=doc, notes=doc.notes, **doc.context))
-    return render_sections_pdf(doc.header(), doc.sections, notes=doc.notes)
+        html = render_html(doc.template, header=header, doc=doc, notes=doc.notes, names=doc.org_names, **doc.context)
+        return html_to_pdf(html, attachments=attachments)
+    return render_sections_pdf(header, doc.sections, notes=doc.notes, names=doc.org_names, attachments=attachments)
 
 
-def render_report(doc: ReportDoc, *, pdf: bool = True) -> dict[str, bytes]:
-    """The report's files by name: PDF, CSV per table, XLSX, JSON."""
-    return render_bundle(
+ATTACHED = (".csv", ".json")  # the data files a report's PDF carries inside
+
+
+def render_report(
+    doc: ReportDoc,
+    *,
+    pdf: bool = True,
+    issued: IssuedRef | None = None,
+    sign: Callable[[bytes], bytes] | None = None,
+) -> dict[str, bytes]:
+    """The report's files by name: PDF (with the CSV and JSON files attached, then signed by
+    ``sign`` when given), CSV per table, XLSX, JSON."""
+    files = render_bundle(
         doc.stem,
         doc.document(),
         tables=doc.tables,
-        pdf=render_pdf(doc) if pdf else None,
         title=f"{doc.title_zh} {doc.title_en}",
         as_of=parse_time(doc.at.time),
     )
+    if pdf:
+        data = {name: body for name, body in files.items() if name.endswith(ATTACHED)}
+        body = render_pdf(doc, issued=issued, attachments=data)
+        files[f"{doc.stem}.pdf"] = sign(body) if sign is not None else body
+    return files
 
 
 def rules_for(day: date) -> RuleSet:

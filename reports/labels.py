@@ -6,6 +6,10 @@ so a spreadsheet can be filtered on either.
 
 from __future__ import annotations
 
+import re
+
+CODE_RE = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?")
+
 LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "channel": {
         "bank_transfer": ("银行转账", "Bank transfer"),
@@ -85,6 +89,48 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "approved": ("同意", "Approved"),
         "objection": ("有异议", "Objection"),
     },
+    "entry_type": {
+        "registry.genesis": ("登记系统创立", "Registry founded"),
+        "org.registered": ("组织登记", "Organisation registered"),
+        "org.updated": ("组织信息变更", "Organisation updated"),
+        "org.deregistered": ("组织注销", "Organisation deregistered"),
+        "key.granted": ("授予密钥", "Key granted"),
+        "key.revoked": ("吊销密钥", "Key revoked"),
+        "project.registered": ("项目登记", "Project registered"),
+        "project.amended": ("项目变更", "Project amended"),
+        "plan.filed": ("募捐方案备案", "Fundraising plan filed"),
+        "plan.acknowledged": ("备案回执", "Plan filing acknowledged"),
+        "donation.received": ("收到捐赠", "Donation received"),
+        "funds.allocated": ("资金拨付", "Funds allocated"),
+        "funds.disbursed": ("资金支出", "Payment made"),
+        "progress.reported": ("进展报告", "Progress reported"),
+        "project.closed": ("项目结项", "Project closed"),
+        "attestation.recorded": ("监督意见", "Oversight verdict"),
+        "query.answered": ("质询答复", "Answer to a query"),
+        "audit.opinion": ("审计意见", "Audit opinion"),
+        "entry.corrected": ("条目更正", "Entry corrected"),
+        "report.issued": ("发布报告", "Report issued"),
+        "financials.reported": ("报送年度财务数据", "Annual financial figures reported"),
+        "log.key_rotated": ("账本密钥轮换", "Log key rotated"),
+        "log.sealed": ("账本封存", "Log sealed"),
+        "sz.donation_filed": ("特区捐赠备案", "SEZ donation filing"),
+        "sz.filing_replied": ("特区捐赠备案答复", "SEZ filing answered"),
+    },
+    "org_status": {
+        "active": ("存续", "Active"),
+        "deregistered": ("已注销", "Deregistered"),
+    },
+    "project_status": {
+        "open": ("进行中", "Open"),
+        "closed": ("已结项", "Closed"),
+    },
+    "check_status": {
+        "passed": ("符合", "Passed"),
+        "failed": ("不符合", "Failed"),
+        "not_applicable": ("不适用", "Not applicable"),
+        "insufficient": ("数据不足", "Not enough figures"),
+        "missing_figures": ("数据不足", "Not enough figures"),
+    },
     "ratio_base": {
         "prior_year_income": ("上年总收入", "Prior-year income"),
         "prior_3y_avg_income": ("前三年收入平均数", "3-year average income"),
@@ -92,6 +138,47 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "prior_3y_avg_net_assets": ("前三年年末净资产平均数", "3-year average net assets"),
     },
 }
+
+
+# The vocabularies a table column's machine values come from, by column key (PDF pages print
+# the Chinese label in place of the code; data files keep the code).
+COLUMN_VOCABS: dict[str, tuple[str, ...]] = {
+    "status": ("status", "org_status", "project_status", "check_status"),
+    "filing_status": ("status",),
+    "annual_report": ("status",),
+    "ratio_status": ("check_status",),
+    "verdict": ("verdict",),
+    "latest_verdict": ("verdict",),
+    "opinion": ("opinion",),
+    "audit_opinion": ("opinion",),
+    "type": ("entry_type",),
+    "entry_type": ("entry_type",),
+    "kind": ("kind", "entry_type"),
+    "legal_form": ("legal_form",),
+    "channel": ("channel",),
+    "donor_type": ("donor_type",),
+    "pot": ("pot",),
+    "category": ("category",),
+    "rule": ("rule",),
+    "decision": ("sz_decision",),
+    "surplus_handling": ("surplus_handling",),
+    "base": ("ratio_base",),
+}
+# a value found in no column's vocabularies is looked up here (first vocabulary wins)
+ANY_VOCAB: dict[str, str] = {}
+for _vocab in LABELS.values():
+    for _code, (_zh, _en) in _vocab.items():
+        ANY_VOCAB.setdefault(_code, _zh)
+
+
+def column_zh(key: str, value: str) -> str:
+    """The Chinese label of a machine value in the column ``key`` (the value itself when it is
+    no known code: names, titles and free text pass through)."""
+    for vocab in COLUMN_VOCABS.get(key, ()):
+        found = LABELS[vocab].get(value)
+        if found is not None:
+            return found[0]
+    return ANY_VOCAB.get(value, value) if CODE_RE.fullmatch(value) else value
 
 
 def zh(vocab: str, value: str | None) -> str:

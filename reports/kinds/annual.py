@@ -303,7 +303,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
     figures_by_year = financials_by_year(snap, code, range(year - 3, year + 1))
     check = check_reported_year(rs, org.legal_form, org.public_fundraising, figures_by_year, year)
     fin_columns = (
-        Column("year", "年度", "Year"),
+        Column("year", "年度", "Year", "year"),
         Column("currency", "币种", "Currency"),
         Column("total_income", "收入合计", "Total income", "money"),
         Column("charitable_spending", "慈善活动支出", "Charitable spending", "money"),
@@ -322,7 +322,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
         fin_columns,
         [
             [
-                str(f.year),
+                f.year,
                 f.currency,
                 Money(f.total_income_minor, f.currency),
                 Money(f.charitable_spending_minor, f.currency),
@@ -522,7 +522,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
         "审计意见",
         "Audit opinions",
         (
-            Column("year", "年度", "Year"),
+            Column("year", "年度", "Year", "year"),
             Column("opinion", "意见类型", "Opinion"),
             Column("opinion_zh", "意见（中文）", "Opinion (zh)"),
             Column("auditor", "审计机构", "Auditor"),
@@ -533,7 +533,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
         ),
         [
             [
-                str(a.year),
+                a.year,
                 a.opinion,
                 L.zh("opinion", a.opinion),
                 a.auditor_org,
