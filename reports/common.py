@@ -571,6 +571,7 @@ def pdf_view(table: Table, *keys: str) -> Table:
         table.title_en,
         tuple(table.columns[i] for i in picked),
         [[row[i] for i in picked] for row in table.rows],
+        totals=table.totals,
     )
 
 

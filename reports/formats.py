@@ -123,6 +123,7 @@ def _check_cell(table: str, i: int, col: Column, value: Any) -> None:
 # --- totals ---------------------------------------------------------------------------------
 
 TOTAL_COUNT_KEYS = frozenset({"count", "donations", "payments", "entries"})
+REVERSED_KEYS = frozenset({"corrected", "withdrawn", "reversed"})  # a line reversed in the log adds nothing
 
 
 def has_totals(table: Table) -> bool:
@@ -136,7 +137,8 @@ def has_totals(table: Table) -> bool:
 def table_totals(table: Table) -> list[tuple[str, dict[int, Any]]]:
     """The totals rows of a table: one per currency, ``(currency, {column index: sum})``.
 
-    Money columns are summed in integer minor units (exact), count columns (``int`` columns
+    Lines marked reversed (a true ``corrected``/``withdrawn`` column) are left out. Money
+    columns are summed in integer minor units (exact), count columns (``int`` columns
     named ``count`` and the like) as integers; a row's counts go to its first money cell's
     currency. Nothing for a table without totals (:func:`has_totals`).
     """
@@ -144,8 +146,11 @@ def table_totals(table: Table) -> list[tuple[str, dict[int, Any]]]:
         return []
     money_cols = [i for i, c in enumerate(table.columns) if c.kind == "money"]
     count_cols = [i for i, c in enumerate(table.columns) if c.kind == "int" and c.key in TOTAL_COUNT_KEYS]
+    reversed_cols = [i for i, c in enumerate(table.columns) if c.kind == "bool" and c.key in REVERSED_KEYS]
     sums: dict[str, dict[int, int]] = {}
     for row in table.rows:
+        if any(row[i] for i in reversed_cols):
+            continue
         currency = next((row[i].currency for i in money_cols if row[i] is not None), "")
         for i in money_cols:
             value = row[i]
@@ -413,13 +418,15 @@ def _sheet_xml(table: Table, out: Any) -> str:
     letters = [_column_letter(i) for i in range(len(table.columns))]
     last = f"{letters[-1] if letters else 'A'}{len(table.rows) + 1}"
     area = f"A1:{last}"
+    sums = table_totals(table)
+    extent = f"A1:{letters[-1] if letters else 'A'}{len(table.rows) + 1 + len(sums)}"  # the lines and their totals
     widths = "".join(
         f'<col min="{i + 1}" max="{i + 1}" width="{max({"money": 16, "date": 12, "bp": 10, "int": 10, "bool": 8}.get(c.kind, 24), min(40, len(header(c)) + 2))}" customWidth="1"/>'
         for i, c in enumerate(table.columns)
     )
     out.write(
         (
-            f'{_HEAD}<worksheet xmlns="{_NS}" xmlns:r="{_NS_R}"><dimension ref="{area}"/>'
+            f'{_HEAD}<worksheet xmlns="{_NS}" xmlns:r="{_NS_R}"><dimension ref="{extent}"/>'
             '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
             '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
             '<sheetFormatPr defaultRowHeight="15"/>' + (f"<cols>{widths}</cols>" if widths else "") + "<sheetData>"
@@ -440,14 +447,15 @@ def _sheet_xml(table: Table, out: Any) -> str:
             out.write("".join(chunk).encode("utf-8"))
             chunk.clear()
     out.write("".join(chunk).encode("utf-8"))
-    out.write(_totals_xml(table, letters, writers, len(table.rows) + 2).encode("utf-8"))
+    out.write(_totals_xml(table, sums, letters, writers, len(table.rows) + 2).encode("utf-8"))
     out.write(f'</sheetData><autoFilter ref="{area}"/></worksheet>'.encode())
     return area
 
 
-def _totals_xml(table: Table, letters: list[str], writers: list[Any], first_row: int) -> str:
+def _totals_xml(
+    table: Table, sums: list[tuple[str, dict[int, Any]]], letters: list[str], writers: list[Any], first_row: int
+) -> str:
     """The totals rows under a sheet's lines (outside its filter range): exact sums as numbers."""
-    sums = table_totals(table)
     label_at = next((i for i, c in enumerate(table.columns) if c.kind not in ("money", "int")), None)
     rows = []
     for r, (currency, cells) in enumerate(sums, first_row):

@@ -427,6 +427,36 @@ def _write_targets(
     return digests
 
 
+def _result(
+    ledger: Any,
+    doc: ReportDoc,
+    request: ReportRequest,
+    files: dict[str, bytes],
+    stem: str,
+    size: int,
+    root: str,
+    *,
+    out: Path | None,
+    folder: Path | None,
+    publish: bool,
+) -> Issued:
+    """Write ``files`` where they go; what became of the request (its entry is added by the caller)."""
+    digests = _write_targets(ledger, doc, request, files, stem, out=out, folder=folder, publish=publish)
+    return Issued(
+        kind=doc.kind,
+        subject=doc.subject,
+        period_start=doc.period_start.isoformat(),
+        period_end=doc.period_end.isoformat(),
+        rule_set=doc.ruleset.ref,
+        stem=stem,
+        tree_size=size,
+        root=root,
+        files=digests,
+        folders=[str(t) for t in _targets(ledger, doc, stem, out=out, folder=folder, publish=publish)],
+        restricted=doc.restricted,
+    )
+
+
 def _append_issued(
     ledger: Any, key: KeyPair, doc: ReportDoc, digests: list[BundleFile], position: int
 ) -> dict[str, Any]:
@@ -486,52 +516,49 @@ def issue(
             files = _read_folder(published_folder(settings, doc.kind, stem), existing[2])
             if files is None and prior.tree_size != doc.at.tree_size:  # its files are gone: recompute them at its size
                 doc = build_from_ledger(ledger, request, tree_size=prior.tree_size)
-    attempts = POSITION_ATTEMPTS if key is not None and existing is None else 1
-    for attempt in range(1, attempts + 1):
-        issued_at: IssuedRef | None = None
+    issued_at: IssuedRef | None = None
+    for attempt in range(1, POSITION_ATTEMPTS + 1):
         if key is not None and existing is None:
             issued_at = _issued_ref(ledger, doc, request)
-        if files is None or issued_at is not None:
-            sign = _signer(ledger, key, doc) if issued_at is not None and key is not None else None
-            files = render_report(doc, issued=issued_at, sign=sign)
-        digests = _write_targets(ledger, doc, request, files, stem, out=out, folder=folder, publish=publish)
-        result = Issued(
-            kind=doc.kind,
-            subject=doc.subject,
-            period_start=doc.period_start.isoformat(),
-            period_end=doc.period_end.isoformat(),
-            rule_set=doc.ruleset.ref,
-            stem=stem,
-            tree_size=size,
-            root=root,
-            files=digests,
-            folders=[str(t) for t in _targets(ledger, doc, stem, out=out, folder=folder, publish=publish)],
-            restricted=doc.restricted,
-        )
-        if key is None:
-            if reason is None:
-                raise InvariantBroken("reason is missing")
-            result.not_recorded_en, result.not_recorded_zh = reason
-            return result
-        if existing is not None or issued_at is None:
+            files = render_report(doc, issued=issued_at, sign=_signer(ledger, key, doc))
+        elif files is None:
+            files = render_report(doc)
+        if key is None or existing is not None or issued_at is None:
             break
+        digests = sorted((digest(n, b) for n, b in files.items()), key=lambda f: f.name)
         try:
-            result.entry = _append_issued(ledger, key, doc, digests, issued_at.position)
-            result.files_match_record = True
-            return result
+            entry = _append_issued(ledger, key, doc, digests, issued_at.position)
         except LedgerError as exc:
-            if exc.code == REPORT_POSITION_MOVED and attempt < attempts:
+            if exc.code == REPORT_POSITION_MOVED and attempt < POSITION_ATTEMPTS:
                 continue  # another entry took the position the PDF names: print the new one
             if exc.code != "idem_conflict":
                 raise
             existing = find_issued(ledger, key.id, doc.idem())  # a concurrent request recorded it first
             if existing is None:
                 raise InvariantBroken("existing is missing") from exc
+            # its files, as the request that recorded it wrote them (not this request's PDF); when
+            # they are not there yet, that request writes them: this one leaves the folder alone
+            recorded_files = _read_folder(published_folder(settings, doc.kind, stem), existing[2])
+            publish = publish and recorded_files is not None
+            files = recorded_files or files
             break
-    if existing is None or key is None:
+        # written once recorded: a request that lost a race never overwrites the recorded files
+        result = _result(ledger, doc, request, files, stem, size, root, out=out, folder=folder, publish=publish)
+        result.entry = entry
+        result.files_match_record = True
+        return result
+    if files is None:
+        raise InvariantBroken("no files were rendered")
+    result = _result(ledger, doc, request, files, stem, size, root, out=out, folder=folder, publish=publish)
+    if key is None:
+        if reason is None:
+            raise InvariantBroken("reason is missing")
+        result.not_recorded_en, result.not_recorded_zh = reason
+        return result
+    if existing is None:
         raise InvariantBroken("a recorded report without its entry")
     position, leaf_hash, recorded = existing
     seq = position - ledger.log.shard_of(position).base  # its seq in its own log, as an append answers
     result.entry = {"seq": seq, "leaf_hash": leaf_hash, "existing": True}
-    result.files_match_record = _matches(digests, recorded)
+    result.files_match_record = _matches(result.files, recorded)
     return result

@@ -46,7 +46,7 @@ PDF_VARIANT = "pdf/a-3b"
 CJK_FONT = "Noto Sans CJK SC"
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})")
 _USCC = re.compile(r"[0-9A-HJ-NPQRTUWXY]{18}")
-_TOKEN = re.compile(r"[!-~]+")  # one printable ASCII word: an id, a code, a number
+_TOKEN = re.compile(r"(?=[!-~]*[0-9_./:-])[!-~]+")  # one ASCII word with a digit or a separator: an id, a code
 SHORT_TOKEN = 26  # longer tokens (hashes, keys) may break anywhere; shorter ones never break
 
 

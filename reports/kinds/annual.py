@@ -124,7 +124,7 @@ def ratio_table(check: YearCheck, name: str = "ratios") -> Table:
                 m.exempt,
             ]
         )
-    return Table(name, "年度支出比例检查", "Spending ratio checks", columns, rows)
+    return Table(name, "年度支出比例检查", "Spending ratio checks", columns, rows, totals=False)
 
 
 def ratio_paragraphs(check: YearCheck) -> list[str]:
@@ -395,6 +395,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
             Column("on_log_bp", "账本占比", "Share on the log", "bp"),
         ),
         recon_rows,
+        totals=False,  # different items side by side: they do not add up
     )
 
     # --- projects and campaigns -------------------------------------------------------------------
