@@ -26,6 +26,7 @@ def routes() -> list[Any]:
     """The site's route handlers: pages at ``/...`` and assets at ``/static``."""
     from public_site.views import SitePages
     from public_site.workbench.console import Console
+    from public_site.workbench.evidence_files import WorkbenchEvidence
     from public_site.workbench.forms import WorkbenchForms
     from public_site.workbench.pages import WorkbenchPages
 
@@ -37,7 +38,7 @@ def routes() -> list[Any]:
         include_in_schema=False,
         file_system=GuardedFileSystem(),
     )
-    return [SitePages, WorkbenchPages, Console, WorkbenchForms, static]
+    return [SitePages, WorkbenchPages, Console, WorkbenchForms, WorkbenchEvidence, static]
 
 
 def on_app_init(app_config: AppConfig) -> AppConfig:
@@ -55,6 +56,8 @@ def on_app_init(app_config: AppConfig) -> AppConfig:
 
 
 Handler = Callable[[Request, Exception], Response[Any]]
+# the workbench's JSON endpoints, called by its pages' scripts: their errors are problem JSON
+WORKBENCH_JSON_PREFIX = "/workbench/api/"
 
 
 def _site_aware(handler: Handler) -> Handler:
@@ -64,7 +67,8 @@ def _site_aware(handler: Handler) -> Handler:
     from public_site.views import error_page
 
     def handle(request: Request, exc: Exception) -> Response[Any]:
-        if is_api_path(request.scope["path"]):
+        path = request.scope["path"]
+        if is_api_path(path) or path.startswith(WORKBENCH_JSON_PREFIX):
             return handler(request, exc)
         return error_page(request, exc)
 

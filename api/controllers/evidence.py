@@ -78,7 +78,7 @@ def _signature_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         raise LedgerError("evidence_signature_missing")
 
 
-def _served_headers(sha256: str, media_type: str, *, public: bool) -> dict[str, str]:
+def served_headers(sha256: str, media_type: str, *, public: bool) -> dict[str, str]:
     ext = evidence_content.EXTENSION.get(media_type, "bin")
     return {
         "Content-Disposition": f'inline; filename="{sha256}.{ext}"',
@@ -98,6 +98,30 @@ def _reader_token(request: Request, ledger: Any) -> Any:
     if info is None or not any(info.has(scope) for scope in READ_SCOPES):
         return None
     return info
+
+
+async def read_upload(request: Request, limit: int) -> tuple[bytes, str, str | None]:  # type: ignore[type-arg]
+    """The one ``file`` part (at most ``limit`` bytes), its checked ``visibility`` and its name."""
+    form = await request.form()
+    files = form.getall("file") if "file" in form else []
+    visibilities = form.getall("visibility") if "visibility" in form else []
+    if len(files) != 1 or isinstance(files[0], str):
+        raise LedgerError(
+            "evidence_upload_invalid",
+            detail="send exactly one file part named file",
+            detail_zh="须上传且仅上传一个名为 file 的文件",
+        )
+    if len(visibilities) != 1 or not isinstance(visibilities[0], str):
+        raise LedgerError(
+            "evidence_upload_invalid",
+            detail="send one visibility field (public or restricted)",
+            detail_zh="须提供一个 visibility 字段（public 或 restricted）",
+        )
+    upload = files[0]
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise LedgerError("evidence_too_large", limit=limit)
+    return data, check_visibility(visibilities[0]), upload.filename
 
 
 class EvidenceController(Controller):
@@ -122,32 +146,13 @@ class EvidenceController(Controller):
         in ``X-Evidence-Signature``. Images are stored cleaned of their metadata, so the answer's
         ``sha256`` (the hash entries should name) is that of the cleaned copy."""
         store = open_evidence(ledger)
-        form = await request.form()
-        files = form.getall("file") if "file" in form else []
-        visibilities = form.getall("visibility") if "visibility" in form else []
-        if len(files) != 1 or isinstance(files[0], str):
-            raise LedgerError(
-                "evidence_upload_invalid",
-                detail="send exactly one file part named file",
-                detail_zh="须上传且仅上传一个名为 file 的文件",
-            )
-        if len(visibilities) != 1 or not isinstance(visibilities[0], str):
-            raise LedgerError(
-                "evidence_upload_invalid",
-                detail="send one visibility field (public or restricted)",
-                detail_zh="须提供一个 visibility 字段（public 或 restricted）",
-            )
-        visibility = check_visibility(visibilities[0])
-        upload = files[0]
-        data = await upload.read(store.max_bytes + 1)
-        if len(data) > store.max_bytes:
-            raise LedgerError("evidence_too_large", limit=store.max_bytes)
+        data, visibility, filename = await read_upload(request, store.max_bytes)
         signer = await anyio.to_thread.run_sync(
             check_upload_signature, ledger.engine, request.headers.get(SIGNATURE_HEADER), data, visibility
         )
 
         def store_it() -> tuple[Any, bool]:
-            return store.add(data, visibility, filename=upload.filename, uploaded_by=signer)
+            return store.add(data, visibility, filename=filename, uploaded_by=signer)
 
         stored, created = await anyio.to_thread.run_sync(store_it)
         return Response(stored.answer(), status_code=201 if created else 200)
@@ -175,5 +180,5 @@ class EvidenceController(Controller):
             audit.info("restricted evidence %s read with token %s (%s)", sha256, token.id, token.name)
         info, data = store.read(sha256)
         return Response(
-            data, media_type=info.media_type, headers=_served_headers(sha256, info.media_type, public=info.public)
+            data, media_type=info.media_type, headers=served_headers(sha256, info.media_type, public=info.public)
         )

@@ -82,6 +82,21 @@ def type_title(type_name: str) -> tuple[str, str]:
     return TYPE_ZH.get(type_name, type_name), en
 
 
+def prefill(type_name: str, query: Any) -> dict[str, str]:
+    """Initial values from the page's query (``?target=<leaf hash>`` from the overseer's desk,
+    ``?project=`` from a project): only the schema's own top-level text and choice fields, each
+    at most the field's length; anything else in the query is ignored."""
+    properties = entry_data_schema(type_name).get("properties", {})
+    out: dict[str, str] = {}
+    for name, prop in properties.items():
+        value = query.get(name)
+        if not isinstance(value, str) or "type" not in prop or kind(prop) != "string":
+            continue
+        if len(value) <= int(prop.get("maxLength", 500)) and ("enum" not in prop or value in prop["enum"]):
+            out[name] = value
+    return out
+
+
 # --- the form, generated from the JSON Schema ------------------------------------------------
 
 
@@ -265,7 +280,7 @@ class WorkbenchForms(Controller):
         account = _account(request)
         if type_name not in D.WORKBENCH_TYPES:
             raise LedgerError("unknown_type", type=type_name[:70])
-        return self._form_page(account, type_name, initial={}, correction=None)
+        return self._form_page(account, type_name, initial=prefill(type_name, request.query_params), correction=None)
 
     @get("/entries/correct/{leaf_hash:str}", sync_to_thread=True)
     def correct(self, request: Request, ledger: LedgerDep, leaf_hash: FromPath[str]) -> Template:  # type: ignore[type-arg]

@@ -129,10 +129,51 @@
     showProblem({message_zh: message, detail: "", params: {}});
   }
 
-  async function post(url, body) {
-    var r = await fetch(url, {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body), credentials: "same-origin"});
+  // The session's CSRF token (the layout writes it in a hidden field); every POST carries it.
+  function csrf() {
+    var field = document.querySelector('input[name="_csrf_token"]');
+    return field ? field.value : "";
+  }
+  async function send(url, body, headers) {
+    headers["X-CSRF-Token"] = csrf();
+    var r = await fetch(url, {method: "POST", headers: headers, body: body, credentials: "same-origin"});
     var answer = await r.json().catch(function () { return {message_zh: "服务器应答无法读取", detail: "unreadable answer (" + r.status + ")"}; });
     return {ok: r.ok, status: r.status, body: answer};
+  }
+  function post(url, body) {
+    return send(url, JSON.stringify(body), {"Content-Type": "application/json"});
+  }
+
+  // --- evidence: upload a file, add its hash to the entry's evidence list ---------------------
+  async function upload(button) {
+    var box = button.closest(".wb-upload");
+    var target = $(button.dataset.target);
+    var fileInput = box.querySelector('input[type="file"]');
+    var status = box.querySelector(".wb-upload-status");
+    status.textContent = "";
+    status.removeAttribute("data-sha256");
+    if (!fileInput.files.length) {
+      status.textContent = "请先选择文件。Choose a file first.";
+      return;
+    }
+    var form = new FormData();
+    form.append("file", fileInput.files[0]);
+    form.append("visibility", box.querySelector("select").value);
+    status.textContent = "正在上传… Uploading…";
+    var r = await send("/workbench/api/evidence", form, {});
+    if (!r.ok) {
+      status.textContent = "未上传 Not uploaded: " + (r.body.message_zh || "") + " " + (r.body.detail || "");
+      status.dataset.refused = r.body.code || String(r.status);
+      return;
+    }
+    var held = target.value.split("\n").map(function (s) { return s.trim(); }).filter(Boolean);
+    if (held.indexOf(r.body.sha256) < 0) held.push(r.body.sha256);
+    target.value = held.join("\n");
+    status.textContent = "已上传 Uploaded: " + r.body.sha256 + " · " + r.body.media_type + " · " + r.body.size +
+      " 字节 bytes · " + (r.body.visibility === "public" ? "公开 public" : "仅监督方 restricted");
+    status.dataset.sha256 = r.body.sha256;
+    delete status.dataset.refused;
+    fileInput.value = "";
   }
 
   // --- prepare, preview, sign, submit -----------------------------------------------------
@@ -247,6 +288,9 @@
     on("wb-save-draft", saveDraft);
     on("wb-approve", function (b) { return draftAction(b, "approve"); });
     on("wb-withdraw", function (b) { return draftAction(b, "withdraw"); });
+    document.querySelectorAll(".wb-upload button").forEach(function (b) {
+      b.addEventListener("click", function () { upload(b); });
+    });
     document.documentElement.dataset.workbenchReady = "true";
   });
 })();

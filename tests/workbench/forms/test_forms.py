@@ -118,6 +118,17 @@ def test_the_donation_form_is_typed(client: TestClient) -> None:
     assert nobody.status_code == 303 and nobody.headers["location"].startswith("/workbench/sign-in?next=")
 
 
+def test_a_link_prefills_the_fields_it_names_and_nothing_else(pages: TestClient) -> None:
+    target = "ab" * 32
+    page = pages.get(f"/workbench/entries/new/attestation.recorded?target={target}&verdict=approved&signer=x")
+    controls = controls_of(page.text).controls
+    assert controls["target"]["value"] == target  # the overseer's desk links here with ?target=
+    assert 'value="approved" selected' in page.text
+    assert 'value="x"' not in page.text  # not a field of the form
+    wrong = pages.get("/workbench/entries/new/attestation.recorded?verdict=nonsense&target=" + "a" * 600).text
+    assert "selected>" not in wrong.replace('value="" selected>', "") and "a" * 600 not in wrong
+
+
 def _prepare(client: TestClient, key: KeyPair, type_: str, data: dict[str, Any], **extra: Any) -> Any:
     body = {"type": type_, "data": data, "public_key": key.public_b64, **extra}
     return client.post("/workbench/api/prepare", json=body)
