@@ -292,6 +292,10 @@ def _cli(world: ReportWorld, monkeypatch: pytest.MonkeyPatch, *argv: str) -> int
     return cli.main(["--home", str(world.ledger.settings.home), *argv])
 
 
+def _report(world: ReportWorld, monkeypatch: pytest.MonkeyPatch, out: Path | str, *argv: str) -> int:
+    return _cli(world, monkeypatch, "report", *argv, "--no-record", "--out", str(out))
+
+
 def _listing(folder: Path) -> dict[str, tuple[int, int]]:
     return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.rglob("*"))}
 
@@ -304,22 +308,7 @@ def test_no_record_writes_nothing_into_the_data_folder(
     world.ledger.engine.dispose()
     before = _listing(home)
     out = tmp_path / "out"
-    assert (
-        _cli(
-            world,
-            monkeypatch,
-            "report",
-            "annual",
-            "--org",
-            H.FOUNDATION,
-            "--year",
-            "2026",
-            "--no-record",
-            "--out",
-            str(out),
-        )
-        == 0
-    )
+    assert _report(world, monkeypatch, str(out), "annual", "--org", H.FOUNDATION, "--year", "2026") == 0
     result = json.loads(capsys.readouterr().out)
     assert result["recorded"] is False and result["folders"] == [str(out)]
     assert _listing(home) == before
@@ -335,20 +324,7 @@ def test_verification_at_a_tree_size(
     sizes = sorted(log.checkpoint_sizes(limit=1000))
     head = log.head().size
     earlier = next(n for n in sizes if 1 < n < head)
-    assert (
-        _cli(
-            world,
-            monkeypatch,
-            "report",
-            "verification",
-            "--tree-size",
-            str(earlier),
-            "--no-record",
-            "--out",
-            str(tmp_path / "v"),
-        )
-        == 0
-    )
+    assert _report(world, monkeypatch, str(tmp_path / "v"), "verification", "--tree-size", str(earlier)) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["tree_size"] == earlier and result["root"] == log.root_at(earlier).hex()
     document = json.loads((tmp_path / "v" / f"{result['stem']}.json").read_bytes())
@@ -363,20 +339,7 @@ def test_verification_at_a_tree_size(
         return signed(self, size, shard)
 
     monkeypatch.setattr(LogStore, "checkpoint_at", sparse)
-    assert (
-        _cli(
-            world,
-            monkeypatch,
-            "report",
-            "verification",
-            "--tree-size",
-            str(missing),
-            "--no-record",
-            "--out",
-            str(tmp_path / "w"),
-        )
-        == 1
-    )
+    assert _report(world, monkeypatch, str(tmp_path / "w"), "verification", "--tree-size", str(missing)) == 1
     err = capsys.readouterr().err
     assert "report_no_checkpoint" in err and "检查点" in err and str(earlier) in err
     assert not (tmp_path / "w").exists()
