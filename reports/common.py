@@ -34,10 +34,10 @@ from ledger.errors import LedgerError
 from ledger.protocol.canonical import parse_time
 from ledger.protocol.grammar import pattern as grammar_pattern
 from reports import labels as L
-from reports.bundle import render_bundle
+from reports.bundle import bundle_json, bundle_xlsx, csv_name, render_bundle
 from reports.codes import REPORT_KIND_UNKNOWN, REPORT_PARAM_INVALID, REPORT_PARAM_MISSING
 from reports.disclosures import Disclosure
-from reports.formats import Column, Money, Table
+from reports.formats import Column, Money, Table, table_csv
 from reports.render import IssuedRef, ReportHeader, Section, html_to_pdf, render_html, render_sections_pdf
 from reports.snapshot import LogState, Snapshot
 
@@ -212,6 +212,24 @@ def render_pdf(
 
 
 ATTACHED = (".csv", ".json")  # the data files a report's PDF carries inside
+ATTACH_ROWS_MAX = 5000  # lines of a table whose CSV a PDF carries; of all tables, for the JSON
+
+
+def attached_tables(tables: Sequence[Table]) -> list[Table]:
+    """The tables whose CSV a report's PDF carries."""
+    return [t for t in tables if len(t.rows) <= ATTACH_ROWS_MAX]
+
+
+def json_attached(tables: Sequence[Table]) -> bool:
+    """Whether a report's PDF carries its JSON: when all its tables together have at most
+    :data:`ATTACH_ROWS_MAX` lines. A longer report's JSON (tens of MB for 100,000 donations)
+    stays beside the PDF, made after it: WeasyPrint's memory and the JSON's never add up."""
+    return sum(len(t.rows) for t in tables) <= ATTACH_ROWS_MAX
+
+
+def attachments(files: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The data files among ``files`` a report's PDF carries: the JSON and the CSV files."""
+    return {name: body for name, body in files.items() if name.endswith(ATTACHED)}
 
 
 def render_report(
@@ -221,19 +239,27 @@ def render_report(
     issued: IssuedRef | None = None,
     sign: Callable[[bytes], bytes] | None = None,
 ) -> dict[str, bytes]:
-    """The report's files by name: PDF (with the CSV and JSON files attached, then signed by
-    ``sign`` when given), CSV per table, XLSX, JSON."""
+    """The report's files by name: PDF (with the JSON and CSV files attached, see
+    :func:`attached_tables` and :func:`json_attached`, then signed by ``sign`` when given), CSV
+    per table, XLSX, JSON. What the PDF does not carry (the workbook, long tables' CSV, a long
+    report's JSON) is made after the PDF, so it never takes memory while WeasyPrint does."""
+    title, as_of, document = f"{doc.title_zh} {doc.title_en}", parse_time(doc.at.time), doc.document()
+    small, with_json = attached_tables(doc.tables), json_attached(doc.tables)
     files = render_bundle(
-        doc.stem,
-        doc.document(),
-        tables=doc.tables,
-        title=f"{doc.title_zh} {doc.title_en}",
-        as_of=parse_time(doc.at.time),
+        doc.stem, document, tables=doc.tables, title=title, as_of=as_of, xlsx=False, csv_of=small, json=with_json
     )
     if pdf:
-        data = {name: body for name, body in files.items() if name.endswith(ATTACHED)}
-        body = render_pdf(doc, issued=issued, attachments=data)
+        body = render_pdf(doc, issued=issued, attachments=attachments(files))
         files[f"{doc.stem}.pdf"] = sign(body) if sign is not None else body
+    # in the order of render_bundle (CSV, XLSX, JSON): the order that peaks lowest after a PDF
+    for table in doc.tables:
+        name = csv_name(doc.stem, table)
+        if name not in files:
+            files[name] = table_csv(table)
+    if doc.tables:
+        files[f"{doc.stem}.xlsx"] = bundle_xlsx(document, doc.tables, title=title, as_of=as_of)
+    if not with_json:
+        files[f"{doc.stem}.json"] = bundle_json(document, doc.tables)
     return files
 
 
