@@ -131,6 +131,29 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "insufficient": ("数据不足", "Not enough figures"),
         "missing_figures": ("数据不足", "Not enough figures"),
     },
+    "ratio_rule": {
+        "public_foundation": ("具有公开募捐资格的基金会", "Foundation with public fundraising"),
+        "public_social": (
+            "具有公开募捐资格的社会团体、社会服务机构",
+            "Social group or service org with public fundraising",
+        ),
+        "non_public_foundation": ("不具有公开募捐资格的基金会", "Foundation without public fundraising"),
+        "non_public_social": (
+            "不具有公开募捐资格的社会团体、社会服务机构",
+            "Social group or service org without public fundraising",
+        ),
+    },
+    "ratio_tier": {
+        "all": ("不分档", "one tier"),
+        "under_4m": ("净资产低于 400 万元", "net assets under 4m"),
+        "4m_to_8m": ("净资产 400 万至 800 万元", "net assets 4m to 8m"),
+        "8m_to_60m": ("净资产 800 万至 6000 万元", "net assets 8m to 60m"),
+        "ge_60m": ("净资产 6000 万元及以上", "net assets 60m and more"),
+        "under_1m": ("净资产低于 100 万元", "net assets under 1m"),
+        "1m_to_5m": ("净资产 100 万至 500 万元", "net assets 1m to 5m"),
+        "5m_to_10m": ("净资产 500 万至 1000 万元", "net assets 5m to 10m"),
+        "ge_10m": ("净资产 1000 万元及以上", "net assets 10m and more"),
+    },
     "ratio_base": {
         "prior_year_income": ("上年总收入", "Prior-year income"),
         "prior_3y_avg_income": ("前三年收入平均数", "3-year average income"),

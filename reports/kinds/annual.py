@@ -141,7 +141,7 @@ def ratio_paragraphs(check: YearCheck) -> list[str]:
         return "达标 met" if met else "未达标 missed"
 
     out = [
-        f"适用规则 Rule: {r.ruleset} · {r.rule} · 档次 tier {r.tier}（上年末净资产 prior-year-end net assets "
+        f"适用规则 Rule: {r.ruleset} · {L.zh('ratio_rule', r.rule)} · 档次 {L.zh('ratio_tier', r.tier)}（上年末净资产 prior-year-end net assets "
         f"{g(r.prior_year_end_net_assets_fen)}）· 依据 {r.source}。",
         f"结论 Result: {verdict}。",
     ]
