@@ -28,6 +28,7 @@ from pypdf import PdfReader
 
 import ledger.cli as cli
 from ledger.errors import LedgerError
+from ledger.protocol.keys import KeyPair
 from ledger.store.log_store import LogStore
 from reports import issue as issuing
 from reports.common import ReportRequest
@@ -37,6 +38,7 @@ from reports.render import IssuedRef
 from reports.signing import certificate_path
 from tests.domain import helpers as H
 from tests.reports import filecheck
+from tests.reports.pdfcheck import pdf_text
 from tests.reports.world import ReportWorld
 
 ANNUAL = ReportRequest("annual", org=H.FOUNDATION, year=2026, site_url="https://registry.example.org")
@@ -343,3 +345,25 @@ def test_verification_at_a_tree_size(
     err = capsys.readouterr().err
     assert "report_no_checkpoint" in err and "检查点" in err and str(earlier) in err
     assert not (tmp_path / "w").exists()
+
+
+def test_a_moved_position_is_printed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another entry takes the position while the PDF renders: the report is rendered again
+    with the next position and recorded there; the PDF names the position it got."""
+    world = ReportWorld(tmp_path / "home")
+    world.install_system_key()
+    real = issuing._issued_ref
+    calls: list[int] = []
+
+    def busy(ledger: Any, doc: Any, request: Any) -> IssuedRef:
+        ref = real(ledger, doc, request)
+        calls.append(ref.position)
+        if len(calls) == 1:  # an entry lands between this rendering and its append
+            world.append(world.registrar, "key.granted", H.grant_data(KeyPair.generate(), "overseer", H.OVERSIGHT))
+        return ref
+
+    monkeypatch.setattr(issuing, "_issued_ref", busy)
+    result = issue(world.ledger, ReportRequest("project", project="P-SMALL-2026"), out=tmp_path / "out")
+    assert calls == [calls[0], calls[0] + 1] and result.entry["seq"] == calls[0] + 1
+    text = re.sub(r"\s+", " ", pdf_text((tmp_path / "out" / f"{result.stem}.pdf").read_bytes()))
+    assert f"账本位置 Position {calls[0] + 1}" in text and f"/ledger/{calls[0] + 1}" in text
