@@ -48,13 +48,14 @@ from api.controllers.registry import (
 from api.controllers.regulator import RegulatorController
 from api.controllers.tiles import TilesController
 from api.http_caching import Clock, http_caching
-from api.openapi import ExampleStructPlugin, openapi_config
+from api.openapi import ExampleStructPlugin, docs_asset, openapi_config
 from api.problems import EXCEPTION_HANDLERS
 from api.redaction import install as install_log_redaction
 from api.requests import LedgerRequest, host_guard
 from api.security import OptionsAllowFix, RateLimiter, add_security_headers
 from ledger.errors import LedgerError
 from ledger.protocol.canonical import parse_time
+from ledger.services.witness_push import PushPool, witness_targets
 from ledger.settings import Settings, get_settings
 from ledger.store.runtime import Ledger, open_ledger
 
@@ -79,6 +80,7 @@ CONTROLLERS: tuple[type, ...] = (
     RegulatorController,
     EvidenceController,
     ProblemsController,
+    docs_asset,
 )
 
 
@@ -105,6 +107,7 @@ def create_app(
         ledger = open_ledger(settings or get_settings())
     api_settings = api_settings or get_api_settings()
 
+    pushing = witness_pool(ledger)
     install_log_redaction()  # receipt codes never reach the access log (api.redaction)
     options_allow = OptionsAllowFix()
     app = Litestar(
@@ -126,11 +129,13 @@ def create_app(
                 "ledger": ledger,
                 "api_settings": api_settings,
                 "rate_limiter": RateLimiter(api_settings),
-                "appender": AppendCoalescer(ledger.log),
+                "appender": AppendCoalescer(ledger.log, on_appended=pushing.notify if pushing else None),
+                "witness_pool": pushing,
             }
         ),
         on_app_init=[m.on_app_init for m in mounts if m.on_app_init is not None],
-        on_shutdown=[ledger.engine.dispose] if owns_engine else [],
+        on_startup=[pushing.start] if pushing else [],
+        on_shutdown=[*([pushing.stop] if pushing else []), *([ledger.engine.dispose] if owns_engine else [])],
         # Problems are logged by api.problems (server errors only); client errors are not noise.
         logging_config=LoggingConfig(log_exceptions="debug"),
         signature_namespace={"Ledger": Ledger, "ApiSettings": ApiSettings},
@@ -141,6 +146,14 @@ def create_app(
     # A Host header that is no host is refused before anything builds the request's URL from it.
     app.asgi_handler = host_guard(http_caching(app.asgi_handler, _log_clock(ledger)))
     return app
+
+
+def witness_pool(ledger: Ledger) -> PushPool | None:
+    """The in-process pushers to ``CHARITY_LEDGER_WITNESSES`` (C2SP tlog-witness), one thread per
+    witness, when tasks run in-process; with a broker, Celery pushes (``ledger.push_to_witness``)."""
+    if not ledger.settings.witnesses or ledger.settings.broker_url:
+        return None
+    return PushPool(ledger.log, witness_targets(ledger.settings.witnesses))
 
 
 def _log_clock(ledger: Ledger) -> Clock:

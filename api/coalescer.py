@@ -14,7 +14,7 @@ Each answer is sent only after the transaction that holds its entry has committe
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import anyio
 
@@ -26,9 +26,12 @@ from ledger.store.log_store import MAX_BATCH, AppendResult, LogStore
 class AppendCoalescer:
     """One per app (so one per worker process and event loop)."""
 
-    def __init__(self, log: LogStore, max_group: int = MAX_BATCH) -> None:
+    def __init__(
+        self, log: LogStore, max_group: int = MAX_BATCH, on_appended: Callable[[], None] | None = None
+    ) -> None:
         self.log = log
         self.max_group = max_group
+        self.on_appended = on_appended  # told (without waiting) after each group: a new checkpoint
         self._pending: list[tuple[SignedEntry, asyncio.Future[AppendResult]]] = []
         self._draining = False
         # The running drain task, kept so the event loop cannot garbage-collect it mid-flight.
@@ -61,6 +64,8 @@ class AppendCoalescer:
             if not isinstance(exc, Exception):
                 raise
             return
+        if self.on_appended is not None:
+            self.on_appended()
         for (_, future), result in zip(group, results, strict=True):
             if future.done():  # the client went away; its entry is in the log all the same
                 continue

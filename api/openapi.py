@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+from litestar import Response, get
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
+from litestar.datastructures import CacheControlHeader
+from litestar.exceptions import NotFoundException
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, Example, SecurityScheme, Tag
+from litestar.params import FromPath
 
 from api.problems import PROBLEM_MEDIA_TYPE
 from api.schemas import Problem
@@ -152,13 +159,70 @@ class ExampleStructPlugin(StructSchemaPlugin):
         return schema
 
 
+# Swagger UI's files, served by the app itself from the swagger-ui-py package (no CDN: the docs
+# work offline, and where a CDN is slow or blocked)
+DOCS_ASSETS = {
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui-standalone-preset.js": "text/javascript",
+    "swagger-ui.css": "text/css",
+}
+DOCS_ASSETS_PATH = "/schema/assets"
+
+
+def _swagger_ui_dir() -> Path:
+    """The folder of Swagger UI's files in the swagger-ui-py package (found, not imported)."""
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the swagger-ui-py package is missing: reinstall the project")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
+
+
+@cache
+def docs_asset_bytes(name: str) -> bytes:
+    return (_swagger_ui_dir() / name).read_bytes()
+
+
+@cache
+def _docs_version() -> str:
+    from importlib.metadata import version
+
+    return version("swagger-ui-py")
+
+
+@get(
+    DOCS_ASSETS_PATH + "/{name:str}",
+    include_in_schema=False,
+    sync_to_thread=False,
+    cache_control=CacheControlHeader(public=True, max_age=86_400),
+)
+def docs_asset(name: FromPath[str]) -> Response[bytes]:
+    """One of Swagger UI's three files (the page at /schema/swagger loads them from here)."""
+    if name not in DOCS_ASSETS:
+        raise NotFoundException()
+    return Response(docs_asset_bytes(name), media_type=DOCS_ASSETS[name])
+
+
+def _docs_url(name: str) -> str:
+    return f"{DOCS_ASSETS_PATH}/{name}?v={_docs_version()}"
+
+
 def openapi_config() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="Charity donation registry and transparency ledger",
         version=API_VERSION,
         description=DESCRIPTION,
         path="/schema",
-        render_plugins=[SwaggerRenderPlugin(path="/swagger"), TidyJsonRenderPlugin(), TidyYamlRenderPlugin()],
+        render_plugins=[
+            SwaggerRenderPlugin(
+                path="/swagger",
+                js_url=_docs_url("swagger-ui-bundle.js"),
+                css_url=_docs_url("swagger-ui.css"),
+                standalone_preset_js_url=_docs_url("swagger-ui-standalone-preset.js"),
+                favicon="<link rel='icon' href='data:,'>",  # none (Litestar's default is on a CDN)
+            ),
+            TidyJsonRenderPlugin(),
+            TidyYamlRenderPlugin(),
+        ],
         tags=TAGS,
         components=Components(
             security_schemes={

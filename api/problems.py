@@ -71,6 +71,12 @@ PARAMETER_INVALID = define(
     "The request has invalid parameters: {detail}.",
     "请求参数无效：{detail}。",
 )
+FILTER_INVALID = define(
+    "filter_invalid",
+    "invalid",
+    "The filter {name}={value!r} cannot be used: {detail}.",
+    "筛选条件 {name}={value!r} 无法使用：{detail_zh}。",
+)
 REQUEST_INVALID = define(
     "request_invalid",
     "invalid",

@@ -30,11 +30,11 @@ log = logging.getLogger(__name__)
 # --- security headers -----------------------------------------------------------------------
 
 CSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-# The rendered OpenAPI page (Swagger UI) loads its script and styles from jsDelivr.
+# The rendered OpenAPI page (Swagger UI): its script and styles come from the app itself
+# (/schema/assets, api.openapi); the page starts Swagger UI with an inline script and style.
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://cdn.jsdelivr.net; "
-    "frame-ancestors 'none'; base-uri 'self'"
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; frame-ancestors 'none'; base-uri 'self'"
 )
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",

@@ -9,6 +9,7 @@
 | CHARITY_LEDGER_PRIVACY_KEY | generated in the data folder | Fernet key of the donor data store |
 | CHARITY_LEDGER_BROKER_URL | (none: tasks run in-process) | Celery broker (redis:// or amqp://) |
 | CHARITY_LEDGER_MAX_CLOCK_SKEW | 600 | seconds an entry's `at` may differ from the log clock |
+| CHARITY_LEDGER_WITNESSES | (none) | witnesses the log pushes checkpoints to (C2SP tlog-witness): comma-separated `<witness vkey> <submission URL>` |
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Settings:
     broker_url: str | None
     max_clock_skew_s: int
     origin_explicit: bool = False  # set in the environment, rather than the default
+    witnesses: tuple[tuple[str, str], ...] = ()  # (witness verifier key, submission URL prefix)
 
     @property
     def log_key_path(self) -> Path:
@@ -50,6 +52,12 @@ class Settings:
     @property
     def reports_dir(self) -> Path:
         return self.home / "reports"
+
+    def published_report_dir(self, kind: str, stem: str) -> Path:
+        """Where the files of a report recorded in the log (``report.issued``) are kept: the
+        report pipeline writes them there, the API serves them from there, checked against the
+        SHA-256 the entry records (the demo's summary report goes there too)."""
+        return self.reports_dir / kind / stem
 
     @property
     def is_sqlite(self) -> bool:
@@ -68,6 +76,23 @@ def sqlite_url(home: Path) -> str:
     return f"sqlite:///{Path(home).resolve() / 'ledger.sqlite3'}"
 
 
+def parse_witnesses(value: str | None) -> tuple[tuple[str, str], ...]:
+    """``CHARITY_LEDGER_WITNESSES``: comma-separated ``<witness vkey> <submission URL>`` pairs
+    (the key's syntax is checked where it is used, :mod:`ledger.services.witness_push`)."""
+    pairs = []
+    for item in (value or "").split(","):
+        if not item.strip():
+            continue
+        parts = item.split()
+        if len(parts) != 2 or not parts[1].startswith(("http://", "https://")):
+            raise ValueError(
+                f"CHARITY_LEDGER_WITNESSES: {item.strip()!r} is not '<witness vkey> <submission URL>' "
+                "(CHARITY_LEDGER_WITNESSES 的每一项须为“见证方公钥 空格 提交地址”)"
+            )
+        pairs.append((parts[0], parts[1].rstrip("/")))
+    return tuple(pairs)
+
+
 def from_env(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     home = Path(env.get("CHARITY_LEDGER_HOME", "data")).resolve()
@@ -81,6 +106,7 @@ def from_env(env: dict[str, str] | None = None) -> Settings:
         broker_url=env.get("CHARITY_LEDGER_BROKER_URL") or None,
         max_clock_skew_s=int(env.get("CHARITY_LEDGER_MAX_CLOCK_SKEW", "600")),
         origin_explicit=bool(env.get("CHARITY_LEDGER_ORIGIN")),
+        witnesses=parse_witnesses(env.get("CHARITY_LEDGER_WITNESSES")),
     )
 
 

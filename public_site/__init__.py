@@ -24,6 +24,7 @@ __all__ = ["on_app_init", "routes", "template_config"]
 
 def routes() -> list[Any]:
     """The site's route handlers: pages at ``/...`` and assets at ``/static``."""
+    from public_site.feeds import SiteFeeds
     from public_site.views import SitePages
     from public_site.workbench.console import Console
     from public_site.workbench.evidence_files import WorkbenchEvidence
@@ -38,7 +39,7 @@ def routes() -> list[Any]:
         include_in_schema=False,
         file_system=GuardedFileSystem(),
     )
-    return [SitePages, WorkbenchPages, Console, WorkbenchForms, WorkbenchEvidence, static]
+    return [SitePages, SiteFeeds, WorkbenchPages, Console, WorkbenchForms, WorkbenchEvidence, static]
 
 
 def on_app_init(app_config: AppConfig) -> AppConfig:

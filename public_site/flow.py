@@ -16,10 +16,13 @@ from typing import Any
 WIDTH = 1040
 NODE_W = 12
 GAP = 12
-LABEL_H = 30  # room for a node's two label lines, however small its amount
+LINE_H = 14  # one line of a node's label
+LABEL_UNITS = 24  # a label line's width: a Latin letter counts 1, a CJK character 2
+LABEL_LINES = 3
 PLOT_H = 360
 TOP = 16
-COLUMNS_X = (170, 345, 520, 680, 800)
+COLUMNS_X = (170, 340, 510, 680, 850)
+UNIT_PX = 7.0  # the width of one label unit (a Latin letter) at the diagram's 12 px, bold
 MAX_PAYEES = 8
 CATEGORIES = ("program", "admin", "fundraising_cost")
 
@@ -36,10 +39,61 @@ class Node:
     h: float = 0.0
     out_used: float = 0.0
     in_used: float = 0.0
+    lines: list[str] = field(default_factory=list)
 
     @property
     def label_left(self) -> bool:
         return self.column == 0
+
+    @property
+    def room(self) -> float:
+        """The height its label needs: the wrapped lines and the amount under them."""
+        return LINE_H * (len(self.lines) + 1) + 4
+
+
+def _label_units(column: int) -> int:
+    """How many units a label line of ``column`` has room for: left of the first column, else
+    up to the next column (or the right edge)."""
+    if column == 0:
+        room = COLUMNS_X[0] - 8
+    else:
+        right = COLUMNS_X[column + 1] if column + 1 < len(COLUMNS_X) else WIDTH
+        room = right - COLUMNS_X[column] - NODE_W - 14
+    return int(room / UNIT_PX)
+
+
+def _units(ch: str) -> int:
+    return 2 if ord(ch) >= 0x1100 else 1
+
+
+def wrap_label(text: str, units: int = LABEL_UNITS, max_lines: int = LABEL_LINES) -> list[str]:
+    """``text`` in lines of at most ``units`` (CJK characters count two), broken at spaces
+    where there are any, else anywhere; an ellipsis ends the last line only when even
+    ``max_lines`` lines are too few (the full text is in the node's title)."""
+    lines: list[str] = []
+    line, width = "", 0
+    for word in text.replace("\n", " ").split(" "):
+        piece = (" " if line else "") + word
+        piece_w = sum(_units(c) for c in piece)
+        if line and width + piece_w <= units:
+            line, width = line + piece, width + piece_w
+            continue
+        if line:
+            lines.append(line)
+            line, width = "", 0
+        for ch in word:  # a word too long for a line (or CJK text without spaces): break anywhere
+            if width + _units(ch) > units:
+                lines.append(line)
+                line, width = "", 0
+            line, width = line + ch, width + _units(ch)
+    if line:
+        lines.append(line)
+    if len(lines) > max_lines:
+        last = lines[max_lines - 1]
+        while last and sum(_units(c) for c in last) + 1 > units:
+            last = last[:-1]
+        lines = [*lines[: max_lines - 1], last + "…"]
+    return lines or [""]
 
 
 @dataclass
@@ -76,7 +130,7 @@ def _layout(flow: Flow) -> None:
             n.x = COLUMNS_X[column]
             n.y = y
             n.h = max(2.0, n.value * scale)
-            y += max(n.h, LABEL_H) + GAP
+            y += max(n.h, n.room) + GAP
         height = max(height, y)
     flow.height = int(height + TOP)
     for link in flow.links:
@@ -108,7 +162,7 @@ def build_flow(
     flow = Flow()
 
     def node(id_: str, column: int, value: int, text: str, kind: str) -> Node:
-        n = Node(id_, column, value, text, kind)
+        n = Node(id_, column, value, text, kind, lines=wrap_label(text, _label_units(column)))
         flow.nodes.append(n)
         return n
 

@@ -6,7 +6,7 @@ older (and kept in memory when the package folder is read-only), so a fresh clon
 without a build step. ``docs/site.md`` tells how to extract new messages.
 
 A request's language comes from ``?lang=`` (which also sets the ``lang`` cookie), else the
-``lang`` cookie, else zh-CN. Amounts and dates are formatted per locale with Babel, from
+``lang`` cookie, else the browser's ``Accept-Language`` (a first visit), else zh-CN. Amounts and dates are formatted per locale with Babel, from
 integer minor units and ISO dates, never through floats.
 """
 
@@ -59,6 +59,22 @@ def parse_lang(value: str | None) -> str | None:
         return "zh_CN"
     if tag == "en" or tag.startswith("en-"):
         return "en"
+    return None
+
+
+def accepted_lang(header: str | None) -> str | None:
+    """The first language of an ``Accept-Language`` header the site has, in the order the header
+    lists them (browsers list by preference), skipping those refused with ``q=0``; None if none.
+    Pages say ``Vary: Cookie, Accept-Language``, so a shared cache keeps one copy per header."""
+    if not header:
+        return None
+    for item in header[:500].split(","):
+        tag, _, params = item.partition(";")
+        if params.strip().replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000"):
+            continue
+        found = parse_lang(tag) or parse_lang(tag.strip().split("-")[0])
+        if found is not None:
+            return found
     return None
 
 

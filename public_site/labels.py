@@ -119,6 +119,9 @@ LABELS: dict[str, dict[str, str]] = {
         "sz.donation_filed": N_("SEZ donation filing"),
         "sz.filing_replied": N_("SEZ filing answered"),
         "project.amended": N_("Project amended"),
+        "disclosure.recorded": N_("Disclosure of a major event"),
+        "fundraising.results": N_("Fundraising results published"),
+        "work_report.filed": N_("Annual work report filed"),
     },
     "disclosure": {
         "plan_filing": N_("Fundraising plan filed (10 days before fundraising starts)"),

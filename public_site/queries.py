@@ -20,6 +20,7 @@ from sqlalchemy.sql import ColumnElement
 from ledger.store.db import read_transaction
 from ledger.store.log_store import Shard
 from ledger.store.tables import (
+    ALLOCATION,
     ATTESTATION,
     AUDIT,
     BALANCE,
@@ -27,12 +28,14 @@ from ledger.store.tables import (
     CORRECTION,
     COSIG,
     DISBURSEMENT,
+    DONATION,
     ENTRY,
     FINANCIALS,
     FUND,
     HEAD,
     KEY,
     LEAF,
+    MONTH,
     ORG,
     ORG_YEAR,
     PROGRESS,
@@ -41,6 +44,7 @@ from ledger.store.tables import (
     REGISTRY,
     REPORT,
     SHARD,
+    WITNESS_PUSH,
 )
 
 SORTS = {
@@ -223,6 +227,10 @@ def project_titles(conn: Connection, ids: Iterable[str | None]) -> dict[str, dic
 # --- projects -------------------------------------------------------------------------------
 
 
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 @dataclass
 class ProjectFilters:
     q: str | None = None
@@ -238,7 +246,7 @@ class ProjectFilters:
     def conditions(self) -> list[ColumnElement[bool]]:
         conds: list[ColumnElement[bool]] = []
         if self.q:
-            pattern = "%" + self.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            pattern = _like(self.q)
             conds.append(
                 or_(
                     PROJECT.c.title_zh.like(pattern, escape="\\"),
@@ -457,11 +465,19 @@ def organisation(conn: Connection, org: str) -> dict[str, Any] | None:
     return dict(row) if row is not None else None
 
 
-def organisations(conn: Connection) -> list[dict[str, Any]]:
-    return [
-        dict(r)
-        for r in conn.execute(select(ORG).order_by(ORG.c.is_registrar.desc(), ORG.c.legal_form, ORG.c.org)).mappings()
-    ]
+def organisations(conn: Connection, q: str | None = None) -> list[dict[str, Any]]:
+    """Every organisation, or those whose Chinese or English name or code contains ``q``."""
+    stmt = select(ORG).order_by(ORG.c.is_registrar.desc(), ORG.c.legal_form, ORG.c.org)
+    if q:
+        pattern = _like(q)
+        stmt = stmt.where(
+            or_(
+                ORG.c.name_zh.like(pattern, escape="\\"),
+                func.lower(ORG.c.name_en).like(pattern.lower(), escape="\\"),
+                ORG.c.org.like(pattern.upper(), escape="\\"),
+            )
+        )
+    return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
 def projects_of(conn: Connection, org: str) -> dict[str, list[dict[str, Any]]]:
@@ -741,6 +757,19 @@ def witnesses(conn: Connection, shard: int | None = None) -> list[dict[str, Any]
     return [dict(r) for r in rows]
 
 
+def witness_pushes(conn: Connection) -> list[dict[str, Any]]:
+    """The witnesses the log pushes checkpoints to (``CHARITY_LEDGER_WITNESSES``): the size each
+    last cosigned, of which log, and the last error (its detail is Chinese, a newline, English)."""
+    rows = conn.execute(select(WITNESS_PUSH).order_by(WITNESS_PUSH.c.witness)).mappings().all()
+    out = []
+    for row in rows:
+        item = dict(row)
+        zh, _, en = (item["error_detail"] or "").partition("\n")
+        item["error_zh"], item["error_en"] = zh, en
+        out.append(item)
+    return out
+
+
 def log_key_row(conn: Connection, key_id: str) -> dict[str, Any] | None:
     """A log's checkpoint key by id, as a key row (``public_key``), when a log of the chain
     names it as its key now: entries the log signs itself (``log.sealed``, the genesis of a
@@ -770,3 +799,72 @@ def reports(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:
         )
     }
     return [dict(r, files=json.loads(r["files_json"]), withdrawn=r["id"] in corrected) for r in rows]
+
+
+# --- business dates and months ----------------------------------------------------------------
+
+_BUSINESS_DATES = (
+    (DONATION, DONATION.c.received_on),
+    (ALLOCATION, ALLOCATION.c.allocated_on),
+    (DISBURSEMENT, DISBURSEMENT.c.paid_on),
+    (PROGRESS, PROGRESS.c.period_end),
+)
+
+
+def business_dates(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
+    """Entry id -> the date the entry is about (received, allocated, paid, period end), for
+    the entries that have one: one indexed look-up per projection, by primary key."""
+    wanted = sorted(set(ids))
+    out: dict[str, str] = {}
+    if not wanted:
+        return out
+    for table, column in _BUSINESS_DATES:
+        out.update({r[0]: r[1] for r in conn.execute(select(table.c.id, column).where(table.c.id.in_(wanted)))})
+    return out
+
+
+def monthly_in_out(
+    conn: Connection, *, project: str | None = None, org: str | None = None
+) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
+    """Live money in (donations, by month received) and out (payments, by month paid) of a
+    project, or of an organisation (donations it raised, payments it made as implementer):
+    ``{(YYYY-MM, currency): minor}`` each, read from the p_month projection the append rules
+    keep (a few rows a month), never summed from the entries."""
+    kind, subject = ("project", project) if project else ("org", org)
+    rows = conn.execute(
+        select(MONTH.c.month, MONTH.c.currency, MONTH.c.in_minor, MONTH.c.out_minor).where(
+            and_(MONTH.c.kind == kind, MONTH.c.subject == subject)
+        )
+    ).all()
+    return ({(m, c): int(i) for m, c, i, _ in rows if i}, {(m, c): int(o) for m, c, _, o in rows if o})
+
+
+# --- feeds and the sitemap ------------------------------------------------------------------
+
+
+def feed_entries(
+    conn: Connection, *, project: str | None = None, org: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The newest entries of a feed, newest first: the whole log, one project's entries, or an
+    organisation's (those it signed and those of the projects it raises money for). Each
+    query walks an index newest first and stops at ``limit``."""
+    if project is not None:
+        return rows_by_project(conn, ENTRY, project, limit=limit)
+    if org is None:
+        return latest_entries(conn, limit)
+    signed = conn.execute(
+        select(ENTRY).where(ENTRY.c.signer_org == org).order_by(desc(ENTRY.c.seq)).limit(limit)
+    ).mappings()
+    found = {r["seq"]: dict(r) for r in signed}
+    raised = conn.execute(select(PROJECT.c.project).where(PROJECT.c.fundraiser_org == org)).scalars().all()
+    for p in raised:
+        for r in rows_by_project(conn, ENTRY, p, limit=limit):
+            found[r["seq"]] = r
+    return [found[seq] for seq in sorted(found, reverse=True)[:limit]]
+
+
+def sitemap_ids(conn: Connection) -> tuple[list[str], list[str]]:
+    """Every project id and organisation code, for the sitemap."""
+    projects = conn.execute(select(PROJECT.c.project).order_by(PROJECT.c.project)).scalars().all()
+    orgs = conn.execute(select(ORG.c.org).order_by(ORG.c.org)).scalars().all()
+    return list(projects), list(orgs)

@@ -32,6 +32,7 @@ from public_site.i18n import (
     LANG_TAGS,
     LOCALES,
     Formatter,
+    accepted_lang,
     parse_lang,
     translations,
 )
@@ -114,12 +115,15 @@ def verify_scripts() -> Markup:
 
 
 def request_locale(request: Request) -> tuple[str, bool]:
-    """The page language and whether to (re)set the cookie (when ?lang= chose it)."""
+    """The page language and whether to (re)set the cookie (when ?lang= chose it): ``?lang=``,
+    else the cookie, else the browser's ``Accept-Language`` (a first visit), else Chinese."""
     chosen = parse_lang(request.query_params.get("lang"))
     if chosen is not None:
         return chosen, request.cookies.get(COOKIE) != LANG_TAGS[chosen]
     from_cookie = parse_lang(request.cookies.get(COOKIE))
-    return from_cookie or DEFAULT_LOCALE, False
+    if from_cookie is not None:
+        return from_cookie, False
+    return accepted_lang(request.headers.get("accept-language")) or DEFAULT_LOCALE, False
 
 
 def url_with(request: Request, **changes: Any) -> str:
@@ -132,6 +136,10 @@ def url_with(request: Request, **changes: Any) -> str:
             params[key] = str(value)
     query = urlencode(params)
     return request.url.path + ("?" + query if query else "")
+
+
+# Han characters (CJK unified ideographs, extension A, compatibility) and CJK punctuation
+_CJK = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
 class Helpers:
@@ -197,6 +205,34 @@ class Helpers:
             return row["name_en"]
         return row.get("name_zh") or code
 
+    def subject_part(self, item: Any) -> str:
+        """What a disclosure is about, as a row shows it: the year of an annual report's
+        ``<org>/<year>``, anything else (a filing's reference) as it is."""
+        prefix = f"{item.org}/"
+        return item.subject[len(prefix) :] if item.subject.startswith(prefix) else item.subject
+
+    def data(self, value: Any) -> Markup:
+        """Text entered by an organisation (a name, a payee, a purpose), escaped; on an English
+        page, text in Chinese is marked ``lang="zh-CN"`` so screen readers and fonts treat it
+        as Chinese."""
+        text = "—" if value is None else str(value)
+        if not self.zh and self.is_chinese(text):
+            return Markup('<span lang="zh-CN">{}</span>').format(text)
+        return Markup("{}").format(text)
+
+    @staticmethod
+    def is_chinese(text: str | None) -> bool:
+        """Whether ``text`` holds Chinese characters (for ``lang="zh-CN"`` on English pages)."""
+        return bool(text) and _CJK.search(str(text)) is not None
+
+    def org_tag(self, code: str | None, names: dict[str, dict[str, Any]]) -> Markup:
+        """:meth:`org` for a page's content, marked as Chinese when it is (:meth:`data`)."""
+        return self.data(self.org(code, names))
+
+    def title_tag(self, row: dict[str, Any] | None, fallback: str = "") -> Markup:
+        """:meth:`title` for a page's content, marked as Chinese when it is (:meth:`data`)."""
+        return self.data(self.title(row, fallback))
+
     def url(self, **changes: Any) -> str:
         return url_with(self.request, **changes)
 
@@ -211,17 +247,20 @@ class Helpers:
         return json.loads(text) if text else []
 
     def paragraphs(self, text: str | None) -> Markup:
-        """Multi-line text as paragraphs, escaped."""
+        """Multi-line text as paragraphs, escaped (marked Chinese on an English page when it is)."""
         if not text:
             return Markup("")
         parts = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
-        return Markup("").join(Markup("<p>{}</p>").format(Markup("<br>").join(p.split("\n"))) for p in parts)
+        tag = Markup('<p lang="zh-CN">') if not self.zh and self.is_chinese(text) else Markup("<p>")
+        return Markup("").join(tag + Markup("{}</p>").format(Markup("<br>").join(p.split("\n"))) for p in parts)
 
 
 # A page is true until the next append. Browsers ask again each time (answered 304 by ETag or
 # Last-Modified when unchanged); a shared cache (the front, deploy/nginx.conf) may hold it five
 # seconds, so the site's pages are rendered once per few seconds whatever the load, and a cached
 # page is an older state of the log, never another one.
+# what a page's language depends on (a shared cache keeps one copy per language)
+VARY = "Cookie, Accept-Language"
 PAGE_CACHE = "public, max-age=0, s-maxage=5"
 # An entry's page: the entry is fixed, and its proof is read from the tiles by the browser; what
 # can change is which later entries refer to it (a correction, a verdict), so a shared cache may
@@ -249,6 +288,8 @@ def render(
         "locale": locale,
         "locales": [(LANG_TAGS[loc], loc) for loc in LOCALES],
         "page_title": title,
+        "site_url": str(request.base_url).rstrip("/"),
+        "page_url": str(request.base_url).rstrip("/") + request.url.path,
         "nav": nav,
         **context,
     }
@@ -262,7 +303,7 @@ def render(
     headers = {
         "Content-Security-Policy": CSP,
         "Content-Language": LANG_TAGS[locale],
-        "Vary": "Cookie",
+        "Vary": VARY,
         "Cache-Control": cache,
     }
     return Template(template_name=template, context=ctx, status_code=status, cookies=cookies, headers=headers)

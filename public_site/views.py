@@ -4,8 +4,6 @@ in one read transaction from the projections (see :mod:`.queries`) and renders a
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,11 +39,14 @@ from ledger.store.db import read_transaction
 from ledger.store.export import log_vkey, shard_vkey
 from ledger.store.runtime import Ledger
 from public_site import queries as Q
+from public_site.charts import build_monthly
 from public_site.evidence import hashes_of
 from public_site.evidence import held as held_evidence
+from public_site.exports import csv_chunks, parse_filters, xlsx_chunks
 from public_site.flow import build_flow
 from public_site.i18n import CHINA, LANG_TAGS
-from public_site.templating import CSP, ENTRY_CACHE, Helpers, render, request_locale
+from public_site.templating import CSP, ENTRY_CACHE, VARY, Helpers, render, request_locale
+from reports.common import REGULATOR_KINDS
 
 # matched in full (fullmatch), ASCII only: the grammar of ledger.protocol.grammar
 _ORG = grammar_pattern("uscc")
@@ -353,6 +354,8 @@ class SitePages(Controller):
             p = view.project
             disclosures = _disclosures(request, conn, _today(), project=project)
             targets = Q.seqs_of(conn, [a["target"] for a in attestations])
+            business = Q.business_dates(conn, [e["id"] for e in timeline])
+            money_in, money_out = Q.monthly_in_out(conn, project=project)
             more_orgs = Q.org_names(
                 conn,
                 [
@@ -397,69 +400,34 @@ class SitePages(Controller):
             progress=list(reversed(progress)),
             attestations=attestations,
             targets=targets,
-            timeline=timeline,
+            timeline=_by_business_date(timeline, business),
+            business=business,
+            monthly=build_monthly(money_in, money_out, p["currency"]),
             entry_count=entry_count,
             disclosures=disclosures,
             evidence=evidence,
         )
 
     @get("/projects/{project:str}/entries.csv", name="site:project-csv", sync_to_thread=True)
-    def project_csv(self, ledger: NamedDependency[Ledger], project: FromPath[str]) -> Stream:
+    def project_csv(self, request: Request, ledger: NamedDependency[Ledger], project: FromPath[str]) -> Stream:
+        """Every entry of the project, with the columns of the site-wide export (filters too)."""
         self._require_project(ledger, project)
+        filters = parse_filters(request.query_params, project=project)
+        return _download(csv_chunks(ledger.engine, filters), "text/csv; charset=utf-8", f"{project}-entries.csv")
 
-        def rows() -> Iterator[str]:
-            out = io.StringIO()
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(
-                [
-                    "seq",
-                    "leaf_hash",
-                    "time",
-                    "type",
-                    "signer",
-                    "signer_role",
-                    "signer_org",
-                    "project",
-                    "amount",
-                    "currency",
-                    "corrected",
-                    "corrected_by",
-                    "last_verdict",
-                ]
-            )
-            for r in Q.iter_project_entries(ledger.engine, project):
-                writer.writerow(
-                    [
-                        r["seq"],
-                        r["id"],
-                        r["time"],
-                        r["type"],
-                        r["signer"],
-                        r["signer_role"],
-                        r["signer_org"],
-                        r["project"],
-                        format_amount(r["amount_minor"], r["currency"])
-                        if r["amount_minor"] is not None and r["currency"]
-                        else "",
-                        r["currency"] or "",
-                        "true" if r["corrected"] else "false",
-                        r["corrected_by"] or "",
-                        r["last_verdict"] or "",
-                    ]
-                )
-                if out.tell() > 32_000:
-                    yield out.getvalue()
-                    out.seek(0)
-                    out.truncate()
-            yield out.getvalue()
+    @get("/exports/ledger.csv", name="site:export-csv", sync_to_thread=True)
+    def export_csv(self, request: Request, ledger: NamedDependency[Ledger]) -> Stream:
+        """The whole ledger (or the part the filters keep) as CSV, streamed (:mod:`.exports`)."""
+        filters = parse_filters(request.query_params)
+        return _download(csv_chunks(ledger.engine, filters), "text/csv; charset=utf-8", "ledger.csv")
 
-        return Stream(
-            rows(),
-            media_type="text/csv; charset=utf-8",
-            headers={
-                "Content-Disposition": f'attachment; filename="{project}-entries.csv"',
-                "Content-Security-Policy": CSP,
-            },
+    @get("/exports/ledger.xlsx", name="site:export-xlsx", sync_to_thread=True)
+    def export_xlsx(self, request: Request, ledger: NamedDependency[Ledger]) -> Stream:
+        filters = parse_filters(request.query_params)
+        return _download(
+            xlsx_chunks(ledger.engine, filters, title="Charity Transparency Ledger / 慈善透明账本"),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "ledger.xlsx",
         )
 
     @get("/projects/{project:str}/entries.json", name="site:project-json", sync_to_thread=True)
@@ -531,9 +499,10 @@ class SitePages(Controller):
 
     @get("/organisations", name="site:organisations", sync_to_thread=True)
     def organisations(self, request: Request, ledger: NamedDependency[Ledger]) -> Template:
+        q = _param(request, "q", 100)
         with read_transaction(ledger.engine) as conn:
-            items = Q.organisations(conn)
-        return render(request, "organisations.html", nav="organisations", items=items)
+            items = Q.organisations(conn, q)
+        return render(request, "organisations.html", nav="organisations", items=items, q=q or "")
 
     @get("/organisations/{org:str}", name="site:organisation", sync_to_thread=True)
     def organisation(self, request: Request, ledger: NamedDependency[Ledger], org: FromPath[str]) -> Template:
@@ -563,6 +532,7 @@ class SitePages(Controller):
             titles = Q.project_titles(
                 conn, [*(f["project"] for f in flags), *(d.project for d in disclosures.deadlines)]
             )
+            money_in, money_out = Q.monthly_in_out(conn, org=org)
         ratio_rule = _ratio_thresholds(row)
         return render(
             request,
@@ -579,6 +549,7 @@ class SitePages(Controller):
             ratio_rule=ratio_rule,
             disclosures=disclosures,
             ratio_checks=_ratio_checks(row, figures),
+            monthly=build_monthly(money_in, money_out, _main_currency(money_in, money_out)),
             fin_seq={f.id: f.seq for f in figures.values()},
         )
 
@@ -589,7 +560,8 @@ class SitePages(Controller):
         """What the API's ``GET /api/v1/overseers/{org}`` answers, as a page: entries of the
         projects it oversees awaiting its verdict, its queries and flags with their resolution,
         overdue disclosures of those projects and their organisations. Risk signals are not
-        public (the API gives them to regulator tokens)."""
+        public (the API gives them to regulator tokens). An organisation that oversees no project and
+        made no finding has no desk (404)."""
         if not _ORG.fullmatch(org):
             raise NotFoundException()
         after = _int_param(request, "after", -1, -1, 2**62)
@@ -599,6 +571,8 @@ class SitePages(Controller):
             if row is None:
                 raise LedgerError("not_found", what="organisation", what_zh="组织", ref=org)
             view = overseer_view(conn, org, today, limit=DESK_PAGE + 1, after_seq=after, risks=False)
+            if not view.projects and not view.findings:  # oversees nothing, never did: no desk
+                raise LedgerError("not_found", what="oversight desk", what_zh="监督工作台", ref=org)
             awaiting = list(view.awaiting[:DESK_PAGE])
             findings = list(reversed(view.findings))  # newest first
             titles = Q.project_titles(
@@ -810,6 +784,8 @@ class SitePages(Controller):
             log=log,
             log_seq=seq - log.base,
             next_log=by_index.get(log.index + 1),
+            # the last entry links to no next one (a held page may miss a newer entry, never name a missing one)
+            has_next=seq + 1 < logs[-1].base + logs[-1].size,
             previous_log=by_index.get(log.index - 1),
             evidence_hashes=named,
             evidence=held_evidence(ledger, named),
@@ -830,6 +806,7 @@ class SitePages(Controller):
                 raise LedgerError("not_found", what="log", what_zh="账本", ref=str(wanted))
             items = Q.checkpoints(conn, limit=30, before=before, shard=log.index)
             witnesses = Q.witnesses(conn, log.index)
+            pushes = Q.witness_pushes(conn)
         for w in witnesses:
             w["timestamp_iso"] = format_time(datetime.fromtimestamp(int(w["timestamp"]), UTC))
         verified: dict[int, dict[str, bool]] = {}
@@ -844,6 +821,7 @@ class SitePages(Controller):
             nav="checkpoints",
             items=items,
             witnesses=witnesses,
+            pushes=pushes,
             verified=verified,
             witness_keys=[(k.name, k.to_string()) for k in keys],
             vkey=shard_vkey(ledger.log, log.shard),
@@ -886,18 +864,47 @@ class SitePages(Controller):
             headers={
                 "Content-Security-Policy": csp + "; frame-ancestors 'none'",
                 "Content-Language": LANG_TAGS[locale],
-                "Vary": "Cookie",
+                "Vary": VARY,
                 "Cache-Control": "no-cache",
             },
         )
 
     @get("/reports", name="site:reports", sync_to_thread=True)
     def reports(self, request: Request, ledger: NamedDependency[Ledger]) -> Template:
+        """Every published report (``report.issued``) with its files: each downloads from the API
+        (which serves only bytes with the recorded SHA-256), and the browser can check a download
+        against the hash read from the entry's own leaf bytes (static/report-check.js)."""
         with read_transaction(ledger.engine) as conn:
             items = Q.reports(conn)
             orgs = Q.org_names(conn, [r["subject"] for r in items])
             titles = Q.project_titles(conn, [r["subject"] for r in items])
+        for r in items:
+            r["leaf_b64"] = base64.b64encode(ledger.log.leaf(r["seq"])).decode("ascii")
+            r["restricted"] = r["kind"] in REGULATOR_KINDS
         return render(request, "reports.html", nav="reports", items=items, orgs=orgs, titles=titles)
+
+
+def _by_business_date(entries: list[dict[str, Any]], business: dict[str, str]) -> list[dict[str, Any]]:
+    """Entries newest first by the date they are about (their business date, else the day
+    they were logged), then by seq."""
+    return sorted(entries, key=lambda e: (business.get(e["id"]) or e["time"][:10], e["seq"]), reverse=True)
+
+
+def _main_currency(*sums: dict[tuple[str, str], int]) -> str:
+    """The currency most of the money is in (CNY when there is none)."""
+    totals: dict[str, int] = {}
+    for by_month in sums:
+        for (_month, currency), minor in by_month.items():
+            totals[currency] = totals.get(currency, 0) + minor
+    return max(sorted(totals), key=lambda c: totals[c]) if totals else "CNY"
+
+
+def _download(chunks: Iterator[bytes], media_type: str, filename: str) -> Stream:
+    return Stream(
+        chunks,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Content-Security-Policy": CSP},
+    )
 
 
 def _key_id_of(public_b64: Any) -> str | None:

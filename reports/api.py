@@ -56,7 +56,7 @@ from ledger.protocol.grammar import schema_pattern
 from ledger.store.db import read_transaction
 from ledger.store.projection_tables import table_for
 from reports import jobs
-from reports.archive import stem_of
+from reports.archive import recorded_files
 from reports.bundle import CHECKSUMS, digest
 from reports.codes import REPORT_FILE_MISMATCH, REPORT_JOB_EXPIRED, REPORT_RATE_LIMITED
 from reports.common import DONATION_REF, REGULATOR_KINDS, URL, ReportRequest
@@ -572,24 +572,16 @@ class ReportsController(Controller):
         self, request: Request, ledger: LedgerDep, report_id: ReportId, name: FileName
     ) -> Response[bytes]:
         """A file of a recorded report, served only when its bytes have the SHA-256 the log records."""
-        from reports.issue import published_folder
-
         row, _ = await anyio.to_thread.run_sync(_report_row, ledger, report_id)
         if row.kind in REGULATOR_KINDS:
             await _regulator(request)
-        recorded = {f["name"]: f for f in json.loads(row.files_json)}
+        recorded = {f["name"] for f in json.loads(row.files_json)}
         if name == CHECKSUMS or name not in recorded:
             raise LedgerError("not_found", what="report file", what_zh="报告文件", ref=name)
-
-        def read() -> bytes:
-            path = published_folder(ledger.settings, row.kind, stem_of(list(recorded.values()))) / name
-            data = path.read_bytes() if path.is_file() else b""
-            if digest(name, data).sha256 != recorded[name]["sha256"]:
-                raise LedgerError(REPORT_FILE_MISMATCH, name=name, report=report_id)
-            return data
-
-        data = await anyio.to_thread.run_sync(read)
-        return _file_response(data, name, recorded[name]["sha256"])
+        # every file of the report, each checked against the log's record (report_file_mismatch)
+        files = await anyio.to_thread.run_sync(recorded_files, ledger.settings, row)
+        data, sha256 = next((data, sha256) for found, data, sha256 in files if found == name)
+        return _file_response(data, name, sha256)
 
 
 def _report_row(ledger: Any, report_id: str) -> tuple[ReportRow, bool]:

@@ -59,6 +59,12 @@ TILES_DIR_ENV = "CHARITY_LEDGER_TILES_DIR"
 TILES_EVERY_S = 5.0
 if os.environ.get(TILES_DIR_ENV):
     BEAT_SCHEDULE["tiles-write"] = {"task": "ledger.write_tiles", "schedule": TILES_EVERY_S}
+# With witnesses configured (C2SP tlog-witness, the log pushes), beat fans a push out to each
+# of them every few seconds: one task per witness, so a slow one delays no other.
+WITNESSES_ENV = "CHARITY_LEDGER_WITNESSES"
+WITNESS_PUSH_EVERY_S = 2.0
+if os.environ.get(WITNESSES_ENV):
+    BEAT_SCHEDULE["witness-push"] = {"task": "ledger.push_to_witnesses", "schedule": WITNESS_PUSH_EVERY_S}
 DEFAULT_QUEUE = "charity-ledger"
 RESULT_TTL_S = 7 * 24 * 3600
 VISIBILITY_TIMEOUT_S = 2 * 3600  # Redis redelivers an unacknowledged task after this long

@@ -36,7 +36,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, is_dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 from ledger.domain.money import Money
 
@@ -102,6 +102,22 @@ class Table:
             **self.to_json_head(),
             "rows": [[_json_cell(c, v) for c, v in zip(self.columns, row, strict=True)] for row in self.rows],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class StreamedTable:
+    """A sheet whose rows are read as it is written (an iterator, read once): for exports too
+    large to hold, such as the site's ledger export. Only :func:`write_workbook_xlsx` takes it."""
+
+    name: str
+    title_zh: str
+    title_en: str
+    columns: tuple[Column, ...]
+    rows: Iterable[Sequence[Any]]
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9_-]{0,30}", self.name):
+            raise ValueError(f"table name {self.name!r} must be short lowercase ASCII (it names a file and a sheet)")
 
 
 def _check_cell(table: str, i: int, col: Column, value: Any) -> None:
@@ -413,21 +429,27 @@ def _cell_writer(col: Column) -> Any:
     return lambda ref, v: f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{_x(v)}</t></is></c>'
 
 
-def _sheet_xml(table: Table, out: Any) -> str:
-    """Write the worksheet XML of ``table`` to the binary stream ``out``; returns its range."""
+def _sheet_xml(table: Table | StreamedTable, out: Any) -> str:
+    """Write the worksheet XML of ``table`` to the binary stream ``out``; returns its range.
+    A streamed table's rows are counted as they are written (its sheet has no ``dimension``,
+    an optional element)."""
     letters = [_column_letter(i) for i in range(len(table.columns))]
-    last = f"{letters[-1] if letters else 'A'}{len(table.rows) + 1}"
+    streamed = isinstance(table, StreamedTable)
+    last = f"{letters[-1] if letters else 'A'}{0 if streamed else len(table.rows) + 1}"
     area = f"A1:{last}"
-    sums = table_totals(table)
-    extent = f"A1:{letters[-1] if letters else 'A'}{len(table.rows) + 1 + len(sums)}"  # the lines and their totals
+    sums = [] if isinstance(table, StreamedTable) else table_totals(table)
+    extent = (
+        f"A1:{letters[-1] if letters else 'A'}{0 if streamed else len(table.rows) + 1 + len(sums)}"  # with the totals
+    )
     widths = "".join(
         f'<col min="{i + 1}" max="{i + 1}" width="{max({"money": 16, "date": 12, "bp": 10, "int": 10, "bool": 8}.get(c.kind, 24), min(40, len(header(c)) + 2))}" customWidth="1"/>'
         for i, c in enumerate(table.columns)
     )
     out.write(
         (
-            f'{_HEAD}<worksheet xmlns="{_NS}" xmlns:r="{_NS_R}"><dimension ref="{extent}"/>'
-            '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+            f'{_HEAD}<worksheet xmlns="{_NS}" xmlns:r="{_NS_R}">'
+            + ("" if streamed else f'<dimension ref="{extent}"/>')
+            + '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
             '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
             '<sheetFormatPr defaultRowHeight="15"/>' + (f"<cols>{widths}</cols>" if widths else "") + "<sheetData>"
         ).encode("utf-8")
@@ -440,6 +462,7 @@ def _sheet_xml(table: Table, out: Any) -> str:
     writers = [_cell_writer(c) for c in table.columns]
     pairs = list(zip(letters, writers, strict=True))
     chunk: list[str] = []
+    r = 1
     for r, row in enumerate(table.rows, 2):
         cells = "".join(w(f"{letter}{r}", v) for (letter, w), v in zip(pairs, row, strict=True) if v is not None)
         chunk.append(f'<row r="{r}">{cells}</row>')
@@ -447,7 +470,10 @@ def _sheet_xml(table: Table, out: Any) -> str:
             out.write("".join(chunk).encode("utf-8"))
             chunk.clear()
     out.write("".join(chunk).encode("utf-8"))
-    out.write(_totals_xml(table, sums, letters, writers, len(table.rows) + 2).encode("utf-8"))
+    if streamed:
+        area = f"A1:{letters[-1] if letters else 'A'}{r}"
+    elif sums and isinstance(table, Table):
+        out.write(_totals_xml(table, sums, letters, writers, len(table.rows) + 2).encode("utf-8"))
     out.write(f'</sheetData><autoFilter ref="{area}"/></worksheet>'.encode())
     return area
 
@@ -508,10 +534,19 @@ def workbook_xlsx(
     The bytes depend only on the input: document times are ``as_of`` (the time the report's
     figures refer to; 1980-01-01 when not given) and the zip entries carry a fixed date.
     """
-    stamp = (as_of or FIXED_TIME).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    sheets = [*([summary] if summary is not None else []), *tables] or [Table("empty", "", "", ())]
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+    write_workbook_xlsx(buf, [*([summary] if summary is not None else []), *tables], title=title, as_of=as_of)
+    return buf.getvalue()
+
+
+def write_workbook_xlsx(
+    out: IO[bytes], tables: Iterable[Table | StreamedTable], *, title: str = "", as_of: datetime | None = None
+) -> None:
+    """:func:`workbook_xlsx` written to the binary file ``out`` (a spooled temporary file, say):
+    with :class:`StreamedTable` sheets, memory holds one chunk of rows, not the workbook."""
+    stamp = (as_of or FIXED_TIME).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    sheets: list[Table | StreamedTable] = list(tables) or [Table("empty", "", "", ())]
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
 
         def put(name: str, text: str) -> None:
             z.writestr(_zip_entry(name), text.encode("utf-8"))
@@ -584,7 +619,6 @@ def workbook_xlsx(
                 f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified></cp:coreProperties>'
             ),
         )
-    return buf.getvalue()
 
 
 SUMMARY_SHEET = "report_summary"

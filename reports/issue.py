@@ -66,7 +66,7 @@ def load_system_key(settings: Settings) -> KeyPair | None:
 
 
 def published_folder(settings: Settings, kind: str, stem: str) -> Path:
-    return settings.reports_dir / kind / stem
+    return settings.published_report_dir(kind, stem)
 
 
 @dataclass

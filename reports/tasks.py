@@ -7,6 +7,9 @@ Task names are stable (clients send them by name):
   idempotent: the same request at the same log state finds its ``report.issued`` and records
   nothing more. Its progress is kept in a job record (:mod:`reports.jobs`), so a client can
   poll it in eager mode too;
+- ``ledger.push_to_witnesses`` / ``ledger.push_to_witness``: push the latest checkpoint to each
+  witness of ``CHARITY_LEDGER_WITNESSES`` (:mod:`ledger.services.witness_push`), one task per
+  witness; beat runs the first every few seconds when witnesses are configured;
 - ``reports.scan_deadlines``: the daily deadline scan of ``ledger.services.oversight`` (beat runs it at
   07:00 China time), written to ``<home>/oversight/deadlines-<date>.json``.
 """
@@ -24,6 +27,7 @@ from ledger.errors import LedgerError, VerificationError
 from ledger.protocol.checkpoint import Checkpoint
 from ledger.protocol.note import parse_note
 from ledger.protocol.verify import read_chain_export, verify_chain
+from ledger.services.witness_push import WitnessPusher, witness_targets
 from ledger.store.export import export_log
 from reports import jobs
 from reports.celery_app import TILES_DIR_ENV, ledger_for, ledger_task
@@ -155,3 +159,34 @@ def write_tiles_task(ref: str | dict[str, Any] | None = None, folder: str | None
     if not target:
         raise LedgerError(TILES_DIR_MISSING)
     return write_tiles(ledger_for(ref).log, Path(target)).to_json()
+
+
+MAX_PUSHES_PER_TASK = 20  # the log may grow while a push runs: follow it this many times at most
+
+
+@ledger_task("ledger.push_to_witnesses")
+def push_to_witnesses_task(ref: str | dict[str, Any] | None = None) -> dict[str, Any]:
+    """Queue one ``ledger.push_to_witness`` per configured witness (beat runs this)."""
+    targets = witness_targets(ledger_for(ref).settings.witnesses)
+    for target in targets:
+        push_to_witness_task.delay(ref, target.vkey)
+    return {"witnesses": [t.name for t in targets]}
+
+
+@ledger_task("ledger.push_to_witness")
+def push_to_witness_task(ref: str | dict[str, Any] | None = None, vkey: str = "") -> dict[str, Any]:
+    """Push the latest checkpoint to the witness ``vkey`` until it holds it (or the push fails;
+    the backoff is kept in the store, so a task arriving early does nothing). Idempotent."""
+    ledger = ledger_for(ref)
+    targets = [t for t in witness_targets(ledger.settings.witnesses) if t.vkey == vkey]
+    if not targets:
+        return {"witness": vkey, "status": "not_configured"}
+    pusher = WitnessPusher(ledger.log, targets[0])
+    try:
+        for _ in range(MAX_PUSHES_PER_TASK):
+            result = pusher.push_once()
+            if result.status != "cosigned":
+                break
+    finally:
+        pusher.client.close()
+    return {"witness": result.witness, "status": result.status, "size": result.size, "code": result.code}

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from litestar.testing import TestClient
 from sqlalchemy import create_engine, select
 
 from ledger import cli
+from ledger.cli.app import create_app
 from ledger.domain.privacy import receipt_commitment
 from ledger.domain.rows import (
     AllocationBalanceRow,
@@ -306,10 +308,16 @@ def test_report_issued_names_the_true_root_and_file(demo) -> None:
     assert len(issued) == 1
     seq, data = issued[0]
     assert data["tree_size"] == seq and data["root"] == ledger.log.root_at(seq).hex()
-    path = ledger.settings.reports_dir / "demo" / f"summary-{seq}" / "demo-summary.json"
+    path = ledger.settings.published_report_dir("demo-summary", "demo-summary") / "demo-summary.json"
     raw = path.read_bytes()
     assert data["files"] == [{"name": "demo-summary.json", "sha256": hashlib.sha256(raw).hexdigest(), "size": len(raw)}]
     assert json.loads(raw)["projects"]["SZ-ELDER-MEALS"]["donations"] > 0
+    # the API serves it from where the demo wrote it, checked against the entry's SHA-256
+    with TestClient(create_app(ledger, settings=ledger.settings)) as client:
+        report_id = client.get("/api/v1/reports").json()["items"][0]["id"]
+        download = client.get(f"/api/v1/reports/{report_id}/files/demo-summary.json")
+    assert download.status_code == 200 and download.content == raw
+    assert download.headers["x-content-sha256"] == data["files"][0]["sha256"]
 
 
 # --- the log stays sound ------------------------------------------------------------------------------

@@ -151,7 +151,10 @@ def test_a_cached_checkpoint_is_older_never_wrong(front: Front) -> None:
 
 def test_a_cached_page_is_a_page_the_api_rendered(front: Front) -> None:
     seq = front.world.seqs["d1"]
-    with httpx.Client(base_url=front.url) as client, httpx.Client(base_url=front.api) as api:
+    # pages name their own absolute address (Open Graph, share links): ask the API with the Host
+    # the front passes on (nginx's $host: the name without the port)
+    host = {"Host": httpx.URL(front.url).host}
+    with httpx.Client(base_url=front.url) as client, httpx.Client(base_url=front.api, headers=host) as api:
         for path in (f"/ledger/{seq}", "/"):
             rendered = {api.get(path).content}
             first = client.get(path)

@@ -28,13 +28,27 @@ def test_upgrade_is_idempotent(tmp_path) -> None:  # type: ignore[no-untyped-def
     assert migrate.current_revision(engine) == migrate.head_revision()
 
 
-def test_organisation_years_backfill_matches_the_rules(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """Migration 0004 fills p_org_year from the projections of an existing log exactly as the
-    append rules would have."""
+def _backfill_again(engine, number: str, table) -> None:  # type: ignore[no-untyped-def]
+    """Empty ``table`` and run the ``_backfill`` of migration ``number`` on it."""
     import importlib.util
 
     from alembic.operations import Operations
-    from sqlalchemy import delete, select
+    from sqlalchemy import delete
+
+    path = next(migrate.MIGRATIONS.glob(f"versions/{number}_*.py"))
+    spec = importlib.util.spec_from_file_location(f"m{number}", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    with engine.begin() as conn:
+        conn.execute(delete(table))
+        with Operations.context(MigrationContext.configure(conn)):
+            module._backfill()
+
+
+def test_organisation_years_backfill_matches_the_rules(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Migration 0004 fills p_org_year from the projections of an existing log exactly as the
+    append rules would have."""
+    from sqlalchemy import select
 
     from ledger.store.tables import ORG_YEAR
     from tests.domain import helpers
@@ -49,24 +63,14 @@ def test_organisation_years_backfill_matches_the_rules(tmp_path) -> None:  # typ
     with engine.connect() as conn:
         kept = sorted(map(tuple, conn.execute(select(ORG_YEAR))))
     assert kept and len(kept) == 2
-    path = next(migrate.MIGRATIONS.glob("versions/0004_*.py"))
-    spec = importlib.util.spec_from_file_location("m0004", path)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    with engine.begin() as conn:
-        conn.execute(delete(ORG_YEAR))
-        with Operations.context(MigrationContext.configure(conn)):
-            module._backfill()
+    _backfill_again(engine, "0004", ORG_YEAR)
     with engine.connect() as conn:
         assert sorted(map(tuple, conn.execute(select(ORG_YEAR)))) == kept
 
 
 def test_project_donor_types_backfill_matches_the_rules(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Migration 0007 fills p_project_donor_type from an existing log's donations."""
-    import importlib.util
-
-    from alembic.operations import Operations
-    from sqlalchemy import delete, select
+    from sqlalchemy import select
 
     from ledger.store.tables import PROJECT_DONOR_TYPE
     from tests.domain import helpers
@@ -81,13 +85,36 @@ def test_project_donor_types_backfill_matches_the_rules(tmp_path) -> None:  # ty
     with engine.connect() as conn:
         kept = sorted(map(tuple, conn.execute(select(PROJECT_DONOR_TYPE))))
     assert len(kept) == 2
-    path = next(migrate.MIGRATIONS.glob("versions/0007_*.py"))
-    spec = importlib.util.spec_from_file_location("m0007", path)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    with engine.begin() as conn:
-        conn.execute(delete(PROJECT_DONOR_TYPE))
-        with Operations.context(MigrationContext.configure(conn)):
-            module._backfill()
+    _backfill_again(engine, "0007", PROJECT_DONOR_TYPE)
     with engine.connect() as conn:
         assert sorted(map(tuple, conn.execute(select(PROJECT_DONOR_TYPE)))) == kept
+
+
+def test_monthly_money_backfill_matches_the_rules(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Migration 0013 fills p_month from an existing log's live donations and payments exactly
+    as the append rules would have (a reversed donation netted out)."""
+    from sqlalchemy import select
+
+    from ledger.store.tables import MONTH
+    from tests.domain import helpers
+    from tests.support.store_world import StoreWorld
+
+    world = StoreWorld(tmp_path / "home")
+    world.append(world.fundraiser, "donation.received", helpers.donation_data(world.PUB, "1000.00"))
+    typo = world.append(world.fundraiser, "donation.received", helpers.donation_data(world.PUB, "70.00"))
+    world.append(world.fundraiser, "funds.allocated", helpers.allocation_data(world.PUB, "600.00"))
+    world.append(world.implementer, "funds.disbursed", helpers.disbursement_data(world.PUB, "300.00"))
+    world.append(
+        world.fundraiser,
+        "entry.corrected",
+        {"target": typo, "reason": "重复录入", "project": world.PUB, "currency": "CNY", "amount": "70.00"},
+    )
+    engine = world.ledger.engine
+    with engine.connect() as conn:
+        kept = sorted(map(tuple, conn.execute(select(MONTH))))
+    by_kind = {(k, s): (i, o) for k, s, _m, _c, i, o in kept}
+    assert by_kind[("project", world.PUB)] == (100_000, 30_000)
+    assert by_kind[("org", helpers.SERVICE_ORG)] == (0, 30_000) and len(kept) == 3
+    _backfill_again(engine, "0015", MONTH)
+    with engine.connect() as conn:
+        assert sorted(map(tuple, conn.execute(select(MONTH)))) == kept

@@ -233,12 +233,13 @@ def test_old_size_mismatch_is_409_with_the_latest_size() -> None:
     assert wp.STATUS_BY_CODE[err.value.code] == 409
 
 
-def test_same_size_other_root_is_409() -> None:
+def test_same_size_other_root_is_422() -> None:
     log = Log(5)
     other = hashlib.sha256(b"split view").digest()
     with pytest.raises(LedgerError) as err:
         check_add_checkpoint(AddCheckpointRequest.parse(log.request(5)), log.keys, latest_size=5, latest_root=other)
-    assert err.value.code == "witness_root_mismatch" and wp.STATUS_BY_CODE[err.value.code] == 409
+    # C2SP tlog-witness: "If they don't match, the witness MUST respond with a 422"
+    assert err.value.code == "witness_root_mismatch" and wp.STATUS_BY_CODE[err.value.code] == 422
 
 
 def test_bad_consistency_proof_is_422() -> None:

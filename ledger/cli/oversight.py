@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from ledger.cli import witness_serve
 from ledger.cli.common import Add, settings_of
 from ledger.domain.rules import CHINA
 from ledger.errors import LedgerError
@@ -98,6 +99,24 @@ def cmd_witness_keygen(args: argparse.Namespace) -> int:
         return _usage(f"the witness name {name!r} must have no spaces or '+' / 见证方名称不能含空格或“+”")
     write_key_file(pair, Path(args.out), _passphrase())
     _print({"name": name, "vkey": witness_vkey(pair, name), "key_id": pair.id, "file": str(args.out)})
+    return EXIT_OK
+
+
+def cmd_witness_serve(args: argparse.Namespace) -> int:
+
+    if not args.serve_log_vkeys:
+        return _usage("witness serve needs at least one --log-vkey / 见证服务至少需要一个 --log-vkey")
+    if args.name is not None and not is_valid_name(args.name):
+        return _usage(f"the witness name {args.name!r} must have no spaces or '+' / 见证方名称不能含空格或“+”")
+    key = read_key_file(Path(args.key), _passphrase())
+    vkeys = [v for value in args.serve_log_vkeys for v in (_text_or_file(value) or "").splitlines() if v.strip()]
+    try:
+        service = witness_serve.open_service(key, Path(args.state), vkeys, args.name)
+    except LedgerError as exc:
+        return _usage(f"error [{exc.code}]: {exc.message_en}\n错误 [{exc.code}]：{exc.message_zh}")
+    with service:
+        print(witness_serve.start_line(service, args), flush=True)
+        witness_serve.serve(service, args.host, args.port).run()
     return EXIT_OK
 
 
@@ -235,7 +254,7 @@ def register(add: Add) -> None:
         "--log-vkey",
         help="the log's verifier key (string or file); default: pinned in the state, or fetched on first use",
     )
-    actions = p.add_subparsers(dest="witness_action", metavar="{keygen,vkey}")
+    actions = p.add_subparsers(dest="witness_action", metavar="{keygen,vkey,serve}")
     k = actions.add_parser("keygen", help="create a witness key and print its C2SP verifier key (type 0x04)")
     k.add_argument("--out", required=True, help="file to write the private key to (mode 0600)")
     k.add_argument("--name", dest="name", help="witness name (default witness-<key id>)")
@@ -244,6 +263,20 @@ def register(add: Add) -> None:
     v.add_argument("--key", dest="key", required=True)
     v.add_argument("--name", dest="name", help="witness name (default witness-<key id>)")
     v.set_defaults(func=cmd_witness_vkey)
+    s = actions.add_parser("serve", help="answer C2SP tlog-witness add-checkpoint: logs push their checkpoints here")
+    s.add_argument("--key", dest="key", required=True, help="the witness's private key file")
+    s.add_argument("--state", dest="state", required=True, help="state folder (latest cosigned checkpoint per log)")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    s.add_argument("--port", type=ascii_int, default=8100, help="port to listen on (default 8100)")
+    s.add_argument(
+        "--log-vkey",
+        dest="serve_log_vkeys",
+        action="append",
+        default=[],
+        help="a log's Ed25519 verifier key (string or file of keys, one a line); its name is the log's origin; repeatable",
+    )
+    s.add_argument("--name", dest="name", help="witness name (default witness-<key id>)")
+    s.set_defaults(func=cmd_witness_serve)
 
     p = add("monitor", cmd_monitor, "replay a log through every append rule and report what the server let through")
     p.add_argument("--log", help="base URL of a served log")

@@ -652,6 +652,45 @@ PASSKEY_FAILED = define(
     "通行密钥校验未通过：{detail_zh}。",
 )
 
+# --- disclosures (issue 13): events, campaign results, the annual work report -----------------
+
+DISCLOSURE_EXISTS = define(
+    "disclosure_exists",
+    "conflict",
+    "{org} already recorded a disclosure under the reference {ref!r} (entry {seq}); give each disclosure its own reference.",
+    "{org} 已使用公开编号 {ref!r}（条目 {seq}），每项信息公开须使用不同的编号。",
+)
+RESULTS_NOT_CAMPAIGN = define(
+    "results_not_campaign",
+    "refused",
+    "The project {project} is not a public fundraising campaign (it is directed or has no fundraising plan): it has no fundraising results to publish.",
+    "项目 {project} 不是公开募捐活动（为定向募捐或没有募捐方案），无需公开募捐结果。",
+)
+RESULTS_EXIST = define(
+    "results_exist",
+    "conflict",
+    "The results of {project} were already published (entry {seq}); withdraw them with entry.corrected, then publish them again.",
+    "项目 {project} 的募捐结果已公开（条目 {seq}）；如需更正，请先用 entry.corrected 撤回后重新公开。",
+)
+FUNDRAISING_COST_OVER_CAP = define(
+    "fundraising_cost_over_cap",
+    "refused",
+    "The fundraising costs {costs} are over the cap of {cap} the plan set; record them with an explanation of the excess.",
+    "募捐成本 {costs} 超过募捐方案载明的上限 {cap}，须在 explanation 中说明超出原因后再记录。",
+)
+WORK_REPORT_EXISTS = define(
+    "work_report_exists",
+    "conflict",
+    "The work report of {org} for {year} was already filed (entry {seq}); withdraw it with entry.corrected, then file it again.",
+    "{org} {year} 年度工作报告已报送（条目 {seq}）；如需更正，请先用 entry.corrected 撤回后重新报送。",
+)
+WORK_REPORT_WRONG_ORG = define(
+    "work_report_wrong_org",
+    "forbidden",
+    "An organisation administrator of {signer_org} files only its own organisation's work report, not that of {org}.",
+    "{signer_org} 的组织管理员只能报送本组织的年度工作报告，不能报送 {org} 的报告。",
+)
+
 ALL_CODES: tuple[str, ...] = tuple(
     value for name, value in sorted(globals().items()) if name.isupper() and isinstance(value, str)
 )

@@ -519,6 +519,135 @@ class ProjectDonorTypeRow:
     donations_count: int = 0
 
 
+# --- disclosures (issue 13) ------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class DisclosureRow:
+    """disclosure.recorded: a major asset change, an investment or a related-party transaction
+    disclosed by an organisation; its deadline (30 days from ``occurred_on``) is for the rule set."""
+
+    __table__name__: ClassVar[str] = "p_disclosure"
+    __pk__: ClassVar[tuple[str, ...]] = ("id",)
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (("org", "seq"), ("org", "ref"))
+
+    id: str = dc.field(metadata={"max": HASH})
+    seq: int
+    org: str = dc.field(metadata={"max": USCC})
+    ref: str = dc.field(metadata={"max": 64})
+    kind: str = dc.field(metadata={"max": ENUM})
+    title: str = dc.field(metadata={"max": 200})
+    summary: str = dc.field(metadata={"max": 2000})
+    occurred_on: str = dc.field(metadata={"max": DATE})
+    published_on: str = dc.field(metadata={"max": DATE})
+    evidence_json: str = dc.field(metadata={"max": 1400})
+    recorded_by: str = dc.field(metadata={"max": HASH})
+    time: str = dc.field(metadata={"max": TIME})
+    counterparty: str | None = dc.field(default=None, metadata={"max": 200})
+    project: str | None = dc.field(default=None, metadata={"max": IDENT})
+    amount_minor: int | None = None
+    currency: str | None = dc.field(default=None, metadata={"max": 3})
+    corrected: bool = False
+    corrected_by: str | None = dc.field(default=None, metadata={"max": HASH})
+
+
+@dataclass(slots=True)
+class FundraisingResultRow:
+    """fundraising.results: a public fundraising campaign's published results (one live set per
+    project); ``over_cap`` when its fundraising costs exceed the plan's cap."""
+
+    __table__name__: ClassVar[str] = "p_fundraising_result"
+    __pk__: ClassVar[tuple[str, ...]] = ("id",)
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (("project", "seq"), ("org", "seq"))
+
+    id: str = dc.field(metadata={"max": HASH})
+    seq: int
+    project: str = dc.field(metadata={"max": IDENT})
+    org: str = dc.field(metadata={"max": USCC})  # the campaign's fundraising organisation
+    currency: str = dc.field(metadata={"max": 3})
+    receipts_minor: int
+    used_minor: int
+    fundraising_costs_minor: int
+    cost_cap_minor: int
+    over_cap: bool
+    ended_on: str = dc.field(metadata={"max": DATE})
+    published_on: str = dc.field(metadata={"max": DATE})
+    use_summary: str = dc.field(metadata={"max": 2000})
+    evidence_json: str = dc.field(metadata={"max": 1400})
+    recorded_by: str = dc.field(metadata={"max": HASH})
+    time: str = dc.field(metadata={"max": TIME})
+    explanation: str | None = dc.field(default=None, metadata={"max": 1000})
+    corrected: bool = False
+    corrected_by: str | None = dc.field(default=None, metadata={"max": HASH})
+
+
+@dataclass(slots=True)
+class WorkReportRow:
+    """work_report.filed: the figures of an organisation's annual work report, the set in force
+    (one row per organisation and year, like :class:`FinancialsRow`)."""
+
+    __table__name__: ClassVar[str] = "p_work_report"
+    __pk__: ClassVar[tuple[str, ...]] = ("org", "year")
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (("id",),)
+
+    org: str = dc.field(metadata={"max": USCC})
+    year: int
+    id: str = dc.field(metadata={"max": HASH})
+    seq: int
+    currency: str = dc.field(metadata={"max": 3})
+    staff: int
+    volunteers: int
+    council_members: int
+    supervisors: int
+    council_meetings: int
+    total_assets_minor: int
+    total_liabilities_minor: int
+    net_assets_minor: int
+    donation_income_minor: int
+    membership_income_minor: int
+    service_income_minor: int
+    sales_income_minor: int
+    government_grants_minor: int
+    investment_income_minor: int
+    other_income_minor: int
+    total_income_minor: int
+    charitable_spending_minor: int
+    management_costs_minor: int
+    fundraising_costs_minor: int
+    other_expenses_minor: int
+    total_spending_minor: int
+    report_sha256: str = dc.field(metadata={"max": HASH})
+    published_on: str = dc.field(metadata={"max": DATE})
+    signer_org: str = dc.field(metadata={"max": USCC})
+    recorded_by: str = dc.field(metadata={"max": HASH})
+    time: str = dc.field(metadata={"max": TIME})
+    volunteer_hours: int | None = None
+    beneficiaries: int | None = None
+    activities: str | None = dc.field(default=None, metadata={"max": 2000})
+    note: str | None = dc.field(default=None, metadata={"max": 1000})
+    corrected: bool = False
+    corrected_by: str | None = dc.field(default=None, metadata={"max": HASH})
+
+
+@dataclass(slots=True)
+class MonthRow:
+    """Money in and out of a project or an organisation in a calendar month, kept at append (the
+    monthly chart of the project and organisation pages reads it instead of grouping entries):
+    ``kind`` "project" (donations to it by the day received, payments from it by the day paid)
+    or "org" (donations it received as fundraiser, payments it made as implementer); live
+    entries only, corrections netted."""
+
+    __table__name__: ClassVar[str] = "p_month"
+    __pk__: ClassVar[tuple[str, ...]] = ("kind", "subject", "month", "currency")
+
+    kind: str = dc.field(metadata={"max": ENUM})
+    subject: str = dc.field(metadata={"max": IDENT})
+    month: str = dc.field(metadata={"max": 7})  # YYYY-MM
+    currency: str = dc.field(metadata={"max": 3})
+    in_minor: int = 0
+    out_minor: int = 0
+
+
 ROW_TYPES: tuple[type, ...] = (
     RegistryRow,
     OrgRow,
@@ -527,6 +656,7 @@ ROW_TYPES: tuple[type, ...] = (
     FundRow,
     OrgYearRow,
     ProjectDonorTypeRow,
+    MonthRow,
     AllocationBalanceRow,
     DonationRow,
     AllocationRow,
@@ -539,6 +669,9 @@ ROW_TYPES: tuple[type, ...] = (
     CorrectionRow,
     ReportRow,
     SzFilingRow,
+    DisclosureRow,
+    FundraisingResultRow,
+    WorkReportRow,
     EntryRow,
 )
 

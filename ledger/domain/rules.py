@@ -20,8 +20,8 @@ never takes more than the pot holds; a disbursement never pays more than its imp
 for the project (:class:`~.rows.AllocationBalanceRow`). ``entry.corrected`` reverses a money
 entry in full (it repeats the target's project, amount and currency) and is refused when the
 money was already passed on (reverse the later entries first) or the project is closed; it
-withdraws a progress report, attestation, audit opinion, reported financial figures or an SEZ
-donation filing; other types are not corrected
+withdraws a progress report, attestation, audit opinion, reported financial figures, an SEZ
+donation filing, a disclosure, a campaign's results or a work report; other types are not corrected
 (org.updated, key.revoked, ... say what to use instead). A target is corrected once.
 
 Storage note: the rules read the fund and allocation balance rows and write them back, so
@@ -59,6 +59,11 @@ report.issued                     system
 sz.donation_filed                 fundraiser or org_admin of the donee (its own donations)
 sz.filing_replied                 registrar (the authority the filing names), once per filing
 project.amended                   fundraiser of the project's fundraising organisation (open projects)
+disclosure.recorded               org_admin of the disclosing organisation (its ``ref`` unique)
+fundraising.results               fundraiser of the campaign's fundraising organisation, once per
+                                  campaign; costs over the plan's cap only with an explanation
+work_report.filed                 org_admin of the organisation, or the registrar; one per
+                                  organisation and ended year
 ================================  ==========================================================
 """
 
@@ -81,11 +86,14 @@ from ledger.domain.rows import (
     AuditOpinionRow,
     CorrectionRow,
     DisbursementRow,
+    DisclosureRow,
     DonationRow,
     EntryRow,
     FinancialsRow,
+    FundraisingResultRow,
     FundRow,
     KeyRow,
+    MonthRow,
     OrgRow,
     OrgYearRow,
     ProgressRow,
@@ -94,8 +102,16 @@ from ledger.domain.rows import (
     RegistryRow,
     ReportRow,
     SzFilingRow,
+    WorkReportRow,
 )
-from ledger.domain.schemas import CHARITY_FORMS, MONEY_TYPES, SCHEMAS, validate
+from ledger.domain.schemas import (
+    CHARITY_FORMS,
+    MONEY_TYPES,
+    SCHEMAS,
+    WORK_REPORT_INCOME,
+    WORK_REPORT_SPENDING,
+    validate,
+)
 from ledger.domain.state import State
 from ledger.errors import InvariantBroken, LedgerError
 from ledger.protocol.canonical import parse_time
@@ -133,6 +149,9 @@ TYPE_ROLES: dict[str, tuple[str, ...]] = {
     "sz.donation_filed": ("fundraiser", "org_admin"),
     "sz.filing_replied": ("registrar",),
     "project.amended": ("fundraiser",),  # forms (issue 14)
+    "disclosure.recorded": ("org_admin",),  # disclosures (issue 13)
+    "fundraising.results": ("fundraiser",),
+    "work_report.filed": ("registrar", "org_admin"),
 }
 LOG_KEY_ROTATED = "log.key_rotated"
 LOG_SEALED = "log.sealed"
@@ -149,6 +168,9 @@ CORRECTABLE = frozenset(
         "audit.opinion",
         "financials.reported",
         "sz.donation_filed",
+        "disclosure.recorded",
+        "fundraising.results",
+        "work_report.filed",
     }
 )
 _NOT_CORRECTABLE_INSTEAD: dict[str, tuple[str, str]] = {
@@ -925,6 +947,18 @@ def _org_year(c: _Call, org: str, day: str, currency: str, **deltas: int) -> Org
     return replace(row, **{name: getattr(row, name) + delta for name, delta in deltas.items()})
 
 
+def _months(
+    c: _Call, day: str, currency: str, project: str, org: str, *, money_in: int = 0, money_out: int = 0
+) -> list[MonthRow]:
+    """The month rows of the project and of the organisation with the amounts added."""
+    out = []
+    for kind, subject in (("project", project), ("org", org)):
+        key = (kind, subject, day[:7], currency)
+        row = c.state.get(MonthRow, *key) or MonthRow(*key)
+        out.append(replace(row, in_minor=row.in_minor + money_in, out_minor=row.out_minor + money_out))
+    return out
+
+
 def _donor_type(c: _Call, project: str, donor_type: str, amount: int, count: int) -> ProjectDonorTypeRow:
     row = c.state.get(ProjectDonorTypeRow, project, donor_type) or ProjectDonorTypeRow(
         project=project, donor_type=donor_type
@@ -989,7 +1023,8 @@ def _donation_received(c: _Call) -> list[Any]:
     )
     year = _org_year(c, project.fundraiser_org, d.received_on, d.currency, raised_minor=amount, donations_count=1)
     by_type = _donor_type(c, project.project, d.donor_type, amount, 1)
-    return [donation, new_fund, year, by_type, c.entry_row(project.project, amount, d.currency)]
+    months = _months(c, d.received_on, d.currency, project.project, project.fundraiser_org, money_in=amount)
+    return [donation, new_fund, year, by_type, *months, c.entry_row(project.project, amount, d.currency)]
 
 
 def _funds_allocated(c: _Call) -> list[Any]:
@@ -1100,7 +1135,8 @@ def _funds_disbursed(c: _Call) -> list[Any]:
         time=c.ctx.log_time,
     )
     year = _org_year(c, implementer, d.paid_on, d.currency, **{category_field: amount})
-    return [disbursement, new_fund, new_balance, year, c.entry_row(project.project, amount, d.currency)]
+    months = _months(c, d.paid_on, d.currency, project.project, implementer, money_out=amount)
+    return [disbursement, new_fund, new_balance, year, *months, c.entry_row(project.project, amount, d.currency)]
 
 
 def _progress_reported(c: _Call) -> list[Any]:
@@ -1414,7 +1450,10 @@ def _reverse_donation(c: _Call, target: EntryRow, project: ProjectRow) -> list[A
         c, donation.fundraiser_org, donation.received_on, donation.currency, raised_minor=-amount, donations_count=-1
     )
     by_type = _donor_type(c, project.project, donation.donor_type, -amount, -1)
-    return [replace(donation, corrected=True, corrected_by=c.ctx.leaf_hash), new_fund, year, by_type]
+    months = _months(
+        c, donation.received_on, donation.currency, project.project, donation.fundraiser_org, money_in=-amount
+    )
+    return [replace(donation, corrected=True, corrected_by=c.ctx.leaf_hash), new_fund, year, by_type, *months]
 
 
 def _reverse_allocation(c: _Call, target: EntryRow, project: ProjectRow) -> list[Any]:
@@ -1475,7 +1514,10 @@ def _reverse_disbursement(c: _Call, target: EntryRow, project: ProjectRow) -> li
     year = _org_year(
         c, disbursement.implementer, disbursement.paid_on, disbursement.currency, **{category_field: -amount}
     )
-    return [replace(disbursement, corrected=True, corrected_by=c.ctx.leaf_hash), new_fund, new_balance, year]
+    months = _months(
+        c, disbursement.paid_on, disbursement.currency, project.project, disbursement.implementer, money_out=-amount
+    )
+    return [replace(disbursement, corrected=True, corrected_by=c.ctx.leaf_hash), new_fund, new_balance, year, *months]
 
 
 def _withdraw_attestation(c: _Call, target: EntryRow) -> list[Any]:
@@ -1535,15 +1577,21 @@ def _entry_corrected(c: _Call) -> list[Any]:
         rows = reverse(c, target, project)
     elif target.type == "attestation.recorded":
         rows = _withdraw_attestation(c, target)
-    elif target.type == "financials.reported":
+    elif target.type in ("financials.reported", "work_report.filed"):
         # keyed by (org, year); the target is the set in force (a withdrawn one cannot be the
         # target again), so exactly one row carries its id
-        (figures,) = c.state.scan(FinancialsRow, id=target.id)
+        yearly: type[FinancialsRow] | type[WorkReportRow] = (
+            FinancialsRow if target.type == "financials.reported" else WorkReportRow
+        )
+        (figures,) = c.state.scan(yearly, id=target.id)
         rows = [replace(figures, corrected=True, corrected_by=c.ctx.leaf_hash)]
     else:
-        row_type = {"progress.reported": ProgressRow, "sz.donation_filed": SzFilingRow}.get(
-            target.type, AuditOpinionRow
-        )
+        row_type = {
+            "progress.reported": ProgressRow,
+            "sz.donation_filed": SzFilingRow,
+            "disclosure.recorded": DisclosureRow,
+            "fundraising.results": FundraisingResultRow,
+        }.get(target.type, AuditOpinionRow)
         row = c.state.get(row_type, target.id)
         if row is None:
             raise InvariantBroken("row is missing")
@@ -1649,6 +1697,132 @@ def _project_amended(c: _Call) -> list[Any]:
 # --- end forms ------------------------------------------------------------------------------
 
 
+# --- disclosures (issue 13): events, campaign results, the annual work report -----------------
+
+
+def _disclosure_recorded(c: _Call) -> list[Any]:
+    """Compliance.md item 14: published within 30 days of the event. A late disclosure is
+    recorded all the same; the reports measure it against the rule set in force."""
+    d = c.data
+    _not_future(c, "occurred_on", d.occurred_on)
+    _not_future(c, "published_on", d.published_on)
+    _not_before_org(c, "occurred_on", d.occurred_on, c.org_id)
+    if d.project is not None:
+        _project(c, d.project)
+    existing = [x for x in c.state.scan(DisclosureRow, org=c.org_id, ref=d.ref) if not x.corrected]
+    if existing:  # a withdrawn disclosure frees its reference
+        raise LedgerError(C.DISCLOSURE_EXISTS, org=c.org_id, ref=d.ref, seq=existing[0].seq)
+    row = DisclosureRow(
+        id=c.ctx.leaf_hash,
+        seq=c.ctx.seq,
+        org=c.org_id,
+        ref=d.ref,
+        kind=d.kind,
+        title=d.title,
+        summary=d.summary,
+        occurred_on=d.occurred_on,
+        published_on=d.published_on,
+        evidence_json=_json(list(d.evidence)),
+        recorded_by=c.entry.signer,
+        time=c.ctx.log_time,
+        counterparty=d.counterparty,
+        project=d.project,
+        amount_minor=d.amount,
+        currency=d.currency,
+    )
+    return [row, c.entry_row(project=d.project)]
+
+
+def _fundraising_results(c: _Call) -> list[Any]:
+    """Compliance.md item 4: a campaign's results (receipts, use, costs against the plan's cap)."""
+    d = c.data
+    project = _project(c, d.project)
+    _require_fundraiser(c, project)
+    if project.directed or project.plan_fundraising_start is None:
+        raise LedgerError(C.RESULTS_NOT_CAMPAIGN, project=project.project)
+    _require_currency(project, d.currency)
+    _not_future(c, "ended_on", d.ended_on)
+    _not_future(c, "published_on", d.published_on)
+    _not_before_project("ended_on", d.ended_on, project)
+    existing = [x for x in c.state.scan(FundraisingResultRow, project=project.project) if not x.corrected]
+    if existing:
+        raise LedgerError(C.RESULTS_EXIST, project=project.project, seq=existing[0].seq)
+    over_cap = d.fundraising_costs > d.cost_cap
+    if over_cap and d.explanation is None:
+        raise LedgerError(
+            C.FUNDRAISING_COST_OVER_CAP,
+            costs=format_amount(d.fundraising_costs, d.currency),
+            cap=format_amount(d.cost_cap, d.currency),
+        )
+    row = FundraisingResultRow(
+        id=c.ctx.leaf_hash,
+        seq=c.ctx.seq,
+        project=project.project,
+        org=project.fundraiser_org,
+        currency=d.currency,
+        receipts_minor=d.receipts,
+        used_minor=d.used,
+        fundraising_costs_minor=d.fundraising_costs,
+        cost_cap_minor=d.cost_cap,
+        over_cap=over_cap,
+        ended_on=d.ended_on,
+        published_on=d.published_on,
+        use_summary=d.use_summary,
+        evidence_json=_json(list(d.evidence)),
+        recorded_by=c.entry.signer,
+        time=c.ctx.log_time,
+        explanation=d.explanation,
+    )
+    return [row, c.entry_row(project=project.project)]
+
+
+def _work_report_filed(c: _Call) -> list[Any]:
+    d = c.data
+    _active_org(c.state, d.org)
+    if c.role == "org_admin" and d.org != c.org_id:
+        raise LedgerError(C.WORK_REPORT_WRONG_ORG, org=d.org, signer_org=c.org_id)
+    today = c.today()
+    if d.year >= today.year:  # a year's report is made once it has ended
+        raise LedgerError(C.DATE_IN_FUTURE, field="year", date=f"{d.year}-12-31", today=today.isoformat())
+    _not_future(c, "published_on", d.published_on)
+    existing = c.state.get(WorkReportRow, d.org, d.year)
+    if existing is not None and not existing.corrected:
+        raise LedgerError(C.WORK_REPORT_EXISTS, org=d.org, year=d.year, seq=existing.seq)
+    amounts = {f"{name}_minor": getattr(d, name) for name in _WORK_REPORT_AMOUNTS}
+    counts = {name: getattr(d, name) for name in _WORK_REPORT_COUNTS}
+    row = WorkReportRow(
+        org=d.org,
+        year=d.year,
+        id=c.ctx.leaf_hash,
+        seq=c.ctx.seq,
+        currency=d.currency,
+        report_sha256=d.report_sha256,
+        published_on=d.published_on,
+        signer_org=c.org_id,
+        recorded_by=c.entry.signer,
+        time=c.ctx.log_time,
+        volunteer_hours=d.volunteer_hours,
+        beneficiaries=d.beneficiaries,
+        activities=d.activities,
+        note=d.note,
+        **counts,
+        **amounts,
+    )
+    return [row, c.entry_row()]
+
+
+_WORK_REPORT_COUNTS = ("staff", "volunteers", "council_members", "supervisors", "council_meetings")
+_WORK_REPORT_AMOUNTS = (
+    "total_assets",
+    "total_liabilities",
+    "net_assets",
+    *WORK_REPORT_INCOME,
+    "total_income",
+    *WORK_REPORT_SPENDING,
+    "total_spending",
+)
+
+
 _HANDLERS: dict[str, Callable[[_Call], list[Any]]] = {
     "registry.genesis": _genesis,
     "org.registered": _org_registered,
@@ -1675,6 +1849,9 @@ _HANDLERS: dict[str, Callable[[_Call], list[Any]]] = {
     "sz.donation_filed": _sz_donation_filed,
     "sz.filing_replied": _sz_filing_replied,
     "project.amended": _project_amended,  # forms (issue 14)
+    "disclosure.recorded": _disclosure_recorded,  # disclosures (issue 13)
+    "fundraising.results": _fundraising_results,
+    "work_report.filed": _work_report_filed,
 }
 if not (set(_HANDLERS) == set(SCHEMAS) == set(TYPE_ROLES)):
     raise InvariantBroken("broken: set(_HANDLERS) == set(SCHEMAS) == set(TYPE_ROLES)")

@@ -67,6 +67,8 @@ VERDICTS = ("approved", "queried", "flagged", "resolved")
 OPINIONS = ("unqualified", "qualified", "adverse", "disclaimer")
 SURPLUS_HANDLING = ("none", "per_plan", "similar_purpose", "returned_to_donors", "other")
 SZ_DECISIONS = ("approved", "objection")
+# disclosure.recorded: the events Charity Law art. 73 / compliance.md item 14 require disclosed within 30 days
+DISCLOSURE_KINDS = ("major_asset_change", "investment", "related_party_transaction")
 
 
 class _Bad(Exception):
@@ -497,7 +499,7 @@ class DonationReceived:
     receipt: str | None = opt(HEX64)  # privacy.receipt_commitment: a receipt code is checked against it
     restricted: bool = req(Bool())  # 定向: only for this project's purpose
     received_on: str = req(Date())
-    receipt_no: str | None = opt(Text(64))  # number of the paper/e-receipt (捐赠票据)
+    receipt_no: str | None = opt(Text(64))  # number of the fiscal receipt the charity issued (财政票据号码)
     note: str | None = opt(Text(500))
 
 
@@ -674,6 +676,93 @@ class ProjectAmended:
 # --- end forms ------------------------------------------------------------------------------
 
 
+# --- disclosures (issue 13): events, campaign results, the annual work report -----------------
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosureRecorded:
+    """disclosure.recorded: an organisation's disclosure of a major asset change, an investment or
+    a related-party transaction (to be published within 30 days of the event, compliance.md
+    item 14). ``occurred_on`` is the event's date, ``published_on`` the day the disclosure was
+    published; a late one is recorded all the same and shown late. Signed by the organisation's
+    ``org_admin``; ``ref`` is unique per organisation among live disclosures."""
+
+    ref: str = req(Text(64))
+    kind: str = req(Enum(DISCLOSURE_KINDS))
+    title: str = req(Text(200))
+    summary: str = req(Text(2000, multiline=True))
+    occurred_on: str = req(Date())
+    published_on: str = req(Date())
+    evidence: tuple[str, ...] = req(ListOf(HEX64, 1, 20))  # SHA-256 of the published disclosure and its documents
+    counterparty: str | None = opt(Text(200))  # the other party (an organisation; no personal data)
+    project: str | None = opt(IDENT)
+    currency: str | None = opt(Currency())
+    amount: int | None = opt(Amount())
+
+
+@dataclass(frozen=True, slots=True)
+class FundraisingResults:
+    """fundraising.results: the results of a public fundraising campaign (Charity Law art. 71,
+    compliance.md item 4): what it received, what was used and for what, and its fundraising
+    costs against the cap its plan set (``cost_cap``, the plan's fundraising cost in money).
+    Costs over the cap are recorded only with an ``explanation`` and are flagged in reports.
+    Signed by a fundraiser of the campaign's fundraising organisation; one set per campaign
+    (withdraw it with ``entry.corrected`` to publish it again)."""
+
+    project: str = req(IDENT)
+    currency: str = req(Currency())
+    receipts: int = req(Amount(allow_zero=True))  # 募得款物合计
+    used: int = req(Amount(allow_zero=True))  # 已使用（用于募捐目的）
+    fundraising_costs: int = req(Amount(allow_zero=True))  # 募捐成本
+    cost_cap: int = req(Amount(allow_zero=True))  # 方案载明的募捐成本上限
+    ended_on: str = req(Date())  # the campaign's last day
+    published_on: str = req(Date())
+    use_summary: str = req(Text(2000, multiline=True))  # 款物使用情况
+    evidence: tuple[str, ...] = req(ListOf(HEX64, 1, 20))
+    explanation: str | None = opt(Text(1000, multiline=True))  # required when costs exceed the cap
+
+
+@dataclass(frozen=True, slots=True)
+class WorkReportFiled:
+    """work_report.filed: the figures of an organisation's annual work report
+    (慈善组织年度工作报告) that the log cannot know: its people and governance, its balance
+    sheet, income by the categories of the accounting rules for non-profit organisations
+    (民间非营利组织会计制度) and spending by function. Signed by the organisation's ``org_admin`` or the registrar; one set
+    per organisation and ended year (withdraw it with ``entry.corrected`` to file it again).
+    Totals must equal the sum of their parts, and net assets total assets less liabilities."""
+
+    org: str = req(Uscc())
+    year: int = req(Int(1990, 2200))
+    currency: str = req(Currency())
+    staff: int = req(Int(0, 10**7))  # 专职工作人员
+    volunteers: int = req(Int(0, 10**9))  # 志愿者
+    council_members: int = req(Int(0, 1000))  # 理事
+    supervisors: int = req(Int(0, 1000))  # 监事
+    council_meetings: int = req(Int(0, 1000))  # 本年理事会会议次数
+    total_assets: int = req(Amount(allow_zero=True))  # 资产合计
+    total_liabilities: int = req(Amount(allow_zero=True))  # 负债合计
+    net_assets: int = req(Amount(allow_zero=True, allow_negative=True))  # 净资产合计
+    donation_income: int = req(Amount(allow_zero=True))  # 捐赠收入
+    membership_income: int = req(Amount(allow_zero=True))  # 会费收入
+    service_income: int = req(Amount(allow_zero=True))  # 提供服务收入
+    sales_income: int = req(Amount(allow_zero=True))  # 商品销售收入
+    government_grants: int = req(Amount(allow_zero=True))  # 政府补助收入
+    investment_income: int = req(Amount(allow_zero=True))  # 投资收益
+    other_income: int = req(Amount(allow_zero=True))  # 其他收入
+    total_income: int = req(Amount(allow_zero=True))  # 收入合计
+    charitable_spending: int = req(Amount(allow_zero=True))  # 业务活动成本（慈善活动支出）
+    management_costs: int = req(Amount(allow_zero=True))  # 管理费用
+    fundraising_costs: int = req(Amount(allow_zero=True))  # 筹资费用
+    other_expenses: int = req(Amount(allow_zero=True))  # 其他费用
+    total_spending: int = req(Amount(allow_zero=True))  # 费用合计
+    report_sha256: str = req(HEX64)  # SHA-256 of the published work report
+    published_on: str = req(Date())
+    volunteer_hours: int | None = opt(Int(0, 10**12))  # 志愿服务时长（小时）
+    beneficiaries: int | None = opt(Int(0, 10**10))  # 受益人次
+    activities: str | None = opt(Text(2000, multiline=True))  # 开展慈善活动情况
+    note: str | None = opt(Text(1000, multiline=True))
+
+
 SCHEMAS: dict[str, type] = {
     "registry.genesis": Genesis,
     "org.registered": OrgRegistered,
@@ -700,6 +789,9 @@ SCHEMAS: dict[str, type] = {
     "sz.donation_filed": SzDonationFiled,
     "sz.filing_replied": SzFilingReplied,
     "project.amended": ProjectAmended,  # forms (issue 14)
+    "disclosure.recorded": DisclosureRecorded,  # disclosures (issue 13)
+    "fundraising.results": FundraisingResults,
+    "work_report.filed": WorkReportFiled,
 }
 ENTRY_TYPES: tuple[str, ...] = tuple(SCHEMAS)
 MONEY_TYPES = frozenset({"donation.received", "funds.allocated", "funds.disbursed"})
@@ -786,6 +878,40 @@ def _sz_filed(d: SzDonationFiled) -> None:
         raise _Bad("filed_on", "it is before accepted_on", "早于 accepted_on")
 
 
+def _disclosure(d: DisclosureRecorded) -> None:  # disclosures (issue 13)
+    if d.published_on < d.occurred_on:
+        raise _Bad("published_on", "it is before occurred_on", "早于 occurred_on")
+    if (d.amount is None) != (d.currency is None):
+        raise _Bad("amount", "give the amount and its currency together", "金额与币种须同时填写")
+
+
+def _results(d: FundraisingResults) -> None:
+    if d.published_on < d.ended_on:
+        raise _Bad("published_on", "it is before ended_on: results are published after the end", "早于 ended_on")
+
+
+WORK_REPORT_INCOME = (
+    "donation_income",
+    "membership_income",
+    "service_income",
+    "sales_income",
+    "government_grants",
+    "investment_income",
+    "other_income",
+)
+WORK_REPORT_SPENDING = ("charitable_spending", "management_costs", "fundraising_costs", "other_expenses")
+
+
+def _work_report(d: WorkReportFiled) -> None:
+    for total, parts in (("total_income", WORK_REPORT_INCOME), ("total_spending", WORK_REPORT_SPENDING)):
+        if sum(getattr(d, name) for name in parts) != getattr(d, total):
+            raise _Bad(total, f"it is not the sum of {', '.join(parts)}", f"不等于 {'、'.join(parts)} 之和")
+    if d.total_assets - d.total_liabilities != d.net_assets:
+        raise _Bad(
+            "net_assets", "it is not total_assets less total_liabilities", "不等于 total_assets 减 total_liabilities"
+        )
+
+
 def _report(d: ReportIssued) -> None:
     if d.period_end < d.period_start:
         raise _Bad("period_end", "it is before period_start", "早于 period_start")
@@ -806,6 +932,9 @@ _POST: dict[type, Callable[[Any], None]] = {
     ReportIssued: _report,
     SzDonationFiled: _sz_filed,
     ProjectAmended: _amended,  # forms (issue 14)
+    DisclosureRecorded: _disclosure,  # disclosures (issue 13)
+    FundraisingResults: _results,
+    WorkReportFiled: _work_report,
 }
 
 

@@ -21,10 +21,11 @@ kinds that map to these statuses):
 - **409** — the old size is not the size of the latest checkpoint the witness cosigned for that
   origin (0 if none): the body is that size in decimal and a newline, with ``Content-Type:
   text/x.tlog.size`` (:func:`size_response_body`; code ``witness_old_size_mismatch``, whose
-  ``latest`` parameter is the size). Also 409, with no special body, when the old size equals
-  the checkpoint size but the root differs from the stored one (``witness_root_mismatch``).
-- **422** — the consistency proof does not verify (``witness_inconsistent_proof``). A proof must
-  be empty when the old size is 0.
+  ``latest`` parameter is the size).
+- **422** — the consistency proof does not verify (``witness_inconsistent_proof``; a proof must
+  be empty when the old size is 0, and a checkpoint of size 0 must have the empty tree's root),
+  or the old size equals the checkpoint size but the root differs from the stored one
+  (``witness_root_mismatch``: a split view).
 
 A client that does not know the witness's state may send ``old 0`` first and read the 409.
 """
@@ -82,7 +83,7 @@ WITNESS_OLD_SIZE_MISMATCH = define(
 )
 WITNESS_ROOT_MISMATCH = define(
     "witness_root_mismatch",
-    "conflict",
+    "refused",
     "The checkpoint has the size {size} this witness cosigned before, but another root hash.",
     "该检查点的树大小 {size} 与本见证方此前副署的相同，但根哈希不同。",
 )
@@ -134,7 +135,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "note_bad_signature": STATUS_FORBIDDEN,
     WITNESS_UNKNOWN_LOG: STATUS_NOT_FOUND,
     WITNESS_OLD_SIZE_MISMATCH: STATUS_CONFLICT,
-    WITNESS_ROOT_MISMATCH: STATUS_CONFLICT,
+    WITNESS_ROOT_MISMATCH: STATUS_UNPROCESSABLE,  # tlog-witness: 422, a split view
     WITNESS_INCONSISTENT_PROOF: STATUS_UNPROCESSABLE,
     COSIGNATURE_TIME_INVALID: STATUS_BAD_REQUEST,
     COSIGNATURE_OLDER: STATUS_CONFLICT,

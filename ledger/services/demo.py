@@ -26,7 +26,7 @@ domain rules (nothing is written behind the log's back):
   accepted first as emergency donations and filed afterwards, answered by the registrar
   (``sz.filing_replied``); and its first donations, filed on the load day, awaiting the reply;
 - a **report.issued** by the system key over a small summary file (written to
-  ``home/reports/demo/``), naming the tree size and root it was computed at.
+  ``home/reports/demo-summary/demo-summary/``, where the API serves it from), naming the tree size and root it was computed at.
 - **evidence files** in the evidence store (``ledger.store.evidence``), made from the entries'
   own figures: each payment names its invoice (a one-page PDF, public) and its bank slip (UTF-8
   text, restricted), each quarterly progress report a site "photo" (a small PNG without
@@ -1515,7 +1515,8 @@ def _report_step(today: date) -> Step:
         raw = body.encode("utf-8")
         from ledger.store.personal_files import private_dir, write_private
 
-        folder = private_dir(ctx.ledger.settings.reports_dir / "demo" / f"summary-{size}")
+        # where the API serves a recorded report's files from (kind, then the file's stem)
+        folder = private_dir(ctx.ledger.settings.published_report_dir("demo-summary", "demo-summary"))
         write_private(folder / "demo-summary.json", raw)
         return {
             "kind": "demo-summary",

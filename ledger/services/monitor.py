@@ -51,7 +51,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
@@ -62,12 +62,12 @@ from ledger.errors import InvariantBroken, LedgerError, define
 from ledger.protocol import merkle
 from ledger.protocol.canonical import parse_time
 from ledger.protocol.checkpoint import Checkpoint
-from ledger.protocol.entry import GENESIS_PREV, parse_leaf, signature_valid
-from ledger.protocol.keys import unb64
+from ledger.protocol.entry import GENESIS_PREV, SignedEntry, parse_leaf, signature_valid
+from ledger.protocol.keys import key_id, unb64
 from ledger.protocol.note import SIG_ED25519, parse_note, parse_verifier_key
 from ledger.protocol.verify import SHARDS_FOLDER, KeyRing, check_checkpoint_key, check_signed_in_force, read_export
 from ledger.services.remote import LogClient
-from ledger.services.witness import fsync_dir, locked, write_atomically
+from ledger.services.witness import fsync_dir, locked, read_json_file, write_atomically
 
 STATE_FILE = "monitor.json"
 VIOLATIONS_FILE = "violations.jsonl"
@@ -160,6 +160,10 @@ class Violation:
     message_zh: str
     leaf_hash: str | None = None
     log: str | None = None  # the origin of the log the entry is in (its seq counts in it)
+    # a follow-on violation: the entry builds on an earlier refused one (the root cause), named
+    # by its seq and log; None for a root cause or a violation of its own
+    caused_by: int | None = None
+    caused_by_log: str | None = None
 
     @classmethod
     def of(
@@ -168,7 +172,52 @@ class Violation:
         return cls(seq, type_, exc.code, exc.message_en, exc.message_zh, leaf_hash, log)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        if self.caused_by is not None:  # say it in words: fix the root cause first
+            where = f"entry {self.caused_by} of {self.caused_by_log}"
+            out["consequence_of"] = f"a consequence of the refused {where}: fix that one first"
+            out["consequence_of_zh"] = (
+                f"由账本 {self.caused_by_log} 中被拒绝的条目 {self.caused_by} 引起：请先处理该条目"
+            )
+        return out
+
+
+@dataclass(slots=True)
+class _Cause:
+    """A refused entry and what it (and the entries refused because of it) would have made."""
+
+    seq: int
+    log: str
+    tokens: set[str]
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a JSON value (the references an entry's data may hold)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+
+
+def _introduced(entry: SignedEntry, lh_hex: str) -> set[str]:
+    """What later entries could build on: the entry's leaf hash, the key id of a key it grants,
+    the project or organisation it registers."""
+    made = {lh_hex}
+    data = entry.data
+    if isinstance(data.get("public_key"), str):
+        try:
+            made.add(key_id(unb64(data["public_key"], length=32)))
+        except LedgerError:
+            pass
+    if entry.type == "project.registered" and isinstance(data.get("project"), str):
+        made.add(data["project"])
+    if entry.type == "org.registered" and isinstance(data.get("org"), str):
+        made.add(data["org"])
+    return made
 
 
 def _idem_digest(signer: str, idem: str) -> bytes:
@@ -207,19 +256,28 @@ class Replay:
         self.next_origin: str | None = None
         # the sealed logs before this one: origin, final size, root (hex)
         self.earlier: list[tuple[str, int, str]] = []
+        self.causes: list[_Cause] = []  # refused entries seen in this run (root causes)
 
     @property
     def size(self) -> int:
         return self.edge.size
 
     def feed(self, raw: bytes) -> list[Violation]:
-        """Check one leaf (the next one) and apply it; returns what it breaks."""
-        out = self._feed(raw)
-        return (
-            [Violation(v.seq, v.type, v.code, v.message, v.message_zh, v.leaf_hash, self.origin) for v in out]
-            if self.base
-            else out
-        )
+        """Check one leaf (the next one) and apply it; returns what it breaks, each naming this log."""
+        return [v if v.log else replace(v, log=self.origin) for v in self._feed(raw)]
+
+    def _judged(self, violation: Violation, entry: SignedEntry, seq: int) -> Violation:
+        """A refused entry: a consequence of an earlier refused one if it builds on what that
+        one would have made (its leaf hash, a key, project or organisation it registered),
+        else a root cause of its own."""
+        introduced = _introduced(entry, violation.leaf_hash or "")
+        used = {entry.signer, *_strings(entry.data)}
+        for cause in self.causes:
+            if used & cause.tokens:
+                cause.tokens |= introduced  # what builds on a consequence is one too
+                return replace(violation, caused_by=cause.seq, caused_by_log=cause.log)
+        self.causes.append(_Cause(seq, self.origin, introduced))
+        return violation
 
     def _feed(self, raw: bytes) -> list[Violation]:
         seq = self.edge.size
@@ -276,7 +334,7 @@ class Replay:
                 self.state, domain.AppendContext(position, lh_hex, leaf.time, self.origin, seq, replay=True), entry
             )
         except LedgerError as exc:
-            out.append(Violation.of(exc, seq, entry.type, lh_hex))
+            out.append(self._judged(Violation.of(exc, seq, entry.type, lh_hex), entry, seq))
             return out
         if entry.type == "registry.genesis" and entry.data.get("log_key") and "previous" not in entry.data:
             self.log_keys.append((0, unb64(entry.data["log_key"], length=32)))
@@ -478,8 +536,23 @@ class MonitorReport:
             "checked_from": self.checked_from,
             "checked": self.checked,
             "violations": len(self.violations),
+            "root_causes": self.root_causes(),
+            "consequences": sum(v.caused_by is not None for v in self.violations),
             "state_saved": self.saved,
         }
+
+    def root_causes(self) -> list[dict[str, Any]]:
+        """Each violation that is no consequence of another, with how many follow from it."""
+        follow: dict[tuple[int, str | None], int] = {}
+        for v in self.violations:
+            if v.caused_by is not None:
+                key = (v.caused_by, v.caused_by_log)
+                follow[key] = follow.get(key, 0) + 1
+        return [
+            {"seq": v.seq, "log": v.log, "code": v.code, "consequences": follow.get((v.seq, v.log), 0)}
+            for v in self.violations
+            if v.caused_by is None and v.seq is not None
+        ]
 
 
 class Monitor:
@@ -500,9 +573,14 @@ class Monitor:
 
     def run_once(self) -> MonitorReport:
         if self.state_dir is None:
-            return self._pass(None)
-        with locked(self.state_dir):
-            return self._pass(self._load())
+            report = self._pass(None)
+        else:
+            with locked(self.state_dir):
+                report = self._pass(self._load())
+        # every violation names its log: one about the checkpoint belongs to the one served
+        where = report.origin or self.source.name
+        report.violations = [v if v.log else replace(v, log=where) for v in report.violations]
+        return report
 
     def _read(self, what: str, fn: Callable[[], Any]) -> Any:
         try:
@@ -616,12 +694,9 @@ class Monitor:
         if self.state_dir is None:
             raise InvariantBroken("self.state_dir is missing")
         path = self.state_dir / STATE_FILE
-        try:
-            obj = json.loads(path.read_bytes())
-        except FileNotFoundError:
+        obj = read_json_file(path, MONITOR_STATE_INVALID)
+        if obj is None:
             return None
-        except ValueError as exc:
-            raise LedgerError(MONITOR_STATE_INVALID, path=str(path), detail=f"not JSON ({exc})") from exc
         if not isinstance(obj, dict) or obj.get("format") != STATE_FORMAT:
             raise LedgerError(
                 MONITOR_STATE_INVALID, path=str(path), detail=f"not a format {STATE_FORMAT} monitor state"

@@ -226,6 +226,19 @@ def write_atomically(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     fsync_dir(path.parent)
 
 
+def read_json_file(path: Path, invalid: str) -> Any:
+    """The JSON value in ``path``; None when there is no such file; the error code ``invalid``
+    (with ``path`` and ``detail``) when it is not JSON."""
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise LedgerError(invalid, path=str(path), detail=f"not JSON ({exc})") from exc
+
+
 @contextmanager
 def locked(folder: Path) -> Iterator[None]:
     """Hold an exclusive ``flock`` on ``folder/lock`` (refuse at once if another process has it)."""
@@ -308,15 +321,8 @@ class WitnessState:
 
 def load_state(folder: Path) -> WitnessState | None:
     path = Path(folder) / STATE_FILE
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    try:
-        obj = json.loads(raw)
-    except ValueError as exc:
-        raise LedgerError(WITNESS_STATE_INVALID, path=str(path), detail=f"not JSON ({exc})") from exc
-    return WitnessState.from_json(obj, path)
+    obj = read_json_file(path, WITNESS_STATE_INVALID)
+    return None if obj is None else WitnessState.from_json(obj, path)
 
 
 def save_state(folder: Path, new: WitnessState, old: WitnessState | None) -> None:

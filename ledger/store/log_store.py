@@ -1084,10 +1084,23 @@ class LogStore:
             )
             return [r[0] for r in rows]
 
-    def add_cosignature(self, size: int, witness: str, line: str, timestamp: int, shard: int | None = None) -> None:
+    def add_cosignature(
+        self,
+        size: int,
+        witness: str,
+        line: str,
+        timestamp: int,
+        shard: int | None = None,
+        *,
+        then: Callable[[Connection], None] | None = None,
+    ) -> None:
+        """Store a cosignature line (a newer one by the same witness replaces it, never an older
+        one); ``then`` writes more in the same transaction (the pusher's record of the witness)."""
         index = self._index(shard)
         where = and_(COSIG.c.shard == index, COSIG.c.size == size, COSIG.c.witness == witness)
         with write_transaction(self.engine) as conn:
+            if then is not None:
+                then(conn)
             held = conn.execute(select(COSIG.c.timestamp).where(where)).scalar_one_or_none()
             if held is not None:
                 if timestamp < held:  # never replaced by an older one (a replay, or a clock gone back)

@@ -106,3 +106,20 @@ class Cosignature(SQLModel, table=True):
     witness: str = Field(sa_column=Column(String(200), primary_key=True))
     line: str = Field(sa_column=Column(Text, nullable=False))
     timestamp: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class WitnessPush(SQLModel, table=True):
+    """What the log knows of one witness it pushes checkpoints to (C2SP tlog-witness): the
+    largest size of its current log the witness cosigned, and the last error, for operators."""
+
+    __tablename__ = "log_witness_push"
+    witness: str = Field(sa_column=Column(String(200), primary_key=True))
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    origin: str = Field(sa_column=Column(String(200), nullable=False))  # the log the size belongs to
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))  # 0: none cosigned yet
+    cosigned_at: int = Field(sa_column=Column(BigInteger, nullable=False))  # its cosignature's time, 0 if none
+    attempted_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+    error_code: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    error_status: int | None = Field(default=None, sa_column=Column(SmallInteger, nullable=True))
+    error_detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    failures: int = Field(sa_column=Column(BigInteger, nullable=False))  # in a row; 0 after a success

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from ledger.domain import rows as R
 from ledger.store.db import table_of
-from ledger.store.log_tables import Cosignature, LogHead, LogLeaf, LogShard, MerkleNode, SignedCheckpoint
+from ledger.store.log_tables import (
+    Cosignature,
+    LogHead,
+    LogLeaf,
+    LogShard,
+    MerkleNode,
+    SignedCheckpoint,
+    WitnessPush,
+)
 from ledger.store.projection_tables import table_for
 
 LEAF = table_of(LogLeaf)
@@ -14,6 +22,7 @@ NODE = table_of(MerkleNode)
 CHECKPOINT = table_of(SignedCheckpoint)
 COSIG = table_of(Cosignature)
 SHARD = table_of(LogShard)
+WITNESS_PUSH = table_of(WitnessPush)
 
 REGISTRY = table_for(R.RegistryRow)
 ENTRY = table_for(R.EntryRow)
@@ -33,5 +42,6 @@ CORRECTION = table_for(R.CorrectionRow)
 REPORT = table_for(R.ReportRow)
 FINANCIALS = table_for(R.FinancialsRow)
 ORG_YEAR = table_for(R.OrgYearRow)
+MONTH = table_for(R.MonthRow)
 PROJECT_DONOR_TYPE = table_for(R.ProjectDonorTypeRow)
 SZ_FILING = table_for(R.SzFilingRow)

@@ -73,6 +73,9 @@ TYPE_ZH: dict[str, str] = {
     "entry.corrected": "更正条目",
     "sz.donation_filed": "特区捐赠备案",
     "sz.filing_replied": "特区备案答复",
+    "disclosure.recorded": "重大事项信息公开",
+    "fundraising.results": "公开募捐结果公开",
+    "work_report.filed": "年度工作报告报送",
 }
 
 

@@ -1,4 +1,6 @@
-"""Annual work and financial report of an organisation for a year (年度工作报告和财务会计报告).
+"""Annual work report of an organisation for a year (年度工作报告), in the seven statutory
+chapters of :mod:`reports.statutory` (basic information, governance, projects, fundraising,
+finances, disclosures, compliance), with the figures below placed under them.
 
 From the log: income (donations to the projects it raises) by source project, channel, donor
 type, restriction and kind; allocations to implementers; spending by category, of the money it
@@ -61,6 +63,7 @@ from reports.disclosures import annual_reports, china_date, counts, of_project
 from reports.formats import Column, Money, Table, percent_from_bp
 from reports.render import Section
 from reports.snapshot import Snapshot, sorted_by
+from reports.statutory import arrange, build_statutory
 
 OPEN = ("queried", "flagged")
 
@@ -787,6 +790,13 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
             row_limit=PDF_ROWS,
         ),
     ]
+    # --- the statutory chapters of the work report (issue 13) ---------------------------------------
+    statutory = build_statutory(
+        snap, org, year, rs, as_of, ratios_passed=check.result.passed if check.result is not None else None
+    )
+    sections = arrange(sections, statutory)
+    tables.extend(statutory.tables)
+    figures["statutory"] = statutory.figures
     notes = [
         "收入、拨付、支出按条目的业务日期计入年度，已冲销的条目不计入合计。Sums count live entries by their business dates; reversed entries are left out.",
         "比例检查使用组织报送的年度财务数据（financials.reported）；账本只记录项目资金，对照表显示两者差异。The ratio checks use the figures the organisation reported; the log holds project funds only.",
@@ -797,8 +807,8 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
         name=f"annual-{code}-{year}",
         subject=code,
         subject_name=name_zh,
-        title_zh=f"{name_zh} {year} 年度工作报告和财务报告",
-        title_en=f"Annual work and financial report {year}",
+        title_zh=f"{name_zh} {year} 年度工作报告",
+        title_en=f"Annual work report {year}",
         period_start=start,
         period_end=end,
         ruleset=rs,

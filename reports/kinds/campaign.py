@@ -1,6 +1,7 @@
 """Public fundraising campaign report (公开募捐活动报告): the plan, its filing date against the
-10-day rule (Order 74 art. 11; emergencies within 10 days after the start), and the receipts of
-the fundraising period by channel, donor type and month.
+10-day rule (Order 74 art. 11; emergencies within 10 days after the start), the receipts of
+the fundraising period by channel, donor type and month, and the campaign's published results
+(``fundraising.results``: receipts, use, costs against the plan's cap).
 
 Only projects with public fundraising (not directed, with a plan) have a campaign. Receipts
 count live donations whose ``received_on`` falls in the fundraising period (the append rules
@@ -13,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from ledger.compliance import deadlines as calc
-from ledger.domain.rows import DonationRow
+from ledger.domain.rows import DonationRow, FundraisingResultRow
 from ledger.domain.schemas import CHANNELS, DONOR_TYPES, POTS
 from ledger.errors import InvariantBroken, LedgerError
 from reports import labels as L
@@ -37,6 +38,7 @@ from reports.formats import Column, Money, Table
 from reports.kinds.project import plan_of, plan_table, project_or_404
 from reports.render import Section
 from reports.snapshot import Snapshot
+from reports.statutory import fundraising_results_table
 
 
 def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
@@ -126,6 +128,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
         [[d.rule, L.zh("rule", d.rule), d.index, d.period_start, d.period_end, d.due_on, d.source] for d in dues],
     )
     plan = plan_table(project)
+    results, over_cap = fundraising_results_table(snap, snap.rows(FundraisingResultRow, project=pid), rs, as_of)
     filing = {
         "rule": key,
         "fundraising_start": start,
@@ -158,6 +161,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
             "running": as_of <= end,
         },
         "disclosure_dues": [d.to_json() for d in dues],
+        "results": {"published": len(results.rows), "over_cap": len(over_cap)},
     }
     rule_text = (
         f"紧急情况：应在募捐开始后 {(filing_due.due_on - start).days} 日内（{filing_due.due_on} 前）补办备案。"
@@ -213,8 +217,29 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
                 "每笔募捐收入在记录时即在账本公开；下表列出规则集规定的公开期限。Every receipt is public on the log when recorded; the table lists the deadlines of the rule set.",
             ),
         ),
+        Section(
+            "results",
+            "募捐结果 Fundraising results",
+            paragraphs=(
+                "募捐结束后三个月内公开募得款物、使用情况和募捐成本；成本超出方案上限的须说明。"
+                "Within 3 months of the end: receipts, use and fundraising costs against the plan's cap.",
+            )
+            + (() if results.rows else ("尚未公开募捐结果。No results published yet.",)),
+            tables=(
+                pdf_view(
+                    results,
+                    "published_on",
+                    "status_zh",
+                    "receipts",
+                    "used",
+                    "fundraising_costs",
+                    "cost_cap",
+                    "over_cap",
+                ),
+            ),
+        ),
     ]
-    tables = [plan, by_channel, by_donor, by_pot, by_month, dues_table, donations_table(donations)]
+    tables = [plan, by_channel, by_donor, by_pot, by_month, dues_table, results, donations_table(donations)]
     notes = [
         f"募捐收入为募捐期间（{start} 至 {end}）内收到、未冲销的捐赠。Receipts are live donations received in the fundraising period."
     ]

@@ -45,6 +45,8 @@ from reports.disclosures import Disclosure, annual_reports, of_project
 from reports.formats import Column, Money, Table, percent_from_bp
 from reports.render import Section
 from reports.snapshot import Snapshot
+from reports.statutory import BREACH_KINDS as STATUTORY_BREACHES
+from reports.statutory import breaches as statutory_breaches
 
 OPEN = ("queried", "flagged")
 BREACH_KINDS = {
@@ -59,6 +61,7 @@ BREACH_KINDS = {
     "sz_reply_overdue": ("特区捐赠备案主管部门逾期未答复", "SEZ filing: authority reply overdue"),
     "sz_reply_late": ("特区捐赠备案主管部门逾期答复", "SEZ filing: authority replied late"),
     "sz_emergency_filing_late": ("特区紧急捐赠逾期备案", "SEZ emergency donation filed late"),
+    **STATUTORY_BREACHES,  # issue 13: major events, campaign costs, directed money
 }
 
 
@@ -265,6 +268,8 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
                         due.due_on,
                         due.rule,
                     )
+        for b in statutory_breaches(snap, org.org, year, rs, as_of):
+            breach(b.kind, b.subject, list(b.entries), b.detail_en, b.detail_zh, b.due_on, b.rule)
         public = [p for p in projects.get(org.org, []) if not p.directed and p.plan_fundraising_start]
         first = check.result.spending[0] if check.result is not None and check.result.spending else None
         matrix.append(

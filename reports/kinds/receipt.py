@@ -1,6 +1,12 @@
-"""Donation receipt (捐赠票据) for one donation: the fields of compliance.md item 16 (donor or
-"anonymous", kind and quantity of the property, organisation, handler, date, receipt number),
-the entry on the log, and a QR code that opens the public site.
+"""Donation record certificate (捐赠记录证明) for one donation: the fields of compliance.md item
+16 (donor or "anonymous", kind and quantity of the property, organisation, handler, date, a
+number), the entry on the log, and a QR code that opens the public site.
+
+It certifies the record on the log; it is not the fiscal donation receipt (公益事业捐赠票据) the
+finance authorities supervise. Its number is never empty: the entry's position in the chain and
+a verification code from its leaf hash (:func:`reports.statutory.certificate_number`). The fiscal
+receipt's number, when the charity records it (``receipt_no`` on ``donation.received``), is
+printed in a field of its own.
 
 Two variants (docs/reports.md, "Receipts and personal data"):
 
@@ -32,6 +38,7 @@ from reports.common import ReportDoc, ReportRequest, default_site_url, rules_for
 from reports.disclosures import china_date
 from reports.formats import Column, Money, Table
 from reports.snapshot import Snapshot
+from reports.statutory import certificate_number
 
 _HEX64 = grammar_pattern("hex64")
 
@@ -109,8 +116,14 @@ def build(
         ),
         "handler": ("经手人", "Handler", handler.holder if handler else d.recorded_by),
         "date": ("捐赠日期", "Date", d.received_on),
-        "receipt_number": ("票据号码", "Receipt number", d.receipt_no or f"（账本序号 seq {d.seq}）"),
+        "receipt_number": ("证明编号", "Certificate number", certificate_number(d.seq, d.id)),
     }
+    fiscal = (
+        "fiscal_receipt_no",
+        "财政票据号码",
+        "Fiscal receipt number",
+        d.receipt_no or "（本组织未登记 not recorded by the charity）",
+    )
     extra: list[tuple[str, str, str, Any]] = [
         ("project", "捐赠项目", "Project", f"{d.project} {project.title_zh if project else ''}".strip()),
         ("restricted", "定向捐赠", "Restricted", "是 Yes" if d.restricted else "否 No"),
@@ -140,12 +153,13 @@ def build(
     extra.append(("verify_url", "查验网址", "Verify at", verify_url))
 
     required = [[k, *values[k]] for k in fields if k in values]
+    required.insert(next(i + 1 for i, r in enumerate(required) if r[0] == "receipt_number"), list(fiscal))
     others = [[k, zh, en, str(v) if isinstance(v, Money) else v] for k, zh, en, v in extra]
     rows = required + others
     table = Table(
         "receipt",
-        "捐赠票据",
-        "Donation receipt",
+        "捐赠记录证明",
+        "Donation record certificate",
         (
             Column("field", "字段", "Field"),
             Column("field_zh", "名称", "Field (zh)"),
@@ -176,6 +190,8 @@ def build(
         },
         "receipt": {k: values[k][2] for k in fields if k in values},
         "required_fields": list(fields),
+        "certificate_number": values["receipt_number"][2],
+        "fiscal_receipt_no": d.receipt_no,
         "variant": "personal" if is_personal else "public",
         "verify_url": verify_url,
     }
@@ -186,7 +202,10 @@ def build(
             "receipt_code": receipt_code,
         }
     notes = [
-        "本票据的捐赠记录可在账本中查验：条目哈希、包含证明与签名检查点。The donation can be checked on the log: its entry, inclusion proof and signed checkpoint.",
+        "本证明用于证明该笔捐赠已记入账本，不是财政部门监制的公益事业捐赠票据；财政票据号码栏为本组织登记的票据号码。"
+        "This certifies the donation's record on the log; it is not the fiscal donation receipt.",
+        "证明编号为账本序号与校验码（条目哈希前 8 位）。The number is the entry's position and a verification code (the first 8 hex digits of its hash).",
+        "本证明的捐赠记录可在账本中查验：条目哈希、包含证明与签名检查点。The donation can be checked on the log: its entry, inclusion proof and signed checkpoint.",
         "捐赠人个人信息不进入账本；账本仅记录其承诺值（加盐哈希）。Personal data never enters the log; it holds a salted commitment.",
     ]
     if d.corrected:
@@ -196,15 +215,15 @@ def build(
         )
     if is_personal:
         notes.append(
-            "本票据含个人信息，仅供捐赠人本人或监管机关使用，不在账本中登记。This receipt holds personal data: for the donor or a regulator only; it is not recorded in the log."
+            "本证明含个人信息，仅供捐赠人本人或监管机关使用，不在账本中登记。This receipt holds personal data: for the donor or a regulator only; it is not recorded in the log."
         )
     return ReportDoc(
         kind="receipt",
         name=f"receipt-{d.seq}" + ("-personal" if is_personal else ""),
         subject=d.id,
         subject_name=f"捐赠 seq {d.seq}（{d.project}）",
-        title_zh="公益事业捐赠票据",
-        title_en="Donation receipt",
+        title_zh="捐赠记录证明",
+        title_en="Donation record certificate",
         period_start=received,
         period_end=received,
         ruleset=rs,
@@ -234,6 +253,7 @@ def build(
             ],
             "amount": Money(d.amount_minor, cur),
             "recorded_on": china_date(d.time),
+            "certificate_number": values["receipt_number"][2],
         },
         record=not is_personal,
         variant="personal" if is_personal else "",

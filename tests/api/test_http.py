@@ -3,6 +3,7 @@ an OpenAPI schema with operation ids and examples; and 500s only for real bugs, 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -153,5 +154,13 @@ def test_openapi_page_renders(shared_client: TestClient) -> None:
     assert shared_client.get("/schema").text == shared_client.get("/schema/swagger").text
     page = shared_client.get("/schema/swagger")
     assert page.status_code == 200 and "<html" in page.text.lower()
-    assert "cdn.jsdelivr.net" in page.headers["content-security-policy"]
+    # everything the page loads comes from the app: no other host in the page or its policy
+    assert not re.findall(r"(?:src|href)=['\"](?:https?:)?//", page.text)
+    assert "http" not in page.headers["content-security-policy"]
+    assets = re.findall(r"(?:src|href)=['\"](/schema/assets/[^'\"]+)", page.text)
+    assert len(assets) == 3
+    for url in assets:
+        asset = shared_client.get(url)
+        assert asset.status_code == 200 and len(asset.content) > 10_000
+    assert shared_client.get("/schema/assets/swagger-editor.js").status_code == 404  # only the three
     assert shared_client.get("/schema/openapi.yaml").status_code == 200

@@ -264,6 +264,78 @@ def financials_data(org: str, year: int, **over: Any) -> dict[str, Any]:
     return data
 
 
+def disclosure_data(ref: str, kind: str = "related_party_transaction", **over: Any) -> dict[str, Any]:
+    """A related-party transaction on 2026-01-10, disclosed on 2026-02-05 (26 days later)."""
+    data: dict[str, Any] = {
+        "ref": ref,
+        "kind": kind,
+        "title": "向关联企业采购助餐服务",
+        "summary": "理事长担任董事的企业按市场价提供助餐服务，理事会回避表决后通过。",
+        "occurred_on": "2026-01-10",
+        "published_on": "2026-02-05",
+        "evidence": [sha(f"disclosure-{ref}")],
+        "counterparty": "深圳市某餐饮管理有限公司",
+        "currency": "CNY",
+        "amount": "120000.00",
+    }
+    data.update(over)
+    return data
+
+
+def results_data(project: str, **over: Any) -> dict[str, Any]:
+    """A campaign's results: 300,000.00 received, 250,000.00 used, 12,000.00 costs under a
+    15,000.00 cap."""
+    data: dict[str, Any] = {
+        "project": project,
+        "currency": "CNY",
+        "receipts": "300000.00",
+        "used": "250000.00",
+        "fundraising_costs": "12000.00",
+        "cost_cap": "15000.00",
+        "ended_on": "2026-03-20",
+        "published_on": "2026-03-21",
+        "use_summary": "为 400 名长者提供助餐 9,000 人次",
+        "evidence": [sha(f"results-{project}")],
+    }
+    data.update(over)
+    return data
+
+
+def work_report_data(org: str, year: int, **over: Any) -> dict[str, Any]:
+    """An annual work report: income 1,000,000.00 (800,000 donations, 150,000 grants, 50,000
+    investment), spending 820,000.00, assets 3,000,000.00 less liabilities 500,000.00."""
+    data: dict[str, Any] = {
+        "org": org,
+        "year": year,
+        "currency": "CNY",
+        "staff": 12,
+        "volunteers": 340,
+        "council_members": 9,
+        "supervisors": 3,
+        "council_meetings": 4,
+        "total_assets": "3000000.00",
+        "total_liabilities": "500000.00",
+        "net_assets": "2500000.00",
+        "donation_income": "800000.00",
+        "membership_income": "0.00",
+        "service_income": "0.00",
+        "sales_income": "0.00",
+        "government_grants": "150000.00",
+        "investment_income": "50000.00",
+        "other_income": "0.00",
+        "total_income": "1000000.00",
+        "charitable_spending": "650000.00",
+        "management_costs": "120000.00",
+        "fundraising_costs": "30000.00",
+        "other_expenses": "20000.00",
+        "total_spending": "820000.00",
+        "report_sha256": sha(f"work-report-{org}-{year}"),
+        "published_on": "2026-03-01",
+    }
+    data.update(over)
+    return data
+
+
 class World(Harness):
     """A registry with the usual cast: registrar, a qualified foundation raising funds, two
     implementing service organisations, an oversight body, an auditor, the log operator's

@@ -11,6 +11,7 @@ from tests.domain.helpers import (
     allocation_data,
     assert_rendered,
     disbursement_data,
+    disclosure_data,
     donation_data,
     financials_data,
     genesis_data,
@@ -19,8 +20,10 @@ from tests.domain.helpers import (
     org_data,
     plan_data,
     project_data,
+    results_data,
     sha,
     sz_filing_data,
+    work_report_data,
 )
 
 P = "P-1"
@@ -93,12 +96,15 @@ def valid_samples() -> dict[str, dict]:
             "end_date": "2027-03-31",
             "add_overseers": [AUDITOR],
         },
+        "disclosure.recorded": disclosure_data("RPT-2026-01"),
+        "fundraising.results": results_data(P),
+        "work_report.filed": work_report_data(FOUNDATION, 2025),
     }
 
 
 def test_every_type_has_a_sample():
     assert set(valid_samples()) == set(ENTRY_TYPES) == set(SCHEMAS)
-    assert len(ENTRY_TYPES) == 25
+    assert len(ENTRY_TYPES) == 28
 
 
 @pytest.mark.parametrize("type_name", ENTRY_TYPES)

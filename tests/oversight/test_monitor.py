@@ -23,11 +23,15 @@ def funded(world) -> None:  # type: ignore[no-untyped-def]
     world.append(world.fundraiser, "funds.allocated", helpers.allocation_data(world.PUB, "100.00"))
 
 
-def bypass_rules(world, entry) -> int:  # type: ignore[no-untyped-def]
+def bypass_rules(world, entry, *also_known) -> int:  # type: ignore[no-untyped-def]
     """Append ``entry`` through a log whose domain checks keys and signatures but no rule and
-    writes no projection: what a compromised or buggy server would do. Returns its seq."""
+    writes no projection: what a compromised or buggy server would do. Returns its seq.
+    ``also_known`` keys pass as signers too (keys granted past the rules)."""
+    extra = {pair.id: pair.public for pair in also_known}
     no_rules = SimpleNamespace(
-        signer_public_key=domain.signer_public_key,
+        signer_public_key=lambda state, entry, seq: (
+            extra.get(entry.signer) or domain.signer_public_key(state, entry, seq)
+        ),
         AppendContext=domain.AppendContext,
         apply=lambda state, ctx, entry: None,
     )
@@ -201,3 +205,27 @@ def test_checkpoints_across_a_log_key_rotation(factory, tmp_path):
     stranger = format_verifier_key(factory.ledger.log.origin, KeyPair.from_seed(b"stranger").public)
     report = Monitor(ExportSource(tmp_path / "e2"), log_vkey=stranger).run_once()
     assert [(v.seq, v.code) for v in report.violations] == [(None, "verification_failed")]
+
+
+def test_follow_on_violations_are_marked_as_consequences_of_the_root_cause(world, tmp_path):
+    """A key granted past the rules, then entries signed with it and built on them: the monitor
+    names one root cause, marks the rest as its consequences, and keeps an unrelated overdraft
+    a problem of its own; every violation names its log."""
+    funded(world)
+    rogue = helpers.key("rogue fundraiser")
+    root = bypass_rules(
+        world, world.sign(world.implementer, "key.granted", helpers.grant_data(rogue, "fundraiser", helpers.FOUNDATION))
+    )
+    project = bypass_rules(world, world.sign(rogue, "project.registered", helpers.project_data("P-ROGUE-2")), rogue)
+    gift = bypass_rules(world, world.sign(world.fundraiser, "donation.received", helpers.donation_data("P-ROGUE-2")))
+    own = overdraw(world)
+    export_log(world.ledger.log, tmp_path / "e")
+    report = Monitor(ExportSource(tmp_path / "e")).run_once()
+    origin = world.ledger.log.origin
+    got = [(v.seq, v.caused_by, v.log) for v in report.violations]
+    assert got == [(root, None, origin), (project, root, origin), (gift, root, origin), (own, None, origin)]
+    summary = report.summary()
+    assert summary["consequences"] == 2
+    assert [(c["seq"], c["consequences"]) for c in summary["root_causes"]] == [(root, 2), (own, 0)]
+    line = report.violations[1].to_json()
+    assert line["consequence_of"] == f"a consequence of the refused entry {root} of {origin}: fix that one first"

@@ -164,7 +164,7 @@ def test_annual_ratio_check_shows_the_deciding_numbers(built: Callable, shared_w
     text = pdf_text(files[f"{doc.stem}.pdf"])
     shows(
         text,
-        "年度工作报告和财务报告",
+        "年度工作报告",
         "年度支出与管理费用比例",
         "前三年收入平均数 900,000.00 × 70.00% = 630,000.00",
         "630,000.00",
@@ -320,9 +320,8 @@ def test_overview_matrix_and_breaches_linked_to_entries(built: Callable, shared_
     d = assert_files(doc, files)
     ids = shared_world.ids
     matrix = rows(d, "matrix")
-    assert [r["org"] for r in matrix] == sorted([H.FOUNDATION], key=str) + sorted(
-        [H.SERVICE_ORG, H.SERVICE_ORG_2, H.SMALL_GROUP]
-    )
+    # most breaches first: SERVICE_ORG has two (its ratio, and its management payment from restricted money)
+    assert [r["org"] for r in matrix] == [H.FOUNDATION, H.SERVICE_ORG, *sorted([H.SERVICE_ORG_2, H.SMALL_GROUP])]
     by_org = {r["org"]: r for r in matrix}
     foundation, service = by_org[H.FOUNDATION], by_org[H.SERVICE_ORG]
     assert (
@@ -334,12 +333,15 @@ def test_overview_matrix_and_breaches_linked_to_entries(built: Callable, shared_
         foundation["annual_report"],
         foundation["breaches"],
     ) == ("passed", 6, 1, 1, "unqualified", "on_time", 11)
-    assert (service["ratio_status"], service["breaches"], service["sez_filings"]) == ("failed", 1, 0)
+    assert (service["ratio_status"], service["breaches"], service["sez_filings"]) == ("failed", 2, 0)
     assert by_org[H.SERVICE_ORG_2]["annual_report"] == "missing"
     breaches = d["figures"]["breaches"]
     ratio = next(b for b in breaches if b["kind"] == "ratio_missed")
     assert ratio["org"] == H.SERVICE_ORG and ratio["entries"] == [ids["svc_fin2025"], ids["svc_fin2026"]]
     assert "64,000.00" in ratio["detail_en"] and "150,000.00" in ratio["detail_en"]  # 8% of net assets, 50% of income
+    directed = next(b for b in breaches if b["kind"] == "directed_admin")  # listed on the payer only
+    assert (directed["org"], directed["subject"], directed["entries"]) == (H.SERVICE_ORG, PUB, [ids["pay_admin"]])
+    assert "400.00" in directed["detail_en"] and sum(1 for b in breaches if b["kind"] == "directed_admin") == 1
     flag = next(b for b in breaches if b["kind"] == "open_flag")
     assert flag["entries"] == [ids["pay_admin"], ids["flag"]]
     late = next(b for b in breaches if b["kind"] == "disclosure_late")
@@ -389,7 +391,11 @@ def test_public_receipt(built: Callable, shared_world: ReportWorld) -> None:
         == set(receipt)
         == {"donor", "property_kind", "property_quantity", "organisation_name", "handler", "date", "receipt_number"}
     )
-    assert receipt["donor"] == "（不公开） (not disclosed)" and receipt["receipt_number"] == "SZ-0001"
+    # the number is the chain position and a verification code; the fiscal receipt number has its own field
+    number = f"{seq:06d}-{shared_world.ids['d_bank'][:8].upper()}"
+    assert receipt["donor"] == "（不公开） (not disclosed)" and receipt["receipt_number"] == number
+    assert (d["figures"]["certificate_number"], d["figures"]["fiscal_receipt_no"]) == (number, "SZ-0001")
+    assert doc.title_zh == "捐赠记录证明"
     assert (
         receipt["property_quantity"] == "10,000.00 CNY"
         and receipt["handler"] == "财务部"
@@ -399,7 +405,19 @@ def test_public_receipt(built: Callable, shared_world: ReportWorld) -> None:
     assert d["figures"]["verify_url"] == f"https://ledger.test.example/ledger/{seq}"
     assert "holder" not in d["figures"] and doc.record
     text = pdf_text(files[f"{doc.stem}.pdf"])
-    shows(text, "公益事业捐赠票据", "SZ-0001", "10,000.00", "受赠单位", "扫码查验", shared_world.ids["d_bank"][:20])
+    shows(
+        text,
+        "捐赠记录证明",
+        "证明编号",
+        number,
+        "财政票据号码",
+        "SZ-0001",
+        "10,000.00",
+        "受赠单位",
+        "扫码查验",
+        shared_world.ids["d_bank"][:20],
+    )
+    assert not text.startswith("公益事业捐赠票据") and "公益事业捐赠票据Donationreceipt" not in text
     assert "李四" not in text and "李四" not in files[f"{doc.stem}.json"].decode()
     assert "<svg" not in text  # the QR code is drawn, not printed as text
     # the same receipt by leaf hash
@@ -414,7 +432,9 @@ def test_anonymous_and_in_kind_receipts(shared_world: ReportWorld) -> None:
     assert cash.figures["receipt"]["donor"] == "匿名 anonymous"
     rice = build_from_ledger(shared_world.ledger, ReportRequest("receipt", donation=shared_world.ids["d_kind"]))
     assert rice.figures["receipt"]["property_quantity"] == "大米 100 袋（市场价）（估值 valued at 1,200.00 CNY）"
-    assert rice.figures["receipt"]["receipt_number"].startswith("（账本序号 seq ")
+    rice_seq = shared_world.ledger.log.seq_of(shared_world.ids["d_kind"])  # no fiscal receipt recorded: still numbered
+    assert rice.figures["receipt"]["receipt_number"] == f"{rice_seq:06d}-{shared_world.ids['d_kind'][:8].upper()}"
+    assert rice.figures["fiscal_receipt_no"] is None
 
 
 def test_personal_receipt_for_the_holder(shared_world: ReportWorld) -> None:

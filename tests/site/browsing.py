@@ -95,8 +95,13 @@ class Watch:
         page.on("pageerror", lambda e: self.errors.append(str(e)))
         page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
 
-    def check(self, allow_status: tuple[int, ...] = ()) -> None:
+    def check(self, allow_status: tuple[int, ...] = (), *, allow_aborted: bool = False) -> None:
+        """No failed request, none to another site, no script error. ``allow_aborted``: requests
+        the browser cancelled itself (``net::ERR_ABORTED``), as when a page reloads itself after
+        storing a key and a navigation overtakes the reload: nothing is lost, the page is fetched again."""
         failed = [f for f in self.failed if not any(f.endswith(f" {s}") for s in allow_status)]
+        if allow_aborted:
+            failed = [f for f in failed if not f.endswith("net::ERR_ABORTED")]
         assert not failed, failed
         assert not self.foreign, self.foreign
         errors = [e for e in self.errors if not any(f"status of {s}" in e for s in allow_status)]

@@ -83,7 +83,7 @@ def test_verify_fails_visibly_for_a_tampered_proof(page, server, site_world):
 
 
 def test_verify_says_plainly_when_webcrypto_is_missing(browser, site_world):
-    context = browser.new_context(viewport=DESKTOP)
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")  # Accept-Language picks the page language
     pg = context.new_page()
     insecure = f"http://{INSECURE_HOST}:{browser.site_port}"
     pg.goto(f"{insecure}/verify")

@@ -99,4 +99,6 @@ def test_the_check_script_is_served(evidence_site) -> None:  # type: ignore[no-u
     client, _shas, _w = evidence_site
     script = client.get("/static/evidence-check.js")
     assert script.status_code == 200 and "window.crypto.subtle" in script.text
-    assert "SHA-256" in script.text and "fetch(" not in script.text  # hashes locally, sends nothing
+    # hashes locally; the only request it makes reads a public file by its hash (GET)
+    assert "SHA-256" in script.text and script.text.count("fetch(") == 1
+    assert 'fetch("/evidence/" + sha, { credentials: "same-origin" })' in script.text

@@ -171,5 +171,7 @@ def test_desk_of_unknown_organisations(client):
     r = client.get("/overseers/91440300MA5F99999X")
     assert r.status_code == 404 and "text/html" in r.headers["content-type"]
     assert client.get("/overseers/not-a-code").status_code == 404
-    idle = client.get(f"/overseers/{H.AUDITOR}?lang=en").text  # registered, oversees nothing
-    assert "Nothing awaits its verdict." in idle and "Nothing is overdue." in idle
+    # registered, but oversees no project and made no finding: no desk, and its page links none
+    idle = client.get(f"/overseers/{H.AUDITOR}?lang=en")
+    assert idle.status_code == 404 and "text/html" in idle.headers["content-type"]
+    assert "/overseers/" not in client.get(f"/organisations/{H.AUDITOR}").text

@@ -15,7 +15,7 @@ from ledger.store.evidence import TABLE as EVIDENCE
 from tests.evidence_files import exif_jpeg, pdf_bytes, polyglot_pdf_zip
 from tests.workbench.conftest import CHARITY, PASSWORD, Registry, csrf_of, make_app, sign_in
 
-OTHER_CHARITY = "11440300MB2C92051K"
+OTHER_CHARITY = "52440300MJL00102B"
 
 
 def _token(client: TestClient) -> str:
