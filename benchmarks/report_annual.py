@@ -78,7 +78,7 @@ def build_data(home: Path, donations: int, disbursements: int) -> dict[str, Any]
     channels = ("bank_transfer", "online_platform", "cash", "cheque", "other")
     donor_types = ("individual", "enterprise", "foundation", "anonymous", "government_purchase")
     commitments = [donor_commitment({"name": f"捐赠人{i}"}, bytes([i % 256]) * 16) for i in range(64)]
-    start = date(2026, 3, 1)
+    start = date(2026, 3, 1)  # the directed project's start: nothing is received before it
     batch: list[tuple[Any, str, dict[str, Any]]] = []
     raised = {w.PUB: 0, w.DIR: 0}
     for i in range(donations):
@@ -86,7 +86,7 @@ def build_data(home: Path, donations: int, disbursements: int) -> dict[str, Any]
         day = (
             date(2026, 3, 20) + timedelta(days=rng.randrange(287))
             if project == w.PUB
-            else start + timedelta(days=rng.randrange(306))  # the directed project starts on 1 March
+            else start + timedelta(days=rng.randrange(306))
         )
         cents = rng.randrange(1_000, 2_000_000)
         extra: dict[str, Any] = {"channel": channels[i % len(channels)]}

@@ -37,6 +37,7 @@ from ledger.store.tables import (
     LEAF,
     MONTH,
     ORG,
+    ORG_CHANGE,
     ORG_YEAR,
     PROGRESS,
     PROJECT,
@@ -557,6 +558,20 @@ def org_financials(conn: Connection, org: str) -> dict[int, Any]:
         select(FINANCIALS).where(and_(FINANCIALS.c.org == org, FINANCIALS.c.corrected.is_(False)))
     ).mappings()
     return {r["year"]: FinancialsRow(**{k: v for k, v in r.items() if k in names}) for r in rows}
+
+
+def org_history(conn: Connection, org: str) -> tuple[Any, list[Any]]:
+    """The organisation's row and its history rows (``p_org_change``) as the domain's row
+    classes: what ``ledger.compliance.ratios.check_org_year`` reads."""
+    from ledger.domain.rows import OrgChangeRow, OrgRow
+
+    def build(row_type: type, rows: Iterable[Any]) -> list[Any]:
+        names = {f.name for f in fields(row_type)}
+        return [row_type(**{k: v for k, v in r.items() if k in names}) for r in rows]
+
+    current = build(OrgRow, conn.execute(select(ORG).where(ORG.c.org == org)).mappings())
+    changes = build(OrgChangeRow, conn.execute(select(ORG_CHANGE).where(ORG_CHANGE.c.org == org)).mappings())
+    return (current[0] if current else None), changes
 
 
 def audit_opinions(conn: Connection, org: str) -> list[dict[str, Any]]:

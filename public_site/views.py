@@ -7,7 +7,7 @@ import base64
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -17,6 +17,7 @@ from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import Body, FromPath, Parameter
 from litestar.response import Redirect, Stream, Template
 
+from ledger.compliance.ratios import check_org_year
 from ledger.domain.money import format_amount
 from ledger.domain.privacy import RECEIPT_TEXT_MAX
 from ledger.domain.schemas import ENTRY_TYPES, FIELDS
@@ -515,6 +516,7 @@ class SitePages(Controller):
             projects = Q.projects_of(conn, org)
             years = Q.org_years(conn, org)
             figures = Q.org_financials(conn, org)
+            org_row, org_changes = Q.org_history(conn, org)
             audits = Q.audit_opinions(conn, org)
             flags = Q.open_flags(conn, org)
             project_flags = Q.flags_on_projects(conn, [p["project"] for p in projects["fundraiser"]])
@@ -548,7 +550,7 @@ class SitePages(Controller):
             titles=titles,
             ratio_rule=ratio_rule,
             disclosures=disclosures,
-            ratio_checks=_ratio_checks(row, figures),
+            ratio_checks=_ratio_checks(org_row, org_changes, figures),
             monthly=build_monthly(money_in, money_out, _main_currency(money_in, money_out)),
             fin_seq={f.id: f.seq for f in figures.values()},
         )
@@ -918,24 +920,12 @@ def _key_id_of(public_b64: Any) -> str | None:
         return None
 
 
-def _ratio_checks(org: dict[str, Any], figures: dict[int, Any]) -> list[Any]:
+def _ratio_checks(org: Any, changes: list[Any], figures: dict[int, Any]) -> list[Any]:
     """The spending-ratio check of every year the organisation reported figures for, newest
-    first: the annual report's own calculator (``check_reported_year``) with the rule set in
-    force at each year's end, so the page and the report can never disagree."""
-    from ledger.compliance.ratios import YearCheck, check_reported_year
-    from ledger.compliance.rulesets import ruleset
-
-    checks = []
-    for year in sorted(figures, reverse=True):
-        try:
-            rs = ruleset("cn-charity", date(year, 12, 31))
-        except LedgerError as exc:  # no rule set in force that year
-            checks.append(
-                YearCheck("not_computed", year, None, {}, None, (), reason_en=exc.message_en, reason_zh=exc.message_zh)
-            )
-            continue
-        checks.append(check_reported_year(rs, org["legal_form"], bool(org["public_fundraising"]), figures, year))
-    return checks
+    first: ``check_org_year``, the one calculator the annual report calls (the rule set in force
+    at each year's end, the legal form and qualification the organisation held on that day), so
+    the page and the report can never disagree."""
+    return [check_org_year(org, changes, figures, year) for year in sorted(figures, reverse=True)]
 
 
 def _ratio_thresholds(org: dict[str, Any]) -> dict[str, Any] | None:

@@ -560,6 +560,7 @@ def disclosures_table(items: Sequence[Disclosure], name: str = "disclosures") ->
         Column("due_on", "截止日期", "Due on", "date"),
         Column("status", "状态", "Status"),
         Column("done_on", "完成日期", "Done on", "date"),
+        Column("recorded_on", "记入账本日期", "Recorded on the log", "date"),
         Column("entry", "完成条目", "Entry (leaf hash)"),
         Column("source", "依据", "Source"),
     )
@@ -579,6 +580,7 @@ def disclosures_table(items: Sequence[Disclosure], name: str = "disclosures") ->
                 d.due_on,
                 d.status,
                 d.done_on,
+                d.recorded_on,
                 d.entry,
                 d.source,
             ]

@@ -15,17 +15,33 @@ from typing import Any
 
 from ledger.compliance.rulesets import RuleSet
 from ledger.domain.rows import EntryRow, FinancialsRow, OrgRow, ProgressRow, ProjectRow, RegistryRow
-from ledger.services.oversight import Disclosure, annual_report_disclosures, china_date, project_disclosures
+from ledger.services.oversight import (
+    Disclosure,
+    annual_report_disclosures,
+    china_date,
+    covered_from,
+    disclosed_on,
+    project_disclosures,
+)
 
-__all__ = ["STATUSES", "Disclosure", "annual_reports", "china_date", "counts", "log_started", "of_project"]
+__all__ = [
+    "STATUSES",
+    "Disclosure",
+    "annual_reports",
+    "china_date",
+    "counts",
+    "disclosed_on",
+    "log_started",
+    "of_project",
+]
 
 STATUSES = ("on_time", "late", "missing", "due")
 
 
 def log_started(snapshot: Any) -> date | None:
-    """The date of the log's first entry (registry.genesis), China time."""
-    registry = snapshot.rows(RegistryRow)
-    return china_date(registry[0].genesis_time) if registry else None
+    """The first day the log covers: its genesis (China time), or the earliest business date on
+    it when history was loaded later (``ledger.services.oversight.covered_from``)."""
+    return covered_from(snapshot.rows(RegistryRow))
 
 
 def of_project(

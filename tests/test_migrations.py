@@ -91,7 +91,7 @@ def test_project_donor_types_backfill_matches_the_rules(tmp_path) -> None:  # ty
 
 
 def test_monthly_money_backfill_matches_the_rules(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """Migration 0013 fills p_month from an existing log's live donations and payments exactly
+    """Migration 0015 fills p_month from an existing log's live donations and payments exactly
     as the append rules would have (a reversed donation netted out)."""
     from sqlalchemy import select
 
@@ -118,3 +118,40 @@ def test_monthly_money_backfill_matches_the_rules(tmp_path) -> None:  # type: ig
     _backfill_again(engine, "0015", MONTH)
     with engine.connect() as conn:
         assert sorted(map(tuple, conn.execute(select(MONTH)))) == kept
+
+
+def test_effective_dates_backfill_matches_the_rules(any_factory: LedgerFactory, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Migration 0016 fills p_org_change and p_registry.business_from from an existing log's
+    projections as the append rules would have (organisations never changed since registration)."""
+    import importlib.util
+
+    from alembic.operations import Operations
+    from sqlalchemy import delete, select, update
+
+    from ledger.store.tables import ORG_CHANGE, REGISTRY
+    from tests.domain import helpers
+    from tests.support.store_world import StoreWorld
+
+    world = StoreWorld(tmp_path / "home", any_factory.database_url)
+    world.append(
+        world.fundraiser, "donation.received", helpers.donation_data(world.DIR, "10.00", received_on="2026-03-01")
+    )
+    engine = world.ledger.engine
+    with engine.connect() as conn:
+        kept = sorted(map(tuple, conn.execute(select(ORG_CHANGE))))
+        registry_rows = list(conn.execute(select(REGISTRY)))
+        registry = sorted(map(tuple, registry_rows))
+    assert len(kept) == 6 and {r.business_from for r in registry_rows} == {"2026-03-01"}
+    path = next(migrate.MIGRATIONS.glob("versions/0016_*.py"))
+    spec = importlib.util.spec_from_file_location("m0016", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    with engine.begin() as conn:
+        conn.execute(delete(ORG_CHANGE))
+        conn.execute(update(REGISTRY).values(business_from=None))
+        with Operations.context(MigrationContext.configure(conn)):
+            module._backfill()
+    with engine.connect() as conn:
+        assert sorted(map(tuple, conn.execute(select(ORG_CHANGE)))) == kept
+        assert sorted(map(tuple, conn.execute(select(REGISTRY)))) == registry
+    engine.dispose()

@@ -14,12 +14,16 @@ Ratios shown as percentages (``actual_basis_points``) are rounded *against* the 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from ledger.compliance.codes import RATIO_INPUT_INVALID, RATIO_RULE_MISSING
-from ledger.compliance.rulesets import RuleSet
+from ledger.compliance.rulesets import RuleSet, ruleset
+from ledger.domain.history import OrgState, org_on
 from ledger.domain.money import format_amount
+from ledger.domain.rows import OrgChangeRow, OrgRow
 from ledger.errors import LedgerError
 
 BP = 10_000
@@ -397,3 +401,50 @@ def check_reported_year(
             reason_zh=exc.message_zh,
         )
     return YearCheck("passed" if result.passed else "failed", year, result, inputs, this.currency, entries)
+
+
+# --- the one calculator the report, the overview and the site call ---------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OrgYearCheck:
+    """The ratio check of an organisation's year with what decided which rules applied: the rule
+    set in force at the year's end and the organisation's facts on that day (its legal form
+    and public-fundraising qualification as they stood then, from its history)."""
+
+    year: int
+    ruleset: str | None  # "cn-charity/1"; None when no version was in force
+    org: OrgState | None  # None: not registered by the year's end
+    check: YearCheck
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "year": self.year,
+            "ruleset": self.ruleset,
+            "org_at_year_end": None if self.org is None else self.org.to_json(),
+            **self.check.to_json(),
+        }
+
+
+def check_org_year(
+    org: OrgRow, changes: Iterable[OrgChangeRow], figures: Any, year: int, *, rules: RuleSet | None = None
+) -> OrgYearCheck:
+    """Check ``year`` of ``org`` from its reported ``figures`` ({year: FinancialsRow}, live rows
+    only) under the ``cn-charity`` version in force on 31 December of ``year`` (or ``rules``)
+    and the legal form and qualification the organisation held that day (``changes``: its
+    ``p_org_change`` rows). The annual report, the regulator overview and the organisation
+    page all call this, so they cannot disagree."""
+    end = date(year, 12, 31)
+    state = org_on(changes, end, org)
+    try:
+        rs = rules if rules is not None else ruleset("cn-charity", end)
+    except LedgerError as exc:  # no rule set in force that year
+        return OrgYearCheck(
+            year,
+            None,
+            state,
+            YearCheck("not_computed", year, None, {}, None, (), reason_en=exc.message_en, reason_zh=exc.message_zh),
+        )
+    legal_form = state.legal_form if state is not None else org.legal_form
+    public = state.public_fundraising if state is not None else org.public_fundraising
+    return OrgYearCheck(year, rs.ref, state, check_reported_year(rs, legal_form, public, figures, year))

@@ -48,6 +48,9 @@ class RegistryRow:
     previous_origin: str | None = dc.field(default=None, metadata={"max": 200})
     next_origin: str | None = dc.field(default=None, metadata={"max": 200})
     sealed_size: int | None = None  # the final tree size, set by log.sealed
+    # the earliest business date on the log (received_on, allocated_on, paid_on, a project's
+    # start): with back-loaded history it is earlier than the genesis; deadlines count from it
+    business_from: str | None = dc.field(default=None, metadata={"max": DATE})
 
 
 @dataclass(slots=True)
@@ -68,6 +71,32 @@ class OrgRow:
     registered_on: str | None = dc.field(default=None, metadata={"max": DATE})
     deregistered_seq: int | None = None
     deregister_reason: str | None = dc.field(default=None, metadata={"max": 500})
+
+
+@dataclass(slots=True)
+class OrgChangeRow:
+    """One registration, change or deregistration of an organisation, with the day it takes
+    effect (``effective_on``): the history ``ledger.domain.history`` answers "what held on day
+    D" from. ``changed_json`` lists the fields the entry set; the value columns hold the
+    organisation's values after the entry (only the listed ones are this entry's)."""
+
+    __table__name__: ClassVar[str] = "p_org_change"
+    __pk__: ClassVar[tuple[str, ...]] = ("org", "seq")
+
+    org: str = dc.field(metadata={"max": USCC})
+    seq: int
+    id: str = dc.field(metadata={"max": HASH})
+    kind: str = dc.field(metadata={"max": ENUM})  # registered / updated / deregistered
+    effective_on: str = dc.field(metadata={"max": DATE})
+    time: str = dc.field(metadata={"max": TIME})
+    changed_json: str = dc.field(metadata={"max": 200})  # JSON list of field names
+    name_zh: str = dc.field(metadata={"max": 200})
+    legal_form: str = dc.field(metadata={"max": ENUM})
+    track: str = dc.field(metadata={"max": ENUM})
+    public_fundraising: bool
+    status: str = dc.field(metadata={"max": ENUM})
+    name_en: str | None = dc.field(default=None, metadata={"max": 200})
+    reason: str | None = dc.field(default=None, metadata={"max": 500})
 
 
 @dataclass(slots=True)
@@ -133,6 +162,8 @@ class ProjectRow:
     plan_filing_number: str | None = dc.field(default=None, metadata={"max": 64})
     plan_ack_seq: int | None = None
     plan_record_number: str | None = dc.field(default=None, metadata={"max": 64})
+    plan_published_on: str | None = dc.field(default=None, metadata={"max": DATE})  # plan.filed's published_on
+    plan_publication_sha256: str | None = dc.field(default=None, metadata={"max": HASH})
     # closing
     closed_seq: int | None = None
     closed_id: str | None = dc.field(default=None, metadata={"max": HASH})
@@ -141,6 +172,8 @@ class ProjectRow:
     surplus_minor: int | None = None
     surplus_handling: str | None = dc.field(default=None, metadata={"max": ENUM})
     surplus_note: str | None = dc.field(default=None, metadata={"max": 1000})
+    closed_published_on: str | None = dc.field(default=None, metadata={"max": DATE})  # project.closed's published_on
+    closed_publication_sha256: str | None = dc.field(default=None, metadata={"max": HASH})
 
 
 @dataclass(slots=True)
@@ -276,6 +309,8 @@ class ProgressRow:
     recorded_by: str = dc.field(metadata={"max": HASH})
     time: str = dc.field(metadata={"max": TIME})
     beneficiaries: int | None = None
+    published_on: str | None = dc.field(default=None, metadata={"max": DATE})
+    publication_sha256: str | None = dc.field(default=None, metadata={"max": HASH})
     corrected: bool = False
     corrected_by: str | None = dc.field(default=None, metadata={"max": HASH})
 
@@ -373,6 +408,8 @@ class FinancialsRow:
     time: str = dc.field(metadata={"max": TIME})
     audit_report_sha256: str | None = dc.field(default=None, metadata={"max": HASH})
     note: str | None = dc.field(default=None, metadata={"max": 1000})
+    published_on: str | None = dc.field(default=None, metadata={"max": DATE})
+    publication_sha256: str | None = dc.field(default=None, metadata={"max": HASH})
     corrected: bool = False
     corrected_by: str | None = dc.field(default=None, metadata={"max": HASH})
 
@@ -651,6 +688,7 @@ class MonthRow:
 ROW_TYPES: tuple[type, ...] = (
     RegistryRow,
     OrgRow,
+    OrgChangeRow,
     KeyRow,
     ProjectRow,
     FundRow,

@@ -76,6 +76,7 @@ from datetime import date, timedelta, timezone
 from typing import Any
 
 from ledger.domain import codes as C
+from ledger.domain.history import org_on
 from ledger.domain.money import Money, format_amount
 from ledger.domain.personal_guard import check_entry_text
 from ledger.domain.rows import (
@@ -94,6 +95,7 @@ from ledger.domain.rows import (
     FundRow,
     KeyRow,
     MonthRow,
+    OrgChangeRow,
     OrgRow,
     OrgYearRow,
     ProgressRow,
@@ -460,9 +462,56 @@ def _qualified(project: ProjectRow, org: OrgRow) -> None:
         raise LedgerError(C.QUALIFICATION_REQUIRED, org=org.org, project=project.project)
 
 
+def _qualified_on(c: _Call, org: OrgRow, project: str, day: str) -> None:
+    """Public fundraising starting on ``day`` needs the qualification in force that day (its
+    effective date, from the organisation's history); a day before the history begins is not judged."""
+    held = org_on(c.state.scan(OrgChangeRow, org=org.org), date.fromisoformat(day), org)
+    if held is not None and held.entries and not held.public_fundraising:
+        raise LedgerError(C.QUALIFICATION_REQUIRED, org=org.org, project=project)
+
+
 def _check_qualification_form(org: str, legal_form: str, track: str, public_fundraising: bool) -> None:
     if public_fundraising and (legal_form not in CHARITY_FORMS or track != "registered"):
         raise LedgerError(C.QUALIFICATION_INVALID, org=org, legal_form=legal_form, track=track)
+
+
+REGISTERED_FACTS = ("legal_form", "name_en", "name_zh", "public_fundraising", "track")  # what org.registered sets
+
+
+def _org_change(c: _Call, row: OrgRow, kind: str, changed: list[str], effective_on: str) -> OrgChangeRow:
+    """The history row of an organisation entry: the values after it, the fields it set and
+    the day they take effect."""
+    return OrgChangeRow(
+        org=row.org,
+        seq=c.ctx.seq,
+        id=c.ctx.leaf_hash,
+        kind=kind,
+        effective_on=effective_on,
+        time=c.ctx.log_time,
+        changed_json=_json(changed),
+        name_zh=row.name_zh,
+        name_en=row.name_en,
+        legal_form=row.legal_form,
+        track=row.track,
+        public_fundraising=row.public_fundraising,
+        status=row.status,
+        reason=getattr(c.data, "reason", None),
+    )
+
+
+def _business_day(c: _Call, day: str) -> list[Any]:
+    """The log's registry row with ``business_from`` moved back to ``day`` when ``day`` is the
+    earliest business date seen (back-loaded history); nothing when it is not."""
+    registry = c.state.get(RegistryRow, c.ctx.origin)
+    if registry is None or (registry.business_from is not None and registry.business_from <= day):
+        return []
+    return [replace(registry, business_from=day)]
+
+
+def _published(c: _Call) -> str | None:
+    """A disclosure's own publication date (``published_on``), checked not to lie ahead of the log."""
+    _not_late(c, "published_on", c.data.published_on)
+    return c.data.published_on  # type: ignore[no-any-return]
 
 
 # --- registry, organisations, keys ----------------------------------------------------------
@@ -661,6 +710,7 @@ def _org_registered(c: _Call) -> list[Any]:
         raise LedgerError(C.ORG_EXISTS, org=d.org, seq=existing.registered_seq)
     _check_qualification_form(d.org, d.legal_form, d.track, d.public_fundraising)
     _not_late(c, "registered_on", d.registered_on)
+    _not_late(c, "effective_on", d.effective_on)
     row = OrgRow(
         org=d.org,
         name_zh=d.name_zh,
@@ -674,7 +724,9 @@ def _org_registered(c: _Call) -> list[Any]:
         updated_seq=c.ctx.seq,
         registered_on=d.registered_on,
     )
-    return [row, c.entry_row()]
+    effective = d.effective_on or d.registered_on or c.today().isoformat()
+    change = _org_change(c, row, "registered", list(REGISTERED_FACTS), effective)
+    return [row, change, c.entry_row()]
 
 
 def _org_updated(c: _Call) -> list[Any]:
@@ -689,7 +741,10 @@ def _org_updated(c: _Call) -> list[Any]:
         raise LedgerError(C.REGISTRAR_ORG_PROTECTED, org=org.org)
     new = replace(org, updated_seq=c.ctx.seq, **changes)
     _check_qualification_form(new.org, new.legal_form, new.track, new.public_fundraising)
-    return [new, c.entry_row()]
+    _not_late(c, "effective_on", d.effective_on)
+    _not_before_org(c, "effective_on", d.effective_on, org.org)
+    effective = d.effective_on or c.today().isoformat()
+    return [new, _org_change(c, new, "updated", sorted(changes), effective), c.entry_row()]
 
 
 def _org_deregistered(c: _Call) -> list[Any]:
@@ -701,7 +756,8 @@ def _org_deregistered(c: _Call) -> list[Any]:
     new = replace(
         org, status="deregistered", deregistered_seq=c.ctx.seq, deregister_reason=d.reason, updated_seq=c.ctx.seq
     )
-    return [new, c.entry_row()]
+    effective = d.effective_on or c.today().isoformat()
+    return [new, _org_change(c, new, "deregistered", ["status"], effective), c.entry_row()]
 
 
 def _key_granted(c: _Call) -> list[Any]:
@@ -812,6 +868,7 @@ def _project_registered(c: _Call) -> list[Any]:
             raise LedgerError(C.PLAN_REQUIRED, project=d.project)
         if not fundraiser.public_fundraising:
             raise LedgerError(C.QUALIFICATION_REQUIRED, org=fundraiser.org, project=d.project)
+        _qualified_on(c, fundraiser, d.project, d.plan.fundraising_start)
     plan = d.plan
     plan_fields: dict[str, Any] = {}
     if plan is not None:
@@ -853,7 +910,7 @@ def _project_registered(c: _Call) -> list[Any]:
         **plan_fields,
     )
     fund = FundRow(project=d.project, currency=d.currency, fundraiser_org=fundraiser.org)
-    return [project, fund, c.entry_row(project=d.project)]
+    return [project, fund, *_business_day(c, d.start_date), c.entry_row(project=d.project)]
 
 
 def _plan_deadline(project: ProjectRow) -> date:
@@ -876,7 +933,10 @@ def _plan_filed(c: _Call) -> list[Any]:
     if c.org is None:
         raise InvariantBroken("c.org is missing")
     _qualified(project, c.org)
+    published = _published(c)
     today, deadline = c.today(), _plan_deadline(project)
+    if published is not None:  # filed earlier than recorded (back-loaded history): judged on that day
+        today = date.fromisoformat(published)
     if today > deadline:
         raise LedgerError(
             C.PLAN_FILED_LATE,
@@ -891,6 +951,8 @@ def _plan_filed(c: _Call) -> list[Any]:
         plan_filed_id=c.ctx.leaf_hash,
         plan_filed_time=c.ctx.log_time,
         plan_filing_number=d.filing_number,
+        plan_published_on=published,
+        plan_publication_sha256=d.publication_sha256,
     )
     return [new, c.entry_row(project=project.project)]
 
@@ -914,6 +976,7 @@ def _project_closed(c: _Call) -> list[Any]:
     _require_currency(project, d.currency)
     _not_future(c, "closed_on", d.closed_on)
     _not_before_project("closed_on", d.closed_on, project)
+    published = _published(c)
     fund = _fund(c, project)
     if d.surplus != fund.balance_minor:
         raise LedgerError(
@@ -933,6 +996,8 @@ def _project_closed(c: _Call) -> list[Any]:
         surplus_minor=d.surplus,
         surplus_handling=d.surplus_handling,
         surplus_note=d.surplus_note,
+        closed_published_on=published,
+        closed_publication_sha256=d.publication_sha256,
     )
     return [new, c.entry_row(project=project.project)]
 
@@ -1024,7 +1089,8 @@ def _donation_received(c: _Call) -> list[Any]:
     year = _org_year(c, project.fundraiser_org, d.received_on, d.currency, raised_minor=amount, donations_count=1)
     by_type = _donor_type(c, project.project, d.donor_type, amount, 1)
     months = _months(c, d.received_on, d.currency, project.project, project.fundraiser_org, money_in=amount)
-    return [donation, new_fund, year, by_type, *months, c.entry_row(project.project, amount, d.currency)]
+    entry = c.entry_row(project.project, amount, d.currency)
+    return [donation, new_fund, year, by_type, *months, *_business_day(c, d.received_on), entry]
 
 
 def _funds_allocated(c: _Call) -> list[Any]:
@@ -1082,7 +1148,8 @@ def _funds_allocated(c: _Call) -> list[Any]:
         time=c.ctx.log_time,
         note=d.note,
     )
-    return [allocation, new_fund, new_balance, c.entry_row(project.project, amount, d.currency)]
+    entry = c.entry_row(project.project, amount, d.currency)
+    return [allocation, new_fund, new_balance, *_business_day(c, d.allocated_on), entry]
 
 
 def _funds_disbursed(c: _Call) -> list[Any]:
@@ -1136,7 +1203,8 @@ def _funds_disbursed(c: _Call) -> list[Any]:
     )
     year = _org_year(c, implementer, d.paid_on, d.currency, **{category_field: amount})
     months = _months(c, d.paid_on, d.currency, project.project, implementer, money_out=amount)
-    return [disbursement, new_fund, new_balance, year, *months, c.entry_row(project.project, amount, d.currency)]
+    entry = c.entry_row(project.project, amount, d.currency)
+    return [disbursement, new_fund, new_balance, year, *months, *_business_day(c, d.paid_on), entry]
 
 
 def _progress_reported(c: _Call) -> list[Any]:
@@ -1145,6 +1213,7 @@ def _progress_reported(c: _Call) -> list[Any]:
     _require_implementer(c, project, c.org_id)
     _not_future(c, "period_start", d.period_start)
     _not_before_org(c, "period_start", d.period_start, c.org_id)
+    published = _published(c)
     progress = ProgressRow(
         id=c.ctx.leaf_hash,
         seq=c.ctx.seq,
@@ -1157,6 +1226,8 @@ def _progress_reported(c: _Call) -> list[Any]:
         recorded_by=c.entry.signer,
         time=c.ctx.log_time,
         beneficiaries=d.beneficiaries,
+        published_on=published,
+        publication_sha256=d.publication_sha256,
     )
     return [progress, c.entry_row(project=project.project)]
 
@@ -1266,6 +1337,16 @@ def _financials_reported(c: _Call) -> list[Any]:
     existing = c.state.get(FinancialsRow, d.org, d.year)
     if existing is not None and not existing.corrected:
         raise LedgerError(C.FINANCIALS_EXIST, org=d.org, year=d.year, seq=existing.seq)
+    published = _published(c)
+    if published is not None and published <= f"{d.year}-12-31":
+        raise LedgerError(
+            C.DATE_TOO_EARLY,
+            field="published_on",
+            date=published,
+            earliest=f"{d.year + 1}-01-01",
+            what=f"the end of {d.year}",
+            what_zh=f"{d.year} 年末",
+        )
     row = FinancialsRow(
         org=d.org,
         year=d.year,
@@ -1283,6 +1364,8 @@ def _financials_reported(c: _Call) -> list[Any]:
         time=c.ctx.log_time,
         audit_report_sha256=d.audit_report_sha256,
         note=d.note,
+        published_on=published,
+        publication_sha256=d.publication_sha256,
     )
     return [row, c.entry_row()]
 

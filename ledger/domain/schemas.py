@@ -398,6 +398,8 @@ class OrgRegistered:
     track: str = req(Enum(TRACKS))
     public_fundraising: bool = req(Bool())  # holds the public-fundraising qualification
     registered_on: str | None = opt(Date())
+    # the day these facts take effect (default: registered_on, else the entry's log date)
+    effective_on: str | None = opt(Date())
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,6 +413,7 @@ class OrgUpdated:
     track: str | None = opt(Enum(TRACKS))
     public_fundraising: bool | None = opt(Bool())
     reason: str | None = opt(Text(500))
+    effective_on: str | None = opt(Date())  # the day the change takes effect (default: the log date)
 
 
 @dataclass(frozen=True, slots=True)
@@ -477,6 +480,8 @@ class ProjectRegistered:
 class PlanFiled:
     project: str = req(IDENT)
     filing_number: str | None = opt(Text(64))
+    published_on: str | None = opt(Date())  # the day it was published (default: the log date)
+    publication_sha256: str | None = opt(HEX64)  # the published document; required with published_on
 
 
 @dataclass(frozen=True, slots=True)
@@ -534,6 +539,8 @@ class ProgressReported:
     summary: str = req(Text(2000, multiline=True))
     beneficiaries: int | None = opt(Int(0, 10**9))
     evidence: tuple[str, ...] = req(ListOf(HEX64, 0, 20))
+    published_on: str | None = opt(Date())  # the day it was published (default: the log date)
+    publication_sha256: str | None = opt(HEX64)  # the published document; required with published_on
 
 
 @dataclass(frozen=True, slots=True)
@@ -545,6 +552,8 @@ class ProjectClosed:
     surplus: int = req(Amount(allow_zero=True))  # money raised and not spent; must match the books
     surplus_handling: str = req(Enum(SURPLUS_HANDLING))
     surplus_note: str | None = opt(Text(1000, multiline=True))
+    published_on: str | None = opt(Date())  # the day it was published (default: the log date)
+    publication_sha256: str | None = opt(HEX64)  # the published document; required with published_on
 
 
 @dataclass(frozen=True, slots=True)
@@ -593,6 +602,8 @@ class FinancialsReported:
     net_assets: int = req(Amount(allow_zero=True, allow_negative=True))  # 年末净资产
     audit_report_sha256: str | None = opt(HEX64)  # SHA-256 of the audited report
     note: str | None = opt(Text(1000, multiline=True))
+    published_on: str | None = opt(Date())  # the day it was published (default: the log date)
+    publication_sha256: str | None = opt(HEX64)  # the published document; required with published_on
 
 
 @dataclass(frozen=True, slots=True)
@@ -817,6 +828,24 @@ def _org_updated(d: OrgUpdated) -> None:
         )
 
 
+def _published(d: Any) -> None:
+    """A publication date is recorded with the published document's hash (and not without)."""
+    if (d.published_on is None) != (d.publication_sha256 is None):
+        raise _Bad(
+            "publication_sha256",
+            "published_on and publication_sha256 go together: give both or neither",
+            "published_on 与 publication_sha256 须同时填写或同时不填",
+        )
+
+
+def _with_published(check: Callable[[Any], None]) -> Callable[[Any], None]:
+    def both(d: Any) -> None:
+        check(d)
+        _published(d)
+
+    return both
+
+
 def _project(d: ProjectRegistered) -> None:
     if d.end_date < d.start_date:
         raise _Bad("end_date", "it is before start_date", "早于 start_date")
@@ -925,9 +954,10 @@ _POST: dict[type, Callable[[Any], None]] = {
     OrgUpdated: _org_updated,
     ProjectRegistered: _project,
     DonationReceived: _donation,
-    ProgressReported: _dates_in_order("period_start", "period_end", ""),
-    ProjectClosed: _closed,
-    FinancialsReported: _financials,
+    PlanFiled: _published,
+    ProgressReported: _with_published(_dates_in_order("period_start", "period_end", "")),
+    ProjectClosed: _with_published(_closed),
+    FinancialsReported: _with_published(_financials),
     EntryCorrected: _corrected,
     ReportIssued: _report,
     SzDonationFiled: _sz_filed,

@@ -260,9 +260,10 @@ class Disclosure:
     index: int | None = None  # n-th recurring disclosure
     period_start: date | None = None
     period_end: date | None = None
-    done_on: date | None = None  # China date of the entry that made it
+    done_on: date | None = None  # the day it was made: its published_on, else the log date of its entry
     entry: str | None = None  # that entry's leaf hash
     entry_seq: int | None = None
+    recorded_on: date | None = None  # China date of that entry on the log (shown beside done_on)
 
     @property
     def made(self) -> bool:
@@ -349,6 +350,21 @@ def china_date(log_time: str) -> date:
     return parse_time(log_time).astimezone(CHINA).date()
 
 
+def disclosed_on(published_on: str | None, log_time: str) -> date:
+    """The day a disclosure was made: the publication date recorded with it (``published_on``,
+    with the published document's hash), else the day its entry reached the log. A fact loaded
+    into the log later is judged on the day it was published, not on the day it was typed in."""
+    return date.fromisoformat(published_on) if published_on else china_date(log_time)
+
+
+def covered_from(registry: Iterable[RegistryRow]) -> date | None:
+    """The first day the log speaks for: its genesis, or the earliest business date on it when
+    history was loaded later (``business_from``). Deadlines before it are not asked for."""
+    days = [china_date(r.genesis_time) for r in registry]
+    days += [date.fromisoformat(r.business_from) for r in registry if r.business_from]
+    return min(days, default=None)
+
+
 def _calculator() -> Any:
     return deadlines
 
@@ -376,6 +392,7 @@ def _disclosure(
     done_on: date | None = None,
     entry: str | None = None,
     entry_seq: int | None = None,
+    recorded_on: date | None = None,
 ) -> Disclosure:
     """A Disclosure for a ``ledger.compliance.deadlines.Due``, made or not."""
     rule = rules.deadline(due.rule)
@@ -397,6 +414,7 @@ def _disclosure(
         done_on=done_on if done else None,
         entry=entry if done else None,
         entry_seq=entry_seq if done else None,
+        recorded_on=recorded_on if done else None,
     )
 
 
@@ -462,17 +480,22 @@ def project_disclosures(
         add(
             calc.due_after(rules, key, date.fromisoformat(project.plan_fundraising_start)),
             done=filed,
-            done_on=china_date(project.plan_filed_time) if project.plan_filed_time else None,
+            done_on=disclosed_on(project.plan_published_on, project.plan_filed_time)
+            if project.plan_filed_time
+            else None,
             entry=project.plan_filed_id,
             entry_seq=project.plan_filed_seq,
+            recorded_on=china_date(project.plan_filed_time) if project.plan_filed_time else None,
         )
 
     start = date.fromisoformat(project.start_date)
     planned_end = end = date.fromisoformat(project.end_date)
     if project.closed_on is not None:  # closed early: nothing falls due after the closing day
         end = max(start, min(end, date.fromisoformat(project.closed_on)))
-    reports = sorted((p for p in progress if not p.corrected), key=lambda p: p.seq)
-    recorded = [(china_date(p.time), p) for p in reports]
+    reports = sorted(
+        (p for p in progress if not p.corrected), key=lambda p: (disclosed_on(p.published_on, p.time), p.seq)
+    )
+    recorded = [(disclosed_on(p.published_on, p.time), p) for p in reports]
     used = [False] * len(reports)
     for due in calc.recurring_dues(rules, "progress_disclosure", start, planned_end):
         if due.due_on > end:
@@ -483,22 +506,25 @@ def project_disclosures(
             continue
         used[match] = True
         day, report = recorded[match]
-        add(due, done=True, done_on=day, entry=report.id, entry_seq=report.seq)
+        add(due, done=True, done_on=day, entry=report.id, entry_seq=report.seq, recorded_on=china_date(report.time))
 
     closed_on: date | None = None
+    closed_logged = china_date(closed_time) if closed_time else None
     if project.closed:
         closed_on = (
-            china_date(closed_time)
-            if closed_time
+            date.fromisoformat(project.closed_published_on)
+            if project.closed_published_on
+            else closed_logged
+            if closed_logged
             else date.fromisoformat(project.closed_on)
             if project.closed_on
             else None
         )
-    finals: list[tuple[date | None, int | None, str | None]] = [
-        (day, p.seq, p.id) for day, p in recorded if date.fromisoformat(p.period_end) >= end
+    finals: list[tuple[date | None, int | None, str | None, date | None]] = [
+        (day, p.seq, p.id, china_date(p.time)) for day, p in recorded if date.fromisoformat(p.period_end) >= end
     ]
     if project.closed:
-        finals.append((closed_on, project.closed_seq, project.closed_id))
+        finals.append((closed_on, project.closed_seq, project.closed_id, closed_logged))
     final = min(finals, key=lambda f: (f[0] or date.max, -1 if f[1] is None else f[1]), default=None)
     if final is None:
         add(calc.due_after(rules, "final_disclosure", end))
@@ -509,6 +535,7 @@ def project_disclosures(
             done_on=final[0],
             entry=final[2],
             entry_seq=final[1],
+            recorded_on=final[3],
         )
     if project.closed and project.surplus_minor:
         add(
@@ -517,6 +544,7 @@ def project_disclosures(
             done_on=closed_on,
             entry=project.closed_id,
             entry_seq=project.closed_seq,
+            recorded_on=closed_logged,
         )
     return sorted(out, key=lambda d: (d.due_on, d.rule, d.index or 0))
 
@@ -555,7 +583,9 @@ def annual_report_disclosures(
 
     ``reported``: the organisation's ``financials.reported`` rows (its figures for a year, from
     its annual financial report; withdrawn ones are ignored). Years whose deadline fell before
-    ``log_started`` and years before the organisation's ``registered_on`` are not asked for;
+    ``log_started`` (the first day the log covers, :func:`covered_from`: its genesis, or the
+    earliest business date of history loaded later) and years before the organisation's
+    ``registered_on`` are not asked for;
     organisations that are not charities (or not active) owe none. Pure.
     """
     calc = _calculator()
@@ -577,9 +607,10 @@ def annual_report_disclosures(
                 org=org.org,
                 subject=f"{org.org}/{year}",
                 done=figures is not None,
-                done_on=china_date(figures.time) if figures is not None else None,
+                done_on=disclosed_on(figures.published_on, figures.time) if figures is not None else None,
                 entry=figures.id if figures is not None else None,
                 entry_seq=figures.seq if figures is not None else None,
+                recorded_on=china_date(figures.time) if figures is not None else None,
             )
         )
     return out
@@ -664,8 +695,8 @@ def _rows(conn: Any, row_type: type, stmt: Any) -> list[Any]:
 
 
 def _log_started(conn: Any) -> date | None:
-    registry = _rows(conn, RegistryRow, select(_table(RegistryRow)))
-    return china_date(registry[0].genesis_time) if registry else None
+    """The first day the log covers (:func:`covered_from`)."""
+    return covered_from(_rows(conn, RegistryRow, select(_table(RegistryRow))))
 
 
 def _closed_times(conn: Any, projects: Sequence[ProjectRow]) -> dict[str, str]:

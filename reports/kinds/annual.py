@@ -23,7 +23,8 @@ import json
 from datetime import date
 from typing import Any
 
-from ledger.compliance.ratios import YearCheck, check_reported_year
+from ledger.compliance.ratios import YearCheck, check_org_year
+from ledger.domain.history import ImplementerPosition, implementer_positions_on, positions_on, project_begun, project_on
 from ledger.domain.rows import (
     AllocationBalanceRow,
     AllocationRow,
@@ -34,7 +35,7 @@ from ledger.domain.rows import (
     DonationRow,
     EntryRow,
     FinancialsRow,
-    FundRow,
+    OrgChangeRow,
     ProgressRow,
     ProjectRow,
 )
@@ -177,7 +178,7 @@ def ratio_paragraphs(check: YearCheck) -> list[str]:
     return out
 
 
-def _balance(b: AllocationBalanceRow | None, currency: str) -> list[Money]:
+def _balance(b: AllocationBalanceRow | ImplementerPosition | None, currency: str) -> list[Money]:
     if b is None:
         return [Money(0, currency)] * 3
     return [Money(b.allocated_minor, currency), Money(b.disbursed_minor, currency), Money(b.balance_minor, currency)]
@@ -194,27 +195,41 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
     start, end = date(year, 1, 1), date(year, 12, 31)
     rs = rules_for(end)
     as_of = snap.at.as_of
+    changes = snap.rows(OrgChangeRow, org=code)
 
-    # --- projects -----------------------------------------------------------------------------
-    raised = sorted_by(snap.rows(ProjectRow, fundraiser_org=code), "project")
+    # --- projects as they stood at the year's end (begun by then; closed only if closed by then) --
+    raised_now = sorted_by([p for p in snap.rows(ProjectRow, fundraiser_org=code) if project_begun(p, end)], "project")
+    raised = [project_on(p, end) for p in raised_now]
     raised_ids = [p.project for p in raised]
     implemented = sorted_by(
-        [p for p in snap.rows(ProjectRow) if p.fundraiser_org != code and code in json.loads(p.implementers_json)],
+        [
+            project_on(p, end)
+            for p in snap.rows(ProjectRow)
+            if p.fundraiser_org != code and code in json.loads(p.implementers_json) and project_begun(p, end)
+        ],
         "project",
     )
     implemented_ids = [p.project for p in implemented]
-    funds = {f.project: f for f in snap.rows_in(FundRow, "project", raised_ids)}
 
-    # --- money of the year (live entries; business dates) ----------------------------------------
-    donations = [d for d in snap.rows(DonationRow, fundraiser_org=code) if in_period(d.received_on, start, end)]
+    # --- money (live entries; business dates): of the year, and positions at its end ------------
+    all_donations = snap.rows(DonationRow, fundraiser_org=code)
+    donations = [d for d in all_donations if in_period(d.received_on, start, end)]
     live_donations = [d for d in donations if not d.corrected]
-    allocations = [
-        a for a in snap.rows_in(AllocationRow, "project", raised_ids) if in_period(a.allocated_on, start, end)
-    ]
+    all_allocations = snap.rows_in(AllocationRow, "project", raised_ids)
+    allocations = [a for a in all_allocations if in_period(a.allocated_on, start, end)]
     live_allocations = [a for a in allocations if not a.corrected]
-    spent = {x.id: x for x in snap.rows_in(DisbursementRow, "project", raised_ids)}
-    spent.update({x.id: x for x in snap.rows(DisbursementRow, implementer=code)})
+    raised_spending = snap.rows_in(DisbursementRow, "project", raised_ids)
+    spent = {x.id: x for x in raised_spending}
+    own_spending = snap.rows(DisbursementRow, implementer=code)
+    spent.update({x.id: x for x in own_spending})
     disbursements = [x for x in spent.values() if in_period(x.paid_on, start, end)]
+    funds = positions_on(raised, all_donations, all_allocations, raised_spending, end)
+    impl_set = set(implemented_ids)
+    balances = implementer_positions_on(
+        [a for a in snap.rows(AllocationRow, implementer=code) if a.project in impl_set],
+        [x for x in own_spending if x.project in impl_set],
+        end,
+    )
     live_spent = [x for x in disbursements if not x.corrected]
     raised_set = set(raised_ids)
     spent_raised = [x for x in live_spent if x.project in raised_set]
@@ -304,7 +319,9 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
 
     # --- reported figures and the ratio checks ---------------------------------------------------
     figures_by_year = financials_by_year(snap, code, range(year - 3, year + 1))
-    check = check_reported_year(rs, org.legal_form, org.public_fundraising, figures_by_year, year)
+    org_check = check_org_year(org, changes, figures_by_year, year, rules=rs)  # the site calls it too
+    check = org_check.check
+    held = org_check.org  # the organisation's facts at the year's end
     fin_columns = (
         Column("year", "年度", "Year", "year"),
         Column("currency", "币种", "Currency"),
@@ -420,10 +437,10 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
             Column("target", "目标金额", "Target", "money"),
             Column("raised_in_year", "本年募集", "Raised in the year", "money"),
             Column("spent_in_year", "本年支出", "Spent in the year", "money"),
-            Column("raised", "累计募集", "Raised to date", "money"),
-            Column("allocated", "累计拨付", "Allocated to date", "money"),
-            Column("disbursed", "累计支出", "Disbursed to date", "money"),
-            Column("balance", "结余", "Balance", "money"),
+            Column("raised", "年末累计募集", "Raised by the year's end", "money"),
+            Column("allocated", "年末累计拨付", "Allocated by the year's end", "money"),
+            Column("disbursed", "年末累计支出", "Disbursed by the year's end", "money"),
+            Column("balance", "年末结余", "Balance at the year's end", "money"),
         ),
         [
             [
@@ -445,7 +462,6 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
             for p in raised
         ],
     )
-    balances = {(b.project, b.implementer): b for b in snap.rows_in(AllocationBalanceRow, "project", implemented_ids)}
     impl_table = Table(
         "implemented",
         "本组织执行的其他组织项目",
@@ -455,9 +471,9 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
             Column("title_zh", "名称", "Title"),
             Column("fundraiser", "募集方", "Fundraiser"),
             Column("currency", "币种", "Currency"),
-            Column("received", "累计收到拨付", "Allocated to it", "money"),
-            Column("disbursed", "累计支出", "Disbursed by it", "money"),
-            Column("balance", "结余", "Balance", "money"),
+            Column("received", "年末累计收到拨付", "Allocated to it by the year's end", "money"),
+            Column("disbursed", "年末累计支出", "Disbursed by it by the year's end", "money"),
+            Column("balance", "年末结余", "Balance at the year's end", "money"),
         ),
         [
             [
@@ -474,7 +490,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
     for row in snap.rows_in(ProgressRow, "project", raised_ids):
         progress.setdefault(row.project, []).append(row)
     campaigns = [p for p in raised if not p.directed and p.plan_fundraising_start]
-    per_project = {p.project: of_project(snap, p, rs, as_of, progress.get(p.project, [])) for p in raised}
+    per_project = {p.project: of_project(snap, p, rs, as_of, progress.get(p.project, [])) for p in raised_now}
     camp_rows = []
     for p in campaigns:
         plan = next((d for d in per_project[p.project] if d.rule.startswith("plan_filing")), None)
@@ -581,16 +597,19 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
     ]
 
     # --- the document -----------------------------------------------------------------------------
-    name_zh = org.name_zh
+    name_zh = held.name_zh if held is not None else org.name_zh
+    facts: Any = held if held is not None else org
     organisation = {
         "org": org.org,
-        "name_zh": org.name_zh,
-        "name_en": org.name_en,
-        "legal_form": org.legal_form,
-        "track": org.track,
-        "public_fundraising": org.public_fundraising,
-        "status": org.status,
+        "name_zh": facts.name_zh,
+        "name_en": facts.name_en,
+        "legal_form": facts.legal_form,
+        "track": facts.track,
+        "public_fundraising": facts.public_fundraising,
+        "status": facts.status,
         "registered_on": org.registered_on,
+        "as_of": end.isoformat(),  # the facts held at the year's end (effective dates)
+        "since": held.since if held is not None else {},
     }
     figures = {
         "organisation": organisation,
@@ -612,7 +631,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
             "corrected_count": sum(1 for x in disbursements if x.corrected),
         },
         "financials": {str(y): {"entry": f.id, "currency": f.currency} for y, f in sorted(figures_by_year.items())},
-        "ratios": check.to_json(),
+        "ratios": org_check.to_json(),
         "projects": {
             "raised": len(raised),
             "implemented": len(implemented),
@@ -665,10 +684,13 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
             figures=figure_pairs(
                 [
                     ("统一社会信用代码 Code", org.org),
-                    ("名称 Name", f"{org.name_zh} {org.name_en or ''}".strip()),
-                    ("组织形式 Legal form", L.both("legal_form", org.legal_form)),
-                    ("公开募捐资格 Public fundraising", "有 Yes" if org.public_fundraising else "无 No"),
-                    ("状态 Status", org.status),
+                    ("名称 Name", f"{facts.name_zh} {facts.name_en or ''}".strip()),
+                    ("组织形式 Legal form", L.both("legal_form", facts.legal_form)),
+                    (
+                        f"公开募捐资格（{end} 时）Public fundraising at the year's end",
+                        "有 Yes" if facts.public_fundraising else "无 No",
+                    ),
+                    ("状态 Status", facts.status),
                     ("报告年度 Year", str(year)),
                 ]
             ),
@@ -764,7 +786,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
             paragraphs=(
                 f"逾期或逾期完成 {len(breaches)} 项；明细见下表及 CSV/XLSX。{len(breaches)} late or overdue; details below and in the CSV/XLSX.",
             ),
-            tables=(pdf_view(disc_table, "subject", "rule_zh", "index", "due_on", "status", "done_on"),),
+            tables=(pdf_view(disc_table, "subject", "rule_zh", "index", "due_on", "status", "done_on", "recorded_on"),),
             row_limit=PDF_ROWS,
         ),
         Section(
@@ -799,6 +821,8 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
     figures["statutory"] = statutory.figures
     notes = [
         "收入、拨付、支出按条目的业务日期计入年度，已冲销的条目不计入合计。Sums count live entries by their business dates; reversed entries are left out.",
+        f"项目、募捐活动、组织信息及结余均为 {end} 日终的状态（按业务日期和生效日期），此后记录的条目不改变本报告的数字；信息公开及时性按账本日期 {as_of} 判断。"
+        f"Projects, campaigns, the organisation's facts and balances are as they stood at the end of {end} (business and effective dates): later entries do not change these figures; disclosure timeliness is judged at the log date {as_of}.",
         "比例检查使用组织报送的年度财务数据（financials.reported）；账本只记录项目资金，对照表显示两者差异。The ratio checks use the figures the organisation reported; the log holds project funds only.",
         f"规则集 {rs.ref}（{rs.effective_from} 起施行）适用于本年度末。Rule set {rs.ref} in force at the end of the year.",
     ]

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from ledger.compliance import deadlines as calc
+from ledger.domain.history import project_on
 from ledger.domain.rows import DonationRow, FundraisingResultRow
 from ledger.domain.schemas import CHANNELS, DONOR_TYPES, POTS
 from ledger.errors import InvariantBroken, LedgerError
@@ -33,7 +34,7 @@ from reports.common import (
     rules_for,
     totals,
 )
-from reports.disclosures import china_date
+from reports.disclosures import disclosed_on
 from reports.formats import Column, Money, Table
 from reports.kinds.project import plan_of, plan_table, project_or_404
 from reports.render import Section
@@ -60,7 +61,8 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
     as_of = snap.at.as_of
     key = "plan_filing_emergency" if project.emergency else "plan_filing"
     filing_due = calc.due_after(rs, key, start)
-    filed_on = china_date(project.plan_filed_time) if project.plan_filed_time else None
+    # the day the plan was filed: its published_on when recorded with it, else its log date
+    filed_on = disclosed_on(project.plan_published_on, project.plan_filed_time) if project.plan_filed_time else None
     if filed_on is not None:
         filing_status = "on_time" if filed_on <= filing_due.due_on else "late"
     else:
@@ -151,7 +153,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
             "currency": cur,
             "fundraiser": project.fundraiser_org,
             "target": Money(project.target_minor, cur),
-            "status": project.status,
+            "status": project_on(project, end).status,  # as it stood when fundraising ended
         },
         "plan": plan_of(project),
         "filing": filing,

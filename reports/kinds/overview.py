@@ -30,13 +30,24 @@ CSV and XLSX files sort and filter on any column.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from ledger.compliance import deadlines as calc
-from ledger.compliance.ratios import YearCheck, check_reported_year
+from ledger.compliance.ratios import YearCheck, check_org_year
 from ledger.compliance.rulesets import ruleset
-from ledger.domain.rows import AuditOpinionRow, EntryRow, FinancialsRow, OrgRow, ProgressRow, ProjectRow, SzFilingRow
+from ledger.domain.history import org_on, project_begun
+from ledger.domain.rows import (
+    AuditOpinionRow,
+    EntryRow,
+    FinancialsRow,
+    OrgChangeRow,
+    OrgRow,
+    ProgressRow,
+    ProjectRow,
+    SzFilingRow,
+)
 from ledger.domain.schemas import CHARITY_FORMS
 from ledger.errors import InvariantBroken
 from reports import labels as L
@@ -92,6 +103,36 @@ def _ratio_detail(check: YearCheck) -> tuple[str, str]:
     return "; ".join(en), "；".join(zh)
 
 
+def _charities_at(snap: Snapshot, end: date) -> tuple[list[OrgRow], dict[str, OrgRow], dict[str, list[OrgChangeRow]]]:
+    """The charities registered by ``end`` with the facts they held that day (legal form,
+    qualification, names, status: their history), their current rows and their history. An
+    organisation whose registration day is unknown (no ``registered_on``) and that was entered
+    on the log after ``end`` is listed with the facts it was registered with."""
+    changes: dict[str, list[OrgChangeRow]] = defaultdict(list)
+    for c in snap.rows(OrgChangeRow):
+        changes[c.org].append(c)
+    current = {o.org: o for o in snap.rows(OrgRow)}
+    out = []
+    for o in current.values():
+        held = org_on(changes.get(o.org, []), end, o)
+        if held is None and o.registered_on is None:  # registration day unknown: its facts as recorded
+            held = org_on([], end, o)
+        if held is None or held.legal_form not in CHARITY_FORMS:
+            continue
+        out.append(
+            replace(
+                o,
+                name_zh=held.name_zh,
+                name_en=held.name_en,
+                legal_form=held.legal_form,
+                track=held.track,
+                public_fundraising=held.public_fundraising,
+                status=held.status,
+            )
+        )
+    return sorted(out, key=lambda o: o.org), current, changes
+
+
 def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
     as_of = snap.at.as_of
     year = req.year if req.year is not None else as_of.year - 1
@@ -101,10 +142,11 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
         bool(rs.param("audit", "public_fundraising_financial_report_audited")) if "audit" in rs.parameters else False
     )
 
-    charities = sorted((o for o in snap.rows(OrgRow) if o.legal_form in CHARITY_FORMS), key=lambda o: o.org)
+    charities, current, changes = _charities_at(snap, end)
     projects: dict[str, list[ProjectRow]] = defaultdict(list)
     for p in snap.rows(ProjectRow):
-        projects[p.fundraiser_org].append(p)
+        if project_begun(p, end):  # a project or campaign begun after the year is not in it
+            projects[p.fundraiser_org].append(p)
     project_owner = {p.project: org for org, ps in projects.items() for p in ps}
     progress: dict[str, list[ProgressRow]] = defaultdict(list)
     for g in snap.rows(ProgressRow):
@@ -158,7 +200,9 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
                 }
             )
 
-        check = check_reported_year(rs, org.legal_form, org.public_fundraising, figures_of.get(org.org, {}), year)
+        check = check_org_year(
+            current[org.org], changes.get(org.org, []), figures_of.get(org.org, {}), year, rules=rs
+        ).check
         if check.status == "failed":
             en, zh = _ratio_detail(check)
             breach("ratio_missed", f"{org.org}/{year}", list(check.entries), en, zh)

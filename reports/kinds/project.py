@@ -371,7 +371,17 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
                 [(f"{L.zh('status', s)} {L.en('status', s)}", str(n)) for s, n in disc_counts.items()]
             ),
             tables=(
-                pdf_view(disc_table, "rule_zh", "index", "period_start", "period_end", "due_on", "status", "done_on"),
+                pdf_view(
+                    disc_table,
+                    "rule_zh",
+                    "index",
+                    "period_start",
+                    "period_end",
+                    "due_on",
+                    "status",
+                    "done_on",
+                    "recorded_on",
+                ),
             ),
             row_limit=PDF_ROWS,
         ),

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.domain import schemas as S
+from ledger.domain.json_schema import entry_data_schema
 from ledger.domain.uscc import make_uscc
 from ledger.errors import LedgerError
 from ledger.protocol import grammar
@@ -175,6 +176,11 @@ def test_hostile_strings_are_refused_with_a_typed_error(
         valid_data["emergency"] = True
     if type_name == "disclosure.recorded" and path in (("amount",), ("currency",)):
         valid_data |= {"currency": "CNY", "amount": "1.00"}  # given together
+    if (
+        path in (("published_on",), ("publication_sha256",))
+        and "publication_sha256" in entry_data_schema(type_name)["properties"]
+    ):  # the two go together
+        valid_data |= {"published_on": "2026-03-01", "publication_sha256": "a" * 64}
     if type_name == "entry.corrected" and path == ("project",):
         valid_data |= {"currency": "CNY", "amount": "1.00"}
     if type_name == "entry.corrected" and path == ("amount",):

@@ -291,3 +291,192 @@ class ReportWorld(StoreWorld):
             write_key_file(self.system, path, None)
         os.chmod(path, 0o600)
         return path
+
+
+# --- three years, history loaded later ---------------------------------------------------------
+
+GROWER = H.make_uscc("53440300MJL00005E")  # a foundation that gains the qualification in 2026
+HIST, CAMP = "P-HIST-2024", "P-CAMP-2026"
+
+
+class ThreeYearWorld(StoreWorld):
+    """2024-2026 of a foundation (``GROWER``) whose 2024-2025 history was loaded into the log in
+    2026 (the log begins on 2026-03-02), which gained the public-fundraising qualification
+    effective 2026-01-01. The figures the tests assert are worked out here by hand.
+
+    Recorded 2026-03-10 (back-loaded, each disclosure with the day it was published):
+
+    - GROWER registered (registered_on 2023-05-01, no qualification); its admin and fundraiser;
+    - ``HIST`` (directed, 2024-07-01..2025-06-30, implementer SERVICE_ORG): donations
+      100,000.00 (2024-08-10) and 50,000.00 (2025-03-01); allocations 60,000.00 (2024-08-20) and
+      90,000.00 (2025-03-05); payments 40,000.00 (2024-09-15) and 15,000.00 (2025-05-10);
+    - progress on ``HIST`` (due 2024-10-01, 2025-01-01, 2025-04-01; final due 2025-09-30):
+      published 2024-09-28 (on time), 2024-12-20 (on time), 2025-04-20 (late: a real lateness),
+      2025-07-20 covering the end (the final disclosure, on time);
+    - figures 2023 (published 2024-04-30; due before the first business day 2024-07-01, not
+      asked) and 2024 (published 2025-06-20: late for 31 May 2025, a lateness the genesis date
+      alone would hide).
+
+    2026-04-20: figures 2025 (on time). ``self.first_size`` is the tree size here: the 2025
+    annual report is made at it and again at the end.
+
+    Later (2026 facts): the qualification (org.updated effective 2026-01-01, recorded
+    2026-04-25); ``HIST``: payment 95,000.00 (2026-01-25, recorded
+    2026-04-25), closed 2026-04-26 (closed_on 2026-04-26, no surplus); campaign ``CAMP``
+    (fundraising 2026-06-01..2026-08-31, plan filed 2026-05-01, due 2026-05-22: on time),
+    donation 20,000.00 (2026-06-10); figures 2026 recorded 2027-03-10.
+
+    Positions of ``HIST``: end of 2024 raised 100,000.00, allocated 60,000.00, disbursed
+    40,000.00, balance 60,000.00; end of 2025 150,000.00 / 150,000.00 / 55,000.00 / 95,000.00;
+    now 150,000.00 / 150,000.00 / 150,000.00 / 0.00 (closed).
+
+    Ratios: 2025 under the non-public foundation rule (tier under 4m by 2024's net assets
+    3,000,000.00): 8 % = 240,000.00 required, 300,000.00 spent (10.00 %), passed (the public rule
+    would want 70 % of 1,000,000.00 = 700,000.00: failed). 2026 under the public foundation rule:
+    70 % of the lower of 2025's income 1,100,000.00 (770,000.00) and the 2023-2025 average
+    1,000,000.00 (700,000.00); 828,500.00 spent = 82.85 %, management 90,000.00 of 1,000,000.00
+    (9.00 %, cap 10 %): passed.
+    """
+
+    def __init__(self, home: Path, database_url: str | None = None) -> None:
+        super().__init__(home, database_url, projects=False)
+        self.ids: dict[str, str] = {}
+        a, ids = self.append, self.ids
+        self.set_date("2026-03-10")
+        ids["org"] = a(
+            self.registrar,
+            "org.registered",
+            H.org_data(GROWER, "foundation", name_zh="成长基金会", registered_on="2023-05-01"),
+        )
+        self.k["grower_admin"] = H.key("grower_admin")
+        self.k["grower_fundraiser"] = H.key("grower_fundraiser")
+        a(self.registrar, "key.granted", H.grant_data(self.grower_admin, "org_admin", GROWER))
+        a(self.grower_admin, "key.granted", H.grant_data(self.grower_fundraiser, "fundraiser", GROWER))
+        f = self.grower_fundraiser
+        a(
+            f,
+            "project.registered",
+            H.project_data(
+                HIST,
+                directed=True,
+                title_zh="乡村图书室",
+                start_date="2024-07-01",
+                end_date="2025-06-30",
+                implementers=[H.SERVICE_ORG],
+            ),
+        )
+        for amount, day in (("100000.00", "2024-08-10"), ("50000.00", "2025-03-01")):
+            ids[f"d{day[:4]}"] = a(f, "donation.received", donation(HIST, amount, received_on=day))
+        for amount, day in (("60000.00", "2024-08-20"), ("90000.00", "2025-03-05")):
+            a(f, "funds.allocated", H.allocation_data(HIST, amount, allocated_on=day))
+        for amount, day in (("40000.00", "2024-09-15"), ("15000.00", "2025-05-10")):
+            a(self.implementer, "funds.disbursed", H.disbursement_data(HIST, amount, paid_on=day))
+        for n, (start, end, published) in enumerate(
+            (
+                ("2024-07-01", "2024-09-30", "2024-09-28"),
+                ("2024-10-01", "2024-12-31", "2024-12-20"),
+                ("2025-01-01", "2025-03-31", "2025-04-20"),
+                ("2025-04-01", "2025-06-30", "2025-07-20"),
+            ),
+            1,
+        ):
+            ids[f"prog{n}"] = a(
+                self.implementer,
+                "progress.reported",
+                {
+                    "project": HIST,
+                    "period_start": start,
+                    "period_end": end,
+                    "summary": f"第 {n} 期：图书室开放",
+                    "evidence": [H.sha(f"hist-{n}")],
+                    "published_on": published,
+                    "publication_sha256": H.sha(f"hist-published-{n}"),
+                },
+            )
+        for year, income, net, published in (
+            (2023, "900000.00", "2800000.00", "2024-04-30"),
+            (2024, "1000000.00", "3000000.00", "2025-06-20"),
+        ):
+            ids[f"fin{year}"] = a(
+                self.grower_admin,
+                "financials.reported",
+                H.financials_data(
+                    GROWER,
+                    year,
+                    total_income=income,
+                    net_assets=net,
+                    published_on=published,
+                    publication_sha256=H.sha(f"annual-report-{year}"),
+                ),
+            )
+        self.set_date("2026-04-20")
+        ids["fin2025"] = a(
+            self.grower_admin,
+            "financials.reported",
+            H.financials_data(
+                GROWER,
+                2025,
+                total_income="1100000.00",
+                charitable_spending="300000.00",
+                management_costs="50000.00",
+                fundraising_costs="10000.00",
+                total_spending="400000.00",
+                net_assets="3200000.00",
+            ),
+        )
+        self.first_size = self.ledger.log.head().size
+
+    def add_2026(self) -> None:
+        """The 2026 facts (see the class docstring)."""
+        a, ids, f = self.append, self.ids, self.grower_fundraiser
+        self.set_date("2026-04-25")
+        ids["qualified"] = a(
+            self.registrar,
+            "org.updated",
+            {"org": GROWER, "public_fundraising": True, "effective_on": "2026-01-01", "reason": "取得公开募捐资格"},
+        )
+        a(self.implementer, "funds.disbursed", H.disbursement_data(HIST, "95000.00", paid_on="2026-01-25"))
+        self.set_date("2026-04-26")
+        a(
+            f,
+            "project.closed",
+            {
+                "project": HIST,
+                "closed_on": "2026-04-26",
+                "summary": "项目完成",
+                "currency": "CNY",
+                "surplus": "0.00",
+                "surplus_handling": "none",
+            },
+        )
+        a(
+            f,
+            "project.registered",
+            H.project_data(
+                CAMP,
+                title_zh="乡村图书募捐",
+                start_date="2026-06-01",
+                end_date="2026-08-31",
+                implementers=[H.SERVICE_ORG],
+                plan=H.plan_data("2026-06-01", "2026-08-31"),
+            ),
+        )
+        self.set_date("2026-05-01")
+        ids["plan"] = a(f, "plan.filed", {"project": CAMP, "filing_number": "GR-2026-01"})
+        self.set_date("2026-06-10")
+        ids["d2026"] = a(f, "donation.received", donation(CAMP, "20000.00", received_on="2026-06-10"))
+        self.set_date("2027-03-10")
+        ids["fin2026"] = a(
+            self.grower_admin,
+            "financials.reported",
+            H.financials_data(
+                GROWER,
+                2026,
+                total_income="1300000.00",
+                charitable_spending="828500.00",
+                management_costs="90000.00",
+                fundraising_costs="30000.00",
+                total_spending="1000000.00",
+                net_assets="3500000.00",
+            ),
+        )
