@@ -25,10 +25,12 @@ __all__ = ["on_app_init", "routes", "template_config"]
 def routes() -> list[Any]:
     """The site's route handlers: pages at ``/...`` and assets at ``/static``."""
     from public_site.feeds import SiteFeeds
+    from public_site.receipts import DonorReceipts
     from public_site.views import SitePages
     from public_site.workbench.console import Console
     from public_site.workbench.evidence_files import WorkbenchEvidence
     from public_site.workbench.forms import WorkbenchForms
+    from public_site.workbench.imports import WorkbenchImports
     from public_site.workbench.pages import WorkbenchPages
 
     static = create_static_files_router(
@@ -39,7 +41,17 @@ def routes() -> list[Any]:
         include_in_schema=False,
         file_system=GuardedFileSystem(),
     )
-    return [SitePages, SiteFeeds, WorkbenchPages, Console, WorkbenchForms, WorkbenchEvidence, static]
+    return [
+        SitePages,
+        SiteFeeds,
+        DonorReceipts,
+        WorkbenchPages,
+        Console,
+        WorkbenchForms,
+        WorkbenchEvidence,
+        WorkbenchImports,
+        static,
+    ]
 
 
 def on_app_init(app_config: AppConfig) -> AppConfig:

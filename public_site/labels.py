@@ -119,6 +119,8 @@ LABELS: dict[str, dict[str, str]] = {
         "sz.donation_filed": N_("SEZ donation filing"),
         "sz.filing_replied": N_("SEZ filing answered"),
         "project.amended": N_("Project amended"),
+        "interest.received": N_("Interest received"),
+        "fee.charged": N_("Fee charged"),
         "disclosure.recorded": N_("Disclosure of a major event"),
         "fundraising.results": N_("Fundraising results published"),
         "work_report.filed": N_("Annual work report filed"),

@@ -17,6 +17,7 @@ from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import Body, FromPath, Parameter
 from litestar.response import Redirect, Stream, Template
 
+from api import queries as api_queries
 from ledger.compliance.ratios import check_org_year
 from ledger.domain.money import format_amount
 from ledger.domain.privacy import RECEIPT_TEXT_MAX
@@ -619,7 +620,6 @@ class SitePages(Controller):
         ledger: NamedDependency[Ledger],
         data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template:
-        from api import queries as api_queries
         from api.privacy import donor_store
 
         code = str(data.get("code", ""))
@@ -641,41 +641,7 @@ class SitePages(Controller):
                 status=404 if exc.code == "receipt_not_found" else 400,
                 cache="no-store",
             )
-        _donation, trace = api_queries.trace(ledger.engine, row)
-        with read_transaction(ledger.engine) as conn:
-            _, log = _entry_log(conn, row["seq"])
-            size, witnessed = _proof_size(conn, log, row["seq"])
-            proof = _proof_data(
-                ledger,
-                log,
-                row["seq"],
-                row["id"],
-                row["recorded_by"],
-                size,
-                Q.key_row(conn, row["recorded_by"]),
-                request,
-            )
-            checkpoint = Q.checkpoint_info(conn, size, log.index)
-            project = Q.project_view(conn, row["project"])
-            orgs = Q.org_names(conn, [row["fundraiser_org"], *(a.implementer for a in trace.allocations)])
-            if project is not None:
-                orgs.update(project.orgs)
-        return render(
-            request,
-            "verify.html",
-            nav="verify",
-            result=row,
-            trace=trace,
-            proof=proof,
-            witnessed=witnessed,
-            checkpoint=checkpoint,
-            log=log,
-            project=project.project if project else None,
-            orgs=orgs,
-            error=None,
-            code="",
-            cache="no-store",
-        )
+        return verify_result(request, ledger, row)
 
     # --- ledger explorer ----------------------------------------------------------------------
 
@@ -952,3 +918,51 @@ def _ratio_thresholds(org: dict[str, Any]) -> dict[str, Any] | None:
         for t in rule.tiers
     ]
     return {"ruleset": rs.ref, "tiers": tiers}
+
+
+def verify_result(
+    request: Request,  # type: ignore[type-arg]
+    ledger: Ledger,
+    row: dict[str, Any],
+    *,
+    note: str | None = None,
+) -> Template:
+    """The verify page for a donation found (by its receipt code, or its payment's order
+    number): the signed entry, where its money went and the proof. The page never holds the
+    receipt code (the certificate is asked for with the code typed in the form again)."""
+    _donation, trace = api_queries.trace(ledger.engine, row)
+    with read_transaction(ledger.engine) as conn:
+        _, log = _entry_log(conn, row["seq"])
+        size, witnessed = _proof_size(conn, log, row["seq"])
+        proof = _proof_data(
+            ledger,
+            log,
+            row["seq"],
+            row["id"],
+            row["recorded_by"],
+            size,
+            Q.key_row(conn, row["recorded_by"]),
+            request,
+        )
+        checkpoint = Q.checkpoint_info(conn, size, log.index)
+        project = Q.project_view(conn, row["project"])
+        orgs = Q.org_names(conn, [row["fundraiser_org"], *(a.implementer for a in trace.allocations)])
+        if project is not None:
+            orgs.update(project.orgs)
+    return render(
+        request,
+        "verify.html",
+        nav="verify",
+        result=row,
+        trace=trace,
+        proof=proof,
+        witnessed=witnessed,
+        checkpoint=checkpoint,
+        log=log,
+        project=project.project if project else None,
+        orgs=orgs,
+        error=None,
+        code="",
+        lookup_note=note,
+        cache="no-store",
+    )

@@ -123,7 +123,8 @@ def _check(response: Any, method: str, url: str, label: str = "") -> str | None:
     media = response.headers.get("content-type", "")
     if path.startswith("/schema/"):  # Litestar's OpenAPI pages answer their own 404 page
         return None if media.startswith(("text/html", "application/problem+json")) else f"{method} {url[:120]}: {media}"
-    if is_api_path(path):
+    workbench_json = path.startswith("/workbench/api/") and media == "application/problem+json"
+    if is_api_path(path) or workbench_json:  # the workbench's JSON endpoints answer problems too
         if media != "application/problem+json":
             return f"{method} {url[:120]}: {status} as {media!r}, not a problem"
         if method != "HEAD" and not re.fullmatch(r"[a-z][a-z0-9_]*", str(response.json().get("code", ""))):

@@ -270,8 +270,9 @@ def register(add: Add) -> None:
     )
     d.add_argument(
         "--preset",
-        choices=("cmb", "icbc", "alipay"),
+        choices=("cmb", "icbc", "ccb", "abc", "boc", "bocom", "wechat", "alipay"),
         help="the statement is a bank's or platform's export as downloaded: cmb (招商银行), icbc (工商银行), "
+        "ccb (建设银行), abc (农业银行), boc (中国银行), bocom (交通银行), wechat (微信支付账单), "
         "alipay (支付宝账务明细); its columns and channel are known",
     )
     d.add_argument(

@@ -368,6 +368,12 @@ FINANCIALS_WRONG_ORG = define(
     "An organisation administrator of {signer_org} reports only its own organisation's figures, not those of {org}.",
     "{signer_org} 的组织管理员只能报送本组织的财务数据，不能报送 {org} 的数据。",
 )
+ACCOUNT_WRONG_ORG = define(
+    "account_movement_wrong_org",
+    "forbidden",
+    "A key of {signer_org} records interest and fees only on its own organisation's accounts and projects, not on {other}.",
+    "{signer_org} 的密钥只能记录本机构账户和项目的利息与手续费，不能记录 {other} 的。",
+)
 REPORT_TREE_SIZE = define(
     "report_tree_size",
     "refused",

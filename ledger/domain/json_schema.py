@@ -120,6 +120,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "use_of_funds": ("Use of funds", "募得款物用途"),
     "fundraising_cost": ("Fundraising cost", "募捐成本"),
     "replacement": ("Replacement", "替换内容"),
+    "charged_on": ("Charged on", "扣费日期"),
+    "fee_kind": ("Kind of fee", "费用类别"),
     # disclosures (issue 13)
     "ref": ("Reference", "编号"),
     "title": ("Title", "标题"),

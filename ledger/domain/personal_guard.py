@@ -108,6 +108,8 @@ FREE_TEXT_FIELDS: dict[str, tuple[str, ...]] = {
     "sz.donation_filed": ("purpose", "note"),
     "sz.filing_replied": ("note",),
     "project.amended": ("reason",),  # forms (issue 14)
+    "interest.received": ("note",),  # import wizard (issue 14)
+    "fee.charged": ("note",),
 }
 # fields that name someone on purpose (a payee, a key's holder): numbers and addresses are
 # still refused there, names are not

@@ -360,6 +360,32 @@ class AnswerRow:
 
 
 @dataclass(slots=True)
+class AccountMovementRow:
+    """interest.received and fee.charged: money the bank or payment platform added to or took
+    from an organisation's account, recorded apart from donations (they are not gifts) and
+    from payments (nobody chose to pay them). ``kind`` is ``interest`` or ``fee``."""
+
+    __table__name__: ClassVar[str] = "p_account_movement"
+    __pk__: ClassVar[tuple[str, ...]] = ("id",)
+    __indexes__: ClassVar[tuple[tuple[str, ...], ...]] = (("org", "seq"), ("project", "seq"))
+
+    id: str = dc.field(metadata={"max": HASH})
+    seq: int
+    org: str = dc.field(metadata={"max": USCC})
+    kind: str = dc.field(metadata={"max": ENUM})  # interest / fee
+    amount_minor: int
+    currency: str = dc.field(metadata={"max": 3})
+    on_date: str = dc.field(metadata={"max": DATE})  # received_on / charged_on
+    recorded_by: str = dc.field(metadata={"max": HASH})
+    time: str = dc.field(metadata={"max": TIME})
+    project: str | None = dc.field(default=None, metadata={"max": IDENT})
+    fee_kind: str | None = dc.field(default=None, metadata={"max": ENUM})
+    note: str | None = dc.field(default=None, metadata={"max": 500})
+    corrected: bool = False
+    corrected_by: str | None = dc.field(default=None, metadata={"max": HASH})
+
+
+@dataclass(slots=True)
 class AuditOpinionRow:
     __table__name__: ClassVar[str] = "p_audit_opinion"
     __pk__: ClassVar[tuple[str, ...]] = ("id",)
@@ -702,6 +728,7 @@ ROW_TYPES: tuple[type, ...] = (
     ProgressRow,
     AttestationRow,
     AnswerRow,
+    AccountMovementRow,
     AuditOpinionRow,
     FinancialsRow,
     CorrectionRow,

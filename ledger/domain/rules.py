@@ -21,7 +21,8 @@ for the project (:class:`~.rows.AllocationBalanceRow`). ``entry.corrected`` reve
 entry in full (it repeats the target's project, amount and currency) and is refused when the
 money was already passed on (reverse the later entries first) or the project is closed; it
 withdraws a progress report, attestation, audit opinion, reported financial figures, an SEZ
-donation filing, a disclosure, a campaign's results or a work report; other types are not corrected
+donation filing, a disclosure, a campaign's results, a work report, interest or a fee; other types
+are not corrected
 (org.updated, key.revoked, ... say what to use instead). A target is corrected once.
 
 Storage note: the rules read the fund and allocation balance rows and write them back, so
@@ -64,6 +65,8 @@ fundraising.results               fundraiser of the campaign's fundraising organ
                                   campaign; costs over the plan's cap only with an explanation
 work_report.filed                 org_admin of the organisation, or the registrar; one per
                                   organisation and ended year
+interest.received / fee.charged   fundraiser or org_admin of the organisation (its own accounts; a
+                                  project of its own, in the project's currency)
 ================================  ==========================================================
 """
 
@@ -80,6 +83,7 @@ from ledger.domain.history import org_on
 from ledger.domain.money import Money, format_amount
 from ledger.domain.personal_guard import check_entry_text
 from ledger.domain.rows import (
+    AccountMovementRow,
     AllocationBalanceRow,
     AllocationRow,
     AnswerRow,
@@ -151,6 +155,8 @@ TYPE_ROLES: dict[str, tuple[str, ...]] = {
     "sz.donation_filed": ("fundraiser", "org_admin"),
     "sz.filing_replied": ("registrar",),
     "project.amended": ("fundraiser",),  # forms (issue 14)
+    "interest.received": ("fundraiser", "org_admin"),  # import wizard (issue 14)
+    "fee.charged": ("fundraiser", "org_admin"),
     "disclosure.recorded": ("org_admin",),  # disclosures (issue 13)
     "fundraising.results": ("fundraiser",),
     "work_report.filed": ("registrar", "org_admin"),
@@ -170,6 +176,8 @@ CORRECTABLE = frozenset(
         "audit.opinion",
         "financials.reported",
         "sz.donation_filed",
+        "interest.received",
+        "fee.charged",
         "disclosure.recorded",
         "fundraising.results",
         "work_report.filed",
@@ -1672,6 +1680,8 @@ def _entry_corrected(c: _Call) -> list[Any]:
         row_type = {
             "progress.reported": ProgressRow,
             "sz.donation_filed": SzFilingRow,
+            "interest.received": AccountMovementRow,
+            "fee.charged": AccountMovementRow,
             "disclosure.recorded": DisclosureRow,
             "fundraising.results": FundraisingResultRow,
         }.get(target.type, AuditOpinionRow)
@@ -1780,6 +1790,50 @@ def _project_amended(c: _Call) -> list[Any]:
 # --- end forms ------------------------------------------------------------------------------
 
 
+# --- import wizard (issue 14): interest and fees ---------------------------------------------
+
+
+def _account_movement(c: _Call, kind: str, on_date: str, fee_kind: str | None) -> list[Any]:
+    """interest.received / fee.charged: the organisation's own account (and project), a date
+    not in the future nor before the organisation's registration."""
+    d = c.data
+    _active_org(c.state, d.org)
+    if d.org != c.org_id:
+        raise LedgerError(C.ACCOUNT_WRONG_ORG, signer_org=c.org_id, other=d.org)
+    field = "received_on" if kind == "interest" else "charged_on"
+    _not_future(c, field, on_date)
+    _not_before_org(c, field, on_date, d.org)
+    if d.project is not None:
+        project = _project(c, d.project)
+        if project.fundraiser_org != d.org:
+            raise LedgerError(C.ACCOUNT_WRONG_ORG, signer_org=c.org_id, other=d.project)
+        _require_currency(project, d.currency)
+    row = AccountMovementRow(
+        id=c.ctx.leaf_hash,
+        seq=c.ctx.seq,
+        org=d.org,
+        kind=kind,
+        amount_minor=d.amount,
+        currency=d.currency,
+        on_date=on_date,
+        recorded_by=c.entry.signer,
+        time=c.ctx.log_time,
+        project=d.project,
+        fee_kind=fee_kind,
+        note=d.note,
+    )
+    return [row, c.entry_row(project=d.project, amount=d.amount, currency=d.currency)]
+
+
+def _interest_received(c: _Call) -> list[Any]:
+    return _account_movement(c, "interest", c.data.received_on, None)
+
+
+def _fee_charged(c: _Call) -> list[Any]:
+    return _account_movement(c, "fee", c.data.charged_on, c.data.fee_kind)
+
+
+# --- end import wizard ------------------------------------------------------------------------
 # --- disclosures (issue 13): events, campaign results, the annual work report -----------------
 
 
@@ -1932,6 +1986,8 @@ _HANDLERS: dict[str, Callable[[_Call], list[Any]]] = {
     "sz.donation_filed": _sz_donation_filed,
     "sz.filing_replied": _sz_filing_replied,
     "project.amended": _project_amended,  # forms (issue 14)
+    "interest.received": _interest_received,  # import wizard (issue 14)
+    "fee.charged": _fee_charged,
     "disclosure.recorded": _disclosure_recorded,  # disclosures (issue 13)
     "fundraising.results": _fundraising_results,
     "work_report.filed": _work_report_filed,

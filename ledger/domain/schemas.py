@@ -67,6 +67,7 @@ VERDICTS = ("approved", "queried", "flagged", "resolved")
 OPINIONS = ("unqualified", "qualified", "adverse", "disclaimer")
 SURPLUS_HANDLING = ("none", "per_plan", "similar_purpose", "returned_to_donors", "other")
 SZ_DECISIONS = ("approved", "objection")
+FEE_KINDS = ("bank_fee", "platform_fee", "other")  # 银行手续费 / 支付平台服务费 / 其他
 # disclosure.recorded: the events Charity Law art. 73 / compliance.md item 14 require disclosed within 30 days
 DISCLOSURE_KINDS = ("major_asset_change", "investment", "related_party_transaction")
 
@@ -687,6 +688,41 @@ class ProjectAmended:
 # --- end forms ------------------------------------------------------------------------------
 
 
+# --- import wizard (issue 14): money the bank or platform adds or takes --------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InterestReceived:
+    """interest.received: interest the bank credited to an organisation's account (利息收入),
+    recorded so that it is never mistaken for a donation. Signed by a fundraiser or org_admin of
+    the organisation; ``project`` when the account holds one project's money."""
+
+    org: str = req(Uscc())
+    currency: str = req(Currency())
+    amount: int = req(Amount())
+    received_on: str = req(Date())
+    project: str | None = opt(IDENT)
+    note: str | None = opt(Text(500))
+    evidence: tuple[str, ...] | None = opt(ListOf(HEX64, 0, 20))  # SHA-256 of the statement
+
+
+@dataclass(frozen=True, slots=True)
+class FeeCharged:
+    """fee.charged: a charge the bank or payment platform took from an organisation's account
+    (手续费, 服务费). Signed by a fundraiser or org_admin of the organisation; ``project`` when
+    the account holds one project's money."""
+
+    org: str = req(Uscc())
+    currency: str = req(Currency())
+    amount: int = req(Amount())
+    charged_on: str = req(Date())
+    fee_kind: str = req(Enum(FEE_KINDS))
+    project: str | None = opt(IDENT)
+    note: str | None = opt(Text(500))
+    evidence: tuple[str, ...] | None = opt(ListOf(HEX64, 0, 20))
+
+
+# --- end import wizard ------------------------------------------------------------------------
 # --- disclosures (issue 13): events, campaign results, the annual work report -----------------
 
 
@@ -800,6 +836,8 @@ SCHEMAS: dict[str, type] = {
     "sz.donation_filed": SzDonationFiled,
     "sz.filing_replied": SzFilingReplied,
     "project.amended": ProjectAmended,  # forms (issue 14)
+    "interest.received": InterestReceived,  # import wizard (issue 14)
+    "fee.charged": FeeCharged,  # import wizard (issue 14)
     "disclosure.recorded": DisclosureRecorded,  # disclosures (issue 13)
     "fundraising.results": FundraisingResults,
     "work_report.filed": WorkReportFiled,

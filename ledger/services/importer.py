@@ -131,7 +131,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "channel": ("渠道", "channel", "捐赠渠道", "收款渠道", "支付方式"),
     "donor_type": ("捐赠人类型", "donor_type", "donortype", "捐赠方类型", "捐赠者类型"),
     "restricted": ("定向", "restricted", "是否定向", "定向捐赠"),
-    "reference": ("流水号", "reference", "交易流水号", "交易号", "订单号", "ref", "transactionid", "账务流水号"),
+    "reference": ("流水号", "reference", "交易流水号", "交易号", "ref", "transactionid", "账务流水号"),
+    "order_no": ("订单号", "order_no", "orderno", "交易单号", "支付订单号", "微信订单号", "支付宝交易号"),
     "summary": ("摘要", "交易类型", "业务类型", "交易摘要", "业务摘要", "交易名称", "summary", "type"),
     "counterparty": (
         "对方户名",
@@ -180,7 +181,11 @@ KNOWN_UNUSED = (
     "钞/汇",
     "交易场所",
     "商户订单号",
+    "商户单号",
     "业务流水号",
+    "支付方式",
+    "当前状态",
+    "交易状态",
     "商品名称",
     "凭证号",
     "个性化信息",
@@ -266,13 +271,128 @@ PRESETS: dict[str, Preset] = {
         ("交易日期", "交易金额", "对方户名"),
         "bank_transfer",
     ),
+    "ccb": Preset(
+        "ccb",
+        "建设银行 (China Construction Bank) 企业网银 账户明细",
+        {
+            "交易时间": "date",
+            "借方发生额（支取）": "debit",
+            "贷方发生额（收入）": "credit",
+            "余额": "",
+            "币种": "currency",
+            "对方户名": "counterparty",
+            "对方账号": "",
+            "对方开户机构": "",
+            "记账日期": "",
+            "摘要": "summary",
+            "备注": "note",
+            "账户明细编号-交易流水号": "reference",
+            "企业流水号": "",
+            "凭证种类": "",
+            "凭证号": "",
+        },
+        ("交易时间", "借方发生额（支取）", "贷方发生额（收入）", "对方户名"),
+        "bank_transfer",
+    ),
+    "abc": Preset(
+        "abc",
+        "农业银行 (Agricultural Bank of China) 企业网银 账户明细",
+        {
+            "交易时间": "date",
+            "收入金额": "credit",
+            "支出金额": "debit",
+            "本次余额": "",
+            "手续费总额": "",
+            "交易方式": "",
+            "交易行名": "",
+            "交易类别": "summary",
+            "对方省市": "",
+            "对方账号": "",
+            "对方户名": "counterparty",
+            "交易说明": "summary",
+            "交易摘要": "summary",
+            "交易附言": "note",
+            "交易流水号": "reference",
+        },
+        ("交易时间", "收入金额", "支出金额", "对方户名", "交易附言"),
+        "bank_transfer",
+    ),
+    "boc": Preset(
+        "boc",
+        "中国银行 (Bank of China) 企业网银 交易明细",
+        {
+            "交易类型": "summary",
+            "业务类型": "summary",
+            "付款人开户行号": "",
+            "付款人开户行名": "",
+            "付款人账号": "",
+            "付款人名称": "counterparty",
+            "收款人开户行行号": "",
+            "收款人开户行名": "",
+            "收款人账号": "",
+            "收款人名称": "",
+            "交易日期": "date",
+            "交易时间": "",
+            "交易货币": "currency",
+            "交易金额": "amount",
+            "交易后余额": "",
+            "起息日期": "",
+            "汇率": "",
+            "交易流水号": "reference",
+            "客户申请号": "",
+            "客户业务编号": "",
+            "用途": "note",
+            "备注": "",
+            "摘要": "summary",
+        },
+        ("付款人名称", "收款人名称", "交易日期", "交易金额"),
+        "bank_transfer",
+    ),
+    "bocom": Preset(
+        "bocom",
+        "交通银行 (Bank of Communications) 企业网银 账户明细",
+        {
+            "交易时间": "date",
+            "借贷标志": "direction",
+            "发生额": "amount",
+            "余额": "",
+            "对方户名": "counterparty",
+            "对方账号": "",
+            "对方开户行": "",
+            "摘要": "summary",
+            "附言": "note",
+            "会计流水号": "reference",
+            "凭证号": "",
+        },
+        ("交易时间", "借贷标志", "发生额", "对方户名"),
+        "bank_transfer",
+    ),
+    "wechat": Preset(
+        "wechat",
+        "微信支付 (WeChat Pay) 账单明细",
+        {
+            "交易时间": "date",
+            "交易类型": "summary",
+            "交易对方": "counterparty",
+            "商品": "summary",
+            "收/支": "direction",
+            "金额(元)": "amount",
+            "支付方式": "",
+            "当前状态": "",
+            "交易单号": "order_no",
+            "商户单号": "",
+            "备注": "note",
+        },
+        ("交易时间", "交易对方", "收/支", "金额(元)", "交易单号"),
+        "online_platform",
+    ),
     "alipay": Preset(
         "alipay",
         "支付宝 (Alipay) 账务明细",
         {
             "账务流水号": "reference",
             "业务流水号": "",
-            "商户订单号": "",
+            "商户订单号": "order_no",
             "商品名称": "summary",
             "发生时间": "date",
             "对方账号": "counterparty_combined",
@@ -378,13 +498,15 @@ _COMBINED = re.compile(r"^(.*?)\s*[(（]([^()（）]*)[)）]\s*$")  # Alipay: �
 
 class RowClass(StrEnum):
     """What a statement row is. Only ``donation`` rows become donations; the others are listed
-    in the report and skipped (the ledger has no entry types for interest or fees)."""
+    in the report and skipped here (the workbench wizard, :mod:`ledger.services.import_wizard`, records
+    interest and fees as interest.received and fee.charged; settlements are reconciled, never recorded)."""
 
     DONATION = "donation"  # money received from a donor
     INTEREST = "interest"  # 利息 / 结息: the bank's interest
     FEE = "fee"  # 手续费 / 服务费 / 工本费: charges
     REFUND = "refund"  # 退款 / 冲正 / 退汇: money returned, a reversal
     OUTGOING = "outgoing"  # the debit side: money paid out
+    SETTLEMENT = "settlement"  # 结算 / 提现: a payment platform paying out what donors gave through it
     SUBTOTAL = "subtotal"  # 合计 / 小计 / 总计 lines
     BALANCE = "balance"  # 余额 lines: balance brought or carried forward
     TEXT = "text"  # a title or footer line inside the table, no transaction
@@ -396,6 +518,10 @@ CLASS_NAMES: dict[RowClass, tuple[str, str]] = {
     RowClass.FEE: ("a fee or charge, not a donation", "手续费或服务费，不是捐赠"),
     RowClass.REFUND: ("a refund or reversal, not a donation", "退款或冲正，不是捐赠"),
     RowClass.OUTGOING: ("money paid out (debit side), not a donation", "支出（借方），不是捐赠"),
+    RowClass.SETTLEMENT: (
+        "a payment platform's settlement of donations recorded one by one, not a new donation",
+        "支付平台的结算款（其中的捐赠已逐笔记录），不是新的捐赠",
+    ),
     RowClass.SUBTOTAL: ("a total or subtotal line", "合计或小计行"),
     RowClass.BALANCE: ("a balance line", "余额行"),
     RowClass.TEXT: ("a line without a transaction", "不含交易的文字行"),
@@ -413,6 +539,10 @@ _KEYWORDS: tuple[tuple[RowClass, re.Pattern[str]], ...] = (
         ),
     ),
 )
+_SETTLEMENT = re.compile(
+    r"结算|提现|清算|划款|资金归集|财付通|tenpay|settlement|payout|withdraw", re.IGNORECASE
+)  # in the summary, remark or the counterparty's name (财付通支付科技有限公司, 支付宝（中国）网络技术有限公司)
+_PLATFORM_PAYER = re.compile(r"财付通|tenpay|支付宝|alipay|微信支付|wechat ?pay", re.IGNORECASE)
 _SUBTOTAL = re.compile(r"合计|小计|总计|累计|共计|本页|\btotal\b|subtotal", re.IGNORECASE)
 _BALANCE = re.compile(
     r"期初余额|期末余额|上日余额|本日余额|承前页|过次页|余额结转|结转余额|上期结转|opening balance|closing balance|"
@@ -442,6 +572,11 @@ class SkippedRow:
     line: int
     row_class: RowClass
     amount: str | None  # the row's amount as a decimal string, when it has one
+    on_date: str | None = None  # the row's date, when it reads as one
+    reference: str | None = None  # the statement's reference (流水号)
+    summary: str = ""  # the row's words (摘要), for the interest and fee entries' note
+    sign: str = ""  # "+" money in, "-" money out, "" unknown
+    currency: str = "CNY"
 
     def to_json(self) -> dict[str, Any]:
         en, zh = CLASS_NAMES[self.row_class]
@@ -476,6 +611,7 @@ class Row:
     personal: dict[str, str]
     idem: str
     reference: str | None
+    order: str | None = None  # the payment platform's order number (private: never in an entry)
 
 
 @dataclass(slots=True)
@@ -490,6 +626,7 @@ class Statement:
     total: int = 0  # data rows read (good, bad and skipped)
     header_line: int = 1
     preset: str | None = None
+    header: tuple[str, ...] = ()  # the header row as printed
 
     def classes(self) -> dict[str, int]:
         counts = Counter({str(RowClass.DONATION): len(self.rows)})
@@ -899,6 +1036,8 @@ class _Cells:
         if index is None or index >= len(self.record):
             return ""
         value = self.record[index].strip()
+        if value == "/":  # WeChat Pay's mark of an empty cell
+            return ""
         if _CONTROL.search(value) or text_problem(value) is not None:
             raise _RowError(
                 f"the {name} column contains line breaks or control characters", f"{name} 一栏含有换行或控制字符"
@@ -963,16 +1102,25 @@ def classify(cells: _Cells, has_summary: bool) -> tuple[RowClass, str | None, st
         return RowClass.BALANCE, None, ""
     if _SUBTOTAL.search(date_text) or (_SUBTOTAL.search(joined) and not _looks_like_date(date_text)):
         return RowClass.SUBTOTAL, None, ""
-    sign, amount, _column = _direction(cells)
+    words = cells.texts("summary") if has_summary else cells.get("note")
+    settlement = bool(_SETTLEMENT.search(words) or _PLATFORM_PAYER.search(cells.counterparty()[0]))
+    try:
+        sign, amount, _column = _direction(cells)
+    except _RowError:
+        if not settlement:
+            raise
+        # a platform's own transfer line may carry no direction
+        sign, amount = "", _amount_cell(cells, "amount").lstrip("+-")
     if sign is None and not _looks_like_date(date_text):
         return RowClass.TEXT, None, ""
-    words = cells.texts("summary") if has_summary else cells.get("note")
     reversal = cells.get("reversal")
     if reversal and reversal.lower() not in FALSE_WORDS and reversal not in ("-", "--"):
         return RowClass.REFUND, amount, sign or ""
     for row_class, pattern in _KEYWORDS:
         if pattern.search(words):
             return row_class, amount, sign or ""
+    if settlement and sign != "-":  # money the platform pays in: its donors' gifts, recorded one by one
+        return RowClass.SETTLEMENT, amount, sign or ""
     if sign == "-":
         return RowClass.OUTGOING, amount, sign
     return RowClass.DONATION, amount, sign or ""
@@ -998,8 +1146,10 @@ def read_statement(
     preset: str | None = None,
     drop_personal_text: bool = False,
     organisation_donor_type: str | None = None,
+    custom: Preset | None = None,
 ) -> Statement:
-    """Read and check a statement: every row is a donation (good or bad) or a skipped row."""
+    """Read and check a statement: every row is a donation (good or bad) or a skipped row.
+    ``custom``: a column mapping given by a person (the workbench's wizard), used as a preset."""
     today = today or now().astimezone(CHINA).date()
     default_currency = CURRENCY_NAMES.get(currency.strip().lower())
     if default_currency is None:
@@ -1011,8 +1161,10 @@ def read_statement(
             detail=f"--organisation-donor-type is one of {', '.join(ORGANISATION_DONOR_TYPES)}",
             detail_zh=f"--organisation-donor-type 只能是 {'、'.join(ORGANISATION_DONOR_TYPES)} 之一",
         )
-    chosen = None
-    if preset is not None:
+    chosen = custom
+    if custom is not None:
+        channel = channel or custom.channel
+    elif preset is not None:
         chosen = PRESETS.get(preset)
         if chosen is None:
             raise LedgerError(
@@ -1044,6 +1196,7 @@ def read_statement(
         raise LedgerError(IMPORT_FILE_INVALID, file=file, detail="it is empty", detail_zh="文件为空")
     position, header = _find_header(records, chosen, file)
     statement.header_line = records[position][0]
+    statement.header = tuple(records[position][1])
     if position:
         statement.warnings.append(
             f"{position} line(s) above the table were skipped (titles, account details) / "
@@ -1087,10 +1240,9 @@ def read_statement(
     has_summary = bool(header.multi.get("summary"))
     for cells in rows:
         try:
-            row_class, amount_text, _sign = classify(cells, has_summary)
+            row_class, amount_text, sign = classify(cells, has_summary)
             if row_class is not RowClass.DONATION:
-                amount = _amount_or_none(amount_text, default_currency)
-                statement.skipped.append(SkippedRow(cells.line, row_class, amount))
+                statement.skipped.append(_skipped(cells, row_class, amount_text, sign, default_currency, today))
                 continue
             row, dropped = _row(
                 cells,
@@ -1129,6 +1281,23 @@ def read_statement(
             occurrences[key] += 1
         statement.rows.append(row)
     return statement
+
+
+def _skipped(
+    cells: _Cells, row_class: RowClass, amount_text: str | None, sign: str, currency: str, today: date
+) -> SkippedRow:
+    """A row that is not a donation, with what the wizard needs to record interest and fees."""
+    amount = _amount_or_none(amount_text, currency)
+    on_date = reference = None
+    summary = ""
+    if amount is not None:
+        with contextlib.suppress(_RowError):
+            on_date = parse_date(cells.get("date"), today)
+        with contextlib.suppress(_RowError):
+            reference = cells.get("reference") or None
+        with contextlib.suppress(_RowError):
+            summary = " ".join((cells.texts("summary"), cells.get("note"))).strip()
+    return SkippedRow(cells.line, row_class, amount, on_date, reference, summary, sign, currency)
 
 
 def _amount_or_none(text: str | None, currency: str) -> str | None:
@@ -1227,7 +1396,7 @@ def _row(
                 )
             dropped.append(DroppedText(cells.line, "note", kind))
             note = None
-    reference = cells.get("reference") or None
+    reference = cells.get("reference") or cells.get("order_no") or None
     if reference is not None and len(reference) > 128:
         raise _RowError("the reference is longer than 128 characters", "流水号超过 128 个字符")
     data = donation_data(
@@ -1250,7 +1419,8 @@ def _row(
         field_name = exc.params.get("field", "")
         raise _RowError(f"{field_name}: {exc.message_en}", f"{field_name}：{exc.message_zh}", exc.code) from None
     del data["commitment"], data["receipt"]
-    return Row(cells.line, data, personal, "", reference), dropped
+    order = cells.get("order_no").lstrip("`'").strip() or None
+    return Row(cells.line, data, personal, "", reference, order[:128] if order else None), dropped
 
 
 # --- importing --------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from ledger.errors import LedgerError, define
 from ledger.protocol.canonical import format_time, now, parse_json
 from ledger.settings import Settings
 from ledger.store.db import table_of
+from ledger.store.imports import ORDER
 from ledger.store.projection_tables import table_for
 from ledger.store.tables import LEAF
 
@@ -228,6 +229,7 @@ class DonorStore:
                 raise LedgerError(DONOR_DATA_ERASED, seq=seq, erased_at=row["erased_at"])
             when = format_time(now())
             conn.execute(update(TABLE).where(TABLE.c.seq == seq).values(token=None, erased_at=when))
+            conn.execute(ORDER.delete().where(ORDER.c.seq == seq))  # the payment's order number goes too
         return when
 
 

@@ -48,8 +48,12 @@
     n.setAttribute("tabindex", "0");
     n.setAttribute("role", "button");
     n.setAttribute("aria-pressed", "false");
-    var t = n.querySelector("title");
-    if (t) n.setAttribute("aria-label", t.textContent);
+    // its name is the text it shows (the wrapped label and the amount); the full name stays in
+    // its <title>, which then describes it
+    var shown = Array.prototype.map.call(n.querySelectorAll("text"), function (t) {
+      return t.textContent.replace(/\s+/g, " ").trim();
+    }).join(" ");
+    if (shown) n.setAttribute("aria-label", shown);
     n.addEventListener("mouseenter", function () { if (!pinned) show(id); });
     n.addEventListener("mouseleave", function () { if (!pinned) show(null); });
     n.addEventListener("focus", function () { if (!pinned) show(id); });

@@ -96,6 +96,16 @@ def valid_samples() -> dict[str, dict]:
             "end_date": "2027-03-31",
             "add_overseers": [AUDITOR],
         },
+        "interest.received": {"org": FOUNDATION, "currency": "CNY", "amount": "3.21", "received_on": "2026-03-21"},
+        "fee.charged": {
+            "org": FOUNDATION,
+            "currency": "CNY",
+            "amount": "1.50",
+            "charged_on": "2026-03-21",
+            "fee_kind": "bank_fee",
+            "project": P,
+            "note": "汇划手续费",
+        },
         "disclosure.recorded": disclosure_data("RPT-2026-01"),
         "fundraising.results": results_data(P),
         "work_report.filed": work_report_data(FOUNDATION, 2025),
@@ -104,7 +114,7 @@ def valid_samples() -> dict[str, dict]:
 
 def test_every_type_has_a_sample():
     assert set(valid_samples()) == set(ENTRY_TYPES) == set(SCHEMAS)
-    assert len(ENTRY_TYPES) == 28
+    assert len(ENTRY_TYPES) == 30
 
 
 @pytest.mark.parametrize("type_name", ENTRY_TYPES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-from ledger.store import account_tables, api_tokens, donors, drafts, evidence, log_tables  # noqa: F401  (registers their tables)
+from ledger.store import account_tables, api_tokens, donors, drafts, evidence, imports, log_tables  # noqa: F401  (registers their tables)
 from ledger.store.projection_tables import register_all
 
 register_all()

@@ -143,6 +143,11 @@
   function post(url, body) {
     return send(url, JSON.stringify(body), {"Content-Type": "application/json"});
   }
+  function csrfHeaders(extra) {
+    var headers = extra || {};
+    headers["X-CSRF-Token"] = csrf();
+    return headers;
+  }
 
   // --- evidence: upload a file, add its hash to the entry's evidence list ---------------------
   async function upload(button) {
@@ -200,17 +205,23 @@
     if (sign) sign.focus();
   }
 
+  // Sign prepared entries ({body, signing_message}) with the chosen browser key: [{body, sig}].
+  async function signEntries(list) {
+    var keyId = await chosenKey(), out = [];
+    for (var i = 0; i < list.length; i++) {
+      out.push({body: list[i].body, sig: asB64(await keys().sign(keyId, unb64(list[i].signing_message)))});
+    }
+    return out;
+  }
+  async function publicKey() { return asB64(await keys().publicKey(await chosenKey())); }
+  // the import wizard (import.js) signs with this very code
+  window.WorkbenchSigning = {signEntries: signEntries, publicKey: publicKey, post: post, csrfHeaders: csrfHeaders, showProblem: showProblem};
+
   async function signAndSubmit() {
     clearErrors();
     if (!prepared) return;
-    var entries = [];
-    try {
-      for (var i = 0; i < prepared.entries.length; i++) {
-        var entry = prepared.entries[i];
-        var sig = asB64(await keys().sign(await chosenKey(), unb64(entry.signing_message)));
-        entries.push({body: entry.body, sig: sig});
-      }
-    } catch (e) { fail(e.message); return; }
+    var entries;
+    try { entries = await signEntries(prepared.entries); } catch (e) { fail(e.message); return; }
     var r = await post("/workbench/api/submit", {entries: entries, draft: prepared.draft});
     if (!r.ok) { showProblem(r.body); return; }
     await showAnswer(r.body.items);

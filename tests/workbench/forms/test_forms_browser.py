@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -60,8 +61,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     return build_world(LedgerFactory(tmp_path_factory.mktemp("wb") / "home"))
 
 
-@pytest.fixture(scope="module")
-def page(world: World) -> Iterator[Any]:
+@contextmanager
+def fundraiser_page(world: World, allow_status: tuple[int, ...] = ()) -> Iterator[Any]:
+    """Chromium on the app, signed in as the fundraiser, with the keys double."""
     app = with_test_sign_in(create_app(world.factory.ledger, api_settings=ApiSettings()), Signer("fundraiser"))
     with serving(app) as server, chromium(server) as browser, watched_page(browser, server) as pg:
         pg.add_init_script(keys_double(world.keys["fundraiser"]))
@@ -72,7 +74,13 @@ def page(world: World) -> Iterator[Any]:
         )
         pg.server = server  # type: ignore[attr-defined]
         yield pg
-        pg.watch.check(allow_status=(400,))
+        pg.watch.check(allow_status=allow_status)
+
+
+@pytest.fixture(scope="module")
+def page(world: World) -> Iterator[Any]:
+    with fundraiser_page(world, allow_status=(400,)) as pg:
+        yield pg
 
 
 def fill(pg: Any, data: dict[str, str]) -> None:
