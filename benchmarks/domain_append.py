@@ -103,7 +103,7 @@ def dependent_chunks(steps: list[Any], signer: Signer) -> Iterator[list[Any]]:
 
 def bulk_steps(ledger: Any, n: int) -> list[Any]:
     """The demo's bulk projects (the small demo is loaded already): every rule, a realistic mix."""
-    steps = demo_steps(ledger.log.origin, "large", now().date(), bulk_entries=n)
+    steps = demo_steps(ledger.log.origin, "large", bulk_entries=n)
     return [s for s in steps if s.idem.startswith("demo:BULK-")]
 
 

@@ -72,7 +72,7 @@ def run_backend(name: str, urls: tuple[str | None, str | None], args: argparse.N
         load_demo(ledger, "small")  # names the log key in genesis, so the log can be rolled over
     steps = [
         s
-        for s in demo_steps(rolled.log.origin, "large", now().date(), bulk_entries=2 * args.entries)
+        for s in demo_steps(rolled.log.origin, "large", bulk_entries=2 * args.entries)
         if s.idem.startswith("demo:BULK-")
     ]
     half = len(steps) // 2

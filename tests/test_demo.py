@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import stat
 from collections import Counter, defaultdict
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,36 +32,38 @@ from ledger.domain.rows import (
     SzFilingRow,
 )
 from ledger.errors import LedgerError
-from ledger.protocol.canonical import now
+from ledger.protocol.canonical import parse_time
 from ledger.protocol.entry import parse_leaf_json
-from ledger.protocol.keys import read_key_file
+from ledger.protocol.keys import KeyPair, read_key_file, write_key_file
 from ledger.protocol.merkle import leaf_hash
 from ledger.protocol.verify import read_export, verify_log
 from ledger.services.client import CHINA, LocalSink
-from ledger.services.demo import ACTORS, BASE_DATE, ORGS, demo_key, load_demo
+from ledger.services.demo import ACTORS, BASE_DATE, HISTORY_DAYS, ORGS, demo_key, load_demo
+from ledger.services.oversight import disclosures_of_org, disclosures_of_project
 from ledger.settings import sqlite_url
 from ledger.store.donors import DonorStore, find_donation_by_receipt, load_privacy_key
 from ledger.store.export import export_log
 from ledger.store.projection_tables import table_for
 from ledger.store.rebuild import check
+from ledger.store.tables import CHECKPOINT
 from tests.support.ledger_factory import LedgerFactory
 
 # The small demo, entry by entry. Deterministic: a change here is a change of the demo data.
 SMALL_COUNTS = {
-    "attestation.recorded": 89,
+    "attestation.recorded": 95,
     "audit.opinion": 2,
-    "donation.received": 1939,
+    "donation.received": 2033,
     "entry.corrected": 2,
     "financials.reported": 16,
-    "funds.allocated": 241,
-    "funds.disbursed": 416,
+    "funds.allocated": 270,
+    "funds.disbursed": 431,
     "key.granted": 24,
     "key.revoked": 1,
     "org.registered": 10,
     "org.updated": 1,
     "plan.acknowledged": 2,
     "plan.filed": 2,
-    "progress.reported": 34,
+    "progress.reported": 40,
     "project.closed": 1,
     "project.registered": 8,
     "registry.genesis": 1,
@@ -217,11 +220,10 @@ def test_the_kinds_of_money_and_oversight(demo) -> None:
     assert any(not d.restricted for d in donations) and any(d.restricted for d in donations)
     government = [d for d in donations if d.donor_type == "government_purchase"]
     assert government and all("购买社会服务" in (d.note or "") for d in government)
-    # business dates: two years before the base date, or the last days for the public campaign
-    today = now().astimezone(CHINA).date()
+    # business dates: the two years up to the base date
     earliest = min(date.fromisoformat(d.received_on) for d in donations)
     assert (BASE_DATE - earliest).days >= 700
-    assert all(date.fromisoformat(d.received_on) <= today for d in donations)
+    assert all(date.fromisoformat(d.received_on) <= BASE_DATE for d in donations)
     # payments carry evidence hashes; all three cost categories occur
     entries = bodies(ledger)
     paid = [b["data"] for _, _, b in entries if b["type"] == "funds.disbursed"]
@@ -267,8 +269,7 @@ def test_public_fundraising(demo) -> None:
     received = [d.received_on for d in rows(ledger, DonationRow, project=typhoon.project)]
     assert len(received) > 200
     assert all(typhoon.plan_fundraising_start <= r <= typhoon.plan_fundraising_end for r in received)
-    today = now().astimezone(CHINA).date()
-    assert date.fromisoformat(upcoming.plan_fundraising_start) > today
+    assert date.fromisoformat(upcoming.plan_fundraising_start) > BASE_DATE
     directed = [p for p in projects.values() if p.directed]
     assert len(directed) == 6 and {p.field for p in projects.values()} >= {
         "elderly_care",
@@ -297,9 +298,9 @@ def test_sez_donation_filings(demo) -> None:
         covered = json.loads(f.donations_json)
         assert covered and all(donations[c].fundraiser_org == f.org for c in covered)
     assert all(donations[c].kind == "in_kind" for c in json.loads(emergency.donations_json))
-    today = now().astimezone(CHINA).date()
-    items = [i for i in scan_deadlines(ledger.engine, today, window_days=10) if i.subject == ordinary.ref]
-    assert [(i.rule, i.org, i.status, i.days) for i in items] == [("authority_reply", ordinary.authority, "due", 10)]
+    # filed 4 days before the base date: 6 of the registrar's 10 days left then
+    items = [i for i in scan_deadlines(ledger.engine, BASE_DATE, window_days=10) if i.subject == ordinary.ref]
+    assert [(i.rule, i.org, i.status, i.days) for i in items] == [("authority_reply", ordinary.authority, "due", 6)]
 
 
 def test_report_issued_names_the_true_root_and_file(demo) -> None:
@@ -318,6 +319,134 @@ def test_report_issued_names_the_true_root_and_file(demo) -> None:
         download = client.get(f"/api/v1/reports/{report_id}/files/demo-summary.json")
     assert download.status_code == 200 and download.content == raw
     assert download.headers["x-content-sha256"] == data["files"][0]["sha256"]
+
+
+# --- the demo's clock ---------------------------------------------------------------------------------
+
+# the business dates an entry may carry: each is on or before the day the log recorded it
+BUSINESS_DATES = ("received_on", "allocated_on", "paid_on", "period_end", "closed_on", "filed_on", "replied_on")
+
+
+def test_entries_are_logged_when_they_happened(demo) -> None:
+    """The log times run over the two years up to the base date, never backwards, in a working
+    day in China; each entry is signed at its log time; a business date is the day the log
+    recorded it or a few days before (a bank line, a count of cash, a late report)."""
+    _, ledger, _ = demo
+    previous = None
+    days: Counter[date] = Counter()
+    lags: Counter[int] = Counter()
+    for raw in ledger.log.iter_leaves():
+        leaf = parse_leaf_json(raw)
+        moment = parse_time(leaf["time"])
+        assert leaf["body"]["at"] == leaf["time"], "signed at the sequencer's (simulated) time"
+        assert previous is None or moment >= previous
+        previous = moment
+        local = moment.astimezone(CHINA)
+        assert 8 * 60 + 30 <= local.hour * 60 + local.minute < 18 * 60 + 30, leaf["time"]
+        days[local.date()] += 1
+        for name in BUSINESS_DATES:
+            if name in leaf["body"]["data"]:
+                lags[(local.date() - date.fromisoformat(leaf["body"]["data"][name])).days] += 1
+    assert min(days) <= BASE_DATE - timedelta(days=HISTORY_DAYS) and max(days) == BASE_DATE
+    assert len(days) > 600, "entries on most days of the two years"
+    assert min(lags) >= 0 and max(lags) <= 60
+    assert lags[0] > sum(lags.values()) // 2 and lags[1] and lags[2] and lags[3], "most the same day, some later"
+    # a checkpoint for every append, signed at its log time: hundreds of days, not one moment
+    with ledger.engine.connect() as conn:
+        signed = [
+            parse_time(t) for t in conn.execute(select(CHECKPOINT.c.signed_at).order_by(CHECKPOINT.c.size)).scalars()
+        ]
+    assert signed == sorted(signed) and len({s.astimezone(CHINA).date() for s in signed}) == len(days)
+    assert signed[0] < parse_time(parse_leaf_json(ledger.log.leaf(0))["time"]), "the empty tree before the genesis"
+
+
+def test_disclosures_are_mostly_on_time(demo) -> None:
+    """As of the base date: every progress disclosure made, three of them late (a volunteer
+    group's first, one after the finance officer changed, one more); every annual report made,
+    one late (the volunteer team's for 2025); nothing missing."""
+    _, ledger, _ = demo
+    projects = [p.project for p in rows(ledger, ProjectRow)]
+    made: Counter[str] = Counter()
+    late = []
+    for project in projects:
+        for d in disclosures_of_project(ledger.engine, project, BASE_DATE):
+            made[d.status] += 1
+            if d.status == "late":
+                late.append((project, d.rule, d.index, (d.done_on - d.due_on).days))
+    assert made["missing"] == 0 and made["on_time"] > 35
+    assert sorted(late) == [
+        ("BA-CHILD-SOCIALWORK", "progress_disclosure", 3, 6),
+        ("SZ-DISABILITY-AIDS", "progress_disclosure", 3, 11),
+        ("TY-SENIOR-VISITS", "progress_disclosure", 1, 17),
+    ]
+    annual = [
+        (name, d.subject[-4:], d.status)
+        for name, org in ORGS.items()
+        for d in disclosures_of_org(ledger.engine, org.code, BASE_DATE)
+    ]
+    assert len(annual) == 16
+    assert [a for a in annual if a[2] != "on_time"] == [("G2", "2025", "late")]
+
+
+def _counted_salts() -> Any:
+    counter = itertools.count()
+    return lambda: hashlib.sha256(b"%d" % next(counter)).digest()[:16]
+
+
+def test_the_same_salts_and_log_key_give_the_same_bytes(tmp_path: Path) -> None:
+    """Two loads into two data folders with the same log key and the same salts export the
+    same bytes: times, checkpoints and all (the salts are random in a real load)."""
+    exports = []
+    for name in ("a", "b"):
+        factory = LedgerFactory(tmp_path / name)
+        factory.settings.log_key_path.parent.mkdir(parents=True)
+        write_key_file(KeyPair.from_seed(b"demo determinism log key"), factory.settings.log_key_path)
+        load_demo(factory.ledger, "small", salt_source=_counted_salts())
+        export_log(factory.ledger.log, tmp_path / name / "export")
+        exports.append({p.name: p.read_bytes() for p in (tmp_path / name / "export").iterdir()})
+    assert exports[0] == exports[1] and len(exports[0]["entries.jsonl"]) > 1_000_000
+
+
+def test_the_log_itself_keeps_the_real_clock(demo) -> None:
+    """The simulated clock is the demo loader's alone: after the load, an entry a client dates
+    at the demo's last log time (days before the real now) is refused, and nothing is written."""
+    factory, ledger, _ = demo
+    head = ledger.log.head()
+    key = demo_key("o1-overseer")
+    target = parse_leaf_json(ledger.log.leaf(head.size - 1))
+    entry = factory.sign(
+        key,
+        "attestation.recorded",
+        {"target": leaf_hash(ledger.log.leaf(head.size - 2)).hex(), "verdict": "approved", "findings": "复核一致。"},
+        at=parse_time(target["time"]),
+    )
+    with pytest.raises(LedgerError) as info:
+        ledger.log.append([entry])
+    assert info.value.code == "clock_skew" and ledger.log.head() == head
+
+
+def test_only_an_empty_log_has_its_clock_started_earlier(factory: LedgerFactory) -> None:
+    ledger = factory.with_genesis()
+    head = ledger.log.head()
+    with pytest.raises(LedgerError) as info:
+        ledger.log.start_clock_at(parse_time("2024-01-01T00:00:00.000Z"))
+    assert info.value.code == "log_holds_entries" and ledger.log.head() == head
+
+
+def test_large_into_an_empty_log_spreads_the_bulk_over_the_two_years(factory: LedgerFactory) -> None:
+    ledger = factory.ledger
+    report = load_demo(ledger, "large", bulk_entries=3000)
+    assert report.added == SMALL_SIZE + 3000
+    days: set[date] = set()
+    previous = ""
+    for raw in ledger.log.iter_leaves():
+        leaf = parse_leaf_json(raw)
+        assert leaf["time"] >= previous
+        previous = leaf["time"]
+        if leaf["body"]["idem"].startswith("demo:BULK-"):
+            days.add(parse_time(leaf["time"]).astimezone(CHINA).date())
+    assert len(days) > 300 and max(days) - min(days) > timedelta(days=HISTORY_DAYS - 60)
+    assert check(ledger.log).clean
 
 
 # --- the log stays sound ------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from ledger.store.evidence import (
     max_bytes_from_env,
     open_evidence,
 )
+from ledger.store.evidence_thumbnails import thumbnail
 
 audit = logging.getLogger("api.audit")
 
@@ -124,6 +125,22 @@ async def read_upload(request: Request, limit: int) -> tuple[bytes, str, str | N
     return data, check_visibility(visibilities[0]), upload.filename
 
 
+def _readable(request: Request, ledger: Any, sha256: str) -> tuple[Any, bytes]:  # type: ignore[type-arg]
+    """The record and bytes of a file the request may read: public, or restricted with a bearer
+    token with the regulator or overseer scope (each such read is audited)."""
+    check_hash(sha256)
+    store = open_evidence(ledger)
+    info = store.info(sha256)
+    if info is None:
+        raise LedgerError("evidence_not_found", sha256=sha256)
+    if not info.public:
+        token = _reader_token(request, ledger)
+        if token is None:
+            raise LedgerError("evidence_restricted", sha256=sha256, scope=" or ".join(READ_SCOPES))
+        audit.info("restricted evidence %s read with token %s (%s)", sha256, token.id, token.name)
+    return store.read(sha256)
+
+
 class EvidenceController(Controller):
     """Invoices, contracts, photos and disclosures behind entries, named by their SHA-256."""
 
@@ -158,6 +175,23 @@ class EvidenceController(Controller):
         return Response(stored.answer(), status_code=201 if created else 200)
 
     @get(
+        "/evidence/{sha256:str}/thumbnail.png",
+        operation_id="getEvidenceThumbnail",
+        sync_to_thread=True,
+        include_in_schema=False,
+        responses=problems(400, 403, 404, 503),
+        media_type="image/png",
+    )
+    def thumbnail(self, request: Request, ledger: LedgerDep, sha256: Sha256) -> Response[bytes]:
+        """A small PNG of a file: a PDF's first page, or the photo (404 for text); restricted
+        files as the file itself is."""
+        info, data = _readable(request, ledger, sha256)
+        png = thumbnail(sha256, data, info.media_type)
+        if png is None:
+            raise LedgerError("evidence_not_found", sha256=sha256)
+        return Response(png, media_type="image/png", headers=served_headers(sha256, "image/png", public=info.public))
+
+    @get(
         "/evidence/{sha256:str}",
         operation_id="getEvidence",
         sync_to_thread=True,
@@ -168,17 +202,7 @@ class EvidenceController(Controller):
     def serve(self, request: Request, ledger: LedgerDep, sha256: Sha256) -> Response[bytes]:
         """The evidence file whose SHA-256 is ``sha256`` (its bytes hash to its name). A
         restricted file needs a bearer token with the regulator or overseer scope."""
-        check_hash(sha256)
-        store = open_evidence(ledger)
-        info = store.info(sha256)
-        if info is None:
-            raise LedgerError("evidence_not_found", sha256=sha256)
-        if not info.public:
-            token = _reader_token(request, ledger)
-            if token is None:
-                raise LedgerError("evidence_restricted", sha256=sha256, scope=" or ".join(READ_SCOPES))
-            audit.info("restricted evidence %s read with token %s (%s)", sha256, token.id, token.name)
-        info, data = store.read(sha256)
+        info, data = _readable(request, ledger, sha256)
         return Response(
             data, media_type=info.media_type, headers=served_headers(sha256, info.media_type, public=info.public)
         )

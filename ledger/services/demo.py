@@ -18,13 +18,18 @@ domain rules (nothing is written behind the log's back):
   quarterly **progress reports**, **attestations** (approved ones, a flagged one later resolved, a
   queried one later resolved), **audit opinions**, two **corrections** (a duplicated bank line
   reversed, a mistyped payment reversed and recorded again), a **closed project with a surplus**;
-- **public fundraising**: an emergency disaster-relief campaign (plan filed within 10 days after
-  the start, acknowledged by the registrar) and an upcoming campaign whose plan is filed 10+ days
-  before it starts;
+- **public fundraising**: an emergency typhoon-relief campaign from mid-September 2026 (gifts
+  from the first day, plan filed on the third, within the 10 days after the start an emergency
+  has, acknowledged by the registrar; a month of fundraising, two of relief work, a final
+  report), and an upcoming campaign whose plan is filed 30 days before it starts;
 - **SEZ donation filings** (``sz.donation_filed``, Shenzhen SEZ Regulations on Donations for
-  Public Welfare art. 24-26) by the foundation running the disaster campaign: its in-kind gifts,
+  Public Welfare art. 24-26) by the foundation running the typhoon campaign: its in-kind gifts,
   accepted first as emergency donations and filed afterwards, answered by the registrar
-  (``sz.filing_replied``); and its first donations, filed on the load day, awaiting the reply;
+  (``sz.filing_replied``) 5 days later; and its first donations, filed 4 days before
+  :data:`BASE_DATE`, awaiting the reply;
+- **disclosures mostly on time**: every progress disclosure is filed in the last days of its
+  period or on its due date except three (6, 11 and 17 days late), every annual report in April
+  or May except the volunteer team G2's for 2025 (9 June, 9 days late);
 - a **report.issued** by the system key over a small summary file (written to
   ``home/reports/demo-summary/demo-summary/``, where the API serves it from), naming the tree size and root it was computed at.
 - **evidence files** in the evidence store (``ledger.store.evidence``), made from the entries'
@@ -35,19 +40,36 @@ domain rules (nothing is written behind the log's back):
   Bulk projects (``large``) keep placeholder hashes.
 
 ``scale="large"`` adds bulk projects (directed fundraising, the same flows) up to 1,000,000
-entries, for benchmarks.
+entries, for benchmarks, merged into the same two years. Loaded over a small demo already in the
+log, the bulk is logged at the small demo's last time (the clock never runs backwards); load
+``large`` into an empty log for true times.
 
-Determinism. Keys come from :meth:`KeyPair.from_seed`, idems are fixed, amounts and dates come
-from seeded generators, and business dates (``received_on``, ``paid_on``, ...) are spread over
-the two years before :data:`BASE_DATE`. Entry ``at`` times are real now (the log refuses a clock
-more than 10 minutes off), so the log times are the load's. Commitment salts are random, as every
-salt must be.
+The demo's clock. Every step is dated: the day the log records it (a payment or a bank line
+a few days after its business date, a report on its due date). The loader appends the steps
+to the same log through a sequencer whose clock is simulated (:class:`SimulatedClock`, given
+to a copy of the :class:`~ledger.store.runtime.Ledger`; nothing else changes): each entry is
+signed and logged at a moment of a working day in China on the day it is recorded
+(:func:`timed_steps`), the entries of a day in up to :data:`SLOTS_PER_DAY` appends, each with
+its checkpoint. So timelines, "latest activity" and checkpoints span the two years before
+:data:`BASE_DATE` (from :data:`SETUP_DAY`, when the registry is set up), and the disclosure
+deadlines, measured against the log's time, read true. The log's rules hold for this clock as
+for the real one: ``at`` within the skew of the clock, business dates not after the log's day,
+plans filed in time, the clock never backwards (a step dated before one already logged would be
+logged at the later time: :func:`_merged` refuses streams out of date order). The production
+log's clock is the real one; only the demo's loader sets another, and only for its own appends.
+An empty log's tree is dated at the start of the simulated clock first
+(:meth:`~ledger.store.log_store.LogStore.start_clock_at`).
 
-Why public fundraising only appears in the last days: the rules measure the plan-filing deadline
-(10 days before the fundraising start; emergencies: within 10 days after) against the *log's*
-clock. A public campaign that started two years ago cannot have its plan filed in time by a log
-that is being written today, so the two-year history is directed fundraising, and the public
-campaigns are dated relative to the day the demo is loaded.
+Today. The demo's story ends on :data:`BASE_DATE`, whatever the day of the load. The site and
+the deadline scans measure against the real today: viewed later, a disclosure that fell due
+after the base date shows as due, then missing, as it would in a registry whose charities
+stopped filing (they did: the demo stops). The authority's reply to the last SEZ filing is due
+6 days after the base date; the next progress disclosures within weeks.
+
+Determinism. Keys come from :meth:`KeyPair.from_seed`, idems are fixed, amounts, dates and log
+times come from seeded generators. Commitment salts are random, as every salt must be
+(``load_demo(salt_source=...)`` lets a test pass its own), and so is the log key of a new data
+folder: with the same salts and log key, two loads export the same bytes.
 
 Idempotency. Every entry has a fixed idem; before each batch the loader asks the log which of
 them exist already and skips those, so loading twice adds nothing and an interrupted load resumes.
@@ -69,25 +91,31 @@ import os
 import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ledger.compliance.deadlines import recurring_dues
+from ledger.compliance.rulesets import ruleset
 from ledger.domain.money import format_amount
 from ledger.domain.privacy import donor_fields, format_receipt_code, new_salt
 from ledger.domain.uscc import make_uscc
 from ledger.errors import InvariantBroken, LedgerError, define
-from ledger.protocol.canonical import now
 from ledger.protocol.entry import make_body, parse_leaf_json, sign_entry
 from ledger.protocol.keys import KeyPair, read_key_file, write_key_file
 from ledger.services.client import CHINA, LocalSink, donation_data
 from ledger.store.evidence import open_evidence
 from ledger.store.log_store import MAX_BATCH
 
-BASE_DATE = date(2026, 9, 30)  # the fixed end of the demo's two-year history
+BASE_DATE = date(2026, 11, 30)  # the fixed end of the demo's two-year history: its last log day
 HISTORY_DAYS = 730
+SETUP_DAY = BASE_DATE - timedelta(days=HISTORY_DAYS + 3)  # the registry is set up before the first project
+WORK_START = timedelta(hours=8, minutes=30)  # log times fall in a working day in China...
+WORK_SPAN_MS = 10 * 3600 * 1000  # ...of ten hours
+SLOTS_PER_DAY = 8  # at most this many appends (log times, checkpoints) a day...
+ENTRIES_PER_SLOT = 8  # ...of at least this many entries each, as a client's batch (or all the day has)
 SEED = b"charity-ledger demo v1/"
 SCALES = ("small", "large")
 LARGE_ENTRIES = 1_000_000
@@ -360,6 +388,7 @@ class Step:
     personal: dict[str, str] | None = None
     label: str = ""  # for the receipts file
     files: tuple[tuple[bytes, str, str], ...] = ()  # evidence files the entry names: (bytes, visibility, name)
+    day: date | None = None  # the day (China) the log records it: set when the streams are merged
 
     def fields(self) -> dict[str, Any]:
         """The data of a step whose data is already known (not a function of earlier entries)."""
@@ -486,9 +515,14 @@ def _id_number(rng: random.Random, region: str) -> str:
 
 
 def _donor(rng: random.Random) -> dict[str, str]:
+    """A fictional donor, never named like a member of the demo's staff (their names are in
+    the log, a donor's must not be)."""
     region, district = rng.choice(_DISTRICTS)
+    name = rng.choice(_SURNAMES) + rng.choice(_GIVEN)
+    while any(name in actor.holder for actor in ACTORS.values()):
+        name = rng.choice(_SURNAMES) + rng.choice(_GIVEN)
     personal = {
-        "name": rng.choice(_SURNAMES) + rng.choice(_GIVEN),
+        "name": name,
         "id_number": _id_number(rng, region),
         "address": f"深圳市{district}示例路{rng.randrange(1, 300)}号",
     }
@@ -604,6 +638,8 @@ class ProjectSpec:
     title: tuple[str, str] | None = None  # (zh, en) instead of the template's title + suffix
     in_kind: bool = True  # receives occasional in-kind gifts
     evidence_files: bool = True  # payments and reports name real files put into the evidence store
+    late_reports: tuple[tuple[int, int], ...] = ()  # (n-th progress disclosure, days after its due date)
+    online_gifts: bool = False  # a public campaign: gifts of money from individuals come through the platform
 
 
 class ProjectFlow:
@@ -618,6 +654,7 @@ class ProjectFlow:
         self.held: dict[str, int] = defaultdict(int)  # implementer actor -> allocated, not yet paid
         self.balance = 0
         self.counter = itertools.count(1)
+        self.donations = itertools.count(1)  # the typhoon campaign numbers its gifts here
         self.later: list[tuple[date, int, Step]] = []
         self.disbursements: list[str] = []
         self.closed = False
@@ -654,9 +691,18 @@ class ProjectFlow:
             },
         )
 
+    def recorded_late(self, day: date, channel: str) -> date:
+        """The business date of money recorded on ``day``: online gifts the same day, bank
+        lines from the statement a day or two later, cash and cheques after the count or the
+        clearing (never before the project's start)."""
+        lags = {"online_platform": (0,), "bank_transfer": (0, 1, 1, 2), "cash": (0, 1, 2, 3), "cheque": (1, 2, 3, 4)}
+        lag = self.rng.choice(lags.get(channel, (0, 1, 2)))
+        return max(self.spec.start, day - timedelta(days=lag))
+
     def donation(self, day: date, index: int, *, kind: str | None = None, amount: int | None = None) -> Step:
-        """A donation on ``day``: ``kind`` None (a random donor), "government" (the quarterly
-        purchase of services), "in_kind", or "enterprise" (a bank transfer of ``amount``)."""
+        """A donation recorded on ``day``: ``kind`` None (a random donor, received a few days
+        before by some channels), "government" (the quarterly purchase of services),
+        "in_kind", or "enterprise" (a bank transfer of ``amount``, received that day)."""
         rng, t = self.rng, self.t
         in_kind_description = None
         personal = None
@@ -700,6 +746,10 @@ class ProjectFlow:
             else:
                 donor_type, channel = "anonymous", rng.choice(("cash", "online_platform", "bank_transfer"))
                 amount = _money(rng.choice((20, 50, 100, 200, 500, 1000)))
+        if kind is None:
+            if self.spec.online_gifts and channel in ("cash", "online_platform"):
+                channel, note = "online_platform", "互联网公开募捐信息平台（示例）"
+            day = self.recorded_late(day, channel)
         if donor_type in ("enterprise", "foundation", "government_purchase"):
             receipt_no = f"SZ{day:%Y}-{self.spec.pid[-6:]}-{index:05d}"
         if donor_type == "individual" and self.spec.personal_every and index % self.spec.personal_every == 0:
@@ -770,9 +820,14 @@ class ProjectFlow:
         amount: int | None = None,
         category: str | None = None,
         keep: bool = False,
+        paid_on: date | None = None,
+        payee_purpose: tuple[str, str] | None = None,
     ) -> Step | None:
-        rng, t = self.rng, self.t
+        """A payment recorded on ``day``: a random one (``amount`` None) was paid up to three
+        days before; ``paid_on`` and ``payee_purpose`` set those of a payment recorded again."""
+        rng = self.rng
         held = self.held[actor]
+        amount_was_drawn = amount is None
         if amount is None:
             if held < _money(500):
                 return None
@@ -784,13 +839,11 @@ class ProjectFlow:
             roll = rng.random()
             category = "program" if roll < 0.86 else "admin" if roll < 0.96 else "fundraising_cost"
         org = ORGS[ACTORS[actor].org]
-        if category == "program":
-            payee = rng.choice(t.payees)
-            purpose = rng.choice(t.purposes).format(ym=f"{day.year}年{day.month}月")
-        elif category == "admin":
-            payee, purpose = f"{org.name_zh}（项目管理）", f"{day.year}年{day.month}月项目人员薪酬及办公费用"
-        else:
-            payee, purpose = "深圳市公益传播有限公司", "募捐宣传材料制作与发布"
+        if paid_on is not None:
+            day = paid_on
+        elif amount_was_drawn:
+            day = max(self.spec.start, day - timedelta(days=rng.choice((0, 0, 1, 1, 2, 3))))
+        payee, purpose = payee_purpose or self.payee_purpose(category, day, org)
         self.held[actor] -= amount
         self.balance -= amount
         idem = self.idem("disbursement")
@@ -820,11 +873,20 @@ class ProjectFlow:
         self.disbursements.append(idem)
         return step
 
+    def payee_purpose(self, category: str, day: date, org: Org) -> tuple[str, str]:
+        if category == "program":
+            payee = self.rng.choice(self.t.payees)
+            return payee, self.rng.choice(self.t.purposes).format(ym=f"{day.year}年{day.month}月")
+        if category == "admin":
+            return f"{org.name_zh}（项目管理）", f"{day.year}年{day.month}月项目人员薪酬及办公费用"
+        return "深圳市公益传播有限公司", "募捐宣传材料制作与发布"
+
     def progress(self, period_start: date, period_end: date, signer: str) -> Step:
         people = self.rng.randrange(40, 400)
         files: tuple[tuple[bytes, str, str], ...] = ()
         if self.spec.evidence_files:
-            files = ((_progress_photo(f"{self.spec.pid}/{period_end}"), "public", "photo.png"),)
+            # each implementer's own site photo (two implementers report the same period)
+            files = ((_progress_photo(f"{self.spec.pid}/{period_end}/{signer}"), "public", "photo.png"),)
             evidence = [_sha_bytes(files[0][0])]
         else:
             evidence = [_sha(f"demo-evidence/{self.spec.pid}/progress/{period_end}")]
@@ -883,6 +945,7 @@ def _project_timeline(spec: ProjectSpec, seed: str) -> Iterator[tuple[date, int,
     t = flow.t
     last = min(spec.closes_on or BASE_DATE, BASE_DATE)
     yield spec.start, 1, flow.registered()
+    reports = _report_days(spec, rng)
     donation_no = 0
     duplicate_day = spec.start + timedelta(days=200)
     while not 10 <= duplicate_day.day <= 20:
@@ -971,10 +1034,8 @@ def _project_timeline(spec: ProjectSpec, seed: str) -> Iterator[tuple[date, int,
                     flow.schedule(day + timedelta(days=days), flow.attest(step.idem, verdict, findings))
                 if mistyped:
                     yield from _retype_payment(flow, day, actor, step)
-        # quarterly progress report, for the quarter just ended
-        if day.day == 1 and day.month in (1, 4, 7, 10) and day > spec.start + timedelta(days=60):
-            period_end = day - timedelta(days=1)
-            period_start = max(spec.start, date(period_end.year, period_end.month - 2, 1))
+        # the progress disclosure of the period ending (every 3 months from the start)
+        for period_start, period_end in reports.pop(day, ()):
             for actor in spec.implementers:
                 yield day, 6, flow.progress(period_start, period_end, _signer_for(actor, day))
         day += timedelta(days=1)
@@ -1023,6 +1084,24 @@ def _project_timeline(spec: ProjectSpec, seed: str) -> Iterator[tuple[date, int,
         )
 
 
+def _report_days(spec: ProjectSpec, rng: random.Random) -> dict[date, list[tuple[date, date]]]:
+    """The day each progress disclosure the rules ask of the project (every 3 months from its
+    start, under the rule set in force then) is recorded, with the period it reports: in the
+    last days of the period or on its due date, mostly; ``spec.late_reports`` days after the
+    due date for the few filed late (the period then reported whole)."""
+    late = dict(spec.late_reports)
+    out: dict[date, list[tuple[date, date]]] = defaultdict(list)
+    for due in recurring_dues(ruleset("cn-charity", spec.start), "progress_disclosure", spec.start, spec.end):
+        if due.period_start is None or due.period_end is None:
+            raise InvariantBroken("a recurring disclosure has a period")
+        if due.index in late:
+            out[due.due_on + timedelta(days=late[due.index])].append((due.period_start, due.period_end))
+            continue
+        day = due.due_on - timedelta(days=rng.choice((0, 0, 1, 2, 3)))
+        out[day].append((due.period_start, min(due.period_end, day)))
+    return out
+
+
 def _reversal(target_idem: str, project: str, amount: int, reason: str) -> Callable[[Context], dict[str, Any]]:
     return lambda ctx: {
         "target": ctx.hash(target_idem),
@@ -1051,10 +1130,18 @@ def _retype_payment(flow: ProjectFlow, day: date, actor: str, step: Step) -> Ite
             needs=(step.idem,),
         ),
     )
-    again = flow.disburse(day, actor, step.actor, amount=right, category=step.fields()["category"])
+    wrong_one = step.fields()
+    again = flow.disburse(
+        day,
+        actor,
+        step.actor,
+        amount=right,
+        category=wrong_one["category"],
+        paid_on=date.fromisoformat(wrong_one["paid_on"]),
+        payee_purpose=(wrong_one["payee"], wrong_one["purpose"]),
+    )
     if again is None:
         raise InvariantBroken("again is missing")
-    again.data = dict(again.fields(), payee=step.fields()["payee"], purpose=step.fields()["purpose"])
     yield day + timedelta(days=1), 5, again
 
 
@@ -1120,6 +1207,7 @@ def _showcase_specs() -> list[ProjectSpec]:
             special="mistyped",
             target_yuan=800_000,
             government=True,
+            late_reports=((3, 6),),
         ),
         ProjectSpec(
             "HY-READING-CORNERS",
@@ -1145,6 +1233,7 @@ def _showcase_specs() -> list[ProjectSpec]:
             b + timedelta(days=200),
             donations_per_day=0.4,
             target_yuan=500_000,
+            late_reports=((3, 11),),  # the implementer's finance officer changed (the key handed over)
         ),
         ProjectSpec(
             "TY-SENIOR-VISITS",
@@ -1162,12 +1251,18 @@ def _showcase_specs() -> list[ProjectSpec]:
             personal_every=0,
             in_kind=False,
             small_donors=True,
+            late_reports=((1, 17),),  # volunteers, their first report
         ),
     ]
 
 
 def _cast_events() -> Iterator[tuple[date, int, Step]]:
-    """Dated registry events: a key handed over, a qualification granted, audit opinions."""
+    """Dated registry events, in date order: a key handed over, a qualification granted,
+    annual figures, audit opinions."""
+    yield from sorted(_unsorted_cast_events(), key=lambda event: (event[0], event[1]))
+
+
+def _unsorted_cast_events() -> Iterator[tuple[date, int, Step]]:
     old, new = ACTORS["s1-implementer"], ACTORS["s1-implementer-2"]
     yield (
         KEY_ROTATION_DAY,
@@ -1241,12 +1336,26 @@ ANNUAL_FIGURES: dict[str, dict[int, tuple[int, int, int, int, int]]] = {
 }
 
 
+# Days after 1 April of the next year on which each charity files its annual figures (due by
+# 31 May): most in April; the volunteer team G2 files its 2025 report on 9 June, late.
+ANNUAL_FILING_DAYS: dict[str, dict[int, int]] = {
+    "F1": {2024: 9, 2025: 13},
+    "F2": {2024: 20, 2025: 16},
+    "F3": {2024: 14, 2025: 24},
+    "S1": {2024: 27, 2025: 22},
+    "S2": {2024: 29, 2025: 35},
+    "S3": {2024: 41, 2025: 38},
+    "G1": {2024: 45, 2025: 51},
+    "G2": {2024: 55, 2025: 69},
+}
+
+
 def _annual_financials() -> Iterator[tuple[date, int, Step]]:
     """financials.reported by each charity's administrator, for the years before the base date."""
     for org, years in ANNUAL_FIGURES.items():
         admin = f"{org.lower()}-admin"
         for year, (income, charitable, management, fundraising, net_assets) in sorted(years.items()):
-            day = date(year + 1, 4, 15)
+            day = date(year + 1, 4, 1) + timedelta(days=ANNUAL_FILING_DAYS[org][year])
             if day > BASE_DATE:
                 continue
             total = charitable + management + fundraising
@@ -1273,11 +1382,29 @@ def _annual_financials() -> Iterator[tuple[date, int, Step]]:
             )
 
 
-def _history() -> Iterator[Step]:
-    """Every project's timeline and the registry events, merged by business date."""
-    streams = [_project_timeline(spec, f"demo/{spec.pid}") for spec in _showcase_specs()]
-    streams.append(_cast_events())
-    for _, step in heapq.merge(*[_keyed(stream, n) for n, stream in enumerate(streams)], key=lambda item: item[0]):
+def _setup(origin: str, log_key: str | None) -> Iterator[tuple[date, int, Step]]:
+    """The registry set up before the history: the registrar's entries on SETUP_DAY, the keys
+    the organisations grant their staff the next working day."""
+    for step in _base_steps(origin, log_key):
+        yield SETUP_DAY if step.actor == "registrar" else SETUP_DAY + timedelta(days=1), 0, step
+
+
+def _small_streams(origin: str, log_key: str | None) -> list[Iterator[tuple[date, int, Step]]]:
+    """The dated streams of the small demo: set-up, projects, registry events, campaigns."""
+    streams = [_setup(origin, log_key)]
+    streams += [_project_timeline(spec, f"demo/{spec.pid}") for spec in _showcase_specs()]
+    streams += [_cast_events(), _typhoon_campaign(), _upcoming_campaign()]
+    return streams
+
+
+def _merged(streams: list[Iterator[tuple[date, int, Step]]]) -> Iterator[Step]:
+    """The steps of dated streams in log order: by day, then priority within the day, then
+    stream; each step's ``day`` is set to the day it is recorded."""
+    last = date.min
+    for (day, *_), step in heapq.merge(*[_keyed(s, n) for n, s in enumerate(streams)], key=lambda item: item[0]):
+        if day < last:  # a stream out of date order: the log's clock would stop at its latest day
+            raise InvariantBroken(f"demo step {step.idem} is dated {day}, after a step of {last}")
+        last = step.day = day
         yield step
 
 
@@ -1286,28 +1413,17 @@ def _keyed(stream: Iterator[tuple[date, int, Step]], n: int) -> Iterator[tuple[t
         yield (day, prio, n, i), step
 
 
-def _public_campaigns(today: date) -> Iterator[Step]:
-    """Public fundraising, dated relative to the load day (see the module docstring)."""
-    # an emergency campaign that started 6 days ago: plan filed within 10 days after the start
-    start = today - timedelta(days=6)
-    spec = ProjectSpec(
-        "SZ-TYPHOON-RELIEF",
-        "disaster",
-        "f1-fundraiser",
-        ("s2-implementer", "g2-implementer"),
-        ("O1",),
-        start,
-        today + timedelta(days=24),
-        donations_per_day=35,
-        approve_every=3,
-        target_yuan=3_000_000,
-    )
-    rng = random.Random("demo/SZ-TYPHOON-RELIEF")
-    flow = ProjectFlow(spec, rng)
+TYPHOON_START = BASE_DATE - timedelta(days=75)  # a typhoon in mid-September
+TYPHOON_FUNDRAISING_DAYS = 30  # public fundraising for a month; the relief work goes on a month more
+UPCOMING_START = BASE_DATE + timedelta(days=20)
+
+
+def _typhoon_registered(flow: ProjectFlow, fundraising_end: date) -> Step:
+    spec = flow.spec
     plan = {
         "purpose": "为台风受灾群众提供饮用水、食品、临时安置物资和应急救助金。",
-        "fundraising_start": start.isoformat(),
-        "fundraising_end": spec.end.isoformat(),
+        "fundraising_start": spec.start.isoformat(),
+        "fundraising_end": fundraising_end.isoformat(),
         "area": "广东省深圳市",
         "responsible_person": "鹏城公益基金会秘书长 张主任",
         "office_address": "深圳市福田区示例路 1 号公益大厦 8 楼",
@@ -1328,63 +1444,97 @@ def _public_campaigns(today: date) -> Iterator[Step]:
         title_en="Emergency relief for people affected by the typhoon (public fundraising)",
         region="广东省深圳市",
     )
-    yield registered
-    yield Step(
+    return registered
+
+
+def _typhoon_campaign() -> Iterator[tuple[date, int, Step]]:
+    """The emergency public campaign of F1 after a typhoon: donations from the first day, its
+    plan filed on the third (within 10 days after the start, as an emergency may), acknowledged
+    by the registrar; a heavy first week, then fewer gifts until the fundraising ends; relief
+    paid out for two months, a report when the fundraising ends and a final one at the end."""
+    start = TYPHOON_START
+    fundraising_end = start + timedelta(days=TYPHOON_FUNDRAISING_DAYS)
+    spec = ProjectSpec(
+        "SZ-TYPHOON-RELIEF",
+        "disaster",
         "f1-fundraiser",
-        "plan.filed",
-        "demo:SZ-TYPHOON-RELIEF:plan-filed",
-        {"project": spec.pid, "filing_number": f"SZ-MZ-{today.year}-0917"},
+        ("s2-implementer", "g2-implementer"),
+        ("O1",),
+        start,
+        start + timedelta(days=2 * TYPHOON_FUNDRAISING_DAYS),
+        approve_every=3,
+        target_yuan=3_000_000,
+        online_gifts=True,
     )
-    yield Step(
-        "registrar",
-        "plan.acknowledged",
-        "demo:SZ-TYPHOON-RELIEF:plan-acknowledged",
-        {
-            "project": spec.pid,
-            "record_number": f"深民慈备〔{today.year}〕0917号（示例）",
-            "note": "紧急募捐，已于启动后十日内补办备案。",
-        },
-    )
-    donation_no = 0
+    flow = ProjectFlow(spec, random.Random("demo/SZ-TYPHOON-RELIEF"))
+    yield start, 1, _typhoon_registered(flow, fundraising_end)
     in_kind: list[str] = []  # filed with the authority as emergency donations (SEZ art. 26)
     first_days: list[str] = []  # filed in an ordinary SEZ filing (art. 24)
-    for offset in range(7):
-        day = start + timedelta(days=offset)
-        for _ in range(_poisson(rng, spec.donations_per_day)):
-            donation_no += 1
-            step = flow.donation(day, donation_no)
-            if step.fields()["channel"] in ("cash",):
-                step.fields()["channel"] = "online_platform"
-            if step.fields()["channel"] == "online_platform":
-                step.fields()["note"] = "互联网公开募捐信息平台（示例）"
-            if len(first_days) < 3:
-                step.keep = True
-                first_days.append(step.idem)
-            yield step
-        if offset in (1, 3):
-            donation_no += 1
-            step = flow.donation(day, donation_no, kind="in_kind")
-            step.keep = True
-            in_kind.append(step.idem)
-            yield step
-        if offset >= 1:
-            yield from flow.allocate(day)
+    day = start
+    while day <= BASE_DATE:
+        offset = (day - start).days
+        for step in flow.due(day):
+            yield day, 3, step
+        if day <= fundraising_end:
+            yield from _typhoon_gifts(flow, day, in_kind, first_days)
+        if offset == 3:  # the gifts to file with the authority are known now
+            for when, filing in _sz_filings(start, in_kind, first_days):
+                flow.schedule(when, filing)
+            yield day, 3, _plan_filed(flow.spec, "0917")
+        if offset == 5:
+            yield day, 3, _plan_acknowledged(flow.spec, "0917", "紧急募捐，已于启动后十日内补办备案。")
+        if (1 <= offset <= 6 or offset % 7 == 0) and day <= spec.end:
+            yield from _typhoon_relief(flow, day, 3 if offset <= 6 else 1)
+        if day == fundraising_end:
+            yield day, 6, flow.progress(start, day, "g2-implementer")
+        if day == spec.end + timedelta(days=5):
             for actor in spec.implementers:
-                for _ in range(3):
-                    payment = flow.disburse(day, actor)
-                    if payment is not None:
-                        step = payment
-                        step.keep = len(flow.disbursements) % spec.approve_every == 0
-                        yield step
-                        if step.keep:
-                            yield flow.attest(
-                                step.idem, "approved", "核对采购合同、入库单与发放签收表，数量与金额一致。"
-                            )
-    yield flow.progress(start, today - timedelta(days=1), "g2-implementer")
-    yield from _sz_filings(today, start, in_kind, first_days)
+                yield day, 6, flow.progress(start, spec.end, actor)
+        day += timedelta(days=1)
+    for step in flow.due(date.max):
+        yield BASE_DATE, 3, step
 
-    # an upcoming campaign, its plan filed more than 10 days before the start
-    start = today + timedelta(days=20)
+
+def _typhoon_gifts(
+    flow: ProjectFlow, day: date, in_kind: list[str], first_days: list[str]
+) -> Iterator[tuple[date, int, Step]]:
+    """A day's gifts to the typhoon campaign: 35 a day the first week, then fewer each day."""
+    offset = (day - flow.spec.start).days
+    mean = 35.0 if offset < 7 else max(1.5, 35.0 * 0.8 ** (offset - 6))
+    for _ in range(_poisson(flow.rng, mean)):
+        step = flow.donation(day, next(flow.donations))
+        if len(first_days) < 3:
+            step.keep = True
+            first_days.append(step.idem)
+        yield day, 2, step
+    if offset in (1, 3):
+        step = flow.donation(day, next(flow.donations), kind="in_kind")
+        step.keep = True
+        in_kind.append(step.idem)
+        yield day, 2, step
+
+
+def _typhoon_relief(flow: ProjectFlow, day: date, payments: int) -> Iterator[tuple[date, int, Step]]:
+    """Money allocated to the implementers and paid out on ``day``, every third payment checked
+    by the overseer three days later."""
+    for step in flow.allocate(day):
+        yield day, 4, step
+    for actor in flow.spec.implementers:
+        for _ in range(payments):
+            payment = flow.disburse(day, actor)
+            if payment is None:
+                continue
+            payment.keep = len(flow.disbursements) % flow.spec.approve_every == 0
+            yield day, 5, payment
+            if payment.keep:
+                check = flow.attest(payment.idem, "approved", "核对采购合同、入库单与发放签收表，数量与金额一致。")
+                flow.schedule(day + timedelta(days=3), check)
+
+
+def _upcoming_campaign() -> Iterator[tuple[date, int, Step]]:
+    """A public campaign of F2 (qualified since QUALIFICATION_DAY) that starts after the base
+    date, its plan filed 30 days before the start (10 are the minimum) and acknowledged."""
+    start = UPCOMING_START
     upcoming = ProjectSpec(
         "NS-SENIOR-DIGITAL",
         "elderly",
@@ -1418,26 +1568,31 @@ def _public_campaigns(today: date) -> Iterator[Step]:
             "surplus_handling": "结余用于同类助老服务",
         },
     )
-    yield step
-    yield Step(
-        "f2-fundraiser",
-        "plan.filed",
-        "demo:NS-SENIOR-DIGITAL:plan-filed",
-        {"project": upcoming.pid, "filing_number": f"SZ-MZ-{today.year}-1102"},
-    )
-    yield Step(
-        "registrar",
-        "plan.acknowledged",
-        "demo:NS-SENIOR-DIGITAL:plan-acknowledged",
-        {"project": upcoming.pid, "record_number": f"深民慈备〔{today.year}〕1102号（示例）"},
-    )
+    yield start - timedelta(days=33), 1, step
+    yield start - timedelta(days=30), 3, _plan_filed(upcoming, "1102")
+    yield start - timedelta(days=26), 3, _plan_acknowledged(upcoming, "1102")
 
 
-def _sz_filings(today: date, start: date, in_kind: list[str], first_days: list[str]) -> Iterator[Step]:
+def _plan_filed(spec: ProjectSpec, number: str) -> Step:
+    """The fundraising plan of a public campaign filed by its fundraiser (``plan.filed``)."""
+    data = {"project": spec.pid, "filing_number": f"SZ-MZ-{spec.start.year}-{number}"}
+    return Step(spec.fundraiser, "plan.filed", f"demo:{spec.pid}:plan-filed", data)
+
+
+def _plan_acknowledged(spec: ProjectSpec, number: str, note: str | None = None) -> Step:
+    """The registrar's record of a filed plan (``plan.acknowledged``)."""
+    data = {"project": spec.pid, "record_number": f"深民慈备〔{spec.start.year}〕{number}号（示例）"}
+    if note is not None:
+        data["note"] = note
+    return Step("registrar", "plan.acknowledged", f"demo:{spec.pid}:plan-acknowledged", data)
+
+
+def _sz_filings(start: date, in_kind: list[str], first_days: list[str]) -> Iterator[tuple[date, Step]]:
     """SEZ donation filings (Shenzhen SEZ Regulations on Donations for Public Welfare, art.
     24-26) by the foundation F1 for the typhoon campaign: the in-kind gifts, accepted first in
-    the emergency and filed 4 days after the start, answered by the registrar the day before
-    the load; and the first donations, filed on the load day, still awaiting the reply."""
+    the emergency and filed 4 days after the start, answered by the registrar 5 days later (of
+    the 10 it has); and the first donations, filed 4 days before the base date, still awaiting
+    the reply."""
     f1 = ORGS["F1"].code
 
     def filing(
@@ -1459,51 +1614,63 @@ def _sz_filings(today: date, start: date, in_kind: list[str], first_days: list[s
 
         return data
 
-    emergency_ref = f"PC-JZBA-{today.year}-001"
-    yield Step(
-        "f1-admin",
-        "sz.donation_filed",
-        "demo:sz-filing:F1:emergency",
-        filing(
-            emergency_ref,
-            in_kind,
-            start + timedelta(days=4),
-            "台风受灾群众应急生活物资，按安置点人数直接发放。",
-            emergency=True,
-            accepted_on=(start + timedelta(days=1)).isoformat(),
-            note="紧急救灾物资先行接受，三个月内补办备案。",
+    filed = start + timedelta(days=4)
+    emergency_ref = f"PC-JZBA-{start.year}-001"
+    yield (
+        filed,
+        Step(
+            "f1-admin",
+            "sz.donation_filed",
+            "demo:sz-filing:F1:emergency",
+            filing(
+                emergency_ref,
+                in_kind,
+                filed,
+                "台风受灾群众应急生活物资，按安置点人数直接发放。",
+                emergency=True,
+                accepted_on=(start + timedelta(days=1)).isoformat(),
+                note="紧急救灾物资先行接受，三个月内补办备案。",
+            ),
+            needs=tuple(in_kind),
+            keep=True,
         ),
-        needs=tuple(in_kind),
-        keep=True,
     )
-    yield Step(
-        "registrar",
-        "sz.filing_replied",
-        "demo:sz-filing:F1:emergency:reply",
-        lambda ctx: {
-            "target": ctx.hash("demo:sz-filing:F1:emergency"),
-            "decision": "approved",
-            "replied_on": (today - timedelta(days=1)).isoformat(),
-            "note": "准予备案（示例）。",
-        },
-        needs=("demo:sz-filing:F1:emergency",),
-    )
-    yield Step(
-        "f1-admin",
-        "sz.donation_filed",
-        "demo:sz-filing:F1:first-days",
-        filing(
-            f"PC-JZBA-{today.year}-002",
-            first_days,
-            today,
-            "台风应急救助金及物资采购，按募捐方案使用。",
-            note=f"{f1} 首批公开募捐捐赠备案。",
+    replied = filed + timedelta(days=5)
+    yield (
+        replied,
+        Step(
+            "registrar",
+            "sz.filing_replied",
+            "demo:sz-filing:F1:emergency:reply",
+            lambda ctx: {
+                "target": ctx.hash("demo:sz-filing:F1:emergency"),
+                "decision": "approved",
+                "replied_on": replied.isoformat(),
+                "note": "准予备案（示例）。",
+            },
+            needs=("demo:sz-filing:F1:emergency",),
         ),
-        needs=tuple(first_days),
+    )
+    ordinary = BASE_DATE - timedelta(days=4)
+    yield (
+        ordinary,
+        Step(
+            "f1-admin",
+            "sz.donation_filed",
+            "demo:sz-filing:F1:first-days",
+            filing(
+                f"PC-JZBA-{start.year}-002",
+                first_days,
+                ordinary,
+                "台风应急救助金及物资采购，按募捐方案使用。",
+                note=f"{f1} 首批公开募捐捐赠备案。",
+            ),
+            needs=tuple(first_days),
+        ),
     )
 
 
-def _report_step(today: date) -> Step:
+def _report_step() -> Step:
     def data(ctx: Context) -> dict[str, Any]:
         log = ctx.ledger.log
         size = log.head().size
@@ -1522,7 +1689,7 @@ def _report_step(today: date) -> Step:
             "kind": "demo-summary",
             "subject": "registry",
             "period_start": (BASE_DATE - timedelta(days=HISTORY_DAYS)).isoformat(),
-            "period_end": today.isoformat(),
+            "period_end": BASE_DATE.isoformat(),
             "rule_set": "cn-charity/1",
             "tree_size": size,
             "root": root,
@@ -1565,8 +1732,8 @@ _BULK_COMBOS = (
 _BULK_DISTRICTS = ("福田", "罗湖", "南山", "宝安", "龙岗", "盐田", "龙华", "坪山", "光明", "大鹏")
 
 
-def _bulk(entries: int) -> Iterator[Step]:
-    """Exactly ``entries`` steps of bulk projects (directed fundraising), merged by date.
+def _bulk(entries: int) -> Iterator[tuple[date, int, Step]]:
+    """Exactly ``entries`` dated steps of bulk projects (directed fundraising), merged by date.
 
     A project over the two-year history with ``d`` donations a day yields about
     ``d * 730 * 1.045`` entries (payments, allocations, reports, attestations on top); the
@@ -1604,27 +1771,65 @@ def _bulk(entries: int) -> Iterator[Step]:
     merged = heapq.merge(
         *[_keyed(_project_timeline(s, f"demo/{s.pid}"), n) for n, s in enumerate(specs)], key=lambda item: item[0]
     )
-    yield from itertools.islice((step for _, step in merged), entries)
+    for (day, prio, *_), step in itertools.islice(merged, entries):
+        yield day, prio, step
 
 
 def demo_steps(
     origin: str,
     scale: str,
-    today: date,
     *,
     log_key: str | None = None,
     bulk_entries: int | None = None,
 ) -> Iterator[Step]:
-    """Every step of the demo at ``scale``, in log order. ``large`` is ``small`` plus bulk
-    projects up to :data:`LARGE_ENTRIES` entries in all (or plus exactly ``bulk_entries``).
-    ``log_key`` (base64) is the log's checkpoint key, named in the genesis entry."""
-    small = 0
-    for part in (_base_steps(origin, log_key), _history(), _public_campaigns(today), iter([_report_step(today)])):
-        for step in part:
-            small += 1
-            yield step
+    """Every step of the demo at ``scale``, in log order, each with the day it is recorded.
+    ``large`` is ``small`` with bulk projects merged into the same history, up to
+    :data:`LARGE_ENTRIES` entries in all (or plus exactly ``bulk_entries``). ``log_key``
+    (base64) is the log's checkpoint key, named in the genesis entry."""
+    streams = _small_streams(origin, log_key)
     if scale == "large":
-        yield from _bulk(LARGE_ENTRIES - small if bulk_entries is None else bulk_entries)
+        if bulk_entries is None:  # the small part counted first: its size decides the bulk's
+            bulk_entries = LARGE_ENTRIES - 1 - sum(1 for _ in _merged(_small_streams(origin, log_key)))
+        streams.append(_bulk(bulk_entries))
+    streams.append(iter([(BASE_DATE, 99, _report_step())]))  # last: it names the tree it summarises
+    yield from _merged(streams)
+
+
+def _log_moments(day: date, n: int) -> list[datetime]:
+    """The log times (UTC) of ``n`` entries recorded on ``day``: a working day in China split
+    into slots (one for every :data:`ENTRIES_PER_SLOT` entries, at most :data:`SLOTS_PER_DAY`),
+    one moment at a seeded point of each slot, entries shared out over the slots in order: the
+    times rise, and the entries of a slot are one append, as a client's batch would be (one
+    append and one checkpoint an entry would make the load several times slower).
+    Deterministic: the same day and count give the same times."""
+    slots = max(1, min(SLOTS_PER_DAY, -(-n // ENTRIES_PER_SLOT)))
+    rng = random.Random(f"demo/clock/{day.isoformat()}/{slots}")
+    width = WORK_SPAN_MS // slots
+    opening = datetime(day.year, day.month, day.day, tzinfo=CHINA) + WORK_START
+    moments = [opening + timedelta(milliseconds=j * width + rng.randrange(width)) for j in range(slots)]
+    return [moments[i * slots // n].astimezone(UTC) for i in range(n)]
+
+
+def timed_steps(steps: Iterable[Step]) -> Iterator[tuple[datetime, Step]]:
+    """Each step with the log time the demo's clock gives it (:func:`_log_moments`); the days
+    of ``steps`` never go back, so neither do the times."""
+    for day, group in itertools.groupby(steps, key=lambda s: s.day):
+        if day is None:
+            raise InvariantBroken("a demo step has no day")
+        batch = list(group)
+        yield from zip(_log_moments(day, len(batch)), batch, strict=True)
+
+
+class SimulatedClock:
+    """The demo sequencer's own clock: it reads the moment the loader set (see
+    :func:`load_demo`); the log's rules (times never backwards, ``at`` within the skew of the
+    clock, business dates not after the log's day) apply to it as to the real one."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def __call__(self) -> datetime:
+        return self.moment
 
 
 # --- the loader -----------------------------------------------------------------------------------
@@ -1703,8 +1908,12 @@ def load_demo(
     progress: Callable[[str], None] | None = None,
     bulk_entries: int | None = None,
     batch_size: int = MAX_BATCH,
+    salt_source: Callable[[], bytes] = new_salt,
 ) -> DemoReport:
-    """Load the demo data set into ``ledger`` (idempotent; see the module docstring)."""
+    """Load the demo data set into ``ledger`` (idempotent; see the module docstring). The
+    entries are appended by a sequencer of the same log whose clock is simulated (the day
+    each is recorded, :func:`timed_steps`); ``salt_source`` makes the donations' commitment salts
+    (random: only a test that compares two loads byte for byte passes another)."""
     if scale not in SCALES:
         raise LedgerError(DEMO_SCALE_INVALID, scale=scale)
     started = time.perf_counter()
@@ -1712,19 +1921,23 @@ def load_demo(
     if head.size and not _is_demo_log(ledger):
         raise LedgerError(DEMO_LOG_NOT_EMPTY, home=str(ledger.settings.home), size=head.size)
     resume = head.size > 0
+    clock = SimulatedClock(datetime(SETUP_DAY.year, SETUP_DAY.month, SETUP_DAY.day, 8, tzinfo=CHINA).astimezone(UTC))
+    ledger = replace(ledger, clock=clock)  # the same log; its sequencer reads the simulated clock
+    if not resume:
+        ledger.log.start_clock_at(clock.moment)  # the empty tree, dated before the registry's set-up
     report = DemoReport(scale)
     home = Path(ledger.settings.home)
     report.keys_dir = str(write_demo_keys(home))
     sink = LocalSink(ledger)
     evidence = open_evidence(ledger)
     origin = ledger.log.origin
-    today = now().astimezone(CHINA).date()
     hashes: dict[str, str] = {}
     ctx = Context(ledger, hashes)
     keys = {name: actor.key for name, actor in ACTORS.items()}
     receipts: list[str] = []
     pending: list[Step] = []
     pending_idems: set[str] = set()
+    pending_at = [clock.moment]  # the log time of the pending steps
     last_note = [time.perf_counter()]
 
     def flush() -> None:
@@ -1752,18 +1965,14 @@ def load_demo(
             todo = fresh
             if not todo:
                 return
-        files = [f for s in todo for f in s.files]
-        if files:  # the files an entry names are in the store before the entry is in the log
-            # flushed to disk once, at the end of the load (an fsync per file would triple its time)
-            report.evidence_files += sum(created for _, created in evidence.add_many(files, durable=False))
-        moment = now()
+        moment = clock.moment = pending_at[0]
         entries = []
         salts: list[bytes | None] = []
         for s in todo:
             data = s.data(ctx) if callable(s.data) else s.data
             salt = None
             if s.type == "donation.received":
-                salt = new_salt()
+                salt = salt_source()
                 data = dict(data, **donor_fields(s.personal or {}, salt))
             salts.append(salt)
             key = keys[s.actor]
@@ -1788,13 +1997,22 @@ def load_demo(
             last_note[0] = time.perf_counter()
             progress(f"demo-data: {report.added + report.existing} entries so far ({report.added} added)")
 
-    for step in demo_steps(origin, scale, today, log_key=ledger.log_key.public_b64, bulk_entries=bulk_entries):
-        if step.barrier or any(n not in hashes for n in step.needs):
-            flush()
-        pending.append(step)
-        pending_idems.add(step.idem)
-        if len(pending) >= batch_size:
-            flush()
+    steps = demo_steps(origin, scale, log_key=ledger.log_key.public_b64, bulk_entries=bulk_entries)
+    timed = timed_steps(steps)
+    while chunk := list(itertools.islice(timed, batch_size)):
+        # the files the entries name are in the store before the entries are in the log; flushed
+        # to disk once, at the end of the load (an fsync per file would triple its time)
+        files = [f for _, s in chunk for f in s.files]
+        if files:
+            report.evidence_files += sum(created for _, created in evidence.add_many(files, durable=False))
+        for moment, step in chunk:
+            if moment != pending_at[0] or step.barrier or any(n not in hashes for n in step.needs):
+                flush()
+            pending_at[0] = moment
+            pending.append(step)
+            pending_idems.add(step.idem)
+            if len(pending) >= batch_size:
+                flush()
     flush()
 
     if report.evidence_files:

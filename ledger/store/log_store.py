@@ -109,6 +109,12 @@ ROTATION_BY_COMMAND = define(
     "The log's checkpoint key is rotated with `charity-ledger rotate-log-key` by its operator, not by submitting an entry.",
     "账本检查点密钥须由运营方用 `charity-ledger rotate-log-key` 轮换，不能通过提交条目完成。",
 )
+LOG_HOLDS_ENTRIES = define(
+    "log_holds_entries",
+    "conflict",
+    "The log {origin!r} holds {size} entries; only an empty log's clock can be set to start at another time.",
+    "账本 {origin!r} 已有 {size} 条条目；只有空账本的时钟可以改为从另一时间开始。",
+)
 LOG_KEY_MISSING = define(
     "log_key_missing",
     "unavailable",
@@ -334,6 +340,24 @@ class LogStore:
                 )
             )
             self._store_checkpoint(conn, 0, merkle.EMPTY_ROOT, t, 0)
+
+    def start_clock_at(self, moment: datetime) -> None:
+        """Date the empty tree of a log that holds no entry yet at ``moment``: the head's time
+        and the signed_at of the size-0 checkpoint (the note itself names no time). The log
+        clock never runs backwards from the head's time, so a sequencer whose own clock starts
+        before the moment the log was created (the demo's simulated clock) says so here first.
+        An empty log has no history this could contradict; a log with entries is refused."""
+        t = format_time(moment)
+        with write_transaction(self.engine) as conn:
+            head, _edge = self._lock_head(conn)
+            if head.size or head.base:
+                raise LedgerError(LOG_HOLDS_ENTRIES, origin=head.origin, size=head.base + head.size)
+            conn.execute(update(HEAD).where(HEAD.c.id == 1).values(last_time=t))
+            conn.execute(
+                update(CHECKPOINT)
+                .where(and_(CHECKPOINT.c.shard == head.shard, CHECKPOINT.c.size == 0))
+                .values(signed_at=t)
+            )
 
     # --- append ---------------------------------------------------------------------------
 

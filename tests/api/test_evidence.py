@@ -370,3 +370,35 @@ def test_a_key_of_a_deregistered_organisation_cannot_upload(
     assert (answer.status_code, answer.json()["code"]) == (403, "evidence_signer_revoked")
     assert OVERSIGHT in answer.json()["detail"]
     assert stored_files(factory) == [] and rows(factory) == 0
+
+
+def test_thumbnails_show_a_pdfs_first_page_and_a_photo_and_nothing_restricted(
+    people: World, client: TestClient
+) -> None:
+    import io
+
+    from PIL import Image
+
+    pdf = pdf_bytes("Invoice 0002 books 300.00")
+    sha = upload(client, pdf, key=people.keys["implementer"], name="invoice.pdf").json()["sha256"]
+    thumb = client.get(f"/evidence/{sha}/thumbnail.png")
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/png"
+    assert thumb.headers["cache-control"] == "public, max-age=31536000, immutable"
+    image = Image.open(io.BytesIO(thumb.content))
+    assert image.format == "PNG" and image.width <= 240 and image.height <= 360
+    assert image.height > image.width  # a portrait page
+    pixels = image.convert("L").getdata()
+    assert min(pixels) < 128 < max(pixels)  # the page's text is drawn on white, not a blank image
+    assert not image.info.get("exif")
+
+    photo = upload(client, exif_jpeg(), key=people.keys["implementer"], name="site.jpg").json()["sha256"]
+    small = Image.open(io.BytesIO(client.get(f"/evidence/{photo}/thumbnail.png").content))
+    assert small.size == (48, 32)  # turned upright as the cleaned copy is, never scaled up
+
+    text = upload(client, b"a,b\n1,2\n", key=people.keys["implementer"], name="a.csv").json()["sha256"]
+    assert client.get(f"/evidence/{text}/thumbnail.png").status_code == 404
+    secret = upload(
+        client, pdf_bytes("Contract"), key=people.keys["implementer"], name="c.pdf", visibility="restricted"
+    )
+    assert client.get(f"/evidence/{secret.json()['sha256']}/thumbnail.png").status_code == 403
+    assert client.get(f"/evidence/{'0' * 64}/thumbnail.png").status_code == 404

@@ -6,16 +6,18 @@ kept."""
 from __future__ import annotations
 
 import hashlib
+import re
 
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
+from ledger.domain.uscc import make_uscc
 from ledger.store import accounts as A
 from ledger.store.evidence import TABLE as EVIDENCE
 from tests.evidence_files import exif_jpeg, pdf_bytes, polyglot_pdf_zip
 from tests.workbench.conftest import CHARITY, PASSWORD, Registry, csrf_of, make_app, sign_in
 
-OTHER_CHARITY = "52440300MJL00102B"
+OTHER_CHARITY = make_uscc("52440300MJL00102B")
 
 
 def _token(client: TestClient) -> str:
@@ -120,3 +122,25 @@ def test_refused_uploads_keep_nothing(registry: Registry) -> None:
         assert answer.status_code == status, answer.text
         assert answer.headers["content-type"].startswith("application/problem+json")
     assert _held(registry) == 0
+
+
+def test_every_evidence_field_of_a_form_can_take_an_upload(registry: Registry) -> None:
+    """Payments, progress reports and filings: each evidence list and each single file hash has
+    its upload box, aimed at its own control."""
+    _account(registry, "clerk", ["staff"], CHARITY)
+    clerk = _client(registry, "clerk")
+    for type_name, fields in {
+        "funds.disbursed": ["evidence"],
+        "progress.reported": ["evidence", "publication_sha256"],
+        "audit.opinion": ["report_sha256"],
+        "sz.donation_filed": ["intent_sha256", "declaration_sha256", "property_list_sha256"],
+    }.items():
+        page = clerk.get(f"/workbench/entries/new/{type_name}").text
+        boxes = re.findall(
+            r'<div class="wb-field" data-field="([a-z0-9_]+)">(?:(?!<div class="wb-field").)*?class="wb-upload"',
+            page,
+            re.S,
+        )
+        assert boxes == fields, (type_name, boxes)
+        for name in fields:
+            assert f'data-target="main-f-{name}"' in page or f'data-target="main-{name}"' in page

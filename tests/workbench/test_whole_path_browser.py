@@ -112,7 +112,7 @@ def _sign(page: Any) -> int:
 
 
 def _upload(page: Any, path: Path, visibility: str = "public") -> str:
-    box = page.locator('[data-scope="main"] .wb-upload')
+    box = page.locator('[data-scope="main"] [data-field="evidence"] .wb-upload')
     box.locator('input[type="file"]').set_input_files(str(path))
     box.locator("select").select_option(visibility)
     box.locator("button").click()

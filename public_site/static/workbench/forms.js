@@ -171,9 +171,13 @@
       status.dataset.refused = r.body.code || String(r.status);
       return;
     }
-    var held = target.value.split("\n").map(function (s) { return s.trim(); }).filter(Boolean);
-    if (held.indexOf(r.body.sha256) < 0) held.push(r.body.sha256);
-    target.value = held.join("\n");
+    if (target.tagName === "TEXTAREA") {  // a list of hashes: add it
+      var held = target.value.split("\n").map(function (s) { return s.trim(); }).filter(Boolean);
+      if (held.indexOf(r.body.sha256) < 0) held.push(r.body.sha256);
+      target.value = held.join("\n");
+    } else {  // one hash (an audit report, a publication): it is this file's
+      target.value = r.body.sha256;
+    }
     status.textContent = "已上传 Uploaded: " + r.body.sha256 + " · " + r.body.media_type + " · " + r.body.size +
       " 字节 bytes · " + (r.body.visibility === "public" ? "公开 public" : "仅监督方 restricted");
     status.dataset.sha256 = r.body.sha256;
