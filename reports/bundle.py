@@ -22,7 +22,7 @@ from typing import Any
 from ledger.errors import LedgerError
 from ledger.store.personal_files import private_dir, write_private
 from reports.codes import BUNDLE_INVALID
-from reports.formats import Table, table_csv, to_json_bytes, workbook_xlsx
+from reports.formats import SUMMARY_SHEET, Table, summary_table, table_csv, to_json_bytes, workbook_xlsx
 
 CHECKSUMS = "SHA256SUMS"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$")
@@ -46,6 +46,9 @@ def render_bundle(
     pdf: bytes | None = None,
     title: str = "",
     as_of: datetime | None = None,
+    xlsx: bool = True,
+    csv_of: Sequence[Table] | None = None,
+    json: bool = True,
 ) -> dict[str, bytes]:
     """The files of one report, by name:
 
@@ -63,12 +66,37 @@ def render_bundle(
     files: dict[str, bytes] = {}
     if pdf is not None:
         files[f"{stem}.pdf"] = pdf
-    for table in tables:
-        files[f"{stem}-{table.name}.csv"] = table_csv(table)
-    if tables:
-        files[f"{stem}.xlsx"] = workbook_xlsx(tables, title=title, as_of=as_of)
-    files[f"{stem}.json"] = to_json_bytes({**document, "tables": {t.name: t for t in tables}})
+    for table in tables if csv_of is None else csv_of:  # csv_of: only these tables' CSV files (the rest later)
+        files[csv_name(stem, table)] = table_csv(table)
+    if tables and xlsx:
+        files[f"{stem}.xlsx"] = bundle_xlsx(document, tables, title=title, as_of=as_of)
+    if json:
+        files[f"{stem}.json"] = bundle_json(document, tables)
     return files
+
+
+def bundle_json(document: Mapping[str, Any], tables: Sequence[Table]) -> bytes:
+    """The JSON of a bundle: the document with every table."""
+    return to_json_bytes({**document, "tables": {t.name: t for t in tables}})
+
+
+def csv_name(stem: str, table: Table) -> str:
+    return f"{stem}-{table.name}.csv"
+
+
+def bundle_xlsx(
+    document: Mapping[str, Any], tables: Sequence[Table], *, title: str = "", as_of: datetime | None = None
+) -> bytes:
+    """The workbook of a bundle: the summary sheet, then a sheet per table."""
+    return workbook_xlsx(tables, title=title, as_of=as_of, summary=summary_table(document, _unclashed(tables)))
+
+
+def _unclashed(tables: Sequence[Table]) -> Sequence[Table]:
+    if any(t.name == SUMMARY_SHEET for t in tables):
+        raise LedgerError(
+            BUNDLE_INVALID, detail=f"a table may not be named {SUMMARY_SHEET!r}: the workbook's first sheet is"
+        )
+    return tables
 
 
 def digest(name: str, data: bytes) -> BundleFile:

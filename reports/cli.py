@@ -58,7 +58,15 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     ledger = open_ledger(settings_of(args))
     try:
-        result = issue(ledger, request, out=out, record=not args.no_record, tree_size=args.tree_size)
+        # --no-record: the files go to --out only; nothing is written into the data folder
+        result = issue(
+            ledger,
+            request,
+            out=out,
+            record=not args.no_record,
+            publish=not args.no_record,
+            tree_size=args.tree_size,
+        )
     finally:
         ledger.engine.dispose()
     print_json(result.to_json())
@@ -152,7 +160,11 @@ def register(add: Add) -> None:
         help="receipt with the donor's personal data from the donor store (not recorded in the log)",
     )
     p.add_argument("--site-url", help="base URL of the public site for QR codes (default: https://<origin host>)")
-    p.add_argument("--no-record", action="store_true", help="write the files but do not record report.issued")
+    p.add_argument(
+        "--no-record",
+        action="store_true",
+        help="write the files to --out only: no report.issued, nothing written into the data folder",
+    )
 
     p = add("worker", cmd_worker, "run report and deadline-scan tasks from the broker (with beat unless --no-beat)")
     p.add_argument("--no-beat", action="store_true", help="do not run the periodic scheduler in this worker")

@@ -91,3 +91,26 @@ REPORT_RATE_LIMITED = define(
     "Too many report requests from {client} (at most {burst} at once, then {per_minute} a minute); try again in {retry_after} s.",
     "来自 {client} 的报告申请过多（一次最多 {burst} 个，之后每分钟 {per_minute} 个），请 {retry_after} 秒后重试。",
 )
+
+# --- issuing and printing ---
+
+REPORT_POSITION_MOVED = define(
+    "report_position_moved",
+    "conflict",
+    "The report's PDF names position {expected} for its report.issued entry, but the log is now at {actual}; "
+    "entries were appended meanwhile. Nothing was recorded: ask for the report again.",
+    "报告 PDF 上印的登记位置为 {expected}，但账本已到 {actual}（期间有其他条目写入）。未作登记，请重新生成报告。",
+)
+REPORT_NO_CHECKPOINT = define(
+    "report_no_checkpoint",
+    "invalid",
+    "The log has no signed checkpoint at tree size {size}; a verification certificate is made at a checkpoint "
+    "(the nearest ones: {nearby}).",
+    "账本在树大小 {size} 处没有签名检查点；校验证明只能按检查点生成（最近的检查点：{nearby}）。",
+)
+REPORT_SIGNING_FAILED = define(
+    "report_signing_failed",
+    "unavailable",
+    "The report PDF could not be signed with the report key: {detail}.",
+    "无法用报告密钥签署报告 PDF：{detail}。",
+)

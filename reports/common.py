@@ -34,11 +34,11 @@ from ledger.errors import LedgerError
 from ledger.protocol.canonical import parse_time
 from ledger.protocol.grammar import pattern as grammar_pattern
 from reports import labels as L
-from reports.bundle import render_bundle
+from reports.bundle import bundle_json, bundle_xlsx, csv_name, render_bundle
 from reports.codes import REPORT_KIND_UNKNOWN, REPORT_PARAM_INVALID, REPORT_PARAM_MISSING
 from reports.disclosures import Disclosure
-from reports.formats import Column, Money, Table
-from reports.render import ReportHeader, Section, html_to_pdf, render_html, render_sections_pdf
+from reports.formats import Column, Money, Table, table_csv
+from reports.render import IssuedRef, ReportHeader, Section, html_to_pdf, render_html, render_sections_pdf
 from reports.snapshot import LogState, Snapshot
 
 FORMAT = "charity-ledger/report/v1"
@@ -147,6 +147,7 @@ class ReportDoc:
     context: dict[str, Any] = field(default_factory=dict)
     record: bool = True  # recorded in the log as report.issued
     variant: str = ""  # "personal" receipts differ from public ones
+    org_names: dict[str, str] = field(default_factory=dict)  # credit code -> name, printed beside codes
 
     @property
     def stem(self) -> str:
@@ -184,8 +185,10 @@ class ReportDoc:
             "notes": self.notes,
         }
 
-    def header(self) -> ReportHeader:
+    def header(self, issued: IssuedRef | None = None) -> ReportHeader:
         return ReportHeader(
+            subject_id=self.subject if len(self.subject) < 64 else "",
+            issued=issued,
             title=self.title_zh,
             subtitle=self.title_en,
             subject=self.subject_name,
@@ -197,22 +200,67 @@ class ReportDoc:
         )
 
 
-def render_pdf(doc: ReportDoc) -> bytes:
+def render_pdf(
+    doc: ReportDoc, *, issued: IssuedRef | None = None, attachments: Mapping[str, bytes] | None = None
+) -> bytes:
+    """The PDF of a report (PDF/A-3b), with ``attachments`` (its data files) inside."""
+    header = doc.header(issued)
     if doc.template is not None:
-        return html_to_pdf(render_html(doc.template, header=doc.header(), doc=doc, notes=doc.notes, **doc.context))
-    return render_sections_pdf(doc.header(), doc.sections, notes=doc.notes)
+        html = render_html(doc.template, header=header, doc=doc, notes=doc.notes, names=doc.org_names, **doc.context)
+        return html_to_pdf(html, attachments=attachments)
+    return render_sections_pdf(header, doc.sections, notes=doc.notes, names=doc.org_names, attachments=attachments)
 
 
-def render_report(doc: ReportDoc, *, pdf: bool = True) -> dict[str, bytes]:
-    """The report's files by name: PDF, CSV per table, XLSX, JSON."""
-    return render_bundle(
-        doc.stem,
-        doc.document(),
-        tables=doc.tables,
-        pdf=render_pdf(doc) if pdf else None,
-        title=f"{doc.title_zh} {doc.title_en}",
-        as_of=parse_time(doc.at.time),
+ATTACHED = (".csv", ".json")  # the data files a report's PDF carries inside
+ATTACH_ROWS_MAX = 5000  # lines of a table whose CSV a PDF carries; of all tables, for the JSON
+
+
+def attached_tables(tables: Sequence[Table]) -> list[Table]:
+    """The tables whose CSV a report's PDF carries."""
+    return [t for t in tables if len(t.rows) <= ATTACH_ROWS_MAX]
+
+
+def json_attached(tables: Sequence[Table]) -> bool:
+    """Whether a report's PDF carries its JSON: when all its tables together have at most
+    :data:`ATTACH_ROWS_MAX` lines. A longer report's JSON (tens of MB for 100,000 donations)
+    stays beside the PDF, made after it: WeasyPrint's memory and the JSON's never add up."""
+    return sum(len(t.rows) for t in tables) <= ATTACH_ROWS_MAX
+
+
+def attachments(files: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The data files among ``files`` a report's PDF carries: the JSON and the CSV files."""
+    return {name: body for name, body in files.items() if name.endswith(ATTACHED)}
+
+
+def render_report(
+    doc: ReportDoc,
+    *,
+    pdf: bool = True,
+    issued: IssuedRef | None = None,
+    sign: Callable[[bytes], bytes] | None = None,
+) -> dict[str, bytes]:
+    """The report's files by name: PDF (with the JSON and CSV files attached, see
+    :func:`attached_tables` and :func:`json_attached`, then signed by ``sign`` when given), CSV
+    per table, XLSX, JSON. What the PDF does not carry (the workbook, long tables' CSV, a long
+    report's JSON) is made after the PDF, so it never takes memory while WeasyPrint does."""
+    title, as_of, document = f"{doc.title_zh} {doc.title_en}", parse_time(doc.at.time), doc.document()
+    small, with_json = attached_tables(doc.tables), json_attached(doc.tables)
+    files = render_bundle(
+        doc.stem, document, tables=doc.tables, title=title, as_of=as_of, xlsx=False, csv_of=small, json=with_json
     )
+    if pdf:
+        body = render_pdf(doc, issued=issued, attachments=attachments(files))
+        files[f"{doc.stem}.pdf"] = sign(body) if sign is not None else body
+    # in the order of render_bundle (CSV, XLSX, JSON): the order that peaks lowest after a PDF
+    for table in doc.tables:
+        name = csv_name(doc.stem, table)
+        if name not in files:
+            files[name] = table_csv(table)
+    if doc.tables:
+        files[f"{doc.stem}.xlsx"] = bundle_xlsx(document, doc.tables, title=title, as_of=as_of)
+    if not with_json:
+        files[f"{doc.stem}.json"] = bundle_json(document, doc.tables)
+    return files
 
 
 def rules_for(day: date) -> RuleSet:
@@ -551,6 +599,7 @@ def pdf_view(table: Table, *keys: str) -> Table:
         table.title_en,
         tuple(table.columns[i] for i in picked),
         [[row[i] for i in picked] for row in table.rows],
+        totals=table.totals,
     )
 
 

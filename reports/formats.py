@@ -34,13 +34,13 @@ import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, is_dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import IO, Any
 
 from ledger.domain.money import Money
 
-KINDS = ("text", "int", "money", "date", "bp", "bool")
+KINDS = ("text", "int", "money", "date", "bp", "bool", "year")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
 
@@ -50,7 +50,7 @@ class Column:
     key: str  # the JSON key and the machine part of the CSV header
     title_zh: str
     title_en: str
-    kind: str = "text"  # text | int | money | date | bp | bool
+    kind: str = "text"  # text | int | money | date | bp | bool | year (an int printed without grouping)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -68,6 +68,9 @@ class Table:
     title_en: str
     columns: tuple[Column, ...]
     rows: Sequence[Sequence[Any]] = field(default_factory=tuple)
+    # a totals row under the lines (PDF and XLSX; CSV and JSON keep only the lines): None sums
+    # when the table has money columns and no year column (figures of different years do not add up)
+    totals: bool | None = None
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9_-]{0,30}", self.name):
@@ -123,6 +126,7 @@ def _check_cell(table: str, i: int, col: Column, value: Any) -> None:
     ok = {
         "text": lambda v: isinstance(v, str),
         "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "year": lambda v: isinstance(v, int) and not isinstance(v, bool),
         "money": lambda v: isinstance(v, Money),
         "date": lambda v: isinstance(v, date) and not isinstance(v, datetime),
         "bp": lambda v: isinstance(v, int) and not isinstance(v, bool),
@@ -130,6 +134,53 @@ def _check_cell(table: str, i: int, col: Column, value: Any) -> None:
     }[col.kind](value)
     if not ok:
         raise TypeError(f"table {table} row {i} column {col.key}: {type(value).__name__} is not a {col.kind} cell")
+
+
+# --- totals ---------------------------------------------------------------------------------
+
+TOTAL_COUNT_KEYS = frozenset({"count", "donations", "payments", "entries"})
+REVERSED_KEYS = frozenset({"corrected", "withdrawn", "reversed"})  # a line reversed in the log adds nothing
+
+
+def has_totals(table: Table) -> bool:
+    if table.totals is not None:
+        return table.totals and bool(table.rows)
+    kinds = {c.kind for c in table.columns}
+    keys = {c.key for c in table.columns}
+    return "money" in kinds and "year" not in kinds and "year" not in keys and len(table.rows) > 1
+
+
+def table_totals(table: Table) -> list[tuple[str, dict[int, Any]]]:
+    """The totals rows of a table: one per currency, ``(currency, {column index: sum})``.
+
+    Lines marked reversed (a true ``corrected``/``withdrawn`` column) are left out. Money
+    columns are summed in integer minor units (exact), count columns (``int`` columns
+    named ``count`` and the like) as integers; a row's counts go to its first money cell's
+    currency. Nothing for a table without totals (:func:`has_totals`).
+    """
+    if not has_totals(table):
+        return []
+    money_cols = [i for i, c in enumerate(table.columns) if c.kind == "money"]
+    count_cols = [i for i, c in enumerate(table.columns) if c.kind == "int" and c.key in TOTAL_COUNT_KEYS]
+    reversed_cols = [i for i, c in enumerate(table.columns) if c.kind == "bool" and c.key in REVERSED_KEYS]
+    sums: dict[str, dict[int, int]] = {}
+    for row in table.rows:
+        if any(row[i] for i in reversed_cols):
+            continue
+        currency = next((row[i].currency for i in money_cols if row[i] is not None), "")
+        for i in money_cols:
+            value = row[i]
+            if value is not None:
+                line = sums.setdefault(value.currency, {})
+                line[i] = line.get(i, 0) + value.minor
+        for i in count_cols:
+            if row[i] is not None:
+                line = sums.setdefault(currency, {})
+                line[i] = line.get(i, 0) + row[i]
+    return [
+        (currency, {i: Money(n, currency) if i in money_cols else n for i, n in sorted(cells.items())})
+        for currency, cells in sorted(sums.items())
+    ]
 
 
 # --- JSON -----------------------------------------------------------------------------------
@@ -288,7 +339,7 @@ def _csv_cell(col: Column, value: Any) -> str:
         return percent_from_bp(value)
     if col.kind == "bool":
         return "true" if value else "false"
-    if col.kind == "int":
+    if col.kind in ("int", "year"):
         return str(value)
     return _defuse(value)
 
@@ -305,16 +356,20 @@ def percent_from_bp(bp: int) -> str:
 
 
 def header(col: Column) -> str:
-    """``捐赠金额 amount``: the Chinese title for people, the key for programs."""
+    """``捐赠金额 amount``: the Chinese title for people, the key for programs (XLSX headers)."""
     return f"{col.title_zh} {col.key}"
 
 
 def table_csv(table: Table) -> bytes:
-    """One table as CSV: BOM, CRLF, header row ``<title_zh> <key>``, then the rows."""
+    """One table as CSV: BOM, CRLF, two header rows — the Chinese titles (for people), then the
+    stable keys (for programs: ``amount``, ``received_on``; they never change with wording) —
+    then the rows. A program reads the second row as its header and skips the first
+    (``pandas.read_csv(f, header=1)``, ``csv.DictReader`` after one ``next()``)."""
     buf = io.StringIO()
     buf.write(BOM)
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow([header(c) for c in table.columns])
+    writer.writerow([c.title_zh for c in table.columns])
+    writer.writerow([c.key for c in table.columns])
     for row in table.rows:
         writer.writerow([_csv_cell(c, v) for c, v in zip(table.columns, row, strict=True)])
     return buf.getvalue().encode("utf-8")
@@ -366,7 +421,7 @@ def _cell_writer(col: Column) -> Any:
         return lambda ref, v: f'<c r="{ref}" s="{_ST_DATE}"><v>{(v - _EPOCH).days}</v></c>'
     if kind == "bp":
         return lambda ref, v: f'<c r="{ref}" s="{_ST_PERCENT}"><v>{_decimal_text(Decimal(v).scaleb(-4))}</v></c>'
-    if kind == "int":
+    if kind in ("int", "year"):
         return lambda ref, v: f'<c r="{ref}"><v>{v}</v></c>'
     if kind == "bool":
         return lambda ref, v: f'<c r="{ref}" t="b"><v>{1 if v else 0}</v></c>'
@@ -382,6 +437,10 @@ def _sheet_xml(table: Table | StreamedTable, out: Any) -> str:
     streamed = isinstance(table, StreamedTable)
     last = f"{letters[-1] if letters else 'A'}{0 if streamed else len(table.rows) + 1}"
     area = f"A1:{last}"
+    sums = [] if isinstance(table, StreamedTable) else table_totals(table)
+    extent = (
+        f"A1:{letters[-1] if letters else 'A'}{0 if streamed else len(table.rows) + 1 + len(sums)}"  # with the totals
+    )
     widths = "".join(
         f'<col min="{i + 1}" max="{i + 1}" width="{max({"money": 16, "date": 12, "bp": 10, "int": 10, "bool": 8}.get(c.kind, 24), min(40, len(header(c)) + 2))}" customWidth="1"/>'
         for i, c in enumerate(table.columns)
@@ -389,7 +448,7 @@ def _sheet_xml(table: Table | StreamedTable, out: Any) -> str:
     out.write(
         (
             f'{_HEAD}<worksheet xmlns="{_NS}" xmlns:r="{_NS_R}">'
-            + ("" if streamed else f'<dimension ref="{area}"/>')
+            + ("" if streamed else f'<dimension ref="{extent}"/>')
             + '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
             '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
             '<sheetFormatPr defaultRowHeight="15"/>' + (f"<cols>{widths}</cols>" if widths else "") + "<sheetData>"
@@ -413,8 +472,28 @@ def _sheet_xml(table: Table | StreamedTable, out: Any) -> str:
     out.write("".join(chunk).encode("utf-8"))
     if streamed:
         area = f"A1:{letters[-1] if letters else 'A'}{r}"
+    elif sums and isinstance(table, Table):
+        out.write(_totals_xml(table, sums, letters, writers, len(table.rows) + 2).encode("utf-8"))
     out.write(f'</sheetData><autoFilter ref="{area}"/></worksheet>'.encode())
     return area
+
+
+def _totals_xml(
+    table: Table, sums: list[tuple[str, dict[int, Any]]], letters: list[str], writers: list[Any], first_row: int
+) -> str:
+    """The totals rows under a sheet's lines (outside its filter range): exact sums as numbers."""
+    label_at = next((i for i, c in enumerate(table.columns) if c.kind not in ("money", "int")), None)
+    rows = []
+    for r, (currency, cells) in enumerate(sums, first_row):
+        parts = []
+        for i, letter in enumerate(letters):
+            if i == label_at:
+                label = "合计 Total" + (f" {currency}" if len(sums) > 1 and currency else "")
+                parts.append(f'<c r="{letter}{r}" s="{_ST_HEADER}" t="inlineStr"><is><t>{_x(label)}</t></is></c>')
+            elif i in cells:
+                parts.append(writers[i](f"{letter}{r}", cells[i]))
+        rows.append(f'<row r="{r}">{"".join(parts)}</row>')
+    return "".join(rows)
 
 
 def _styles() -> str:
@@ -444,15 +523,19 @@ def _styles() -> str:
     )
 
 
-def workbook_xlsx(tables: Iterable[Table], *, title: str = "", as_of: datetime | None = None) -> bytes:
+def workbook_xlsx(
+    tables: Iterable[Table], *, title: str = "", as_of: datetime | None = None, summary: Table | None = None
+) -> bytes:
     """All tables as one workbook, a sheet per table (streamed: fine for 100,000 rows), each
-    with its header row frozen and an auto-filter over its rows (sort and filter in Excel).
+    with its header row frozen, an auto-filter over its rows (sort and filter in Excel) and its
+    totals rows under them (:func:`table_totals`); ``summary`` (see :func:`summary_table`)
+    first when given.
 
     The bytes depend only on the input: document times are ``as_of`` (the time the report's
     figures refer to; 1980-01-01 when not given) and the zip entries carry a fixed date.
     """
     buf = io.BytesIO()
-    write_workbook_xlsx(buf, tables, title=title, as_of=as_of)
+    write_workbook_xlsx(buf, [*([summary] if summary is not None else []), *tables], title=title, as_of=as_of)
     return buf.getvalue()
 
 
@@ -536,6 +619,61 @@ def write_workbook_xlsx(
                 f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified></cp:coreProperties>'
             ),
         )
+
+
+SUMMARY_SHEET = "report_summary"
+_SUMMARY_COLUMNS = (
+    Column("item", "项目", "Item"),
+    Column("value", "内容", "Value"),
+    Column("number", "数值", "Number", "int"),
+    Column("amount", "金额", "Amount", "money"),
+)
+
+
+def summary_table(document: Mapping[str, Any], tables: Sequence[Table]) -> Table:
+    """The first sheet of a report's workbook: what the report is, the log state it was
+    computed at, and each sheet's line count and totals (numbers as numbers)."""
+    rows: list[list[Any]] = []
+
+    def text(item: str, value: Any) -> None:
+        if value not in (None, ""):
+            rows.append([item, str(value), None, None])
+
+    title = document.get("title") or {}
+    subject = document.get("subject") or {}
+    period = document.get("period") or {}
+    log = document.get("log") or {}
+    text("报告 Report", " ".join(v for v in (title.get("zh"), title.get("en")) if v))
+    text("对象 Subject", " ".join(v for v in (subject.get("name"), subject.get("id")) if v))
+    for key, label in (("start", "期间开始 Period start"), ("end", "期间结束 Period end")):
+        value = period.get(key)
+        text(label, value.isoformat() if isinstance(value, date) else value)
+    text("规则集 Rule set", (document.get("rule_set") or {}).get("ref"))
+    if isinstance(log.get("tree_size"), int):
+        rows.append(["账本树大小 Tree size", None, log["tree_size"], None])
+    text("根哈希 Root", log.get("root"))
+    if log.get("time"):
+        text("账本时间 Log time (UTC+8)", china_time(log["time"]))
+    for table in tables:
+        rows.append([f"{table.title_zh}：行数 Lines ({table.name})", None, len(table.rows), None])
+        for currency, cells in table_totals(table):
+            for i, value in cells.items():
+                col = table.columns[i]
+                item = f"{table.title_zh}：合计 {col.title_zh}" + (f" ({currency})" if currency else "")
+                rows.append([item, None, None, value] if col.kind == "money" else [item, None, value, None])
+    return Table(SUMMARY_SHEET, "摘要", "Summary", _SUMMARY_COLUMNS, rows, totals=False)
+
+
+CHINA = timezone(timedelta(hours=8))
+
+
+def china_time(value: str | datetime, seconds: bool = True) -> str:
+    """A log time (RFC 3339, UTC) as China time: ``2027-06-15 18:00:00 (UTC+8)``."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        raise ValueError("a naive time cannot be shown as China time")
+    local = moment.astimezone(CHINA)
+    return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") + " (UTC+8)"
 
 
 def _absolute(area: str) -> str:

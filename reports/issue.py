@@ -37,8 +37,11 @@ from ledger.settings import Settings
 from ledger.store.db import read_transaction
 from ledger.store.log_tables import LogLeaf
 from reports.bundle import CHECKSUMS, BundleFile, digest, files_json, write_bundle
-from reports.common import ReportDoc, ReportRequest, render_report
+from reports.codes import REPORT_POSITION_MOVED
+from reports.common import ReportDoc, ReportRequest, default_site_url, render_report
 from reports.kinds import build
+from reports.render import IssuedRef
+from reports.signing import pdf_signer
 from reports.snapshot import ExportInfo, Snapshot, export_snapshot, log_snapshot, open_snapshot, verify_export
 
 SYSTEM_KEY = "system.key"
@@ -154,7 +157,7 @@ def build_from_ledger(ledger: Any, request: ReportRequest, *, tree_size: int | N
     if request.kind == "verification":
         from reports.kinds.verification import from_ledger
 
-        return from_ledger(ledger, request)
+        return from_ledger(ledger, request, tree_size=tree_size)
     if tree_size is not None:
         snap = log_snapshot(ledger.log, tree_size)
         if request.kind == "receipt":
@@ -360,6 +363,127 @@ def _recording_key(ledger: Any, doc: ReportDoc, record: bool) -> tuple[KeyPair |
     return key, None
 
 
+POSITION_ATTEMPTS = 3  # renderings of a recorded report before a busy log is reported
+
+
+def _issued_ref(ledger: Any, doc: ReportDoc, request: ReportRequest) -> IssuedRef:
+    """Where the report.issued entry will be: the next position of the log being appended to."""
+    position = ledger.log.head().size
+    site = (request.site_url or default_site_url(doc.at.origin)).rstrip("/")
+    return IssuedRef(position, doc.at.tree_size, doc.at.root, f"{site}/ledger/{position}")
+
+
+def _signer(ledger: Any, key: KeyPair, doc: ReportDoc) -> Any:
+    return pdf_signer(
+        system_key_path(ledger.settings),
+        key,
+        name=doc.at.origin.split("/", 1)[0],
+        now=ledger.clock(),
+        reason=f"report.issued {doc.kind} {doc.subject} ({doc.period_start} – {doc.period_end})",
+    )
+
+
+def _targets(
+    ledger: Any, doc: ReportDoc, stem: str, *, out: Path | None, folder: Path | None, publish: bool
+) -> list[Path]:
+    targets: list[Path] = []
+    if folder is not None:
+        targets.append(Path(folder))
+    if publish and doc.variant != "personal":
+        targets.append(published_folder(ledger.settings, doc.kind, stem))
+    if out is not None:
+        targets.append(Path(out))
+    return targets
+
+
+def _write_targets(
+    ledger: Any,
+    doc: ReportDoc,
+    request: ReportRequest,
+    files: dict[str, bytes],
+    stem: str,
+    *,
+    out: Path | None,
+    folder: Path | None,
+    publish: bool,
+) -> list[BundleFile]:
+    targets = _targets(ledger, doc, stem, out=out, folder=folder, publish=publish)
+    digests = sorted((digest(n, b) for n, b in files.items()), key=lambda f: f.name)
+    if doc.variant == "personal" and targets:  # noted before writing, so donor erase finds them even after a crash
+        from ledger.store.personal_files import record as note_personal
+
+        seq = int(doc.figures["donation"]["seq"])
+        for target in targets:
+            named = [Path(target) / n for n in [*files, CHECKSUMS]]
+            note_personal(
+                ledger.settings,
+                seq,
+                named,
+                by=f"report {doc.kind} {stem}",
+                root=Path(target) if folder is not None and Path(target) == Path(folder) else None,
+            )
+    for target in targets:
+        digests = list(write_bundle(target, files))
+    return digests
+
+
+def _result(
+    ledger: Any,
+    doc: ReportDoc,
+    request: ReportRequest,
+    files: dict[str, bytes],
+    stem: str,
+    size: int,
+    root: str,
+    *,
+    out: Path | None,
+    folder: Path | None,
+    publish: bool,
+) -> Issued:
+    """Write ``files`` where they go; what became of the request (its entry is added by the caller)."""
+    digests = _write_targets(ledger, doc, request, files, stem, out=out, folder=folder, publish=publish)
+    return Issued(
+        kind=doc.kind,
+        subject=doc.subject,
+        period_start=doc.period_start.isoformat(),
+        period_end=doc.period_end.isoformat(),
+        rule_set=doc.ruleset.ref,
+        stem=stem,
+        tree_size=size,
+        root=root,
+        files=digests,
+        folders=[str(t) for t in _targets(ledger, doc, stem, out=out, folder=folder, publish=publish)],
+        restricted=doc.restricted,
+    )
+
+
+def _append_issued(
+    ledger: Any, key: KeyPair, doc: ReportDoc, digests: list[BundleFile], position: int
+) -> dict[str, Any]:
+    """Append report.issued; refused (nothing written) unless it lands at ``position``, the
+    position its PDF names."""
+    data = {
+        "kind": doc.kind,
+        "subject": doc.subject,
+        "period_start": doc.period_start.isoformat(),
+        "period_end": doc.period_end.isoformat(),
+        "rule_set": doc.ruleset.ref,
+        "tree_size": doc.at.tree_size,
+        "root": doc.at.root,
+        "files": files_json(digests),
+    }
+    # signed for the log the figures were computed on (refused as log_sealed if it was
+    # sealed since, rather than recorded in the next log with a size of another tree)
+    entry = sign_entry(key, make_body(doc.at.origin, "report.issued", key.id, ledger.clock(), doc.idem(), data))
+
+    def at_position(_conn: Any, results: list[Any]) -> None:
+        if results[0].seq != position and not results[0].existing:
+            raise LedgerError(REPORT_POSITION_MOVED, expected=position, actual=results[0].seq)
+
+    appended = ledger.log.append([entry], then=at_position)[0]
+    return {"seq": appended.seq, "leaf_hash": appended.leaf_hash, "existing": appended.existing}
+
+
 def issue(
     ledger: Any,
     request: ReportRequest,
@@ -392,78 +516,49 @@ def issue(
             files = _read_folder(published_folder(settings, doc.kind, stem), existing[2])
             if files is None and prior.tree_size != doc.at.tree_size:  # its files are gone: recompute them at its size
                 doc = build_from_ledger(ledger, request, tree_size=prior.tree_size)
+    issued_at: IssuedRef | None = None
+    for attempt in range(1, POSITION_ATTEMPTS + 1):
+        if key is not None and existing is None:
+            issued_at = _issued_ref(ledger, doc, request)
+            files = render_report(doc, issued=issued_at, sign=_signer(ledger, key, doc))
+        elif files is None:
+            files = render_report(doc)
+        if key is None or existing is not None or issued_at is None:
+            break
+        digests = sorted((digest(n, b) for n, b in files.items()), key=lambda f: f.name)
+        try:
+            entry = _append_issued(ledger, key, doc, digests, issued_at.position)
+        except LedgerError as exc:
+            if exc.code == REPORT_POSITION_MOVED and attempt < POSITION_ATTEMPTS:
+                continue  # another entry took the position the PDF names: print the new one
+            if exc.code != "idem_conflict":
+                raise
+            existing = find_issued(ledger, key.id, doc.idem())  # a concurrent request recorded it first
+            if existing is None:
+                raise InvariantBroken("existing is missing") from exc
+            # its files, as the request that recorded it wrote them (not this request's PDF); when
+            # they are not there yet, that request writes them: this one leaves the folder alone
+            recorded_files = _read_folder(published_folder(settings, doc.kind, stem), existing[2])
+            publish = publish and recorded_files is not None
+            files = recorded_files or files
+            break
+        # written once recorded: a request that lost a race never overwrites the recorded files
+        result = _result(ledger, doc, request, files, stem, size, root, out=out, folder=folder, publish=publish)
+        result.entry = entry
+        result.files_match_record = True
+        return result
     if files is None:
-        files = render_report(doc)
-
-    targets: list[Path] = []
-    if folder is not None:
-        targets.append(Path(folder))
-    if publish and doc.variant != "personal":
-        targets.append(published_folder(settings, doc.kind, stem))
-    if out is not None:
-        targets.append(Path(out))
-    digests = sorted((digest(n, b) for n, b in files.items()), key=lambda f: f.name)
-    if doc.variant == "personal" and targets:  # noted before writing, so donor erase finds them even after a crash
-        from ledger.store.personal_files import record as note_personal
-
-        seq = int(doc.figures["donation"]["seq"])
-        for target in targets:
-            named = [Path(target) / n for n in [*files, CHECKSUMS]]
-            note_personal(
-                settings,
-                seq,
-                named,
-                by=f"report {doc.kind} {stem}",
-                root=Path(target) if folder is not None and Path(target) == Path(folder) else None,
-            )
-    for target in targets:
-        digests = list(write_bundle(target, files))
-
-    result = Issued(
-        kind=doc.kind,
-        subject=doc.subject,
-        period_start=doc.period_start.isoformat(),
-        period_end=doc.period_end.isoformat(),
-        rule_set=doc.ruleset.ref,
-        stem=stem,
-        tree_size=size,
-        root=root,
-        files=digests,
-        folders=[str(t) for t in targets],
-        restricted=doc.restricted,
-    )
+        raise InvariantBroken("no files were rendered")
+    result = _result(ledger, doc, request, files, stem, size, root, out=out, folder=folder, publish=publish)
     if key is None:
         if reason is None:
             raise InvariantBroken("reason is missing")
         result.not_recorded_en, result.not_recorded_zh = reason
         return result
     if existing is None:
-        data = {
-            "kind": doc.kind,
-            "subject": doc.subject,
-            "period_start": result.period_start,
-            "period_end": result.period_end,
-            "rule_set": result.rule_set,
-            "tree_size": size,
-            "root": root,
-            "files": files_json(digests),
-        }
-        # signed for the log the figures were computed on (refused as log_sealed if it was
-        # sealed since, rather than recorded in the next log with a size of another tree)
-        entry = sign_entry(key, make_body(doc.at.origin, "report.issued", key.id, ledger.clock(), doc.idem(), data))
-        try:
-            appended = ledger.log.append([entry])[0]
-            result.entry = {"seq": appended.seq, "leaf_hash": appended.leaf_hash, "existing": appended.existing}
-            result.files_match_record = True
-            return result
-        except LedgerError as exc:
-            if exc.code != "idem_conflict":
-                raise
-            existing = find_issued(ledger, key.id, doc.idem())  # a concurrent request recorded it first
-            if existing is None:
-                raise InvariantBroken("existing is missing") from exc
+        raise InvariantBroken("a recorded report without its entry")
     position, leaf_hash, recorded = existing
     seq = position - ledger.log.shard_of(position).base  # its seq in its own log, as an append answers
     result.entry = {"seq": seq, "leaf_hash": leaf_hash, "existing": True}
-    result.files_match_record = _matches(digests, recorded)
+    result.files_match_record = _matches(result.files, recorded)
     return result

@@ -6,6 +6,10 @@ so a spreadsheet can be filtered on either.
 
 from __future__ import annotations
 
+import re
+
+CODE_RE = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?")
+
 LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "channel": {
         "bank_transfer": ("银行转账", "Bank transfer"),
@@ -88,7 +92,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "investment": ("投资", "Investment"),
         "related_party_transaction": ("关联交易", "Related-party transaction"),
     },
-    "entry_type": {  # the types a correction may target (issue 13: corrections listed by type)
+    "entry_type": {  # every entry type (corrections are listed by type; PDFs print these for codes)
         "donation.received": ("收到捐赠", "Donation received"),
         "funds.allocated": ("拨付资金", "Funds allocated"),
         "funds.disbursed": ("支付款项", "Payment made"),
@@ -100,10 +104,65 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "disclosure.recorded": ("重大事项信息公开", "Disclosure of a major event"),
         "fundraising.results": ("公开募捐结果公开", "Fundraising results"),
         "work_report.filed": ("年度工作报告报送", "Annual work report filed"),
+        "registry.genesis": ("登记系统创立", "Registry founded"),
+        "org.registered": ("组织登记", "Organisation registered"),
+        "org.updated": ("组织信息变更", "Organisation updated"),
+        "org.deregistered": ("组织注销", "Organisation deregistered"),
+        "key.granted": ("授予密钥", "Key granted"),
+        "key.revoked": ("吊销密钥", "Key revoked"),
+        "project.registered": ("项目登记", "Project registered"),
+        "project.amended": ("项目变更", "Project amended"),
+        "plan.filed": ("募捐方案备案", "Fundraising plan filed"),
+        "plan.acknowledged": ("备案回执", "Plan filing acknowledged"),
+        "project.closed": ("项目结项", "Project closed"),
+        "query.answered": ("质询答复", "Answer to a query"),
+        "entry.corrected": ("条目更正", "Entry corrected"),
+        "report.issued": ("发布报告", "Report issued"),
+        "log.key_rotated": ("账本密钥轮换", "Log key rotated"),
+        "log.sealed": ("账本封存", "Log sealed"),
+        "sz.filing_replied": ("特区捐赠备案答复", "SEZ filing answered"),
     },
     "sz_decision": {
         "approved": ("同意", "Approved"),
         "objection": ("有异议", "Objection"),
+    },
+    "org_status": {
+        "active": ("存续", "Active"),
+        "deregistered": ("已注销", "Deregistered"),
+    },
+    "project_status": {
+        "open": ("进行中", "Open"),
+        "closed": ("已结项", "Closed"),
+    },
+    "check_status": {
+        "passed": ("符合", "Passed"),
+        "failed": ("不符合", "Failed"),
+        "not_applicable": ("不适用", "Not applicable"),
+        "insufficient": ("数据不足", "Not enough figures"),
+        "missing_figures": ("数据不足", "Not enough figures"),
+    },
+    "ratio_rule": {
+        "public_foundation": ("具有公开募捐资格的基金会", "Foundation with public fundraising"),
+        "public_social": (
+            "具有公开募捐资格的社会团体、社会服务机构",
+            "Social group or service org with public fundraising",
+        ),
+        "non_public_foundation": ("不具有公开募捐资格的基金会", "Foundation without public fundraising"),
+        "non_public_social": (
+            "不具有公开募捐资格的社会团体、社会服务机构",
+            "Social group or service org without public fundraising",
+        ),
+    },
+    "ratio_tier": {
+        "all": ("不分档", "one tier"),
+        "under_4m": ("净资产低于 400 万元", "net assets under 4m"),
+        "4m_to_8m": ("净资产 400 万至 800 万元", "net assets 4m to 8m"),
+        "8m_to_60m": ("净资产 800 万至 6000 万元", "net assets 8m to 60m"),
+        "ge_60m": ("净资产 6000 万元及以上", "net assets 60m and more"),
+        "under_1m": ("净资产低于 100 万元", "net assets under 1m"),
+        "1m_to_5m": ("净资产 100 万至 500 万元", "net assets 1m to 5m"),
+        "5m_to_10m": ("净资产 500 万至 1000 万元", "net assets 5m to 10m"),
+        "ge_10m": ("净资产 1000 万元及以上", "net assets 10m and more"),
     },
     "ratio_base": {
         "prior_year_income": ("上年总收入", "Prior-year income"),
@@ -112,6 +171,47 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "prior_3y_avg_net_assets": ("前三年年末净资产平均数", "3-year average net assets"),
     },
 }
+
+
+# The vocabularies a table column's machine values come from, by column key (PDF pages print
+# the Chinese label in place of the code; data files keep the code).
+COLUMN_VOCABS: dict[str, tuple[str, ...]] = {
+    "status": ("status", "org_status", "project_status", "check_status"),
+    "filing_status": ("status",),
+    "annual_report": ("status",),
+    "ratio_status": ("check_status",),
+    "verdict": ("verdict",),
+    "latest_verdict": ("verdict",),
+    "opinion": ("opinion",),
+    "audit_opinion": ("opinion",),
+    "type": ("entry_type",),
+    "entry_type": ("entry_type",),
+    "kind": ("kind", "entry_type"),
+    "legal_form": ("legal_form",),
+    "channel": ("channel",),
+    "donor_type": ("donor_type",),
+    "pot": ("pot",),
+    "category": ("category",),
+    "rule": ("rule",),
+    "decision": ("sz_decision",),
+    "surplus_handling": ("surplus_handling",),
+    "base": ("ratio_base",),
+}
+# a value found in no column's vocabularies is looked up here (first vocabulary wins)
+ANY_VOCAB: dict[str, str] = {}
+for _vocab in LABELS.values():
+    for _code, (_zh, _en) in _vocab.items():
+        ANY_VOCAB.setdefault(_code, _zh)
+
+
+def column_zh(key: str, value: str) -> str:
+    """The Chinese label of a machine value in the column ``key`` (the value itself when it is
+    no known code: names, titles and free text pass through)."""
+    for vocab in COLUMN_VOCABS.get(key, ()):
+        found = LABELS[vocab].get(value)
+        if found is not None:
+            return found[0]
+    return ANY_VOCAB.get(value, value) if CODE_RE.fullmatch(value) else value
 
 
 def zh(vocab: str, value: str | None) -> str:

@@ -20,7 +20,8 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -33,13 +34,20 @@ from markupsafe import Markup
 
 from ledger.errors import LedgerError
 from reports.codes import RENDER_URL_REFUSED
-from reports.formats import Money, Table, percent_from_bp
+from reports.formats import Money, Table, percent_from_bp, table_totals
+from reports.formats import china_time as formats_china_time
+from reports.labels import column_zh
 
 ASSET_SCHEME = "reports-asset:"
 ASSET_BASE = ASSET_SCHEME + "/"
 ASSET_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg"}
 STYLESHEET = "report.css"
+PDF_VARIANT = "pdf/a-3b"
 CJK_FONT = "Noto Sans CJK SC"
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})")
+_USCC = re.compile(r"[0-9A-HJ-NPQRTUWXY]{18}")
+_TOKEN = re.compile(r"(?=[!-~]*[0-9_./:-])[!-~]+")  # one ASCII word with a digit or a separator: an id, a code
+SHORT_TOKEN = 26  # longer tokens (hashes, keys) may break anywhere; shorter ones never break
 
 
 # --- the Jinja environment ------------------------------------------------------------------
@@ -75,9 +83,16 @@ def make_environment(*extra: jinja2.BaseLoader) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(money=money_text, percent=percent_text, short_hash=short_hash, cell=cell_text, iso=iso_text)
+    env.filters.update(
+        money=money_text,
+        percent=percent_text,
+        short_hash=short_hash,
+        cell=cell_text,
+        iso=iso_text,
+        china_time=china_time,
+    )
     env.tests["money"] = lambda value: isinstance(value, Money)
-    env.globals.update(qr_svg=qr_svg, asset_url=asset_url, CJK_FONT=CJK_FONT)
+    env.globals.update(qr_svg=qr_svg, asset_url=asset_url, CJK_FONT=CJK_FONT, pdf_table=pdf_table, pdf_cell=figure_cell)
     return env
 
 
@@ -118,6 +133,11 @@ def iso_text(value: date | datetime | None) -> str:
     return "—" if value is None else value.isoformat()
 
 
+def china_time(value: str | datetime | None, seconds: bool = True) -> str:
+    """A log time as China time (``—`` for none): :func:`reports.formats.china_time`."""
+    return "—" if value is None or value == "" else formats_china_time(value, seconds)
+
+
 def cell_text(value: Any, kind: str = "text") -> str:
     """A table cell for people: grouped money, percent, ISO dates, 是/否."""
     if value is None:
@@ -133,6 +153,104 @@ def cell_text(value: Any, kind: str = "text") -> str:
     if kind == "int":
         return f"{value:,}"
     return str(value)
+
+
+# --- tables as a PDF prints them ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PdfCell:
+    text: str
+    css: str  # money | int | bp | date | code | hash | text | bool
+    note: str = ""  # a second line: the name beside a credit code
+
+
+@dataclass(frozen=True, slots=True)
+class PdfTable:
+    title_zh: str
+    title_en: str
+    heads: tuple[tuple[str, str, str], ...]  # (title_zh, title_en, css) per printed column
+    rows: list[list[PdfCell]]
+    totals: list[list[PdfCell]]
+    total_rows: int  # lines in the table (the PDF prints at most its row limit)
+
+
+def _hidden(keys: Sequence[str]) -> set[str]:
+    """Columns a Chinese page leaves out: a code beside its Chinese label, the English label."""
+    present = set(keys)
+    out = set()
+    for key in keys:
+        if key + "_zh" in present:
+            out.add(key)
+            if key + "_en" in present:
+                out.add(key + "_en")
+    return out
+
+
+def _pdf_cell(key: str, kind: str, value: Any, names: dict[str, str]) -> PdfCell:
+    if value is None:
+        return PdfCell("—", kind)
+    if kind == "year":
+        return PdfCell(str(value), "int")
+    if kind != "text":
+        return PdfCell(cell_text(value, kind), kind)
+    text = str(value)
+    if _TIME.fullmatch(text):
+        return PdfCell(china_time(text, seconds=False), "date")
+    if _USCC.fullmatch(text):
+        return PdfCell(text, "code", names.get(text, ""))
+    label = column_zh(key, text)
+    if label != text:
+        return PdfCell(label, "text")
+    if _TOKEN.fullmatch(text):
+        return PdfCell(text, "code" if len(text) <= SHORT_TOKEN else "hash")
+    return PdfCell(text, "text")
+
+
+def pdf_table(table: Table, limit: int = 200, names: dict[str, str] | None = None) -> PdfTable:
+    """What a PDF prints of ``table``: Chinese labels for codes (the code columns beside a
+    ``_zh`` label are left out), China time, names under credit codes (when the table has no
+    name column of its own), the first ``limit`` lines, and totals over *all* lines."""
+    keys = [c.key for c in table.columns]
+    hidden = _hidden(keys)
+    shown = [i for i, c in enumerate(table.columns) if c.key not in hidden]
+    lookup = {} if "name_zh" in keys else (names or {})
+    heads = tuple(
+        (table.columns[i].title_zh, table.columns[i].title_en, _head_css(table.columns[i].kind)) for i in shown
+    )
+    rows = [
+        [_pdf_cell(table.columns[i].key, table.columns[i].kind, row[i], lookup) for i in shown]
+        for row in table.rows[:limit]
+    ]
+    totals = []
+    sums = table_totals(table)
+    label_at = next((j for j, i in enumerate(shown) if table.columns[i].kind not in ("money", "int")), None)
+    for currency, cells in sums:
+        line = [PdfCell("", _head_css(table.columns[i].kind)) for i in shown]
+        for j, i in enumerate(shown):
+            if i in cells:
+                line[j] = PdfCell(cell_text(cells[i], table.columns[i].kind), table.columns[i].kind)
+        if label_at is not None:
+            line[label_at] = PdfCell("合计" + (f"（{currency}）" if len(sums) > 1 and currency else ""), "text")
+        totals.append(line)
+    return PdfTable(table.title_zh, table.title_en, heads, rows, totals, len(table.rows))
+
+
+def figure_cell(value: Any, names: dict[str, str] | None = None) -> PdfCell:
+    """A figure's value as a PDF prints it (labels for codes, China time, names under codes)."""
+    if isinstance(value, bool):
+        return PdfCell(cell_text(value, "bool"), "text")
+    if isinstance(value, int):
+        return PdfCell(f"{value:,}", "int")
+    if isinstance(value, (date, datetime)):
+        return PdfCell(china_time(value) if isinstance(value, datetime) else value.isoformat(), "date")
+    if isinstance(value, str):
+        return _pdf_cell("", "text", value, names or {})
+    return PdfCell(str(value), "text")
+
+
+def _head_css(kind: str) -> str:
+    return {"money": "money", "int": "int", "bp": "bp", "year": "int", "date": "date"}.get(kind, "text")
 
 
 # --- QR codes -------------------------------------------------------------------------------
@@ -208,10 +326,20 @@ def safe_url_fetcher() -> Any:
     return _fetcher_class()()
 
 
-def html_to_pdf(html: str, *, stylesheets: Sequence[str] = (STYLESHEET,)) -> bytes:
+def html_to_pdf(
+    html: str,
+    *,
+    stylesheets: Sequence[str] = (STYLESHEET,),
+    attachments: Mapping[str, bytes] | None = None,
+    variant: str | None = PDF_VARIANT,
+) -> bytes:
     """Render trusted (our templates') HTML to PDF bytes. Not byte-identical across versions of
-    WeasyPrint or fonts: hash the bytes produced, never expect them."""
-    from weasyprint import CSS, HTML
+    WeasyPrint or fonts: hash the bytes produced, never expect them.
+
+    PDF/A-3b by default (fonts embedded, an sRGB output intent, XMP metadata), which allows
+    files inside the PDF: ``attachments`` (name -> bytes, e.g. the report's CSV and JSON) are
+    embedded as associated files, so the PDF carries its own data."""
+    from weasyprint import CSS, HTML, Attachment
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import FatalURLFetchingError
 
@@ -227,8 +355,12 @@ def html_to_pdf(html: str, *, stylesheets: Sequence[str] = (STYLESHEET,)) -> byt
             )
             for name in stylesheets
         ]
+        files = [
+            Attachment(string=data, base_url=ASSET_BASE, url_fetcher=fetcher, name=name, description=name)
+            for name, data in sorted((attachments or {}).items())
+        ]
         return HTML(string=html, base_url=ASSET_BASE, url_fetcher=fetcher).write_pdf(
-            stylesheets=css, font_config=font_config
+            stylesheets=css, font_config=font_config, attachments=files, pdf_variant=variant
         )
     except FatalURLFetchingError as exc:
         url = fetcher.refused[0] if fetcher.refused else str(exc)
@@ -255,6 +387,23 @@ class ReportHeader:
     ruleset: str | None = None  # "cn-charity/1"
     as_of: str | None = None  # RFC 3339 time of that log state
     lang: str = "zh-CN"
+    subject_id: str = ""  # the code beside the subject's name (credit code, project id)
+    issued: IssuedRef | None = None  # where the report is recorded, when it is
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedRef:
+    """The ``report.issued`` entry a PDF is recorded by: printed with a QR code of ``url``.
+
+    ``position`` is the entry's seq in its log (known before it is appended: the append checks
+    it and refuses with ``report_position_moved`` when another entry took it); ``tree_size`` and
+    ``root`` are the log state the figures were computed at, as the entry records them.
+    """
+
+    position: int
+    tree_size: int
+    root: str
+    url: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +421,14 @@ class Section:
 CONTENTS_FROM = 3  # sections from which a contents list is printed
 
 
-def render_sections_pdf(header: ReportHeader, sections: Sequence[Section], *, notes: Sequence[str] = ()) -> bytes:
+def render_sections_pdf(
+    header: ReportHeader,
+    sections: Sequence[Section],
+    *,
+    notes: Sequence[str] = (),
+    names: dict[str, str] | None = None,
+    attachments: Mapping[str, bytes] | None = None,
+) -> bytes:
     """A report PDF from the generic ``report_sections.html`` template."""
     return html_to_pdf(
         render_html(
@@ -281,5 +437,7 @@ def render_sections_pdf(header: ReportHeader, sections: Sequence[Section], *, no
             sections=list(sections),
             notes=list(notes),
             contents_from=CONTENTS_FROM,
-        )
+            names=names or {},
+        ),
+        attachments=attachments,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ledger.domain.rows import OrgRow
 from reports.common import ReportDoc, ReportRequest
 from reports.snapshot import Snapshot
 
@@ -26,4 +27,7 @@ def build(snapshot: Snapshot, request: ReportRequest, **context: Any) -> ReportD
     request = request.checked()
     if request.kind not in builders:
         raise ValueError(f"{request.kind} reports are built from the log, not from projections")
-    return builders[request.kind](snapshot, request, **context)
+    doc = builders[request.kind](snapshot, request, **context)
+    if not doc.org_names:  # every credit code a PDF prints gets its name beside it
+        doc.org_names = {row.org: row.name_zh for row in snapshot.rows(OrgRow)}
+    return doc

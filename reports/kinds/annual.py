@@ -128,7 +128,7 @@ def ratio_table(check: YearCheck, name: str = "ratios") -> Table:
                 m.exempt,
             ]
         )
-    return Table(name, "年度支出比例检查", "Spending ratio checks", columns, rows)
+    return Table(name, "年度支出比例检查", "Spending ratio checks", columns, rows, totals=False)
 
 
 def ratio_paragraphs(check: YearCheck) -> list[str]:
@@ -145,7 +145,7 @@ def ratio_paragraphs(check: YearCheck) -> list[str]:
         return "达标 met" if met else "未达标 missed"
 
     out = [
-        f"适用规则 Rule: {r.ruleset} · {r.rule} · 档次 tier {r.tier}（上年末净资产 prior-year-end net assets "
+        f"适用规则 Rule: {r.ruleset} · {L.zh('ratio_rule', r.rule)} · 档次 {L.zh('ratio_tier', r.tier)}（上年末净资产 prior-year-end net assets "
         f"{g(r.prior_year_end_net_assets_fen)}）· 依据 {r.source}。",
         f"结论 Result: {verdict}。",
     ]
@@ -323,7 +323,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
     check = org_check.check
     held = org_check.org  # the organisation's facts at the year's end
     fin_columns = (
-        Column("year", "年度", "Year"),
+        Column("year", "年度", "Year", "year"),
         Column("currency", "币种", "Currency"),
         Column("total_income", "收入合计", "Total income", "money"),
         Column("charitable_spending", "慈善活动支出", "Charitable spending", "money"),
@@ -342,7 +342,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
         fin_columns,
         [
             [
-                str(f.year),
+                f.year,
                 f.currency,
                 Money(f.total_income_minor, f.currency),
                 Money(f.charitable_spending_minor, f.currency),
@@ -415,6 +415,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
             Column("on_log_bp", "账本占比", "Share on the log", "bp"),
         ),
         recon_rows,
+        totals=False,  # different items side by side: they do not add up
     )
 
     # --- projects and campaigns -------------------------------------------------------------------
@@ -541,7 +542,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
         "审计意见",
         "Audit opinions",
         (
-            Column("year", "年度", "Year"),
+            Column("year", "年度", "Year", "year"),
             Column("opinion", "意见类型", "Opinion"),
             Column("opinion_zh", "意见（中文）", "Opinion (zh)"),
             Column("auditor", "审计机构", "Auditor"),
@@ -552,7 +553,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
         ),
         [
             [
-                str(a.year),
+                a.year,
                 a.opinion,
                 L.zh("opinion", a.opinion),
                 a.auditor_org,

@@ -24,7 +24,8 @@ from typing import Any
 from ledger.errors import LedgerError, VerificationError
 from ledger.protocol import merkle
 from ledger.protocol.checkpoint import Checkpoint
-from ledger.protocol.note import parse_note
+from ledger.protocol.note import add_signatures, parse_note
+from reports.codes import REPORT_NO_CHECKPOINT, REPORT_SIZE_OUT_OF_RANGE
 from reports.common import ReportDoc, ReportRequest, figure_pairs, rules_for
 from reports.disclosures import china_date
 from reports.formats import Column, Table
@@ -317,10 +318,37 @@ def witness_block(ledger: Any, size: int, root: str) -> dict[str, Any]:
     return block
 
 
-def from_ledger(ledger: Any, req: ReportRequest) -> ReportDoc:
-    """Export the log (at its latest checkpoint), verify the export, add the witnesses."""
+def from_ledger(ledger: Any, req: ReportRequest, *, tree_size: int | None = None) -> ReportDoc:
+    """Export the log (at its latest checkpoint, or at the checkpoint of ``tree_size``), verify
+    the export, add the witnesses."""
     from ledger.store.export import export_log
 
     with tempfile.TemporaryDirectory(prefix="charity-ledger-certificate-") as tmp:
         export_log(ledger.log, Path(tmp))
+        if tree_size is not None:
+            _cut_export(ledger.log, Path(tmp), tree_size)
         return from_export(Path(tmp), req, witnesses=lambda size, root: witness_block(ledger, size, root))
+
+
+def _cut_export(log: Any, folder: Path, size: int) -> None:
+    """Make the export in ``folder`` an export at the checkpoint of ``size`` (of the log being
+    appended to): its first ``size`` leaves and that checkpoint with its cosignatures."""
+    exported = Checkpoint.parse(parse_note((folder / "checkpoint").read_text(encoding="utf-8")).text).size
+    if not 1 <= size <= log.head().size:
+        raise LedgerError(REPORT_SIZE_OUT_OF_RANGE, size=size, available=log.head().size)
+    try:
+        note = log.checkpoint_at(size)
+    except LedgerError as exc:
+        if exc.code != "not_found":
+            raise
+        nearby = log.checkpoint_sizes(before=size, limit=2) + log.checkpoint_sizes(limit=1)
+        raise LedgerError(
+            REPORT_NO_CHECKPOINT, size=size, nearby=", ".join(str(n) for n in sorted(set(nearby))) or "—"
+        ) from None
+    if size > exported:
+        raise LedgerError(REPORT_SIZE_OUT_OF_RANGE, size=size, available=exported)
+    entries = folder / "entries.jsonl"
+    with open(entries, "rb") as f:
+        kept = [next(f) for _ in range(size)]
+    entries.write_bytes(b"".join(kept))
+    (folder / "checkpoint").write_text(add_signatures(note, log.cosignatures(size)), encoding="utf-8")

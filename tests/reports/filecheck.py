@@ -29,12 +29,23 @@ def csv_rows(data: bytes) -> tuple[list[str], list[list[str]]]:
     text = data.decode("utf-8")
     assert text.startswith(BOM), "CSV files start with a byte order mark for Excel"
     rows = list(csv.reader(io.StringIO(text[1:], newline="")))
-    return rows[0], rows[1:]
+    titles, keys = rows[0], rows[1]  # Chinese titles for people, then the stable keys
+    assert len(titles) == len(keys) and all(k.isascii() and k == k.lower() for k in keys)
+    return [f"{t} {k}" for t, k in zip(titles, keys, strict=True)], rows[2:]
+
+
+TOTAL = "合计 Total"
+
+
+def xlsx_totals(data: bytes, sheet: str) -> list[list[Any]]:
+    """The totals rows under a sheet's lines."""
+    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    return [list(r) for r in wb[sheet].iter_rows(values_only=True) if any(str(c).startswith(TOTAL) for c in r if c)]
 
 
 def xlsx_rows(data: bytes, sheet: str) -> tuple[list[str], list[list[Any]]]:
     wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
-    rows = [list(r) for r in wb[sheet].iter_rows(values_only=True)]
+    rows = [list(r) for r in wb[sheet].iter_rows(values_only=True) if not any(str(c).startswith(TOTAL) for c in r if c)]
     width = len(rows[0])
     # a row read back ends at its last non-empty cell: pad it to the header's width
     return [str(h) for h in rows[0]], [r + [None] * (width - len(r)) for r in rows[1:]]
@@ -55,7 +66,8 @@ def normalise(columns: list[dict[str, Any]], row: list[Any], source: str) -> lis
             out.append(value.date().isoformat() if isinstance(value, datetime) else str(value))
         elif kind == "bp":
             out.append(int((Decimal(str(value)) * (10_000 if source == "xlsx" else 100)).to_integral_value()))
-        elif kind == "int":
+        elif kind in ("int", "year"):
+            assert source == "csv" or isinstance(value, int), f"{col['key']}: {value!r} is not a number"
             out.append(int(value))
         elif kind == "bool":
             out.append(value if isinstance(value, bool) else value == "true")

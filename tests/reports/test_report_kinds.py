@@ -52,7 +52,7 @@ def assert_files(doc: Any, files: dict[str, bytes]) -> dict[str, Any]:
     pdf = files[f"{doc.stem}.pdf"]
     pdfcheck.assert_cjk_font_embedded(pdf)
     text = pdf_text(pdf)
-    shows(text, doc.at.root[:16], f"tree {doc.at.tree_size}", "第 1 页", "Page 1 of")  # the log state; page numbers
+    shows(text, doc.at.root[:16], f"树大小 {doc.at.tree_size}", "第 1 页 共")  # the log state; page numbers
     assert document["log"] == {
         "origin": H.ORIGIN,
         "tree_size": doc.at.tree_size,
