@@ -43,7 +43,8 @@ def _first_page(data: bytes) -> Image.Image | None:
         page = document[0]
         width = page.get_width() or 1.0
         bitmap = page.render(scale=min(2.0, WIDTH / width))
-        return bitmap.to_pil()
+        image: Image.Image = bitmap.to_pil()
+        return image
     finally:
         document.close()
 

@@ -27,7 +27,9 @@ def test_the_reports_disclosures_are_the_overseers(shared_world: ReportWorld) ->
     for pid in (PUB, DIR, SMALL):
         doc = build_from_ledger(shared_world.ledger, ReportRequest("project", project=pid))
         table = next(t for t in doc.tables if t.name == "disclosures")
-        ours = [(r[1], r[3], r[6], r[7], r[8], r[9]) for r in table.rows]
+        at = {c.key: i for i, c in enumerate(table.columns)}
+        keys = ("rule", "index", "due_on", "status", "done_on", "entry")
+        ours = [tuple(r[at[k]] for k in keys) for r in table.rows]
         theirs = [
             (d.rule, d.index, d.due_on, d.status, d.done_on, d.entry)
             for d in disclosures_of_project(shared_world.ledger.engine, pid, doc.at.as_of)
