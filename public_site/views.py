@@ -23,7 +23,7 @@ from ledger.domain.money import format_amount
 from ledger.domain.privacy import RECEIPT_TEXT_MAX
 from ledger.domain.schemas import ENTRY_TYPES, FIELDS
 from ledger.errors import InvariantBroken, LedgerError
-from ledger.protocol.canonical import format_time, parse_json
+from ledger.protocol.canonical import format_time, parse_json, parse_time
 from ledger.protocol.checkpoint import verify_cosignatures
 from ledger.protocol.grammar import parse_uint
 from ledger.protocol.grammar import pattern as grammar_pattern
@@ -80,6 +80,15 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     if value is None:
         return default
     return min(high, max(low, -value if negative else value))
+
+
+def _signed_after_distrust(key: dict[str, Any] | None, entry: Any) -> bool:
+    """Whether the entry was signed on or after the day from which its key is not to be trusted
+    (a revocation's effective date), though before the revocation itself was logged."""
+    distrust = key.get("revoked_effective_on") if key is not None else None
+    if not distrust:
+        return False
+    return bool(parse_time(entry["time"]).astimezone(CHINA).date().isoformat() >= distrust)
 
 
 def _today() -> Any:
@@ -741,6 +750,7 @@ class SitePages(Controller):
             data=data,
             raw=raw.decode("utf-8"),
             signer_key=signer_key,
+            after_distrust=_signed_after_distrust(signer_key, e),
             refs=refs,
             key_target=key_target,
             named_key=named_key,

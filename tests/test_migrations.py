@@ -155,3 +155,38 @@ def test_effective_dates_backfill_matches_the_rules(any_factory: LedgerFactory, 
         assert sorted(map(tuple, conn.execute(select(ORG_CHANGE)))) == kept
         assert sorted(map(tuple, conn.execute(select(REGISTRY)))) == registry
     engine.dispose()
+
+
+def test_key_effective_dates_backfill_matches_the_rules(any_factory: LedgerFactory, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Migration 0018 gives existing keys the China days of their grant and revocation entries,
+    as the rules do for a key.granted or key.revoked without an effective date."""
+    import importlib.util
+
+    from alembic.operations import Operations
+    from sqlalchemy import select, update
+
+    from ledger.domain.rows import KeyRow
+    from ledger.store.projection_tables import table_for
+    from tests.support.store_world import StoreWorld
+
+    keys = table_for(KeyRow)
+    world = StoreWorld(tmp_path / "home", any_factory.database_url)
+    world.append(world.foundation_admin, "key.revoked", {"key_id": world.fundraiser.id, "reason": "离职"})
+    engine = world.ledger.engine
+    with engine.connect() as conn:
+        kept = sorted(map(tuple, conn.execute(select(keys.c.key_id, keys.c.effective_on, keys.c.revoked_effective_on))))
+    assert all(on is not None for _, on, _ in kept) and sum(r is not None for _, _, r in kept) == 1
+    path = next(migrate.MIGRATIONS.glob("versions/0018_*.py"))
+    spec = importlib.util.spec_from_file_location("m0018", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    with engine.begin() as conn:
+        conn.execute(update(keys).values(effective_on=None, revoked_effective_on=None))
+        with Operations.context(MigrationContext.configure(conn)):
+            module._backfill()
+    with engine.connect() as conn:
+        again = sorted(
+            map(tuple, conn.execute(select(keys.c.key_id, keys.c.effective_on, keys.c.revoked_effective_on)))
+        )
+    assert again == kept
+    engine.dispose()

@@ -114,6 +114,8 @@ class KeyRow:
     revoked_seq: int | None = None  # refused when seq > revoked_seq
     revoked_by: str | None = dc.field(default=None, metadata={"max": HASH})
     revoke_reason: str | None = dc.field(default=None, metadata={"max": 500})
+    effective_on: str | None = dc.field(default=None, metadata={"max": DATE})  # the role held from
+    revoked_effective_on: str | None = dc.field(default=None, metadata={"max": DATE})  # not trusted from
 
 
 @dataclass(slots=True)

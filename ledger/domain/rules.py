@@ -538,7 +538,13 @@ def _genesis(c: _Call) -> list[Any]:
         raise LedgerError("wrong_log", got=c.entry.body.get("log"), expected=c.ctx.origin)
     seq, time = c.ctx.seq, c.ctx.log_time
     key = KeyRow(
-        key_id=public_id, public_key=d.public_key, role="registrar", org=d.org, holder=d.holder, granted_seq=seq
+        key_id=public_id,
+        public_key=d.public_key,
+        role="registrar",
+        org=d.org,
+        holder=d.holder,
+        granted_seq=seq,
+        effective_on=c.today().isoformat(),
     )
     log_key_id = key_id(unb64(d.log_key, length=32)) if d.log_key else None
     return [
@@ -808,6 +814,8 @@ def _key_granted(c: _Call) -> list[Any]:
                 "an organisation administrator grants keys only in its own organisation",
                 "组织管理员只能为本组织授权密钥",
             )
+    _not_late(c, "effective_on", d.effective_on)
+    _not_before_org(c, "effective_on", d.effective_on, d.org)
     key = KeyRow(
         key_id=new_id,
         public_key=d.public_key,
@@ -816,6 +824,7 @@ def _key_granted(c: _Call) -> list[Any]:
         holder=d.holder,
         granted_seq=c.ctx.seq,
         granted_by=c.entry.signer,
+        effective_on=d.effective_on or c.today().isoformat(),
     )
     return [key, c.entry_row()]
 
@@ -838,7 +847,23 @@ def _key_revoked(c: _Call) -> list[Any]:
             key=target.key_id,
             org=target.org,
         )
-    new = replace(target, revoked_seq=c.ctx.seq, revoked_by=c.entry.signer, revoke_reason=d.reason)
+    _not_late(c, "effective_on", d.effective_on)
+    if d.effective_on is not None and target.effective_on is not None and d.effective_on < target.effective_on:
+        raise LedgerError(
+            C.DATE_TOO_EARLY,
+            field="effective_on",
+            date=d.effective_on,
+            earliest=target.effective_on,
+            what=f"the grant of key {target.key_id[:16]}",
+            what_zh=f"密钥 {target.key_id[:16]} 的授权生效日期",
+        )
+    new = replace(
+        target,
+        revoked_seq=c.ctx.seq,
+        revoked_by=c.entry.signer,
+        revoke_reason=d.reason,
+        revoked_effective_on=d.effective_on or c.today().isoformat(),
+    )
     return [new, c.entry_row()]
 
 

@@ -430,12 +430,19 @@ class KeyGranted:
     role: str = req(Enum(ROLES))
     org: str = req(Uscc())
     holder: str = req(Text(100))  # person or department
+    # the day the holder took up the role (default: the log date); the key signs only from its
+    # position in the log on, whatever this says: the date is what the role's history reports
+    effective_on: str | None = opt(Date())
 
 
 @dataclass(frozen=True, slots=True)
 class KeyRevoked:
     key_id: str = req(HEX64)
     reason: str = req(Text(500))
+    # the day from which the key is not to be trusted (a device lost on that day, a person who
+    # left); default: the log date. Entries it signed from that day to the revocation stay in the
+    # log and are marked as signed after it.
+    effective_on: str | None = opt(Date())
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """Every entry type accepted once, and every refusal with its code and an unchanged state."""
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -25,6 +26,7 @@ from ledger.domain.rows import (
     ReportRow,
     SzFilingRow,
 )
+from ledger.domain.rules import CHINA
 from ledger.domain.uscc import make_uscc
 from ledger.errors import LedgerError
 from tests.domain.helpers import (
@@ -1131,3 +1133,39 @@ def test_a_queried_organisation_answers_in_the_log(w):
     assert (row.attestation, row.target, row.org, row.answer) == (query, did, FOUNDATION, "收据已补充。")
     assert json.loads(row.evidence_json) == [sha("receipt scan")]
     w.append(w.overseer, "attestation.recorded", attest(did, "resolved"))
+
+
+def test_key_roles_carry_the_days_they_take_effect(w):
+    """A grant says since when its holder has held the role, a revocation since when the key is
+    not to be trusted (a device lost before it was reported); both default to the log's day in
+    China and may not be later than it, nor a revocation earlier than its grant."""
+    today = w.now.astimezone(CHINA).date()
+    w.append(w.foundation_admin, "key.granted", grant_data(key("clerk-a"), "fundraiser", FOUNDATION))
+    assert w.state.get(KeyRow, key("clerk-a").id).effective_on == today.isoformat()
+    held_since = (today - timedelta(days=40)).isoformat()
+    data = grant_data(key("clerk-b"), "fundraiser", FOUNDATION) | {"effective_on": held_since}
+    w.append(w.foundation_admin, "key.granted", data)
+    assert w.state.get(KeyRow, key("clerk-b").id).effective_on == held_since
+
+    late = grant_data(key("clerk-c"), "fundraiser", FOUNDATION) | {
+        "effective_on": (today + timedelta(days=2)).isoformat()
+    }
+    w.refuse(w.foundation_admin, "key.granted", late, "date_too_late")
+    assert w.state.get(KeyRow, key("clerk-c").id) is None
+
+    before_grant = (today - timedelta(days=41)).isoformat()
+    err = w.refuse(
+        w.foundation_admin,
+        "key.revoked",
+        {"key_id": key("clerk-b").id, "reason": "x", "effective_on": before_grant},
+        "date_too_early",
+    )
+    assert err.params["earliest"] == held_since and w.state.get(KeyRow, key("clerk-b").id).revoked_seq is None
+    lost_on = (today - timedelta(days=3)).isoformat()
+    w.append(
+        w.foundation_admin, "key.revoked", {"key_id": key("clerk-b").id, "reason": "设备丢失", "effective_on": lost_on}
+    )
+    revoked = w.state.get(KeyRow, key("clerk-b").id)
+    assert revoked.revoked_effective_on == lost_on and revoked.revoked_seq is not None
+    w.append(w.foundation_admin, "key.revoked", {"key_id": key("clerk-a").id, "reason": "离职"})
+    assert w.state.get(KeyRow, key("clerk-a").id).revoked_effective_on == today.isoformat()

@@ -1,0 +1,37 @@
+"""A key revoked with an effective date earlier than its revocation: the entries it signed from
+that day on say so on their pages; those signed before do not."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from litestar.testing import TestClient
+
+from api.config import ApiSettings
+from ledger.cli.app import create_app
+from ledger.domain.rules import CHINA
+from tests.domain import helpers
+from tests.support.store_world import StoreWorld
+
+
+def test_entries_signed_after_the_key_was_lost_are_marked(tmp_path: Path) -> None:
+    world = StoreWorld(tmp_path / "home")
+    before = world.append(world.fundraiser, "donation.received", helpers.donation_data(world.PUB, "10.00"))
+    world.now += timedelta(days=3)
+    lost_on = (world.now - timedelta(days=1)).astimezone(CHINA).date().isoformat()
+    world.now += timedelta(days=1)
+    after = world.append(world.fundraiser, "donation.received", helpers.donation_data(world.PUB, "20.00"))
+    world.append(
+        world.foundation_admin,
+        "key.revoked",
+        {"key_id": world.fundraiser.id, "reason": "手机丢失", "effective_on": lost_on},
+    )
+    log = world.ledger.log
+    with TestClient(create_app(world.ledger, api_settings=ApiSettings())) as client:
+        early = client.get(f"/ledger/{log.seq_of(before)}")
+        late = client.get(f"/ledger/{log.seq_of(after)}")
+    assert early.status_code == late.status_code == 200
+    assert 'id="signed-after-distrust"' not in early.text
+    assert 'id="signed-after-distrust"' in late.text and "该密钥不可信" in late.text
+    assert "起不可信" in early.text  # the revocation's day is shown beside the key on every page it signed
