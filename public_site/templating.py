@@ -24,6 +24,7 @@ from litestar.response import Template
 from litestar.template.config import TemplateConfig
 from markupsafe import Markup
 
+from ledger.domain.entry_names import entry_type_name
 from ledger.errors import InvariantBroken
 from public_site.i18n import (
     COOKIE,
@@ -154,6 +155,8 @@ class Helpers:
     def label(self, kind: str, value: Any) -> str:
         if value is None:
             return "—"
+        if kind == "type":  # entry types: named once for the site, the reports and the workbench
+            return entry_type_name(str(value), zh=self.zh)
         message = LABELS.get(kind, {}).get(str(value))
         return self.t.gettext(message) if message else str(value)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from ledger.domain.entry_names import ENTRY_TYPE_NAMES
+
 CODE_RE = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?")
 
 LABELS: dict[str, dict[str, tuple[str, str]]] = {
@@ -92,36 +94,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "investment": ("投资", "Investment"),
         "related_party_transaction": ("关联交易", "Related-party transaction"),
     },
-    "entry_type": {  # every entry type (corrections are listed by type; PDFs print these for codes)
-        "donation.received": ("收到捐赠", "Donation received"),
-        "funds.allocated": ("拨付资金", "Funds allocated"),
-        "funds.disbursed": ("支付款项", "Payment made"),
-        "progress.reported": ("进展报告", "Progress reported"),
-        "attestation.recorded": ("监督结论", "Oversight verdict"),
-        "audit.opinion": ("审计意见", "Audit opinion"),
-        "financials.reported": ("年度财务数据", "Annual financial figures"),
-        "sz.donation_filed": ("特区捐赠备案", "SEZ donation filing"),
-        "disclosure.recorded": ("重大事项信息公开", "Disclosure of a major event"),
-        "fundraising.results": ("公开募捐结果公开", "Fundraising results"),
-        "work_report.filed": ("年度工作报告报送", "Annual work report filed"),
-        "registry.genesis": ("登记系统创立", "Registry founded"),
-        "org.registered": ("组织登记", "Organisation registered"),
-        "org.updated": ("组织信息变更", "Organisation updated"),
-        "org.deregistered": ("组织注销", "Organisation deregistered"),
-        "key.granted": ("授予密钥", "Key granted"),
-        "key.revoked": ("吊销密钥", "Key revoked"),
-        "project.registered": ("项目登记", "Project registered"),
-        "project.amended": ("项目变更", "Project amended"),
-        "plan.filed": ("募捐方案备案", "Fundraising plan filed"),
-        "plan.acknowledged": ("备案回执", "Plan filing acknowledged"),
-        "project.closed": ("项目结项", "Project closed"),
-        "query.answered": ("质询答复", "Answer to a query"),
-        "entry.corrected": ("条目更正", "Entry corrected"),
-        "report.issued": ("发布报告", "Report issued"),
-        "log.key_rotated": ("账本密钥轮换", "Log key rotated"),
-        "log.sealed": ("账本封存", "Log sealed"),
-        "sz.filing_replied": ("特区捐赠备案答复", "SEZ filing answered"),
-    },
+    "entry_type": ENTRY_TYPE_NAMES,  # every entry type (corrections are listed by type; PDFs print these for codes)
     "sz_decision": {
         "approved": ("同意", "Approved"),
         "objection": ("有异议", "Objection"),

@@ -34,6 +34,7 @@ from litestar.response import Template
 from api.controllers.entries import result_json
 from api.problems import problem_response, status_of
 from ledger.domain import codes as C
+from ledger.domain.entry_names import ENTRY_TYPE_NAMES
 from ledger.domain.json_schema import entry_data_schema, kind, label
 from ledger.domain.schemas import SCHEMAS
 from ledger.errors import LedgerError
@@ -43,7 +44,6 @@ from ledger.protocol.keys import key_id, unb64
 from ledger.store import drafts as D
 from ledger.store.dry_run import dry_run, unsigned_entry
 from ledger.store.runtime import Ledger
-from public_site.labels import LABELS as SITE_LABELS
 from public_site.workbench.session import Account, current_account, require_roles
 
 LedgerDep = NamedDependency[Ledger]
@@ -51,41 +51,10 @@ DraftId = Annotated[int, Parameter(ge=1, le=2**62, description="a draft's number
 JSON_ONLY = "application/json"
 ENTRY_BYTES_LIMIT = 256 * 1024
 
-# Chinese names of the entry types (the site's catalogue has the English ones)
-TYPE_ZH: dict[str, str] = {
-    "org.registered": "机构登记",
-    "org.updated": "机构变更",
-    "org.deregistered": "机构注销",
-    "key.granted": "授权密钥",
-    "key.revoked": "吊销密钥",
-    "project.registered": "项目登记",
-    "project.amended": "项目变更",
-    "plan.filed": "募捐方案备案",
-    "plan.acknowledged": "方案备案确认",
-    "donation.received": "收到捐赠",
-    "funds.allocated": "拨付资金",
-    "funds.disbursed": "支付款项",
-    "progress.reported": "进展报告",
-    "project.closed": "项目结项",
-    "attestation.recorded": "监督结论",
-    "audit.opinion": "审计意见",
-    "financials.reported": "年度财务数据",
-    "entry.corrected": "更正条目",
-    "sz.donation_filed": "特区捐赠备案",
-    "sz.filing_replied": "特区备案答复",
-    "query.answered": "答复质询",
-    "interest.received": "利息收入",
-    "fee.charged": "手续费支出",
-    "disclosure.recorded": "重大事项信息公开",
-    "fundraising.results": "公开募捐结果公开",
-    "work_report.filed": "年度工作报告报送",
-}
-
 
 def type_title(type_name: str) -> tuple[str, str]:
     """(Chinese, English) name of an entry type."""
-    en = str(SITE_LABELS.get("type", {}).get(type_name, type_name))
-    return TYPE_ZH.get(type_name, type_name), en
+    return ENTRY_TYPE_NAMES.get(type_name, (type_name, type_name))
 
 
 def prefill(type_name: str, query: Any) -> dict[str, str]:

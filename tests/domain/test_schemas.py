@@ -2,6 +2,7 @@ import dataclasses
 
 import pytest
 
+from ledger.domain.entry_names import ENTRY_TYPE_NAMES
 from ledger.domain.schemas import ENTRY_TYPES, SCHEMAS, validate
 from ledger.errors import LedgerError
 from tests.domain.helpers import (
@@ -115,6 +116,7 @@ def valid_samples() -> dict[str, dict]:
 def test_every_type_has_a_sample():
     assert set(valid_samples()) == set(ENTRY_TYPES) == set(SCHEMAS)
     assert len(ENTRY_TYPES) == 30
+    assert set(ENTRY_TYPE_NAMES) == set(ENTRY_TYPES)  # each named once, in both languages
 
 
 @pytest.mark.parametrize("type_name", ENTRY_TYPES)

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
+from ledger.domain.entry_names import ENTRY_TYPE_NAMES
 from ledger.domain.rows import OrgRow
 from ledger.domain.uscc import make_uscc
 from ledger.store import drafts as D
 from ledger.store.db import read_transaction
 from ledger.store.sql_state import SqlState
-from public_site.workbench.forms import TYPE_ZH
 from public_site.workbench.session import Account
 from tests.api.world import World
 from tests.workbench.forms.conftest import ACCOUNTS
@@ -45,7 +45,7 @@ def org_data(**over: Any) -> dict[str, Any]:
 
 def test_every_type_a_person_signs_has_a_form_with_both_names(client: TestClient) -> None:
     assert {"org.registered", "interest.received", "fee.charged", "query.answered"} <= set(D.WORKBENCH_TYPES)
-    assert set(D.WORKBENCH_TYPES) <= set(TYPE_ZH)
+    assert set(D.WORKBENCH_TYPES) <= set(ENTRY_TYPE_NAMES)
     page = client.get("/workbench/entries/new", headers={"X-Test-Login": "registrar"})
     assert page.status_code == 200
     assert 'href="/workbench/entries/new/org.registered"' in page.text
