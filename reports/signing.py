@@ -16,10 +16,13 @@ range covers everything but the signature itself), SHA-512 as Ed25519 requires i
 
 from __future__ import annotations
 
+import asyncio
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -118,10 +121,23 @@ def sign_pdf(pdf: bytes, key: KeyPair, cert: x509.Certificate, *, reason: str, l
             subfilter=fields.SigSeedSubFilter.PADES,
         )
         out = io.BytesIO()
-        signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), meta, signer=signer, output=out)
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        _run(lambda: signers.async_sign_pdf(writer, meta, signer=signer, output=out))
         return out.getvalue()
     except (ValueError, TypeError, KeyError) as exc:
         raise LedgerError(REPORT_SIGNING_FAILED, detail=str(exc)) from exc
+
+
+def _run(make: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+    """Run pyHanko's signing coroutine to its end: here when this thread runs no event loop (a
+    worker, the CLI), else on a thread of its own (an async caller, a browser-driving test), as
+    ``asyncio.run`` cannot nest."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
 
 
 def pdf_signer(key_path: Path, key: KeyPair, *, name: str, now: datetime, reason: str) -> Callable[[bytes], bytes]:

@@ -114,7 +114,8 @@ def _fill(path: str, values: dict[str, str]) -> str:
 def _check(response: Any, method: str, url: str, label: str = "") -> str | None:
     """Why the answer is wrong, or None."""
     status = response.status_code
-    path = url.split("?", 1)[0]
+    # the path the server was asked for: the client resolves dot segments ("/evidence/../x" is "/x")
+    path = response.request.url.path
     url = f"{url} {label}".strip()
     if status >= 500:
         return f"{method} {url[:120]}: {status} {response.text[:200]!r}"

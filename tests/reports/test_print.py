@@ -363,3 +363,24 @@ def test_a_moved_position_is_printed_again(tmp_path: Path, monkeypatch: pytest.M
     assert calls == [calls[0], calls[0] + 1] and result.entry["seq"] == calls[0] + 1
     text = re.sub(r"\s+", " ", pdf_text((tmp_path / "out" / f"{result.stem}.pdf").read_bytes()))
     assert f"账本位置 Position {calls[0] + 1}" in text and f"/ledger/{calls[0] + 1}" in text
+
+
+def test_a_pdf_is_signed_from_inside_a_running_event_loop(tmp_path: Path) -> None:
+    """An async caller (or a test driving a browser) signs too: pyHanko's own event loop cannot
+    nest in a running one, so signing moves to a thread of its own there."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from ledger.protocol.keys import KeyPair
+    from ledger.store.evidence_content import simple_pdf
+    from reports.signing import pdf_signer
+
+    key = KeyPair.from_seed(b"report key in a loop")
+    sign = pdf_signer(tmp_path / "system.key", key, name="test registry", now=datetime.now(UTC), reason="test")
+
+    async def inside() -> bytes:
+        return sign(simple_pdf(["signed inside a loop"]))
+
+    signed = asyncio.run(inside())
+    signature = PdfFileReader(io.BytesIO(signed)).embedded_signatures[0]
+    assert validate_pdf_signature(signature, ValidationContext(trust_roots=[signature.signer_cert])).intact

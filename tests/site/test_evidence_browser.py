@@ -71,7 +71,12 @@ def test_files_are_checked_in_the_browser_shown_as_thumbnails_and_open_in_a_view
         thumb = page.locator(f'.evidence[data-evidence="{shas["photo"]}"] a.evidence-thumb img')
         thumb.scroll_into_view_if_needed()
         page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
-        assert page.locator(f'.evidence[data-evidence="{shas["public"]}"] a.evidence-thumb').count() == 0  # a PDF
+        # a PDF: its first page as a picture, linking to the file itself (not the photo viewer)
+        pdf_thumb = page.locator(f'.evidence[data-evidence="{shas["public"]}"] a.evidence-pdf img')
+        assert pdf_thumb.get_attribute("src") == f"/evidence/{shas['public']}/thumbnail.png"
+        pdf_thumb.scroll_into_view_if_needed()
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=pdf_thumb.element_handle())
+        assert page.locator(f'.evidence[data-evidence="{shas["public"]}"] a[data-viewer]').count() == 0
         thumb.click()
         viewer = page.locator("#evidence-viewer")
         assert viewer.is_visible()
