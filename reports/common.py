@@ -12,6 +12,7 @@ state are the same bytes, and their SHA-256 are those recorded in ``report.issue
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import re
@@ -251,6 +252,8 @@ def render_report(
     if pdf:
         body = render_pdf(doc, issued=issued, attachments=attachments(files))
         files[f"{doc.stem}.pdf"] = sign(body) if sign is not None else body
+        del body
+        gc.collect()  # WeasyPrint's layout is cyclic garbage: free it before the long files are made
     # in the order of render_bundle (CSV, XLSX, JSON): the order that peaks lowest after a PDF
     for table in doc.tables:
         name = csv_name(doc.stem, table)
