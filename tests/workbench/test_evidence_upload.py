@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from ledger.domain.uscc import make_uscc
 from ledger.store import accounts as A
 from ledger.store.evidence import TABLE as EVIDENCE
+from ledger.store.evidence import EvidenceStore, open_evidence
 from tests.evidence_files import exif_jpeg, pdf_bytes, polyglot_pdf_zip
 from tests.workbench.conftest import CHARITY, PASSWORD, Registry, csrf_of, make_app, sign_in
 
@@ -118,9 +119,15 @@ def test_refused_uploads_keep_nothing(registry: Registry) -> None:
         (_upload(clerk, pdf_bytes("x"), "x.pdf", token="forged-token-" + "x" * 30), 403),  # no CSRF token
         (_upload(_client(registry, "officer"), pdf_bytes("x"), "x.pdf"), 403),  # not an organisation's staff
     ]
+    # a registry whose limit is 1,000 bytes (CHARITY_LEDGER_EVIDENCE_MAX_BYTES): a larger file is refused
+    store = open_evidence(registry.ledger)
+    registry.ledger.__dict__["_evidence_store"] = EvidenceStore(store.engine, store.backend, max_bytes=1000)
+    big = pdf_bytes("x" * 2000)
+    cases.append((_upload(clerk, big, "big.pdf"), 413))
     for answer, status in cases:
         assert answer.status_code == status, answer.text
         assert answer.headers["content-type"].startswith("application/problem+json")
+    assert cases[-1][0].json()["code"] == "evidence_too_large"
     assert _held(registry) == 0
 
 
