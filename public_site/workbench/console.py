@@ -19,6 +19,7 @@ Pages are private to the signed-in person (``Cache-Control: private, no-store``)
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -83,6 +84,20 @@ def _zip(data: bytes, name: str) -> Response[bytes]:
         media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": PRIVATE},
     )
+
+
+def _threads(
+    conn: Any, threads: list[Any], *, projects: Iterable[str] = (), orgs: Iterable[str] = ()
+) -> dict[str, Any]:
+    """What a page of query threads shows beside them (workbench/_thread.html): the answers,
+    the projects' titles, the organisations' names and the targets' positions."""
+    return {
+        "threads": threads,
+        "answers": answers_to(conn, [t.attestation for t in threads]),
+        "titles": Q.project_titles(conn, [*projects, *(t.project for t in threads)]),
+        "names": Q.org_names(conn, list(orgs)),
+        "seqs": Q.seqs_of(conn, [t.target for t in threads]),
+    }
 
 
 def _report_rows(conn: Any, *, org: str | None = None, report_id: str | None = None) -> list[ReportRow]:
@@ -224,10 +239,7 @@ class Console(Controller):
         with read_transaction(ledger.engine) as conn:
             view = overseer_view(conn, org, _today(ledger), limit=100, risks=True)
             threads = list(reversed(findings_of(conn, org)))
-            answers = answers_to(conn, [t.attestation for t in threads])
-            titles = Q.project_titles(conn, [*view.projects, *(t.project for t in threads)])
-            names = Q.org_names(conn, [e.signer_org for e in view.awaiting])
-            seqs = Q.seqs_of(conn, [t.target for t in threads])
+            context = _threads(conn, threads, projects=view.projects, orgs=[e.signer_org for e in view.awaiting])
         return render(
             request,
             "workbench/desk.html",
@@ -235,11 +247,7 @@ class Console(Controller):
             cache=PRIVATE,
             account=account,
             view=view,
-            threads=threads,
-            answers=answers,
-            titles=titles,
-            names=names,
-            seqs=seqs,
+            **context,
         )
 
     @get(
@@ -253,19 +261,12 @@ class Console(Controller):
         org = account.organisation or ""
         with read_transaction(ledger.engine) as conn:
             threads = list(reversed(queries_on(conn, org)))
-            answers = answers_to(conn, [t.attestation for t in threads])
-            names = Q.org_names(conn, [t.overseer_org for t in threads])
-            titles = Q.project_titles(conn, [t.project for t in threads])
-            seqs = Q.seqs_of(conn, [t.target for t in threads])
+            context = _threads(conn, threads, orgs=[t.overseer_org for t in threads])
         return render(
             request,
             "workbench/queries.html",
             title="质询与答复 Queries",
             cache=PRIVATE,
             account=account,
-            threads=threads,
-            answers=answers,
-            names=names,
-            titles=titles,
-            seqs=seqs,
+            **context,
         )
