@@ -4,6 +4,7 @@ Pure code: the standard library, ``cryptography`` and ``ledger.*`` only. Storage
 :func:`apply` inside its append transaction with a :class:`State` of its own.
 """
 
+from ledger.domain.prefetch import prefetch
 from ledger.domain.rows import ROW_TYPES
 from ledger.domain.rules import AppendContext, apply, continuation_data, signer_public_key
 from ledger.domain.schemas import validate
@@ -17,6 +18,7 @@ __all__ = [
     "State",
     "apply",
     "continuation_data",
+    "prefetch",
     "signer_public_key",
     "validate",
 ]

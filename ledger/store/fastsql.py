@@ -17,8 +17,12 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Table
+from sqlalchemy.dialects import postgresql
+from sqlmodel import SQLModel
 
 _PARAM = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
+_LENGTH = re.compile(r"\(\d+\)")
+_INSERT = re.compile(r"INSERT INTO (\w+) \(([\w, ]+)\) VALUES \(([:\w, ]+)\)(.*)", re.DOTALL)
 
 
 @lru_cache(maxsize=512)
@@ -102,6 +106,74 @@ def fetchone(conn: Connection, sql: str, params: dict[str, Any]) -> tuple[Any, .
 
 
 Write = tuple[str, "dict[str, Any] | Sequence[dict[str, Any]]"]
+Query = tuple[str, dict[str, Any]]  # SQL in the driver's own parameter style, and its parameters
+
+_PY_TYPE = {"BIGINT": int, "SMALLINT": int, "INTEGER": int, "BOOLEAN": bool}
+_KEYS_PER_QUERY = 400  # SQLite: well under its limit of bound parameters
+
+
+def rows_by_keys(
+    dialect: str, sql: RowSql, table: Table, keys: Iterable[tuple[Any, ...]]
+) -> tuple[list[tuple[Any, ...]], list[Query]]:
+    """Queries that read the rows of many primary keys of one table, and the keys they ask
+    for. A key whose values are not of its columns' Python types is not asked (the database
+    might convert it and answer for another key); nor are keys of several columns on SQLite,
+    whose lookups cost no round trip."""
+    text, wanted = _by_keys_sql(dialect, sql, table)
+    if text is None:
+        return [], []
+    asked = [k for k in keys if len(k) == len(wanted) and all(type(v) is w for v, w in zip(k, wanted, strict=True))]
+    if not asked:
+        return [], []
+    if dialect == "postgresql":
+        return asked, [(text, {f"k{i}": [k[i] for k in asked] for i in range(len(wanted))})]
+    queries = []
+    for i in range(0, len(asked), _KEYS_PER_QUERY):
+        clause, params = in_list(sql.pk[0], [k[0] for k in asked[i : i + _KEYS_PER_QUERY]], prefix="k")
+        queries.append((f"{text} WHERE {clause}", params))
+    return asked, queries
+
+
+@lru_cache(maxsize=128)
+def _by_keys_sql(dialect: str, sql: RowSql, table: Table) -> tuple[str | None, tuple[type, ...]]:
+    """The statement of :func:`rows_by_keys` (SQLite: without its WHERE clause) and the Python
+    type of each key column."""
+    wanted = tuple(_PY_TYPE.get(_LENGTH.sub("", _pg_type(table, c)), str) for c in sql.pk)
+    cols = ", ".join(f"{table.name}.{c}" for c in sql.columns)
+    if dialect != "postgresql":
+        return (f"SELECT {cols} FROM {table.name}" if len(sql.pk) == 1 else None), wanted
+    if len(sql.pk) == 1:
+        return (
+            f"SELECT {cols} FROM {table.name} WHERE {sql.pk[0]} = ANY(CAST(%(k0)b AS {array_type(table, sql.pk[0])}))",
+            wanted,
+        )
+    arrays = ", ".join(f"CAST(%(k{i})b AS {array_type(table, c)})" for i, c in enumerate(sql.pk))
+    names = ", ".join(f"k{i}" for i in range(len(sql.pk)))
+    on = " AND ".join(f"{table.name}.{c} = w.k{i}" for i, c in enumerate(sql.pk))
+    return f"SELECT {cols} FROM unnest({arrays}) AS w({names}) JOIN {table.name} ON {on}", wanted
+
+
+def fetch_each(conn: Connection, queries: Sequence[Query]) -> list[list[tuple[Any, ...]]]:
+    """The rows of each query, in order. PostgreSQL gets them in one pipeline: all the queries
+    go out before the first answer is awaited (one round trip)."""
+    if not queries:
+        return []
+    raw = driver_connection(conn)
+    cursors = [raw.cursor() for _ in queries]
+    try:
+        if conn.dialect.name == "postgresql":
+            with raw.pipeline():
+                for cursor, (sql, params) in zip(cursors, queries, strict=True):
+                    cursor.execute(sql, params)
+                return [cursor.fetchall() for cursor in cursors]
+        out = []
+        for cursor, (sql, params) in zip(cursors, queries, strict=True):
+            cursor.execute(sql, params)
+            out.append(cursor.fetchall())
+        return out
+    finally:
+        for cursor in cursors:
+            cursor.close()
 
 
 def driver_connection(conn: Connection) -> Any:
@@ -130,11 +202,63 @@ def write_all(conn: Connection, writes: Sequence[Write]) -> None:
 
 def _send(cursor: Any, writes: Sequence[Write], dialect: str) -> None:
     for sql, params in writes:
-        text = _for_driver(sql, dialect)
         if isinstance(params, dict):
-            cursor.execute(text, params)
-        elif params:
-            cursor.executemany(text, list(params))
+            cursor.execute(_for_driver(sql, dialect), params)
+            continue
+        rows = list(params)
+        multirow = _multirow(sql) if dialect == "postgresql" and len(rows) > 1 else None
+        if multirow is not None:
+            columns, text = multirow
+            cursor.execute(text, {c: [row[c] for row in rows] for c in columns})
+        elif rows:
+            cursor.executemany(_for_driver(sql, dialect), rows)
+
+
+_PG = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+
+def _pg_type(table: Table, column: str) -> str:
+    return str(table.c[column].type.compile(dialect=_PG))
+
+
+def array_type(table: Table, column: str) -> str:
+    """The PostgreSQL array type of a column's values, without a length: an explicit cast to
+    ``varchar(n)`` would cut a longer value short, where storing it must fail as usual."""
+    return _LENGTH.sub("", _pg_type(table, column)) + "[]"
+
+
+_MULTIROW: dict[str, tuple[tuple[str, ...], str]] = {}
+
+
+def _multirow(sql: str) -> tuple[tuple[str, ...], str] | None:
+    found = _MULTIROW.get(sql)
+    if found is None:
+        found = _make_multirow(sql)
+        if found is not None:  # (a table not registered yet is looked up again next time)
+            _MULTIROW[sql] = found
+    return found
+
+
+def _make_multirow(sql: str) -> tuple[tuple[str, ...], str] | None:
+    """A PostgreSQL statement that inserts many rows of ``INSERT INTO t (cols) VALUES (:cols)
+    [ON CONFLICT …]`` at once: one array per column, unnested into rows. The server plans and
+    runs one statement instead of one per row (executemany, even pipelined, is a round of
+    parse-bind-execute per row). None when the statement is not of that shape or its table is
+    unknown (then the rows go one by one). A multi-row upsert must not name one key twice;
+    callers pass one row per key (:meth:`SqlState.pending_writes`, leaves, nodes)."""
+    m = _INSERT.fullmatch(sql.strip())
+    if m is None:
+        return None
+    name, cols, values, rest = m.groups()
+    columns = tuple(c.strip() for c in cols.split(","))
+    if tuple(v.strip() for v in values.split(",")) != tuple(":" + c for c in columns):
+        return None
+    table = SQLModel.metadata.tables.get(name)
+    if table is None or any(c not in table.c for c in columns):
+        return None
+    arrays = ", ".join(f"CAST(%({c})b AS {array_type(table, c)})" for c in columns)  # binary: no quoting
+    text = f"INSERT INTO {name} ({cols}) SELECT * FROM unnest({arrays}){rest.replace('%', '%%')}"
+    return columns, text
 
 
 def in_list(column: str, values: Iterable[Any], prefix: str | None = None) -> tuple[str, dict[str, Any]]:

@@ -604,6 +604,9 @@ class LogStore:
         # it (a left sibling wholly before the old size is an edge node), so no reads are needed.
         fresh_nodes: dict[tuple[int, int], bytes] = dict(zip(merkle.edge_nodes(head.size), edge.hashes, strict=True))
         base_state = SqlState(conn)
+        prefetch = getattr(self.domain, "prefetch", None)  # the rows the rules will read, in a few queries
+        if prefetch is not None:
+            prefetch(base_state, entries, head.origin)
         state: SqlState | Overlay = base_state
         moment = self.clock()
         log_time = format_time(moment)

@@ -8,11 +8,12 @@ never needs a read to know whether the row exists.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, and_, select
 
-from ledger.store.fastsql import Write, fetchone, row_sql, write_all
+from ledger.store.fastsql import Write, fetch_each, fetchone, row_sql, rows_by_keys, write_all
 from ledger.store.projection_tables import table_for
 
 R = TypeVar("R")
@@ -40,6 +41,35 @@ class SqlState:
         row = None if found is None else row_type(**sql.row_values(found))
         self._cache[ck] = row
         return row
+
+    def load(self, wanted: Iterable[tuple[type, tuple[Any, ...]]]) -> None:
+        """Read the rows of many keys into the cache at once (one query per row class and chunk,
+        sent together): what the rules are about to ask for (``ledger.domain.prefetch``), so that
+        their gets are answered from the cache. Keys known already (read, or written in this
+        transaction) are left alone; a key with no row is remembered as absent, as a get does."""
+        by_type: dict[type, set[tuple[Any, ...]]] = {}
+        for row_type, key in wanted:
+            if (row_type, key) not in self._cache:
+                by_type.setdefault(row_type, set()).add(key)
+        plans = [
+            (
+                row_type,
+                keys,
+                rows_by_keys(self.conn.dialect.name, row_sql(row_type, table_for(row_type)), table_for(row_type), keys),
+            )
+            for row_type, keys in by_type.items()
+        ]
+        queries = [q for _, _, (_, qs) in plans for q in qs]
+        results = iter(fetch_each(self.conn, queries))
+        for row_type, _keys, (asked, qs) in plans:
+            sql = row_sql(row_type, table_for(row_type))
+            found = {}
+            for _ in qs:
+                for raw in next(results):
+                    values = sql.row_values(raw)
+                    found[tuple(values[c] for c in sql.pk)] = row_type(**values)
+            for key in asked:
+                self._cache[(row_type, key)] = found.get(key)
 
     def put(self, row: Any) -> None:
         ck = (type(row), self._key(row))
