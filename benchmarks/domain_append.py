@@ -17,8 +17,10 @@ Batches of the two kinds are measured **alternately**, and single appends in alt
 so that load from other processes on the machine hits both alike; batched rates are the median
 over the batches (``*_mean``: total entries over total time).
 
-Target: rule checks cost no more than 30% of the log core's batched append rate, i.e.
-``domain.batched_per_s >= 0.7 * log_core.batched_per_s``.
+Targets: rule checks cost no more than 30% of the log core's batched append rate, i.e.
+``domain.batched_per_s >= 0.7 * log_core.batched_per_s``; and (issue 15) the domain mix
+batched at >= 70% of one core's raw Ed25519 verification rate, measured right before and after
+each database's run (``raw_ed25519_verify_per_s_one_core``, ``domain_batched_vs_raw_verify``).
 
     .venv/bin/python benchmarks/domain_append.py [--entries 20000] [--single 500]
         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
@@ -245,27 +247,41 @@ def run_backend(name: str, urls: tuple[str | None, str | None], args: argparse.N
     return out
 
 
+def with_raw_limit(
+    name: str, urls: tuple[str | None, str | None], args: argparse.Namespace, tmp: Path
+) -> dict[str, Any]:
+    """One database's run, with the raw Ed25519 rate measured right before and after it (other
+    processes on a shared machine change it) and each batched rate's ratio to their mean."""
+    before = raw_ed25519_verify_per_s()
+    out = run_backend(name, urls, args, tmp)
+    raw = (before + raw_ed25519_verify_per_s()) / 2
+    out["raw_ed25519_verify_per_s_one_core"] = round(raw)
+    out["log_core_batched_vs_raw_verify"] = round(out["log_core"]["batched_per_s"] / raw, 2)
+    out["domain_batched_vs_raw_verify"] = round(out["domain"]["batched_per_s"] / raw, 2)
+    out["raw_target_met"] = out["domain"]["batched_per_s"] >= 0.7 * raw
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--entries", type=int, default=20000, help="batched entries of each kind")
     parser.add_argument("--single", type=int, default=500, help="single appends of each kind")
     parser.add_argument("--postgres", default=os.environ.get("CHARITY_LEDGER_TEST_POSTGRES_URL"))
     args = parser.parse_args()
-    raw = raw_ed25519_verify_per_s()
     result: dict[str, Any] = {
         "limits": {
-            "raw_ed25519_verify_per_s_one_core": round(raw),
             "cpus": os.cpu_count(),
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         },
-        "target": "domain.batched_per_s >= 0.7 * log_core.batched_per_s (rule checks cost at most 30%)",
+        "target": "domain.batched_per_s >= 0.7 * log_core.batched_per_s (rule checks cost at most 30%), "
+        "and >= 0.7 * raw Ed25519 verifications per second on one core (issue 15)",
     }
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        result["sqlite"] = run_backend("sqlite", (None, None), args, tmp)
+        result["sqlite"] = with_raw_limit("sqlite", (None, None), args, tmp)
         if args.postgres:
             with scratch_schemas(args.postgres, 2) as urls:
-                result["postgres"] = run_backend("postgres", (urls[0], urls[1]), args, tmp)
+                result["postgres"] = with_raw_limit("postgres", (urls[0], urls[1]), args, tmp)
     result["limits"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(result, indent=2, ensure_ascii=False))
 

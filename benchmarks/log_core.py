@@ -1,8 +1,11 @@
 """Benchmark of the log core: appends, full verification and proofs, next to raw limits.
 
 Prints one JSON object. Every rate is measured in this run next to the limit it is judged
-against: raw Ed25519 verifications per second on one core, and raw inserts per second of
-rows shaped like leaves into the same database.
+against: raw Ed25519 verifications per second on one core (measured right before and after
+each database's run, the mean printed with that database's figures and their ratios to it),
+and raw inserts per second of rows shaped like leaves into the same database. Targets
+(issue 15): batched appends with every domain rule >= 0.7 x raw, full verification of an
+export >= 1.6 x raw (on the machine's cores).
 
     .venv/bin/python benchmarks/log_core.py [--entries 20000] [--proof-size 100000]
         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
@@ -11,6 +14,7 @@ rows shaped like leaves into the same database.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -223,21 +227,36 @@ def main() -> None:
     parser.add_argument("--proof-size", type=int, default=1_000_000)
     parser.add_argument("--postgres", default=os.environ.get("CHARITY_LEDGER_TEST_POSTGRES_URL"))
     args = parser.parse_args()
-    raw_verify = raw_ed25519_verify_per_s()
     result: dict = {
-        "limits": {"raw_ed25519_verify_per_s_one_core": round(raw_verify), "cpus": os.cpu_count()},
+        "limits": {"cpus": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
         "targets": {
-            "batched_append_per_s": round(0.7 * raw_verify),
-            "full_verify_per_s": round(0.8 * raw_verify),
+            "batched_vs_raw_verify": 0.7,  # every domain rule, batches of 1,000 (issue 15)
+            "verify_vs_raw_verify": 1.6,  # full verification of an export on the machine's cores
             "inclusion_proof_at_1M_ms": 2.0,
         },
     }
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        result["sqlite"] = run_backend("sqlite", (None, None), args, tmp)
-        if args.postgres:
-            with scratch_schemas(args.postgres, 2) as urls:
-                result["postgres"] = run_backend("postgres", (urls[0], urls[1]), args, tmp)
+        backends: list[tuple[str, tuple[str | None, str | None]]] = [("sqlite", (None, None))]
+        with contextlib.ExitStack() as stack:
+            if args.postgres:
+                urls = stack.enter_context(scratch_schemas(args.postgres, 2))
+                backends.append(("postgres", (urls[0], urls[1])))
+            for name, urls_ in backends:
+                # the raw limit right before and after this backend's run: other processes on a
+                # shared machine change it, and each figure is judged against its own run's limit
+                before = raw_ed25519_verify_per_s()
+                r = run_backend(name, urls_, args, tmp)
+                raw_verify = (before + raw_ed25519_verify_per_s()) / 2
+                r["raw_ed25519_verify_per_s_one_core"] = round(raw_verify)
+                r["batched_vs_raw_verify"] = round(r["batched_per_s"] / raw_verify, 2)
+                r["log_only_batched_vs_raw_verify"] = round(r["log_only_batched_per_s"] / raw_verify, 2)
+                r["verify_vs_raw_verify"] = round(r["full_verify_per_s"] / raw_verify, 2)
+                r["targets_met"] = {
+                    "batched": r["batched_vs_raw_verify"] >= result["targets"]["batched_vs_raw_verify"],
+                    "verify": r["verify_vs_raw_verify"] >= result["targets"]["verify_vs_raw_verify"],
+                }
+                result[name] = r
         # proof time at a large tree: the stored perfect subtrees of synthetic leaves
         big = make_engine(f"sqlite:///{tmp / 'big.sqlite3'}")
         NODE.create(big)
@@ -247,12 +266,7 @@ def main() -> None:
                 "size": args.proof_size,
                 **proof_time_ms(_SqlNodes(conn), args.proof_size),
             }
-    for backend in ("sqlite", "postgres"):
-        if backend in result:
-            r = result[backend]
-            r["batched_vs_raw_verify"] = round(r["batched_per_s"] / raw_verify, 2)
-            r["log_only_batched_vs_raw_verify"] = round(r["log_only_batched_per_s"] / raw_verify, 2)
-            r["verify_vs_raw_verify"] = round(r["full_verify_per_s"] / raw_verify, 2)
+    result["limits"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(result, indent=2))
 
 

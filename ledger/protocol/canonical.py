@@ -185,7 +185,20 @@ def parse_json(raw: bytes | str) -> Any:
 
 
 def parse_canonical(raw: bytes) -> Any:
-    """Parse bytes that must already be in RFC 8785 canonical form."""
+    """Parse bytes that must already be in RFC 8785 canonical form.
+
+    Bytes that are canonical are accepted on a fast path: decoded by the C decoder alone and
+    encoded again to the same bytes. That equality already proves every strict check: a
+    repeated key, NaN, a float, a number beyond the safe range, nesting beyond MAX_DEPTH or an
+    unpaired surrogate each makes the encoding fail or differ. Anything else takes the strict
+    path, which names what is wrong."""
+    if not json_depth_exceeds(raw):
+        try:
+            value = json.loads(raw)
+            if _inspect(value, 0) and _encode(value, True) == raw:
+                return value
+        except (LedgerError, RecursionError, UnicodeDecodeError, ValueError):
+            pass
     value = loads_strict(raw)
     if _encode(value, _inspect(value, 0)) != raw:
         raise LedgerError("body_not_canonical")
