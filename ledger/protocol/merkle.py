@@ -83,13 +83,13 @@ def inclusion_ranges(index: int, size: int) -> list[Range]:
     path: list[Range] = []
     start, end = 0, size
     while end - start > 1:
-        k = _split(end - start)
-        if index < start + k:
-            path.append((start + k, end))
-            end = start + k
+        middle = start + (1 << ((end - start - 1).bit_length() - 1))  # start + _split(end - start), inline: hot
+        if index < middle:
+            path.append((middle, end))
+            end = middle
         else:
-            path.append((start, start + k))
-            start += k
+            path.append((start, middle))
+            start = middle
     path.reverse()
     return path
 

@@ -8,6 +8,7 @@ never needs a read to know whether the row exists.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -18,6 +19,17 @@ from ledger.store.projection_tables import table_for
 
 R = TypeVar("R")
 _MISSING = object()
+_PK_GETTERS: dict[type, Any] = {}
+
+
+def _pk_getter(row_type: type) -> Any:
+    """A function from a row to its primary key tuple (made once per row class)."""
+    getter = _PK_GETTERS.get(row_type)
+    if getter is None:
+        names = tuple(row_type.__pk__)  # type: ignore[attr-defined]
+        one = operator.attrgetter(*names)
+        getter = _PK_GETTERS[row_type] = (lambda row: (one(row),)) if len(names) == 1 else one
+    return getter
 
 
 class SqlState:
@@ -28,7 +40,8 @@ class SqlState:
 
     @staticmethod
     def _key(row: Any) -> tuple[Any, ...]:
-        return tuple(getattr(row, name) for name in type(row).__pk__)
+        key: tuple[Any, ...] = _pk_getter(type(row))(row)
+        return key
 
     def get(self, row_type: type[R], *key: Any) -> R | None:
         ck = (row_type, tuple(key))
