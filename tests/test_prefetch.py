@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from ledger.domain.rows import OrgRow, OrgYearRow, ProjectRow
+from ledger.errors import LedgerError
 from ledger.services.demo import load_demo
 from ledger.store.db import write_transaction
 from ledger.store.fastsql import row_sql, write_all
+from ledger.store.log_store import AppendResult
 from ledger.store.projection_tables import table_for
 from ledger.store.rebuild import check
 from ledger.store.sql_state import SqlState
@@ -77,3 +79,19 @@ def test_a_batch_written_in_one_statement_refuses_a_value_too_long(
     with f.ledger.engine.connect() as conn:
         stored = SqlState(conn).get(OrgRow, "53440300000000002X")
     assert stored is not None and stored.name_zh == "长" * 200 and stored.public_fundraising is True
+
+
+def test_a_key_no_column_can_hold_is_refused_by_the_rules_not_the_database(any_factory: LedgerFactory) -> None:
+    """Rows are named before the entries are checked: an entry naming an organisation code
+    with a NUL character (which PostgreSQL text cannot hold) gets the rules' typed refusal, and
+    the entry submitted with it is appended all the same."""
+    f = any_factory
+    f.with_genesis()
+    bad = f.org_entry(1, org="53440300\x00000001X")
+    good = f.org_entry(2)
+    refused, appended = f.ledger.log.append_each([bad, good])
+    assert isinstance(refused, LedgerError) and refused.code == "uscc_invalid"
+    assert isinstance(appended, AppendResult) and appended.seq == 1
+    with f.ledger.engine.connect() as conn:
+        orgs = sorted(r[0] for r in conn.execute(select(table_for(OrgRow).c.org)))
+    assert len(orgs) == 2 and "53440300\x00000001X" not in orgs

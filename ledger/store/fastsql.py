@@ -117,12 +117,13 @@ def rows_by_keys(
 ) -> tuple[list[tuple[Any, ...]], list[Query]]:
     """Queries that read the rows of many primary keys of one table, and the keys they ask
     for. A key whose values are not of its columns' Python types is not asked (the database
-    might convert it and answer for another key); nor are keys of several columns on SQLite,
-    whose lookups cost no round trip."""
+    might convert it and answer for another key), nor one no column can hold (text with NUL or
+    an unpaired surrogate: the query itself would fail, and the keys come from entries not
+    checked yet); nor are keys of several columns on SQLite, whose lookups cost no round trip."""
     text, wanted = _by_keys_sql(dialect, sql, table)
     if text is None:
         return [], []
-    asked = [k for k in keys if len(k) == len(wanted) and all(type(v) is w for v, w in zip(k, wanted, strict=True))]
+    asked = [k for k in keys if len(k) == len(wanted) and all(_storable(v, w) for v, w in zip(k, wanted, strict=True))]
     if not asked:
         return [], []
     if dialect == "postgresql":
@@ -132,6 +133,20 @@ def rows_by_keys(
         clause, params = in_list(sql.pk[0], [k[0] for k in asked[i : i + _KEYS_PER_QUERY]], prefix="k")
         queries.append((f"{text} WHERE {clause}", params))
     return asked, queries
+
+
+def _storable(value: Any, wanted: type) -> bool:
+    if type(value) is not wanted:
+        return False
+    if not isinstance(value, str):
+        return True
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @lru_cache(maxsize=128)
