@@ -11,7 +11,7 @@ state can read them in a few queries for the whole batch (:meth:`Prefetching.loa
 This is a hint and nothing more. A named row is read under the same lock and in the same
 transaction as the rules' own reads would be; a row named and never read costs a lookup, a
 row read and not named is read on its own as before. Which entries are accepted and what they
-write does not depend on it (``tests/domain/test_prefetch.py``).
+write does not depend on it (``tests/test_prefetch.py``).
 """
 
 from __future__ import annotations
