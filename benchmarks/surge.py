@@ -12,7 +12,8 @@ file docs/operations.md shows), asks for every page of the read mix once (the fr
 a while: ``warm_up_s`` says how long that took), then, for ``--seconds``:
 
 - reads (wrk, ``--connections`` keep-alive connections, C, so the load generator is not the
-  bottleneck): home and project pages, entry pages, receipt look-ups (POST), checkpoints and
+  bottleneck): home and project pages, entry pages, receipt look-ups (the cacheable GET a browser
+  makes from the code), checkpoints and
   tiles of every level, in fixed proportions;
 - signed appends (an asyncio client in this process) at ``--append-rate`` per second, each
   timed from the moment it was due, so a slow server cannot hide its queue (no coordinated
@@ -47,6 +48,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from http_append import PROJECT, Signer, free_port, make_ledger, start_server, stop_server  # noqa: E402
 
+from ledger.domain.privacy import parse_receipt_code, receipt_commitment  # noqa: E402
 from ledger.protocol import tiles  # noqa: E402
 from ledger.services.demo import demo_key, load_demo  # noqa: E402
 from ledger.store.tile_writer import write_tiles  # noqa: E402
@@ -70,13 +72,15 @@ MIX = (
 
 WRK_SCRIPT = r"""
 local reqs = {}
+-- what a browser sends (the front keeps one copy of a page per coding and language)
+BROWSER = {["Accept-Encoding"] = "gzip, deflate, br", ["Accept-Language"] = "zh-CN,zh;q=0.9,en;q=0.8"}
 init = function(args)
   for line in io.lines(args[1]) do
     local method, path, body = line:match("^(%u+) (%S+) ?(.*)$")
     if method == "POST" then
       reqs[#reqs + 1] = wrk.format("POST", path, {["Content-Type"] = "application/json"}, body)
     else
-      reqs[#reqs + 1] = wrk.format("GET", path)
+      reqs[#reqs + 1] = wrk.format("GET", path, BROWSER)
     end
   end
   counter = math.random(#reqs)
@@ -94,6 +98,9 @@ done = function(summary, latency, requests)
 end
 """
 
+# the headers wrk sends with every GET (BROWSER in WRK_SCRIPT), and the warm-up too
+BROWSER = {"Accept-Encoding": "gzip, deflate, br", "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}
+
 NGINX_TEMPLATE = ROOT / "deploy" / "nginx.conf"
 
 
@@ -105,8 +112,50 @@ def nginx_conf(**tokens: object) -> str:
     left = re.findall(r"@[A-Z]+@", "".join(line.split("#", 1)[0] for line in text.splitlines()))
     if left:
         raise SystemExit(f"deploy/nginx.conf has tokens this benchmark does not fill: {left}")
-    # the benchmark runs as root with its files in a private folder: workers run as root too
+    # the benchmark runs as root with its files in a private folder: workers run as root too;
+    # it logs each request's cache status and time in the API, to say where the time went
+    text = text.replace(
+        "access_log off;",
+        "log_format surge '$upstream_cache_status $request_method $uri $status $upstream_response_time';\n"
+        f"  access_log {tokens['run']}/access.log surge buffer=256k flush=1s;",
+    )
     return ("user root;\n" if os.geteuid() == 0 else "") + text
+
+
+def kind_of(method: str, path: str) -> str:
+    if path == "/":
+        return "home"
+    if path == "/api/v1/entries":
+        return "append"
+    for prefix, kind in (
+        ("/projects/", "project"),
+        ("/ledger/", "entry"),
+        ("/api/v1/donations/by-receipt", "receipt"),
+        ("/tlog/checkpoint", "checkpoint"),
+        ("/tlog/", "tile"),
+    ):
+        if path.startswith(prefix):
+            return kind
+    return "other"
+
+
+def where_time_went(log: str) -> dict[str, Any]:
+    """Per kind of request, from the front's log: how many, how the cache answered, and the
+    seconds the API spent on them (nginx's upstream time; "-" when the API was not asked)."""
+    out: dict[str, Any] = {}
+    for line in log.splitlines():
+        parts = line.split(" ")
+        if len(parts) != 5:
+            continue
+        status, method, path, _, upstream = parts
+        entry = out.setdefault(kind_of(method, path), {"requests": 0, "cache": {}, "api_s": 0.0})
+        entry["requests"] += 1
+        entry["cache"][status] = entry["cache"].get(status, 0) + 1
+        entry["api_s"] += sum(float(t) for t in upstream.split(", ") if t.replace(".", "", 1).isdigit())
+    for entry in out.values():
+        entry["api_s"] = round(entry["api_s"], 2)
+        entry["api_ms_per_request"] = round(entry["api_s"] * 1000 / entry["requests"], 2)
+    return out
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -139,7 +188,10 @@ def read_requests(ledger: Any, receipts_file: str, size: int, count: int = 20000
             elif kind == "entry":
                 out.append(f"GET /ledger/{rng.randrange(size)}")
             elif kind == "receipt" and codes:
-                out.append("POST /api/v1/donations/by-receipt/trace " + json.dumps({"code": rng.choice(codes)}))
+                # what the donor's browser asks once it has read the code: the seq and the
+                # receipt commitment (the salt stays in the browser), a GET the front can cache
+                code = parse_receipt_code(rng.choice(codes))
+                out.append(f"GET /api/v1/donations/by-receipt/{code.seq}/{receipt_commitment(code.salt)}/trace")
             elif kind == "checkpoint":
                 out.append("GET /tlog/checkpoint")
             elif kind == "tile":
@@ -168,9 +220,10 @@ def wrk(url: str, script: Path, lines: Path | None, seconds: float, connections:
     }
 
 
-async def appends(base: str, bodies: list[bytes], rate: float, seconds: float) -> dict[str, Any]:
-    """Send ``bodies`` at ``rate`` per second over 8 keep-alive connections; latency from the
-    moment each was due."""
+async def appends(base: str, bodies: list[bytes], rate: float, seconds: float, connections: int) -> dict[str, Any]:
+    """Send ``bodies`` at ``rate`` per second over ``connections`` keep-alive connections (as
+    many charity clients as that, each sending its next entry as soon as it is due and its
+    previous one answered); latency from the moment each was due."""
     host, port = base.split("//")[1].split(":")
     start = time.perf_counter() + 0.2
     due = [start + i / rate for i in range(min(len(bodies), int(rate * seconds)))]
@@ -211,7 +264,7 @@ async def appends(base: str, bodies: list[bytes], rate: float, seconds: float) -
             writer.close()
 
     t0 = time.perf_counter()
-    await asyncio.gather(*(sender() for _ in range(8)))
+    await asyncio.gather(*(sender() for _ in range(connections)))
     elapsed = time.perf_counter() - t0
     return {
         "offered_per_s": rate,
@@ -234,7 +287,7 @@ async def warm_up(base: str, lines: list[str]) -> float:
     for path in paths:
         queue.put_nowait(path)
     t0 = time.perf_counter()
-    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=60, headers=BROWSER) as client:
 
         async def worker() -> None:
             while not queue.empty():
@@ -289,6 +342,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--append-rate", type=float, default=200.0)
+    parser.add_argument("--append-connections", type=int, default=64, help="connections the appends are sent on")
     args = parser.parse_args()
     for tool in ("nginx", "wrk"):
         if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
@@ -320,6 +374,8 @@ def main() -> int:
         wrk(front, script, lines, 3, args.connections)  # and the connection pools
 
         loop = asyncio.new_event_loop()
+        time.sleep(1.5)
+        mark = (tmp / "access.log").stat().st_size if (tmp / "access.log").exists() else 0
         reader = subprocess.Popen(
             [
                 "wrk",
@@ -337,8 +393,13 @@ def main() -> int:
             stdout=subprocess.PIPE,
             text=True,
         )
-        written = loop.run_until_complete(appends(front, bodies, args.append_rate, args.seconds))
+        written = loop.run_until_complete(
+            appends(front, bodies, args.append_rate, args.seconds, args.append_connections)
+        )
         out, _ = reader.communicate()
+        time.sleep(1.5)  # nginx writes its log every second
+        log_file = tmp / "access.log"
+        front_log = log_file.read_bytes()[mark:].decode("latin-1") if log_file.exists() else ""
         raw = json.loads(out.strip().splitlines()[-1])
         reads = {
             "requests": raw["requests"],
@@ -367,6 +428,7 @@ def main() -> int:
             "warm_up_s": warm_s,
             "reads": reads,
             "appends": written,
+            "front_log": where_time_went(front_log),
             "all_requests_per_s": round(total, 1),
             "limit_static_file_same_front": static,
             "share_of_static_limit": round(total / static["per_s"], 3) if static["per_s"] else None,
