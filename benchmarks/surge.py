@@ -71,6 +71,18 @@ MIX = (
 )
 
 WRK_SCRIPT = r"""
+-- args: the file of request lines, then the requests per second this thread sends (0: as
+-- fast as its connections are answered)
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } surge_timespec;
+int clock_gettime(int clock, surge_timespec *ts);
+]]
+local ts = ffi.new("surge_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(1, ts)  -- CLOCK_MONOTONIC
+  return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+end
 local reqs = {}
 -- what a browser sends (the front keeps one copy of a page per coding and language)
 BROWSER = {["Accept-Encoding"] = "gzip, deflate, br", ["Accept-Language"] = "zh-CN,zh;q=0.9,en;q=0.8"}
@@ -84,6 +96,18 @@ init = function(args)
     end
   end
   counter = math.random(#reqs)
+  local rate = tonumber(args[2] or "0")
+  interval = rate > 0 and 1000 / rate or 0
+  due = now_ms()
+end
+-- paced: each request takes the next slot of this thread's schedule and waits for it
+delay = function()
+  if interval == 0 then
+    return 0
+  end
+  due = due + interval
+  local wait = due - now_ms()
+  return wait > 0 and wait or 0
 end
 request = function()
   counter = counter + 1
@@ -200,24 +224,40 @@ def read_requests(ledger: Any, receipts_file: str, size: int, count: int = 20000
     return out
 
 
-def wrk(url: str, script: Path, lines: Path | None, seconds: float, connections: int) -> dict[str, Any]:
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{int(seconds)}s", "--timeout", "5s", "-s", str(script), url]
-    if lines is not None:
-        cmd += ["--", str(lines)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+WRK_THREADS = 2
+
+
+def start_wrk(url: str, script: Path, lines: Path, seconds: float, connections: int, rate: float = 0) -> Any:
+    """wrk sending the request ``lines`` for ``seconds``: ``rate`` per second in all, or as fast
+    as it is answered (0)."""
+    per_thread = rate / WRK_THREADS
+    cmd = [
+        *("wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{int(seconds)}s", "--timeout", "5s"),
+        *("-s", str(script), url, "--", str(lines), str(per_thread)),
+    ]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+
+
+def wrk_result(proc: Any) -> dict[str, Any]:
+    out, _ = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(f"wrk failed: {out[-2000:]}")
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     seconds_run = result["duration_us"] / 1e6
-    errors = sum(result["errors"].values())
     return {
         "requests": result["requests"],
         "per_s": round(result["requests"] / seconds_run, 1),
-        "errors": errors,
+        "errors": sum(result["errors"].values()),
         "error_kinds": result["errors"],
         "p50_ms": round(result["p50_us"] / 1000, 2),
         "p90_ms": round(result["p90_us"] / 1000, 2),
         "p99_ms": round(result["p99_us"] / 1000, 2),
         "max_ms": round(result["max_us"] / 1000, 2),
     }
+
+
+def wrk(url: str, script: Path, lines: Path, seconds: float, connections: int, rate: float = 0) -> dict[str, Any]:
+    return wrk_result(start_wrk(url, script, lines, seconds, connections, rate))
 
 
 async def appends(base: str, bodies: list[bytes], rate: float, seconds: float, connections: int) -> dict[str, Any]:
@@ -341,6 +381,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="API processes (nginx gets as many)")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--read-rate", type=float, default=1800.0, help="reads offered per second (0: unpaced)")
     parser.add_argument("--append-rate", type=float, default=200.0)
     parser.add_argument("--append-connections", type=int, default=64, help="connections the appends are sent on")
     args = parser.parse_args()
@@ -373,49 +414,24 @@ def main() -> int:
         warm_s = asyncio.run(warm_up(front, read_lines))
         wrk(front, script, lines, 3, args.connections)  # and the connection pools
 
+        # the surge: reads and appends at the rates asked for, at once
         loop = asyncio.new_event_loop()
         time.sleep(1.5)
-        mark = (tmp / "access.log").stat().st_size if (tmp / "access.log").exists() else 0
-        reader = subprocess.Popen(
-            [
-                "wrk",
-                "-t2",
-                f"-c{args.connections}",
-                f"-d{int(args.seconds)}s",
-                "--timeout",
-                "5s",
-                "-s",
-                str(script),
-                front,
-                "--",
-                str(lines),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        log_file = tmp / "access.log"
+        mark = log_file.stat().st_size if log_file.exists() else 0
+        reader = start_wrk(front, script, lines, args.seconds, args.connections, args.read_rate)
         written = loop.run_until_complete(
             appends(front, bodies, args.append_rate, args.seconds, args.append_connections)
         )
-        out, _ = reader.communicate()
+        reads = wrk_result(reader)
         time.sleep(1.5)  # nginx writes its log every second
-        log_file = tmp / "access.log"
         front_log = log_file.read_bytes()[mark:].decode("latin-1") if log_file.exists() else ""
-        raw = json.loads(out.strip().splitlines()[-1])
-        reads = {
-            "requests": raw["requests"],
-            "per_s": round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
-            "errors": sum(raw["errors"].values()),
-            "error_kinds": raw["errors"],
-            "p50_ms": round(raw["p50_us"] / 1000, 2),
-            "p90_ms": round(raw["p90_us"] / 1000, 2),
-            "p99_ms": round(raw["p99_us"] / 1000, 2),
-            "max_ms": round(raw["max_us"] / 1000, 2),
-        }
-        probe = tmp / "probe.lua"
-        probe.write_text(WRK_SCRIPT)
+        # the most reads of this mix the front answers, reads alone, as fast as it can
+        reads_max = wrk(front, script, lines, args.seconds / 2, args.connections)
+        # and one static file: the most this machine answers through this front
         probe_lines = tmp / "probe.txt"
         probe_lines.write_text("GET /tlog/probe.bin\n")
-        static = wrk(front, probe, probe_lines, args.seconds, args.connections)
+        static = wrk(front, script, probe_lines, args.seconds / 2, args.connections)
         total = reads["per_s"] + written["per_s"]
         result = {
             "db": args.db,
@@ -426,10 +442,12 @@ def main() -> int:
             "tree_size_after": ledger.log.head().size,
             "read_mix_percent": {kind: share for share, kind in MIX},
             "warm_up_s": warm_s,
+            "offered_per_s": {"reads": args.read_rate, "appends": args.append_rate},
             "reads": reads,
             "appends": written,
             "front_log": where_time_went(front_log),
             "all_requests_per_s": round(total, 1),
+            "reads_alone_as_fast_as_answered": reads_max,
             "limit_static_file_same_front": static,
             "share_of_static_limit": round(total / static["per_s"], 3) if static["per_s"] else None,
             "target": TARGET,
