@@ -26,7 +26,8 @@ headers (the front has been up a while: ``warm_up_s`` says how long that took), 
    answered (HIT, UPDATING/STALE: the held copy while one request refreshes it, MISS, "-": not
    cached, e.g. files from disk) and the seconds the API spent on them; ``cpu_seconds`` the CPU
    each part used (API, nginx, wrk, the append client) beside the whole machine's busy seconds
-   (``rest_of_machine``: PostgreSQL and whatever else runs here).
+   (``rest_of_machine``: PostgreSQL and whatever else runs here), and how long the threads of
+   each part waited for a free core (``*_waited_for_a_core``).
 2. the read mix alone, unpaced, for half as long: the most reads of this mix the front answers;
 3. one static file from disk, unpaced, for half as long: the most this machine answers through
    this front, the limit every figure is printed beside.
@@ -193,6 +194,23 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / TICK
 
 
+def run_queue_seconds(pids: list[int]) -> float:
+    """Seconds the processes' threads have spent ready to run but waiting for a core (the
+    second field of /proc/PID/task/TID/schedstat)."""
+    total = 0
+    for pid in pids:
+        try:
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                total += int((task / "schedstat").read_text().split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    return total / 1e9
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds all cores have spent busy since boot (/proc/stat: all but idle and iowait)."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -206,6 +224,7 @@ class CpuMeter:
     def __init__(self, parts: dict[str, list[int]]) -> None:
         self.parts = parts
         self.start = {name: cpu_seconds(pids) for name, pids in parts.items()}
+        self.waited = {name: run_queue_seconds(pids) for name, pids in parts.items()}
         self.machine = machine_busy_seconds()
 
     def stop(self) -> dict[str, float]:
@@ -214,6 +233,10 @@ class CpuMeter:
         used["rest_of_machine"] = round(
             used["machine_busy"] - sum(v for k, v in used.items() if k != "machine_busy"), 1
         )
+        # how long their threads were ready to run but found no free core (threads that ended
+        # during the interval are not counted)
+        for name, pids in self.parts.items():
+            used[f"{name}_waited_for_a_core"] = round(run_queue_seconds(pids) - self.waited[name], 1)
         return used
 
 
