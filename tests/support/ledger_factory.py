@@ -5,7 +5,6 @@ tests' data is dated relative to today)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,18 +47,10 @@ class LedgerFactory:
         self._registry.log = StoreLog(self.ledger)
         return self._registry
 
-    def sign(
-        self,
-        key: KeyPair,
-        type_: str,
-        data: dict[str, Any],
-        *,
-        idem: str | None = None,
-        at: datetime | None = None,
-        log: str | None = None,
-    ) -> SignedEntry:
-        """Signed for ``log``; by default the log being appended to (it changes at a roll-over)."""
-        return self.registry.sign(key, type_, data, idem=idem, at=at, log=log)
+    def sign(self, key: KeyPair, type_: str, data: dict[str, Any], **options: Any) -> SignedEntry:
+        """Signed now for the log being appended to (it changes at a roll-over); ``options``:
+        ``idem``, ``at``, ``log`` as :meth:`Registry.sign`."""
+        return self.registry.sign(key, type_, data, **options)
 
     def genesis_entry(self) -> SignedEntry:
         data = genesis_data(
