@@ -1,6 +1,7 @@
 """Serving an app to a test over real HTTP: a free 127.0.0.1 port, uvicorn in a thread, and the
-one readiness wait (polling with a deadline: it waits for a server to listen, never for time to
-pass; a test that needs time to pass moves the injected clock of tests/support/world.py)."""
+one readiness wait (polling with a deadline for a server, worker or job to be ready, never a
+wait for time to pass: a test that needs time to pass moves the injected clock of
+tests/support/world.py)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def wait_until(
     deadline = time.monotonic() + timeout
     while not ready():
         if time.monotonic() > deadline or not alive():
-            raise RuntimeError(f"{what} did not start")
+            raise RuntimeError(f"{what}: not ready after {timeout} s (or it stopped)")
         time.sleep(0.05)
 
 
