@@ -44,6 +44,9 @@ class OneWriter:
     def standalone(self, state: Any) -> _NoRows:
         return _NoRows()
 
+    def prefetch(self, state: Any, entries: Any, origin: str) -> None:
+        return None
+
     def signer_public_key(self, state: Any, entry: SignedEntry, position: int) -> bytes | None:
         return WRITER.public if entry.signer == WRITER.id else None
 

@@ -11,6 +11,7 @@ alone), and refuses to grow a log that holds an unusable key. May import :mod:`l
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -39,6 +40,11 @@ class CharityDomain:
 
     def standalone(self, state: Any) -> Overlay:
         return Overlay(state)
+
+    def prefetch(self, state: Any, entries: Sequence[SignedEntry], origin: str) -> None:
+        read_ahead = getattr(self.rules, "prefetch", None)  # rules without it (a test's, a benchmark's) read as they go
+        if read_ahead is not None:
+            read_ahead(state, entries, origin)
 
     def signer_public_key(self, state: Any, entry: SignedEntry, position: int) -> bytes | None:
         key: bytes | None = self.rules.signer_public_key(state, entry, position)

@@ -2,8 +2,8 @@
 
 The log knows entries, leaves, trees and checkpoints; a domain knows which key may sign an
 entry and what an entry changes. :class:`LogDomain` is all the sequencer and the chain call:
-a state over the append's transaction, an overlay for entries that stand alone, the signer's
-key, the rules, the data of the next log's first entry, and a check that the stored log is
+a state over the append's transaction (and a read-ahead of the rows a batch will need), an
+overlay for entries that stand alone, the signer's key, the rules, the data of the next log's first entry, and a check that the stored log is
 sound enough to grow. :mod:`ledger.store.charity_domain` implements it for the registry.
 
 May import :mod:`ledger.protocol` (the entry type) and SQLAlchemy (the connection type) only.
@@ -11,6 +11,7 @@ May import :mod:`ledger.protocol` (the entry type) and SQLAlchemy (the connectio
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import Connection
@@ -43,6 +44,11 @@ class LogDomain(Protocol):
 
     def standalone(self, state: Any) -> StandaloneState:
         """An overlay over ``state`` for one entry that stands alone."""
+        ...
+
+    def prefetch(self, state: Any, entries: Sequence[SignedEntry], origin: str) -> None:
+        """Read ahead, in a few queries, the rows the rules will ask for (a hint: a row not
+        read ahead is read when asked for, and nothing is decided here)."""
         ...
 
     def signer_public_key(self, state: Any, entry: SignedEntry, position: int) -> bytes | None:

@@ -293,6 +293,7 @@ class Sequencer:
         known = sql.existing_by_idem(conn, entries)
         verdicts = checked.verdicts() if independent else {}
         state = self.domain.state(conn)
+        self.domain.prefetch(state, entries, head.origin)
         moment = self.clock()
         batch = _Batch(
             head=head,
