@@ -104,6 +104,10 @@ def front(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
             proc.wait(timeout=20)
 
 
+def _directives(header: str) -> set[str]:
+    return {part.strip() for part in header.split(",")}
+
+
 def _append(world: World, count: int) -> None:
     world.factory.ledger.log.append(
         [world.sign("fundraiser", "donation.received", donation(PROJECT, f"{i + 1}.00")) for i in range(count)]
@@ -121,7 +125,11 @@ def test_tiles_through_the_front_are_the_stored_tree(front: Front) -> None:
             answer = client.get("/tlog/" + tile.path)
             assert answer.status_code == 200, tile.path
             assert answer.content == read_tile(store, shard, tile), tile.path
-            assert "immutable" in answer.headers["cache-control"]
+            # /tlog/ names the log being appended to (a roll-over changes it): a minute at most
+            assert _directives(answer.headers["cache-control"]) == {"public", "max-age=60"}, tile.path
+            pinned = client.get(f"/tlog/shards/{shard.index}/" + tile.path)
+            assert pinned.content == answer.content, tile.path
+            assert _directives(pinned.headers["cache-control"]) == {"public", "max-age=31536000", "immutable"}
         # the files the writer wrote are served from disk, byte for byte
         for tile in tiles.tiles_for_size(on_disk):
             assert (front.tiles / "tlog" / tile.path).read_bytes() == client.get("/tlog/" + tile.path).content
