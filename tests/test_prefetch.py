@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from ledger.domain.prefetch import PREFETCH_MIN
 from ledger.domain.rows import OrgRow, OrgYearRow, ProjectRow
 from ledger.errors import LedgerError
 from ledger.services.demo import load_demo
@@ -88,10 +89,10 @@ def test_a_key_no_column_can_hold_is_refused_by_the_rules_not_the_database(any_f
     f = any_factory
     f.with_genesis()
     bad = f.org_entry(1, org="53440300\x00000001X")
-    good = f.org_entry(2)
-    refused, appended = f.ledger.log.append_each([bad, good])
+    good = [f.org_entry(n) for n in range(2, 2 + PREFETCH_MIN)]  # a batch large enough to be read ahead
+    refused, *appended = f.ledger.log.append_each([bad, *good])
     assert isinstance(refused, LedgerError) and refused.code == "uscc_invalid"
-    assert isinstance(appended, AppendResult) and appended.seq == 1
+    assert [a.seq for a in appended if isinstance(a, AppendResult)] == list(range(1, 1 + PREFETCH_MIN))
     with f.ledger.engine.connect() as conn:
         orgs = sorted(r[0] for r in conn.execute(select(table_for(OrgRow).c.org)))
-    assert len(orgs) == 2 and "53440300\x00000001X" not in orgs
+    assert len(orgs) == 1 + PREFETCH_MIN and "53440300\x00000001X" not in orgs
