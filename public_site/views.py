@@ -4,10 +4,12 @@ in one read transaction from the projections (see :mod:`.queries`) and renders a
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from datetime import time as dt_time
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -23,7 +25,7 @@ from ledger.domain.money import format_amount
 from ledger.domain.privacy import RECEIPT_TEXT_MAX
 from ledger.domain.schemas import ENTRY_TYPES, FIELDS
 from ledger.errors import InvariantBroken, LedgerError
-from ledger.protocol.canonical import format_time, parse_json, parse_time
+from ledger.protocol.canonical import format_time, parse_json
 from ledger.protocol.checkpoint import verify_cosignatures
 from ledger.protocol.grammar import parse_uint
 from ledger.protocol.grammar import pattern as grammar_pattern
@@ -44,7 +46,7 @@ from public_site import queries as Q
 from public_site.charts import build_monthly
 from public_site.evidence import hashes_of
 from public_site.evidence import held as held_evidence
-from public_site.exports import csv_chunks, parse_filters, xlsx_chunks
+from public_site.exports import check_xlsx_size, csv_chunks, parse_filters, xlsx_chunks
 from public_site.flow import build_flow
 from public_site.i18n import CHINA, LANG_TAGS
 from public_site.templating import CSP, ENTRY_CACHE, VARY, Helpers, render, request_locale
@@ -84,11 +86,19 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
 
 def _signed_after_distrust(key: dict[str, Any] | None, entry: Any) -> bool:
     """Whether the entry was signed on or after the day from which its key is not to be trusted
-    (a revocation's effective date), though before the revocation itself was logged."""
+    (a revocation's effective date), though before the revocation itself was logged. Log
+    times have one fixed form (``format_time``), so comparing the text with the moment that
+    day begins in China is comparing the times: nothing is parsed per page."""
     distrust = key.get("revoked_effective_on") if key is not None else None
     if not distrust:
         return False
-    return bool(parse_time(entry["time"]).astimezone(CHINA).date().isoformat() >= distrust)
+    return bool(entry["time"] >= _day_starts_at(distrust))
+
+
+@functools.lru_cache(maxsize=256)
+def _day_starts_at(day: str) -> str:
+    """The log time at which ``day`` (YYYY-MM-DD) begins in China Standard Time."""
+    return format_time(datetime.combine(date.fromisoformat(day), dt_time(), CHINA))
 
 
 def _today() -> Any:
@@ -267,6 +277,26 @@ def error_page(request: Request, exc: Exception) -> Response[Any]:
     return response
 
 
+def verify_error(request: Request, exc: LedgerError, code: str = "") -> Template:
+    """The look-up form again with why the code (or order number) was refused: the message in
+    the page's language, then in the other one, and its code; 404 when nothing was found."""
+    locale, _ = request_locale(request)
+    first, second = (exc.message_zh, exc.message_en) if locale == "zh_CN" else (exc.message_en, exc.message_zh)
+    return render(
+        request,
+        "verify.html",
+        nav="verify",
+        result=None,
+        error=first,
+        error_other=second,
+        other_lang="en" if locale == "zh_CN" else "zh-CN",
+        error_code=exc.code,
+        code=code[:RECEIPT_TEXT_MAX],
+        status=404 if exc.code.endswith("not_found") else 400,
+        cache="no-store",
+    )
+
+
 class SitePages(Controller):
     path = "/"
     include_in_schema = False
@@ -434,7 +464,10 @@ class SitePages(Controller):
 
     @get("/exports/ledger.xlsx", name="site:export-xlsx", sync_to_thread=True)
     def export_xlsx(self, request: Request, ledger: NamedDependency[Ledger]) -> Stream:
+        """The same rows as a workbook, up to :data:`.exports.XLSX_ROW_CAP` of them (else a 400
+        that points to the CSV with the same filters)."""
         filters = parse_filters(request.query_params)
+        check_xlsx_size(ledger.engine, filters, "/exports/ledger.csv" + filters.query())
         return _download(
             xlsx_chunks(ledger.engine, filters, title="Charity Transparency Ledger / 慈善透明账本"),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -632,24 +665,13 @@ class SitePages(Controller):
         from api.privacy import donor_store
 
         code = str(data.get("code", ""))
-        locale, _ = request_locale(request)
         try:
             # the code must prove itself against the log (ledger.store.donors.find_donation_by_receipt)
             _, row = donor_store(ledger).find_by_receipt(code)
         except LedgerError as exc:
             if exc.code not in ("receipt_code_invalid", "receipt_code_checksum", "receipt_not_found"):
                 raise
-            message = exc.message_zh if locale == "zh_CN" else exc.message_en
-            return render(
-                request,
-                "verify.html",
-                nav="verify",
-                result=None,
-                error=message,
-                code=code[:RECEIPT_TEXT_MAX],
-                status=404 if exc.code == "receipt_not_found" else 400,
-                cache="no-store",
-            )
+            return verify_error(request, exc, code)
         return verify_result(request, ledger, row)
 
     # --- ledger explorer ----------------------------------------------------------------------
