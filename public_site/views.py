@@ -34,8 +34,8 @@ from ledger.services.oversight import (
     DeadlineItem,
     Disclosure,
     disclosures_of_org,
-    disclosures_of_project,
     overseer_view,
+    project_disclosures_and_deadlines,
     rules_in_force,
     scan_deadlines,
 )
@@ -62,6 +62,9 @@ PER_PAGE = 20
 SeqPath = Annotated[int, Parameter(ge=0, le=2**62)]
 EXPLORER_PAGE = 50
 DESK_PAGE = 50
+# a project page counts its entries and payments up to this many ("more than" past it): a
+# count over every entry of a big project would grow with it (the ledger's filter lists them all)
+COUNT_CAP = 1000
 
 
 def _param(request: Request, name: str, max_len: int = 100) -> str | None:
@@ -128,8 +131,7 @@ def _disclosures(
     try:
         rules = rules_in_force("cn-charity", today)
         if project is not None:
-            items = disclosures_of_project(conn, project, today, rules=rules)
-            deadlines = scan_deadlines(conn, today, projects=[project], orgs=[], rules=rules)
+            items, deadlines = project_disclosures_and_deadlines(conn, project, today, rules=rules)
         else:
             if org is None:
                 raise InvariantBroken("org is missing")
@@ -387,11 +389,11 @@ class SitePages(Controller):
             donor_types = Q.donor_types(conn, project)
             spending = Q.spending_flows(conn, project)
             disbursements = Q.rows_by_project(conn, Q.DISBURSEMENT, project, limit=20)
-            disbursement_count = Q.count_by_project(conn, Q.DISBURSEMENT, project)
+            disbursement_count = Q.count_by_project(conn, Q.DISBURSEMENT, project, cap=COUNT_CAP + 1)
             progress = Q.all_progress(conn, project)
             attestations = Q.attestations_of_project(conn, project, limit=50)
             timeline = Q.rows_by_project(conn, Q.ENTRY, project, limit=25)
-            entry_count = Q.count_by_project(conn, Q.ENTRY, project)
+            entry_count = Q.count_by_project(conn, Q.ENTRY, project, cap=COUNT_CAP + 1)
             p = view.project
             disclosures = _disclosures(request, conn, _today(), project=project)
             targets = Q.seqs_of(conn, [a["target"] for a in attestations])
@@ -445,6 +447,7 @@ class SitePages(Controller):
             business=business,
             monthly=build_monthly(money_in, money_out, p["currency"]),
             entry_count=entry_count,
+            count_cap=COUNT_CAP,
             disclosures=disclosures,
             evidence=evidence,
         )
