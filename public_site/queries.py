@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, desc, func, literal, or_, select
+from sqlalchemy import Connection, Engine, and_, desc, func, literal, or_, select, union_all
 from sqlalchemy.sql import ColumnElement
 
 from ledger.store.db import read_transaction
@@ -831,14 +831,12 @@ _BUSINESS_DATES = (
 
 def business_dates(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
     """Entry id -> the date the entry is about (received, allocated, paid, period end), for
-    the entries that have one: one indexed look-up per projection, by primary key."""
+    the entries that have one: an indexed look-up per projection, by primary key, in one query."""
     wanted = sorted(set(ids))
-    out: dict[str, str] = {}
     if not wanted:
-        return out
-    for table, column in _BUSINESS_DATES:
-        out.update({r[0]: r[1] for r in conn.execute(select(table.c.id, column).where(table.c.id.in_(wanted)))})
-    return out
+        return {}
+    each = [select(table.c.id, column.label("day")).where(table.c.id.in_(wanted)) for table, column in _BUSINESS_DATES]
+    return {r[0]: r[1] for r in conn.execute(union_all(*each))}  # one round trip
 
 
 def monthly_in_out(
