@@ -868,15 +868,17 @@ def feed_entries(
         return rows_by_project(conn, ENTRY, project, limit=limit)
     if org is None:
         return latest_entries(conn, limit)
-    signed = conn.execute(
-        select(ENTRY).where(ENTRY.c.signer_org == org).order_by(desc(ENTRY.c.seq)).limit(limit)
-    ).mappings()
-    found = {r["seq"]: dict(r) for r in signed}
     raised = conn.execute(select(PROJECT.c.project).where(PROJECT.c.fundraiser_org == org)).scalars().all()
-    for p in raised:
-        for r in rows_by_project(conn, ENTRY, p, limit=limit):
-            found[r["seq"]] = r
-    return [found[seq] for seq in sorted(found, reverse=True)[:limit]]
+    # one query, the projects named (not a subquery: the planner then knows how common they are
+    # and walks the seq index newest first for a big organisation, or merges the (signer_org,
+    # seq) and (project, seq) indexes for a small one)
+    rows = conn.execute(
+        select(ENTRY)
+        .where(or_(ENTRY.c.signer_org == org, ENTRY.c.project.in_(list(raised))))
+        .order_by(desc(ENTRY.c.seq))
+        .limit(limit)
+    ).mappings()
+    return [dict(r) for r in rows]
 
 
 def sitemap_ids(conn: Connection) -> tuple[list[str], list[str]]:
