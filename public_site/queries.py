@@ -61,6 +61,12 @@ SORTS = {
 }
 
 
+def log_state(conn: Connection) -> tuple[int, int, str] | None:
+    """The head's (shard, size, root): names the state of the log, hence of every projection."""
+    row = conn.execute(select(HEAD.c.shard, HEAD.c.size, HEAD.c.root).where(HEAD.c.id == 1)).first()
+    return (int(row[0]), int(row[1]), str(row[2])) if row is not None else None
+
+
 def head_size(conn: Connection) -> int:
     """The size of the log being appended to (the active shard's own tree size)."""
     return int(conn.execute(select(HEAD.c.size).where(HEAD.c.id == 1)).scalar_one_or_none() or 0)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -123,6 +125,31 @@ class Disclosures:
         return [d for d in self.deadlines if d.status == "overdue"]
 
 
+_ORG_DEADLINES: OrderedDict[tuple[Any, ...], tuple[DeadlineItem, ...]] = OrderedDict()
+_ORG_DEADLINES_MAX = 512
+_ORG_DEADLINES_LOCK = threading.Lock()
+
+
+def _org_deadlines(conn: Any, org: str, today: Any, rules: Any) -> tuple[DeadlineItem, ...]:
+    """``scan_deadlines(org=...)``: the disclosure history of every project the organisation
+    raises for (tens of projects at a million entries: most of its page's time), kept in this
+    process for the state of the log it was computed on (the head's shard, size and root: the
+    projections are the log's, so the same state gives the same answer) and the day."""
+    state = Q.log_state(conn)
+    key = (org, today, rules.ref, state)
+    with _ORG_DEADLINES_LOCK:
+        found = _ORG_DEADLINES.get(key)
+        if found is not None:
+            _ORG_DEADLINES.move_to_end(key)
+            return found
+    items = tuple(scan_deadlines(conn, today, org=org, rules=rules))
+    with _ORG_DEADLINES_LOCK:
+        _ORG_DEADLINES[key] = items
+        while len(_ORG_DEADLINES) > _ORG_DEADLINES_MAX:
+            _ORG_DEADLINES.popitem(last=False)
+    return items
+
+
 def _disclosures(
     request: Request, conn: Any, today: Any, *, project: str | None = None, org: str | None = None
 ) -> Disclosures:
@@ -136,7 +163,7 @@ def _disclosures(
             if org is None:
                 raise InvariantBroken("org is missing")
             items = disclosures_of_org(conn, org, today, rules=rules)
-            deadlines = scan_deadlines(conn, today, org=org, rules=rules)
+            deadlines = _org_deadlines(conn, org, today, rules)
     except LedgerError as exc:  # no rule set in force: the rest of the page still renders
         locale, _ = request_locale(request)
         return Disclosures(unavailable=exc.message_zh if locale == "zh_CN" else exc.message_en)

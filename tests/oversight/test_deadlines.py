@@ -448,17 +448,7 @@ def test_scan_over_a_registry(world):
     )
 
     world.set_date("2026-05-20")
-    world.append(
-        world.implementer,
-        "progress.reported",
-        {
-            "project": world.PUB,
-            "period_start": "2026-03-01",
-            "period_end": "2026-05-19",
-            "summary": "三月至五月助餐 1200 人次",
-            "evidence": [helpers.sha("photos")],
-        },
-    )
+    world.append(world.implementer, "progress.reported", helpers.progress_data(world.PUB))
     # an audit opinion is not the annual report; the organisation's reported figures are
     world.append(
         world.auditor,
