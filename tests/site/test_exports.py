@@ -251,3 +251,11 @@ def test_the_timeline_shows_the_business_date_with_the_log_time_beside_it(client
     dates = [d for _, d in items if d]
     assert dates == sorted(dates, reverse=True) and "2026-04-20" in dates
     assert "logged " in timeline and "CST" in timeline
+
+
+def test_rows_read_in_a_small_first_chunk_then_bigger_ones_are_every_row_once(site_world):
+    from public_site.exports import ExportFilters, iter_rows
+
+    whole = [r["seq"] for r in iter_rows(site_world.ledger.engine, ExportFilters(), chunk=100_000, first=100_000)]
+    pieces = [r["seq"] for r in iter_rows(site_world.ledger.engine, ExportFilters(), chunk=7, first=2)]
+    assert len(whole) > 9 and pieces == whole == sorted(set(whole))
