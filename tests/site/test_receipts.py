@@ -14,8 +14,6 @@ import hashlib
 import hmac
 import os
 import re
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,8 +28,8 @@ from ledger.domain.privacy import receipt_commitment
 from ledger.errors import LedgerError
 from ledger.protocol.canonical import parse_json
 from ledger.store.donors import find_donation_by_receipt
-from tests.site.browsing import free_port
 from tests.site.world import SiteWorld
+from tests.support.serving import serving
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 TRACE = "/api/v1/donations/by-receipt/trace"
@@ -137,6 +135,46 @@ def test_genuine_codes_prove_themselves_with_or_without_a_record_and_after_erasu
         assert page.status_code == 200 and f'id="don-amount" data-minor="{minor}"' in page.text, name
 
 
+def by_hash(seq: int, receipt: str) -> str:
+    return f"/api/v1/donations/by-receipt/{seq}/{receipt}/trace"
+
+
+def test_the_receipt_commitment_looks_a_donation_up_with_a_cacheable_get(
+    site_world: SiteWorld, api: TestClient
+) -> None:
+    """What the donor's browser asks once it has read the code: the seq and the hash of the salt.
+    The answer is the POST's, the address holds no secret, and a shared cache may keep it."""
+    for name in ("record", "no_record", "erased"):
+        code, seq, minor = cases(site_world)[name]
+        salt = privacy.parse_receipt_code(code).salt
+        other = next(s for n, (_, s, _) in cases(site_world).items() if n != name and s != seq)
+        r = api.get(by_hash(seq, receipt_commitment(salt)))
+        assert r.status_code == 200, (name, r.text)
+        posted = api.post(TRACE, json={"code": code}).json()
+        assert r.json()["donation"] == posted["donation"] and r.json()["allocations"] == posted["allocations"]
+        assert r.json()["donation"]["amount"] == format_amount(minor, "CNY")
+        assert sorted(r.headers["cache-control"].split(", ")) == ["max-age=0", "public", "s-maxage=60"]
+        assert salt.hex() not in r.request.url.path and code not in str(r.request.url)
+        # the hash of another salt, or this hash at another donation's seq: not found, like no donation
+        beyond = api.get(by_hash(10**9, receipt_commitment(salt)))
+        assert beyond.status_code == 404 and beyond.json()["code"] == "receipt_not_found"
+        for wrong in (
+            by_hash(seq, receipt_commitment(bytes(16))),
+            by_hash(other, receipt_commitment(salt)),
+        ):
+            refused = api.get(wrong)
+            assert refused.status_code == 404, name
+            assert {**refused.json(), "instance": ""} == {**beyond.json(), "instance": ""}, name
+            no_amount(refused.text, minor)
+    # a donation recorded without the commitment can only be proved with its code
+    code, seq, minor = cases(site_world)["legacy"]
+    legacy = api.get(by_hash(seq, receipt_commitment(privacy.parse_receipt_code(code).salt)))
+    assert legacy.status_code == 404 and legacy.json()["code"] == "receipt_not_found"
+    # not a hash: a typed 400, never a 500
+    bad = api.get(by_hash(seq, "Z" * 64))
+    assert bad.status_code == 400, bad.text
+
+
 def test_a_legacy_donation_is_not_found_once_its_salt_is_erased(
     site_world: SiteWorld, api: TestClient, client: TestClient
 ) -> None:
@@ -229,31 +267,17 @@ def test_codes_never_travel_in_addresses(site_world: SiteWorld, api: TestClient)
 def test_the_access_log_never_prints_a_code(
     site_world: SiteWorld, api_app: Litestar, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    import uvicorn
-
     code = site_world.receipt_code
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(api_app, host="127.0.0.1", port=port, log_level="info", access_log=True, lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started:
-        assert time.time() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        with httpx.Client(base_url=base) as http:
-            http.get(f"/api/v1/donations/by-receipt/{code}/trace")
-            http.get(f"/verify?code={code.lower()}")
-            http.get(f"/api/v1/donations/by-receipt/{full_width(code)}/trace")
-            http.get("/verify", params={"code": " ".join(code)})
-            http.post(TRACE, json={"code": code})
-            http.post("/verify", data={"code": code})
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with (
+        serving(api_app, log_level="info", access_log=True, lifespan="off") as base,
+        httpx.Client(base_url=base) as http,
+    ):
+        http.get(f"/api/v1/donations/by-receipt/{code}/trace")
+        http.get(f"/verify?code={code.lower()}")
+        http.get(f"/api/v1/donations/by-receipt/{full_width(code)}/trace")
+        http.get("/verify", params={"code": " ".join(code)})
+        http.post(TRACE, json={"code": code})
+        http.post("/verify", data={"code": code})
     out, err = capfd.readouterr()
     logged = out + err
     assert logged.count("[receipt-code]") == 4, logged  # the four addresses that carried one
