@@ -18,7 +18,10 @@ from litestar.params import Body, FromPath, Parameter
 from litestar.response import Redirect, Stream, Template
 
 from api import queries as api_queries
+from api.privacy import donor_store
+from api.problems import problem_of
 from ledger.compliance.ratios import check_org_year
+from ledger.compliance.rulesets import ruleset
 from ledger.domain.money import format_amount
 from ledger.domain.privacy import RECEIPT_TEXT_MAX
 from ledger.domain.schemas import ENTRY_TYPES, FIELDS
@@ -47,6 +50,7 @@ from public_site.evidence import held as held_evidence
 from public_site.exports import csv_chunks, parse_filters, xlsx_chunks
 from public_site.flow import build_flow
 from public_site.i18n import CHINA, LANG_TAGS
+from public_site.standalone import build_verifier
 from public_site.templating import CSP, ENTRY_CACHE, VARY, Helpers, render, request_locale
 from reports.common import REGULATOR_KINDS
 
@@ -234,8 +238,6 @@ def error_page(request: Request, exc: Exception) -> Response[Any]:
     API would give (:func:`api.problems.problem_of`: status, typed code, headers), its message
     in the page's language and, below it, in the other one."""
     from litestar.exceptions import NotAuthorizedException
-
-    from api.problems import problem_of
 
     path = request.scope.get("path", "")
     if isinstance(exc, NotAuthorizedException) and (path == "/workbench" or path.startswith("/workbench/")):
@@ -629,8 +631,6 @@ class SitePages(Controller):
         ledger: NamedDependency[Ledger],
         data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template:
-        from api.privacy import donor_store
-
         code = str(data.get("code", ""))
         locale, _ = request_locale(request)
         try:
@@ -656,8 +656,6 @@ class SitePages(Controller):
 
     @get("/ledger", name="site:ledger", sync_to_thread=True)
     def ledger_list(self, request: Request, ledger: NamedDependency[Ledger]) -> Template:
-        from api import queries as api_queries
-
         type_ = _param(request, "type", 40)
         org = _param(request, "org", 18)
         project = _param(request, "project", 64)
@@ -832,8 +830,6 @@ class SitePages(Controller):
     def verifier(self, request: Request) -> Response[str]:
         """The standalone verifier (:mod:`.standalone`): one file, to save and open offline. Its
         policy allows its own inline blocks and no connection, here as in the saved copy."""
-        from public_site.standalone import build_verifier
-
         locale, _ = request_locale(request)
         page, csp = build_verifier(locale)
         return Response(
@@ -908,8 +904,6 @@ def _ratio_thresholds(org: dict[str, Any]) -> dict[str, Any] | None:
     """The spending minimum and management cap of the organisation's rule (first tier), for
     showing next to its ratios; None when the rule set has none for its legal form."""
     try:
-        from ledger.compliance.rulesets import ruleset
-
         rs = ruleset("cn-charity", _today())
         rule = rs.ratio_rules().rule_for(org["legal_form"], bool(org["public_fundraising"]))
     except Exception:  # reports package absent or rule missing: show ratios only

@@ -44,6 +44,7 @@ from celery.signals import worker_process_init, worker_process_shutdown
 
 from ledger.errors import LedgerError
 from ledger.settings import Settings, get_settings
+from ledger.store.runtime import open_ledger
 from reports.codes import TASK_REF_INVALID
 
 TASK_MODULES = ("reports.tasks",)
@@ -232,8 +233,6 @@ _ledgers_lock = threading.Lock()
 
 def ledger_for(ref: str | dict[str, Any] | None) -> Any:
     """The opened ledger (:class:`ledger.store.runtime.Ledger`) of ``ref`` in this process."""
-    from ledger.store.runtime import open_ledger
-
     settings = resolve_ref(ref)
     key = (str(settings.home), settings.database_url, settings.origin)
     with _ledgers_lock:

@@ -23,6 +23,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from api.config import ApiSettings
+from api.security import RateLimiter
 from ledger.errors import LedgerError
 from ledger.protocol.canonical import now
 from reports.codes import REPORT_RATE_LIMITED
@@ -74,9 +76,6 @@ class ReportService:
         clock: Callable[[], datetime] = now,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        from api.config import ApiSettings
-        from api.security import RateLimiter
-
         self.limits = limits
         self.clock = clock
         self.monotonic = monotonic

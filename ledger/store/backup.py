@@ -34,7 +34,10 @@ from ledger.protocol import merkle
 from ledger.protocol.canonical import format_time, now
 from ledger.protocol.checkpoint import verify_checkpoint
 from ledger.settings import Settings
-from ledger.store.runtime import NEXT_KEY
+from ledger.store.db import make_engine
+from ledger.store.evidence import TABLE, DiskBackend, backend_from_env, open_evidence
+from ledger.store.export import log_vkey, verify_stored_chain
+from ledger.store.runtime import NEXT_KEY, open_ledger
 
 BACKUP_INVALID = define(
     "backup_invalid",
@@ -62,9 +65,6 @@ def _pg_args(url: str) -> tuple[str, list[str]]:
 
 
 def backup(settings: Settings, folder: Path) -> dict[str, Any]:
-    from ledger.store.export import log_vkey
-    from ledger.store.runtime import open_ledger
-
     folder = Path(folder)
     if folder.exists() and any(folder.iterdir()):
         raise LedgerError(BACKUP_INVALID, detail=f"{folder} is not empty")
@@ -127,8 +127,6 @@ def _backup_evidence(ledger: Any, target: Path) -> int:
     its row, so every row in the backup has its file."""
     from sqlalchemy import select
 
-    from ledger.store.evidence import TABLE, DiskBackend, open_evidence
-
     store = open_evidence(ledger)
     with ledger.engine.connect() as conn:
         names = list(conn.execute(select(TABLE.c.sha256).order_by(TABLE.c.sha256)).scalars())
@@ -145,9 +143,6 @@ def _restore_evidence(settings: Settings, source: Path) -> int:
     import hashlib
 
     from sqlalchemy import select
-
-    from ledger.store.db import make_engine
-    from ledger.store.evidence import TABLE, backend_from_env
 
     files = _evidence_in_backup(source)
     if not files:
@@ -243,9 +238,6 @@ def restore(settings: Settings, folder: Path) -> dict[str, Any]:
 
 def check_restored(settings: Settings, manifest: dict[str, Any]) -> dict[str, Any]:
     """The restored log verifies, and its checkpoint extends the one published before the backup."""
-    from ledger.store.export import log_vkey, verify_stored_chain
-    from ledger.store.runtime import open_ledger
-
     ledger = open_ledger(settings)
     vkey = manifest["log_vkey"]
     if log_vkey(ledger.log) != vkey:

@@ -23,8 +23,12 @@ from typing import Any
 
 from ledger.errors import LedgerError, VerificationError
 from ledger.protocol import merkle
-from ledger.protocol.checkpoint import Checkpoint
+from ledger.protocol.checkpoint import Checkpoint, verify_cosignatures
 from ledger.protocol.note import add_signatures, parse_note
+from ledger.services.oversight import witness_policy_from_env
+from ledger.store.db import read_transaction
+from ledger.store.export import export_log
+from ledger.store.log_tables import Cosignature
 from reports.codes import REPORT_NO_CHECKPOINT, REPORT_SIZE_OUT_OF_RANGE
 from reports.common import ReportDoc, ReportRequest, figure_pairs, rules_for
 from reports.disclosures import china_date
@@ -239,12 +243,6 @@ def witness_block(ledger: Any, size: int, root: str) -> dict[str, Any]:
     checkpoint at or before it, with the consistency of the two (checked here)."""
     from sqlalchemy import func, select
 
-    from ledger.protocol.checkpoint import verify_cosignatures
-    from ledger.protocol.note import add_signatures
-    from ledger.services.oversight import witness_policy_from_env
-    from ledger.store.db import read_transaction
-    from ledger.store.log_tables import Cosignature
-
     cosig = Cosignature.__table__
     policy = witness_policy_from_env()
     shard = ledger.log.head().shard  # cosignatures of the log being appended to
@@ -321,8 +319,6 @@ def witness_block(ledger: Any, size: int, root: str) -> dict[str, Any]:
 def from_ledger(ledger: Any, req: ReportRequest, *, tree_size: int | None = None) -> ReportDoc:
     """Export the log (at its latest checkpoint, or at the checkpoint of ``tree_size``), verify
     the export, add the witnesses."""
-    from ledger.store.export import export_log
-
     with tempfile.TemporaryDirectory(prefix="charity-ledger-certificate-") as tmp:
         export_log(ledger.log, Path(tmp))
         if tree_size is not None:
