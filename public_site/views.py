@@ -4,16 +4,18 @@ in one read transaction from the projections (see :mod:`.queries`) and renders a
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
 from litestar.params import Body, FromPath, Parameter
 from litestar.response import Redirect, Stream, Template
 
@@ -237,13 +239,9 @@ def error_page(request: Request, exc: Exception) -> Response[Any]:
     """Errors of the site as an HTML page (the API answers problem JSON): the same Problem the
     API would give (:func:`api.problems.problem_of`: status, typed code, headers), its message
     in the page's language and, below it, in the other one."""
-    from litestar.exceptions import NotAuthorizedException
-
     path = request.scope.get("path", "")
     if isinstance(exc, NotAuthorizedException) and (path == "/workbench" or path.startswith("/workbench/")):
         if request.method in ("GET", "HEAD"):  # a page of the workbench without a session: sign in first
-            from urllib.parse import quote
-
             return Redirect(path="/workbench/sign-in?next=" + quote(path, safe="/"), status_code=303)
     problem = problem_of(request, exc)
     err = problem.error
@@ -882,8 +880,6 @@ def _download(chunks: Iterator[bytes], media_type: str, filename: str) -> Stream
 
 
 def _key_id_of(public_b64: Any) -> str | None:
-    import hashlib
-
     if not isinstance(public_b64, str):
         return None
     try:

@@ -35,6 +35,8 @@ the request; either way the job record in the data folder answers the polls.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 import anyio
@@ -304,8 +306,6 @@ def _expired(service: ReportService, ledger: Any, record: dict[str, Any]) -> dic
 def _check_subject(ledger: Any, req: ReportRequest) -> ReportRequest:
     """Refuse (404) a request about something the registry does not hold, before any work;
     turn a receipt code into the donation's seq after checking it against the donor store."""
-    from dataclasses import replace
-
     with open_snapshot(ledger.engine) as snap:
         if req.kind == "annual" and snap.get(OrgRow, req.org) is None:
             raise LedgerError("not_found", what="organisation", what_zh="组织", ref=req.org)
@@ -510,8 +510,6 @@ class ReportsController(Controller):
             raise LedgerError("not_found", what="report file", what_zh="报告文件", ref=name)
 
         def read() -> bytes:
-            from pathlib import Path
-
             path = Path(folders[0]) / name
             data = path.read_bytes() if path.is_file() else b""
             if digest(name, data).sha256 != listed[name]["sha256"]:

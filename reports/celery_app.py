@@ -41,6 +41,8 @@ from typing import Any
 from celery import Celery
 from celery.schedules import crontab
 from celery.signals import worker_process_init, worker_process_shutdown
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from ledger.errors import LedgerError
 from ledger.settings import Settings, get_settings
@@ -287,9 +289,6 @@ def enqueue_after_commit(session: Any, signature: Any) -> None:
     For Core connections (``with engine.begin() as conn``) use :func:`send_after_commit`:
     Core's ``commit`` event fires *before* the database commits, so it cannot be used here.
     """
-    from sqlalchemy import event
-    from sqlalchemy.orm import Session
-
     if not isinstance(session, Session):
         raise TypeError(
             f"enqueue_after_commit needs a SQLAlchemy Session, not {type(session).__name__}; use send_after_commit()"

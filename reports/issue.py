@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 
 from ledger.domain.privacy import format_receipt_code
 from ledger.domain.rows import KeyRow, ReportRow
@@ -292,8 +292,6 @@ def equivalent_issued(ledger: Any, doc: ReportDoc) -> ReportRow | None:
     at a tree size M <= the doc's N, when nothing but report.issued entries was appended in
     between: its figures are this request's figures, so it is the answer (one report.issued
     per request, however many times it is asked)."""
-    from sqlalchemy import func
-
     report, leaf = table_for(ReportRow), LogLeaf.__table__
     with read_transaction(ledger.engine) as conn:
         found = (

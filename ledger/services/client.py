@@ -41,6 +41,9 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Protocol
 
+import httpx
+from sqlalchemy import select
+
 from ledger import domain
 from ledger.domain.money import CURRENCY_DIGITS, check_currency, parse_amount
 from ledger.domain.privacy import donor_data_message, donor_fields, format_receipt_code, new_salt
@@ -223,8 +226,6 @@ class LocalSink:
         return results
 
     def known(self, signers: Sequence[str], idems: Iterable[str]) -> dict[str, KnownEntry]:
-        from sqlalchemy import select
-
         wanted = sorted(set(idems))
         found: dict[str, KnownEntry] = {}
         if not wanted:
@@ -244,8 +245,6 @@ class LocalSink:
         return found
 
     def fellow_signers(self, key_id: str) -> list[str]:
-        from sqlalchemy import select
-
         table = table_for(KeyRow)
         with read_transaction(self.ledger.engine) as conn:
             me = conn.execute(select(table.c.role, table.c.org).where(table.c.key_id == key_id)).first()
@@ -328,8 +327,6 @@ class HttpSink:
         client: Any = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        import httpx
-
         self.base = base_url.rstrip("/")
         self.retries = retries
         self.sleep = sleep
@@ -342,8 +339,6 @@ class HttpSink:
     # --- transport ----------------------------------------------------------------------------
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        import httpx
-
         url = self.base + path
         attempt = 0
         while True:

@@ -97,6 +97,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from PIL import Image, ImageDraw
+from sqlalchemy import select
+
 from ledger.compliance.deadlines import recurring_dues
 from ledger.compliance.rulesets import ruleset
 from ledger.domain.money import format_amount
@@ -194,8 +197,6 @@ def _payment_files(
 def _progress_photo(seed: str) -> bytes:
     """A small "site photo" (a PNG of coloured bands from ``seed``), already as the evidence store
     keeps images (encoded again from its pixels), so its hash is the one the store answers."""
-    from PIL import Image, ImageDraw
-
     digest = hashlib.sha256(seed.encode("utf-8")).digest()
     image = Image.new("RGB", (96, 64), (digest[0], digest[1], digest[2]))
     draw = ImageDraw.Draw(image)
@@ -1699,8 +1700,6 @@ def _report_step() -> Step:
 
 
 def _fund_summary(ledger: Any) -> dict[str, Any]:
-    from sqlalchemy import select
-
     fund = table_for(FundRow)
     with ledger.engine.connect() as conn:
         rows = conn.execute(select(fund).order_by(fund.c.project)).mappings().all()

@@ -19,6 +19,7 @@ verifies the restored log and checks that its checkpoint is consistent with the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -27,6 +28,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from ledger.errors import LedgerError, define
@@ -125,8 +127,6 @@ def _backup_evidence(ledger: Any, target: Path) -> int:
     """Copy every evidence file the (already copied) database names into ``target/ab/cdef…``,
     from whichever backend holds them. The database is copied first and a file is stored before
     its row, so every row in the backup has its file."""
-    from sqlalchemy import select
-
     store = open_evidence(ledger)
     with ledger.engine.connect() as conn:
         names = list(conn.execute(select(TABLE.c.sha256).order_by(TABLE.c.sha256)).scalars())
@@ -140,10 +140,6 @@ def _backup_evidence(ledger: Any, target: Path) -> int:
 def _restore_evidence(settings: Settings, source: Path) -> int:
     """Put the backup's evidence files into the store the settings name, each checked against
     its name first."""
-    import hashlib
-
-    from sqlalchemy import select
-
     files = _evidence_in_backup(source)
     if not files:
         return 0
@@ -166,8 +162,6 @@ def _restore_evidence(settings: Settings, source: Path) -> int:
 
 def _evidence_in_backup(source: Path) -> list[tuple[str, Path]]:
     """The backup's evidence files, each checked against its name (before anything is restored)."""
-    import hashlib
-
     if not source.is_dir():
         return []
     files = []

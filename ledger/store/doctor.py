@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from kombu.connection import Connection
+from sqlalchemy import select, text
 
 from ledger.errors import LedgerError
 from ledger.settings import Settings, is_example_origin
@@ -131,8 +132,6 @@ def _check_the_log(checks: _Checks, settings: Settings, *, deep: bool) -> None:
 def _evidence(settings: Settings, *, deep: bool) -> str:
     """The evidence store: every file the database names is there (``deep``: and hashes to its
     name); a folder store is private (0700)."""
-    from sqlalchemy import select
-
     ledger = open_ledger(settings)
     try:
         store = open_evidence(ledger)
@@ -170,8 +169,6 @@ def _origin_check(settings: Settings) -> Check:
 
 
 def _broker(url: str) -> str:
-    from kombu.connection import Connection
-
     with Connection(url, connect_timeout=5) as conn:  # type: ignore[no-untyped-call]  # kombu's constructor is untyped
         conn.ensure_connection(max_retries=1)
     return url.split("@")[-1]
@@ -184,6 +181,7 @@ def _fonts() -> str:
     families = sorted({line.split(",")[0].strip() for line in out.splitlines() if line.strip()})
     if not families:
         raise RuntimeError("no Chinese font: install fonts-noto-cjk (reports need a CJK font)")
-    import weasyprint  # noqa: F401  (Pango must load for PDF reports)
+    # lazy: importing WeasyPrint is the check itself (Pango must load for PDF reports); ~1 s
+    import weasyprint  # noqa: F401
 
     return ", ".join(families[:3])

@@ -191,7 +191,7 @@ class S3Backend:
         region: str | None = None,
     ) -> None:
         if client is None:
-            import boto3  # the optional "s3" extra
+            import boto3  # lazy: boto3 comes with the optional "s3" extra, needed only for an S3 store
 
             client = boto3.client("s3", endpoint_url=endpoint_url or None, region_name=region or None)
         self.client = client
@@ -205,6 +205,7 @@ class S3Backend:
         return f"{self.prefix}/{_relative(sha256)}" if self.prefix else _relative(sha256)
 
     def put(self, sha256: str, data: bytes, media_type: str) -> None:
+        # lazy: botocore comes with the optional "s3" extra (see __init__)
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
@@ -219,6 +220,7 @@ class S3Backend:
             self.put(sha256, data, media_type)
 
     def _exists(self, sha256: str) -> bool:
+        # lazy: botocore comes with the optional "s3" extra (see __init__)
         from botocore.exceptions import ClientError
 
         try:
@@ -230,6 +232,7 @@ class S3Backend:
         return True
 
     def get(self, sha256: str) -> bytes | None:
+        # lazy: botocore comes with the optional "s3" extra (see __init__)
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:

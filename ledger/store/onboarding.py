@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from ledger.domain.rows import KeyRow
 from ledger.errors import LedgerError
 from ledger.protocol.canonical import now
@@ -94,8 +96,6 @@ def create_registry(ledger: Ledger, registrar: Registrar, *, passphrase: bytes |
 
 def registry_summary(ledger: Ledger) -> dict[str, Any]:
     """The trust root and the system key as the log holds them (projections), and the files."""
-    from sqlalchemy import select
-
     keys = table_for(KeyRow)
     with read_transaction(ledger.engine) as conn:
         rows = conn.execute(select(keys).where(keys.c.role.in_(("registrar", "system")))).mappings().all()

@@ -12,7 +12,8 @@ from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, select
+from sqlalchemy.engine import make_url
 
 from ledger import domain
 from ledger.domain.rules import CHINA
@@ -161,10 +162,6 @@ def init_ledger(
 
 def _create_private_sqlite(url: str) -> None:
     """Create the SQLite file empty with mode 0600 before SQLite does (with 0644)."""
-    import os
-
-    from sqlalchemy.engine import make_url
-
     database = make_url(url).database
     if not database or database == ":memory:" or database.startswith("file:"):
         return
@@ -186,8 +183,6 @@ def open_ledger(settings: Settings) -> Ledger:
 def stored_origin(settings: Settings) -> str | None:
     """The origin of the log being appended to, as the database records it; None when there is
     no log yet. Reads only: a missing SQLite file is not created."""
-    from sqlalchemy import inspect, select
-
     if settings.is_sqlite:
         path = settings.database_url.removeprefix("sqlite:///")
         if not path or not Path(path).exists():
@@ -205,8 +200,6 @@ def stored_origin(settings: Settings) -> str | None:
 def _with_stored_origin(settings: Settings, engine: Engine) -> Settings:
     """The log's origin is the one it was created with: taken from the database unless the
     environment names one, which must then be the same."""
-    from sqlalchemy import select
-
     with engine.connect() as conn:
         stored = conn.execute(select(HEAD.c.origin)).scalar_one_or_none()
         sealed = set(conn.execute(select(SHARD.c.origin)).scalars())

@@ -16,10 +16,13 @@ recorded in the log (``record`` is false).
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import func, select
 
 from ledger.errors import LedgerError, VerificationError
 from ledger.protocol import merkle
@@ -41,8 +44,6 @@ Witnesses = Callable[[int, str], dict[str, Any]]
 
 def _edge_times(folder: Path) -> tuple[str | None, str | None]:
     """Log times of the first and last leaf of an export (None when unreadable)."""
-    import json
-
     first = last = None
     try:
         with open(folder / "entries.jsonl", "rb") as f:
@@ -241,8 +242,6 @@ def from_export(folder: Path, req: ReportRequest, *, witnesses: Witnesses | None
 def witness_block(ledger: Any, size: int, root: str) -> dict[str, Any]:
     """Cosignatures the log holds on the checkpoint of ``size`` and on the latest witnessed
     checkpoint at or before it, with the consistency of the two (checked here)."""
-    from sqlalchemy import func, select
-
     cosig = Cosignature.__table__
     policy = witness_policy_from_env()
     shard = ledger.log.head().shard  # cosignatures of the log being appended to
