@@ -12,11 +12,10 @@ record of one schema step.
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.source_tree import findings
+
 PACKAGES = ("ledger", "api", "public_site", "reports")
-SKIPPED = ("ledger/store/migrations",)
 REASON = "# lazy:"
 
 
@@ -74,15 +73,7 @@ def misplaced_imports(source: str, filename: str) -> list[str]:
 
 
 def test_no_import_inside_a_function_without_a_reason() -> None:
-    found = []
-    checked = 0
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            relative = path.relative_to(ROOT).as_posix()
-            if relative.startswith(SKIPPED):
-                continue
-            checked += 1
-            found += [f"{relative}:{where}" for where in misplaced_imports(path.read_text(encoding="utf-8"), relative)]
+    checked, found = findings(PACKAGES, misplaced_imports)
     assert checked > 150  # the walk found the packages (a moved folder must not make this pass)
     assert found == [], "imports inside functions:\n" + "\n".join(found)
 
