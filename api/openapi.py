@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -184,8 +185,6 @@ def docs_asset_bytes(name: str) -> bytes:
 
 @cache
 def _docs_version() -> str:
-    from importlib.metadata import version
-
     return version("swagger-ui-py")
 
 

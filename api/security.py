@@ -19,6 +19,7 @@ from limits.strategies import MovingWindowRateLimiter
 from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
 from litestar.handlers import BaseRouteHandler
+from litestar.routes import HTTPRoute
 from litestar.types import Message, Scope
 
 from api.config import ApiSettings
@@ -69,8 +70,6 @@ class OptionsAllowFix:
         self.allow: dict[str, str] = {}
 
     def learn(self, app: Any) -> None:
-        from litestar.routes import HTTPRoute
-
         self.allow = {r.path: ", ".join(sorted(r.methods)) for r in app.routes if isinstance(r, HTTPRoute)}
 
     async def __call__(self, message: Message, scope: Scope) -> None:

@@ -17,22 +17,23 @@ from litestar.datastructures import CacheControlHeader
 from litestar.file_system import BaseLocalFileSystem
 from litestar.static_files import create_static_files_router
 
+from api.problems import is_api_path
+from public_site.feeds import SiteFeeds
+from public_site.receipts import DonorReceipts
 from public_site.templating import STATIC, template_config
+from public_site.views import SitePages, error_page
+from public_site.workbench.auth import WorkbenchAuthMiddleware
+from public_site.workbench.console import Console
+from public_site.workbench.evidence_files import WorkbenchEvidence
+from public_site.workbench.forms import WorkbenchForms
+from public_site.workbench.imports import WorkbenchImports
+from public_site.workbench.pages import WorkbenchPages
 
 __all__ = ["on_app_init", "routes", "template_config"]
 
 
 def routes() -> list[Any]:
     """The site's route handlers: pages at ``/...`` and assets at ``/static``."""
-    from public_site.feeds import SiteFeeds
-    from public_site.receipts import DonorReceipts
-    from public_site.views import SitePages
-    from public_site.workbench.console import Console
-    from public_site.workbench.evidence_files import WorkbenchEvidence
-    from public_site.workbench.forms import WorkbenchForms
-    from public_site.workbench.imports import WorkbenchImports
-    from public_site.workbench.pages import WorkbenchPages
-
     static = create_static_files_router(
         path="/static",
         directories=[STATIC],
@@ -60,7 +61,6 @@ def on_app_init(app_config: AppConfig) -> AppConfig:
     if app_config.template_config is not None:
         raise RuntimeError("public_site needs the app's template_config; another package set one already")
     app_config.template_config = template_config()
-    from public_site.workbench.auth import WorkbenchAuthMiddleware
 
     app_config.middleware = [*app_config.middleware, WorkbenchAuthMiddleware]  # who is signed in, CSRF
     handlers = app_config.exception_handlers
@@ -76,8 +76,6 @@ WORKBENCH_JSON_PREFIX = "/workbench/api/"
 def _site_aware(handler: Handler) -> Handler:
     """The app's handler on the API's paths (problem JSON), the site's error page elsewhere: an
     unknown address, a wrong method or an unreadable body on the site is a page, not JSON."""
-    from api.problems import is_api_path
-    from public_site.views import error_page
 
     def handle(request: Request, exc: Exception) -> Response[Any]:
         path = request.scope["path"]

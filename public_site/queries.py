@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, desc, func, literal, or_, select, union_all
 from sqlalchemy.sql import ColumnElement
 
+from ledger.domain.rows import FinancialsRow, OrgChangeRow, OrgRow
 from ledger.store.db import read_transaction
 from ledger.store.log_store import Shard
 from ledger.store.tables import (
@@ -47,6 +48,7 @@ from ledger.store.tables import (
     SHARD,
     WITNESS_PUSH,
 )
+from public_site.i18n import china_date
 
 SORTS = {
     "newest": (desc(PROJECT.c.registered_seq),),
@@ -161,8 +163,6 @@ def log_of(logs: Sequence[ChainLog], position: int) -> ChainLog | None:
 
 
 def _china_year(log_time: str) -> int:
-    from public_site.i18n import china_date
-
     return china_date(log_time).year
 
 
@@ -560,8 +560,6 @@ def org_years(conn: Connection, org: str) -> list[OrgYear]:
 def org_financials(conn: Connection, org: str) -> dict[int, Any]:
     """The organisation's reported annual figures in force ({year: FinancialsRow}, withdrawn
     ones left out): what the annual report's ratio check reads."""
-    from ledger.domain.rows import FinancialsRow
-
     names = {f.name for f in fields(FinancialsRow)}
     rows = conn.execute(
         select(FINANCIALS).where(and_(FINANCIALS.c.org == org, FINANCIALS.c.corrected.is_(False)))
@@ -572,7 +570,6 @@ def org_financials(conn: Connection, org: str) -> dict[int, Any]:
 def org_history(conn: Connection, org: str) -> tuple[Any, list[Any]]:
     """The organisation's row and its history rows (``p_org_change``) as the domain's row
     classes: what ``ledger.compliance.ratios.check_org_year`` reads."""
-    from ledger.domain.rows import OrgChangeRow, OrgRow
 
     def build(row_type: type, rows: Iterable[Any]) -> list[Any]:
         names = {f.name for f in fields(row_type)}

@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 from ledger.domain.entry_names import entry_type_name
 from ledger.errors import InvariantBroken
+from ledger.protocol.note import parse_verifier_key
 from public_site.i18n import (
     COOKIE,
     COOKIE_MAX_AGE,
@@ -38,6 +39,7 @@ from public_site.i18n import (
     translations,
 )
 from public_site.labels import LABELS, N_, REGIONS
+from reports.render import make_environment as shared_environment
 
 PACKAGE = Path(__file__).parent
 TEMPLATES = PACKAGE / "templates"
@@ -74,8 +76,6 @@ def make_environment(*extra_dirs: Path) -> Environment:
     """The project's shared environment (:func:`reports.render.make_environment`: autoescape
     everywhere, StrictUndefined, the shared filters) with the site's templates first, the
     ``i18n`` extension and the site's globals."""
-    from reports.render import make_environment as shared_environment
-
     env = shared_environment(FileSystemLoader([TEMPLATES, *extra_dirs]))
     if env.autoescape is not True:
         raise InvariantBroken("broken: env.autoescape is True")
@@ -162,8 +162,6 @@ class Helpers:
 
     def fingerprint(self, vkey: str) -> str:
         """A log key's fingerprint, as receipts print it: hex SHA-256 of the raw public key."""
-        from ledger.protocol.note import parse_verifier_key
-
         return hashlib.sha256(parse_verifier_key(vkey).public).hexdigest()
 
     def leaf_labels(self) -> dict[str, dict[str, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import json
 import threading
 from collections import OrderedDict
@@ -13,16 +14,20 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from datetime import time as dt_time
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
 from litestar.params import Body, FromPath, Parameter
 from litestar.response import Redirect, Stream, Template
 
 from api import queries as api_queries
+from api.privacy import donor_store
+from api.problems import problem_of
 from ledger.compliance.ratios import check_org_year
+from ledger.compliance.rulesets import ruleset
 from ledger.domain.money import format_amount
 from ledger.domain.privacy import RECEIPT_TEXT_MAX
 from ledger.domain.schemas import ENTRY_TYPES, FIELDS
@@ -51,6 +56,7 @@ from public_site.evidence import held as held_evidence
 from public_site.exports import check_xlsx_size, csv_chunks, parse_filters, xlsx_chunks
 from public_site.flow import build_flow
 from public_site.i18n import CHINA, LANG_TAGS
+from public_site.standalone import build_verifier
 from public_site.templating import CSP, ENTRY_CACHE, VARY, Helpers, render, request_locale
 from reports.common import REGULATOR_KINDS
 
@@ -272,15 +278,9 @@ def error_page(request: Request, exc: Exception) -> Response[Any]:
     """Errors of the site as an HTML page (the API answers problem JSON): the same Problem the
     API would give (:func:`api.problems.problem_of`: status, typed code, headers), its message
     in the page's language and, below it, in the other one."""
-    from litestar.exceptions import NotAuthorizedException
-
-    from api.problems import problem_of
-
     path = request.scope.get("path", "")
     if isinstance(exc, NotAuthorizedException) and (path == "/workbench" or path.startswith("/workbench/")):
         if request.method in ("GET", "HEAD"):  # a page of the workbench without a session: sign in first
-            from urllib.parse import quote
-
             return Redirect(path="/workbench/sign-in?next=" + quote(path, safe="/"), status_code=303)
     problem = problem_of(request, exc)
     err = problem.error
@@ -692,8 +692,6 @@ class SitePages(Controller):
         ledger: NamedDependency[Ledger],
         data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template:
-        from api.privacy import donor_store
-
         code = str(data.get("code", ""))
         try:
             # the code must prove itself against the log (ledger.store.donors.find_donation_by_receipt)
@@ -708,8 +706,6 @@ class SitePages(Controller):
 
     @get("/ledger", name="site:ledger", sync_to_thread=True)
     def ledger_list(self, request: Request, ledger: NamedDependency[Ledger]) -> Template:
-        from api import queries as api_queries
-
         type_ = _param(request, "type", 40)
         org = _param(request, "org", 18)
         project = _param(request, "project", 64)
@@ -884,8 +880,6 @@ class SitePages(Controller):
     def verifier(self, request: Request) -> Response[str]:
         """The standalone verifier (:mod:`.standalone`): one file, to save and open offline. Its
         policy allows its own inline blocks and no connection, here as in the saved copy."""
-        from public_site.standalone import build_verifier
-
         locale, _ = request_locale(request)
         page, csp = build_verifier(locale)
         return Response(
@@ -938,8 +932,6 @@ def _download(chunks: Iterator[bytes], media_type: str, filename: str) -> Stream
 
 
 def _key_id_of(public_b64: Any) -> str | None:
-    import hashlib
-
     if not isinstance(public_b64, str):
         return None
     try:
@@ -960,8 +952,6 @@ def _ratio_thresholds(org: dict[str, Any]) -> dict[str, Any] | None:
     """The spending minimum and management cap of the organisation's rule (first tier), for
     showing next to its ratios; None when the rule set has none for its legal form."""
     try:
-        from ledger.compliance.rulesets import ruleset
-
         rs = ruleset("cn-charity", _today())
         rule = rs.ratio_rules().rule_for(org["legal_form"], bool(org["public_fundraising"]))
     except Exception:  # reports package absent or rule missing: show ratios only

@@ -9,9 +9,9 @@ kind), :mod:`.issue` (write and record), :mod:`.jobs`, :mod:`.celery_app`, :mod:
 :mod:`.worker`, :mod:`.cli` (``charity-ledger report``/``worker``), :mod:`.api` (:func:`routes`).
 """
 
+from reports.api import routes as api_routes
+
 
 def routes() -> list[object]:
     """The report endpoints, for ``ledger.cli.app.create_app``, which mounts them on the API app."""
-    from reports.api import routes as api_routes
-
     return api_routes()

@@ -35,6 +35,8 @@ the request; either way the job record in the data folder answers the polls.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 import anyio
@@ -54,13 +56,20 @@ from ledger.domain.rows import EntryRow, OrgRow, ProjectRow, ReportRow
 from ledger.errors import InvariantBroken, LedgerError
 from ledger.protocol.grammar import schema_pattern
 from ledger.store.db import read_transaction
+from ledger.store.donors import TABLE as DONORS
+from ledger.store.log_tables import LogLeaf
 from ledger.store.projection_tables import table_for
-from reports import jobs
+from reports import celery_app, jobs
 from reports.archive import recorded_files
 from reports.bundle import CHECKSUMS, digest
+from reports.celery_app import settings_ref
 from reports.codes import REPORT_FILE_MISMATCH, REPORT_JOB_EXPIRED, REPORT_RATE_LIMITED
 from reports.common import DONATION_REF, REGULATOR_KINDS, URL, ReportRequest
+from reports.issue import _receipt_context
+from reports.kinds.receipt import find_donation
 from reports.service import ReportService, service_of
+from reports.snapshot import open_snapshot
+from reports.tasks import generate_report_task
 
 REGULATOR = "regulator"
 RECEIPTS = "receipts"
@@ -270,9 +279,6 @@ def _state_of(ledger: Any, body: dict[str, Any], personal: bool) -> list[Any]:
     """What a report's content depends on besides the request: the last entry other than a
     report.issued (recording a report does not change the next answer) and, for a personal
     receipt, the donor record's state."""
-    from ledger.store.donors import TABLE as DONORS
-    from ledger.store.log_tables import LogLeaf
-
     leaf = LogLeaf.__table__
     with read_transaction(ledger.engine) as conn:
         mark = conn.execute(
@@ -300,19 +306,12 @@ def _expired(service: ReportService, ledger: Any, record: dict[str, Any]) -> dic
 def _check_subject(ledger: Any, req: ReportRequest) -> ReportRequest:
     """Refuse (404) a request about something the registry does not hold, before any work;
     turn a receipt code into the donation's seq after checking it against the donor store."""
-    from dataclasses import replace
-
-    from reports.issue import _receipt_context
-    from reports.snapshot import open_snapshot
-
     with open_snapshot(ledger.engine) as snap:
         if req.kind == "annual" and snap.get(OrgRow, req.org) is None:
             raise LedgerError("not_found", what="organisation", what_zh="组织", ref=req.org)
         if req.kind in ("project", "campaign") and snap.get(ProjectRow, req.project) is None:
             raise LedgerError("not_found", what="project", what_zh="项目", ref=req.project)
         if req.kind == "receipt":
-            from reports.kinds.receipt import find_donation
-
             if (req.donation or "")[:1].upper() == "D":
                 checked, _ = _receipt_context(ledger, snap, req)  # 404 unless the code's salt is the stored one
                 return replace(checked, personal=True)
@@ -397,10 +396,6 @@ class ReportsController(Controller):
         with its receipt code (the holder's, personal data included) a token with the receipts
         or regulator scope. An identical request at the same log state is answered with the
         job already made for it. Rate limited per client (429 with Retry-After)."""
-        from reports import celery_app
-        from reports.celery_app import settings_ref
-        from reports.tasks import generate_report_task
-
         service = service_of(request.app)
         req = ReportRequest(
             kind=data.kind,
@@ -515,8 +510,6 @@ class ReportsController(Controller):
             raise LedgerError("not_found", what="report file", what_zh="报告文件", ref=name)
 
         def read() -> bytes:
-            from pathlib import Path
-
             path = Path(folders[0]) / name
             data = path.read_bytes() if path.is_file() else b""
             if digest(name, data).sha256 != listed[name]["sha256"]:

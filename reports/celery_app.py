@@ -41,9 +41,12 @@ from typing import Any
 from celery import Celery
 from celery.schedules import crontab
 from celery.signals import worker_process_init, worker_process_shutdown
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from ledger.errors import LedgerError
 from ledger.settings import Settings, get_settings
+from ledger.store.runtime import open_ledger
 from reports.codes import TASK_REF_INVALID
 
 TASK_MODULES = ("reports.tasks",)
@@ -232,8 +235,6 @@ _ledgers_lock = threading.Lock()
 
 def ledger_for(ref: str | dict[str, Any] | None) -> Any:
     """The opened ledger (:class:`ledger.store.runtime.Ledger`) of ``ref`` in this process."""
-    from ledger.store.runtime import open_ledger
-
     settings = resolve_ref(ref)
     key = (str(settings.home), settings.database_url, settings.origin)
     with _ledgers_lock:
@@ -288,9 +289,6 @@ def enqueue_after_commit(session: Any, signature: Any) -> None:
     For Core connections (``with engine.begin() as conn``) use :func:`send_after_commit`:
     Core's ``commit`` event fires *before* the database commits, so it cannot be used here.
     """
-    from sqlalchemy import event
-    from sqlalchemy.orm import Session
-
     if not isinstance(session, Session):
         raise TypeError(
             f"enqueue_after_commit needs a SQLAlchemy Session, not {type(session).__name__}; use send_after_commit()"

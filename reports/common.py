@@ -37,7 +37,7 @@ from ledger.protocol.grammar import pattern as grammar_pattern
 from reports import labels as L
 from reports.bundle import bundle_json, bundle_xlsx, csv_name, render_bundle
 from reports.codes import REPORT_KIND_UNKNOWN, REPORT_PARAM_INVALID, REPORT_PARAM_MISSING
-from reports.disclosures import Disclosure
+from reports.disclosures import Disclosure, china_date
 from reports.formats import Column, Money, Table, table_csv
 from reports.render import IssuedRef, ReportHeader, Section, html_to_pdf, render_html, render_sections_pdf
 from reports.snapshot import LogState, Snapshot
@@ -488,7 +488,6 @@ def progress_table(rows: Sequence[ProgressRow], name: str = "progress") -> Table
         Column("summary", "摘要", "Summary"),
         Column("corrected", "已撤回", "Withdrawn", "bool"),
     )
-    from reports.disclosures import china_date
 
     return Table(
         name,
@@ -515,8 +514,6 @@ def progress_table(rows: Sequence[ProgressRow], name: str = "progress") -> Table
 
 
 def attestations_table(rows: Sequence[AttestationRow], name: str = "oversight") -> Table:
-    from reports.disclosures import china_date
-
     columns = (
         SEQ,
         ENTRY,

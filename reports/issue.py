@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 
 from ledger.domain.privacy import format_receipt_code
 from ledger.domain.rows import KeyRow, ReportRow
@@ -35,11 +35,16 @@ from ledger.protocol.entry import make_body, sign_entry
 from ledger.protocol.keys import KeyPair, read_key_file
 from ledger.settings import Settings
 from ledger.store.db import read_transaction
+from ledger.store.donors import DonorStore, find_donation_by_receipt, load_privacy_key
 from ledger.store.log_tables import LogLeaf
+from ledger.store.personal_files import record as note_personal
+from ledger.store.projection_tables import table_for
 from reports.bundle import CHECKSUMS, BundleFile, digest, files_json, write_bundle
 from reports.codes import REPORT_POSITION_MOVED
 from reports.common import ReportDoc, ReportRequest, default_site_url, render_report
 from reports.kinds import build
+from reports.kinds.receipt import find_donation
+from reports.kinds.verification import from_export, from_ledger
 from reports.render import IssuedRef
 from reports.signing import pdf_signer
 from reports.snapshot import ExportInfo, Snapshot, export_snapshot, log_snapshot, open_snapshot, verify_export
@@ -120,9 +125,6 @@ def _receipt_context(ledger: Any, snap: Snapshot, request: ReportRequest) -> tup
     receipt commitment in the log, or for an older donation the stored salt:
     :func:`ledger.store.donors.find_donation_by_receipt`); ``personal`` with a seq or leaf hash is
     for callers already entitled (the CLI operator of the data folder, a regulator through the API)."""
-    from ledger.store.donors import DonorStore, find_donation_by_receipt, load_privacy_key
-    from reports.kinds.receipt import find_donation
-
     if request.donation is None:
         raise InvariantBroken("request.donation is missing")
     ref = request.donation.strip()
@@ -155,8 +157,6 @@ def build_from_ledger(ledger: Any, request: ReportRequest, *, tree_size: int | N
     by replaying the log's leaves."""
     request = request.checked()
     if request.kind == "verification":
-        from reports.kinds.verification import from_ledger
-
         return from_ledger(ledger, request, tree_size=tree_size)
     if tree_size is not None:
         snap = log_snapshot(ledger.log, tree_size)
@@ -185,8 +185,6 @@ def build_from_export(
     if request.personal or (request.donation or "").strip()[:1].upper() == "D":
         request = replace(request, personal=False, donation=(request.donation or "").strip())
     if request.kind == "verification":
-        from reports.kinds.verification import from_export
-
         return from_export(folder, request), None, None
     info = verify_export(folder)
     full = export_snapshot(folder, info.size, info=info)
@@ -252,8 +250,6 @@ def compare_with_issued(snap: Snapshot, doc: ReportDoc, files: dict[str, bytes])
 
 def find_issued(ledger: Any, signer: str, idem: str) -> tuple[int, str, list[dict[str, Any]]] | None:
     """(seq, leaf hash, recorded files) of the report.issued with this signer and idem."""
-    from ledger.store.projection_tables import table_for
-
     leaf = LogLeaf.__table__
     report = table_for(ReportRow)
     with read_transaction(ledger.engine) as conn:
@@ -267,8 +263,6 @@ def find_issued(ledger: Any, signer: str, idem: str) -> tuple[int, str, list[dic
 
 
 def _granted(ledger: Any, key: KeyPair) -> bool:
-    from ledger.store.projection_tables import table_for
-
     table = table_for(KeyRow)
     with read_transaction(ledger.engine) as conn:
         row = conn.execute(select(table.c.role, table.c.revoked_seq).where(table.c.key_id == key.id)).first()
@@ -298,10 +292,6 @@ def equivalent_issued(ledger: Any, doc: ReportDoc) -> ReportRow | None:
     at a tree size M <= the doc's N, when nothing but report.issued entries was appended in
     between: its figures are this request's figures, so it is the answer (one report.issued
     per request, however many times it is asked)."""
-    from sqlalchemy import func
-
-    from ledger.store.projection_tables import table_for
-
     report, leaf = table_for(ReportRow), LogLeaf.__table__
     with read_transaction(ledger.engine) as conn:
         found = (
@@ -410,8 +400,6 @@ def _write_targets(
     targets = _targets(ledger, doc, stem, out=out, folder=folder, publish=publish)
     digests = sorted((digest(n, b) for n, b in files.items()), key=lambda f: f.name)
     if doc.variant == "personal" and targets:  # noted before writing, so donor erase finds them even after a crash
-        from ledger.store.personal_files import record as note_personal
-
         seq = int(doc.figures["donation"]["seq"])
         for target in targets:
             named = [Path(target) / n for n in [*files, CHECKSUMS]]

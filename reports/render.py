@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import segno
 from markupsafe import Markup
 
 from ledger.errors import LedgerError
@@ -262,8 +263,6 @@ def qr_svg(data: str, *, title: str | None = None, error: str = "m", border: int
     Error correction at least ``m`` (segno raises it for free when the symbol has room), a
     quiet zone of ``border`` modules, no fixed size (a ``viewBox`` instead), no XML header.
     """
-    import segno
-
     if not isinstance(data, str) or not data:
         raise ValueError("a QR code needs non-empty text")
     code = segno.make(data, error=error, micro=False)
@@ -295,6 +294,7 @@ def _read_asset(name: str) -> tuple[bytes, str]:
 
 
 def _fetcher_class() -> type:
+    # lazy: WeasyPrint (Pango, fonts) takes about a second to import; only PDF rendering needs it
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class SafeURLFetcher(URLFetcher):
@@ -339,6 +339,7 @@ def html_to_pdf(
     PDF/A-3b by default (fonts embedded, an sRGB output intent, XMP metadata), which allows
     files inside the PDF: ``attachments`` (name -> bytes, e.g. the report's CSV and JSON) are
     embedded as associated files, so the PDF carries its own data."""
+    # lazy: WeasyPrint (Pango, fonts) takes about a second to import; only PDF rendering needs it
     from weasyprint import CSS, HTML, Attachment
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import FatalURLFetchingError

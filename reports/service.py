@@ -23,6 +23,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+import anyio
+
+from api.config import ApiSettings
+from api.security import RateLimiter
 from ledger.errors import LedgerError
 from ledger.protocol.canonical import now
 from reports.codes import REPORT_RATE_LIMITED
@@ -74,9 +78,6 @@ class ReportService:
         clock: Callable[[], datetime] = now,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        from api.config import ApiSettings
-        from api.security import RateLimiter
-
         self.limits = limits
         self.clock = clock
         self.monotonic = monotonic
@@ -106,8 +107,6 @@ class ReportService:
     def render_limiter(self) -> Any:
         """The cap on reports rendered at once (an anyio CapacityLimiter, made in the event loop)."""
         if self._limiter is None:
-            import anyio
-
             self._limiter = anyio.CapacityLimiter(self.limits.renders)
         return self._limiter
 

@@ -35,8 +35,10 @@ from ledger.domain.rules import CHINA
 from ledger.errors import LedgerError, VerificationError
 from ledger.protocol import merkle
 from ledger.protocol.canonical import parse_time
+from ledger.protocol.verify import read_chain_export, verify_chain
 from ledger.store.log_tables import LogHead
 from ledger.store.projection_tables import table_for
+from ledger.store.rebuild import replay_parts
 from reports.codes import REPORT_SIZE_OUT_OF_RANGE
 
 R = TypeVar("R")
@@ -196,8 +198,6 @@ Part = tuple[str, int, Iterable[bytes]]  # a log of the chain: origin, base, lea
 def replay_snapshot(parts: Sequence[Part], size: int) -> MemorySnapshot:
     """Apply every leaf of the earlier logs of the chain, then the first ``size`` leaves of
     the last one, to a fresh state; the snapshot states that log's root at ``size``."""
-    from ledger.store.rebuild import replay_parts
-
     *earlier, (origin, base, leaves) = parts
     last = _Leaves(leaves, size)
     state, _ = replay_parts([*earlier, (origin, base, last)])
@@ -229,8 +229,6 @@ def verify_export(folder: Path) -> ExportInfo:
     """Verify an export as an outsider would (:func:`ledger.protocol.verify.verify_chain`): every log
     of the chain, every leaf, signature and checkpoint, and the links between the logs.
     Raises VerificationError on the first problem."""
-    from ledger.protocol.verify import read_chain_export, verify_chain
-
     logs, vkey = read_chain_export(Path(folder))
     chain = verify_chain(logs, vkey)
     report = chain.logs[-1]
@@ -253,8 +251,6 @@ def verify_export(folder: Path) -> ExportInfo:
 
 def export_snapshot(folder: Path, size: int | None = None, *, info: ExportInfo | None = None) -> MemorySnapshot:
     """The projections at tree size ``size`` (default: the export's) replayed from a verified export."""
-    from ledger.protocol.verify import read_chain_export
-
     info = info or verify_export(folder)
     size = info.size if size is None else size
     if not 1 <= size <= info.size:

@@ -23,16 +23,23 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from ledger.domain.rules import CHINA
 from ledger.errors import LedgerError, VerificationError
 from ledger.protocol.checkpoint import Checkpoint
 from ledger.protocol.note import parse_note
 from ledger.protocol.verify import read_chain_export, verify_chain
+from ledger.services.oversight import scan_deadlines
 from ledger.services.witness_push import WitnessPusher, witness_targets
 from ledger.store.export import export_log
+from ledger.store.personal_files import private_dir, write_private
+from ledger.store.personal_files import record as note_personal
+from ledger.store.runtime import roll_over
+from ledger.store.tile_writer import write_tiles
 from reports import jobs
 from reports.celery_app import TILES_DIR_ENV, ledger_for, ledger_task
 from reports.codes import TILES_DIR_MISSING
 from reports.common import ReportRequest
+from reports.issue import issue
 
 
 @ledger_task("reports.verify_log")
@@ -69,8 +76,6 @@ def generate_report_task(
     as JSON) for the ledger of ``ref``; returns :meth:`reports.issue.Issued.to_json` plus
     ``job``. With ``job`` (a :mod:`reports.jobs` id, as the API sends) the job record follows
     the task, and a personal receipt is written only into the job's private folder."""
-    from reports.issue import issue
-
     ledger = ledger_for(ref)
     job_id = job
     settings = ledger.settings
@@ -81,8 +86,6 @@ def generate_report_task(
         personal = req.personal or (req.donation or "").strip()[:1].upper() == "D"
         private = jobs.private_folder(settings, job_id or jobs.new_id()) if personal else None
         if private is not None and job_id and (req.donation or "").isdigit():  # the API sends the seq
-            from ledger.store.personal_files import record as note_personal
-
             note_personal(
                 settings,
                 int(req.donation or 0),
@@ -114,9 +117,6 @@ def scan_deadlines_task(ref: str | dict[str, Any] | None = None, on: str | None 
     :func:`ledger.services.oversight.scan_deadlines`; write the result to
     ``<home>/oversight/deadlines-<date>.json`` and return a summary. The same day and log
     state give the same file."""
-    from ledger.domain.rules import CHINA
-    from ledger.services.oversight import scan_deadlines
-
     ledger = ledger_for(ref)
     day = date.fromisoformat(on) if on else datetime.now(CHINA).date()
     items = [i.to_json() for i in scan_deadlines(ledger.engine, day)]
@@ -125,7 +125,6 @@ def scan_deadlines_task(ref: str | dict[str, Any] | None = None, on: str | None 
         "overdue": sum(1 for i in items if i["status"] == "overdue"),
         "due": sum(1 for i in items if i["status"] == "due"),
     }
-    from ledger.store.personal_files import private_dir, write_private
 
     folder = private_dir(ledger.settings.home / "oversight")
     path = folder / f"deadlines-{day.isoformat()}.json"
@@ -140,8 +139,6 @@ def roll_over_if_due_task(ref: str | dict[str, Any] | None = None, year: int | N
     this year, China Standard Time) if the log was opened in an earlier year and has entries
     (:func:`ledger.store.runtime.roll_over` with ``if_due``). Run daily by beat; a second run,
     or one on another machine, finds nothing due: the chain rolls over once a year."""
-    from ledger.store.runtime import roll_over
-
     out = roll_over(ledger_for(ref), year=year, if_due=True)
     out.pop("final_checkpoint", None)
     return out
@@ -153,8 +150,6 @@ def write_tiles_task(ref: str | dict[str, Any] | None = None, folder: str | None
     latest checkpoint of every log: :func:`ledger.store.tile_writer.write_tiles`. Only new tiles
     are written, so running it often is cheap; beat runs it every few seconds when the folder is
     configured. Two runs at once write the same bytes under the same names."""
-    from ledger.store.tile_writer import write_tiles
-
     target = folder or os.environ.get(TILES_DIR_ENV)
     if not target:
         raise LedgerError(TILES_DIR_MISSING)

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 
 from ledger.errors import LedgerError
 from ledger.settings import Settings
+from ledger.store.runtime import open_ledger
+from reports.celery_app import configure
 from reports.codes import WORKER_NEEDS_BROKER
 
 BEAT_SCHEDULE_FILE = "celerybeat-schedule"
@@ -63,8 +65,6 @@ def run_worker(
     """
     if not settings.broker_url:
         raise LedgerError(WORKER_NEEDS_BROKER)
-    from ledger.store.runtime import open_ledger
-    from reports.celery_app import configure
 
     # fail fast on an uninitialised data folder; the pool processes open their own engines
     open_ledger(settings).engine.dispose()

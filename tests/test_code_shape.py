@@ -10,11 +10,10 @@ reviewed once, checked against the models (tests/test_migrations.py) and never e
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.source_tree import findings
+
 PACKAGES = ("ledger/protocol", "ledger/domain", "ledger/compliance", "ledger/store")
-SKIPPED = ("ledger/store/migrations",)
 MAX_LINES = 60
 
 
@@ -31,15 +30,7 @@ def too_long(source: str, filename: str, limit: int = MAX_LINES) -> list[str]:
 
 
 def test_no_function_in_the_core_and_storage_runs_over_60_lines() -> None:
-    found = []
-    checked = 0
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            relative = path.relative_to(ROOT).as_posix()
-            if relative.startswith(SKIPPED):
-                continue
-            checked += 1
-            found += [f"{relative}:{where}" for where in too_long(path.read_text(encoding="utf-8"), relative)]
+    checked, found = findings(PACKAGES, too_long)
     assert checked > 50  # the walk found the packages (a moved folder must not make this pass)
     assert found == [], "functions over 60 lines, split them into named helpers:\n" + "\n".join(found)
 

@@ -25,6 +25,7 @@ from ledger.compliance.rulesets.params import RatioRule, SpendingMinimum, Spendi
 from ledger.domain.history import OrgState, org_on
 from ledger.domain.money import format_amount
 from ledger.domain.rows import OrgChangeRow, OrgRow
+from ledger.domain.schemas import CHARITY_FORMS
 from ledger.errors import LedgerError
 
 BP = 10_000
@@ -395,8 +396,6 @@ def _not_computable(
     ruleset: RuleSet, legal_form: str, figures: Any, year: int, used: list[Any], entries: tuple[str, ...]
 ) -> YearCheck | None:
     """Why ``year`` is not checked (not a charity, a year's figures missing, another currency), or None."""
-    from ledger.domain.schemas import CHARITY_FORMS
-
     if legal_form not in CHARITY_FORMS:
         return YearCheck(
             "not_applicable",

@@ -41,13 +41,23 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Protocol
 
+import httpx
+from sqlalchemy import select
+
+from ledger import domain
 from ledger.domain.money import CURRENCY_DIGITS, check_currency, parse_amount
-from ledger.domain.privacy import donor_fields, format_receipt_code, new_salt
+from ledger.domain.privacy import donor_data_message, donor_fields, format_receipt_code, new_salt
+from ledger.domain.rows import KeyRow
 from ledger.errors import KINDS, InvariantBroken, LedgerError, define
-from ledger.protocol.canonical import canonical_bytes, now
-from ledger.protocol.entry import SignedEntry, make_body, sign_entry
+from ledger.protocol.canonical import canonical_bytes, format_time, now
+from ledger.protocol.entry import SignedEntry, make_body, parse_leaf_json, sign_entry
 from ledger.protocol.keys import KeyPair
+from ledger.store.db import read_transaction
+from ledger.store.donors import DonorStore, load_privacy_key
 from ledger.store.log_store import MAX_BATCH, AppendResult
+from ledger.store.projection_tables import table_for
+from ledger.store.sql_state import SqlState
+from ledger.store.tables import LEAF
 
 CHINA = timezone(timedelta(hours=8))
 
@@ -216,12 +226,6 @@ class LocalSink:
         return results
 
     def known(self, signers: Sequence[str], idems: Iterable[str]) -> dict[str, KnownEntry]:
-        from sqlalchemy import select
-
-        from ledger.protocol.entry import parse_leaf_json
-        from ledger.store.db import read_transaction
-        from ledger.store.tables import LEAF
-
         wanted = sorted(set(idems))
         found: dict[str, KnownEntry] = {}
         if not wanted:
@@ -241,12 +245,6 @@ class LocalSink:
         return found
 
     def fellow_signers(self, key_id: str) -> list[str]:
-        from sqlalchemy import select
-
-        from ledger.domain.rows import KeyRow
-        from ledger.store.db import read_transaction
-        from ledger.store.projection_tables import table_for
-
         table = table_for(KeyRow)
         with read_transaction(self.ledger.engine) as conn:
             me = conn.execute(select(table.c.role, table.c.org).where(table.c.key_id == key_id)).first()
@@ -263,11 +261,6 @@ class LocalSink:
         """Apply the domain's rules to ``entries`` on an overlay of the live projections, as if
         appended now in this order, and throw the overlay away. Entries refused here are
         left out of the simulation, so each refusal is reported once, on its own row."""
-        from ledger import domain
-        from ledger.protocol.canonical import format_time
-        from ledger.store.db import read_transaction
-        from ledger.store.sql_state import SqlState
-
         problems: list[tuple[int, LedgerError]] = []
         log_time = format_time(now())
         with read_transaction(self.ledger.engine) as conn:
@@ -291,8 +284,6 @@ class LocalSink:
     def donors(self) -> Any:
         """The ledger's :class:`~ledger.store.donors.DonorStore`."""
         if self._donors is None:
-            from ledger.store.donors import DonorStore, load_privacy_key
-
             self._donors = DonorStore(self.ledger.engine, load_privacy_key(self.ledger.settings))
         return self._donors
 
@@ -336,8 +327,6 @@ class HttpSink:
         client: Any = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        import httpx
-
         self.base = base_url.rstrip("/")
         self.retries = retries
         self.sleep = sleep
@@ -350,8 +339,6 @@ class HttpSink:
     # --- transport ----------------------------------------------------------------------------
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        import httpx
-
         url = self.base + path
         attempt = 0
         while True:
@@ -471,8 +458,6 @@ class HttpSink:
         return results, stored
 
     def store_donor_data(self, donation: str, personal: dict[str, str], salt: bytes, key: KeyPair) -> None:
-        from ledger.domain.privacy import donor_data_message
-
         body = {
             "personal": personal,
             "salt": base64.b64encode(salt).decode("ascii"),

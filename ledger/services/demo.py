@@ -97,17 +97,24 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from PIL import Image, ImageDraw
+from sqlalchemy import select
+
 from ledger.compliance.deadlines import recurring_dues
 from ledger.compliance.rulesets import ruleset
 from ledger.domain.money import format_amount
 from ledger.domain.privacy import donor_fields, format_receipt_code, new_salt
+from ledger.domain.rows import FundRow
 from ledger.domain.uscc import make_uscc
 from ledger.errors import InvariantBroken, LedgerError, define
 from ledger.protocol.entry import make_body, parse_leaf_json, sign_entry
 from ledger.protocol.keys import KeyPair, read_key_file, write_key_file
 from ledger.services.client import CHINA, LocalSink, donation_data
 from ledger.store.evidence import open_evidence
+from ledger.store.evidence_content import PNG, clean_image, simple_pdf
 from ledger.store.log_store import MAX_BATCH
+from ledger.store.personal_files import private_dir, write_private
+from ledger.store.projection_tables import table_for
 
 BASE_DATE = date(2026, 11, 30)  # the fixed end of the demo's two-year history: its last log day
 HISTORY_DAYS = 730
@@ -170,8 +177,6 @@ def _payment_files(
 ) -> tuple[tuple[bytes, str, str], ...]:
     """A payment's evidence: the invoice (a PDF, public) and the bank slip (UTF-8 text,
     restricted: it would carry account numbers). Made from the payment alone: deterministic."""
-    from ledger.store.evidence_content import simple_pdf
-
     invoice = simple_pdf(
         [
             "DEMO INVOICE - fictional, for the charity-ledger demonstration",
@@ -192,10 +197,6 @@ def _payment_files(
 def _progress_photo(seed: str) -> bytes:
     """A small "site photo" (a PNG of coloured bands from ``seed``), already as the evidence store
     keeps images (encoded again from its pixels), so its hash is the one the store answers."""
-    from PIL import Image, ImageDraw
-
-    from ledger.store.evidence_content import PNG, clean_image
-
     digest = hashlib.sha256(seed.encode("utf-8")).digest()
     image = Image.new("RGB", (96, 64), (digest[0], digest[1], digest[2]))
     draw = ImageDraw.Draw(image)
@@ -1680,7 +1681,6 @@ def _report_step() -> Step:
             {"tree_size": size, "root": root, "projects": summary}, ensure_ascii=False, indent=2, sort_keys=True
         )
         raw = body.encode("utf-8")
-        from ledger.store.personal_files import private_dir, write_private
 
         # where the API serves a recorded report's files from (kind, then the file's stem)
         folder = private_dir(ctx.ledger.settings.published_report_dir("demo-summary", "demo-summary"))
@@ -1700,11 +1700,6 @@ def _report_step() -> Step:
 
 
 def _fund_summary(ledger: Any) -> dict[str, Any]:
-    from sqlalchemy import select
-
-    from ledger.domain.rows import FundRow
-    from ledger.store.projection_tables import table_for
-
     fund = table_for(FundRow)
     with ledger.engine.connect() as conn:
         rows = conn.execute(select(fund).order_by(fund.c.project)).mappings().all()

@@ -42,6 +42,7 @@ import contextlib
 import csv
 import hashlib
 import io
+import os
 import re
 import unicodedata
 from collections import Counter
@@ -1590,8 +1591,6 @@ def import_file(client: Client, path: Path, **kwargs: Any) -> ImportReport:
 def write_receipts(report: ImportReport, path: Path) -> None:
     """Write the receipt codes of an import (line, reference, seq, receipt code) as CSV, mode
     0600: the codes carry the salts that let donors prove their donations."""
-    import os
-
     path = Path(path)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:

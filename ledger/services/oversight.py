@@ -64,7 +64,7 @@ from sqlalchemy import Connection, Engine, and_, exists, not_, select
 
 from ledger.compliance import deadlines
 from ledger.compliance.rulesets import RuleSet, ruleset
-from ledger.domain.money import Money
+from ledger.domain.money import Money, parse_amount
 from ledger.domain.rows import (
     AnswerRow,
     AttestationRow,
@@ -80,7 +80,7 @@ from ledger.domain.rows import (
 from ledger.domain.rules import CHINA
 from ledger.domain.schemas import CHARITY_FORMS, VERDICTS
 from ledger.errors import LedgerError, VerificationError
-from ledger.protocol.canonical import parse_time
+from ledger.protocol.canonical import now, parse_time
 from ledger.protocol.checkpoint import (
     COSIGNATURE_QUORUM_NOT_MET,
     Checkpoint,
@@ -94,6 +94,8 @@ from ledger.protocol.entry import SignedEntry, make_body, sign_entry
 from ledger.protocol.grammar import ascii_int
 from ledger.protocol.keys import KeyPair
 from ledger.protocol.note import NOTE_KEY_INVALID, NoteVerifier
+from ledger.services.client import auto_idem
+from ledger.store.projection_tables import table_for
 
 ENV_WITNESS_KEYS = "CHARITY_LEDGER_WITNESS_KEYS"
 ENV_WITNESS_QUORUM = "CHARITY_LEDGER_WITNESS_QUORUM"
@@ -684,8 +686,6 @@ def _connect(bind: Engine | Connection) -> Iterator[Connection]:
 
 
 def _table(row_type: type) -> Any:
-    from ledger.store.projection_tables import table_for
-
     return table_for(row_type)
 
 
@@ -1069,9 +1069,6 @@ def sign_verdict(
     verdict (:func:`ledger.services.client.auto_idem`): resending the same signed entry returns the stored
     one, and the same verdict signed again (another ``at``) is refused as ``idem_conflict``
     instead of being recorded twice; give an ``idem`` to record it again on purpose."""
-    from ledger.protocol.canonical import now
-    from ledger.services.client import auto_idem
-
     data = verdict_data(target, verdict, findings)
     type_ = "attestation.recorded"
     return sign_entry(key, make_body(origin, type_, key.id, at or now(), idem or auto_idem(type_, data), data))
@@ -1247,8 +1244,6 @@ def overseer_view(
 
 def parse_threshold(text: str) -> tuple[str, int]:
     """An approval threshold as ``"50000.00 CNY"`` (or ``"50000.00"``, CNY): (currency, minor units)."""
-    from ledger.domain.money import parse_amount
-
     amount, _, currency = text.strip().partition(" ")
     currency = currency.strip() or "CNY"
     return currency, parse_amount(amount, currency)

@@ -8,6 +8,7 @@ import httpx
 
 from ledger.errors import VerificationError
 from ledger.protocol import tiles
+from ledger.protocol.checkpoint import verify_checkpoint
 
 PAGE = 1000
 
@@ -110,8 +111,6 @@ def fetch_chain_for_verify(
     Leaves come from the entry bundles of each log's tiles when the server lists them (and
     ``use_tiles``), else from the paged entries endpoint; either way they are only trusted once
     the verifier has rebuilt the signed root from them."""
-    from ledger.protocol.checkpoint import verify_checkpoint
-
     remote = LogClient(url, client=client)
     key = vkey or remote.vkey()
     shards = remote.shards()

@@ -14,6 +14,7 @@ only a public key attached to the account, granted (or not) by the log.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import secrets
@@ -711,8 +712,6 @@ def account_count(engine: Engine) -> int:
 
 def remember_challenge(engine: Engine, challenge: bytes, account_id: int | None, *, at: datetime | None = None) -> str:
     """Keep a WebAuthn challenge for five minutes (every process sees it); returns its handle."""
-    import base64
-
     moment = at or now()
     handle = secrets.token_urlsafe(16)
     with engine.begin() as conn:
@@ -730,8 +729,6 @@ def remember_challenge(engine: Engine, challenge: bytes, account_id: int | None,
 
 def take_challenge(engine: Engine, handle: object, *, at: datetime | None = None) -> tuple[bytes, int | None] | None:
     """The challenge behind ``handle`` and whom it was for, used up; None if unknown or expired."""
-    import base64
-
     if not isinstance(handle, str) or not handle or len(handle) > 100:
         return None
     with engine.begin() as conn:

@@ -19,6 +19,7 @@ verifies the restored log and checks that its checkpoint is consistent with the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -27,6 +28,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from ledger.errors import LedgerError, define
@@ -34,7 +36,10 @@ from ledger.protocol import merkle
 from ledger.protocol.canonical import format_time, now
 from ledger.protocol.checkpoint import verify_checkpoint
 from ledger.settings import Settings
-from ledger.store.runtime import NEXT_KEY
+from ledger.store.db import make_engine
+from ledger.store.evidence import TABLE, DiskBackend, backend_from_env, open_evidence
+from ledger.store.export import log_vkey, verify_stored_chain
+from ledger.store.runtime import NEXT_KEY, open_ledger
 
 BACKUP_INVALID = define(
     "backup_invalid",
@@ -62,9 +67,6 @@ def _pg_args(url: str) -> tuple[str, list[str]]:
 
 
 def backup(settings: Settings, folder: Path) -> dict[str, Any]:
-    from ledger.store.export import log_vkey
-    from ledger.store.runtime import open_ledger
-
     folder = Path(folder)
     if folder.exists() and any(folder.iterdir()):
         raise LedgerError(BACKUP_INVALID, detail=f"{folder} is not empty")
@@ -125,10 +127,6 @@ def _backup_evidence(ledger: Any, target: Path) -> int:
     """Copy every evidence file the (already copied) database names into ``target/ab/cdef…``,
     from whichever backend holds them. The database is copied first and a file is stored before
     its row, so every row in the backup has its file."""
-    from sqlalchemy import select
-
-    from ledger.store.evidence import TABLE, DiskBackend, open_evidence
-
     store = open_evidence(ledger)
     with ledger.engine.connect() as conn:
         names = list(conn.execute(select(TABLE.c.sha256).order_by(TABLE.c.sha256)).scalars())
@@ -142,13 +140,6 @@ def _backup_evidence(ledger: Any, target: Path) -> int:
 def _restore_evidence(settings: Settings, source: Path) -> int:
     """Put the backup's evidence files into the store the settings name, each checked against
     its name first."""
-    import hashlib
-
-    from sqlalchemy import select
-
-    from ledger.store.db import make_engine
-    from ledger.store.evidence import TABLE, backend_from_env
-
     files = _evidence_in_backup(source)
     if not files:
         return 0
@@ -171,8 +162,6 @@ def _restore_evidence(settings: Settings, source: Path) -> int:
 
 def _evidence_in_backup(source: Path) -> list[tuple[str, Path]]:
     """The backup's evidence files, each checked against its name (before anything is restored)."""
-    import hashlib
-
     if not source.is_dir():
         return []
     files = []
@@ -243,9 +232,6 @@ def restore(settings: Settings, folder: Path) -> dict[str, Any]:
 
 def check_restored(settings: Settings, manifest: dict[str, Any]) -> dict[str, Any]:
     """The restored log verifies, and its checkpoint extends the one published before the backup."""
-    from ledger.store.export import log_vkey, verify_stored_chain
-    from ledger.store.runtime import open_ledger
-
     ledger = open_ledger(settings)
     vkey = manifest["log_vkey"]
     if log_vkey(ledger.log) != vkey:

@@ -14,10 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from kombu.connection import Connection
+from sqlalchemy import select, text
 
 from ledger.errors import LedgerError
-from ledger.settings import Settings
+from ledger.settings import Settings, is_example_origin
+from ledger.store import migrate
+from ledger.store.db import make_engine
+from ledger.store.evidence import TABLE, DiskBackend, open_evidence
+from ledger.store.export import verify_stored_chain
+from ledger.store.onboarding import check_trust_root
+from ledger.store.rebuild import check as rebuild_check
+from ledger.store.runtime import open_ledger, stored_origin
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +65,6 @@ def run_checks(settings: Settings, *, deep: bool = False) -> list[Check]:
     checks = _Checks()
     attempt = checks.attempt
 
-    from ledger.store import migrate
-    from ledger.store.db import make_engine
-
     engine = make_engine(settings.database_url)
 
     def database() -> str:
@@ -98,8 +103,6 @@ def run_checks(settings: Settings, *, deep: bool = False) -> list[Check]:
 def _check_the_log(checks: _Checks, settings: Settings, *, deep: bool) -> None:
     """The stored log verifies, its projections match it (``deep``), its trust root and evidence."""
     attempt = checks.attempt
-    from ledger.store.export import verify_stored_chain
-    from ledger.store.runtime import open_ledger
 
     def log_verifies() -> str:
         ledger = open_ledger(settings)
@@ -109,7 +112,6 @@ def _check_the_log(checks: _Checks, settings: Settings, *, deep: bool) -> None:
         return f"{report.size} entries verify against the latest checkpoint (root {report.root[:16]}…){earlier}"
 
     if attempt("log verifies", log_verifies) and deep:
-        from ledger.store.rebuild import check as rebuild_check
 
         def projections() -> str:
             report = rebuild_check(open_ledger(settings).log)
@@ -121,8 +123,6 @@ def _check_the_log(checks: _Checks, settings: Settings, *, deep: bool) -> None:
         attempt("projections match the log", projections)
 
     def trust_root() -> str:
-        from ledger.store.onboarding import check_trust_root
-
         return check_trust_root(open_ledger(settings))
 
     attempt("genesis and system key", trust_root)
@@ -132,11 +132,6 @@ def _check_the_log(checks: _Checks, settings: Settings, *, deep: bool) -> None:
 def _evidence(settings: Settings, *, deep: bool) -> str:
     """The evidence store: every file the database names is there (``deep``: and hashes to its
     name); a folder store is private (0700)."""
-    from sqlalchemy import select
-
-    from ledger.store.evidence import TABLE, DiskBackend, open_evidence
-    from ledger.store.runtime import open_ledger
-
     ledger = open_ledger(settings)
     try:
         store = open_evidence(ledger)
@@ -160,9 +155,6 @@ def _evidence(settings: Settings, *, deep: bool) -> str:
 
 
 def _origin_check(settings: Settings) -> Check:
-    from ledger.settings import is_example_origin
-    from ledger.store.runtime import stored_origin
-
     origin = stored_origin(settings) or settings.origin
     if is_example_origin(origin):
         return Check(
@@ -177,8 +169,6 @@ def _origin_check(settings: Settings) -> Check:
 
 
 def _broker(url: str) -> str:
-    from kombu.connection import Connection
-
     with Connection(url, connect_timeout=5) as conn:  # type: ignore[no-untyped-call]  # kombu's constructor is untyped
         conn.ensure_connection(max_retries=1)
     return url.split("@")[-1]
@@ -191,6 +181,7 @@ def _fonts() -> str:
     families = sorted({line.split(",")[0].strip() for line in out.splitlines() if line.strip()})
     if not families:
         raise RuntimeError("no Chinese font: install fonts-noto-cjk (reports need a CJK font)")
-    import weasyprint  # noqa: F401  (Pango must load for PDF reports)
+    # lazy: importing WeasyPrint is the check itself (Pango must load for PDF reports); ~1 s
+    import weasyprint  # noqa: F401
 
     return ", ".join(families[:3])

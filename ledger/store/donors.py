@@ -34,16 +34,19 @@ from sqlmodel import Field, SQLModel
 from ledger.domain.privacy import (
     ReceiptCode,
     check_personal_data,
+    donor_data_message,
     parse_receipt_code,
     receipt_matches,
     verify_commitment,
 )
-from ledger.domain.rows import DonationRow
+from ledger.domain.rows import DonationRow, KeyRow
 from ledger.errors import LedgerError, define
 from ledger.protocol.canonical import format_time, now, parse_json
+from ledger.protocol.keys import load_public, unb64, verify
 from ledger.settings import Settings
 from ledger.store.db import table_of
 from ledger.store.imports import ORDER
+from ledger.store.personal_files import erase_files, write_private
 from ledger.store.projection_tables import table_for
 from ledger.store.tables import LEAF
 
@@ -164,10 +167,6 @@ class DonorStore:
     ) -> int:
         """Keep personal data handed in over the network: signed (donor_data_message) by a live
         fundraiser or org_admin key of the organisation that recorded the donation. Returns the seq."""
-        from ledger.domain.privacy import donor_data_message
-        from ledger.domain.rows import KeyRow
-        from ledger.protocol.keys import load_public, unb64, verify
-
         keys = table_for(KeyRow)
         with self.engine.connect() as conn:
             donation = conn.execute(select(DONATION).where(DONATION.c.id == donation_id)).mappings().first()
@@ -325,8 +324,6 @@ DEMO_RECEIPTS = "demo-receipts.txt"
 
 def _scrub_demo_receipts(settings: Settings, seq: int) -> list[str]:
     """Drop the donation's line from the demo's receipt list (it names the donor)."""
-    from ledger.store.personal_files import write_private
-
     path = settings.home / DEMO_RECEIPTS
     if not path.is_file():
         return []
@@ -378,8 +375,6 @@ def erase_donor(
 
     Run again on an erased donation, it removes what is left (after a crash, say) and reports
     ``already_erased``."""
-    from ledger.store.personal_files import erase_files
-
     already = False
     try:
         when = store.erase(seq)

@@ -40,11 +40,13 @@ from typing import Any, Protocol
 from sqlalchemy import BigInteger, Column, Engine, Index, String, insert, select, update
 from sqlmodel import Field, SQLModel
 
+from ledger.domain.rows import KeyRow, OrgRow
 from ledger.errors import LedgerError
 from ledger.protocol.canonical import format_time, now
-from ledger.protocol.keys import load_public, unb64, verify
+from ledger.protocol.keys import b64, load_public, unb64, verify
 from ledger.store import evidence_content as content
 from ledger.store.db import table_of
+from ledger.store.projection_tables import table_for
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 VISIBILITIES = ("public", "restricted")
@@ -189,7 +191,7 @@ class S3Backend:
         region: str | None = None,
     ) -> None:
         if client is None:
-            import boto3  # the optional "s3" extra
+            import boto3  # lazy: boto3 comes with the optional "s3" extra, needed only for an S3 store
 
             client = boto3.client("s3", endpoint_url=endpoint_url or None, region_name=region or None)
         self.client = client
@@ -203,6 +205,7 @@ class S3Backend:
         return f"{self.prefix}/{_relative(sha256)}" if self.prefix else _relative(sha256)
 
     def put(self, sha256: str, data: bytes, media_type: str) -> None:
+        # lazy: botocore comes with the optional "s3" extra (see __init__)
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
@@ -217,6 +220,7 @@ class S3Backend:
             self.put(sha256, data, media_type)
 
     def _exists(self, sha256: str) -> bool:
+        # lazy: botocore comes with the optional "s3" extra (see __init__)
         from botocore.exceptions import ClientError
 
         try:
@@ -228,6 +232,7 @@ class S3Backend:
         return True
 
     def get(self, sha256: str) -> bytes | None:
+        # lazy: botocore comes with the optional "s3" extra (see __init__)
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
@@ -396,8 +401,6 @@ def upload_message(sha256: str, visibility: str) -> bytes:
 
 def sign_upload(pair: Any, data: bytes, visibility: str) -> str:
     """The ``X-Evidence-Signature`` header value for uploading ``data`` with ``pair`` (a KeyPair)."""
-    from ledger.protocol.keys import b64
-
     return f"{pair.id}:{b64(pair.sign(upload_message(hashlib.sha256(data).hexdigest(), visibility)))}"
 
 
@@ -429,9 +432,6 @@ def parse_signature_header(value: str | None) -> tuple[str, bytes]:
 def check_upload_signature(engine: Engine, header: str | None, data: bytes, visibility: str) -> str:
     """The id of the key that signed this upload; refuses an unknown or revoked key, a key of an
     organisation no longer active, and a signature that does not check."""
-    from ledger.domain.rows import KeyRow, OrgRow
-    from ledger.store.projection_tables import table_for
-
     key_id, signature = parse_signature_header(header)
     keys, orgs = table_for(KeyRow), table_for(OrgRow)
     with engine.connect() as conn:

@@ -18,6 +18,8 @@ import re
 import warnings
 from dataclasses import dataclass
 
+from PIL import Image, ImageOps
+
 from ledger.errors import LedgerError
 
 PDF = "application/pdf"
@@ -187,8 +189,6 @@ def _unescape(name: bytes) -> bytes:
 
 def clean_image(data: bytes, media_type: str) -> bytes:
     """The image encoded again from its pixels alone (no metadata), in the same format."""
-    from PIL import Image, ImageOps
-
     fmt = IMAGES[media_type]
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -217,8 +217,6 @@ def clean_image(data: bytes, media_type: str) -> bytes:
 
 def _pixels_only(img, fmt: str):  # type: ignore[no-untyped-def]
     """A new image holding ``img``'s pixels and nothing of its ``info`` (EXIF, ICC, text...)."""
-    from PIL import Image
-
     if fmt == "JPEG":
         mode = "L" if img.mode in ("L", "1") else "RGB"
     else:

@@ -16,10 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
+from ledger.domain.rows import KeyRow
 from ledger.errors import LedgerError
 from ledger.protocol.canonical import now
 from ledger.protocol.entry import make_body, sign_entry
 from ledger.protocol.keys import KeyPair, read_key_file, write_key_file
+from ledger.store.db import read_transaction
+from ledger.store.projection_tables import table_for
 from ledger.store.runtime import Ledger
 
 REGISTRAR_KEY = "registrar.key"
@@ -91,12 +96,6 @@ def create_registry(ledger: Ledger, registrar: Registrar, *, passphrase: bytes |
 
 def registry_summary(ledger: Ledger) -> dict[str, Any]:
     """The trust root and the system key as the log holds them (projections), and the files."""
-    from sqlalchemy import select
-
-    from ledger.domain.rows import KeyRow
-    from ledger.store.db import read_transaction
-    from ledger.store.projection_tables import table_for
-
     keys = table_for(KeyRow)
     with read_transaction(ledger.engine) as conn:
         rows = conn.execute(select(keys).where(keys.c.role.in_(("registrar", "system")))).mappings().all()

@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, Column, Index, String, Table
 from sqlmodel import SQLModel
 
+from ledger.domain.rows import ROW_TYPES
+
 _TABLES: dict[type, Table] = {}
 
 
@@ -54,6 +56,4 @@ def table_for(row_type: type[Any]) -> Table:
 
 
 def register_all() -> list[Table]:
-    from ledger.domain.rows import ROW_TYPES
-
     return [table_for(t) for t in ROW_TYPES]

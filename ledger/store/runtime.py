@@ -12,16 +12,22 @@ from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, select
+from sqlalchemy.engine import make_url
 
 from ledger import domain
+from ledger.domain.rules import CHINA
 from ledger.errors import LedgerError
-from ledger.protocol.canonical import now
+from ledger.protocol.canonical import now, parse_time
+from ledger.protocol.entry import parse_leaf
 from ledger.protocol.keys import KeyPair, read_key_file, write_key_file
 from ledger.settings import Settings, is_example_origin
 from ledger.store import migrate
 from ledger.store.db import make_engine
+from ledger.store.donors import load_privacy_key
 from ledger.store.log_store import LogStore
+from ledger.store.personal_files import private_dir
+from ledger.store.tables import HEAD, SHARD
 
 
 def load_or_create_log_key(settings: Settings, *, create: bool) -> KeyPair:
@@ -138,8 +144,6 @@ def init_ledger(
     ``allow_example_origin=False`` (the ``init`` command) refuses, before anything is written,
     to start a new log under the example origin; a log that already exists keeps its origin.
     """
-    from ledger.store.personal_files import private_dir
-
     if not allow_example_origin and is_example_origin(settings.origin) and stored_origin(settings) is None:
         raise LedgerError("example_origin", origin=settings.origin)
     private_dir(settings.home)
@@ -152,18 +156,12 @@ def init_ledger(
     ledger = Ledger(_with_stored_origin(settings, engine), engine, key, clock)
     ledger.log.ensure_head()
     if not settings.privacy_key:
-        from ledger.store.donors import load_privacy_key
-
         load_privacy_key(settings, create=True)  # the donor data key exists from the start
     return ledger
 
 
 def _create_private_sqlite(url: str) -> None:
     """Create the SQLite file empty with mode 0600 before SQLite does (with 0644)."""
-    import os
-
-    from sqlalchemy.engine import make_url
-
     database = make_url(url).database
     if not database or database == ":memory:" or database.startswith("file:"):
         return
@@ -185,10 +183,6 @@ def open_ledger(settings: Settings) -> Ledger:
 def stored_origin(settings: Settings) -> str | None:
     """The origin of the log being appended to, as the database records it; None when there is
     no log yet. Reads only: a missing SQLite file is not created."""
-    from sqlalchemy import inspect, select
-
-    from ledger.store.tables import HEAD
-
     if settings.is_sqlite:
         path = settings.database_url.removeprefix("sqlite:///")
         if not path or not Path(path).exists():
@@ -206,10 +200,6 @@ def stored_origin(settings: Settings) -> str | None:
 def _with_stored_origin(settings: Settings, engine: Engine) -> Settings:
     """The log's origin is the one it was created with: taken from the database unless the
     environment names one, which must then be the same."""
-    from sqlalchemy import select
-
-    from ledger.store.tables import HEAD, SHARD
-
     with engine.connect() as conn:
         stored = conn.execute(select(HEAD.c.origin)).scalar_one_or_none()
         sealed = set(conn.execute(select(SHARD.c.origin)).scalars())
@@ -240,8 +230,6 @@ def roll_over(
     ``year`` (the current one by default) and has entries; this is what the yearly beat task
     runs, so running it twice, or on several machines, rolls over once.
     """
-    from ledger.domain.rules import CHINA
-
     today = now().astimezone(CHINA)
     year = year or today.year
     shards = ledger.log.shards()
@@ -270,10 +258,6 @@ def roll_over(
 
 
 def _opened_year(ledger: Ledger, shard: object) -> int | None:
-    from ledger.domain.rules import CHINA
-    from ledger.protocol.canonical import parse_time
-    from ledger.protocol.entry import parse_leaf
-
     if getattr(shard, "size", 0) == 0:
         return None
     first = parse_leaf(ledger.log.leaf(shard.base))  # type: ignore[attr-defined]

@@ -30,6 +30,8 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
+from ledger.domain import codes as C
+from ledger.errors import LedgerError
 from ledger.store import accounts as A
 from public_site.workbench.session import SCOPE_KEY, Account
 
@@ -165,9 +167,6 @@ class WorkbenchAuthMiddleware:
             if sent is None:
                 sent = await _form_token(scope, receive)
             if new_pre is not None or not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
-                from ledger.domain import codes as C
-                from ledger.errors import LedgerError
-
                 raise LedgerError(C.CSRF_FAILED)
         if new_pre is None:
             await self.app(scope, receive, send)

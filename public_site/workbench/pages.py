@@ -22,11 +22,16 @@ from litestar.params import Body, FromPath, JSONBody, Parameter
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
+from api.security import app_limiter
+from api.tokens import create_token, list_tokens, revoke_token
 from ledger.domain import codes as C
+from ledger.domain.rows import KeyRow
 from ledger.errors import LedgerError
+from ledger.protocol.canonical import format_time, now
 from ledger.store import accounts as A
+from ledger.store.projection_tables import table_for
 from ledger.store.runtime import Ledger
-from public_site.templating import render
+from public_site.templating import render, request_locale
 from public_site.views import error_page
 from public_site.workbench import passkeys as P
 from public_site.workbench.auth import (
@@ -46,16 +51,12 @@ SIGN_IN_BURST = 10
 
 
 def _error_text(request: Request, exc: LedgerError) -> str:
-    from public_site.templating import request_locale
-
     locale, _ = request_locale(request)
     return exc.message_zh if locale == "zh_CN" else exc.message_en
 
 
 def _sign_in_limit(request: Request) -> None:
     """Sign-in attempts per client address (the API's RateLimiter on its own count)."""
-    from api.security import app_limiter
-
     limiter = app_limiter(
         request.app.state, "workbench_sign_in_limiter", "charity-ledger-sign-in", SIGN_IN_RATE, SIGN_IN_BURST
     )
@@ -96,9 +97,6 @@ def _record(ledger: Ledger, account: Account) -> A.AccountRecord:
 
 def _log_keys(ledger: Ledger, key_ids: list[str]) -> dict[str, dict[str, Any]]:
     """What the log says of these keys (granted, for which role, revoked)."""
-    from ledger.domain.rows import KeyRow
-    from ledger.store.projection_tables import table_for
-
     if not key_ids:
         return {}
     table = table_for(KeyRow)
@@ -427,9 +425,6 @@ class WorkbenchPages(Controller):
     def _tokens(
         self, request: Request, ledger: Ledger, *, made: str | None = None, error: str | None = None, status: int = 200
     ) -> Template:
-        from api.tokens import list_tokens
-        from ledger.protocol.canonical import format_time, now
-
         return render(
             request,
             "workbench/tokens.html",
@@ -446,8 +441,6 @@ class WorkbenchPages(Controller):
 
     @post("/tokens", guards=[require_roles("registrar")], sync_to_thread=True)
     def create_token(self, request: Request, ledger: NamedDependency[Ledger], data: Form) -> Template:
-        from api.tokens import create_token
-
         me = _me(request)
         scopes = data.get("scopes", [])
         scopes = [scopes] if isinstance(scopes, str) else list(scopes)
@@ -476,8 +469,6 @@ class WorkbenchPages(Controller):
 
     @post("/tokens/{token_id:str}/revoke", guards=[require_roles("registrar")], sync_to_thread=True)
     def revoke_token(self, request: Request, ledger: NamedDependency[Ledger], token_id: FromPath[str]) -> Response[Any]:
-        from api.tokens import revoke_token
-
         info = revoke_token(ledger.engine, token_id[:20])
         A.record_audit(
             ledger.engine,

@@ -11,6 +11,7 @@ from typing import Any
 
 from litestar import Request
 from webauthn import (
+    base64url_to_bytes,
     generate_authentication_options,
     generate_registration_options,
     options_to_json,
@@ -163,6 +164,4 @@ def authenticate(request: Request, ledger: Ledger, data: dict[str, Any]) -> A.Ac
 
 
 def _unb64url(text: str) -> bytes:
-    from webauthn import base64url_to_bytes
-
     return base64url_to_bytes(text)

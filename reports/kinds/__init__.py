@@ -10,13 +10,12 @@ from typing import Any
 
 from ledger.domain.rows import OrgRow
 from reports.common import ReportDoc, ReportRequest
+from reports.kinds import annual, campaign, overview, project, receipt
 from reports.snapshot import Snapshot
 
 
 def build(snapshot: Snapshot, request: ReportRequest, **context: Any) -> ReportDoc:
     """Build the report ``request`` asks for from ``snapshot`` (not ``verification``)."""
-    from reports.kinds import annual, campaign, overview, project, receipt
-
     builders = {
         "annual": annual.build,
         "project": project.build,

@@ -16,15 +16,22 @@ recorded in the log (``record`` is false).
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+
 from ledger.errors import LedgerError, VerificationError
 from ledger.protocol import merkle
-from ledger.protocol.checkpoint import Checkpoint
+from ledger.protocol.checkpoint import Checkpoint, verify_cosignatures
 from ledger.protocol.note import add_signatures, parse_note
+from ledger.services.oversight import witness_policy_from_env
+from ledger.store.db import read_transaction
+from ledger.store.export import export_log
+from ledger.store.log_tables import Cosignature
 from reports.codes import REPORT_NO_CHECKPOINT, REPORT_SIZE_OUT_OF_RANGE
 from reports.common import ReportDoc, ReportRequest, figure_pairs, rules_for
 from reports.disclosures import china_date
@@ -37,8 +44,6 @@ Witnesses = Callable[[int, str], dict[str, Any]]
 
 def _edge_times(folder: Path) -> tuple[str | None, str | None]:
     """Log times of the first and last leaf of an export (None when unreadable)."""
-    import json
-
     first = last = None
     try:
         with open(folder / "entries.jsonl", "rb") as f:
@@ -237,14 +242,6 @@ def from_export(folder: Path, req: ReportRequest, *, witnesses: Witnesses | None
 def witness_block(ledger: Any, size: int, root: str) -> dict[str, Any]:
     """Cosignatures the log holds on the checkpoint of ``size`` and on the latest witnessed
     checkpoint at or before it, with the consistency of the two (checked here)."""
-    from sqlalchemy import func, select
-
-    from ledger.protocol.checkpoint import verify_cosignatures
-    from ledger.protocol.note import add_signatures
-    from ledger.services.oversight import witness_policy_from_env
-    from ledger.store.db import read_transaction
-    from ledger.store.log_tables import Cosignature
-
     cosig = Cosignature.__table__
     policy = witness_policy_from_env()
     shard = ledger.log.head().shard  # cosignatures of the log being appended to
@@ -321,8 +318,6 @@ def witness_block(ledger: Any, size: int, root: str) -> dict[str, Any]:
 def from_ledger(ledger: Any, req: ReportRequest, *, tree_size: int | None = None) -> ReportDoc:
     """Export the log (at its latest checkpoint, or at the checkpoint of ``tree_size``), verify
     the export, add the witnesses."""
-    from ledger.store.export import export_log
-
     with tempfile.TemporaryDirectory(prefix="charity-ledger-certificate-") as tmp:
         export_log(ledger.log, Path(tmp))
         if tree_size is not None:
