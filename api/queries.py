@@ -12,11 +12,9 @@ into a seq range by binary search over the primary key instead of an index on ti
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, and_, func, literal, or_, select, tuple_
 from sqlalchemy.sql import ColumnElement
@@ -24,30 +22,45 @@ from sqlalchemy.sql import ColumnElement
 from api import schemas as S
 from api.pagination import decode_cursor, page
 from api.problems import PARAMETER_INVALID
-from ledger.domain import rows as R
 from ledger.domain.money import Money, format_amount
-from ledger.domain.tracing import trace_project
+from ledger.domain.tracing import DonationTrace
 from ledger.errors import LedgerError
 from ledger.protocol.canonical import format_time, parse_json
+from ledger.store import reads
 from ledger.store.db import read_transaction
 from ledger.store.tables import (
-    ALLOCATION,
-    ATTESTATION,
     BALANCE,
-    DISBURSEMENT,
-    DONATION,
     ENTRY,
     FUND,
     HEAD,
     LEAF,
     ORG,
-    PROGRESS,
     PROJECT,
 )
+
+T = TypeVar("T")
+
+
+F = TypeVar("F", bound=reads.Flow)
 
 
 def _money(minor: int | None, currency: str | None) -> str | None:
     return None if minor is None or currency is None else Money(minor, currency).plain()
+
+
+def _wire(value: Any) -> Any:
+    """A read model value as the API writes it: money as its decimal string, tuples as lists."""
+    if isinstance(value, Money):
+        return value.plain()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def to_schema(cls: type[T], obj: Any) -> T:
+    """The API's Struct ``cls`` from a read model value (its attributes of the same names):
+    the one place the read model becomes the API's JSON."""
+    return cls(**{name: _wire(getattr(obj, name)) for name in cls.__struct_fields__})  # type: ignore[attr-defined]
 
 
 def _pick(cls: type, row: Any, **override: Any) -> Any:
@@ -433,44 +446,10 @@ def get_project(engine: Engine, project: str) -> S.Project:
 # --- money flows and reports, all in seq order ---------------------------------------------
 
 
-def _donation(r: Any) -> S.Donation:
-    return _pick(
-        S.Donation,
-        r,
-        amount=format_amount(r["amount_minor"], r["currency"]),
-        corrected=bool(r["corrected"]),
-        restricted=bool(r["restricted"]),
-    )
-
-
-def _allocation(r: Any) -> S.Allocation:
-    return _pick(
-        S.Allocation, r, amount=format_amount(r["amount_minor"], r["currency"]), corrected=bool(r["corrected"])
-    )
-
-
-def _disbursement(r: Any) -> S.Disbursement:
-    return _pick(
-        S.Disbursement,
-        r,
-        amount=format_amount(r["amount_minor"], r["currency"]),
-        evidence=json.loads(r["evidence_json"]),
-        corrected=bool(r["corrected"]),
-    )
-
-
-def _progress(r: Any) -> S.ProgressReport:
-    return _pick(S.ProgressReport, r, evidence=json.loads(r["evidence_json"]), corrected=bool(r["corrected"]))
-
-
-def _attestation(r: Any) -> S.Attestation:
-    return _pick(S.Attestation, r, corrected=bool(r["corrected"]))
-
-
-def _list_by_seq(
+def _list_flows(
     engine: Engine,
-    table: Any,
-    convert: Any,
+    cls: type[reads.Flow],
+    schema: type,
     *,
     limit: int,
     cursor: str | None,
@@ -478,39 +457,32 @@ def _list_by_seq(
     equals: dict[str, Any],
 ) -> dict[str, Any]:
     after = decode_cursor(cursor, int)
-    conds: list[ColumnElement[bool]] = [table.c[name] == value for name, value in equals.items() if value is not None]
-    if after is not None:
-        conds.append(table.c.seq < after[0] if descending else table.c.seq > after[0])
-    stmt = (
-        select(table)
-        .where(and_(literal(True), *conds))
-        .order_by(table.c.seq.desc() if descending else table.c.seq)
-        .limit(limit + 1)
-    )
     with read_transaction(engine) as conn:
-        rows = conn.execute(stmt).mappings().all()
-    items = [convert(r) for r in rows[:limit]]
-    return page(items, len(rows), limit, [items[-1].seq] if items else None)
+        flows = reads.flows_by_seq(
+            conn, cls, limit=limit + 1, after=after[0] if after else None, descending=descending, equals=equals
+        )
+    items = [to_schema(schema, f) for f in flows[:limit]]
+    return page(items, len(flows), limit, [items[-1].seq] if items else None)
 
 
 def list_donations(engine: Engine, *, project: str | None, org: str | None, **kw: Any) -> dict[str, Any]:
-    return _list_by_seq(engine, DONATION, _donation, equals={"project": project, "fundraiser_org": org}, **kw)
+    return _list_flows(engine, reads.Donation, S.Donation, equals={"project": project, "fundraiser_org": org}, **kw)
 
 
 def list_allocations(engine: Engine, *, project: str | None, org: str | None, **kw: Any) -> dict[str, Any]:
-    return _list_by_seq(engine, ALLOCATION, _allocation, equals={"project": project, "implementer": org}, **kw)
+    return _list_flows(engine, reads.Allocation, S.Allocation, equals={"project": project, "implementer": org}, **kw)
 
 
 def list_disbursements(
     engine: Engine, *, project: str | None, org: str | None, category: str | None, **kw: Any
 ) -> dict[str, Any]:
-    return _list_by_seq(
-        engine, DISBURSEMENT, _disbursement, equals={"project": project, "implementer": org, "category": category}, **kw
-    )
+    equals = {"project": project, "implementer": org, "category": category}
+    return _list_flows(engine, reads.Disbursement, S.Disbursement, equals=equals, **kw)
 
 
 def list_progress(engine: Engine, *, project: str | None, org: str | None, **kw: Any) -> dict[str, Any]:
-    return _list_by_seq(engine, PROGRESS, _progress, equals={"project": project, "implementer": org}, **kw)
+    equals = {"project": project, "implementer": org}
+    return _list_flows(engine, reads.ProgressReport, S.ProgressReport, equals=equals, **kw)
 
 
 def list_attestations(
@@ -522,112 +494,48 @@ def list_attestations(
     verdict: str | None,
     **kw: Any,
 ) -> dict[str, Any]:
-    return _list_by_seq(
-        engine,
-        ATTESTATION,
-        _attestation,
-        equals={"project": project, "overseer_org": org, "target": target, "verdict": verdict},
-        **kw,
-    )
+    equals = {"project": project, "overseer_org": org, "target": target, "verdict": verdict}
+    return _list_flows(engine, reads.Attestation, S.Attestation, equals=equals, **kw)
 
 
-def _get_by_id(engine: Engine, table: Any, convert: Any, id_: str, what: str, what_zh: str) -> Any:
+def flow(engine: Engine, cls: type[F], id_: str) -> F:
+    """The flow ``cls`` with the entry id ``id_``; ``not_found`` if there is none."""
     with read_transaction(engine) as conn:
-        row = conn.execute(select(table).where(table.c.id == id_)).mappings().first()
-    if row is None:
-        raise LedgerError("not_found", what=what, what_zh=what_zh, ref=id_)
-    return convert(row)
+        found = reads.flow_by_id(conn, cls, id_)
+    if found is None:
+        raise LedgerError("not_found", what=cls.what[0], what_zh=cls.what[1], ref=id_)
+    return found
 
 
 def get_donation(engine: Engine, id_: str) -> S.Donation:
-    return _get_by_id(engine, DONATION, _donation, id_, "donation", "捐赠")
+    return to_schema(S.Donation, flow(engine, reads.Donation, id_))
 
 
 def get_allocation(engine: Engine, id_: str) -> S.Allocation:
-    return _get_by_id(engine, ALLOCATION, _allocation, id_, "allocation", "拨付")
+    return to_schema(S.Allocation, flow(engine, reads.Allocation, id_))
 
 
 def get_disbursement(engine: Engine, id_: str) -> S.Disbursement:
-    return _get_by_id(engine, DISBURSEMENT, _disbursement, id_, "disbursement", "支出")
+    return to_schema(S.Disbursement, flow(engine, reads.Disbursement, id_))
 
 
 def get_progress(engine: Engine, id_: str) -> S.ProgressReport:
-    return _get_by_id(engine, PROGRESS, _progress, id_, "progress report", "进展报告")
+    return to_schema(S.ProgressReport, flow(engine, reads.ProgressReport, id_))
 
 
 def get_attestation(engine: Engine, id_: str) -> S.Attestation:
-    return _get_by_id(engine, ATTESTATION, _attestation, id_, "attestation", "监督意见")
+    return to_schema(S.Attestation, flow(engine, reads.Attestation, id_))
 
 
 # --- the trace of a donation ----------------------------------------------------------------
 
 
-def trace(engine: Engine, donation: dict[str, Any]) -> tuple[S.Donation, Any]:
-    """The FIFO trace of ``donation`` (a p_donation row) through its project's fund; all the
-    project's donations, allocations and disbursements are read in one transaction.
-
-    The trace of a whole project is kept per process, keyed to the project's last change (the
-    seq of its latest entry in ``p_entry``: every entry that adds or corrects one of its rows
-    names the project), so a receipt look-up in a project that did not change since the last one
-    costs one index read instead of reading and replaying the whole project."""
-    project = donation["project"]
-    with read_transaction(engine) as conn:
-        last = conn.execute(select(func.max(ENTRY.c.seq)).where(ENTRY.c.project == project)).scalar()
-        key = (id(engine), project, last)
-        traces = _TRACES.get(key)
-        if traces is None or donation["id"] not in traces:
-
-            def load(table: Any, row_type: type) -> list[Any]:
-                return [row_type(**m) for m in conn.execute(select(table).where(table.c.project == project)).mappings()]
-
-            traces = trace_project(
-                load(DONATION, R.DonationRow), load(ALLOCATION, R.AllocationRow), load(DISBURSEMENT, R.DisbursementRow)
-            )
-            _TRACES.put(key, traces)
-    try:
-        return _donation(donation), traces[donation["id"]]
-    except KeyError:
-        raise KeyError(f"no donation {donation['id']} among the project's donations") from None
-
-
-class _Recent:
-    """The few most recently used project traces (a lock: handlers run in threads)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.items: OrderedDict[Any, Any] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: Any) -> Any:
-        with self.lock:
-            value = self.items.get(key)
-            if value is not None:
-                self.items.move_to_end(key)
-            return value
-
-    def put(self, key: Any, value: Any) -> None:
-        with self.lock:
-            self.items[key] = value
-            self.items.move_to_end(key)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-
-_TRACES = _Recent(8)
-
-
-def donation_row(engine: Engine, id_: str) -> dict[str, Any]:
-    with read_transaction(engine) as conn:
-        row = conn.execute(select(DONATION).where(DONATION.c.id == id_)).mappings().first()
-    if row is None:
-        raise LedgerError("not_found", what="donation", what_zh="捐赠", ref=id_)
-    return dict(row)
-
-
-def trace_view(donation: S.Donation, t: Any, proof: S.InclusionProof, checkpoint: str, log: str) -> S.DonationTrace:
+def trace_view(
+    donation: reads.Donation, t: DonationTrace, proof: S.InclusionProof, checkpoint: str, log: str
+) -> S.DonationTrace:
     cur = donation.currency
     return S.DonationTrace(
-        donation=donation,
+        donation=to_schema(S.Donation, donation),
         pot=t.pot,
         reversed=t.reversed,
         allocated=format_amount(t.allocated_minor, cur),

@@ -11,14 +11,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, desc, func, literal, or_, select
 from sqlalchemy.sql import ColumnElement
 
+from ledger.domain.rows import FinancialsRow, OrgChangeRow, OrgRow
 from ledger.store.db import read_transaction
 from ledger.store.log_store import Shard
+from ledger.store.reads.rows import build_rows, row_by_key, rows_where
 from ledger.store.tables import (
     ALLOCATION,
     ATTESTATION,
@@ -37,7 +39,6 @@ from ledger.store.tables import (
     LEAF,
     MONTH,
     ORG,
-    ORG_CHANGE,
     ORG_YEAR,
     PROGRESS,
     PROJECT,
@@ -551,27 +552,14 @@ def org_years(conn: Connection, org: str) -> list[OrgYear]:
 def org_financials(conn: Connection, org: str) -> dict[int, Any]:
     """The organisation's reported annual figures in force ({year: FinancialsRow}, withdrawn
     ones left out): what the annual report's ratio check reads."""
-    from ledger.domain.rows import FinancialsRow
-
-    names = {f.name for f in fields(FinancialsRow)}
-    rows = conn.execute(
-        select(FINANCIALS).where(and_(FINANCIALS.c.org == org, FINANCIALS.c.corrected.is_(False)))
-    ).mappings()
-    return {r["year"]: FinancialsRow(**{k: v for k, v in r.items() if k in names}) for r in rows}
+    stmt = select(FINANCIALS).where(and_(FINANCIALS.c.org == org, FINANCIALS.c.corrected.is_(False)))
+    return {r.year: r for r in build_rows(conn, FinancialsRow, stmt)}
 
 
 def org_history(conn: Connection, org: str) -> tuple[Any, list[Any]]:
     """The organisation's row and its history rows (``p_org_change``) as the domain's row
     classes: what ``ledger.compliance.ratios.check_org_year`` reads."""
-    from ledger.domain.rows import OrgChangeRow, OrgRow
-
-    def build(row_type: type, rows: Iterable[Any]) -> list[Any]:
-        names = {f.name for f in fields(row_type)}
-        return [row_type(**{k: v for k, v in r.items() if k in names}) for r in rows]
-
-    current = build(OrgRow, conn.execute(select(ORG).where(ORG.c.org == org)).mappings())
-    changes = build(OrgChangeRow, conn.execute(select(ORG_CHANGE).where(ORG_CHANGE.c.org == org)).mappings())
-    return (current[0] if current else None), changes
+    return row_by_key(conn, OrgRow, org), rows_where(conn, OrgChangeRow, org=org)
 
 
 def audit_opinions(conn: Connection, org: str) -> list[dict[str, Any]]:

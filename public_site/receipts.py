@@ -19,14 +19,12 @@ from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Template
-from sqlalchemy import select
 
 from ledger.domain.privacy import RECEIPT_TEXT_MAX
-from ledger.domain.rows import DonationRow
 from ledger.errors import LedgerError
 from ledger.store import imports as I
+from ledger.store import reads
 from ledger.store.db import read_transaction
-from ledger.store.projection_tables import table_for
 from ledger.store.runtime import Ledger
 from public_site.templating import render, request_locale
 from public_site.views import verify_result
@@ -56,19 +54,18 @@ def _certificate(ledger: Ledger, code: str, site: str) -> tuple[str, bytes]:
     return doc.stem, render_pdf(doc)
 
 
-def _by_order(ledger: Ledger, order_no: str) -> dict[str, Any]:
+def _by_order(ledger: Ledger, order_no: str) -> reads.Donation:
     seq = None
     settings = ledger.settings
     if settings.privacy_key or settings.privacy_key_path.exists():
         seq = I.find_order(ledger.engine, I.order_key(settings), order_no)
     if seq is None:
         raise LedgerError(I.ORDER_NOT_FOUND)
-    table = table_for(DonationRow)
     with read_transaction(ledger.engine) as conn:
-        row = conn.execute(select(table).where(table.c.seq == seq)).mappings().first()
-    if row is None:
+        donation = reads.donation_at(conn, seq)
+    if donation is None:
         raise LedgerError(I.ORDER_NOT_FOUND)
-    return dict(row)
+    return donation
 
 
 class DonorReceipts(Controller):

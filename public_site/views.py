@@ -37,6 +37,7 @@ from ledger.services.oversight import (
     rules_in_force,
     scan_deadlines,
 )
+from ledger.store import reads
 from ledger.store.db import read_transaction
 from ledger.store.export import log_vkey, shard_vkey
 from ledger.store.runtime import Ledger
@@ -650,14 +651,12 @@ class SitePages(Controller):
                 status=404 if exc.code == "receipt_not_found" else 400,
                 cache="no-store",
             )
-        return verify_result(request, ledger, row)
+        return verify_result(request, ledger, reads.Donation.from_row(row))
 
     # --- ledger explorer ----------------------------------------------------------------------
 
     @get("/ledger", name="site:ledger", sync_to_thread=True)
     def ledger_list(self, request: Request, ledger: NamedDependency[Ledger]) -> Template:
-        from api import queries as api_queries
-
         type_ = _param(request, "type", 40)
         org = _param(request, "org", 18)
         project = _param(request, "project", 64)
@@ -933,37 +932,37 @@ def _ratio_thresholds(org: dict[str, Any]) -> dict[str, Any] | None:
 def verify_result(
     request: Request,  # type: ignore[type-arg]
     ledger: Ledger,
-    row: dict[str, Any],
+    donation: reads.Donation,
     *,
     note: str | None = None,
 ) -> Template:
     """The verify page for a donation found (by its receipt code, or its payment's order
     number): the signed entry, where its money went and the proof. The page never holds the
     receipt code (the certificate is asked for with the code typed in the form again)."""
-    _donation, trace = api_queries.trace(ledger.engine, row)
+    trace = reads.trace(ledger.engine, donation)
     with read_transaction(ledger.engine) as conn:
-        _, log = _entry_log(conn, row["seq"])
-        size, witnessed = _proof_size(conn, log, row["seq"])
+        _, log = _entry_log(conn, donation.seq)
+        size, witnessed = _proof_size(conn, log, donation.seq)
         proof = _proof_data(
             ledger,
             log,
-            row["seq"],
-            row["id"],
-            row["recorded_by"],
+            donation.seq,
+            donation.id,
+            donation.recorded_by,
             size,
-            Q.key_row(conn, row["recorded_by"]),
+            Q.key_row(conn, donation.recorded_by),
             request,
         )
         checkpoint = Q.checkpoint_info(conn, size, log.index)
-        project = Q.project_view(conn, row["project"])
-        orgs = Q.org_names(conn, [row["fundraiser_org"], *(a.implementer for a in trace.allocations)])
+        project = Q.project_view(conn, donation.project)
+        orgs = Q.org_names(conn, [donation.fundraiser_org, *(a.implementer for a in trace.allocations)])
         if project is not None:
             orgs.update(project.orgs)
     return render(
         request,
         "verify.html",
         nav="verify",
-        result=row,
+        result=donation,
         trace=trace,
         proof=proof,
         witnessed=witnessed,

@@ -1,0 +1,38 @@
+"""The read model: what the API, the public site and the reports read from the projections.
+
+One set of typed, frozen values (:mod:`.flows`: donations, allocations, payments, progress
+reports, verdicts; :mod:`.entries`: entries of the log) and the SQLAlchemy Core reads that build
+them, inside the caller's read transaction. Money is a :class:`ledger.domain.money.Money`, never
+a bare integer beside a currency; the readers turn it into text for their audience (the API's
+decimal strings, the site's locale, the reports' tables). :mod:`.rows` builds the domain's
+projection rows from SQL for the code that computes on them (the FIFO trace, the reports).
+
+This package imports the domain and the storage tables only; the API, the site and the reports
+import it, never the other way round.
+"""
+
+from ledger.store.reads.flows import (
+    Allocation,
+    Attestation,
+    Disbursement,
+    Donation,
+    Flow,
+    ProgressReport,
+    donation_at,
+    flow_by_id,
+    flows_by_seq,
+    trace,
+)
+
+__all__ = [
+    "Allocation",
+    "Attestation",
+    "Disbursement",
+    "Donation",
+    "Flow",
+    "ProgressReport",
+    "donation_at",
+    "flow_by_id",
+    "flows_by_seq",
+    "trace",
+]
