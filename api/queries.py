@@ -32,8 +32,6 @@ from ledger.store.tables import (
     BALANCE,
     ENTRY,
     FUND,
-    HEAD,
-    LEAF,
     ORG,
     PROJECT,
 )
@@ -57,10 +55,11 @@ def _wire(value: Any) -> Any:
     return value
 
 
-def to_schema(cls: type[T], obj: Any) -> T:
-    """The API's Struct ``cls`` from a read model value (its attributes of the same names):
-    the one place the read model becomes the API's JSON."""
-    return cls(**{name: _wire(getattr(obj, name)) for name in cls.__struct_fields__})  # type: ignore[attr-defined]
+def to_schema(cls: type[T], obj: Any, **override: Any) -> T:
+    """The API's Struct ``cls`` from a read model value (its attributes of the same names, with
+    ``override`` on top): the one place the read model becomes the API's JSON."""
+    names = cls.__struct_fields__  # type: ignore[attr-defined]
+    return cls(**{name: _wire(getattr(obj, name)) for name in names if name not in override}, **override)
 
 
 def _pick(cls: type, row: Any, **override: Any) -> Any:
@@ -94,69 +93,9 @@ def parse_time_param(value: str | None, name: str) -> str | None:
 # --- entries --------------------------------------------------------------------------------
 
 
-def _size(conn: Connection) -> int:
-    """The number of entries in the chain of logs: one past the last position (the seqs of
-    the leaf table and the projections run over every log, sealed or not)."""
-    row = conn.execute(select(HEAD.c.base, HEAD.c.size).where(HEAD.c.id == 1)).first()
-    if row is None:
-        raise LedgerError("log_not_initialised", home="the database")
-    return int(row.base) + int(row.size)
-
-
-def _first_seq_from(conn: Connection, time: str, size: int) -> int:
-    """The first seq whose log time is at or after ``time`` (``size`` if none): a binary search
-    over the primary key, valid because log times never decrease with seq (nor from a sealed
-    log to the next: a log opens at the time its predecessor was sealed)."""
-    lo, hi = 0, size
-    while lo < hi:
-        mid = (lo + hi) // 2
-        t = conn.execute(select(LEAF.c.time).where(LEAF.c.seq == mid)).scalar_one()
-        if t < time:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-_ENTRY_COLUMNS = (
-    LEAF.c.seq,
-    LEAF.c.leaf_hash,
-    LEAF.c.type,
-    LEAF.c.signer,
-    LEAF.c.time,
-    LEAF.c.leaf,
-    ENTRY.c.signer_role,
-    ENTRY.c.signer_org,
-    ENTRY.c.project,
-    ENTRY.c.amount_minor,
-    ENTRY.c.currency,
-    ENTRY.c.corrected,
-    ENTRY.c.corrected_by,
-    ENTRY.c.last_verdict,
-    ENTRY.c.last_verdict_by,
-)
-
-
-def _entry(row: Any) -> S.Entry:
-    leaf = parse_json(bytes(row.leaf))
-    return S.Entry(
-        seq=row.seq,
-        log=leaf["body"]["log"],
-        leaf_hash=row.leaf_hash,
-        type=row.type,
-        signer=row.signer,
-        time=row.time,
-        signer_role=row.signer_role,
-        signer_org=row.signer_org,
-        project=row.project,
-        amount=_money(row.amount_minor, row.currency),
-        currency=row.currency,
-        corrected=bool(row.corrected),
-        corrected_by=row.corrected_by,
-        last_verdict=row.last_verdict,
-        last_verdict_by=row.last_verdict_by,
-        leaf=_leaf(leaf),
-    )
+def _entry(e: reads.Entry) -> S.Entry:
+    leaf = parse_json(e.leaf)
+    return to_schema(S.Entry, e, log=leaf["body"]["log"], leaf=_leaf(leaf))
 
 
 def _leaf(obj: dict[str, Any]) -> S.Leaf:
@@ -178,50 +117,20 @@ def list_entries(
     until: str | None = None,
 ) -> dict[str, Any]:
     after = decode_cursor(cursor, int)
+    f = reads.EntryFilter(type=type_, signer=signer, idem=idem, org=org, project=project, since=since, until=until)
     with read_transaction(engine) as conn:
-        via_projection = org is not None or project is not None
-        joined = LEAF.join(ENTRY, ENTRY.c.id == LEAF.c.leaf_hash, isouter=not via_projection)
-        seq_col = ENTRY.c.seq if via_projection else LEAF.c.seq
-        conds: list[ColumnElement[bool]] = []
-        if type_ is not None:
-            conds.append(LEAF.c.type == type_)
-        if signer is not None:
-            conds.append(LEAF.c.signer == signer)
-        if idem is not None:
-            conds.append(LEAF.c.idem == idem)
-        if org is not None:
-            conds.append(ENTRY.c.signer_org == org)
-        if project is not None:
-            conds.append(ENTRY.c.project == project)
-        if since is not None or until is not None:
-            size = _size(conn)
-            if since is not None:
-                conds.append(seq_col >= _first_seq_from(conn, since, size))
-            if until is not None:
-                conds.append(seq_col < _first_seq_from(conn, until, size))
-        if after is not None:
-            conds.append(seq_col < after[0] if descending else seq_col > after[0])
-        stmt = (
-            select(*_ENTRY_COLUMNS)
-            .select_from(joined)
-            .where(and_(literal(True), *conds))
-            .order_by(seq_col.desc() if descending else seq_col)
-            .limit(limit + 1)
-        )
-        rows = conn.execute(stmt).all()
-    items = [_entry(r) for r in rows[:limit]]
-    return page(items, len(rows), limit, [items[-1].seq] if items else None)
+        found = reads.entries(conn, f, limit=limit + 1, after=after[0] if after else None, descending=descending)
+    items = [_entry(e) for e in found[:limit]]
+    return page(items, len(found), limit, [items[-1].seq] if items else None)
 
 
 def get_entry(engine: Engine, *, seq: int | None = None, leaf_hash: str | None = None) -> S.Entry:
-    joined = LEAF.join(ENTRY, ENTRY.c.id == LEAF.c.leaf_hash, isouter=True)
-    cond = LEAF.c.seq == seq if seq is not None else LEAF.c.leaf_hash == leaf_hash
     with read_transaction(engine) as conn:
-        row = conn.execute(select(*_ENTRY_COLUMNS).select_from(joined).where(cond)).first()
-    if row is None:
+        found = reads.entry_at(conn, seq=seq, leaf_hash=leaf_hash)
+    if found is None:
         ref = f"seq {seq}" if seq is not None else str(leaf_hash)
         raise LedgerError("not_found", what="entry", what_zh="条目", ref=ref)
-    return _entry(row)
+    return _entry(found)
 
 
 # --- organisations --------------------------------------------------------------------------

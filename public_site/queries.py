@@ -605,35 +605,6 @@ def flags_on_projects(conn: Connection, projects: Sequence[str], limit: int = 50
 # --- entries --------------------------------------------------------------------------------
 
 
-def entry_by_seq(conn: Connection, seq: int) -> dict[str, Any] | None:
-    row = (
-        conn.execute(
-            select(
-                LEAF.c.seq,
-                LEAF.c.leaf_hash,
-                LEAF.c.type,
-                LEAF.c.signer,
-                LEAF.c.time,
-                LEAF.c.leaf,
-                ENTRY.c.signer_role,
-                ENTRY.c.signer_org,
-                ENTRY.c.project,
-                ENTRY.c.amount_minor,
-                ENTRY.c.currency,
-                ENTRY.c.corrected,
-                ENTRY.c.corrected_by,
-                ENTRY.c.last_verdict,
-                ENTRY.c.last_verdict_by,
-            )
-            .select_from(LEAF.join(ENTRY, ENTRY.c.id == LEAF.c.leaf_hash, isouter=True))
-            .where(LEAF.c.seq == seq)
-        )
-        .mappings()
-        .first()
-    )
-    return dict(row) if row is not None else None
-
-
 def seqs_of(conn: Connection, hashes: Iterable[str | None]) -> dict[str, int]:
     wanted = sorted({h for h in hashes if h})
     if not wanted:

@@ -17,7 +17,7 @@ from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import Body, FromPath, Parameter
 from litestar.response import Redirect, Stream, Template
 
-from api import queries as api_queries
+from api.pagination import decode_cursor, page
 from ledger.compliance.ratios import check_org_year
 from ledger.domain.money import format_amount
 from ledger.domain.privacy import RECEIPT_TEXT_MAX
@@ -89,7 +89,7 @@ def _signed_after_distrust(key: dict[str, Any] | None, entry: Any) -> bool:
     distrust = key.get("revoked_effective_on") if key is not None else None
     if not distrust:
         return False
-    return bool(parse_time(entry["time"]).astimezone(CHINA).date().isoformat() >= distrust)
+    return bool(parse_time(entry.time).astimezone(CHINA).date().isoformat() >= distrust)
 
 
 def _today() -> Any:
@@ -665,17 +665,14 @@ class SitePages(Controller):
             "org": org.upper() if org and _ORG.fullmatch(org.upper()) else None,
             "project": project if project and _PROJECT.fullmatch(project) else None,
         }
-        result = api_queries.list_entries(
-            ledger.engine,
-            limit=EXPLORER_PAGE,
-            cursor=_param(request, "cursor", 512),
-            descending=True,
-            type_=filters["type"],
-            org=filters["org"],
-            project=filters["project"],
-        )
-        items = result["items"]
+        after = decode_cursor(_param(request, "cursor", 512), int)
+        wanted = reads.EntryFilter(type=filters["type"], org=filters["org"], project=filters["project"])
         with read_transaction(ledger.engine) as conn:
+            found = reads.entries(
+                conn, wanted, limit=EXPLORER_PAGE + 1, after=after[0] if after else None, descending=True
+            )
+            items = found[:EXPLORER_PAGE]
+            result = page(items, len(found), EXPLORER_PAGE, [items[-1].seq] if items else None)
             orgs = Q.org_names(conn, [e.signer_org for e in items])
             titles = Q.project_titles(conn, [e.project for e in items])
             logs = Q.chain(conn)
@@ -700,26 +697,26 @@ class SitePages(Controller):
     @get("/ledger/{seq:int}", name="site:entry", sync_to_thread=True)
     def entry(self, request: Request, ledger: NamedDependency[Ledger], seq: SeqPath) -> Template:
         with read_transaction(ledger.engine) as conn:
-            e = Q.entry_by_seq(conn, seq) if seq >= 0 else None
+            e = reads.entry_at(conn, seq=seq) if seq >= 0 else None
             if e is None:
                 raise LedgerError("not_found", what="entry", what_zh="条目", ref=f"seq {seq}")
-            raw = bytes(e["leaf"])
+            raw = e.leaf
             leaf = parse_json(raw)
             data = leaf["body"]["data"]
-            signer_key = Q.key_row(conn, e["signer"])
-            refs = Q.seqs_of(conn, [data.get("target"), e["corrected_by"], e["last_verdict_by"]])
+            signer_key = Q.key_row(conn, e.signer)
+            refs = Q.seqs_of(conn, [data.get("target"), e.corrected_by, e.last_verdict_by])
             key_target = (
                 Q.key_row(conn, data["key_id"])
-                if e["type"] == "key.revoked" and isinstance(data.get("key_id"), str)
+                if e.type == "key.revoked" and isinstance(data.get("key_id"), str)
                 else None
             )
             named_key = (
                 Q.key_row(conn, _key_id_of(data.get("public_key")))
-                if e["type"] in ("key.granted", "registry.genesis")
+                if e.type in ("key.granted", "registry.genesis")
                 else None
             )
-            referring = Q.referring(conn, e["leaf_hash"])
-            org_codes = [e["signer_org"], *(r.get("overseer_org") or r.get("signer_org") for r in referring)]
+            referring = Q.referring(conn, e.leaf_hash)
+            org_codes = [e.signer_org, *(r.get("overseer_org") or r.get("signer_org") for r in referring)]
             for name in ("org", "implementer"):
                 if isinstance(data.get(name), str):
                     org_codes.append(data[name])
@@ -728,15 +725,13 @@ class SitePages(Controller):
                     org_codes.extend(x for x in data[name] if isinstance(x, str))
             orgs = Q.org_names(conn, org_codes)
             titles = Q.project_titles(
-                conn, [e["project"], data.get("project") if isinstance(data.get("project"), str) else None]
+                conn, [e.project, data.get("project") if isinstance(data.get("project"), str) else None]
             )
             logs, log = _entry_log(conn, seq)
             # the entry's own log: a sealed one's final checkpoint, else the latest checkpoint
             # entries the log signs itself (log.sealed, a continuing genesis) are checked with its key
-            proof_key = signer_key or Q.log_key_row(conn, e["signer"])
-            proof = _proof_data(
-                ledger, log, seq, e["leaf_hash"], e["signer"], log.size, proof_key, request, from_tiles=True
-            )
+            proof_key = signer_key or Q.log_key_row(conn, e.signer)
+            proof = _proof_data(ledger, log, seq, e.leaf_hash, e.signer, log.size, proof_key, request, from_tiles=True)
         by_index = {g.index: g for g in logs}
         named = data.get("evidence") if isinstance(data.get("evidence"), list) else []
         return render(

@@ -11,6 +11,7 @@ This package imports the domain and the storage tables only; the API, the site a
 import it, never the other way round.
 """
 
+from ledger.store.reads.entries import Entry, EntryFilter, chain_size, entries, entry_at, first_seq_at
 from ledger.store.reads.flows import (
     Allocation,
     Attestation,
@@ -29,9 +30,15 @@ __all__ = [
     "Attestation",
     "Disbursement",
     "Donation",
+    "Entry",
+    "EntryFilter",
     "Flow",
     "ProgressReport",
+    "chain_size",
     "donation_at",
+    "entries",
+    "entry_at",
+    "first_seq_at",
     "flow_by_id",
     "flows_by_seq",
     "trace",
