@@ -32,7 +32,6 @@ from ledger.store.tables import (
     BALANCE,
     ENTRY,
     FUND,
-    ORG,
     PROJECT,
 )
 
@@ -146,31 +145,25 @@ def list_organisations(
     public_fundraising: bool | None = None,
 ) -> dict[str, Any]:
     after = decode_cursor(cursor, str)
-    conds: list[ColumnElement[bool]] = []
-    if status is not None:
-        conds.append(ORG.c.status == status)
-    if legal_form is not None:
-        conds.append(ORG.c.legal_form == legal_form)
-    if public_fundraising is not None:
-        conds.append(ORG.c.public_fundraising == public_fundraising)
-    if after is not None:
-        conds.append(ORG.c.org > after[0])
     with read_transaction(engine) as conn:
-        rows = (
-            conn.execute(select(ORG).where(and_(literal(True), *conds)).order_by(ORG.c.org).limit(limit + 1))
-            .mappings()
-            .all()
+        found = reads.organisations(
+            conn,
+            limit=limit + 1,
+            after=after[0] if after else None,
+            status=status,
+            legal_form=legal_form,
+            public_fundraising=public_fundraising,
         )
-    items = [_pick(S.Organisation, r) for r in rows[:limit]]
-    return page(items, len(rows), limit, [items[-1].org] if items else None)
+    items = [to_schema(S.Organisation, o) for o in found[:limit]]
+    return page(items, len(found), limit, [items[-1].org] if items else None)
 
 
 def get_organisation(engine: Engine, org: str) -> S.Organisation:
     with read_transaction(engine) as conn:
-        row = conn.execute(select(ORG).where(ORG.c.org == org)).mappings().first()
-    if row is None:
+        found = reads.organisation(conn, org)
+    if found is None:
         raise LedgerError("not_found", what="organisation", what_zh="组织", ref=org)
-    return _pick(S.Organisation, row)
+    return to_schema(S.Organisation, found)
 
 
 # --- projects -------------------------------------------------------------------------------

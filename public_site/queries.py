@@ -20,6 +20,7 @@ from sqlalchemy.sql import ColumnElement
 from ledger.domain.rows import FinancialsRow, OrgChangeRow, OrgRow
 from ledger.store.db import read_transaction
 from ledger.store.log_store import Shard
+from ledger.store.reads import like_pattern
 from ledger.store.reads.rows import build_rows, row_by_key, rows_where
 from ledger.store.tables import (
     ALLOCATION,
@@ -229,10 +230,6 @@ def project_titles(conn: Connection, ids: Iterable[str | None]) -> dict[str, dic
 # --- projects -------------------------------------------------------------------------------
 
 
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 @dataclass
 class ProjectFilters:
     q: str | None = None
@@ -248,7 +245,7 @@ class ProjectFilters:
     def conditions(self) -> list[ColumnElement[bool]]:
         conds: list[ColumnElement[bool]] = []
         if self.q:
-            pattern = _like(self.q)
+            pattern = like_pattern(self.q)
             conds.append(
                 or_(
                     PROJECT.c.title_zh.like(pattern, escape="\\"),
@@ -460,26 +457,6 @@ def iter_project_entries(engine: Engine, project: str, chunk: int = 1000) -> Ite
 
 
 # --- organisations --------------------------------------------------------------------------
-
-
-def organisation(conn: Connection, org: str) -> dict[str, Any] | None:
-    row = conn.execute(select(ORG).where(ORG.c.org == org)).mappings().first()
-    return dict(row) if row is not None else None
-
-
-def organisations(conn: Connection, q: str | None = None) -> list[dict[str, Any]]:
-    """Every organisation, or those whose Chinese or English name or code contains ``q``."""
-    stmt = select(ORG).order_by(ORG.c.is_registrar.desc(), ORG.c.legal_form, ORG.c.org)
-    if q:
-        pattern = _like(q)
-        stmt = stmt.where(
-            or_(
-                ORG.c.name_zh.like(pattern, escape="\\"),
-                func.lower(ORG.c.name_en).like(pattern.lower(), escape="\\"),
-                ORG.c.org.like(pattern.upper(), escape="\\"),
-            )
-        )
-    return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
 def projects_of(conn: Connection, org: str) -> dict[str, list[dict[str, Any]]]:

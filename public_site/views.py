@@ -21,6 +21,7 @@ from api.pagination import decode_cursor, page
 from ledger.compliance.ratios import check_org_year
 from ledger.domain.money import format_amount
 from ledger.domain.privacy import RECEIPT_TEXT_MAX
+from ledger.domain.rows import OrgRow
 from ledger.domain.schemas import ENTRY_TYPES, FIELDS
 from ledger.errors import InvariantBroken, LedgerError
 from ledger.protocol.canonical import format_time, parse_json, parse_time
@@ -513,7 +514,7 @@ class SitePages(Controller):
     def organisations(self, request: Request, ledger: NamedDependency[Ledger]) -> Template:
         q = _param(request, "q", 100)
         with read_transaction(ledger.engine) as conn:
-            items = Q.organisations(conn, q)
+            items = reads.search_organisations(conn, q)
         return render(request, "organisations.html", nav="organisations", items=items, q=q or "")
 
     @get("/organisations/{org:str}", name="site:organisation", sync_to_thread=True)
@@ -521,7 +522,7 @@ class SitePages(Controller):
         if not _ORG.fullmatch(org):
             raise NotFoundException()
         with read_transaction(ledger.engine) as conn:
-            row = Q.organisation(conn, org)
+            row = reads.organisation(conn, org)
             if row is None:
                 raise LedgerError("not_found", what="organisation", what_zh="组织", ref=org)
             projects = Q.projects_of(conn, org)
@@ -580,7 +581,7 @@ class SitePages(Controller):
         after = _int_param(request, "after", -1, -1, 2**62)
         today = _today()
         with read_transaction(ledger.engine) as conn:
-            row = Q.organisation(conn, org)
+            row = reads.organisation(conn, org)
             if row is None:
                 raise LedgerError("not_found", what="organisation", what_zh="组织", ref=org)
             view = overseer_view(conn, org, today, limit=DESK_PAGE + 1, after_seq=after, risks=False)
@@ -898,14 +899,14 @@ def _ratio_checks(org: Any, changes: list[Any], figures: dict[int, Any]) -> list
     return [check_org_year(org, changes, figures, year) for year in sorted(figures, reverse=True)]
 
 
-def _ratio_thresholds(org: dict[str, Any]) -> dict[str, Any] | None:
+def _ratio_thresholds(org: OrgRow) -> dict[str, Any] | None:
     """The spending minimum and management cap of the organisation's rule (first tier), for
     showing next to its ratios; None when the rule set has none for its legal form."""
     try:
         from ledger.compliance.rulesets import ruleset
 
         rs = ruleset("cn-charity", _today())
-        rule = rs.ratio_rules().rule_for(org["legal_form"], bool(org["public_fundraising"]))
+        rule = rs.ratio_rules().rule_for(org.legal_form, org.public_fundraising)
     except Exception:  # reports package absent or rule missing: show ratios only
         return None
     if rule is None or not rule.tiers:

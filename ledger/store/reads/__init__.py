@@ -24,6 +24,7 @@ from ledger.store.reads.flows import (
     flows_by_seq,
     trace,
 )
+from ledger.store.reads.orgs import like_pattern, organisation, organisations, search_organisations
 
 __all__ = [
     "Allocation",
@@ -41,5 +42,9 @@ __all__ = [
     "first_seq_at",
     "flow_by_id",
     "flows_by_seq",
+    "like_pattern",
+    "organisation",
+    "organisations",
+    "search_organisations",
     "trace",
 ]
