@@ -11,12 +11,10 @@ into a seq range by binary search over the primary key instead of an index on ti
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, and_, func, literal, or_, select, tuple_
+from sqlalchemy import Engine, and_, func, literal, select, tuple_
 from sqlalchemy.sql import ColumnElement
 
 from api import schemas as S
@@ -29,10 +27,8 @@ from ledger.protocol.canonical import format_time, parse_json
 from ledger.store import reads
 from ledger.store.db import read_transaction
 from ledger.store.tables import (
-    BALANCE,
     ENTRY,
     FUND,
-    PROJECT,
 )
 
 T = TypeVar("T")
@@ -184,111 +180,79 @@ _PLAN_FIELDS = (
 )
 
 
-def _funds(f: Any) -> S.ProjectFunds | None:
+def _funds(x: reads.Project) -> S.ProjectFunds | None:
+    f = x.fund
     if f is None:
         return None
-    cur = f["currency"]
 
-    def m(name: str) -> str:
-        return format_amount(f[name], cur)
+    def m(minor: int) -> str:
+        return x.money(minor).plain()
 
     return S.ProjectFunds(
-        currency=cur,
-        raised=m("raised_minor"),
-        raised_restricted=m("raised_restricted_minor"),
-        raised_unrestricted=m("raised_unrestricted_minor"),
-        raised_in_kind=m("raised_in_kind_minor"),
-        donations_count=f["donations_count"],
-        allocated=m("allocated_minor"),
-        allocated_restricted=m("allocated_restricted_minor"),
-        allocated_unrestricted=m("allocated_unrestricted_minor"),
-        available_restricted=m("available_restricted_minor"),
-        available_unrestricted=m("available_unrestricted_minor"),
-        disbursed=m("disbursed_minor"),
+        currency=f.currency,
+        raised=m(f.raised_minor),
+        raised_restricted=m(f.raised_restricted_minor),
+        raised_unrestricted=m(f.raised_unrestricted_minor),
+        raised_in_kind=m(f.raised_in_kind_minor),
+        donations_count=f.donations_count,
+        allocated=m(f.allocated_minor),
+        allocated_restricted=m(f.allocated_restricted_minor),
+        allocated_unrestricted=m(f.allocated_unrestricted_minor),
+        available_restricted=m(f.available_restricted_minor),
+        available_unrestricted=m(f.available_unrestricted_minor),
+        disbursed=m(f.disbursed_minor),
         disbursed_by_category=S.DisbursedByCategory(
-            program=m("disbursed_program_minor"),
-            admin=m("disbursed_admin_minor"),
-            fundraising_cost=m("disbursed_fundraising_cost_minor"),
+            program=m(f.disbursed_program_minor),
+            admin=m(f.disbursed_admin_minor),
+            fundraising_cost=m(f.disbursed_fundraising_cost_minor),
         ),
-        balance=m("balance_minor"),
+        balance=m(f.balance_minor),
     )
 
 
-def _project(p: Any, fund: Any, balances: Sequence[Any]) -> S.Project:
+def _project(x: reads.Project) -> S.Project:
+    p = x.project
     plan = None
-    if p["plan_fundraising_start"] is not None or p["plan_filed_seq"] is not None:
+    if p.plan_fundraising_start is not None or p.plan_filed_seq is not None:
         plan = S.FundraisingPlan(
-            **{name: p["plan_" + name] for name in _PLAN_FIELDS},
-            filed_seq=p["plan_filed_seq"],
-            filed_id=p["plan_filed_id"],
-            filed_time=p["plan_filed_time"],
-            filing_number=p["plan_filing_number"],
-            acknowledged_seq=p["plan_ack_seq"],
-            record_number=p["plan_record_number"],
+            **{name: getattr(p, "plan_" + name) for name in _PLAN_FIELDS},
+            filed_seq=p.plan_filed_seq,
+            filed_id=p.plan_filed_id,
+            filed_time=p.plan_filed_time,
+            filing_number=p.plan_filing_number,
+            acknowledged_seq=p.plan_ack_seq,
+            record_number=p.plan_record_number,
         )
     closing = None
-    if p["closed_seq"] is not None:
+    if p.closed_seq is not None:
         closing = S.ProjectClosing(
-            closed_seq=p["closed_seq"],
-            closed_id=p["closed_id"],
-            closed_on=p["closed_on"],
-            summary=p["close_summary"],
-            surplus=_money(p["surplus_minor"], p["currency"]),
-            surplus_handling=p["surplus_handling"],
-            surplus_note=p["surplus_note"],
+            closed_seq=p.closed_seq,
+            closed_id=p.closed_id,
+            closed_on=p.closed_on,
+            summary=p.close_summary,
+            surplus=None if p.surplus_minor is None else x.money(p.surplus_minor).plain(),
+            surplus_handling=p.surplus_handling,
+            surplus_note=p.surplus_note,
         )
-    cur = p["currency"]
-    return S.Project(
-        project=p["project"],
-        title_zh=p["title_zh"],
-        title_en=p["title_en"],
-        field=p["field"],
-        region=p["region"],
-        start_date=p["start_date"],
-        end_date=p["end_date"],
-        currency=cur,
-        target=format_amount(p["target_minor"], cur),
-        fundraiser_org=p["fundraiser_org"],
-        implementers=json.loads(p["implementers_json"]),
-        overseers=json.loads(p["overseers_json"]),
-        directed=bool(p["directed"]),
-        emergency=bool(p["emergency"]),
-        status=p["status"],
-        description=p["description"],
-        registered_seq=p["registered_seq"],
-        registered_id=p["registered_id"],
-        registered_by=p["registered_by"],
+    return to_schema(
+        S.Project,
+        p,
+        target=x.money(p.target_minor).plain(),
+        implementers=x.implementers,
+        overseers=x.overseers,
         plan=plan,
         closing=closing,
-        funds=_funds(fund),
+        funds=_funds(x),
         implementer_balances=[
             S.ImplementerBalance(
-                implementer=b["implementer"],
-                allocated=format_amount(b["allocated_minor"], b["currency"]),
-                disbursed=format_amount(b["disbursed_minor"], b["currency"]),
-                balance=format_amount(b["balance_minor"], b["currency"]),
+                implementer=b.implementer,
+                allocated=Money(b.allocated_minor, b.currency).plain(),
+                disbursed=Money(b.disbursed_minor, b.currency).plain(),
+                balance=Money(b.balance_minor, b.currency).plain(),
             )
-            for b in balances
+            for b in x.balances
         ],
     )
-
-
-def _projects_with_funds(conn: Connection, projects: Sequence[Any]) -> list[S.Project]:
-    ids = [p["project"] for p in projects]
-    if not ids:
-        return []
-    funds = {f["project"]: f for f in conn.execute(select(FUND).where(FUND.c.project.in_(ids))).mappings()}
-    balances: dict[str, list[Any]] = {}
-    for b in conn.execute(
-        select(BALANCE).where(BALANCE.c.project.in_(ids)).order_by(BALANCE.c.project, BALANCE.c.implementer)
-    ).mappings():
-        balances.setdefault(b["project"], []).append(b)
-    return [_project(p, funds.get(p["project"]), balances.get(p["project"], [])) for p in projects]
-
-
-def _json_list_contains(column: Any, value: str) -> ColumnElement[bool]:
-    # the lists are JSON arrays of organisation codes ([0-9A-Z] only, checked by the caller)
-    return column.like(f'%"{value}"%')
 
 
 def list_projects(
@@ -304,45 +268,21 @@ def list_projects(
     field: str | None = None,
 ) -> dict[str, Any]:
     after = decode_cursor(cursor, str)
-    conds: list[ColumnElement[bool]] = []
-    if org is not None:
-        conds.append(
-            or_(
-                PROJECT.c.fundraiser_org == org,
-                _json_list_contains(PROJECT.c.implementers_json, org),
-                _json_list_contains(PROJECT.c.overseers_json, org),
-            )
-        )
-    if fundraiser is not None:
-        conds.append(PROJECT.c.fundraiser_org == fundraiser)
-    if implementer is not None:
-        conds.append(_json_list_contains(PROJECT.c.implementers_json, implementer))
-    if overseer is not None:
-        conds.append(_json_list_contains(PROJECT.c.overseers_json, overseer))
-    if status is not None:
-        conds.append(PROJECT.c.status == status)
-    if field is not None:
-        conds.append(PROJECT.c.field == field)
-    if after is not None:
-        conds.append(PROJECT.c.project > after[0])
+    f = reads.ProjectFilter(
+        org=org, fundraiser=fundraiser, implementer=implementer, overseer=overseer, status=status, field=field
+    )
     with read_transaction(engine) as conn:
-        rows = (
-            conn.execute(
-                select(PROJECT).where(and_(literal(True), *conds)).order_by(PROJECT.c.project).limit(limit + 1)
-            )
-            .mappings()
-            .all()
-        )
-        items = _projects_with_funds(conn, rows[:limit])
-    return page(items, len(rows), limit, [items[-1].project] if items else None)
+        found = reads.projects(conn, f, limit=limit + 1, after=after[0] if after else None)
+    items = [_project(x) for x in found[:limit]]
+    return page(items, len(found), limit, [items[-1].project] if items else None)
 
 
 def get_project(engine: Engine, project: str) -> S.Project:
     with read_transaction(engine) as conn:
-        row = conn.execute(select(PROJECT).where(PROJECT.c.project == project)).mappings().first()
-        if row is None:
-            raise LedgerError("not_found", what="project", what_zh="项目", ref=project)
-        return _projects_with_funds(conn, [row])[0]
+        found = reads.project(conn, project)
+    if found is None:
+        raise LedgerError("not_found", what="project", what_zh="项目", ref=project)
+    return _project(found)
 
 
 # --- money flows and reports, all in seq order ---------------------------------------------

@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, desc, func, literal, or_, select
 from sqlalchemy.sql import ColumnElement
 
-from ledger.domain.rows import FinancialsRow, OrgChangeRow, OrgRow
+from ledger.domain.rows import AllocationBalanceRow, FinancialsRow, FundRow, OrgChangeRow, OrgRow, ProjectRow
+from ledger.store import reads
 from ledger.store.db import read_transaction
 from ledger.store.log_store import Shard
 from ledger.store.reads import like_pattern
@@ -26,7 +27,6 @@ from ledger.store.tables import (
     ALLOCATION,
     ATTESTATION,
     AUDIT,
-    BALANCE,
     CHECKPOINT,
     CORRECTION,
     COSIG,
@@ -259,13 +259,7 @@ class ProjectFilters:
         if self.region:
             conds.append(PROJECT.c.region == self.region)
         if self.org:
-            conds.append(
-                or_(
-                    PROJECT.c.fundraiser_org == self.org,
-                    PROJECT.c.implementers_json.like(f'%"{self.org}"%'),
-                    PROJECT.c.overseers_json.like(f'%"{self.org}"%'),
-                )
-            )
+            conds.append(reads.names_org(self.org))
         if self.status:
             conds.append(PROJECT.c.status == self.status)
         if self.directed is not None:
@@ -344,32 +338,25 @@ def facets(conn: Connection) -> Facets:
 
 @dataclass
 class ProjectView:
-    project: dict[str, Any]
-    fund: dict[str, Any]
-    balances: list[dict[str, Any]]
+    """A project's page: the project with its fund (all zero before any money moved) and
+    implementer balances, and the names of every organisation it names."""
+
+    project: ProjectRow
+    fund: FundRow
+    balances: list[AllocationBalanceRow]
     implementers: list[str]
     overseers: list[str]
     orgs: dict[str, dict[str, Any]]
 
 
-FUND_ZERO = {c.name: 0 for c in FUND.columns if c.name.endswith("_minor") or c.name == "donations_count"}
-
-
 def project_view(conn: Connection, project: str) -> ProjectView | None:
-    p = conn.execute(select(PROJECT).where(PROJECT.c.project == project)).mappings().first()
-    if p is None:
+    found = reads.project(conn, project)
+    if found is None:
         return None
-    fund = conn.execute(select(FUND).where(FUND.c.project == project)).mappings().first()
-    balances = [
-        dict(b)
-        for b in conn.execute(
-            select(BALANCE).where(BALANCE.c.project == project).order_by(BALANCE.c.implementer)
-        ).mappings()
-    ]
-    implementers, overseers = json.loads(p["implementers_json"]), json.loads(p["overseers_json"])
-    orgs = org_names(conn, [p["fundraiser_org"], *implementers, *overseers, *(b["implementer"] for b in balances)])
-    fund_d = dict(fund) if fund is not None else {**FUND_ZERO, "currency": p["currency"], "project": project}
-    return ProjectView(dict(p), fund_d, balances, implementers, overseers, orgs)
+    p, balances = found.project, list(found.balances)
+    implementers, overseers = found.implementers, found.overseers
+    orgs = org_names(conn, [p.fundraiser_org, *implementers, *overseers, *(b.implementer for b in balances)])
+    return ProjectView(p, found.fund_or_zero(), balances, implementers, overseers, orgs)
 
 
 def donor_types(conn: Connection, project: str) -> list[dict[str, Any]]:
@@ -466,13 +453,7 @@ def projects_of(conn: Connection, org: str) -> dict[str, list[dict[str, Any]]]:
         conn.execute(
             select(*PROJECT_LIST_COLUMNS, PROJECT.c.overseers_json)
             .select_from(joined)
-            .where(
-                or_(
-                    PROJECT.c.fundraiser_org == org,
-                    PROJECT.c.implementers_json.like(f'%"{org}"%'),
-                    PROJECT.c.overseers_json.like(f'%"{org}"%'),
-                )
-            )
+            .where(reads.names_org(org))
             .order_by(desc(PROJECT.c.registered_seq))
         )
         .mappings()

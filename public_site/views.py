@@ -415,7 +415,7 @@ class SitePages(Controller):
             targets=targets,
             timeline=_by_business_date(timeline, business),
             business=business,
-            monthly=build_monthly(money_in, money_out, p["currency"]),
+            monthly=build_monthly(money_in, money_out, p.currency),
             entry_count=entry_count,
             disclosures=disclosures,
             evidence=evidence,

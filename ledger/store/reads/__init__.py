@@ -25,6 +25,7 @@ from ledger.store.reads.flows import (
     trace,
 )
 from ledger.store.reads.orgs import like_pattern, organisation, organisations, search_organisations
+from ledger.store.reads.projects import Project, ProjectFilter, lists_org, names_org, project, projects, with_funds
 
 __all__ = [
     "Allocation",
@@ -35,6 +36,8 @@ __all__ = [
     "EntryFilter",
     "Flow",
     "ProgressReport",
+    "Project",
+    "ProjectFilter",
     "chain_size",
     "donation_at",
     "entries",
@@ -43,8 +46,13 @@ __all__ = [
     "flow_by_id",
     "flows_by_seq",
     "like_pattern",
+    "lists_org",
+    "names_org",
     "organisation",
     "organisations",
+    "project",
+    "projects",
     "search_organisations",
     "trace",
+    "with_funds",
 ]
