@@ -21,6 +21,7 @@ from api import schemas as S
 from api.pagination import decode_cursor, page
 from api.problems import PARAMETER_INVALID
 from ledger.domain.money import Money, format_amount
+from ledger.domain.schemas import OPEN_VERDICTS
 from ledger.domain.tracing import DonationTrace
 from ledger.errors import LedgerError
 from ledger.protocol.canonical import format_time, parse_json
@@ -455,7 +456,7 @@ def open_findings(
     engine: Engine, *, limit: int, cursor: str | None, org: str | None = None, project: str | None = None
 ) -> dict[str, Any]:
     after = decode_cursor(cursor, int)
-    conds: list[ColumnElement[bool]] = [ENTRY.c.last_verdict.in_(("queried", "flagged"))]
+    conds: list[ColumnElement[bool]] = [ENTRY.c.last_verdict.in_(OPEN_VERDICTS)]
     if org is not None:
         conds.append(ENTRY.c.signer_org == org)
     if project is not None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.domain.rows import AllocationBalanceRow
+from ledger.domain.schemas import CATEGORIES
 
 WIDTH = 1040
 NODE_W = 12
@@ -26,7 +27,6 @@ TOP = 16
 COLUMNS_X = (170, 340, 510, 680, 850)
 UNIT_PX = 7.0  # the width of one label unit (a Latin letter) at the diagram's 12 px, bold
 MAX_PAYEES = 8
-CATEGORIES = ("program", "admin", "fundraising_cost")
 
 
 @dataclass

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, and_, desc, func, literal, or_, selec
 from sqlalchemy.sql import ColumnElement
 
 from ledger.domain.rows import AllocationBalanceRow, FinancialsRow, FundRow, OrgChangeRow, OrgRow, ProjectRow
+from ledger.domain.schemas import OPEN_VERDICTS
 from ledger.store import reads
 from ledger.store.db import read_transaction
 from ledger.store.log_store import Shard
@@ -534,7 +535,7 @@ def open_flags(conn: Connection, org: str, limit: int = 50) -> list[dict[str, An
     rows = (
         conn.execute(
             select(ENTRY)
-            .where(and_(ENTRY.c.signer_org == org, ENTRY.c.last_verdict.in_(("queried", "flagged"))))
+            .where(and_(ENTRY.c.signer_org == org, ENTRY.c.last_verdict.in_(OPEN_VERDICTS)))
             .order_by(desc(ENTRY.c.seq))
             .limit(limit)
         )
@@ -550,7 +551,7 @@ def flags_on_projects(conn: Connection, projects: Sequence[str], limit: int = 50
     rows = (
         conn.execute(
             select(ENTRY)
-            .where(and_(ENTRY.c.project.in_(list(projects)), ENTRY.c.last_verdict.in_(("queried", "flagged"))))
+            .where(and_(ENTRY.c.project.in_(list(projects)), ENTRY.c.last_verdict.in_(OPEN_VERDICTS)))
             .order_by(desc(ENTRY.c.seq))
             .limit(limit)
         )
