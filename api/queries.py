@@ -20,7 +20,7 @@ from sqlalchemy.sql import ColumnElement
 from api import schemas as S
 from api.pagination import decode_cursor, page
 from api.problems import PARAMETER_INVALID
-from ledger.domain.money import Money, format_amount
+from ledger.domain.money import Money, plain_or_none
 from ledger.domain.schemas import OPEN_VERDICTS
 from ledger.domain.tracing import DonationTrace
 from ledger.errors import LedgerError
@@ -36,10 +36,6 @@ T = TypeVar("T")
 
 
 F = TypeVar("F", bound=reads.Flow)
-
-
-def _money(minor: int | None, currency: str | None) -> str | None:
-    return None if minor is None or currency is None else Money(minor, currency).plain()
 
 
 def _wire(value: Any) -> Any:
@@ -381,13 +377,13 @@ def trace_view(
         donation=to_schema(S.Donation, donation),
         pot=t.pot,
         reversed=t.reversed,
-        allocated=format_amount(t.allocated_minor, cur),
-        unallocated=format_amount(t.unallocated_minor, cur),
-        disbursed=format_amount(t.disbursed_minor, cur),
-        undisbursed=format_amount(t.undisbursed_minor, cur),
+        allocated=Money(t.allocated_minor, cur).plain(),
+        unallocated=Money(t.unallocated_minor, cur).plain(),
+        disbursed=Money(t.disbursed_minor, cur).plain(),
+        undisbursed=Money(t.undisbursed_minor, cur).plain(),
         allocations=[
             S.AllocationPortion(
-                allocation=a.allocation, seq=a.seq, implementer=a.implementer, amount=format_amount(a.amount_minor, cur)
+                allocation=a.allocation, seq=a.seq, implementer=a.implementer, amount=Money(a.amount_minor, cur).plain()
             )
             for a in t.allocations
         ],
@@ -398,7 +394,7 @@ def trace_view(
                 implementer=d.implementer,
                 category=d.category,
                 payee=d.payee,
-                amount=format_amount(d.amount_minor, cur),
+                amount=Money(d.amount_minor, cur).plain(),
             )
             for d in t.disbursements
         ],
@@ -442,10 +438,10 @@ def funds_by_organisation(engine: Engine, *, limit: int, cursor: str | None, org
             currency=r.currency,
             projects=int(r.projects),
             donations_count=int(r.donations_count or 0),
-            raised=format_amount(int(r.raised or 0), r.currency),
-            allocated=format_amount(int(r.allocated or 0), r.currency),
-            disbursed=format_amount(int(r.disbursed or 0), r.currency),
-            balance=format_amount(int(r.balance or 0), r.currency),
+            raised=Money(int(r.raised or 0), r.currency).plain(),
+            allocated=Money(int(r.allocated or 0), r.currency).plain(),
+            disbursed=Money(int(r.disbursed or 0), r.currency).plain(),
+            balance=Money(int(r.balance or 0), r.currency).plain(),
         )
         for r in rows[:limit]
     ]
@@ -472,7 +468,7 @@ def open_findings(
             type=r["type"],
             signer_org=r["signer_org"],
             project=r["project"],
-            amount=_money(r["amount_minor"], r["currency"]),
+            amount=plain_or_none(r["amount_minor"], r["currency"]),
             currency=r["currency"],
             time=r["time"],
             verdict=r["last_verdict"],

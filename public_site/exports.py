@@ -35,7 +35,7 @@ from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from api.problems import FILTER_INVALID
-from ledger.domain.money import CURRENCY_DIGITS, MAX_MINOR, Money, format_amount
+from ledger.domain.money import CURRENCY_DIGITS, MAX_MINOR, Money
 from ledger.domain.schemas import ENTRY_TYPES
 from ledger.errors import LedgerError
 from ledger.protocol.grammar import pattern as grammar_pattern
@@ -299,7 +299,7 @@ def _csv_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Money):
-        return format_amount(value.minor, value.currency)
+        return value.plain()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, int):

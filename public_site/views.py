@@ -19,7 +19,7 @@ from litestar.response import Redirect, Stream, Template
 
 from api.pagination import decode_cursor, page
 from ledger.compliance.ratios import check_org_year
-from ledger.domain.money import format_amount
+from ledger.domain.money import plain_or_none
 from ledger.domain.privacy import RECEIPT_TEXT_MAX
 from ledger.domain.rows import OrgRow
 from ledger.domain.schemas import ENTRY_TYPES, FIELDS
@@ -478,9 +478,7 @@ class SitePages(Controller):
                     "signer": r["signer"],
                     "signer_role": r["signer_role"],
                     "signer_org": r["signer_org"],
-                    "amount": format_amount(r["amount_minor"], r["currency"])
-                    if r["amount_minor"] is not None and r["currency"]
-                    else None,
+                    "amount": plain_or_none(r["amount_minor"], r["currency"]),
                     "currency": r["currency"],
                     "corrected": bool(r["corrected"]),
                     "corrected_by": r["corrected_by"],
