@@ -1,12 +1,8 @@
-"""Reads for the API: SQLAlchemy Core over the log's index columns and the projection tables.
-
-Nothing here scans the log: entries are found through ``log_leaf`` (seq, leaf hash, type,
-signer, time) and the ``p_entry`` projection (organisation, project); everything else comes
-from the projection tables of :mod:`ledger.domain.rows` (``table_for(RowType)``). Each list
-is keyset-paginated on its sort key and fetches ``limit + 1`` rows to know if there is more.
-
-Log times only grow with seq (the log clock never runs backwards), so a time range is turned
-into a seq range by binary search over the primary key instead of an index on time.
+"""The API's answers from the read model (:mod:`ledger.store.reads`): this module turns its
+values into the API's schemas (:func:`to_schema`: money as decimal strings, tuples as lists)
+and pages them. It holds no SQL of its own (an import-linter contract keeps the API away from
+the storage tables). Each list is keyset-paginated on its sort key and reads ``limit + 1``
+values to know if there is more.
 """
 
 from __future__ import annotations
@@ -14,23 +10,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, and_, func, literal, select, tuple_
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import Engine
 
 from api import schemas as S
 from api.pagination import decode_cursor, page
 from api.problems import PARAMETER_INVALID
 from ledger.domain.money import Money, plain_or_none
-from ledger.domain.schemas import OPEN_VERDICTS
 from ledger.domain.tracing import DonationTrace
 from ledger.errors import LedgerError
 from ledger.protocol.canonical import format_time, parse_json
 from ledger.store import reads
 from ledger.store.db import read_transaction
-from ledger.store.tables import (
-    ENTRY,
-    FUND,
-)
 
 T = TypeVar("T")
 
@@ -409,71 +399,45 @@ def trace_view(
 
 def funds_by_organisation(engine: Engine, *, limit: int, cursor: str | None, org: str | None = None) -> dict[str, Any]:
     after = decode_cursor(cursor, str, str)
-    conds: list[ColumnElement[bool]] = []
-    if org is not None:
-        conds.append(FUND.c.fundraiser_org == org)
-    if after is not None:
-        conds.append(tuple_(FUND.c.fundraiser_org, FUND.c.currency) > tuple_(literal(after[0]), literal(after[1])))
-    stmt = (
-        select(
-            FUND.c.fundraiser_org,
-            FUND.c.currency,
-            func.count().label("projects"),
-            func.sum(FUND.c.donations_count).label("donations_count"),
-            func.sum(FUND.c.raised_minor).label("raised"),
-            func.sum(FUND.c.allocated_minor).label("allocated"),
-            func.sum(FUND.c.disbursed_minor).label("disbursed"),
-            func.sum(FUND.c.balance_minor).label("balance"),
-        )
-        .where(and_(literal(True), *conds))
-        .group_by(FUND.c.fundraiser_org, FUND.c.currency)
-        .order_by(FUND.c.fundraiser_org, FUND.c.currency)
-        .limit(limit + 1)
-    )
     with read_transaction(engine) as conn:
-        rows = conn.execute(stmt).all()
+        found = reads.totals_by_organisation(
+            conn, limit=limit + 1, after=(after[0], after[1]) if after else None, org=org
+        )
     items = [
         S.OrganisationFunds(
-            org=r.fundraiser_org,
-            currency=r.currency,
-            projects=int(r.projects),
-            donations_count=int(r.donations_count or 0),
-            raised=Money(int(r.raised or 0), r.currency).plain(),
-            allocated=Money(int(r.allocated or 0), r.currency).plain(),
-            disbursed=Money(int(r.disbursed or 0), r.currency).plain(),
-            balance=Money(int(r.balance or 0), r.currency).plain(),
+            org=t.org,
+            currency=t.currency,
+            projects=t.projects,
+            donations_count=t.donations,
+            raised=t.money(t.raised).plain(),
+            allocated=t.money(t.allocated).plain(),
+            disbursed=t.money(t.disbursed).plain(),
+            balance=t.money(t.balance).plain(),
         )
-        for r in rows[:limit]
+        for t in found[:limit]
     ]
-    return page(items, len(rows), limit, [items[-1].org, items[-1].currency] if items else None)
+    return page(items, len(found), limit, [items[-1].org, items[-1].currency] if items else None)
 
 
 def open_findings(
     engine: Engine, *, limit: int, cursor: str | None, org: str | None = None, project: str | None = None
 ) -> dict[str, Any]:
     after = decode_cursor(cursor, int)
-    conds: list[ColumnElement[bool]] = [ENTRY.c.last_verdict.in_(OPEN_VERDICTS)]
-    if org is not None:
-        conds.append(ENTRY.c.signer_org == org)
-    if project is not None:
-        conds.append(ENTRY.c.project == project)
-    if after is not None:
-        conds.append(ENTRY.c.seq > after[0])
     with read_transaction(engine) as conn:
-        rows = conn.execute(select(ENTRY).where(and_(*conds)).order_by(ENTRY.c.seq).limit(limit + 1)).mappings().all()
+        found = reads.open_findings(conn, limit=limit + 1, after=after[0] if after else None, org=org, project=project)
     items = [
         S.Finding(
-            id=r["id"],
-            seq=r["seq"],
-            type=r["type"],
-            signer_org=r["signer_org"],
-            project=r["project"],
-            amount=plain_or_none(r["amount_minor"], r["currency"]),
-            currency=r["currency"],
-            time=r["time"],
-            verdict=r["last_verdict"],
-            verdict_by=r["last_verdict_by"],
+            id=e.id,
+            seq=e.seq,
+            type=e.type,
+            signer_org=e.signer_org,
+            project=e.project,
+            amount=plain_or_none(e.amount_minor, e.currency),
+            currency=e.currency,
+            time=e.time,
+            verdict=e.last_verdict,
+            verdict_by=e.last_verdict_by,
         )
-        for r in rows[:limit]
+        for e in found[:limit]
     ]
-    return page(items, len(rows), limit, [items[-1].seq] if items else None)
+    return page(items, len(found), limit, [items[-1].seq] if items else None)

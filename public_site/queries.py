@@ -174,45 +174,6 @@ def org_names(conn: Connection, codes: Iterable[str | None]) -> dict[str, dict[s
 # --- home -----------------------------------------------------------------------------------
 
 
-@dataclass
-class Totals:
-    currency: str
-    projects: int = 0
-    donations: int = 0
-    raised: int = 0
-    allocated: int = 0
-    disbursed: int = 0
-    balance: int = 0
-    program: int = 0
-    admin: int = 0
-    fundraising_cost: int = 0
-
-
-def totals(conn: Connection) -> list[Totals]:
-    """Sums over all project funds, per currency (CNY first)."""
-    rows = (
-        conn.execute(
-            select(
-                FUND.c.currency,
-                func.count().label("projects"),
-                func.sum(FUND.c.donations_count).label("donations"),
-                func.sum(FUND.c.raised_minor).label("raised"),
-                func.sum(FUND.c.allocated_minor).label("allocated"),
-                func.sum(FUND.c.disbursed_minor).label("disbursed"),
-                func.sum(FUND.c.balance_minor).label("balance"),
-                func.sum(FUND.c.disbursed_program_minor).label("program"),
-                func.sum(FUND.c.disbursed_admin_minor).label("admin"),
-                func.sum(FUND.c.disbursed_fundraising_cost_minor).label("fundraising_cost"),
-            ).group_by(FUND.c.currency)
-        )
-        .mappings()
-        .all()
-    )
-    out = [Totals(r["currency"], **{k: int(r[k] or 0) for k in r if k != "currency"}) for r in rows]
-    out.sort(key=lambda t: (t.currency != "CNY", t.currency))
-    return out or [Totals("CNY")]
-
-
 def latest_entries(conn: Connection, limit: int = 10) -> list[dict[str, Any]]:
     rows = conn.execute(select(ENTRY).order_by(desc(ENTRY.c.seq)).limit(limit)).mappings().all()
     return [dict(r) for r in rows]

@@ -280,7 +280,7 @@ class SitePages(Controller):
     @get("/", name="site:home", sync_to_thread=True)
     def home(self, request: Request, ledger: NamedDependency[Ledger]) -> Template:
         with read_transaction(ledger.engine) as conn:
-            totals = Q.totals(conn)
+            totals = reads.registry_totals(conn)
             latest = Q.latest_entries(conn, 8)
             featured = Q.featured_projects(conn, 6)
             size = Q.head_size(conn)

@@ -11,7 +11,7 @@ This package imports the domain and the storage tables only; the API, the site a
 import it, never the other way round.
 """
 
-from ledger.store.reads.entries import Entry, EntryFilter, chain_size, entries, entry_at, first_seq_at
+from ledger.store.reads.entries import Entry, EntryFilter, chain_size, entries, entry_at, first_seq_at, open_findings
 from ledger.store.reads.flows import (
     Allocation,
     Attestation,
@@ -24,6 +24,7 @@ from ledger.store.reads.flows import (
     flows_by_seq,
     trace,
 )
+from ledger.store.reads.funds import FundTotals, registry_totals, totals_by_organisation
 from ledger.store.reads.orgs import like_pattern, organisation, organisations, search_organisations
 from ledger.store.reads.projects import Project, ProjectFilter, lists_org, names_org, project, projects, with_funds
 
@@ -35,6 +36,7 @@ __all__ = [
     "Entry",
     "EntryFilter",
     "Flow",
+    "FundTotals",
     "ProgressReport",
     "Project",
     "ProjectFilter",
@@ -48,11 +50,14 @@ __all__ = [
     "like_pattern",
     "lists_org",
     "names_org",
+    "open_findings",
     "organisation",
     "organisations",
     "project",
     "projects",
+    "registry_totals",
     "search_organisations",
+    "totals_by_organisation",
     "trace",
     "with_funds",
 ]

@@ -16,7 +16,10 @@ from sqlalchemy import Connection, and_, literal, select
 from sqlalchemy.sql import ColumnElement
 
 from ledger.domain.money import Money
+from ledger.domain.rows import EntryRow
+from ledger.domain.schemas import OPEN_VERDICTS
 from ledger.errors import LedgerError
+from ledger.store.reads.rows import build_rows
 from ledger.store.tables import ENTRY, HEAD, LEAF
 
 
@@ -156,3 +159,18 @@ def entries(
         .limit(limit)
     )
     return [_entry(r) for r in conn.execute(stmt)]
+
+
+def open_findings(
+    conn: Connection, *, limit: int, after: int | None = None, org: str | None = None, project: str | None = None
+) -> list[EntryRow]:
+    """Up to ``limit`` entries whose latest verdict is still open (queried or flagged), in seq
+    order after the seq ``after`` (keyset), signed by ``org`` and of ``project`` when given."""
+    conds: list[ColumnElement[bool]] = [ENTRY.c.last_verdict.in_(OPEN_VERDICTS)]
+    if org is not None:
+        conds.append(ENTRY.c.signer_org == org)
+    if project is not None:
+        conds.append(ENTRY.c.project == project)
+    if after is not None:
+        conds.append(ENTRY.c.seq > after)
+    return build_rows(conn, EntryRow, select(ENTRY).where(and_(*conds)).order_by(ENTRY.c.seq).limit(limit))
