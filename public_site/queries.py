@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, desc, func, literal, or_, select
@@ -46,7 +46,6 @@ from ledger.store.tables import (
     PROJECT,
     PROJECT_DONOR_TYPE,
     REGISTRY,
-    REPORT,
     SHARD,
     WITNESS_PUSH,
 )
@@ -685,14 +684,9 @@ def registry(conn: Connection) -> dict[str, Any] | None:
 
 
 def reports(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:
-    rows = conn.execute(select(REPORT).order_by(desc(REPORT.c.seq)).limit(limit)).mappings().all()
-    corrected = {
-        r[0]
-        for r in conn.execute(
-            select(ENTRY.c.id).where(and_(ENTRY.c.type == "report.issued", ENTRY.c.corrected.is_(True)))
-        )
-    }
-    return [dict(r, files=json.loads(r["files_json"]), withdrawn=r["id"] in corrected) for r in rows]
+    """The newest recorded reports as the reports page shows them (the row's columns, its
+    ``files`` and whether it was ``withdrawn``)."""
+    return [dict(asdict(x.row), files=x.files, withdrawn=x.withdrawn) for x in reads.issued_reports(conn, limit=limit)]
 
 
 # --- business dates and months ----------------------------------------------------------------

@@ -27,6 +27,7 @@ from ledger.store.reads.flows import (
 from ledger.store.reads.funds import FundTotals, registry_totals, totals_by_organisation
 from ledger.store.reads.orgs import like_pattern, organisation, organisations, search_organisations
 from ledger.store.reads.projects import Project, ProjectFilter, lists_org, names_org, project, projects, with_funds
+from ledger.store.reads.reports import IssuedReport, issued_report, issued_reports
 
 __all__ = [
     "Allocation",
@@ -37,6 +38,7 @@ __all__ = [
     "EntryFilter",
     "Flow",
     "FundTotals",
+    "IssuedReport",
     "ProgressReport",
     "Project",
     "ProjectFilter",
@@ -47,6 +49,8 @@ __all__ = [
     "first_seq_at",
     "flow_by_id",
     "flows_by_seq",
+    "issued_report",
+    "issued_reports",
     "like_pattern",
     "lists_org",
     "names_org",
