@@ -1,4 +1,4 @@
-"""Reads the site needs that the API's queries (:mod:`api.queries`) do not have.
+"""Reads only the site needs, beside the shared read model (:mod:`ledger.store.reads`).
 
 Everything comes from the projection tables and the log's index columns, through indexed
 look-ups: a page never scans the log. Lists are bounded (``LIMIT``); per-project aggregates
