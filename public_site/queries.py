@@ -366,12 +366,6 @@ def count_by_project(conn: Connection, table: Any, project: str) -> int:
     return int(conn.execute(select(func.count()).select_from(table).where(table.c.project == project)).scalar_one())
 
 
-def all_progress(conn: Connection, project: str) -> list[dict[str, Any]]:
-    """Every progress report of a project, oldest first (a few per year)."""
-    rows = conn.execute(select(PROGRESS).where(PROGRESS.c.project == project).order_by(PROGRESS.c.seq)).mappings().all()
-    return [dict(r) for r in rows]
-
-
 def entry_times(conn: Connection, seqs: Iterable[int | None]) -> dict[int, str]:
     wanted = sorted({s for s in seqs if s is not None})
     if not wanted:
@@ -544,17 +538,6 @@ def referring(conn: Connection, leaf_hash: str) -> list[dict[str, Any]]:
             out.append({"kind": kind, **dict(r)})
     out.sort(key=lambda r: r["seq"])
     return out
-
-
-def attestations_of_project(conn: Connection, project: str, limit: int = 100) -> list[dict[str, Any]]:
-    rows = (
-        conn.execute(
-            select(ATTESTATION).where(ATTESTATION.c.project == project).order_by(desc(ATTESTATION.c.seq)).limit(limit)
-        )
-        .mappings()
-        .all()
-    )
-    return [dict(r) for r in rows]
 
 
 def verdict_counts(conn: Connection, project: str) -> dict[str, int]:

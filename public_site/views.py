@@ -358,22 +358,23 @@ class SitePages(Controller):
                 raise LedgerError("not_found", what="project", what_zh="项目", ref=project)
             donor_types = Q.donor_types(conn, project)
             spending = Q.spending_flows(conn, project)
-            disbursements = Q.rows_by_project(conn, Q.DISBURSEMENT, project, limit=20)
+            of_project = {"project": project}
+            disbursements = reads.flows_by_seq(conn, reads.Disbursement, limit=20, descending=True, equals=of_project)
             disbursement_count = Q.count_by_project(conn, Q.DISBURSEMENT, project)
-            progress = Q.all_progress(conn, project)
-            attestations = Q.attestations_of_project(conn, project, limit=50)
+            progress = reads.flows_by_seq(conn, reads.ProgressReport, limit=None, equals=of_project)
+            attestations = reads.flows_by_seq(conn, reads.Attestation, limit=50, descending=True, equals=of_project)
             timeline = Q.rows_by_project(conn, Q.ENTRY, project, limit=25)
             entry_count = Q.count_by_project(conn, Q.ENTRY, project)
             p = view.project
             disclosures = _disclosures(request, conn, _today(), project=project)
-            targets = Q.seqs_of(conn, [a["target"] for a in attestations])
+            targets = Q.seqs_of(conn, [a.target for a in attestations])
             business = Q.business_dates(conn, [e["id"] for e in timeline])
             money_in, money_out = Q.monthly_in_out(conn, project=project)
             more_orgs = Q.org_names(
                 conn,
                 [
-                    *(a["overseer_org"] for a in attestations),
-                    *(d["implementer"] for d in disbursements),
+                    *(a.overseer_org for a in attestations),
+                    *(d.implementer for d in disbursements),
                     *(e["signer_org"] for e in timeline),
                 ],
             )

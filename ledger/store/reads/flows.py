@@ -177,13 +177,14 @@ def flows_by_seq(
     conn: Connection,
     cls: type[F],
     *,
-    limit: int,
+    limit: int | None,
     after: int | None = None,
     descending: bool = False,
     equals: Mapping[str, Any] | None = None,
 ) -> list[F]:
-    """Up to ``limit`` flows in seq order (newest first when ``descending``) after the seq
-    ``after`` (keyset), whose columns equal ``equals`` (None values are no condition)."""
+    """Up to ``limit`` flows (all: None, for lists that stay short, like a project's progress
+    reports) in seq order (newest first when ``descending``) after the seq ``after`` (keyset),
+    whose columns equal ``equals`` (None values are no condition)."""
     table = table_for(cls.row_type)
     conds: list[ColumnElement[bool]] = [table.c[k] == v for k, v in (equals or {}).items() if v is not None]
     if after is not None:
