@@ -132,6 +132,14 @@ LeafHash = Annotated[
     str,
     PathParameter(pattern=HEX64, description="A leaf hash (64 lowercase hex).", examples=[Example(value=HASH_EXAMPLE)]),
 ]
+ReceiptHash = Annotated[
+    str,
+    PathParameter(
+        pattern=HEX64,
+        description="A donation's receipt commitment (64 lowercase hex): SHA-256 of the receipt prefix and the salt.",
+        examples=[Example(value=HASH_EXAMPLE)],
+    ),
+]
 OrgPath = Annotated[
     str, PathParameter(pattern=USCC, description="A unified social credit code.", examples=[Example(value=ORG_EXAMPLE)])
 ]

@@ -50,6 +50,7 @@ def serve(
         server_header=False,
         access_log=os.environ.get("CHARITY_LEDGER_ACCESS_LOG", "1") not in ("0", "false", "no"),
         timeout_graceful_shutdown=10,
+        timeout_keep_alive=5,  # deploy/nginx.conf closes idle connections first (keepalive_timeout 4s)
     )
     return 0
 

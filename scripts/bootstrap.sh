@@ -12,8 +12,9 @@ for p in libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk; do have_pkg "$p" || ne
 if [ "$PURPOSE" = test ]; then
   # browser tests drive Debian's Chromium; PDF checks use poppler's pdftotext/pdffonts; the
   # interop tests run Go's own transparency-log code (golang.org/x/mod/sumdb) against ours;
-  # tests/test_front_cache.py runs Debian's nginx with deploy/nginx.conf.
-  for p in chromium poppler-utils golang-go golang-golang-x-mod-dev nginx; do have_pkg "$p" || need_pkgs+=("$p"); done
+  # tests/test_front_cache.py runs Debian's nginx with deploy/nginx.conf (benchmarks/surge.py too,
+  # with wrk as its load generator).
+  for p in chromium poppler-utils golang-go golang-golang-x-mod-dev nginx wrk; do have_pkg "$p" || need_pkgs+=("$p"); done
 fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then

@@ -23,8 +23,10 @@ import pytest
 
 from api.config import ApiSettings
 from ledger.cli.app import create_app
+from ledger.domain.privacy import receipt_commitment
 from ledger.protocol import tiles
 from ledger.protocol.checkpoint import verify_checkpoint
+from ledger.protocol.merkle import verify_inclusion
 from ledger.store.export import log_vkey
 from ledger.store.tile_reader import read_tile
 from ledger.store.tile_writer import write_tiles
@@ -102,6 +104,10 @@ def front(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
             proc.wait(timeout=20)
 
 
+def _directives(header: str) -> set[str]:
+    return {part.strip() for part in header.split(",")}
+
+
 def _append(world: World, count: int) -> None:
     world.factory.ledger.log.append(
         [world.sign("fundraiser", "donation.received", donation(PROJECT, f"{i + 1}.00")) for i in range(count)]
@@ -119,7 +125,11 @@ def test_tiles_through_the_front_are_the_stored_tree(front: Front) -> None:
             answer = client.get("/tlog/" + tile.path)
             assert answer.status_code == 200, tile.path
             assert answer.content == read_tile(store, shard, tile), tile.path
-            assert "immutable" in answer.headers["cache-control"]
+            # /tlog/ names the log being appended to (a roll-over changes it): a minute at most
+            assert _directives(answer.headers["cache-control"]) == {"public", "max-age=60"}, tile.path
+            pinned = client.get(f"/tlog/shards/{shard.index}/" + tile.path)
+            assert pinned.content == answer.content, tile.path
+            assert _directives(pinned.headers["cache-control"]) == {"public", "max-age=31536000", "immutable"}
         # the files the writer wrote are served from disk, byte for byte
         for tile in tiles.tiles_for_size(on_disk):
             assert (front.tiles / "tlog" / tile.path).read_bytes() == client.get("/tlog/" + tile.path).content
@@ -167,6 +177,43 @@ def test_a_cached_page_is_a_page_the_api_rendered(front: Front) -> None:
             assert again.content in rendered | {api.get(path).content}, path
         # an entry's page names the tiles, not a checkpoint: appends do not change it
         assert client.get(f"/ledger/{seq}").content == api.get(f"/ledger/{seq}").content
+
+
+def test_a_cached_receipt_trace_is_older_never_wrong(front: Front) -> None:
+    """The receipt look-up the browser makes (seq and receipt commitment, a GET) is held by the
+    front: what it holds is the API's answer, its proof against a checkpoint the log signed at
+    or before the head, folding the donation's leaf to that checkpoint's root."""
+    store = front.world.factory.ledger.log
+    vkey = log_vkey(store)
+    salt = bytes(range(16))
+    entry = front.world.sign(
+        "fundraiser", "donation.received", donation(PROJECT, "8.88", receipt=receipt_commitment(salt))
+    )
+    store.append([entry])
+    seq = store.head().size - 1
+    path = f"/api/v1/donations/by-receipt/{seq}/{receipt_commitment(salt)}/trace"
+    statuses = []
+    with httpx.Client(base_url=front.url) as client:
+        for _ in range(5):
+            answer = client.get(path)
+            _append(front.world, 2)
+            assert answer.status_code == 200, answer.text
+            statuses.append(answer.headers["x-cache-status"])
+            body = answer.json()
+            assert body["donation"]["seq"] == seq and body["donation"]["amount"] == "8.88"
+            checkpoint = verify_checkpoint(body["checkpoint"], vkey)  # signed by the log
+            assert checkpoint.size <= store.head().size
+            assert checkpoint.root == store.root_at(checkpoint.size)  # the log's own tree at that size
+            proof = body["inclusion_proof"]
+            assert proof["size"] == checkpoint.size and proof["index"] == seq
+            hashes = [bytes.fromhex(h) for h in proof["hashes"]]
+            verify_inclusion(bytes.fromhex(body["donation"]["id"]), seq, checkpoint.size, hashes, checkpoint.root)
+        # held by the front: later answers came from its cache, with the first one's checkpoint
+        assert statuses[0] == "MISS" and set(statuses[1:]) == {"HIT"}, statuses
+        # a wrong commitment is not found, and not held
+        wrong = client.get(f"/api/v1/donations/by-receipt/{seq}/{receipt_commitment(bytes(16))}/trace")
+        assert wrong.status_code == 404 and wrong.json()["code"] == "receipt_not_found"
+        assert client.get(wrong.request.url.path).headers["x-cache-status"] == "MISS"
 
 
 def test_credentials_and_posts_pass_by_the_cache(front: Front) -> None:

@@ -12,7 +12,19 @@ from litestar.params import FromQuery, JSONBody, QueryParameter
 from api import queries
 from api.openapi import READ_PROBLEMS, problems
 from api.pagination import Cursor, Limit
-from api.params import HEX64, WORD, LeafHash, LedgerDep, Order, Org, OrgPath, ProjectId, ProjectPath
+from api.params import (
+    HEX64,
+    WORD,
+    LeafHash,
+    LedgerDep,
+    Order,
+    Org,
+    OrgPath,
+    ProjectId,
+    ProjectPath,
+    ReceiptHash,
+    Seq,
+)
 from api.privacy import donor_store
 from api.schemas import (
     Allocation,
@@ -37,10 +49,13 @@ from api.security import body_limit, rate_limit, require_media_type
 from ledger.protocol.checkpoint import Checkpoint
 from ledger.protocol.note import parse_note
 from ledger.store import reads
+from ledger.store.donors import find_donation_by_receipt_hash
 from ledger.store.runtime import Ledger
 
 LIST = {"sync_to_thread": True, "responses": problems(*READ_PROBLEMS)}
 ONE = {"sync_to_thread": True, "responses": problems(*READ_PROBLEMS)}
+# a trace names the latest checkpoint: browsers ask again, a shared cache (the front) holds it a minute
+RECEIPT_TRACE_CACHE = CacheControlHeader(public=True, max_age=0, s_maxage=60)
 
 
 class OrganisationsController(Controller):
@@ -176,6 +191,25 @@ class DonationsController(Controller):
         ``receipt_code_checksum`` for a code that is not one or has a typing error.
         """
         _, row = donor_store(ledger).find_by_receipt(data.code)
+        return _trace(ledger, reads.Donation.from_row(row))
+
+    @get(
+        "/by-receipt/{seq:int}/{receipt:str}/trace",
+        operation_id="traceDonationByReceiptHash",
+        sync_to_thread=True,
+        cache_control=RECEIPT_TRACE_CACHE,
+        responses=problems(*READ_PROBLEMS),
+    )
+    def trace_by_receipt_hash(self, ledger: LedgerDep, seq: Seq, receipt: ReceiptHash) -> DonationTrace:
+        """The same trace, asked for with what the receipt code proves instead of the code: its
+        seq, and ``receipt`` = hex SHA-256(``"charity-ledger/receipt/v1\n"`` || salt), computed
+        where the code is (a browser, an app), so the salt never travels and the address can be
+        cached (docs/protocol.md, "Receipt codes"). 404 ``receipt_not_found`` unless the
+        donation at ``seq`` carries that ``receipt`` (a donation recorded without one needs the
+        code: ``POST /by-receipt/trace``). The proof is against the latest checkpoint when the
+        answer was made: a shared cache may hold it a minute, so it can be an older checkpoint
+        the log signed, never another."""
+        row = find_donation_by_receipt_hash(ledger.engine, seq, receipt)
         return _trace(ledger, reads.Donation.from_row(row))
 
 

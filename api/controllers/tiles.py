@@ -3,9 +3,13 @@
 ``/api/v1/log/shards``).
 
 A tile's bytes are fixed by its path (a partial tile ``.p/W`` is the first W hashes forever),
-so every tile is served ``immutable``; only the checkpoint changes, and it is served
-``max-age=0, s-maxage=1`` (a shared cache may hold it one second). A tile the tree does
-not hold yet is a 404 that is not cached.
+so a tile under ``/tlog/shards/{shard}/`` is served ``immutable``. Under ``/tlog/`` the same
+path names a tile of whichever log is being appended to, and after a yearly roll-over that is
+another log with other bytes: those answers may be held a minute (``max-age=60``, revalidated
+by ETag), never for good, so no cache keeps serving the sealed log's tile under the new log's
+checkpoint. Only the checkpoint changes otherwise, and it is served ``max-age=0, s-maxage=1``
+(a shared cache may hold it one second). A tile the tree does not hold yet is a 404 that is
+not cached.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, get
+from litestar.datastructures import CacheControlHeader
 from litestar.enums import MediaType
 from litestar.params import PathParameter
 
@@ -25,13 +30,19 @@ from ledger.store.runtime import Ledger
 from ledger.store.tile_reader import read_tile
 
 TILE_MEDIA_TYPE = "application/octet-stream"
+# A tile of "the log being appended to": fixed until the next roll-over, which changes the log.
+ACTIVE_LOG_TILE = CacheControlHeader(public=True, max_age=60)
 
 
-def tile_response(ledger: Ledger, target: Shard, path: str) -> Response[bytes]:
-    """The tile at ``path`` (below the log's prefix, e.g. ``tile/0/x001/234.p/5``)."""
+def tile_response(ledger: Ledger, target: Shard, path: str, *, pinned: bool) -> Response[bytes]:
+    """The tile at ``path`` (below the log's prefix, e.g. ``tile/0/x001/234.p/5``).
+
+    ``pinned``: the address names its log (``/tlog/shards/{shard}/``), so the bytes never change.
+    """
     tile = tiles.parse_tile_path(path)
     body = read_tile(ledger.log, target, tile)
-    return Response(body, media_type=TILE_MEDIA_TYPE, headers={"Cache-Control": IMMUTABLE.to_header()})
+    cache = IMMUTABLE if pinned else ACTIVE_LOG_TILE
+    return Response(body, media_type=TILE_MEDIA_TYPE, headers={"Cache-Control": cache.to_header()})
 
 
 def checkpoint_response(ledger: Ledger, target: Shard | None) -> Response[str]:
@@ -83,7 +94,7 @@ class TilesController(Controller):
     )
     def tile(self, ledger: LedgerDep, rest: TilePath) -> Response[bytes]:
         """A tile of the log being appended to."""
-        return tile_response(ledger, ledger.log.shard(None), _tile_path(rest))  # type: ignore[arg-type]
+        return tile_response(ledger, ledger.log.shard(None), _tile_path(rest), pinned=False)  # type: ignore[arg-type]
 
     @get(
         "/shards/{shard:int}/checkpoint",
@@ -106,4 +117,4 @@ class TilesController(Controller):
     )
     def shard_tile(self, ledger: LedgerDep, shard: ShardPath, rest: TilePath) -> Response[bytes]:
         """A tile of one log of the chain."""
-        return tile_response(ledger, ledger.log.shard(shard), _tile_path(rest))  # type: ignore[arg-type]
+        return tile_response(ledger, ledger.log.shard(shard), _tile_path(rest), pinned=True)  # type: ignore[arg-type]

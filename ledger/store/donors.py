@@ -246,21 +246,38 @@ def find_donation_by_receipt(
     that field (before it existed) can be found only while ``store`` holds its salt.
     """
     receipt = parse_receipt_code(code)
-    with engine.connect() as conn:
-        donation = conn.execute(select(DONATION).where(DONATION.c.seq == receipt.seq)).mappings().first()
-        leaf = conn.execute(
-            select(LEAF.c.leaf).where(LEAF.c.seq == receipt.seq, LEAF.c.type == "donation.received")
-        ).scalar_one_or_none()
-    if donation is None or leaf is None:
-        raise LedgerError(RECEIPT_NOT_FOUND)
-    committed = parse_json(bytes(leaf))["body"]["data"].get("receipt")
+    donation, committed = _donation_and_receipt(engine, receipt.seq)
     if committed is not None:
         proved = receipt_matches(committed, receipt.salt)
     else:
         proved = store is not None and store.holds_salt(receipt.seq, receipt.salt)
     if not proved:
         raise LedgerError(RECEIPT_NOT_FOUND)
-    return receipt, dict(donation)
+    return receipt, donation
+
+
+def find_donation_by_receipt_hash(engine: Engine, seq: int, receipt: str) -> dict[str, Any]:
+    """The public donation row at ``seq`` when ``receipt`` is its ``data.receipt`` (the hash of
+    the salt, which the holder of the code computes: the code itself never travels); else
+    ``receipt_not_found``, as for a wrong code. A donation recorded without that field can only
+    be looked up with its code (:func:`find_donation_by_receipt`)."""
+    donation, committed = _donation_and_receipt(engine, seq)
+    if not isinstance(committed, str) or not hmac.compare_digest(committed.encode(), receipt.encode()):
+        raise LedgerError(RECEIPT_NOT_FOUND)
+    return donation
+
+
+def _donation_and_receipt(engine: Engine, seq: int) -> tuple[dict[str, Any], Any]:
+    """The donation row at ``seq`` and its leaf's ``data.receipt`` (None when the entry has
+    none); ``receipt_not_found`` when there is no donation there."""
+    with engine.connect() as conn:
+        donation = conn.execute(select(DONATION).where(DONATION.c.seq == seq)).mappings().first()
+        leaf = conn.execute(
+            select(LEAF.c.leaf).where(LEAF.c.seq == seq, LEAF.c.type == "donation.received")
+        ).scalar_one_or_none()
+    if donation is None or leaf is None:
+        raise LedgerError(RECEIPT_NOT_FOUND)
+    return dict(donation), parse_json(bytes(leaf))["body"]["data"].get("receipt")
 
 
 # --- erasure that erases --------------------------------------------------------------------------

@@ -97,6 +97,10 @@ def client(chain: Chain) -> Iterator[TestClient]:
         yield c
 
 
+def _directives(header: str) -> set[str]:
+    return {part.strip() for part in header.split(",")}
+
+
 def _hashes(body: dict[str, Any]) -> list[bytes]:
     return [bytes.fromhex(h) for h in body["hashes"]]
 
@@ -137,6 +141,16 @@ def test_shard_list(chain: Chain, client: TestClient) -> None:
         hashes = client.get(f"{prefix}tile/0/000.p/{shard.size}").content
         assert hashes == b"".join(merkle.leaf_hash(leaf) for leaf in decode_bundle(bundle))
     assert client.get(f"{tiles_0}tile/0/000.p/{first.size + 1}").status_code == 404
+    # /tlog/ names the log being appended to: after the roll-over the same address holds the new
+    # log's bytes, so it is never cached for good; the addresses that name their log are
+    both = min(first.size, current.size)
+    active_tile = client.get(f"/tlog/tile/0/000.p/{both}")
+    assert active_tile.content == client.get(f"{tiles_1}tile/0/000.p/{both}").content
+    assert active_tile.content != client.get(f"{tiles_0}tile/0/000.p/{both}").content
+    assert _directives(active_tile.headers["cache-control"]) == {"public", "max-age=60"}
+    for prefix in (tiles_0, tiles_1):
+        pinned = client.get(f"{prefix}tile/0/000.p/{both}").headers["cache-control"]
+        assert _directives(pinned) == {"public", "max-age=31536000", "immutable"}
 
 
 def test_a_single_log_is_a_chain_of_one(factory: LedgerFactory) -> None:

@@ -59,7 +59,10 @@ def test_every_tile_is_the_tree_the_checkpoint_signs(tiled: tuple[World, TestCli
         answer = client.get("/tlog/" + tile.path)
         assert answer.status_code == 200, tile.path
         assert answer.headers["content-type"] == "application/octet-stream"
-        assert _directives(answer.headers["cache-control"]) == {"public", "max-age=31536000", "immutable"}
+        assert _directives(answer.headers["cache-control"]) == {"public", "max-age=60"}
+        pinned = client.get("/tlog/shards/0/" + tile.path)
+        assert pinned.content == answer.content
+        assert _directives(pinned.headers["cache-control"]) == {"public", "max-age=31536000", "immutable"}
         first = tile.first()
         if tile.level == tiles.ENTRIES:
             assert tiles.decode_bundle(answer.content) == leaves[first : first + tile.width]

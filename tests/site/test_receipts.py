@@ -137,6 +137,46 @@ def test_genuine_codes_prove_themselves_with_or_without_a_record_and_after_erasu
         assert page.status_code == 200 and f'id="don-amount" data-minor="{minor}"' in page.text, name
 
 
+def by_hash(seq: int, receipt: str) -> str:
+    return f"/api/v1/donations/by-receipt/{seq}/{receipt}/trace"
+
+
+def test_the_receipt_commitment_looks_a_donation_up_with_a_cacheable_get(
+    site_world: SiteWorld, api: TestClient
+) -> None:
+    """What the donor's browser asks once it has read the code: the seq and the hash of the salt.
+    The answer is the POST's, the address holds no secret, and a shared cache may keep it."""
+    for name in ("record", "no_record", "erased"):
+        code, seq, minor = cases(site_world)[name]
+        salt = privacy.parse_receipt_code(code).salt
+        other = next(s for n, (_, s, _) in cases(site_world).items() if n != name and s != seq)
+        r = api.get(by_hash(seq, receipt_commitment(salt)))
+        assert r.status_code == 200, (name, r.text)
+        posted = api.post(TRACE, json={"code": code}).json()
+        assert r.json()["donation"] == posted["donation"] and r.json()["allocations"] == posted["allocations"]
+        assert r.json()["donation"]["amount"] == format_amount(minor, "CNY")
+        assert sorted(r.headers["cache-control"].split(", ")) == ["max-age=0", "public", "s-maxage=60"]
+        assert salt.hex() not in r.request.url.path and code not in str(r.request.url)
+        # the hash of another salt, or this hash at another donation's seq: not found, like no donation
+        beyond = api.get(by_hash(10**9, receipt_commitment(salt)))
+        assert beyond.status_code == 404 and beyond.json()["code"] == "receipt_not_found"
+        for wrong in (
+            by_hash(seq, receipt_commitment(bytes(16))),
+            by_hash(other, receipt_commitment(salt)),
+        ):
+            refused = api.get(wrong)
+            assert refused.status_code == 404, name
+            assert {**refused.json(), "instance": ""} == {**beyond.json(), "instance": ""}, name
+            no_amount(refused.text, minor)
+    # a donation recorded without the commitment can only be proved with its code
+    code, seq, minor = cases(site_world)["legacy"]
+    legacy = api.get(by_hash(seq, receipt_commitment(privacy.parse_receipt_code(code).salt)))
+    assert legacy.status_code == 404 and legacy.json()["code"] == "receipt_not_found"
+    # not a hash: a typed 400, never a 500
+    bad = api.get(by_hash(seq, "Z" * 64))
+    assert bad.status_code == 400, bad.text
+
+
 def test_a_legacy_donation_is_not_found_once_its_salt_is_erased(
     site_world: SiteWorld, api: TestClient, client: TestClient
 ) -> None:
