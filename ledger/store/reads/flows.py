@@ -49,17 +49,30 @@ class Flow:
     @classmethod
     def from_row(cls: type[F], row: Mapping[Any, Any]) -> F:
         """The value of one row of the flow's table (a SQL mapping or a domain row's fields)."""
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name == "amount":
-                values["amount"] = Money(int(row["amount_minor"]), row["currency"])
-            elif f.name == "evidence":
-                values["evidence"] = tuple(json.loads(row["evidence_json"]))
-            elif f.type == "bool":
-                values[f.name] = bool(row[f.name])
-            else:
-                values[f.name] = row[f.name]
+        plain, flags, amount, evidence = _plan(cls)
+        values = {name: row[name] for name in plain}
+        for name in flags:
+            values[name] = bool(row[name])
+        if amount:
+            values["amount"] = Money(int(row["amount_minor"]), row["currency"])
+        if evidence:
+            values["evidence"] = tuple(json.loads(row["evidence_json"]))
         return cls(**values)
+
+
+_PLANS: dict[type, tuple[tuple[str, ...], tuple[str, ...], bool, bool]] = {}
+
+
+def _plan(cls: type[Flow]) -> tuple[tuple[str, ...], tuple[str, ...], bool, bool]:
+    """How a flow's fields come from its row, worked out once per class: the columns taken as
+    they are, the flags made ``bool``, and whether it has an amount and evidence."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        names = [f.name for f in fields(cls)]
+        flags = tuple(f.name for f in fields(cls) if f.type == "bool")
+        plain = tuple(n for n in names if n not in flags and n not in ("amount", "evidence"))
+        plan = _PLANS[cls] = (plain, flags, "amount" in names, "evidence" in names)
+    return plan
 
 
 class _Amount:
