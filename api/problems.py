@@ -77,6 +77,21 @@ FILTER_INVALID = define(
     "The filter {name}={value!r} cannot be used: {detail}.",
     "筛选条件 {name}={value!r} 无法使用：{detail_zh}。",
 )
+EXPORT_TOO_LARGE = define(
+    "export_too_large",
+    "invalid",
+    "A spreadsheet is made for at most {cap} rows and this export has more; narrow it with a filter "
+    "(organisation, project, type, business dates or amounts), or download the CSV, which has every row: {csv}.",
+    "电子表格最多导出 {cap} 行，本次导出超过此数：请用筛选条件（组织、项目、类型、业务日期或金额）缩小范围，"
+    "或下载包含全部条目的 CSV：{csv}。",
+)
+CERTIFICATE_RATE_LIMITED = define(
+    "certificate_rate_limited",
+    "unavailable",
+    "Too many certificates asked for from {client} (at most {burst} at once, then {per_minute} a minute); "
+    "try again in {retry_after} s.",
+    "来自 {client} 的证书申请过多（一次最多 {burst} 份，之后每分钟 {per_minute} 份），请 {retry_after} 秒后重试。",
+)
 REQUEST_INVALID = define(
     "request_invalid",
     "invalid",
@@ -165,6 +180,7 @@ CODE_STATUS: dict[str, int] = {
     UNSUPPORTED_MEDIA_TYPE: 415,
     CONTENT_ENCODING_UNSUPPORTED: 415,
     RATE_LIMITED: 429,
+    CERTIFICATE_RATE_LIMITED: 429,
     NOT_AUTHENTICATED: 401,
     INTERNAL_ERROR: 500,
 }

@@ -5,6 +5,7 @@ The write protections are guards: Litestar runs them before it reads the request
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -148,6 +149,18 @@ class RateLimiter:
         err = LedgerError(RATE_LIMITED, client=host, retry_after=retry)
         err.headers = {"Retry-After": str(retry)}  # type: ignore[attr-defined]
         raise err
+
+
+def app_limiter(state: Any, name: str, namespace: str, rate: float, burst: int) -> RateLimiter:
+    """A limiter with a count of its own (``namespace``: sign-ins, certificates) on the store
+    the app's settings name, at ``rate`` a second after ``burst``; made once per app and kept
+    in ``state[name]``."""
+    limiter = state.get(name)
+    if limiter is None:
+        base = state.get("api_settings") or ApiSettings()
+        settings = dataclasses.replace(base, write_rate=rate, write_burst=burst)
+        limiter = state[name] = RateLimiter(settings, namespace=namespace)
+    return limiter
 
 
 def rate_limit(connection: ASGIConnection, _: BaseRouteHandler) -> None:

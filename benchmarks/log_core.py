@@ -31,7 +31,7 @@ from ledger.protocol.keys import KeyPair
 from ledger.protocol.verify import read_export, verify_log
 from ledger.store.db import make_engine
 from ledger.store.export import export_log
-from ledger.store.log_store import _SqlNodes
+from ledger.store.log.sql import SqlNodes
 from ledger.store.tables import NODE
 from tests.support.ledger_factory import LedgerFactory
 
@@ -213,7 +213,7 @@ def run_backend(name: str, urls: tuple[str | None, str | None], args: argparse.N
     out["full_verify_per_s"] = round(verify_rate(factory, tmp / f"{name}-export"))
     with engine.connect() as conn:
         size = factory.ledger.log.head().size
-        out["proof_at_log_size"] = {"size": size, **proof_time_ms(_SqlNodes(conn), size)}
+        out["proof_at_log_size"] = {"size": size, **proof_time_ms(SqlNodes(conn), size)}
     return out
 
 
@@ -245,7 +245,7 @@ def main() -> None:
         with big.connect() as conn:
             result["inclusion_proof_sqlite"] = {
                 "size": args.proof_size,
-                **proof_time_ms(_SqlNodes(conn), args.proof_size),
+                **proof_time_ms(SqlNodes(conn), args.proof_size),
             }
     for backend in ("sqlite", "postgres"):
         if backend in result:

@@ -30,11 +30,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine, and_, func, literal, or_, select
 from sqlalchemy.sql import ColumnElement
 
-from api.problems import FILTER_INVALID
+from api.problems import EXPORT_TOO_LARGE, FILTER_INVALID
 from ledger.domain.money import CURRENCY_DIGITS, MAX_MINOR, Money
 from ledger.domain.schemas import ENTRY_TYPES
 from ledger.errors import LedgerError
@@ -44,7 +45,11 @@ from ledger.store.tables import ALLOCATION, DISBURSEMENT, DONATION, ENTRY, PROGR
 from reports.formats import BOM, FORMULA_START, Column, StreamedTable, write_workbook_xlsx
 
 CHUNK = 2000
+FIRST_CHUNK = 250  # about the first 64 KB piece of the CSV
 XLSX_MAX_ROWS = 1_048_575  # a worksheet's rows, less the header
+# An XLSX is built whole (a zip) before a byte is sent: past this many rows ask for a filter or
+# the CSV, which streams (the whole ledger as one workbook is minutes of a worker and ~100 MB)
+XLSX_ROW_CAP = 100_000
 _ORG = grammar_pattern("uscc")
 _PROJECT = grammar_pattern("project")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
@@ -126,6 +131,21 @@ class ExportFilters:
     min_minor: int | None = None
     max_minor: int | None = None
     currency: str | None = None
+
+    def query(self) -> str:
+        """The filters as a query string ("?org=...", "" for none), as :func:`parse_filters` reads it."""
+        minor = {"min": self.min_minor, "max": self.max_minor}
+        given = {
+            "org": self.org,
+            "project": self.project,
+            "type": self.type,
+            "from": self.date_from,
+            "to": self.date_to,
+            **{k: Money(v, self.currency or "CNY").plain() for k, v in minor.items() if v is not None},
+            "currency": self.currency,
+        }
+        text = urlencode({k: v for k, v in given.items() if v is not None})
+        return f"?{text}" if text else ""
 
     def conditions(self) -> list[ColumnElement[bool]]:
         conds: list[ColumnElement[bool]] = []
@@ -226,11 +246,14 @@ def parse_filters(params: Mapping[str, str], *, project: str | None = None) -> E
     )
 
 
-def iter_rows(engine: Engine, filters: ExportFilters, chunk: int = CHUNK) -> Iterator[dict[str, Any]]:
-    """The matching entries in seq order, read ``chunk`` at a time (one short read transaction
-    each, keyed on seq)."""
+def iter_rows(
+    engine: Engine, filters: ExportFilters, chunk: int = CHUNK, first: int = FIRST_CHUNK
+) -> Iterator[dict[str, Any]]:
+    """The matching entries in seq order, ``first`` of them then ``chunk`` at a time (one short
+    read transaction each, keyed on seq): a small first read lets a download start at once."""
     after = -1
     where = filters.conditions()
+    size = min(first, chunk)
     while True:
         with read_transaction(engine) as conn:
             rows = (
@@ -239,15 +262,31 @@ def iter_rows(engine: Engine, filters: ExportFilters, chunk: int = CHUNK) -> Ite
                     .select_from(_JOINED)
                     .where(and_(ENTRY.c.seq > after, *where))
                     .order_by(ENTRY.c.seq)
-                    .limit(chunk)
+                    .limit(size)
                 )
                 .mappings()
                 .all()
             )
         yield from (dict(r) for r in rows)
-        if len(rows) < chunk:
+        if len(rows) < size:
             return
         after = rows[-1]["seq"]
+        size = chunk
+
+
+def count_rows(engine: Engine, filters: ExportFilters, cap: int) -> int:
+    """How many entries the filters keep, counted up to ``cap`` (never more are read)."""
+    inner = select(ENTRY.c.seq).select_from(_JOINED).where(and_(literal(True), *filters.conditions())).limit(cap)
+    with read_transaction(engine) as conn:
+        return int(conn.execute(select(func.count()).select_from(inner.subquery())).scalar_one())
+
+
+def check_xlsx_size(engine: Engine, filters: ExportFilters, csv_url: str) -> None:
+    """A 400 ``export_too_large`` (bilingual, naming the CSV with the same filters) when the
+    workbook would hold more than :data:`XLSX_ROW_CAP` rows; checked before any byte is sent."""
+    cap = XLSX_ROW_CAP
+    if count_rows(engine, filters, cap + 1) > cap:
+        raise LedgerError(EXPORT_TOO_LARGE, cap=f"{cap:,}", csv=csv_url)
 
 
 def _evidence(row: Mapping[str, Any]) -> list[str]:

@@ -141,6 +141,12 @@ def china_date(log_time: str) -> date:
     return parse_log_time(log_time).astimezone(CHINA).date()
 
 
+@cache
+def _babel(locale: str) -> Locale:
+    """The Babel locale of an id, parsed once (Babel parses a string on every call it is given)."""
+    return Locale.parse(locale)
+
+
 @dataclass(frozen=True, slots=True)
 class Formatter:
     """Locale-aware formatting for one request: ``fmt.money(123450, "CNY")`` -> ``¥1,234.50``."""
@@ -149,7 +155,7 @@ class Formatter:
 
     @property
     def babel_locale(self) -> Locale:
-        return Locale.parse(self.locale)
+        return _babel(self.locale)
 
     def money(self, minor: int | None, currency: str | None) -> str:
         """Integer minor units as a locale amount with the currency symbol (no float anywhere)."""
@@ -160,7 +166,7 @@ class Formatter:
     def number(self, value: int | None) -> str:
         if value is None:
             return "—"
-        return format_decimal(int(value), format="#,##0", locale=self.locale)
+        return format_decimal(int(value), format="#,##0", locale=_babel(self.locale))
 
     def percent(self, part: int | None, whole: int | None) -> str:
         """``part / whole`` as a percentage with one decimal, exact integer rounding (half up)."""
@@ -168,13 +174,13 @@ class Formatter:
             return "—"
         tenths = (int(part) * 1000 * 2 + int(whole)) // (2 * int(whole))  # round half up
         value = Decimal(tenths).scaleb(-1)
-        return format_decimal(value, format="#,##0.0", locale=self.locale) + "%"
+        return format_decimal(value, format="#,##0.0", locale=_babel(self.locale)) + "%"
 
     def percent_bp(self, bp: int | None) -> str:
         """Basis points as a percentage with two decimals, exactly as the reports print it (7000 -> 70.00%)."""
         if bp is None:
             return "—"
-        return format_decimal(Decimal(int(bp)).scaleb(-2), format="#,##0.00", locale=self.locale) + "%"
+        return format_decimal(Decimal(int(bp)).scaleb(-2), format="#,##0.00", locale=_babel(self.locale)) + "%"
 
     def ratio_bp(self, part: int, whole: int) -> int:
         """``part / whole`` in basis points, rounded down (for bar widths)."""
@@ -186,14 +192,14 @@ class Formatter:
         day = _as_date(value)
         if day is None:
             return "—"
-        return format_date(day, style, locale=self.locale)
+        return format_date(day, style, locale=_babel(self.locale))
 
     def datetime(self, value: str | None) -> str:
         """A log time shown in China Standard Time, with the zone named."""
         if not value:
             return "—"
         moment = parse_log_time(value).astimezone(CHINA)
-        text = format_datetime(moment, "medium", locale=self.locale)
+        text = format_datetime(moment, "medium", locale=_babel(self.locale))
         return f"{text} {'北京时间' if self.locale == 'zh_CN' else 'CST'}"
 
     def iso_date(self, value: date | str | None) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, desc, func, literal, or_, select
+from sqlalchemy import Connection, Engine, and_, desc, func, literal, or_, select, union_all
 from sqlalchemy.sql import ColumnElement
 
 from ledger.domain.rows import AllocationBalanceRow, FinancialsRow, FundRow, OrgChangeRow, OrgRow, ProjectRow
@@ -61,6 +61,12 @@ SORTS = {
     "ending": (PROJECT.c.end_date, PROJECT.c.project),
     "title": (PROJECT.c.title_zh, PROJECT.c.project),
 }
+
+
+def log_state(conn: Connection) -> tuple[int, int, str] | None:
+    """The head's (shard, size, root): names the state of the log, hence of every projection."""
+    row = conn.execute(select(HEAD.c.shard, HEAD.c.size, HEAD.c.root).where(HEAD.c.id == 1)).first()
+    return (int(row[0]), int(row[1]), str(row[2])) if row is not None else None
 
 
 def head_size(conn: Connection) -> int:
@@ -362,8 +368,11 @@ def rows_by_project(
     return [dict(r) for r in rows]
 
 
-def count_by_project(conn: Connection, table: Any, project: str) -> int:
-    return int(conn.execute(select(func.count()).select_from(table).where(table.c.project == project)).scalar_one())
+def count_by_project(conn: Connection, table: Any, project: str, *, cap: int) -> int:
+    """How many rows of ``table`` the project has, counted up to ``cap`` (a page shows "more
+    than" past it): the cost stays that of ``cap`` index entries however big the project."""
+    rows = select(table.c.seq).where(table.c.project == project).limit(cap)
+    return int(conn.execute(select(func.count()).select_from(rows.subquery())).scalar_one())
 
 
 def entry_times(conn: Connection, seqs: Iterable[int | None]) -> dict[int, str]:
@@ -684,14 +693,12 @@ _BUSINESS_DATES = (
 
 def business_dates(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
     """Entry id -> the date the entry is about (received, allocated, paid, period end), for
-    the entries that have one: one indexed look-up per projection, by primary key."""
+    the entries that have one: an indexed look-up per projection, by primary key, in one query."""
     wanted = sorted(set(ids))
-    out: dict[str, str] = {}
     if not wanted:
-        return out
-    for table, column in _BUSINESS_DATES:
-        out.update({r[0]: r[1] for r in conn.execute(select(table.c.id, column).where(table.c.id.in_(wanted)))})
-    return out
+        return {}
+    each = [select(table.c.id, column.label("day")).where(table.c.id.in_(wanted)) for table, column in _BUSINESS_DATES]
+    return {r[0]: r[1] for r in conn.execute(union_all(*each))}  # one round trip
 
 
 def monthly_in_out(
@@ -723,15 +730,17 @@ def feed_entries(
         return rows_by_project(conn, ENTRY, project, limit=limit)
     if org is None:
         return latest_entries(conn, limit)
-    signed = conn.execute(
-        select(ENTRY).where(ENTRY.c.signer_org == org).order_by(desc(ENTRY.c.seq)).limit(limit)
-    ).mappings()
-    found = {r["seq"]: dict(r) for r in signed}
     raised = conn.execute(select(PROJECT.c.project).where(PROJECT.c.fundraiser_org == org)).scalars().all()
-    for p in raised:
-        for r in rows_by_project(conn, ENTRY, p, limit=limit):
-            found[r["seq"]] = r
-    return [found[seq] for seq in sorted(found, reverse=True)[:limit]]
+    # one query, the projects named (not a subquery: the planner then knows how common they are
+    # and walks the seq index newest first for a big organisation, or merges the (signer_org,
+    # seq) and (project, seq) indexes for a small one)
+    rows = conn.execute(
+        select(ENTRY)
+        .where(or_(ENTRY.c.signer_org == org, ENTRY.c.project.in_(list(raised))))
+        .order_by(desc(ENTRY.c.seq))
+        .limit(limit)
+    ).mappings()
+    return [dict(r) for r in rows]
 
 
 def sitemap_ids(conn: Connection) -> tuple[list[str], list[str]]:

@@ -4,10 +4,14 @@ in one read transaction from the projections (see :mod:`.queries`) and renders a
 from __future__ import annotations
 
 import base64
+import functools
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from datetime import time as dt_time
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -24,7 +28,7 @@ from ledger.domain.privacy import RECEIPT_TEXT_MAX
 from ledger.domain.rows import OrgRow
 from ledger.domain.schemas import ENTRY_TYPES, FIELDS
 from ledger.errors import InvariantBroken, LedgerError
-from ledger.protocol.canonical import format_time, parse_json, parse_time
+from ledger.protocol.canonical import format_time, parse_json
 from ledger.protocol.checkpoint import verify_cosignatures
 from ledger.protocol.grammar import parse_uint
 from ledger.protocol.grammar import pattern as grammar_pattern
@@ -33,8 +37,8 @@ from ledger.services.oversight import (
     DeadlineItem,
     Disclosure,
     disclosures_of_org,
-    disclosures_of_project,
     overseer_view,
+    project_disclosures_and_deadlines,
     rules_in_force,
     scan_deadlines,
 )
@@ -46,7 +50,7 @@ from public_site import queries as Q
 from public_site.charts import build_monthly
 from public_site.evidence import hashes_of
 from public_site.evidence import held as held_evidence
-from public_site.exports import csv_chunks, parse_filters, xlsx_chunks
+from public_site.exports import check_xlsx_size, csv_chunks, parse_filters, xlsx_chunks
 from public_site.flow import build_flow
 from public_site.i18n import CHINA, LANG_TAGS
 from public_site.templating import CSP, ENTRY_CACHE, VARY, Helpers, render, request_locale
@@ -62,6 +66,9 @@ PER_PAGE = 20
 SeqPath = Annotated[int, Parameter(ge=0, le=2**62)]
 EXPLORER_PAGE = 50
 DESK_PAGE = 50
+# a project page counts its entries and payments up to this many ("more than" past it): a
+# count over every entry of a big project would grow with it (the ledger's filter lists them all)
+COUNT_CAP = 1000
 
 
 def _param(request: Request, name: str, max_len: int = 100) -> str | None:
@@ -84,13 +91,22 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     return min(high, max(low, -value if negative else value))
 
 
-def _signed_after_distrust(key: dict[str, Any] | None, entry: Any) -> bool:
-    """Whether the entry was signed on or after the day from which its key is not to be trusted
-    (a revocation's effective date), though before the revocation itself was logged."""
+def _signed_after_distrust(key: dict[str, Any] | None, logged_at: str) -> bool:
+    """Whether an entry logged at ``logged_at`` was signed on or after the day from which its key
+    is not to be trusted (a revocation's effective date), though before the revocation itself
+    was logged. Log
+    times have one fixed form (``format_time``), so comparing the text with the moment that
+    day begins in China is comparing the times: nothing is parsed per page."""
     distrust = key.get("revoked_effective_on") if key is not None else None
     if not distrust:
         return False
-    return bool(parse_time(entry.time).astimezone(CHINA).date().isoformat() >= distrust)
+    return bool(logged_at >= _day_starts_at(distrust))
+
+
+@functools.lru_cache(maxsize=256)
+def _day_starts_at(day: str) -> str:
+    """The log time at which ``day`` (YYYY-MM-DD) begins in China Standard Time."""
+    return format_time(datetime.combine(date.fromisoformat(day), dt_time(), CHINA))
 
 
 def _today() -> Any:
@@ -112,6 +128,31 @@ class Disclosures:
         return [d for d in self.deadlines if d.status == "overdue"]
 
 
+_ORG_DEADLINES: OrderedDict[tuple[Any, ...], tuple[DeadlineItem, ...]] = OrderedDict()
+_ORG_DEADLINES_MAX = 512
+_ORG_DEADLINES_LOCK = threading.Lock()
+
+
+def _org_deadlines(conn: Any, org: str, today: Any, rules: Any) -> tuple[DeadlineItem, ...]:
+    """``scan_deadlines(org=...)``: the disclosure history of every project the organisation
+    raises for (tens of projects at a million entries: most of its page's time), kept in this
+    process for the state of the log it was computed on (the head's shard, size and root: the
+    projections are the log's, so the same state gives the same answer) and the day."""
+    state = Q.log_state(conn)
+    key = (org, today, rules.ref, state)
+    with _ORG_DEADLINES_LOCK:
+        found = _ORG_DEADLINES.get(key)
+        if found is not None:
+            _ORG_DEADLINES.move_to_end(key)
+            return found
+    items = tuple(scan_deadlines(conn, today, org=org, rules=rules))
+    with _ORG_DEADLINES_LOCK:
+        _ORG_DEADLINES[key] = items
+        while len(_ORG_DEADLINES) > _ORG_DEADLINES_MAX:
+            _ORG_DEADLINES.popitem(last=False)
+    return items
+
+
 def _disclosures(
     request: Request, conn: Any, today: Any, *, project: str | None = None, org: str | None = None
 ) -> Disclosures:
@@ -120,13 +161,12 @@ def _disclosures(
     try:
         rules = rules_in_force("cn-charity", today)
         if project is not None:
-            items = disclosures_of_project(conn, project, today, rules=rules)
-            deadlines = scan_deadlines(conn, today, projects=[project], orgs=[], rules=rules)
+            items, deadlines = project_disclosures_and_deadlines(conn, project, today, rules=rules)
         else:
             if org is None:
                 raise InvariantBroken("org is missing")
             items = disclosures_of_org(conn, org, today, rules=rules)
-            deadlines = scan_deadlines(conn, today, org=org, rules=rules)
+            deadlines = _org_deadlines(conn, org, today, rules)
     except LedgerError as exc:  # no rule set in force: the rest of the page still renders
         locale, _ = request_locale(request)
         return Disclosures(unavailable=exc.message_zh if locale == "zh_CN" else exc.message_en)
@@ -269,6 +309,26 @@ def error_page(request: Request, exc: Exception) -> Response[Any]:
     return response
 
 
+def verify_error(request: Request, exc: LedgerError, code: str = "") -> Template:
+    """The look-up form again with why the code (or order number) was refused: the message in
+    the page's language, then in the other one, and its code; 404 when nothing was found."""
+    locale, _ = request_locale(request)
+    first, second = (exc.message_zh, exc.message_en) if locale == "zh_CN" else (exc.message_en, exc.message_zh)
+    return render(
+        request,
+        "verify.html",
+        nav="verify",
+        result=None,
+        error=first,
+        error_other=second,
+        other_lang="en" if locale == "zh_CN" else "zh-CN",
+        error_code=exc.code,
+        code=code[:RECEIPT_TEXT_MAX],
+        status=404 if exc.code.endswith("not_found") else 400,
+        cache="no-store",
+    )
+
+
 class SitePages(Controller):
     path = "/"
     include_in_schema = False
@@ -360,11 +420,11 @@ class SitePages(Controller):
             spending = Q.spending_flows(conn, project)
             of_project = {"project": project}
             disbursements = reads.flows_by_seq(conn, reads.Disbursement, limit=20, descending=True, equals=of_project)
-            disbursement_count = Q.count_by_project(conn, Q.DISBURSEMENT, project)
+            disbursement_count = Q.count_by_project(conn, Q.DISBURSEMENT, project, cap=COUNT_CAP + 1)
             progress = reads.flows_by_seq(conn, reads.ProgressReport, limit=None, equals=of_project)
             attestations = reads.flows_by_seq(conn, reads.Attestation, limit=50, descending=True, equals=of_project)
             timeline = Q.rows_by_project(conn, Q.ENTRY, project, limit=25)
-            entry_count = Q.count_by_project(conn, Q.ENTRY, project)
+            entry_count = Q.count_by_project(conn, Q.ENTRY, project, cap=COUNT_CAP + 1)
             p = view.project
             disclosures = _disclosures(request, conn, _today(), project=project)
             targets = Q.seqs_of(conn, [a.target for a in attestations])
@@ -418,6 +478,7 @@ class SitePages(Controller):
             business=business,
             monthly=build_monthly(money_in, money_out, p.currency),
             entry_count=entry_count,
+            count_cap=COUNT_CAP,
             disclosures=disclosures,
             evidence=evidence,
         )
@@ -437,7 +498,10 @@ class SitePages(Controller):
 
     @get("/exports/ledger.xlsx", name="site:export-xlsx", sync_to_thread=True)
     def export_xlsx(self, request: Request, ledger: NamedDependency[Ledger]) -> Stream:
+        """The same rows as a workbook, up to :data:`.exports.XLSX_ROW_CAP` of them (else a 400
+        that points to the CSV with the same filters)."""
         filters = parse_filters(request.query_params)
+        check_xlsx_size(ledger.engine, filters, "/exports/ledger.csv" + filters.query())
         return _download(
             xlsx_chunks(ledger.engine, filters, title="Charity Transparency Ledger / 慈善透明账本"),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -633,24 +697,13 @@ class SitePages(Controller):
         from api.privacy import donor_store
 
         code = str(data.get("code", ""))
-        locale, _ = request_locale(request)
         try:
             # the code must prove itself against the log (ledger.store.donors.find_donation_by_receipt)
             _, row = donor_store(ledger).find_by_receipt(code)
         except LedgerError as exc:
             if exc.code not in ("receipt_code_invalid", "receipt_code_checksum", "receipt_not_found"):
                 raise
-            message = exc.message_zh if locale == "zh_CN" else exc.message_en
-            return render(
-                request,
-                "verify.html",
-                nav="verify",
-                result=None,
-                error=message,
-                code=code[:RECEIPT_TEXT_MAX],
-                status=404 if exc.code == "receipt_not_found" else 400,
-                cache="no-store",
-            )
+            return verify_error(request, exc, code)
         return verify_result(request, ledger, reads.Donation.from_row(row))
 
     # --- ledger explorer ----------------------------------------------------------------------
@@ -744,7 +797,7 @@ class SitePages(Controller):
             data=data,
             raw=raw.decode("utf-8"),
             signer_key=signer_key,
-            after_distrust=_signed_after_distrust(signer_key, e),
+            after_distrust=_signed_after_distrust(signer_key, e.time),
             refs=refs,
             key_target=key_target,
             named_key=named_key,

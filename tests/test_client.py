@@ -38,6 +38,7 @@ from ledger.services.client import (
 from ledger.store.donors import DonorStore, find_donation_by_receipt, load_privacy_key
 from ledger.store.log_store import MAX_BATCH
 from tests.support.ledger_factory import ORIGIN, LedgerFactory
+from tests.support.world import grant_data, key
 
 FOUNDATION = make_uscc("53440300MJL09001A")
 SERVICE = make_uscc("52440300MJL09002B")
@@ -47,7 +48,7 @@ PUBLIC = "P-TEST-PUBLIC"
 
 
 def k(name: str) -> KeyPair:
-    return KeyPair.from_seed(b"client-test/" + name.encode())
+    return key(name, "client-test/")
 
 
 @dataclass
@@ -123,32 +124,32 @@ def build_world(factory: LedgerFactory) -> World:
             ),
             (
                 "key.granted",
-                {"public_key": k("f-admin").public_b64, "role": "org_admin", "org": FOUNDATION, "holder": "秘书处"},
+                grant_data(k("f-admin"), "org_admin", FOUNDATION, "秘书处"),
                 None,
             ),
             (
                 "key.granted",
-                {"public_key": k("s-admin").public_b64, "role": "org_admin", "org": SERVICE, "holder": "行政部"},
+                grant_data(k("s-admin"), "org_admin", SERVICE, "行政部"),
                 None,
             ),
             (
                 "key.granted",
-                {"public_key": k("overseer").public_b64, "role": "overseer", "org": OVERSIGHT, "holder": "监督组"},
+                grant_data(k("overseer"), "overseer", OVERSIGHT, "监督组"),
                 None,
             ),
         ]
     )
     Client(k("f-admin"), ORIGIN, sink).append(
         "key.granted",
-        {"public_key": k("fundraiser").public_b64, "role": "fundraiser", "org": FOUNDATION, "holder": "募捐部"},
+        grant_data(k("fundraiser"), "fundraiser", FOUNDATION, "募捐部"),
     )
     Client(k("f-admin"), ORIGIN, sink).append(
         "key.granted",
-        {"public_key": k("fundraiser-2").public_b64, "role": "fundraiser", "org": FOUNDATION, "holder": "募捐部 2"},
+        grant_data(k("fundraiser-2"), "fundraiser", FOUNDATION, "募捐部 2"),
     )
     Client(k("s-admin"), ORIGIN, sink).append(
         "key.granted",
-        {"public_key": k("implementer").public_b64, "role": "implementer", "org": SERVICE, "holder": "财务部"},
+        grant_data(k("implementer"), "implementer", SERVICE, "财务部"),
     )
     fundraiser = Client(k("fundraiser"), ORIGIN, sink)
     today = now().date()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,20 +21,15 @@ from ledger.protocol.verify import read_export, verify_log
 from ledger.store.export import export_log
 from ledger.store.log_tables import LogLeaf
 from tests.support.ledger_factory import ORIGIN, LedgerFactory
+from tests.support.serving import free_port, log_served, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCHES, PER_BATCH, KILLS = 24, 25, 3
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
     def __init__(self, f: LedgerFactory) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.env = dict(
             os.environ,
             PYTHONPATH=str(ROOT),
@@ -61,14 +55,7 @@ class Server:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.url + "/api/v1/log/checkpoint", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not start")
+        wait_until(lambda: log_served(self.url), "the server", timeout=60)
 
     def kill(self) -> None:
         assert self.proc is not None

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from ledger.domain.privacy import donor_commitment, donor_fields, format_receipt_code, new_salt
 from ledger.errors import LedgerError
@@ -260,7 +261,7 @@ def test_erase_on_postgresql_rewrites_the_donor_table(pg_schema_url: str, tmp_pa
             try:
                 with conn.begin_nested():
                     conn.execute(text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
-            except Exception:  # the server has no pageinspect: check the rewrite only
+            except DBAPIError:  # the server has no pageinspect (or may not add it): check the rewrite only
                 return None
             size = "SELECT pg_relation_size('donor_private') / current_setting('block_size')::int"
             page = text("SELECT get_raw_page('donor_private', 'main', :n)")

@@ -228,15 +228,15 @@ def test_append_each_keeps_good_entries_and_returns_refusals(any_factory: Ledger
 def test_signatures_of_granted_keys_are_checked_before_the_lock(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """Keys granted after genesis (a fundraiser's) are known before the write lock is taken, so
     their signatures are verified outside it (in the pool for big batches), not one by one."""
-    from ledger.store import log_store
+    from ledger.store.log import sequencer
     from tests.domain import helpers
     from tests.support.store_world import StoreWorld
 
     world = StoreWorld(tmp_path / "home")
     in_lock: list[str] = []
-    real = log_store.signature_valid
+    real = sequencer.signature_valid
     monkeypatch.setattr(
-        log_store, "signature_valid", lambda entry, public: in_lock.append(entry.signer) or real(entry, public)
+        sequencer, "signature_valid", lambda entry, public: in_lock.append(entry.signer) or real(entry, public)
     )
     entries = [
         world.sign(world.fundraiser, "donation.received", helpers.donation_data(world.PUB, "10.00")) for _ in range(5)

@@ -27,7 +27,8 @@ from ledger.store.rebuild import check as rebuild_check
 from ledger.store.runtime import init_ledger, next_origin, open_ledger, roll_over
 from ledger.store.tables import LEAF, REGISTRY
 from tests.domain import helpers
-from tests.support.store_world import StoreWorld, world_settings
+from tests.support.store_world import StoreWorld
+from tests.support.world import ledger_settings
 
 NEXT = helpers.ORIGIN + "/2027"
 
@@ -211,7 +212,7 @@ def test_origins_a_roll_over_refuses(world: StoreWorld, tmp_path: Path) -> None:
         and len(bare.ledger.log.shards()) == 1
         and bare.ledger.log.head().size == bare.seq
     )
-    fresh = init_ledger(world_settings(tmp_path / "fresh"))
+    fresh = init_ledger(ledger_settings(tmp_path / "fresh"))
     with pytest.raises(LedgerError) as info:
         fresh.log.roll_over(NEXT)
     assert info.value.code == "shard_empty"

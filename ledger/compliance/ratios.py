@@ -21,6 +21,7 @@ from typing import Any
 
 from ledger.compliance.codes import RATIO_INPUT_INVALID, RATIO_RULE_MISSING
 from ledger.compliance.rulesets import RuleSet, ruleset
+from ledger.compliance.rulesets.params import RatioRule, SpendingMinimum, SpendingRatioRules
 from ledger.domain.history import OrgState, org_on
 from ledger.domain.money import format_amount
 from ledger.domain.rows import OrgChangeRow, OrgRow
@@ -150,85 +151,19 @@ def check_spending_ratios(
     art. 10 of the 2016 rules; the 3-year averages may be ``None`` when unknown (a young
     organisation). The tier is chosen by ``prior_year_end_net_assets``.
     """
-    _check_int("prior_year_income", prior_year_income)
-    _check_int("prior_year_end_net_assets", prior_year_end_net_assets)
-    for name, value in (
-        ("prior_3y_avg_income", prior_3y_avg_income),
-        ("prior_3y_avg_net_assets", prior_3y_avg_net_assets),
-    ):
-        if value is not None:
-            _check_int(name, value)
-    for name, value in (
-        ("charitable_spending", charitable_spending),
-        ("management_cost", management_cost),
-        ("total_spending", total_spending),
-    ):
-        _check_int(name, value)
-        if value < 0:
-            raise LedgerError(RATIO_INPUT_INVALID, detail=f"{name} is negative ({value} fen)")
-    if not isinstance(public_fundraising, bool):
-        raise LedgerError(RATIO_INPUT_INVALID, detail="public_fundraising must be true or false")
-    if charitable_spending + management_cost > total_spending:
-        raise LedgerError(
-            RATIO_INPUT_INVALID,
-            detail=f"charitable spending ({charitable_spending} fen) plus management costs ({management_cost} fen) exceed total spending ({total_spending} fen)",
-        )
-
-    rules = ruleset.ratio_rules()
-    rule = rules.rule_for(legal_form, public_fundraising)
-    if rule is None:
-        raise LedgerError(
-            RATIO_RULE_MISSING,
-            ruleset=ruleset.ref,
-            legal_form=legal_form,
-            fundraising="with the public-fundraising qualification"
-            if public_fundraising
-            else "without the public-fundraising qualification",
-            fundraising_zh="具有公开募捐资格" if public_fundraising else "不具有公开募捐资格",
-        )
-    tier = next(t for t in rule.tiers if t.contains(prior_year_end_net_assets))  # tiers partition all amounts
-
     figures = {
         "prior_year_income": prior_year_income,
         "prior_3y_avg_income": prior_3y_avg_income,
         "prior_year_end_net_assets": prior_year_end_net_assets,
         "prior_3y_avg_net_assets": prior_3y_avg_net_assets,
     }
-    requirements = []
-    for minimum in tier.min_spending:
-        bases = tuple(
-            BaseFigure(name, figures[name], _min_required(figures[name], minimum.basis_points))  # type: ignore[arg-type]
-            for name in minimum.of_any
-            if figures[name] is not None
-        )
-        if not bases:
-            raise LedgerError(RATIO_INPUT_INVALID, detail=f"none of {', '.join(minimum.of_any)} was given")
-        decisive = min(bases, key=lambda b: b.required_fen)  # first listed wins a tie
-        requirements.append(
-            SpendingRequirement(
-                basis_points=minimum.basis_points,
-                bases=bases,
-                decided_by=decisive.name,
-                required_fen=decisive.required_fen,
-                actual_fen=charitable_spending,
-                actual_basis_points=_ratio_down(charitable_spending, decisive.amount_fen),
-                met=charitable_spending >= decisive.required_fen,
-            )
-        )
-
-    cap_fen = total_spending * tier.max_management_basis_points // BP
-    exempt = management_cost < rules.management_cost_exempt_below_fen
-    within = management_cost <= cap_fen
-    management = ManagementCheck(
-        cap_basis_points=tier.max_management_basis_points,
-        total_spending_fen=total_spending,
-        cap_fen=cap_fen,
-        actual_fen=management_cost,
-        actual_basis_points=_ratio_up(management_cost, total_spending),
-        exempt_below_fen=rules.management_cost_exempt_below_fen,
-        exempt=exempt,
-        within_cap=within,
-        met=exempt or within,
+    _check_ratio_inputs(figures, charitable_spending, management_cost, total_spending, public_fundraising)
+    rules = ruleset.ratio_rules()
+    rule = _rule_for(ruleset, rules, legal_form, public_fundraising)
+    tier = next(t for t in rule.tiers if t.contains(prior_year_end_net_assets))  # tiers partition all amounts
+    requirements = [_spending_requirement(minimum, figures, charitable_spending) for minimum in tier.min_spending]
+    management = _management_check(
+        tier.max_management_basis_points, rules.management_cost_exempt_below_fen, management_cost, total_spending
     )
     spending_met = all(r.met for r in requirements)
     passed = spending_met and management.met
@@ -248,6 +183,95 @@ def check_spending_ratios(
         verified=tier.verified,
         source=f"{tier.source} {tier.article}" if tier.article else tier.source,
         explanation_required=not passed,
+    )
+
+
+def _management_check(
+    cap_basis_points: int, exempt_below_fen: int, management_cost: int, total_spending: int
+) -> ManagementCheck:
+    """Management costs within the tier's share of total spending, or under the exemption."""
+    cap_fen = total_spending * cap_basis_points // BP
+    exempt = management_cost < exempt_below_fen
+    within = management_cost <= cap_fen
+    return ManagementCheck(
+        cap_basis_points=cap_basis_points,
+        total_spending_fen=total_spending,
+        cap_fen=cap_fen,
+        actual_fen=management_cost,
+        actual_basis_points=_ratio_up(management_cost, total_spending),
+        exempt_below_fen=exempt_below_fen,
+        exempt=exempt,
+        within_cap=within,
+        met=exempt or within,
+    )
+
+
+def _rule_for(ruleset: RuleSet, rules: SpendingRatioRules, legal_form: str, public_fundraising: bool) -> RatioRule:
+    """The rule set's spending rule for this legal form and qualification."""
+    rule = rules.rule_for(legal_form, public_fundraising)
+    if rule is None:
+        raise LedgerError(
+            RATIO_RULE_MISSING,
+            ruleset=ruleset.ref,
+            legal_form=legal_form,
+            fundraising="with the public-fundraising qualification"
+            if public_fundraising
+            else "without the public-fundraising qualification",
+            fundraising_zh="具有公开募捐资格" if public_fundraising else "不具有公开募捐资格",
+        )
+    return rule
+
+
+def _check_ratio_inputs(
+    figures: dict[str, int | None],
+    charitable_spending: int,
+    management_cost: int,
+    total_spending: int,
+    public_fundraising: bool,
+) -> None:
+    """Whole fen amounts, no negative spending, and spending parts within the total."""
+    _check_int("prior_year_income", figures["prior_year_income"])
+    _check_int("prior_year_end_net_assets", figures["prior_year_end_net_assets"])
+    for name in ("prior_3y_avg_income", "prior_3y_avg_net_assets"):
+        if figures[name] is not None:
+            _check_int(name, figures[name])
+    for name, value in (
+        ("charitable_spending", charitable_spending),
+        ("management_cost", management_cost),
+        ("total_spending", total_spending),
+    ):
+        _check_int(name, value)
+        if value < 0:
+            raise LedgerError(RATIO_INPUT_INVALID, detail=f"{name} is negative ({value} fen)")
+    if not isinstance(public_fundraising, bool):
+        raise LedgerError(RATIO_INPUT_INVALID, detail="public_fundraising must be true or false")
+    if charitable_spending + management_cost > total_spending:
+        raise LedgerError(
+            RATIO_INPUT_INVALID,
+            detail=f"charitable spending ({charitable_spending} fen) plus management costs ({management_cost} fen) exceed total spending ({total_spending} fen)",
+        )
+
+
+def _spending_requirement(
+    minimum: SpendingMinimum, figures: dict[str, int | None], charitable_spending: int
+) -> SpendingRequirement:
+    """One minimum-spending rule: the lowest requirement over the bases it may be taken on."""
+    bases = tuple(
+        BaseFigure(name, figures[name], _min_required(figures[name], minimum.basis_points))  # type: ignore[arg-type]
+        for name in minimum.of_any
+        if figures[name] is not None
+    )
+    if not bases:
+        raise LedgerError(RATIO_INPUT_INVALID, detail=f"none of {', '.join(minimum.of_any)} was given")
+    decisive = min(bases, key=lambda b: b.required_fen)  # first listed wins a tie
+    return SpendingRequirement(
+        basis_points=minimum.basis_points,
+        bases=bases,
+        decided_by=decisive.name,
+        required_fen=decisive.required_fen,
+        actual_fen=charitable_spending,
+        actual_basis_points=_ratio_down(charitable_spending, decisive.amount_fen),
+        met=charitable_spending >= decisive.required_fen,
     )
 
 
@@ -323,48 +347,12 @@ def check_reported_year(
     used when all three prior years are there (rounded up). ``total_income`` stands for the
     adjusted income of art. 10 (the organisation reports the adjusted figure).
     """
-    from ledger.domain.schemas import CHARITY_FORMS
-
-    if legal_form not in CHARITY_FORMS:
-        return YearCheck(
-            "not_applicable",
-            year,
-            None,
-            {},
-            None,
-            (),
-            reason_en="the spending ratios apply to charities only",
-            reason_zh="年度支出比例只适用于慈善组织",
-        )
     this, prior = figures.get(year), figures.get(year - 1)
-    missing = tuple(y for y in (year - 1, year) if figures.get(y) is None)
     used = [f for f in (figures.get(year - 3), figures.get(year - 2), prior, this) if f is not None]
     entries = tuple(f.id for f in used)
-    if missing:
-        return YearCheck(
-            "not_computed",
-            year,
-            None,
-            {},
-            None,
-            entries,
-            missing,
-            reason_en="financials.reported is missing for " + ", ".join(map(str, missing)),
-            reason_zh="缺少以下年度的财务数据（financials.reported）：" + "、".join(map(str, missing)),
-        )
-    expected = ruleset.param("currency") if "currency" in ruleset.parameters else "CNY"
-    currencies = {f.currency for f in used}
-    if currencies != {expected}:
-        return YearCheck(
-            "not_computed",
-            year,
-            None,
-            {},
-            this.currency,
-            entries,
-            reason_en=f"the figures are in {', '.join(sorted(currencies))}; the rule set's amounts are in {expected}",
-            reason_zh=f"财务数据币种为 {'、'.join(sorted(currencies))}，规则集金额以 {expected} 计",
-        )
+    refused = _not_computable(ruleset, legal_form, figures, year, used, entries)
+    if refused is not None:
+        return refused
     three = [figures.get(y) for y in (year - 3, year - 2, year - 1)]
     complete = all(f is not None for f in three)
     inputs: dict[str, int | None] = {
@@ -401,6 +389,53 @@ def check_reported_year(
             reason_zh=exc.message_zh,
         )
     return YearCheck("passed" if result.passed else "failed", year, result, inputs, this.currency, entries)
+
+
+def _not_computable(
+    ruleset: RuleSet, legal_form: str, figures: Any, year: int, used: list[Any], entries: tuple[str, ...]
+) -> YearCheck | None:
+    """Why ``year`` is not checked (not a charity, a year's figures missing, another currency), or None."""
+    from ledger.domain.schemas import CHARITY_FORMS
+
+    if legal_form not in CHARITY_FORMS:
+        return YearCheck(
+            "not_applicable",
+            year,
+            None,
+            {},
+            None,
+            (),
+            reason_en="the spending ratios apply to charities only",
+            reason_zh="年度支出比例只适用于慈善组织",
+        )
+    this = figures.get(year)
+    missing = tuple(y for y in (year - 1, year) if figures.get(y) is None)
+    if missing:
+        return YearCheck(
+            "not_computed",
+            year,
+            None,
+            {},
+            None,
+            entries,
+            missing,
+            reason_en="financials.reported is missing for " + ", ".join(map(str, missing)),
+            reason_zh="缺少以下年度的财务数据（financials.reported）：" + "、".join(map(str, missing)),
+        )
+    expected = ruleset.param("currency") if "currency" in ruleset.parameters else "CNY"
+    currencies = {f.currency for f in used}
+    if currencies != {expected}:
+        return YearCheck(
+            "not_computed",
+            year,
+            None,
+            {},
+            this.currency,
+            entries,
+            reason_en=f"the figures are in {', '.join(sorted(currencies))}; the rule set's amounts are in {expected}",
+            reason_zh=f"财务数据币种为 {'、'.join(sorted(currencies))}，规则集金额以 {expected} 计",
+        )
+    return None
 
 
 # --- the one calculator the report, the overview and the site call ---------------------------

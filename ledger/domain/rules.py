@@ -73,7 +73,7 @@ interest.received / fee.charged   fundraiser or org_admin of the organisation (i
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta, timezone
 from typing import Any
@@ -884,42 +884,13 @@ def _project_registered(c: _Call) -> list[Any]:
         raise LedgerError(C.ORG_NOT_CHARITY, org=fundraiser.org, legal_form=fundraiser.legal_form)
     for org_id in d.implementers + d.overseers:
         _active_org(c.state, org_id)
-    for overseer in d.overseers:
-        if overseer == fundraiser.org:
-            raise LedgerError(
-                C.SEPARATION_VIOLATION, org=overseer, project=d.project, other_role="fundraiser", other_role_zh="募集方"
-            )
-        if overseer in d.implementers:
-            raise LedgerError(
-                C.SEPARATION_VIOLATION,
-                org=overseer,
-                project=d.project,
-                other_role="implementer",
-                other_role_zh="执行方",
-            )
+    _check_separation(d.project, fundraiser.org, d.implementers, d.overseers)
     if not d.directed:
         if d.plan is None:
             raise LedgerError(C.PLAN_REQUIRED, project=d.project)
         if not fundraiser.public_fundraising:
             raise LedgerError(C.QUALIFICATION_REQUIRED, org=fundraiser.org, project=d.project)
         _qualified_on(c, fundraiser, d.project, d.plan.fundraising_start)
-    plan = d.plan
-    plan_fields: dict[str, Any] = {}
-    if plan is not None:
-        plan_fields = {
-            "plan_purpose": plan.purpose,
-            "plan_fundraising_start": plan.fundraising_start,
-            "plan_fundraising_end": plan.fundraising_end,
-            "plan_area": plan.area,
-            "plan_responsible_person": plan.responsible_person,
-            "plan_office_address": plan.office_address,
-            "plan_receiving_methods": plan.receiving_methods,
-            "plan_bank_account": plan.bank_account,
-            "plan_beneficiaries": plan.beneficiaries,
-            "plan_use_of_funds": plan.use_of_funds,
-            "plan_fundraising_cost": plan.fundraising_cost,
-            "plan_surplus_handling": plan.surplus_handling,
-        }
     project = ProjectRow(
         project=d.project,
         title_zh=d.title_zh,
@@ -941,10 +912,47 @@ def _project_registered(c: _Call) -> list[Any]:
         status="open",
         closed=False,
         description=d.description,
-        **plan_fields,
+        **_plan_fields(d.plan),
     )
     fund = FundRow(project=d.project, currency=d.currency, fundraiser_org=fundraiser.org)
     return [project, fund, *_business_day(c, d.start_date), c.entry_row(project=d.project)]
+
+
+def _check_separation(project: str, fundraiser_org: str, implementers: Sequence[str], overseers: Sequence[str]) -> None:
+    """No overseer of a project is its fundraiser or one of its implementers."""
+    for overseer in overseers:
+        if overseer == fundraiser_org:
+            raise LedgerError(
+                C.SEPARATION_VIOLATION, org=overseer, project=project, other_role="fundraiser", other_role_zh="募集方"
+            )
+        if overseer in implementers:
+            raise LedgerError(
+                C.SEPARATION_VIOLATION,
+                org=overseer,
+                project=project,
+                other_role="implementer",
+                other_role_zh="执行方",
+            )
+
+
+def _plan_fields(plan: Any) -> dict[str, Any]:
+    """The fundraising plan's facts as the project row's ``plan_*`` columns (none for a directed project)."""
+    if plan is None:
+        return {}
+    return {
+        "plan_purpose": plan.purpose,
+        "plan_fundraising_start": plan.fundraising_start,
+        "plan_fundraising_end": plan.fundraising_end,
+        "plan_area": plan.area,
+        "plan_responsible_person": plan.responsible_person,
+        "plan_office_address": plan.office_address,
+        "plan_receiving_methods": plan.receiving_methods,
+        "plan_bank_account": plan.bank_account,
+        "plan_beneficiaries": plan.beneficiaries,
+        "plan_use_of_funds": plan.use_of_funds,
+        "plan_fundraising_cost": plan.fundraising_cost,
+        "plan_surplus_handling": plan.surplus_handling,
+    }
 
 
 def _plan_deadline(project: ProjectRow) -> date:
@@ -1449,31 +1457,7 @@ def _sz_donation_filed(c: _Call) -> list[Any]:
     if existing:  # a withdrawn filing frees its reference
         raise LedgerError(C.SZ_FILING_EXISTS, org=c.org_id, ref=d.ref, seq=existing[0].seq)
     for leaf in d.donations:
-        donation = c.state.get(DonationRow, leaf)
-        if donation is None:
-            raise LedgerError(
-                C.SZ_DONATION_INVALID,
-                donation=leaf,
-                org=c.org_id,
-                detail="it is not a donation.received entry",
-                detail_zh="该条目不是 donation.received 条目",
-            )
-        if donation.fundraiser_org != c.org_id:
-            raise LedgerError(
-                C.SZ_DONATION_INVALID,
-                donation=leaf,
-                org=c.org_id,
-                detail=f"it was received by {donation.fundraiser_org}",
-                detail_zh=f"该捐赠由 {donation.fundraiser_org} 接受",
-            )
-        if donation.corrected:
-            raise LedgerError(
-                C.SZ_DONATION_INVALID,
-                donation=leaf,
-                org=c.org_id,
-                detail=f"it was reversed by {donation.corrected_by}",
-                detail_zh=f"该捐赠已被 {donation.corrected_by} 冲销",
-            )
+        _check_filed_donation(c, leaf)
     filing = SzFilingRow(
         id=c.ctx.leaf_hash,
         seq=c.ctx.seq,
@@ -1493,6 +1477,22 @@ def _sz_donation_filed(c: _Call) -> list[Any]:
         note=d.note,
     )
     return [filing, c.entry_row()]
+
+
+def _check_filed_donation(c: _Call, leaf: str) -> None:
+    """A filing lists donations this organisation received and did not reverse."""
+    donation = c.state.get(DonationRow, leaf)
+    if donation is None:
+        detail, detail_zh = "it is not a donation.received entry", "该条目不是 donation.received 条目"
+    elif donation.fundraiser_org != c.org_id:
+        detail = f"it was received by {donation.fundraiser_org}"
+        detail_zh = f"该捐赠由 {donation.fundraiser_org} 接受"
+    elif donation.corrected:
+        detail = f"it was reversed by {donation.corrected_by}"
+        detail_zh = f"该捐赠已被 {donation.corrected_by} 冲销"
+    else:
+        return
+    raise LedgerError(C.SZ_DONATION_INVALID, donation=leaf, org=c.org_id, detail=detail, detail_zh=detail_zh)
 
 
 def _sz_filing_replied(c: _Call) -> list[Any]:
@@ -1658,6 +1658,33 @@ def _withdraw_attestation(c: _Call, target: EntryRow) -> list[Any]:
 def _entry_corrected(c: _Call) -> list[Any]:
     d = c.data
     target = _target(c, d.target)
+    _check_correctable(c, target)
+    rows = _corrected_rows(c, target)
+    # mark the target's entry row (keeping any change made to it above: one row per key)
+    marked = next((r for r in rows if isinstance(r, EntryRow) and r.id == target.id), target)
+    rows = [r for r in rows if not (isinstance(r, EntryRow) and r.id == target.id)]
+    rows.append(replace(marked, corrected=True, corrected_by=c.ctx.leaf_hash))
+    correction = CorrectionRow(
+        id=c.ctx.leaf_hash,
+        seq=c.ctx.seq,
+        target=target.id,
+        target_type=target.type,
+        reason=d.reason,
+        signer_org=c.org_id,
+        recorded_by=c.entry.signer,
+        time=c.ctx.log_time,
+        project=target.project,
+        amount_minor=d.amount,
+        currency=d.currency,
+    )
+    rows.append(correction)
+    rows.append(c.entry_row(project=target.project, amount=d.amount, currency=d.currency))
+    return rows
+
+
+def _check_correctable(c: _Call, target: EntryRow) -> None:
+    """The target may be corrected, by this signer, and the correction restates its money facts."""
+    d = c.data
     if target.type not in CORRECTABLE:
         instead, instead_zh = _NOT_CORRECTABLE_INSTEAD.get(target.type, ("record a new entry", "请记录新的条目"))
         raise LedgerError(C.CORRECTION_NOT_ALLOWED, target_type=target.type, instead=instead, instead_zh=instead_zh)
@@ -1680,8 +1707,12 @@ def _entry_corrected(c: _Call) -> list[Any]:
                 return "(none)" if value is None else value
 
             raise LedgerError(C.CORRECTION_MISMATCH, field=name, expected=show(expected), got=show(got))
+
+
+def _corrected_rows(c: _Call, target: EntryRow) -> list[Any]:
+    """The rows a correction changes: a money entry reversed, or the target's row withdrawn."""
     rows: list[Any]
-    if is_money:
+    if target.type in MONEY_TYPES:
         if target.project is None:
             raise InvariantBroken("target.project is missing")
         project = _project(c, target.project)
@@ -1715,25 +1746,6 @@ def _entry_corrected(c: _Call) -> list[Any]:
         if row is None:
             raise InvariantBroken("row is missing")
         rows = [replace(row, corrected=True, corrected_by=c.ctx.leaf_hash)]
-    # mark the target's entry row (keeping any change made to it above: one row per key)
-    marked = next((r for r in rows if isinstance(r, EntryRow) and r.id == target.id), target)
-    rows = [r for r in rows if not (isinstance(r, EntryRow) and r.id == target.id)]
-    rows.append(replace(marked, corrected=True, corrected_by=c.ctx.leaf_hash))
-    correction = CorrectionRow(
-        id=c.ctx.leaf_hash,
-        seq=c.ctx.seq,
-        target=target.id,
-        target_type=target.type,
-        reason=d.reason,
-        signer_org=c.org_id,
-        recorded_by=c.entry.signer,
-        time=c.ctx.log_time,
-        project=target.project,
-        amount_minor=d.amount,
-        currency=d.currency,
-    )
-    rows.append(correction)
-    rows.append(c.entry_row(project=target.project, amount=d.amount, currency=d.currency))
     return rows
 
 
@@ -1786,23 +1798,8 @@ def _project_amended(c: _Call) -> list[Any]:
             f"a project has at most {MAX_IMPLEMENTERS} implementers and {MAX_OVERSEERS} overseers",
             f"一个项目最多 {MAX_IMPLEMENTERS} 个执行机构和 {MAX_OVERSEERS} 个监督机构",
         )
-    for overseer in new_overseers:  # separation holds for the amended project as for a new one
-        if overseer == project.fundraiser_org:
-            raise LedgerError(
-                C.SEPARATION_VIOLATION,
-                org=overseer,
-                project=project.project,
-                other_role="fundraiser",
-                other_role_zh="募集方",
-            )
-        if overseer in new_implementers:
-            raise LedgerError(
-                C.SEPARATION_VIOLATION,
-                org=overseer,
-                project=project.project,
-                other_role="implementer",
-                other_role_zh="执行方",
-            )
+    # separation holds for the amended project as for a new one
+    _check_separation(project.project, project.fundraiser_org, new_implementers, new_overseers)
     new = replace(
         project,
         start_date=start,

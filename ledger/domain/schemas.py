@@ -1025,16 +1025,7 @@ def _check_object(schema: type, value: Any, prefix: str, problems: list[_Bad] | 
     collect: list[_Bad] = [] if problems is None else problems
     before = len(collect)
     known = {f.name: f for f in fields(schema)}
-    for name in sorted(set(value) - set(known)):
-        collect.append(
-            _Bad(
-                prefix + name,
-                f"there is no field {name!r} here (known: {', '.join(known)})",
-                f"此处没有字段 {name!r}（可用字段：{'、'.join(known)}）",
-            )
-        )
-        if problems is None:
-            raise collect[0]
+    _unknown_fields(value, known, prefix, collect, raising=problems is None)
     out: dict[str, Any] = {}
     failed: set[str] = set()
     for name, f in known.items():
@@ -1069,7 +1060,27 @@ def _check_object(schema: type, value: Any, prefix: str, problems: list[_Bad] | 
             failed.add(name)
     if len(collect) > before:
         return None
-    obj = schema(**out)
+    return _post_checked(schema, schema(**out), problems)
+
+
+def _unknown_fields(
+    value: dict[str, Any], known: dict[str, Any], prefix: str, collect: list[_Bad], *, raising: bool
+) -> None:
+    """Name each field the object has and its schema does not (the first raises when ``raising``)."""
+    for name in sorted(set(value) - set(known)):
+        collect.append(
+            _Bad(
+                prefix + name,
+                f"there is no field {name!r} here (known: {', '.join(known)})",
+                f"此处没有字段 {name!r}（可用字段：{'、'.join(known)}）",
+            )
+        )
+        if raising:
+            raise collect[0]
+
+
+def _post_checked(schema: type, obj: Any, problems: list[_Bad] | None) -> Any:
+    """The record after its schema's checks across fields (None, the problem added, if one fails)."""
     post = _POST.get(schema)
     if post is not None:
         try:

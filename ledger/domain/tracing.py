@@ -125,37 +125,9 @@ def trace_project(
     live_allocations = [a for a in allocations if not a.corrected]
     live_disbursements = [d for d in disbursements if not d.corrected]
 
-    # 1. donations -> allocations, per pot
-    pieces: dict[str, list[_Piece]] = {a.id: [] for a in live_allocations}
-    alloc_parts: dict[str, list[AllocationPortion]] = {d.id: [] for d in donations}
-    for pot, restricted in (("restricted", True), ("unrestricted", False)):
-        sources = [(d.id, d.amount_minor) for d in donations if d.restricted is restricted and not d.corrected]
-        sinks = [(a, a.amount_minor) for a in live_allocations if a.source == pot]
-        for donation_id, allocation, amount in _pour(sources, sinks):
-            if not isinstance(allocation, AllocationRow):
-                raise InvariantBroken("allocation is not a AllocationRow")
-            pieces[allocation.id].append(_Piece(donation_id, allocation, amount))  # type: ignore[arg-type]
-            if donation_id is not None:
-                alloc_parts[str(donation_id)].append(
-                    AllocationPortion(allocation.id, allocation.seq, allocation.implementer, amount)
-                )
-
-    # 2. allocation pieces -> disbursements, per implementer
-    paid_parts: dict[str, dict[str, int]] = {d.id: {} for d in donations}  # donation -> {disbursement: amount}
+    pieces, alloc_parts = _allocated(donations, live_allocations)
+    paid_parts = _paid(donations, live_allocations, live_disbursements, pieces)
     by_id = {d.id: d for d in live_disbursements}
-    implementers = {a.implementer for a in live_allocations} | {d.implementer for d in live_disbursements}
-    for implementer in sorted(implementers):
-        held: list[tuple[object, int]] = [
-            (p, p.amount) for a in live_allocations if a.implementer == implementer for p in pieces[a.id]
-        ]
-        spent: list[tuple[object, int]] = [
-            (d.id, d.amount_minor) for d in live_disbursements if d.implementer == implementer
-        ]
-        for piece, disbursement_id, amount in _pour(held, spent):
-            if isinstance(piece, _Piece) and piece.donation is not None:
-                parts = paid_parts[piece.donation]
-                parts[disbursement_id] = parts.get(disbursement_id, 0) + amount  # type: ignore[index, call-overload]
-
     out: dict[str, DonationTrace] = {}
     for d in donations:
         allocated = tuple(alloc_parts[d.id])
@@ -178,6 +150,50 @@ def trace_project(
             undisbursed_minor=allocated_sum - sum(p.amount_minor for p in paid),
         )
     return out
+
+
+def _allocated(
+    donations: list[DonationRow], live_allocations: list[AllocationRow]
+) -> tuple[dict[str, list[_Piece]], dict[str, list[AllocationPortion]]]:
+    """Step 1, donations -> allocations, per pot: each allocation's pieces (which donation
+    paid how much of it) and each donation's portions of allocations."""
+    pieces: dict[str, list[_Piece]] = {a.id: [] for a in live_allocations}
+    alloc_parts: dict[str, list[AllocationPortion]] = {d.id: [] for d in donations}
+    for pot, restricted in (("restricted", True), ("unrestricted", False)):
+        sources = [(d.id, d.amount_minor) for d in donations if d.restricted is restricted and not d.corrected]
+        sinks = [(a, a.amount_minor) for a in live_allocations if a.source == pot]
+        for donation_id, allocation, amount in _pour(sources, sinks):
+            if not isinstance(allocation, AllocationRow):
+                raise InvariantBroken("allocation is not a AllocationRow")
+            pieces[allocation.id].append(_Piece(donation_id, allocation, amount))  # type: ignore[arg-type]
+            if donation_id is not None:
+                alloc_parts[str(donation_id)].append(
+                    AllocationPortion(allocation.id, allocation.seq, allocation.implementer, amount)
+                )
+    return pieces, alloc_parts
+
+
+def _paid(
+    donations: list[DonationRow],
+    live_allocations: list[AllocationRow],
+    live_disbursements: list[DisbursementRow],
+    pieces: dict[str, list[_Piece]],
+) -> dict[str, dict[str, int]]:
+    """Step 2, allocation pieces -> disbursements, per implementer: donation -> {disbursement: amount}."""
+    paid_parts: dict[str, dict[str, int]] = {d.id: {} for d in donations}
+    implementers = {a.implementer for a in live_allocations} | {d.implementer for d in live_disbursements}
+    for implementer in sorted(implementers):
+        held: list[tuple[object, int]] = [
+            (p, p.amount) for a in live_allocations if a.implementer == implementer for p in pieces[a.id]
+        ]
+        spent: list[tuple[object, int]] = [
+            (d.id, d.amount_minor) for d in live_disbursements if d.implementer == implementer
+        ]
+        for piece, disbursement_id, amount in _pour(held, spent):
+            if isinstance(piece, _Piece) and piece.donation is not None:
+                parts = paid_parts[piece.donation]
+                parts[disbursement_id] = parts.get(disbursement_id, 0) + amount  # type: ignore[index, call-overload]
+    return paid_parts
 
 
 def trace_donation(

@@ -228,31 +228,7 @@ def _walk(
     sealed_at: int | None = None
     base = ring.base
     for position, raw in enumerate(stream):
-        if sealed_at is not None:
-            raise VerificationError(
-                "entry after log.sealed",
-                seq=position,
-                expected=f"the log ends at seq {sealed_at}",
-                actual="more entries",
-            )
-        if position >= checkpoint.size:
-            raise VerificationError(
-                "entry beyond the checkpoint's tree size",
-                seq=position,
-                expected=f"{checkpoint.size} entries",
-                actual="more",
-            )
-        try:
-            leaf = parse_leaf(raw)
-        except LedgerError as exc:
-            raise VerificationError(
-                f"leaf is not well formed ({exc.message_en})",
-                seq=position,
-                expected="canonical leaf",
-                actual=raw[:80].decode("utf-8", "replace"),
-            ) from exc
-        if leaf.seq != position:
-            raise VerificationError("seq out of place", seq=position, expected=position, actual=leaf.seq)
+        leaf = _leaf_in_place(position, raw, checkpoint, sealed_at)
         if leaf.prev != prev:
             raise _chain_break(position, leaf, prev, stream, edge, checkpoint)
         if leaf.time < last_time:
@@ -264,30 +240,7 @@ def _walk(
             raise VerificationError(
                 "entry signed for another log", seq=position, expected=checkpoint.origin, actual=body["log"]
             )
-        if position == 0:
-            if body["type"] != GENESIS:
-                raise VerificationError(
-                    "entry 0 must be registry.genesis", seq=0, expected="registry.genesis", actual=body["type"]
-                )
-            if after is not None:
-                _check_continuation(body["data"], after, ring, checkpoint.origin)
-            elif "previous" in body["data"]:
-                raise VerificationError(
-                    "this log continues another; verify the chain from its first log",
-                    seq=0,
-                    expected="the first log's genesis",
-                    actual=f"previous: {body['data'].get('previous', {}).get('origin') if isinstance(body['data'].get('previous'), dict) else '?'}",
-                )
-            try:
-                ring.observe(base, GENESIS, body["data"])
-            except LedgerError as exc:
-                raise VerificationError(
-                    "genesis names no valid public key", seq=0, expected="data.public_key", actual=exc.message_en
-                ) from exc
-        elif body["type"] == GENESIS:
-            raise VerificationError(
-                "registry.genesis after entry 0", seq=position, expected="one genesis per log", actual="another"
-            )
+        _check_genesis_place(position, body, ring, after, checkpoint.origin)
         public = ring.public_key_for(base + position, leaf.entry.signer, body["type"], body["data"])
         if public is None:
             raise VerificationError(
@@ -298,29 +251,102 @@ def _walk(
             )
         signatures.add(base + position, leaf.entry, public)
         if position > 0 and body["type"] in ("key.granted", "key.revoked", LOG_KEY_ROTATED):
-            try:
-                ring.observe(base + position, body["type"], body["data"])
-            except LedgerError as exc:
-                raise VerificationError(
-                    "key entry names no valid public key",
-                    seq=position,
-                    expected="data.public_key",
-                    actual=exc.message_en,
-                ) from exc
+            _observe_key_entry(ring, position, body)
         if body["type"] == LOG_SEALED:
-            if body["data"].get("size") != position + 1:
-                raise VerificationError(
-                    "log.sealed names the wrong final size",
-                    seq=position,
-                    expected=position + 1,
-                    actual=body["data"].get("size"),
-                )
-            sealed_at = position
+            sealed_at = _sealed_at(position, body)
         report.entries_by_type[body["type"]] = report.entries_by_type.get(body["type"], 0) + 1
         lh = merkle.leaf_hash(raw)
         edge.append(lh)
         prev = lh.hex()
         last_time = leaf.time
+    return position
+
+
+def _leaf_in_place(position: int, raw: bytes, checkpoint: Checkpoint, sealed_at: int | None) -> Leaf:
+    """The leaf at ``position``, parsed: one the log may hold there (not after a seal or
+    beyond the checkpoint's size), well formed, and naming its own seq."""
+    if sealed_at is not None:
+        raise VerificationError(
+            "entry after log.sealed",
+            seq=position,
+            expected=f"the log ends at seq {sealed_at}",
+            actual="more entries",
+        )
+    if position >= checkpoint.size:
+        raise VerificationError(
+            "entry beyond the checkpoint's tree size",
+            seq=position,
+            expected=f"{checkpoint.size} entries",
+            actual="more",
+        )
+    try:
+        leaf = parse_leaf(raw)
+    except LedgerError as exc:
+        raise VerificationError(
+            f"leaf is not well formed ({exc.message_en})",
+            seq=position,
+            expected="canonical leaf",
+            actual=raw[:80].decode("utf-8", "replace"),
+        ) from exc
+    if leaf.seq != position:
+        raise VerificationError("seq out of place", seq=position, expected=position, actual=leaf.seq)
+    return leaf
+
+
+def _check_genesis_place(
+    position: int, body: dict[str, Any], ring: KeyRing, after: SealedLog | None, origin: str
+) -> None:
+    """Entry 0, and only entry 0, is the log's genesis: it starts the key ring and, in a later
+    log, continues the sealed one (``after``)."""
+    if position != 0:
+        if body["type"] == GENESIS:
+            raise VerificationError(
+                "registry.genesis after entry 0", seq=position, expected="one genesis per log", actual="another"
+            )
+        return
+    if body["type"] != GENESIS:
+        raise VerificationError(
+            "entry 0 must be registry.genesis", seq=0, expected="registry.genesis", actual=body["type"]
+        )
+    if after is not None:
+        _check_continuation(body["data"], after, ring, origin)
+    elif "previous" in body["data"]:
+        raise VerificationError(
+            "this log continues another; verify the chain from its first log",
+            seq=0,
+            expected="the first log's genesis",
+            actual=f"previous: {body['data'].get('previous', {}).get('origin') if isinstance(body['data'].get('previous'), dict) else '?'}",
+        )
+    try:
+        ring.observe(ring.base, GENESIS, body["data"])
+    except LedgerError as exc:
+        raise VerificationError(
+            "genesis names no valid public key", seq=0, expected="data.public_key", actual=exc.message_en
+        ) from exc
+
+
+def _observe_key_entry(ring: KeyRing, position: int, body: dict[str, Any]) -> None:
+    """A grant, a revocation or a log key rotation changes the key ring from here on."""
+    try:
+        ring.observe(ring.base + position, body["type"], body["data"])
+    except LedgerError as exc:
+        raise VerificationError(
+            "key entry names no valid public key",
+            seq=position,
+            expected="data.public_key",
+            actual=exc.message_en,
+        ) from exc
+
+
+def _sealed_at(position: int, body: dict[str, Any]) -> int:
+    """The position of a ``log.sealed`` entry, which must name its log's final size."""
+    if body["data"].get("size") != position + 1:
+        raise VerificationError(
+            "log.sealed names the wrong final size",
+            seq=position,
+            expected=position + 1,
+            actual=body["data"].get("size"),
+        )
     return position
 
 
@@ -394,6 +420,11 @@ def _check_continuation(data: dict[str, Any], after: SealedLog, ring: KeyRing, o
             expected=f"{after.origin} {after.size}",
             actual=f"{note_checkpoint.origin} {note_checkpoint.size}",
         )
+    _check_restated_keys(data, ring)
+
+
+def _check_restated_keys(data: dict[str, Any], ring: KeyRing) -> None:
+    """A later log's genesis restates the trust root and names the log key in force."""
     try:
         restated = key_id(unb64(data.get("public_key"), length=32, what="data.public_key"))
     except LedgerError as exc:

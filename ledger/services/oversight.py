@@ -800,15 +800,31 @@ def disclosures_of_project(
 ) -> list[Disclosure]:
     """The history of one project's disclosures (:func:`project_disclosures`) from the
     projections, under the ``cn-charity`` rule set in force on ``on``; [] for an unknown project."""
+    return project_disclosures_and_deadlines(bind, project, on, rules=rules)[0]
+
+
+def project_disclosures_and_deadlines(
+    bind: Engine | Connection,
+    project: str,
+    on: date,
+    *,
+    rules: RuleSet | None = None,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+) -> tuple[list[Disclosure], list[DeadlineItem]]:
+    """A project's disclosures (:func:`disclosures_of_project`) and what it has due
+    (``scan_deadlines(projects=[project], orgs=[])``), from one read of its row and progress
+    reports: what a project page shows. ([], []) for an unknown project."""
     rules = rules or rules_in_force("cn-charity", on)
     P, G = _table(ProjectRow), _table(ProgressRow)
     with _connect(bind) as conn:
         rows = _rows(conn, ProjectRow, select(P).where(P.c.project == project))
         if not rows:
-            return []
+            return [], []
         progress = _rows(conn, ProgressRow, select(G).where(G.c.project == project, G.c.corrected.is_(False)))
         closed = _closed_times(conn, rows)
-    return project_disclosures(rows[0], progress, on, rules, closed_time=closed.get(rows[0].closed_id or ""))
+    row = rows[0]
+    history = project_disclosures(row, progress, on, rules, closed_time=closed.get(row.closed_id or ""))
+    return history, _sort(project_deadlines(row, progress, on, rules, window_days=window_days))
 
 
 def disclosures_of_org(

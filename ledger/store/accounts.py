@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, delete, func, insert, select, update
 
 from ledger.domain import codes as C
 from ledger.errors import LedgerError
@@ -432,37 +432,7 @@ def check_password_sign_in(
     ok = _verify(row["password_hash"], password)
     with engine.begin() as conn:
         if not ok:
-            failed = int(
-                conn.execute(
-                    update(ACCOUNTS)
-                    .where(ACCOUNTS.c.id == row["id"])
-                    .values(failed_sign_ins=ACCOUNTS.c.failed_sign_ins + 1)
-                    .returning(ACCOUNTS.c.failed_sign_ins)
-                ).scalar_one()
-            )
-            audit(
-                conn,
-                "sign_in_failed",
-                f"{row['login']}: wrong password ({failed} in a row)",
-                account_id=row["id"],
-                actor_id=None,
-                client=client,
-                at=stamp,
-            )
-            if failed >= MAX_FAILED:
-                until = format_time(moment + LOCK_FOR)
-                conn.execute(
-                    update(ACCOUNTS).where(ACCOUNTS.c.id == row["id"]).values(locked_until=until, failed_sign_ins=0)
-                )
-                audit(
-                    conn,
-                    "locked",
-                    f"{row['login']} until {until}",
-                    account_id=row["id"],
-                    actor_id=None,
-                    client=client,
-                    at=stamp,
-                )
+            _count_failure(conn, row, client=client, moment=moment)
         else:
             values: dict[str, object] = {"failed_sign_ins": 0, "locked_until": None}
             if _HASHER.check_needs_rehash(row["password_hash"]):
@@ -471,6 +441,40 @@ def check_password_sign_in(
     if not ok:
         raise LedgerError(C.SIGN_IN_FAILED)
     return _record(row)
+
+
+def _count_failure(conn: Connection, row: RowMapping, *, client: str, moment: datetime) -> None:
+    """A wrong password: count it, audit it, and lock the account after too many in a row."""
+    stamp = format_time(moment)
+    failed = int(
+        conn.execute(
+            update(ACCOUNTS)
+            .where(ACCOUNTS.c.id == row["id"])
+            .values(failed_sign_ins=ACCOUNTS.c.failed_sign_ins + 1)
+            .returning(ACCOUNTS.c.failed_sign_ins)
+        ).scalar_one()
+    )
+    audit(
+        conn,
+        "sign_in_failed",
+        f"{row['login']}: wrong password ({failed} in a row)",
+        account_id=row["id"],
+        actor_id=None,
+        client=client,
+        at=stamp,
+    )
+    if failed >= MAX_FAILED:
+        until = format_time(moment + LOCK_FOR)
+        conn.execute(update(ACCOUNTS).where(ACCOUNTS.c.id == row["id"]).values(locked_until=until, failed_sign_ins=0))
+        audit(
+            conn,
+            "locked",
+            f"{row['login']} until {until}",
+            account_id=row["id"],
+            actor_id=None,
+            client=client,
+            at=stamp,
+        )
 
 
 def _verify(hashed: str, password: object) -> bool:

@@ -40,18 +40,22 @@ def _private_file(path: Path, what: str) -> Check:
     return Check(what, True, f"{path} (mode {mode:o})")
 
 
-def run_checks(settings: Settings, *, deep: bool = False) -> list[Check]:
-    checks: list[Check] = []
-
-    def attempt(name: str, func: Callable[[], str]) -> bool:
+class _Checks(list[Check]):
+    def attempt(self, name: str, func: Callable[[], str]) -> bool:
+        """Run one check and add its outcome: what it found, or why it failed."""
         try:
-            checks.append(Check(name, True, func()))
+            self.append(Check(name, True, func()))
             return True
         except LedgerError as exc:
-            checks.append(Check(name, False, f"[{exc.code}] {exc.message_en} / {exc.message_zh}"))
+            self.append(Check(name, False, f"[{exc.code}] {exc.message_en} / {exc.message_zh}"))
         except Exception as exc:  # a check must report, not crash
-            checks.append(Check(name, False, f"{type(exc).__name__}: {exc}"))
+            self.append(Check(name, False, f"{type(exc).__name__}: {exc}"))
         return False
+
+
+def run_checks(settings: Settings, *, deep: bool = False) -> list[Check]:
+    checks = _Checks()
+    attempt = checks.attempt
 
     from ledger.store import migrate
     from ledger.store.db import make_engine
@@ -80,37 +84,7 @@ def run_checks(settings: Settings, *, deep: bool = False) -> list[Check]:
         checks.append(_private_file(settings.privacy_key_path, "donor data key"))
 
     if key_check.ok and db_ok:
-        from ledger.store.export import verify_stored_chain
-        from ledger.store.runtime import open_ledger
-
-        def log_verifies() -> str:
-            ledger = open_ledger(settings)
-            chain = verify_stored_chain(ledger.log)
-            report = chain.logs[-1]
-            earlier = f"; {len(chain.logs) - 1} sealed earlier logs verify and link" if len(chain.logs) > 1 else ""
-            return f"{report.size} entries verify against the latest checkpoint (root {report.root[:16]}…){earlier}"
-
-        if attempt("log verifies", log_verifies) and deep:
-            from ledger.store.rebuild import check as rebuild_check
-
-            def projections() -> str:
-                report = rebuild_check(open_ledger(settings).log)
-                if not report.clean:
-                    tables = ", ".join(d.table for d in report.diffs if not d.clean)
-                    raise RuntimeError(
-                        f"projections differ from the log in {tables}: run `charity-ledger rebuild --check`"
-                    )
-                return f"{report.entries} entries replayed; every projection table matches"
-
-            attempt("projections match the log", projections)
-
-        def trust_root() -> str:
-            from ledger.store.onboarding import check_trust_root
-
-            return check_trust_root(open_ledger(settings))
-
-        attempt("genesis and system key", trust_root)
-        attempt("evidence files", lambda: _evidence(settings, deep=deep))
+        _check_the_log(checks, settings, deep=deep)
 
     if settings.broker_url:
         attempt("task broker reachable", lambda: _broker(settings.broker_url or ""))
@@ -118,7 +92,41 @@ def run_checks(settings: Settings, *, deep: bool = False) -> list[Check]:
         checks.append(Check("task broker", True, "none configured: tasks run in-process"))
     attempt("report fonts", _fonts)
     engine.dispose()
-    return checks
+    return list(checks)
+
+
+def _check_the_log(checks: _Checks, settings: Settings, *, deep: bool) -> None:
+    """The stored log verifies, its projections match it (``deep``), its trust root and evidence."""
+    attempt = checks.attempt
+    from ledger.store.export import verify_stored_chain
+    from ledger.store.runtime import open_ledger
+
+    def log_verifies() -> str:
+        ledger = open_ledger(settings)
+        chain = verify_stored_chain(ledger.log)
+        report = chain.logs[-1]
+        earlier = f"; {len(chain.logs) - 1} sealed earlier logs verify and link" if len(chain.logs) > 1 else ""
+        return f"{report.size} entries verify against the latest checkpoint (root {report.root[:16]}…){earlier}"
+
+    if attempt("log verifies", log_verifies) and deep:
+        from ledger.store.rebuild import check as rebuild_check
+
+        def projections() -> str:
+            report = rebuild_check(open_ledger(settings).log)
+            if not report.clean:
+                tables = ", ".join(d.table for d in report.diffs if not d.clean)
+                raise RuntimeError(f"projections differ from the log in {tables}: run `charity-ledger rebuild --check`")
+            return f"{report.entries} entries replayed; every projection table matches"
+
+        attempt("projections match the log", projections)
+
+    def trust_root() -> str:
+        from ledger.store.onboarding import check_trust_root
+
+        return check_trust_root(open_ledger(settings))
+
+    attempt("genesis and system key", trust_root)
+    attempt("evidence files", lambda: _evidence(settings, deep=deep))
 
 
 def _evidence(settings: Settings, *, deep: bool) -> str:

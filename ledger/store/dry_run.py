@@ -23,7 +23,9 @@ from ledger.protocol.canonical import canonical_bytes, format_time
 from ledger.protocol.entry import ENTRY_PREFIX, Leaf, SignedEntry, check_body, signature_valid
 from ledger.store.db import read_transaction
 from ledger.store.fastsql import run
-from ledger.store.log_store import _SELECT_HEAD, LogStore, _batch_error
+from ledger.store.log.model import batch_error, check_batch_size
+from ledger.store.log.sql import SELECT_HEAD, existing_by_idem
+from ledger.store.log_store import LogStore
 from ledger.store.sql_state import SqlState
 
 UNSIGNED = b"\x00" * 64  # the signature slot of an entry checked before it is signed
@@ -51,14 +53,14 @@ def dry_run(log: LogStore, entries: Sequence[SignedEntry], signed: Sequence[bool
     ``signed[i]`` says whether entry ``i`` carries a real signature to check. Raises the
     :class:`LedgerError` an append would raise (in a batch, ``batch_entry_refused`` naming the
     position); returns one :class:`Checked` per entry otherwise."""
-    log._check_batch_size(len(entries))
+    check_batch_size(len(entries))
     out: list[Checked] = []
     with read_transaction(log.engine) as conn:
-        row = run(conn, _SELECT_HEAD).fetchone()
+        row = run(conn, SELECT_HEAD).fetchone()
         if row is None:
             raise LedgerError("log_not_initialised", home="the database")
         size, _root, prev, last_time, _edge, _key_id, origin, _shard, base = row
-        known = log._existing_by_idem(conn, entries)
+        known = existing_by_idem(conn, entries)
         state = Overlay(SqlState(conn))  # every put stays here and is dropped
         moment = log.clock()
         log_time = max(format_time(moment), last_time)
@@ -69,14 +71,14 @@ def dry_run(log: LogStore, entries: Sequence[SignedEntry], signed: Sequence[bool
                 out.append(_check_one(log, state, entry, signed[position], known, seen, origin, base + seq))
                 if out[-1].existing:
                     continue
-                log._check_clock(entry, moment)
+                log.sequencer.check_clock(entry, moment)
                 leaf_hash = merkle.leaf_hash(Leaf(seq, prev, log_time, entry).to_bytes()).hex()
                 ctx = log.domain.AppendContext(base + seq, leaf_hash, log_time, origin, seq)
                 log.domain.apply(state, ctx, entry)
             except LedgerError as exc:
                 if len(entries) == 1:
                     raise
-                raise _batch_error(position, exc) from exc
+                raise batch_error(position, exc) from exc
             seen[(entry.signer, entry.idem)] = hashlib.sha256(entry.body_bytes).hexdigest()
             prev = leaf_hash
             seq += 1

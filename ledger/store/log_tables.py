@@ -13,6 +13,8 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, Index, LargeBinary, SmallInteger, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from ledger.store.db import table_of
+
 
 class LogHead(SQLModel, table=True):
     """One row: the current tree. Appends lock it (PostgreSQL) — the single sequencer."""
@@ -123,3 +125,13 @@ class WitnessPush(SQLModel, table=True):
     error_status: int | None = Field(default=None, sa_column=Column(SmallInteger, nullable=True))
     error_detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     failures: int = Field(sa_column=Column(BigInteger, nullable=False))  # in a row; 0 after a success
+
+
+# the tables as SQLAlchemy Core handles, by one short name each (re-exported by ledger.store.tables)
+LEAF = table_of(LogLeaf)
+HEAD = table_of(LogHead)
+NODE = table_of(MerkleNode)
+CHECKPOINT = table_of(SignedCheckpoint)
+COSIG = table_of(Cosignature)
+SHARD = table_of(LogShard)
+WITNESS_PUSH = table_of(WitnessPush)

@@ -4,25 +4,14 @@ projections (made from the domain's row classes by :func:`projection_tables.tabl
 from __future__ import annotations
 
 from ledger.domain import rows as R
-from ledger.store.db import table_of
-from ledger.store.log_tables import (
-    Cosignature,
-    LogHead,
-    LogLeaf,
-    LogShard,
-    MerkleNode,
-    SignedCheckpoint,
-    WitnessPush,
-)
+from ledger.store.log_tables import CHECKPOINT as CHECKPOINT
+from ledger.store.log_tables import COSIG as COSIG
+from ledger.store.log_tables import HEAD as HEAD
+from ledger.store.log_tables import LEAF as LEAF
+from ledger.store.log_tables import NODE as NODE
+from ledger.store.log_tables import SHARD as SHARD
+from ledger.store.log_tables import WITNESS_PUSH as WITNESS_PUSH
 from ledger.store.projection_tables import table_for
-
-LEAF = table_of(LogLeaf)
-HEAD = table_of(LogHead)
-NODE = table_of(MerkleNode)
-CHECKPOINT = table_of(SignedCheckpoint)
-COSIG = table_of(Cosignature)
-SHARD = table_of(LogShard)
-WITNESS_PUSH = table_of(WitnessPush)
 
 REGISTRY = table_for(R.RegistryRow)
 ENTRY = table_for(R.EntryRow)

@@ -10,7 +10,6 @@ redirects to the sign-in page (:func:`public_site.views.error_page`).
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -55,15 +54,11 @@ def _error_text(request: Request, exc: LedgerError) -> str:
 
 def _sign_in_limit(request: Request) -> None:
     """Sign-in attempts per client address (the API's RateLimiter on its own count)."""
-    state = request.app.state
-    limiter = state.get("workbench_sign_in_limiter")
-    if limiter is None:
-        from api.config import ApiSettings
-        from api.security import RateLimiter
+    from api.security import app_limiter
 
-        base = state.get("api_settings") or ApiSettings()
-        settings = dataclasses.replace(base, write_rate=SIGN_IN_RATE, write_burst=SIGN_IN_BURST)
-        limiter = state["workbench_sign_in_limiter"] = RateLimiter(settings, namespace="charity-ledger-sign-in")
+    limiter = app_limiter(
+        request.app.state, "workbench_sign_in_limiter", "charity-ledger-sign-in", SIGN_IN_RATE, SIGN_IN_BURST
+    )
     limiter.check(client_of(request.scope))
 
 

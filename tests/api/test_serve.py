@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,21 +17,16 @@ import pytest
 from ledger import cli
 from tests.api.world import build_world
 from tests.support.ledger_factory import LedgerFactory
+from tests.support.serving import free_port, log_served, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
 def serving(factory: LedgerFactory) -> Iterator[str]:
     """``factory``'s ledger served by ``api.serve`` (two workers) on a free local port: its base URL."""
     factory.ledger.engine.dispose()
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ) | {
         "CHARITY_LEDGER_HOME": str(factory.home),
         "CHARITY_LEDGER_ORIGIN": factory.settings.origin,
@@ -51,18 +44,13 @@ def serving(factory: LedgerFactory) -> Iterator[str]:
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 60
-        while True:
+
+        def running() -> bool:
             if proc.poll() is not None:
                 raise AssertionError(proc.stderr.read().decode() if proc.stderr else "server exited")
-            try:
-                if httpx.get(base + "/api/v1/log/checkpoint", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.time() > deadline:
-                raise AssertionError("server did not start")
-            time.sleep(0.2)
+            return True
+
+        wait_until(lambda: log_served(base), "the server", timeout=60, alive=running)
         yield base
     finally:
         proc.terminate()

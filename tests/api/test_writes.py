@@ -17,6 +17,7 @@ from ledger.store.export import log_vkey
 from tests.api.conftest import log_state
 from tests.api.world import FOUNDATION, PROJECT, allocation, build_people, donation, key, org, project
 from tests.support.ledger_factory import LedgerFactory
+from tests.support.world import grant_data
 
 
 def _verify_append(body: dict[str, Any], ledger: Any, entry_json: dict[str, Any]) -> None:
@@ -126,12 +127,12 @@ def test_entries_of_a_batch_may_depend_on_each_other(factory: LedgerFactory, cli
         factory.sign(
             factory.registrar,
             "key.granted",
-            {"public_key": admin.public_b64, "role": "org_admin", "org": FOUNDATION, "holder": "admin"},
+            grant_data(admin, "org_admin", FOUNDATION, "admin"),
         ).to_json(),
         factory.sign(
             admin,
             "key.granted",
-            {"public_key": key("batch-fr").public_b64, "role": "fundraiser", "org": FOUNDATION, "holder": "fr"},
+            grant_data(key("batch-fr"), "fundraiser", FOUNDATION, "fr"),
         ).to_json(),
     ]
     response = client.post("/api/v1/entries/batch", json=entries)

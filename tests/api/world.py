@@ -13,6 +13,8 @@ from ledger.domain.uscc import make_uscc
 from ledger.protocol.entry import SignedEntry
 from ledger.protocol.keys import KeyPair
 from tests.support.ledger_factory import LedgerFactory
+from tests.support.world import grant_data, org_data
+from tests.support.world import key as world_key
 
 FOUNDATION = make_uscc("53440300MJL00101A")
 SERVICE = make_uscc("52440300MJL00102B")
@@ -29,7 +31,7 @@ def today() -> str:
 
 
 def key(name: str) -> KeyPair:
-    return KeyPair.from_seed(b"api-test/" + name.encode())
+    return world_key(name, "api-test/")
 
 
 @dataclass
@@ -46,25 +48,18 @@ class World:
         return self.factory.sign(pair, type_, data, **kw)
 
     def append(self, name: str, signer: str, type_: str, data: dict[str, Any]) -> str:
-        result = self.factory.ledger.log.append([self.sign(signer, type_, data)])[0]
+        (result,) = self.factory.registry.append_entries([self.sign(signer, type_, data)])
         self.ids[name] = result.leaf_hash
         self.seqs[name] = result.seq
         return result.leaf_hash
 
 
 def org(code: str, name: str, form: str, public: bool) -> dict[str, Any]:
-    return {
-        "org": code,
-        "name_zh": name,
-        "name_en": None,
-        "legal_form": form,
-        "track": "registered",
-        "public_fundraising": public,
-    }
+    return org_data(code, form, public=public, name_zh=name, name_en=None)
 
 
 def grant(pair: KeyPair, role: str, org_code: str) -> dict[str, Any]:
-    return {"public_key": pair.public_b64, "role": role, "org": org_code, "holder": f"{role} desk"}
+    return grant_data(pair, role, org_code, holder=f"{role} desk")
 
 
 def project(project_id: str) -> dict[str, Any]:

@@ -1,27 +1,23 @@
-"""Test helpers: deterministic keys, signed entries, and a harness that appends them to a
-MemoryState through the domain rules with a running seq, as the log core would."""
+"""The domain tests' cast and entry data, over the one test-world builder
+(:mod:`tests.support.world`): ``Harness`` appends signed entries to the domain alone
+(a MemoryState with a running seq, as the log core would); ``World`` registers the usual cast.
+The same World runs through the real store as :class:`tests.support.store_world.StoreWorld`."""
 
 from __future__ import annotations
 
-import copy
-import hashlib
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
-from ledger.domain import AppendContext, MemoryState, apply, signer_public_key
+from ledger.domain import MemoryState
 from ledger.domain.privacy import donor_commitment
 from ledger.domain.uscc import make_uscc
-from ledger.errors import LedgerError
-from ledger.protocol.canonical import format_time
-from ledger.protocol.entry import GENESIS_PREV, Leaf, SignedEntry, make_body, sign_entry, signature_valid
 from ledger.protocol.keys import KeyPair
+from tests.support.world import ORIGIN as ORIGIN  # the builder's names, re-exported for the tests
+from tests.support.world import REGISTRAR_ORG as REGISTRAR_ORG
+from tests.support.world import T0 as T0
+from tests.support.world import Clock, Log, MemoryLog, Registry, genesis_data, key, org_data, sha
+from tests.support.world import assert_rendered as assert_rendered
+from tests.support.world import grant_data as grant_data
 
-ORIGIN = "ledger.test.example/charity"
-T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 2026-03-02 09:00 in Shenzhen
-
-REGISTRAR_ORG = make_uscc("11440300MB2C01234")  # civil-affairs bureau (机关)
 FOUNDATION = make_uscc("53440300MJL00001A")  # public-fundraising foundation: the fundraiser
 SERVICE_ORG = make_uscc("52440300MJL00002B")  # social service organisation: implementer
 SERVICE_ORG_2 = make_uscc("52440300MJL00003C")  # a second implementer
@@ -30,115 +26,37 @@ AUDITOR = make_uscc("91440300MA5F00001")  # audit firm
 SMALL_GROUP = make_uscc("51440300MJL00004D")  # filed community group, no qualification
 
 
-def key(name: str) -> KeyPair:
-    return KeyPair.from_seed(b"test-key/" + name.encode())
+class Harness(Registry):
+    """A registry over the domain alone (or over ``log``, e.g. the real store)."""
 
-
-def sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def assert_rendered(err: LedgerError) -> None:
-    """Both messages were filled in: no placeholder left, as a clerk would read them."""
-    for message in (err.message_en, err.message_zh):
-        assert "{" not in message and "}" not in message, message
-
-
-class Harness:
-    """Appends signed entries through signer_public_key + apply, like the log core."""
-
-    def __init__(self) -> None:
-        self.state = MemoryState()
-        self.seq = 0
-        self.prev = GENESIS_PREV
-        self.now = T0
-        self._idem = 0
-        self.types: dict[str, str] = {}  # leaf hash -> type
-
-    def sign(self, signer: KeyPair, type_: str, data: dict[str, Any], *, idem: str | None = None) -> SignedEntry:
-        self._idem += 1
-        body = make_body(self.origin, type_, signer.id, self.now, idem or f"idem-{self._idem}", copy.deepcopy(data))
-        return sign_entry(signer, body)
+    def __init__(self, log: Log | None = None, clock: Clock | None = None) -> None:
+        super().__init__(log or MemoryLog(), clock)
 
     @property
-    def origin(self) -> str:
-        """The log entries are signed for."""
-        return ORIGIN
+    def state(self) -> MemoryState:
+        log = self.log
+        assert isinstance(log, MemoryLog), "the state of a store-backed world is in its database"
+        return log.state
 
-    def _append(self, entry: SignedEntry) -> str:
-        public = signer_public_key(self.state, entry, self.seq)
-        if public is None:
-            raise LedgerError("unknown_signer", signer=entry.signer)
-        assert signature_valid(entry, public)
-        log_time = format_time(self.now)
-        leaf_hash = Leaf(self.seq, self.prev, log_time, entry).hash().hex()
-        apply(self.state, AppendContext(self.seq, leaf_hash, log_time, ORIGIN), entry)
-        self.seq += 1
-        self.prev = leaf_hash
-        self.now += timedelta(minutes=1)
-        self.types[leaf_hash] = entry.type
-        return leaf_hash
+    @state.setter
+    def state(self, state: MemoryState) -> None:
+        assert isinstance(self.log, MemoryLog)
+        self.log.state = state
 
-    def append(self, signer: KeyPair, type_: str, data: dict[str, Any]) -> str:
-        """Append; returns the leaf hash (the entry's id)."""
-        return self._append(self.sign(signer, type_, data))
 
-    def refuse(self, signer: KeyPair, type_: str, data: dict[str, Any], code: str) -> LedgerError:
-        """Assert the entry is refused with ``code`` and that nothing changed."""
-        before = self.state.snapshot()
-        seq = self.seq
-        with pytest.raises(LedgerError) as info:
-            self._append(self.sign(signer, type_, data))
-        assert info.value.code == code, info.value
-        assert_rendered(info.value)
-        assert self.state.snapshot() == before, "a refused entry changed the state"
-        assert self.seq == seq
-        return info.value
+class KeyedRegistry(Harness):
+    """A registry whose genesis names the log's checkpoint key (``log_key``), with the
+    foundation registered."""
 
-    def advance(self, **kwargs: float) -> None:
-        self.now += timedelta(**kwargs)
-
-    def set_date(self, day: str) -> None:
-        """Move the log clock to 10:00 Shenzhen time on ``day``."""
-        self.now = datetime.fromisoformat(day + "T02:00:00+00:00")
+    def __init__(self, log: Log | None = None, clock: Clock | None = None) -> None:
+        super().__init__(log, clock)
+        self.registrar = key("registrar")
+        self.log_key = key("log key")
+        self.append(self.registrar, "registry.genesis", genesis_data(self.registrar, log_key=self.log_key.public_b64))
+        self.append(self.registrar, "org.registered", org_data(FOUNDATION, public=True))
 
 
 # --- data builders --------------------------------------------------------------------------
-
-
-def genesis_data(registrar: KeyPair, **over: Any) -> dict[str, Any]:
-    data = {
-        "origin": ORIGIN,
-        "jurisdiction": "CN-GD-Shenzhen",
-        "rule_sets": ["cn-charity/1", "sz-donation/1"],
-        "public_key": registrar.public_b64,
-        "role": "registrar",
-        "org": REGISTRAR_ORG,
-        "org_name_zh": "深圳市民政局",
-        "org_name_en": "Shenzhen Civil Affairs Bureau",
-        "holder": "社会组织管理处",
-    }
-    data.update(over)
-    return data
-
-
-def org_data(
-    org: str, legal_form: str = "foundation", track: str = "registered", public: bool = False, **over: Any
-) -> dict[str, Any]:
-    data = {
-        "org": org,
-        "name_zh": f"组织{org[-6:]}",
-        "name_en": f"Organisation {org[-6:]}",
-        "legal_form": legal_form,
-        "track": track,
-        "public_fundraising": public,
-    }
-    data.update(over)
-    return data
-
-
-def grant_data(pair: KeyPair, role: str, org: str, holder: str = "财务部") -> dict[str, Any]:
-    return {"public_key": pair.public_b64, "role": role, "org": org, "holder": holder}
 
 
 def plan_data(start: str = "2026-03-20", end: str = "2026-12-31", **over: Any) -> dict[str, Any]:
@@ -223,6 +141,18 @@ def disbursement_data(project: str, amount: str, category: str = "program", **ov
         "purpose": "三月助餐补贴",
         "paid_on": "2026-03-21",
         "evidence": [sha("invoice-1")],
+    }
+    data.update(over)
+    return data
+
+
+def progress_data(project: str, start: str = "2026-03-01", end: str = "2026-05-19", **over: Any) -> dict[str, Any]:
+    data = {
+        "project": project,
+        "period_start": start,
+        "period_end": end,
+        "summary": "三月至五月助餐 1200 人次",
+        "evidence": [sha("photos")],
     }
     data.update(over)
     return data
@@ -345,8 +275,8 @@ class World(Harness):
     PUB = "P-ELDER-2026"
     DIR = "P-DIRECT-2026"
 
-    def __init__(self, *, projects: bool = True) -> None:
-        super().__init__()
+    def __init__(self, log: Log | None = None, clock: Clock | None = None, *, projects: bool = True) -> None:
+        super().__init__(log, clock)
         self.registrar = key("registrar")
         self.k: dict[str, KeyPair] = {}
         self.genesis = self.append(

@@ -5,60 +5,41 @@ sealed log it names, restating the trust root and signed by the log key that sea
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 
 import pytest
 
-from ledger.domain import AppendContext, apply, continuation_data, signer_public_key
+from ledger.domain import continuation_data, signer_public_key
 from ledger.domain.rows import EntryRow, KeyRow, RegistryRow
 from ledger.errors import LedgerError
-from ledger.protocol.entry import Leaf, make_body, sign_entry
+from ledger.protocol.entry import make_body, sign_entry
 from ledger.protocol.keys import KeyPair
 from tests.domain import helpers
+from tests.support.world import Clock, MemoryLog
 
 NEXT = helpers.ORIGIN + "/2027"
 
 
-class Chain(helpers.Harness):
-    """A registry whose genesis names the log key; entries can be appended to a later log."""
+class Chain(helpers.KeyedRegistry):
+    """A registry whose genesis names the log key; entries can be appended to a later log (all
+    signed and logged at one moment)."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.registrar = helpers.key("registrar")
-        self.log_key = helpers.key("log key")
-        self.current = helpers.ORIGIN
-        self.base = 0
-        self.append(
-            self.registrar, "registry.genesis", helpers.genesis_data(self.registrar, log_key=self.log_key.public_b64)
-        )
-        self.append(self.registrar, "org.registered", helpers.org_data(helpers.FOUNDATION, public=True))
-
-    @property
-    def origin(self) -> str:
-        return self.current
-
-    def _append(self, entry):  # type: ignore[no-untyped-def]
-        index = self.seq - self.base
-        public = signer_public_key(self.state, entry, self.seq)
-        if public is None:
-            raise LedgerError("unknown_signer", signer=entry.signer)
-        leaf_hash = Leaf(index, self.prev, "2026-03-02T01:00:00.000Z", entry).hash().hex()
-        apply(self.state, AppendContext(self.seq, leaf_hash, "2026-03-02T01:00:00.000Z", self.current, index), entry)
-        self.seq += 1
-        self.prev = leaf_hash
-        return leaf_hash
+        self.chain = MemoryLog()
+        super().__init__(self.chain, Clock(step=timedelta(0)))
 
     def seal(self) -> dict:
-        size = self.seq - self.base + 1
+        size = self.seq - self.chain.base + 1
         self.append(self.log_key, "log.sealed", {"next_origin": NEXT, "size": size})
         return {
-            "origin": self.current,
+            "origin": self.origin,
             "size": size,
             "root_hash": "ab" * 32,
-            "checkpoint": f"{self.current}\n{size}\nq1Z=\n\n— x y\n",
+            "checkpoint": f"{self.origin}\n{size}\nq1Z=\n\n— x y\n",
         }
 
     def open_next(self) -> None:
-        self.base, self.current = self.seq, NEXT
+        self.chain.open_next(NEXT, self.seq)
 
 
 @pytest.fixture

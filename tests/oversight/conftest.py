@@ -5,16 +5,12 @@ port), and the oversight CLI mounted on ``charity-ledger``."""
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from litestar.testing import TestClient
 
 from api.config import ApiSettings
@@ -24,6 +20,7 @@ from ledger.protocol.checkpoint import parse_witness_key
 from ledger.protocol.keys import KeyPair
 from ledger.services.remote import LogClient
 from ledger.services.witness import witness_vkey
+from tests.support.serving import serving
 from tests.support.store_world import StoreWorld
 
 BASE = "http://testserver.local"
@@ -63,24 +60,8 @@ def served(world: StoreWorld, *witness_keys: str) -> Iterator[LogClient]:
 @contextmanager
 def uvicorn_served(world: StoreWorld, *witness_keys: str) -> Iterator[str]:
     """The API app of ``world`` served by uvicorn on a free 127.0.0.1 port in a thread."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    app = create_app(world.ledger, api_settings=api_settings(*witness_keys))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-        sock.close()
+    with serving(create_app(world.ledger, api_settings=api_settings(*witness_keys))) as url:
+        yield url
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from ledger.services.oversight import (
     disclosures_of_project,
     project_deadlines,
     project_disclosures,
+    project_disclosures_and_deadlines,
     rules_in_force,
     scan_deadlines,
     sz_filing_deadlines,
@@ -447,17 +448,7 @@ def test_scan_over_a_registry(world):
     )
 
     world.set_date("2026-05-20")
-    world.append(
-        world.implementer,
-        "progress.reported",
-        {
-            "project": world.PUB,
-            "period_start": "2026-03-01",
-            "period_end": "2026-05-19",
-            "summary": "三月至五月助餐 1200 人次",
-            "evidence": [helpers.sha("photos")],
-        },
-    )
+    world.append(world.implementer, "progress.reported", helpers.progress_data(world.PUB))
     # an audit opinion is not the annual report; the organisation's reported figures are
     world.append(
         world.auditor,
@@ -495,3 +486,18 @@ def test_scan_over_a_registry(world):
         (f"{helpers.FOUNDATION}/2025", "on_time", date(2026, 5, 20))
     ]
     assert disclosures_of_org(world.ledger.engine, helpers.AUDITOR, on) == []  # not a charity
+
+
+def test_a_project_pages_one_read_gives_what_the_scan_and_the_history_give(world):
+    """project_disclosures_and_deadlines (what a project page reads) answers exactly what
+    disclosures_of_project and scan_deadlines(projects=[p], orgs=[]) answer, overdue and
+    met alike, and nothing for an unknown project."""
+    engine = world.ledger.engine
+    for on in (date(2026, 5, 25), date(2026, 6, 5)):
+        for project in (world.PUB, world.DIR):
+            history, due = project_disclosures_and_deadlines(engine, project, on)
+            assert history == disclosures_of_project(engine, project, on)
+            assert due == scan_deadlines(engine, on, projects=[project], orgs=[])
+    _, overdue = project_disclosures_and_deadlines(engine, world.PUB, date(2026, 6, 5))
+    assert [(i.rule, i.status, i.days) for i in overdue] == [("progress_disclosure", "overdue", 4)]
+    assert project_disclosures_and_deadlines(engine, "P-NONE", date(2026, 6, 5)) == ([], [])

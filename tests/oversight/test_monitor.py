@@ -38,7 +38,7 @@ def bypass_rules(world, entry, *also_known) -> int:  # type: ignore[no-untyped-d
     log = world.ledger.log
     rogue = LogStore(log.engine, origin=log.origin, log_key=log.log_key, domain=no_rules, clock=log.clock)
     seq = rogue.append([entry])[0].seq
-    world.now += helpers.timedelta(minutes=1)
+    world.advance(minutes=1)
     return seq
 
 

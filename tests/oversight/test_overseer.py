@@ -29,7 +29,7 @@ OVERSIGHT = helpers.OVERSIGHT
 def verdict(world, target: str, value: str, findings: str = "已核对凭证") -> str:  # type: ignore[no-untyped-def]
     """A verdict signed with the overseer's key by sign_verdict, appended through the log."""
     entry = sign_verdict(world.overseer, world.ledger.log.origin, target, value, findings, at=world.now)
-    return world._append(entry)
+    return world.append_entry(entry)
 
 
 def spend(world, amount: str, payee: str = "福田区长者饭堂", project: str | None = None) -> str:  # type: ignore[no-untyped-def]

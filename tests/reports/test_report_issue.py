@@ -115,7 +115,7 @@ def test_a_conflicting_idem_answers_with_the_recorded_entry(
     monkeypatch.setattr(issuing, "build_from_ledger", lambda *a, **k: doc)
     monkeypatch.setattr(issuing, "equivalent_issued", lambda *a, **k: None)
     first = issue(world.ledger, ANNUAL)
-    world.now += H.timedelta(seconds=30)  # another signing time: another body under the same idem
+    world.advance(seconds=30)  # another signing time: another body under the same idem
     second = issue(world.ledger, ANNUAL)
     assert second.entry == {**first.entry, "existing": True} and second.files_match_record is True
     assert len(issued_rows(world)) == 1

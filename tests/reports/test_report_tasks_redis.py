@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -29,6 +28,7 @@ from reports.tasks import generate_report_task, scan_deadlines_task
 from tests.domain import helpers as H
 from tests.reports.test_worker_redis import TIMEOUT_S, _cleanup, _get, _worker_env, running
 from tests.reports.world import DONOR, PUB, SALT, ReportWorld
+from tests.support.serving import wait_until
 
 ANNUAL = {"kind": "annual", "org": H.FOUNDATION, "year": 2026}
 
@@ -138,11 +138,16 @@ def test_generate_report_on_a_real_redis_worker(redis_url: str, world: ReportWor
 
 
 def _wait(api: TestClient, job: str, headers: dict[str, str], log: Path) -> dict:  # type: ignore[type-arg]
-    deadline = time.monotonic() + TIMEOUT_S
-    status = api.get(f"/api/v1/reports/jobs/{job}", headers=headers).json()
-    while status["status"] not in ("done", "failed") and time.monotonic() < deadline:
-        time.sleep(0.2)
-        status = api.get(f"/api/v1/reports/jobs/{job}", headers=headers).json()
+    status: dict = {}  # type: ignore[type-arg]
+
+    def finished() -> bool:
+        status.update(api.get(f"/api/v1/reports/jobs/{job}", headers=headers).json())
+        return status["status"] in ("done", "failed")
+
+    try:
+        wait_until(finished, f"report job {job}", timeout=TIMEOUT_S)
+    except RuntimeError as exc:
+        raise AssertionError(f"{exc}: {status}\n{log.read_text(errors='replace')[-3000:]}") from exc
     return status
 
 

@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +27,7 @@ from reports import celery_app
 from reports.celery_app import TaskError, make_app, settings_ref
 from reports.tasks import verify_log_task
 from tests.support.ledger_factory import ORIGIN, LedgerFactory
+from tests.support.serving import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 ORGS = 5
@@ -223,9 +223,7 @@ def test_run_worker_with_beat_on_real_redis(redis_url: str, small_log: LedgerFac
             sent.append(client.send_task("reports.verify_log", args=[], queue=queue))
             result = _get(sent[0], proc, log)
             assert result["valid"] is True and result["size"] == ORGS + 1
-            deadline = time.monotonic() + 20
-            while "beat: Starting" not in log.read_text(errors="replace") and time.monotonic() < deadline:
-                time.sleep(0.2)
+            wait_until(lambda: "beat: Starting" in log.read_text(errors="replace"), "celery beat", timeout=20)
             assert "beat: Starting" in log.read_text(errors="replace")
         assert proc.returncode == 0, log.read_text(errors="replace")[-3000:]
         assert (Path(home) / "celerybeat-schedule").exists() or any(Path(home).glob("celerybeat-schedule*"))

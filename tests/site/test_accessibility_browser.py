@@ -66,3 +66,15 @@ def test_a_receipt_lookup_result_is_accessible(server: str, site_world: SiteWorl
         page.get_by_role("button", name="查询").click()
         page.wait_for_selector("#check-result[data-state]", timeout=15_000)
         assert serious_findings(page) == []
+
+
+def test_a_refused_receipt_code_is_accessible(server: str, site_world: SiteWorld) -> None:
+    """The refusal on the form (message in both languages, its code) passes axe too."""
+    with chromium(server) as browser, watched_page(browser, server, bypass_csp=True) as page:
+        page.goto(f"{server}/verify")
+        page.get_by_label("收据码").fill("D1-NOT-A-CODE")
+        page.get_by_role("button", name="查询").click()
+        error = page.wait_for_selector("#code-error", timeout=15_000)
+        text = error.inner_text()
+        assert "不是有效的捐赠查询码" in text and "is not a receipt code" in text and "receipt_code_invalid" in text
+        assert serious_findings(page) == []

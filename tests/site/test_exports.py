@@ -159,6 +159,31 @@ def test_the_xlsx_has_the_same_rows_with_numbers_and_dates(client, site_world):
     assert total == live_sum(site_world, DISBURSEMENT, project=PUB)
 
 
+def test_a_workbook_past_the_row_cap_is_refused_with_the_csv_named(client, site_world, monkeypatch):
+    """Past XLSX_ROW_CAP rows the workbook is a bilingual 400 naming the CSV with the same
+    filters (which still streams every row); at the cap and below it is built."""
+    from public_site import exports
+
+    cap = len(export(client, "?type=funds.disbursed"))
+    everything = len(export(client))
+    filtered = len(export(client, f"?project={PUB}&min=1"))
+    assert everything > filtered > cap
+    monkeypatch.setattr(exports, "XLSX_ROW_CAP", cap)
+    for query, csv_link in (
+        ("", "/exports/ledger.csv。"),
+        (f"?org=&project={PUB}&min=1", f"/exports/ledger.csv?project={PUB}&amp;min=1.00&amp;currency=CNY"),
+    ):
+        r = client.get("/exports/ledger.xlsx" + query)
+        assert r.status_code == 400 and r.headers["content-type"].startswith("text/html"), query
+        assert "export_too_large" in r.text
+        assert f"电子表格最多导出 {cap:,} 行" in r.text and f"at most {cap:,} rows" in r.text
+        assert csv_link in r.text
+    fits = client.get("/exports/ledger.xlsx?type=funds.disbursed")
+    assert fits.status_code == 200 and fits.headers["content-type"] == XLSX
+    assert len(list(load_workbook(io.BytesIO(fits.content))["ledger"].iter_rows())) == cap + 1
+    assert len(export(client)) == everything  # the CSV has no cap
+
+
 def test_the_project_csv_has_the_export_columns(client, site_world):
     r = client.get(f"/projects/{PUB}/entries.csv?type=funds.disbursed&min=9000")
     rows = rows_of(r.content)
@@ -226,3 +251,11 @@ def test_the_timeline_shows_the_business_date_with_the_log_time_beside_it(client
     dates = [d for _, d in items if d]
     assert dates == sorted(dates, reverse=True) and "2026-04-20" in dates
     assert "logged " in timeline and "CST" in timeline
+
+
+def test_rows_read_in_a_small_first_chunk_then_bigger_ones_are_every_row_once(site_world):
+    from public_site.exports import ExportFilters, iter_rows
+
+    whole = [r["seq"] for r in iter_rows(site_world.ledger.engine, ExportFilters(), chunk=100_000, first=100_000)]
+    pieces = [r["seq"] for r in iter_rows(site_world.ledger.engine, ExportFilters(), chunk=7, first=2)]
+    assert len(whole) > 9 and pieces == whole == sorted(set(whole))

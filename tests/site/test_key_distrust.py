@@ -11,6 +11,7 @@ from litestar.testing import TestClient
 from api.config import ApiSettings
 from ledger.cli.app import create_app
 from ledger.domain.rules import CHINA
+from public_site.views import _signed_after_distrust
 from tests.domain import helpers
 from tests.support.store_world import StoreWorld
 
@@ -35,3 +36,13 @@ def test_entries_signed_after_the_key_was_lost_are_marked(tmp_path: Path) -> Non
     assert 'id="signed-after-distrust"' not in early.text
     assert 'id="signed-after-distrust"' in late.text and "该密钥不可信" in late.text
     assert "起不可信" in early.text  # the revocation's day is shown beside the key on every page it signed
+
+
+def test_the_distrust_day_begins_at_midnight_in_china() -> None:
+    """The effective date is a day in China: 2026-03-05 begins at 2026-03-04T16:00:00.000Z."""
+    key = {"revoked_effective_on": "2026-03-05"}
+    assert not _signed_after_distrust(key, "2026-03-04T15:59:59.999Z")
+    assert _signed_after_distrust(key, "2026-03-04T16:00:00.000Z")
+    assert _signed_after_distrust(key, "2026-03-05T23:59:59.999Z")
+    assert not _signed_after_distrust({"revoked_effective_on": None}, "2026-03-05T00:00:00.000Z")
+    assert not _signed_after_distrust(None, "2026-03-05T00:00:00.000Z")

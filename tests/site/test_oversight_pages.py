@@ -175,3 +175,33 @@ def test_desk_of_unknown_organisations(client):
     idle = client.get(f"/overseers/{H.AUDITOR}?lang=en")
     assert idle.status_code == 404 and "text/html" in idle.headers["content-type"]
     assert "/overseers/" not in client.get(f"/organisations/{H.AUDITOR}").text
+
+
+def test_an_organisations_deadlines_follow_the_log(tmp_path, monkeypatch):
+    """The organisation page keeps what it computed of its deadlines for one state of the log:
+    asked again it answers the same, and an append (a progress report that meets a due date)
+    shows at once."""
+    from tests.support.store_world import StoreWorld
+
+    world = StoreWorld(tmp_path / "home")
+    scans: list[str] = []
+    real = views.scan_deadlines
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        scans.append(kwargs.get("org"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(views, "scan_deadlines", counted)
+    path = f"/organisations/{H.FOUNDATION}?lang=en"
+    due = r'data-rule="(\w+)" data-status="(\w+)" data-subject="([^"]+)"'
+    with TestClient(create_app(world.ledger, api_settings=ApiSettings())) as client:
+        before = rows(client.get(path).text, "org-deadlines", due)
+        assert ("progress_disclosure", "overdue", world.PUB) in before
+        assert rows(client.get(path).text, "org-deadlines", due) == before
+        assert scans == [H.FOUNDATION]  # the second view computed nothing
+        world.set_date("2026-05-20")
+        world.append(world.implementer, "progress.reported", H.progress_data(world.PUB))
+        after = rows(client.get(path).text, "org-deadlines", due)
+    assert ("progress_disclosure", "overdue", world.PUB) not in after
+    assert ("progress_disclosure", "overdue", world.DIR) in after
+    assert scans == [H.FOUNDATION, H.FOUNDATION]

@@ -417,3 +417,23 @@ def check_self_contained_and_small(client, url: str) -> None:  # type: ignore[no
     assert total < 300_000, total
     for a in set(assets):
         assert client.get(a).status_code == 200
+
+
+def test_a_project_counts_its_entries_and_payments_exactly_up_to_the_cap(
+    client: TestClient, site_world: SiteWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The link under the timeline says how many entries there are; past the page's cap it says
+    "more than" the cap (the count never reads past it), in both languages."""
+    from public_site import views
+
+    entries = scalar(site_world, select(func.count()).select_from(ENTRY).where(ENTRY.c.project == PUB))
+    payments = scalar(site_world, select(func.count()).select_from(DISBURSEMENT).where(DISBURSEMENT.c.project == PUB))
+    assert entries > payments > 1
+    exact = text_of(client.get(f"/projects/{PUB}", headers={"Accept-Language": "en"}).text)
+    assert f"All {entries} entries of this project in the ledger" in exact
+    monkeypatch.setattr(views, "COUNT_CAP", payments - 1)
+    capped = text_of(client.get(f"/projects/{PUB}", headers={"Accept-Language": "en"}).text)
+    assert f"More than {payments - 1} entries of this project in the ledger" in capped
+    assert "All " + str(entries) not in capped
+    zh = text_of(client.get(f"/projects/{PUB}", headers={"Accept-Language": "zh-CN"}).text)
+    assert f"在账本中查看该项目的全部条目（超过 {payments - 1} 个）" in zh

@@ -14,8 +14,6 @@ import hashlib
 import hmac
 import os
 import re
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,8 +28,8 @@ from ledger.domain.privacy import receipt_commitment
 from ledger.errors import LedgerError
 from ledger.protocol.canonical import parse_json
 from ledger.store.donors import find_donation_by_receipt
-from tests.site.browsing import free_port
 from tests.site.world import SiteWorld
+from tests.support.serving import serving
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 TRACE = "/api/v1/donations/by-receipt/trace"
@@ -269,31 +267,17 @@ def test_codes_never_travel_in_addresses(site_world: SiteWorld, api: TestClient)
 def test_the_access_log_never_prints_a_code(
     site_world: SiteWorld, api_app: Litestar, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    import uvicorn
-
     code = site_world.receipt_code
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(api_app, host="127.0.0.1", port=port, log_level="info", access_log=True, lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started:
-        assert time.time() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        with httpx.Client(base_url=base) as http:
-            http.get(f"/api/v1/donations/by-receipt/{code}/trace")
-            http.get(f"/verify?code={code.lower()}")
-            http.get(f"/api/v1/donations/by-receipt/{full_width(code)}/trace")
-            http.get("/verify", params={"code": " ".join(code)})
-            http.post(TRACE, json={"code": code})
-            http.post("/verify", data={"code": code})
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with (
+        serving(api_app, log_level="info", access_log=True, lifespan="off") as base,
+        httpx.Client(base_url=base) as http,
+    ):
+        http.get(f"/api/v1/donations/by-receipt/{code}/trace")
+        http.get(f"/verify?code={code.lower()}")
+        http.get(f"/api/v1/donations/by-receipt/{full_width(code)}/trace")
+        http.get("/verify", params={"code": " ".join(code)})
+        http.post(TRACE, json={"code": code})
+        http.post("/verify", data={"code": code})
     out, err = capfd.readouterr()
     logged = out + err
     assert logged.count("[receipt-code]") == 4, logged  # the four addresses that carried one

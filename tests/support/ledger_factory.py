@@ -1,18 +1,20 @@
-"""A ledger in a temporary data folder, with a registrar ready to sign entries."""
+"""A ledger in a temporary data folder, with a registrar ready to sign entries: a preset of the
+one builder (tests/support/world.py) on the real store, signing at the real time (the API
+tests' data is dated relative to today)."""
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ledger.protocol.canonical import now
-from ledger.protocol.entry import SignedEntry, make_body, sign_entry
+from ledger.domain.uscc import make_uscc
+from ledger.protocol.entry import SignedEntry
 from ledger.protocol.keys import KeyPair
-from ledger.settings import Settings, from_env
+from ledger.settings import Settings
 from ledger.store.log_store import AppendResult
 from ledger.store.runtime import Ledger, init_ledger
+from tests.support.world import Clock, Registry, StoreLog, genesis_data, ledger_settings, org_data
 
 ORIGIN = "test.charity-ledger.example/log"
 REGISTRAR_ORG = "11440300MB2C92051K"  # check digit per GB 32100-2015
@@ -23,54 +25,42 @@ class LedgerFactory:
     home: Path
     database_url: str | None = None
     registrar: KeyPair = field(default_factory=lambda: KeyPair.from_seed(b"test registrar"))
+    clock: Clock = field(default_factory=Clock.system)
     _ledger: Ledger | None = None
-    _counter: itertools.count = field(default_factory=itertools.count)
+    _registry: Registry | None = None
 
     @property
     def settings(self) -> Settings:
-        env = {"CHARITY_LEDGER_HOME": str(self.home), "CHARITY_LEDGER_ORIGIN": ORIGIN}
-        if self.database_url:
-            env["CHARITY_LEDGER_DATABASE_URL"] = self.database_url
-        return from_env(env)
+        return ledger_settings(self.home, self.database_url, ORIGIN)
 
     @property
     def ledger(self) -> Ledger:
-        if self._ledger is None:
-            self._ledger = init_ledger(self.settings)
+        if self._ledger is None:  # a test sets it back to None to open the ledger as a new process
+            self._ledger = init_ledger(self.settings, clock=self.clock)
         return self._ledger
 
-    def sign(
-        self,
-        key: KeyPair,
-        type_: str,
-        data: dict[str, Any],
-        *,
-        idem: str | None = None,
-        at: Any = None,
-        log: str | None = None,
-    ) -> SignedEntry:
-        """Signed for ``log``; by default the log being appended to (it changes at a roll-over)."""
-        origin = log or (self._ledger.log.origin if self._ledger is not None else ORIGIN)
-        return sign_entry(key, make_body(origin, type_, key.id, at or now(), idem or f"t-{next(self._counter)}", data))
+    @property
+    def registry(self) -> Registry:
+        """Signs and appends to ``ledger`` (the one open now)."""
+        if self._registry is None:
+            self._registry = Registry(StoreLog(self.ledger), self.clock, idem_prefix="t-", first_idem=0)
+        self._registry.log = StoreLog(self.ledger)
+        return self._registry
+
+    def sign(self, key: KeyPair, type_: str, data: dict[str, Any], **options: Any) -> SignedEntry:
+        """Signed now for the log being appended to (it changes at a roll-over); ``options``:
+        ``idem``, ``at``, ``log`` as :meth:`Registry.sign`."""
+        return self.registry.sign(key, type_, data, **options)
 
     def genesis_entry(self) -> SignedEntry:
-        return self.sign(
+        data = genesis_data(
             self.registrar,
-            "registry.genesis",
-            {
-                "origin": ORIGIN,
-                "jurisdiction": "CN-GD-Shenzhen",
-                "rule_sets": ["cn-charity/1", "sz-donation/1"],
-                "public_key": self.registrar.public_b64,
-                "role": "registrar",
-                "org": REGISTRAR_ORG,
-                "org_name_zh": "深圳市民政局",
-                "org_name_en": "Shenzhen Civil Affairs Bureau",
-                "holder": "登记管理处",
-                "log_key": self.ledger.log_key.public_b64,
-            },
-            idem="genesis",
+            origin=ORIGIN,
+            org=REGISTRAR_ORG,
+            holder="登记管理处",
+            log_key=self.ledger.log_key.public_b64,
         )
+        return self.sign(self.registrar, "registry.genesis", data, idem="genesis")
 
     def with_genesis(self) -> Ledger:
         self.ledger.log.append([self.genesis_entry()])
@@ -78,16 +68,12 @@ class LedgerFactory:
 
     def org_entry(self, n: int, **overrides: Any) -> SignedEntry:
         """A valid org.registered by the registrar, with the n-th generated credit code."""
-        from ledger.domain.uscc import make_uscc
-
-        data = {
-            "org": make_uscc(f"53440300{n:09d}"),
-            "name_zh": f"测试慈善基金会{n}",
-            "name_en": f"Test Charity Foundation {n}",
-            "legal_form": "foundation",
-            "track": "registered",
-            "public_fundraising": n % 2 == 0,
-        }
+        data = org_data(
+            make_uscc(f"53440300{n:09d}"),
+            public=n % 2 == 0,
+            name_zh=f"测试慈善基金会{n}",
+            name_en=f"Test Charity Foundation {n}",
+        )
         data.update(overrides)
         return self.sign(self.registrar, "org.registered", data, idem=f"org-{n}")
 

@@ -11,11 +11,11 @@ from ledger.protocol.canonical import now
 from ledger.protocol.entry import make_body, sign_entry
 from ledger.store.runtime import open_ledger
 from tests.domain import helpers
-from tests.support.store_world import world_settings
+from tests.support.world import ledger_settings
 
 
 def race(home: str, url: str | None, worker: int, attempts: int, amount: str, project: str) -> dict[str, list]:
-    ledger = open_ledger(world_settings(Path(home), url))
+    ledger = open_ledger(ledger_settings(Path(home), url))
     fundraiser = helpers.key("fundraiser")
     out: dict[str, list] = {"ok": [], "refused": []}
     for i in range(attempts):

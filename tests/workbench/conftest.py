@@ -18,6 +18,7 @@ from ledger.protocol.keys import KeyPair
 from ledger.store import accounts as A
 from ledger.store.runtime import Ledger
 from tests.support.ledger_factory import LedgerFactory
+from tests.support.world import grant_data, org_data
 
 CHARITY = make_uscc("53440300MJL00101A")
 PASSWORD = "correct horse battery staple"
@@ -39,17 +40,10 @@ def build_registry(home: Path) -> Registry:
     factory = LedgerFactory(home)
     ledger = factory.with_genesis()
     admin_key = KeyPair.from_seed(b"workbench org admin")
-    org = {
-        "org": CHARITY,
-        "name_zh": "深圳市助学基金会",
-        "name_en": None,
-        "legal_form": "foundation",
-        "track": "registered",
-        "public_fundraising": True,
-    }
-    grant = {"public_key": admin_key.public_b64, "role": "org_admin", "org": CHARITY, "holder": "机构管理员"}
-    ledger.log.append([factory.sign(factory.registrar, "org.registered", org)])
-    ledger.log.append([factory.sign(factory.registrar, "key.granted", grant)])
+    org = org_data(CHARITY, public=True, name_zh="深圳市助学基金会", name_en=None)
+    grant = grant_data(admin_key, "org_admin", CHARITY, holder="机构管理员")
+    factory.registry.append(factory.registrar, "org.registered", org)
+    factory.registry.append(factory.registrar, "key.granted", grant)
     return Registry(factory, ledger, admin_key)
 
 

@@ -151,3 +151,27 @@ def test_every_evidence_field_of_a_form_can_take_an_upload(registry: Registry) -
         assert boxes == fields, (type_name, boxes)
         for name in fields:
             assert f'data-target="main-f-{name}"' in page or f'data-target="main-{name}"' in page
+
+
+def test_the_upload_hint_says_what_happens_to_the_hash_per_field_kind(registry: Registry) -> None:
+    """An evidence list gets the hash added; a single file-hash field gets it written over
+    whatever it held (what static/workbench/forms.js does): the hint and button say which."""
+    _account(registry, "clerk", ["staff"], CHARITY)
+    clerk = _client(registry, "clerk")
+    page = clerk.get("/workbench/entries/new/progress.reported").text
+    boxes = dict(
+        re.findall(
+            r'<div class="wb-field" data-field="([a-z0-9_]+)">(?:(?!<div class="wb-field").)*?'
+            r'class="wb-upload">(.*?)</div>',
+            page,
+            re.S,
+        )
+    )
+    assert set(boxes) == {"evidence", "publication_sha256"}
+    listed, single = boxes["evidence"], boxes["publication_sha256"]
+    assert "added to the list above" in listed and "加入上面的列表" in listed
+    assert "Upload and add" in listed
+    assert "added to the list" not in single and "加入上面的列表" not in single
+    assert "fills the field above and replaces any hash already there" in single
+    assert "填入上面的栏，替换栏中原有的哈希" in single
+    assert "Upload and fill in" in single and "Upload and add" not in single

@@ -208,26 +208,7 @@ def _build(raw: Any, name: str, version: int, where: str) -> RuleSet:
     effective_to = None if raw.get("effective_to") is None else _date(raw.get("effective_to"), "effective_to")
     if effective_to is not None and effective_to < effective_from:
         raise ParamError("effective_to", "must not be before effective_from")
-    sources: dict[str, Source] = {}
-    sources_raw = raw.get("sources")
-    if not isinstance(sources_raw, list) or not sources_raw:
-        raise ParamError("sources", "a non-empty list is required: every rule names its source")
-    for i, s in enumerate(sources_raw):
-        if not isinstance(s, dict) or set(s) - {"id", "title_zh", "title_en", "citation", "in_force", "note"}:
-            raise ParamError(f"sources[{i}]", "an object with id, title_zh, title_en, citation, in_force, note")
-        for key in ("id", "title_zh", "title_en", "citation"):
-            if not isinstance(s.get(key), str) or not s[key].strip():
-                raise ParamError(f"sources[{i}].{key}", "a non-empty string is required")
-        if s["id"] in sources:
-            raise ParamError(f"sources[{i}].id", f"duplicate source id {s['id']!r}")
-        sources[s["id"]] = Source(
-            id=s["id"],
-            title_zh=s["title_zh"],
-            title_en=s["title_en"],
-            citation=s["citation"],
-            in_force=None if s.get("in_force") is None else _date(s["in_force"], f"sources[{i}].in_force"),
-            note=s.get("note"),
-        )
+    sources = _sources(raw.get("sources"))
     notes = raw.get("notes", [])
     if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
         raise ParamError("notes", "a list of strings is required")
@@ -254,6 +235,30 @@ def _build(raw: Any, name: str, version: int, where: str) -> RuleSet:
         deadlines=MappingProxyType(deadlines),
         origin=where,
     )
+
+
+def _sources(sources_raw: Any) -> dict[str, Source]:
+    """The rule set's sources by id: every rule names one, so at least one is required."""
+    sources: dict[str, Source] = {}
+    if not isinstance(sources_raw, list) or not sources_raw:
+        raise ParamError("sources", "a non-empty list is required: every rule names its source")
+    for i, s in enumerate(sources_raw):
+        if not isinstance(s, dict) or set(s) - {"id", "title_zh", "title_en", "citation", "in_force", "note"}:
+            raise ParamError(f"sources[{i}]", "an object with id, title_zh, title_en, citation, in_force, note")
+        for key in ("id", "title_zh", "title_en", "citation"):
+            if not isinstance(s.get(key), str) or not s[key].strip():
+                raise ParamError(f"sources[{i}].{key}", "a non-empty string is required")
+        if s["id"] in sources:
+            raise ParamError(f"sources[{i}].id", f"duplicate source id {s['id']!r}")
+        sources[s["id"]] = Source(
+            id=s["id"],
+            title_zh=s["title_zh"],
+            title_en=s["title_en"],
+            citation=s["citation"],
+            in_force=None if s.get("in_force") is None else _date(s["in_force"], f"sources[{i}].in_force"),
+            note=s.get("note"),
+        )
+    return sources
 
 
 def _date(value: Any, path: str) -> date:

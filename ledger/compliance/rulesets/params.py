@@ -270,29 +270,50 @@ def parse_deadlines(
     return {key: _parse_deadline(key, value, source_ids, f"{path}.{key}") for key, value in obj.items()}
 
 
+_DEADLINE_FIELDS = {
+    "anchor",
+    "offset",
+    "every",
+    "applies_when_longer_than",
+    "fixed",
+    "source",
+    "article",
+    "item",
+    "en",
+    "zh",
+    "verified",
+    "note",
+}
+
+
 def _parse_deadline(key: str, raw: Any, source_ids: frozenset[str], path: str) -> DeadlineRule:
     obj = _mapping(raw, path)
-    _only(
-        obj,
-        path,
-        {
-            "anchor",
-            "offset",
-            "every",
-            "applies_when_longer_than",
-            "fixed",
-            "source",
-            "article",
-            "item",
-            "en",
-            "zh",
-            "verified",
-            "note",
-        },
-    )
+    _only(obj, path, _DEADLINE_FIELDS)
     anchor = obj.get("anchor")
     if anchor not in ANCHORS:
         raise ParamError(f"{path}.anchor", f"one of {', '.join(ANCHORS)} is required")
+    timing = _deadline_timing(obj, path)
+    verified = obj.get("verified", True)
+    if not isinstance(verified, bool):
+        raise ParamError(f"{path}.verified", "true or false is required")
+    item = obj.get("item")
+    if item is not None:
+        item = _int(item, f"{path}.item", minimum=1)
+    return DeadlineRule(
+        key=key,
+        anchor=anchor,
+        **timing,
+        source=_source(obj.get("source"), source_ids, f"{path}.source"),
+        article=_opt_str(obj.get("article"), f"{path}.article"),
+        item=item,
+        en=_str(obj.get("en"), f"{path}.en"),
+        zh=_str(obj.get("zh"), f"{path}.zh"),
+        verified=verified,
+    )
+
+
+def _deadline_timing(obj: Mapping[str, Any], path: str) -> dict[str, int | None]:
+    """When a deadline falls: an offset from its anchor, every few months, or a fixed day."""
     shapes = [name for name in ("offset", "every", "fixed") if name in obj]
     if len(shapes) != 1:
         raise ParamError(path, "exactly one of offset, every, fixed is required")
@@ -324,29 +345,15 @@ def _parse_deadline(key: str, raw: Any, source_ids: frozenset[str], path: str) -
         lw = _mapping(obj["applies_when_longer_than"], f"{path}.applies_when_longer_than")
         _only(lw, f"{path}.applies_when_longer_than", {"months"})
         longer = _int(lw.get("months"), f"{path}.applies_when_longer_than.months", minimum=0)
-    verified = obj.get("verified", True)
-    if not isinstance(verified, bool):
-        raise ParamError(f"{path}.verified", "true or false is required")
-    item = obj.get("item")
-    if item is not None:
-        item = _int(item, f"{path}.item", minimum=1)
-    return DeadlineRule(
-        key=key,
-        anchor=anchor,
-        days=days,
-        months=months,
-        every_months=every,
-        applies_when_longer_than_months=longer,
-        fixed_month=fmonth,
-        fixed_day=fday,
-        fixed_years_after=fyears,
-        source=_source(obj.get("source"), source_ids, f"{path}.source"),
-        article=_opt_str(obj.get("article"), f"{path}.article"),
-        item=item,
-        en=_str(obj.get("en"), f"{path}.en"),
-        zh=_str(obj.get("zh"), f"{path}.zh"),
-        verified=verified,
-    )
+    return {
+        "days": days,
+        "months": months,
+        "every_months": every,
+        "applies_when_longer_than_months": longer,
+        "fixed_month": fmonth,
+        "fixed_day": fday,
+        "fixed_years_after": fyears,
+    }
 
 
 # --- small checks ---------------------------------------------------------------------------
