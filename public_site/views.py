@@ -94,9 +94,8 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
 def _signed_after_distrust(key: dict[str, Any] | None, logged_at: str) -> bool:
     """Whether an entry logged at ``logged_at`` was signed on or after the day from which its key
     is not to be trusted (a revocation's effective date), though before the revocation itself
-    was logged. Log
-    times have one fixed form (``format_time``), so comparing the text with the moment that
-    day begins in China is comparing the times: nothing is parsed per page."""
+    was logged. Log times have one fixed form (``format_time``), so comparing the text with the
+    moment that day begins in China is comparing the times: nothing is parsed per page."""
     distrust = key.get("revoked_effective_on") if key is not None else None
     if not distrust:
         return False
