@@ -1,53 +1,47 @@
-"""Reads for the API: SQLAlchemy Core over the log's index columns and the projection tables.
-
-Nothing here scans the log: entries are found through ``log_leaf`` (seq, leaf hash, type,
-signer, time) and the ``p_entry`` projection (organisation, project); everything else comes
-from the projection tables of :mod:`ledger.domain.rows` (``table_for(RowType)``). Each list
-is keyset-paginated on its sort key and fetches ``limit + 1`` rows to know if there is more.
-
-Log times only grow with seq (the log clock never runs backwards), so a time range is turned
-into a seq range by binary search over the primary key instead of an index on time.
+"""The API's answers from the read model (:mod:`ledger.store.reads`): this module turns its
+values into the API's schemas (:func:`to_schema`: money as decimal strings, tuples as lists)
+and pages them. It holds no SQL of its own (an import-linter contract keeps the API away from
+the storage tables). Each list is keyset-paginated on its sort key and reads ``limit + 1``
+values to know if there is more.
 """
 
 from __future__ import annotations
 
-import json
-import threading
-from collections import OrderedDict
-from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, and_, func, literal, or_, select, tuple_
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import Engine
 
 from api import schemas as S
 from api.pagination import decode_cursor, page
 from api.problems import PARAMETER_INVALID
-from ledger.domain import rows as R
-from ledger.domain.money import Money, format_amount
-from ledger.domain.tracing import trace_project
+from ledger.domain.money import Money, plain_or_none
+from ledger.domain.tracing import DonationTrace
 from ledger.errors import LedgerError
 from ledger.protocol.canonical import format_time, parse_json
+from ledger.store import reads
 from ledger.store.db import read_transaction
-from ledger.store.tables import (
-    ALLOCATION,
-    ATTESTATION,
-    BALANCE,
-    DISBURSEMENT,
-    DONATION,
-    ENTRY,
-    FUND,
-    HEAD,
-    LEAF,
-    ORG,
-    PROGRESS,
-    PROJECT,
-)
+
+T = TypeVar("T")
 
 
-def _money(minor: int | None, currency: str | None) -> str | None:
-    return None if minor is None or currency is None else Money(minor, currency).plain()
+F = TypeVar("F", bound=reads.Flow)
+
+
+def _wire(value: Any) -> Any:
+    """A read model value as the API writes it: money as its decimal string, tuples as lists."""
+    if isinstance(value, Money):
+        return value.plain()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def to_schema(cls: type[T], obj: Any, **override: Any) -> T:
+    """The API's Struct ``cls`` from a read model value (its attributes of the same names, with
+    ``override`` on top): the one place the read model becomes the API's JSON."""
+    names = cls.__struct_fields__  # type: ignore[attr-defined]
+    return cls(**{name: _wire(getattr(obj, name)) for name in names if name not in override}, **override)
 
 
 def _pick(cls: type, row: Any, **override: Any) -> Any:
@@ -81,69 +75,9 @@ def parse_time_param(value: str | None, name: str) -> str | None:
 # --- entries --------------------------------------------------------------------------------
 
 
-def _size(conn: Connection) -> int:
-    """The number of entries in the chain of logs: one past the last position (the seqs of
-    the leaf table and the projections run over every log, sealed or not)."""
-    row = conn.execute(select(HEAD.c.base, HEAD.c.size).where(HEAD.c.id == 1)).first()
-    if row is None:
-        raise LedgerError("log_not_initialised", home="the database")
-    return int(row.base) + int(row.size)
-
-
-def _first_seq_from(conn: Connection, time: str, size: int) -> int:
-    """The first seq whose log time is at or after ``time`` (``size`` if none): a binary search
-    over the primary key, valid because log times never decrease with seq (nor from a sealed
-    log to the next: a log opens at the time its predecessor was sealed)."""
-    lo, hi = 0, size
-    while lo < hi:
-        mid = (lo + hi) // 2
-        t = conn.execute(select(LEAF.c.time).where(LEAF.c.seq == mid)).scalar_one()
-        if t < time:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-_ENTRY_COLUMNS = (
-    LEAF.c.seq,
-    LEAF.c.leaf_hash,
-    LEAF.c.type,
-    LEAF.c.signer,
-    LEAF.c.time,
-    LEAF.c.leaf,
-    ENTRY.c.signer_role,
-    ENTRY.c.signer_org,
-    ENTRY.c.project,
-    ENTRY.c.amount_minor,
-    ENTRY.c.currency,
-    ENTRY.c.corrected,
-    ENTRY.c.corrected_by,
-    ENTRY.c.last_verdict,
-    ENTRY.c.last_verdict_by,
-)
-
-
-def _entry(row: Any) -> S.Entry:
-    leaf = parse_json(bytes(row.leaf))
-    return S.Entry(
-        seq=row.seq,
-        log=leaf["body"]["log"],
-        leaf_hash=row.leaf_hash,
-        type=row.type,
-        signer=row.signer,
-        time=row.time,
-        signer_role=row.signer_role,
-        signer_org=row.signer_org,
-        project=row.project,
-        amount=_money(row.amount_minor, row.currency),
-        currency=row.currency,
-        corrected=bool(row.corrected),
-        corrected_by=row.corrected_by,
-        last_verdict=row.last_verdict,
-        last_verdict_by=row.last_verdict_by,
-        leaf=_leaf(leaf),
-    )
+def _entry(e: reads.Entry) -> S.Entry:
+    leaf = parse_json(e.leaf)
+    return to_schema(S.Entry, e, log=leaf["body"]["log"], leaf=_leaf(leaf))
 
 
 def _leaf(obj: dict[str, Any]) -> S.Leaf:
@@ -165,50 +99,20 @@ def list_entries(
     until: str | None = None,
 ) -> dict[str, Any]:
     after = decode_cursor(cursor, int)
+    f = reads.EntryFilter(type=type_, signer=signer, idem=idem, org=org, project=project, since=since, until=until)
     with read_transaction(engine) as conn:
-        via_projection = org is not None or project is not None
-        joined = LEAF.join(ENTRY, ENTRY.c.id == LEAF.c.leaf_hash, isouter=not via_projection)
-        seq_col = ENTRY.c.seq if via_projection else LEAF.c.seq
-        conds: list[ColumnElement[bool]] = []
-        if type_ is not None:
-            conds.append(LEAF.c.type == type_)
-        if signer is not None:
-            conds.append(LEAF.c.signer == signer)
-        if idem is not None:
-            conds.append(LEAF.c.idem == idem)
-        if org is not None:
-            conds.append(ENTRY.c.signer_org == org)
-        if project is not None:
-            conds.append(ENTRY.c.project == project)
-        if since is not None or until is not None:
-            size = _size(conn)
-            if since is not None:
-                conds.append(seq_col >= _first_seq_from(conn, since, size))
-            if until is not None:
-                conds.append(seq_col < _first_seq_from(conn, until, size))
-        if after is not None:
-            conds.append(seq_col < after[0] if descending else seq_col > after[0])
-        stmt = (
-            select(*_ENTRY_COLUMNS)
-            .select_from(joined)
-            .where(and_(literal(True), *conds))
-            .order_by(seq_col.desc() if descending else seq_col)
-            .limit(limit + 1)
-        )
-        rows = conn.execute(stmt).all()
-    items = [_entry(r) for r in rows[:limit]]
-    return page(items, len(rows), limit, [items[-1].seq] if items else None)
+        found = reads.entries(conn, f, limit=limit + 1, after=after[0] if after else None, descending=descending)
+    items = [_entry(e) for e in found[:limit]]
+    return page(items, len(found), limit, [items[-1].seq] if items else None)
 
 
 def get_entry(engine: Engine, *, seq: int | None = None, leaf_hash: str | None = None) -> S.Entry:
-    joined = LEAF.join(ENTRY, ENTRY.c.id == LEAF.c.leaf_hash, isouter=True)
-    cond = LEAF.c.seq == seq if seq is not None else LEAF.c.leaf_hash == leaf_hash
     with read_transaction(engine) as conn:
-        row = conn.execute(select(*_ENTRY_COLUMNS).select_from(joined).where(cond)).first()
-    if row is None:
+        found = reads.entry_at(conn, seq=seq, leaf_hash=leaf_hash)
+    if found is None:
         ref = f"seq {seq}" if seq is not None else str(leaf_hash)
         raise LedgerError("not_found", what="entry", what_zh="条目", ref=ref)
-    return _entry(row)
+    return _entry(found)
 
 
 # --- organisations --------------------------------------------------------------------------
@@ -224,31 +128,25 @@ def list_organisations(
     public_fundraising: bool | None = None,
 ) -> dict[str, Any]:
     after = decode_cursor(cursor, str)
-    conds: list[ColumnElement[bool]] = []
-    if status is not None:
-        conds.append(ORG.c.status == status)
-    if legal_form is not None:
-        conds.append(ORG.c.legal_form == legal_form)
-    if public_fundraising is not None:
-        conds.append(ORG.c.public_fundraising == public_fundraising)
-    if after is not None:
-        conds.append(ORG.c.org > after[0])
     with read_transaction(engine) as conn:
-        rows = (
-            conn.execute(select(ORG).where(and_(literal(True), *conds)).order_by(ORG.c.org).limit(limit + 1))
-            .mappings()
-            .all()
+        found = reads.organisations(
+            conn,
+            limit=limit + 1,
+            after=after[0] if after else None,
+            status=status,
+            legal_form=legal_form,
+            public_fundraising=public_fundraising,
         )
-    items = [_pick(S.Organisation, r) for r in rows[:limit]]
-    return page(items, len(rows), limit, [items[-1].org] if items else None)
+    items = [to_schema(S.Organisation, o) for o in found[:limit]]
+    return page(items, len(found), limit, [items[-1].org] if items else None)
 
 
 def get_organisation(engine: Engine, org: str) -> S.Organisation:
     with read_transaction(engine) as conn:
-        row = conn.execute(select(ORG).where(ORG.c.org == org)).mappings().first()
-    if row is None:
+        found = reads.organisation(conn, org)
+    if found is None:
         raise LedgerError("not_found", what="organisation", what_zh="组织", ref=org)
-    return _pick(S.Organisation, row)
+    return to_schema(S.Organisation, found)
 
 
 # --- projects -------------------------------------------------------------------------------
@@ -269,111 +167,79 @@ _PLAN_FIELDS = (
 )
 
 
-def _funds(f: Any) -> S.ProjectFunds | None:
+def _funds(x: reads.Project) -> S.ProjectFunds | None:
+    f = x.fund
     if f is None:
         return None
-    cur = f["currency"]
 
-    def m(name: str) -> str:
-        return format_amount(f[name], cur)
+    def m(minor: int) -> str:
+        return x.money(minor).plain()
 
     return S.ProjectFunds(
-        currency=cur,
-        raised=m("raised_minor"),
-        raised_restricted=m("raised_restricted_minor"),
-        raised_unrestricted=m("raised_unrestricted_minor"),
-        raised_in_kind=m("raised_in_kind_minor"),
-        donations_count=f["donations_count"],
-        allocated=m("allocated_minor"),
-        allocated_restricted=m("allocated_restricted_minor"),
-        allocated_unrestricted=m("allocated_unrestricted_minor"),
-        available_restricted=m("available_restricted_minor"),
-        available_unrestricted=m("available_unrestricted_minor"),
-        disbursed=m("disbursed_minor"),
+        currency=f.currency,
+        raised=m(f.raised_minor),
+        raised_restricted=m(f.raised_restricted_minor),
+        raised_unrestricted=m(f.raised_unrestricted_minor),
+        raised_in_kind=m(f.raised_in_kind_minor),
+        donations_count=f.donations_count,
+        allocated=m(f.allocated_minor),
+        allocated_restricted=m(f.allocated_restricted_minor),
+        allocated_unrestricted=m(f.allocated_unrestricted_minor),
+        available_restricted=m(f.available_restricted_minor),
+        available_unrestricted=m(f.available_unrestricted_minor),
+        disbursed=m(f.disbursed_minor),
         disbursed_by_category=S.DisbursedByCategory(
-            program=m("disbursed_program_minor"),
-            admin=m("disbursed_admin_minor"),
-            fundraising_cost=m("disbursed_fundraising_cost_minor"),
+            program=m(f.disbursed_program_minor),
+            admin=m(f.disbursed_admin_minor),
+            fundraising_cost=m(f.disbursed_fundraising_cost_minor),
         ),
-        balance=m("balance_minor"),
+        balance=m(f.balance_minor),
     )
 
 
-def _project(p: Any, fund: Any, balances: Sequence[Any]) -> S.Project:
+def _project(x: reads.Project) -> S.Project:
+    p = x.project
     plan = None
-    if p["plan_fundraising_start"] is not None or p["plan_filed_seq"] is not None:
+    if p.plan_fundraising_start is not None or p.plan_filed_seq is not None:
         plan = S.FundraisingPlan(
-            **{name: p["plan_" + name] for name in _PLAN_FIELDS},
-            filed_seq=p["plan_filed_seq"],
-            filed_id=p["plan_filed_id"],
-            filed_time=p["plan_filed_time"],
-            filing_number=p["plan_filing_number"],
-            acknowledged_seq=p["plan_ack_seq"],
-            record_number=p["plan_record_number"],
+            **{name: getattr(p, "plan_" + name) for name in _PLAN_FIELDS},
+            filed_seq=p.plan_filed_seq,
+            filed_id=p.plan_filed_id,
+            filed_time=p.plan_filed_time,
+            filing_number=p.plan_filing_number,
+            acknowledged_seq=p.plan_ack_seq,
+            record_number=p.plan_record_number,
         )
     closing = None
-    if p["closed_seq"] is not None:
+    if p.closed_seq is not None:
         closing = S.ProjectClosing(
-            closed_seq=p["closed_seq"],
-            closed_id=p["closed_id"],
-            closed_on=p["closed_on"],
-            summary=p["close_summary"],
-            surplus=_money(p["surplus_minor"], p["currency"]),
-            surplus_handling=p["surplus_handling"],
-            surplus_note=p["surplus_note"],
+            closed_seq=p.closed_seq,
+            closed_id=p.closed_id,
+            closed_on=p.closed_on,
+            summary=p.close_summary,
+            surplus=None if p.surplus_minor is None else x.money(p.surplus_minor).plain(),
+            surplus_handling=p.surplus_handling,
+            surplus_note=p.surplus_note,
         )
-    cur = p["currency"]
-    return S.Project(
-        project=p["project"],
-        title_zh=p["title_zh"],
-        title_en=p["title_en"],
-        field=p["field"],
-        region=p["region"],
-        start_date=p["start_date"],
-        end_date=p["end_date"],
-        currency=cur,
-        target=format_amount(p["target_minor"], cur),
-        fundraiser_org=p["fundraiser_org"],
-        implementers=json.loads(p["implementers_json"]),
-        overseers=json.loads(p["overseers_json"]),
-        directed=bool(p["directed"]),
-        emergency=bool(p["emergency"]),
-        status=p["status"],
-        description=p["description"],
-        registered_seq=p["registered_seq"],
-        registered_id=p["registered_id"],
-        registered_by=p["registered_by"],
+    return to_schema(
+        S.Project,
+        p,
+        target=x.money(p.target_minor).plain(),
+        implementers=x.implementers,
+        overseers=x.overseers,
         plan=plan,
         closing=closing,
-        funds=_funds(fund),
+        funds=_funds(x),
         implementer_balances=[
             S.ImplementerBalance(
-                implementer=b["implementer"],
-                allocated=format_amount(b["allocated_minor"], b["currency"]),
-                disbursed=format_amount(b["disbursed_minor"], b["currency"]),
-                balance=format_amount(b["balance_minor"], b["currency"]),
+                implementer=b.implementer,
+                allocated=Money(b.allocated_minor, b.currency).plain(),
+                disbursed=Money(b.disbursed_minor, b.currency).plain(),
+                balance=Money(b.balance_minor, b.currency).plain(),
             )
-            for b in balances
+            for b in x.balances
         ],
     )
-
-
-def _projects_with_funds(conn: Connection, projects: Sequence[Any]) -> list[S.Project]:
-    ids = [p["project"] for p in projects]
-    if not ids:
-        return []
-    funds = {f["project"]: f for f in conn.execute(select(FUND).where(FUND.c.project.in_(ids))).mappings()}
-    balances: dict[str, list[Any]] = {}
-    for b in conn.execute(
-        select(BALANCE).where(BALANCE.c.project.in_(ids)).order_by(BALANCE.c.project, BALANCE.c.implementer)
-    ).mappings():
-        balances.setdefault(b["project"], []).append(b)
-    return [_project(p, funds.get(p["project"]), balances.get(p["project"], [])) for p in projects]
-
-
-def _json_list_contains(column: Any, value: str) -> ColumnElement[bool]:
-    # the lists are JSON arrays of organisation codes ([0-9A-Z] only, checked by the caller)
-    return column.like(f'%"{value}"%')
 
 
 def list_projects(
@@ -389,88 +255,30 @@ def list_projects(
     field: str | None = None,
 ) -> dict[str, Any]:
     after = decode_cursor(cursor, str)
-    conds: list[ColumnElement[bool]] = []
-    if org is not None:
-        conds.append(
-            or_(
-                PROJECT.c.fundraiser_org == org,
-                _json_list_contains(PROJECT.c.implementers_json, org),
-                _json_list_contains(PROJECT.c.overseers_json, org),
-            )
-        )
-    if fundraiser is not None:
-        conds.append(PROJECT.c.fundraiser_org == fundraiser)
-    if implementer is not None:
-        conds.append(_json_list_contains(PROJECT.c.implementers_json, implementer))
-    if overseer is not None:
-        conds.append(_json_list_contains(PROJECT.c.overseers_json, overseer))
-    if status is not None:
-        conds.append(PROJECT.c.status == status)
-    if field is not None:
-        conds.append(PROJECT.c.field == field)
-    if after is not None:
-        conds.append(PROJECT.c.project > after[0])
+    f = reads.ProjectFilter(
+        org=org, fundraiser=fundraiser, implementer=implementer, overseer=overseer, status=status, field=field
+    )
     with read_transaction(engine) as conn:
-        rows = (
-            conn.execute(
-                select(PROJECT).where(and_(literal(True), *conds)).order_by(PROJECT.c.project).limit(limit + 1)
-            )
-            .mappings()
-            .all()
-        )
-        items = _projects_with_funds(conn, rows[:limit])
-    return page(items, len(rows), limit, [items[-1].project] if items else None)
+        found = reads.projects(conn, f, limit=limit + 1, after=after[0] if after else None)
+    items = [_project(x) for x in found[:limit]]
+    return page(items, len(found), limit, [items[-1].project] if items else None)
 
 
 def get_project(engine: Engine, project: str) -> S.Project:
     with read_transaction(engine) as conn:
-        row = conn.execute(select(PROJECT).where(PROJECT.c.project == project)).mappings().first()
-        if row is None:
-            raise LedgerError("not_found", what="project", what_zh="项目", ref=project)
-        return _projects_with_funds(conn, [row])[0]
+        found = reads.project(conn, project)
+    if found is None:
+        raise LedgerError("not_found", what="project", what_zh="项目", ref=project)
+    return _project(found)
 
 
 # --- money flows and reports, all in seq order ---------------------------------------------
 
 
-def _donation(r: Any) -> S.Donation:
-    return _pick(
-        S.Donation,
-        r,
-        amount=format_amount(r["amount_minor"], r["currency"]),
-        corrected=bool(r["corrected"]),
-        restricted=bool(r["restricted"]),
-    )
-
-
-def _allocation(r: Any) -> S.Allocation:
-    return _pick(
-        S.Allocation, r, amount=format_amount(r["amount_minor"], r["currency"]), corrected=bool(r["corrected"])
-    )
-
-
-def _disbursement(r: Any) -> S.Disbursement:
-    return _pick(
-        S.Disbursement,
-        r,
-        amount=format_amount(r["amount_minor"], r["currency"]),
-        evidence=json.loads(r["evidence_json"]),
-        corrected=bool(r["corrected"]),
-    )
-
-
-def _progress(r: Any) -> S.ProgressReport:
-    return _pick(S.ProgressReport, r, evidence=json.loads(r["evidence_json"]), corrected=bool(r["corrected"]))
-
-
-def _attestation(r: Any) -> S.Attestation:
-    return _pick(S.Attestation, r, corrected=bool(r["corrected"]))
-
-
-def _list_by_seq(
+def _list_flows(
     engine: Engine,
-    table: Any,
-    convert: Any,
+    cls: type[reads.Flow],
+    schema: type,
     *,
     limit: int,
     cursor: str | None,
@@ -478,39 +286,32 @@ def _list_by_seq(
     equals: dict[str, Any],
 ) -> dict[str, Any]:
     after = decode_cursor(cursor, int)
-    conds: list[ColumnElement[bool]] = [table.c[name] == value for name, value in equals.items() if value is not None]
-    if after is not None:
-        conds.append(table.c.seq < after[0] if descending else table.c.seq > after[0])
-    stmt = (
-        select(table)
-        .where(and_(literal(True), *conds))
-        .order_by(table.c.seq.desc() if descending else table.c.seq)
-        .limit(limit + 1)
-    )
     with read_transaction(engine) as conn:
-        rows = conn.execute(stmt).mappings().all()
-    items = [convert(r) for r in rows[:limit]]
-    return page(items, len(rows), limit, [items[-1].seq] if items else None)
+        flows = reads.flows_by_seq(
+            conn, cls, limit=limit + 1, after=after[0] if after else None, descending=descending, equals=equals
+        )
+    items = [to_schema(schema, f) for f in flows[:limit]]
+    return page(items, len(flows), limit, [items[-1].seq] if items else None)
 
 
 def list_donations(engine: Engine, *, project: str | None, org: str | None, **kw: Any) -> dict[str, Any]:
-    return _list_by_seq(engine, DONATION, _donation, equals={"project": project, "fundraiser_org": org}, **kw)
+    return _list_flows(engine, reads.Donation, S.Donation, equals={"project": project, "fundraiser_org": org}, **kw)
 
 
 def list_allocations(engine: Engine, *, project: str | None, org: str | None, **kw: Any) -> dict[str, Any]:
-    return _list_by_seq(engine, ALLOCATION, _allocation, equals={"project": project, "implementer": org}, **kw)
+    return _list_flows(engine, reads.Allocation, S.Allocation, equals={"project": project, "implementer": org}, **kw)
 
 
 def list_disbursements(
     engine: Engine, *, project: str | None, org: str | None, category: str | None, **kw: Any
 ) -> dict[str, Any]:
-    return _list_by_seq(
-        engine, DISBURSEMENT, _disbursement, equals={"project": project, "implementer": org, "category": category}, **kw
-    )
+    equals = {"project": project, "implementer": org, "category": category}
+    return _list_flows(engine, reads.Disbursement, S.Disbursement, equals=equals, **kw)
 
 
 def list_progress(engine: Engine, *, project: str | None, org: str | None, **kw: Any) -> dict[str, Any]:
-    return _list_by_seq(engine, PROGRESS, _progress, equals={"project": project, "implementer": org}, **kw)
+    equals = {"project": project, "implementer": org}
+    return _list_flows(engine, reads.ProgressReport, S.ProgressReport, equals=equals, **kw)
 
 
 def list_attestations(
@@ -522,121 +323,57 @@ def list_attestations(
     verdict: str | None,
     **kw: Any,
 ) -> dict[str, Any]:
-    return _list_by_seq(
-        engine,
-        ATTESTATION,
-        _attestation,
-        equals={"project": project, "overseer_org": org, "target": target, "verdict": verdict},
-        **kw,
-    )
+    equals = {"project": project, "overseer_org": org, "target": target, "verdict": verdict}
+    return _list_flows(engine, reads.Attestation, S.Attestation, equals=equals, **kw)
 
 
-def _get_by_id(engine: Engine, table: Any, convert: Any, id_: str, what: str, what_zh: str) -> Any:
+def flow(engine: Engine, cls: type[F], id_: str) -> F:
+    """The flow ``cls`` with the entry id ``id_``; ``not_found`` if there is none."""
     with read_transaction(engine) as conn:
-        row = conn.execute(select(table).where(table.c.id == id_)).mappings().first()
-    if row is None:
-        raise LedgerError("not_found", what=what, what_zh=what_zh, ref=id_)
-    return convert(row)
+        found = reads.flow_by_id(conn, cls, id_)
+    if found is None:
+        raise LedgerError("not_found", what=cls.what[0], what_zh=cls.what[1], ref=id_)
+    return found
 
 
 def get_donation(engine: Engine, id_: str) -> S.Donation:
-    return _get_by_id(engine, DONATION, _donation, id_, "donation", "捐赠")
+    return to_schema(S.Donation, flow(engine, reads.Donation, id_))
 
 
 def get_allocation(engine: Engine, id_: str) -> S.Allocation:
-    return _get_by_id(engine, ALLOCATION, _allocation, id_, "allocation", "拨付")
+    return to_schema(S.Allocation, flow(engine, reads.Allocation, id_))
 
 
 def get_disbursement(engine: Engine, id_: str) -> S.Disbursement:
-    return _get_by_id(engine, DISBURSEMENT, _disbursement, id_, "disbursement", "支出")
+    return to_schema(S.Disbursement, flow(engine, reads.Disbursement, id_))
 
 
 def get_progress(engine: Engine, id_: str) -> S.ProgressReport:
-    return _get_by_id(engine, PROGRESS, _progress, id_, "progress report", "进展报告")
+    return to_schema(S.ProgressReport, flow(engine, reads.ProgressReport, id_))
 
 
 def get_attestation(engine: Engine, id_: str) -> S.Attestation:
-    return _get_by_id(engine, ATTESTATION, _attestation, id_, "attestation", "监督意见")
+    return to_schema(S.Attestation, flow(engine, reads.Attestation, id_))
 
 
 # --- the trace of a donation ----------------------------------------------------------------
 
 
-def trace(engine: Engine, donation: dict[str, Any]) -> tuple[S.Donation, Any]:
-    """The FIFO trace of ``donation`` (a p_donation row) through its project's fund; all the
-    project's donations, allocations and disbursements are read in one transaction.
-
-    The trace of a whole project is kept per process, keyed to the project's last change (the
-    seq of its latest entry in ``p_entry``: every entry that adds or corrects one of its rows
-    names the project), so a receipt look-up in a project that did not change since the last one
-    costs one index read instead of reading and replaying the whole project."""
-    project = donation["project"]
-    with read_transaction(engine) as conn:
-        last = conn.execute(select(func.max(ENTRY.c.seq)).where(ENTRY.c.project == project)).scalar()
-        key = (id(engine), project, last)
-        traces = _TRACES.get(key)
-        if traces is None or donation["id"] not in traces:
-
-            def load(table: Any, row_type: type) -> list[Any]:
-                return [row_type(**m) for m in conn.execute(select(table).where(table.c.project == project)).mappings()]
-
-            traces = trace_project(
-                load(DONATION, R.DonationRow), load(ALLOCATION, R.AllocationRow), load(DISBURSEMENT, R.DisbursementRow)
-            )
-            _TRACES.put(key, traces)
-    try:
-        return _donation(donation), traces[donation["id"]]
-    except KeyError:
-        raise KeyError(f"no donation {donation['id']} among the project's donations") from None
-
-
-class _Recent:
-    """The few most recently used project traces (a lock: handlers run in threads)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.items: OrderedDict[Any, Any] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: Any) -> Any:
-        with self.lock:
-            value = self.items.get(key)
-            if value is not None:
-                self.items.move_to_end(key)
-            return value
-
-    def put(self, key: Any, value: Any) -> None:
-        with self.lock:
-            self.items[key] = value
-            self.items.move_to_end(key)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-
-_TRACES = _Recent(8)
-
-
-def donation_row(engine: Engine, id_: str) -> dict[str, Any]:
-    with read_transaction(engine) as conn:
-        row = conn.execute(select(DONATION).where(DONATION.c.id == id_)).mappings().first()
-    if row is None:
-        raise LedgerError("not_found", what="donation", what_zh="捐赠", ref=id_)
-    return dict(row)
-
-
-def trace_view(donation: S.Donation, t: Any, proof: S.InclusionProof, checkpoint: str, log: str) -> S.DonationTrace:
+def trace_view(
+    donation: reads.Donation, t: DonationTrace, proof: S.InclusionProof, checkpoint: str, log: str
+) -> S.DonationTrace:
     cur = donation.currency
     return S.DonationTrace(
-        donation=donation,
+        donation=to_schema(S.Donation, donation),
         pot=t.pot,
         reversed=t.reversed,
-        allocated=format_amount(t.allocated_minor, cur),
-        unallocated=format_amount(t.unallocated_minor, cur),
-        disbursed=format_amount(t.disbursed_minor, cur),
-        undisbursed=format_amount(t.undisbursed_minor, cur),
+        allocated=Money(t.allocated_minor, cur).plain(),
+        unallocated=Money(t.unallocated_minor, cur).plain(),
+        disbursed=Money(t.disbursed_minor, cur).plain(),
+        undisbursed=Money(t.undisbursed_minor, cur).plain(),
         allocations=[
             S.AllocationPortion(
-                allocation=a.allocation, seq=a.seq, implementer=a.implementer, amount=format_amount(a.amount_minor, cur)
+                allocation=a.allocation, seq=a.seq, implementer=a.implementer, amount=Money(a.amount_minor, cur).plain()
             )
             for a in t.allocations
         ],
@@ -647,7 +384,7 @@ def trace_view(donation: S.Donation, t: Any, proof: S.InclusionProof, checkpoint
                 implementer=d.implementer,
                 category=d.category,
                 payee=d.payee,
-                amount=format_amount(d.amount_minor, cur),
+                amount=Money(d.amount_minor, cur).plain(),
             )
             for d in t.disbursements
         ],
@@ -662,71 +399,45 @@ def trace_view(donation: S.Donation, t: Any, proof: S.InclusionProof, checkpoint
 
 def funds_by_organisation(engine: Engine, *, limit: int, cursor: str | None, org: str | None = None) -> dict[str, Any]:
     after = decode_cursor(cursor, str, str)
-    conds: list[ColumnElement[bool]] = []
-    if org is not None:
-        conds.append(FUND.c.fundraiser_org == org)
-    if after is not None:
-        conds.append(tuple_(FUND.c.fundraiser_org, FUND.c.currency) > tuple_(literal(after[0]), literal(after[1])))
-    stmt = (
-        select(
-            FUND.c.fundraiser_org,
-            FUND.c.currency,
-            func.count().label("projects"),
-            func.sum(FUND.c.donations_count).label("donations_count"),
-            func.sum(FUND.c.raised_minor).label("raised"),
-            func.sum(FUND.c.allocated_minor).label("allocated"),
-            func.sum(FUND.c.disbursed_minor).label("disbursed"),
-            func.sum(FUND.c.balance_minor).label("balance"),
-        )
-        .where(and_(literal(True), *conds))
-        .group_by(FUND.c.fundraiser_org, FUND.c.currency)
-        .order_by(FUND.c.fundraiser_org, FUND.c.currency)
-        .limit(limit + 1)
-    )
     with read_transaction(engine) as conn:
-        rows = conn.execute(stmt).all()
+        found = reads.totals_by_organisation(
+            conn, limit=limit + 1, after=(after[0], after[1]) if after else None, org=org
+        )
     items = [
         S.OrganisationFunds(
-            org=r.fundraiser_org,
-            currency=r.currency,
-            projects=int(r.projects),
-            donations_count=int(r.donations_count or 0),
-            raised=format_amount(int(r.raised or 0), r.currency),
-            allocated=format_amount(int(r.allocated or 0), r.currency),
-            disbursed=format_amount(int(r.disbursed or 0), r.currency),
-            balance=format_amount(int(r.balance or 0), r.currency),
+            org=t.org,
+            currency=t.currency,
+            projects=t.projects,
+            donations_count=t.donations,
+            raised=t.money(t.raised).plain(),
+            allocated=t.money(t.allocated).plain(),
+            disbursed=t.money(t.disbursed).plain(),
+            balance=t.money(t.balance).plain(),
         )
-        for r in rows[:limit]
+        for t in found[:limit]
     ]
-    return page(items, len(rows), limit, [items[-1].org, items[-1].currency] if items else None)
+    return page(items, len(found), limit, [items[-1].org, items[-1].currency] if items else None)
 
 
 def open_findings(
     engine: Engine, *, limit: int, cursor: str | None, org: str | None = None, project: str | None = None
 ) -> dict[str, Any]:
     after = decode_cursor(cursor, int)
-    conds: list[ColumnElement[bool]] = [ENTRY.c.last_verdict.in_(("queried", "flagged"))]
-    if org is not None:
-        conds.append(ENTRY.c.signer_org == org)
-    if project is not None:
-        conds.append(ENTRY.c.project == project)
-    if after is not None:
-        conds.append(ENTRY.c.seq > after[0])
     with read_transaction(engine) as conn:
-        rows = conn.execute(select(ENTRY).where(and_(*conds)).order_by(ENTRY.c.seq).limit(limit + 1)).mappings().all()
+        found = reads.open_findings(conn, limit=limit + 1, after=after[0] if after else None, org=org, project=project)
     items = [
         S.Finding(
-            id=r["id"],
-            seq=r["seq"],
-            type=r["type"],
-            signer_org=r["signer_org"],
-            project=r["project"],
-            amount=_money(r["amount_minor"], r["currency"]),
-            currency=r["currency"],
-            time=r["time"],
-            verdict=r["last_verdict"],
-            verdict_by=r["last_verdict_by"],
+            id=e.id,
+            seq=e.seq,
+            type=e.type,
+            signer_org=e.signer_org,
+            project=e.project,
+            amount=plain_or_none(e.amount_minor, e.currency),
+            currency=e.currency,
+            time=e.time,
+            verdict=e.last_verdict,
+            verdict_by=e.last_verdict_by,
         )
-        for r in rows[:limit]
+        for e in found[:limit]
     ]
-    return page(items, len(rows), limit, [items[-1].seq] if items else None)
+    return page(items, len(found), limit, [items[-1].seq] if items else None)

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
 from ledger.store.evidence import open_evidence
+from ledger.store.reads import Disbursement, ProgressReport
 
 
-def hashes_of(rows: Iterable[dict[str, Any]], field: str = "evidence_json") -> list[str]:
-    """The evidence hashes named by projection rows (their ``evidence_json`` lists)."""
-    out: list[str] = []
-    for row in rows:
-        text = row.get(field)
-        if text:
-            out.extend(h for h in json.loads(text) if isinstance(h, str))
-    return out
+def hashes_of(flows: Iterable[Disbursement | ProgressReport]) -> list[str]:
+    """The evidence hashes payments and progress reports name, in their order."""
+    return [h for flow in flows for h in flow.evidence]
 
 
 class Held(dict[str, str]):

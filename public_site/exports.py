@@ -36,7 +36,7 @@ from sqlalchemy import Engine, and_, func, literal, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from api.problems import EXPORT_TOO_LARGE, FILTER_INVALID
-from ledger.domain.money import CURRENCY_DIGITS, MAX_MINOR, Money, format_amount
+from ledger.domain.money import CURRENCY_DIGITS, MAX_MINOR, Money
 from ledger.domain.schemas import ENTRY_TYPES
 from ledger.errors import LedgerError
 from ledger.protocol.grammar import pattern as grammar_pattern
@@ -141,7 +141,7 @@ class ExportFilters:
             "type": self.type,
             "from": self.date_from,
             "to": self.date_to,
-            **{k: format_amount(v, self.currency or "CNY") for k, v in minor.items() if v is not None},
+            **{k: Money(v, self.currency or "CNY").plain() for k, v in minor.items() if v is not None},
             "currency": self.currency,
         }
         text = urlencode({k: v for k, v in given.items() if v is not None})
@@ -338,7 +338,7 @@ def _csv_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Money):
-        return format_amount(value.minor, value.currency)
+        return value.plain()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, int):

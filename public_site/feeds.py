@@ -26,6 +26,7 @@ from litestar.params import FromPath
 
 from ledger.errors import LedgerError
 from ledger.protocol.grammar import pattern as grammar_pattern
+from ledger.store import reads
 from ledger.store.db import read_transaction
 from ledger.store.runtime import Ledger
 from public_site import queries as Q
@@ -294,6 +295,6 @@ class SiteFeeds(Controller):
         """A QR code of an entry's page, where anyone can check the entry (a donation: the
         verification result of its receipt) in the browser, without the receipt code."""
         with read_transaction(ledger.engine) as conn:
-            if Q.entry_by_seq(conn, seq) is None:
+            if reads.entry_at(conn, seq=seq) is None:
                 raise LedgerError("not_found", what="entry", what_zh="条目", ref=f"seq {seq}")
         return _qr_response(f"{base_url(request)}/ledger/{seq}", f"#{seq}")

@@ -9,9 +9,12 @@ the diagram, so nothing is only in the picture.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from ledger.domain.rows import AllocationBalanceRow
+from ledger.domain.schemas import CATEGORIES
 
 WIDTH = 1040
 NODE_W = 12
@@ -24,7 +27,6 @@ TOP = 16
 COLUMNS_X = (170, 340, 510, 680, 850)
 UNIT_PX = 7.0  # the width of one label unit (a Latin letter) at the diagram's 12 px, bold
 MAX_PAYEES = 8
-CATEGORIES = ("program", "admin", "fundraising_cost")
 
 
 @dataclass
@@ -153,7 +155,7 @@ def build_flow(
     *,
     project_label: str,
     donor_types: list[dict[str, Any]],
-    balances: list[dict[str, Any]],
+    balances: Sequence[AllocationBalanceRow],
     spending: list[dict[str, Any]],
     raised: int,
     label: Callable[[str, str], str],
@@ -184,12 +186,12 @@ def build_flow(
     allocated_total = 0
     implementers: dict[str, Node] = {}
     for b in balances:
-        if b["allocated_minor"] > 0:
-            implementers[b["implementer"]] = n = node(
-                f"org:{b['implementer']}", 2, b["allocated_minor"], label("org", b["implementer"]), "implementer"
+        if b.allocated_minor > 0:
+            implementers[b.implementer] = n = node(
+                f"org:{b.implementer}", 2, b.allocated_minor, label("org", b.implementer), "implementer"
             )
-            link(project, n, b["allocated_minor"])
-            allocated_total += b["allocated_minor"]
+            link(project, n, b.allocated_minor)
+            allocated_total += b.allocated_minor
     if raised - allocated_total > 0:
         link(
             project,
@@ -211,15 +213,13 @@ def build_flow(
         for c in CATEGORIES
         if by_category.get(c)
     }
-    held_total = sum(
-        b["balance_minor"] for b in balances if b["implementer"] in implementers and b["balance_minor"] > 0
-    )
+    held_total = sum(b.balance_minor for b in balances if b.implementer in implementers and b.balance_minor > 0)
     held = node("held", 3, held_total, label("state", "held"), "held") if held_total > 0 else None
     for impl, n in implementers.items():
         for c in CATEGORIES:
             if (impl, c) in by_impl_cat and c in categories:
                 link(n, categories[c], by_impl_cat[(impl, c)])
-        bal = next((b["balance_minor"] for b in balances if b["implementer"] == impl), 0)
+        bal = next((b.balance_minor for b in balances if b.implementer == impl), 0)
         if held is not None and bal > 0:
             link(n, held, bal)
 

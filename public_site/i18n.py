@@ -28,8 +28,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
 
-from ledger.domain.money import Money, parse_amount
-from ledger.errors import LedgerError
+from ledger.domain.money import Money
 
 log = logging.getLogger("public_site")
 
@@ -163,15 +162,6 @@ class Formatter:
         if minor is None or currency is None:
             return "—"
         return Money(int(minor), currency).for_people(self.locale)
-
-    def amount_text(self, text: str | None, currency: str | None) -> str:
-        """A protocol amount (``"1234.50"``) formatted like :meth:`money`."""
-        if text is None or currency is None:
-            return "—"
-        try:
-            return self.money(parse_amount(text, currency, allow_zero=True), currency)
-        except LedgerError:
-            return text
 
     def number(self, value: int | None) -> str:
         if value is None:

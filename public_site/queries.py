@@ -1,4 +1,4 @@
-"""Reads the site needs that the API's queries (:mod:`api.queries`) do not have.
+"""Reads only the site needs, beside the shared read model (:mod:`ledger.store.reads`).
 
 Everything comes from the projection tables and the log's index columns, through indexed
 look-ups: a page never scans the log. Lists are bounded (``LIMIT``); per-project aggregates
@@ -11,20 +11,23 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, desc, func, literal, or_, select, union_all
 from sqlalchemy.sql import ColumnElement
 
-from ledger.domain.rows import FinancialsRow, OrgChangeRow, OrgRow
+from ledger.domain.rows import AllocationBalanceRow, FinancialsRow, FundRow, OrgChangeRow, OrgRow, ProjectRow
+from ledger.domain.schemas import OPEN_VERDICTS
+from ledger.store import reads
 from ledger.store.db import read_transaction
 from ledger.store.log_store import Shard
+from ledger.store.reads import like_pattern
+from ledger.store.reads.rows import build_rows, row_by_key, rows_where
 from ledger.store.tables import (
     ALLOCATION,
     ATTESTATION,
     AUDIT,
-    BALANCE,
     CHECKPOINT,
     CORRECTION,
     COSIG,
@@ -38,13 +41,11 @@ from ledger.store.tables import (
     LEAF,
     MONTH,
     ORG,
-    ORG_CHANGE,
     ORG_YEAR,
     PROGRESS,
     PROJECT,
     PROJECT_DONOR_TYPE,
     REGISTRY,
-    REPORT,
     SHARD,
     WITNESS_PUSH,
 )
@@ -177,45 +178,6 @@ def org_names(conn: Connection, codes: Iterable[str | None]) -> dict[str, dict[s
 # --- home -----------------------------------------------------------------------------------
 
 
-@dataclass
-class Totals:
-    currency: str
-    projects: int = 0
-    donations: int = 0
-    raised: int = 0
-    allocated: int = 0
-    disbursed: int = 0
-    balance: int = 0
-    program: int = 0
-    admin: int = 0
-    fundraising_cost: int = 0
-
-
-def totals(conn: Connection) -> list[Totals]:
-    """Sums over all project funds, per currency (CNY first)."""
-    rows = (
-        conn.execute(
-            select(
-                FUND.c.currency,
-                func.count().label("projects"),
-                func.sum(FUND.c.donations_count).label("donations"),
-                func.sum(FUND.c.raised_minor).label("raised"),
-                func.sum(FUND.c.allocated_minor).label("allocated"),
-                func.sum(FUND.c.disbursed_minor).label("disbursed"),
-                func.sum(FUND.c.balance_minor).label("balance"),
-                func.sum(FUND.c.disbursed_program_minor).label("program"),
-                func.sum(FUND.c.disbursed_admin_minor).label("admin"),
-                func.sum(FUND.c.disbursed_fundraising_cost_minor).label("fundraising_cost"),
-            ).group_by(FUND.c.currency)
-        )
-        .mappings()
-        .all()
-    )
-    out = [Totals(r["currency"], **{k: int(r[k] or 0) for k in r if k != "currency"}) for r in rows]
-    out.sort(key=lambda t: (t.currency != "CNY", t.currency))
-    return out or [Totals("CNY")]
-
-
 def latest_entries(conn: Connection, limit: int = 10) -> list[dict[str, Any]]:
     rows = conn.execute(select(ENTRY).order_by(desc(ENTRY.c.seq)).limit(limit)).mappings().all()
     return [dict(r) for r in rows]
@@ -234,10 +196,6 @@ def project_titles(conn: Connection, ids: Iterable[str | None]) -> dict[str, dic
 # --- projects -------------------------------------------------------------------------------
 
 
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 @dataclass
 class ProjectFilters:
     q: str | None = None
@@ -253,7 +211,7 @@ class ProjectFilters:
     def conditions(self) -> list[ColumnElement[bool]]:
         conds: list[ColumnElement[bool]] = []
         if self.q:
-            pattern = _like(self.q)
+            pattern = like_pattern(self.q)
             conds.append(
                 or_(
                     PROJECT.c.title_zh.like(pattern, escape="\\"),
@@ -267,13 +225,7 @@ class ProjectFilters:
         if self.region:
             conds.append(PROJECT.c.region == self.region)
         if self.org:
-            conds.append(
-                or_(
-                    PROJECT.c.fundraiser_org == self.org,
-                    PROJECT.c.implementers_json.like(f'%"{self.org}"%'),
-                    PROJECT.c.overseers_json.like(f'%"{self.org}"%'),
-                )
-            )
+            conds.append(reads.names_org(self.org))
         if self.status:
             conds.append(PROJECT.c.status == self.status)
         if self.directed is not None:
@@ -352,32 +304,25 @@ def facets(conn: Connection) -> Facets:
 
 @dataclass
 class ProjectView:
-    project: dict[str, Any]
-    fund: dict[str, Any]
-    balances: list[dict[str, Any]]
+    """A project's page: the project with its fund (all zero before any money moved) and
+    implementer balances, and the names of every organisation it names."""
+
+    project: ProjectRow
+    fund: FundRow
+    balances: list[AllocationBalanceRow]
     implementers: list[str]
     overseers: list[str]
     orgs: dict[str, dict[str, Any]]
 
 
-FUND_ZERO = {c.name: 0 for c in FUND.columns if c.name.endswith("_minor") or c.name == "donations_count"}
-
-
 def project_view(conn: Connection, project: str) -> ProjectView | None:
-    p = conn.execute(select(PROJECT).where(PROJECT.c.project == project)).mappings().first()
-    if p is None:
+    found = reads.project(conn, project)
+    if found is None:
         return None
-    fund = conn.execute(select(FUND).where(FUND.c.project == project)).mappings().first()
-    balances = [
-        dict(b)
-        for b in conn.execute(
-            select(BALANCE).where(BALANCE.c.project == project).order_by(BALANCE.c.implementer)
-        ).mappings()
-    ]
-    implementers, overseers = json.loads(p["implementers_json"]), json.loads(p["overseers_json"])
-    orgs = org_names(conn, [p["fundraiser_org"], *implementers, *overseers, *(b["implementer"] for b in balances)])
-    fund_d = dict(fund) if fund is not None else {**FUND_ZERO, "currency": p["currency"], "project": project}
-    return ProjectView(dict(p), fund_d, balances, implementers, overseers, orgs)
+    p, balances = found.project, list(found.balances)
+    implementers, overseers = found.implementers, found.overseers
+    orgs = org_names(conn, [p.fundraiser_org, *implementers, *overseers, *(b.implementer for b in balances)])
+    return ProjectView(p, found.fund_or_zero(), balances, implementers, overseers, orgs)
 
 
 def donor_types(conn: Connection, project: str) -> list[dict[str, Any]]:
@@ -429,12 +374,6 @@ def count_by_project(conn: Connection, table: Any, project: str, *, cap: int) ->
     return int(conn.execute(select(func.count()).select_from(rows.subquery())).scalar_one())
 
 
-def all_progress(conn: Connection, project: str) -> list[dict[str, Any]]:
-    """Every progress report of a project, oldest first (a few per year)."""
-    rows = conn.execute(select(PROGRESS).where(PROGRESS.c.project == project).order_by(PROGRESS.c.seq)).mappings().all()
-    return [dict(r) for r in rows]
-
-
 def entry_times(conn: Connection, seqs: Iterable[int | None]) -> dict[int, str]:
     wanted = sorted({s for s in seqs if s is not None})
     if not wanted:
@@ -470,26 +409,6 @@ def iter_project_entries(engine: Engine, project: str, chunk: int = 1000) -> Ite
 # --- organisations --------------------------------------------------------------------------
 
 
-def organisation(conn: Connection, org: str) -> dict[str, Any] | None:
-    row = conn.execute(select(ORG).where(ORG.c.org == org)).mappings().first()
-    return dict(row) if row is not None else None
-
-
-def organisations(conn: Connection, q: str | None = None) -> list[dict[str, Any]]:
-    """Every organisation, or those whose Chinese or English name or code contains ``q``."""
-    stmt = select(ORG).order_by(ORG.c.is_registrar.desc(), ORG.c.legal_form, ORG.c.org)
-    if q:
-        pattern = _like(q)
-        stmt = stmt.where(
-            or_(
-                ORG.c.name_zh.like(pattern, escape="\\"),
-                func.lower(ORG.c.name_en).like(pattern.lower(), escape="\\"),
-                ORG.c.org.like(pattern.upper(), escape="\\"),
-            )
-        )
-    return [dict(r) for r in conn.execute(stmt).mappings()]
-
-
 def projects_of(conn: Connection, org: str) -> dict[str, list[dict[str, Any]]]:
     """The organisation's projects by its role in them (a scan of p_project, one row per project)."""
     joined = PROJECT.join(FUND, FUND.c.project == PROJECT.c.project, isouter=True)
@@ -497,13 +416,7 @@ def projects_of(conn: Connection, org: str) -> dict[str, list[dict[str, Any]]]:
         conn.execute(
             select(*PROJECT_LIST_COLUMNS, PROJECT.c.overseers_json)
             .select_from(joined)
-            .where(
-                or_(
-                    PROJECT.c.fundraiser_org == org,
-                    PROJECT.c.implementers_json.like(f'%"{org}"%'),
-                    PROJECT.c.overseers_json.like(f'%"{org}"%'),
-                )
-            )
+            .where(reads.names_org(org))
             .order_by(desc(PROJECT.c.registered_seq))
         )
         .mappings()
@@ -560,24 +473,14 @@ def org_years(conn: Connection, org: str) -> list[OrgYear]:
 def org_financials(conn: Connection, org: str) -> dict[int, Any]:
     """The organisation's reported annual figures in force ({year: FinancialsRow}, withdrawn
     ones left out): what the annual report's ratio check reads."""
-    names = {f.name for f in fields(FinancialsRow)}
-    rows = conn.execute(
-        select(FINANCIALS).where(and_(FINANCIALS.c.org == org, FINANCIALS.c.corrected.is_(False)))
-    ).mappings()
-    return {r["year"]: FinancialsRow(**{k: v for k, v in r.items() if k in names}) for r in rows}
+    stmt = select(FINANCIALS).where(and_(FINANCIALS.c.org == org, FINANCIALS.c.corrected.is_(False)))
+    return {r.year: r for r in build_rows(conn, FinancialsRow, stmt)}
 
 
 def org_history(conn: Connection, org: str) -> tuple[Any, list[Any]]:
     """The organisation's row and its history rows (``p_org_change``) as the domain's row
     classes: what ``ledger.compliance.ratios.check_org_year`` reads."""
-
-    def build(row_type: type, rows: Iterable[Any]) -> list[Any]:
-        names = {f.name for f in fields(row_type)}
-        return [row_type(**{k: v for k, v in r.items() if k in names}) for r in rows]
-
-    current = build(OrgRow, conn.execute(select(ORG).where(ORG.c.org == org)).mappings())
-    changes = build(OrgChangeRow, conn.execute(select(ORG_CHANGE).where(ORG_CHANGE.c.org == org)).mappings())
-    return (current[0] if current else None), changes
+    return row_by_key(conn, OrgRow, org), rows_where(conn, OrgChangeRow, org=org)
 
 
 def audit_opinions(conn: Connection, org: str) -> list[dict[str, Any]]:
@@ -594,7 +497,7 @@ def open_flags(conn: Connection, org: str, limit: int = 50) -> list[dict[str, An
     rows = (
         conn.execute(
             select(ENTRY)
-            .where(and_(ENTRY.c.signer_org == org, ENTRY.c.last_verdict.in_(("queried", "flagged"))))
+            .where(and_(ENTRY.c.signer_org == org, ENTRY.c.last_verdict.in_(OPEN_VERDICTS)))
             .order_by(desc(ENTRY.c.seq))
             .limit(limit)
         )
@@ -610,7 +513,7 @@ def flags_on_projects(conn: Connection, projects: Sequence[str], limit: int = 50
     rows = (
         conn.execute(
             select(ENTRY)
-            .where(and_(ENTRY.c.project.in_(list(projects)), ENTRY.c.last_verdict.in_(("queried", "flagged"))))
+            .where(and_(ENTRY.c.project.in_(list(projects)), ENTRY.c.last_verdict.in_(OPEN_VERDICTS)))
             .order_by(desc(ENTRY.c.seq))
             .limit(limit)
         )
@@ -621,35 +524,6 @@ def flags_on_projects(conn: Connection, projects: Sequence[str], limit: int = 50
 
 
 # --- entries --------------------------------------------------------------------------------
-
-
-def entry_by_seq(conn: Connection, seq: int) -> dict[str, Any] | None:
-    row = (
-        conn.execute(
-            select(
-                LEAF.c.seq,
-                LEAF.c.leaf_hash,
-                LEAF.c.type,
-                LEAF.c.signer,
-                LEAF.c.time,
-                LEAF.c.leaf,
-                ENTRY.c.signer_role,
-                ENTRY.c.signer_org,
-                ENTRY.c.project,
-                ENTRY.c.amount_minor,
-                ENTRY.c.currency,
-                ENTRY.c.corrected,
-                ENTRY.c.corrected_by,
-                ENTRY.c.last_verdict,
-                ENTRY.c.last_verdict_by,
-            )
-            .select_from(LEAF.join(ENTRY, ENTRY.c.id == LEAF.c.leaf_hash, isouter=True))
-            .where(LEAF.c.seq == seq)
-        )
-        .mappings()
-        .first()
-    )
-    return dict(row) if row is not None else None
 
 
 def seqs_of(conn: Connection, hashes: Iterable[str | None]) -> dict[str, int]:
@@ -672,17 +546,6 @@ def referring(conn: Connection, leaf_hash: str) -> list[dict[str, Any]]:
             out.append({"kind": kind, **dict(r)})
     out.sort(key=lambda r: r["seq"])
     return out
-
-
-def attestations_of_project(conn: Connection, project: str, limit: int = 100) -> list[dict[str, Any]]:
-    rows = (
-        conn.execute(
-            select(ATTESTATION).where(ATTESTATION.c.project == project).order_by(desc(ATTESTATION.c.seq)).limit(limit)
-        )
-        .mappings()
-        .all()
-    )
-    return [dict(r) for r in rows]
 
 
 def verdict_counts(conn: Connection, project: str) -> dict[str, int]:
@@ -812,14 +675,9 @@ def registry(conn: Connection) -> dict[str, Any] | None:
 
 
 def reports(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:
-    rows = conn.execute(select(REPORT).order_by(desc(REPORT.c.seq)).limit(limit)).mappings().all()
-    corrected = {
-        r[0]
-        for r in conn.execute(
-            select(ENTRY.c.id).where(and_(ENTRY.c.type == "report.issued", ENTRY.c.corrected.is_(True)))
-        )
-    }
-    return [dict(r, files=json.loads(r["files_json"]), withdrawn=r["id"] in corrected) for r in rows]
+    """The newest recorded reports as the reports page shows them (the row's columns, its
+    ``files`` and whether it was ``withdrawn``)."""
+    return [dict(asdict(x.row), files=x.files, withdrawn=x.withdrawn) for x in reads.issued_reports(conn, limit=limit)]
 
 
 # --- business dates and months ----------------------------------------------------------------

@@ -26,16 +26,14 @@ from litestar.enums import MediaType, RequestEncodingType
 from litestar.exceptions import HTTPException
 from litestar.params import Body
 from litestar.response import Template
-from sqlalchemy import select
 
 from api.problems import CERTIFICATE_RATE_LIMITED
 from api.security import RateLimiter, app_limiter
 from ledger.domain.privacy import RECEIPT_TEXT_MAX, parse_receipt_code
-from ledger.domain.rows import DonationRow
 from ledger.errors import LedgerError
 from ledger.store import imports as I
+from ledger.store import reads
 from ledger.store.db import read_transaction
-from ledger.store.projection_tables import table_for
 from ledger.store.runtime import Ledger
 from public_site.views import error_page, verify_error, verify_result
 from reports.common import ReportRequest, render_pdf
@@ -76,19 +74,18 @@ def _certificate(ledger: Ledger, code: str, site: str) -> tuple[str, bytes]:
     return doc.stem, render_pdf(doc)
 
 
-def _by_order(ledger: Ledger, order_no: str) -> dict[str, Any]:
+def _by_order(ledger: Ledger, order_no: str) -> reads.Donation:
     seq = None
     settings = ledger.settings
     if settings.privacy_key or settings.privacy_key_path.exists():
         seq = I.find_order(ledger.engine, I.order_key(settings), order_no)
     if seq is None:
         raise LedgerError(I.ORDER_NOT_FOUND)
-    table = table_for(DonationRow)
     with read_transaction(ledger.engine) as conn:
-        row = conn.execute(select(table).where(table.c.seq == seq)).mappings().first()
-    if row is None:
+        donation = reads.donation_at(conn, seq)
+    if donation is None:
         raise LedgerError(I.ORDER_NOT_FOUND)
-    return dict(row)
+    return donation
 
 
 class DonorReceipts(Controller):

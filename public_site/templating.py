@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -188,23 +189,25 @@ class Helpers:
         names = REGIONS.get(code)
         return (names[0] if self.zh else names[1]) if names else code
 
-    def title(self, row: dict[str, Any] | None, fallback: str = "") -> str:
+    def _in_language(self, row: Any, zh: str, en: str) -> str | None:
+        """The row's ``en`` field on an English page when it has one, else its ``zh`` field (a
+        row of the read model, or a mapping of the same names)."""
+        get = row.get if isinstance(row, Mapping) else lambda name: getattr(row, name, None)
+        return (None if self.zh else get(en)) or get(zh)
+
+    def title(self, row: Any, fallback: str = "") -> str:
         """A project's title in the page language (the Chinese one when there is no English)."""
         if not row:
             return fallback
-        if not self.zh and row.get("title_en"):
-            return row["title_en"]
-        return row.get("title_zh") or fallback
+        return self._in_language(row, "title_zh", "title_en") or fallback
 
-    def org(self, code: str | None, names: dict[str, dict[str, Any]]) -> str:
+    def org(self, code: str | None, names: Mapping[str, Any]) -> str:
         if not code:
             return "—"
         row = names.get(code)
         if row is None:
             return code
-        if not self.zh and row.get("name_en"):
-            return row["name_en"]
-        return row.get("name_zh") or code
+        return self._in_language(row, "name_zh", "name_en") or code
 
     def subject_part(self, item: Any) -> str:
         """What a disclosure is about, as a row shows it: the year of an annual report's
@@ -226,11 +229,11 @@ class Helpers:
         """Whether ``text`` holds Chinese characters (for ``lang="zh-CN"`` on English pages)."""
         return bool(text) and _CJK.search(str(text)) is not None
 
-    def org_tag(self, code: str | None, names: dict[str, dict[str, Any]]) -> Markup:
+    def org_tag(self, code: str | None, names: Mapping[str, Any]) -> Markup:
         """:meth:`org` for a page's content, marked as Chinese when it is (:meth:`data`)."""
         return self.data(self.org(code, names))
 
-    def title_tag(self, row: dict[str, Any] | None, fallback: str = "") -> Markup:
+    def title_tag(self, row: Any, fallback: str = "") -> Markup:
         """:meth:`title` for a page's content, marked as Chinese when it is (:meth:`data`)."""
         return self.data(self.title(row, fallback))
 

@@ -23,13 +23,14 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundE
 from litestar.params import Body, FromPath, Parameter
 from litestar.response import Redirect, Stream, Template
 
-from api import queries as api_queries
+from api.pagination import decode_cursor, page
 from api.privacy import donor_store
 from api.problems import problem_of
 from ledger.compliance.ratios import check_org_year
 from ledger.compliance.rulesets import ruleset
-from ledger.domain.money import format_amount
+from ledger.domain.money import plain_or_none
 from ledger.domain.privacy import RECEIPT_TEXT_MAX
+from ledger.domain.rows import OrgRow
 from ledger.domain.schemas import ENTRY_TYPES, FIELDS
 from ledger.errors import InvariantBroken, LedgerError
 from ledger.protocol.canonical import format_time, parse_json
@@ -46,6 +47,7 @@ from ledger.services.oversight import (
     rules_in_force,
     scan_deadlines,
 )
+from ledger.store import reads
 from ledger.store.db import read_transaction
 from ledger.store.export import log_vkey, shard_vkey
 from ledger.store.runtime import Ledger
@@ -95,15 +97,15 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     return min(high, max(low, -value if negative else value))
 
 
-def _signed_after_distrust(key: dict[str, Any] | None, entry: Any) -> bool:
-    """Whether the entry was signed on or after the day from which its key is not to be trusted
-    (a revocation's effective date), though before the revocation itself was logged. Log
-    times have one fixed form (``format_time``), so comparing the text with the moment that
-    day begins in China is comparing the times: nothing is parsed per page."""
+def _signed_after_distrust(key: dict[str, Any] | None, logged_at: str) -> bool:
+    """Whether an entry logged at ``logged_at`` was signed on or after the day from which its key
+    is not to be trusted (a revocation's effective date), though before the revocation itself
+    was logged. Log times have one fixed form (``format_time``), so comparing the text with the
+    moment that day begins in China is comparing the times: nothing is parsed per page."""
     distrust = key.get("revoked_effective_on") if key is not None else None
     if not distrust:
         return False
-    return bool(entry["time"] >= _day_starts_at(distrust))
+    return bool(logged_at >= _day_starts_at(distrust))
 
 
 @functools.lru_cache(maxsize=256)
@@ -337,7 +339,7 @@ class SitePages(Controller):
     @get("/", name="site:home", sync_to_thread=True)
     def home(self, request: Request, ledger: NamedDependency[Ledger]) -> Template:
         with read_transaction(ledger.engine) as conn:
-            totals = Q.totals(conn)
+            totals = reads.registry_totals(conn)
             latest = Q.latest_entries(conn, 8)
             featured = Q.featured_projects(conn, 6)
             size = Q.head_size(conn)
@@ -415,22 +417,23 @@ class SitePages(Controller):
                 raise LedgerError("not_found", what="project", what_zh="项目", ref=project)
             donor_types = Q.donor_types(conn, project)
             spending = Q.spending_flows(conn, project)
-            disbursements = Q.rows_by_project(conn, Q.DISBURSEMENT, project, limit=20)
+            of_project = {"project": project}
+            disbursements = reads.flows_by_seq(conn, reads.Disbursement, limit=20, descending=True, equals=of_project)
             disbursement_count = Q.count_by_project(conn, Q.DISBURSEMENT, project, cap=COUNT_CAP + 1)
-            progress = Q.all_progress(conn, project)
-            attestations = Q.attestations_of_project(conn, project, limit=50)
+            progress = reads.flows_by_seq(conn, reads.ProgressReport, limit=None, equals=of_project)
+            attestations = reads.flows_by_seq(conn, reads.Attestation, limit=50, descending=True, equals=of_project)
             timeline = Q.rows_by_project(conn, Q.ENTRY, project, limit=25)
             entry_count = Q.count_by_project(conn, Q.ENTRY, project, cap=COUNT_CAP + 1)
             p = view.project
             disclosures = _disclosures(request, conn, _today(), project=project)
-            targets = Q.seqs_of(conn, [a["target"] for a in attestations])
+            targets = Q.seqs_of(conn, [a.target for a in attestations])
             business = Q.business_dates(conn, [e["id"] for e in timeline])
             money_in, money_out = Q.monthly_in_out(conn, project=project)
             more_orgs = Q.org_names(
                 conn,
                 [
-                    *(a["overseer_org"] for a in attestations),
-                    *(d["implementer"] for d in disbursements),
+                    *(a.overseer_org for a in attestations),
+                    *(d.implementer for d in disbursements),
                     *(e["signer_org"] for e in timeline),
                 ],
             )
@@ -472,7 +475,7 @@ class SitePages(Controller):
             targets=targets,
             timeline=_by_business_date(timeline, business),
             business=business,
-            monthly=build_monthly(money_in, money_out, p["currency"]),
+            monthly=build_monthly(money_in, money_out, p.currency),
             entry_count=entry_count,
             count_cap=COUNT_CAP,
             disclosures=disclosures,
@@ -539,9 +542,7 @@ class SitePages(Controller):
                     "signer": r["signer"],
                     "signer_role": r["signer_role"],
                     "signer_org": r["signer_org"],
-                    "amount": format_amount(r["amount_minor"], r["currency"])
-                    if r["amount_minor"] is not None and r["currency"]
-                    else None,
+                    "amount": plain_or_none(r["amount_minor"], r["currency"]),
                     "currency": r["currency"],
                     "corrected": bool(r["corrected"]),
                     "corrected_by": r["corrected_by"],
@@ -575,7 +576,7 @@ class SitePages(Controller):
     def organisations(self, request: Request, ledger: NamedDependency[Ledger]) -> Template:
         q = _param(request, "q", 100)
         with read_transaction(ledger.engine) as conn:
-            items = Q.organisations(conn, q)
+            items = reads.search_organisations(conn, q)
         return render(request, "organisations.html", nav="organisations", items=items, q=q or "")
 
     @get("/organisations/{org:str}", name="site:organisation", sync_to_thread=True)
@@ -583,7 +584,7 @@ class SitePages(Controller):
         if not _ORG.fullmatch(org):
             raise NotFoundException()
         with read_transaction(ledger.engine) as conn:
-            row = Q.organisation(conn, org)
+            row = reads.organisation(conn, org)
             if row is None:
                 raise LedgerError("not_found", what="organisation", what_zh="组织", ref=org)
             projects = Q.projects_of(conn, org)
@@ -642,7 +643,7 @@ class SitePages(Controller):
         after = _int_param(request, "after", -1, -1, 2**62)
         today = _today()
         with read_transaction(ledger.engine) as conn:
-            row = Q.organisation(conn, org)
+            row = reads.organisation(conn, org)
             if row is None:
                 raise LedgerError("not_found", what="organisation", what_zh="组织", ref=org)
             view = overseer_view(conn, org, today, limit=DESK_PAGE + 1, after_seq=after, risks=False)
@@ -700,7 +701,7 @@ class SitePages(Controller):
             if exc.code not in ("receipt_code_invalid", "receipt_code_checksum", "receipt_not_found"):
                 raise
             return verify_error(request, exc, code)
-        return verify_result(request, ledger, row)
+        return verify_result(request, ledger, reads.Donation.from_row(row))
 
     # --- ledger explorer ----------------------------------------------------------------------
 
@@ -714,17 +715,14 @@ class SitePages(Controller):
             "org": org.upper() if org and _ORG.fullmatch(org.upper()) else None,
             "project": project if project and _PROJECT.fullmatch(project) else None,
         }
-        result = api_queries.list_entries(
-            ledger.engine,
-            limit=EXPLORER_PAGE,
-            cursor=_param(request, "cursor", 512),
-            descending=True,
-            type_=filters["type"],
-            org=filters["org"],
-            project=filters["project"],
-        )
-        items = result["items"]
+        after = decode_cursor(_param(request, "cursor", 512), int)
+        wanted = reads.EntryFilter(type=filters["type"], org=filters["org"], project=filters["project"])
         with read_transaction(ledger.engine) as conn:
+            found = reads.entries(
+                conn, wanted, limit=EXPLORER_PAGE + 1, after=after[0] if after else None, descending=True
+            )
+            items = found[:EXPLORER_PAGE]
+            result = page(items, len(found), EXPLORER_PAGE, [items[-1].seq] if items else None)
             orgs = Q.org_names(conn, [e.signer_org for e in items])
             titles = Q.project_titles(conn, [e.project for e in items])
             logs = Q.chain(conn)
@@ -749,26 +747,26 @@ class SitePages(Controller):
     @get("/ledger/{seq:int}", name="site:entry", sync_to_thread=True)
     def entry(self, request: Request, ledger: NamedDependency[Ledger], seq: SeqPath) -> Template:
         with read_transaction(ledger.engine) as conn:
-            e = Q.entry_by_seq(conn, seq) if seq >= 0 else None
+            e = reads.entry_at(conn, seq=seq) if seq >= 0 else None
             if e is None:
                 raise LedgerError("not_found", what="entry", what_zh="条目", ref=f"seq {seq}")
-            raw = bytes(e["leaf"])
+            raw = e.leaf
             leaf = parse_json(raw)
             data = leaf["body"]["data"]
-            signer_key = Q.key_row(conn, e["signer"])
-            refs = Q.seqs_of(conn, [data.get("target"), e["corrected_by"], e["last_verdict_by"]])
+            signer_key = Q.key_row(conn, e.signer)
+            refs = Q.seqs_of(conn, [data.get("target"), e.corrected_by, e.last_verdict_by])
             key_target = (
                 Q.key_row(conn, data["key_id"])
-                if e["type"] == "key.revoked" and isinstance(data.get("key_id"), str)
+                if e.type == "key.revoked" and isinstance(data.get("key_id"), str)
                 else None
             )
             named_key = (
                 Q.key_row(conn, _key_id_of(data.get("public_key")))
-                if e["type"] in ("key.granted", "registry.genesis")
+                if e.type in ("key.granted", "registry.genesis")
                 else None
             )
-            referring = Q.referring(conn, e["leaf_hash"])
-            org_codes = [e["signer_org"], *(r.get("overseer_org") or r.get("signer_org") for r in referring)]
+            referring = Q.referring(conn, e.leaf_hash)
+            org_codes = [e.signer_org, *(r.get("overseer_org") or r.get("signer_org") for r in referring)]
             for name in ("org", "implementer"):
                 if isinstance(data.get(name), str):
                     org_codes.append(data[name])
@@ -777,15 +775,13 @@ class SitePages(Controller):
                     org_codes.extend(x for x in data[name] if isinstance(x, str))
             orgs = Q.org_names(conn, org_codes)
             titles = Q.project_titles(
-                conn, [e["project"], data.get("project") if isinstance(data.get("project"), str) else None]
+                conn, [e.project, data.get("project") if isinstance(data.get("project"), str) else None]
             )
             logs, log = _entry_log(conn, seq)
             # the entry's own log: a sealed one's final checkpoint, else the latest checkpoint
             # entries the log signs itself (log.sealed, a continuing genesis) are checked with its key
-            proof_key = signer_key or Q.log_key_row(conn, e["signer"])
-            proof = _proof_data(
-                ledger, log, seq, e["leaf_hash"], e["signer"], log.size, proof_key, request, from_tiles=True
-            )
+            proof_key = signer_key or Q.log_key_row(conn, e.signer)
+            proof = _proof_data(ledger, log, seq, e.leaf_hash, e.signer, log.size, proof_key, request, from_tiles=True)
         by_index = {g.index: g for g in logs}
         named = data.get("evidence") if isinstance(data.get("evidence"), list) else []
         return render(
@@ -798,7 +794,7 @@ class SitePages(Controller):
             data=data,
             raw=raw.decode("utf-8"),
             signer_key=signer_key,
-            after_distrust=_signed_after_distrust(signer_key, e),
+            after_distrust=_signed_after_distrust(signer_key, e.time),
             refs=refs,
             key_target=key_target,
             named_key=named_key,
@@ -948,12 +944,12 @@ def _ratio_checks(org: Any, changes: list[Any], figures: dict[int, Any]) -> list
     return [check_org_year(org, changes, figures, year) for year in sorted(figures, reverse=True)]
 
 
-def _ratio_thresholds(org: dict[str, Any]) -> dict[str, Any] | None:
+def _ratio_thresholds(org: OrgRow) -> dict[str, Any] | None:
     """The spending minimum and management cap of the organisation's rule (first tier), for
     showing next to its ratios; None when the rule set has none for its legal form."""
     try:
         rs = ruleset("cn-charity", _today())
-        rule = rs.ratio_rules().rule_for(org["legal_form"], bool(org["public_fundraising"]))
+        rule = rs.ratio_rules().rule_for(org.legal_form, org.public_fundraising)
     except Exception:  # reports package absent or rule missing: show ratios only
         return None
     if rule is None or not rule.tiers:
@@ -975,37 +971,37 @@ def _ratio_thresholds(org: dict[str, Any]) -> dict[str, Any] | None:
 def verify_result(
     request: Request,  # type: ignore[type-arg]
     ledger: Ledger,
-    row: dict[str, Any],
+    donation: reads.Donation,
     *,
     note: str | None = None,
 ) -> Template:
     """The verify page for a donation found (by its receipt code, or its payment's order
     number): the signed entry, where its money went and the proof. The page never holds the
     receipt code (the certificate is asked for with the code typed in the form again)."""
-    _donation, trace = api_queries.trace(ledger.engine, row)
+    trace = reads.trace(ledger.engine, donation)
     with read_transaction(ledger.engine) as conn:
-        _, log = _entry_log(conn, row["seq"])
-        size, witnessed = _proof_size(conn, log, row["seq"])
+        _, log = _entry_log(conn, donation.seq)
+        size, witnessed = _proof_size(conn, log, donation.seq)
         proof = _proof_data(
             ledger,
             log,
-            row["seq"],
-            row["id"],
-            row["recorded_by"],
+            donation.seq,
+            donation.id,
+            donation.recorded_by,
             size,
-            Q.key_row(conn, row["recorded_by"]),
+            Q.key_row(conn, donation.recorded_by),
             request,
         )
         checkpoint = Q.checkpoint_info(conn, size, log.index)
-        project = Q.project_view(conn, row["project"])
-        orgs = Q.org_names(conn, [row["fundraiser_org"], *(a.implementer for a in trace.allocations)])
+        project = Q.project_view(conn, donation.project)
+        orgs = Q.org_names(conn, [donation.fundraiser_org, *(a.implementer for a in trace.allocations)])
         if project is not None:
             orgs.update(project.orgs)
     return render(
         request,
         "verify.html",
         nav="verify",
-        result=row,
+        result=donation,
         trace=trace,
         proof=proof,
         witnessed=witnessed,

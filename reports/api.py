@@ -52,13 +52,13 @@ from api.params import LedgerDep
 from api.problems import CODE_STATUS, TOKEN_SCOPE_MISSING
 from api.security import _unauthenticated, require_scope
 from api.tokens import check_token
-from ledger.domain.rows import EntryRow, OrgRow, ProjectRow, ReportRow
+from ledger.domain.rows import OrgRow, ProjectRow, ReportRow
 from ledger.errors import InvariantBroken, LedgerError
 from ledger.protocol.grammar import schema_pattern
+from ledger.store import reads
 from ledger.store.db import read_transaction
 from ledger.store.donors import TABLE as DONORS
 from ledger.store.log_tables import LogLeaf
-from ledger.store.projection_tables import table_for
 from reports import celery_app, jobs
 from reports.archive import recorded_files
 from reports.bundle import CHECKSUMS, digest
@@ -526,26 +526,9 @@ class ReportsController(Controller):
         """Reports recorded in the log (report.issued), newest first."""
 
         def query() -> list[PublishedReport]:
-            report, entry = table_for(ReportRow), table_for(EntryRow)
-            stmt = select(report).order_by(desc(report.c.seq)).limit(limit)
-            if kind is not None:
-                stmt = stmt.where(report.c.kind == kind)
-            if subject is not None:
-                stmt = stmt.where(report.c.subject == subject)
             with read_transaction(ledger.engine) as conn:
-                rows = [ReportRow(**m) for m in conn.execute(stmt).mappings()]
-                ids = [r.id for r in rows]
-                withdrawn = (
-                    {
-                        i
-                        for (i,) in conn.execute(
-                            select(entry.c.id).where(entry.c.id.in_(ids), entry.c.corrected.is_(True))
-                        )
-                    }
-                    if ids
-                    else set()
-                )
-            return [_published(r, r.id in withdrawn) for r in rows]
+                found = reads.issued_reports(conn, limit=limit, kind=kind, subject=subject)
+            return [_published(x.row, x.withdrawn) for x in found]
 
         return PublishedReportList(items=await anyio.to_thread.run_sync(query))
 
@@ -578,13 +561,11 @@ class ReportsController(Controller):
 
 
 def _report_row(ledger: Any, report_id: str) -> tuple[ReportRow, bool]:
-    report, entry = table_for(ReportRow), table_for(EntryRow)
     with read_transaction(ledger.engine) as conn:
-        found = conn.execute(select(report).where(report.c.id == report_id)).mappings().first()
-        corrected = conn.execute(select(entry.c.corrected).where(entry.c.id == report_id)).scalar_one_or_none()
+        found = reads.issued_report(conn, report_id)
     if found is None:
         raise LedgerError("not_found", what="report", what_zh="报告", ref=report_id)
-    return ReportRow(**found), bool(corrected)
+    return found.row, found.withdrawn
 
 
 def _published(row: ReportRow, withdrawn: bool) -> PublishedReport:

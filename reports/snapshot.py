@@ -20,7 +20,6 @@ from either; builders sort what they read and never rely on the order rows come 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, select
 
 from ledger.domain import MemoryState
 from ledger.domain.rules import CHINA
@@ -37,14 +36,13 @@ from ledger.protocol import merkle
 from ledger.protocol.canonical import parse_time
 from ledger.protocol.verify import read_chain_export, verify_chain
 from ledger.store.log_tables import LogHead
-from ledger.store.projection_tables import table_for
+from ledger.store.reads.rows import row_by_key, rows_in, rows_where
 from ledger.store.rebuild import replay_parts
 from reports.codes import REPORT_SIZE_OUT_OF_RANGE
 
 R = TypeVar("R")
 HEAD = LogHead.__table__
 IN_CHUNK = 500
-SHARED_MAX = 40  # strings up to this length are interned when read
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,49 +105,14 @@ class SqlSnapshot:
         self.conn = conn
         self.at = at
 
-    def _build(self, row_type: type[R], stmt: Any) -> list[R]:
-        # Short strings (codes, dates, vocabulary values) repeat across 100,000s of rows: one
-        # object each instead of one per row keeps a large report's rows in half the memory.
-        result = self.conn.execute(stmt)
-        names = list(result.keys())
-        intern = sys.intern
-        return [
-            row_type(
-                **dict(
-                    zip(
-                        names,
-                        [intern(v) if type(v) is str and len(v) <= SHARED_MAX else v for v in values],
-                        strict=True,
-                    )
-                )
-            )
-            for values in result
-        ]
-
     def get(self, row_type: type[R], *key: Any) -> R | None:
-        table = table_for(row_type)
-        pk = row_type.__pk__  # type: ignore[attr-defined]
-        if len(key) != len(pk):
-            raise TypeError(f"{row_type.__name__} has the primary key {pk}, got {key!r}")
-        found = self._build(
-            row_type, select(table).where(and_(*(table.c[k] == v for k, v in zip(pk, key, strict=True))))
-        )
-        return found[0] if found else None
+        return row_by_key(self.conn, row_type, *key, shared=True)
 
     def rows(self, row_type: type[R], **equals: Any) -> list[R]:
-        table = table_for(row_type)
-        stmt = select(table)
-        if equals:
-            stmt = stmt.where(and_(*(table.c[k] == v for k, v in equals.items())))
-        return self._build(row_type, stmt)
+        return rows_where(self.conn, row_type, shared=True, **equals)
 
     def rows_in(self, row_type: type[R], field: str, values: Iterable[Any]) -> list[R]:
-        table = table_for(row_type)
-        wanted = sorted(set(values))
-        out: list[R] = []
-        for i in range(0, len(wanted), IN_CHUNK):
-            out += self._build(row_type, select(table).where(table.c[field].in_(wanted[i : i + IN_CHUNK])))
-        return out
+        return rows_in(self.conn, row_type, field, values, shared=True, chunk=IN_CHUNK)
 
 
 @contextmanager

@@ -39,7 +39,7 @@ from api.schemas import (
     RiskSignal,
 )
 from api.security import require_scope
-from ledger.domain.money import format_amount
+from ledger.domain.money import Money, plain_or_none
 from ledger.domain.rules import CHINA
 from ledger.errors import LedgerError
 from ledger.protocol.grammar import schema_pattern
@@ -125,7 +125,7 @@ def _awaiting(rows: list[Any], limit: int) -> AwaitingPage:
             signer_org=r.signer_org,
             signer_role=r.signer_role,
             project=r.project,
-            amount=format_amount(r.amount_minor, r.currency) if r.amount_minor is not None and r.currency else None,
+            amount=plain_or_none(r.amount_minor, r.currency),
             currency=r.currency,
             last_verdict=r.last_verdict,
         )
@@ -250,7 +250,7 @@ class OverseersController(Controller):
         signals = overseer_risks(ledger.engine, org, thresholds=thresholds, band_bp=band_bp, min_projects=min_projects)
         return OverseerRisks(
             org=org,
-            thresholds={c: format_amount(m, c) for c, m in sorted(thresholds.items())},
+            thresholds={c: Money(m, c).plain() for c, m in sorted(thresholds.items())},
             band_bp=band_bp,
             min_projects=min_projects,
             items=[
@@ -262,9 +262,7 @@ class OverseersController(Controller):
                     zh=s.zh,
                     entry=s.entry,
                     seq=s.seq,
-                    amount=format_amount(s.amount_minor, s.currency)
-                    if s.amount_minor is not None and s.currency
-                    else None,
+                    amount=plain_or_none(s.amount_minor, s.currency),
                     currency=s.currency,
                 )
                 for s in signals

@@ -48,6 +48,7 @@ from api.schemas import (
 from api.security import body_limit, rate_limit, require_media_type
 from ledger.protocol.checkpoint import Checkpoint
 from ledger.protocol.note import parse_note
+from ledger.store import reads
 from ledger.store.donors import find_donation_by_receipt_hash
 from ledger.store.runtime import Ledger
 
@@ -168,8 +169,7 @@ class DonationsController(Controller):
     @get("/{donation_id:str}/trace", operation_id="traceDonation", **ONE)
     def trace_donation(self, ledger: LedgerDep, donation_id: LeafHash) -> DonationTrace:
         """Where a donation's money went, first in first out, with its inclusion proof."""
-        donation, t = queries.trace(ledger.engine, queries.donation_row(ledger.engine, donation_id))
-        return _trace(ledger, donation, t)
+        return _trace(ledger, queries.flow(ledger.engine, reads.Donation, donation_id))
 
     @post(
         "/by-receipt/trace",
@@ -191,8 +191,7 @@ class DonationsController(Controller):
         ``receipt_code_checksum`` for a code that is not one or has a typing error.
         """
         _, row = donor_store(ledger).find_by_receipt(data.code)
-        donation, t = queries.trace(ledger.engine, row)
-        return _trace(ledger, donation, t)
+        return _trace(ledger, reads.Donation.from_row(row))
 
     @get(
         "/by-receipt/{seq:int}/{receipt:str}/trace",
@@ -211,11 +210,10 @@ class DonationsController(Controller):
         answer was made: a shared cache may hold it a minute, so it can be an older checkpoint
         the log signed, never another."""
         row = find_donation_by_receipt_hash(ledger.engine, seq, receipt)
-        donation, t = queries.trace(ledger.engine, row)
-        return _trace(ledger, donation, t)
+        return _trace(ledger, reads.Donation.from_row(row))
 
 
-def _trace(ledger: Ledger, donation: Donation, t: object) -> DonationTrace:
+def _trace(ledger: Ledger, donation: reads.Donation) -> DonationTrace:
     """The trace with the donation's inclusion proof: ``donation.seq`` is its position in the
     chain of logs; the proof is of its seq in the log holding it, against that log's latest
     checkpoint (a sealed log's final one, which the next log's genesis names)."""
@@ -225,6 +223,7 @@ def _trace(ledger: Ledger, donation: Donation, t: object) -> DonationTrace:
     note = store.latest_checkpoint(shard.index)
     size = Checkpoint.parse(parse_note(note).text).size
     hashes = [h.hex() for h in store.inclusion_proof(index, size, shard.index)]
+    t = reads.trace(ledger.engine, donation)
     return queries.trace_view(donation, t, InclusionProof(index=index, size=size, hashes=hashes), note, shard.origin)
 
 

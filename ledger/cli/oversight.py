@@ -19,6 +19,7 @@ from typing import Any
 from ledger.cli import witness_serve
 from ledger.cli.common import Add, settings_of
 from ledger.domain.rules import CHINA
+from ledger.domain.schemas import VERDICTS
 from ledger.errors import LedgerError
 from ledger.protocol.grammar import ascii_int  # light: re and unicodedata only
 from ledger.protocol.keys import KeyPair, read_key_file, write_key_file
@@ -325,7 +326,7 @@ def register(add: Add) -> None:
         help="the overseer's key file (PEM; CHARITY_LEDGER_KEY_PASSPHRASE opens an encrypted one)",
     )
     p.add_argument("--target", required=True, help="the leaf hash of the entry judged")
-    p.add_argument("--verdict", required=True, choices=["approved", "queried", "flagged", "resolved"])
+    p.add_argument("--verdict", required=True, choices=VERDICTS)
     p.add_argument("--findings", required=True, help="what was checked and found (text, or @FILE)")
     p.add_argument(
         "--idem",

@@ -75,6 +75,11 @@ def format_amount(minor: int, currency: str) -> str:
     return f"{sign}{whole}.{frac:0{digits}d}"
 
 
+def plain_or_none(minor: int | None, currency: str | None) -> str | None:
+    """The decimal string of an amount that may be absent (an entry that names none): None then."""
+    return None if minor is None or not currency else format_amount(minor, currency)
+
+
 # The currency symbol shown to people, per site locale (the same as the CLDR symbols, except that
 # the registry's home currency is written ¥ in English too, without a "CN" prefix).
 SYMBOLS: dict[str, dict[str, str]] = {

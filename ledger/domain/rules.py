@@ -113,6 +113,7 @@ from ledger.domain.rows import (
 from ledger.domain.schemas import (
     CHARITY_FORMS,
     MONEY_TYPES,
+    OPEN_VERDICTS,
     SCHEMAS,
     WORK_REPORT_INCOME,
     WORK_REPORT_SPENDING,
@@ -1297,7 +1298,7 @@ def _attestation_recorded(c: _Call) -> list[Any]:
             raise LedgerError(
                 C.NOT_PROJECT_OVERSEER, org=c.org_id, project=project.project, overseers=", ".join(overseers)
             )
-    if d.verdict == "resolved" and target.last_verdict not in ("queried", "flagged"):
+    if d.verdict == "resolved" and target.last_verdict not in OPEN_VERDICTS:
         raise LedgerError(C.NOTHING_TO_RESOLVE, target=target.id, verdict=target.last_verdict or "none")
     attestation = AttestationRow(
         id=c.ctx.leaf_hash,
@@ -1322,7 +1323,7 @@ def _query_answered(c: _Call) -> list[Any]:
     query = c.state.get(AttestationRow, d.attestation)
     if query is None:
         raise LedgerError(C.TARGET_UNKNOWN, target=d.attestation)
-    if query.corrected or query.verdict not in ("queried", "flagged"):
+    if query.corrected or query.verdict not in OPEN_VERDICTS:
         raise LedgerError(C.NOT_A_QUERY, attestation=d.attestation, verdict=query.verdict)
     target = _target(c, query.target)
     if target.signer_org != c.org_id:

@@ -64,6 +64,7 @@ DONOR_TYPES = ("individual", "enterprise", "government_purchase", "foundation", 
 POTS = ("restricted", "unrestricted")
 CATEGORIES = ("program", "admin", "fundraising_cost")
 VERDICTS = ("approved", "queried", "flagged", "resolved")
+OPEN_VERDICTS = ("queried", "flagged")  # a finding the overseer has not resolved yet
 OPINIONS = ("unqualified", "qualified", "adverse", "disclaimer")
 SURPLUS_HANDLING = ("none", "per_plan", "similar_purpose", "returned_to_donors", "other")
 SZ_DECISIONS = ("approved", "objection")

@@ -78,7 +78,7 @@ from ledger.domain.rows import (
     SzFilingRow,
 )
 from ledger.domain.rules import CHINA
-from ledger.domain.schemas import CHARITY_FORMS, VERDICTS
+from ledger.domain.schemas import CHARITY_FORMS, OPEN_VERDICTS, VERDICTS
 from ledger.errors import LedgerError, VerificationError
 from ledger.protocol.canonical import now, parse_time
 from ledger.protocol.checkpoint import (
@@ -856,7 +856,6 @@ VERDICT_TYPES = (
     "plan.filed",
     "entry.corrected",
 )
-OPEN_VERDICTS = ("queried", "flagged")
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ from ledger.services.oversight import (
     queries_on,
     scan_deadlines,
 )
+from ledger.store import reads
 from ledger.store.db import read_transaction
 from ledger.store.projection_tables import table_for
 from ledger.store.runtime import Ledger
@@ -134,7 +135,7 @@ class Console(Controller):
         with read_transaction(ledger.engine) as conn:
             if wide:
                 items = scan_deadlines(conn, today)
-                orgs = Q.organisations(conn)
+                orgs = reads.search_organisations(conn)
             else:
                 projects = overseen_projects(conn, account.organisation or "")
                 related = {p.fundraiser_org for p in projects} | {
@@ -172,7 +173,7 @@ class Console(Controller):
         org = _org_param(org)
         F, A, S = table_for(FinancialsRow), table_for(AuditOpinionRow), table_for(SzFilingRow)
         with read_transaction(ledger.engine) as conn:
-            row = Q.organisation(conn, org)
+            row = reads.organisation(conn, org)
             if row is None:
                 raise LedgerError("not_found", what="organisation", what_zh="组织", ref=org)
             financials = [
@@ -191,7 +192,7 @@ class Console(Controller):
         return render(
             request,
             "workbench/console_org.html",
-            title=row.get("name_zh") or org,
+            title=row.name_zh or org,
             cache=PRIVATE,
             account=_account(request),
             o=row,

@@ -30,19 +30,16 @@ from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import Parameter
 from litestar.response import Template
-from sqlalchemy import select
 
-from ledger.domain.money import format_amount
 from ledger.domain.privacy import format_receipt_code
-from ledger.domain.rows import DonationRow, OrgRow
-from ledger.errors import LedgerError
+from ledger.errors import InvariantBroken, LedgerError
 from ledger.protocol.entry import parse_submission
 from ledger.services.import_wizard import commit_import, plan_import, remembered
 from ledger.services.importer import COLUMNS, IMPORT_FILE_INVALID, PRESETS, Preset
 from ledger.store import imports as I
+from ledger.store import reads
 from ledger.store.db import read_transaction
 from ledger.store.donors import DonorStore, load_privacy_key
-from ledger.store.projection_tables import table_for
 from ledger.store.runtime import Ledger
 from public_site.workbench.forms import _account, _entry_json, _json_body, _org_of, _problem, _public_key_id
 from public_site.workbench.session import require_roles
@@ -225,21 +222,17 @@ def receipts_csv(ledger: Ledger, seqs: list[int], charity: str, site: str) -> st
 
 
 def _donation(ledger: Ledger, seq: int) -> dict[str, str]:
-    table = table_for(DonationRow)
     with read_transaction(ledger.engine) as conn:
-        row = conn.execute(select(table).where(table.c.seq == seq)).mappings().one()
-    return {
-        "received_on": row["received_on"],
-        "amount": format_amount(row["amount_minor"], row["currency"]),
-        "currency": row["currency"],
-    }
+        donation = reads.donation_at(conn, seq)
+    if donation is None:
+        raise InvariantBroken(f"broken: the import committed no donation at seq {seq}")
+    return {"received_on": donation.received_on, "amount": donation.amount.plain(), "currency": donation.currency}
 
 
 def _org_name(ledger: Ledger, org: str) -> str:
-    table = table_for(OrgRow)
     with read_transaction(ledger.engine) as conn:
-        name = conn.execute(select(table.c.name_zh).where(table.c.org == org)).scalar()
-    return str(name or org)
+        found = reads.organisation(conn, org)
+    return found.name_zh if found is not None and found.name_zh else org
 
 
 class WorkbenchImports(Controller):

@@ -39,7 +39,7 @@ from ledger.domain.rows import (
     ProgressRow,
     ProjectRow,
 )
-from ledger.domain.schemas import CATEGORIES, CHANNELS, DONATION_KINDS, DONOR_TYPES, POTS, VERDICTS
+from ledger.domain.schemas import CATEGORIES, CHANNELS, DONATION_KINDS, DONOR_TYPES, OPEN_VERDICTS, POTS, VERDICTS
 from ledger.errors import InvariantBroken, LedgerError
 from reports import labels as L
 from reports.common import (
@@ -65,8 +65,6 @@ from reports.formats import Column, Money, Table, percent_from_bp
 from reports.render import Section
 from reports.snapshot import Snapshot, sorted_by
 from reports.statutory import arrange, build_statutory
-
-OPEN = ("queried", "flagged")
 
 
 def financials_by_year(snap: Snapshot, org: str, years: range) -> dict[int, FinancialsRow]:
@@ -575,7 +573,12 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
     over_table = attestations_table(verdicts_in_year)
     verdict_counts = {v: sum(1 for a in verdicts_in_year if a.verdict == v and not a.corrected) for v in VERDICTS}
     open_entries = sorted(
-        (e for v in OPEN for e in snap.rows(EntryRow, last_verdict=v) if e.signer_org == code or e.project in related),
+        (
+            e
+            for v in OPEN_VERDICTS
+            for e in snap.rows(EntryRow, last_verdict=v)
+            if e.signer_org == code or e.project in related
+        ),
         key=lambda e: e.seq,
     )
     open_table = Table(

@@ -48,7 +48,7 @@ from ledger.domain.rows import (
     ProjectRow,
     SzFilingRow,
 )
-from ledger.domain.schemas import CHARITY_FORMS
+from ledger.domain.schemas import CHARITY_FORMS, OPEN_VERDICTS
 from ledger.errors import InvariantBroken
 from reports import labels as L
 from reports.common import PDF_ROWS, ReportDoc, ReportRequest, figure_pairs, pdf_view, rules_for
@@ -59,7 +59,6 @@ from reports.snapshot import Snapshot
 from reports.statutory import BREACH_KINDS as STATUTORY_BREACHES
 from reports.statutory import breaches as statutory_breaches
 
-OPEN = ("queried", "flagged")
 BREACH_KINDS = {
     "ratio_missed": ("年度支出比例未达标", "Spending ratio missed"),
     "disclosure_overdue": ("信息公开逾期未完成", "Disclosure overdue"),
@@ -165,7 +164,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
         if not sf.corrected:
             filings[sf.org].append(sf)
     open_entries: dict[str, list[EntryRow]] = defaultdict(list)
-    for v in OPEN:
+    for v in OPEN_VERDICTS:
         for e in snap.rows(EntryRow, last_verdict=v):
             owner = project_owner.get(e.project) if e.project else None
             open_entries[owner or e.signer_org].append(e)

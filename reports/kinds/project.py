@@ -24,7 +24,7 @@ from ledger.domain.rows import (
     ProgressRow,
     ProjectRow,
 )
-from ledger.domain.schemas import CATEGORIES, CHANNELS, DONOR_TYPES, VERDICTS
+from ledger.domain.schemas import CATEGORIES, CHANNELS, DONOR_TYPES, OPEN_VERDICTS, VERDICTS
 from ledger.errors import InvariantBroken, LedgerError
 from reports import labels as L
 from reports.common import (
@@ -215,7 +215,7 @@ def build(snap: Snapshot, req: ReportRequest, **_: Any) -> ReportDoc:
     over_table = attestations_table(attestations)
     verdicts = {v: sum(1 for a in attestations if a.verdict == v and not a.corrected) for v in VERDICTS}
     open_findings = sorted(
-        (e for v in ("queried", "flagged") for e in snap.rows(EntryRow, project=pid, last_verdict=v)),
+        (e for v in OPEN_VERDICTS for e in snap.rows(EntryRow, project=pid, last_verdict=v)),
         key=lambda e: e.seq,
     )
     plan = plan_table(project)

@@ -157,4 +157,7 @@ def test_pages_and_checkpoints_say_how_long_a_shared_cache_may_keep_them(shared_
     assert shared_client.get("/").headers["cache-control"] == "public, max-age=0, s-maxage=5"
     assert shared_client.get("/ledger/0").headers["cache-control"] == "public, max-age=0, s-maxage=600"
     assert shared_client.get("/tlog/checkpoint").headers["cache-control"] == "max-age=0, s-maxage=1, public"
-    assert "immutable" in shared_client.get("/tlog/tile/0/000.p/3").headers["cache-control"]
+    # a tile named by its log is fixed for good; under /tlog/ the log being appended to, which a
+    # roll-over replaces, so a minute at most
+    assert "immutable" in shared_client.get("/tlog/shards/0/tile/0/000.p/3").headers["cache-control"]
+    assert shared_client.get("/tlog/tile/0/000.p/3").headers["cache-control"] == "max-age=60, public"

@@ -41,8 +41,8 @@ def test_entries_signed_after_the_key_was_lost_are_marked(tmp_path: Path) -> Non
 def test_the_distrust_day_begins_at_midnight_in_china() -> None:
     """The effective date is a day in China: 2026-03-05 begins at 2026-03-04T16:00:00.000Z."""
     key = {"revoked_effective_on": "2026-03-05"}
-    assert not _signed_after_distrust(key, {"time": "2026-03-04T15:59:59.999Z"})
-    assert _signed_after_distrust(key, {"time": "2026-03-04T16:00:00.000Z"})
-    assert _signed_after_distrust(key, {"time": "2026-03-05T23:59:59.999Z"})
-    assert not _signed_after_distrust({"revoked_effective_on": None}, {"time": "2026-03-05T00:00:00.000Z"})
-    assert not _signed_after_distrust(None, {"time": "2026-03-05T00:00:00.000Z"})
+    assert not _signed_after_distrust(key, "2026-03-04T15:59:59.999Z")
+    assert _signed_after_distrust(key, "2026-03-04T16:00:00.000Z")
+    assert _signed_after_distrust(key, "2026-03-05T23:59:59.999Z")
+    assert not _signed_after_distrust({"revoked_effective_on": None}, "2026-03-05T00:00:00.000Z")
+    assert not _signed_after_distrust(None, "2026-03-05T00:00:00.000Z")
