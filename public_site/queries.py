@@ -8,26 +8,23 @@ project; an organisation's years read ``p_org_year``, a few rows per organisatio
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, desc, func, literal, or_, select, union_all
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import Connection, Engine, and_, desc, func, select, union_all
 
 from ledger.domain.rows import AllocationBalanceRow, FinancialsRow, FundRow, OrgChangeRow, OrgRow, ProjectRow
-from ledger.domain.schemas import OPEN_VERDICTS
 from ledger.store import reads
 from ledger.store.db import read_transaction
 from ledger.store.log_store import Shard
-from ledger.store.reads import like_pattern
+from ledger.store.reads import listing
+from ledger.store.reads.listing import OrgName
 from ledger.store.reads.rows import build_rows, row_by_key, rows_where
 from ledger.store.tables import (
     ALLOCATION,
     ATTESTATION,
-    AUDIT,
     CHECKPOINT,
     CORRECTION,
     COSIG,
@@ -35,33 +32,17 @@ from ledger.store.tables import (
     DONATION,
     ENTRY,
     FINANCIALS,
-    FUND,
     HEAD,
     KEY,
     LEAF,
-    MONTH,
     ORG,
-    ORG_YEAR,
     PROGRESS,
     PROJECT,
-    PROJECT_DONOR_TYPE,
     REGISTRY,
     SHARD,
     WITNESS_PUSH,
 )
 from public_site.i18n import china_date
-
-SORTS = {
-    "newest": (desc(PROJECT.c.registered_seq),),
-    "oldest": (PROJECT.c.registered_seq,),
-    "raised": (desc(func.coalesce(FUND.c.raised_minor, 0)), desc(PROJECT.c.registered_seq)),
-    "progress": (
-        desc(func.coalesce(FUND.c.raised_minor, 0) * 10_000 / func.nullif(PROJECT.c.target_minor, 0)),
-        desc(PROJECT.c.registered_seq),
-    ),
-    "ending": (PROJECT.c.end_date, PROJECT.c.project),
-    "title": (PROJECT.c.title_zh, PROJECT.c.project),
-}
 
 
 def log_state(conn: Connection) -> tuple[int, int, str] | None:
@@ -167,139 +148,7 @@ def _china_year(log_time: str) -> int:
     return china_date(log_time).year
 
 
-def org_names(conn: Connection, codes: Iterable[str | None]) -> dict[str, dict[str, Any]]:
-    wanted = sorted({c for c in codes if c})
-    if not wanted:
-        return {}
-    rows = conn.execute(select(ORG.c.org, ORG.c.name_zh, ORG.c.name_en).where(ORG.c.org.in_(wanted))).mappings()
-    return {r["org"]: dict(r) for r in rows}
-
-
-# --- home -----------------------------------------------------------------------------------
-
-
-def latest_entries(conn: Connection, limit: int = 10) -> list[dict[str, Any]]:
-    rows = conn.execute(select(ENTRY).order_by(desc(ENTRY.c.seq)).limit(limit)).mappings().all()
-    return [dict(r) for r in rows]
-
-
-def project_titles(conn: Connection, ids: Iterable[str | None]) -> dict[str, dict[str, Any]]:
-    wanted = sorted({i for i in ids if i})
-    if not wanted:
-        return {}
-    rows = conn.execute(
-        select(PROJECT.c.project, PROJECT.c.title_zh, PROJECT.c.title_en).where(PROJECT.c.project.in_(wanted))
-    ).mappings()
-    return {r["project"]: dict(r) for r in rows}
-
-
 # --- projects -------------------------------------------------------------------------------
-
-
-@dataclass
-class ProjectFilters:
-    q: str | None = None
-    field: str | None = None
-    region: str | None = None
-    org: str | None = None
-    status: str | None = None
-    directed: bool | None = None
-    sort: str = "newest"
-    page: int = 1
-    per_page: int = 20
-
-    def conditions(self) -> list[ColumnElement[bool]]:
-        conds: list[ColumnElement[bool]] = []
-        if self.q:
-            pattern = like_pattern(self.q)
-            conds.append(
-                or_(
-                    PROJECT.c.title_zh.like(pattern, escape="\\"),
-                    PROJECT.c.title_en.like(pattern, escape="\\"),
-                    PROJECT.c.project.like(pattern, escape="\\"),
-                    PROJECT.c.description.like(pattern, escape="\\"),
-                )
-            )
-        if self.field:
-            conds.append(PROJECT.c.field == self.field)
-        if self.region:
-            conds.append(PROJECT.c.region == self.region)
-        if self.org:
-            conds.append(reads.names_org(self.org))
-        if self.status:
-            conds.append(PROJECT.c.status == self.status)
-        if self.directed is not None:
-            conds.append(PROJECT.c.directed == self.directed)
-        return conds
-
-
-PROJECT_LIST_COLUMNS = (
-    PROJECT.c.project,
-    PROJECT.c.title_zh,
-    PROJECT.c.title_en,
-    PROJECT.c.field,
-    PROJECT.c.region,
-    PROJECT.c.start_date,
-    PROJECT.c.end_date,
-    PROJECT.c.currency,
-    PROJECT.c.target_minor,
-    PROJECT.c.fundraiser_org,
-    PROJECT.c.implementers_json,
-    PROJECT.c.directed,
-    PROJECT.c.emergency,
-    PROJECT.c.status,
-    PROJECT.c.registered_seq,
-    func.coalesce(FUND.c.raised_minor, 0).label("raised_minor"),
-    func.coalesce(FUND.c.allocated_minor, 0).label("allocated_minor"),
-    func.coalesce(FUND.c.disbursed_minor, 0).label("disbursed_minor"),
-    func.coalesce(FUND.c.donations_count, 0).label("donations_count"),
-)
-
-
-def search_projects(conn: Connection, f: ProjectFilters) -> tuple[list[dict[str, Any]], int]:
-    """One page of projects matching ``f`` and the number of matches."""
-    joined = PROJECT.join(FUND, FUND.c.project == PROJECT.c.project, isouter=True)
-    where = and_(literal(True), *f.conditions())
-    total = int(conn.execute(select(func.count()).select_from(joined).where(where)).scalar_one())
-    order = SORTS.get(f.sort, SORTS["newest"])
-    rows = (
-        conn.execute(
-            select(*PROJECT_LIST_COLUMNS)
-            .select_from(joined)
-            .where(where)
-            .order_by(*order)
-            .limit(f.per_page)
-            .offset((f.page - 1) * f.per_page)
-        )
-        .mappings()
-        .all()
-    )
-    return [dict(r) for r in rows], total
-
-
-def featured_projects(conn: Connection, limit: int = 6) -> list[dict[str, Any]]:
-    """Open projects that raised the most."""
-    items, _ = search_projects(conn, ProjectFilters(status="open", sort="raised", per_page=limit))
-    return items
-
-
-@dataclass
-class Facets:
-    fields: list[str]
-    regions: list[str]
-    orgs: list[dict[str, Any]]
-
-
-def facets(conn: Connection) -> Facets:
-    fields = [r[0] for r in conn.execute(select(PROJECT.c.field).distinct().order_by(PROJECT.c.field))]
-    regions = [r[0] for r in conn.execute(select(PROJECT.c.region).distinct().order_by(PROJECT.c.region))]
-    codes = [r[0] for r in conn.execute(select(PROJECT.c.fundraiser_org).distinct())]
-    implementers: set[str] = set()
-    for (text,) in conn.execute(select(PROJECT.c.implementers_json).distinct()):
-        implementers.update(json.loads(text))
-    names = org_names(conn, [*codes, *implementers])
-    orgs = sorted(names.values(), key=lambda o: o["org"])
-    return Facets(fields, regions, orgs)
 
 
 @dataclass
@@ -312,7 +161,7 @@ class ProjectView:
     balances: list[AllocationBalanceRow]
     implementers: list[str]
     overseers: list[str]
-    orgs: dict[str, dict[str, Any]]
+    orgs: dict[str, OrgName]
 
 
 def project_view(conn: Connection, project: str) -> ProjectView | None:
@@ -321,50 +170,8 @@ def project_view(conn: Connection, project: str) -> ProjectView | None:
         return None
     p, balances = found.project, list(found.balances)
     implementers, overseers = found.implementers, found.overseers
-    orgs = org_names(conn, [p.fundraiser_org, *implementers, *overseers, *(b.implementer for b in balances)])
+    orgs = listing.org_names(conn, [p.fundraiser_org, *implementers, *overseers, *(b.implementer for b in balances)])
     return ProjectView(p, found.fund_or_zero(), balances, implementers, overseers, orgs)
-
-
-def donor_types(conn: Connection, project: str) -> list[dict[str, Any]]:
-    """Live (not reversed) donations of a project by donor type: amount and count, from the
-    p_project_donor_type projection the append rules keep."""
-    T = PROJECT_DONOR_TYPE
-    rows = conn.execute(
-        select(T.c.donor_type, T.c.raised_minor, T.c.donations_count)
-        .where(and_(T.c.project == project, T.c.donations_count > 0))
-        .order_by(desc(T.c.raised_minor), T.c.donor_type)
-    ).all()
-    return [{"donor_type": t, "amount": int(a), "count": int(n)} for t, a, n in rows]
-
-
-def spending_flows(conn: Connection, project: str) -> list[dict[str, Any]]:
-    """Live disbursements of a project by implementer, category and payee."""
-    rows = (
-        conn.execute(
-            select(
-                DISBURSEMENT.c.implementer,
-                DISBURSEMENT.c.category,
-                DISBURSEMENT.c.payee,
-                func.sum(DISBURSEMENT.c.amount_minor).label("amount"),
-                func.count().label("count"),
-            )
-            .where(and_(DISBURSEMENT.c.project == project, DISBURSEMENT.c.corrected == False))  # noqa: E712
-            .group_by(DISBURSEMENT.c.implementer, DISBURSEMENT.c.category, DISBURSEMENT.c.payee)
-        )
-        .mappings()
-        .all()
-    )
-    return [dict(r, amount=int(r["amount"] or 0), count=int(r["count"])) for r in rows]
-
-
-def rows_by_project(
-    conn: Connection, table: Any, project: str, *, limit: int, before: int | None = None
-) -> list[dict[str, Any]]:
-    conds = [table.c.project == project]
-    if before is not None:
-        conds.append(table.c.seq < before)
-    rows = conn.execute(select(table).where(and_(*conds)).order_by(desc(table.c.seq)).limit(limit)).mappings().all()
-    return [dict(r) for r in rows]
 
 
 def count_by_project(conn: Connection, table: Any, project: str, *, cap: int) -> int:
@@ -409,67 +216,6 @@ def iter_project_entries(engine: Engine, project: str, chunk: int = 1000) -> Ite
 # --- organisations --------------------------------------------------------------------------
 
 
-def projects_of(conn: Connection, org: str) -> dict[str, list[dict[str, Any]]]:
-    """The organisation's projects by its role in them (a scan of p_project, one row per project)."""
-    joined = PROJECT.join(FUND, FUND.c.project == PROJECT.c.project, isouter=True)
-    rows = (
-        conn.execute(
-            select(*PROJECT_LIST_COLUMNS, PROJECT.c.overseers_json)
-            .select_from(joined)
-            .where(reads.names_org(org))
-            .order_by(desc(PROJECT.c.registered_seq))
-        )
-        .mappings()
-        .all()
-    )
-    out: dict[str, list[dict[str, Any]]] = {"fundraiser": [], "implementer": [], "overseer": []}
-    for r in rows:
-        d = dict(r)
-        if d["fundraiser_org"] == org:
-            out["fundraiser"].append(d)
-        if org in json.loads(d["implementers_json"]):
-            out["implementer"].append(d)
-        if org in json.loads(d["overseers_json"]):
-            out["overseer"].append(d)
-    return out
-
-
-@dataclass
-class OrgYear:
-    year: int
-    currency: str
-    income: int = 0
-    donations: int = 0
-    program: int = 0
-    admin: int = 0
-    fundraising_cost: int = 0
-
-    @property
-    def spending(self) -> int:
-        return self.program + self.admin + self.fundraising_cost
-
-
-def org_years(conn: Connection, org: str) -> list[OrgYear]:
-    """Yearly income (donations received as fundraiser, by date received) and spending
-    (payments made as implementer, by date paid), live entries only, newest year first: read
-    from the p_org_year projection the append rules keep, never summed from the entries."""
-    years = {
-        (r["year"], r["currency"]): OrgYear(
-            r["year"],
-            r["currency"],
-            income=r["raised_minor"],
-            donations=r["donations_count"],
-            program=r["disbursed_program_minor"],
-            admin=r["disbursed_admin_minor"],
-            fundraising_cost=r["disbursed_fundraising_cost_minor"],
-        )
-        for r in conn.execute(select(ORG_YEAR).where(ORG_YEAR.c.org == org)).mappings()
-    }
-    return sorted(
-        (y for y in years.values() if y.income or y.donations or y.spending), key=lambda y: (-y.year, y.currency)
-    )
-
-
 def org_financials(conn: Connection, org: str) -> dict[int, Any]:
     """The organisation's reported annual figures in force ({year: FinancialsRow}, withdrawn
     ones left out): what the annual report's ratio check reads."""
@@ -481,46 +227,6 @@ def org_history(conn: Connection, org: str) -> tuple[Any, list[Any]]:
     """The organisation's row and its history rows (``p_org_change``) as the domain's row
     classes: what ``ledger.compliance.ratios.check_org_year`` reads."""
     return row_by_key(conn, OrgRow, org), rows_where(conn, OrgChangeRow, org=org)
-
-
-def audit_opinions(conn: Connection, org: str) -> list[dict[str, Any]]:
-    rows = (
-        conn.execute(select(AUDIT).where(AUDIT.c.org == org).order_by(desc(AUDIT.c.year), desc(AUDIT.c.seq)))
-        .mappings()
-        .all()
-    )
-    return [dict(r) for r in rows]
-
-
-def open_flags(conn: Connection, org: str, limit: int = 50) -> list[dict[str, Any]]:
-    """Entries signed by ``org`` whose latest oversight verdict is queried or flagged."""
-    rows = (
-        conn.execute(
-            select(ENTRY)
-            .where(and_(ENTRY.c.signer_org == org, ENTRY.c.last_verdict.in_(OPEN_VERDICTS)))
-            .order_by(desc(ENTRY.c.seq))
-            .limit(limit)
-        )
-        .mappings()
-        .all()
-    )
-    return [dict(r) for r in rows]
-
-
-def flags_on_projects(conn: Connection, projects: Sequence[str], limit: int = 50) -> list[dict[str, Any]]:
-    if not projects:
-        return []
-    rows = (
-        conn.execute(
-            select(ENTRY)
-            .where(and_(ENTRY.c.project.in_(list(projects)), ENTRY.c.last_verdict.in_(OPEN_VERDICTS)))
-            .order_by(desc(ENTRY.c.seq))
-            .limit(limit)
-        )
-        .mappings()
-        .all()
-    )
-    return [dict(r) for r in rows]
 
 
 # --- entries --------------------------------------------------------------------------------
@@ -700,46 +406,7 @@ def business_dates(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
     return {r[0]: r[1] for r in conn.execute(union_all(*each))}  # one round trip
 
 
-def monthly_in_out(
-    conn: Connection, *, project: str | None = None, org: str | None = None
-) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
-    """Live money in (donations, by month received) and out (payments, by month paid) of a
-    project, or of an organisation (donations it raised, payments it made as implementer):
-    ``{(YYYY-MM, currency): minor}`` each, read from the p_month projection the append rules
-    keep (a few rows a month), never summed from the entries."""
-    kind, subject = ("project", project) if project else ("org", org)
-    rows = conn.execute(
-        select(MONTH.c.month, MONTH.c.currency, MONTH.c.in_minor, MONTH.c.out_minor).where(
-            and_(MONTH.c.kind == kind, MONTH.c.subject == subject)
-        )
-    ).all()
-    return ({(m, c): int(i) for m, c, i, _ in rows if i}, {(m, c): int(o) for m, c, _, o in rows if o})
-
-
 # --- feeds and the sitemap ------------------------------------------------------------------
-
-
-def feed_entries(
-    conn: Connection, *, project: str | None = None, org: str | None = None, limit: int = 50
-) -> list[dict[str, Any]]:
-    """The newest entries of a feed, newest first: the whole log, one project's entries, or an
-    organisation's (those it signed and those of the projects it raises money for). Each
-    query walks an index newest first and stops at ``limit``."""
-    if project is not None:
-        return rows_by_project(conn, ENTRY, project, limit=limit)
-    if org is None:
-        return latest_entries(conn, limit)
-    raised = conn.execute(select(PROJECT.c.project).where(PROJECT.c.fundraiser_org == org)).scalars().all()
-    # one query, the projects named (not a subquery: the planner then knows how common they are
-    # and walks the seq index newest first for a big organisation, or merges the (signer_org,
-    # seq) and (project, seq) indexes for a small one)
-    rows = conn.execute(
-        select(ENTRY)
-        .where(or_(ENTRY.c.signer_org == org, ENTRY.c.project.in_(list(raised))))
-        .order_by(desc(ENTRY.c.seq))
-        .limit(limit)
-    ).mappings()
-    return [dict(r) for r in rows]
 
 
 def sitemap_ids(conn: Connection) -> tuple[list[str], list[str]]:

@@ -30,7 +30,7 @@ from ledger.compliance.ratios import check_org_year
 from ledger.compliance.rulesets import ruleset
 from ledger.domain.money import plain_or_none
 from ledger.domain.privacy import RECEIPT_TEXT_MAX
-from ledger.domain.rows import OrgRow
+from ledger.domain.rows import EntryRow, OrgRow
 from ledger.domain.schemas import ENTRY_TYPES, FIELDS
 from ledger.errors import InvariantBroken, LedgerError
 from ledger.protocol.canonical import format_time, parse_json
@@ -50,6 +50,7 @@ from ledger.services.oversight import (
 from ledger.store import reads
 from ledger.store.db import read_transaction
 from ledger.store.export import log_vkey, shard_vkey
+from ledger.store.reads import figures, listing, timeline
 from ledger.store.runtime import Ledger
 from public_site import queries as Q
 from public_site.charts import build_monthly
@@ -340,8 +341,8 @@ class SitePages(Controller):
     def home(self, request: Request, ledger: NamedDependency[Ledger]) -> Template:
         with read_transaction(ledger.engine) as conn:
             totals = reads.registry_totals(conn)
-            latest = Q.latest_entries(conn, 8)
-            featured = Q.featured_projects(conn, 6)
+            latest = timeline.latest_entries(conn, 8)
+            featured = listing.featured_projects(conn, 6)
             size = Q.head_size(conn)
             checkpoint = Q.checkpoint_info(conn, size)
             witnessed_size = Q.latest_witnessed_size(conn)
@@ -351,8 +352,8 @@ class SitePages(Controller):
                 else None
             )
             logs = Q.chain(conn)
-            orgs = Q.org_names(conn, [*(e["signer_org"] for e in latest), *(p["fundraiser_org"] for p in featured)])
-            titles = Q.project_titles(conn, [e["project"] for e in latest])
+            orgs = listing.org_names(conn, [*(e.signer_org for e in latest), *(p.fundraiser_org for p in featured)])
+            titles = listing.project_titles(conn, [e.project for e in latest])
         return render(
             request,
             "home.html",
@@ -378,21 +379,21 @@ class SitePages(Controller):
         status = _param(request, "status", 10)
         directed = _param(request, "directed", 10)
         sort = _param(request, "sort", 20) or "newest"
-        filters = Q.ProjectFilters(
+        filters = listing.ProjectSearch(
             q=_param(request, "q", 100),
             field=field if field in FIELDS else None,
             region=_param(request, "region", 100),
             org=org.upper() if org and _ORG.fullmatch(org.upper()) else None,
             status=status if status in ("open", "closed") else None,
             directed={"yes": True, "no": False}.get(directed or ""),
-            sort=sort if sort in Q.SORTS else "newest",
+            sort=sort if sort in listing.SORTS else "newest",
             page=_int_param(request, "page", 1, 1, 100_000),
             per_page=PER_PAGE,
         )
         with read_transaction(ledger.engine) as conn:
-            items, total = Q.search_projects(conn, filters)
-            facets = Q.facets(conn)
-            orgs = Q.org_names(conn, [p["fundraiser_org"] for p in items])
+            items, total = listing.search_projects(conn, filters)
+            facets = listing.facets(conn)
+            orgs = listing.org_names(conn, [p.fundraiser_org for p in items])
         pages = max(1, -(-total // PER_PAGE))
         return render(
             request,
@@ -404,7 +405,7 @@ class SitePages(Controller):
             facets=facets,
             orgs=orgs,
             pages=pages,
-            sorts=list(Q.SORTS),
+            sorts=list(listing.SORTS),
         )
 
     @get("/projects/{project:str}", name="site:project", sync_to_thread=True)
@@ -415,26 +416,26 @@ class SitePages(Controller):
             view = Q.project_view(conn, project)
             if view is None:
                 raise LedgerError("not_found", what="project", what_zh="项目", ref=project)
-            donor_types = Q.donor_types(conn, project)
-            spending = Q.spending_flows(conn, project)
+            donor_types = figures.donor_types(conn, project)
+            spending = figures.spending_flows(conn, project)
             of_project = {"project": project}
             disbursements = reads.flows_by_seq(conn, reads.Disbursement, limit=20, descending=True, equals=of_project)
             disbursement_count = Q.count_by_project(conn, Q.DISBURSEMENT, project, cap=COUNT_CAP + 1)
             progress = reads.flows_by_seq(conn, reads.ProgressReport, limit=None, equals=of_project)
             attestations = reads.flows_by_seq(conn, reads.Attestation, limit=50, descending=True, equals=of_project)
-            timeline = Q.rows_by_project(conn, Q.ENTRY, project, limit=25)
+            recent = timeline.project_entries(conn, project, limit=25)
             entry_count = Q.count_by_project(conn, Q.ENTRY, project, cap=COUNT_CAP + 1)
             p = view.project
             disclosures = _disclosures(request, conn, _today(), project=project)
             targets = Q.seqs_of(conn, [a.target for a in attestations])
-            business = Q.business_dates(conn, [e["id"] for e in timeline])
-            money_in, money_out = Q.monthly_in_out(conn, project=project)
-            more_orgs = Q.org_names(
+            business = Q.business_dates(conn, [e.id for e in recent])
+            monthly = figures.monthly_in_out(conn, project=project)
+            more_orgs = listing.org_names(
                 conn,
                 [
                     *(a.overseer_org for a in attestations),
                     *(d.implementer for d in disbursements),
-                    *(e["signer_org"] for e in timeline),
+                    *(e.signer_org for e in recent),
                 ],
             )
         orgs = {**view.orgs, **more_orgs}
@@ -454,7 +455,7 @@ class SitePages(Controller):
             donor_types=donor_types,
             balances=view.balances,
             spending=spending,
-            raised=sum(d["amount"] for d in donor_types),
+            raised=sum(d.amount for d in donor_types),
             label=label,
         )
         return render(
@@ -473,9 +474,9 @@ class SitePages(Controller):
             progress=list(reversed(progress)),
             attestations=attestations,
             targets=targets,
-            timeline=_by_business_date(timeline, business),
+            timeline=_by_business_date(recent, business),
             business=business,
-            monthly=build_monthly(money_in, money_out, p.currency),
+            monthly=build_monthly(monthly.money_in, monthly.money_out, p.currency),
             entry_count=entry_count,
             count_cap=COUNT_CAP,
             disclosures=disclosures,
@@ -567,7 +568,7 @@ class SitePages(Controller):
         if not _PROJECT.fullmatch(project):
             raise NotFoundException()
         with read_transaction(ledger.engine) as conn:
-            if Q.project_titles(conn, [project]) == {}:
+            if listing.project_titles(conn, [project]) == {}:
                 raise LedgerError("not_found", what="project", what_zh="项目", ref=project)
 
     # --- organisations ------------------------------------------------------------------------
@@ -587,28 +588,28 @@ class SitePages(Controller):
             row = reads.organisation(conn, org)
             if row is None:
                 raise LedgerError("not_found", what="organisation", what_zh="组织", ref=org)
-            projects = Q.projects_of(conn, org)
-            years = Q.org_years(conn, org)
-            figures = Q.org_financials(conn, org)
+            projects = listing.projects_of(conn, org)
+            years = figures.org_years(conn, org)
+            financials = Q.org_financials(conn, org)
             org_row, org_changes = Q.org_history(conn, org)
-            audits = Q.audit_opinions(conn, org)
-            flags = Q.open_flags(conn, org)
-            project_flags = Q.flags_on_projects(conn, [p["project"] for p in projects["fundraiser"]])
-            flags = sorted({f["id"]: f for f in [*flags, *project_flags]}.values(), key=lambda f: -f["seq"])
-            names = Q.org_names(
+            audits = figures.audit_opinions(conn, org)
+            flags = timeline.open_flags(conn, org)
+            project_flags = timeline.flags_on_projects(conn, [p.project for p in projects.fundraiser])
+            flags = sorted({f.id: f for f in [*flags, *project_flags]}.values(), key=lambda f: -f.seq)
+            names = listing.org_names(
                 conn,
                 [
                     org,
-                    *(a["auditor_org"] for a in audits),
-                    *(f["signer_org"] for f in flags),
-                    *(p["fundraiser_org"] for ps in projects.values() for p in ps),
+                    *(a.auditor_org for a in audits),
+                    *(f.signer_org for f in flags),
+                    *(p.fundraiser_org for p in projects.all()),
                 ],
             )
             disclosures = _disclosures(request, conn, _today(), org=org)
-            titles = Q.project_titles(
-                conn, [*(f["project"] for f in flags), *(d.project for d in disclosures.deadlines)]
+            titles = listing.project_titles(
+                conn, [*(f.project for f in flags), *(d.project for d in disclosures.deadlines)]
             )
-            money_in, money_out = Q.monthly_in_out(conn, org=org)
+            monthly = figures.monthly_in_out(conn, org=org)
         ratio_rule = _ratio_thresholds(row)
         return render(
             request,
@@ -624,9 +625,11 @@ class SitePages(Controller):
             titles=titles,
             ratio_rule=ratio_rule,
             disclosures=disclosures,
-            ratio_checks=_ratio_checks(org_row, org_changes, figures),
-            monthly=build_monthly(money_in, money_out, _main_currency(money_in, money_out)),
-            fin_seq={f.id: f.seq for f in figures.values()},
+            ratio_checks=_ratio_checks(org_row, org_changes, financials),
+            monthly=build_monthly(
+                monthly.money_in, monthly.money_out, _main_currency(monthly.money_in, monthly.money_out)
+            ),
+            fin_seq={f.id: f.seq for f in financials.values()},
         )
 
     # --- an oversight organisation's desk -------------------------------------------------------
@@ -651,10 +654,10 @@ class SitePages(Controller):
                 raise LedgerError("not_found", what="oversight desk", what_zh="监督工作台", ref=org)
             awaiting = list(view.awaiting[:DESK_PAGE])
             findings = list(reversed(view.findings))  # newest first
-            titles = Q.project_titles(
+            titles = listing.project_titles(
                 conn, [*view.projects, *(f.project for f in findings), *(e.project for e in awaiting)]
             )
-            names = Q.org_names(conn, [org, *(e.signer_org for e in awaiting), *(i.org for i in view.overdue)])
+            names = listing.org_names(conn, [org, *(e.signer_org for e in awaiting), *(i.org for i in view.overdue)])
             seqs = Q.seqs_of(conn, [*(f.target for f in findings), *(f.resolved_by for f in findings)])
         return render(
             request,
@@ -723,13 +726,13 @@ class SitePages(Controller):
             )
             items = found[:EXPLORER_PAGE]
             result = page(items, len(found), EXPLORER_PAGE, [items[-1].seq] if items else None)
-            orgs = Q.org_names(conn, [e.signer_org for e in items])
-            titles = Q.project_titles(conn, [e.project for e in items])
+            orgs = listing.org_names(conn, [e.signer_org for e in items])
+            titles = listing.project_titles(conn, [e.project for e in items])
             logs = Q.chain(conn)
             if filters["project"]:
-                titles.update(Q.project_titles(conn, [filters["project"]]))
+                titles.update(listing.project_titles(conn, [filters["project"]]))
             if filters["org"]:
-                orgs.update(Q.org_names(conn, [filters["org"]]))
+                orgs.update(listing.org_names(conn, [filters["org"]]))
         return render(
             request,
             "ledger.html",
@@ -773,8 +776,8 @@ class SitePages(Controller):
             for name in ("implementers", "overseers"):
                 if isinstance(data.get(name), list):
                     org_codes.extend(x for x in data[name] if isinstance(x, str))
-            orgs = Q.org_names(conn, org_codes)
-            titles = Q.project_titles(
+            orgs = listing.org_names(conn, org_codes)
+            titles = listing.project_titles(
                 conn, [e.project, data.get("project") if isinstance(data.get("project"), str) else None]
             )
             logs, log = _entry_log(conn, seq)
@@ -896,18 +899,18 @@ class SitePages(Controller):
         against the hash read from the entry's own leaf bytes (static/report-check.js)."""
         with read_transaction(ledger.engine) as conn:
             items = Q.reports(conn)
-            orgs = Q.org_names(conn, [r["subject"] for r in items])
-            titles = Q.project_titles(conn, [r["subject"] for r in items])
+            orgs = listing.org_names(conn, [r["subject"] for r in items])
+            titles = listing.project_titles(conn, [r["subject"] for r in items])
         for r in items:
             r["leaf_b64"] = base64.b64encode(ledger.log.leaf(r["seq"])).decode("ascii")
             r["restricted"] = r["kind"] in REGULATOR_KINDS
         return render(request, "reports.html", nav="reports", items=items, orgs=orgs, titles=titles)
 
 
-def _by_business_date(entries: list[dict[str, Any]], business: dict[str, str]) -> list[dict[str, Any]]:
+def _by_business_date(entries: list[EntryRow], business: dict[str, str]) -> list[EntryRow]:
     """Entries newest first by the date they are about (their business date, else the day
     they were logged), then by seq."""
-    return sorted(entries, key=lambda e: (business.get(e["id"]) or e["time"][:10], e["seq"]), reverse=True)
+    return sorted(entries, key=lambda e: (business.get(e.id) or e.time[:10], e.seq), reverse=True)
 
 
 def _main_currency(*sums: dict[tuple[str, str], int]) -> str:
@@ -994,7 +997,7 @@ def verify_result(
         )
         checkpoint = Q.checkpoint_info(conn, size, log.index)
         project = Q.project_view(conn, donation.project)
-        orgs = Q.org_names(conn, [donation.fundraiser_org, *(a.implementer for a in trace.allocations)])
+        orgs = listing.org_names(conn, [donation.fundraiser_org, *(a.implementer for a in trace.allocations)])
         if project is not None:
             orgs.update(project.orgs)
     return render(

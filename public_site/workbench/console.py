@@ -44,6 +44,7 @@ from ledger.services.oversight import (
 from ledger.store import reads
 from ledger.store.db import read_transaction
 from ledger.store.projection_tables import table_for
+from ledger.store.reads import listing
 from ledger.store.runtime import Ledger
 from public_site import queries as Q
 from public_site.i18n import CHINA
@@ -95,8 +96,8 @@ def _threads(
     return {
         "threads": threads,
         "answers": answers_to(conn, [t.attestation for t in threads]),
-        "titles": Q.project_titles(conn, [*projects, *(t.project for t in threads)]),
-        "names": Q.org_names(conn, list(orgs)),
+        "titles": listing.project_titles(conn, [*projects, *(t.project for t in threads)]),
+        "names": listing.org_names(conn, list(orgs)),
         "seqs": Q.seqs_of(conn, [t.target for t in threads]),
     }
 
@@ -144,8 +145,8 @@ class Console(Controller):
                 ids = [p.project for p in projects]
                 items = scan_deadlines(conn, today, projects=ids, orgs=sorted(related)) if ids else []
                 orgs = []
-            names = Q.org_names(conn, [i.org for i in items])
-            titles = Q.project_titles(conn, [i.project for i in items])
+            names = listing.org_names(conn, [i.org for i in items])
+            titles = listing.project_titles(conn, [i.project for i in items])
         matrix = _matrix(ledger, today.year - 1) if wide else None
         return render(
             request,
@@ -188,7 +189,7 @@ class Console(Controller):
             ]
             reports = _report_rows(conn, org=org)
             deadlines = scan_deadlines(conn, _today(ledger), org=org)
-            names = Q.org_names(conn, [org, *(f.authority for f in filings), *(a.auditor_org for a in audits)])
+            names = listing.org_names(conn, [org, *(f.authority for f in filings), *(a.auditor_org for a in audits)])
         return render(
             request,
             "workbench/console_org.html",
