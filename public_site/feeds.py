@@ -32,7 +32,6 @@ from ledger.store.db import read_transaction
 from ledger.store.reads import listing, timeline
 from ledger.store.reads.listing import OrgName, ProjectTitle
 from ledger.store.runtime import Ledger
-from public_site import queries as Q
 from public_site.i18n import LANG_TAGS, Formatter, translations
 from public_site.templating import PAGE_CACHE, VARY, Helpers, request_locale
 from public_site.views import SeqPath, error_page
@@ -262,10 +261,10 @@ class SiteFeeds(Controller):
     def sitemap(self, request: Request, ledger: NamedDependency[Ledger]) -> Response[bytes]:
         """Every page worth listing, each with its two languages as alternates (``?lang=``)."""
         with read_transaction(ledger.engine) as conn:
-            projects, orgs = Q.sitemap_ids(conn)
+            ids = listing.sitemap_ids(conn)
         base = base_url(request)
         urlset = ET.Element("urlset", {"xmlns": SITEMAP, "xmlns:xhtml": XHTML})
-        for path in [*PAGES, *(f"/projects/{p}" for p in projects), *(f"/organisations/{o}" for o in orgs)]:
+        for path in [*PAGES, *(f"/projects/{p}" for p in ids.projects), *(f"/organisations/{o}" for o in ids.orgs)]:
             url = ET.SubElement(urlset, "url")
             ET.SubElement(url, "loc").text = base + path
             for tag in LANG_TAGS.values():

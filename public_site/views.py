@@ -11,7 +11,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from datetime import time as dt_time
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -30,7 +30,7 @@ from ledger.compliance.ratios import check_org_year
 from ledger.compliance.rulesets import ruleset
 from ledger.domain.money import plain_or_none
 from ledger.domain.privacy import RECEIPT_TEXT_MAX
-from ledger.domain.rows import EntryRow, OrgRow
+from ledger.domain.rows import EntryRow, KeyRow, OrgRow
 from ledger.domain.schemas import ENTRY_TYPES, FIELDS
 from ledger.errors import InvariantBroken, LedgerError
 from ledger.protocol.canonical import format_time, parse_json
@@ -50,7 +50,7 @@ from ledger.services.oversight import (
 from ledger.store import reads
 from ledger.store.db import read_transaction
 from ledger.store.export import log_vkey, shard_vkey
-from ledger.store.reads import figures, listing, timeline
+from ledger.store.reads import chain, figures, listing, timeline
 from ledger.store.runtime import Ledger
 from public_site import queries as Q
 from public_site.charts import build_monthly
@@ -98,12 +98,12 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     return min(high, max(low, -value if negative else value))
 
 
-def _signed_after_distrust(key: dict[str, Any] | None, logged_at: str) -> bool:
+def _signed_after_distrust(key: KeyRow | None, logged_at: str) -> bool:
     """Whether an entry logged at ``logged_at`` was signed on or after the day from which its key
     is not to be trusted (a revocation's effective date), though before the revocation itself
     was logged. Log times have one fixed form (``format_time``), so comparing the text with the
     moment that day begins in China is comparing the times: nothing is parsed per page."""
-    distrust = key.get("revoked_effective_on") if key is not None else None
+    distrust = key.revoked_effective_on if key is not None else None
     if not distrust:
         return False
     return bool(logged_at >= _day_starts_at(distrust))
@@ -144,7 +144,7 @@ def _org_deadlines(conn: Any, org: str, today: Any, rules: Any) -> tuple[Deadlin
     raises for (tens of projects at a million entries: most of its page's time), kept in this
     process for the state of the log it was computed on (the head's shard, size and root: the
     projections are the log's, so the same state gives the same answer) and the day."""
-    state = Q.log_state(conn)
+    state = chain.log_state(conn)
     key = (org, today, rules.ref, state)
     with _ORG_DEADLINES_LOCK:
         found = _ORG_DEADLINES.get(key)
@@ -196,12 +196,12 @@ def _witness_keys(request: Request) -> tuple[Any, ...]:
 
 def _proof_data(
     ledger: Ledger,
-    log: Q.ChainLog,
+    log: chain.ChainLog,
     position: int,
     leaf_hash: str,
     signer: str,
     size: int,
-    key: dict[str, Any] | None,
+    key: KeyRow | chain.LogKey | None,
     request: Request,
     from_tiles: bool = False,
 ) -> dict[str, Any]:
@@ -219,7 +219,7 @@ def _proof_data(
     index = position - log.base
     store = ledger.log
     if from_tiles and not log.sealed:
-        key_b64 = key["public_key"] if key else None
+        key_b64 = key.public_key if key else None
         return {
             "index": index,
             "log": log.origin,
@@ -250,28 +250,32 @@ def _proof_data(
         "note": add_signatures(note, lines) if lines else note,
         "vkey": shard_vkey(store, log.shard),
         "signer": signer,
-        "signer_public_key": key["public_key"] if key else None,
+        "signer_public_key": key.public_key if key else None,
         "witnesses": [v.to_string() for v in _witness_keys(request)],
     }
 
 
-def _proof_size(conn: Any, log: Q.ChainLog, position: int) -> tuple[int, bool]:
+def _proof_size(conn: Any, log: chain.ChainLog, position: int) -> tuple[int, bool]:
     """The checkpoint of ``log`` to prove the entry at chain ``position`` against. A sealed log:
     its final checkpoint (the next log's genesis names it). The log being appended to: the
     latest checkpoint a witness cosigned when it covers the entry and is signed with the log
     key in force now (the key the page gives), else the latest one. Returns (size, witnessed)."""
     if log.sealed:
-        return log.size, Q.latest_witnessed_size(conn, log.index) == log.size
-    witnessed = Q.latest_witnessed_size(conn, log.index)
-    if witnessed is not None and witnessed > position - log.base and witnessed >= Q.log_key_from_size(conn, log.origin):
+        return log.size, chain.latest_witnessed_size(conn, log.index) == log.size
+    witnessed = chain.latest_witnessed_size(conn, log.index)
+    if (
+        witnessed is not None
+        and witnessed > position - log.base
+        and witnessed >= chain.log_key_from_size(conn, log.origin)
+    ):
         return witnessed, True
-    return Q.head_size(conn), False
+    return chain.head_size(conn), False
 
 
-def _entry_log(conn: Any, position: int) -> tuple[list[Q.ChainLog], Q.ChainLog]:
+def _entry_log(conn: Any, position: int) -> tuple[list[chain.ChainLog], chain.ChainLog]:
     """The chain of logs and the one holding the entry at ``position``."""
-    logs = Q.chain(conn)
-    log = Q.log_of(logs, position)
+    logs = chain.chain(conn)
+    log = chain.log_of(logs, position)
     if log is None:
         raise LedgerError("not_found", what="entry", what_zh="条目", ref=f"seq {position}")
     return logs, log
@@ -343,15 +347,15 @@ class SitePages(Controller):
             totals = reads.registry_totals(conn)
             latest = timeline.latest_entries(conn, 8)
             featured = listing.featured_projects(conn, 6)
-            size = Q.head_size(conn)
-            checkpoint = Q.checkpoint_info(conn, size)
-            witnessed_size = Q.latest_witnessed_size(conn)
+            size = chain.head_size(conn)
+            checkpoint = chain.checkpoint_info(conn, size)
+            witnessed_size = chain.latest_witnessed_size(conn)
             witnessed = (
-                Q.checkpoint_info(conn, witnessed_size)
+                chain.checkpoint_info(conn, witnessed_size)
                 if witnessed_size is not None and witnessed_size != size
                 else None
             )
-            logs = Q.chain(conn)
+            logs = chain.chain(conn)
             orgs = listing.org_names(conn, [*(e.signer_org for e in latest), *(p.fundraiser_org for p in featured)])
             titles = listing.project_titles(conn, [e.project for e in latest])
         return render(
@@ -512,7 +516,7 @@ class SitePages(Controller):
     def project_json(self, ledger: NamedDependency[Ledger], project: FromPath[str]) -> Stream:
         self._require_project(ledger, project)
         with read_transaction(ledger.engine) as conn:
-            logs = Q.chain(conn)
+            logs = chain.chain(conn)
         active = logs[-1]
         end = active.base + active.size  # entries appended after this are left out
 
@@ -530,7 +534,7 @@ class SitePages(Controller):
             for r in Q.iter_project_entries(ledger.engine, project):
                 if r["seq"] >= end:
                     break
-                log = Q.log_of(logs, r["seq"])
+                log = chain.log_of(logs, r["seq"])
                 if log is None:
                     raise InvariantBroken("broken: every position below the head is in a log of the chain")
                 meta = {
@@ -728,7 +732,7 @@ class SitePages(Controller):
             result = page(items, len(found), EXPLORER_PAGE, [items[-1].seq] if items else None)
             orgs = listing.org_names(conn, [e.signer_org for e in items])
             titles = listing.project_titles(conn, [e.project for e in items])
-            logs = Q.chain(conn)
+            logs = chain.chain(conn)
             if filters["project"]:
                 titles.update(listing.project_titles(conn, [filters["project"]]))
             if filters["org"]:
@@ -756,20 +760,20 @@ class SitePages(Controller):
             raw = e.leaf
             leaf = parse_json(raw)
             data = leaf["body"]["data"]
-            signer_key = Q.key_row(conn, e.signer)
+            signer_key = chain.key_row(conn, e.signer)
             refs = Q.seqs_of(conn, [data.get("target"), e.corrected_by, e.last_verdict_by])
             key_target = (
-                Q.key_row(conn, data["key_id"])
+                chain.key_row(conn, data["key_id"])
                 if e.type == "key.revoked" and isinstance(data.get("key_id"), str)
                 else None
             )
             named_key = (
-                Q.key_row(conn, _key_id_of(data.get("public_key")))
+                chain.key_row(conn, _key_id_of(data.get("public_key")))
                 if e.type in ("key.granted", "registry.genesis")
                 else None
             )
-            referring = Q.referring(conn, e.leaf_hash)
-            org_codes = [e.signer_org, *(r.get("overseer_org") or r.get("signer_org") for r in referring)]
+            referring = chain.referring(conn, e.leaf_hash)
+            org_codes = [e.signer_org, *(r.org for r in referring)]
             for name in ("org", "implementer"):
                 if isinstance(data.get(name), str):
                     org_codes.append(data[name])
@@ -783,7 +787,7 @@ class SitePages(Controller):
             logs, log = _entry_log(conn, seq)
             # the entry's own log: a sealed one's final checkpoint, else the latest checkpoint
             # entries the log signs itself (log.sealed, a continuing genesis) are checked with its key
-            proof_key = signer_key or Q.log_key_row(conn, e.signer)
+            proof_key = signer_key or chain.log_key_row(conn, e.signer)
             proof = _proof_data(ledger, log, seq, e.leaf_hash, e.signer, log.size, proof_key, request, from_tiles=True)
         by_index = {g.index: g for g in logs}
         named = data.get("evidence") if isinstance(data.get("evidence"), list) else []
@@ -824,22 +828,18 @@ class SitePages(Controller):
         before = _int_param(request, "before", 0, 0, 2**62) or None
         keys = _witness_keys(request)
         with read_transaction(ledger.engine) as conn:
-            logs = Q.chain(conn)
+            logs = chain.chain(conn)
             wanted = _int_param(request, "log", logs[-1].index, -1, 2**15)
             log = next((g for g in logs if g.index == wanted), None)
             if log is None:
                 raise LedgerError("not_found", what="log", what_zh="账本", ref=str(wanted))
-            items = Q.checkpoints(conn, limit=30, before=before, shard=log.index)
-            witnesses = Q.witnesses(conn, log.index)
-            pushes = Q.witness_pushes(conn)
-        for w in witnesses:
-            w["timestamp_iso"] = format_time(datetime.fromtimestamp(int(w["timestamp"]), UTC))
+            items = chain.checkpoints(conn, limit=30, before=before, shard=log.index)
+            witnesses = chain.witnesses(conn, log.index)
+            pushes = chain.witness_pushes(conn)
         verified: dict[int, dict[str, bool]] = {}
         for c in items:
             if c.cosignatures:
-                verified[c.size] = _verified_cosigners(
-                    add_signatures(c.note, [s["line"] for s in c.cosignatures]), keys
-                )
+                verified[c.size] = _verified_cosigners(add_signatures(c.note, [s.line for s in c.cosignatures]), keys)
         return render(
             request,
             "checkpoints.html",
@@ -859,7 +859,7 @@ class SitePages(Controller):
     @get("/how-to-verify", name="site:how-to-verify", sync_to_thread=True)
     def how_to_verify(self, request: Request, ledger: NamedDependency[Ledger]) -> Template:
         with read_transaction(ledger.engine) as conn:
-            logs = Q.chain(conn)
+            logs = chain.chain(conn)
         active = logs[-1]
         sealed = [(g, shard_vkey(ledger.log, g.shard)) for g in logs[:-1]]
         return render(
@@ -992,10 +992,10 @@ def verify_result(
             donation.id,
             donation.recorded_by,
             size,
-            Q.key_row(conn, donation.recorded_by),
+            chain.key_row(conn, donation.recorded_by),
             request,
         )
-        checkpoint = Q.checkpoint_info(conn, size, log.index)
+        checkpoint = chain.checkpoint_info(conn, size, log.index)
         project = Q.project_view(conn, donation.project)
         orgs = listing.org_names(conn, [donation.fundraiser_org, *(a.implementer for a in trace.allocations)])
         if project is not None:

@@ -226,3 +226,16 @@ def facets(conn: Connection) -> Facets:
         implementers.update(json.loads(text))
     names = org_names(conn, [*codes, *implementers])
     return Facets(tuple(fields), tuple(regions), tuple(sorted(names.values(), key=lambda o: o.org)))
+
+
+@dataclass(frozen=True, slots=True)
+class SitemapIds:
+    projects: tuple[str, ...]
+    orgs: tuple[str, ...]
+
+
+def sitemap_ids(conn: Connection) -> SitemapIds:
+    """Every project id and organisation code, for the sitemap."""
+    projects = conn.execute(select(PROJECT.c.project).order_by(PROJECT.c.project)).scalars().all()
+    orgs = conn.execute(select(ORG.c.org).order_by(ORG.c.org)).scalars().all()
+    return SitemapIds(tuple(projects), tuple(orgs))
