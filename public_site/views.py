@@ -424,15 +424,15 @@ class SitePages(Controller):
             spending = figures.spending_flows(conn, project)
             of_project = {"project": project}
             disbursements = reads.flows_by_seq(conn, reads.Disbursement, limit=20, descending=True, equals=of_project)
-            disbursement_count = Q.count_by_project(conn, Q.DISBURSEMENT, project, cap=COUNT_CAP + 1)
+            disbursement_count = timeline.count_project_payments(conn, project, cap=COUNT_CAP + 1)
             progress = reads.flows_by_seq(conn, reads.ProgressReport, limit=None, equals=of_project)
             attestations = reads.flows_by_seq(conn, reads.Attestation, limit=50, descending=True, equals=of_project)
             recent = timeline.project_entries(conn, project, limit=25)
-            entry_count = Q.count_by_project(conn, Q.ENTRY, project, cap=COUNT_CAP + 1)
+            entry_count = timeline.count_project_entries(conn, project, cap=COUNT_CAP + 1)
             p = view.project
             disclosures = _disclosures(request, conn, _today(), project=project)
-            targets = Q.seqs_of(conn, [a.target for a in attestations])
-            business = Q.business_dates(conn, [e.id for e in recent])
+            targets = timeline.seqs_of(conn, [a.target for a in attestations])
+            business = timeline.business_dates(conn, [e.id for e in recent])
             monthly = figures.monthly_in_out(conn, project=project)
             more_orgs = listing.org_names(
                 conn,
@@ -531,29 +531,29 @@ class SitePages(Controller):
             }
             yield json.dumps(head, ensure_ascii=False)[:-1].encode() + b', "entries": ['
             first = True
-            for r in Q.iter_project_entries(ledger.engine, project):
-                if r["seq"] >= end:
+            for r, leaf in timeline.project_entries_with_leaves(ledger.engine, project):
+                if r.seq >= end:
                     break
-                log = chain.log_of(logs, r["seq"])
+                log = chain.log_of(logs, r.seq)
                 if log is None:
                     raise InvariantBroken("broken: every position below the head is in a log of the chain")
                 meta = {
-                    "seq": r["seq"],
+                    "seq": r.seq,
                     "log": log.origin,
-                    "log_seq": r["seq"] - log.base,
-                    "leaf_hash": r["id"],
-                    "time": r["time"],
-                    "type": r["type"],
-                    "signer": r["signer"],
-                    "signer_role": r["signer_role"],
-                    "signer_org": r["signer_org"],
-                    "amount": plain_or_none(r["amount_minor"], r["currency"]),
-                    "currency": r["currency"],
-                    "corrected": bool(r["corrected"]),
-                    "corrected_by": r["corrected_by"],
-                    "last_verdict": r["last_verdict"],
+                    "log_seq": r.seq - log.base,
+                    "leaf_hash": r.id,
+                    "time": r.time,
+                    "type": r.type,
+                    "signer": r.signer,
+                    "signer_role": r.signer_role,
+                    "signer_org": r.signer_org,
+                    "amount": plain_or_none(r.amount_minor, r.currency),
+                    "currency": r.currency,
+                    "corrected": bool(r.corrected),
+                    "corrected_by": r.corrected_by,
+                    "last_verdict": r.last_verdict,
                 }
-                text = json.dumps(meta, ensure_ascii=False)[:-1].encode() + b', "leaf": ' + bytes(r["leaf"]) + b"}"
+                text = json.dumps(meta, ensure_ascii=False)[:-1].encode() + b', "leaf": ' + leaf + b"}"
                 yield (b"\n" if first else b",\n") + text
                 first = False
             yield b"\n]}\n"
@@ -594,8 +594,8 @@ class SitePages(Controller):
                 raise LedgerError("not_found", what="organisation", what_zh="组织", ref=org)
             projects = listing.projects_of(conn, org)
             years = figures.org_years(conn, org)
-            financials = Q.org_financials(conn, org)
-            org_row, org_changes = Q.org_history(conn, org)
+            financials = figures.org_financials(conn, org)
+            org_row, org_changes = figures.org_history(conn, org)
             audits = figures.audit_opinions(conn, org)
             flags = timeline.open_flags(conn, org)
             project_flags = timeline.flags_on_projects(conn, [p.project for p in projects.fundraiser])
@@ -662,7 +662,7 @@ class SitePages(Controller):
                 conn, [*view.projects, *(f.project for f in findings), *(e.project for e in awaiting)]
             )
             names = listing.org_names(conn, [org, *(e.signer_org for e in awaiting), *(i.org for i in view.overdue)])
-            seqs = Q.seqs_of(conn, [*(f.target for f in findings), *(f.resolved_by for f in findings)])
+            seqs = timeline.seqs_of(conn, [*(f.target for f in findings), *(f.resolved_by for f in findings)])
         return render(
             request,
             "overseer.html",
@@ -761,7 +761,7 @@ class SitePages(Controller):
             leaf = parse_json(raw)
             data = leaf["body"]["data"]
             signer_key = chain.key_row(conn, e.signer)
-            refs = Q.seqs_of(conn, [data.get("target"), e.corrected_by, e.last_verdict_by])
+            refs = timeline.seqs_of(conn, [data.get("target"), e.corrected_by, e.last_verdict_by])
             key_target = (
                 chain.key_row(conn, data["key_id"])
                 if e.type == "key.revoked" and isinstance(data.get("key_id"), str)

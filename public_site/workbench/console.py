@@ -44,9 +44,8 @@ from ledger.services.oversight import (
 from ledger.store import reads
 from ledger.store.db import read_transaction
 from ledger.store.projection_tables import table_for
-from ledger.store.reads import listing
+from ledger.store.reads import listing, timeline
 from ledger.store.runtime import Ledger
-from public_site import queries as Q
 from public_site.i18n import CHINA
 from public_site.templating import render
 from public_site.views import error_page
@@ -98,7 +97,7 @@ def _threads(
         "answers": answers_to(conn, [t.attestation for t in threads]),
         "titles": listing.project_titles(conn, [*projects, *(t.project for t in threads)]),
         "names": listing.org_names(conn, list(orgs)),
-        "seqs": Q.seqs_of(conn, [t.target for t in threads]),
+        "seqs": timeline.seqs_of(conn, [t.target for t in threads]),
     }
 
 

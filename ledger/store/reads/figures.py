@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, and_, desc, func, select
 
-from ledger.domain.rows import AuditOpinionRow
-from ledger.store.reads.rows import build_rows
-from ledger.store.tables import AUDIT, DISBURSEMENT, MONTH, ORG_YEAR, PROJECT_DONOR_TYPE
+from ledger.domain.rows import AuditOpinionRow, FinancialsRow, OrgChangeRow, OrgRow
+from ledger.store.reads.rows import build_rows, row_by_key, rows_where
+from ledger.store.tables import AUDIT, DISBURSEMENT, FINANCIALS, MONTH, ORG_YEAR, PROJECT_DONOR_TYPE
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,3 +127,16 @@ def audit_opinions(conn: Connection, org: str) -> list[AuditOpinionRow]:
     """The organisation's audit opinions, newest year first (withdrawn ones too: ``corrected``)."""
     stmt = select(AUDIT).where(AUDIT.c.org == org).order_by(desc(AUDIT.c.year), desc(AUDIT.c.seq))
     return build_rows(conn, AuditOpinionRow, stmt)
+
+
+def org_financials(conn: Connection, org: str) -> dict[int, FinancialsRow]:
+    """The organisation's reported annual figures in force ({year: FinancialsRow}, withdrawn
+    ones left out): what the annual report's ratio check reads."""
+    stmt = select(FINANCIALS).where(and_(FINANCIALS.c.org == org, FINANCIALS.c.corrected.is_(False)))
+    return {r.year: r for r in build_rows(conn, FinancialsRow, stmt)}
+
+
+def org_history(conn: Connection, org: str) -> tuple[OrgRow | None, list[OrgChangeRow]]:
+    """The organisation's row and its history rows (``p_org_change``) as the domain's row
+    classes: what ``ledger.compliance.ratios.check_org_year`` reads."""
+    return row_by_key(conn, OrgRow, org), rows_where(conn, OrgChangeRow, org=org)

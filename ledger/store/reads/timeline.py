@@ -9,14 +9,16 @@ queries and flags of either (``..., last_verdict, seq``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import fields
 
-from sqlalchemy import Connection, and_, desc, or_, select
+from sqlalchemy import Connection, Engine, Table, and_, desc, func, or_, select, union_all
 
 from ledger.domain.rows import EntryRow
 from ledger.domain.schemas import OPEN_VERDICTS
+from ledger.store.db import read_transaction
 from ledger.store.reads.rows import build_rows
-from ledger.store.tables import ENTRY, PROJECT
+from ledger.store.tables import ALLOCATION, DISBURSEMENT, DONATION, ENTRY, LEAF, PROGRESS, PROJECT
 
 
 def latest_entries(conn: Connection, limit: int = 10) -> list[EntryRow]:
@@ -76,3 +78,74 @@ def feed_entries(
         .limit(limit)
     )
     return build_rows(conn, EntryRow, stmt)
+
+
+def _count_of_project(conn: Connection, table: Table, project: str, cap: int) -> int:
+    rows = select(table.c.seq).where(table.c.project == project).limit(cap)
+    return int(conn.execute(select(func.count()).select_from(rows.subquery())).scalar_one())
+
+
+def count_project_entries(conn: Connection, project: str, *, cap: int) -> int:
+    """How many entries the project has, counted up to ``cap`` (a page shows "more than" past
+    it): the cost stays that of ``cap`` index entries however big the project."""
+    return _count_of_project(conn, ENTRY, project, cap)
+
+
+def count_project_payments(conn: Connection, project: str, *, cap: int) -> int:
+    """How many payments (live or corrected) the project has, counted up to ``cap``."""
+    return _count_of_project(conn, DISBURSEMENT, project, cap)
+
+
+_ENTRY_FIELDS = tuple(f.name for f in fields(EntryRow))
+
+
+def project_entries_with_leaves(engine: Engine, project: str, chunk: int = 1000) -> Iterator[tuple[EntryRow, bytes]]:
+    """Every entry of a project in seq order with its leaf bytes, read in chunks of ``chunk``
+    (one read transaction each)."""
+    after = -1
+    while True:
+        with read_transaction(engine) as conn:
+            rows = (
+                conn.execute(
+                    select(ENTRY, LEAF.c.leaf)
+                    .select_from(ENTRY.join(LEAF, LEAF.c.seq == ENTRY.c.seq))
+                    .where(and_(ENTRY.c.project == project, ENTRY.c.seq > after))
+                    .order_by(ENTRY.c.seq)
+                    .limit(chunk)
+                )
+                .mappings()
+                .all()
+            )
+        if not rows:
+            return
+        for r in rows:
+            yield EntryRow(**{name: r[name] for name in _ENTRY_FIELDS}), bytes(r["leaf"])
+        after = rows[-1]["seq"]
+        if len(rows) < chunk:
+            return
+
+
+def seqs_of(conn: Connection, hashes: Iterable[str | None]) -> dict[str, int]:
+    """Leaf hash -> chain position of these entries."""
+    wanted = sorted({h for h in hashes if h})
+    if not wanted:
+        return {}
+    return {r[0]: r[1] for r in conn.execute(select(LEAF.c.leaf_hash, LEAF.c.seq).where(LEAF.c.leaf_hash.in_(wanted)))}
+
+
+_BUSINESS_DATES = (
+    (DONATION, DONATION.c.received_on),
+    (ALLOCATION, ALLOCATION.c.allocated_on),
+    (DISBURSEMENT, DISBURSEMENT.c.paid_on),
+    (PROGRESS, PROGRESS.c.period_end),
+)
+
+
+def business_dates(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
+    """Entry id -> the date the entry is about (received, allocated, paid, period end), for
+    the entries that have one: an indexed look-up per projection, by primary key, in one query."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    each = [select(table.c.id, column.label("day")).where(table.c.id.in_(wanted)) for table, column in _BUSINESS_DATES]
+    return {r[0]: r[1] for r in conn.execute(union_all(*each))}  # one round trip
