@@ -300,6 +300,20 @@ def key_row(conn: Connection, key_id: str) -> KeyRow | None:
     return found[0] if found else None
 
 
+def keys_by_id(conn: Connection, key_ids: Iterable[str]) -> dict[str, KeyRow]:
+    """What the log says of these keys (granted, for which role, revoked), by key id."""
+    wanted = list(key_ids)
+    if not wanted:
+        return {}
+    return {k.key_id: k for k in build_rows(conn, KeyRow, select(KEY).where(KEY.c.key_id.in_(wanted)))}
+
+
+def key_org(conn: Connection, key_id: str) -> str | None:
+    """The organisation of the key ``key_id`` (None for a key the log never granted)."""
+    org = conn.execute(KEY.select().with_only_columns(KEY.c.org).where(KEY.c.key_id == key_id)).scalar()
+    return None if org is None else str(org)
+
+
 def registry(conn: Connection) -> RegistryRow | None:
     """The trust root entry 0 names (the first row)."""
     found = build_rows(conn, RegistryRow, select(REGISTRY))

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, and_, desc, func, select
 
-from ledger.domain.rows import AuditOpinionRow, FinancialsRow, OrgChangeRow, OrgRow
+from ledger.domain.rows import AuditOpinionRow, FinancialsRow, OrgChangeRow, OrgRow, SzFilingRow
 from ledger.store.reads.rows import build_rows, row_by_key, rows_where
-from ledger.store.tables import AUDIT, DISBURSEMENT, FINANCIALS, MONTH, ORG_YEAR, PROJECT_DONOR_TYPE
+from ledger.store.tables import AUDIT, DISBURSEMENT, FINANCIALS, MONTH, ORG_YEAR, PROJECT_DONOR_TYPE, SZ_FILING
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,3 +140,26 @@ def org_history(conn: Connection, org: str) -> tuple[OrgRow | None, list[OrgChan
     """The organisation's row and its history rows (``p_org_change``) as the domain's row
     classes: what ``ledger.compliance.ratios.check_org_year`` reads."""
     return row_by_key(conn, OrgRow, org), rows_where(conn, OrgChangeRow, org=org)
+
+
+@dataclass(frozen=True, slots=True)
+class OrgFilings:
+    """What an organisation recorded about itself, as the workbench's console lists it: its
+    annual figures and audit opinions by year, its Shenzhen filings in log order (withdrawn
+    ones too)."""
+
+    financials: tuple[FinancialsRow, ...]
+    audits: tuple[AuditOpinionRow, ...]
+    filings: tuple[SzFilingRow, ...]
+
+
+def org_filings(conn: Connection, org: str) -> OrgFilings:
+    return OrgFilings(
+        tuple(
+            build_rows(
+                conn, FinancialsRow, select(FINANCIALS).where(FINANCIALS.c.org == org).order_by(FINANCIALS.c.year)
+            )
+        ),
+        tuple(build_rows(conn, AuditOpinionRow, select(AUDIT).where(AUDIT.c.org == org).order_by(AUDIT.c.year))),
+        tuple(build_rows(conn, SzFilingRow, select(SZ_FILING).where(SZ_FILING.c.org == org).order_by(SZ_FILING.c.seq))),
+    )
