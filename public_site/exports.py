@@ -8,8 +8,8 @@ implementer of a payment, the donor *type* of a donation (never a donor's name: 
 none, see :mod:`ledger.domain.privacy`; the donation's free-text note is left out too), the
 evidence hashes and the latest oversight verdict.
 
-Rows are read in chunks of :data:`CHUNK` by seq (keyset), so an export of a million entries
-holds one chunk in memory. The CSV is written as it is read; the XLSX (a zip) is written to a
+Rows come from the read model (:mod:`ledger.store.reads.export`) in chunks by seq (keyset),
+so an export of a million entries holds one chunk in memory. The CSV is written as it is read; the XLSX (a zip) is written to a
 spooled temporary file, then sent in pieces.
 
 Filters (query parameters, each optional): ``org`` (entries it signed or that name it as
@@ -32,20 +32,16 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Engine, and_, func, literal, or_, select
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import Engine
 
 from api.problems import EXPORT_TOO_LARGE, FILTER_INVALID
 from ledger.domain.money import CURRENCY_DIGITS, MAX_MINOR, Money
 from ledger.domain.schemas import ENTRY_TYPES
 from ledger.errors import LedgerError
 from ledger.protocol.grammar import pattern as grammar_pattern
-from ledger.store.db import read_transaction
-from ledger.store.tables import ALLOCATION, DISBURSEMENT, DONATION, ENTRY, PROGRESS
+from ledger.store.reads.export import ExportFilter, ExportRow, count_export_rows, export_rows
 from reports.formats import BOM, FORMULA_START, Column, StreamedTable, write_workbook_xlsx
 
-CHUNK = 2000
-FIRST_CHUNK = 250  # about the first 64 KB piece of the CSV
 XLSX_MAX_ROWS = 1_048_575  # a worksheet's rows, less the header
 # An XLSX is built whole (a zip) before a byte is sent: past this many rows ask for a filter or
 # the CSV, which streams (the whole ledger as one workbook is minutes of a worker and ~100 MB)
@@ -82,55 +78,10 @@ COLUMNS: tuple[Column, ...] = (
 )
 HEADER = tuple(c.key for c in COLUMNS)
 
-BUSINESS_DATE = func.coalesce(
-    DONATION.c.received_on, ALLOCATION.c.allocated_on, DISBURSEMENT.c.paid_on, PROGRESS.c.period_end
-)
-_SELECT = (
-    ENTRY.c.seq,
-    ENTRY.c.id,
-    ENTRY.c.time,
-    ENTRY.c.type,
-    ENTRY.c.signer,
-    ENTRY.c.signer_role,
-    ENTRY.c.signer_org,
-    ENTRY.c.project,
-    ENTRY.c.amount_minor,
-    ENTRY.c.currency,
-    ENTRY.c.corrected,
-    ENTRY.c.corrected_by,
-    ENTRY.c.last_verdict,
-    DONATION.c.received_on,
-    DONATION.c.donor_type,
-    ALLOCATION.c.allocated_on,
-    ALLOCATION.c.implementer.label("allocation_implementer"),
-    DISBURSEMENT.c.paid_on,
-    DISBURSEMENT.c.payee,
-    DISBURSEMENT.c.purpose,
-    DISBURSEMENT.c.category,
-    DISBURSEMENT.c.implementer.label("payment_implementer"),
-    DISBURSEMENT.c.evidence_json.label("payment_evidence"),
-    PROGRESS.c.implementer.label("progress_implementer"),
-    PROGRESS.c.evidence_json.label("progress_evidence"),
-    BUSINESS_DATE.label("business_date"),
-)
-_JOINED = (
-    ENTRY.join(DONATION, DONATION.c.id == ENTRY.c.id, isouter=True)
-    .join(ALLOCATION, ALLOCATION.c.id == ENTRY.c.id, isouter=True)
-    .join(DISBURSEMENT, DISBURSEMENT.c.id == ENTRY.c.id, isouter=True)
-    .join(PROGRESS, PROGRESS.c.id == ENTRY.c.id, isouter=True)
-)
-
 
 @dataclass(frozen=True, slots=True)
-class ExportFilters:
-    org: str | None = None
-    project: str | None = None
-    type: str | None = None
-    date_from: str | None = None
-    date_to: str | None = None
-    min_minor: int | None = None
-    max_minor: int | None = None
-    currency: str | None = None
+class ExportFilters(ExportFilter):
+    """The read model's filter, as the site reads it from a query string and writes it back."""
 
     def query(self) -> str:
         """The filters as a query string ("?org=...", "" for none), as :func:`parse_filters` reads it."""
@@ -146,33 +97,6 @@ class ExportFilters:
         }
         text = urlencode({k: v for k, v in given.items() if v is not None})
         return f"?{text}" if text else ""
-
-    def conditions(self) -> list[ColumnElement[bool]]:
-        conds: list[ColumnElement[bool]] = []
-        if self.org:
-            conds.append(
-                or_(
-                    ENTRY.c.signer_org == self.org,
-                    DISBURSEMENT.c.implementer == self.org,
-                    ALLOCATION.c.implementer == self.org,
-                    PROGRESS.c.implementer == self.org,
-                )
-            )
-        if self.project:
-            conds.append(ENTRY.c.project == self.project)
-        if self.type:
-            conds.append(ENTRY.c.type == self.type)
-        if self.date_from:
-            conds.append(BUSINESS_DATE >= self.date_from)
-        if self.date_to:
-            conds.append(BUSINESS_DATE <= self.date_to)
-        if self.currency and (self.min_minor is not None or self.max_minor is not None):
-            conds.append(ENTRY.c.currency == self.currency)
-        if self.min_minor is not None:
-            conds.append(ENTRY.c.amount_minor >= self.min_minor)
-        if self.max_minor is not None:
-            conds.append(ENTRY.c.amount_minor <= self.max_minor)
-        return conds
 
 
 def _bad(name: str, value: str, detail: str, detail_zh: str) -> LedgerError:
@@ -246,89 +170,54 @@ def parse_filters(params: Mapping[str, str], *, project: str | None = None) -> E
     )
 
 
-def iter_rows(
-    engine: Engine, filters: ExportFilters, chunk: int = CHUNK, first: int = FIRST_CHUNK
-) -> Iterator[dict[str, Any]]:
-    """The matching entries in seq order, ``first`` of them then ``chunk`` at a time (one short
-    read transaction each, keyed on seq): a small first read lets a download start at once."""
-    after = -1
-    where = filters.conditions()
-    size = min(first, chunk)
-    while True:
-        with read_transaction(engine) as conn:
-            rows = (
-                conn.execute(
-                    select(*_SELECT)
-                    .select_from(_JOINED)
-                    .where(and_(ENTRY.c.seq > after, *where))
-                    .order_by(ENTRY.c.seq)
-                    .limit(size)
-                )
-                .mappings()
-                .all()
-            )
-        yield from (dict(r) for r in rows)
-        if len(rows) < size:
-            return
-        after = rows[-1]["seq"]
-        size = chunk
-
-
-def count_rows(engine: Engine, filters: ExportFilters, cap: int) -> int:
-    """How many entries the filters keep, counted up to ``cap`` (never more are read)."""
-    inner = select(ENTRY.c.seq).select_from(_JOINED).where(and_(literal(True), *filters.conditions())).limit(cap)
-    with read_transaction(engine) as conn:
-        return int(conn.execute(select(func.count()).select_from(inner.subquery())).scalar_one())
-
-
 def check_xlsx_size(engine: Engine, filters: ExportFilters, csv_url: str) -> None:
     """A 400 ``export_too_large`` (bilingual, naming the CSV with the same filters) when the
     workbook would hold more than :data:`XLSX_ROW_CAP` rows; checked before any byte is sent."""
     cap = XLSX_ROW_CAP
-    if count_rows(engine, filters, cap + 1) > cap:
+    if count_export_rows(engine, filters, cap + 1) > cap:
         raise LedgerError(EXPORT_TOO_LARGE, cap=f"{cap:,}", csv=csv_url)
 
 
-def _evidence(row: Mapping[str, Any]) -> list[str]:
-    text = row["payment_evidence"] or row["progress_evidence"]
+def _evidence(row: ExportRow) -> list[str]:
+    text = row.payment_evidence or row.progress_evidence
     return [h for h in json.loads(text) if isinstance(h, str)] if text else []
 
 
-def values(row: Mapping[str, Any]) -> tuple[Any, ...]:
+def values(row: ExportRow) -> tuple[Any, ...]:
     """One row's cells, in :data:`COLUMNS` order (money as :class:`Money`, dates as ``date``)."""
 
     def day(text: str | None) -> date | None:
         return date.fromisoformat(text) if text else None
 
     amount = (
-        Money(row["amount_minor"], row["currency"])
-        if row["amount_minor"] is not None and row["currency"] in CURRENCY_DIGITS
+        Money(row.amount_minor, row.currency)
+        if row.amount_minor is not None and row.currency in CURRENCY_DIGITS
         else None
     )
     return (
-        row["seq"],
-        row["id"],
-        row["time"],
-        row["type"],
-        day(row["business_date"]),
-        day(row["received_on"]),
-        day(row["allocated_on"]),
-        day(row["paid_on"]),
-        row["project"],
-        row["signer_org"],
-        row["signer_role"],
-        row["payment_implementer"] or row["allocation_implementer"] or row["progress_implementer"],
+        row.seq,
+        row.id,
+        row.time,
+        row.type,
+        day(row.business_date),
+        day(row.received_on),
+        day(row.allocated_on),
+        day(row.paid_on),
+        row.project,
+        row.signer_org,
+        row.signer_role,
+        row.payment_implementer or row.allocation_implementer or row.progress_implementer,
         amount,
-        row["currency"],
-        row["donor_type"],
-        row["payee"],
-        row["purpose"],
-        row["category"],
+        row.currency,
+        row.donor_type,
+        row.payee,
+        row.purpose,
+        row.category,
         " ".join(_evidence(row)) or None,
-        row["last_verdict"],
-        bool(row["corrected"]),
-        row["corrected_by"],
-        row["signer"],
+        row.last_verdict,
+        bool(row.corrected),
+        row.corrected_by,
+        row.signer,
     )
 
 
@@ -354,7 +243,7 @@ def csv_chunks(engine: Engine, filters: ExportFilters, flush_at: int = 64_000) -
     out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(HEADER)
-    for row in iter_rows(engine, filters):
+    for row in export_rows(engine, filters):
         writer.writerow([_csv_text(v) for v in values(row)])
         if out.tell() > flush_at:
             yield out.getvalue().encode("utf-8")
@@ -367,7 +256,7 @@ def xlsx_chunks(engine: Engine, filters: ExportFilters, title: str, piece: int =
     """The workbook (one sheet, ``ledger``), written to a spooled file then read out in pieces."""
 
     def rows() -> Iterator[Sequence[Any]]:
-        for n, row in enumerate(iter_rows(engine, filters)):
+        for n, row in enumerate(export_rows(engine, filters)):
             if n >= XLSX_MAX_ROWS:
                 return
             yield values(row)

@@ -24,12 +24,14 @@ from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath
 
+from ledger.domain.rows import EntryRow
 from ledger.errors import LedgerError
 from ledger.protocol.grammar import pattern as grammar_pattern
 from ledger.store import reads
 from ledger.store.db import read_transaction
+from ledger.store.reads import listing, timeline
+from ledger.store.reads.listing import OrgName, ProjectTitle
 from ledger.store.runtime import Ledger
-from public_site import queries as Q
 from public_site.i18n import LANG_TAGS, Formatter, translations
 from public_site.templating import PAGE_CACHE, VARY, Helpers, request_locale
 from public_site.views import SeqPath, error_page
@@ -104,31 +106,31 @@ def atom_feed(
 
 
 def _feed_items(
-    request: Request, rows: list[dict[str, Any]], orgs: dict[str, Any], titles: dict[str, Any]
+    request: Request, rows: list[EntryRow], orgs: dict[str, OrgName], titles: dict[str, ProjectTitle]
 ) -> list[dict[str, Any]]:
     locale, _ = request_locale(request)
     h, fmt = Helpers(request, locale), Formatter(locale)
     base = base_url(request)
     out = []
     for r in rows:
-        parts = [h.entry_type(r["type"], r["seq"])]
-        if r["project"]:
-            parts.append(h.title(titles.get(r["project"]), r["project"]))
-        if r["amount_minor"] is not None and r["currency"]:
-            parts.append(fmt.money(r["amount_minor"], r["currency"]))
-        signer = h.org(r["signer_org"], orgs)
+        parts = [h.entry_type(r.type, r.seq)]
+        if r.project:
+            parts.append(h.title(titles.get(r.project), r.project))
+        if r.amount_minor is not None and r.currency:
+            parts.append(fmt.money(r.amount_minor, r.currency))
+        signer = h.org(r.signer_org, orgs)
         summary = h.t.gettext("Entry #%(seq)s, signed by %(org)s on %(time)s.") % {
-            "seq": r["seq"],
+            "seq": r.seq,
             "org": signer,
-            "time": fmt.datetime(r["time"]),
+            "time": fmt.datetime(r.time),
         }
-        if r["corrected"]:
+        if r.corrected:
             summary += " " + h.t.gettext("Corrected by a later entry.")
         out.append(
             {
-                "id": f"{base}/ledger/{r['seq']}",
+                "id": f"{base}/ledger/{r.seq}",
                 "title": " · ".join(parts),
-                "updated": r["time"],
+                "updated": r.time,
                 "summary": summary,
                 "author": signer,
             }
@@ -192,7 +194,7 @@ class SiteFeeds(Controller):
             raise NotFoundException()
         locale, _ = request_locale(request)
         with read_transaction(ledger.engine) as conn:
-            titles = Q.project_titles(conn, [project])
+            titles = listing.project_titles(conn, [project])
         if not titles:
             raise LedgerError("not_found", what="project", what_zh="项目", ref=project)
         name = Helpers(request, locale).title(titles[project], project)
@@ -212,7 +214,7 @@ class SiteFeeds(Controller):
             raise NotFoundException()
         locale, _ = request_locale(request)
         with read_transaction(ledger.engine) as conn:
-            names = Q.org_names(conn, [org])
+            names = listing.org_names(conn, [org])
         if org not in names:
             raise LedgerError("not_found", what="organisation", what_zh="组织", ref=org)
         t = translations(locale)
@@ -238,10 +240,10 @@ class SiteFeeds(Controller):
     ) -> Response[bytes]:
         locale, _ = request_locale(request)
         with read_transaction(ledger.engine) as conn:
-            rows = Q.feed_entries(conn, project=project, org=org, limit=FEED_SIZE)
-            orgs = Q.org_names(conn, [r["signer_org"] for r in rows])
-            titles = Q.project_titles(conn, [r["project"] for r in rows])
-            first = Q.latest_entries(conn, 1) if not rows else rows
+            rows = timeline.feed_entries(conn, project=project, org=org, limit=FEED_SIZE)
+            orgs = listing.org_names(conn, [r.signer_org for r in rows])
+            titles = listing.project_titles(conn, [r.project for r in rows])
+            first = timeline.latest_entries(conn, 1) if not rows else rows
         base = base_url(request)
         body = atom_feed(
             feed_url=base + str(request.url.path),
@@ -251,7 +253,7 @@ class SiteFeeds(Controller):
             author=translations(locale).gettext("Charity Transparency Ledger"),
             lang=LANG_TAGS[locale],
             entries=_feed_items(request, rows, orgs, titles),
-            fallback_updated=first[0]["time"] if first else "1970-01-01T00:00:00Z",
+            fallback_updated=first[0].time if first else "1970-01-01T00:00:00Z",
         )
         return _atom_response(request, body)
 
@@ -259,10 +261,10 @@ class SiteFeeds(Controller):
     def sitemap(self, request: Request, ledger: NamedDependency[Ledger]) -> Response[bytes]:
         """Every page worth listing, each with its two languages as alternates (``?lang=``)."""
         with read_transaction(ledger.engine) as conn:
-            projects, orgs = Q.sitemap_ids(conn)
+            ids = listing.sitemap_ids(conn)
         base = base_url(request)
         urlset = ET.Element("urlset", {"xmlns": SITEMAP, "xmlns:xhtml": XHTML})
-        for path in [*PAGES, *(f"/projects/{p}" for p in projects), *(f"/organisations/{o}" for o in orgs)]:
+        for path in [*PAGES, *(f"/projects/{p}" for p in ids.projects), *(f"/organisations/{o}" for o in ids.orgs)]:
             url = ET.SubElement(urlset, "url")
             ET.SubElement(url, "loc").text = base + path
             for tag in LANG_TAGS.values():
@@ -286,7 +288,7 @@ class SiteFeeds(Controller):
         if not _PROJECT.fullmatch(project):
             raise NotFoundException()
         with read_transaction(ledger.engine) as conn:
-            if not Q.project_titles(conn, [project]):
+            if not listing.project_titles(conn, [project]):
                 raise LedgerError("not_found", what="project", what_zh="项目", ref=project)
         return _qr_response(f"{base_url(request)}/projects/{project}", project)
 

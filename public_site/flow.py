@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from ledger.domain.rows import AllocationBalanceRow
 from ledger.domain.schemas import CATEGORIES
+from ledger.store.reads.figures import DonorTypeTotal, SpendingFlow
 
 WIDTH = 1040
 NODE_W = 12
@@ -154,9 +154,9 @@ def _layout(flow: Flow) -> None:
 def build_flow(
     *,
     project_label: str,
-    donor_types: list[dict[str, Any]],
+    donor_types: Sequence[DonorTypeTotal],
     balances: Sequence[AllocationBalanceRow],
-    spending: list[dict[str, Any]],
+    spending: Sequence[SpendingFlow],
     raised: int,
     label: Callable[[str, str], str],
 ) -> Flow:
@@ -172,15 +172,15 @@ def build_flow(
         if value > 0:
             flow.links.append(Link(a, b, value))
 
-    donors = [d for d in donor_types if d["amount"] > 0]
+    donors = [d for d in donor_types if d.amount > 0]
     if not donors:
         return flow
     project = node("project", 1, raised, project_label, "project")
     for d in donors:
         link(
-            node(f"donor:{d['donor_type']}", 0, d["amount"], label("donor_type", d["donor_type"]), "donor"),
+            node(f"donor:{d.donor_type}", 0, d.amount, label("donor_type", d.donor_type), "donor"),
             project,
-            d["amount"],
+            d.amount,
         )
 
     allocated_total = 0
@@ -204,10 +204,10 @@ def build_flow(
     by_payee: dict[str, int] = {}
     by_cat_payee: dict[tuple[str, str], int] = {}
     for s in spending:
-        by_category[s["category"]] = by_category.get(s["category"], 0) + s["amount"]
-        key = (s["implementer"], s["category"])
-        by_impl_cat[key] = by_impl_cat.get(key, 0) + s["amount"]
-        by_payee[s["payee"]] = by_payee.get(s["payee"], 0) + s["amount"]
+        by_category[s.category] = by_category.get(s.category, 0) + s.amount
+        key = (s.implementer, s.category)
+        by_impl_cat[key] = by_impl_cat.get(key, 0) + s.amount
+        by_payee[s.payee] = by_payee.get(s.payee, 0) + s.amount
     categories = {
         c: node(f"cat:{c}", 3, by_category[c], label("category", c), "category")
         for c in CATEGORIES
@@ -230,9 +230,9 @@ def build_flow(
     if rest:
         others = node("payee:*", 4, sum(by_payee[p] for p in rest), label("others", str(len(rest))), "payee")
     for s in spending:
-        p = s["payee"] if s["payee"] in payee_nodes else None
-        key = (s["category"], p or "*")
-        by_cat_payee[key] = by_cat_payee.get(key, 0) + s["amount"]
+        p = s.payee if s.payee in payee_nodes else None
+        key = (s.category, p or "*")
+        by_cat_payee[key] = by_cat_payee.get(key, 0) + s.amount
     for c in CATEGORIES:
         if c not in categories:
             continue

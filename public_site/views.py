@@ -11,7 +11,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from datetime import time as dt_time
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -30,7 +30,7 @@ from ledger.compliance.ratios import check_org_year
 from ledger.compliance.rulesets import ruleset
 from ledger.domain.money import plain_or_none
 from ledger.domain.privacy import RECEIPT_TEXT_MAX
-from ledger.domain.rows import OrgRow
+from ledger.domain.rows import EntryRow, KeyRow, OrgRow
 from ledger.domain.schemas import ENTRY_TYPES, FIELDS
 from ledger.errors import InvariantBroken, LedgerError
 from ledger.protocol.canonical import format_time, parse_json
@@ -50,6 +50,7 @@ from ledger.services.oversight import (
 from ledger.store import reads
 from ledger.store.db import read_transaction
 from ledger.store.export import log_vkey, shard_vkey
+from ledger.store.reads import chain, figures, listing, timeline
 from ledger.store.runtime import Ledger
 from public_site import queries as Q
 from public_site.charts import build_monthly
@@ -97,12 +98,12 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     return min(high, max(low, -value if negative else value))
 
 
-def _signed_after_distrust(key: dict[str, Any] | None, logged_at: str) -> bool:
+def _signed_after_distrust(key: KeyRow | None, logged_at: str) -> bool:
     """Whether an entry logged at ``logged_at`` was signed on or after the day from which its key
     is not to be trusted (a revocation's effective date), though before the revocation itself
     was logged. Log times have one fixed form (``format_time``), so comparing the text with the
     moment that day begins in China is comparing the times: nothing is parsed per page."""
-    distrust = key.get("revoked_effective_on") if key is not None else None
+    distrust = key.revoked_effective_on if key is not None else None
     if not distrust:
         return False
     return bool(logged_at >= _day_starts_at(distrust))
@@ -143,7 +144,7 @@ def _org_deadlines(conn: Any, org: str, today: Any, rules: Any) -> tuple[Deadlin
     raises for (tens of projects at a million entries: most of its page's time), kept in this
     process for the state of the log it was computed on (the head's shard, size and root: the
     projections are the log's, so the same state gives the same answer) and the day."""
-    state = Q.log_state(conn)
+    state = chain.log_state(conn)
     key = (org, today, rules.ref, state)
     with _ORG_DEADLINES_LOCK:
         found = _ORG_DEADLINES.get(key)
@@ -195,12 +196,12 @@ def _witness_keys(request: Request) -> tuple[Any, ...]:
 
 def _proof_data(
     ledger: Ledger,
-    log: Q.ChainLog,
+    log: chain.ChainLog,
     position: int,
     leaf_hash: str,
     signer: str,
     size: int,
-    key: dict[str, Any] | None,
+    key: KeyRow | chain.LogKey | None,
     request: Request,
     from_tiles: bool = False,
 ) -> dict[str, Any]:
@@ -218,7 +219,7 @@ def _proof_data(
     index = position - log.base
     store = ledger.log
     if from_tiles and not log.sealed:
-        key_b64 = key["public_key"] if key else None
+        key_b64 = key.public_key if key else None
         return {
             "index": index,
             "log": log.origin,
@@ -249,28 +250,32 @@ def _proof_data(
         "note": add_signatures(note, lines) if lines else note,
         "vkey": shard_vkey(store, log.shard),
         "signer": signer,
-        "signer_public_key": key["public_key"] if key else None,
+        "signer_public_key": key.public_key if key else None,
         "witnesses": [v.to_string() for v in _witness_keys(request)],
     }
 
 
-def _proof_size(conn: Any, log: Q.ChainLog, position: int) -> tuple[int, bool]:
+def _proof_size(conn: Any, log: chain.ChainLog, position: int) -> tuple[int, bool]:
     """The checkpoint of ``log`` to prove the entry at chain ``position`` against. A sealed log:
     its final checkpoint (the next log's genesis names it). The log being appended to: the
     latest checkpoint a witness cosigned when it covers the entry and is signed with the log
     key in force now (the key the page gives), else the latest one. Returns (size, witnessed)."""
     if log.sealed:
-        return log.size, Q.latest_witnessed_size(conn, log.index) == log.size
-    witnessed = Q.latest_witnessed_size(conn, log.index)
-    if witnessed is not None and witnessed > position - log.base and witnessed >= Q.log_key_from_size(conn, log.origin):
+        return log.size, chain.latest_witnessed_size(conn, log.index) == log.size
+    witnessed = chain.latest_witnessed_size(conn, log.index)
+    if (
+        witnessed is not None
+        and witnessed > position - log.base
+        and witnessed >= chain.log_key_from_size(conn, log.origin)
+    ):
         return witnessed, True
-    return Q.head_size(conn), False
+    return chain.head_size(conn), False
 
 
-def _entry_log(conn: Any, position: int) -> tuple[list[Q.ChainLog], Q.ChainLog]:
+def _entry_log(conn: Any, position: int) -> tuple[list[chain.ChainLog], chain.ChainLog]:
     """The chain of logs and the one holding the entry at ``position``."""
-    logs = Q.chain(conn)
-    log = Q.log_of(logs, position)
+    logs = chain.chain(conn)
+    log = chain.log_of(logs, position)
     if log is None:
         raise LedgerError("not_found", what="entry", what_zh="条目", ref=f"seq {position}")
     return logs, log
@@ -340,19 +345,19 @@ class SitePages(Controller):
     def home(self, request: Request, ledger: NamedDependency[Ledger]) -> Template:
         with read_transaction(ledger.engine) as conn:
             totals = reads.registry_totals(conn)
-            latest = Q.latest_entries(conn, 8)
-            featured = Q.featured_projects(conn, 6)
-            size = Q.head_size(conn)
-            checkpoint = Q.checkpoint_info(conn, size)
-            witnessed_size = Q.latest_witnessed_size(conn)
+            latest = timeline.latest_entries(conn, 8)
+            featured = listing.featured_projects(conn, 6)
+            size = chain.head_size(conn)
+            checkpoint = chain.checkpoint_info(conn, size)
+            witnessed_size = chain.latest_witnessed_size(conn)
             witnessed = (
-                Q.checkpoint_info(conn, witnessed_size)
+                chain.checkpoint_info(conn, witnessed_size)
                 if witnessed_size is not None and witnessed_size != size
                 else None
             )
-            logs = Q.chain(conn)
-            orgs = Q.org_names(conn, [*(e["signer_org"] for e in latest), *(p["fundraiser_org"] for p in featured)])
-            titles = Q.project_titles(conn, [e["project"] for e in latest])
+            logs = chain.chain(conn)
+            orgs = listing.org_names(conn, [*(e.signer_org for e in latest), *(p.fundraiser_org for p in featured)])
+            titles = listing.project_titles(conn, [e.project for e in latest])
         return render(
             request,
             "home.html",
@@ -378,21 +383,21 @@ class SitePages(Controller):
         status = _param(request, "status", 10)
         directed = _param(request, "directed", 10)
         sort = _param(request, "sort", 20) or "newest"
-        filters = Q.ProjectFilters(
+        filters = listing.ProjectSearch(
             q=_param(request, "q", 100),
             field=field if field in FIELDS else None,
             region=_param(request, "region", 100),
             org=org.upper() if org and _ORG.fullmatch(org.upper()) else None,
             status=status if status in ("open", "closed") else None,
             directed={"yes": True, "no": False}.get(directed or ""),
-            sort=sort if sort in Q.SORTS else "newest",
+            sort=sort if sort in listing.SORTS else "newest",
             page=_int_param(request, "page", 1, 1, 100_000),
             per_page=PER_PAGE,
         )
         with read_transaction(ledger.engine) as conn:
-            items, total = Q.search_projects(conn, filters)
-            facets = Q.facets(conn)
-            orgs = Q.org_names(conn, [p["fundraiser_org"] for p in items])
+            items, total = listing.search_projects(conn, filters)
+            facets = listing.facets(conn)
+            orgs = listing.org_names(conn, [p.fundraiser_org for p in items])
         pages = max(1, -(-total // PER_PAGE))
         return render(
             request,
@@ -404,7 +409,7 @@ class SitePages(Controller):
             facets=facets,
             orgs=orgs,
             pages=pages,
-            sorts=list(Q.SORTS),
+            sorts=list(listing.SORTS),
         )
 
     @get("/projects/{project:str}", name="site:project", sync_to_thread=True)
@@ -415,26 +420,26 @@ class SitePages(Controller):
             view = Q.project_view(conn, project)
             if view is None:
                 raise LedgerError("not_found", what="project", what_zh="项目", ref=project)
-            donor_types = Q.donor_types(conn, project)
-            spending = Q.spending_flows(conn, project)
+            donor_types = figures.donor_types(conn, project)
+            spending = figures.spending_flows(conn, project)
             of_project = {"project": project}
             disbursements = reads.flows_by_seq(conn, reads.Disbursement, limit=20, descending=True, equals=of_project)
-            disbursement_count = Q.count_by_project(conn, Q.DISBURSEMENT, project, cap=COUNT_CAP + 1)
+            disbursement_count = timeline.count_project_payments(conn, project, cap=COUNT_CAP + 1)
             progress = reads.flows_by_seq(conn, reads.ProgressReport, limit=None, equals=of_project)
             attestations = reads.flows_by_seq(conn, reads.Attestation, limit=50, descending=True, equals=of_project)
-            timeline = Q.rows_by_project(conn, Q.ENTRY, project, limit=25)
-            entry_count = Q.count_by_project(conn, Q.ENTRY, project, cap=COUNT_CAP + 1)
+            recent = timeline.project_entries(conn, project, limit=25)
+            entry_count = timeline.count_project_entries(conn, project, cap=COUNT_CAP + 1)
             p = view.project
             disclosures = _disclosures(request, conn, _today(), project=project)
-            targets = Q.seqs_of(conn, [a.target for a in attestations])
-            business = Q.business_dates(conn, [e["id"] for e in timeline])
-            money_in, money_out = Q.monthly_in_out(conn, project=project)
-            more_orgs = Q.org_names(
+            targets = timeline.seqs_of(conn, [a.target for a in attestations])
+            business = timeline.business_dates(conn, [e.id for e in recent])
+            monthly = figures.monthly_in_out(conn, project=project)
+            more_orgs = listing.org_names(
                 conn,
                 [
                     *(a.overseer_org for a in attestations),
                     *(d.implementer for d in disbursements),
-                    *(e["signer_org"] for e in timeline),
+                    *(e.signer_org for e in recent),
                 ],
             )
         orgs = {**view.orgs, **more_orgs}
@@ -454,7 +459,7 @@ class SitePages(Controller):
             donor_types=donor_types,
             balances=view.balances,
             spending=spending,
-            raised=sum(d["amount"] for d in donor_types),
+            raised=sum(d.amount for d in donor_types),
             label=label,
         )
         return render(
@@ -473,9 +478,9 @@ class SitePages(Controller):
             progress=list(reversed(progress)),
             attestations=attestations,
             targets=targets,
-            timeline=_by_business_date(timeline, business),
+            timeline=_by_business_date(recent, business),
             business=business,
-            monthly=build_monthly(money_in, money_out, p.currency),
+            monthly=build_monthly(monthly.money_in, monthly.money_out, p.currency),
             entry_count=entry_count,
             count_cap=COUNT_CAP,
             disclosures=disclosures,
@@ -511,7 +516,7 @@ class SitePages(Controller):
     def project_json(self, ledger: NamedDependency[Ledger], project: FromPath[str]) -> Stream:
         self._require_project(ledger, project)
         with read_transaction(ledger.engine) as conn:
-            logs = Q.chain(conn)
+            logs = chain.chain(conn)
         active = logs[-1]
         end = active.base + active.size  # entries appended after this are left out
 
@@ -526,29 +531,29 @@ class SitePages(Controller):
             }
             yield json.dumps(head, ensure_ascii=False)[:-1].encode() + b', "entries": ['
             first = True
-            for r in Q.iter_project_entries(ledger.engine, project):
-                if r["seq"] >= end:
+            for r, leaf in timeline.project_entries_with_leaves(ledger.engine, project):
+                if r.seq >= end:
                     break
-                log = Q.log_of(logs, r["seq"])
+                log = chain.log_of(logs, r.seq)
                 if log is None:
                     raise InvariantBroken("broken: every position below the head is in a log of the chain")
                 meta = {
-                    "seq": r["seq"],
+                    "seq": r.seq,
                     "log": log.origin,
-                    "log_seq": r["seq"] - log.base,
-                    "leaf_hash": r["id"],
-                    "time": r["time"],
-                    "type": r["type"],
-                    "signer": r["signer"],
-                    "signer_role": r["signer_role"],
-                    "signer_org": r["signer_org"],
-                    "amount": plain_or_none(r["amount_minor"], r["currency"]),
-                    "currency": r["currency"],
-                    "corrected": bool(r["corrected"]),
-                    "corrected_by": r["corrected_by"],
-                    "last_verdict": r["last_verdict"],
+                    "log_seq": r.seq - log.base,
+                    "leaf_hash": r.id,
+                    "time": r.time,
+                    "type": r.type,
+                    "signer": r.signer,
+                    "signer_role": r.signer_role,
+                    "signer_org": r.signer_org,
+                    "amount": plain_or_none(r.amount_minor, r.currency),
+                    "currency": r.currency,
+                    "corrected": bool(r.corrected),
+                    "corrected_by": r.corrected_by,
+                    "last_verdict": r.last_verdict,
                 }
-                text = json.dumps(meta, ensure_ascii=False)[:-1].encode() + b', "leaf": ' + bytes(r["leaf"]) + b"}"
+                text = json.dumps(meta, ensure_ascii=False)[:-1].encode() + b', "leaf": ' + leaf + b"}"
                 yield (b"\n" if first else b",\n") + text
                 first = False
             yield b"\n]}\n"
@@ -567,7 +572,7 @@ class SitePages(Controller):
         if not _PROJECT.fullmatch(project):
             raise NotFoundException()
         with read_transaction(ledger.engine) as conn:
-            if Q.project_titles(conn, [project]) == {}:
+            if listing.project_titles(conn, [project]) == {}:
                 raise LedgerError("not_found", what="project", what_zh="项目", ref=project)
 
     # --- organisations ------------------------------------------------------------------------
@@ -587,28 +592,28 @@ class SitePages(Controller):
             row = reads.organisation(conn, org)
             if row is None:
                 raise LedgerError("not_found", what="organisation", what_zh="组织", ref=org)
-            projects = Q.projects_of(conn, org)
-            years = Q.org_years(conn, org)
-            figures = Q.org_financials(conn, org)
-            org_row, org_changes = Q.org_history(conn, org)
-            audits = Q.audit_opinions(conn, org)
-            flags = Q.open_flags(conn, org)
-            project_flags = Q.flags_on_projects(conn, [p["project"] for p in projects["fundraiser"]])
-            flags = sorted({f["id"]: f for f in [*flags, *project_flags]}.values(), key=lambda f: -f["seq"])
-            names = Q.org_names(
+            projects = listing.projects_of(conn, org)
+            years = figures.org_years(conn, org)
+            financials = figures.org_financials(conn, org)
+            org_row, org_changes = figures.org_history(conn, org)
+            audits = figures.audit_opinions(conn, org)
+            flags = timeline.open_flags(conn, org)
+            project_flags = timeline.flags_on_projects(conn, [p.project for p in projects.fundraiser])
+            flags = sorted({f.id: f for f in [*flags, *project_flags]}.values(), key=lambda f: -f.seq)
+            names = listing.org_names(
                 conn,
                 [
                     org,
-                    *(a["auditor_org"] for a in audits),
-                    *(f["signer_org"] for f in flags),
-                    *(p["fundraiser_org"] for ps in projects.values() for p in ps),
+                    *(a.auditor_org for a in audits),
+                    *(f.signer_org for f in flags),
+                    *(p.fundraiser_org for p in projects.all()),
                 ],
             )
             disclosures = _disclosures(request, conn, _today(), org=org)
-            titles = Q.project_titles(
-                conn, [*(f["project"] for f in flags), *(d.project for d in disclosures.deadlines)]
+            titles = listing.project_titles(
+                conn, [*(f.project for f in flags), *(d.project for d in disclosures.deadlines)]
             )
-            money_in, money_out = Q.monthly_in_out(conn, org=org)
+            monthly = figures.monthly_in_out(conn, org=org)
         ratio_rule = _ratio_thresholds(row)
         return render(
             request,
@@ -624,9 +629,11 @@ class SitePages(Controller):
             titles=titles,
             ratio_rule=ratio_rule,
             disclosures=disclosures,
-            ratio_checks=_ratio_checks(org_row, org_changes, figures),
-            monthly=build_monthly(money_in, money_out, _main_currency(money_in, money_out)),
-            fin_seq={f.id: f.seq for f in figures.values()},
+            ratio_checks=_ratio_checks(org_row, org_changes, financials),
+            monthly=build_monthly(
+                monthly.money_in, monthly.money_out, _main_currency(monthly.money_in, monthly.money_out)
+            ),
+            fin_seq={f.id: f.seq for f in financials.values()},
         )
 
     # --- an oversight organisation's desk -------------------------------------------------------
@@ -651,11 +658,11 @@ class SitePages(Controller):
                 raise LedgerError("not_found", what="oversight desk", what_zh="监督工作台", ref=org)
             awaiting = list(view.awaiting[:DESK_PAGE])
             findings = list(reversed(view.findings))  # newest first
-            titles = Q.project_titles(
+            titles = listing.project_titles(
                 conn, [*view.projects, *(f.project for f in findings), *(e.project for e in awaiting)]
             )
-            names = Q.org_names(conn, [org, *(e.signer_org for e in awaiting), *(i.org for i in view.overdue)])
-            seqs = Q.seqs_of(conn, [*(f.target for f in findings), *(f.resolved_by for f in findings)])
+            names = listing.org_names(conn, [org, *(e.signer_org for e in awaiting), *(i.org for i in view.overdue)])
+            seqs = timeline.seqs_of(conn, [*(f.target for f in findings), *(f.resolved_by for f in findings)])
         return render(
             request,
             "overseer.html",
@@ -723,13 +730,13 @@ class SitePages(Controller):
             )
             items = found[:EXPLORER_PAGE]
             result = page(items, len(found), EXPLORER_PAGE, [items[-1].seq] if items else None)
-            orgs = Q.org_names(conn, [e.signer_org for e in items])
-            titles = Q.project_titles(conn, [e.project for e in items])
-            logs = Q.chain(conn)
+            orgs = listing.org_names(conn, [e.signer_org for e in items])
+            titles = listing.project_titles(conn, [e.project for e in items])
+            logs = chain.chain(conn)
             if filters["project"]:
-                titles.update(Q.project_titles(conn, [filters["project"]]))
+                titles.update(listing.project_titles(conn, [filters["project"]]))
             if filters["org"]:
-                orgs.update(Q.org_names(conn, [filters["org"]]))
+                orgs.update(listing.org_names(conn, [filters["org"]]))
         return render(
             request,
             "ledger.html",
@@ -753,34 +760,34 @@ class SitePages(Controller):
             raw = e.leaf
             leaf = parse_json(raw)
             data = leaf["body"]["data"]
-            signer_key = Q.key_row(conn, e.signer)
-            refs = Q.seqs_of(conn, [data.get("target"), e.corrected_by, e.last_verdict_by])
+            signer_key = chain.key_row(conn, e.signer)
+            refs = timeline.seqs_of(conn, [data.get("target"), e.corrected_by, e.last_verdict_by])
             key_target = (
-                Q.key_row(conn, data["key_id"])
+                chain.key_row(conn, data["key_id"])
                 if e.type == "key.revoked" and isinstance(data.get("key_id"), str)
                 else None
             )
             named_key = (
-                Q.key_row(conn, _key_id_of(data.get("public_key")))
+                chain.key_row(conn, _key_id_of(data.get("public_key")))
                 if e.type in ("key.granted", "registry.genesis")
                 else None
             )
-            referring = Q.referring(conn, e.leaf_hash)
-            org_codes = [e.signer_org, *(r.get("overseer_org") or r.get("signer_org") for r in referring)]
+            referring = chain.referring(conn, e.leaf_hash)
+            org_codes = [e.signer_org, *(r.org for r in referring)]
             for name in ("org", "implementer"):
                 if isinstance(data.get(name), str):
                     org_codes.append(data[name])
             for name in ("implementers", "overseers"):
                 if isinstance(data.get(name), list):
                     org_codes.extend(x for x in data[name] if isinstance(x, str))
-            orgs = Q.org_names(conn, org_codes)
-            titles = Q.project_titles(
+            orgs = listing.org_names(conn, org_codes)
+            titles = listing.project_titles(
                 conn, [e.project, data.get("project") if isinstance(data.get("project"), str) else None]
             )
             logs, log = _entry_log(conn, seq)
             # the entry's own log: a sealed one's final checkpoint, else the latest checkpoint
             # entries the log signs itself (log.sealed, a continuing genesis) are checked with its key
-            proof_key = signer_key or Q.log_key_row(conn, e.signer)
+            proof_key = signer_key or chain.log_key_row(conn, e.signer)
             proof = _proof_data(ledger, log, seq, e.leaf_hash, e.signer, log.size, proof_key, request, from_tiles=True)
         by_index = {g.index: g for g in logs}
         named = data.get("evidence") if isinstance(data.get("evidence"), list) else []
@@ -821,22 +828,18 @@ class SitePages(Controller):
         before = _int_param(request, "before", 0, 0, 2**62) or None
         keys = _witness_keys(request)
         with read_transaction(ledger.engine) as conn:
-            logs = Q.chain(conn)
+            logs = chain.chain(conn)
             wanted = _int_param(request, "log", logs[-1].index, -1, 2**15)
             log = next((g for g in logs if g.index == wanted), None)
             if log is None:
                 raise LedgerError("not_found", what="log", what_zh="账本", ref=str(wanted))
-            items = Q.checkpoints(conn, limit=30, before=before, shard=log.index)
-            witnesses = Q.witnesses(conn, log.index)
-            pushes = Q.witness_pushes(conn)
-        for w in witnesses:
-            w["timestamp_iso"] = format_time(datetime.fromtimestamp(int(w["timestamp"]), UTC))
+            items = chain.checkpoints(conn, limit=30, before=before, shard=log.index)
+            witnesses = chain.witnesses(conn, log.index)
+            pushes = chain.witness_pushes(conn)
         verified: dict[int, dict[str, bool]] = {}
         for c in items:
             if c.cosignatures:
-                verified[c.size] = _verified_cosigners(
-                    add_signatures(c.note, [s["line"] for s in c.cosignatures]), keys
-                )
+                verified[c.size] = _verified_cosigners(add_signatures(c.note, [s.line for s in c.cosignatures]), keys)
         return render(
             request,
             "checkpoints.html",
@@ -856,7 +859,7 @@ class SitePages(Controller):
     @get("/how-to-verify", name="site:how-to-verify", sync_to_thread=True)
     def how_to_verify(self, request: Request, ledger: NamedDependency[Ledger]) -> Template:
         with read_transaction(ledger.engine) as conn:
-            logs = Q.chain(conn)
+            logs = chain.chain(conn)
         active = logs[-1]
         sealed = [(g, shard_vkey(ledger.log, g.shard)) for g in logs[:-1]]
         return render(
@@ -896,18 +899,18 @@ class SitePages(Controller):
         against the hash read from the entry's own leaf bytes (static/report-check.js)."""
         with read_transaction(ledger.engine) as conn:
             items = Q.reports(conn)
-            orgs = Q.org_names(conn, [r["subject"] for r in items])
-            titles = Q.project_titles(conn, [r["subject"] for r in items])
+            orgs = listing.org_names(conn, [r["subject"] for r in items])
+            titles = listing.project_titles(conn, [r["subject"] for r in items])
         for r in items:
             r["leaf_b64"] = base64.b64encode(ledger.log.leaf(r["seq"])).decode("ascii")
             r["restricted"] = r["kind"] in REGULATOR_KINDS
         return render(request, "reports.html", nav="reports", items=items, orgs=orgs, titles=titles)
 
 
-def _by_business_date(entries: list[dict[str, Any]], business: dict[str, str]) -> list[dict[str, Any]]:
+def _by_business_date(entries: list[EntryRow], business: dict[str, str]) -> list[EntryRow]:
     """Entries newest first by the date they are about (their business date, else the day
     they were logged), then by seq."""
-    return sorted(entries, key=lambda e: (business.get(e["id"]) or e["time"][:10], e["seq"]), reverse=True)
+    return sorted(entries, key=lambda e: (business.get(e.id) or e.time[:10], e.seq), reverse=True)
 
 
 def _main_currency(*sums: dict[tuple[str, str], int]) -> str:
@@ -989,12 +992,12 @@ def verify_result(
             donation.id,
             donation.recorded_by,
             size,
-            Q.key_row(conn, donation.recorded_by),
+            chain.key_row(conn, donation.recorded_by),
             request,
         )
-        checkpoint = Q.checkpoint_info(conn, size, log.index)
+        checkpoint = chain.checkpoint_info(conn, size, log.index)
         project = Q.project_view(conn, donation.project)
-        orgs = Q.org_names(conn, [donation.fundraiser_org, *(a.implementer for a in trace.allocations)])
+        orgs = listing.org_names(conn, [donation.fundraiser_org, *(a.implementer for a in trace.allocations)])
         if project is not None:
             orgs.update(project.orgs)
     return render(

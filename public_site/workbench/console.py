@@ -28,9 +28,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath
 from litestar.response import Template
-from sqlalchemy import desc, or_, select
 
-from ledger.domain.rows import AuditOpinionRow, FinancialsRow, ProjectRow, ReportRow, SzFilingRow
 from ledger.errors import LedgerError
 from ledger.protocol.grammar import pattern as grammar_pattern
 from ledger.services.oversight import (
@@ -43,9 +41,9 @@ from ledger.services.oversight import (
 )
 from ledger.store import reads
 from ledger.store.db import read_transaction
-from ledger.store.projection_tables import table_for
+from ledger.store.reads import figures, listing, timeline
+from ledger.store.reads import reports as reads_reports
 from ledger.store.runtime import Ledger
-from public_site import queries as Q
 from public_site.i18n import CHINA
 from public_site.templating import render
 from public_site.views import error_page
@@ -95,23 +93,10 @@ def _threads(
     return {
         "threads": threads,
         "answers": answers_to(conn, [t.attestation for t in threads]),
-        "titles": Q.project_titles(conn, [*projects, *(t.project for t in threads)]),
-        "names": Q.org_names(conn, list(orgs)),
-        "seqs": Q.seqs_of(conn, [t.target for t in threads]),
+        "titles": listing.project_titles(conn, [*projects, *(t.project for t in threads)]),
+        "names": listing.org_names(conn, list(orgs)),
+        "seqs": timeline.seqs_of(conn, [t.target for t in threads]),
     }
-
-
-def _report_rows(conn: Any, *, org: str | None = None, report_id: str | None = None) -> list[ReportRow]:
-    R = table_for(ReportRow)
-    stmt = select(R).order_by(desc(R.c.seq))
-    if org is not None:  # reports about the organisation or one of its projects
-        P = table_for(ProjectRow)
-        stmt = stmt.where(
-            or_(R.c.subject == org, R.c.subject.in_(select(P.c.project).where(P.c.fundraiser_org == org)))
-        )
-    if report_id is not None:
-        stmt = stmt.where(R.c.id == report_id)
-    return [ReportRow(**m) for m in conn.execute(stmt).mappings()]
 
 
 def _matrix(ledger: Ledger, year: int) -> Any:
@@ -144,8 +129,8 @@ class Console(Controller):
                 ids = [p.project for p in projects]
                 items = scan_deadlines(conn, today, projects=ids, orgs=sorted(related)) if ids else []
                 orgs = []
-            names = Q.org_names(conn, [i.org for i in items])
-            titles = Q.project_titles(conn, [i.project for i in items])
+            names = listing.org_names(conn, [i.org for i in items])
+            titles = listing.project_titles(conn, [i.project for i in items])
         matrix = _matrix(ledger, today.year - 1) if wide else None
         return render(
             request,
@@ -171,24 +156,15 @@ class Console(Controller):
     )
     def organisation(self, request: Request, ledger: NamedDependency[Ledger], org: FromPath[str]) -> Template:
         org = _org_param(org)
-        F, A, S = table_for(FinancialsRow), table_for(AuditOpinionRow), table_for(SzFilingRow)
         with read_transaction(ledger.engine) as conn:
             row = reads.organisation(conn, org)
             if row is None:
                 raise LedgerError("not_found", what="organisation", what_zh="组织", ref=org)
-            financials = [
-                FinancialsRow(**m) for m in conn.execute(select(F).where(F.c.org == org).order_by(F.c.year)).mappings()
-            ]
-            audits = [
-                AuditOpinionRow(**m)
-                for m in conn.execute(select(A).where(A.c.org == org).order_by(A.c.year)).mappings()
-            ]
-            filings = [
-                SzFilingRow(**m) for m in conn.execute(select(S).where(S.c.org == org).order_by(S.c.seq)).mappings()
-            ]
-            reports = _report_rows(conn, org=org)
+            recorded = figures.org_filings(conn, org)
+            financials, audits, filings = recorded.financials, recorded.audits, recorded.filings
+            reports = reads_reports.report_rows(conn, org=org)
             deadlines = scan_deadlines(conn, _today(ledger), org=org)
-            names = Q.org_names(conn, [org, *(f.authority for f in filings), *(a.auditor_org for a in audits)])
+            names = listing.org_names(conn, [org, *(f.authority for f in filings), *(a.auditor_org for a in audits)])
         return render(
             request,
             "workbench/console_org.html",
@@ -213,7 +189,7 @@ class Console(Controller):
     def organisation_zip(self, ledger: NamedDependency[Ledger], org: FromPath[str]) -> Response[bytes]:
         org = _org_param(org)
         with read_transaction(ledger.engine) as conn:
-            rows = _report_rows(conn, org=org)
+            rows = reads_reports.report_rows(conn, org=org)
         if not rows:
             raise LedgerError("not_found", what="reports of the organisation", what_zh="该组织的报告", ref=org)
         return _zip(reports_zip(ledger.settings, rows), f"reports-{org}.zip")
@@ -228,7 +204,7 @@ class Console(Controller):
         if not _HASH.fullmatch(report_id):
             raise LedgerError("not_found", what="report", what_zh="报告", ref=report_id[:80])
         with read_transaction(ledger.engine) as conn:
-            rows = _report_rows(conn, report_id=report_id)
+            rows = reads_reports.report_rows(conn, report_id=report_id)
         if not rows:
             raise LedgerError("not_found", what="report", what_zh="报告", ref=report_id)
         return _zip(reports_zip(ledger.settings, rows), f"report-{rows[0].seq}.zip")

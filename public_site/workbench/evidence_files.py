@@ -25,11 +25,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 
 from api.controllers.evidence import MULTIPART_OVERHEAD, Sha256, read_upload, served_headers
-from ledger.domain.rows import KeyRow
 from ledger.errors import LedgerError
 from ledger.store import accounts as A
 from ledger.store.evidence import StoredEvidence, check_hash, max_bytes_from_env, open_evidence
-from ledger.store.projection_tables import table_for
+from ledger.store.reads import chain
 from ledger.store.runtime import Ledger
 from public_site.workbench.auth import client_of
 from public_site.workbench.session import Account, current_account, require_roles
@@ -40,7 +39,6 @@ audit = logging.getLogger("api.audit")
 READERS = ("overseer", "regulator", "registrar")
 UPLOADERS = ("org_admin", "fundraiser", "implementer", "staff")
 ACCOUNT_PREFIX = "account:"  # evidence_file.uploaded_by of a workbench upload (else a key id)
-_KEYS = table_for(KeyRow)
 
 
 def _signed_in(request: Request) -> Account:  # type: ignore[type-arg]
@@ -61,8 +59,7 @@ def uploader_organisation(ledger: Ledger, info: StoredEvidence) -> str | None:
         record = A.get_account(ledger.engine, int(suffix)) if suffix.isdigit() else None
         return None if record is None else record.organisation
     with ledger.engine.connect() as conn:
-        org = conn.execute(_KEYS.select().with_only_columns(_KEYS.c.org).where(_KEYS.c.key_id == by)).scalar()
-    return None if org is None else str(org)
+        return chain.key_org(conn, by)
 
 
 def may_read(ledger: Ledger, account: Account, info: StoredEvidence) -> bool:

@@ -20,7 +20,6 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.params import Body, FromPath, JSONBody, Parameter
 from litestar.response import Redirect, Template
-from sqlalchemy import select
 
 from api.security import app_limiter
 from api.tokens import create_token, list_tokens, revoke_token
@@ -29,7 +28,7 @@ from ledger.domain.rows import KeyRow
 from ledger.errors import LedgerError
 from ledger.protocol.canonical import format_time, now
 from ledger.store import accounts as A
-from ledger.store.projection_tables import table_for
+from ledger.store.reads import chain
 from ledger.store.runtime import Ledger
 from public_site.templating import render, request_locale
 from public_site.views import error_page
@@ -95,14 +94,12 @@ def _record(ledger: Ledger, account: Account) -> A.AccountRecord:
     return record
 
 
-def _log_keys(ledger: Ledger, key_ids: list[str]) -> dict[str, dict[str, Any]]:
+def _log_keys(ledger: Ledger, key_ids: list[str]) -> dict[str, KeyRow]:
     """What the log says of these keys (granted, for which role, revoked)."""
     if not key_ids:
         return {}
-    table = table_for(KeyRow)
     with ledger.engine.connect() as conn:
-        rows = conn.execute(select(table).where(table.c.key_id.in_(key_ids))).mappings().all()
-    return {r["key_id"]: dict(r) for r in rows}
+        return chain.keys_by_id(conn, key_ids)
 
 
 def _may_manage(me: Account, target: A.AccountRecord) -> bool:
@@ -361,12 +358,11 @@ class WorkbenchPages(Controller):
         me = _me(request)
         key, owner = self._key_and_owner(ledger, me, key_id)
         log = _log_keys(ledger, [key.key_id]).get(key.key_id)
-        state = "not in the log" if log is None else ("revoked" if log.get("revoked_seq") is not None else "granted")
+        state = "not in the log" if log is None else ("revoked" if log.revoked_seq is not None else "granted")
         A.record_audit(
             ledger.engine,
             "key_" + ("revoked" if state == "revoked" else "granted" if state == "granted" else "enrol_failed"),
-            f"{key.key_id} of {owner.login}: {state}"
-            + (f" as {log['role']} at seq {log['granted_seq']}" if log else ""),
+            f"{key.key_id} of {owner.login}: {state}" + (f" as {log.role} at seq {log.granted_seq}" if log else ""),
             account_id=owner.id,
             actor_id=me.id,
             client=client_of(request.scope),

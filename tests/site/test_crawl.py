@@ -229,13 +229,14 @@ def test_errors_off_the_api_are_the_site_page(demo: tuple[Litestar, LedgerFactor
 def test_a_bug_is_a_500_page_without_its_details(
     demo: tuple[Litestar, LedgerFactory], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from ledger.store.reads import timeline
     from public_site import queries
 
     def broken(*_: Any, **__: Any) -> Any:
         raise RuntimeError("secret detail /srv/data/ledger.db")
 
     monkeypatch.setattr(queries, "reports", broken)
-    monkeypatch.setattr(queries, "feed_entries", broken)
+    monkeypatch.setattr(timeline, "feed_entries", broken)
     app, _ = demo
     with TestClient(app, base_url=ORIGIN, raise_server_exceptions=False) as client:
         for url in ("/reports?lang=en", "/feed.atom"):

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from ledger.store.db import read_transaction
+from ledger.store.reads.export import ExportFilter, export_rows
 from public_site.exports import HEADER
 from tests.domain import helpers as H
 from tests.site.test_pages import DISBURSEMENT, DONATION, ENTRY, PUB, live_sum, scalar
@@ -254,8 +255,7 @@ def test_the_timeline_shows_the_business_date_with_the_log_time_beside_it(client
 
 
 def test_rows_read_in_a_small_first_chunk_then_bigger_ones_are_every_row_once(site_world):
-    from public_site.exports import ExportFilters, iter_rows
-
-    whole = [r["seq"] for r in iter_rows(site_world.ledger.engine, ExportFilters(), chunk=100_000, first=100_000)]
-    pieces = [r["seq"] for r in iter_rows(site_world.ledger.engine, ExportFilters(), chunk=7, first=2)]
+    engine = site_world.ledger.engine
+    whole = [r.seq for r in export_rows(engine, ExportFilter(), chunk=100_000, first=100_000)]
+    pieces = [r.seq for r in export_rows(engine, ExportFilter(), chunk=7, first=2)]
     assert len(whole) > 9 and pieces == whole == sorted(set(whole))

@@ -10,6 +10,7 @@ from litestar.testing import TestClient
 
 from api.config import ApiSettings
 from ledger.cli.app import create_app
+from ledger.domain.rows import KeyRow
 from ledger.domain.rules import CHINA
 from public_site.views import _signed_after_distrust
 from tests.domain import helpers
@@ -40,9 +41,15 @@ def test_entries_signed_after_the_key_was_lost_are_marked(tmp_path: Path) -> Non
 
 def test_the_distrust_day_begins_at_midnight_in_china() -> None:
     """The effective date is a day in China: 2026-03-05 begins at 2026-03-04T16:00:00.000Z."""
-    key = {"revoked_effective_on": "2026-03-05"}
+
+    def key_row(revoked_effective_on: str | None) -> KeyRow:
+        return KeyRow(
+            "k" * 64, "p" * 44, "fundraiser", "O" * 18, "a holder", 3, revoked_effective_on=revoked_effective_on
+        )
+
+    key = key_row("2026-03-05")
     assert not _signed_after_distrust(key, "2026-03-04T15:59:59.999Z")
     assert _signed_after_distrust(key, "2026-03-04T16:00:00.000Z")
     assert _signed_after_distrust(key, "2026-03-05T23:59:59.999Z")
-    assert not _signed_after_distrust({"revoked_effective_on": None}, "2026-03-05T00:00:00.000Z")
+    assert not _signed_after_distrust(key_row(None), "2026-03-05T00:00:00.000Z")
     assert not _signed_after_distrust(None, "2026-03-05T00:00:00.000Z")

@@ -6,6 +6,9 @@ them, inside the caller's read transaction. Money is a :class:`ledger.domain.mon
 a bare integer beside a currency; the readers turn it into text for their audience (the API's
 decimal strings, the site's locale, the reports' tables). :mod:`.rows` builds the domain's
 projection rows from SQL for the code that computes on them (the FIFO trace, the reports).
+The site's own reads: :mod:`.listing` (project lists and search, names and titles),
+:mod:`.figures` (sums the projections keep), :mod:`.timeline` (entry rows newest first),
+:mod:`.chain` (the chain of logs, checkpoints, witnesses, keys), :mod:`.export` (export rows).
 
 This package imports the domain and the storage tables only; the API, the site and the reports
 import it, never the other way round.

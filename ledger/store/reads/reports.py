@@ -9,11 +9,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, desc, select
+from sqlalchemy import Connection, and_, desc, or_, select
 
 from ledger.domain.rows import ReportRow
 from ledger.store.reads.rows import build_rows
-from ledger.store.tables import ENTRY, REPORT
+from ledger.store.tables import ENTRY, PROJECT, REPORT
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +52,19 @@ def issued_report(conn: Connection, report_id: str) -> IssuedReport | None:
     """The recorded report whose ``report.issued`` entry has the leaf hash ``report_id``."""
     rows = build_rows(conn, ReportRow, select(REPORT).where(REPORT.c.id == report_id))
     return IssuedReport(rows[0], bool(_withdrawn(conn, [report_id]))) if rows else None
+
+
+def report_rows(conn: Connection, *, org: str | None = None, report_id: str | None = None) -> list[ReportRow]:
+    """Every recorded report's row, newest first: those about the organisation ``org`` or one
+    of the projects it raises money for, or the one ``report_id``, when given."""
+    stmt = select(REPORT).order_by(desc(REPORT.c.seq))
+    if org is not None:  # reports about the organisation or one of its projects
+        stmt = stmt.where(
+            or_(
+                REPORT.c.subject == org,
+                REPORT.c.subject.in_(select(PROJECT.c.project).where(PROJECT.c.fundraiser_org == org)),
+            )
+        )
+    if report_id is not None:
+        stmt = stmt.where(REPORT.c.id == report_id)
+    return build_rows(conn, ReportRow, stmt)
