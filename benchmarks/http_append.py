@@ -49,6 +49,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from log_core import raw_ed25519_verify_per_s  # noqa: E402
 
 from ledger.domain.uscc import make_uscc  # noqa: E402
 from ledger.protocol.canonical import now  # noqa: E402
@@ -430,17 +433,6 @@ def bench(db: str, args: argparse.Namespace) -> dict[str, Any]:
         cleanup()
         shutil.rmtree(home, ignore_errors=True)
     return out
-
-
-def raw_ed25519_verify_per_s(n: int = 20000) -> float:
-    key = KeyPair.generate()
-    message = b"x" * 400
-    sig = key.sign(message)
-    public = key.private.public_key()
-    t = time.perf_counter()
-    for _ in range(n):
-        public.verify(sig, message)
-    return n / (time.perf_counter() - t)
 
 
 def with_limits(db: str, args: argparse.Namespace) -> dict[str, Any]:
