@@ -36,12 +36,12 @@ from litestar.exceptions import ClientException, InternalServerException
 from litestar.types import Empty
 
 from api.problems import CONTENT_ENCODING_UNSUPPORTED, PROBLEM_MEDIA_TYPE, REQUEST_UNREADABLE, is_api_path, problem_body
-from api.security import require_media_type
+from api.security import media_type_check
 from ledger.errors import LedgerError
 from ledger.protocol.canonical import loads_strict
 
 IDENTITY = ("", "identity")
-_JSON_ONLY = require_media_type("application/json")
+_JSON_ONLY = media_type_check("application/json")
 
 
 class LedgerRequest(Request[Any, Any, Any]):

@@ -6,10 +6,11 @@ The write protections are guards: Litestar runs them before it reads the request
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -85,11 +86,11 @@ class OptionsAllowFix:
 # --- media types ----------------------------------------------------------------------------
 
 
-def require_media_type(*accepted: str) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
-    """A guard: the request body must be one of ``accepted`` (parameters such as charset=utf-8
+def media_type_check(*accepted: str) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
+    """A check: the request body must be one of ``accepted`` (parameters such as charset=utf-8
     are allowed; another charset is not); anything else is a 415 problem."""
 
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    def check(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         raw = connection.headers.get("content-type")
         got = (raw or "").split(";")[0].strip().lower()
         charset_ok = True
@@ -100,6 +101,17 @@ def require_media_type(*accepted: str) -> Callable[[ASGIConnection, BaseRouteHan
                     charset_ok = False
         if got not in accepted or not charset_ok:
             raise LedgerError(UNSUPPORTED_MEDIA_TYPE, expected=" or ".join(accepted), got=raw or "no Content-Type")
+
+    return check
+
+
+def require_media_type(*accepted: str) -> Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]:
+    """A guard made of :func:`media_type_check`. Guards are coroutines: Litestar runs a plain
+    function guard in a worker thread, a thread round trip per guard and request."""
+    check = media_type_check(*accepted)
+
+    async def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+        check(connection, handler)
 
     return guard
 
@@ -127,9 +139,14 @@ class RateLimiter:
         window = max(1, math.ceil(burst / settings.write_rate)) if self.enabled else 1
         self.item = RateLimitItemPerSecond(burst, window)
         self.limiter = MovingWindowRateLimiter(storage_from_string(settings.rate_limit_store))
+        self._exempt = functools.lru_cache(maxsize=4096)(settings.is_exempt)  # an address parsed once
+
+    def counts_without_io(self, host: str) -> bool:
+        """Whether :meth:`check` of ``host`` returns without touching a shared store."""
+        return not self.enabled or self._exempt(host) or self.settings.rate_limit_store.startswith("memory")
 
     def check(self, host: str) -> None:
-        if not self.enabled or self.settings.is_exempt(host):
+        if not self.enabled or self._exempt(host):
             return
         try:
             allowed = self.limiter.hit(self.item, self.namespace, host)
@@ -162,19 +179,39 @@ def app_limiter(state: Any, name: str, namespace: str, rate: float, burst: int) 
     return limiter
 
 
-def rate_limit(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def rate_limit(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """A guard for write handlers: one token of the client address's bucket per request,
-    taken before the body is read."""
+    taken before the body is read. Counted on the event loop when that cannot block (no
+    limit, an exempt address, the in-process store), else in a worker thread."""
     client = connection.client
-    connection.app.state.rate_limiter.check(client.host if client else "unknown")
+    host = client.host if client else "unknown"
+    limiter: RateLimiter = connection.app.state.rate_limiter
+    if limiter.counts_without_io(host):
+        limiter.check(host)
+    else:
+        await anyio.to_thread.run_sync(limiter.check, host)
 
 
-def body_limit(setting: str) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
+def write_guard(media_type: str, setting: str) -> Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]:
+    """:func:`rate_limit`, :func:`require_media_type` and :func:`body_limit` as one guard, in
+    that order (Litestar copies the handler for every guard it runs: one copy, not three)."""
+    media = media_type_check(media_type)
+    size = body_limit(setting)
+
+    async def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+        await rate_limit(connection, handler)
+        media(connection, handler)
+        await size(connection, handler)
+
+    return guard
+
+
+def body_limit(setting: str) -> Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]:
     """A guard: a declared Content-Length above the ``setting`` of ApiSettings is a 413 before
     anything is read. (Bodies without Content-Length are cut at the app-wide limit, the
     largest of these, and entries are also bounded by the log's own limit.)"""
 
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         limit = getattr(connection.app.state.api_settings, setting)
         declared = connection.headers.get("content-length")
         text = declared.strip() if declared is not None else ""

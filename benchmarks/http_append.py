@@ -197,7 +197,9 @@ def make_ledger(db: str, home: Path) -> tuple[Ledger, dict[str, str], Callable[[
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         sep = "&" if "?" in base else "?"
-        env["CHARITY_LEDGER_DATABASE_URL"] = f"{base}{sep}options=-csearch_path%3D{schema}"
+        # the application name marks the server's connections, whose backends' CPU is counted
+        env["CHARITY_LEDGER_DATABASE_URL"] = f"{base}{sep}options=-csearch_path%3D{schema}&application_name={schema}"
+        env["BENCH_PG_APPLICATION"] = schema
 
         def cleanup() -> None:
             with admin.begin() as conn:
@@ -225,6 +227,81 @@ def summary(latencies: Sequence[float], elapsed: float, count: int, unit: str) -
         "p99_ms": pct(0.99),
         "mean_ms": round(statistics.fmean(ordered) * 1000, 2) if ordered else 0.0,
     }
+
+
+def _proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of one process (0 when it is gone or not readable)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+class CpuMeter:
+    """CPU seconds spent during a phase by the server's processes, the PostgreSQL backends of
+    its connections (same machine; marked by application_name) and this load generator."""
+
+    def __init__(self, server_pid: int, env: dict[str, str], admin_url: str | None) -> None:
+        self.server_pid = server_pid
+        self.application = env.get("BENCH_PG_APPLICATION")
+        self.admin_url = admin_url
+
+    def _backends(self) -> list[int]:
+        if not self.application or not self.admin_url:
+            return []
+        from sqlalchemy import text
+
+        from ledger.store.db import make_engine
+
+        engine = make_engine(self.admin_url, pool=False)
+        try:
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    text("SELECT pid FROM pg_stat_activity WHERE application_name = :a"), {"a": self.application}
+                )
+                return [r[0] for r in rows]
+        finally:
+            engine.dispose()
+
+    def snapshot(self) -> dict[str, dict[int, float]]:
+        return {
+            "server": {p: _proc_cpu_s(p) for p in _descendants(self.server_pid)},
+            "postgres": {p: _proc_cpu_s(p) for p in self._backends()},
+            "client": {0: time.process_time()},
+        }
+
+    @staticmethod
+    def per_op_us(
+        before: dict[str, dict[int, float]], after: dict[str, dict[int, float]], count: int
+    ) -> dict[str, Any]:
+        """CPU microseconds per operation of each part (a process new since ``before`` counts from 0)."""
+        out: dict[str, Any] = {}
+        for part, now_ in after.items():
+            spent = sum(t - before[part].get(p, 0.0) for p, t in now_.items())
+            out[part] = round(spent / count * 1e6, 1)
+        out["server_processes"] = len(after["server"])
+        out["postgres_backends"] = len(after["postgres"])
+        return out
 
 
 def run_threads(jobs: Sequence[Any], work: Callable[[Any], None], threads: int) -> tuple[list[float], float]:
@@ -378,12 +455,21 @@ def bench(db: str, args: argparse.Namespace) -> dict[str, Any]:
 
             # single appends over HTTP, then the same in-process
             bodies = [json.dumps(e).encode() for e in signer.donations(args.singles)]
+            meter = CpuMeter(
+                proc.pid, env, os.environ.get("CHARITY_LEDGER_TEST_POSTGRES_URL") if db == "postgres" else None
+            )
+            cpu_before = meter.snapshot()
             lat, dt = asyncio.run(
                 run_http(
                     base, [("POST", "/api/v1/entries", b) for b in bodies], args.clients, expect(201, "inclusion_proof")
                 )
             )
             http_single = summary(lat, dt, len(bodies), "appends")
+            http_single["cpu_us_per_append"] = CpuMeter.per_op_us(cpu_before, meter.snapshot(), len(bodies))
+            print(json.dumps({"db": db, "single_append_http": http_single}), file=sys.stderr, flush=True)
+            if args.http_singles_only:
+                out["single_append"] = {"http": http_single}
+                return out
             entries = signer.donations(args.singles)
             lat, dt = run_threads(entries, ledger.log.submit, args.clients)
             out["single_append"] = {"http": http_single, "in_process": summary(lat, dt, len(entries), "appends")}
@@ -447,6 +533,17 @@ def with_limits(db: str, args: argparse.Namespace) -> dict[str, Any]:
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
     }
     out["single_append_http_vs_raw_verify"] = round(single["appends_per_s"] / raw, 2)
+    # what the CPU accounting allows: the server's and the database's CPU per append against the
+    # cores (the load generator shares them here; on a machine of its own it would not)
+    cpu = single["cpu_us_per_append"]
+    serving = cpu["server"] + cpu["postgres"]
+    cores = os.cpu_count() or 1
+    out["single_append_cpu_ceiling"] = {
+        "server_plus_postgres_us_per_append": round(serving, 1),
+        "one_raw_verify_us": round(1e6 / raw, 1),
+        "appends_per_s_if_all_cores_served": round(cores * 1e6 / serving) if serving else None,
+        "appends_per_s_with_this_load_generator": round(cores * 1e6 / (serving + cpu["client"])) if serving else None,
+    }
     out["single_append_http_vs_target"] = round(single["appends_per_s"] / TARGET["single_appends_per_s"], 2)
     out["target_met"] = (
         single["appends_per_s"] >= TARGET["single_appends_per_s"] and single["p99_ms"] < TARGET["single_append_p99_ms"]
@@ -463,6 +560,9 @@ def main() -> int:
     parser.add_argument("--batches", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--proofs", type=int, default=5000)
+    parser.add_argument(
+        "--http-singles-only", action="store_true", help="measure single appends over HTTP only (a quick A/B)"
+    )
     args = parser.parse_args()
     dbs = ["sqlite", "postgres"] if args.db == "all" else [args.db]
     if "postgres" in dbs and not os.environ.get("CHARITY_LEDGER_TEST_POSTGRES_URL"):

@@ -15,13 +15,12 @@ from api.pagination import Cursor, Limit
 from api.params import EntryType, Idem, LeafHash, LedgerDep, Order, Org, ProjectId, Seq, Signer, Since, Until
 from api.queries import parse_time_param
 from api.schemas import AppendResult, BatchResult, Entry, EntryPage, Submission
-from api.security import body_limit, rate_limit, require_media_type
-from ledger.protocol.canonical import parse_json
+from api.security import write_guard
+from ledger.protocol.canonical import json_value, parse_json
 from ledger.protocol.entry import parse_submission
 from ledger.store.log_store import AppendResult as StoredResult
 
 JSON = "application/json"
-WRITE_GUARDS = [rate_limit, require_media_type(JSON)]
 
 
 def _origin(checkpoint: str) -> str:
@@ -50,7 +49,7 @@ class EntriesController(Controller):
     @post(
         "/",
         operation_id="submitEntry",
-        guards=[*WRITE_GUARDS, body_limit("max_entry_bytes")],
+        guards=[write_guard(JSON, "max_entry_bytes")],
         responses={
             200: ResponseSpec(
                 data_container=AppendResult,
@@ -67,9 +66,10 @@ class EntriesController(Controller):
         retry (same signer, ``idem`` and body). A refused entry writes nothing (4xx problem
         with the rule's code; 422 for a rule, 409 for an ``idem`` reused with another body).
         """
-        raw = await request.body()  # parsed again strictly: no duplicate keys, exact numbers
+        # the body as read for ``data`` (api.requests: strictly, no duplicate keys, exact
+        # numbers), held by the request; checked against the protocol's limits here
         # the log the entry names is checked by the store, which knows the chain
-        entry = parse_submission(parse_json(raw))
+        entry = parse_submission(json_value(await request.json()))
         # appended together with the submissions that arrive meanwhile (api.coalescer)
         result = await request.app.state.appender.submit(entry)
         return _append_response(result)
@@ -77,7 +77,7 @@ class EntriesController(Controller):
     @post(
         "/batch",
         operation_id="submitEntryBatch",
-        guards=[*WRITE_GUARDS, body_limit("max_batch_bytes")],
+        guards=[write_guard(JSON, "max_batch_bytes")],
         responses={
             200: ResponseSpec(
                 data_container=BatchResult, description="Every entry was an idempotent retry: nothing new was written."

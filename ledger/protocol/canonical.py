@@ -184,6 +184,12 @@ def parse_json(raw: bytes | str) -> Any:
     return value
 
 
+def json_value(value: Any) -> Any:
+    """A value :func:`loads_strict` decoded, held to the limits :func:`parse_json` sets."""
+    _inspect(value, 0)
+    return value
+
+
 def parse_canonical(raw: bytes) -> Any:
     """Parse bytes that must already be in RFC 8785 canonical form.
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
@@ -41,8 +43,37 @@ def make_engine(url: str, *, pool: bool = True) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    kwargs: dict[str, Any] = {"pool_pre_ping": True} if pool else {"poolclass": NullPool}
-    return create_engine(url, **kwargs)
+    if not pool:
+        return create_engine(url, poolclass=NullPool)
+    engine = create_engine(url)
+    _ping_after_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE_S = 1.0
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Ping a pooled connection that sat idle for a while before handing it out, and replace it
+    if the server went away meanwhile (what ``pool_pre_ping`` does on every checkout): a
+    connection in steady use is not pinged, a round trip saved on every transaction. One that
+    fails in use is dropped by the pool like any other (callers retry where that is safe)."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            if engine.dialect.is_disconnect(exc, dbapi_conn, None):
+                raise DisconnectionError() from exc  # the pool connects afresh and tries again
+            raise
 
 
 def table_of(model: type[SQLModel]) -> Table:

@@ -181,8 +181,10 @@ class LogStore(LogReader):
     ) -> list[AppendResult]:
         return self.sequencer.append(entries, then=then)
 
-    def append_each(self, entries: Sequence[SignedEntry]) -> list[AppendResult | LedgerError]:
-        return self.sequencer.append_each(entries)
+    def append_each(
+        self, entries: Sequence[SignedEntry], more: Callable[[], Sequence[SignedEntry]] | None = None
+    ) -> list[AppendResult | LedgerError]:
+        return self.sequencer.append_each(entries, more)
 
     # --- the chain of logs ----------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from ledger.protocol.checkpoint import Checkpoint, sign_checkpoint
 from ledger.protocol.entry import GENESIS_PREV, Leaf, SignedEntry, signature_valid
 from ledger.protocol.keys import KeyPair
 from ledger.protocol.note import NoteSigner
+from ledger.protocol.sigcheck import Pending
 from ledger.store.db import read_transaction, write_transaction
 from ledger.store.fastsql import run, write_all
 from ledger.store.log import sql
@@ -88,6 +89,16 @@ class _Batch:
     @property
     def single(self) -> bool:
         return len(self.entries) == 1 and not self.independent
+
+
+def _joined(first: SignatureChecks, then: SignatureChecks) -> SignatureChecks:
+    """The checks of two lists of entries as those of the one list they make together."""
+    shift = len(first.keys)
+    return SignatureChecks(
+        [*first.keys, *then.keys],
+        [*first.positions, *(shift + p for p in then.positions)],
+        Pending(done=[*first.pending.result(), *then.pending.result()]),
+    )
 
 
 class Sequencer:
@@ -215,29 +226,50 @@ class Sequencer:
                 then(conn, results)
             return results
 
-    def append_each(self, entries: Sequence[SignedEntry]) -> list[AppendResult | LedgerError]:
+    def append_each(
+        self, entries: Sequence[SignedEntry], more: Callable[[], Sequence[SignedEntry]] | None = None
+    ) -> list[AppendResult | LedgerError]:
         """Append entries that stand alone (requests from different clients) in one transaction:
         each is checked on its own, refused ones come back as errors and write nothing, the
         others share one lock, one commit and one checkpoint. This is how the API coalesces
-        concurrent single submissions without a batching delay."""
+        concurrent single submissions without a batching delay. ``more()``, called once the
+        lock is held, hands over the submissions that came in while it was awaited: they join
+        this transaction (answers in order, theirs after those of ``entries``)."""
         check_batch_size(len(entries))
         out: list[AppendResult | LedgerError | None] = [None] * len(entries)
+        keep = self._matching(entries, out, None)
+        if not keep and more is None:
+            return out  # type: ignore[return-value]
+        checked = self.check_signatures([entries[i] for i in keep])  # before the lock
+        with write_transaction(self.engine) as conn:
+            head, edge = self.lock_head(conn)
+            extra = list(more()) if more is not None else []
+            if extra:
+                check_batch_size(len(entries) + len(extra))
+                out.extend([None] * len(extra))
+                late = self._matching(extra, out, head, offset=len(entries))
+                checked = _joined(checked, self.check_signatures([extra[i] for i in late]))
+                keep += [len(entries) + i for i in late]
+                entries = [*entries, *extra]
+            if keep:
+                chosen = [entries[i] for i in keep]
+                results = self.append_locked(conn, head, edge, chosen, checked, independent=True)
+                for i, result in zip(keep, results, strict=True):
+                    out[i] = result
+        return out  # type: ignore[return-value]
+
+    def _matching(
+        self, entries: Sequence[SignedEntry], out: list[Any], head: Head | None, offset: int = 0
+    ) -> list[int]:
+        """The positions of ``entries`` signed for this log; the others' errors go into ``out``."""
         keep: list[int] = []
         for position, entry in enumerate(entries):
-            exc = self.log_mismatch(entry)
+            exc = self.log_mismatch(entry, head)
             if exc is not None:
-                out[position] = exc
+                out[offset + position] = exc
             else:
                 keep.append(position)
-        if keep:
-            chosen = [entries[i] for i in keep]
-            checked = self.check_signatures(chosen)
-            with write_transaction(self.engine) as conn:
-                head, edge = self.lock_head(conn)
-                results = self.append_locked(conn, head, edge, chosen, checked, independent=True)
-            for i, result in zip(keep, results, strict=True):
-                out[i] = result
-        return out  # type: ignore[return-value]
+        return keep
 
     def log_mismatch(
         self, entry: SignedEntry, head: Head | None = None, *, before_lock: bool = True
