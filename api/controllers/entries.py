@@ -15,7 +15,7 @@ from api.pagination import Cursor, Limit
 from api.params import EntryType, Idem, LeafHash, LedgerDep, Order, Org, ProjectId, Seq, Signer, Since, Until
 from api.queries import parse_time_param
 from api.schemas import AppendResult, BatchResult, Entry, EntryPage, Submission
-from api.security import write_guard
+from api.security import write_checks
 from ledger.protocol.canonical import json_value, parse_json
 from ledger.protocol.entry import parse_submission
 from ledger.store.log_store import AppendResult as StoredResult
@@ -49,7 +49,7 @@ class EntriesController(Controller):
     @post(
         "/",
         operation_id="submitEntry",
-        guards=[write_guard(JSON, "max_entry_bytes")],
+        before_request=write_checks(JSON, "max_entry_bytes"),
         responses={
             200: ResponseSpec(
                 data_container=AppendResult,
@@ -77,7 +77,7 @@ class EntriesController(Controller):
     @post(
         "/batch",
         operation_id="submitEntryBatch",
-        guards=[write_guard(JSON, "max_batch_bytes")],
+        before_request=write_checks(JSON, "max_batch_bytes"),
         responses={
             200: ResponseSpec(
                 data_container=BatchResult, description="Every entry was an idempotent retry: nothing new was written."
