@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from ledger.protocol.entry import SignedEntry
 from ledger.store import db
 from ledger.store.db import make_engine, write_transaction
 from ledger.store.export import log_vkey
+from ledger.store.log import sequencer
 from ledger.store.log_store import AppendResult
 from tests.support.ledger_factory import LedgerFactory
 
@@ -38,7 +41,9 @@ def _hold_the_lock(f: LedgerFactory, held: threading.Event, release: threading.E
     return thread
 
 
-def test_submissions_arriving_during_the_lock_wait_join_the_group(any_factory: LedgerFactory) -> None:
+def test_submissions_arriving_during_the_lock_wait_join_the_group(
+    any_factory: LedgerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     f = any_factory
     f.with_genesis()
     log = f.ledger.log
@@ -46,31 +51,29 @@ def test_submissions_arriving_during_the_lock_wait_join_the_group(any_factory: L
     checkpoints = len(log.checkpoint_sizes(limit=10_000))
     first, *late = [f.org_entry(n) for n in range(10, 16)]
     forged = SignedEntry(f.org_entry(20).body, f.org_entry(20).body_bytes, bytes(64))
-    held, release = threading.Event(), threading.Event()
-    waiting = threading.Event()
-    sequencer = log.sequencer
-    real_lock = sequencer.lock_head
+    held, release, started = threading.Event(), threading.Event(), threading.Event()
 
-    def lock_head(conn: Any) -> Any:
-        waiting.set()  # the first group has its connection and now waits for the lock
-        return real_lock(conn)
+    @contextmanager
+    def write_transaction_spy(engine: Any) -> Iterator[Any]:
+        started.set()  # the first group opens its transaction: it takes the lock next
+        with write_transaction(engine) as conn:
+            yield conn
 
     async def run() -> list[AppendResult | BaseException]:
         coalescer = AppendCoalescer(log)
         holder = _hold_the_lock(f, held, release)
-        await asyncio.to_thread(held.wait, 30)
-        sequencer.lock_head = lock_head  # type: ignore[method-assign]
         try:
+            await asyncio.to_thread(held.wait, 30)
+            monkeypatch.setattr(sequencer, "write_transaction", write_transaction_spy)
             tasks = [asyncio.create_task(coalescer.submit(first))]
-            await asyncio.to_thread(waiting.wait, 30)
+            await asyncio.to_thread(started.wait, 30)
             tasks += [asyncio.create_task(coalescer.submit(e)) for e in (*late[:2], forged, *late[2:])]
-            await asyncio.sleep(0)  # each submission is queued
+            await asyncio.sleep(0)  # each submission is queued before the lock is free
             release.set()
             return await asyncio.gather(*tasks, return_exceptions=True)
         finally:
             release.set()
             await asyncio.to_thread(holder.join)
-            sequencer.lock_head = real_lock  # type: ignore[method-assign]
 
     results = asyncio.run(run())
     refused = results.pop(3)
