@@ -46,18 +46,33 @@ SECURITY_HEADERS = {
 }
 
 
+_SECURITY_HEADERS_RAW = tuple(
+    (name.encode("latin-1"), value.encode("latin-1")) for name, value in SECURITY_HEADERS.items()
+)
+_CSP_RAW, _DOCS_CSP_RAW = CSP.encode("latin-1"), DOCS_CSP.encode("latin-1")
+
+
 async def add_security_headers(message: Message, scope: Scope) -> None:
     """``before_send`` hook: on every response (errors and unknown paths included), set the
-    security headers a handler did not set itself (the public site may set a stricter CSP)."""
+    security headers a handler did not set itself (the public site may set a stricter CSP).
+    Works on the raw header list: it runs for every response."""
     if message["type"] != "http.response.start":
         return
-    headers = MutableScopeHeaders.from_message(message)
-    for name, value in SECURITY_HEADERS.items():
-        if name not in headers:
-            headers[name] = value
-    if "content-security-policy" not in headers:
+    headers = message.get("headers")
+    if not isinstance(headers, list):
+        headers = message["headers"] = list(headers or ())  # type: ignore[typeddict-unknown-key]
+    present = {bytes(name).lower() for name, _ in headers}
+    for name, value in _SECURITY_HEADERS_RAW:
+        if name not in present:
+            headers.append((name, value))
+    if b"content-security-policy" not in present:
         path = scope.get("path", "")
-        headers["content-security-policy"] = DOCS_CSP if path == "/schema" or path.startswith("/schema/") else CSP
+        headers.append(
+            (
+                b"content-security-policy",
+                _DOCS_CSP_RAW if path == "/schema" or path.startswith("/schema/") else _CSP_RAW,
+            )
+        )
 
 
 class OptionsAllowFix:

@@ -59,7 +59,7 @@ class EntriesController(Controller):
         },
         response_description="Appended: seq, leaf hash, and the inclusion proof against the signed checkpoint.",
     )
-    async def submit(self, request: Request, data: JSONBody[Submission], ledger: LedgerDep) -> Response[AppendResult]:
+    async def submit(self, request: Request, data: JSONBody[Submission]) -> Response[AppendResult]:
         """Append one signed entry ``{"body": {...}, "sig": base64}``.
 
         201 with the new entry's place and proof; 200 with the same answer for an idempotent
