@@ -20,6 +20,8 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql
 from sqlmodel import SQLModel
 
+from ledger.store import pg_arrays
+
 _PARAM = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
 _LENGTH = re.compile(r"\(\d+\)")
 _INSERT = re.compile(r"INSERT INTO (\w+) \(([\w, ]+)\) VALUES \(([:\w, ]+)\)(.*)", re.DOTALL)
@@ -223,8 +225,8 @@ def _send(cursor: Any, writes: Sequence[Write], dialect: str) -> None:
         rows = list(params)
         multirow = _multirow(sql) if dialect == "postgresql" and len(rows) > 1 else None
         if multirow is not None:
-            columns, text = multirow
-            cursor.execute(text, {c: [row[c] for row in rows] for c in columns})
+            columns, text, types = multirow
+            cursor.execute(text, {c: _array(t, [row[c] for row in rows]) for c, t in zip(columns, types, strict=True)})
         elif rows:
             cursor.executemany(_for_driver(sql, dialect), rows)
 
@@ -242,10 +244,16 @@ def array_type(table: Table, column: str) -> str:
     return _LENGTH.sub("", _pg_type(table, column)) + "[]"
 
 
-_MULTIROW: dict[str, tuple[tuple[str, ...], str]] = {}
+def _array(array_type: str, values: list[Any]) -> Any:
+    """A column's values as one binary array parameter (encoded here when it can be)."""
+    encoded = pg_arrays.encode(array_type, values)
+    return values if encoded is None else encoded
 
 
-def _multirow(sql: str) -> tuple[tuple[str, ...], str] | None:
+_MULTIROW: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {}
+
+
+def _multirow(sql: str) -> tuple[tuple[str, ...], str, tuple[str, ...]] | None:
     found = _MULTIROW.get(sql)
     if found is None:
         found = _make_multirow(sql)
@@ -254,7 +262,7 @@ def _multirow(sql: str) -> tuple[tuple[str, ...], str] | None:
     return found
 
 
-def _make_multirow(sql: str) -> tuple[tuple[str, ...], str] | None:
+def _make_multirow(sql: str) -> tuple[tuple[str, ...], str, tuple[str, ...]] | None:
     """A PostgreSQL statement that inserts many rows of ``INSERT INTO t (cols) VALUES (:cols)
     [ON CONFLICT …]`` at once: one array per column, unnested into rows. The server plans and
     runs one statement instead of one per row (executemany, even pipelined, is a round of
@@ -271,9 +279,10 @@ def _make_multirow(sql: str) -> tuple[tuple[str, ...], str] | None:
     table = SQLModel.metadata.tables.get(name)
     if table is None or any(c not in table.c for c in columns):
         return None
-    arrays = ", ".join(f"CAST(%({c})b AS {array_type(table, c)})" for c in columns)  # binary: no quoting
+    types = tuple(array_type(table, c) for c in columns)
+    arrays = ", ".join(f"CAST(%({c})b AS {t})" for c, t in zip(columns, types, strict=True))  # binary: no quoting
     text = f"INSERT INTO {name} ({cols}) SELECT * FROM unnest({arrays}){rest.replace('%', '%%')}"
-    return columns, text
+    return columns, text, types
 
 
 def in_list(column: str, values: Iterable[Any], prefix: str | None = None) -> tuple[str, dict[str, Any]]:

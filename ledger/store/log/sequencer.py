@@ -466,8 +466,11 @@ class Sequencer:
     def _results(conn: Connection, batch: _Batch, note: str) -> list[AppendResult | LedgerError]:
         """Each entry's answer: its result with an inclusion proof, or its refusal."""
         size = batch.edge.size
-        accepted = [o[0] for o in batch.out if isinstance(o, tuple)]
-        proofs = sql.proofs(sql.SqlNodes(conn, batch.fresh_nodes, batch.head.shard), accepted, size)
+        # the new leaves' proofs in one pass over the nodes in memory; retries' from storage
+        proofs = merkle.new_leaf_proofs(batch.fresh_nodes, batch.head.size, size)
+        retried = [o[0] for o in batch.out if isinstance(o, tuple) and o[3]]
+        if retried:
+            proofs.update(sql.proofs(sql.SqlNodes(conn, batch.fresh_nodes, batch.head.shard), retried, size))
         base = batch.head.base
         return [
             o
