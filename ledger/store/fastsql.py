@@ -107,7 +107,16 @@ def fetchone(conn: Connection, sql: str, params: dict[str, Any]) -> tuple[Any, .
         cursor.close()
 
 
-Write = tuple[str, "dict[str, Any] | Sequence[dict[str, Any]]"]
+@dataclasses.dataclass(frozen=True, slots=True)
+class Rows:
+    """Many rows of one statement as tuples in the order of ``columns`` (no dict per row); the
+    statement names its parameters in that order."""
+
+    columns: tuple[str, ...]
+    values: list[tuple[Any, ...]]
+
+
+Write = tuple[str, "dict[str, Any] | Sequence[dict[str, Any]] | Rows"]
 Query = tuple[str, dict[str, Any]]  # SQL in the driver's own parameter style, and its parameters
 
 _PY_TYPE = {"BIGINT": int, "SMALLINT": int, "INTEGER": int, "BOOLEAN": bool}
@@ -222,6 +231,9 @@ def _send(cursor: Any, writes: Sequence[Write], dialect: str) -> None:
         if isinstance(params, dict):
             cursor.execute(_for_driver(sql, dialect), params)
             continue
+        if isinstance(params, Rows):
+            _send_rows(cursor, sql, params, dialect)
+            continue
         rows = list(params)
         multirow = _multirow(sql) if dialect == "postgresql" and len(rows) > 1 else None
         if multirow is not None:
@@ -244,10 +256,38 @@ def array_type(table: Table, column: str) -> str:
     return _LENGTH.sub("", _pg_type(table, column)) + "[]"
 
 
-def _array(array_type: str, values: list[Any]) -> Any:
+def _send_rows(cursor: Any, sql: str, rows: Rows, dialect: str) -> None:
+    if not rows.values:
+        return
+    multirow = _multirow(sql) if dialect == "postgresql" and len(rows.values) > 1 else None
+    if multirow is not None:
+        columns, text, types = multirow
+        by_name = dict(zip(rows.columns, zip(*rows.values, strict=True), strict=True))
+        cursor.execute(text, {c: _array(t, by_name[c]) for c, t in zip(columns, types, strict=True)})
+        return
+    positional = _positional(sql, rows.columns, dialect)
+    if positional is not None:
+        cursor.executemany(positional, rows.values)
+    else:
+        cursor.executemany(_for_driver(sql, dialect), [dict(zip(rows.columns, v, strict=True)) for v in rows.values])
+
+
+@lru_cache(maxsize=256)
+def _positional(sql: str, columns: tuple[str, ...], dialect: str) -> str | None:
+    """``sql`` with positional parameters when it names exactly ``columns``, in order."""
+    if tuple(_PARAM.findall(sql)) != columns:
+        return None
+    if dialect == "sqlite":
+        return _PARAM.sub("?", sql)
+    if dialect == "postgresql":
+        return _PARAM.sub("%s", sql.replace("%", "%%"))
+    return None
+
+
+def _array(array_type: str, values: Sequence[Any]) -> Any:
     """A column's values as one binary array parameter (encoded here when it can be)."""
     encoded = pg_arrays.encode(array_type, values)
-    return values if encoded is None else encoded
+    return list(values) if encoded is None else encoded
 
 
 _MULTIROW: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {}

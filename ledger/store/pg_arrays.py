@@ -42,32 +42,29 @@ class _EncodedDumper(Dumper):
         return data
 
 
+_NONE = type(None)
+
+
+def _types(values: Sequence[Any], wanted: type) -> bool:
+    """Whether some value is None; ValueError when one is neither None nor exactly ``wanted``."""
+    types = set(map(type, values))
+    if not types <= {wanted, _NONE}:
+        raise ValueError
+    return _NONE in types
+
+
 def _text(values: Sequence[Any], parts: list[bytes]) -> bool:
-    has_null = False
-    for v in values:
-        if v is None:
-            has_null = True
-            parts.append(_NULL)
-            continue
-        if type(v) is not str or "\x00" in v:
-            raise ValueError
-        e = v.encode()  # UnicodeEncodeError (a ValueError) on an unpaired surrogate
-        parts.append(_LENGTH(len(e)))
-        parts.append(e)
+    has_null = _types(values, str)
+    if "\x00" in "".join(filter(None, values)):
+        raise ValueError
+    # str.encode raises UnicodeEncodeError (a ValueError) on an unpaired surrogate
+    parts.extend([_NULL if v is None else _LENGTH(len(e := v.encode())) + e for v in values])
     return has_null
 
 
 def _bytes(values: Sequence[Any], parts: list[bytes]) -> bool:
-    has_null = False
-    for v in values:
-        if v is None:
-            has_null = True
-            parts.append(_NULL)
-            continue
-        if type(v) is not bytes:
-            raise ValueError
-        parts.append(_LENGTH(len(v)))
-        parts.append(v)
+    has_null = _types(values, bytes)
+    parts.extend([_NULL if v is None else _LENGTH(len(v)) + v for v in values])
     return has_null
 
 
@@ -77,15 +74,8 @@ def _fixed(code: str, wanted: type) -> Callable[[Sequence[Any], list[bytes]], bo
     pack = one.pack
 
     def encode_all(values: Sequence[Any], parts: list[bytes]) -> bool:
-        has_null = False
-        for v in values:
-            if v is None:
-                has_null = True
-                parts.append(_NULL)
-                continue
-            if type(v) is not wanted:
-                raise ValueError
-            parts.append(pack(width, v))  # struct.error when out of the column's range
+        has_null = _types(values, wanted)
+        parts.extend([_NULL if v is None else pack(width, v) for v in values])  # struct.error: out of range
         return has_null
 
     return encode_all
