@@ -75,8 +75,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from datetime import date, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 from ledger.domain import codes as C

@@ -10,6 +10,8 @@ in the alphabet; with weights ``3**i mod 31`` (1, 3, 9, 27, 19, 26, ...) the che
 
 from __future__ import annotations
 
+import operator
+
 from ledger.domain.codes import USCC_INVALID
 from ledger.errors import LedgerError
 
@@ -28,7 +30,7 @@ def check_character(prefix: str) -> str:
             detail=f"the first 17 characters must come from {ALPHABET}",
             detail_zh=f"前 17 位只能使用 {ALPHABET} 中的字符",
         )
-    total = sum(_VALUE[ch] * w for ch, w in zip(prefix, WEIGHTS, strict=True))
+    total = sum(map(operator.mul, map(_VALUE.__getitem__, prefix), WEIGHTS))  # both 17 long (checked above)
     return ALPHABET[(31 - total % 31) % 31]
 
 
