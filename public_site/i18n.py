@@ -167,6 +167,12 @@ def _datetime_pattern(locale: str) -> str:
     return str(get_datetime_format("medium", locale=_babel(locale))).replace("'", "")
 
 
+def clear_caches() -> None:
+    """Forget the dates and times of day formatted so far."""
+    _date_text.cache_clear()
+    _time_text.cache_clear()
+
+
 def datetime_text(locale: str, moment: datetime) -> str:
     """``babel.dates.format_datetime(moment, "medium")``, put together as Babel does (the
     locale's medium date-time pattern filled with the medium date and time) from parts a

@@ -494,11 +494,13 @@ def project_disclosures(
     planned_end = end = date.fromisoformat(project.end_date)
     if project.closed_on is not None:  # closed early: nothing falls due after the closing day
         end = max(start, min(end, date.fromisoformat(project.closed_on)))
-    reports = sorted(
-        (p for p in progress if not p.corrected), key=lambda p: (disclosed_on(p.published_on, p.time), p.seq)
+    # each report's day worked out once (a log time is parsed for it): an organisation's page
+    # goes through hundreds of reports
+    recorded = sorted(
+        ((disclosed_on(p.published_on, p.time), p) for p in progress if not p.corrected),
+        key=lambda dp: (dp[0], dp[1].seq),
     )
-    recorded = [(disclosed_on(p.published_on, p.time), p) for p in reports]
-    used = [False] * len(reports)
+    used = [False] * len(recorded)
     for due in calc.recurring_dues(rules, "progress_disclosure", start, planned_end):
         if due.due_on > end:
             break
@@ -691,7 +693,10 @@ def _table(row_type: type) -> Any:
 
 def _rows(conn: Any, row_type: type, stmt: Any) -> list[Any]:
     names = {f.name for f in fields(row_type)}
-    return [row_type(**{k: v for k, v in r.items() if k in names}) for r in conn.execute(stmt).mappings()]
+    result = conn.execute(stmt)
+    keys = list(result.keys())  # once, not per row (a row's mapping builds its keys each time)
+    kept = [(i, k) for i, k in enumerate(keys) if k in names]
+    return [row_type(**{k: values[i] for i, k in kept}) for values in result]
 
 
 def _log_started(conn: Any) -> date | None:
@@ -810,14 +815,16 @@ def project_disclosures_and_deadlines(
     *,
     rules: RuleSet | None = None,
     window_days: int = DEFAULT_WINDOW_DAYS,
+    row: ProjectRow | None = None,
 ) -> tuple[list[Disclosure], list[DeadlineItem]]:
     """A project's disclosures (:func:`disclosures_of_project`) and what it has due
     (``scan_deadlines(projects=[project], orgs=[])``), from one read of its row and progress
-    reports: what a project page shows. ([], []) for an unknown project."""
+    reports: what a project page shows. ([], []) for an unknown project. ``row``: the
+    project's row when the caller read it already, in the same transaction."""
     rules = rules or rules_in_force("cn-charity", on)
     P, G = _table(ProjectRow), _table(ProgressRow)
     with _connect(bind) as conn:
-        rows = _rows(conn, ProjectRow, select(P).where(P.c.project == project))
+        rows = [row] if row is not None else _rows(conn, ProjectRow, select(P).where(P.c.project == project))
         if not rows:
             return [], []
         progress = _rows(conn, ProgressRow, select(G).where(G.c.project == project, G.c.corrected.is_(False)))
