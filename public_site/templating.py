@@ -245,6 +245,19 @@ class Helpers:
         """Evidence hashes with what the store holds of them (:func:`public_site.evidence.list_markup`)."""
         return list_markup(hashes, held, self.gettext)
 
+    def deadline_status(self, d: Any) -> Markup:
+        """A disclosure overdue or due soon: its status and how many days late or left (the
+        ``deadline_status`` macro)."""
+        if d.status == "overdue":
+            days = Markup(self.t.ngettext("%(num)s day late", "%(num)s days late", d.days)) % {"num": d.days}
+        elif d.days == 0:
+            days = self.gettext("due today")
+        else:
+            days = Markup(self.t.ngettext("in %(num)s day", "in %(num)s days", d.days)) % {"num": d.days}
+        kind = "overdue" if d.status == "overdue" else "soon"
+        label = escape(self.label("deadline_status", d.status))
+        return Markup(f'<span class="status status-{kind}">{label}</span> <span class="small">{days}</span>')
+
     def verdict(self, value: str | None) -> Markup:
         """An oversight verdict as a badge, nothing when there is none (the ``verdict`` macro)."""
         if not value:

@@ -77,6 +77,10 @@ DESK_PAGE = 50
 # a project page counts its entries and payments up to this many ("more than" past it): a
 # count over every entry of a big project would grow with it (the ledger's filter lists them all)
 COUNT_CAP = 1000
+# a project page shows its newest payments as cards with their evidence (the heaviest part of
+# the page to render and to read on a phone); every payment is one link away, in the ledger
+# filtered to the project's payments, and every figure on the page counts them all
+PAYMENTS_SHOWN = 10
 
 
 def _param(request: Request, name: str, max_len: int = 100) -> str | None:
@@ -177,10 +181,13 @@ def _disclosures(
     project: str | None = None,
     org: str | None = None,
     row: ProjectRow | None = None,
+    org_row: OrgRow | None = None,
+    reported: Any = None,
 ) -> Disclosures:
     """A project's disclosures (``row``: its row, read already), or an organisation's annual
-    reports and everything it has to do, on ``today`` under the rule set in force then (the
-    same calculation as the API's)."""
+    reports (``org_row``, ``reported``: its row and figures in force, read already) and
+    everything it has to do, on ``today`` under the rule set in force then (the same
+    calculation as the API's)."""
     try:
         rules = rules_in_force("cn-charity", today)
         if project is not None:
@@ -188,7 +195,7 @@ def _disclosures(
         else:
             if org is None:
                 raise InvariantBroken("org is missing")
-            items = disclosures_of_org(conn, org, today, rules=rules)
+            items = disclosures_of_org(conn, org, today, rules=rules, row=org_row, reported=reported)
             deadlines = _org_deadlines(conn, org, today, rules)
     except LedgerError as exc:  # no rule set in force: the rest of the page still renders
         locale, _ = request_locale(request)
@@ -435,7 +442,9 @@ class SitePages(Controller):
             raise NotFoundException()
         of_project = {"project": project}
         with read_transaction(ledger.engine) as conn:
-            disbursements = reads.flows_by_seq(conn, reads.Disbursement, limit=20, descending=True, equals=of_project)
+            disbursements = reads.flows_by_seq(
+                conn, reads.Disbursement, limit=PAYMENTS_SHOWN, descending=True, equals=of_project
+            )
             attestations = reads.flows_by_seq(conn, reads.Attestation, limit=50, descending=True, equals=of_project)
             recent = timeline.project_entries(conn, project, limit=25)
             # the names of every organisation the page names, in one read with the project's
@@ -614,7 +623,7 @@ class SitePages(Controller):
             projects = listing.projects_of(conn, org)
             years = figures.org_years(conn, org)
             financials = figures.org_financials(conn, org)
-            org_row, org_changes = figures.org_history(conn, org)
+            org_changes = figures.org_changes(conn, org)
             audits = figures.audit_opinions(conn, org)
             flags = timeline.open_flags(conn, org)
             project_flags = timeline.flags_on_projects(conn, [p.project for p in projects.fundraiser])
@@ -628,7 +637,7 @@ class SitePages(Controller):
                     *(p.fundraiser_org for p in projects.all()),
                 ],
             )
-            disclosures = _disclosures(request, conn, _today(), org=org)
+            disclosures = _disclosures(request, conn, _today(), org=org, org_row=row, reported=financials.values())
             titles = listing.project_titles(
                 conn, [*(f.project for f in flags), *(d.project for d in disclosures.deadlines)]
             )
@@ -648,7 +657,7 @@ class SitePages(Controller):
             titles=titles,
             ratio_rule=ratio_rule,
             disclosures=disclosures,
-            ratio_checks=_ratio_checks(org_row, org_changes, financials),
+            ratio_checks=_ratio_checks(row, org_changes, financials),
             monthly=build_monthly(
                 monthly.money_in, monthly.money_out, _main_currency(monthly.money_in, monthly.money_out)
             ),

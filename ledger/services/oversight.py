@@ -835,18 +835,26 @@ def project_disclosures_and_deadlines(
 
 
 def disclosures_of_org(
-    bind: Engine | Connection, org: str, on: date, *, rules: RuleSet | None = None
+    bind: Engine | Connection,
+    org: str,
+    on: date,
+    *,
+    rules: RuleSet | None = None,
+    row: OrgRow | None = None,
+    reported: Iterable[FinancialsRow] | None = None,
 ) -> list[Disclosure]:
     """The history of one organisation's annual reports (:func:`annual_report_disclosures`)
-    from the projections; [] for an unknown organisation, or one that owes none."""
+    from the projections; [] for an unknown organisation, or one that owes none. ``row`` and
+    ``reported`` (its figures in force): what the caller read already, in the same transaction."""
     rules = rules or rules_in_force("cn-charity", on)
     O, F = _table(OrgRow), _table(FinancialsRow)  # noqa: E741 (table aliases)
     with _connect(bind) as conn:
         started = _log_started(conn)
-        rows = _rows(conn, OrgRow, select(O).where(O.c.org == org))
+        rows = [row] if row is not None else _rows(conn, OrgRow, select(O).where(O.c.org == org))
         if started is None or not rows:
             return []
-        reported = _rows(conn, FinancialsRow, select(F).where(F.c.org == org, F.c.corrected.is_(False)))
+        if reported is None:
+            reported = _rows(conn, FinancialsRow, select(F).where(F.c.org == org, F.c.corrected.is_(False)))
     return annual_report_disclosures(rows[0], reported, on, rules, log_started=started)
 
 
