@@ -150,6 +150,17 @@ def _babel(locale: str) -> Locale:
     return Locale.parse(locale)
 
 
+@cache
+def _plain_grouping(locale: str) -> bool:
+    """Whether the locale groups digits by three with "," and writes "-" for minus, as Python's
+    ``f"{n:,}"`` does (zh_CN and en do)."""
+    symbols = _babel(locale).number_symbols
+    symbols = symbols.get("latn", symbols)  # Babel >= 2.14 keys the symbols by numbering system
+    return bool(symbols.get("group") == "," and symbols.get("minusSign") == "-") and all(
+        format_decimal(n, format="#,##0", locale=_babel(locale)) == f"{n:,}" for n in (0, -7, 1234, -1234567)
+    )
+
+
 @lru_cache(maxsize=4096)
 def _date_text(locale: str, day: date, style: str) -> str:
     """Babel's ``format_date``: a page shows many cells of the same few days."""
@@ -211,6 +222,8 @@ class Formatter:
     def number(self, value: int | None) -> str:
         if value is None:
             return "—"
+        if _plain_grouping(self.locale):  # what Babel writes, without its pattern machinery
+            return f"{int(value):,}"
         return format_decimal(int(value), format="#,##0", locale=_babel(self.locale))
 
     def percent(self, part: int | None, whole: int | None) -> str:

@@ -11,6 +11,7 @@ import pytest
 from babel.dates import format_datetime
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from babel.support import Translations
 
 import public_site
@@ -113,6 +114,12 @@ def test_a_log_time_reads_as_babel_writes_a_medium_date_and_time(locale: str, lo
     assert Formatter(locale).datetime(log_time) == f"{babel} {zone}"
     i18n.clear_caches()  # and again, with nothing kept
     assert Formatter(locale).datetime(log_time) == f"{babel} {zone}"
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_counts_read_as_babel_groups_them(locale: str) -> None:
+    for n in (0, 7, -7, 999, 1000, -1234, 1234567, 10**13):
+        assert Formatter(locale).number(n) == format_decimal(n, format="#,##0", locale=locale)
 
 
 def test_the_site_environment_is_the_shared_autoescaping_one() -> None:
