@@ -76,6 +76,13 @@ def _inspect(value: Any, level: int) -> bool:
     return False
 
 
+def encodes_plainly(value: Any, level: int = 0) -> bool:
+    """Whether :func:`canonical_bytes` gives the standard library encoder's bytes for
+    ``value`` found at nesting ``level`` of a larger value (see :func:`_inspect`); LedgerError
+    when the value nests deeper than MAX_DEPTH there."""
+    return _inspect(value, level)
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed")
 

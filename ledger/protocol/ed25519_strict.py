@@ -92,6 +92,11 @@ def precheck(public: bytes, signature: bytes) -> str | None:
     """libsodium's checks before the equation: None when they pass, else a short reason."""
     if len(public) != 32:
         return "an Ed25519 public key is 32 bytes"
+    return signature_problem(signature) or _key_problem(bytes(public))
+
+
+def signature_problem(signature: bytes) -> str | None:
+    """The checks of :func:`precheck` on the signature alone (its length, S and R)."""
     if len(signature) != 64:
         return "an Ed25519 signature is 64 bytes"
     r, s = bytes(signature[:32]), signature[32:]
@@ -101,7 +106,10 @@ def precheck(public: bytes, signature: bytes) -> str | None:
         return "R is a point of small order"
     if not is_canonical(r):
         return "R is not canonically encoded (y >= p)"
-    public = bytes(public)
+    return None
+
+
+def _key_problem(public: bytes) -> str | None:
     if not is_canonical(public):
         return "the public key is not canonically encoded (y >= p)"
     if has_small_order(public):
@@ -119,3 +127,29 @@ def verify(public: bytes, signature: bytes, message: bytes, key: Ed25519PublicKe
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+class StrictKey:
+    """One public key, loaded and pre-checked once, for verifying many signatures:
+    :meth:`verify` gives what :func:`verify` gives for this key."""
+
+    __slots__ = ("_key", "_usable", "public")
+
+    def __init__(self, public: bytes) -> None:
+        self.public = bytes(public)
+        self._usable = len(self.public) == 32 and _key_problem(self.public) is None
+        self._key: Ed25519PublicKey | None = None
+        if self._usable:
+            try:
+                self._key = Ed25519PublicKey.from_public_bytes(self.public)
+            except ValueError:
+                self._usable = False
+
+    def verify(self, signature: bytes, message: bytes) -> bool:
+        if not self._usable or self._key is None or signature_problem(signature) is not None:
+            return False
+        try:
+            self._key.verify(bytes(signature), message)
+        except (InvalidSignature, ValueError):
+            return False
+        return True

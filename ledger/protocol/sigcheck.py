@@ -58,6 +58,11 @@ def _get_pool() -> Executor | None:
     return _pool
 
 
+def pool() -> Executor | None:
+    """The process pool (started on first use), or None when ``CHARITY_LEDGER_VERIFY_PROCESSES`` is 0."""
+    return _get_pool()
+
+
 class Pending:
     """Signature checks under way: :meth:`result` waits for them (order kept)."""
 
