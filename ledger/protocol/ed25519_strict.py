@@ -46,6 +46,7 @@ SMALL_ORDER_ENCODINGS: tuple[bytes, ...] = tuple(
     )
 )
 _SMALL = frozenset(SMALL_ORDER_ENCODINGS)
+_SMALL_PREFIXES = frozenset(e[:31] for e in SMALL_ORDER_ENCODINGS)
 
 
 def has_small_order(point: bytes) -> bool:
@@ -100,11 +101,14 @@ def signature_problem(signature: bytes) -> str | None:
     if len(signature) != 64:
         return "an Ed25519 signature is 64 bytes"
     r, s = bytes(signature[:32]), signature[32:]
-    if int.from_bytes(s, "little") >= L:
+    # the shortcuts skip a test only where it cannot fail: S < 2**252 < L when its top byte is
+    # below 0x10; no small-order encoding starts with R's first 31 bytes; y < p unless y's
+    # top byte (sign bit aside) is 0x7f
+    if signature[63] >= 0x10 and int.from_bytes(s, "little") >= L:
         return "S is not canonical (S >= L)"
-    if has_small_order(r):
+    if r[:31] in _SMALL_PREFIXES and has_small_order(r):
         return "R is a point of small order"
-    if not is_canonical(r):
+    if r[31] & 0x7F == 0x7F and not is_canonical(r):
         return "R is not canonically encoded (y >= p)"
     return None
 
