@@ -187,6 +187,10 @@ def _learn_named(data: dict[str, Any]) -> None:
                 _known.setdefault(key_id(raw), StrictKey(raw))
 
 
+def ready() -> None:
+    """Nothing: a process that runs it has imported this module (the pool's initializer)."""
+
+
 def check_run(start: int, raws: list[bytes], origin: str, size: int, keys: bytes) -> RunResult:
     """Check the leaves at positions ``start``... of a log named ``origin`` whose checkpoint
     has ``size`` entries; ``keys``: the keys the verifier knows so far (raw, concatenated).
