@@ -194,13 +194,33 @@ def ready() -> None:
 def check_run(start: int, raws: list[bytes], origin: str, size: int, keys: bytes) -> RunResult:
     """Check the leaves at positions ``start``... of a log named ``origin`` whose checkpoint
     has ``size`` entries; ``keys``: the keys the verifier knows so far (raw, concatenated).
-    Stops at the first problem (``bad``); the verifier walks the run again to name it."""
+    Stops at the first problem (``bad``); the verifier walks the run again to name it.
+
+    The signatures are verified after every leaf is read, in one loop: Ed25519's tables stay
+    in the processor's caches (verifying between parses costs a tenth more)."""
     _learn(keys)
     out = RunResult()
     hashes: list[bytes] = []
+    signed = _read_run(start, raws, origin, size, out, hashes)
+    for i, key, sig, message in signed:
+        if not key.verify(sig, message):
+            out.bad = i
+            break
+    if out.bad is None:
+        out.roots = merkle.subtree_roots(start, hashes)
+    else:
+        out.by_type, out.roots = {}, []
+    return out
+
+
+def _read_run(
+    start: int, raws: list[bytes], origin: str, size: int, out: RunResult, hashes: list[bytes]
+) -> list[tuple[int, StrictKey, bytes, bytes]]:
+    """Every check of :func:`check_run` but the signatures, which it returns to verify (those
+    of the leaves before the first problem, and by a key known here)."""
+    signed: list[tuple[int, StrictKey, bytes, bytes]] = []
     seen: set[str] = set()
     prev_hash = b""
-    last_time = ""
     for i, raw in enumerate(raws):
         try:
             seq, prev, time, type_, signer, log, data, body, sig = leaf_fields(raw)
@@ -210,7 +230,7 @@ def check_run(start: int, raws: list[bytes], origin: str, size: int, keys: bytes
         position = start + i
         if i == 0:
             out.first_prev, out.first_time = prev, time
-        elif prev != prev_hash.hex() or time < last_time:
+        elif prev != prev_hash.hex() or time < out.last_time:
             out.bad = i
             break
         if (
@@ -232,14 +252,10 @@ def check_run(start: int, raws: list[bytes], origin: str, size: int, keys: bytes
         key = _known.get(signer)
         if key is None:
             out.unchecked.append(i)
-        elif not key.verify(sig, ENTRY_PREFIX + body):
-            out.bad = i
-            break
+        else:
+            signed.append((i, key, sig, ENTRY_PREFIX + body))
         prev_hash = merkle.leaf_hash(raw)
         hashes.append(prev_hash)
-        last_time = time
+        out.last_time, out.last_hash = time, prev_hash
         out.by_type[type_] = out.by_type.get(type_, 0) + 1
-    if out.bad is None:
-        out.last_time, out.last_hash = last_time, prev_hash
-        out.roots = merkle.subtree_roots(start, hashes)
-    return out
+    return signed
