@@ -191,6 +191,35 @@ def test_proof_requests_outside_the_tree_are_refused(factory: LedgerFactory) -> 
     assert err.value.code == "not_found"
 
 
+def test_a_large_batch_is_refused_whole_for_one_bad_signature_and_else_proven(any_factory: LedgerFactory) -> None:
+    """A batch large enough for the signature pool: its signatures are collected after the
+    rows are written, but one bad signature still refuses it whole (the first thing wrong, even
+    before a later rule refusal) and nothing is kept; the same batch signed right is appended
+    with every proof leading to its checkpoint."""
+    from ledger.protocol.sigcheck import PARALLEL_MIN
+
+    f = any_factory
+    f.with_genesis()
+    before = _state(f)
+    entries = [f.org_entry(n) for n in range(PARALLEL_MIN + 20)]
+    bad_at = PARALLEL_MIN + 10
+    bad = SignedEntry(entries[bad_at].body, entries[bad_at].body_bytes, bytes(64))
+    taken = f.sign(f.registrar, "org.registered", dict(f.org_entry(9999).data, org=entries[0].data["org"]))
+    for batch in ([*entries[:bad_at], bad, *entries[bad_at + 1 :]], [*entries[:bad_at], bad, taken]):
+        with pytest.raises(LedgerError) as err:
+            f.ledger.log.append(batch)
+        assert err.value.code == "batch_entry_refused"
+        assert err.value.params["position"] == bad_at and err.value.params["code"] == "bad_signature"
+        assert _state(f) == before
+    results = f.ledger.log.append(entries)
+    cp = verify_checkpoint(results[-1].checkpoint, log_vkey(f.ledger.log))
+    assert cp.size == len(entries) + 1 and [r.seq for r in results] == list(range(1, cp.size))
+    for r in results:
+        merkle.verify_inclusion(
+            bytes.fromhex(r.leaf_hash), r.seq, cp.size, [bytes.fromhex(h) for h in r.proof], cp.root
+        )
+
+
 def test_append_each_keeps_good_entries_and_returns_refusals(any_factory: LedgerFactory) -> None:
     f = any_factory
     f.with_genesis()

@@ -152,3 +152,24 @@ def test_compact_range_reports_completed_subtrees() -> None:
         [(0, 3), (1, 1), (2, 0)],
     ]
     assert merkle.edge_nodes(13) == [(3, 0), (2, 2), (0, 12)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(min_value=0, max_value=150), st.integers(min_value=1, max_value=150))
+def test_proofs_of_a_batch_from_memory_are_the_rfc_proofs(old: int, added: int) -> None:
+    """An append's proofs of its new leaves, made in one pass from the old tree's edge and
+    the nodes the batch completes (what the sequencer holds), are the RFC 9162 audit paths."""
+    d = _data(old + added)
+    edge = merkle.CompactRange()
+    for x in d[:old]:
+        edge.append(merkle.leaf_hash(x))
+    nodes = dict(zip(merkle.edge_nodes(old), edge.hashes, strict=True))
+    for x in d[old:]:
+        for level, index, h in edge.append(merkle.leaf_hash(x)):
+            nodes[(level, index)] = h
+    size = old + added
+    proofs = merkle.new_leaf_proofs(nodes, old, size)
+    assert sorted(proofs) == list(range(old, size))
+    for index, proof in proofs.items():
+        assert proof == [h.hex() for h in naive_path(index, d)]
+        merkle.verify_inclusion(merkle.leaf_hash(d[index]), index, size, [bytes.fromhex(h) for h in proof], edge.root())

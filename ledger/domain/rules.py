@@ -76,6 +76,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 from ledger.domain import codes as C
@@ -251,7 +252,7 @@ class _Call:
         return self.key.org
 
     def today(self) -> date:
-        return parse_time(self.ctx.log_time).astimezone(CHINA).date()
+        return _day_in_china(self.ctx.log_time)
 
     def entry_row(self, project: str | None = None, amount: int | None = None, currency: str | None = None) -> EntryRow:
         if self.key is None:
@@ -309,7 +310,19 @@ def signer_public_key(state: State, entry: SignedEntry, seq: int) -> bytes | Non
     row = state.get(KeyRow, entry.signer)
     if row is None or row.granted_seq >= seq:
         return None
-    return unb64(row.public_key, length=32, what="public_key")
+    return _public_key(row.public_key)
+
+
+@lru_cache(maxsize=4096)
+def _public_key(encoded: str) -> bytes:
+    """A stored key's raw bytes (a batch signed by one key decodes it once)."""
+    return unb64(encoded, length=32, what="public_key")
+
+
+@lru_cache(maxsize=64)
+def _day_in_china(log_time: str) -> date:
+    """The log's day in China at ``log_time`` (a batch's entries share one log time)."""
+    return parse_time(log_time).astimezone(CHINA).date()
 
 
 def _log_key(state: State, origin: str | None, signer: str) -> bytes | None:
@@ -363,6 +376,11 @@ def _check_signer(state: State, ctx: AppendContext, entry: SignedEntry) -> tuple
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+@lru_cache(maxsize=256)
+def _changed_json(changed: tuple[str, ...]) -> str:
+    return _json(list(changed))
 
 
 def _active_org(state: State, org_id: str) -> OrgRow:
@@ -497,7 +515,7 @@ def _org_change(c: _Call, row: OrgRow, kind: str, changed: list[str], effective_
         kind=kind,
         effective_on=effective_on,
         time=c.ctx.log_time,
-        changed_json=_json(changed),
+        changed_json=_changed_json(tuple(changed)),
         name_zh=row.name_zh,
         name_en=row.name_en,
         legal_form=row.legal_form,

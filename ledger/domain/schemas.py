@@ -1024,16 +1024,16 @@ def _check_object(schema: type, value: Any, prefix: str, problems: list[_Bad] | 
         raise _Bad(prefix.rstrip(".") or "data", "it must be a JSON object", "应为 JSON 对象")
     collect: list[_Bad] = [] if problems is None else problems
     before = len(collect)
-    known = {f.name: f for f in fields(schema)}
-    _unknown_fields(value, known, prefix, collect, raising=problems is None)
+    known, plan = _plan(schema)
+    if not known.keys() >= value.keys():
+        _unknown_fields(value, known, prefix, collect, raising=problems is None)
     out: dict[str, Any] = {}
     failed: set[str] = set()
-    for name, f in known.items():
+    for name, spec, optional in plan:
         raw = value.get(name)
-        spec = f.metadata["spec"]
         try:
             if raw is None:
-                if not f.metadata["optional"]:
+                if not optional:
                     raise _Bad(prefix + name, "it is required", "必填")
                 out[name] = None
                 continue
@@ -1061,6 +1061,19 @@ def _check_object(schema: type, value: Any, prefix: str, problems: list[_Bad] | 
     if len(collect) > before:
         return None
     return _post_checked(schema, schema(**out), problems)
+
+
+_PLANS: dict[type, tuple[dict[str, Any], tuple[tuple[str, Spec, bool], ...]]] = {}
+
+
+def _plan(schema: type) -> tuple[dict[str, Any], tuple[tuple[str, Spec, bool], ...]]:
+    """A schema's fields by name, and (name, spec, optional) of each in order (made once)."""
+    found = _PLANS.get(schema)
+    if found is None:
+        known = {f.name: f for f in fields(schema)}
+        plan = tuple((name, f.metadata["spec"], f.metadata["optional"]) for name, f in known.items())
+        found = _PLANS[schema] = (known, plan)
+    return found
 
 
 def _unknown_fields(
@@ -1102,10 +1115,15 @@ def _reject_floats(value: Any, path: str) -> None:
         )
     if isinstance(value, dict):
         for k, v in value.items():
-            _reject_floats(v, f"{path}.{k}" if path else str(k))
+            if type(v) not in _NOT_FLOAT:  # (a scalar of these types needs no call)
+                _reject_floats(v, f"{path}.{k}" if path else str(k))
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            _reject_floats(v, f"{path}[{i}]")
+            if type(v) not in _NOT_FLOAT:
+                _reject_floats(v, f"{path}[{i}]")
+
+
+_NOT_FLOAT = frozenset({str, int, bool, type(None)})
 
 
 def validate(type_name: str, data: Any) -> Any:

@@ -10,24 +10,27 @@ in the alphabet; with weights ``3**i mod 31`` (1, 3, 9, 27, 19, 26, ...) the che
 
 from __future__ import annotations
 
+import operator
+
 from ledger.domain.codes import USCC_INVALID
 from ledger.errors import LedgerError
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
+_ALPHABET_SET = frozenset(ALPHABET)
 
 
 def check_character(prefix: str) -> str:
     """The check character for the first 17 characters of a code."""
-    if len(prefix) != 17 or any(ch not in _VALUE for ch in prefix):
+    if len(prefix) != 17 or not _ALPHABET_SET.issuperset(prefix):
         raise LedgerError(
             USCC_INVALID,
             code=prefix,
             detail=f"the first 17 characters must come from {ALPHABET}",
             detail_zh=f"前 17 位只能使用 {ALPHABET} 中的字符",
         )
-    total = sum(_VALUE[ch] * w for ch, w in zip(prefix, WEIGHTS, strict=True))
+    total = sum(map(operator.mul, map(_VALUE.__getitem__, prefix), WEIGHTS))  # both 17 long (checked above)
     return ALPHABET[(31 - total % 31) % 31]
 
 
@@ -44,7 +47,7 @@ def check_uscc(code: object) -> str:
             detail=f"it has {len(code)} characters instead of 18",
             detail_zh=f"共 {len(code)} 位，应为 18 位",
         )
-    bad = sorted({ch for ch in code if ch not in _VALUE})
+    bad = [] if _ALPHABET_SET.issuperset(code) else sorted({ch for ch in code if ch not in _VALUE})
     if bad:
         raise LedgerError(
             USCC_INVALID,

@@ -127,6 +127,10 @@ _INVISIBLE = frozenset(
 def text_problem(value: str, *, multiline: bool = False) -> str | None:
     """What is wrong with a free text, or None: ``"control"``, ``"invisible"``, ``"unassigned"``
     or ``"not_nfc"`` (see the module's docstring)."""
+    # the common case at C speed: a printable text has no character of the categories below
+    # (nor a line break, tab or separator), and every character refused by name is of them
+    if value.isprintable() and _INVISIBLE.isdisjoint(value) and unicodedata.is_normalized("NFC", value):
+        return None
     for ch in value:
         if ch in _INVISIBLE:
             return "invisible"

@@ -117,6 +117,25 @@ def consistency_ranges(first: int, second: int) -> list[Range]:
     return proof
 
 
+def subtree_roots(start: int, leaves: Sequence[bytes]) -> list[tuple[int, bytes]]:
+    """The leaf hashes at positions ``start``... as perfect subtrees, left to right, each
+    ``(level, root)`` starting at a multiple of its width ``2**level``: added in order with
+    :meth:`CompactRange.extend` to the edge of the tree of size ``start``, they give the edge
+    that appending the leaves one by one gives."""
+    out: list[tuple[int, bytes]] = []
+    position, end = start, start + len(leaves)
+    while position < end:
+        level = 0
+        while not position & (1 << level) and position + (2 << level) <= end:
+            level += 1
+        row = list(leaves[position - start : position - start + (1 << level)])
+        while len(row) > 1:
+            row = [node_hash(row[i], row[i + 1]) for i in range(0, len(row), 2)]
+        out.append((level, row[0]))
+        position += 1 << level
+    return out
+
+
 # --- reading trees from stored perfect subtrees ----------------------------------------------
 
 
@@ -145,6 +164,51 @@ def root_at(size: int, source: NodeSource) -> bytes:
 
 def inclusion_proof(index: int, size: int, source: NodeSource) -> list[bytes]:
     return _hash_ranges(inclusion_ranges(index, size), source)
+
+
+def new_leaf_proofs(nodes: dict[Node, bytes], first: int, size: int) -> dict[int, list[str]]:
+    """The inclusion proofs (hex, leaf to root) at ``size`` of leaves ``first`` .. ``size - 1``,
+    in one pass over ``nodes``, which must hold every perfect subtree these proofs are made of:
+    the edge of the tree of size ``first`` and every node completed since (what an append has
+    in memory). Bottom-up: at level k the leaf's subtree ``j = index >> k`` has its left
+    sibling ``j - 1`` when j is odd, else the right part ``[(j + 1) << k, size)`` when it is not
+    empty (one node when whole, a fold of its perfect subtrees at the tree's edge when not).
+    The part of a proof above a subtree is the same for all its leaves, so it is built once."""
+    memo: dict[Node, tuple[str, ...]] = {}
+    edges: dict[int, str] = {}  # start of a partial right part -> its hash
+
+    def sibling(level: int, j: int) -> str | None:
+        if j & 1:
+            return nodes[(level, j - 1)].hex()
+        start = (j + 1) << level
+        if start >= size:
+            return None
+        if start + (1 << level) <= size:
+            return nodes[(level, j + 1)].hex()
+        if start not in edges:
+            edges[start] = fold([nodes[n] for n in range_nodes(start, size)]).hex()
+        return edges[start]
+
+    top = (size - 1).bit_length()  # levels 0 .. top - 1 have a sibling or a right part
+    out: dict[int, list[str]] = {}
+    for index in range(first, size):
+        climbed: list[Node] = []
+        level, j = 0, index
+        suffix: tuple[str, ...] = ()
+        while level < top:
+            found = memo.get((level, j))
+            if found is not None:
+                suffix = found
+                break
+            climbed.append((level, j))
+            level, j = level + 1, j >> 1
+        for level, j in reversed(climbed):
+            h = sibling(level, j)
+            if h is not None:
+                suffix = (h, *suffix)
+            memo[(level, j)] = suffix
+        out[index] = list(suffix)
+    return out
 
 
 def consistency_proof(first: int, second: int, source: NodeSource) -> list[bytes]:
@@ -182,6 +246,19 @@ class CompactRange:
         self.hashes.append(h)
         self.size += 1
         return new
+
+    def extend(self, level: int, subtree: bytes) -> None:
+        """Add the root of a perfect subtree of ``2**level`` leaves that starts at the current
+        size (which must be a multiple of its width), as appending its leaves one by one would."""
+        if self.size % (1 << level):
+            raise ValueError("a subtree must start at a multiple of its width")
+        index = self.size >> level
+        h = subtree
+        while index & 1:
+            h = node_hash(self.hashes.pop(), h)
+            index >>= 1
+        self.hashes.append(h)
+        self.size += 1 << level
 
     def root(self) -> bytes:
         return fold(self.hashes) if self.hashes else EMPTY_ROOT

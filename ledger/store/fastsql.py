@@ -20,6 +20,8 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql
 from sqlmodel import SQLModel
 
+from ledger.store import pg_arrays
+
 _PARAM = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)")
 _LENGTH = re.compile(r"\(\d+\)")
 _INSERT = re.compile(r"INSERT INTO (\w+) \(([\w, ]+)\) VALUES \(([:\w, ]+)\)(.*)", re.DOTALL)
@@ -105,7 +107,16 @@ def fetchone(conn: Connection, sql: str, params: dict[str, Any]) -> tuple[Any, .
         cursor.close()
 
 
-Write = tuple[str, "dict[str, Any] | Sequence[dict[str, Any]]"]
+@dataclasses.dataclass(frozen=True, slots=True)
+class Rows:
+    """Many rows of one statement as tuples in the order of ``columns`` (no dict per row); the
+    statement names its parameters in that order."""
+
+    columns: tuple[str, ...]
+    values: list[tuple[Any, ...]]
+
+
+Write = tuple[str, "dict[str, Any] | Sequence[dict[str, Any]] | Rows"]
 Query = tuple[str, dict[str, Any]]  # SQL in the driver's own parameter style, and its parameters
 
 _PY_TYPE = {"BIGINT": int, "SMALLINT": int, "INTEGER": int, "BOOLEAN": bool}
@@ -220,11 +231,14 @@ def _send(cursor: Any, writes: Sequence[Write], dialect: str) -> None:
         if isinstance(params, dict):
             cursor.execute(_for_driver(sql, dialect), params)
             continue
+        if isinstance(params, Rows):
+            _send_rows(cursor, sql, params, dialect)
+            continue
         rows = list(params)
         multirow = _multirow(sql) if dialect == "postgresql" and len(rows) > 1 else None
         if multirow is not None:
-            columns, text = multirow
-            cursor.execute(text, {c: [row[c] for row in rows] for c in columns})
+            columns, text, types = multirow
+            cursor.execute(text, {c: _array(t, [row[c] for row in rows]) for c, t in zip(columns, types, strict=True)})
         elif rows:
             cursor.executemany(_for_driver(sql, dialect), rows)
 
@@ -242,10 +256,44 @@ def array_type(table: Table, column: str) -> str:
     return _LENGTH.sub("", _pg_type(table, column)) + "[]"
 
 
-_MULTIROW: dict[str, tuple[tuple[str, ...], str]] = {}
+def _send_rows(cursor: Any, sql: str, rows: Rows, dialect: str) -> None:
+    if not rows.values:
+        return
+    multirow = _multirow(sql) if dialect == "postgresql" and len(rows.values) > 1 else None
+    if multirow is not None:
+        columns, text, types = multirow
+        by_name = dict(zip(rows.columns, zip(*rows.values, strict=True), strict=True))
+        cursor.execute(text, {c: _array(t, by_name[c]) for c, t in zip(columns, types, strict=True)})
+        return
+    positional = _positional(sql, rows.columns, dialect)
+    if positional is not None:
+        cursor.executemany(positional, rows.values)
+    else:
+        cursor.executemany(_for_driver(sql, dialect), [dict(zip(rows.columns, v, strict=True)) for v in rows.values])
 
 
-def _multirow(sql: str) -> tuple[tuple[str, ...], str] | None:
+@lru_cache(maxsize=256)
+def _positional(sql: str, columns: tuple[str, ...], dialect: str) -> str | None:
+    """``sql`` with positional parameters when it names exactly ``columns``, in order."""
+    if tuple(_PARAM.findall(sql)) != columns:
+        return None
+    if dialect == "sqlite":
+        return _PARAM.sub("?", sql)
+    if dialect == "postgresql":
+        return _PARAM.sub("%s", sql.replace("%", "%%"))
+    return None
+
+
+def _array(array_type: str, values: Sequence[Any]) -> Any:
+    """A column's values as one binary array parameter (encoded here when it can be)."""
+    encoded = pg_arrays.encode(array_type, values)
+    return list(values) if encoded is None else encoded
+
+
+_MULTIROW: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {}
+
+
+def _multirow(sql: str) -> tuple[tuple[str, ...], str, tuple[str, ...]] | None:
     found = _MULTIROW.get(sql)
     if found is None:
         found = _make_multirow(sql)
@@ -254,7 +302,7 @@ def _multirow(sql: str) -> tuple[tuple[str, ...], str] | None:
     return found
 
 
-def _make_multirow(sql: str) -> tuple[tuple[str, ...], str] | None:
+def _make_multirow(sql: str) -> tuple[tuple[str, ...], str, tuple[str, ...]] | None:
     """A PostgreSQL statement that inserts many rows of ``INSERT INTO t (cols) VALUES (:cols)
     [ON CONFLICT …]`` at once: one array per column, unnested into rows. The server plans and
     runs one statement instead of one per row (executemany, even pipelined, is a round of
@@ -271,9 +319,10 @@ def _make_multirow(sql: str) -> tuple[tuple[str, ...], str] | None:
     table = SQLModel.metadata.tables.get(name)
     if table is None or any(c not in table.c for c in columns):
         return None
-    arrays = ", ".join(f"CAST(%({c})b AS {array_type(table, c)})" for c in columns)  # binary: no quoting
+    types = tuple(array_type(table, c) for c in columns)
+    arrays = ", ".join(f"CAST(%({c})b AS {t})" for c, t in zip(columns, types, strict=True))  # binary: no quoting
     text = f"INSERT INTO {name} ({cols}) SELECT * FROM unnest({arrays}){rest.replace('%', '%%')}"
-    return columns, text
+    return columns, text, types
 
 
 def in_list(column: str, values: Iterable[Any], prefix: str | None = None) -> tuple[str, dict[str, Any]]:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, and_, select
 
-from ledger.store.fastsql import Write, fetch_each, fetchone, row_sql, rows_by_keys, write_all
+from ledger.store.fastsql import Rows, Write, fetch_each, fetchone, row_sql, rows_by_keys, write_all
 from ledger.store.projection_tables import table_for
 
 R = TypeVar("R")
@@ -29,6 +29,18 @@ def _pk_getter(row_type: type) -> Any:
         names = tuple(row_type.__pk__)  # type: ignore[attr-defined]
         one = operator.attrgetter(*names)
         getter = _PK_GETTERS[row_type] = (lambda row: (one(row),)) if len(names) == 1 else one
+    return getter
+
+
+_VALUES_GETTERS: dict[type, Any] = {}
+
+
+def _values_getter(row_type: type, columns: tuple[str, ...]) -> Any:
+    """A function from a row to the tuple of its ``columns`` (made once per row class)."""
+    getter = _VALUES_GETTERS.get(row_type)
+    if getter is None:
+        one = operator.attrgetter(*columns)
+        getter = _VALUES_GETTERS[row_type] = (lambda row: (one(row),)) if len(columns) == 1 else one
     return getter
 
 
@@ -98,13 +110,16 @@ class SqlState:
         return [row_type(**m) for m in self.conn.execute(stmt).mappings()]
 
     def pending_writes(self) -> list[Write]:
-        """The changed rows as upserts (one executemany per row class), and forget them."""
-        by_type: dict[type, list[dict[str, Any]]] = {}
+        """The changed rows as upserts (one statement per row class), and forget them."""
+        by_type: dict[type, list[Any]] = {}
         for (row_type, _key), row in self._dirty.items():
-            columns = row_sql(row_type, table_for(row_type)).columns
-            by_type.setdefault(row_type, []).append({c: getattr(row, c) for c in columns})
+            by_type.setdefault(row_type, []).append(row)
         self._dirty.clear()
-        return [(row_sql(row_type, table_for(row_type)).upsert, rows) for row_type, rows in by_type.items()]
+        writes: list[Write] = []
+        for row_type, rows in by_type.items():
+            sql = row_sql(row_type, table_for(row_type))
+            writes.append((sql.upsert, Rows(sql.columns, list(map(_values_getter(row_type, sql.columns), rows)))))
+        return writes
 
     def flush(self) -> None:
         """Write changed rows now."""

@@ -20,8 +20,10 @@ other modules of :mod:`ledger.store.log`.
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -36,7 +38,7 @@ from ledger.protocol.entry import GENESIS_PREV, Leaf, SignedEntry, signature_val
 from ledger.protocol.keys import KeyPair
 from ledger.protocol.note import NoteSigner
 from ledger.store.db import read_transaction, write_transaction
-from ledger.store.fastsql import run, write_all
+from ledger.store.fastsql import Rows, run, write_all
 from ledger.store.log import sql
 from ledger.store.log.model import (
     LOG_HOLDS_ENTRIES,
@@ -80,14 +82,31 @@ class _Batch:
     log_time: str
     prev: str
     seq: int  # in this shard's log; the domain sees head.base + seq
-    leaf_rows: list[dict[str, Any]] = field(default_factory=list)
-    node_rows: list[dict[str, Any]] = field(default_factory=list)
+    leaf_rows: list[tuple[Any, ...]] = field(default_factory=list)  # sql.LEAF_COLUMNS
+    node_rows: list[tuple[Any, ...]] = field(default_factory=list)  # sql.NODE_COLUMNS
     out: list[Accepted | AppendResult | LedgerError] = field(default_factory=list)
     seen: dict[tuple[str, str], sql.IdemHit] = field(default_factory=dict)
 
     @property
     def single(self) -> bool:
         return len(self.entries) == 1 and not self.independent
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a batch is judged and written: every row, leaf and
+    proof made under the lock lives to the end of the append, so each collection the
+    allocations trigger would walk them (and the process's whole heap, now and then) to free
+    nothing. The collector runs again, as usual, once the append is done. Left alone when
+    something else turned it off."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 class Sequencer:
@@ -289,6 +308,20 @@ class Sequencer:
         written. ``independent``: each entry stands alone (its rule changes are kept on an
         overlay and dropped if it is refused); refusals come back in the result list.
         ``rotate_to`` signs the new checkpoint (a key rotation); ``operator`` admits a seal."""
+        with gc_paused():
+            return self._append_locked(conn, head, edge, entries, checked, independent, rotate_to, operator)
+
+    def _append_locked(
+        self,
+        conn: Connection,
+        head: Head,
+        edge: merkle.CompactRange,
+        entries: Sequence[SignedEntry],
+        checked: SignatureChecks,
+        independent: bool,
+        rotate_to: NoteSigner | None,
+        operator: bool,
+    ) -> list[AppendResult | LedgerError]:
         self.domain.refuse_unsound_log(conn)
         known = sql.existing_by_idem(conn, entries)
         verdicts = checked.verdicts() if independent else {}
@@ -314,14 +347,28 @@ class Sequencer:
         )
         for position, entry in enumerate(entries):
             self._take(conn, batch, position, entry)
-        if not independent:
-            bad = checked.first_bad(entries, len(entries) - 1)
-            if bad is not None:
-                if batch.single:
-                    raise bad
-                raise batch_error(bad.params["position"], bad)
-        note = self._commit(conn, batch)
+        note = self._commit(conn, batch) if independent else self._commit_signed(conn, batch)
         return self._results(conn, batch, note)
+
+    def _commit_signed(self, conn: Connection, batch: _Batch) -> str:
+        """:meth:`_commit` of an atomic batch, then its signatures: the pool goes on checking
+        them while the database writes (nothing is committed before they all hold, and a bad
+        one is still the refusal, before any failure of the writes)."""
+        try:
+            note = self._commit(conn, batch)
+        except Exception:
+            self._refuse_bad_signature(batch)
+            raise
+        self._refuse_bad_signature(batch)
+        return note
+
+    @staticmethod
+    def _refuse_bad_signature(batch: _Batch) -> None:
+        bad = batch.checked.first_bad(batch.entries, len(batch.entries) - 1)
+        if bad is not None:
+            if batch.single:
+                raise bad
+            raise batch_error(bad.params["position"], bad)
 
     def _take(self, conn: Connection, batch: _Batch, position: int, entry: SignedEntry) -> None:
         """Judge one entry and, if it is accepted, add its leaf and nodes to the batch."""
@@ -408,19 +455,20 @@ class Sequencer:
         """Add an accepted entry's leaf row and the tree nodes it completes to the batch."""
         head = batch.head
         for level, idx, h in batch.edge.append(lh):
-            batch.node_rows.append({"shard": head.shard, "level": level, "idx": idx, "hash": h})
+            batch.node_rows.append((head.shard, level, idx, h))
             batch.fresh_nodes[(level, idx)] = h
+        body = entry.body
         batch.leaf_rows.append(
-            {
-                "seq": head.base + batch.seq,
-                "leaf_hash": lh_hex,
-                "signer": entry.signer,
-                "idem": entry.idem,
-                "body_hash": body_hash,
-                "type": entry.type,
-                "time": batch.log_time,
-                "leaf": leaf_bytes,
-            }
+            (
+                head.base + batch.seq,
+                lh_hex,
+                str(body["signer"]),
+                str(body["idem"]),
+                body_hash,
+                str(body["type"]),
+                batch.log_time,
+                leaf_bytes,
+            )
         )
         batch.seen[(entry.signer, entry.idem)] = (head.base + batch.seq, lh_hex, batch.log_time, body_hash)
         batch.out.append((batch.seq, lh_hex, batch.log_time, False))
@@ -454,8 +502,8 @@ class Sequencer:
             conn,
             [
                 *batch.state.pending_writes(),
-                (sql.INSERT_LEAF, batch.leaf_rows),
-                (sql.INSERT_NODE, batch.node_rows),
+                (sql.INSERT_LEAF, Rows(sql.LEAF_COLUMNS, batch.leaf_rows)),
+                (sql.INSERT_NODE, Rows(sql.NODE_COLUMNS, batch.node_rows)),
                 (sql.UPDATE_HEAD, head_row),
                 (sql.INSERT_CHECKPOINT, checkpoint_row),
             ],
@@ -466,8 +514,11 @@ class Sequencer:
     def _results(conn: Connection, batch: _Batch, note: str) -> list[AppendResult | LedgerError]:
         """Each entry's answer: its result with an inclusion proof, or its refusal."""
         size = batch.edge.size
-        accepted = [o[0] for o in batch.out if isinstance(o, tuple)]
-        proofs = sql.proofs(sql.SqlNodes(conn, batch.fresh_nodes, batch.head.shard), accepted, size)
+        # the new leaves' proofs in one pass over the nodes in memory; retries' from storage
+        proofs = merkle.new_leaf_proofs(batch.fresh_nodes, batch.head.size, size)
+        retried = [o[0] for o in batch.out if isinstance(o, tuple) and o[3]]
+        if retried:
+            proofs.update(sql.proofs(sql.SqlNodes(conn, batch.fresh_nodes, batch.head.shard), retried, size))
         base = batch.head.base
         return [
             o

@@ -32,6 +32,7 @@ INSERT_LEAF = (
     "INSERT INTO log_leaf (seq, leaf_hash, signer, idem, body_hash, type, time, leaf) "
     "VALUES (:seq, :leaf_hash, :signer, :idem, :body_hash, :type, :time, :leaf)"
 )
+LEAF_COLUMNS = ("seq", "leaf_hash", "signer", "idem", "body_hash", "type", "time", "leaf")  # INSERT_LEAF's order
 IDEM_SELECT = "SELECT idem, seq, leaf_hash, time, body_hash FROM log_leaf WHERE signer = :signer"
 IDEM_ANY = (
     "SELECT l.idem, l.seq, l.leaf_hash, l.time, l.body_hash FROM unnest(CAST(:idems AS varchar[])) AS wanted(idem) "
@@ -42,6 +43,7 @@ NODES_ANY = (
     "JOIN merkle_node AS n ON n.shard = :shard AND n.level = w.level AND n.idx = w.idx"
 )
 INSERT_NODE = "INSERT INTO merkle_node (shard, level, idx, hash) VALUES (:shard, :level, :idx, :hash)"
+NODE_COLUMNS = ("shard", "level", "idx", "hash")  # INSERT_NODE's order
 INSERT_CHECKPOINT = (
     "INSERT INTO log_checkpoint (shard, size, root, note, signed_at) VALUES (:shard, :size, :root, :note, :signed_at)"
 )
