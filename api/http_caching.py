@@ -87,7 +87,9 @@ def _coding(request_headers: list[tuple[bytes, bytes]]) -> str | None:
 
 def _encode(body: bytes, coding: str) -> bytes:
     if coding == "br":
-        return bytes(brotli.compress(body, quality=5))
+        # quality 4: half the CPU of 5 on a 120 KB page (about 1.3 ms against 2.6 ms) for
+        # about a tenth more bytes (16 KB against 15 KB)
+        return bytes(brotli.compress(body, quality=4))
     return gzip.compress(body, compresslevel=6, mtime=0)
 
 

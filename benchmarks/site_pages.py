@@ -13,6 +13,10 @@ oldest project, the busiest project (most entries), the organisation raising the
 the ledger, an entry, checkpoints, verify, the feeds (log, busiest project, that organisation),
 the reports list; and the site-wide CSV export's first piece (about 64 KB: the time until a
 download starts; the rest streams), timed on the generator the route sends.
+
+``--cold``: what the process keeps between requests (:func:`public_site.views.clear_caches`:
+an organisation's deadline scan, formatted dates) is forgotten before each request, so every
+page is rendered from scratch as after a restart; ``"mode"`` in the JSON says which was run.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from ledger.settings import get_settings
 from ledger.store.projection_tables import table_for
 from ledger.store.runtime import open_ledger
 from public_site.exports import csv_chunks, parse_filters
+from public_site.views import clear_caches
 
 ASSET = re.compile(r'(?:href|src)="(/static/[^"]+)"')
 
@@ -44,6 +49,7 @@ ASSET = re.compile(r'(?:href|src)="(/static/[^"]+)"')
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=60)
+    parser.add_argument("--cold", action="store_true", help="forget the process's caches before each request")
     args = parser.parse_args()
     ledger = open_ledger(get_settings())
     size = ledger.log.head().size
@@ -80,6 +86,7 @@ def main() -> None:
         "log_size": size,
         "organisations": org_count,
         "busiest_project_entries": busiest_entries,
+        "mode": "cold" if args.cold else "warm",
         "load_average_before": [round(x, 2) for x in os.getloadavg()],
         "targets": {"p95_ms": 30, "page_with_assets_kb": 300},
         "pages": {},
@@ -93,6 +100,8 @@ def main() -> None:
             times = []
             cpu = time.process_time()
             for _ in range(args.requests):
+                if args.cold:
+                    clear_caches()
                 t = time.perf_counter()
                 r = client.get(path)
                 times.append((time.perf_counter() - t) * 1000)

@@ -23,6 +23,16 @@ class Month:
     bar_w: float
     in_h: float
     out_h: float
+    labelled: bool = False  # the month's name is written under it (every few months when there are many)
+    label_odd: bool = False  # a name of the second row (staggered when there are more than 6 months)
+    # the coordinates as the SVG writes them (one decimal), computed here once rather than by
+    # a format filter per bar in the template: x of the in bar, of the out bar (and the
+    # month's name), the bars' width, the tops of the two bars
+    x_text: str = ""
+    out_x_text: str = ""
+    bar_w_text: str = ""
+    in_y_text: str = ""
+    out_y_text: str = ""
 
 
 @dataclass
@@ -45,6 +55,11 @@ class MonthlyChart:
     @property
     def total_out(self) -> int:
         return sum(m.money_out for m in self.months)
+
+    @property
+    def amounts(self) -> list[tuple[int, int]]:
+        """Each month's money in and out."""
+        return [(m.money_in, m.money_out) for m in self.months]
 
 
 def _months_between(first: str, last: str) -> list[str]:
@@ -75,17 +90,28 @@ def build_monthly(
     plot_h = chart.base - TOP
     slot = (WIDTH - LEFT) / len(months)
     bar_w = max(2.0, min(18.0, slot / 2 - 2))
+    every = (len(months) + 11) // 12 or 1  # a month's name every this many months
     for i, m in enumerate(months):
         a, b = ins.get(m, 0), outs.get(m, 0)
+        x = LEFT + i * slot + slot / 2 - bar_w
+        in_h = round(a * plot_h / top, 1) if a else 0.0
+        out_h = round(b * plot_h / top, 1) if b else 0.0
         chart.months.append(
             Month(
                 m,
                 a,
                 b,
-                LEFT + i * slot + slot / 2 - bar_w,
+                x,
                 bar_w,
-                round(a * plot_h / top, 1) if a else 0.0,
-                round(b * plot_h / top, 1) if b else 0.0,
+                in_h,
+                out_h,
+                labelled=i % every == 0,
+                label_odd=len(months) > 6 and bool((i // every) % 2),
+                x_text=f"{x:.1f}",
+                out_x_text=f"{x + bar_w:.1f}",
+                bar_w_text=f"{bar_w:.1f}",
+                in_y_text=f"{chart.base - in_h:.1f}",
+                out_y_text=f"{chart.base - out_h:.1f}",
             )
         )
     return chart

@@ -117,6 +117,19 @@ class Flow:
     def empty(self) -> bool:
         return not self.links
 
+    @property
+    def amounts(self) -> list[tuple[int, int]]:
+        """Every amount the diagram writes (each node's value, each link's)."""
+        return [(n.value, 0) for n in self.nodes] + [(k.value, 0) for k in self.links]
+
+    @property
+    def columns(self) -> dict[int, list[Node]]:
+        """The nodes of each column, in order (the phone's stages)."""
+        by_column: dict[int, list[Node]] = {}
+        for n in self.nodes:
+            by_column.setdefault(n.column, []).append(n)
+        return by_column
+
 
 def _layout(flow: Flow) -> None:
     columns: dict[int, list[Node]] = {}

@@ -5,6 +5,7 @@ and the reports page's rows. No SQL here: every read is in the read model.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -29,13 +30,17 @@ class ProjectView:
     orgs: dict[str, OrgName]
 
 
-def project_view(conn: Connection, project: str) -> ProjectView | None:
+def project_view(conn: Connection, project: str, *, more_orgs: Iterable[str | None] = ()) -> ProjectView | None:
+    """The project's page, with the names of the organisations it names and of ``more_orgs``
+    (read with them, in one query)."""
     found = reads.project(conn, project)
     if found is None:
         return None
     p, balances = found.project, list(found.balances)
     implementers, overseers = found.implementers, found.overseers
-    orgs = listing.org_names(conn, [p.fundraiser_org, *implementers, *overseers, *(b.implementer for b in balances)])
+    orgs = listing.org_names(
+        conn, [p.fundraiser_org, *implementers, *overseers, *(b.implementer for b in balances), *more_orgs]
+    )
     return ProjectView(p, found.fund_or_zero(), balances, implementers, overseers, orgs)
 
 

@@ -30,7 +30,7 @@ from ledger.compliance.ratios import check_org_year
 from ledger.compliance.rulesets import ruleset
 from ledger.domain.money import plain_or_none
 from ledger.domain.privacy import RECEIPT_TEXT_MAX
-from ledger.domain.rows import EntryRow, KeyRow, OrgRow
+from ledger.domain.rows import EntryRow, KeyRow, OrgRow, ProjectRow
 from ledger.domain.schemas import ENTRY_TYPES, FIELDS
 from ledger.errors import InvariantBroken, LedgerError
 from ledger.protocol.canonical import format_time, parse_json
@@ -52,6 +52,7 @@ from ledger.store.db import read_transaction
 from ledger.store.export import log_vkey, shard_vkey
 from ledger.store.reads import chain, figures, listing, timeline
 from ledger.store.runtime import Ledger
+from public_site import i18n
 from public_site import queries as Q
 from public_site.charts import build_monthly
 from public_site.evidence import hashes_of
@@ -76,6 +77,10 @@ DESK_PAGE = 50
 # a project page counts its entries and payments up to this many ("more than" past it): a
 # count over every entry of a big project would grow with it (the ledger's filter lists them all)
 COUNT_CAP = 1000
+# a project page shows its newest payments as cards with their evidence (the heaviest part of
+# the page to render and to read on a phone); every payment is one link away, in the ledger
+# filtered to the project's payments, and every figure on the page counts them all
+PAYMENTS_SHOWN = 10
 
 
 def _param(request: Request, name: str, max_len: int = 100) -> str | None:
@@ -159,19 +164,38 @@ def _org_deadlines(conn: Any, org: str, today: Any, rules: Any) -> tuple[Deadlin
     return items
 
 
+def clear_caches() -> None:
+    """Forget what this process keeps between requests (the organisations' deadline scans, the
+    formatted dates and times of day): the next view of every page is rendered from scratch, as
+    after a restart (``benchmarks/site_pages.py --cold`` measures that)."""
+    with _ORG_DEADLINES_LOCK:
+        _ORG_DEADLINES.clear()
+    i18n.clear_caches()
+
+
 def _disclosures(
-    request: Request, conn: Any, today: Any, *, project: str | None = None, org: str | None = None
+    request: Request,
+    conn: Any,
+    today: Any,
+    *,
+    project: str | None = None,
+    org: str | None = None,
+    row: ProjectRow | None = None,
+    org_row: OrgRow | None = None,
+    reported: Any = None,
 ) -> Disclosures:
-    """A project's disclosures, or an organisation's annual reports and everything it has to
-    do, on ``today`` under the rule set in force then (the same calculation as the API's)."""
+    """A project's disclosures (``row``: its row, read already), or an organisation's annual
+    reports (``org_row``, ``reported``: its row and figures in force, read already) and
+    everything it has to do, on ``today`` under the rule set in force then (the same
+    calculation as the API's)."""
     try:
         rules = rules_in_force("cn-charity", today)
         if project is not None:
-            items, deadlines = project_disclosures_and_deadlines(conn, project, today, rules=rules)
+            items, deadlines = project_disclosures_and_deadlines(conn, project, today, rules=rules, row=row)
         else:
             if org is None:
                 raise InvariantBroken("org is missing")
-            items = disclosures_of_org(conn, org, today, rules=rules)
+            items = disclosures_of_org(conn, org, today, rules=rules, row=org_row, reported=reported)
             deadlines = _org_deadlines(conn, org, today, rules)
     except LedgerError as exc:  # no rule set in force: the rest of the page still renders
         locale, _ = request_locale(request)
@@ -416,33 +440,37 @@ class SitePages(Controller):
     def project(self, request: Request, ledger: NamedDependency[Ledger], project: FromPath[str]) -> Template:
         if not _PROJECT.fullmatch(project):
             raise NotFoundException()
+        of_project = {"project": project}
         with read_transaction(ledger.engine) as conn:
-            view = Q.project_view(conn, project)
-            if view is None:
-                raise LedgerError("not_found", what="project", what_zh="项目", ref=project)
-            donor_types = figures.donor_types(conn, project)
-            spending = figures.spending_flows(conn, project)
-            of_project = {"project": project}
-            disbursements = reads.flows_by_seq(conn, reads.Disbursement, limit=20, descending=True, equals=of_project)
-            disbursement_count = timeline.count_project_payments(conn, project, cap=COUNT_CAP + 1)
-            progress = reads.flows_by_seq(conn, reads.ProgressReport, limit=None, equals=of_project)
+            disbursements = reads.flows_by_seq(
+                conn, reads.Disbursement, limit=PAYMENTS_SHOWN, descending=True, equals=of_project
+            )
             attestations = reads.flows_by_seq(conn, reads.Attestation, limit=50, descending=True, equals=of_project)
             recent = timeline.project_entries(conn, project, limit=25)
-            entry_count = timeline.count_project_entries(conn, project, cap=COUNT_CAP + 1)
-            p = view.project
-            disclosures = _disclosures(request, conn, _today(), project=project)
-            targets = timeline.seqs_of(conn, [a.target for a in attestations])
-            business = timeline.business_dates(conn, [e.id for e in recent])
-            monthly = figures.monthly_in_out(conn, project=project)
-            more_orgs = listing.org_names(
+            # the names of every organisation the page names, in one read with the project's
+            view = Q.project_view(
                 conn,
-                [
+                project,
+                more_orgs=[
                     *(a.overseer_org for a in attestations),
                     *(d.implementer for d in disbursements),
                     *(e.signer_org for e in recent),
                 ],
             )
-        orgs = {**view.orgs, **more_orgs}
+            if view is None:
+                raise LedgerError("not_found", what="project", what_zh="项目", ref=project)
+            p = view.project
+            donor_types = figures.donor_types(conn, project)
+            spending = figures.spending_flows(conn, project)
+            entry_count, disbursement_count = timeline.count_project_entries_and_payments(
+                conn, project, cap=COUNT_CAP + 1
+            )
+            progress = reads.flows_by_seq(conn, reads.ProgressReport, limit=None, equals=of_project)
+            disclosures = _disclosures(request, conn, _today(), project=project, row=p)
+            targets = timeline.seqs_of(conn, [a.target for a in attestations])
+            business = timeline.business_dates(conn, recent)
+            monthly = figures.monthly_in_out(conn, project=project)
+        orgs = view.orgs
         evidence = held_evidence(ledger, hashes_of([*disbursements, *progress]))
         helpers = Helpers(request, request_locale(request)[0])
         fund = view.fund
@@ -595,7 +623,7 @@ class SitePages(Controller):
             projects = listing.projects_of(conn, org)
             years = figures.org_years(conn, org)
             financials = figures.org_financials(conn, org)
-            org_row, org_changes = figures.org_history(conn, org)
+            org_changes = figures.org_changes(conn, org)
             audits = figures.audit_opinions(conn, org)
             flags = timeline.open_flags(conn, org)
             project_flags = timeline.flags_on_projects(conn, [p.project for p in projects.fundraiser])
@@ -609,7 +637,7 @@ class SitePages(Controller):
                     *(p.fundraiser_org for p in projects.all()),
                 ],
             )
-            disclosures = _disclosures(request, conn, _today(), org=org)
+            disclosures = _disclosures(request, conn, _today(), org=org, org_row=row, reported=financials.values())
             titles = listing.project_titles(
                 conn, [*(f.project for f in flags), *(d.project for d in disclosures.deadlines)]
             )
@@ -629,7 +657,7 @@ class SitePages(Controller):
             titles=titles,
             ratio_rule=ratio_rule,
             disclosures=disclosures,
-            ratio_checks=_ratio_checks(org_row, org_changes, financials),
+            ratio_checks=_ratio_checks(row, org_changes, financials),
             monthly=build_monthly(
                 monthly.money_in, monthly.money_out, _main_currency(monthly.money_in, monthly.money_out)
             ),

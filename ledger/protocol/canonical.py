@@ -76,6 +76,22 @@ def _inspect(value: Any, level: int) -> bool:
     return False
 
 
+def encodes_plainly(value: Any, level: int = 0) -> bool:
+    """Whether :func:`canonical_bytes` gives the standard library encoder's bytes for
+    ``value`` found at nesting ``level`` of a larger value (see :func:`_inspect`); LedgerError
+    when the value nests deeper than MAX_DEPTH there."""
+    if type(value) is not dict or level >= MAX_DEPTH:
+        return _inspect(value, level)
+    # an object of strings, booleans, nulls and integers (no deeper value to walk): one loop
+    for key, item in value.items():
+        kind = type(item)
+        if not (kind is str or kind is bool or item is None or (kind is int and -MAX_SAFE_INT <= item <= MAX_SAFE_INT)):
+            return _inspect(value, level)
+        if type(key) is not str or (not key.isascii() and any(ord(c) > 0xFFFF for c in key)):
+            return _inspect(value, level)
+    return True
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed")
 

@@ -46,6 +46,7 @@ SMALL_ORDER_ENCODINGS: tuple[bytes, ...] = tuple(
     )
 )
 _SMALL = frozenset(SMALL_ORDER_ENCODINGS)
+_SMALL_PREFIXES = frozenset(e[:31] for e in SMALL_ORDER_ENCODINGS)
 
 
 def has_small_order(point: bytes) -> bool:
@@ -92,16 +93,27 @@ def precheck(public: bytes, signature: bytes) -> str | None:
     """libsodium's checks before the equation: None when they pass, else a short reason."""
     if len(public) != 32:
         return "an Ed25519 public key is 32 bytes"
+    return signature_problem(signature) or _key_problem(bytes(public))
+
+
+def signature_problem(signature: bytes) -> str | None:
+    """The checks of :func:`precheck` on the signature alone (its length, S and R)."""
     if len(signature) != 64:
         return "an Ed25519 signature is 64 bytes"
     r, s = bytes(signature[:32]), signature[32:]
-    if int.from_bytes(s, "little") >= L:
+    # the shortcuts skip a test only where it cannot fail: S < 2**252 < L when its top byte is
+    # below 0x10; no small-order encoding starts with R's first 31 bytes; y < p unless y's
+    # top byte (sign bit aside) is 0x7f
+    if signature[63] >= 0x10 and int.from_bytes(s, "little") >= L:
         return "S is not canonical (S >= L)"
-    if has_small_order(r):
+    if r[:31] in _SMALL_PREFIXES and has_small_order(r):
         return "R is a point of small order"
-    if not is_canonical(r):
+    if r[31] & 0x7F == 0x7F and not is_canonical(r):
         return "R is not canonically encoded (y >= p)"
-    public = bytes(public)
+    return None
+
+
+def _key_problem(public: bytes) -> str | None:
     if not is_canonical(public):
         return "the public key is not canonically encoded (y >= p)"
     if has_small_order(public):
@@ -119,3 +131,29 @@ def verify(public: bytes, signature: bytes, message: bytes, key: Ed25519PublicKe
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+class StrictKey:
+    """One public key, loaded and pre-checked once, for verifying many signatures:
+    :meth:`verify` gives what :func:`verify` gives for this key."""
+
+    __slots__ = ("_key", "_usable", "public")
+
+    def __init__(self, public: bytes) -> None:
+        self.public = bytes(public)
+        self._usable = len(self.public) == 32 and _key_problem(self.public) is None
+        self._key: Ed25519PublicKey | None = None
+        if self._usable:
+            try:
+                self._key = Ed25519PublicKey.from_public_bytes(self.public)
+            except ValueError:
+                self._usable = False
+
+    def verify(self, signature: bytes, message: bytes) -> bool:
+        if not self._usable or self._key is None or signature_problem(signature) is not None:
+            return False
+        try:
+            self._key.verify(bytes(signature), message)
+        except (InvalidSignature, ValueError):
+            return False
+        return True

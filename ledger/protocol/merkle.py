@@ -117,6 +117,25 @@ def consistency_ranges(first: int, second: int) -> list[Range]:
     return proof
 
 
+def subtree_roots(start: int, leaves: Sequence[bytes]) -> list[tuple[int, bytes]]:
+    """The leaf hashes at positions ``start``... as perfect subtrees, left to right, each
+    ``(level, root)`` starting at a multiple of its width ``2**level``: added in order with
+    :meth:`CompactRange.extend` to the edge of the tree of size ``start``, they give the edge
+    that appending the leaves one by one gives."""
+    out: list[tuple[int, bytes]] = []
+    position, end = start, start + len(leaves)
+    while position < end:
+        level = 0
+        while not position & (1 << level) and position + (2 << level) <= end:
+            level += 1
+        row = list(leaves[position - start : position - start + (1 << level)])
+        while len(row) > 1:
+            row = [node_hash(row[i], row[i + 1]) for i in range(0, len(row), 2)]
+        out.append((level, row[0]))
+        position += 1 << level
+    return out
+
+
 # --- reading trees from stored perfect subtrees ----------------------------------------------
 
 
@@ -227,6 +246,19 @@ class CompactRange:
         self.hashes.append(h)
         self.size += 1
         return new
+
+    def extend(self, level: int, subtree: bytes) -> None:
+        """Add the root of a perfect subtree of ``2**level`` leaves that starts at the current
+        size (which must be a multiple of its width), as appending its leaves one by one would."""
+        if self.size % (1 << level):
+            raise ValueError("a subtree must start at a multiple of its width")
+        index = self.size >> level
+        h = subtree
+        while index & 1:
+            h = node_hash(self.hashes.pop(), h)
+            index >>= 1
+        self.hashes.append(h)
+        self.size += 1 << level
 
     def root(self) -> bytes:
         return fold(self.hashes) if self.hashes else EMPTY_ROOT

@@ -3,7 +3,8 @@
 pyca/cryptography holds the GIL while it verifies, so threads do not help; a small process
 pool does. Batches under ``PARALLEL_MIN`` are verified inline (a pool round trip costs more).
 ``CHARITY_LEDGER_VERIFY_PROCESSES`` sets the pool size (default: the number of CPUs; 0 turns
-the pool off). The appending process goes on with the rules while the pool verifies.
+the pool off). The appending process goes on with the rules while the pool verifies. The
+verifier sends the pool runs of leaves to check (:mod:`ledger.protocol.leafcheck`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ledger.protocol import ed25519_strict
+from ledger.protocol import ed25519_strict, leafcheck
 
 PARALLEL_MIN = 256
 
@@ -52,10 +53,19 @@ def _get_pool() -> Executor | None:
     if size <= 0:
         return None
     if _pool is None or _pool_pid != os.getpid():
-        _pool = ProcessPoolExecutor(max_workers=size, mp_context=multiprocessing.get_context("spawn"))
+        # a process imports leafcheck as it starts (unpickling the initializer does), so that
+        # the first runs of leaves a verifier sends it do not wait for the import
+        _pool = ProcessPoolExecutor(
+            max_workers=size, mp_context=multiprocessing.get_context("spawn"), initializer=leafcheck.ready
+        )
         _pool_pid = os.getpid()
         atexit.register(_pool.shutdown, wait=False, cancel_futures=True)
     return _pool
+
+
+def pool() -> Executor | None:
+    """The process pool (started on first use), or None when ``CHARITY_LEDGER_VERIFY_PROCESSES`` is 0."""
+    return _get_pool()
 
 
 class Pending:

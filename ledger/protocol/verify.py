@@ -23,16 +23,20 @@ whole chain (the sizes of the earlier logs plus its seq).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field, replace
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
 from ledger.errors import LedgerError, VerificationError
-from ledger.protocol import merkle
+from ledger.protocol import leafcheck, merkle, sigcheck
 from ledger.protocol.checkpoint import Checkpoint, verify_checkpoint
 from ledger.protocol.entry import GENESIS_PREV, Leaf, SignedEntry, parse_leaf
 from ledger.protocol.keys import b64, check_public_key, key_id, unb64
+from ledger.protocol.leafcheck import RunResult
 from ledger.protocol.note import NoteVerifier, format_verifier_key, parse_note, parse_verifier_key
 from ledger.protocol.sigcheck import Pending
 from ledger.protocol.sigcheck import start as start_verify
@@ -40,6 +44,7 @@ from ledger.protocol.sigcheck import start as start_verify
 LOG_KEY_ROTATED = "log.key_rotated"
 LOG_SEALED = "log.sealed"
 GENESIS = "registry.genesis"
+KEY_ENTRIES = ("key.granted", "key.revoked", LOG_KEY_ROTATED)  # after entry 0, these change the key ring
 
 
 @dataclass(slots=True)
@@ -107,6 +112,17 @@ class KeyRing:
             return None
         return key.public
 
+    def snapshot(self) -> tuple[dict[str, ActorKey], list[tuple[int, bytes]], tuple[str, str] | None]:
+        """What :meth:`restore` puts back (the ring before a run of leaves it may have to walk again)."""
+        return {k: replace(v) for k, v in self.keys.items()}, list(self.log_keys), self.root
+
+    def restore(self, saved: tuple[dict[str, ActorKey], list[tuple[int, bytes]], tuple[str, str] | None]) -> None:
+        self.keys, self.log_keys, self.root = saved[0], saved[1], saved[2]
+
+    def raw_keys(self) -> list[bytes]:
+        """Every key the ring has learnt (actor keys, then log keys)."""
+        return [k.public for k in self.keys.values()] + [raw for _, raw in self.log_keys]
+
     def observe(self, seq: int, type_: str, data: dict[str, Any]) -> None:
         """Learn from a key-granting or key-revoking entry (after its signature checked);
         ``seq`` is the entry's position in the chain."""
@@ -141,19 +157,14 @@ def verify_leaves(
 ) -> VerifyReport:
     """Check every leaf and the root against a checkpoint (whose signature the caller checks).
     ``after``: the sealed log this one continues (its genesis must name it)."""
-    ring = ring if ring is not None else KeyRing()
-    edge = merkle.CompactRange()
-    report = VerifyReport(checkpoint.size, checkpoint.root.hex(), checkpoint.origin)
-    position = -1
-    stream = iter(leaves)
-    signatures = _Signatures(ring.base)
+    walk = _Walk(checkpoint, ring if ring is not None else KeyRing(), after)
     try:
-        position = _walk(stream, checkpoint, ring, edge, report, signatures, after)
-        signatures.settle()
+        _Runs(walk).run(iter(leaves))
+        walk.signatures.settle()
     except VerificationError:
-        signatures.settle()  # a bad signature before the problem found is the first bad entry
+        walk.signatures.settle()  # a bad signature before the problem found is the first bad entry
         raise
-    count = position + 1
+    count = walk.position + 1
     if count < checkpoint.size:
         raise VerificationError(
             "log is shorter than its checkpoint",
@@ -161,14 +172,14 @@ def verify_leaves(
             expected=f"{checkpoint.size} entries",
             actual=f"{count} entries",
         )
-    root = edge.root()
+    root = walk.edge.root()
     if root != checkpoint.root:
         last = checkpoint.size - 1 if checkpoint.size else None
         raise VerificationError(
             "Merkle root differs from the checkpoint", seq=last, expected=checkpoint.root.hex(), actual=root.hex()
         )
-    report.keys = len(ring.keys)
-    return report
+    walk.report.keys = len(walk.ring.keys)
+    return walk.report
 
 
 class _Signatures:
@@ -212,35 +223,47 @@ class _Signatures:
             self._check(*self.pending.pop(0))
 
 
-def _walk(
-    stream: Iterator[bytes],
-    checkpoint: Checkpoint,
-    ring: KeyRing,
-    edge: merkle.CompactRange,
-    report: VerifyReport,
-    signatures: _Signatures,
-    after: SealedLog | None = None,
-) -> int:
-    """The sequential checks of every leaf; signatures go to ``signatures``. Returns the last position."""
-    prev = GENESIS_PREV
-    last_time = ""
-    position = -1
+@dataclass(slots=True)
+class _Walk:
+    """A verification under way: what it checks against, and how far it has come."""
+
+    checkpoint: Checkpoint
+    ring: KeyRing
+    after: SealedLog | None = None  # the sealed log this one continues
+    edge: merkle.CompactRange = field(default_factory=merkle.CompactRange)
+    report: VerifyReport = field(init=False)
+    signatures: _Signatures = field(init=False)
+    position: int = -1  # the last position checked
+    prev: str = GENESIS_PREV  # the hash of the leaf at ``position``, in hex
+    last_time: str = ""
     sealed_at: int | None = None
-    base = ring.base
-    for position, raw in enumerate(stream):
-        leaf = _leaf_in_place(position, raw, checkpoint, sealed_at)
-        if leaf.prev != prev:
-            raise _chain_break(position, leaf, prev, stream, edge, checkpoint)
-        if leaf.time < last_time:
+
+    def __post_init__(self) -> None:
+        cp = self.checkpoint
+        self.report = VerifyReport(cp.size, cp.root.hex(), cp.origin)
+        self.signatures = _Signatures(self.ring.base)
+
+
+def _walk(walk: _Walk, stream: Iterator[bytes], limit: int | None = None) -> None:
+    """The sequential checks of each leaf, from ``walk.position + 1`` on, for ``limit`` leaves
+    (all when None); signatures go to ``walk.signatures``. ``stream`` goes on past the limit:
+    naming which of two leaves broke the chain reads the next one."""
+    checkpoint, ring, edge, base = walk.checkpoint, walk.ring, walk.edge, walk.ring.base
+    first = walk.position + 1
+    for position, raw in enumerate(stream, start=first):
+        leaf = _leaf_in_place(position, raw, checkpoint, walk.sealed_at)
+        if leaf.prev != walk.prev:
+            raise _chain_break(position, leaf, walk.prev, stream, edge, checkpoint)
+        if leaf.time < walk.last_time:
             raise VerificationError(
-                "log time runs backwards", seq=position, expected=f">= {last_time}", actual=leaf.time
+                "log time runs backwards", seq=position, expected=f">= {walk.last_time}", actual=leaf.time
             )
         body = leaf.entry.body
         if body["log"] != checkpoint.origin:
             raise VerificationError(
                 "entry signed for another log", seq=position, expected=checkpoint.origin, actual=body["log"]
             )
-        _check_genesis_place(position, body, ring, after, checkpoint.origin)
+        _check_genesis_place(position, body, ring, walk.after, checkpoint.origin)
         public = ring.public_key_for(base + position, leaf.entry.signer, body["type"], body["data"])
         if public is None:
             raise VerificationError(
@@ -249,17 +272,164 @@ def _walk(
                 expected="a granted key",
                 actual=leaf.entry.signer,
             )
-        signatures.add(base + position, leaf.entry, public)
-        if position > 0 and body["type"] in ("key.granted", "key.revoked", LOG_KEY_ROTATED):
+        walk.signatures.add(base + position, leaf.entry, public)
+        if position > 0 and body["type"] in KEY_ENTRIES:
             _observe_key_entry(ring, position, body)
         if body["type"] == LOG_SEALED:
-            sealed_at = _sealed_at(position, body)
-        report.entries_by_type[body["type"]] = report.entries_by_type.get(body["type"], 0) + 1
+            walk.sealed_at = _sealed_at(position, body)
+        walk.report.entries_by_type[body["type"]] = walk.report.entries_by_type.get(body["type"], 0) + 1
         lh = merkle.leaf_hash(raw)
         edge.append(lh)
-        prev = lh.hex()
-        last_time = leaf.time
-    return position
+        walk.position, walk.prev, walk.last_time = position, lh.hex(), leaf.time
+        if limit is not None and position - first + 1 >= limit:
+            return
+
+
+# Runs of leaves go to the process pool when the log has at least this many entries (a smaller
+# one is checked in this process, the same way); a run holds RUN_MIN to RUN_MAX leaves, fewer
+# as the end nears so that the pool's processes finish together.
+PARALLEL_MIN = 512
+RUN_MIN = 64
+RUN_MAX = 1024
+
+
+class _Runs:
+    """The walk in runs of leaves: the pool checks each run (:func:`leafcheck.check_run`), this
+    process absorbs the results in order, keeping what is sequential: the links between runs,
+    the key ring, the tree's edge, the counts. A run that reports a problem, or that the key
+    ring refuses, is walked again leaf by leaf (:func:`_walk`) from the state before it, so the
+    error raised is the sequential walk's."""
+
+    def __init__(self, walk: _Walk) -> None:
+        self.walk = walk
+        size = walk.checkpoint.size
+        self.pool: Executor | None = sigcheck.pool() if size >= PARALLEL_MIN else None
+        self.width = sigcheck.pool_size() if self.pool is not None else 1
+        self.keys = bytearray()  # the raw keys sent with each run (append only)
+        self.key_ids: set[str] = set()
+        self.in_flight: deque[tuple[int, list[bytes], Future[RunResult]]] = deque()
+
+    def run(self, stream: Iterator[bytes]) -> None:
+        walk, start = self.walk, self.walk.position + 1
+        self._learn(walk.ring.raw_keys())
+        while True:
+            while len(self.in_flight) < 2 * self.width + 1:
+                raws = list(islice(stream, self._run_length(start)))
+                if not raws:
+                    break
+                if start == 0:
+                    self._learn(_named_keys(raws[0]))
+                self.in_flight.append((start, raws, self._submit(start, raws)))
+                start += len(raws)
+            if not self.in_flight:
+                return
+            first, raws, future = self.in_flight.popleft()
+            if not self._absorb(first, raws, future.result()):
+                later = (r for _, run, _ in self.in_flight for r in run)
+                _walk(walk, chain(raws, later, stream), limit=len(raws))
+                walk.signatures.settle()
+                self._learn(walk.ring.raw_keys())
+
+    def _run_length(self, start: int) -> int:
+        remaining = self.walk.checkpoint.size - start
+        return max(1, min(RUN_MAX, max(RUN_MIN, remaining // (4 * self.width))))
+
+    def _submit(self, start: int, raws: list[bytes]) -> Future[RunResult]:
+        args = (start, raws, self.walk.checkpoint.origin, self.walk.checkpoint.size, bytes(self.keys))
+        if self.pool is not None:
+            return self.pool.submit(leafcheck.check_run, *args)
+        done: Future[RunResult] = Future()
+        done.set_result(leafcheck.check_run(*args))
+        return done
+
+    def _learn(self, raws: Iterable[bytes]) -> None:
+        for raw in raws:
+            kid = key_id(raw)
+            if len(raw) == 32 and kid not in self.key_ids:
+                self.key_ids.add(kid)
+                self.keys += raw
+
+    def _absorb(self, start: int, raws: list[bytes], result: RunResult) -> bool:
+        """Take a run's result if all is well with it; False when it must be walked again."""
+        walk = self.walk
+        if (
+            result.bad is not None
+            or walk.sealed_at is not None
+            or result.first_prev != walk.prev
+            or result.first_time < walk.last_time
+        ):
+            return False
+        saved = walk.ring.snapshot() if result.ring else None
+        try:
+            publics = _ring_events(walk, start, result)
+        except VerificationError:
+            publics = None
+        if publics is None:
+            if saved is not None:
+                walk.ring.restore(saved)
+            walk.sealed_at = None
+            return False
+        _defer_unchecked(walk, start, raws, result, publics)
+        for level, root in result.roots:
+            walk.edge.extend(level, root)
+        walk.position, walk.prev, walk.last_time = start + len(raws) - 1, result.last_hash.hex(), result.last_time
+        for type_, n in result.by_type.items():
+            walk.report.entries_by_type[type_] = walk.report.entries_by_type.get(type_, 0) + n
+        if result.ring:
+            self._learn(walk.ring.raw_keys())
+        return True
+
+
+def _ring_events(walk: _Walk, start: int, result: RunResult) -> dict[int, bytes] | None:
+    """The key ring's checks of a run, in order: each signer's first entry after each entry
+    that changes the ring, and those entries themselves (which then change it). Returns the
+    key found for each ring entry (by index), or None when a signer may not sign there."""
+    ring, base = walk.ring, walk.ring.base
+    publics: dict[int, bytes] = {}
+    events: list[tuple[Any, ...]] = sorted([*result.ring, *result.firsts], key=lambda e: int(e[0]))
+    for event in events:
+        position = start + event[0]
+        if len(event) == 2:
+            if ring.public_key_for(base + position, event[1]) is None:
+                return None
+            continue
+        _, type_, signer, data = event
+        body = {"type": type_, "data": data}
+        _check_genesis_place(position, body, ring, walk.after, walk.checkpoint.origin)
+        public = ring.public_key_for(base + position, signer, type_, data)
+        if public is None:
+            return None
+        publics[event[0]] = public
+        if position > 0 and type_ in KEY_ENTRIES:
+            _observe_key_entry(ring, position, body)
+        if type_ == LOG_SEALED:
+            walk.sealed_at = _sealed_at(position, body)
+    return publics
+
+
+def _defer_unchecked(walk: _Walk, start: int, raws: list[bytes], result: RunResult, publics: dict[int, bytes]) -> None:
+    """Signatures the run could not check (it did not know the key yet) go to the pool with
+    the key the ring found."""
+    for i in result.unchecked:
+        leaf = parse_leaf(raws[i])
+        public = publics.get(i) or walk.ring.keys[leaf.entry.signer].public
+        walk.signatures.add(walk.ring.base + start + i, leaf.entry, public)
+
+
+def _named_keys(raw: bytes) -> list[bytes]:
+    """The keys the first leaf names (a genesis: the trust root and the log key), when it parses:
+    sent to the pool with the first runs, so that they need not wait for the ring."""
+    try:
+        data = leafcheck.leaf_fields(raw)[6]
+    except LedgerError:
+        return []
+    out = []
+    for name in ("public_key", "log_key"):
+        try:
+            out.append(unb64(data.get(name), length=32))
+        except LedgerError:
+            continue
+    return out
 
 
 def _leaf_in_place(position: int, raw: bytes, checkpoint: Checkpoint, sealed_at: int | None) -> Leaf:

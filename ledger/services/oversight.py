@@ -60,7 +60,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, exists, not_, select
+from sqlalchemy import Connection, Engine, and_, exists, literal, not_, select
 
 from ledger.compliance import deadlines
 from ledger.compliance.rulesets import RuleSet, ruleset
@@ -494,20 +494,26 @@ def project_disclosures(
     planned_end = end = date.fromisoformat(project.end_date)
     if project.closed_on is not None:  # closed early: nothing falls due after the closing day
         end = max(start, min(end, date.fromisoformat(project.closed_on)))
-    reports = sorted(
-        (p for p in progress if not p.corrected), key=lambda p: (disclosed_on(p.published_on, p.time), p.seq)
+    # each report's day worked out once (a log time is parsed for it): an organisation's page
+    # goes through hundreds of reports
+    recorded = sorted(
+        ((disclosed_on(p.published_on, p.time), p) for p in progress if not p.corrected),
+        key=lambda dp: (dp[0], dp[1].seq),
     )
-    recorded = [(disclosed_on(p.published_on, p.time), p) for p in reports]
-    used = [False] * len(reports)
+    # each period takes the oldest report not taken yet recorded on or after its first day.
+    # Periods start later and later, so a report passed over (recorded before a period began)
+    # can meet no later one: one walk through the reports, oldest first, serves every period.
+    unused = 0
     for due in calc.recurring_dues(rules, "progress_disclosure", start, planned_end):
         if due.due_on > end:
             break
-        match = next((i for i, (day, _) in enumerate(recorded) if not used[i] and day >= due.period_start), None)
-        if match is None:
+        while unused < len(recorded) and recorded[unused][0] < due.period_start:
+            unused += 1
+        if unused == len(recorded):
             add(due)
             continue
-        used[match] = True
-        day, report = recorded[match]
+        day, report = recorded[unused]
+        unused += 1
         add(due, done=True, done_on=day, entry=report.id, entry_seq=report.seq, recorded_on=china_date(report.time))
 
     closed_on: date | None = None
@@ -690,8 +696,20 @@ def _table(row_type: type) -> Any:
 
 
 def _rows(conn: Any, row_type: type, stmt: Any) -> list[Any]:
-    names = {f.name for f in fields(row_type)}
-    return [row_type(**{k: v for k, v in r.items() if k in names}) for r in conn.execute(stmt).mappings()]
+    names = [f.name for f in fields(row_type)]
+    result = conn.execute(stmt)
+    keys = list(result.keys())  # once, not per row (a row's mapping builds its keys each time)
+    if keys == names:  # the table's columns are the row's fields, in order
+        return [row_type(*values) for values in result]
+    kept = [(i, k) for i, k in enumerate(keys) if k in names]
+    return [row_type(**{k: values[i] for i, k in kept}) for values in result]
+
+
+def _progress_dates(progress: Any) -> Any:
+    """A select of progress reports (the ``p_progress`` table ``progress``) for their deadlines:
+    what the reports say and name (their summary, their evidence) is not read, only left
+    empty: an organisation's scan goes through hundreds of reports."""
+    return select(*(literal("").label(c.name) if c.name in ("summary", "evidence_json") else c for c in progress.c))
 
 
 def _log_started(conn: Any) -> date | None:
@@ -750,7 +768,7 @@ def scan_deadlines(
         project_rows = _rows(conn, ProjectRow, pstmt) if projects is None or projects else []
         progress: dict[str, list[ProgressRow]] = {}
         if project_rows:
-            gstmt = select(G).where(G.c.corrected.is_(False))
+            gstmt = _progress_dates(G).where(G.c.corrected.is_(False))
             if projects is not None or org is not None:
                 gstmt = gstmt.where(G.c.project.in_([p.project for p in project_rows]))
             for p in _rows(conn, ProgressRow, gstmt):
@@ -810,17 +828,19 @@ def project_disclosures_and_deadlines(
     *,
     rules: RuleSet | None = None,
     window_days: int = DEFAULT_WINDOW_DAYS,
+    row: ProjectRow | None = None,
 ) -> tuple[list[Disclosure], list[DeadlineItem]]:
     """A project's disclosures (:func:`disclosures_of_project`) and what it has due
     (``scan_deadlines(projects=[project], orgs=[])``), from one read of its row and progress
-    reports: what a project page shows. ([], []) for an unknown project."""
+    reports: what a project page shows. ([], []) for an unknown project. ``row``: the
+    project's row when the caller read it already, in the same transaction."""
     rules = rules or rules_in_force("cn-charity", on)
     P, G = _table(ProjectRow), _table(ProgressRow)
     with _connect(bind) as conn:
-        rows = _rows(conn, ProjectRow, select(P).where(P.c.project == project))
+        rows = [row] if row is not None else _rows(conn, ProjectRow, select(P).where(P.c.project == project))
         if not rows:
             return [], []
-        progress = _rows(conn, ProgressRow, select(G).where(G.c.project == project, G.c.corrected.is_(False)))
+        progress = _rows(conn, ProgressRow, _progress_dates(G).where(G.c.project == project, G.c.corrected.is_(False)))
         closed = _closed_times(conn, rows)
     row = rows[0]
     history = project_disclosures(row, progress, on, rules, closed_time=closed.get(row.closed_id or ""))
@@ -828,18 +848,26 @@ def project_disclosures_and_deadlines(
 
 
 def disclosures_of_org(
-    bind: Engine | Connection, org: str, on: date, *, rules: RuleSet | None = None
+    bind: Engine | Connection,
+    org: str,
+    on: date,
+    *,
+    rules: RuleSet | None = None,
+    row: OrgRow | None = None,
+    reported: Iterable[FinancialsRow] | None = None,
 ) -> list[Disclosure]:
     """The history of one organisation's annual reports (:func:`annual_report_disclosures`)
-    from the projections; [] for an unknown organisation, or one that owes none."""
+    from the projections; [] for an unknown organisation, or one that owes none. ``row`` and
+    ``reported`` (its figures in force): what the caller read already, in the same transaction."""
     rules = rules or rules_in_force("cn-charity", on)
     O, F = _table(OrgRow), _table(FinancialsRow)  # noqa: E741 (table aliases)
     with _connect(bind) as conn:
         started = _log_started(conn)
-        rows = _rows(conn, OrgRow, select(O).where(O.c.org == org))
+        rows = [row] if row is not None else _rows(conn, OrgRow, select(O).where(O.c.org == org))
         if started is None or not rows:
             return []
-        reported = _rows(conn, FinancialsRow, select(F).where(F.c.org == org, F.c.corrected.is_(False)))
+        if reported is None:
+            reported = _rows(conn, FinancialsRow, select(F).where(F.c.org == org, F.c.corrected.is_(False)))
     return annual_report_disclosures(rows[0], reported, on, rules, log_started=started)
 
 

@@ -15,6 +15,7 @@ only a public key attached to the account, granted (or not) by the log.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 import secrets
@@ -63,8 +64,13 @@ _LOGIN = re.compile(r"[a-z0-9][a-z0-9._@+-]{2,99}", re.ASCII)  # matched in full
 
 # Argon2id with the library's defaults (RFC 9106's second recommended option: 64 MiB, t=3, p=4).
 _HASHER = PasswordHasher()
-# a hash of a random password: checked when the login is unknown, so both cases take as long
-_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of a random password, checked when the login is unknown so both cases take as long;
+    made on first use (64 MiB of Argon2 at import slowed every command of the CLI)."""
+    return _HASHER.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,7 +420,7 @@ def check_password_sign_in(
     with engine.connect() as conn:
         row = conn.execute(select(ACCOUNTS).where(ACCOUNTS.c.login == name[:100])).mappings().first()
     if row is None or row["password_hash"] is None or row["disabled_at"] is not None:
-        _verify(_DUMMY_HASH, password)  # as slow as a real check: the answer does not say which logins exist
+        _verify(_dummy_hash(), password)  # as slow as a real check: the answer does not say which logins exist
         with engine.begin() as conn:
             audit(
                 conn,

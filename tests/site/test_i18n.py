@@ -8,8 +8,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from babel.dates import format_datetime
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from babel.support import Translations
 
 import public_site
@@ -99,6 +101,25 @@ def test_amounts_from_integer_fen_and_dates_per_locale() -> None:
     assert zh.datetime("2026-03-20T16:30:00.000Z") == "2026年3月21日 00:30:00 北京时间"
     assert en.datetime("2026-03-20T16:30:00.000Z").startswith("Mar 21, 2026")
     assert zh.percent(1, 3) == "33.3%" and zh.percent(2, 3) == "66.7%" and zh.percent(1, 0) == "—"
+
+
+@pytest.mark.parametrize("log_time", ["2026-03-20T16:30:00.000Z", "2026-12-03T04:05:09Z", "2025-06-30T15:59:59Z"])
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_a_log_time_reads_as_babel_writes_a_medium_date_and_time(locale: str, log_time: str) -> None:
+    """The page puts a log time together from its day and its time of day (formatted once
+    each); it reads exactly as Babel's medium date and time in China Standard Time."""
+    moment = i18n.parse_log_time(log_time).astimezone(i18n.CHINA)
+    babel = format_datetime(moment, "medium", locale=locale)
+    zone = "北京时间" if locale == "zh_CN" else "CST"
+    assert Formatter(locale).datetime(log_time) == f"{babel} {zone}"
+    i18n.clear_caches()  # and again, with nothing kept
+    assert Formatter(locale).datetime(log_time) == f"{babel} {zone}"
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_counts_read_as_babel_groups_them(locale: str) -> None:
+    for n in (0, 7, -7, 999, 1000, -1234, 1234567, 10**13):
+        assert Formatter(locale).number(n) == format_decimal(n, format="#,##0", locale=locale)
 
 
 def test_the_site_environment_is_the_shared_autoescaping_one() -> None:

@@ -139,7 +139,12 @@ def org_financials(conn: Connection, org: str) -> dict[int, FinancialsRow]:
 def org_history(conn: Connection, org: str) -> tuple[OrgRow | None, list[OrgChangeRow]]:
     """The organisation's row and its history rows (``p_org_change``) as the domain's row
     classes: what ``ledger.compliance.ratios.check_org_year`` reads."""
-    return row_by_key(conn, OrgRow, org), rows_where(conn, OrgChangeRow, org=org)
+    return row_by_key(conn, OrgRow, org), org_changes(conn, org)
+
+
+def org_changes(conn: Connection, org: str) -> list[OrgChangeRow]:
+    """The organisation's history rows (``p_org_change``), for a caller that has its row."""
+    return rows_where(conn, OrgChangeRow, org=org)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields
+from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, and_, desc, func, or_, select, union_all
 
@@ -85,6 +86,17 @@ def _count_of_project(conn: Connection, table: Table, project: str, cap: int) ->
     return int(conn.execute(select(func.count()).select_from(rows.subquery())).scalar_one())
 
 
+def count_project_entries_and_payments(conn: Connection, project: str, *, cap: int) -> tuple[int, int]:
+    """:func:`count_project_entries` and :func:`count_project_payments` in one round trip."""
+
+    def capped(table: Table) -> Any:
+        rows = select(table.c.seq).where(table.c.project == project).limit(cap).subquery()
+        return select(func.count()).select_from(rows).scalar_subquery()
+
+    entries, payments = conn.execute(select(capped(ENTRY), capped(DISBURSEMENT))).one()
+    return int(entries), int(payments)
+
+
 def count_project_entries(conn: Connection, project: str, *, cap: int) -> int:
     """How many entries the project has, counted up to ``cap`` (a page shows "more than" past
     it): the cost stays that of ``cap`` index entries however big the project."""
@@ -133,19 +145,29 @@ def seqs_of(conn: Connection, hashes: Iterable[str | None]) -> dict[str, int]:
     return {r[0]: r[1] for r in conn.execute(select(LEAF.c.leaf_hash, LEAF.c.seq).where(LEAF.c.leaf_hash.in_(wanted)))}
 
 
-_BUSINESS_DATES = (
-    (DONATION, DONATION.c.received_on),
-    (ALLOCATION, ALLOCATION.c.allocated_on),
-    (DISBURSEMENT, DISBURSEMENT.c.paid_on),
-    (PROGRESS, PROGRESS.c.period_end),
-)
+# the date an entry is about, by its type: each type's projection row has it (one table a type)
+_BUSINESS_DATES = {
+    "donation.received": (DONATION, DONATION.c.received_on),
+    "funds.allocated": (ALLOCATION, ALLOCATION.c.allocated_on),
+    "funds.disbursed": (DISBURSEMENT, DISBURSEMENT.c.paid_on),
+    "progress.reported": (PROGRESS, PROGRESS.c.period_end),
+}
 
 
-def business_dates(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
+def business_dates(conn: Connection, entries: Iterable[EntryRow]) -> dict[str, str]:
     """Entry id -> the date the entry is about (received, allocated, paid, period end), for
-    the entries that have one: an indexed look-up per projection, by primary key, in one query."""
-    wanted = sorted(set(ids))
-    if not wanted:
+    the entries that have one: each id looked up by primary key in its type's projection only,
+    in one query."""
+    wanted: dict[str, set[str]] = {}
+    for e in entries:
+        if e.type in _BUSINESS_DATES:
+            wanted.setdefault(e.type, set()).add(e.id)
+    each = [
+        select(table.c.id, column.label("day")).where(table.c.id.in_(sorted(wanted[type_])))
+        for type_, (table, column) in _BUSINESS_DATES.items()
+        if type_ in wanted
+    ]
+    if not each:
         return {}
-    each = [select(table.c.id, column.label("day")).where(table.c.id.in_(wanted)) for table, column in _BUSINESS_DATES]
-    return {r[0]: r[1] for r in conn.execute(union_all(*each))}  # one round trip
+    stmt = each[0] if len(each) == 1 else union_all(*each)
+    return {r[0]: r[1] for r in conn.execute(stmt)}  # one round trip
